@@ -1,0 +1,116 @@
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Finding, KubeVersion, Location, ObjectRef};
+
+/// What kind of input an inventory was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Manifests,
+    Snapshot,
+    Live,
+}
+
+/// One Kubernetes object, kept dynamic: removed API versions have no typed structs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub location: Option<Location>,
+    pub raw: Value,
+}
+
+impl Object {
+    /// Builds an object from its JSON form; `None` when apiVersion or kind is missing.
+    pub fn from_value(raw: Value, location: Option<Location>) -> Option<Self> {
+        let api_version = raw.get("apiVersion")?.as_str()?.to_owned();
+        let kind = raw.get("kind")?.as_str()?.to_owned();
+        let meta = raw.get("metadata");
+        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str).map(str::to_owned);
+        let name = text("name").or_else(|| text("generateName")).unwrap_or_default();
+        let namespace = text("namespace");
+        Some(Self { api_version, kind, namespace, name, location, raw })
+    }
+
+    /// `(group, version)`; the core group is `""`.
+    pub fn group_version(&self) -> (&str, &str) {
+        match self.api_version.rsplit_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", self.api_version.as_str()),
+        }
+    }
+
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.raw.get("metadata")?.get("annotations")?.get(key)?.as_str()
+    }
+}
+
+/// What is known about the cluster behind an inventory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub name: String,
+    pub server_version: Option<KubeVersion>,
+    pub captured_at: Option<String>,
+    /// Component versions given by the user (`etcd`, `calico`, ...).
+    pub components: BTreeMap<String, String>,
+}
+
+/// Everything read from one source: the objects plus what could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inventory {
+    pub kind: SourceKind,
+    /// How the user named the source, such as `snapshot:examples/demo-cluster`.
+    pub source: String,
+    pub cluster: ClusterInfo,
+    pub objects: Vec<Object>,
+    pub files_scanned: usize,
+    /// `input-invalid` findings raised while reading.
+    pub input_problems: Vec<Finding>,
+}
+
+impl Inventory {
+    pub fn new(kind: SourceKind, source: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            kind,
+            source: source.into(),
+            cluster: ClusterInfo { name: name.into(), ..ClusterInfo::default() },
+            objects: Vec::new(),
+            files_scanned: 0,
+            input_problems: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_from_value() {
+        let raw = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "annotations": {"a": "b"}}});
+        let o = Object::from_value(raw, None).unwrap();
+        assert_eq!(o.group_version(), ("apps", "v1"));
+        assert_eq!(o.namespace.as_deref(), Some("shop"));
+        assert_eq!(o.annotation("a"), Some("b"));
+        let core = Object::from_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod"}), None).unwrap();
+        assert_eq!(core.group_version(), ("", "v1"));
+        assert_eq!(core.name, "");
+        assert!(Object::from_value(serde_json::json!({"kind": "Pod"}), None).is_none());
+        assert!(Object::from_value(serde_json::json!({"apiVersion": 3, "kind": "Pod"}), None).is_none());
+    }
+}

@@ -1,0 +1,12 @@
+//! The shared vocabulary of mcp-diag: versions, objects, inventories and findings.
+//!
+//! This crate does no I/O. Sources produce an [`Inventory`]; checks read it and return
+//! [`Finding`]s; renderers turn findings into reports.
+
+mod finding;
+mod inventory;
+mod version;
+
+pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
+pub use inventory::{ClusterInfo, Inventory, Object, SourceKind};
+pub use version::{KubeVersion, Minor, VersionParseError};
