@@ -1,1 +1,119 @@
+//! Sources: read manifests and snapshots into an [`Inventory`].
+//!
+//! A path holding `cluster.yaml` is a snapshot; anything else is manifests (files,
+//! directories searched recursively, or `-` for standard input).
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use mcp_diag_model::{Inventory, SourceKind};
+use rayon::prelude::*;
+
+pub mod parse;
+mod snapshot;
+mod walk;
+
+pub use parse::{ParsedFile, parse_bytes};
+pub use snapshot::{ClusterFileError, read_cluster_file};
+
+/// A source could not be read at all (as opposed to one bad file inside it).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: no such file or directory")]
+    NotFound { path: String },
+    #[error("cannot read standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error(transparent)]
+    ClusterFile(#[from] ClusterFileError),
+}
+
+/// One input as the user named it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    pub fn from_arg(arg: &str) -> Self {
+        if arg == "-" { Self::Stdin } else { Self::Path(PathBuf::from(arg)) }
+    }
+}
+
+/// Whether a path is a snapshot directory.
+pub fn is_snapshot(path: &Path) -> bool {
+    path.is_dir() && path.join("cluster.yaml").is_file()
+}
+
+/// Reads manifests: files, directories (recursively) and standard input, in parallel.
+/// Bad files become `input-invalid` findings; only a missing path is an error.
+pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventory, SourceError> {
+    let mut inventory = Inventory::new(SourceKind::Manifests, "manifests", "manifests");
+    let mut files = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                stdin.read_to_end(&mut bytes).map_err(SourceError::Stdin)?;
+                files.push(walk::FileJob::Bytes { display: "<stdin>".to_owned(), bytes });
+            }
+            Input::Path(path) => {
+                if std::fs::symlink_metadata(path).is_err() {
+                    return Err(SourceError::NotFound { path: path.display().to_string() });
+                }
+                walk::collect(path, &mut files, &mut inventory.input_problems);
+            }
+        }
+    }
+    inventory.source = describe(inputs);
+    read_files(files, &mut inventory);
+    Ok(inventory)
+}
+
+/// Reads a snapshot directory: `cluster.yaml` plus every YAML/JSON file below it.
+pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
+    let cluster = read_cluster_file(&dir.join("cluster.yaml"))?;
+    let default_name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "snapshot".to_owned());
+    let mut inventory =
+        Inventory::new(SourceKind::Snapshot, format!("snapshot:{}", dir.display()), default_name);
+    if !cluster.name.is_empty() {
+        inventory.cluster.name.clone_from(&cluster.name);
+    }
+    inventory.cluster.server_version = cluster.server_version;
+    inventory.cluster.captured_at = cluster.captured_at;
+    inventory.cluster.components = cluster.components;
+    let mut files = Vec::new();
+    walk::collect(dir, &mut files, &mut inventory.input_problems);
+    let cluster_file = dir.join("cluster.yaml");
+    files.retain(|f| !matches!(f, walk::FileJob::Path { path, .. } if *path == cluster_file));
+    read_files(files, &mut inventory);
+    Ok(inventory)
+}
+
+fn describe(inputs: &[Input]) -> String {
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|i| match i {
+            Input::Stdin => "-".to_owned(),
+            Input::Path(p) => p.display().to_string(),
+        })
+        .collect();
+    format!("manifests:{}", names.join(","))
+}
+
+fn read_files(files: Vec<walk::FileJob>, inventory: &mut Inventory) {
+    inventory.files_scanned += files.len();
+    let parsed: Vec<ParsedFile> =
+        parse::parser_pool().install(|| files.into_par_iter().map(walk::FileJob::parse).collect());
+    for file in parsed {
+        inventory.objects.extend(file.objects);
+        inventory.input_problems.extend(file.problems);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,507 @@
+//! Turns the bytes of one file into objects, each with its line, and `input-invalid` findings
+//! for whatever cannot be read. Never panics on bad input.
+
+use std::fmt;
+
+use mcp_diag_model::{Finding, Location, Object, Severity};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+use serde_saphyr::Spanned;
+
+/// What one file held.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub objects: Vec<Object>,
+    pub problems: Vec<Finding>,
+}
+
+/// The check id of findings about unreadable input.
+pub const INPUT_INVALID: &str = "input-invalid";
+
+/// Deepest nesting accepted. Real objects (CRD schemas included) stay far below; deeper
+/// input is hostile or broken, and recursion on it would exhaust the stack.
+const MAX_DEPTH: usize = 200;
+
+pub(crate) fn input_invalid(file: &str, line: u64, column: Option<u64>, message: String) -> Finding {
+    Finding {
+        check: INPUT_INVALID,
+        severity: Severity::High,
+        title: "Input could not be read".to_owned(),
+        object: None,
+        location: Some(Location { file: file.to_owned(), line, column }),
+        message,
+        remediation: "Fix or remove the file; the rest of the input was still scanned.".to_owned(),
+        evidence: None,
+    }
+}
+
+/// Stack for parser threads. Parsing recurses once per nesting level (bounded by
+/// `MAX_DEPTH`); unoptimised builds use several kilobytes per level, more than a default
+/// 2 MiB thread stack holds. The memory is only reserved, not touched.
+const PARSER_STACK: usize = 64 << 20;
+
+/// The thread pool files are parsed on, with stacks deep enough for `MAX_DEPTH`.
+pub fn parser_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(PARSER_STACK)
+            .thread_name(|i| format!("parse-{i}"))
+            .build()
+            .unwrap_or_else(|_| rayon::ThreadPoolBuilder::new().build().expect("a thread pool"))
+    })
+}
+
+/// Parses a file's bytes. `file` is the path as it appears in reports.
+pub fn parse_bytes(file: &str, bytes: &[u8]) -> ParsedFile {
+    parser_pool().install(|| parse_bytes_here(file, bytes))
+}
+
+fn parse_bytes_here(file: &str, bytes: &[u8]) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        out.problems.push(input_invalid(file, 1, Some(1), "the file is UTF-16; Kubernetes manifests must be UTF-8 (convert it with `iconv -f UTF-16 -t UTF-8`)".into()));
+        return out;
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        out.problems.push(input_invalid(file, 1, Some(1), "binary file (it contains NUL bytes), not YAML or JSON".into()));
+        return out;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let (line, column) = line_column(bytes, e.valid_up_to());
+            out.problems.push(input_invalid(
+                file,
+                line,
+                Some(column),
+                format!("invalid UTF-8 at byte {}: manifests must be UTF-8 text", e.valid_up_to()),
+            ));
+            return out;
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.trim_start().as_bytes().first().copied();
+    if matches!(first, Some(b'{' | b'[')) && !looks_like_yaml_flow(text) {
+        parse_json(file, text, &mut out);
+    } else {
+        parse_yaml(file, text, &mut out);
+    }
+    out
+}
+
+/// `{` or `[` at the start is JSON in practice; a JSON parse failure still falls back to YAML,
+/// since a YAML flow mapping also starts with `{`.
+fn looks_like_yaml_flow(_text: &str) -> bool {
+    false
+}
+
+fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+    (line, column)
+}
+
+fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    loop {
+        let start = stream.byte_offset();
+        let value = match stream.next() {
+            None => break,
+            Some(Ok(value)) => value,
+            Some(Err(e)) => {
+                out.problems.push(input_invalid(
+                    file,
+                    e.line() as u64,
+                    Some(e.column() as u64),
+                    format!("invalid JSON: {e}"),
+                ));
+                break;
+            }
+        };
+        let rest = &text[start..];
+        let skipped = rest.len() - rest.trim_start().len();
+        let (doc_line, _) = line_column(text.as_bytes(), start + skipped);
+        let item_lines = json_item_lines(&text.as_bytes()[start + skipped..]);
+        let items = item_lines.map(|lines| lines.into_iter().map(|l| l + doc_line - 1).collect());
+        push_document(file, doc_line, value, items, out);
+    }
+}
+
+/// The line (from 1) of each element of the top-level `items` array of one JSON document,
+/// found by a scan that tracks strings and nesting; `None` when there is no such array.
+fn json_item_lines(doc: &[u8]) -> Option<Vec<u64>> {
+    let mut depth = 0usize;
+    let mut line = 1u64;
+    let mut i = 0;
+    let mut last_key_is_items = false;
+    let mut expecting_key = false;
+    let mut in_items = false;
+    let mut lines = Vec::new();
+    let mut want_element = false;
+    while i < doc.len() {
+        let b = doc[i];
+        match b {
+            b'\n' => line += 1,
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < doc.len() && doc[i] != b'"' {
+                    if doc[i] == b'\\' {
+                        i += 1;
+                    } else if doc[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                if in_items && want_element && depth == 2 {
+                    lines.push(line);
+                    want_element = false;
+                }
+                if depth == 1 && expecting_key {
+                    last_key_is_items = &doc[start..i.min(doc.len())] == b"items";
+                    expecting_key = false;
+                }
+            }
+            b'{' | b'[' => {
+                if in_items && want_element && depth == 2 {
+                    lines.push(line);
+                    want_element = false;
+                }
+                depth += 1;
+                if depth == 1 && b == b'{' {
+                    expecting_key = true;
+                }
+                if depth == 2 && b == b'[' && last_key_is_items {
+                    in_items = true;
+                    want_element = true;
+                }
+            }
+            b'}' | b']' => {
+                if depth == 2 && in_items {
+                    return Some(lines);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' => {
+                if depth == 1 {
+                    expecting_key = true;
+                    last_key_is_items = false;
+                } else if depth == 2 && in_items {
+                    want_element = true;
+                }
+            }
+            b' ' | b'\t' | b'\r' | b':' => {}
+            _ => {
+                if in_items && want_element && depth == 2 {
+                    lines.push(line);
+                    want_element = false;
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// One YAML document, split at `---` lines: its text and the line it starts on.
+struct Chunk<'a> {
+    text: &'a str,
+    first_line: u64,
+}
+
+/// Splits a YAML stream at document markers. A `---` at the start of a line always starts a
+/// new document in YAML (it cannot occur inside a scalar), so the split is exact, and one
+/// broken document does not hide the others.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1u64;
+    let mut offset = 0;
+    let mut line_no = 1u64;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_marker = |m: &str| {
+            bare.strip_prefix(m).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
+        };
+        if is_marker("---") {
+            if offset > start {
+                chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            }
+            start = offset;
+            start_line = line_no;
+        } else if is_marker("...") {
+            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    if text.len() > start {
+        chunks.push(Chunk { text: &text[start..], first_line: start_line });
+    }
+    chunks
+}
+
+fn is_blank_document(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t.starts_with("--- #") || t.starts_with('%')
+    })
+}
+
+fn yaml_options(len: usize) -> serde_saphyr::Options {
+    // Legitimate YAML yields less than one parser event per input byte, so this budget never
+    // stops a real document, while an alias bomb is cut off after a bounded amount of work.
+    let budget = serde_saphyr::budget! {
+        max_events: len + 100_000,
+        max_aliases: 10_000,
+        max_anchors: 10_000,
+        max_depth: MAX_DEPTH,
+        max_recorded_anchor_events: 200_000,
+    };
+    serde_saphyr::options! { budget: budget }
+}
+
+fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) {
+    for chunk in split_documents(text) {
+        if is_blank_document(chunk.text) {
+            continue;
+        }
+        let parsed: Result<Option<Doc>, _> =
+            serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
+        match parsed {
+            Ok(Some(doc)) => {
+                let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
+                let items = doc.item_lines.map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
+                push_document(file, line, doc.value, items, out);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map_or((1, None), |loc| (loc.line().max(1), Some(loc.column().max(1))));
+                out.problems.push(input_invalid(
+                    file,
+                    line + chunk.first_line - 1,
+                    column,
+                    format!("invalid YAML: {}", first_line_of(&e.to_string())),
+                ));
+            }
+        }
+    }
+}
+
+fn first_line_of(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    // serde-saphyr prefixes "line N column M: "; our location already says that.
+    match line.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_owned(),
+        _ => line.to_owned(),
+    }
+}
+
+/// Adds one parsed document: a single object, or the items of a `List`.
+fn push_document(file: &str, line: u64, value: Value, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
+    let Value::Object(mut map) = value else {
+        if !value.is_null() {
+            out.problems.push(input_invalid(
+                file,
+                line,
+                None,
+                format!("the document is a {} where a Kubernetes object (a mapping) was expected", type_name(&value)),
+            ));
+        }
+        return;
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Value::Array(_)) | Some(Value::Null));
+    if is_list {
+        let list_api_version = map.get("apiVersion").and_then(Value::as_str).map(str::to_owned);
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
+        let Some(Value::Array(items)) = map.remove("items") else { return };
+        let lines = item_lines.unwrap_or_default();
+        for (index, item) in items.into_iter().enumerate() {
+            let item_line = lines.get(index).copied().unwrap_or(line);
+            let item = fill_list_item(item, list_api_version.as_deref(), item_kind.as_deref());
+            push_object(file, item_line, Value::Object(item), out);
+        }
+        return;
+    }
+    push_object(file, line, Value::Object(std::mem::take(&mut map)), out);
+}
+
+/// `kubectl get -o yaml` items carry apiVersion and kind; items of a typed list may not.
+fn fill_list_item(item: Value, list_api_version: Option<&str>, item_kind: Option<&str>) -> Map<String, Value> {
+    let mut map = match item {
+        Value::Object(map) => map,
+        other => {
+            let mut m = Map::new();
+            m.insert("__invalid".into(), other);
+            return m;
+        }
+    };
+    if let (false, Some(kind)) = (map.contains_key("kind"), item_kind) {
+        map.insert("kind".into(), Value::String(kind.to_owned()));
+    }
+    if let (false, Some(av), Some(_)) = (map.contains_key("apiVersion"), list_api_version, item_kind) {
+        map.insert("apiVersion".into(), Value::String(av.to_owned()));
+    }
+    map
+}
+
+fn push_object(file: &str, line: u64, value: Value, out: &mut ParsedFile) {
+    if let Some(invalid) = value.get("__invalid") {
+        out.problems.push(input_invalid(
+            file,
+            line,
+            None,
+            format!("a list item is a {} where a Kubernetes object was expected", type_name(invalid)),
+        ));
+        return;
+    }
+    let has = |k: &str| value.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
+    if !missing.is_empty() {
+        out.problems.push(input_invalid(
+            file,
+            line,
+            None,
+            format!("the document has no {} (as text), so it is not a Kubernetes object", missing.join(" and no ")),
+        ));
+        return;
+    }
+    if let Some(object) = Object::from_value(value, Some(Location::new(file, line))) {
+        out.objects.push(object);
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "sequence",
+        Value::Object(_) => "mapping",
+    }
+}
+
+/// A top-level document: the value, its line, and the line of each `items` element, in one
+/// pass over the parser's events.
+struct Doc {
+    value: Value,
+    line: Option<u64>,
+    item_lines: Option<Vec<u64>>,
+}
+
+impl<'de> de::Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<DocBody>::deserialize(deserializer)?;
+        let line = spanned.referenced.line();
+        Ok(Self {
+            value: spanned.value.value,
+            line: (line > 0).then_some(line),
+            item_lines: spanned.value.item_lines,
+        })
+    }
+}
+
+struct DocBody {
+    value: Value,
+    item_lines: Option<Vec<u64>>,
+}
+
+impl<'de> de::Deserialize<'de> for DocBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DocVisitor)
+    }
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = DocBody;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
+        let mut map = Map::new();
+        let mut item_lines = None;
+        while let Some(key) = access.next_key::<KeyString>()? {
+            if key.0 == "items" {
+                let items: Option<Vec<Spanned<Value>>> = access.next_value()?;
+                match items {
+                    Some(items) => {
+                        item_lines = Some(items.iter().map(|s| s.referenced.line()).collect());
+                        map.insert(key.0, Value::Array(items.into_iter().map(|s| s.value).collect()));
+                    }
+                    None => {
+                        map.insert(key.0, Value::Null);
+                    }
+                }
+            } else {
+                let value: Value = access.next_value()?;
+                map.insert(key.0, value);
+            }
+        }
+        Ok(DocBody { value: Value::Object(map), item_lines })
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
+        let mut values = Vec::new();
+        while let Some(v) = access.next_element::<Value>()? {
+            values.push(v);
+        }
+        Ok(DocBody { value: Value::Array(values), item_lines: None })
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::String(v.to_owned()), item_lines: None })
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::Bool(v), item_lines: None })
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::from(v), item_lines: None })
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::from(v), item_lines: None })
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::from(v), item_lines: None })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<DocBody, E> {
+        Ok(DocBody { value: Value::Null, item_lines: None })
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<DocBody, E> {
+        self.visit_unit()
+    }
+}
+
+/// Map keys as text; YAML allows non-string keys (`1: a`, `true: b`), which Kubernetes
+/// objects never use at the top level but must not abort the parse.
+struct KeyString(String);
+
+impl<'de> de::Deserialize<'de> for KeyString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(deserializer)?;
+        Ok(Self(match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

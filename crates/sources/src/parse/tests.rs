@@ -1,0 +1,183 @@
+use super::*;
+
+fn parse(text: &str) -> ParsedFile {
+    parse_bytes("f.yaml", text.as_bytes())
+}
+
+fn lines(p: &ParsedFile) -> Vec<(String, u64)> {
+    p.objects.iter().map(|o| (o.kind.clone(), o.location.as_ref().unwrap().line)).collect()
+}
+
+#[test]
+fn multi_document_yaml_keeps_lines() {
+    let p = parse(
+        "# leading comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# c\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: x}\n",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(lines(&p), vec![("ConfigMap".into(), 2), ("Deployment".into(), 9)]);
+    assert_eq!(p.objects[1].namespace.as_deref(), Some("x"));
+}
+
+#[test]
+fn yaml_list_items_have_their_own_lines() {
+    let p = parse(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: policy/v1beta1\n  kind: PodDisruptionBudget\n  metadata:\n    name: b\n",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(lines(&p), vec![("Pod".into(), 4), ("PodDisruptionBudget".into(), 8)]);
+}
+
+#[test]
+fn typed_list_items_inherit_kind() {
+    let p = parse("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata:\n    name: a\n");
+    assert_eq!(p.objects[0].kind, "Deployment");
+    assert_eq!(p.objects[0].api_version, "apps/v1");
+}
+
+#[test]
+fn empty_list_and_null_items() {
+    assert!(parse("apiVersion: v1\nkind: List\nitems: []\n").objects.is_empty());
+    let p = parse("apiVersion: v1\nkind: List\nitems:\n");
+    assert!(p.objects.is_empty() && p.problems.is_empty(), "{:?}", p.problems);
+}
+
+#[test]
+fn json_list_items_have_their_own_lines() {
+    let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {\"x\": [1, {\"items\": 2}]},\n  \"items\": [\n    {\n      \"apiVersion\": \"v1\",\n      \"kind\": \"Pod\",\n      \"metadata\": {\"name\": \"a\"}\n    },\n    {\"apiVersion\": \"batch/v1beta1\", \"kind\": \"CronJob\", \"metadata\": {\"name\": \"b \\\" ]\"}}\n  ]\n}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(lines(&p), vec![("Pod".into(), 6), ("CronJob".into(), 11)]);
+}
+
+#[test]
+fn concatenated_json_documents() {
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"b\"}}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert_eq!(lines(&p), vec![("Pod".into(), 1), ("Pod".into(), 3)]);
+}
+
+#[test]
+fn malformed_yaml_reports_line_and_keeps_other_documents() {
+    let p = parse("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: Pod\nmetadata: [unclosed\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n");
+    assert_eq!(p.objects.len(), 2);
+    assert_eq!(p.problems.len(), 1);
+    let loc = p.problems[0].location.as_ref().unwrap();
+    assert!(loc.line >= 8 && loc.line <= 9, "{loc:?}");
+    assert!(loc.column.is_some());
+    assert_eq!(p.problems[0].check, "input-invalid");
+    assert_eq!(p.problems[0].severity, Severity::High);
+}
+
+#[test]
+fn malformed_json_reports_line_and_column() {
+    let p = parse_bytes("f.json", b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": Pod\n}\n");
+    assert_eq!(p.problems.len(), 1);
+    let loc = p.problems[0].location.as_ref().unwrap();
+    assert_eq!(loc.line, 3);
+    assert!(p.problems[0].message.contains("invalid JSON"));
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_position() {
+    let p = parse_bytes("f.yaml", b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\xfe\n");
+    assert!(p.objects.is_empty());
+    let loc = p.problems[0].location.as_ref().unwrap();
+    assert_eq!((loc.line, loc.column), (4, Some(9)));
+    assert!(p.problems[0].message.contains("UTF-8"));
+}
+
+#[test]
+fn binary_file_is_reported() {
+    let mut bytes = vec![0x7f, b'E', b'L', b'F', 0, 0, 1];
+    bytes.extend(std::iter::repeat_n(0u8, 100));
+    let p = parse_bytes("bin.yaml", &bytes);
+    assert!(p.problems[0].message.contains("binary"));
+}
+
+#[test]
+fn empty_and_comment_only_files_are_fine() {
+    for text in ["", "\n\n", "# only a comment\n", "---\n", "---\n---\n...\n"] {
+        let p = parse(text);
+        assert!(p.objects.is_empty() && p.problems.is_empty(), "{text:?}: {:?}", p.problems);
+    }
+}
+
+#[test]
+fn document_without_api_version_or_kind() {
+    let p = parse("metadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n---\nkind: Pod\n---\n- a\n- b\n---\njust a string\n");
+    assert!(p.objects.is_empty());
+    assert_eq!(p.problems.len(), 5, "{:?}", p.problems);
+    assert!(p.problems[0].message.contains("no apiVersion and no kind"));
+    assert!(p.problems[1].message.contains("no kind"));
+    assert!(p.problems[2].message.contains("no apiVersion"));
+    assert!(p.problems[3].message.contains("sequence"));
+    assert_eq!(p.problems[1].location.as_ref().unwrap().line, 4);
+}
+
+#[test]
+fn yaml_bomb_is_capped() {
+    let bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\napiVersion: v1\nkind: ConfigMap\n";
+    let p = parse(bomb);
+    assert!(p.objects.is_empty());
+    assert_eq!(p.problems.len(), 1);
+}
+
+#[test]
+fn reasonable_nesting_is_accepted() {
+    let mut block = String::from("apiVersion: v1\nkind: X\nmetadata:\n  name: deep\nspec:\n");
+    for i in 0..60 {
+        block.push_str(&" ".repeat(2 * (i + 1)));
+        block.push_str("a:\n");
+    }
+    block.push_str(&" ".repeat(122));
+    block.push_str("b: 1\n");
+    let p = parse(&block);
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+}
+
+#[test]
+fn bom_and_crlf_are_accepted() {
+    let p = parse("\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: a\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: b\r\n");
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(lines(&p), vec![("Pod".into(), 1), ("Pod".into(), 6)]);
+}
+
+#[test]
+fn utf16_is_reported() {
+    let p = parse_bytes("w.yaml", &[0xFF, 0xFE, b'a', 0]);
+    assert!(p.problems[0].message.contains("UTF-16"));
+}
+
+#[test]
+fn splitter_ignores_markers_inside_lines() {
+    let chunks = split_documents("a: 1\nb: '---'\n--- # doc\nc: 2\n---x: 3\n");
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[1].first_line, 3);
+}
+
+#[test]
+fn deep_flow_nesting_is_reported_not_overflowed() {
+    let depth = 100_000;
+    let flow = format!("apiVersion: v1\nkind: X\nspec: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let p = parse(&flow);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+}
+
+#[test]
+fn deep_block_nesting_is_reported_not_overflowed() {
+    let mut block = String::from("apiVersion: v1\nkind: X\nspec:\n");
+    for i in 0..5_000 {
+        block.push_str(&" ".repeat(i + 1));
+        block.push_str("a:\n");
+    }
+    let p = parse(&block);
+    assert_eq!(p.problems.len(), 1);
+}
+
+#[test]
+fn deep_json_nesting_is_reported_not_overflowed() {
+    let depth = 100_000;
+    let json = format!("{{\"apiVersion\": \"v1\", \"kind\": \"X\", \"spec\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    let p = parse_bytes("deep.json", json.as_bytes());
+    assert_eq!(p.problems.len(), 1);
+}

@@ -1,0 +1,118 @@
+use std::fs;
+
+use super::*;
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n";
+
+fn manifests(paths: &[&Path]) -> Inventory {
+    let inputs: Vec<Input> = paths.iter().map(|p| Input::Path(p.to_path_buf())).collect();
+    read_manifests(&inputs, &mut std::io::empty()).unwrap()
+}
+
+#[test]
+fn directories_are_read_recursively_with_extensions() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("a/b")).unwrap();
+    fs::write(dir.path().join("a/one.yaml"), POD).unwrap();
+    fs::write(dir.path().join("a/b/two.YML"), POD).unwrap();
+    fs::write(dir.path().join("a/b/three.json"), r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"}}"#).unwrap();
+    fs::write(dir.path().join("a/readme.md"), "not yaml: [").unwrap();
+    fs::write(dir.path().join("a/values.yaml"), "replicas: 3\n").unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::write(dir.path().join(".git/x.yaml"), POD).unwrap();
+    let inv = manifests(&[dir.path()]);
+    assert_eq!(inv.objects.len(), 3);
+    assert_eq!(inv.files_scanned, 3);
+    assert!(inv.input_problems.is_empty(), "{:?}", inv.input_problems);
+}
+
+#[test]
+fn stdin_is_read() {
+    let inv = read_manifests(&[Input::Stdin], &mut POD.as_bytes()).unwrap();
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.objects[0].location.as_ref().unwrap().file, "<stdin>");
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let err = read_manifests(&[Input::Path("/nonexistent/x.yaml".into())], &mut std::io::empty()).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/x.yaml"));
+}
+
+#[test]
+fn empty_file_is_counted_without_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.yaml"), "").unwrap();
+    fs::write(dir.path().join("pod.yaml"), POD).unwrap();
+    let inv = manifests(&[dir.path()]);
+    assert_eq!(inv.files_scanned, 2);
+    assert_eq!(inv.objects.len(), 1);
+    assert!(inv.input_problems.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_and_the_rest_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("a")).unwrap();
+    fs::write(dir.path().join("a/pod.yaml"), POD).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+    let inv = manifests(&[dir.path()]);
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.input_problems.len(), 1, "{:?}", inv.input_problems);
+    assert!(inv.input_problems[0].message.contains("loop"));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_files_are_reported_and_the_rest_scanned() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ok.yaml"), POD).unwrap();
+    // A dangling link is unreadable for every user, root included.
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling.yaml")).unwrap();
+    let locked = dir.path().join("locked.yaml");
+    fs::write(&locked, POD).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let root_can_read = fs::read(&locked).is_ok();
+    let inv = manifests(&[dir.path()]);
+    let expected_problems = if root_can_read { 1 } else { 2 };
+    assert_eq!(inv.input_problems.len(), expected_problems, "{:?}", inv.input_problems);
+    assert!(inv.input_problems.iter().all(|p| p.check == "input-invalid"));
+    assert!(inv.input_problems.iter().any(|p| p.location.as_ref().unwrap().file.ends_with("dangling.yaml")));
+    assert!(!inv.objects.is_empty());
+}
+
+#[test]
+fn helm_templates_are_skipped_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
+    fs::write(dir.path().join("chart/Chart.yaml"), "apiVersion: v2\nname: c\n").unwrap();
+    fs::write(dir.path().join("chart/templates/d.yaml"), "kind: {{ .Values.kind }}\n").unwrap();
+    let inv = manifests(&[dir.path()]);
+    assert_eq!(inv.input_problems.len(), 1);
+    assert_eq!(inv.input_problems[0].check, "input-skipped");
+    assert!(inv.input_problems[0].remediation.contains("helm template"));
+}
+
+#[test]
+fn snapshot_reads_cluster_file_and_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("cluster.yaml"), "serverVersion:\n  gitVersion: v1.29.4\nname: demo\n").unwrap();
+    fs::write(dir.path().join("pods.yaml"), format!("apiVersion: v1\nkind: List\nitems:\n- {}", POD.replace('\n', "\n  "))).unwrap();
+    assert!(is_snapshot(dir.path()));
+    let inv = read_snapshot(dir.path()).unwrap();
+    assert_eq!(inv.cluster.name, "demo");
+    assert_eq!(inv.cluster.server_version.as_ref().unwrap().to_string(), "1.29.4");
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.files_scanned, 1);
+    assert_eq!(inv.kind, SourceKind::Snapshot);
+}
+
+#[test]
+fn snapshot_with_broken_cluster_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("cluster.yaml"), "serverVersion: [").unwrap();
+    let err = read_snapshot(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("cluster.yaml") && err.contains("invalid YAML"), "{err}");
+}

@@ -1,0 +1,105 @@
+//! Finding the files to read under the paths the user gave.
+
+use std::path::{Path, PathBuf};
+
+use mcp_diag_model::{Finding, Location, Severity};
+
+use crate::parse::{ParsedFile, input_invalid, parse_bytes};
+
+/// A file to parse: on disk, or bytes already read (standard input).
+pub(crate) enum FileJob {
+    Path { path: PathBuf, display: String },
+    Bytes { display: String, bytes: Vec<u8> },
+}
+
+impl FileJob {
+    pub(crate) fn parse(self) -> ParsedFile {
+        match self {
+            Self::Bytes { display, bytes } => parse_bytes(&display, &bytes),
+            Self::Path { path, display } => match std::fs::read(&path) {
+                Ok(bytes) => parse_bytes(&display, &bytes),
+                Err(e) => ParsedFile {
+                    objects: Vec::new(),
+                    problems: vec![input_invalid(&display, 1, None, format!("cannot read the file: {e}"))],
+                },
+            },
+        }
+    }
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"))
+}
+
+/// Files that sit beside manifests but are not Kubernetes objects: reading them would only
+/// produce noise. They are still read when named directly.
+fn is_known_non_manifest(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "chart.yaml" | "chart.lock" | ".pre-commit-config.yaml" | ".gitlab-ci.yml")
+        || lower.starts_with("values") && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+        || lower.starts_with("docker-compose")
+        || lower.starts_with("compose.")
+        || lower == "package.json"
+        || lower == "package-lock.json"
+        || lower == "tsconfig.json"
+}
+
+fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
+    Finding {
+        check: "input-skipped",
+        severity: Severity::Info,
+        title: "Input skipped".to_owned(),
+        object: None,
+        location: Some(Location::new(path.display().to_string(), 1)),
+        message,
+        remediation: remediation.to_owned(),
+        evidence: None,
+    }
+}
+
+/// Adds the files under `root` (or `root` itself) to `jobs`, sorted so output is stable.
+pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<Finding>) {
+    if !root.is_dir() {
+        let display = root.display().to_string();
+        jobs.push(FileJob::Path { path: root.to_path_buf(), display });
+        return;
+    }
+    let mut walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter();
+    loop {
+        let entry = match walker.next() {
+            None => break,
+            Some(Ok(entry)) => entry,
+            Some(Err(e)) => {
+                let path = e.path().map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                let reason = if e.loop_ancestor().is_some() {
+                    "a symbolic link loop (the link points back at a directory that contains it); it was not followed".to_owned()
+                } else {
+                    format!("cannot read: {}", e.io_error().map_or_else(|| e.to_string(), ToString::to_string))
+                };
+                problems.push(input_invalid(&path, 1, None, reason));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_dir() {
+            if entry.depth() > 0 && matches!(name.as_ref(), ".git" | ".hg" | ".svn" | "node_modules") {
+                walker.skip_current_dir();
+            } else if entry.depth() > 0 && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").is_file()) {
+                problems.push(skipped(
+                    path,
+                    "Helm chart templates are not plain manifests".to_owned(),
+                    "Render the chart and scan the result: `helm template RELEASE CHART | mcp-diag scan -`.",
+                ));
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if !has_manifest_extension(path) || is_known_non_manifest(&name) {
+            continue;
+        }
+        jobs.push(FileJob::Path { path: path.to_path_buf(), display: path.display().to_string() });
+    }
+}
