@@ -1,0 +1,144 @@
+use mcp_diag_data::Stability;
+use mcp_diag_model::{Finding, ObjectRef, Severity};
+use rayon::prelude::*;
+
+use crate::api_versions::{Usage, planned, removal, usages};
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "api-deprecated",
+    severity: Severity::Medium,
+    title: "API version deprecated, removed in a later release",
+    doc: r#"## What it checks
+Objects whose `apiVersion` the target release still serves but has deprecated (or, for alpha
+APIs, that a later release removes without notice). The finding names the release that removes
+it, or the release its removal is planned for.
+
+## Why it matters
+This upgrade goes through, but the next one will not: the removal becomes a blocker one or two
+upgrades later, usually when nobody remembers the warning. Migrating now, while both versions
+are served, is a no-risk change.
+
+## Example
+```yaml
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta3   # deprecated in 1.29, removed in 1.32
+kind: FlowSchema
+metadata: {name: platform-controllers}
+```
+
+## Fix
+Move the manifest to the replacement apiVersion named in the finding and apply it. Both
+versions are served until the removal, so the change can be made at any time.
+"#,
+};
+
+pub struct ApiDeprecated;
+
+impl Check for ApiDeprecated {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.inventory
+            .objects
+            .par_iter()
+            .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
+            .collect()
+    }
+}
+
+fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
+    let object = usage.object;
+    let (deprecated_in, goes_away, replacement) = if let Some(r) = removal(&usage.api_version, &object.kind) {
+        if r.removed_in <= ctx.target {
+            return None;
+        }
+        let deprecated = match r.deprecated_in {
+            Some(d) if d <= ctx.target => Some(d),
+            // Alpha APIs carry no promise and disappear without a deprecation period.
+            None if Stability::of(r.version) == Stability::Alpha => None,
+            _ => return None,
+        };
+        (deprecated, format!("it is removed in Kubernetes {}", r.removed_in), r.replacement_served_by(r.removed_in))
+    } else if let Some(p) = planned(&usage.api_version, &object.kind) {
+        if p.deprecated_in > ctx.target {
+            return None;
+        }
+        (Some(p.deprecated_in), format!("its removal is planned for Kubernetes {}", p.planned_removal), p.replacement)
+    } else {
+        return None;
+    };
+    let since = match deprecated_in {
+        Some(d) => format!("deprecated since Kubernetes {d}"),
+        None => "an alpha API".to_owned(),
+    };
+    let message = format!(
+        "{} {} is still served by {} but {since}; {goes_away}.",
+        object.kind, usage.api_version, ctx.target
+    );
+    let remediation = match replacement {
+        Some(rep) => format!("Migrate to {rep} now, while both versions are served."),
+        None => "There is no replacement API for this kind yet; plan to remove the object.".to_owned(),
+    };
+    Some(Finding {
+        check: INFO.id,
+        severity: INFO.severity,
+        title: format!("{} {} deprecated", usage.api_version, object.kind),
+        object: Some(ObjectRef { api_version: usage.api_version.clone(), ..object.object_ref() }),
+        location: object.location.clone(),
+        message,
+        remediation,
+        evidence: Some(usage.evidence),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::Minor;
+
+    use crate::rules::test_support::scan_yaml;
+
+    #[test]
+    fn deprecated_but_served() {
+        let yaml = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let f = scan_yaml(yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].check, "api-deprecated");
+        assert!(f[0].message.contains("deprecated since Kubernetes 1.29"), "{}", f[0].message);
+        assert!(f[0].message.contains("removed in Kubernetes 1.32"));
+        // Not yet deprecated at 1.28: nothing to say.
+        assert!(scan_yaml(yaml, Minor::new(1, 28), None).is_empty());
+    }
+
+    #[test]
+    fn every_deprecated_row_is_reported_between_deprecation_and_removal() {
+        for row in mcp_diag_data::API_REMOVALS {
+            let Some(dep) = row.deprecated_in else { continue };
+            if dep.minor + 1 >= row.removed_in.minor {
+                continue;
+            }
+            let yaml = format!("apiVersion: {}\nkind: {}\nmetadata: {{name: x}}\n", row.api_version(), row.kind);
+            let f = scan_yaml(&yaml, Minor::new(1, row.removed_in.minor - 1), None);
+            assert!(f.iter().any(|f| f.check == "api-deprecated"), "{} {}", row.api_version(), row.kind);
+        }
+    }
+
+    #[test]
+    fn planned_removal_is_reported() {
+        let yaml = "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: n}\n";
+        let f = scan_yaml(yaml, Minor::new(1, 36), None);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("planned for Kubernetes 1.38"));
+        assert!(f[0].remediation.contains("resource.k8s.io/v1"));
+        assert!(scan_yaml(yaml, Minor::new(1, 34), None).is_empty());
+    }
+
+    #[test]
+    fn alpha_apis_are_flagged_before_they_vanish() {
+        let yaml = "apiVersion: resource.k8s.io/v1alpha2\nkind: ResourceClaim\nmetadata: {name: c}\n";
+        let f = scan_yaml(yaml, Minor::new(1, 30), None);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("an alpha API"));
+    }
+}

@@ -1,0 +1,175 @@
+use mcp_diag_data::Stability;
+use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
+use rayon::prelude::*;
+
+use crate::api_versions::{removal, usages};
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "api-removed",
+    severity: Severity::Blocker,
+    title: "API version removed by the target release",
+    doc: r#"## What it checks
+Every object whose `apiVersion` and `kind` the target Kubernetes release no longer serves. The
+tool knows every built-in API removed from 1.16 through 1.37, alpha and beta, generated from
+the per-release API schemas and the official deprecation guide. Upgrades go one minor at a
+time, so every release between the current version (when known) and the target counts: an API
+removed in 1.30 blocks an upgrade from 1.29 to 1.32.
+
+Besides the stored `apiVersion`, the check reads the version recorded in the
+`kubectl.kubernetes.io/last-applied-configuration` annotation: the API server converts stored
+objects to every version it serves, but the manifest that is applied again next time still
+uses the old one. Such findings are `high` (the cluster keeps running; the next deploy fails).
+
+Custom resources are never reported here just because the tool does not know them.
+
+## Why it matters
+After the upgrade the API server answers `404 the server could not find the requested
+resource` for the removed version: `kubectl apply`, Helm upgrades, GitOps syncs and controllers
+that still send it fail, often silently, until someone notices that nothing deploys.
+
+## Example
+```yaml
+apiVersion: policy/v1beta1      # removed in 1.25
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+```
+
+## Fix
+Change the manifest to the replacement apiVersion (here `policy/v1`) and apply it before the
+upgrade; check the field changes the finding lists (for `policy/v1` an empty selector selects
+every pod). `kubectl convert` (a kubectl plugin) can rewrite files. For Helm charts, upgrade the
+chart to a version that uses the new API.
+"#,
+};
+
+pub struct ApiRemoved;
+
+impl Check for ApiRemoved {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.inventory
+            .objects
+            .par_iter()
+            .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
+            .collect()
+    }
+}
+
+fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<Finding> {
+    let object = usage.object;
+    let removal = removal(&usage.api_version, &object.kind)?;
+    if removal.removed_in > ctx.target {
+        return None;
+    }
+    let stability = Stability::of(removal.version);
+    let when = match ctx.current {
+        Some(current) if removal.removed_in > current => format!(
+            "it stops being served at the {} → {} hop of this upgrade",
+            Minor::new(removal.removed_in.major, removal.removed_in.minor - 1),
+            removal.removed_in
+        ),
+        Some(current) => format!("the current server ({current}) already no longer serves it"),
+        None => format!("Kubernetes {} and later do not serve it", removal.removed_in),
+    };
+    let stored = if usage.evidence == "last-applied annotation" {
+        format!(
+            " The object is stored as {}, but it was last applied as {}: the manifest that applies it will fail.",
+            object.api_version, usage.api_version
+        )
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "{kind} {av} ({stability}) was removed in Kubernetes {removed}; {when}.{stored}",
+        kind = object.kind,
+        av = usage.api_version,
+        stability = stability.as_str(),
+        removed = removal.removed_in,
+    );
+    let mut remediation = match removal.replacement_served_by(ctx.target) {
+        Some(rep) => format!("Migrate to {rep} and apply the change before upgrading."),
+        None => "There is no replacement API for this kind; remove the object or replace the feature.".to_owned(),
+    };
+    if !removal.note.is_empty() {
+        remediation.push_str(" Note: ");
+        remediation.push_str(removal.note);
+        if !remediation.ends_with('.') {
+            remediation.push('.');
+        }
+    }
+    let severity = if usage.evidence == "last-applied annotation" { Severity::High } else { INFO.severity };
+    Some(Finding {
+        check: INFO.id,
+        severity,
+        title: format!("{} {} removed in {}", usage.api_version, object.kind, removal.removed_in),
+        object: Some(ObjectRef { api_version: usage.api_version.clone(), ..object.object_ref() }),
+        location: object.location.clone(),
+        message,
+        remediation,
+        evidence: Some(usage.evidence),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::scan_yaml;
+
+    #[test]
+    fn every_removal_row_is_reported_at_its_release_and_not_before() {
+        for row in mcp_diag_data::API_REMOVALS {
+            let av = row.api_version();
+            let yaml = format!("apiVersion: {av}\nkind: {}\nmetadata:\n  name: x\n  namespace: ns\n", row.kind);
+            let at = scan_yaml(&yaml, row.removed_in, None);
+            let removed: Vec<_> = at.iter().filter(|f| f.check == "api-removed").collect();
+            assert_eq!(removed.len(), 1, "{av} {} at {}", row.kind, row.removed_in);
+            assert_eq!(removed[0].severity, Severity::Blocker);
+            assert!(removed[0].message.contains(&row.removed_in.to_string()));
+            if let Some(rep) = row.replacement_served_by(row.removed_in) {
+                assert!(removed[0].remediation.contains(rep), "{}", removed[0].remediation);
+            }
+            let before = Minor::new(1, row.removed_in.minor - 1);
+            let early = scan_yaml(&yaml, before, None);
+            assert!(early.iter().all(|f| f.check != "api-removed"), "{av} {} reported at {before}", row.kind);
+        }
+    }
+
+    #[test]
+    fn hops_between_current_and_target_count() {
+        let yaml = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let f = scan_yaml(yaml, Minor::new(1, 33), Some(Minor::new(1, 29)));
+        let removed = f.iter().find(|f| f.check == "api-removed").unwrap();
+        assert!(removed.message.contains("1.31 → 1.32 hop"), "{}", removed.message);
+        assert!(removed.remediation.contains("flowcontrol.apiserver.k8s.io/v1"));
+    }
+
+    #[test]
+    fn custom_resources_and_current_apis_are_never_reported() {
+        let yaml = "apiVersion: example.com/v1beta1\nkind: CronJob\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\n";
+        assert!(scan_yaml(yaml, Minor::new(1, 37), None).is_empty());
+    }
+
+    #[test]
+    fn last_applied_annotation_is_evidence() {
+        let yaml = r#"apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: order
+  namespace: shop
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"autoscaling/v2beta2","kind":"HorizontalPodAutoscaler","metadata":{"name":"order"}}'
+"#;
+        let ctx_findings = scan_yaml(yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(ctx_findings.len(), 1);
+        let f = &ctx_findings[0];
+        assert_eq!(f.evidence, Some("last-applied annotation"));
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.object.as_ref().unwrap().api_version, "autoscaling/v2beta2");
+        assert!(f.message.contains("already no longer serves it"), "{}", f.message);
+    }
+}

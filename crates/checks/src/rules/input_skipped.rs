@@ -1,0 +1,28 @@
+use mcp_diag_model::Severity;
+
+use crate::CheckInfo;
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "input-skipped",
+    severity: Severity::Info,
+    title: "Input skipped",
+    doc: r#"## What it checks
+Notes parts of a directory that `scan` deliberately does not read: the `templates/` directory of
+a Helm chart (a directory with `Chart.yaml`), whose files are Go templates rather than YAML.
+Files that are known not to be manifests (`Chart.yaml`, `values*.yaml`, compose files, `.git`)
+are skipped silently when found in a directory, and read when named directly.
+
+## Why it matters
+Templates cannot be parsed before they are rendered; reading them would bury real findings in
+parse errors, and skipping them silently would hide that they were not checked.
+
+## Example
+```
+input-skipped  charts/web/templates:1  Helm chart templates are not plain manifests
+```
+
+## Fix
+Render the chart with the values you deploy and scan the output:
+`helm template web charts/web -f values-prod.yaml | mcp-diag scan --target-version 1.32 -`.
+"#,
+};
