@@ -1,1 +1,38 @@
-fn main(){}
+//! The `mcp-diag` binary: argument parsing and wiring only.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod args;
+mod commands;
+mod exit;
+
+use exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let status = match commands::run(cli) {
+        Ok(status) => status,
+        Err(error) => {
+            print_error(&error);
+            ExitStatus::Error
+        }
+    };
+    ExitCode::from(status as u8)
+}
+
+/// Errors go to stderr: what failed, then a hint on what to do (the uv style).
+fn print_error(error: &anyhow::Error) {
+    let mut stderr = std::io::stderr().lock();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let label = if color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+    let _ = writeln!(stderr, "{label}: {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    if let Some(hint) = error.downcast_ref::<commands::Hinted>().map(|h| h.hint.as_str()) {
+        let _ = writeln!(stderr, "\nhint: {hint}");
+    }
+}

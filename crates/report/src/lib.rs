@@ -1,1 +1,113 @@
+//! Renderers: the JSON contract and the human table.
 
+use mcp_diag_model::{Finding, Severity};
+use serde::Serialize;
+
+mod table;
+
+pub use table::{TableOptions, render_table};
+
+/// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
+/// one needs a bump.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// One scanned cluster (or the set of manifests, as the cluster `manifests`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterReport {
+    pub name: String,
+    pub source: String,
+    pub server_version: Option<String>,
+    pub target_version: String,
+    /// How the target was chosen: `flag`, or `default` (the next minor after the server's).
+    pub target_version_source: &'static str,
+    pub captured_at: Option<String>,
+    pub objects: usize,
+    pub files: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// The whole report: the JSON contract other tools read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// The target of every cluster when they share one; otherwise null (see each cluster).
+    pub target_version: Option<String>,
+    pub clusters: Vec<ClusterReport>,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub blocker: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl Summary {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut s = Self::default();
+        for f in findings {
+            *s.slot(f.severity) += 1;
+        }
+        s
+    }
+
+    fn slot(&mut self, severity: Severity) -> &mut usize {
+        match severity {
+            Severity::Blocker => &mut self.blocker,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        }
+    }
+
+    pub fn get(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Blocker => self.blocker,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    /// The most severe level with at least one finding.
+    pub fn worst(&self) -> Option<Severity> {
+        Severity::DESCENDING.into_iter().find(|&s| self.get(s) > 0)
+    }
+}
+
+impl Report {
+    pub fn new(version: &'static str, clusters: Vec<ClusterReport>) -> Self {
+        let summary = Summary::of(clusters.iter().flat_map(|c| &c.findings));
+        let first = clusters.first().map(|c| c.target_version.clone());
+        let target_version = first.filter(|t| clusters.iter().all(|c| &c.target_version == t));
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool { name: "mcp-diag", version },
+            target_version,
+            clusters,
+            summary,
+        }
+    }
+}
+
+/// The JSON report, pretty-printed, with a trailing newline.
+pub fn render_json(report: &Report) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -295,12 +295,15 @@ fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) {
 }
 
 fn first_line_of(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message).trim();
-    // serde-saphyr prefixes "line N column M: "; our location already says that.
-    match line.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_owned(),
-        _ => line.to_owned(),
+    let mut line = message.lines().next().unwrap_or(message).trim();
+    // serde-saphyr prefixes "error: line N column M: "; the location already says that.
+    line = line.strip_prefix("error: ").unwrap_or(line);
+    if line.starts_with("line ") {
+        if let Some((_, rest)) = line.split_once(": ") {
+            line = rest;
+        }
     }
+    line.to_owned()
 }
 
 /// Adds one parsed document: a single object, or the items of a `List`.

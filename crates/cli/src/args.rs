@@ -1,0 +1,79 @@
+//! Command-line arguments (clap derive only; no logic).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-diag",
+    version,
+    about = "Make Kubernetes upgrades boring: find what will break before you upgrade",
+    after_help = "Exit status: 0 nothing at or above --fail-on; 2 findings at or above --fail-on; \
+                  3 at least one blocker; 1 the tool could not do its job."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report what will break when upgrading: removed APIs and more
+    Scan(ScanArgs),
+    /// Print the documentation of a check (or list every check)
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Manifest files, directories (searched recursively), `-` for standard input, or a
+    /// snapshot directory (one holding cluster.yaml)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The Kubernetes release to upgrade to, such as 1.32 (default for snapshots: the next
+    /// minor after the cluster's version)
+    #[arg(long, short = 't', value_name = "VERSION")]
+    pub target_version: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Exit with status 2 when findings at or above this severity exist (3 for blockers)
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+
+    /// When to colour the table (NO_COLOR is honoured with `auto`)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Blocker,
+    High,
+    Medium,
+    Low,
+    Info,
+    /// Always exit 0 when the scan itself succeeded
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A check id such as api-removed; without it, every check is listed
+    pub check: Option<String>,
+}

@@ -1,0 +1,133 @@
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use mcp_diag_checks::{Context, run_all};
+use mcp_diag_data::NEWEST_KNOWN_MINOR;
+use mcp_diag_model::{Inventory, KubeVersion, Minor, Severity, SourceKind};
+use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
+use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
+
+use super::hinted;
+use crate::args::{ColorChoice, FailOn, OutputFormat, ScanArgs};
+use crate::exit::{ExitStatus, from_summary};
+
+pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
+    let target = args.target_version.as_deref().map(parse_target).transpose()?;
+    let inventories = read_inputs(&args.paths)?;
+    let mut clusters = Vec::with_capacity(inventories.len());
+    for inventory in &inventories {
+        clusters.push(scan_one(inventory, target)?);
+    }
+    let report = Report::new(env!("CARGO_PKG_VERSION"), clusters);
+    if let Some(t) = target.filter(|t| *t > NEWEST_KNOWN_MINOR) {
+        eprintln!(
+            "warning: mcp-diag knows API changes up to Kubernetes {NEWEST_KNOWN_MINOR}; removals in {t} that came later are not known to this version"
+        );
+    }
+    let text = match args.output {
+        OutputFormat::Json => render_json(&report),
+        OutputFormat::Table => render_table(&report, table_options(args.color)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // A closed pipe (`| head`) is not a failure of the scan.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the report to standard output");
+        }
+    }
+    Ok(from_summary(&report.summary, fail_on(args.fail_on)))
+}
+
+fn parse_target(text: &str) -> anyhow::Result<Minor> {
+    KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
+        hinted(format!("--target-version: {e}"), "give a Kubernetes release such as --target-version 1.32")
+    })
+}
+
+fn fail_on(f: FailOn) -> Option<Severity> {
+    match f {
+        FailOn::Blocker => Some(Severity::Blocker),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    }
+}
+
+fn table_options(choice: ColorChoice) -> TableOptions {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(140).clamp(60, 400);
+    TableOptions { color, width }
+}
+
+/// Snapshots each become a cluster; all manifest paths together become one, named `manifests`.
+fn read_inputs(paths: &[String]) -> anyhow::Result<Vec<Inventory>> {
+    let mut inventories = Vec::new();
+    let mut manifest_inputs = Vec::new();
+    for arg in paths {
+        if arg != "-" && is_snapshot(Path::new(arg)) {
+            inventories.push(read_snapshot(Path::new(arg)).map_err(source_error)?);
+        } else {
+            manifest_inputs.push(Input::from_arg(arg));
+        }
+    }
+    if !manifest_inputs.is_empty() {
+        let inventory = read_manifests(&manifest_inputs, &mut std::io::stdin().lock()).map_err(source_error)?;
+        inventories.push(inventory);
+    }
+    Ok(inventories)
+}
+
+fn source_error(e: SourceError) -> anyhow::Error {
+    let hint = match &e {
+        SourceError::NotFound { .. } => "check the path; give manifest files, directories, - for standard input, or a snapshot directory",
+        SourceError::Stdin(_) => "pipe manifests in, for example: helm template my-chart | mcp-diag scan --target-version 1.32 -",
+        SourceError::ClusterFile(_) => "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md",
+    };
+    hinted(e.to_string(), hint)
+}
+
+fn scan_one(inventory: &Inventory, flag: Option<Minor>) -> anyhow::Result<ClusterReport> {
+    let current = inventory.cluster.server_version.as_ref().map(KubeVersion::minor);
+    let (target, target_source) = match (flag, current) {
+        (Some(t), _) => (t, "flag"),
+        (None, Some(c)) => (c.next(), "default"),
+        (None, None) => {
+            let (what, hint) = match inventory.kind {
+                SourceKind::Manifests => (
+                    "scanning manifests needs --target-version: manifests do not say which release they will meet".to_owned(),
+                    "add --target-version, for example: mcp-diag scan --target-version 1.32 ./k8s/".to_owned(),
+                ),
+                _ => (
+                    format!("{}: cluster.yaml gives no serverVersion, so the target cannot be defaulted", inventory.source),
+                    "add --target-version, or put the output of `kubectl version -o yaml` in cluster.yaml".to_owned(),
+                ),
+            };
+            return Err(hinted(what, hint));
+        }
+    };
+    if let Some(c) = current.filter(|c| *c > target) {
+        return Err(hinted(
+            format!("{}: the target {target} is older than the cluster's {c}; Kubernetes does not support downgrades", inventory.cluster.name),
+            format!("choose a target of {c} or later"),
+        ));
+    }
+    let findings = run_all(&Context { inventory, target, current });
+    Ok(ClusterReport {
+        name: inventory.cluster.name.clone(),
+        source: inventory.source.clone(),
+        server_version: inventory.cluster.server_version.as_ref().map(ToString::to_string),
+        target_version: target.to_string(),
+        target_version_source: target_source,
+        captured_at: inventory.cluster.captured_at.clone(),
+        objects: inventory.objects.len(),
+        files: inventory.files_scanned,
+        findings,
+    })
+}

@@ -1,0 +1,128 @@
+//! The report for people: findings grouped by severity, one table per group.
+
+use std::fmt::Write;
+
+use comfy_table::{ContentArrangement, Table, TableStyle};
+use mcp_diag_model::Severity;
+
+use crate::{ClusterReport, Report, Summary};
+
+#[derive(Clone, Copy, Debug)]
+pub struct TableOptions {
+    pub color: bool,
+    /// Total width in columns.
+    pub width: u16,
+}
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocker => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on { format!("{code}{text}{RESET}") } else { text.to_owned() }
+    }
+}
+
+const STYLE: TableStyle = comfy_table::presets::UTF8_HORIZONTAL_ONLY;
+
+pub fn render_table(report: &Report, options: TableOptions) -> String {
+    let paint = Paint { on: options.color };
+    let mut out = String::new();
+    for cluster in &report.clusters {
+        render_cluster(cluster, options, &paint, &mut out);
+    }
+    let s = report.summary;
+    let objects: usize = report.clusters.iter().map(|c| c.objects).sum();
+    let files: usize = report.clusters.iter().map(|c| c.files).sum();
+    let counts = counts_line(&s, &paint);
+    let clusters = report.clusters.len();
+    let _ = writeln!(
+        out,
+        "{} {counts} in {objects} object{} from {files} file{} ({clusters} {})",
+        paint.wrap(BOLD, "Summary:"),
+        plural(objects),
+        plural(files),
+        if clusters == 1 { "source" } else { "sources" },
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn counts_line(s: &Summary, paint: &Paint) -> String {
+    Severity::DESCENDING
+        .iter()
+        .map(|&sev| {
+            let n = s.get(sev);
+            let text = format!("{n} {sev}");
+            if n > 0 { paint.wrap(severity_color(sev), &text) } else { text }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint, out: &mut String) {
+    let from = match &cluster.server_version {
+        Some(v) => format!("Kubernetes {v}"),
+        None if cluster.source.starts_with("manifests") => "manifests".to_owned(),
+        None => "Kubernetes (version unknown)".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint.wrap(BOLD, &cluster.name),
+        paint.wrap(DIM, &format!("({})", cluster.source))
+    );
+    let target_note = if cluster.target_version_source == "default" {
+        " (no --target-version given: defaulted to the next minor release)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "  {from} → Kubernetes {}{target_note}", cluster.target_version);
+    if let Some(at) = &cluster.captured_at {
+        let _ = writeln!(out, "  captured at {at}");
+    }
+    let _ = writeln!(out, "  {} objects from {} files", cluster.objects, cluster.files);
+    if cluster.findings.is_empty() {
+        let _ = writeln!(out, "\n  No findings.\n");
+        return;
+    }
+    for severity in Severity::DESCENDING {
+        let group: Vec<_> = cluster.findings.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let heading = format!("{} ({})", severity.as_str().to_uppercase(), group.len());
+        let _ = writeln!(out, "\n{}", paint.wrap(severity_color(severity), &heading));
+        let mut table = Table::new();
+        table
+            .load_style(STYLE)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(options.width)
+            .set_header(vec!["Check", "Object", "Location", "Message", "Fix"]);
+        for f in group {
+            let object = f.object.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+            let location = f.location.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+            table.add_row(vec![f.check.to_owned(), object, location, f.message.clone(), f.remediation.clone()]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    out.push('\n');
+}
