@@ -10,6 +10,7 @@ use mcp_diag_model::{Inventory, SourceKind};
 use rayon::prelude::*;
 
 pub mod parse;
+mod fastyaml;
 mod snapshot;
 mod walk;
 

@@ -270,6 +270,14 @@ fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) {
         if is_blank_document(chunk.text) {
             continue;
         }
+        match crate::fastyaml::parse_document(chunk.text, chunk.first_line) {
+            Ok(Some(doc)) => {
+                push_document(file, doc.line, doc.value, doc.item_lines, out);
+                continue;
+            }
+            Ok(None) => continue,
+            Err(crate::fastyaml::Unsupported) => {}
+        }
         let parsed: Result<Option<Doc>, _> =
             serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
         match parsed {
