@@ -1,9 +1,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
-
-use crate::{Finding, KubeVersion, Location, ObjectRef};
+use crate::{Finding, KubeVersion, Location, Node, ObjectRef};
 
 /// What kind of input an inventory was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -22,16 +20,16 @@ pub struct Object {
     pub namespace: Option<String>,
     pub name: String,
     pub location: Option<Location>,
-    pub raw: Value,
+    pub raw: Node,
 }
 
 impl Object {
-    /// Builds an object from its JSON form; `None` when apiVersion or kind is missing.
-    pub fn from_value(raw: Value, location: Option<Location>) -> Option<Self> {
+    /// Builds an object from its document; `None` when apiVersion or kind is missing.
+    pub fn from_node(raw: Node, location: Option<Location>) -> Option<Self> {
         let api_version = raw.get("apiVersion")?.as_str()?.to_owned();
         let kind = raw.get("kind")?.as_str()?.to_owned();
         let meta = raw.get("metadata");
-        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str).map(str::to_owned);
+        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str).map(str::to_owned);
         let name = text("name").or_else(|| text("generateName")).unwrap_or_default();
         let namespace = text("namespace");
         Some(Self { api_version, kind, namespace, name, location, raw })
@@ -55,7 +53,7 @@ impl Object {
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.raw.get("metadata")?.get("annotations")?.get(key)?.as_str()
+        self.raw.path(&["metadata", "annotations", key])?.as_str()
     }
 }
 
@@ -101,16 +99,17 @@ mod tests {
 
     #[test]
     fn object_from_value() {
-        let raw = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "web", "namespace": "shop", "annotations": {"a": "b"}}});
-        let o = Object::from_value(raw, None).unwrap();
+        let node = |v: serde_json::Value| Node::from(v);
+        let raw = node(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "annotations": {"a": "b"}}}));
+        let o = Object::from_node(raw, None).unwrap();
         assert_eq!(o.group_version(), ("apps", "v1"));
         assert_eq!(o.namespace.as_deref(), Some("shop"));
         assert_eq!(o.annotation("a"), Some("b"));
-        let core = Object::from_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod"}), None).unwrap();
+        let core = Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
         assert_eq!(core.group_version(), ("", "v1"));
         assert_eq!(core.name, "");
-        assert!(Object::from_value(serde_json::json!({"kind": "Pod"}), None).is_none());
-        assert!(Object::from_value(serde_json::json!({"apiVersion": 3, "kind": "Pod"}), None).is_none());
+        assert!(Object::from_node(node(serde_json::json!({"kind": "Pod"})), None).is_none());
+        assert!(Object::from_node(node(serde_json::json!({"apiVersion": 3, "kind": "Pod"})), None).is_none());
     }
 }

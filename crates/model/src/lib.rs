@@ -5,8 +5,10 @@
 
 mod finding;
 mod inventory;
+mod node;
 mod version;
 
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, Object, SourceKind};
+pub use node::Node;
 pub use version::{KubeVersion, Minor, VersionParseError};

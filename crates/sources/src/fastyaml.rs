@@ -8,7 +8,7 @@
 //! it give up, and the document goes to serde-saphyr, which decides and reports errors. A
 //! differential test holds the two to the same results.
 
-use serde_json::{Map, Number, Value};
+use mcp_diag_model::Node as Value;
 
 /// A parsed document: the value, the line of its first content, and the line of each
 /// element of a top-level `items` sequence.
@@ -127,7 +127,7 @@ impl<'a> Parser<'a> {
 
     fn mapping(&mut self, indent: usize, mut items: Option<&mut Option<Vec<u64>>>) -> R<Value> {
         self.enter()?;
-        let mut map = Map::new();
+        let mut map: Vec<(Box<str>, Value)> = Vec::new();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
@@ -144,7 +144,7 @@ impl<'a> Parser<'a> {
                 if key == "items" && let Some(slot) = items.as_deref_mut() {
                     let mut lines = Vec::new();
                     let v = self.top_level_items(indent, &mut lines)?;
-                    if v.is_array() {
+                    if matches!(v, Value::Seq(_)) {
                         *slot = Some(lines);
                     }
                     v
@@ -154,12 +154,10 @@ impl<'a> Parser<'a> {
             } else {
                 self.inline(rest, l.text, indent)?
             };
-            if map.insert(key, value).is_some() {
-                return Err(Unsupported);
-            }
+            insert_unique(&mut map, key, value)?;
         }
         self.depth -= 1;
-        Ok(Value::Object(map))
+        Ok(Value::map(map))
     }
 
     fn top_level_items(&mut self, parent: usize, lines: &mut Vec<u64>) -> R<Value> {
@@ -216,7 +214,7 @@ impl<'a> Parser<'a> {
             items.push(self.inline(rest, content, indent)?);
         }
         self.depth -= 1;
-        Ok(Value::Array(items))
+        Ok(Value::Seq(items.into_boxed_slice()))
     }
 
     /// A value written on the same line as its key or dash. `owner` is the indentation of
@@ -339,8 +337,18 @@ impl<'a> Parser<'a> {
             _ => out.push('\n'),
         }
         self.pos = end;
-        Ok(Value::String(out))
+        Ok(Value::Str(out.into_boxed_str()))
     }
+}
+
+/// Adds a mapping entry; a duplicate key sends the document to saphyr, which applies its
+/// duplicate-key policy and reports it.
+fn insert_unique(map: &mut Vec<(Box<str>, Value)>, key: String, value: Value) -> R<()> {
+    if map.iter().any(|(k, _)| **k == *key) {
+        return Err(Unsupported);
+    }
+    map.push((key.into_boxed_str(), value));
+    Ok(())
 }
 
 fn is_sequence_line(text: &str) -> bool {
@@ -398,7 +406,7 @@ fn plain_key(text: &str) -> R<(String, &str)> {
                 // Keys must be text in a Kubernetes object; anything that would resolve to
                 // another type (true, 1, null) is left to saphyr.
                 match plain_scalar(key)? {
-                    Value::String(s) => return Ok((s, &text[i + 1..])),
+                    Value::Str(s) => return Ok((s.into_string(), &text[i + 1..])),
                     _ => return Err(Unsupported),
                 }
             }
@@ -487,7 +495,7 @@ fn double_quoted(text: &str) -> R<Value> {
     if !text[end + 1..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::String(unescape_double(&text[1..end])?))
+    Ok(Value::Str(unescape_double(&text[1..end])?.into_boxed_str()))
 }
 
 fn unescape_double(s: &str) -> R<String> {
@@ -567,7 +575,7 @@ fn single_quoted(text: &str) -> R<Value> {
     if !text[used..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::String(s))
+    Ok(Value::Str(s.into_boxed_str()))
 }
 
 /// Resolves a plain scalar the way the YAML 1.2 core schema does, for the forms that are
@@ -592,7 +600,7 @@ fn plain_scalar(s: &str) -> R<Value> {
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
         return number(s);
     }
-    Ok(Value::String(s.to_owned()))
+    Ok(Value::Str(s.into()))
 }
 
 /// Plain decimal integers and simple floats become numbers; other text starting like a
@@ -600,7 +608,7 @@ fn plain_scalar(s: &str) -> R<Value> {
 fn number(s: &str) -> R<Value> {
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
     if digits.is_empty() {
-        return Ok(Value::String(s.to_owned()));
+        return Ok(Value::Str(s.into()));
     }
     if digits.bytes().all(|b| b.is_ascii_digit()) {
         if digits.len() > 1 && digits.starts_with('0') {
@@ -610,16 +618,16 @@ fn number(s: &str) -> R<Value> {
             return Err(Unsupported);
         }
         if let Ok(i) = s.parse::<i64>() {
-            return Ok(Value::Number(Number::from(i)));
+            return Ok(Value::Int(i));
         }
         if let Ok(u) = s.parse::<u64>() {
-            return Ok(Value::Number(Number::from(u)));
+            return Ok(Value::UInt(u));
         }
         return Err(Unsupported);
     }
     if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') && digits.matches('.').count() >= 2 {
         // Versions such as 3.5.10 are text in every YAML schema.
-        return Ok(Value::String(s.to_owned()));
+        return Ok(Value::Str(s.into()));
     }
     if digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')) {
         // Floats and float-like forms: rare in manifests, and schemas disagree on them.
@@ -629,7 +637,7 @@ fn number(s: &str) -> R<Value> {
     if digits.starts_with("0x") || digits.starts_with("0o") || digits.starts_with("0b") || digits.contains('_') || digits.contains(':') {
         return Err(Unsupported);
     }
-    Ok(Value::String(s.to_owned()))
+    Ok(Value::Str(s.into()))
 }
 
 /// Single-line flow collections: `{a: 1, b: [x, y]}`.
@@ -660,12 +668,12 @@ impl Flow<'_> {
                 let rest = &self.text[self.i..];
                 let end = find_double_quote_end(rest).ok_or(Unsupported)?;
                 self.i += end + 1;
-                Value::String(unescape_double(&rest[1..end])?)
+                Value::Str(unescape_double(&rest[1..end])?.into_boxed_str())
             }
             Some(b'\'') => {
                 let (s, used) = single_quoted_prefix(&self.text[self.i..])?;
                 self.i += used;
-                Value::String(s)
+                Value::Str(s.into_boxed_str())
             }
             Some(b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'#') | None => return Err(Unsupported),
             Some(_) => {
@@ -694,7 +702,7 @@ impl Flow<'_> {
             match self.s.get(self.i) {
                 Some(b']') => {
                     self.i += 1;
-                    return Ok(Value::Array(items));
+                    return Ok(Value::Seq(items.into_boxed_slice()));
                 }
                 None => return Err(Unsupported),
                 _ => {}
@@ -716,19 +724,19 @@ impl Flow<'_> {
 
     fn map(&mut self) -> R<Value> {
         self.i += 1;
-        let mut map = Map::new();
+        let mut map: Vec<(Box<str>, Value)> = Vec::new();
         loop {
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Value::Object(map));
+                    return Ok(Value::map(map));
                 }
                 None => return Err(Unsupported),
                 _ => {}
             }
             let key = match self.value()? {
-                Value::String(k) => k,
+                Value::Str(k) => k.into_string(),
                 _ => return Err(Unsupported),
             };
             self.skip_ws();
@@ -741,9 +749,7 @@ impl Flow<'_> {
                 Some(b',' | b'}') => Value::Null,
                 _ => self.value()?,
             };
-            if map.insert(key, value).is_some() {
-                return Err(Unsupported);
-            }
+            insert_unique(&mut map, key, value)?;
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b',') => self.i += 1,

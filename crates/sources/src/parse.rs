@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use mcp_diag_model::{Finding, Location, Object, Severity};
+use mcp_diag_model::{Finding, Location, Node, Object, Severity};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 /// What one file held.
@@ -104,7 +103,7 @@ fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
 }
 
 fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Node>();
     loop {
         let start = stream.byte_offset();
         let value = match stream.next() {
@@ -315,65 +314,62 @@ fn first_line_of(message: &str) -> String {
 }
 
 /// Adds one parsed document: a single object, or the items of a `List`.
-fn push_document(file: &str, line: u64, value: Value, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
-    let Value::Object(mut map) = value else {
+fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
+    let Node::Map(entries) = value else {
         if !value.is_null() {
             out.problems.push(input_invalid(
                 file,
                 line,
                 None,
-                format!("the document is a {} where a Kubernetes object (a mapping) was expected", type_name(&value)),
+                format!("the document is a {} where a Kubernetes object (a mapping) was expected", value.type_name()),
             ));
         }
         return;
     };
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Value::Array(_)) | Some(Value::Null));
-    if is_list {
-        let list_api_version = map.get("apiVersion").and_then(Value::as_str).map(str::to_owned);
-        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
-        let Some(Value::Array(items)) = map.remove("items") else { return };
-        let lines = item_lines.unwrap_or_default();
-        for (index, item) in items.into_iter().enumerate() {
-            let item_line = lines.get(index).copied().unwrap_or(line);
-            let item = fill_list_item(item, list_api_version.as_deref(), item_kind.as_deref());
-            push_object(file, item_line, Value::Object(item), out);
-        }
+    let map = Node::Map(entries);
+    let kind = map.get("kind").and_then(Node::as_str).unwrap_or_default().to_owned();
+    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Node::Seq(_) | Node::Null));
+    if !is_list {
+        push_object(file, line, map, out);
         return;
     }
-    push_object(file, line, Value::Object(std::mem::take(&mut map)), out);
+    let list_api_version = map.get("apiVersion").and_then(Node::as_str).map(str::to_owned);
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
+    let Node::Map(entries) = map else { return };
+    let Some(Node::Seq(items)) = entries.into_vec().into_iter().rev().find(|(k, _)| &**k == "items").map(|(_, v)| v)
+    else {
+        return;
+    };
+    let lines = item_lines.unwrap_or_default();
+    for (index, item) in items.into_vec().into_iter().enumerate() {
+        let item_line = lines.get(index).copied().unwrap_or(line);
+        match fill_list_item(item, list_api_version.as_deref(), item_kind.as_deref()) {
+            Ok(item) => push_object(file, item_line, item, out),
+            Err(other) => out.problems.push(input_invalid(
+                file,
+                item_line,
+                None,
+                format!("a list item is a {} where a Kubernetes object was expected", other.type_name()),
+            )),
+        }
+    }
 }
 
 /// `kubectl get -o yaml` items carry apiVersion and kind; items of a typed list may not.
-fn fill_list_item(item: Value, list_api_version: Option<&str>, item_kind: Option<&str>) -> Map<String, Value> {
-    let mut map = match item {
-        Value::Object(map) => map,
-        other => {
-            let mut m = Map::new();
-            m.insert("__invalid".into(), other);
-            return m;
-        }
-    };
-    if let (false, Some(kind)) = (map.contains_key("kind"), item_kind) {
-        map.insert("kind".into(), Value::String(kind.to_owned()));
+fn fill_list_item(item: Node, list_api_version: Option<&str>, item_kind: Option<&str>) -> Result<Node, Node> {
+    let Node::Map(entries) = item else { return Err(item) };
+    let has = |key: &str| entries.iter().any(|(k, _)| &**k == key);
+    let (Some(kind), false) = (item_kind, has("kind")) else { return Ok(Node::Map(entries)) };
+    let mut entries = entries.into_vec();
+    if let (Some(av), false) = (list_api_version, entries.iter().any(|(k, _)| &**k == "apiVersion")) {
+        entries.insert(0, ("apiVersion".into(), Node::Str(av.into())));
     }
-    if let (false, Some(av), Some(_)) = (map.contains_key("apiVersion"), list_api_version, item_kind) {
-        map.insert("apiVersion".into(), Value::String(av.to_owned()));
-    }
-    map
+    entries.insert(1.min(entries.len()), ("kind".into(), Node::Str(kind.into())));
+    Ok(Node::map(entries))
 }
 
-fn push_object(file: &str, line: u64, value: Value, out: &mut ParsedFile) {
-    if let Some(invalid) = value.get("__invalid") {
-        out.problems.push(input_invalid(
-            file,
-            line,
-            None,
-            format!("a list item is a {} where a Kubernetes object was expected", type_name(invalid)),
-        ));
-        return;
-    }
-    let has = |k: &str| value.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+fn push_object(file: &str, line: u64, value: Node, out: &mut ParsedFile) {
+    let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
         out.problems.push(input_invalid(
@@ -384,26 +380,15 @@ fn push_object(file: &str, line: u64, value: Value, out: &mut ParsedFile) {
         ));
         return;
     }
-    if let Some(object) = Object::from_value(value, Some(Location::new(file, line))) {
+    if let Some(object) = Object::from_node(value, Some(Location::new(file, line))) {
         out.objects.push(object);
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "sequence",
-        Value::Object(_) => "mapping",
     }
 }
 
 /// A top-level document: the value, its line, and the line of each `items` element, in one
 /// pass over the parser's events.
 struct Doc {
-    value: Value,
+    value: Node,
     line: Option<u64>,
     item_lines: Option<Vec<u64>>,
 }
@@ -421,7 +406,7 @@ impl<'de> de::Deserialize<'de> for Doc {
 }
 
 struct DocBody {
-    value: Value,
+    value: Node,
     item_lines: Option<Vec<u64>>,
 }
 
@@ -431,6 +416,8 @@ impl<'de> de::Deserialize<'de> for DocBody {
     }
 }
 
+/// Reads the top-level mapping itself so that `items` can be read with spans; any other
+/// document is read as a plain [`Node`].
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {
@@ -441,76 +428,64 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
-        let mut map = Map::new();
+        let mut entries: Vec<(Box<str>, Node)> = Vec::new();
         let mut item_lines = None;
-        while let Some(key) = access.next_key::<KeyString>()? {
-            if key.0 == "items" {
-                let items: Option<Vec<Spanned<Value>>> = access.next_value()?;
-                match items {
+        while let Some(key) = access.next_key::<Node>()? {
+            let key: Box<str> = match key {
+                Node::Str(s) => s,
+                other => other.to_json().to_string().into_boxed_str(),
+            };
+            if &*key == "items" {
+                let items: Option<Vec<Spanned<Node>>> = access.next_value()?;
+                let value = match items {
                     Some(items) => {
                         item_lines = Some(items.iter().map(|s| s.referenced.line()).collect());
-                        map.insert(key.0, Value::Array(items.into_iter().map(|s| s.value).collect()));
+                        Node::Seq(items.into_iter().map(|s| s.value).collect())
                     }
-                    None => {
-                        map.insert(key.0, Value::Null);
-                    }
-                }
+                    None => Node::Null,
+                };
+                entries.push((key, value));
             } else {
-                let value: Value = access.next_value()?;
-                map.insert(key.0, value);
+                entries.push((key, access.next_value()?));
             }
         }
-        Ok(DocBody { value: Value::Object(map), item_lines })
+        Ok(DocBody { value: Node::map(entries), item_lines })
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
         let mut values = Vec::new();
-        while let Some(v) = access.next_element::<Value>()? {
+        while let Some(v) = access.next_element::<Node>()? {
             values.push(v);
         }
-        Ok(DocBody { value: Value::Array(values), item_lines: None })
+        Ok(DocBody { value: Node::Seq(values.into_boxed_slice()), item_lines: None })
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::String(v.to_owned()), item_lines: None })
+        Ok(DocBody { value: Node::Str(v.into()), item_lines: None })
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::Bool(v), item_lines: None })
+        Ok(DocBody { value: Node::Bool(v), item_lines: None })
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::from(v), item_lines: None })
+        Ok(DocBody { value: Node::Int(v), item_lines: None })
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::from(v), item_lines: None })
+        Ok(DocBody { value: Node::UInt(v), item_lines: None })
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::from(v), item_lines: None })
+        Ok(DocBody { value: Node::Float(v), item_lines: None })
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<DocBody, E> {
-        Ok(DocBody { value: Value::Null, item_lines: None })
+        Ok(DocBody { value: Node::Null, item_lines: None })
     }
 
     fn visit_none<E: de::Error>(self) -> Result<DocBody, E> {
         self.visit_unit()
-    }
-}
-
-/// Map keys as text; YAML allows non-string keys (`1: a`, `true: b`), which Kubernetes
-/// objects never use at the top level but must not abort the parse.
-struct KeyString(String);
-
-impl<'de> de::Deserialize<'de> for KeyString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(deserializer)?;
-        Ok(Self(match v {
-            Value::String(s) => s,
-            other => other.to_string(),
-        }))
     }
 }
 

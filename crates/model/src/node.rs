@@ -1,0 +1,293 @@
+//! A compact, read-only document tree for stored objects.
+//!
+//! `serde_json::Value` spends a B-tree node (over 600 bytes) on every mapping, however small;
+//! an inventory holds millions of small mappings (labels, selectors, requests). `Node` stores
+//! mappings and sequences as exactly sized boxed slices, which keeps a 100,000-object
+//! inventory several times smaller and faster to build and drop.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// One value of a Kubernetes object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Node {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Integers above `i64::MAX`.
+    UInt(u64),
+    Float(f64),
+    Str(Box<str>),
+    Seq(Box<[Node]>),
+    /// Entries in document order. Lookups take the last of duplicate keys, as JSON does.
+    Map(Box<[(Box<str>, Node)]>),
+}
+
+static NULL: Node = Node::Null;
+
+impl Node {
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            Self::Map(entries) => entries.iter().rev().find(|(k, _)| &**k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Follows a path of mapping keys: `node.path(&["metadata", "name"])`.
+    pub fn path(&self, keys: &[&str]) -> Option<&Self> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// Like [`Node::get`], but a missing key reads as null.
+    pub fn field(&self, key: &str) -> &Self {
+        self.get(key).unwrap_or(&NULL)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            Self::UInt(u) => i64::try_from(*u).ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int(i) => Some(*i as f64),
+            Self::UInt(u) => Some(*u as f64),
+            Self::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Self]> {
+        match self {
+            Self::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Box<str>, Self)]> {
+        match self {
+            Self::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub const fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    /// A short name of the node's type, for messages.
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Bool(_) => "boolean",
+            Self::Int(_) | Self::UInt(_) | Self::Float(_) => "number",
+            Self::Str(_) => "string",
+            Self::Seq(_) => "sequence",
+            Self::Map(_) => "mapping",
+        }
+    }
+
+    /// Builds a mapping from entries.
+    pub fn map(entries: Vec<(Box<str>, Self)>) -> Self {
+        Self::Map(entries.into_boxed_slice())
+    }
+
+    /// The JSON form, for code that wants `serde_json` (typed views, output).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Null => serde_json::Value::Null,
+            Self::Bool(b) => serde_json::Value::Bool(*b),
+            Self::Int(i) => (*i).into(),
+            Self::UInt(u) => (*u).into(),
+            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Self::Str(s) => serde_json::Value::String(s.to_string()),
+            Self::Seq(items) => serde_json::Value::Array(items.iter().map(Self::to_json).collect()),
+            Self::Map(entries) => {
+                serde_json::Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
+impl From<serde_json::Value> for Node {
+    fn from(value: serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::Null => Self::Null,
+            serde_json::Value::Bool(b) => Self::Bool(b),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Self::Int(i)
+                } else if let Some(u) = n.as_u64() {
+                    Self::UInt(u)
+                } else {
+                    Self::Float(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            serde_json::Value::String(s) => Self::Str(s.into_boxed_str()),
+            serde_json::Value::Array(items) => Self::Seq(items.into_iter().map(Self::from).collect()),
+            serde_json::Value::Object(map) => {
+                Self::Map(map.into_iter().map(|(k, v)| (k.into_boxed_str(), Self::from(v))).collect())
+            }
+        }
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Null => s.serialize_unit(),
+            Self::Bool(b) => s.serialize_bool(*b),
+            Self::Int(i) => s.serialize_i64(*i),
+            Self::UInt(u) => s.serialize_u64(*u),
+            Self::Float(f) => s.serialize_f64(*f),
+            Self::Str(v) => s.serialize_str(v),
+            Self::Seq(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Self::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(&**k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML or JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v).map_or(Node::UInt(v), Node::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.into()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v.into_boxed_str()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = access.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items.into_boxed_slice()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<(Box<str>, Node)> = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
+        while let Some(key) = access.next_key::<Key>()? {
+            let value = access.next_value()?;
+            entries.push((key.0, value));
+        }
+        Ok(Node::Map(entries.into_boxed_slice()))
+    }
+}
+
+/// Mapping keys as text. YAML allows other scalars as keys (`1: a`, `true: b`); they are
+/// kept as their text rather than failing the whole document.
+struct Key(Box<str>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let node = Node::deserialize(deserializer)?;
+        Ok(Self(match node {
+            Node::Str(s) => s,
+            Node::Null => "null".into(),
+            other => other.to_json().to_string().into_boxed_str(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_and_access() {
+        let json = serde_json::json!({"a": {"b": [1, -2, 3.5, "x", null, true]}, "big": 18446744073709551615u64});
+        let node: Node = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(node.to_json(), json);
+        assert_eq!(Node::from(json.clone()), node);
+        assert_eq!(serde_json::to_value(&node).unwrap(), json);
+        assert_eq!(node.path(&["a", "b"]).and_then(Node::as_seq).map(<[Node]>::len), Some(6));
+        assert_eq!(node.field("missing"), &Node::Null);
+        assert_eq!(node.get("big"), Some(&Node::UInt(u64::MAX)));
+    }
+
+    #[test]
+    fn last_duplicate_key_wins() {
+        let node: Node = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
+        assert_eq!(node.get("a").and_then(Node::as_i64), Some(2));
+    }
+
+    #[test]
+    fn is_small() {
+        assert!(std::mem::size_of::<Node>() <= 24);
+    }
+}
