@@ -222,3 +222,16 @@ def qos(spec):
         c["resources"]["limits"][r] == c["resources"].get("requests", {}).get(r, c["resources"]["limits"][r])
         for c in cs for r in ("cpu", "memory"))
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+def app(name, image, port, live="/healthz", ready="/readyz", cpu=("100m", "500m"),
+        mem=("128Mi", "256Mi"), port_name="http", scheme="HTTP", live_port=None,
+        ready_port=None, initial=10, extra_ports=(), **kw):
+    """A long-running container with explicit liveness and readiness probes that check
+    different endpoints."""
+    lp = live_port or port_name
+    rp = ready_port or port_name
+    return container(
+        name, image, ports=[(port_name, port)] + list(extra_ports), cpu=cpu, mem=mem,
+        liveness=probe(live, lp, failure=3, period=10, timeout=2, initial=initial, scheme=scheme),
+        readiness=probe(ready, rp, failure=3, period=5, timeout=2, scheme=scheme), **kw)

@@ -10,5 +10,5 @@ mod version;
 
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, Object, SourceKind};
-pub use node::Node;
+pub use node::{Key, Node, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

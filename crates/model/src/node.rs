@@ -5,10 +5,335 @@
 //! mappings and sequences as exactly sized boxed slices, which keeps a 100,000-object
 //! inventory several times smaller and faster to build and drop.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// A mapping key. The field names Kubernetes objects repeat millions of times are shared
+/// static strings; others are owned.
+pub type Key = Cow<'static, str>;
+
+/// Field names common enough to share (sorted, for binary search).
+#[rustfmt::skip]
+const KNOWN_KEYS: &[&str] = &[
+    ".",
+    "Port",
+    "accessModes",
+    "add",
+    "address",
+    "addresses",
+    "affinity",
+    "allocatable",
+    "allowPrivilegeEscalation",
+    "annotations",
+    "apiVersion",
+    "app",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/version",
+    "architecture",
+    "args",
+    "availableReplicas",
+    "averageUtilization",
+    "backend",
+    "backoffLimit",
+    "behavior",
+    "binaryData",
+    "blockOwnerDeletion",
+    "bootID",
+    "capabilities",
+    "capacity",
+    "claimName",
+    "clusterIP",
+    "clusterIPs",
+    "collisionCount",
+    "command",
+    "completions",
+    "component",
+    "concurrencyPolicy",
+    "conditions",
+    "configMap",
+    "configMapKeyRef",
+    "containerID",
+    "containerPort",
+    "containerRuntimeVersion",
+    "containerStatuses",
+    "containers",
+    "controller",
+    "controller-revision-hash",
+    "cpu",
+    "creationTimestamp",
+    "currentHealthy",
+    "currentReplicas",
+    "currentRevision",
+    "daemonEndpoints",
+    "data",
+    "defaultMode",
+    "deletionTimestamp",
+    "deployment.kubernetes.io/revision",
+    "desiredHealthy",
+    "disruptionsAllowed",
+    "dnsPolicy",
+    "drop",
+    "effect",
+    "emptyDir",
+    "enableServiceLinks",
+    "env",
+    "envFrom",
+    "ephemeral-storage",
+    "exec",
+    "exitCode",
+    "expectedPods",
+    "externalTrafficPolicy",
+    "f:annotations",
+    "f:conditions",
+    "f:containers",
+    "f:image",
+    "f:labels",
+    "f:metadata",
+    "f:name",
+    "f:ports",
+    "f:replicas",
+    "f:resources",
+    "f:selector",
+    "f:spec",
+    "f:status",
+    "f:template",
+    "failedJobsHistoryLimit",
+    "failureThreshold",
+    "fieldPath",
+    "fieldRef",
+    "fieldsType",
+    "fieldsV1",
+    "finalizers",
+    "finishedAt",
+    "fsGroup",
+    "generateName",
+    "generation",
+    "grpc",
+    "helm.sh/chart",
+    "host",
+    "hostIP",
+    "hostIPs",
+    "hostNetwork",
+    "hostPath",
+    "hostPort",
+    "hosts",
+    "http",
+    "httpGet",
+    "image",
+    "imageID",
+    "imagePullPolicy",
+    "images",
+    "ingress",
+    "ingressClassName",
+    "initContainerStatuses",
+    "initContainers",
+    "initialDelaySeconds",
+    "internalTrafficPolicy",
+    "ip",
+    "ipFamilies",
+    "ipFamilyPolicy",
+    "items",
+    "jobTemplate",
+    "kernelVersion",
+    "key",
+    "kind",
+    "kubeProxyVersion",
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "kubeletEndpoint",
+    "kubeletVersion",
+    "kubernetes.io/arch",
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "labelSelector",
+    "labels",
+    "lastHeartbeatTime",
+    "lastProbeTime",
+    "lastState",
+    "lastTransitionTime",
+    "lastUpdateTime",
+    "limits",
+    "livenessProbe",
+    "loadBalancer",
+    "machineID",
+    "managedFields",
+    "manager",
+    "matchExpressions",
+    "matchLabels",
+    "maxReplicas",
+    "maxSkew",
+    "maxSurge",
+    "maxUnavailable",
+    "memory",
+    "message",
+    "meta.helm.sh/release-name",
+    "meta.helm.sh/release-namespace",
+    "metadata",
+    "metrics",
+    "minAvailable",
+    "minReadySeconds",
+    "minReplicas",
+    "mountPath",
+    "name",
+    "names",
+    "namespace",
+    "node.kubernetes.io/instance-type",
+    "nodeAffinity",
+    "nodeInfo",
+    "nodeName",
+    "nodePort",
+    "nodeSelector",
+    "nodeSelectorTerms",
+    "number",
+    "observedGeneration",
+    "operatingSystem",
+    "operation",
+    "operator",
+    "osImage",
+    "ownerReferences",
+    "parallelism",
+    "part-of",
+    "partition",
+    "path",
+    "pathType",
+    "paths",
+    "periodSeconds",
+    "persistentVolumeClaim",
+    "phase",
+    "pod-template-hash",
+    "podAffinity",
+    "podAffinityTerm",
+    "podAntiAffinity",
+    "podCIDR",
+    "podCIDRs",
+    "podIP",
+    "podIPs",
+    "podManagementPolicy",
+    "port",
+    "ports",
+    "preemptionPolicy",
+    "preferredDuringSchedulingIgnoredDuringExecution",
+    "priority",
+    "priorityClassName",
+    "privileged",
+    "progressDeadlineSeconds",
+    "protocol",
+    "providerID",
+    "qosClass",
+    "readOnly",
+    "readOnlyRootFilesystem",
+    "readinessProbe",
+    "ready",
+    "readyReplicas",
+    "reason",
+    "release",
+    "replicas",
+    "requests",
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "resourceVersion",
+    "resources",
+    "restartCount",
+    "restartPolicy",
+    "revisionHistoryLimit",
+    "rollingUpdate",
+    "rules",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "running",
+    "scaleTargetRef",
+    "schedule",
+    "schedulerName",
+    "scheme",
+    "seccompProfile",
+    "secret",
+    "secretKeyRef",
+    "secretName",
+    "securityContext",
+    "selector",
+    "selfLink",
+    "service",
+    "serviceAccount",
+    "serviceAccountName",
+    "serviceName",
+    "sessionAffinity",
+    "sizeBytes",
+    "spec",
+    "startTime",
+    "started",
+    "startedAt",
+    "startupProbe",
+    "state",
+    "statefulset.kubernetes.io/pod-name",
+    "status",
+    "storage",
+    "storageClassName",
+    "strategy",
+    "stringData",
+    "subPath",
+    "successThreshold",
+    "successfulJobsHistoryLimit",
+    "suspend",
+    "systemUUID",
+    "taints",
+    "target",
+    "targetPort",
+    "tcpSocket",
+    "template",
+    "terminated",
+    "terminationGracePeriodSeconds",
+    "tier",
+    "time",
+    "timeoutSeconds",
+    "tls",
+    "tolerationSeconds",
+    "tolerations",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "topologyKey",
+    "topologySpreadConstraints",
+    "type",
+    "uid",
+    "unschedulable",
+    "updateRevision",
+    "updateStrategy",
+    "updatedReplicas",
+    "value",
+    "valueFrom",
+    "values",
+    "version",
+    "volumeClaimTemplates",
+    "volumeMode",
+    "volumeMounts",
+    "volumeName",
+    "volumes",
+    "waiting",
+    "weight",
+    "whenUnsatisfiable",
+    "workingDir",
+];
+
+/// The key for `text`, shared when it is a well-known field name.
+pub fn key(text: &str) -> Key {
+    match KNOWN_KEYS.binary_search(&text) {
+        Ok(i) => Cow::Borrowed(KNOWN_KEYS[i]),
+        Err(_) => Cow::Owned(text.to_owned()),
+    }
+}
+
+/// Like [`key`], reusing `text`'s buffer when the key is not a shared one.
+pub fn key_from_string(text: String) -> Key {
+    match KNOWN_KEYS.binary_search(&text.as_str()) {
+        Ok(i) => Cow::Borrowed(KNOWN_KEYS[i]),
+        Err(_) => Cow::Owned(text),
+    }
+}
 
 /// One value of a Kubernetes object.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,7 +348,7 @@ pub enum Node {
     Str(Box<str>),
     Seq(Box<[Node]>),
     /// Entries in document order. Lookups take the last of duplicate keys, as JSON does.
-    Map(Box<[(Box<str>, Node)]>),
+    Map(Box<[(Key, Node)]>),
 }
 
 static NULL: Node = Node::Null;
@@ -85,7 +410,7 @@ impl Node {
         }
     }
 
-    pub fn as_map(&self) -> Option<&[(Box<str>, Self)]> {
+    pub fn as_map(&self) -> Option<&[(Key, Self)]> {
         match self {
             Self::Map(entries) => Some(entries),
             _ => None,
@@ -109,7 +434,7 @@ impl Node {
     }
 
     /// Builds a mapping from entries.
-    pub fn map(entries: Vec<(Box<str>, Self)>) -> Self {
+    pub fn map(entries: Vec<(Key, Self)>) -> Self {
         Self::Map(entries.into_boxed_slice())
     }
 
@@ -147,7 +472,7 @@ impl From<serde_json::Value> for Node {
             serde_json::Value::String(s) => Self::Str(s.into_boxed_str()),
             serde_json::Value::Array(items) => Self::Seq(items.into_iter().map(Self::from).collect()),
             serde_json::Value::Object(map) => {
-                Self::Map(map.into_iter().map(|(k, v)| (k.into_boxed_str(), Self::from(v))).collect())
+                Self::Map(map.into_iter().map(|(k, v)| (key_from_string(k), Self::from(v))).collect())
             }
         }
     }
@@ -240,10 +565,10 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<(Box<str>, Node)> = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
-        while let Some(key) = access.next_key::<Key>()? {
+        let mut entries: Vec<(Key, Node)> = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
+        while let Some(k) = access.next_key::<KeyText>()? {
             let value = access.next_value()?;
-            entries.push((key.0, value));
+            entries.push((k.0, value));
         }
         Ok(Node::Map(entries.into_boxed_slice()))
     }
@@ -251,15 +576,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 /// Mapping keys as text. YAML allows other scalars as keys (`1: a`, `true: b`); they are
 /// kept as their text rather than failing the whole document.
-struct Key(Box<str>);
+struct KeyText(Key);
 
-impl<'de> Deserialize<'de> for Key {
+impl<'de> Deserialize<'de> for KeyText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let node = Node::deserialize(deserializer)?;
         Ok(Self(match node {
-            Node::Str(s) => s,
-            Node::Null => "null".into(),
-            other => other.to_json().to_string().into_boxed_str(),
+            Node::Str(s) => key_from_string(s.into_string()),
+            Node::Null => Cow::Borrowed("null"),
+            other => Cow::Owned(other.to_json().to_string()),
         }))
     }
 }
@@ -284,6 +609,14 @@ mod tests {
     fn last_duplicate_key_wins() {
         let node: Node = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
         assert_eq!(node.get("a").and_then(Node::as_i64), Some(2));
+    }
+
+    #[test]
+    fn known_keys_are_sorted_and_shared() {
+        assert!(KNOWN_KEYS.windows(2).all(|w| w[0] < w[1]), "KNOWN_KEYS must stay sorted");
+        assert!(matches!(key("apiVersion"), Cow::Borrowed(_)));
+        assert!(matches!(key("somethingElse"), Cow::Owned(_)));
+        assert_eq!(key_from_string("metadata".to_owned()), "metadata");
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl<'a> Parser<'a> {
 
     fn mapping(&mut self, indent: usize, mut items: Option<&mut Option<Vec<u64>>>) -> R<Value> {
         self.enter()?;
-        let mut map: Vec<(Box<str>, Value)> = Vec::new();
+        let mut map: Vec<(mcp_diag_model::Key, Value)> = Vec::new();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
@@ -343,11 +343,11 @@ impl<'a> Parser<'a> {
 
 /// Adds a mapping entry; a duplicate key sends the document to saphyr, which applies its
 /// duplicate-key policy and reports it.
-fn insert_unique(map: &mut Vec<(Box<str>, Value)>, key: String, value: Value) -> R<()> {
+fn insert_unique(map: &mut Vec<(mcp_diag_model::Key, Value)>, key: String, value: Value) -> R<()> {
     if map.iter().any(|(k, _)| **k == *key) {
         return Err(Unsupported);
     }
-    map.push((key.into_boxed_str(), value));
+    map.push((mcp_diag_model::key_from_string(key), value));
     Ok(())
 }
 
@@ -583,8 +583,13 @@ fn single_quoted(text: &str) -> R<Value> {
 fn plain_scalar(s: &str) -> R<Value> {
     let s = s.trim_end();
     let bytes = s.as_bytes();
-    if s.contains(": ") || s.ends_with(':') || s.contains(" #") {
-        return Err(Unsupported);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            // `a: b: c` and a trailing `:` are mappings or errors, not scalars.
+            b':' if bytes.get(i + 1).is_none_or(|&n| n == b' ') => return Err(Unsupported),
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return Err(Unsupported),
+            _ => {}
+        }
     }
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
@@ -592,8 +597,9 @@ fn plain_scalar(s: &str) -> R<Value> {
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
         _ => {}
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | "-.inf" | "+.inf" | ".nan") {
+    // YAML 1.1 booleans and special floats: schemas disagree, so saphyr decides.
+    const AMBIGUOUS: [&str; 10] = ["yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan"];
+    if s.len() <= 5 && AMBIGUOUS.iter().any(|a| a.eq_ignore_ascii_case(s)) {
         return Err(Unsupported);
     }
     let first = bytes[0];
@@ -724,7 +730,7 @@ impl Flow<'_> {
 
     fn map(&mut self) -> R<Value> {
         self.i += 1;
-        let mut map: Vec<(Box<str>, Value)> = Vec::new();
+        let mut map: Vec<(mcp_diag_model::Key, Value)> = Vec::new();
         loop {
             self.skip_ws();
             match self.s.get(self.i) {

@@ -362,9 +362,9 @@ fn fill_list_item(item: Node, list_api_version: Option<&str>, item_kind: Option<
     let (Some(kind), false) = (item_kind, has("kind")) else { return Ok(Node::Map(entries)) };
     let mut entries = entries.into_vec();
     if let (Some(av), false) = (list_api_version, entries.iter().any(|(k, _)| &**k == "apiVersion")) {
-        entries.insert(0, ("apiVersion".into(), Node::Str(av.into())));
+        entries.insert(0, (mcp_diag_model::key("apiVersion"), Node::Str(av.into())));
     }
-    entries.insert(1.min(entries.len()), ("kind".into(), Node::Str(kind.into())));
+    entries.insert(1.min(entries.len()), (mcp_diag_model::key("kind"), Node::Str(kind.into())));
     Ok(Node::map(entries))
 }
 
@@ -428,12 +428,12 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
-        let mut entries: Vec<(Box<str>, Node)> = Vec::new();
+        let mut entries: Vec<(mcp_diag_model::Key, Node)> = Vec::new();
         let mut item_lines = None;
         while let Some(key) = access.next_key::<Node>()? {
-            let key: Box<str> = match key {
-                Node::Str(s) => s,
-                other => other.to_json().to_string().into_boxed_str(),
+            let key = match key {
+                Node::Str(s) => mcp_diag_model::key_from_string(s.into_string()),
+                other => std::borrow::Cow::Owned(other.to_json().to_string()),
             };
             if &*key == "items" {
                 let items: Option<Vec<Spanned<Node>>> = access.next_value()?;

@@ -1,0 +1,5 @@
+"""stub"""
+
+
+def build(ctx):
+    pass

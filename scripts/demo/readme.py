@@ -1,0 +1,2 @@
+def text(ctx):
+    return "stub\n"
