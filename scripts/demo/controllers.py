@@ -109,7 +109,7 @@ def deployment(ctx, ns, name, replicas, spec, labels, selector, created, updated
             c0 = tpl["spec"]["containers"][0]
             c0["image"] = c0["image"].rsplit(":", 1)[0] + ":" + old_tags[r - 1]
         when = created if r == 1 else (updated if r == revs else created + span * (r - 1))
-        h = _hash(ctx, tpl)
+        h = _hash(ctx, [tpl, r, name])
         tpl["metadata"]["labels"]["pod-template-hash"] = h
         rs_name = f"{name}-{h}"
         live = replicas if r == revs else 0

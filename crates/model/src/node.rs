@@ -345,13 +345,21 @@ pub enum Node {
     /// Integers above `i64::MAX`.
     UInt(u64),
     Float(f64),
+    /// Text longer than [`INLINE_TEXT`] bytes. Build text with [`Node::text`], which picks
+    /// the representation, so that equal texts compare equal.
     Str(Box<str>),
+    /// Short text stored inline: most values in manifests (`TCP`, `100m`, `backend`) are
+    /// short, and this saves an allocation for each.
+    ShortStr { len: u8, bytes: [u8; INLINE_TEXT] },
     Seq(Box<[Node]>),
     /// Entries in document order. Lookups take the last of duplicate keys, as JSON does.
     Map(Box<[(Key, Node)]>),
 }
 
 static NULL: Node = Node::Null;
+
+/// The longest text kept inline in a [`Node`].
+pub const INLINE_TEXT: usize = 22;
 
 impl Node {
     /// The value under `key` in a mapping.
@@ -372,9 +380,27 @@ impl Node {
         self.get(key).unwrap_or(&NULL)
     }
 
+    /// A text node.
+    pub fn text(text: &str) -> Self {
+        if text.len() <= INLINE_TEXT {
+            let mut bytes = [0u8; INLINE_TEXT];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Self::ShortStr { len: text.len() as u8, bytes }
+        } else {
+            Self::Str(text.into())
+        }
+    }
+
+    /// A text node, reusing the buffer of long text.
+    pub fn text_owned(text: String) -> Self {
+        if text.len() <= INLINE_TEXT { Self::text(&text) } else { Self::Str(text.into_boxed_str()) }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Self::Str(s) => Some(s),
+            // Always valid: built from a &str by `Node::text`.
+            Self::ShortStr { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).ok(),
             _ => None,
         }
     }
@@ -427,7 +453,7 @@ impl Node {
             Self::Null => "null",
             Self::Bool(_) => "boolean",
             Self::Int(_) | Self::UInt(_) | Self::Float(_) => "number",
-            Self::Str(_) => "string",
+            Self::Str(_) | Self::ShortStr { .. } => "string",
             Self::Seq(_) => "sequence",
             Self::Map(_) => "mapping",
         }
@@ -446,7 +472,9 @@ impl Node {
             Self::Int(i) => (*i).into(),
             Self::UInt(u) => (*u).into(),
             Self::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Self::Str(s) => serde_json::Value::String(s.to_string()),
+            Self::Str(_) | Self::ShortStr { .. } => {
+                serde_json::Value::String(self.as_str().unwrap_or_default().to_owned())
+            }
             Self::Seq(items) => serde_json::Value::Array(items.iter().map(Self::to_json).collect()),
             Self::Map(entries) => {
                 serde_json::Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
@@ -469,7 +497,7 @@ impl From<serde_json::Value> for Node {
                     Self::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
-            serde_json::Value::String(s) => Self::Str(s.into_boxed_str()),
+            serde_json::Value::String(s) => Self::text_owned(s),
             serde_json::Value::Array(items) => Self::Seq(items.into_iter().map(Self::from).collect()),
             serde_json::Value::Object(map) => {
                 Self::Map(map.into_iter().map(|(k, v)| (key_from_string(k), Self::from(v))).collect())
@@ -486,7 +514,7 @@ impl Serialize for Node {
             Self::Int(i) => s.serialize_i64(*i),
             Self::UInt(u) => s.serialize_u64(*u),
             Self::Float(f) => s.serialize_f64(*f),
-            Self::Str(v) => s.serialize_str(v),
+            Self::Str(_) | Self::ShortStr { .. } => s.serialize_str(self.as_str().unwrap_or_default()),
             Self::Seq(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
@@ -537,11 +565,11 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.into()))
+        Ok(Node::text(v))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v.into_boxed_str()))
+        Ok(Node::text_owned(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
@@ -581,10 +609,10 @@ struct KeyText(Key);
 impl<'de> Deserialize<'de> for KeyText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let node = Node::deserialize(deserializer)?;
-        Ok(Self(match node {
-            Node::Str(s) => key_from_string(s.into_string()),
-            Node::Null => Cow::Borrowed("null"),
-            other => Cow::Owned(other.to_json().to_string()),
+        Ok(Self(match (&node, node.as_str()) {
+            (_, Some(text)) => key(text),
+            (Node::Null, _) => Cow::Borrowed("null"),
+            _ => Cow::Owned(node.to_json().to_string()),
         }))
     }
 }
@@ -617,6 +645,17 @@ mod tests {
         assert!(matches!(key("apiVersion"), Cow::Borrowed(_)));
         assert!(matches!(key("somethingElse"), Cow::Owned(_)));
         assert_eq!(key_from_string("metadata".to_owned()), "metadata");
+    }
+
+    #[test]
+    fn short_and_long_text() {
+        let short = Node::text("TCP");
+        assert!(matches!(short, Node::ShortStr { .. }));
+        assert_eq!(short.as_str(), Some("TCP"));
+        let long = Node::text_owned("x".repeat(INLINE_TEXT + 1));
+        assert!(matches!(long, Node::Str(_)));
+        assert_eq!(Node::text("ä€😀"), Node::text_owned("ä€😀".to_owned()));
+        assert_eq!(Node::text("").as_str(), Some(""));
     }
 
     #[test]

@@ -337,7 +337,7 @@ impl<'a> Parser<'a> {
             _ => out.push('\n'),
         }
         self.pos = end;
-        Ok(Value::Str(out.into_boxed_str()))
+        Ok(Value::text_owned(out))
     }
 }
 
@@ -405,10 +405,12 @@ fn plain_key(text: &str) -> R<(String, &str)> {
                 }
                 // Keys must be text in a Kubernetes object; anything that would resolve to
                 // another type (true, 1, null) is left to saphyr.
-                match plain_scalar(key)? {
-                    Value::Str(s) => return Ok((s.into_string(), &text[i + 1..])),
-                    _ => return Err(Unsupported),
-                }
+                return match plain_scalar(key)? {
+                    v @ (Value::Str(_) | Value::ShortStr { .. }) => {
+                        Ok((v.as_str().unwrap_or_default().to_owned(), &text[i + 1..]))
+                    }
+                    _ => Err(Unsupported),
+                };
             }
             b'#' if i > 0 && bytes[i - 1] == b' ' => return Err(Unsupported),
             b'\t' => return Err(Unsupported),
@@ -495,7 +497,7 @@ fn double_quoted(text: &str) -> R<Value> {
     if !text[end + 1..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::Str(unescape_double(&text[1..end])?.into_boxed_str()))
+    Ok(Value::text_owned(unescape_double(&text[1..end])?))
 }
 
 fn unescape_double(s: &str) -> R<String> {
@@ -575,7 +577,7 @@ fn single_quoted(text: &str) -> R<Value> {
     if !text[used..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::Str(s.into_boxed_str()))
+    Ok(Value::text_owned(s))
 }
 
 /// Resolves a plain scalar the way the YAML 1.2 core schema does, for the forms that are
@@ -606,7 +608,7 @@ fn plain_scalar(s: &str) -> R<Value> {
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
         return number(s);
     }
-    Ok(Value::Str(s.into()))
+    Ok(Value::text(s))
 }
 
 /// Plain decimal integers and simple floats become numbers; other text starting like a
@@ -614,7 +616,7 @@ fn plain_scalar(s: &str) -> R<Value> {
 fn number(s: &str) -> R<Value> {
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
     if digits.is_empty() {
-        return Ok(Value::Str(s.into()));
+        return Ok(Value::text(s));
     }
     if digits.bytes().all(|b| b.is_ascii_digit()) {
         if digits.len() > 1 && digits.starts_with('0') {
@@ -633,7 +635,7 @@ fn number(s: &str) -> R<Value> {
     }
     if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') && digits.matches('.').count() >= 2 {
         // Versions such as 3.5.10 are text in every YAML schema.
-        return Ok(Value::Str(s.into()));
+        return Ok(Value::text(s));
     }
     if digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')) {
         // Floats and float-like forms: rare in manifests, and schemas disagree on them.
@@ -643,7 +645,7 @@ fn number(s: &str) -> R<Value> {
     if digits.starts_with("0x") || digits.starts_with("0o") || digits.starts_with("0b") || digits.contains('_') || digits.contains(':') {
         return Err(Unsupported);
     }
-    Ok(Value::Str(s.into()))
+    Ok(Value::text(s))
 }
 
 /// Single-line flow collections: `{a: 1, b: [x, y]}`.
@@ -674,12 +676,12 @@ impl Flow<'_> {
                 let rest = &self.text[self.i..];
                 let end = find_double_quote_end(rest).ok_or(Unsupported)?;
                 self.i += end + 1;
-                Value::Str(unescape_double(&rest[1..end])?.into_boxed_str())
+                Value::text_owned(unescape_double(&rest[1..end])?)
             }
             Some(b'\'') => {
                 let (s, used) = single_quoted_prefix(&self.text[self.i..])?;
                 self.i += used;
-                Value::Str(s.into_boxed_str())
+                Value::text_owned(s)
             }
             Some(b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'#') | None => return Err(Unsupported),
             Some(_) => {
@@ -742,7 +744,7 @@ impl Flow<'_> {
                 _ => {}
             }
             let key = match self.value()? {
-                Value::Str(k) => k.into_string(),
+                k @ (Value::Str(_) | Value::ShortStr { .. }) => k.as_str().unwrap_or_default().to_owned(),
                 _ => return Err(Unsupported),
             };
             self.skip_ws();

@@ -362,9 +362,9 @@ fn fill_list_item(item: Node, list_api_version: Option<&str>, item_kind: Option<
     let (Some(kind), false) = (item_kind, has("kind")) else { return Ok(Node::Map(entries)) };
     let mut entries = entries.into_vec();
     if let (Some(av), false) = (list_api_version, entries.iter().any(|(k, _)| &**k == "apiVersion")) {
-        entries.insert(0, (mcp_diag_model::key("apiVersion"), Node::Str(av.into())));
+        entries.insert(0, (mcp_diag_model::key("apiVersion"), Node::text(av)));
     }
-    entries.insert(1.min(entries.len()), (mcp_diag_model::key("kind"), Node::Str(kind.into())));
+    entries.insert(1.min(entries.len()), (mcp_diag_model::key("kind"), Node::text(kind)));
     Ok(Node::map(entries))
 }
 
@@ -431,9 +431,9 @@ impl<'de> Visitor<'de> for DocVisitor {
         let mut entries: Vec<(mcp_diag_model::Key, Node)> = Vec::new();
         let mut item_lines = None;
         while let Some(key) = access.next_key::<Node>()? {
-            let key = match key {
-                Node::Str(s) => mcp_diag_model::key_from_string(s.into_string()),
-                other => std::borrow::Cow::Owned(other.to_json().to_string()),
+            let key = match key.as_str() {
+                Some(text) => mcp_diag_model::key(text),
+                None => std::borrow::Cow::Owned(key.to_json().to_string()),
             };
             if &*key == "items" {
                 let items: Option<Vec<Spanned<Node>>> = access.next_value()?;
@@ -461,7 +461,7 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::Str(v.into()), item_lines: None })
+        Ok(DocBody { value: Node::text(v), item_lines: None })
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<DocBody, E> {
