@@ -37,8 +37,16 @@ pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl I
             (Some(av), Some(kind)) if kind == object.kind && av != object.api_version => Some(av),
             _ => None,
         });
-    std::iter::once(Usage { object, api_version: object.api_version.clone(), evidence: own })
-        .chain(applied.map(|api_version| Usage { object, api_version, evidence: "last-applied annotation" }))
+    std::iter::once(Usage {
+        object,
+        api_version: object.api_version.clone(),
+        evidence: own,
+    })
+    .chain(applied.map(|api_version| Usage {
+        object,
+        api_version,
+        evidence: "last-applied annotation",
+    }))
 }
 
 type Key = (&'static str, &'static str, &'static str);
@@ -50,15 +58,24 @@ fn split(api_version: &str) -> (&str, &str) {
 /// O(1) lookups into the removal table; 100,000 objects times 100 rows adds up.
 pub(crate) fn removal(api_version: &str, kind: &str) -> Option<&'static ApiRemoval> {
     static INDEX: OnceLock<HashMap<Key, &'static ApiRemoval>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| API_REMOVALS.iter().map(|r| ((r.group, r.version, r.kind), r)).collect());
+    let index = INDEX.get_or_init(|| {
+        API_REMOVALS
+            .iter()
+            .map(|r| ((r.group, r.version, r.kind), r))
+            .collect()
+    });
     let (group, version) = split(api_version);
     index.get(&(group, version, kind)).copied()
 }
 
 pub(crate) fn planned(api_version: &str, kind: &str) -> Option<&'static PlannedRemoval> {
     static INDEX: OnceLock<HashMap<Key, &'static PlannedRemoval>> = OnceLock::new();
-    let index =
-        INDEX.get_or_init(|| API_PLANNED_REMOVALS.iter().map(|r| ((r.group, r.version, r.kind), r)).collect());
+    let index = INDEX.get_or_init(|| {
+        API_PLANNED_REMOVALS
+            .iter()
+            .map(|r| ((r.group, r.version, r.kind), r))
+            .collect()
+    });
     let (group, version) = split(api_version);
     index.get(&(group, version, kind)).copied()
 }

@@ -31,7 +31,10 @@ pub trait Check: Sync {
 /// Runs every check in the registry (in parallel) and returns the findings, sorted for
 /// reporting, including the inventory's `input-invalid` findings.
 pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = rules::ALL.par_iter().flat_map_iter(|check| check.run(ctx)).collect();
+    let mut findings: Vec<Finding> = rules::ALL
+        .par_iter()
+        .flat_map_iter(|check| check.run(ctx))
+        .collect();
     findings.extend(ctx.inventory.input_problems.iter().cloned());
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings

@@ -35,7 +35,11 @@ mod tests {
         let mut seen = HashSet::new();
         for c in CHECKS {
             assert!(seen.insert(c.id), "duplicate id {}", c.id);
-            assert!(c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{}", c.id);
+            assert!(
+                c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{}",
+                c.id
+            );
             for section in ["## What it checks", "## Why it matters", "## Example", "## Fix"] {
                 assert!(c.doc.contains(section), "{} lacks {section}", c.id);
             }
@@ -45,7 +49,11 @@ mod tests {
     #[test]
     fn every_runnable_check_is_registered() {
         for check in crate::rules::ALL {
-            assert!(check_info(check.info().id).is_some(), "{} not in CHECKS", check.info().id);
+            assert!(
+                check_info(check.info().id).is_some(),
+                "{} not in CHECKS",
+                check.info().id
+            );
         }
     }
 }

@@ -19,7 +19,9 @@ pub enum ExitStatus {
 
 /// Where the findings put the exit status; `fail_on` of `None` never fails.
 pub fn from_summary(summary: &Summary, fail_on: Option<Severity>) -> ExitStatus {
-    let Some(threshold) = fail_on else { return ExitStatus::Success };
+    let Some(threshold) = fail_on else {
+        return ExitStatus::Success;
+    };
     match summary.worst() {
         Some(Severity::Blocker) => ExitStatus::Blockers,
         Some(worst) if worst >= threshold => ExitStatus::Findings,
@@ -32,18 +34,45 @@ mod tests {
     use super::*;
 
     fn summary(blocker: usize, high: usize, low: usize) -> Summary {
-        Summary { blocker, high, medium: 0, low, info: 0 }
+        Summary {
+            blocker,
+            high,
+            medium: 0,
+            low,
+            info: 0,
+        }
     }
 
     #[test]
     fn statuses() {
-        assert_eq!(from_summary(&summary(0, 0, 0), Some(Severity::High)), ExitStatus::Success);
-        assert_eq!(from_summary(&summary(0, 0, 3), Some(Severity::High)), ExitStatus::Success);
-        assert_eq!(from_summary(&summary(0, 0, 3), Some(Severity::Low)), ExitStatus::Findings);
-        assert_eq!(from_summary(&summary(0, 1, 0), Some(Severity::High)), ExitStatus::Findings);
-        assert_eq!(from_summary(&summary(1, 0, 0), Some(Severity::High)), ExitStatus::Blockers);
-        assert_eq!(from_summary(&summary(1, 0, 0), Some(Severity::Blocker)), ExitStatus::Blockers);
-        assert_eq!(from_summary(&summary(0, 5, 0), Some(Severity::Blocker)), ExitStatus::Success);
+        assert_eq!(
+            from_summary(&summary(0, 0, 0), Some(Severity::High)),
+            ExitStatus::Success
+        );
+        assert_eq!(
+            from_summary(&summary(0, 0, 3), Some(Severity::High)),
+            ExitStatus::Success
+        );
+        assert_eq!(
+            from_summary(&summary(0, 0, 3), Some(Severity::Low)),
+            ExitStatus::Findings
+        );
+        assert_eq!(
+            from_summary(&summary(0, 1, 0), Some(Severity::High)),
+            ExitStatus::Findings
+        );
+        assert_eq!(
+            from_summary(&summary(1, 0, 0), Some(Severity::High)),
+            ExitStatus::Blockers
+        );
+        assert_eq!(
+            from_summary(&summary(1, 0, 0), Some(Severity::Blocker)),
+            ExitStatus::Blockers
+        );
+        assert_eq!(
+            from_summary(&summary(0, 5, 0), Some(Severity::Blocker)),
+            ExitStatus::Success
+        );
         assert_eq!(from_summary(&summary(1, 0, 0), None), ExitStatus::Success);
     }
 }

@@ -80,18 +80,26 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
 /// The removal of `apiVersion` + `kind`, if the tables know one.
 pub fn api_removal(api_version: &str, kind: &str) -> Option<&'static ApiRemoval> {
     let (group, version) = split_api_version(api_version);
-    API_REMOVALS.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+    API_REMOVALS
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 /// The planned removal of `apiVersion` + `kind`, if one is announced.
 pub fn planned_removal(api_version: &str, kind: &str) -> Option<&'static PlannedRemoval> {
     let (group, version) = split_api_version(api_version);
-    API_PLANNED_REMOVALS.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+    API_PLANNED_REMOVALS
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 impl ApiRemoval {
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_owned() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// Follows replacements that were themselves removed (flowcontrol v1beta1 -> v1beta2 -> v1)
@@ -118,7 +126,12 @@ mod tests {
     fn removals_are_sorted_by_release_then_name() {
         for pair in API_REMOVALS.windows(2) {
             let key = |r: &ApiRemoval| (r.removed_in, r.group, r.version, r.kind);
-            assert!(key(&pair[0]) < key(&pair[1]), "not sorted at {:?} / {:?}", pair[0], pair[1]);
+            assert!(
+                key(&pair[0]) < key(&pair[1]),
+                "not sorted at {:?} / {:?}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
@@ -128,14 +141,21 @@ mod tests {
         for r in API_REMOVALS {
             assert!(seen.insert((r.group, r.version, r.kind)), "duplicate {r:?}");
             assert!(!r.source.is_empty(), "no source: {r:?}");
-            assert!(r.removed_in >= Minor::new(1, 16) && r.removed_in <= NEWEST_KNOWN_MINOR, "{r:?}");
+            assert!(
+                r.removed_in >= Minor::new(1, 16) && r.removed_in <= NEWEST_KNOWN_MINOR,
+                "{r:?}"
+            );
             if let Some(dep) = r.deprecated_in {
                 assert!(dep < r.removed_in, "deprecated after removal: {r:?}");
             }
             if let Some(intro) = r.introduced_in {
                 assert!(intro < r.removed_in, "introduced after removal: {r:?}");
             }
-            assert_ne!(Stability::of(r.version), Stability::Stable, "a GA API in the removal table: {r:?}");
+            assert_ne!(
+                Stability::of(r.version),
+                Stability::Stable,
+                "a GA API in the removal table: {r:?}"
+            );
             if let Some(rep) = r.replacement {
                 assert_ne!(rep, r.api_version(), "replaced by itself: {r:?}");
             }
@@ -146,7 +166,10 @@ mod tests {
     fn planned_removals_are_consistent() {
         for p in API_PLANNED_REMOVALS {
             assert!(p.deprecated_in < p.planned_removal, "{p:?}");
-            assert!(p.planned_removal > NEWEST_KNOWN_MINOR, "already removed, move to API_REMOVALS: {p:?}");
+            assert!(
+                p.planned_removal > NEWEST_KNOWN_MINOR,
+                "already removed, move to API_REMOVALS: {p:?}"
+            );
             assert!(!p.source.is_empty());
             assert!(api_removal(&format!("{}/{}", p.group, p.version), p.kind).is_none());
         }
@@ -163,9 +186,16 @@ mod tests {
             ("apps/v1beta1", "StatefulSet"),
             ("apps/v1beta2", "ReplicaSet"),
         ] {
-            assert_eq!(api_removal(av, kind).unwrap().removed_in, Minor::new(1, 16), "{av} {kind}");
+            assert_eq!(
+                api_removal(av, kind).unwrap().removed_in,
+                Minor::new(1, 16),
+                "{av} {kind}"
+            );
         }
-        assert_eq!(api_removal("extensions/v1beta1", "Ingress").unwrap().removed_in, Minor::new(1, 22));
+        assert_eq!(
+            api_removal("extensions/v1beta1", "Ingress").unwrap().removed_in,
+            Minor::new(1, 22)
+        );
     }
 
     #[test]
@@ -174,13 +204,48 @@ mod tests {
             ("batch/v1beta1", "CronJob", 25, Some("batch/v1")),
             ("policy/v1beta1", "PodDisruptionBudget", 25, Some("policy/v1")),
             ("policy/v1beta1", "PodSecurityPolicy", 25, None),
-            ("networking.k8s.io/v1beta1", "Ingress", 22, Some("networking.k8s.io/v1")),
-            ("autoscaling/v2beta2", "HorizontalPodAutoscaler", 26, Some("autoscaling/v2")),
-            ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", 32, Some("flowcontrol.apiserver.k8s.io/v1")),
-            ("storage.k8s.io/v1beta1", "CSIStorageCapacity", 27, Some("storage.k8s.io/v1")),
-            ("authentication.k8s.io/v1beta1", "SelfSubjectReview", 33, Some("authentication.k8s.io/v1")),
-            ("admissionregistration.k8s.io/v1beta1", "ValidatingAdmissionPolicy", 34, Some("admissionregistration.k8s.io/v1")),
-            ("networking.k8s.io/v1beta1", "ServiceCIDR", 37, Some("networking.k8s.io/v1")),
+            (
+                "networking.k8s.io/v1beta1",
+                "Ingress",
+                22,
+                Some("networking.k8s.io/v1"),
+            ),
+            (
+                "autoscaling/v2beta2",
+                "HorizontalPodAutoscaler",
+                26,
+                Some("autoscaling/v2"),
+            ),
+            (
+                "flowcontrol.apiserver.k8s.io/v1beta3",
+                "FlowSchema",
+                32,
+                Some("flowcontrol.apiserver.k8s.io/v1"),
+            ),
+            (
+                "storage.k8s.io/v1beta1",
+                "CSIStorageCapacity",
+                27,
+                Some("storage.k8s.io/v1"),
+            ),
+            (
+                "authentication.k8s.io/v1beta1",
+                "SelfSubjectReview",
+                33,
+                Some("authentication.k8s.io/v1"),
+            ),
+            (
+                "admissionregistration.k8s.io/v1beta1",
+                "ValidatingAdmissionPolicy",
+                34,
+                Some("admissionregistration.k8s.io/v1"),
+            ),
+            (
+                "networking.k8s.io/v1beta1",
+                "ServiceCIDR",
+                37,
+                Some("networking.k8s.io/v1"),
+            ),
             ("batch/v2alpha1", "CronJob", 21, Some("batch/v1")),
         ];
         for (av, kind, minor, replacement) in cases {
@@ -196,13 +261,22 @@ mod tests {
     fn replacement_chains_end_at_a_served_version() {
         let r = api_removal("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema").unwrap();
         assert_eq!(r.replacement, Some("flowcontrol.apiserver.k8s.io/v1beta2"));
-        assert_eq!(r.replacement_served_by(Minor::new(1, 27)), Some("flowcontrol.apiserver.k8s.io/v1beta2"));
-        assert_eq!(r.replacement_served_by(Minor::new(1, 33)), Some("flowcontrol.apiserver.k8s.io/v1"));
+        assert_eq!(
+            r.replacement_served_by(Minor::new(1, 27)),
+            Some("flowcontrol.apiserver.k8s.io/v1beta2")
+        );
+        assert_eq!(
+            r.replacement_served_by(Minor::new(1, 33)),
+            Some("flowcontrol.apiserver.k8s.io/v1")
+        );
     }
 
     #[test]
     fn planned_resource_v1beta1() {
         let p = planned_removal("resource.k8s.io/v1beta1", "ResourceClaim").unwrap();
-        assert_eq!((p.deprecated_in, p.planned_removal), (Minor::new(1, 35), Minor::new(1, 38)));
+        assert_eq!(
+            (p.deprecated_in, p.planned_removal),
+            (Minor::new(1, 35), Minor::new(1, 38))
+        );
     }
 }

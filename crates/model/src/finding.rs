@@ -41,7 +41,11 @@ pub struct SeverityParseError(pub String);
 
 impl fmt::Display for SeverityParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown severity {:?}: use one of blocker, high, medium, low, info", self.0)
+        write!(
+            f,
+            "unknown severity {:?}: use one of blocker, high, medium, low, info",
+            self.0
+        )
     }
 }
 
@@ -76,7 +80,16 @@ impl fmt::Display for ObjectRef {
         if let Some(ns) = &self.namespace {
             write!(f, "{ns}/")?;
         }
-        write!(f, "{} ({})", if self.name.is_empty() { "<unnamed>" } else { &self.name }, self.api_version)
+        write!(
+            f,
+            "{} ({})",
+            if self.name.is_empty() {
+                "<unnamed>"
+            } else {
+                &self.name
+            },
+            self.api_version
+        )
     }
 }
 
@@ -91,7 +104,11 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: impl Into<String>, line: u64) -> Self {
-        Self { file: file.into(), line, column: None }
+        Self {
+            file: file.into(),
+            line,
+            column: None,
+        }
     }
 }
 
@@ -124,7 +141,13 @@ pub struct Finding {
 impl Finding {
     /// Report order: most severe first, then by place, then by object.
     pub fn sort_key(&self) -> impl Ord + '_ {
-        (std::cmp::Reverse(self.severity), self.check, &self.location, &self.object, &self.message)
+        (
+            std::cmp::Reverse(self.severity),
+            self.check,
+            &self.location,
+            &self.object,
+            &self.message,
+        )
     }
 }
 

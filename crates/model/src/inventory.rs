@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use crate::{Finding, KubeVersion, Location, Node, ObjectRef};
+use serde::Serialize;
 
 /// What kind of input an inventory was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -29,10 +29,21 @@ impl Object {
         let api_version = raw.get("apiVersion")?.as_str()?.to_owned();
         let kind = raw.get("kind")?.as_str()?.to_owned();
         let meta = raw.get("metadata");
-        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str).map(str::to_owned);
+        let text = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+        };
         let name = text("name").or_else(|| text("generateName")).unwrap_or_default();
         let namespace = text("namespace");
-        Some(Self { api_version, kind, namespace, name, location, raw })
+        Some(Self {
+            api_version,
+            kind,
+            namespace,
+            name,
+            location,
+            raw,
+        })
     }
 
     /// `(group, version)`; the core group is `""`.
@@ -85,7 +96,10 @@ impl Inventory {
         Self {
             kind,
             source: source.into(),
-            cluster: ClusterInfo { name: name.into(), ..ClusterInfo::default() },
+            cluster: ClusterInfo {
+                name: name.into(),
+                ..ClusterInfo::default()
+            },
             objects: Vec::new(),
             files_scanned: 0,
             input_problems: Vec::new(),
@@ -106,7 +120,8 @@ mod tests {
         assert_eq!(o.group_version(), ("apps", "v1"));
         assert_eq!(o.namespace.as_deref(), Some("shop"));
         assert_eq!(o.annotation("a"), Some("b"));
-        let core = Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
+        let core =
+            Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
         assert_eq!(core.group_version(), ("", "v1"));
         assert_eq!(core.name, "");
         assert!(Object::from_node(node(serde_json::json!({"kind": "Pod"})), None).is_none());

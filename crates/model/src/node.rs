@@ -350,7 +350,10 @@ pub enum Node {
     Str(Box<str>),
     /// Short text stored inline: most values in manifests (`TCP`, `100m`, `backend`) are
     /// short, and this saves an allocation for each.
-    ShortStr { len: u8, bytes: [u8; INLINE_TEXT] },
+    ShortStr {
+        len: u8,
+        bytes: [u8; INLINE_TEXT],
+    },
     Seq(Box<[Node]>),
     /// Entries in document order. Lookups take the last of duplicate keys, as JSON does.
     Map(Box<[(Key, Node)]>),
@@ -385,7 +388,10 @@ impl Node {
         if text.len() <= INLINE_TEXT {
             let mut bytes = [0u8; INLINE_TEXT];
             bytes[..text.len()].copy_from_slice(text.as_bytes());
-            Self::ShortStr { len: text.len() as u8, bytes }
+            Self::ShortStr {
+                len: text.len() as u8,
+                bytes,
+            }
         } else {
             Self::Str(text.into())
         }
@@ -393,7 +399,11 @@ impl Node {
 
     /// A text node, reusing the buffer of long text.
     pub fn text_owned(text: String) -> Self {
-        if text.len() <= INLINE_TEXT { Self::text(&text) } else { Self::Str(text.into_boxed_str()) }
+        if text.len() <= INLINE_TEXT {
+            Self::text(&text)
+        } else {
+            Self::Str(text.into_boxed_str())
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -471,14 +481,19 @@ impl Node {
             Self::Bool(b) => serde_json::Value::Bool(*b),
             Self::Int(i) => (*i).into(),
             Self::UInt(u) => (*u).into(),
-            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Self::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
             Self::Str(_) | Self::ShortStr { .. } => {
                 serde_json::Value::String(self.as_str().unwrap_or_default().to_owned())
             }
             Self::Seq(items) => serde_json::Value::Array(items.iter().map(Self::to_json).collect()),
-            Self::Map(entries) => {
-                serde_json::Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect())
-            }
+            Self::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -499,9 +514,11 @@ impl From<serde_json::Value> for Node {
             }
             serde_json::Value::String(s) => Self::text_owned(s),
             serde_json::Value::Array(items) => Self::Seq(items.into_iter().map(Self::from).collect()),
-            serde_json::Value::Object(map) => {
-                Self::Map(map.into_iter().map(|(k, v)| (key_from_string(k), Self::from(v))).collect())
-            }
+            serde_json::Value::Object(map) => Self::Map(
+                map.into_iter()
+                    .map(|(k, v)| (key_from_string(k), Self::from(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -623,12 +640,16 @@ mod tests {
 
     #[test]
     fn json_round_trip_and_access() {
-        let json = serde_json::json!({"a": {"b": [1, -2, 3.5, "x", null, true]}, "big": 18446744073709551615u64});
+        let json =
+            serde_json::json!({"a": {"b": [1, -2, 3.5, "x", null, true]}, "big": 18446744073709551615u64});
         let node: Node = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(node.to_json(), json);
         assert_eq!(Node::from(json.clone()), node);
         assert_eq!(serde_json::to_value(&node).unwrap(), json);
-        assert_eq!(node.path(&["a", "b"]).and_then(Node::as_seq).map(<[Node]>::len), Some(6));
+        assert_eq!(
+            node.path(&["a", "b"]).and_then(Node::as_seq).map(<[Node]>::len),
+            Some(6)
+        );
         assert_eq!(node.field("missing"), &Node::Null);
         assert_eq!(node.get("big"), Some(&Node::UInt(u64::MAX)));
     }
@@ -641,7 +662,10 @@ mod tests {
 
     #[test]
     fn known_keys_are_sorted_and_shared() {
-        assert!(KNOWN_KEYS.windows(2).all(|w| w[0] < w[1]), "KNOWN_KEYS must stay sorted");
+        assert!(
+            KNOWN_KEYS.windows(2).all(|w| w[0] < w[1]),
+            "KNOWN_KEYS must stay sorted"
+        );
         assert!(matches!(key("apiVersion"), Cow::Borrowed(_)));
         assert!(matches!(key("somethingElse"), Cow::Owned(_)));
         assert_eq!(key_from_string("metadata".to_owned()), "metadata");

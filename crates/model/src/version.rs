@@ -24,7 +24,11 @@ impl Minor {
     /// Every minor after `self` up to and including `to`: the hops of an upgrade.
     pub fn hops_to(self, to: Self) -> impl Iterator<Item = Self> {
         let major = self.major;
-        let start = if to.major == major { self.minor + 1 } else { u32::MAX };
+        let start = if to.major == major {
+            self.minor + 1
+        } else {
+            u32::MAX
+        };
         (start..=to.minor).map(move |minor| Self::new(major, minor))
     }
 }
@@ -81,7 +85,10 @@ impl std::error::Error for VersionParseError {}
 impl KubeVersion {
     /// Parses `v1.29.4`, `1.29`, `1.30.2-eks-1234abcd`, `1.28.9-gke.1000000`, `v1.29.3+k3s1`.
     pub fn parse(input: &str) -> Result<Self, VersionParseError> {
-        let err = |reason| VersionParseError { input: input.to_owned(), reason };
+        let err = |reason| VersionParseError {
+            input: input.to_owned(),
+            reason,
+        };
         let s = input.trim();
         let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
         let (numbers, suffix) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -101,7 +108,12 @@ impl KubeVersion {
         if !suffix.is_empty() && !suffix.starts_with(['-', '+']) {
             return Err(err("unexpected text after the numbers"));
         }
-        Ok(Self { major, minor, patch, suffix: suffix.to_owned() })
+        Ok(Self {
+            major,
+            minor,
+            patch,
+            suffix: suffix.to_owned(),
+        })
     }
 
     /// Reads the `major` and `minor` fields of `kubectl version` output, where managed
@@ -175,7 +187,11 @@ mod tests {
         ];
         for (input, major, minor, patch, suffix) in cases {
             let v = KubeVersion::parse(input).unwrap();
-            assert_eq!((v.major, v.minor, v.patch, v.suffix.as_str()), (major, minor, patch, suffix), "{input}");
+            assert_eq!(
+                (v.major, v.minor, v.patch, v.suffix.as_str()),
+                (major, minor, patch, suffix),
+                "{input}"
+            );
         }
     }
 
@@ -187,7 +203,16 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "latest", "v", "1", "1.x", "1.29.4.5", "1.29abc", "99999999999.1"] {
+        for bad in [
+            "",
+            "latest",
+            "v",
+            "1",
+            "1.x",
+            "1.29.4.5",
+            "1.29abc",
+            "99999999999.1",
+        ] {
             assert!(KubeVersion::parse(bad).is_err(), "{bad:?} should not parse");
         }
     }
@@ -204,7 +229,10 @@ mod tests {
     fn minors_order_numerically_and_hop() {
         assert!(Minor::new(1, 9) < Minor::new(1, 10));
         let hops: Vec<_> = Minor::new(1, 29).hops_to(Minor::new(1, 32)).collect();
-        assert_eq!(hops, vec![Minor::new(1, 30), Minor::new(1, 31), Minor::new(1, 32)]);
+        assert_eq!(
+            hops,
+            vec![Minor::new(1, 30), Minor::new(1, 31), Minor::new(1, 32)]
+        );
         assert_eq!(Minor::new(1, 32).hops_to(Minor::new(1, 29)).count(), 0);
         assert_eq!("v1.31.2".parse::<Minor>().unwrap().to_string(), "1.31");
     }

@@ -94,7 +94,10 @@ impl Report {
         let target_version = first.filter(|t| clusters.iter().all(|c| &c.target_version == t));
         Self {
             schema_version: SCHEMA_VERSION,
-            tool: Tool { name: "mcp-diag", version },
+            tool: Tool {
+                name: "mcp-diag",
+                version,
+            },
             target_version,
             clusters,
             summary,

@@ -34,7 +34,11 @@ struct Paint {
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
-        if self.on { format!("{code}{text}{RESET}") } else { text.to_owned() }
+        if self.on {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -72,7 +76,11 @@ fn counts_line(s: &Summary, paint: &Paint) -> String {
         .map(|&sev| {
             let n = s.get(sev);
             let text = format!("{n} {sev}");
-            if n > 0 { paint.wrap(severity_color(sev), &text) } else { text }
+            if n > 0 {
+                paint.wrap(severity_color(sev), &text)
+            } else {
+                text
+            }
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -95,17 +103,32 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
     } else {
         ""
     };
-    let _ = writeln!(out, "  {from} → Kubernetes {}{target_note}", cluster.target_version);
+    let _ = writeln!(
+        out,
+        "  {from} → Kubernetes {}{target_note}",
+        cluster.target_version
+    );
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
     }
-    let _ = writeln!(out, "  {} objects from {} files", cluster.objects, cluster.files);
+    let _ = writeln!(
+        out,
+        "  {} object{} from {} file{}",
+        cluster.objects,
+        plural(cluster.objects),
+        cluster.files,
+        plural(cluster.files)
+    );
     if cluster.findings.is_empty() {
         let _ = writeln!(out, "\n  No findings.\n");
         return;
     }
     for severity in Severity::DESCENDING {
-        let group: Vec<_> = cluster.findings.iter().filter(|f| f.severity == severity).collect();
+        let group: Vec<_> = cluster
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -116,11 +139,17 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
             .load_style(STYLE)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(options.width)
-            .set_header(vec!["Check", "Object", "Location", "Message", "Fix"]);
+            .set_header(vec!["Check / object / location", "Message", "Fix"]);
         for f in group {
-            let object = f.object.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
-            let location = f.location.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
-            table.add_row(vec![f.check.to_owned(), object, location, f.message.clone(), f.remediation.clone()]);
+            // One cell names the finding, so that the prose columns get the width.
+            let mut what = f.check.to_owned();
+            if let Some(object) = &f.object {
+                let _ = write!(what, "\n{object}");
+            }
+            if let Some(location) = &f.location {
+                let _ = write!(what, "\n{location}");
+            }
+            table.add_row(vec![what, f.message.clone(), f.remediation.clone()]);
         }
         let _ = writeln!(out, "{table}");
     }

@@ -60,7 +60,10 @@ fn json_has_the_contract_shape() {
     for key in ["title", "message", "remediation"] {
         assert!(f[key].is_string(), "{key}");
     }
-    assert_eq!(value["summary"], serde_json::json!({"blocker": 1, "high": 0, "medium": 1, "low": 0, "info": 0}));
+    assert_eq!(
+        value["summary"],
+        serde_json::json!({"blocker": 1, "high": 0, "medium": 1, "low": 0, "info": 0})
+    );
 }
 
 #[test]
@@ -71,10 +74,22 @@ fn summary_worst() {
 
 #[test]
 fn table_without_color_has_no_escape_codes() {
-    let text = render_table(&report(), TableOptions { color: false, width: 120 });
+    let text = render_table(
+        &report(),
+        TableOptions {
+            color: false,
+            width: 120,
+        },
+    );
     assert!(!text.contains('\x1b'));
     assert!(text.contains("BLOCKER (1)"));
     assert!(text.contains("Summary: 1 blocker, 0 high, 1 medium, 0 low, 0 info in 3 objects from 1 file"));
-    let colored = render_table(&report(), TableOptions { color: true, width: 120 });
+    let colored = render_table(
+        &report(),
+        TableOptions {
+            color: true,
+            width: 120,
+        },
+    );
     assert!(colored.contains("\x1b[1;31m"));
 }

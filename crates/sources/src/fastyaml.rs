@@ -57,9 +57,19 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
         }
         let indent = raw.len() - trimmed.len();
         let blank = trimmed.is_empty() || trimmed.starts_with('#');
-        lines.push(Line { indent, text: trimmed, number: first_line + i as u64, blank });
+        lines.push(Line {
+            indent,
+            text: trimmed,
+            number: first_line + i as u64,
+            blank,
+        });
     }
-    let mut p = Parser { lines, ends_with_newline, pos: 0, depth: 0 };
+    let mut p = Parser {
+        lines,
+        ends_with_newline,
+        pos: 0,
+        depth: 0,
+    };
     // A leading `---` line, bare or with a comment, opens the document.
     p.skip_blank();
     if let Some(l) = p.peek() {
@@ -85,7 +95,11 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
     if p.peek().is_some() {
         return Err(Unsupported);
     }
-    Ok(Some(FastDoc { value, line, item_lines }))
+    Ok(Some(FastDoc {
+        value,
+        line,
+        item_lines,
+    }))
 }
 
 impl<'a> Parser<'a> {
@@ -101,14 +115,20 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH { Err(Unsupported) } else { Ok(()) }
+        if self.depth > MAX_DEPTH {
+            Err(Unsupported)
+        } else {
+            Ok(())
+        }
     }
 
     /// The node that starts on the next non-blank line, as the value of something at
     /// indentation `parent`; null when nothing deeper follows.
     fn nested(&mut self, parent: usize, sequence_allowed_at_parent: bool) -> R<Value> {
         self.skip_blank();
-        let Some(l) = self.peek() else { return Ok(Value::Null) };
+        let Some(l) = self.peek() else {
+            return Ok(Value::Null);
+        };
         if l.indent > parent {
             if is_sequence_line(l.text) {
                 return self.sequence(l.indent, None);
@@ -141,7 +161,9 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             let rest = strip_comment(rest).trim();
             let value = if rest.is_empty() {
-                if key == "items" && let Some(slot) = items.as_deref_mut() {
+                if key == "items"
+                    && let Some(slot) = items.as_deref_mut()
+                {
                     let mut lines = Vec::new();
                     let v = self.top_level_items(indent, &mut lines)?;
                     if matches!(v, Value::Seq(_)) {
@@ -163,9 +185,7 @@ impl<'a> Parser<'a> {
     fn top_level_items(&mut self, parent: usize, lines: &mut Vec<u64>) -> R<Value> {
         self.skip_blank();
         match self.peek() {
-            Some(l) if l.indent >= parent && is_sequence_line(l.text) => {
-                self.sequence(l.indent, Some(lines))
-            }
+            Some(l) if l.indent >= parent && is_sequence_line(l.text) => self.sequence(l.indent, Some(lines)),
             _ => self.nested(parent, true),
         }
     }
@@ -200,7 +220,12 @@ impl<'a> Parser<'a> {
             // `- key: value` or `- - x`: the rest of the line is a node at a deeper column.
             let column = indent + 1 + spaces;
             if is_mapping_line(content) || is_sequence_line(content) {
-                self.lines[self.pos] = Line { indent: column, text: content, number: l.number, blank: false };
+                self.lines[self.pos] = Line {
+                    indent: column,
+                    text: content,
+                    number: l.number,
+                    blank: false,
+                };
                 let v = if is_sequence_line(content) {
                     self.sequence(column, None)?
                 } else {
@@ -225,7 +250,12 @@ impl<'a> Parser<'a> {
             b'"' => double_quoted(rest)?,
             b'\'' => single_quoted(rest)?,
             b'[' | b'{' => {
-                let mut f = Flow { s: rest.as_bytes(), text: rest, i: 0, depth: self.depth };
+                let mut f = Flow {
+                    s: rest.as_bytes(),
+                    text: rest,
+                    i: 0,
+                    depth: self.depth,
+                };
                 let v = f.value()?;
                 f.skip_ws();
                 if f.i != rest.len() {
@@ -248,7 +278,11 @@ impl<'a> Parser<'a> {
         let mut i = self.pos;
         while let Some(l) = self.lines.get(i) {
             if !l.blank {
-                return if l.indent > owner { Err(Unsupported) } else { Ok(()) };
+                return if l.indent > owner {
+                    Err(Unsupported)
+                } else {
+                    Ok(())
+                };
             }
             i += 1;
         }
@@ -382,7 +416,9 @@ fn split_key(text: &str) -> R<(String, &str)> {
             }
             Ok((key, rest))
         }
-        Some(b'-' | b'?' | b'&' | b'*' | b'!' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b',') => {
+        Some(
+            b'-' | b'?' | b'&' | b'*' | b'!' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b',',
+        ) => {
             if bytes[0] == b'-' && bytes.get(1).is_some_and(|b| *b != b' ') {
                 plain_key(text)
             } else {
@@ -600,7 +636,9 @@ fn plain_scalar(s: &str) -> R<Value> {
         _ => {}
     }
     // YAML 1.1 booleans and special floats: schemas disagree, so saphyr decides.
-    const AMBIGUOUS: [&str; 10] = ["yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan"];
+    const AMBIGUOUS: [&str; 10] = [
+        "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan",
+    ];
     if s.len() <= 5 && AMBIGUOUS.iter().any(|a| a.eq_ignore_ascii_case(s)) {
         return Err(Unsupported);
     }
@@ -637,12 +675,20 @@ fn number(s: &str) -> R<Value> {
         // Versions such as 3.5.10 are text in every YAML schema.
         return Ok(Value::text(s));
     }
-    if digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+')) {
+    if digits
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+    {
         // Floats and float-like forms: rare in manifests, and schemas disagree on them.
         return Err(Unsupported);
     }
     // Starts like a number but holds other characters: `1Gi`, `500m`, `3.5.10-0`, `0x1F`.
-    if digits.starts_with("0x") || digits.starts_with("0o") || digits.starts_with("0b") || digits.contains('_') || digits.contains(':') {
+    if digits.starts_with("0x")
+        || digits.starts_with("0o")
+        || digits.starts_with("0b")
+        || digits.contains('_')
+        || digits.contains(':')
+    {
         return Err(Unsupported);
     }
     Ok(Value::text(s))
@@ -687,7 +733,12 @@ impl Flow<'_> {
             Some(_) => {
                 let start = self.i;
                 while self.i < self.s.len() && !matches!(self.s[self.i], b',' | b']' | b'}' | b'[' | b'{') {
-                    if self.s[self.i] == b':' && self.s.get(self.i + 1).is_none_or(|b| matches!(b, b' ' | b',' | b']' | b'}')) {
+                    if self.s[self.i] == b':'
+                        && self
+                            .s
+                            .get(self.i + 1)
+                            .is_none_or(|b| matches!(b, b' ' | b',' | b']' | b'}'))
+                    {
                         break;
                     }
                     if self.s[self.i] == b'#' && self.s[self.i - 1] == b' ' {

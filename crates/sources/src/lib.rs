@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use mcp_diag_model::{Inventory, SourceKind};
 use rayon::prelude::*;
 
-pub mod parse;
 mod fastyaml;
+pub mod parse;
 mod snapshot;
 mod walk;
 
@@ -37,7 +37,11 @@ pub enum Input {
 
 impl Input {
     pub fn from_arg(arg: &str) -> Self {
-        if arg == "-" { Self::Stdin } else { Self::Path(PathBuf::from(arg)) }
+        if arg == "-" {
+            Self::Stdin
+        } else {
+            Self::Path(PathBuf::from(arg))
+        }
     }
 }
 
@@ -56,11 +60,16 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
             Input::Stdin => {
                 let mut bytes = Vec::new();
                 stdin.read_to_end(&mut bytes).map_err(SourceError::Stdin)?;
-                files.push(walk::FileJob::Bytes { display: "<stdin>".to_owned(), bytes });
+                files.push(walk::FileJob::Bytes {
+                    display: "<stdin>".to_owned(),
+                    bytes,
+                });
             }
             Input::Path(path) => {
                 if std::fs::symlink_metadata(path).is_err() {
-                    return Err(SourceError::NotFound { path: path.display().to_string() });
+                    return Err(SourceError::NotFound {
+                        path: path.display().to_string(),
+                    });
                 }
                 walk::collect(path, &mut files, &mut inventory.input_problems);
             }
@@ -79,8 +88,11 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "snapshot".to_owned());
-    let mut inventory =
-        Inventory::new(SourceKind::Snapshot, format!("snapshot:{}", dir.display()), default_name);
+    let mut inventory = Inventory::new(
+        SourceKind::Snapshot,
+        format!("snapshot:{}", dir.display()),
+        default_name,
+    );
     if !cluster.name.is_empty() {
         inventory.cluster.name.clone_from(&cluster.name);
     }

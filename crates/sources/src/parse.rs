@@ -27,7 +27,11 @@ pub(crate) fn input_invalid(file: &str, line: u64, column: Option<u64>, message:
         severity: Severity::High,
         title: "Input could not be read".to_owned(),
         object: None,
-        location: Some(Location { file: file.to_owned(), line, column }),
+        location: Some(Location {
+            file: file.to_owned(),
+            line,
+            column,
+        }),
         message,
         remediation: "Fix or remove the file; the rest of the input was still scanned.".to_owned(),
         evidence: None,
@@ -63,7 +67,12 @@ fn parse_bytes_here(file: &str, bytes: &[u8]) -> ParsedFile {
         return out;
     }
     if bytes.iter().take(8192).any(|&b| b == 0) {
-        out.problems.push(input_invalid(file, 1, Some(1), "binary file (it contains NUL bytes), not YAML or JSON".into()));
+        out.problems.push(input_invalid(
+            file,
+            1,
+            Some(1),
+            "binary file (it contains NUL bytes), not YAML or JSON".into(),
+        ));
         return out;
     }
     let text = match std::str::from_utf8(bytes) {
@@ -74,7 +83,10 @@ fn parse_bytes_here(file: &str, bytes: &[u8]) -> ParsedFile {
                 file,
                 line,
                 Some(column),
-                format!("invalid UTF-8 at byte {}: manifests must be UTF-8 text", e.valid_up_to()),
+                format!(
+                    "invalid UTF-8 at byte {}: manifests must be UTF-8 text",
+                    e.valid_up_to()
+                ),
             ));
             return out;
         }
@@ -218,28 +230,36 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0;
     let mut start_line = 1u64;
     let mut offset = 0;
-    let mut line_no = 1u64;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1u64..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_marker = |m: &str| {
-            bare.strip_prefix(m).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
+            bare.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
         };
         if is_marker("---") {
             if offset > start {
-                chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+                chunks.push(Chunk {
+                    text: &text[start..offset],
+                    first_line: start_line,
+                });
             }
             start = offset;
             start_line = line_no;
         } else if is_marker("...") {
-            chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
             start = offset + line.len();
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     if text.len() > start {
-        chunks.push(Chunk { text: &text[start..], first_line: start_line });
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
     }
     chunks
 }
@@ -282,7 +302,9 @@ fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) {
         match parsed {
             Ok(Some(doc)) => {
                 let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
-                let items = doc.item_lines.map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
+                let items = doc
+                    .item_lines
+                    .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
                 push_document(file, line, doc.value, items, out);
             }
             Ok(None) => {}
@@ -305,10 +327,10 @@ fn first_line_of(message: &str) -> String {
     let mut line = message.lines().next().unwrap_or(message).trim();
     // serde-saphyr prefixes "error: line N column M: "; the location already says that.
     line = line.strip_prefix("error: ").unwrap_or(line);
-    if line.starts_with("line ") {
-        if let Some((_, rest)) = line.split_once(": ") {
-            line = rest;
-        }
+    if line.starts_with("line ")
+        && let Some((_, rest)) = line.split_once(": ")
+    {
+        line = rest;
     }
     line.to_owned()
 }
@@ -321,22 +343,37 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
                 file,
                 line,
                 None,
-                format!("the document is a {} where a Kubernetes object (a mapping) was expected", value.type_name()),
+                format!(
+                    "the document is a {} where a Kubernetes object (a mapping) was expected",
+                    value.type_name()
+                ),
             ));
         }
         return;
     };
     let map = Node::Map(entries);
-    let kind = map.get("kind").and_then(Node::as_str).unwrap_or_default().to_owned();
+    let kind = map
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Node::Seq(_) | Node::Null));
     if !is_list {
         push_object(file, line, map, out);
         return;
     }
     let list_api_version = map.get("apiVersion").and_then(Node::as_str).map(str::to_owned);
-    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
+    let item_kind = kind
+        .strip_suffix("List")
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
     let Node::Map(entries) = map else { return };
-    let Some(Node::Seq(items)) = entries.into_vec().into_iter().rev().find(|(k, _)| &**k == "items").map(|(_, v)| v)
+    let Some(Node::Seq(items)) = entries
+        .into_vec()
+        .into_iter()
+        .rev()
+        .find(|(k, _)| &**k == "items")
+        .map(|(_, v)| v)
     else {
         return;
     };
@@ -349,7 +386,10 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
                 file,
                 item_line,
                 None,
-                format!("a list item is a {} where a Kubernetes object was expected", other.type_name()),
+                format!(
+                    "a list item is a {} where a Kubernetes object was expected",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -357,14 +397,24 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
 
 /// `kubectl get -o yaml` items carry apiVersion and kind; items of a typed list may not.
 fn fill_list_item(item: Node, list_api_version: Option<&str>, item_kind: Option<&str>) -> Result<Node, Node> {
-    let Node::Map(entries) = item else { return Err(item) };
+    let Node::Map(entries) = item else {
+        return Err(item);
+    };
     let has = |key: &str| entries.iter().any(|(k, _)| &**k == key);
-    let (Some(kind), false) = (item_kind, has("kind")) else { return Ok(Node::Map(entries)) };
+    let (Some(kind), false) = (item_kind, has("kind")) else {
+        return Ok(Node::Map(entries));
+    };
     let mut entries = entries.into_vec();
-    if let (Some(av), false) = (list_api_version, entries.iter().any(|(k, _)| &**k == "apiVersion")) {
+    if let (Some(av), false) = (
+        list_api_version,
+        entries.iter().any(|(k, _)| &**k == "apiVersion"),
+    ) {
         entries.insert(0, (mcp_diag_model::key("apiVersion"), Node::text(av)));
     }
-    entries.insert(1.min(entries.len()), (mcp_diag_model::key("kind"), Node::text(kind)));
+    entries.insert(
+        1.min(entries.len()),
+        (mcp_diag_model::key("kind"), Node::text(kind)),
+    );
     Ok(Node::map(entries))
 }
 
@@ -376,7 +426,10 @@ fn push_object(file: &str, line: u64, value: Node, out: &mut ParsedFile) {
             file,
             line,
             None,
-            format!("the document has no {} (as text), so it is not a Kubernetes object", missing.join(" and no ")),
+            format!(
+                "the document has no {} (as text), so it is not a Kubernetes object",
+                missing.join(" and no ")
+            ),
         ));
         return;
     }
@@ -449,7 +502,10 @@ impl<'de> Visitor<'de> for DocVisitor {
                 entries.push((key, access.next_value()?));
             }
         }
-        Ok(DocBody { value: Node::map(entries), item_lines })
+        Ok(DocBody {
+            value: Node::map(entries),
+            item_lines,
+        })
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
@@ -457,31 +513,52 @@ impl<'de> Visitor<'de> for DocVisitor {
         while let Some(v) = access.next_element::<Node>()? {
             values.push(v);
         }
-        Ok(DocBody { value: Node::Seq(values.into_boxed_slice()), item_lines: None })
+        Ok(DocBody {
+            value: Node::Seq(values.into_boxed_slice()),
+            item_lines: None,
+        })
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::text(v), item_lines: None })
+        Ok(DocBody {
+            value: Node::text(v),
+            item_lines: None,
+        })
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::Bool(v), item_lines: None })
+        Ok(DocBody {
+            value: Node::Bool(v),
+            item_lines: None,
+        })
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::Int(v), item_lines: None })
+        Ok(DocBody {
+            value: Node::Int(v),
+            item_lines: None,
+        })
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::UInt(v), item_lines: None })
+        Ok(DocBody {
+            value: Node::UInt(v),
+            item_lines: None,
+        })
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::Float(v), item_lines: None })
+        Ok(DocBody {
+            value: Node::Float(v),
+            item_lines: None,
+        })
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<DocBody, E> {
-        Ok(DocBody { value: Node::Null, item_lines: None })
+        Ok(DocBody {
+            value: Node::Null,
+            item_lines: None,
+        })
     }
 
     fn visit_none<E: de::Error>(self) -> Result<DocBody, E> {

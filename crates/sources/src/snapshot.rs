@@ -23,11 +23,17 @@ pub struct ClusterFileError {
 }
 
 pub fn read_cluster_file(path: &Path) -> Result<ClusterFile, ClusterFileError> {
-    let err = |reason: String| ClusterFileError { path: path.display().to_string(), reason };
+    let err = |reason: String| ClusterFileError {
+        path: path.display().to_string(),
+        reason,
+    };
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| err("not UTF-8 text".to_owned()))?;
     let value: Value = serde_saphyr::from_str(text).map_err(|e| {
-        err(format!("invalid YAML: {}", e.to_string().lines().next().unwrap_or_default()))
+        err(format!(
+            "invalid YAML: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ))
     })?;
     parse_cluster_value(&value).map_err(err)
 }

@@ -15,7 +15,11 @@ fn directories_are_read_recursively_with_extensions() {
     fs::create_dir_all(dir.path().join("a/b")).unwrap();
     fs::write(dir.path().join("a/one.yaml"), POD).unwrap();
     fs::write(dir.path().join("a/b/two.YML"), POD).unwrap();
-    fs::write(dir.path().join("a/b/three.json"), r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"}}"#).unwrap();
+    fs::write(
+        dir.path().join("a/b/three.json"),
+        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"}}"#,
+    )
+    .unwrap();
     fs::write(dir.path().join("a/readme.md"), "not yaml: [").unwrap();
     fs::write(dir.path().join("a/values.yaml"), "replicas: 3\n").unwrap();
     fs::create_dir_all(dir.path().join(".git")).unwrap();
@@ -35,7 +39,11 @@ fn stdin_is_read() {
 
 #[test]
 fn a_missing_path_is_an_error() {
-    let err = read_manifests(&[Input::Path("/nonexistent/x.yaml".into())], &mut std::io::empty()).unwrap_err();
+    let err = read_manifests(
+        &[Input::Path("/nonexistent/x.yaml".into())],
+        &mut std::io::empty(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.yaml"));
 }
 
@@ -77,9 +85,18 @@ fn unreadable_files_are_reported_and_the_rest_scanned() {
     let root_can_read = fs::read(&locked).is_ok();
     let inv = manifests(&[dir.path()]);
     let expected_problems = if root_can_read { 1 } else { 2 };
-    assert_eq!(inv.input_problems.len(), expected_problems, "{:?}", inv.input_problems);
+    assert_eq!(
+        inv.input_problems.len(),
+        expected_problems,
+        "{:?}",
+        inv.input_problems
+    );
     assert!(inv.input_problems.iter().all(|p| p.check == "input-invalid"));
-    assert!(inv.input_problems.iter().any(|p| p.location.as_ref().unwrap().file.ends_with("dangling.yaml")));
+    assert!(
+        inv.input_problems
+            .iter()
+            .any(|p| p.location.as_ref().unwrap().file.ends_with("dangling.yaml"))
+    );
     assert!(!inv.objects.is_empty());
 }
 
@@ -88,7 +105,11 @@ fn helm_templates_are_skipped_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("chart/templates")).unwrap();
     fs::write(dir.path().join("chart/Chart.yaml"), "apiVersion: v2\nname: c\n").unwrap();
-    fs::write(dir.path().join("chart/templates/d.yaml"), "kind: {{ .Values.kind }}\n").unwrap();
+    fs::write(
+        dir.path().join("chart/templates/d.yaml"),
+        "kind: {{ .Values.kind }}\n",
+    )
+    .unwrap();
     let inv = manifests(&[dir.path()]);
     assert_eq!(inv.input_problems.len(), 1);
     assert_eq!(inv.input_problems[0].check, "input-skipped");
@@ -98,8 +119,19 @@ fn helm_templates_are_skipped_with_a_hint() {
 #[test]
 fn snapshot_reads_cluster_file_and_lists() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("cluster.yaml"), "serverVersion:\n  gitVersion: v1.29.4\nname: demo\n").unwrap();
-    fs::write(dir.path().join("pods.yaml"), format!("apiVersion: v1\nkind: List\nitems:\n- {}", POD.replace('\n', "\n  "))).unwrap();
+    fs::write(
+        dir.path().join("cluster.yaml"),
+        "serverVersion:\n  gitVersion: v1.29.4\nname: demo\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("pods.yaml"),
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}",
+            POD.replace('\n', "\n  ")
+        ),
+    )
+    .unwrap();
     assert!(is_snapshot(dir.path()));
     let inv = read_snapshot(dir.path()).unwrap();
     assert_eq!(inv.cluster.name, "demo");
@@ -114,5 +146,8 @@ fn snapshot_with_broken_cluster_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("cluster.yaml"), "serverVersion: [").unwrap();
     let err = read_snapshot(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("cluster.yaml") && err.contains("invalid YAML"), "{err}");
+    assert!(
+        err.contains("cluster.yaml") && err.contains("invalid YAML"),
+        "{err}"
+    );
 }

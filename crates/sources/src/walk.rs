@@ -20,7 +20,12 @@ impl FileJob {
                 Ok(bytes) => parse_bytes(&display, &bytes),
                 Err(e) => ParsedFile {
                     objects: Vec::new(),
-                    problems: vec![input_invalid(&display, 1, None, format!("cannot read the file: {e}"))],
+                    problems: vec![input_invalid(
+                        &display,
+                        1,
+                        None,
+                        format!("cannot read the file: {e}"),
+                    )],
                 },
             },
         }
@@ -37,8 +42,10 @@ fn has_manifest_extension(path: &Path) -> bool {
 /// produce noise. They are still read when named directly.
 fn is_known_non_manifest(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "chart.yaml" | "chart.lock" | ".pre-commit-config.yaml" | ".gitlab-ci.yml")
-        || lower.starts_with("values") && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    matches!(
+        lower.as_str(),
+        "chart.yaml" | "chart.lock" | ".pre-commit-config.yaml" | ".gitlab-ci.yml"
+    ) || lower.starts_with("values") && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
         || lower.starts_with("docker-compose")
         || lower.starts_with("compose.")
         || lower == "package.json"
@@ -63,20 +70,31 @@ fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
 pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<Finding>) {
     if !root.is_dir() {
         let display = root.display().to_string();
-        jobs.push(FileJob::Path { path: root.to_path_buf(), display });
+        jobs.push(FileJob::Path {
+            path: root.to_path_buf(),
+            display,
+        });
         return;
     }
-    let mut walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter();
+    let mut walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
     loop {
         let entry = match walker.next() {
             None => break,
             Some(Ok(entry)) => entry,
             Some(Err(e)) => {
-                let path = e.path().map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                let path = e
+                    .path()
+                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
                 let reason = if e.loop_ancestor().is_some() {
                     "a symbolic link loop (the link points back at a directory that contains it); it was not followed".to_owned()
                 } else {
-                    format!("cannot read: {}", e.io_error().map_or_else(|| e.to_string(), ToString::to_string))
+                    format!(
+                        "cannot read: {}",
+                        e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
+                    )
                 };
                 problems.push(input_invalid(&path, 1, None, reason));
                 continue;
@@ -87,7 +105,10 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
         if entry.file_type().is_dir() {
             if entry.depth() > 0 && matches!(name.as_ref(), ".git" | ".hg" | ".svn" | "node_modules") {
                 walker.skip_current_dir();
-            } else if entry.depth() > 0 && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").is_file()) {
+            } else if entry.depth() > 0
+                && name == "templates"
+                && path.parent().is_some_and(|p| p.join("Chart.yaml").is_file())
+            {
                 problems.push(skipped(
                     path,
                     "Helm chart templates are not plain manifests".to_owned(),
@@ -100,6 +121,9 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
         if !has_manifest_extension(path) || is_known_non_manifest(&name) {
             continue;
         }
-        jobs.push(FileJob::Path { path: path.to_path_buf(), display: path.display().to_string() });
+        jobs.push(FileJob::Path {
+            path: path.to_path_buf(),
+            display: path.display().to_string(),
+        });
     }
 }

@@ -60,12 +60,20 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             None if Stability::of(r.version) == Stability::Alpha => None,
             _ => return None,
         };
-        (deprecated, format!("it is removed in Kubernetes {}", r.removed_in), r.replacement_served_by(r.removed_in))
+        (
+            deprecated,
+            format!("it is removed in Kubernetes {}", r.removed_in),
+            r.replacement_served_by(r.removed_in),
+        )
     } else if let Some(p) = planned(&usage.api_version, &object.kind) {
         if p.deprecated_in > ctx.target {
             return None;
         }
-        (Some(p.deprecated_in), format!("its removal is planned for Kubernetes {}", p.planned_removal), p.replacement)
+        (
+            Some(p.deprecated_in),
+            format!("its removal is planned for Kubernetes {}", p.planned_removal),
+            p.replacement,
+        )
     } else {
         return None;
     };
@@ -85,7 +93,10 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         check: INFO.id,
         severity: INFO.severity,
         title: format!("{} {} deprecated", usage.api_version, object.kind),
-        object: Some(ObjectRef { api_version: usage.api_version.clone(), ..object.object_ref() }),
+        object: Some(ObjectRef {
+            api_version: usage.api_version.clone(),
+            ..object.object_ref()
+        }),
         location: object.location.clone(),
         message,
         remediation,
@@ -101,11 +112,16 @@ mod tests {
 
     #[test]
     fn deprecated_but_served() {
-        let yaml = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let yaml =
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
         let f = scan_yaml(yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "api-deprecated");
-        assert!(f[0].message.contains("deprecated since Kubernetes 1.29"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("deprecated since Kubernetes 1.29"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].message.contains("removed in Kubernetes 1.32"));
         // Not yet deprecated at 1.28: nothing to say.
         assert!(scan_yaml(yaml, Minor::new(1, 28), None).is_empty());
@@ -118,15 +134,25 @@ mod tests {
             if dep.minor + 1 >= row.removed_in.minor {
                 continue;
             }
-            let yaml = format!("apiVersion: {}\nkind: {}\nmetadata: {{name: x}}\n", row.api_version(), row.kind);
+            let yaml = format!(
+                "apiVersion: {}\nkind: {}\nmetadata: {{name: x}}\n",
+                row.api_version(),
+                row.kind
+            );
             let f = scan_yaml(&yaml, Minor::new(1, row.removed_in.minor - 1), None);
-            assert!(f.iter().any(|f| f.check == "api-deprecated"), "{} {}", row.api_version(), row.kind);
+            assert!(
+                f.iter().any(|f| f.check == "api-deprecated"),
+                "{} {}",
+                row.api_version(),
+                row.kind
+            );
         }
     }
 
     #[test]
     fn planned_removal_is_reported() {
-        let yaml = "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: n}\n";
+        let yaml =
+            "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: n}\n";
         let f = scan_yaml(yaml, Minor::new(1, 36), None);
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("planned for Kubernetes 1.38"));

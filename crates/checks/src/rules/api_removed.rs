@@ -93,7 +93,9 @@ fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<
     );
     let mut remediation = match removal.replacement_served_by(ctx.target) {
         Some(rep) => format!("Migrate to {rep} and apply the change before upgrading."),
-        None => "There is no replacement API for this kind; remove the object or replace the feature.".to_owned(),
+        None => {
+            "There is no replacement API for this kind; remove the object or replace the feature.".to_owned()
+        }
     };
     if !removal.note.is_empty() {
         remediation.push_str(" Note: ");
@@ -102,12 +104,22 @@ fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<
             remediation.push('.');
         }
     }
-    let severity = if usage.evidence == "last-applied annotation" { Severity::High } else { INFO.severity };
+    let severity = if usage.evidence == "last-applied annotation" {
+        Severity::High
+    } else {
+        INFO.severity
+    };
     Some(Finding {
         check: INFO.id,
         severity,
-        title: format!("{} {} removed in {}", usage.api_version, object.kind, removal.removed_in),
-        object: Some(ObjectRef { api_version: usage.api_version.clone(), ..object.object_ref() }),
+        title: format!(
+            "{} {} removed in {}",
+            usage.api_version, object.kind, removal.removed_in
+        ),
+        object: Some(ObjectRef {
+            api_version: usage.api_version.clone(),
+            ..object.object_ref()
+        }),
         location: object.location.clone(),
         message,
         remediation,
@@ -124,7 +136,10 @@ mod tests {
     fn every_removal_row_is_reported_at_its_release_and_not_before() {
         for row in mcp_diag_data::API_REMOVALS {
             let av = row.api_version();
-            let yaml = format!("apiVersion: {av}\nkind: {}\nmetadata:\n  name: x\n  namespace: ns\n", row.kind);
+            let yaml = format!(
+                "apiVersion: {av}\nkind: {}\nmetadata:\n  name: x\n  namespace: ns\n",
+                row.kind
+            );
             let at = scan_yaml(&yaml, row.removed_in, None);
             let removed: Vec<_> = at.iter().filter(|f| f.check == "api-removed").collect();
             assert_eq!(removed.len(), 1, "{av} {} at {}", row.kind, row.removed_in);
@@ -135,13 +150,18 @@ mod tests {
             }
             let before = Minor::new(1, row.removed_in.minor - 1);
             let early = scan_yaml(&yaml, before, None);
-            assert!(early.iter().all(|f| f.check != "api-removed"), "{av} {} reported at {before}", row.kind);
+            assert!(
+                early.iter().all(|f| f.check != "api-removed"),
+                "{av} {} reported at {before}",
+                row.kind
+            );
         }
     }
 
     #[test]
     fn hops_between_current_and_target_count() {
-        let yaml = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let yaml =
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
         let f = scan_yaml(yaml, Minor::new(1, 33), Some(Minor::new(1, 29)));
         let removed = f.iter().find(|f| f.check == "api-removed").unwrap();
         assert!(removed.message.contains("1.31 → 1.32 hop"), "{}", removed.message);

@@ -22,6 +22,10 @@ pub(crate) mod test_support {
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         let mut inventory = Inventory::new(SourceKind::Manifests, "test", "test");
         inventory.objects = parsed.objects;
-        crate::run_all(&Context { inventory: &inventory, target, current })
+        crate::run_all(&Context {
+            inventory: &inventory,
+            target,
+            current,
+        })
     }
 }

@@ -23,7 +23,11 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
                     format!("known checks: {}", ids.join(", ")),
                 ));
             };
-            writeln!(out, "# {} ({}, default severity {})\n", info.id, info.title, info.severity)?;
+            writeln!(
+                out,
+                "# {} ({}, default severity {})\n",
+                info.id, info.title, info.severity
+            )?;
             write!(out, "{}", info.doc)?;
         }
     }

@@ -22,7 +22,10 @@ impl std::fmt::Display for Hinted {
 impl std::error::Error for Hinted {}
 
 pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Hinted { message: message.into(), hint: hint.into() })
+    anyhow::Error::new(Hinted {
+        message: message.into(),
+        hint: hint.into(),
+    })
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {

@@ -45,7 +45,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
 
 fn parse_target(text: &str) -> anyhow::Result<Minor> {
     KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
-        hinted(format!("--target-version: {e}"), "give a Kubernetes release such as --target-version 1.32")
+        hinted(
+            format!("--target-version: {e}"),
+            "give a Kubernetes release such as --target-version 1.32",
+        )
     })
 }
 
@@ -64,9 +67,15 @@ fn table_options(choice: ColorChoice) -> TableOptions {
     let color = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(140).clamp(60, 400);
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(140)
+        .clamp(60, 400);
     TableOptions { color, width }
 }
 
@@ -82,7 +91,8 @@ fn read_inputs(paths: &[String]) -> anyhow::Result<Vec<Inventory>> {
         }
     }
     if !manifest_inputs.is_empty() {
-        let inventory = read_manifests(&manifest_inputs, &mut std::io::stdin().lock()).map_err(source_error)?;
+        let inventory =
+            read_manifests(&manifest_inputs, &mut std::io::stdin().lock()).map_err(source_error)?;
         inventories.push(inventory);
     }
     Ok(inventories)
@@ -90,9 +100,15 @@ fn read_inputs(paths: &[String]) -> anyhow::Result<Vec<Inventory>> {
 
 fn source_error(e: SourceError) -> anyhow::Error {
     let hint = match &e {
-        SourceError::NotFound { .. } => "check the path; give manifest files, directories, - for standard input, or a snapshot directory",
-        SourceError::Stdin(_) => "pipe manifests in, for example: helm template my-chart | mcp-diag scan --target-version 1.32 -",
-        SourceError::ClusterFile(_) => "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md",
+        SourceError::NotFound { .. } => {
+            "check the path; give manifest files, directories, - for standard input, or a snapshot directory"
+        }
+        SourceError::Stdin(_) => {
+            "pipe manifests in, for example: helm template my-chart | mcp-diag scan --target-version 1.32 -"
+        }
+        SourceError::ClusterFile(_) => {
+            "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md"
+        }
     };
     hinted(e.to_string(), hint)
 }
@@ -118,11 +134,18 @@ fn scan_one(inventory: &Inventory, flag: Option<Minor>) -> anyhow::Result<Cluste
     };
     if let Some(c) = current.filter(|c| *c > target) {
         return Err(hinted(
-            format!("{}: the target {target} is older than the cluster's {c}; Kubernetes does not support downgrades", inventory.cluster.name),
+            format!(
+                "{}: the target {target} is older than the cluster's {c}; Kubernetes does not support downgrades",
+                inventory.cluster.name
+            ),
             format!("choose a target of {c} or later"),
         ));
     }
-    let findings = run_all(&Context { inventory, target, current });
+    let findings = run_all(&Context {
+        inventory,
+        target,
+        current,
+    });
     Ok(ClusterReport {
         name: inventory.cluster.name.clone(),
         source: inventory.source.clone(),

@@ -72,13 +72,21 @@ const DEFERRED: &[&str] = &[
 #[test]
 fn unusual_documents_are_left_to_saphyr() {
     for text in DEFERRED {
-        assert!(parse_document(text, 1).is_err(), "the fast path should give up on:\n{text}");
+        assert!(
+            parse_document(text, 1).is_err(),
+            "the fast path should give up on:\n{text}"
+        );
     }
 }
 
 #[test]
 fn lines_of_document_and_items() {
-    let doc = parse_document("# c\n\napiVersion: v1\nkind: List\nitems:\n# c\n- a: 1\n\n- b: 2\n", 10).unwrap().unwrap();
+    let doc = parse_document(
+        "# c\n\napiVersion: v1\nkind: List\nitems:\n# c\n- a: 1\n\n- b: 2\n",
+        10,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(doc.line, 12);
     assert_eq!(doc.item_lines, Some(vec![16, 18]));
     assert_eq!(doc.value.to_json()["items"], json!([{"a": 1}, {"b": 2}]));
@@ -86,7 +94,9 @@ fn lines_of_document_and_items() {
 
 #[test]
 fn items_indented_under_key() {
-    let doc = parse_document("kind: List\nitems:\n  - a: 1\n  - a: 2\n", 1).unwrap().unwrap();
+    let doc = parse_document("kind: List\nitems:\n  - a: 1\n  - a: 2\n", 1)
+        .unwrap()
+        .unwrap();
     assert_eq!(doc.item_lines, Some(vec![3, 4]));
 }
 
@@ -104,4 +114,3 @@ fn deep_nesting_gives_up_instead_of_overflowing() {
     }
     assert!(parse_document(&text, 1).is_err());
 }
-

@@ -5,7 +5,10 @@ fn parse(text: &str) -> ParsedFile {
 }
 
 fn lines(p: &ParsedFile) -> Vec<(String, u64)> {
-    p.objects.iter().map(|o| (o.kind.clone(), o.location.as_ref().unwrap().line)).collect()
+    p.objects
+        .iter()
+        .map(|o| (o.kind.clone(), o.location.as_ref().unwrap().line))
+        .collect()
 }
 
 #[test]
@@ -24,7 +27,10 @@ fn yaml_list_items_have_their_own_lines() {
         "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: policy/v1beta1\n  kind: PodDisruptionBudget\n  metadata:\n    name: b\n",
     );
     assert!(p.problems.is_empty(), "{:?}", p.problems);
-    assert_eq!(lines(&p), vec![("Pod".into(), 4), ("PodDisruptionBudget".into(), 8)]);
+    assert_eq!(
+        lines(&p),
+        vec![("Pod".into(), 4), ("PodDisruptionBudget".into(), 8)]
+    );
 }
 
 #[test]
@@ -36,7 +42,11 @@ fn typed_list_items_inherit_kind() {
 
 #[test]
 fn empty_list_and_null_items() {
-    assert!(parse("apiVersion: v1\nkind: List\nitems: []\n").objects.is_empty());
+    assert!(
+        parse("apiVersion: v1\nkind: List\nitems: []\n")
+            .objects
+            .is_empty()
+    );
     let p = parse("apiVersion: v1\nkind: List\nitems:\n");
     assert!(p.objects.is_empty() && p.problems.is_empty(), "{:?}", p.problems);
 }
@@ -58,7 +68,9 @@ fn concatenated_json_documents() {
 
 #[test]
 fn malformed_yaml_reports_line_and_keeps_other_documents() {
-    let p = parse("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: Pod\nmetadata: [unclosed\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n");
+    let p = parse(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: Pod\nmetadata: [unclosed\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n",
+    );
     assert_eq!(p.objects.len(), 2);
     assert_eq!(p.problems.len(), 1);
     let loc = p.problems[0].location.as_ref().unwrap();
@@ -79,7 +91,10 @@ fn malformed_json_reports_line_and_column() {
 
 #[test]
 fn invalid_utf8_is_reported_with_position() {
-    let p = parse_bytes("f.yaml", b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\xfe\n");
+    let p = parse_bytes(
+        "f.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: \xff\xfe\n",
+    );
     assert!(p.objects.is_empty());
     let loc = p.problems[0].location.as_ref().unwrap();
     assert_eq!((loc.line, loc.column), (4, Some(9)));
@@ -98,13 +113,19 @@ fn binary_file_is_reported() {
 fn empty_and_comment_only_files_are_fine() {
     for text in ["", "\n\n", "# only a comment\n", "---\n", "---\n---\n...\n"] {
         let p = parse(text);
-        assert!(p.objects.is_empty() && p.problems.is_empty(), "{text:?}: {:?}", p.problems);
+        assert!(
+            p.objects.is_empty() && p.problems.is_empty(),
+            "{text:?}: {:?}",
+            p.problems
+        );
     }
 }
 
 #[test]
 fn document_without_api_version_or_kind() {
-    let p = parse("metadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n---\nkind: Pod\n---\n- a\n- b\n---\njust a string\n");
+    let p = parse(
+        "metadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n---\nkind: Pod\n---\n- a\n- b\n---\njust a string\n",
+    );
     assert!(p.objects.is_empty());
     assert_eq!(p.problems.len(), 5, "{:?}", p.problems);
     assert!(p.problems[0].message.contains("no apiVersion and no kind"));
@@ -137,7 +158,9 @@ fn reasonable_nesting_is_accepted() {
 
 #[test]
 fn bom_and_crlf_are_accepted() {
-    let p = parse("\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: a\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: b\r\n");
+    let p = parse(
+        "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: a\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: b\r\n",
+    );
     assert!(p.problems.is_empty(), "{:?}", p.problems);
     assert_eq!(lines(&p), vec![("Pod".into(), 1), ("Pod".into(), 6)]);
 }
@@ -158,7 +181,11 @@ fn splitter_ignores_markers_inside_lines() {
 #[test]
 fn deep_flow_nesting_is_reported_not_overflowed() {
     let depth = 100_000;
-    let flow = format!("apiVersion: v1\nkind: X\nspec: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let flow = format!(
+        "apiVersion: v1\nkind: X\nspec: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     let p = parse(&flow);
     assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
 }
@@ -177,7 +204,11 @@ fn deep_block_nesting_is_reported_not_overflowed() {
 #[test]
 fn deep_json_nesting_is_reported_not_overflowed() {
     let depth = 100_000;
-    let json = format!("{{\"apiVersion\": \"v1\", \"kind\": \"X\", \"spec\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    let json = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"X\", \"spec\": {}{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     let p = parse_bytes("deep.json", json.as_bytes());
     assert_eq!(p.problems.len(), 1);
 }

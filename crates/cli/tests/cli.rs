@@ -1,0 +1,235 @@
+//! End-to-end tests of the `mcp-diag` binary: exit statuses, output formats, bad input.
+//! Output that is the product is kept as insta snapshots (`cargo insta review` to update).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn snapshot(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+fn mcp_diag(args: &[&str]) -> Run {
+    mcp_diag_with_stdin(args, "")
+}
+
+fn mcp_diag_with_stdin(args: &[&str], stdin: &str) -> Run {
+    let output = Command::cargo_bin("mcp-diag")
+        .unwrap()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120")
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn scan_manifests_table() {
+    let run = mcp_diag(&["scan", "--target-version", "1.32", "fixtures/manifests"]);
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn scan_manifests_json() {
+    let run = mcp_diag(&[
+        "scan",
+        "--target-version",
+        "1.32",
+        "--output",
+        "json",
+        "fixtures/manifests",
+    ]);
+    assert_eq!(run.code, 3);
+    let json = run.json();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["target_version"], "1.32");
+    assert_eq!(json["clusters"][0]["name"], "manifests");
+    assert_eq!(json["clusters"][0]["objects"], 6);
+    assert_eq!(json["clusters"][0]["files"], 3);
+    assert_eq!(json["summary"]["blocker"], 4);
+    let value = json.to_string().replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    insta::assert_json_snapshot!(serde_json::from_str::<serde_json::Value>(&value).unwrap());
+}
+
+#[test]
+fn scan_stdin() {
+    let yaml = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\n  namespace: ops\n";
+    let run = mcp_diag_with_stdin(&["scan", "-t", "1.25", "-o", "json", "-"], yaml);
+    assert_eq!(run.code, 3);
+    let f = &run.json()["clusters"][0]["findings"][0];
+    assert_eq!(f["check"], "api-removed");
+    assert_eq!(f["location"]["file"], "<stdin>");
+    assert_eq!(f["location"]["line"], 1);
+    assert_eq!(f["object"]["name"], "nightly");
+}
+
+#[test]
+fn scan_snapshot_defaults_the_target_to_the_next_minor() {
+    let run = mcp_diag(&["scan", "fixtures/snapshot"]);
+    insta::assert_snapshot!(run.snapshot());
+    let json = mcp_diag(&["scan", "-o", "json", "fixtures/snapshot"]).json();
+    let cluster = &json["clusters"][0];
+    assert_eq!(cluster["name"], "fixture");
+    assert_eq!(cluster["source"], "snapshot:fixtures/snapshot");
+    assert_eq!(cluster["server_version"], "1.29.4-eks-1234abcd");
+    assert_eq!(cluster["target_version"], "1.30");
+    assert_eq!(cluster["target_version_source"], "default");
+    let checks: Vec<&str> = cluster["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["api-removed", "api-deprecated"]);
+    assert_eq!(cluster["findings"][0]["evidence"], "last-applied annotation");
+}
+
+#[test]
+fn scan_snapshot_across_several_hops() {
+    let json = mcp_diag(&["scan", "-t", "1.32", "-o", "json", "fixtures/snapshot"]).json();
+    let findings = json["clusters"][0]["findings"].as_array().unwrap();
+    let flow = findings
+        .iter()
+        .find(|f| f["object"]["kind"] == "FlowSchema")
+        .unwrap();
+    assert_eq!(flow["check"], "api-removed");
+    assert_eq!(flow["severity"], "blocker");
+    assert!(flow["message"].as_str().unwrap().contains("1.31 → 1.32 hop"));
+    assert_eq!(flow["location"]["file"], "fixtures/snapshot/flowschemas.yaml");
+    assert_eq!(flow["location"]["line"], 4);
+}
+
+#[test]
+fn manifests_need_a_target_version() {
+    let run = mcp_diag(&["scan", "fixtures/manifests"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn bad_arguments_exit_1() {
+    for args in [
+        &["scan", "-t", "latest", "fixtures/clean"][..],
+        &["scan", "-t", "1.32", "fixtures/does-not-exist.yaml"],
+        &["scan", "-t", "1.28", "fixtures/snapshot"],
+        &["explain", "no-such-check"],
+        &["scan"],
+    ] {
+        let run = mcp_diag(args);
+        assert_eq!(
+            run.code,
+            if args == ["scan"] { 2 } else { 1 },
+            "{args:?}: {}",
+            run.snapshot()
+        );
+        assert!(!run.stderr.is_empty());
+    }
+    let run = mcp_diag(&["scan", "-t", "1.28", "fixtures/snapshot"]);
+    assert!(run.stderr.contains("downgrades"), "{}", run.stderr);
+}
+
+#[test]
+fn exit_statuses_follow_fail_on() {
+    assert_eq!(mcp_diag(&["scan", "-t", "1.32", "fixtures/clean"]).code, 0);
+    // Only a medium finding (deprecated, not removed) at 1.30.
+    let only_medium = ["scan", "-t", "1.30", "fixtures/manifests/legacy.yaml"];
+    let run = mcp_diag(&only_medium);
+    assert_eq!(
+        run.code, 3,
+        "the 1.16 and 1.25 removals are blockers: {}",
+        run.stdout
+    );
+    let flow = "fixtures/snapshot";
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.29", "--fail-on", "medium", flow]).code,
+        2
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.29", "--fail-on", "high", flow]).code,
+        2,
+        "last-applied removal is high"
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.29", "--fail-on", "blocker", flow]).code,
+        0
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.32", "--fail-on", "never", flow]).code,
+        0
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.32", "--fail-on", "blocker", flow]).code,
+        3
+    );
+}
+
+#[test]
+fn bad_input_is_reported_and_the_rest_scanned() {
+    let run = mcp_diag(&["scan", "-t", "1.25", "-o", "json", "fixtures/broken"]);
+    assert_eq!(run.code, 3);
+    let json = run.json();
+    let cluster = &json["clusters"][0];
+    assert_eq!(cluster["files"], 4);
+    assert_eq!(cluster["objects"], 2);
+    let invalid: Vec<&serde_json::Value> = cluster["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "input-invalid")
+        .collect();
+    assert_eq!(invalid.len(), 2);
+    assert_eq!(invalid[0]["location"]["file"], "fixtures/broken/bad.yaml");
+    assert_eq!(invalid[0]["location"]["line"], 8);
+    assert_eq!(invalid[0]["severity"], "high");
+    assert_eq!(invalid[1]["location"]["file"], "fixtures/broken/nokind.yaml");
+    assert!(
+        cluster["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["object"]["name"] == "nightly")
+    );
+}
+
+#[test]
+fn explain_prints_the_documentation() {
+    let run = mcp_diag(&["explain", "api-removed"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!(run.stdout);
+    let list = mcp_diag(&["explain"]);
+    for id in ["api-removed", "api-deprecated", "input-invalid", "input-skipped"] {
+        assert!(list.stdout.contains(id));
+    }
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let plain = mcp_diag(&["scan", "-t", "1.32", "fixtures/manifests"]);
+    assert!(!plain.stdout.contains('\x1b'));
+    let colored = mcp_diag(&["scan", "-t", "1.32", "--color", "always", "fixtures/manifests"]);
+    assert!(colored.stdout.contains("\x1b["));
+}
