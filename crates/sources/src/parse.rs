@@ -57,10 +57,17 @@ pub fn parser_pool() -> &'static rayon::ThreadPool {
 
 /// Parses a file's bytes. `file` is the path as it appears in reports.
 pub fn parse_bytes(file: &str, bytes: &[u8]) -> ParsedFile {
-    parser_pool().install(|| parse_bytes_here(file, bytes))
+    parser_pool().install(|| parse_bytes_here(file, bytes, true))
 }
 
-fn parse_bytes_here(file: &str, bytes: &[u8]) -> ParsedFile {
+/// Like [`parse_bytes`] but always with the general YAML parser; tests hold the fast path
+/// to the same results with it.
+#[doc(hidden)]
+pub fn parse_bytes_general(file: &str, bytes: &[u8]) -> ParsedFile {
+    parser_pool().install(|| parse_bytes_here(file, bytes, false))
+}
+
+fn parse_bytes_here(file: &str, bytes: &[u8], fast: bool) -> ParsedFile {
     let mut out = ParsedFile::default();
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         out.problems.push(input_invalid(file, 1, Some(1), "the file is UTF-16; Kubernetes manifests must be UTF-8 (convert it with `iconv -f UTF-16 -t UTF-8`)".into()));
@@ -96,7 +103,7 @@ fn parse_bytes_here(file: &str, bytes: &[u8]) -> ParsedFile {
     if matches!(first, Some(b'{' | b'[')) && !looks_like_yaml_flow(text) {
         parse_json(file, text, &mut out);
     } else {
-        parse_yaml(file, text, &mut out);
+        parse_yaml(file, text, fast, &mut out);
     }
     out
 }
@@ -284,12 +291,17 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
     serde_saphyr::options! { budget: budget }
 }
 
-fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) {
+fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
     for chunk in split_documents(text) {
         if is_blank_document(chunk.text) {
             continue;
         }
-        match crate::fastyaml::parse_document(chunk.text, chunk.first_line) {
+        let attempt = if fast {
+            crate::fastyaml::parse_document(chunk.text, chunk.first_line)
+        } else {
+            Err(crate::fastyaml::Unsupported)
+        };
+        match attempt {
             Ok(Some(doc)) => {
                 push_document(file, doc.line, doc.value, doc.item_lines, out);
                 continue;

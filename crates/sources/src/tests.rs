@@ -151,3 +151,42 @@ fn snapshot_with_broken_cluster_file_is_an_error() {
         "{err}"
     );
 }
+
+/// Every manifest in the repository parses to the same objects, lines and problems with and
+/// without the fast YAML path.
+#[test]
+fn fast_path_agrees_with_the_general_parser_on_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    for dir in ["examples", "crates/cli/tests/fixtures"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(Result::ok) {
+            let path = entry.path();
+            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                continue;
+            }
+            let bytes = fs::read(path).unwrap();
+            let name = path.display().to_string();
+            let fast = parse_bytes(&name, &bytes);
+            let general = parse::parse_bytes_general(&name, &bytes);
+            assert_eq!(fast.objects, general.objects, "{name}");
+            assert_eq!(fast.problems.len(), general.problems.len(), "{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} files found");
+}
+
+#[test]
+fn fast_path_agrees_on_typical_documents() {
+    let docs = [
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: a\ndata:\n  app.properties: |\n    a=1\n    b=2\n\n    c=3\n  other: \"x\"\n  folded: >-\n    one\n    two\n",
+        "# Source: chart/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  labels:\n    helm.sh/chart: web-1.2.3\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          args: [\"--port\", \"8080\"]\n          env:\n            - name: A\n              value: \"1\"\n            - {name: B, value: two}\n",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s\n  spec:\n    ports:\n    - port: 80\n      targetPort: http\n      protocol: TCP\nmetadata:\n  resourceVersion: \"\"\n",
+    ];
+    for doc in docs {
+        let fast = parse_bytes("t.yaml", doc.as_bytes());
+        let general = parse::parse_bytes_general("t.yaml", doc.as_bytes());
+        assert!(fast.problems.is_empty(), "{:?}", fast.problems);
+        assert_eq!(fast.objects, general.objects, "{doc}");
+    }
+}
