@@ -84,7 +84,7 @@ def _hash(ctx, tpl, n=10):
 # ---- Deployment -----------------------------------------------------------------------------
 def deployment(ctx, ns, name, replicas, spec, labels, selector, created, updated, nodes,
                annotations=None, pod_annotations=None, old_tags=(), manager="helm",
-               strategy=None, restarts=0, extra_managed=(), pod_nodes=None):
+               strategy=None, restarts=0, extra_managed=(), pod_nodes=None, applied_at=None):
     """A Deployment rolled out len(old_tags)+1 times; the ReplicaSets of the older revisions
     (whose first container ran the tags in `old_tags`) are scaled to zero."""
     revs = len(old_tags) + 1
@@ -149,7 +149,7 @@ def deployment(ctx, ns, name, replicas, spec, labels, selector, created, updated
              "reason": "NewReplicaSetAvailable", "status": "True", "type": "Progressing"}],
         "observedGeneration": d["metadata"]["generation"], "readyReplicas": replicas,
         "replicas": replicas, "updatedReplicas": replicas}
-    set_managed(d, manager, updated, done, extra_managed)
+    set_managed(d, manager, applied_at or updated, done, extra_managed)
     return ctx.add(d)
 
 

@@ -158,6 +158,9 @@ def applied(obj, manifest=None, api=None):
                   "volumeBindingMode", "allowVolumeExpansion"):
             if k in obj:
                 manifest[k] = obj[k]
+        if obj["kind"] == "Service":  # what the API server fills in is not in the manifest
+            manifest["spec"] = {k: v for k, v in obj["spec"].items()
+                                if k in ("ports", "selector", "type")}
     obj["metadata"].setdefault("annotations", {})[
         "kubectl.kubernetes.io/last-applied-configuration"] = last_applied(manifest)
     return obj

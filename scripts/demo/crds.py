@@ -87,8 +87,7 @@ def build(ctx):
     for kind in VELERO_V1:
         crd(ctx, "velero.io", kind, ["v1"], "v1", True, born, lab, ann)
     for kind in VELERO_V2ALPHA1:
-        crd(ctx, "velero.io", kind, ["v2alpha1"], "v2alpha1", True, day("2023-11-20 00:00:00") if False
-            else born + dt.timedelta(days=390), lab, ann)
+        crd(ctx, "velero.io", kind, ["v2alpha1"], "v2alpha1", True, born + dt.timedelta(days=390), lab, ann)
     born = day("2024-02-07 12:55:05")
     lab, ann = helm("cert-manager", "cert-manager", "cert-manager", "v1.13.3", "v1.13.3")
     lab["app"] = "cert-manager"

@@ -136,6 +136,9 @@ pub struct Finding {
     /// Where the evidence came from: `manifest`, `stored object`, `last-applied annotation`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<&'static str>,
+    /// Machine-readable facts behind the message, such as `removed_in` and `replacement`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub details: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Finding {

@@ -17,6 +17,7 @@ fn finding(severity: Severity, line: u64) -> Finding {
         message: "PodDisruptionBudget policy/v1beta1 (beta) was removed in Kubernetes 1.25.".into(),
         remediation: "Migrate to policy/v1.".into(),
         evidence: Some("manifest"),
+        details: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) fn input_invalid(file: &str, line: u64, column: Option<u64>, message:
         message,
         remediation: "Fix or remove the file; the rest of the input was still scanned.".to_owned(),
         evidence: None,
+        details: Default::default(),
     }
 }
 

@@ -159,7 +159,10 @@ fn fast_path_agrees_with_the_general_parser_on_the_repository() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut checked = 0;
     for dir in ["examples", "crates/cli/tests/fixtures"] {
-        for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(Result::ok) {
+        for entry in walkdir::WalkDir::new(root.join(dir))
+            .into_iter()
+            .filter_map(Result::ok)
+        {
             let path = entry.path();
             if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 continue;

@@ -63,6 +63,7 @@ fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
         message,
         remediation: remediation.to_owned(),
         evidence: None,
+        details: Default::default(),
     }
 }
 

@@ -50,33 +50,36 @@ impl Check for ApiDeprecated {
 
 fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     let object = usage.object;
-    let (deprecated_in, goes_away, replacement) = if let Some(r) = removal(&usage.api_version, &object.kind) {
-        if r.removed_in <= ctx.target {
+    let (deprecated_in, removed_in, goes_away, replacement) =
+        if let Some(r) = removal(&usage.api_version, &object.kind) {
+            if r.removed_in <= ctx.target {
+                return None;
+            }
+            let deprecated = match r.deprecated_in {
+                Some(d) if d <= ctx.target => Some(d),
+                // Alpha APIs carry no promise and disappear without a deprecation period.
+                None if Stability::of(r.version) == Stability::Alpha => None,
+                _ => return None,
+            };
+            (
+                deprecated,
+                r.removed_in,
+                format!("it is removed in Kubernetes {}", r.removed_in),
+                r.replacement_served_by(r.removed_in),
+            )
+        } else if let Some(p) = planned(&usage.api_version, &object.kind) {
+            if p.deprecated_in > ctx.target {
+                return None;
+            }
+            (
+                Some(p.deprecated_in),
+                p.planned_removal,
+                format!("its removal is planned for Kubernetes {}", p.planned_removal),
+                p.replacement,
+            )
+        } else {
             return None;
-        }
-        let deprecated = match r.deprecated_in {
-            Some(d) if d <= ctx.target => Some(d),
-            // Alpha APIs carry no promise and disappear without a deprecation period.
-            None if Stability::of(r.version) == Stability::Alpha => None,
-            _ => return None,
         };
-        (
-            deprecated,
-            format!("it is removed in Kubernetes {}", r.removed_in),
-            r.replacement_served_by(r.removed_in),
-        )
-    } else if let Some(p) = planned(&usage.api_version, &object.kind) {
-        if p.deprecated_in > ctx.target {
-            return None;
-        }
-        (
-            Some(p.deprecated_in),
-            format!("its removal is planned for Kubernetes {}", p.planned_removal),
-            p.replacement,
-        )
-    } else {
-        return None;
-    };
     let since = match deprecated_in {
         Some(d) => format!("deprecated since Kubernetes {d}"),
         None => "an alpha API".to_owned(),
@@ -89,6 +92,14 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         Some(rep) => format!("Migrate to {rep} now, while both versions are served."),
         None => "There is no replacement API for this kind yet; plan to remove the object.".to_owned(),
     };
+    let mut details = std::collections::BTreeMap::new();
+    details.insert("removed_in", removed_in.to_string());
+    if let Some(d) = deprecated_in {
+        details.insert("deprecated_in", d.to_string());
+    }
+    if let Some(rep) = replacement {
+        details.insert("replacement", rep.to_owned());
+    }
     Some(Finding {
         check: INFO.id,
         severity: INFO.severity,
@@ -101,6 +112,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         message,
         remediation,
         evidence: Some(usage.evidence),
+        details,
     })
 }
 

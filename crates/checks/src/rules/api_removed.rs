@@ -104,6 +104,14 @@ fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<
             remediation.push('.');
         }
     }
+    let mut details = std::collections::BTreeMap::new();
+    details.insert("removed_in", removal.removed_in.to_string());
+    if let Some(d) = removal.deprecated_in {
+        details.insert("deprecated_in", d.to_string());
+    }
+    if let Some(rep) = removal.replacement_served_by(ctx.target) {
+        details.insert("replacement", rep.to_owned());
+    }
     let severity = if usage.evidence == "last-applied annotation" {
         Severity::High
     } else {
@@ -124,6 +132,7 @@ fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<
         message,
         remediation,
         evidence: Some(usage.evidence),
+        details,
     })
 }
 
