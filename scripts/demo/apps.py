@@ -1,5 +1,151 @@
-"""stub"""
+"""The platform's own services (one namespace each, deployed by Argo CD from a hub cluster) and a
+helper for a typical microservice, shared with shop.py."""
+import datetime as dt
+
+from . import shop
+from .controllers import deployment
+from .core import applied, argo_tracking, day, helm, last_applied
+from .nodes import namespace, sa
+from .objects import configmap, hpa, ingress, pdb, service
+from .pods import RESTRICTED, app
+
+REGISTRY = "ghcr.io/example-platform"
+
+
+class Argo:
+    """Argo CD tracking (annotation method, client-side apply: last-applied recorded)."""
+    manager = "argocd-controller"
+
+    def __init__(self, app_name, part_of="platform"):
+        self.app = app_name
+        self.part_of = part_of
+
+    def meta(self, kind, ns, name, group=""):
+        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": self.part_of}
+        return labels, argo_tracking(self.app, kind, ns, name, group)
+
+    def finish(self, obj):
+        return applied(obj)
+
+
+class Helm:
+    """Helm tracking: labels and meta.helm.sh annotations, no last-applied record."""
+    manager = "helm"
+
+    def __init__(self, release, ns, chart, version, app_version):
+        self.args = (release, ns, chart, version, app_version)
+
+    def meta(self, kind, ns, name, group=""):
+        labels, ann = helm(*self.args, name=self.args[0])
+        labels["app.kubernetes.io/part-of"] = "shop"
+        return labels, ann
+
+    def finish(self, obj):
+        return obj
+
+
+def microservice(ctx, ns, name, replicas, container, created, updated, track, old_tags=(),
+                 hpa_range=None, config=None, service_ports=None, pdb_min=None, hpa_track=None,
+                 pdb_track=None, extra_managed=(), applied_at=None, pod_annotations=None,
+                 restarts=0):
+    """ServiceAccount, ConfigMap, Deployment, Service, PodDisruptionBudget and HPA of one service.
+    `hpa_track`/`pdb_track` track those two objects differently (e.g. applied with kubectl)."""
+    sel = {"app.kubernetes.io/instance": name, "app.kubernetes.io/name": name}
+    lab, ann = track.meta("ServiceAccount", ns, name)
+    track.finish(sa(ctx, ns, name, created, lab, ann))
+    vols = []
+    if config:
+        lab, ann = track.meta("ConfigMap", ns, f"{name}-config")
+        track.finish(configmap(ctx, ns, f"{name}-config", config, created, lab, ann))
+        vols = [{"configMap": {"defaultMode": 420, "name": f"{name}-config"}, "name": "config"}]
+        container.setdefault("volumeMounts", []).append(
+            {"mountPath": "/etc/" + name, "name": "config", "readOnly": True})
+    spec = {"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"podAffinityTerm": {"labelSelector": {"matchLabels": sel},
+                                     "topologyKey": "kubernetes.io/hostname"}, "weight": 100}]}},
+            "containers": [container], "serviceAccountName": name,
+            "securityContext": {"fsGroup": 10001, "runAsNonRoot": True, "runAsUser": 10001,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "topologySpreadConstraints": [{"labelSelector": {"matchLabels": sel}, "maxSkew": 1,
+                                           "topologyKey": "topology.kubernetes.io/zone",
+                                           "whenUnsatisfiable": "ScheduleAnyway"}]}
+    if vols:
+        spec["volumes"] = vols
+    lab, ann = track.meta("Deployment", ns, name, "apps")
+    lab = dict(lab, **sel)
+    if isinstance(track, Argo):
+        tpl_labels = dict(sel, **{k: v for k, v in lab.items() if k not in sel})
+        manifest = {"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"annotations": ann, "labels": lab, "name": name, "namespace": ns},
+                    "spec": {"replicas": replicas, "selector": {"matchLabels": sel},
+                             "template": {"metadata": {"labels": tpl_labels}, "spec": spec}}}
+        ann = dict(ann, **{"kubectl.kubernetes.io/last-applied-configuration": last_applied(manifest)})
+    d = deployment(ctx, ns, name, replicas, spec, lab, sel, created, updated, ctx.nodes,
+                   annotations=ann, old_tags=old_tags, manager=track.manager,
+                   extra_managed=extra_managed, applied_at=applied_at,
+                   pod_annotations=pod_annotations, restarts=restarts)
+    lab, ann = track.meta("Service", ns, name)
+    track.finish(service(ctx, ns, name, sel, service_ports or [("http", 80, "http")], created,
+                         labels=dict(lab, **sel), annotations=ann))
+    pt = pdb_track or track
+    lab, ann = pt.meta("PodDisruptionBudget", ns, name, "policy")
+    p = pdb(ctx, ns, name, sel, replicas, created, labels=dict(lab, **sel), annotations=ann,
+            min_available=pdb_min)
+    if pdb_track is None:
+        track.finish(p)
+    if hpa_range:
+        ht = hpa_track or track
+        lab, ann = ht.meta("HorizontalPodAutoscaler", ns, name, "autoscaling")
+        h = hpa(ctx, ns, name, name, replicas, hpa_range[0], hpa_range[1],
+                created + dt.timedelta(minutes=5), labels=dict(lab, **sel), annotations=ann,
+                memory=80 if ns == "shop" else None)
+        if hpa_track is None:
+            track.finish(h)
+    return d
+
+
+PLATFORM = [
+    # namespace/name, replicas, image tag, older tags, ports, (liveness, readiness), hpa, config
+    ("api-gateway", 3, "4.2.0", ["3.9.1", "4.0.0", "4.1.2"], [("http", 8080), ("admin", 9901)],
+     ("/healthz", "/ready", "admin"), (3, 8),
+     {"gateway.yaml": "listen: :8080\nadmin: :9901\nupstreamTimeout: 15s\nrateLimit:\n  rps: 500\n"}),
+    ("policy-controller", 2, "1.9.3", ["1.8.0", "1.9.1"], [("webhook", 9443), ("probes", 8081)],
+     ("/healthz", "/readyz", "probes"), None,
+     {"config.yaml": "failurePolicy: Ignore\nauditInterval: 60s\nexemptNamespaces:\n- kube-system\n"}),
+    ("sync-controller", 2, "2.3.1", ["2.1.4", "2.2.0", "2.3.0"], [("metrics", 8080), ("probes", 8081)],
+     ("/healthz", "/readyz", "probes"), None,
+     {"config.yaml": "leaderElection: true\nresyncPeriod: 10m\nclusters:\n  source: registry\n"}),
+    ("cluster-registry", 2, "0.14.2", ["0.12.0", "0.13.1", "0.14.0", "0.14.1"], [("http", 8080), ("probes", 8081)],
+     ("/livez", "/readyz", "probes"), None,
+     {"config.yaml": "clouds:\n- aws\n- gcp\n- azure\nrefreshInterval: 5m\n"}),
+]
+
+
+def platform(ctx):
+    for i, (name, replicas, tag, old, ports, (live, ready, pport), hpa_range, config) in enumerate(PLATFORM):
+        born = day("2024-05-13 10:00:00") + dt.timedelta(days=3 * i, minutes=17 * i)
+        updated = day("2026-10-20 09:00:00") + dt.timedelta(days=4 * i, hours=3 * i, minutes=11)
+        track = Argo(f"demo-{name}")
+        lab, ann = track.meta("Namespace", "", name)
+        ns = namespace(ctx, name, born, labels=dict(lab, **{"platform.example.com/team": "platform"}),
+                       annotations=ann)
+        c = app(name, f"{REGISTRY}/{name}:{tag}", ports[0][1], live, ready, port_name=ports[0][0],
+                live_port=pport, ready_port=pport, extra_ports=ports[1:], cpu=("200m", "1"),
+                mem=("256Mi", "512Mi"), security=RESTRICTED,
+                args=[f"--config=/etc/{name}/" + next(iter(config)), "--leader-elect=true"]
+                if name != "api-gateway" else [f"--config=/etc/{name}/gateway.yaml"])
+        svc_ports = [(pn, 443 if pn == "webhook" else p, pn) for pn, p in ports if pn != "probes"]
+        microservice(ctx, name, name, replicas, c, born, updated, track, old_tags=old,
+                     hpa_range=hpa_range, config=config, service_ports=svc_ports)
+        del ns
+    lab, ann = Argo("demo-api-gateway").meta("Ingress", "api-gateway", "api-gateway", "networking.k8s.io")
+    applied(ingress(ctx, "api-gateway", "api-gateway",
+                    [("api.demo.platform.example.com", [("/", "api-gateway", 8080)])],
+                    day("2024-05-13 10:20:00"), tls_secret="api-gateway-tls", labels=lab,
+                    annotations=dict(ann, **{"cert-manager.io/cluster-issuer": "letsencrypt-prod"}),
+                    lb_hostname="a3f1c9e2d4b5467a8b9c0d1e2f3a4b5c-1234567890.eu-west-1.elb.amazonaws.com"))
 
 
 def build(ctx):
-    pass
+    platform(ctx)
+    shop.build(ctx)

@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use mcp_diag_data::{API_PLANNED_REMOVALS, API_REMOVALS, ApiRemoval, PlannedRemoval};
-use mcp_diag_model::{Inventory, Object, SourceKind};
+use mcp_diag_model::{Finding, Inventory, Object, SourceKind};
+use rayon::prelude::*;
 use serde::Deserialize;
+
+use crate::Context;
 
 /// An apiVersion an object uses, and where that was seen.
 pub(crate) struct Usage<'a> {
@@ -47,6 +50,18 @@ pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl I
         api_version,
         evidence: "last-applied annotation",
     }))
+}
+
+/// Runs `finding` on every apiVersion every object is known by, in parallel.
+pub(crate) fn for_each_usage(
+    ctx: &Context<'_>,
+    finding: fn(&Context<'_>, &Usage<'_>) -> Option<Finding>,
+) -> Vec<Finding> {
+    ctx.inventory
+        .objects
+        .par_iter()
+        .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
+        .collect()
 }
 
 type Key = (&'static str, &'static str, &'static str);

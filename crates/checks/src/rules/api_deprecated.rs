@@ -1,8 +1,7 @@
 use mcp_diag_data::Stability;
 use mcp_diag_model::{Finding, ObjectRef, Severity};
-use rayon::prelude::*;
 
-use crate::api_versions::{Usage, planned, removal, usages};
+use crate::api_versions::{Usage, for_each_usage, planned, removal};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -40,11 +39,7 @@ impl Check for ApiDeprecated {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        ctx.inventory
-            .objects
-            .par_iter()
-            .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
-            .collect()
+        for_each_usage(ctx, finding)
     }
 }
 

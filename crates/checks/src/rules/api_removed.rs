@@ -1,8 +1,7 @@
 use mcp_diag_data::Stability;
 use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
-use rayon::prelude::*;
 
-use crate::api_versions::{removal, usages};
+use crate::api_versions::{Usage, for_each_usage, removal};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -52,15 +51,11 @@ impl Check for ApiRemoved {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        ctx.inventory
-            .objects
-            .par_iter()
-            .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
-            .collect()
+        for_each_usage(ctx, finding)
     }
 }
 
-fn finding(ctx: &Context<'_>, usage: &crate::api_versions::Usage<'_>) -> Option<Finding> {
+fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     let object = usage.object;
     let removal = removal(&usage.api_version, &object.kind)?;
     if removal.removed_in > ctx.target {
