@@ -1,5 +1,6 @@
-"""cert-manager v1.13.3 (Helm) and the monitoring stack (see monitoring.py)."""
-from . import monitoring
+"""cert-manager v1.13.3 (Helm), and the monitoring and logging stacks (monitoring.py,
+observability.py)."""
+from . import monitoring, observability
 from .controllers import deployment
 from .core import day, helm
 from .nodes import namespace, sa
@@ -69,3 +70,4 @@ def cert_manager(ctx):
 def build(ctx):
     cert_manager(ctx)
     monitoring.build(ctx)
+    observability.build(ctx)

@@ -44,6 +44,21 @@ class Helm:
         return obj
 
 
+def older(tag, n):
+    """`n` plausible earlier releases of semantic version `tag`, oldest first."""
+    major, minor, patch = (int(x) for x in tag.split("."))
+    out = []
+    for _ in range(n):
+        if patch > 0:
+            patch -= 1
+        elif minor > 0:
+            minor, patch = minor - 1, (minor * 7) % 5
+        else:
+            major, minor, patch = major - 1, 9, 2
+        out.append(f"{major}.{minor}.{patch}")
+    return out[::-1]
+
+
 def microservice(ctx, ns, name, replicas, container, created, updated, track, old_tags=(),
                  hpa_range=None, config=None, service_ports=None, pdb_min=None, hpa_track=None,
                  pdb_track=None, extra_managed=(), applied_at=None, pod_annotations=None,
@@ -91,31 +106,29 @@ def microservice(ctx, ns, name, replicas, container, created, updated, track, ol
     lab, ann = pt.meta("PodDisruptionBudget", ns, name, "policy")
     p = pdb(ctx, ns, name, sel, replicas, created, labels=dict(lab, **sel), annotations=ann,
             min_available=pdb_min)
-    if pdb_track is None:
-        track.finish(p)
+    pt.finish(p)
     if hpa_range:
         ht = hpa_track or track
         lab, ann = ht.meta("HorizontalPodAutoscaler", ns, name, "autoscaling")
         h = hpa(ctx, ns, name, name, replicas, hpa_range[0], hpa_range[1],
                 created + dt.timedelta(minutes=5), labels=dict(lab, **sel), annotations=ann,
                 memory=80 if ns == "shop" else None)
-        if hpa_track is None:
-            track.finish(h)
+        ht.finish(h)
     return d
 
 
 PLATFORM = [
-    # namespace/name, replicas, image tag, older tags, ports, (liveness, readiness), hpa, config
-    ("api-gateway", 3, "4.2.0", ["3.9.1", "4.0.0", "4.1.2"], [("http", 8080), ("admin", 9901)],
+    # namespace/name, replicas, image tag, earlier rollouts, ports, (liveness, readiness), hpa, config
+    ("api-gateway", 3, "4.2.0", 9, [("http", 8080), ("admin", 9901)],
      ("/healthz", "/ready", "admin"), (3, 8),
      {"gateway.yaml": "listen: :8080\nadmin: :9901\nupstreamTimeout: 15s\nrateLimit:\n  rps: 500\n"}),
-    ("policy-controller", 2, "1.9.3", ["1.8.0", "1.9.1"], [("webhook", 9443), ("probes", 8081)],
+    ("policy-controller", 2, "1.9.3", 6, [("webhook", 9443), ("probes", 8081)],
      ("/healthz", "/readyz", "probes"), None,
      {"config.yaml": "failurePolicy: Ignore\nauditInterval: 60s\nexemptNamespaces:\n- kube-system\n"}),
-    ("sync-controller", 2, "2.3.1", ["2.1.4", "2.2.0", "2.3.0"], [("metrics", 8080), ("probes", 8081)],
+    ("sync-controller", 2, "2.3.1", 8, [("metrics", 8080), ("probes", 8081)],
      ("/healthz", "/readyz", "probes"), None,
      {"config.yaml": "leaderElection: true\nresyncPeriod: 10m\nclusters:\n  source: registry\n"}),
-    ("cluster-registry", 2, "0.14.2", ["0.12.0", "0.13.1", "0.14.0", "0.14.1"], [("http", 8080), ("probes", 8081)],
+    ("cluster-registry", 2, "0.14.2", 10, [("http", 8080), ("probes", 8081)],
      ("/livez", "/readyz", "probes"), None,
      {"config.yaml": "clouds:\n- aws\n- gcp\n- azure\nrefreshInterval: 5m\n"}),
 ]
@@ -127,7 +140,7 @@ def platform(ctx):
         updated = day("2026-10-20 09:00:00") + dt.timedelta(days=4 * i, hours=3 * i, minutes=11)
         track = Argo(f"demo-{name}")
         lab, ann = track.meta("Namespace", "", name)
-        ns = namespace(ctx, name, born, labels=dict(lab, **{"platform.example.com/team": "platform"}),
+        namespace(ctx, name, born, labels=dict(lab, **{"platform.example.com/team": "platform"}),
                        annotations=ann)
         c = app(name, f"{REGISTRY}/{name}:{tag}", ports[0][1], live, ready, port_name=ports[0][0],
                 live_port=pport, ready_port=pport, extra_ports=ports[1:], cpu=("200m", "1"),
@@ -135,9 +148,8 @@ def platform(ctx):
                 args=[f"--config=/etc/{name}/" + next(iter(config)), "--leader-elect=true"]
                 if name != "api-gateway" else [f"--config=/etc/{name}/gateway.yaml"])
         svc_ports = [(pn, 443 if pn == "webhook" else p, pn) for pn, p in ports if pn != "probes"]
-        microservice(ctx, name, name, replicas, c, born, updated, track, old_tags=old,
+        microservice(ctx, name, name, replicas, c, born, updated, track, old_tags=older(tag, old),
                      hpa_range=hpa_range, config=config, service_ports=svc_ports)
-        del ns
     lab, ann = Argo("demo-api-gateway").meta("Ingress", "api-gateway", "api-gateway", "networking.k8s.io")
     applied(ingress(ctx, "api-gateway", "api-gateway",
                     [("api.demo.platform.example.com", [("/", "api-gateway", 8080)])],

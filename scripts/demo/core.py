@@ -21,7 +21,7 @@ FILES = {
     "CustomResourceDefinition": "customresourcedefinitions", "FlowSchema": "flowschemas",
     "PriorityLevelConfiguration": "prioritylevelconfigurations",
     "Backup": "velero", "BackupStorageLocation": "velero", "VolumeSnapshotLocation": "velero",
-    "Schedule": "velero", "BackupRepository": "velero",
+    "Schedule": "velero", "BackupRepository": "velero", "Restore": "velero",
 }
 
 

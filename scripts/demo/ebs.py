@@ -1,4 +1,5 @@
-"""The AWS EBS CSI driver in kube-system (Helm chart aws-ebs-csi-driver)."""
+"""AWS integration in kube-system: the cloud controller manager (the in-tree AWS provider is gone
+since 1.27) and the EBS CSI driver (Helm chart aws-ebs-csi-driver)."""
 from .controllers import daemonset, deployment
 from .core import day, helm
 from .nodes import sa
@@ -24,7 +25,33 @@ def _sidecar(name, image, port, args=()):
                      security={"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True})
 
 
+def cloud_controller_manager(ctx):
+    born = day("2024-08-20 07:55:12")
+    updated = day("2025-09-16 12:31:40")
+    lab, ann = helm("aws-cloud-controller-manager", NS, "aws-cloud-controller-manager", "0.0.8", "v1.29.2")
+    sel = {"k8s-app": "aws-cloud-controller-manager"}
+    sa(ctx, NS, "cloud-controller-manager", born, lab, ann)
+    c = container("aws-cloud-controller-manager",
+                  "registry.k8s.io/provider-aws/cloud-controller-manager:v1.29.2",
+                  ports=[("https", 10258)], cpu=("200m", "1"), mem=("128Mi", "512Mi"),
+                  args=["--v=2", "--cloud-provider=aws", "--use-service-account-credentials=true",
+                        "--configure-cloud-routes=false"],
+                  liveness=probe("/healthz", "https", 3, 10, 5, 15, scheme="HTTPS"),
+                  readiness=probe("/readyz", "https", 3, 10, 5, scheme="HTTPS"),
+                  security={"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True})
+    cp = [n for n in ctx.nodes if n["control_plane"]]
+    daemonset(ctx, NS, "aws-cloud-controller-manager", {
+        "containers": [c], "hostNetwork": True, "priorityClassName": "system-node-critical",
+        "nodeSelector": {"node-role.kubernetes.io/control-plane": ""},
+        "securityContext": {"runAsUser": 1001}, "serviceAccountName": "cloud-controller-manager",
+        "tolerations": [{"effect": "NoSchedule", "key": "node.cloudprovider.kubernetes.io/uninitialized",
+                         "value": "true"},
+                        {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}]},
+        dict(lab, **sel), sel, born, updated, cp, annotations=ann, generation=4)
+
+
 def build(ctx, nodes):
+    cloud_controller_manager(ctx)
     born = day("2024-02-06 10:31:48")
     updated = day("2025-09-18 14:35:02")
     lab, ann = helm("aws-ebs-csi-driver", NS, "aws-ebs-csi-driver", "2.28.1", "1.28.0")

@@ -62,6 +62,13 @@ def _operated_sts(ctx, kind, name, image, port, path_live, path_ready, replicas_
         annotations={"prometheus-operator-input-hash": str(ctx.rng.randint(10 ** 18, 10 ** 19))},
         pod_annotations={"kubectl.kubernetes.io/default-container": short}, manager="PrometheusOperator")
     sts["metadata"]["ownerReferences"] = [owner_ref(cr)]
+    if kind == "Prometheus":
+        rules = configmap(ctx, NS, f"prometheus-{REL}-prometheus-rulefiles-0", {
+            f"monitoring-{REL}-{g}-{ctx.uid(g)}.yaml": f"groups:\n- name: {g}\n  rules: []\n"
+            for g in ("alertmanager.rules", "etcd", "general.rules", "k8s.rules", "kube-apiserver-slos",
+                      "kubernetes-apps", "kubernetes-resources", "kubernetes-storage", "node-exporter")},
+            born, labels={"managed-by": "prometheus-operator", "prometheus-name": f"{REL}-prometheus"})
+        rules["metadata"]["ownerReferences"] = [owner_ref(cr)]
     sts_claims(ctx, sts, [claim], replicas_nodes, sel)
     svc = service(ctx, NS, f"{short}-operated", {"app.kubernetes.io/name": short},
                   [("http-web", port, "http-web")], born, headless=True,

@@ -129,6 +129,19 @@ def resources(ctx):
                                  "velero.io/source-cluster-k8s-gitversion": K8S,
                                  "velero.io/source-cluster-k8s-major-version": "1",
                                  "velero.io/source-cluster-k8s-minor-version": "29"})
+    drill = day("2026-11-02 09:15:27")
+    _velero_obj(ctx, "Restore", "restore-drill-20261102", drill, {
+        "backupName": f"{SCHEDULE}-20261102020012", "excludedResources": [
+            "nodes", "events", "events.events.k8s.io", "backups.velero.io", "restores.velero.io",
+            "resticrepositories.velero.io", "csinodes.storage.k8s.io", "volumeattachments.storage.k8s.io",
+            "backuprepositories.velero.io"],
+        "includedNamespaces": ["shop"], "itemOperationTimeout": "4h0m0s",
+        "namespaceMapping": {"shop": "shop-restore-drill"}, "restorePVs": True},
+        {"completionTimestamp": ts(drill + dt.timedelta(minutes=3, seconds=18)), "phase": "Completed",
+         "progress": {"itemsRestored": 187, "totalItems": 187}, "startTimestamp": ts(drill),
+         "warnings": 3},
+        {"velero.io/backup-name": f"{SCHEDULE}-20261102020012",
+         "velero.io/backup-uid": ctx.uid(f"Backup/{NS}/{SCHEDULE}-20261102020012")})
     for vns in ("data", "shop"):
         name = f"{vns}-default-kopia-{ctx.suffix()}"
         _velero_obj(ctx, "BackupRepository", name, day("2025-06-03 02:00:40"), {

@@ -100,6 +100,9 @@ pub struct Location {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u64>,
+    /// The template a rendered document came from (`# Source:` in `helm template` output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 impl Location {
@@ -108,6 +111,7 @@ impl Location {
             file: file.into(),
             line,
             column: None,
+            template: None,
         }
     }
 }
@@ -117,6 +121,9 @@ impl fmt::Display for Location {
         write!(f, "{}:{}", self.file, self.line)?;
         if let Some(column) = self.column {
             write!(f, ":{column}")?;
+        }
+        if let Some(template) = &self.template {
+            write!(f, " ({template})")?;
         }
         Ok(())
     }

@@ -31,6 +31,7 @@ pub(crate) fn input_invalid(file: &str, line: u64, column: Option<u64>, message:
             file: file.to_owned(),
             line,
             column,
+            template: None,
         }),
         message,
         remediation: "Fix or remove the file; the rest of the input was still scanned.".to_owned(),
@@ -297,41 +298,63 @@ fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
         if is_blank_document(chunk.text) {
             continue;
         }
-        let attempt = if fast {
-            crate::fastyaml::parse_document(chunk.text, chunk.first_line)
-        } else {
-            Err(crate::fastyaml::Unsupported)
-        };
-        match attempt {
-            Ok(Some(doc)) => {
-                push_document(file, doc.line, doc.value, doc.item_lines, out);
-                continue;
+        let first_new = out.objects.len();
+        parse_chunk(file, &chunk, fast, out);
+        if let Some(template) = helm_source(chunk.text) {
+            for object in &mut out.objects[first_new..] {
+                if let Some(location) = &mut object.location {
+                    location.template = Some(template.to_owned());
+                }
             }
-            Ok(None) => continue,
-            Err(crate::fastyaml::Unsupported) => {}
         }
-        let parsed: Result<Option<Doc>, _> =
-            serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
-        match parsed {
-            Ok(Some(doc)) => {
-                let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
-                let items = doc
-                    .item_lines
-                    .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
-                push_document(file, line, doc.value, items, out);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map_or((1, None), |loc| (loc.line().max(1), Some(loc.column().max(1))));
-                out.problems.push(input_invalid(
-                    file,
-                    line + chunk.first_line - 1,
-                    column,
-                    format!("invalid YAML: {}", first_line_of(&e.to_string())),
-                ));
-            }
+    }
+}
+
+/// `helm template` marks each document with `# Source: chart/templates/file.yaml`.
+fn helm_source(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with('#') || l.starts_with("---"))
+        .find_map(|l| l.strip_prefix("# Source: "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) {
+    let attempt = if fast {
+        crate::fastyaml::parse_document(chunk.text, chunk.first_line)
+    } else {
+        Err(crate::fastyaml::Unsupported)
+    };
+    match attempt {
+        Ok(Some(doc)) => {
+            push_document(file, doc.line, doc.value, doc.item_lines, out);
+            return;
+        }
+        Ok(None) => return,
+        Err(crate::fastyaml::Unsupported) => {}
+    }
+    let parsed: Result<Option<Doc>, _> =
+        serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
+    match parsed {
+        Ok(Some(doc)) => {
+            let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
+            let items = doc
+                .item_lines
+                .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
+            push_document(file, line, doc.value, items, out);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            let (line, column) = e
+                .location()
+                .map_or((1, None), |loc| (loc.line().max(1), Some(loc.column().max(1))));
+            out.problems.push(input_invalid(
+                file,
+                line + chunk.first_line - 1,
+                column,
+                format!("invalid YAML: {}", first_line_of(&e.to_string())),
+            ));
         }
     }
 }

@@ -212,3 +212,15 @@ fn deep_json_nesting_is_reported_not_overflowed() {
     let p = parse_bytes("deep.json", json.as_bytes());
     assert_eq!(p.problems.len(), 1);
 }
+
+#[test]
+fn helm_source_comments_name_the_template() {
+    let p = parse_bytes(
+        "<stdin>",
+        b"---\n# Source: web/templates/pdb.yaml\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: plain\n",
+    );
+    let loc = p.objects[0].location.as_ref().unwrap();
+    assert_eq!(loc.template.as_deref(), Some("web/templates/pdb.yaml"));
+    assert_eq!(loc.to_string(), "<stdin>:3 (web/templates/pdb.yaml)");
+    assert_eq!(p.objects[1].location.as_ref().unwrap().template, None);
+}
