@@ -16,6 +16,7 @@ pub struct CheckInfo {
 pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::api_removed::INFO,
     &crate::rules::api_deprecated::INFO,
+    &crate::rules::api_unavailable::INFO,
     &crate::rules::input_invalid::INFO,
     &crate::rules::input_skipped::INFO,
 ];

@@ -7,7 +7,7 @@ use mcp_diag_model::Minor;
 
 mod api_removals;
 
-pub use api_removals::{API_PLANNED_REMOVALS, API_REMOVALS};
+pub use api_removals::{API_PLANNED_REMOVALS, API_REMOVALS, API_SERVED};
 
 /// A built-in API group/version/kind that a Kubernetes release stopped serving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +41,21 @@ pub struct PlannedRemoval {
     pub note: &'static str,
     pub source: &'static str,
 }
+
+/// The releases whose API schemas have a built-in group/version/kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServedRange {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    /// The first release with it; [`OLDEST_KNOWN_MINOR`] means that release or earlier.
+    pub first: Minor,
+    /// The last release serving it; [`NEWEST_KNOWN_MINOR`] means it is still served.
+    pub last: Minor,
+}
+
+/// The oldest release whose API schemas the tables were built from.
+pub const OLDEST_KNOWN_MINOR: Minor = Minor::new(1, 11);
 
 /// The newest Kubernetes minor release the tables know about.
 pub const NEWEST_KNOWN_MINOR: Minor = Minor::new(1, 37);
@@ -91,6 +106,33 @@ pub fn planned_removal(api_version: &str, kind: &str) -> Option<&'static Planned
     API_PLANNED_REMOVALS
         .iter()
         .find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// When the built-in `apiVersion` + `kind` was served, if it ever was (1.11 to 1.37).
+pub fn served_range(api_version: &str, kind: &str) -> Option<&'static ServedRange> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    type Key = (&'static str, &'static str, &'static str);
+    static INDEX: OnceLock<HashMap<Key, &'static ServedRange>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        API_SERVED
+            .iter()
+            .map(|r| ((r.group, r.version, r.kind), r))
+            .collect()
+    });
+    let (group, version) = split_api_version(api_version);
+    index.get(&(group, version, kind)).copied()
+}
+
+/// Whether `group` is one of Kubernetes' built-in API groups (`""` is the core group).
+/// Groups of custom resources and aggregated APIs (`metrics.k8s.io`) are not.
+pub fn is_builtin_group(group: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static GROUPS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    GROUPS
+        .get_or_init(|| API_SERVED.iter().map(|r| r.group).collect())
+        .contains(group)
 }
 
 impl ApiRemoval {
@@ -269,6 +311,31 @@ mod tests {
             r.replacement_served_by(Minor::new(1, 33)),
             Some("flowcontrol.apiserver.k8s.io/v1")
         );
+    }
+
+    #[test]
+    fn served_ranges_agree_with_removals() {
+        for r in API_REMOVALS.iter().filter(|r| r.introduced_in.is_some()) {
+            let range = served_range(&r.api_version(), r.kind).unwrap_or_else(|| panic!("{r:?}"));
+            assert_eq!(range.last.next(), r.removed_in, "{r:?}");
+        }
+        for s in API_SERVED {
+            assert!(s.first <= s.last, "{s:?}");
+            assert!(
+                s.first >= OLDEST_KNOWN_MINOR && s.last <= NEWEST_KNOWN_MINOR,
+                "{s:?}"
+            );
+            let removed = api_removal(&format!("{}/{}", s.group, s.version), s.kind);
+            if s.last < NEWEST_KNOWN_MINOR && s.last >= Minor::new(1, 15) {
+                assert!(
+                    removed.is_some(),
+                    "{s:?} stops before 1.37 but has no removal row"
+                );
+            }
+        }
+        let hpa = served_range("autoscaling/v2", "HorizontalPodAutoscaler").unwrap();
+        assert_eq!((hpa.first, hpa.last), (Minor::new(1, 23), NEWEST_KNOWN_MINOR));
+        assert!(is_builtin_group("") && is_builtin_group("apps") && !is_builtin_group("metrics.k8s.io"));
     }
 
     #[test]

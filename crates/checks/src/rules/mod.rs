@@ -4,11 +4,16 @@ use crate::Check;
 
 pub mod api_deprecated;
 pub mod api_removed;
+pub mod api_unavailable;
 pub mod input_invalid;
 pub mod input_skipped;
 
 /// The checks that run on an inventory (input checks are raised by the sources).
-pub static ALL: &[&dyn Check] = &[&api_removed::ApiRemoved, &api_deprecated::ApiDeprecated];
+pub static ALL: &[&dyn Check] = &[
+    &api_removed::ApiRemoved,
+    &api_deprecated::ApiDeprecated,
+    &api_unavailable::ApiUnavailable,
+];
 
 #[cfg(test)]
 pub(crate) mod test_support {
