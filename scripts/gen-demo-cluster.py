@@ -56,7 +56,11 @@ def build():
 
 def render(ctx):
     """File name -> text for every file of the snapshot."""
-    files = {"cluster.yaml": dump(CLUSTER_YAML)}
+    # kubectl version's output first, then the snapshot's own fields.
+    version = {k: v for k, v in CLUSTER_YAML.items() if k.endswith("Version")}
+    extra = {k: v for k, v in CLUSTER_YAML.items() if k not in version}
+    files = {"cluster.yaml": dump(version) + "".join(dump({k: extra[k]}) for k in
+                                                     ("name", "capturedAt", "components"))}
     for name, items in sorted(ctx.files.items()):
         items = sorted(items, key=_key)
         seen = set()

@@ -3,7 +3,7 @@ import copy
 import datetime as dt
 import json
 
-from .core import ts, owner_ref
+from .core import ts
 from .pods import defaulted_pod_spec, pod
 
 DS_TOLERATIONS = [
@@ -61,6 +61,18 @@ def set_managed(obj, manager, applied_at, status_at, extra=()):
 
 
 # ---- placement --------------------------------------------------------------------------------
+def _pod_time(ctx, t, node):
+    """When a pod started on `node`: not before the node joined (pods of older ReplicaSets were
+    recreated there when the nodes were replaced)."""
+    joined = node["created"] + dt.timedelta(minutes=ctx.rng.randint(20, 90))
+    return max(t, joined)
+
+
+def _restarts(ctx):
+    """Now and then a container restarted once (a node reboot)."""
+    return 1 if ctx.rng.random() < 0.08 else 0
+
+
 def place(ctx, count, created, nodes):
     """`count` nodes for new pods, spread round-robin from a random start."""
     usable = [n for n in nodes if n["ready"] and not n["control_plane"] and
@@ -132,10 +144,10 @@ def deployment(ctx, ns, name, replicas, spec, labels, selector, created, updated
         if live:
             targets = pod_nodes or place(ctx, live, when, nodes)
             for i, node in enumerate(targets):
-                pc = when + dt.timedelta(seconds=ctx.rng.randint(0, 90) + 40 * i)
+                pc = _pod_time(ctx, when + dt.timedelta(seconds=ctx.rng.randint(0, 90) + 40 * i), node)
                 pod(ctx, ns, f"{rs_name}-{ctx.suffix()}", tpl["spec"], tpl["metadata"]["labels"],
                     rs, node, pc, annotations=pod_annotations, generate_name=rs_name + "-",
-                    restarts=restarts if i == 0 else 0)
+                    restarts=restarts if i == 0 else _restarts(ctx))
             cur_rs = rs
     done = updated + dt.timedelta(seconds=ctx.rng.randint(30, 200))
     d["status"] = {
@@ -229,9 +241,11 @@ def statefulset(ctx, ns, name, spec, labels, selector, created, updated, pod_nod
         ps["subdomain"] = service
         vols = [{"name": cn, "persistentVolumeClaim": {"claimName": f"{cn}-{name}-{i}"}}
                 for cn, _, _ in claims]
-        pc = updated + dt.timedelta(minutes=2 * (replicas - i), seconds=ctx.rng.randint(0, 50))
+        pc = _pod_time(ctx, updated + dt.timedelta(minutes=2 * (replicas - i),
+                                                   seconds=ctx.rng.randint(0, 50)), node)
         pod(ctx, ns, f"{name}-{i}", ps, pl, sts, node, pc, generate_name=name + "-",
-            annotations=pod_annotations, pvc_volumes=vols, hostname=f"{name}-{i}")
+            annotations=pod_annotations, pvc_volumes=vols, hostname=f"{name}-{i}",
+            restarts=_restarts(ctx))
     sts["status"] = {"availableReplicas": replicas, "collisionCount": 0,
                      "currentReplicas": replicas, "currentRevision": rev,
                      "observedGeneration": sts["metadata"]["generation"],

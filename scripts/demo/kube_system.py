@@ -106,7 +106,6 @@ def build(ctx):
         sa(ctx, NS, name, BORN)
     static_pods(ctx)
     workers = ctx.nodes
-    cp = [n for n in ctx.nodes if n["control_plane"]]
 
     service(ctx, "default", "kubernetes", None, [("https", 443, 6443)], BORN, ip="10.96.0.1",
             labels={"component": "apiserver", "provider": "kubernetes"})

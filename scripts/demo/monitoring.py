@@ -35,10 +35,10 @@ def _operated_sts(ctx, kind, name, image, port, path_live, path_ready, replicas_
     short = kind.lower()
     cr = {"apiVersion": "monitoring.coreos.com/v1", "kind": kind,
           "metadata": {"name": f"{REL}-{short}", "uid": ctx.uid(f"{kind}/{NS}/{REL}-{short}")}}
-    sel = {short: f"{REL}-{short}", f"app.kubernetes.io/instance": f"{REL}-{short}",
+    sel = {short: f"{REL}-{short}", "app.kubernetes.io/instance": f"{REL}-{short}",
            "app.kubernetes.io/managed-by": f"{short}-operator", "app.kubernetes.io/name": short}
     lab = dict(sel, **{"operator.prometheus.io/name": f"{REL}-{short}"})
-    main = container(short, image, ports=[(f"http-web", port)], cpu=("200m", "2"),
+    main = container(short, image, ports=[("http-web", port)], cpu=("200m", "2"),
                      mem=("1Gi", "4Gi") if kind == "Prometheus" else ("128Mi", "256Mi"),
                      args=extra_args,
                      liveness=probe(path_live, "http-web", 6, 5, 3),

@@ -1,7 +1,7 @@
 """Nodes, Namespaces and what every namespace gets (default ServiceAccount, kube-root-ca.crt)."""
 import datetime as dt
 
-from .core import CAPTURED, at, day, ts
+from .core import at, day, ts
 
 CA_CRT = """-----BEGIN CERTIFICATE-----
 MIIDBTCCAe2gAwIBAgIIPv6Hq0p8zOcwDQYJKoZIhvcNAQELBQAwFTETMBEGA1UE

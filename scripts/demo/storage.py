@@ -27,6 +27,14 @@ def storage_classes(ctx):
     ctx.add(gp2)
 
 
+def _first_node(node, created):
+    """The node the scheduler picked when the claim was made: `node`, or, when `node` joined
+    later, the node of that zone it replaced."""
+    if node["created"] <= created:
+        return node["name"]
+    return "worker-" + node["zone"][-1] + "0"
+
+
 def claim(ctx, ns, name, size, sc, labels, created, node, annotations=None):
     """A Bound PVC and its dynamically provisioned PV in the zone of `node`."""
     pvc_uid = ctx.uid(f"PersistentVolumeClaim/{ns}/{name}")
@@ -34,7 +42,7 @@ def claim(ctx, ns, name, size, sc, labels, created, node, annotations=None):
     bound = created + dt.timedelta(seconds=ctx.rng.randint(3, 9))
     ann = {"pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
            "volume.beta.kubernetes.io/storage-provisioner": DRIVER,
-           "volume.kubernetes.io/selected-node": node["name"],
+           "volume.kubernetes.io/selected-node": _first_node(node, created),
            "volume.kubernetes.io/storage-provisioner": DRIVER}
     ann.update(annotations or {})
     pvc = ctx.obj("v1", "PersistentVolumeClaim", name, ns, created=created, labels=labels,

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 use mcp_diag_data::{API_PLANNED_REMOVALS, API_REMOVALS, ApiRemoval, PlannedRemoval};
 use mcp_diag_model::{Finding, Inventory, Object, SourceKind};
 use rayon::prelude::*;
-use serde::Deserialize;
 
 use crate::Context;
 
@@ -17,15 +16,6 @@ pub(crate) struct Usage<'a> {
     pub evidence: &'static str,
 }
 
-pub(crate) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
-#[derive(Deserialize)]
-struct Applied {
-    #[serde(rename = "apiVersion")]
-    api_version: Option<String>,
-    kind: Option<String>,
-}
-
 /// The object's own apiVersion, plus the one recorded by `kubectl apply` when it differs:
 /// that is the version the manifests in Git still use.
 pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl Iterator<Item = Usage<'a>> {
@@ -34,12 +24,9 @@ pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl I
         SourceKind::Snapshot | SourceKind::Live => "stored object",
     };
     let applied = object
-        .annotation(LAST_APPLIED)
-        .and_then(|text| serde_json::from_str::<Applied>(text).ok())
-        .and_then(|a| match (a.api_version, a.kind) {
-            (Some(av), Some(kind)) if kind == object.kind && av != object.api_version => Some(av),
-            _ => None,
-        });
+        .applied_api_version
+        .clone()
+        .filter(|av| *av != object.api_version);
     std::iter::once(Usage {
         object,
         api_version: object.api_version.clone(),

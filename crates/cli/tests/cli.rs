@@ -233,3 +233,77 @@ fn color_only_when_asked_or_on_a_terminal() {
     let colored = mcp_diag(&["scan", "-t", "1.32", "--color", "always", "fixtures/manifests"]);
     assert!(colored.stdout.contains("\x1b["));
 }
+
+fn at_repo_root(args: &[&str]) -> Run {
+    let output = Command::cargo_bin("mcp-diag")
+        .unwrap()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120")
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// The README's first command: the bundled demo prints a useful report.
+#[test]
+fn demo_cluster_report() {
+    let run = at_repo_root(&["scan", "examples/demo-cluster"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn demo_cluster_to_1_32_finds_the_planted_removals() {
+    let json = at_repo_root(&["scan", "-t", "1.32", "-o", "json", "examples/demo-cluster"]).json();
+    let cluster = &json["clusters"][0];
+    assert_eq!(cluster["name"], "demo");
+    assert_eq!(cluster["server_version"], "1.29.4");
+    assert!(cluster["objects"].as_u64().unwrap() > 700);
+    let found: Vec<(String, String, String)> = cluster["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "api-removed")
+        .map(|f| {
+            let o = &f["object"];
+            (
+                o["kind"].as_str().unwrap().to_owned(),
+                o["name"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (kind, name, severity) in [
+        ("FlowSchema", "platform-controllers", "blocker"),
+        ("FlowSchema", "platform-api-gateway", "blocker"),
+        ("PriorityLevelConfiguration", "platform-controllers", "blocker"),
+        ("HorizontalPodAutoscaler", "order", "high"),
+        ("PodDisruptionBudget", "payment", "high"),
+        ("Ingress", "shop", "high"),
+        ("CronJob", "reports", "high"),
+    ] {
+        assert!(
+            found.contains(&(kind.into(), name.into(), severity.into())),
+            "{kind} {name} missing: {found:?}"
+        );
+    }
+    assert_eq!(found.len(), 7);
+}
+
+#[test]
+fn manifests_demo() {
+    let json = at_repo_root(&["scan", "-t", "1.29", "-o", "json", "examples/manifests"]).json();
+    assert_eq!(json["summary"]["blocker"], 7);
+    assert_eq!(json["summary"]["medium"], 1);
+    let findings = json["clusters"][0]["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["object"]["kind"] != "Widget"),
+        "custom resources are never reported"
+    );
+}

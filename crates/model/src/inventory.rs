@@ -20,8 +20,14 @@ pub struct Object {
     pub namespace: Option<String>,
     pub name: String,
     pub location: Option<Location>,
+    /// The apiVersion recorded by `kubectl apply` in the last-applied-configuration
+    /// annotation, when it names the same kind; read once, since several checks ask.
+    pub applied_api_version: Option<String>,
     pub raw: Node,
 }
+
+/// The annotation `kubectl apply` keeps the applied manifest in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 impl Object {
     /// Builds an object from its document; `None` when apiVersion or kind is missing.
@@ -36,12 +42,19 @@ impl Object {
         };
         let name = text("name").or_else(|| text("generateName")).unwrap_or_default();
         let namespace = text("namespace");
+        let applied_api_version = meta
+            .and_then(|m| m.path(&["annotations", LAST_APPLIED]))
+            .and_then(Node::as_str)
+            .and_then(applied_identity)
+            .filter(|(_, applied_kind)| *applied_kind == kind)
+            .map(|(av, _)| av);
         Some(Self {
             api_version,
             kind,
             namespace,
             name,
             location,
+            applied_api_version,
             raw,
         })
     }
@@ -66,6 +79,18 @@ impl Object {
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.raw.path(&["metadata", "annotations", key])?.as_str()
     }
+}
+
+/// apiVersion and kind of an applied manifest, without building the rest of it.
+fn applied_identity(json: &str) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Identity {
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+        kind: Option<String>,
+    }
+    let id: Identity = serde_json::from_str(json).ok()?;
+    Some((id.api_version?, id.kind?))
 }
 
 /// What is known about the cluster behind an inventory.
@@ -120,6 +145,14 @@ mod tests {
         assert_eq!(o.group_version(), ("apps", "v1"));
         assert_eq!(o.namespace.as_deref(), Some("shop"));
         assert_eq!(o.annotation("a"), Some("b"));
+        assert_eq!(o.applied_api_version, None);
+        let applied = node(
+            serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "h", "annotations": {LAST_APPLIED:
+                "{\"apiVersion\":\"autoscaling/v2beta2\",\"kind\":\"HorizontalPodAutoscaler\"}\n"}}}),
+        );
+        let o = Object::from_node(applied, None).unwrap();
+        assert_eq!(o.applied_api_version.as_deref(), Some("autoscaling/v2beta2"));
         let core =
             Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
         assert_eq!(core.group_version(), ("", "v1"));

@@ -9,6 +9,6 @@ mod node;
 mod version;
 
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
-pub use inventory::{ClusterInfo, Inventory, Object, SourceKind};
+pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, Object, SourceKind};
 pub use node::{Key, Node, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

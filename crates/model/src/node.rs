@@ -319,20 +319,45 @@ const KNOWN_KEYS: &[&str] = &[
     "workingDir",
 ];
 
+/// FNV-1a: for a handful of short keys it hashes several times faster than SipHash, and
+/// the set is fixed, so flooding is not a concern.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type KnownSet = std::collections::HashSet<&'static str, std::hash::BuildHasherDefault<Fnv>>;
+
+fn known(text: &str) -> Option<&'static str> {
+    static SET: std::sync::OnceLock<KnownSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| KNOWN_KEYS.iter().copied().collect())
+        .get(text)
+        .copied()
+}
+
 /// The key for `text`, shared when it is a well-known field name.
 pub fn key(text: &str) -> Key {
-    match KNOWN_KEYS.binary_search(&text) {
-        Ok(i) => Cow::Borrowed(KNOWN_KEYS[i]),
-        Err(_) => Cow::Owned(text.to_owned()),
-    }
+    known(text).map_or_else(|| Cow::Owned(text.to_owned()), Cow::Borrowed)
 }
 
 /// Like [`key`], reusing `text`'s buffer when the key is not a shared one.
 pub fn key_from_string(text: String) -> Key {
-    match KNOWN_KEYS.binary_search(&text.as_str()) {
-        Ok(i) => Cow::Borrowed(KNOWN_KEYS[i]),
-        Err(_) => Cow::Owned(text),
-    }
+    known(&text).map_or(Cow::Owned(text), Cow::Borrowed)
 }
 
 /// One value of a Kubernetes object.

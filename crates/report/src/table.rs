@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use comfy_table::{ContentArrangement, Table, TableStyle};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, TableStyle, Width};
 use mcp_diag_model::Severity;
 
 use crate::{ClusterReport, Report, Summary};
@@ -140,7 +140,7 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(options.width)
             .set_header(vec!["Check / object / location", "Message", "Fix"]);
-        for f in group {
+        for f in &group {
             // One cell names the finding, so that the prose columns get the width.
             let mut what = f.check.to_owned();
             if let Some(object) = &f.object {
@@ -150,6 +150,18 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
                 let _ = write!(what, "\n{location}");
             }
             table.add_row(vec![what, f.message.clone(), f.remediation.clone()]);
+        }
+        // Keep file:line in one piece where the width allows: a path broken across lines
+        // cannot be copied.
+        let widest = group
+            .iter()
+            .filter_map(|f| f.location.as_ref())
+            .map(|l| l.to_string().chars().count())
+            .max()
+            .unwrap_or(0);
+        let limit = usize::from(options.width) * 2 / 5;
+        if let (Ok(width), Some(column)) = (u16::try_from(widest.min(limit)), table.column_mut(0)) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
         }
         let _ = writeln!(out, "{table}");
     }

@@ -8,6 +8,8 @@
 //! it give up, and the document goes to serde-saphyr, which decides and reports errors. A
 //! differential test holds the two to the same results.
 
+use std::borrow::Cow;
+
 use mcp_diag_model::Node as Value;
 
 /// A parsed document: the value, the line of its first content, and the line of each
@@ -377,11 +379,15 @@ impl<'a> Parser<'a> {
 
 /// Adds a mapping entry; a duplicate key sends the document to saphyr, which applies its
 /// duplicate-key policy and reports it.
-fn insert_unique(map: &mut Vec<(mcp_diag_model::Key, Value)>, key: String, value: Value) -> R<()> {
+fn insert_unique(map: &mut Vec<(mcp_diag_model::Key, Value)>, key: Cow<'_, str>, value: Value) -> R<()> {
     if map.iter().any(|(k, _)| **k == *key) {
         return Err(Unsupported);
     }
-    map.push((mcp_diag_model::key_from_string(key), value));
+    let key = match key {
+        Cow::Borrowed(text) => mcp_diag_model::key(text),
+        Cow::Owned(text) => mcp_diag_model::key_from_string(text),
+    };
+    map.push((key, value));
     Ok(())
 }
 
@@ -394,13 +400,13 @@ fn is_mapping_line(text: &str) -> bool {
     split_key(text).is_ok()
 }
 
-fn split_key(text: &str) -> R<(String, &str)> {
+fn split_key(text: &str) -> R<(Cow<'_, str>, &str)> {
     let bytes = text.as_bytes();
     match bytes.first() {
         None => Err(Unsupported),
         Some(b'"') => {
             let end = find_double_quote_end(text).ok_or(Unsupported)?;
-            let key = unescape_double(&text[1..end])?;
+            let key = Cow::Owned(unescape_double(&text[1..end])?);
             let rest = &text[end + 1..];
             let rest = rest.strip_prefix(':').ok_or(Unsupported)?;
             if !(rest.is_empty() || rest.starts_with(' ')) {
@@ -410,6 +416,7 @@ fn split_key(text: &str) -> R<(String, &str)> {
         }
         Some(b'\'') => {
             let (key, used) = single_quoted_prefix(text)?;
+            let key = Cow::Owned(key);
             let rest = text[used..].strip_prefix(':').ok_or(Unsupported)?;
             if !(rest.is_empty() || rest.starts_with(' ')) {
                 return Err(Unsupported);
@@ -429,7 +436,7 @@ fn split_key(text: &str) -> R<(String, &str)> {
     }
 }
 
-fn plain_key(text: &str) -> R<(String, &str)> {
+fn plain_key(text: &str) -> R<(Cow<'_, str>, &str)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -439,12 +446,16 @@ fn plain_key(text: &str) -> R<(String, &str)> {
                 if key.is_empty() || key == "<<" || key.contains(" #") {
                     return Err(Unsupported);
                 }
+                let rest = &text[i + 1..];
+                // The common case, decided without resolving the scalar: a name that starts
+                // with a letter and is longer than any YAML keyword (`false`, `null`, `yes`).
+                if key.as_bytes()[0].is_ascii_alphabetic() && key.len() > 5 {
+                    return Ok((Cow::Borrowed(key), rest));
+                }
                 // Keys must be text in a Kubernetes object; anything that would resolve to
                 // another type (true, 1, null) is left to saphyr.
                 return match plain_scalar(key)? {
-                    v @ (Value::Str(_) | Value::ShortStr { .. }) => {
-                        Ok((v.as_str().unwrap_or_default().to_owned(), &text[i + 1..]))
-                    }
+                    Value::Str(_) | Value::ShortStr { .. } => Ok((Cow::Borrowed(key), rest)),
                     _ => Err(Unsupported),
                 };
             }
@@ -795,7 +806,9 @@ impl Flow<'_> {
                 _ => {}
             }
             let key = match self.value()? {
-                k @ (Value::Str(_) | Value::ShortStr { .. }) => k.as_str().unwrap_or_default().to_owned(),
+                k @ (Value::Str(_) | Value::ShortStr { .. }) => {
+                    Cow::Owned(k.as_str().unwrap_or_default().to_owned())
+                }
                 _ => return Err(Unsupported),
             };
             self.skip_ws();
