@@ -76,8 +76,11 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
     p.skip_blank();
     if let Some(l) = p.peek() {
         if l.indent == 0 && l.text.starts_with("---") {
-            let rest = l.text[3..].trim_start();
-            if !(rest.is_empty() || rest.starts_with('#')) {
+            // `---` must be followed by whitespace to be a marker; `---#` is a plain scalar.
+            let after = &l.text[3..];
+            let rest = after.trim_start();
+            if !after.is_empty() && (after.len() == rest.len() || !(rest.is_empty() || rest.starts_with('#')))
+            {
                 return Err(Unsupported);
             }
             p.pos += 1;
@@ -424,7 +427,8 @@ fn split_key(text: &str) -> R<(Cow<'_, str>, &str)> {
             Ok((key, rest))
         }
         Some(
-            b'-' | b'?' | b'&' | b'*' | b'!' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b',',
+            b'-' | b'?' | b'&' | b'*' | b'!' | b'[' | b']' | b'{' | b'}' | b'|' | b'>' | b'%' | b'@' | b'`'
+            | b'#' | b',',
         ) => {
             if bytes[0] == b'-' && bytes.get(1).is_some_and(|b| *b != b' ') {
                 plain_key(text)
@@ -637,6 +641,8 @@ fn plain_scalar(s: &str) -> R<Value> {
             // `a: b: c` and a trailing `:` are mappings or errors, not scalars.
             b':' if bytes.get(i + 1).is_none_or(|&n| n == b' ') => return Err(Unsupported),
             b'#' if i > 0 && bytes[i - 1] == b' ' => return Err(Unsupported),
+            // Tabs are whitespace to YAML (`a:\tb` is a mapping); leave them to saphyr.
+            b'\t' => return Err(Unsupported),
             _ => {}
         }
     }
@@ -757,7 +763,17 @@ impl Flow<'_> {
                     }
                     self.i += 1;
                 }
-                plain_scalar(self.text[start..self.i].trim())?
+                let text = self.text[start..self.i].trim();
+                // Indicators followed by a space, and quotes inside plain flow scalars, are
+                // rare and subtle; saphyr decides them.
+                let b = text.as_bytes();
+                if text.is_empty()
+                    || matches!(b, [b'-' | b'?' | b':', b' ', ..])
+                    || text.contains(['"', '\''])
+                {
+                    return Err(Unsupported);
+                }
+                plain_scalar(text)?
             }
         };
         self.depth -= 1;
