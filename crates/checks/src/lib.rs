@@ -3,14 +3,30 @@
 //! Every check documents itself (what it checks, why it matters for an upgrade, an example,
 //! the fix); `mcp-diag explain ID` prints that text.
 
-use mcp_diag_model::{Finding, Inventory, Minor, Severity};
+use mcp_diag_model::{Date, Finding, Inventory, Minor, Severity};
 use rayon::prelude::*;
 
 mod api_versions;
+pub mod components;
 mod registry;
 pub mod rules;
 
+pub use components::Component;
 pub use registry::{CHECKS, CheckInfo, check_info};
+pub use rules::user_rules::{UserRule, UserRules, UserRulesError};
+
+/// What the user asked for, besides the inventory.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// The release the cluster is upgraded to.
+    pub target: Minor,
+    /// The release the cluster runs now, when known (snapshots and live clusters).
+    pub current: Option<Minor>,
+    /// The day of the scan (end-of-life dates are compared with it).
+    pub today: Date,
+    /// Organisation rules from `--rules`.
+    pub rules: &'a [UserRule],
+}
 
 /// What every check gets to look at.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +36,22 @@ pub struct Context<'a> {
     pub target: Minor,
     /// The release the cluster runs now, when known (snapshots and live clusters).
     pub current: Option<Minor>,
+    pub today: Date,
+    /// Components detected in the inventory (see [`components::detect`]), found once.
+    pub components: &'a [Component<'a>],
+    pub rules: &'a [UserRule],
+}
+
+impl Context<'_> {
+    /// The control-plane releases the upgrade passes through, in order, ending at the
+    /// target: 1.29 -> 1.32 gives [1.30, 1.31, 1.32]. With the current release unknown, or
+    /// equal to the target, only the target.
+    pub fn hops(&self) -> Vec<Minor> {
+        match self.current {
+            Some(current) if current < self.target => current.hops_to(self.target).collect(),
+            _ => vec![self.target],
+        }
+    }
 }
 
 /// A check: a documented id and a pure function.
@@ -30,7 +62,21 @@ pub trait Check: Sync {
 
 /// Runs every check in the registry (in parallel) and returns the findings, sorted for
 /// reporting, including the inventory's `input-invalid` findings.
-pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
+pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
+    let components = components::detect(inventory);
+    let ctx = Context {
+        inventory,
+        target: settings.target,
+        current: settings.current,
+        today: settings.today,
+        components: &components,
+        rules: settings.rules,
+    };
+    run_checks(&ctx)
+}
+
+/// Runs every check on a prepared context.
+pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules::ALL
         .par_iter()
         .flat_map_iter(|check| check.run(ctx))

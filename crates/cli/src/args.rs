@@ -46,6 +46,15 @@ pub struct ScanArgs {
     /// When to colour the table (NO_COLOR is honoured with `auto`)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Organisation rules: a YAML file of risky component/Kubernetes combinations
+    /// (see docs/rules.md)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<std::path::PathBuf>,
+
+    /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
+    pub today: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

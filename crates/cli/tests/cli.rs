@@ -34,6 +34,7 @@ fn mcp_diag_with_stdin(args: &[&str], stdin: &str) -> Run {
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
         .env("NO_COLOR", "1")
         .env("COLUMNS", "120")
+        .env("MCP_DIAG_TODAY", "2026-11-25")
         .args(args)
         .write_stdin(stdin)
         .output()
@@ -240,6 +241,7 @@ fn at_repo_root(args: &[&str]) -> Run {
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .env("NO_COLOR", "1")
         .env("COLUMNS", "120")
+        .env("MCP_DIAG_TODAY", "2026-11-25")
         .args(args)
         .output()
         .unwrap();

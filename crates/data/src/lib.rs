@@ -5,7 +5,13 @@
 
 use mcp_diag_model::Minor;
 
+pub mod addons;
 mod api_removals;
+pub mod etcd;
+pub mod intree;
+pub mod kubeadm;
+pub mod releases;
+pub mod skew;
 
 pub use api_removals::{API_PLANNED_REMOVALS, API_REMOVALS, API_SERVED};
 

@@ -3,11 +3,13 @@
 //! This crate does no I/O. Sources produce an [`Inventory`]; checks read it and return
 //! [`Finding`]s; renderers turn findings into reports.
 
+mod date;
 mod finding;
 mod inventory;
 mod node;
 mod version;
 
+pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, Object, SourceKind};
 pub use node::{Key, Node, key, key_from_string};

@@ -2,9 +2,9 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use mcp_diag_checks::{Context, run_all};
+use mcp_diag_checks::{Settings, UserRule, UserRules, run_all};
 use mcp_diag_data::NEWEST_KNOWN_MINOR;
-use mcp_diag_model::{Inventory, KubeVersion, Minor, Severity, SourceKind};
+use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind};
 use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
@@ -14,10 +14,24 @@ use crate::exit::{ExitStatus, from_summary};
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let target = args.target_version.as_deref().map(parse_target).transpose()?;
+    let today = match &args.today {
+        Some(text) => Date::parse(text).ok_or_else(|| {
+            hinted(
+                format!("--today: cannot read {text:?} as a date"),
+                "write it as YYYY-MM-DD",
+            )
+        })?,
+        None => today_utc(),
+    };
+    let rules = match &args.rules {
+        Some(path) => UserRules::load(path)
+            .map_err(|e| hinted(e.to_string(), "see docs/rules.md for the format of a rules file"))?,
+        None => UserRules::default(),
+    };
     let inventories = read_inputs(&args.paths)?;
     let mut clusters = Vec::with_capacity(inventories.len());
     for inventory in &inventories {
-        clusters.push(scan_one(inventory, target)?);
+        clusters.push(scan_one(inventory, target, today, &rules.rules)?);
     }
     let report = Report::new(env!("CARGO_PKG_VERSION"), clusters);
     if let Some(t) = target.filter(|t| *t > NEWEST_KNOWN_MINOR) {
@@ -113,7 +127,20 @@ fn source_error(e: SourceError) -> anyhow::Error {
     hinted(e.to_string(), hint)
 }
 
-fn scan_one(inventory: &Inventory, flag: Option<Minor>) -> anyhow::Result<ClusterReport> {
+/// Today's date in UTC, from the system clock.
+fn today_utc() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
+fn scan_one(
+    inventory: &Inventory,
+    flag: Option<Minor>,
+    today: Date,
+    rules: &[UserRule],
+) -> anyhow::Result<ClusterReport> {
     let current = inventory.cluster.server_version.as_ref().map(KubeVersion::minor);
     let (target, target_source) = match (flag, current) {
         (Some(t), _) => (t, "flag"),
@@ -141,11 +168,15 @@ fn scan_one(inventory: &Inventory, flag: Option<Minor>) -> anyhow::Result<Cluste
             format!("choose a target of {c} or later"),
         ));
     }
-    let findings = run_all(&Context {
+    let findings = run_all(
         inventory,
-        target,
-        current,
-    });
+        &Settings {
+            target,
+            current,
+            today,
+            rules,
+        },
+    );
     Ok(ClusterReport {
         name: inventory.cluster.name.clone(),
         source: inventory.source.clone(),
