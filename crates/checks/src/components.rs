@@ -180,6 +180,14 @@ fn is_owned(object: &Object) -> bool {
         .is_some_and(|o| !o.is_empty())
 }
 
+/// Every component name detection can report, sorted.
+pub fn known_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = IMAGES.iter().map(|(_, n)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Maps a `cluster.yaml` component key onto our names (`etcd`, `calico`, ...).
 fn known_name(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();

@@ -309,3 +309,34 @@ fn manifests_demo() {
         "custom resources are never reported"
     );
 }
+
+#[test]
+fn organisation_rules_from_a_file() {
+    let json = at_repo_root(&[
+        "scan",
+        "--rules",
+        "examples/rules.yaml",
+        "-o",
+        "json",
+        "examples/demo-cluster",
+    ])
+    .json();
+    let ids: Vec<&str> = json["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["evidence"] == "rules file")
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["velero-csi-snapshots-broken", "coredns-ndots-regression"]);
+    let broken = mcp_diag(&[
+        "scan",
+        "--rules",
+        "fixtures/manifests/custom.yaml",
+        "-t",
+        "1.30",
+        "fixtures/clean",
+    ]);
+    assert_eq!(broken.code, 1);
+    assert!(broken.stderr.contains("invalid rules file"), "{}", broken.stderr);
+}

@@ -1,4 +1,7 @@
-use mcp_diag_model::{Finding, Severity};
+use std::fmt;
+
+use mcp_diag_model::{Finding, KubeVersion, Minor, Severity};
+use serde::Deserialize;
 
 use crate::{Check, CheckInfo, Context};
 
@@ -7,23 +10,46 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "An organisation rule from --rules matched",
     doc: r#"## What it checks
-(not yet implemented)
+Risky combinations an organisation knows from its own incidents and that no public table
+lists, written in a rules file given with `--rules FILE`. A rule matches when a component
+found in the cluster (from container images or `cluster.yaml`) is in a version range and the
+Kubernetes version of a hop of the upgrade is in another; the finding carries the rule's own
+id, severity and message. The format is in `docs/rules.md`.
 
 ## Why it matters
-(not yet implemented)
+The worst upgrade surprises are often known somewhere in the company (a post-mortem, a
+runbook) but not in any scanner. Writing them down as rules makes every later upgrade check
+for them automatically.
 
 ## Example
-(not yet implemented)
+```yaml
+rules:
+  - id: calico-startup-race
+    severity: high
+    message: "Calico 3.25 with Kubernetes 1.27: CNI start-up race; upgrade Calico first"
+    remediation: "Upgrade Calico to 3.26 or later before the control plane."
+    when:
+      component: calico
+      version: ">=3.25, <3.26"
+      kubernetes: ">=1.27, <1.28"
+```
 
 ## Fix
-(not yet implemented)
+What the rule's `remediation` says.
 "#,
 };
 
 /// One rule from a `--rules` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRule {
-    pub id: String,
+    /// The check id findings carry (kebab-case, distinct from built-in ids).
+    pub id: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub remediation: String,
+    pub component: String,
+    pub version: VersionRange,
+    pub kubernetes: VersionRange,
 }
 
 /// A parsed rules file.
@@ -40,15 +66,191 @@ pub struct UserRulesError {
     pub reason: String,
 }
 
+/// A set of comparators joined by commas, all of which must hold: `>=3.25, <3.26`, `1.27`
+/// (any 1.27.x), `=3.25.2`, `*` (anything).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRange {
+    text: String,
+    bounds: Vec<(Op, [u32; 3], usize)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+    /// Equal on the numbers given (`=3.25` is any 3.25.x).
+    Eq,
+}
+
+impl VersionRange {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut bounds = Vec::new();
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && *p != "*")
+        {
+            let (op, rest) = [
+                (">=", Op::Ge),
+                ("<=", Op::Le),
+                (">", Op::Gt),
+                ("<", Op::Lt),
+                ("==", Op::Eq),
+                ("=", Op::Eq),
+            ]
+            .iter()
+            .find_map(|(prefix, op)| part.strip_prefix(prefix).map(|rest| (*op, rest.trim())))
+            .unwrap_or((Op::Eq, part));
+            let rest = rest.strip_prefix(['v', 'V']).unwrap_or(rest);
+            let numbers: Vec<&str> = rest.split('.').collect();
+            if numbers.is_empty() || numbers.len() > 3 {
+                return Err(format!(
+                    "cannot read {part:?}: expected a version such as 3.25 or 1.27.4"
+                ));
+            }
+            let mut value = [0u32; 3];
+            for (slot, n) in value.iter_mut().zip(&numbers) {
+                *slot = n
+                    .parse()
+                    .map_err(|_| format!("cannot read {part:?}: {n:?} is not a number"))?;
+            }
+            bounds.push((op, value, numbers.len()));
+        }
+        Ok(Self {
+            text: text.trim().to_owned(),
+            bounds,
+        })
+    }
+
+    /// Any version.
+    pub fn any() -> Self {
+        Self {
+            text: "*".to_owned(),
+            bounds: Vec::new(),
+        }
+    }
+
+    pub fn contains(&self, version: [u32; 3]) -> bool {
+        self.bounds.iter().all(|&(op, bound, given)| {
+            let ordering = version.cmp(&bound);
+            match op {
+                Op::Ge => ordering.is_ge(),
+                Op::Gt => ordering.is_gt() && version[..given] != bound[..given],
+                Op::Le => ordering.is_le() || version[..given] == bound[..given],
+                Op::Lt => ordering.is_lt() && version[..given] != bound[..given],
+                Op::Eq => version[..given] == bound[..given],
+            }
+        })
+    }
+
+    pub fn contains_version(&self, v: &KubeVersion) -> bool {
+        self.contains([v.major, v.minor, v.patch.unwrap_or(0)])
+    }
+
+    pub fn contains_minor(&self, m: Minor) -> bool {
+        self.contains([m.major, m.minor, 0])
+    }
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    severity: String,
+    message: String,
+    #[serde(default)]
+    remediation: Option<String>,
+    when: RawWhen,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWhen {
+    component: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    kubernetes: Option<String>,
+}
+
 impl UserRules {
-    /// Reads a rules file.
+    /// Reads and validates a rules file.
     pub fn load(path: &std::path::Path) -> Result<Self, UserRulesError> {
         let err = |reason: String| UserRulesError {
             path: path.display().to_string(),
             reason,
         };
-        let _text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        Ok(Self::default())
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        Self::parse(&text).map_err(err)
+    }
+
+    /// Parses and validates the text of a rules file.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
+            format!(
+                "invalid rules file: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            )
+        })?;
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        for (index, r) in raw.rules.into_iter().enumerate() {
+            let at = |what: String| format!("rule {} ({}): {what}", index + 1, r.id);
+            if r.id.is_empty()
+                || !r
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(at("the id must be kebab-case (a-z, 0-9, -)".to_owned()));
+            }
+            if crate::check_info(&r.id).is_some() {
+                return Err(at("the id is a built-in check id; choose another".to_owned()));
+            }
+            if rules.iter().any(|u: &UserRule| u.id == r.id) {
+                return Err(at("the id is used twice".to_owned()));
+            }
+            let severity: Severity = r.severity.parse().map_err(|e| at(format!("{e}")))?;
+            let known = crate::components::known_names();
+            let component = r.when.component.to_ascii_lowercase();
+            if component != "kubernetes" && !known.contains(&component.as_str()) {
+                return Err(at(format!(
+                    "unknown component {:?}; known: kubernetes, {}",
+                    r.when.component,
+                    known.join(", ")
+                )));
+            }
+            let range =
+                |text: Option<&str>| text.map_or_else(|| Ok(VersionRange::any()), VersionRange::parse);
+            let version = range(r.when.version.as_deref()).map_err(&at)?;
+            let kubernetes = range(r.when.kubernetes.as_deref()).map_err(&at)?;
+            rules.push(UserRule {
+                // Rules are loaded once per run; their ids live as long as the findings.
+                id: Box::leak(r.id.into_boxed_str()),
+                severity,
+                message: r.message,
+                remediation: r
+                    .remediation
+                    .unwrap_or_else(|| "Follow your organisation's runbook for this rule.".into()),
+                component,
+                version,
+                kubernetes,
+            });
+        }
+        Ok(Self { rules })
     }
 }
 
@@ -59,7 +261,176 @@ impl Check for UserRulesCheck {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        // The Kubernetes versions the cluster runs during the upgrade: now, then each hop.
+        let mut path: Vec<Minor> = ctx.current.into_iter().collect();
+        path.extend(ctx.hops());
+        for rule in ctx.rules {
+            let Some(hop) = path.iter().copied().find(|m| rule.kubernetes.contains_minor(*m)) else {
+                continue;
+            };
+            if rule.component == "kubernetes" {
+                findings.push(finding(rule, hop, None, format!("Kubernetes {hop}")));
+                continue;
+            }
+            let mut seen = Vec::new();
+            for c in ctx.components.iter().filter(|c| c.name == rule.component) {
+                let Some(version) = &c.version else { continue };
+                if !rule.version.contains_version(version) || seen.contains(&c.raw) {
+                    continue;
+                }
+                seen.push(c.raw.clone());
+                findings.push(finding(
+                    rule,
+                    hop,
+                    Some(c),
+                    format!("{} {} ({})", c.name, c.raw, c.evidence()),
+                ));
+            }
+        }
+        findings
+    }
+}
+
+fn finding(rule: &UserRule, hop: Minor, component: Option<&crate::Component<'_>>, what: String) -> Finding {
+    let mut details = std::collections::BTreeMap::new();
+    details.insert("kubernetes", hop.to_string());
+    details.insert("rule_version_range", rule.version.to_string());
+    details.insert("rule_kubernetes_range", rule.kubernetes.to_string());
+    Finding {
+        check: rule.id,
+        severity: rule.severity,
+        title: format!("Organisation rule {}", rule.id),
+        object: component.and_then(crate::Component::object_ref),
+        location: component.and_then(crate::Component::location),
+        message: format!(
+            "{} (matched: {what}, Kubernetes {hop}).",
+            rule.message.trim_end_matches('.')
+        ),
+        remediation: rule.remediation.clone(),
+        evidence: Some("rules file"),
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::SourceKind;
+
+    use super::*;
+    use crate::Settings;
+    use crate::rules::test_support::{TODAY, inventory};
+
+    const CALICO_325: &str = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: calico-node, namespace: calico-system}\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.25.2\n";
+
+    const RULES: &str = r#"
+rules:
+  - id: calico-startup-race
+    severity: high
+    message: "Calico 3.25 with Kubernetes 1.27: CNI start-up race"
+    remediation: "Upgrade Calico first."
+    when: {component: calico, version: ">=3.25, <3.26", kubernetes: "1.27"}
+"#;
+
+    fn run(rules: &str, target: Minor, current: Option<Minor>) -> Vec<Finding> {
+        let rules = UserRules::parse(rules).unwrap();
+        let inv = inventory(CALICO_325, SourceKind::Snapshot);
+        crate::run_all(
+            &inv,
+            &Settings {
+                target,
+                current,
+                today: TODAY,
+                rules: &rules.rules,
+            },
+        )
+        .into_iter()
+        .filter(|f| f.evidence == Some("rules file"))
+        .collect()
+    }
+
+    #[test]
+    fn matches_component_and_hop() {
+        let f = run(RULES, Minor::new(1, 28), Some(Minor::new(1, 26)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].check, "calico-startup-race");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("calico v3.25.2"), "{}", f[0].message);
+        assert_eq!(f[0].details["kubernetes"], "1.27");
+        // Nearest negatives: a path that does not pass 1.27, and Calico 3.26.
+        assert!(run(RULES, Minor::new(1, 30), Some(Minor::new(1, 28))).is_empty());
+        assert!(
+            run(
+                &RULES.replace("<3.26", "<3.25.2"),
+                Minor::new(1, 28),
+                Some(Minor::new(1, 26))
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        let r = VersionRange::parse(">=3.25, <3.26").unwrap();
+        assert!(
+            r.contains([3, 25, 0])
+                && r.contains([3, 25, 9])
+                && !r.contains([3, 26, 0])
+                && !r.contains([3, 24, 9])
+        );
+        let minor = VersionRange::parse("1.27").unwrap();
+        assert!(minor.contains([1, 27, 5]) && !minor.contains([1, 28, 0]));
+        let le = VersionRange::parse("<=1.27").unwrap();
+        assert!(le.contains([1, 27, 9]) && !le.contains([1, 28, 0]));
+        assert!(VersionRange::parse("*").unwrap().contains([9, 9, 9]));
+        assert!(VersionRange::parse(">=x").is_err());
+        assert!(VersionRange::parse("1.2.3.4").is_err());
+    }
+
+    #[test]
+    fn bad_rules_files_are_explained() {
+        for (text, expected) in [
+            (
+                "rules: [{id: api-removed, severity: high, message: m, when: {component: calico}}]",
+                "built-in",
+            ),
+            (
+                "rules: [{id: Bad_Id, severity: high, message: m, when: {component: calico}}]",
+                "kebab-case",
+            ),
+            (
+                "rules: [{id: a, severity: critical, message: m, when: {component: calico}}]",
+                "severity",
+            ),
+            (
+                "rules: [{id: a, severity: high, message: m, when: {component: weave}}]",
+                "unknown component",
+            ),
+            (
+                "rules: [{id: a, severity: high, message: m, when: {component: calico, version: '>=x'}}]",
+                "cannot read",
+            ),
+            (
+                "rules: [{id: a, severity: high, message: m, when: {component: calico, kubernets: '1.27'}}]",
+                "invalid rules file",
+            ),
+            (
+                "rules: [{id: a, severity: high, message: m, when: {component: calico}}, {id: a, severity: high, message: m, when: {component: calico}}]",
+                "twice",
+            ),
+            ("rules: [", "invalid rules file"),
+        ] {
+            let e = UserRules::parse(text).unwrap_err();
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_only_rules() {
+        let rules = "rules: [{id: no-131, severity: blocker, message: 'Our ingress breaks on 1.31', when: {component: kubernetes, kubernetes: '1.31'}}]";
+        let f = run(rules, Minor::new(1, 32), Some(Minor::new(1, 30)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Blocker);
     }
 }
