@@ -21,6 +21,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print the documentation of a check (or list every check)
     Explain(ExplainArgs),
+    /// Print what the tool knows: its knowledge tables, each row with its source
+    Data(DataArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,4 +87,14 @@ pub enum ColorChoice {
 pub struct ExplainArgs {
     /// A check id such as api-removed; without it, every check is listed
     pub check: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// A table such as api-removals; without it, every table is listed
+    pub table: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }

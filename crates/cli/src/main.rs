@@ -15,12 +15,21 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let status = match commands::run(cli) {
         Ok(status) => status,
+        // The reader went away (`| head`): nothing more to say, and no failure.
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Success,
         Err(error) => {
             print_error(&error);
             ExitStatus::Error
         }
     };
     ExitCode::from(status as u8)
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Errors go to stderr: what failed, then a hint on what to do (the uv style).

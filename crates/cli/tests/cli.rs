@@ -340,3 +340,29 @@ fn organisation_rules_from_a_file() {
     assert_eq!(broken.code, 1);
     assert!(broken.stderr.contains("invalid rules file"), "{}", broken.stderr);
 }
+
+#[test]
+fn data_prints_the_knowledge_with_sources() {
+    let list = mcp_diag(&["data"]);
+    assert_eq!(list.code, 0);
+    assert!(list.stdout.contains("api-removals"));
+    let json: serde_json::Value =
+        serde_json::from_str(&mcp_diag(&["data", "api-removals", "-o", "json"]).stdout).unwrap();
+    let rows = json.as_array().unwrap();
+    assert!(rows.len() > 100);
+    let cronjob = rows
+        .iter()
+        .find(|r| r["group"] == "batch" && r["version"] == "v1beta1" && r["kind"] == "CronJob")
+        .unwrap();
+    assert_eq!(cronjob["removed_in"], "1.25");
+    assert!(
+        cronjob["source"]
+            .as_str()
+            .unwrap()
+            .contains("kubernetes-validate")
+    );
+    let table = mcp_diag(&["data", "api-removals"]);
+    assert!(table.stdout.contains("batch v1beta1 CronJob"));
+    assert!(table.stdout.contains("source: "));
+    assert_eq!(mcp_diag(&["data", "no-such-table"]).code, 1);
+}

@@ -16,7 +16,7 @@ pub mod skew;
 pub use api_removals::{API_PLANNED_REMOVALS, API_REMOVALS, API_SERVED};
 
 /// A built-in API group/version/kind that a Kubernetes release stopped serving.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ApiRemoval {
     /// The API group; `""` for the core group.
     pub group: &'static str,
@@ -36,7 +36,7 @@ pub struct ApiRemoval {
 }
 
 /// A deprecated built-in API that the newest known release still serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct PlannedRemoval {
     pub group: &'static str,
     pub version: &'static str,
@@ -49,7 +49,7 @@ pub struct PlannedRemoval {
 }
 
 /// The releases whose API schemas have a built-in group/version/kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ServedRange {
     pub group: &'static str,
     pub version: &'static str,

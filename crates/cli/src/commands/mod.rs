@@ -3,6 +3,7 @@
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
 
+mod data;
 mod explain;
 mod scan;
 
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Data(args) => data::run(&args),
     }
 }
