@@ -41,7 +41,8 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 
-    /// Exit with status 2 when findings at or above this severity exist (3 for blockers)
+    /// Exit with status 2 when findings at or above this severity exist (a blocker always
+    /// gives 3)
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
 
@@ -72,8 +73,6 @@ pub enum FailOn {
     Medium,
     Low,
     Info,
-    /// Always exit 0 when the scan itself succeeded
-    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

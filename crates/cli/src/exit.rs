@@ -17,11 +17,9 @@ pub enum ExitStatus {
     Blockers = 3,
 }
 
-/// Where the findings put the exit status; `fail_on` of `None` never fails.
-pub fn from_summary(summary: &Summary, fail_on: Option<Severity>) -> ExitStatus {
-    let Some(threshold) = fail_on else {
-        return ExitStatus::Success;
-    };
+/// Where the findings put the exit status: a blocker always fails (3), anything else at or
+/// above `threshold` gives 2.
+pub fn from_summary(summary: &Summary, threshold: Severity) -> ExitStatus {
     match summary.worst() {
         Some(Severity::Blocker) => ExitStatus::Blockers,
         Some(worst) if worst >= threshold => ExitStatus::Findings,
@@ -46,33 +44,32 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(
-            from_summary(&summary(0, 0, 0), Some(Severity::High)),
+            from_summary(&summary(0, 0, 0), Severity::High),
             ExitStatus::Success
         );
         assert_eq!(
-            from_summary(&summary(0, 0, 3), Some(Severity::High)),
+            from_summary(&summary(0, 0, 3), Severity::High),
             ExitStatus::Success
         );
         assert_eq!(
-            from_summary(&summary(0, 0, 3), Some(Severity::Low)),
+            from_summary(&summary(0, 0, 3), Severity::Low),
             ExitStatus::Findings
         );
         assert_eq!(
-            from_summary(&summary(0, 1, 0), Some(Severity::High)),
+            from_summary(&summary(0, 1, 0), Severity::High),
             ExitStatus::Findings
         );
         assert_eq!(
-            from_summary(&summary(1, 0, 0), Some(Severity::High)),
+            from_summary(&summary(1, 0, 0), Severity::High),
             ExitStatus::Blockers
         );
         assert_eq!(
-            from_summary(&summary(1, 0, 0), Some(Severity::Blocker)),
+            from_summary(&summary(1, 0, 0), Severity::Blocker),
             ExitStatus::Blockers
         );
         assert_eq!(
-            from_summary(&summary(0, 5, 0), Some(Severity::Blocker)),
+            from_summary(&summary(0, 5, 0), Severity::Blocker),
             ExitStatus::Success
         );
-        assert_eq!(from_summary(&summary(1, 0, 0), None), ExitStatus::Success);
     }
 }

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 mod args;
 mod commands;
@@ -12,7 +12,19 @@ mod exit;
 use exit::ExitStatus;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with status 0; every other argument error is
+            // "the tool could not do its job" (1), never 2, which means findings.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                ExitStatus::Error as u8
+            } else {
+                0
+            });
+        }
+    };
     let status = match commands::run(cli) {
         Ok(status) => status,
         // The reader went away (`| head`): nothing more to say, and no failure.

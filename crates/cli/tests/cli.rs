@@ -136,14 +136,24 @@ fn bad_arguments_exit_1() {
     for args in [
         &["scan", "-t", "latest", "fixtures/clean"][..],
         &["scan", "-t", "1.32", "fixtures/does-not-exist.yaml"],
+        &[
+            "scan",
+            "-t",
+            "1.32",
+            "fixtures/does-not-exist.yaml",
+            "fixtures/nor-this",
+        ],
         &["scan", "-t", "1.28", "fixtures/snapshot"],
         &["explain", "no-such-check"],
         &["scan"],
+        &["scan", "--fail-on", "bogus", "fixtures/clean"],
+        &["scan", "--output", "xml", "fixtures/clean"],
+        &["no-such-command"],
     ] {
         let run = mcp_diag(args);
         assert_eq!(
             run.code,
-            if args == ["scan"] { 2 } else { 1 },
+            1,
             "{args:?}: {}",
             run.snapshot()
         );
@@ -178,10 +188,8 @@ fn exit_statuses_follow_fail_on() {
         mcp_diag(&["scan", "-t", "1.29", "--fail-on", "blocker", flow]).code,
         0
     );
-    assert_eq!(
-        mcp_diag(&["scan", "-t", "1.32", "--fail-on", "never", flow]).code,
-        0
-    );
+    assert_eq!(mcp_diag(&["--help"]).code, 0);
+    assert_eq!(mcp_diag(&["--version"]).code, 0);
     assert_eq!(
         mcp_diag(&["scan", "-t", "1.32", "--fail-on", "blocker", flow]).code,
         3

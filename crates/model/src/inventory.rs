@@ -35,10 +35,13 @@ impl Object {
         let api_version = raw.get("apiVersion")?.as_str()?.to_owned();
         let kind = raw.get("kind")?.as_str()?.to_owned();
         let meta = raw.get("metadata");
+        // Names are text, but YAML turns `name: 0123` or `name: true` into other scalars;
+        // show them as written rather than as nothing.
         let text = |key: &str| {
-            meta.and_then(|m| m.get(key))
-                .and_then(Node::as_str)
-                .map(str::to_owned)
+            meta.and_then(|m| m.get(key)).and_then(|v| match v {
+                Node::Map(_) | Node::Seq(_) | Node::Null => None,
+                _ => Some(v.as_str().map_or_else(|| v.to_json().to_string(), str::to_owned)),
+            })
         };
         let name = text("name").or_else(|| text("generateName")).unwrap_or_default();
         let namespace = text("namespace");
@@ -157,6 +160,8 @@ mod tests {
             Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
         assert_eq!(core.group_version(), ("", "v1"));
         assert_eq!(core.name, "");
+        let odd = node(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": true}}));
+        assert_eq!(Object::from_node(odd, None).unwrap().name, "true");
         assert!(Object::from_node(node(serde_json::json!({"kind": "Pod"})), None).is_none());
         assert!(Object::from_node(node(serde_json::json!({"apiVersion": 3, "kind": "Pod"})), None).is_none());
     }

@@ -55,8 +55,12 @@ pub fn is_snapshot(path: &Path) -> bool {
 pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventory, SourceError> {
     let mut inventory = Inventory::new(SourceKind::Manifests, "manifests", "manifests");
     let mut files = Vec::new();
+    let mut stdin_read = false;
+    let mut missing = Vec::new();
     for input in inputs {
         match input {
+            // Standard input can be read once; `-` given twice means the same input.
+            Input::Stdin if stdin_read => {}
             Input::Stdin => {
                 let mut bytes = Vec::new();
                 stdin.read_to_end(&mut bytes).map_err(SourceError::Stdin)?;
@@ -64,16 +68,29 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
                     display: "<stdin>".to_owned(),
                     bytes,
                 });
+                stdin_read = true;
             }
             Input::Path(path) => {
                 if std::fs::symlink_metadata(path).is_err() {
-                    return Err(SourceError::NotFound {
-                        path: path.display().to_string(),
-                    });
+                    // One wrong path must not hide the rest: reported, and the scan goes on.
+                    let shown = path.display().to_string();
+                    inventory.input_problems.push(parse::input_invalid(
+                        &shown,
+                        1,
+                        None,
+                        "no such file or directory".to_owned(),
+                    ));
+                    missing.push(shown);
+                    continue;
                 }
                 walk::collect(path, &mut files, &mut inventory.input_problems);
             }
         }
+    }
+    if !missing.is_empty() && missing.len() == inputs.len() {
+        return Err(SourceError::NotFound {
+            path: missing.join(", "),
+        });
     }
     inventory.source = describe(inputs);
     read_files(files, &mut inventory);

@@ -102,18 +102,29 @@ fn parse_bytes_here(file: &str, bytes: &[u8], fast: bool) -> ParsedFile {
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.trim_start().as_bytes().first().copied();
-    if matches!(first, Some(b'{' | b'[')) && !looks_like_yaml_flow(text) {
-        parse_json(file, text, &mut out);
-    } else {
+    if !matches!(first, Some(b'{' | b'[')) {
         parse_yaml(file, text, fast, &mut out);
+        return out;
     }
-    out
-}
-
-/// `{` or `[` at the start is JSON in practice; a JSON parse failure still falls back to YAML,
-/// since a YAML flow mapping also starts with `{`.
-fn looks_like_yaml_flow(_text: &str) -> bool {
-    false
+    // `{` or `[` first is JSON in practice, but a YAML flow mapping or a JSON document
+    // followed by `---` and YAML starts the same way: when the JSON reading fails, the file
+    // is read as YAML (a superset of JSON), and the JSON error is kept only for `.json`
+    // files that YAML cannot read either.
+    let mut json = ParsedFile::default();
+    parse_json(file, text, &mut json);
+    if json.problems.is_empty() {
+        return json;
+    }
+    let mut yaml = ParsedFile::default();
+    parse_yaml(file, text, fast, &mut yaml);
+    let is_json_file = std::path::Path::new(file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if yaml.problems.is_empty() || !is_json_file {
+        yaml
+    } else {
+        json
+    }
 }
 
 fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
@@ -361,6 +372,11 @@ fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) 
 
 fn first_line_of(message: &str) -> String {
     let mut line = message.lines().next().unwrap_or(message).trim();
+    if line.contains("budget breached") {
+        return "the document expands beyond the parser's limits (aliases expanding without bound, \
+                or too many nodes); it was not read"
+            .to_owned();
+    }
     // serde-saphyr prefixes "error: line N column M: "; the location already says that.
     line = line.strip_prefix("error: ").unwrap_or(line);
     if line.starts_with("line ")
@@ -368,6 +384,11 @@ fn first_line_of(message: &str) -> String {
     {
         line = rest;
     }
+    // Advice meant for programmers using the parser library, not for people scanning.
+    let line = match line.find(" (set ").or_else(|| line.find(", set ")) {
+        Some(at) => &line[..at],
+        None => line,
+    };
     line.to_owned()
 }
 
@@ -417,6 +438,16 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
     for (index, item) in items.into_vec().into_iter().enumerate() {
         let item_line = lines.get(index).copied().unwrap_or(line);
         match fill_list_item(item, list_api_version.as_deref(), item_kind.as_deref()) {
+            // A List inside a List (concatenated `kubectl get` outputs): its items count too.
+            Ok(item)
+                if item
+                    .get("kind")
+                    .and_then(Node::as_str)
+                    .is_some_and(|k| k.ends_with("List"))
+                    && matches!(item.get("items"), Some(Node::Seq(_))) =>
+            {
+                push_document(file, item_line, item, None, out);
+            }
             Ok(item) => push_object(file, item_line, item, out),
             Err(other) => out.problems.push(input_invalid(
                 file,

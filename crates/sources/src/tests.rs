@@ -24,6 +24,12 @@ fn directories_are_read_recursively_with_extensions() {
     fs::write(dir.path().join("a/values.yaml"), "replicas: 3\n").unwrap();
     fs::create_dir_all(dir.path().join(".git")).unwrap();
     fs::write(dir.path().join(".git/x.yaml"), POD).unwrap();
+    fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    fs::write(
+        dir.path().join(".github/workflows/ci.yml"),
+        "on: push\njobs: {}\n",
+    )
+    .unwrap();
     let inv = manifests(&[dir.path()]);
     assert_eq!(inv.objects.len(), 3);
     assert_eq!(inv.files_scanned, 3);
@@ -35,6 +41,26 @@ fn stdin_is_read() {
     let inv = read_manifests(&[Input::Stdin], &mut POD.as_bytes()).unwrap();
     assert_eq!(inv.objects.len(), 1);
     assert_eq!(inv.objects[0].location.as_ref().unwrap().file, "<stdin>");
+}
+
+#[test]
+fn a_missing_path_among_others_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("pod.yaml"), POD).unwrap();
+    let inputs = [
+        Input::Path("/nonexistent/x.yaml".into()),
+        Input::Path(dir.path().to_path_buf()),
+    ];
+    let inv = read_manifests(&inputs, &mut std::io::empty()).unwrap();
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.input_problems.len(), 1);
+    assert!(inv.input_problems[0].message.contains("no such file"));
+}
+
+#[test]
+fn stdin_twice_is_read_once() {
+    let inv = read_manifests(&[Input::Stdin, Input::Stdin], &mut POD.as_bytes()).unwrap();
+    assert_eq!((inv.objects.len(), inv.files_scanned), (1, 1));
 }
 
 #[test]

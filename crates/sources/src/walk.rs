@@ -104,7 +104,8 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
         let path = entry.path();
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_dir() {
-            if entry.depth() > 0 && matches!(name.as_ref(), ".git" | ".hg" | ".svn" | "node_modules") {
+            // Hidden directories (.git, .github, .terraform) hold tooling, not manifests.
+            if entry.depth() > 0 && (name.starts_with('.') || name == "node_modules") {
                 walker.skip_current_dir();
             } else if entry.depth() > 0
                 && name == "templates"

@@ -56,10 +56,12 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     if !is_builtin_group(group) || object.kind.ends_with("List") || ctx.target > NEWEST_KNOWN_MINOR {
         return None;
     }
-    if removal(&usage.api_version, &object.kind).is_some() {
+    let range = served_range(&usage.api_version, &object.kind);
+    let not_yet = range.is_some_and(|r| r.first > ctx.target && r.first > OLDEST_KNOWN_MINOR);
+    if !not_yet && removal(&usage.api_version, &object.kind).is_some() {
         return None; // api-removed / api-deprecated speak about it
     }
-    let (message, details) = match served_range(&usage.api_version, &object.kind) {
+    let (message, details) = match range {
         Some(range) if range.first > ctx.target && range.first > OLDEST_KNOWN_MINOR => (
             format!(
                 "{} {} is served from Kubernetes {} on; the target {} does not serve it yet.",
@@ -160,6 +162,17 @@ mod tests {
         );
         // The nearest negative: the release that introduced it.
         assert!(scan_yaml(yaml, Minor::new(1, 23), None).is_empty());
+    }
+
+    #[test]
+    fn introduced_after_the_target_even_when_removed_later() {
+        let yaml =
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let f = scan_yaml(yaml, Minor::new(1, 25), None);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].check, "api-unavailable");
+        assert!(f[0].message.contains("served from Kubernetes 1.26"));
+        assert!(scan_yaml(yaml, Minor::new(1, 26), None).is_empty());
     }
 
     #[test]

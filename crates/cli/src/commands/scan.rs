@@ -66,14 +66,13 @@ fn parse_target(text: &str) -> anyhow::Result<Minor> {
     })
 }
 
-fn fail_on(f: FailOn) -> Option<Severity> {
+fn fail_on(f: FailOn) -> Severity {
     match f {
-        FailOn::Blocker => Some(Severity::Blocker),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
+        FailOn::Blocker => Severity::Blocker,
+        FailOn::High => Severity::High,
+        FailOn::Medium => Severity::Medium,
+        FailOn::Low => Severity::Low,
+        FailOn::Info => Severity::Info,
     }
 }
 

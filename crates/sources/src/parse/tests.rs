@@ -82,7 +82,10 @@ fn malformed_yaml_reports_line_and_keeps_other_documents() {
 
 #[test]
 fn malformed_json_reports_line_and_column() {
-    let p = parse_bytes("f.json", b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": Pod\n}\n");
+    let p = parse_bytes(
+        "f.json",
+        b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",,\n}\n",
+    );
     assert_eq!(p.problems.len(), 1);
     let loc = p.problems[0].location.as_ref().unwrap();
     assert_eq!(loc.line, 3);
@@ -223,4 +226,58 @@ fn helm_source_comments_name_the_template() {
     assert_eq!(loc.template.as_deref(), Some("web/templates/pdb.yaml"));
     assert_eq!(loc.to_string(), "<stdin>:3 (web/templates/pdb.yaml)");
     assert_eq!(p.objects[1].location.as_ref().unwrap().template, None);
+}
+
+#[test]
+fn yaml_flow_documents_and_json_followed_by_yaml() {
+    let p = parse("{apiVersion: networking.k8s.io/v1beta1, kind: Ingress, metadata: {name: x}}\n");
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.objects[0].kind, "Ingress");
+    let p = parse(
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n---\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: c\n",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(lines(&p), vec![("Pod".into(), 1), ("CronJob".into(), 3)]);
+    // A broken .json file keeps the JSON parser's words.
+    let p = parse_bytes("f.json", b"{\"apiVersion\": \"v1\",, }");
+    assert!(p.problems[0].message.contains("invalid JSON"), "{:?}", p.problems);
+}
+
+#[test]
+fn nested_lists_are_expanded() {
+    let p = parse(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: batch/v1beta1\n    kind: CronJob\n    metadata: {name: inner}\n",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.objects.len(), 1);
+    assert_eq!(p.objects[0].name, "inner");
+}
+
+#[test]
+fn parser_messages_are_for_people() {
+    let p = parse("apiVersion: v1\nkind: Pod\nkind: Pod\nmetadata: {name: d}\n");
+    assert_eq!(p.problems.len(), 1);
+    assert!(
+        !p.problems[0].message.contains("DuplicateKeyPolicy"),
+        "{}",
+        p.problems[0].message
+    );
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (i, prev) in ["b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g"])
+    {
+        bomb.push_str(&format!(
+            "{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+            i,
+            i,
+            p = prev
+        ));
+    }
+    let p = parse(&bomb);
+    assert!(
+        p.problems[0].message.contains("limits"),
+        "{}",
+        p.problems[0].message
+    );
 }
