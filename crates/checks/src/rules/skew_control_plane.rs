@@ -1,22 +1,59 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_data::skew::{self, CcmImage, RelativeTo, SkewComponent, Verdict};
+use mcp_diag_model::{Finding, Inventory, KubeVersion, Minor, Node, Object, Severity};
+
+use super::skew_kubelet::{Stage, finding, first_violation, plural, real_version};
+use crate::components::split_image;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "skew-control-plane",
     severity: Severity::Blocker,
-    title: "Control-plane components outside the supported skew",
+    title: "Control-plane components outside the supported version skew",
     doc: r#"## What it checks
-(not yet implemented)
+The versions of kube-apiserver, kube-controller-manager, kube-scheduler and
+cloud-controller-manager, read from their pods' images (kubeadm's static/mirror pods in
+kube-system, or Deployments and DaemonSets) and from `cluster.yaml` components:
+
+- now: HA kube-apiservers more than one minor apart; kube-controller-manager, kube-scheduler
+  or cloud-controller-manager newer than the oldest kube-apiserver, or more than one minor
+  older than the newest;
+- before the first hop (N-1 -> N): every kube-apiserver at N-1 or N, and
+  kube-controller-manager, kube-scheduler and cloud-controller-manager at N-1. Static pods are
+  upgraded together with each hop (as `kubeadm upgrade apply` does), so later hops are not
+  held against their current version;
+- components the control-plane upgrade does not move (kube-scheduler, kube-controller-manager
+  or cloud-controller-manager run as Deployments or DaemonSets, such as a second scheduler or
+  a cloud provider's controller manager): the first hop at which they would be left more than
+  one minor behind kube-apiserver.
+
+cloud-controller-manager images are compared only where the provider versions them after the
+Kubernetes release (AWS `provider-aws/cloud-controller-manager`: its major.minor is the
+Kubernetes release it supports); for other providers the finding is `info`. Unreadable
+image tags (`latest`, digests) give an `info` "version unknown".
+
+Sources: kubernetes/website `content/en/releases/version-skew-policy.md`, sections
+"kube-apiserver", "kube-controller-manager, kube-scheduler, and cloud-controller-manager" and
+"Supported component upgrade order"; kubernetes/cloud-provider-aws `docs/README.md`
+("Compatibility with Kubernetes").
 
 ## Why it matters
-(not yet implemented)
+kube-apiserver must not skip a minor, and the controllers must never be newer than the API
+servers they talk to. A controller manager or scheduler left two minors behind reads and
+writes objects with an API it was not built for: controllers stop reconciling or fight over
+fields, and the cluster degrades while the upgrade looks finished.
 
 ## Example
-(not yet implemented)
+Target 1.32 from 1.29, the DaemonSet `kube-system/aws-cloud-controller-manager` on
+`provider-aws/cloud-controller-manager:v1.29.2`: fine at 1.30, but at the hop 1.30 -> 1.31 it
+would be two minors older than kube-apiserver (allowed: 1.30 to 1.31).
 
 ## Fix
-(not yet implemented)
+Bring every control-plane instance to the current minor before starting (finish any
+half-done upgrade first), then upgrade kube-apiserver, then the controller managers and the
+scheduler, one minor per hop. Upgrade components deployed as workloads (cloud controller
+manager, extra schedulers) in every hop, right after the API servers.
 "#,
 };
 
@@ -27,7 +64,636 @@ impl Check for SkewControlPlane {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let sightings = sightings(ctx);
+        let mut findings = Vec::new();
+        let mut reported = vec![false; sightings.len()];
+        let major = ctx.target.major;
+
+        // Unknown versions and versioning schemes.
+        for (i, s) in sightings.iter().enumerate() {
+            if let Some(f) = unknown(s, major) {
+                findings.push(f);
+                reported[i] = true;
+            }
+        }
+        let known = |i: usize| !reported[i];
+
+        // Now: HA API servers, then the controllers against them.
+        let apiservers: Vec<(usize, Minor)> = sightings
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| known(*i) && s.component == SkewComponent::KubeApiserver)
+            .filter_map(|(i, s)| Some((i, s.minor()?)))
+            .collect();
+        let oldest = apiservers.iter().min_by_key(|(_, m)| *m).copied();
+        let newest = apiservers.iter().max_by_key(|(_, m)| *m).copied();
+        if let (Some((old_i, old)), Some((_, new))) = (oldest, newest)
+            && skew::check(
+                SkewComponent::KubeApiserver,
+                RelativeTo::OtherKubeApiservers,
+                old,
+                new,
+            )
+            .is_outside()
+        {
+            findings.push(ha_apart(&sightings, &apiservers, old, new, old_i));
+            for (i, _) in &apiservers {
+                reported[*i] = true;
+            }
+        }
+        let current = ctx.current.filter(|c| c.major == major);
+        let oldest_now = [oldest.map(|(_, m)| m), current].into_iter().flatten().min();
+        let newest_now = [newest.map(|(_, m)| m), current].into_iter().flatten().max();
+        if let (Some(oldest_now), Some(newest_now)) = (oldest_now, newest_now) {
+            for (i, s) in sightings.iter().enumerate() {
+                if reported[i] || s.component == SkewComponent::KubeApiserver {
+                    continue;
+                }
+                let Some(v) = s.minor() else { continue };
+                let too_new = skew::check(s.component, RelativeTo::KubeApiserver, v, oldest_now);
+                let too_old = skew::check(s.component, RelativeTo::KubeApiserver, v, newest_now);
+                let verdict = if too_new.is_outside() { too_new } else { too_old };
+                if verdict.is_outside() {
+                    let reference = if too_new.is_outside() {
+                        oldest_now
+                    } else {
+                        newest_now
+                    };
+                    findings.push(outside_now(s, verdict, reference));
+                    reported[i] = true;
+                }
+            }
+        }
+
+        // The first hop's prerequisites, for everything the hop upgrades.
+        let first_hop = ctx
+            .hops()
+            .first()
+            .copied()
+            .filter(|h| current.is_some_and(|c| c < *h));
+        if let (Some(hop), Some(need)) = (first_hop, first_hop.and_then(|h| skew::shift(h, -1))) {
+            for (i, s) in sightings.iter().enumerate() {
+                if reported[i] || !s.upgraded_with_hop {
+                    continue;
+                }
+                if let Some(v) = s.minor().filter(|v| *v < need) {
+                    findings.push(prerequisite(s, v, need, hop, current));
+                    reported[i] = true;
+                }
+            }
+        }
+
+        // Components the hops do not move: the first hop that leaves them behind.
+        let mut from = current;
+        let mut stages = Vec::new();
+        for to in ctx.hops() {
+            if from.is_some_and(|f| f >= to) {
+                continue;
+            }
+            stages.push(Stage::Hop { from, to });
+            from = Some(to);
+        }
+        for (i, s) in sightings.iter().enumerate() {
+            if reported[i] || s.upgraded_with_hop || s.component == SkewComponent::KubeApiserver {
+                continue;
+            }
+            let Some(v) = s.minor() else { continue };
+            if let Some(violation) = first_violation(s.component, v, &stages) {
+                findings.push(left_behind(s, &violation));
+            }
+        }
+        findings
+    }
+}
+
+/// The oldest kube-apiserver minor running now: the lower of the server version and the
+/// kube-apiserver images seen. `None` when the current version is unknown (manifests).
+pub(crate) fn control_plane_now(ctx: &Context<'_>) -> Option<Minor> {
+    let current = ctx.current?;
+    let oldest_image = ctx
+        .components
+        .iter()
+        .filter(|c| c.name == "kube-apiserver")
+        .filter_map(|c| c.version.as_ref().filter(|v| v.major == current.major))
+        .map(KubeVersion::minor)
+        .min();
+    Some(oldest_image.map_or(current, |o| o.min(current)))
+}
+
+/// One control-plane component seen in the inventory.
+struct Sighting<'a> {
+    component: SkewComponent,
+    version: Option<KubeVersion>,
+    raw: String,
+    object: Option<&'a Object>,
+    /// `Pod kube-system/kube-apiserver-cp-1 (image ...)` or `cluster.yaml components`.
+    evidence: String,
+    /// Static/mirror pods and `cluster.yaml`: upgraded by each control-plane hop.
+    upgraded_with_hop: bool,
+    /// For cloud-controller-manager: how the image is versioned, when known.
+    ccm: Option<&'static CcmImage>,
+}
+
+impl Sighting<'_> {
+    fn minor(&self) -> Option<Minor> {
+        if self.component == SkewComponent::CloudControllerManager
+            && !self.ccm.is_some_and(|c| c.tracks_kubernetes_minor)
+        {
+            return None;
+        }
+        self.version.as_ref().map(KubeVersion::minor)
+    }
+
+    fn where_(&self) -> String {
+        match self.object {
+            Some(o) => {
+                let node = o
+                    .raw
+                    .path(&["spec", "nodeName"])
+                    .and_then(Node::as_str)
+                    .map(|n| format!(" on node {n}"))
+                    .unwrap_or_default();
+                format!("{}{node}", self.evidence)
+            }
+            None => self.evidence.clone(),
+        }
+    }
+
+    fn details(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("component", self.component.as_str().to_owned()),
+            ("version", self.raw.clone()),
+        ])
+    }
+}
+
+fn sightings<'a>(ctx: &Context<'a>) -> Vec<Sighting<'a>> {
+    let inventory = ctx.inventory;
+    let mut found = Vec::new();
+    for c in ctx.components {
+        let component = match c.name {
+            "kube-apiserver" => SkewComponent::KubeApiserver,
+            "kube-controller-manager" => SkewComponent::KubeControllerManager,
+            "kube-scheduler" => SkewComponent::KubeScheduler,
+            _ => continue,
+        };
+        if c.object.is_some_and(|o| owner_present(o, inventory)) {
+            continue;
+        }
+        found.push(Sighting {
+            component,
+            version: c.version.clone().filter(|v| v.major > 0),
+            raw: c.raw.clone(),
+            object: c.object,
+            evidence: c.evidence(),
+            upgraded_with_hop: c.object.is_none_or(is_static_pod),
+            ccm: None,
+        });
+    }
+    for object in &inventory.objects {
+        if !matches!(
+            object.kind.as_str(),
+            "Pod" | "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet"
+        ) {
+            continue;
+        }
+        for image in images(object) {
+            let (path, tag) = split_image(image);
+            let last = path.rsplit('/').next().unwrap_or(path);
+            if !last.ends_with("cloud-controller-manager") || owner_present(object, inventory) {
+                continue;
+            }
+            let tag = tag.unwrap_or("");
+            let ns = object
+                .namespace
+                .as_deref()
+                .map(|n| format!("{n}/"))
+                .unwrap_or_default();
+            found.push(Sighting {
+                component: SkewComponent::CloudControllerManager,
+                version: real_version(tag),
+                raw: if tag.is_empty() {
+                    image.to_owned()
+                } else {
+                    tag.to_owned()
+                },
+                object: Some(object),
+                evidence: format!("{} {ns}{} (image {image})", object.kind, object.name),
+                upgraded_with_hop: is_static_pod(object),
+                ccm: skew::ccm_image(path),
+            });
+        }
+    }
+    found
+}
+
+fn images(object: &Object) -> Vec<&str> {
+    let spec = if object.kind == "Pod" {
+        object.raw.get("spec")
+    } else {
+        object.raw.path(&["spec", "template", "spec"])
+    };
+    let Some(spec) = spec else { return Vec::new() };
+    ["containers", "initContainers"]
+        .iter()
+        .filter_map(|k| spec.get(k).and_then(Node::as_seq))
+        .flatten()
+        .filter_map(|c| c.get("image").and_then(Node::as_str))
+        .collect()
+}
+
+/// A kubelet-managed pod (kubeadm's control plane): a mirror pod owned by its Node.
+fn is_static_pod(object: &Object) -> bool {
+    object.kind == "Pod"
+        && (object.annotation("kubernetes.io/config.mirror").is_some()
+            || owners(object).any(|(kind, _)| kind == "Node"))
+}
+
+fn owners(object: &Object) -> impl Iterator<Item = (&str, &str)> {
+    object
+        .raw
+        .path(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?)))
+}
+
+/// Whether a workload that owns `object` is in the inventory (then it speaks for the pod).
+pub(crate) fn owner_present(object: &Object, inventory: &Inventory) -> bool {
+    owners(object).any(|(kind, name)| {
+        kind != "Node"
+            && inventory
+                .objects
+                .iter()
+                .any(|o| o.kind == kind && o.name == name && o.namespace == object.namespace)
+    })
+}
+
+fn unknown(s: &Sighting<'_>, major: u32) -> Option<Finding> {
+    let name = s.component.as_str();
+    let (title, message, remediation) = match (&s.version, s.component, s.ccm) {
+        (None, ..) => (
+            format!("{name} version unknown"),
+            format!(
+                "{name} in {} has the tag {:?}, which is no version: its skew against kube-apiserver cannot be checked, and nothing is assumed about it.",
+                s.where_(),
+                s.raw
+            ),
+            format!(
+                "Pin {name} to a versioned image tag (for example v1.29.4), or check the running version (`{name} --version`) against the skew of every hop."
+            ),
+        ),
+        (Some(v), SkewComponent::CloudControllerManager, ccm)
+            if !ccm.is_some_and(|c| c.tracks_kubernetes_minor) =>
+        {
+            (
+                "cloud-controller-manager version scheme unknown".to_owned(),
+                format!(
+                    "{} runs a cloud controller manager at {v}. Its provider's versions are not known to follow Kubernetes releases, so its skew against kube-apiserver cannot be checked.",
+                    s.where_()
+                ),
+                "Check the provider's compatibility table for every hop of the upgrade, and upgrade the cloud controller manager right after the API servers in each hop.".to_owned(),
+            )
+        }
+        (Some(v), ..) if v.major != major => (
+            format!("{name} version unknown"),
+            format!(
+                "{name} in {} reports {v}, a different major version than the target: the skew policy says nothing about it.",
+                s.where_()
+            ),
+            format!("Check which Kubernetes release this {name} is built for."),
+        ),
+        _ => return None,
+    };
+    let mut details = s.details();
+    if let Some(ccm) = s.ccm {
+        details.insert("versioning_source", ccm.source.to_owned());
+    }
+    Some(finding(
+        &INFO,
+        Severity::Info,
+        title,
+        s.object,
+        message,
+        remediation,
+        Some(evidence(s)),
+        details,
+    ))
+}
+
+fn evidence(s: &Sighting<'_>) -> &'static str {
+    if s.object.is_some() {
+        "container image"
+    } else {
+        "cluster.yaml"
+    }
+}
+
+fn ha_apart(
+    sightings: &[Sighting<'_>],
+    apiservers: &[(usize, Minor)],
+    old: Minor,
+    new: Minor,
+    oldest: usize,
+) -> Finding {
+    let list = apiservers
+        .iter()
+        .map(|(i, _)| format!("{} ({})", sightings[*i].where_(), sightings[*i].raw))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut details = sightings[oldest].details();
+    details.insert("oldest", old.to_string());
+    details.insert("newest", new.to_string());
+    details.insert("allowed_min", skew::shift(new, -1).unwrap_or(new).to_string());
+    details.insert("allowed_max", new.to_string());
+    details.insert("hop", "now".to_owned());
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("HA kube-apiservers {old} and {new} are more than one minor apart"),
+        sightings[oldest].object,
+        format!(
+            "The kube-apiserver instances run {old} to {new}: {list}. The skew policy allows the newest and oldest kube-apiserver to be at most one minor apart."
+        ),
+        format!(
+            "Finish the interrupted upgrade first: bring every kube-apiserver to {new}, one minor at a time (kube-apiserver must not skip minors), before the next hop."
+        ),
+        Some(evidence(&sightings[oldest])),
+        details,
+    )
+}
+
+fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding {
+    let name = s.component.as_str();
+    let allowed = skew::allowed_range(s.component, RelativeTo::KubeApiserver, reference);
+    let mut details = s.details();
+    details.insert("hop", "now".to_owned());
+    details.insert("apiserver_version", reference.to_string());
+    if let Some(r) = allowed {
+        details.insert("allowed_min", r.min.to_string());
+        details.insert("allowed_max", r.max.to_string());
+    }
+    let range = allowed.map_or_else(|| "none".to_owned(), |r| r.to_string());
+    let (what, fix) = match verdict {
+        Verdict::TooNew { by, .. } => (
+            format!(
+                "{by} minor{} newer than the oldest kube-apiserver {reference}",
+                plural(by)
+            ),
+            format!(
+                "Upgrade every kube-apiserver to at least {} first, or roll {name} back to {reference}: controllers must never be newer than the API servers they talk to.",
+                s.version.as_ref().map_or(reference, KubeVersion::minor)
+            ),
+        ),
+        Verdict::TooOld { by, .. } => (
+            format!("{by} minors older than kube-apiserver {reference}"),
+            format!(
+                "Upgrade {name} to {reference} (the version of the API servers) before anything else; upgrade it right after the API servers in every hop."
+            ),
+        ),
+        Verdict::Within | Verdict::Unknown => (String::new(), String::new()),
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("{name} {} outside the skew of kube-apiserver {reference}", s.raw),
+        s.object,
+        format!(
+            "{name} in {} is {what} already now. The skew policy allows {name} {range} next to kube-apiserver {reference} (same minor, or one older; never newer).",
+            s.where_()
+        ),
+        fix,
+        Some(evidence(s)),
+        details,
+    )
+}
+
+fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Option<Minor>) -> Finding {
+    let name = s.component.as_str();
+    let mut details = s.details();
+    details.insert("hop", hop.to_string());
+    details.insert("allowed_min", need.to_string());
+    details.insert("allowed_max", hop.to_string());
+    let rule = if s.component == SkewComponent::KubeApiserver {
+        "every kube-apiserver must be at N-1 or N before one goes to N, and kube-apiserver must not skip minors"
+    } else {
+        "kube-controller-manager, kube-scheduler and cloud-controller-manager must be at N-1 before kube-apiserver goes to N"
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "{name} {} must reach {need} before the control plane goes to {hop}",
+            s.raw
+        ),
+        s.object,
+        format!(
+            "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} minors behind kube-apiserver {hop}.",
+            s.where_(),
+            current
+                .map(|c| format!(" while the cluster reports {c}"))
+                .unwrap_or_default(),
+            hop.minor.saturating_sub(v.minor),
+        ),
+        format!(
+            "Upgrade {name} in {} to {need} first (finish the previous upgrade), then start the hop to {hop}.",
+            s.where_()
+        ),
+        Some(evidence(s)),
+        details,
+    )
+}
+
+fn left_behind(s: &Sighting<'_>, v: &super::skew_kubelet::Violation) -> Finding {
+    let name = s.component.as_str();
+    let apiserver = v.stage.apiserver();
+    let mut details = s.details();
+    details.insert("hop", v.stage.key());
+    details.insert("apiserver_version", apiserver.to_string());
+    if let Some(r) = v.allowed {
+        details.insert("allowed_min", r.min.to_string());
+        details.insert("allowed_max", r.max.to_string());
+    }
+    let range = v.allowed.map_or_else(|| "none".to_owned(), |r| r.to_string());
+    let (what, fix) = match v.verdict {
+        Verdict::TooNew { by, .. } => (
+            format!("{by} minor{} newer than kube-apiserver {apiserver}", plural(by)),
+            format!(
+                "Run {name} at {apiserver} or older until the control plane reaches its version; it must never be newer than the API servers."
+            ),
+        ),
+        Verdict::TooOld { by, .. } => (
+            format!("{by} minors older than kube-apiserver {apiserver}"),
+            format!(
+                "The control-plane upgrade does not move this workload: upgrade {name} in {} in every hop, right after the API servers, and to {} or newer at the latest before the control plane goes to {apiserver}.",
+                s.where_(),
+                v.allowed.map_or(apiserver, |r| r.min),
+            ),
+        ),
+        Verdict::Within | Verdict::Unknown => (String::new(), String::new()),
+    };
+    let source = s
+        .ccm
+        .map(|c| {
+            format!(
+                " Its major.minor is the Kubernetes release it supports (source: {}).",
+                c.source
+            )
+        })
+        .unwrap_or_default();
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "{name} {} left outside the skew at kube-apiserver {apiserver}",
+            s.raw
+        ),
+        s.object,
+        format!(
+            "{name} in {} would be {what} {}, unless it is upgraded along with the control plane. The skew policy allows {name} {range} next to kube-apiserver {apiserver} (same minor, or one older; never newer).{source}",
+            s.where_(),
+            v.stage.describe()
+        ),
+        fix,
+        Some(evidence(s)),
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn static_pod(component: &str, node: &str, tag: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {component}-{node}\n  namespace: kube-system\n  annotations: {{kubernetes.io/config.mirror: abc}}\n  ownerReferences: [{{apiVersion: v1, kind: Node, name: {node}}}]\nspec:\n  nodeName: {node}\n  containers: [{{name: {component}, image: \"registry.k8s.io/{component}:{tag}\"}}]\n---\n"
+        )
+    }
+
+    fn control_plane(tag: &str) -> String {
+        ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+            .iter()
+            .map(|c| static_pod(c, "cp-1", tag))
+            .collect()
+    }
+
+    const AWS_CCM: &str = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: aws-cloud-controller-manager, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers: [{name: ccm, image: \"registry.k8s.io/provider-aws/cloud-controller-manager:v1.29.2\"}]\n";
+
+    #[test]
+    fn a_consistent_control_plane_is_silent_through_every_hop() {
+        let yaml = control_plane("v1.29.4");
+        assert!(run_check("skew-control-plane", &yaml, m(30), Some(m(29))).is_empty());
+        assert!(run_check("skew-control-plane", &yaml, m(32), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn ha_apiservers_more_than_one_minor_apart() {
+        let yaml = static_pod("kube-apiserver", "cp-1", "v1.29.4")
+            + &static_pod("kube-apiserver", "cp-2", "v1.27.3");
+        let f = run_check("skew-control-plane", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert!(f[0].title.contains("more than one minor apart"), "{}", f[0].title);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "kube-apiserver-cp-2");
+        // Nearest negative: one minor apart is allowed now, but blocks the next hop.
+        let yaml = static_pod("kube-apiserver", "cp-1", "v1.29.4")
+            + &static_pod("kube-apiserver", "cp-2", "v1.28.9");
+        let f = run_check("skew-control-plane", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title
+                .contains("must reach 1.29 before the control plane goes to 1.30"),
+            "{}",
+            f[0].title
+        );
+        assert!(run_check("skew-control-plane", &yaml, m(29), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn controllers_newer_than_the_apiserver_or_too_old() {
+        let yaml = static_pod("kube-apiserver", "cp-1", "v1.29.4")
+            + &static_pod("kube-scheduler", "cp-1", "v1.30.0");
+        let f = run_check("skew-control-plane", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["hop"], "now");
+        assert!(
+            f[0].message.contains("newer than the oldest kube-apiserver 1.29"),
+            "{}",
+            f[0].message
+        );
+
+        let yaml = static_pod("kube-apiserver", "cp-1", "v1.29.4")
+            + &static_pod("kube-controller-manager", "cp-1", "v1.27.0");
+        let f = run_check("skew-control-plane", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["allowed_min"], "1.28");
+        // One older is allowed now, but must catch up before the first hop.
+        let yaml = static_pod("kube-apiserver", "cp-1", "v1.29.4")
+            + &static_pod("kube-controller-manager", "cp-1", "v1.28.0");
+        let f = run_check("skew-control-plane", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["hop"], "1.30");
+        assert!(run_check("skew-control-plane", &yaml, m(29), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn workloads_the_hops_do_not_move_are_checked_at_every_hop() {
+        let yaml = control_plane("v1.29.4") + AWS_CCM;
+        assert!(run_check("skew-control-plane", &yaml, m(30), Some(m(29))).is_empty());
+        let f = run_check("skew-control-plane", &yaml, m(32), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["hop"], "1.31");
+        assert_eq!(f[0].details["allowed_min"], "1.30");
+        assert!(f[0].message.contains("hop 1.30 → 1.31"), "{}", f[0].message);
+        assert!(f[0].remediation.contains("every hop"), "{}", f[0].remediation);
+    }
+
+    #[test]
+    fn owned_pods_defer_to_their_workload() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: aws-ccm-x\n  namespace: kube-system\n  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: aws-cloud-controller-manager}]\nspec:\n  nodeName: cp-1\n  containers: [{name: ccm, image: \"registry.k8s.io/provider-aws/cloud-controller-manager:v1.29.2\"}]\n---\n";
+        let yaml = control_plane("v1.29.4") + pod + AWS_CCM;
+        assert_eq!(
+            run_check("skew-control-plane", &yaml, m(32), Some(m(29))).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn unknown_tags_and_version_schemes_are_info() {
+        let yaml = static_pod("kube-apiserver", "cp-1", "latest")
+            + &static_pod("kube-scheduler", "cp-1", "v1.29.4@sha256:abc")
+            + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hcloud-ccm, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: \"docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.19.0\"}]\n---\n"
+            + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: gcp-ccm, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: \"registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v27.1.6\"}]\n";
+        let f = run_check("skew-control-plane", &yaml, m(32), Some(m(29)));
+        assert_eq!(f.len(), 3, "{f:#?}");
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
+        assert!(f.iter().any(|f| f.title == "kube-apiserver version unknown"));
+        assert_eq!(
+            f.iter()
+                .filter(|f| f.title.contains("version scheme unknown"))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn manifests_compare_workloads_with_the_target() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: second-scheduler, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers: [{name: s, image: \"registry.k8s.io/kube-scheduler:v1.28.0\"}]\n";
+        let f = run_check("skew-control-plane", yaml, m(30), None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("with the control plane at the target 1.30"),
+            "{}",
+            f[0].message
+        );
+        assert!(run_check("skew-control-plane", yaml, m(29), None).is_empty());
     }
 }

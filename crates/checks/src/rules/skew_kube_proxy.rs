@@ -1,5 +1,13 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use mcp_diag_data::skew::{self, KUBE_PROXY_VERSION_FIELD, RelativeTo, SkewComponent, Verdict};
+use mcp_diag_model::{Finding, KubeVersion, Minor, Node, Object, Severity};
+
+use super::skew_kubelet::{
+    NodeVersions, Stage, Violation, finding, first_violation, name_list, node_versions, plural, real_version,
+    stages,
+};
+use crate::components::Component;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +15,42 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Blocker,
     title: "kube-proxy outside the supported version skew",
     doc: r#"## What it checks
-(not yet implemented)
+kube-proxy versions, read from the `kube-proxy` images of its DaemonSet and pods, against
+kube-apiserver now and at every hop of the upgrade, and against the kubelet on the same
+node:
+
+- kube-proxy must not be newer than kube-apiserver, and may be up to three minors older
+  (two when kube-proxy is older than 1.25);
+- kube-proxy may be up to three minors older or newer than the kubelet it runs alongside
+  (two when kube-proxy is older than 1.25).
+
+The check reports the first hop at which kube-proxy falls outside, naming the DaemonSet (or
+the pod and its node) and the allowed range. Where no kube-proxy pod is seen on a node,
+`status.nodeInfo.kubeProxyVersion` is read, but only as `info`: the kubelet sets that field
+to its own version (or leaves it empty), it never knew the kube-proxy version, and it is
+deprecated. A value equal to the kubelet's is ignored (`skew-kubelet` covers it); empty
+values and placeholders such as `v0.0.0` are ignored. Unreadable image tags (`latest`,
+digests) give an `info` "version unknown".
+
+Sources: kubernetes/website `content/en/releases/version-skew-policy.md`, section
+"kube-proxy"; KEP-4004 (kubernetes/enhancements
+`keps/sig-network/4004-deprecate-kube-proxy-version`).
 
 ## Why it matters
-(not yet implemented)
+kube-proxy programs every node's Service rules from the API. Outside the skew it may not
+understand the EndpointSlices or Service fields the new API server writes, and Services
+break on the nodes it runs on, for every workload at once.
 
 ## Example
-(not yet implemented)
+Control plane 1.29, target 1.33, DaemonSet `kube-system/kube-proxy` on
+`registry.k8s.io/kube-proxy:v1.29.4`: at the hop 1.32 -> 1.33 it would be four minors older
+than kube-apiserver (allowed: 1.30 to 1.33).
 
 ## Fix
-(not yet implemented)
+Upgrade kube-proxy with the control plane in every hop (`kubeadm upgrade apply` updates the
+kube-proxy DaemonSet; with other installers set its image to the hop's version), after the
+API servers. Keep every node's kubelet within three minors of it: upgrade lagging nodes (or
+replace them) before kube-proxy moves on.
 "#,
 };
 
@@ -27,7 +61,476 @@ impl Check for SkewKubeProxy {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let stages = stages(ctx);
+        let nodes = node_versions(ctx);
+        let by_name: HashMap<&str, &NodeVersions<'_>> =
+            nodes.iter().map(|n| (n.object.name.as_str(), n)).collect();
+        let proxies: Vec<&Component<'_>> = ctx.components.iter().filter(|c| c.name == "kube-proxy").collect();
+        let mut findings = Vec::new();
+
+        // Workload templates and cluster.yaml: what the pods are (or will be) running.
+        let templates: Vec<&Component<'_>> = proxies
+            .iter()
+            .copied()
+            .filter(|c| c.object.is_none_or(|o| o.kind != "Pod"))
+            .collect();
+        for t in &templates {
+            let mut running_on: Vec<&str> = proxies
+                .iter()
+                .filter(|p| p.raw == t.raw && t.object.is_some_and(|o| owned_by(p, o)))
+                .filter_map(|p| node_name(p))
+                .collect();
+            running_on.sort_unstable();
+            running_on.dedup();
+            match usable(t) {
+                None => findings.push(unknown(t, &running_on)),
+                Some(v) => {
+                    if let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), &stages) {
+                        findings.push(against_apiserver(t, &violation, &running_on));
+                    }
+                }
+            }
+        }
+
+        // Pods: those that differ from their template, and the kubelet next to each.
+        let mut seen_nodes = HashSet::new();
+        for p in proxies
+            .iter()
+            .filter(|c| c.object.is_some_and(|o| o.kind == "Pod"))
+        {
+            let node = node_name(p);
+            seen_nodes.extend(node);
+            let covered = templates
+                .iter()
+                .any(|t| t.raw == p.raw && t.object.is_some_and(|o| owned_by(p, o)));
+            let Some(v) = usable(p) else {
+                if !covered {
+                    findings.push(unknown(p, &node.into_iter().collect::<Vec<_>>()));
+                }
+                continue;
+            };
+            if !covered && let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), &stages)
+            {
+                findings.push(against_apiserver(
+                    p,
+                    &violation,
+                    &node.into_iter().collect::<Vec<_>>(),
+                ));
+            }
+            if let Some(n) = node.and_then(|n| by_name.get(n))
+                && let Some(kubelet) = &n.kubelet
+                && let Some(f) = against_kubelet(p, &v, n, kubelet, Severity::Blocker, &p.raw)
+            {
+                findings.push(f);
+            }
+        }
+
+        // Nodes without a kube-proxy pod: what the node status says, as a hint only.
+        for n in nodes
+            .iter()
+            .filter(|n| !seen_nodes.contains(n.object.name.as_str()))
+        {
+            if let Some(f) = from_node_status(n, &stages) {
+                findings.push(f);
+            }
+        }
+        findings
+    }
+}
+
+fn usable(c: &Component<'_>) -> Option<KubeVersion> {
+    c.version.clone().filter(|v| v.major > 0)
+}
+
+fn node_name<'a>(c: &Component<'a>) -> Option<&'a str> {
+    c.object?.raw.path(&["spec", "nodeName"]).and_then(Node::as_str)
+}
+
+/// Whether the pod sighting `p` belongs to the workload `owner` (directly, as DaemonSet pods do).
+fn owned_by(p: &Component<'_>, owner: &Object) -> bool {
+    p.object.is_some_and(|pod| {
+        pod.kind == "Pod"
+            && pod.namespace == owner.namespace
+            && pod
+                .raw
+                .path(&["metadata", "ownerReferences"])
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| {
+                    r.get("kind").and_then(Node::as_str) == Some(owner.kind.as_str())
+                        && r.get("name").and_then(Node::as_str) == Some(owner.name.as_str())
+                })
+    })
+}
+
+fn on_nodes(nodes: &[&str]) -> String {
+    match nodes.len() {
+        0 => String::new(),
+        1 => format!(" on node {}", nodes[0]),
+        n => format!(" on {n} nodes ({})", name_list(nodes, 5)),
+    }
+}
+
+fn against_apiserver(c: &Component<'_>, v: &Violation, nodes: &[&str]) -> Finding {
+    let apiserver = v.stage.apiserver();
+    let range = v.allowed.map_or_else(|| "none".to_owned(), |r| r.to_string());
+    let mut details = BTreeMap::from([
+        ("kube_proxy_version", c.raw.clone()),
+        ("apiserver_version", apiserver.to_string()),
+        ("hop", v.stage.key()),
+    ]);
+    if let Some(r) = v.allowed {
+        details.insert("allowed_min", r.min.to_string());
+        details.insert("allowed_max", r.max.to_string());
+    }
+    if !nodes.is_empty() {
+        details.insert("nodes", nodes.join(","));
+    }
+    let (what, fix) = match v.verdict {
+        Verdict::TooNew { by, .. } => {
+            details.insert("direction", "newer".to_owned());
+            (
+                format!("{by} minor{} newer than kube-apiserver {apiserver}", plural(by)),
+                format!(
+                    "Run kube-proxy at {apiserver} or older: it must never be newer than kube-apiserver. Upgrade the control plane first, then kube-proxy."
+                ),
+            )
+        }
+        _ => {
+            details.insert("direction", "older".to_owned());
+            let by = match v.verdict {
+                Verdict::TooOld { by, .. } => by,
+                _ => 0,
+            };
+            let min = v.allowed.map_or(apiserver, |r| r.min);
+            let when = match v.stage {
+                Stage::Now(_) => "now".to_owned(),
+                Stage::Hop { .. } => format!("before the control plane goes to {apiserver}"),
+            };
+            (
+                format!("{by} minors older than kube-apiserver {apiserver}"),
+                format!(
+                    "Upgrade kube-proxy to {min} or newer {when}, and with every later hop: `kubeadm upgrade apply` updates the kube-proxy DaemonSet; with other installers set its image to the hop's version after the API servers. Keep it within three minors of every node's kubelet."
+                ),
+            )
+        }
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "kube-proxy {} outside the skew of kube-apiserver {apiserver}",
+            c.raw
+        ),
+        c.object,
+        format!(
+            "kube-proxy {} in {}{} would be {what} {}. The skew policy allows kube-proxy {range} next to kube-apiserver {apiserver} (up to three minors older from kube-proxy 1.25, two before; never newer).",
+            c.raw,
+            c.evidence(),
+            on_nodes(nodes),
+            v.stage.describe(),
+        ),
+        fix,
+        Some("container image"),
+        details,
+    )
+}
+
+fn against_kubelet(
+    c: &Component<'_>,
+    proxy: &KubeVersion,
+    node: &NodeVersions<'_>,
+    kubelet: &KubeVersion,
+    severity: Severity,
+    shown: &str,
+) -> Option<Finding> {
+    let verdict = skew::check(
+        SkewComponent::KubeProxy,
+        RelativeTo::KubeletOnSameNode,
+        proxy.minor(),
+        kubelet.minor(),
+    );
+    let (by, direction) = match verdict {
+        Verdict::TooOld { by, .. } => (by, "older"),
+        Verdict::TooNew { by, .. } => (by, "newer"),
+        Verdict::Within | Verdict::Unknown => return None,
+    };
+    let name = &node.object.name;
+    let allowed = skew::allowed_range(
+        SkewComponent::KubeProxy,
+        RelativeTo::KubeletOnSameNode,
+        kubelet.minor(),
+    );
+    let range = allowed.map_or_else(|| "none".to_owned(), |r| r.to_string());
+    let mut details = BTreeMap::from([
+        ("node", name.clone()),
+        ("kube_proxy_version", shown.to_owned()),
+        ("kubelet_version", node.kubelet_raw.to_owned()),
+        ("direction", direction.to_owned()),
+        ("hop", "now".to_owned()),
+    ]);
+    if let Some(r) = allowed {
+        details.insert("allowed_min", r.min.to_string());
+        details.insert("allowed_max", r.max.to_string());
+    }
+    let fix = if direction == "newer" {
+        format!(
+            "Upgrade the kubelet on {name} (drain the node first) to {} or newer, or replace the node; kube-proxy may be at most three minors newer than its kubelet.",
+            allowed_kubelet_min(proxy.minor())
+        )
+    } else {
+        format!(
+            "Upgrade kube-proxy on {name} to at least {}.",
+            allowed.map_or(kubelet.minor(), |r| r.min)
+        )
+    };
+    Some(finding(
+        &INFO,
+        severity,
+        format!(
+            "kube-proxy {shown} and kubelet {} on {name} are {by} minors apart",
+            node.kubelet_raw
+        ),
+        c.object.or(Some(node.object)),
+        format!(
+            "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
+            plural(by),
+            node.kubelet_raw,
+            kubelet.minor()
+        ),
+        fix,
+        Some(if c.object.is_some() {
+            "container image"
+        } else {
+            "node status"
+        }),
+        details,
+    ))
+}
+
+/// The oldest kubelet a kube-proxy at `proxy` may run next to.
+fn allowed_kubelet_min(proxy: Minor) -> Minor {
+    (1..=4)
+        .rev()
+        .filter_map(|by| skew::shift(proxy, -by))
+        .find(|k| skew::allowed(SkewComponent::KubeProxy, RelativeTo::KubeletOnSameNode, proxy, *k))
+        .unwrap_or(proxy)
+}
+
+fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
+    finding(
+        &INFO,
+        Severity::Info,
+        "kube-proxy version unknown".to_owned(),
+        c.object,
+        format!(
+            "kube-proxy in {}{} has the tag {:?}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
+            c.evidence(),
+            on_nodes(nodes),
+            c.raw
+        ),
+        "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.".to_owned(),
+        Some("container image"),
+        BTreeMap::from([("kube_proxy_version", c.raw.clone())]),
+    )
+}
+
+/// `status.nodeInfo.kubeProxyVersion`, used only where no kube-proxy pod was seen, and only
+/// when it differs from the kubelet's version (else it is the kubelet's own version).
+fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
+    let raw = n.kube_proxy_raw;
+    if raw.is_empty() || raw == n.kubelet_raw {
+        return None;
+    }
+    let name = &n.object.name;
+    let caveat = format!(
+        "No kube-proxy pod was seen on {name}; the version comes from status.nodeInfo.kubeProxyVersion, which {} ({})",
+        KUBE_PROXY_VERSION_FIELD
+            .text
+            .trim_start_matches("status.nodeInfo.kubeProxyVersion "),
+        KUBE_PROXY_VERSION_FIELD.source
+    );
+    let Some(v) = real_version(raw) else {
+        // Placeholders (`v0.0.0-master+$Format:%H$`) say nothing; other text is unreadable.
+        if KubeVersion::parse(raw).is_ok() {
+            return None;
+        }
+        return Some(finding(
+            &INFO,
+            Severity::Info,
+            format!("kube-proxy version unknown on {name}"),
+            Some(n.object),
+            format!(
+                "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
+            ),
+            format!(
+                "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
+            ),
+            Some("node status"),
+            BTreeMap::from([("node", name.clone()), ("kube_proxy_version", raw.to_owned())]),
+        ));
+    };
+    let mut f = if let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), stages) {
+        let apiserver = violation.stage.apiserver();
+        let range = violation
+            .allowed
+            .map_or_else(|| "none".to_owned(), |r| r.to_string());
+        let mut details = BTreeMap::from([
+            ("node", name.clone()),
+            ("kube_proxy_version", raw.to_owned()),
+            ("hop", violation.stage.key()),
+            ("apiserver_version", apiserver.to_string()),
+        ]);
+        if let Some(r) = violation.allowed {
+            details.insert("allowed_min", r.min.to_string());
+            details.insert("allowed_max", r.max.to_string());
+        }
+        finding(
+            &INFO,
+            Severity::Info,
+            format!("Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}"),
+            Some(n.object),
+            format!(
+                "Node {name} reports kube-proxy {raw}: {} it would be outside the skew (allowed: kube-proxy {range} next to kube-apiserver {apiserver}).",
+                violation.stage.describe()
+            ),
+            format!(
+                "Check the kube-proxy version on {name} (`kube-proxy --version`); if it is {raw}, upgrade it to {} or newer before the control plane goes to {apiserver}.",
+                violation.allowed.map_or(apiserver, |r| r.min)
+            ),
+            Some("node status"),
+            details,
+        )
+    } else {
+        let kubelet = n.kubelet.as_ref()?;
+        let probe = Component {
+            name: "kube-proxy",
+            version: Some(v.clone()),
+            raw: raw.to_owned(),
+            object: None,
+            image: None,
+        };
+        against_kubelet(&probe, &v, n, kubelet, Severity::Info, raw)?
+    };
+    f.message = format!("{} {caveat}.", f.message);
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn node(name: &str, kubelet: &str, proxy: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nstatus:\n  nodeInfo:\n    kubeletVersion: \"{kubelet}\"\n    kubeProxyVersion: \"{proxy}\"\n---\n"
+        )
+    }
+
+    fn daemonset(tag: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: kube-proxy, namespace: kube-system}}\nspec:\n  template:\n    spec:\n      containers: [{{name: kube-proxy, image: \"registry.k8s.io/kube-proxy:{tag}\"}}]\n---\n"
+        )
+    }
+
+    fn pod(node: &str, tag: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy-{node}\n  namespace: kube-system\n  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: kube-proxy}}]\nspec:\n  nodeName: {node}\n  containers: [{{name: kube-proxy, image: \"registry.k8s.io/kube-proxy:{tag}\"}}]\n---\n"
+        )
+    }
+
+    #[test]
+    fn daemonset_left_behind_at_a_later_hop() {
+        let yaml = daemonset("v1.29.4") + &pod("a", "v1.29.4") + &pod("b", "v1.29.4");
+        assert!(run_check("skew-kube-proxy", &yaml, m(32), Some(m(29))).is_empty());
+        let f = run_check("skew-kube-proxy", &yaml, m(33), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert_eq!(f[0].object.as_ref().unwrap().kind, "DaemonSet");
+        assert_eq!(f[0].details["hop"], "1.33");
+        assert_eq!(f[0].details["allowed_min"], "1.30");
+        assert_eq!(f[0].details["nodes"], "a,b");
+        assert!(f[0].message.contains("on 2 nodes"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn stale_pod_and_kube_proxy_newer_than_the_apiserver() {
+        let yaml = daemonset("v1.29.4") + &pod("a", "v1.29.4") + &pod("b", "v1.25.16");
+        let f = run_check("skew-kube-proxy", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object.as_ref().unwrap().name, "kube-proxy-b");
+        assert_eq!(f[0].details["hop"], "now");
+        let f = run_check("skew-kube-proxy", &daemonset("v1.30.0"), m(31), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["direction"], "newer");
+    }
+
+    #[test]
+    fn kube_proxy_against_the_kubelet_on_its_node() {
+        let yaml = node("old", "v1.25.0", "v1.25.0") + &daemonset("v1.29.4") + &pod("old", "v1.29.4");
+        let f = run_check("skew-kube-proxy", &yaml, m(29), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].title.contains("are 4 minors apart"), "{}", f[0].title);
+        assert_eq!(f[0].details["node"], "old");
+        assert_eq!(f[0].details["allowed_max"], "1.28");
+        // Nearest negative: three minors apart.
+        let yaml = node("ok", "v1.26.15", "v1.26.15") + &daemonset("v1.29.4") + &pod("ok", "v1.29.4");
+        assert!(run_check("skew-kube-proxy", &yaml, m(29), Some(m(29))).is_empty());
+        assert!(run_check("skew-kube-proxy", &yaml, m(32), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn node_status_is_only_a_hint() {
+        // Equal to the kubelet: the kubelet's own version, ignored.
+        let yaml = node("n", "v1.26.15", "v1.26.15");
+        assert!(run_check("skew-kube-proxy", &yaml, m(30), Some(m(29))).is_empty());
+        // Empty and placeholders: ignored.
+        for placeholder in ["", "v0.0.0-master+$Format:%H$"] {
+            let yaml = node("n", "v1.29.4", placeholder);
+            assert!(run_check("skew-kube-proxy", &yaml, m(30), Some(m(29))).is_empty());
+        }
+        // Different from the kubelet and outside: info, with the caveat.
+        let yaml = node("n", "v1.29.4", "v1.26.0");
+        let f = run_check("skew-kube-proxy", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].message.contains("KEP") || f[0].message.contains("4004"),
+            "{}",
+            f[0].message
+        );
+        let f = run_check(
+            "skew-kube-proxy",
+            &node("n", "v1.29.4", "garbage"),
+            m(30),
+            Some(m(29)),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn unknown_tags_are_info() {
+        for tag in ["latest", "main"] {
+            let yaml = daemonset(tag) + &pod("a", tag);
+            let f = run_check("skew-kube-proxy", &yaml, m(30), Some(m(29)));
+            assert_eq!(f.len(), 1, "{tag}: {f:#?}");
+            assert_eq!(f[0].severity, Severity::Info);
+            assert_eq!(f[0].title, "kube-proxy version unknown");
+        }
+        let digest = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-proxy, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers: [{name: kube-proxy, image: \"registry.k8s.io/kube-proxy@sha256:0123\"}]\n";
+        let f = run_check("skew-kube-proxy", digest, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info);
+        // Vendor suffixes are versions.
+        let yaml = daemonset("v1.29.4-eksbuild.2");
+        assert!(run_check("skew-kube-proxy", &yaml, m(30), Some(m(29))).is_empty());
     }
 }

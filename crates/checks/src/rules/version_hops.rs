@@ -1,5 +1,9 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_data::skew::{self, NO_SKIPPED_MINORS, RelativeTo, SkewComponent, UPGRADE_ORDER};
+use mcp_diag_model::{Finding, Minor, Severity};
+
+use super::skew_kubelet::{finding, name_list, node_versions};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,40 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Info,
     title: "Upgrade hops, one minor at a time",
     doc: r#"## What it checks
-(not yet implemented)
+The control-plane minors the upgrade passes through: from 1.29 to 1.32 the control plane
+goes 1.29 -> 1.30 -> 1.31 -> 1.32, because kube-apiserver must not skip a minor. The finding
+lists the hops and, for each, what must hold before it starts: every kube-apiserver at the
+previous minor; kube-controller-manager, kube-scheduler and cloud-controller-manager at the
+previous minor and upgraded right after the API servers; kubelets and kube-proxy no more than
+three minors older than the hop's kube-apiserver (two for those older than 1.25), with the
+nodes that are not there yet.
+
+It is `info` for a single hop (given only when the inventory holds nodes or control-plane
+or kube-proxy images, which the prerequisites apply to) and `high` when the target is more
+than one minor ahead. With
+the current version unknown (manifests), the hops cannot be computed: it says so when the
+manifests hold Nodes or control-plane or kube-proxy images, whose checks depend on the hops
+(plain application manifests get no such note). A target equal to the current version has no
+hop and gives no finding.
+
+Every other version check evaluates every hop, not just the end point.
+
+Sources: kubernetes/website `content/en/releases/version-skew-policy.md`, sections
+"Supported version skew" and "Supported component upgrade order".
 
 ## Why it matters
-(not yet implemented)
+Each hop is a full control-plane upgrade with its own prerequisites, API removals and add-on
+ranges. Jumping straight to the target is not supported: a multi-minor upgrade is several
+upgrades in a row, and nodes that were fine for the first hop can block the third.
 
 ## Example
-(not yet implemented)
+Cluster 1.29, target 1.32 (high): hops 1.30, 1.31, 1.32; before the control plane goes to
+1.30 kubelets must be 1.27 or newer (now: worker-b3 at v1.26.15), before 1.31 at 1.28 or
+newer, before 1.32 at 1.29 or newer.
 
 ## Fix
-(not yet implemented)
+Plan one control-plane upgrade per hop, upgrading to the latest patch of each minor; check
+each hop's prerequisites before starting it, and upgrade lagging nodes first.
 "#,
 };
 
@@ -27,7 +55,232 @@ impl Check for VersionHops {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let target = ctx.target;
+        let Some(current) = ctx.current else {
+            // Said only where hops would change the verdict (nodes, control-plane or
+            // kube-proxy versions): for plain application manifests every removal up to the
+            // target is found anyway, and the note would be noise on every CI run.
+            return if hop_sensitive(ctx) {
+                vec![unknown_current(target)]
+            } else {
+                Vec::new()
+            };
+        };
+        if current == target {
+            return Vec::new();
+        }
+        if current.major != target.major {
+            return vec![simple(
+                Severity::Info,
+                format!("Upgrade path from {current} to {target} unknown"),
+                format!(
+                    "The cluster runs {current} and the target is {target}: a different major version, for which no upgrade path is known."
+                ),
+                "Check the target version.".to_owned(),
+                BTreeMap::from([("current", current.to_string()), ("target", target.to_string())]),
+            )];
+        }
+        if target < current {
+            return vec![simple(
+                Severity::High,
+                format!("Target {target} is older than the cluster's {current}"),
+                format!(
+                    "The cluster runs {current} and the target is {target}: that is a downgrade. Kubernetes does not support downgrading the control plane to an earlier minor (objects stored by {current} may not be readable by {target})."
+                ),
+                format!(
+                    "Choose a target of {current} or later; to go back, restore from a backup taken before the upgrade."
+                ),
+                BTreeMap::from([("current", current.to_string()), ("target", target.to_string())]),
+            )];
+        }
+        let hops = ctx.hops();
+        if hops.len() == 1 && !hop_sensitive(ctx) {
+            // One hop and nothing its prerequisites apply to (no nodes, no control plane).
+            return Vec::new();
+        }
+        let path = std::iter::once(current)
+            .chain(hops.iter().copied())
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let nodes = node_versions(ctx);
+        let mut from = current;
+        let mut steps = Vec::new();
+        for hop in &hops {
+            steps.push(format!("{from} → {hop}: {}", needs(*hop, from, &nodes)));
+            from = *hop;
+        }
+        let count = hops.len();
+        let severity = if count > 1 { Severity::High } else { Severity::Info };
+        let message = format!(
+            "The control plane goes one minor at a time ({}): {path}, {count} hop{}. Per hop: {}",
+            NO_SKIPPED_MINORS.text,
+            if count == 1 { "" } else { "s" },
+            steps.join(" | ")
+        );
+        let remediation = if count > 1 {
+            format!(
+                "Plan {count} control-plane upgrades in a row, each to the latest patch of its minor, and check each hop's prerequisites before starting it. Order within a hop: {}.",
+                UPGRADE_ORDER.text
+            )
+        } else {
+            format!("Order within the hop: {}.", UPGRADE_ORDER.text)
+        };
+        vec![simple(
+            severity,
+            format!(
+                "Upgrade {current} → {target}: {count} hop{} ({path})",
+                if count == 1 { "" } else { "s" }
+            ),
+            message,
+            remediation,
+            BTreeMap::from([
+                ("current", current.to_string()),
+                ("target", target.to_string()),
+                (
+                    "hops",
+                    hops.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+                ),
+                ("hop_count", count.to_string()),
+                ("source", NO_SKIPPED_MINORS.source.to_owned()),
+            ]),
+        )]
+    }
+}
+
+/// What the hop `from` -> `hop` needs, with the nodes that are not there yet.
+fn needs(hop: Minor, from: Minor, nodes: &[super::skew_kubelet::NodeVersions<'_>]) -> String {
+    let mut parts = vec![
+        format!("all kube-apiservers at {from} first"),
+        format!(
+            "kube-controller-manager, kube-scheduler and cloud-controller-manager at {from}, upgraded to {hop} right after the API servers"
+        ),
+    ];
+    if let Some(oldest) = skew::oldest_kubelet_for(hop) {
+        let behind: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| {
+                let k = n.kubelet.as_ref()?;
+                (!skew::allowed(SkewComponent::Kubelet, RelativeTo::KubeApiserver, k.minor(), hop))
+                    .then(|| format!("{} at {}", n.object.name, n.kubelet_raw))
+            })
+            .collect();
+        let now = if behind.is_empty() {
+            String::new()
+        } else {
+            format!(" (not yet: {})", name_list(&behind, 4))
+        };
+        parts.push(format!(
+            "kubelets and kube-proxy at {oldest} or newer before the control plane goes to {hop}{now}"
+        ));
+    }
+    parts.join("; ")
+}
+
+/// Whether the inventory holds versions that are checked per hop.
+fn hop_sensitive(ctx: &Context<'_>) -> bool {
+    ctx.inventory.objects.iter().any(|o| o.kind == "Node")
+        || ctx.components.iter().any(|c| {
+            matches!(
+                c.name,
+                "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy"
+            )
+        })
+}
+
+fn simple(
+    severity: Severity,
+    title: String,
+    message: String,
+    remediation: String,
+    details: BTreeMap<&'static str, String>,
+) -> Finding {
+    finding(&INFO, severity, title, None, message, remediation, None, details)
+}
+
+fn unknown_current(target: Minor) -> Finding {
+    simple(
+        Severity::Info,
+        format!("Upgrade hops to {target} cannot be computed"),
+        format!(
+            "The current Kubernetes version is unknown (manifests carry no cluster version), so the hops to {target} cannot be computed; the version checks compare with {target} only. The control plane must still go one minor at a time."
+        ),
+        "Scan a snapshot or the live cluster to see every hop, or pass the current version if your source supports it.".to_owned(),
+        BTreeMap::from([("target", target.to_string())]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::{run_check, scan_yaml};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    const NODES: &str = "apiVersion: v1\nkind: Node\nmetadata: {name: worker-b3}\nstatus: {nodeInfo: {kubeletVersion: v1.26.15}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: worker-a2}\nstatus: {nodeInfo: {kubeletVersion: v1.27.9}}\n";
+
+    #[test]
+    fn three_hops_are_high_and_listed() {
+        let f = run_check("version-hops", NODES, m(32), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].title.contains("1.29 → 1.30 → 1.31 → 1.32"), "{}", f[0].title);
+        assert_eq!(f[0].details["hops"], "1.30,1.31,1.32");
+        let msg = &f[0].message;
+        assert!(msg.contains("kubelets and kube-proxy at 1.27 or newer before the control plane goes to 1.30 (not yet: worker-b3 at v1.26.15)"), "{msg}");
+        assert!(msg.contains("at 1.28 or newer before the control plane goes to 1.31 (not yet: worker-b3 at v1.26.15, worker-a2 at v1.27.9)"), "{msg}");
+    }
+
+    #[test]
+    fn one_hop_is_info_and_no_hop_is_silent() {
+        let f = run_check("version-hops", NODES, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(f[0].details["hop_count"], "1");
+        assert!(run_check("version-hops", NODES, m(29), Some(m(29))).is_empty());
+        // One hop with nothing its prerequisites apply to: silent; several hops: always.
+        assert!(run_check("version-hops", "", m(30), Some(m(29))).is_empty());
+        assert_eq!(
+            run_check("version-hops", "", m(31), Some(m(29)))[0].severity,
+            Severity::High
+        );
+    }
+
+    #[test]
+    fn pre_1_25_kubelets_need_n2() {
+        let f = run_check("version-hops", NODES, m(27), Some(m(26)));
+        assert!(
+            f[0].message
+                .contains("at 1.25 or newer before the control plane goes to 1.27"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn unknown_current_and_downgrades() {
+        let f: Vec<_> = scan_yaml(NODES, m(30), None)
+            .into_iter()
+            .filter(|f| f.check == "version-hops")
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].title.contains("cannot be computed"));
+        // Plain application manifests: nothing to say.
+        let app = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n";
+        assert!(
+            scan_yaml(app, m(30), None)
+                .iter()
+                .all(|f| f.check != "version-hops")
+        );
+        let f = run_check("version-hops", "", m(28), Some(m(29)));
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("downgrade"));
+        let f = run_check("version-hops", "", Minor::new(2, 0), Some(m(29)));
+        assert_eq!(f[0].severity, Severity::Info);
     }
 }
