@@ -1,22 +1,58 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
-use crate::{Check, CheckInfo, Context};
+use mcp_diag_data::etcd::{self, EtcdIssue};
+use mcp_diag_data::kubeadm::{self, KubeadmEtcd, Ver};
+use mcp_diag_model::{Finding, Minor, Severity, SourceKind};
+
+use crate::components::{Sightings, group_by_version};
+use crate::{Check, CheckInfo, Component, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "etcd-version",
     severity: Severity::Blocker,
     title: "etcd version unsupported, known-bad or on a broken upgrade path",
     doc: r#"## What it checks
-(not yet implemented)
+The etcd version of the cluster, read from the image of the etcd pods in `kube-system`
+(kubeadm's static pods) or from `components.etcd` in a snapshot's `cluster.yaml`, against:
+
+- **known-bad releases**: etcd 3.5.0 to 3.5.2 can lose committed writes when a member crashes
+  (`blocker`, fixed in 3.5.3; etcd's v3.5 data-inconsistency postmortem); 3.4.21 and 3.5.5
+  have another data-inconsistency issue (`high`, use 3.4.22+ / 3.5.6+; kubernetes/website
+  PR #40816).
+- **what kubeadm pins for every hop** of the upgrade (`SupportedEtcdVersion` in kubeadm's
+  constants: 3.5.10-0 for 1.29, 3.5.12-0 for 1.30, 3.6.4-0 for 1.34, 3.7.0 for 1.37, ...):
+  an etcd older than the pin is `high`; a pin the tool could not confirm only gives `info`.
+  kubeadm 1.31 cannot deploy a custom etcd older than 3.5.11, and kubeadm 1.36 no longer maps
+  etcd older than 3.6.0.
+- **etcd's own upgrade path**: one minor at a time, and every member at 3.5.24 or later
+  before 3.6 (etcd's upgrade_3_6 guide), at 3.6.11 or later before 3.7. When a hop's pin moves
+  etcd to a new minor and the etcd running before that hop is too old, or a minor would be
+  skipped, the finding is a `blocker` (`high` when a later kubeadm patch release of the
+  previous hop is known to pin a new enough etcd).
+
+No etcd in the inventory (managed control planes such as EKS, GKE, AKS, or external etcd) gives
+one `info`. An image tag that is no version (`latest`, a digest) gives an `info` "version
+unknown".
 
 ## Why it matters
-(not yet implemented)
+kubeadm upgrades stacked etcd at each hop to the version it pins; external etcd is yours to
+upgrade. An etcd upgrade that skips a minor, or that starts from a 3.5 patch below 3.5.24,
+can leave the cluster without quorum ("too many learner members") in the middle of the
+control-plane upgrade, the worst place to be. A known-bad etcd can silently lose writes.
 
 ## Example
-(not yet implemented)
+A kubeadm cluster at 1.29 runs `registry.k8s.io/etcd:3.5.10-0`. Upgrading to 1.32, kubeadm
+moves etcd to 3.5.12-0 at the 1.30 hop, 3.5.15-0 at 1.31 and 3.5.16-0 at 1.32: `high`, so
+that each member's etcd upgrade is planned and its health checked after every hop. The same
+cluster going to 1.34 would reach etcd 3.6 from 3.5.21 (the 1.33 pin at 1.33.0): `high`
+with the fix "use a kubeadm 1.33 patch release that pins 3.5.24-0".
 
 ## Fix
-(not yet implemented)
+Stacked etcd: let `kubeadm upgrade apply` upgrade etcd at each hop (do not pass
+`--etcd-upgrade=false`) and check `etcdctl endpoint health --cluster` after each one. External
+etcd: upgrade every member, one etcd minor at a time, to at least the version the finding
+names before the hop it names; take a snapshot (`etcdctl snapshot save`) first. Replace a
+known-bad etcd before anything else.
 "#,
 };
 
@@ -27,7 +63,671 @@ impl Check for EtcdVersion {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let sightings: Vec<&Component<'_>> = ctx
+            .components
+            .iter()
+            .filter(|c| c.name == "etcd")
+            .filter(|c| {
+                c.object
+                    .is_none_or(|o| o.namespace.as_deref() == Some("kube-system"))
+            })
+            .collect();
+        if sightings.is_empty() {
+            return match ctx.inventory.kind {
+                // A set of manifests says nothing about the cluster's etcd.
+                SourceKind::Manifests => Vec::new(),
+                SourceKind::Snapshot | SourceKind::Live => vec![not_visible(ctx)],
+            };
+        }
+        let hops = ctx.hops();
+        let mut out = Vec::new();
+        for group in group_by_version(sightings) {
+            let Some(version) = group.version.clone() else {
+                out.push(version_unknown(ctx, &group));
+                continue;
+            };
+            let v = Ver::of(&version);
+            for issue in etcd::issues_of(v) {
+                out.push(known_bad(ctx, &group, v, issue));
+            }
+            out.extend(behind_pins(&group, v, &hops));
+            out.extend(upgrade_path(ctx, &group, v, &hops));
+        }
+        out
+    }
+}
+
+fn finding(
+    group: &Sightings<'_, '_>,
+    severity: Severity,
+    title: String,
+    message: String,
+    remediation: String,
+) -> Finding {
+    Finding {
+        check: INFO.id,
+        severity,
+        title,
+        object: group.reference.object_ref(),
+        location: group.reference.location(),
+        message,
+        remediation,
+        evidence: Some(if group.reference.object.is_some() {
+            "container image"
+        } else {
+            "cluster.yaml"
+        }),
+        details: BTreeMap::new(),
+    }
+}
+
+fn with_details(mut f: Finding, details: &[(&'static str, String)]) -> Finding {
+    f.details.extend(details.iter().cloned());
+    f
+}
+
+fn pins_along(hops: &[Minor]) -> String {
+    hops.iter()
+        .map(|h| match kubeadm::etcd_for(*h) {
+            Some(p) => format!(
+                "{h}: {}{}",
+                p.image,
+                if p.verified { "" } else { " (unverified)" }
+            ),
+            None => format!("{h}: unknown"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn not_visible(ctx: &Context<'_>) -> Finding {
+    let provider = ctx.inventory.cluster.server_version.as_ref().and_then(|v| {
+        let s = v.suffix.to_ascii_lowercase();
+        [("eks", "EKS"), ("gke", "GKE"), ("aks", "AKS")]
+            .into_iter()
+            .find(|(needle, _)| s.contains(needle))
+            .map(|(_, name)| name)
+    });
+    let (title, why) = match provider {
+        Some(p) => (
+            format!("etcd is managed by the provider ({p})"),
+            format!(
+                "The server version says {p}: the provider runs etcd and upgrades it with the control plane."
+            ),
+        ),
+        None => (
+            "etcd not visible".to_owned(),
+            "The control plane is managed (EKS, GKE, AKS, ...) or etcd runs outside the cluster.".to_owned(),
+        ),
+    };
+    let target_pin = kubeadm::etcd_for(ctx.target)
+        .map(|p| format!(" (kubeadm pins {} for {})", p.image, ctx.target))
+        .unwrap_or_default();
+    let mut f = Finding {
+        check: INFO.id,
+        severity: Severity::Info,
+        title,
+        object: None,
+        location: None,
+        message: format!(
+            "No etcd pod in kube-system and no `components.etcd` in cluster.yaml. {why} The etcd version was not checked against kubeadm's pins{target_pin}, known-bad releases or etcd's upgrade path."
+        ),
+        remediation: "Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.".to_owned(),
+        evidence: None,
+        details: BTreeMap::new(),
+    };
+    if let Some(p) = provider {
+        f.details.insert("provider", p.to_owned());
+    }
+    f
+}
+
+fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
+    let pin = kubeadm::etcd_for(ctx.target);
+    let f = finding(
+        group,
+        Severity::Info,
+        format!("etcd version unknown ({})", group.raw()),
+        format!(
+            "The etcd version cannot be read from {:?} ({}; {}), so it was not compared with kubeadm's pins, known-bad releases or etcd's upgrade path.",
+            group.raw(),
+            group.reference.evidence(),
+            group.usage()
+        ),
+        format!(
+            "Run `etcdctl version` on a member, or use an image tag with the version{}; then scan again.",
+            pin.map(|p| format!(
+                " (kubeadm pins registry.k8s.io/etcd:{} for {})",
+                p.image, ctx.target
+            ))
+            .unwrap_or_default()
+        ),
+    );
+    with_details(
+        f,
+        &[("version", "unknown".to_owned()), ("raw", group.raw().to_owned())],
+    )
+}
+
+fn known_bad(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, issue: &EtcdIssue) -> Finding {
+    let pin = kubeadm::etcd_for(ctx.target).filter(|p| p.verified && p.etcd > issue.fixed_in);
+    let f = finding(
+        group,
+        issue.severity,
+        format!("etcd {v} is a known-bad release (fixed in {})", issue.fixed_in),
+        format!(
+            "{} (affected: {} to {}; {}). Running it into a control-plane upgrade, where members restart one after the other, is when it bites.",
+            issue.summary,
+            issue.first,
+            issue.last,
+            group.usage()
+        ),
+        format!(
+            "Upgrade etcd to {} or later before the upgrade{}, one member at a time, and check that the members agree (`etcdctl endpoint hashkv --cluster`); take a snapshot first.",
+            issue.fixed_in,
+            pin.map(|p| format!(" (kubeadm pins {} for {})", p.image, p.kubernetes))
+                .unwrap_or_default()
+        ),
+    );
+    with_details(
+        f,
+        &[
+            ("etcd", v.to_string()),
+            ("issue", issue.id.to_owned()),
+            ("fixed_in", issue.fixed_in.to_string()),
+            ("source", issue.source.to_owned()),
+        ],
+    )
+}
+
+/// (a): an etcd older than what kubeadm pins for a hop.
+fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let unknown: Vec<String> = hops
+        .iter()
+        .filter(|h| kubeadm::etcd_for(**h).is_none())
+        .map(ToString::to_string)
+        .collect();
+    if !unknown.is_empty() {
+        out.push(with_details(
+            finding(
+                group,
+                Severity::Info,
+                format!("kubeadm's etcd for {} unknown", unknown.join(", ")),
+                format!(
+                    "The tool does not know which etcd kubeadm pins for Kubernetes {} (it knows 1.22 to 1.37), so etcd {v} was not compared with it.",
+                    unknown.join(", ")
+                ),
+                "Look up `SupportedEtcdVersion` in cmd/kubeadm/app/constants/constants.go of the kubeadm release you will use.".to_owned(),
+            ),
+            &[("etcd", v.to_string()), ("hops_unknown", unknown.join(","))],
+        ));
+    }
+    let behind: Vec<&KubeadmEtcd> = hops
+        .iter()
+        .filter_map(|h| kubeadm::etcd_for(*h))
+        .filter(|p| v < p.etcd)
+        .collect();
+    let Some(first) = behind.iter().find(|p| p.verified).or(behind.first()).copied() else {
+        return out;
+    };
+    let last = behind.last().copied().unwrap_or(first);
+    let severity = if first.verified {
+        Severity::High
+    } else {
+        Severity::Info
+    };
+    let unverified = if first.verified {
+        String::new()
+    } else {
+        format!(
+            " The {} pin is unverified, so this is only informational.",
+            first.kubernetes
+        )
+    };
+    let minimums: Vec<String> = hops
+        .iter()
+        .filter_map(|h| etcd::kubeadm_minimum(*h))
+        .filter(|m| v < m.min_etcd)
+        .map(|m| m.note.to_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let minimums = if minimums.is_empty() {
+        String::new()
+    } else {
+        format!(" Also: {}.", minimums.join("; "))
+    };
+    let later = last
+        .later
+        .map(|l| format!(" (later kubeadm {} patch releases pin {l})", last.kubernetes))
+        .unwrap_or_default();
+    let f = finding(
+        group,
+        severity,
+        format!(
+            "etcd {v} is older than kubeadm's {} for Kubernetes {}",
+            first.image, first.kubernetes
+        ),
+        format!(
+            "etcd {v} ({}) is older than the etcd {} that kubeadm pins for Kubernetes {}, {} of this upgrade. kubeadm's etcd per hop: {}.{minimums}{unverified}",
+            group.usage(),
+            first.image,
+            first.kubernetes,
+            if hops.first() == Some(&first.kubernetes) {
+                "the first hop"
+            } else {
+                "a hop"
+            },
+            pins_along(hops),
+        ),
+        format!(
+            "Stacked etcd: let `kubeadm upgrade apply` upgrade etcd at each hop (keep `--etcd-upgrade` on) and check `etcdctl endpoint health --cluster` after each. External etcd: upgrade every member to {} or later before the {} hop{}.",
+            first.etcd,
+            first.kubernetes,
+            if last.kubernetes == first.kubernetes {
+                later
+            } else {
+                format!(", and to {}{later} by the {} hop", last.etcd, last.kubernetes)
+            }
+        ),
+    );
+    out.push(with_details(
+        f,
+        &[
+            ("etcd", v.to_string()),
+            ("hop", first.kubernetes.to_string()),
+            ("pinned", first.image.to_owned()),
+            ("allowed_min", first.etcd.to_string()),
+            ("pins", pins_along(hops)),
+            ("source", first.source.to_owned()),
+        ],
+    ));
+    out
+}
+
+/// (c): etcd's own upgrade path, following kubeadm's pins hop by hop.
+fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut running = v;
+    let mut previous: Option<&KubeadmEtcd> = ctx.current.and_then(kubeadm::etcd_for);
+    let mut first_hop = true;
+    for &hop in hops {
+        let Some(pin) = kubeadm::etcd_for(hop) else {
+            break;
+        };
+        let (from, to) = (running.line(), pin.etcd.line());
+        if to > from {
+            let before = if first_hop {
+                format!("the etcd running now, {running}")
+            } else {
+                format!("the etcd that kubeadm's earlier pins leave, {running}")
+            };
+            if to.major != from.major || to.minor > from.minor + 1 {
+                let severity = if pin.verified {
+                    Severity::Blocker
+                } else {
+                    Severity::Info
+                };
+                out.push(with_details(
+                    finding(
+                        group,
+                        severity,
+                        format!("etcd would skip from {from} to {to} at the {hop} hop"),
+                        format!(
+                            "kubeadm pins etcd {} for Kubernetes {hop}, but {before}, is {from}: etcd upgrades one minor at a time, so {from} cannot go to {to} directly ({}).",
+                            pin.image,
+                            etcd::ONE_MINOR_AT_A_TIME_SOURCE
+                        ),
+                        format!(
+                            "Before the {hop} hop, upgrade every etcd member one minor at a time to the latest {}.x, then let the hop move it to {to}.",
+                            Minor::new(to.major, to.minor.saturating_sub(1))
+                        ),
+                    ),
+                    &[
+                        ("etcd", v.to_string()),
+                        ("hop", hop.to_string()),
+                        ("pinned", pin.image.to_owned()),
+                    ],
+                ));
+            } else if let Some(step) = etcd::upgrade_step(from) {
+                if running < step.min_from {
+                    let via_patch =
+                        previous.and_then(|p| p.later.filter(|l| *l >= step.min_from).map(|l| (p, l)));
+                    let severity = match (pin.verified, via_patch, first_hop) {
+                        (false, _, _) => Severity::Info,
+                        (true, Some(_), false) => Severity::High,
+                        _ => Severity::Blocker,
+                    };
+                    let fix = match via_patch {
+                        Some((p, l)) => format!(
+                            "Before the {hop} hop, bring every etcd member to {} or later: a kubeadm {} patch release with the later pin ({l}) does it for stacked etcd (`kubeadm upgrade apply` to the newest {} patch); external etcd you upgrade yourself.",
+                            step.min_from, p.kubernetes, p.kubernetes
+                        ),
+                        None => format!(
+                            "Before the {hop} hop, upgrade every etcd member to {} or later (a newer {from} patch), one member at a time, with a snapshot first.",
+                            step.min_from
+                        ),
+                    };
+                    out.push(with_details(
+                        finding(
+                            group,
+                            severity,
+                            format!("etcd {running} is below {} needed before {to} (the {hop} hop)", step.min_from),
+                            format!(
+                                "kubeadm pins etcd {} for Kubernetes {hop}, a move from {from} to {to}; {before}, is below {}, the minimum etcd documents before that step: {}.",
+                                pin.image, step.min_from, step.note
+                            ),
+                            fix,
+                        ),
+                        &[
+                            ("etcd", v.to_string()),
+                            ("hop", hop.to_string()),
+                            ("pinned", pin.image.to_owned()),
+                            ("allowed_min", step.min_from.to_string()),
+                            ("source", step.source.to_owned()),
+                        ],
+                    ));
+                } else {
+                    out.push(with_details(
+                        finding(
+                            group,
+                            Severity::Info,
+                            format!("etcd moves from {from} to {to} at the {hop} hop"),
+                            format!(
+                                "kubeadm pins etcd {} for Kubernetes {hop}; {before}, meets etcd's minimum for that step ({}). Mind the changes: {}.",
+                                pin.image, step.min_from, step.note
+                            ),
+                            format!(
+                                "Review custom etcd flags (extraArgs in the kubeadm ClusterConfiguration) against the etcd {to} upgrade guide and take a snapshot before the {hop} hop."
+                            ),
+                        ),
+                        &[("hop", hop.to_string()), ("pinned", pin.image.to_owned())],
+                    ));
+                }
+            }
+        }
+        if pin.etcd > running {
+            running = pin.etcd;
+        }
+        previous = Some(pin);
+        first_hop = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::KubeVersion;
+
+    use super::*;
+    use crate::rules::test_support::run_check;
+
+    const M: fn(u32) -> Minor = |m| Minor::new(1, m);
+
+    fn etcd_pod(tag: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd-cp-1\n  namespace: kube-system\nspec:\n  containers:\n  - name: etcd\n    image: registry.k8s.io/etcd:{tag}\n"
+        )
+    }
+
+    fn run(tag: &str, target: u32, current: u32) -> Vec<Finding> {
+        run_check("etcd-version", &etcd_pod(tag), M(target), Some(M(current)))
+    }
+
+    fn severities(fs: &[Finding]) -> Vec<(Severity, String)> {
+        fs.iter().map(|f| (f.severity, f.title.clone())).collect()
+    }
+
+    #[test]
+    fn older_than_the_pin_is_high_and_names_the_first_hop() {
+        let fs = run("3.5.10-0", 30, 29);
+        assert_eq!(fs.len(), 1, "{:?}", severities(&fs));
+        let f = &fs[0];
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.details["hop"], "1.30");
+        assert_eq!(f.details["pinned"], "3.5.12-0");
+        assert_eq!(f.object.as_ref().unwrap().name, "etcd-cp-1");
+        assert!(f.message.contains("1.30: 3.5.12-0"), "{}", f.message);
+    }
+
+    #[test]
+    fn the_pinned_version_itself_passes() {
+        assert!(run("3.5.12-0", 30, 29).is_empty());
+        assert!(run("3.5.16-0", 32, 31).is_empty());
+        // One patch below: high.
+        assert_eq!(run("3.5.15-0", 32, 31)[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn every_hop_counts() {
+        // 3.5.12 satisfies 1.30 but not 1.31 (3.5.15-0).
+        let fs = run("3.5.12-0", 32, 29);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].details["hop"], "1.31");
+        assert!(fs[0].message.contains("1.32: 3.5.16-0"));
+    }
+
+    #[test]
+    fn kubeadm_1_31_minimum_is_mentioned() {
+        let fs = run("3.5.10-0", 31, 30);
+        assert!(fs[0].message.contains("3.5.11"), "{}", fs[0].message);
+    }
+
+    #[test]
+    fn data_inconsistency_releases_are_blockers() {
+        for tag in ["3.5.0-0", "3.5.1-0", "3.5.2-0"] {
+            let fs = run(tag, 24, 23);
+            assert!(
+                fs.iter().any(|f| f.severity == Severity::Blocker
+                    && f.details.get("issue").map(String::as_str) == Some("etcd-3.5-data-inconsistency")),
+                "{tag}: {:?}",
+                severities(&fs)
+            );
+        }
+        // 3.5.3 is the fix: nothing known-bad (but older than 1.25's 3.5.4 pin: high).
+        let fs = run("3.5.3-0", 25, 24);
+        assert!(
+            fs.iter().all(|f| !f.details.contains_key("issue")),
+            "{:?}",
+            severities(&fs)
+        );
+        assert!(fs.iter().all(|f| f.severity < Severity::Blocker));
+    }
+
+    #[test]
+    fn the_3_5_5_and_3_4_21_issue_is_high() {
+        let fs = run("3.5.5-0", 26, 25);
+        let bad: Vec<_> = fs.iter().filter(|f| f.details.contains_key("issue")).collect();
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].severity, Severity::High);
+        assert_eq!(bad[0].details["fixed_in"], "3.5.6");
+        assert!(
+            run("3.5.6-0", 26, 25)
+                .iter()
+                .all(|f| !f.details.contains_key("issue"))
+        );
+        let fs = run("3.4.21-0", 22, 21);
+        assert!(
+            fs.iter()
+                .any(|f| f.details.get("issue").map(String::as_str) == Some("etcd-3.4.21-inconsistency"))
+        );
+    }
+
+    #[test]
+    fn unverified_pin_is_info() {
+        // 1.26's pin (3.5.5-0) is unverified; 3.5.4 is older than it.
+        let fs = run("3.5.4-0", 26, 25);
+        assert_eq!(fs.len(), 1, "{:?}", severities(&fs));
+        assert_eq!(fs[0].severity, Severity::Info);
+        assert!(fs[0].message.contains("unverified"));
+    }
+
+    #[test]
+    fn the_3_6_step_needs_3_5_24() {
+        // Running 3.5.21 into the 1.34 hop (3.6.4): blocker.
+        let fs = run("3.5.21-0", 34, 33);
+        let path: Vec<_> = fs
+            .iter()
+            .filter(|f| f.title.contains("needed before 3.6"))
+            .collect();
+        assert_eq!(path.len(), 1, "{:?}", severities(&fs));
+        assert_eq!(path[0].severity, Severity::Blocker);
+        assert_eq!(path[0].details["allowed_min"], "3.5.24");
+        assert!(
+            path[0].remediation.contains("kubeadm 1.33 patch release"),
+            "{}",
+            path[0].remediation
+        );
+        // Nearest negative: 3.5.24 is enough (and only the informational step remains).
+        let fs = run("3.5.24-0", 34, 33);
+        assert!(
+            fs.iter().all(|f| f.severity <= Severity::High),
+            "{:?}",
+            severities(&fs)
+        );
+        assert!(
+            fs.iter()
+                .any(|f| f.title.contains("moves from 3.5 to 3.6") && f.severity == Severity::Info)
+        );
+        assert!(fs.iter().all(|f| !f.title.contains("needed before")));
+    }
+
+    #[test]
+    fn a_later_kubeadm_patch_of_the_previous_hop_makes_it_high() {
+        // 1.32 -> 1.34: the 1.33 hop pins 3.5.21 at 1.33.0, but release-1.33 later pins 3.5.24.
+        let fs = run("3.5.16-0", 34, 32);
+        let path: Vec<_> = fs
+            .iter()
+            .filter(|f| f.title.contains("needed before 3.6"))
+            .collect();
+        assert_eq!(path.len(), 1, "{:?}", severities(&fs));
+        assert_eq!(path[0].severity, Severity::High);
+        assert!(path[0].remediation.contains("3.5.24"));
+    }
+
+    #[test]
+    fn skipping_an_etcd_minor_is_a_blocker() {
+        let fs = run("3.4.13-0", 34, 33);
+        assert!(
+            fs.iter()
+                .any(|f| f.severity == Severity::Blocker && f.title.contains("skip from 3.4 to 3.6")),
+            "{:?}",
+            severities(&fs)
+        );
+    }
+
+    #[test]
+    fn the_3_7_step_needs_3_6_11() {
+        let fs = run("3.6.8-0", 37, 36);
+        assert!(fs.iter().any(|f| f.severity == Severity::Blocker
+            && f.details.get("allowed_min").map(String::as_str) == Some("3.6.11")));
+        let fs = run("3.6.11-0", 37, 36);
+        assert!(
+            fs.iter().all(|f| !f.title.contains("needed before")),
+            "{:?}",
+            severities(&fs)
+        );
+    }
+
+    #[test]
+    fn unparseable_tags_are_info_version_unknown() {
+        for tag in ["latest", "main", "sha256"] {
+            let fs = run(tag, 30, 29);
+            assert_eq!(fs.len(), 1, "{tag}");
+            assert_eq!(fs[0].severity, Severity::Info);
+            assert!(fs[0].title.contains("version unknown"), "{}", fs[0].title);
+        }
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: etcd-cp-1, namespace: kube-system}\nspec:\n  containers:\n  - {name: etcd, image: 'registry.k8s.io/etcd@sha256:af72bf88a6253bd0e631e2290e51ec701ea0e11eefda918e3e7898694c156295'}\n";
+        let fs = run_check("etcd-version", yaml, M(30), Some(M(29)));
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn vendor_suffixes_are_read() {
+        // quay.io/coreos/etcd:v3.5.10 and a vendor suffix.
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: etcd-a, namespace: kube-system}\nspec:\n  containers:\n  - {name: etcd, image: 'quay.io/coreos/etcd:v3.5.12-vendor.1'}\n";
+        assert!(run_check("etcd-version", yaml, M(30), Some(M(29))).is_empty());
+    }
+
+    #[test]
+    fn one_finding_per_version_not_per_member() {
+        let yaml = [
+            etcd_pod("3.5.10-0"),
+            etcd_pod("3.5.10-0").replace("etcd-cp-1", "etcd-cp-2"),
+            etcd_pod("3.5.9-0").replace("etcd-cp-1", "etcd-cp-3"),
+        ]
+        .join("---\n");
+        let fs = run_check("etcd-version", &yaml, M(30), Some(M(29)));
+        assert_eq!(fs.len(), 2, "{:?}", severities(&fs));
+        assert!(fs.iter().any(|f| f.message.contains("2 pods")));
+    }
+
+    #[test]
+    fn application_etcd_outside_kube_system_is_ignored() {
+        let yaml = etcd_pod("3.5.1-0").replace("kube-system", "app");
+        let fs = run_check("etcd-version", &yaml, M(30), Some(M(29)));
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].title, "etcd not visible");
+    }
+
+    #[test]
+    fn no_etcd_is_one_info_and_names_the_provider() {
+        let mut inv = crate::rules::test_support::inventory("", SourceKind::Snapshot);
+        inv.cluster.server_version = Some(KubeVersion::parse("v1.29.4-eks-1234abcd").unwrap());
+        let comps = crate::components::detect(&inv);
+        let ctx = Context {
+            inventory: &inv,
+            target: M(30),
+            current: Some(M(29)),
+            today: crate::rules::test_support::TODAY,
+            components: &comps,
+            rules: &[],
+        };
+        let fs = EtcdVersion.run(&ctx);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].severity, Severity::Info);
+        assert!(fs[0].title.contains("EKS"), "{}", fs[0].title);
+        // Manifests say nothing about etcd: no finding at all.
+        let inv = crate::rules::test_support::inventory("", SourceKind::Manifests);
+        let ctx = Context {
+            inventory: &inv,
+            components: &[],
+            ..ctx
+        };
+        assert!(EtcdVersion.run(&ctx).is_empty());
+    }
+
+    #[test]
+    fn cluster_yaml_version_is_used() {
+        let mut inv = crate::rules::test_support::inventory("", SourceKind::Snapshot);
+        inv.cluster
+            .components
+            .insert("etcd".to_owned(), "3.5.2".to_owned());
+        let comps = crate::components::detect(&inv);
+        let ctx = Context {
+            inventory: &inv,
+            target: M(30),
+            current: Some(M(29)),
+            today: crate::rules::test_support::TODAY,
+            components: &comps,
+            rules: &[],
+        };
+        let fs = EtcdVersion.run(&ctx);
+        assert!(
+            fs.iter()
+                .any(|f| f.severity == Severity::Blocker && f.object.is_none())
+        );
+        assert!(fs.iter().all(|f| f.evidence == Some("cluster.yaml")));
+    }
+
+    #[test]
+    fn target_beyond_the_table_says_so() {
+        let fs = run("3.7.0", 38, 37);
+        assert_eq!(fs.len(), 1, "{:?}", severities(&fs));
+        assert_eq!(fs[0].severity, Severity::Info);
+        assert!(fs[0].title.contains("1.38"));
     }
 }
