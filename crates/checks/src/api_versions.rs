@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use mcp_diag_data::{API_PLANNED_REMOVALS, API_REMOVALS, ApiRemoval, PlannedRemoval};
-use mcp_diag_model::{Finding, Inventory, Object, SourceKind};
+use mcp_diag_model::{Finding, Inventory, ManagedWrite, Object, SourceKind};
 use rayon::prelude::*;
 
 use crate::Context;
@@ -14,10 +14,16 @@ pub(crate) struct Usage<'a> {
     pub object: &'a Object,
     pub api_version: String,
     pub evidence: &'static str,
+    /// For `managed fields` evidence: the client that wrote with this apiVersion.
+    pub manager: Option<&'a ManagedWrite>,
 }
 
-/// The object's own apiVersion, plus the one recorded by `kubectl apply` when it differs:
-/// that is the version the manifests in Git still use.
+pub(crate) const LAST_APPLIED_EVIDENCE: &str = "last-applied annotation";
+pub(crate) const MANAGED_FIELDS_EVIDENCE: &str = "managed fields";
+
+/// The object's own apiVersion, plus the one recorded by `kubectl apply` (the version the
+/// manifests in Git still use) and those clients wrote it with (`managedFields`: controllers
+/// and tools that still send an old version), when they differ.
 pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl Iterator<Item = Usage<'a>> {
     let own = match inventory.kind {
         SourceKind::Manifests => "manifest",
@@ -27,16 +33,29 @@ pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl I
         .applied_api_version
         .clone()
         .filter(|av| *av != object.api_version);
+    let managed = object
+        .managed_api_versions
+        .iter()
+        .filter(move |w| Some(&w.api_version) != object.applied_api_version.as_ref())
+        .map(move |w| Usage {
+            object,
+            api_version: w.api_version.clone(),
+            evidence: MANAGED_FIELDS_EVIDENCE,
+            manager: Some(w),
+        });
     std::iter::once(Usage {
         object,
         api_version: object.api_version.clone(),
         evidence: own,
+        manager: None,
     })
     .chain(applied.map(|api_version| Usage {
         object,
         api_version,
-        evidence: "last-applied annotation",
+        evidence: LAST_APPLIED_EVIDENCE,
+        manager: None,
     }))
+    .chain(managed)
 }
 
 /// Runs `finding` on every apiVersion every object is known by, in parallel.

@@ -151,12 +151,7 @@ fn bad_arguments_exit_1() {
         &["no-such-command"],
     ] {
         let run = mcp_diag(args);
-        assert_eq!(
-            run.code,
-            1,
-            "{args:?}: {}",
-            run.snapshot()
-        );
+        assert_eq!(run.code, 1, "{args:?}: {}", run.snapshot());
         assert!(!run.stderr.is_empty());
     }
     let run = mcp_diag(&["scan", "-t", "1.28", "fixtures/snapshot"]);

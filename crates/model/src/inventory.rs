@@ -23,7 +23,18 @@ pub struct Object {
     /// The apiVersion recorded by `kubectl apply` in the last-applied-configuration
     /// annotation, when it names the same kind; read once, since several checks ask.
     pub applied_api_version: Option<String>,
+    /// apiVersions other than the stored one that clients wrote the object with, from
+    /// `metadata.managedFields` (manager and apiVersion), first manager per apiVersion.
+    pub managed_api_versions: Vec<ManagedWrite>,
     pub raw: Node,
+}
+
+/// A client that wrote an object with a given apiVersion (a `managedFields` entry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedWrite {
+    pub manager: String,
+    pub api_version: String,
+    pub time: Option<String>,
 }
 
 /// The annotation `kubectl apply` keeps the applied manifest in.
@@ -51,6 +62,7 @@ impl Object {
             .and_then(applied_identity)
             .filter(|(_, applied_kind)| *applied_kind == kind)
             .map(|(av, _)| av);
+        let managed_api_versions = managed_writes(meta, &api_version);
         Some(Self {
             api_version,
             kind,
@@ -58,6 +70,7 @@ impl Object {
             name,
             location,
             applied_api_version,
+            managed_api_versions,
             raw,
         })
     }
@@ -82,6 +95,32 @@ impl Object {
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.raw.path(&["metadata", "annotations", key])?.as_str()
     }
+}
+
+/// The managers that wrote the object with an apiVersion other than `stored`.
+fn managed_writes(meta: Option<&Node>, stored: &str) -> Vec<ManagedWrite> {
+    let Some(entries) = meta.and_then(|m| m.get("managedFields")).and_then(Node::as_seq) else {
+        return Vec::new();
+    };
+    let mut writes: Vec<ManagedWrite> = Vec::new();
+    for entry in entries {
+        let Some(api_version) = entry.get("apiVersion").and_then(Node::as_str) else {
+            continue;
+        };
+        if api_version == stored || writes.iter().any(|w| w.api_version == api_version) {
+            continue;
+        }
+        writes.push(ManagedWrite {
+            manager: entry
+                .get("manager")
+                .and_then(Node::as_str)
+                .unwrap_or("unknown")
+                .to_owned(),
+            api_version: api_version.to_owned(),
+            time: entry.get("time").and_then(Node::as_str).map(str::to_owned),
+        });
+    }
+    writes
 }
 
 /// apiVersion and kind of an applied manifest, without building the rest of it.
@@ -156,6 +195,15 @@ mod tests {
         );
         let o = Object::from_node(applied, None).unwrap();
         assert_eq!(o.applied_api_version.as_deref(), Some("autoscaling/v2beta2"));
+        let managed = node(
+            serde_json::json!({"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
+            "metadata": {"name": "f", "managedFields": [
+                {"manager": "apf-operator", "operation": "Update", "apiVersion": "flowcontrol.apiserver.k8s.io/v1beta3", "time": "2026-11-01T00:00:00Z"},
+                {"manager": "kube-apiserver", "operation": "Update", "apiVersion": "flowcontrol.apiserver.k8s.io/v1"}]}}),
+        );
+        let o = Object::from_node(managed, None).unwrap();
+        assert_eq!(o.managed_api_versions.len(), 1);
+        assert_eq!(o.managed_api_versions[0].manager, "apf-operator");
         let core =
             Object::from_node(node(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})), None).unwrap();
         assert_eq!(core.group_version(), ("", "v1"));

@@ -1,7 +1,7 @@
 use mcp_diag_data::Stability;
 use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
 
-use crate::api_versions::{Usage, for_each_usage, removal};
+use crate::api_versions::{LAST_APPLIED_EVIDENCE, Usage, for_each_usage, removal};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -71,13 +71,23 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         Some(current) => format!("the current server ({current}) already no longer serves it"),
         None => format!("Kubernetes {} and later do not serve it", removal.removed_in),
     };
-    let stored = if usage.evidence == "last-applied annotation" {
-        format!(
+    let stored = match (usage.evidence, usage.manager) {
+        (LAST_APPLIED_EVIDENCE, _) => format!(
             " The object is stored as {}, but it was last applied as {}: the manifest that applies it will fail.",
             object.api_version, usage.api_version
-        )
-    } else {
-        String::new()
+        ),
+        (_, Some(write)) => format!(
+            " The object is stored as {}, but the client {:?} wrote it as {}{} (managedFields): that client's requests will fail.",
+            object.api_version,
+            write.manager,
+            usage.api_version,
+            write
+                .time
+                .as_deref()
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default()
+        ),
+        _ => String::new(),
     };
     let message = format!(
         "{kind} {av} ({stability}) was removed in Kubernetes {removed}; {when}.{stored}",
@@ -107,7 +117,9 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     if let Some(rep) = removal.replacement_served_by(ctx.target) {
         details.insert("replacement", rep.to_owned());
     }
-    let severity = if usage.evidence == "last-applied annotation" {
+    // The stored object keeps working; what breaks is the manifest or the client that
+    // still sends the old version.
+    let severity = if usage.evidence != "manifest" && usage.evidence != "stored object" {
         Severity::High
     } else {
         INFO.severity
@@ -176,6 +188,28 @@ mod tests {
     fn custom_resources_and_current_apis_are_never_reported() {
         let yaml = "apiVersion: example.com/v1beta1\nkind: CronJob\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\n";
         assert!(scan_yaml(yaml, Minor::new(1, 37), None).is_empty());
+    }
+
+    #[test]
+    fn managed_fields_are_evidence() {
+        let yaml = r#"apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata:
+  name: platform
+  managedFields:
+  - manager: apf-operator
+    operation: Update
+    apiVersion: flowcontrol.apiserver.k8s.io/v1beta3
+    time: "2026-11-01T10:00:00Z"
+"#;
+        let f: Vec<_> = scan_yaml(yaml, Minor::new(1, 32), Some(Minor::new(1, 29)))
+            .into_iter()
+            .filter(|f| f.check == "api-removed")
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].evidence, Some("managed fields"));
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("\"apf-operator\""), "{}", f[0].message);
     }
 
     #[test]
