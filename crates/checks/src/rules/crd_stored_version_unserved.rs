@@ -254,7 +254,7 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
     };
     let consequence = if listed {
         format!(
-            "The next CRD update that drops {stored} (usually an operator or chart upgrade) is rejected with \"status.storedVersions: Invalid value: \\\"{stored}\\\": must appear in spec.versions\"."
+            "The next CRD update that drops {stored} (usually an operator or chart upgrade) is rejected (status.storedVersions: Invalid value: \"{stored}\": must appear in spec.versions)."
         )
     } else {
         format!(
