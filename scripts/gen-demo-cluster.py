@@ -18,8 +18,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-from demo import (addons, apps, cluster, data, kube_system, networking,  # noqa: E402
-                  nodes, readme, velero)
+from demo import (addons, apps, cluster, crds, data, kube_system,  # noqa: E402
+                  networking, nodes, readme, storage, velero)
 from demo.core import CAPTURED, Ctx, K8S, ts  # noqa: E402
 from demo.yamlout import dump  # noqa: E402
 
@@ -51,6 +51,10 @@ def build():
     nodes.build_nodes(ctx)
     for area in (kube_system, networking, addons, velero, apps, data, cluster):
         area.build(ctx)
+    # Added last, so that everything above keeps its generated ids and resourceVersions.
+    storage.csi_driver(ctx)
+    crds.platform(ctx)
+    apps.platform_resources(ctx)
     return ctx
 
 

@@ -161,3 +161,53 @@ def platform(ctx):
 def build(ctx):
     platform(ctx)
     shop.build(ctx)
+
+
+# (name, cloud, region, environment, Kubernetes version) of the clusters cluster-registry knows.
+MANAGED_CLUSTERS = [
+    ("demo", "aws", "eu-west-1", "platform", "1.29"),
+    ("prod-eu", "aws", "eu-central-1", "production", "1.30"),
+    ("prod-us", "gcp", "us-east1", "production", "1.30"),
+    ("staging", "azure", "westeurope", "staging", "1.29"),
+]
+# (name, action, what it requires) of policy-controller's ClusterPolicies.
+POLICIES = [
+    ("disallow-latest-tag", "Enforce", {"images": {"disallowTags": ["latest"]}}),
+    ("require-resource-limits", "Audit", {"containers": {"requireLimits": ["memory"]}}),
+    ("require-team-label", "Audit", {"namespaces": {"requireLabels": ["platform.example.com/team"]}}),
+]
+
+
+def platform_resources(ctx):
+    """The custom resources of the platform's CRDs (planted problems 8 and 9). ManagedClusters
+    were last applied at v1beta1; the ClusterPolicies in Git still say v1alpha2, which the CRD
+    deprecates (the API server lists them at v1, the preferred version)."""
+    from .crds import POLICY_GROUP, REGISTRY_GROUP
+    from .core import ts
+    born = day("2024-05-22 11:02:15")
+    for i, (name, cloud, region, env, version) in enumerate(MANAGED_CLUSTERS):
+        track = Argo("demo-cluster-registry")
+        lab, ann = track.meta("ManagedCluster", "cluster-registry", name, REGISTRY_GROUP)
+        lab = dict(lab, **{"registry.platform.example.com/cloud": cloud,
+                           "registry.platform.example.com/environment": env})
+        created = born + dt.timedelta(days=40 * i, minutes=7 * i)
+        o = ctx.obj(f"{REGISTRY_GROUP}/v1beta1", "ManagedCluster", name, "cluster-registry",
+                    created=created, labels=lab, annotations=ann, generation=2 + i % 3)
+        o["spec"] = {"apiServer": f"https://{name}.k8s.platform.example.com:6443", "cloud": cloud,
+                     "environment": env, "region": region}
+        o["status"] = {"conditions": [{"lastTransitionTime": ts(day("2026-11-02 08:14:00")),
+                                       "message": "API server reachable", "reason": "Probed",
+                                       "status": "True", "type": "Ready"}],
+                       "kubernetesVersion": f"v{version}", "observedGeneration": o["metadata"]["generation"]}
+        ctx.add(track.finish(o))
+    born = day("2024-05-16 10:40:02")
+    for i, (name, action, rule) in enumerate(POLICIES):
+        track = Argo("demo-policy-controller")
+        lab, ann = track.meta("ClusterPolicy", "", name, POLICY_GROUP)
+        o = ctx.obj(f"{POLICY_GROUP}/v1", "ClusterPolicy", name, created=born + dt.timedelta(minutes=i),
+                    labels=lab, annotations=ann, generation=1 + i)
+        o["spec"] = {"exemptNamespaces": ["kube-system"], "rules": [rule],
+                     "validationFailureAction": action}
+        o["status"] = {"observedGeneration": o["metadata"]["generation"], "ready": True,
+                       "violations": [0, 4, 2][i]}
+        ctx.add(applied(o, api=f"{POLICY_GROUP}/v1alpha2"))

@@ -22,6 +22,7 @@ FILES = {
     "PriorityLevelConfiguration": "prioritylevelconfigurations",
     "Backup": "velero", "BackupStorageLocation": "velero", "VolumeSnapshotLocation": "velero",
     "Schedule": "velero", "BackupRepository": "velero", "Restore": "velero",
+    "CSIDriver": "csidrivers", "ManagedCluster": "managedclusters", "ClusterPolicy": "clusterpolicies",
 }
 
 

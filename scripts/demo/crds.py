@@ -46,11 +46,14 @@ def plural(kind):
 
 
 def crd(ctx, group, kind, versions, storage, namespaced, created, labels=None, annotations=None,
-        short=None, status_sub=True):
+        short=None, status_sub=True, version_fields=None, stored=None, generation=None):
+    """`version_fields` adds fields to versions by name (served: false, deprecated: true, ...);
+    `stored` replaces status.storedVersions (default: the storage version only)."""
     pl = plural(kind)
     name = f"{pl}.{group}"
     o = ctx.obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", name, created=created,
-                labels=labels, annotations=annotations, generation=1 + ctx.rng.randint(0, 3))
+                labels=labels, annotations=annotations,
+                generation=generation or 1 + ctx.rng.randint(0, 3))
     names = {"kind": kind, "listKind": kind + "List", "plural": pl, "singular": kind.lower()}
     if short:
         names["shortNames"] = list(short)
@@ -59,6 +62,7 @@ def crd(ctx, group, kind, versions, storage, namespaced, created, labels=None, a
         e = {"name": v, "schema": SCHEMA, "served": True, "storage": v == storage}
         if status_sub:
             e["subresources"] = {"status": {}}
+        e.update((version_fields or {}).get(v, {}))
         vs.append(e)
     o["spec"] = {"conversion": {"strategy": "None"}, "group": group, "names": names,
                  "scope": "Namespaced" if namespaced else "Cluster", "versions": vs}
@@ -68,7 +72,7 @@ def crd(ctx, group, kind, versions, storage, namespaced, created, labels=None, a
          "status": "True", "type": "NamesAccepted"},
         {"lastTransitionTime": t, "message": "the initial names have been accepted",
          "reason": "InitialNamesAccepted", "status": "True", "type": "Established"}],
-        "storedVersions": [storage]}
+        "storedVersions": list(stored or [storage])}
     return ctx.add(o)
 
 
@@ -97,3 +101,35 @@ def build(ctx):
     ann = {"controller-gen.kubebuilder.io/version": "v0.13.0", "operator.prometheus.io/version": "0.71.2"}
     for kind, version in MONITORING:
         crd(ctx, "monitoring.coreos.com", kind, [version], version, True, born, annotations=ann)
+
+
+# The platform team's own CRDs (planted problems 8 and 9).
+REGISTRY_GROUP = "registry.platform.example.com"
+POLICY_GROUP = "policy.platform.example.com"
+POLICY_WARNING = (f"{POLICY_GROUP}/v1alpha2 ClusterPolicy is deprecated and will be removed in "
+                  f"policy-controller 2.0; use {POLICY_GROUP}/v1")
+
+
+def platform(ctx):
+    """cluster-registry's ManagedCluster and policy-controller's ClusterPolicy, applied by Argo CD
+    with the rest of each application."""
+    from .core import argo_tracking
+    # cluster-registry 0.12 moved ManagedCluster from v1alpha1 to v1beta1 and 0.14 stopped serving
+    # v1alpha1; nobody migrated the stored objects, so status.storedVersions still lists it.
+    lab = {"app.kubernetes.io/name": "cluster-registry", "app.kubernetes.io/part-of": "platform"}
+    crd(ctx, REGISTRY_GROUP, "ManagedCluster", ["v1alpha1", "v1beta1"], "v1beta1", True,
+        day("2024-05-22 10:41:09"), lab,
+        argo_tracking("demo-cluster-registry", "CustomResourceDefinition", "",
+                      "managedclusters." + REGISTRY_GROUP, "apiextensions.k8s.io"),
+        short=["mc"], version_fields={"v1alpha1": {"served": False}},
+        stored=["v1alpha1", "v1beta1"], generation=4)
+    # policy-controller 1.9 introduced ClusterPolicy v1 and deprecated v1alpha2; the policies in
+    # Git were never rewritten.
+    lab = {"app.kubernetes.io/name": "policy-controller", "app.kubernetes.io/part-of": "platform"}
+    crd(ctx, POLICY_GROUP, "ClusterPolicy", ["v1alpha2", "v1"], "v1", False,
+        day("2024-05-16 10:23:41"), lab,
+        argo_tracking("demo-policy-controller", "CustomResourceDefinition", "",
+                      "clusterpolicies." + POLICY_GROUP, "apiextensions.k8s.io"),
+        short=["cpol"], version_fields={"v1alpha2": {"deprecated": True,
+                                                     "deprecationWarning": POLICY_WARNING}},
+        stored=["v1alpha2", "v1"], generation=3)

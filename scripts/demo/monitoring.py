@@ -191,6 +191,8 @@ def build(ctx):
                    "--web.enable-lifecycle", "--web.route-prefix=/"])
     _operated_sts(ctx, "Alertmanager", "alertmanager", "quay.io/prometheus/alertmanager:v0.26.0", 9093,
                   "/-/healthy", "/-/ready", [node(ctx, "worker-a2"), node(ctx, "worker-b3")],
-                  ("alertmanager-kube-prometheus-stack-alertmanager-db", "10Gi", "gp3"), born, updated,
+                  # The chart values were copied from the team's older cluster and name the
+                  # in-tree class; volumeClaimTemplates cannot be changed, so it stayed.
+                  ("alertmanager-kube-prometheus-stack-alertmanager-db", "10Gi", "gp2-legacy"), born, updated,
                   ["--config.file=/etc/alertmanager/config_out/alertmanager.env.yaml",
                    "--storage.path=/alertmanager", "--data.retention=120h", "--cluster.peer-timeout=15s"])

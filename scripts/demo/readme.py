@@ -20,10 +20,14 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
   (eu-west-1a) and `worker-b1`, `worker-b2`, `worker-b3` (eu-west-1b).
 - kube-system: kubeadm's control plane as mirror pods (etcd 3.5.10, kube-apiserver,
   kube-controller-manager, kube-scheduler v1.29.4 on each control plane), kube-proxy, CoreDNS
-  v1.11.1, metrics-server v0.7.0, the AWS cloud controller manager and the EBS CSI driver.
+  v1.11.1, metrics-server v0.7.0, the AWS cloud controller manager and the EBS CSI driver
+  (Helm chart aws-ebs-csi-driver 2.28.1, with its CSIDriver `ebs.csi.aws.com`).
 - calico-system and tigera-operator: Calico v3.25.2 run by the Tigera operator v1.29.6.
 - ingress-nginx (controller v1.9.6, IngressClass `nginx`), cert-manager v1.13.3,
-  monitoring (kube-prometheus-stack, OpenTelemetry collector), logging (Fluent Bit).
+  monitoring (kube-prometheus-stack, OpenTelemetry collector), logging (Fluent Bit). Alertmanager's
+  two volumes are on the in-tree class `gp2-legacy` (the chart values were copied from an older
+  cluster); since 1.27 the EBS CSI driver provisions them through CSI migration, so their PVs are
+  in the in-tree format (`awsElasticBlockStore`, annotated `pv.kubernetes.io/migrated-to`).
 - velero: Velero v1.12.3 with its node agent, BackupStorageLocations `default` (Available) and
   `gcp-dr` (Unavailable), the Schedule `daily-shop-data` (shop and data), 30 Backups (the newest,
   `daily-shop-data-20261117020012`, three days before the capture; `daily-shop-data-20261109020012`
@@ -31,7 +35,10 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
 - Platform namespaces `api-gateway`, `policy-controller`, `sync-controller` and
   `cluster-registry`, deployed by Argo CD from a hub cluster (annotation
   `argocd.argoproj.io/tracking-id`, client-side apply, so each records
-  `kubectl.kubernetes.io/last-applied-configuration` at the stored apiVersion).
+  `kubectl.kubernetes.io/last-applied-configuration` at the stored apiVersion). Their CRDs:
+  cluster-registry's `ManagedCluster` (`registry.platform.example.com`, four clusters in
+  `cluster-registry`) and policy-controller's `ClusterPolicy` (`policy.platform.example.com`,
+  three policies).
 - shop: eleven services, each its own Helm release (`app.kubernetes.io/managed-by: Helm`,
   `meta.helm.sh/release-name`), with Services, ConfigMaps, HPAs and PDBs, the Ingress `shop`
   and the CronJobs `reports` and `cart-cleanup`. The ConfigMaps `feature-flags`,
@@ -56,7 +63,9 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
 | 4 | PVC Pending, never bound, naming the existing StorageClass `gp3` | `persistentvolumeclaims.yaml` | PersistentVolumeClaim `data/reports-archive` |
 | 5 | liveness probe without `failureThreshold` | `deployments.yaml` (and its pods in `pods.yaml`) | Deployment `shop/profile`, container `profile` |
 | 6 | node NotReady: Ready `Unknown`, reason `NodeStatusUnknown`, "Kubelet stopped posting node status." | `nodes.yaml` | Node `worker-b2` |
-| 7 | StorageClass with the in-tree provisioner `kubernetes.io/aws-ebs` (not default; `gp3` with `ebs.csi.aws.com` is) | `storageclasses.yaml` | StorageClass `gp2-legacy` |
+| 7 | StorageClass with the in-tree provisioner `kubernetes.io/aws-ebs` (removed in 1.27; not default, `gp3` with `ebs.csi.aws.com` is), and two PersistentVolumes in the in-tree `awsElasticBlockStore` format bound through it; they work only through CSI migration to the installed EBS CSI driver | `storageclasses.yaml`, `persistentvolumes.yaml`, `persistentvolumeclaims.yaml` | StorageClass `gp2-legacy`; PVCs `monitoring/alertmanager-kube-prometheus-stack-alertmanager-db-alertmanager-kube-prometheus-stack-alertmanager-0` and `-1` and their PVs |
+| 8 | CRD whose `status.storedVersions` still lists `v1alpha1`, which `spec.versions` keeps with `served: false` (never migrated; the next cluster-registry release that drops it fails with "must appear in spec.versions") | `customresourcedefinitions.yaml` | CustomResourceDefinition `managedclusters.registry.platform.example.com` |
+| 9 | CRD version `v1alpha2` marked `deprecated: true` (with a `deprecationWarning`), still in `status.storedVersions`, and the three ClusterPolicies last applied (from Git) at `policy.platform.example.com/v1alpha2` | `customresourcedefinitions.yaml`, `clusterpolicies.yaml` | CustomResourceDefinition `clusterpolicies.policy.platform.example.com`; ClusterPolicies `disallow-latest-tag`, `require-resource-limits`, `require-team-label` |
 
 Other facts an upgrade check may report, true to the cluster but not planted as problems:
 
@@ -74,6 +83,11 @@ Other facts an upgrade check may report, true to the cluster but not planted as 
   every Deployment and StatefulSet runs at least 2 replicas and is covered by exactly one PDB,
   which allows at least one disruption (except `shop/payment`, problem 2).
 - BackupStorageLocation `velero/gcp-dr` is Unavailable, and the newest Backup is three days old.
+- Kubernetes 1.29 reached its end of life on 2025-02-28, long before the capture; so did 1.30
+  (2025-07-15) to 1.34 (2026-10-27).
+- A snapshot lists custom resources at their CRD's preferred version (`v1beta1`, `v1`), so no
+  object in it carries an unserved or deprecated apiVersion itself; the ClusterPolicies show the
+  deprecated one only in their last-applied configuration.
 """
 
 

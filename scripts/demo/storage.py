@@ -1,7 +1,7 @@
 """StorageClasses, and the PersistentVolumeClaims and PersistentVolumes of StatefulSets."""
 import datetime as dt
 
-from .core import applied, argo_tracking, day, ts
+from .core import applied, argo_tracking, day, helm, ts
 
 DRIVER = "ebs.csi.aws.com"
 IDENTITY = "1758023544091-8081-ebs.csi.aws.com"
@@ -20,9 +20,9 @@ def storage_classes(ctx):
                 "volumeBindingMode": "WaitForFirstConsumer"})
     ctx.add(applied(gp3))
     # Planted: the in-tree provisioner, left over from the cluster's first days.
-    gp2 = ctx.obj("storage.k8s.io/v1", "StorageClass", "gp2-legacy", created=day("2024-02-05 09:52:30"))
+    gp2 = ctx.obj("storage.k8s.io/v1", "StorageClass", INTREE_CLASS, created=day("2024-02-05 09:52:30"))
     gp2.update({"allowVolumeExpansion": True, "parameters": {"fsType": "ext4", "type": "gp2"},
-                "provisioner": "kubernetes.io/aws-ebs", "reclaimPolicy": "Delete",
+                "provisioner": INTREE_PROVISIONER, "reclaimPolicy": "Delete",
                 "volumeBindingMode": "Immediate"})
     ctx.add(gp2)
 
@@ -35,8 +35,17 @@ def _first_node(node, created):
     return "worker-" + node["zone"][-1] + "0"
 
 
+# The StorageClass with the in-tree provisioner (planted problem 7). Since 1.27 Kubernetes has no
+# in-tree AWS EBS plugin: claims of this class are provisioned by the EBS CSI driver through CSI
+# migration, which writes the PersistentVolume in the in-tree format (`awsElasticBlockStore`)
+# and marks it `pv.kubernetes.io/migrated-to`.
+INTREE_CLASS = "gp2-legacy"
+INTREE_PROVISIONER = "kubernetes.io/aws-ebs"
+
+
 def claim(ctx, ns, name, size, sc, labels, created, node, annotations=None):
     """A Bound PVC and its dynamically provisioned PV in the zone of `node`."""
+    intree = sc == INTREE_CLASS
     pvc_uid = ctx.uid(f"PersistentVolumeClaim/{ns}/{name}")
     pv_name = f"pvc-{pvc_uid}"
     bound = created + dt.timedelta(seconds=ctx.rng.randint(3, 9))
@@ -44,6 +53,9 @@ def claim(ctx, ns, name, size, sc, labels, created, node, annotations=None):
            "volume.beta.kubernetes.io/storage-provisioner": DRIVER,
            "volume.kubernetes.io/selected-node": _first_node(node, created),
            "volume.kubernetes.io/storage-provisioner": DRIVER}
+    if intree:
+        # Immediate binding: no node was selected; the CSI provisioner picked the zone.
+        del ann["volume.kubernetes.io/selected-node"]
     ann.update(annotations or {})
     pvc = ctx.obj("v1", "PersistentVolumeClaim", name, ns, created=created, labels=labels,
                   annotations=ann, extra={"finalizers": ["kubernetes.io/pvc-protection"]})
@@ -51,23 +63,39 @@ def claim(ctx, ns, name, size, sc, labels, created, node, annotations=None):
                    "storageClassName": sc, "volumeMode": "Filesystem", "volumeName": pv_name}
     pvc["status"] = {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}, "phase": "Bound"}
     ctx.add(pvc)
-    pv = ctx.obj("v1", "PersistentVolume", pv_name, created=bound,
-                 annotations={"pv.kubernetes.io/provisioned-by": DRIVER,
-                              "volume.kubernetes.io/provisioner-deletion-secret-name": "",
-                              "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""},
-                 extra={"finalizers": ["external-provisioner.volume.kubernetes.io/finalizer",
-                                       "kubernetes.io/pv-protection",
-                                       "external-attacher/ebs-csi-aws-com"]})
-    pv["spec"] = {
-        "accessModes": ["ReadWriteOnce"], "capacity": {"storage": size},
-        "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
-                     "namespace": ns, "resourceVersion": ctx.rv(), "uid": pvc_uid},
-        "csi": {"driver": DRIVER, "fsType": "ext4",
-                "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": IDENTITY},
-                "volumeHandle": "vol-0" + ctx.sha(pv_name)[:16]},
-        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-            {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [node["zone"]]}]}]}},
-        "persistentVolumeReclaimPolicy": "Delete", "storageClassName": sc, "volumeMode": "Filesystem"}
+    if intree:
+        pv_ann = {"pv.kubernetes.io/migrated-to": DRIVER,
+                  "pv.kubernetes.io/provisioned-by": INTREE_PROVISIONER,
+                  "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                  "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""}
+        finalizers = ["kubernetes.io/pv-protection", "external-attacher/ebs-csi-aws-com"]
+        extra = {"finalizers": finalizers,
+                 "labels": {"topology.kubernetes.io/region": node["zone"][:-1],
+                            "topology.kubernetes.io/zone": node["zone"]}}
+    else:
+        pv_ann = {"pv.kubernetes.io/provisioned-by": DRIVER,
+                  "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                  "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""}
+        extra = {"finalizers": ["external-provisioner.volume.kubernetes.io/finalizer",
+                                "kubernetes.io/pv-protection",
+                                "external-attacher/ebs-csi-aws-com"]}
+    pv = ctx.obj("v1", "PersistentVolume", pv_name, created=bound, annotations=pv_ann, extra=extra)
+    claim_ref = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name,
+                 "namespace": ns, "resourceVersion": ctx.rv(), "uid": pvc_uid}
+    volume_id = "vol-0" + ctx.sha(pv_name)[:16]
+    zone = [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": [node["zone"]]}]
+    if intree:
+        zone.append({"key": "topology.kubernetes.io/region", "operator": "In",
+                     "values": [node["zone"][:-1]]})
+        source = {"awsElasticBlockStore": {"fsType": "ext4", "volumeID": volume_id}}
+    else:
+        source = {"csi": {"driver": DRIVER, "fsType": "ext4",
+                          "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": IDENTITY},
+                          "volumeHandle": volume_id}}
+    pv["spec"] = dict(source, **{
+        "accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}, "claimRef": claim_ref,
+        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": zone}]}},
+        "persistentVolumeReclaimPolicy": "Delete", "storageClassName": sc, "volumeMode": "Filesystem"})
     pv["status"] = {"lastPhaseTransitionTime": ts(bound), "phase": "Bound"}
     ctx.add(pv)
     return pvc
@@ -83,6 +111,18 @@ def sts_claims(ctx, sts, claims, pod_nodes, labels):
         for cn, size, sc in claims:
             claim(ctx, ns, f"{cn}-{name}-{i}", size, sc, labels,
                   created + dt.timedelta(minutes=2 * i, seconds=ctx.rng.randint(0, 20)), node)
+
+
+def csi_driver(ctx):
+    """The CSIDriver object the aws-ebs-csi-driver chart installs (spec as the API server
+    defaults it)."""
+    lab, ann = helm("aws-ebs-csi-driver", "kube-system", "aws-ebs-csi-driver", "2.28.1", "1.28.0")
+    lab = dict(lab, **{"app.kubernetes.io/name": "aws-ebs-csi-driver"})
+    return ctx.add(ctx.obj("storage.k8s.io/v1", "CSIDriver", DRIVER, created=day("2024-02-06 10:31:48"),
+                           labels=lab, annotations=ann, spec={
+                               "attachRequired": True, "fsGroupPolicy": "File", "podInfoOnMount": False,
+                               "requiresRepublish": False, "seLinuxMount": False,
+                               "storageCapacity": False, "volumeLifecycleModes": ["Persistent"]}))
 
 
 def pending_claim(ctx, ns, name, size, sc, labels, created, annotations=None):

@@ -1,5 +1,8 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Inventory, Node, Object, ObjectRef, Severity, SourceKind};
+
+use crate::api_versions::usages;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,18 +10,190 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Blocker,
     title: "CRD stored version no longer served",
     doc: r#"## What it checks
-(not yet implemented)
+Every CustomResourceDefinition whose `status.storedVersions` lists a version that `spec.versions`
+no longer has, or has with `served: false`. `status.storedVersions` is the API server's record
+of every version objects of that resource were ever written in: until someone migrates the
+objects and trims the list, objects in etcd may still be encoded in that version.
+
+Custom resources whose own `apiVersion` (or the one recorded in their
+`kubectl.kubernetes.io/last-applied-configuration`) their CRD does not serve are reported as
+`api-removed`: that knowledge comes only from the CRD in the inventory, not from the tool's
+tables.
 
 ## Why it matters
-(not yet implemented)
+The API server refuses a CRD update that drops a version still listed in storedVersions
+(`status.storedVersions[0]: Invalid value: "v1alpha1": must appear in spec.versions`). Operators
+and charts drop old versions in exactly the releases that a cluster upgrade makes necessary, so
+the add-on upgrade fails half-way (cert-manager 1.6 and Cluster API hit this). Forcing it by
+editing storedVersions without migrating makes the objects still stored at the old version
+unreadable: listing the resource fails for every client, the operator included.
 
 ## Example
-(not yet implemented)
+```yaml
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  versions:
+  - {name: v1alpha1, served: false, storage: false}
+  - {name: v1, served: true, storage: true}
+status:
+  storedVersions: [v1alpha1, v1]   # objects may still be stored as v1alpha1
+```
 
 ## Fix
-(not yet implemented)
+Storage version migration, as the Kubernetes documentation describes it ("Versions in
+CustomResourceDefinitions"):
+
+1. Rewrite every object so it is stored at the storage version: with the kube-storage-version-
+   migrator (or a `StorageVersionMigration`), or by reading and writing each object back:
+   `kubectl get widgets.example.com -A -o json | kubectl replace -f -`.
+2. Remove the old version from the status:
+   `kubectl patch crd widgets.example.com --subresource=status --type=merge -p '{"status":{"storedVersions":["v1"]}}'`
+   (kubectl 1.24 or later).
+3. Only then drop the version from `spec.versions` (or upgrade the chart that drops it).
+
+If the version is already gone from `spec.versions`, add it back (`served: false` is enough) so
+the API server can decode the old objects before step 1.
 "#,
 };
+
+/// One version of a CustomResourceDefinition.
+pub(crate) struct CrdVersion<'a> {
+    pub name: &'a str,
+    pub served: bool,
+    pub storage: bool,
+    pub deprecated: bool,
+    pub warning: Option<&'a str>,
+}
+
+/// The parts of a CustomResourceDefinition the CRD checks read.
+pub(crate) struct Crd<'a> {
+    pub object: &'a Object,
+    pub group: &'a str,
+    pub kind: &'a str,
+    /// `plural.group`, the name kubectl takes.
+    pub resource: String,
+    pub versions: Vec<CrdVersion<'a>>,
+    /// Some entry of `spec.versions` could not be read: absence from `versions` proves
+    /// nothing then.
+    pub incomplete: bool,
+    pub stored: Vec<&'a str>,
+}
+
+impl Crd<'_> {
+    pub fn version(&self, name: &str) -> Option<&CrdVersion<'_>> {
+        self.versions.iter().find(|v| v.name == name)
+    }
+
+    pub fn storage_version(&self) -> Option<&str> {
+        self.versions.iter().find(|v| v.storage).map(|v| v.name)
+    }
+
+    pub fn served(&self) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter(|v| v.served)
+            .map(|v| v.name)
+            .collect()
+    }
+
+    pub fn api_version(&self, version: &str) -> String {
+        format!("{}/{version}", self.group)
+    }
+}
+
+/// Reads a CustomResourceDefinition; `None` for anything else and for CRDs without a group,
+/// a kind or any version (nothing safe can be said about those).
+pub(crate) fn parse_crd(object: &Object) -> Option<Crd<'_>> {
+    if object.kind != "CustomResourceDefinition" || object.group_version().0 != "apiextensions.k8s.io" {
+        return None;
+    }
+    let spec = object.raw.get("spec")?;
+    let group = spec.get("group")?.as_str()?;
+    let names = spec.get("names")?;
+    let kind = names.get("kind")?.as_str()?;
+    let plural = names
+        .get("plural")
+        .and_then(Node::as_str)
+        .map_or_else(|| kind.to_ascii_lowercase(), str::to_owned);
+    let flag = |v: &Node, key: &str, default: bool| v.get(key).and_then(Node::as_bool).unwrap_or(default);
+    let entries = spec.get("versions").and_then(Node::as_seq).unwrap_or_default();
+    let mut versions: Vec<CrdVersion<'_>> = entries
+        .iter()
+        .filter_map(|v| {
+            Some(CrdVersion {
+                name: v.get("name")?.as_str()?,
+                // A missing or odd `served` reads as served: never invent an unserved version.
+                served: flag(v, "served", true),
+                storage: flag(v, "storage", false),
+                deprecated: flag(v, "deprecated", false),
+                warning: v.get("deprecationWarning").and_then(Node::as_str),
+            })
+        })
+        .collect();
+    let incomplete = versions.len() != entries.len();
+    if versions.is_empty() {
+        // apiextensions.k8s.io/v1beta1 allowed a single `spec.version`.
+        let name = spec.get("version")?.as_str()?;
+        versions.push(CrdVersion {
+            name,
+            served: true,
+            storage: true,
+            deprecated: false,
+            warning: None,
+        });
+    }
+    let stored = object
+        .raw
+        .path(&["status", "storedVersions"])
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect();
+    Some(Crd {
+        object,
+        group,
+        kind,
+        resource: format!("{plural}.{group}"),
+        versions,
+        incomplete,
+        stored,
+    })
+}
+
+/// Every readable CRD in the inventory.
+pub(crate) fn crds(inventory: &Inventory) -> Vec<Crd<'_>> {
+    inventory
+        .objects
+        .iter()
+        .filter(|o| o.kind == "CustomResourceDefinition")
+        .filter_map(parse_crd)
+        .collect()
+}
+
+/// CRDs by (group, kind): a manifest repository may hold more than one copy of a CRD.
+pub(crate) fn index<'c, 'a>(crds: &'c [Crd<'a>]) -> HashMap<(&'a str, &'a str), Vec<&'c Crd<'a>>> {
+    let mut by_key: HashMap<(&str, &str), Vec<&Crd<'_>>> = HashMap::new();
+    for crd in crds {
+        by_key.entry((crd.group, crd.kind)).or_default().push(crd);
+    }
+    by_key
+}
+
+/// How many custom resources of each (group, kind) the inventory holds, for the CRDs given.
+fn counts<'a>(inventory: &'a Inventory, crds: &[Crd<'a>]) -> HashMap<(&'a str, &'a str), usize> {
+    let mut counts: HashMap<(&str, &str), usize> = crds.iter().map(|c| ((c.group, c.kind), 0)).collect();
+    for object in &inventory.objects {
+        let (group, _) = object.group_version();
+        if let Some(n) = counts.get_mut(&(group, object.kind.as_str())) {
+            *n += 1;
+        }
+    }
+    counts
+}
 
 pub struct CrdStoredVersionUnserved;
 
@@ -27,7 +202,459 @@ impl Check for CrdStoredVersionUnserved {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let crds = crds(ctx.inventory);
+        let problems: Vec<(&Crd<'_>, &str)> = crds
+            .iter()
+            .flat_map(|crd| {
+                crd.stored
+                    .iter()
+                    .filter(|s| match crd.version(s) {
+                        Some(v) => !v.served,
+                        None => !crd.incomplete,
+                    })
+                    .map(move |s| (crd, *s))
+            })
+            .collect();
+        if problems.is_empty() {
+            return Vec::new();
+        }
+        let counts = counts(ctx.inventory, &crds);
+        problems
+            .into_iter()
+            .map(|(crd, stored)| {
+                let objects = counts.get(&(crd.group, crd.kind)).copied().unwrap_or(0);
+                stored_finding(crd, stored, objects)
+            })
+            .collect()
+    }
+}
+
+fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
+    let listed = crd.version(stored).is_some();
+    let storage = crd.storage_version().unwrap_or("the storage version");
+    let state = if listed {
+        format!("spec.versions keeps {stored} with served: false")
+    } else {
+        format!("spec.versions no longer lists {stored}")
+    };
+    let inventory_note = match objects {
+        0 => format!(
+            "No {} objects are in the inventory, but etcd may hold some.",
+            crd.kind
+        ),
+        1 => format!(
+            "1 {} object is in the inventory; it may still be stored as {stored}.",
+            crd.kind
+        ),
+        n => format!(
+            "{n} {} objects are in the inventory; any of them may still be stored as {stored}.",
+            crd.kind
+        ),
+    };
+    let consequence = if listed {
+        format!(
+            "The next CRD update that drops {stored} (usually an operator or chart upgrade) is rejected (status.storedVersions: Invalid value: \"{stored}\": must appear in spec.versions)."
+        )
+    } else {
+        format!(
+            "Objects still stored as {stored} can no longer be decoded: listing {} fails until {stored} is back in spec.versions.",
+            crd.resource
+        )
+    };
+    let message = format!(
+        "CustomResourceDefinition {} still lists {stored} in status.storedVersions ({}), but {state}. {inventory_note} {consequence}",
+        crd.resource,
+        crd.stored.join(", ")
+    );
+    let keep: Vec<&str> = crd
+        .stored
+        .iter()
+        .copied()
+        .filter(|s| crd.version(s).is_some_and(|v| v.served) || Some(*s) == crd.storage_version())
+        .collect();
+    let keep = if keep.is_empty() { vec![storage] } else { keep };
+    let patch = format!(
+        "kubectl patch crd {} --subresource=status --type=merge -p '{{\"status\":{{\"storedVersions\":[{}]}}}}'",
+        crd.resource,
+        keep.iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let readd = if listed {
+        String::new()
+    } else {
+        format!(
+            "First add {stored} back to spec.versions with served: false and storage: false, so the API server can read the old objects. "
+        )
+    };
+    let remediation = format!(
+        "{readd}Migrate the stored objects to the storage version {storage}: run the kube-storage-version-migrator (or a StorageVersionMigration) for {res}, or rewrite every object with `kubectl get {res} -A -o json | kubectl replace -f -`. Then drop {stored} from the status: `{patch}` (kubectl 1.24+). Only after that remove {stored} from spec.versions.",
+        res = crd.resource
+    );
+    let mut details = BTreeMap::new();
+    details.insert("crd", crd.resource.clone());
+    details.insert("version", stored.to_owned());
+    details.insert("stored_versions", crd.stored.join(","));
+    details.insert("served_versions", crd.served().join(","));
+    details.insert("storage_version", storage.to_owned());
+    details.insert(
+        "state",
+        if listed {
+            "served: false"
+        } else {
+            "not in spec.versions"
+        }
+        .to_owned(),
+    );
+    details.insert("objects_in_inventory", objects.to_string());
+    Finding {
+        check: INFO.id,
+        severity: INFO.severity,
+        title: format!(
+            "CRD {} still stores {stored}, which it {}",
+            crd.resource,
+            if listed {
+                "no longer serves"
+            } else {
+                "no longer lists"
+            }
+        ),
+        object: Some(crd.object.object_ref()),
+        location: crd.object.location.clone(),
+        message,
+        remediation,
+        evidence: Some("CRD status.storedVersions"),
+        details,
+    }
+}
+
+/// Custom resources at a version their CRD (in the same inventory) does not serve. Reported
+/// as `api-removed`: the same failure as a removed built-in API, known only from the CRD.
+pub struct CrdCustomResourceUnserved;
+
+impl Check for CrdCustomResourceUnserved {
+    fn info(&self) -> &'static CheckInfo {
+        &crate::rules::api_removed::INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let crds = crds(ctx.inventory);
+        if crds.is_empty() {
+            return Vec::new();
+        }
+        let index = index(&crds);
+        let mut findings = Vec::new();
+        for object in &ctx.inventory.objects {
+            if object.kind == "CustomResourceDefinition" {
+                continue;
+            }
+            for usage in usages(ctx.inventory, object) {
+                let (group, version) = usage
+                    .api_version
+                    .rsplit_once('/')
+                    .unwrap_or(("", usage.api_version.as_str()));
+                let Some(candidates) = index.get(&(group, object.kind.as_str())) else {
+                    continue;
+                };
+                // Any copy of the CRD that serves the version clears it.
+                let served = candidates.iter().any(|c| match c.version(version) {
+                    Some(v) => v.served,
+                    None => c.incomplete,
+                });
+                if served {
+                    continue;
+                }
+                findings.push(unserved_finding(
+                    ctx.inventory,
+                    object,
+                    &usage.api_version,
+                    version,
+                    candidates[0],
+                    usage.evidence,
+                ));
+            }
+        }
+        findings
+    }
+}
+
+fn unserved_finding(
+    inventory: &Inventory,
+    object: &Object,
+    api_version: &str,
+    version: &str,
+    crd: &Crd<'_>,
+    evidence: &'static str,
+) -> Finding {
+    let listed = crd.version(version).is_some();
+    let served = crd.served();
+    let why = if listed {
+        format!("lists {version} with served: false")
+    } else {
+        format!("does not list {version}")
+    };
+    let served_text = if served.is_empty() {
+        "no version at all".to_owned()
+    } else {
+        served.join(", ")
+    };
+    let applied = evidence == "last-applied annotation";
+    let stored_note = if applied {
+        format!(
+            " The object is stored as {}, but it was last applied as {api_version}: the manifest that applies it fails.",
+            object.api_version
+        )
+    } else if inventory.kind == SourceKind::Manifests {
+        " Applying this manifest fails with 404 (the server could not find the requested resource)."
+            .to_owned()
+    } else {
+        " Clients that request this version get 404 (the server could not find the requested resource)."
+            .to_owned()
+    };
+    let message = format!(
+        "{} {api_version}: the CustomResourceDefinition {} in this inventory {why}; it serves {served_text}. Known only from the CRD, not from the Kubernetes API tables.{stored_note}",
+        object.kind, crd.resource
+    );
+    let replacement = crd
+        .storage_version()
+        .filter(|s| served.contains(s))
+        .or_else(|| served.last().copied())
+        .map(|v| crd.api_version(v));
+    let remediation = match &replacement {
+        Some(rep) => format!(
+            "Change the manifest to apiVersion {rep} and check the field changes between the versions (the CRD's schemas or the operator's upgrade notes) before applying it."
+        ),
+        None => format!(
+            "The CRD {} serves no version: fix the CRD (or reinstall its operator) before applying its resources.",
+            crd.resource
+        ),
+    };
+    let mut details = BTreeMap::new();
+    details.insert("crd", crd.resource.clone());
+    details.insert("served_versions", served.join(","));
+    details.insert(
+        "reason",
+        if listed {
+            "served: false"
+        } else {
+            "not in spec.versions"
+        }
+        .to_owned(),
+    );
+    if let Some(rep) = replacement {
+        details.insert("replacement", rep);
+    }
+    Finding {
+        check: crate::rules::api_removed::INFO.id,
+        severity: if applied {
+            Severity::High
+        } else {
+            Severity::Blocker
+        },
+        title: format!("{api_version} {} not served by its CRD", object.kind),
+        object: Some(ObjectRef {
+            api_version: api_version.to_owned(),
+            ..object.object_ref()
+        }),
+        location: object.location.clone(),
+        message,
+        remediation,
+        evidence: Some(evidence),
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{TODAY, inventory, run_check};
+    use mcp_diag_model::Minor;
+
+    const T: Minor = Minor::new(1, 30);
+    const C: Option<Minor> = Some(Minor::new(1, 29));
+
+    fn crd(versions: &str, stored: &str) -> String {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: widgets.example.com}}
+spec:
+  group: example.com
+  names: {{kind: Widget, plural: widgets}}
+  scope: Namespaced
+  versions:
+{versions}
+status:
+  storedVersions: [{stored}]
+"
+        )
+    }
+
+    const ALPHA_UNSERVED: &str =
+        "  - {name: v1alpha1, served: false, storage: false}\n  - {name: v1, served: true, storage: true}";
+    const ALPHA_SERVED: &str =
+        "  - {name: v1alpha1, served: true, storage: false}\n  - {name: v1, served: true, storage: true}";
+    const V1_ONLY: &str = "  - {name: v1, served: true, storage: true}";
+
+    #[test]
+    fn stored_version_served_false_is_a_blocker() {
+        let yaml = format!(
+            "{}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: a, namespace: ns}}\n",
+            crd(ALPHA_UNSERVED, "v1alpha1, v1")
+        );
+        let f = run_check(INFO.id, &yaml, T, C);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "widgets.example.com");
+        assert_eq!(f[0].details["state"], "served: false");
+        assert_eq!(f[0].details["objects_in_inventory"], "1");
+        assert!(
+            f[0].message.contains("must appear in spec.versions"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].remediation.contains("--subresource=status"),
+            "{}",
+            f[0].remediation
+        );
+        assert!(f[0].remediation.contains(r#"["v1"]"#), "{}", f[0].remediation);
+        assert!(f[0].location.is_some());
+    }
+
+    #[test]
+    fn stored_version_missing_from_spec() {
+        let f = run_check(INFO.id, &crd(V1_ONLY, "v1alpha1, v1"), T, C);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].details["state"], "not in spec.versions");
+        assert!(
+            f[0].remediation.starts_with("First add v1alpha1 back"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        // Still served, or already trimmed from the status: nothing to say.
+        assert!(run_check(INFO.id, &crd(ALPHA_SERVED, "v1alpha1, v1"), T, C).is_empty());
+        assert!(run_check(INFO.id, &crd(ALPHA_UNSERVED, "v1"), T, C).is_empty());
+        // No status (a CRD manifest as written in Git).
+        let no_status = crd(ALPHA_UNSERVED, "v1").replace("status:\n  storedVersions: [v1]\n", "");
+        assert!(run_check(INFO.id, &no_status, T, C).is_empty());
+    }
+
+    #[test]
+    fn damaged_crds_never_panic_or_invent_problems() {
+        for versions in [
+            "  - {name: v1alpha1, served: maybe, storage: false}\n  - {name: v1, served: true, storage: true}",
+            "  - {served: false}\n  - 3\n  - {name: v1, served: true, storage: true}",
+            "  - {name: v1alpha1}",
+        ] {
+            let f = run_check(INFO.id, &crd(versions, "v1alpha1, 7, {x: y}"), T, C);
+            assert!(f.is_empty(), "{versions}: {f:?}");
+        }
+        let no_group = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec: {names: {kind: X}}\nstatus: {storedVersions: [v9]}\n";
+        assert!(run_check(INFO.id, no_group, T, C).is_empty());
+    }
+
+    #[test]
+    fn v1beta1_crds_with_a_single_version() {
+        let yaml = "apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {group: example.com, version: v1beta1, names: {kind: Widget, plural: widgets}}
+status: {storedVersions: [v1alpha1, v1beta1]}
+";
+        let f = run_check(INFO.id, yaml, T, C);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].details["version"], "v1alpha1");
+    }
+
+    fn run_unserved(yaml: &str, kind: SourceKind) -> Vec<Finding> {
+        let inv = inventory(yaml, kind);
+        let components = crate::components::detect(&inv);
+        let ctx = Context {
+            inventory: &inv,
+            target: T,
+            current: C,
+            today: TODAY,
+            components: &components,
+            rules: &[],
+        };
+        CrdCustomResourceUnserved.run(&ctx)
+    }
+
+    #[test]
+    fn custom_resources_at_an_unserved_version_are_api_removed() {
+        let yaml = format!(
+            "{}---\napiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {{name: old, namespace: ns}}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: new, namespace: ns}}\n",
+            crd(ALPHA_UNSERVED, "v1")
+        );
+        let f = run_unserved(&yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].check, "api-removed");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "old");
+        assert_eq!(f[0].details["replacement"], "example.com/v1");
+        assert!(
+            f[0].message.contains("Known only from the CRD"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(CrdCustomResourceUnserved.info().id, "api-removed");
+        // Removed from spec.versions altogether.
+        let gone = format!(
+            "{}---\napiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {{name: old}}\n",
+            crd(V1_ONLY, "v1")
+        );
+        let f = run_unserved(&gone, SourceKind::Snapshot);
+        assert_eq!(f[0].details["reason"], "not in spec.versions");
+    }
+
+    #[test]
+    fn custom_resource_nearest_negatives() {
+        // The version is served; or no CRD for the kind is in the inventory (the tool never
+        // guesses about custom resources it has no CRD for).
+        let served = format!(
+            "{}---\napiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {{name: old}}\n",
+            crd(ALPHA_SERVED, "v1")
+        );
+        assert!(run_unserved(&served, SourceKind::Manifests).is_empty());
+        let other_kind = format!(
+            "{}---\napiVersion: example.com/v1alpha1\nkind: Gadget\nmetadata: {{name: g}}\n",
+            crd(ALPHA_UNSERVED, "v1")
+        );
+        assert!(run_unserved(&other_kind, SourceKind::Manifests).is_empty());
+        // A second copy of the CRD that still serves v1alpha1 clears it.
+        let two = format!(
+            "{}---\n{}---\napiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {{name: old}}\n",
+            crd(ALPHA_UNSERVED, "v1"),
+            crd(ALPHA_SERVED, "v1")
+        );
+        assert!(run_unserved(&two, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn last_applied_at_an_unserved_version_is_high() {
+        let yaml = format!(
+            r#"{}---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+  namespace: ns
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{{"apiVersion":"example.com/v1alpha1","kind":"Widget","metadata":{{"name":"w"}}}}'
+"#,
+            crd(ALPHA_UNSERVED, "v1")
+        );
+        let f = run_unserved(&yaml, SourceKind::Snapshot);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].evidence, Some("last-applied annotation"));
+        assert_eq!(f[0].object.as_ref().unwrap().api_version, "example.com/v1alpha1");
     }
 }

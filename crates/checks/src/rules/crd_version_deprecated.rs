@@ -1,5 +1,9 @@
+use std::collections::BTreeMap;
+
 use mcp_diag_model::{Finding, Severity};
 
+use crate::api_versions::usages;
+use crate::rules::crd_stored_version_unserved::{Crd, CrdVersion, crds};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,46 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "CRD version marked deprecated",
     doc: r#"## What it checks
-(not yet implemented)
+Every served version of a CustomResourceDefinition marked `deprecated: true`, reported once
+per CRD version with its `deprecationWarning` and what still uses it:
+
+- custom resources in the inventory at that version (their own `apiVersion` in manifests, or
+  the one recorded in `kubectl.kubernetes.io/last-applied-configuration`, which is what the
+  manifests in Git still say; a snapshot lists objects at the preferred version);
+- `status.storedVersions`: objects may still be stored in etcd at that version.
+
+`medium` when something uses the version; `info` when nothing in the inventory does (the
+operator still ships it, but dropping it will not hurt this cluster).
 
 ## Why it matters
-(not yet implemented)
+A deprecated version is the one the operator or chart removes next, often in the release that
+supports the new Kubernetes version. Manifests that still use it then fail to apply (404), and
+the CRD update itself fails while objects are still stored at it (see
+`crd-stored-version-unserved`). Until then every request at that version returns the
+deprecation warning.
 
 ## Example
-(not yet implemented)
+```yaml
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: clusterpolicies.policy.example.com}
+spec:
+  group: policy.example.com
+  versions:
+  - name: v1alpha2
+    served: true
+    storage: false
+    deprecated: true
+    deprecationWarning: "policy.example.com/v1alpha2 ClusterPolicy is deprecated; use v1"
+  - {name: v1, served: true, storage: true}
+```
+with three ClusterPolicy objects last applied as `policy.example.com/v1alpha2`.
 
 ## Fix
-(not yet implemented)
+Change the manifests (Git, Helm values, GitOps applications) to the storage version and apply
+them; then migrate stored objects and trim `status.storedVersions` (see
+`mcp-diag explain crd-stored-version-unserved`) so that the operator's next release can drop
+the old version.
 "#,
 };
 
@@ -27,7 +61,279 @@ impl Check for CrdVersionDeprecated {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let crds = crds(ctx.inventory);
+        let deprecated: Vec<(&Crd<'_>, &CrdVersion<'_>)> = crds
+            .iter()
+            .flat_map(|crd| {
+                crd.versions
+                    .iter()
+                    .filter(|v| v.deprecated && v.served)
+                    .map(move |v| (crd, v))
+            })
+            .collect();
+        if deprecated.is_empty() {
+            return Vec::new();
+        }
+        // Who uses each deprecated (group, version, kind): one pass over the inventory. Few
+        // CRD versions are deprecated at once, so a short list beats a map here.
+        let mut users: Vec<Users> = deprecated.iter().map(|_| Users::default()).collect();
+        for object in &ctx.inventory.objects {
+            for usage in usages(ctx.inventory, object) {
+                let (group, version) = usage
+                    .api_version
+                    .rsplit_once('/')
+                    .unwrap_or(("", usage.api_version.as_str()));
+                let at = deprecated
+                    .iter()
+                    .position(|(crd, v)| crd.group == group && v.name == version && crd.kind == object.kind);
+                if let Some(u) = at.and_then(|i| users.get_mut(i)) {
+                    let name = match &object.namespace {
+                        Some(ns) => format!("{ns}/{}", object.name),
+                        None => object.name.clone(),
+                    };
+                    if usage.evidence == "last-applied annotation" {
+                        u.applied += 1;
+                    } else {
+                        u.own += 1;
+                    }
+                    // An object is known by two apiVersions at most, and they differ, so it
+                    // matches one deprecated version once.
+                    if u.names.len() < NAMES_SHOWN {
+                        u.names.push(name);
+                    }
+                }
+            }
+        }
+        deprecated
+            .into_iter()
+            .zip(&users)
+            .map(|((crd, v), u)| finding(crd, v, u))
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct Users {
+    own: usize,
+    applied: usize,
+    names: Vec<String>,
+}
+
+/// How many object names a message lists before "and N more".
+const NAMES_SHOWN: usize = 5;
+
+fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
+    let v = version.name;
+    let api_version = crd.api_version(v);
+    let stored = crd.stored.contains(&v);
+    let warning = version.warning.map(|w| format!(" (\"{w}\")")).unwrap_or_default();
+    let mut uses = Vec::new();
+    let total = users.own + users.applied;
+    if total > 0 {
+        let mut names = users.names.join(", ");
+        if total > NAMES_SHOWN {
+            names.push_str(&format!(" and {} more", total - NAMES_SHOWN));
+        }
+        let how = match (users.own, users.applied) {
+            (0, _) => "as last applied".to_owned(),
+            (_, 0) => "as their apiVersion".to_owned(),
+            (own, applied) => format!("{own} as their apiVersion, {applied} as last applied"),
+        };
+        uses.push(format!(
+            "{total} {} object{} in the inventory use{} it ({how}): {names}",
+            crd.kind,
+            if total == 1 { "" } else { "s" },
+            if total == 1 { "s" } else { "" },
+        ));
+    }
+    if stored {
+        uses.push(format!(
+            "status.storedVersions still lists {v}, so objects may be stored as {v} in etcd"
+        ));
+    }
+    let used = !uses.is_empty();
+    let usage_text = if used {
+        format!("{}.", uses.join("; "))
+    } else {
+        "Nothing in the inventory uses it.".to_owned()
+    };
+    let target = crd
+        .storage_version()
+        .filter(|s| *s != v)
+        .map(|s| crd.api_version(s));
+    let message = format!(
+        "CustomResourceDefinition {} marks {api_version} as deprecated{warning}. {usage_text}",
+        crd.resource
+    );
+    let move_to = match &target {
+        Some(t) => format!("Move the manifests to {t} (the storage version) and apply them"),
+        None => format!(
+            "{v} is still the storage version: make a newer version the storage version (usually the operator's upgrade does), then move the manifests to it"
+        ),
+    };
+    let remediation = if used {
+        format!(
+            "{move_to} before the operator or chart drops {v}. Then migrate the stored objects and drop {v} from status.storedVersions (see `mcp-diag explain crd-stored-version-unserved`)."
+        )
+    } else {
+        format!(
+            "Nothing to migrate here; keep new manifests off {api_version}{}.",
+            target
+                .as_deref()
+                .map(|t| format!(" and use {t}"))
+                .unwrap_or_default()
+        )
+    };
+    let mut details = BTreeMap::new();
+    details.insert("crd", crd.resource.clone());
+    details.insert("version", v.to_owned());
+    if let Some(w) = version.warning {
+        details.insert("deprecation_warning", w.to_owned());
+    }
+    details.insert("objects", total.to_string());
+    details.insert("objects_last_applied", users.applied.to_string());
+    details.insert("stored", stored.to_string());
+    if let Some(t) = target {
+        details.insert("replacement", t);
+    }
+    Finding {
+        check: INFO.id,
+        severity: if used { INFO.severity } else { Severity::Info },
+        title: format!("{api_version} {} is deprecated by its CRD", crd.kind),
+        object: Some(crd.object.object_ref()),
+        location: crd.object.location.clone(),
+        message,
+        remediation,
+        evidence: Some("CRD spec.versions"),
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{run_check, scan_yaml};
+    use mcp_diag_model::Minor;
+
+    const T: Minor = Minor::new(1, 30);
+
+    fn crd(deprecated: &str, stored: &str) -> String {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: clusterpolicies.policy.example.com}}
+spec:
+  group: policy.example.com
+  names: {{kind: ClusterPolicy, plural: clusterpolicies}}
+  scope: Cluster
+  versions:
+  - name: v1alpha2
+    served: true
+    storage: false
+    deprecated: {deprecated}
+    deprecationWarning: policy.example.com/v1alpha2 ClusterPolicy is deprecated; use policy.example.com/v1
+  - {{name: v1, served: true, storage: true}}
+status:
+  storedVersions: [{stored}]
+"
+        )
+    }
+
+    fn policy(name: &str, applied: &str) -> String {
+        format!(
+            r#"---
+apiVersion: policy.example.com/v1
+kind: ClusterPolicy
+metadata:
+  name: {name}
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{{"apiVersion":"policy.example.com/{applied}","kind":"ClusterPolicy","metadata":{{"name":"{name}"}}}}'
+"#
+        )
+    }
+
+    #[test]
+    fn deprecated_version_in_use_is_medium_and_names_the_users() {
+        let yaml = format!(
+            "{}{}{}{}",
+            crd("true", "v1"),
+            policy("a", "v1alpha2"),
+            policy("b", "v1alpha2"),
+            policy("c", "v1")
+        );
+        let f = run_check(INFO.id, &yaml, T, Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["objects"], "2");
+        assert_eq!(f[0].details["objects_last_applied"], "2");
+        assert_eq!(f[0].details["replacement"], "policy.example.com/v1");
+        assert!(
+            f[0].message
+                .contains("\"policy.example.com/v1alpha2 ClusterPolicy is deprecated"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("2 ClusterPolicy objects in the inventory use it (as last applied): a, b"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].object.as_ref().unwrap().kind, "CustomResourceDefinition");
+    }
+
+    #[test]
+    fn stored_deprecated_version_counts_as_used() {
+        let f = run_check(INFO.id, &crd("true", "v1alpha2, v1"), T, None);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].message
+                .contains("status.storedVersions still lists v1alpha2")
+        );
+    }
+
+    #[test]
+    fn unused_deprecated_version_is_info() {
+        let yaml = format!("{}{}", crd("true", "v1"), policy("c", "v1"));
+        let f = run_check(INFO.id, &yaml, T, None);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].message.ends_with("Nothing in the inventory uses it."),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        // Not deprecated, though used; deprecated but no longer served (other checks).
+        let yaml = format!("{}{}", crd("false", "v1alpha2, v1"), policy("a", "v1alpha2"));
+        assert!(run_check(INFO.id, &yaml, T, None).is_empty());
+        let unserved = crd("true", "v1").replace(
+            "served: true\n    storage: false",
+            "served: false\n    storage: false",
+        );
+        assert!(run_check(INFO.id, &unserved, T, None).is_empty());
+        // A string instead of a boolean is not a deprecation.
+        assert!(run_check(INFO.id, &crd("\"yes\"", "v1"), T, None).is_empty());
+    }
+
+    #[test]
+    fn manifests_at_the_deprecated_version() {
+        let mut yaml = crd("true", "v1");
+        for i in 0..7 {
+            yaml.push_str(&format!(
+                "---\napiVersion: policy.example.com/v1alpha2\nkind: ClusterPolicy\nmetadata: {{name: p{i}}}\n"
+            ));
+        }
+        let f: Vec<_> = scan_yaml(&yaml, T, None)
+            .into_iter()
+            .filter(|f| f.check == INFO.id)
+            .collect();
+        assert_eq!(f[0].details["objects"], "7");
+        assert!(f[0].message.contains("(as their apiVersion)"), "{}", f[0].message);
+        assert!(f[0].message.contains("and 2 more"), "{}", f[0].message);
     }
 }

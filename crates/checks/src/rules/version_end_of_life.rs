@@ -1,4 +1,7 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
+
+use mcp_diag_data::releases::{self, EolSource, RELEASES, Release};
+use mcp_diag_model::{Date, Finding, Minor, Severity};
 
 use crate::{Check, CheckInfo, Context};
 
@@ -7,16 +10,33 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Kubernetes release past its end of life",
     doc: r#"## What it checks
-(not yet implemented)
+The release the cluster runs now (snapshots and live clusters) and the release it is upgraded
+to, against the end-of-life dates the Kubernetes project publishes, on the day of the scan
+(`--today` to pin it). The tool knows 1.19 to 1.37: release dates from kubernetes/sig-release,
+end-of-life dates from kubernetes/website `data/releases` (for 1.32, 1.33 and 1.36 only
+endoflife.date had them; findings say so).
+
+- `medium`: the release is past its end of life (the finding says since when), or older than
+  1.19, whose support ended on 2021-10-28.
+- `info`: the end-of-life date is not published yet (1.37 so far), the release is not known to
+  the tool, or the release reaches its end of life within 90 days. The check never passes a
+  release it knows nothing about silently.
 
 ## Why it matters
-(not yet implemented)
+A release past its end of life gets no patches, security fixes included: CVEs found after that
+day stay open. Upgrading to a release that is already past its end of life only buys time
+until the next forced upgrade, and cloud providers charge extra for extended support or
+upgrade such clusters automatically.
 
 ## Example
-(not yet implemented)
+A cluster on 1.29 (end of life 2025-02-28) upgraded to 1.30 (end of life 2025-07-15), scanned
+on 2026-11-25: both are reported, and the finding names the releases still supported that day
+(1.35, 1.36, 1.37).
 
 ## Fix
-(not yet implemented)
+Plan the upgrade through to a supported release, one minor at a time (`version-hops` lists the
+hops); a release past its end of life should only be a hop, not the destination. Check the
+dates at https://kubernetes.io/releases/.
 "#,
 };
 
@@ -27,7 +47,320 @@ impl Check for VersionEndOfLife {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if let Some(current) = ctx.current {
+            findings.extend(evaluate(ctx, current, Role::Current));
+        }
+        if ctx.current != Some(ctx.target) {
+            findings.extend(evaluate(ctx, ctx.target, Role::Target));
+        }
+        findings
+    }
+}
+
+/// Within this many days of the end of life, an `info` finding says it is coming.
+const SOON_DAYS: i64 = 90;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Current,
+    Target,
+}
+
+impl Role {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Target => "target",
+        }
+    }
+
+    fn subject(self, minor: Minor) -> String {
+        match self {
+            Self::Current => format!("The cluster runs Kubernetes {minor}, which"),
+            Self::Target => format!("The upgrade target, Kubernetes {minor},"),
+        }
+    }
+}
+
+fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
+    let today = ctx.today;
+    let supported = supported_text(today);
+    let mut details = BTreeMap::new();
+    details.insert("release", minor.to_string());
+    details.insert("role", role.as_str().to_owned());
+    details.insert("today", today.to_string());
+    details.insert("supported", supported.clone());
+    let oldest = RELEASES.first().map(|r| r.minor);
+    let Some(release) = releases::release(minor) else {
+        if let (Some(first), Some(first_release)) = (oldest, RELEASES.first())
+            && minor < first
+        {
+            let eol = first_release.end_of_life?;
+            details.insert("end_of_life", format!("before {eol}"));
+            return Some(finding(
+                Severity::Medium,
+                format!("Kubernetes {minor} ({}) past end of life", role.as_str()),
+                format!(
+                    "{} is older than {first}, whose support ended on {eol}: it has had no patches, security fixes included, for years.",
+                    role.subject(minor)
+                ),
+                remediation(role, minor, &supported),
+                details,
+            ));
+        }
+        return Some(finding(
+            Severity::Info,
+            format!("Kubernetes {minor} ({}): end of life unknown", role.as_str()),
+            format!(
+                "{} is not in the release table (it knows 1.19 to {}), so the tool cannot tell whether it is still supported.",
+                role.subject(minor),
+                mcp_diag_data::NEWEST_KNOWN_MINOR
+            ),
+            "Check the release's end-of-life date at https://kubernetes.io/releases/.".to_owned(),
+            details,
+        ));
+    };
+    details.insert("released", release.released.to_string());
+    details.insert("eol_source", release.eol_source.as_str().to_owned());
+    let caveat = match release.eol_source {
+        EolSource::EndOfLifeDate => {
+            " (date from endoflife.date; the project's own release data for it was not available)"
+        }
+        EolSource::Kubernetes | EolSource::Unpublished => "",
+    };
+    let Some(eol) = release.end_of_life else {
+        let message = if release.released > today {
+            format!(
+                "{} is not released yet on {today} (x.0 planned for {}) and has no published end-of-life date.",
+                role.subject(minor),
+                release.released
+            )
+        } else {
+            format!(
+                "{} (released {}) has no published end-of-life date yet; Kubernetes patches each minor for about 14 months after its release.",
+                role.subject(minor),
+                release.released
+            )
+        };
+        return Some(finding(
+            Severity::Info,
+            format!(
+                "Kubernetes {minor} ({}): end of life not published",
+                role.as_str()
+            ),
+            message,
+            "Check https://kubernetes.io/releases/ for the date once it is published.".to_owned(),
+            details,
+        ));
+    };
+    details.insert("end_of_life", eol.to_string());
+    let days = days_between(eol, today);
+    if days > 0 {
+        return Some(finding(
+            Severity::Medium,
+            format!(
+                "Kubernetes {minor} ({}) past end of life since {eol}",
+                role.as_str()
+            ),
+            format!(
+                "{} reached its end of life on {eol}{caveat}, {days} days before {today}: no more patches, security fixes included.",
+                role.subject(minor)
+            ),
+            remediation(role, minor, &supported),
+            details,
+        ));
+    }
+    if -days <= SOON_DAYS {
+        return Some(finding(
+            Severity::Info,
+            format!(
+                "Kubernetes {minor} ({}) reaches end of life on {eol}",
+                role.as_str()
+            ),
+            format!(
+                "{} reaches its end of life on {eol}{caveat}, in {} days.",
+                role.subject(minor),
+                -days
+            ),
+            format!("Plan the next upgrade; releases supported on {today}: {supported}."),
+            details,
+        ));
+    }
+    None
+}
+
+fn remediation(role: Role, minor: Minor, supported: &str) -> String {
+    match role {
+        Role::Current => format!(
+            "Upgrade to a supported release, one minor at a time; supported on the day of the scan: {supported}."
+        ),
+        Role::Target => format!(
+            "Treat {minor} as a hop, not the destination: plan the upgrade on to a supported release ({supported}), one minor at a time."
+        ),
+    }
+}
+
+fn supported_text(today: Date) -> String {
+    let list: Vec<String> = releases::supported_on(today)
+        .map(|r: &Release| r.minor.to_string())
+        .collect();
+    if list.is_empty() {
+        "none known to this tool".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn finding(
+    severity: Severity,
+    title: String,
+    message: String,
+    remediation: String,
+    details: BTreeMap<&'static str, String>,
+) -> Finding {
+    Finding {
+        check: INFO.id,
+        severity,
+        title,
+        object: None,
+        location: None,
+        message,
+        remediation,
+        evidence: Some("release table"),
+        details,
+    }
+}
+
+/// Days from 1970-01-01 (Howard Hinnant's days-from-civil).
+fn unix_days(date: Date) -> i64 {
+    let month = i64::from(date.month);
+    let day = i64::from(date.day);
+    let year = i64::from(date.year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// How many days `later` is after `earlier` (negative when before).
+fn days_between(earlier: Date, later: Date) -> i64 {
+    unix_days(later) - unix_days(earlier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+    use crate::rules::test_support::{inventory, run_check};
+    use mcp_diag_model::SourceKind;
+
+    const NONE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n";
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn on(day: Date, target: Minor, current: Option<Minor>) -> Vec<Finding> {
+        let inv = inventory(NONE, SourceKind::Snapshot);
+        crate::run_all(
+            &inv,
+            &Settings {
+                target,
+                current,
+                today: day,
+                rules: &[],
+            },
+        )
+        .into_iter()
+        .filter(|f| f.check == INFO.id)
+        .collect()
+    }
+
+    #[test]
+    fn day_arithmetic_matches_the_model() {
+        for days in [0, 11_016, 20_417, -1, 400_000] {
+            assert_eq!(unix_days(Date::from_unix_days(days)), days);
+        }
+        assert_eq!(days_between(Date::new(2025, 2, 28), Date::new(2025, 3, 1)), 1);
+    }
+
+    #[test]
+    fn current_and_target_past_end_of_life() {
+        let f = run_check(INFO.id, NONE, m(30), Some(m(29)));
+        assert_eq!(f.len(), 2, "{f:?}");
+        let current = f.iter().find(|f| f.details["role"] == "current").unwrap();
+        assert_eq!(current.severity, Severity::Medium);
+        assert!(current.title.contains("since 2025-02-28"), "{}", current.title);
+        assert!(current.message.contains("1.29"), "{}", current.message);
+        assert!(
+            current.remediation.contains("1.35, 1.36, 1.37"),
+            "{}",
+            current.remediation
+        );
+        let target = f.iter().find(|f| f.details["role"] == "target").unwrap();
+        assert_eq!(target.details["end_of_life"], "2025-07-15");
+        assert!(target.remediation.contains("hop"), "{}", target.remediation);
+    }
+
+    #[test]
+    fn the_last_supported_day_is_not_past_end_of_life() {
+        // 1.34 ends on 2026-10-27: that day it is still supported (info, soon), the next not.
+        let last = on(Date::new(2026, 10, 27), m(34), None);
+        assert_eq!(last.len(), 1);
+        assert_eq!(last[0].severity, Severity::Info);
+        assert!(last[0].message.contains("in 0 days"), "{}", last[0].message);
+        let after = on(Date::new(2026, 10, 28), m(34), None);
+        assert_eq!(after[0].severity, Severity::Medium);
+        assert!(after[0].message.contains("1 days before"), "{}", after[0].message);
+        // Far from its end of life: nothing to say.
+        assert!(on(Date::new(2026, 1, 10), m(35), None).is_empty());
+    }
+
+    #[test]
+    fn unknown_end_of_life_is_info_never_a_silent_pass() {
+        let f = run_check(INFO.id, NONE, m(37), Some(m(36)));
+        assert_eq!(f.len(), 1, "{f:?}"); // 1.36 is fine on TODAY, 1.37 has no date
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].message.contains("no published end-of-life date"),
+            "{}",
+            f[0].message
+        );
+        let future = on(Date::new(2026, 5, 1), m(37), None);
+        assert!(
+            future[0].message.contains("not released yet"),
+            "{}",
+            future[0].message
+        );
+        let unknown = run_check(INFO.id, NONE, m(40), None);
+        assert_eq!(unknown[0].severity, Severity::Info);
+        assert!(unknown[0].title.contains("unknown"));
+    }
+
+    #[test]
+    fn releases_older_than_the_table_are_past_end_of_life() {
+        let f = run_check(INFO.id, NONE, m(18), Some(m(17)));
+        assert_eq!(f.len(), 2);
+        assert!(f.iter().all(|f| f.severity == Severity::Medium));
+        assert!(f[0].message.contains("2021-10-28"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn endoflife_date_only_rows_say_so() {
+        let f = run_check(INFO.id, NONE, m(32), None);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(f[0].message.contains("endoflife.date"), "{}", f[0].message);
+        assert_eq!(f[0].details["eol_source"], "endoflife.date only");
+    }
+
+    #[test]
+    fn same_current_and_target_reported_once() {
+        let f = run_check(INFO.id, NONE, m(29), Some(m(29)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].details["role"], "current");
     }
 }
