@@ -115,7 +115,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
 mod tests {
     use mcp_diag_model::Minor;
 
-    use crate::rules::test_support::scan_yaml;
+    use crate::rules::test_support::scan_api as scan_yaml;
 
     #[test]
     fn deprecated_but_served() {

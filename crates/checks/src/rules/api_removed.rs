@@ -146,7 +146,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::scan_yaml;
+    use crate::rules::test_support::scan_api as scan_yaml;
 
     #[test]
     fn every_removal_row_is_reported_at_its_release_and_not_before() {

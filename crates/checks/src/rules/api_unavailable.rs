@@ -142,7 +142,7 @@ fn served_alternatives(group: &str, kind: &str, ctx: &Context<'_>) -> Vec<String
 mod tests {
     use mcp_diag_model::Minor;
 
-    use crate::rules::test_support::scan_yaml;
+    use crate::rules::test_support::scan_api as scan_yaml;
 
     #[test]
     fn introduced_after_the_target() {

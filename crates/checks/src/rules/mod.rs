@@ -32,6 +32,7 @@ pub static ALL: &[&dyn Check] = &[
     &etcd_version::EtcdVersion,
     &addon_unsupported::AddonUnsupported,
     &crd_stored_version_unserved::CrdStoredVersionUnserved,
+    &crd_stored_version_unserved::CrdCustomResourceUnserved,
     &crd_version_deprecated::CrdVersionDeprecated,
     &storage_intree_plugin_removed::StorageIntreePluginRemoved,
     &runtime_dockershim::RuntimeDockershim,
@@ -55,6 +56,14 @@ pub(crate) mod test_support {
         let mut inventory = Inventory::new(kind, "test", "test");
         inventory.objects = parsed.objects;
         inventory
+    }
+
+    /// Parses YAML as a manifest file would be and runs the API checks (`api-*`).
+    pub(crate) fn scan_api(yaml: &str, target: Minor, current: Option<Minor>) -> Vec<Finding> {
+        scan_yaml(yaml, target, current)
+            .into_iter()
+            .filter(|f| f.check.starts_with("api-"))
+            .collect()
     }
 
     /// Parses YAML as a manifest file would be and runs every check.
