@@ -174,9 +174,11 @@ def compute_ranges(present):
         group, version, kind = gvk
         minors = sorted(m for m in present if gvk in present[m])
         last = minors[-1]
+        source = f"kubernetes-validate schemas: in 1.{minors[0]}{' or earlier' if minors[0] == 11 else ''} to 1.{minors[-1]}"
         if (group, version) in SERVED_UNTIL_1_16 and kind != "Ingress" and last >= 16:
             last = 15
-        rows.append((group, version, kind, minors[0], last))
+            source += "; " + GUIDE_1_16
+        rows.append((group, version, kind, minors[0], last, source))
     return rows
 
 
@@ -219,9 +221,9 @@ def render(rows, planned, ranges):
             "/// schemas have it: `first` 11 means 1.11 or earlier, `last` 37 means still served.",
             "#[rustfmt::skip]",
             "pub const API_SERVED: &[ServedRange] = &["]
-    for g, v, k, first, last in ranges:
+    for g, v, k, first, last, source in ranges:
         out.append(f"    ServedRange {{ group: {rust_str(g)}, version: {rust_str(v)}, kind: {rust_str(k)}, "
-                   f"first: {minor(first)}, last: {minor(last)} }},")
+                   f"first: {minor(first)}, last: {minor(last)}, source: {rust_str(source)} }},")
     out.append("];")
     return "\n".join(out) + "\n"
 

@@ -374,3 +374,21 @@ fn data_prints_the_knowledge_with_sources() {
     assert!(table.stdout.contains("source: "));
     assert_eq!(mcp_diag(&["data", "no-such-table"]).code, 1);
 }
+
+#[test]
+fn every_knowledge_table_prints_with_sources() {
+    let list = mcp_diag(&["data", "-o", "json"]).json();
+    for table in list.as_array().unwrap() {
+        let name = table["name"].as_str().unwrap();
+        assert!(table["rows"].as_u64().unwrap() > 0, "{name} is empty");
+        let rows = mcp_diag(&["data", name, "-o", "json"]).json();
+        for row in rows.as_array().unwrap() {
+            let sourced = row
+                .get("source")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            assert!(sourced, "{name}: a row without a source: {row}");
+        }
+        assert_eq!(mcp_diag(&["data", name]).code, 0);
+    }
+}

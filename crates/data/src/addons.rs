@@ -12,7 +12,7 @@ use mcp_diag_model::Minor;
 use crate::kubeadm::Ver;
 
 /// The Kubernetes minors a row covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum K8sRange {
     /// Both ends included.
     Between(Minor, Minor),
@@ -53,7 +53,7 @@ impl fmt::Display for K8sRange {
 }
 
 /// What the source says about the Kubernetes versions of a row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Statement {
     /// Tested (end to end) on these versions; others "may work".
     Tested,
@@ -88,7 +88,7 @@ impl Statement {
 }
 
 /// The Kubernetes versions one range of add-on versions supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AddonSupport {
     /// Our component name (`calico`, `ingress-nginx`, ...), as in the checks' detection.
     pub component: &'static str,

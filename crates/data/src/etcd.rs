@@ -7,7 +7,7 @@ use mcp_diag_model::{Minor, Severity};
 use crate::kubeadm::Ver;
 
 /// A range of etcd releases with a known defect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct EtcdIssue {
     pub id: &'static str,
     /// First and last affected release, inclusive.
@@ -37,7 +37,7 @@ pub const ETCD_ISSUES: &[EtcdIssue] = &[
 
 /// One step of etcd's upgrade path: a running `from` cluster at `min_from` or later can be
 /// upgraded to the next minor, `to`. etcd only upgrades one minor at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct EtcdUpgradeStep {
     pub from: Minor,
     pub to: Minor,
@@ -59,7 +59,7 @@ pub const ETCD_UPGRADE_PATH: &[EtcdUpgradeStep] = &[
 pub const ONE_MINOR_AT_A_TIME_SOURCE: &str = "etcd-io/website content/en/docs/v3.6/upgrades/upgrade_3_6.md @3dc885fb ('the running cluster must be v3.5 or greater'); content/en/docs/v3.7/upgrades/upgrade_3_7.md @61f70a01 ('etcd only supports upgrading one minor version at a time')";
 
 /// The lowest etcd a kubeadm release accepts, from that Kubernetes minor on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KubeadmEtcdMinimum {
     pub from_kubernetes: Minor,
     pub min_etcd: Ver,

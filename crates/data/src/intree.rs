@@ -10,7 +10,7 @@
 use mcp_diag_model::Minor;
 
 /// A removed in-tree volume plugin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct InTreePlugin {
     /// The `provisioner` of a StorageClass using the in-tree plugin; `None` when the plugin
     /// never had an in-tree dynamic provisioner (cephfs, gitRepo) or its name is unconfirmed.
@@ -29,7 +29,7 @@ pub struct InTreePlugin {
 }
 
 /// An image that runs a CSI driver, for telling whether the driver is installed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CsiDriverImage {
     pub driver: &'static str,
     /// The end of the image repository path (registry host and tag left out).

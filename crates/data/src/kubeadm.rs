@@ -43,6 +43,13 @@ impl Ver {
     }
 }
 
+/// Written as text (`3.5.12`), as people read versions.
+impl serde::Serialize for Ver {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for Ver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.patch == Self::ANY_PATCH {
@@ -66,7 +73,7 @@ impl PartialOrd<Ver> for KubeVersion {
 }
 
 /// The etcd version kubeadm deploys for a Kubernetes minor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KubeadmEtcd {
     pub kubernetes: Minor,
     /// The image tag (`3.5.10-0`) kubeadm pinned when the minor shipped (x.0).
@@ -105,7 +112,7 @@ pub const KUBEADM_ETCD: &[KubeadmEtcd] = &[
 ];
 
 /// The CoreDNS version kubeadm installs for a Kubernetes minor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KubeadmCoreDns {
     pub kubernetes: Minor,
     /// As written (`v1.11.1`).

@@ -58,6 +58,7 @@ pub struct ServedRange {
     pub first: Minor,
     /// The last release serving it; [`NEWEST_KNOWN_MINOR`] means it is still served.
     pub last: Minor,
+    pub source: &'static str,
 }
 
 /// The oldest release whose API schemas the tables were built from.

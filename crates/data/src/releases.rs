@@ -10,7 +10,7 @@
 use mcp_diag_model::{Date, Minor};
 
 /// Where a release's end-of-life date comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum EolSource {
     /// The Kubernetes project's own data (kubernetes/website `data/releases/*.yaml`).
     Kubernetes,
@@ -32,7 +32,7 @@ impl EolSource {
 }
 
 /// One Kubernetes minor release.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Release {
     pub minor: Minor,
     /// The day x.0 was released.

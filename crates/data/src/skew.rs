@@ -12,7 +12,7 @@ use std::fmt;
 use mcp_diag_model::Minor;
 
 /// A component the skew policy speaks about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum SkewComponent {
     KubeApiserver,
     Kubelet,
@@ -59,7 +59,7 @@ impl fmt::Display for SkewComponent {
 }
 
 /// What a component's version is compared with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum RelativeTo {
     /// The kube-apiserver (the oldest one, in an HA cluster with mixed versions).
     KubeApiserver,
@@ -81,7 +81,7 @@ impl RelativeTo {
 
 /// One rule of the skew policy: how many minors `component` may be older or newer than
 /// `relative_to`, for component versions in `from..before`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SkewRule {
     pub component: SkewComponent,
     pub relative_to: RelativeTo,
@@ -123,7 +123,7 @@ pub const SKEW_RULES: &[SkewRule] = &[
 ];
 
 /// A fact about upgrades that is no skew rule but decides how the checks read versions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Fact {
     pub id: &'static str,
     pub text: &'static str,
@@ -169,7 +169,7 @@ pub const DOCKERSHIM_REMOVAL: Fact = Fact {
 };
 
 /// How a cloud-controller-manager image is versioned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CcmImage {
     /// The image path after the registry host, without tag.
     pub repository: &'static str,
@@ -212,7 +212,7 @@ pub fn rule(component: SkewComponent, relative_to: RelativeTo, version: Minor) -
 }
 
 /// What the policy says about one pair of versions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Verdict {
     Within,
     /// `version` is `by` minors older than the rule allows (`by` counts all minors of skew).
@@ -258,7 +258,7 @@ pub fn allowed(component: SkewComponent, relative_to: RelativeTo, version: Minor
 }
 
 /// The versions of a component the policy allows next to one reference version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AllowedRange {
     pub min: Minor,
     pub max: Minor,

@@ -35,6 +35,61 @@ const TABLES: &[KnowledgeTable] = &[
         about: "every built-in group/version/kind and the releases that serve it (api-unavailable)",
         rows: || rows_of(mcp_diag_data::API_SERVED),
     },
+    KnowledgeTable {
+        name: "skew",
+        about: "the version skew policy between components (skew-kubelet, skew-kube-proxy, skew-control-plane)",
+        rows: || rows_of(mcp_diag_data::skew::SKEW_RULES),
+    },
+    KnowledgeTable {
+        name: "cloud-controller-managers",
+        about: "cloud-controller-manager images and how their versions relate to Kubernetes",
+        rows: || rows_of(mcp_diag_data::skew::CCM_IMAGES),
+    },
+    KnowledgeTable {
+        name: "releases",
+        about: "Kubernetes minor releases: release and end-of-life dates (version-end-of-life)",
+        rows: || rows_of(mcp_diag_data::releases::RELEASES),
+    },
+    KnowledgeTable {
+        name: "kubeadm-etcd",
+        about: "the etcd version kubeadm pins per Kubernetes minor (etcd-version)",
+        rows: || rows_of(mcp_diag_data::kubeadm::KUBEADM_ETCD),
+    },
+    KnowledgeTable {
+        name: "kubeadm-coredns",
+        about: "the CoreDNS version kubeadm installs per Kubernetes minor (addon-unsupported)",
+        rows: || rows_of(mcp_diag_data::kubeadm::KUBEADM_COREDNS),
+    },
+    KnowledgeTable {
+        name: "etcd-issues",
+        about: "etcd releases with known data-safety issues (etcd-version)",
+        rows: || rows_of(mcp_diag_data::etcd::ETCD_ISSUES),
+    },
+    KnowledgeTable {
+        name: "etcd-upgrade-path",
+        about: "etcd's supported upgrade steps between minors (etcd-version)",
+        rows: || rows_of(mcp_diag_data::etcd::ETCD_UPGRADE_PATH),
+    },
+    KnowledgeTable {
+        name: "kubeadm-etcd-minimums",
+        about: "the oldest etcd a kubeadm release accepts (etcd-version)",
+        rows: || rows_of(mcp_diag_data::etcd::KUBEADM_ETCD_MINIMUMS),
+    },
+    KnowledgeTable {
+        name: "addons",
+        about: "CNI and add-on versions and the Kubernetes releases they support (addon-unsupported)",
+        rows: || rows_of(mcp_diag_data::addons::ADDON_SUPPORT),
+    },
+    KnowledgeTable {
+        name: "intree-volume-plugins",
+        about: "in-tree volume plugins, their CSI replacements and removal releases (storage-intree-plugin-removed)",
+        rows: || rows_of(mcp_diag_data::intree::INTREE_PLUGINS),
+    },
+    KnowledgeTable {
+        name: "csi-driver-images",
+        about: "images that reveal an installed CSI driver (storage-intree-plugin-removed)",
+        rows: || rows_of(mcp_diag_data::intree::CSI_DRIVER_IMAGES),
+    },
 ];
 
 pub fn run(args: &DataArgs) -> anyhow::Result<ExitStatus> {
@@ -50,7 +105,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<ExitStatus> {
         }
         writeln!(out, "Knowledge tables (mcp-diag data NAME to print one):\n")?;
         for t in TABLES {
-            writeln!(out, "  {:<22} {:>4} rows  {}", t.name, (t.rows)().len(), t.about)?;
+            writeln!(out, "  {:<26} {:>4} rows  {}", t.name, (t.rows)().len(), t.about)?;
         }
         return Ok(ExitStatus::Success);
     };
@@ -74,6 +129,16 @@ fn cell(v: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(", "),
+        // Enums with data serialise as {"Variant": value}: read as "Variant value".
+        Value::Object(map) if map.len() == 1 => map
+            .iter()
+            .map(|(k, v)| format!("{k} {}", cell(v)).trim_end().to_owned())
+            .collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
         other => other.to_string(),
     }
 }
