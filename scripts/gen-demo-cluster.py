@@ -55,7 +55,19 @@ def build():
     storage.csi_driver(ctx)
     crds.platform(ctx)
     apps.platform_resources(ctx)
+    plant_late(ctx)
     return ctx
+
+
+def plant_late(ctx):
+    """Problems planted after generation, so that the objects above keep their ids."""
+    from demo.core import applied
+    # Planted problem 10: the staging ManagedCluster is still applied by an old pipeline at
+    # v1alpha1, which the CRD no longer serves: the next apply of that manifest fails.
+    for o in ctx.files.get("managedclusters", []):
+        if o["metadata"]["name"] == "staging":
+            o["metadata"].get("annotations", {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
+            applied(o, api="registry.platform.example.com/v1alpha1")
 
 
 def render(ctx):

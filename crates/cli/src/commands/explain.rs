@@ -12,7 +12,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
         None => {
             writeln!(out, "Checks (mcp-diag explain ID for details):\n")?;
             for c in CHECKS {
-                writeln!(out, "  {:<16} {:<8} {}", c.id, c.severity.as_str(), c.title)?;
+                writeln!(out, "  {:<30} {:<8} {}", c.id, c.severity.as_str(), c.title)?;
             }
         }
         Some(id) => {
