@@ -293,13 +293,14 @@ fn demo_cluster_to_1_32_finds_the_planted_removals() {
         ("PodDisruptionBudget", "payment", "high"),
         ("Ingress", "shop", "high"),
         ("CronJob", "reports", "high"),
+        ("ManagedCluster", "staging", "high"),
     ] {
         assert!(
             found.contains(&(kind.into(), name.into(), severity.into())),
             "{kind} {name} missing: {found:?}"
         );
     }
-    assert_eq!(found.len(), 7);
+    assert_eq!(found.len(), 8);
 }
 
 #[test]
