@@ -236,7 +236,8 @@ fn operator_component(object: &Object) -> Option<Component<'_>> {
     })
 }
 
-fn is_owned(object: &Object) -> bool {
+/// Whether a controller (or any owner) owns the object.
+pub(crate) fn is_owned(object: &Object) -> bool {
     object
         .raw
         .path(&["metadata", "ownerReferences"])

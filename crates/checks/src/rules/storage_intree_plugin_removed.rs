@@ -100,13 +100,7 @@ struct Use<'a> {
     via: Via,
 }
 
-fn is_owned(object: &Object) -> bool {
-    object
-        .raw
-        .path(&["metadata", "ownerReferences"])
-        .and_then(Node::as_seq)
-        .is_some_and(|o| !o.is_empty())
-}
+use crate::components::is_owned;
 
 /// The pod spec of a Pod or of a workload's template.
 fn pod_spec(object: &Object) -> Option<&Node> {
