@@ -8,8 +8,11 @@ use rayon::prelude::*;
 
 mod api_versions;
 pub mod components;
+pub mod index;
+pub mod quantity;
 mod registry;
 pub mod rules;
+pub mod selector;
 
 pub use components::Component;
 pub use registry::{CHECKS, CheckInfo, check_info};
@@ -26,6 +29,41 @@ pub struct Settings<'a> {
     pub today: Date,
     /// Organisation rules from `--rules`.
     pub rules: &'a [UserRule],
+    /// Thresholds, overrides and extra inputs (`--config`, `--backup-max-age`, `--desired`).
+    pub options: &'a CheckOptions,
+}
+
+/// Tunables of the checks, from the command line and `--config`.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// "Now" for ages (backups, restarts): the snapshot's capture time, or the scan time.
+    pub now: i64,
+    /// The newest completed backup must be younger than this (`--backup-max-age`, 24h).
+    pub backup_max_age_secs: u64,
+    /// Restarts above which `pod-restarts` reports a container.
+    pub restart_threshold: i64,
+    /// Percent of allocatable CPU or memory above which a node counts as full.
+    pub node_full_percent: u64,
+    /// The declared state (`--desired DIR`), for `drift-desired`.
+    pub desired: Option<Inventory>,
+    /// Check ids not to run.
+    pub disabled: std::collections::BTreeSet<String>,
+    /// Severity per check id, replacing the default.
+    pub severity: std::collections::BTreeMap<String, Severity>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            now: 0,
+            backup_max_age_secs: 24 * 3600,
+            restart_threshold: 5,
+            node_full_percent: 80,
+            desired: None,
+            disabled: std::collections::BTreeSet::new(),
+            severity: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// What every check gets to look at.
@@ -40,6 +78,9 @@ pub struct Context<'a> {
     /// Components detected in the inventory (see [`components::detect`]), found once.
     pub components: &'a [Component<'a>],
     pub rules: &'a [UserRule],
+    pub options: &'a CheckOptions,
+    /// Shared lookups (objects by kind, pods by node, owners).
+    pub index: &'a index::Index<'a>,
 }
 
 impl Context<'_> {
@@ -64,6 +105,7 @@ pub trait Check: Sync {
 /// reporting, including the inventory's `input-invalid` findings.
 pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
     let components = components::detect(inventory);
+    let index = index::Index::build(inventory);
     let ctx = Context {
         inventory,
         target: settings.target,
@@ -71,17 +113,29 @@ pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
         today: settings.today,
         components: &components,
         rules: settings.rules,
+        options: settings.options,
+        index: &index,
     };
     run_checks(&ctx)
 }
 
 /// Runs every check on a prepared context.
 pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
+    let disabled = &ctx.options.disabled;
     let mut findings: Vec<Finding> = rules::ALL
         .par_iter()
+        .filter(|check| !disabled.contains(check.info().id))
         .flat_map_iter(|check| check.run(ctx))
         .collect();
     findings.extend(ctx.inventory.input_problems.iter().cloned());
+    // Findings a check reports under another check's id (custom resources as api-removed),
+    // and input findings, are filtered and overridden by the id they carry.
+    findings.retain(|f| !disabled.contains(f.check));
+    for f in &mut findings {
+        if let Some(severity) = ctx.options.severity.get(f.check) {
+            f.severity = *severity;
+        }
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }

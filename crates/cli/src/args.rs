@@ -42,9 +42,30 @@ pub struct ScanArgs {
     pub output: OutputFormat,
 
     /// Exit with status 2 when findings at or above this severity exist (a blocker always
-    /// gives 3)
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    pub fail_on: FailOn,
+    /// gives 3) [default: high]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Settings file (YAML): fail_on, backup_max_age, rules, desired, and per check
+    /// `enabled`/`severity` (see docs/config.md); flags win over it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Do not run a check (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub disable: Vec<String>,
+
+    /// Override a check's severity, ID=LEVEL (repeatable)
+    #[arg(long, value_name = "ID=LEVEL")]
+    pub severity: Vec<String>,
+
+    /// The newest completed backup must be younger than this (e.g. 24h, 7d)
+    #[arg(long, value_name = "DURATION")]
+    pub backup_max_age: Option<String>,
+
+    /// Declared manifests (the Git state) to compare the cluster with (drift-desired)
+    #[arg(long, value_name = "DIR")]
+    pub desired: Option<std::path::PathBuf>,
 
     /// When to colour the table (NO_COLOR is honoured with `auto`)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -7,6 +7,7 @@ use clap::Parser as _;
 
 mod args;
 mod commands;
+mod config;
 mod exit;
 
 use exit::ExitStatus;

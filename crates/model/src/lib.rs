@@ -7,6 +7,7 @@ mod date;
 mod finding;
 mod inventory;
 mod node;
+pub mod time;
 mod version;
 
 pub use date::Date;

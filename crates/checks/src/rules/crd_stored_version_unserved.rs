@@ -576,6 +576,8 @@ status: {storedVersions: [v1alpha1, v1beta1]}
     fn run_unserved(yaml: &str, kind: SourceKind) -> Vec<Finding> {
         let inv = inventory(yaml, kind);
         let components = crate::components::detect(&inv);
+        let opts = crate::rules::test_support::options();
+        let idx = crate::index::Index::build(&inv);
         let ctx = Context {
             inventory: &inv,
             target: T,
@@ -583,6 +585,8 @@ status: {storedVersions: [v1alpha1, v1beta1]}
             today: TODAY,
             components: &components,
             rules: &[],
+            options: &opts,
+            index: &idx,
         };
         CrdCustomResourceUnserved.run(&ctx)
     }

@@ -678,6 +678,8 @@ mod tests {
         let mut inv = crate::rules::test_support::inventory("", SourceKind::Snapshot);
         inv.cluster.server_version = Some(KubeVersion::parse("v1.29.4-eks-1234abcd").unwrap());
         let comps = crate::components::detect(&inv);
+        let opts = crate::rules::test_support::options();
+        let idx = crate::index::Index::build(&inv);
         let ctx = Context {
             inventory: &inv,
             target: M(30),
@@ -685,6 +687,8 @@ mod tests {
             today: crate::rules::test_support::TODAY,
             components: &comps,
             rules: &[],
+            options: &opts,
+            index: &idx,
         };
         let fs = EtcdVersion.run(&ctx);
         assert_eq!(fs.len(), 1);
@@ -692,9 +696,11 @@ mod tests {
         assert!(fs[0].title.contains("EKS"), "{}", fs[0].title);
         // Manifests say nothing about etcd: no finding at all.
         let inv = crate::rules::test_support::inventory("", SourceKind::Manifests);
+        let idx = crate::index::Index::build(&inv);
         let ctx = Context {
             inventory: &inv,
             components: &[],
+            index: &idx,
             ..ctx
         };
         assert!(EtcdVersion.run(&ctx).is_empty());
@@ -707,6 +713,8 @@ mod tests {
             .components
             .insert("etcd".to_owned(), "3.5.2".to_owned());
         let comps = crate::components::detect(&inv);
+        let opts = crate::rules::test_support::options();
+        let idx = crate::index::Index::build(&inv);
         let ctx = Context {
             inventory: &inv,
             target: M(30),
@@ -714,6 +722,8 @@ mod tests {
             today: crate::rules::test_support::TODAY,
             components: &comps,
             rules: &[],
+            options: &opts,
+            index: &idx,
         };
         let fs = EtcdVersion.run(&ctx);
         assert!(

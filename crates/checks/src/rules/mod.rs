@@ -49,6 +49,14 @@ pub(crate) mod test_support {
     /// The scan date tests use, so that end-of-life findings do not change with the clock.
     pub(crate) const TODAY: Date = Date::new(2026, 11, 25);
 
+    /// Default options with "now" at the tests' scan date (2026-11-25T00:00:00Z).
+    pub(crate) fn options() -> crate::CheckOptions {
+        crate::CheckOptions {
+            now: mcp_diag_model::time::days_from_civil(TODAY) * 86_400,
+            ..Default::default()
+        }
+    }
+
     /// Parses YAML as a manifest file would be into an inventory.
     pub(crate) fn inventory(yaml: &str, kind: SourceKind) -> Inventory {
         let parsed = mcp_diag_sources::parse_bytes("test.yaml", yaml.as_bytes());
@@ -76,6 +84,7 @@ pub(crate) mod test_support {
                 current,
                 today: TODAY,
                 rules: &[],
+                options: &options(),
             },
         )
     }
@@ -91,6 +100,7 @@ pub(crate) mod test_support {
                 current,
                 today: TODAY,
                 rules: &[],
+                options: &options(),
             },
         )
         .into_iter()

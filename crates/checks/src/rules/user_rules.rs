@@ -343,6 +343,7 @@ rules:
                 current,
                 today: TODAY,
                 rules: &rules.rules,
+                options: &crate::rules::test_support::options(),
             },
         )
         .into_iter()

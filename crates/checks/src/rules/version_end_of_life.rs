@@ -273,6 +273,7 @@ mod tests {
                 current,
                 today: day,
                 rules: &[],
+                options: &crate::rules::test_support::options(),
             },
         )
         .into_iter()

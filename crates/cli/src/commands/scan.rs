@@ -2,18 +2,29 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use mcp_diag_checks::{Settings, UserRule, UserRules, run_all};
+use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
 use mcp_diag_data::NEWEST_KNOWN_MINOR;
-use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind};
+use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind, time};
 use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
 use super::hinted;
 use crate::args::{ColorChoice, FailOn, OutputFormat, ScanArgs};
+use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
-    let target = args.target_version.as_deref().map(parse_target).transpose()?;
+    let config = match &args.config {
+        Some(path) => {
+            Config::load(path).map_err(|e| hinted(e, "see docs/config.md for the settings file"))?
+        }
+        None => Config::default(),
+    };
+    let target_text = args
+        .target_version
+        .as_deref()
+        .or(config.target_version.as_deref());
+    let target = target_text.map(parse_target).transpose()?;
     let today = match &args.today {
         Some(text) => Date::parse(text).ok_or_else(|| {
             hinted(
@@ -23,15 +34,23 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         })?,
         None => today_utc(),
     };
-    let rules = match &args.rules {
+    let rules = match args.rules.as_ref().or(config.rules.as_ref()) {
         Some(path) => UserRules::load(path)
             .map_err(|e| hinted(e.to_string(), "see docs/rules.md for the format of a rules file"))?,
         None => UserRules::default(),
     };
+    let mut options = check_options(args, &config)?;
     let inventories = read_inputs(&args.paths)?;
     let mut clusters = Vec::with_capacity(inventories.len());
     for inventory in &inventories {
-        clusters.push(scan_one(inventory, target, today, &rules.rules)?);
+        // Ages are measured from when the snapshot was taken, not from when it is read.
+        options.now = inventory
+            .cluster
+            .captured_at
+            .as_deref()
+            .and_then(time::parse_timestamp)
+            .unwrap_or_else(now_utc);
+        clusters.push(scan_one(inventory, target, today, &rules.rules, &options)?);
     }
     let report = Report::new(env!("CARGO_PKG_VERSION"), clusters);
     if let Some(t) = target.filter(|t| *t > NEWEST_KNOWN_MINOR) {
@@ -50,7 +69,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             return Err(e).context("cannot write the report to standard output");
         }
     }
-    let status = from_summary(&report.summary, fail_on(args.fail_on));
+    let threshold = args
+        .fail_on
+        .map(fail_on)
+        .or(config.fail_on)
+        .unwrap_or(Severity::High);
+    let status = from_summary(&report.summary, threshold);
     // The process ends right after this; freeing millions of small nodes one by one would
     // only add time (a tenth of a large scan).
     std::mem::forget(inventories);
@@ -126,6 +150,55 @@ fn source_error(e: SourceError) -> anyhow::Error {
     hinted(e.to_string(), hint)
 }
 
+/// Thresholds and overrides from the config file, then the flags.
+fn check_options(args: &ScanArgs, config: &Config) -> anyhow::Result<CheckOptions> {
+    let mut options = CheckOptions {
+        disabled: config.disabled.clone(),
+        severity: config.severity.clone(),
+        ..CheckOptions::default()
+    };
+    if let Some(t) = config.restart_threshold {
+        options.restart_threshold = t;
+    }
+    if let Some(p) = config.node_full_percent {
+        options.node_full_percent = p;
+    }
+    if let Some(text) = args
+        .backup_max_age
+        .as_deref()
+        .or(config.backup_max_age.as_deref())
+    {
+        options.backup_max_age_secs = time::parse_duration(text).ok_or_else(|| {
+            hinted(
+                format!("backup max age: cannot read {text:?} as a duration"),
+                "write it like 24h, 36h or 7d",
+            )
+        })?;
+    }
+    for id in &args.disable {
+        check_id(id)
+            .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
+        options.disabled.insert(id.clone());
+    }
+    for text in &args.severity {
+        let (id, severity) = severity_override(text)
+            .map_err(|e| hinted(format!("--severity: {e}"), "mcp-diag explain lists the check ids"))?;
+        options.severity.insert(id, severity);
+    }
+    if let Some(dir) = args.desired.as_ref().or(config.desired.as_ref()) {
+        let desired =
+            read_manifests(&[Input::Path(dir.clone())], &mut std::io::empty()).map_err(source_error)?;
+        options.desired = Some(desired);
+    }
+    Ok(options)
+}
+
+fn now_utc() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
 /// Today's date in UTC, from the system clock.
 fn today_utc() -> Date {
     let secs = std::time::SystemTime::now()
@@ -139,6 +212,7 @@ fn scan_one(
     flag: Option<Minor>,
     today: Date,
     rules: &[UserRule],
+    options: &CheckOptions,
 ) -> anyhow::Result<ClusterReport> {
     let current = inventory.cluster.server_version.as_ref().map(KubeVersion::minor);
     let (target, target_source) = match (flag, current) {
@@ -174,6 +248,7 @@ fn scan_one(
             current,
             today,
             rules,
+            options,
         },
     );
     Ok(ClusterReport {

@@ -1,0 +1,136 @@
+//! `--config FILE`: settings a team keeps in its repository, overridden by flags.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use mcp_diag_model::Severity;
+use serde::Deserialize;
+
+/// The config file. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ConfigFile {
+    pub target_version: Option<String>,
+    pub fail_on: Option<String>,
+    pub backup_max_age: Option<String>,
+    pub restart_threshold: Option<i64>,
+    pub node_full_percent: Option<u64>,
+    /// A rules file, relative to the config file.
+    pub rules: Option<PathBuf>,
+    /// A directory of declared manifests, relative to the config file.
+    pub desired: Option<PathBuf>,
+    #[serde(default)]
+    pub checks: BTreeMap<String, CheckSetting>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSetting {
+    pub enabled: Option<bool>,
+    pub severity: Option<String>,
+}
+
+/// What the config file asks for, validated.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub target_version: Option<String>,
+    pub fail_on: Option<Severity>,
+    pub backup_max_age: Option<String>,
+    pub restart_threshold: Option<i64>,
+    pub node_full_percent: Option<u64>,
+    pub rules: Option<PathBuf>,
+    pub desired: Option<PathBuf>,
+    pub disabled: BTreeSet<String>,
+    pub severity: BTreeMap<String, Severity>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let raw: ConfigFile = serde_saphyr::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().lines().next().unwrap_or_default()
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut config = Self {
+            target_version: raw.target_version,
+            backup_max_age: raw.backup_max_age,
+            restart_threshold: raw.restart_threshold,
+            node_full_percent: raw.node_full_percent,
+            rules: raw.rules.map(|r| base.join(r)),
+            desired: raw.desired.map(|d| base.join(d)),
+            ..Self::default()
+        };
+        if let Some(f) = raw.fail_on {
+            config.fail_on = Some(
+                f.parse()
+                    .map_err(|e| format!("{}: fail_on: {e}", path.display()))?,
+            );
+        }
+        for (id, setting) in raw.checks {
+            check_id(&id).map_err(|e| format!("{}: checks.{id}: {e}", path.display()))?;
+            if setting.enabled == Some(false) {
+                config.disabled.insert(id.clone());
+            }
+            if let Some(s) = setting.severity {
+                let severity = s
+                    .parse()
+                    .map_err(|e| format!("{}: checks.{id}.severity: {e}", path.display()))?;
+                config.severity.insert(id, severity);
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// A known check id, or an error that lists them.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if mcp_diag_checks::check_info(id).is_some() {
+        Ok(())
+    } else {
+        let ids: Vec<&str> = mcp_diag_checks::CHECKS.iter().map(|c| c.id).collect();
+        Err(format!("unknown check id {id:?} (known: {})", ids.join(", ")))
+    }
+}
+
+/// Parses `ID=SEVERITY` from `--severity`.
+pub fn severity_override(text: &str) -> Result<(String, Severity), String> {
+    let (id, level) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: write it as ID=SEVERITY, e.g. probe-missing-liveness=info"))?;
+    check_id(id.trim())?;
+    let severity = level.trim().parse::<Severity>().map_err(|e| e.to_string())?;
+    Ok((id.trim().to_owned(), severity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mcp-diag.yaml");
+        std::fs::write(
+            &path,
+            "fail_on: medium\nbackup_max_age: 48h\nrules: rules.yaml\nchecks:\n  api-deprecated: {severity: low}\n  version-hops: {enabled: false}\n",
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.fail_on, Some(Severity::Medium));
+        assert_eq!(c.severity["api-deprecated"], Severity::Low);
+        assert!(c.disabled.contains("version-hops"));
+        assert_eq!(c.rules.unwrap(), dir.path().join("rules.yaml"));
+        std::fs::write(&path, "checks:\n  no-such-check: {enabled: false}\n").unwrap();
+        assert!(Config::load(&path).unwrap_err().contains("unknown check id"));
+        std::fs::write(&path, "fail_onn: high\n").unwrap();
+        assert!(Config::load(&path).is_err());
+        assert!(severity_override("api-deprecated=high").is_ok());
+        assert!(severity_override("api-deprecated").is_err());
+        assert!(severity_override("nope=high").is_err());
+    }
+}
