@@ -6,19 +6,57 @@ pub mod addon_unsupported;
 pub mod api_deprecated;
 pub mod api_removed;
 pub mod api_unavailable;
+pub mod backup_failed;
+pub mod backup_location_unavailable;
+pub mod backup_namespace_uncovered;
+pub mod backup_no_schedule;
+pub mod backup_stale;
+pub mod backup_velero_missing;
 pub mod crd_stored_version_unserved;
 pub mod crd_version_deprecated;
+pub mod deployment_rollout_stuck;
+pub mod drift_desired;
+pub mod drift_manual_edit;
+pub mod drift_untracked_config;
 pub mod etcd_version;
 pub mod input_invalid;
 pub mod input_skipped;
+pub mod node_cordoned;
+pub mod node_headroom;
+pub mod node_not_ready;
+pub mod node_pressure;
+pub mod node_taint_untolerated;
+pub mod pdb_blocks_drain;
+pub mod pdb_no_match;
+pub mod pdb_overlap;
+pub mod pod_crashloop;
+pub mod pod_local_data;
+pub mod pod_oomkilled;
+pub mod pod_pending;
+pub mod pod_restarts;
+pub mod pod_unmanaged;
+pub mod probe_liveness_equals_readiness;
+pub mod probe_liveness_no_failure_threshold;
+pub mod probe_missing_liveness;
+pub mod probe_missing_readiness;
+pub mod probe_no_startup;
+pub mod pv_pvc_mismatch;
+pub mod pv_released_or_failed;
+pub mod pvc_storageclass_missing;
+pub mod pvc_unbound;
 pub mod runtime_dockershim;
 pub mod skew_control_plane;
 pub mod skew_kube_proxy;
 pub mod skew_kubelet;
 pub mod storage_intree_plugin_removed;
+pub mod storageclass_default_count;
+pub mod sts_not_ready;
+pub mod sts_ondelete;
+pub mod sts_partition;
 pub mod user_rules;
 pub mod version_end_of_life;
 pub mod version_hops;
+pub mod workload_single_replica;
 
 /// The checks that run on an inventory (input checks are raised by the sources).
 pub static ALL: &[&dyn Check] = &[
@@ -37,6 +75,44 @@ pub static ALL: &[&dyn Check] = &[
     &storage_intree_plugin_removed::StorageIntreePluginRemoved,
     &runtime_dockershim::RuntimeDockershim,
     &version_end_of_life::VersionEndOfLife,
+    &node_not_ready::NodeNotReady,
+    &node_cordoned::NodeCordoned,
+    &node_pressure::NodePressure,
+    &node_taint_untolerated::NodeTaintUntolerated,
+    &node_headroom::NodeHeadroom,
+    &probe_missing_readiness::ProbeMissingReadiness,
+    &probe_missing_liveness::ProbeMissingLiveness,
+    &probe_liveness_no_failure_threshold::ProbeLivenessNoFailureThreshold,
+    &probe_liveness_equals_readiness::ProbeLivenessEqualsReadiness,
+    &probe_no_startup::ProbeNoStartup,
+    &pod_crashloop::PodCrashloop,
+    &pod_restarts::PodRestarts,
+    &pod_pending::PodPending,
+    &pod_oomkilled::PodOomkilled,
+    &pod_unmanaged::PodUnmanaged,
+    &pod_local_data::PodLocalData,
+    &pdb_blocks_drain::PdbBlocksDrain,
+    &pdb_no_match::PdbNoMatch,
+    &pdb_overlap::PdbOverlap,
+    &workload_single_replica::WorkloadSingleReplica,
+    &deployment_rollout_stuck::DeploymentRolloutStuck,
+    &sts_ondelete::StsOndelete,
+    &sts_partition::StsPartition,
+    &sts_not_ready::StsNotReady,
+    &pvc_unbound::PvcUnbound,
+    &pv_released_or_failed::PvReleasedOrFailed,
+    &pvc_storageclass_missing::PvcStorageclassMissing,
+    &storageclass_default_count::StorageclassDefaultCount,
+    &pv_pvc_mismatch::PvPvcMismatch,
+    &backup_velero_missing::BackupVeleroMissing,
+    &backup_location_unavailable::BackupLocationUnavailable,
+    &backup_no_schedule::BackupNoSchedule,
+    &backup_stale::BackupStale,
+    &backup_failed::BackupFailed,
+    &backup_namespace_uncovered::BackupNamespaceUncovered,
+    &drift_manual_edit::DriftManualEdit,
+    &drift_untracked_config::DriftUntrackedConfig,
+    &drift_desired::DriftDesired,
     &user_rules::UserRulesCheck,
 ];
 

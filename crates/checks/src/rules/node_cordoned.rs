@@ -1,0 +1,33 @@
+use mcp_diag_model::{Finding, Severity};
+
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "node-cordoned",
+    severity: Severity::Medium,
+    title: "Node cordoned",
+    doc: r#"## What it checks
+(not yet implemented)
+
+## Why it matters
+(not yet implemented)
+
+## Example
+(not yet implemented)
+
+## Fix
+(not yet implemented)
+"#,
+};
+
+pub struct NodeCordoned;
+
+impl Check for NodeCordoned {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+}

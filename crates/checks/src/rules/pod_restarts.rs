@@ -1,0 +1,33 @@
+use mcp_diag_model::{Finding, Severity};
+
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "pod-restarts",
+    severity: Severity::Medium,
+    title: "Container restarting often",
+    doc: r#"## What it checks
+(not yet implemented)
+
+## Why it matters
+(not yet implemented)
+
+## Example
+(not yet implemented)
+
+## Fix
+(not yet implemented)
+"#,
+};
+
+pub struct PodRestarts;
+
+impl Check for PodRestarts {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+}
