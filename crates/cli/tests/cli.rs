@@ -393,3 +393,102 @@ fn every_knowledge_table_prints_with_sources() {
         assert_eq!(mcp_diag(&["data", name]).code, 0);
     }
 }
+
+#[test]
+fn config_file_and_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp-diag.yaml");
+    std::fs::write(
+        &config,
+        "target_version: '1.32'\nfail_on: blocker\nchecks:\n  api-deprecated: {severity: blocker}\n  api-removed: {enabled: false}\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let json = mcp_diag(&[
+        "scan",
+        "--config",
+        config,
+        "-o",
+        "json",
+        "fixtures/manifests/legacy.yaml",
+    ])
+    .json();
+    let checks: Vec<&str> = json["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(!checks.contains(&"api-removed"), "{checks:?}");
+    assert_eq!(json["target_version"], "1.32");
+    // The FlowSchema is removed at 1.32; at 1.31 it is deprecated, overridden to blocker.
+    let run = mcp_diag(&[
+        "scan",
+        "--config",
+        config,
+        "-t",
+        "1.31",
+        "-o",
+        "json",
+        "fixtures/manifests/legacy.yaml",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let flow = run.json()["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "api-deprecated")
+        .cloned()
+        .unwrap();
+    assert_eq!(flow["severity"], "blocker");
+    // Flags win over the file.
+    let run = mcp_diag(&[
+        "scan",
+        "--config",
+        config,
+        "-t",
+        "1.31",
+        "--severity",
+        "api-deprecated=low",
+        "fixtures/manifests/legacy.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        mcp_diag(&[
+            "scan",
+            "--disable",
+            "no-such-check",
+            "-t",
+            "1.31",
+            "fixtures/clean"
+        ])
+        .code,
+        1
+    );
+    assert_eq!(
+        mcp_diag(&[
+            "scan",
+            "--severity",
+            "api-removed",
+            "-t",
+            "1.31",
+            "fixtures/clean"
+        ])
+        .code,
+        1
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "--backup-max-age", "soon", "-t", "1.31", "fixtures/clean"]).code,
+        1
+    );
+    std::fs::write(dir.path().join("bad.yaml"), "fail_onn: high\n").unwrap();
+    let bad = mcp_diag(&[
+        "scan",
+        "--config",
+        dir.path().join("bad.yaml").to_str().unwrap(),
+        "-t",
+        "1.31",
+        "fixtures/clean",
+    ]);
+    assert_eq!(bad.code, 1);
+}
