@@ -23,7 +23,7 @@ Two things, from the pods' resource requests and the nodes' `status.allocatable`
   plus nodes with the same `NoSchedule`/`NoExecute` taints as the drained node (its pool).
   Reported once per pool, for the node with the largest load that does not fit, naming the
   others. Free room is summed across nodes: this is a lower bound, fragmentation can make a
-  drain fail earlier (`mcp-diag plan` simulates the placement).
+  drain fail earlier (the placement itself is not simulated).
 - **Full node** (medium): a node above 80% (`node_full_percent` in `--config`) of its
   allocatable CPU or memory by requests, or by usage where `metrics.k8s.io` NodeMetrics
   objects are in the input.
