@@ -1,5 +1,12 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::node_not_ready::{condition, hard_taints, is_cordoned, taint_text};
+use super::node_taint_untolerated::system_taint;
+use super::probe_missing_readiness::{is_daemonset_pod, is_mirror_pod, is_terminated};
+use super::skew_kubelet::{finding, name_list};
+use crate::quantity::{bytes, cpu_millis};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,27 +14,638 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Not enough room to drain a node",
     doc: r#"## What it checks
-(not yet implemented)
+Two things, from the pods' resource requests and the nodes' `status.allocatable`:
+
+- **Drain room** (high): for each node, the requests (CPU, memory, and the pod count) of the
+  pods a drain would move — scheduled, not finished, not DaemonSet or mirror pods, which
+  stay on their node — against the free allocatable (allocatable minus the requests of the
+  pods already there) of the other Ready, schedulable nodes they could use: untainted nodes,
+  plus nodes with the same `NoSchedule`/`NoExecute` taints as the drained node (its pool).
+  Reported once per pool, for the node with the largest load that does not fit, naming the
+  others. Free room is summed across nodes: this is a lower bound, fragmentation can make a
+  drain fail earlier (the placement itself is not simulated).
+- **Full node** (medium): a node above 80% (`node_full_percent` in `--config`) of its
+  allocatable CPU or memory by requests, or by usage where `metrics.k8s.io` NodeMetrics
+  objects are in the input.
+
+A pod's request is what the scheduler counts: the sum of its containers (plus native
+sidecars), or its largest init container if that is more, plus `spec.overhead`. Pods that
+set no requests count as zero, and the finding says how many there are.
 
 ## Why it matters
-(not yet implemented)
+An upgrade drains every node, one or a few at a time. When the other nodes cannot take the
+pods of the node being drained, the evicted pods stay Pending, their workloads lose
+replicas, and disruption budgets then refuse the next evictions: the upgrade stalls halfway.
+Nodes already near full are where this starts.
 
 ## Example
-(not yet implemented)
+Draining `worker-b1` moves 26 pods requesting 6.1 CPU and 12.4 GiB; the other Ready,
+schedulable workers have 4.2 CPU free between them: 1.9 CPU short.
 
 ## Fix
-(not yet implemented)
+Add a node (or a surge node per wave: `maxSurge` in managed node groups) before the upgrade,
+lower over-sized requests, scale down idle workloads, or uncordon nodes left cordoned. Drain
+one node at a time when room is short.
 "#,
 };
 
 pub struct NodeHeadroom;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Res {
+    cpu: u64,
+    mem: u64,
+    pods: u64,
+}
+
+impl Res {
+    fn add(&mut self, other: Self) {
+        self.cpu += other.cpu;
+        self.mem += other.mem;
+        self.pods += other.pods;
+    }
+
+    fn sub(self, other: Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(other.cpu),
+            mem: self.mem.saturating_sub(other.mem),
+            pods: self.pods.saturating_sub(other.pods),
+        }
+    }
+}
+
+/// A quantity written as text or as a number.
+fn quantity<'a>(node: Option<&'a Node>) -> Option<std::borrow::Cow<'a, str>> {
+    let node = node?;
+    node.as_str()
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| node.as_f64().map(|f| std::borrow::Cow::Owned(f.to_string())))
+}
+
+/// CPU (millicores) and memory (bytes) of a `requests`-like mapping; whether it had either.
+fn cpu_mem(map: Option<&Node>) -> (u64, u64, bool) {
+    let cpu = quantity(map.and_then(|m| m.get("cpu"))).and_then(|q| cpu_millis(&q));
+    let mem = quantity(map.and_then(|m| m.get("memory"))).and_then(|q| bytes(&q));
+    (cpu.unwrap_or(0), mem.unwrap_or(0), cpu.is_some() || mem.is_some())
+}
+
+/// What the scheduler reserves for a pod: max(sum of containers + sidecars, largest init
+/// container + the sidecars started before it) + overhead. `None` when it requests nothing.
+fn pod_requests(spec: &Node) -> (u64, u64, bool) {
+    let seq = |key: &str| spec.get(key).and_then(Node::as_seq).unwrap_or_default();
+    let requests = |c: &Node| cpu_mem(c.path(&["resources", "requests"]));
+    let mut any = false;
+    let (mut cpu, mut mem) = (0u64, 0u64);
+    for c in seq("containers") {
+        let (c_cpu, c_mem, has) = requests(c);
+        cpu += c_cpu;
+        mem += c_mem;
+        any |= has;
+    }
+    let (mut side_cpu, mut side_mem) = (0u64, 0u64);
+    let (mut init_cpu, mut init_mem) = (0u64, 0u64);
+    for c in seq("initContainers") {
+        let (c_cpu, c_mem, has) = requests(c);
+        any |= has;
+        if c.get("restartPolicy").and_then(Node::as_str) == Some("Always") {
+            side_cpu += c_cpu;
+            side_mem += c_mem;
+        } else {
+            init_cpu = init_cpu.max(side_cpu + c_cpu);
+            init_mem = init_mem.max(side_mem + c_mem);
+        }
+    }
+    let (o_cpu, o_mem, _) = cpu_mem(spec.get("overhead"));
+    (
+        (cpu + side_cpu).max(init_cpu) + o_cpu,
+        (mem + side_mem).max(init_mem) + o_mem,
+        any,
+    )
+}
+
+#[derive(Default)]
+struct Load {
+    requested: Res,
+    movable: Res,
+    movable_unrequested: usize,
+    unrequested: usize,
+}
+
+fn allocatable(node: &Object) -> Option<Res> {
+    let alloc = node.raw.path(&["status", "allocatable"])?;
+    let (cpu, mem, _) = cpu_mem(Some(alloc));
+    let pods = quantity(alloc.get("pods"))
+        .and_then(|q| q.parse::<u64>().ok())
+        .unwrap_or(110);
+    (cpu > 0 && mem > 0).then_some(Res { cpu, mem, pods })
+}
+
+/// `4.64 CPU`.
+fn fmt_cpu(millis: u64) -> String {
+    let text = format!("{:.2}", millis as f64 / 1000.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} CPU")
+}
+
+/// `8.6 GiB`, `512 MiB`.
+fn fmt_mem(bytes: u64) -> String {
+    const GIB: f64 = 1_073_741_824.0;
+    if bytes as f64 >= GIB {
+        format!("{:.1} GiB", bytes as f64 / GIB)
+    } else {
+        format!("{} MiB", bytes / 1_048_576)
+    }
+}
+
+fn percent(part: u64, whole: u64) -> u64 {
+    part.saturating_mul(100).checked_div(whole).unwrap_or(0)
+}
+
+struct NodeRoom<'a> {
+    node: &'a Object,
+    alloc: Res,
+    load: Load,
+    receiver: bool,
+    pool: String,
+}
 
 impl Check for NodeHeadroom {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let nodes = ctx.index.of_kind("Node");
+        if nodes.is_empty() {
+            return Vec::new();
+        }
+        // One pass over the pods: requests per node.
+        let mut loads: HashMap<&str, Load> = HashMap::new();
+        for &pod in ctx.index.of_kind("Pod") {
+            let Some(node) = pod.raw.path(&["spec", "nodeName"]).and_then(Node::as_str) else {
+                continue;
+            };
+            if is_terminated(pod) {
+                continue;
+            }
+            let (cpu, mem, any) = pod.raw.get("spec").map_or((0, 0, false), pod_requests);
+            let res = Res { cpu, mem, pods: 1 };
+            let load = loads.entry(node).or_default();
+            load.requested.add(res);
+            load.unrequested += usize::from(!any);
+            if !is_daemonset_pod(pod) && !is_mirror_pod(pod) {
+                load.movable.add(res);
+                load.movable_unrequested += usize::from(!any);
+            }
+        }
+        let mut rooms = Vec::new();
+        let mut no_alloc = Vec::new();
+        for &node in nodes {
+            let Some(alloc) = allocatable(node) else {
+                no_alloc.push(node.name.as_str());
+                continue;
+            };
+            let ready = condition(node, "Ready")
+                .and_then(|c| c.get("status"))
+                .and_then(Node::as_str)
+                == Some("True");
+            let mut taints: Vec<String> = hard_taints(node)
+                .filter(|t| !system_taint(t.get("key").and_then(Node::as_str).unwrap_or("")))
+                .map(taint_text)
+                .collect();
+            taints.sort();
+            taints.dedup();
+            rooms.push(NodeRoom {
+                node,
+                alloc,
+                load: loads.remove(node.name.as_str()).unwrap_or_default(),
+                receiver: ready && !is_cordoned(node),
+                pool: taints.join(","),
+            });
+        }
+        let mut findings = Vec::new();
+        findings.extend(drain_room(&rooms));
+        findings.extend(full_nodes(ctx, &rooms));
+        if !no_alloc.is_empty() && ctx.inventory.kind != mcp_diag_model::SourceKind::Manifests {
+            findings.push(finding(
+                &INFO,
+                Severity::Info,
+                format!("Allocatable resources missing for {} node{}", no_alloc.len(), if no_alloc.len() == 1 { "" } else { "s" }),
+                None,
+                format!(
+                    "Nodes {} carry no readable status.allocatable CPU and memory, so they are left out of the headroom computation (neither as room nor as load).",
+                    name_list(&no_alloc, 5)
+                ),
+                "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.".to_owned(),
+                Some("node status"),
+                BTreeMap::from([("nodes", no_alloc.join(","))]),
+            ));
+        }
+        findings
+    }
+}
+
+/// A node whose movable load does not fit: the node, the room it has, the nodes giving it.
+type Short<'r, 'a> = (&'r NodeRoom<'a>, Res, Vec<&'r str>);
+
+/// The drain-room findings: one per pool whose largest failing node cannot be absorbed.
+fn drain_room(rooms: &[NodeRoom<'_>]) -> Vec<Finding> {
+    let mut pool_free: HashMap<&str, (Res, Vec<&str>)> = HashMap::new();
+    for r in rooms.iter().filter(|r| r.receiver) {
+        let entry = pool_free.entry(r.pool.as_str()).or_default();
+        entry.0.add(r.alloc.sub(r.load.requested));
+        entry.1.push(r.node.name.as_str());
+    }
+    // Failing nodes per pool, with the room they would have.
+    let mut failing: BTreeMap<&str, Vec<Short<'_, '_>>> = BTreeMap::new();
+    for r in rooms.iter().filter(|r| r.load.movable.pods > 0) {
+        let mut free = Res::default();
+        let mut names: Vec<&str> = Vec::new();
+        let mut take = |pool: &str| {
+            if let Some((res, list)) = pool_free.get(pool) {
+                free.add(*res);
+                names.extend(list.iter().filter(|n| **n != r.node.name));
+            }
+        };
+        take(&r.pool);
+        if !r.pool.is_empty() {
+            take("");
+        }
+        if r.receiver {
+            free = free.sub(r.alloc.sub(r.load.requested));
+        }
+        let m = r.load.movable;
+        if m.cpu > free.cpu || m.mem > free.mem || m.pods > free.pods {
+            failing.entry(r.pool.as_str()).or_default().push((r, free, names));
+        }
+    }
+    let mut findings = Vec::new();
+    for (pool, mut list) in failing {
+        list.sort_by(|(a, _, _), (b, _, _)| {
+            (b.load.movable.cpu, b.load.movable.mem)
+                .cmp(&(a.load.movable.cpu, a.load.movable.mem))
+                .then_with(|| a.node.name.cmp(&b.node.name))
+        });
+        let Some((r, free, names)) = list.first() else {
+            continue;
+        };
+        let name = &r.node.name;
+        let m = r.load.movable;
+        let mut short = Vec::new();
+        if m.cpu > free.cpu {
+            short.push(fmt_cpu(m.cpu - free.cpu));
+        }
+        if m.mem > free.mem {
+            short.push(fmt_mem(m.mem - free.mem));
+        }
+        if m.pods > free.pods {
+            short.push(format!("{} pod slots", m.pods - free.pods));
+        }
+        let room = if names.is_empty() {
+            "no other Ready, schedulable node can take them".to_owned()
+        } else {
+            format!(
+                "the other Ready, schedulable nodes they can use ({}) have {}, {} and {} pod slots free",
+                name_list(names, 4),
+                fmt_cpu(free.cpu),
+                fmt_mem(free.mem),
+                free.pods
+            )
+        };
+        let unrequested = match r.load.movable_unrequested {
+            0 => String::new(),
+            1 => {
+                " 1 of those pods sets no requests and counts as zero, so the real need is higher.".to_owned()
+            }
+            n => format!(" {n} of those pods set no requests and count as zero, so the real need is higher."),
+        };
+        let others: Vec<&str> = list
+            .iter()
+            .skip(1)
+            .map(|(r, _, _)| r.node.name.as_str())
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" Nodes {} cannot be drained either.", name_list(&others, 5))
+        };
+        let pool_text = if pool.is_empty() {
+            String::new()
+        } else {
+            format!(" (pool tainted {pool}, plus untainted nodes)")
+        };
+        let mut details = BTreeMap::from([
+            ("node", name.clone()),
+            ("movable_pods", m.pods.to_string()),
+            ("movable_cpu_millis", m.cpu.to_string()),
+            ("movable_memory_bytes", m.mem.to_string()),
+            ("free_cpu_millis", free.cpu.to_string()),
+            ("free_memory_bytes", free.mem.to_string()),
+            ("free_pods", free.pods.to_string()),
+            ("pods_without_requests", r.load.movable_unrequested.to_string()),
+        ]);
+        if !pool.is_empty() {
+            details.insert("pool_taints", (*pool).to_owned());
+        }
+        if !others.is_empty() {
+            details.insert("other_nodes_short", others.join(","));
+        }
+        findings.push(finding(
+            &INFO,
+            INFO.severity,
+            format!("Draining {name} leaves its pods nowhere to go ({} short)", short.join(", ")),
+            Some(r.node),
+            format!(
+                "Draining {name} moves {} pod{} requesting {} and {}; {room}{pool_text}: {} short. Free room is summed across nodes, so the real placement may need more.{unrequested}{also}",
+                m.pods,
+                if m.pods == 1 { "" } else { "s" },
+                fmt_cpu(m.cpu),
+                fmt_mem(m.mem),
+                short.join(", "),
+            ),
+            format!(
+                "Before the upgrade add a node (or let each wave surge one), lower over-sized requests, scale down idle workloads, or uncordon nodes left cordoned, until the other nodes can take the {} of {name}; drain one node at a time.",
+                fmt_cpu(m.cpu)
+            ),
+            Some("pod requests and node allocatable"),
+            details,
+        ));
+    }
+    findings
+}
+
+/// The full-node findings: requests (or usage from NodeMetrics) above the threshold.
+fn full_nodes(ctx: &Context<'_>, rooms: &[NodeRoom<'_>]) -> Vec<Finding> {
+    let limit = ctx.options.node_full_percent;
+    let usage: HashMap<&str, (Option<u64>, Option<u64>)> = ctx
+        .index
+        .of_kind("NodeMetrics")
+        .iter()
+        .map(|m| {
+            let u = m.raw.get("usage");
+            let cpu = quantity(u.and_then(|u| u.get("cpu"))).and_then(|q| cpu_millis(&q));
+            let mem = quantity(u.and_then(|u| u.get("memory"))).and_then(|q| bytes(&q));
+            (m.name.as_str(), (cpu, mem))
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for r in rooms {
+        let name = &r.node.name;
+        let req = r.load.requested;
+        let mut over = Vec::new();
+        let mut details = BTreeMap::from([("node", name.clone()), ("threshold_percent", limit.to_string())]);
+        let cpu_pct = percent(req.cpu, r.alloc.cpu);
+        let mem_pct = percent(req.mem, r.alloc.mem);
+        details.insert("cpu_requested_percent", cpu_pct.to_string());
+        details.insert("memory_requested_percent", mem_pct.to_string());
+        if cpu_pct > limit {
+            over.push(format!(
+                "{cpu_pct}% of its CPU is requested ({} of {})",
+                fmt_cpu(req.cpu),
+                fmt_cpu(r.alloc.cpu)
+            ));
+        }
+        if mem_pct > limit {
+            over.push(format!(
+                "{mem_pct}% of its memory is requested ({} of {})",
+                fmt_mem(req.mem),
+                fmt_mem(r.alloc.mem)
+            ));
+        }
+        if let Some((cpu, mem)) = usage.get(name.as_str()) {
+            if let Some(cpu) = cpu {
+                let pct = percent(*cpu, r.alloc.cpu);
+                details.insert("cpu_used_percent", pct.to_string());
+                if pct > limit {
+                    over.push(format!(
+                        "{pct}% of its CPU is in use ({} of {}, NodeMetrics)",
+                        fmt_cpu(*cpu),
+                        fmt_cpu(r.alloc.cpu)
+                    ));
+                }
+            }
+            if let Some(mem) = mem {
+                let pct = percent(*mem, r.alloc.mem);
+                details.insert("memory_used_percent", pct.to_string());
+                if pct > limit {
+                    over.push(format!(
+                        "{pct}% of its memory is in use ({} of {}, NodeMetrics)",
+                        fmt_mem(*mem),
+                        fmt_mem(r.alloc.mem)
+                    ));
+                }
+            }
+        }
+        if over.is_empty() {
+            continue;
+        }
+        let unrequested = match r.load.unrequested {
+            0 => String::new(),
+            1 => " 1 pod on it sets no requests and counts as zero.".to_owned(),
+            n => format!(" {n} pods on it set no requests and count as zero."),
+        };
+        findings.push(finding(
+            &INFO,
+            Severity::Medium,
+            format!("Node {name} is above {limit}% ({})", over.iter().map(|o| o.split(" (").next().unwrap_or("")).collect::<Vec<_>>().join(", ")),
+            Some(r.node),
+            format!(
+                "Node {name}: {}, above the {limit}% threshold. It has little room for the pods that drains of other nodes move, and pods that grow on it get evicted or throttled.{unrequested}",
+                over.join("; ")
+            ),
+            format!(
+                "Before the upgrade add capacity or move workloads off {name}, and lower requests that are far above real usage (compare with kubectl top pod)."
+            ),
+            Some("pod requests and node allocatable"),
+            details,
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use super::pod_requests;
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn node(name: &str, cpu: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Node
+metadata: {{name: {name}}}
+spec: {{{extra}}}
+status:
+  allocatable: {{cpu: \"{cpu}\", memory: 16Gi, pods: \"110\"}}
+  conditions: [{{type: Ready, status: \"True\"}}]
+---
+"
+        )
+    }
+
+    fn pod(name: &str, node: &str, cpu: &str, owner: &str) -> String {
+        let requests = if cpu.is_empty() {
+            String::new()
+        } else {
+            format!(", resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}")
+        };
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: shop, ownerReferences: [{{kind: {owner}, name: o, uid: u}}]}}
+spec: {{nodeName: {node}, containers: [{{name: c{requests}}}]}}
+status: {{phase: Running}}
+---
+"
+        )
+    }
+
+    /// A 4-CPU worker-1 running `load` millicores of movable pods (1000m each) and a
+    /// 500m DaemonSet pod; worker-2 and worker-3 with `other_cpu` allocatable, each running
+    /// one pod of `other_pod`.
+    fn cluster(load: u32, other_cpu: &str, other_pod: &str) -> String {
+        let mut yaml =
+            node("worker-1", "4", "") + &node("worker-2", other_cpu, "") + &node("worker-3", other_cpu, "");
+        for i in 0..load / 1000 {
+            yaml += &pod(&format!("a-{i}"), "worker-1", "1000m", "ReplicaSet");
+        }
+        yaml += &pod("ds-1", "worker-1", "500m", "DaemonSet");
+        yaml += &pod("b-1", "worker-2", other_pod, "ReplicaSet");
+        yaml += &pod("c-1", "worker-3", other_pod, "ReplicaSet");
+        yaml
+    }
+
+    #[test]
+    fn the_other_nodes_cannot_absorb_the_largest_node() {
+        // worker-1 moves 3 CPU; the others have 0.5 + 0.5 free (and cannot be drained
+        // either: worker-1 has 0.5 free, the other 0.5).
+        let f = run_check("node-headroom", &cluster(3000, "2", "1500m"), m(30), Some(m(29)));
+        let drain: Vec<_> = f.iter().filter(|f| f.severity == Severity::High).collect();
+        assert_eq!(drain.len(), 1, "{f:#?}");
+        assert_eq!(drain[0].object.as_ref().unwrap().name, "worker-1");
+        assert_eq!(drain[0].details["movable_cpu_millis"], "3000");
+        assert_eq!(drain[0].details["free_cpu_millis"], "1000");
+        assert_eq!(drain[0].details["other_nodes_short"], "worker-2,worker-3");
+        assert!(drain[0].title.contains("2 CPU short"), "{}", drain[0].title);
+        assert!(
+            drain[0].message.contains("(worker-2, worker-3)"),
+            "{}",
+            drain[0].message
+        );
+        // worker-1 (87%) is full by requests: medium; the others are at 75%.
+        let full: Vec<_> = f.iter().filter(|f| f.severity == Severity::Medium).collect();
+        assert_eq!(full.len(), 1, "{full:#?}");
+        assert_eq!(full[0].details["cpu_requested_percent"], "87");
+    }
+
+    #[test]
+    fn nearest_negative_it_just_fits() {
+        // worker-1 moves 3 CPU; the others have 1.5 + 1.5 free.
+        let f = run_check("node-headroom", &cluster(3000, "2", "500m"), m(30), Some(m(29)));
+        assert!(f.iter().all(|f| f.severity != Severity::High), "{f:#?}");
+        let f = run_check("node-headroom", &cluster(2000, "2", "500m"), m(30), Some(m(29)));
+        assert!(f.is_empty(), "{f:#?}");
+        // One more millicore does not fit.
+        let f = run_check("node-headroom", &cluster(3000, "2", "501m"), m(30), Some(m(29)));
+        assert_eq!(
+            f.iter().filter(|f| f.severity == Severity::High).count(),
+            1,
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn cordoned_and_tainted_nodes_are_no_room() {
+        let mut yaml = node("worker-1", "4", "")
+            + &node("worker-2", "4", "unschedulable: true")
+            + &node("gpu-1", "4", "taints: [{key: gpu, effect: NoSchedule}]");
+        yaml += &pod("a-1", "worker-1", "1", "ReplicaSet");
+        let f = run_check("node-headroom", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("no other Ready, schedulable node can take them"),
+            "{}",
+            f[0].message
+        );
+        // A GPU pool node drains to the other GPU node and to untainted nodes.
+        let mut yaml = node("gpu-1", "4", "taints: [{key: gpu, effect: NoSchedule}]")
+            + &node("gpu-2", "4", "taints: [{key: gpu, effect: NoSchedule}]");
+        yaml += &pod("t-1", "gpu-1", "3", "ReplicaSet");
+        assert!(
+            run_check("node-headroom", &yaml, m(30), Some(m(29)))
+                .iter()
+                .all(|f| f.severity != Severity::High)
+        );
+    }
+
+    #[test]
+    fn pods_without_requests_are_counted_and_said() {
+        let mut yaml = node("only", "4", "");
+        yaml += &pod("x", "only", "", "ReplicaSet");
+        let f = run_check("node-headroom", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["pods_without_requests"], "1");
+        assert!(
+            f[0].message.contains("1 of those pods sets no requests"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn usage_from_node_metrics() {
+        let mut yaml = node("worker-1", "4", "");
+        yaml += "apiVersion: metrics.k8s.io/v1beta1\nkind: NodeMetrics\nmetadata: {name: worker-1}\nusage: {cpu: 3600000000n, memory: 2Gi}\n---\n";
+        let f = run_check("node-headroom", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["cpu_used_percent"], "90");
+        assert!(
+            f[0].message
+                .contains("90% of its CPU is in use (3.6 CPU of 4 CPU, NodeMetrics)"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn bad_input_and_missing_allocatable() {
+        let yaml = "apiVersion: v1
+kind: Node
+metadata: {name: a}
+status: {allocatable: {cpu: lots, memory: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {nodeName: a, containers: [{resources: {requests: {cpu: [1]}}}, 3]}
+";
+        let f = run_check("node-headroom", yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn requests_follow_the_scheduler() {
+        let spec = |j: serde_json::Value| mcp_diag_model::Node::from(j);
+        let s = spec(serde_json::json!({
+            "initContainers": [
+                {"name": "side", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m"}}},
+                {"name": "migrate", "resources": {"requests": {"cpu": "2", "memory": "64Mi"}}}
+            ],
+            "containers": [{"name": "a", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}],
+            "overhead": {"cpu": "10m"}
+        }));
+        assert_eq!(pod_requests(&s), (2110, 1_073_741_824, true));
+        assert_eq!(
+            pod_requests(&spec(serde_json::json!({"containers": [{"name": "a"}]}))),
+            (0, 0, false)
+        );
     }
 }

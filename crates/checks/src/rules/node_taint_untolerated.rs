@@ -1,5 +1,11 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::node_not_ready::{condition, hard_taints, is_control_plane, is_cordoned, taint_text};
+use super::probe_missing_readiness::is_movable;
+use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,27 +13,337 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Node taint that evicted pods cannot tolerate",
     doc: r#"## What it checks
-(not yet implemented)
+Schedulable, Ready worker nodes with a `NoSchedule` or `NoExecute` taint that none of the
+movable pods of the cluster tolerates (movable: scheduled, not finished, not DaemonSet or
+mirror pods; those stay on their node during a drain). The finding names the taint and how
+many pods on other nodes cannot use the node. Tolerations are matched as the scheduler
+does (`Equal`/`Exists`, empty key with `Exists`, empty effect); toleration lists are
+compared once per distinct list, not once per pod.
+
+Not reported: taints tolerated by some pod (a dedicated pool in use), control-plane nodes,
+cordoned nodes (`node-cordoned`), NotReady nodes (`node-not-ready`), and taints the system
+manages: `node.kubernetes.io/*` (unschedulable, not-ready, unreachable, pressure),
+`node.cloudprovider.kubernetes.io/*`, the cluster autoscaler's and Karpenter's deletion
+taints.
 
 ## Why it matters
-(not yet implemented)
+During a drain the evicted pods need somewhere to go. A node that nobody tolerates counts as
+capacity but takes none of them, often a taint left behind from a maintenance or an
+abandoned dedicated pool. The drains stall sooner than the node count suggests, and pods
+that ran there before the taint was added do not come back after its own drain.
 
 ## Example
-(not yet implemented)
+`worker-b3` carries `maintenance=true:NoSchedule`; no pod tolerates it, so the 74 pods
+running on the other workers cannot use its room while they are drained.
 
 ## Fix
-(not yet implemented)
+Remove the taint if it is a leftover (`kubectl taint nodes NODE KEY:EFFECT-`), or add the
+matching toleration (and a node selector) to the workloads that should run there. Otherwise
+count the node out of the capacity available for drains.
 "#,
 };
 
 pub struct NodeTaintUntolerated;
+
+/// Taints the system manages (node state, deletion), reported elsewhere or transient.
+pub(crate) fn system_taint(key: &str) -> bool {
+    key.starts_with("node.kubernetes.io/")
+        || key.starts_with("node.cloudprovider.kubernetes.io/")
+        || key.starts_with("karpenter.sh/disrupt")
+        || matches!(
+            key,
+            "ToBeDeletedByClusterAutoscaler" | "DeletionCandidateOfClusterAutoscaler"
+        )
+}
+
+/// Whether one toleration tolerates one taint, as the scheduler decides.
+pub(crate) fn tolerates(toleration: &Node, taint: &Node) -> bool {
+    let text = |n: &Node, k: &str| n.get(k).and_then(Node::as_str).unwrap_or("").to_owned();
+    let effect = text(toleration, "effect");
+    if !effect.is_empty() && effect != text(taint, "effect") {
+        return false;
+    }
+    let key = text(toleration, "key");
+    let operator = text(toleration, "operator");
+    if key.is_empty() {
+        return operator == "Exists";
+    }
+    if key != text(taint, "key") {
+        return false;
+    }
+    match operator.as_str() {
+        "Exists" => true,
+        "Equal" | "" => text(toleration, "value") == text(taint, "value"),
+        _ => false,
+    }
+}
+
+/// Whether a list of tolerations tolerates every taint.
+pub(crate) fn tolerates_all(tolerations: &[Node], taints: &[&Node]) -> bool {
+    taints
+        .iter()
+        .all(|taint| tolerations.iter().any(|t| tolerates(t, taint)))
+}
+
+/// Feeds a node's content to a hasher (to find equal toleration lists without cloning them).
+fn hash_node(node: &Node, h: &mut impl Hasher) {
+    match node {
+        Node::Map(entries) => {
+            h.write_u8(1);
+            for (k, v) in entries.iter() {
+                k.hash(h);
+                hash_node(v, h);
+            }
+        }
+        Node::Seq(items) => {
+            h.write_u8(2);
+            items.iter().for_each(|i| hash_node(i, h));
+        }
+        Node::Int(i) => i.hash(h),
+        Node::UInt(u) => u.hash(h),
+        Node::Bool(b) => b.hash(h),
+        Node::Float(f) => f.to_bits().hash(h),
+        Node::Null => h.write_u8(0),
+        Node::Str(_) | Node::ShortStr { .. } => node.as_str().hash(h),
+    }
+}
+
+fn tolerations_of(pod: &Object) -> &[Node] {
+    pod.raw
+        .path(&["spec", "tolerations"])
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+}
 
 impl Check for NodeTaintUntolerated {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let candidates: Vec<(&Object, Vec<&Node>)> = ctx
+            .index
+            .of_kind("Node")
+            .iter()
+            .filter(|n| !is_control_plane(n) && !is_cordoned(n))
+            .filter(|n| {
+                condition(n, "Ready")
+                    .and_then(|c| c.get("status"))
+                    .and_then(Node::as_str)
+                    .is_none_or(|s| s == "True")
+            })
+            .filter_map(|n| {
+                let taints: Vec<&Node> = hard_taints(n)
+                    .filter(|t| !system_taint(t.get("key").and_then(Node::as_str).unwrap_or("")))
+                    .collect();
+                (!taints.is_empty()).then_some((*n, taints))
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        // One pass over the pods: distinct toleration lists of movable, scheduled pods.
+        let mut lists: HashMap<u64, Vec<&[Node]>> = HashMap::new();
+        let mut total = 0usize;
+        let mut on_node: HashMap<&str, usize> = HashMap::new();
+        for &pod in ctx.index.of_kind("Pod") {
+            let Some(node) = pod.raw.path(&["spec", "nodeName"]).and_then(Node::as_str) else {
+                continue;
+            };
+            if !is_movable(pod) {
+                continue;
+            }
+            total += 1;
+            *on_node.entry(node).or_default() += 1;
+            let tolerations = tolerations_of(pod);
+            if !tolerations.is_empty() {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                tolerations.iter().for_each(|t| hash_node(t, &mut hasher));
+                let same = lists.entry(hasher.finish()).or_default();
+                if !same.contains(&tolerations) {
+                    same.push(tolerations);
+                }
+            }
+        }
+        let mut findings = Vec::new();
+        for (node, taints) in candidates {
+            if lists.values().flatten().any(|tols| tolerates_all(tols, &taints)) {
+                continue;
+            }
+            let here = on_node.get(node.name.as_str()).copied().unwrap_or(0);
+            let others = total.saturating_sub(here);
+            if others == 0 {
+                continue;
+            }
+            let name = &node.name;
+            let texts: Vec<String> = taints.iter().map(|t| taint_text(t)).collect();
+            let shown = texts.join(", ");
+            let own = if here > 0 {
+                format!(
+                    " The {here} pod{} already on it do{} not tolerate it either and will not come back after its own drain.",
+                    if here == 1 { "" } else { "s" },
+                    if here == 1 { "es" } else { "" }
+                )
+            } else {
+                String::new()
+            };
+            findings.push(finding(
+                &INFO,
+                INFO.severity,
+                format!("No pod tolerates the taint {shown} of node {name}"),
+                Some(node),
+                format!(
+                    "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
+                    if others == 1 { "" } else { "s" }
+                ),
+                format!(
+                    "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
+                    taints
+                        .iter()
+                        .map(|t| {
+                            let key = t.get("key").and_then(Node::as_str).unwrap_or("");
+                            let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
+                            format!("{key}:{effect}-")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                Some("node spec and pod tolerations"),
+                BTreeMap::from([
+                    ("node", name.clone()),
+                    ("taints", texts.join(",")),
+                    ("pods_that_cannot_use_it", others.to_string()),
+                    ("pods_on_node", here.to_string()),
+                ]),
+            ));
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use super::tolerates;
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn node(name: &str, taints: &str, labels: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{{labels}}}}}\nspec: {{taints: {taints}}}\nstatus: {{conditions: [{{type: Ready, status: \"True\"}}]}}\n---\n"
+        )
+    }
+
+    fn pod(name: &str, node: &str, tolerations: &str, owner: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, ownerReferences: [{{kind: {owner}, name: o, uid: u}}]}}\nspec: {{nodeName: {node}, tolerations: {tolerations}}}\nstatus: {{phase: Running}}\n---\n"
+        )
+    }
+
+    const DEFAULT_TOLERATIONS: &str =
+        "[{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}]";
+
+    fn cluster(taint_tolerated_by: Option<&str>) -> String {
+        let mut yaml = node("worker-a1", "[]", "");
+        yaml += &node(
+            "worker-b3",
+            "[{key: maintenance, value: \"true\", effect: NoSchedule}]",
+            "",
+        );
+        yaml += &node(
+            "cp-1",
+            "[{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]",
+            "node-role.kubernetes.io/control-plane: ''",
+        );
+        yaml += &pod("web-1", "worker-a1", DEFAULT_TOLERATIONS, "ReplicaSet");
+        yaml += &pod("web-2", "worker-a1", DEFAULT_TOLERATIONS, "ReplicaSet");
+        // DaemonSet pods tolerate everything but do not move.
+        yaml += &pod("ds-1", "worker-a1", "[{operator: Exists}]", "DaemonSet");
+        if let Some(t) = taint_tolerated_by {
+            yaml += &pod("batch-1", "worker-a1", t, "ReplicaSet");
+        }
+        yaml
+    }
+
+    #[test]
+    fn taint_nobody_tolerates() {
+        let f = run_check("node-taint-untolerated", &cluster(None), m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "worker-b3");
+        assert_eq!(f[0].details["taints"], "maintenance=true:NoSchedule");
+        assert_eq!(f[0].details["pods_that_cannot_use_it"], "2");
+        assert!(
+            f[0].remediation
+                .contains("kubectl taint nodes worker-b3 maintenance:NoSchedule-"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        // One pod tolerates it: a dedicated pool in use.
+        for t in [
+            "[{key: maintenance, operator: Equal, value: \"true\", effect: NoSchedule}]",
+            "[{key: maintenance, operator: Exists}]",
+            "[{operator: Exists}]",
+        ] {
+            assert!(
+                run_check("node-taint-untolerated", &cluster(Some(t)), m(30), Some(m(29))).is_empty(),
+                "{t}"
+            );
+        }
+        // A toleration for another value or effect does not count.
+        let f = run_check(
+            "node-taint-untolerated",
+            &cluster(Some(
+                "[{key: maintenance, value: \"false\", effect: NoSchedule}, 7]",
+            )),
+            m(30),
+            Some(m(29)),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].details["pods_that_cannot_use_it"], "3");
+        // Cordoned, system taints and PreferNoSchedule are not this check's.
+        let yaml = node(
+            "w",
+            "[{key: node.kubernetes.io/unreachable, effect: NoExecute}, {key: soft, effect: PreferNoSchedule}]",
+            "",
+        ) + &pod("a", "x", "[]", "ReplicaSet");
+        assert!(run_check("node-taint-untolerated", &yaml, m(30), Some(m(29))).is_empty());
+        let yaml = node("w", "5", "") + &pod("a", "x", "7", "ReplicaSet");
+        assert!(run_check("node-taint-untolerated", &yaml, m(30), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn toleration_matching() {
+        let n = |j: serde_json::Value| mcp_diag_model::Node::from(j);
+        let taint = n(serde_json::json!({"key": "gpu", "value": "a100", "effect": "NoSchedule"}));
+        assert!(tolerates(
+            &n(serde_json::json!({"key": "gpu", "value": "a100"})),
+            &taint
+        ));
+        assert!(!tolerates(
+            &n(serde_json::json!({"key": "gpu", "value": "t4"})),
+            &taint
+        ));
+        assert!(tolerates(
+            &n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoSchedule"})),
+            &taint
+        ));
+        assert!(!tolerates(
+            &n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoExecute"})),
+            &taint
+        ));
+        assert!(!tolerates(&n(serde_json::json!({"operator": "Equal"})), &taint));
+        assert!(!tolerates(
+            &n(serde_json::json!({"key": "gpu", "operator": "Lt", "value": "1"})),
+            &taint
+        ));
     }
 }

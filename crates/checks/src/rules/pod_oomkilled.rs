@@ -1,5 +1,11 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::HashMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::probe_missing_readiness::{
+    container_spec, container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
+};
+use super::skew_kubelet::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,27 +13,161 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Container killed for memory",
     doc: r#"## What it checks
-(not yet implemented)
+Containers whose last termination (`status.containerStatuses[].lastState.terminated`, or the
+current `state.terminated`) has reason `OOMKilled`, in a snapshot or the live cluster.
+Pods are grouped by their controller; the finding names a few pods, the container, its
+memory limit and request, and when it was killed. Manifests have no status and are skipped.
 
 ## Why it matters
-(not yet implemented)
+A container that ran out of memory once runs out again under load. During a drain the pods
+that remain take over the evicted pods' traffic, and pods restarting on upgraded nodes warm
+their caches at the same time: memory peaks, OOM kills, restarts, and the drain's disruption
+budget stalls on unhealthy pods.
 
 ## Example
-(not yet implemented)
+Deployment `shop/search`: pod `search-6f-x`, container `search` OOMKilled 5 hours before the
+capture with a memory limit of 512Mi.
 
 ## Fix
-(not yet implemented)
+Raise the container's memory limit (and its request, so the scheduler reserves it) above
+its real peak (`kubectl top pod`, or the container_memory_working_set_bytes metric), or fix
+the leak. Check that the nodes have room for the larger requests (`node-headroom`).
 "#,
 };
 
 pub struct PodOomkilled;
+
+fn oom_killed(ctx: &Context<'_>, pod: &Object) -> Vec<String> {
+    container_statuses(pod)
+        .filter_map(|s| {
+            let terminated = [
+                s.path(&["lastState", "terminated"]),
+                s.path(&["state", "terminated"]),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|t| t.get("reason").and_then(Node::as_str) == Some("OOMKilled"))?;
+            let name = s.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
+            let resources = container_spec(pod, name).and_then(|c| c.get("resources"));
+            let quantity = |key: &str| {
+                resources.and_then(|r| r.path(&[key, "memory"])).and_then(|q| {
+                    q.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| q.as_i64().map(|i| i.to_string()))
+                })
+            };
+            let limit = match (quantity("limits"), quantity("requests")) {
+                (Some(l), Some(r)) => format!(", memory limit {l}, request {r}"),
+                (Some(l), None) => format!(", memory limit {l}"),
+                (None, Some(r)) => format!(", no memory limit, request {r}"),
+                (None, None) => ", no memory limit or request".to_owned(),
+            };
+            let at = terminated
+                .get("finishedAt")
+                .and_then(Node::as_str)
+                .map_or_else(String::new, |t| format!(" at {}", when(ctx, t)));
+            Some(format!("{name} OOMKilled{at}{limit}"))
+        })
+        .collect()
+}
 
 impl Check for PodOomkilled {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        match pods_have_status(ctx) {
+            None => return Vec::new(),
+            Some(false) => return vec![no_pod_status(&INFO, "OOM kills")],
+            Some(true) => {}
+        }
+        let mut found: HashMap<*const Object, Vec<String>> = HashMap::new();
+        let mut pods = Vec::new();
+        for &pod in ctx.index.of_kind("Pod") {
+            if is_terminated(pod) {
+                continue;
+            }
+            let killed = oom_killed(ctx, pod);
+            if !killed.is_empty() {
+                found.insert(std::ptr::from_ref(pod), killed);
+                pods.push(pod);
+            }
+        }
+        group_pods(ctx, pods)
+            .into_iter()
+            .map(|g| {
+                let shown: Vec<String> = g
+                    .pods
+                    .iter()
+                    .map(|p| {
+                        let text = found.get(&std::ptr::from_ref(*p)).map_or_else(String::new, |k| k.join("; "));
+                        format!("{} ({text})", p.name)
+                    })
+                    .collect();
+                let what = g.describe();
+                g.finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("{what}: {} killed for memory", g.count_text()),
+                    format!(
+                        "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
+                        g.count_text(),
+                        name_list(&shown, 3)
+                    ),
+                    format!(
+                        "Raise the memory limit and request of the killed container in {what} above its real peak (kubectl top pod; container_memory_working_set_bytes), or fix the leak; check that the nodes have room for the larger requests."
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn pod(reason: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: search-x, namespace: shop}}
+spec: {{containers: [{{name: search, resources: {{limits: {{memory: 512Mi}}, requests: {{memory: 256Mi}}}}}}]}}
+status:
+  phase: Running
+  containerStatuses:
+  - name: search
+    restartCount: 1
+    state: {{running: {{}}}}
+    lastState: {{terminated: {{reason: {reason}, exitCode: 137, finishedAt: \"2026-11-24T19:00:00Z\"}}}}
+"
+        )
+    }
+
+    #[test]
+    fn oom_killed_with_limit() {
+        let f = run_check("pod-oomkilled", &pod("OOMKilled"), m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].message.contains(
+                "search OOMKilled at 2026-11-24T19:00:00Z (5h ago), memory limit 512Mi, request 256Mi"
+            ),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn nearest_negative_other_termination() {
+        assert!(run_check("pod-oomkilled", &pod("Error"), m(30), Some(m(29))).is_empty());
+        assert!(run_check("pod-oomkilled", &pod("[1]"), m(30), Some(m(29))).is_empty());
     }
 }

@@ -1,5 +1,12 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::HashMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::pod_crashloop::crashing;
+use super::probe_missing_readiness::{
+    container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
+};
+use super::skew_kubelet::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,27 +14,201 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Container restarting often",
     doc: r#"## What it checks
-(not yet implemented)
+Containers whose `restartCount` is above the restart threshold (5 by default; `restart_threshold`
+in `--config`), in a snapshot or the live cluster. Pods are grouped by their controller
+(one finding per Deployment, StatefulSet, ..., naming a few pods with the highest count,
+the last termination reason and when it happened). Pods currently in CrashLoopBackOff are
+left to `pod-crashloop`. Manifests have no status and are skipped.
 
 ## Why it matters
-(not yet implemented)
+A container that restarts often is fragile: its probes or memory limits are too tight, or it
+loses a dependency. The upgrade restarts the control plane, DNS and the network, and moves
+every pod at least once; a container that restarts on its own will fail again then, and its
+restarts hide whether the upgrade broke something.
 
 ## Example
-(not yet implemented)
+StatefulSet `data/redis`: pod `redis-1`, container `sentinel` restarted 27 times, last
+terminated with `Error` (exit 1) 2 hours before the capture.
 
 ## Fix
-(not yet implemented)
+Find the cause before the upgrade: `kubectl describe pod` (probe failures, OOMKilled) and
+`kubectl logs --previous`. Loosen liveness probes that kill busy containers, raise memory
+limits of OOM-killed ones, make the application retry its dependencies.
 "#,
 };
 
 pub struct PodRestarts;
+
+struct Restarting {
+    max: i64,
+    text: String,
+}
+
+fn restarting(ctx: &Context<'_>, pod: &Object) -> Option<Restarting> {
+    let threshold = ctx.options.restart_threshold;
+    let mut max = 0;
+    let mut parts = Vec::new();
+    for s in container_statuses(pod) {
+        let count = s.get("restartCount").and_then(Node::as_i64).unwrap_or(0);
+        if count <= threshold {
+            continue;
+        }
+        max = max.max(count);
+        let name = s.get("name").and_then(Node::as_str).unwrap_or("<unnamed>");
+        let last = s
+            .path(&["lastState", "terminated"])
+            .map_or_else(String::new, |t| {
+                let reason = t.get("reason").and_then(Node::as_str).unwrap_or("unknown reason");
+                let code = t
+                    .get("exitCode")
+                    .and_then(Node::as_i64)
+                    .map_or_else(String::new, |c| format!(" (exit {c})"));
+                let at = t
+                    .get("finishedAt")
+                    .and_then(Node::as_str)
+                    .map_or_else(String::new, |at| format!(" at {}", when(ctx, at)));
+                format!(", last {reason}{code}{at}")
+            });
+        parts.push(format!("{name}: {count} restarts{last}"));
+    }
+    (!parts.is_empty()).then(|| Restarting {
+        max,
+        text: parts.join("; "),
+    })
+}
 
 impl Check for PodRestarts {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        match pods_have_status(ctx) {
+            None => return Vec::new(),
+            Some(false) => return vec![no_pod_status(&INFO, "restart counts")],
+            Some(true) => {}
+        }
+        let threshold = ctx.options.restart_threshold;
+        let mut found: HashMap<*const Object, Restarting> = HashMap::new();
+        let mut pods = Vec::new();
+        for &pod in ctx.index.of_kind("Pod") {
+            if is_terminated(pod) || !crashing(pod).is_empty() {
+                continue;
+            }
+            if let Some(r) = restarting(ctx, pod) {
+                found.insert(std::ptr::from_ref(pod), r);
+                pods.push(pod);
+            }
+        }
+        group_pods(ctx, pods)
+            .into_iter()
+            .map(|mut g| {
+                let key = |p: &&Object| found.get(&std::ptr::from_ref(*p)).map_or(0, |r| r.max);
+                g.pods.sort_by_key(|p| std::cmp::Reverse(key(p)));
+                let max = g.pods.first().map_or(0, key);
+                let shown: Vec<String> = g
+                    .pods
+                    .iter()
+                    .map(|p| {
+                        let text = found
+                            .get(&std::ptr::from_ref(*p))
+                            .map_or("", |r| r.text.as_str());
+                        format!("{} ({text})", p.name)
+                    })
+                    .collect();
+                let what = g.describe();
+                let mut f = g.finding(
+                    &INFO,
+                    INFO.severity,
+                    format!(
+                        "{what}: {} restarted more than {threshold} times (up to {max})",
+                        g.count_text()
+                    ),
+                    format!(
+                        "{what} has {} whose containers restarted more than {threshold} times: {}. A container that restarts on its own will fail again when the upgrade restarts DNS and the network and moves it.",
+                        g.count_text(),
+                        name_list(&shown, 3)
+                    ),
+                    format!(
+                        "Find the cause before the upgrade (`kubectl describe pod {}`, `kubectl logs --previous`): loosen liveness probes that kill busy containers, raise memory limits of OOM-killed ones, make the application retry its dependencies.",
+                        g.pods.first().map_or("POD", |p| p.name.as_str())
+                    ),
+                );
+                f.details.insert("max_restarts", max.to_string());
+                f.details.insert("threshold", threshold.to_string());
+                f
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn pod(name: &str, restarts: &str, state: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: data, ownerReferences: [{{kind: StatefulSet, name: redis, uid: s1, controller: true}}]}}
+status:
+  phase: Running
+  containerStatuses:
+  - name: sentinel
+    restartCount: {restarts}
+    state: {state}
+    lastState: {{terminated: {{exitCode: 1, reason: Error, finishedAt: \"2026-11-24T22:00:00Z\"}}}}
+---
+"
+        )
+    }
+
+    const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: redis, namespace: data, uid: s1}\nspec: {replicas: 3}\n---\n";
+
+    #[test]
+    fn above_the_threshold_grouped_by_controller() {
+        let yaml = format!(
+            "{STS}{}{}{}",
+            pod("redis-0", "6", "{running: {}}"),
+            pod("redis-1", "27", "{running: {}}"),
+            pod("redis-2", "5", "{running: {}}")
+        );
+        let f = run_check("pod-restarts", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["pods"], "2");
+        assert_eq!(f[0].details["max_restarts"], "27");
+        assert!(
+            f[0].message
+                .starts_with("StatefulSet data/redis has 2 pods (of 3 replicas)"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains(
+                "redis-1 (sentinel: 27 restarts, last Error (exit 1) at 2026-11-24T22:00:00Z (2h ago))"
+            ),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn nearest_negatives_at_threshold_and_crashlooping() {
+        let yaml = format!("{STS}{}", pod("redis-2", "5", "{running: {}}"));
+        assert!(run_check("pod-restarts", &yaml, m(30), Some(m(29))).is_empty());
+        let yaml = format!(
+            "{STS}{}",
+            pod("redis-2", "50", "{waiting: {reason: CrashLoopBackOff}}")
+        );
+        assert!(run_check("pod-restarts", &yaml, m(30), Some(m(29))).is_empty());
+        let yaml = format!("{STS}{}", pod("redis-2", "\"50\"", "7"));
+        assert!(run_check("pod-restarts", &yaml, m(30), Some(m(29))).is_empty());
     }
 }

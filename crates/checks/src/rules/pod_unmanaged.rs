@@ -1,5 +1,9 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Severity};
+
+use super::probe_missing_readiness::{has_owner, is_mirror_pod, is_terminated, object_details};
+use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,25 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Pod without a controller",
     doc: r#"## What it checks
-(not yet implemented)
+Pods with no `ownerReferences` (created directly, not by a Deployment, StatefulSet,
+DaemonSet, Job or operator), in manifests, snapshots and live clusters. Mirror pods of static
+manifests (annotation `kubernetes.io/config.mirror`) are exempt: the kubelet recreates them
+from the file. Pods that already finished (`Succeeded`, `Failed`) are exempt too.
 
 ## Why it matters
-(not yet implemented)
+A drain deletes such a pod and nothing recreates it: the workload is gone after the node's
+upgrade. `kubectl drain` refuses to go on without `--force` because of it, so the drain of
+the node stalls until someone decides; automated upgrades that pass `--force` delete it
+silently.
 
 ## Example
-(not yet implemented)
+Pod `shop/debug-shell` (created with `kubectl run`), on `worker-a1`: draining `worker-a1`
+deletes it for good.
 
 ## Fix
-(not yet implemented)
+If the pod is needed, run it from a controller (a Deployment with `replicas: 1`, or a Job
+for one-off work) and delete the bare pod; if it is a leftover (a debug shell, a manual test),
+delete it before the upgrade.
 "#,
 };
 
@@ -27,7 +40,92 @@ impl Check for PodUnmanaged {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.index
+            .of_kind("Pod")
+            .iter()
+            .filter(|p| !has_owner(p) && !is_mirror_pod(p) && !is_terminated(p))
+            .map(|pod| {
+                let ns = pod.namespace.as_deref().unwrap_or("default");
+                let name = &pod.name;
+                let node = pod.raw.path(&["spec", "nodeName"]).and_then(Node::as_str);
+                let on = node.map_or_else(String::new, |n| format!(" on node {n}"));
+                let mut details: BTreeMap<&'static str, String> = object_details(pod);
+                if let Some(n) = node {
+                    details.insert("node", n.to_owned());
+                }
+                finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("Pod {ns}/{name} has no controller"),
+                    Some(pod),
+                    format!(
+                        "Pod {ns}/{name}{on} has no ownerReferences: no Deployment, StatefulSet, DaemonSet, Job or operator recreates it. Draining its node deletes it for good, and `kubectl drain` stops at it unless run with --force."
+                    ),
+                    format!(
+                        "If {name} is needed, run it from a controller (a Deployment with replicas: 1, or a Job for one-off work) and delete the bare pod; if it is a leftover, delete it before the upgrade (`kubectl delete pod -n {ns} {name}`)."
+                    ),
+                    Some(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+                        "manifest"
+                    } else {
+                        "pod metadata"
+                    }),
+                    details,
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::{run_check, scan_yaml};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    #[test]
+    fn bare_pod_is_reported_in_snapshots_and_manifests() {
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: debug-shell, namespace: shop}\nspec: {nodeName: worker-a1, containers: [{name: sh}]}\nstatus: {phase: Running}\n";
+        let f = run_check("pod-unmanaged", yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].details["node"], "worker-a1");
+        assert!(f[0].message.contains("on node worker-a1"), "{}", f[0].message);
+        assert_eq!(
+            scan_yaml(yaml, m(30), None)
+                .iter()
+                .filter(|f| f.check == "pod-unmanaged")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn nearest_negatives_owned_mirror_finished() {
+        let yaml = "apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, ownerReferences: [{kind: ReplicaSet, name: web, uid: gone}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: etcd-cp-1, namespace: kube-system, annotations: {kubernetes.io/config.mirror: x}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done, namespace: shop}
+status: {phase: Succeeded}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: odd, namespace: shop, ownerReferences: []}
+spec: 3
+";
+        let f = run_check("pod-unmanaged", yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object.as_ref().unwrap().name, "odd");
     }
 }

@@ -1,5 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
+use super::probe_missing_readiness::{Timings, container_maps, container_name, handler, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +8,30 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Liveness probe identical to the readiness probe",
     doc: r#"## What it checks
-(not yet implemented)
+Containers (once per workload; Jobs, CronJobs, init containers and mirror pods exempt) whose
+liveness and readiness probes are the same: the same handler (`httpGet` scheme, host, path
+and port; `tcpSocket` port; `exec` command; `grpc` port and service; named ports resolved
+against the container's ports) and the same timings (`initialDelaySeconds`,
+`periodSeconds`, `timeoutSeconds`, `failureThreshold`, `successThreshold`, with the
+Kubernetes defaults 0, 10, 1, 3 and 1 applied where a field is absent). Probes that share
+an endpoint but differ in timings are not reported.
 
 ## Why it matters
-(not yet implemented)
+Readiness takes an overloaded pod out of rotation; liveness kills it. When both are the
+same, the moment a pod stops being ready it is also restarted. During a drain the remaining
+pods take the evicted pods' load; when they slow down they are killed instead of shedding
+traffic, and the restarts cascade through the whole Deployment.
 
 ## Example
-(not yet implemented)
+`livenessProbe` and `readinessProbe` both `{httpGet: {path: /health, port: 8080}}` with
+defaults: after 30 s of slow answers the container is removed from the Service and
+restarted at the same time.
 
 ## Fix
-(not yet implemented)
+Keep readiness as it is and make liveness more tolerant: a cheaper endpoint that checks only
+that the process is alive (`/livez`, not the database), and a longer window (e.g.
+`failureThreshold: 6`, `timeoutSeconds: 5`), so a busy pod is taken out of rotation long
+before it would be killed.
 "#,
 };
 
@@ -27,7 +42,121 @@ impl Check for ProbeLivenessEqualsReadiness {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
+            for container in container_maps(w.pod_spec) {
+                let (Some(liveness), Some(readiness)) = (
+                    probe(container, "livenessProbe"),
+                    probe(container, "readinessProbe"),
+                ) else {
+                    continue;
+                };
+                let (Some(lh), Some(rh)) = (handler(liveness, container), handler(readiness, container))
+                else {
+                    continue;
+                };
+                let (lt, rt) = (Timings::of(liveness), Timings::of(readiness));
+                if lh != rh || lt != rt {
+                    continue;
+                }
+                let name = container_name(container);
+                let what = w.describe();
+                let endpoint = lh.describe();
+                let mut f = w.finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("Liveness probe equals readiness probe in {what} ({name})"),
+                    format!(
+                        "{what}, container {name}: livenessProbe and readinessProbe are both {endpoint} with {}. When the container is too busy to answer it is taken out of rotation and killed at the same moment, so the extra load of a drain restarts pods instead of slowing them down.",
+                        lt.describe()
+                    ),
+                    format!(
+                        "Make the livenessProbe of {name} in {what} more tolerant than its readiness probe: a cheaper endpoint that checks only that the process is alive, and a longer window (e.g. timeoutSeconds: 5, failureThreshold: 6)."
+                    ),
+                    &[name],
+                );
+                f.details.insert("endpoint", endpoint);
+                f.details.insert("timings", lt.describe());
+                findings.push(f);
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn deploy(liveness: &str, readiness: &str) -> String {
+        format!(
+            "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: data}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: db
+        ports: [{{name: http, containerPort: 8080}}]
+        livenessProbe: {liveness}
+        readinessProbe: {readiness}
+"
+        )
+    }
+
+    #[test]
+    fn same_endpoint_and_timings_with_defaults() {
+        let yaml = deploy(
+            "{httpGet: {path: /health, port: http}, periodSeconds: 10}",
+            "{httpGet: {path: /health, port: 8080, scheme: HTTP}, failureThreshold: 3}",
+        );
+        let f = run_check("probe-liveness-equals-readiness", &yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["endpoint"], "httpGet /health on port 8080");
+        let yaml = deploy(
+            "{exec: {command: [pg_isready]}}",
+            "{exec: {command: [pg_isready]}}",
+        );
+        assert_eq!(
+            run_check("probe-liveness-equals-readiness", &yaml, m(30), Some(m(29))).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn nearest_negatives_differ_in_one_thing() {
+        for (l, r) in [
+            // Same endpoint, a longer liveness window.
+            (
+                "{httpGet: {path: /health, port: 8080}, failureThreshold: 6}",
+                "{httpGet: {path: /health, port: 8080}}",
+            ),
+            // Same timings, other path.
+            (
+                "{httpGet: {path: /livez, port: 8080}}",
+                "{httpGet: {path: /readyz, port: 8080}}",
+            ),
+            // tcp vs http.
+            ("{tcpSocket: {port: 8080}}", "{httpGet: {path: /, port: 8080}}"),
+            ("{grpc: {port: 9090}}", "{grpc: {port: 9090, service: ready}}"),
+            // Unknown handlers are never equal; bad input does not panic.
+            ("{}", "{}"),
+            ("7", "{tcpSocket: {port: 8080}}"),
+        ] {
+            let yaml = deploy(l, r);
+            assert!(
+                run_check("probe-liveness-equals-readiness", &yaml, m(30), Some(m(29))).is_empty(),
+                "{l} / {r}"
+            );
+        }
     }
 }

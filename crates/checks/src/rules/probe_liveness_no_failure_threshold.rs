@@ -1,5 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
+use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +8,26 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Liveness probe with an implicit failureThreshold",
     doc: r#"## What it checks
-(not yet implemented)
+Every liveness probe of every container in a pod template (once per workload; Jobs,
+CronJobs, init containers and mirror pods exempt) that does not set `failureThreshold`.
+The finding gives the restart window that results: `failureThreshold` (3 by default) times
+`periodSeconds` (10 by default), with the probe's `timeoutSeconds` (1 by default).
 
 ## Why it matters
-(not yet implemented)
+Left implicit, Kubernetes kills the container after 3 failed probes: with the defaults,
+30 seconds of failure and one-second timeouts. During an upgrade the control plane, DNS and
+the CNI restart; a dependency check or a slow answer under the extra load of evicted pods
+fails three probes in a row and the kubelet restarts healthy containers, which then all start
+at once. An explicit threshold shows the window was chosen.
 
 ## Example
-(not yet implemented)
+Deployment `shop/profile`, container `profile`:
+`livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 10}` with no
+`failureThreshold`: 30 s of failed (or slow, over 1 s) answers restarts it.
 
 ## Fix
-(not yet implemented)
+Set `failureThreshold` (and `timeoutSeconds`) explicitly, sized so that the probe tolerates a
+blip of a minute or more, e.g. `periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6`.
 "#,
 };
 
@@ -27,7 +38,85 @@ impl Check for ProbeLivenessNoFailureThreshold {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
+            for container in container_maps(w.pod_spec) {
+                let Some(liveness) = probe(container, "livenessProbe") else {
+                    continue;
+                };
+                if has(liveness, "failureThreshold") {
+                    continue;
+                }
+                let name = container_name(container);
+                let t = Timings::of(liveness);
+                let window = t.failure_threshold.saturating_mul(t.period);
+                let what = w.describe();
+                let mut f = w.finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("Liveness probe of {what} ({name}) leaves failureThreshold implicit"),
+                    format!(
+                        "{what}, container {name}: the livenessProbe sets no failureThreshold, so Kubernetes restarts the container after {} failed probes: {window} s of failures at periodSeconds {}, each failing after timeoutSeconds {}. A short blip during the upgrade (DNS, network, a slow dependency) restarts healthy containers.",
+                        t.failure_threshold, t.period, t.timeout
+                    ),
+                    format!(
+                        "Set failureThreshold (and timeoutSeconds) on the livenessProbe of {name} in {what} explicitly, so that it tolerates a blip of a minute or more, e.g. periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6."
+                    ),
+                    &[name],
+                );
+                f.details.insert("restart_window_seconds", window.to_string());
+                f.details.insert("period_seconds", t.period.to_string());
+                f.details.insert("timeout_seconds", t.timeout.to_string());
+                findings.push(f);
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    const YAML: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: profile, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: profile
+        livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 5}
+";
+
+    #[test]
+    fn reports_an_implicit_failure_threshold() {
+        let f = run_check("probe-liveness-no-failure-threshold", YAML, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["restart_window_seconds"], "15");
+        assert!(f[0].message.contains("container profile"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn nearest_negative_failure_threshold_set() {
+        let ok = YAML.replace("periodSeconds: 5}", "periodSeconds: 5, failureThreshold: 3}");
+        assert!(run_check("probe-liveness-no-failure-threshold", &ok, m(30), Some(m(29))).is_empty());
+        // No liveness probe at all is another check's business; a broken one is no panic.
+        let none = YAML.replace(
+            "livenessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 5}",
+            "livenessProbe: yes",
+        );
+        assert!(run_check("probe-liveness-no-failure-threshold", &none, m(30), Some(m(29))).is_empty());
+        let odd = YAML.replace("periodSeconds: 5", "periodSeconds: \"5\"");
+        let f = run_check("probe-liveness-no-failure-threshold", &odd, m(30), Some(m(29)));
+        assert_eq!(f[0].details["restart_window_seconds"], "30");
     }
 }

@@ -1,5 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
+use super::probe_missing_readiness::{container_maps, container_name, has, plural, workloads};
+use super::skew_kubelet::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +9,26 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Low,
     title: "Container without a liveness probe",
     doc: r#"## What it checks
-(not yet implemented)
+Every container of every pod template (Deployments, StatefulSets, DaemonSets, ReplicaSets and
+ReplicationControllers without an owner, bare Pods) that has no `livenessProbe`, reported
+once per workload with the containers named. Exempt: init containers, Jobs and CronJobs and
+their pods, and mirror pods of static manifests.
 
 ## Why it matters
-(not yet implemented)
+After a node comes back from an upgrade, or after pods move during a drain, a process that
+hangs (a deadlock, a lost connection it never retries) stays Running and Ready-less for good:
+without a liveness probe the kubelet never restarts it, and the upgrade leaves a silently
+broken replica behind. The severity is low because a badly tuned liveness probe is worse
+than none (see `probe-liveness-equals-readiness`).
 
 ## Example
-(not yet implemented)
+DaemonSet `logging/fluent-bit`, container `fluent-bit` has only a readinessProbe: a wedged
+log shipper on a freshly upgraded node is never restarted.
 
 ## Fix
-(not yet implemented)
+Add a livenessProbe that checks only that the process is alive (a cheap `/healthz`, not its
+dependencies), with a generous `failureThreshold` and `timeoutSeconds`, e.g.
+`livenessProbe: {httpGet: {path: /healthz, port: http}, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6}`.
 "#,
 };
 
@@ -27,7 +39,83 @@ impl Check for ProbeMissingLiveness {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
+            let missing: Vec<&str> = container_maps(w.pod_spec)
+                .filter(|c| !has(c, "livenessProbe"))
+                .map(container_name)
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let what = w.describe();
+            let list = name_list(&missing, 5);
+            findings.push(w.finding(
+                &INFO,
+                INFO.severity,
+                format!("No liveness probe in {what} ({list})"),
+                format!(
+                    "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
+                    plural(missing.len()),
+                    if missing.len() == 1 { "has" } else { "have" },
+                ),
+                format!(
+                    "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
+                ),
+                &missing,
+            ));
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    #[test]
+    fn reports_a_daemonset_container_without_liveness() {
+        let yaml = "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: fluent-bit, namespace: logging}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: fluent-bit, readinessProbe: {httpGet: {path: /ready, port: 2020}}}
+      - {name: ok, livenessProbe: {tcpSocket: {port: 2021}}}
+";
+        let f = run_check("probe-missing-liveness", yaml, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].details["containers"], "fluent-bit");
+        // Nearest negative: the probe is there.
+        let ok = yaml.replace(
+            "readinessProbe: {httpGet: {path: /ready, port: 2020}}",
+            "livenessProbe: {httpGet: {path: /healthz, port: 2020}}",
+        );
+        assert!(run_check("probe-missing-liveness", &ok, m(30), Some(m(29))).is_empty());
+    }
+
+    #[test]
+    fn jobs_and_bad_input() {
+        let yaml = "apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec: {template: {spec: {containers: [{name: m}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: x, namespace: shop}
+spec: {template: {spec: {containers: \"none\"}}}
+";
+        assert!(run_check("probe-missing-liveness", yaml, m(30), Some(m(29))).is_empty());
     }
 }

@@ -1,22 +1,35 @@
 use mcp_diag_model::{Finding, Severity};
 
+use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
+
+/// A liveness `initialDelaySeconds` above this many seconds calls for a startup probe.
+pub(crate) const LONG_INITIAL_DELAY_SECS: i64 = 30;
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "probe-no-startup",
     severity: Severity::Low,
     title: "Long initial delay without a startup probe",
     doc: r#"## What it checks
-(not yet implemented)
+Containers (once per workload; Jobs, CronJobs, init containers and mirror pods exempt) whose
+livenessProbe waits more than 30 seconds (`initialDelaySeconds` > 30) and that have no
+`startupProbe`.
 
 ## Why it matters
-(not yet implemented)
+A long initial delay is a guess at the slowest start. During an upgrade, pods start on fresh
+nodes with cold image caches and busy disks: when the start takes longer than the guess, the
+liveness probe kills the container in the middle of its start, again and again
+(CrashLoopBackOff). When it starts faster, the pod waits for nothing, and every drain takes
+longer. A startupProbe holds the liveness probe back exactly until the container has started.
 
 ## Example
-(not yet implemented)
+CoreDNS with `livenessProbe: {httpGet: {path: /health, port: 8080}, initialDelaySeconds: 60}`
+and no startupProbe.
 
 ## Fix
-(not yet implemented)
+Add a startupProbe on the same endpoint with a window that covers the slowest start
+(`periodSeconds: 5, failureThreshold: 30` allows 150 s), and drop the liveness probe's
+`initialDelaySeconds` to 0.
 "#,
 };
 
@@ -27,7 +40,82 @@ impl Check for ProbeNoStartup {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
+            for container in container_maps(w.pod_spec) {
+                let Some(liveness) = probe(container, "livenessProbe") else {
+                    continue;
+                };
+                let delay = Timings::of(liveness).initial_delay;
+                if delay <= LONG_INITIAL_DELAY_SECS || has(container, "startupProbe") {
+                    continue;
+                }
+                let name = container_name(container);
+                let what = w.describe();
+                let mut f = w.finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("{what} ({name}) delays its liveness probe {delay} s without a startup probe"),
+                    format!(
+                        "{what}, container {name}: the livenessProbe waits initialDelaySeconds {delay} (more than {LONG_INITIAL_DELAY_SECS} s) and there is no startupProbe. A start slower than {delay} s on a freshly upgraded node is killed mid-start; a faster one waits for nothing and slows every drain."
+                    ),
+                    format!(
+                        "Add a startupProbe to {name} in {what} on the liveness endpoint with a window covering the slowest start (e.g. periodSeconds: 5, failureThreshold: 30 for 150 s), and set the livenessProbe's initialDelaySeconds to 0."
+                    ),
+                    &[name],
+                );
+                f.details.insert("initial_delay_seconds", delay.to_string());
+                findings.push(f);
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn yaml(delay: &str, startup: bool) -> String {
+        let startup = if startup {
+            "\n        startupProbe: {httpGet: {path: /health, port: 8080}, failureThreshold: 30}"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: coredns, namespace: kube-system}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: coredns
+        livenessProbe: {{httpGet: {{path: /health, port: 8080}}, initialDelaySeconds: {delay}}}{startup}
+"
+        )
+    }
+
+    #[test]
+    fn long_delay_without_startup_probe() {
+        let f = run_check("probe-no-startup", &yaml("60", false), m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].details["initial_delay_seconds"], "60");
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        assert!(run_check("probe-no-startup", &yaml("30", false), m(30), Some(m(29))).is_empty());
+        assert!(run_check("probe-no-startup", &yaml("60", true), m(30), Some(m(29))).is_empty());
+        assert!(run_check("probe-no-startup", &yaml("\"90\"", false), m(30), Some(m(29))).is_empty());
+        assert!(run_check("probe-no-startup", &yaml("null", false), m(30), Some(m(29))).is_empty());
     }
 }
