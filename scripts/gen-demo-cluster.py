@@ -68,6 +68,123 @@ def plant_late(ctx):
         if o["metadata"]["name"] == "staging":
             o["metadata"].get("annotations", {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
             applied(o, api="registry.platform.example.com/v1alpha1")
+    plant_health(ctx)
+
+
+def _pods_of(ctx, ns, name):
+    """The running pods of Deployment ns/name, in file order."""
+    return [p for p in ctx.files["pods"]
+            if p["metadata"].get("namespace") == ns and p["metadata"]["name"].startswith(name + "-")
+            and not p["metadata"]["name"][len(name) + 1:].count("-") > 1]
+
+
+def _deployment(ctx, ns, name):
+    return next(d for d in ctx.files["deployments"]
+                if d["metadata"].get("namespace") == ns and d["metadata"]["name"] == name)
+
+
+def plant_health(ctx):
+    """Planted problems 11 to 18: pod, probe and node health (see the README)."""
+    from demo.core import owner_ref  # noqa: F401  (kept for symmetry with the generators)
+    captured = "2026-11-20T09:30:00Z"
+    # 11: the recommendation service crash-loops: its first pod was OOMKilled 14 times.
+    recs = _pods_of(ctx, "shop", "recommendation")
+    if recs:
+        st = recs[0]["status"]
+        st["phase"] = "Running"
+        for cs in st.get("containerStatuses", [])[:1]:
+            cs["ready"] = False
+            cs["restartCount"] = 14
+            cs["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                       "message": "back-off 5m0s restarting failed container"}}
+            cs["lastState"] = {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                              "startedAt": "2026-11-20T09:21:02Z",
+                                              "finishedAt": "2026-11-20T09:24:40Z"}}
+    # 12: a search pod restarted 9 times (a flaky dependency), still running.
+    search = _pods_of(ctx, "shop", "search")
+    if search:
+        for cs in search[0]["status"].get("containerStatuses", [])[:1]:
+            cs["restartCount"] = 9
+            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
+                                              "startedAt": "2026-11-19T22:10:00Z",
+                                              "finishedAt": "2026-11-19T22:14:31Z"}}
+    # 13: a checkout pod cannot be scheduled: no node has the memory it asks for.
+    checkout = _pods_of(ctx, "shop", "checkout")
+    if checkout:
+        pod = checkout[-1]
+        pod["spec"].pop("nodeName", None)
+        pod["status"] = {"phase": "Pending", "qosClass": "Burstable", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "lastProbeTime": None, "lastTransitionTime": "2026-11-20T08:55:12Z",
+            "message": "0/9 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, "
+                       "1 node(s) were unschedulable, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+                       "4 Insufficient memory. preemption: 0/9 nodes are available: 4 No preemption victims found for incoming pod, 5 Preemption is not helpful for scheduling."}]}
+    # 14: the notification service has no probes at all.
+    dep = _deployment(ctx, "shop", "notification")
+    for c in dep["spec"]["template"]["spec"]["containers"]:
+        c.pop("livenessProbe", None)
+        c.pop("readinessProbe", None)
+    for pod in _pods_of(ctx, "shop", "notification"):
+        for c in pod["spec"]["containers"]:
+            c.pop("livenessProbe", None)
+            c.pop("readinessProbe", None)
+    # 15: the cart service's liveness probe is its readiness probe, copied.
+    dep = _deployment(ctx, "shop", "cart")
+    targets = [dep["spec"]["template"]["spec"]] + [p["spec"] for p in _pods_of(ctx, "shop", "cart")]
+    for spec in targets:
+        for c in spec["containers"]:
+            if "readinessProbe" in c:
+                c["livenessProbe"] = dict(c["readinessProbe"])
+    # 16: a debugging pod somebody started by hand and forgot: no controller re-creates it.
+    debug = ctx.obj("v1", "Pod", "debug-shell", "shop", created=_dt("2026-11-18 14:02:11"),
+                    labels={"run": "debug-shell"})
+    debug["spec"] = {"containers": [{"name": "debug-shell", "image": "docker.io/library/busybox:1.36",
+                                     "command": ["sleep", "infinity"], "imagePullPolicy": "IfNotPresent",
+                                     "resources": {}}],
+                     "nodeName": "worker-a1", "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+                     "schedulerName": "default-scheduler", "serviceAccountName": "default",
+                     "terminationGracePeriodSeconds": 30}
+    debug["status"] = {"phase": "Running", "qosClass": "BestEffort", "startTime": "2026-11-18T14:02:11Z",
+                       "conditions": [{"type": t, "status": "True", "lastProbeTime": None,
+                                       "lastTransitionTime": "2026-11-18T14:02:14Z"}
+                                      for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+                       "containerStatuses": [{"name": "debug-shell", "ready": True, "restartCount": 0,
+                                              "started": True, "image": "docker.io/library/busybox:1.36",
+                                              "imageID": "docker.io/library/busybox@sha256:" + "7" * 64,
+                                              "containerID": "containerd://" + "d" * 64,
+                                              "state": {"running": {"startedAt": "2026-11-18T14:02:13Z"}},
+                                              "lastState": {}}]}
+    ctx.add(debug)
+    # 17: a leftover maintenance taint on worker-a1 that no workload tolerates.
+    # 18: worker-a2 reports DiskPressure (image garbage collection cannot keep up).
+    for node in ctx.files["nodes"]:
+        name = node["metadata"]["name"]
+        if name == "worker-a1":
+            node["spec"].setdefault("taints", []).append(
+                {"key": "maintenance", "value": "true", "effect": "NoSchedule"})
+        if name == "worker-a2":
+            for cond in node["status"]["conditions"]:
+                if cond["type"] == "DiskPressure":
+                    cond.update({"status": "True", "reason": "KubeletHasDiskPressure",
+                                 "message": "kubelet has disk pressure",
+                                 "lastTransitionTime": "2026-11-20T07:48:00Z"})
+    # 19: metrics-server's view of the workers (kubectl get nodes.metrics.k8s.io -o yaml):
+    # worker-b1 runs hot, above 80% of its CPU by usage.
+    usage = {"worker-a1": ("2210m", "9871Mi"), "worker-a2": ("3105m", "12044Mi"),
+             "worker-a3": ("1720m", "8112Mi"), "worker-b1": ("6950m", "26420Mi"),
+             "worker-b3": ("2486m", "10230Mi")}
+    for name, (cpu, mem) in usage.items():
+        m = {"apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
+             "metadata": {"name": name, "creationTimestamp": captured,
+                          "labels": {"kubernetes.io/hostname": name}},
+             "timestamp": "2026-11-20T09:29:48Z", "window": "20.033s",
+             "usage": {"cpu": cpu, "memory": mem}}
+        ctx.files.setdefault("nodemetrics", []).append(m)
+
+
+def _dt(text):
+    import datetime as dt
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
 
 
 def render(ctx):

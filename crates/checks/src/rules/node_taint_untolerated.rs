@@ -20,7 +20,8 @@ many pods on other nodes cannot use the node. Tolerations are matched as the sch
 does (`Equal`/`Exists`, empty key with `Exists`, empty effect); toleration lists are
 compared once per distinct list, not once per pod.
 
-Not reported: taints tolerated by some pod (a dedicated pool in use), control-plane nodes,
+Not reported: taints some pod tolerates by name (a dedicated pool in use; a wildcard
+`operator: Exists` toleration, as system agents carry, does not count), control-plane nodes,
 cordoned nodes (`node-cordoned`), NotReady nodes (`node-not-ready`), and taints the system
 manages: `node.kubernetes.io/*` (unschedulable, not-ready, unreachable, pressure),
 `node.cloudprovider.kubernetes.io/*`, the cluster autoscaler's and Karpenter's deletion
@@ -78,11 +79,14 @@ pub(crate) fn tolerates(toleration: &Node, taint: &Node) -> bool {
     }
 }
 
-/// Whether a list of tolerations tolerates every taint.
-pub(crate) fn tolerates_all(tolerations: &[Node], taints: &[&Node]) -> bool {
-    taints
-        .iter()
-        .all(|taint| tolerations.iter().any(|t| tolerates(t, taint)))
+/// Like [`tolerates_all`], counting only tolerations that name the taint's key.
+fn tolerates_all_by_key(tolerations: &[Node], taints: &[&Node]) -> bool {
+    taints.iter().all(|taint| {
+        tolerations
+            .iter()
+            .filter(|t| t.get("key").and_then(Node::as_str).is_some_and(|k| !k.is_empty()))
+            .any(|t| tolerates(t, taint))
+    })
 }
 
 /// Feeds a node's content to a hasher (to find equal toleration lists without cloning them).
@@ -167,7 +171,9 @@ impl Check for NodeTaintUntolerated {
         }
         let mut findings = Vec::new();
         for (node, taints) in candidates {
-            if lists.values().flatten().any(|tols| tolerates_all(tols, &taints)) {
+            // A pod that tolerates everything (`operator: Exists` without a key: system
+            // agents, operators) says nothing about whether a pool is meant to be used.
+            if lists.values().flatten().any(|tols| tolerates_all_by_key(tols, &taints)) {
                 continue;
             }
             let here = on_node.get(node.name.as_str()).copied().unwrap_or(0);
@@ -270,6 +276,13 @@ mod tests {
     }
 
     #[test]
+    fn wildcard_tolerations_do_not_make_a_pool() {
+        let yaml = "apiVersion: v1\nkind: Node\nmetadata: {name: w1}\nspec:\n  taints: [{key: maintenance, value: 'true', effect: NoSchedule}]\nstatus:\n  conditions: [{type: Ready, status: 'True'}]\n---\napiVersion: v1\nkind: Node\nmetadata: {name: w2}\nstatus:\n  conditions: [{type: Ready, status: 'True'}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: ns, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: op, uid: u1, controller: true}]}\nspec:\n  nodeName: w2\n  tolerations: [{operator: Exists}]\n  containers: [{name: c, image: i}]\nstatus: {phase: Running}\n";
+        let f = run_check("node-taint-untolerated", yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:?}");
+    }
+
+    #[test]
     fn taint_nobody_tolerates() {
         let f = run_check("node-taint-untolerated", &cluster(None), m(30), Some(m(29)));
         assert_eq!(f.len(), 1, "{f:#?}");
@@ -291,7 +304,6 @@ mod tests {
         for t in [
             "[{key: maintenance, operator: Equal, value: \"true\", effect: NoSchedule}]",
             "[{key: maintenance, operator: Exists}]",
-            "[{operator: Exists}]",
         ] {
             assert!(
                 run_check("node-taint-untolerated", &cluster(Some(t)), m(30), Some(m(29))).is_empty(),
