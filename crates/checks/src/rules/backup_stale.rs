@@ -52,6 +52,9 @@ impl Check for BackupStale {
         if !velero.present() || !velero.objects_captured {
             return Vec::new();
         }
+        if velero.managed_by.is_some() && velero.backups.is_empty() {
+            return Vec::new(); // backups are kept by the managing product (backup-no-schedule says so)
+        }
         let manifests = ctx.inventory.kind == SourceKind::Manifests;
         let with_status = velero
             .backups

@@ -64,9 +64,15 @@ impl Check for BackupVeleroMissing {
             return Vec::new();
         }
         let velero = velero(ctx);
+        let workloads_captured = ["Pod", "Deployment"]
+            .iter()
+            .any(|k| !ctx.index.of_kind(k).is_empty());
         if velero.present() {
             if velero.objects_captured {
                 return Vec::new();
+            }
+            if !velero.server_seen && workloads_captured && other_tools(ctx).is_empty() {
+                return vec![leftover_crds(ctx, &velero)];
             }
             return vec![not_captured(&velero)];
         }
@@ -130,6 +136,9 @@ pub(crate) struct Velero<'a> {
     /// The product that drives Velero when it is not driven by Velero Schedules (Azure
     /// Backup for AKS schedules backups from its Backup vault).
     pub managed_by: Option<&'static str>,
+    /// Whether a Velero server was seen: a workload running its image, an OADP
+    /// DataProtectionApplication, or pods in the namespaces of Velero-based products.
+    pub server_seen: bool,
 }
 
 impl Velero<'_> {
@@ -238,6 +247,13 @@ pub(crate) fn velero<'a>(ctx: &Context<'a>) -> Velero<'a> {
             break;
         }
     }
+    let server_seen = !workloads.is_empty()
+        || evidence
+            .iter()
+            .any(|e| e.contains("OpenShift API for Data Protection"))
+        || [AKS_BACKUP_NAMESPACE, "openshift-adp"]
+            .iter()
+            .any(|ns| !ctx.index.pods_in(ns).is_empty());
     let schedules = of("Schedule");
     let managed_by = (schedules.is_empty() && namespaces.contains(&AKS_BACKUP_NAMESPACE))
         .then_some("Azure Backup for AKS");
@@ -248,6 +264,7 @@ pub(crate) fn velero<'a>(ctx: &Context<'a>) -> Velero<'a> {
         schedules,
         backups: of("Backup"),
         managed_by,
+        server_seen,
     }
 }
 
@@ -338,6 +355,23 @@ fn not_captured(velero: &Velero<'_>) -> Finding {
             "Velero is installed ({seen}), but the input holds no velero.io objects (BackupStorageLocations, Schedules, Backups): whether backup storage is reachable, backups are scheduled and the newest one is recent cannot be checked."
         ),
         "Add Velero's objects to the snapshot: `kubectl get backupstoragelocations.velero.io,schedules.velero.io,backups.velero.io -A -o yaml > velero.yaml`, or check them with `velero backup-location get`, `velero schedule get` and `velero backup get`.".to_owned(),
+        Some("cluster objects"),
+        BTreeMap::from([("velero", seen)]),
+    )
+}
+
+fn leftover_crds(ctx: &Context<'_>, velero: &Velero<'_>) -> Finding {
+    let claims = ctx.index.of_kind("PersistentVolumeClaim").len();
+    let seen = velero.evidence.join(", ");
+    finding(
+        &INFO,
+        INFO.severity,
+        "Velero's CRDs are installed, but no Velero server runs".to_owned(),
+        None,
+        format!(
+            "The cluster has Velero's CustomResourceDefinitions ({seen}), but no workload runs the velero/velero image and no velero.io object exists: Velero was probably uninstalled and its CRDs left behind. Nothing backs the cluster up ({claims} PersistentVolumeClaims)."
+        ),
+        "Reinstall Velero (or the backup tool that replaced it) with a BackupStorageLocation and a Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`). If backups are made another way, delete the leftover CRDs (`kubectl get crds -o name | grep velero.io`).".to_owned(),
         Some("cluster objects"),
         BTreeMap::from([("velero", seen)]),
     )
@@ -459,6 +493,21 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn leftover_crds_without_a_server_are_high() {
+        let crd = format!(
+            "{WORKLOAD}apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: backups.velero.io}}\nspec: {{group: velero.io, names: {{kind: Backup}}}}\n"
+        );
+        let f = run_check("backup-velero-missing", &crd, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].title.contains("no Velero server runs"), "{}", f[0].title);
+        // A snapshot without workloads cannot tell: info.
+        let only_crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: backups.velero.io}\nspec: {group: velero.io}\n";
+        let f = run_check("backup-velero-missing", only_crd, m(32), Some(m(31)));
+        assert_eq!(f[0].severity, Severity::Info);
     }
 
     #[test]
