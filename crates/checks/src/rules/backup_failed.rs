@@ -1,5 +1,9 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::backup_velero_missing::{timestamp, velero};
+use super::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,35 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Newest backup of a schedule failed",
     doc: r#"## What it checks
-(not yet implemented)
+Velero Backups (`velero.io/v1`) grouped by the Schedule that made them (label
+`velero.io/schedule-name`; backups without it are the group "made by hand"). For each group,
+the newest backup (by `status.startTimestamp`, else `metadata.creationTimestamp`): when its
+phase is `Failed`, `PartiallyFailed` or `FailedValidation` (or one of the phases on the way to
+partially failed), the finding is `medium`, with Velero's `failureReason` or the number of
+errors. Backups of Schedules that no longer exist are left out when the input holds the
+Schedules.
+
+When the newest backup of a schedule completed, earlier backups of it that failed or
+partially failed and have not expired yet (`status.expiration` after the reference time) are
+reported as `low`: those restore points are incomplete, and the schedule fails now and then.
+
+Only backups with a status are read, so manifests are normally silent.
 
 ## Why it matters
-(not yet implemented)
+A partially failed backup is missing some objects or volume snapshots: a restore from it
+brings back an incomplete application. When the most recent backup of a schedule failed,
+the restore point an upgrade rollback would use is older than it looks, or incomplete.
 
 ## Example
-(not yet implemented)
+Schedule `daily-shop-data`: the newest backup `daily-shop-data-20261124020012` is
+`PartiallyFailed` with 2 errors: `medium`. An older `PartiallyFailed` backup from 2026-11-09,
+kept until 2026-12-09, with newer completed backups: `low`.
 
 ## Fix
-(not yet implemented)
+Read what failed: `velero backup describe NAME --details` and `velero backup logs NAME`
+(volume snapshots that timed out, a plugin error, objects that could not be read). Fix the
+cause, then run the schedule once by hand (`velero backup create --from-schedule SCHEDULE
+--wait`) and check that it completes before the upgrade.
 "#,
 };
 
@@ -27,7 +50,341 @@ impl Check for BackupFailed {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let velero = velero(ctx);
+        if velero.backups.is_empty() {
+            return Vec::new();
+        }
+        // Backups per schedule (None: made by hand), with status only.
+        let mut groups: BTreeMap<(Option<&str>, Option<&str>), Vec<&Object>> = BTreeMap::new();
+        for backup in &velero.backups {
+            if phase(backup).is_none() {
+                continue;
+            }
+            let schedule = backup
+                .raw
+                .path(&["metadata", "labels", "velero.io/schedule-name"])
+                .and_then(Node::as_str)
+                .filter(|s| !s.is_empty());
+            groups
+                .entry((backup.namespace.as_deref(), schedule))
+                .or_default()
+                .push(backup);
+        }
+        let mut findings = Vec::new();
+        for ((ns, schedule_name), mut backups) in groups {
+            let schedule = schedule_name.and_then(|name| {
+                velero
+                    .schedules
+                    .iter()
+                    .find(|s| s.name == name && s.namespace.as_deref() == ns)
+                    .copied()
+            });
+            if schedule_name.is_some() && schedule.is_none() && !velero.schedules.is_empty() {
+                continue; // the schedule was deleted
+            }
+            backups.sort_by_key(|b| (started(b), b.name.as_str()));
+            let Some(newest) = backups.last().copied() else {
+                continue;
+            };
+            if is_failed(newest) {
+                let earlier_failed = backups.iter().rev().skip(1).take_while(|b| is_failed(b)).count();
+                findings.push(newest_failed(schedule_name, schedule, newest, earlier_failed));
+            } else {
+                let now = ctx.options.now;
+                let retained: Vec<&Object> = backups
+                    .iter()
+                    .copied()
+                    .filter(|b| is_failed(b))
+                    .filter(|b| timestamp(b, &["status", "expiration"]).is_none_or(|e| e > now))
+                    .collect();
+                if !retained.is_empty() {
+                    findings.push(earlier_failures(schedule_name, schedule, newest, &retained));
+                }
+            }
+        }
+        findings
+    }
+}
+
+fn phase(backup: &Object) -> Option<&str> {
+    backup.raw.path(&["status", "phase"]).and_then(Node::as_str)
+}
+
+/// Failed, PartiallyFailed, FailedValidation, and the phases on the way to partially failed
+/// (`WaitingForPluginOperationsPartiallyFailed`, `FinalizingPartiallyFailed`).
+fn is_failed(backup: &Object) -> bool {
+    phase(backup).is_some_and(|p| p.contains("Failed"))
+}
+
+fn started(backup: &Object) -> Option<i64> {
+    timestamp(backup, &["status", "startTimestamp"])
+        .or_else(|| timestamp(backup, &["metadata", "creationTimestamp"]))
+        .or_else(|| timestamp(backup, &["status", "completionTimestamp"]))
+}
+
+/// "Failed: reason" / "PartiallyFailed, 2 errors, 1 warning".
+fn outcome(backup: &Object) -> String {
+    let phase = phase(backup).unwrap_or("unknown");
+    let mut parts = vec![phase.to_owned()];
+    let count = |key: &str| {
+        backup
+            .raw
+            .path(&["status", key])
+            .and_then(Node::as_i64)
+            .filter(|n| *n > 0)
+    };
+    if let Some(e) = count("errors") {
+        parts.push(format!("{e} error{}", if e == 1 { "" } else { "s" }));
+    }
+    if let Some(w) = count("warnings") {
+        parts.push(format!("{w} warning{}", if w == 1 { "" } else { "s" }));
+    }
+    let mut text = parts.join(", ");
+    if let Some(reason) = backup
+        .raw
+        .path(&["status", "failureReason"])
+        .and_then(Node::as_str)
+        .filter(|r| !r.trim().is_empty())
+    {
+        text.push_str(&format!(": {}", reason.trim()));
+    }
+    text
+}
+
+fn when(backup: &Object) -> String {
+    ["startTimestamp", "completionTimestamp"]
+        .iter()
+        .find_map(|k| backup.raw.path(&["status", k]).and_then(Node::as_str))
+        .or_else(|| {
+            backup
+                .raw
+                .path(&["metadata", "creationTimestamp"])
+                .and_then(Node::as_str)
+        })
+        .unwrap_or("an unknown time")
+        .to_owned()
+}
+
+fn group_name(schedule_name: Option<&str>) -> String {
+    schedule_name.map_or_else(|| "backups made by hand".to_owned(), |s| format!("schedule {s}"))
+}
+
+fn newest_failed(
+    schedule_name: Option<&str>,
+    schedule: Option<&Object>,
+    newest: &Object,
+    earlier_failed: usize,
+) -> Finding {
+    let group = group_name(schedule_name);
+    let ns = newest.namespace.as_deref().unwrap_or("velero");
+    let streak = if earlier_failed > 0 {
+        format!(
+            " The {earlier_failed} backup{} before it failed too.",
+            if earlier_failed == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    let mut details = BTreeMap::from([
+        ("backup", format!("{ns}/{}", newest.name)),
+        ("phase", phase(newest).unwrap_or_default().to_owned()),
+        ("started_at", when(newest)),
+    ]);
+    if let Some(s) = schedule_name {
+        details.insert("schedule", s.to_owned());
+    }
+    details.insert("consecutive_failures", (earlier_failed + 1).to_string());
+    let rerun = schedule_name.map_or_else(
+        || "velero backup create pre-upgrade --wait".to_owned(),
+        |s| format!("velero backup create --from-schedule {s} --wait"),
+    );
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "Newest backup of {group} {}",
+            if phase(newest) == Some("PartiallyFailed") {
+                "partially failed"
+            } else {
+                "failed"
+            }
+        ),
+        Some(schedule.unwrap_or(newest)),
+        format!(
+            "The newest of the {group}, {ns}/{} (started {}), ended {}: the latest restore point is incomplete or missing.{streak}",
+            newest.name,
+            when(newest),
+            outcome(newest)
+        ),
+        format!(
+            "Read what failed (`velero backup describe {} --details`, `velero backup logs {}`), fix the cause, then run a backup and check it completes before the upgrade: `{rerun}`.",
+            newest.name, newest.name
+        ),
+        Some("Backup status"),
+        details,
+    )
+}
+
+fn earlier_failures(
+    schedule_name: Option<&str>,
+    schedule: Option<&Object>,
+    newest: &Object,
+    failed: &[&Object],
+) -> Finding {
+    let group = group_name(schedule_name);
+    let listed: Vec<String> = failed
+        .iter()
+        .rev()
+        .map(|b| format!("{} ({}, {})", b.name, outcome(b), when(b)))
+        .collect();
+    let names: Vec<&str> = failed.iter().rev().map(|b| b.name.as_str()).collect();
+    let mut details = BTreeMap::from([
+        ("failed_backups", names.join(", ")),
+        ("newest_backup", newest.name.clone()),
+    ]);
+    if let Some(s) = schedule_name {
+        details.insert("schedule", s.to_owned());
+    }
+    let first = failed.last().copied().unwrap_or(newest);
+    finding(
+        &INFO,
+        Severity::Low,
+        format!(
+            "{} earlier backup{} of {group} failed",
+            failed.len(),
+            if failed.len() == 1 { "" } else { "s" }
+        ),
+        Some(schedule.unwrap_or(first)),
+        format!(
+            "The newest of the {group}, {}, completed, but {} not expired yet failed or partially failed: {}. Those restore points are incomplete, and the schedule fails now and then.",
+            newest.name,
+            if failed.len() == 1 {
+                "an earlier backup that has"
+            } else {
+                "earlier backups that have"
+            },
+            name_list(&listed, 5)
+        ),
+        format!(
+            "Read why (`velero backup describe {} --details`, `velero backup logs {}`) so that the backup before the upgrade does not fail the same way; restore from a completed backup, not from these.",
+            first.name, first.name
+        ),
+        Some("Backup status"),
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn backup(name: &str, schedule: &str, day: u32, phase: &str, extra: &str) -> String {
+        let labels = if schedule.is_empty() {
+            String::new()
+        } else {
+            format!("  labels: {{velero.io/schedule-name: {schedule}}}\n")
+        };
+        format!(
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: {name}\n  namespace: velero\n{labels}status:\n  phase: {phase}\n  startTimestamp: '2026-11-{day:02}T02:00:00Z'\n  expiration: '2026-12-{day:02}T02:00:00Z'\n{extra}---\n"
+        )
+    }
+
+    const SCHEDULE: &str = "apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {name: daily, namespace: velero}\nspec: {schedule: '0 2 * * *'}\n---\n";
+
+    #[test]
+    fn newest_partially_failed_is_medium_on_the_schedule() {
+        let yaml = format!(
+            "{SCHEDULE}{}{}{}",
+            backup("daily-22", "daily", 22, "Completed", ""),
+            backup("daily-23", "daily", 23, "Failed", "  failureReason: timed out\n"),
+            backup(
+                "daily-24",
+                "daily",
+                24,
+                "PartiallyFailed",
+                "  errors: 2\n  warnings: 1\n"
+            ),
+        );
+        let f = run_check("backup-failed", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].object.as_ref().unwrap().kind, "Schedule");
+        assert!(f[0].title.contains("partially failed"), "{}", f[0].title);
+        assert!(
+            f[0].message.contains("PartiallyFailed, 2 errors, 1 warning"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("The 1 backup before it failed too"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["consecutive_failures"], "2");
+    }
+
+    #[test]
+    fn newest_completed_with_an_earlier_failure_is_low() {
+        let yaml = format!(
+            "{SCHEDULE}{}{}{}",
+            backup("daily-09", "daily", 9, "PartiallyFailed", ""),
+            backup("daily-10", "daily", 10, "Completed", ""),
+            backup("daily-11", "daily", 11, "Completed", ""),
+        );
+        let f = run_check("backup-failed", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].details["failed_backups"], "daily-09");
+    }
+
+    #[test]
+    fn all_completed_or_expired_failures_are_fine() {
+        let yaml = format!(
+            "{SCHEDULE}{}{}",
+            backup("daily-23", "daily", 23, "Completed", ""),
+            backup("daily-24", "daily", 24, "Completed", ""),
+        );
+        assert!(run_check("backup-failed", &yaml, m(32), Some(m(31))).is_empty());
+        // Expired on 2026-11-01 (before the tests' now, 2026-11-25).
+        let expired = "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: old\n  namespace: velero\n  labels: {velero.io/schedule-name: daily}\nstatus: {phase: Failed, startTimestamp: '2026-10-01T02:00:00Z', expiration: '2026-11-01T02:00:00Z'}\n---\n";
+        let yaml = format!(
+            "{SCHEDULE}{expired}{}",
+            backup("daily-24", "daily", 24, "Completed", "")
+        );
+        assert!(run_check("backup-failed", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn manual_backups_and_deleted_schedules() {
+        let yaml = format!(
+            "{SCHEDULE}{}{}",
+            backup(
+                "pre-upgrade",
+                "",
+                24,
+                "Failed",
+                "  failureReason: location unavailable\n"
+            ),
+            backup("gone-24", "removed-schedule", 24, "Failed", ""),
+        );
+        let f = run_check("backup-failed", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].title.contains("made by hand"), "{}", f[0].title);
+        assert!(f[0].message.contains("location unavailable"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn bad_input_does_not_panic() {
+        let yaml = "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: a, namespace: velero, labels: {velero.io/schedule-name: 5}}\nstatus: {phase: Failed, errors: many, startTimestamp: nope}\n---\napiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nstatus: {phase: [x]}\n";
+        let f = run_check("backup-failed", yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
     }
 }

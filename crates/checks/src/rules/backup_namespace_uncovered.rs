@@ -1,22 +1,48 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use super::backup_velero_missing::velero;
+use super::skew_kubelet::{finding, name_list};
+use crate::selector::{Selector, labels_of};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "backup-namespace-uncovered",
     severity: Severity::Medium,
-    title: "Namespace with volumes no schedule backs up",
+    title: "Namespace with volumes not covered by a backup schedule",
     doc: r#"## What it checks
-(not yet implemented)
+Where Velero runs with at least one Schedule that creates backups (not paused, not failed
+validation): every namespace that holds PersistentVolumeClaims (in manifests, also
+StatefulSets with `volumeClaimTemplates`) against the Schedules' backup templates, as Velero
+selects objects:
+
+- `spec.template.includedNamespaces`: absent, empty or `*` means every namespace; entries
+  may be glob patterns (`team-*`);
+- minus `spec.template.excludedNamespaces` (which wins over an inclusion);
+- a template whose `includedResources` (or `includedNamespaceScopedResources`) leaves out
+  `persistentvolumeclaims`, or whose `excludedResources` names them, backs up no claims;
+- `labelSelector` / `orLabelSelectors`: only claims whose labels match are backed up.
+
+A namespace with claims that no running Schedule backs up is reported once, naming the
+claims. Paused Schedules do not count; when none runs at all, `backup-no-schedule` reports it
+and this check stays silent. Azure Backup for AKS (schedules outside Velero) is not checked.
 
 ## Why it matters
-(not yet implemented)
+Volumes hold the data that cannot be recreated from Git: databases, queues, uploaded files.
+A Schedule that lists namespaces by name misses every namespace added after it was written;
+after a failed upgrade their data has no restore point.
 
 ## Example
-(not yet implemented)
+Schedule `daily-shop-data` includes `shop` and `data`; `monitoring` has four claims
+(Prometheus and Alertmanager): `medium`, "Namespace monitoring: 4 PersistentVolumeClaims
+not in any backup schedule".
 
 ## Fix
-(not yet implemented)
+Add the namespace to a Schedule's `includedNamespaces` (in Git, where the Schedule is
+defined), or cover all namespaces (`*`) and exclude the ones you do not want. If the data
+is deliberately not backed up (a cache, metrics you can lose), exclude the namespace
+explicitly in the Schedule so that the decision is written down.
 "#,
 };
 
@@ -27,7 +53,440 @@ impl Check for BackupNamespaceUncovered {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let velero = velero(ctx);
+        if !velero.present() || velero.managed_by.is_some() {
+            return Vec::new();
+        }
+        let schedules: Vec<Coverage<'_>> = velero.enabled_schedules().into_iter().map(Coverage::of).collect();
+        if schedules.is_empty() {
+            return Vec::new();
+        }
+        // Claims per namespace: (name, labels).
+        let mut claims: BTreeMap<&str, Vec<(&str, Option<&Node>)>> = BTreeMap::new();
+        for pvc in ctx.index.of_kind("PersistentVolumeClaim") {
+            if pvc.api_version != "v1" {
+                continue;
+            }
+            let ns = pvc.namespace.as_deref().unwrap_or("default");
+            claims
+                .entry(ns)
+                .or_default()
+                .push((pvc.name.as_str(), labels_of(&pvc.raw)));
+        }
+        if ctx.inventory.kind == SourceKind::Manifests {
+            for sts in ctx.index.of_kind("StatefulSet") {
+                let templates = sts
+                    .raw
+                    .path(&["spec", "volumeClaimTemplates"])
+                    .and_then(Node::as_seq)
+                    .unwrap_or_default();
+                for t in templates {
+                    let name = t
+                        .path(&["metadata", "name"])
+                        .and_then(Node::as_str)
+                        .unwrap_or("data");
+                    let ns = sts.namespace.as_deref().unwrap_or("default");
+                    claims.entry(ns).or_default().push((
+                        name,
+                        labels_of(t).or_else(|| sts.raw.path(&["spec", "selector", "matchLabels"])),
+                    ));
+                }
+            }
+        }
+        let namespaces = ctx.index.of_kind("Namespace");
+        let mut findings = Vec::new();
+        for (ns, list) in claims {
+            let uncovered: Vec<&str> = list
+                .iter()
+                .filter(|(_, labels)| !schedules.iter().any(|s| s.covers(ns, *labels)))
+                .map(|(name, _)| *name)
+                .collect();
+            if uncovered.is_empty() {
+                continue;
+            }
+            let object = namespaces.iter().find(|n| n.name == ns).copied().or_else(|| {
+                ctx.index
+                    .of_kind("PersistentVolumeClaim")
+                    .iter()
+                    .find(|p| p.namespace.as_deref() == Some(ns))
+                    .copied()
+            });
+            findings.push(uncovered_finding(ns, object, &uncovered, list.len(), &schedules));
+        }
+        findings
+    }
+}
+
+/// What one Schedule backs up.
+struct Coverage<'a> {
+    schedule: &'a Object,
+    /// `None`: every namespace.
+    included: Option<Vec<&'a str>>,
+    excluded: Vec<&'a str>,
+    /// False when the resource filters leave PersistentVolumeClaims out.
+    claims: bool,
+    /// Any of these must match a claim's labels; empty: no label filter.
+    selectors: Vec<Selector>,
+}
+
+impl<'a> Coverage<'a> {
+    fn of(schedule: &'a Object) -> Self {
+        let template = schedule.raw.path(&["spec", "template"]);
+        let list = |key: &str| -> Vec<&'a str> {
+            template
+                .and_then(|t| t.get(key))
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let included = list("includedNamespaces");
+        let included = (!included.is_empty() && !included.contains(&"*")).then_some(included);
+        let is_claims = |r: &&str| {
+            matches!(
+                r.to_ascii_lowercase().as_str(),
+                "*" | "persistentvolumeclaims" | "persistentvolumeclaim" | "pvc" | "pvcs"
+            )
+        };
+        let mut wanted = list("includedResources");
+        wanted.extend(list("includedNamespaceScopedResources"));
+        let mut unwanted = list("excludedResources");
+        unwanted.extend(list("excludedNamespaceScopedResources"));
+        let claims = (wanted.is_empty() || wanted.iter().any(is_claims))
+            && !unwanted.iter().filter(|r| **r != "*").any(is_claims);
+        let mut selectors = Vec::new();
+        if let Some(s) = template
+            .and_then(|t| t.get("labelSelector"))
+            .filter(|n| n.as_map().is_some())
+        {
+            // A selector Velero would reject makes the backup fail validation; do not
+            // guess what it would match.
+            selectors.extend(Selector::from_label_selector(s).ok());
+        }
+        for s in template
+            .and_then(|t| t.get("orLabelSelectors"))
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            selectors.extend(Selector::from_label_selector(s).ok());
+        }
+        Self {
+            schedule,
+            included,
+            excluded: list("excludedNamespaces"),
+            claims,
+            selectors,
+        }
+    }
+
+    fn covers_namespace(&self, ns: &str) -> bool {
+        let included = self
+            .included
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|p| glob(p, ns)));
+        included && !self.excluded.iter().any(|p| glob(p, ns))
+    }
+
+    fn covers(&self, ns: &str, labels: Option<&Node>) -> bool {
+        self.claims
+            && self.covers_namespace(ns)
+            && (self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(labels)))
+    }
+}
+
+/// Glob match with `*` and `?`, as Velero matches namespace patterns.
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn uncovered_finding(
+    ns: &str,
+    object: Option<&Object>,
+    uncovered: &[&str],
+    total: usize,
+    schedules: &[Coverage<'_>],
+) -> Finding {
+    let names: Vec<&str> = schedules.iter().map(|s| s.schedule.name.as_str()).collect();
+    let in_namespace: Vec<&str> = schedules
+        .iter()
+        .filter(|s| s.claims && s.covers_namespace(ns))
+        .map(|s| s.schedule.name.as_str())
+        .collect();
+    let count = uncovered.len();
+    let claims_word = if count == 1 {
+        "PersistentVolumeClaim"
+    } else {
+        "PersistentVolumeClaims"
+    };
+    let why = if in_namespace.is_empty() {
+        let scope: Vec<String> = schedules
+            .iter()
+            .map(|s| {
+                let inc = s
+                    .included
+                    .as_ref()
+                    .map_or_else(|| "all namespaces".to_owned(), |l| l.join(", "));
+                let exc = if s.excluded.is_empty() {
+                    String::new()
+                } else {
+                    format!(" except {}", s.excluded.join(", "))
+                };
+                let res = if s.claims { "" } else { ", no claims" };
+                format!("{}: {inc}{exc}{res}", s.schedule.name)
+            })
+            .collect();
+        format!(
+            "no running Schedule includes namespace {ns} ({})",
+            scope.join("; ")
+        )
+    } else {
+        format!(
+            "the label selectors of {} match none of them",
+            name_list(&in_namespace, 3)
+        )
+    };
+    let subject = if count == total {
+        format!("{count} {claims_word}")
+    } else {
+        format!("{count} of its {total} {claims_word}")
+    };
+    let schedule_hint = names.first().copied().unwrap_or("SCHEDULE");
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("Namespace {ns}: {subject} not in any backup schedule"),
+        object,
+        format!(
+            "Namespace {ns} has {subject} ({}) that no Velero backup schedule covers: {why}. Their data has no restore point if the upgrade fails.",
+            name_list(uncovered, 5)
+        ),
+        format!(
+            "Add {ns} to a Schedule's spec.template.includedNamespaces (for example {schedule_hint}, where it is defined in Git), or include all namespaces (`*`) and exclude the ones you do not want. If the data is deliberately not backed up, list {ns} in excludedNamespaces so the decision is written down."
+        ),
+        Some("Schedule spec, PersistentVolumeClaims"),
+        BTreeMap::from([
+            ("namespace", ns.to_owned()),
+            ("claims", uncovered.join(", ")),
+            ("schedules", names.join(", ")),
+        ]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::glob;
+    use crate::rules::test_support::{TODAY, inventory, options, run_check};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn schedule(name: &str, template: &str) -> String {
+        format!(
+            "apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {{name: {name}, namespace: velero}}\nspec:\n  schedule: 0 2 * * *\n  template: {template}\n---\n"
+        )
+    }
+
+    fn pvc(ns: &str, name: &str, labels: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {name}, namespace: {ns}, labels: {{{labels}}}}}\n---\n"
+        )
+    }
+
+    fn claims() -> String {
+        format!(
+            "{}{}{}{}",
+            pvc("shop", "uploads", ""),
+            pvc("data", "data-postgres-0", "app: postgres"),
+            pvc("monitoring", "prometheus-db-0", "app: prometheus"),
+            pvc("monitoring", "alertmanager-db-0", "app: alertmanager"),
+        )
+    }
+
+    #[test]
+    fn namespace_missing_from_the_list_is_reported() {
+        let yaml = format!(
+            "{}{}",
+            schedule("daily", "{includedNamespaces: [shop, data]}"),
+            claims()
+        );
+        let f = run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["namespace"], "monitoring");
+        assert!(f[0].title.contains("2 PersistentVolumeClaims"), "{}", f[0].title);
+        assert!(f[0].message.contains("daily: shop, data"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn all_namespaces_and_globs_cover() {
+        for template in [
+            "{}",
+            "{includedNamespaces: ['*']}",
+            "{includedNamespaces: [shop, data, 'mon*']}",
+        ] {
+            let yaml = format!("{}{}", schedule("daily", template), claims());
+            let f = run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31)));
+            assert!(f.is_empty(), "{template}: {f:#?}");
+        }
+        // Two schedules together.
+        let yaml = format!(
+            "{}{}{}",
+            schedule("apps", "{includedNamespaces: [shop, data]}"),
+            schedule("mon", "{includedNamespaces: [monitoring]}"),
+            claims()
+        );
+        assert!(run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn exclusions_paused_schedules_and_resource_filters() {
+        let yaml = format!(
+            "{}{}",
+            schedule("daily", "{excludedNamespaces: [monitoring]}"),
+            claims()
+        );
+        let f = run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("except monitoring"), "{}", f[0].message);
+        let paused = format!(
+            "{}{}apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {{name: all, namespace: velero}}\nspec: {{paused: true, template: {{}}}}\n---\n",
+            schedule("daily", "{includedNamespaces: [shop, data]}"),
+            claims()
+        );
+        assert_eq!(
+            run_check("backup-namespace-uncovered", &paused, m(32), Some(m(31))).len(),
+            1
+        );
+        let only_deployments = format!(
+            "{}{}",
+            schedule("daily", "{includedResources: [deployments, configmaps]}"),
+            claims()
+        );
+        assert_eq!(
+            run_check(
+                "backup-namespace-uncovered",
+                &only_deployments,
+                m(32),
+                Some(m(31))
+            )
+            .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn label_selectors_leave_claims_out() {
+        let yaml = format!(
+            "{}{}",
+            schedule("daily", "{labelSelector: {matchLabels: {app: postgres}}}"),
+            claims()
+        );
+        let f = run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let monitoring = f.iter().find(|f| f.details["namespace"] == "monitoring").unwrap();
+        assert!(
+            monitoring.message.contains("label selectors of daily"),
+            "{}",
+            monitoring.message
+        );
+        let or = format!(
+            "{}{}",
+            schedule(
+                "daily",
+                "{orLabelSelectors: [{matchLabels: {app: postgres}}, {matchExpressions: [{key: app, operator: Exists}]}]}"
+            ),
+            claims()
+        );
+        let f = run_check("backup-namespace-uncovered", &or, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["namespace"], "shop");
+    }
+
+    #[test]
+    fn silent_without_running_schedules() {
+        assert!(run_check("backup-namespace-uncovered", &claims(), m(32), Some(m(31))).is_empty());
+        let bsl = "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: d, namespace: velero}\n---\n";
+        let yaml = format!("{bsl}{}", claims());
+        assert!(run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn manifests_count_statefulset_claim_templates() {
+        let yaml = format!(
+            "{}apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: kafka, namespace: queue}}\nspec:\n  selector: {{matchLabels: {{app: kafka}}}}\n  volumeClaimTemplates:\n  - metadata: {{name: data}}\n",
+            schedule("daily", "{includedNamespaces: [shop]}")
+        );
+        let inv = inventory(&yaml, SourceKind::Manifests);
+        let f: Vec<_> = crate::run_all(
+            &inv,
+            &crate::Settings {
+                target: m(32),
+                current: None,
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        )
+        .into_iter()
+        .filter(|f| f.check == "backup-namespace-uncovered")
+        .collect();
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["namespace"], "queue");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("*", "anything"));
+        assert!(glob("team-*", "team-a"));
+        assert!(!glob("team-*", "teams"));
+        assert!(glob("a?c", "abc"));
+        assert!(glob("*-prod", "shop-prod"));
+        assert!(!glob("shop", "shop2"));
+        assert!(glob("", "") && !glob("", "x"));
+    }
+
+    #[test]
+    fn bad_input_does_not_panic() {
+        let yaml = format!(
+            "{}{}",
+            schedule(
+                "odd",
+                "{includedNamespaces: shop, excludedNamespaces: [1, null], labelSelector: {matchExpressions: [{operator: Bogus}]}}"
+            ),
+            claims()
+        );
+        // includedNamespaces is not a list: read as "all"; the selector is unreadable: ignored.
+        assert!(run_check("backup-namespace-uncovered", &yaml, m(32), Some(m(31))).is_empty());
     }
 }

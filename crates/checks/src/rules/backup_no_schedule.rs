@@ -1,22 +1,40 @@
+use std::collections::BTreeMap;
+
 use mcp_diag_model::{Finding, Severity};
 
+use super::backup_velero_missing::{describe, schedule_problem, velero};
+use super::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "backup-no-schedule",
     severity: Severity::High,
-    title: "No backup schedule",
+    title: "Velero has no active backup schedule",
     doc: r#"## What it checks
-(not yet implemented)
+Where Velero runs and its objects are in the input: whether at least one Velero Schedule
+(`velero.io/v1`) creates backups. A Schedule does not when it is paused (`spec.paused: true`)
+or Velero rejected it (`status.phase: FailedValidation`, with its `validationErrors`).
+No Schedule at all, or none that runs: `high`.
+
+Azure Backup for AKS runs Velero in the namespace `dataprotection-microsoft` and schedules
+backups from its Backup vault, not with Velero Schedules: there the finding is `info`.
+Manifests are checked only when they contain Velero objects (a Velero installation rendered
+from a chart without a Schedule).
 
 ## Why it matters
-(not yet implemented)
+Without a schedule, the newest backup is whatever someone last made by hand, often weeks
+old. The state you would restore after a failed upgrade then misses everything deployed
+since.
 
 ## Example
-(not yet implemented)
+Velero installed with a BackupStorageLocation, and its only Schedule `daily` has
+`paused: true` since a storage migration: `high`, "Every Velero Schedule is paused".
 
 ## Fix
-(not yet implemented)
+Create a Schedule covering every namespace with data (`velero schedule create daily
+--schedule "0 2 * * *" --ttl 720h`), or unpause the existing one (`velero schedule unpause
+daily`; fix the validation errors Velero reports first). Independently, take a backup right
+before the upgrade: `velero backup create pre-upgrade --wait`.
 "#,
 };
 
@@ -27,7 +45,197 @@ impl Check for BackupNoSchedule {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let velero = velero(ctx);
+        if !velero.present() || !velero.objects_captured {
+            return Vec::new();
+        }
+        let evidence = velero.evidence.join(", ");
+        if velero.schedules.is_empty() {
+            if let Some(product) = velero.managed_by {
+                return vec![finding(
+                    &INFO,
+                    Severity::Info,
+                    format!("Backups scheduled by {product}, not by Velero"),
+                    None,
+                    format!(
+                        "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
+                    ),
+                    format!(
+                        "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
+                    ),
+                    Some("cluster objects"),
+                    BTreeMap::from([("managed_by", product.to_owned())]),
+                )];
+            }
+            return vec![finding(
+                &INFO,
+                INFO.severity,
+                "No Velero backup schedule".to_owned(),
+                None,
+                format!(
+                    "Velero is installed ({evidence}) but has no Schedule: backups are only made by hand, and the newest one may be far older than the state the upgrade starts from."
+                ),
+                "Create a Schedule that covers every namespace with data, such as `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`, and keep it in Git with Velero's other configuration. Take a backup right before the upgrade as well: `velero backup create pre-upgrade --wait`.".to_owned(),
+                Some("cluster objects"),
+                BTreeMap::from([("schedules", "0".to_owned())]),
+            )];
+        }
+        if !velero.enabled_schedules().is_empty() {
+            return Vec::new();
+        }
+        let reasons: Vec<String> = velero
+            .schedules
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    describe(s),
+                    schedule_problem(s).unwrap_or_else(|| "not running".to_owned())
+                )
+            })
+            .collect();
+        let names: Vec<&str> = velero.schedules.iter().map(|s| s.name.as_str()).collect();
+        let all_paused = velero
+            .schedules
+            .iter()
+            .all(|s| schedule_problem(s).as_deref() == Some("paused"));
+        let title = match (velero.schedules.len(), all_paused) {
+            (1, true) => format!("The only Velero Schedule, {}, is paused", names[0]),
+            (1, false) => format!("The only Velero Schedule, {}, does not run", names[0]),
+            (_, true) => "Every Velero Schedule is paused".to_owned(),
+            (_, false) => "No Velero Schedule runs".to_owned(),
+        };
+        let first = velero.schedules.first().copied();
+        let ns = first.and_then(|s| s.namespace.as_deref()).unwrap_or("velero");
+        vec![finding(
+            &INFO,
+            INFO.severity,
+            title,
+            first,
+            format!(
+                "Velero has {} Schedule{}, and none creates backups: {}.",
+                velero.schedules.len(),
+                if velero.schedules.len() == 1 { "" } else { "s" },
+                reasons.join("; ")
+            ),
+            format!(
+                "Unpause the schedule that covers your data (`velero schedule unpause {}` or `spec.paused: false` in Git), fixing any validation errors first (`kubectl -n {ns} get schedules.velero.io -o yaml`), and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`.",
+                names.first().copied().unwrap_or("NAME")
+            ),
+            Some("Schedule spec and status"),
+            BTreeMap::from([("schedules", name_list(&names, 10)), ("enabled", "0".to_owned())]),
+        )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use crate::rules::test_support::{TODAY, inventory, options, run_check};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    const BSL: &str = "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: default, namespace: velero}\nstatus: {phase: Available}\n---\n";
+
+    fn schedule(name: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {{name: {name}, namespace: velero}}\nspec:\n  schedule: 0 2 * * *\n{extra}---\n"
+        )
+    }
+
+    #[test]
+    fn velero_without_schedule_is_high() {
+        let f = run_check("backup-no-schedule", BSL, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("BackupStorageLocation velero/default"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn all_paused_or_invalid_is_high() {
+        let yaml = format!(
+            "{BSL}{}{}",
+            schedule("daily", "  paused: true\n"),
+            schedule(
+                "weekly",
+                "status:\n  phase: FailedValidation\n  validationErrors: ['invalid schedule: expected 5 fields']\n"
+            )
+        );
+        let f = run_check("backup-no-schedule", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("velero/daily (paused)"), "{}", f[0].message);
+        assert!(f[0].message.contains("expected 5 fields"), "{}", f[0].message);
+        let only = format!("{BSL}{}", schedule("daily", "  paused: true\n"));
+        let f = run_check("backup-no-schedule", &only, m(32), Some(m(31)));
+        assert_eq!(f[0].title, "The only Velero Schedule, daily, is paused");
+    }
+
+    #[test]
+    fn one_enabled_schedule_is_enough() {
+        let yaml = format!(
+            "{BSL}{}{}",
+            schedule("daily", "  paused: false\nstatus: {phase: Enabled}\n"),
+            schedule("old", "  paused: true\n")
+        );
+        assert!(run_check("backup-no-schedule", &yaml, m(32), Some(m(31))).is_empty());
+        // No status (manifests, or not yet reconciled) and not paused: runs.
+        let yaml = format!("{BSL}{}", schedule("daily", ""));
+        assert!(run_check("backup-no-schedule", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn no_velero_or_not_captured_or_managed() {
+        let nothing = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+        assert!(run_check("backup-no-schedule", nothing, m(32), Some(m(31))).is_empty());
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: velero, namespace: velero}\nspec:\n  template:\n    spec:\n      containers: [{name: velero, image: velero/velero:v1.16.0}]\n";
+        assert!(run_check("backup-no-schedule", deployment, m(32), Some(m(31))).is_empty());
+        let aks = "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: default, namespace: dataprotection-microsoft}\nstatus: {phase: Available}\n";
+        let f = run_check("backup-no-schedule", aks, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].title.contains("Azure Backup for AKS"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn manifests_with_velero_objects_are_checked() {
+        let settings_run = |yaml: &str| {
+            let inv = inventory(yaml, SourceKind::Manifests);
+            crate::run_all(
+                &inv,
+                &crate::Settings {
+                    target: m(32),
+                    current: None,
+                    today: TODAY,
+                    rules: &[],
+                    options: &options(),
+                },
+            )
+            .into_iter()
+            .filter(|f| f.check == "backup-no-schedule")
+            .count()
+        };
+        assert_eq!(settings_run(BSL), 1);
+        assert_eq!(settings_run(&format!("{BSL}{}", schedule("daily", ""))), 0);
+        assert_eq!(
+            settings_run("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+            0
+        );
+    }
+
+    #[test]
+    fn bad_input_does_not_panic() {
+        let yaml = format!(
+            "{BSL}apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {{name: odd, namespace: velero}}\nspec: {{paused: 'yes'}}\nstatus: {{phase: [1], validationErrors: 3}}\n"
+        );
+        // `paused: 'yes'` is not a boolean: Velero would reject it; not counted as paused.
+        assert!(run_check("backup-no-schedule", &yaml, m(32), Some(m(31))).is_empty());
     }
 }

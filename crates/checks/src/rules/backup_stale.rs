@@ -1,5 +1,10 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::time::format_duration;
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use super::backup_velero_missing::{timestamp, velero};
+use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +12,31 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Newest completed backup too old",
     doc: r#"## What it checks
-(not yet implemented)
+Where Velero runs and its objects are in the input: the newest Velero Backup
+(`velero.io/v1`) with `status.phase: Completed`, by `status.completionTimestamp`, against
+`--backup-max-age` (default 24h; `backup_max_age` in `--config`). Its age is measured from
+when the snapshot was taken (`capturedAt`), or from the scan for a live cluster. Older than
+the limit: `high`, with the age, the backup's name and schedule. No completed backup at all
+(none yet, or only failed ones): `high` as well.
+
+Backups that failed or partially failed do not count (`backup-failed` reports them).
+Manifests are checked only when they contain Backups with a status (an export).
 
 ## Why it matters
-(not yet implemented)
+The newest completed backup is the state a failed upgrade rolls back to. Everything created
+or changed since (deployments, configuration, volume data) is lost on restore. A backup from
+three days ago also often means the schedule silently stopped working.
 
 ## Example
-(not yet implemented)
+Captured 2026-11-20 09:30, newest completed backup `daily-shop-data-20261117020012` finished
+2026-11-17 02:02: 3d 7h old, limit 24h: `high`.
 
 ## Fix
-(not yet implemented)
+Find why no recent backup completed (`velero schedule get`, `velero backup get`, the
+backup storage location's phase, `kubectl -n velero logs deploy/velero`), fix it, and take a
+backup right before the upgrade: `velero backup create pre-upgrade --wait`, then check it with
+`velero backup describe pre-upgrade --details`. Raise `--backup-max-age` if your schedule is
+deliberately less frequent than daily.
 "#,
 };
 
@@ -27,7 +47,250 @@ impl Check for BackupStale {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let velero = velero(ctx);
+        if !velero.present() || !velero.objects_captured {
+            return Vec::new();
+        }
+        if velero.managed_by.is_some() && velero.backups.is_empty() {
+            return Vec::new(); // backups are kept by the managing product (backup-no-schedule says so)
+        }
+        let manifests = ctx.inventory.kind == SourceKind::Manifests;
+        let with_status = velero
+            .backups
+            .iter()
+            .any(|b| b.raw.path(&["status", "phase"]).is_some());
+        if manifests && !with_status {
+            return Vec::new();
+        }
+        let newest = velero
+            .backups
+            .iter()
+            .filter(|b| b.raw.path(&["status", "phase"]).and_then(Node::as_str) == Some("Completed"))
+            .filter_map(|b| Some((timestamp(b, &["status", "completionTimestamp"])?, *b)))
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        match newest {
+            Some((completed, backup)) => stale(ctx, backup, completed).into_iter().collect(),
+            None => vec![none_completed(&velero.backups, &velero.evidence)],
+        }
+    }
+}
+
+fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> {
+    let now = ctx.options.now;
+    let max = ctx.options.backup_max_age_secs;
+    let when = backup
+        .raw
+        .path(&["status", "completionTimestamp"])
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let ns = backup.namespace.as_deref().unwrap_or("velero");
+    let mut details = BTreeMap::from([
+        ("backup", format!("{ns}/{}", backup.name)),
+        ("completed_at", when.clone()),
+        ("max_age", format_duration(max)),
+        ("max_age_seconds", max.to_string()),
+    ]);
+    if now <= 0 {
+        return Some(finding(
+            &INFO,
+            Severity::Info,
+            "Backup age unknown: no reference time".to_owned(),
+            Some(backup),
+            format!(
+                "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
+                backup.name
+            ),
+            "Add `capturedAt` to the snapshot's cluster.yaml, or check with `velero backup get` that a backup completed within the last day.".to_owned(),
+            Some("Backup status"),
+            details,
+        ));
+    }
+    let age = u64::try_from(now.saturating_sub(completed)).unwrap_or(0);
+    if age <= max {
+        return None;
+    }
+    let schedule = backup
+        .raw
+        .path(&["metadata", "labels", "velero.io/schedule-name"])
+        .and_then(Node::as_str);
+    if let Some(s) = schedule {
+        details.insert("schedule", s.to_owned());
+    }
+    details.insert("age", format_duration(age));
+    details.insert("age_seconds", age.to_string());
+    let by = schedule.map_or_else(
+        || " (made by hand, not by a schedule)".to_owned(),
+        |s| format!(" (schedule {s})"),
+    );
+    Some(finding(
+        &INFO,
+        INFO.severity,
+        format!("Newest completed backup is {} old", format_duration(age)),
+        Some(backup),
+        format!(
+            "The newest completed Velero backup, {ns}/{}{by}, finished at {when}: {} before the reference time, more than the allowed {}. A restore after a failed upgrade would lose everything changed since.",
+            backup.name,
+            format_duration(age),
+            format_duration(max)
+        ),
+        format!(
+            "Find why no newer backup completed (`velero schedule get`, `velero backup get`, the storage location's phase, `kubectl -n {ns} logs deploy/velero`), fix it, and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`. If backups are deliberately less frequent, raise --backup-max-age."
+        ),
+        Some("Backup status"),
+        details,
+    ))
+}
+
+fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
+    let failed = backups
+        .iter()
+        .filter(|b| {
+            b.raw
+                .path(&["status", "phase"])
+                .and_then(Node::as_str)
+                .is_some_and(|p| p.contains("Failed"))
+        })
+        .count();
+    let what = match (backups.len(), failed) {
+        (0, _) => "there is no Backup object in the input".to_owned(),
+        (n, 0) => format!("none of its {n} Backup objects has completed"),
+        (n, f) => format!("none of its {n} Backup objects has completed ({f} failed or partially failed)"),
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        "No completed Velero backup".to_owned(),
+        None,
+        format!(
+            "Velero is installed ({}), but {what}: there is nothing to restore if the upgrade fails.",
+            evidence.join(", ")
+        ),
+        "Take a backup and wait for it to complete (`velero backup create pre-upgrade --wait`, then `velero backup describe pre-upgrade`); fix what makes backups fail first (`velero backup logs NAME`). Make sure a Schedule keeps backups recent.".to_owned(),
+        Some("Backup status"),
+        BTreeMap::from([
+            ("backups", backups.len().to_string()),
+            ("failed", failed.to_string()),
+        ]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use crate::rules::test_support::{TODAY, inventory, options, run_check};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    // The tests' "now" is 2026-11-25T00:00:00Z.
+    fn backup(name: &str, phase: &str, completed: &str) -> String {
+        format!(
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: {name}\n  namespace: velero\n  labels: {{velero.io/schedule-name: daily}}\nstatus:\n  phase: {phase}\n  completionTimestamp: '{completed}'\n---\n"
+        )
+    }
+
+    #[test]
+    fn three_day_old_backup_is_high() {
+        let yaml = format!(
+            "{}{}",
+            backup("daily-20261120", "Completed", "2026-11-20T02:02:53Z"),
+            backup("daily-20261121", "Completed", "2026-11-21T21:57:07Z")
+        );
+        let f = run_check("backup-stale", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "daily-20261121");
+        assert_eq!(f[0].details["age"], "3d 2h");
+        assert!(f[0].title.contains("3d 2h"), "{}", f[0].title);
+        assert!(f[0].message.contains("schedule daily"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn recent_backup_is_fine_and_failed_ones_do_not_count() {
+        let yaml = format!(
+            "{}{}",
+            backup("daily-20261124", "Completed", "2026-11-24T02:00:00Z"),
+            backup("daily-20261125", "PartiallyFailed", "2026-11-24T23:00:00Z")
+        );
+        assert!(run_check("backup-stale", &yaml, m(32), Some(m(31))).is_empty());
+        // Exactly at the limit is still fine; one minute more is not.
+        let at = backup("b", "Completed", "2026-11-24T00:00:00Z");
+        assert!(run_check("backup-stale", &at, m(32), Some(m(31))).is_empty());
+        let over = backup("b", "Completed", "2026-11-23T23:59:00Z");
+        assert_eq!(run_check("backup-stale", &over, m(32), Some(m(31))).len(), 1);
+    }
+
+    #[test]
+    fn max_age_comes_from_the_options() {
+        let yaml = backup("weekly-1", "Completed", "2026-11-21T00:00:00Z");
+        let inv = inventory(&yaml, SourceKind::Snapshot);
+        let options = crate::CheckOptions {
+            backup_max_age_secs: 7 * 86_400,
+            ..options()
+        };
+        let settings = crate::Settings {
+            target: m(32),
+            current: Some(m(31)),
+            today: TODAY,
+            rules: &[],
+            options: &options,
+        };
+        assert!(
+            crate::run_all(&inv, &settings)
+                .iter()
+                .all(|f| f.check != "backup-stale")
+        );
+    }
+
+    #[test]
+    fn no_completed_backup_is_high() {
+        let yaml = backup("daily-1", "Failed", "2026-11-24T02:00:00Z");
+        let f = run_check("backup-stale", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("1 failed"), "{}", f[0].message);
+        let bsl = "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: default, namespace: velero}\n";
+        let f = run_check("backup-stale", bsl, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("no Backup object"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn manifests_without_status_and_clusters_without_velero_are_silent() {
+        let yaml =
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b, namespace: velero}\nspec: {}\n";
+        let inv = inventory(yaml, SourceKind::Manifests);
+        let f = crate::run_all(
+            &inv,
+            &crate::Settings {
+                target: m(32),
+                current: None,
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        );
+        assert!(f.iter().all(|f| f.check != "backup-stale"), "{f:#?}");
+        let nothing = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n";
+        assert!(run_check("backup-stale", nothing, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn bad_timestamps_do_not_panic() {
+        let yaml = format!(
+            "{}{}",
+            backup("a", "Completed", "yesterday"),
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b, namespace: velero}\nstatus: {phase: Completed, completionTimestamp: 7}\n"
+        );
+        let f = run_check("backup-stale", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].title, "No completed Velero backup");
+        // A completion in the future (clock skew) is age 0.
+        let future = backup("c", "Completed", "2027-01-01T00:00:00Z");
+        assert!(run_check("backup-stale", &future, m(32), Some(m(31))).is_empty());
     }
 }

@@ -1,5 +1,9 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::skew_kubelet::name_list;
+use crate::quantity::{bytes, cpu_millis};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,46 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Medium,
     title: "Cluster differs from the declared manifests",
     doc: r#"## What it checks
-(not yet implemented)
+With `--desired DIR` (the manifests in Git, rendered: plain YAML, `kustomize build` or `helm
+template` output), every declared object against the cluster, matched by API group, kind,
+namespace and name (a manifest without a namespace matches `default`, or the only object of
+that name):
+
+- declared but missing from the cluster: `medium`;
+- present, but a declared field has another value live: `medium`, one finding per object
+  naming up to five paths, such as `spec.replicas: declared 3, live 2`.
+
+Only the fields the manifest declares are compared, recursively; everything the server or
+controllers add is ignored: `status`, `metadata.managedFields`, `uid`, `resourceVersion`,
+`generation`, `creationTimestamp`, owner references, annotations the manifest does not
+declare (`deployment.kubernetes.io/revision`, kubectl's last-applied configuration, tracking
+annotations), defaulted fields. Lists of objects are matched by their merge key
+(`containers`, `env` and `volumes` by name, `volumeMounts` by mountPath, `ports` by port),
+other lists of objects by content in any order. Quantities compare by value (`0.5` = `500m`,
+`1024Mi` = `1Gi`), `"80"` equals `80`, and a declared `false`, `0` or `""` equals an absent
+field (the API omits them). `spec.replicas` of a workload that a HorizontalPodAutoscaler
+scales is not compared, nor Secret data (snapshots keep none). Objects declared at another
+version of their API group than the cluster serves them at are checked for existence only.
+
+Declared kinds of which the cluster input holds no object at all (a snapshot that did not
+capture RoleBindings) are not compared; one `info` finding lists them.
 
 ## Why it matters
-(not yet implemented)
+The upgrade plan, the review and any rebuild rely on Git describing the cluster. An object
+that is missing, or a replica count, image or limit that differs, means the next sync
+changes the cluster in the middle of the upgrade, or that what was tested is not what runs.
 
 ## Example
-(not yet implemented)
+`--desired ./deploy` declares Deployment `shop/cart` with `replicas: 3` and image
+`cart:1.22.4`; the cluster runs 2 replicas of `cart:1.22.3`: `medium`,
+"spec.replicas: declared 3, live 2; spec.template.spec.containers[name=cart].image: declared
+cart:1.22.4, live cart:1.22.3".
 
 ## Fix
-(not yet implemented)
+Find out which side is right. If Git is, sync it (`argocd app sync`, `flux reconcile`,
+`helm upgrade`, `kubectl apply`) and find who changed the cluster (see
+`drift-manual-edit`). If the cluster is, commit the live values to Git. Remove objects from
+Git that should no longer exist.
 "#,
 };
 
@@ -27,7 +61,778 @@ impl Check for DriftDesired {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(desired) = ctx.options.desired.as_ref() else {
+            return Vec::new();
+        };
+        let live = LiveIndex::build(&ctx.inventory.objects);
+        let mut findings = Vec::new();
+        let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+        for declared in &desired.objects {
+            if declared.name.is_empty() || declared.kind.ends_with("List") {
+                continue;
+            }
+            let group = declared.group_version().0;
+            if !live.kinds.contains(&(group, declared.kind.as_str())) {
+                *skipped.entry(kind_label(declared)).or_default() += 1;
+                continue;
+            }
+            match live.find(declared) {
+                None => findings.push(missing(declared, &live)),
+                Some(object) => {
+                    if object.api_version != declared.api_version {
+                        continue;
+                    }
+                    let scaled = live.hpa_targets.contains(&(
+                        object.namespace.as_deref(),
+                        object.kind.as_str(),
+                        object.name.as_str(),
+                    ));
+                    let diffs = differences(declared, object, scaled);
+                    if !diffs.is_empty() {
+                        findings.push(differs(declared, object, &diffs));
+                    }
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            findings.push(not_compared(&skipped));
+        }
+        findings
+    }
+}
+
+type Key<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// The live objects, indexed once: by (group, kind, namespace, name), by name alone, the
+/// kinds present, and what HorizontalPodAutoscalers scale.
+struct LiveIndex<'a> {
+    by_key: HashMap<Key<'a>, &'a Object>,
+    by_name: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Object>>,
+    kinds: HashSet<(&'a str, &'a str)>,
+    hpa_targets: HashSet<(Option<&'a str>, &'a str, &'a str)>,
+}
+
+impl<'a> LiveIndex<'a> {
+    fn build(objects: &'a [Object]) -> Self {
+        let mut index = Self {
+            by_key: HashMap::with_capacity(objects.len()),
+            by_name: HashMap::new(),
+            kinds: HashSet::new(),
+            hpa_targets: HashSet::new(),
+        };
+        for o in objects {
+            let group = o.group_version().0;
+            let kind = o.kind.as_str();
+            index.kinds.insert((group, kind));
+            index
+                .by_key
+                .insert((group, kind, o.namespace.as_deref(), o.name.as_str()), o);
+            index
+                .by_name
+                .entry((group, kind, o.name.as_str()))
+                .or_default()
+                .push(o);
+            if kind == "HorizontalPodAutoscaler" {
+                let target = o.raw.path(&["spec", "scaleTargetRef"]);
+                let field = |k: &str| target.and_then(|t| t.get(k)).and_then(Node::as_str);
+                if let (Some(k), Some(n)) = (field("kind"), field("name")) {
+                    index.hpa_targets.insert((o.namespace.as_deref(), k, n));
+                }
+            }
+        }
+        index
+    }
+
+    fn find(&self, declared: &Object) -> Option<&'a Object> {
+        let group = declared.group_version().0;
+        let kind = declared.kind.as_str();
+        let name = declared.name.as_str();
+        let ns = declared.namespace.as_deref();
+        if let Some(o) = self.by_key.get(&(group, kind, ns, name)) {
+            return Some(o);
+        }
+        if ns.is_some() {
+            return None;
+        }
+        // No namespace in the manifest: the one it is applied to is not known.
+        if let Some(o) = self.by_key.get(&(group, kind, Some("default"), name)) {
+            return Some(o);
+        }
+        match self.by_name.get(&(group, kind, name)).map(Vec::as_slice) {
+            Some([only]) => Some(only),
+            _ => None,
+        }
+    }
+}
+
+fn kind_label(o: &Object) -> String {
+    match o.group_version().0 {
+        "" => o.kind.clone(),
+        g => format!("{}.{g}", o.kind),
+    }
+}
+
+fn describe(o: &Object) -> String {
+    match &o.namespace {
+        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
+        None => format!("{} {}", o.kind, o.name),
+    }
+}
+
+fn declared_at(o: &Object) -> String {
+    o.location
+        .as_ref()
+        .map_or_else(|| "the declared manifests".to_owned(), ToString::to_string)
+}
+
+/// One field whose live value differs from the declared one.
+#[derive(Debug, PartialEq, Eq)]
+struct Diff {
+    path: String,
+    declared: String,
+    live: String,
+}
+
+impl std::fmt::Display for Diff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: declared {}, live {}", self.path, self.declared, self.live)
+    }
+}
+
+/// Most differences collected per object (only five are shown).
+const MAX_DIFFS: usize = 50;
+
+fn differences(declared: &Object, live: &Object, hpa_scaled: bool) -> Vec<Diff> {
+    let mut out = Vec::new();
+    let Some(entries) = declared.raw.as_map() else {
+        return out;
+    };
+    for (key, value) in entries {
+        match &**key {
+            "apiVersion" | "kind" | "status" => {}
+            "metadata" => compare_metadata(value, live.raw.get("metadata"), &mut out),
+            "data" | "stringData" if declared.kind == "Secret" => {}
+            "spec" if hpa_scaled => {
+                let Some(spec) = value.as_map() else { continue };
+                for (k, v) in spec {
+                    if &**k == "replicas" {
+                        continue;
+                    }
+                    let path = format!("spec.{k}");
+                    compare(v, live.raw.path(&["spec", k]), &path, k, &mut out);
+                }
+            }
+            k => compare(value, live.raw.get(k), k, k, &mut out),
+        }
+    }
+    out
+}
+
+fn compare_metadata(declared: &Node, live: Option<&Node>, out: &mut Vec<Diff>) {
+    let Some(entries) = declared.as_map() else { return };
+    for (key, value) in entries {
+        match &**key {
+            "labels" | "annotations" => {
+                let Some(map) = value.as_map() else { continue };
+                for (k, v) in map {
+                    if matches!(
+                        &**k,
+                        "kubectl.kubernetes.io/last-applied-configuration"
+                            | "deployment.kubernetes.io/revision"
+                    ) {
+                        continue;
+                    }
+                    let path = format!("metadata.{key}.{k}");
+                    let live_value = live.and_then(|l| l.get(key)).and_then(|m| m.get(k));
+                    compare(v, live_value, &path, k, out);
+                }
+            }
+            "finalizers" => compare(
+                value,
+                live.and_then(|l| l.get("finalizers")),
+                "metadata.finalizers",
+                "finalizers",
+                out,
+            ),
+            // Identity (already matched) and what the server owns.
+            _ => {}
+        }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Compares what is declared at `path` with the live value; `key` is the last field name.
+fn compare(declared: &Node, live: Option<&Node>, path: &str, key: &str, out: &mut Vec<Diff>) {
+    if out.len() >= MAX_DIFFS {
+        return;
+    }
+    let live = live.filter(|l| !l.is_null());
+    match declared {
+        Node::Null => {}
+        Node::Map(entries) => {
+            if entries.is_empty() {
+                return;
+            }
+            match live {
+                Some(Node::Map(_)) => {
+                    for (k, v) in entries.iter() {
+                        compare(v, live.and_then(|l| l.get(k)), &join(path, k), k, out);
+                    }
+                }
+                None if !declares_anything(declared) => {}
+                _ => out.push(diff(path, declared, live)),
+            }
+        }
+        Node::Seq(items) => {
+            if items.is_empty() {
+                return;
+            }
+            match live.and_then(Node::as_seq) {
+                Some(live_items) => compare_list(items, live_items, path, key, out),
+                None => out.push(diff(path, declared, live)),
+            }
+        }
+        scalar => match live {
+            Some(l) if scalar_eq(scalar, l, path, key) => {}
+            None if is_zero(scalar) => {}
+            _ => out.push(diff(path, declared, live)),
+        },
+    }
+}
+
+/// The merge key of a list of objects, from the field name and what every item has.
+fn merge_key(items: &[Node], key: &str) -> Option<&'static str> {
+    let candidates: &[&'static str] = match key {
+        "volumeMounts" => &["mountPath"],
+        "volumeDevices" => &["devicePath"],
+        _ => &["containerPort", "port", "name", "ip"],
+    };
+    candidates.iter().copied().find(|k| {
+        items.iter().all(|i| {
+            i.get(k)
+                .is_some_and(|v| matches!(v, Node::Int(_) | Node::UInt(_)) || v.as_str().is_some())
+        })
+    })
+}
+
+fn text(node: &Node) -> String {
+    node.as_str()
+        .map_or_else(|| node.to_json().to_string(), str::to_owned)
+}
+
+fn compare_list(items: &[Node], live_items: &[Node], path: &str, key: &str, out: &mut Vec<Diff>) {
+    if items.iter().all(|i| i.as_map().is_some()) {
+        if let Some(merge) = merge_key(items, key) {
+            for item in items {
+                let Some(id) = item.get(merge).map(text) else {
+                    continue;
+                };
+                let item_path = format!("{path}[{merge}={id}]");
+                match live_items
+                    .iter()
+                    .find(|l| l.get(merge).map(text).as_deref() == Some(id.as_str()))
+                {
+                    Some(l) => compare(item, Some(l), &item_path, key, out),
+                    None => out.push(Diff {
+                        path: item_path,
+                        declared: "present".to_owned(),
+                        live: "absent".to_owned(),
+                    }),
+                }
+            }
+            return;
+        }
+        for (i, item) in items.iter().enumerate() {
+            if !live_items.iter().any(|l| contains(item, l, key)) {
+                out.push(Diff {
+                    path: format!("{path}[{i}]"),
+                    declared: show(item),
+                    live: "no matching item".to_owned(),
+                });
+            }
+        }
+        return;
+    }
+    let unordered = key == "finalizers";
+    let equal = if unordered {
+        items
+            .iter()
+            .all(|i| live_items.iter().any(|l| scalar_eq(i, l, path, key)))
+    } else {
+        items.len() == live_items.len()
+            && items.iter().zip(live_items).all(|(d, l)| match (d, l) {
+                (Node::Map(_) | Node::Seq(_), _) => contains(d, l, key),
+                _ => scalar_eq(d, l, path, key),
+            })
+    };
+    if !equal {
+        out.push(Diff {
+            path: path.to_owned(),
+            declared: show_seq(items),
+            live: show_seq(live_items),
+        });
+    }
+}
+
+/// Whether `live` holds everything `declared` declares.
+fn contains(declared: &Node, live: &Node, key: &str) -> bool {
+    let mut diffs = Vec::new();
+    compare(declared, Some(live), "", key, &mut diffs);
+    diffs.is_empty()
+}
+
+/// Whether a declared map holds any non-empty value.
+fn declares_anything(node: &Node) -> bool {
+    match node {
+        Node::Null => false,
+        Node::Map(entries) => entries.iter().any(|(_, v)| declares_anything(v)),
+        Node::Seq(items) => !items.is_empty(),
+        other => !is_zero(other),
+    }
+}
+
+/// The zero values the API leaves out of its output: `false`, `0`, `""`.
+fn is_zero(node: &Node) -> bool {
+    match node {
+        Node::Bool(b) => !b,
+        Node::Int(i) => *i == 0,
+        Node::UInt(u) => *u == 0,
+        Node::Float(f) => *f == 0.0,
+        _ => node.as_str().is_some_and(str::is_empty),
+    }
+}
+
+fn scalar_eq(declared: &Node, live: &Node, path: &str, key: &str) -> bool {
+    if declared == live {
+        return true;
+    }
+    if matches!(declared, Node::Map(_) | Node::Seq(_)) || matches!(live, Node::Map(_) | Node::Seq(_)) {
+        return false;
+    }
+    let (d, l) = (text(declared), text(live));
+    if d == l {
+        return true;
+    }
+    let number = |n: &Node, t: &str| n.as_f64().or_else(|| t.trim().parse::<f64>().ok());
+    if let (Some(a), Some(b)) = (number(declared, &d), number(live, &l))
+        && a == b
+    {
+        return true;
+    }
+    let quantity = path.contains("resources")
+        || path.contains("capacity")
+        || path.contains(".hard")
+        || matches!(
+            key,
+            "cpu" | "memory" | "storage" | "ephemeral-storage" | "sizeLimit"
+        )
+        || key.starts_with("hugepages-");
+    if quantity {
+        if key == "cpu" || key.ends_with(".cpu") {
+            return cpu_millis(&d).is_some_and(|a| cpu_millis(&l) == Some(a));
+        }
+        return bytes(&d).is_some_and(|a| bytes(&l) == Some(a));
+    }
+    false
+}
+
+fn truncate(text: String) -> String {
+    if text.chars().count() <= 60 {
+        text
+    } else {
+        let mut t: String = text.chars().take(57).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn show(node: &Node) -> String {
+    truncate(text(node))
+}
+
+fn show_seq(items: &[Node]) -> String {
+    truncate(format!(
+        "[{}]",
+        items.iter().map(text).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+fn diff(path: &str, declared: &Node, live: Option<&Node>) -> Diff {
+    Diff {
+        path: path.to_owned(),
+        declared: show(declared),
+        live: live.map_or_else(|| "absent".to_owned(), show),
+    }
+}
+
+fn missing(declared: &Object, live: &LiveIndex<'_>) -> Finding {
+    let what = describe(declared);
+    let group = declared.group_version().0;
+    let others = live
+        .by_name
+        .get(&(group, declared.kind.as_str(), declared.name.as_str()))
+        .map(|v| {
+            v.iter()
+                .filter_map(|o| o.namespace.as_deref())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let elsewhere = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " An object of that kind and name exists in namespace{} {}: the manifest may name the wrong namespace.",
+            if others.len() == 1 { "" } else { "s" },
+            name_list(&others, 3)
+        )
+    };
+    let at = declared_at(declared);
+    Finding {
+        check: INFO.id,
+        severity: INFO.severity,
+        title: format!("{what} is declared but missing from the cluster"),
+        object: Some(declared.object_ref()),
+        location: declared.location.clone(),
+        message: format!("{at} declares {what}, but the cluster has no such object.{elsewhere}"),
+        remediation: format!(
+            "If Git is right, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade` or `kubectl apply -f {}`) and find out who deleted the object; if the object should no longer exist, remove it from Git.",
+            declared.location.as_ref().map_or("FILE", |l| l.file.as_str())
+        ),
+        evidence: Some("declared manifests"),
+        details: BTreeMap::from([("declared_at", at), ("state", "missing".to_owned())]),
+    }
+}
+
+fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
+    let what = describe(live);
+    let shown: Vec<String> = diffs.iter().take(5).map(ToString::to_string).collect();
+    let more = if diffs.len() > 5 {
+        format!(" (and {} more)", diffs.len() - 5)
+    } else {
+        String::new()
+    };
+    let at = declared_at(declared);
+    let count = diffs.len();
+    let count_text = if count >= MAX_DIFFS {
+        format!("{count} or more")
+    } else {
+        count.to_string()
+    };
+    Finding {
+        check: INFO.id,
+        severity: INFO.severity,
+        title: format!(
+            "{what} differs from the declared manifest ({count_text} field{})",
+            if count == 1 { "" } else { "s" }
+        ),
+        object: Some(live.object_ref()),
+        location: declared.location.clone(),
+        message: format!("Compared with {at}: {}{more}.", shown.join("; ")),
+        remediation: format!(
+            "Decide which side is right. If Git is, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade`, `kubectl apply`) and find who changed the cluster (`kubectl get {} {} -o yaml --show-managed-fields`); if the cluster is, commit the live values to Git.",
+            live.kind.to_ascii_lowercase(),
+            match &live.namespace {
+                Some(ns) => format!("{} -n {ns}", live.name),
+                None => live.name.clone(),
+            }
+        ),
+        evidence: Some("declared manifests"),
+        details: BTreeMap::from([
+            ("declared_at", at),
+            ("state", "differs".to_owned()),
+            ("differences", count_text),
+            (
+                "paths",
+                diffs
+                    .iter()
+                    .take(5)
+                    .map(|d| d.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]),
+    }
+}
+
+fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
+    let total: usize = skipped.values().sum();
+    let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+    Finding {
+        check: INFO.id,
+        severity: Severity::Info,
+        title: format!(
+            "{total} declared object{} not compared: kinds not in the cluster input",
+            if total == 1 { "" } else { "s" }
+        ),
+        object: None,
+        location: None,
+        message: format!(
+            "The cluster input holds no object at all of these declared kinds, so they were not compared (the snapshot may not have captured them, or none exists): {}.",
+            name_list(&kinds, 10)
+        ),
+        remediation: "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.".to_owned(),
+        evidence: Some("declared manifests"),
+        details: BTreeMap::from([("kinds", kinds.join(", "))]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Finding, Minor, Severity, SourceKind};
+
+    use crate::rules::test_support::{TODAY, inventory, options};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn run(live: &str, desired: &str) -> Vec<Finding> {
+        let live = inventory(live, SourceKind::Snapshot);
+        let options = crate::CheckOptions {
+            desired: Some(inventory(desired, SourceKind::Manifests)),
+            ..options()
+        };
+        crate::run_all(
+            &live,
+            &crate::Settings {
+                target: m(32),
+                current: Some(m(31)),
+                today: TODAY,
+                rules: &[],
+                options: &options,
+            },
+        )
+        .into_iter()
+        .filter(|f| f.check == "drift-desired")
+        .collect()
+    }
+
+    const LIVE: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+  uid: 1234
+  resourceVersion: "99"
+  generation: 7
+  creationTimestamp: "2026-01-01T00:00:00Z"
+  labels: {app: cart, app.kubernetes.io/managed-by: Helm}
+  annotations: {deployment.kubernetes.io/revision: "9", meta.helm.sh/release-name: cart}
+  managedFields: [{manager: helm}]
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 600
+  selector: {matchLabels: {app: cart}}
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}
+  template:
+    metadata:
+      labels: {app: cart}
+    spec:
+      containers:
+      - name: istio-proxy
+        image: istio/proxyv2:1.22.0
+      - name: cart
+        image: registry.example.com/cart:1.22.3
+        imagePullPolicy: IfNotPresent
+        ports: [{containerPort: 8080, name: http, protocol: TCP}]
+        env: [{name: LOG_LEVEL, value: info}, {name: PORT, value: "8080"}]
+        resources:
+          requests: {cpu: 500m, memory: 1Gi}
+          limits: {cpu: "1", memory: 1Gi}
+        volumeMounts: [{name: config, mountPath: /etc/cart}, {name: config, mountPath: /etc/cart2, subPath: x}]
+      tolerations:
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}
+      - {key: dedicated, operator: Equal, value: shop, effect: NoSchedule}
+      dnsPolicy: ClusterFirst
+status: {replicas: 2, readyReplicas: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  clusterIP: 10.0.0.12
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: other, namespace: shop}
+"#;
+
+    const DESIRED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+  labels: {app: cart}
+  creationTimestamp: null
+spec:
+  replicas: 2
+  paused: false
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata:
+      labels: {app: cart}
+    spec:
+      containers:
+      - name: cart
+        image: registry.example.com/cart:1.22.3
+        ports: [{containerPort: 8080, name: http}]
+        env: [{name: PORT, value: 8080}, {name: LOG_LEVEL, value: info}]
+        resources:
+          requests: {cpu: 0.5, memory: 1024Mi}
+          limits: {cpu: 1, memory: 1Gi}
+        volumeMounts: [{name: config, mountPath: /etc/cart2, subPath: x}]
+      tolerations:
+      - {key: dedicated, operator: Equal, value: shop, effect: NoSchedule}
+      securityContext: {}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+"#;
+
+    #[test]
+    fn equal_in_substance_is_no_difference() {
+        let f = run(LIVE, DESIRED);
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn differing_fields_are_named_with_both_values() {
+        let desired = DESIRED
+            .replace("replicas: 2", "replicas: 3")
+            .replace("cart:1.22.3", "cart:1.22.4")
+            .replace(
+                "{name: LOG_LEVEL, value: info}",
+                "{name: LOG_LEVEL, value: debug}",
+            )
+            .replace("value: shop, effect", "value: payments, effect");
+        let f = run(LIVE, &desired);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].message.contains("spec.replicas: declared 3, live 2"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains(
+                "spec.template.spec.containers[name=cart].image: declared registry.example.com/cart:1.22.4, live registry.example.com/cart:1.22.3"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("containers[name=cart].env[name=LOG_LEVEL].value: declared debug, live info"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("spec.template.spec.tolerations[0]"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["differences"], "4");
+        assert_eq!(f[0].location.as_ref().unwrap().file, "test.yaml");
+    }
+
+    #[test]
+    fn at_most_five_paths_are_shown() {
+        let desired = DESIRED
+            .replace("replicas: 2", "replicas: 3")
+            .replace("cart:1.22.3", "cart:1.22.4")
+            .replace("memory: 1024Mi", "memory: 2Gi")
+            .replace("cpu: 0.5", "cpu: 250m")
+            .replace("value: info", "value: debug")
+            .replace(
+                "labels: {app: cart}\n  creationTimestamp",
+                "labels: {app: kart}\n  creationTimestamp",
+            );
+        let f = run(LIVE, &desired);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["differences"], "6");
+        assert!(f[0].message.contains("(and 1 more)"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn missing_objects_are_reported_and_uncaptured_kinds_summarised() {
+        let desired = format!(
+            "{DESIRED}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cart-config, namespace: shop}}\ndata: {{a: b}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader, namespace: shop}}\n"
+        );
+        let f = run(LIVE, &desired);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let missing = f
+            .iter()
+            .find(|f| f.details.get("state").is_some_and(|s| s == "missing"))
+            .unwrap();
+        assert!(
+            missing.title.contains("ConfigMap shop/cart-config"),
+            "{}",
+            missing.title
+        );
+        let info = f.iter().find(|f| f.severity == Severity::Info).unwrap();
+        assert!(
+            info.message.contains("Role.rbac.authorization.k8s.io (1)"),
+            "{}",
+            info.message
+        );
+    }
+
+    #[test]
+    fn hpa_scaled_replicas_and_namespace_defaulting() {
+        let live = format!(
+            "{LIVE}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: cart, namespace: shop}}\nspec: {{scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: cart}}}}\n"
+        );
+        let desired = DESIRED.replace("replicas: 2", "replicas: 5");
+        assert!(run(&live, &desired).is_empty());
+        // No namespace in the manifest: the only Service named cart is found.
+        let desired = "apiVersion: v1\nkind: Service\nmetadata: {name: cart}\nspec:\n  ports: [{name: http, port: 80, targetPort: 9090}]\n";
+        let f = run(LIVE, desired);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("spec.ports[port=80].targetPort: declared 9090, live 8080"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn without_desired_nothing_runs_and_bad_input_does_not_panic() {
+        let live = inventory(LIVE, SourceKind::Snapshot);
+        let f = crate::run_all(
+            &live,
+            &crate::Settings {
+                target: m(32),
+                current: Some(m(31)),
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        );
+        assert!(f.iter().all(|f| f.check != "drift-desired"));
+        let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop, labels: [x], annotations: 3}\nspec: [1, 2]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [1, {name: cart}, {image: x}]\n";
+        let f = run(LIVE, odd);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f[0].message.contains("spec: declared [1,2]"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn other_api_version_is_only_checked_for_existence() {
+        let desired = DESIRED
+            .replace("apps/v1", "apps/v1beta2")
+            .replace("replicas: 2", "replicas: 9");
+        assert!(run(LIVE, &desired).is_empty());
     }
 }

@@ -1,22 +1,51 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use super::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "drift-manual-edit",
     severity: Severity::Medium,
-    title: "Object edited by hand under GitOps or Helm",
+    title: "Object owned by GitOps or Helm changed by hand",
     doc: r#"## What it checks
-(not yet implemented)
+`metadata.managedFields` of every object that Helm, Argo CD or Flux manages, for a write by
+hand that came after the tool's last write. The object counts as managed when a manager
+entry is `helm`, `argocd-controller` or `argocd-application-controller` (Argo CD),
+`kustomize-controller` or `helm-controller` (Flux), or when it carries their marks: label
+`app.kubernetes.io/managed-by: Helm`, annotation `meta.helm.sh/release-name`, annotation
+`argocd.argoproj.io/tracking-id` (or other `argocd.argoproj.io/` keys next to the
+`app.kubernetes.io/instance` label Argo CD tracks by), labels
+`kustomize.toolkit.fluxcd.io/name` or `helm.toolkit.fluxcd.io/name`.
+
+Writes by hand are the managers `kubectl-edit`, `kubectl-patch`, `kubectl-replace`,
+`kubectl-set`, `kubectl-scale`, `kubectl-label`, `kubectl-annotate`, `kubectl` (older kubectl,
+or `kubectl apply --server-side`) and `Mozilla` (web consoles record the browser), reported
+when their time is later than the managing tool's last write (or when the tool records no
+write of its own). `kubectl-client-side-apply` counts only when it is later than a recorded
+write of the tool: objects moved from `kubectl apply` to Argo CD keep an old entry of it.
+`kubectl rollout restart` is not an edit. Status writes and objects owned by a controller
+(pods of a ReplicaSet) are skipped. The finding names the manager, the time and up to five
+fields it owns.
 
 ## Why it matters
-(not yet implemented)
+A change made by hand is not in Git. During the upgrade, the next sync or `helm upgrade`
+(often part of the upgrade runbook) silently reverts it, or, where the tool does not touch
+that field, the cluster keeps a setting nobody can see in review: a memory limit raised
+during an incident, an image pinned by hand. Either way the declared state no longer
+describes what runs, and a rebuild from Git would not reproduce it.
 
 ## Example
-(not yet implemented)
+Deployment `shop/user-auth`, Helm release `user-auth` (last `helm` write 2026-10-28), has a
+managedFields entry `kubectl-edit` (Update) at 2026-11-03 owning
+`spec.template.spec.containers[name=user-auth].resources.limits.memory`: `medium`.
 
 ## Fix
-(not yet implemented)
+Decide whether the change should stay. If so, put it into the chart values or manifests in
+Git and roll it out through the tool; if not, let the tool restore the declared state (`helm
+upgrade` with the same values, an Argo CD sync, `flux reconcile`). Review the object with
+`kubectl get KIND NAME -n NS -o yaml --show-managed-fields`.
 "#,
 };
 
@@ -27,7 +56,535 @@ impl Check for DriftManualEdit {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.inventory
+            .objects
+            .iter()
+            .filter(|o| o.raw.path(&["metadata", "managedFields"]).is_some())
+            .filter_map(check_object)
+            .collect()
+    }
+}
+
+/// A GitOps or Helm tool that manages an object, and how that is known.
+pub(crate) struct Tracking {
+    pub tool: &'static str,
+    pub evidence: String,
+}
+
+/// Field managers of GitOps and Helm tools.
+const GITOPS_MANAGERS: &[(&str, &str)] = &[
+    ("helm", "Helm"),
+    ("argocd-controller", "Argo CD"),
+    ("argocd-application-controller", "Argo CD"),
+    ("kustomize-controller", "Flux"),
+    ("helm-controller", "Flux"),
+];
+
+fn gitops_manager(manager: &str) -> Option<&'static str> {
+    GITOPS_MANAGERS
+        .iter()
+        .find(|(m, _)| *m == manager)
+        .map(|(_, tool)| *tool)
+}
+
+/// Whether a controller owns the object (a pod of a ReplicaSet): it was not applied by a
+/// tool even when it inherits the tool's labels.
+pub(crate) fn controller_owned(object: &Object) -> bool {
+    object
+        .raw
+        .path(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+        })
+}
+
+/// The GitOps or Helm tool that manages `object`, from its labels, annotations and
+/// managedFields.
+pub(crate) fn tracking(object: &Object) -> Option<Tracking> {
+    let meta = object.raw.get("metadata")?;
+    let label = |k: &str| meta.path(&["labels", k]).and_then(Node::as_str);
+    let annotation = |k: &str| meta.path(&["annotations", k]).and_then(Node::as_str);
+    let found = |tool, evidence: String| Some(Tracking { tool, evidence });
+    if let Some(release) = annotation("meta.helm.sh/release-name") {
+        return found("Helm", format!("Helm release {release}"));
+    }
+    if let Some(id) = annotation("argocd.argoproj.io/tracking-id") {
+        let app = id.split(':').next().unwrap_or(id);
+        return found("Argo CD", format!("Argo CD application {app}"));
+    }
+    for key in ["kustomize.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/name"] {
+        if let Some(name) = label(key) {
+            return found(
+                "Flux",
+                format!(
+                    "Flux {} {name}",
+                    if key.starts_with("helm") {
+                        "HelmRelease"
+                    } else {
+                        "Kustomization"
+                    }
+                ),
+            );
+        }
+    }
+    if let Some(by) = label("app.kubernetes.io/managed-by") {
+        let lower = by.to_ascii_lowercase();
+        if lower == "helm" {
+            return found("Helm", "label app.kubernetes.io/managed-by: Helm".to_owned());
+        }
+        if lower.contains("argo") {
+            return found("Argo CD", format!("label app.kubernetes.io/managed-by: {by}"));
+        }
+        if lower.contains("flux") || lower == "kustomize-controller" || lower == "helm-controller" {
+            return found("Flux", format!("label app.kubernetes.io/managed-by: {by}"));
+        }
+    }
+    if let Some(h) = label("heritage").filter(|h| matches!(*h, "Helm" | "Tiller")) {
+        return found("Helm", format!("label heritage: {h}"));
+    }
+    if let Some(entries) = meta.get("managedFields").and_then(Node::as_seq) {
+        for e in entries {
+            let manager = e.get("manager").and_then(Node::as_str).unwrap_or_default();
+            if let Some(tool) = gitops_manager(manager) {
+                return found(tool, format!("field manager {manager}"));
+            }
+        }
+    }
+    if let Some(instance) = label("app.kubernetes.io/instance") {
+        let argo_key = |section: &str| {
+            meta.get(section)
+                .and_then(Node::as_map)
+                .is_some_and(|m| m.iter().any(|(k, _)| k.starts_with("argocd.argoproj.io/")))
+        };
+        if argo_key("annotations") || argo_key("labels") {
+            return found("Argo CD", format!("Argo CD application {instance}"));
+        }
+    }
+    None
+}
+
+/// Managers that only people (or their consoles) use.
+const BY_HAND: &[&str] = &[
+    "kubectl-edit",
+    "kubectl-patch",
+    "kubectl-replace",
+    "kubectl-set",
+    "kubectl-scale",
+    "kubectl-label",
+    "kubectl-annotate",
+    "Mozilla",
+];
+
+struct Entry<'a> {
+    manager: &'a str,
+    operation: &'a str,
+    time: Option<i64>,
+    time_text: Option<&'a str>,
+    fields: Option<&'a Node>,
+}
+
+fn entries(object: &Object) -> Vec<Entry<'_>> {
+    object
+        .raw
+        .path(&["metadata", "managedFields"])
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.get("subresource").and_then(Node::as_str) != Some("status"))
+        .filter_map(|e| {
+            let time_text = e.get("time").and_then(Node::as_str);
+            Some(Entry {
+                manager: e.get("manager")?.as_str()?,
+                operation: e.get("operation").and_then(Node::as_str).unwrap_or_default(),
+                time: time_text.and_then(mcp_diag_model::time::parse_timestamp),
+                time_text,
+                fields: e.get("fieldsV1"),
+            })
+        })
+        .collect()
+}
+
+fn check_object(object: &Object) -> Option<Finding> {
+    if controller_owned(object) {
+        return None;
+    }
+    let entries = entries(object);
+    let tool_writes: Vec<&Entry<'_>> = entries
+        .iter()
+        .filter(|e| gitops_manager(e.manager).is_some())
+        .collect();
+    let manual: Vec<&Entry<'_>> = entries
+        .iter()
+        .filter(|e| {
+            BY_HAND.contains(&e.manager)
+                || e.manager == "kubectl-client-side-apply"
+                || (e.manager == "kubectl" && matches!(e.operation, "Update" | "Apply"))
+        })
+        .collect();
+    if manual.is_empty() {
+        return None;
+    }
+    let tracking = tracking(object)?;
+    let last_tool = tool_writes
+        .iter()
+        .filter_map(|e| e.time.map(|t| (t, *e)))
+        .max_by_key(|(t, _)| *t);
+    if !tool_writes.is_empty() && last_tool.is_none() {
+        return None; // the tool's writes carry no time: the order cannot be told
+    }
+    let later: Vec<&Entry<'_>> = manual
+        .into_iter()
+        .filter(|e| match last_tool {
+            Some((tool_time, _)) => e.time.is_some_and(|t| t > tool_time),
+            // The tool records no write of its own (Argo CD's client-side apply): only
+            // managers nobody but people use count.
+            None => e.manager != "kubectl-client-side-apply",
+        })
+        .collect();
+    let newest = later.iter().max_by_key(|e| e.time).copied()?;
+    Some(report(
+        object,
+        &tracking,
+        &later,
+        newest,
+        last_tool.map(|(_, e)| e),
+    ))
+}
+
+fn report(
+    object: &Object,
+    tracking: &Tracking,
+    later: &[&Entry<'_>],
+    newest: &Entry<'_>,
+    last_tool: Option<&Entry<'_>>,
+) -> Finding {
+    let what = match &object.namespace {
+        Some(ns) => format!("{} {ns}/{}", object.kind, object.name),
+        None => format!("{} {}", object.kind, object.name),
+    };
+    let mut fields = Vec::new();
+    for e in later {
+        if let Some(f) = e.fields {
+            leaf_paths(f, "", &mut fields);
+        }
+    }
+    fields.retain(|f| !f.ends_with("kubectl.kubernetes.io/last-applied-configuration"));
+    fields.sort();
+    fields.dedup();
+    let at = newest.time_text.unwrap_or("an unknown time");
+    let op = if newest.operation.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", newest.operation)
+    };
+    let others: Vec<String> = later
+        .iter()
+        .filter(|e| !std::ptr::eq(**e, newest))
+        .map(|e| format!("{} at {}", e.manager, e.time_text.unwrap_or("an unknown time")))
+        .collect();
+    let after = match last_tool {
+        Some(t) => format!(
+            ", after {}'s last write ({} at {})",
+            tracking.tool,
+            t.manager,
+            t.time_text.unwrap_or("?")
+        ),
+        None => format!(
+            ", and {} records no write of its own to compare with",
+            tracking.tool
+        ),
+    };
+    let owns = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(" It owns {}.", name_list(&fields, 5))
+    };
+    let also = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" Also changed by hand: {}.", others.join(", "))
+    };
+    let mut details = BTreeMap::from([
+        ("manager", newest.manager.to_owned()),
+        ("operation", newest.operation.to_owned()),
+        ("time", at.to_owned()),
+        ("managed_by", tracking.tool.to_owned()),
+        ("tracking", tracking.evidence.clone()),
+    ]);
+    if let Some(t) = last_tool {
+        details.insert("tool_manager", t.manager.to_owned());
+        details.insert("tool_time", t.time_text.unwrap_or_default().to_owned());
+    }
+    if !fields.is_empty() {
+        details.insert(
+            "fields",
+            fields.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        );
+    }
+    let restore = match tracking.tool {
+        "Helm" => "a `helm upgrade` of the release with its values",
+        "Argo CD" => "an Argo CD sync",
+        _ => "`flux reconcile`",
+    };
+    let ns_flag = object
+        .namespace
+        .as_deref()
+        .map(|ns| format!(" -n {ns}"))
+        .unwrap_or_default();
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("{what} changed by {} outside {}", newest.manager, tracking.tool),
+        Some(object),
+        format!(
+            "{what} is managed by {} ({}), but {}{op} changed it at {at}{after}.{owns}{also} The change is not in Git: the next sync or upgrade may revert it, or the cluster keeps a setting nobody reviews.",
+            tracking.tool, tracking.evidence, newest.manager
+        ),
+        format!(
+            "If the change should stay, put it into the manifests or chart values in Git and roll it out through {}; if not, restore the declared state with {restore}. Review it with `kubectl get {}{ns_flag} {} -o yaml --show-managed-fields`.",
+            tracking.tool,
+            object.kind.to_ascii_lowercase(),
+            object.name
+        ),
+        Some("metadata.managedFields"),
+        details,
+    )
+}
+
+/// The leaf field paths of a `fieldsV1` tree: `spec.replicas`,
+/// `spec.template.spec.containers[name=web].image`.
+fn leaf_paths(node: &Node, prefix: &str, out: &mut Vec<String>) {
+    let Some(entries) = node.as_map() else {
+        return;
+    };
+    for (key, child) in entries {
+        if &**key == "." {
+            continue;
+        }
+        let path = join(prefix, key);
+        let has_children = child.as_map().is_some_and(|m| m.iter().any(|(k, _)| &**k != "."));
+        if has_children {
+            leaf_paths(child, &path, out);
+        } else {
+            out.push(path);
+        }
+        if out.len() > 50 {
+            return;
+        }
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if let Some(field) = key.strip_prefix("f:") {
+        return if prefix.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{prefix}.{field}")
+        };
+    }
+    if let Some(json) = key.strip_prefix("k:") {
+        let shown = match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(serde_json::Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => json.to_owned(),
+        };
+        return format!("{prefix}[{shown}]");
+    }
+    if let Some(value) = key.strip_prefix("v:") {
+        return format!("{prefix}[{}]", value.trim_matches('"'));
+    }
+    if let Some(index) = key.strip_prefix("i:") {
+        return format!("{prefix}[{index}]");
+    }
+    format!("{prefix}.{key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity};
+
+    use crate::rules::test_support::run_check;
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn deployment(meta: &str, managed: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: user-auth\n  namespace: shop\n{meta}  managedFields:\n{managed}---\n"
+        )
+    }
+
+    const HELM_META: &str = "  labels: {app.kubernetes.io/managed-by: Helm}\n  annotations: {meta.helm.sh/release-name: user-auth}\n";
+
+    fn entry(manager: &str, operation: &str, time: &str, fields: &str) -> String {
+        format!(
+            "  - {{manager: {manager}, operation: {operation}, apiVersion: apps/v1, time: '{time}', fieldsType: FieldsV1, fieldsV1: {fields}}}\n"
+        )
+    }
+
+    const EDIT_FIELDS: &str = r#"{'f:spec': {'f:template': {'f:spec': {'f:containers': {'k:{"name":"user-auth"}': {'f:resources': {'f:limits': {'f:memory': {}}}}}}}}}"#;
+
+    #[test]
+    fn kubectl_edit_after_helm_is_reported() {
+        let managed = format!(
+            "{}{}  - {{manager: kube-controller-manager, operation: Update, subresource: status, time: '2026-11-03T14:48:04Z'}}\n",
+            entry(
+                "helm",
+                "Update",
+                "2026-10-28T11:13:00Z",
+                "{'f:spec': {'f:replicas': {}}}"
+            ),
+            entry("kubectl-edit", "Update", "2026-11-03T14:46:00Z", EDIT_FIELDS),
+        );
+        let f = run_check(
+            "drift-manual-edit",
+            &deployment(HELM_META, &managed),
+            m(32),
+            Some(m(31)),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["manager"], "kubectl-edit");
+        assert_eq!(f[0].details["time"], "2026-11-03T14:46:00Z");
+        assert_eq!(f[0].details["tool_time"], "2026-10-28T11:13:00Z");
+        assert_eq!(
+            f[0].details["fields"],
+            "spec.template.spec.containers[name=user-auth].resources.limits.memory"
+        );
+        assert!(
+            f[0].message.contains("Helm release user-auth"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].remediation.contains("helm upgrade"), "{}", f[0].remediation);
+    }
+
+    #[test]
+    fn edit_before_the_last_helm_write_is_not_reported() {
+        let managed = format!(
+            "{}{}",
+            entry("kubectl-edit", "Update", "2026-10-01T09:00:00Z", EDIT_FIELDS),
+            entry(
+                "helm",
+                "Update",
+                "2026-10-28T11:13:00Z",
+                "{'f:spec': {'f:replicas': {}}}"
+            ),
+        );
+        assert!(
+            run_check(
+                "drift-manual-edit",
+                &deployment(HELM_META, &managed),
+                m(32),
+                Some(m(31))
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn untracked_objects_and_rollout_restarts_are_not_reported() {
+        let managed = entry("kubectl-edit", "Update", "2026-11-03T14:46:00Z", EDIT_FIELDS);
+        assert!(run_check("drift-manual-edit", &deployment("", &managed), m(32), Some(m(31))).is_empty());
+        let managed = format!(
+            "{}{}",
+            entry("helm", "Update", "2026-10-28T11:13:00Z", "{}"),
+            entry("kubectl-rollout", "Update", "2026-11-03T14:46:00Z", "{}"),
+        );
+        assert!(
+            run_check(
+                "drift-manual-edit",
+                &deployment(HELM_META, &managed),
+                m(32),
+                Some(m(31))
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn argo_tracking_without_its_own_entry() {
+        let meta = "  annotations: {argocd.argoproj.io/tracking-id: 'shop:apps/Deployment:shop/user-auth'}\n";
+        // An old client-side apply from before Argo CD took over: not reported.
+        let csa = entry(
+            "kubectl-client-side-apply",
+            "Update",
+            "2026-01-01T00:00:00Z",
+            "{}",
+        );
+        assert!(run_check("drift-manual-edit", &deployment(meta, &csa), m(32), Some(m(31))).is_empty());
+        // A patch by hand: reported, saying there is nothing to compare with.
+        let patch = entry(
+            "kubectl-patch",
+            "Update",
+            "2026-11-20T10:00:00Z",
+            "{'f:spec': {'f:replicas': {}}}",
+        );
+        let f = run_check("drift-manual-edit", &deployment(meta, &patch), m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("Argo CD application shop"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("records no write"), "{}", f[0].message);
+        assert_eq!(f[0].details["fields"], "spec.replicas");
+    }
+
+    #[test]
+    fn client_side_apply_and_server_side_kubectl_after_flux() {
+        let meta = "  labels: {kustomize.toolkit.fluxcd.io/name: apps}\n";
+        let managed = format!(
+            "{}{}",
+            entry("kustomize-controller", "Apply", "2026-11-01T00:00:00Z", "{}"),
+            entry(
+                "kubectl-client-side-apply",
+                "Update",
+                "2026-11-02T00:00:00Z",
+                "{'f:metadata': {'f:annotations': {'f:kubectl.kubernetes.io/last-applied-configuration': {}}}, 'f:data': {'f:a': {}}}"
+            ),
+        );
+        let f = run_check(
+            "drift-manual-edit",
+            &deployment(meta, &managed),
+            m(32),
+            Some(m(31)),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["managed_by"], "Flux");
+        assert_eq!(f[0].details["fields"], "data.a");
+        let ssa = format!(
+            "{}{}",
+            entry("kustomize-controller", "Apply", "2026-11-01T00:00:00Z", "{}"),
+            entry("kubectl", "Apply", "2026-11-05T00:00:00Z", "{}"),
+        );
+        assert_eq!(
+            run_check("drift-manual-edit", &deployment(meta, &ssa), m(32), Some(m(31))).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn pods_owned_by_controllers_are_skipped() {
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n  labels: {app.kubernetes.io/managed-by: Helm}\n  ownerReferences: [{kind: ReplicaSet, name: web, uid: x, controller: true}]\n  managedFields:\n  - {manager: kubectl-label, operation: Update, time: '2026-11-20T00:00:00Z'}\n";
+        assert!(run_check("drift-manual-edit", yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn bad_input_does_not_panic() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\n  annotations: {meta.helm.sh/release-name: r}\n  managedFields:\n  - {manager: helm, time: never}\n  - {manager: kubectl-edit, time: 5, fieldsV1: [1, 2]}\n  - 7\n  - {operation: Update}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, managedFields: {a: b}}\n";
+        // The helm write has no readable time: the order cannot be told, nothing reported.
+        assert!(run_check("drift-manual-edit", yaml, m(32), Some(m(31))).is_empty());
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\n  annotations: {meta.helm.sh/release-name: r}\n  managedFields:\n  - {manager: kubectl-edit, fieldsV1: {'k:not json': {}, 'v:\"x\"': {}, 'i:0': {'.': {}}}}\n";
+        let f = run_check("drift-manual-edit", yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("an unknown time"), "{}", f[0].message);
     }
 }

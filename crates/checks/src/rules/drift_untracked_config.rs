@@ -1,22 +1,42 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use super::drift_manual_edit::{controller_owned, tracking};
+use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "drift-untracked-config",
     severity: Severity::Low,
-    title: "ConfigMap outside GitOps and Helm",
+    title: "ConfigMap outside GitOps in a managed namespace",
     doc: r#"## What it checks
-(not yet implemented)
+ConfigMaps that carry no mark of Helm, Argo CD or Flux (the labels, annotations and field
+managers `drift-manual-edit` lists) in namespaces where other objects do: the namespace is
+managed from Git, this configuration is not. One `low` finding per ConfigMap.
+
+ConfigMaps the cluster or a controller creates are skipped: `kube-root-ca.crt`,
+`openshift-service-ca.crt`, `istio-ca-root-cert`, ConfigMaps with an owner reference
+(created by an operator), leader-election records, Helm's own release storage, and
+everything in `kube-system`, `kube-public` and `kube-node-lease`. Objects owned by a
+controller do not make a namespace managed. Manifests are not checked: they are the
+declared state.
 
 ## Why it matters
-(not yet implemented)
+Configuration created by hand lives only in the cluster. When the cluster is rebuilt from Git
+(a failed upgrade, a blue-green cluster replacement), it is not recreated and the workloads
+that read it fail to start or run with different settings. Nobody reviews its changes.
 
 ## Example
-(not yet implemented)
+Namespace `shop`, where 38 objects belong to Helm releases, holds the ConfigMaps
+`feature-flags` and `maintenance-banner` with no labels or annotations at all: two `low`
+findings.
 
 ## Fix
-(not yet implemented)
+Add the ConfigMap to the chart or the manifests in Git (Argo CD or Flux then takes it over
+at the next sync; with Helm, adopt it with the `meta.helm.sh/release-name` and
+`meta.helm.sh/release-namespace` annotations and the `app.kubernetes.io/managed-by: Helm`
+label). If it is obsolete, delete it. Check which workloads read it first.
 "#,
 };
 
@@ -27,7 +47,228 @@ impl Check for DriftUntrackedConfig {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        if ctx.inventory.kind == SourceKind::Manifests {
+            return Vec::new();
+        }
+        let config_maps = ctx.index.of_kind("ConfigMap");
+        if config_maps.is_empty() {
+            return Vec::new();
+        }
+        // Managed objects per namespace, by tool (counts), from one pass over the objects.
+        let mut managed: HashMap<&str, BTreeMap<&'static str, usize>> = HashMap::new();
+        for object in &ctx.inventory.objects {
+            if controller_owned(object) {
+                continue;
+            }
+            let ns = match (&object.namespace, object.kind.as_str()) {
+                (Some(ns), _) => ns.as_str(),
+                (None, "Namespace") => object.name.as_str(),
+                (None, _) => continue,
+            };
+            if SYSTEM_NAMESPACES.contains(&ns) {
+                continue;
+            }
+            if let Some(t) = tracking(object) {
+                *managed.entry(ns).or_default().entry(t.tool).or_default() += 1;
+            }
+        }
+        let mut findings = Vec::new();
+        for cm in config_maps {
+            if cm.api_version != "v1" || system_created(cm) {
+                continue;
+            }
+            let Some(ns) = cm.namespace.as_deref() else {
+                continue;
+            };
+            let Some(tools) = managed.get(ns) else {
+                continue;
+            };
+            if tracking(cm).is_some() {
+                continue;
+            }
+            findings.push(untracked(cm, ns, tools));
+        }
+        findings
+    }
+}
+
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// ConfigMaps the cluster or a controller creates in every namespace or for itself.
+fn system_created(cm: &Object) -> bool {
+    const NAMES: &[&str] = &[
+        "kube-root-ca.crt",
+        "openshift-service-ca.crt",
+        "istio-ca-root-cert",
+    ];
+    if NAMES.contains(&cm.name.as_str()) {
+        return true;
+    }
+    if cm
+        .raw
+        .path(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .is_some_and(|r| !r.is_empty())
+    {
+        return true;
+    }
+    if cm
+        .annotation("control-plane.alpha.kubernetes.io/leader")
+        .is_some()
+    {
+        return true;
+    }
+    // Helm's release storage (`--storage configmap`, Helm 2's default).
+    let label = |k: &str| cm.raw.path(&["metadata", "labels", k]).and_then(Node::as_str);
+    label("owner") == Some("helm") || label("OWNER") == Some("TILLER")
+}
+
+fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Finding {
+    let total: usize = tools.values().sum();
+    let by: Vec<String> = tools.iter().map(|(tool, n)| format!("{n} by {tool}")).collect();
+    let main = tools
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map_or("Helm", |(tool, _)| *tool);
+    let adopt = match main {
+        "Helm" => {
+            " (or adopt it into the Helm release: annotations meta.helm.sh/release-name and meta.helm.sh/release-namespace, label app.kubernetes.io/managed-by: Helm)"
+        }
+        _ => "",
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("ConfigMap {ns}/{} is not managed from Git", cm.name),
+        Some(cm),
+        format!(
+            "ConfigMap {ns}/{} carries no Helm, Argo CD or Flux labels, annotations or field managers, while {total} other object{} in namespace {ns} {} managed ({}). It exists only in the cluster: a rebuild from Git would not recreate it, and its changes are not reviewed.",
+            cm.name,
+            if total == 1 { "" } else { "s" },
+            if total == 1 { "is" } else { "are" },
+            by.join(", ")
+        ),
+        format!(
+            "Add ConfigMap {} to the manifests or chart of namespace {ns} in Git and let {main} take it over{adopt}; if nothing reads it any more, delete it (check the workloads' env, envFrom and volumes first).",
+            cm.name
+        ),
+        Some("labels, annotations and managedFields"),
+        BTreeMap::from([
+            ("namespace", ns.to_owned()),
+            ("managed_objects", total.to_string()),
+            ("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", ")),
+        ]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use crate::rules::test_support::{TODAY, inventory, options, run_check};
+
+    fn m(minor: u32) -> Minor {
+        Minor::new(1, minor)
+    }
+
+    fn cm(ns: &str, name: &str, meta: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n{meta}data: {{a: b}}\n---\n"
+        )
+    }
+
+    const HELM: &str =
+        "  labels: {app.kubernetes.io/managed-by: Helm}\n  annotations: {meta.helm.sh/release-name: cart}\n";
+
+    fn shop() -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\n  namespace: shop\n{HELM}---\n{}{}{}{}",
+            cm("shop", "cart-config", HELM),
+            cm("shop", "feature-flags", ""),
+            cm(
+                "shop",
+                "kube-root-ca.crt",
+                "  annotations: {kubernetes.io/description: CA}\n"
+            ),
+            cm(
+                "shop",
+                "rules-0",
+                "  ownerReferences: [{kind: Prometheus, name: p, uid: u, controller: true}]\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn untracked_config_map_in_a_helm_namespace_is_low() {
+        let f = run_check("drift-untracked-config", &shop(), m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "feature-flags");
+        assert!(
+            f[0].message
+                .contains("2 other objects in namespace shop are managed (2 by Helm)"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn unmanaged_namespaces_and_tracked_config_maps_are_fine() {
+        let yaml = format!("{}{}", cm("scratch", "notes", ""), cm("scratch", "more", ""));
+        assert!(run_check("drift-untracked-config", &yaml, m(32), Some(m(31))).is_empty());
+        let argo = "  annotations: {argocd.argoproj.io/tracking-id: 'gw:/ConfigMap:api-gateway/cfg'}\n";
+        let flux = "  labels: {kustomize.toolkit.fluxcd.io/name: apps}\n";
+        let yaml = format!("{}{}", cm("gw", "cfg", argo), cm("gw", "flux-cfg", flux));
+        assert!(run_check("drift-untracked-config", &yaml, m(32), Some(m(31))).is_empty());
+        // kube-system holds kubeadm's ConfigMaps next to Helm charts: not checked.
+        let yaml = format!(
+            "{}{}",
+            cm("kube-system", "ebs", HELM),
+            cm("kube-system", "kubeadm-config", "")
+        );
+        assert!(run_check("drift-untracked-config", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn a_tracked_namespace_object_makes_the_namespace_managed() {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  annotations: {{argocd.argoproj.io/tracking-id: 'platform:/Namespace:payments'}}\n---\n{}",
+            cm("payments", "hand-made", "")
+        );
+        let f = run_check("drift-untracked-config", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["managed_by"], "Argo CD");
+    }
+
+    #[test]
+    fn pods_with_inherited_labels_do_not_make_a_namespace_managed() {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: ops\n  labels: {{app.kubernetes.io/managed-by: Helm}}\n  ownerReferences: [{{kind: ReplicaSet, name: web, uid: x, controller: true}}]\n---\n{}",
+            cm("ops", "notes", "")
+        );
+        assert!(run_check("drift-untracked-config", &yaml, m(32), Some(m(31))).is_empty());
+    }
+
+    #[test]
+    fn manifests_are_not_checked_and_bad_input_does_not_panic() {
+        let inv = inventory(&shop(), SourceKind::Manifests);
+        let f = crate::run_all(
+            &inv,
+            &crate::Settings {
+                target: m(32),
+                current: None,
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        );
+        assert!(f.iter().all(|f| f.check != "drift-untracked-config"));
+        let yaml = format!(
+            "{}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: odd, namespace: shop, labels: [1], annotations: 5, ownerReferences: {{}}}}\n",
+            shop()
+        );
+        let f = run_check("drift-untracked-config", &yaml, m(32), Some(m(31)));
+        assert_eq!(f.len(), 2, "{f:#?}");
     }
 }
