@@ -173,7 +173,11 @@ impl Check for NodeTaintUntolerated {
         for (node, taints) in candidates {
             // A pod that tolerates everything (`operator: Exists` without a key: system
             // agents, operators) says nothing about whether a pool is meant to be used.
-            if lists.values().flatten().any(|tols| tolerates_all_by_key(tols, &taints)) {
+            if lists
+                .values()
+                .flatten()
+                .any(|tols| tolerates_all_by_key(tols, &taints))
+            {
                 continue;
             }
             let here = on_node.get(node.name.as_str()).copied().unwrap_or(0);
@@ -278,7 +282,12 @@ mod tests {
     #[test]
     fn wildcard_tolerations_do_not_make_a_pool() {
         let yaml = "apiVersion: v1\nkind: Node\nmetadata: {name: w1}\nspec:\n  taints: [{key: maintenance, value: 'true', effect: NoSchedule}]\nstatus:\n  conditions: [{type: Ready, status: 'True'}]\n---\napiVersion: v1\nkind: Node\nmetadata: {name: w2}\nstatus:\n  conditions: [{type: Ready, status: 'True'}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: ns, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: op, uid: u1, controller: true}]}\nspec:\n  nodeName: w2\n  tolerations: [{operator: Exists}]\n  containers: [{name: c, image: i}]\nstatus: {phase: Running}\n";
-        let f = run_check("node-taint-untolerated", yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        let f = run_check(
+            "node-taint-untolerated",
+            yaml,
+            Minor::new(1, 30),
+            Some(Minor::new(1, 29)),
+        );
         assert_eq!(f.len(), 1, "{f:?}");
     }
 

@@ -15,7 +15,9 @@ ReplicationControllers without an owner, bare Pods) that has no `readinessProbe`
 is reported once, naming its containers, not once per pod. Exempt: init containers (native
 sidecars too), Jobs and CronJobs and the pods they run (run to completion, nobody routes
 traffic to them), and mirror pods of static manifests (kubeadm writes etcd,
-kube-controller-manager and kube-scheduler without one).
+kube-controller-manager and kube-scheduler without one). When the input holds Services, only
+workloads some Service selects are reported: readiness decides where a Service sends traffic,
+and operators or controllers that serve nothing do not need it.
 
 ## Why it matters
 Without a readiness probe a pod counts as Ready the moment its containers start. During a
@@ -43,7 +45,37 @@ impl Check for ProbeMissingReadiness {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
+        // Readiness decides which pods a Service sends traffic to. When the input has
+        // Services, workloads no Service selects (operators, controllers) are not asked for
+        // one; without Services in the input there is no telling, so every workload is.
+        let mut services: std::collections::HashMap<&str, Vec<crate::selector::Selector>> =
+            std::collections::HashMap::new();
+        for svc in ctx.index.of_kind("Service") {
+            if let Some(sel) = svc.raw.path(&["spec", "selector"]).filter(|s| !s.is_null()) {
+                let selector = crate::selector::Selector::from_map(sel);
+                if !selector.is_empty() {
+                    services
+                        .entry(svc.namespace.as_deref().unwrap_or("default"))
+                        .or_default()
+                        .push(selector);
+                }
+            }
+        }
+        let served = |w: &Workload<'_>| {
+            if ctx.index.of_kind("Service").is_empty() {
+                return true;
+            }
+            let labels = if w.object.kind == "Pod" {
+                w.object.raw.path(&["metadata", "labels"])
+            } else {
+                w.object.raw.path(&["spec", "template", "metadata", "labels"])
+            };
+            let ns = w.object.namespace.as_deref().unwrap_or("default");
+            services
+                .get(ns)
+                .is_some_and(|sels| sels.iter().any(|s| s.matches(labels)))
+        };
+        for w in workloads(ctx).iter().filter(|w| w.expects_probes() && served(w)) {
             let missing: Vec<&str> = container_maps(w.pod_spec)
                 .filter(|c| !has(c, "readinessProbe"))
                 .map(container_name)
