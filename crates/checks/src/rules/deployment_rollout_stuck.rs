@@ -1,33 +1,358 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::time::{format_duration, parse_timestamp};
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::finding;
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "deployment-rollout-stuck",
     severity: Severity::High,
-    title: "Deployment rollout stuck",
+    title: "Deployment rollout stuck or replicas unavailable",
     doc: r#"## What it checks
-(not yet implemented)
+The status of every Deployment in a snapshot or live cluster (manifests have no status and
+are skipped):
+
+- the `Progressing` condition is `False` with reason `ProgressDeadlineExceeded`: the last
+  rollout did not progress within `progressDeadlineSeconds` (default 600);
+- or `status.availableReplicas` is below `spec.replicas`.
+
+A Deployment in the middle of a rollout is left alone: when `status.observedGeneration` is
+behind `metadata.generation` (the controller has not acted on the latest spec yet), or when
+`Progressing` is `True` with reason `ReplicaSetUpdated`, `NewReplicaSetCreated` or
+`FoundNewReplicaSet` and its `lastUpdateTime` is within the progress deadline. Such a rollout
+either finishes or is flagged `ProgressDeadlineExceeded` by the controller. A paused
+Deployment is judged on its numbers. When no Deployment of a snapshot carries a status,
+one `info` finding says so.
 
 ## Why it matters
-(not yet implemented)
+A drain counts on the other replicas to carry the load and on the budget's healthy count;
+a Deployment already short of available replicas loses more during the drain, and its
+PodDisruptionBudget may block evictions altogether. A rollout that never finished leaves
+pods on two versions, and the upgrade's own restarts mix a third.
 
 ## Example
-(not yet implemented)
+Deployment `shop/search` with 3 replicas: `Progressing` False, `ProgressDeadlineExceeded`,
+"ReplicaSet search-7d4f has timed out progressing."; 2 of 3 replicas available.
 
 ## Fix
-(not yet implemented)
+Find why the new pods do not become ready (`kubectl rollout status`, `kubectl describe` of
+the new ReplicaSet and its pods: image pull errors, failing probes, missing resources or
+quota), fix it or roll back with `kubectl rollout undo`, and start the upgrade once every
+replica is available.
 "#,
 };
 
 pub struct DeploymentRolloutStuck;
+
+const ROLLING: &[&str] = &["ReplicaSetUpdated", "NewReplicaSetCreated", "FoundNewReplicaSet"];
 
 impl Check for DeploymentRolloutStuck {
     fn info(&self) -> &'static CheckInfo {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        if ctx.inventory.kind == SourceKind::Manifests {
+            return Vec::new();
+        }
+        let deployments = ctx.index.of_kind("Deployment");
+        let mut findings = Vec::new();
+        let mut without_status = 0;
+        for d in deployments {
+            if d.raw.get("status").and_then(Node::as_map).is_none() {
+                without_status += 1;
+                continue;
+            }
+            if let Some(f) = judge(ctx, d) {
+                findings.push(f);
+            }
+        }
+        if without_status > 0 && without_status == deployments.len() {
+            findings.push(finding(
+                &INFO,
+                Severity::Info,
+                "Deployment status missing".to_owned(),
+                None,
+                format!(
+                    "None of the {without_status} Deployments in the input carries a status, so stuck rollouts and unavailable replicas cannot be checked."
+                ),
+                "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.".to_owned(),
+                Some("deployment status"),
+                BTreeMap::from([("deployments", without_status.to_string())]),
+            ));
+        }
+        findings
+    }
+}
+
+/// The condition of `type` in `status.conditions`.
+pub(crate) fn condition<'a>(raw: &'a Node, kind: &str) -> Option<&'a Node> {
+    raw.path(&["status", "conditions"])?
+        .as_seq()?
+        .iter()
+        .find(|c| c.get("type").and_then(Node::as_str) == Some(kind))
+}
+
+fn text<'a>(node: &'a Node, key: &str) -> &'a str {
+    node.get(key).and_then(Node::as_str).unwrap_or("")
+}
+
+fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
+    let raw = &d.raw;
+    let replicas_node = raw.path(&["spec", "replicas"]).filter(|n| !n.is_null());
+    let replicas = match replicas_node {
+        None => 1,
+        Some(n) => n.as_i64()?,
+    };
+    let status_int = |k: &str| raw.path(&["status", k]).and_then(Node::as_i64);
+    // Absent means 0 (the API omits zero counts); present but not a number: no guess.
+    let available = match raw.path(&["status", "availableReplicas"]) {
+        None | Some(Node::Null) => 0,
+        Some(n) => n.as_i64()?,
+    };
+    let updated = status_int("updatedReplicas").unwrap_or(0);
+    let progressing = condition(raw, "Progressing");
+    let reason = progressing.map_or("", |c| text(c, "reason"));
+    let deadline_exceeded =
+        reason == "ProgressDeadlineExceeded" && progressing.is_some_and(|c| text(c, "status") == "False");
+    let paused = raw.path(&["spec", "paused"]).and_then(Node::as_bool) == Some(true);
+    let deadline = raw
+        .path(&["spec", "progressDeadlineSeconds"])
+        .and_then(Node::as_i64)
+        .unwrap_or(600);
+    if !deadline_exceeded {
+        if replicas <= 0 || available >= replicas {
+            return None;
+        }
+        let generation = raw.path(&["metadata", "generation"]).and_then(Node::as_i64);
+        let observed = status_int("observedGeneration");
+        if let (Some(g), Some(o)) = (generation, observed)
+            && o < g
+            && !paused
+        {
+            return None; // the controller has not acted on the latest spec yet
+        }
+        let rolling = progressing.is_some_and(|c| text(c, "status") == "True" && ROLLING.contains(&reason));
+        if rolling && !paused {
+            let updated_at = progressing
+                .and_then(|c| c.get("lastUpdateTime"))
+                .and_then(Node::as_str)
+                .and_then(parse_timestamp);
+            // Within the deadline (or unknown): the controller is still judging it.
+            if updated_at.is_none_or(|t| ctx.options.now - t <= deadline) {
+                return None;
+            }
+        }
+    }
+    let ns = namespace_of(d);
+    let name = &d.name;
+    let mut details = BTreeMap::from([
+        ("replicas", replicas.to_string()),
+        ("available_replicas", available.to_string()),
+        ("updated_replicas", updated.to_string()),
+    ]);
+    if !reason.is_empty() {
+        details.insert("progressing_reason", reason.to_owned());
+    }
+    let numbers = format!("{available} of {replicas} replicas available, {updated} updated");
+    let since = progressing
+        .and_then(|c| c.get("lastTransitionTime").or_else(|| c.get("lastUpdateTime")))
+        .and_then(Node::as_str)
+        .and_then(|t| parse_timestamp(t).map(|s| (t, s)))
+        .map_or_else(String::new, |(t, s)| {
+            let age = u64::try_from(ctx.options.now - s).unwrap_or(0);
+            format!(" since {t} ({} before the capture)", format_duration(age))
+        });
+    let said = progressing
+        .map(|c| text(c, "message"))
+        .filter(|m| !m.is_empty())
+        .map_or_else(String::new, |m| format!(": \"{m}\""));
+    let (title, message) = if deadline_exceeded {
+        details.insert("reason", "progress-deadline-exceeded".to_owned());
+        (
+            format!("Deployment {ns}/{name}: rollout exceeded its progress deadline"),
+            format!(
+                "Deployment {ns}/{name} did not progress within its deadline (progressDeadlineSeconds: {deadline}): Progressing is False with reason ProgressDeadlineExceeded{since}{said}. Now {numbers}. The drains of the upgrade take more of its pods away while the rollout is broken."
+            ),
+        )
+    } else {
+        details.insert("reason", "replicas-unavailable".to_owned());
+        let context = if paused {
+            " The Deployment is paused (spec.paused: true), so its rollout does not move on.".to_owned()
+        } else if reason == "NewReplicaSetAvailable" {
+            " Its last rollout completed, so pods were lost or became unready since.".to_owned()
+        } else if !reason.is_empty() {
+            format!(" Progressing reason: {reason}{said}.")
+        } else {
+            String::new()
+        };
+        (
+            format!("Deployment {ns}/{name}: {available} of {replicas} replicas available"),
+            format!(
+                "Deployment {ns}/{name} has {numbers} ({} unavailable).{context} A drain takes away more of its pods while it is already short, and its PodDisruptionBudget may then refuse every eviction.",
+                replicas - available
+            ),
+        )
+    };
+    Some(finding(
+        &INFO,
+        INFO.severity,
+        title,
+        Some(d),
+        message,
+        format!(
+            "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once all {replicas} replicas are available.",
+            if paused {
+                format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
+            } else {
+                String::new()
+            }
+        ),
+        Some("deployment status"),
+        details,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn snapshot(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    /// The tests' "now" is 2026-11-25T00:00:00Z.
+    fn deploy(generation: i64, status: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: search, namespace: shop, generation: {generation}}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: search}}}}\n{status}"
+        )
+    }
+
+    fn progressing(status: &str, reason: &str, updated: &str) -> String {
+        format!(
+            "    conditions:\n    - {{type: Progressing, status: \"{status}\", reason: {reason}, lastUpdateTime: \"{updated}\", lastTransitionTime: \"{updated}\", message: \"ReplicaSet search-7d4f has timed out progressing.\"}}\n"
+        )
+    }
+
+    fn status(observed: i64, available: i64, conditions: &str) -> String {
+        format!(
+            "status:\n    observedGeneration: {observed}\n    replicas: 3\n    updatedReplicas: 1\n    availableReplicas: {available}\n{conditions}"
+        )
+    }
+
+    #[test]
+    fn progress_deadline_exceeded() {
+        let yaml = deploy(
+            4,
+            &status(
+                4,
+                2,
+                &progressing("False", "ProgressDeadlineExceeded", "2026-11-24T00:00:00Z"),
+            ),
+        );
+        let f = snapshot(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message
+                .contains("ProgressDeadlineExceeded since 2026-11-24T00:00:00Z (1d before"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("timed out progressing"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("2 of 3 replicas available"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["reason"], "progress-deadline-exceeded");
+        assert!(
+            f[0].remediation
+                .contains("kubectl rollout undo deployment/search -n shop")
+        );
+    }
+
+    #[test]
+    fn replicas_unavailable_after_a_completed_rollout() {
+        let yaml = deploy(
+            4,
+            &status(
+                4,
+                1,
+                &progressing("True", "NewReplicaSetAvailable", "2026-11-01T00:00:00Z"),
+            ),
+        );
+        let f = snapshot(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["reason"], "replicas-unavailable");
+        assert!(
+            f[0].message.contains("1 of 3 replicas available"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("pods were lost"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn nearest_negatives_healthy_and_mid_rollout() {
+        // All available.
+        let yaml = deploy(
+            4,
+            &status(
+                4,
+                3,
+                &progressing("True", "NewReplicaSetAvailable", "2026-11-01T00:00:00Z"),
+            ),
+        );
+        assert!(snapshot(&yaml).is_empty());
+        // Mid-rollout, updated 5 minutes ago (deadline 600s).
+        let yaml = deploy(
+            4,
+            &status(
+                4,
+                2,
+                &progressing("True", "ReplicaSetUpdated", "2026-11-24T23:55:00Z"),
+            ),
+        );
+        assert!(snapshot(&yaml).is_empty());
+        // ... but updated an hour ago without the controller flagging it: reported.
+        let yaml = deploy(
+            4,
+            &status(
+                4,
+                2,
+                &progressing("True", "ReplicaSetUpdated", "2026-11-24T23:00:00Z"),
+            ),
+        );
+        assert_eq!(snapshot(&yaml).len(), 1);
+        // Fresh generation not yet observed.
+        let yaml = deploy(5, &status(4, 2, ""));
+        assert!(snapshot(&yaml).is_empty());
+        // Manifests: no status, nothing to judge.
+        assert!(run_on(&DeploymentRolloutStuck, &deploy(1, ""), SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn missing_status_and_bad_input() {
+        let f = snapshot(&deploy(1, ""));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        // Wrong types: no panic, no guess.
+        let yaml = deploy(1, "status: {availableReplicas: three, conditions: oops}\n");
+        assert!(snapshot(&yaml).is_empty());
+        let yaml = deploy(1, "status: {conditions: oops}\n");
+        assert_eq!(snapshot(&yaml).len(), 1, "absent availableReplicas is 0");
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: \"3\"}\nstatus: {availableReplicas: 0}\n";
+        assert!(snapshot(yaml).is_empty());
+        let yaml =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 0}\nstatus: {}\n";
+        assert!(snapshot(yaml).is_empty());
     }
 }

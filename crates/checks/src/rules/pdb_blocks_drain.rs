@@ -1,5 +1,10 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::{finding, name_list};
+use crate::rules::workload_single_replica::{Autoscalers, autoscalers, namespace_of, scale_of};
+use crate::selector::{Selector, labels_of};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +12,39 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Blocker,
     title: "PodDisruptionBudget that allows no disruption",
     doc: r#"## What it checks
-(not yet implemented)
+Every PodDisruptionBudget, against the pods its selector matches in its namespace (snapshots)
+or the pod templates of the Deployments, StatefulSets and other workloads it matches
+(manifests). A budget blocks drains when it allows no disruption even with every pod healthy:
+
+- `maxUnavailable: 0` or `"0%"`;
+- `minAvailable` equal to or above the replicas it covers (`minAvailable: 3` over 3
+  replicas, `"100%"`, or a single-replica workload with `minAvailable: 1`). Percentages are
+  rounded up, as the disruption controller does: `minAvailable: "50%"` of 7 pods is 4, and
+  `maxUnavailable: "10%"` of 3 pods is 1 (kubernetes/website
+  `content/en/docs/tasks/run-application/configure-pdb.md`, "Rounding logic when specifying
+  percentages");
+- in a snapshot, `status.disruptionsAllowed: 0` while `currentHealthy` reaches `expectedPods`
+  (every pod is healthy, so this is no transient state).
+
+The number of pods is the replicas of the workloads that own the matched pods (an
+autoscaler's `minReplicas` counts for manifests). When the status says disruptions are
+allowed now (`disruptionsAllowed` > 0, status current), the budget is not reported. DaemonSet
+and mirror pods are left out: `kubectl drain` does not evict them.
 
 ## Why it matters
-(not yet implemented)
+Draining a node evicts its pods through the Eviction API, which refuses any eviction the
+budget does not allow ("Cannot evict pod as it would violate the pod's disruption budget.",
+HTTP 429). `kubectl drain` retries until it times out, managed node-group upgrades stop, and
+the node keeps running the old version.
 
 ## Example
-(not yet implemented)
+PodDisruptionBudget `shop/payment` with `minAvailable: 3` over Deployment `payment` with 3
+replicas: 3 of 3 pods must stay up, so no payment pod can ever be evicted.
 
 ## Fix
-(not yet implemented)
+Let the budget allow at least one disruption: scale the workload above `minAvailable`
+(payment to 4 replicas), or express the budget as `maxUnavailable: 1`. A single-replica
+workload needs a second replica (on another node) or a budget that accepts its downtime.
 "#,
 };
 
@@ -27,7 +55,894 @@ impl Check for PdbBlocksDrain {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let coverage = coverage(ctx);
+        coverage
+            .budgets
+            .iter()
+            .filter_map(|b| verdict(ctx, b).map(|v| blocked(b, &v)))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What each budget covers, shared by pdb-blocks-drain, pdb-no-match and pdb-overlap.
+
+/// How budgets are matched: against pods (snapshots and live clusters that hold pods), or
+/// against the pod templates of workloads (manifests, or inventories without pods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Pods,
+    Templates,
+}
+
+/// A budget's `spec.selector`, read as the API server reads it.
+#[derive(Clone, Debug)]
+pub(crate) enum BudgetSelector {
+    Parsed(Selector),
+    /// No selector (or null): matches no pod.
+    Missing,
+    /// `{}` in `policy/v1beta1`: matches no pod there (in `policy/v1` it matches all).
+    EmptyBeta,
+    /// Not a label selector (unknown operator, wrong type): matches no pod.
+    Invalid(String),
+}
+
+impl BudgetSelector {
+    fn read(budget: &Object) -> Self {
+        let Some(node) = budget.raw.path(&["spec", "selector"]).filter(|n| !n.is_null()) else {
+            return Self::Missing;
+        };
+        if node.as_map().is_none() {
+            return Self::Invalid(format!("spec.selector is a {}, not a mapping", node.type_name()));
+        }
+        match Selector::from_label_selector(node) {
+            Ok(s) if s.is_empty() && budget.api_version == "policy/v1beta1" => Self::EmptyBeta,
+            Ok(s) => Self::Parsed(s),
+            Err(e) => Self::Invalid(e),
+        }
+    }
+
+    pub(crate) fn matches(&self, labels: Option<&Node>) -> bool {
+        matches!(self, Self::Parsed(s) if s.matches(labels))
+    }
+}
+
+/// A workload a budget covers: the controller at the top of its pods' ownership chain (or a
+/// bare or mirror pod), or, for templates, the workload whose pod template matches.
+#[derive(Debug)]
+pub(crate) struct Unit<'a> {
+    pub object: &'a Object,
+    /// Matched pods (pods mode); 0 for templates.
+    pub pods: usize,
+    /// The pods a drain has to account for: the effective replicas of a scalable workload,
+    /// else the matched pods (1 for a template); `None` when the replicas are unreadable.
+    pub count: Option<i64>,
+    /// `kubectl drain` does not evict its pods (DaemonSet, mirror pod).
+    pub drain_skips: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Budget<'a> {
+    pub object: &'a Object,
+    pub selector: BudgetSelector,
+    /// Matched pods (pods mode), not terminal.
+    pub pods: Vec<&'a Object>,
+    pub units: Vec<Unit<'a>>,
+    /// Pods mode: workloads whose template matches although no pod does (scaled to 0,
+    /// pods not created yet). Filled only for budgets without pods.
+    pub idle_templates: Vec<&'a Object>,
+}
+
+/// Pods (or templates) matched by more than one budget, per workload.
+#[derive(Debug)]
+pub(crate) struct Overlap<'a> {
+    pub unit: &'a Object,
+    pub budgets: Vec<&'a Object>,
+    pub pods: usize,
+    pub drain_skips: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Coverage<'a> {
+    pub mode: Mode,
+    pub budgets: Vec<Budget<'a>>,
+    pub overlaps: Vec<Overlap<'a>>,
+}
+
+const SCALABLE: &[&str] = &["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"];
+const WORKLOADS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+const MIRROR: &str = "kubernetes.io/config.mirror";
+
+pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
+    if ctx.inventory.kind != SourceKind::Manifests && !ctx.index.of_kind("Pod").is_empty() {
+        Mode::Pods
+    } else {
+        Mode::Templates
+    }
+}
+
+/// Matches every budget against the pods (or templates) of its namespace: one pass over
+/// the pods of each namespace that has budgets, never over all pods per budget.
+pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
+    let mode = mode(ctx);
+    let hpas = autoscalers(ctx);
+    let mut budgets: Vec<Budget<'a>> = ctx
+        .index
+        .of_kind("PodDisruptionBudget")
+        .iter()
+        .map(|object| Budget {
+            object,
+            selector: BudgetSelector::read(object),
+            pods: Vec::new(),
+            units: Vec::new(),
+            idle_templates: Vec::new(),
+        })
+        .collect();
+    let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::new();
+    let mut namespaces: Vec<&'a str> = Vec::new();
+    for (i, b) in budgets.iter().enumerate() {
+        let ns = namespace_of(b.object);
+        by_namespace
+            .entry(ns)
+            .or_insert_with(|| {
+                namespaces.push(ns);
+                Vec::new()
+            })
+            .push(i);
+    }
+    let mut overlaps: Vec<Overlap<'a>> = Vec::new();
+    let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    let mut templates: Option<HashMap<&'a str, Vec<Template<'a>>>> = None;
+    match mode {
+        Mode::Pods => {
+            for ns in &namespaces {
+                let idxs = &by_namespace[ns];
+                for pod in ctx.index.pods_in(ns) {
+                    if is_terminal(pod) {
+                        continue;
+                    }
+                    let labels = labels_of(&pod.raw);
+                    let matched: Vec<usize> = idxs
+                        .iter()
+                        .copied()
+                        .filter(|i| budgets[*i].selector.matches(labels))
+                        .collect();
+                    if matched.is_empty() {
+                        continue;
+                    }
+                    let (owner, drain_skips) = pod_owner(ctx, pod);
+                    for i in &matched {
+                        let b = &mut budgets[*i];
+                        b.pods.push(pod);
+                        match b.units.iter_mut().find(|u| std::ptr::eq(u.object, owner)) {
+                            Some(u) => {
+                                u.pods += 1;
+                                if !SCALABLE.contains(&owner.kind.as_str()) {
+                                    u.count = u.count.map(|c| c + 1);
+                                }
+                            }
+                            None => b.units.push(Unit {
+                                object: owner,
+                                pods: 1,
+                                count: if SCALABLE.contains(&owner.kind.as_str()) {
+                                    scale_of(owner, &hpas).replicas
+                                } else {
+                                    Some(1)
+                                },
+                                drain_skips,
+                            }),
+                        }
+                    }
+                    if matched.len() > 1 {
+                        let key = (std::ptr::from_ref(owner) as usize, matched);
+                        let at = *overlap_keys.entry(key.clone()).or_insert_with(|| {
+                            overlaps.push(Overlap {
+                                unit: owner,
+                                budgets: key.1.iter().map(|i| budgets[*i].object).collect(),
+                                pods: 0,
+                                drain_skips,
+                            });
+                            overlaps.len() - 1
+                        });
+                        if let Some(o) = overlaps.get_mut(at) {
+                            o.pods += 1;
+                        }
+                    }
+                }
+            }
+            if budgets.iter().any(|b| b.pods.is_empty()) {
+                let templates = templates.get_or_insert_with(|| templates_by_namespace(ctx));
+                for b in budgets.iter_mut().filter(|b| b.pods.is_empty()) {
+                    let Some(list) = templates.get(namespace_of(b.object)) else {
+                        continue;
+                    };
+                    b.idle_templates = list
+                        .iter()
+                        .filter(|t| b.selector.matches(t.labels))
+                        .map(|t| t.object)
+                        .collect();
+                }
+            }
+        }
+        Mode::Templates => {
+            let templates = templates.get_or_insert_with(|| templates_by_namespace(ctx));
+            for ns in &namespaces {
+                let idxs = &by_namespace[ns];
+                let Some(list) = templates.get(ns) else {
+                    continue;
+                };
+                for t in list {
+                    let matched: Vec<usize> = idxs
+                        .iter()
+                        .copied()
+                        .filter(|i| budgets[*i].selector.matches(t.labels))
+                        .collect();
+                    for i in &matched {
+                        budgets[*i].units.push(Unit {
+                            object: t.object,
+                            pods: 0,
+                            count: t.count(&hpas),
+                            drain_skips: t.drain_skips,
+                        });
+                    }
+                    if matched.len() > 1 {
+                        overlaps.push(Overlap {
+                            unit: t.object,
+                            budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                            pods: 0,
+                            drain_skips: t.drain_skips,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Coverage {
+        mode,
+        budgets,
+        overlaps,
+    }
+}
+
+/// A workload's pod template, for manifests.
+struct Template<'a> {
+    object: &'a Object,
+    labels: Option<&'a Node>,
+    drain_skips: bool,
+}
+
+impl Template<'_> {
+    fn count(&self, hpas: &Autoscalers<'_>) -> Option<i64> {
+        if SCALABLE.contains(&self.object.kind.as_str()) {
+            scale_of(self.object, hpas).replicas
+        } else {
+            Some(1)
+        }
+    }
+}
+
+fn templates_by_namespace<'a>(ctx: &Context<'a>) -> HashMap<&'a str, Vec<Template<'a>>> {
+    let mut map: HashMap<&'a str, Vec<Template<'a>>> = HashMap::new();
+    for kind in WORKLOADS {
+        for object in ctx.index.of_kind(kind) {
+            // ReplicaSets of a Deployment, Jobs of a CronJob, pods of any controller are
+            // represented by their owner.
+            if ctx
+                .index
+                .controller_of(object)
+                .is_some_and(|o| WORKLOADS.contains(&o.kind.as_str()))
+            {
+                continue;
+            }
+            if *kind == "Pod" && is_terminal(object) {
+                continue;
+            }
+            let labels = match *kind {
+                "Pod" => labels_of(&object.raw),
+                "CronJob" => {
+                    object
+                        .raw
+                        .path(&["spec", "jobTemplate", "spec", "template", "metadata", "labels"])
+                }
+                _ => object.raw.path(&["spec", "template", "metadata", "labels"]),
+            };
+            map.entry(namespace_of(object)).or_default().push(Template {
+                object,
+                labels,
+                drain_skips: *kind == "DaemonSet" || (*kind == "Pod" && object.annotation(MIRROR).is_some()),
+            });
+        }
+    }
+    map
+}
+
+/// Succeeded and Failed pods are deleted by a drain without asking any budget.
+fn is_terminal(pod: &Object) -> bool {
+    matches!(
+        pod.raw.path(&["status", "phase"]).and_then(Node::as_str),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// The object a pod is reported under, and whether a drain skips the pod.
+pub(crate) fn pod_owner<'a>(ctx: &Context<'a>, pod: &'a Object) -> (&'a Object, bool) {
+    if pod.annotation(MIRROR).is_some() {
+        return (pod, true);
+    }
+    let owner = ctx.index.top_owner_of(pod);
+    if owner.kind == "Node" {
+        return (pod, true);
+    }
+    let daemon = owner.kind == "DaemonSet"
+        || pod
+            .raw
+            .path(&["metadata", "ownerReferences"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.get("kind").and_then(Node::as_str) == Some("DaemonSet"));
+    (owner, daemon)
+}
+
+/// `Deployment payment`, or `Pod payment-0` for a bare pod.
+pub(crate) fn unit_name(object: &Object) -> String {
+    format!("{} {}", object.kind, object.name)
+}
+
+// ---------------------------------------------------------------------------------------
+// pdb-blocks-drain
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+impl IntOrPercent {
+    /// `None` when absent; `Some(None)` when unreadable (`"abc"`, `"50.5%"`, `-1`).
+    fn read(node: Option<&Node>) -> Option<Option<Self>> {
+        let node = node.filter(|n| !n.is_null())?;
+        Some(match node {
+            Node::Int(_) | Node::UInt(_) => node.as_i64().filter(|v| *v >= 0).map(Self::Int),
+            _ => node
+                .as_str()
+                .and_then(|s| s.trim().strip_suffix('%'))
+                .and_then(|p| p.parse::<i64>().ok())
+                .filter(|v| *v >= 0)
+                .map(Self::Percent),
+        })
+    }
+
+    /// The number of pods for `total`, rounded up as the disruption controller does.
+    fn scaled(self, total: i64) -> i64 {
+        match self {
+            Self::Int(v) => v,
+            Self::Percent(p) => (p.saturating_mul(total) + 99) / 100,
+        }
+    }
+}
+
+fn raw_text(node: Option<&Node>) -> String {
+    node.map_or_else(String::new, |n| {
+        n.as_str()
+            .map_or_else(|| n.to_json().to_string(), |s| format!("\"{s}\""))
+    })
+}
+
+#[derive(Debug)]
+enum Reason {
+    MaxUnavailableZero,
+    MinAvailable(IntOrPercent),
+    Status,
+}
+
+#[derive(Debug)]
+struct Verdict {
+    reason: Reason,
+    /// Pods the budget covers (None: unknown).
+    expected: Option<i64>,
+    /// Pods that must stay up.
+    required: Option<i64>,
+    status: Option<PdbStatus>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PdbStatus {
+    allowed: i64,
+    current: Option<i64>,
+    desired: Option<i64>,
+    expected: Option<i64>,
+}
+
+fn status_of(budget: &Object) -> Option<PdbStatus> {
+    let status = budget.raw.get("status")?;
+    let get = |k: &str| status.get(k).and_then(Node::as_i64);
+    Some(PdbStatus {
+        allowed: get("disruptionsAllowed")?,
+        current: get("currentHealthy"),
+        desired: get("desiredHealthy"),
+        expected: get("expectedPods"),
+    })
+}
+
+fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
+    if !matches!(budget.selector, BudgetSelector::Parsed(_)) {
+        return None;
+    }
+    let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
+    if drained.is_empty() {
+        return None;
+    }
+    let expected = drained
+        .iter()
+        .try_fold(0i64, |sum, u| u.count.map(|c| sum.saturating_add(c)));
+    if expected == Some(0) {
+        return None; // scaled to 0: nothing to evict
+    }
+    let status = (ctx.inventory.kind != SourceKind::Manifests)
+        .then(|| status_of(budget.object))
+        .flatten();
+    let generation = budget
+        .object
+        .raw
+        .path(&["metadata", "generation"])
+        .and_then(Node::as_i64);
+    let observed = budget
+        .object
+        .raw
+        .path(&["status", "observedGeneration"])
+        .and_then(Node::as_i64);
+    let fresh = match (generation, observed) {
+        (Some(g), Some(o)) => o >= g,
+        _ => true,
+    };
+    if status.is_some_and(|s| s.allowed > 0) && fresh {
+        return None; // the disruption controller allows disruptions now
+    }
+    let spec = budget.object.raw.get("spec");
+    let max = IntOrPercent::read(spec.and_then(|s| s.get("maxUnavailable")));
+    let min = IntOrPercent::read(spec.and_then(|s| s.get("minAvailable")));
+    if let Some(Some(max)) = max
+        && max.scaled(expected.unwrap_or(1)) == 0
+    {
+        return Some(Verdict {
+            reason: Reason::MaxUnavailableZero,
+            expected,
+            required: expected,
+            status,
+        });
+    }
+    if let (Some(Some(min)), Some(expected)) = (min, expected) {
+        let required = min.scaled(expected);
+        if required >= expected {
+            return Some(Verdict {
+                reason: Reason::MinAvailable(min),
+                expected: Some(expected),
+                required: Some(required),
+                status,
+            });
+        }
+    }
+    let s = status?;
+    let all_healthy = match (s.current, s.expected) {
+        (Some(c), Some(e)) => e > 0 && c >= e && s.desired.is_none_or(|d| c >= d),
+        _ => false,
+    };
+    (s.allowed == 0 && all_healthy && fresh).then_some(Verdict {
+        reason: Reason::Status,
+        expected: s.expected,
+        required: s.desired,
+        status,
+    })
+}
+
+/// The replicas at which `min` (a percentage below 100) lets one pod go.
+fn replicas_for_percent(p: i64, from: i64) -> Option<i64> {
+    (from + 1..=from + 1000).find(|n| IntOrPercent::Percent(p).scaled(*n) < *n)
+}
+
+fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
+    let object = budget.object;
+    let ns = namespace_of(object);
+    let name = &object.name;
+    let spec = object.raw.get("spec");
+    let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
+    let covered: Vec<String> = drained
+        .iter()
+        .map(|u| match (SCALABLE.contains(&u.object.kind.as_str()), u.count) {
+            (true, Some(n)) => format!("{} ({n} replica{})", unit_name(u.object), plural(n)),
+            (true, None) => format!("{} (replicas unreadable)", unit_name(u.object)),
+            (false, _) if u.pods > 1 => format!("{} ({} pods)", unit_name(u.object), u.pods),
+            _ => unit_name(u.object),
+        })
+        .collect();
+    let covered_text = name_list(&covered, 4);
+    let scalable: Vec<&Unit<'_>> = drained
+        .iter()
+        .copied()
+        .filter(|u| SCALABLE.contains(&u.object.kind.as_str()))
+        .collect();
+    let single_workload = (drained.len() == 1 && scalable.len() == 1).then(|| scalable[0].object);
+    let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
+    let required = v.required.map_or_else(|| "all".to_owned(), |r| r.to_string());
+    let evictions = " A drain evicts through the Eviction API, which refuses every one of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"); kubectl drain retries until it times out and the node never empties.";
+    let mut details = BTreeMap::from([
+        ("budget", format!("{ns}/{name}")),
+        ("workloads", covered.join(", ")),
+        ("expected_pods", expected.clone()),
+        ("must_stay_up", required.clone()),
+    ]);
+    for (key, field) in [
+        ("min_available", "minAvailable"),
+        ("max_unavailable", "maxUnavailable"),
+    ] {
+        if let Some(n) = spec.and_then(|s| s.get(field)).filter(|n| !n.is_null()) {
+            details.insert(key, raw_text(Some(n)).trim_matches('"').to_owned());
+        }
+    }
+    if let Some(s) = v.status {
+        details.insert("disruptions_allowed", s.allowed.to_string());
+        if let Some(c) = s.current {
+            details.insert("current_healthy", c.to_string());
+        }
+        if let Some(d) = s.desired {
+            details.insert("desired_healthy", d.to_string());
+        }
+    }
+    let scale_hint = |to: i64| match single_workload {
+        Some(w) => format!("scale {} {ns}/{} to {to} replicas", w.kind, w.name),
+        None => format!("add replicas so that at least {to} pods run"),
+    };
+    let (reason, message, remediation) = match &v.reason {
+        Reason::MaxUnavailableZero => (
+            "max-unavailable-zero",
+            format!(
+                "PodDisruptionBudget {ns}/{name} allows 0 disruptions: maxUnavailable: {} lets no pod of {covered_text} be evicted, so {required} of {expected} pods must stay up.{evictions}",
+                raw_text(spec.and_then(|s| s.get("maxUnavailable"))).trim_matches('"')
+            ),
+            format!(
+                "Set maxUnavailable: 1 on PodDisruptionBudget {ns}/{name} (a percentage such as \"25%\" works too: Kubernetes rounds it up to at least one pod)."
+            ),
+        ),
+        Reason::MinAvailable(min) => {
+            let raw = raw_text(spec.and_then(|s| s.get("minAvailable")));
+            let raw = raw.trim_matches('"');
+            let rounding = match min {
+                IntOrPercent::Percent(p) => format!(
+                    " ({p}% of {expected}, rounded up as the disruption controller does, is {required})"
+                ),
+                IntOrPercent::Int(_) => String::new(),
+            };
+            if v.expected == Some(1) {
+                let remediation = match single_workload {
+                    Some(w) => format!(
+                        "Scale {} {ns}/{} to 2 replicas on different nodes (keeping minAvailable: 1), or set maxUnavailable: 1 on PodDisruptionBudget {ns}/{name} to accept its downtime while its node drains.",
+                        w.kind, w.name
+                    ),
+                    None => format!(
+                        "Run a second replica on another node, or set maxUnavailable: 1 on PodDisruptionBudget {ns}/{name} to accept the downtime while its node drains."
+                    ),
+                };
+                (
+                    "single-replica",
+                    format!(
+                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} covers a single replica ({covered_text}), so 1 of 1 pods must stay up.{evictions}"
+                    ),
+                    remediation,
+                )
+            } else {
+                let target = match min {
+                    IntOrPercent::Int(m) => Some(m.saturating_add(1)),
+                    IntOrPercent::Percent(p) if *p < 100 => replicas_for_percent(*p, v.expected.unwrap_or(1)),
+                    IntOrPercent::Percent(_) => None,
+                };
+                let remediation = match target {
+                    Some(to) => format!(
+                        "{} or set maxUnavailable: 1 instead of minAvailable: {raw} on PodDisruptionBudget {ns}/{name}.",
+                        capitalize(&scale_hint(to))
+                    ),
+                    None => format!(
+                        "Lower minAvailable below 100% or set maxUnavailable: 1 instead of minAvailable: {raw} on PodDisruptionBudget {ns}/{name}."
+                    ),
+                };
+                (
+                    "min-available",
+                    format!(
+                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} over {covered_text}, so {required} of {expected} pods must stay up.{evictions}"
+                    ),
+                    remediation,
+                )
+            }
+        }
+        Reason::Status => (
+            "status",
+            format!(
+                "PodDisruptionBudget {ns}/{name} allows 0 disruptions (status.disruptionsAllowed: 0) although all {expected} of its pods are healthy: the disruption controller wants {required} of {expected} pods up ({covered_text}).{evictions}"
+            ),
+            format!(
+                "Relax PodDisruptionBudget {ns}/{name} (maxUnavailable: 1) or add replicas so that more pods are healthy than the budget requires."
+            ),
+        ),
+    };
+    details.insert("reason", reason.to_owned());
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("PodDisruptionBudget {ns}/{name} blocks drains"),
+        Some(object),
+        message,
+        remediation,
+        Some(if matches!(v.reason, Reason::Status) {
+            "budget status"
+        } else {
+            "budget spec"
+        }),
+        details,
+    )
+}
+
+const fn plural(n: i64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use mcp_diag_model::{Finding, Minor, SourceKind};
+
+    use crate::rules::test_support::{TODAY, inventory, options};
+    use crate::{Check, Context};
+
+    /// Runs one check on YAML read as `kind` (manifests or snapshot).
+    pub(crate) fn run_on(check: &dyn Check, yaml: &str, kind: SourceKind) -> Vec<Finding> {
+        let inv = inventory(yaml, kind);
+        let components = crate::components::detect(&inv);
+        let opts = options();
+        let idx = crate::index::Index::build(&inv);
+        let ctx = Context {
+            inventory: &inv,
+            target: Minor::new(1, 30),
+            current: Some(Minor::new(1, 29)),
+            today: TODAY,
+            components: &components,
+            rules: &[],
+            options: &opts,
+            index: &idx,
+        };
+        check.run(&ctx)
+    }
+
+    /// A Deployment `name` in `ns` with `replicas` (a YAML line or empty) and labels
+    /// `app: name`, and its pods (owned through a ReplicaSet) when `pods` > 0.
+    pub(crate) fn deployment(ns: &str, name: &str, replicas: &str, pods: usize) -> String {
+        let mut yaml = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}, uid: d-{ns}-{name}}}\nspec:\n{replicas}  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: x}}]}}\n---\n"
+        );
+        if pods > 0 {
+            yaml.push_str(&format!(
+                "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: {name}-rs\n  namespace: {ns}\n  uid: rs-{ns}-{name}\n  ownerReferences: [{{kind: Deployment, name: {name}, uid: d-{ns}-{name}, controller: true}}]\n---\n"
+            ));
+        }
+        for i in 0..pods {
+            yaml.push_str(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}-rs-{i}\n  namespace: {ns}\n  labels: {{app: {name}}}\n  ownerReferences: [{{kind: ReplicaSet, name: {name}-rs, uid: rs-{ns}-{name}, controller: true}}]\nstatus: {{phase: Running}}\n---\n"
+            ));
+        }
+        yaml
+    }
+
+    /// A policy/v1 budget over `app: {app}` with a spec line such as `minAvailable: 3`.
+    pub(crate) fn budget(ns: &str, name: &str, app: &str, rule: &str, status: &str) -> String {
+        format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  {rule}\n  selector: {{matchLabels: {{app: {app}}}}}\n{status}---\n"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::test_util::{budget, deployment, run_on};
+    use super::*;
+    use crate::rules::test_support::run_check;
+
+    const T: Minor = Minor::new(1, 30);
+
+    fn snapshot(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, T, Some(Minor::new(1, 29)))
+    }
+
+    #[test]
+    fn min_available_equal_to_replicas_blocks() {
+        let yaml = deployment("shop", "payment", "  replicas: 3\n", 3)
+            + &budget("shop", "payment", "payment", "minAvailable: 3", "");
+        let f = snapshot(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert!(
+            f[0].message.starts_with(
+                "PodDisruptionBudget shop/payment allows 0 disruptions: minAvailable: 3 over Deployment payment (3 replicas), so 3 of 3 pods must stay up."
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("Cannot evict pod"), "{}", f[0].message);
+        assert_eq!(
+            f[0].remediation,
+            "Scale Deployment shop/payment to 4 replicas or set maxUnavailable: 1 instead of minAvailable: 3 on PodDisruptionBudget shop/payment."
+        );
+        assert_eq!(f[0].details["reason"], "min-available");
+        assert_eq!(f[0].details["expected_pods"], "3");
+        assert_eq!(f[0].object.as_ref().unwrap().kind, "PodDisruptionBudget");
+    }
+
+    #[test]
+    fn nearest_negative_min_available_one_below_replicas() {
+        let yaml = deployment("shop", "payment", "  replicas: 3\n", 3)
+            + &budget("shop", "payment", "payment", "minAvailable: 2", "");
+        assert!(snapshot(&yaml).is_empty());
+        // The same in manifests, judged against the template's replicas.
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn max_unavailable_zero_blocks_in_both_forms() {
+        for rule in ["maxUnavailable: 0", "maxUnavailable: \"0%\""] {
+            let yaml =
+                deployment("shop", "web", "  replicas: 5\n", 5) + &budget("shop", "web", "web", rule, "");
+            let f = snapshot(&yaml);
+            assert_eq!(f.len(), 1, "{rule}: {f:#?}");
+            assert_eq!(f[0].details["reason"], "max-unavailable-zero");
+            assert!(
+                f[0].message.contains("5 of 5 pods must stay up"),
+                "{}",
+                f[0].message
+            );
+            assert!(f[0].remediation.contains("maxUnavailable: 1"));
+        }
+        // Nearest negative: 10% of 3 rounds up to 1.
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
+            + &budget("shop", "web", "web", "maxUnavailable: \"10%\"", "");
+        assert!(snapshot(&yaml).is_empty());
+    }
+
+    #[test]
+    fn percentages_round_up() {
+        // 50% of 7 is 4 (rounded up): 3 may go.
+        let yaml = deployment("shop", "web", "  replicas: 7\n", 0)
+            + &budget("shop", "web", "web", "minAvailable: \"50%\"", "");
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+        // 90% of 3 is 2.7, rounded up to 3: none may go.
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 0)
+            + &budget("shop", "web", "web", "minAvailable: \"90%\"", "");
+        let f = run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("90% of 3, rounded up"), "{}", f[0].message);
+        // 90% of 10 is 9 < 10.
+        assert!(
+            f[0].remediation.contains("to 10 replicas"),
+            "{}",
+            f[0].remediation
+        );
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 0)
+            + &budget("shop", "web", "web", "minAvailable: \"100%\"", "");
+        let f = run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].remediation.contains("below 100%"), "{}", f[0].remediation);
+    }
+
+    #[test]
+    fn single_replica_with_min_available_one() {
+        let yaml = deployment("shop", "auth", "", 0) + &budget("shop", "auth", "auth", "minAvailable: 1", "");
+        let f = run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["reason"], "single-replica");
+        assert!(f[0].message.contains("1 of 1 pods"), "{}", f[0].message);
+        assert!(f[0].remediation.contains("to 2 replicas"), "{}", f[0].remediation);
+        // Two replicas: fine.
+        let yaml = deployment("shop", "auth", "  replicas: 2\n", 0)
+            + &budget("shop", "auth", "auth", "minAvailable: 1", "");
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+        // Scaled to 0 on purpose: nothing to evict.
+        let yaml = deployment("shop", "auth", "  replicas: 0\n", 0)
+            + &budget("shop", "auth", "auth", "minAvailable: 1", "");
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn status_with_all_pods_healthy_blocks_but_not_a_transient_state() {
+        // Pods owned by a custom controller (no replicas known): only the status tells.
+        let pods: String = (0..2)
+            .map(|i| {
+                format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: w-{i}, namespace: ns, labels: {{app: w}}}}\nstatus: {{phase: Running}}\n---\n"
+                )
+            })
+            .collect();
+        let status = |allowed: i64, current: i64| {
+            format!(
+                "status: {{disruptionsAllowed: {allowed}, currentHealthy: {current}, desiredHealthy: 2, expectedPods: 2}}\n"
+            )
+        };
+        let yaml = pods.clone() + &budget("ns", "w", "w", "maxUnavailable: 1", &status(0, 2));
+        let f = snapshot(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["reason"], "status");
+        assert_eq!(f[0].evidence, Some("budget status"));
+        // One pod unhealthy: transient, not reported.
+        let yaml = pods.clone() + &budget("ns", "w", "w", "maxUnavailable: 1", &status(0, 1));
+        assert!(snapshot(&yaml).is_empty());
+        // The controller allows a disruption now: trusted over the spec.
+        let yaml = pods + &budget("ns", "w", "w", "minAvailable: 2", &status(1, 3));
+        assert!(snapshot(&yaml).is_empty());
+    }
+
+    #[test]
+    fn daemonset_and_mirror_pods_do_not_count() {
+        let yaml = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: ns, uid: ds1}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: agent-x\n  namespace: ns\n  labels: {app: agent}\n  ownerReferences: [{kind: DaemonSet, name: agent, uid: ds1, controller: true}]\n---\n".to_owned()
+            + &budget("ns", "agent", "agent", "maxUnavailable: 0", "");
+        assert!(snapshot(&yaml).is_empty());
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn bad_input_does_not_panic() {
+        for rule in [
+            "minAvailable: \"abc\"",
+            "minAvailable: \"50.5%\"",
+            "minAvailable: -1",
+            "maxUnavailable: [1]",
+            "minAvailable: null",
+            "minAvailable: {a: 1}",
+        ] {
+            let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
+                + &budget(
+                    "shop",
+                    "web",
+                    "web",
+                    rule,
+                    "status: {disruptionsAllowed: \"x\"}\n",
+                );
+            assert!(snapshot(&yaml).is_empty(), "{rule}");
+        }
+        let yaml = deployment("shop", "web", "  replicas: many\n", 2)
+            + &budget("shop", "web", "web", "minAvailable: 3", "");
+        assert!(snapshot(&yaml).is_empty());
+        // Unreadable replicas do not hide maxUnavailable: 0.
+        let yaml = deployment("shop", "web", "  replicas: many\n", 2)
+            + &budget("shop", "web", "web", "maxUnavailable: 0", "");
+        assert_eq!(snapshot(&yaml).len(), 1);
+        let odd =
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd}\nspec: 7\nstatus: []\n";
+        assert!(snapshot(odd).is_empty());
+        assert!(run_on(&PdbBlocksDrain, odd, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn terminal_pods_are_left_out_and_hpa_counts_in_manifests() {
+        let yaml = deployment("ns", "web", "", 0)
+            + "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web, namespace: ns}\nspec: {scaleTargetRef: {kind: Deployment, name: web}, minReplicas: 3, maxReplicas: 6}\n---\n"
+            + &budget("ns", "web", "web", "minAvailable: 2", "");
+        assert!(run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests).is_empty());
+        let done = "apiVersion: v1\nkind: Pod\nmetadata: {name: j, namespace: ns, labels: {app: j}}\nstatus: {phase: Succeeded}\n---\n".to_owned()
+            + &budget("ns", "j", "j", "maxUnavailable: 0", "");
+        assert!(snapshot(&done).is_empty());
     }
 }

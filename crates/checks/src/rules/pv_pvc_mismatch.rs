@@ -1,22 +1,48 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::quantity::bytes;
+use crate::rules::pvc_storageclass_missing::ClaimClass;
+use crate::rules::skew_kubelet::finding;
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "pv-pvc-mismatch",
     severity: Severity::High,
-    title: "Bound volume and claim disagree",
+    title: "Bound PersistentVolume and claim that disagree",
     doc: r#"## What it checks
-(not yet implemented)
+Every bound pair of PersistentVolumeClaim and PersistentVolume, found through two indexes
+(volumes by name and by `spec.claimRef`, claims by `spec.volumeName`):
+
+- claimRef: the volume's `spec.claimRef` does not name the claim (namespace, name), or its
+  `uid` is not the claim's (the claim was deleted and recreated), or the volume has none;
+- capacity: the volume is smaller than the claim's `spec.resources.requests.storage`
+  (unless a resize is in progress: condition `Resizing` or `FileSystemResizePending`);
+- access modes: the claim asks for a mode the volume does not offer;
+- storageClassName (absent and `""` both mean none) and volumeMode (absent means
+  `Filesystem`);
+- a volume whose claimRef names a claim that is bound to another volume;
+- a claim naming a volume that does not exist (snapshots that hold volumes).
+
+Claims that are Pending or Lost are left to `pvc-unbound`. Applies to snapshots and to
+manifests that declare statically bound pairs.
 
 ## Why it matters
-(not yet implemented)
+The binder matched these objects once; after hand edits, restores (Velero, cloning) or
+recreated claims they no longer agree. The pod keeps running until it is rescheduled: on the
+drain, the kubelet or the CSI driver checks the pair again, and the pod fails to mount, gets
+a smaller volume than it asked for, or the claim turns Lost.
 
 ## Example
-(not yet implemented)
+PersistentVolumeClaim `data/data-postgres-0` requests 100Gi and is bound to
+`pvc-e49d...`, whose capacity is 50Gi (the claim was edited, the volume never expanded).
 
 ## Fix
-(not yet implemented)
+Make the pair agree: expand the volume (or restore the claim's request), or rebind the data
+properly (a new claim pre-bound with `spec.volumeName` to a volume whose `claimRef` names
+it, uid included). After a restore, let the restore tool recreate both objects together.
 "#,
 };
 
@@ -27,7 +53,415 @@ impl Check for PvPvcMismatch {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let pvs = ctx.index.of_kind("PersistentVolume");
+        let pvcs = ctx.index.of_kind("PersistentVolumeClaim");
+        if pvcs.is_empty() && pvs.is_empty() {
+            return Vec::new();
+        }
+        let snapshot = ctx.inventory.kind != SourceKind::Manifests;
+        let pv_by_name: HashMap<&str, &Object> = pvs.iter().map(|p| (p.name.as_str(), *p)).collect();
+        let mut pvc_by_key: HashMap<(&str, &str), &Object> = HashMap::new();
+        let mut pvcs_by_volume: HashMap<&str, Vec<&Object>> = HashMap::new();
+        for pvc in pvcs {
+            pvc_by_key.insert((namespace_of(pvc), pvc.name.as_str()), pvc);
+            if let Some(v) = volume_name(pvc) {
+                pvcs_by_volume.entry(v).or_default().push(pvc);
+            }
+        }
+        let mut findings = Vec::new();
+        for pvc in pvcs {
+            let Some(volume) = volume_name(pvc) else {
+                continue;
+            };
+            if !is_bound_or_unknown(pvc) {
+                continue;
+            }
+            match pv_by_name.get(volume) {
+                Some(pv) => {
+                    let others = pvcs_by_volume.get(volume).map_or(0, Vec::len).saturating_sub(1);
+                    let problems = compare(pvc, pv, others);
+                    if !problems.is_empty() {
+                        findings.push(mismatch(pvc, pv, &problems));
+                    }
+                }
+                None if snapshot && !pvs.is_empty() => findings.push(missing_volume(pvc, volume)),
+                None => {}
+            }
+        }
+        // Volumes whose claimRef names a claim that is bound to another volume.
+        for pv in pvs {
+            if !is_bound_or_unknown(pv) {
+                continue;
+            }
+            let Some((ns, name, _)) = claim_ref(pv) else {
+                continue;
+            };
+            let Some(pvc) = pvc_by_key.get(&(ns, name)) else {
+                continue;
+            };
+            if let Some(other) = volume_name(pvc)
+                && other != pv.name
+            {
+                findings.push(stolen(pv, pvc, other));
+            }
+        }
+        findings
+    }
+}
+
+fn volume_name(pvc: &Object) -> Option<&str> {
+    pvc.raw
+        .path(&["spec", "volumeName"])
+        .and_then(Node::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// Bound, or without status (manifests).
+fn is_bound_or_unknown(object: &Object) -> bool {
+    match object.raw.path(&["status", "phase"]) {
+        None | Some(Node::Null) => true,
+        Some(p) => p.as_str() == Some("Bound"),
+    }
+}
+
+/// (namespace, name, uid) of a volume's `spec.claimRef`.
+fn claim_ref(pv: &Object) -> Option<(&str, &str, Option<&str>)> {
+    let r = pv.raw.path(&["spec", "claimRef"])?;
+    let name = r.get("name").and_then(Node::as_str)?;
+    let ns = r.get("namespace").and_then(Node::as_str).unwrap_or("default");
+    Some((
+        ns,
+        name,
+        r.get("uid").and_then(Node::as_str).filter(|u| !u.is_empty()),
+    ))
+}
+
+fn modes(node: Option<&Node>) -> Vec<&str> {
+    node.and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect()
+}
+
+/// What disagrees, as (detail key, sentence).
+fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, String)> {
+    let ns = namespace_of(pvc);
+    let mut problems = Vec::new();
+    match claim_ref(pv) {
+        None => problems.push(("claim_ref", "the volume has no claimRef".to_owned())),
+        Some((rns, rname, ruid)) => {
+            if (rns, rname) != (ns, pvc.name.as_str()) {
+                problems.push(("claim_ref", format!("the volume's claimRef names {rns}/{rname}")));
+            } else if let (Some(ruid), Some(uid)) =
+                (ruid, pvc.raw.path(&["metadata", "uid"]).and_then(Node::as_str))
+                && ruid != uid
+            {
+                problems.push((
+                    "claim_ref_uid",
+                    format!(
+                        "the volume's claimRef has uid {ruid}, the claim's uid is {uid} (the claim was deleted and recreated)"
+                    ),
+                ));
+            }
+        }
+    }
+    if others > 0 {
+        problems.push((
+            "shared",
+            format!(
+                "{others} other claim{} name the same volume",
+                if others == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    let requested = pvc
+        .raw
+        .path(&["spec", "resources", "requests", "storage"])
+        .and_then(Node::as_str);
+    let capacity = pv
+        .raw
+        .path(&["spec", "capacity", "storage"])
+        .and_then(Node::as_str);
+    let resizing = pvc
+        .raw
+        .path(&["status", "conditions"])
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .any(|c| {
+            matches!(
+                c.get("type").and_then(Node::as_str),
+                Some("Resizing" | "FileSystemResizePending")
+            )
+        });
+    if let (Some(req), Some(cap)) = (requested, capacity)
+        && let (Some(r), Some(c)) = (bytes(req), bytes(cap))
+        && c < r
+        && !resizing
+    {
+        problems.push((
+            "capacity",
+            format!("the volume holds {cap}, less than the {req} the claim requests"),
+        ));
+    }
+    let wanted = modes(pvc.raw.path(&["spec", "accessModes"]));
+    let offered = modes(pv.raw.path(&["spec", "accessModes"]));
+    let lacking: Vec<&str> = wanted.iter().copied().filter(|m| !offered.contains(m)).collect();
+    if !lacking.is_empty() && !offered.is_empty() {
+        problems.push((
+            "access_modes",
+            format!(
+                "the claim asks for {} but the volume offers {}",
+                lacking.join(", "),
+                offered.join(", ")
+            ),
+        ));
+    }
+    let claim_class = ClaimClass::of(pvc.raw.get("metadata"), pvc.raw.get("spec")).name();
+    let volume_class = pv
+        .raw
+        .path(&["spec", "storageClassName"])
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    if claim_class != volume_class {
+        let show = |c: &str| {
+            if c.is_empty() {
+                "none".to_owned()
+            } else {
+                c.to_owned()
+            }
+        };
+        problems.push((
+            "storage_class",
+            format!(
+                "the claim's StorageClass is {}, the volume's {}",
+                show(claim_class),
+                show(volume_class)
+            ),
+        ));
+    }
+    let mode = |o: &Object| {
+        o.raw
+            .path(&["spec", "volumeMode"])
+            .and_then(Node::as_str)
+            .unwrap_or("Filesystem")
+            .to_owned()
+    };
+    let (cm, vm) = (mode(pvc), mode(pv));
+    if cm != vm {
+        problems.push((
+            "volume_mode",
+            format!("the claim wants volumeMode {cm}, the volume has {vm}"),
+        ));
+    }
+    problems
+}
+
+fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> Finding {
+    let ns = namespace_of(pvc);
+    let name = &pvc.name;
+    let mut details = BTreeMap::from([
+        ("claim", format!("{ns}/{name}")),
+        ("volume", pv.name.clone()),
+        (
+            "disagree",
+            problems.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
+        ),
+    ]);
+    for (k, text) in problems {
+        details.insert(k, text.clone());
+    }
+    let sentences: Vec<&str> = problems.iter().map(|(_, t)| t.as_str()).collect();
+    let mut fixes = Vec::new();
+    for (k, _) in problems {
+        let fix = match *k {
+            "claim_ref" | "claim_ref_uid" | "shared" => format!(
+                "rebind properly: a claim pre-bound with spec.volumeName: {} to a volume whose claimRef names it (namespace, name and uid)",
+                pv.name
+            ),
+            "capacity" => {
+                "expand the volume to the requested size (or restore the claim's request)".to_owned()
+            }
+            "access_modes" => "ask only for access modes the volume offers".to_owned(),
+            "storage_class" => "give both the same storageClassName".to_owned(),
+            _ => "give both the same volumeMode".to_owned(),
+        };
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "PersistentVolumeClaim {ns}/{name} and PersistentVolume {} disagree",
+            pv.name
+        ),
+        Some(pvc),
+        format!(
+            "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}. The pod keeps running until it is rescheduled; on a drain the replacement may fail to mount the volume, get less space than requested, or the claim turns Lost.",
+            pv.name,
+            sentences.join("; ")
+        ),
+        format!("Make the pair agree before the upgrade: {}.", fixes.join("; ")),
+        Some("claim and volume specs"),
+        details,
+    )
+}
+
+fn missing_volume(pvc: &Object, volume: &str) -> Finding {
+    let ns = namespace_of(pvc);
+    let name = &pvc.name;
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("PersistentVolumeClaim {ns}/{name} is bound to a missing PersistentVolume"),
+        Some(pvc),
+        format!(
+            "PersistentVolumeClaim {ns}/{name} names PersistentVolume {volume} (spec.volumeName), which is not in the cluster. The claim turns Lost and pods that mount it cannot start once they are rescheduled by a drain."
+        ),
+        format!(
+            "Recreate PersistentVolume {volume} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim."
+        ),
+        Some("claim and volume specs"),
+        BTreeMap::from([
+            ("claim", format!("{ns}/{name}")),
+            ("volume", volume.to_owned()),
+            ("disagree", "volume_missing".to_owned()),
+        ]),
+    )
+}
+
+fn stolen(pv: &Object, pvc: &Object, other: &str) -> Finding {
+    let ns = namespace_of(pvc);
+    let name = &pvc.name;
+    finding(
+        &INFO,
+        INFO.severity,
+        format!(
+            "PersistentVolume {} claims {ns}/{name}, which is bound elsewhere",
+            pv.name
+        ),
+        Some(pv),
+        format!(
+            "PersistentVolume {} is Bound with a claimRef to {ns}/{name}, but that claim is bound to PersistentVolume {other}. Nothing can use {} and the binder may release or reclaim it (with reclaim policy Delete, its data is deleted).",
+            pv.name, pv.name
+        ),
+        format!(
+            "Find out which volume holds {ns}/{name}'s data; clear spec.claimRef of the other one (or bind it to the claim it belongs to) and set its reclaim policy to Retain until the data is safe."
+        ),
+        Some("claim and volume specs"),
+        BTreeMap::from([
+            ("claim", format!("{ns}/{name}")),
+            ("volume", pv.name.clone()),
+            ("claim_volume", other.to_owned()),
+            ("disagree", "claim_bound_elsewhere".to_owned()),
+        ]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    fn pair(claim: &str, volume: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data-postgres-0, namespace: data, uid: u1}}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: gp3\n  volumeName: pv-1\n  resources: {{requests: {{storage: 50Gi}}}}\n{claim}status: {{phase: Bound}}\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: pv-1}}\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: gp3\n  capacity: {{storage: 50Gi}}\n  claimRef: {{namespace: data, name: data-postgres-0, uid: u1}}\n{volume}status: {{phase: Bound}}\n---\n"
+        )
+    }
+
+    #[test]
+    fn nearest_negative_a_matching_pair() {
+        assert!(check(&pair("", "")).is_empty());
+        assert!(run_on(&PvPvcMismatch, &pair("", ""), SourceKind::Manifests).is_empty());
+        // A larger volume than requested is fine; "50Gi" equals "53687091200".
+        let yaml = pair("", "").replace(
+            "capacity: {storage: 50Gi}",
+            "capacity: {storage: \"53687091200\"}",
+        );
+        assert!(check(&yaml).is_empty());
+    }
+
+    #[test]
+    fn capacity_smaller_than_request() {
+        let yaml = pair("", "").replace("requests: {storage: 50Gi}", "requests: {storage: 100Gi}");
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message
+                .contains("the volume holds 50Gi, less than the 100Gi the claim requests"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["disagree"], "capacity");
+        // A resize in progress is not a mismatch.
+        let resizing = yaml.replace("status: {phase: Bound}\n---\napiVersion: v1\nkind: PersistentVolume", "status: {phase: Bound, conditions: [{type: FileSystemResizePending, status: \"True\"}]}\n---\napiVersion: v1\nkind: PersistentVolume");
+        assert!(check(&resizing).is_empty());
+    }
+
+    #[test]
+    fn claim_ref_modes_and_class() {
+        let yaml = pair("", "").replace(
+            "name: data-postgres-0, uid: u1}",
+            "name: data-postgres-0, uid: u0}",
+        );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("claim was deleted and recreated"),
+            "{}",
+            f[0].message
+        );
+        let yaml = pair("  volumeMode: Block\n", "").replace(
+            "accessModes: [ReadWriteOnce]\n  storageClassName: gp3\n  capacity",
+            "accessModes: [ReadOnlyMany]\n  storageClassName: \"\"\n  capacity",
+        );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].details["disagree"],
+            "access_modes, storage_class, volume_mode"
+        );
+        assert!(
+            f[0].message
+                .contains("the claim's StorageClass is gp3, the volume's none"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn claim_bound_elsewhere_and_missing_volume() {
+        let yaml = pair("", "")
+            + "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-old}\nspec: {claimRef: {namespace: data, name: data-postgres-0}}\nstatus: {phase: Bound}\n";
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object.as_ref().unwrap().name, "pv-old");
+        assert_eq!(f[0].details["claim_volume"], "pv-1");
+        // A claim pointing at a volume the snapshot does not have.
+        let yaml = pair("", "").replace("volumeName: pv-1", "volumeName: pv-9");
+        let f = check(&yaml);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().any(|f| f.details["disagree"] == "volume_missing"));
+        // Pending claims are pvc-unbound's.
+        let yaml = pair("", "").replacen("status: {phase: Bound}", "status: {phase: Pending}", 1);
+        assert!(check(&yaml).is_empty());
+    }
+
+    #[test]
+    fn bad_input() {
+        let yaml = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a}\nspec: {volumeName: 5, accessModes: 3}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: b}\nspec: {volumeName: pv, resources: {requests: {storage: lots}}, accessModes: [7]}\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\nspec: {claimRef: {namespace: default, name: b}, capacity: {storage: []}, accessModes: oops}\n";
+        assert!(check(yaml).is_empty());
     }
 }

@@ -1,22 +1,45 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::time::parse_timestamp;
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::{finding, name_list};
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "pvc-storageclass-missing",
     severity: Severity::High,
-    title: "Claim names a StorageClass that does not exist",
+    title: "Claim naming a StorageClass that does not exist",
     doc: r#"## What it checks
-(not yet implemented)
+Every PersistentVolumeClaim (and, in manifests, every `volumeClaimTemplates` entry of a
+StatefulSet) against the StorageClasses of the input:
+
+- it names a StorageClass (`spec.storageClassName`, or the old annotation
+  `volume.beta.kubernetes.io/storage-class`) that does not exist;
+- it names none, is not bound yet, and no StorageClass is marked default (annotation
+  `storageclass.kubernetes.io/is-default-class: "true"`).
+
+`storageClassName: ""` asks for static binding to a pre-created PersistentVolume without a
+class and is not an error. A claim that is already Bound keeps working without its class
+(its volume exists), so it is reported as `medium`: expansion and re-provisioning fail. The
+check runs only when the input holds StorageClasses (a snapshot with claims but no
+StorageClass gets one `info` finding); for manifests that declare no StorageClass the
+cluster's classes are unknown and nothing is reported.
 
 ## Why it matters
-(not yet implemented)
+A claim whose class does not exist is never provisioned: it stays Pending, and so does every
+pod that mounts it. Upgrades often replace StorageClasses (in-tree to CSI, `gp2` to `gp3`);
+a StatefulSet whose pods are recreated during the drains and whose claims are recreated
+with them then cannot start.
 
 ## Example
-(not yet implemented)
+PersistentVolumeClaim `data/cache` names `fast-ssd`; the cluster has `gp2-legacy` and `gp3`.
 
 ## Fix
-(not yet implemented)
+Create the StorageClass the claim names, or point the claim at an existing one
+(`storageClassName` is immutable: recreate the claim, restoring its data from a backup if it
+has any). For claims without a class, mark exactly one StorageClass as default.
 "#,
 };
 
@@ -27,7 +50,362 @@ impl Check for PvcStorageclassMissing {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let claims = claims(ctx);
+        if claims.is_empty() {
+            return Vec::new();
+        }
+        let classes = Classes::of(ctx);
+        if classes.all.is_empty() {
+            if ctx.inventory.kind == SourceKind::Manifests {
+                return Vec::new();
+            }
+            return vec![finding(
+                &INFO,
+                Severity::Info,
+                "No StorageClass in the input".to_owned(),
+                None,
+                format!(
+                    "The input holds {} PersistentVolumeClaims but no StorageClass, so whether their classes exist cannot be checked.",
+                    claims.len()
+                ),
+                "Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.".to_owned(),
+                Some("storage classes"),
+                BTreeMap::from([("claims", claims.len().to_string())]),
+            )];
+        }
+        claims.iter().filter_map(|c| missing(c, &classes)).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared by the storage checks.
+
+pub(crate) const DEFAULT_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
+const BETA_DEFAULT_ANNOTATION: &str = "storageclass.beta.kubernetes.io/is-default-class";
+const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
+
+/// The class a claim asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClaimClass<'a> {
+    Named(&'a str),
+    /// `storageClassName: ""`: static binding to a PersistentVolume without class.
+    Static,
+    /// No class: the default StorageClass is assigned (at creation, or retroactively).
+    Unset,
+}
+
+impl<'a> ClaimClass<'a> {
+    /// Reads the class of a claim, or of a claim template (`spec` is its spec).
+    pub(crate) fn of(meta: Option<&'a Node>, spec: Option<&'a Node>) -> Self {
+        let annotated = meta
+            .and_then(|m| m.path(&["annotations", BETA_CLASS_ANNOTATION]))
+            .and_then(Node::as_str);
+        let named = annotated.or_else(|| {
+            spec.and_then(|s| s.get("storageClassName"))
+                .and_then(Node::as_str)
+        });
+        match named {
+            Some("") => Self::Static,
+            Some(name) => Self::Named(name),
+            None => Self::Unset,
+        }
+    }
+
+    /// The class name as PersistentVolumes carry it (`""` for none).
+    pub(crate) const fn name(self) -> &'a str {
+        match self {
+            Self::Named(n) => n,
+            Self::Static | Self::Unset => "",
+        }
+    }
+}
+
+/// A claim, or a StatefulSet's claim template (manifests).
+#[derive(Debug)]
+pub(crate) struct Claim<'a> {
+    pub object: &'a Object,
+    /// `Some(template name)` for a StatefulSet's `volumeClaimTemplates` entry.
+    pub template: Option<&'a str>,
+    pub class: ClaimClass<'a>,
+    /// Bound, or pre-bound to a volume (`spec.volumeName`).
+    pub bound: bool,
+}
+
+/// The PersistentVolumeClaims, and in manifests the StatefulSets' claim templates.
+pub(crate) fn claims<'a>(ctx: &Context<'a>) -> Vec<Claim<'a>> {
+    let mut claims: Vec<Claim<'a>> = ctx
+        .index
+        .of_kind("PersistentVolumeClaim")
+        .iter()
+        .map(|pvc| {
+            let phase = pvc.raw.path(&["status", "phase"]).and_then(Node::as_str);
+            let volume = pvc
+                .raw
+                .path(&["spec", "volumeName"])
+                .and_then(Node::as_str)
+                .unwrap_or("");
+            Claim {
+                object: pvc,
+                template: None,
+                class: ClaimClass::of(pvc.raw.get("metadata"), pvc.raw.get("spec")),
+                bound: phase == Some("Bound") || !volume.is_empty(),
+            }
+        })
+        .collect();
+    if ctx.inventory.kind == SourceKind::Manifests {
+        for sts in ctx.index.of_kind("StatefulSet") {
+            let templates = sts
+                .raw
+                .path(&["spec", "volumeClaimTemplates"])
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            for t in templates {
+                claims.push(Claim {
+                    object: sts,
+                    template: Some(t.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("")),
+                    class: ClaimClass::of(t.get("metadata"), t.get("spec")),
+                    bound: false,
+                });
+            }
+        }
+    }
+    claims
+}
+
+/// The StorageClasses of the input, by name, and the defaults among them.
+#[derive(Debug, Default)]
+pub(crate) struct Classes<'a> {
+    pub all: Vec<&'a Object>,
+    pub by_name: HashMap<&'a str, &'a Object>,
+    /// Marked default, newest (by creationTimestamp, then input order) last.
+    pub defaults: Vec<&'a Object>,
+}
+
+impl<'a> Classes<'a> {
+    pub(crate) fn of(ctx: &Context<'a>) -> Self {
+        let all: Vec<&'a Object> = ctx.index.of_kind("StorageClass").to_vec();
+        let by_name = all.iter().map(|c| (c.name.as_str(), *c)).collect();
+        let mut defaults: Vec<&'a Object> = all.iter().copied().filter(|c| is_default(c)).collect();
+        defaults.sort_by_key(|c| created(c).unwrap_or(i64::MIN));
+        Self {
+            all,
+            by_name,
+            defaults,
+        }
+    }
+}
+
+/// Marked default: the annotation (or its beta form) is exactly "true", as Kubernetes reads it.
+pub(crate) fn is_default(class: &Object) -> bool {
+    class.annotation(DEFAULT_ANNOTATION) == Some("true")
+        || class.annotation(BETA_DEFAULT_ANNOTATION) == Some("true")
+}
+
+pub(crate) fn created(object: &Object) -> Option<i64> {
+    object
+        .raw
+        .path(&["metadata", "creationTimestamp"])
+        .and_then(Node::as_str)
+        .and_then(parse_timestamp)
+}
+
+/// `PersistentVolumeClaim data/cache`, or `StatefulSet data/redis (volumeClaimTemplates data)`.
+pub(crate) fn claim_name(claim: &Claim<'_>) -> String {
+    let o = claim.object;
+    let ns = namespace_of(o);
+    match claim.template {
+        Some(t) => format!("{} {ns}/{} (volumeClaimTemplates {t})", o.kind, o.name),
+        None => format!("PersistentVolumeClaim {ns}/{}", o.name),
+    }
+}
+
+fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
+    let who = claim_name(claim);
+    let existing: Vec<&str> = classes.all.iter().map(|c| c.name.as_str()).collect();
+    let existing = name_list(&existing, 6);
+    let mut details = BTreeMap::from([("claim", who.clone()), ("storage_classes", existing.clone())]);
+    if let Some(t) = claim.template {
+        details.insert("template", t.to_owned());
+    }
+    let (severity, title, message, remediation) = match claim.class {
+        ClaimClass::Static => return None,
+        ClaimClass::Named(name) => {
+            if classes.by_name.contains_key(name) {
+                return None;
+            }
+            details.insert("storage_class", name.to_owned());
+            let (severity, effect) = if claim.bound {
+                (
+                    Severity::Medium,
+                    "Its volume is bound and keeps working, but expanding it fails, and a claim recreated with the same spec (a StatefulSet pod rescheduled with its claim deleted, a restore) is never provisioned.",
+                )
+            } else {
+                (
+                    INFO.severity,
+                    "It can never be provisioned: it stays Pending, and so does every pod that mounts it.",
+                )
+            };
+            (
+                severity,
+                format!("{who} names the missing StorageClass {name}"),
+                format!(
+                    "{who} names StorageClass {name}, which does not exist (StorageClasses: {existing}). {effect}"
+                ),
+                format!(
+                    "Create StorageClass {name}, or point the claim at an existing class ({existing}); storageClassName is immutable, so recreate the claim (restoring its data from a backup if it has any){}.",
+                    if claim.template.is_some() {
+                        " and the StatefulSet's volumeClaimTemplates"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
+        ClaimClass::Unset => {
+            if claim.bound || !classes.defaults.is_empty() {
+                return None;
+            }
+            details.insert("storage_class", String::new());
+            (
+                INFO.severity,
+                format!("{who} relies on a default StorageClass, and there is none"),
+                format!(
+                    "{who} names no StorageClass and is not bound, so it needs the default StorageClass, but none of {existing} is marked default (annotation {DEFAULT_ANNOTATION}: \"true\"). It stays Pending until a default exists (Kubernetes 1.28 and later then assign it retroactively), and so do the pods that mount it."
+                ),
+                format!(
+                    "Mark exactly one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or set storageClassName on the claim."
+                ),
+            )
+        }
+    };
+    Some(finding(
+        &INFO,
+        severity,
+        title,
+        Some(claim.object),
+        message,
+        remediation,
+        Some("claim and storage classes"),
+        details,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    pub(crate) fn class(name: &str, default: bool) -> String {
+        let annotation = if default {
+            format!("  annotations: {{{DEFAULT_ANNOTATION}: \"true\"}}\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: {name}\n{annotation}provisioner: ebs.csi.aws.com\n---\n"
+        )
+    }
+
+    fn pvc(name: &str, class: &str, status: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {name}, namespace: data}}\nspec:\n{class}  accessModes: [ReadWriteOnce]\n  resources: {{requests: {{storage: 1Gi}}}}\n{status}---\n"
+        )
+    }
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    #[test]
+    fn named_class_missing() {
+        let yaml = class("gp3", true)
+            + &class("gp2-legacy", false)
+            + &pvc(
+                "cache",
+                "  storageClassName: fast-ssd\n",
+                "status: {phase: Pending}\n",
+            );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.starts_with(
+                "PersistentVolumeClaim data/cache names StorageClass fast-ssd, which does not exist (StorageClasses: gp3, gp2-legacy)."
+            ),
+            "{}",
+            f[0].message
+        );
+        // Bound already: medium.
+        let yaml = class("gp3", true)
+            + &pvc(
+                "cache",
+                "  storageClassName: fast-ssd\n  volumeName: pv1\n",
+                "status: {phase: Bound}\n",
+            );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        let yaml = class("gp3", true)
+            + &pvc("a", "  storageClassName: gp3\n", "")
+            + &pvc("b", "  storageClassName: \"\"\n", "")
+            + &pvc("c", "", "");
+        assert!(check(&yaml).is_empty());
+        // The beta annotation names the class too.
+        let yaml = class("gp3", true)
+            + "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: old\n  annotations: {volume.beta.kubernetes.io/storage-class: gone}\nspec: {}\n";
+        assert_eq!(check(&yaml).len(), 1);
+    }
+
+    #[test]
+    fn unset_class_without_default() {
+        let yaml = class("gp3", false) + &pvc("c", "", "status: {phase: Pending}\n");
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("needs the default StorageClass"),
+            "{}",
+            f[0].message
+        );
+        // "True" is not "true": Kubernetes compares exactly.
+        let yaml = class("gp3", false).replace(
+            "name: gp3\n",
+            "name: gp3\n  annotations: {storageclass.kubernetes.io/is-default-class: \"True\"}\n",
+        ) + &pvc("c", "", "");
+        assert_eq!(check(&yaml).len(), 1);
+        // Bound claims do not need a default any more.
+        let yaml = class("gp3", false) + &pvc("c", "", "status: {phase: Bound}\n");
+        assert!(check(&yaml).is_empty());
+    }
+
+    #[test]
+    fn manifests_and_missing_classes() {
+        let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: redis, namespace: data}\nspec:\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {storageClassName: fast, accessModes: [ReadWriteOnce]}\n---\n";
+        // Manifests without StorageClasses: the cluster's classes are unknown.
+        assert!(run_on(&PvcStorageclassMissing, sts, SourceKind::Manifests).is_empty());
+        let yaml = class("gp3", true) + sts;
+        let f = run_on(&PvcStorageclassMissing, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title
+                .contains("StatefulSet data/redis (volumeClaimTemplates data)"),
+            "{}",
+            f[0].title
+        );
+        // A snapshot with claims but no StorageClass: one info finding.
+        let f = check(&pvc("c", "  storageClassName: gp3\n", ""));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        // Bad input.
+        let yaml = class("gp3", true)
+            + "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {storageClassName: 7}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: y}\nspec: []\n";
+        assert!(check(&yaml).is_empty());
     }
 }

@@ -1,5 +1,11 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use mcp_diag_model::time::format_duration;
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::pvc_storageclass_missing::{ClaimClass, Classes, created};
+use crate::rules::skew_kubelet::{finding, name_list};
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +13,35 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "PersistentVolumeClaim Pending or Lost",
     doc: r#"## What it checks
-(not yet implemented)
+The phase of every PersistentVolumeClaim in a snapshot or live cluster (manifests have no
+status and are skipped):
+
+- `Lost`: the claim's PersistentVolume is gone or bound elsewhere;
+- `Pending`: no volume bound. The finding says why it is likely: the StorageClass does not
+  exist, no PersistentVolume matches a static claim (`storageClassName: ""`), the
+  provisioner did not provision (`volumeBindingMode: Immediate`), or the pods that mount it
+  cannot start. A claim whose class binds on first use (`WaitForFirstConsumer`) and that no
+  pod mounts is reported as `medium`: nothing is waiting for it, but it has never held data
+  and is probably a leftover or belongs to a workload that is not running.
+
+The pods that mount a claim are found through an index of the pods of the claim's namespace.
+When no claim of a snapshot carries a status, one `info` finding says so.
 
 ## Why it matters
-(not yet implemented)
+A pod that mounts an unbound claim never starts; when a drain evicts it, its replacement
+stays Pending and the workload loses a replica for the whole upgrade. A Lost claim means the
+data behind it is unreachable. Provisioning failures often come from the CSI driver or its
+controller, which the upgrade itself restarts or replaces.
 
 ## Example
-(not yet implemented)
+PersistentVolumeClaim `data/reports-archive` (200Gi, class `gp3`) has been Pending for 8
+days; `gp3` binds on first consumer and no pod mounts the claim.
 
 ## Fix
-(not yet implemented)
+`kubectl describe pvc NAME -n NS` shows the binder's and provisioner's events: fix the
+class, the provisioner or the quota, or create the matching PersistentVolume. Delete claims
+nothing uses. For a Lost claim, restore the volume (recreate its PersistentVolume pointing at
+the backing disk) or restore the data from a backup.
 "#,
 };
 
@@ -27,7 +52,360 @@ impl Check for PvcUnbound {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        if ctx.inventory.kind == SourceKind::Manifests {
+            return Vec::new();
+        }
+        let pvcs = ctx.index.of_kind("PersistentVolumeClaim");
+        let phase = |p: &Object| {
+            p.raw
+                .path(&["status", "phase"])
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+        };
+        let without_status = pvcs.iter().filter(|p| phase(p).is_none()).count();
+        let mut findings = Vec::new();
+        if without_status > 0 && without_status == pvcs.len() {
+            findings.push(finding(
+                &INFO,
+                Severity::Info,
+                "PersistentVolumeClaim status missing".to_owned(),
+                None,
+                format!(
+                    "None of the {without_status} PersistentVolumeClaims in the input carries a status phase, so unbound and lost claims cannot be found."
+                ),
+                "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again.".to_owned(),
+                Some("claim status"),
+                BTreeMap::from([("claims", without_status.to_string())]),
+            ));
+            return findings;
+        }
+        let unbound: Vec<(&Object, String)> = pvcs
+            .iter()
+            .filter_map(|p| {
+                phase(p)
+                    .filter(|ph| ph == "Pending" || ph == "Lost")
+                    .map(|ph| (*p, ph))
+            })
+            .collect();
+        if unbound.is_empty() {
+            return findings;
+        }
+        let consumers = consumers(ctx, unbound.iter().map(|(p, _)| *p));
+        let classes = Classes::of(ctx);
+        for (pvc, phase) in &unbound {
+            let users = consumers
+                .get(&(namespace_of(pvc), pvc.name.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            findings.push(if phase == "Lost" {
+                lost(pvc, users)
+            } else {
+                pending(ctx, pvc, users, &classes)
+            });
+        }
+        findings
+    }
+}
+
+/// The pods (not terminal) that mount each of `claims`, by (namespace, claim name): one pass
+/// over the pods of the claims' namespaces.
+pub(crate) fn consumers<'a>(
+    ctx: &Context<'a>,
+    claims: impl Iterator<Item = &'a Object>,
+) -> HashMap<(&'a str, &'a str), Vec<&'a Object>> {
+    let wanted: HashSet<(&'a str, &'a str)> = claims.map(|c| (namespace_of(c), c.name.as_str())).collect();
+    let namespaces: HashSet<&'a str> = wanted.iter().map(|(ns, _)| *ns).collect();
+    let mut map: HashMap<(&'a str, &'a str), Vec<&'a Object>> = HashMap::new();
+    for ns in namespaces {
+        for pod in ctx.index.pods_in(ns) {
+            if matches!(
+                pod.raw.path(&["status", "phase"]).and_then(Node::as_str),
+                Some("Succeeded" | "Failed")
+            ) {
+                continue;
+            }
+            let volumes = pod
+                .raw
+                .path(&["spec", "volumes"])
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            for v in volumes {
+                if let Some(claim) = v
+                    .path(&["persistentVolumeClaim", "claimName"])
+                    .and_then(Node::as_str)
+                    && let Some(key) = wanted.get(&(ns, claim))
+                {
+                    map.entry(*key).or_default().push(pod);
+                }
+            }
+        }
+    }
+    map
+}
+
+fn age(ctx: &Context<'_>, object: &Object) -> Option<String> {
+    let created = created(object)?;
+    let secs = u64::try_from(ctx.options.now - created).ok()?;
+    Some(format_duration(secs))
+}
+
+fn pod_names(pods: &[&Object]) -> String {
+    let names: Vec<&str> = pods.iter().map(|p| p.name.as_str()).collect();
+    name_list(&names, 4)
+}
+
+fn base_details(pvc: &Object, phase: &str, users: &[&Object]) -> BTreeMap<&'static str, String> {
+    let mut details = BTreeMap::from([
+        ("phase", phase.to_owned()),
+        ("claim", format!("{}/{}", namespace_of(pvc), pvc.name)),
+    ]);
+    if let Some(size) = pvc
+        .raw
+        .path(&["spec", "resources", "requests", "storage"])
+        .and_then(Node::as_str)
+    {
+        details.insert("request", size.to_owned());
+    }
+    if !users.is_empty() {
+        details.insert(
+            "pods",
+            users
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    details
+}
+
+fn lost(pvc: &Object, users: &[&Object]) -> Finding {
+    let ns = namespace_of(pvc);
+    let name = &pvc.name;
+    let volume = pvc
+        .raw
+        .path(&["spec", "volumeName"])
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let mut details = base_details(pvc, "Lost", users);
+    details.insert("volume", volume.to_owned());
+    let users_text = if users.is_empty() {
+        String::new()
+    } else {
+        format!(" Pods that mount it cannot start: {}.", pod_names(users))
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("PersistentVolumeClaim {ns}/{name} is Lost"),
+        Some(pvc),
+        format!(
+            "PersistentVolumeClaim {ns}/{name} is Lost: its PersistentVolume {} is gone or bound to another claim, so the data behind it is unreachable.{users_text} During the upgrade, every pod of it that a drain evicts stays Pending.",
+            if volume.is_empty() { "(none named)" } else { volume }
+        ),
+        format!(
+            "Recreate the PersistentVolume{} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim; delete the claim if the data is no longer needed.",
+            if volume.is_empty() {
+                String::new()
+            } else {
+                format!(" {volume}")
+            }
+        ),
+        Some("claim status"),
+        details,
+    )
+}
+
+fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes<'_>) -> Finding {
+    let ns = namespace_of(pvc);
+    let name = &pvc.name;
+    let mut details = base_details(pvc, "Pending", users);
+    let class = ClaimClass::of(pvc.raw.get("metadata"), pvc.raw.get("spec"));
+    let sc: Option<&Object> = match class {
+        ClaimClass::Named(n) => classes.by_name.get(n).copied(),
+        ClaimClass::Unset => classes.defaults.last().copied(),
+        ClaimClass::Static => None,
+    };
+    if let Some(sc) = sc {
+        details.insert("storage_class", sc.name.clone());
+    }
+    let since = age(ctx, pvc).map_or_else(String::new, |a| format!(" for {a}"));
+    let wait_for_consumer = sc.is_some_and(|sc| {
+        sc.raw.get("volumeBindingMode").and_then(Node::as_str) == Some("WaitForFirstConsumer")
+    });
+    let describe = format!("kubectl describe pvc {name} -n {ns}");
+    if wait_for_consumer && users.is_empty() {
+        let sc_name = sc.map_or("", |s| s.name.as_str());
+        details.insert("reason", "no-consumer".to_owned());
+        return finding(
+            &INFO,
+            Severity::Medium,
+            format!("PersistentVolumeClaim {ns}/{name} is Pending, and no pod uses it"),
+            Some(pvc),
+            format!(
+                "PersistentVolumeClaim {ns}/{name} has been Pending{since}: its StorageClass {sc_name} binds on first use (volumeBindingMode: WaitForFirstConsumer) and no pod mounts it, so no volume was ever provisioned. Either the workload meant to use it is missing or not running, or the claim is a leftover."
+            ),
+            format!(
+                "If a workload should mount {ns}/{name}, start it and check the claim binds ({describe}); if nothing will, delete the claim (it never held data)."
+            ),
+            Some("claim status"),
+            details,
+        );
+    }
+    let (reason, why) = match (class, sc) {
+        (ClaimClass::Named(n), None) => (
+            "storage-class-missing",
+            format!("it names StorageClass {n}, which does not exist, so nothing provisions it"),
+        ),
+        (ClaimClass::Unset, None) => (
+            "no-default-class",
+            "it names no StorageClass and none is marked default, so nothing provisions it".to_owned(),
+        ),
+        (ClaimClass::Static, _) => (
+            "no-matching-volume",
+            "it asks for a pre-created PersistentVolume without class (storageClassName: \"\") and none matches its size, access modes and selector".to_owned(),
+        ),
+        (_, Some(sc)) => {
+            let provisioner = sc.raw.get("provisioner").and_then(Node::as_str).unwrap_or("?");
+            if wait_for_consumer {
+                (
+                    "provisioning-failed",
+                    format!(
+                        "its StorageClass {} (provisioner {provisioner}) provisions on first use, and the pods that mount it are waiting",
+                        sc.name
+                    ),
+                )
+            } else {
+                (
+                    "provisioning-failed",
+                    format!(
+                        "its StorageClass {} (provisioner {provisioner}, volumeBindingMode Immediate) has not provisioned a volume",
+                        sc.name
+                    ),
+                )
+            }
+        }
+    };
+    details.insert("reason", reason.to_owned());
+    let users_text = if users.is_empty() {
+        " No pod mounts it yet.".to_owned()
+    } else {
+        format!(" The pods that mount it cannot start: {}.", pod_names(users))
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("PersistentVolumeClaim {ns}/{name} is Pending"),
+        Some(pvc),
+        format!(
+            "PersistentVolumeClaim {ns}/{name} has been Pending{since}: {why}.{users_text} Every pod that mounts it and that a drain evicts during the upgrade stays Pending."
+        ),
+        format!(
+            "Read the binder's and provisioner's events ({describe}) and fix the cause (StorageClass, CSI driver and its controller running, quota, zone) before the upgrade, or delete the claim if nothing needs it."
+        ),
+        Some("claim status"),
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    fn class(name: &str, mode: &str) -> String {
+        format!(
+            "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: {name}\n  annotations: {{storageclass.kubernetes.io/is-default-class: \"true\"}}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: {mode}\n---\n"
+        )
+    }
+
+    fn pvc(name: &str, class: &str, phase: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {name}, namespace: data, creationTimestamp: \"2026-11-17T00:00:00Z\"}}\nspec:\n{class}  resources: {{requests: {{storage: 200Gi}}}}\nstatus: {{phase: {phase}}}\n---\n"
+        )
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: reports-0, namespace: data}\nspec:\n  volumes: [{name: v, persistentVolumeClaim: {claimName: archive}}]\nstatus: {phase: Pending}\n---\n";
+
+    #[test]
+    fn pending_with_a_waiting_pod_is_high() {
+        let yaml = class("gp3", "WaitForFirstConsumer")
+            + &pvc("archive", "  storageClassName: gp3\n", "Pending")
+            + POD;
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("Pending for 8d"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("cannot start: reports-0"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["pods"], "reports-0");
+        // Immediate binding, nobody waiting: still high (the provisioner failed).
+        let yaml = class("gp3", "Immediate") + &pvc("archive", "  storageClassName: gp3\n", "Pending");
+        let f = check(&yaml);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("volumeBindingMode Immediate"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn pending_without_consumer_on_wait_for_first_consumer_is_medium() {
+        let yaml =
+            class("gp3", "WaitForFirstConsumer") + &pvc("archive", "  storageClassName: gp3\n", "Pending");
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["reason"], "no-consumer");
+        // The pod in another namespace does not count.
+        let other = POD.replace("namespace: data", "namespace: shop");
+        assert_eq!(check(&(yaml + &other))[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn lost_missing_class_and_static() {
+        let f = check(&(pvc("archive", "  volumeName: pv-1\n", "Lost") + POD));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("is Lost: its PersistentVolume pv-1"),
+            "{}",
+            f[0].message
+        );
+        let f = check(&(class("gp3", "Immediate") + &pvc("a", "  storageClassName: fast\n", "Pending")));
+        assert_eq!(f[0].details["reason"], "storage-class-missing");
+        let f = check(&(class("gp3", "Immediate") + &pvc("a", "  storageClassName: \"\"\n", "Pending")));
+        assert_eq!(f[0].details["reason"], "no-matching-volume");
+    }
+
+    #[test]
+    fn nearest_negatives_and_bad_input() {
+        let yaml = class("gp3", "Immediate") + &pvc("archive", "  storageClassName: gp3\n", "Bound");
+        assert!(check(&yaml).is_empty());
+        // Manifests: no status.
+        let yaml = pvc("archive", "", "Pending");
+        assert!(run_on(&PvcUnbound, &yaml, SourceKind::Manifests).is_empty());
+        // No status anywhere: info.
+        let bare = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: 3\n";
+        let f = check(bare);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        let odd = pvc("odd", "  storageClassName: [gp3]\n", "Pending").replace(
+            "creationTimestamp: \"2026-11-17T00:00:00Z\"",
+            "creationTimestamp: soon",
+        ) + "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: data}\nspec: {volumes: [{persistentVolumeClaim: 5}, 7]}\n";
+        let f = check(&odd);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["reason"], "no-default-class");
     }
 }

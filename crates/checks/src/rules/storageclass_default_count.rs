@@ -1,22 +1,41 @@
+use std::collections::BTreeMap;
+
 use mcp_diag_model::{Finding, Severity};
 
+use crate::rules::pvc_storageclass_missing::{ClaimClass, Classes, DEFAULT_ANNOTATION, claim_name, claims};
+use crate::rules::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "storageclass-default-count",
     severity: Severity::Medium,
-    title: "Zero or several default StorageClasses",
+    title: "No default StorageClass, or several",
     doc: r#"## What it checks
-(not yet implemented)
+How many StorageClasses are marked default (annotation
+`storageclass.kubernetes.io/is-default-class: "true"`, or its beta form; Kubernetes compares
+the value with "true" exactly):
+
+- several: reported whenever the input holds StorageClasses;
+- none: reported only when a claim relies on a default (a PersistentVolumeClaim without
+  `storageClassName` that is not bound yet, or, in manifests, a StatefulSet claim template
+  without one). `storageClassName: ""` asks for no class and does not count.
 
 ## Why it matters
-(not yet implemented)
+With several defaults, a claim without class gets the most recently created one (Kubernetes
+1.26 and later, `GetDefaultClass` in `pkg/volume/util/storageclass.go`; older API servers
+reject such claims), so which disk type, zone binding and reclaim policy a new volume gets
+depends on creation order. Upgrades that install a new default class (a CSI driver add-on,
+a cloud provider's `gp3`) produce exactly this. With no default, claims that rely on one
+stay Pending.
 
 ## Example
-(not yet implemented)
+`gp2` (created 2021) and `gp3` (created 2024) are both marked default: new claims without
+class get `gp3`, but a chart written for `gp2` behaviour now provisions `gp3` volumes.
 
 ## Fix
-(not yet implemented)
+Keep exactly one default: remove the annotation from the others
+(`kubectl annotate storageclass gp2 storageclass.kubernetes.io/is-default-class-`), or mark
+one class default when claims rely on it.
 "#,
 };
 
@@ -27,7 +46,137 @@ impl Check for StorageclassDefaultCount {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let classes = Classes::of(ctx);
+        if classes.all.is_empty() {
+            return Vec::new();
+        }
+        match classes.defaults.as_slice() {
+            [] => none(ctx, &classes).into_iter().collect(),
+            [_] => Vec::new(),
+            [.., newest] => {
+                let names: Vec<&str> = classes.defaults.iter().map(|c| c.name.as_str()).collect();
+                let listed = name_list(&names, 6);
+                vec![finding(
+                    &INFO,
+                    INFO.severity,
+                    format!("{} StorageClasses are marked default", names.len()),
+                    Some(newest),
+                    format!(
+                        "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers; which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
+                        names.len(),
+                        newest.name
+                    ),
+                    format!(
+                        "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
+                    ),
+                    Some("storage classes"),
+                    BTreeMap::from([
+                        ("defaults", names.join(", ")),
+                        ("newest_default", newest.name.clone()),
+                    ]),
+                )]
+            }
+        }
+    }
+}
+
+fn none(ctx: &Context<'_>, classes: &Classes<'_>) -> Option<Finding> {
+    let relying: Vec<String> = claims(ctx)
+        .iter()
+        .filter(|c| c.class == ClaimClass::Unset && !c.bound)
+        .map(claim_name)
+        .collect();
+    if relying.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = classes.all.iter().map(|c| c.name.as_str()).collect();
+    Some(finding(
+        &INFO,
+        INFO.severity,
+        "No default StorageClass".to_owned(),
+        None,
+        format!(
+            "No StorageClass is marked default ({}), but {} claim{} rel{} on one: {}. They stay Pending until a default exists.",
+            name_list(&names, 6),
+            relying.len(),
+            if relying.len() == 1 { "" } else { "s" },
+            if relying.len() == 1 { "ies" } else { "y" },
+            name_list(&relying, 5)
+        ),
+        format!(
+            "Mark one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or give the claims a storageClassName."
+        ),
+        Some("storage classes"),
+        BTreeMap::from([("defaults", String::new()), ("claims", relying.join(", "))]),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn class(name: &str, default: &str, created: &str) -> String {
+        format!(
+            "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: {name}\n  creationTimestamp: \"{created}\"\n  annotations: {{{DEFAULT_ANNOTATION}: \"{default}\"}}\nprovisioner: x\n---\n"
+        )
+    }
+
+    const UNSET_CLAIM: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c, namespace: data}\nspec: {accessModes: [ReadWriteOnce]}\nstatus: {phase: Pending}\n---\n";
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    #[test]
+    fn several_defaults() {
+        let yaml =
+            class("gp3", "true", "2024-01-01T00:00:00Z") + &class("gp2", "true", "2021-01-01T00:00:00Z");
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].details["newest_default"], "gp3");
+        assert_eq!(f[0].details["defaults"], "gp2, gp3");
+        assert_eq!(f[0].object.as_ref().unwrap().name, "gp3");
+    }
+
+    #[test]
+    fn nearest_negatives_one_default_or_no_claim_relying() {
+        let yaml = class("gp3", "true", "2024-01-01T00:00:00Z")
+            + &class("gp2", "false", "2021-01-01T00:00:00Z")
+            + UNSET_CLAIM;
+        assert!(check(&yaml).is_empty());
+        // No default, but nobody relies on one.
+        let named = UNSET_CLAIM.replace("spec: {", "spec: {storageClassName: gp2, ");
+        let yaml = class("gp2", "false", "2021-01-01T00:00:00Z") + &named;
+        assert!(check(&yaml).is_empty());
+        // No StorageClass at all: nothing to count.
+        assert!(check(UNSET_CLAIM).is_empty());
+    }
+
+    #[test]
+    fn no_default_with_a_claim_relying_on_one() {
+        let yaml = class("gp2", "false", "2021-01-01T00:00:00Z") + UNSET_CLAIM;
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("1 claim relies on one: PersistentVolumeClaim data/c"),
+            "{}",
+            f[0].message
+        );
+        let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: redis, namespace: data}\nspec:\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec: {accessModes: [ReadWriteOnce]}\n---\n";
+        let yaml = class("gp2", "yes", "bad date") + sts;
+        let f = run_on(&StorageclassDefaultCount, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("volumeClaimTemplates data"),
+            "{}",
+            f[0].message
+        );
     }
 }

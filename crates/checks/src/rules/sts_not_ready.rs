@@ -1,22 +1,48 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::finding;
+use crate::rules::sts_ondelete::{replicas, strategy};
+use crate::rules::sts_partition::partition;
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "sts-not-ready",
     severity: Severity::High,
-    title: "StatefulSet not ready or mid-rollout",
+    title: "StatefulSet not ready or with a half-finished rollout",
     doc: r#"## What it checks
-(not yet implemented)
+The status of every StatefulSet in a snapshot or live cluster (manifests have no status and
+are skipped):
+
+- `status.readyReplicas` below `spec.replicas`;
+- a rollout left half-finished: `status.currentRevision` differs from
+  `status.updateRevision`, with `status.updatedReplicas` below the replicas.
+
+The revision comparison is made only for `RollingUpdate` without a partition: with
+`OnDelete` the controller never moves `currentRevision` forward (kubernetes/kubernetes#73492),
+and pending pods are reported by `sts-ondelete`; a partition holds pods back on purpose and
+is reported by `sts-partition`. A StatefulSet whose `status.observedGeneration` is behind its
+`metadata.generation` is skipped (the controller has not acted on the latest spec). When no
+StatefulSet of a snapshot carries a status, one `info` finding says so.
 
 ## Why it matters
-(not yet implemented)
+StatefulSets restart one pod at a time and wait for it to be Ready. One that is already
+short of ready replicas loses quorum or capacity when the drain takes another pod, and a
+stalled rollout (usually a pod of the new revision that never becomes Ready) stalls again
+when the drains recreate its pods, now with the node upgrade in the way.
 
 ## Example
-(not yet implemented)
+StatefulSet `data/postgres` with 3 replicas: 2 ready, current revision `postgres-6d9f`,
+update revision `postgres-7b4c` with 1 updated pod: `postgres-2` runs the new image and
+crash-loops.
 
 ## Fix
-(not yet implemented)
+Find the pod that is not Ready (`kubectl get pods -n NS -l ...`, `kubectl describe pod`),
+fix its cause, or roll the template back so the rollout completes
+(`kubectl rollout undo statefulset/NAME`); start the upgrade when all replicas are ready on
+one revision. If a rollout is running right now, let it finish and scan again.
 "#,
 };
 
@@ -27,7 +53,199 @@ impl Check for StsNotReady {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        if ctx.inventory.kind == SourceKind::Manifests {
+            return Vec::new();
+        }
+        let all = ctx.index.of_kind("StatefulSet");
+        let mut findings = Vec::new();
+        let mut without_status = 0;
+        for sts in all {
+            if sts.raw.get("status").and_then(Node::as_map).is_none() {
+                without_status += 1;
+                continue;
+            }
+            findings.extend(judge(sts));
+        }
+        if without_status > 0 && without_status == all.len() {
+            findings.push(finding(
+                &INFO,
+                Severity::Info,
+                "StatefulSet status missing".to_owned(),
+                None,
+                format!(
+                    "None of the {without_status} StatefulSets in the input carries a status, so readiness and unfinished rollouts cannot be checked."
+                ),
+                "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.".to_owned(),
+                Some("statefulset status"),
+                BTreeMap::from([("statefulsets", without_status.to_string())]),
+            ));
+        }
+        findings
+    }
+}
+
+fn judge(sts: &Object) -> Option<Finding> {
+    let replicas = replicas(sts)?;
+    if replicas <= 0 {
+        return None;
+    }
+    let status = |k: &str| sts.raw.path(&["status", k]);
+    // Absent counts are 0 (the API omits them); present but unreadable: no guess.
+    let count = |k: &str| match status(k) {
+        None | Some(Node::Null) => Some(0),
+        Some(n) => n.as_i64(),
+    };
+    let generation = sts.raw.path(&["metadata", "generation"]).and_then(Node::as_i64);
+    let observed = status("observedGeneration").and_then(Node::as_i64);
+    if let (Some(g), Some(o)) = (generation, observed)
+        && o < g
+    {
+        return None;
+    }
+    let ready = count("readyReplicas")?;
+    let current = status("currentRevision").and_then(Node::as_str);
+    let update = status("updateRevision").and_then(Node::as_str);
+    let plain_rolling = strategy(sts).is_none_or(|t| t == "RollingUpdate") && partition(sts).is_none();
+    let half_finished = match (plain_rolling, current, update) {
+        (true, Some(c), Some(u)) if c != u => {
+            let updated = count("updatedReplicas")?;
+            (updated < replicas).then_some((c, u, updated))
+        }
+        _ => None,
+    };
+    if ready >= replicas && half_finished.is_none() {
+        return None;
+    }
+    let ns = namespace_of(sts);
+    let name = &sts.name;
+    let mut details = BTreeMap::from([
+        ("replicas", replicas.to_string()),
+        ("ready_replicas", ready.to_string()),
+    ]);
+    let mut problems = Vec::new();
+    if ready < replicas {
+        problems.push(format!("{ready} of {replicas} replicas are ready"));
+    }
+    if let Some((c, u, updated)) = half_finished {
+        details.insert("current_revision", c.to_owned());
+        details.insert("update_revision", u.to_owned());
+        details.insert("updated_replicas", updated.to_string());
+        problems.push(format!(
+            "its rollout is half-finished: {updated} of {replicas} pods run the update revision {u}, the others still {c}"
+        ));
+    }
+    let title = if ready < replicas {
+        format!("StatefulSet {ns}/{name}: {ready} of {replicas} replicas ready")
+    } else {
+        format!("StatefulSet {ns}/{name}: rollout half-finished")
+    };
+    let rollout_hint = if half_finished.is_some() {
+        " If a rollout is running right now, let it finish and scan again."
+    } else {
+        ""
+    };
+    Some(finding(
+        &INFO,
+        INFO.severity,
+        title,
+        Some(sts),
+        format!(
+            "StatefulSet {ns}/{name}: {}. A StatefulSet restarts one pod at a time and waits for it to be Ready; the drains of the upgrade take another pod while it is already short, and a stalled rollout stalls again when drains recreate its pods.{rollout_hint}",
+            problems.join("; ")
+        ),
+        format!(
+            "Find the pod of StatefulSet {ns}/{name} that is not Ready or not updated (kubectl get pods -n {ns} -l <its selector>; kubectl describe pod), fix its cause or roll the template back (kubectl rollout undo statefulset/{name} -n {ns}), and start the upgrade when all {replicas} replicas are ready on one revision."
+        ),
+        Some("statefulset status"),
+        details,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn sts(strategy: &str, status: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: postgres, namespace: data, generation: 3}}\nspec:\n  replicas: 3\n{strategy}status: {status}\n"
+        )
+    }
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    const HEALTHY: &str = "{observedGeneration: 3, replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: postgres-1, updateRevision: postgres-1}";
+
+    #[test]
+    fn not_ready_and_half_finished() {
+        let yaml = sts(
+            "",
+            "{observedGeneration: 3, replicas: 3, readyReplicas: 2, updatedReplicas: 1, currentRevision: postgres-1, updateRevision: postgres-2}",
+        );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("2 of 3 replicas are ready"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("1 of 3 pods run the update revision postgres-2, the others still postgres-1"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["update_revision"], "postgres-2");
+        // Ready, but the rollout stopped halfway.
+        let yaml = sts(
+            "",
+            "{observedGeneration: 3, replicas: 3, readyReplicas: 3, updatedReplicas: 2, currentRevision: postgres-1, updateRevision: postgres-2}",
+        );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].title.contains("rollout half-finished"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        assert!(check(&sts("", HEALTHY)).is_empty());
+        // updatedReplicas omitted after creation (kubernetes#76748) with equal revisions.
+        let yaml = sts(
+            "",
+            "{observedGeneration: 3, readyReplicas: 3, currentRevision: a, updateRevision: a}",
+        );
+        assert!(check(&yaml).is_empty());
+        // OnDelete never moves currentRevision; partitions hold pods on purpose.
+        let stale = "{observedGeneration: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: a, updateRevision: b}";
+        assert!(check(&sts("  updateStrategy: {type: OnDelete}\n", stale)).is_empty());
+        let held = "{observedGeneration: 3, readyReplicas: 3, updatedReplicas: 1, currentRevision: a, updateRevision: b}";
+        assert!(check(&sts("  updateStrategy: {rollingUpdate: {partition: 2}}\n", held)).is_empty());
+        // Controller has not observed the latest generation.
+        assert!(check(&sts("", "{observedGeneration: 2, readyReplicas: 0}")).is_empty());
+        // Manifests: skipped.
+        let yaml = sts("", "{readyReplicas: 0}");
+        assert!(run_on(&StsNotReady, &yaml, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn missing_status_and_bad_input() {
+        let yaml = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: x}\nspec: {replicas: 2}\n";
+        let f = check(yaml);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(check(&sts("", "{readyReplicas: two}")).is_empty());
+        assert!(
+            check(&sts("", "[]")).len() == 1,
+            "a status that is no mapping counts as missing"
+        );
+        // Absent readyReplicas means 0 ready.
+        assert_eq!(check(&sts("", "{observedGeneration: 3}")).len(), 1);
     }
 }

@@ -1,5 +1,9 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::finding;
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +11,28 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "StatefulSet with the OnDelete update strategy",
     doc: r#"## What it checks
-(not yet implemented)
+Every StatefulSet with `spec.updateStrategy.type: OnDelete` (manifests and snapshots). In a
+snapshot the finding says how many pods still run an older revision
+(`status.updatedReplicas` below the replicas). A StatefulSet owned by another controller
+(an operator that deletes its pods itself, by design) is reported as `medium`.
 
 ## Why it matters
-(not yet implemented)
+With `OnDelete` the StatefulSet controller never replaces a pod after a template change:
+pods keep the old spec until someone deletes them. Changes made before or during the
+upgrade (new image, fixed probe, new API version of a sidecar) silently do not reach the
+pods, and then the drains of the upgrade delete them: each evicted pod comes back with the
+new template, in drain order, without the ordered, readiness-gated rollout of
+`RollingUpdate`. Two pods of a database may switch versions at the same time.
 
 ## Example
-(not yet implemented)
+StatefulSet `data/redis` with `updateStrategy: {type: OnDelete}`: a new redis image was
+applied, but all three pods still run the old one until the upgrade drains their nodes.
 
 ## Fix
-(not yet implemented)
+Use `updateStrategy: {type: RollingUpdate}` (with a `partition` to stage changes) when the
+application tolerates ordered restarts. Otherwise roll pending changes out by hand before
+the upgrade: delete one pod at a time (`kubectl delete pod redis-2 -n data`) and wait for it
+to be Ready, so the drains do not apply them by surprise.
 "#,
 };
 
@@ -27,7 +43,161 @@ impl Check for StsOndelete {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.index
+            .of_kind("StatefulSet")
+            .iter()
+            .filter(|s| strategy(s) == Some("OnDelete"))
+            .map(|s| on_delete(ctx, s))
+            .collect()
+    }
+}
+
+/// `spec.updateStrategy.type` as written (`None` when absent: RollingUpdate by default).
+pub(crate) fn strategy(sts: &Object) -> Option<&str> {
+    sts.raw
+        .path(&["spec", "updateStrategy", "type"])
+        .and_then(Node::as_str)
+}
+
+/// `spec.replicas`, 1 when absent, `None` when unreadable.
+pub(crate) fn replicas(object: &Object) -> Option<i64> {
+    match object.raw.path(&["spec", "replicas"]) {
+        None | Some(Node::Null) => Some(1),
+        Some(n) => n.as_i64(),
+    }
+}
+
+fn on_delete(ctx: &Context<'_>, sts: &Object) -> Finding {
+    let ns = namespace_of(sts);
+    let name = &sts.name;
+    let mut details = BTreeMap::from([("update_strategy", "OnDelete".to_owned())]);
+    let replicas = replicas(sts);
+    let status_int = |k: &str| sts.raw.path(&["status", k]).and_then(Node::as_i64);
+    let mut pending = String::new();
+    if ctx.inventory.kind != SourceKind::Manifests
+        && let (Some(r), Some(updated)) = (replicas, status_int("updatedReplicas"))
+    {
+        details.insert("replicas", r.to_string());
+        details.insert("updated_replicas", updated.to_string());
+        if updated < r {
+            let old = r - updated;
+            pending = format!(
+                " Right now {old} of its {r} pods still run an older revision than the template ({}): the drains will switch them over.",
+                sts.raw
+                    .path(&["status", "updateRevision"])
+                    .and_then(Node::as_str)
+                    .unwrap_or("update revision")
+            );
+        } else {
+            pending = format!(" Right now all {r} pods run the current template.");
+        }
+    }
+    let owner = sts
+        .raw
+        .path(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .and_then(|refs| {
+            refs.iter()
+                .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+        })
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.get("kind").and_then(Node::as_str).unwrap_or("controller"),
+                r.get("name").and_then(Node::as_str).unwrap_or("")
+            )
+        });
+    let (severity, managed) = match &owner {
+        Some(o) => {
+            details.insert("owner", o.clone());
+            (
+                Severity::Medium,
+                format!(
+                    " It is managed by {o}, which likely chose OnDelete to restart pods itself: check that this operator's version supports the target release and how it behaves during drains."
+                ),
+            )
+        }
+        None => (INFO.severity, String::new()),
+    };
+    finding(
+        &INFO,
+        severity,
+        format!("StatefulSet {ns}/{name} uses updateStrategy OnDelete"),
+        Some(sts),
+        format!(
+            "StatefulSet {ns}/{name} uses updateStrategy OnDelete: its pods keep the old spec after a template change until someone deletes them, and each pod a drain evicts comes back with the newest template, in drain order rather than in an ordered, readiness-gated rollout.{pending}{managed}"
+        ),
+        format!(
+            "Switch StatefulSet {ns}/{name} to updateStrategy: {{type: RollingUpdate}} if it tolerates ordered restarts; otherwise, before the upgrade, roll pending changes out by hand: delete one pod at a time (kubectl delete pod {name}-N -n {ns}) and wait for it to be Ready."
+        ),
+        Some("spec.updateStrategy"),
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn sts(strategy: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: redis\n  namespace: data\n{extra}spec:\n  replicas: 3\n{strategy}status: {{replicas: 3, updatedReplicas: 1, updateRevision: redis-2}}\n"
+        )
+    }
+
+    #[test]
+    fn on_delete_is_reported_with_pending_pods() {
+        let yaml = sts("  updateStrategy: {type: OnDelete}\n", "");
+        let f = run_check(INFO.id, &yaml, Minor::new(1, 30), None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message
+                .contains("2 of its 3 pods still run an older revision than the template (redis-2)"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].remediation.contains("kubectl delete pod redis-N -n data"));
+        // Manifests: the status is not trusted.
+        let f = run_on(&StsOndelete, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1);
+        assert!(!f[0].message.contains("older revision"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn nearest_negatives_rolling_update_and_default() {
+        let yaml = sts("  updateStrategy: {type: RollingUpdate}\n", "");
+        assert!(run_check(INFO.id, &yaml, Minor::new(1, 30), None).is_empty());
+        assert!(run_check(INFO.id, &sts("", ""), Minor::new(1, 30), None).is_empty());
+        assert!(
+            run_check(
+                INFO.id,
+                &sts("  updateStrategy: OnDelete\n", ""),
+                Minor::new(1, 30),
+                None
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn operator_managed_is_medium() {
+        let yaml = sts(
+            "  updateStrategy: {type: OnDelete}\n",
+            "  ownerReferences: [{kind: OpenSearchCluster, name: logs, uid: u1, controller: true}]\n",
+        );
+        let f = run_check(INFO.id, &yaml, Minor::new(1, 30), None);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].message.contains("OpenSearchCluster logs"),
+            "{}",
+            f[0].message
+        );
     }
 }

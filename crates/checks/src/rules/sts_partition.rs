@@ -1,5 +1,10 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::BTreeMap;
 
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+
+use crate::rules::skew_kubelet::finding;
+use crate::rules::sts_ondelete::{replicas, strategy};
+use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -7,16 +12,26 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "StatefulSet rolling update held by a partition",
     doc: r#"## What it checks
-(not yet implemented)
+Every StatefulSet with a `RollingUpdate` strategy (the default) whose
+`spec.updateStrategy.rollingUpdate.partition` is above 0 (manifests and snapshots). Pods
+with an ordinal below the partition are not updated. When the partition is at or above the
+replicas, no pod is ever updated: `blocker`. In a snapshot the finding adds how many pods run
+the update revision.
 
 ## Why it matters
-(not yet implemented)
+A partition is a tool for staged (canary) rollouts; left in place it freezes part of the
+StatefulSet on the old template. Changes needed for the upgrade (a new image that supports
+the target release, a fixed probe) never reach those pods, and the drains recreate them from
+the old revision. With the partition at or above the replicas nothing rolls out at all.
 
 ## Example
-(not yet implemented)
+StatefulSet `data/postgres` with 3 replicas and `partition: 3`: the new image applied last
+week runs on no pod.
 
 ## Fix
-(not yet implemented)
+Finish the staged rollout: lower the partition step by step to 0
+(`kubectl patch sts postgres -n data -p '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}'`),
+watching each updated pod become Ready, before the upgrade starts.
 "#,
 };
 
@@ -27,7 +42,174 @@ impl Check for StsPartition {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        ctx.index
+            .of_kind("StatefulSet")
+            .iter()
+            .filter_map(|s| partitioned(ctx, s))
+            .collect()
+    }
+}
+
+/// The partition of a RollingUpdate StatefulSet, when above 0.
+pub(crate) fn partition(sts: &Object) -> Option<i64> {
+    if strategy(sts).is_some_and(|t| t != "RollingUpdate") {
+        return None;
+    }
+    sts.raw
+        .path(&["spec", "updateStrategy", "rollingUpdate", "partition"])
+        .and_then(Node::as_i64)
+        .filter(|p| *p > 0)
+}
+
+fn partitioned(ctx: &Context<'_>, sts: &Object) -> Option<Finding> {
+    let partition = partition(sts)?;
+    let replicas = replicas(sts)?;
+    if replicas <= 0 {
+        return None;
+    }
+    let ns = namespace_of(sts);
+    let name = &sts.name;
+    let mut details = BTreeMap::from([
+        ("partition", partition.to_string()),
+        ("replicas", replicas.to_string()),
+    ]);
+    let all = partition >= replicas;
+    let held = partition.min(replicas);
+    let ordinals = if held == 1 {
+        format!("{name}-0")
+    } else {
+        format!("{name}-0 to {name}-{}", held - 1)
+    };
+    let mut state = String::new();
+    if ctx.inventory.kind != SourceKind::Manifests
+        && let Some(updated) = sts
+            .raw
+            .path(&["status", "updatedReplicas"])
+            .and_then(Node::as_i64)
+    {
+        details.insert("updated_replicas", updated.to_string());
+        let current = sts
+            .raw
+            .path(&["status", "currentRevision"])
+            .and_then(Node::as_str);
+        let update = sts.raw.path(&["status", "updateRevision"]).and_then(Node::as_str);
+        state = match (current, update) {
+            (Some(c), Some(u)) if c != u => format!(
+                " Right now {updated} of {replicas} pods run the update revision {u}; the others stay on {c}."
+            ),
+            (Some(_), Some(_)) => {
+                " Right now no change is pending, but the next one will be held the same way.".to_owned()
+            }
+            _ => format!(" Right now {updated} of {replicas} pods run the update revision."),
+        };
+    }
+    let (severity, effect) = if all {
+        (
+            Severity::Blocker,
+            format!("the partition is at or above the {replicas} replicas, so no pod is ever updated"),
+        )
+    } else {
+        (
+            INFO.severity,
+            format!("pods {ordinals} keep the old template; only ordinals {partition} and above are updated"),
+        )
+    };
+    Some(finding(
+        &INFO,
+        severity,
+        format!("StatefulSet {ns}/{name}: rolling update held by partition {partition}"),
+        Some(sts),
+        format!(
+            "StatefulSet {ns}/{name} has updateStrategy.rollingUpdate.partition: {partition} with {replicas} replicas: {effect}.{state} Template changes the upgrade needs do not reach these pods, and drains recreate them from the old revision."
+        ),
+        format!(
+            "Finish the staged rollout before the upgrade: lower the partition of StatefulSet {ns}/{name} step by step to 0 (kubectl patch sts {name} -n {ns} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}'), watching each updated pod become Ready."
+        ),
+        Some("spec.updateStrategy"),
+        details,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    fn sts(strategy: &str, replicas: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: postgres, namespace: data}}\nspec:\n{replicas}{strategy}status: {{updatedReplicas: 1, currentRevision: postgres-1, updateRevision: postgres-2}}\n"
+        )
+    }
+
+    fn check(yaml: &str) -> Vec<Finding> {
+        run_check(INFO.id, yaml, Minor::new(1, 30), Some(Minor::new(1, 29)))
+    }
+
+    #[test]
+    fn partition_below_replicas_is_high() {
+        let yaml = sts(
+            "  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}\n",
+            "  replicas: 3\n",
+        );
+        let f = check(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message
+                .contains("pods postgres-0 to postgres-1 keep the old template"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("1 of 3 pods run the update revision postgres-2"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].remediation.contains("\"partition\":0"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn partition_at_or_above_replicas_is_a_blocker() {
+        for (p, r) in [(3, "  replicas: 3\n"), (5, "  replicas: 3\n"), (1, "")] {
+            let yaml = sts(
+                &format!("  updateStrategy:\n    rollingUpdate: {{partition: {p}}}\n"),
+                r,
+            );
+            let f = run_on(&StsPartition, &yaml, SourceKind::Manifests);
+            assert_eq!(f.len(), 1, "{p}: {f:#?}");
+            assert_eq!(f[0].severity, Severity::Blocker);
+            assert!(
+                f[0].message.contains("no pod is ever updated"),
+                "{}",
+                f[0].message
+            );
+            assert!(!f[0].message.contains("Right now"), "manifests have no status");
+        }
+    }
+
+    #[test]
+    fn nearest_negatives_and_bad_input() {
+        for strategy in [
+            "  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 0}}\n",
+            "  updateStrategy: {type: RollingUpdate}\n",
+            "  updateStrategy: {type: OnDelete, rollingUpdate: {partition: 2}}\n",
+            "  updateStrategy: {rollingUpdate: {partition: \"2\"}}\n",
+            "  updateStrategy: {rollingUpdate: {partition: -1}}\n",
+            "  updateStrategy: 7\n",
+        ] {
+            assert!(check(&sts(strategy, "  replicas: 3\n")).is_empty(), "{strategy}");
+        }
+        let p = "  updateStrategy: {rollingUpdate: {partition: 2}}\n";
+        assert!(check(&sts(p, "  replicas: 0\n")).is_empty());
+        assert!(check(&sts(p, "  replicas: x\n")).is_empty());
     }
 }

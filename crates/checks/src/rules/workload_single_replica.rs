@@ -1,22 +1,37 @@
-use mcp_diag_model::{Finding, Severity};
+use std::collections::{BTreeMap, HashMap};
 
+use mcp_diag_model::{Finding, Node, Object, Severity};
+
+use crate::rules::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "workload-single-replica",
     severity: Severity::Medium,
-    title: "Workload with a single replica",
+    title: "Deployment or StatefulSet with a single replica",
     doc: r#"## What it checks
-(not yet implemented)
+Every Deployment and StatefulSet whose `spec.replicas` is 1, or absent (the API server
+defaults it to 1; the finding says so). A HorizontalPodAutoscaler that targets the workload
+is taken into account: with `minReplicas` of 2 or more the workload never runs alone and is
+not reported; with `minReplicas: 1` the finding names the autoscaler. Workloads scaled to 0
+are left alone (scaled down on purpose). Applies to manifests and snapshots.
 
 ## Why it matters
-(not yet implemented)
+An upgrade drains every node. The only pod of a single-replica workload is evicted, and the
+service is down until a replacement is scheduled elsewhere, has pulled its image and passed
+its readiness probe (for a StatefulSet, until its volume is detached and attached again).
+With a PodDisruptionBudget of `minAvailable: 1` on top, the drain does not take it down but
+blocks instead (see `pdb-blocks-drain`).
 
 ## Example
-(not yet implemented)
+Deployment `shop/checkout` without `replicas:` runs one pod; draining its node stops checkout
+for the 30 to 90 seconds the new pod needs to become ready.
 
 ## Fix
-(not yet implemented)
+Run at least two replicas (`replicas: 2`, or `minReplicas: 2` on the autoscaler), spread them
+over nodes (`topologySpreadConstraints` or pod anti-affinity), and protect them with a
+PodDisruptionBudget of `maxUnavailable: 1`. For a workload that cannot run two replicas
+(a singleton database), plan the downtime window of the drain explicitly.
 "#,
 };
 
@@ -27,7 +42,212 @@ impl Check for WorkloadSingleReplica {
         &INFO
     }
 
-    fn run(&self, _ctx: &Context<'_>) -> Vec<Finding> {
-        Vec::new()
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let hpas = autoscalers(ctx);
+        let mut findings = Vec::new();
+        for kind in ["Deployment", "StatefulSet"] {
+            for object in ctx.index.of_kind(kind) {
+                let scale = scale_of(object, &hpas);
+                if scale.replicas != Some(1) {
+                    continue;
+                }
+                findings.push(single(object, &scale));
+            }
+        }
+        findings
+    }
+}
+
+/// The replicas a workload runs, from `spec.replicas` and the autoscaler that targets it.
+#[derive(Clone, Debug)]
+pub(crate) struct Scale<'a> {
+    /// The effective number: `spec.replicas` (1 when absent), raised to the autoscaler's
+    /// `minReplicas`; `None` when `spec.replicas` is unreadable (not a number).
+    pub replicas: Option<i64>,
+    /// `spec.replicas` is absent: the API server defaults it to 1.
+    pub defaulted: bool,
+    /// The HorizontalPodAutoscaler targeting the workload and its `minReplicas` (default 1).
+    pub hpa: Option<(&'a Object, i64)>,
+}
+
+/// HorizontalPodAutoscalers by (namespace, target kind, target name), built once per check.
+pub(crate) type Autoscalers<'a> = HashMap<(&'a str, &'a str, &'a str), (&'a Object, i64)>;
+
+pub(crate) fn namespace_of(object: &Object) -> &str {
+    object.namespace.as_deref().unwrap_or("default")
+}
+
+pub(crate) fn autoscalers<'a>(ctx: &Context<'a>) -> Autoscalers<'a> {
+    let mut map = HashMap::new();
+    for hpa in ctx.index.of_kind("HorizontalPodAutoscaler") {
+        let Some(target) = hpa.raw.path(&["spec", "scaleTargetRef"]) else {
+            continue;
+        };
+        let (Some(kind), Some(name)) = (
+            target.get("kind").and_then(Node::as_str),
+            target.get("name").and_then(Node::as_str),
+        ) else {
+            continue;
+        };
+        let min = hpa
+            .raw
+            .path(&["spec", "minReplicas"])
+            .and_then(Node::as_i64)
+            .unwrap_or(1);
+        map.insert((namespace_of(hpa), kind, name), (*hpa, min));
+    }
+    map
+}
+
+/// The replicas of a Deployment, StatefulSet, ReplicaSet or ReplicationController.
+pub(crate) fn scale_of<'a>(object: &Object, hpas: &Autoscalers<'a>) -> Scale<'a> {
+    let field = object.raw.path(&["spec", "replicas"]);
+    let defaulted = field.is_none_or(Node::is_null);
+    let spec = if defaulted {
+        Some(1)
+    } else {
+        field.and_then(Node::as_i64)
+    };
+    let hpa = hpas
+        .get(&(namespace_of(object), object.kind.as_str(), object.name.as_str()))
+        .copied();
+    let replicas = match (spec, hpa) {
+        // Scaled to 0 on purpose: the autoscaler does not act on a workload at 0.
+        (Some(0), _) => Some(0),
+        (Some(r), Some((_, min))) => Some(r.max(min)),
+        (r, _) => r,
+    };
+    Scale {
+        replicas,
+        defaulted,
+        hpa,
+    }
+}
+
+fn single(object: &Object, scale: &Scale<'_>) -> Finding {
+    let ns = namespace_of(object);
+    let name = &object.name;
+    let kind = &object.kind;
+    let mut details = BTreeMap::from([
+        ("replicas", "1".to_owned()),
+        ("replicas_defaulted", scale.defaulted.to_string()),
+    ]);
+    let why = if scale.defaulted {
+        " (`replicas` is not set, so the API server defaults it to 1)"
+    } else {
+        ""
+    };
+    let (hpa_note, remediation) = match scale.hpa {
+        Some((hpa, min)) => {
+            details.insert("hpa", hpa.name.clone());
+            details.insert("hpa_min_replicas", min.to_string());
+            (
+                format!(
+                    " Its HorizontalPodAutoscaler {ns}/{} has minReplicas: {min}, so it may run alone whenever load is low.",
+                    hpa.name
+                ),
+                format!(
+                    "Raise minReplicas of HorizontalPodAutoscaler {ns}/{} to 2, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1.",
+                    hpa.name
+                ),
+            )
+        }
+        None => (
+            String::new(),
+            format!(
+                "Set replicas: 2 or more on {kind} {ns}/{name}, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1. If it cannot run two replicas, plan the downtime of each drain."
+            ),
+        ),
+    };
+    let extra = if kind == "StatefulSet" {
+        " For a StatefulSet the replacement also waits for its volume to be detached from the old node and attached to the new one."
+    } else {
+        ""
+    };
+    finding(
+        &INFO,
+        INFO.severity,
+        format!("{kind} {ns}/{name} runs a single replica"),
+        Some(object),
+        format!(
+            "{kind} {ns}/{name} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
+        ),
+        remediation,
+        Some("spec.replicas"),
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Minor, Severity, SourceKind};
+
+    use super::*;
+    use crate::rules::pdb_blocks_drain::test_util::run_on;
+    use crate::rules::test_support::run_check;
+
+    const T: Minor = Minor::new(1, 30);
+
+    fn deploy(name: &str, replicas: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n{replicas}  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: x}}]}}\n---\n"
+        )
+    }
+
+    #[test]
+    fn one_replica_is_reported() {
+        let f = run_check(INFO.id, &deploy("web", "  replicas: 1\n"), T, None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].message.contains("Deployment shop/web runs 1 replica:"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["replicas_defaulted"], "false");
+        assert!(f[0].remediation.contains("replicas: 2"));
+    }
+
+    #[test]
+    fn absent_replicas_default_to_one() {
+        let f = run_on(&WorkloadSingleReplica, &deploy("web", ""), SourceKind::Manifests);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("defaults it to 1"), "{}", f[0].message);
+        assert_eq!(f[0].details["replicas_defaulted"], "true");
+    }
+
+    #[test]
+    fn nearest_negatives_two_replicas_zero_replicas_and_bad_input() {
+        assert!(run_check(INFO.id, &deploy("web", "  replicas: 2\n"), T, None).is_empty());
+        assert!(run_check(INFO.id, &deploy("web", "  replicas: 0\n"), T, None).is_empty());
+        assert!(run_check(INFO.id, &deploy("web", "  replicas: lots\n"), T, None).is_empty());
+        assert!(run_check(INFO.id, &deploy("web", "  replicas: [1]\n"), T, None).is_empty());
+        let bare = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\n";
+        let f = run_check(INFO.id, bare, T, None);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("StatefulSet default/db"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("volume"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn autoscalers_are_taken_into_account() {
+        let hpa = |min: &str| {
+            format!(
+                "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web, namespace: shop}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n{min}  maxReplicas: 10\n---\n"
+            )
+        };
+        // Replicas omitted because the autoscaler owns them, minReplicas 3: fine.
+        let yaml = deploy("web", "") + &hpa("  minReplicas: 3\n");
+        assert!(run_on(&WorkloadSingleReplica, &yaml, SourceKind::Manifests).is_empty());
+        // minReplicas defaults to 1: reported, naming the autoscaler.
+        let yaml = deploy("web", "") + &hpa("");
+        let f = run_on(&WorkloadSingleReplica, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].details["hpa_min_replicas"], "1");
+        assert!(f[0].remediation.contains("minReplicas"), "{}", f[0].remediation);
     }
 }
