@@ -495,7 +495,15 @@ fn config_file_and_overrides() {
 
 #[test]
 fn drift_against_the_declared_state() {
-    let json = at_repo_root(&["scan", "--desired", "examples/demo-desired", "-o", "json", "examples/demo-cluster"]).json();
+    let json = at_repo_root(&[
+        "scan",
+        "--desired",
+        "examples/demo-desired",
+        "-o",
+        "json",
+        "examples/demo-cluster",
+    ])
+    .json();
     let drift: Vec<&serde_json::Value> = json["clusters"][0]["findings"]
         .as_array()
         .unwrap()
@@ -503,6 +511,15 @@ fn drift_against_the_declared_state() {
         .filter(|f| f["check"] == "drift-desired")
         .collect();
     assert_eq!(drift.len(), 2, "{drift:?}");
-    assert!(drift.iter().any(|f| f["message"].as_str().unwrap().contains("declared 512Mi, live 768Mi")));
-    assert!(drift.iter().any(|f| f["message"].as_str().unwrap().contains("payment-limits")));
+    assert!(drift.iter().any(|f| {
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("declared 512Mi, live 768Mi")
+    }));
+    assert!(
+        drift
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("payment-limits"))
+    );
 }

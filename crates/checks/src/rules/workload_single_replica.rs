@@ -44,6 +44,7 @@ impl Check for WorkloadSingleReplica {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let hpas = autoscalers(ctx);
+        let services = ctx.index.of_kind("Service");
         let mut findings = Vec::new();
         for kind in ["Deployment", "StatefulSet"] {
             for object in ctx.index.of_kind(kind) {
@@ -51,11 +52,48 @@ impl Check for WorkloadSingleReplica {
                 if scale.replicas != Some(1) {
                     continue;
                 }
-                findings.push(single(object, &scale));
+                let mut finding = single(object, &scale);
+                // Controllers and operators that no Service selects (leader-elected, often
+                // single by design) only pause during a drain; nothing they serve goes down.
+                if !services.is_empty() && !selected_by_a_service(object, services) {
+                    finding.severity = Severity::Low;
+                    finding.message.push_str(
+                        " No Service selects it (a controller or operator), so a drain pauses its work rather than an outage.",
+                    );
+                }
+                findings.push(finding);
             }
         }
         findings
     }
+}
+
+/// Whether a Service that carries traffic (not only metrics for Prometheus) selects the
+/// workload's pods.
+fn selected_by_a_service(object: &Object, services: &[&Object]) -> bool {
+    let labels = object.raw.path(&["spec", "template", "metadata", "labels"]);
+    let metrics_only = |svc: &Object| {
+        let ports = svc
+            .raw
+            .path(&["spec", "ports"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        !ports.is_empty()
+            && ports.iter().all(|p| {
+                p.get("name")
+                    .and_then(Node::as_str)
+                    .is_some_and(|n| n.contains("metrics") || n.contains("monitoring"))
+            })
+    };
+    services
+        .iter()
+        .filter(|svc| svc.namespace == object.namespace && !metrics_only(svc))
+        .any(|svc| {
+            svc.raw.path(&["spec", "selector"]).is_some_and(|sel| {
+                let selector = crate::selector::Selector::from_map(sel);
+                !selector.is_empty() && selector.matches(labels)
+            })
+        })
 }
 
 /// The replicas a workload runs, from `spec.replicas` and the autoscaler that targets it.
