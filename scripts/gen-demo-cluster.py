@@ -168,6 +168,7 @@ def plant_health(ctx):
                     cond.update({"status": "True", "reason": "KubeletHasDiskPressure",
                                  "message": "kubelet has disk pressure",
                                  "lastTransitionTime": "2026-11-20T07:48:00Z"})
+    plant_workloads(ctx)
     # 19: metrics-server's view of the workers (kubectl get nodes.metrics.k8s.io -o yaml):
     # worker-b1 runs hot, above 80% of its CPU by usage.
     usage = {"worker-a1": ("2210m", "9871Mi"), "worker-a2": ("3105m", "12044Mi"),
@@ -180,6 +181,71 @@ def plant_health(ctx):
              "timestamp": "2026-11-20T09:29:48Z", "window": "20.033s",
              "usage": {"cpu": cpu, "memory": mem}}
         ctx.files.setdefault("nodemetrics", []).append(m)
+
+
+def plant_workloads(ctx):
+    """Planted problems 20 to 25: budgets, rollouts, StatefulSets and storage."""
+    import copy
+    # 20: recommendation's rollout is stuck: its crash-looping pod never becomes available.
+    dep = _deployment(ctx, "shop", "recommendation")
+    dep["status"]["availableReplicas"] = 1
+    dep["status"]["readyReplicas"] = 1
+    dep["status"]["unavailableReplicas"] = 1
+    for cond in dep["status"]["conditions"]:
+        if cond["type"] == "Progressing":
+            cond.update({"status": "False", "reason": "ProgressDeadlineExceeded",
+                         "lastUpdateTime": "2026-11-20T08:40:10Z", "lastTransitionTime": "2026-11-20T08:40:10Z",
+                         "message": "ReplicaSet \"recommendation-668fg6ksqz\" has timed out progressing."})
+        if cond["type"] == "Available":
+            cond.update({"status": "False", "reason": "MinimumReplicasUnavailable",
+                         "message": "Deployment does not have minimum availability.",
+                         "lastTransitionTime": "2026-11-20T08:30:02Z", "lastUpdateTime": "2026-11-20T08:30:02Z"})
+    # 21: redis (OnDelete) is half way through a rollout: one pod runs the new revision.
+    for sts in ctx.files["statefulsets"]:
+        if sts["metadata"]["name"] == "redis":
+            sts["status"]["updateRevision"] = "redis-7d4c9b8f6c"
+            sts["status"]["updatedReplicas"] = 1
+            sts["status"]["currentReplicas"] = 2
+    # 22: a budget left over from the retired legacy-worker: it matches nothing.
+    # 23: a second budget on search, added by another team: evictions of search pods fail.
+    search_pdb = next(p for p in ctx.files["poddisruptionbudgets"] if p["metadata"]["name"] == "search")
+    orphan = copy.deepcopy(search_pdb)
+    orphan["metadata"].update({"name": "legacy-worker", "uid": "3f1c0a52-7d0e-4c1b-9a34-5d7e2b61c0aa",
+                               "creationTimestamp": "2023-09-12T10:21:44Z", "resourceVersion": "118204"})
+    orphan["metadata"].pop("annotations", None)
+    orphan["spec"] = {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "legacy-worker"}}}
+    orphan["status"] = {"currentHealthy": 0, "desiredHealthy": 1, "disruptionsAllowed": 0, "expectedPods": 0,
+                        "observedGeneration": 1, "conditions": [{"type": "DisruptionAllowed", "status": "False",
+                        "reason": "InsufficientPods", "message": "", "observedGeneration": 1,
+                        "lastTransitionTime": "2024-11-02T08:00:00Z"}]}
+    ctx.add(orphan)
+    overlap = copy.deepcopy(search_pdb)
+    overlap["metadata"].update({"name": "search-sre", "uid": "8e2d4f7a-1b3c-4d5e-8f9a-0b1c2d3e4f5a",
+                                "creationTimestamp": "2026-11-12T15:02:09Z", "resourceVersion": "601233"})
+    overlap["metadata"].pop("annotations", None)
+    overlap["metadata"]["labels"] = {"team": "sre"}
+    ctx.add(overlap)
+    # 24: a claim that names a StorageClass nobody created (a typo in a values file).
+    pvc = copy.deepcopy(next(c for c in ctx.files["persistentvolumeclaims"]
+                             if c["metadata"]["name"] == "reports-archive"))
+    pvc["metadata"].update({"name": "search-index-cache", "uid": "b7c1e2d3-4f5a-4b6c-9d7e-8f9a0b1c2d3e",
+                            "creationTimestamp": "2026-11-19T16:44:20Z", "resourceVersion": "612877"})
+    pvc["metadata"]["namespace"] = "shop"
+    pvc["spec"]["storageClassName"] = "fast-ssd"
+    pvc["status"] = {"phase": "Pending"}
+    ctx.add(pvc)
+    # 25: a volume of a deleted claim, kept by the Retain policy and never cleaned up.
+    pv = copy.deepcopy(ctx.files["persistentvolumes"][0])
+    pv["metadata"].update({"name": "pvc-0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a",
+                           "uid": "0d9e8f7a-6b5c-4d3e-2f1a-9b8c7d6e5f4a", "creationTimestamp": "2025-06-03T11:20:00Z",
+                           "resourceVersion": "402118"})
+    pv["spec"]["persistentVolumeReclaimPolicy"] = "Retain"
+    pv["spec"]["claimRef"] = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "shop",
+                              "name": "orders-export", "uid": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                              "resourceVersion": "401877"}
+    pv["spec"]["csi"]["volumeHandle"] = "vol-0a1b2c3d4e5f60718"
+    pv["status"] = {"phase": "Released", "lastPhaseTransitionTime": "2025-09-14T07:12:45Z"}
+    ctx.add(pv)
 
 
 def _dt(text):
