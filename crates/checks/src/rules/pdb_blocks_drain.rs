@@ -720,7 +720,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
     let single_workload = (drained.len() == 1 && scalable.len() == 1).then(|| scalable[0].object);
     let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
     let required = v.required.map_or_else(|| "all".to_owned(), |r| r.to_string());
-    let evictions = " A drain evicts through the Eviction API, which refuses every one of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"); kubectl drain retries until it times out and the node never empties.";
+    let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
     let mut details = BTreeMap::from([
         ("budget", format!("{ns}/{name}")),
         ("workloads", covered.join(", ")),
