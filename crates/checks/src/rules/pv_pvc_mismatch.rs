@@ -13,8 +13,9 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Bound PersistentVolume and claim that disagree",
     doc: r#"## What it checks
-Every bound pair of PersistentVolumeClaim and PersistentVolume, found through two indexes
-(volumes by name and by `spec.claimRef`, claims by `spec.volumeName`):
+Every bound pair of PersistentVolumeClaim and PersistentVolume, found through indexes
+(volumes by name for each claim's `spec.volumeName`; claims by namespace and name for the
+volumes whose `spec.claimRef` does not name the claim that names them):
 
 - claimRef: the volume's `spec.claimRef` does not name the claim (namespace, name), or its
   `uid` is not the claim's (the claim was deleted and recreated), or the volume has none;
@@ -30,10 +31,13 @@ Claims that are Pending or Lost are left to `pvc-unbound`. Applies to snapshots 
 manifests that declare statically bound pairs.
 
 ## Why it matters
-The binder matched these objects once; after hand edits, restores (Velero, cloning) or
-recreated claims they no longer agree. The pod keeps running until it is rescheduled: on the
-drain, the kubelet or the CSI driver checks the pair again, and the pod fails to mount, gets
-a smaller volume than it asked for, or the claim turns Lost.
+The binder matched these objects once; hand edits, restores (Velero, cloning) or recreated
+claims break the pair. The PersistentVolume controller marks a claim Lost as soon as its
+volume's claimRef no longer points back to it (a snapshot may catch the moment before), and
+pods that mount a Lost claim cannot start when a drain reschedules them. A volume smaller
+than requested, or with other access modes, class or volume mode than the claim declares,
+gives the workload something else than it asked for, and expansion, snapshots and restores,
+which work from the claim's spec, fail or produce a different volume.
 
 ## Example
 PersistentVolumeClaim `data/data-postgres-0` requests 100Gi and is bound to
@@ -297,14 +301,31 @@ fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> F
         ),
         Some(pvc),
         format!(
-            "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}. The pod keeps running until it is rescheduled; on a drain the replacement may fail to mount the volume, get less space than requested, or the claim turns Lost.",
+            "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}.{}",
             pv.name,
-            sentences.join("; ")
+            sentences.join("; "),
+            consequences(problems)
         ),
         format!("Make the pair agree before the upgrade: {}.", fixes.join("; ")),
         Some("claim and volume specs"),
         details,
     )
+}
+
+/// What the disagreements lead to, for the message.
+fn consequences(problems: &[(&'static str, String)]) -> String {
+    let has = |keys: &[&str]| problems.iter().any(|(k, _)| keys.contains(k));
+    let mut text = String::new();
+    if has(&["claim_ref", "claim_ref_uid"]) {
+        text.push_str(" The PersistentVolume controller marks a claim Lost when its volume's claimRef does not point back to it; pods that mount it then cannot start once a drain reschedules them.");
+    }
+    if has(&["capacity"]) {
+        text.push_str(" The workload has less space than its claim requests.");
+    }
+    if has(&["access_modes", "storage_class", "volume_mode"]) {
+        text.push_str(" Expansion, snapshots and restores work from the claim's spec and fail or produce a different volume.");
+    }
+    text
 }
 
 fn missing_volume(pvc: &Object, volume: &str) -> Finding {
