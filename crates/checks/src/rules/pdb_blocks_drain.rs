@@ -717,7 +717,10 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         .copied()
         .filter(|u| SCALABLE.contains(&u.object.kind.as_str()))
         .collect();
-    let single_workload = (drained.len() == 1 && scalable.len() == 1).then(|| scalable[0].object);
+    let single_workload = match (drained.len(), scalable.as_slice()) {
+        (1, [only]) => Some(only.object),
+        _ => None,
+    };
     let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
     let required = v.required.map_or_else(|| "all".to_owned(), |r| r.to_string());
     let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
