@@ -56,7 +56,7 @@ impl Check for PdbBlocksDrain {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let coverage = coverage(ctx);
+        let coverage = coverage(ctx, Want::Units);
         coverage
             .budgets
             .iter()
@@ -126,11 +126,13 @@ pub(crate) struct Unit<'a> {
 pub(crate) struct Budget<'a> {
     pub object: &'a Object,
     pub selector: BudgetSelector,
-    /// Matched pods (pods mode), not terminal.
+    /// How many pods (pods mode, not terminal) or templates the selector matches.
+    pub matched: usize,
+    /// Matched pods (pods mode, [`Want::Units`]).
     pub pods: Vec<&'a Object>,
     pub units: Vec<Unit<'a>>,
-    /// Pods mode: workloads whose template matches although no pod does (scaled to 0,
-    /// pods not created yet). Filled only for budgets without pods.
+    /// Pods mode, [`Want::Counts`]: workloads whose template matches although no pod does
+    /// (scaled to 0, pods not created yet). Filled only for budgets without pods.
     pub idle_templates: Vec<&'a Object>,
 }
 
@@ -171,11 +173,22 @@ pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
     }
 }
 
+/// What a check needs from [`coverage`]; the rest is not computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Pods and units per budget (pdb-blocks-drain).
+    Units,
+    /// Only how many pods (or templates) each budget matches (pdb-no-match).
+    Counts,
+    /// Objects matched by several budgets (pdb-overlap).
+    Overlaps,
+}
+
 /// Matches every budget against the pods (or templates) of its namespace: one pass over
-/// the pods of each namespace that has budgets, never over all pods per budget.
-pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
+/// the pods of each namespace that has budgets, and for each pod only the budgets keyed by
+/// one of its labels (see [`Keyed`]), never all pods per budget.
+pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
     let mode = mode(ctx);
-    let hpas = autoscalers(ctx);
     let mut budgets: Vec<Budget<'a>> = ctx
         .index
         .of_kind("PodDisruptionBudget")
@@ -183,6 +196,7 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
         .map(|object| Budget {
             object,
             selector: BudgetSelector::read(object),
+            matched: 0,
             pods: Vec::new(),
             units: Vec::new(),
             idle_templates: Vec::new(),
@@ -191,6 +205,9 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
     let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::new();
     let mut namespaces: Vec<&'a str> = Vec::new();
     for (i, b) in budgets.iter().enumerate() {
+        if !matches!(b.selector, BudgetSelector::Parsed(_)) {
+            continue; // matches nothing
+        }
         let ns = namespace_of(b.object);
         by_namespace
             .entry(ns)
@@ -201,107 +218,145 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
             .push(i);
     }
     let mut overlaps: Vec<Overlap<'a>> = Vec::new();
+    if namespaces.is_empty() {
+        return Coverage {
+            mode,
+            budgets,
+            overlaps,
+        };
+    }
+    let hpas = if want == Want::Units {
+        autoscalers(ctx)
+    } else {
+        HashMap::new()
+    };
+    let mut candidates: Vec<(usize, bool)> = Vec::new();
+    let mut matched: Vec<usize> = Vec::new();
     let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
-    let mut templates: Option<HashMap<&'a str, Vec<Template<'a>>>> = None;
-    match mode {
-        Mode::Pods => {
-            for ns in &namespaces {
-                let idxs = &by_namespace[ns];
+    // (budget, owner) -> index in the budget's units, so that many pods stay linear.
+    let mut unit_at: HashMap<(usize, usize), usize> = HashMap::new();
+    let templates = (mode == Mode::Templates).then(|| templates_by_namespace(ctx));
+    for ns in &namespaces {
+        let keyed = Keyed::new(&budgets, by_namespace.get(ns).map_or(&[][..], Vec::as_slice));
+        match &templates {
+            None => {
                 for pod in ctx.index.pods_in(ns) {
                     if is_terminal(pod) {
                         continue;
                     }
                     let labels = labels_of(&pod.raw);
-                    let matched: Vec<usize> = idxs
-                        .iter()
-                        .copied()
-                        .filter(|i| budgets[*i].selector.matches(labels))
-                        .collect();
+                    keyed.matching(&budgets, labels, &mut candidates, &mut matched);
                     if matched.is_empty() {
                         continue;
                     }
-                    let (owner, drain_skips) = pod_owner(ctx, pod);
                     for i in &matched {
-                        let b = &mut budgets[*i];
-                        b.pods.push(pod);
-                        match b.units.iter_mut().find(|u| std::ptr::eq(u.object, owner)) {
-                            Some(u) => {
-                                u.pods += 1;
-                                if !SCALABLE.contains(&owner.kind.as_str()) {
-                                    u.count = u.count.map(|c| c + 1);
+                        budgets[*i].matched += 1;
+                    }
+                    match want {
+                        Want::Counts => {}
+                        Want::Units => {
+                            let (owner, drain_skips) = pod_owner(ctx, pod);
+                            let scalable = SCALABLE.contains(&owner.kind.as_str());
+                            for i in &matched {
+                                let b = &mut budgets[*i];
+                                b.pods.push(pod);
+                                let key = (*i, std::ptr::from_ref(owner) as usize);
+                                match unit_at.get(&key).and_then(|at| b.units.get_mut(*at)) {
+                                    Some(u) => {
+                                        u.pods += 1;
+                                        if !scalable {
+                                            u.count = u.count.map(|c| c + 1);
+                                        }
+                                    }
+                                    None => {
+                                        unit_at.insert(key, b.units.len());
+                                        b.units.push(Unit {
+                                            object: owner,
+                                            pods: 1,
+                                            count: if scalable {
+                                                scale_of(owner, &hpas).replicas
+                                            } else {
+                                                Some(1)
+                                            },
+                                            drain_skips,
+                                        });
+                                    }
                                 }
                             }
-                            None => b.units.push(Unit {
-                                object: owner,
-                                pods: 1,
-                                count: if SCALABLE.contains(&owner.kind.as_str()) {
-                                    scale_of(owner, &hpas).replicas
-                                } else {
-                                    Some(1)
-                                },
-                                drain_skips,
-                            }),
                         }
-                    }
-                    if matched.len() > 1 {
-                        let key = (std::ptr::from_ref(owner) as usize, matched);
-                        let at = *overlap_keys.entry(key.clone()).or_insert_with(|| {
-                            overlaps.push(Overlap {
-                                unit: owner,
-                                budgets: key.1.iter().map(|i| budgets[*i].object).collect(),
-                                pods: 0,
-                                drain_skips,
+                        Want::Overlaps if matched.len() > 1 => {
+                            let (owner, drain_skips) = pod_owner(ctx, pod);
+                            let key = (std::ptr::from_ref(owner) as usize, matched.clone());
+                            let at = *overlap_keys.entry(key).or_insert_with(|| {
+                                overlaps.push(Overlap {
+                                    unit: owner,
+                                    budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                                    pods: 0,
+                                    drain_skips,
+                                });
+                                overlaps.len() - 1
                             });
-                            overlaps.len() - 1
-                        });
-                        if let Some(o) = overlaps.get_mut(at) {
-                            o.pods += 1;
+                            if let Some(o) = overlaps.get_mut(at) {
+                                o.pods += 1;
+                            }
                         }
+                        Want::Overlaps => {}
                     }
                 }
             }
-            if budgets.iter().any(|b| b.pods.is_empty()) {
-                let templates = templates.get_or_insert_with(|| templates_by_namespace(ctx));
-                for b in budgets.iter_mut().filter(|b| b.pods.is_empty()) {
-                    let Some(list) = templates.get(namespace_of(b.object)) else {
+            Some(templates) => {
+                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
+                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                    if matched.is_empty() {
                         continue;
-                    };
-                    b.idle_templates = list
-                        .iter()
-                        .filter(|t| b.selector.matches(t.labels))
-                        .map(|t| t.object)
-                        .collect();
-                }
-            }
-        }
-        Mode::Templates => {
-            let templates = templates.get_or_insert_with(|| templates_by_namespace(ctx));
-            for ns in &namespaces {
-                let idxs = &by_namespace[ns];
-                let Some(list) = templates.get(ns) else {
-                    continue;
-                };
-                for t in list {
-                    let matched: Vec<usize> = idxs
-                        .iter()
-                        .copied()
-                        .filter(|i| budgets[*i].selector.matches(t.labels))
-                        .collect();
-                    for i in &matched {
-                        budgets[*i].units.push(Unit {
-                            object: t.object,
-                            pods: 0,
-                            count: t.count(&hpas),
-                            drain_skips: t.drain_skips,
-                        });
                     }
-                    if matched.len() > 1 {
-                        overlaps.push(Overlap {
+                    for i in &matched {
+                        budgets[*i].matched += 1;
+                    }
+                    match want {
+                        Want::Counts => {}
+                        Want::Units => {
+                            let count = t.count(&hpas);
+                            for i in &matched {
+                                budgets[*i].units.push(Unit {
+                                    object: t.object,
+                                    pods: 0,
+                                    count,
+                                    drain_skips: t.drain_skips,
+                                });
+                            }
+                        }
+                        Want::Overlaps if matched.len() > 1 => overlaps.push(Overlap {
                             unit: t.object,
                             budgets: matched.iter().map(|i| budgets[*i].object).collect(),
                             pods: 0,
                             drain_skips: t.drain_skips,
-                        });
+                        }),
+                        Want::Overlaps => {}
+                    }
+                }
+            }
+        }
+    }
+    // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
+    if want == Want::Counts && mode == Mode::Pods {
+        let mut idle_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for i in by_namespace.values().flatten() {
+            if budgets[*i].matched == 0 {
+                idle_by_ns
+                    .entry(namespace_of(budgets[*i].object))
+                    .or_default()
+                    .push(*i);
+            }
+        }
+        if !idle_by_ns.is_empty() {
+            let templates = templates_by_namespace(ctx);
+            for (ns, idxs) in &idle_by_ns {
+                let keyed = Keyed::new(&budgets, idxs);
+                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
+                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                    for i in &matched {
+                        budgets[*i].idle_templates.push(t.object);
                     }
                 }
             }
@@ -311,6 +366,96 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> Coverage<'a> {
         mode,
         budgets,
         overlaps,
+    }
+}
+
+/// The budgets of one namespace, keyed for candidate lookup: a budget with `matchLabels` can
+/// only match objects that carry its first `matchLabels` pair, so it is looked up by that
+/// pair; budgets without `matchLabels` (expressions only, or `{}`) are candidates for all.
+struct Keyed {
+    /// label key -> label value -> (budget index, the pair is the budget's whole selector).
+    keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>>,
+    unkeyed: Vec<(usize, bool)>,
+}
+
+impl Keyed {
+    fn new(budgets: &[Budget<'_>], idxs: &[usize]) -> Self {
+        let mut keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>> = HashMap::new();
+        let mut unkeyed = Vec::new();
+        for i in idxs {
+            let Some(b) = budgets.get(*i) else {
+                continue;
+            };
+            let selector = b.object.raw.path(&["spec", "selector"]);
+            let labels = selector
+                .and_then(|s| s.get("matchLabels"))
+                .and_then(Node::as_map)
+                .unwrap_or_default();
+            let expressions = selector
+                .and_then(|s| s.get("matchExpressions"))
+                .and_then(Node::as_seq)
+                .is_some_and(|e| !e.is_empty());
+            let first = labels
+                .first()
+                .and_then(|(k, v)| Some((k.to_string(), label_text(v)?.into_owned())));
+            match first {
+                Some((k, v)) => {
+                    let whole = labels.len() == 1 && !expressions;
+                    keyed
+                        .entry(k)
+                        .or_default()
+                        .entry(v)
+                        .or_default()
+                        .push((*i, whole));
+                }
+                None => unkeyed.push((*i, false)),
+            }
+        }
+        Self { keyed, unkeyed }
+    }
+
+    /// The budgets whose selector matches `labels`, in input order: candidates by label,
+    /// checked with the full selector unless the label pair is the whole selector.
+    fn matching(
+        &self,
+        budgets: &[Budget<'_>],
+        labels: Option<&Node>,
+        candidates: &mut Vec<(usize, bool)>,
+        out: &mut Vec<usize>,
+    ) {
+        candidates.clear();
+        candidates.extend_from_slice(&self.unkeyed);
+        if !self.keyed.is_empty() {
+            for (k, _) in labels.and_then(Node::as_map).unwrap_or_default() {
+                if let Some(by_value) = self.keyed.get(&**k)
+                    // The effective value (the last of duplicate keys), as selectors read it.
+                    && let Some(text) = labels.and_then(|l| l.get(k)).and_then(label_text)
+                    && let Some(list) = by_value.get(text.as_ref())
+                {
+                    candidates.extend_from_slice(list);
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        out.clear();
+        out.extend(
+            candidates
+                .iter()
+                .filter(|(i, whole)| *whole || budgets[*i].selector.matches(labels))
+                .map(|(i, _)| *i),
+        );
+    }
+}
+
+/// A label value as text, as selectors compare it (YAML may have made `true` or `1` of it).
+fn label_text(node: &Node) -> Option<std::borrow::Cow<'_, str>> {
+    match node {
+        Node::Map(_) | Node::Seq(_) | Node::Null => None,
+        _ => Some(node.as_str().map_or_else(
+            || std::borrow::Cow::Owned(node.to_json().to_string()),
+            std::borrow::Cow::Borrowed,
+        )),
     }
 }
 
@@ -572,10 +717,13 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         .copied()
         .filter(|u| SCALABLE.contains(&u.object.kind.as_str()))
         .collect();
-    let single_workload = (drained.len() == 1 && scalable.len() == 1).then(|| scalable[0].object);
+    let single_workload = match (drained.len(), scalable.as_slice()) {
+        (1, [only]) => Some(only.object),
+        _ => None,
+    };
     let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
     let required = v.required.map_or_else(|| "all".to_owned(), |r| r.to_string());
-    let evictions = " A drain evicts through the Eviction API, which refuses every one of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"); kubectl drain retries until it times out and the node never empties.";
+    let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
     let mut details = BTreeMap::from([
         ("budget", format!("{ns}/{name}")),
         ("workloads", covered.join(", ")),
@@ -933,6 +1081,48 @@ mod tests {
             "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd}\nspec: 7\nstatus: []\n";
         assert!(snapshot(odd).is_empty());
         assert!(run_on(&PdbBlocksDrain, odd, SourceKind::Manifests).is_empty());
+    }
+
+    #[test]
+    fn keyed_lookup_agrees_with_the_full_selector() {
+        use crate::rules::test_support::inventory;
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {app: web, tier: front, v: 1}}\n---\n".to_owned()
+            // Two matchLabels: the first pair alone is not enough.
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: two, namespace: ns}\nspec: {selector: {matchLabels: {app: web, tier: back}}}\n---\n"
+            // matchLabels and an expression.
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: expr, namespace: ns}\nspec: {selector: {matchLabels: {app: web}, matchExpressions: [{key: tier, operator: NotIn, values: [front]}]}}\n---\n"
+            // A label value YAML read as a number, keyed by another label than the others.
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: num, namespace: ns}\nspec: {selector: {matchLabels: {v: \"1\"}}}\n---\n"
+            // Expressions only: a candidate for every pod.
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: exists, namespace: ns}\nspec: {selector: {matchExpressions: [{key: app, operator: Exists}]}}\n---\n"
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: ns}\nspec: {selector: {matchLabels: {app: web}}}\n";
+        let inv = inventory(&yaml, SourceKind::Snapshot);
+        let components = crate::components::detect(&inv);
+        let opts = crate::rules::test_support::options();
+        let idx = crate::index::Index::build(&inv);
+        let ctx = Context {
+            inventory: &inv,
+            target: T,
+            current: None,
+            today: crate::rules::test_support::TODAY,
+            components: &components,
+            rules: &[],
+            options: &opts,
+            index: &idx,
+        };
+        let c = coverage(&ctx, Want::Overlaps);
+        let matched: Vec<(&str, usize)> = c
+            .budgets
+            .iter()
+            .map(|b| (b.object.name.as_str(), b.matched))
+            .collect();
+        assert_eq!(
+            matched,
+            [("two", 0), ("expr", 0), ("num", 1), ("exists", 1), ("web", 1)]
+        );
+        assert_eq!(c.overlaps.len(), 1);
+        let names: Vec<&str> = c.overlaps[0].budgets.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["num", "exists", "web"]);
     }
 
     #[test]

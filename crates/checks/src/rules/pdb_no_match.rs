@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::rules::pdb_blocks_drain::{Budget, BudgetSelector, Mode, coverage};
+use crate::rules::pdb_blocks_drain::{Budget, BudgetSelector, Mode, Want, coverage};
 use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
@@ -46,7 +46,7 @@ impl Check for PdbNoMatch {
         if ctx.index.of_kind("PodDisruptionBudget").is_empty() {
             return Vec::new();
         }
-        let coverage = coverage(ctx);
+        let coverage = coverage(ctx, Want::Counts);
         coverage
             .budgets
             .iter()
@@ -84,8 +84,8 @@ fn no_match(mode: Mode, budget: &Budget<'_>) -> Option<Finding> {
         ),
         BudgetSelector::Parsed(_) => {
             let empty = match mode {
-                Mode::Pods => budget.pods.is_empty() && budget.idle_templates.is_empty(),
-                Mode::Templates => budget.units.is_empty(),
+                Mode::Pods => budget.matched == 0 && budget.idle_templates.is_empty(),
+                Mode::Templates => budget.matched == 0,
             };
             if !empty {
                 return None;

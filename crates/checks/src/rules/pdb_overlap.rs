@@ -1,9 +1,9 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::rules::pdb_blocks_drain::{Mode, Overlap, coverage};
-use crate::rules::skew_kubelet::finding;
+use crate::rules::pdb_blocks_drain::{Mode, Overlap, Want, coverage};
+use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -14,9 +14,9 @@ pub static INFO: CheckInfo = CheckInfo {
     doc: r#"## What it checks
 Pods matched by the selectors of two or more PodDisruptionBudgets of their namespace
 (snapshots), or pod templates matched by two or more budgets (manifests). One finding per
-workload (the controller at the top of the pods' ownership chain, or the bare pod), naming
-the budgets. A `policy/v1` budget with an empty selector `{}` matches every pod of its
-namespace and overlaps with every other budget there. DaemonSet and mirror pods, which
+set of budgets, naming them and the workloads whose pods they cover (the controller at the
+top of the pods' ownership chain, or the bare pod). A `policy/v1` budget with an empty
+selector `{}` matches every pod of its namespace and overlaps with every other budget there. DaemonSet and mirror pods, which
 `kubectl drain` does not evict, are reported as `low`.
 
 ## Why it matters
@@ -48,79 +48,131 @@ impl Check for PdbOverlap {
         if ctx.index.of_kind("PodDisruptionBudget").len() < 2 {
             return Vec::new();
         }
-        let coverage = coverage(ctx);
-        coverage
-            .overlaps
-            .iter()
-            .map(|o| overlap(coverage.mode, o))
-            .collect()
+        let coverage = coverage(ctx, Want::Overlaps);
+        // One finding per set of budgets (and drain treatment): the fix is on the budgets,
+        // and the finding names every workload the set covers.
+        let mut groups: Vec<Vec<&Overlap<'_>>> = Vec::new();
+        let mut keys: HashMap<(Vec<usize>, bool), usize> = HashMap::new();
+        for o in &coverage.overlaps {
+            let key = (
+                o.budgets
+                    .iter()
+                    .map(|b| std::ptr::from_ref(*b) as usize)
+                    .collect(),
+                o.drain_skips,
+            );
+            let at = *keys.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            if let Some(g) = groups.get_mut(at) {
+                g.push(o);
+            }
+        }
+        groups.iter().filter_map(|g| overlap(coverage.mode, g)).collect()
     }
 }
 
-fn overlap(mode: Mode, o: &Overlap<'_>) -> Finding {
-    let unit = o.unit;
+fn overlap(mode: Mode, group: &[&Overlap<'_>]) -> Option<Finding> {
+    let first = group.first()?;
+    let unit = first.unit;
     let ns = namespace_of(unit);
-    let names: Vec<String> = o.budgets.iter().map(|b| format!("{ns}/{}", b.name)).collect();
+    let count = first.budgets.len();
+    let names: Vec<String> = first.budgets.iter().map(|b| format!("{ns}/{}", b.name)).collect();
     let listed = match names.as_slice() {
         [a, b] => format!("{a} and {b}"),
-        _ => names.join(", "),
+        _ => name_list(&names, 4),
     };
-    let whose = match (mode, unit.kind.as_str()) {
-        (Mode::Templates, _) => format!("The pod template of {} {ns}/{}", unit.kind, unit.name),
-        (Mode::Pods, "Pod") => format!("Pod {ns}/{}", unit.name),
+    let describe = |o: &Overlap<'_>| match (mode, o.unit.kind.as_str()) {
+        (Mode::Templates, _) => format!("{} {ns}/{}", o.unit.kind, o.unit.name),
+        (Mode::Pods, "Pod") => format!("Pod {ns}/{}", o.unit.name),
         (Mode::Pods, _) => format!(
             "{} pod{} of {} {ns}/{}",
             o.pods,
             if o.pods == 1 { "" } else { "s" },
-            unit.kind,
-            unit.name
+            o.unit.kind,
+            o.unit.name
         ),
     };
-    let verb = if mode == Mode::Pods && o.pods > 1 {
+    let described: Vec<String> = group.iter().map(|o| describe(o)).collect();
+    let pods: usize = group.iter().map(|o| o.pods).sum();
+    let whose = match (mode, group.len()) {
+        (Mode::Templates, 1) => format!("The pod template of {}", described.join("")),
+        (Mode::Templates, _) => format!("The pod templates of {}", name_list(&described, 4)),
+        (Mode::Pods, _) => name_list(&described, 4),
+    };
+    let verb = if group.len() > 1 || (mode == Mode::Pods && pods > 1) {
         "are"
     } else {
         "is"
     };
-    let (severity, consequence) = if o.drain_skips {
+    let (severity, consequence) = if first.drain_skips {
         (
             Severity::Low,
-            " kubectl drain does not evict DaemonSet and mirror pods, so drains go on, but every other eviction of these pods (cluster autoscaler, descheduler) fails.".to_owned(),
+            " kubectl drain does not evict DaemonSet and mirror pods, so drains go on, but every other eviction of these pods (cluster autoscaler, descheduler) fails.",
         )
     } else {
         (
             INFO.severity,
-            " Such a pod can never be evicted: kubectl drain retries until it times out and its node never empties.".to_owned(),
+            " Such a pod can never be evicted: kubectl drain retries until it times out and its node never empties.",
         )
     };
-    let details = BTreeMap::from([
-        ("workload", format!("{} {ns}/{}", unit.kind, unit.name)),
+    let workloads: Vec<String> = group
+        .iter()
+        .map(|o| format!("{} {ns}/{}", o.unit.kind, o.unit.name))
+        .collect();
+    let mut details = BTreeMap::from([
+        ("workload", workloads.first().cloned().unwrap_or_default()),
         ("budgets", names.join(", ")),
-        ("pods", o.pods.to_string()),
+        ("budget_count", count.to_string()),
     ]);
-    finding(
-        &INFO,
-        severity,
+    if group.len() > 1 {
+        details.insert("workloads", workloads.join(", "));
+    }
+    if mode == Mode::Pods {
+        details.insert("pods", pods.to_string());
+    }
+    let title = if group.len() == 1 {
         format!(
-            "{} {ns}/{} is covered by {} PodDisruptionBudgets",
+            "{} {ns}/{} is covered by {count} PodDisruptionBudgets",
+            unit.kind, unit.name
+        )
+    } else {
+        format!(
+            "{} {ns}/{} and {} more workload{} are covered by {count} PodDisruptionBudgets",
             unit.kind,
             unit.name,
-            o.budgets.len()
-        ),
+            group.len() - 1,
+            if group.len() == 2 { "" } else { "s" }
+        )
+    };
+    let whom = if group.len() == 1 {
+        format!("each pod of {} {}", unit.kind, unit.name)
+    } else {
+        "each pod".to_owned()
+    };
+    Some(finding(
+        &INFO,
+        severity,
+        title,
         Some(unit),
         format!(
-            "{whose} {verb} matched by {} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}",
-            o.budgets.len()
+            "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
         ),
         format!(
-            "Make the selectors of {listed} disjoint so that each pod of {} {} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding this workload) or delete one of them.",
-            unit.kind, unit.name
+            "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
+            if count <= 3 {
+                listed.clone()
+            } else {
+                format!("these {count} budgets")
+            },
         ),
         Some(match mode {
             Mode::Pods => "pod labels and budget selectors",
             Mode::Templates => "pod templates and budget selectors",
         }),
         details,
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -160,6 +212,41 @@ mod tests {
         assert!(
             f[0].message
                 .starts_with("The pod template of Deployment shop/web"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn one_finding_per_set_of_budgets() {
+        let both = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both, namespace: shop}\nspec:\n  maxUnavailable: 1\n  selector: {matchExpressions: [{key: app, operator: In, values: [web, api]}]}\n---\n";
+        let yaml = deployment("shop", "web", "  replicas: 2\n", 2)
+            + &deployment("shop", "api", "  replicas: 3\n", 3)
+            + both
+            + SHOP_WIDE;
+        let f = snapshot(&yaml);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].title,
+            "Deployment shop/web and 1 more workload are covered by 2 PodDisruptionBudgets"
+        );
+        assert!(
+            f[0].message.starts_with(
+                "2 pods of Deployment shop/web, 3 pods of Deployment shop/api are matched by 2 PodDisruptionBudgets: shop/both and shop/shop-wide."
+            ),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(
+            f[0].details["workloads"],
+            "Deployment shop/web, Deployment shop/api"
+        );
+        assert_eq!(f[0].details["pods"], "5");
+        let f = run_on(&PdbOverlap, &yaml, SourceKind::Manifests);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .starts_with("The pod templates of Deployment shop/web, Deployment shop/api are matched"),
             "{}",
             f[0].message
         );

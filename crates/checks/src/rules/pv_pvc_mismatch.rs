@@ -13,8 +13,9 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::High,
     title: "Bound PersistentVolume and claim that disagree",
     doc: r#"## What it checks
-Every bound pair of PersistentVolumeClaim and PersistentVolume, found through two indexes
-(volumes by name and by `spec.claimRef`, claims by `spec.volumeName`):
+Every bound pair of PersistentVolumeClaim and PersistentVolume, found through indexes
+(volumes by name for each claim's `spec.volumeName`; claims by namespace and name for the
+volumes whose `spec.claimRef` does not name the claim that names them):
 
 - claimRef: the volume's `spec.claimRef` does not name the claim (namespace, name), or its
   `uid` is not the claim's (the claim was deleted and recreated), or the volume has none;
@@ -30,10 +31,13 @@ Claims that are Pending or Lost are left to `pvc-unbound`. Applies to snapshots 
 manifests that declare statically bound pairs.
 
 ## Why it matters
-The binder matched these objects once; after hand edits, restores (Velero, cloning) or
-recreated claims they no longer agree. The pod keeps running until it is rescheduled: on the
-drain, the kubelet or the CSI driver checks the pair again, and the pod fails to mount, gets
-a smaller volume than it asked for, or the claim turns Lost.
+The binder matched these objects once; hand edits, restores (Velero, cloning) or recreated
+claims break the pair. The PersistentVolume controller marks a claim Lost as soon as its
+volume's claimRef no longer points back to it (a snapshot may catch the moment before), and
+pods that mount a Lost claim cannot start when a drain reschedules them. A volume smaller
+than requested, or with other access modes, class or volume mode than the claim declares,
+gives the workload something else than it asked for, and expansion, snapshots and restores,
+which work from the claim's spec, fail or produce a different volume.
 
 ## Example
 PersistentVolumeClaim `data/data-postgres-0` requests 100Gi and is bound to
@@ -60,14 +64,11 @@ impl Check for PvPvcMismatch {
             return Vec::new();
         }
         let snapshot = ctx.inventory.kind != SourceKind::Manifests;
-        let pv_by_name: HashMap<&str, &Object> = pvs.iter().map(|p| (p.name.as_str(), *p)).collect();
-        let mut pvc_by_key: HashMap<(&str, &str), &Object> = HashMap::new();
-        let mut pvcs_by_volume: HashMap<&str, Vec<&Object>> = HashMap::new();
-        for pvc in pvcs {
-            pvc_by_key.insert((namespace_of(pvc), pvc.name.as_str()), pvc);
-            if let Some(v) = volume_name(pvc) {
-                pvcs_by_volume.entry(v).or_default().push(pvc);
-            }
+        // Volumes by name, each with whether its claimRef names the claim that names it
+        // (then the pair is checked from the claim's side only).
+        let mut volumes: HashMap<&str, (&Object, bool)> = HashMap::with_capacity(pvs.len());
+        for pv in pvs {
+            volumes.insert(pv.name.as_str(), (pv, false));
         }
         let mut findings = Vec::new();
         for pvc in pvcs {
@@ -77,10 +78,10 @@ impl Check for PvPvcMismatch {
             if !is_bound_or_unknown(pvc) {
                 continue;
             }
-            match pv_by_name.get(volume) {
-                Some(pv) => {
-                    let others = pvcs_by_volume.get(volume).map_or(0, Vec::len).saturating_sub(1);
-                    let problems = compare(pvc, pv, others);
+            match volumes.get_mut(volume) {
+                Some((pv, paired)) => {
+                    let (problems, names_claim) = compare(pvc, pv);
+                    *paired |= names_claim;
                     if !problems.is_empty() {
                         findings.push(mismatch(pvc, pv, &problems));
                     }
@@ -89,21 +90,25 @@ impl Check for PvPvcMismatch {
                 None => {}
             }
         }
-        // Volumes whose claimRef names a claim that is bound to another volume.
-        for pv in pvs {
-            if !is_bound_or_unknown(pv) {
-                continue;
-            }
-            let Some((ns, name, _)) = claim_ref(pv) else {
-                continue;
-            };
-            let Some(pvc) = pvc_by_key.get(&(ns, name)) else {
-                continue;
-            };
-            if let Some(other) = volume_name(pvc)
-                && other != pv.name
-            {
-                findings.push(stolen(pv, pvc, other));
+        // Bound volumes whose claimRef names a claim that names another volume.
+        let unpaired: Vec<(&Object, &str, &str)> = pvs
+            .iter()
+            .filter(|pv| volumes.get(pv.name.as_str()).is_some_and(|(_, paired)| !paired))
+            .filter(|pv| is_bound_or_unknown(pv))
+            .filter_map(|pv| claim_ref(pv).map(|(ns, name, _)| (*pv, ns, name)))
+            .collect();
+        if !unpaired.is_empty() {
+            let claims: HashMap<(&str, &str), &Object> = pvcs
+                .iter()
+                .map(|c| ((namespace_of(c), c.name.as_str()), *c))
+                .collect();
+            for (pv, ns, name) in unpaired {
+                if let Some(pvc) = claims.get(&(ns, name))
+                    && let Some(other) = volume_name(pvc)
+                    && other != pv.name
+                {
+                    findings.push(stolen(pv, pvc, other));
+                }
             }
         }
         findings
@@ -137,22 +142,24 @@ fn claim_ref(pv: &Object) -> Option<(&str, &str, Option<&str>)> {
     ))
 }
 
-fn modes(node: Option<&Node>) -> Vec<&str> {
+fn modes(node: Option<&Node>) -> impl Iterator<Item = &str> {
     node.and_then(Node::as_seq)
         .unwrap_or_default()
         .iter()
         .filter_map(Node::as_str)
-        .collect()
 }
 
-/// What disagrees, as (detail key, sentence).
-fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, String)> {
+/// What disagrees, as (detail key, sentence), and whether the volume's claimRef names the
+/// claim (namespace and name).
+fn compare<'a>(pvc: &'a Object, pv: &'a Object) -> (Vec<(&'static str, String)>, bool) {
     let ns = namespace_of(pvc);
     let mut problems = Vec::new();
+    let mut names_claim = false;
     match claim_ref(pv) {
         None => problems.push(("claim_ref", "the volume has no claimRef".to_owned())),
         Some((rns, rname, ruid)) => {
-            if (rns, rname) != (ns, pvc.name.as_str()) {
+            names_claim = (rns, rname) == (ns, pvc.name.as_str());
+            if !names_claim {
                 problems.push(("claim_ref", format!("the volume's claimRef names {rns}/{rname}")));
             } else if let (Some(ruid), Some(uid)) =
                 (ruid, pvc.raw.path(&["metadata", "uid"]).and_then(Node::as_str))
@@ -167,23 +174,12 @@ fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, Strin
             }
         }
     }
-    if others > 0 {
-        problems.push((
-            "shared",
-            format!(
-                "{others} other claim{} name the same volume",
-                if others == 1 { "" } else { "s" }
-            ),
-        ));
-    }
-    let requested = pvc
-        .raw
-        .path(&["spec", "resources", "requests", "storage"])
+    let claim_spec = pvc.raw.field("spec");
+    let volume_spec = pv.raw.field("spec");
+    let requested = claim_spec
+        .path(&["resources", "requests", "storage"])
         .and_then(Node::as_str);
-    let capacity = pv
-        .raw
-        .path(&["spec", "capacity", "storage"])
-        .and_then(Node::as_str);
+    let capacity = volume_spec.path(&["capacity", "storage"]).and_then(Node::as_str);
     let resizing = pvc
         .raw
         .path(&["status", "conditions"])
@@ -197,6 +193,7 @@ fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, Strin
             )
         });
     if let (Some(req), Some(cap)) = (requested, capacity)
+        && req != cap
         && let (Some(r), Some(c)) = (bytes(req), bytes(cap))
         && c < r
         && !resizing
@@ -206,9 +203,15 @@ fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, Strin
             format!("the volume holds {cap}, less than the {req} the claim requests"),
         ));
     }
-    let wanted = modes(pvc.raw.path(&["spec", "accessModes"]));
-    let offered = modes(pv.raw.path(&["spec", "accessModes"]));
-    let lacking: Vec<&str> = wanted.iter().copied().filter(|m| !offered.contains(m)).collect();
+    let offered_node = volume_spec.get("accessModes");
+    let lacking: Vec<&str> = modes(claim_spec.get("accessModes"))
+        .filter(|m| !modes(offered_node).any(|o| o == *m))
+        .collect();
+    let offered: Vec<&str> = if lacking.is_empty() {
+        Vec::new()
+    } else {
+        modes(offered_node).collect()
+    };
     if !lacking.is_empty() && !offered.is_empty() {
         problems.push((
             "access_modes",
@@ -219,10 +222,9 @@ fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, Strin
             ),
         ));
     }
-    let claim_class = ClaimClass::of(pvc.raw.get("metadata"), pvc.raw.get("spec")).name();
-    let volume_class = pv
-        .raw
-        .path(&["spec", "storageClassName"])
+    let claim_class = ClaimClass::of(pvc.raw.get("metadata"), Some(claim_spec)).name();
+    let volume_class = volume_spec
+        .get("storageClassName")
         .and_then(Node::as_str)
         .unwrap_or("");
     if claim_class != volume_class {
@@ -242,21 +244,19 @@ fn compare(pvc: &Object, pv: &Object, others: usize) -> Vec<(&'static str, Strin
             ),
         ));
     }
-    let mode = |o: &Object| {
-        o.raw
-            .path(&["spec", "volumeMode"])
+    let mode = |spec: &'a Node| {
+        spec.get("volumeMode")
             .and_then(Node::as_str)
             .unwrap_or("Filesystem")
-            .to_owned()
     };
-    let (cm, vm) = (mode(pvc), mode(pv));
+    let (cm, vm) = (mode(claim_spec), mode(volume_spec));
     if cm != vm {
         problems.push((
             "volume_mode",
             format!("the claim wants volumeMode {cm}, the volume has {vm}"),
         ));
     }
-    problems
+    (problems, names_claim)
 }
 
 fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> Finding {
@@ -277,7 +277,7 @@ fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> F
     let mut fixes = Vec::new();
     for (k, _) in problems {
         let fix = match *k {
-            "claim_ref" | "claim_ref_uid" | "shared" => format!(
+            "claim_ref" | "claim_ref_uid" => format!(
                 "rebind properly: a claim pre-bound with spec.volumeName: {} to a volume whose claimRef names it (namespace, name and uid)",
                 pv.name
             ),
@@ -301,14 +301,31 @@ fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> F
         ),
         Some(pvc),
         format!(
-            "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}. The pod keeps running until it is rescheduled; on a drain the replacement may fail to mount the volume, get less space than requested, or the claim turns Lost.",
+            "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}.{}",
             pv.name,
-            sentences.join("; ")
+            sentences.join("; "),
+            consequences(problems)
         ),
         format!("Make the pair agree before the upgrade: {}.", fixes.join("; ")),
         Some("claim and volume specs"),
         details,
     )
+}
+
+/// What the disagreements lead to, for the message.
+fn consequences(problems: &[(&'static str, String)]) -> String {
+    let has = |keys: &[&str]| problems.iter().any(|(k, _)| keys.contains(k));
+    let mut text = String::new();
+    if has(&["claim_ref", "claim_ref_uid"]) {
+        text.push_str(" The PersistentVolume controller marks a claim Lost when its volume's claimRef does not point back to it; pods that mount it then cannot start once a drain reschedules them.");
+    }
+    if has(&["capacity"]) {
+        text.push_str(" The workload has less space than its claim requests.");
+    }
+    if has(&["access_modes", "storage_class", "volume_mode"]) {
+        text.push_str(" Expansion, snapshots and restores work from the claim's spec and fail or produce a different volume.");
+    }
+    text
 }
 
 fn missing_volume(pvc: &Object, volume: &str) -> Finding {

@@ -221,6 +221,14 @@ pub(crate) fn claim_name(claim: &Claim<'_>) -> String {
 }
 
 fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
+    let fine = match claim.class {
+        ClaimClass::Static => true,
+        ClaimClass::Named(name) => classes.by_name.contains_key(name),
+        ClaimClass::Unset => claim.bound || !classes.defaults.is_empty(),
+    };
+    if fine {
+        return None;
+    }
     let who = claim_name(claim);
     let existing: Vec<&str> = classes.all.iter().map(|c| c.name.as_str()).collect();
     let existing = name_list(&existing, 6);

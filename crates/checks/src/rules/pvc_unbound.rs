@@ -53,20 +53,20 @@ impl Check for PvcUnbound {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        if ctx.inventory.kind == SourceKind::Manifests {
-            return Vec::new();
-        }
-        let pvcs = ctx.index.of_kind("PersistentVolumeClaim");
-        let phase = |p: &Object| {
-            p.raw
-                .path(&["status", "phase"])
-                .and_then(Node::as_str)
-                .map(str::to_owned)
-        };
-        let without_status = pvcs.iter().filter(|p| phase(p).is_none()).count();
-        let mut findings = Vec::new();
-        if without_status > 0 && without_status == pvcs.len() {
-            findings.push(finding(
+        run(ctx)
+    }
+}
+
+fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
+    if ctx.inventory.kind == SourceKind::Manifests {
+        return Vec::new();
+    }
+    let pvcs = ctx.index.of_kind("PersistentVolumeClaim");
+    let phase = |p: &'a Object| p.raw.path(&["status", "phase"]).and_then(Node::as_str);
+    let without_status = pvcs.iter().filter(|p| phase(p).is_none()).count();
+    let mut findings = Vec::new();
+    if without_status > 0 && without_status == pvcs.len() {
+        findings.push(finding(
                 &INFO,
                 Severity::Info,
                 "PersistentVolumeClaim status missing".to_owned(),
@@ -78,33 +78,32 @@ impl Check for PvcUnbound {
                 Some("claim status"),
                 BTreeMap::from([("claims", without_status.to_string())]),
             ));
-            return findings;
-        }
-        let unbound: Vec<(&Object, String)> = pvcs
-            .iter()
-            .filter_map(|p| {
-                phase(p)
-                    .filter(|ph| ph == "Pending" || ph == "Lost")
-                    .map(|ph| (*p, ph))
-            })
-            .collect();
-        if unbound.is_empty() {
-            return findings;
-        }
-        let consumers = consumers(ctx, unbound.iter().map(|(p, _)| *p));
-        let classes = Classes::of(ctx);
-        for (pvc, phase) in &unbound {
-            let users = consumers
-                .get(&(namespace_of(pvc), pvc.name.as_str()))
-                .map_or(&[][..], Vec::as_slice);
-            findings.push(if phase == "Lost" {
-                lost(pvc, users)
-            } else {
-                pending(ctx, pvc, users, &classes)
-            });
-        }
-        findings
+        return findings;
     }
+    let unbound: Vec<(&Object, &str)> = pvcs
+        .iter()
+        .filter_map(|p| {
+            phase(p)
+                .filter(|ph| *ph == "Pending" || *ph == "Lost")
+                .map(|ph| (*p, ph))
+        })
+        .collect();
+    if unbound.is_empty() {
+        return findings;
+    }
+    let consumers = consumers(ctx, unbound.iter().map(|(p, _)| *p));
+    let classes = Classes::of(ctx);
+    for (pvc, phase) in &unbound {
+        let users = consumers
+            .get(&(namespace_of(pvc), pvc.name.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        findings.push(if *phase == "Lost" {
+            lost(pvc, users)
+        } else {
+            pending(ctx, pvc, users, &classes)
+        });
+    }
+    findings
 }
 
 /// The pods (not terminal) that mount each of `claims`, by (namespace, claim name): one pass

@@ -22,9 +22,9 @@ the value with "true" exactly):
 
 ## Why it matters
 With several defaults, a claim without class gets the most recently created one (Kubernetes
-1.26 and later, `GetDefaultClass` in `pkg/volume/util/storageclass.go`; older API servers
-reject such claims), so which disk type, zone binding and reclaim policy a new volume gets
-depends on creation order. Upgrades that install a new default class (a CSI driver add-on,
+1.26 and later, kubernetes/kubernetes#110559); older API servers reject such claims
+("2 default StorageClasses were found"). Which disk type, zone binding and reclaim policy a
+new volume gets then depends on creation order. Upgrades that install a new default class (a CSI driver add-on,
 a cloud provider's `gp3`) produce exactly this. With no default, claims that rely on one
 stay Pending.
 
@@ -63,9 +63,10 @@ impl Check for StorageclassDefaultCount {
                     format!("{} StorageClasses are marked default", names.len()),
                     Some(newest),
                     format!(
-                        "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers; which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
+                        "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers (\"{} default StorageClasses were found\"); which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
                         names.len(),
-                        newest.name
+                        newest.name,
+                        names.len()
                     ),
                     format!(
                         "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
