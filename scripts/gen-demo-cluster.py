@@ -246,6 +246,16 @@ def plant_workloads(ctx):
     pv["spec"]["csi"]["volumeHandle"] = "vol-0a1b2c3d4e5f60718"
     pv["status"] = {"phase": "Released", "lastPhaseTransitionTime": "2025-09-14T07:12:45Z"}
     ctx.add(pv)
+    # 26: postgres keeps a partition from last month's canary of a new image: pod 0 is never
+    # updated by the controller.
+    for sts in ctx.files["statefulsets"]:
+        if sts["metadata"]["name"] == "postgres":
+            strategy = sts["spec"].setdefault("updateStrategy", {"type": "RollingUpdate"})
+            strategy.setdefault("rollingUpdate", {})["partition"] = 1
+    # 27: gp2-legacy was never demoted when gp3 became the default: two default classes.
+    for sc in ctx.files["storageclasses"]:
+        if sc["metadata"]["name"] == "gp2-legacy":
+            sc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = "true"
 
 
 def _dt(text):
