@@ -523,3 +523,22 @@ fn drift_against_the_declared_state() {
             .any(|f| f["message"].as_str().unwrap().contains("payment-limits"))
     );
 }
+
+#[test]
+fn edge_cluster_shows_what_the_big_demo_cannot() {
+    let json = at_repo_root(&["scan", "-o", "json", "examples/edge-cluster"]).json();
+    let checks: Vec<&str> = json["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    for id in [
+        "backup-velero-missing",
+        "workload-single-replica",
+        "sts-not-ready",
+        "pv-pvc-mismatch",
+    ] {
+        assert!(checks.contains(&id), "{id} missing: {checks:?}");
+    }
+}
