@@ -542,3 +542,16 @@ fn edge_cluster_shows_what_the_big_demo_cannot() {
         assert!(checks.contains(&id), "{id} missing: {checks:?}");
     }
 }
+
+#[test]
+fn branch_cluster_without_backup_schedules() {
+    let json = at_repo_root(&["scan", "-o", "json", "examples/branch-cluster"]).json();
+    let checks: Vec<&str> = json["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(checks.contains(&"backup-no-schedule"), "{checks:?}");
+    assert!(!checks.contains(&"backup-velero-missing"), "{checks:?}");
+}
