@@ -29,9 +29,15 @@ fn mcp_diag(args: &[&str]) -> Run {
 }
 
 fn mcp_diag_with_stdin(args: &[&str], stdin: &str) -> Run {
+    run_in("tests", args, stdin)
+}
+
+/// Runs the binary in `dir` (relative to this crate) with a fixed terminal width, no colour
+/// and a fixed scan date, so that output is stable.
+fn run_in(dir: &str, args: &[&str], stdin: &str) -> Run {
     let output = Command::cargo_bin("mcp-diag")
         .unwrap()
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .env("NO_COLOR", "1")
         .env("COLUMNS", "120")
         .env("MCP_DIAG_TODAY", "2026-11-25")
@@ -240,20 +246,7 @@ fn color_only_when_asked_or_on_a_terminal() {
 }
 
 fn at_repo_root(args: &[&str]) -> Run {
-    let output = Command::cargo_bin("mcp-diag")
-        .unwrap()
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "120")
-        .env("MCP_DIAG_TODAY", "2026-11-25")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    run_in("../..", args, "")
 }
 
 /// The README's first command: the bundled demo prints a useful report.
