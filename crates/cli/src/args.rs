@@ -23,6 +23,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print what the tool knows: its knowledge tables, each row with its source
     Data(DataArgs),
+    /// Capture a live cluster into a snapshot directory, for offline scans and support
+    Snapshot(SnapshotArgs),
+    /// Plan the upgrade: control-plane hops, node waves and a drain simulation
+    Plan(PlanArgs),
+    /// Serve a snapshot as a live Kubernetes API server on a loopback port (tests, rehearsals)
+    Emulate(EmulateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,4 +123,39 @@ pub struct DataArgs {
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+// ---- snapshot ---------------------------------------------------------------------------
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The directory to write the snapshot into (created; must be empty if it exists)
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: std::path::PathBuf,
+}
+
+// ---- plan -------------------------------------------------------------------------------
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A snapshot directory; without it, the live cluster of the current kubeconfig context
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The Kubernetes release to upgrade to, such as 1.32
+    #[arg(long, short = 't', value_name = "VERSION")]
+    pub target_version: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+// ---- emulate ----------------------------------------------------------------------------
+
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// The snapshot directory to serve
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: std::path::PathBuf,
 }

@@ -143,6 +143,27 @@ pub struct ClusterInfo {
     pub captured_at: Option<String>,
     /// Component versions given by the user (`etcd`, `calico`, ...).
     pub components: BTreeMap<String, String>,
+    /// Deprecated APIs clients actually requested, from the API server's
+    /// `apiserver_requested_deprecated_apis` metric (live clusters, or recorded in a snapshot).
+    pub requested_apis: Vec<RequestedApi>,
+}
+
+/// One series of `apiserver_requested_deprecated_apis`: a deprecated API that some client
+/// requested since the API server started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedApi {
+    /// The API group; `""` for the core group.
+    #[serde(default)]
+    pub group: String,
+    pub version: String,
+    /// The resource's plural name, such as `flowschemas`.
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subresource: String,
+    /// The release that removes it, as the metric says (`1.32`); empty when not planned.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub removed_release: String,
 }
 
 /// Everything read from one source: the objects plus what could not be read.

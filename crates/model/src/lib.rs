@@ -12,6 +12,6 @@ mod version;
 
 pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
-pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, SourceKind};
+pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi, SourceKind};
 pub use node::{Key, Node, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

@@ -116,6 +116,7 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
     inventory.cluster.server_version = cluster.server_version;
     inventory.cluster.captured_at = cluster.captured_at;
     inventory.cluster.components = cluster.components;
+    inventory.cluster.requested_apis = cluster.requested_apis;
     let mut files = Vec::new();
     walk::collect(dir, &mut files, &mut inventory.input_problems);
     let cluster_file = dir.join("cluster.yaml");

@@ -13,6 +13,7 @@ pub struct ClusterFile {
     pub server_version: Option<KubeVersion>,
     pub captured_at: Option<String>,
     pub components: BTreeMap<String, String>,
+    pub requested_apis: Vec<mcp_diag_model::RequestedApi>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +66,14 @@ fn parse_cluster_value(value: &Value) -> Result<ClusterFile, String> {
             .collect(),
         _ => BTreeMap::new(),
     };
+    let requested_apis = match map.get("requestedDeprecatedApis") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+            format!("requestedDeprecatedApis: {e}; expected a list of {{group, version, resource, removedRelease}}")
+        })?,
+    };
     Ok(ClusterFile {
+        requested_apis,
         name: text(map.get("name")).unwrap_or_default(),
         server_version,
         captured_at: text(map.get("capturedAt")),
@@ -93,6 +101,16 @@ mod tests {
         assert_eq!(c.server_version.unwrap().minor().to_string(), "1.28");
         assert_eq!(c.name, "prod");
         assert_eq!(c.components["etcd"], "3.5.12");
+    }
+
+    #[test]
+    fn requested_deprecated_apis() {
+        let c = parse("serverVersion: v1.31.2\nrequestedDeprecatedApis:\n- group: flowcontrol.apiserver.k8s.io\n  version: v1beta3\n  resource: flowschemas\n  removedRelease: \"1.32\"\n").unwrap();
+        assert_eq!(c.requested_apis.len(), 1);
+        assert_eq!(c.requested_apis[0].resource, "flowschemas");
+        assert_eq!(c.requested_apis[0].removed_release, "1.32");
+        let e = parse("requestedDeprecatedApis: [{group: x}]\n").unwrap_err();
+        assert!(e.contains("requestedDeprecatedApis"), "{e}");
     }
 
     #[test]

@@ -4,8 +4,11 @@ use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
 
 mod data;
+mod emulate;
 mod explain;
+mod plan;
 mod scan;
+mod snapshot;
 
 /// An error with advice on what to do about it.
 #[derive(Debug)]
@@ -34,5 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Scan(args) => scan::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Data(args) => data::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Emulate(args) => emulate::run(&args),
     }
 }
