@@ -2,6 +2,8 @@
 //!
 //! The interface below is what the CLI builds on; the implementation fills it in.
 
+pub mod etcd;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
