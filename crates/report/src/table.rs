@@ -50,6 +50,9 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
     for cluster in &report.clusters {
         render_cluster(cluster, options, &paint, &mut out);
     }
+    if let Some(fleet) = &report.fleet {
+        render_fleet(fleet, options, &paint, &mut out);
+    }
     let s = report.summary;
     let objects: usize = report.clusters.iter().map(|c| c.objects).sum();
     let files: usize = report.clusters.iter().map(|c| c.files).sum();
@@ -64,6 +67,46 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
         if clusters == 1 { "source" } else { "sources" },
     );
     out
+}
+
+fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} {} clusters, {} scanned, {} unreachable, {} with blockers",
+        paint.wrap(BOLD, "Fleet:"),
+        fleet.clusters,
+        fleet.scanned,
+        fleet.unreachable,
+        fleet.with_blockers
+    );
+    let mut table = Table::new();
+    table
+        .load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(options.width)
+        .set_header(vec![
+            "Cluster", "Version", "Target", "Status", "Blocker", "High", "Medium", "Low", "Info",
+        ]);
+    for row in &fleet.rows {
+        let status = match row.worst {
+            _ if row.status == "unreachable" => paint.wrap(severity_color(Severity::High), "unreachable"),
+            Some(worst) => paint.wrap(severity_color(worst), worst.as_str()),
+            None => "clean".to_owned(),
+        };
+        let s = &row.summary;
+        table.add_row(vec![
+            row.name.clone(),
+            row.server_version.clone().unwrap_or_else(|| "?".to_owned()),
+            row.target_version.clone(),
+            status,
+            s.blocker.to_string(),
+            s.high.to_string(),
+            s.medium.to_string(),
+            s.low.to_string(),
+            s.info.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "{table}\n");
 }
 
 fn plural(n: usize) -> &'static str {
@@ -108,6 +151,13 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
         "  {from} → Kubernetes {}{target_note}",
         cluster.target_version
     );
+    if let Some(error) = &cluster.error {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.wrap(severity_color(Severity::High), &format!("not scanned: {error}"))
+        );
+    }
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
     }
