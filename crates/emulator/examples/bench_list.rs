@@ -59,7 +59,14 @@ async fn main() {
             None => format!("{}/api/v1/pods?limit=500", emu.url()),
         };
         let t0 = Instant::now();
-        let body = http.get(url).send().await.expect("page").bytes().await.expect("body");
+        let body = http
+            .get(url)
+            .send()
+            .await
+            .expect("page")
+            .bytes()
+            .await
+            .expect("body");
         slowest = slowest.max(t0.elapsed());
         fetching += t0.elapsed();
         bytes += body.len();
