@@ -16,6 +16,17 @@ enum Fault {
     Status(u16, Option<&'static str>),
     /// Only when the request carries a continue token.
     ExpireContinue,
+    /// Only when the request carries a continue token: the connection drops.
+    DropContinue,
+    /// No answer for an hour.
+    Hang,
+}
+
+/// What the fake does with one request.
+enum Act {
+    Answer(Response<Body>),
+    Drop,
+    Hang,
 }
 
 #[derive(Default)]
@@ -54,6 +65,32 @@ fn ok(body: Vec<u8>) -> Response<Body> {
 }
 
 impl Fake {
+    fn act(&self, req: &Request<Body>) -> Act {
+        let path = req.uri().path().to_owned();
+        let token = req
+            .uri()
+            .query()
+            .and_then(|q| query_param(q, "continue"))
+            .is_some();
+        let mut faults = self.faults.lock().unwrap();
+        let queue = faults.entry(path).or_default();
+        match queue.front() {
+            Some(Fault::DropContinue) if token => {
+                queue.pop_front();
+                self.log.lock().unwrap().push("drop".to_owned());
+                Act::Drop
+            }
+            Some(Fault::Hang) => {
+                queue.pop_front();
+                Act::Hang
+            }
+            _ => {
+                drop(faults);
+                Act::Answer(self.respond(req))
+            }
+        }
+    }
+
     fn respond(&self, req: &Request<Body>) -> Response<Body> {
         assert_eq!(req.method(), http::Method::GET, "the live source only reads");
         let path = req.uri().path().to_owned();
@@ -64,7 +101,7 @@ impl Fake {
             let mut faults = self.faults.lock().unwrap();
             let queue = faults.entry(path.clone()).or_default();
             match queue.front() {
-                Some(Fault::ExpireContinue) if token.is_none() => None,
+                Some(Fault::ExpireContinue | Fault::DropContinue) if token.is_none() => None,
                 _ => queue.pop_front(),
             }
         } {
@@ -77,6 +114,7 @@ impl Fake {
                     r
                 }
                 Fault::ExpireContinue => status(410, "Expired"),
+                Fault::DropContinue | Fault::Hang => status(500, "Unexpected"),
             };
         }
         if self.denied.contains(&path) {
@@ -242,7 +280,19 @@ impl Fake {
 fn client(fake: Arc<Fake>) -> kube::Client {
     let service = tower::service_fn(move |req: Request<Body>| {
         let fake = fake.clone();
-        async move { Ok::<_, std::convert::Infallible>(fake.respond(&req)) }
+        async move {
+            match fake.act(&req) {
+                Act::Answer(response) => Ok(response),
+                Act::Drop => Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                )),
+                Act::Hang => {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok(status(500, "Late"))
+                }
+            }
+        }
     });
     kube::Client::new(service, "default")
 }
@@ -543,4 +593,49 @@ async fn connection_refused_is_unreachable_and_hangs_time_out() {
         .unwrap_err();
     assert!(matches!(err, LiveError::Timeout(_)), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_connections_resume_and_stuck_requests_are_retried() {
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/api/v1/pods".to_owned(),
+        VecDeque::from([Fault::DropContinue, Fault::Hang, Fault::DropContinue]),
+    );
+    let fake = Arc::new(fake);
+    let opts = LiveOptions {
+        request_timeout: Some(Duration::from_millis(200)),
+        ..options()
+    };
+    let read = read_with_client(client(fake.clone()), "fake", &opts)
+        .await
+        .unwrap();
+    assert!(
+        read.inventory.input_problems.is_empty(),
+        "{:?}",
+        read.inventory.input_problems
+    );
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        7
+    );
+    assert_eq!(read.stats.retries, 3, "{:?}", read.stats);
+    assert_eq!(read.stats.restarts, 0);
+    let log = fake.log.lock().unwrap().clone();
+    let pods: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("/api/v1/pods?") || *l == "drop")
+        .collect();
+    // Page 1 once; page 2 dropped, timed out, dropped again, then read with the same token:
+    // the list never went back to the first page.
+    assert_eq!(
+        pods.iter()
+            .filter(|l| !l.contains("continue=") && l.starts_with("/api"))
+            .count(),
+        1,
+        "{pods:?}"
+    );
+    assert_eq!(pods.iter().filter(|l| **l == "drop").count(), 2, "{pods:?}");
+    assert!(pods.iter().any(|l| l.contains("continue=3")), "{pods:?}");
+    assert!(pods.iter().any(|l| l.contains("continue=6")), "{pods:?}");
 }
