@@ -64,6 +64,27 @@ impl Shared {
             }
             state.put(group, &plural, &o.api_version, v);
         }
+        // A real cluster has a Namespace for every namespace in use (and the system ones);
+        // snapshots and test inventories may lack them, and kubectl looks them up on errors.
+        let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        used.extend(inventory.objects.iter().filter_map(|o| o.namespace.clone()));
+        for ns in used {
+            if !ns.is_empty() && state.get("", "namespaces", "", &ns).is_none() {
+                let created = captured.clone().unwrap_or_else(crate::store::now_rfc3339);
+                state.put(
+                    "",
+                    "namespaces",
+                    "v1",
+                    json!({"apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": ns, "creationTimestamp": created,
+                            "labels": {"kubernetes.io/metadata.name": ns}},
+                        "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+                );
+            }
+        }
         // Loading is not a change anyone can watch.
         state.log.clear();
         let version = version_info(inventory);
