@@ -207,6 +207,10 @@ impl Release {
 /// Objects and problems of one release.
 #[derive(Debug, Default)]
 pub struct ReleaseObjects {
+    /// The release (name, namespace, revision, chart, status and manifest; never values).
+    pub release: Release,
+    /// How findings name the manifest ([`Release::file_label`]).
+    pub file: String,
     pub objects: Vec<Object>,
     pub problems: Vec<Finding>,
 }
@@ -241,6 +245,8 @@ pub fn release_objects(
         }
     }
     Ok(ReleaseObjects {
+        release,
+        file: label,
         objects,
         problems: parsed.problems,
     })

@@ -112,8 +112,29 @@ pub struct ReadStats {
 /// An inventory and what reading it cost.
 #[derive(Clone, Debug)]
 pub struct LiveRead {
+    /// The objects listed, then the objects of the Helm releases' manifests (those have a
+    /// location, `helm:NAMESPACE/RELEASE (revision N, chart NAME-VERSION)` and the line; live
+    /// objects have none), request metrics and problems.
     pub inventory: Inventory,
     pub stats: ReadStats,
+    /// The Helm releases read (`--helm-releases`), for `snapshot` to write their manifests.
+    pub helm_releases: Vec<HelmManifest>,
+}
+
+/// The current revision of one Helm release: what a snapshot keeps of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmManifest {
+    pub namespace: String,
+    pub name: String,
+    pub revision: u64,
+    /// `NAME-VERSION` of the chart, when the release records it.
+    pub chart: Option<String>,
+    /// `deployed`, `failed`, ...
+    pub status: String,
+    /// How findings name the manifest: `helm:NAMESPACE/RELEASE (revision N, chart NAME-VERSION)`.
+    pub file: String,
+    /// The rendered manifest (multi-document YAML). Never the values.
+    pub manifest: String,
 }
 
 /// The contexts of the kubeconfig and the current one.
@@ -381,7 +402,7 @@ async fn read_from(
         None => {}
     }
 
-    let mut helm_count = 0;
+    let mut helm_releases = Vec::new();
     match helm_secrets {
         Some(Ok(pages)) => {
             let secrets = helm::current_revisions(pages.into_iter().flatten().collect());
@@ -389,9 +410,21 @@ async fn read_from(
             for secret in &secrets {
                 match helm::release_objects(secret, &namespaced) {
                     Ok(read) => {
-                        helm_count += 1;
                         inventory.objects.extend(read.objects);
                         inventory.input_problems.extend(read.problems);
+                        let r = read.release;
+                        helm_releases.push(HelmManifest {
+                            chart: r
+                                .chart
+                                .and_then(|c| c.metadata)
+                                .map(|m| format!("{}-{}", m.name, m.version)),
+                            status: r.info.map(|i| i.status).unwrap_or_default(),
+                            namespace: r.namespace,
+                            name: r.name,
+                            revision: r.version,
+                            file: read.file,
+                            manifest: r.manifest,
+                        });
                     }
                     Err(message) => inventory.input_problems.push(skipped(
                         &format!(
@@ -430,10 +463,14 @@ async fn read_from(
         restarts: load(&counters.restarts),
         types: jobs.iter().map(ListJob::display).collect(),
         aggregated_discovery: discovered.aggregated,
-        helm_releases: helm_count,
+        helm_releases: helm_releases.len(),
         elapsed: started.elapsed(),
     };
-    Ok(LiveRead { inventory, stats })
+    Ok(LiveRead {
+        inventory,
+        stats,
+        helm_releases,
+    })
 }
 
 /// Whether a kind is namespaced, by group and kind, as discovery says (by kind alone when

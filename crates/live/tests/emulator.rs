@@ -335,6 +335,19 @@ async fn helm_releases_and_request_metrics() {
     let live = read(&opts).await.unwrap();
     let inv = &live.inventory;
     assert_eq!(live.stats.helm_releases, 1);
+    assert_eq!(live.helm_releases.len(), 1);
+    let release = &live.helm_releases[0];
+    assert_eq!(
+        (
+            release.name.as_str(),
+            release.revision,
+            release.status.as_str(),
+            release.chart.as_deref()
+        ),
+        ("shop", 2, "deployed", Some("shop-2.1.0"))
+    );
+    assert_eq!(release.manifest, manifest);
+    assert_eq!(release.file, "helm:web/shop (revision 2, chart shop-2.1.0)");
     let from_helm: Vec<&Object> = inv.objects.iter().filter(|o| o.location.is_some()).collect();
     let kinds: Vec<(&str, &str)> = from_helm
         .iter()
