@@ -1,13 +1,35 @@
-//! The live source: reads a cluster through kube-rs, read-only (get and list only).
+//! The live source: reads a cluster through kube-rs, read-only (GET only).
 //!
-//! The interface below is what the CLI builds on; the implementation fills it in.
+//! [`read`] (or [`read_cluster`]) connects with the kubeconfig conventions, asks the API
+//! server which resource types it serves (aggregated discovery, with the classic per-group
+//! discovery as fallback), lists the types the checks read (see [`discovery::select`]) at the
+//! server's preferred version, page by page and several at once, and returns an
+//! [`Inventory`] of [`SourceKind::Live`]. Optionally it reads the manifests of Helm releases
+//! and, always, the deprecated APIs clients requested (`GET /metrics`).
+//!
+//! Secrets are never listed, except Helm's release Secrets with `--helm-releases`, of which
+//! only the release (never the values) is read. A type the identity may not list becomes an
+//! `access-denied` finding, and the read goes on.
 
-pub mod etcd;
-
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use mcp_diag_model::Inventory;
+use mcp_diag_model::{Finding, Inventory, KubeVersion, Object, Severity, SourceKind};
+
+mod config;
+pub mod discovery;
+pub mod etcd;
+pub mod fetch;
+pub mod helm;
+pub mod list;
+pub mod metrics;
+mod progress;
+
+pub use fetch::RetryPolicy;
+use fetch::{Counters, Failure, Fetcher};
+use list::{ListJob, ListOutcome, PageError};
 
 /// How to reach a cluster and what to read.
 #[derive(Clone, Debug)]
@@ -26,6 +48,13 @@ pub struct LiveOptions {
     pub concurrency: usize,
     /// Show a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// More kinds to list beyond those the checks read, as `Kind` or `group/Kind` (the core
+    /// group is `""`, so `/ServiceAccount` or just `ServiceAccount`); for user rules.
+    pub extra_kinds: Vec<String>,
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// The longest wait for one request; `None` is a quarter of `timeout`, at least 5 s.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for LiveOptions {
@@ -38,6 +67,9 @@ impl Default for LiveOptions {
             page_size: 500,
             concurrency: 8,
             progress: false,
+            extra_kinds: Vec::new(),
+            retry: RetryPolicy::default(),
+            request_timeout: None,
         }
     }
 }
@@ -54,12 +86,482 @@ pub enum LiveError {
     Timeout(Duration),
 }
 
+/// What a read cost.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Requests that were attempts after a failure (429, 5xx, broken connection, timeout).
+    pub retries: u64,
+    /// List pages received.
+    pub pages: u64,
+    /// Response body bytes received.
+    pub bytes: u64,
+    /// Objects read from lists.
+    pub objects: u64,
+    /// Lists started over after their continue token expired (410 Gone).
+    pub restarts: u64,
+    /// Resource types listed (`pods (v1)`, ...), in the order read.
+    pub types: Vec<String>,
+    /// Whether the server answered aggregated discovery.
+    pub aggregated_discovery: bool,
+    /// Helm releases read.
+    pub helm_releases: usize,
+    pub elapsed: Duration,
+}
+
+/// An inventory and what reading it cost.
+#[derive(Clone, Debug)]
+pub struct LiveRead {
+    /// The objects listed, then the objects of the Helm releases' manifests (those have a
+    /// location, `helm:NAMESPACE/RELEASE (revision N, chart NAME-VERSION)` and the line; live
+    /// objects have none), request metrics and problems.
+    pub inventory: Inventory,
+    pub stats: ReadStats,
+    /// The Helm releases read (`--helm-releases`), for `snapshot` to write their manifests.
+    pub helm_releases: Vec<HelmManifest>,
+}
+
+/// The current revision of one Helm release: what a snapshot keeps of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmManifest {
+    pub namespace: String,
+    pub name: String,
+    pub revision: u64,
+    /// `NAME-VERSION` of the chart, when the release records it.
+    pub chart: Option<String>,
+    /// `deployed`, `failed`, ...
+    pub status: String,
+    /// How findings name the manifest: `helm:NAMESPACE/RELEASE (revision N, chart NAME-VERSION)`.
+    pub file: String,
+    /// The rendered manifest (multi-document YAML). Never the values.
+    pub manifest: String,
+}
+
 /// The contexts of the kubeconfig and the current one.
-pub fn contexts(_kubeconfig: Option<&std::path::Path>) -> Result<(Vec<String>, Option<String>), LiveError> {
-    Err(LiveError::Kubeconfig("not implemented yet".to_owned()))
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<(Vec<String>, Option<String>), LiveError> {
+    config::contexts(kubeconfig)
+}
+
+/// The name the read gives the cluster: the context (given or current), or `in-cluster`.
+pub fn cluster_name(options: &LiveOptions) -> Result<String, LiveError> {
+    if let Some(context) = &options.context {
+        return Ok(context.clone());
+    }
+    match config::load(options.kubeconfig.as_deref())? {
+        config::Source::InCluster => Ok("in-cluster".to_owned()),
+        config::Source::Files(_, kc) => kc
+            .current_context
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| LiveError::Kubeconfig("no current-context; choose one with --context".to_owned())),
+    }
 }
 
 /// Reads one cluster into an inventory (`SourceKind::Live`).
-pub async fn read_cluster(_options: &LiveOptions) -> Result<Inventory, LiveError> {
-    Err(LiveError::Unreachable("not implemented yet".to_owned()))
+pub async fn read_cluster(options: &LiveOptions) -> Result<Inventory, LiveError> {
+    read(options).await.map(|r| r.inventory)
 }
+
+/// Reads one cluster; the inventory and the cost of the read.
+pub async fn read(options: &LiveOptions) -> Result<LiveRead, LiveError> {
+    match tokio::time::timeout(options.timeout, read_within(options)).await {
+        Ok(result) => result,
+        Err(_) => Err(LiveError::Timeout(options.timeout)),
+    }
+}
+
+/// The check id of findings about types the identity may not read.
+pub const ACCESS_DENIED: &str = "access-denied";
+/// The check id of findings about types that could not be read for another reason.
+pub const INPUT_SKIPPED: &str = "input-skipped";
+/// The ClusterRole that grants what a scan reads.
+pub const CLUSTER_ROLE: &str = "deploy/mcp-diag-readonly-clusterrole.yaml";
+
+/// An `access-denied` finding: `verb` on `what` was refused.
+pub fn access_denied(what: &str, verb: &str, detail: &str) -> Finding {
+    let mut details = BTreeMap::new();
+    details.insert("resource", what.to_owned());
+    details.insert("verb", verb.to_owned());
+    Finding {
+        check: ACCESS_DENIED,
+        severity: Severity::Info,
+        title: format!("Not allowed to {verb} {what}"),
+        object: None,
+        location: None,
+        message: format!(
+            "The cluster refused to {verb} {what} ({detail}); the scan went on without it, so checks that read it may miss problems."
+        ),
+        remediation: format!(
+            "Grant read-only access: `kubectl apply -f {CLUSTER_ROLE}` and bind the ClusterRole mcp-diag-readonly to the user or service account of this context, then scan again."
+        ),
+        evidence: None,
+        details,
+    }
+}
+
+fn skipped(what: &str, failure: &str) -> Finding {
+    let mut details = BTreeMap::new();
+    details.insert("resource", what.to_owned());
+    Finding {
+        check: INPUT_SKIPPED,
+        severity: Severity::High,
+        title: format!("Could not read {what}"),
+        object: None,
+        location: None,
+        message: format!(
+            "Listing {what} failed: {failure}. The scan went on without it, so checks that read it may miss problems."
+        ),
+        remediation: "Check the API server's health (and the aggregated API serving this type, if any), then scan again."
+            .to_owned(),
+        evidence: None,
+        details,
+    }
+}
+
+/// Objects first expected to be many come first, so that the longest chain of pages starts
+/// at once.
+fn size_rank(job: &ListJob) -> u8 {
+    match (job.group.as_str(), job.kind.as_str()) {
+        ("", "Pod") => 0,
+        ("apps", "ReplicaSet") => 1,
+        ("", "ConfigMap") => 2,
+        ("", "Node") => 3,
+        ("", "Service") => 4,
+        ("apps", "Deployment") => 5,
+        ("", "PersistentVolumeClaim") | ("", "PersistentVolume") | ("batch", "Job") => 6,
+        _ => 7,
+    }
+}
+
+enum Done {
+    List(usize, ListOutcome),
+    Helm(Result<Vec<Vec<helm::ReleaseSecret>>, PageError>),
+    Metrics(Result<fetch::Answer, Failure>),
+}
+
+async fn read_within(options: &LiveOptions) -> Result<LiveRead, LiveError> {
+    let (client, context) = config::client(options.kubeconfig.as_deref(), options.context.as_deref()).await?;
+    read_from(client, &context, options).await
+}
+
+/// Reads a cluster through a client built elsewhere (tests, callers with their own
+/// configuration); `context` names the cluster. `options.kubeconfig` and `options.context`
+/// are not used; `options.timeout` is, as in [`read`].
+pub async fn read_with_client(
+    client: kube::Client,
+    context: &str,
+    options: &LiveOptions,
+) -> Result<LiveRead, LiveError> {
+    match tokio::time::timeout(options.timeout, read_from(client, context, options)).await {
+        Ok(result) => result,
+        Err(_) => Err(LiveError::Timeout(options.timeout)),
+    }
+}
+
+async fn read_from(
+    client: kube::Client,
+    context: &str,
+    options: &LiveOptions,
+) -> Result<LiveRead, LiveError> {
+    let started = Instant::now();
+    let context = context.to_owned();
+    let attempt_timeout = options
+        .request_timeout
+        .unwrap_or_else(|| (options.timeout / 4).max(Duration::from_secs(5)));
+    let fetcher = Fetcher::new(client, options.retry, attempt_timeout);
+    let mut inventory = Inventory::new(SourceKind::Live, format!("context:{context}"), context.clone());
+    inventory.cluster.captured_at = Some(jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+
+    // /version first: it says whether the cluster answers at all, with few retries.
+    let version = fetcher
+        .get_with("/version", "application/json", 3.min(options.retry.max_attempts))
+        .await;
+    match version {
+        Ok(answer) => inventory.cluster.server_version = server_version(&answer.body),
+        Err(Failure::Status { code: 401, .. }) => {
+            return Err(LiveError::Unreachable(format!(
+                "context {context:?}: the server rejected the credentials (HTTP 401 Unauthorized); log in again or check the user of this context"
+            )));
+        }
+        Err(Failure::Status { code: 403 | 404, .. }) => {}
+        Err(failure) => return Err(LiveError::Unreachable(format!("context {context:?}: {failure}"))),
+    }
+
+    let discovered = discover(&fetcher, options.concurrency).await?;
+    let mut jobs: Vec<ListJob> = discovery::select(&discovered, &options.extra_kinds)
+        .into_iter()
+        .map(|(job, _)| job)
+        .collect();
+    jobs.sort_by_key(size_rank);
+    let mut scheduled: BTreeSet<(String, String)> = jobs
+        .iter()
+        .map(|j| (j.group.clone(), j.resource.clone()))
+        .collect();
+
+    let progress = progress::Progress::new(options.progress, jobs.len());
+    let concurrency = options.concurrency.max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut queue: std::collections::VecDeque<usize> = (0..jobs.len()).collect();
+    let mut running = 0usize;
+    let mut results: BTreeMap<usize, Vec<Object>> = BTreeMap::new();
+    let mut problems: Vec<(usize, Finding)> = Vec::new();
+
+    if options.helm_releases {
+        let f = fetcher.clone();
+        let page_size = options.page_size;
+        tasks.spawn(async move {
+            Done::Helm(
+                list::list_pages(&f, "/api/v1/secrets", page_size, Some(helm::SELECTOR), |body| {
+                    helm::page_secrets(&body)
+                })
+                .await,
+            )
+        });
+    }
+    {
+        let f = fetcher.clone();
+        tasks.spawn(async move { Done::Metrics(f.get_with("/metrics", "text/plain", 3).await) });
+    }
+
+    let mut helm_secrets = None;
+    let mut metrics_answer = None;
+    loop {
+        while running < concurrency
+            && let Some(index) = queue.pop_front()
+        {
+            let f = fetcher.clone();
+            let job = jobs[index].clone();
+            let page_size = options.page_size;
+            running += 1;
+            tasks.spawn(async move { Done::List(index, list::list_all(&f, &job, page_size).await) });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let done = joined.map_err(|e| LiveError::Unreachable(format!("a list task failed: {e}")))?;
+        match done {
+            Done::List(index, outcome) => {
+                running -= 1;
+                let job = &jobs[index];
+                match outcome {
+                    ListOutcome::Objects(objects) => {
+                        Counters::add(&fetcher.counters.objects, objects.len() as u64);
+                        if job.group == "apiextensions.k8s.io" && job.kind == "CustomResourceDefinition" {
+                            for extra in discovery::crd_followups(&objects, &discovered) {
+                                if scheduled.insert((extra.group.clone(), extra.resource.clone())) {
+                                    jobs.push(extra);
+                                    queue.push_back(jobs.len() - 1);
+                                    progress.add_type();
+                                }
+                            }
+                        }
+                        progress.type_done(objects.len());
+                        results.insert(index, objects);
+                    }
+                    ListOutcome::Failed(failure) => {
+                        progress.type_done(0);
+                        let finding = match failure.code() {
+                            Some(401 | 403) => access_denied(&job.display(), "list", &failure.to_string()),
+                            _ => skipped(&job.display(), &failure.to_string()),
+                        };
+                        problems.push((index, finding));
+                    }
+                    ListOutcome::Invalid(message) => {
+                        progress.type_done(0);
+                        problems.push((index, skipped(&job.display(), &message)));
+                    }
+                }
+            }
+            Done::Helm(result) => helm_secrets = Some(result),
+            Done::Metrics(result) => metrics_answer = Some(result),
+        }
+    }
+    progress.finish();
+
+    for (_, objects) in std::mem::take(&mut results) {
+        inventory.objects.extend(objects);
+    }
+    problems.sort_by_key(|(i, _)| *i);
+    inventory
+        .input_problems
+        .extend(problems.into_iter().map(|(_, f)| f));
+
+    match metrics_answer {
+        Some(Ok(answer)) => {
+            let text = String::from_utf8_lossy(&answer.body);
+            inventory.cluster.requested_apis = metrics::requested_apis(&text);
+        }
+        Some(Err(failure)) if matches!(failure.code(), Some(401 | 403)) => {
+            inventory.input_problems.push(access_denied(
+                "the API server's /metrics",
+                "get",
+                &failure.to_string(),
+            ));
+        }
+        Some(Err(failure)) => tracing::info!(%failure, "no request metrics from /metrics"),
+        None => {}
+    }
+
+    let mut helm_releases = Vec::new();
+    match helm_secrets {
+        Some(Ok(pages)) => {
+            let secrets = helm::current_revisions(pages.into_iter().flatten().collect());
+            let namespaced = namespaced_lookup(&discovered);
+            for secret in &secrets {
+                match helm::release_objects(secret, &namespaced) {
+                    Ok(read) => {
+                        inventory.objects.extend(read.objects);
+                        inventory.input_problems.extend(read.problems);
+                        let r = read.release;
+                        helm_releases.push(HelmManifest {
+                            chart: r
+                                .chart
+                                .and_then(|c| c.metadata)
+                                .map(|m| format!("{}-{}", m.name, m.version)),
+                            status: r.info.map(|i| i.status).unwrap_or_default(),
+                            namespace: r.namespace,
+                            name: r.name,
+                            revision: r.version,
+                            file: read.file,
+                            manifest: r.manifest,
+                        });
+                    }
+                    Err(message) => inventory.input_problems.push(skipped(
+                        &format!(
+                            "Helm release {}/{} (Secret {})",
+                            secret.namespace, secret.release, secret.secret_name
+                        ),
+                        &message,
+                    )),
+                }
+            }
+        }
+        Some(Err(PageError::Fetch(failure))) if matches!(failure.code(), Some(401 | 403)) => {
+            inventory.input_problems.push(access_denied(
+                "Helm release Secrets (secrets with label owner=helm)",
+                "list",
+                &failure.to_string(),
+            ));
+        }
+        Some(Err(PageError::Fetch(failure))) => inventory
+            .input_problems
+            .push(skipped("Helm release Secrets", &failure.to_string())),
+        Some(Err(PageError::Parse(message))) => inventory
+            .input_problems
+            .push(skipped("Helm release Secrets", &message)),
+        None => {}
+    }
+
+    let counters = &fetcher.counters;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    let stats = ReadStats {
+        requests: load(&counters.requests),
+        retries: load(&counters.retries),
+        pages: load(&counters.pages),
+        bytes: load(&counters.bytes),
+        objects: load(&counters.objects),
+        restarts: load(&counters.restarts),
+        types: jobs.iter().map(ListJob::display).collect(),
+        aggregated_discovery: discovered.aggregated,
+        helm_releases: helm_releases.len(),
+        elapsed: started.elapsed(),
+    };
+    Ok(LiveRead {
+        inventory,
+        stats,
+        helm_releases,
+    })
+}
+
+/// Whether a kind is namespaced, by group and kind, as discovery says (by kind alone when
+/// the group is not served, as for removed API versions in Helm manifests).
+fn namespaced_lookup(discovered: &discovery::Discovered) -> impl Fn(&str, &str) -> Option<bool> + use<> {
+    let mut exact: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, bool> = BTreeMap::new();
+    for t in &discovered.types {
+        exact.insert((t.group.clone(), t.kind.clone()), t.namespaced);
+        by_kind.entry(t.kind.clone()).or_insert(t.namespaced);
+    }
+    move |group: &str, kind: &str| {
+        exact
+            .get(&(group.to_owned(), kind.to_owned()))
+            .or_else(|| by_kind.get(kind))
+            .copied()
+    }
+}
+
+/// The version in a `/version` answer.
+fn server_version(body: &[u8]) -> Option<KubeVersion> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Info {
+        #[serde(default)]
+        git_version: String,
+        #[serde(default)]
+        major: String,
+        #[serde(default)]
+        minor: String,
+    }
+    let info: Info = serde_json::from_slice(body).ok()?;
+    KubeVersion::parse(&info.git_version)
+        .ok()
+        .or_else(|| KubeVersion::from_parts(&info.major, &info.minor).ok())
+}
+
+/// Aggregated discovery, else the classic documents group version by group version.
+async fn discover(fetcher: &Fetcher, concurrency: usize) -> Result<discovery::Discovered, LiveError> {
+    use futures::StreamExt;
+    let failed =
+        |what: &str, failure: Failure| LiveError::Unreachable(format!("discovery ({what}): {failure}"));
+    let (core, groups) = tokio::join!(
+        fetcher.get("/api", discovery::ACCEPT_AGGREGATED),
+        fetcher.get("/apis", discovery::ACCEPT_AGGREGATED)
+    );
+    let core = core.map_err(|f| failed("/api", f))?;
+    let groups = groups.map_err(|f| failed("/apis", f))?;
+    let bad = |what: &str, message: String| LiveError::Unreachable(format!("discovery ({what}): {message}"));
+    let core_aggregated = discovery::parse_aggregated(&core.body).map_err(|m| bad("/api", m))?;
+    let groups_aggregated = discovery::parse_aggregated(&groups.body).map_err(|m| bad("/apis", m))?;
+    if let (Some(mut core), Some(groups)) = (core_aggregated, groups_aggregated) {
+        core.extend(groups);
+        return Ok(discovery::fold(core, true));
+    }
+    let mut gvs = discovery::parse_classic_groups(&core.body, true).map_err(|m| bad("/api", m))?;
+    gvs.extend(discovery::parse_classic_groups(&groups.body, false).map_err(|m| bad("/apis", m))?);
+    let fetcher = Arc::new(fetcher.clone());
+    let documents: Vec<(usize, Result<Vec<discovery::Sighting>, String>)> =
+        futures::stream::iter(gvs.iter().cloned().enumerate())
+            .map(|(i, (group, version))| {
+                let fetcher = fetcher.clone();
+                async move {
+                    let path = if group.is_empty() {
+                        format!("/api/{version}")
+                    } else {
+                        format!("/apis/{group}/{version}")
+                    };
+                    let result = match fetcher.get(&path, "application/json").await {
+                        Ok(answer) => discovery::parse_resource_list(&answer.body, &group, &version),
+                        Err(failure) => Err(format!("{path}: {failure}")),
+                    };
+                    (i, result)
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    let mut documents = documents;
+    documents.sort_by_key(|(i, _)| *i);
+    let mut sightings = Vec::new();
+    for (_, result) in documents {
+        match result {
+            Ok(found) => sightings.extend(found),
+            // A broken aggregated API (metrics-server down is common) hides only its group.
+            Err(message) => tracing::warn!(%message, "discovery of a group version failed"),
+        }
+    }
+    Ok(discovery::fold(sightings, false))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,379 @@
+//! Listing one resource type page by page: `limit` and `continue`, a restart from the first
+//! page when the continue token expired (410 Gone), and each page parsed on the parser pool
+//! while the next one is fetched.
+
+use bytes::Bytes;
+use mcp_diag_model::{Node, Object, key};
+use serde::Deserialize;
+
+use crate::fetch::{Counters, Failure, Fetcher};
+
+/// One resource type to list, at one version.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListJob {
+    /// `""` for the core group.
+    pub group: String,
+    pub version: String,
+    /// The plural resource name (`pods`).
+    pub resource: String,
+    pub kind: String,
+    pub namespaced: bool,
+}
+
+impl ListJob {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The collection path, across all namespaces.
+    pub fn path(&self) -> String {
+        if self.group.is_empty() {
+            format!("/api/{}/{}", self.version, self.resource)
+        } else {
+            format!("/apis/{}/{}/{}", self.group, self.version, self.resource)
+        }
+    }
+
+    /// `pods (v1)`, `deployments.apps (apps/v1)`: how messages name the type.
+    pub fn display(&self) -> String {
+        if self.group.is_empty() {
+            format!("{} ({})", self.resource, self.api_version())
+        } else {
+            format!("{}.{} ({})", self.resource, self.group, self.api_version())
+        }
+    }
+}
+
+/// How often one list may start over after its continue token expired.
+pub const MAX_RESTARTS: u32 = 3;
+
+/// The URL of one page.
+pub fn page_url(base: &str, limit: u32, token: Option<&str>, label_selector: Option<&str>) -> String {
+    let mut url = format!("{base}?limit={limit}");
+    if let Some(selector) = label_selector {
+        url.push_str("&labelSelector=");
+        url.push_str(&encode_query(selector));
+    }
+    if let Some(token) = token {
+        url.push_str("&continue=");
+        url.push_str(&encode_query(token));
+    }
+    url
+}
+
+/// Percent-encodes a query value (continue tokens are base64 and may hold `+`, `/`, `=`).
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `metadata.continue` of a list body, found without parsing the items: a scan that skips
+/// strings and nesting until the top-level `metadata` key, then a parse of that value only.
+/// The API server writes `metadata` before `items`, so this usually reads a few bytes.
+pub fn continue_token(body: &[u8]) -> Result<Option<String>, String> {
+    #[derive(Deserialize)]
+    struct ListMeta {
+        #[serde(default, rename = "continue")]
+        continue_: Option<String>,
+    }
+    let mut depth = 0usize;
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                let start = i + 1;
+                i = string_end(body, start).ok_or("the answer ends inside a string")?;
+                if depth == 1 && expect_key {
+                    expect_key = false;
+                    let name = &body[start..i];
+                    i = skip_space(body, i + 1);
+                    if body.get(i) != Some(&b':') {
+                        return Err("the answer is not a JSON object".to_owned());
+                    }
+                    if name == b"metadata" {
+                        let mut de = serde_json::Deserializer::from_slice(&body[i + 1..]);
+                        let meta = ListMeta::deserialize(&mut de).map_err(|e| format!("metadata: {e}"))?;
+                        return Ok(meta.continue_.filter(|t| !t.is_empty()));
+                    }
+                }
+            }
+            b'{' => {
+                depth += 1;
+                if depth == 1 {
+                    expect_key = true;
+                }
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
+/// The index of the quote closing the string that starts at `start`.
+fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
+    while i < body.len() {
+        match body[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn skip_space(body: &[u8], mut i: usize) -> usize {
+    while i < body.len() && matches!(body[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// The items of one page as objects, each given the list's apiVersion and kind (items of a
+/// list from the API server carry neither).
+pub fn page_objects(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<Object>, String> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        items: Option<Vec<Node>>,
+    }
+    let page: Page = serde_json::from_slice(body).map_err(|e| format!("invalid list: {e}"))?;
+    let items = page.items.unwrap_or_default();
+    let mut objects = Vec::with_capacity(items.len());
+    for item in items {
+        let Node::Map(entries) = item else { continue };
+        let mut entries: Vec<_> = entries
+            .into_vec()
+            .into_iter()
+            .filter(|(k, _)| k != "apiVersion" && k != "kind")
+            .collect();
+        entries.splice(
+            0..0,
+            [
+                (key("apiVersion"), Node::text(api_version)),
+                (key("kind"), Node::text(kind)),
+            ],
+        );
+        if let Some(object) = Object::from_node(Node::map(entries), None) {
+            objects.push(object);
+        }
+    }
+    Ok(objects)
+}
+
+/// Parses a page on the parser pool (deep stacks, one thread per core), off the async threads.
+pub async fn parse_off_thread<T, F>(work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, String> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    mcp_diag_sources::parse::parser_pool().spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.await.map_err(|_| "the parser stopped".to_owned())?
+}
+
+/// What listing one type gave.
+#[derive(Debug)]
+pub enum ListOutcome {
+    Objects(Vec<Object>),
+    Failed(Failure),
+    /// A page could not be parsed.
+    Invalid(String),
+}
+
+/// Lists every object of `job`, page by page. Each page's bytes are parsed while the next
+/// page is fetched. An expired continue token restarts the list (at most [`MAX_RESTARTS`]
+/// times); a dropped connection is retried by the fetcher with the same token, so the list
+/// resumes where it was.
+pub(crate) async fn list_all(fetcher: &Fetcher, job: &ListJob, page_size: u32) -> ListOutcome {
+    list_pages(fetcher, &job.path(), page_size, None, {
+        let api_version = job.api_version();
+        let kind = job.kind.clone();
+        move |body: Bytes| page_objects(&body, &api_version, &kind)
+    })
+    .await
+    .map_or_else(
+        |e| match e {
+            PageError::Fetch(f) => ListOutcome::Failed(f),
+            PageError::Parse(p) => ListOutcome::Invalid(p),
+        },
+        |pages| ListOutcome::Objects(pages.into_iter().flatten().collect()),
+    )
+}
+
+/// Why a paged list stopped.
+#[derive(Debug)]
+pub enum PageError {
+    Fetch(Failure),
+    Parse(String),
+}
+
+/// Fetches every page of `base` and parses each with `parse` (on the parser pool, while the
+/// next page is fetched); the parsed pages in order.
+pub(crate) async fn list_pages<T, P>(
+    fetcher: &Fetcher,
+    base: &str,
+    page_size: u32,
+    label_selector: Option<&str>,
+    parse: P,
+) -> Result<Vec<T>, PageError>
+where
+    T: Send + 'static,
+    P: Fn(Bytes) -> Result<T, String> + Clone + Send + Sync + 'static,
+{
+    let mut restarts = 0;
+    'restart: loop {
+        let mut parsed: Vec<T> = Vec::new();
+        let mut pending: Option<tokio::task::JoinHandle<Result<T, String>>> = None;
+        let mut token: Option<String> = None;
+        loop {
+            let url = page_url(base, page_size.max(1), token.as_deref(), label_selector);
+            let answer = match fetcher.get(&url, "application/json").await {
+                Ok(answer) => answer,
+                Err(failure) if failure.code() == Some(410) && token.is_some() && restarts < MAX_RESTARTS => {
+                    // The continue token expired (etcd compacted the revision): the list
+                    // starts over, since pages of two revisions do not make one list.
+                    restarts += 1;
+                    Counters::add(&fetcher.counters.restarts, 1);
+                    tracing::debug!(base, restarts, "continue token expired; listing again");
+                    if let Some(task) = pending.take() {
+                        task.abort();
+                    }
+                    continue 'restart;
+                }
+                Err(failure) => {
+                    if let Some(task) = pending.take() {
+                        task.abort();
+                    }
+                    return Err(PageError::Fetch(failure));
+                }
+            };
+            Counters::add(&fetcher.counters.pages, 1);
+            let next = continue_token(&answer.body).map_err(PageError::Parse)?;
+            if let Some(task) = pending.take() {
+                parsed.push(join(task).await?);
+            }
+            let parse = parse.clone();
+            let body = answer.body;
+            pending = Some(tokio::spawn(parse_off_thread(move || parse(body))));
+            match next {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        if let Some(task) = pending.take() {
+            parsed.push(join(task).await?);
+        }
+        return Ok(parsed);
+    }
+}
+
+async fn join<T>(task: tokio::task::JoinHandle<Result<T, String>>) -> Result<T, PageError> {
+    match task.await {
+        Ok(result) => result.map_err(PageError::Parse),
+        Err(e) => Err(PageError::Parse(format!("the parser task failed: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_tokens() {
+        let first = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"12","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTJ9","remainingItemCount":3},"items":[{"metadata":{"name":"a"}}]}"#;
+        assert_eq!(
+            continue_token(first).unwrap().as_deref(),
+            Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTJ9")
+        );
+        // metadata after items, with a decoy key inside an item and braces inside strings.
+        let last = br#"{ "items" : [ {"metadata": {"continue": "decoy"}, "x": "}\"{,"} ],
+            "kind": "metadata", "metadata" : { "continue" : "tok+/=" } }"#;
+        assert_eq!(continue_token(last).unwrap().as_deref(), Some("tok+/="));
+        assert_eq!(
+            continue_token(br#"{"metadata":{"continue":""},"items":[]}"#).unwrap(),
+            None
+        );
+        assert_eq!(continue_token(br#"{"metadata":{},"items":[]}"#).unwrap(), None);
+        assert_eq!(continue_token(br#"{"items":[]}"#).unwrap(), None);
+        assert!(continue_token(br#"{"metadata":{"continue":5}}"#).is_err());
+        assert!(continue_token(br#"{"metadata"#).is_err());
+        assert!(continue_token(br#"{"a" 1}"#).is_err());
+        assert_eq!(continue_token(b"").unwrap(), None);
+        assert_eq!(continue_token(b"\xff\xfe{{{{[[[").unwrap(), None);
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            page_url("/api/v1/pods", 500, None, None),
+            "/api/v1/pods?limit=500"
+        );
+        assert_eq!(
+            page_url("/api/v1/secrets", 10, Some("a+b/c="), Some("owner=helm")),
+            "/api/v1/secrets?limit=10&labelSelector=owner%3Dhelm&continue=a%2Bb%2Fc%3D"
+        );
+        let job = ListJob {
+            group: "apps".into(),
+            version: "v1".into(),
+            resource: "deployments".into(),
+            kind: "Deployment".into(),
+            namespaced: true,
+        };
+        assert_eq!(job.path(), "/apis/apps/v1/deployments");
+        assert_eq!(job.display(), "deployments.apps (apps/v1)");
+        assert_eq!(encode_query("ä"), "%C3%A4");
+    }
+
+    #[test]
+    fn items_get_api_version_and_kind() {
+        let body = br#"{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[
+            {"metadata":{"name":"web","namespace":"shop","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"extensions/v1beta1\",\"kind\":\"Deployment\"}"}}},
+            {"apiVersion":"wrong/v9","kind":"Wrong","metadata":{"name":"db","namespace":"shop"}},
+            7]}"#;
+        let objects = page_objects(body, "apps/v1", "Deployment").unwrap();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].api_version, "apps/v1");
+        assert_eq!(objects[0].kind, "Deployment");
+        assert_eq!(objects[0].namespace.as_deref(), Some("shop"));
+        assert_eq!(objects[0].location, None);
+        assert_eq!(
+            objects[0].applied_api_version.as_deref(),
+            Some("extensions/v1beta1")
+        );
+        assert_eq!(objects[1].kind, "Deployment");
+        assert_eq!(
+            objects[1].raw.get("apiVersion").and_then(Node::as_str),
+            Some("apps/v1")
+        );
+        assert_eq!(page_objects(br#"{"items":null}"#, "v1", "Pod").unwrap().len(), 0);
+        assert!(page_objects(b"not json", "v1", "Pod").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!(
+            "{{\"items\":[{{\"metadata\":{{\"name\":\"x\"}},\"spec\":{}1{}}}]}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(page_objects(deep.as_bytes(), "v1", "Pod").is_err());
+    }
+}
