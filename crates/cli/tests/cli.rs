@@ -567,16 +567,18 @@ fn readonly_clusterrole_grants_no_writes_and_no_secrets() {
     let main = &roles[0];
     assert_eq!(main["metadata"]["name"], "mcp-diag-readonly");
     for rule in main["rules"].as_array().unwrap() {
-        let core = rule["apiGroups"].as_array().is_some_and(|g| g.iter().any(|g| g == ""));
+        let core = rule["apiGroups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == ""));
         if core {
             let resources = rule["resources"].as_array().unwrap();
             assert!(!resources.iter().any(|r| r == "secrets" || r == "*"), "{rule}");
         }
     }
-    let metrics = main["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["nonResourceURLs"].as_array().is_some_and(|u| u.iter().any(|u| u == "/metrics")));
+    let metrics = main["rules"].as_array().unwrap().iter().any(|r| {
+        r["nonResourceURLs"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u == "/metrics"))
+    });
     assert!(metrics, "reading /metrics gives the usage evidence");
 }

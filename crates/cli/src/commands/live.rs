@@ -146,6 +146,7 @@ pub fn read(args: &LiveArgs) -> anyhow::Result<Vec<LiveCluster>> {
     for (name, result) in clusters {
         match result {
             Ok(mut inventory) => {
+                separate_helm_objects(&mut inventory);
                 if let Some(endpoint) = &etcd {
                     let status = runtime.block_on(mcp_diag_live::etcd::probe(endpoint));
                     apply_etcd(&mut inventory, endpoint, status)?;
@@ -164,6 +165,16 @@ pub fn read(args: &LiveArgs) -> anyhow::Result<Vec<LiveCluster>> {
         }
     }
     Ok(out)
+}
+
+/// The live source returns the objects of Helm release manifests among the listed ones, with
+/// a `helm:` location; they are what Helm applies next, not stored objects.
+fn separate_helm_objects(inventory: &mut Inventory) {
+    let (helm, stored): (Vec<_>, Vec<_>) = std::mem::take(&mut inventory.objects)
+        .into_iter()
+        .partition(|o| o.location.as_ref().is_some_and(|l| l.file.starts_with("helm:")));
+    inventory.objects = stored;
+    inventory.helm_objects.extend(helm);
 }
 
 fn etcd_endpoint(args: &LiveArgs, timeout: Duration) -> anyhow::Result<Option<EtcdEndpoint>> {
