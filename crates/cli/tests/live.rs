@@ -327,3 +327,99 @@ fn an_unreachable_etcd_is_a_finding_not_a_failure() {
     assert_eq!(bad.status, 1);
     assert!(bad.stderr.contains("https://"), "{}", bad.stderr);
 }
+
+/// A Helm 3 release Secret as the API server stores it, with `manifest` inside.
+fn helm_secret(manifest: &str) -> mcp_diag_model::Object {
+    let release = serde_json::json!({"name": "shop", "namespace": "web", "version": 4,
+        "info": {"status": "deployed"}, "chart": {"metadata": {"name": "shop", "version": "2.1.0"}},
+        "config": {"dbPassword": "s3cr3t-value"}, "manifest": manifest})
+    .to_string();
+    let data = mcp_diag_live::helm::encode_release(release.as_bytes());
+    let json = serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": "sh.helm.release.v1.shop.v4", "namespace": "web",
+                     "labels": {"owner": "helm", "name": "shop", "status": "deployed", "version": "4"}},
+        "data": {"release": data}});
+    mcp_diag_model::Object::from_node(serde_json::from_value(json).unwrap(), None).unwrap()
+}
+
+#[test]
+fn helm_releases_are_checked_when_asked_and_survive_a_snapshot() {
+    let rt = runtime();
+    let mut inventory = mcp_diag_sources::read_snapshot(&repo("examples/edge-cluster")).unwrap();
+    inventory.objects.push(helm_secret(
+        "---\n# Source: shop/templates/ingress.yaml\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: shop\nspec:\n  backend:\n    serviceName: shop\n    servicePort: 80\n",
+    ));
+    let emulator = rt
+        .block_on(Emulator::start(inventory, Options::default()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = write_kubeconfig(dir.path(), &emulator.kubeconfig("edge"));
+    let helm_findings = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["clusters"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["evidence"] == "Helm release")
+            .cloned()
+            .collect()
+    };
+    let without = mcp_diag(&["scan", "--kubeconfig", &kubeconfig, "-o", "json"]);
+    assert!(
+        helm_findings(&without.json()).is_empty(),
+        "Secrets are not read unless asked"
+    );
+    let with = mcp_diag(&[
+        "scan",
+        "--kubeconfig",
+        &kubeconfig,
+        "--helm-releases",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(with.status, 3, "{}", with.stderr);
+    let found = helm_findings(&with.json());
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["check"], "api-removed");
+    assert_eq!(found[0]["severity"], "blocker");
+    assert_eq!(found[0]["object"]["kind"], "Ingress");
+    assert!(
+        found[0]["location"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("helm:web/shop (revision 4"),
+        "{}",
+        found[0]["location"]
+    );
+    assert!(
+        !with.stdout.contains("s3cr3t"),
+        "no value of the release is printed"
+    );
+
+    let snap_dir = dir.path().join("snap");
+    let snap = mcp_diag(&[
+        "snapshot",
+        "--kubeconfig",
+        &kubeconfig,
+        "--helm-releases",
+        "-o",
+        snap_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(snap.status, 0, "{}", snap.stderr);
+    assert!(snap_dir.join("helm-releases").is_dir());
+    let on_disk: String = std::fs::read_dir(&snap_dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        !on_disk.contains("s3cr3t") && !on_disk.contains("\"Secret\""),
+        "no Secret in a snapshot"
+    );
+    let offline = mcp_diag(&["scan", snap_dir.to_str().unwrap(), "-o", "json"]);
+    let again = helm_findings(&offline.json());
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["object"], found[0]["object"]);
+    assert_eq!(again[0]["severity"], "blocker");
+    rt.block_on(emulator.stop());
+}

@@ -93,12 +93,33 @@ pub fn write_snapshot(inventory: &Inventory, dir: &Path) -> Result<WriteStats, W
         std::fs::create_dir_all(&helm_dir).map_err(io_error(&helm_dir))?;
         for (release, objects) in by_release {
             let path = helm_dir.join(format!("{}.json", safe_name(&release)));
-            write_list(&path, &objects)?;
+            // Helm installs a release's namespaced objects into the release's namespace, which
+            // the manifest often leaves out; the reader put it on the object, keep it.
+            let placed: Vec<Object> = objects.iter().map(|o| with_namespace(o)).collect();
+            let placed: Vec<&Object> = placed.iter().collect();
+            write_list(&path, &placed)?;
             stats.files += 1;
             stats.objects += objects.len();
         }
     }
     Ok(stats)
+}
+
+fn with_namespace(object: &Object) -> Object {
+    let mut copy = object.clone();
+    if let Some(ns) = &object.namespace {
+        if object.raw.path(&["metadata", "namespace"]).is_none() {
+            let mut json = object.raw.to_json();
+            if let Some(meta) = json
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                meta.insert("namespace".to_owned(), serde_json::Value::from(ns.as_str()));
+                copy.raw = Node::from(json);
+            }
+        }
+    }
+    copy
 }
 
 fn is_secret(object: &Object) -> bool {
