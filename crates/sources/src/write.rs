@@ -107,16 +107,16 @@ pub fn write_snapshot(inventory: &Inventory, dir: &Path) -> Result<WriteStats, W
 
 fn with_namespace(object: &Object) -> Object {
     let mut copy = object.clone();
-    if let Some(ns) = &object.namespace {
-        if object.raw.path(&["metadata", "namespace"]).is_none() {
-            let mut json = object.raw.to_json();
-            if let Some(meta) = json
-                .get_mut("metadata")
-                .and_then(serde_json::Value::as_object_mut)
-            {
-                meta.insert("namespace".to_owned(), serde_json::Value::from(ns.as_str()));
-                copy.raw = Node::from(json);
-            }
+    if let Some(ns) = &object.namespace
+        && object.raw.path(&["metadata", "namespace"]).is_none()
+    {
+        let mut json = object.raw.to_json();
+        if let Some(meta) = json
+            .get_mut("metadata")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            meta.insert("namespace".to_owned(), serde_json::Value::from(ns.as_str()));
+            copy.raw = Node::from(json);
         }
     }
     copy
