@@ -58,12 +58,16 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
     let files: usize = report.clusters.iter().map(|c| c.files).sum();
     let counts = counts_line(&s, &paint);
     let clusters = report.clusters.len();
+    let from_files = if files > 0 {
+        format!(" from {files} file{}", plural(files))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} {counts} in {objects} object{} from {files} file{} ({clusters} {})",
+        "{} {counts} in {objects} object{}{from_files} ({clusters} {})",
         paint.wrap(BOLD, "Summary:"),
         plural(objects),
-        plural(files),
         if clusters == 1 { "source" } else { "sources" },
     );
     out
@@ -161,14 +165,25 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
     }
-    let _ = writeln!(
-        out,
-        "  {} object{} from {} file{}",
-        cluster.objects,
-        plural(cluster.objects),
-        cluster.files,
-        plural(cluster.files)
-    );
+    if cluster.error.is_none() {
+        let _ = if cluster.source.starts_with("context:") {
+            writeln!(
+                out,
+                "  {} object{} read from the API server",
+                cluster.objects,
+                plural(cluster.objects)
+            )
+        } else {
+            writeln!(
+                out,
+                "  {} object{} from {} file{}",
+                cluster.objects,
+                plural(cluster.objects),
+                cluster.files,
+                plural(cluster.files)
+            )
+        };
+    }
     if cluster.findings.is_empty() {
         let _ = writeln!(out, "\n  No findings.\n");
         return;
