@@ -85,6 +85,20 @@ fn wants_table(ctx: &Ctx) -> bool {
     ctx.accept.contains("as=Table")
 }
 
+/// `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (kube's
+/// `list_metadata`, client-go's metadata client).
+pub(crate) fn wants_metadata(ctx: &Ctx) -> bool {
+    ctx.accept.contains("as=PartialObjectMetadata")
+}
+
+/// An object reduced to its metadata, as a PartialObjectMetadata.
+pub(crate) fn metadata_bytes(entry: &Entry) -> Bytes {
+    let mut v = entry.value();
+    let meta = v.get_mut("metadata").map_or(Value::Null, Value::take);
+    let out = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta});
+    Bytes::from(serde_json::to_vec(&out).unwrap_or_default())
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
     v: String,
@@ -184,6 +198,7 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
     let scoped = t.ns.is_some();
     let selective = !labels.is_empty() || !fields.is_empty();
     let table = wants_table(ctx);
+    let meta_only = !table && wants_metadata(ctx);
     let mut items: Vec<Arc<Entry>> = Vec::new();
     let mut bodies: Vec<Bytes> = Vec::new();
     let mut next: Option<String> = None;
@@ -202,7 +217,9 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
                 .take_while(|((n, _), _)| !scoped || *n == ns)
                 .filter(|(_, e)| matches(e, &labels, &fields));
             for (_, e) in iter.by_ref() {
-                if !table {
+                if meta_only {
+                    bodies.push(metadata_bytes(e));
+                } else if !table {
                     bodies.push(item_bytes(&state, t, e));
                 }
                 items.push(e.clone());
@@ -246,13 +263,17 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
     meta.push('}');
     let total: usize = bodies.iter().map(|b| b.len() + 1).sum();
     let mut out = Vec::with_capacity(total + meta.len() + 128);
-    out.extend_from_slice(
-        format!(
-            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
-            t.res.kind,
-            t.api_version()
+    let (kind, api_version) = if meta_only {
+        (
+            "PartialObjectMetadataList".to_owned(),
+            "meta.k8s.io/v1".to_owned(),
         )
-        .as_bytes(),
+    } else {
+        (format!("{}List", t.res.kind), t.api_version())
+    };
+    out.extend_from_slice(
+        format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"{api_version}\",\"metadata\":{meta},\"items\":[")
+            .as_bytes(),
     );
     for (i, b) in bodies.iter().enumerate() {
         if i > 0 {
@@ -276,6 +297,9 @@ pub(crate) fn get(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<B
     }
     if wants_table(ctx) {
         return table::list(&state, ctx, t, &[entry], state.rv, None);
+    }
+    if wants_metadata(ctx) {
+        return bytes_response(StatusCode::OK, "application/json", metadata_bytes(&entry));
     }
     bytes_response(StatusCode::OK, "application/json", item_bytes(&state, t, &entry))
 }

@@ -109,9 +109,28 @@ fn entry_labels(e: &Entry) -> impl Fn(&str) -> Option<String> + '_ {
     move |k| e.label(k).map(str::to_owned)
 }
 
+/// The selector of a budget, `None` when it selects nothing: a missing selector, or an empty
+/// one on a budget written as policy/v1beta1 (where `{}` meant no pods; the API server keeps
+/// that meaning for objects created through v1beta1).
+pub(crate) fn budget_selector(pdb: &Value) -> Option<&Value> {
+    let sel = pdb.pointer("/spec/selector").filter(|s| !s.is_null())?;
+    let empty = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(serde_json::Map::is_empty)
+        && sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty);
+    if empty && pdb.get("apiVersion").and_then(Value::as_str) == Some("policy/v1beta1") {
+        return None;
+    }
+    Some(sel)
+}
+
 /// Pods of `ns` (not terminating) the budget's selector picks; a missing selector picks none.
 fn budget_pods<'a>(state: &'a State, ns: &str, pdb: &Value) -> Vec<&'a Arc<Entry>> {
-    let Some(sel) = pdb.pointer("/spec/selector").filter(|s| !s.is_null()) else {
+    let Some(sel) = budget_selector(pdb) else {
         return Vec::new();
     };
     let Some(pods) = state.col("", "pods") else {
@@ -306,11 +325,7 @@ pub(crate) fn evict(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
             c.range((ns.clone(), String::new())..)
                 .take_while(|((n, _), _)| *n == ns)
                 .map(|(_, e)| e.value())
-                .filter(|b| {
-                    b.pointer("/spec/selector")
-                        .filter(|s| !s.is_null())
-                        .is_some_and(|s| selector_matches(s, &entry_labels(&pod)))
-                })
+                .filter(|b| budget_selector(b).is_some_and(|s| selector_matches(s, &entry_labels(&pod))))
                 .collect()
         })
         .unwrap_or_default();
@@ -360,7 +375,13 @@ pub(crate) fn delete_pod(shared: &Arc<Shared>, state: &mut State, ns: &str, name
     let Some(gone) = state.remove("", "pods", ns, name) else {
         return;
     };
-    let owner = gone.pod.as_ref().and_then(|f| f.owner.clone());
+    // Succeeded or Failed pods are done: their controllers do not replace them.
+    let terminal = matches!(gone.phase.as_str(), "Succeeded" | "Failed");
+    let owner = gone
+        .pod
+        .as_ref()
+        .and_then(|f| f.owner.clone())
+        .filter(|_| !terminal);
     if let Some((kind, owner_name)) = owner {
         let new_name = match kind.as_str() {
             "ReplicaSet" if state.get("apps", "replicasets", ns, &owner_name).is_some() => loop {

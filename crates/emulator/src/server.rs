@@ -121,13 +121,9 @@ fn version_info(inventory: &Inventory) -> Value {
         .as_ref()
         .map(|v| v.suffix.clone())
         .unwrap_or_default();
-    json!({
+    let mut v = json!({
         "major": major.to_string(),
         "minor": minor.to_string(),
-        "emulationMajor": major.to_string(),
-        "emulationMinor": minor.to_string(),
-        "minCompatibilityMajor": major.to_string(),
-        "minCompatibilityMinor": minor.saturating_sub(1).to_string(),
         "gitVersion": format!("v{major}.{minor}.{patch}{suffix}"),
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
@@ -135,7 +131,15 @@ fn version_info(inventory: &Inventory) -> Value {
         "goVersion": "go1.24.0",
         "compiler": "gc",
         "platform": "linux/amd64"
-    })
+    });
+    // Compatibility versions appear in /version from 1.33 on.
+    if (major, minor) >= (1, 33) {
+        v["emulationMajor"] = json!(major.to_string());
+        v["emulationMinor"] = json!(minor.to_string());
+        v["minCompatibilityMajor"] = json!(major.to_string());
+        v["minCompatibilityMinor"] = json!(minor.saturating_sub(1).to_string());
+    }
+    v
 }
 
 /// Accepts connections until shutdown; each connection is served by hyper's HTTP/1.1.
@@ -287,6 +291,18 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// The parts of a request a long-running watch keeps (no body).
+    pub fn detached(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            segs: Vec::new(),
+            params: self.params.clone(),
+            accept: self.accept.clone(),
+            content_type: self.content_type.clone(),
+            body: Bytes::new(),
+        }
+    }
+
     pub fn param(&self, k: &str) -> Option<&str> {
         self.params.get(k).map(String::as_str)
     }
@@ -305,7 +321,34 @@ pub(crate) struct Target<'a> {
     pub sub: Option<String>,
 }
 
+/// A [`Target`] that owns its resource, for tasks that outlive the request.
+pub(crate) struct OwnedTarget {
+    res: Resource,
+    version: String,
+    ns: Option<String>,
+}
+
+impl OwnedTarget {
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            res: &self.res,
+            version: self.version.clone(),
+            ns: self.ns.clone(),
+            name: None,
+            sub: None,
+        }
+    }
+}
+
 impl Target<'_> {
+    pub fn owned(&self) -> OwnedTarget {
+        OwnedTarget {
+            res: self.res.clone(),
+            version: self.version.clone(),
+            ns: self.ns.clone(),
+        }
+    }
+
     pub fn api_version(&self) -> String {
         if self.res.group.is_empty() {
             self.version.clone()

@@ -317,6 +317,18 @@ pub(crate) fn list(
     rv: u64,
     next: Option<&str>,
 ) -> Response<Body> {
+    json_response(StatusCode::OK, &table(ctx, t, entries, rv, next, true))
+}
+
+/// The Table document; a watch sends the column definitions with its first event only.
+pub(crate) fn table(
+    ctx: &Ctx,
+    t: &Target<'_>,
+    entries: &[Arc<Entry>],
+    rv: u64,
+    next: Option<&str>,
+    headers: bool,
+) -> Value {
     let include = ctx.param("includeObject").unwrap_or("Metadata");
     let rows: Vec<Value> = entries
         .iter()
@@ -351,16 +363,13 @@ pub(crate) fn list(
     if let Some(c) = next {
         meta["continue"] = json!(c);
     }
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "kind": "Table",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": meta,
-            "columnDefinitions": columns(t),
-            "rows": rows,
-        }),
-    )
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": meta,
+        "columnDefinitions": if headers { json!(columns(t)) } else { Value::Null },
+        "rows": rows,
+    })
 }
 
 #[cfg(test)]
