@@ -681,8 +681,9 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
                 .cloned()
         })
         .collect();
-    let node_values: BTreeMap<&str, Value> =
-        nodes.iter().map(|((_, n), e)| (n.as_str(), e.value())).collect();
+    let node_values: BTreeMap<&str, &Value> =
+        nodes.iter().map(|((_, n), e)| (n.as_str(), e.parsed())).collect();
+    let anti_domains = anti_affinity_domains(state, &node_values, ns, &anti);
     let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut best: Option<(i64, &str)> = None;
     for (name, node) in &node_values {
@@ -758,7 +759,10 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             fail("node(s) didn't have free ports for the requested pod ports");
             continue;
         }
-        if anti_affinity_blocks(state, &node_values, ns, &anti, node) {
+        if anti_domains
+            .iter()
+            .any(|(key, domains)| labels(key).is_some_and(|d| domains.contains(&d)))
+        {
             fail("node(s) didn't match pod anti-affinity rules");
             continue;
         }
@@ -791,25 +795,24 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
     }
 }
 
-fn anti_affinity_blocks(
+/// For each required anti-affinity term: its topology key and the domains (values of that
+/// key) where a pod it selects already runs. A node in one of those domains is infeasible.
+fn anti_affinity_domains(
     state: &State,
-    nodes: &BTreeMap<&str, Value>,
+    nodes: &BTreeMap<&str, &Value>,
     ns: &str,
     terms: &[Value],
-    node: &Value,
-) -> bool {
-    if terms.is_empty() {
-        return false;
-    }
+) -> Vec<(String, std::collections::HashSet<String>)> {
     let Some(pods) = state.col("", "pods") else {
-        return false;
+        return Vec::new();
     };
-    terms.iter().any(|term| {
+    let mut out = Vec::new();
+    for term in terms {
         let Some(key) = term.get("topologyKey").and_then(Value::as_str) else {
-            return false;
+            continue;
         };
-        let Some(domain) = node_labels(node)(key) else {
-            return false;
+        let Some(sel) = term.get("labelSelector").filter(|s| !s.is_null()) else {
+            continue;
         };
         let namespaces: Vec<String> = term
             .get("namespaces")
@@ -821,22 +824,19 @@ fn anti_affinity_blocks(
             .get("namespaceSelector")
             .and_then(Value::as_object)
             .is_some_and(serde_json::Map::is_empty);
-        let sel = term.get("labelSelector").cloned().unwrap_or(Value::Null);
-        if sel.is_null() {
-            return false;
-        }
-        pods.values().any(|p| {
-            !p.node_name.is_empty()
-                && (all_ns || namespaces.contains(&p.namespace))
-                && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
-                && selector_matches(&sel, &entry_labels(p))
-                && nodes
-                    .get(p.node_name.as_str())
-                    .and_then(|n| node_labels(n)(key))
-                    .as_deref()
-                    == Some(domain.as_str())
-        })
-    })
+        let domains = pods
+            .values()
+            .filter(|p| {
+                !p.node_name.is_empty()
+                    && (all_ns || namespaces.contains(&p.namespace))
+                    && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
+                    && selector_matches(sel, &entry_labels(p))
+            })
+            .filter_map(|p| nodes.get(p.node_name.as_str()).and_then(|n| node_labels(n)(key)))
+            .collect();
+        out.push((key.to_owned(), domains));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -877,5 +877,104 @@ mod tests {
         ));
         assert_eq!(ceil_percent(50, 3), 2);
         assert_eq!(ceil_percent(10, 10), 1);
+    }
+
+    fn state_with(objects: Vec<Value>) -> State {
+        let mut st = State::new(1);
+        for o in objects {
+            let kind = o["kind"].as_str().unwrap_or("").to_owned();
+            let plural = match kind.as_str() {
+                "Node" => "nodes",
+                "Pod" => "pods",
+                "PersistentVolume" => "persistentvolumes",
+                _ => "persistentvolumeclaims",
+            };
+            st.put("", plural, "v1", o);
+        }
+        st
+    }
+
+    fn want(name: &str) -> Value {
+        json!({"metadata": {"name": name, "namespace": "a", "labels": {"app": "x"}},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]}})
+    }
+
+    #[test]
+    fn scheduling_rules() {
+        use crate::testing::{node, pod};
+        let mut tainted = node("n0-tainted", "8", "16Gi");
+        tainted["spec"]["taints"] = json!([{"key": "gpu", "effect": "NoSchedule"}]);
+        let mut zoned = node("n3", "8", "16Gi");
+        zoned["metadata"]["labels"]["zone"] = json!("b");
+        let mut bare = node("n4-bare", "8", "16Gi");
+        bare["status"].as_object_mut().unwrap().remove("allocatable");
+        bare["status"].as_object_mut().unwrap().remove("capacity");
+        let st = state_with(vec![
+            tainted,
+            node("n1", "4", "8Gi"),
+            node("n2", "4", "8Gi"),
+            zoned,
+            bare,
+            pod("a", "busy", "n1", json!({"app": "x"}), "1", "1Gi", None),
+        ]);
+        // n3 is the emptiest; the tainted node and the node without resources never fit.
+        assert_eq!(schedule(&st, &want("p")).unwrap(), "n3");
+        let mut p = want("p");
+        p["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "n2"});
+        assert_eq!(schedule(&st, &p).unwrap(), "n2");
+        p["spec"]["tolerations"] = json!([{"key": "gpu", "operator": "Exists"}]);
+        p["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "n0-tainted"});
+        assert_eq!(schedule(&st, &p).unwrap(), "n0-tainted");
+        // Anti-affinity against app=x on the same host rules out n1 (busy is there).
+        let mut p = want("p");
+        p["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "x"}}}]},
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1", "n2"]}]}]}}});
+        assert_eq!(schedule(&st, &p).unwrap(), "n2");
+        // Too big for every node: the message counts the reasons.
+        let mut huge = want("p");
+        huge["spec"]["containers"][0]["resources"]["requests"]["cpu"] = json!("64");
+        let msg = schedule(&st, &huge).unwrap_err();
+        assert!(msg.starts_with("0/5 nodes are available: "), "{msg}");
+        assert!(
+            msg.contains("4 Insufficient cpu") && msg.contains("1 node(s) had untolerated taint(s)"),
+            "{msg}"
+        );
+        // Equal scores: the first name wins.
+        let st = state_with(vec![node("b", "4", "8Gi"), node("a", "4", "8Gi")]);
+        assert_eq!(schedule(&st, &want("p")).unwrap(), "a");
+    }
+
+    #[test]
+    fn ports_pods_and_volumes() {
+        use crate::testing::{node, pod};
+        let mut hp = pod("a", "hp", "n1", json!({}), "1m", "1Mi", None);
+        hp["spec"]["containers"][0]["ports"] = json!([{"containerPort": 80, "hostPort": 8080}]);
+        let mut small = node("n2", "8", "16Gi");
+        small["status"]["allocatable"]["pods"] = json!("1");
+        let mut zonal = json!({"kind": "PersistentVolume", "metadata": {"name": "pv1"},
+            "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}}});
+        zonal["apiVersion"] = json!("v1");
+        let claim = json!({"kind": "PersistentVolumeClaim", "apiVersion": "v1", "metadata": {"name": "data", "namespace": "a"}, "spec": {"volumeName": "pv1"}});
+        let st = state_with(vec![
+            node("n1", "8", "16Gi"),
+            small,
+            hp,
+            pod("a", "full", "n2", json!({}), "1m", "1Mi", None),
+            zonal,
+            claim,
+        ]);
+        let mut p = want("p");
+        p["spec"]["containers"][0]["ports"] = json!([{"containerPort": 80, "hostPort": 8080}]);
+        let msg = schedule(&st, &p).unwrap_err();
+        assert!(
+            msg.contains("free ports") && msg.contains("Too many pods"),
+            "{msg}"
+        );
+        let mut p = want("p");
+        p["spec"]["volumes"] = json!([{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]);
+        assert_eq!(schedule(&st, &p).unwrap(), "n1");
     }
 }

@@ -27,9 +27,16 @@ pub(crate) struct Entry {
     pub phase: String,
     pub pod: Option<PodFacts>,
     pub unschedulable: bool,
+    /// The parsed object, kept once asked for (the scheduler reads every node each time).
+    parsed: std::sync::OnceLock<Value>,
 }
 
 impl Entry {
+    /// The parsed object, parsed at most once per stored version.
+    pub fn parsed(&self) -> &Value {
+        self.parsed.get_or_init(|| self.value())
+    }
+
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels
             .iter()
@@ -224,6 +231,7 @@ pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u6
         phase: str_at(v, &["status", "phase"]).unwrap_or("").to_owned(),
         pod: kind_is_pod.then(|| pod_facts(v)),
         unschedulable: v.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true),
+        parsed: std::sync::OnceLock::new(),
     }
 }
 
