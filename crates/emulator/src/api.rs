@@ -105,18 +105,35 @@ struct ContinueToken {
     /// -1 marks the "inconsistent" token a 410 hands out to continue anyway.
     rv: i64,
     start: String,
+    /// Items before `start` in an unfiltered list across namespaces (ours, not the real
+    /// server's): with it, `remainingItemCount` needs no walk over the rest while nothing
+    /// changed since the token was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<u64>,
+}
+
+/// A decoded continue token.
+pub(crate) struct Cont {
+    pub key: (String, String),
+    pub rv: i64,
+    pub offset: Option<u64>,
 }
 
 pub(crate) fn encode_continue(rv: i64, ns: &str, name: &str) -> String {
+    encode_token(rv, ns, name, None)
+}
+
+fn encode_token(rv: i64, ns: &str, name: &str, offset: Option<u64>) -> String {
     let token = ContinueToken {
         v: "meta.k8s.io/v1".to_owned(),
         rv,
         start: format!("{ns}/{name}\u{0}"),
+        o: offset,
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
-pub(crate) fn decode_continue(s: &str) -> Result<(String, String), String> {
+pub(crate) fn decode_continue(s: &str) -> Result<Cont, String> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
         .map_err(|e| format!("continue key is not valid: {e}"))?;
@@ -130,7 +147,16 @@ pub(crate) fn decode_continue(s: &str) -> Result<(String, String), String> {
         "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
             .to_owned()
     })?;
-    Ok((ns.to_owned(), name.to_owned()))
+    Ok(Cont {
+        key: (ns.to_owned(), name.to_owned()),
+        rv: token.rv,
+        offset: token.o,
+    })
+}
+
+/// An empty key range's bound (range(x..x) is empty, never a panic).
+fn floor_max() -> (String, String) {
+    (String::new(), String::new())
 }
 
 fn field_support(t: &Target<'_>) -> &'static [&'static str] {
@@ -208,14 +234,37 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
         let state = shared.state();
         rv = state.rv;
         if let Some(col) = state.col(&t.res.group, &t.res.plural) {
+            // Bounds on the keys alone: counting what is left must not touch every entry
+            // (150,000 pointer chases a page), so the namespace limit is a key range too.
+            let floor = (ns.clone(), String::new());
             let lower = match &start {
-                Some(k) => Bound::Excluded(k.clone()),
-                None => Bound::Included((ns.clone(), String::new())),
+                Some(c) if scoped && c.key.0 < ns => Bound::Included(floor),
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(floor),
             };
-            let mut iter = col
-                .range((lower, Bound::Unbounded))
-                .take_while(|((n, _), _)| !scoped || *n == ns)
-                .filter(|(_, e)| matches(e, &labels, &fields));
+            // Where this page starts among all items, when that is known without counting.
+            let offset: Option<u64> = match &start {
+                _ if scoped || selective => None,
+                None => Some(0),
+                Some(c) if u64::try_from(c.rv).ok() == Some(rv) => c.offset,
+                Some(_) => None,
+            };
+            let upper = if scoped {
+                Bound::Excluded((format!("{ns}\u{0}"), String::new()))
+            } else {
+                Bound::Unbounded
+            };
+            // A token from another namespace's list may point past this namespace.
+            let empty = match (&lower, &upper) {
+                (Bound::Excluded(l) | Bound::Included(l), Bound::Excluded(u)) => l >= u,
+                _ => false,
+            };
+            let range = if empty {
+                col.range((Bound::Included(floor_max()), Bound::Excluded(floor_max())))
+            } else {
+                col.range((lower, upper))
+            };
+            let mut iter = range.filter(|(_, e)| !selective || matches(e, &labels, &fields));
             for (_, e) in iter.by_ref() {
                 if meta_only {
                     bodies.push(metadata_bytes(e));
@@ -228,18 +277,26 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
                 }
             }
             if limit > 0 && items.len() == limit {
+                let served = items.len() as u64;
                 let more = if selective {
                     iter.next().map(|_| 0)
+                } else if let Some(before) = offset {
+                    let n = (col.len() as u64).saturating_sub(before + served);
+                    (n > 0).then(|| usize::try_from(n).unwrap_or(usize::MAX))
                 } else {
                     let n = iter.count();
                     (n > 0).then_some(n)
                 };
                 if let Some(n) = more {
                     if let Some(last) = items.last() {
-                        next = Some(encode_continue(
+                        // Unscoped and unfiltered: the next page starts after everything so far.
+                        let next_offset =
+                            (!scoped && !selective).then(|| (col.len() as u64).saturating_sub(n as u64));
+                        next = Some(encode_token(
                             i64::try_from(rv).unwrap_or(i64::MAX),
                             &last.namespace,
                             &last.name,
+                            next_offset,
                         ));
                     }
                     if !selective {
@@ -681,7 +738,7 @@ mod tests {
     fn continue_tokens_round_trip() {
         let t = encode_continue(42, "ns-a", "pod-1");
         assert_eq!(
-            decode_continue(&t).unwrap(),
+            decode_continue(&t).unwrap().key,
             ("ns-a".to_owned(), "pod-1".to_owned())
         );
         assert!(decode_continue("not a token!").is_err());

@@ -42,11 +42,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(inventory: &Inventory, options: Options) -> Self {
-        let registry = Registry::build(inventory);
+    pub(crate) fn new(mut inventory: Inventory, options: Options) -> Self {
+        let registry = Registry::build(&inventory);
         let mut state = State::new(options.seed);
         let captured = inventory.cluster.captured_at.clone();
-        for o in &inventory.objects {
+        let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        // Objects are converted one by one and dropped as they go, so that the snapshot and
+        // the served copy are not both in memory at their full size.
+        for o in std::mem::take(&mut inventory.objects) {
+            if let Some(ns) = &o.namespace {
+                used.insert(ns.clone());
+            }
             let (group, _) = o.group_version();
             let plural = registry
                 .plural_of(group, &o.kind)
@@ -66,11 +75,6 @@ impl Shared {
         }
         // A real cluster has a Namespace for every namespace in use (and the system ones);
         // snapshots and test inventories may lack them, and kubectl looks them up on errors.
-        let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        used.extend(inventory.objects.iter().filter_map(|o| o.namespace.clone()));
         for ns in used {
             if !ns.is_empty() && state.get("", "namespaces", "", &ns).is_none() {
                 let created = captured.clone().unwrap_or_else(crate::store::now_rfc3339);
@@ -87,7 +91,7 @@ impl Shared {
         }
         // Loading is not a change anyone can watch.
         state.log.clear();
-        let version = version_info(inventory);
+        let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
         Self {
             registry,
@@ -595,8 +599,8 @@ pub(crate) fn expired(token: &str) -> Response<Body> {
         "reason": "Expired",
         "code": 410,
     });
-    if let Ok((ns, name)) = api::decode_continue(token) {
-        v["metadata"]["continue"] = json!(api::encode_continue(-1, &ns, &name));
+    if let Ok(c) = api::decode_continue(token) {
+        v["metadata"]["continue"] = json!(api::encode_continue(-1, &c.key.0, &c.key.1));
     }
     json_response(StatusCode::GONE, &v)
 }

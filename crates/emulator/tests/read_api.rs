@@ -215,6 +215,38 @@ async fn pagination_yields_every_item_once() {
     }
     assert_eq!(pages, 5);
     assert_eq!(seen, names);
+    // A change between pages: the count of what is left follows it.
+    let (_, p1) = get(&format!("{base}/api/v1/pods?limit=20")).await;
+    assert_eq!(p1["metadata"]["remainingItemCount"], 3);
+    let t1 = p1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/namespaces/b/pods"))
+        .header("Content-Type", "application/json")
+        .body(json!({"metadata": {"name": "zz"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x"}]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, p2) = get(&format!("{base}/api/v1/pods?limit=2&continue={t1}")).await;
+    assert_eq!(p2["metadata"]["remainingItemCount"], 2, "{}", p2["metadata"]);
+    let t2 = p2["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, p3) = get(&format!("{base}/api/v1/pods?limit=2&continue={t2}")).await;
+    assert_eq!(p3["metadata"]["remainingItemCount"], json!(null));
+    assert_eq!(p3["items"].as_array().unwrap().len(), 2);
+    assert!(p3["metadata"]["continue"].is_null());
+    // Paging inside one namespace, and tokens from another list never break it.
+    let (_, b1) = get(&format!("{base}/api/v1/namespaces/b/pods?limit=10")).await;
+    assert_eq!(b1["items"].as_array().unwrap().len(), 10);
+    assert_eq!(b1["metadata"]["remainingItemCount"], 4);
+    let tb = b1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (code, a_with_b_token) =
+        get(&format!("{base}/api/v1/namespaces/a/pods?limit=10&continue={tb}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(a_with_b_token["items"].as_array().unwrap().len(), 0);
+    let (_, a1) = get(&format!("{base}/api/v1/namespaces/a/pods?limit=4")).await;
+    let ta = a1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, b_with_a_token) = get(&format!("{base}/api/v1/namespaces/b/pods?limit=20&continue={ta}")).await;
+    assert_eq!(b_with_a_token["items"].as_array().unwrap().len(), 14);
     let (code, bad) = get(&format!("{base}/api/v1/pods?limit=5&continue=garbage")).await;
     assert_eq!(code, 400);
     assert_eq!(bad["reason"], "BadRequest");
