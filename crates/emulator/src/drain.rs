@@ -195,7 +195,7 @@ fn int_or_percent(v: &Value) -> Option<IntOrPercent> {
 }
 
 fn ceil_percent(p: i64, of: i64) -> i64 {
-    (p * of + 99).div_euclid(100)
+    p.saturating_mul(of).saturating_add(99).div_euclid(100)
 }
 
 /// The disruption controller's computation for one budget (from the current pods).
@@ -226,7 +226,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
             let (key, n) = controller_scale(state, ns, &kind, &name)?;
             seen.insert(key, n);
         }
-        Some(seen.values().sum())
+        Some(seen.values().fold(0i64, |a, b| a.saturating_add(*b)))
     };
     match (min, max) {
         (Some(IntOrPercent::Int(n)), _) => {
@@ -247,7 +247,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
                     IntOrPercent::Int(n) => n,
                     IntOrPercent::Percent(p) => ceil_percent(p, expected),
                 };
-                st.desired = (expected - n).max(0);
+                st.desired = expected.saturating_sub(n).max(0);
             }
             None => st.fail_safe = true,
         },
@@ -256,7 +256,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
     st.allowed = if st.fail_safe {
         0
     } else {
-        (st.current - st.desired).max(0)
+        st.current.saturating_sub(st.desired).max(0)
     };
     st
 }
@@ -615,8 +615,8 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             }
             let Some(f) = &e.pod else { continue };
             let u = usage.entry(e.node_name.as_str()).or_default();
-            u.cpu += f.cpu_milli;
-            u.mem += f.mem;
+            u.cpu = u.cpu.saturating_add(f.cpu_milli);
+            u.mem = u.mem.saturating_add(f.mem);
             u.pods += 1;
             u.ports.extend(f.host_ports.iter().cloned());
         }
@@ -743,11 +743,11 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             .get("pods")
             .map_or(110, |q| crate::store::quantity(q) as i64);
         let u = usage.get(name).cloned().unwrap_or_default();
-        if u.cpu + req_cpu > alloc_cpu {
+        if u.cpu.saturating_add(req_cpu) > alloc_cpu {
             fail("Insufficient cpu");
             continue;
         }
-        if u.mem + req_mem > alloc_mem {
+        if u.mem.saturating_add(req_mem) > alloc_mem {
             fail("Insufficient memory");
             continue;
         }
@@ -772,12 +772,13 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         }
         let free = |alloc: i64, used: i64| {
             if alloc > 0 {
-                (alloc - used) * 1000 / alloc
+                alloc.saturating_sub(used).saturating_mul(1000) / alloc
             } else {
                 0
             }
         };
-        let score = free(alloc_cpu, u.cpu + req_cpu) + free(alloc_mem, u.mem + req_mem);
+        let score = free(alloc_cpu, u.cpu.saturating_add(req_cpu))
+            .saturating_add(free(alloc_mem, u.mem.saturating_add(req_mem)));
         if best.is_none_or(|(s, _)| score > s) {
             best = Some((score, name));
         }
@@ -976,5 +977,48 @@ mod tests {
         let mut p = want("p");
         p["spec"]["volumes"] = json!([{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]);
         assert_eq!(schedule(&st, &p).unwrap(), "n1");
+    }
+
+    #[test]
+    fn absurd_budgets_do_not_overflow() {
+        use crate::testing::{node, pod};
+        let mut st = state_with(vec![
+            node("n1", "4", "8Gi"),
+            pod("a", "p", "n1", json!({"app": "x"}), "1", "1Gi", None),
+        ]);
+        st.put(
+            "apps",
+            "replicasets",
+            "apps/v1",
+            json!({"metadata": {"name": "rs", "namespace": "a"}, "spec": {"replicas": i64::MAX}}),
+        );
+        st.put(
+            "",
+            "pods",
+            "v1",
+            pod(
+                "a",
+                "q",
+                "n1",
+                json!({"app": "x"}),
+                "1",
+                "1Gi",
+                Some(("ReplicaSet", "rs")),
+            ),
+        );
+        for spec in [
+            json!({"minAvailable": i64::MIN}),
+            json!({"minAvailable": "9223372036854775807%"}),
+            json!({"maxUnavailable": i64::MIN}),
+            json!({"maxUnavailable": "300%"}),
+        ] {
+            let mut pdb = json!({"metadata": {"name": "b", "namespace": "a"}, "spec": spec});
+            pdb["spec"]["selector"] = json!({});
+            let status = budget_status(&st, &pdb);
+            assert!(status.allowed >= 0);
+        }
+        let mut huge = want("h");
+        huge["spec"]["containers"][0]["resources"]["requests"] = json!({"cpu": "1e300", "memory": "1e300"});
+        assert!(schedule(&st, &huge).is_err());
     }
 }

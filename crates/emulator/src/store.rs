@@ -158,7 +158,9 @@ pub(crate) fn pod_requests(v: &Value) -> (i64, i64) {
     };
     let (mut cpu, mut mem) = containers("containers")
         .into_iter()
-        .fold((0, 0), |(a, b), (c, m)| (a + c, b + m));
+        .fold((0i64, 0i64), |(a, b), (c, m)| {
+            (a.saturating_add(c), b.saturating_add(m))
+        });
     for (c, m) in containers("initContainers") {
         cpu = cpu.max(c);
         mem = mem.max(m);
