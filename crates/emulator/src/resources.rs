@@ -117,8 +117,13 @@ pub(crate) struct Resource {
 }
 
 impl Resource {
+    /// The verbs discovery lists (and the server allows) on the main resource.
     pub fn verbs(&self) -> &'static [&'static str] {
-        RW
+        match (self.group.as_str(), self.plural.as_str()) {
+            ("", "bindings") => &["create"],
+            ("", "componentstatuses") => &["get", "list"],
+            _ => RW,
+        }
     }
 }
 

@@ -419,6 +419,22 @@ async fn resource(
         name: name.map(str::to_owned),
         sub: sub.map(str::to_owned),
     };
+    // Verbs the resource does not have (listing bindings, say) are refused as the server does.
+    let verb = match (&ctx.method, t.name.is_some(), t.sub.is_some()) {
+        (_, _, true) => None,
+        (&Method::GET, false, _) if ctx.flag("watch") => Some("watch"),
+        (&Method::GET, false, _) => Some("list"),
+        (&Method::GET, true, _) => Some("get"),
+        (&Method::POST, _, _) => Some("create"),
+        (&Method::PUT, _, _) => Some("update"),
+        (&Method::PATCH, _, _) => Some("patch"),
+        (&Method::DELETE, true, _) => Some("delete"),
+        (&Method::DELETE, false, _) => Some("deletecollection"),
+        _ => None,
+    };
+    if verb.is_some_and(|v| !t.res.verbs().contains(&v)) {
+        return ("other", method_not_allowed());
+    }
     if ctx.method == Method::GET {
         // Reads of a deprecated version are counted and answered with the server's warning.
         let warning = api::note_deprecated(shared, &t);
@@ -445,15 +461,7 @@ async fn resource(
         (&Method::PATCH, true) => ("patch", api::patch(shared, ctx, &t)),
         (&Method::DELETE, true) => ("delete", api::delete(shared, ctx, &t)),
         (&Method::DELETE, false) => ("deletecollection", api::delete_collection(shared, ctx, &t)),
-        _ => (
-            "other",
-            status(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                "the server does not allow this method on the requested resource",
-                None,
-            ),
-        ),
+        _ => ("other", method_not_allowed()),
     }
 }
 
@@ -558,6 +566,15 @@ pub(crate) fn status(
     }
     v["code"] = json!(code.as_u16());
     json_response(code, &v)
+}
+
+fn method_not_allowed() -> Response<Body> {
+    status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        None,
+    )
 }
 
 pub(crate) fn not_found_generic() -> Response<Body> {

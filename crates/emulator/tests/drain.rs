@@ -535,3 +535,51 @@ async fn metadata_only_lists_and_table_watches() {
     assert_eq!(events[1]["object"]["rows"][0]["cells"][0], "web-1");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn deployment_budgets_count_the_deployment_scale() {
+    use mcp_diag_emulator::testing::{cordoned, with_label, with_taint};
+    let inv = Cluster::new("1.29.4")
+        .object(cordoned(mcp_diag_emulator::testing::node("n1", "4", "8Gi")))
+        .object(with_taint(
+            mcp_diag_emulator::testing::node("n2", "4", "8Gi"),
+            "dedicated",
+            "db",
+            "NoSchedule",
+        ))
+        .object(with_label(
+            mcp_diag_emulator::testing::node("n3", "4", "8Gi"),
+            "zone",
+            "b",
+        ))
+        // Scale 4 but only 2 pods exist: maxUnavailable 1 needs 3 healthy, so nothing may go.
+        .deployment("shop", "web", 4, "100m", "128Mi", &["n1", "n3"])
+        .pdb_max_unavailable("shop", "web", json!(1))
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
+        .await;
+    assert_eq!(pdb["status"]["expectedPods"], 4);
+    assert_eq!(pdb["status"]["desiredHealthy"], 3);
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+    let (code, _) = api.evict("shop", "web-rs-0").await;
+    assert_eq!(code, 429);
+    // Deleting the Deployment makes the budget fail safe (owner missing): still 0.
+    let (code, _) = api
+        .send(
+            reqwest::Method::DELETE,
+            "/apis/apps/v1/namespaces/shop/deployments/web",
+            "application/json",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
+        .await;
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+    assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
+    emu.stop().await;
+}

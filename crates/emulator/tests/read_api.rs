@@ -129,6 +129,9 @@ async fn version_discovery_and_reads() {
         unknown,
         json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404})
     );
+    let (code, na) = get(&format!("{base}/api/v1/bindings")).await;
+    assert_eq!(code, 405);
+    assert_eq!(na["reason"], "MethodNotAllowed");
     let (code, _) = get(&format!("{base}/apis/apps/v1beta1/deployments")).await;
     assert_eq!(code, 404, "a version the release does not serve");
 
