@@ -21,40 +21,22 @@ use crate::{drain, patch, table};
 /// Records a request for a deprecated API version; returns the warning the server sends.
 pub(crate) fn note_deprecated(shared: &Shared, t: &Target<'_>) -> Option<String> {
     let minor = shared.registry.minor.unwrap_or(mcp_diag_data::NEWEST_KNOWN_MINOR);
-    let removed = deprecation(&t.res.group, &t.version, &t.res.kind, minor)?;
+    let d = deprecation(&t.res.group, &t.version, &t.res.kind, minor)?;
     lock(&shared.deprecated).insert(RequestedApi {
         group: t.res.group.clone(),
         version: t.version.clone(),
         resource: t.res.plural.clone(),
         subresource: t.sub.clone().unwrap_or_default(),
-        removed_release: removed.to_string(),
+        removed_release: d.removed_in.to_string(),
     });
-    let replacement = t
-        .res
-        .versions
-        .iter()
-        .find(|v| {
-            deprecation(
-                &t.res.group,
-                v,
-                &t.res.kind,
-                Minor::new(removed.major, removed.minor),
-            )
-            .is_none()
-        })
-        .map(|v| {
-            if t.res.group.is_empty() {
-                v.clone()
-            } else {
-                format!("{}/{v}", t.res.group)
-            }
-        });
-    let mut w = format!(
-        "{} {} is deprecated, unavailable in v{removed}+",
-        t.api_version(),
-        t.res.kind
-    );
-    if let Some(r) = replacement {
+    // The server's wording: "policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+,
+    // unavailable in v1.25+; use policy/v1 PodDisruptionBudget".
+    let mut w = format!("{} {} is deprecated", t.api_version(), t.res.kind);
+    if let Some(since) = d.deprecated_in {
+        w.push_str(&format!(" in v{since}+"));
+    }
+    w.push_str(&format!(", unavailable in v{}+", d.removed_in));
+    if let Some(r) = d.replacement {
         w.push_str(&format!("; use {r} {}", t.res.kind));
     }
     Some(w)

@@ -168,6 +168,13 @@ async fn version_discovery_and_reads() {
     assert_eq!(pdb["status"]["disruptionsAllowed"], 1);
 
     // Deprecated APIs requested show in the metric.
+    let r = reqwest::get(format!("{base}/apis/policy/v1beta1/poddisruptionbudgets"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["warning"],
+        "299 - \"policy/v1beta1 PodDisruptionBudget is deprecated in v1.22+, unavailable in v1.25+; use policy/v1 PodDisruptionBudget\""
+    );
     let (code, _) = get(&format!("{base}/apis/policy/v1beta1/podsecuritypolicies")).await;
     assert_eq!(code, 200);
     let metrics = reqwest::get(format!("{base}/metrics"))
