@@ -7,7 +7,7 @@ use axum::body::Body;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use mcp_diag_model::{Minor, RequestedApi};
+use mcp_diag_model::RequestedApi;
 use serde_json::{Value, json};
 
 use crate::resources::deprecation;
