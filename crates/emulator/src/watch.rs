@@ -71,7 +71,8 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
             Form::Table(b) => {
                 let (ctx, owned) = &**b;
                 let t = owned.target();
-                let v = crate::table::table(ctx, &t, std::slice::from_ref(e), e.rv, None, !headers_sent);
+                let v =
+                    crate::table::table(None, ctx, &t, std::slice::from_ref(e), e.rv, None, !headers_sent);
                 headers_sent = true;
                 line(kind, &serde_json::to_vec(&v).unwrap_or_default())
             }
