@@ -474,13 +474,24 @@ pub(crate) fn after_change(shared: &Arc<Shared>, state: &mut State, plural: &str
         return;
     }
     let waiting: Vec<(String, String)> = state.unscheduled.iter().cloned().collect();
+    if waiting.is_empty() {
+        return;
+    }
+    // One pass over the pods for all the waiting ones; each placement is added as it is made.
+    let mut usage = node_usage(state);
     for (ns, name) in waiting {
         let Some(e) = state.get("", "pods", &ns, &name) else {
             state.unscheduled.remove(&(ns, name));
             continue;
         };
         let mut v = e.value();
-        if let Ok(node) = schedule(state, &v) {
+        if let Ok(node) = schedule_with(state, &v, &usage) {
+            if let Some(f) = &e.pod {
+                usage
+                    .entry(node.clone())
+                    .or_default()
+                    .add(f.cpu_milli, f.mem, &f.host_ports);
+            }
             state.unscheduled.remove(&(ns.clone(), name.clone()));
             v["spec"]["nodeName"] = Value::String(node);
             let now = (state.now)();
@@ -540,12 +551,22 @@ fn spawn_ready(shared: &Arc<Shared>, ns: &str, name: &str, uid: &str) {
     });
 }
 
+/// What is in use on one node.
 #[derive(Default, Clone)]
-struct Usage {
+pub(crate) struct Usage {
     cpu: i64,
     mem: i64,
     pods: i64,
     ports: Vec<(i64, String)>,
+}
+
+impl Usage {
+    fn add(&mut self, cpu: i64, mem: i64, ports: &[(i64, String)]) {
+        self.cpu = self.cpu.saturating_add(cpu);
+        self.mem = self.mem.saturating_add(mem);
+        self.pods += 1;
+        self.ports.extend(ports.iter().cloned());
+    }
 }
 
 fn node_labels(node: &Value) -> impl Fn(&str) -> Option<String> + '_ {
@@ -597,8 +618,33 @@ fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
     })
 }
 
+/// What the pods on each node use (pods not Succeeded or Failed), by node name.
+pub(crate) fn node_usage(state: &State) -> HashMap<String, Usage> {
+    let mut usage: HashMap<String, Usage> = HashMap::new();
+    if let Some(pods) = state.col("", "pods") {
+        for e in pods.values() {
+            if e.node_name.is_empty() || matches!(e.phase.as_str(), "Succeeded" | "Failed") {
+                continue;
+            }
+            let Some(f) = &e.pod else { continue };
+            let u = usage.entry(e.node_name.clone()).or_default();
+            u.add(f.cpu_milli, f.mem, &f.host_ports);
+        }
+    }
+    usage
+}
+
 /// Picks the node for a pod (feasibility, then the score; ties by name), or says why none fits.
 pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
+    schedule_with(state, pod, &node_usage(state))
+}
+
+/// [`schedule`] with the usage computed once for several pods.
+pub(crate) fn schedule_with(
+    state: &State,
+    pod: &Value,
+    usage: &HashMap<String, Usage>,
+) -> Result<String, String> {
     let Some(nodes) = state.col("", "nodes") else {
         return Err("0/0 nodes are available: no nodes available to schedule pods.".to_owned());
     };
@@ -607,20 +653,6 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         .and_then(Value::as_str)
         .unwrap_or("");
     let (req_cpu, req_mem) = pod_requests(pod);
-    let mut usage: HashMap<&str, Usage> = HashMap::new();
-    if let Some(pods) = state.col("", "pods") {
-        for e in pods.values() {
-            if e.node_name.is_empty() || matches!(e.phase.as_str(), "Succeeded" | "Failed") {
-                continue;
-            }
-            let Some(f) = &e.pod else { continue };
-            let u = usage.entry(e.node_name.as_str()).or_default();
-            u.cpu = u.cpu.saturating_add(f.cpu_milli);
-            u.mem = u.mem.saturating_add(f.mem);
-            u.pods += 1;
-            u.ports.extend(f.host_ports.iter().cloned());
-        }
-    }
     let want_ports: Vec<(i64, String)> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -742,7 +774,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         let alloc_pods = alloc
             .get("pods")
             .map_or(110, |q| crate::store::quantity(q) as i64);
-        let u = usage.get(name).cloned().unwrap_or_default();
+        let u = usage.get(*name).cloned().unwrap_or_default();
         if u.cpu.saturating_add(req_cpu) > alloc_cpu {
             fail("Insufficient cpu");
             continue;
