@@ -1,7 +1,7 @@
 //! Eviction, PodDisruptionBudget status, the ReplicaSet/StatefulSet controllers, the
 //! scheduler and the kubelet's readiness, exactly as `docs/drain-model.md` specifies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -477,21 +477,14 @@ pub(crate) fn after_change(shared: &Arc<Shared>, state: &mut State, plural: &str
     if waiting.is_empty() {
         return;
     }
-    // One pass over the pods for all the waiting ones; each placement is added as it is made.
-    let mut usage = node_usage(state);
     for (ns, name) in waiting {
         let Some(e) = state.get("", "pods", &ns, &name) else {
             state.unscheduled.remove(&(ns, name));
             continue;
         };
         let mut v = e.value();
-        if let Ok(node) = schedule_with(state, &v, &usage) {
-            if let Some(f) = &e.pod {
-                usage
-                    .entry(node.clone())
-                    .or_default()
-                    .add(f.cpu_milli, f.mem, &f.host_ports);
-            }
+        // Each placement updates the state's usage before the next pod is tried.
+        if let Ok(node) = schedule(state, &v) {
             state.unscheduled.remove(&(ns.clone(), name.clone()));
             v["spec"]["nodeName"] = Value::String(node);
             let now = (state.now)();
@@ -551,24 +544,6 @@ fn spawn_ready(shared: &Arc<Shared>, ns: &str, name: &str, uid: &str) {
     });
 }
 
-/// What is in use on one node.
-#[derive(Default, Clone)]
-pub(crate) struct Usage {
-    cpu: i64,
-    mem: i64,
-    pods: i64,
-    ports: Vec<(i64, String)>,
-}
-
-impl Usage {
-    fn add(&mut self, cpu: i64, mem: i64, ports: &[(i64, String)]) {
-        self.cpu = self.cpu.saturating_add(cpu);
-        self.mem = self.mem.saturating_add(mem);
-        self.pods += 1;
-        self.ports.extend(ports.iter().cloned());
-    }
-}
-
 fn node_labels(node: &Value) -> impl Fn(&str) -> Option<String> + '_ {
     move |k| {
         node.pointer("/metadata/labels")
@@ -618,33 +593,9 @@ fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
     })
 }
 
-/// What the pods on each node use (pods not Succeeded or Failed), by node name.
-pub(crate) fn node_usage(state: &State) -> HashMap<String, Usage> {
-    let mut usage: HashMap<String, Usage> = HashMap::new();
-    if let Some(pods) = state.col("", "pods") {
-        for e in pods.values() {
-            if e.node_name.is_empty() || matches!(e.phase.as_str(), "Succeeded" | "Failed") {
-                continue;
-            }
-            let Some(f) = &e.pod else { continue };
-            let u = usage.entry(e.node_name.clone()).or_default();
-            u.add(f.cpu_milli, f.mem, &f.host_ports);
-        }
-    }
-    usage
-}
-
 /// Picks the node for a pod (feasibility, then the score; ties by name), or says why none fits.
 pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
-    schedule_with(state, pod, &node_usage(state))
-}
-
-/// [`schedule`] with the usage computed once for several pods.
-pub(crate) fn schedule_with(
-    state: &State,
-    pod: &Value,
-    usage: &HashMap<String, Usage>,
-) -> Result<String, String> {
+    let usage = &state.usage;
     let Some(nodes) = state.col("", "nodes") else {
         return Err("0/0 nodes are available: no nodes available to schedule pods.".to_owned());
     };

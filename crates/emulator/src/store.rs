@@ -237,6 +237,41 @@ pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u6
     }
 }
 
+/// What is in use on one node: the sum over its pods that are not Succeeded or Failed.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Usage {
+    pub cpu: i64,
+    pub mem: i64,
+    pub pods: i64,
+    pub ports: Vec<(i64, String)>,
+}
+
+impl Usage {
+    fn add(&mut self, f: &PodFacts) {
+        self.cpu = self.cpu.saturating_add(f.cpu_milli);
+        self.mem = self.mem.saturating_add(f.mem);
+        self.pods += 1;
+        self.ports.extend(f.host_ports.iter().cloned());
+    }
+
+    fn sub(&mut self, f: &PodFacts) {
+        self.cpu = self.cpu.saturating_sub(f.cpu_milli);
+        self.mem = self.mem.saturating_sub(f.mem);
+        self.pods -= 1;
+        for p in &f.host_ports {
+            if let Some(i) = self.ports.iter().position(|x| x == p) {
+                self.ports.swap_remove(i);
+            }
+        }
+    }
+}
+
+/// Does this pod take room on its node?
+fn counts(e: &Entry) -> Option<&PodFacts> {
+    let f = e.pod.as_ref()?;
+    (!e.node_name.is_empty() && !matches!(e.phase.as_str(), "Succeeded" | "Failed")).then_some(f)
+}
+
 /// One change, for watchers.
 #[derive(Debug)]
 pub(crate) struct Event {
@@ -312,6 +347,8 @@ pub(crate) struct State {
     pub unscheduled: BTreeSet<ObjKey>,
     pub rng: Rng,
     pub now: fn() -> String,
+    /// Node usage, kept up to date by every pod write (the scheduler reads it).
+    pub usage: HashMap<String, Usage>,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -374,6 +411,7 @@ impl State {
             unscheduled: BTreeSet::new(),
             rng: Rng::new(seed ^ 0x5eed),
             now: now_rfc3339,
+            usage: HashMap::new(),
         }
     }
 
@@ -432,6 +470,15 @@ impl State {
         let entry = Arc::new(make_entry(api_version, kind_is_pod, &v, rv));
         let key = (entry.namespace.clone(), entry.name.clone());
         let kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
+        if let Some(old) = existing.as_deref()
+            && let Some(f) = counts(old)
+            && let Some(u) = self.usage.get_mut(&old.node_name)
+        {
+            u.sub(f);
+        }
+        if let Some(f) = counts(&entry) {
+            self.usage.entry(entry.node_name.clone()).or_default().add(f);
+        }
         self.cols
             .entry((group.to_owned(), plural.to_owned()))
             .or_default()
@@ -446,6 +493,11 @@ impl State {
             .cols
             .get_mut(&(group.to_owned(), plural.to_owned()))?
             .remove(&(ns.to_owned(), name.to_owned()))?;
+        if let Some(f) = counts(&old)
+            && let Some(u) = self.usage.get_mut(&old.node_name)
+        {
+            u.sub(f);
+        }
         self.rv += 1;
         let rv = self.rv;
         let mut v = old.value();
@@ -515,5 +567,27 @@ mod tests {
         assert_eq!(a.uid(), b.uid());
         assert_eq!(a.suffix(5).len(), 5);
         assert!((0.0..1.0).contains(&a.unit()));
+    }
+
+    #[test]
+    fn usage_follows_pod_writes() {
+        let mut st = State::new(1);
+        let pod = |node: &str, phase: &str| {
+            json!({"metadata": {"name": "p", "namespace": "a"}, "spec": {"nodeName": node,
+                "containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "1Ki"}},
+                    "ports": [{"containerPort": 80, "hostPort": 80}]}]}, "status": {"phase": phase}})
+        };
+        st.put("", "pods", "v1", pod("n1", "Running"));
+        assert_eq!(st.usage["n1"].cpu, 250);
+        assert_eq!(st.usage["n1"].ports, [(80, "TCP".to_owned())]);
+        st.put("", "pods", "v1", pod("n2", "Running"));
+        assert_eq!((st.usage["n1"].cpu, st.usage["n1"].pods), (0, 0));
+        assert!(st.usage["n1"].ports.is_empty());
+        assert_eq!(st.usage["n2"].mem, 1024);
+        st.put("", "pods", "v1", pod("n2", "Succeeded"));
+        assert_eq!(st.usage["n2"].pods, 0);
+        st.put("", "pods", "v1", pod("n2", "Running"));
+        st.remove("", "pods", "a", "p");
+        assert_eq!((st.usage["n2"].cpu, st.usage["n2"].pods), (0, 0));
     }
 }
