@@ -9,7 +9,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::server::{Ctx, Shared, Target, bad_request, json_response, lock, not_found, status};
-use crate::store::{Entry, State, controller_owner, cpu_mem, pod_requests};
+use crate::store::{Entry, State, controller_owner, pod_requests};
 
 /// A budget's status as the disruption controller computes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -544,25 +544,16 @@ fn spawn_ready(shared: &Arc<Shared>, ns: &str, name: &str, uid: &str) {
     });
 }
 
-fn node_labels(node: &Value) -> impl Fn(&str) -> Option<String> + '_ {
-    move |k| {
-        node.pointer("/metadata/labels")
-            .and_then(|l| l.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    }
+fn node_labels(node: &Entry) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| node.label(k).map(str::to_owned)
 }
 
 /// `nodeSelectorTerms`: terms ORed, each term's expressions (and fields) ANDed.
-fn node_selector_terms(terms: &Value, node: &Value) -> bool {
+fn node_selector_terms(terms: &Value, node: &Entry) -> bool {
     let Some(terms) = terms.as_array() else {
         return true;
     };
-    let name = node
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let name = node.name.clone();
     terms.iter().any(|term| {
         let exprs = json!({"matchExpressions": term.get("matchExpressions").cloned().unwrap_or(json!([]))});
         let fields = json!({"matchExpressions": term.get("matchFields").cloned().unwrap_or(json!([]))});
@@ -664,8 +655,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
                 .cloned()
         })
         .collect();
-    let node_values: BTreeMap<&str, &Value> =
-        nodes.iter().map(|((_, n), e)| (n.as_str(), e.parsed())).collect();
+    let node_values: BTreeMap<&str, &Arc<Entry>> = nodes.iter().map(|((_, n), e)| (n.as_str(), e)).collect();
     let anti_domains = anti_affinity_domains(state, &node_values, ns, &anti);
     let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut best: Option<(i64, &str)> = None;
@@ -673,36 +663,16 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         let mut fail = |r: &'static str| {
             *reasons.entry(r).or_default() += 1;
         };
-        let ready = node
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.get("type").and_then(Value::as_str) == Some("Ready")
-                        && c.get("status").and_then(Value::as_str) == Some("True")
-                })
-            });
-        if !ready {
+        let facts = node.node.clone().unwrap_or_default();
+        if !facts.ready {
             fail("node(s) were not ready");
             continue;
         }
-        if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+        if node.unschedulable {
             fail("node(s) were unschedulable");
             continue;
         }
-        let untolerated = node
-            .pointer("/spec/taints")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|t| {
-                matches!(
-                    t.get("effect").and_then(Value::as_str),
-                    Some("NoSchedule" | "NoExecute")
-                )
-            })
-            .any(|t| !tolerates(&tolerations, t));
-        if untolerated {
+        if facts.taints.iter().any(|t| !tolerates(&tolerations, t)) {
             fail("node(s) had untolerated taint(s)");
             continue;
         }
@@ -713,18 +683,10 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             fail("node(s) didn't match Pod's node affinity/selector");
             continue;
         }
-        let alloc = node
-            .pointer("/status/allocatable")
-            .or_else(|| node.pointer("/status/capacity"));
-        let Some(alloc) = alloc else {
+        let Some((alloc_cpu, alloc_mem, alloc_pods)) = facts.alloc else {
             fail("Insufficient cpu");
             continue;
         };
-        let (alloc_cpu, alloc_mem) = cpu_mem(Some(alloc));
-        #[allow(clippy::cast_possible_truncation)]
-        let alloc_pods = alloc
-            .get("pods")
-            .map_or(110, |q| crate::store::quantity(q) as i64);
         let u = usage.get(*name).cloned().unwrap_or_default();
         if u.cpu.saturating_add(req_cpu) > alloc_cpu {
             fail("Insufficient cpu");
@@ -783,7 +745,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
 /// key) where a pod it selects already runs. A node in one of those domains is infeasible.
 fn anti_affinity_domains(
     state: &State,
-    nodes: &BTreeMap<&str, &Value>,
+    nodes: &BTreeMap<&str, &Arc<Entry>>,
     ns: &str,
     terms: &[Value],
 ) -> Vec<(String, std::collections::HashSet<String>)> {

@@ -26,17 +26,11 @@ pub(crate) struct Entry {
     pub node_name: String,
     pub phase: String,
     pub pod: Option<PodFacts>,
+    pub node: Option<NodeFacts>,
     pub unschedulable: bool,
-    /// The parsed object, kept once asked for (the scheduler reads every node each time).
-    parsed: std::sync::OnceLock<Value>,
 }
 
 impl Entry {
-    /// The parsed object, parsed at most once per stored version.
-    pub fn parsed(&self) -> &Value {
-        self.parsed.get_or_init(|| self.value())
-    }
-
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels
             .iter()
@@ -58,6 +52,49 @@ impl Entry {
             "spec.unschedulable" => Some(if self.unschedulable { "true" } else { "false" }),
             _ => None,
         }
+    }
+}
+
+/// What the scheduler needs to know about a node without parsing it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeFacts {
+    /// Condition Ready=True.
+    pub ready: bool,
+    /// Allocatable (else capacity) cpu millicores, memory bytes and pods (110 when absent);
+    /// `None` when the node reports neither.
+    pub alloc: Option<(i64, i64, i64)>,
+    /// Taints with effect NoSchedule or NoExecute.
+    pub taints: Vec<Value>,
+}
+
+fn node_facts(v: &Value) -> NodeFacts {
+    let alloc = v
+        .pointer("/status/allocatable")
+        .or_else(|| v.pointer("/status/capacity"))
+        .map(|a| {
+            let (cpu, mem) = cpu_mem(Some(a));
+            #[allow(clippy::cast_possible_truncation)]
+            let pods = a.get("pods").map_or(110, |q| quantity(q) as i64);
+            (cpu, mem, pods)
+        });
+    NodeFacts {
+        ready: pod_ready(v),
+        alloc,
+        taints: v
+            .pointer("/spec/taints")
+            .and_then(Value::as_array)
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| {
+                        matches!(
+                            t.get("effect").and_then(Value::as_str),
+                            Some("NoSchedule" | "NoExecute")
+                        )
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -209,8 +246,26 @@ fn pod_facts(v: &Value) -> PodFacts {
     }
 }
 
+/// Which objects get an index of facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Pod,
+    Node,
+    Other,
+}
+
+impl Kind {
+    pub fn of(group: &str, plural: &str) -> Self {
+        match (group, plural) {
+            ("", "pods") => Self::Pod,
+            ("", "nodes") => Self::Node,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Builds the entry of an object whose metadata is already complete.
-pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u64) -> Entry {
+pub(crate) fn make_entry(api_version: &str, kind: Kind, v: &Value, rv: u64) -> Entry {
     let labels = v
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
@@ -231,9 +286,9 @@ pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u6
         created: str_at(v, &["metadata", "creationTimestamp"]).map(str::to_owned),
         node_name: str_at(v, &["spec", "nodeName"]).unwrap_or("").to_owned(),
         phase: str_at(v, &["status", "phase"]).unwrap_or("").to_owned(),
-        pod: kind_is_pod.then(|| pod_facts(v)),
+        pod: (kind == Kind::Pod).then(|| pod_facts(v)),
+        node: (kind == Kind::Node).then(|| node_facts(v)),
         unschedulable: v.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true),
-        parsed: std::sync::OnceLock::new(),
     }
 }
 
@@ -430,7 +485,6 @@ impl State {
     pub fn put(&mut self, group: &str, plural: &str, api_version: &str, mut v: Value) -> Arc<Entry> {
         self.rv += 1;
         let rv = self.rv;
-        let kind_is_pod = group.is_empty() && plural == "pods";
         if !v.is_object() {
             v = json!({});
         }
@@ -467,7 +521,7 @@ impl State {
                 meta.insert("creationTimestamp".to_owned(), Value::String(created));
             }
         }
-        let entry = Arc::new(make_entry(api_version, kind_is_pod, &v, rv));
+        let entry = Arc::new(make_entry(api_version, Kind::of(group, plural), &v, rv));
         let key = (entry.namespace.clone(), entry.name.clone());
         let kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
         if let Some(old) = existing.as_deref()
@@ -504,7 +558,7 @@ impl State {
         if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
             m.insert("resourceVersion".to_owned(), Value::String(rv.to_string()));
         }
-        let gone = Arc::new(make_entry(&old.api_version, old.pod.is_some(), &v, rv));
+        let gone = Arc::new(make_entry(&old.api_version, Kind::of(group, plural), &v, rv));
         self.unscheduled.remove(&(ns.to_owned(), name.to_owned()));
         self.emit(group, plural, "DELETED", gone.clone());
         Some(gone)
