@@ -136,11 +136,6 @@ pub(crate) fn decode_continue(s: &str) -> Result<Cont, String> {
     })
 }
 
-/// An empty key range's bound (range(x..x) is empty, never a panic).
-fn floor_max() -> (String, String) {
-    (String::new(), String::new())
-}
-
 fn field_support(t: &Target<'_>) -> &'static [&'static str] {
     match (t.res.group.as_str(), t.res.plural.as_str()) {
         ("", "pods") => &[
@@ -241,13 +236,22 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
                 (Bound::Excluded(l) | Bound::Included(l), Bound::Excluded(u)) => l >= u,
                 _ => false,
             };
-            let range = if empty {
-                col.range((Bound::Included(floor_max()), Bound::Excluded(floor_max())))
+            let by_node = (t.res.group.is_empty() && t.res.plural == "pods")
+                .then(|| fields.required("spec.nodeName"))
+                .flatten();
+            // Pods of one node (kubectl drain's list) come from the node index, in key order.
+            let range: Box<dyn Iterator<Item = &Arc<Entry>>> = if empty {
+                Box::new(std::iter::empty())
+            } else if let Some(node) = by_node {
+                match state.pods_by_node.get(node) {
+                    Some(keys) => Box::new(keys.range((lower, upper)).filter_map(|k| col.get(k))),
+                    None => Box::new(std::iter::empty()),
+                }
             } else {
-                col.range((lower, upper))
+                Box::new(col.range((lower, upper)).map(|(_, e)| e))
             };
-            let mut iter = range.filter(|(_, e)| !selective || matches(e, &labels, &fields));
-            for (_, e) in iter.by_ref() {
+            let mut iter = range.filter(|e| !selective || matches(e, &labels, &fields));
+            for e in iter.by_ref() {
                 if meta_only {
                     bodies.push(metadata_bytes(e));
                 } else if !table {

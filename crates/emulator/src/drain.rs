@@ -655,11 +655,11 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
                 .cloned()
         })
         .collect();
-    let node_values: BTreeMap<&str, &Arc<Entry>> = nodes.iter().map(|((_, n), e)| (n.as_str(), e)).collect();
-    let anti_domains = anti_affinity_domains(state, &node_values, ns, &anti);
+    let anti_domains = anti_affinity_domains(state, ns, &anti);
     let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut best: Option<(i64, &str)> = None;
-    for (name, node) in &node_values {
+    // Nodes are cluster-scoped: the collection is in name order already.
+    for ((_, name), node) in nodes {
         let mut fail = |r: &'static str| {
             *reasons.entry(r).or_default() += 1;
         };
@@ -687,7 +687,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             fail("Insufficient cpu");
             continue;
         };
-        let u = usage.get(*name).cloned().unwrap_or_default();
+        let u = usage.get(name).cloned().unwrap_or_default();
         if u.cpu.saturating_add(req_cpu) > alloc_cpu {
             fail("Insufficient cpu");
             continue;
@@ -725,7 +725,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         let score = free(alloc_cpu, u.cpu.saturating_add(req_cpu))
             .saturating_add(free(alloc_mem, u.mem.saturating_add(req_mem)));
         if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, name));
+            best = Some((score, name.as_str()));
         }
     }
     match best {
@@ -734,7 +734,7 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             Err(format!(
                 "0/{} nodes are available: {}. preemption: not eligible due to preemptionPolicy=Never.",
-                node_values.len(),
+                nodes.len(),
                 parts.join(", ")
             ))
         }
@@ -745,7 +745,6 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
 /// key) where a pod it selects already runs. A node in one of those domains is infeasible.
 fn anti_affinity_domains(
     state: &State,
-    nodes: &BTreeMap<&str, &Arc<Entry>>,
     ns: &str,
     terms: &[Value],
 ) -> Vec<(String, std::collections::HashSet<String>)> {
@@ -778,7 +777,11 @@ fn anti_affinity_domains(
                     && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
                     && selector_matches(sel, &entry_labels(p))
             })
-            .filter_map(|p| nodes.get(p.node_name.as_str()).and_then(|n| node_labels(n)(key)))
+            .filter_map(|p| {
+                state
+                    .get("", "nodes", "", &p.node_name)
+                    .and_then(|n| node_labels(&n)(key))
+            })
             .collect();
         out.push((key.to_owned(), domains));
     }

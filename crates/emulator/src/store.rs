@@ -404,6 +404,8 @@ pub(crate) struct State {
     pub now: fn() -> String,
     /// Node usage, kept up to date by every pod write (the scheduler reads it).
     pub usage: HashMap<String, Usage>,
+    /// The pods bound to each node, in key order (lists by `spec.nodeName` read it).
+    pub pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -467,6 +469,7 @@ impl State {
             rng: Rng::new(seed ^ 0x5eed),
             now: now_rfc3339,
             usage: HashMap::new(),
+            pods_by_node: HashMap::new(),
         }
     }
 
@@ -533,6 +536,19 @@ impl State {
         if let Some(f) = counts(&entry) {
             self.usage.entry(entry.node_name.clone()).or_default().add(f);
         }
+        if entry.pod.is_some() {
+            if let Some(old) = existing.as_deref()
+                && let Some(keys) = self.pods_by_node.get_mut(&old.node_name)
+            {
+                keys.remove(&key);
+            }
+            if !entry.node_name.is_empty() {
+                self.pods_by_node
+                    .entry(entry.node_name.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
         self.cols
             .entry((group.to_owned(), plural.to_owned()))
             .or_default()
@@ -551,6 +567,9 @@ impl State {
             && let Some(u) = self.usage.get_mut(&old.node_name)
         {
             u.sub(f);
+        }
+        if let Some(keys) = self.pods_by_node.get_mut(&old.node_name) {
+            keys.remove(&(ns.to_owned(), name.to_owned()));
         }
         self.rv += 1;
         let rv = self.rv;

@@ -148,6 +148,25 @@ async fn version_discovery_and_reads() {
     // Selectors.
     let (_, on_n1) = get(&format!("{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1")).await;
     assert_eq!(on_n1["items"].as_array().unwrap().len(), 2);
+    let (_, p1) = get(&format!(
+        "{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&limit=1"
+    ))
+    .await;
+    assert_eq!(p1["items"][0]["metadata"]["name"], "api-0");
+    let t = p1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, p2) = get(&format!(
+        "{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&limit=1&continue={t}"
+    ))
+    .await;
+    assert_eq!(p2["items"][0]["metadata"]["name"], "web-0");
+    assert!(p2["metadata"]["continue"].is_null());
+    let (_, shop_n1) = get(&format!(
+        "{base}/api/v1/namespaces/shop/pods?fieldSelector=spec.nodeName%3Dn1,status.phase%3DRunning"
+    ))
+    .await;
+    assert_eq!(shop_n1["items"].as_array().unwrap().len(), 1);
+    let (_, not_n1) = get(&format!("{base}/api/v1/pods?fieldSelector=spec.nodeName!%3Dn1")).await;
+    assert_eq!(not_n1["items"].as_array().unwrap().len(), 3);
     let (_, web) = get(&format!("{base}/api/v1/pods?labelSelector=app%20in%20(web)")).await;
     assert_eq!(web["items"].as_array().unwrap().len(), 3);
     let (_, not_web) = get(&format!("{base}/api/v1/pods?labelSelector=app!%3Dweb")).await;
