@@ -7,7 +7,7 @@ use axum::body::Body;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use mcp_diag_model::{Minor, RequestedApi};
+use mcp_diag_model::RequestedApi;
 use serde_json::{Value, json};
 
 use crate::resources::deprecation;
@@ -21,40 +21,22 @@ use crate::{drain, patch, table};
 /// Records a request for a deprecated API version; returns the warning the server sends.
 pub(crate) fn note_deprecated(shared: &Shared, t: &Target<'_>) -> Option<String> {
     let minor = shared.registry.minor.unwrap_or(mcp_diag_data::NEWEST_KNOWN_MINOR);
-    let removed = deprecation(&t.res.group, &t.version, &t.res.kind, minor)?;
+    let d = deprecation(&t.res.group, &t.version, &t.res.kind, minor)?;
     lock(&shared.deprecated).insert(RequestedApi {
         group: t.res.group.clone(),
         version: t.version.clone(),
         resource: t.res.plural.clone(),
         subresource: t.sub.clone().unwrap_or_default(),
-        removed_release: removed.to_string(),
+        removed_release: d.removed_in.to_string(),
     });
-    let replacement = t
-        .res
-        .versions
-        .iter()
-        .find(|v| {
-            deprecation(
-                &t.res.group,
-                v,
-                &t.res.kind,
-                Minor::new(removed.major, removed.minor),
-            )
-            .is_none()
-        })
-        .map(|v| {
-            if t.res.group.is_empty() {
-                v.clone()
-            } else {
-                format!("{}/{v}", t.res.group)
-            }
-        });
-    let mut w = format!(
-        "{} {} is deprecated, unavailable in v{removed}+",
-        t.api_version(),
-        t.res.kind
-    );
-    if let Some(r) = replacement {
+    // The server's wording: "policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+,
+    // unavailable in v1.25+; use policy/v1 PodDisruptionBudget".
+    let mut w = format!("{} {} is deprecated", t.api_version(), t.res.kind);
+    if let Some(since) = d.deprecated_in {
+        w.push_str(&format!(" in v{since}+"));
+    }
+    w.push_str(&format!(", unavailable in v{}+", d.removed_in));
+    if let Some(r) = d.replacement {
         w.push_str(&format!("; use {r} {}", t.res.kind));
     }
     Some(w)
@@ -85,24 +67,55 @@ fn wants_table(ctx: &Ctx) -> bool {
     ctx.accept.contains("as=Table")
 }
 
+/// `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (kube's
+/// `list_metadata`, client-go's metadata client).
+pub(crate) fn wants_metadata(ctx: &Ctx) -> bool {
+    ctx.accept.contains("as=PartialObjectMetadata")
+}
+
+/// An object reduced to its metadata, as a PartialObjectMetadata.
+pub(crate) fn metadata_bytes(entry: &Entry) -> Bytes {
+    let mut v = entry.value();
+    let meta = v.get_mut("metadata").map_or(Value::Null, Value::take);
+    let out = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta});
+    Bytes::from(serde_json::to_vec(&out).unwrap_or_default())
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
     v: String,
     /// -1 marks the "inconsistent" token a 410 hands out to continue anyway.
     rv: i64,
     start: String,
+    /// Items before `start` in an unfiltered list across namespaces (ours, not the real
+    /// server's): with it, `remainingItemCount` needs no walk over the rest while nothing
+    /// changed since the token was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<u64>,
+}
+
+/// A decoded continue token.
+pub(crate) struct Cont {
+    pub key: (String, String),
+    pub rv: i64,
+    pub offset: Option<u64>,
 }
 
 pub(crate) fn encode_continue(rv: i64, ns: &str, name: &str) -> String {
+    encode_token(rv, ns, name, None)
+}
+
+fn encode_token(rv: i64, ns: &str, name: &str, offset: Option<u64>) -> String {
     let token = ContinueToken {
         v: "meta.k8s.io/v1".to_owned(),
         rv,
         start: format!("{ns}/{name}\u{0}"),
+        o: offset,
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
-pub(crate) fn decode_continue(s: &str) -> Result<(String, String), String> {
+pub(crate) fn decode_continue(s: &str) -> Result<Cont, String> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
         .map_err(|e| format!("continue key is not valid: {e}"))?;
@@ -116,7 +129,11 @@ pub(crate) fn decode_continue(s: &str) -> Result<(String, String), String> {
         "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
             .to_owned()
     })?;
-    Ok((ns.to_owned(), name.to_owned()))
+    Ok(Cont {
+        key: (ns.to_owned(), name.to_owned()),
+        rv: token.rv,
+        offset: token.o,
+    })
 }
 
 fn field_support(t: &Target<'_>) -> &'static [&'static str] {
@@ -184,6 +201,7 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
     let scoped = t.ns.is_some();
     let selective = !labels.is_empty() || !fields.is_empty();
     let table = wants_table(ctx);
+    let meta_only = !table && wants_metadata(ctx);
     let mut items: Vec<Arc<Entry>> = Vec::new();
     let mut bodies: Vec<Bytes> = Vec::new();
     let mut next: Option<String> = None;
@@ -193,16 +211,50 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
         let state = shared.state();
         rv = state.rv;
         if let Some(col) = state.col(&t.res.group, &t.res.plural) {
+            // Bounds on the keys alone: counting what is left must not touch every entry
+            // (150,000 pointer chases a page), so the namespace limit is a key range too.
+            let floor = (ns.clone(), String::new());
             let lower = match &start {
-                Some(k) => Bound::Excluded(k.clone()),
-                None => Bound::Included((ns.clone(), String::new())),
+                Some(c) if scoped && c.key.0 < ns => Bound::Included(floor),
+                Some(c) => Bound::Excluded(c.key.clone()),
+                None => Bound::Included(floor),
             };
-            let mut iter = col
-                .range((lower, Bound::Unbounded))
-                .take_while(|((n, _), _)| !scoped || *n == ns)
-                .filter(|(_, e)| matches(e, &labels, &fields));
-            for (_, e) in iter.by_ref() {
-                if !table {
+            // Where this page starts among all items, when that is known without counting.
+            let offset: Option<u64> = match &start {
+                _ if scoped || selective => None,
+                None => Some(0),
+                Some(c) if u64::try_from(c.rv).ok() == Some(rv) => c.offset,
+                Some(_) => None,
+            };
+            let upper = if scoped {
+                Bound::Excluded((format!("{ns}\u{0}"), String::new()))
+            } else {
+                Bound::Unbounded
+            };
+            // A token from another namespace's list may point past this namespace.
+            let empty = match (&lower, &upper) {
+                (Bound::Excluded(l) | Bound::Included(l), Bound::Excluded(u)) => l >= u,
+                _ => false,
+            };
+            let by_node = (t.res.group.is_empty() && t.res.plural == "pods")
+                .then(|| fields.required("spec.nodeName"))
+                .flatten();
+            // Pods of one node (kubectl drain's list) come from the node index, in key order.
+            let range: Box<dyn Iterator<Item = &Arc<Entry>>> = if empty {
+                Box::new(std::iter::empty())
+            } else if let Some(node) = by_node {
+                match state.pods_by_node.get(node) {
+                    Some(keys) => Box::new(keys.range((lower, upper)).filter_map(|k| col.get(k))),
+                    None => Box::new(std::iter::empty()),
+                }
+            } else {
+                Box::new(col.range((lower, upper)).map(|(_, e)| e))
+            };
+            let mut iter = range.filter(|e| !selective || matches(e, &labels, &fields));
+            for e in iter.by_ref() {
+                if meta_only {
+                    bodies.push(metadata_bytes(e));
+                } else if !table {
                     bodies.push(item_bytes(&state, t, e));
                 }
                 items.push(e.clone());
@@ -211,18 +263,26 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
                 }
             }
             if limit > 0 && items.len() == limit {
+                let served = items.len() as u64;
                 let more = if selective {
                     iter.next().map(|_| 0)
+                } else if let Some(before) = offset {
+                    let n = (col.len() as u64).saturating_sub(before + served);
+                    (n > 0).then(|| usize::try_from(n).unwrap_or(usize::MAX))
                 } else {
                     let n = iter.count();
                     (n > 0).then_some(n)
                 };
                 if let Some(n) = more {
                     if let Some(last) = items.last() {
-                        next = Some(encode_continue(
+                        // Unscoped and unfiltered: the next page starts after everything so far.
+                        let next_offset =
+                            (!scoped && !selective).then(|| (col.len() as u64).saturating_sub(n as u64));
+                        next = Some(encode_token(
                             i64::try_from(rv).unwrap_or(i64::MAX),
                             &last.namespace,
                             &last.name,
+                            next_offset,
                         ));
                     }
                     if !selective {
@@ -246,13 +306,17 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
     meta.push('}');
     let total: usize = bodies.iter().map(|b| b.len() + 1).sum();
     let mut out = Vec::with_capacity(total + meta.len() + 128);
-    out.extend_from_slice(
-        format!(
-            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
-            t.res.kind,
-            t.api_version()
+    let (kind, api_version) = if meta_only {
+        (
+            "PartialObjectMetadataList".to_owned(),
+            "meta.k8s.io/v1".to_owned(),
         )
-        .as_bytes(),
+    } else {
+        (format!("{}List", t.res.kind), t.api_version())
+    };
+    out.extend_from_slice(
+        format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"{api_version}\",\"metadata\":{meta},\"items\":[")
+            .as_bytes(),
     );
     for (i, b) in bodies.iter().enumerate() {
         if i > 0 {
@@ -276,6 +340,9 @@ pub(crate) fn get(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<B
     }
     if wants_table(ctx) {
         return table::list(&state, ctx, t, &[entry], state.rv, None);
+    }
+    if wants_metadata(ctx) {
+        return bytes_response(StatusCode::OK, "application/json", metadata_bytes(&entry));
     }
     bytes_response(StatusCode::OK, "application/json", item_bytes(&state, t, &entry))
 }
@@ -657,7 +724,7 @@ mod tests {
     fn continue_tokens_round_trip() {
         let t = encode_continue(42, "ns-a", "pod-1");
         assert_eq!(
-            decode_continue(&t).unwrap(),
+            decode_continue(&t).unwrap().key,
             ("ns-a".to_owned(), "pod-1".to_owned())
         );
         assert!(decode_continue("not a token!").is_err());

@@ -1,7 +1,7 @@
 //! Eviction, PodDisruptionBudget status, the ReplicaSet/StatefulSet controllers, the
 //! scheduler and the kubelet's readiness, exactly as `docs/drain-model.md` specifies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -9,7 +9,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::server::{Ctx, Shared, Target, bad_request, json_response, lock, not_found, status};
-use crate::store::{Entry, State, controller_owner, cpu_mem, pod_requests};
+use crate::store::{Entry, State, controller_owner, pod_requests};
 
 /// A budget's status as the disruption controller computes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -109,9 +109,28 @@ fn entry_labels(e: &Entry) -> impl Fn(&str) -> Option<String> + '_ {
     move |k| e.label(k).map(str::to_owned)
 }
 
+/// The selector of a budget, `None` when it selects nothing: a missing selector, or an empty
+/// one on a budget written as policy/v1beta1 (where `{}` meant no pods; the API server keeps
+/// that meaning for objects created through v1beta1).
+pub(crate) fn budget_selector(pdb: &Value) -> Option<&Value> {
+    let sel = pdb.pointer("/spec/selector").filter(|s| !s.is_null())?;
+    let empty = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(serde_json::Map::is_empty)
+        && sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty);
+    if empty && pdb.get("apiVersion").and_then(Value::as_str) == Some("policy/v1beta1") {
+        return None;
+    }
+    Some(sel)
+}
+
 /// Pods of `ns` (not terminating) the budget's selector picks; a missing selector picks none.
 fn budget_pods<'a>(state: &'a State, ns: &str, pdb: &Value) -> Vec<&'a Arc<Entry>> {
-    let Some(sel) = pdb.pointer("/spec/selector").filter(|s| !s.is_null()) else {
+    let Some(sel) = budget_selector(pdb) else {
         return Vec::new();
     };
     let Some(pods) = state.col("", "pods") else {
@@ -176,7 +195,7 @@ fn int_or_percent(v: &Value) -> Option<IntOrPercent> {
 }
 
 fn ceil_percent(p: i64, of: i64) -> i64 {
-    (p * of + 99).div_euclid(100)
+    p.saturating_mul(of).saturating_add(99).div_euclid(100)
 }
 
 /// The disruption controller's computation for one budget (from the current pods).
@@ -207,7 +226,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
             let (key, n) = controller_scale(state, ns, &kind, &name)?;
             seen.insert(key, n);
         }
-        Some(seen.values().sum())
+        Some(seen.values().fold(0i64, |a, b| a.saturating_add(*b)))
     };
     match (min, max) {
         (Some(IntOrPercent::Int(n)), _) => {
@@ -228,7 +247,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
                     IntOrPercent::Int(n) => n,
                     IntOrPercent::Percent(p) => ceil_percent(p, expected),
                 };
-                st.desired = (expected - n).max(0);
+                st.desired = expected.saturating_sub(n).max(0);
             }
             None => st.fail_safe = true,
         },
@@ -237,7 +256,7 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
     st.allowed = if st.fail_safe {
         0
     } else {
-        (st.current - st.desired).max(0)
+        st.current.saturating_sub(st.desired).max(0)
     };
     st
 }
@@ -306,11 +325,7 @@ pub(crate) fn evict(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
             c.range((ns.clone(), String::new())..)
                 .take_while(|((n, _), _)| *n == ns)
                 .map(|(_, e)| e.value())
-                .filter(|b| {
-                    b.pointer("/spec/selector")
-                        .filter(|s| !s.is_null())
-                        .is_some_and(|s| selector_matches(s, &entry_labels(&pod)))
-                })
+                .filter(|b| budget_selector(b).is_some_and(|s| selector_matches(s, &entry_labels(&pod))))
                 .collect()
         })
         .unwrap_or_default();
@@ -360,7 +375,13 @@ pub(crate) fn delete_pod(shared: &Arc<Shared>, state: &mut State, ns: &str, name
     let Some(gone) = state.remove("", "pods", ns, name) else {
         return;
     };
-    let owner = gone.pod.as_ref().and_then(|f| f.owner.clone());
+    // Succeeded or Failed pods are done: their controllers do not replace them.
+    let terminal = matches!(gone.phase.as_str(), "Succeeded" | "Failed");
+    let owner = gone
+        .pod
+        .as_ref()
+        .and_then(|f| f.owner.clone())
+        .filter(|_| !terminal);
     if let Some((kind, owner_name)) = owner {
         let new_name = match kind.as_str() {
             "ReplicaSet" if state.get("apps", "replicasets", ns, &owner_name).is_some() => loop {
@@ -453,12 +474,16 @@ pub(crate) fn after_change(shared: &Arc<Shared>, state: &mut State, plural: &str
         return;
     }
     let waiting: Vec<(String, String)> = state.unscheduled.iter().cloned().collect();
+    if waiting.is_empty() {
+        return;
+    }
     for (ns, name) in waiting {
         let Some(e) = state.get("", "pods", &ns, &name) else {
             state.unscheduled.remove(&(ns, name));
             continue;
         };
         let mut v = e.value();
+        // Each placement updates the state's usage before the next pod is tried.
         if let Ok(node) = schedule(state, &v) {
             state.unscheduled.remove(&(ns.clone(), name.clone()));
             v["spec"]["nodeName"] = Value::String(node);
@@ -519,33 +544,16 @@ fn spawn_ready(shared: &Arc<Shared>, ns: &str, name: &str, uid: &str) {
     });
 }
 
-#[derive(Default, Clone)]
-struct Usage {
-    cpu: i64,
-    mem: i64,
-    pods: i64,
-    ports: Vec<(i64, String)>,
-}
-
-fn node_labels(node: &Value) -> impl Fn(&str) -> Option<String> + '_ {
-    move |k| {
-        node.pointer("/metadata/labels")
-            .and_then(|l| l.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    }
+fn node_labels(node: &Entry) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| node.label(k).map(str::to_owned)
 }
 
 /// `nodeSelectorTerms`: terms ORed, each term's expressions (and fields) ANDed.
-fn node_selector_terms(terms: &Value, node: &Value) -> bool {
+fn node_selector_terms(terms: &Value, node: &Entry) -> bool {
     let Some(terms) = terms.as_array() else {
         return true;
     };
-    let name = node
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let name = node.name.clone();
     terms.iter().any(|term| {
         let exprs = json!({"matchExpressions": term.get("matchExpressions").cloned().unwrap_or(json!([]))});
         let fields = json!({"matchExpressions": term.get("matchFields").cloned().unwrap_or(json!([]))});
@@ -578,6 +586,7 @@ fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
 
 /// Picks the node for a pod (feasibility, then the score; ties by name), or says why none fits.
 pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
+    let usage = &state.usage;
     let Some(nodes) = state.col("", "nodes") else {
         return Err("0/0 nodes are available: no nodes available to schedule pods.".to_owned());
     };
@@ -586,20 +595,6 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         .and_then(Value::as_str)
         .unwrap_or("");
     let (req_cpu, req_mem) = pod_requests(pod);
-    let mut usage: HashMap<&str, Usage> = HashMap::new();
-    if let Some(pods) = state.col("", "pods") {
-        for e in pods.values() {
-            if e.node_name.is_empty() || matches!(e.phase.as_str(), "Succeeded" | "Failed") {
-                continue;
-            }
-            let Some(f) = &e.pod else { continue };
-            let u = usage.entry(e.node_name.as_str()).or_default();
-            u.cpu += f.cpu_milli;
-            u.mem += f.mem;
-            u.pods += 1;
-            u.ports.extend(f.host_ports.iter().cloned());
-        }
-    }
     let want_ports: Vec<(i64, String)> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -660,44 +655,24 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
                 .cloned()
         })
         .collect();
-    let node_values: BTreeMap<&str, Value> =
-        nodes.iter().map(|((_, n), e)| (n.as_str(), e.value())).collect();
+    let anti_domains = anti_affinity_domains(state, ns, &anti);
     let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut best: Option<(i64, &str)> = None;
-    for (name, node) in &node_values {
+    // Nodes are cluster-scoped: the collection is in name order already.
+    for ((_, name), node) in nodes {
         let mut fail = |r: &'static str| {
             *reasons.entry(r).or_default() += 1;
         };
-        let ready = node
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.get("type").and_then(Value::as_str) == Some("Ready")
-                        && c.get("status").and_then(Value::as_str) == Some("True")
-                })
-            });
-        if !ready {
+        let facts = node.node.clone().unwrap_or_default();
+        if !facts.ready {
             fail("node(s) were not ready");
             continue;
         }
-        if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+        if node.unschedulable {
             fail("node(s) were unschedulable");
             continue;
         }
-        let untolerated = node
-            .pointer("/spec/taints")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|t| {
-                matches!(
-                    t.get("effect").and_then(Value::as_str),
-                    Some("NoSchedule" | "NoExecute")
-                )
-            })
-            .any(|t| !tolerates(&tolerations, t));
-        if untolerated {
+        if facts.taints.iter().any(|t| !tolerates(&tolerations, t)) {
             fail("node(s) had untolerated taint(s)");
             continue;
         }
@@ -708,24 +683,16 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             fail("node(s) didn't match Pod's node affinity/selector");
             continue;
         }
-        let alloc = node
-            .pointer("/status/allocatable")
-            .or_else(|| node.pointer("/status/capacity"));
-        let Some(alloc) = alloc else {
+        let Some((alloc_cpu, alloc_mem, alloc_pods)) = facts.alloc else {
             fail("Insufficient cpu");
             continue;
         };
-        let (alloc_cpu, alloc_mem) = cpu_mem(Some(alloc));
-        #[allow(clippy::cast_possible_truncation)]
-        let alloc_pods = alloc
-            .get("pods")
-            .map_or(110, |q| crate::store::quantity(q) as i64);
         let u = usage.get(name).cloned().unwrap_or_default();
-        if u.cpu + req_cpu > alloc_cpu {
+        if u.cpu.saturating_add(req_cpu) > alloc_cpu {
             fail("Insufficient cpu");
             continue;
         }
-        if u.mem + req_mem > alloc_mem {
+        if u.mem.saturating_add(req_mem) > alloc_mem {
             fail("Insufficient memory");
             continue;
         }
@@ -737,7 +704,10 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             fail("node(s) didn't have free ports for the requested pod ports");
             continue;
         }
-        if anti_affinity_blocks(state, &node_values, ns, &anti, node) {
+        if anti_domains
+            .iter()
+            .any(|(key, domains)| labels(key).is_some_and(|d| domains.contains(&d)))
+        {
             fail("node(s) didn't match pod anti-affinity rules");
             continue;
         }
@@ -747,14 +717,15 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
         }
         let free = |alloc: i64, used: i64| {
             if alloc > 0 {
-                (alloc - used) * 1000 / alloc
+                alloc.saturating_sub(used).saturating_mul(1000) / alloc
             } else {
                 0
             }
         };
-        let score = free(alloc_cpu, u.cpu + req_cpu) + free(alloc_mem, u.mem + req_mem);
+        let score = free(alloc_cpu, u.cpu.saturating_add(req_cpu))
+            .saturating_add(free(alloc_mem, u.mem.saturating_add(req_mem)));
         if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, name));
+            best = Some((score, name.as_str()));
         }
     }
     match best {
@@ -763,32 +734,30 @@ pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
             let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             Err(format!(
                 "0/{} nodes are available: {}. preemption: not eligible due to preemptionPolicy=Never.",
-                node_values.len(),
+                nodes.len(),
                 parts.join(", ")
             ))
         }
     }
 }
 
-fn anti_affinity_blocks(
+/// For each required anti-affinity term: its topology key and the domains (values of that
+/// key) where a pod it selects already runs. A node in one of those domains is infeasible.
+fn anti_affinity_domains(
     state: &State,
-    nodes: &BTreeMap<&str, Value>,
     ns: &str,
     terms: &[Value],
-    node: &Value,
-) -> bool {
-    if terms.is_empty() {
-        return false;
-    }
+) -> Vec<(String, std::collections::HashSet<String>)> {
     let Some(pods) = state.col("", "pods") else {
-        return false;
+        return Vec::new();
     };
-    terms.iter().any(|term| {
+    let mut out = Vec::new();
+    for term in terms {
         let Some(key) = term.get("topologyKey").and_then(Value::as_str) else {
-            return false;
+            continue;
         };
-        let Some(domain) = node_labels(node)(key) else {
-            return false;
+        let Some(sel) = term.get("labelSelector").filter(|s| !s.is_null()) else {
+            continue;
         };
         let namespaces: Vec<String> = term
             .get("namespaces")
@@ -800,22 +769,23 @@ fn anti_affinity_blocks(
             .get("namespaceSelector")
             .and_then(Value::as_object)
             .is_some_and(serde_json::Map::is_empty);
-        let sel = term.get("labelSelector").cloned().unwrap_or(Value::Null);
-        if sel.is_null() {
-            return false;
-        }
-        pods.values().any(|p| {
-            !p.node_name.is_empty()
-                && (all_ns || namespaces.contains(&p.namespace))
-                && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
-                && selector_matches(&sel, &entry_labels(p))
-                && nodes
-                    .get(p.node_name.as_str())
-                    .and_then(|n| node_labels(n)(key))
-                    .as_deref()
-                    == Some(domain.as_str())
-        })
-    })
+        let domains = pods
+            .values()
+            .filter(|p| {
+                !p.node_name.is_empty()
+                    && (all_ns || namespaces.contains(&p.namespace))
+                    && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
+                    && selector_matches(sel, &entry_labels(p))
+            })
+            .filter_map(|p| {
+                state
+                    .get("", "nodes", "", &p.node_name)
+                    .and_then(|n| node_labels(&n)(key))
+            })
+            .collect();
+        out.push((key.to_owned(), domains));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -856,5 +826,147 @@ mod tests {
         ));
         assert_eq!(ceil_percent(50, 3), 2);
         assert_eq!(ceil_percent(10, 10), 1);
+    }
+
+    fn state_with(objects: Vec<Value>) -> State {
+        let mut st = State::new(1);
+        for o in objects {
+            let kind = o["kind"].as_str().unwrap_or("").to_owned();
+            let plural = match kind.as_str() {
+                "Node" => "nodes",
+                "Pod" => "pods",
+                "PersistentVolume" => "persistentvolumes",
+                _ => "persistentvolumeclaims",
+            };
+            st.put("", plural, "v1", o);
+        }
+        st
+    }
+
+    fn want(name: &str) -> Value {
+        json!({"metadata": {"name": name, "namespace": "a", "labels": {"app": "x"}},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]}})
+    }
+
+    #[test]
+    fn scheduling_rules() {
+        use crate::testing::{node, pod};
+        let mut tainted = node("n0-tainted", "8", "16Gi");
+        tainted["spec"]["taints"] = json!([{"key": "gpu", "effect": "NoSchedule"}]);
+        let mut zoned = node("n3", "8", "16Gi");
+        zoned["metadata"]["labels"]["zone"] = json!("b");
+        let mut bare = node("n4-bare", "8", "16Gi");
+        bare["status"].as_object_mut().unwrap().remove("allocatable");
+        bare["status"].as_object_mut().unwrap().remove("capacity");
+        let st = state_with(vec![
+            tainted,
+            node("n1", "4", "8Gi"),
+            node("n2", "4", "8Gi"),
+            zoned,
+            bare,
+            pod("a", "busy", "n1", json!({"app": "x"}), "1", "1Gi", None),
+        ]);
+        // n3 is the emptiest; the tainted node and the node without resources never fit.
+        assert_eq!(schedule(&st, &want("p")).unwrap(), "n3");
+        let mut p = want("p");
+        p["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "n2"});
+        assert_eq!(schedule(&st, &p).unwrap(), "n2");
+        p["spec"]["tolerations"] = json!([{"key": "gpu", "operator": "Exists"}]);
+        p["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "n0-tainted"});
+        assert_eq!(schedule(&st, &p).unwrap(), "n0-tainted");
+        // Anti-affinity against app=x on the same host rules out n1 (busy is there).
+        let mut p = want("p");
+        p["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "x"}}}]},
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1", "n2"]}]}]}}});
+        assert_eq!(schedule(&st, &p).unwrap(), "n2");
+        // Too big for every node: the message counts the reasons.
+        let mut huge = want("p");
+        huge["spec"]["containers"][0]["resources"]["requests"]["cpu"] = json!("64");
+        let msg = schedule(&st, &huge).unwrap_err();
+        assert!(msg.starts_with("0/5 nodes are available: "), "{msg}");
+        assert!(
+            msg.contains("4 Insufficient cpu") && msg.contains("1 node(s) had untolerated taint(s)"),
+            "{msg}"
+        );
+        // Equal scores: the first name wins.
+        let st = state_with(vec![node("b", "4", "8Gi"), node("a", "4", "8Gi")]);
+        assert_eq!(schedule(&st, &want("p")).unwrap(), "a");
+    }
+
+    #[test]
+    fn ports_pods_and_volumes() {
+        use crate::testing::{node, pod};
+        let mut hp = pod("a", "hp", "n1", json!({}), "1m", "1Mi", None);
+        hp["spec"]["containers"][0]["ports"] = json!([{"containerPort": 80, "hostPort": 8080}]);
+        let mut small = node("n2", "8", "16Gi");
+        small["status"]["allocatable"]["pods"] = json!("1");
+        let mut zonal = json!({"kind": "PersistentVolume", "metadata": {"name": "pv1"},
+            "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}}});
+        zonal["apiVersion"] = json!("v1");
+        let claim = json!({"kind": "PersistentVolumeClaim", "apiVersion": "v1", "metadata": {"name": "data", "namespace": "a"}, "spec": {"volumeName": "pv1"}});
+        let st = state_with(vec![
+            node("n1", "8", "16Gi"),
+            small,
+            hp,
+            pod("a", "full", "n2", json!({}), "1m", "1Mi", None),
+            zonal,
+            claim,
+        ]);
+        let mut p = want("p");
+        p["spec"]["containers"][0]["ports"] = json!([{"containerPort": 80, "hostPort": 8080}]);
+        let msg = schedule(&st, &p).unwrap_err();
+        assert!(
+            msg.contains("free ports") && msg.contains("Too many pods"),
+            "{msg}"
+        );
+        let mut p = want("p");
+        p["spec"]["volumes"] = json!([{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]);
+        assert_eq!(schedule(&st, &p).unwrap(), "n1");
+    }
+
+    #[test]
+    fn absurd_budgets_do_not_overflow() {
+        use crate::testing::{node, pod};
+        let mut st = state_with(vec![
+            node("n1", "4", "8Gi"),
+            pod("a", "p", "n1", json!({"app": "x"}), "1", "1Gi", None),
+        ]);
+        st.put(
+            "apps",
+            "replicasets",
+            "apps/v1",
+            json!({"metadata": {"name": "rs", "namespace": "a"}, "spec": {"replicas": i64::MAX}}),
+        );
+        st.put(
+            "",
+            "pods",
+            "v1",
+            pod(
+                "a",
+                "q",
+                "n1",
+                json!({"app": "x"}),
+                "1",
+                "1Gi",
+                Some(("ReplicaSet", "rs")),
+            ),
+        );
+        for spec in [
+            json!({"minAvailable": i64::MIN}),
+            json!({"minAvailable": "9223372036854775807%"}),
+            json!({"maxUnavailable": i64::MIN}),
+            json!({"maxUnavailable": "300%"}),
+        ] {
+            let mut pdb = json!({"metadata": {"name": "b", "namespace": "a"}, "spec": spec});
+            pdb["spec"]["selector"] = json!({});
+            let status = budget_status(&st, &pdb);
+            assert!(status.allowed >= 0);
+        }
+        let mut huge = want("h");
+        huge["spec"]["containers"][0]["resources"]["requests"] = json!({"cpu": "1e300", "memory": "1e300"});
+        assert!(schedule(&st, &huge).is_err());
     }
 }

@@ -94,7 +94,7 @@ impl Emulator {
     ) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(&inventory, options));
+        let shared = Arc::new(Shared::new(inventory, options));
         let (shutdown, rx) = tokio_watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, shared.clone(), rx));
         Ok(Emulator {

@@ -117,8 +117,13 @@ pub(crate) struct Resource {
 }
 
 impl Resource {
+    /// The verbs discovery lists (and the server allows) on the main resource.
     pub fn verbs(&self) -> &'static [&'static str] {
-        RW
+        match (self.group.as_str(), self.plural.as_str()) {
+            ("", "bindings") => &["create"],
+            ("", "componentstatuses") => &["get", "list"],
+            _ => RW,
+        }
     }
 }
 
@@ -168,8 +173,16 @@ pub(crate) fn guess_plural(kind: &str) -> String {
     }
 }
 
+/// A deprecated API version as the server reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Deprecated {
+    pub deprecated_in: Option<Minor>,
+    pub removed_in: Minor,
+    pub replacement: Option<&'static str>,
+}
+
 /// Was (group, version, kind) deprecated by `minor`, and when is it removed?
-pub(crate) fn deprecation(group: &str, version: &str, kind: &str, minor: Minor) -> Option<Minor> {
+pub(crate) fn deprecation(group: &str, version: &str, kind: &str, minor: Minor) -> Option<Deprecated> {
     if let Some(r) = API_REMOVALS
         .iter()
         .find(|r| r.group == group && r.version == version && r.kind == kind)
@@ -177,13 +190,21 @@ pub(crate) fn deprecation(group: &str, version: &str, kind: &str, minor: Minor) 
         // Served APIs the release still has: a request for one means it is deprecated by then
         // (every removed API was deprecated before removal, even when the tag came late).
         if r.deprecated_in.is_none_or(|d| d <= minor) {
-            return Some(r.removed_in);
+            return Some(Deprecated {
+                deprecated_in: r.deprecated_in,
+                removed_in: r.removed_in,
+                replacement: r.replacement,
+            });
         }
     }
     API_PLANNED_REMOVALS
         .iter()
         .find(|r| r.group == group && r.version == version && r.kind == kind && r.deprecated_in <= minor)
-        .map(|r| r.planned_removal)
+        .map(|r| Deprecated {
+            deprecated_in: Some(r.deprecated_in),
+            removed_in: r.planned_removal,
+            replacement: r.replacement,
+        })
 }
 
 impl Registry {
@@ -414,7 +435,7 @@ mod tests {
         assert_eq!(pdb.versions, ["v1", "v1beta1"]);
         assert!(reg.get("extensions", "ingresses").is_none());
         assert_eq!(
-            deprecation("policy", "v1beta1", "PodDisruptionBudget", Minor::new(1, 24)),
+            deprecation("policy", "v1beta1", "PodDisruptionBudget", Minor::new(1, 24)).map(|d| d.removed_in),
             Some(Minor::new(1, 25))
         );
         inv.cluster.server_version = mcp_diag_model::KubeVersion::parse("1.29.0").ok();

@@ -42,11 +42,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(inventory: &Inventory, options: Options) -> Self {
-        let registry = Registry::build(inventory);
+    pub(crate) fn new(mut inventory: Inventory, options: Options) -> Self {
+        let registry = Registry::build(&inventory);
         let mut state = State::new(options.seed);
         let captured = inventory.cluster.captured_at.clone();
-        for o in &inventory.objects {
+        let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        // Objects are converted one by one and dropped as they go, so that the snapshot and
+        // the served copy are not both in memory at their full size.
+        for o in std::mem::take(&mut inventory.objects) {
+            if let Some(ns) = &o.namespace {
+                used.insert(ns.clone());
+            }
             let (group, _) = o.group_version();
             let plural = registry
                 .plural_of(group, &o.kind)
@@ -66,11 +75,6 @@ impl Shared {
         }
         // A real cluster has a Namespace for every namespace in use (and the system ones);
         // snapshots and test inventories may lack them, and kubectl looks them up on errors.
-        let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        used.extend(inventory.objects.iter().filter_map(|o| o.namespace.clone()));
         for ns in used {
             if !ns.is_empty() && state.get("", "namespaces", "", &ns).is_none() {
                 let created = captured.clone().unwrap_or_else(crate::store::now_rfc3339);
@@ -87,7 +91,7 @@ impl Shared {
         }
         // Loading is not a change anyone can watch.
         state.log.clear();
-        let version = version_info(inventory);
+        let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
         Self {
             registry,
@@ -121,13 +125,9 @@ fn version_info(inventory: &Inventory) -> Value {
         .as_ref()
         .map(|v| v.suffix.clone())
         .unwrap_or_default();
-    json!({
+    let mut v = json!({
         "major": major.to_string(),
         "minor": minor.to_string(),
-        "emulationMajor": major.to_string(),
-        "emulationMinor": minor.to_string(),
-        "minCompatibilityMajor": major.to_string(),
-        "minCompatibilityMinor": minor.saturating_sub(1).to_string(),
         "gitVersion": format!("v{major}.{minor}.{patch}{suffix}"),
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
@@ -135,7 +135,15 @@ fn version_info(inventory: &Inventory) -> Value {
         "goVersion": "go1.24.0",
         "compiler": "gc",
         "platform": "linux/amd64"
-    })
+    });
+    // Compatibility versions appear in /version from 1.33 on.
+    if (major, minor) >= (1, 33) {
+        v["emulationMajor"] = json!(major.to_string());
+        v["emulationMinor"] = json!(minor.to_string());
+        v["minCompatibilityMajor"] = json!(major.to_string());
+        v["minCompatibilityMinor"] = json!(minor.saturating_sub(1).to_string());
+    }
+    v
 }
 
 /// Accepts connections until shutdown; each connection is served by hyper's HTTP/1.1.
@@ -287,6 +295,18 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// The parts of a request a long-running watch keeps (no body).
+    pub fn detached(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            segs: Vec::new(),
+            params: self.params.clone(),
+            accept: self.accept.clone(),
+            content_type: self.content_type.clone(),
+            body: Bytes::new(),
+        }
+    }
+
     pub fn param(&self, k: &str) -> Option<&str> {
         self.params.get(k).map(String::as_str)
     }
@@ -305,7 +325,34 @@ pub(crate) struct Target<'a> {
     pub sub: Option<String>,
 }
 
+/// A [`Target`] that owns its resource, for tasks that outlive the request.
+pub(crate) struct OwnedTarget {
+    res: Resource,
+    version: String,
+    ns: Option<String>,
+}
+
+impl OwnedTarget {
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            res: &self.res,
+            version: self.version.clone(),
+            ns: self.ns.clone(),
+            name: None,
+            sub: None,
+        }
+    }
+}
+
 impl Target<'_> {
+    pub fn owned(&self) -> OwnedTarget {
+        OwnedTarget {
+            res: self.res.clone(),
+            version: self.version.clone(),
+            ns: self.ns.clone(),
+        }
+    }
+
     pub fn api_version(&self) -> String {
         if self.res.group.is_empty() {
             self.version.clone()
@@ -372,6 +419,22 @@ async fn resource(
         name: name.map(str::to_owned),
         sub: sub.map(str::to_owned),
     };
+    // Verbs the resource does not have (listing bindings, say) are refused as the server does.
+    let verb = match (&ctx.method, t.name.is_some(), t.sub.is_some()) {
+        (_, _, true) => None,
+        (&Method::GET, false, _) if ctx.flag("watch") => Some("watch"),
+        (&Method::GET, false, _) => Some("list"),
+        (&Method::GET, true, _) => Some("get"),
+        (&Method::POST, _, _) => Some("create"),
+        (&Method::PUT, _, _) => Some("update"),
+        (&Method::PATCH, _, _) => Some("patch"),
+        (&Method::DELETE, true, _) => Some("delete"),
+        (&Method::DELETE, false, _) => Some("deletecollection"),
+        _ => None,
+    };
+    if verb.is_some_and(|v| !t.res.verbs().contains(&v)) {
+        return ("other", method_not_allowed());
+    }
     if ctx.method == Method::GET {
         // Reads of a deprecated version are counted and answered with the server's warning.
         let warning = api::note_deprecated(shared, &t);
@@ -398,15 +461,7 @@ async fn resource(
         (&Method::PATCH, true) => ("patch", api::patch(shared, ctx, &t)),
         (&Method::DELETE, true) => ("delete", api::delete(shared, ctx, &t)),
         (&Method::DELETE, false) => ("deletecollection", api::delete_collection(shared, ctx, &t)),
-        _ => (
-            "other",
-            status(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                "the server does not allow this method on the requested resource",
-                None,
-            ),
-        ),
+        _ => ("other", method_not_allowed()),
     }
 }
 
@@ -513,6 +568,15 @@ pub(crate) fn status(
     json_response(code, &v)
 }
 
+fn method_not_allowed() -> Response<Body> {
+    status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        None,
+    )
+}
+
 pub(crate) fn not_found_generic() -> Response<Body> {
     status(
         StatusCode::NOT_FOUND,
@@ -552,8 +616,8 @@ pub(crate) fn expired(token: &str) -> Response<Body> {
         "reason": "Expired",
         "code": 410,
     });
-    if let Ok((ns, name)) = api::decode_continue(token) {
-        v["metadata"]["continue"] = json!(api::encode_continue(-1, &ns, &name));
+    if let Ok(c) = api::decode_continue(token) {
+        v["metadata"]["continue"] = json!(api::encode_continue(-1, &c.key.0, &c.key.1));
     }
     json_response(StatusCode::GONE, &v)
 }

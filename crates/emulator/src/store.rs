@@ -26,6 +26,7 @@ pub(crate) struct Entry {
     pub node_name: String,
     pub phase: String,
     pub pod: Option<PodFacts>,
+    pub node: Option<NodeFacts>,
     pub unschedulable: bool,
 }
 
@@ -51,6 +52,49 @@ impl Entry {
             "spec.unschedulable" => Some(if self.unschedulable { "true" } else { "false" }),
             _ => None,
         }
+    }
+}
+
+/// What the scheduler needs to know about a node without parsing it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeFacts {
+    /// Condition Ready=True.
+    pub ready: bool,
+    /// Allocatable (else capacity) cpu millicores, memory bytes and pods (110 when absent);
+    /// `None` when the node reports neither.
+    pub alloc: Option<(i64, i64, i64)>,
+    /// Taints with effect NoSchedule or NoExecute.
+    pub taints: Vec<Value>,
+}
+
+fn node_facts(v: &Value) -> NodeFacts {
+    let alloc = v
+        .pointer("/status/allocatable")
+        .or_else(|| v.pointer("/status/capacity"))
+        .map(|a| {
+            let (cpu, mem) = cpu_mem(Some(a));
+            #[allow(clippy::cast_possible_truncation)]
+            let pods = a.get("pods").map_or(110, |q| quantity(q) as i64);
+            (cpu, mem, pods)
+        });
+    NodeFacts {
+        ready: pod_ready(v),
+        alloc,
+        taints: v
+            .pointer("/spec/taints")
+            .and_then(Value::as_array)
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| {
+                        matches!(
+                            t.get("effect").and_then(Value::as_str),
+                            Some("NoSchedule" | "NoExecute")
+                        )
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -151,7 +195,9 @@ pub(crate) fn pod_requests(v: &Value) -> (i64, i64) {
     };
     let (mut cpu, mut mem) = containers("containers")
         .into_iter()
-        .fold((0, 0), |(a, b), (c, m)| (a + c, b + m));
+        .fold((0i64, 0i64), |(a, b), (c, m)| {
+            (a.saturating_add(c), b.saturating_add(m))
+        });
     for (c, m) in containers("initContainers") {
         cpu = cpu.max(c);
         mem = mem.max(m);
@@ -200,8 +246,26 @@ fn pod_facts(v: &Value) -> PodFacts {
     }
 }
 
+/// Which objects get an index of facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Pod,
+    Node,
+    Other,
+}
+
+impl Kind {
+    pub fn of(group: &str, plural: &str) -> Self {
+        match (group, plural) {
+            ("", "pods") => Self::Pod,
+            ("", "nodes") => Self::Node,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Builds the entry of an object whose metadata is already complete.
-pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u64) -> Entry {
+pub(crate) fn make_entry(api_version: &str, kind: Kind, v: &Value, rv: u64) -> Entry {
     let labels = v
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
@@ -222,9 +286,45 @@ pub(crate) fn make_entry(api_version: &str, kind_is_pod: bool, v: &Value, rv: u6
         created: str_at(v, &["metadata", "creationTimestamp"]).map(str::to_owned),
         node_name: str_at(v, &["spec", "nodeName"]).unwrap_or("").to_owned(),
         phase: str_at(v, &["status", "phase"]).unwrap_or("").to_owned(),
-        pod: kind_is_pod.then(|| pod_facts(v)),
+        pod: (kind == Kind::Pod).then(|| pod_facts(v)),
+        node: (kind == Kind::Node).then(|| node_facts(v)),
         unschedulable: v.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true),
     }
+}
+
+/// What is in use on one node: the sum over its pods that are not Succeeded or Failed.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Usage {
+    pub cpu: i64,
+    pub mem: i64,
+    pub pods: i64,
+    pub ports: Vec<(i64, String)>,
+}
+
+impl Usage {
+    fn add(&mut self, f: &PodFacts) {
+        self.cpu = self.cpu.saturating_add(f.cpu_milli);
+        self.mem = self.mem.saturating_add(f.mem);
+        self.pods += 1;
+        self.ports.extend(f.host_ports.iter().cloned());
+    }
+
+    fn sub(&mut self, f: &PodFacts) {
+        self.cpu = self.cpu.saturating_sub(f.cpu_milli);
+        self.mem = self.mem.saturating_sub(f.mem);
+        self.pods -= 1;
+        for p in &f.host_ports {
+            if let Some(i) = self.ports.iter().position(|x| x == p) {
+                self.ports.swap_remove(i);
+            }
+        }
+    }
+}
+
+/// Does this pod take room on its node?
+fn counts(e: &Entry) -> Option<&PodFacts> {
+    let f = e.pod.as_ref()?;
+    (!e.node_name.is_empty() && !matches!(e.phase.as_str(), "Succeeded" | "Failed")).then_some(f)
 }
 
 /// One change, for watchers.
@@ -302,6 +402,10 @@ pub(crate) struct State {
     pub unscheduled: BTreeSet<ObjKey>,
     pub rng: Rng,
     pub now: fn() -> String,
+    /// Node usage, kept up to date by every pod write (the scheduler reads it).
+    pub usage: HashMap<String, Usage>,
+    /// The pods bound to each node, in key order (lists by `spec.nodeName` read it).
+    pub pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -364,6 +468,8 @@ impl State {
             unscheduled: BTreeSet::new(),
             rng: Rng::new(seed ^ 0x5eed),
             now: now_rfc3339,
+            usage: HashMap::new(),
+            pods_by_node: HashMap::new(),
         }
     }
 
@@ -382,7 +488,6 @@ impl State {
     pub fn put(&mut self, group: &str, plural: &str, api_version: &str, mut v: Value) -> Arc<Entry> {
         self.rv += 1;
         let rv = self.rv;
-        let kind_is_pod = group.is_empty() && plural == "pods";
         if !v.is_object() {
             v = json!({});
         }
@@ -419,9 +524,31 @@ impl State {
                 meta.insert("creationTimestamp".to_owned(), Value::String(created));
             }
         }
-        let entry = Arc::new(make_entry(api_version, kind_is_pod, &v, rv));
+        let entry = Arc::new(make_entry(api_version, Kind::of(group, plural), &v, rv));
         let key = (entry.namespace.clone(), entry.name.clone());
         let kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
+        if let Some(old) = existing.as_deref()
+            && let Some(f) = counts(old)
+            && let Some(u) = self.usage.get_mut(&old.node_name)
+        {
+            u.sub(f);
+        }
+        if let Some(f) = counts(&entry) {
+            self.usage.entry(entry.node_name.clone()).or_default().add(f);
+        }
+        if entry.pod.is_some() {
+            if let Some(old) = existing.as_deref()
+                && let Some(keys) = self.pods_by_node.get_mut(&old.node_name)
+            {
+                keys.remove(&key);
+            }
+            if !entry.node_name.is_empty() {
+                self.pods_by_node
+                    .entry(entry.node_name.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
         self.cols
             .entry((group.to_owned(), plural.to_owned()))
             .or_default()
@@ -436,13 +563,21 @@ impl State {
             .cols
             .get_mut(&(group.to_owned(), plural.to_owned()))?
             .remove(&(ns.to_owned(), name.to_owned()))?;
+        if let Some(f) = counts(&old)
+            && let Some(u) = self.usage.get_mut(&old.node_name)
+        {
+            u.sub(f);
+        }
+        if let Some(keys) = self.pods_by_node.get_mut(&old.node_name) {
+            keys.remove(&(ns.to_owned(), name.to_owned()));
+        }
         self.rv += 1;
         let rv = self.rv;
         let mut v = old.value();
         if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
             m.insert("resourceVersion".to_owned(), Value::String(rv.to_string()));
         }
-        let gone = Arc::new(make_entry(&old.api_version, old.pod.is_some(), &v, rv));
+        let gone = Arc::new(make_entry(&old.api_version, Kind::of(group, plural), &v, rv));
         self.unscheduled.remove(&(ns.to_owned(), name.to_owned()));
         self.emit(group, plural, "DELETED", gone.clone());
         Some(gone)
@@ -505,5 +640,27 @@ mod tests {
         assert_eq!(a.uid(), b.uid());
         assert_eq!(a.suffix(5).len(), 5);
         assert!((0.0..1.0).contains(&a.unit()));
+    }
+
+    #[test]
+    fn usage_follows_pod_writes() {
+        let mut st = State::new(1);
+        let pod = |node: &str, phase: &str| {
+            json!({"metadata": {"name": "p", "namespace": "a"}, "spec": {"nodeName": node,
+                "containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "1Ki"}},
+                    "ports": [{"containerPort": 80, "hostPort": 80}]}]}, "status": {"phase": phase}})
+        };
+        st.put("", "pods", "v1", pod("n1", "Running"));
+        assert_eq!(st.usage["n1"].cpu, 250);
+        assert_eq!(st.usage["n1"].ports, [(80, "TCP".to_owned())]);
+        st.put("", "pods", "v1", pod("n2", "Running"));
+        assert_eq!((st.usage["n1"].cpu, st.usage["n1"].pods), (0, 0));
+        assert!(st.usage["n1"].ports.is_empty());
+        assert_eq!(st.usage["n2"].mem, 1024);
+        st.put("", "pods", "v1", pod("n2", "Succeeded"));
+        assert_eq!(st.usage["n2"].pods, 0);
+        st.put("", "pods", "v1", pod("n2", "Running"));
+        st.remove("", "pods", "a", "p");
+        assert_eq!((st.usage["n2"].cpu, st.usage["n2"].pods), (0, 0));
     }
 }

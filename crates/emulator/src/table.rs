@@ -186,6 +186,85 @@ fn columns(t: &Target<'_>) -> Vec<Value> {
                 "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
             ),
         ],
+        ("", "namespaces") => vec![
+            col("Name", "string", "name", 0, NAME_DOC),
+            col("Status", "string", "", 0, "The status of the namespace"),
+            col("Age", "string", "", 0, AGE_DOC),
+        ],
+        ("policy", "poddisruptionbudgets") => vec![
+            col("Name", "string", "name", 0, NAME_DOC),
+            col(
+                "Min Available",
+                "string",
+                "",
+                0,
+                "The minimum number of pods that must be available, either as a number or a percentage.",
+            ),
+            col(
+                "Max Unavailable",
+                "string",
+                "",
+                0,
+                "The maximum number of pods that may be unavailable, either as a number or a percentage.",
+            ),
+            col(
+                "Allowed Disruptions",
+                "integer",
+                "",
+                0,
+                "Calculated number of pods that may be disrupted at this time.",
+            ),
+            col("Age", "string", "", 0, AGE_DOC),
+        ],
+        ("apps", "deployments") => vec![
+            col("Name", "string", "name", 0, NAME_DOC),
+            col("Ready", "string", "", 0, "Number of the pod with ready state"),
+            col(
+                "Up-to-date",
+                "integer",
+                "",
+                0,
+                "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+            ),
+            col(
+                "Available",
+                "integer",
+                "",
+                0,
+                "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+            ),
+            col("Age", "string", "", 0, AGE_DOC),
+        ],
+        ("apps", "statefulsets") => vec![
+            col("Name", "string", "name", 0, NAME_DOC),
+            col("Ready", "string", "", 0, "Number of the pod with ready state"),
+            col("Age", "string", "", 0, AGE_DOC),
+        ],
+        ("apps", "replicasets") => vec![
+            col("Name", "string", "name", 0, NAME_DOC),
+            col(
+                "Desired",
+                "integer",
+                "",
+                0,
+                "Replicas is the number of desired replicas.",
+            ),
+            col(
+                "Current",
+                "integer",
+                "",
+                0,
+                "Replicas is the most recently observed number of replicas.",
+            ),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The number of ready replicas for this replica set.",
+            ),
+            col("Age", "string", "", 0, AGE_DOC),
+        ],
         _ => vec![
             col("Name", "string", "name", 0, NAME_DOC),
             col("Age", "string", "", 0, AGE_DOC),
@@ -310,23 +389,99 @@ fn node_cells(v: &Value, created: Option<&str>) -> Vec<Value> {
 
 /// A Table of `entries`; rows carry the object as `includeObject` asks (default: metadata).
 pub(crate) fn list(
-    _state: &State,
+    state: &State,
     ctx: &Ctx,
     t: &Target<'_>,
     entries: &[Arc<Entry>],
     rv: u64,
     next: Option<&str>,
 ) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &table(Some(state), ctx, t, entries, rv, next, true),
+    )
+}
+
+fn int_at(v: &Value, ptr: &str) -> i64 {
+    v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// A budget field as kubectl shows it: the number or percentage, or N/A.
+fn int_or_string(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => "N/A".to_owned(),
+    }
+}
+
+/// The Table document; a watch sends the column definitions with its first event only.
+pub(crate) fn table(
+    state: Option<&State>,
+    ctx: &Ctx,
+    t: &Target<'_>,
+    entries: &[Arc<Entry>],
+    rv: u64,
+    next: Option<&str>,
+    headers: bool,
+) -> Value {
     let include = ctx.param("includeObject").unwrap_or("Metadata");
     let rows: Vec<Value> = entries
         .iter()
         .map(|e| {
             let v = e.value();
             let created = e.created.as_deref();
+            let name = json!(e.name);
             let cells = match (t.res.group.as_str(), t.res.plural.as_str()) {
                 ("", "pods") => pod_cells(&v, created),
                 ("", "nodes") => node_cells(&v, created),
-                _ => vec![json!(e.name), json!(age(created))],
+                ("", "namespaces") => vec![
+                    name,
+                    json!(s(&v, "/status/phase").unwrap_or("Active")),
+                    json!(age(created)),
+                ],
+                ("policy", "poddisruptionbudgets") => {
+                    // The status is computed from the pods, as a budget is always served.
+                    let allowed = state.map_or_else(
+                        || int_at(&v, "/status/disruptionsAllowed"),
+                        |st| crate::drain::budget_status(st, &v).allowed,
+                    );
+                    vec![
+                        name,
+                        json!(int_or_string(v.pointer("/spec/minAvailable"))),
+                        json!(int_or_string(v.pointer("/spec/maxUnavailable"))),
+                        json!(allowed),
+                        json!(age(created)),
+                    ]
+                }
+                ("apps", "deployments") => vec![
+                    name,
+                    json!(format!(
+                        "{}/{}",
+                        int_at(&v, "/status/readyReplicas"),
+                        v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+                    )),
+                    json!(int_at(&v, "/status/updatedReplicas")),
+                    json!(int_at(&v, "/status/availableReplicas")),
+                    json!(age(created)),
+                ],
+                ("apps", "statefulsets") => vec![
+                    name,
+                    json!(format!(
+                        "{}/{}",
+                        int_at(&v, "/status/readyReplicas"),
+                        v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+                    )),
+                    json!(age(created)),
+                ],
+                ("apps", "replicasets") => vec![
+                    name,
+                    json!(v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)),
+                    json!(int_at(&v, "/status/replicas")),
+                    json!(int_at(&v, "/status/readyReplicas")),
+                    json!(age(created)),
+                ],
+                _ => vec![name, json!(age(created))],
             };
             let mut row = json!({"cells": cells});
             match include {
@@ -351,16 +506,13 @@ pub(crate) fn list(
     if let Some(c) = next {
         meta["continue"] = json!(c);
     }
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "kind": "Table",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": meta,
-            "columnDefinitions": columns(t),
-            "rows": rows,
-        }),
-    )
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": meta,
+        "columnDefinitions": if headers { json!(columns(t)) } else { Value::Null },
+        "rows": rows,
+    })
 }
 
 #[cfg(test)]

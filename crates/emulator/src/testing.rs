@@ -68,6 +68,44 @@ pub fn pod(
     p
 }
 
+/// Sets a label on any document (`metadata.labels[key] = value`).
+pub fn with_label(mut doc: Value, key: &str, value: &str) -> Value {
+    if !doc["metadata"]["labels"].is_object() {
+        doc["metadata"]["labels"] = json!({});
+    }
+    doc["metadata"]["labels"][key] = json!(value);
+    doc
+}
+
+/// Adds a taint to a node document (`effect`: NoSchedule, PreferNoSchedule or NoExecute).
+pub fn with_taint(mut node: Value, key: &str, value: &str, effect: &str) -> Value {
+    if !node["spec"]["taints"].is_array() {
+        node["spec"]["taints"] = json!([]);
+    }
+    if let Some(taints) = node["spec"]["taints"].as_array_mut() {
+        taints.push(json!({"key": key, "value": value, "effect": effect}));
+    }
+    node
+}
+
+/// Sets `spec.unschedulable: true` (a cordoned node).
+pub fn cordoned(mut node: Value) -> Value {
+    node["spec"]["unschedulable"] = json!(true);
+    node
+}
+
+/// Marks a pod not Ready (condition Ready=False, containers not ready).
+pub fn not_ready(mut pod: Value) -> Value {
+    pod["status"]["conditions"] =
+        json!([{"type": "Ready", "status": "False"}, {"type": "PodScheduled", "status": "True"}]);
+    if let Some(cs) = pod["status"]["containerStatuses"].as_array_mut() {
+        for c in cs {
+            c["ready"] = json!(false);
+        }
+    }
+    pod
+}
+
 /// Builds a test inventory.
 #[derive(Debug)]
 pub struct Cluster {
@@ -125,6 +163,43 @@ impl Cluster {
                 cpu,
                 memory,
                 Some(("ReplicaSet", name)),
+            ));
+        }
+        self
+    }
+
+    /// A Deployment `name` whose ReplicaSet `name-rs` has one Ready pod on each of `placement`
+    /// (pods `name-rs-0`, ...), as the disruption controller sees them (scale = `replicas`).
+    #[must_use]
+    pub fn deployment(
+        mut self,
+        ns: &str,
+        name: &str,
+        replicas: i64,
+        cpu: &str,
+        memory: &str,
+        placement: &[&str],
+    ) -> Self {
+        let rs = format!("{name}-rs");
+        self.objects.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}"), "creationTimestamp": CREATED},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}}}}}));
+        self.objects.push(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": rs, "namespace": ns, "uid": format!("uid-{rs}"), "creationTimestamp": CREATED,
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                    "uid": format!("uid-{name}"), "controller": true, "blockOwnerDeletion": true}]},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}}}}}));
+        for (i, n) in placement.iter().enumerate() {
+            self.objects.push(pod(
+                ns,
+                &format!("{rs}-{i}"),
+                n,
+                json!({"app": name}),
+                cpu,
+                memory,
+                Some(("ReplicaSet", &rs)),
             ));
         }
         self
@@ -210,6 +285,11 @@ impl Cluster {
             "metadata": {"name": name, "namespace": ns, "generation": 1, "creationTimestamp": CREATED},
             "spec": spec}));
         self
+    }
+
+    /// The documents so far (to adjust one before `build`).
+    pub fn objects_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.objects
     }
 
     /// The inventory (a snapshot, as `read_snapshot` would give).

@@ -7,10 +7,10 @@ use std::time::Duration;
 use axum::body::Body;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::api::{matches, selectors, served};
+use crate::api::{matches, metadata_bytes, selectors, served, wants_metadata};
 use crate::server::{Ctx, Shared, Target, bad_request};
 use crate::store::Entry;
 
@@ -55,6 +55,29 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
     let plural = t.res.plural.clone();
     let ns = t.ns.clone();
     let api_version = t.api_version();
+    // What each event carries: the object, its metadata, or a one-row Table.
+    let form = if ctx.accept.contains("as=Table") {
+        Form::Table(Box::new((Ctx::detached(ctx), t.owned())))
+    } else if wants_metadata(ctx) {
+        Form::Metadata
+    } else {
+        Form::Object
+    };
+    let mut headers_sent = false;
+    let mut encode = move |kind: &str, e: &Arc<Entry>| -> Bytes {
+        match &form {
+            Form::Object => line(kind, &served(e, &api_version)),
+            Form::Metadata => line(kind, &metadata_bytes(e)),
+            Form::Table(b) => {
+                let (ctx, owned) = &**b;
+                let t = owned.target();
+                let v =
+                    crate::table::table(None, ctx, &t, std::slice::from_ref(e), e.rv, None, !headers_sent);
+                headers_sent = true;
+                line(kind, &serde_json::to_vec(&v).unwrap_or_default())
+            }
+        }
+    };
     let wanted =
         move |e: &Entry| ns.as_ref().is_none_or(|n| *n == e.namespace) && matches(e, &labels, &fields);
 
@@ -75,18 +98,18 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
             Some(rv) => {
                 for ev in state.log.iter().filter(|e| e.rv > rv) {
                     if ev.group == group && ev.plural == plural && wanted(&ev.entry) {
-                        first.push(line(ev.kind, &served(&ev.entry, &api_version)));
+                        first.push(encode(ev.kind, &ev.entry));
                     }
                 }
             }
             None => {
                 if let Some(col) = state.col(&group, &plural) {
                     for e in col.values().filter(|e| wanted(e)) {
-                        first.push(line("ADDED", &served(e, &api_version)));
+                        first.push(encode("ADDED", e));
                     }
                 }
                 if initial_events {
-                    let bookmark = json!({"kind": t.res.kind, "apiVersion": api_version,
+                    let bookmark = json!({"kind": t.res.kind, "apiVersion": t.api_version(),
                         "metadata": {"resourceVersion": state.rv.to_string(),
                             "annotations": {"k8s.io/initial-events-end": "true"}}});
                     first.push(line(
@@ -118,7 +141,7 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
                 ev = brx.recv() => match ev {
                     Ok(ev) => {
                         if ev.group == group && ev.plural == plural && wanted(&ev.entry)
-                            && tx.send(line(ev.kind, &served(&ev.entry, &api_version))).await.is_err()
+                            && tx.send(encode(ev.kind, &ev.entry)).await.is_err()
                         {
                             return;
                         }
@@ -141,6 +164,11 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
     *r.status_mut() = StatusCode::OK;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let _ = Value::Null;
     r
+}
+
+enum Form {
+    Object,
+    Metadata,
+    Table(Box<(Ctx, crate::server::OwnedTarget)>),
 }

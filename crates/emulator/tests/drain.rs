@@ -448,3 +448,138 @@ async fn tables_for_kubectl() {
     assert_eq!(row["object"]["metadata"]["namespace"], "shop");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn v1beta1_empty_selectors_select_nothing_and_terminal_pods_stay_gone() {
+    let mut done = mcp_diag_emulator::testing::pod(
+        "shop",
+        "web-done",
+        "n1",
+        json!({"app": "web"}),
+        "1m",
+        "1Mi",
+        Some(("ReplicaSet", "web")),
+    );
+    done["status"] = json!({"phase": "Succeeded"});
+    let inv = Cluster::new("1.24.3")
+        .nodes(&["n1", "n2"], "4", "8Gi")
+        .replicaset("shop", "web", 2, "100m", "128Mi", &["n1", "n2"])
+        .object(json!({"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": "legacy", "namespace": "shop"}, "spec": {"selector": {}, "minAvailable": 5}}))
+        .object(done)
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/legacy")
+        .await;
+    assert_eq!(pdb["apiVersion"], "policy/v1");
+    assert_eq!(pdb["status"]["currentHealthy"], 0);
+    let (code, _) = api.evict("shop", "web-0").await;
+    assert_eq!(code, 201, "an empty v1beta1 selector guards no pod");
+    let (code, _) = api.evict("shop", "web-done").await;
+    assert_eq!(code, 201);
+    let pods = api.pods("labelSelector=app%3Dweb").await;
+    assert_eq!(pods.len(), 2, "web-0 replaced, the finished pod not");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn metadata_only_lists_and_table_watches() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1"], "4", "8Gi")
+        .replicaset("shop", "web", 2, "100m", "128Mi", &["n1", "n1"])
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(format!("{}/api/v1/pods?limit=1", emu.url()))
+        .header(
+            "Accept",
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["kind"], "PartialObjectMetadataList");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["kind"], "PartialObjectMetadata");
+    assert_eq!(list["items"][0]["metadata"]["name"], "web-0");
+    assert!(list["items"][0].get("spec").is_none());
+    assert!(list["metadata"]["continue"].is_string());
+
+    let mut resp = http
+        .get(format!(
+            "{}/api/v1/namespaces/shop/pods?watch=1&timeoutSeconds=1",
+            emu.url()
+        ))
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while let Ok(Some(c)) = resp.chunk().await {
+        text.push_str(&String::from_utf8_lossy(&c));
+    }
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["object"]["kind"], "Table");
+    assert!(events[0]["object"]["columnDefinitions"].is_array());
+    assert!(
+        events[1]["object"]["columnDefinitions"].is_null(),
+        "column definitions come once"
+    );
+    assert_eq!(events[1]["object"]["rows"][0]["cells"][0], "web-1");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn deployment_budgets_count_the_deployment_scale() {
+    use mcp_diag_emulator::testing::{cordoned, with_label, with_taint};
+    let inv = Cluster::new("1.29.4")
+        .object(cordoned(mcp_diag_emulator::testing::node("n1", "4", "8Gi")))
+        .object(with_taint(
+            mcp_diag_emulator::testing::node("n2", "4", "8Gi"),
+            "dedicated",
+            "db",
+            "NoSchedule",
+        ))
+        .object(with_label(
+            mcp_diag_emulator::testing::node("n3", "4", "8Gi"),
+            "zone",
+            "b",
+        ))
+        // Scale 4 but only 2 pods exist: maxUnavailable 1 needs 3 healthy, so nothing may go.
+        .deployment("shop", "web", 4, "100m", "128Mi", &["n1", "n3"])
+        .pdb_max_unavailable("shop", "web", json!(1))
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
+        .await;
+    assert_eq!(pdb["status"]["expectedPods"], 4);
+    assert_eq!(pdb["status"]["desiredHealthy"], 3);
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+    let (code, _) = api.evict("shop", "web-rs-0").await;
+    assert_eq!(code, 429);
+    // Deleting the Deployment makes the budget fail safe (owner missing): still 0.
+    let (code, _) = api
+        .send(
+            reqwest::Method::DELETE,
+            "/apis/apps/v1/namespaces/shop/deployments/web",
+            "application/json",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
+        .await;
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+    assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
+    emu.stop().await;
+}

@@ -99,3 +99,46 @@ async fn kube_pages_evicts_and_discovers() {
     assert!(legacy.has_group("apps"));
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn kube_watcher_sees_replacements() {
+    use futures::StreamExt as _;
+    use kube::runtime::watcher::{self, Event};
+
+    let emu = Emulator::start(cluster(), Options::default()).await.unwrap();
+    let client = client(&emu).await;
+    let shop: Api<Pod> = Api::namespaced(client.clone(), "shop");
+    for config in [
+        watcher::Config::default(),
+        watcher::Config::default().streaming_lists(),
+    ] {
+        let mut stream = watcher::watcher(shop.clone(), config).boxed();
+        let mut initial = Vec::new();
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await {
+                Ok(Some(Ok(Event::InitApply(p)))) => initial.push(p.metadata.name.unwrap_or_default()),
+                Ok(Some(Ok(Event::InitDone))) => break,
+                Ok(Some(Ok(_))) => {}
+                other => panic!("watcher stopped: {other:?}"),
+            }
+        }
+        initial.sort();
+        assert_eq!(initial.len(), 2, "{initial:?}");
+        assert!(initial.iter().all(|n| n.starts_with("web-")));
+        // A deletion shows as Delete, its replacement as Apply.
+        let victim = initial[0].clone();
+        shop.delete(&victim, &Default::default()).await.unwrap();
+        let (mut deleted, mut added) = (false, false);
+        while !(deleted && added) {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await {
+                Ok(Some(Ok(Event::Delete(p)))) => {
+                    deleted |= p.metadata.name.as_deref() == Some(victim.as_str())
+                }
+                Ok(Some(Ok(Event::Apply(p)))) => added |= p.metadata.name.as_deref() != Some(victim.as_str()),
+                Ok(Some(Ok(_))) => {}
+                other => panic!("watcher stopped: {other:?}"),
+            }
+        }
+    }
+    emu.stop().await;
+}

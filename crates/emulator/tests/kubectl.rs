@@ -122,6 +122,23 @@ async fn kubectl_get_cordon_uncordon() {
         "{pods}"
     );
 
+    let pdbs = k.ok(&["get", "pdb", "-n", "shop"]).await;
+    let rows: Vec<Vec<&str>> = pdbs.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "NAME",
+            "MIN",
+            "AVAILABLE",
+            "MAX",
+            "UNAVAILABLE",
+            "ALLOWED",
+            "DISRUPTIONS",
+            "AGE"
+        ]
+    );
+    assert_eq!(rows[1][..4], ["web-pdb", "2", "N/A", "1"], "{pdbs}");
+
     let json_out = k.ok(&["get", "pods", "-A", "-o", "json"]).await;
     let list: Value = serde_json::from_str(&json_out).unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 7);

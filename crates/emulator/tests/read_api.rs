@@ -129,6 +129,9 @@ async fn version_discovery_and_reads() {
         unknown,
         json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404})
     );
+    let (code, na) = get(&format!("{base}/api/v1/bindings")).await;
+    assert_eq!(code, 405);
+    assert_eq!(na["reason"], "MethodNotAllowed");
     let (code, _) = get(&format!("{base}/apis/apps/v1beta1/deployments")).await;
     assert_eq!(code, 404, "a version the release does not serve");
 
@@ -145,6 +148,25 @@ async fn version_discovery_and_reads() {
     // Selectors.
     let (_, on_n1) = get(&format!("{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1")).await;
     assert_eq!(on_n1["items"].as_array().unwrap().len(), 2);
+    let (_, p1) = get(&format!(
+        "{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&limit=1"
+    ))
+    .await;
+    assert_eq!(p1["items"][0]["metadata"]["name"], "api-0");
+    let t = p1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, p2) = get(&format!(
+        "{base}/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&limit=1&continue={t}"
+    ))
+    .await;
+    assert_eq!(p2["items"][0]["metadata"]["name"], "web-0");
+    assert!(p2["metadata"]["continue"].is_null());
+    let (_, shop_n1) = get(&format!(
+        "{base}/api/v1/namespaces/shop/pods?fieldSelector=spec.nodeName%3Dn1,status.phase%3DRunning"
+    ))
+    .await;
+    assert_eq!(shop_n1["items"].as_array().unwrap().len(), 1);
+    let (_, not_n1) = get(&format!("{base}/api/v1/pods?fieldSelector=spec.nodeName!%3Dn1")).await;
+    assert_eq!(not_n1["items"].as_array().unwrap().len(), 3);
     let (_, web) = get(&format!("{base}/api/v1/pods?labelSelector=app%20in%20(web)")).await;
     assert_eq!(web["items"].as_array().unwrap().len(), 3);
     let (_, not_web) = get(&format!("{base}/api/v1/pods?labelSelector=app!%3Dweb")).await;
@@ -165,6 +187,13 @@ async fn version_discovery_and_reads() {
     assert_eq!(pdb["status"]["disruptionsAllowed"], 1);
 
     // Deprecated APIs requested show in the metric.
+    let r = reqwest::get(format!("{base}/apis/policy/v1beta1/poddisruptionbudgets"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["warning"],
+        "299 - \"policy/v1beta1 PodDisruptionBudget is deprecated in v1.22+, unavailable in v1.25+; use policy/v1 PodDisruptionBudget\""
+    );
     let (code, _) = get(&format!("{base}/apis/policy/v1beta1/podsecuritypolicies")).await;
     assert_eq!(code, 200);
     let metrics = reqwest::get(format!("{base}/metrics"))
@@ -215,6 +244,38 @@ async fn pagination_yields_every_item_once() {
     }
     assert_eq!(pages, 5);
     assert_eq!(seen, names);
+    // A change between pages: the count of what is left follows it.
+    let (_, p1) = get(&format!("{base}/api/v1/pods?limit=20")).await;
+    assert_eq!(p1["metadata"]["remainingItemCount"], 3);
+    let t1 = p1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/namespaces/b/pods"))
+        .header("Content-Type", "application/json")
+        .body(json!({"metadata": {"name": "zz"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x"}]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, p2) = get(&format!("{base}/api/v1/pods?limit=2&continue={t1}")).await;
+    assert_eq!(p2["metadata"]["remainingItemCount"], 2, "{}", p2["metadata"]);
+    let t2 = p2["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, p3) = get(&format!("{base}/api/v1/pods?limit=2&continue={t2}")).await;
+    assert_eq!(p3["metadata"]["remainingItemCount"], json!(null));
+    assert_eq!(p3["items"].as_array().unwrap().len(), 2);
+    assert!(p3["metadata"]["continue"].is_null());
+    // Paging inside one namespace, and tokens from another list never break it.
+    let (_, b1) = get(&format!("{base}/api/v1/namespaces/b/pods?limit=10")).await;
+    assert_eq!(b1["items"].as_array().unwrap().len(), 10);
+    assert_eq!(b1["metadata"]["remainingItemCount"], 4);
+    let tb = b1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (code, a_with_b_token) =
+        get(&format!("{base}/api/v1/namespaces/a/pods?limit=10&continue={tb}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(a_with_b_token["items"].as_array().unwrap().len(), 0);
+    let (_, a1) = get(&format!("{base}/api/v1/namespaces/a/pods?limit=4")).await;
+    let ta = a1["metadata"]["continue"].as_str().unwrap().to_owned();
+    let (_, b_with_a_token) = get(&format!("{base}/api/v1/namespaces/b/pods?limit=20&continue={ta}")).await;
+    assert_eq!(b_with_a_token["items"].as_array().unwrap().len(), 14);
     let (code, bad) = get(&format!("{base}/api/v1/pods?limit=5&continue=garbage")).await;
     assert_eq!(code, 400);
     assert_eq!(bad["reason"], "BadRequest");
