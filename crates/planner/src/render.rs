@@ -1,0 +1,1 @@
+//! The plan for people: hops, then one table per wave.
