@@ -207,7 +207,10 @@ fn labels_of(raw: &Node) -> Option<&Node> {
 fn text_of(node: &Node) -> Option<String> {
     match node {
         Node::Map(_) | Node::Seq(_) | Node::Null => None,
-        _ => Some(node.as_str().map_or_else(|| node.to_json().to_string(), str::to_owned)),
+        _ => Some(
+            node.as_str()
+                .map_or_else(|| node.to_json().to_string(), str::to_owned),
+        ),
     }
 }
 
@@ -237,7 +240,11 @@ impl<'a> Cluster<'a> {
                     | "PersistentVolume"
             ) {
                 by_name.insert(
-                    (o.kind.as_str(), o.namespace.as_deref().unwrap_or(""), o.name.as_str()),
+                    (
+                        o.kind.as_str(),
+                        o.namespace.as_deref().unwrap_or(""),
+                        o.name.as_str(),
+                    ),
                     o,
                 );
             }
@@ -250,7 +257,10 @@ impl<'a> Cluster<'a> {
         let mut seen = std::collections::HashSet::new();
         for o in kind("Node") {
             if !seen.insert(o.name.as_str()) {
-                notes.push(format!("Node {} appears twice in the input; the first is used", o.name));
+                notes.push(format!(
+                    "Node {} appears twice in the input; the first is used",
+                    o.name
+                ));
                 continue;
             }
             nodes.push(read_node(o, &mut no_alloc));
@@ -264,8 +274,11 @@ impl<'a> Cluster<'a> {
             ));
         }
         nodes.sort_by(|a, b| a.name.cmp(b.name));
-        let node_index: HashMap<&'a str, u32> =
-            nodes.iter().enumerate().map(|(i, n)| (n.name, i as u32)).collect();
+        let node_index: HashMap<&'a str, u32> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name, i as u32))
+            .collect();
 
         // ---- pods
         let mut classes: Vec<SchedClass> = vec![SchedClass::default()];
@@ -287,7 +300,7 @@ impl<'a> Cluster<'a> {
                 Some(n) if !n.is_empty() => match node_index.get(n) {
                     Some(i) => Some(*i),
                     None => {
-                        unknown_node.push(format!("{ns}/{}", o.name));
+                        unknown_node.push(format!("{ns}/{} (node {n})", o.name));
                         continue;
                     }
                 },
@@ -398,11 +411,13 @@ impl<'a> Cluster<'a> {
         let mut keys: Vec<&str> = classes
             .iter()
             .flat_map(|c| {
-                let terms = c.affinity.iter().chain(c.volumes.iter().filter_map(|v| v.terms.as_ref()));
-                c.node_selector
+                let terms = c
+                    .affinity
                     .iter()
-                    .map(|(k, _)| k.as_str())
-                    .chain(terms.flat_map(|t| t.terms.iter().flat_map(|(e, _)| e.iter().map(|e| e.key.as_str()))))
+                    .chain(c.volumes.iter().filter_map(|v| v.terms.as_ref()));
+                c.node_selector.iter().map(|(k, _)| k.as_str()).chain(
+                    terms.flat_map(|t| t.terms.iter().flat_map(|(e, _)| e.iter().map(|e| e.key.as_str()))),
+                )
             })
             .filter(|k| *k != HOSTNAME_LABEL)
             .collect();
@@ -559,7 +574,11 @@ fn host_ports(raw: &Node) -> Vec<(i64, String)> {
         .flat_map(|c| seq(c.get("ports")))
         .filter_map(|p| {
             let port = p.get("hostPort").and_then(Node::as_i64).filter(|p| *p > 0)?;
-            let proto = p.get("protocol").and_then(Node::as_str).unwrap_or("TCP").to_owned();
+            let proto = p
+                .get("protocol")
+                .and_then(Node::as_str)
+                .unwrap_or("TCP")
+                .to_owned();
             Some((port, proto))
         })
         .collect()
@@ -622,7 +641,10 @@ impl<'a> Lookup<'_, 'a> {
             && let Some(dr) = Self::controller_ref(rs)
             && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
         {
-            return Some(format!("Deployment {}", dr.get("name").and_then(Node::as_str).unwrap_or(name)));
+            return Some(format!(
+                "Deployment {}",
+                dr.get("name").and_then(Node::as_str).unwrap_or(name)
+            ));
         }
         Some(format!("{kind} {name}"))
     }
@@ -637,9 +659,17 @@ impl<'a> Lookup<'_, 'a> {
         let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
         let name = r.get("name").and_then(Node::as_str).unwrap_or("");
         let Some(owner) = self.resolve(pod, r) else {
-            return Err(format!("the controller {kind} {name} of pod {} does not exist", pod.name));
+            return Err(format!(
+                "the controller {kind} {name} of pod {} does not exist",
+                pod.name
+            ));
         };
-        let replicas = |o: &Object| o.raw.path(&["spec", "replicas"]).and_then(Node::as_i64).unwrap_or(1);
+        let replicas = |o: &Object| {
+            o.raw
+                .path(&["spec", "replicas"])
+                .and_then(Node::as_i64)
+                .unwrap_or(1)
+        };
         match kind {
             "ReplicaSet" => {
                 if let Some(dr) = Self::controller_ref(owner)
@@ -714,7 +744,10 @@ fn class_of(
     let spread = spec.get("topologySpreadConstraints");
     let claims: Vec<&str> = seq(spec.get("volumes"))
         .iter()
-        .filter_map(|v| v.path(&["persistentVolumeClaim", "claimName"]).and_then(Node::as_str))
+        .filter_map(|v| {
+            v.path(&["persistentVolumeClaim", "claimName"])
+                .and_then(Node::as_str)
+        })
         .collect();
     let ports = host_ports(&pod.raw);
     if tolerations.is_none()
@@ -767,14 +800,19 @@ fn class_of(
         if !seq(aff.path(&["podAffinity", "requiredDuringSchedulingIgnoredDuringExecution"])).is_empty() {
             unknown.push("required pod affinity is not modelled".to_owned());
         }
-        for term in seq(aff.path(&["podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"])) {
+        for term in seq(aff.path(&[
+            "podAntiAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+        ])) {
             let key = term.get("topologyKey").and_then(Node::as_str).unwrap_or("");
             if key.is_empty() {
                 unknown.push("a required pod anti-affinity term without topologyKey".to_owned());
                 continue;
             }
             if term.get("matchLabelKeys").is_some() || term.get("mismatchLabelKeys").is_some() {
-                unknown.push("pod anti-affinity with matchLabelKeys/mismatchLabelKeys is not modelled".to_owned());
+                unknown.push(
+                    "pod anti-affinity with matchLabelKeys/mismatchLabelKeys is not modelled".to_owned(),
+                );
             }
             let namespaces = match term.get("namespaceSelector") {
                 Some(sel) if sel.as_map().is_some_and(<[_]>::is_empty) => None,
@@ -784,7 +822,11 @@ fn class_of(
                 }
                 _ => {
                     let list: Vec<String> = seq(term.get("namespaces")).iter().filter_map(text_of).collect();
-                    Some(if list.is_empty() { vec![ns.to_owned()] } else { list })
+                    Some(if list.is_empty() {
+                        vec![ns.to_owned()]
+                    } else {
+                        list
+                    })
                 }
             };
             let selector = match term.get("labelSelector").filter(|s| !s.is_null()) {
@@ -800,7 +842,9 @@ fn class_of(
             let term_key = format!(
                 "{:?}|{}|{key}",
                 namespaces,
-                term.get("labelSelector").map(|s| s.to_json().to_string()).unwrap_or_default()
+                term.get("labelSelector")
+                    .map(|s| s.to_json().to_string())
+                    .unwrap_or_default()
             );
             let next = anti_terms.len() as u32;
             let id = *anti_keys.entry(term_key).or_insert_with(|| {
@@ -816,7 +860,10 @@ fn class_of(
     }
     for c in seq(spread) {
         if c.get("whenUnsatisfiable").and_then(Node::as_str) != Some("ScheduleAnyway") {
-            unknown.push("a topology spread constraint with whenUnsatisfiable: DoNotSchedule is not modelled".to_owned());
+            unknown.push(
+                "a topology spread constraint with whenUnsatisfiable: DoNotSchedule is not modelled"
+                    .to_owned(),
+            );
             break;
         }
     }
@@ -866,8 +913,10 @@ fn read_budgets<'a>(
         by_ns.entry(p.ns).or_default().push(i as u32);
     }
     let mut by_label: HashMap<(&str, &str, &str), Vec<u32>> = HashMap::new();
-    let budget_ns: std::collections::HashSet<&str> =
-        objects.iter().map(|o| o.namespace.as_deref().unwrap_or("default")).collect();
+    let budget_ns: std::collections::HashSet<&str> = objects
+        .iter()
+        .map(|o| o.namespace.as_deref().unwrap_or("default"))
+        .collect();
     for (i, p) in pods.iter().enumerate() {
         if !budget_ns.contains(p.ns) {
             continue;

@@ -234,7 +234,9 @@ impl BlockerKind {
 /// plan).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
-    #[error("the target {target} is older than the cluster's {current}; Kubernetes does not support downgrades")]
+    #[error(
+        "the target {target} is older than the cluster's {current}; Kubernetes does not support downgrades"
+    )]
     Downgrade { current: Minor, target: Minor },
 }
 

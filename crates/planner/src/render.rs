@@ -26,7 +26,11 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 { format!("{code}{text}{RESET}") } else { text.to_owned() }
+        if self.0 {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -60,7 +64,10 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         let status = if hop.blockers.is_empty() {
             paint.wrap(GREEN, "no blocker")
         } else {
-            paint.wrap(RED, &format!("{} blocker{}", hop.blockers.len(), plural(hop.blockers.len())))
+            paint.wrap(
+                RED,
+                &format!("{} blocker{}", hop.blockers.len(), plural(hop.blockers.len())),
+            )
         };
         let _ = writeln!(out, "  {} → {}: {status}", hop.from, hop.to);
         for f in &hop.blockers {
@@ -74,14 +81,23 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
             out,
             "\n{} {}",
             paint.wrap(BOLD, &format!("Wave {}", wave.name)),
-            paint.wrap(DIM, &format!("({} node{})", wave.nodes.len(), plural(wave.nodes.len())))
+            paint.wrap(
+                DIM,
+                &format!("({} node{})", wave.nodes.len(), plural(wave.nodes.len()))
+            )
         );
         let mut table = Table::new();
         table
             .load_style(STYLE)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(options.width)
-            .set_header(vec!["Batch", "Node", "Drain", "Pods moved", "Blockers / why here"]);
+            .set_header(vec![
+                "Batch",
+                "Node",
+                "Drain",
+                "Pods moved",
+                "Blockers / why here",
+            ]);
         for node in &wave.nodes {
             let status = match node.drainable {
                 Drainable::Yes => paint.wrap(GREEN, "drainable"),

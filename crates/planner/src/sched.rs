@@ -93,7 +93,11 @@ impl Scheduler {
         let fm = node.mem.saturating_sub(self.used_mem[i_]);
         // An overcommitted node takes nothing: no pod slot.
         let over = self.used_cpu[i_] > node.cpu || self.used_mem[i_] > node.mem;
-        let fp = if over { 0 } else { node.pods.saturating_sub(self.used_pods[i_]) };
+        let fp = if over {
+            0
+        } else {
+            node.pods.saturating_sub(self.used_pods[i_])
+        };
         let ub = term(fc, node.cpu) + term(fm, node.mem);
         (Reverse(ub), Reverse(fc), Reverse(fm), Reverse(fp), i)
     }
@@ -315,7 +319,9 @@ impl Scheduler {
         if open.is_empty() {
             return (
                 BlockerKind::Capacity,
-                format!("no node is left schedulable for the replacement of {who}; keep fewer nodes cordoned at once (--max-unavailable) or add nodes first"),
+                format!(
+                    "no node is left schedulable for the replacement of {who}; keep fewer nodes cordoned at once (--max-unavailable) or add nodes first"
+                ),
             );
         }
         let on_volume: Vec<u32> = open
@@ -325,20 +331,27 @@ impl Scheduler {
             .collect();
         if on_volume.is_empty() {
             let v = class.volumes.iter().find(|v| {
-                !open
-                    .iter()
-                    .any(|&i| v.terms.as_ref().is_none_or(|t| terms_match(t, &cluster.nodes[i as usize])))
+                !open.iter().any(|&i| {
+                    v.terms
+                        .as_ref()
+                        .is_none_or(|t| terms_match(t, &cluster.nodes[i as usize]))
+                })
             });
-            let (claim, pv, local) = v.map_or(("?", "?", false), |v| (v.claim.as_str(), v.pv.as_str(), v.local));
+            let (claim, pv, local) =
+                v.map_or(("?", "?", false), |v| (v.claim.as_str(), v.pv.as_str(), v.local));
             if local {
                 return (
                     BlockerKind::Unmovable,
-                    format!("{who} keeps its data on local PersistentVolume {pv} (claim {claim}), which exists on one node only: the pod cannot run elsewhere; move the data to network storage, or accept the downtime and delete the claim"),
+                    format!(
+                        "{who} keeps its data on local PersistentVolume {pv} (claim {claim}), which exists on one node only: the pod cannot run elsewhere; move the data to network storage, or accept the downtime and delete the claim"
+                    ),
                 );
             }
             return (
                 BlockerKind::VolumeZone,
-                format!("{who} mounts claim {claim}, bound to PersistentVolume {pv} whose node affinity no schedulable node satisfies (a zonal disk stays in its zone); keep a node of that zone schedulable with room, or drain that zone's nodes one at a time"),
+                format!(
+                    "{who} mounts claim {claim}, bound to PersistentVolume {pv} whose node affinity no schedulable node satisfies (a zonal disk stays in its zone); keep a node of that zone schedulable with room, or drain that zone's nodes one at a time"
+                ),
             );
         }
         let placeable: Vec<u32> = on_volume
@@ -352,7 +365,10 @@ impl Scheduler {
         if placeable.is_empty() {
             return (
                 BlockerKind::Affinity,
-                format!("the replacement of {who} fits no schedulable node: its nodeSelector, node affinity or tolerations exclude all {} of them; widen them or add a matching node", on_volume.len()),
+                format!(
+                    "the replacement of {who} fits no schedulable node: its nodeSelector, node affinity or tolerations exclude all {} of them; widen them or add a matching node",
+                    on_volume.len()
+                ),
             );
         }
         let apart: Vec<u32> = placeable
@@ -367,7 +383,10 @@ impl Scheduler {
                 .map_or("", |&t| cluster.anti_terms[t as usize].key.as_str());
             return (
                 BlockerKind::Affinity,
-                format!("the replacement of {who} has required pod anti-affinity (topologyKey {key}) that every one of the {} nodes it could use violates; add a node in a new {key}, or make the anti-affinity preferred", placeable.len()),
+                format!(
+                    "the replacement of {who} has required pod anti-affinity (topologyKey {key}) that every one of the {} nodes it could use violates; add a node in a new {key}, or make the anti-affinity preferred",
+                    placeable.len()
+                ),
             );
         }
         let ported: Vec<u32> = apart
@@ -376,20 +395,35 @@ impl Scheduler {
             .filter(|&i| self.ports_free(i as usize, pod))
             .collect();
         if ported.is_empty() {
-            let ports: Vec<String> = pod.ports.iter().map(|(p, proto)| format!("{p}/{proto}")).collect();
+            let ports: Vec<String> = pod
+                .ports
+                .iter()
+                .map(|(p, proto)| format!("{p}/{proto}"))
+                .collect();
             return (
                 BlockerKind::Capacity,
-                format!("the replacement of {who} needs host port {} which every node it could use has taken; free the port or add a node", ports.join(", ")),
+                format!(
+                    "the replacement of {who} needs host port {} which every node it could use has taken; free the port or add a node",
+                    ports.join(", ")
+                ),
             );
         }
         let most_cpu = ported
             .iter()
-            .map(|&i| cluster.nodes[i as usize].cpu.saturating_sub(self.used_cpu[i as usize]))
+            .map(|&i| {
+                cluster.nodes[i as usize]
+                    .cpu
+                    .saturating_sub(self.used_cpu[i as usize])
+            })
             .max()
             .unwrap_or(0);
         let most_mem = ported
             .iter()
-            .map(|&i| cluster.nodes[i as usize].mem.saturating_sub(self.used_mem[i as usize]))
+            .map(|&i| {
+                cluster.nodes[i as usize]
+                    .mem
+                    .saturating_sub(self.used_mem[i as usize])
+            })
             .max()
             .unwrap_or(0);
         (
@@ -467,5 +501,72 @@ fn expr_match(e: &Expr, value: Option<&str>) -> bool {
             };
             if e.op == Op::Gt { v > limit } else { v < limit }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Owner, Phase};
+    use crate::testing::{Rng, bench_inventory, scenario};
+
+    /// The indexed search picks exactly the node the plain scan picks, while pods are
+    /// placed and nodes cordoned and uncordoned.
+    #[test]
+    fn indexed_search_agrees_with_the_plain_scan() {
+        let mut inventories: Vec<_> = (0..40).map(scenario).collect();
+        inventories.push(bench_inventory(60, 20, 7));
+        for (k, inv) in inventories.iter().enumerate() {
+            let mut notes = Vec::new();
+            let cluster = Cluster::read(inv, &mut notes);
+            let mut s = Scheduler::new(&cluster);
+            for (i, p) in cluster.pods.iter().enumerate() {
+                if let Some(n) = p.node
+                    && !matches!(p.phase, Phase::Succeeded | Phase::Failed)
+                {
+                    s.place(&cluster, i, n);
+                }
+            }
+            s.index_nodes(&cluster);
+            let movable: Vec<usize> = (0..cluster.pods.len())
+                .filter(|&i| matches!(cluster.pods[i].owner, Owner::Replicated | Owner::Stateful))
+                .collect();
+            if movable.is_empty() {
+                continue;
+            }
+            let mut rng = Rng::new(k as u64);
+            for step in 0..300 {
+                if rng.chance(10) {
+                    let n = rng.below(cluster.nodes.len() as u64) as u32;
+                    if s.cordoned[n as usize] {
+                        s.uncordon(&cluster, n);
+                    } else {
+                        s.cordon(&cluster, n);
+                    }
+                }
+                let i = *rng.pick(&movable);
+                let p = &cluster.pods[i];
+                let pod = Pod {
+                    class: p.class,
+                    cpu: p.cpu,
+                    mem: p.mem,
+                    ports: &p.ports,
+                };
+                let fast = s.best(&cluster, &pod);
+                let slow = s.best_brute(&cluster, &pod);
+                assert_eq!(fast, slow, "inventory {k}, step {step}, pod {}", p.name);
+                if let Some(n) = fast {
+                    s.place(&cluster, i, n);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn score_terms() {
+        assert_eq!(term(500, 1000), 500);
+        assert_eq!(term(1, 3), 333);
+        assert_eq!(term(5, 0), 0);
+        assert_eq!(term(u64::MAX, u64::MAX), 1000);
     }
 }

@@ -76,10 +76,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 if !terminal {
                     sched.place(cluster, i, n);
                 }
-            } else if !terminal
-                && !p.terminating
-                && matches!(p.owner, Owner::Replicated | Owner::Stateful)
-            {
+            } else if !terminal && !p.terminating && matches!(p.owner, Owner::Replicated | Owner::Stateful) {
                 pending.push(i);
             }
             if p.ready && !p.terminating {
@@ -338,6 +335,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 let terminal = matches!(self.live[l].phase, Phase::Succeeded | Phase::Failed);
                 if p.owner == Owner::None && !terminal {
                     item.refused = true;
+                    item.staying += 1;
                     item.blockers.push(Blocker {
                         kind: BlockerKind::Unmovable,
                         object: self.pod_ref(l),
@@ -363,11 +361,9 @@ impl<'c, 'a> Sim<'c, 'a> {
                 let item = &mut work[w];
                 item.staying += 1;
                 // One blocker per budget and node is enough to act on.
-                if !item
-                    .blockers
-                    .iter()
-                    .any(|b| b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message)
-                {
+                if !item.blockers.iter().any(|b| {
+                    b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message
+                }) {
                     item.blockers.push(blocker);
                 }
                 continue;
@@ -381,7 +377,9 @@ impl<'c, 'a> Sim<'c, 'a> {
             if !class.unknown.is_empty() {
                 unknown = Some(class.unknown.join("; "));
             } else if let Owner::Other { kind, name } = &p.owner {
-                unknown = Some(format!("it is controlled by {kind} {name}, a controller the model does not know: whether and where it comes back is not simulated"));
+                unknown = Some(format!(
+                    "it is controlled by {kind} {name}, a controller the model does not know: whether and where it comes back is not simulated"
+                ));
             } else if self.live[l].unknown {
                 unknown = Some("it replaces a pod the model could not follow".to_owned());
             }
@@ -397,9 +395,8 @@ impl<'c, 'a> Sim<'c, 'a> {
                     message: format!("pod {who} cannot be predicted: {why}"),
                 });
             }
-            let replaced = !terminal
-                && !was_terminating
-                && matches!(p.owner, Owner::Replicated | Owner::Stateful);
+            let replaced =
+                !terminal && !was_terminating && matches!(p.owner, Owner::Replicated | Owner::Stateful);
             if !replaced {
                 work[w].moves.push(Move {
                     pod: who,

@@ -195,7 +195,10 @@ impl Builder {
     fn may_place(&self, i: usize, ns: &str, app: &str, spec: &PodSpec, zone: Option<&str>) -> bool {
         let n = &self.nodes[i];
         if let Some((k, v, _)) = &n.taint
-            && !spec.tolerations.iter().any(|(tk, tv, _)| tk == k && (tv == v || tv.is_empty()))
+            && !spec
+                .tolerations
+                .iter()
+                .any(|(tk, tv, _)| tk == k && (tv == v || tv.is_empty()))
         {
             return false;
         }
@@ -207,7 +210,11 @@ impl Builder {
                 _ => None,
             }
         };
-        if spec.node_selector.iter().any(|(k, v)| label(k).as_deref() != Some(v)) {
+        if spec
+            .node_selector
+            .iter()
+            .any(|(k, v)| label(k).as_deref() != Some(v))
+        {
             return false;
         }
         if let Some((k, values)) = &spec.node_affinity
@@ -227,7 +234,9 @@ impl Builder {
                 POOL_LABEL => self.nodes[j].pool == n.pool,
                 _ => j == i,
             };
-            if (0..self.nodes.len()).any(|j| same(j) && self.nodes[j].apps.iter().any(|(s, a)| s == ns && a == app)) {
+            if (0..self.nodes.len())
+                .any(|j| same(j) && self.nodes[j].apps.iter().any(|(s, a)| s == ns && a == app))
+            {
                 return false;
             }
         }
@@ -265,8 +274,7 @@ impl Builder {
     ) -> Value {
         let mut container = json!({"name": "main", "image": "registry.example/app:1"});
         if !spec.no_requests {
-            container["resources"] =
-                json!({"requests": {"cpu": format!("{}m", spec.cpu_m), "memory": format!("{}Mi", spec.mem_mi)}});
+            container["resources"] = json!({"requests": {"cpu": format!("{}m", spec.cpu_m), "memory": format!("{}Mi", spec.mem_mi)}});
         }
         if let Some(p) = spec.host_port {
             container["ports"] = json!([{"containerPort": p, "hostPort": p, "protocol": "TCP"}]);
@@ -294,7 +302,11 @@ impl Builder {
             affinity["nodeAffinity"] = json!({"requiredDuringSchedulingIgnoredDuringExecution": {
                 "nodeSelectorTerms": [{"matchExpressions": [{"key": k, "operator": "In", "values": values}]}]}});
         }
-        let app = labels.iter().find(|(k, _)| k == "app").map(|(_, v)| v.clone()).unwrap_or_default();
+        let app = labels
+            .iter()
+            .find(|(k, _)| k == "app")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         if let Some(key) = &spec.anti_affinity {
             affinity["podAntiAffinity"] = json!({"requiredDuringSchedulingIgnoredDuringExecution": [
                 {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": key}]});
@@ -318,7 +330,8 @@ impl Builder {
                     .collect(),
             );
         }
-        let mut meta = json!({"name": name, "namespace": ns, "uid": self.uid(), "labels": labels_json(labels)});
+        let mut meta =
+            json!({"name": name, "namespace": ns, "uid": self.uid(), "labels": labels_json(labels)});
         if let Some((api, kind, oname, ouid)) = owner {
             meta["ownerReferences"] = json!([{"apiVersion": api, "kind": kind, "name": oname, "uid": ouid,
                 "controller": true, "blockOwnerDeletion": true}]);
@@ -337,11 +350,20 @@ impl Builder {
     /// A Deployment with one ReplicaSet and up to `replicas` pods, laid out from node
     /// `start` on (pods that fit nowhere are left out, and replicas lowered to match).
     /// Returns the pods placed.
-    pub fn deployment(&mut self, ns: &str, name: &str, replicas: usize, spec: &PodSpec, start: usize) -> usize {
+    pub fn deployment(
+        &mut self,
+        ns: &str,
+        name: &str,
+        replicas: usize,
+        spec: &PodSpec,
+        start: usize,
+    ) -> usize {
         let labels = Self::template_labels(name, spec);
         let mut placed = Vec::new();
         for k in 0..replicas {
-            let Some(i) = self.choose(start + k, ns, name, spec, None) else { break };
+            let Some(i) = self.choose(start + k, ns, name, spec, None) else {
+                break;
+            };
             self.take(i, ns, name, spec);
             placed.push(i);
         }
@@ -349,7 +371,8 @@ impl Builder {
         let d_uid = self.uid();
         let rs_uid = self.uid();
         let rs_name = format!("{name}-5d8f7c9b4");
-        let template = json!({"metadata": {"labels": labels_json(&labels)}, "spec": {"containers": [{"name": "main"}]}});
+        let template =
+            json!({"metadata": {"labels": labels_json(&labels)}, "spec": {"containers": [{"name": "main"}]}});
         self.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": ns, "uid": d_uid},
             "spec": {"replicas": n, "selector": {"matchLabels": {"app": name}}, "template": template},
@@ -362,7 +385,15 @@ impl Builder {
         for (k, &i) in placed.iter().enumerate() {
             let pod_name = format!("{rs_name}-{}", suffix(k));
             let node = self.nodes[i].name.clone();
-            let pod = self.pod_json(ns, &pod_name, &labels, spec, Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)), &node, &[]);
+            let pod = self.pod_json(
+                ns,
+                &pod_name,
+                &labels,
+                spec,
+                Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)),
+                &node,
+                &[],
+            );
             self.push(pod);
         }
         n
@@ -370,12 +401,22 @@ impl Builder {
 
     /// A StatefulSet whose pods each have a claim bound to a zonal PersistentVolume (zone of
     /// the node the pod starts on), or a `local` volume when `local`.
-    pub fn statefulset(&mut self, ns: &str, name: &str, replicas: usize, spec: &PodSpec, start: usize, local: bool) -> usize {
+    pub fn statefulset(
+        &mut self,
+        ns: &str,
+        name: &str,
+        replicas: usize,
+        spec: &PodSpec,
+        start: usize,
+        local: bool,
+    ) -> usize {
         let labels = Self::template_labels(name, spec);
         let uid = self.uid();
         let mut n = 0;
         for k in 0..replicas {
-            let Some(i) = self.choose(start + k, ns, name, spec, None) else { break };
+            let Some(i) = self.choose(start + k, ns, name, spec, None) else {
+                break;
+            };
             self.take(i, ns, name, spec);
             n += 1;
             let node = self.nodes[i].name.clone();
@@ -405,10 +446,19 @@ impl Builder {
                 "metadata": {"name": claim, "namespace": ns, "uid": pvc_uid},
                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "volumeName": pv, "storageClassName": "standard"},
                 "status": {"phase": "Bound"}}));
-            let pod = self.pod_json(ns, &pod_name, &labels, spec, Some(("apps/v1", "StatefulSet", name, &uid)), &node, &[("data".to_owned(), claim)]);
+            let pod = self.pod_json(
+                ns,
+                &pod_name,
+                &labels,
+                spec,
+                Some(("apps/v1", "StatefulSet", name, &uid)),
+                &node,
+                &[("data".to_owned(), claim)],
+            );
             self.push(pod);
         }
-        let template = json!({"metadata": {"labels": labels_json(&labels)}, "spec": {"containers": [{"name": "main"}]}});
+        let template =
+            json!({"metadata": {"labels": labels_json(&labels)}, "spec": {"containers": [{"name": "main"}]}});
         self.push(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": name, "namespace": ns, "uid": uid},
             "spec": {"replicas": n, "serviceName": name, "selector": {"matchLabels": {"app": name}}, "template": template,
@@ -433,7 +483,15 @@ impl Builder {
             let node = self.nodes[i].name.clone();
             self.take(i, ns, name, &spec);
             let pod_name = format!("{name}-{}", suffix(i));
-            let mut pod = self.pod_json(ns, &pod_name, &labels, &spec, Some(("apps/v1", "DaemonSet", name, &uid)), &node, &[]);
+            let mut pod = self.pod_json(
+                ns,
+                &pod_name,
+                &labels,
+                &spec,
+                Some(("apps/v1", "DaemonSet", name, &uid)),
+                &node,
+                &[],
+            );
             pod["spec"]["tolerations"] = json!([{"operator": "Exists"}]);
             self.push(pod);
         }
@@ -510,7 +568,14 @@ pub fn scenario(seed: u64) -> Inventory {
     for k in 0..node_count {
         let zone = zones[k % zone_count];
         let pool = pools[(k / zone_count) % 2];
-        b.node(&format!("node-{k:02}"), zone, pool, cpu, mem, if rng.chance(15) { 12 } else { 110 });
+        b.node(
+            &format!("node-{k:02}"),
+            zone,
+            pool,
+            cpu,
+            mem,
+            if rng.chance(15) { 12 } else { 110 },
+        );
         if variant == 4 && k == node_count - 1 {
             b.taint_last("dedicated", "batch", "NoSchedule");
         }
@@ -560,13 +625,23 @@ pub fn scenario(seed: u64) -> Inventory {
             1 => b.pdb(ns, &format!("{name}-pdb"), &[name], None, Some(json!(1))),
             2 => b.pdb(ns, &format!("{name}-pdb"), &[name], Some(json!("50%")), None),
             3 => b.pdb(ns, &format!("{name}-pdb"), &[name], None, Some(json!("34%"))),
-            4 => b.pdb(ns, &format!("{name}-pdb"), &[name], Some(json!(*placed as i64)), None),
+            4 => b.pdb(
+                ns,
+                &format!("{name}-pdb"),
+                &[name],
+                Some(json!(*placed as i64)),
+                None,
+            ),
             _ => {}
         }
     }
     // A budget shared by two workloads of one namespace, and overlapping budgets.
     if variant == 1 || rng.chance(30) {
-        let shop: Vec<&str> = names.iter().filter(|(ns, _, p)| *ns == "shop" && *p > 0).map(|(_, n, _)| n.as_str()).collect();
+        let shop: Vec<&str> = names
+            .iter()
+            .filter(|(ns, _, p)| *ns == "shop" && *p > 0)
+            .map(|(_, n, _)| n.as_str())
+            .collect();
         if shop.len() >= 2 {
             b.pdb("shop", "shop-shared", &shop[..2], None, Some(json!(1)));
         }
@@ -593,7 +668,16 @@ pub fn scenario(seed: u64) -> Inventory {
     if variant == 0 || rng.chance(10) {
         let node = rng.below(n as u64) as usize;
         if !b.nodes[node].control_plane {
-            b.bare_pod("default", "debug-shell", &PodSpec { cpu_m: 10, mem_mi: 16, ..PodSpec::default() }, node);
+            b.bare_pod(
+                "default",
+                "debug-shell",
+                &PodSpec {
+                    cpu_m: 10,
+                    mem_mi: 16,
+                    ..PodSpec::default()
+                },
+                node,
+            );
         }
     }
     b.build()
@@ -614,7 +698,14 @@ pub fn bench_inventory(nodes: usize, pods_per_node: usize, seed: u64) -> Invento
             "memory" => (8000, 65536),
             _ => (8000, 32768),
         };
-        b.node(&format!("ip-10-{}-{}-{}", k / 65536, (k / 256) % 256, k % 256), zones[(k / 4) % 3], pool, cpu, mem, 110);
+        b.node(
+            &format!("ip-10-{}-{}-{}", k / 65536, (k / 256) % 256, k % 256),
+            zones[(k / 4) % 3],
+            pool,
+            cpu,
+            mem,
+            110,
+        );
     }
     b.daemonset("kube-system", "node-agent", 50, 64);
     let total = nodes * pods_per_node.saturating_sub(1);
@@ -655,7 +746,15 @@ pub fn bench_inventory(nodes: usize, pods_per_node: usize, seed: u64) -> Invento
 impl Builder {
     /// Like [`Builder::deployment`], spreading the pods `stride` nodes apart (fast layout
     /// for large inventories: no anti-affinity or ports are checked).
-    pub fn deployment_spread(&mut self, ns: &str, name: &str, replicas: usize, spec: &PodSpec, start: usize, stride: usize) -> usize {
+    pub fn deployment_spread(
+        &mut self,
+        ns: &str,
+        name: &str,
+        replicas: usize,
+        spec: &PodSpec,
+        start: usize,
+        stride: usize,
+    ) -> usize {
         let len = self.nodes.len();
         let mut placed = Vec::new();
         let mut at = start;
@@ -664,7 +763,10 @@ impl Builder {
             for k in 0..len {
                 let i = (at + k) % len;
                 let n = &self.nodes[i];
-                if n.used_cpu + spec.cpu_m <= n.cpu_m && n.used_mem + spec.mem_mi <= n.mem_mi && n.used_pods < n.pods {
+                if n.used_cpu + spec.cpu_m <= n.cpu_m
+                    && n.used_mem + spec.mem_mi <= n.mem_mi
+                    && n.used_pods < n.pods
+                {
                     found = Some(i);
                     break;
                 }
@@ -692,7 +794,15 @@ impl Builder {
         for (k, &i) in placed.iter().enumerate() {
             let pod_name = format!("{rs_name}-{}", suffix(k));
             let node = self.nodes[i].name.clone();
-            let pod = self.pod_json(ns, &pod_name, &labels, spec, Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)), &node, &[]);
+            let pod = self.pod_json(
+                ns,
+                &pod_name,
+                &labels,
+                spec,
+                Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)),
+                &node,
+                &[],
+            );
             self.push(pod);
         }
         n

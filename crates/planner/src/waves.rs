@@ -211,7 +211,10 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
                 let &head = members.last()?;
                 let l = loads[head as usize];
                 Some((
-                    (zone_count.get(z).copied().unwrap_or(0), pool_count.get(p).copied().unwrap_or(0)),
+                    (
+                        zone_count.get(z).copied().unwrap_or(0),
+                        pool_count.get(p).copied().unwrap_or(0),
+                    ),
                     l.0 + l.1,
                     head,
                     g,
@@ -272,12 +275,17 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
         Some(Order::Selector(reqs)) => {
             let has = |k: &str| cluster.nodes.iter().any(|n| n.label(k).is_some());
             let literal = (has("zone"), has("pool"));
-            let (first, rest): (Vec<u32>, Vec<u32>) =
-                default_order.into_iter().partition(|&i| matches(cluster, reqs, i, literal));
+            let (first, rest): (Vec<u32>, Vec<u32>) = default_order
+                .into_iter()
+                .partition(|&i| matches(cluster, reqs, i, literal));
             if first.is_empty() {
                 notes.push(format!(
                     "--order {}: no worker node matches; the default order is used",
-                    options.order.as_ref().map(ToString::to_string).unwrap_or_default()
+                    options
+                        .order
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
                 ));
             }
             for &i in &first {
@@ -286,7 +294,11 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
                     i,
                     format!(
                         "--order {} matches it; {base}",
-                        options.order.as_ref().map(ToString::to_string).unwrap_or_default()
+                        options
+                            .order
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
                     ),
                 );
             }
