@@ -158,4 +158,44 @@ pub struct EmulateArgs {
     /// The snapshot directory to serve
     #[arg(value_name = "SNAPSHOT")]
     pub snapshot: std::path::PathBuf,
+
+    /// The port to listen on (127.0.0.1 only); 0 picks a free one
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Latency added before every response, such as 20ms or 1s
+    #[arg(long, value_name = "DURATION", default_value = "0ms", value_parser = parse_duration)]
+    pub latency: std::time::Duration,
+
+    /// How long replacement pods take to become Ready
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub ready_delay: std::time::Duration,
+
+    /// Write a kubeconfig for the emulator to this file
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<std::path::PathBuf>,
+
+    /// The context (and cluster and user) name in the kubeconfig
+    #[arg(long, value_name = "NAME", default_value = "mcp-diag-emulator")]
+    pub context: String,
+}
+
+/// `250ms`, `2s`, `1m` or a bare number of milliseconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, scale_ms) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(std::time::Duration::from_secs_f64(n * scale_ms / 1000.0)),
+        _ => Err(format!(
+            "{text:?} is not a duration (expected something like 20ms, 1.5s or 2m)"
+        )),
+    }
 }

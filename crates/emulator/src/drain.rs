@@ -1,0 +1,860 @@
+//! Eviction, PodDisruptionBudget status, the ReplicaSet/StatefulSet controllers, the
+//! scheduler and the kubelet's readiness, exactly as `docs/drain-model.md` specifies.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::server::{Ctx, Shared, Target, bad_request, json_response, lock, not_found, status};
+use crate::store::{Entry, State, controller_owner, cpu_mem, pod_requests};
+
+/// A budget's status as the disruption controller computes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BudgetStatus {
+    pub expected: i64,
+    pub current: i64,
+    pub desired: i64,
+    pub allowed: i64,
+    /// A matching pod's controller is missing or of a kind without a scale.
+    pub fail_safe: bool,
+}
+
+impl BudgetStatus {
+    pub fn to_value(&self, pdb: &Value) -> Value {
+        let generation = pdb
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let (cond_status, reason) = if self.fail_safe {
+            ("False", "SyncFailed")
+        } else if self.allowed > 0 {
+            ("True", "SufficientPods")
+        } else {
+            ("False", "InsufficientPods")
+        };
+        json!({
+            "observedGeneration": generation,
+            "disruptionsAllowed": self.allowed,
+            "currentHealthy": self.current,
+            "desiredHealthy": self.desired,
+            "expectedPods": self.expected,
+            "conditions": [{
+                "type": "DisruptionAllowed",
+                "status": cond_status,
+                "reason": reason,
+                "message": "",
+                "observedGeneration": generation,
+                "lastTransitionTime": pdb.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+            }],
+        })
+    }
+}
+
+/// Does a `metav1.LabelSelector` (matchLabels + matchExpressions) select these labels?
+pub(crate) fn selector_matches(sel: &Value, get: &dyn Fn(&str) -> Option<String>) -> bool {
+    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
+        for (k, v) in ml {
+            if get(k).as_deref() != v.as_str() {
+                return false;
+            }
+        }
+    }
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|vs| vs.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let have = get(key);
+        let ok = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" => have.as_deref().is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.as_deref().is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            "Gt" | "Lt" => {
+                let op_gt = e.get("operator").and_then(Value::as_str) == Some("Gt");
+                match (
+                    have.and_then(|h| h.parse::<i64>().ok()),
+                    values.first().and_then(|v| v.parse::<i64>().ok()),
+                ) {
+                    (Some(h), Some(v)) => {
+                        if op_gt {
+                            h > v
+                        } else {
+                            h < v
+                        }
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn entry_labels(e: &Entry) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| e.label(k).map(str::to_owned)
+}
+
+/// Pods of `ns` (not terminating) the budget's selector picks; a missing selector picks none.
+fn budget_pods<'a>(state: &'a State, ns: &str, pdb: &Value) -> Vec<&'a Arc<Entry>> {
+    let Some(sel) = pdb.pointer("/spec/selector").filter(|s| !s.is_null()) else {
+        return Vec::new();
+    };
+    let Some(pods) = state.col("", "pods") else {
+        return Vec::new();
+    };
+    pods.range((ns.to_owned(), String::new())..)
+        .take_while(|((n, _), _)| n == ns)
+        .map(|(_, e)| e)
+        .filter(|e| !e.pod.as_ref().is_some_and(|p| p.terminating))
+        .filter(|e| selector_matches(sel, &entry_labels(e)))
+        .collect()
+}
+
+fn replicas(v: &Value) -> i64 {
+    v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+}
+
+/// The scale behind a pod's controller: (controller key, replicas), or None (fail-safe).
+fn controller_scale(state: &State, ns: &str, kind: &str, name: &str) -> Option<((String, String), i64)> {
+    let lookup = |group: &str, plural: &str, n: &str| state.get(group, plural, ns, n).map(|e| e.value());
+    match kind {
+        "ReplicaSet" => {
+            let rs = lookup("apps", "replicasets", name)?;
+            match controller_owner(&rs) {
+                Some((k, dep)) if k == "Deployment" => {
+                    let d = lookup("apps", "deployments", &dep)?;
+                    Some((("Deployment".to_owned(), dep), replicas(&d)))
+                }
+                Some(_) => None,
+                None => Some((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
+            }
+        }
+        "StatefulSet" => {
+            let s = lookup("apps", "statefulsets", name)?;
+            Some((("StatefulSet".to_owned(), name.to_owned()), replicas(&s)))
+        }
+        "ReplicationController" => {
+            let rc = lookup("", "replicationcontrollers", name)?;
+            Some((
+                ("ReplicationController".to_owned(), name.to_owned()),
+                replicas(&rc),
+            ))
+        }
+        _ => None,
+    }
+}
+
+enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+fn int_or_percent(v: &Value) -> Option<IntOrPercent> {
+    match v {
+        Value::Number(n) => n.as_i64().map(IntOrPercent::Int),
+        Value::String(s) => match s.strip_suffix('%') {
+            Some(p) => p.trim().parse().ok().map(IntOrPercent::Percent),
+            None => s.trim().parse().ok().map(IntOrPercent::Int),
+        },
+        _ => None,
+    }
+}
+
+fn ceil_percent(p: i64, of: i64) -> i64 {
+    (p * of + 99).div_euclid(100)
+}
+
+/// The disruption controller's computation for one budget (from the current pods).
+pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
+    let ns = pdb
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let pods = budget_pods(state, ns, pdb);
+    let current = i64::try_from(
+        pods.iter()
+            .filter(|p| p.pod.as_ref().is_some_and(|f| f.ready))
+            .count(),
+    )
+    .unwrap_or(0);
+    let min = pdb.pointer("/spec/minAvailable").and_then(int_or_percent);
+    let max = pdb.pointer("/spec/maxUnavailable").and_then(int_or_percent);
+    let mut st = BudgetStatus {
+        current,
+        ..BudgetStatus::default()
+    };
+    let scaled = || -> Option<i64> {
+        let mut seen: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for p in &pods {
+            let Some((kind, name)) = p.pod.as_ref().and_then(|f| f.owner.clone()) else {
+                continue;
+            };
+            let (key, n) = controller_scale(state, ns, &kind, &name)?;
+            seen.insert(key, n);
+        }
+        Some(seen.values().sum())
+    };
+    match (min, max) {
+        (Some(IntOrPercent::Int(n)), _) => {
+            st.desired = n;
+            st.expected = i64::try_from(pods.len()).unwrap_or(0);
+        }
+        (Some(IntOrPercent::Percent(p)), _) => match scaled() {
+            Some(expected) => {
+                st.expected = expected;
+                st.desired = ceil_percent(p, expected);
+            }
+            None => st.fail_safe = true,
+        },
+        (None, Some(m)) => match scaled() {
+            Some(expected) => {
+                st.expected = expected;
+                let n = match m {
+                    IntOrPercent::Int(n) => n,
+                    IntOrPercent::Percent(p) => ceil_percent(p, expected),
+                };
+                st.desired = (expected - n).max(0);
+            }
+            None => st.fail_safe = true,
+        },
+        (None, None) => {}
+    }
+    st.allowed = if st.fail_safe {
+        0
+    } else {
+        (st.current - st.desired).max(0)
+    };
+    st
+}
+
+fn eviction_done() -> Response<Body> {
+    json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    )
+}
+
+/// `POST .../pods/NAME/eviction`.
+pub(crate) fn evict(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<Body> {
+    let name = t.name.clone().unwrap_or_default();
+    let ns = t.ns.clone().unwrap_or_default();
+    let body: Value = if ctx.body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&ctx.body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return bad_request("error decoding request body: the body is not an Eviction object"),
+        }
+    };
+    if let Some(n) = body.pointer("/metadata/name").and_then(Value::as_str)
+        && n != name
+    {
+        return bad_request("name in URL does not match name in Eviction object");
+    }
+    let dry_run = body
+        .pointer("/deleteOptions/dryRun")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
+        || ctx.params.contains_key("dryRun");
+    let mut state = shared.state();
+    let Some(pod) = state.get("", "pods", &ns, &name) else {
+        return not_found(t, &name);
+    };
+    if let Some(uid) = body
+        .pointer("/deleteOptions/preconditions/uid")
+        .and_then(Value::as_str)
+        && uid != pod.uid
+    {
+        return status(
+            StatusCode::CONFLICT,
+            "Conflict",
+            &format!(
+                "Operation cannot be fulfilled on pods \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                pod.uid
+            ),
+            Some(json!({"name": name, "kind": "pods"})),
+        );
+    }
+    let facts = pod.pod.clone().unwrap_or_default();
+    let finish = |state: &mut State| {
+        if !dry_run {
+            delete_pod(shared, state, &ns, &name);
+        }
+        eviction_done()
+    };
+    if matches!(pod.phase.as_str(), "Pending" | "Succeeded" | "Failed") || facts.terminating {
+        return finish(&mut state);
+    }
+    let budgets: Vec<Value> = state
+        .col("policy", "poddisruptionbudgets")
+        .map(|c| {
+            c.range((ns.clone(), String::new())..)
+                .take_while(|((n, _), _)| *n == ns)
+                .map(|(_, e)| e.value())
+                .filter(|b| {
+                    b.pointer("/spec/selector")
+                        .filter(|s| !s.is_null())
+                        .is_some_and(|s| selector_matches(s, &entry_labels(&pod)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pdb = match budgets.as_slice() {
+        [] => return finish(&mut state),
+        [one] => one,
+        _ => {
+            return status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+                Some(
+                    json!({"causes": [{"message": "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."}]}),
+                ),
+            );
+        }
+    };
+    let st = budget_status(&state, pdb);
+    if !facts.ready {
+        let always = pdb
+            .pointer("/spec/unhealthyPodEvictionPolicy")
+            .and_then(Value::as_str)
+            == Some("AlwaysAllow");
+        if always || st.current >= st.desired {
+            return finish(&mut state);
+        }
+    } else if st.allowed > 0 {
+        return finish(&mut state);
+    }
+    let pdb_name = pdb
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    status(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        Some(json!({"causes": [{
+            "reason": "DisruptionBudget",
+            "message": format!("The disruption budget {pdb_name} needs {} healthy pods and has {} currently", st.desired, st.current),
+        }]})),
+    )
+}
+
+/// Deletes a pod now (no kubelet to wait for) and lets its controller replace it.
+pub(crate) fn delete_pod(shared: &Arc<Shared>, state: &mut State, ns: &str, name: &str) {
+    let Some(gone) = state.remove("", "pods", ns, name) else {
+        return;
+    };
+    let owner = gone.pod.as_ref().and_then(|f| f.owner.clone());
+    if let Some((kind, owner_name)) = owner {
+        let new_name = match kind.as_str() {
+            "ReplicaSet" if state.get("apps", "replicasets", ns, &owner_name).is_some() => loop {
+                let candidate = format!("{owner_name}-{}", state.rng.suffix(5));
+                if state.get("", "pods", ns, &candidate).is_none() {
+                    break Some(candidate);
+                }
+            },
+            "StatefulSet"
+                if state.get("apps", "statefulsets", ns, name).is_some()
+                    || state.get("apps", "statefulsets", ns, &owner_name).is_some() =>
+            {
+                Some(name.to_owned())
+            }
+            _ => None,
+        };
+        if let Some(new_name) = new_name {
+            let mut v = gone.value();
+            let api_version = gone.api_version.clone();
+            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                for key in [
+                    "uid",
+                    "resourceVersion",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "managedFields",
+                    "generateName",
+                ] {
+                    meta.remove(key);
+                }
+                meta.insert("name".to_owned(), Value::String(new_name));
+            }
+            if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.remove("nodeName");
+            }
+            v["apiVersion"] = Value::String(api_version);
+            create_pod(shared, state, v);
+        }
+    }
+    after_change(shared, state, "pods");
+}
+
+/// Stores a new pod: scheduled at once when it has no node, Ready after the delay when it has.
+pub(crate) fn create_pod(shared: &Arc<Shared>, state: &mut State, mut v: Value) -> Arc<Entry> {
+    let api_version = v
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("v1")
+        .to_owned();
+    let now = (state.now)();
+    let has_node = v
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let placed = if has_node {
+        Ok(())
+    } else {
+        match schedule(state, &v) {
+            Ok(node) => {
+                v["spec"]["nodeName"] = Value::String(node);
+                Ok(())
+            }
+            Err(msg) => Err(msg),
+        }
+    };
+    v["status"] = match &placed {
+        Ok(()) => json!({"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}]}),
+        Err(msg) => json!({"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": msg,
+             "lastProbeTime": null, "lastTransitionTime": now}]}),
+    };
+    let entry = state.put("", "pods", &api_version, v);
+    let key = (entry.namespace.clone(), entry.name.clone());
+    if placed.is_ok() {
+        spawn_ready(shared, &key.0, &key.1, &entry.uid);
+    } else {
+        state.unscheduled.insert(key);
+    }
+    entry
+}
+
+/// After a change to `plural`: pods waiting for a node try again when nodes or pods change.
+pub(crate) fn after_change(shared: &Arc<Shared>, state: &mut State, plural: &str) {
+    if !matches!(
+        plural,
+        "nodes" | "pods" | "persistentvolumes" | "persistentvolumeclaims"
+    ) {
+        return;
+    }
+    let waiting: Vec<(String, String)> = state.unscheduled.iter().cloned().collect();
+    for (ns, name) in waiting {
+        let Some(e) = state.get("", "pods", &ns, &name) else {
+            state.unscheduled.remove(&(ns, name));
+            continue;
+        };
+        let mut v = e.value();
+        if let Ok(node) = schedule(state, &v) {
+            state.unscheduled.remove(&(ns.clone(), name.clone()));
+            v["spec"]["nodeName"] = Value::String(node);
+            let now = (state.now)();
+            v["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}]);
+            let api_version = e.api_version.clone();
+            let entry = state.put("", "pods", &api_version, v);
+            spawn_ready(shared, &ns, &name, &entry.uid);
+        }
+    }
+}
+
+/// The kubelet: a scheduled pod starts and becomes Ready after `ready_delay`.
+fn spawn_ready(shared: &Arc<Shared>, ns: &str, name: &str, uid: &str) {
+    let shared = shared.clone();
+    let (ns, name, uid) = (ns.to_owned(), name.to_owned(), uid.to_owned());
+    let delay = shared.options.ready_delay;
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    handle.spawn(async move {
+        tokio::time::sleep(delay).await;
+        let mut state = lock(&shared.state);
+        let Some(e) = state.get("", "pods", &ns, &name).filter(|e| e.uid == uid) else {
+            return;
+        };
+        if e.node_name.is_empty() {
+            return;
+        }
+        let mut v = e.value();
+        let now = (state.now)();
+        let ip_tail = state.rng.next_u64();
+        let containers: Vec<Value> = v
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| {
+                        json!({"name": c.get("name").cloned().unwrap_or(Value::Null),
+                            "image": c.get("image").cloned().unwrap_or(Value::Null),
+                            "ready": true, "started": true, "restartCount": 0,
+                            "state": {"running": {"startedAt": now}}})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cond = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
+        v["status"] = json!({
+            "phase": "Running",
+            "conditions": [cond("PodReadyToStartContainers"), cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
+            "containerStatuses": containers,
+            "podIP": format!("10.{}.{}.{}", 64 + (ip_tail >> 16) % 64, (ip_tail >> 8) % 256, 1 + ip_tail % 254),
+            "startTime": now,
+            "qosClass": "Burstable",
+        });
+        let api_version = e.api_version.clone();
+        state.put("", "pods", &api_version, v);
+    });
+}
+
+#[derive(Default, Clone)]
+struct Usage {
+    cpu: i64,
+    mem: i64,
+    pods: i64,
+    ports: Vec<(i64, String)>,
+}
+
+fn node_labels(node: &Value) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| {
+        node.pointer("/metadata/labels")
+            .and_then(|l| l.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+}
+
+/// `nodeSelectorTerms`: terms ORed, each term's expressions (and fields) ANDed.
+fn node_selector_terms(terms: &Value, node: &Value) -> bool {
+    let Some(terms) = terms.as_array() else {
+        return true;
+    };
+    let name = node
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    terms.iter().any(|term| {
+        let exprs = json!({"matchExpressions": term.get("matchExpressions").cloned().unwrap_or(json!([]))});
+        let fields = json!({"matchExpressions": term.get("matchFields").cloned().unwrap_or(json!([]))});
+        let field_get = |k: &str| (k == "metadata.name").then(|| name.clone());
+        let empty = term
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+            && term
+                .get("matchFields")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty);
+        !empty && selector_matches(&exprs, &node_labels(node)) && selector_matches(&fields, &field_get)
+    })
+}
+
+fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    tolerations.iter().any(|t| {
+        let (key, op, effect) = (s(t, "key"), s(t, "operator"), s(t, "effect"));
+        if !effect.is_empty() && effect != s(taint, "effect") {
+            return false;
+        }
+        if key.is_empty() {
+            return op == "Exists";
+        }
+        key == s(taint, "key") && (op == "Exists" || s(t, "value") == s(taint, "value"))
+    })
+}
+
+/// Picks the node for a pod (feasibility, then the score; ties by name), or says why none fits.
+pub(crate) fn schedule(state: &State, pod: &Value) -> Result<String, String> {
+    let Some(nodes) = state.col("", "nodes") else {
+        return Err("0/0 nodes are available: no nodes available to schedule pods.".to_owned());
+    };
+    let ns = pod
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (req_cpu, req_mem) = pod_requests(pod);
+    let mut usage: HashMap<&str, Usage> = HashMap::new();
+    if let Some(pods) = state.col("", "pods") {
+        for e in pods.values() {
+            if e.node_name.is_empty() || matches!(e.phase.as_str(), "Succeeded" | "Failed") {
+                continue;
+            }
+            let Some(f) = &e.pod else { continue };
+            let u = usage.entry(e.node_name.as_str()).or_default();
+            u.cpu += f.cpu_milli;
+            u.mem += f.mem;
+            u.pods += 1;
+            u.ports.extend(f.host_ports.iter().cloned());
+        }
+    }
+    let want_ports: Vec<(i64, String)> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|c| {
+            c.get("ports")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|p| {
+            let hp = p.get("hostPort").and_then(Value::as_i64).filter(|x| *x > 0)?;
+            Some((
+                hp,
+                p.get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TCP")
+                    .to_owned(),
+            ))
+        })
+        .collect();
+    let tolerations: Vec<Value> = pod
+        .pointer("/spec/tolerations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let node_selector = pod.pointer("/spec/nodeSelector").and_then(Value::as_object);
+    let required_affinity = pod.pointer(
+        "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
+    );
+    let anti: Vec<Value> = pod
+        .pointer("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // Volume node affinity of the bound PersistentVolumes the pod mounts.
+    let volume_terms: Vec<Value> = pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| {
+            v.pointer("/persistentVolumeClaim/claimName")
+                .and_then(Value::as_str)
+        })
+        .filter_map(|claim| state.get("", "persistentvolumeclaims", ns, claim))
+        .filter_map(|pvc| {
+            pvc.value()
+                .pointer("/spec/volumeName")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter_map(|pv| state.get("", "persistentvolumes", "", &pv))
+        .filter_map(|pv| {
+            pv.value()
+                .pointer("/spec/nodeAffinity/required/nodeSelectorTerms")
+                .cloned()
+        })
+        .collect();
+    let node_values: BTreeMap<&str, Value> =
+        nodes.iter().map(|((_, n), e)| (n.as_str(), e.value())).collect();
+    let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut best: Option<(i64, &str)> = None;
+    for (name, node) in &node_values {
+        let mut fail = |r: &'static str| {
+            *reasons.entry(r).or_default() += 1;
+        };
+        let ready = node
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.get("type").and_then(Value::as_str) == Some("Ready")
+                        && c.get("status").and_then(Value::as_str) == Some("True")
+                })
+            });
+        if !ready {
+            fail("node(s) were not ready");
+            continue;
+        }
+        if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+            fail("node(s) were unschedulable");
+            continue;
+        }
+        let untolerated = node
+            .pointer("/spec/taints")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|t| {
+                matches!(
+                    t.get("effect").and_then(Value::as_str),
+                    Some("NoSchedule" | "NoExecute")
+                )
+            })
+            .any(|t| !tolerates(&tolerations, t));
+        if untolerated {
+            fail("node(s) had untolerated taint(s)");
+            continue;
+        }
+        let labels = node_labels(node);
+        let selector_ok =
+            node_selector.is_none_or(|m| m.iter().all(|(k, v)| labels(k).as_deref() == v.as_str()));
+        if !selector_ok || required_affinity.is_some_and(|t| !node_selector_terms(t, node)) {
+            fail("node(s) didn't match Pod's node affinity/selector");
+            continue;
+        }
+        let alloc = node
+            .pointer("/status/allocatable")
+            .or_else(|| node.pointer("/status/capacity"));
+        let Some(alloc) = alloc else {
+            fail("Insufficient cpu");
+            continue;
+        };
+        let (alloc_cpu, alloc_mem) = cpu_mem(Some(alloc));
+        #[allow(clippy::cast_possible_truncation)]
+        let alloc_pods = alloc
+            .get("pods")
+            .map_or(110, |q| crate::store::quantity(q) as i64);
+        let u = usage.get(name).cloned().unwrap_or_default();
+        if u.cpu + req_cpu > alloc_cpu {
+            fail("Insufficient cpu");
+            continue;
+        }
+        if u.mem + req_mem > alloc_mem {
+            fail("Insufficient memory");
+            continue;
+        }
+        if u.pods >= alloc_pods {
+            fail("Too many pods");
+            continue;
+        }
+        if want_ports.iter().any(|p| u.ports.contains(p)) {
+            fail("node(s) didn't have free ports for the requested pod ports");
+            continue;
+        }
+        if anti_affinity_blocks(state, &node_values, ns, &anti, node) {
+            fail("node(s) didn't match pod anti-affinity rules");
+            continue;
+        }
+        if volume_terms.iter().any(|t| !node_selector_terms(t, node)) {
+            fail("node(s) had volume node affinity conflict");
+            continue;
+        }
+        let free = |alloc: i64, used: i64| {
+            if alloc > 0 {
+                (alloc - used) * 1000 / alloc
+            } else {
+                0
+            }
+        };
+        let score = free(alloc_cpu, u.cpu + req_cpu) + free(alloc_mem, u.mem + req_mem);
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, name));
+        }
+    }
+    match best {
+        Some((_, name)) => Ok(name.to_owned()),
+        None => {
+            let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            Err(format!(
+                "0/{} nodes are available: {}. preemption: not eligible due to preemptionPolicy=Never.",
+                node_values.len(),
+                parts.join(", ")
+            ))
+        }
+    }
+}
+
+fn anti_affinity_blocks(
+    state: &State,
+    nodes: &BTreeMap<&str, Value>,
+    ns: &str,
+    terms: &[Value],
+    node: &Value,
+) -> bool {
+    if terms.is_empty() {
+        return false;
+    }
+    let Some(pods) = state.col("", "pods") else {
+        return false;
+    };
+    terms.iter().any(|term| {
+        let Some(key) = term.get("topologyKey").and_then(Value::as_str) else {
+            return false;
+        };
+        let Some(domain) = node_labels(node)(key) else {
+            return false;
+        };
+        let namespaces: Vec<String> = term
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .filter(|v: &Vec<String>| !v.is_empty())
+            .unwrap_or_else(|| vec![ns.to_owned()]);
+        let all_ns = term
+            .get("namespaceSelector")
+            .and_then(Value::as_object)
+            .is_some_and(serde_json::Map::is_empty);
+        let sel = term.get("labelSelector").cloned().unwrap_or(Value::Null);
+        if sel.is_null() {
+            return false;
+        }
+        pods.values().any(|p| {
+            !p.node_name.is_empty()
+                && (all_ns || namespaces.contains(&p.namespace))
+                && !matches!(p.phase.as_str(), "Succeeded" | "Failed")
+                && selector_matches(&sel, &entry_labels(p))
+                && nodes
+                    .get(p.node_name.as_str())
+                    .and_then(|n| node_labels(n)(key))
+                    .as_deref()
+                    == Some(domain.as_str())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_and_tolerations() {
+        let labels = |k: &str| match k {
+            "app" => Some("web".to_owned()),
+            "n" => Some("5".to_owned()),
+            _ => None,
+        };
+        assert!(selector_matches(&json!({}), &labels));
+        assert!(selector_matches(&json!({"matchLabels": {"app": "web"}}), &labels));
+        assert!(!selector_matches(
+            &json!({"matchLabels": {"app": "api"}}),
+            &labels
+        ));
+        assert!(selector_matches(
+            &json!({"matchExpressions": [{"key": "n", "operator": "Gt", "values": ["3"]}]}),
+            &labels
+        ));
+        assert!(selector_matches(
+            &json!({"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}]}),
+            &labels
+        ));
+        let taint = json!({"key": "gpu", "value": "yes", "effect": "NoSchedule"});
+        assert!(tolerates(&[json!({"operator": "Exists"})], &taint));
+        assert!(tolerates(
+            &[json!({"key": "gpu", "operator": "Equal", "value": "yes"})],
+            &taint
+        ));
+        assert!(!tolerates(&[json!({"key": "gpu", "value": "no"})], &taint));
+        assert!(!tolerates(
+            &[json!({"key": "gpu", "operator": "Exists", "effect": "NoExecute"})],
+            &taint
+        ));
+        assert_eq!(ceil_percent(50, 3), 2);
+        assert_eq!(ceil_percent(10, 10), 1);
+    }
+}

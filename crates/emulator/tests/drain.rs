@@ -1,0 +1,450 @@
+//! Writes, eviction with budgets, the controllers, the scheduler and watches, over HTTP.
+
+use std::time::Duration;
+
+use mcp_diag_emulator::testing::Cluster;
+use mcp_diag_emulator::{Emulator, Options};
+use serde_json::{Value, json};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(emu: &Emulator) -> Self {
+        Self {
+            base: emu.url(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn evict(&self, ns: &str, name: &str) -> (u16, Value) {
+        let body = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": ns}});
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/namespaces/{ns}/pods/{name}/eviction"),
+            "application/json",
+            &body,
+        )
+        .await
+    }
+
+    async fn cordon(&self, node: &str, on: bool) {
+        let patch = json!({"spec": {"unschedulable": if on { json!(true) } else { Value::Null }}});
+        let (code, _) = self
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/nodes/{node}"),
+                "application/strategic-merge-patch+json",
+                &patch,
+            )
+            .await;
+        assert_eq!(code, 200);
+    }
+
+    async fn pods(&self, query: &str) -> Vec<Value> {
+        let (_, list) = self.get(&format!("/api/v1/pods?{query}")).await;
+        list["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn opts() -> Options {
+    Options {
+        ready_delay: Duration::from_millis(300),
+        seed: 7,
+    }
+}
+
+fn ready(p: &Value) -> bool {
+    p["status"]["conditions"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+#[tokio::test]
+async fn eviction_respects_budgets_and_replacements_become_ready() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2", "n3"], "4", "8Gi")
+        .replicaset("shop", "web", 3, "500m", "512Mi", &["n1", "n1", "n2"])
+        .pdb_min_available("shop", "web", json!(2))
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    api.cordon("n1", true).await;
+    let (_, n1) = api.get("/api/v1/nodes/n1").await;
+    assert_eq!(n1["spec"]["unschedulable"], true);
+
+    let (code, body) = api.evict("shop", "web-0").await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["status"], "Success");
+    // The replacement has a new name, sits on the emptiest schedulable node (n3) and is not
+    // Ready yet, so the budget allows nothing now.
+    let pods = api.pods("labelSelector=app%3Dweb").await;
+    assert_eq!(pods.len(), 3);
+    let fresh: Vec<&Value> = pods
+        .iter()
+        .filter(|p| {
+            !p["metadata"]["name"].as_str().unwrap().starts_with("web-")
+                || p["metadata"]["name"].as_str().unwrap().len() > 6
+        })
+        .collect();
+    assert_eq!(fresh.len(), 1);
+    assert_eq!(fresh[0]["spec"]["nodeName"], "n3");
+    assert!(!ready(fresh[0]));
+    let (code, body) = api.evict("shop", "web-1").await;
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(body["reason"], "TooManyRequests");
+    assert_eq!(
+        body["message"],
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    );
+    assert_eq!(body["details"]["causes"][0]["reason"], "DisruptionBudget");
+    assert_eq!(
+        body["details"]["causes"][0]["message"],
+        "The disruption budget web-pdb needs 2 healthy pods and has 2 currently"
+    );
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
+        .await;
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
+
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let fresh_name = fresh[0]["metadata"]["name"].as_str().unwrap().to_owned();
+    let (_, p) = api
+        .get(&format!("/api/v1/namespaces/shop/pods/{fresh_name}"))
+        .await;
+    assert!(ready(&p), "{p}");
+    assert_eq!(p["status"]["phase"], "Running");
+    let (code, _) = api.evict("shop", "web-1").await;
+    assert_eq!(code, 201);
+    assert!(api.pods("fieldSelector=spec.nodeName%3Dn1").await.is_empty());
+    let (code, body) = api.evict("shop", "web-1").await;
+    assert_eq!(code, 404);
+    assert_eq!(body["message"], "pods \"web-1\" not found");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn overlapping_budgets_pending_pods_and_always_allow() {
+    let mut pending = mcp_diag_emulator::testing::pod(
+        "shop",
+        "lonely",
+        "",
+        json!({"app": "web"}),
+        "1",
+        "1Gi",
+        Some(("ReplicaSet", "web")),
+    );
+    pending["status"] = json!({"phase": "Pending"});
+    pending["spec"].as_object_mut().unwrap().remove("nodeName");
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2"], "4", "8Gi")
+        .replicaset("shop", "web", 2, "100m", "128Mi", &["n1", "n2"])
+        .pdb_min_available("shop", "web", json!(2))
+        .pdb("shop", "all", json!({}), json!({"maxUnavailable": 0}))
+        .object(pending)
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (code, body) = api.evict("shop", "web-0").await;
+    assert_eq!(code, 500);
+    assert_eq!(body["reason"], "InternalError");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than one PodDisruptionBudget")
+    );
+    // Pending pods ignore budgets.
+    let (code, _) = api.evict("shop", "lonely").await;
+    assert_eq!(code, 201);
+    emu.stop().await;
+
+    let mut sick = mcp_diag_emulator::testing::pod(
+        "db",
+        "sick",
+        "n1",
+        json!({"app": "db"}),
+        "100m",
+        "1Mi",
+        Some(("StatefulSet", "db")),
+    );
+    sick["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2"], "4", "8Gi")
+        .statefulset("db", "db", "100m", "1Mi", &["n1"])
+        .object(sick)
+        .pdb(
+            "db",
+            "db",
+            json!({"matchLabels": {"app": "db"}}),
+            json!({"minAvailable": 5}),
+        )
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (code, _) = api.evict("db", "sick").await;
+    assert_eq!(
+        code, 429,
+        "IfHealthyBudget: an unhealthy pod waits while the budget is short"
+    );
+    let (code, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            "/apis/policy/v1/namespaces/db/poddisruptionbudgets/db",
+            "application/merge-patch+json",
+            &json!({"spec": {"unhealthyPodEvictionPolicy": "AlwaysAllow"}}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, _) = api.evict("db", "sick").await;
+    assert_eq!(code, 201);
+    // A StatefulSet pod comes back under the same name with a new uid.
+    let (_, before) = api.get("/api/v1/namespaces/db/pods/db-0").await;
+    let (code, deleted) = api
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/namespaces/db/pods/db-0",
+            "application/json",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(deleted["kind"], "Pod");
+    assert!(deleted["metadata"]["deletionTimestamp"].is_string());
+    let (code, after) = api.get("/api/v1/namespaces/db/pods/db-0").await;
+    assert_eq!(code, 200);
+    assert_ne!(before["metadata"]["uid"], after["metadata"]["uid"]);
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn unschedulable_replacements_wait_for_room() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2"], "1", "1Gi")
+        .replicaset("shop", "big", 1, "800m", "256Mi", &["n1"])
+        .replicaset("shop", "filler", 1, "800m", "256Mi", &["n2"])
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    api.cordon("n1", true).await;
+    let (code, _) = api.evict("shop", "big-0").await;
+    assert_eq!(code, 201);
+    let pods = api.pods("labelSelector=app%3Dbig").await;
+    assert_eq!(pods.len(), 1);
+    let p = &pods[0];
+    assert_eq!(p["status"]["phase"], "Pending");
+    assert!(p["spec"]["nodeName"].is_null());
+    let cond = &p["status"]["conditions"][0];
+    assert_eq!(cond["type"], "PodScheduled");
+    assert_eq!(cond["reason"], "Unschedulable");
+    assert!(
+        cond["message"].as_str().unwrap().contains("Insufficient cpu"),
+        "{cond}"
+    );
+    // The uncordon makes room: the pod is scheduled back on n1 and becomes Ready.
+    api.cordon("n1", false).await;
+    let pods = api.pods("labelSelector=app%3Dbig").await;
+    assert_eq!(pods[0]["spec"]["nodeName"], "n1");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let pods = api.pods("labelSelector=app%3Dbig").await;
+    assert!(ready(&pods[0]));
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn generic_writes() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1"], "4", "8Gi")
+        .object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "a"}, "data": {"k": "v", "x": "y"}}))
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let path = "/api/v1/namespaces/a/configmaps/cfg";
+    let (code, cm) = api
+        .send(
+            reqwest::Method::PATCH,
+            path,
+            "application/json-patch+json",
+            &json!([{"op": "replace", "path": "/data/k", "value": "w"}, {"op": "remove", "path": "/data/x"}]),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(cm["data"], json!({"k": "w"}));
+    let (code, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            path,
+            "application/json-patch+json",
+            &json!([{"op": "test", "path": "/data/k", "value": "nope"}]),
+        )
+        .await;
+    assert_eq!(code, 422);
+    let (code, _) = api
+        .send(reqwest::Method::PATCH, path, "text/plain", &json!({}))
+        .await;
+    assert_eq!(code, 415);
+    // PUT with a stale resourceVersion conflicts.
+    let mut stale = cm.clone();
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let (code, body) = api
+        .send(reqwest::Method::PUT, path, "application/json", &stale)
+        .await;
+    assert_eq!(code, 409);
+    assert_eq!(body["reason"], "Conflict");
+    let (code, created) = api
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/namespaces/a/configmaps",
+            "application/json",
+            &json!({"metadata": {"generateName": "gen-"}, "data": {}}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    assert!(created["metadata"]["name"].as_str().unwrap().starts_with("gen-"));
+    let (code, again) = api
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/namespaces/a/configmaps",
+            "application/json",
+            &json!({"metadata": {"name": "cfg"}}),
+        )
+        .await;
+    assert_eq!(code, 409);
+    assert_eq!(again["reason"], "AlreadyExists");
+    let (code, gone) = api
+        .send(reqwest::Method::DELETE, path, "application/json", &json!({}))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(gone["status"], "Success");
+    assert_eq!(api.get(path).await.0, 404);
+    // A created pod without a node is scheduled and becomes Ready.
+    let (code, pod) = api
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/namespaces/a/pods",
+            "application/json",
+            &json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    assert_eq!(pod["spec"]["nodeName"], "n1");
+    let (code, _) = api
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/namespaces/a/pods",
+            "application/json",
+            &json!([1]),
+        )
+        .await;
+    assert_eq!(code, 400);
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn watch_streams_changes() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2"], "4", "8Gi")
+        .replicaset("shop", "web", 1, "100m", "128Mi", &["n1"])
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let api = Api::new(&emu);
+    let (_, list) = api.get("/api/v1/namespaces/shop/pods").await;
+    let rv = list["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    let mut resp = reqwest::get(format!(
+        "{}/api/v1/namespaces/shop/pods?watch=1&resourceVersion={rv}&timeoutSeconds=5",
+        emu.url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (code, _) = api.evict("shop", "web-0").await;
+    assert_eq!(code, 201);
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    while text.lines().count() < 4 && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(2), resp.chunk()).await {
+            Ok(Ok(Some(c))) => text.push_str(&String::from_utf8_lossy(&c)),
+            _ => break,
+        }
+    }
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    // DELETED web-0, ADDED its replacement, MODIFIED when the replacement becomes Ready.
+    assert_eq!(kinds[..2], ["DELETED", "ADDED"], "{text}");
+    assert_eq!(events[0]["object"]["metadata"]["name"], "web-0");
+    assert!(kinds.contains(&"MODIFIED"), "{text}");
+    // Without a resourceVersion, a watch starts with the current objects as ADDED.
+    let mut resp = reqwest::get(format!("{}/api/v1/nodes?watch=true&timeoutSeconds=1", emu.url()))
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while let Ok(Some(c)) = resp.chunk().await {
+        text.push_str(&String::from_utf8_lossy(&c));
+    }
+    assert_eq!(text.lines().filter(|l| l.contains("\"ADDED\"")).count(), 2);
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn tables_for_kubectl() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1"], "4", "8Gi")
+        .replicaset("shop", "web", 1, "100m", "128Mi", &["n1"])
+        .build();
+    let emu = Emulator::start(inv, opts()).await.unwrap();
+    let http = reqwest::Client::new();
+    let table: Value = http
+        .get(format!("{}/api/v1/pods?limit=500", emu.url()))
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(table["kind"], "Table");
+    let names: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..5], ["Name", "Ready", "Status", "Restarts", "Age"]);
+    let row = &table["rows"][0];
+    assert_eq!(row["cells"][0], "web-0");
+    assert_eq!(row["cells"][1], "1/1");
+    assert_eq!(row["cells"][2], "Running");
+    assert_eq!(row["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(row["object"]["metadata"]["namespace"], "shop");
+    emu.stop().await;
+}
