@@ -674,8 +674,14 @@ impl<'a> Lookup<'_, 'a> {
             "ReplicaSet" => {
                 if let Some(dr) = Self::controller_ref(owner)
                     && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
-                    && let Some(d) = self.resolve(owner, dr)
                 {
+                    let Some(d) = self.resolve(owner, dr) else {
+                        return Err(format!(
+                            "the Deployment {} owning ReplicaSet {name} of pod {} does not exist",
+                            dr.get("name").and_then(Node::as_str).unwrap_or(""),
+                            pod.name
+                        ));
+                    };
                     return Ok(Some((d, replicas(d))));
                 }
                 Ok(Some((owner, replicas(owner))))
@@ -982,8 +988,15 @@ fn read_budgets<'a>(
         let always_allow =
             spec.get("unhealthyPodEvictionPolicy").and_then(Node::as_str) == Some("AlwaysAllow");
         let mut fail_safe = None;
+        let plain_int = min.and_then(|m| match m {
+            Node::Int(n) => Some(*n),
+            other => other.as_str().filter(|t| !t.contains('%')).and_then(|t| t.trim().parse().ok()),
+        });
         let (desired, rule) = match (min, max) {
-            (Some(Node::Int(n)), _) => (*n, format!("minAvailable: {n}")),
+            (Some(_), _) if plain_int.is_some() => {
+                let n = plain_int.unwrap_or(0);
+                (n, format!("minAvailable: {n}"))
+            }
             (None, None) => (0, "neither minAvailable nor maxUnavailable".to_owned()),
             (min, max) => {
                 if min.is_some() && max.is_some() {

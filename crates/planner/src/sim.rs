@@ -144,13 +144,17 @@ impl<'c, 'a> Sim<'c, 'a> {
         true
     }
 
-    /// Retries pods without a node, in creation order; `anti_only`: only those a pod going
-    /// away can help (their anti-affinity), as other room freed is on cordoned nodes.
+    /// Retries pods without a node, in namespace/name order; `anti_only`: only those a pod
+    /// going away can help (their anti-affinity), as other room freed is on cordoned nodes.
     fn retry_pending(&mut self, anti_only: bool) {
         if self.pending.is_empty() {
             return;
         }
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by(|&a, &b| {
+            (self.cluster.pods[self.live[a].base].ns, self.name(a))
+                .cmp(&(self.cluster.pods[self.live[b].base].ns, self.name(b)))
+        });
         let mut still = Vec::with_capacity(pending.len());
         for l in pending {
             let class = &self.cluster.classes[self.cluster.pods[self.live[l].base].class as usize];
@@ -386,7 +390,6 @@ impl<'c, 'a> Sim<'c, 'a> {
             let was_terminating = p.terminating;
             self.delete(l);
             work[w].evicted += 1;
-            self.retry_pending(true);
             if let Some(why) = &unknown {
                 work[w].unknown.push(Blocker {
                     kind: BlockerKind::Unknown,
@@ -403,6 +406,8 @@ impl<'c, 'a> Sim<'c, 'a> {
                     to: None,
                     outcome: if terminal { "deleted" } else { "not-replaced" },
                 });
+                // The pod going away may lift an anti-affinity conflict.
+                self.retry_pending(true);
                 continue;
             }
             self.counter += 1;
@@ -423,6 +428,9 @@ impl<'c, 'a> Sim<'c, 'a> {
             if !self.try_schedule(r) {
                 self.pending.push(r);
             }
+            // Then every pod still without a node tries again (the controller creates the
+            // replacement first, as the drain model's controllers do).
+            self.retry_pending(true);
             let at = work[w].moves.len();
             work[w].replacements.push((at, r));
             work[w].moves.push(Move {
