@@ -367,23 +367,28 @@ impl<'a> Cluster<'a> {
         }
         if no_requests > 0 {
             notes.push(format!(
-                "{no_requests} pod{} that may move ask for no cpu or memory (resources.requests): counted as 0, so the capacity prediction for them is optimistic",
-                plural(no_requests)
+                "{no_requests} pod{} that may move {} for no cpu or memory (resources.requests): counted as 0, so the capacity prediction for them is optimistic",
+                plural(no_requests),
+                if no_requests == 1 { "asks" } else { "ask" }
             ));
         }
         if !unknown_node.is_empty() {
             notes.push(format!(
-                "{} pod{} name a node that is not in the input ({}): left out",
+                "{} pod{} a node that is not in the input ({}): left out",
                 unknown_node.len(),
-                plural(unknown_node.len()),
+                if unknown_node.len() == 1 {
+                    " names"
+                } else {
+                    "s name"
+                },
                 sample(&unknown_node)
             ));
         }
         if !missing_owner.is_empty() {
             notes.push(format!(
-                "{} pod{} name a controller that is not in the input ({}): evicted but not replaced, and budgets over them allow no disruption when written with maxUnavailable or a percentage",
+                "{} pod{} a controller that is not in the input ({}): evicted but not replaced, and budgets over them allow no disruption when written with maxUnavailable or a percentage",
                 missing_owner.len(),
-                plural(missing_owner.len()),
+                if missing_owner.len() == 1 { " names" } else { "s name" },
                 sample(&missing_owner)
             ));
         }
@@ -990,7 +995,10 @@ fn read_budgets<'a>(
         let mut fail_safe = None;
         let plain_int = min.and_then(|m| match m {
             Node::Int(n) => Some(*n),
-            other => other.as_str().filter(|t| !t.contains('%')).and_then(|t| t.trim().parse().ok()),
+            other => other
+                .as_str()
+                .filter(|t| !t.contains('%'))
+                .and_then(|t| t.trim().parse().ok()),
         });
         let (desired, rule) = match (min, max) {
             (Some(_), _) if plain_int.is_some() => {
@@ -1079,17 +1087,26 @@ fn read_budgets<'a>(
     }
     if !no_match.is_empty() {
         notes.push(format!(
-            "{} PodDisruptionBudget{} select no pod ({}): they protect nothing",
+            "{} PodDisruptionBudget{} no pod ({}): {} nothing",
             no_match.len(),
-            plural(no_match.len()),
-            sample(&no_match)
+            if no_match.len() == 1 {
+                " selects"
+            } else {
+                "s select"
+            },
+            sample(&no_match),
+            if no_match.len() == 1 {
+                "it protects"
+            } else {
+                "they protect"
+            }
         ));
     }
     if !percent.is_empty() {
         notes.push(format!(
-            "{} PodDisruptionBudget{} use percentages ({}): counted against the scale of the controllers they cover, rounded up",
+            "{} PodDisruptionBudget{} percentages ({}): counted against the scale of the controllers covered, rounded up",
             percent.len(),
-            plural(percent.len()),
+            if percent.len() == 1 { " uses" } else { "s use" },
             sample(&percent)
         ));
     }

@@ -429,10 +429,15 @@ impl Scheduler {
         (
             BlockerKind::Capacity,
             format!(
-                "no room for the replacement of {who} (requests cpu {}m, memory {}): the {} nodes it could use have at most {}m cpu and {} memory free (or no pod slot); add capacity before draining, or lower the requests",
+                "no room for the replacement of {who} (requests cpu {}m, memory {}): the {} it could use {} at most {}m cpu and {} memory free (or no pod slot); add capacity before draining, or lower the requests",
                 pod.cpu,
                 mib(pod.mem),
-                ported.len(),
+                if ported.len() == 1 {
+                    "1 node".to_owned()
+                } else {
+                    format!("{} nodes", ported.len())
+                },
+                if ported.len() == 1 { "has" } else { "have" },
                 most_cpu,
                 mib(most_mem)
             ),

@@ -224,23 +224,27 @@ impl<'c, 'a> Sim<'c, 'a> {
                     if healthy - budget.desired > 0 {
                         return Ok(());
                     }
-                    let scale = match &p.workload {
-                        Some(w) => format!("scale {w} to {}", budget.desired + 1),
-                        None => "add a replica".to_owned(),
-                    };
-                    let gap = if healthy < budget.matched as i64 {
-                        format!(" ({} of its {} pods are not Ready)", budget.matched as i64 - healthy, budget.matched)
+                    let message = if healthy < budget.matched as i64 {
+                        let down = budget.matched as i64 - healthy;
+                        format!(
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {} pods must stay up ({}) and only {healthy} are healthy, as {down} of its {} pods are not Ready or found no node after earlier evictions; make room for them first (see the other blockers) or relax the budget",
+                            budget.desired, budget.rule, budget.matched
+                        )
                     } else {
-                        String::new()
+                        let scale = match &p.workload {
+                            Some(w) => format!("scale {w} to {}", budget.desired + 1),
+                            None => "add a replica".to_owned(),
+                        };
+                        format!(
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy pods must stay up ({}); {scale} or relax the budget",
+                            budget.desired, budget.rule
+                        )
                     };
                     Err(Blocker {
                         kind: BlockerKind::Pdb,
                         object: bref,
                         pod: who,
-                        message: format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy pods must stay up ({}){gap}; {scale} or relax the budget",
-                            budget.desired, budget.rule
-                        ),
+                        message,
                     })
                 } else if budget.always_allow || healthy >= budget.desired {
                     Ok(())

@@ -42,7 +42,8 @@ struct Observed {
 fn predicted(plan: &Plan) -> BTreeMap<String, Option<Observed>> {
     plan.nodes()
         .map(|n| {
-            if n.drainable == Drainable::Unknown || n.blockers.iter().any(|b| b.kind == BlockerKind::Unknown) {
+            if n.drainable == Drainable::Unknown || n.blockers.iter().any(|b| b.kind == BlockerKind::Unknown)
+            {
                 return (n.name.clone(), None);
             }
             let mut kinds: Vec<&'static str> = n
@@ -98,7 +99,9 @@ fn is_unschedulable(p: &Pod) -> bool {
         .and_then(|s| s.conditions.as_ref())
         .is_some_and(|cs| {
             cs.iter().any(|c| {
-                c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable")
+                c.type_ == "PodScheduled"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("Unschedulable")
             })
         })
 }
@@ -120,7 +123,11 @@ struct Drain {
 impl Drain {
     async fn all_pods(&self) -> Vec<Pod> {
         trace("list all pods");
-        self.pods.list(&ListParams::default()).await.expect("list pods").items
+        self.pods
+            .list(&ListParams::default())
+            .await
+            .expect("list pods")
+            .items
     }
 
     /// Waits until every ReplicaSet or StatefulSet pod is Ready or cannot be scheduled.
@@ -149,7 +156,11 @@ impl Drain {
     async fn set_unschedulable(&self, node: &str, value: bool) {
         trace(&format!("node {node} unschedulable={value}"));
         self.nodes
-            .patch(node, &PatchParams::default(), &Patch::Merge(json!({"spec": {"unschedulable": value}})))
+            .patch(
+                node,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"unschedulable": value}})),
+            )
             .await
             .expect("patch node");
     }
@@ -336,7 +347,9 @@ async fn check(seed: u64, inventory: Inventory) -> (usize, usize, Vec<String>) {
         compared += 1;
         let got = &observed[name];
         if want != got {
-            diffs.push(format!("  node {name}:\n    plan:     {want:?}\n    emulator: {got:?}"));
+            diffs.push(format!(
+                "  node {name}:\n    plan:     {want:?}\n    emulator: {got:?}"
+            ));
         }
     }
     if !diffs.is_empty() {
@@ -387,7 +400,11 @@ async fn plan_agrees_with_the_emulator_node_by_node() {
         "{SCENARIOS} scenarios, {compared} nodes compared ({blocked} predicted blocked), {unknown} unknown, {} scenarios disagree",
         failures.len()
     );
-    assert!(failures.is_empty(), "the plan and the emulator disagree:\n{}", failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "the plan and the emulator disagree:\n{}",
+        failures.join("\n\n")
+    );
     // The scenarios must exercise blocked nodes, not only easy drains.
     assert!(blocked >= 10, "only {blocked} blocked nodes over the scenarios");
 }

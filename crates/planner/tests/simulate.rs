@@ -268,7 +268,7 @@ fn percentage_budgets_round_up_and_are_noted() {
     assert!(
         plan.notes
             .iter()
-            .any(|n| n.contains("use percentages (shop/web)")),
+            .any(|n| n.contains("uses percentages (shop/web)")),
         "{:?}",
         plan.notes
     );
@@ -303,7 +303,8 @@ fn missing_owner_is_noted_and_budget_fails_safe() {
     assert!(
         plan.notes
             .iter()
-            .any(|n| n.contains("name a controller that is not in the input")),
+            .any(|n| n.contains("names a controller that is not in the input")
+                || n.contains("name a controller that is not in the input")),
         "{:?}",
         plan.notes
     );
@@ -345,7 +346,7 @@ fn nodes_without_allocatable_and_pods_without_requests_are_explained_once() {
     let req: Vec<&String> = plan
         .notes
         .iter()
-        .filter(|n| n.contains("ask for no cpu or memory"))
+        .filter(|n| n.contains("for no cpu or memory"))
         .collect();
     assert_eq!(req.len(), 1, "{:?}", plan.notes);
     assert!(req[0].starts_with("5 pods"), "{}", req[0]);
@@ -370,7 +371,7 @@ fn selectors_that_match_nothing_are_noted() {
     assert!(
         plan.notes
             .iter()
-            .any(|n| n.contains("select no pod (shop/ghost)")),
+            .any(|n| n.contains("selects no pod (shop/ghost)")),
         "{:?}",
         plan.notes
     );

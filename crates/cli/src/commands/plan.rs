@@ -63,7 +63,12 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         .as_deref()
         .and_then(time::parse_timestamp)
         .unwrap_or_else(now_utc);
-    let target = target(&inventory, args.target_version.as_deref().or(config.target_version.as_deref()))?;
+    let target = target(
+        &inventory,
+        args.target_version
+            .as_deref()
+            .or(config.target_version.as_deref()),
+    )?;
     let options = PlanOptions {
         target,
         waves,
@@ -138,7 +143,10 @@ fn target(inventory: &Inventory, flag: Option<&str>) -> anyhow::Result<Minor> {
     match &inventory.cluster.server_version {
         Some(v) => Ok(v.minor().next()),
         None => Err(hinted(
-            format!("{}: the cluster's version is not known, so the target cannot be defaulted", inventory.source),
+            format!(
+                "{}: the cluster's version is not known, so the target cannot be defaulted",
+                inventory.source
+            ),
             "add --target-version, for example: mcp-diag plan --target-version 1.32 DIR",
         )),
     }
@@ -146,7 +154,9 @@ fn target(inventory: &Inventory, flag: Option<&str>) -> anyhow::Result<Minor> {
 
 fn source_error(e: SourceError) -> anyhow::Error {
     let hint = match &e {
-        SourceError::NotFound { .. } => "check the path; give a snapshot directory (one holding cluster.yaml)",
+        SourceError::NotFound { .. } => {
+            "check the path; give a snapshot directory (one holding cluster.yaml)"
+        }
         SourceError::Stdin(_) => "pipe manifests in, or give a snapshot directory",
         SourceError::ClusterFile(_) => {
             "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md"
