@@ -202,17 +202,57 @@ pub struct SnapshotArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// A snapshot directory; without it, the live cluster of the current kubeconfig context
+    /// A snapshot directory (or manifests); without it, the live cluster of the current
+    /// kubeconfig context
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
-    /// The Kubernetes release to upgrade to, such as 1.32
+    /// The Kubernetes release to upgrade to, such as 1.32 (default: the next minor after the
+    /// cluster's version)
     #[arg(long, short = 't', value_name = "VERSION")]
     pub target_version: Option<String>,
+
+    /// Worker waves: cumulative percentages of the worker nodes (at least one node each)
+    #[arg(long, value_name = "PERCENTS", default_value = "1%,10%,50%,100%")]
+    pub waves: String,
+
+    /// Nodes drained at once within a wave (control-plane nodes go one at a time)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub max_unavailable: u32,
+
+    /// Nodes to drain first: node names (a,b,c) or a label selector (zone=eu-1a; `zone` and
+    /// `pool` stand for the zone and node-pool labels); the rest follow in default order
+    #[arg(long, value_name = "NAMES|SELECTOR")]
+    pub order: Option<String>,
 
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+
+    /// Exit with status 2 when findings (or nodes the plan cannot predict, counted as high)
+    /// reach this severity; a blocked node or a hop blocker always gives 3 [default: high]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Settings file (YAML), as for scan: target_version, fail_on, rules, per check settings
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Do not run a check for the hops (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub disable: Vec<String>,
+
+    /// Organisation rules for the hop checks (see docs/rules.md)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<std::path::PathBuf>,
+
+    /// When to colour the table (NO_COLOR is honoured with `auto`)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
+    pub today: Option<String>,
 }
 
 // ---- emulate ----------------------------------------------------------------------------

@@ -1,11 +1,205 @@
-//! `mcp-diag plan`.
+//! `mcp-diag plan`: hops, waves and the drain simulation for one cluster.
+//!
+//! The input loading, target and date handling repeat a few lines of `scan.rs` (the lead
+//! will share them); the planning itself is `mcp_diag_planner::plan`, pure.
 
-use crate::args::PlanArgs;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use mcp_diag_checks::{CheckOptions, UserRules};
+use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, time};
+use mcp_diag_planner::render::{RenderOptions, render_json, render_table};
+use mcp_diag_planner::{Order, PlanOptions, parse_waves};
+use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
+
+use super::hinted;
+use crate::args::{ColorChoice, FailOn, OutputFormat, PlanArgs};
+use crate::config::{Config, check_id};
 use crate::exit::ExitStatus;
 
-pub fn run(_args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    Err(super::hinted(
-        "`mcp-diag plan` is not available yet",
-        "see the open issues",
-    ))
+pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
+    let config = match &args.config {
+        Some(path) => {
+            Config::load(path).map_err(|e| hinted(e, "see docs/config.md for the settings file"))?
+        }
+        None => Config::default(),
+    };
+    let waves = parse_waves(&args.waves).map_err(|e| hinted(e, "for example: --waves 1%,10%,50%,100%"))?;
+    let order = args
+        .order
+        .as_deref()
+        .map(Order::parse)
+        .transpose()
+        .map_err(|e| hinted(e, "for example: --order node-a,node-b or --order zone=eu-1a"))?;
+    let today = match &args.today {
+        Some(text) => Date::parse(text).ok_or_else(|| {
+            hinted(
+                format!("--today: cannot read {text:?} as a date"),
+                "write it as YYYY-MM-DD",
+            )
+        })?,
+        None => today_utc(),
+    };
+    let rules = match args.rules.as_ref().or(config.rules.as_ref()) {
+        Some(path) => UserRules::load(path)
+            .map_err(|e| hinted(e.to_string(), "see docs/rules.md for the format of a rules file"))?,
+        None => UserRules::default(),
+    };
+    let mut check_options = CheckOptions {
+        disabled: config.disabled.clone(),
+        severity: config.severity.clone(),
+        ..CheckOptions::default()
+    };
+    for id in &args.disable {
+        check_id(id)
+            .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
+        check_options.disabled.insert(id.clone());
+    }
+    let inventory = load_inventory(&args.paths)?;
+    check_options.now = inventory
+        .cluster
+        .captured_at
+        .as_deref()
+        .and_then(time::parse_timestamp)
+        .unwrap_or_else(now_utc);
+    let target = target(
+        &inventory,
+        args.target_version
+            .as_deref()
+            .or(config.target_version.as_deref()),
+    )?;
+    let options = PlanOptions {
+        target,
+        waves,
+        max_unavailable: args.max_unavailable as usize,
+        order,
+        run_checks: true,
+        today,
+        rules: rules.rules,
+        check_options,
+    };
+    let plan = mcp_diag_planner::plan(&inventory, &options).map_err(|e| {
+        hinted(
+            format!("{}: {e}", inventory.cluster.name),
+            "choose a target at or after the cluster's version",
+        )
+    })?;
+    let text = match args.output {
+        OutputFormat::Json => render_json(&plan),
+        OutputFormat::Table => render_table(&plan, render_options(args.color)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the plan to standard output");
+        }
+    }
+    let threshold = args
+        .fail_on
+        .map(fail_on)
+        .or(config.fail_on)
+        .unwrap_or(Severity::High);
+    Ok(match plan.worst() {
+        Some(Severity::Blocker) => ExitStatus::Blockers,
+        Some(worst) if worst >= threshold => ExitStatus::Findings,
+        _ => ExitStatus::Success,
+    })
+}
+
+/// The one place the plan's input is read: a snapshot directory, or manifests. The live
+/// cluster (no path) is wired by the live source.
+pub fn load_inventory(paths: &[String]) -> anyhow::Result<Inventory> {
+    match paths {
+        [] => Err(hinted(
+            "planning a live cluster is not available yet",
+            "capture it first (mcp-diag snapshot -o DIR) and plan the snapshot: mcp-diag plan --target-version 1.32 DIR",
+        )),
+        [one] if one != "-" && is_snapshot(Path::new(one)) => {
+            read_snapshot(Path::new(one)).map_err(source_error)
+        }
+        many => {
+            if let Some(snap) = many.iter().find(|p| *p != "-" && is_snapshot(Path::new(p))) {
+                return Err(hinted(
+                    format!("{snap} is a snapshot: plan takes one cluster at a time"),
+                    "run mcp-diag plan once per snapshot",
+                ));
+            }
+            let inputs: Vec<Input> = many.iter().map(|a| Input::from_arg(a)).collect();
+            read_manifests(&inputs, &mut std::io::stdin().lock()).map_err(source_error)
+        }
+    }
+}
+
+fn target(inventory: &Inventory, flag: Option<&str>) -> anyhow::Result<Minor> {
+    if let Some(text) = flag {
+        return KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
+            hinted(
+                format!("--target-version: {e}"),
+                "give a Kubernetes release such as --target-version 1.32",
+            )
+        });
+    }
+    match &inventory.cluster.server_version {
+        Some(v) => Ok(v.minor().next()),
+        None => Err(hinted(
+            format!(
+                "{}: the cluster's version is not known, so the target cannot be defaulted",
+                inventory.source
+            ),
+            "add --target-version, for example: mcp-diag plan --target-version 1.32 DIR",
+        )),
+    }
+}
+
+fn source_error(e: SourceError) -> anyhow::Error {
+    let hint = match &e {
+        SourceError::NotFound { .. } => {
+            "check the path; give a snapshot directory (one holding cluster.yaml)"
+        }
+        SourceError::Stdin(_) => "pipe manifests in, or give a snapshot directory",
+        SourceError::ClusterFile(_) => {
+            "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md"
+        }
+    };
+    hinted(e.to_string(), hint)
+}
+
+fn fail_on(f: FailOn) -> Severity {
+    match f {
+        FailOn::Blocker => Severity::Blocker,
+        FailOn::High => Severity::High,
+        FailOn::Medium => Severity::Medium,
+        FailOn::Low => Severity::Low,
+        FailOn::Info => Severity::Info,
+    }
+}
+
+fn render_options(choice: ColorChoice) -> RenderOptions {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(140)
+        .clamp(60, 400);
+    RenderOptions { color, width }
+}
+
+fn now_utc() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+fn today_utc() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }

@@ -1,0 +1,1114 @@
+//! The inventory read into what the simulation needs: nodes, pods, budgets, scheduling
+//! constraints. Read once; bad input becomes notes and defaults, never a panic.
+
+use std::collections::HashMap;
+
+use mcp_diag_checks::quantity;
+use mcp_diag_checks::selector::Selector;
+use mcp_diag_model::{Inventory, Node, Object};
+
+/// Label keys that name a node pool, most specific first.
+pub(crate) const POOL_LABELS: &[&str] = &[
+    "eks.amazonaws.com/nodegroup",
+    "cloud.google.com/gke-nodepool",
+    "kubernetes.azure.com/agentpool",
+    "karpenter.sh/nodepool",
+    "node.kubernetes.io/instance-type",
+];
+pub(crate) const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+const MIRROR: &str = "kubernetes.io/config.mirror";
+/// `allocatable.pods` when a node does not say.
+const DEFAULT_PODS: u64 = 110;
+
+#[derive(Debug)]
+pub(crate) struct NodeInfo<'a> {
+    pub name: &'a str,
+    pub labels: Option<&'a Node>,
+    /// Taints with effect NoSchedule or NoExecute (the ones scheduling looks at).
+    pub taints: Vec<Taint<'a>>,
+    pub cpu: u64,
+    pub mem: u64,
+    pub pods: u64,
+    pub ready: bool,
+    /// Cordoned before the plan starts.
+    pub unschedulable: bool,
+    pub control_plane: bool,
+    pub zone: Option<&'a str>,
+    pub pool: Option<&'a str>,
+    /// Nodes with the same allocatable, labels (but the hostname) and taints: scheduling
+    /// constraints that do not name a node give the same answer for all of them.
+    pub group: u32,
+}
+
+impl NodeInfo<'_> {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels?.get(key)?.as_str()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Taint<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub effect: &'a str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+/// What a pod's controller does when the pod is deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// No controller owner: `kubectl drain` refuses the node.
+    None,
+    /// ReplicaSet, ReplicationController: a new pod with a new name.
+    Replicated,
+    /// StatefulSet: a new pod with the same name and claims.
+    Stateful,
+    /// Stays on a drained node.
+    DaemonSet,
+    /// Job: evicted, not replaced.
+    Job,
+    /// The controller named in ownerReferences is not in the inventory: evicted, not replaced.
+    Missing { kind: String, name: String },
+    /// A controller kind the model does not know (a custom resource): evicted, fate unknown.
+    Other { kind: String, name: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct PodInfo<'a> {
+    pub object: &'a Object,
+    pub ns: &'a str,
+    pub name: &'a str,
+    pub labels: Option<&'a Node>,
+    pub node: Option<u32>,
+    pub phase: Phase,
+    pub ready: bool,
+    pub terminating: bool,
+    pub mirror: bool,
+    pub owner: Owner,
+    pub cpu: u64,
+    pub mem: u64,
+    /// Scheduling class (index into `Cluster::classes`); pods never rescheduled (DaemonSet,
+    /// mirror) share class 0 too, it is never used for them.
+    pub class: u32,
+    /// Budgets whose selector matches the pod (index into `Cluster::budgets`).
+    pub budgets: Vec<u32>,
+    /// Anti-affinity terms whose selector and namespaces match this pod.
+    pub anti_matches: Vec<u32>,
+    /// The workload to name in advice (`Deployment web`), when known.
+    pub workload: Option<String>,
+    /// Host ports the pod holds (port, protocol).
+    pub ports: Vec<(i64, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Expr {
+    pub key: String,
+    pub op: Op,
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    Gt,
+    Lt,
+}
+
+/// `nodeSelectorTerms`: terms ORed, each term's expressions ANDed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Terms {
+    /// Each term: label expressions, and `metadata.name` field expressions.
+    pub terms: Vec<(Vec<Expr>, Vec<Expr>)>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Toleration {
+    pub key: String,
+    pub exists: bool,
+    pub value: String,
+    pub effect: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct VolumeReq {
+    pub claim: String,
+    pub pv: String,
+    pub terms: Option<Terms>,
+    /// A `local` PersistentVolume: pinned to one node.
+    pub local: bool,
+}
+
+/// Everything about a pod that decides which nodes can take it, shared by the pods of a
+/// template.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SchedClass {
+    pub tolerations: Vec<Toleration>,
+    pub node_selector: Vec<(String, String)>,
+    pub affinity: Option<Terms>,
+    pub volumes: Vec<VolumeReq>,
+    /// Required anti-affinity terms (index into `Cluster::anti_terms`).
+    pub anti: Vec<u32>,
+    /// Constraints the model does not cover; the pod's node is then `unknown`.
+    pub unknown: Vec<String>,
+    /// A constraint names nodes (hostname label, `metadata.name`): no per-group answers.
+    pub names_nodes: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct AntiTerm {
+    /// `None`: every namespace.
+    pub namespaces: Option<Vec<String>>,
+    pub selector: Option<Selector>,
+    pub key: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Budget<'a> {
+    pub object: &'a Object,
+    pub desired: i64,
+    /// Why the disruption controller allows no disruption whatever the pods do.
+    pub fail_safe: Option<String>,
+    pub always_allow: bool,
+    /// Pods matched at the start.
+    pub matched: usize,
+    /// How the budget is written, for messages (`minAvailable: 2`).
+    pub rule: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Cluster<'a> {
+    /// Sorted by name (index order is name order, the scheduler's tie-break).
+    pub nodes: Vec<NodeInfo<'a>>,
+    pub pods: Vec<PodInfo<'a>>,
+    pub classes: Vec<SchedClass>,
+    pub budgets: Vec<Budget<'a>>,
+    pub anti_terms: Vec<AntiTerm>,
+    pub groups: usize,
+    /// Pods whose node is not in the inventory, per node name (they are left out).
+    pub node_index: HashMap<&'a str, u32>,
+}
+
+fn labels_of(raw: &Node) -> Option<&Node> {
+    raw.path(&["metadata", "labels"]).filter(|l| l.as_map().is_some())
+}
+
+fn text_of(node: &Node) -> Option<String> {
+    match node {
+        Node::Map(_) | Node::Seq(_) | Node::Null => None,
+        _ => Some(
+            node.as_str()
+                .map_or_else(|| node.to_json().to_string(), str::to_owned),
+        ),
+    }
+}
+
+fn seq(node: Option<&Node>) -> &[Node] {
+    node.and_then(Node::as_seq).unwrap_or_default()
+}
+
+impl<'a> Cluster<'a> {
+    pub fn read(inventory: &'a Inventory, notes: &mut Vec<String>) -> Self {
+        let mut by_kind: HashMap<&str, Vec<&'a Object>> = HashMap::new();
+        let mut by_uid: HashMap<&'a str, &'a Object> = HashMap::new();
+        let mut by_name: HashMap<(&'a str, &'a str, &'a str), &'a Object> = HashMap::new();
+        for o in &inventory.objects {
+            by_kind.entry(o.kind.as_str()).or_default().push(o);
+            if let Some(uid) = o.raw.path(&["metadata", "uid"]).and_then(Node::as_str) {
+                by_uid.insert(uid, o);
+            }
+            if matches!(
+                o.kind.as_str(),
+                "ReplicaSet"
+                    | "StatefulSet"
+                    | "Deployment"
+                    | "DaemonSet"
+                    | "Job"
+                    | "ReplicationController"
+                    | "PersistentVolumeClaim"
+                    | "PersistentVolume"
+            ) {
+                by_name.insert(
+                    (
+                        o.kind.as_str(),
+                        o.namespace.as_deref().unwrap_or(""),
+                        o.name.as_str(),
+                    ),
+                    o,
+                );
+            }
+        }
+        let kind = |k: &str| by_kind.get(k).map_or(&[][..], Vec::as_slice);
+
+        // ---- nodes
+        let mut nodes: Vec<NodeInfo<'a>> = Vec::new();
+        let mut no_alloc = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for o in kind("Node") {
+            if !seen.insert(o.name.as_str()) {
+                notes.push(format!(
+                    "Node {} appears twice in the input; the first is used",
+                    o.name
+                ));
+                continue;
+            }
+            nodes.push(read_node(o, &mut no_alloc));
+        }
+        if !no_alloc.is_empty() {
+            notes.push(format!(
+                "{} node{} without status.allocatable or status.capacity ({}): counted as having room for no pod",
+                no_alloc.len(),
+                plural(no_alloc.len()),
+                sample(&no_alloc)
+            ));
+        }
+        nodes.sort_by(|a, b| a.name.cmp(b.name));
+        let node_index: HashMap<&'a str, u32> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name, i as u32))
+            .collect();
+
+        // ---- pods
+        let mut classes: Vec<SchedClass> = vec![SchedClass::default()];
+        let mut class_keys: HashMap<String, u32> = HashMap::new();
+        let mut anti_terms: Vec<AntiTerm> = Vec::new();
+        let mut anti_keys: HashMap<String, u32> = HashMap::new();
+        let mut no_requests = 0usize;
+        let mut unknown_node: Vec<String> = Vec::new();
+        let mut missing_owner: Vec<String> = Vec::new();
+        let mut pods = Vec::new();
+        let lookup = Lookup {
+            by_uid: &by_uid,
+            by_name: &by_name,
+        };
+        for o in kind("Pod") {
+            let raw = &o.raw;
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let node = match raw.path(&["spec", "nodeName"]).and_then(Node::as_str) {
+                Some(n) if !n.is_empty() => match node_index.get(n) {
+                    Some(i) => Some(*i),
+                    None => {
+                        unknown_node.push(format!("{ns}/{} (node {n})", o.name));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let phase = match raw.path(&["status", "phase"]).and_then(Node::as_str) {
+                Some("Pending") => Phase::Pending,
+                Some("Succeeded") => Phase::Succeeded,
+                Some("Failed") => Phase::Failed,
+                Some("Running") => Phase::Running,
+                Some(_) => Phase::Unknown,
+                None if node.is_some() => Phase::Running,
+                None => Phase::Pending,
+            };
+            let ready = seq(raw.path(&["status", "conditions"])).iter().any(|c| {
+                c.get("type").and_then(Node::as_str) == Some("Ready")
+                    && c.get("status").and_then(Node::as_str) == Some("True")
+            });
+            let terminating = raw
+                .path(&["metadata", "deletionTimestamp"])
+                .is_some_and(|d| !d.is_null());
+            let mirror = raw.path(&["metadata", "annotations", MIRROR]).is_some();
+            let owner = lookup.owner(o);
+            if let Owner::Missing { kind, name } = &owner {
+                missing_owner.push(format!("{ns}/{} (owner {kind} {name})", o.name));
+            }
+            let (cpu, mem, has_requests) = requests(raw);
+            let movable = !mirror && owner != Owner::DaemonSet;
+            if movable && !has_requests && !matches!(phase, Phase::Succeeded | Phase::Failed) {
+                no_requests += 1;
+            }
+            let class = if movable {
+                class_of(
+                    o,
+                    ns,
+                    &lookup,
+                    &mut classes,
+                    &mut class_keys,
+                    &mut anti_terms,
+                    &mut anti_keys,
+                )
+            } else {
+                0
+            };
+            pods.push(PodInfo {
+                object: o,
+                ns,
+                name: o.name.as_str(),
+                labels: labels_of(raw),
+                node,
+                phase,
+                ready,
+                terminating,
+                mirror,
+                owner,
+                cpu,
+                mem,
+                class,
+                budgets: Vec::new(),
+                anti_matches: Vec::new(),
+                ports: host_ports(raw),
+                workload: lookup.workload(o),
+            });
+        }
+        if no_requests > 0 {
+            notes.push(format!(
+                "{no_requests} pod{} that may move {} for no cpu or memory (resources.requests): counted as 0, so the capacity prediction for them is optimistic",
+                plural(no_requests),
+                if no_requests == 1 { "asks" } else { "ask" }
+            ));
+        }
+        if !unknown_node.is_empty() {
+            notes.push(format!(
+                "{} pod{} a node that is not in the input ({}): left out",
+                unknown_node.len(),
+                if unknown_node.len() == 1 {
+                    " names"
+                } else {
+                    "s name"
+                },
+                sample(&unknown_node)
+            ));
+        }
+        if !missing_owner.is_empty() {
+            notes.push(format!(
+                "{} pod{} a controller that is not in the input ({}): evicted but not replaced, and budgets over them allow no disruption when written with maxUnavailable or a percentage",
+                missing_owner.len(),
+                if missing_owner.len() == 1 { " names" } else { "s name" },
+                sample(&missing_owner)
+            ));
+        }
+        // Pods in a stable order: namespace, name (the drain order within a node).
+        pods.sort_by(|a, b| (a.ns, a.name).cmp(&(b.ns, b.name)));
+
+        // ---- anti-affinity terms: which pods each term's selector matches
+        if !anti_terms.is_empty() {
+            for pod in &mut pods {
+                for (t, term) in anti_terms.iter().enumerate() {
+                    let ns_ok = term
+                        .namespaces
+                        .as_ref()
+                        .is_none_or(|list| list.iter().any(|n| n == pod.ns));
+                    if ns_ok && term.selector.as_ref().is_some_and(|s| s.matches(pod.labels)) {
+                        pod.anti_matches.push(t as u32);
+                    }
+                }
+            }
+        }
+
+        let budgets = read_budgets(kind("PodDisruptionBudget"), &mut pods, &lookup, notes);
+        // Group nodes by what the constraints look at, so that a constraint is evaluated
+        // once per group rather than once per node.
+        let mut keys: Vec<&str> = classes
+            .iter()
+            .flat_map(|c| {
+                let terms = c
+                    .affinity
+                    .iter()
+                    .chain(c.volumes.iter().filter_map(|v| v.terms.as_ref()));
+                c.node_selector.iter().map(|(k, _)| k.as_str()).chain(
+                    terms.flat_map(|t| t.terms.iter().flat_map(|(e, _)| e.iter().map(|e| e.key.as_str()))),
+                )
+            })
+            .filter(|k| *k != HOSTNAME_LABEL)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut group_keys: HashMap<String, u32> = HashMap::new();
+        let mut group_of = Vec::with_capacity(nodes.len());
+        for n in &nodes {
+            let key = group_key(n, &keys);
+            let next = group_keys.len() as u32;
+            group_of.push(*group_keys.entry(key).or_insert(next));
+        }
+        for (n, g) in nodes.iter_mut().zip(group_of) {
+            n.group = g;
+        }
+        Self {
+            groups: group_keys.len(),
+            nodes,
+            pods,
+            classes,
+            budgets,
+            anti_terms,
+            node_index,
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The first few of a list, for a note.
+fn sample(items: &[String]) -> String {
+    let mut s = items.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 3 {
+        s.push_str(&format!(", and {} more", items.len() - 3));
+    }
+    s
+}
+
+fn read_node<'a>(o: &'a Object, no_alloc: &mut Vec<String>) -> NodeInfo<'a> {
+    let raw = &o.raw;
+    let labels = labels_of(raw);
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
+    let alloc = raw
+        .path(&["status", "allocatable"])
+        .filter(|a| a.as_map().is_some())
+        .or_else(|| raw.path(&["status", "capacity"]).filter(|a| a.as_map().is_some()));
+    let (cpu, mem, pods) = match alloc {
+        Some(a) => (
+            a.get("cpu")
+                .and_then(text_of)
+                .and_then(|t| quantity::cpu_millis(&t))
+                .unwrap_or(0),
+            a.get("memory")
+                .and_then(text_of)
+                .and_then(|t| quantity::bytes(&t))
+                .unwrap_or(0),
+            a.get("pods")
+                .and_then(text_of)
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .unwrap_or(DEFAULT_PODS),
+        ),
+        None => {
+            no_alloc.push(o.name.clone());
+            (0, 0, 0)
+        }
+    };
+    let ready = seq(raw.path(&["status", "conditions"])).iter().any(|c| {
+        c.get("type").and_then(Node::as_str) == Some("Ready")
+            && c.get("status").and_then(Node::as_str) == Some("True")
+    });
+    let taints = seq(raw.path(&["spec", "taints"]))
+        .iter()
+        .filter_map(|t| {
+            let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
+            if effect != "NoSchedule" && effect != "NoExecute" {
+                return None;
+            }
+            Some(Taint {
+                key: t.get("key").and_then(Node::as_str).unwrap_or(""),
+                value: t.get("value").and_then(Node::as_str).unwrap_or(""),
+                effect,
+            })
+        })
+        .collect();
+    let control_plane = label("node-role.kubernetes.io/control-plane").is_some()
+        || label("node-role.kubernetes.io/master").is_some();
+    NodeInfo {
+        name: o.name.as_str(),
+        labels,
+        taints,
+        cpu,
+        mem,
+        pods,
+        ready,
+        unschedulable: raw.path(&["spec", "unschedulable"]).and_then(Node::as_bool) == Some(true),
+        control_plane,
+        zone: label(ZONE_LABEL),
+        pool: POOL_LABELS.iter().find_map(|k| label(k)),
+        group: 0,
+    }
+}
+
+fn group_key(n: &NodeInfo<'_>, keys: &[&str]) -> String {
+    let mut key = format!("{}|{}|{}|", n.cpu, n.mem, n.pods);
+    for k in keys {
+        if let Some(v) = n.labels.and_then(|l| l.get(k)) {
+            key.push_str(&format!("{k}={}\u{1}", text_of(v).unwrap_or_default()));
+        }
+    }
+    key.push('|');
+    for t in &n.taints {
+        key.push_str(&format!("{}={}:{}\u{1}", t.key, t.value, t.effect));
+    }
+    key
+}
+
+/// The pod's request per resource: the sum over containers, or the largest init container
+/// when larger. The flag says whether any request was given at all.
+fn requests(raw: &Node) -> (u64, u64, bool) {
+    let mut given = false;
+    let mut read = |c: &Node| -> (u64, u64) {
+        let req = c.path(&["resources", "requests"]);
+        let cpu = req
+            .and_then(|r| r.get("cpu"))
+            .and_then(text_of)
+            .and_then(|t| quantity::cpu_millis(&t));
+        let mem = req
+            .and_then(|r| r.get("memory"))
+            .and_then(text_of)
+            .and_then(|t| quantity::bytes(&t));
+        given |= cpu.is_some() || mem.is_some();
+        (cpu.unwrap_or(0), mem.unwrap_or(0))
+    };
+    let (mut cpu, mut mem) = (0u64, 0u64);
+    for c in seq(raw.path(&["spec", "containers"])) {
+        let (c, m) = read(c);
+        cpu = cpu.saturating_add(c);
+        mem = mem.saturating_add(m);
+    }
+    for c in seq(raw.path(&["spec", "initContainers"])) {
+        let (c, m) = read(c);
+        cpu = cpu.max(c);
+        mem = mem.max(m);
+    }
+    (cpu, mem, given)
+}
+
+/// The host ports a pod asks for: `(port, protocol)`.
+fn host_ports(raw: &Node) -> Vec<(i64, String)> {
+    seq(raw.path(&["spec", "containers"]))
+        .iter()
+        .flat_map(|c| seq(c.get("ports")))
+        .filter_map(|p| {
+            let port = p.get("hostPort").and_then(Node::as_i64).filter(|p| *p > 0)?;
+            let proto = p
+                .get("protocol")
+                .and_then(Node::as_str)
+                .unwrap_or("TCP")
+                .to_owned();
+            Some((port, proto))
+        })
+        .collect()
+}
+
+struct Lookup<'l, 'a> {
+    by_uid: &'l HashMap<&'a str, &'a Object>,
+    by_name: &'l HashMap<(&'a str, &'a str, &'a str), &'a Object>,
+}
+
+impl<'a> Lookup<'_, 'a> {
+    /// The object an ownerReference (or a controller's `ownerReferences`) points at.
+    fn controller_ref(object: &Object) -> Option<&Node> {
+        seq(object.raw.path(&["metadata", "ownerReferences"]))
+            .iter()
+            .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+    }
+
+    fn resolve(&self, object: &Object, r: &Node) -> Option<&'a Object> {
+        let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
+        let name = r.get("name").and_then(Node::as_str).unwrap_or("");
+        let ns = object.namespace.as_deref().unwrap_or("");
+        if let Some(uid) = r.get("uid").and_then(Node::as_str)
+            && let Some(o) = self.by_uid.get(uid)
+        {
+            return Some(o);
+        }
+        self.by_name.get(&(kind, ns, name)).copied()
+    }
+
+    fn owner(&self, pod: &Object) -> Owner {
+        let Some(r) = Self::controller_ref(pod) else {
+            return Owner::None;
+        };
+        let kind = r.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
+        let name = r.get("name").and_then(Node::as_str).unwrap_or("").to_owned();
+        match kind.as_str() {
+            "DaemonSet" => Owner::DaemonSet,
+            "ReplicaSet" | "ReplicationController" | "StatefulSet" | "Job" => {
+                if self.resolve(pod, r).is_none() {
+                    return Owner::Missing { kind, name };
+                }
+                match kind.as_str() {
+                    "StatefulSet" => Owner::Stateful,
+                    "Job" => Owner::Job,
+                    _ => Owner::Replicated,
+                }
+            }
+            _ => Owner::Other { kind, name },
+        }
+    }
+
+    /// `Deployment web` for a pod of web's ReplicaSet, `StatefulSet db`, ...
+    fn workload(&self, pod: &Object) -> Option<String> {
+        let r = Self::controller_ref(pod)?;
+        let kind = r.get("kind").and_then(Node::as_str)?;
+        let name = r.get("name").and_then(Node::as_str)?;
+        if kind == "ReplicaSet"
+            && let Some(rs) = self.resolve(pod, r)
+            && let Some(dr) = Self::controller_ref(rs)
+            && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
+        {
+            return Some(format!(
+                "Deployment {}",
+                dr.get("name").and_then(Node::as_str).unwrap_or(name)
+            ));
+        }
+        Some(format!("{kind} {name}"))
+    }
+
+    /// The controller that scales a pod, as the disruption controller finds it, with its
+    /// scale: a Deployment for a ReplicaSet it owns, else the ReplicaSet, StatefulSet or
+    /// ReplicationController. `Err` says why the budget falls back to zero disruptions.
+    fn scale_of(&self, pod: &Object) -> Result<Option<(&'a Object, i64)>, String> {
+        let Some(r) = Self::controller_ref(pod) else {
+            return Ok(None);
+        };
+        let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
+        let name = r.get("name").and_then(Node::as_str).unwrap_or("");
+        let Some(owner) = self.resolve(pod, r) else {
+            return Err(format!(
+                "the controller {kind} {name} of pod {} does not exist",
+                pod.name
+            ));
+        };
+        let replicas = |o: &Object| {
+            o.raw
+                .path(&["spec", "replicas"])
+                .and_then(Node::as_i64)
+                .unwrap_or(1)
+        };
+        match kind {
+            "ReplicaSet" => {
+                if let Some(dr) = Self::controller_ref(owner)
+                    && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
+                {
+                    let Some(d) = self.resolve(owner, dr) else {
+                        return Err(format!(
+                            "the Deployment {} owning ReplicaSet {name} of pod {} does not exist",
+                            dr.get("name").and_then(Node::as_str).unwrap_or(""),
+                            pod.name
+                        ));
+                    };
+                    return Ok(Some((d, replicas(d))));
+                }
+                Ok(Some((owner, replicas(owner))))
+            }
+            "StatefulSet" | "ReplicationController" => Ok(Some((owner, replicas(owner)))),
+            _ => Err(format!(
+                "pod {} is controlled by {kind} {name}, which has no scale the disruption controller knows",
+                pod.name
+            )),
+        }
+    }
+}
+
+fn read_terms(node: &Node, names_nodes: &mut bool, unknown: &mut Vec<String>) -> Terms {
+    let mut terms = Vec::new();
+    for term in seq(node.get("nodeSelectorTerms")) {
+        let mut read = |field: &str, unknown: &mut Vec<String>| -> Vec<Expr> {
+            seq(term.get(field))
+                .iter()
+                .filter_map(|e| {
+                    let key = e.get("key").and_then(Node::as_str)?.to_owned();
+                    let op = match e.get("operator").and_then(Node::as_str).unwrap_or("") {
+                        "In" => Op::In,
+                        "NotIn" => Op::NotIn,
+                        "Exists" => Op::Exists,
+                        "DoesNotExist" => Op::DoesNotExist,
+                        "Gt" => Op::Gt,
+                        "Lt" => Op::Lt,
+                        other => {
+                            unknown.push(format!("node affinity operator {other:?} is not modelled"));
+                            return None;
+                        }
+                    };
+                    if key == HOSTNAME_LABEL || field == "matchFields" {
+                        *names_nodes = true;
+                    }
+                    let values = seq(e.get("values")).iter().filter_map(text_of).collect();
+                    Some(Expr { key, op, values })
+                })
+                .collect()
+        };
+        let exprs = read("matchExpressions", unknown);
+        let fields = read("matchFields", unknown);
+        if fields.iter().any(|f| f.key != "metadata.name") {
+            unknown.push("node affinity matchFields other than metadata.name are not modelled".into());
+        }
+        terms.push((exprs, fields));
+    }
+    Terms { terms }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn class_of(
+    pod: &Object,
+    ns: &str,
+    lookup: &Lookup<'_, '_>,
+    classes: &mut Vec<SchedClass>,
+    keys: &mut HashMap<String, u32>,
+    anti_terms: &mut Vec<AntiTerm>,
+    anti_keys: &mut HashMap<String, u32>,
+) -> u32 {
+    let spec = pod.raw.field("spec");
+    let tolerations = spec.get("tolerations");
+    let node_selector = spec.get("nodeSelector");
+    let affinity = spec.get("affinity");
+    let spread = spec.get("topologySpreadConstraints");
+    let claims: Vec<&str> = seq(spec.get("volumes"))
+        .iter()
+        .filter_map(|v| {
+            v.path(&["persistentVolumeClaim", "claimName"])
+                .and_then(Node::as_str)
+        })
+        .collect();
+    let ports = host_ports(&pod.raw);
+    if tolerations.is_none()
+        && node_selector.is_none()
+        && affinity.is_none()
+        && spread.is_none()
+        && claims.is_empty()
+        && ports.is_empty()
+    {
+        return 0;
+    }
+    let json = |n: Option<&Node>| n.map(|n| n.to_json().to_string()).unwrap_or_default();
+    let key = format!(
+        "{ns}|{}|{}|{}|{}|{}|{:?}",
+        json(tolerations),
+        json(node_selector),
+        json(affinity),
+        json(spread),
+        claims.join(","),
+        ports
+    );
+    if let Some(c) = keys.get(&key) {
+        return *c;
+    }
+    let mut class = SchedClass::default();
+    for t in seq(tolerations) {
+        let op = t.get("operator").and_then(Node::as_str).unwrap_or("Equal");
+        class.tolerations.push(Toleration {
+            key: t.get("key").and_then(Node::as_str).unwrap_or("").to_owned(),
+            exists: op == "Exists",
+            value: t.get("value").and_then(text_of).unwrap_or_default(),
+            effect: t.get("effect").and_then(Node::as_str).unwrap_or("").to_owned(),
+        });
+    }
+    if let Some(map) = node_selector.and_then(Node::as_map) {
+        for (k, v) in map {
+            if k == HOSTNAME_LABEL {
+                class.names_nodes = true;
+            }
+            class
+                .node_selector
+                .push((k.to_string(), text_of(v).unwrap_or_default()));
+        }
+    }
+    let mut unknown = Vec::new();
+    if let Some(aff) = affinity {
+        if let Some(req) = aff.path(&["nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]) {
+            class.affinity = Some(read_terms(req, &mut class.names_nodes, &mut unknown));
+        }
+        if !seq(aff.path(&["podAffinity", "requiredDuringSchedulingIgnoredDuringExecution"])).is_empty() {
+            unknown.push("required pod affinity is not modelled".to_owned());
+        }
+        for term in seq(aff.path(&[
+            "podAntiAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+        ])) {
+            let key = term.get("topologyKey").and_then(Node::as_str).unwrap_or("");
+            if key.is_empty() {
+                unknown.push("a required pod anti-affinity term without topologyKey".to_owned());
+                continue;
+            }
+            if term.get("matchLabelKeys").is_some() || term.get("mismatchLabelKeys").is_some() {
+                unknown.push(
+                    "pod anti-affinity with matchLabelKeys/mismatchLabelKeys is not modelled".to_owned(),
+                );
+            }
+            let namespaces = match term.get("namespaceSelector") {
+                Some(sel) if sel.as_map().is_some_and(<[_]>::is_empty) => None,
+                Some(sel) if !sel.is_null() => {
+                    unknown.push("pod anti-affinity with a namespaceSelector is not modelled".to_owned());
+                    Some(vec![ns.to_owned()])
+                }
+                _ => {
+                    let list: Vec<String> = seq(term.get("namespaces")).iter().filter_map(text_of).collect();
+                    Some(if list.is_empty() {
+                        vec![ns.to_owned()]
+                    } else {
+                        list
+                    })
+                }
+            };
+            let selector = match term.get("labelSelector").filter(|s| !s.is_null()) {
+                None => None,
+                Some(s) => match Selector::from_label_selector(s) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        unknown.push(format!("pod anti-affinity label selector: {e}"));
+                        None
+                    }
+                },
+            };
+            let term_key = format!(
+                "{:?}|{}|{key}",
+                namespaces,
+                term.get("labelSelector")
+                    .map(|s| s.to_json().to_string())
+                    .unwrap_or_default()
+            );
+            let next = anti_terms.len() as u32;
+            let id = *anti_keys.entry(term_key).or_insert_with(|| {
+                anti_terms.push(AntiTerm {
+                    namespaces,
+                    selector,
+                    key: key.to_owned(),
+                });
+                next
+            });
+            class.anti.push(id);
+        }
+    }
+    for c in seq(spread) {
+        if c.get("whenUnsatisfiable").and_then(Node::as_str) != Some("ScheduleAnyway") {
+            unknown.push(
+                "a topology spread constraint with whenUnsatisfiable: DoNotSchedule is not modelled"
+                    .to_owned(),
+            );
+            break;
+        }
+    }
+    for claim in claims {
+        let Some(pvc) = lookup.by_name.get(&("PersistentVolumeClaim", ns, claim)) else {
+            continue;
+        };
+        let Some(pv_name) = pvc.raw.path(&["spec", "volumeName"]).and_then(Node::as_str) else {
+            continue;
+        };
+        let Some(pv) = lookup.by_name.get(&("PersistentVolume", "", pv_name)) else {
+            continue;
+        };
+        let local = pv.raw.path(&["spec", "local"]).is_some();
+        let terms = pv
+            .raw
+            .path(&["spec", "nodeAffinity", "required"])
+            .map(|req| read_terms(req, &mut class.names_nodes, &mut unknown));
+        if terms.is_some() || local {
+            class.volumes.push(VolumeReq {
+                claim: claim.to_owned(),
+                pv: pv_name.to_owned(),
+                terms,
+                local,
+            });
+        }
+    }
+    unknown.dedup();
+    class.unknown = unknown;
+    let id = classes.len() as u32;
+    classes.push(class);
+    keys.insert(key, id);
+    id
+}
+
+/// Reads the budgets, matches them against the pods of their namespace (through one
+/// label of the selector where there is one) and works out `desiredHealthy`.
+fn read_budgets<'a>(
+    objects: &[&'a Object],
+    pods: &mut [PodInfo<'a>],
+    lookup: &Lookup<'_, 'a>,
+    notes: &mut Vec<String>,
+) -> Vec<Budget<'a>> {
+    // Pods by namespace, and by label within a namespace.
+    let mut by_ns: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, p) in pods.iter().enumerate() {
+        by_ns.entry(p.ns).or_default().push(i as u32);
+    }
+    let mut by_label: HashMap<(&str, &str, &str), Vec<u32>> = HashMap::new();
+    let budget_ns: std::collections::HashSet<&str> = objects
+        .iter()
+        .map(|o| o.namespace.as_deref().unwrap_or("default"))
+        .collect();
+    for (i, p) in pods.iter().enumerate() {
+        if !budget_ns.contains(p.ns) {
+            continue;
+        }
+        for (k, v) in p.labels.and_then(Node::as_map).unwrap_or_default() {
+            if let Some(v) = v.as_str() {
+                by_label.entry((p.ns, k, v)).or_default().push(i as u32);
+            }
+        }
+    }
+    let mut budgets = Vec::new();
+    let mut no_match = Vec::new();
+    let mut percent = Vec::new();
+    for o in objects {
+        let ns = o.namespace.as_deref().unwrap_or("default");
+        let spec = o.raw.field("spec");
+        let selector = match spec.get("selector").filter(|s| !s.is_null()) {
+            None => {
+                notes.push(format!(
+                    "PodDisruptionBudget {ns}/{} has no selector: it selects no pod",
+                    o.name
+                ));
+                None
+            }
+            Some(s) => match Selector::from_label_selector(s) {
+                Ok(sel) => Some(sel),
+                Err(e) => {
+                    notes.push(format!(
+                        "PodDisruptionBudget {ns}/{}: {e}; it is treated as selecting no pod",
+                        o.name
+                    ));
+                    None
+                }
+            },
+        };
+        let index = budgets.len() as u32;
+        let mut matched: Vec<u32> = Vec::new();
+        if let Some(sel) = &selector {
+            let narrow = spec
+                .path(&["selector", "matchLabels"])
+                .and_then(Node::as_map)
+                .and_then(|m| m.first())
+                .and_then(|(k, v)| Some((k.as_ref(), v.as_str()?)));
+            let candidates: &[u32] = match narrow {
+                Some((k, v)) => by_label.get(&(ns, k, v)).map_or(&[], Vec::as_slice),
+                None => by_ns.get(ns).map_or(&[], Vec::as_slice),
+            };
+            for &i in candidates {
+                let p = &pods[i as usize];
+                if !p.terminating && sel.matches(p.labels) {
+                    matched.push(i);
+                }
+            }
+        }
+        if matched.is_empty() {
+            no_match.push(format!("{ns}/{}", o.name));
+        }
+        for &i in &matched {
+            pods[i as usize].budgets.push(index);
+        }
+        let min = spec.get("minAvailable").filter(|n| !n.is_null());
+        let max = spec.get("maxUnavailable").filter(|n| !n.is_null());
+        let always_allow =
+            spec.get("unhealthyPodEvictionPolicy").and_then(Node::as_str) == Some("AlwaysAllow");
+        let mut fail_safe = None;
+        let plain_int = min.and_then(|m| match m {
+            Node::Int(n) => Some(*n),
+            other => other
+                .as_str()
+                .filter(|t| !t.contains('%'))
+                .and_then(|t| t.trim().parse().ok()),
+        });
+        let (desired, rule) = match (min, max) {
+            (Some(_), _) if plain_int.is_some() => {
+                let n = plain_int.unwrap_or(0);
+                (n, format!("minAvailable: {n}"))
+            }
+            (None, None) => (0, "neither minAvailable nor maxUnavailable".to_owned()),
+            (min, max) => {
+                if min.is_some() && max.is_some() {
+                    notes.push(format!(
+                        "PodDisruptionBudget {ns}/{} sets both minAvailable and maxUnavailable (the API server refuses that); minAvailable is used",
+                        o.name
+                    ));
+                }
+                // Percentages and maxUnavailable count the controllers' scale.
+                let mut expected = 0i64;
+                let mut seen = std::collections::HashSet::new();
+                for &i in &matched {
+                    match lookup.scale_of(pods[i as usize].object) {
+                        Ok(Some((c, scale))) => {
+                            if seen.insert(std::ptr::from_ref(c)) {
+                                expected += scale;
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(why) => {
+                            fail_safe.get_or_insert(why);
+                        }
+                    }
+                }
+                let (field, value) = match min {
+                    Some(m) => ("minAvailable", m),
+                    None => ("maxUnavailable", max.unwrap_or(&Node::Null)),
+                };
+                let amount = match value {
+                    Node::Int(n) => Some((*n, false)),
+                    other => other.as_str().and_then(|t| {
+                        let t = t.trim();
+                        match t.strip_suffix('%') {
+                            Some(p) => p.trim().parse::<i64>().ok().map(|p| (p, true)),
+                            None => t.parse::<i64>().ok().map(|n| (n, false)),
+                        }
+                    }),
+                };
+                let rule = format!(
+                    "{field}: {}",
+                    text_of(value).unwrap_or_else(|| value.to_json().to_string())
+                );
+                let Some((n, is_percent)) = amount else {
+                    fail_safe.get_or_insert(format!("{field} {rule} is not an integer or a percentage"));
+                    budgets.push(Budget {
+                        object: o,
+                        desired: 0,
+                        fail_safe,
+                        always_allow,
+                        matched: matched.len(),
+                        rule,
+                    });
+                    continue;
+                };
+                if is_percent {
+                    percent.push(format!("{ns}/{}", o.name));
+                }
+                let count = if is_percent {
+                    // ceil(n * expected / 100)
+                    (n.max(0) * expected + 99) / 100
+                } else {
+                    n
+                };
+                let desired = if field == "minAvailable" {
+                    count
+                } else {
+                    (expected - count).max(0)
+                };
+                (desired, rule)
+            }
+        };
+        budgets.push(Budget {
+            object: o,
+            desired,
+            fail_safe,
+            always_allow,
+            matched: matched.len(),
+            rule,
+        });
+    }
+    if !no_match.is_empty() {
+        notes.push(format!(
+            "{} PodDisruptionBudget{} no pod ({}): {} nothing",
+            no_match.len(),
+            if no_match.len() == 1 {
+                " selects"
+            } else {
+                "s select"
+            },
+            sample(&no_match),
+            if no_match.len() == 1 {
+                "it protects"
+            } else {
+                "they protect"
+            }
+        ));
+    }
+    if !percent.is_empty() {
+        notes.push(format!(
+            "{} PodDisruptionBudget{} percentages ({}): counted against the scale of the controllers covered, rounded up",
+            percent.len(),
+            if percent.len() == 1 { " uses" } else { "s use" },
+            sample(&percent)
+        ));
+    }
+    budgets
+}

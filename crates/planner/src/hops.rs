@@ -1,0 +1,66 @@
+//! Control-plane hops: one minor at a time, each with the blocker findings of `scan` for
+//! that hop's target that no earlier hop had.
+
+use std::collections::HashSet;
+
+use mcp_diag_checks::{Settings, run_all};
+use mcp_diag_model::{Finding, Inventory, Minor, Severity};
+
+use crate::{Hop, PlanOptions};
+
+/// The hops, and the worst severity of any finding of the final target.
+pub(crate) fn hops(
+    inventory: &Inventory,
+    current: Option<Minor>,
+    options: &PlanOptions,
+) -> (Vec<Hop>, Option<Severity>) {
+    let targets: Vec<Minor> = match current {
+        Some(c) if c < options.target => c.hops_to(options.target).collect(),
+        _ => vec![options.target],
+    };
+    let mut hops = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut worst = None;
+    let mut from = current.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    for (k, &target) in targets.iter().enumerate() {
+        let mut blockers = Vec::new();
+        if options.run_checks {
+            let findings = run_all(
+                inventory,
+                &Settings {
+                    target,
+                    current,
+                    today: options.today,
+                    rules: &options.rules,
+                    options: &options.check_options,
+                },
+            );
+            if k + 1 == targets.len() {
+                worst = findings.iter().map(|f| f.severity).max();
+            }
+            for f in findings {
+                if f.severity == Severity::Blocker && seen.insert(identity(&f)) {
+                    blockers.push(f);
+                }
+            }
+        }
+        hops.push(Hop {
+            from: from.clone(),
+            to: target.to_string(),
+            blockers,
+        });
+        from = target.to_string();
+    }
+    (hops, worst)
+}
+
+/// What makes a finding the same finding at another hop (messages may name the target).
+fn identity(f: &Finding) -> String {
+    format!(
+        "{}|{:?}|{:?}|{}",
+        f.check,
+        f.object,
+        f.location.as_ref().map(ToString::to_string),
+        f.title
+    )
+}
