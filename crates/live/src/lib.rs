@@ -288,6 +288,7 @@ async fn read_from(
     }
 
     let discovered = discover(&fetcher, options.concurrency).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), types = discovered.types.len(), "discovery finished");
     let mut jobs: Vec<ListJob> = discovery::select(&discovered, &options.extra_kinds)
         .into_iter()
         .map(|(job, _)| job)
@@ -343,6 +344,7 @@ async fn read_from(
             Done::List(index, outcome) => {
                 running -= 1;
                 let job = &jobs[index];
+                tracing::debug!(elapsed = ?started.elapsed(), list = %job.display(), "list finished");
                 match outcome {
                     ListOutcome::Objects(objects) => {
                         Counters::add(&fetcher.counters.objects, objects.len() as u64);

@@ -2,6 +2,8 @@
 //! page when the continue token expired (410 Gone), and each page parsed on the parser pool
 //! while the next one is fetched.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 use mcp_diag_model::{Node, Object, key};
 use serde::Deserialize;
@@ -241,7 +243,10 @@ where
     let mut restarts = 0;
     'restart: loop {
         let mut parsed: Vec<T> = Vec::new();
-        let mut pending: Option<tokio::task::JoinHandle<Result<T, String>>> = None;
+        // Pages parsed in the background, oldest first: fetching runs ahead of parsing by
+        // up to PARSE_AHEAD pages, so a list's chain of requests is never held up by the
+        // parser (which other lists share), while the raw pages held stay bounded.
+        let mut pending: VecDeque<tokio::task::JoinHandle<Result<T, String>>> = VecDeque::new();
         let mut token: Option<String> = None;
         loop {
             let url = page_url(base, page_size.max(1), token.as_deref(), label_selector);
@@ -253,35 +258,60 @@ where
                     restarts += 1;
                     Counters::add(&fetcher.counters.restarts, 1);
                     tracing::debug!(base, restarts, "continue token expired; listing again");
-                    if let Some(task) = pending.take() {
-                        task.abort();
-                    }
+                    abort_all(&mut pending);
                     continue 'restart;
                 }
                 Err(failure) => {
-                    if let Some(task) = pending.take() {
-                        task.abort();
-                    }
+                    abort_all(&mut pending);
                     return Err(PageError::Fetch(failure));
                 }
             };
             Counters::add(&fetcher.counters.pages, 1);
-            let next = continue_token(&answer.body).map_err(PageError::Parse)?;
-            if let Some(task) = pending.take() {
-                parsed.push(join(task).await?);
-            }
+            let next = match continue_token(&answer.body) {
+                Ok(next) => next,
+                Err(message) => {
+                    abort_all(&mut pending);
+                    return Err(PageError::Parse(message));
+                }
+            };
             let parse = parse.clone();
             let body = answer.body;
-            pending = Some(tokio::spawn(parse_off_thread(move || parse(body))));
+            pending.push_back(tokio::spawn(parse_off_thread(move || parse(body))));
+            while pending.len() > PARSE_AHEAD {
+                if let Some(task) = pending.pop_front() {
+                    match join(task).await {
+                        Ok(page) => parsed.push(page),
+                        Err(e) => {
+                            abort_all(&mut pending);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
             match next {
                 Some(next) => token = Some(next),
                 None => break,
             }
         }
-        if let Some(task) = pending.take() {
-            parsed.push(join(task).await?);
+        while let Some(task) = pending.pop_front() {
+            match join(task).await {
+                Ok(page) => parsed.push(page),
+                Err(e) => {
+                    abort_all(&mut pending);
+                    return Err(e);
+                }
+            }
         }
         return Ok(parsed);
+    }
+}
+
+/// Pages of one list fetched but not yet parsed, at most.
+pub const PARSE_AHEAD: usize = 4;
+
+fn abort_all<T>(pending: &mut VecDeque<tokio::task::JoinHandle<T>>) {
+    for task in pending.drain(..) {
+        task.abort();
     }
 }
 
