@@ -38,6 +38,12 @@ CLUSTER_YAML = {
     "name": "demo",
     "capturedAt": ts(CAPTURED),
     "components": {"etcd": "3.5.10"},
+    # apiserver_requested_deprecated_apis, as `mcp-diag snapshot` records it: a controller
+    # still lists FlowSchemas at v1beta3 although every stored one is v1 (planted problem 28).
+    "requestedDeprecatedApis": [
+        {"group": "flowcontrol.apiserver.k8s.io", "version": "v1beta3", "resource": "flowschemas",
+         "subresource": "", "removedRelease": "1.32"},
+    ],
 }
 
 # The order of items in each List: kubectl sorts by namespace, then name.
@@ -269,7 +275,8 @@ def render(ctx):
     version = {k: v for k, v in CLUSTER_YAML.items() if k.endswith("Version")}
     extra = {k: v for k, v in CLUSTER_YAML.items() if k not in version}
     files = {"cluster.yaml": dump(version) + "".join(dump({k: extra[k]}) for k in
-                                                     ("name", "capturedAt", "components"))}
+                                                     ("name", "capturedAt", "components",
+                                                      "requestedDeprecatedApis"))}
     for name, items in sorted(ctx.files.items()):
         items = sorted(items, key=_key)
         seen = set()

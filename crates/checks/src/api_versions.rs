@@ -19,6 +19,7 @@ pub(crate) struct Usage<'a> {
 }
 
 pub(crate) const LAST_APPLIED_EVIDENCE: &str = "last-applied annotation";
+pub(crate) const HELM_RELEASE_EVIDENCE: &str = "Helm release";
 pub(crate) const MANAGED_FIELDS_EVIDENCE: &str = "managed fields";
 
 /// The object's own apiVersion, plus the one recorded by `kubectl apply` (the version the
@@ -29,6 +30,11 @@ pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl I
         SourceKind::Manifests => "manifest",
         SourceKind::Snapshot | SourceKind::Live => "stored object",
     };
+    usages_as(object, own)
+}
+
+/// The usages of one object whose own apiVersion counts as `own` evidence.
+fn usages_as<'a>(object: &'a Object, own: &'static str) -> impl Iterator<Item = Usage<'a>> {
     let applied = object
         .applied_api_version
         .clone()
@@ -63,11 +69,17 @@ pub(crate) fn for_each_usage(
     ctx: &Context<'_>,
     finding: fn(&Context<'_>, &Usage<'_>) -> Option<Finding>,
 ) -> Vec<Finding> {
-    ctx.inventory
+    let mut found: Vec<Finding> = ctx
+        .inventory
         .objects
         .par_iter()
         .flat_map_iter(|object| usages(ctx.inventory, object).filter_map(|usage| finding(ctx, &usage)))
-        .collect()
+        .collect();
+    // What a Helm release will apply on its next upgrade or rollback.
+    found.extend(ctx.inventory.helm_objects.iter().flat_map(|object| {
+        usages_as(object, HELM_RELEASE_EVIDENCE).filter_map(|usage| finding(ctx, &usage))
+    }));
+    found
 }
 
 type Key = (&'static str, &'static str, &'static str);

@@ -17,11 +17,13 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::api_removed::INFO,
     &crate::rules::api_deprecated::INFO,
     &crate::rules::api_unavailable::INFO,
+    &crate::rules::api_requested_deprecated::INFO,
     &crate::rules::version_hops::INFO,
     &crate::rules::skew_kubelet::INFO,
     &crate::rules::skew_kube_proxy::INFO,
     &crate::rules::skew_control_plane::INFO,
     &crate::rules::etcd_version::INFO,
+    &crate::rules::etcd_unhealthy::INFO,
     &crate::rules::addon_unsupported::INFO,
     &crate::rules::crd_stored_version_unserved::INFO,
     &crate::rules::crd_version_deprecated::INFO,
@@ -69,6 +71,8 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::user_rules::INFO,
     &crate::rules::input_invalid::INFO,
     &crate::rules::input_skipped::INFO,
+    &crate::rules::access_denied::INFO,
+    &crate::rules::cluster_unreachable::INFO,
 ];
 
 pub fn check_info(id: &str) -> Option<&'static CheckInfo> {

@@ -34,8 +34,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Manifest files, directories (searched recursively), `-` for standard input, or a
-    /// snapshot directory (one holding cluster.yaml)
-    #[arg(required = true, value_name = "PATH")]
+    /// snapshot directory (one holding cluster.yaml). Without a path, the live cluster of the
+    /// current kubeconfig context is scanned (or those named by --context / --all-contexts).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
     /// The Kubernetes release to upgrade to, such as 1.32 (default for snapshots: the next
@@ -85,6 +86,9 @@ pub struct ScanArgs {
     /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
     pub today: Option<String>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -125,13 +129,73 @@ pub struct DataArgs {
     pub output: OutputFormat,
 }
 
+/// How to reach live clusters (scan, snapshot, plan).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Live clusters")]
+pub struct LiveArgs {
+    /// The kubeconfig file [default: $KUBECONFIG, then ~/.kube/config, then the in-cluster
+    /// service account]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// A kubeconfig context to read (repeatable: several clusters, one report)
+    #[arg(long, value_name = "NAME")]
+    pub context: Vec<String>,
+
+    /// Read every context of the kubeconfig (the whole fleet)
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
+
+    /// Time allowed per cluster, such as 30s or 2m; a cluster that takes longer is reported
+    /// as unreachable and the others go on
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub timeout: String,
+
+    /// Clusters read at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub parallel: usize,
+
+    /// Also read Helm release secrets and check the manifests inside (values are never
+    /// printed or kept)
+    #[arg(long)]
+    pub helm_releases: bool,
+
+    /// Read etcd's version and health from this endpoint (one cluster only)
+    #[arg(long, value_name = "URL")]
+    pub etcd_endpoint: Option<String>,
+
+    /// The CA certificate (PEM) of the etcd endpoint
+    #[arg(long, value_name = "FILE", requires = "etcd_endpoint")]
+    pub etcd_cacert: Option<std::path::PathBuf>,
+
+    /// A client certificate (PEM) for the etcd endpoint
+    #[arg(long, value_name = "FILE", requires = "etcd_endpoint")]
+    pub etcd_cert: Option<std::path::PathBuf>,
+
+    /// The client certificate's key (PEM)
+    #[arg(long, value_name = "FILE", requires = "etcd_endpoint")]
+    pub etcd_key: Option<std::path::PathBuf>,
+
+    /// Items per list request
+    #[arg(long, value_name = "N", default_value_t = 500, hide = true)]
+    pub page_size: u32,
+
+    /// Never show a progress bar
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
 // ---- snapshot ---------------------------------------------------------------------------
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
-    /// The directory to write the snapshot into (created; must be empty if it exists)
+    /// The directory to write the snapshot into (created; must be empty if it exists). With
+    /// several contexts, one subdirectory per context.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 // ---- plan -------------------------------------------------------------------------------

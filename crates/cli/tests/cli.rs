@@ -548,3 +548,37 @@ fn branch_cluster_without_backup_schedules() {
     assert!(checks.contains(&"backup-no-schedule"), "{checks:?}");
     assert!(!checks.contains(&"backup-velero-missing"), "{checks:?}");
 }
+
+/// The shipped ClusterRole is read-only and keeps Secrets out of the main role.
+#[test]
+fn readonly_clusterrole_grants_no_writes_and_no_secrets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/mcp-diag-readonly-clusterrole.yaml");
+    let text = std::fs::read_to_string(&root).unwrap();
+    let roles: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    assert_eq!(roles.len(), 2);
+    for role in &roles {
+        assert_eq!(role["kind"], "ClusterRole");
+        for rule in role["rules"].as_array().unwrap() {
+            for verb in rule["verbs"].as_array().unwrap() {
+                assert!(["get", "list"].contains(&verb.as_str().unwrap()), "{rule}");
+            }
+        }
+    }
+    let main = &roles[0];
+    assert_eq!(main["metadata"]["name"], "mcp-diag-readonly");
+    for rule in main["rules"].as_array().unwrap() {
+        let core = rule["apiGroups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == ""));
+        if core {
+            let resources = rule["resources"].as_array().unwrap();
+            assert!(!resources.iter().any(|r| r == "secrets" || r == "*"), "{rule}");
+        }
+    }
+    let metrics = main["rules"].as_array().unwrap().iter().any(|r| {
+        r["nonResourceURLs"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u == "/metrics"))
+    });
+    assert!(metrics, "reading /metrics gives the usage evidence");
+}

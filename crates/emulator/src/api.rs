@@ -88,11 +88,12 @@ fn wants_table(ctx: &Ctx) -> bool {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
     v: String,
-    rv: u64,
+    /// -1 marks the "inconsistent" token a 410 hands out to continue anyway.
+    rv: i64,
     start: String,
 }
 
-fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
+pub(crate) fn encode_continue(rv: i64, ns: &str, name: &str) -> String {
     let token = ContinueToken {
         v: "meta.k8s.io/v1".to_owned(),
         rv,
@@ -101,7 +102,7 @@ fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
-fn decode_continue(s: &str) -> Result<(String, String), String> {
+pub(crate) fn decode_continue(s: &str) -> Result<(String, String), String> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
         .map_err(|e| format!("continue key is not valid: {e}"))?;
@@ -162,6 +163,16 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
             "Invalid value: \"{rv}\": resourceVersion: Invalid value"
         ));
     }
+    if ctx.param("resourceVersionMatch").is_some_and(|m| !m.is_empty())
+        && ctx.param("resourceVersion").is_none_or(str::is_empty)
+    {
+        return status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+            None,
+        );
+    }
     let start = match ctx.param("continue").filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => match decode_continue(c) {
@@ -208,7 +219,11 @@ pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<
                 };
                 if let Some(n) = more {
                     if let Some(last) = items.last() {
-                        next = Some(encode_continue(rv, &last.namespace, &last.name));
+                        next = Some(encode_continue(
+                            i64::try_from(rv).unwrap_or(i64::MAX),
+                            &last.namespace,
+                            &last.name,
+                        ));
                     }
                     if !selective {
                         remaining = Some(n);

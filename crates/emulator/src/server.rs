@@ -226,8 +226,10 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
             return Ok(count(&shared, "fault", r));
         }
     }
-    if faults.expire_continue && params.contains_key("continue") {
-        return Ok(count(&shared, "list", expired()));
+    if faults.expire_continue
+        && let Some(token) = params.get("continue")
+    {
+        return Ok(count(&shared, "list", expired(token)));
     }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
@@ -538,12 +540,20 @@ pub(crate) fn bad_request(message: &str) -> Response<Body> {
     status(StatusCode::BAD_REQUEST, "BadRequest", message, None)
 }
 
-/// 410 Gone for an expired continue token, with the real server's message.
-pub(crate) fn expired() -> Response<Body> {
-    status(
-        StatusCode::GONE,
-        "Expired",
-        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
-        None,
-    )
+/// 410 Gone for an expired continue token, as the etcd store answers once the token's revision
+/// is compacted: the message, and an "inconsistent" token (revision -1) to go on anyway.
+pub(crate) fn expired(token: &str) -> Response<Body> {
+    let mut v = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+        "reason": "Expired",
+        "code": 410,
+    });
+    if let Ok((ns, name)) = api::decode_continue(token) {
+        v["metadata"]["continue"] = json!(api::encode_continue(-1, &ns, &name));
+    }
+    json_response(StatusCode::GONE, &v)
 }

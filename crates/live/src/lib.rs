@@ -20,6 +20,7 @@ use mcp_diag_model::{Finding, Inventory, KubeVersion, Object, Severity, SourceKi
 
 mod config;
 pub mod discovery;
+pub mod etcd;
 pub mod fetch;
 pub mod helm;
 pub mod list;

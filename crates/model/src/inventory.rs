@@ -174,6 +174,10 @@ pub struct Inventory {
     pub source: String,
     pub cluster: ClusterInfo,
     pub objects: Vec<Object>,
+    /// Objects rendered inside Helm releases (the `manifest` of each deployed release). Kept
+    /// apart from `objects`: they describe what Helm will apply next, not what is stored, so
+    /// only the API-version checks read them (a Deployment would otherwise count twice).
+    pub helm_objects: Vec<Object>,
     pub files_scanned: usize,
     /// `input-invalid` findings raised while reading.
     pub input_problems: Vec<Finding>,
@@ -189,6 +193,7 @@ impl Inventory {
                 ..ClusterInfo::default()
             },
             objects: Vec::new(),
+            helm_objects: Vec::new(),
             files_scanned: 0,
             input_problems: Vec::new(),
         }

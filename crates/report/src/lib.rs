@@ -29,7 +29,63 @@ pub struct ClusterReport {
     pub captured_at: Option<String>,
     pub objects: usize,
     pub files: usize,
+    /// Why the cluster could not be scanned (fleet scans report it and go on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub findings: Vec<Finding>,
+}
+
+/// One line per cluster, when a report covers several (a fleet).
+#[derive(Clone, Debug, Serialize)]
+pub struct FleetRow {
+    pub name: String,
+    pub server_version: Option<String>,
+    pub target_version: String,
+    /// `scanned` or `unreachable`.
+    pub status: &'static str,
+    /// The most severe finding, if any.
+    pub worst: Option<Severity>,
+    pub summary: Summary,
+}
+
+/// The fleet summary: how many clusters, how many could not be scanned or have blockers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fleet {
+    pub clusters: usize,
+    pub scanned: usize,
+    pub unreachable: usize,
+    pub with_blockers: usize,
+    pub rows: Vec<FleetRow>,
+}
+
+impl Fleet {
+    pub fn of(clusters: &[ClusterReport]) -> Self {
+        let rows: Vec<FleetRow> = clusters
+            .iter()
+            .map(|c| {
+                let summary = Summary::of(&c.findings);
+                FleetRow {
+                    name: c.name.clone(),
+                    server_version: c.server_version.clone(),
+                    target_version: c.target_version.clone(),
+                    status: if c.error.is_some() {
+                        "unreachable"
+                    } else {
+                        "scanned"
+                    },
+                    worst: summary.worst(),
+                    summary,
+                }
+            })
+            .collect();
+        Self {
+            clusters: rows.len(),
+            scanned: rows.iter().filter(|r| r.status == "scanned").count(),
+            unreachable: rows.iter().filter(|r| r.status == "unreachable").count(),
+            with_blockers: rows.iter().filter(|r| r.summary.blocker > 0).count(),
+            rows,
+        }
+    }
 }
 
 /// The whole report: the JSON contract other tools read.
@@ -40,6 +96,9 @@ pub struct Report {
     /// The target of every cluster when they share one; otherwise null (see each cluster).
     pub target_version: Option<String>,
     pub clusters: Vec<ClusterReport>,
+    /// Present when the report covers more than one cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
     pub summary: Summary,
 }
 
@@ -92,7 +151,9 @@ impl Report {
         let summary = Summary::of(clusters.iter().flat_map(|c| &c.findings));
         let first = clusters.first().map(|c| c.target_version.clone());
         let target_version = first.filter(|t| clusters.iter().all(|c| &c.target_version == t));
+        let fleet = (clusters.len() > 1).then(|| Fleet::of(&clusters));
         Self {
+            fleet,
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "mcp-diag",

@@ -50,20 +50,67 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
     for cluster in &report.clusters {
         render_cluster(cluster, options, &paint, &mut out);
     }
+    if let Some(fleet) = &report.fleet {
+        render_fleet(fleet, options, &paint, &mut out);
+    }
     let s = report.summary;
     let objects: usize = report.clusters.iter().map(|c| c.objects).sum();
     let files: usize = report.clusters.iter().map(|c| c.files).sum();
     let counts = counts_line(&s, &paint);
     let clusters = report.clusters.len();
+    let from_files = if files > 0 {
+        format!(" from {files} file{}", plural(files))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} {counts} in {objects} object{} from {files} file{} ({clusters} {})",
+        "{} {counts} in {objects} object{}{from_files} ({clusters} {})",
         paint.wrap(BOLD, "Summary:"),
         plural(objects),
-        plural(files),
         if clusters == 1 { "source" } else { "sources" },
     );
     out
+}
+
+fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} {} clusters, {} scanned, {} unreachable, {} with blockers",
+        paint.wrap(BOLD, "Fleet:"),
+        fleet.clusters,
+        fleet.scanned,
+        fleet.unreachable,
+        fleet.with_blockers
+    );
+    let mut table = Table::new();
+    table
+        .load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(options.width)
+        .set_header(vec![
+            "Cluster", "Version", "Target", "Status", "Blocker", "High", "Medium", "Low", "Info",
+        ]);
+    for row in &fleet.rows {
+        let status = match row.worst {
+            _ if row.status == "unreachable" => paint.wrap(severity_color(Severity::High), "unreachable"),
+            Some(worst) => paint.wrap(severity_color(worst), worst.as_str()),
+            None => "clean".to_owned(),
+        };
+        let s = &row.summary;
+        table.add_row(vec![
+            row.name.clone(),
+            row.server_version.clone().unwrap_or_else(|| "?".to_owned()),
+            row.target_version.clone(),
+            status,
+            s.blocker.to_string(),
+            s.high.to_string(),
+            s.medium.to_string(),
+            s.low.to_string(),
+            s.info.to_string(),
+        ]);
+    }
+    let _ = writeln!(out, "{table}\n");
 }
 
 fn plural(n: usize) -> &'static str {
@@ -108,17 +155,35 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
         "  {from} → Kubernetes {}{target_note}",
         cluster.target_version
     );
+    if let Some(error) = &cluster.error {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.wrap(severity_color(Severity::High), &format!("not scanned: {error}"))
+        );
+    }
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
     }
-    let _ = writeln!(
-        out,
-        "  {} object{} from {} file{}",
-        cluster.objects,
-        plural(cluster.objects),
-        cluster.files,
-        plural(cluster.files)
-    );
+    if cluster.error.is_none() {
+        let _ = if cluster.source.starts_with("context:") {
+            writeln!(
+                out,
+                "  {} object{} read from the API server",
+                cluster.objects,
+                plural(cluster.objects)
+            )
+        } else {
+            writeln!(
+                out,
+                "  {} object{} from {} file{}",
+                cluster.objects,
+                plural(cluster.objects),
+                cluster.files,
+                plural(cluster.files)
+            )
+        };
+    }
     if cluster.findings.is_empty() {
         let _ = writeln!(out, "\n  No findings.\n");
         return;

@@ -35,6 +35,7 @@ fn report() -> Report {
             captured_at: None,
             objects: 3,
             files: 1,
+            error: None,
             findings: vec![finding(Severity::Blocker, 12), no_location],
         }],
     )

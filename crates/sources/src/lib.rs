@@ -13,9 +13,11 @@ mod fastyaml;
 pub mod parse;
 mod snapshot;
 mod walk;
+mod write;
 
 pub use parse::{ParsedFile, parse_bytes};
 pub use snapshot::{ClusterFileError, read_cluster_file};
+pub use write::{WriteError, WriteStats, write_snapshot};
 
 /// A source could not be read at all (as opposed to one bad file inside it).
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,9 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
     Ok(inventory)
 }
 
+/// The snapshot subdirectory holding the manifests of Helm releases.
+pub const HELM_RELEASES_DIR: &str = "helm-releases";
+
 /// Reads a snapshot directory: `cluster.yaml` plus every YAML/JSON file below it.
 pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
     let cluster = read_cluster_file(&dir.join("cluster.yaml"))?;
@@ -121,7 +126,18 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
     walk::collect(dir, &mut files, &mut inventory.input_problems);
     let cluster_file = dir.join("cluster.yaml");
     files.retain(|f| !matches!(f, walk::FileJob::Path { path, .. } if *path == cluster_file));
+    // `helm-releases/` holds the manifests stored in Helm releases (written by `mcp-diag
+    // snapshot --helm-releases`): what Helm applies next, not stored objects.
+    let helm_dir = dir.join(HELM_RELEASES_DIR);
+    let (helm, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| matches!(f, walk::FileJob::Path { path, .. } if path.starts_with(&helm_dir)));
     read_files(files, &mut inventory);
+    let mut helm_inventory = Inventory::new(SourceKind::Snapshot, "", "");
+    read_files(helm, &mut helm_inventory);
+    inventory.files_scanned += helm_inventory.files_scanned;
+    inventory.helm_objects = helm_inventory.objects;
+    inventory.input_problems.extend(helm_inventory.input_problems);
     Ok(inventory)
 }
 

@@ -1,7 +1,9 @@
 use mcp_diag_data::Stability;
 use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
 
-use crate::api_versions::{LAST_APPLIED_EVIDENCE, Usage, for_each_usage, removal};
+use crate::api_versions::{
+    HELM_RELEASE_EVIDENCE, LAST_APPLIED_EVIDENCE, MANAGED_FIELDS_EVIDENCE, Usage, for_each_usage, removal,
+};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -19,6 +21,10 @@ Besides the stored `apiVersion`, the check reads the version recorded in the
 `kubectl.kubernetes.io/last-applied-configuration` annotation: the API server converts stored
 objects to every version it serves, but the manifest that is applied again next time still
 uses the old one. Such findings are `high` (the cluster keeps running; the next deploy fails).
+The same holds for `metadata.managedFields` (a client or controller that still writes the old
+version). On live clusters read with `--helm-releases`, the manifests stored in Helm release
+Secrets are checked too (evidence `Helm release`, a `blocker`: Helm cannot upgrade or roll
+back a release whose stored manifest uses a kind the server no longer serves).
 
 Custom resources are never reported here just because the tool does not know them.
 
@@ -76,6 +82,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             " The object is stored as {}, but it was last applied as {}: the manifest that applies it will fail.",
             object.api_version, usage.api_version
         ),
+        (HELM_RELEASE_EVIDENCE, _) => " The Helm release's stored manifest still uses it: `helm upgrade` and `helm rollback` of that release will fail until the release is migrated (helm-mapkubeapis).".to_owned(),
         (_, Some(write)) => format!(
             " The object is stored as {}, but the client {:?} wrote it as {}{} (managedFields): that client's requests will fail.",
             object.api_version,
@@ -118,8 +125,10 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         details.insert("replacement", rep.to_owned());
     }
     // The stored object keeps working; what breaks is the manifest or the client that
-    // still sends the old version.
-    let severity = if usage.evidence != "manifest" && usage.evidence != "stored object" {
+    // still sends the old version. A Helm release is different: Helm rebuilds the release's
+    // stored manifest on every upgrade and rollback, and fails on a kind the server no longer
+    // serves ("unable to build kubernetes objects from current release manifest").
+    let severity = if usage.evidence == LAST_APPLIED_EVIDENCE || usage.evidence == MANAGED_FIELDS_EVIDENCE {
         Severity::High
     } else {
         INFO.severity
@@ -210,6 +219,37 @@ metadata:
         assert_eq!(f[0].evidence, Some("managed fields"));
         assert_eq!(f[0].severity, Severity::High);
         assert!(f[0].message.contains("\"apf-operator\""), "{}", f[0].message);
+    }
+
+    #[test]
+    fn helm_release_manifests_are_blockers_and_not_stored_objects() {
+        use crate::rules::test_support::{TODAY, inventory, options};
+        let helm = inventory(
+            "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\nspec: {minAvailable: 1}\n",
+            mcp_diag_model::SourceKind::Live,
+        );
+        let mut live = mcp_diag_model::Inventory::new(mcp_diag_model::SourceKind::Live, "context:x", "x");
+        live.helm_objects = helm.objects;
+        let findings = crate::run_all(
+            &live,
+            &crate::Settings {
+                target: Minor::new(1, 25),
+                current: Some(Minor::new(1, 24)),
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        );
+        let f: Vec<_> = findings.iter().filter(|f| f.check == "api-removed").collect();
+        assert_eq!(f.len(), 1, "{findings:?}");
+        assert_eq!(f[0].evidence, Some("Helm release"));
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert!(f[0].message.contains("helm upgrade"), "{}", f[0].message);
+        // Helm's copy is not a stored object: no health check sees a PDB without pods.
+        assert!(
+            findings.iter().all(|f| !f.check.starts_with("pdb-")),
+            "{findings:?}"
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 use crate::Check;
 
+pub mod access_denied;
 pub mod addon_unsupported;
 pub mod api_deprecated;
 pub mod api_removed;
+pub mod api_requested_deprecated;
 pub mod api_unavailable;
 pub mod backup_failed;
 pub mod backup_location_unavailable;
@@ -12,12 +14,14 @@ pub mod backup_namespace_uncovered;
 pub mod backup_no_schedule;
 pub mod backup_stale;
 pub mod backup_velero_missing;
+pub mod cluster_unreachable;
 pub mod crd_stored_version_unserved;
 pub mod crd_version_deprecated;
 pub mod deployment_rollout_stuck;
 pub mod drift_desired;
 pub mod drift_manual_edit;
 pub mod drift_untracked_config;
+pub mod etcd_unhealthy;
 pub mod etcd_version;
 pub mod input_invalid;
 pub mod input_skipped;
@@ -63,6 +67,7 @@ pub static ALL: &[&dyn Check] = &[
     &api_removed::ApiRemoved,
     &api_deprecated::ApiDeprecated,
     &api_unavailable::ApiUnavailable,
+    &api_requested_deprecated::ApiRequestedDeprecated,
     &version_hops::VersionHops,
     &skew_kubelet::SkewKubelet,
     &skew_kube_proxy::SkewKubeProxy,

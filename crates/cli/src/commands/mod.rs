@@ -6,6 +6,7 @@ use crate::exit::ExitStatus;
 mod data;
 mod emulate;
 mod explain;
+mod live;
 mod plan;
 mod scan;
 mod snapshot;

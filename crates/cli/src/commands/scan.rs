@@ -8,7 +8,7 @@ use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind, 
 use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::hinted;
+use super::{hinted, live};
 use crate::args::{ColorChoice, FailOn, OutputFormat, ScanArgs};
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
@@ -40,8 +40,38 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         None => UserRules::default(),
     };
     let mut options = check_options(args, &config)?;
-    let inventories = read_inputs(&args.paths)?;
-    let mut clusters = Vec::with_capacity(inventories.len());
+    let mut inventories = read_inputs(&args.paths)?;
+    let mut unreachable = Vec::new();
+    if args.paths.is_empty() || live::asked_for(&args.live) {
+        for cluster in live::read(&args.live)? {
+            match cluster.result {
+                Ok(inventory) => inventories.push(inventory),
+                Err(error) => unreachable.push((cluster.name, error)),
+            }
+        }
+    } else if let Some(url) = &args.live.etcd_endpoint {
+        // Offline input with an etcd endpoint: the etcd facts join the one cluster read.
+        let [inventory] = inventories.as_mut_slice() else {
+            return Err(hinted(
+                "--etcd-endpoint names one etcd, but several inputs are being scanned",
+                "scan the snapshot that etcd belongs to on its own",
+            ));
+        };
+        let endpoint = mcp_diag_live::etcd::EtcdEndpoint {
+            url: url.clone(),
+            cacert: args.live.etcd_cacert.clone(),
+            cert: args.live.etcd_cert.clone(),
+            key: args.live.etcd_key.clone(),
+            timeout: live::timeout(&args.live)?,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+        let status = runtime.block_on(mcp_diag_live::etcd::probe(&endpoint));
+        live::apply_etcd(inventory, &endpoint, status)?;
+    }
+    let mut clusters = Vec::with_capacity(inventories.len() + unreachable.len());
     for inventory in &inventories {
         // Ages are measured from when the snapshot was taken, not from when it is read.
         options.now = inventory
@@ -51,6 +81,21 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             .and_then(time::parse_timestamp)
             .unwrap_or_else(now_utc);
         clusters.push(scan_one(inventory, target, today, &rules.rules, &options)?);
+    }
+    let nothing_read = inventories.is_empty() && !unreachable.is_empty();
+    for (name, error) in unreachable {
+        clusters.push(ClusterReport {
+            name: name.clone(),
+            source: format!("context:{name}"),
+            server_version: None,
+            target_version: target.map_or_else(|| "unknown".to_owned(), |t| t.to_string()),
+            target_version_source: if target.is_some() { "flag" } else { "unknown" },
+            captured_at: None,
+            objects: 0,
+            files: 0,
+            findings: vec![live::unreachable_finding(&name, &error)],
+            error: Some(error),
+        });
     }
     let report = Report::new(env!("CARGO_PKG_VERSION"), clusters);
     if let Some(t) = target.filter(|t| *t > NEWEST_KNOWN_MINOR) {
@@ -74,7 +119,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         .map(fail_on)
         .or(config.fail_on)
         .unwrap_or(Severity::High);
-    let status = from_summary(&report.summary, threshold);
+    // Not one cluster could be read: the tool could not do its job.
+    let status = if nothing_read {
+        ExitStatus::Error
+    } else {
+        from_summary(&report.summary, threshold)
+    };
     // The process ends right after this; freeing millions of small nodes one by one would
     // only add time (a tenth of a large scan).
     std::mem::forget(inventories);
@@ -260,6 +310,7 @@ fn scan_one(
         captured_at: inventory.cluster.captured_at.clone(),
         objects: inventory.objects.len(),
         files: inventory.files_scanned,
+        error: None,
         findings,
     })
 }

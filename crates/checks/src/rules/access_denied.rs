@@ -1,0 +1,30 @@
+use mcp_diag_model::Severity;
+
+use crate::CheckInfo;
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "access-denied",
+    severity: Severity::Info,
+    title: "Could not be read: access denied",
+    doc: r#"## What it checks
+Raised while reading a live cluster: a resource type (or the API server's `/metrics`) that the
+credentials may not list. The scan goes on without it, and says so, rather than failing or
+pretending the type is empty.
+
+## Why it matters
+Every check that needs the missing type sees nothing: a denied PodDisruptionBudget list hides
+every drain blocker, a denied `/metrics` hides which deprecated APIs clients still call. A clean
+report from a partial read is not a clean cluster.
+
+## Example
+```
+access-denied  poddisruptionbudgets.policy: list is forbidden for system:serviceaccount:ci:scanner
+```
+
+## Fix
+Bind the read-only ClusterRole shipped in `deploy/mcp-diag-readonly-clusterrole.yaml` (get and
+list on the types the checks read, `get` on `/metrics`, no Secrets) to the identity the scan
+runs as, for example:
+`kubectl create clusterrolebinding mcp-diag --clusterrole=mcp-diag-readonly --serviceaccount=ci:scanner`.
+"#,
+};

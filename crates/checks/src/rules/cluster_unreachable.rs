@@ -1,0 +1,28 @@
+use mcp_diag_model::Severity;
+
+use crate::CheckInfo;
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "cluster-unreachable",
+    severity: Severity::High,
+    title: "Cluster could not be scanned",
+    doc: r#"## What it checks
+Raised by fleet scans (`--context` given several times, or `--all-contexts`): a cluster that
+could not be reached, refused the credentials, or did not answer within `--timeout`. The other
+clusters are still scanned and reported; this one gets a single finding saying what failed.
+
+## Why it matters
+A fleet report that silently leaves a cluster out reads as "all clear". The unreachable cluster
+is often the one nobody has looked at for a while.
+
+## Example
+```
+cluster-unreachable  prod-ap: the cluster did not answer within 30s
+```
+
+## Fix
+Check the context with `kubectl --context NAME get --raw /version`: the endpoint, VPN or
+bastion, and the credentials (expired cloud tokens are the usual cause). Raise `--timeout` for
+clusters behind slow links.
+"#,
+};
