@@ -154,7 +154,9 @@ pub fn page_objects(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<Ob
         #[serde(default)]
         items: Option<Vec<Node>>,
     }
-    let page: Page = serde_json::from_slice(body).map_err(|e| format!("invalid list: {e}"))?;
+    // One UTF-8 check of the whole page is cheaper than serde_json's check of each string.
+    let text = std::str::from_utf8(body).map_err(|e| format!("the list is not UTF-8: {e}"))?;
+    let page: Page = serde_json::from_str(text).map_err(|e| format!("invalid list: {e}"))?;
     let items = page.items.unwrap_or_default();
     let mut objects = Vec::with_capacity(items.len());
     for item in items {
@@ -395,6 +397,7 @@ mod tests {
         );
         assert_eq!(page_objects(br#"{"items":null}"#, "v1", "Pod").unwrap().len(), 0);
         assert!(page_objects(b"not json", "v1", "Pod").is_err());
+        assert!(page_objects(b"{\"items\":[\"\xff\"]}", "v1", "Pod").is_err());
     }
 
     #[test]
