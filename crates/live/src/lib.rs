@@ -381,6 +381,9 @@ async fn read_from(
     }
     progress.finish();
 
+    inventory
+        .objects
+        .reserve(results.values().map(Vec::len).sum::<usize>());
     for (_, objects) in std::mem::take(&mut results) {
         inventory.objects.extend(objects);
     }
