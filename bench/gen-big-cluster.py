@@ -8,7 +8,8 @@ pods (owned by ReplicaSets, StatefulSets and DaemonSets, with the fields a kubel
 conditions, container statuses, IPs, QoS class, managedFields), deployments, replicasets,
 statefulsets, daemonsets, services, configmaps and PodDisruptionBudgets. DaemonSets run one
 pod per node (five of them, fewer if --pods is small), StatefulSets take about 3% of the pods
-and Deployments the rest (20 replicas each). Same arguments, same bytes.
+and Deployments the rest (20 replicas each), each Deployment with a Service, a ConfigMap and
+(see --pdb-every) a PodDisruptionBudget. Same arguments, same bytes.
 """
 import argparse
 import json
@@ -141,6 +142,8 @@ def main():
     ap.add_argument("--pods", type=int, default=150000)
     ap.add_argument("--namespaces", type=int, default=200)
     ap.add_argument("--version", default="v1.31.4")
+    ap.add_argument("--pdb-every", type=int, default=1, metavar="N",
+                    help="a PodDisruptionBudget for every Nth Deployment (default: every one)")
     a = ap.parse_args()
     rng = random.Random(20261125)
     os.makedirs(a.out, exist_ok=True)
@@ -263,11 +266,12 @@ def main():
                                       "selector": labels, "sessionAffinity": "None"}, "status": {"loadBalancer": {}}})
             configmaps.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(name + "-config", ns, "ConfigMap", d, labels=labels),
                                "data": {"app.yaml": "server:\n  port: 8080\nlog:\n  level: info\n"}})
-            pdbs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                         "metadata": meta(name, ns, "PodDisruptionBudget", d, labels=labels),
-                         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}},
-                         "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
-                                    "expectedPods": replicas, "observedGeneration": 1}})
+            if d % max(a.pdb_every, 1) == 0:
+                pdbs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                             "metadata": meta(name, ns, "PodDisruptionBudget", d, labels=labels),
+                             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}},
+                             "status": {"currentHealthy": replicas, "desiredHealthy": replicas - 1, "disruptionsAllowed": 1,
+                                        "expectedPods": replicas, "observedGeneration": 1}})
         for s in range(sts_count):
             ns = namespaces[1 + s % (len(namespaces) - 1)] if len(namespaces) > 1 else namespaces[0]
             name = "db-%04d" % s

@@ -293,14 +293,24 @@ pub const CHECKED_GROUPS: &[&str] = &[
 ];
 
 /// Kinds never listed, whatever else says so: Secrets hold credentials (Helm release
-/// Secrets are read on their own, by label), Events and Leases are many, short-lived and
-/// say nothing about an upgrade; `*Review` and the like are not stored objects.
+/// Secrets are read on their own, by label); Events and Leases are many, short-lived and say
+/// nothing about an upgrade; the others are written by controllers and kubelets, never
+/// applied by people, so they carry no evidence of old API versions in manifests, while a
+/// big cluster holds thousands of them (an EndpointSlice per Service, a ControllerRevision
+/// per workload revision).
 const NEVER: &[(&str, &str)] = &[
-    ("", "Secret"),
+    ("", "Endpoints"),
     ("", "Event"),
-    ("events.k8s.io", "Event"),
+    ("", "Secret"),
+    ("apps", "ControllerRevision"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
     ("coordination.k8s.io", "Lease"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("events.k8s.io", "Event"),
     ("metrics.k8s.io", "PodMetrics"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "CSIStorageCapacity"),
+    ("storage.k8s.io", "VolumeAttachment"),
 ];
 
 /// Calico's `crd.projectcalico.org` group holds per-node and per-IP objects in the tens of
@@ -483,6 +493,8 @@ mod tests {
         {"version":"v1","resources":[{"resource":"widgets","responseKind":{"kind":"Widget"},"scope":"Namespaced","verbs":["list"]}]}]},
       {"metadata":{"name":"single.example.com"},"versions":[
         {"version":"v1","resources":[{"resource":"gadgets","responseKind":{"kind":"Gadget"},"scope":"Cluster","verbs":["list"]}]}]},
+      {"metadata":{"name":"discovery.k8s.io"},"versions":[
+        {"version":"v1","resources":[{"resource":"endpointslices","responseKind":{"kind":"EndpointSlice"},"scope":"Namespaced","verbs":["list"]}]}]},
       {"metadata":{"name":"coordination.k8s.io"},"versions":[
         {"version":"v1","resources":[{"resource":"leases","responseKind":{"kind":"Lease"},"scope":"Namespaced","verbs":["list"]}]}]}
     ]}"#;
@@ -538,6 +550,7 @@ mod tests {
             "ingresses.extensions (extensions/v1beta1)",
             "gadgets.single.example.com (single.example.com/v1)",
             "leases.coordination.k8s.io (coordination.k8s.io/v1)",
+            "endpointslices.discovery.k8s.io (discovery.k8s.io/v1)",
         ] {
             assert!(!has(absent), "{absent} listed: {names:?}");
         }

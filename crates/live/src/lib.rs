@@ -289,6 +289,7 @@ async fn read_from(
     }
 
     let discovered = discover(&fetcher, options.concurrency).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), types = discovered.types.len(), "discovery finished");
     let mut jobs: Vec<ListJob> = discovery::select(&discovered, &options.extra_kinds)
         .into_iter()
         .map(|(job, _)| job)
@@ -344,6 +345,7 @@ async fn read_from(
             Done::List(index, outcome) => {
                 running -= 1;
                 let job = &jobs[index];
+                tracing::debug!(elapsed = ?started.elapsed(), list = %job.display(), "list finished");
                 match outcome {
                     ListOutcome::Objects(objects) => {
                         Counters::add(&fetcher.counters.objects, objects.len() as u64);
@@ -379,6 +381,9 @@ async fn read_from(
     }
     progress.finish();
 
+    inventory
+        .objects
+        .reserve(results.values().map(Vec::len).sum::<usize>());
     for (_, objects) in std::mem::take(&mut results) {
         inventory.objects.extend(objects);
     }

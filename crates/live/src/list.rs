@@ -2,6 +2,8 @@
 //! page when the continue token expired (410 Gone), and each page parsed on the parser pool
 //! while the next one is fetched.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 use mcp_diag_model::{Node, Object, key};
 use serde::Deserialize;
@@ -78,15 +80,44 @@ pub fn encode_query(value: &str) -> String {
     out
 }
 
-/// `metadata.continue` of a list body, found without parsing the items: a scan that skips
+/// The `metadata` of a list: what pagination needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ListMeta {
+    /// The token for the next page; `None` on the last.
+    #[serde(default, rename = "continue")]
+    pub continue_: Option<String>,
+    /// How many items the pages after this one hold (when the server says).
+    #[serde(default, rename = "remainingItemCount")]
+    pub remaining: Option<i64>,
+}
+
+/// `metadata.continue` of a list body (see [`list_meta`]).
+pub fn continue_token(body: &[u8]) -> Result<Option<String>, String> {
+    list_meta(body).map(|m| m.continue_)
+}
+
+/// Pages grow to at most this many items (see [`next_limit`]).
+pub const MAX_GROWN_PAGE: u32 = 2000;
+
+/// The `limit` for the pages after the first. Small lists keep `page_size` (500 is what
+/// kubectl and client-go use, what API server operators expect); a list that still has more
+/// than ten pages to go continues with pages four times as big (at most [`MAX_GROWN_PAGE`]),
+/// because its chain of sequential round trips is what the whole read waits for: 150,000
+/// pods are 300 round trips at 500, 75 at 2000.
+pub fn next_limit(page_size: u32, remaining: Option<i64>) -> u32 {
+    let page_size = page_size.max(1);
+    match remaining {
+        Some(n) if n > 10 * i64::from(page_size) => {
+            page_size.saturating_mul(4).min(MAX_GROWN_PAGE.max(page_size))
+        }
+        _ => page_size,
+    }
+}
+
+/// The `metadata` of a list body, found without parsing the items: a scan that skips
 /// strings and nesting until the top-level `metadata` key, then a parse of that value only.
 /// The API server writes `metadata` before `items`, so this usually reads a few bytes.
-pub fn continue_token(body: &[u8]) -> Result<Option<String>, String> {
-    #[derive(Deserialize)]
-    struct ListMeta {
-        #[serde(default, rename = "continue")]
-        continue_: Option<String>,
-    }
+pub fn list_meta(body: &[u8]) -> Result<ListMeta, String> {
     let mut depth = 0usize;
     let mut expect_key = false;
     let mut i = 0;
@@ -104,8 +135,10 @@ pub fn continue_token(body: &[u8]) -> Result<Option<String>, String> {
                     }
                     if name == b"metadata" {
                         let mut de = serde_json::Deserializer::from_slice(&body[i + 1..]);
-                        let meta = ListMeta::deserialize(&mut de).map_err(|e| format!("metadata: {e}"))?;
-                        return Ok(meta.continue_.filter(|t| !t.is_empty()));
+                        let mut meta =
+                            ListMeta::deserialize(&mut de).map_err(|e| format!("metadata: {e}"))?;
+                        meta.continue_ = meta.continue_.filter(|t| !t.is_empty());
+                        return Ok(meta);
                     }
                 }
             }
@@ -122,7 +155,7 @@ pub fn continue_token(body: &[u8]) -> Result<Option<String>, String> {
         }
         i += 1;
     }
-    Ok(None)
+    Ok(ListMeta::default())
 }
 
 /// The index of the quote closing the string that starts at `start`.
@@ -152,7 +185,9 @@ pub fn page_objects(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<Ob
         #[serde(default)]
         items: Option<Vec<Node>>,
     }
-    let page: Page = serde_json::from_slice(body).map_err(|e| format!("invalid list: {e}"))?;
+    // One UTF-8 check of the whole page is cheaper than serde_json's check of each string.
+    let text = std::str::from_utf8(body).map_err(|e| format!("the list is not UTF-8: {e}"))?;
+    let page: Page = serde_json::from_str(text).map_err(|e| format!("invalid list: {e}"))?;
     let items = page.items.unwrap_or_default();
     let mut objects = Vec::with_capacity(items.len());
     for item in items {
@@ -214,7 +249,14 @@ pub(crate) async fn list_all(fetcher: &Fetcher, job: &ListJob, page_size: u32) -
             PageError::Fetch(f) => ListOutcome::Failed(f),
             PageError::Parse(p) => ListOutcome::Invalid(p),
         },
-        |pages| ListOutcome::Objects(pages.into_iter().flatten().collect()),
+        |pages| {
+            // Sized once: a list of 150,000 objects would otherwise be copied while it grows.
+            let mut objects = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+            for page in pages {
+                objects.extend(page);
+            }
+            ListOutcome::Objects(objects)
+        },
     )
 }
 
@@ -241,10 +283,14 @@ where
     let mut restarts = 0;
     'restart: loop {
         let mut parsed: Vec<T> = Vec::new();
-        let mut pending: Option<tokio::task::JoinHandle<Result<T, String>>> = None;
+        // Pages parsed in the background, oldest first: fetching runs ahead of parsing by
+        // up to PARSE_AHEAD pages, so a list's chain of requests is never held up by the
+        // parser (which other lists share), while the raw pages held stay bounded.
+        let mut pending: VecDeque<tokio::task::JoinHandle<Result<T, String>>> = VecDeque::new();
         let mut token: Option<String> = None;
+        let mut limit = page_size.max(1);
         loop {
-            let url = page_url(base, page_size.max(1), token.as_deref(), label_selector);
+            let url = page_url(base, limit, token.as_deref(), label_selector);
             let answer = match fetcher.get(&url, "application/json").await {
                 Ok(answer) => answer,
                 Err(failure) if failure.code() == Some(410) && token.is_some() && restarts < MAX_RESTARTS => {
@@ -253,35 +299,65 @@ where
                     restarts += 1;
                     Counters::add(&fetcher.counters.restarts, 1);
                     tracing::debug!(base, restarts, "continue token expired; listing again");
-                    if let Some(task) = pending.take() {
-                        task.abort();
-                    }
+                    abort_all(&mut pending);
                     continue 'restart;
                 }
                 Err(failure) => {
-                    if let Some(task) = pending.take() {
-                        task.abort();
-                    }
+                    abort_all(&mut pending);
                     return Err(PageError::Fetch(failure));
                 }
             };
             Counters::add(&fetcher.counters.pages, 1);
-            let next = continue_token(&answer.body).map_err(PageError::Parse)?;
-            if let Some(task) = pending.take() {
-                parsed.push(join(task).await?);
-            }
+            let next = match list_meta(&answer.body) {
+                Ok(meta) => {
+                    if token.is_none() {
+                        limit = next_limit(page_size, meta.remaining);
+                    }
+                    meta.continue_
+                }
+                Err(message) => {
+                    abort_all(&mut pending);
+                    return Err(PageError::Parse(message));
+                }
+            };
             let parse = parse.clone();
             let body = answer.body;
-            pending = Some(tokio::spawn(parse_off_thread(move || parse(body))));
+            pending.push_back(tokio::spawn(parse_off_thread(move || parse(body))));
+            while pending.len() > PARSE_AHEAD {
+                if let Some(task) = pending.pop_front() {
+                    match join(task).await {
+                        Ok(page) => parsed.push(page),
+                        Err(e) => {
+                            abort_all(&mut pending);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
             match next {
                 Some(next) => token = Some(next),
                 None => break,
             }
         }
-        if let Some(task) = pending.take() {
-            parsed.push(join(task).await?);
+        while let Some(task) = pending.pop_front() {
+            match join(task).await {
+                Ok(page) => parsed.push(page),
+                Err(e) => {
+                    abort_all(&mut pending);
+                    return Err(e);
+                }
+            }
         }
         return Ok(parsed);
+    }
+}
+
+/// Pages of one list fetched but not yet parsed, at most.
+pub const PARSE_AHEAD: usize = 4;
+
+fn abort_all<T>(pending: &mut VecDeque<tokio::task::JoinHandle<T>>) {
+    for task in pending.drain(..) {
+        task.abort();
     }
 }
 
@@ -318,6 +394,20 @@ mod tests {
         assert!(continue_token(br#"{"a" 1}"#).is_err());
         assert_eq!(continue_token(b"").unwrap(), None);
         assert_eq!(continue_token(b"\xff\xfe{{{{[[[").unwrap(), None);
+    }
+
+    #[test]
+    fn big_lists_get_bigger_pages() {
+        assert_eq!(next_limit(500, None), 500);
+        assert_eq!(next_limit(500, Some(5000)), 500);
+        assert_eq!(next_limit(500, Some(5001)), 2000);
+        assert_eq!(next_limit(1000, Some(149_000)), 2000);
+        assert_eq!(next_limit(3000, Some(1_000_000)), 3000);
+        assert_eq!(next_limit(0, Some(100)), 4);
+        assert_eq!(next_limit(u32::MAX, Some(i64::MAX)), u32::MAX);
+        let meta =
+            list_meta(br#"{"metadata":{"continue":"t","remainingItemCount":149500},"items":[]}"#).unwrap();
+        assert_eq!(meta.remaining, Some(149_500));
     }
 
     #[test]
@@ -365,6 +455,7 @@ mod tests {
         );
         assert_eq!(page_objects(br#"{"items":null}"#, "v1", "Pod").unwrap().len(), 0);
         assert!(page_objects(b"not json", "v1", "Pod").is_err());
+        assert!(page_objects(b"{\"items\":[\"\xff\"]}", "v1", "Pod").is_err());
     }
 
     #[test]

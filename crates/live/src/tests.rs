@@ -156,7 +156,8 @@ impl Fake {
         } else {
             String::new()
         };
-        let page = json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "7", "continue": next}, "items": items[start.min(end)..end]});
+        let remaining = items.len() - end;
+        let page = json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "7", "continue": next, "remainingItemCount": remaining}, "items": items[start.min(end)..end]});
         ok(page.to_string().into_bytes())
     }
 
@@ -638,4 +639,29 @@ async fn dropped_connections_resume_and_stuck_requests_are_retried() {
     assert_eq!(pods.iter().filter(|l| **l == "drop").count(), 2, "{pods:?}");
     assert!(pods.iter().any(|l| l.contains("continue=3")), "{pods:?}");
     assert!(pods.iter().any(|l| l.contains("continue=6")), "{pods:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_lists_continue_with_bigger_pages() {
+    let mut fake = cluster(true);
+    fake.lists
+        .insert("/api/v1/pods".to_owned(), (0..100).map(pod).collect());
+    let fake = Arc::new(fake);
+    let read = read_with_client(client(fake.clone()), "fake", &options())
+        .await
+        .unwrap();
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        100
+    );
+    let log = fake.log.lock().unwrap().clone();
+    let limits: Vec<&str> = log
+        .iter()
+        .filter(|l| l.starts_with("/api/v1/pods?"))
+        .filter_map(|l| l.split('&').next()?.split("limit=").nth(1))
+        .collect();
+    // 97 remain after the first 3: the rest comes 12 at a time.
+    assert_eq!(limits[0], "3");
+    assert!(limits[1..].iter().all(|l| *l == "12"), "{limits:?}");
+    assert_eq!(limits.len(), 1 + 97usize.div_ceil(12));
 }
