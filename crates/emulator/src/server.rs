@@ -45,6 +45,7 @@ impl Shared {
     pub(crate) fn new(mut inventory: Inventory, options: Options) -> Self {
         let registry = Registry::build(&inventory);
         let mut state = State::new(options.seed);
+        state.quiet = true;
         let captured = inventory.cluster.captured_at.clone();
         let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
             .into_iter()
@@ -89,8 +90,7 @@ impl Shared {
                 );
             }
         }
-        // Loading is not a change anyone can watch.
-        state.log.clear();
+        state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
         Self {
