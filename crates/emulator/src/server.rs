@@ -273,6 +273,19 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
         content_type: header(header::CONTENT_TYPE),
         body,
     };
+    // Only JSON bodies are understood; protobuf or CBOR get the 415 a server without that
+    // codec sends (kubectl 1.37's typed creates, such as `kubectl create deployment`, send
+    // protobuf and do not retry in JSON: they fail here).
+    let ct = ctx.content_type.split(';').next().unwrap_or("").trim();
+    if !ctx.body.is_empty() && (ct.contains("protobuf") || ct.contains("cbor")) {
+        let r = status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            None,
+        );
+        return Ok(count(&shared, "other", r));
+    }
     let (verb, resp) = route(&shared, ctx).await;
     Ok(count(&shared, verb, resp))
 }
