@@ -494,6 +494,13 @@ impl State {
         if !v.is_object() {
             v = json!({});
         }
+        // Handlers write into metadata, spec and status with `v[..][..] = ..`, which needs
+        // objects there: a malformed snapshot or client must not make that panic later.
+        for key in ["metadata", "spec", "status"] {
+            if v.get(key).is_some_and(|x| !x.is_object()) {
+                v[key] = json!({});
+            }
+        }
         let meta = v
             .as_object_mut()
             .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
