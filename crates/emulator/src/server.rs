@@ -19,7 +19,7 @@ use crate::store::{Rng, State};
 use crate::{Faults, Options, api, discovery, drain};
 
 /// Everything the server shares between connections.
-pub struct Shared {
+pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) state: Mutex<State>,
     pub(crate) faults: RwLock<Faults>,
