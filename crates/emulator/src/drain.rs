@@ -425,6 +425,14 @@ pub(crate) fn delete_pod(shared: &Arc<Shared>, state: &mut State, ns: &str, name
     after_change(shared, state, "pods");
 }
 
+/// Binds a pod document to a node (a malformed `spec` is replaced, never indexed into).
+fn set_node(v: &mut Value, node: String) {
+    if !v.get("spec").is_some_and(Value::is_object) {
+        v["spec"] = json!({});
+    }
+    v["spec"]["nodeName"] = Value::String(node);
+}
+
 /// Stores a new pod: scheduled at once when it has no node, Ready after the delay when it has.
 pub(crate) fn create_pod(shared: &Arc<Shared>, state: &mut State, mut v: Value) -> Arc<Entry> {
     let api_version = v
@@ -442,7 +450,7 @@ pub(crate) fn create_pod(shared: &Arc<Shared>, state: &mut State, mut v: Value) 
     } else {
         match schedule(state, &v) {
             Ok(node) => {
-                v["spec"]["nodeName"] = Value::String(node);
+                set_node(&mut v, node);
                 Ok(())
             }
             Err(msg) => Err(msg),
@@ -486,7 +494,7 @@ pub(crate) fn after_change(shared: &Arc<Shared>, state: &mut State, plural: &str
         // Each placement updates the state's usage before the next pod is tried.
         if let Ok(node) = schedule(state, &v) {
             state.unscheduled.remove(&(ns.clone(), name.clone()));
-            v["spec"]["nodeName"] = Value::String(node);
+            set_node(&mut v, node);
             let now = (state.now)();
             v["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}]);
             let api_version = e.api_version.clone();

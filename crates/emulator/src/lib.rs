@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch as tokio_watch;
 use tokio::task::JoinHandle;
 
-pub use server::Shared;
+use server::Shared;
 
 /// How the emulated cluster behaves.
 #[derive(Clone, Debug)]
@@ -138,11 +138,6 @@ impl Emulator {
     /// Requests received so far (each one counts, whatever fault answered it).
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
-    }
-
-    /// The state behind the server, for tests that want to look inside.
-    pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
     }
 
     /// Stops serving and closes every connection.

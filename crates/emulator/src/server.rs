@@ -19,7 +19,7 @@ use crate::store::{Rng, State};
 use crate::{Faults, Options, api, discovery, drain};
 
 /// Everything the server shares between connections.
-pub struct Shared {
+pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) state: Mutex<State>,
     pub(crate) faults: RwLock<Faults>,
@@ -31,8 +31,8 @@ pub struct Shared {
     pub(crate) version: Value,
     /// `apiserver_requested_deprecated_apis` series.
     pub(crate) deprecated: Mutex<BTreeSet<RequestedApi>>,
-    /// `apiserver_request_total` by (verb, code).
-    pub(crate) totals: Mutex<BTreeMap<(String, u16), u64>>,
+    /// `apiserver_request_total` by its labels.
+    pub(crate) totals: Mutex<BTreeMap<RequestLabels, u64>>,
 }
 
 /// Locks a mutex even when a panicking thread poisoned it (the state stays usable: every
@@ -45,6 +45,7 @@ impl Shared {
     pub(crate) fn new(mut inventory: Inventory, options: Options) -> Self {
         let registry = Registry::build(&inventory);
         let mut state = State::new(options.seed);
+        state.quiet = true;
         let captured = inventory.cluster.captured_at.clone();
         let mut used: BTreeSet<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
             .into_iter()
@@ -89,8 +90,7 @@ impl Shared {
                 );
             }
         }
-        // Loading is not a change anyone can watch.
-        state.log.clear();
+        state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
         Self {
@@ -194,6 +194,7 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
         tokio::time::sleep(faults.latency).await;
     }
     let params = parse_query(req.uri().query().unwrap_or(""));
+    let method = req.method().clone();
     let is_page =
         req.method() == Method::GET && (params.contains_key("limit") || params.contains_key("continue"));
     if let Some(n) = faults.drop_after_pages
@@ -213,7 +214,7 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
         if roll < faults.drop_share + faults.error_share {
             return Ok(count(
                 &shared,
-                "fault",
+                unrouted(&method),
                 status(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "InternalError",
@@ -231,13 +232,13 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
             );
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return Ok(count(&shared, "fault", r));
+            return Ok(count(&shared, unrouted(&method), r));
         }
     }
     if faults.expire_continue
         && let Some(token) = params.get("continue")
     {
-        return Ok(count(&shared, "list", expired(token)));
+        return Ok(count(&shared, unrouted(&method), expired(token)));
     }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
@@ -273,15 +274,58 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
         content_type: header(header::CONTENT_TYPE),
         body,
     };
-    let (verb, resp) = route(&shared, ctx).await;
-    Ok(count(&shared, verb, resp))
+    // Only JSON bodies are understood; protobuf or CBOR get the 415 a server without that
+    // codec sends (kubectl 1.37's typed creates, such as `kubectl create deployment`, send
+    // protobuf and do not retry in JSON: they fail here).
+    let ct = ctx.content_type.split(';').next().unwrap_or("").trim();
+    if !ctx.body.is_empty() && (ct.contains("protobuf") || ct.contains("cbor")) {
+        let r = status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            None,
+        );
+        return Ok(count(&shared, unrouted(&ctx.method), r));
+    }
+    let mut labels = unrouted(&ctx.method);
+    let (verb, resp) = route(&shared, ctx, &mut labels).await;
+    // The verb label the real server uses: LIST and WATCH for collections, the method else.
+    labels.verb = match verb {
+        "list" => "LIST",
+        "watch" => "WATCH",
+        _ => labels.verb.as_str(),
+    }
+    .to_owned();
+    Ok(count(&shared, labels, resp))
 }
 
-fn count(shared: &Shared, verb: &str, resp: Response<Body>) -> Response<Body> {
-    *lock(&shared.totals)
-        .entry((verb.to_owned(), resp.status().as_u16()))
-        .or_default() += 1;
+/// The labels of one `apiserver_request_total` series.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RequestLabels {
+    pub verb: String,
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+    pub subresource: String,
+    pub scope: String,
+    pub code: u16,
+}
+
+fn count(shared: &Shared, labels: RequestLabels, resp: Response<Body>) -> Response<Body> {
+    let labels = RequestLabels {
+        code: resp.status().as_u16(),
+        ..labels
+    };
+    *lock(&shared.totals).entry(labels).or_default() += 1;
     resp
+}
+
+/// A series for a request answered before routing (faults): the method is the verb.
+fn unrouted(method: &Method) -> RequestLabels {
+    RequestLabels {
+        verb: method.as_str().to_owned(),
+        ..RequestLabels::default()
+    }
 }
 
 /// One parsed request.
@@ -371,7 +415,7 @@ impl Target<'_> {
     }
 }
 
-async fn route(shared: &Arc<Shared>, ctx: Ctx) -> (&'static str, Response<Body>) {
+async fn route(shared: &Arc<Shared>, ctx: Ctx, labels: &mut RequestLabels) -> (&'static str, Response<Body>) {
     let segs: Vec<&str> = ctx.segs.iter().map(String::as_str).collect();
     let get = ctx.method == Method::GET;
     match segs.as_slice() {
@@ -383,8 +427,8 @@ async fn route(shared: &Arc<Shared>, ctx: Ctx) -> (&'static str, Response<Body>)
         ["api", "v1"] if get => ("get", discovery::resource_list(shared, "", "v1")),
         ["apis", group] if get => ("get", discovery::group(shared, group)),
         ["apis", group, version] if get => ("get", discovery::resource_list(shared, group, version)),
-        ["api", "v1", rest @ ..] => resource(shared, &ctx, "", "v1", rest).await,
-        ["apis", group, version, rest @ ..] => resource(shared, &ctx, group, version, rest).await,
+        ["api", "v1", rest @ ..] => resource(shared, &ctx, "", "v1", rest, labels).await,
+        ["apis", group, version, rest @ ..] => resource(shared, &ctx, group, version, rest, labels).await,
         _ => ("get", not_found_generic()),
     }
 }
@@ -395,6 +439,7 @@ async fn resource(
     group: &str,
     version: &str,
     rest: &[&str],
+    labels: &mut RequestLabels,
 ) -> (&'static str, Response<Body>) {
     let (ns, plural, name, sub) = match rest {
         ["namespaces", name, sub @ ("status" | "finalize")] => (None, "namespaces", Some(*name), Some(*sub)),
@@ -412,6 +457,16 @@ async fn resource(
     if (ns.is_some() && !res.namespaced) || sub.is_some_and(|s| !res.subresources.iter().any(|x| x == s)) {
         return ("get", not_found_generic());
     }
+    labels.group = res.group.clone();
+    labels.version = version.to_owned();
+    labels.resource = res.plural.clone();
+    labels.subresource = sub.unwrap_or("").to_owned();
+    labels.scope = match (name.is_some(), ns.is_some()) {
+        (true, _) => "resource",
+        (false, true) => "namespace",
+        (false, false) => "cluster",
+    }
+    .to_owned();
     let t = Target {
         res,
         version: version.to_owned(),
@@ -480,11 +535,11 @@ fn metrics(shared: &Shared) -> String {
     }
     out.push_str("# HELP apiserver_request_total [STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.\n");
     out.push_str("# TYPE apiserver_request_total counter\n");
-    for ((verb, code), n) in lock(&shared.totals).iter() {
+    for (l, n) in lock(&shared.totals).iter() {
         let _ = writeln!(
             out,
-            "apiserver_request_total{{code=\"{code}\",verb=\"{}\"}} {n}",
-            verb.to_uppercase()
+            "apiserver_request_total{{code=\"{}\",component=\"apiserver\",dry_run=\"\",group=\"{}\",resource=\"{}\",scope=\"{}\",subresource=\"{}\",verb=\"{}\",version=\"{}\"}} {n}",
+            l.code, l.group, l.resource, l.scope, l.subresource, l.verb, l.version
         );
     }
     out

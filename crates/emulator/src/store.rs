@@ -406,6 +406,8 @@ pub(crate) struct State {
     pub usage: HashMap<String, Usage>,
     /// The pods bound to each node, in key order (lists by `spec.nodeName` read it).
     pub pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
+    /// While the snapshot loads: no events (nobody can be watching yet).
+    pub quiet: bool,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -470,6 +472,7 @@ impl State {
             now: now_rfc3339,
             usage: HashMap::new(),
             pods_by_node: HashMap::new(),
+            quiet: false,
         }
     }
 
@@ -490,6 +493,13 @@ impl State {
         let rv = self.rv;
         if !v.is_object() {
             v = json!({});
+        }
+        // Handlers write into metadata, spec and status with `v[..][..] = ..`, which needs
+        // objects there: a malformed snapshot or client must not make that panic later.
+        for key in ["metadata", "spec", "status"] {
+            if v.get(key).is_some_and(|x| !x.is_object()) {
+                v[key] = json!({});
+            }
         }
         let meta = v
             .as_object_mut()
@@ -584,6 +594,9 @@ impl State {
     }
 
     fn emit(&mut self, group: &str, plural: &str, kind: &'static str, entry: Arc<Entry>) {
+        if self.quiet {
+            return;
+        }
         let ev = Arc::new(Event {
             rv: entry.rv,
             group: group.to_owned(),

@@ -67,6 +67,14 @@ async fn kube_pages_evicts_and_discovers() {
         "every pod exactly once"
     );
 
+    let meta = pods
+        .list_metadata(&ListParams::default().limit(10))
+        .await
+        .unwrap();
+    assert_eq!(meta.items.len(), 10);
+    assert!(meta.metadata.continue_.is_some());
+    assert!(meta.items.iter().all(|p| p.metadata.name.is_some()));
+
     let nodes: Api<Node> = Api::all(client.clone());
     nodes.cordon("n1").await.unwrap();
     assert_eq!(

@@ -206,6 +206,11 @@ async fn version_discovery_and_reads() {
         metrics.contains("apiserver_requested_deprecated_apis{group=\"policy\",removed_release=\"1.25\",resource=\"podsecuritypolicies\",subresource=\"\",version=\"v1beta1\"} 1"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("apiserver_request_total{code=\"200\",component=\"apiserver\",dry_run=\"\",group=\"\",resource=\"pods\",scope=\"cluster\",subresource=\"\",verb=\"LIST\",version=\"v1\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("code=\"404\",component=\"apiserver\",dry_run=\"\",group=\"\",resource=\"pods\",scope=\"resource\",subresource=\"\",verb=\"GET\""), "{metrics}");
     assert!(emu.requests() >= 20);
     emu.stop().await;
 }
