@@ -45,8 +45,10 @@ struct Sim<'c, 'a> {
     live: Vec<Live>,
     on_node: Vec<Vec<usize>>,
     healthy: Vec<i64>,
-    /// Replacements with no node, in creation order.
+    /// Replacements with no node.
     pending: Vec<usize>,
+    /// How many of them have required anti-affinity (only those can use a pod going away).
+    pending_anti: usize,
     counter: usize,
 }
 
@@ -101,6 +103,10 @@ impl<'c, 'a> Sim<'c, 'a> {
             live,
             on_node,
             healthy,
+            pending_anti: pending
+                .iter()
+                .filter(|&&i| !cluster.classes[cluster.pods[i].class as usize].anti.is_empty())
+                .count(),
             pending,
             counter: 0,
         }
@@ -147,7 +153,7 @@ impl<'c, 'a> Sim<'c, 'a> {
     /// Retries pods without a node, in namespace/name order; `anti_only`: only those a pod
     /// going away can help (their anti-affinity), as other room freed is on cordoned nodes.
     fn retry_pending(&mut self, anti_only: bool) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || (anti_only && self.pending_anti == 0) {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
@@ -168,7 +174,26 @@ impl<'c, 'a> Sim<'c, 'a> {
                 still.push(l);
             }
         }
+        self.pending_anti = still
+            .iter()
+            .filter(|&&l| {
+                !self.cluster.classes[self.cluster.pods[self.live[l].base].class as usize]
+                    .anti
+                    .is_empty()
+            })
+            .count();
         self.pending = still;
+    }
+
+    /// Queues a pod without a node.
+    fn wait(&mut self, l: usize) {
+        if !self.cluster.classes[self.cluster.pods[self.live[l].base].class as usize]
+            .anti
+            .is_empty()
+        {
+            self.pending_anti += 1;
+        }
+        self.pending.push(l);
     }
 
     fn delete(&mut self, l: usize) {
@@ -430,7 +455,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 unknown: unknown.is_some() || self.live[l].unknown,
             });
             if !self.try_schedule(r) {
-                self.pending.push(r);
+                self.wait(r);
             }
             // Then every pod still without a node tries again (the controller creates the
             // replacement first, as the drain model's controllers do).
@@ -480,8 +505,9 @@ impl<'c, 'a> Sim<'c, 'a> {
             } else {
                 Drainable::Yes
             };
-            if drainable == Drainable::Yes && !cluster.nodes[node as usize].unschedulable {
-                // Upgraded and back in service; pods that found no node may now fit.
+            if drainable != Drainable::No && !cluster.nodes[node as usize].unschedulable {
+                // Upgraded and back in service; pods that found no node may now fit. (A node
+                // the model cannot predict is assumed drained: nothing known blocks it.)
                 self.sched.uncordon(cluster, node);
                 self.retry_pending(false);
             }

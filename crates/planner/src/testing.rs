@@ -664,6 +664,21 @@ pub fn scenario(seed: u64) -> Inventory {
             b.pdb("data", "db-pdb", &["db"], None, Some(json!(1)));
         }
     }
+    // Now and then a workload the model cannot follow (a spread constraint with
+    // DoNotSchedule, required pod affinity): its nodes must come out `unknown`.
+    if seed % 7 == 6 {
+        let spec = PodSpec {
+            spread: seed % 2 == 0,
+            pod_affinity: seed % 2 == 1,
+            ..PodSpec {
+                cpu_m: 100,
+                mem_mi: 128,
+                ..PodSpec::default()
+            }
+        };
+        let start = rng.below(n as u64) as usize;
+        b.deployment("edge", "spread", 2, &spec, start);
+    }
     // An unmanaged pod now and then.
     if variant == 0 || rng.chance(10) {
         let node = rng.below(n as u64) as usize;

@@ -406,5 +406,9 @@ async fn plan_agrees_with_the_emulator_node_by_node() {
         failures.join("\n\n")
     );
     // The scenarios must exercise blocked nodes, not only easy drains.
-    assert!(blocked >= 10, "only {blocked} blocked nodes over the scenarios");
+    if only.is_none() {
+        assert!(blocked >= 10, "only {blocked} blocked nodes over the scenarios");
+        // Scenarios the model cannot follow are reported, and never as drainable.
+        assert!(unknown > 0, "no scenario exercised an unknown node");
+    }
 }
