@@ -214,7 +214,7 @@ impl<'c, 'a> Sim<'c, 'a> {
     }
 
     /// Whether the budgets let the pod go; the blocker when they do not.
-    fn eviction(&self, l: usize) -> Result<(), Blocker> {
+    fn eviction(&self, l: usize) -> Result<(), Box<Blocker>> {
         let live = &self.live[l];
         let p = &self.cluster.pods[live.base];
         if matches!(live.phase, Phase::Pending | Phase::Succeeded | Phase::Failed) || p.terminating {
@@ -235,7 +235,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 let bname = format!("{}/{}", p.ns, budget.object.name);
                 let healthy = self.healthy[*b as usize];
                 if let Some(why) = &budget.fail_safe {
-                    return Err(Blocker {
+                    return Err(Box::new(Blocker {
                         kind: BlockerKind::Pdb,
                         object: bref,
                         pod: who,
@@ -243,7 +243,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                             "PodDisruptionBudget {bname} allows 0 disruptions: {why}, so the disruption controller falls back to allowing none ({}); write the budget as an integer minAvailable, or give the pods a ReplicaSet, StatefulSet or Deployment",
                             budget.rule
                         ),
-                    });
+                    }));
                 }
                 if live.ready {
                     if healthy - budget.desired > 0 {
@@ -306,7 +306,7 @@ impl<'c, 'a> Sim<'c, 'a> {
             if b.kind != BlockerKind::Pdb {
                 b.object = pod_ref;
             }
-            b
+            Box::new(b)
         })
     }
 
@@ -397,7 +397,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 if !item.blockers.iter().any(|b| {
                     b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message
                 }) {
-                    item.blockers.push(blocker);
+                    item.blockers.push(*blocker);
                 }
                 continue;
             }

@@ -262,6 +262,7 @@ impl Builder {
             .find(|&i| self.may_place(i, ns, app, spec, zone))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn pod_json(
         &mut self,
         ns: &str,
@@ -668,8 +669,8 @@ pub fn scenario(seed: u64) -> Inventory {
     // DoNotSchedule, required pod affinity): its nodes must come out `unknown`.
     if seed % 7 == 6 {
         let spec = PodSpec {
-            spread: seed % 2 == 0,
-            pod_affinity: seed % 2 == 1,
+            spread: seed.is_multiple_of(2),
+            pod_affinity: !seed.is_multiple_of(2),
             ..PodSpec {
                 cpu_m: 100,
                 mem_mi: 128,

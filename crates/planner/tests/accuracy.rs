@@ -299,7 +299,7 @@ impl Drain {
 fn options(seed: u64) -> PlanOptions {
     let mut o = PlanOptions::new(Minor::new(1, 32));
     o.run_checks = false;
-    o.max_unavailable = if seed % 3 == 0 { 2 } else { 1 };
+    o.max_unavailable = if seed.is_multiple_of(3) { 2 } else { 1 };
     o
 }
 
