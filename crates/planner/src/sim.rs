@@ -256,7 +256,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                             budget.desired, budget.rule, budget.matched
                         )
                     } else {
-                        let scale = match &p.workload {
+                        let scale = match crate::cluster::workload(p) {
                             Some(w) => format!("scale {w} to {}", budget.desired + 1),
                             None => "add a replica".to_owned(),
                         };
