@@ -118,6 +118,8 @@ struct Drain {
     nodes: Api<Node>,
     client: kube::Client,
     seen: HashSet<String>,
+    /// Pods of the starting state.
+    initial: HashSet<String>,
 }
 
 impl Drain {
@@ -141,6 +143,8 @@ impl Drain {
                     owner(p).is_some_and(|(k, _)| k == "ReplicaSet" || k == "StatefulSet")
                         && !is_ready(p)
                         && !is_unschedulable(p)
+                        // Pods of the starting state that are not Ready stay so.
+                        && !self.initial.contains(p.metadata.uid.as_deref().unwrap_or_default())
                 })
                 .map(key)
                 .collect();
@@ -182,6 +186,7 @@ impl Drain {
         let mut out = BTreeMap::new();
         for p in self.all_pods().await {
             self.seen.insert(p.metadata.uid.clone().unwrap_or_default());
+            self.initial.insert(p.metadata.uid.clone().unwrap_or_default());
         }
         for batch in batches {
             for n in batch {
@@ -325,6 +330,7 @@ async fn check(seed: u64, inventory: Inventory) -> (usize, usize, Vec<String>) {
         nodes: Api::all(client.clone()),
         client,
         seen: HashSet::new(),
+        initial: HashSet::new(),
     };
     let mut batches: Vec<Vec<String>> = Vec::new();
     for n in plan.nodes() {
