@@ -14,7 +14,7 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1250 2500 5000)
 cargo build --release --quiet -p mcp-diag-planner --example plan_bench
 bin=target/release/examples/plan_bench
-printf '%-7s %-8s %-10s %-10s %-9s\n' nodes pods plan_s wall_s peak_MB
+printf '%-7s %-8s %-8s %-10s %-10s %-9s\n' nodes pods plan_s plan_cpu_s wall_s peak_MB
 for n in "${sizes[@]}"; do
   log=$(mktemp)
   out=$(/usr/bin/time -v "$bin" "$n" 30 42 2>"$log")
@@ -22,7 +22,8 @@ for n in "${sizes[@]}"; do
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   pods=$(echo "$out" | sed -E 's/.* pods ([0-9]+) .*/\1/')
   plan=$(echo "$out" | sed -E 's/.*\| plan ([0-9.]+)s.*/\1/')
-  printf '%-7s %-8s %-10s %-10s %-9s\n' "$n" "$pods" "$plan" "$wall" "$((rss / 1024))"
+  cpu=$(echo "$out" | sed -E 's/.*\(cpu ([0-9.]+)s\).*/\1/')
+  printf '%-7s %-8s %-8s %-10s %-10s %-9s\n' "$n" "$pods" "$plan" "$cpu" "$wall" "$((rss / 1024))"
   echo "  $out"
   rm -f "$log"
 done

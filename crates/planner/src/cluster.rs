@@ -103,8 +103,8 @@ pub(crate) struct PodInfo<'a> {
     pub budgets: Vec<u32>,
     /// Anti-affinity terms whose selector and namespaces match this pod.
     pub anti_matches: Vec<u32>,
-    /// The workload to name in advice (`Deployment web`), when known.
-    pub workload: Option<String>,
+    /// The controller found in the inventory (a ReplicaSet, StatefulSet, ...), if any.
+    pub controller: Option<&'a Object>,
     /// Host ports the pod holds (port, protocol).
     pub ports: Vec<(i64, String)>,
 }
@@ -323,7 +323,7 @@ impl<'a> Cluster<'a> {
                 .path(&["metadata", "deletionTimestamp"])
                 .is_some_and(|d| !d.is_null());
             let mirror = raw.path(&["metadata", "annotations", MIRROR]).is_some();
-            let owner = lookup.owner(o);
+            let (owner, controller) = lookup.owner(o);
             if let Owner::Missing { kind, name } = &owner {
                 missing_owner.push(format!("{ns}/{} (owner {kind} {name})", o.name));
             }
@@ -362,7 +362,7 @@ impl<'a> Cluster<'a> {
                 budgets: Vec::new(),
                 anti_matches: Vec::new(),
                 ports: host_ports(raw),
-                workload: lookup.workload(o),
+                controller,
             });
         }
         if no_requests > 0 {
@@ -393,7 +393,7 @@ impl<'a> Cluster<'a> {
             ));
         }
         // Pods in a stable order: namespace, name (the drain order within a node).
-        pods.sort_by(|a, b| (a.ns, a.name).cmp(&(b.ns, b.name)));
+        pods.sort_unstable_by(|a, b| (a.ns, a.name).cmp(&(b.ns, b.name)));
 
         // ---- anti-affinity terms: which pods each term's selector matches
         if !anti_terms.is_empty() {
@@ -448,6 +448,24 @@ impl<'a> Cluster<'a> {
             node_index,
         }
     }
+}
+
+/// `Deployment web` for a pod of web's ReplicaSet, `StatefulSet db`, ...: the workload to
+/// name in advice.
+pub(crate) fn workload(pod: &PodInfo<'_>) -> Option<String> {
+    let c = pod.controller?;
+    if c.kind == "ReplicaSet"
+        && let Some(d) = seq(c.raw.path(&["metadata", "ownerReferences"]))
+            .iter()
+            .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+        && d.get("kind").and_then(Node::as_str) == Some("Deployment")
+    {
+        return Some(format!(
+            "Deployment {}",
+            d.get("name").and_then(Node::as_str).unwrap_or("")
+        ));
+    }
+    Some(format!("{} {}", c.kind, c.name))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -614,44 +632,39 @@ impl<'a> Lookup<'_, 'a> {
         self.by_name.get(&(kind, ns, name)).copied()
     }
 
-    fn owner(&self, pod: &Object) -> Owner {
+    fn owner(&self, pod: &Object) -> (Owner, Option<&'a Object>) {
         let Some(r) = Self::controller_ref(pod) else {
-            return Owner::None;
+            return (Owner::None, None);
         };
-        let kind = r.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
-        let name = r.get("name").and_then(Node::as_str).unwrap_or("").to_owned();
-        match kind.as_str() {
-            "DaemonSet" => Owner::DaemonSet,
+        let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
+        let name = r.get("name").and_then(Node::as_str).unwrap_or("");
+        match kind {
+            "DaemonSet" => (Owner::DaemonSet, None),
             "ReplicaSet" | "ReplicationController" | "StatefulSet" | "Job" => {
-                if self.resolve(pod, r).is_none() {
-                    return Owner::Missing { kind, name };
-                }
-                match kind.as_str() {
+                let Some(found) = self.resolve(pod, r) else {
+                    return (
+                        Owner::Missing {
+                            kind: kind.to_owned(),
+                            name: name.to_owned(),
+                        },
+                        None,
+                    );
+                };
+                let owner = match kind {
                     "StatefulSet" => Owner::Stateful,
                     "Job" => Owner::Job,
                     _ => Owner::Replicated,
-                }
+                };
+                (owner, Some(found))
             }
-            _ => Owner::Other { kind, name },
+            _ => (
+                Owner::Other {
+                    kind: kind.to_owned(),
+                    name: name.to_owned(),
+                },
+                None,
+            ),
         }
-    }
-
-    /// `Deployment web` for a pod of web's ReplicaSet, `StatefulSet db`, ...
-    fn workload(&self, pod: &Object) -> Option<String> {
-        let r = Self::controller_ref(pod)?;
-        let kind = r.get("kind").and_then(Node::as_str)?;
-        let name = r.get("name").and_then(Node::as_str)?;
-        if kind == "ReplicaSet"
-            && let Some(rs) = self.resolve(pod, r)
-            && let Some(dr) = Self::controller_ref(rs)
-            && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
-        {
-            return Some(format!(
-                "Deployment {}",
-                dr.get("name").and_then(Node::as_str).unwrap_or(name)
-            ));
-        }
-        Some(format!("{kind} {name}"))
     }
 
     /// The controller that scales a pod, as the disruption controller finds it, with its

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use mcp_diag_checks::{Settings, run_all};
+use mcp_diag_checks::{Context, components, index, run_checks};
 use mcp_diag_model::{Finding, Inventory, Minor, Severity};
 
 use crate::{Hop, PlanOptions};
@@ -22,19 +22,24 @@ pub(crate) fn hops(
     let mut seen: HashSet<String> = HashSet::new();
     let mut worst = None;
     let mut from = current.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    // The lookups the checks share are built once for every hop (what `run_all` does per
+    // call).
+    let prepared = options
+        .run_checks
+        .then(|| (components::detect(inventory), index::Index::build(inventory)));
     for (k, &target) in targets.iter().enumerate() {
         let mut blockers = Vec::new();
-        if options.run_checks {
-            let findings = run_all(
+        if let Some((components, index)) = &prepared {
+            let findings = run_checks(&Context {
                 inventory,
-                &Settings {
-                    target,
-                    current,
-                    today: options.today,
-                    rules: &options.rules,
-                    options: &options.check_options,
-                },
-            );
+                target,
+                current,
+                today: options.today,
+                components,
+                rules: &options.rules,
+                options: &options.check_options,
+                index,
+            });
             if k + 1 == targets.len() {
                 worst = findings.iter().map(|f| f.severity).max();
             }

@@ -258,13 +258,8 @@ impl Scheduler {
             let (ac, am) = self.group_alloc[g as usize];
             let d = term(pod.cpu, ac) + term(pod.mem, am);
             let set = &self.sets[g as usize];
-            let mut cursor: Option<Key> = None;
-            loop {
-                let next = match cursor {
-                    None => set.iter().next(),
-                    Some(c) => set.range((Bound::Excluded(c), Bound::Unbounded)).next(),
-                };
-                let Some(&key) = next else { break };
+            let mut iter = set.range::<Key, _>(..);
+            while let Some(&key) = iter.next() {
                 let (Reverse(ub), Reverse(fc), Reverse(fm), Reverse(fp), i) = key;
                 if let Some((bs, _)) = best
                     && ub < bs.saturating_add(d)
@@ -276,7 +271,7 @@ impl Scheduler {
                 let run_end = (Reverse(ub), Reverse(fc), Reverse(fm), Reverse(fp), u32::MAX);
                 if !resources {
                     // Every node of this run has the same free resources.
-                    cursor = Some(run_end);
+                    iter = set.range((Bound::Excluded(run_end), Bound::Unbounded));
                     continue;
                 }
                 if self.ports_free(i as usize, pod) && self.anti_ok(cluster, class, node) {
@@ -285,9 +280,7 @@ impl Scheduler {
                         best = Some((s, i));
                     }
                     // The rest of the run scores the same with larger names.
-                    cursor = Some(run_end);
-                } else {
-                    cursor = Some(key);
+                    iter = set.range((Bound::Excluded(run_end), Bound::Unbounded));
                 }
             }
         }

@@ -45,8 +45,10 @@ struct Sim<'c, 'a> {
     live: Vec<Live>,
     on_node: Vec<Vec<usize>>,
     healthy: Vec<i64>,
-    /// Replacements with no node, in creation order.
+    /// Replacements with no node.
     pending: Vec<usize>,
+    /// How many of them have required anti-affinity (only those can use a pod going away).
+    pending_anti: usize,
     counter: usize,
 }
 
@@ -101,6 +103,10 @@ impl<'c, 'a> Sim<'c, 'a> {
             live,
             on_node,
             healthy,
+            pending_anti: pending
+                .iter()
+                .filter(|&&i| !cluster.classes[cluster.pods[i].class as usize].anti.is_empty())
+                .count(),
             pending,
             counter: 0,
         }
@@ -147,7 +153,7 @@ impl<'c, 'a> Sim<'c, 'a> {
     /// Retries pods without a node, in namespace/name order; `anti_only`: only those a pod
     /// going away can help (their anti-affinity), as other room freed is on cordoned nodes.
     fn retry_pending(&mut self, anti_only: bool) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || (anti_only && self.pending_anti == 0) {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
@@ -168,7 +174,26 @@ impl<'c, 'a> Sim<'c, 'a> {
                 still.push(l);
             }
         }
+        self.pending_anti = still
+            .iter()
+            .filter(|&&l| {
+                !self.cluster.classes[self.cluster.pods[self.live[l].base].class as usize]
+                    .anti
+                    .is_empty()
+            })
+            .count();
         self.pending = still;
+    }
+
+    /// Queues a pod without a node.
+    fn wait(&mut self, l: usize) {
+        if !self.cluster.classes[self.cluster.pods[self.live[l].base].class as usize]
+            .anti
+            .is_empty()
+        {
+            self.pending_anti += 1;
+        }
+        self.pending.push(l);
     }
 
     fn delete(&mut self, l: usize) {
@@ -189,7 +214,7 @@ impl<'c, 'a> Sim<'c, 'a> {
     }
 
     /// Whether the budgets let the pod go; the blocker when they do not.
-    fn eviction(&self, l: usize) -> Result<(), Blocker> {
+    fn eviction(&self, l: usize) -> Result<(), Box<Blocker>> {
         let live = &self.live[l];
         let p = &self.cluster.pods[live.base];
         if matches!(live.phase, Phase::Pending | Phase::Succeeded | Phase::Failed) || p.terminating {
@@ -210,7 +235,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 let bname = format!("{}/{}", p.ns, budget.object.name);
                 let healthy = self.healthy[*b as usize];
                 if let Some(why) = &budget.fail_safe {
-                    return Err(Blocker {
+                    return Err(Box::new(Blocker {
                         kind: BlockerKind::Pdb,
                         object: bref,
                         pod: who,
@@ -218,7 +243,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                             "PodDisruptionBudget {bname} allows 0 disruptions: {why}, so the disruption controller falls back to allowing none ({}); write the budget as an integer minAvailable, or give the pods a ReplicaSet, StatefulSet or Deployment",
                             budget.rule
                         ),
-                    });
+                    }));
                 }
                 if live.ready {
                     if healthy - budget.desired > 0 {
@@ -231,7 +256,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                             budget.desired, budget.rule, budget.matched
                         )
                     } else {
-                        let scale = match &p.workload {
+                        let scale = match crate::cluster::workload(p) {
                             Some(w) => format!("scale {w} to {}", budget.desired + 1),
                             None => "add a replica".to_owned(),
                         };
@@ -281,7 +306,7 @@ impl<'c, 'a> Sim<'c, 'a> {
             if b.kind != BlockerKind::Pdb {
                 b.object = pod_ref;
             }
-            b
+            Box::new(b)
         })
     }
 
@@ -372,7 +397,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 if !item.blockers.iter().any(|b| {
                     b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message
                 }) {
-                    item.blockers.push(blocker);
+                    item.blockers.push(*blocker);
                 }
                 continue;
             }
@@ -430,7 +455,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 unknown: unknown.is_some() || self.live[l].unknown,
             });
             if !self.try_schedule(r) {
-                self.pending.push(r);
+                self.wait(r);
             }
             // Then every pod still without a node tries again (the controller creates the
             // replacement first, as the drain model's controllers do).
@@ -480,8 +505,9 @@ impl<'c, 'a> Sim<'c, 'a> {
             } else {
                 Drainable::Yes
             };
-            if drainable == Drainable::Yes && !cluster.nodes[node as usize].unschedulable {
-                // Upgraded and back in service; pods that found no node may now fit.
+            if drainable != Drainable::No && !cluster.nodes[node as usize].unschedulable {
+                // Upgraded and back in service; pods that found no node may now fit. (A node
+                // the model cannot predict is assumed drained: nothing known blocks it.)
                 self.sched.uncordon(cluster, node);
                 self.retry_pending(false);
             }

@@ -262,6 +262,7 @@ impl Builder {
             .find(|&i| self.may_place(i, ns, app, spec, zone))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn pod_json(
         &mut self,
         ns: &str,
@@ -664,6 +665,21 @@ pub fn scenario(seed: u64) -> Inventory {
             b.pdb("data", "db-pdb", &["db"], None, Some(json!(1)));
         }
     }
+    // Now and then a workload the model cannot follow (a spread constraint with
+    // DoNotSchedule, required pod affinity): its nodes must come out `unknown`.
+    if seed % 7 == 6 {
+        let spec = PodSpec {
+            spread: seed.is_multiple_of(2),
+            pod_affinity: !seed.is_multiple_of(2),
+            ..PodSpec {
+                cpu_m: 100,
+                mem_mi: 128,
+                ..PodSpec::default()
+            }
+        };
+        let start = rng.below(n as u64) as usize;
+        b.deployment("edge", "spread", 2, &spec, start);
+    }
     // An unmanaged pod now and then.
     if variant == 0 || rng.chance(10) {
         let node = rng.below(n as u64) as usize;
@@ -680,7 +696,46 @@ pub fn scenario(seed: u64) -> Inventory {
             );
         }
     }
-    b.build()
+    let mut inventory = b.build();
+    // Now and then a pod that is not Ready (the eviction rules for unhealthy pods), under a
+    // budget that may let it go (AlwaysAllow) or not (the default IfHealthyBudget).
+    if variant == 9 || variant == 2 {
+        not_ready(&mut inventory, "app1-", variant == 9);
+    }
+    inventory
+}
+
+/// Marks the first pod whose name starts with `prefix` not Ready; with `always_allow`, its
+/// budgets get `unhealthyPodEvictionPolicy: AlwaysAllow`.
+fn not_ready(inventory: &mut Inventory, prefix: &str, always_allow: bool) {
+    let Some(at) = inventory
+        .objects
+        .iter()
+        .position(|o| o.kind == "Pod" && o.name.starts_with(prefix))
+    else {
+        return;
+    };
+    let mut v = inventory.objects[at].raw.to_json();
+    v["status"]["conditions"] =
+        json!([{"type": "Ready", "status": "False"}, {"type": "PodScheduled", "status": "True"}]);
+    let app = v["metadata"]["labels"]["app"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(o) = Object::from_node(Node::from(v), None) {
+        inventory.objects[at] = o;
+    }
+    if always_allow {
+        for o in &mut inventory.objects {
+            if o.kind == "PodDisruptionBudget" && o.name == format!("{app}-pdb") {
+                let mut v = o.raw.to_json();
+                v["spec"]["unhealthyPodEvictionPolicy"] = json!("AlwaysAllow");
+                if let Some(n) = Object::from_node(Node::from(v), None) {
+                    *o = n;
+                }
+            }
+        }
+    }
 }
 
 /// A large inventory for the benchmark: `nodes` nodes in 3 zones and 4 pools, about

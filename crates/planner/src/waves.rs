@@ -182,7 +182,8 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
 
     // Default order: rotate over (zone, pool) groups so that each zone and pool is reached
     // early, lightest node of a group first.
-    let mut groups: Vec<((Option<&str>, Option<&str>), Vec<u32>)> = Vec::new();
+    type Place<'n> = (Option<&'n str>, Option<&'n str>);
+    let mut groups: Vec<(Place<'_>, Vec<u32>)> = Vec::new();
     {
         let mut at: HashMap<(Option<&str>, Option<&str>), usize> = HashMap::new();
         for &i in &workers {

@@ -118,6 +118,8 @@ struct Drain {
     nodes: Api<Node>,
     client: kube::Client,
     seen: HashSet<String>,
+    /// Pods of the starting state.
+    initial: HashSet<String>,
 }
 
 impl Drain {
@@ -141,6 +143,8 @@ impl Drain {
                     owner(p).is_some_and(|(k, _)| k == "ReplicaSet" || k == "StatefulSet")
                         && !is_ready(p)
                         && !is_unschedulable(p)
+                        // Pods of the starting state that are not Ready stay so.
+                        && !self.initial.contains(p.metadata.uid.as_deref().unwrap_or_default())
                 })
                 .map(key)
                 .collect();
@@ -182,6 +186,7 @@ impl Drain {
         let mut out = BTreeMap::new();
         for p in self.all_pods().await {
             self.seen.insert(p.metadata.uid.clone().unwrap_or_default());
+            self.initial.insert(p.metadata.uid.clone().unwrap_or_default());
         }
         for batch in batches {
             for n in batch {
@@ -299,7 +304,7 @@ impl Drain {
 fn options(seed: u64) -> PlanOptions {
     let mut o = PlanOptions::new(Minor::new(1, 32));
     o.run_checks = false;
-    o.max_unavailable = if seed % 3 == 0 { 2 } else { 1 };
+    o.max_unavailable = if seed.is_multiple_of(3) { 2 } else { 1 };
     o
 }
 
@@ -325,6 +330,7 @@ async fn check(seed: u64, inventory: Inventory) -> (usize, usize, Vec<String>) {
         nodes: Api::all(client.clone()),
         client,
         seen: HashSet::new(),
+        initial: HashSet::new(),
     };
     let mut batches: Vec<Vec<String>> = Vec::new();
     for n in plan.nodes() {
@@ -406,5 +412,9 @@ async fn plan_agrees_with_the_emulator_node_by_node() {
         failures.join("\n\n")
     );
     // The scenarios must exercise blocked nodes, not only easy drains.
-    assert!(blocked >= 10, "only {blocked} blocked nodes over the scenarios");
+    if only.is_none() {
+        assert!(blocked >= 10, "only {blocked} blocked nodes over the scenarios");
+        // Scenarios the model cannot follow are reported, and never as drainable.
+        assert!(unknown > 0, "no scenario exercised an unknown node");
+    }
 }

@@ -90,10 +90,10 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         OutputFormat::Table => render_table(&plan, render_options(args.color)),
     };
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write the plan to standard output");
-        }
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e).context("cannot write the plan to standard output");
     }
     let threshold = args
         .fail_on
