@@ -253,6 +253,9 @@ pub struct PlanArgs {
     /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
     pub today: Option<String>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 // ---- emulate ----------------------------------------------------------------------------

@@ -423,3 +423,35 @@ fn helm_releases_are_checked_when_asked_and_survive_a_snapshot() {
     assert_eq!(again[0]["severity"], "blocker");
     rt.block_on(emulator.stop());
 }
+
+#[test]
+fn a_live_plan_equals_the_plan_of_its_snapshot() {
+    let rt = runtime();
+    let emulator = emulate(&rt, "examples/demo-cluster");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = write_kubeconfig(dir.path(), &emulator.kubeconfig("demo"));
+    let live = mcp_diag(&["plan", "--kubeconfig", &kubeconfig, "-t", "1.32", "-o", "json"]);
+    assert_eq!(live.status, 3, "the demo's drains are blocked: {}", live.stderr);
+    let snap_dir = dir.path().join("snap");
+    let snap = mcp_diag(&[
+        "snapshot",
+        "--kubeconfig",
+        &kubeconfig,
+        "-o",
+        snap_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(snap.status, 0, "{}", snap.stderr);
+    let offline = mcp_diag(&["plan", snap_dir.to_str().unwrap(), "-t", "1.32", "-o", "json"]);
+    let (a, b) = (live.json(), offline.json());
+    assert_eq!(a["waves"], b["waves"], "same waves, nodes, blockers and moves");
+    assert_eq!(a["verdict"], b["verdict"]);
+    let blocked = a["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["nodes"].as_array().unwrap())
+        .filter(|n| n["drainable"] == false)
+        .count();
+    assert!(blocked > 0);
+    rt.block_on(emulator.stop());
+}

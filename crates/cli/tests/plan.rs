@@ -222,7 +222,17 @@ fn bad_arguments_exit_1_with_a_hint() {
             vec!["plan", "does/not/exist", "--target-version", "1.32"],
             "does/not/exist",
         ),
-        (vec!["plan", "--target-version", "1.32"], "live cluster"),
+        (
+            vec![
+                "plan",
+                "--target-version",
+                "1.32",
+                "--kubeconfig",
+                "/nonexistent/kubeconfig",
+            ],
+            "kubeconfig",
+        ),
+        (vec!["plan", SMALL, "--context", "prod"], "one cluster"),
     ] {
         let run = mcp_diag(&args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.snapshot());

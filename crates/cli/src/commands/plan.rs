@@ -14,7 +14,7 @@ use mcp_diag_planner::{Order, PlanOptions, parse_waves};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
 use super::hinted;
-use crate::args::{ColorChoice, FailOn, OutputFormat, PlanArgs};
+use crate::args::{ColorChoice, FailOn, LiveArgs, OutputFormat, PlanArgs};
 use crate::config::{Config, check_id};
 use crate::exit::ExitStatus;
 
@@ -56,7 +56,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
         check_options.disabled.insert(id.clone());
     }
-    let inventory = load_inventory(&args.paths)?;
+    let inventory = load_inventory(&args.paths, &args.live)?;
     check_options.now = inventory
         .cluster
         .captured_at
@@ -109,12 +109,32 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
 
 /// The one place the plan's input is read: a snapshot directory, or manifests. The live
 /// cluster (no path) is wired by the live source.
-pub fn load_inventory(paths: &[String]) -> anyhow::Result<Inventory> {
+pub fn load_inventory(paths: &[String], live: &LiveArgs) -> anyhow::Result<Inventory> {
+    if super::live::asked_for(live) && !paths.is_empty() {
+        return Err(hinted(
+            "plan takes one cluster: a path or a live context, not both",
+            "drop the path to plan the live cluster, or drop --context to plan the path",
+        ));
+    }
     match paths {
-        [] => Err(hinted(
-            "planning a live cluster is not available yet",
-            "capture it first (mcp-diag snapshot -o DIR) and plan the snapshot: mcp-diag plan --target-version 1.32 DIR",
-        )),
+        [] => {
+            if live.all_contexts || live.context.len() > 1 {
+                return Err(hinted(
+                    "plan takes one cluster at a time",
+                    "run mcp-diag plan --context NAME once per cluster",
+                ));
+            }
+            // The same read as `scan`: one cluster, so an unreachable one is an error.
+            let mut clusters = super::live::read(live)?;
+            match clusters.pop().map(|c| c.result) {
+                Some(Ok(inventory)) => Ok(inventory),
+                Some(Err(error)) => Err(hinted(
+                    error,
+                    "check the cluster with `kubectl get --raw /version`",
+                )),
+                None => Err(hinted("no cluster was read", "name one with --context")),
+            }
+        }
         [one] if one != "-" && is_snapshot(Path::new(one)) => {
             read_snapshot(Path::new(one)).map_err(source_error)
         }
