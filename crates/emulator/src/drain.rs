@@ -159,8 +159,9 @@ fn controller_scale(state: &State, ns: &str, kind: &str, name: &str) -> Option<(
                     let d = lookup("apps", "deployments", &dep)?;
                     Some((("Deployment".to_owned(), dep), replicas(&d)))
                 }
-                Some(_) => None,
-                None => Some((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
+                // Owned by something else (an Argo Rollout, say): the disruption controller
+                // counts the ReplicaSet's own scale.
+                _ => Some((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
             }
         }
         "StatefulSet" => {
@@ -384,12 +385,23 @@ pub(crate) fn delete_pod(shared: &Arc<Shared>, state: &mut State, ns: &str, name
         .filter(|_| !terminal);
     if let Some((kind, owner_name)) = owner {
         let new_name = match kind.as_str() {
-            "ReplicaSet" if state.get("apps", "replicasets", ns, &owner_name).is_some() => loop {
-                let candidate = format!("{owner_name}-{}", state.rng.suffix(5));
-                if state.get("", "pods", ns, &candidate).is_none() {
-                    break Some(candidate);
+            "ReplicaSet" | "ReplicationController"
+                if {
+                    let (group, plural) = if kind == "ReplicaSet" {
+                        ("apps", "replicasets")
+                    } else {
+                        ("", "replicationcontrollers")
+                    };
+                    state.get(group, plural, ns, &owner_name).is_some()
+                } =>
+            {
+                loop {
+                    let candidate = format!("{owner_name}-{}", state.rng.suffix(5));
+                    if state.get("", "pods", ns, &candidate).is_none() {
+                        break Some(candidate);
+                    }
                 }
-            },
+            }
             "StatefulSet"
                 if state.get("apps", "statefulsets", ns, name).is_some()
                     || state.get("apps", "statefulsets", ns, &owner_name).is_some() =>

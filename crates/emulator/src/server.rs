@@ -90,6 +90,24 @@ impl Shared {
                 );
             }
         }
+        // Pods the snapshot shows waiting for a node wait in the scheduler's queue, as in a
+        // real cluster: they are placed when room appears.
+        let waiting: Vec<(String, String)> = state
+            .col("", "pods")
+            .map(|pods| {
+                pods.values()
+                    .filter(|e| {
+                        e.phase == "Pending"
+                            && e.value()
+                                .pointer("/spec/nodeName")
+                                .and_then(Value::as_str)
+                                .is_none_or(str::is_empty)
+                    })
+                    .map(|e| (e.namespace.clone(), e.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        state.unscheduled.extend(waiting);
         state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();

@@ -583,3 +583,68 @@ async fn deployment_budgets_count_the_deployment_scale() {
     assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
     emu.stop().await;
 }
+
+/// Fidelity details the planner's author found by reading the emulator: a pod Pending in the
+/// snapshot is placed once room appears, ReplicationController pods are replaced, and a
+/// ReplicaSet owned by something other than a Deployment counts its own scale for budgets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_pods_rc_replacements_and_foreign_owned_replicasets() {
+    use mcp_diag_emulator::testing::{cordoned, node, pod};
+    let mut waiting = pod("web", "late", "", json!({"app": "late"}), "100m", "64Mi", None);
+    waiting["spec"].as_object_mut().unwrap().remove("nodeName");
+    waiting["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]});
+    let rollout_rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "canary", "namespace": "web", "uid": "uid-canary",
+            "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "canary", "uid": "r", "controller": true}]},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "canary"}}}});
+    let mut cluster = Cluster::new("v1.31.2")
+        .object(cordoned(node("only", "4", "8Gi")))
+        .object(node("busy", "1", "1Gi"))
+        .object(json!({"apiVersion": "v1", "kind": "ReplicationController",
+            "metadata": {"name": "legacy", "namespace": "web", "uid": "uid-legacy"},
+            "spec": {"replicas": 1, "selector": {"app": "legacy"}}}))
+        .object(pod(
+            "web",
+            "legacy-abcde",
+            "busy",
+            json!({"app": "legacy"}),
+            "100m",
+            "64Mi",
+            Some(("ReplicationController", "legacy")),
+        ))
+        .object(rollout_rs)
+        .pdb_max_unavailable("web", "canary", json!(1));
+    for i in 0..3 {
+        cluster = cluster.object(pod(
+            "web",
+            &format!("canary-{i}"),
+            "busy",
+            json!({"app": "canary"}),
+            "10m",
+            "8Mi",
+            Some(("ReplicaSet", "canary")),
+        ));
+    }
+    cluster.objects_mut().push(waiting);
+    let emu = Emulator::start(cluster.build(), opts()).await.unwrap();
+    let api = Api::new(&emu);
+    // The foreign-owned ReplicaSet's own scale (3) with maxUnavailable 1: one disruption.
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/web/poddisruptionbudgets/canary-pdb")
+        .await;
+    assert_eq!(pdb["status"]["expectedPods"], 3, "{pdb}");
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 1, "{pdb}");
+    // The Pending pod waits; uncordoning the big node places it.
+    let (_, late) = api.get("/api/v1/namespaces/web/pods/late").await;
+    assert!(late["spec"]["nodeName"].is_null(), "{late}");
+    api.cordon("only", false).await;
+    let (_, late) = api.get("/api/v1/namespaces/web/pods/late").await;
+    assert_eq!(late["spec"]["nodeName"], "only", "{late}");
+    // An evicted ReplicationController pod comes back under a new name.
+    let (code, _) = api.evict("web", "legacy-abcde").await;
+    assert!(code == 200 || code == 201, "{code}");
+    let legacy = api.pods("labelSelector=app%3Dlegacy").await;
+    assert_eq!(legacy.len(), 1, "{legacy:?}");
+    assert_ne!(legacy[0]["metadata"]["name"], "legacy-abcde");
+    emu.stop().await;
+}
