@@ -17,7 +17,7 @@ mod write;
 
 pub use parse::{ParsedFile, parse_bytes};
 pub use snapshot::{ClusterFileError, read_cluster_file};
-pub use write::{WriteError, WriteStats, write_snapshot};
+pub use write::{WriteError, WriteStats, safe_name, write_snapshot};
 
 /// A source could not be read at all (as opposed to one bad file inside it).
 #[derive(Debug, thiserror::Error)]

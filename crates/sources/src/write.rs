@@ -148,7 +148,7 @@ fn type_file_name(api_version: &str, kind: &str) -> String {
 }
 
 /// Keeps names portable: letters, digits, `.`, `-`, `_`; anything else becomes `_`.
-fn safe_name(name: &str) -> String {
+pub fn safe_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {

@@ -1,6 +1,10 @@
 //! One module per subcommand.
 
-use crate::args::{Cli, Command};
+use std::io::IsTerminal;
+
+use mcp_diag_model::{Date, Severity};
+
+use crate::args::{Cli, ColorChoice, Command, FailOn};
 use crate::exit::ExitStatus;
 
 mod data;
@@ -31,6 +35,46 @@ pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Er
         message: message.into(),
         hint: hint.into(),
     })
+}
+
+/// `--fail-on` as a severity.
+pub fn fail_on(f: FailOn) -> Severity {
+    match f {
+        FailOn::Blocker => Severity::Blocker,
+        FailOn::High => Severity::High,
+        FailOn::Medium => Severity::Medium,
+        FailOn::Low => Severity::Low,
+        FailOn::Info => Severity::Info,
+    }
+}
+
+/// Whether to colour a table, and how wide to make it (`COLUMNS`, else 140).
+pub fn color_and_width(choice: ColorChoice) -> (bool, u16) {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(140)
+        .clamp(60, 400);
+    (color, width)
+}
+
+/// Seconds since the epoch, from the system clock.
+pub fn now_utc() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Today's date in UTC, from the system clock.
+pub fn today_utc() -> Date {
+    Date::from_unix_days(now_utc() / 86_400)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {

@@ -3,7 +3,7 @@
 //! The input loading, target and date handling repeat a few lines of `scan.rs` (the lead
 //! will share them); the planning itself is `mcp_diag_planner::plan`, pure.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -13,8 +13,8 @@ use mcp_diag_planner::render::{RenderOptions, render_json, render_table};
 use mcp_diag_planner::{Order, PlanOptions, parse_waves};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::hinted;
-use crate::args::{ColorChoice, FailOn, LiveArgs, OutputFormat, PlanArgs};
+use super::{color_and_width, fail_on, hinted, now_utc, today_utc};
+use crate::args::{ColorChoice, LiveArgs, OutputFormat, PlanArgs};
 use crate::config::{Config, check_id};
 use crate::exit::ExitStatus;
 
@@ -187,41 +187,7 @@ fn source_error(e: SourceError) -> anyhow::Error {
     hinted(e.to_string(), hint)
 }
 
-fn fail_on(f: FailOn) -> Severity {
-    match f {
-        FailOn::Blocker => Severity::Blocker,
-        FailOn::High => Severity::High,
-        FailOn::Medium => Severity::Medium,
-        FailOn::Low => Severity::Low,
-        FailOn::Info => Severity::Info,
-    }
-}
-
 fn render_options(choice: ColorChoice) -> RenderOptions {
-    let color = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(140)
-        .clamp(60, 400);
+    let (color, width) = color_and_width(choice);
     RenderOptions { color, width }
-}
-
-fn now_utc() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
-fn today_utc() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }

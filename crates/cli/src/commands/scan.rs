@@ -1,4 +1,4 @@
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -8,8 +8,8 @@ use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind, 
 use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{hinted, live};
-use crate::args::{ColorChoice, FailOn, OutputFormat, ScanArgs};
+use super::{color_and_width, fail_on, hinted, live, now_utc, today_utc};
+use crate::args::{ColorChoice, OutputFormat, ScanArgs};
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
@@ -140,29 +140,8 @@ fn parse_target(text: &str) -> anyhow::Result<Minor> {
     })
 }
 
-fn fail_on(f: FailOn) -> Severity {
-    match f {
-        FailOn::Blocker => Severity::Blocker,
-        FailOn::High => Severity::High,
-        FailOn::Medium => Severity::Medium,
-        FailOn::Low => Severity::Low,
-        FailOn::Info => Severity::Info,
-    }
-}
-
 fn table_options(choice: ColorChoice) -> TableOptions {
-    let color = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(140)
-        .clamp(60, 400);
+    let (color, width) = color_and_width(choice);
     TableOptions { color, width }
 }
 
@@ -241,20 +220,6 @@ fn check_options(args: &ScanArgs, config: &Config) -> anyhow::Result<CheckOption
         options.desired = Some(desired);
     }
     Ok(options)
-}
-
-fn now_utc() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
-/// Today's date in UTC, from the system clock.
-fn today_utc() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }
 
 fn scan_one(

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use mcp_diag_sources::{WriteError, write_snapshot};
+use mcp_diag_sources::{WriteError, safe_name, write_snapshot};
 
 use super::{hinted, live};
 use crate::args::SnapshotArgs;
@@ -24,7 +24,7 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<ExitStatus> {
         };
         // Several clusters: one directory each, named after its context.
         let dir = if several {
-            args.output.join(safe_dir_name(&cluster.name))
+            args.output.join(safe_name(&cluster.name))
         } else {
             args.output.clone()
         };
@@ -54,16 +54,4 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
-}
-
-fn safe_dir_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
