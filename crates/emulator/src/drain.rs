@@ -219,12 +219,15 @@ pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
         ..BudgetStatus::default()
     };
     let scaled = || -> Option<i64> {
+        // Pods of one budget nearly always share one owner: look each owner up once (a
+        // lookup parses the owner's stored JSON), not once per pod.
+        let owners: std::collections::BTreeSet<(String, String)> = pods
+            .iter()
+            .filter_map(|p| p.pod.as_ref().and_then(|f| f.owner.clone()))
+            .collect();
         let mut seen: BTreeMap<(String, String), i64> = BTreeMap::new();
-        for p in &pods {
-            let Some((kind, name)) = p.pod.as_ref().and_then(|f| f.owner.clone()) else {
-                continue;
-            };
-            let (key, n) = controller_scale(state, ns, &kind, &name)?;
+        for (kind, name) in &owners {
+            let (key, n) = controller_scale(state, ns, kind, name)?;
             seen.insert(key, n);
         }
         Some(seen.values().fold(0i64, |a, b| a.saturating_add(*b)))
