@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::{Finding, KubeVersion, Location, Node, ObjectRef};
+use crate::{Doc, Finding, KubeVersion, Location, Node, ObjectRef, View};
 use serde::Serialize;
 
 /// What kind of input an inventory was read from.
@@ -26,7 +26,7 @@ pub struct Object {
     /// apiVersions other than the stored one that clients wrote the object with, from
     /// `metadata.managedFields` (manager and apiVersion), first manager per apiVersion.
     pub managed_api_versions: Vec<ManagedWrite>,
-    pub raw: Node,
+    pub raw: Doc,
 }
 
 /// A client that wrote an object with a given apiVersion (a `managedFields` entry).
@@ -41,16 +41,18 @@ pub struct ManagedWrite {
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 impl Object {
-    /// Builds an object from its document; `None` when apiVersion or kind is missing.
-    pub fn from_node(raw: Node, location: Option<Location>) -> Option<Self> {
+    /// Builds an object from its document (a [`Doc`], or a [`crate::Tree`] or JSON value to
+    /// pack); `None` when apiVersion or kind is missing.
+    pub fn from_node(raw: impl Into<Doc>, location: Option<Location>) -> Option<Self> {
+        let raw: Doc = raw.into();
         let api_version = raw.get("apiVersion")?.as_str()?.to_owned();
         let kind = raw.get("kind")?.as_str()?.to_owned();
         let meta = raw.get("metadata");
         // Names are text, but YAML turns `name: 0123` or `name: true` into other scalars;
         // show them as written rather than as nothing.
         let text = |key: &str| {
-            meta.and_then(|m| m.get(key)).and_then(|v| match v {
-                Node::Map(_) | Node::Seq(_) | Node::Null => None,
+            meta.and_then(|m| m.get(key)).and_then(|v| match v.view() {
+                View::Map(_) | View::Seq(_) | View::Null => None,
                 _ => Some(v.as_str().map_or_else(|| v.to_json().to_string(), str::to_owned)),
             })
         };
@@ -98,7 +100,7 @@ impl Object {
 }
 
 /// The managers that wrote the object with an apiVersion other than `stored`.
-fn managed_writes(meta: Option<&Node>, stored: &str) -> Vec<ManagedWrite> {
+fn managed_writes(meta: Option<Node<'_>>, stored: &str) -> Vec<ManagedWrite> {
     let Some(entries) = meta.and_then(|m| m.get("managedFields")).and_then(Node::as_seq) else {
         return Vec::new();
     };
@@ -206,7 +208,7 @@ mod tests {
 
     #[test]
     fn object_from_value() {
-        let node = |v: serde_json::Value| Node::from(v);
+        let node = |v: serde_json::Value| Doc::from(v);
         let raw = node(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "shop", "annotations": {"a": "b"}}}));
         let o = Object::from_node(raw, None).unwrap();

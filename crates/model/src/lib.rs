@@ -7,11 +7,13 @@ mod date;
 mod finding;
 mod inventory;
 mod node;
+mod tree;
 pub mod time;
 mod version;
 
 pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi, SourceKind};
-pub use node::{Key, Node, key, key_from_string};
+pub use node::{BuildError, Builder, Doc, Map, MapIter, Node, Seq, SeqIter, Value, View};
+pub use tree::{INLINE_TEXT, Key, Tree, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

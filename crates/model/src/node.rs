@@ -1,573 +1,594 @@
-//! A compact, read-only document tree for stored objects.
+//! The packed form of a document: how objects are kept and read.
 //!
-//! `serde_json::Value` spends a B-tree node (over 600 bytes) on every mapping, however small;
-//! an inventory holds millions of small mappings (labels, selectors, requests). `Node` stores
-//! mappings and sequences as exactly sized boxed slices, which keeps a 100,000-object
-//! inventory several times smaller and faster to build and drop.
+//! An inventory of 150,000 pods holds about 28 million values. A tree of boxed nodes spends
+//! 48 bytes on every mapping entry (key and value) and one allocation on every mapping and
+//! sequence. A [`Doc`] packs one object into two allocations: an array of 12-byte slots and
+//! one text buffer. A slot holds the value's type, its key as an id into a process-wide table
+//! of field names (objects repeat the same few hundred names millions of times), and the
+//! value: a number, up to 8 bytes of text, or where its text or children are. Children of a
+//! mapping or sequence are consecutive slots. Reading goes through [`Node`], a copyable
+//! cursor into a `Doc`.
 
-use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{OnceLock, RwLock};
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-/// A mapping key. The field names Kubernetes objects repeat millions of times are shared
-/// static strings; others are owned.
-pub type Key = Cow<'static, str>;
+use crate::tree::{Fnv, KNOWN_KEYS, Tree};
 
-/// Field names common enough to share (sorted, for binary search).
-#[rustfmt::skip]
-const KNOWN_KEYS: &[&str] = &[
-    ".",
-    "Port",
-    "accessModes",
-    "add",
-    "address",
-    "addresses",
-    "affinity",
-    "allocatable",
-    "allowPrivilegeEscalation",
-    "annotations",
-    "apiVersion",
-    "app",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/managed-by",
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/part-of",
-    "app.kubernetes.io/version",
-    "architecture",
-    "args",
-    "availableReplicas",
-    "averageUtilization",
-    "backend",
-    "backoffLimit",
-    "behavior",
-    "binaryData",
-    "blockOwnerDeletion",
-    "bootID",
-    "capabilities",
-    "capacity",
-    "claimName",
-    "clusterIP",
-    "clusterIPs",
-    "collisionCount",
-    "command",
-    "completions",
-    "component",
-    "concurrencyPolicy",
-    "conditions",
-    "configMap",
-    "configMapKeyRef",
-    "containerID",
-    "containerPort",
-    "containerRuntimeVersion",
-    "containerStatuses",
-    "containers",
-    "controller",
-    "controller-revision-hash",
-    "cpu",
-    "creationTimestamp",
-    "currentHealthy",
-    "currentReplicas",
-    "currentRevision",
-    "daemonEndpoints",
-    "data",
-    "defaultMode",
-    "deletionTimestamp",
-    "deployment.kubernetes.io/revision",
-    "desiredHealthy",
-    "disruptionsAllowed",
-    "dnsPolicy",
-    "drop",
-    "effect",
-    "emptyDir",
-    "enableServiceLinks",
-    "env",
-    "envFrom",
-    "ephemeral-storage",
-    "exec",
-    "exitCode",
-    "expectedPods",
-    "externalTrafficPolicy",
-    "f:annotations",
-    "f:conditions",
-    "f:containers",
-    "f:image",
-    "f:labels",
-    "f:metadata",
-    "f:name",
-    "f:ports",
-    "f:replicas",
-    "f:resources",
-    "f:selector",
-    "f:spec",
-    "f:status",
-    "f:template",
-    "failedJobsHistoryLimit",
-    "failureThreshold",
-    "fieldPath",
-    "fieldRef",
-    "fieldsType",
-    "fieldsV1",
-    "finalizers",
-    "finishedAt",
-    "fsGroup",
-    "generateName",
-    "generation",
-    "grpc",
-    "helm.sh/chart",
-    "host",
-    "hostIP",
-    "hostIPs",
-    "hostNetwork",
-    "hostPath",
-    "hostPort",
-    "hosts",
-    "http",
-    "httpGet",
-    "image",
-    "imageID",
-    "imagePullPolicy",
-    "images",
-    "ingress",
-    "ingressClassName",
-    "initContainerStatuses",
-    "initContainers",
-    "initialDelaySeconds",
-    "internalTrafficPolicy",
-    "ip",
-    "ipFamilies",
-    "ipFamilyPolicy",
-    "items",
-    "jobTemplate",
-    "kernelVersion",
-    "key",
-    "kind",
-    "kubeProxyVersion",
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "kubeletEndpoint",
-    "kubeletVersion",
-    "kubernetes.io/arch",
-    "kubernetes.io/hostname",
-    "kubernetes.io/os",
-    "labelSelector",
-    "labels",
-    "lastHeartbeatTime",
-    "lastProbeTime",
-    "lastState",
-    "lastTransitionTime",
-    "lastUpdateTime",
-    "limits",
-    "livenessProbe",
-    "loadBalancer",
-    "machineID",
-    "managedFields",
-    "manager",
-    "matchExpressions",
-    "matchLabels",
-    "maxReplicas",
-    "maxSkew",
-    "maxSurge",
-    "maxUnavailable",
-    "memory",
-    "message",
-    "meta.helm.sh/release-name",
-    "meta.helm.sh/release-namespace",
-    "metadata",
-    "metrics",
-    "minAvailable",
-    "minReadySeconds",
-    "minReplicas",
-    "mountPath",
-    "name",
-    "names",
-    "namespace",
-    "node.kubernetes.io/instance-type",
-    "nodeAffinity",
-    "nodeInfo",
-    "nodeName",
-    "nodePort",
-    "nodeSelector",
-    "nodeSelectorTerms",
-    "number",
-    "observedGeneration",
-    "operatingSystem",
-    "operation",
-    "operator",
-    "osImage",
-    "ownerReferences",
-    "parallelism",
-    "part-of",
-    "partition",
-    "path",
-    "pathType",
-    "paths",
-    "periodSeconds",
-    "persistentVolumeClaim",
-    "phase",
-    "pod-template-hash",
-    "podAffinity",
-    "podAffinityTerm",
-    "podAntiAffinity",
-    "podCIDR",
-    "podCIDRs",
-    "podIP",
-    "podIPs",
-    "podManagementPolicy",
-    "port",
-    "ports",
-    "preemptionPolicy",
-    "preferredDuringSchedulingIgnoredDuringExecution",
-    "priority",
-    "priorityClassName",
-    "privileged",
-    "progressDeadlineSeconds",
-    "protocol",
-    "providerID",
-    "qosClass",
-    "readOnly",
-    "readOnlyRootFilesystem",
-    "readinessProbe",
-    "ready",
-    "readyReplicas",
-    "reason",
-    "release",
-    "replicas",
-    "requests",
-    "requiredDuringSchedulingIgnoredDuringExecution",
-    "resourceVersion",
-    "resources",
-    "restartCount",
-    "restartPolicy",
-    "revisionHistoryLimit",
-    "rollingUpdate",
-    "rules",
-    "runAsGroup",
-    "runAsNonRoot",
-    "runAsUser",
-    "running",
-    "scaleTargetRef",
-    "schedule",
-    "schedulerName",
-    "scheme",
-    "seccompProfile",
-    "secret",
-    "secretKeyRef",
-    "secretName",
-    "securityContext",
-    "selector",
-    "selfLink",
-    "service",
-    "serviceAccount",
-    "serviceAccountName",
-    "serviceName",
-    "sessionAffinity",
-    "sizeBytes",
-    "spec",
-    "startTime",
-    "started",
-    "startedAt",
-    "startupProbe",
-    "state",
-    "statefulset.kubernetes.io/pod-name",
-    "status",
-    "storage",
-    "storageClassName",
-    "strategy",
-    "stringData",
-    "subPath",
-    "successThreshold",
-    "successfulJobsHistoryLimit",
-    "suspend",
-    "systemUUID",
-    "taints",
-    "target",
-    "targetPort",
-    "tcpSocket",
-    "template",
-    "terminated",
-    "terminationGracePeriodSeconds",
-    "tier",
-    "time",
-    "timeoutSeconds",
-    "tls",
-    "tolerationSeconds",
-    "tolerations",
-    "topology.kubernetes.io/region",
-    "topology.kubernetes.io/zone",
-    "topologyKey",
-    "topologySpreadConstraints",
-    "type",
-    "uid",
-    "unschedulable",
-    "updateRevision",
-    "updateStrategy",
-    "updatedReplicas",
-    "value",
-    "valueFrom",
-    "values",
-    "version",
-    "volumeClaimTemplates",
-    "volumeMode",
-    "volumeMounts",
-    "volumeName",
-    "volumes",
-    "waiting",
-    "weight",
-    "whenUnsatisfiable",
-    "workingDir",
-];
+// ---------------------------------------------------------------------------------------
+// Field names
 
-/// FNV-1a: for a handful of short keys it hashes several times faster than SipHash, and
-/// the set is fixed, so flooding is not a concern.
-struct Fnv(u64);
+/// The most distinct field names a process can hold: ids are 24 bits.
+const MAX_KEYS: usize = 1 << 24;
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Field names seen so far, beyond the well-known ones. Names are leaked on purpose: they
+/// are few (bounded by what the inputs use) and live as long as the process.
+#[derive(Default)]
+struct Names {
+    ids: FnvMap<&'static str, u32>,
+    texts: Vec<&'static str>,
 }
 
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+fn known_ids() -> &'static FnvMap<&'static str, u32> {
+    static IDS: OnceLock<FnvMap<&'static str, u32>> = OnceLock::new();
+    IDS.get_or_init(|| KNOWN_KEYS.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect())
+}
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+fn names() -> &'static RwLock<Names> {
+    static NAMES: OnceLock<RwLock<Names>> = OnceLock::new();
+    NAMES.get_or_init(RwLock::default)
+}
+
+/// The id of a field name, if any document has used it.
+fn key_id(text: &str) -> Option<u32> {
+    if let Some(id) = known_ids().get(text) {
+        return Some(*id);
+    }
+    let names = names().read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.ids.get(text).copied()
+}
+
+/// The id of a field name, adding it when new; `None` when the table is full.
+fn intern(text: &str) -> Option<u32> {
+    if let Some(id) = key_id(text) {
+        return Some(id);
+    }
+    let mut names = names().write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(id) = names.ids.get(text) {
+        return Some(*id);
+    }
+    let id = KNOWN_KEYS.len() + names.texts.len();
+    if id >= MAX_KEYS {
+        return None;
+    }
+    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    names.texts.push(leaked);
+    names.ids.insert(leaked, id as u32);
+    Some(id as u32)
+}
+
+/// The text of a field name id.
+fn key_text(id: u32) -> &'static str {
+    let id = id as usize;
+    if let Some(k) = KNOWN_KEYS.get(id) {
+        return k;
+    }
+    let names = names().read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.texts.get(id - KNOWN_KEYS.len()).copied().unwrap_or("")
+}
+
+// ---------------------------------------------------------------------------------------
+// Slots
+
+const NULL: u8 = 0;
+const BOOL: u8 = 1;
+const INT: u8 = 2;
+const UINT: u8 = 3;
+const FLOAT: u8 = 4;
+/// Text of more than [`INLINE`] bytes, in the document's text buffer.
+const STR: u8 = 5;
+const SEQ: u8 = 6;
+const MAP: u8 = 7;
+/// Inline text: the tag is `SHORT + length`.
+const SHORT: u8 = 16;
+/// The longest text kept in the slot itself.
+const INLINE: usize = 8;
+
+/// One value: `head` is the key id (24 bits) and the type tag (8 bits); `data` the value,
+/// little-endian: a number, inline text, or `(offset, length)` of text or children.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    head: u32,
+    data: [u8; 8],
+}
+
+impl Slot {
+    const fn new(tag: u8, data: [u8; 8]) -> Self {
+        Self {
+            head: tag as u32,
+            data,
         }
     }
+
+    fn pair(tag: u8, a: u32, b: u32) -> Self {
+        let mut data = [0u8; 8];
+        data[..4].copy_from_slice(&a.to_le_bytes());
+        data[4..].copy_from_slice(&b.to_le_bytes());
+        Self::new(tag, data)
+    }
+
+    const fn tag(self) -> u8 {
+        (self.head & 0xff) as u8
+    }
+
+    const fn key(self) -> u32 {
+        self.head >> 8
+    }
+
+    fn with_key(mut self, id: u32) -> Self {
+        self.head = (id << 8) | (self.head & 0xff);
+        self
+    }
+
+    fn a(self) -> u32 {
+        u32::from_le_bytes([self.data[0], self.data[1], self.data[2], self.data[3]])
+    }
+
+    fn b(self) -> u32 {
+        u32::from_le_bytes([self.data[4], self.data[5], self.data[6], self.data[7]])
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.a() as usize;
+        start..start + self.b() as usize
+    }
 }
 
-type KnownSet = std::collections::HashSet<&'static str, std::hash::BuildHasherDefault<Fnv>>;
-
-fn known(text: &str) -> Option<&'static str> {
-    static SET: std::sync::OnceLock<KnownSet> = std::sync::OnceLock::new();
-    SET.get_or_init(|| KNOWN_KEYS.iter().copied().collect())
-        .get(text)
-        .copied()
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Slot(key {}, tag {}, {:?})", self.key(), self.tag(), self.data)
+    }
 }
 
-/// The key for `text`, shared when it is a well-known field name.
-pub fn key(text: &str) -> Key {
-    known(text).map_or_else(|| Cow::Owned(text.to_owned()), Cow::Borrowed)
+// ---------------------------------------------------------------------------------------
+// Doc
+
+/// One document (an object, a manifest) in packed form. Read it through [`Doc::root`] or
+/// the shortcuts [`Doc::get`], [`Doc::path`] and [`Doc::field`].
+#[derive(Clone, Default)]
+pub struct Doc {
+    /// Children before parents; the root is the last slot. Empty for a null document.
+    slots: Vec<Slot>,
+    /// Texts longer than a slot holds, one after another.
+    text: String,
 }
 
-/// Like [`key`], reusing `text`'s buffer when the key is not a shared one.
-pub fn key_from_string(text: String) -> Key {
-    known(&text).map_or(Cow::Owned(text), Cow::Borrowed)
+/// An empty document, for [`Node::null`].
+static NULL_DOC: Doc = Doc {
+    slots: Vec::new(),
+    text: String::new(),
+};
+
+impl Doc {
+    /// The top-level value.
+    pub fn root(&self) -> Node<'_> {
+        Node {
+            doc: self,
+            at: self.slots.len().wrapping_sub(1) as u32,
+        }
+    }
+
+    /// The value under `key` of the top-level mapping.
+    pub fn get(&self, key: &str) -> Option<Node<'_>> {
+        self.root().get(key)
+    }
+
+    /// Follows a path of mapping keys from the top: `doc.path(&["metadata", "name"])`.
+    pub fn path(&self, keys: &[&str]) -> Option<Node<'_>> {
+        self.root().path(keys)
+    }
+
+    /// Like [`Doc::get`], but a missing key reads as null.
+    pub fn field(&self, key: &str) -> Node<'_> {
+        self.root().field(key)
+    }
+
+    pub fn as_map(&self) -> Option<Map<'_>> {
+        self.root().as_map()
+    }
+
+    pub fn as_seq(&self) -> Option<Seq<'_>> {
+        self.root().as_seq()
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        self.root().as_str()
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.root().is_null()
+    }
+
+    /// The JSON form (typed views, output).
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root().to_json()
+    }
+
+    /// An owned tree of the document, for code that edits it.
+    pub fn to_tree(&self) -> Tree {
+        self.root().to_tree()
+    }
+
+    /// Packs a tree.
+    pub fn from_tree(tree: &Tree) -> Self {
+        let mut b = Builder::default();
+        b.tree(tree);
+        b.finish()
+    }
+
+    /// Bytes held, for benchmarks: the slots and the text (not allocator overhead).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.text.capacity()
+    }
+
+    /// Adds `key: value` to the top-level mapping unless the key is there already (list
+    /// items from the API server lack `apiVersion` and `kind`). Does nothing when the
+    /// document is not a mapping.
+    pub fn insert_if_missing(&mut self, key: &str, value: &str) {
+        let Some(&root) = self.slots.last() else { return };
+        if root.tag() != MAP || self.get(key).is_some() {
+            return;
+        }
+        let Some(id) = intern(key) else { return };
+        // The root's children are the slots right before it, so one more child goes where
+        // the root was and the root moves up by one.
+        let range = root.range();
+        if range.end != self.slots.len() - 1 {
+            // Not the layout a Builder makes: rebuild.
+            let mut tree = self.to_tree();
+            if let Tree::Map(entries) = &mut tree {
+                let mut v = std::mem::take(entries).into_vec();
+                v.push((crate::key(key), Tree::text(value)));
+                *entries = v.into_boxed_slice();
+            }
+            *self = Self::from_tree(&tree);
+            return;
+        }
+        let mut b = Builder {
+            slots: std::mem::take(&mut self.slots),
+            text: std::mem::take(&mut self.text),
+            ..Builder::default()
+        };
+        b.slots.pop();
+        b.str(value);
+        let child = b.stack.pop().unwrap_or(Slot::new(NULL, [0; 8])).with_key(id);
+        b.slots.push(child);
+        let root = Slot::pair(MAP, range.start as u32, range.len() as u32 + 1).with_key(root.key());
+        b.slots.push(root);
+        self.slots = b.slots;
+        self.text = b.text;
+    }
 }
 
-/// One value of a Kubernetes object.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Node {
-    #[default]
+impl fmt::Debug for Doc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.root(), f)
+    }
+}
+
+impl PartialEq for Doc {
+    fn eq(&self, other: &Self) -> bool {
+        self.root() == other.root()
+    }
+}
+
+impl From<serde_json::Value> for Doc {
+    fn from(value: serde_json::Value) -> Self {
+        let mut b = Builder::default();
+        b.json(&value);
+        b.finish()
+    }
+}
+
+impl From<&Tree> for Doc {
+    fn from(tree: &Tree) -> Self {
+        Self::from_tree(tree)
+    }
+}
+
+impl From<Tree> for Doc {
+    fn from(tree: Tree) -> Self {
+        Self::from_tree(&tree)
+    }
+}
+
+impl Serialize for Doc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.root().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut b = Builder::default();
+        Value(&mut b).deserialize(deserializer)?;
+        Ok(b.finish())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Node
+
+/// A value inside a [`Doc`]: a copyable cursor. A missing value reads as null.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    doc: &'a Doc,
+    /// Index of the slot; out of range means null.
+    at: u32,
+}
+
+/// The shape of a value, for matching on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum View<'a> {
     Null,
     Bool(bool),
     Int(i64),
     /// Integers above `i64::MAX`.
     UInt(u64),
     Float(f64),
-    /// Text longer than [`INLINE_TEXT`] bytes. Build text with [`Node::text`], which picks
-    /// the representation, so that equal texts compare equal.
-    Str(Box<str>),
-    /// Short text stored inline: most values in manifests (`TCP`, `100m`, `backend`) are
-    /// short, and this saves an allocation for each.
-    ShortStr {
-        len: u8,
-        bytes: [u8; INLINE_TEXT],
-    },
-    Seq(Box<[Node]>),
-    /// Entries in document order. Lookups take the last of duplicate keys, as JSON does.
-    Map(Box<[(Key, Node)]>),
+    Str(&'a str),
+    Seq(Seq<'a>),
+    Map(Map<'a>),
 }
 
-static NULL: Node = Node::Null;
-
-/// The longest text kept inline in a [`Node`].
-pub const INLINE_TEXT: usize = 22;
-
-impl Node {
-    /// The value under `key` in a mapping.
-    pub fn get(&self, key: &str) -> Option<&Self> {
-        match self {
-            Self::Map(entries) => entries.iter().rev().find(|(k, _)| &**k == key).map(|(_, v)| v),
-            _ => None,
+impl<'a> Node<'a> {
+    /// A null value, for "missing".
+    pub fn null() -> Node<'static> {
+        Node {
+            doc: &NULL_DOC,
+            at: 0,
         }
     }
 
+    fn slot(self) -> Slot {
+        self.doc
+            .slots
+            .get(self.at as usize)
+            .copied()
+            .unwrap_or(Slot::new(NULL, [0; 8]))
+    }
+
+    /// The value's shape.
+    pub fn view(self) -> View<'a> {
+        let slot = self.slot();
+        match slot.tag() {
+            BOOL => View::Bool(slot.data[0] != 0),
+            INT => View::Int(i64::from_le_bytes(slot.data)),
+            UINT => View::UInt(u64::from_le_bytes(slot.data)),
+            FLOAT => View::Float(f64::from_le_bytes(slot.data)),
+            STR | SHORT..=0xff => self.as_str().map_or(View::Null, View::Str),
+            SEQ => View::Seq(Seq {
+                doc: self.doc,
+                start: slot.a(),
+                len: slot.b(),
+            }),
+            MAP => View::Map(Map {
+                doc: self.doc,
+                start: slot.a(),
+                len: slot.b(),
+            }),
+            _ => View::Null,
+        }
+    }
+
+    /// The value under `key` in a mapping (the last of duplicate keys, as JSON does).
+    pub fn get(self, key: &str) -> Option<Node<'a>> {
+        let slot = self.slot();
+        if slot.tag() != MAP {
+            return None;
+        }
+        let id = key_id(key)?;
+        slot.range()
+            .rev()
+            .find(|&i| self.doc.slots[i].key() == id)
+            .map(|i| Node {
+                doc: self.doc,
+                at: i as u32,
+            })
+    }
+
     /// Follows a path of mapping keys: `node.path(&["metadata", "name"])`.
-    pub fn path(&self, keys: &[&str]) -> Option<&Self> {
+    pub fn path(self, keys: &[&str]) -> Option<Node<'a>> {
         keys.iter().try_fold(self, |node, key| node.get(key))
     }
 
     /// Like [`Node::get`], but a missing key reads as null.
-    pub fn field(&self, key: &str) -> &Self {
-        self.get(key).unwrap_or(&NULL)
+    pub fn field(self, key: &str) -> Node<'a> {
+        self.get(key).unwrap_or(Node {
+            doc: &NULL_DOC,
+            at: 0,
+        })
     }
 
-    /// A text node.
-    pub fn text(text: &str) -> Self {
-        if text.len() <= INLINE_TEXT {
-            let mut bytes = [0u8; INLINE_TEXT];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            Self::ShortStr {
-                len: text.len() as u8,
-                bytes,
+    pub fn as_str(self) -> Option<&'a str> {
+        let slot = self.slot();
+        match slot.tag() {
+            STR => self.doc.text.get(slot.range()),
+            tag @ SHORT..=0xff => {
+                let len = usize::from(tag - SHORT).min(INLINE);
+                // The slot lives in the document, so its bytes can be borrowed for 'a.
+                let slot = &self.doc.slots[self.at as usize];
+                std::str::from_utf8(&slot.data[..len]).ok()
             }
-        } else {
-            Self::Str(text.into())
-        }
-    }
-
-    /// A text node, reusing the buffer of long text.
-    pub fn text_owned(text: String) -> Self {
-        if text.len() <= INLINE_TEXT {
-            Self::text(&text)
-        } else {
-            Self::Str(text.into_boxed_str())
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Self::Str(s) => Some(s),
-            // Always valid: built from a &str by `Node::text`.
-            Self::ShortStr { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).ok(),
             _ => None,
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Self::Bool(b) => Some(*b),
+    pub fn as_bool(self) -> Option<bool> {
+        match self.view() {
+            View::Bool(b) => Some(b),
             _ => None,
         }
     }
 
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Self::Int(i) => Some(*i),
-            Self::UInt(u) => i64::try_from(*u).ok(),
+    pub fn as_i64(self) -> Option<i64> {
+        match self.view() {
+            View::Int(i) => Some(i),
+            View::UInt(u) => i64::try_from(u).ok(),
             _ => None,
         }
     }
 
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Self::Int(i) => Some(*i as f64),
-            Self::UInt(u) => Some(*u as f64),
-            Self::Float(f) => Some(*f),
+    pub fn as_f64(self) -> Option<f64> {
+        match self.view() {
+            View::Int(i) => Some(i as f64),
+            View::UInt(u) => Some(u as f64),
+            View::Float(f) => Some(f),
             _ => None,
         }
     }
 
-    pub fn as_seq(&self) -> Option<&[Self]> {
-        match self {
-            Self::Seq(items) => Some(items),
+    pub fn as_seq(self) -> Option<Seq<'a>> {
+        match self.view() {
+            View::Seq(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_map(&self) -> Option<&[(Key, Self)]> {
-        match self {
-            Self::Map(entries) => Some(entries),
+    pub fn as_map(self) -> Option<Map<'a>> {
+        match self.view() {
+            View::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub const fn is_null(&self) -> bool {
-        matches!(self, Self::Null)
+    pub fn is_null(self) -> bool {
+        self.slot().tag() == NULL
     }
 
-    /// A short name of the node's type, for messages.
-    pub const fn type_name(&self) -> &'static str {
-        match self {
-            Self::Null => "null",
-            Self::Bool(_) => "boolean",
-            Self::Int(_) | Self::UInt(_) | Self::Float(_) => "number",
-            Self::Str(_) | Self::ShortStr { .. } => "string",
-            Self::Seq(_) => "sequence",
-            Self::Map(_) => "mapping",
+    pub fn is_map(self) -> bool {
+        self.slot().tag() == MAP
+    }
+
+    pub fn is_seq(self) -> bool {
+        self.slot().tag() == SEQ
+    }
+
+    /// Numbers of any kind.
+    pub fn is_number(self) -> bool {
+        matches!(self.slot().tag(), INT | UINT | FLOAT)
+    }
+
+    /// A short name of the value's type, for messages.
+    pub fn type_name(self) -> &'static str {
+        match self.view() {
+            View::Null => "null",
+            View::Bool(_) => "boolean",
+            View::Int(_) | View::UInt(_) | View::Float(_) => "number",
+            View::Str(_) => "string",
+            View::Seq(_) => "sequence",
+            View::Map(_) => "mapping",
         }
     }
 
-    /// Builds a mapping from entries.
-    pub fn map(entries: Vec<(Key, Self)>) -> Self {
-        Self::Map(entries.into_boxed_slice())
-    }
-
-    /// The JSON form, for code that wants `serde_json` (typed views, output).
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Self::Null => serde_json::Value::Null,
-            Self::Bool(b) => serde_json::Value::Bool(*b),
-            Self::Int(i) => (*i).into(),
-            Self::UInt(u) => (*u).into(),
-            Self::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    /// The JSON form.
+    pub fn to_json(self) -> serde_json::Value {
+        match self.view() {
+            View::Null => serde_json::Value::Null,
+            View::Bool(b) => serde_json::Value::Bool(b),
+            View::Int(i) => i.into(),
+            View::UInt(u) => u.into(),
+            View::Float(f) => {
+                serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)
             }
-            Self::Str(_) | Self::ShortStr { .. } => {
-                serde_json::Value::String(self.as_str().unwrap_or_default().to_owned())
-            }
-            Self::Seq(items) => serde_json::Value::Array(items.iter().map(Self::to_json).collect()),
-            Self::Map(entries) => serde_json::Value::Object(
+            View::Str(s) => serde_json::Value::String(s.to_owned()),
+            View::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            View::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .map(|(k, v)| (k.to_owned(), v.to_json()))
                     .collect(),
             ),
         }
     }
-}
 
-impl From<serde_json::Value> for Node {
-    fn from(value: serde_json::Value) -> Self {
-        match value {
-            serde_json::Value::Null => Self::Null,
-            serde_json::Value::Bool(b) => Self::Bool(b),
-            serde_json::Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    Self::Int(i)
-                } else if let Some(u) = n.as_u64() {
-                    Self::UInt(u)
-                } else {
-                    Self::Float(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            serde_json::Value::String(s) => Self::text_owned(s),
-            serde_json::Value::Array(items) => Self::Seq(items.into_iter().map(Self::from).collect()),
-            serde_json::Value::Object(map) => Self::Map(
-                map.into_iter()
-                    .map(|(k, v)| (key_from_string(k), Self::from(v)))
+    /// An owned tree of this value.
+    pub fn to_tree(self) -> Tree {
+        match self.view() {
+            View::Null => Tree::Null,
+            View::Bool(b) => Tree::Bool(b),
+            View::Int(i) => Tree::Int(i),
+            View::UInt(u) => Tree::UInt(u),
+            View::Float(f) => Tree::Float(f),
+            View::Str(s) => Tree::text(s),
+            View::Seq(items) => Tree::Seq(items.iter().map(Node::to_tree).collect()),
+            View::Map(entries) => Tree::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (crate::key(k), v.to_tree()))
                     .collect(),
             ),
         }
     }
+
+    /// A document of its own holding a copy of this value.
+    pub fn to_doc(self) -> Doc {
+        let mut b = Builder::default();
+        b.node(self);
+        b.finish()
+    }
 }
 
-impl Serialize for Node {
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.view(), other.view()) {
+            (View::Seq(a), View::Seq(b)) => a == b,
+            (View::Map(a), View::Map(b)) => a == b,
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.view() {
+            View::Null => f.write_str("null"),
+            View::Bool(b) => write!(f, "{b}"),
+            View::Int(i) => write!(f, "{i}"),
+            View::UInt(u) => write!(f, "{u}"),
+            View::Float(x) => write!(f, "{x}"),
+            View::Str(s) => write!(f, "{s:?}"),
+            View::Seq(items) => f.debug_list().entries(items.iter()).finish(),
+            View::Map(entries) => f.debug_map().entries(entries.iter()).finish(),
+        }
+    }
+}
+
+impl Serialize for Node<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Null => s.serialize_unit(),
-            Self::Bool(b) => s.serialize_bool(*b),
-            Self::Int(i) => s.serialize_i64(*i),
-            Self::UInt(u) => s.serialize_u64(*u),
-            Self::Float(f) => s.serialize_f64(*f),
-            Self::Str(_) | Self::ShortStr { .. } => s.serialize_str(self.as_str().unwrap_or_default()),
-            Self::Seq(items) => {
+        match self.view() {
+            View::Null => s.serialize_unit(),
+            View::Bool(b) => s.serialize_bool(b),
+            View::Int(i) => s.serialize_i64(i),
+            View::UInt(u) => s.serialize_u64(u),
+            View::Float(f) => s.serialize_f64(f),
+            View::Str(text) => s.serialize_str(text),
+            View::Seq(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(item)?;
+                    seq.serialize_element(&item)?;
                 }
                 seq.end()
             }
-            Self::Map(entries) => {
+            View::Map(entries) => {
                 let mut map = s.serialize_map(Some(entries.len()))?;
                 for (k, v) in entries {
-                    map.serialize_entry(&**k, v)?;
+                    map.serialize_entry(k, &v)?;
                 }
                 map.end()
             }
@@ -575,87 +596,613 @@ impl Serialize for Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
+/// The items of a sequence.
+#[derive(Clone, Copy)]
+pub struct Seq<'a> {
+    doc: &'a Doc,
+    start: u32,
+    len: u32,
+}
+
+impl<'a> Seq<'a> {
+    /// An empty sequence.
+    pub fn empty() -> Seq<'static> {
+        Seq {
+            doc: &NULL_DOC,
+            start: 0,
+            len: 0,
+        }
+    }
+
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(self, i: usize) -> Option<Node<'a>> {
+        (i < self.len()).then(|| Node {
+            doc: self.doc,
+            at: self.start + i as u32,
+        })
+    }
+
+    pub fn first(self) -> Option<Node<'a>> {
+        self.get(0)
+    }
+
+    pub fn last(self) -> Option<Node<'a>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    pub fn iter(self) -> SeqIter<'a> {
+        SeqIter {
+            doc: self.doc,
+            range: self.start..self.start + self.len,
+        }
     }
 }
 
-struct NodeVisitor;
+impl Default for Seq<'_> {
+    fn default() -> Self {
+        Seq::empty()
+    }
+}
 
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+impl PartialEq for Seq<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl fmt::Debug for Seq<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for Seq<'a> {
+    type Item = Node<'a>;
+    type IntoIter = SeqIter<'a>;
+
+    fn into_iter(self) -> SeqIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the items of a [`Seq`].
+#[derive(Clone)]
+pub struct SeqIter<'a> {
+    doc: &'a Doc,
+    range: std::ops::Range<u32>,
+}
+
+impl<'a> Iterator for SeqIter<'a> {
+    type Item = Node<'a>;
+
+    fn next(&mut self) -> Option<Node<'a>> {
+        self.range.next().map(|at| Node { doc: self.doc, at })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for SeqIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.range.next_back().map(|at| Node { doc: self.doc, at })
+    }
+}
+
+impl ExactSizeIterator for SeqIter<'_> {}
+
+/// The entries of a mapping, in document order.
+#[derive(Clone, Copy)]
+pub struct Map<'a> {
+    doc: &'a Doc,
+    start: u32,
+    len: u32,
+}
+
+impl<'a> Map<'a> {
+    /// An empty mapping.
+    pub fn empty() -> Map<'static> {
+        Map {
+            doc: &NULL_DOC,
+            start: 0,
+            len: 0,
+        }
+    }
+
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// The value under `key` (the last of duplicates).
+    pub fn get(self, key: &str) -> Option<Node<'a>> {
+        let id = key_id(key)?;
+        (self.start..self.start + self.len)
+            .rev()
+            .find(|&i| self.doc.slots[i as usize].key() == id)
+            .map(|at| Node { doc: self.doc, at })
+    }
+
+    pub fn contains_key(self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn iter(self) -> MapIter<'a> {
+        MapIter {
+            doc: self.doc,
+            range: self.start..self.start + self.len,
+        }
+    }
+
+    pub fn keys(self) -> impl DoubleEndedIterator<Item = &'a str> + Clone {
+        self.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(self) -> impl DoubleEndedIterator<Item = Node<'a>> + Clone {
+        self.iter().map(|(_, v)| v)
+    }
+}
+
+impl Default for Map<'_> {
+    fn default() -> Self {
+        Map::empty()
+    }
+}
+
+impl PartialEq for Map<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|((ka, va), (kb, vb))| ka == kb && va == vb)
+    }
+}
+
+impl fmt::Debug for Map<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for Map<'a> {
+    type Item = (&'a str, Node<'a>);
+    type IntoIter = MapIter<'a>;
+
+    fn into_iter(self) -> MapIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the entries of a [`Map`].
+#[derive(Clone)]
+pub struct MapIter<'a> {
+    doc: &'a Doc,
+    range: std::ops::Range<u32>,
+}
+
+impl<'a> MapIter<'a> {
+    fn entry(&self, at: u32) -> (&'a str, Node<'a>) {
+        let key = key_text(self.doc.slots[at as usize].key());
+        (key, Node { doc: self.doc, at })
+    }
+}
+
+impl<'a> Iterator for MapIter<'a> {
+    type Item = (&'a str, Node<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.range.next()?;
+        Some(self.entry(at))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for MapIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let at = self.range.next_back()?;
+        Some(self.entry(at))
+    }
+}
+
+impl ExactSizeIterator for MapIter<'_> {}
+
+// ---------------------------------------------------------------------------------------
+// Building
+
+/// Builds a [`Doc`] value by value, children before their parent. Containers are opened
+/// with [`Builder::begin`] and closed with [`Builder::end_seq`] / [`Builder::end_map`];
+/// in a mapping, call [`Builder::key`] after each value.
+#[derive(Default)]
+pub struct Builder {
+    slots: Vec<Slot>,
+    text: String,
+    /// Values whose container is still open.
+    stack: Vec<Slot>,
+    /// Where each open container's values start on `stack`.
+    open: Vec<usize>,
+    too_many_keys: bool,
+}
+
+/// Why a document could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError(String);
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Builder {
+    pub fn null(&mut self) {
+        self.stack.push(Slot::new(NULL, [0; 8]));
+    }
+
+    pub fn bool(&mut self, v: bool) {
+        self.stack.push(Slot::new(BOOL, [u8::from(v), 0, 0, 0, 0, 0, 0, 0]));
+    }
+
+    pub fn int(&mut self, v: i64) {
+        self.stack.push(Slot::new(INT, v.to_le_bytes()));
+    }
+
+    pub fn uint(&mut self, v: u64) {
+        match i64::try_from(v) {
+            Ok(i) => self.int(i),
+            Err(_) => self.stack.push(Slot::new(UINT, v.to_le_bytes())),
+        }
+    }
+
+    pub fn float(&mut self, v: f64) {
+        self.stack.push(Slot::new(FLOAT, v.to_le_bytes()));
+    }
+
+    pub fn str(&mut self, v: &str) {
+        if v.len() <= INLINE {
+            let mut data = [0u8; 8];
+            data[..v.len()].copy_from_slice(v.as_bytes());
+            self.stack.push(Slot::new(SHORT + v.len() as u8, data));
+        } else {
+            let offset = self.text.len();
+            self.text.push_str(v);
+            self.stack
+                .push(Slot::pair(STR, offset as u32, v.len() as u32));
+        }
+    }
+
+    /// Opens a sequence or mapping.
+    pub fn begin(&mut self) {
+        self.open.push(self.stack.len());
+    }
+
+    /// Names the value just added (inside a mapping).
+    pub fn key(&mut self, key: &str) {
+        let id = intern(key).unwrap_or_else(|| {
+            self.too_many_keys = true;
+            0
+        });
+        if let Some(last) = self.stack.last_mut() {
+            *last = last.with_key(id);
+        }
+    }
+
+    pub fn end_seq(&mut self) {
+        self.end(SEQ);
+    }
+
+    pub fn end_map(&mut self) {
+        self.end(MAP);
+    }
+
+    fn end(&mut self, tag: u8) {
+        let from = self.open.pop().unwrap_or(0).min(self.stack.len());
+        let start = self.slots.len();
+        self.slots.extend(self.stack.drain(from..));
+        let len = self.slots.len() - start;
+        self.stack.push(Slot::pair(tag, start as u32, len as u32));
+    }
+
+    /// The document; the value added last at the top level is its root.
+    pub fn finish(mut self) -> Doc {
+        while !self.open.is_empty() {
+            self.end(MAP);
+        }
+        if let Some(root) = self.stack.pop() {
+            self.slots.push(root.with_key(0));
+        }
+        self.slots.shrink_to_fit();
+        self.text.shrink_to_fit();
+        Doc {
+            slots: self.slots,
+            text: self.text,
+        }
+    }
+
+    /// Like [`Builder::finish`], but fails when the process-wide table of field names is
+    /// full (16.7 million distinct names).
+    pub fn try_finish(self) -> Result<Doc, BuildError> {
+        if self.too_many_keys {
+            return Err(BuildError(format!(
+                "more than {MAX_KEYS} distinct field names: the input is not Kubernetes objects"
+            )));
+        }
+        Ok(self.finish())
+    }
+
+    /// Adds a tree.
+    pub fn tree(&mut self, tree: &Tree) {
+        match tree {
+            Tree::Null => self.null(),
+            Tree::Bool(b) => self.bool(*b),
+            Tree::Int(i) => self.int(*i),
+            Tree::UInt(u) => self.uint(*u),
+            Tree::Float(f) => self.float(*f),
+            Tree::Str(_) | Tree::ShortStr { .. } => self.str(tree.as_str().unwrap_or_default()),
+            Tree::Seq(items) => {
+                self.begin();
+                for item in items {
+                    self.tree(item);
+                }
+                self.end_seq();
+            }
+            Tree::Map(entries) => {
+                self.begin();
+                for (k, v) in entries {
+                    self.tree(v);
+                    self.key(k);
+                }
+                self.end_map();
+            }
+        }
+    }
+
+    /// Adds a copy of a value of another document.
+    pub fn node(&mut self, node: Node<'_>) {
+        match node.view() {
+            View::Null => self.null(),
+            View::Bool(b) => self.bool(b),
+            View::Int(i) => self.int(i),
+            View::UInt(u) => self.uint(u),
+            View::Float(f) => self.float(f),
+            View::Str(s) => self.str(s),
+            View::Seq(items) => {
+                self.begin();
+                for item in items {
+                    self.node(item);
+                }
+                self.end_seq();
+            }
+            View::Map(entries) => {
+                self.begin();
+                for (k, v) in entries {
+                    self.node(v);
+                    self.key(k);
+                }
+                self.end_map();
+            }
+        }
+    }
+
+    /// Adds a JSON value.
+    pub fn json(&mut self, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::Null => self.null(),
+            serde_json::Value::Bool(b) => self.bool(*b),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    self.int(i);
+                } else if let Some(u) = n.as_u64() {
+                    self.uint(u);
+                } else {
+                    self.float(n.as_f64().unwrap_or(f64::NAN));
+                }
+            }
+            serde_json::Value::String(s) => self.str(s),
+            serde_json::Value::Array(items) => {
+                self.begin();
+                for item in items {
+                    self.json(item);
+                }
+                self.end_seq();
+            }
+            serde_json::Value::Object(map) => {
+                self.begin();
+                for (k, v) in map {
+                    self.json(v);
+                    self.key(k);
+                }
+                self.end_map();
+            }
+        }
+    }
+
+    /// A seed that deserializes one value into this builder.
+    pub fn value(&mut self) -> Value<'_> {
+        Value(self)
+    }
+}
+
+/// Deserializes one value into a [`Builder`].
+pub struct Value<'b>(&'b mut Builder);
+
+impl<'de> DeserializeSeed<'de> for Value<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Value<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML or JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.0.bool(v);
+        Ok(())
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Int(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.0.int(v);
+        Ok(())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
-        Ok(i64::try_from(v).map_or(Node::UInt(v), Node::Int))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.0.uint(v);
+        Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.0.float(v);
+        Ok(())
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::text(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.str(v);
+        Ok(())
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
-        Ok(Node::text_owned(v))
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.null();
+        Ok(())
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.null();
+        Ok(())
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        Node::deserialize(d)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let b = self.0;
+        b.begin();
+        while access.next_element_seed(Value(b))?.is_some() {}
+        b.end_seq();
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
-        let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = access.next_element()? {
-            items.push(item);
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let b = self.0;
+        b.begin();
+        let mut name = String::new();
+        while access.next_key_seed(KeyText(&mut name))?.is_some() {
+            access.next_value_seed(Value(b))?;
+            b.key(&name);
         }
-        Ok(Node::Seq(items.into_boxed_slice()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<(Key, Node)> = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1024));
-        while let Some(k) = access.next_key::<KeyText>()? {
-            let value = access.next_value()?;
-            entries.push((k.0, value));
-        }
-        Ok(Node::Map(entries.into_boxed_slice()))
+        b.end_map();
+        Ok(())
     }
 }
 
 /// Mapping keys as text. YAML allows other scalars as keys (`1: a`, `true: b`); they are
 /// kept as their text rather than failing the whole document.
-struct KeyText(Key);
+struct KeyText<'s>(&'s mut String);
 
-impl<'de> Deserialize<'de> for KeyText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let node = Node::deserialize(deserializer)?;
-        Ok(Self(match (&node, node.as_str()) {
-            (_, Some(text)) => key(text),
-            (Node::Null, _) => Cow::Borrowed("null"),
-            _ => Cow::Owned(node.to_json().to_string()),
-        }))
+impl<'de> DeserializeSeed<'de> for KeyText<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyText<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.clear();
+        self.0.push_str(v);
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        *self.0 = v.to_string();
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        *self.0 = v.to_string();
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        *self.0 = v.to_string();
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        *self.0 = serde_json::Value::from(v).to_string();
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = "null".to_owned();
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<(), A::Error> {
+        let tree = TreeVisitorProxy.visit_seq(access)?;
+        *self.0 = tree.to_json().to_string();
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<(), A::Error> {
+        let tree = TreeVisitorProxy.visit_map(access)?;
+        *self.0 = tree.to_json().to_string();
+        Ok(())
+    }
+}
+
+/// Complex keys (rare: YAML only) are built as a [`Tree`] and written as JSON text.
+struct TreeVisitorProxy;
+
+impl TreeVisitorProxy {
+    fn visit_seq<'de, A: SeqAccess<'de>>(self, mut access: A) -> Result<Tree, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = access.next_element::<Tree>()? {
+            items.push(item);
+        }
+        Ok(Tree::Seq(items.into_boxed_slice()))
+    }
+
+    fn visit_map<'de, A: MapAccess<'de>>(self, mut access: A) -> Result<Tree, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((k, v)) = access.next_entry::<Tree, Tree>()? {
+            let k = k.as_str().map_or_else(|| k.to_json().to_string(), str::to_owned);
+            entries.push((crate::key_from_string(k), v));
+        }
+        Ok(Tree::Map(entries.into_boxed_slice()))
     }
 }
 
@@ -663,52 +1210,112 @@ impl<'de> Deserialize<'de> for KeyText {
 mod tests {
     use super::*;
 
+    fn doc(json: serde_json::Value) -> Doc {
+        Doc::from(json)
+    }
+
+    #[test]
+    fn slot_is_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+    }
+
     #[test]
     fn json_round_trip_and_access() {
-        let json =
-            serde_json::json!({"a": {"b": [1, -2, 3.5, "x", null, true]}, "big": 18446744073709551615u64});
-        let node: Node = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(node.to_json(), json);
-        assert_eq!(Node::from(json.clone()), node);
-        assert_eq!(serde_json::to_value(&node).unwrap(), json);
-        assert_eq!(
-            node.path(&["a", "b"]).and_then(Node::as_seq).map(<[Node]>::len),
-            Some(6)
-        );
-        assert_eq!(node.field("missing"), &Node::Null);
-        assert_eq!(node.get("big"), Some(&Node::UInt(u64::MAX)));
+        let json = serde_json::json!({"a": {"b": [1, -2, 3.5, "x", null, true, "a longer text value"]},
+            "big": 18446744073709551615u64, "": "empty key", "ä€😀": "ünïcode"});
+        let d = doc(json.clone());
+        assert_eq!(d.to_json(), json);
+        assert_eq!(serde_json::to_value(&d).unwrap(), json);
+        let parsed: Doc = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(parsed, d);
+        assert_eq!(d.path(&["a", "b"]).and_then(Node::as_seq).map(Seq::len), Some(7));
+        assert!(d.field("missing").is_null());
+        assert_eq!(d.get("big").map(Node::view), Some(View::UInt(u64::MAX)));
+        assert_eq!(d.get("").and_then(Node::as_str), Some("empty key"));
+        assert_eq!(d.get("ä€😀").and_then(Node::as_str), Some("ünïcode"));
+        let b = d.path(&["a", "b"]).and_then(Node::as_seq).unwrap();
+        assert_eq!(b.get(3).and_then(Node::as_str), Some("x"));
+        assert_eq!(b.last().and_then(Node::as_str), Some("a longer text value"));
+        assert_eq!(b.iter().rev().nth(1).and_then(Node::as_bool), Some(true));
+        assert_eq!(b.get(2).and_then(Node::as_f64), Some(3.5));
+        assert!(b.get(7).is_none());
+        assert_eq!(Doc::from_tree(&d.to_tree()), d);
+        assert_eq!(d.path(&["a"]).map(|n| n.to_doc().to_json()), Some(json["a"].clone()));
     }
 
     #[test]
     fn last_duplicate_key_wins() {
-        let node: Node = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
-        assert_eq!(node.get("a").and_then(Node::as_i64), Some(2));
+        let d: Doc = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
+        assert_eq!(d.get("a").and_then(Node::as_i64), Some(2));
+        assert_eq!(d.as_map().map(Map::len), Some(2));
     }
 
     #[test]
-    fn known_keys_are_sorted_and_shared() {
-        assert!(
-            KNOWN_KEYS.windows(2).all(|w| w[0] < w[1]),
-            "KNOWN_KEYS must stay sorted"
+    fn text_at_the_inline_limit() {
+        for len in [0, 1, INLINE - 1, INLINE, INLINE + 1, 40] {
+            let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let d = doc(serde_json::json!({ "t": text }));
+            assert_eq!(d.get("t").and_then(Node::as_str), Some(text.as_str()), "{len}");
+        }
+    }
+
+    #[test]
+    fn scalars_and_empty_documents() {
+        assert!(Doc::default().is_null());
+        assert!(Doc::default().get("a").is_none());
+        assert!(Node::null().as_map().is_none());
+        let d = doc(serde_json::json!("just text"));
+        assert_eq!(d.as_str(), Some("just text"));
+        let d = doc(serde_json::json!({"m": {}, "s": []}));
+        assert_eq!(d.get("m").and_then(Node::as_map).map(Map::len), Some(0));
+        assert_eq!(d.get("s").and_then(Node::as_seq).map(Seq::len), Some(0));
+        assert_eq!(d.get("m").map(Node::type_name), Some("mapping"));
+    }
+
+    #[test]
+    fn equality_is_structural() {
+        let a = doc(serde_json::json!({"x": [1, {"y": "long enough text"}]}));
+        let b = doc(serde_json::json!({"z": {"x": [1, {"y": "long enough text"}]}}));
+        assert_eq!(a.root(), b.get("z").unwrap());
+        assert_ne!(a.root(), b.root());
+        assert_ne!(doc(serde_json::json!(1)), doc(serde_json::json!("1")));
+    }
+
+    #[test]
+    fn keys_not_seen_yet_are_missing_not_errors() {
+        let d = doc(serde_json::json!({"a": 1}));
+        assert!(d.get("a-key-no-document-has-used-9f3c").is_none());
+    }
+
+    #[test]
+    fn insert_if_missing_adds_to_the_top_mapping() {
+        let mut d = doc(serde_json::json!({"metadata": {"name": "web"}}));
+        d.insert_if_missing("kind", "Pod");
+        d.insert_if_missing("apiVersion", "v1");
+        d.insert_if_missing("kind", "Other");
+        assert_eq!(
+            d.to_json(),
+            serde_json::json!({"metadata": {"name": "web"}, "kind": "Pod", "apiVersion": "v1"})
         );
-        assert!(matches!(key("apiVersion"), Cow::Borrowed(_)));
-        assert!(matches!(key("somethingElse"), Cow::Owned(_)));
-        assert_eq!(key_from_string("metadata".to_owned()), "metadata");
+        let mut scalar = doc(serde_json::json!(3));
+        scalar.insert_if_missing("kind", "Pod");
+        assert_eq!(scalar.to_json(), serde_json::json!(3));
     }
 
     #[test]
-    fn short_and_long_text() {
-        let short = Node::text("TCP");
-        assert!(matches!(short, Node::ShortStr { .. }));
-        assert_eq!(short.as_str(), Some("TCP"));
-        let long = Node::text_owned("x".repeat(INLINE_TEXT + 1));
-        assert!(matches!(long, Node::Str(_)));
-        assert_eq!(Node::text("ä€😀"), Node::text_owned("ä€😀".to_owned()));
-        assert_eq!(Node::text("").as_str(), Some(""));
+    fn yaml_keys_that_are_not_text() {
+        let d: Doc = serde_json::from_str(r#"{"1": "a"}"#).unwrap();
+        assert_eq!(d.get("1").and_then(Node::as_str), Some("a"));
     }
 
     #[test]
-    fn is_small() {
-        assert!(std::mem::size_of::<Node>() <= 24);
+    fn smaller_than_a_tree() {
+        let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-7d4b9c-x2x9z", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "registry.example.com/web:1.2.3",
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}});
+        let d = doc(pod);
+        // 17 values of 12 bytes plus 2 long texts.
+        assert!(d.heap_bytes() < 17 * 12 + 60, "{}", d.heap_bytes());
     }
 }

@@ -1,63 +1,28 @@
 //! Where the memory of a parsed file goes: `cargo run --release --example parse_bench FILE`.
-use mcp_diag_model::Node;
-
-fn malloc_size(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        (n + 8).max(32).div_ceil(16) * 16
-    }
-}
-
-fn node_heap(node: &Node, counts: &mut [usize; 4]) -> usize {
-    match node {
-        Node::Str(s) => {
-            counts[0] += 1;
-            malloc_size(s.len())
-        }
-        Node::Seq(items) => {
-            counts[1] += 1;
-            malloc_size(items.len() * 24) + items.iter().map(|n| node_heap(n, counts)).sum::<usize>()
-        }
-        Node::Map(entries) => {
-            counts[2] += 1;
-            let mut total = malloc_size(entries.len() * std::mem::size_of::<(mcp_diag_model::Key, Node)>());
-            for (k, v) in entries.iter() {
-                if let std::borrow::Cow::Owned(s) = k {
-                    counts[3] += 1;
-                    total += malloc_size(s.len());
-                }
-                total += node_heap(v, counts);
-            }
-            total
-        }
-        _ => 0,
-    }
-}
 
 fn main() {
-    let path = std::env::args().nth(1).expect("a file");
-    let bytes = std::fs::read(&path).unwrap();
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: parse_bench FILE");
+        std::process::exit(2);
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let started = std::time::Instant::now();
     let parsed = mcp_diag_sources::parse_bytes(&path, &bytes);
-    let mut counts = [0usize; 4];
-    let tree: usize = parsed
-        .objects
-        .iter()
-        .map(|o| node_heap(&o.raw, &mut counts))
-        .sum();
+    let elapsed = started.elapsed();
     let n = parsed.objects.len().max(1);
+    let docs: usize = parsed.objects.iter().map(|o| o.raw.heap_bytes()).sum();
     println!(
-        "{} objects, {} bytes of input; tree heap {} B/object; long strings {}, seqs {}, maps {}, owned keys {} (per object)",
-        n,
+        "{} objects, {} bytes of input, parsed in {:.2} s; documents hold {} B/object (slots and text), size_of Object = {}",
+        parsed.objects.len(),
         bytes.len(),
-        tree / n,
-        counts[0] / n,
-        counts[1] / n,
-        counts[2] / n,
-        counts[3] / n
-    );
-    println!(
-        "size_of Object = {}",
+        elapsed.as_secs_f64(),
+        docs / n,
         std::mem::size_of::<mcp_diag_model::Object>()
     );
 }

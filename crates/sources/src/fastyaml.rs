@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use mcp_diag_model::Node as Value;
+use mcp_diag_model::Tree as Value;
 
 /// A parsed document: the value, the line of its first content, and the line of each
 /// element of a top-level `items` sequence.

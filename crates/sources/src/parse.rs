@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use mcp_diag_model::{Finding, Location, Node, Object, Severity};
+use mcp_diag_model::{Finding, Location, Tree, Object, Severity};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
@@ -135,7 +135,7 @@ fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
 }
 
 fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Node>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Tree>();
     loop {
         let start = stream.byte_offset();
         let value = match stream.next() {
@@ -393,8 +393,8 @@ fn first_line_of(message: &str) -> String {
 }
 
 /// Adds one parsed document: a single object, or the items of a `List`.
-fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
-    let Node::Map(entries) = value else {
+fn push_document(file: &str, line: u64, value: Tree, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
+    let Tree::Map(entries) = value else {
         if !value.is_null() {
             out.problems.push(input_invalid(
                 file,
@@ -408,24 +408,24 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
         }
         return;
     };
-    let map = Node::Map(entries);
+    let map = Tree::Map(entries);
     let kind = map
         .get("kind")
-        .and_then(Node::as_str)
+        .and_then(Tree::as_str)
         .unwrap_or_default()
         .to_owned();
-    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Node::Seq(_) | Node::Null));
+    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Tree::Seq(_) | Tree::Null));
     if !is_list {
         push_object(file, line, map, out);
         return;
     }
-    let list_api_version = map.get("apiVersion").and_then(Node::as_str).map(str::to_owned);
+    let list_api_version = map.get("apiVersion").and_then(Tree::as_str).map(str::to_owned);
     let item_kind = kind
         .strip_suffix("List")
         .filter(|k| !k.is_empty())
         .map(str::to_owned);
-    let Node::Map(entries) = map else { return };
-    let Some(Node::Seq(items)) = entries
+    let Tree::Map(entries) = map else { return };
+    let Some(Tree::Seq(items)) = entries
         .into_vec()
         .into_iter()
         .rev()
@@ -442,9 +442,9 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
             Ok(item)
                 if item
                     .get("kind")
-                    .and_then(Node::as_str)
+                    .and_then(Tree::as_str)
                     .is_some_and(|k| k.ends_with("List"))
-                    && matches!(item.get("items"), Some(Node::Seq(_))) =>
+                    && matches!(item.get("items"), Some(Tree::Seq(_))) =>
             {
                 push_document(file, item_line, item, None, out);
             }
@@ -463,30 +463,30 @@ fn push_document(file: &str, line: u64, value: Node, item_lines: Option<Vec<u64>
 }
 
 /// `kubectl get -o yaml` items carry apiVersion and kind; items of a typed list may not.
-fn fill_list_item(item: Node, list_api_version: Option<&str>, item_kind: Option<&str>) -> Result<Node, Node> {
-    let Node::Map(entries) = item else {
+fn fill_list_item(item: Tree, list_api_version: Option<&str>, item_kind: Option<&str>) -> Result<Tree, Tree> {
+    let Tree::Map(entries) = item else {
         return Err(item);
     };
     let has = |key: &str| entries.iter().any(|(k, _)| &**k == key);
     let (Some(kind), false) = (item_kind, has("kind")) else {
-        return Ok(Node::Map(entries));
+        return Ok(Tree::Map(entries));
     };
     let mut entries = entries.into_vec();
     if let (Some(av), false) = (
         list_api_version,
         entries.iter().any(|(k, _)| &**k == "apiVersion"),
     ) {
-        entries.insert(0, (mcp_diag_model::key("apiVersion"), Node::text(av)));
+        entries.insert(0, (mcp_diag_model::key("apiVersion"), Tree::text(av)));
     }
     entries.insert(
         1.min(entries.len()),
-        (mcp_diag_model::key("kind"), Node::text(kind)),
+        (mcp_diag_model::key("kind"), Tree::text(kind)),
     );
-    Ok(Node::map(entries))
+    Ok(Tree::map(entries))
 }
 
-fn push_object(file: &str, line: u64, value: Node, out: &mut ParsedFile) {
-    let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
+fn push_object(file: &str, line: u64, value: Tree, out: &mut ParsedFile) {
+    let has = |k: &str| value.get(k).and_then(Tree::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
         out.problems.push(input_invalid(
@@ -508,7 +508,7 @@ fn push_object(file: &str, line: u64, value: Node, out: &mut ParsedFile) {
 /// A top-level document: the value, its line, and the line of each `items` element, in one
 /// pass over the parser's events.
 struct Doc {
-    value: Node,
+    value: Tree,
     line: Option<u64>,
     item_lines: Option<Vec<u64>>,
 }
@@ -526,7 +526,7 @@ impl<'de> de::Deserialize<'de> for Doc {
 }
 
 struct DocBody {
-    value: Node,
+    value: Tree,
     item_lines: Option<Vec<u64>>,
 }
 
@@ -537,7 +537,7 @@ impl<'de> de::Deserialize<'de> for DocBody {
 }
 
 /// Reads the top-level mapping itself so that `items` can be read with spans; any other
-/// document is read as a plain [`Node`].
+/// document is read as a plain [`Tree`].
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {
@@ -548,21 +548,21 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
-        let mut entries: Vec<(mcp_diag_model::Key, Node)> = Vec::new();
+        let mut entries: Vec<(mcp_diag_model::Key, Tree)> = Vec::new();
         let mut item_lines = None;
-        while let Some(key) = access.next_key::<Node>()? {
+        while let Some(key) = access.next_key::<Tree>()? {
             let key = match key.as_str() {
                 Some(text) => mcp_diag_model::key(text),
                 None => std::borrow::Cow::Owned(key.to_json().to_string()),
             };
             if &*key == "items" {
-                let items: Option<Vec<Spanned<Node>>> = access.next_value()?;
+                let items: Option<Vec<Spanned<Tree>>> = access.next_value()?;
                 let value = match items {
                     Some(items) => {
                         item_lines = Some(items.iter().map(|s| s.referenced.line()).collect());
-                        Node::Seq(items.into_iter().map(|s| s.value).collect())
+                        Tree::Seq(items.into_iter().map(|s| s.value).collect())
                     }
-                    None => Node::Null,
+                    None => Tree::Null,
                 };
                 entries.push((key, value));
             } else {
@@ -570,60 +570,60 @@ impl<'de> Visitor<'de> for DocVisitor {
             }
         }
         Ok(DocBody {
-            value: Node::map(entries),
+            value: Tree::map(entries),
             item_lines,
         })
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
         let mut values = Vec::new();
-        while let Some(v) = access.next_element::<Node>()? {
+        while let Some(v) = access.next_element::<Tree>()? {
             values.push(v);
         }
         Ok(DocBody {
-            value: Node::Seq(values.into_boxed_slice()),
+            value: Tree::Seq(values.into_boxed_slice()),
             item_lines: None,
         })
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::text(v),
+            value: Tree::text(v),
             item_lines: None,
         })
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::Bool(v),
+            value: Tree::Bool(v),
             item_lines: None,
         })
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::Int(v),
+            value: Tree::Int(v),
             item_lines: None,
         })
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::UInt(v),
+            value: Tree::UInt(v),
             item_lines: None,
         })
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::Float(v),
+            value: Tree::Float(v),
             item_lines: None,
         })
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<DocBody, E> {
         Ok(DocBody {
-            value: Node::Null,
+            value: Tree::Null,
             item_lines: None,
         })
     }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use mcp_diag_model::{Inventory, Node, Object};
+use mcp_diag_model::{Doc, Inventory, Object};
 use serde::Serialize;
 
 use crate::HELM_RELEASES_DIR;
@@ -42,7 +42,7 @@ struct ListFile<'a> {
     #[serde(rename = "apiVersion")]
     api_version: &'static str,
     kind: &'static str,
-    items: Vec<&'a Node>,
+    items: Vec<&'a Doc>,
 }
 
 /// Writes `inventory` into `dir` (created; refused when it exists and is not empty):
@@ -116,7 +116,7 @@ fn with_namespace(object: &Object) -> Object {
             .and_then(serde_json::Value::as_object_mut)
         {
             meta.insert("namespace".to_owned(), serde_json::Value::from(ns.as_str()));
-            copy.raw = Node::from(json);
+            copy.raw = Doc::from(json);
         }
     }
     copy
@@ -208,7 +208,7 @@ mod tests {
     use mcp_diag_model::{KubeVersion, Location, RequestedApi, SourceKind};
 
     fn object(json: serde_json::Value, location: Option<Location>) -> Object {
-        Object::from_node(Node::from(json), location).unwrap()
+        Object::from_node(json, location).unwrap()
     }
 
     #[test]
