@@ -7,8 +7,8 @@ mod date;
 mod finding;
 mod inventory;
 mod node;
-mod tree;
 pub mod time;
+mod tree;
 mod version;
 
 pub use date::Date;

@@ -36,7 +36,13 @@ struct Names {
 
 fn known_ids() -> &'static FnvMap<&'static str, u32> {
     static IDS: OnceLock<FnvMap<&'static str, u32>> = OnceLock::new();
-    IDS.get_or_init(|| KNOWN_KEYS.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect())
+    IDS.get_or_init(|| {
+        KNOWN_KEYS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect()
+    })
 }
 
 fn names() -> &'static RwLock<Names> {
@@ -508,12 +514,9 @@ impl<'a> Node<'a> {
             }
             View::Str(s) => serde_json::Value::String(s.to_owned()),
             View::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
-            View::Map(entries) => serde_json::Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), v.to_json()))
-                    .collect(),
-            ),
+            View::Map(entries) => {
+                serde_json::Value::Object(entries.iter().map(|(k, v)| (k.to_owned(), v.to_json())).collect())
+            }
         }
     }
 
@@ -856,7 +859,8 @@ impl Builder {
     }
 
     pub fn bool(&mut self, v: bool) {
-        self.stack.push(Slot::new(BOOL, [u8::from(v), 0, 0, 0, 0, 0, 0, 0]));
+        self.stack
+            .push(Slot::new(BOOL, [u8::from(v), 0, 0, 0, 0, 0, 0, 0]));
     }
 
     pub fn int(&mut self, v: i64) {
@@ -882,8 +886,7 @@ impl Builder {
         } else {
             let offset = self.text.len();
             self.text.push_str(v);
-            self.stack
-                .push(Slot::pair(STR, offset as u32, v.len() as u32));
+            self.stack.push(Slot::pair(STR, offset as u32, v.len() as u32));
         }
     }
 
@@ -933,6 +936,32 @@ impl Builder {
             slots: self.slots,
             text: self.text,
         }
+    }
+
+    /// Like [`Builder::finish`], but leaves the builder empty with its buffers kept, for
+    /// building many documents in a row: the document gets exactly sized copies, so the
+    /// buffers grow once instead of once per document.
+    pub fn take(&mut self) -> Doc {
+        while !self.open.is_empty() {
+            self.end(MAP);
+        }
+        if let Some(root) = self.stack.pop() {
+            self.slots.push(root.with_key(0));
+        }
+        self.stack.clear();
+        let doc = Doc {
+            slots: self.slots.as_slice().to_vec(),
+            text: self.text.as_str().to_owned(),
+        };
+        self.slots.clear();
+        self.text.clear();
+        doc
+    }
+
+    /// Whether a name could not be added because the table of field names is full (then
+    /// the documents built are missing keys: report the input instead).
+    pub fn too_many_keys(&self) -> bool {
+        self.too_many_keys
     }
 
     /// Like [`Builder::finish`], but fails when the process-wide table of field names is
@@ -1240,7 +1269,10 @@ mod tests {
         assert_eq!(b.get(2).and_then(Node::as_f64), Some(3.5));
         assert!(b.get(7).is_none());
         assert_eq!(Doc::from_tree(&d.to_tree()), d);
-        assert_eq!(d.path(&["a"]).map(|n| n.to_doc().to_json()), Some(json["a"].clone()));
+        assert_eq!(
+            d.path(&["a"]).map(|n| n.to_doc().to_json()),
+            Some(json["a"].clone())
+        );
     }
 
     #[test]

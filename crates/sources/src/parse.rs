@@ -3,8 +3,10 @@
 
 use std::fmt;
 
-use mcp_diag_model::{Finding, Location, Tree, Object, Severity};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use mcp_diag_model::{Builder, Doc, Finding, Location, Node, Object, Severity, Tree};
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_saphyr::Spanned;
 
 /// What one file held.
@@ -134,7 +136,128 @@ fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
     (line, column)
 }
 
+/// JSON files at least this big are tried as one `List` whose items are parsed in parallel.
+const PARALLEL_JSON_MIN: usize = 1 << 20;
+
+/// Items per parallel task: enough to amortise the task, few enough to balance two cores.
+const ITEMS_PER_TASK: usize = 256;
+
 fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
+    if text.len() >= PARALLEL_JSON_MIN && parse_json_list(file, text, ITEMS_PER_TASK, out) {
+        return;
+    }
+    parse_json_sequential(file, text, out);
+}
+
+/// Reads `text` as one JSON `List` (a snapshot file, `kubectl get -o json`): one pass
+/// validates the document and finds each item's bytes, then the items are parsed on the
+/// parser pool, each straight into its packed form. Returns false, having added nothing,
+/// when the text is anything else or does not parse: the sequential reading then says
+/// what is wrong and where.
+pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out: &mut ParsedFile) -> bool {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let Ok(ListSplit {
+        head,
+        items: Some(items),
+    }) = <ListSplit as de::Deserialize>::deserialize(&mut de)
+    else {
+        return false;
+    };
+    if de.end().is_err() {
+        return false;
+    }
+    let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
+    if !kind.ends_with("List") {
+        return false;
+    }
+    let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    // Each item's line, from its offset in `text` (the raw items borrow from it).
+    let base = text.as_ptr() as usize;
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity(items.len());
+    let (mut line, mut at) = (1u64, 0usize);
+    for raw in &items {
+        let offset = (raw.get().as_ptr() as usize)
+            .saturating_sub(base)
+            .min(bytes.len());
+        line += bytes[at.min(offset)..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        at = offset;
+        lines.push(line);
+    }
+    let parts: Option<Vec<ParsedFile>> = items
+        .par_chunks(items_per_task.max(1))
+        .zip(lines.par_chunks(items_per_task.max(1)))
+        .map(|(raws, lines)| {
+            let mut builder = Builder::default();
+            let mut part = ParsedFile::default();
+            for (raw, &line) in raws.iter().zip(lines) {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                builder.value().deserialize(&mut de).ok()?;
+                if builder.too_many_keys() {
+                    return None;
+                }
+                let doc = builder.take();
+                push_list_item(file, line, doc, list_api_version, item_kind, &mut part);
+            }
+            Some(part)
+        })
+        .collect();
+    let Some(parts) = parts else { return false };
+    for part in parts {
+        out.objects.extend(part.objects);
+        out.problems.extend(part.problems);
+    }
+    true
+}
+
+/// The top-level mapping of a JSON document with its `items` kept as raw text.
+struct ListSplit<'a> {
+    head: Tree,
+    items: Option<Vec<&'a RawValue>>,
+}
+
+impl<'de> de::Deserialize<'de> for ListSplit<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ListSplitVisitor)
+    }
+}
+
+struct ListSplitVisitor;
+
+impl<'de> Visitor<'de> for ListSplitVisitor {
+    type Value = ListSplit<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON List")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ListSplit<'de>, A::Error> {
+        let mut entries: Vec<(mcp_diag_model::Key, Tree)> = Vec::new();
+        let mut items = None;
+        while let Some(key) = access.next_key::<String>()? {
+            if key == "items" {
+                if items.is_some() {
+                    // The last of duplicate keys wins; the sequential reading does that.
+                    return Err(de::Error::custom("two items keys"));
+                }
+                let list: Option<Vec<&'de RawValue>> = access.next_value()?;
+                items = Some(list.unwrap_or_default());
+            } else {
+                entries.push((mcp_diag_model::key_from_string(key), access.next_value()?));
+            }
+        }
+        Ok(ListSplit {
+            head: Tree::map(entries),
+            items,
+        })
+    }
+}
+
+fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Tree>();
     loop {
         let start = stream.byte_offset();
@@ -345,7 +468,7 @@ fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) 
         Ok(None) => return,
         Err(crate::fastyaml::Unsupported) => {}
     }
-    let parsed: Result<Option<Doc>, _> =
+    let parsed: Result<Option<YamlDoc>, _> =
         serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
     match parsed {
         Ok(Some(doc)) => {
@@ -437,56 +560,63 @@ fn push_document(file: &str, line: u64, value: Tree, item_lines: Option<Vec<u64>
     let lines = item_lines.unwrap_or_default();
     for (index, item) in items.into_vec().into_iter().enumerate() {
         let item_line = lines.get(index).copied().unwrap_or(line);
-        match fill_list_item(item, list_api_version.as_deref(), item_kind.as_deref()) {
-            // A List inside a List (concatenated `kubectl get` outputs): its items count too.
-            Ok(item)
-                if item
-                    .get("kind")
-                    .and_then(Tree::as_str)
-                    .is_some_and(|k| k.ends_with("List"))
-                    && matches!(item.get("items"), Some(Tree::Seq(_))) =>
-            {
-                push_document(file, item_line, item, None, out);
-            }
-            Ok(item) => push_object(file, item_line, item, out),
-            Err(other) => out.problems.push(input_invalid(
-                file,
-                item_line,
-                None,
-                format!(
-                    "a list item is a {} where a Kubernetes object was expected",
-                    other.type_name()
-                ),
-            )),
+        push_list_item(
+            file,
+            item_line,
+            Doc::from(item),
+            list_api_version.as_deref(),
+            item_kind.as_deref(),
+            out,
+        );
+    }
+}
+
+/// Adds one item of a `List`. `kubectl get -o yaml` items carry apiVersion and kind; items
+/// of a typed list may not, and get the list's.
+fn push_list_item(
+    file: &str,
+    line: u64,
+    mut item: Doc,
+    list_api_version: Option<&str>,
+    item_kind: Option<&str>,
+    out: &mut ParsedFile,
+) {
+    if !item.root().is_map() {
+        out.problems.push(input_invalid(
+            file,
+            line,
+            None,
+            format!(
+                "a list item is a {} where a Kubernetes object was expected",
+                item.root().type_name()
+            ),
+        ));
+        return;
+    }
+    if let Some(kind) = item_kind
+        && item.get("kind").is_none()
+    {
+        if let Some(av) = list_api_version {
+            item.insert_if_missing("apiVersion", av);
         }
+        item.insert_if_missing("kind", kind);
     }
+    // A List inside a List (concatenated `kubectl get` outputs): its items count too.
+    if item
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && item.get("items").is_some_and(Node::is_seq)
+    {
+        push_document(file, line, item.to_tree(), None, out);
+        return;
+    }
+    push_object(file, line, item, out);
 }
 
-/// `kubectl get -o yaml` items carry apiVersion and kind; items of a typed list may not.
-fn fill_list_item(item: Tree, list_api_version: Option<&str>, item_kind: Option<&str>) -> Result<Tree, Tree> {
-    let Tree::Map(entries) = item else {
-        return Err(item);
-    };
-    let has = |key: &str| entries.iter().any(|(k, _)| &**k == key);
-    let (Some(kind), false) = (item_kind, has("kind")) else {
-        return Ok(Tree::Map(entries));
-    };
-    let mut entries = entries.into_vec();
-    if let (Some(av), false) = (
-        list_api_version,
-        entries.iter().any(|(k, _)| &**k == "apiVersion"),
-    ) {
-        entries.insert(0, (mcp_diag_model::key("apiVersion"), Tree::text(av)));
-    }
-    entries.insert(
-        1.min(entries.len()),
-        (mcp_diag_model::key("kind"), Tree::text(kind)),
-    );
-    Ok(Tree::map(entries))
-}
-
-fn push_object(file: &str, line: u64, value: Tree, out: &mut ParsedFile) {
-    let has = |k: &str| value.get(k).and_then(Tree::as_str).is_some_and(|s| !s.is_empty());
+fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFile) {
+    let value: Doc = value.into();
+    let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
         out.problems.push(input_invalid(
@@ -507,13 +637,13 @@ fn push_object(file: &str, line: u64, value: Tree, out: &mut ParsedFile) {
 
 /// A top-level document: the value, its line, and the line of each `items` element, in one
 /// pass over the parser's events.
-struct Doc {
+struct YamlDoc {
     value: Tree,
     line: Option<u64>,
     item_lines: Option<Vec<u64>>,
 }
 
-impl<'de> de::Deserialize<'de> for Doc {
+impl<'de> de::Deserialize<'de> for YamlDoc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<DocBody>::deserialize(deserializer)?;
         let line = spanned.referenced.line();

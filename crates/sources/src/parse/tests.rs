@@ -281,3 +281,86 @@ fn parser_messages_are_for_people() {
         p.problems[0].message
     );
 }
+
+/// The parallel reading of a big JSON `List` must give exactly what the sequential one
+/// gives: objects (documents, names, lines) and problems, in order.
+#[test]
+fn parallel_json_list_matches_sequential() {
+    let cases = [
+        // typed list: items get the list's apiVersion and kind
+        "{\"apiVersion\": \"v1\", \"kind\": \"PodList\", \"items\": [\n {\"metadata\": {\"name\": \"a\", \"namespace\": \"x\"}, \"spec\": {\"nodeName\": \"n1\"}},\n {\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"b\"}}\n]}",
+        // generic list with mixed kinds, a nested list, bad items
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    {\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", \"metadata\": {\"name\": \"web\"}},\n    3,\n    {\"metadata\": {\"name\": \"no-kind\"}},\n    {\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"inner\"}}]},\n    \"text\",\n    {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"s\", \"labels\": {\"a.example.com/x\": \"1\"}}}\n  ],\n  \"metadata\": {\"resourceVersion\": \"7\"}\n}\n",
+        // empty and null items
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": null}",
+    ];
+    for text in cases {
+        for per_task in [1, 2, 100] {
+            let mut parallel = ParsedFile::default();
+            assert!(parse_json_list("f.json", text, per_task, &mut parallel), "{text}");
+            let mut sequential = ParsedFile::default();
+            parse_json_sequential("f.json", text, &mut sequential);
+            assert_eq!(parallel.objects, sequential.objects, "{text}");
+            let problems = |p: &ParsedFile| {
+                p.problems
+                    .iter()
+                    .map(|f| (f.message.clone(), f.location.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(problems(&parallel), problems(&sequential), "{text}");
+        }
+    }
+    let mut out = ParsedFile::default();
+    let typed = parse_json_list("f.json", cases[0], 1, &mut out);
+    assert!(typed);
+    assert_eq!(out.objects[0].kind, "Pod");
+    assert_eq!(out.objects[0].location.as_ref().map(|l| l.line), Some(2));
+    assert_eq!(out.objects[1].location.as_ref().map(|l| l.line), Some(3));
+    assert_eq!(out.objects.len(), 2);
+}
+
+/// What the parallel reading leaves to the sequential one: anything but exactly one
+/// well-formed `List` document.
+#[test]
+fn parallel_json_list_declines_other_input() {
+    for text in [
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"items\": [1]}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": 1},]}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": 1}]} {\"kind\": \"Pod\"}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [], \"items\": [{\"a\": 1}]}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\"}",
+        "[1, 2]",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": ",
+    ] {
+        let mut out = ParsedFile::default();
+        assert!(!parse_json_list("f.json", text, 1, &mut out), "{text}");
+        assert!(out.objects.is_empty() && out.problems.is_empty(), "{text}");
+    }
+}
+
+/// A big List goes through the parallel reading from `parse_bytes`, with the same result.
+#[test]
+fn big_json_list_through_parse_bytes() {
+    let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"PodList\", \"items\": [\n");
+    let n = 6000;
+    for i in 0..n {
+        text.push_str(&format!(
+            "  {{\"metadata\": {{\"name\": \"pod-{i}\", \"namespace\": \"ns-{}\", \"labels\": {{\"app\": \"a{}\"}}}}, \"spec\": {{\"nodeName\": \"node-{}\", \"containers\": [{{\"name\": \"c\", \"image\": \"registry.example.com/app:{i}\"}}]}}}}{}\n",
+            i % 7,
+            i % 13,
+            i % 50,
+            if i + 1 < n { "," } else { "" }
+        ));
+    }
+    text.push_str("]}\n");
+    assert!(text.len() >= PARALLEL_JSON_MIN);
+    let p = parse_bytes("pods.json", text.as_bytes());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.objects.len(), n);
+    let mut sequential = ParsedFile::default();
+    parse_json_sequential("pods.json", &text, &mut sequential);
+    assert_eq!(p.objects, sequential.objects);
+    assert_eq!(p.objects[4321].name, "pod-4321");
+    assert_eq!(p.objects[4321].location.as_ref().map(|l| l.line), Some(4323));
+}
