@@ -1,7 +1,7 @@
 //! Label selectors as Kubernetes evaluates them: `matchLabels` and `matchExpressions`
 //! (`In`, `NotIn`, `Exists`, `DoesNotExist`), and the equality-based map form of Services.
 
-use mcp_diag_model::Node;
+use mcp_diag_model::{Node, View};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Requirement {
@@ -21,7 +21,7 @@ pub struct Selector {
 impl Selector {
     /// Reads a `metav1.LabelSelector` (`matchLabels`, `matchExpressions`). Errors name what
     /// is wrong, for an `input`-style finding; they never panic.
-    pub fn from_label_selector(node: &Node) -> Result<Self, String> {
+    pub fn from_label_selector(node: Node<'_>) -> Result<Self, String> {
         let mut requirements = Vec::new();
         if let Some(map) = node.get("matchLabels").and_then(Node::as_map) {
             for (k, v) in map {
@@ -57,7 +57,7 @@ impl Selector {
     }
 
     /// Reads the equality form `{app: web, tier: front}` (Services, nodeSelector).
-    pub fn from_map(node: &Node) -> Self {
+    pub fn from_map(node: Node<'_>) -> Self {
         let requirements = node
             .as_map()
             .unwrap_or_default()
@@ -72,7 +72,7 @@ impl Selector {
     }
 
     /// Whether a set of labels (a mapping node, or null for none) satisfies the selector.
-    pub fn matches(&self, labels: Option<&Node>) -> bool {
+    pub fn matches(&self, labels: Option<Node<'_>>) -> bool {
         let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(scalar);
         self.requirements.iter().all(|r| match r {
             Requirement::In(k, values) => get(k).is_some_and(|v| values.contains(&v)),
@@ -84,9 +84,9 @@ impl Selector {
 }
 
 /// Label values are text; YAML may have made `true` or `1` of them.
-fn scalar(node: &Node) -> Option<String> {
-    match node {
-        Node::Map(_) | Node::Seq(_) | Node::Null => None,
+fn scalar(node: Node<'_>) -> Option<String> {
+    match node.view() {
+        View::Map(_) | View::Seq(_) | View::Null => None,
         _ => Some(
             node.as_str()
                 .map_or_else(|| node.to_json().to_string(), str::to_owned),
@@ -95,40 +95,50 @@ fn scalar(node: &Node) -> Option<String> {
 }
 
 /// The labels of an object (`metadata.labels`).
-pub fn labels_of(raw: &Node) -> Option<&Node> {
+pub fn labels_of(raw: Node<'_>) -> Option<Node<'_>> {
     raw.path(&["metadata", "labels"])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_diag_model::Doc;
 
-    fn node(json: serde_json::Value) -> Node {
-        Node::from(json)
+    fn node(json: serde_json::Value) -> Doc {
+        Doc::from(json)
     }
 
     #[test]
     fn label_selectors() {
-        let s = Selector::from_label_selector(&node(serde_json::json!({
+        let s = Selector::from_label_selector(
+            node(serde_json::json!({
             "matchLabels": {"app": "web"},
             "matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "edge"]},
-                                 {"key": "canary", "operator": "DoesNotExist"}]})))
+                                 {"key": "canary", "operator": "DoesNotExist"}]}))
+            .root(),
+        )
         .unwrap();
-        assert!(s.matches(Some(&node(serde_json::json!({"app": "web", "tier": "edge"})))));
-        assert!(!s.matches(Some(&node(serde_json::json!({"app": "web", "tier": "back"})))));
-        assert!(!s.matches(Some(&node(
-            serde_json::json!({"app": "web", "tier": "edge", "canary": "1"})
-        ))));
+        assert!(s.matches(Some(
+            node(serde_json::json!({"app": "web", "tier": "edge"})).root()
+        )));
+        assert!(!s.matches(Some(
+            node(serde_json::json!({"app": "web", "tier": "back"})).root()
+        )));
+        assert!(!s.matches(Some(
+            node(serde_json::json!({"app": "web", "tier": "edge", "canary": "1"})).root()
+        )));
         assert!(!s.matches(None));
-        let empty = Selector::from_label_selector(&node(serde_json::json!({}))).unwrap();
+        let empty = Selector::from_label_selector(node(serde_json::json!({})).root()).unwrap();
         assert!(empty.is_empty() && empty.matches(None));
         assert!(
-            Selector::from_label_selector(&node(
-                serde_json::json!({"matchExpressions": [{"key": "a", "operator": "Near"}]})
-            ))
+            Selector::from_label_selector(
+                node(serde_json::json!({"matchExpressions": [{"key": "a", "operator": "Near"}]})).root()
+            )
             .is_err()
         );
-        let map = Selector::from_map(&node(serde_json::json!({"app": "web", "v": 1})));
-        assert!(map.matches(Some(&node(serde_json::json!({"app": "web", "v": "1", "x": "y"})))));
+        let map = Selector::from_map(node(serde_json::json!({"app": "web", "v": 1})).root());
+        assert!(map.matches(Some(
+            node(serde_json::json!({"app": "web", "v": "1", "x": "y"})).root()
+        )));
     }
 }

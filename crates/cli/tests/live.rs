@@ -339,7 +339,7 @@ fn helm_secret(manifest: &str) -> mcp_diag_model::Object {
         "metadata": {"name": "sh.helm.release.v1.shop.v4", "namespace": "web",
                      "labels": {"owner": "helm", "name": "shop", "status": "deployed", "version": "4"}},
         "data": {"release": data}});
-    mcp_diag_model::Object::from_node(serde_json::from_value(json).unwrap(), None).unwrap()
+    mcp_diag_model::Object::from_node(json, None).unwrap()
 }
 
 #[test]

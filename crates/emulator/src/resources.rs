@@ -272,7 +272,7 @@ impl Registry {
             if o.kind != "CustomResourceDefinition" {
                 continue;
             }
-            if let Some(r) = crd_resource(&o.raw) {
+            if let Some(r) = crd_resource(o.raw.root()) {
                 reg.insert(r);
             }
         }
@@ -359,7 +359,7 @@ impl Registry {
 }
 
 /// A resource from a CustomResourceDefinition document (v1 or v1beta1).
-fn crd_resource(raw: &Node) -> Option<Resource> {
+fn crd_resource(raw: Node<'_>) -> Option<Resource> {
     let spec = raw.get("spec")?;
     let group = spec.get("group")?.as_str()?.to_owned();
     let names = spec.get("names")?;
@@ -369,7 +369,7 @@ fn crd_resource(raw: &Node) -> Option<Resource> {
         .get("singular")
         .and_then(Node::as_str)
         .map_or_else(|| kind.to_ascii_lowercase(), str::to_owned);
-    let strings = |n: Option<&Node>| -> Vec<String> {
+    let strings = |n: Option<Node<'_>>| -> Vec<String> {
         n.and_then(Node::as_seq)
             .map(|s| s.iter().filter_map(Node::as_str).map(str::to_owned).collect())
             .unwrap_or_default()

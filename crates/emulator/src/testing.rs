@@ -11,7 +11,7 @@
 //! assert_eq!(inv.objects.len(), 2 + 1 + 2 + 1);
 //! ```
 
-use mcp_diag_model::{Inventory, KubeVersion, Node, Object, SourceKind};
+use mcp_diag_model::{Inventory, KubeVersion, Object, SourceKind};
 use serde_json::{Value, json};
 
 /// A fixed creation time, so documents are reproducible.
@@ -306,7 +306,7 @@ pub fn inventory(version: &str, objects: Vec<Value>) -> Inventory {
     inv.cluster.captured_at = Some(CREATED.to_owned());
     inv.objects = objects
         .into_iter()
-        .filter_map(|v| Object::from_node(Node::from(v), None))
+        .filter_map(|v| Object::from_node(v, None))
         .collect();
     inv
 }

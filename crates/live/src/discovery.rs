@@ -594,7 +594,7 @@ mod tests {
                  \"versions\":[{{\"name\":\"v1\",\"served\":true,\"storage\":true,\"deprecated\":{deprecated}}}]}},\
                  \"status\":{{\"storedVersions\":{stored}}}}}"
             );
-            let node: mcp_diag_model::Node = serde_json::from_str(&yaml).unwrap();
+            let node: mcp_diag_model::Doc = serde_json::from_str(&yaml).unwrap();
             mcp_diag_model::Object::from_node(node, None).unwrap()
         };
         assert!(crd_followups(&[crd("[\"v1\"]", false)], &d).is_empty());

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use mcp_diag_model::{Node, Object, key};
+use mcp_diag_model::{Builder, Doc, DocSeq, Object};
 use serde::Deserialize;
 
 use crate::fetch::{Counters, Failure, Fetcher};
@@ -183,32 +183,49 @@ pub fn page_objects(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<Ob
     #[derive(Deserialize)]
     struct Page {
         #[serde(default)]
-        items: Option<Vec<Node>>,
+        items: Option<DocSeq>,
     }
     // One UTF-8 check of the whole page is cheaper than serde_json's check of each string.
     let text = std::str::from_utf8(body).map_err(|e| format!("the list is not UTF-8: {e}"))?;
     let page: Page = serde_json::from_str(text).map_err(|e| format!("invalid list: {e}"))?;
-    let items = page.items.unwrap_or_default();
+    let items = page.items.unwrap_or_default().0;
     let mut objects = Vec::with_capacity(items.len());
-    for item in items {
-        let Node::Map(entries) = item else { continue };
-        let mut entries: Vec<_> = entries
-            .into_vec()
-            .into_iter()
-            .filter(|(k, _)| k != "apiVersion" && k != "kind")
-            .collect();
-        entries.splice(
-            0..0,
-            [
-                (key("apiVersion"), Node::text(api_version)),
-                (key("kind"), Node::text(kind)),
-            ],
-        );
-        if let Some(object) = Object::from_node(Node::map(entries), None) {
+    for mut item in items {
+        if !item.root().is_map() {
+            continue;
+        }
+        let stated =
+            |doc: &Doc, key: &str, want: &str| doc.get(key).is_some_and(|v| v.as_str() != Some(want));
+        if stated(&item, "apiVersion", api_version) || stated(&item, "kind", kind) {
+            // Rare: an item that states another apiVersion or kind; the list's win.
+            item = with_identity(&item, api_version, kind);
+        } else {
+            item.insert_if_missing("apiVersion", api_version);
+            item.insert_if_missing("kind", kind);
+        }
+        if let Some(object) = Object::from_node(item, None) {
             objects.push(object);
         }
     }
     Ok(objects)
+}
+
+/// A copy of the mapping `doc` with `apiVersion` and `kind` replaced (put first).
+fn with_identity(doc: &Doc, api_version: &str, kind: &str) -> Doc {
+    let mut b = Builder::default();
+    b.begin();
+    b.str(api_version);
+    b.key("apiVersion");
+    b.str(kind);
+    b.key("kind");
+    for (k, v) in doc.as_map().unwrap_or_default() {
+        if k != "apiVersion" && k != "kind" {
+            b.node(v);
+            b.key(k);
+        }
+    }
+    b.end_map();
+    b.finish()
 }
 
 /// Parses a page on the parser pool (deep stacks, one thread per core), off the async threads.
@@ -371,6 +388,7 @@ async fn join<T>(task: tokio::task::JoinHandle<Result<T, String>>) -> Result<T, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_diag_model::Node;
 
     #[test]
     fn continue_tokens() {

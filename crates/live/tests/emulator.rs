@@ -307,7 +307,7 @@ async fn helm_releases_and_request_metrics() {
             "metadata": {"name": format!("sh.helm.release.v1.shop.v{version}"), "namespace": "web",
                          "labels": {"owner": "helm", "name": "shop", "status": status, "version": version.to_string()}},
             "data": {"release": data}});
-        Object::from_node(serde_json::from_value(json).unwrap(), None).unwrap()
+        Object::from_node(json, None).unwrap()
     };
     snapshot.objects.push(secret(
         1,
@@ -317,9 +317,7 @@ async fn helm_releases_and_request_metrics() {
     snapshot.objects.push(secret(2, "deployed", manifest));
     let other = serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": "db", "namespace": "web"}, "data": {"password": "czNjcjN0LXZhbHVl"}});
-    snapshot
-        .objects
-        .push(Object::from_node(serde_json::from_value(other).unwrap(), None).unwrap());
+    snapshot.objects.push(Object::from_node(other, None).unwrap());
     snapshot.cluster.requested_apis = vec![mcp_diag_model::RequestedApi {
         group: "flowcontrol.apiserver.k8s.io".into(),
         version: "v1beta3".into(),

@@ -14,6 +14,6 @@ mod version;
 pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi, SourceKind};
-pub use node::{BuildError, Builder, Doc, Map, MapIter, Node, Seq, SeqIter, Value, View};
+pub use node::{BuildError, Builder, Doc, DocSeq, Map, MapIter, Node, Seq, SeqIter, Value, View};
 pub use tree::{INLINE_TEXT, Key, Tree, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

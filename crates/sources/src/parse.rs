@@ -6,7 +6,6 @@ use std::fmt;
 use mcp_diag_model::{Builder, Doc, Finding, Location, Node, Object, Severity, Tree};
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_saphyr::Spanned;
 
 /// What one file held.
@@ -155,12 +154,14 @@ fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
 /// when the text is anything else or does not parse: the sequential reading then says
 /// what is wrong and where.
 pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out: &mut ParsedFile) -> bool {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let Ok(ListSplit {
-        head,
-        items: Some(items),
-    }) = <ListSplit as de::Deserialize>::deserialize(&mut de)
-    else {
+    let Some((array, spans)) = list_item_spans(text.as_bytes()) else {
+        return false;
+    };
+    // The rest of the document, with `null` for the items, is small: parse it to check it
+    // and to read the List's apiVersion and kind.
+    let rest = format!("{}null{}", &text[..array.start], &text[array.end..]);
+    let mut de = serde_json::Deserializer::from_str(&rest);
+    let Ok(ListSplit { head }) = <ListSplit as de::Deserialize>::deserialize(&mut de) else {
         return false;
     };
     if de.end().is_err() {
@@ -172,21 +173,17 @@ pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out
     }
     let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
     let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-    // Each item's line, from its offset in `text` (the raw items borrow from it).
-    let base = text.as_ptr() as usize;
     let bytes = text.as_bytes();
-    let mut lines = Vec::with_capacity(items.len());
+    let mut lines = Vec::with_capacity(spans.len());
     let (mut line, mut at) = (1u64, 0usize);
-    for raw in &items {
-        let offset = (raw.get().as_ptr() as usize)
-            .saturating_sub(base)
-            .min(bytes.len());
-        line += bytes[at.min(offset)..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        at = offset;
+    for span in &spans {
+        line += bytes[at..span.start].iter().filter(|&&b| b == b'\n').count() as u64;
+        at = span.start;
         lines.push(line);
+    }
+    let items: Vec<&str> = spans.iter().filter_map(|span| text.get(span.clone())).collect();
+    if items.len() != spans.len() {
+        return false;
     }
     let parts: Option<Vec<ParsedFile>> = items
         .par_chunks(items_per_task.max(1))
@@ -195,8 +192,9 @@ pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out
             let mut builder = Builder::default();
             let mut part = ParsedFile::default();
             for (raw, &line) in raws.iter().zip(lines) {
-                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let mut de = serde_json::Deserializer::from_str(raw);
                 builder.value().deserialize(&mut de).ok()?;
+                de.end().ok()?;
                 if builder.too_many_keys() {
                     return None;
                 }
@@ -214,13 +212,112 @@ pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out
     true
 }
 
-/// The top-level mapping of a JSON document with its `items` kept as raw text.
-struct ListSplit<'a> {
+/// The top-level mapping of a JSON document without its `items`.
+struct ListSplit {
     head: Tree,
-    items: Option<Vec<&'a RawValue>>,
 }
 
-impl<'de> de::Deserialize<'de> for ListSplit<'de> {
+/// Where the elements of the top-level `items` array of one JSON document are: the array's
+/// range (brackets included) and each element's, found by a scan that tracks only strings
+/// and nesting (the elements are parsed, and so checked, later). `None` when the text is not
+/// one mapping with one such array, or its punctuation between elements is off.
+fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
+    let mut depth = 0usize;
+    let mut expecting_key = false;
+    let mut key_is_items = false;
+    let mut array: Option<std::ops::Range<usize>> = None;
+    let mut in_items = false;
+    let mut element: Option<usize> = None;
+    let mut after_comma = false;
+    let mut spans = Vec::new();
+    let mut end = None;
+    let trimmed_end = |mut e: usize| {
+        while e > 0 && b[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        e
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && expecting_key {
+                    key_is_items = b.get(start + 1..i) == Some(b"items".as_slice());
+                    expecting_key = false;
+                } else if in_items && depth == 2 && element.is_none() {
+                    element = Some(start);
+                }
+            }
+            b'{' | b'[' => {
+                if in_items && depth == 2 && element.is_none() {
+                    element = Some(i);
+                }
+                depth += 1;
+                if depth == 1 {
+                    if c != b'{' {
+                        return None;
+                    }
+                    expecting_key = true;
+                } else if depth == 2 && c == b'[' && key_is_items {
+                    if array.is_some() {
+                        return None;
+                    }
+                    array = Some(i..i);
+                    in_items = true;
+                    after_comma = false;
+                }
+            }
+            b'}' | b']' => {
+                if in_items && depth == 2 {
+                    match element.take() {
+                        Some(start) => spans.push(start..trimmed_end(i)),
+                        None if after_comma => return None,
+                        None => {}
+                    }
+                    in_items = false;
+                    if let Some(a) = array.as_mut() {
+                        a.end = i + 1;
+                    }
+                }
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    end = Some(i + 1);
+                    break;
+                }
+            }
+            b',' => {
+                if depth == 1 {
+                    expecting_key = true;
+                    key_is_items = false;
+                } else if in_items && depth == 2 {
+                    spans.push(element.take()?..trimmed_end(i));
+                    after_comma = true;
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | b':' => {}
+            _ => {
+                if in_items && depth == 2 && element.is_none() {
+                    element = Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    let end = end?;
+    if !b[end..].iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let array = array.filter(|a| a.end > a.start)?;
+    Some((array, spans))
+}
+
+impl<'de> de::Deserialize<'de> for ListSplit {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(ListSplitVisitor)
     }
@@ -229,30 +326,29 @@ impl<'de> de::Deserialize<'de> for ListSplit<'de> {
 struct ListSplitVisitor;
 
 impl<'de> Visitor<'de> for ListSplitVisitor {
-    type Value = ListSplit<'de>;
+    type Value = ListSplit;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON List")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ListSplit<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ListSplit, A::Error> {
         let mut entries: Vec<(mcp_diag_model::Key, Tree)> = Vec::new();
-        let mut items = None;
+        let mut items = false;
         while let Some(key) = access.next_key::<String>()? {
             if key == "items" {
-                if items.is_some() {
+                if items {
                     // The last of duplicate keys wins; the sequential reading does that.
                     return Err(de::Error::custom("two items keys"));
                 }
-                let list: Option<Vec<&'de RawValue>> = access.next_value()?;
-                items = Some(list.unwrap_or_default());
+                items = true;
+                access.next_value::<de::IgnoredAny>()?;
             } else {
                 entries.push((mcp_diag_model::key_from_string(key), access.next_value()?));
             }
         }
         Ok(ListSplit {
             head: Tree::map(entries),
-            items,
         })
     }
 }

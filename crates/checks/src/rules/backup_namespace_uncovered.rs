@@ -63,7 +63,7 @@ impl Check for BackupNamespaceUncovered {
             return Vec::new();
         }
         // Claims per namespace: (name, labels).
-        let mut claims: BTreeMap<&str, Vec<(&str, Option<&Node>)>> = BTreeMap::new();
+        let mut claims: BTreeMap<&str, Vec<(&str, Option<Node<'_>>)>> = BTreeMap::new();
         for pvc in ctx.index.of_kind("PersistentVolumeClaim") {
             if pvc.api_version != "v1" {
                 continue;
@@ -72,7 +72,7 @@ impl Check for BackupNamespaceUncovered {
             claims
                 .entry(ns)
                 .or_default()
-                .push((pvc.name.as_str(), labels_of(&pvc.raw)));
+                .push((pvc.name.as_str(), labels_of(pvc.raw.root())));
         }
         if ctx.inventory.kind == SourceKind::Manifests {
             for sts in ctx.index.of_kind("StatefulSet") {
@@ -191,7 +191,7 @@ impl<'a> Coverage<'a> {
         included && !self.excluded.iter().any(|p| glob(p, ns))
     }
 
-    fn covers(&self, ns: &str, labels: Option<&Node>) -> bool {
+    fn covers(&self, ns: &str, labels: Option<Node<'_>>) -> bool {
         self.claims
             && self.covers_namespace(ns)
             && (self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(labels)))

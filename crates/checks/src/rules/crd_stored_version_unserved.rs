@@ -118,7 +118,7 @@ pub(crate) fn parse_crd(object: &Object) -> Option<Crd<'_>> {
         .get("plural")
         .and_then(Node::as_str)
         .map_or_else(|| kind.to_ascii_lowercase(), str::to_owned);
-    let flag = |v: &Node, key: &str, default: bool| v.get(key).and_then(Node::as_bool).unwrap_or(default);
+    let flag = |v: Node<'_>, key: &str, default: bool| v.get(key).and_then(Node::as_bool).unwrap_or(default);
     let entries = spec.get("versions").and_then(Node::as_seq).unwrap_or_default();
     let mut versions: Vec<CrdVersion<'_>> = entries
         .iter()

@@ -89,19 +89,19 @@ impl Check for DeploymentRolloutStuck {
 }
 
 /// The condition of `type` in `status.conditions`.
-pub(crate) fn condition<'a>(raw: &'a Node, kind: &str) -> Option<&'a Node> {
+pub(crate) fn condition<'a>(raw: Node<'a>, kind: &str) -> Option<Node<'a>> {
     raw.path(&["status", "conditions"])?
         .as_seq()?
         .iter()
         .find(|c| c.get("type").and_then(Node::as_str) == Some(kind))
 }
 
-fn text<'a>(node: &'a Node, key: &str) -> &'a str {
+fn text<'a>(node: Node<'a>, key: &str) -> &'a str {
     node.get(key).and_then(Node::as_str).unwrap_or("")
 }
 
 fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
-    let raw = &d.raw;
+    let raw = d.raw.root();
     let replicas_node = raw.path(&["spec", "replicas"]).filter(|n| !n.is_null());
     let replicas = match replicas_node {
         None => 1,
@@ -109,8 +109,11 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
     };
     let status_int = |k: &str| raw.path(&["status", k]).and_then(Node::as_i64);
     // Absent means 0 (the API omits zero counts); present but not a number: no guess.
-    let available = match raw.path(&["status", "availableReplicas"]) {
-        None | Some(Node::Null) => 0,
+    let available = match raw
+        .path(&["status", "availableReplicas"])
+        .filter(|n| !n.is_null())
+    {
+        None => 0,
         Some(n) => n.as_i64()?,
     };
     let updated = status_int("updatedReplicas").unwrap_or(0);

@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use mcp_diag_model::{Finding, Node, Object, Severity};
+use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::skew_kubelet::name_list;
 use crate::quantity::{bytes, cpu_millis};
@@ -209,14 +209,14 @@ fn differences(declared: &Object, live: &Object, hpa_scaled: bool) -> Vec<Diff> 
         return out;
     };
     for (key, value) in entries {
-        match &**key {
+        match key {
             "apiVersion" | "kind" | "status" => {}
             "metadata" => compare_metadata(value, live.raw.get("metadata"), &mut out),
             "data" | "stringData" if declared.kind == "Secret" => {}
             "spec" if hpa_scaled => {
                 let Some(spec) = value.as_map() else { continue };
                 for (k, v) in spec {
-                    if &**k == "replicas" {
+                    if k == "replicas" {
                         continue;
                     }
                     let path = format!("spec.{k}");
@@ -229,15 +229,15 @@ fn differences(declared: &Object, live: &Object, hpa_scaled: bool) -> Vec<Diff> 
     out
 }
 
-fn compare_metadata(declared: &Node, live: Option<&Node>, out: &mut Vec<Diff>) {
+fn compare_metadata(declared: Node<'_>, live: Option<Node<'_>>, out: &mut Vec<Diff>) {
     let Some(entries) = declared.as_map() else { return };
     for (key, value) in entries {
-        match &**key {
+        match key {
             "labels" | "annotations" => {
                 let Some(map) = value.as_map() else { continue };
                 for (k, v) in map {
                     if matches!(
-                        &**k,
+                        k,
                         "kubectl.kubernetes.io/last-applied-configuration"
                             | "deployment.kubernetes.io/revision"
                     ) {
@@ -270,19 +270,19 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// Compares what is declared at `path` with the live value; `key` is the last field name.
-fn compare(declared: &Node, live: Option<&Node>, path: &str, key: &str, out: &mut Vec<Diff>) {
+fn compare(declared: Node<'_>, live: Option<Node<'_>>, path: &str, key: &str, out: &mut Vec<Diff>) {
     if out.len() >= MAX_DIFFS {
         return;
     }
     let live = live.filter(|l| !l.is_null());
-    match declared {
-        Node::Null => {}
-        Node::Map(entries) => {
+    match declared.view() {
+        View::Null => {}
+        View::Map(entries) => {
             if entries.is_empty() {
                 return;
             }
             match live {
-                Some(Node::Map(_)) => {
+                Some(l) if l.is_map() => {
                     for (k, v) in entries.iter() {
                         compare(v, live.and_then(|l| l.get(k)), &join(path, k), k, out);
                     }
@@ -291,7 +291,7 @@ fn compare(declared: &Node, live: Option<&Node>, path: &str, key: &str, out: &mu
                 _ => out.push(diff(path, declared, live)),
             }
         }
-        Node::Seq(items) => {
+        View::Seq(items) => {
             if items.is_empty() {
                 return;
             }
@@ -300,16 +300,16 @@ fn compare(declared: &Node, live: Option<&Node>, path: &str, key: &str, out: &mu
                 None => out.push(diff(path, declared, live)),
             }
         }
-        scalar => match live {
-            Some(l) if scalar_eq(scalar, l, path, key) => {}
-            None if is_zero(scalar) => {}
+        _ => match live {
+            Some(l) if scalar_eq(declared, l, path, key) => {}
+            None if is_zero(declared) => {}
             _ => out.push(diff(path, declared, live)),
         },
     }
 }
 
 /// The merge key of a list of objects, from the field name and what every item has.
-fn merge_key(items: &[Node], key: &str) -> Option<&'static str> {
+fn merge_key(items: Seq<'_>, key: &str) -> Option<&'static str> {
     let candidates: &[&'static str] = match key {
         "volumeMounts" => &["mountPath"],
         "volumeDevices" => &["devicePath"],
@@ -318,17 +318,17 @@ fn merge_key(items: &[Node], key: &str) -> Option<&'static str> {
     candidates.iter().copied().find(|k| {
         items.iter().all(|i| {
             i.get(k)
-                .is_some_and(|v| matches!(v, Node::Int(_) | Node::UInt(_)) || v.as_str().is_some())
+                .is_some_and(|v| matches!(v.view(), View::Int(_) | View::UInt(_)) || v.as_str().is_some())
         })
     })
 }
 
-fn text(node: &Node) -> String {
+fn text(node: Node<'_>) -> String {
     node.as_str()
         .map_or_else(|| node.to_json().to_string(), str::to_owned)
 }
 
-fn compare_list(items: &[Node], live_items: &[Node], path: &str, key: &str, out: &mut Vec<Diff>) {
+fn compare_list(items: Seq<'_>, live_items: Seq<'_>, path: &str, key: &str, out: &mut Vec<Diff>) {
     if items.iter().all(|i| i.as_map().is_some()) {
         if let Some(merge) = merge_key(items, key) {
             for item in items {
@@ -368,8 +368,8 @@ fn compare_list(items: &[Node], live_items: &[Node], path: &str, key: &str, out:
             .all(|i| live_items.iter().any(|l| scalar_eq(i, l, path, key)))
     } else {
         items.len() == live_items.len()
-            && items.iter().zip(live_items).all(|(d, l)| match (d, l) {
-                (Node::Map(_) | Node::Seq(_), _) => contains(d, l, key),
+            && items.iter().zip(live_items).all(|(d, l)| match d.view() {
+                View::Map(_) | View::Seq(_) => contains(d, l, key),
                 _ => scalar_eq(d, l, path, key),
             })
     };
@@ -383,45 +383,47 @@ fn compare_list(items: &[Node], live_items: &[Node], path: &str, key: &str, out:
 }
 
 /// Whether `live` holds everything `declared` declares.
-fn contains(declared: &Node, live: &Node, key: &str) -> bool {
+fn contains(declared: Node<'_>, live: Node<'_>, key: &str) -> bool {
     let mut diffs = Vec::new();
     compare(declared, Some(live), "", key, &mut diffs);
     diffs.is_empty()
 }
 
 /// Whether a declared map holds any non-empty value.
-fn declares_anything(node: &Node) -> bool {
-    match node {
-        Node::Null => false,
-        Node::Map(entries) => entries.iter().any(|(_, v)| declares_anything(v)),
-        Node::Seq(items) => !items.is_empty(),
-        other => !is_zero(other),
+fn declares_anything(node: Node<'_>) -> bool {
+    match node.view() {
+        View::Null => false,
+        View::Map(entries) => entries.iter().any(|(_, v)| declares_anything(v)),
+        View::Seq(items) => !items.is_empty(),
+        _ => !is_zero(node),
     }
 }
 
 /// The zero values the API leaves out of its output: `false`, `0`, `""`.
-fn is_zero(node: &Node) -> bool {
-    match node {
-        Node::Bool(b) => !b,
-        Node::Int(i) => *i == 0,
-        Node::UInt(u) => *u == 0,
-        Node::Float(f) => *f == 0.0,
+fn is_zero(node: Node<'_>) -> bool {
+    match node.view() {
+        View::Bool(b) => !b,
+        View::Int(i) => i == 0,
+        View::UInt(u) => u == 0,
+        View::Float(f) => f == 0.0,
         _ => node.as_str().is_some_and(str::is_empty),
     }
 }
 
-fn scalar_eq(declared: &Node, live: &Node, path: &str, key: &str) -> bool {
+fn scalar_eq(declared: Node<'_>, live: Node<'_>, path: &str, key: &str) -> bool {
     if declared == live {
         return true;
     }
-    if matches!(declared, Node::Map(_) | Node::Seq(_)) || matches!(live, Node::Map(_) | Node::Seq(_)) {
+    if matches!(declared.view(), View::Map(_) | View::Seq(_))
+        || matches!(live.view(), View::Map(_) | View::Seq(_))
+    {
         return false;
     }
     let (d, l) = (text(declared), text(live));
     if d == l {
         return true;
     }
-    let number = |n: &Node, t: &str| n.as_f64().or_else(|| t.trim().parse::<f64>().ok());
+    let number = |n: Node<'_>, t: &str| n.as_f64().or_else(|| t.trim().parse::<f64>().ok());
     if let (Some(a), Some(b)) = (number(declared, &d), number(live, &l))
         && a == b
     {
@@ -454,18 +456,18 @@ fn truncate(text: String) -> String {
     }
 }
 
-fn show(node: &Node) -> String {
+fn show(node: Node<'_>) -> String {
     truncate(text(node))
 }
 
-fn show_seq(items: &[Node]) -> String {
+fn show_seq(items: Seq<'_>) -> String {
     truncate(format!(
         "[{}]",
         items.iter().map(text).collect::<Vec<_>>().join(", ")
     ))
 }
 
-fn diff(path: &str, declared: &Node, live: Option<&Node>) -> Diff {
+fn diff(path: &str, declared: Node<'_>, live: Option<Node<'_>>) -> Diff {
     Diff {
         path: path.to_owned(),
         declared: show(declared),

@@ -183,7 +183,7 @@ struct Entry<'a> {
     operation: &'a str,
     time: Option<i64>,
     time_text: Option<&'a str>,
-    fields: Option<&'a Node>,
+    fields: Option<Node<'a>>,
 }
 
 fn entries(object: &Object) -> Vec<Entry<'_>> {
@@ -356,16 +356,16 @@ fn report(
 
 /// The leaf field paths of a `fieldsV1` tree: `spec.replicas`,
 /// `spec.template.spec.containers[name=web].image`.
-fn leaf_paths(node: &Node, prefix: &str, out: &mut Vec<String>) {
+fn leaf_paths(node: Node<'_>, prefix: &str, out: &mut Vec<String>) {
     let Some(entries) = node.as_map() else {
         return;
     };
     for (key, child) in entries {
-        if &**key == "." {
+        if key == "." {
             continue;
         }
         let path = join(prefix, key);
-        let has_children = child.as_map().is_some_and(|m| m.iter().any(|(k, _)| &**k != "."));
+        let has_children = child.as_map().is_some_and(|m| m.iter().any(|(k, _)| k != "."));
         if has_children {
             leaf_paths(child, &path, out);
         } else {

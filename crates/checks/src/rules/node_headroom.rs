@@ -75,7 +75,7 @@ impl Res {
 }
 
 /// A quantity written as text or as a number.
-fn quantity<'a>(node: Option<&'a Node>) -> Option<std::borrow::Cow<'a, str>> {
+fn quantity<'a>(node: Option<Node<'a>>) -> Option<std::borrow::Cow<'a, str>> {
     let node = node?;
     node.as_str()
         .map(std::borrow::Cow::Borrowed)
@@ -83,7 +83,7 @@ fn quantity<'a>(node: Option<&'a Node>) -> Option<std::borrow::Cow<'a, str>> {
 }
 
 /// CPU (millicores) and memory (bytes) of a `requests`-like mapping; whether it had either.
-fn cpu_mem(map: Option<&Node>) -> (u64, u64, bool) {
+fn cpu_mem(map: Option<Node<'_>>) -> (u64, u64, bool) {
     let cpu = quantity(map.and_then(|m| m.get("cpu"))).and_then(|q| cpu_millis(&q));
     let mem = quantity(map.and_then(|m| m.get("memory"))).and_then(|q| bytes(&q));
     (cpu.unwrap_or(0), mem.unwrap_or(0), cpu.is_some() || mem.is_some())
@@ -91,9 +91,9 @@ fn cpu_mem(map: Option<&Node>) -> (u64, u64, bool) {
 
 /// What the scheduler reserves for a pod: max(sum of containers + sidecars, largest init
 /// container + the sidecars started before it) + overhead. `None` when it requests nothing.
-fn pod_requests(spec: &Node) -> (u64, u64, bool) {
+fn pod_requests(spec: Node<'_>) -> (u64, u64, bool) {
     let seq = |key: &str| spec.get(key).and_then(Node::as_seq).unwrap_or_default();
-    let requests = |c: &Node| cpu_mem(c.path(&["resources", "requests"]));
+    let requests = |c: Node<'_>| cpu_mem(c.path(&["resources", "requests"]));
     let mut any = false;
     let (mut cpu, mut mem) = (0u64, 0u64);
     for c in seq("containers") {
@@ -633,7 +633,7 @@ spec: {nodeName: a, containers: [{resources: {requests: {cpu: [1]}}}, 3]}
 
     #[test]
     fn requests_follow_the_scheduler() {
-        let spec = |j: serde_json::Value| mcp_diag_model::Node::from(j);
+        let spec = |j: serde_json::Value| mcp_diag_model::Doc::from(j);
         let s = spec(serde_json::json!({
             "initContainers": [
                 {"name": "side", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m"}}},
@@ -642,9 +642,9 @@ spec: {nodeName: a, containers: [{resources: {requests: {cpu: [1]}}}, 3]}
             "containers": [{"name": "a", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}],
             "overhead": {"cpu": "10m"}
         }));
-        assert_eq!(pod_requests(&s), (2110, 1_073_741_824, true));
+        assert_eq!(pod_requests(s.root()), (2110, 1_073_741_824, true));
         assert_eq!(
-            pod_requests(&spec(serde_json::json!({"containers": [{"name": "a"}]}))),
+            pod_requests(spec(serde_json::json!({"containers": [{"name": "a"}]})).root()),
             (0, 0, false)
         );
     }

@@ -38,7 +38,7 @@ the machine.
 pub struct NodeNotReady;
 
 /// The condition of `type_` in a node's (or pod's) `status.conditions`.
-pub(crate) fn condition<'a>(object: &'a Object, type_: &str) -> Option<&'a Node> {
+pub(crate) fn condition<'a>(object: &'a Object, type_: &str) -> Option<Node<'a>> {
     object
         .raw
         .path(&["status", "conditions"])
@@ -72,7 +72,7 @@ pub(crate) fn is_cordoned(node: &Object) -> bool {
 }
 
 /// A node's taints with effect `NoSchedule` or `NoExecute` (they keep pods off).
-pub(crate) fn hard_taints(node: &Object) -> impl Iterator<Item = &Node> {
+pub(crate) fn hard_taints(node: &Object) -> impl Iterator<Item = Node<'_>> {
     node.raw
         .path(&["spec", "taints"])
         .and_then(Node::as_seq)
@@ -87,7 +87,7 @@ pub(crate) fn hard_taints(node: &Object) -> impl Iterator<Item = &Node> {
 }
 
 /// `key=value:Effect` (or `key:Effect`).
-pub(crate) fn taint_text(taint: &Node) -> String {
+pub(crate) fn taint_text(taint: Node<'_>) -> String {
     let key = taint.get("key").and_then(Node::as_str).unwrap_or("");
     let effect = taint.get("effect").and_then(Node::as_str).unwrap_or("");
     match taint

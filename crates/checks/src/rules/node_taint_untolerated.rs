@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
-use mcp_diag_model::{Finding, Node, Object, Severity};
+use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::node_not_ready::{condition, hard_taints, is_control_plane, is_cordoned, taint_text};
 use super::probe_missing_readiness::is_movable;
@@ -58,8 +58,8 @@ pub(crate) fn system_taint(key: &str) -> bool {
 }
 
 /// Whether one toleration tolerates one taint, as the scheduler decides.
-pub(crate) fn tolerates(toleration: &Node, taint: &Node) -> bool {
-    let text = |n: &Node, k: &str| n.get(k).and_then(Node::as_str).unwrap_or("").to_owned();
+pub(crate) fn tolerates(toleration: Node<'_>, taint: Node<'_>) -> bool {
+    let text = |n: Node<'_>, k: &str| n.get(k).and_then(Node::as_str).unwrap_or("").to_owned();
     let effect = text(toleration, "effect");
     if !effect.is_empty() && effect != text(taint, "effect") {
         return false;
@@ -80,39 +80,39 @@ pub(crate) fn tolerates(toleration: &Node, taint: &Node) -> bool {
 }
 
 /// Like [`tolerates_all`], counting only tolerations that name the taint's key.
-fn tolerates_all_by_key(tolerations: &[Node], taints: &[&Node]) -> bool {
+fn tolerates_all_by_key(tolerations: Seq<'_>, taints: &[Node<'_>]) -> bool {
     taints.iter().all(|taint| {
         tolerations
             .iter()
             .filter(|t| t.get("key").and_then(Node::as_str).is_some_and(|k| !k.is_empty()))
-            .any(|t| tolerates(t, taint))
+            .any(|t| tolerates(t, *taint))
     })
 }
 
 /// Feeds a node's content to a hasher (to find equal toleration lists without cloning them).
-fn hash_node(node: &Node, h: &mut impl Hasher) {
-    match node {
-        Node::Map(entries) => {
+fn hash_node(node: Node<'_>, h: &mut impl Hasher) {
+    match node.view() {
+        View::Map(entries) => {
             h.write_u8(1);
             for (k, v) in entries.iter() {
                 k.hash(h);
                 hash_node(v, h);
             }
         }
-        Node::Seq(items) => {
+        View::Seq(items) => {
             h.write_u8(2);
             items.iter().for_each(|i| hash_node(i, h));
         }
-        Node::Int(i) => i.hash(h),
-        Node::UInt(u) => u.hash(h),
-        Node::Bool(b) => b.hash(h),
-        Node::Float(f) => f.to_bits().hash(h),
-        Node::Null => h.write_u8(0),
-        Node::Str(_) | Node::ShortStr { .. } => node.as_str().hash(h),
+        View::Int(i) => i.hash(h),
+        View::UInt(u) => u.hash(h),
+        View::Bool(b) => b.hash(h),
+        View::Float(f) => f.to_bits().hash(h),
+        View::Null => h.write_u8(0),
+        View::Str(s) => Some(s).hash(h),
     }
 }
 
-fn tolerations_of(pod: &Object) -> &[Node] {
+fn tolerations_of(pod: &Object) -> Seq<'_> {
     pod.raw
         .path(&["spec", "tolerations"])
         .and_then(Node::as_seq)
@@ -125,7 +125,7 @@ impl Check for NodeTaintUntolerated {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let candidates: Vec<(&Object, Vec<&Node>)> = ctx
+        let candidates: Vec<(&Object, Vec<Node<'_>>)> = ctx
             .index
             .of_kind("Node")
             .iter()
@@ -137,7 +137,7 @@ impl Check for NodeTaintUntolerated {
                     .is_none_or(|s| s == "True")
             })
             .filter_map(|n| {
-                let taints: Vec<&Node> = hard_taints(n)
+                let taints: Vec<Node<'_>> = hard_taints(n)
                     .filter(|t| !system_taint(t.get("key").and_then(Node::as_str).unwrap_or("")))
                     .collect();
                 (!taints.is_empty()).then_some((*n, taints))
@@ -147,7 +147,7 @@ impl Check for NodeTaintUntolerated {
             return Vec::new();
         }
         // One pass over the pods: distinct toleration lists of movable, scheduled pods.
-        let mut lists: HashMap<u64, Vec<&[Node]>> = HashMap::new();
+        let mut lists: HashMap<u64, Vec<Seq<'_>>> = HashMap::new();
         let mut total = 0usize;
         let mut on_node: HashMap<&str, usize> = HashMap::new();
         for &pod in ctx.index.of_kind("Pod") {
@@ -176,7 +176,7 @@ impl Check for NodeTaintUntolerated {
             if lists
                 .values()
                 .flatten()
-                .any(|tols| tolerates_all_by_key(tols, &taints))
+                .any(|tols| tolerates_all_by_key(*tols, &taints))
             {
                 continue;
             }
@@ -186,7 +186,7 @@ impl Check for NodeTaintUntolerated {
                 continue;
             }
             let name = &node.name;
-            let texts: Vec<String> = taints.iter().map(|t| taint_text(t)).collect();
+            let texts: Vec<String> = taints.iter().map(|t| taint_text(*t)).collect();
             let shown = texts.join(", ");
             let own = if here > 0 {
                 format!(
@@ -343,28 +343,31 @@ mod tests {
 
     #[test]
     fn toleration_matching() {
-        let n = |j: serde_json::Value| mcp_diag_model::Node::from(j);
+        let n = |j: serde_json::Value| mcp_diag_model::Doc::from(j);
         let taint = n(serde_json::json!({"key": "gpu", "value": "a100", "effect": "NoSchedule"}));
         assert!(tolerates(
-            &n(serde_json::json!({"key": "gpu", "value": "a100"})),
-            &taint
+            n(serde_json::json!({"key": "gpu", "value": "a100"})).root(),
+            taint.root()
         ));
         assert!(!tolerates(
-            &n(serde_json::json!({"key": "gpu", "value": "t4"})),
-            &taint
+            n(serde_json::json!({"key": "gpu", "value": "t4"})).root(),
+            taint.root()
         ));
         assert!(tolerates(
-            &n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoSchedule"})),
-            &taint
+            n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoSchedule"})).root(),
+            taint.root()
         ));
         assert!(!tolerates(
-            &n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoExecute"})),
-            &taint
+            n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoExecute"})).root(),
+            taint.root()
         ));
-        assert!(!tolerates(&n(serde_json::json!({"operator": "Equal"})), &taint));
         assert!(!tolerates(
-            &n(serde_json::json!({"key": "gpu", "operator": "Lt", "value": "1"})),
-            &taint
+            n(serde_json::json!({"operator": "Equal"})).root(),
+            taint.root()
+        ));
+        assert!(!tolerates(
+            n(serde_json::json!({"key": "gpu", "operator": "Lt", "value": "1"})).root(),
+            taint.root()
         ));
     }
 }

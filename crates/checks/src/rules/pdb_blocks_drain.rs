@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind, View};
 
 use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::{Autoscalers, autoscalers, namespace_of, scale_of};
@@ -103,7 +103,7 @@ impl BudgetSelector {
         }
     }
 
-    pub(crate) fn matches(&self, labels: Option<&Node>) -> bool {
+    pub(crate) fn matches(&self, labels: Option<Node<'_>>) -> bool {
         matches!(self, Self::Parsed(s) if s.matches(labels))
     }
 }
@@ -244,7 +244,7 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
                     if is_terminal(pod) {
                         continue;
                     }
-                    let labels = labels_of(&pod.raw);
+                    let labels = labels_of(pod.raw.root());
                     keyed.matching(&budgets, labels, &mut candidates, &mut matched);
                     if matched.is_empty() {
                         continue;
@@ -396,7 +396,8 @@ impl Keyed {
                 .and_then(Node::as_seq)
                 .is_some_and(|e| !e.is_empty());
             let first = labels
-                .first()
+                .iter()
+                .next()
                 .and_then(|(k, v)| Some((k.to_string(), label_text(v)?.into_owned())));
             match first {
                 Some((k, v)) => {
@@ -419,7 +420,7 @@ impl Keyed {
     fn matching(
         &self,
         budgets: &[Budget<'_>],
-        labels: Option<&Node>,
+        labels: Option<Node<'_>>,
         candidates: &mut Vec<(usize, bool)>,
         out: &mut Vec<usize>,
     ) {
@@ -427,7 +428,7 @@ impl Keyed {
         candidates.extend_from_slice(&self.unkeyed);
         if !self.keyed.is_empty() {
             for (k, _) in labels.and_then(Node::as_map).unwrap_or_default() {
-                if let Some(by_value) = self.keyed.get(&**k)
+                if let Some(by_value) = self.keyed.get(k)
                     // The effective value (the last of duplicate keys), as selectors read it.
                     && let Some(text) = labels.and_then(|l| l.get(k)).and_then(label_text)
                     && let Some(list) = by_value.get(text.as_ref())
@@ -449,9 +450,9 @@ impl Keyed {
 }
 
 /// A label value as text, as selectors compare it (YAML may have made `true` or `1` of it).
-fn label_text(node: &Node) -> Option<std::borrow::Cow<'_, str>> {
-    match node {
-        Node::Map(_) | Node::Seq(_) | Node::Null => None,
+fn label_text(node: Node<'_>) -> Option<std::borrow::Cow<'_, str>> {
+    match node.view() {
+        View::Map(_) | View::Seq(_) | View::Null => None,
         _ => Some(node.as_str().map_or_else(
             || std::borrow::Cow::Owned(node.to_json().to_string()),
             std::borrow::Cow::Borrowed,
@@ -462,7 +463,7 @@ fn label_text(node: &Node) -> Option<std::borrow::Cow<'_, str>> {
 /// A workload's pod template, for manifests.
 struct Template<'a> {
     object: &'a Object,
-    labels: Option<&'a Node>,
+    labels: Option<Node<'a>>,
     drain_skips: bool,
 }
 
@@ -493,7 +494,7 @@ fn templates_by_namespace<'a>(ctx: &Context<'a>) -> HashMap<&'a str, Vec<Templat
                 continue;
             }
             let labels = match *kind {
-                "Pod" => labels_of(&object.raw),
+                "Pod" => labels_of(object.raw.root()),
                 "CronJob" => {
                     object
                         .raw
@@ -555,10 +556,10 @@ enum IntOrPercent {
 
 impl IntOrPercent {
     /// `None` when absent; `Some(None)` when unreadable (`"abc"`, `"50.5%"`, `-1`).
-    fn read(node: Option<&Node>) -> Option<Option<Self>> {
+    fn read(node: Option<Node<'_>>) -> Option<Option<Self>> {
         let node = node.filter(|n| !n.is_null())?;
-        Some(match node {
-            Node::Int(_) | Node::UInt(_) => node.as_i64().filter(|v| *v >= 0).map(Self::Int),
+        Some(match node.view() {
+            View::Int(_) | View::UInt(_) => node.as_i64().filter(|v| *v >= 0).map(Self::Int),
             _ => node
                 .as_str()
                 .and_then(|s| s.trim().strip_suffix('%'))
@@ -577,7 +578,7 @@ impl IntOrPercent {
     }
 }
 
-fn raw_text(node: Option<&Node>) -> String {
+fn raw_text(node: Option<Node<'_>>) -> String {
     node.map_or_else(String::new, |n| {
         n.as_str()
             .map_or_else(|| n.to_json().to_string(), |s| format!("\"{s}\""))

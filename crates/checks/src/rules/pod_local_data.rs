@@ -1,4 +1,4 @@
-use mcp_diag_model::{Finding, Node, Severity};
+use mcp_diag_model::{Finding, Node, Seq, Severity};
 
 use super::probe_missing_readiness::{Workload, containers, workloads};
 use super::skew_kubelet::name_list;
@@ -63,8 +63,8 @@ struct LocalVolume {
 }
 
 /// The writable mount paths of volume `name`: (app container paths, init container paths).
-fn writable_mounts<'a>(spec: &'a Node, name: &str) -> (Vec<&'a str>, Vec<&'a str>) {
-    let mounts = |list: &'a [Node]| -> Vec<&'a str> {
+fn writable_mounts<'a>(spec: Node<'a>, name: &str) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mounts = |list: Seq<'a>| -> Vec<&'a str> {
         list.iter()
             .flat_map(|c| c.get("volumeMounts").and_then(Node::as_seq).unwrap_or_default())
             .filter(|m| m.get("name").and_then(Node::as_str) == Some(name))

@@ -43,7 +43,7 @@ impl Check for ProbeMissingLiveness {
         let mut findings = Vec::new();
         for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
             let missing: Vec<&str> = container_maps(w.pod_spec)
-                .filter(|c| !has(c, "livenessProbe"))
+                .filter(|c| !has(*c, "livenessProbe"))
                 .map(container_name)
                 .collect();
             if missing.is_empty() {

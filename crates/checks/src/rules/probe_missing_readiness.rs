@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Node, Object, Severity};
+use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
@@ -77,7 +77,7 @@ impl Check for ProbeMissingReadiness {
         };
         for w in workloads(ctx).iter().filter(|w| w.expects_probes() && served(w)) {
             let missing: Vec<&str> = container_maps(w.pod_spec)
-                .filter(|c| !has(c, "readinessProbe"))
+                .filter(|c| !has(*c, "readinessProbe"))
                 .map(container_name)
                 .collect();
             if missing.is_empty() {
@@ -182,7 +182,7 @@ pub(crate) fn is_movable(pod: &Object) -> bool {
 }
 
 /// The pod spec of an object that runs pods.
-pub(crate) fn pod_spec_of(object: &Object) -> Option<&Node> {
+pub(crate) fn pod_spec_of(object: &Object) -> Option<Node<'_>> {
     let spec = match object.kind.as_str() {
         "Pod" => object.raw.get("spec"),
         "CronJob" => object
@@ -194,7 +194,7 @@ pub(crate) fn pod_spec_of(object: &Object) -> Option<&Node> {
 }
 
 /// The (app) containers of a pod spec; init containers are not included.
-pub(crate) fn containers(pod_spec: &Node) -> &[Node] {
+pub(crate) fn containers(pod_spec: Node<'_>) -> Seq<'_> {
     pod_spec
         .get("containers")
         .and_then(Node::as_seq)
@@ -202,11 +202,11 @@ pub(crate) fn containers(pod_spec: &Node) -> &[Node] {
 }
 
 /// The containers of a pod spec that are mappings (others are skipped, never a panic).
-pub(crate) fn container_maps(pod_spec: &Node) -> impl Iterator<Item = &Node> {
+pub(crate) fn container_maps(pod_spec: Node<'_>) -> impl Iterator<Item = Node<'_>> {
     containers(pod_spec).iter().filter(|c| c.as_map().is_some())
 }
 
-pub(crate) fn container_name(container: &Node) -> &str {
+pub(crate) fn container_name(container: Node<'_>) -> &str {
     container
         .get("name")
         .and_then(Node::as_str)
@@ -214,7 +214,7 @@ pub(crate) fn container_name(container: &Node) -> &str {
 }
 
 /// Whether a mapping has a non-null value under `key`.
-pub(crate) fn has(node: &Node, key: &str) -> bool {
+pub(crate) fn has(node: Node<'_>, key: &str) -> bool {
     node.get(key).is_some_and(|v| !v.is_null())
 }
 
@@ -222,7 +222,7 @@ pub(crate) fn has(node: &Node, key: &str) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Workload<'a> {
     pub object: &'a Object,
-    pub pod_spec: &'a Node,
+    pub pod_spec: Node<'a>,
     /// A Job, a CronJob, or pods of one (or a bare pod with `restartPolicy` other than Always).
     pub run_to_completion: bool,
     /// A DaemonSet or its pods.
@@ -485,7 +485,7 @@ pub(crate) fn pods_have_status(ctx: &Context<'_>) -> Option<bool> {
         return None;
     }
     let pods = ctx.index.of_kind("Pod");
-    Some(pods.is_empty() || pods.iter().any(|p| has(&p.raw, "status")))
+    Some(pods.is_empty() || pods.iter().any(|p| has(p.raw.root(), "status")))
 }
 
 /// The one `info` finding a pod-status check gives when a snapshot's pods carry no status.
@@ -506,7 +506,7 @@ pub(crate) fn no_pod_status(info: &'static CheckInfo, what: &str) -> Finding {
 }
 
 /// The statuses of a pod's containers and init containers.
-pub(crate) fn container_statuses(pod: &Object) -> impl Iterator<Item = &Node> {
+pub(crate) fn container_statuses(pod: &Object) -> impl Iterator<Item = Node<'_>> {
     ["containerStatuses", "initContainerStatuses"]
         .into_iter()
         .filter_map(|key| pod.raw.path(&["status", key]).and_then(Node::as_seq))
@@ -515,7 +515,7 @@ pub(crate) fn container_statuses(pod: &Object) -> impl Iterator<Item = &Node> {
 }
 
 /// The container of a pod spec (app or init) named `name`.
-pub(crate) fn container_spec<'a>(pod: &'a Object, name: &str) -> Option<&'a Node> {
+pub(crate) fn container_spec<'a>(pod: &'a Object, name: &str) -> Option<Node<'a>> {
     ["containers", "initContainers"]
         .into_iter()
         .filter_map(|key| pod.raw.path(&["spec", key]).and_then(Node::as_seq))
@@ -569,15 +569,16 @@ impl Handler {
 }
 
 /// Text of a scalar (`8080`, `http`); empty for none.
-fn scalar_text(node: Option<&Node>) -> String {
+fn scalar_text(node: Option<Node<'_>>) -> String {
     match node {
-        None | Some(Node::Null | Node::Map(_) | Node::Seq(_)) => String::new(),
+        None => String::new(),
+        Some(n) if matches!(n.view(), View::Null | View::Map(_) | View::Seq(_)) => String::new(),
         Some(n) => n.as_str().map_or_else(|| n.to_json().to_string(), str::to_owned),
     }
 }
 
 /// A port as a number: named ports are resolved against the container's ports.
-fn port_text(port: Option<&Node>, container: &Node) -> String {
+fn port_text(port: Option<Node<'_>>, container: Node<'_>) -> String {
     let text = scalar_text(port);
     if text.parse::<u32>().is_ok() {
         return text;
@@ -592,7 +593,7 @@ fn port_text(port: Option<&Node>, container: &Node) -> String {
 }
 
 /// The handler of a probe; `None` when it has none this tool knows.
-pub(crate) fn handler(probe: &Node, container: &Node) -> Option<Handler> {
+pub(crate) fn handler(probe: Node<'_>, container: Node<'_>) -> Option<Handler> {
     if let Some(h) = probe.get("httpGet").filter(|h| !h.is_null()) {
         let path = scalar_text(h.get("path"));
         let scheme = scalar_text(h.get("scheme"));
@@ -644,7 +645,7 @@ pub(crate) struct Timings {
 }
 
 impl Timings {
-    pub(crate) fn of(probe: &Node) -> Self {
+    pub(crate) fn of(probe: Node<'_>) -> Self {
         let get = |key: &str, default: i64| probe.get(key).and_then(Node::as_i64).unwrap_or(default);
         Self {
             initial_delay: get("initialDelaySeconds", 0),
@@ -665,7 +666,7 @@ impl Timings {
 }
 
 /// A probe of a container (`livenessProbe`, ...), when it is a mapping.
-pub(crate) fn probe<'a>(container: &'a Node, key: &str) -> Option<&'a Node> {
+pub(crate) fn probe<'a>(container: Node<'a>, key: &str) -> Option<Node<'a>> {
     container.get(key).filter(|p| p.as_map().is_some())
 }
 

@@ -124,8 +124,8 @@ fn volume_name(pvc: &Object) -> Option<&str> {
 
 /// Bound, or without status (manifests).
 fn is_bound_or_unknown(object: &Object) -> bool {
-    match object.raw.path(&["status", "phase"]) {
-        None | Some(Node::Null) => true,
+    match object.raw.path(&["status", "phase"]).filter(|n| !n.is_null()) {
+        None => true,
         Some(p) => p.as_str() == Some("Bound"),
     }
 }
@@ -142,7 +142,7 @@ fn claim_ref(pv: &Object) -> Option<(&str, &str, Option<&str>)> {
     ))
 }
 
-fn modes(node: Option<&Node>) -> impl Iterator<Item = &str> {
+fn modes(node: Option<Node<'_>>) -> impl Iterator<Item = &str> {
     node.and_then(Node::as_seq)
         .unwrap_or_default()
         .iter()
@@ -244,7 +244,7 @@ fn compare<'a>(pvc: &'a Object, pv: &'a Object) -> (Vec<(&'static str, String)>,
             ),
         ));
     }
-    let mode = |spec: &'a Node| {
+    let mode = |spec: Node<'a>| {
         spec.get("volumeMode")
             .and_then(Node::as_str)
             .unwrap_or("Filesystem")

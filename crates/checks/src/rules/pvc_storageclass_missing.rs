@@ -97,7 +97,7 @@ pub(crate) enum ClaimClass<'a> {
 
 impl<'a> ClaimClass<'a> {
     /// Reads the class of a claim, or of a claim template (`spec` is its spec).
-    pub(crate) fn of(meta: Option<&'a Node>, spec: Option<&'a Node>) -> Self {
+    pub(crate) fn of(meta: Option<Node<'a>>, spec: Option<Node<'a>>) -> Self {
         let annotated = meta
             .and_then(|m| m.path(&["annotations", BETA_CLASS_ANNOTATION]))
             .and_then(Node::as_str);

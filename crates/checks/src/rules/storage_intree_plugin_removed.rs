@@ -103,7 +103,7 @@ struct Use<'a> {
 use crate::components::is_owned;
 
 /// The pod spec of a Pod or of a workload's template.
-fn pod_spec(object: &Object) -> Option<&Node> {
+fn pod_spec(object: &Object) -> Option<Node<'_>> {
     match object.kind.as_str() {
         "Pod" => object.raw.get("spec"),
         "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
@@ -253,7 +253,7 @@ fn where_seen(object: &Object) -> String {
 /// as node-driver-registrar's `--kubelet-registration-path=/var/lib/kubelet/plugins/<driver>/`).
 fn drivers_in_pod(
     object: &Object,
-    spec: &Node,
+    spec: Node<'_>,
     wanted: &[&'static str],
     found: &mut HashMap<&'static str, String>,
 ) {

@@ -92,8 +92,8 @@ fn judge(sts: &Object) -> Option<Finding> {
     }
     let status = |k: &str| sts.raw.path(&["status", k]);
     // Absent counts are 0 (the API omits them); present but unreadable: no guess.
-    let count = |k: &str| match status(k) {
-        None | Some(Node::Null) => Some(0),
+    let count = |k: &str| match status(k).filter(|n| !n.is_null()) {
+        None => Some(0),
         Some(n) => n.as_i64(),
     };
     let generation = sts.raw.path(&["metadata", "generation"]).and_then(Node::as_i64);

@@ -62,8 +62,8 @@ pub(crate) fn strategy(sts: &Object) -> Option<&str> {
 
 /// `spec.replicas`, 1 when absent, `None` when unreadable.
 pub(crate) fn replicas(object: &Object) -> Option<i64> {
-    match object.raw.path(&["spec", "replicas"]) {
-        None | Some(Node::Null) => Some(1),
+    match object.raw.path(&["spec", "replicas"]).filter(|n| !n.is_null()) {
+        None => Some(1),
         Some(n) => n.as_i64(),
     }
 }

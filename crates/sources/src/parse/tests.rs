@@ -293,7 +293,7 @@ fn parallel_json_list_matches_sequential() {
         "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    {\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", \"metadata\": {\"name\": \"web\"}},\n    3,\n    {\"metadata\": {\"name\": \"no-kind\"}},\n    {\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"inner\"}}]},\n    \"text\",\n    {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"s\", \"labels\": {\"a.example.com/x\": \"1\"}}}\n  ],\n  \"metadata\": {\"resourceVersion\": \"7\"}\n}\n",
         // empty and null items
         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}",
-        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": null}",
+        "{\"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a \\\" ] } , \\\\\"}}], \"kind\": \"List\", \"apiVersion\": \"v1\"}",
     ];
     for text in cases {
         for per_task in [1, 2, 100] {
@@ -330,6 +330,10 @@ fn parallel_json_list_declines_other_input() {
         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": 1}]} {\"kind\": \"Pod\"}",
         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [], \"items\": [{\"a\": 1}]}",
         "{\"apiVersion\": \"v1\", \"kind\": \"List\"}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": null}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [, {\"a\": 1}]}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": 1} {\"b\": 2}]}",
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": 1}], \"x\": }",
         "[1, 2]",
         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"a\": ",
     ] {
