@@ -50,8 +50,34 @@ fn names() -> &'static RwLock<Names> {
     NAMES.get_or_init(RwLock::default)
 }
 
+/// Recently looked-up names per thread, by the address and length of the caller's text.
+/// Most lookups are string literals (`get("metadata")`), so the same address comes back
+/// millions of times; a hit is checked by comparing the text, never trusted by address.
+const LOOKUP_SLOTS: usize = 512;
+
+thread_local! {
+    static LOOKUP: std::cell::RefCell<[(usize, &'static str, u32); LOOKUP_SLOTS]> =
+        const { std::cell::RefCell::new([(0, "", 0); LOOKUP_SLOTS]) };
+}
+
 /// The id of a field name, if any document has used it.
 fn key_id(text: &str) -> Option<u32> {
+    let address = text.as_ptr() as usize;
+    let slot = ((address >> 3) ^ text.len().wrapping_mul(31)) % LOOKUP_SLOTS;
+    let hit = LOOKUP.with(|cache| {
+        let (a, t, id) = cache.borrow()[slot];
+        (a == address && t == text).then_some(id)
+    });
+    if hit.is_some() {
+        return hit;
+    }
+    let id = key_id_uncached(text)?;
+    let name = key_text(id);
+    LOOKUP.with(|cache| cache.borrow_mut()[slot] = (address, name, id));
+    Some(id)
+}
+
+fn key_id_uncached(text: &str) -> Option<u32> {
     if let Some(id) = known_ids().get(text) {
         return Some(*id);
     }
@@ -61,7 +87,7 @@ fn key_id(text: &str) -> Option<u32> {
 
 /// The id of a field name, adding it when new; `None` when the table is full.
 fn intern(text: &str) -> Option<u32> {
-    if let Some(id) = key_id(text) {
+    if let Some(id) = key_id_uncached(text) {
         return Some(id);
     }
     let mut names = names().write().unwrap_or_else(std::sync::PoisonError::into_inner);

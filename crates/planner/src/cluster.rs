@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use mcp_diag_checks::quantity;
 use mcp_diag_checks::selector::Selector;
-use mcp_diag_model::{Inventory, Node, Object};
+use mcp_diag_model::{Inventory, Map, Node, Object, Seq, View};
 
 /// Label keys that name a node pool, most specific first.
 pub(crate) const POOL_LABELS: &[&str] = &[
@@ -24,7 +24,7 @@ const DEFAULT_PODS: u64 = 110;
 #[derive(Debug)]
 pub(crate) struct NodeInfo<'a> {
     pub name: &'a str,
-    pub labels: Option<&'a Node>,
+    pub labels: Option<Node<'a>>,
     /// Taints with effect NoSchedule or NoExecute (the ones scheduling looks at).
     pub taints: Vec<Taint<'a>>,
     pub cpu: u64,
@@ -87,7 +87,7 @@ pub(crate) struct PodInfo<'a> {
     pub object: &'a Object,
     pub ns: &'a str,
     pub name: &'a str,
-    pub labels: Option<&'a Node>,
+    pub labels: Option<Node<'a>>,
     pub node: Option<u32>,
     pub phase: Phase,
     pub ready: bool,
@@ -200,13 +200,13 @@ pub(crate) struct Cluster<'a> {
     pub node_index: HashMap<&'a str, u32>,
 }
 
-fn labels_of(raw: &Node) -> Option<&Node> {
+fn labels_of(raw: Node<'_>) -> Option<Node<'_>> {
     raw.path(&["metadata", "labels"]).filter(|l| l.as_map().is_some())
 }
 
-fn text_of(node: &Node) -> Option<String> {
-    match node {
-        Node::Map(_) | Node::Seq(_) | Node::Null => None,
+fn text_of(node: Node<'_>) -> Option<String> {
+    match node.view() {
+        View::Map(_) | View::Seq(_) | View::Null => None,
         _ => Some(
             node.as_str()
                 .map_or_else(|| node.to_json().to_string(), str::to_owned),
@@ -214,7 +214,7 @@ fn text_of(node: &Node) -> Option<String> {
     }
 }
 
-fn seq(node: Option<&Node>) -> &[Node] {
+fn seq(node: Option<Node<'_>>) -> Seq<'_> {
     node.and_then(Node::as_seq).unwrap_or_default()
 }
 
@@ -294,7 +294,7 @@ impl<'a> Cluster<'a> {
             by_name: &by_name,
         };
         for o in kind("Pod") {
-            let raw = &o.raw;
+            let raw = o.raw.root();
             let ns = o.namespace.as_deref().unwrap_or("default");
             let node = match raw.path(&["spec", "nodeName"]).and_then(Node::as_str) {
                 Some(n) if !n.is_empty() => match node_index.get(n) {
@@ -482,7 +482,7 @@ fn sample(items: &[String]) -> String {
 }
 
 fn read_node<'a>(o: &'a Object, no_alloc: &mut Vec<String>) -> NodeInfo<'a> {
-    let raw = &o.raw;
+    let raw = o.raw.root();
     let labels = labels_of(raw);
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
     let alloc = raw
@@ -561,9 +561,9 @@ fn group_key(n: &NodeInfo<'_>, keys: &[&str]) -> String {
 
 /// The pod's request per resource: the sum over containers, or the largest init container
 /// when larger. The flag says whether any request was given at all.
-fn requests(raw: &Node) -> (u64, u64, bool) {
+fn requests(raw: Node<'_>) -> (u64, u64, bool) {
     let mut given = false;
-    let mut read = |c: &Node| -> (u64, u64) {
+    let mut read = |c: Node<'_>| -> (u64, u64) {
         let req = c.path(&["resources", "requests"]);
         let cpu = req
             .and_then(|r| r.get("cpu"))
@@ -591,7 +591,7 @@ fn requests(raw: &Node) -> (u64, u64, bool) {
 }
 
 /// The host ports a pod asks for: `(port, protocol)`.
-fn host_ports(raw: &Node) -> Vec<(i64, String)> {
+fn host_ports(raw: Node<'_>) -> Vec<(i64, String)> {
     seq(raw.path(&["spec", "containers"]))
         .iter()
         .flat_map(|c| seq(c.get("ports")))
@@ -614,13 +614,13 @@ struct Lookup<'l, 'a> {
 
 impl<'a> Lookup<'_, 'a> {
     /// The object an ownerReference (or a controller's `ownerReferences`) points at.
-    fn controller_ref(object: &Object) -> Option<&Node> {
+    fn controller_ref(object: &Object) -> Option<Node<'_>> {
         seq(object.raw.path(&["metadata", "ownerReferences"]))
             .iter()
             .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
     }
 
-    fn resolve(&self, object: &Object, r: &Node) -> Option<&'a Object> {
+    fn resolve(&self, object: &Object, r: Node<'_>) -> Option<&'a Object> {
         let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
         let name = r.get("name").and_then(Node::as_str).unwrap_or("");
         let ns = object.namespace.as_deref().unwrap_or("");
@@ -713,7 +713,7 @@ impl<'a> Lookup<'_, 'a> {
     }
 }
 
-fn read_terms(node: &Node, names_nodes: &mut bool, unknown: &mut Vec<String>) -> Terms {
+fn read_terms(node: Node<'_>, names_nodes: &mut bool, unknown: &mut Vec<String>) -> Terms {
     let mut terms = Vec::new();
     for term in seq(node.get("nodeSelectorTerms")) {
         let mut read = |field: &str, unknown: &mut Vec<String>| -> Vec<Expr> {
@@ -773,7 +773,7 @@ fn class_of(
                 .and_then(Node::as_str)
         })
         .collect();
-    let ports = host_ports(&pod.raw);
+    let ports = host_ports(pod.raw.root());
     if tolerations.is_none()
         && node_selector.is_none()
         && affinity.is_none()
@@ -783,7 +783,7 @@ fn class_of(
     {
         return 0;
     }
-    let json = |n: Option<&Node>| n.map(|n| n.to_json().to_string()).unwrap_or_default();
+    let json = |n: Option<Node<'_>>| n.map(|n| n.to_json().to_string()).unwrap_or_default();
     let key = format!(
         "{ns}|{}|{}|{}|{}|{}|{:?}",
         json(tolerations),
@@ -839,7 +839,7 @@ fn class_of(
                 );
             }
             let namespaces = match term.get("namespaceSelector") {
-                Some(sel) if sel.as_map().is_some_and(<[_]>::is_empty) => None,
+                Some(sel) if sel.as_map().is_some_and(Map::is_empty) => None,
                 Some(sel) if !sel.is_null() => {
                     unknown.push("pod anti-affinity with a namespaceSelector is not modelled".to_owned());
                     Some(vec![ns.to_owned()])
@@ -982,8 +982,8 @@ fn read_budgets<'a>(
             let narrow = spec
                 .path(&["selector", "matchLabels"])
                 .and_then(Node::as_map)
-                .and_then(|m| m.first())
-                .and_then(|(k, v)| Some((k.as_ref(), v.as_str()?)));
+                .and_then(|m| m.iter().next())
+                .and_then(|(k, v)| Some((k, v.as_str()?)));
             let candidates: &[u32] = match narrow {
                 Some((k, v)) => by_label.get(&(ns, k, v)).map_or(&[], Vec::as_slice),
                 None => by_ns.get(ns).map_or(&[], Vec::as_slice),
@@ -1006,9 +1006,9 @@ fn read_budgets<'a>(
         let always_allow =
             spec.get("unhealthyPodEvictionPolicy").and_then(Node::as_str) == Some("AlwaysAllow");
         let mut fail_safe = None;
-        let plain_int = min.and_then(|m| match m {
-            Node::Int(n) => Some(*n),
-            other => other
+        let plain_int = min.and_then(|m| match m.view() {
+            View::Int(n) => Some(n),
+            _ => m
                 .as_str()
                 .filter(|t| !t.contains('%'))
                 .and_then(|t| t.trim().parse().ok()),
@@ -1044,11 +1044,11 @@ fn read_budgets<'a>(
                 }
                 let (field, value) = match min {
                     Some(m) => ("minAvailable", m),
-                    None => ("maxUnavailable", max.unwrap_or(&Node::Null)),
+                    None => ("maxUnavailable", max.unwrap_or(Node::null())),
                 };
-                let amount = match value {
-                    Node::Int(n) => Some((*n, false)),
-                    other => other.as_str().and_then(|t| {
+                let amount = match value.view() {
+                    View::Int(n) => Some((n, false)),
+                    _ => value.as_str().and_then(|t| {
                         let t = t.trim();
                         match t.strip_suffix('%') {
                             Some(p) => p.trim().parse::<i64>().ok().map(|p| (p, true)),

@@ -2,7 +2,7 @@
 //! builder for nodes, workloads (Deployment -> ReplicaSet -> pods, StatefulSets with zonal
 //! volumes, DaemonSets), budgets and bare pods, and a seeded scenario generator.
 
-use mcp_diag_model::{Inventory, KubeVersion, Node, Object, SourceKind};
+use mcp_diag_model::{Inventory, KubeVersion, Object, SourceKind};
 use serde_json::{Value, json};
 
 /// A small deterministic random generator (xorshift64*), so scenarios need no dependency.
@@ -110,7 +110,7 @@ impl Builder {
 
     /// Adds an object given as JSON.
     pub fn push(&mut self, value: Value) {
-        if let Some(o) = Object::from_node(Node::from(value), None) {
+        if let Some(o) = Object::from_node(value, None) {
             self.inventory.objects.push(o);
         }
     }
@@ -722,7 +722,7 @@ fn not_ready(inventory: &mut Inventory, prefix: &str, always_allow: bool) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    if let Some(o) = Object::from_node(Node::from(v), None) {
+    if let Some(o) = Object::from_node(v, None) {
         inventory.objects[at] = o;
     }
     if always_allow {
@@ -730,7 +730,7 @@ fn not_ready(inventory: &mut Inventory, prefix: &str, always_allow: bool) {
             if o.kind == "PodDisruptionBudget" && o.name == format!("{app}-pdb") {
                 let mut v = o.raw.to_json();
                 v["spec"]["unhealthyPodEvictionPolicy"] = json!("AlwaysAllow");
-                if let Some(n) = Object::from_node(Node::from(v), None) {
+                if let Some(n) = Object::from_node(v, None) {
                     *o = n;
                 }
             }

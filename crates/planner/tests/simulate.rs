@@ -1,6 +1,6 @@
 //! The drain simulation and the waves, through the public API, on inventories built in code.
 
-use mcp_diag_model::{Inventory, Minor, Node, Object};
+use mcp_diag_model::{Inventory, Minor, Object};
 use mcp_diag_planner::testing::{Builder, POOL_LABEL, PodSpec, ZONE_LABEL};
 use mcp_diag_planner::{
     BlockerKind, Drainable, NodePlan, Order, Plan, PlanOptions, Verdict, parse_waves, plan,
@@ -339,7 +339,7 @@ fn nodes_without_allocatable_and_pods_without_requests_are_explained_once() {
             let mut v = o.raw.to_json();
             v["status"].as_object_mut().unwrap().remove("allocatable");
             v["status"].as_object_mut().unwrap().remove("capacity");
-            *o = Object::from_node(Node::from(v), None).unwrap();
+            *o = Object::from_node(v, None).unwrap();
         }
     }
     let plan = run(&inv);
@@ -585,7 +585,7 @@ fn garbage_never_panics() {
     ];
     let mut inv = Inventory::new(mcp_diag_model::SourceKind::Snapshot, "t", "t");
     for d in docs {
-        inv.objects.push(Object::from_node(Node::from(d), None).unwrap());
+        inv.objects.push(Object::from_node(d, None).unwrap());
     }
     for mu in [1, 2, 5] {
         let plan = run_with(&inv, |o| o.max_unavailable = mu);

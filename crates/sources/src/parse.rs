@@ -177,7 +177,7 @@ pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out
     let mut lines = Vec::with_capacity(spans.len());
     let (mut line, mut at) = (1u64, 0usize);
     for span in &spans {
-        line += bytes[at..span.start].iter().filter(|&&b| b == b'\n').count() as u64;
+        line += memchr::memchr_iter(b'\n', &bytes[at..span.start]).count() as u64;
         at = span.start;
         lines.push(line);
     }
@@ -217,6 +217,19 @@ struct ListSplit {
     head: Tree,
 }
 
+/// Bytes the item scanner acts on. Whitespace and `:` change nothing; other bytes (inside
+/// numbers and literals) matter only where they start an element, which the scanner checks
+/// on the byte after punctuation, never skipping past one.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = !matches!(i as u8, b' ' | b'\t' | b'\r' | b'\n' | b':');
+        i += 1;
+    }
+    table
+};
+
 /// Where the elements of the top-level `items` array of one JSON document are: the array's
 /// range (brackets included) and each element's, found by a scan that tracks only strings
 /// and nesting (the elements are parsed, and so checked, later). `None` when the text is not
@@ -244,8 +257,13 @@ fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Ra
             b'"' => {
                 let start = i;
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
+                // To the closing quote, stepping over escapes.
+                while let Some(at) = memchr::memchr2(b'"', b'\\', &b[i.min(b.len())..]) {
+                    i += at;
+                    if b[i] == b'"' {
+                        break;
+                    }
+                    i += 2;
                 }
                 if depth == 1 && expecting_key {
                     key_is_items = b.get(start + 1..i) == Some(b"items".as_slice());
@@ -308,6 +326,10 @@ fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Ra
             }
         }
         i += 1;
+        // Indentation and other bytes that change nothing, in a tight loop.
+        while i < b.len() && !STRUCTURAL[usize::from(b[i])] {
+            i += 1;
+        }
     }
     let end = end?;
     if !b[end..].iter().all(u8::is_ascii_whitespace) {
