@@ -34,15 +34,93 @@ struct Names {
     texts: Vec<&'static str>,
 }
 
-fn known_ids() -> &'static FnvMap<&'static str, u32> {
-    static IDS: OnceLock<FnvMap<&'static str, u32>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        KNOWN_KEYS
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (*k, i as u32))
-            .collect()
+/// A hash of a name from its length and its first and last eight bytes: every lookup by a
+/// field name goes through the table of well-known names first, and hashing every byte
+/// cost more than the rest of the lookup. Only for that fixed table, which input cannot
+/// flood; names from input use [`Fnv`].
+fn quick_hash(text: &[u8]) -> usize {
+    let n = text.len();
+    let (head, tail) = if n >= 8 {
+        (word(&text[..8]), word(&text[n - 8..]))
+    } else {
+        (word(text), 0)
+    };
+    let h = (head ^ tail.rotate_left(23) ^ (n as u64).rotate_left(47)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h ^ (h >> 29)) as usize
+}
+
+/// Up to eight bytes as a number; for fewer than eight, two overlapping reads, so that two
+/// texts of the same length give the same number only when their bytes are the same.
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let u32_at = |at: usize| {
+        u64::from(u32::from_le_bytes([
+            bytes[at],
+            bytes[at + 1],
+            bytes[at + 2],
+            bytes[at + 3],
+        ]))
+    };
+    match n {
+        8.. => u64::from_le_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ]),
+        4..=7 => u32_at(0) | (u32_at(n - 4) << 32),
+        1..=3 => u64::from(bytes[0]) | (u64::from(bytes[n / 2]) << 8) | (u64::from(bytes[n - 1]) << 16),
+        0 => 0,
+    }
+}
+
+/// Byte equality without a call for the short texts names are.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]) && (n <= 16 || a == b)
+    } else {
+        word(a) == word(b)
+    }
+}
+
+/// Open addressing over the well-known names: entries are `id + 1`, 0 is empty.
+struct KnownTable {
+    entries: Box<[u16]>,
+}
+
+const KNOWN_TABLE_SIZE: usize = 2048;
+
+fn known_table() -> &'static KnownTable {
+    static TABLE: OnceLock<KnownTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut entries = vec![0u16; KNOWN_TABLE_SIZE].into_boxed_slice();
+        for (id, k) in KNOWN_KEYS.iter().enumerate() {
+            let mut i = quick_hash(k.as_bytes()) % KNOWN_TABLE_SIZE;
+            while entries[i] != 0 {
+                i = (i + 1) % KNOWN_TABLE_SIZE;
+            }
+            entries[i] = id as u16 + 1;
+        }
+        KnownTable { entries }
     })
+}
+
+/// The id of a well-known name.
+#[inline]
+fn known_id(text: &str) -> Option<u32> {
+    let table = known_table();
+    let mut i = quick_hash(text.as_bytes()) % KNOWN_TABLE_SIZE;
+    loop {
+        let entry = *table.entries.get(i)?;
+        let id = usize::from(entry.checked_sub(1)?);
+        if same(KNOWN_KEYS.get(id)?.as_bytes(), text.as_bytes()) {
+            return Some(id as u32);
+        }
+        i = (i + 1) % KNOWN_TABLE_SIZE;
+    }
 }
 
 fn names() -> &'static RwLock<Names> {
@@ -50,44 +128,31 @@ fn names() -> &'static RwLock<Names> {
     NAMES.get_or_init(RwLock::default)
 }
 
-/// Recently looked-up names per thread, by the address and length of the caller's text.
-/// Most lookups are string literals (`get("metadata")`), so the same address comes back
-/// millions of times; a hit is checked by comparing the text, never trusted by address.
-const LOOKUP_SLOTS: usize = 512;
-
-thread_local! {
-    static LOOKUP: std::cell::RefCell<[(usize, &'static str, u32); LOOKUP_SLOTS]> =
-        const { std::cell::RefCell::new([(0, "", 0); LOOKUP_SLOTS]) };
-}
-
 /// The id of a field name, if any document has used it.
+#[inline]
 fn key_id(text: &str) -> Option<u32> {
-    let address = text.as_ptr() as usize;
-    let slot = ((address >> 3) ^ text.len().wrapping_mul(31)) % LOOKUP_SLOTS;
-    let hit = LOOKUP.with(|cache| {
-        let (a, t, id) = cache.borrow()[slot];
-        (a == address && t == text).then_some(id)
-    });
-    if hit.is_some() {
-        return hit;
-    }
-    let id = key_id_uncached(text)?;
-    let name = key_text(id);
-    LOOKUP.with(|cache| cache.borrow_mut()[slot] = (address, name, id));
-    Some(id)
+    known_id(text).or_else(|| seen_id(text))
 }
 
-fn key_id_uncached(text: &str) -> Option<u32> {
-    if let Some(id) = known_ids().get(text) {
-        return Some(*id);
-    }
+/// The id of a name not among the well-known ones, if any document has used it. Kept out
+/// of line: the lock would otherwise make every lookup pay for saving registers.
+#[cold]
+#[inline(never)]
+fn seen_id(text: &str) -> Option<u32> {
     let names = names().read().unwrap_or_else(std::sync::PoisonError::into_inner);
     names.ids.get(text).copied()
 }
 
 /// The id of a field name, adding it when new; `None` when the table is full.
+#[inline]
 fn intern(text: &str) -> Option<u32> {
-    if let Some(id) = key_id_uncached(text) {
+    known_id(text).or_else(|| intern_seen(text))
+}
+
+#[cold]
+#[inline(never)]
+fn intern_seen(text: &str) -> Option<u32> {
+    if let Some(id) = seen_id(text) {
         return Some(id);
     }
     let mut names = names().write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -968,7 +1033,11 @@ impl Builder {
 
     /// Names the value just added (inside a mapping).
     pub fn key(&mut self, key: &str) {
-        let id = intern(key).unwrap_or_else(|| {
+        self.key_with_id(intern(key));
+    }
+
+    fn key_with_id(&mut self, id: Option<u32>) {
+        let id = id.unwrap_or_else(|| {
             self.too_many_keys = true;
             0
         });
@@ -988,7 +1057,8 @@ impl Builder {
     fn end(&mut self, tag: u8) {
         let from = self.open.pop().unwrap_or(0).min(self.stack.len());
         let start = self.slots.len();
-        self.slots.extend(self.stack.drain(from..));
+        self.slots.extend_from_slice(&self.stack[from..]);
+        self.stack.truncate(from);
         let len = self.slots.len() - start;
         self.stack.push(Slot::pair(tag, start as u32, len as u32));
     }
@@ -1207,80 +1277,71 @@ impl<'de> Visitor<'de> for Value<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
         let b = self.0;
         b.begin();
-        let mut name = String::new();
-        while access.next_key_seed(KeyText(&mut name))?.is_some() {
+        while let Some(id) = access.next_key_seed(KeyText)? {
             access.next_value_seed(Value(b))?;
-            b.key(&name);
+            b.key_with_id(id);
         }
         b.end_map();
         Ok(())
     }
 }
 
-/// Mapping keys as text. YAML allows other scalars as keys (`1: a`, `true: b`); they are
-/// kept as their text rather than failing the whole document.
-struct KeyText<'s>(&'s mut String);
+/// Mapping keys, interned as they are read: the id, or `None` when the table of names is
+/// full. YAML allows other scalars as keys (`1: a`, `true: b`); they are kept as their text
+/// rather than failing the whole document.
+struct KeyText;
 
-impl<'de> DeserializeSeed<'de> for KeyText<'_> {
-    type Value = ();
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Option<u32>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<u32>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeyText<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for KeyText {
+    type Value = Option<u32>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a mapping key")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.0.clear();
-        self.0.push_str(v);
-        Ok(())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u32>, E> {
+        Ok(intern(v))
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        *self.0 = v.to_string();
-        Ok(())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<u32>, E> {
+        Ok(intern(&v.to_string()))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        *self.0 = v.to_string();
-        Ok(())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u32>, E> {
+        Ok(intern(&v.to_string()))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        *self.0 = v.to_string();
-        Ok(())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u32>, E> {
+        Ok(intern(&v.to_string()))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        *self.0 = serde_json::Value::from(v).to_string();
-        Ok(())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<u32>, E> {
+        Ok(intern(&serde_json::Value::from(v).to_string()))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        *self.0 = "null".to_owned();
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<Option<u32>, E> {
+        Ok(intern("null"))
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: de::Error>(self) -> Result<Option<u32>, E> {
         self.visit_unit()
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Option<u32>, A::Error> {
         let tree = TreeVisitorProxy.visit_seq(access)?;
-        *self.0 = tree.to_json().to_string();
-        Ok(())
+        Ok(intern(&tree.to_json().to_string()))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Option<u32>, A::Error> {
         let tree = TreeVisitorProxy.visit_map(access)?;
-        *self.0 = tree.to_json().to_string();
-        Ok(())
+        Ok(intern(&tree.to_json().to_string()))
     }
 }
 
@@ -1312,6 +1373,23 @@ mod tests {
 
     fn doc(json: serde_json::Value) -> Doc {
         Doc::from(json)
+    }
+
+    #[test]
+    fn every_known_name_is_found_and_others_are_not() {
+        assert!(
+            KNOWN_KEYS.len() < KNOWN_TABLE_SIZE / 2,
+            "keep the table at most half full"
+        );
+        for (id, k) in KNOWN_KEYS.iter().enumerate() {
+            assert_eq!(known_id(k), Some(id as u32), "{k}");
+        }
+        for other in ["", "x", "metadat", "metadata2", "app.kubernetes.io/nam", "spec "] {
+            assert_eq!(known_id(other), None, "{other}");
+        }
+        assert!(same(b"abcdefghijklmnopq", b"abcdefghijklmnopq"));
+        assert!(!same(b"abcdefghijXlmnopqrstu", b"abcdefghijklmnopqrstu"));
+        assert!(!same(b"abc", b"abd"));
     }
 
     #[test]

@@ -783,7 +783,7 @@ fn class_of(
     {
         return 0;
     }
-    let json = |n: Option<Node<'_>>| n.map(|n| n.to_json().to_string()).unwrap_or_default();
+    let json = |n: Option<Node<'_>>| n.and_then(|n| serde_json::to_string(&n).ok()).unwrap_or_default();
     let key = format!(
         "{ns}|{}|{}|{}|{}|{}|{:?}",
         json(tolerations),

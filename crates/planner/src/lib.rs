@@ -250,10 +250,18 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
         });
     }
     let mut notes = Vec::new();
-    let (hops, worst_finding) = hops::hops(inventory, current, options);
-    let cluster = cluster::Cluster::read(inventory, &mut notes);
-    let order = waves::order(&cluster, options, &mut notes);
-    let mut outcome = sim::simulate(&cluster, &order.batches);
+    // The hop's scan checks and the drain simulation read the inventory independently:
+    // run them side by side (the checks spread over the parser pool's threads as well).
+    let ((hops, worst_finding), (cluster, order, mut outcome)) = std::thread::scope(|scope| {
+        let checks = scope.spawn(|| hops::hops(inventory, current, options));
+        let cluster = cluster::Cluster::read(inventory, &mut notes);
+        let order = waves::order(&cluster, options, &mut notes);
+        let outcome = sim::simulate(&cluster, &order.batches);
+        let hops = checks
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (hops, (cluster, order, outcome))
+    });
     notes.append(&mut outcome.notes);
     let waves = waves::assemble(&cluster, &order, outcome);
     let mut summary = Summary {

@@ -135,8 +135,9 @@ fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
     (line, column)
 }
 
-/// JSON files at least this big are tried as one `List` whose items are parsed in parallel.
-const PARALLEL_JSON_MIN: usize = 1 << 20;
+/// JSON files at least this big are tried as one `List` whose items are parsed in parallel,
+/// straight into packed documents. Smaller files (and anything else) go through a tree.
+const PARALLEL_JSON_MIN: usize = 16 << 10;
 
 /// Items per parallel task: enough to amortise the task, few enough to balance two cores.
 const ITEMS_PER_TASK: usize = 256;
@@ -154,9 +155,37 @@ fn parse_json(file: &str, text: &str, out: &mut ParsedFile) {
 /// when the text is anything else or does not parse: the sequential reading then says
 /// what is wrong and where.
 pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out: &mut ParsedFile) -> bool {
+    // One element per line (what `snapshot` writes) is found fast; any other layout, or a
+    // file where that reading fails, goes through the scanner.
+    if let Some((array, spans)) = line_item_spans(text.as_bytes())
+        && parse_list_items(file, text, array, &spans, items_per_task, out)
+    {
+        return true;
+    }
     let Some((array, spans)) = list_item_spans(text.as_bytes()) else {
         return false;
     };
+    parse_list_items(file, text, array, &spans, items_per_task, out)
+}
+
+/// Parses a List whose items array and elements are at the given places; false, having
+/// added nothing, when any part does not parse.
+fn parse_list_items(
+    file: &str,
+    text: &str,
+    array: std::ops::Range<usize>,
+    spans: &[std::ops::Range<usize>],
+    items_per_task: usize,
+    out: &mut ParsedFile,
+) -> bool {
+    // A cheap look at the first element before the parallel work: a layout guessed wrong
+    // fails here.
+    if let Some(first) = spans.first().and_then(|s| text.get(s.clone())) {
+        let mut de = serde_json::Deserializer::from_str(first);
+        if <de::IgnoredAny as de::Deserialize>::deserialize(&mut de).is_err() || de.end().is_err() {
+            return false;
+        }
+    }
     // The rest of the document, with `null` for the items, is small: parse it to check it
     // and to read the List's apiVersion and kind.
     let rest = format!("{}null{}", &text[..array.start], &text[array.end..]);
@@ -176,7 +205,7 @@ pub(crate) fn parse_json_list(file: &str, text: &str, items_per_task: usize, out
     let bytes = text.as_bytes();
     let mut lines = Vec::with_capacity(spans.len());
     let (mut line, mut at) = (1u64, 0usize);
-    for span in &spans {
+    for span in spans {
         line += memchr::memchr_iter(b'\n', &bytes[at..span.start]).count() as u64;
         at = span.start;
         lines.push(line);
@@ -230,11 +259,61 @@ const STRUCTURAL: [bool; 256] = {
     table
 };
 
+/// Like [`list_item_spans`], for the layout `mcp-diag snapshot` writes (and `jq -c` makes):
+/// one element per line. Only the head is scanned; then each line is an element, found with
+/// a vectorised search for line ends instead of a byte-by-byte scan. The elements are parsed
+/// later, so a layout that is not this one is caught there (a line that is not one whole
+/// value), and the caller falls back to the scanner. `None` when the first element does
+/// not start a line or a line is empty.
+fn line_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
+    let (array, _) = scan_items(b, true)?;
+    let first = array.end;
+    let line_start = b[..first].iter().rposition(|&c| c == b'\n')? + 1;
+    if line_start <= array.start || !b[line_start..first].iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let skip_space = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let trim_end = |start: usize, mut end: usize| {
+        while end > start && b[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        end
+    };
+    let mut spans = Vec::new();
+    let mut at = first;
+    loop {
+        let eol = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
+        let end = trim_end(at, eol);
+        if end == at {
+            return None;
+        }
+        if b[end - 1] == b',' {
+            spans.push(at..trim_end(at, end - 1));
+            at = skip_space(eol);
+            continue;
+        }
+        spans.push(at..end);
+        let close = skip_space(eol);
+        return (b.get(close) == Some(&b']')).then(|| (array.start..close + 1, spans));
+    }
+}
+
 /// Where the elements of the top-level `items` array of one JSON document are: the array's
 /// range (brackets included) and each element's, found by a scan that tracks only strings
 /// and nesting (the elements are parsed, and so checked, later). `None` when the text is not
 /// one mapping with one such array, or its punctuation between elements is off.
 fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
+    scan_items(b, false)
+}
+
+/// The scanner of [`list_item_spans`]; with `first_only`, it stops at the first element and
+/// returns from the array's start to that element's start, and no elements.
+fn scan_items(b: &[u8], first_only: bool) -> Option<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
     let mut depth = 0usize;
     let mut expecting_key = false;
     let mut key_is_items = false;
@@ -270,11 +349,17 @@ fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Ra
                     expecting_key = false;
                 } else if in_items && depth == 2 && element.is_none() {
                     element = Some(start);
+                    if first_only {
+                        return Some((array?.start..start, Vec::new()));
+                    }
                 }
             }
             b'{' | b'[' => {
                 if in_items && depth == 2 && element.is_none() {
                     element = Some(i);
+                    if first_only {
+                        return Some((array?.start..i, Vec::new()));
+                    }
                 }
                 depth += 1;
                 if depth == 1 {
@@ -322,6 +407,9 @@ fn list_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Ra
             _ => {
                 if in_items && depth == 2 && element.is_none() {
                     element = Some(i);
+                    if first_only {
+                        return Some((array?.start..i, Vec::new()));
+                    }
                 }
             }
         }
@@ -880,6 +968,8 @@ impl<'de> Visitor<'de> for DocVisitor {
         self.visit_unit()
     }
 }
+
+pub(crate) mod stream;
 
 #[cfg(test)]
 mod tests;

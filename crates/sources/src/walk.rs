@@ -16,6 +16,17 @@ impl FileJob {
     pub(crate) fn parse(self) -> ParsedFile {
         match self {
             Self::Bytes { display, bytes } => parse_bytes(&display, &bytes),
+            Self::Path { path, display } if is_big_json(&path) => {
+                crate::parse::stream::read_list(&display, &path)
+                    .unwrap_or_else(|| Self::Path { path, display }.read_and_parse())
+            }
+            Self::Path { .. } => self.read_and_parse(),
+        }
+    }
+
+    fn read_and_parse(self) -> ParsedFile {
+        match self {
+            Self::Bytes { display, bytes } => parse_bytes(&display, &bytes),
             Self::Path { path, display } => match std::fs::read(&path) {
                 Ok(bytes) => parse_bytes(&display, &bytes),
                 Err(e) => ParsedFile {
@@ -30,6 +41,12 @@ impl FileJob {
             },
         }
     }
+}
+
+/// A JSON file big enough to be worth streaming (see `parse::stream`).
+fn is_big_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        && std::fs::metadata(path).is_ok_and(|m| m.len() >= crate::parse::stream::STREAM_MIN)
 }
 
 fn has_manifest_extension(path: &Path) -> bool {

@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use mcp_diag_model::{Doc, Inventory, Object};
-use serde::Serialize;
 
 use crate::HELM_RELEASES_DIR;
 
@@ -37,16 +36,8 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     }
 }
 
-#[derive(Serialize)]
-struct ListFile<'a> {
-    #[serde(rename = "apiVersion")]
-    api_version: &'static str,
-    kind: &'static str,
-    items: Vec<&'a Doc>,
-}
-
 /// Writes `inventory` into `dir` (created; refused when it exists and is not empty):
-/// `cluster.yaml`, one pretty-printed JSON `List` per apiVersion and kind, and the manifests
+/// `cluster.yaml`, one JSON `List` per apiVersion and kind (an object per line), and the manifests
 /// of Helm releases under `helm-releases/`. Secrets are never written: the live source
 /// keeps none, and any that reach here are dropped.
 pub fn write_snapshot(inventory: &Inventory, dir: &Path) -> Result<WriteStats, WriteError> {
@@ -129,16 +120,18 @@ fn is_secret(object: &Object) -> bool {
 fn write_list(path: &PathBuf, objects: &[&Object]) -> Result<(), WriteError> {
     let file = std::fs::File::create(path).map_err(io_error(path))?;
     let mut out = std::io::BufWriter::new(file);
-    let list = ListFile {
-        api_version: "v1",
-        kind: "List",
-        items: objects.iter().map(|o| &o.raw).collect(),
+    // One object per line: `grep` and `jq -c` work per object, a diff shows which objects
+    // changed, and the reader parses the lines in parallel without scanning for their ends.
+    let mut write = || -> std::io::Result<()> {
+        out.write_all(b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[")?;
+        for (i, object) in objects.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut out, &object.raw)?;
+        }
+        out.write_all(b"\n]}\n")?;
+        out.flush()
     };
-    serde_json::to_writer_pretty(&mut out, &list)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush())
-        .map_err(io_error(path))
+    write().map_err(io_error(path))
 }
 
 /// `apps/v1` `Deployment` → `apps.v1.Deployment.json`; the core group is `core`.

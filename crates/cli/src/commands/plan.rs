@@ -56,7 +56,13 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
         check_options.disabled.insert(id.clone());
     }
+    // MCP_DIAG_TIMINGS=1 prints where the time went (for bench/ and BENCHMARKS.md).
+    let timings = std::env::var_os("MCP_DIAG_TIMINGS").is_some_and(|v| v == "1");
+    let started = std::time::Instant::now();
     let inventory = load_inventory(&args.paths, &args.live)?;
+    if timings {
+        eprintln!("timing: read {:.2} s", started.elapsed().as_secs_f64());
+    }
     check_options.now = inventory
         .cluster
         .captured_at
@@ -85,6 +91,12 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             "choose a target at or after the cluster's version",
         )
     })?;
+    if timings {
+        eprintln!(
+            "timing: read and planned {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let text = match args.output {
         OutputFormat::Json => render_json(&plan),
         OutputFormat::Table => render_table(&plan, render_options(args.color)),

@@ -368,3 +368,95 @@ fn big_json_list_through_parse_bytes() {
     assert_eq!(p.objects[4321].name, "pod-4321");
     assert_eq!(p.objects[4321].location.as_ref().map(|l| l.line), Some(4323));
 }
+
+/// The layout `snapshot` writes (an object per line) and a pretty-printed one read the same
+/// objects; the first goes through the line reading, the second through the scanner.
+#[test]
+fn object_per_line_and_pretty_lists_read_the_same() {
+    let items = [
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a,b", "namespace": "x"}, "spec": {"nodeName": "n\u{2028}1"}}),
+        serde_json::json!({"metadata": {"name": "typed"}}),
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 3}}),
+    ];
+    let mut per_line = String::from("{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        per_line.push_str(if i == 0 { "\n" } else { ",\n" });
+        per_line.push_str(&item.to_string());
+    }
+    per_line.push_str("\n]}\n");
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::json!({"apiVersion": "v1", "kind": "PodList", "items": items}),
+    )
+    .unwrap();
+    assert!(line_item_spans(per_line.as_bytes()).is_some());
+    let read = |text: &str| {
+        let mut out = ParsedFile::default();
+        assert!(parse_json_list("f.json", text, 2, &mut out), "{text}");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        out.objects
+    };
+    let a = read(&per_line);
+    let b = read(&pretty);
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        a.iter().map(|o| (&o.kind, &o.name, &o.raw)).collect::<Vec<_>>(),
+        b.iter().map(|o| (&o.kind, &o.name, &o.raw)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.iter()
+            .map(|o| o.location.as_ref().unwrap().line)
+            .collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    // Lines that are not whole values make the line reading fail, and the scanner reads them.
+    let split = per_line.replacen("\"name\":\"typed\"}", "\"name\":\n\"typed\"}", 1);
+    assert_eq!(read(&split).len(), 3);
+}
+
+/// Streaming a List in blocks (any block size, lines longer than a block, a final newline
+/// or none, a BOM) reads exactly what reading it whole reads; other layouts are declined.
+#[test]
+fn streamed_list_matches_whole_reading() {
+    let mut text = String::from("\u{feff}{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[");
+    for i in 0..40 {
+        text.push_str(if i == 0 { "\n" } else { ",\n" });
+        let item = if i % 7 == 3 {
+            serde_json::json!({"metadata": {"name": format!("typed-{i}"), "labels": {"k": "v".repeat(i * 3)}}})
+        } else {
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p-{i}"), "namespace": "ns"}})
+        };
+        text.push_str(&item.to_string());
+    }
+    for ending in [
+        "\n]}\n",
+        "\n]}",
+        "\n]\n,\"metadata\":{\"resourceVersion\":\"9\"}}\n",
+    ] {
+        let full = format!("{text}{ending}");
+        let whole = parse_bytes("f.json", full.as_bytes());
+        assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+        assert_eq!(whole.objects.len(), 40);
+        for block in [1, 7, 64, 1000, 1 << 20] {
+            let streamed = stream::read_list_from("f.json", std::io::Cursor::new(full.as_bytes()), block)
+                .unwrap_or_else(|| panic!("declined with block {block}: {ending:?}"));
+            assert_eq!(streamed.objects, whole.objects, "block {block}");
+            assert!(streamed.problems.is_empty());
+        }
+    }
+    for other in [
+        // closing on the last element's line, pretty-printed, blank line, broken element
+        format!("{text}]}}"),
+        serde_json::to_string_pretty(
+            &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [{"a": 1}, {"b": 2}]}),
+        )
+        .unwrap(),
+        format!("{text},\n\n{{\"a\":1}}\n]}}"),
+        format!("{text},\n{{\"a\":\n]}}"),
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"items\":[\n1\n]}".to_owned(),
+    ] {
+        assert!(
+            stream::read_list_from("f.json", std::io::Cursor::new(other.as_bytes()), 64).is_none(),
+            "{other}"
+        );
+    }
+}
