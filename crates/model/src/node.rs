@@ -975,6 +975,47 @@ pub struct Builder {
     /// Where each open container's values start on `stack`.
     open: Vec<usize>,
     too_many_keys: bool,
+    names: NameCache,
+}
+
+/// Ids of the short names this builder has seen. A name of up to 16 bytes is exactly its
+/// length plus its first and last eight bytes (read overlapping), so a hit needs three
+/// comparisons of numbers and no lookup in the shared tables: parsing asks for an id once
+/// per mapping key, and objects repeat the same few hundred keys.
+#[derive(Default)]
+struct NameCache {
+    entries: Vec<(u64, u64, u32, u32)>,
+}
+
+const NAME_CACHE_SIZE: usize = 1024;
+
+impl NameCache {
+    #[inline]
+    fn id(&mut self, text: &str) -> Option<u32> {
+        let b = text.as_bytes();
+        let n = b.len();
+        if n > 16 {
+            return intern(text);
+        }
+        let (head, tail) = if n >= 8 {
+            (word(&b[..8]), word(&b[n - 8..]))
+        } else {
+            (word(b), 0)
+        };
+        let slot = ((head ^ tail.rotate_left(17) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54)
+            as usize
+            % NAME_CACHE_SIZE;
+        if self.entries.is_empty() {
+            self.entries = vec![(0, 0, u32::MAX, 0); NAME_CACHE_SIZE];
+        }
+        let (h, t, len, id) = self.entries[slot];
+        if len == n as u32 && h == head && t == tail {
+            return Some(id);
+        }
+        let id = intern(text)?;
+        self.entries[slot] = (head, tail, n as u32, id);
+        Some(id)
+    }
 }
 
 /// Why a document could not be built.
@@ -1277,7 +1318,7 @@ impl<'de> Visitor<'de> for Value<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
         let b = self.0;
         b.begin();
-        while let Some(id) = access.next_key_seed(KeyText)? {
+        while let Some(id) = access.next_key_seed(KeyText(&mut b.names))? {
             access.next_value_seed(Value(b))?;
             b.key_with_id(id);
         }
@@ -1289,9 +1330,9 @@ impl<'de> Visitor<'de> for Value<'_> {
 /// Mapping keys, interned as they are read: the id, or `None` when the table of names is
 /// full. YAML allows other scalars as keys (`1: a`, `true: b`); they are kept as their text
 /// rather than failing the whole document.
-struct KeyText;
+struct KeyText<'c>(&'c mut NameCache);
 
-impl<'de> DeserializeSeed<'de> for KeyText {
+impl<'de> DeserializeSeed<'de> for KeyText<'_> {
     type Value = Option<u32>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<u32>, D::Error> {
@@ -1299,7 +1340,7 @@ impl<'de> DeserializeSeed<'de> for KeyText {
     }
 }
 
-impl<'de> Visitor<'de> for KeyText {
+impl<'de> Visitor<'de> for KeyText<'_> {
     type Value = Option<u32>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1307,7 +1348,7 @@ impl<'de> Visitor<'de> for KeyText {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u32>, E> {
-        Ok(intern(v))
+        Ok(self.0.id(v))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<u32>, E> {
@@ -1390,6 +1431,45 @@ mod tests {
         assert!(same(b"abcdefghijklmnopq", b"abcdefghijklmnopq"));
         assert!(!same(b"abcdefghijXlmnopqrstu", b"abcdefghijklmnopqrstu"));
         assert!(!same(b"abc", b"abd"));
+    }
+
+    #[test]
+    fn names_that_look_alike_stay_apart() {
+        let keys = [
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "abcd",
+            "abdc",
+            "abcdefg",
+            "abcdefG",
+            "abcdefgh",
+            "abcdefgH",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoP",
+            "abcdefghXjklmnop",
+            "abcdefgh0123456789ijklmnop",
+            "abcdefgh9876543210ijklmnop",
+        ];
+        let mut map = serde_json::Map::new();
+        for (i, k) in keys.iter().enumerate() {
+            map.insert((*k).to_owned(), serde_json::json!(i));
+        }
+        let text = serde_json::Value::Object(map).to_string();
+        // Twice through one builder, so the second document reads every name from the cache.
+        let docs: DocSeq = serde_json::from_str(&format!("[{text}, {text}]")).unwrap();
+        for d in &docs.0 {
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(d.get(k).and_then(Node::as_i64), Some(i as i64), "{k}");
+            }
+            assert_eq!(
+                d.as_map().map(|m| m.keys().collect::<Vec<_>>()),
+                Some(keys.to_vec())
+            );
+        }
     }
 
     #[test]
