@@ -2,7 +2,7 @@
 //! namespace and node, objects by uid. Checks that relate objects (budgets to pods, claims to
 //! volumes, taints to tolerations) use these instead of scanning all objects per object.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_model::{Inventory, Node, Object};
 

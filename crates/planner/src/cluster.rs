@@ -1,7 +1,7 @@
 //! The inventory read into what the simulation needs: nodes, pods, budgets, scheduling
 //! constraints. Read once; bad input becomes notes and defaults, never a panic.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_checks::quantity;
 use mcp_diag_checks::selector::Selector;
@@ -220,9 +220,9 @@ fn seq(node: Option<Node<'_>>) -> Seq<'_> {
 
 impl<'a> Cluster<'a> {
     pub fn read(inventory: &'a Inventory, notes: &mut Vec<String>) -> Self {
-        let mut by_kind: HashMap<&str, Vec<&'a Object>> = HashMap::new();
-        let mut by_uid: HashMap<&'a str, &'a Object> = HashMap::new();
-        let mut by_name: HashMap<(&'a str, &'a str, &'a str), &'a Object> = HashMap::new();
+        let mut by_kind: HashMap<&str, Vec<&'a Object>> = HashMap::default();
+        let mut by_uid: HashMap<&'a str, &'a Object> = HashMap::default();
+        let mut by_name: HashMap<(&'a str, &'a str, &'a str), &'a Object> = HashMap::default();
         for o in &inventory.objects {
             by_kind.entry(o.kind.as_str()).or_default().push(o);
             if let Some(uid) = o.raw.path(&["metadata", "uid"]).and_then(Node::as_str) {
@@ -282,9 +282,9 @@ impl<'a> Cluster<'a> {
 
         // ---- pods
         let mut classes: Vec<SchedClass> = vec![SchedClass::default()];
-        let mut class_keys: HashMap<String, u32> = HashMap::new();
+        let mut class_keys: HashMap<String, u32> = HashMap::default();
         let mut anti_terms: Vec<AntiTerm> = Vec::new();
-        let mut anti_keys: HashMap<String, u32> = HashMap::new();
+        let mut anti_keys: HashMap<String, u32> = HashMap::default();
         let mut no_requests = 0usize;
         let mut unknown_node: Vec<String> = Vec::new();
         let mut missing_owner: Vec<String> = Vec::new();
@@ -428,7 +428,7 @@ impl<'a> Cluster<'a> {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut group_keys: HashMap<String, u32> = HashMap::new();
+        let mut group_keys: HashMap<String, u32> = HashMap::default();
         let mut group_of = Vec::with_capacity(nodes.len());
         for n in &nodes {
             let key = group_key(n, &keys);
@@ -932,11 +932,11 @@ fn read_budgets<'a>(
     notes: &mut Vec<String>,
 ) -> Vec<Budget<'a>> {
     // Pods by namespace, and by label within a namespace.
-    let mut by_ns: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut by_ns: HashMap<&str, Vec<u32>> = HashMap::default();
     for (i, p) in pods.iter().enumerate() {
         by_ns.entry(p.ns).or_default().push(i as u32);
     }
-    let mut by_label: HashMap<(&str, &str, &str), Vec<u32>> = HashMap::new();
+    let mut by_label: HashMap<(&str, &str, &str), Vec<u32>> = HashMap::default();
     let budget_ns: std::collections::HashSet<&str> = objects
         .iter()
         .map(|o| o.namespace.as_deref().unwrap_or("default"))

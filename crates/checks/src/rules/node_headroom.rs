@@ -1,4 +1,6 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
@@ -180,7 +182,7 @@ impl Check for NodeHeadroom {
             return Vec::new();
         }
         // One pass over the pods: requests per node.
-        let mut loads: HashMap<&str, Load> = HashMap::new();
+        let mut loads: HashMap<&str, Load> = HashMap::default();
         for &pod in ctx.index.of_kind("Pod") {
             let Some(node) = pod.raw.path(&["spec", "nodeName"]).and_then(Node::as_str) else {
                 continue;
@@ -250,7 +252,7 @@ type Short<'r, 'a> = (&'r NodeRoom<'a>, Res, Vec<&'r str>);
 
 /// The drain-room findings: one per pool whose largest failing node cannot be absorbed.
 fn drain_room(rooms: &[NodeRoom<'_>]) -> Vec<Finding> {
-    let mut pool_free: HashMap<&str, (Res, Vec<&str>)> = HashMap::new();
+    let mut pool_free: HashMap<&str, (Res, Vec<&str>)> = HashMap::default();
     for r in rooms.iter().filter(|r| r.receiver) {
         let entry = pool_free.entry(r.pool.as_str()).or_default();
         entry.0.add(r.alloc.sub(r.load.requested));

@@ -1,4 +1,6 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::{Hash, Hasher};
 
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
@@ -147,9 +149,9 @@ impl Check for NodeTaintUntolerated {
             return Vec::new();
         }
         // One pass over the pods: distinct toleration lists of movable, scheduled pods.
-        let mut lists: HashMap<u64, Vec<Seq<'_>>> = HashMap::new();
+        let mut lists: HashMap<u64, Vec<Seq<'_>>> = HashMap::default();
         let mut total = 0usize;
-        let mut on_node: HashMap<&str, usize> = HashMap::new();
+        let mut on_node: HashMap<&str, usize> = HashMap::default();
         for &pod in ctx.index.of_kind("Pod") {
             let Some(node) = pod.raw.path(&["spec", "nodeName"]).and_then(Node::as_str) else {
                 continue;

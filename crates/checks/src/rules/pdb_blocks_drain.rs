@@ -1,4 +1,6 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind, View};
 
@@ -202,7 +204,7 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
             idle_templates: Vec::new(),
         })
         .collect();
-    let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::new();
+    let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::default();
     let mut namespaces: Vec<&'a str> = Vec::new();
     for (i, b) in budgets.iter().enumerate() {
         if !matches!(b.selector, BudgetSelector::Parsed(_)) {
@@ -228,13 +230,13 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
     let hpas = if want == Want::Units {
         autoscalers(ctx)
     } else {
-        HashMap::new()
+        Default::default()
     };
     let mut candidates: Vec<(usize, bool)> = Vec::new();
     let mut matched: Vec<usize> = Vec::new();
-    let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
     // (budget, owner) -> index in the budget's units, so that many pods stay linear.
-    let mut unit_at: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
     let templates = (mode == Mode::Templates).then(|| templates_by_namespace(ctx));
     for ns in &namespaces {
         let keyed = Keyed::new(&budgets, by_namespace.get(ns).map_or(&[][..], Vec::as_slice));
@@ -340,7 +342,7 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
     }
     // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
     if want == Want::Counts && mode == Mode::Pods {
-        let mut idle_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut idle_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::default();
         for i in by_namespace.values().flatten() {
             if budgets[*i].matched == 0 {
                 idle_by_ns
@@ -380,7 +382,7 @@ struct Keyed {
 
 impl Keyed {
     fn new(budgets: &[Budget<'_>], idxs: &[usize]) -> Self {
-        let mut keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>> = HashMap::new();
+        let mut keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>> = HashMap::default();
         let mut unkeyed = Vec::new();
         for i in idxs {
             let Some(b) = budgets.get(*i) else {
@@ -478,7 +480,7 @@ impl Template<'_> {
 }
 
 fn templates_by_namespace<'a>(ctx: &Context<'a>) -> HashMap<&'a str, Vec<Template<'a>>> {
-    let mut map: HashMap<&'a str, Vec<Template<'a>>> = HashMap::new();
+    let mut map: HashMap<&'a str, Vec<Template<'a>>> = HashMap::default();
     for kind in WORKLOADS {
         for object in ctx.index.of_kind(kind) {
             // ReplicaSets of a Deployment, Jobs of a CronJob, pods of any controller are
