@@ -6,6 +6,7 @@
 mod date;
 mod finding;
 mod inventory;
+mod json;
 mod node;
 pub mod time;
 mod tree;
@@ -14,6 +15,7 @@ mod version;
 pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi, SourceKind};
+pub use json::{JsonError, parse_json_value};
 pub use node::{BuildError, Builder, Doc, DocSeq, Map, MapIter, Node, Seq, SeqIter, Value, View};
 pub use tree::{INLINE_TEXT, Key, Tree, key, key_from_string};
 pub use version::{KubeVersion, Minor, VersionParseError};

@@ -1077,7 +1077,13 @@ impl Builder {
         self.key_with_id(intern(key));
     }
 
-    fn key_with_id(&mut self, id: Option<u32>) {
+    /// The id of a field name through this builder's cache of names (for [`crate::json`],
+    /// which reads a key before its value and names the value afterwards).
+    pub(crate) fn name_id(&mut self, key: &str) -> Option<u32> {
+        self.names.id(key)
+    }
+
+    pub(crate) fn key_with_id(&mut self, id: Option<u32>) {
         let id = id.unwrap_or_else(|| {
             self.too_many_keys = true;
             0
@@ -1213,35 +1219,8 @@ impl Builder {
 
     /// Adds a JSON value.
     pub fn json(&mut self, value: &serde_json::Value) {
-        match value {
-            serde_json::Value::Null => self.null(),
-            serde_json::Value::Bool(b) => self.bool(*b),
-            serde_json::Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    self.int(i);
-                } else if let Some(u) = n.as_u64() {
-                    self.uint(u);
-                } else {
-                    self.float(n.as_f64().unwrap_or(f64::NAN));
-                }
-            }
-            serde_json::Value::String(s) => self.str(s),
-            serde_json::Value::Array(items) => {
-                self.begin();
-                for item in items {
-                    self.json(item);
-                }
-                self.end_seq();
-            }
-            serde_json::Value::Object(map) => {
-                self.begin();
-                for (k, v) in map {
-                    self.json(v);
-                    self.key(k);
-                }
-                self.end_map();
-            }
-        }
+        // A `Value` always deserializes; the seed is the one every parser goes through.
+        let _ = self.value().deserialize(value);
     }
 
     /// A seed that deserializes one value into this builder.

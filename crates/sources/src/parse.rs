@@ -5,7 +5,7 @@ use std::fmt;
 
 use mcp_diag_model::{Builder, Doc, Finding, Location, Node, Object, Severity, Tree};
 use rayon::prelude::*;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 /// What one file held.
@@ -221,9 +221,7 @@ fn parse_list_items(
             let mut builder = Builder::default();
             let mut part = ParsedFile::default();
             for (raw, &line) in raws.iter().zip(lines) {
-                let mut de = serde_json::Deserializer::from_str(raw);
-                builder.value().deserialize(&mut de).ok()?;
-                de.end().ok()?;
+                mcp_diag_model::parse_json_value(&mut builder, raw.as_bytes()).ok()?;
                 if builder.too_many_keys() {
                     return None;
                 }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use mcp_diag_model::{Builder, Doc, Tree};
 use rayon::prelude::*;
-use serde::de::{Deserialize, DeserializeSeed};
+use serde::de::Deserialize;
 
 use super::{ITEMS_PER_TASK, ListSplit, ParsedFile, push_list_item, scan_items};
 
@@ -190,9 +190,7 @@ fn parse_lines(lines: &[&[u8]], last_seen: &mut bool, tail: &mut Vec<u8>) -> Opt
             let mut builder = Builder::default();
             let mut docs = Vec::with_capacity(chunk.len());
             for item in chunk {
-                let mut de = serde_json::Deserializer::from_slice(item);
-                builder.value().deserialize(&mut de).ok()?;
-                de.end().ok()?;
+                mcp_diag_model::parse_json_value(&mut builder, item).ok()?;
                 if builder.too_many_keys() {
                     return None;
                 }

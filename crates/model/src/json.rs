@@ -1,0 +1,1094 @@
+//! A JSON reader that writes straight into a [`Builder`], for the hot path of reading big
+//! snapshot files: it builds the same document as `serde_json` with [`Builder::value`]
+//! (numbers, strings, duplicate keys, nesting limit) and rejects the same inputs, at a
+//! fraction of the cost. Errors carry a byte offset and a short message; callers that
+//! show errors to people can parse again with `serde_json` for its wording.
+
+use std::fmt;
+
+use crate::node::Builder;
+
+/// Containers nested this deep are rejected, as `serde_json` does by default (it allows
+/// 127 levels).
+const MAX_DEPTH: usize = 128;
+
+/// Why a text is not one JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    message: &'static str,
+    offset: usize,
+}
+
+impl JsonError {
+    pub fn message(&self) -> &str {
+        self.message
+    }
+
+    /// Where in the input, in bytes from its start.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Parses exactly one JSON value (with optional surrounding whitespace) into `builder`,
+/// as `serde_json::Deserializer::from_slice` with [`Builder::value`] and `end()` would.
+/// After an error the builder holds part of a value: discard it.
+pub fn parse_json_value(builder: &mut Builder, input: &[u8]) -> Result<(), JsonError> {
+    let text = std::str::from_utf8(input).map_err(|e| JsonError {
+        message: "invalid UTF-8",
+        offset: e.valid_up_to(),
+    })?;
+    let mut p = Parser {
+        text,
+        bytes: input,
+        pos: 0,
+        scratch: String::new(),
+        b: builder,
+    };
+    p.skip_ws();
+    p.value(0)?;
+    p.skip_ws();
+    if p.pos != input.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(())
+}
+
+/// Where a string's text is: in the input, or decoded into the scratch buffer.
+enum Text {
+    Input(usize, usize),
+    Scratch,
+}
+
+struct Parser<'a, 'b> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// Strings with escapes, decoded.
+    scratch: String,
+    b: &'b mut Builder,
+}
+
+impl Parser<'_, '_> {
+    #[cold]
+    fn err(&self, message: &'static str) -> JsonError {
+        JsonError {
+            message,
+            offset: self.pos,
+        }
+    }
+
+    #[cold]
+    fn err_at(&self, message: &'static str, offset: usize) -> JsonError {
+        JsonError { message, offset }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(&c) = self.bytes.get(self.pos) {
+            if !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// One value starting at `pos` (whitespace skipped); `depth` containers enclose it.
+    fn value(&mut self, depth: usize) -> Result<(), JsonError> {
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                match self.string()? {
+                    Text::Input(a, z) => self.b.str(&self.text[a..z]),
+                    Text::Scratch => self.b.str(&self.scratch),
+                }
+                Ok(())
+            }
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'-') => {
+                self.pos += 1;
+                self.number(false)
+            }
+            Some(b'0'..=b'9') => self.number(true),
+            Some(b't') => {
+                self.ident(b"true")?;
+                self.b.bool(true);
+                Ok(())
+            }
+            Some(b'f') => {
+                self.ident(b"false")?;
+                self.b.bool(false);
+                Ok(())
+            }
+            Some(b'n') => {
+                self.ident(b"null")?;
+                self.b.null();
+                Ok(())
+            }
+            Some(_) => Err(self.err("expected a value")),
+            None => Err(self.err("end of input while parsing a value")),
+        }
+    }
+
+    fn ident(&mut self, word: &[u8]) -> Result<(), JsonError> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err("expected a value"))
+        }
+    }
+
+    /// A sequence at `pos`, the `depth`th container from the top.
+    fn array(&mut self, depth: usize) -> Result<(), JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("recursion limit exceeded"));
+        }
+        self.pos += 1;
+        self.b.begin();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            self.b.end_seq();
+            return Ok(());
+        }
+        loop {
+            self.value(depth)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        return Err(self.err("trailing comma"));
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    self.b.end_seq();
+                    return Ok(());
+                }
+                Some(_) => return Err(self.err("expected `,` or `]`")),
+                None => return Err(self.err("end of input while parsing a list")),
+            }
+        }
+    }
+
+    /// A mapping at `pos`, the `depth`th container from the top.
+    fn object(&mut self, depth: usize) -> Result<(), JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("recursion limit exceeded"));
+        }
+        self.pos += 1;
+        self.b.begin();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            self.b.end_map();
+            return Ok(());
+        }
+        loop {
+            match self.peek() {
+                Some(b'"') => self.pos += 1,
+                Some(b'}') => return Err(self.err("trailing comma")),
+                Some(_) => return Err(self.err("key must be a string")),
+                None => return Err(self.err("end of input while parsing an object")),
+            }
+            // The key's id before the value: a key with escapes is in the scratch buffer,
+            // which the value may need.
+            let id = match self.string()? {
+                Text::Input(a, z) => self.b.name_id(&self.text[a..z]),
+                Text::Scratch => self.b.name_id(&self.scratch),
+            };
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err("expected `:`"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            self.value(depth)?;
+            self.b.key_with_id(id);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.b.end_map();
+                    return Ok(());
+                }
+                Some(_) => return Err(self.err("expected `,` or `}`")),
+                None => return Err(self.err("end of input while parsing an object")),
+            }
+        }
+    }
+
+    /// A string whose opening quote is just before `pos`.
+    #[inline]
+    fn string(&mut self) -> Result<Text, JsonError> {
+        let start = self.pos;
+        let end = scan(self.bytes, start);
+        match self.bytes.get(end) {
+            Some(b'"') => {
+                self.pos = end + 1;
+                Ok(Text::Input(start, end))
+            }
+            Some(b'\\') => self.escaped(start, end),
+            Some(_) => Err(self.err_at("control character in a string", end)),
+            None => Err(self.err_at("end of input while parsing a string", end)),
+        }
+    }
+
+    /// The rest of a string from `start` whose first escape is at `at`, decoded into the
+    /// scratch buffer.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, start: usize, mut at: usize) -> Result<Text, JsonError> {
+        self.scratch.clear();
+        let mut from = start;
+        loop {
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.scratch.push_str(&self.text[from..at]);
+                    self.pos = at + 1;
+                    return Ok(Text::Scratch);
+                }
+                Some(b'\\') => {
+                    self.scratch.push_str(&self.text[from..at]);
+                    let c = match self.bytes.get(at + 1) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            at = self.unicode_escape(at + 2)?;
+                            from = at;
+                            at = scan(self.bytes, at);
+                            continue;
+                        }
+                        Some(_) => return Err(self.err_at("invalid escape", at + 1)),
+                        None => return Err(self.err_at("end of input while parsing a string", at + 1)),
+                    };
+                    self.scratch.push(c);
+                    at += 2;
+                    from = at;
+                }
+                Some(_) => return Err(self.err_at("control character in a string", at)),
+                None => return Err(self.err_at("end of input while parsing a string", at)),
+            }
+            at = scan(self.bytes, at);
+        }
+    }
+
+    /// The four hex digits at `at`.
+    fn hex4(&self, at: usize) -> Result<u32, JsonError> {
+        let digits = self
+            .bytes
+            .get(at..at + 4)
+            .ok_or_else(|| self.err_at("end of input while parsing a string", self.bytes.len()))?;
+        let mut n = 0;
+        for &d in digits {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(self.err_at("invalid escape", at)),
+            };
+            n = n * 16 + u32::from(v);
+        }
+        Ok(n)
+    }
+
+    /// A `\u` escape whose hex digits start at `at` (a surrogate pair takes two), into the
+    /// scratch buffer; returns where the string goes on. Lone surrogates are errors.
+    fn unicode_escape(&mut self, at: usize) -> Result<usize, JsonError> {
+        let n = self.hex4(at)?;
+        let (code, end) = match n {
+            0xDC00..=0xDFFF => return Err(self.err_at("lone surrogate in a \\u escape", at)),
+            0xD800..=0xDBFF => {
+                if self.bytes.get(at + 4..at + 6) != Some(b"\\u") {
+                    return Err(self.err_at("lone surrogate in a \\u escape", at + 4));
+                }
+                let n2 = self.hex4(at + 6)?;
+                if !(0xDC00..=0xDFFF).contains(&n2) {
+                    return Err(self.err_at("lone surrogate in a \\u escape", at + 6));
+                }
+                (0x1_0000 + ((n - 0xD800) << 10) + (n2 - 0xDC00), at + 10)
+            }
+            _ => (n, at + 4),
+        };
+        let c = char::from_u32(code).ok_or_else(|| self.err_at("invalid \\u escape", at))?;
+        self.scratch.push(c);
+        Ok(end)
+    }
+
+    // Numbers: the same steps as `serde_json` (without its `float_roundtrip` and
+    // `arbitrary_precision` features), so that every number reads as the same value.
+
+    /// A number at `pos` (after its `-`, if any).
+    fn number(&mut self, positive: bool) -> Result<(), JsonError> {
+        let bytes = self.bytes;
+        let mut significand = match bytes.get(self.pos) {
+            Some(b'0') => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = bytes.get(self.pos) {
+                    return Err(self.err("invalid number"));
+                }
+                0
+            }
+            Some(&c @ b'1'..=b'9') => {
+                self.pos += 1;
+                u64::from(c - b'0')
+            }
+            Some(_) => return Err(self.err("invalid number")),
+            None => return Err(self.err("end of input while parsing a value")),
+        };
+        while let Some(&c @ b'0'..=b'9') = bytes.get(self.pos) {
+            let digit = u64::from(c - b'0');
+            if overflows(significand, digit, u64::MAX) {
+                let f = self.long_integer(positive, significand)?;
+                self.b.float(f);
+                return Ok(());
+            }
+            self.pos += 1;
+            significand = significand * 10 + digit;
+        }
+        match bytes.get(self.pos) {
+            Some(b'.') => {
+                let f = self.decimal(positive, significand, 0)?;
+                self.b.float(f);
+            }
+            Some(b'e' | b'E') => {
+                let f = self.exponent(positive, significand, 0)?;
+                self.b.float(f);
+            }
+            _ if positive => self.b.uint(significand),
+            _ => {
+                let neg = (significand as i64).wrapping_neg();
+                // Below i64::MIN, and `-0`, are floats.
+                if neg >= 0 {
+                    self.b.float(-(significand as f64));
+                } else {
+                    self.b.int(neg);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An integer past `u64::MAX`: further digits only scale it.
+    #[cold]
+    #[inline(never)]
+    fn long_integer(&mut self, positive: bool, significand: u64) -> Result<f64, JsonError> {
+        let mut exponent: i32 = 0;
+        loop {
+            match self.peek() {
+                Some(b'0'..=b'9') => {
+                    self.pos += 1;
+                    exponent = exponent.wrapping_add(1);
+                }
+                Some(b'.') => return self.decimal(positive, significand, exponent),
+                Some(b'e' | b'E') => return self.exponent(positive, significand, exponent),
+                _ => return self.float_of(positive, significand, exponent),
+            }
+        }
+    }
+
+    /// The fraction at `pos` (at the `.`).
+    fn decimal(
+        &mut self,
+        positive: bool,
+        mut significand: u64,
+        exponent_before: i32,
+    ) -> Result<f64, JsonError> {
+        self.pos += 1;
+        let mut exponent_after: i32 = 0;
+        while let Some(&c @ b'0'..=b'9') = self.bytes.get(self.pos) {
+            let digit = u64::from(c - b'0');
+            if overflows(significand, digit, u64::MAX) {
+                return self.decimal_overflow(
+                    positive,
+                    significand,
+                    exponent_before.wrapping_add(exponent_after),
+                );
+            }
+            self.pos += 1;
+            significand = significand * 10 + digit;
+            exponent_after -= 1;
+        }
+        if exponent_after == 0 {
+            return Err(self.err("invalid number"));
+        }
+        let exponent = exponent_before.wrapping_add(exponent_after);
+        match self.peek() {
+            Some(b'e' | b'E') => self.exponent(positive, significand, exponent),
+            _ => self.float_of(positive, significand, exponent),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decimal_overflow(
+        &mut self,
+        positive: bool,
+        significand: u64,
+        exponent: i32,
+    ) -> Result<f64, JsonError> {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'e' | b'E') => self.exponent(positive, significand, exponent),
+            _ => self.float_of(positive, significand, exponent),
+        }
+    }
+
+    /// The exponent at `pos` (at the `e`).
+    fn exponent(&mut self, positive: bool, significand: u64, starting: i32) -> Result<f64, JsonError> {
+        self.pos += 1;
+        let positive_exp = match self.peek() {
+            Some(b'+') => {
+                self.pos += 1;
+                true
+            }
+            Some(b'-') => {
+                self.pos += 1;
+                false
+            }
+            _ => true,
+        };
+        let mut exp = match self.peek() {
+            Some(c @ b'0'..=b'9') => i32::from(c - b'0'),
+            Some(_) => return Err(self.err("invalid number")),
+            None => return Err(self.err("end of input while parsing a value")),
+        };
+        self.pos += 1;
+        while let Some(&c @ b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            let digit = i32::from(c - b'0');
+            if overflows_i32(exp, digit) {
+                // Error instead of infinity; zero otherwise.
+                if significand != 0 && positive_exp {
+                    return Err(self.err("number out of range"));
+                }
+                while let Some(b'0'..=b'9') = self.peek() {
+                    self.pos += 1;
+                }
+                return Ok(if positive { 0.0 } else { -0.0 });
+            }
+            exp = exp * 10 + digit;
+        }
+        let exponent = if positive_exp {
+            starting.saturating_add(exp)
+        } else {
+            starting.saturating_sub(exp)
+        };
+        self.float_of(positive, significand, exponent)
+    }
+
+    /// `significand × 10^exponent` as `serde_json` computes it (not always the nearest
+    /// float: it multiplies or divides by one power of ten).
+    fn float_of(&self, positive: bool, significand: u64, mut exponent: i32) -> Result<f64, JsonError> {
+        let mut f = significand as f64;
+        loop {
+            match POW10.get(exponent.unsigned_abs() as usize) {
+                Some(&pow) => {
+                    if exponent >= 0 {
+                        f *= pow;
+                        if f.is_infinite() {
+                            return Err(self.err("number out of range"));
+                        }
+                    } else {
+                        f /= pow;
+                    }
+                    break;
+                }
+                None => {
+                    if f == 0.0 {
+                        break;
+                    }
+                    if exponent >= 0 {
+                        return Err(self.err("number out of range"));
+                    }
+                    f /= 1e308;
+                    exponent += 308;
+                }
+            }
+        }
+        Ok(if positive { f } else { -f })
+    }
+}
+
+/// Whether `a * 10 + b` exceeds `max`.
+#[inline]
+fn overflows(a: u64, b: u64, max: u64) -> bool {
+    a >= max / 10 && (a > max / 10 || b > max % 10)
+}
+
+#[inline]
+fn overflows_i32(a: i32, b: i32) -> bool {
+    a >= i32::MAX / 10 && (a > i32::MAX / 10 || b > i32::MAX % 10)
+}
+
+/// The first byte at or after `at` that ends a plain run of string text: `"`, `\` or a
+/// control character; `bytes.len()` if none. Eight bytes at a time.
+#[inline]
+fn scan(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let v = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged when it is zero (quote, backslash) or below 0x20; flags above
+        // the lowest one may be false, the lowest is exact.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (v.wrapping_sub(ONES * 0x20) & !v);
+        let found = found & HIGH;
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&c) = bytes.get(at) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+static POW10: [f64; 309] = [
+    1e000, 1e001, 1e002, 1e003, 1e004, 1e005, 1e006, 1e007, 1e008, 1e009, 1e010, 1e011, 1e012, 1e013, 1e014,
+    1e015, 1e016, 1e017, 1e018, 1e019, 1e020, 1e021, 1e022, 1e023, 1e024, 1e025, 1e026, 1e027, 1e028, 1e029,
+    1e030, 1e031, 1e032, 1e033, 1e034, 1e035, 1e036, 1e037, 1e038, 1e039, 1e040, 1e041, 1e042, 1e043, 1e044,
+    1e045, 1e046, 1e047, 1e048, 1e049, 1e050, 1e051, 1e052, 1e053, 1e054, 1e055, 1e056, 1e057, 1e058, 1e059,
+    1e060, 1e061, 1e062, 1e063, 1e064, 1e065, 1e066, 1e067, 1e068, 1e069, 1e070, 1e071, 1e072, 1e073, 1e074,
+    1e075, 1e076, 1e077, 1e078, 1e079, 1e080, 1e081, 1e082, 1e083, 1e084, 1e085, 1e086, 1e087, 1e088, 1e089,
+    1e090, 1e091, 1e092, 1e093, 1e094, 1e095, 1e096, 1e097, 1e098, 1e099, 1e100, 1e101, 1e102, 1e103, 1e104,
+    1e105, 1e106, 1e107, 1e108, 1e109, 1e110, 1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119,
+    1e120, 1e121, 1e122, 1e123, 1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131, 1e132, 1e133, 1e134,
+    1e135, 1e136, 1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149,
+    1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159, 1e160, 1e161, 1e162, 1e163, 1e164,
+    1e165, 1e166, 1e167, 1e168, 1e169, 1e170, 1e171, 1e172, 1e173, 1e174, 1e175, 1e176, 1e177, 1e178, 1e179,
+    1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188, 1e189, 1e190, 1e191, 1e192, 1e193, 1e194,
+    1e195, 1e196, 1e197, 1e198, 1e199, 1e200, 1e201, 1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209,
+    1e210, 1e211, 1e212, 1e213, 1e214, 1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222, 1e223, 1e224,
+    1e225, 1e226, 1e227, 1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239,
+    1e240, 1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249, 1e250, 1e251, 1e252, 1e253, 1e254,
+    1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266, 1e267, 1e268, 1e269,
+    1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279, 1e280, 1e281, 1e282, 1e283, 1e284,
+    1e285, 1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299,
+    1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
+];
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeSeed;
+
+    use super::*;
+    use crate::node::{Doc, Node, View};
+
+    fn by_serde(input: &[u8]) -> Option<Doc> {
+        let mut b = Builder::default();
+        let mut de = serde_json::Deserializer::from_slice(input);
+        b.value().deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(b.take())
+    }
+
+    fn by_fast(input: &[u8]) -> Option<Doc> {
+        let mut b = Builder::default();
+        parse_json_value(&mut b, input).ok()?;
+        Some(b.take())
+    }
+
+    /// Equal down to the bits of floats and the order of keys.
+    fn same(a: Node<'_>, b: Node<'_>) -> bool {
+        match (a.view(), b.view()) {
+            (View::Float(x), View::Float(y)) => x.to_bits() == y.to_bits(),
+            (View::Seq(x), View::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
+            }
+            (View::Map(x), View::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|((kp, p), (kq, q))| kp == kq && same(p, q))
+            }
+            (x, y) => x == y,
+        }
+    }
+
+    /// Both accept with the same document, or both reject; returns whether accepted.
+    #[track_caller]
+    fn agree(input: &[u8]) -> bool {
+        let fast = by_fast(input);
+        let slow = by_serde(input);
+        match (&fast, &slow) {
+            (Some(f), Some(s)) => {
+                assert!(
+                    f == s && same(f.root(), s.root()) && f.to_json() == s.to_json(),
+                    "different documents for {:?}: {f:?} vs {s:?}",
+                    String::from_utf8_lossy(input)
+                );
+                true
+            }
+            (None, None) => false,
+            _ => panic!(
+                "fast {} but serde_json {}: {:?}",
+                if fast.is_some() { "accepts" } else { "rejects" },
+                if slow.is_some() { "accepts" } else { "rejects" },
+                String::from_utf8_lossy(input)
+            ),
+        }
+    }
+
+    fn nested(depth: usize, open: &str, close: &str, inner: &str) -> String {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    }
+
+    #[test]
+    fn tricky_inputs_agree_with_serde_json() {
+        let accepted: &[&str] = &[
+            "null",
+            "true",
+            "false",
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1E+2",
+            "1e-2",
+            "1e2",
+            "1E2",
+            "-1e-2",
+            "0e0",
+            "-0e5",
+            "1e308",
+            "1e-308",
+            "1e-400",
+            "4.9e-324",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-18446744073709551615",
+            "-18446744073709551616",
+            "123456789012345678901234567890",
+            "123456789012345678901234567890.5e-3",
+            "0.000000000000000000000000001",
+            "1.8446744073709551615",
+            "18446744073709551615.5",
+            "0.1",
+            "0.3",
+            "3.141592653589793",
+            "1e-99999999999",
+            "0e99999999999",
+            "123.456e-789",
+            // serde_json reads 1.2345600000000001e-76 here, the nearest float is 1.23456e-76.
+            "123.456e-78",
+            "1.2345678901234567e-5",
+            "9007199254740993",
+            "9007199254740993.0",
+            r#""""#,
+            r#""a""#,
+            r#""\"\\\/\b\f\n\r\t""#,
+            r#""\u0000\u001f\u007f\u0080\u07ff\u0800\uffff""#,
+            r#""\ud83d\ude00""#,
+            r#""\uD83D\uDE00 x \uDBFF\uDFFF""#,
+            "\"ä€😀\"",
+            "\"\u{7f}\"",
+            r#""long text with an \n escape in it""#,
+            "[]",
+            "{}",
+            "[[]]",
+            "{\"a\":{}}",
+            " \t\r\n[ 1 , 2 ]\n ",
+            r#"{"a":1,"a":2}"#,
+            r#"{"":""}"#,
+            r#"{"k\u00e9y":"v","key\n":[1,{"x":null}]}"#,
+            r#"[1,"two",3.0,true,false,null,{"a":[]}]"#,
+            r#"{"metadata":{"name":"web-7d4b9c-x2x9z","labels":{"app.kubernetes.io/name":"web"}}}"#,
+        ];
+        let rejected: &[&str] = &[
+            "",
+            " ",
+            "[1,]",
+            "{\"a\":1,}",
+            "[,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "{a:1}",
+            "{1:1}",
+            "01",
+            "-01",
+            "00",
+            "+1",
+            ".5",
+            "1.",
+            "1.e3",
+            "1e",
+            "1e+",
+            "-",
+            "--1",
+            "1e309",
+            "-1e309",
+            "1e400",
+            "1e99999999999",
+            "123456789012345678901234567890e300",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "nul",
+            "tru",
+            "True",
+            "null x",
+            "1 2",
+            "[1] [2]",
+            "{}{}",
+            "// c\n1",
+            "/* c */ 1",
+            "1 // c",
+            "[1]x",
+            "\"\u{1}\"",
+            "\"a\nb\"",
+            "\"\t\"",
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            r#""\ud800""#,
+            r#""\udc00""#,
+            r#""\ud800\u0041""#,
+            r#""\ud800x""#,
+            r#""\ud800\n""#,
+            r#""\udc00\ud800""#,
+            "\"abc",
+            "\"abc\\",
+            "\"abc\\\"",
+            "[",
+            "{",
+            "[1",
+            "{\"a\"",
+            "{\"a\":1",
+            "'a'",
+            "\u{feff}1",
+            "[1,,2]",
+            "{,}",
+            "{\"a\":1,,\"b\":2}",
+            "0x10",
+            "1_000",
+            "-.5",
+            "- 1",
+        ];
+        for input in accepted {
+            assert!(agree(input.as_bytes()), "should be accepted: {input}");
+        }
+        for input in rejected {
+            assert!(!agree(input.as_bytes()), "should be rejected: {input}");
+        }
+        // Invalid UTF-8: in a string, outside, truncated, overlong, surrogate.
+        for input in [
+            &b"\"\xff\""[..],
+            b"\xff",
+            b"\"\xe2\x82\"",
+            b"\"\xc0\xaf\"",
+            b"\"\xed\xa0\x80\"",
+            b"[1]\xff",
+        ] {
+            assert!(!agree(input), "should be rejected: {input:?}");
+        }
+        // Nesting: serde_json allows 127 levels and rejects 128.
+        for (open, close, inner) in [
+            ("[", "]", ""),
+            ("[", "]", "1"),
+            ("{\"a\":", "}", "1"),
+            ("[{\"a\":", "}]", "[]"),
+        ] {
+            for depth in [1, 2, 63, 64, 126, 127, 128, 129, 200] {
+                let text = nested(depth, open, close, inner);
+                let ok = agree(text.as_bytes());
+                let levels = depth * open.matches(['[', '{']).count() + usize::from(inner == "[]");
+                assert_eq!(ok, levels < MAX_DEPTH, "{levels} levels: {text}");
+            }
+        }
+        // The numbers, exactly.
+        let d =
+            by_fast(b"[-0, 18446744073709551615, 18446744073709551616, -9223372036854775808, 1e-2]").unwrap();
+        let items: Vec<View<'_>> = d.as_seq().unwrap().iter().map(Node::view).collect();
+        assert!(matches!(items[0], View::Float(f) if f.to_bits() == (-0.0f64).to_bits()));
+        assert_eq!(items[1], View::UInt(u64::MAX));
+        assert_eq!(items[2], View::Float(18446744073709551616.0));
+        assert_eq!(items[3], View::Int(i64::MIN));
+        assert_eq!(items[4], View::Float(0.01));
+        // Not the nearest float (1.23456e-76): what serde_json reads.
+        assert_eq!(
+            by_fast(b"123.456e-78").and_then(|d| d.root().as_f64()),
+            Some(1.2345600000000001e-76)
+        );
+        let d = by_fast(br#"{"a": 1, "a": "\ud83d\ude00\n"}"#).unwrap();
+        assert_eq!(d.get("a").and_then(Node::as_str), Some("😀\n"));
+        assert_eq!(d.as_map().map(|m| m.len()), Some(2));
+    }
+
+    /// xorshift64*
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        /// Below `small` mostly, below `big` one time in four.
+        fn len(&mut self, small: usize, big: usize) -> usize {
+            let n = if self.below(4) == 0 { big } else { small };
+            self.below(n)
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    fn random_number(r: &mut Rng, out: &mut String) {
+        use std::fmt::Write;
+        match r.below(8) {
+            0 => out.push_str(r.pick(&[
+                "0",
+                "-0",
+                "1",
+                "-1",
+                "18446744073709551615",
+                "18446744073709551616",
+                "-9223372036854775808",
+                "-9223372036854775809",
+                "9223372036854775807",
+                "1e308",
+                "1e309",
+                "0.0",
+            ])),
+            1 => write!(out, "{}", r.next() as i64 >> r.below(64)).unwrap_or_default(),
+            2 => write!(out, "{}", r.next() >> r.below(64)).unwrap_or_default(),
+            3 => write!(out, "{}", f64::from_bits(r.next())).unwrap_or_default(),
+            4 => write!(out, "{:e}", f64::from_bits(r.next())).unwrap_or_default(),
+            _ => {
+                // Random digits, fraction and exponent, sometimes malformed.
+                if r.below(3) == 0 {
+                    out.push('-');
+                }
+                let digits = 1 + r.len(6, 40);
+                for i in 0..digits {
+                    let d = r.below(10) as u8;
+                    out.push(char::from(
+                        b'0' + if i == 0 && digits > 1 && r.below(8) != 0 {
+                            d.max(1)
+                        } else {
+                            d
+                        },
+                    ));
+                }
+                if r.below(2) == 0 {
+                    out.push('.');
+                    let n = r.len(5, 30) + usize::from(r.below(10) != 0);
+                    for _ in 0..n {
+                        out.push(char::from(b'0' + r.below(10) as u8));
+                    }
+                }
+                if r.below(3) == 0 {
+                    out.push_str(r.pick(&["e", "E", "e+", "e-", "E-"]));
+                    let n = r.len(4, 14) + usize::from(r.below(10) != 0);
+                    for _ in 0..n {
+                        out.push(char::from(b'0' + r.below(10) as u8));
+                    }
+                }
+            }
+        }
+    }
+
+    fn random_string(r: &mut Rng, out: &mut String) {
+        out.push('"');
+        for _ in 0..r.len(12, 60) {
+            match r.below(20) {
+                0 => out.push_str(r.pick(&["\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t"])),
+                1 => out.push_str(&format!("\\u{:04x}", r.below(0x1_0000))),
+                2 => out.push_str(&format!(
+                    "\\u{:04X}\\u{:04x}",
+                    0xD800 + r.below(0x400),
+                    0xDC00 + r.below(0x400)
+                )),
+                3 => out.push_str(r.pick(&["ä", "€", "😀", "\u{7f}", "\u{80}", "\u{ffff}", "\u{10ffff}"])),
+                4 => out.push(char::from_u32(r.below(0x11_0000) as u32).unwrap_or('x')),
+                _ => out.push(char::from(b' ' + r.below(95) as u8)),
+            }
+        }
+        // Keep quotes and backslashes that the random ASCII added balanced most of the time.
+        out.push('"');
+    }
+
+    fn random_value(r: &mut Rng, depth: usize, out: &mut String) {
+        let ws = |r: &mut Rng, out: &mut String| {
+            if r.below(6) == 0 {
+                out.push_str(r.pick(&[" ", "\n", "\t", "\r", "  \n "]));
+            }
+        };
+        ws(r, out);
+        let leaf = depth > 6 || r.below(3) == 0;
+        match if leaf { r.below(5) } else { 5 + r.below(2) } {
+            0 => out.push_str(r.pick(&["null", "true", "false"])),
+            1 | 2 => random_number(r, out),
+            3 | 4 => random_string(r, out),
+            5 => {
+                out.push('[');
+                for i in 0..r.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    random_value(r, depth + 1, out);
+                }
+                out.push(']');
+            }
+            _ => {
+                out.push('{');
+                for i in 0..r.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    ws(r, out);
+                    if r.below(3) == 0 {
+                        out.push_str(r.pick(&["\"a\"", "\"name\"", "\"metadata\"", "\"k\\u00e9y\""]));
+                    } else {
+                        random_string(r, out);
+                    }
+                    ws(r, out);
+                    out.push(':');
+                    random_value(r, depth + 1, out);
+                }
+                out.push('}');
+            }
+        }
+        ws(r, out);
+    }
+
+    fn mutate(r: &mut Rng, text: &[u8]) -> Vec<u8> {
+        let mut v = text.to_vec();
+        let at = r.below(v.len() + 1);
+        const BYTES: &[u8] = b"\"\\,:[]{}0123456789-+.eE \n\tnultrfasx/u\x00\x1f\x7f\xff\xc3\xa4\xed";
+        match r.below(5) {
+            0 if at < v.len() => {
+                v.remove(at);
+            }
+            1 => v.insert(at, BYTES[r.below(BYTES.len())]),
+            2 if at < v.len() => v[at] = BYTES[r.below(BYTES.len())],
+            3 => v.truncate(at),
+            _ if at < v.len() => {
+                let c = v[at];
+                v.insert(at, c);
+            }
+            _ => v.push(b','),
+        }
+        v
+    }
+
+    #[test]
+    fn random_values_and_mutations_agree_with_serde_json() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut accepted, mut rejected) = (0, 0);
+        let mut texts = Vec::new();
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            random_value(&mut r, 0, &mut text);
+            if agree(text.as_bytes()) {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+            texts.push(text);
+        }
+        for i in 0..20_000 {
+            let text = &texts[i % texts.len()];
+            let mut m = mutate(&mut r, text.as_bytes());
+            if r.below(4) == 0 {
+                m = mutate(&mut r, &m);
+            }
+            if agree(&m) {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+        }
+        eprintln!("{accepted} accepted, {rejected} rejected");
+        // The test means something only when both outcomes are common.
+        assert!(
+            accepted > 10_000 && rejected > 5_000,
+            "{accepted} accepted, {rejected} rejected"
+        );
+    }
+
+    #[test]
+    fn json_files_of_the_repository_agree_with_serde_json() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|n| n != "target" && n != ".git") {
+                        walk(&path, out);
+                    }
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        walk(&root.join("examples"), &mut files);
+        walk(&root.join("crates"), &mut files);
+        let mut compared = 0;
+        for path in &files {
+            let Ok(bytes) = std::fs::read(path) else { continue };
+            if agree(&bytes) {
+                compared += 1;
+            }
+        }
+        assert!(compared > 0, "no JSON files under {}", root.display());
+        eprintln!("{compared} of {} files compared", files.len());
+    }
+}
