@@ -323,9 +323,22 @@ impl Doc {
 
     /// Packs a tree.
     pub fn from_tree(tree: &Tree) -> Self {
-        let mut b = Builder::default();
-        b.tree(tree);
-        b.finish()
+        // One builder per thread, reused: parsers pack every document they read, and a fresh
+        // builder would grow its buffers and its cache of names again each time.
+        thread_local! {
+            static BUILDER: std::cell::RefCell<Builder> = std::cell::RefCell::new(Builder::default());
+        }
+        BUILDER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut b) => {
+                b.tree(tree);
+                b.take()
+            }
+            Err(_) => {
+                let mut b = Builder::default();
+                b.tree(tree);
+                b.finish()
+            }
+        })
     }
 
     /// Bytes held, for benchmarks: the slots and the text (not allocator overhead).
@@ -1074,7 +1087,8 @@ impl Builder {
 
     /// Names the value just added (inside a mapping).
     pub fn key(&mut self, key: &str) {
-        self.key_with_id(intern(key));
+        let id = self.names.id(key);
+        self.key_with_id(id);
     }
 
     /// The id of a field name through this builder's cache of names (for [`crate::json`],
