@@ -120,10 +120,11 @@ impl Parser<'_, '_> {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
             Some(b'-') => {
+                let start = self.pos;
                 self.pos += 1;
-                self.number(false)
+                self.number(start, false)
             }
-            Some(b'0'..=b'9') => self.number(true),
+            Some(b'0'..=b'9') => self.number(self.pos, true),
             Some(b't') => {
                 self.ident(b"true")?;
                 self.b.bool(true);
@@ -342,212 +343,82 @@ impl Parser<'_, '_> {
         Ok(end)
     }
 
-    // Numbers: the same steps as `serde_json` (without its `float_roundtrip` and
-    // `arbitrary_precision` features), so that every number reads as the same value.
-
-    /// A number at `pos` (after its `-`, if any).
-    fn number(&mut self, positive: bool) -> Result<(), JsonError> {
+    /// A number: `start` is where its text begins (its `-`, if any), `pos` is after the
+    /// sign. The grammar is checked here; the value comes from the standard library's
+    /// parsers, which round to the nearest float (serde_json is built with
+    /// `float_roundtrip` so that it agrees). Integers are `uint` or `int` when they fit,
+    /// floats otherwise; `-0` is the float `-0.0`, as serde_json reads it.
+    fn number(&mut self, start: usize, positive: bool) -> Result<(), JsonError> {
         let bytes = self.bytes;
-        let mut significand = match bytes.get(self.pos) {
-            Some(b'0') => {
-                self.pos += 1;
-                if let Some(b'0'..=b'9') = bytes.get(self.pos) {
-                    return Err(self.err("invalid number"));
-                }
-                0
+        let digits = |p: &mut usize| {
+            let from = *p;
+            while let Some(b'0'..=b'9') = bytes.get(*p) {
+                *p += 1;
             }
-            Some(&c @ b'1'..=b'9') => {
-                self.pos += 1;
-                u64::from(c - b'0')
-            }
-            Some(_) => return Err(self.err("invalid number")),
-            None => return Err(self.err("end of input while parsing a value")),
+            *p - from
         };
-        while let Some(&c @ b'0'..=b'9') = bytes.get(self.pos) {
-            let digit = u64::from(c - b'0');
-            if overflows(significand, digit, u64::MAX) {
-                let f = self.long_integer(positive, significand)?;
-                self.b.float(f);
+        let mut pos = self.pos;
+        match bytes.get(pos) {
+            Some(b'0') => {
+                pos += 1;
+                if let Some(b'0'..=b'9') = bytes.get(pos) {
+                    return Err(self.err_at("invalid number", pos));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                digits(&mut pos);
+            }
+            Some(_) => return Err(self.err_at("invalid number", pos)),
+            None => return Err(self.err_at("end of input while parsing a value", pos)),
+        }
+        let mut integer = true;
+        if bytes.get(pos) == Some(&b'.') {
+            pos += 1;
+            integer = false;
+            if digits(&mut pos) == 0 {
+                return Err(self.err_at("invalid number", pos));
+            }
+        }
+        if let Some(b'e' | b'E') = bytes.get(pos) {
+            pos += 1;
+            integer = false;
+            if let Some(b'+' | b'-') = bytes.get(pos) {
+                pos += 1;
+            }
+            if digits(&mut pos) == 0 {
+                return Err(match bytes.get(pos) {
+                    Some(_) => self.err_at("invalid number", pos),
+                    None => self.err_at("end of input while parsing a value", pos),
+                });
+            }
+        }
+        self.pos = pos;
+        // ASCII digits, signs, `.` and `e`: always on character boundaries of the text.
+        let text = self.text.get(start..pos).unwrap_or_default();
+        if integer {
+            if positive {
+                if let Ok(u) = text.parse::<u64>() {
+                    self.b.uint(u);
+                    return Ok(());
+                }
+            } else if let Ok(i) = text.parse::<i64>() {
+                if i == 0 {
+                    self.b.float(-0.0);
+                } else {
+                    self.b.int(i);
+                }
                 return Ok(());
             }
-            self.pos += 1;
-            significand = significand * 10 + digit;
         }
-        match bytes.get(self.pos) {
-            Some(b'.') => {
-                let f = self.decimal(positive, significand, 0)?;
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => {
                 self.b.float(f);
+                Ok(())
             }
-            Some(b'e' | b'E') => {
-                let f = self.exponent(positive, significand, 0)?;
-                self.b.float(f);
-            }
-            _ if positive => self.b.uint(significand),
-            _ => {
-                let neg = (significand as i64).wrapping_neg();
-                // Below i64::MIN, and `-0`, are floats.
-                if neg >= 0 {
-                    self.b.float(-(significand as f64));
-                } else {
-                    self.b.int(neg);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// An integer past `u64::MAX`: further digits only scale it.
-    #[cold]
-    #[inline(never)]
-    fn long_integer(&mut self, positive: bool, significand: u64) -> Result<f64, JsonError> {
-        let mut exponent: i32 = 0;
-        loop {
-            match self.peek() {
-                Some(b'0'..=b'9') => {
-                    self.pos += 1;
-                    exponent = exponent.wrapping_add(1);
-                }
-                Some(b'.') => return self.decimal(positive, significand, exponent),
-                Some(b'e' | b'E') => return self.exponent(positive, significand, exponent),
-                _ => return self.float_of(positive, significand, exponent),
-            }
+            Ok(_) => Err(self.err_at("number out of range", start)),
+            Err(_) => Err(self.err_at("invalid number", start)),
         }
     }
-
-    /// The fraction at `pos` (at the `.`).
-    fn decimal(
-        &mut self,
-        positive: bool,
-        mut significand: u64,
-        exponent_before: i32,
-    ) -> Result<f64, JsonError> {
-        self.pos += 1;
-        let mut exponent_after: i32 = 0;
-        while let Some(&c @ b'0'..=b'9') = self.bytes.get(self.pos) {
-            let digit = u64::from(c - b'0');
-            if overflows(significand, digit, u64::MAX) {
-                return self.decimal_overflow(
-                    positive,
-                    significand,
-                    exponent_before.wrapping_add(exponent_after),
-                );
-            }
-            self.pos += 1;
-            significand = significand * 10 + digit;
-            exponent_after -= 1;
-        }
-        if exponent_after == 0 {
-            return Err(self.err("invalid number"));
-        }
-        let exponent = exponent_before.wrapping_add(exponent_after);
-        match self.peek() {
-            Some(b'e' | b'E') => self.exponent(positive, significand, exponent),
-            _ => self.float_of(positive, significand, exponent),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn decimal_overflow(
-        &mut self,
-        positive: bool,
-        significand: u64,
-        exponent: i32,
-    ) -> Result<f64, JsonError> {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'e' | b'E') => self.exponent(positive, significand, exponent),
-            _ => self.float_of(positive, significand, exponent),
-        }
-    }
-
-    /// The exponent at `pos` (at the `e`).
-    fn exponent(&mut self, positive: bool, significand: u64, starting: i32) -> Result<f64, JsonError> {
-        self.pos += 1;
-        let positive_exp = match self.peek() {
-            Some(b'+') => {
-                self.pos += 1;
-                true
-            }
-            Some(b'-') => {
-                self.pos += 1;
-                false
-            }
-            _ => true,
-        };
-        let mut exp = match self.peek() {
-            Some(c @ b'0'..=b'9') => i32::from(c - b'0'),
-            Some(_) => return Err(self.err("invalid number")),
-            None => return Err(self.err("end of input while parsing a value")),
-        };
-        self.pos += 1;
-        while let Some(&c @ b'0'..=b'9') = self.bytes.get(self.pos) {
-            self.pos += 1;
-            let digit = i32::from(c - b'0');
-            if overflows_i32(exp, digit) {
-                // Error instead of infinity; zero otherwise.
-                if significand != 0 && positive_exp {
-                    return Err(self.err("number out of range"));
-                }
-                while let Some(b'0'..=b'9') = self.peek() {
-                    self.pos += 1;
-                }
-                return Ok(if positive { 0.0 } else { -0.0 });
-            }
-            exp = exp * 10 + digit;
-        }
-        let exponent = if positive_exp {
-            starting.saturating_add(exp)
-        } else {
-            starting.saturating_sub(exp)
-        };
-        self.float_of(positive, significand, exponent)
-    }
-
-    /// `significand × 10^exponent` as `serde_json` computes it (not always the nearest
-    /// float: it multiplies or divides by one power of ten).
-    fn float_of(&self, positive: bool, significand: u64, mut exponent: i32) -> Result<f64, JsonError> {
-        let mut f = significand as f64;
-        loop {
-            match POW10.get(exponent.unsigned_abs() as usize) {
-                Some(&pow) => {
-                    if exponent >= 0 {
-                        f *= pow;
-                        if f.is_infinite() {
-                            return Err(self.err("number out of range"));
-                        }
-                    } else {
-                        f /= pow;
-                    }
-                    break;
-                }
-                None => {
-                    if f == 0.0 {
-                        break;
-                    }
-                    if exponent >= 0 {
-                        return Err(self.err("number out of range"));
-                    }
-                    f /= 1e308;
-                    exponent += 308;
-                }
-            }
-        }
-        Ok(if positive { f } else { -f })
-    }
-}
-
-/// Whether `a * 10 + b` exceeds `max`.
-#[inline]
-fn overflows(a: u64, b: u64, max: u64) -> bool {
-    a >= max / 10 && (a > max / 10 || b > max % 10)
-}
-
-#[inline]
-fn overflows_i32(a: i32, b: i32) -> bool {
-    a >= i32::MAX / 10 && (a > i32::MAX / 10 || b > i32::MAX % 10)
 }
 
 /// The first byte at or after `at` that ends a plain run of string text: `"`, `\` or a
@@ -581,30 +452,6 @@ fn scan(bytes: &[u8], mut at: usize) -> usize {
     }
     at
 }
-
-static POW10: [f64; 309] = [
-    1e000, 1e001, 1e002, 1e003, 1e004, 1e005, 1e006, 1e007, 1e008, 1e009, 1e010, 1e011, 1e012, 1e013, 1e014,
-    1e015, 1e016, 1e017, 1e018, 1e019, 1e020, 1e021, 1e022, 1e023, 1e024, 1e025, 1e026, 1e027, 1e028, 1e029,
-    1e030, 1e031, 1e032, 1e033, 1e034, 1e035, 1e036, 1e037, 1e038, 1e039, 1e040, 1e041, 1e042, 1e043, 1e044,
-    1e045, 1e046, 1e047, 1e048, 1e049, 1e050, 1e051, 1e052, 1e053, 1e054, 1e055, 1e056, 1e057, 1e058, 1e059,
-    1e060, 1e061, 1e062, 1e063, 1e064, 1e065, 1e066, 1e067, 1e068, 1e069, 1e070, 1e071, 1e072, 1e073, 1e074,
-    1e075, 1e076, 1e077, 1e078, 1e079, 1e080, 1e081, 1e082, 1e083, 1e084, 1e085, 1e086, 1e087, 1e088, 1e089,
-    1e090, 1e091, 1e092, 1e093, 1e094, 1e095, 1e096, 1e097, 1e098, 1e099, 1e100, 1e101, 1e102, 1e103, 1e104,
-    1e105, 1e106, 1e107, 1e108, 1e109, 1e110, 1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119,
-    1e120, 1e121, 1e122, 1e123, 1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131, 1e132, 1e133, 1e134,
-    1e135, 1e136, 1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149,
-    1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159, 1e160, 1e161, 1e162, 1e163, 1e164,
-    1e165, 1e166, 1e167, 1e168, 1e169, 1e170, 1e171, 1e172, 1e173, 1e174, 1e175, 1e176, 1e177, 1e178, 1e179,
-    1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188, 1e189, 1e190, 1e191, 1e192, 1e193, 1e194,
-    1e195, 1e196, 1e197, 1e198, 1e199, 1e200, 1e201, 1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209,
-    1e210, 1e211, 1e212, 1e213, 1e214, 1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222, 1e223, 1e224,
-    1e225, 1e226, 1e227, 1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239,
-    1e240, 1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249, 1e250, 1e251, 1e252, 1e253, 1e254,
-    1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266, 1e267, 1e268, 1e269,
-    1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279, 1e280, 1e281, 1e282, 1e283, 1e284,
-    1e285, 1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299,
-    1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
-];
 
 #[cfg(test)]
 mod tests {
@@ -714,7 +561,7 @@ mod tests {
             "1e-99999999999",
             "0e99999999999",
             "123.456e-789",
-            // serde_json reads 1.2345600000000001e-76 here, the nearest float is 1.23456e-76.
+            // Nearest float 1.23456e-76; serde_json without `float_roundtrip` reads another.
             "123.456e-78",
             "1.2345678901234567e-5",
             "9007199254740993",
@@ -850,10 +697,11 @@ mod tests {
         assert_eq!(items[2], View::Float(18446744073709551616.0));
         assert_eq!(items[3], View::Int(i64::MIN));
         assert_eq!(items[4], View::Float(0.01));
-        // Not the nearest float (1.23456e-76): what serde_json reads.
+        // The nearest float, as serde_json with `float_roundtrip` reads it too (without
+        // that feature it reads 1.2345600000000001e-76).
         assert_eq!(
             by_fast(b"123.456e-78").and_then(|d| d.root().as_f64()),
-            Some(1.2345600000000001e-76)
+            Some(1.23456e-76)
         );
         let d = by_fast(br#"{"a": 1, "a": "\ud83d\ude00\n"}"#).unwrap();
         assert_eq!(d.get("a").and_then(Node::as_str), Some("😀\n"));
