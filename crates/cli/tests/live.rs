@@ -43,6 +43,8 @@ fn mcp_diag(args: &[&str]) -> Run {
         .unwrap()
         .args(args)
         .env("MCP_DIAG_TODAY", "2026-11-25")
+        // A pinned clock: ages in findings ("6d 4h ago") must not move between two runs.
+        .env("MCP_DIAG_NOW", "2026-11-26T03:00:00Z")
         .env_remove("KUBECONFIG")
         .timeout(std::time::Duration::from_secs(120))
         .output()
@@ -110,6 +112,13 @@ fn a_snapshot_of_a_live_cluster_scans_the_same() {
     ]);
     assert_eq!(snap.status, 0, "{}", snap.stderr);
     assert!(snap.stderr.contains("wrote"), "{}", snap.stderr);
+    // The capture time comes from the pinned clock, so ages in both reports are measured from
+    // the same instant.
+    let cluster_yaml = std::fs::read_to_string(snap_dir.join("cluster.yaml")).unwrap();
+    assert!(
+        cluster_yaml.contains("capturedAt: \"2026-11-26T03:00:00Z\""),
+        "{cluster_yaml}"
+    );
     let offline = mcp_diag(&["scan", snap_dir.to_str().unwrap(), "-t", "1.32", "-o", "json"]);
     assert_eq!(offline.status, 3, "{}", offline.stderr);
     let (live_report, offline_report) = (live.json(), offline.json());

@@ -33,6 +33,8 @@ fn mcp_diag(args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .env("COLUMNS", "120")
         .env("MCP_DIAG_TODAY", "2026-11-25")
+        // A pinned clock: ages in findings ("6d 4h ago") must not move between two runs.
+        .env("MCP_DIAG_NOW", "2026-11-26T03:00:00Z")
         .args(args)
         .output()
         .unwrap();

@@ -271,7 +271,7 @@ async fn read_from(
         .unwrap_or_else(|| (options.timeout / 4).max(Duration::from_secs(5)));
     let fetcher = Fetcher::new(client, options.retry, attempt_timeout);
     let mut inventory = Inventory::new(SourceKind::Live, format!("context:{context}"), context.clone());
-    inventory.cluster.captured_at = Some(jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    inventory.cluster.captured_at = Some(mcp_diag_model::time::format_timestamp(mcp_diag_model::time::now()));
 
     // /version first: it says whether the cluster answers at all, with few retries.
     let version = fetcher

@@ -38,6 +38,37 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     Some(days_from_civil(date) * 86_400 + h * 3600 + m * 60 + s - offset)
 }
 
+/// The environment variable that pins the clock: an RFC 3339 timestamp. Reports that measure
+/// ages ("restarted 6d 4h ago") are then reproducible, which tests and diffing need.
+pub const NOW_ENV: &str = "MCP_DIAG_NOW";
+
+/// Seconds since the epoch: `MCP_DIAG_NOW` when it holds a timestamp, else the system clock.
+pub fn now() -> i64 {
+    std::env::var(NOW_ENV)
+        .ok()
+        .and_then(|text| parse_timestamp(&text))
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+        })
+}
+
+/// An instant as the RFC 3339 form Kubernetes writes (`2026-11-25T10:00:00Z`).
+pub fn format_timestamp(seconds: i64) -> String {
+    let date = Date::from_unix_days(seconds.div_euclid(86_400));
+    let s = seconds.rem_euclid(86_400);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        date.year,
+        date.month,
+        date.day,
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
 /// Days since 1970-01-01 (the inverse of [`Date::from_unix_days`]).
 pub fn days_from_civil(date: Date) -> i64 {
     let y = i64::from(date.year) - i64::from(date.month <= 2);
@@ -93,6 +124,18 @@ pub fn format_duration(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formatted_timestamps_read_back() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2026-11-25T10:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(format_timestamp(parse_timestamp(text).unwrap()), text);
+        }
+    }
 
     #[test]
     fn timestamps() {

@@ -65,11 +65,9 @@ pub fn color_and_width(choice: ColorChoice) -> (bool, u16) {
     (color, width)
 }
 
-/// Seconds since the epoch, from the system clock.
+/// Seconds since the epoch: the system clock, or `MCP_DIAG_NOW` when set.
 pub fn now_utc() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    mcp_diag_model::time::now()
 }
 
 /// Today's date in UTC, from the system clock.
