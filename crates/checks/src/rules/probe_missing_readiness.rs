@@ -314,7 +314,11 @@ pub(crate) fn object_details(object: &Object) -> BTreeMap<&'static str, String> 
 /// CronJobs; ReplicaSets and Jobs only when no Deployment or CronJob in the input owns
 /// them; Pods only when no controller in the input owns them. Objects whose controller is
 /// missing from the input are folded into one per owner.
-pub(crate) fn workloads<'a>(ctx: &Context<'a>) -> Vec<Workload<'a>> {
+pub(crate) fn workloads<'a>(ctx: &Context<'a>) -> &'a [Workload<'a>] {
+    ctx.index.workloads.get_or_init(|| collect_workloads(ctx))
+}
+
+fn collect_workloads<'a>(ctx: &Context<'a>) -> Vec<Workload<'a>> {
     let mut out: Vec<Workload<'a>> = Vec::new();
     let mut folded: HashMap<(Option<&'a str>, &'a str, &'a str), usize> = HashMap::new();
     for kind in TEMPLATE_KINDS.iter().copied().chain(["Pod"]) {
