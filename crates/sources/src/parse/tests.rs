@@ -414,7 +414,8 @@ fn object_per_line_and_pretty_lists_read_the_same() {
 }
 
 /// Streaming a List in blocks (any block size, lines longer than a block, a final newline
-/// or none, a BOM) reads exactly what reading it whole reads; other layouts are declined.
+/// or none, a BOM) reads exactly what reading it whole reads; what is not a List of
+/// objects is declined.
 #[test]
 fn streamed_list_matches_whole_reading() {
     let mut text = String::from("\u{feff}{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[");
@@ -444,19 +445,68 @@ fn streamed_list_matches_whole_reading() {
         }
     }
     for other in [
-        // closing on the last element's line, pretty-printed, blank line, broken element
+        // one per line, but: closing on the last element's line, a blank line, a broken
+        // element; elements that are not objects; not a List
         format!("{text}]}}"),
-        serde_json::to_string_pretty(
-            &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [{"a": 1}, {"b": 2}]}),
-        )
-        .unwrap(),
         format!("{text},\n\n{{\"a\":1}}\n]}}"),
         format!("{text},\n{{\"a\":\n]}}"),
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"items\":[\n1\n]}".to_owned(),
+        "{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[\n1\n]}".to_owned(),
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"items\":[\n{\"a\":1}\n]}".to_owned(),
+        // any layout, but: an element cut short, a missing comma, a trailing comma
+        "{\"kind\":\"List\",\"items\":[\n  {\"a\": [1,\n 2]\n  }, {\"b\": \"}\"\n]}".to_owned(),
+        "{\"kind\":\"List\",\"items\":[\n  {\"a\": 1\n  } {\"b\": 2}\n]}".to_owned(),
+        "{\"kind\":\"List\",\"items\":[\n  {\"a\": 1\n  },\n]}".to_owned(),
     ] {
         assert!(
             stream::read_list_from("f.json", std::io::Cursor::new(other.as_bytes()), 64).is_none(),
             "{other}"
         );
+    }
+}
+
+/// Lists in other layouts (kubectl's pretty printing, everything on one line, elements
+/// with brackets and escaped quotes inside strings) stream too, with the same objects and
+/// the same line numbers as reading them whole.
+#[test]
+fn streamed_list_in_any_layout_matches_whole_reading() {
+    let items: Vec<serde_json::Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": format!("c-{i}"), "namespace": "ns", "labels": {"a": "b"}},
+                "data": {"tricky": format!("{{[\\\"]}} \\ {}", "x".repeat(i * 5)), "list": "[1, 2]"},
+                "nested": [[{"deep": [i]}], []],
+            })
+        })
+        .collect();
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": items,
+        "metadata": {"resourceVersion": ""},
+    });
+    // kubectl -o json indents by four spaces.
+    let mut pretty = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut pretty, formatter);
+    serde::Serialize::serialize(&list, &mut ser).unwrap();
+    let pretty = String::from_utf8(pretty).unwrap();
+    let compact = list.to_string();
+    let spaced = compact.replace(",{\"apiVersion\"", " ,\n\n\t{\"apiVersion\"");
+    for text in [
+        pretty,
+        compact,
+        spaced,
+        "{\"kind\":\"List\",\"items\":[ ]}".to_owned(),
+    ] {
+        let whole = parse_bytes("f.json", text.as_bytes());
+        assert!(whole.problems.is_empty(), "{:?}", whole.problems);
+        for block in [1, 7, 64, 1000, 1 << 20] {
+            let streamed = stream::read_list_from("f.json", std::io::Cursor::new(text.as_bytes()), block)
+                .unwrap_or_else(|| panic!("declined with block {block}: {text}"));
+            assert_eq!(streamed.objects, whole.objects, "block {block}");
+            assert!(streamed.problems.is_empty());
+        }
     }
 }
