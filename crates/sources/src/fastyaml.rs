@@ -696,15 +696,26 @@ fn number(s: &str) -> R<Value> {
         .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
     {
-        // Floats and float-like forms: rare in manifests, and schemas disagree on them.
+        // A float too big for a double is text to Kubernetes' YAML reader (go-yaml reads a
+        // float only when it parses), and hashes such as `6380e38851` (a pod-template-hash
+        // that YAML 1.1 writers leave unquoted) are exactly that.
+        if s.parse::<f64>().is_ok_and(f64::is_infinite) {
+            return Ok(Value::text(s));
+        }
+        // Other floats and float-like forms: rare in manifests, and schemas disagree on them.
         return Err(Unsupported);
     }
-    // Starts like a number but holds other characters: `1Gi`, `500m`, `3.5.10-0`, `0x1F`.
-    if digits.starts_with("0x")
-        || digits.starts_with("0o")
-        || digits.starts_with("0b")
-        || digits.contains('_')
-        || digits.contains(':')
+    // Starts like a number but holds other characters: `1Gi`, `500m`, `3.5.10-0`, and hashes
+    // such as `0bbe1e0823` (pod-template-hash). Only YAML 1.1's other number forms are left
+    // to saphyr: `0x1F`, `0o17`, `0b101`, `1_000`, `190:20:30`.
+    let all = |text: &str, ok: fn(u8) -> bool| !text.is_empty() && text.bytes().all(ok);
+    let prefixed = |p: &str, ok: fn(u8) -> bool| digits.strip_prefix(p).is_some_and(|rest| all(rest, ok));
+    if prefixed("0x", |b| b.is_ascii_hexdigit() || b == b'_')
+        || prefixed("0o", |b| matches!(b, b'0'..=b'7' | b'_'))
+        || prefixed("0b", |b| matches!(b, b'0' | b'1' | b'_'))
+        || all(digits, |b| {
+            b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'e' | b'E' | b'-' | b'+')
+        })
     {
         return Err(Unsupported);
     }

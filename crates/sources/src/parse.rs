@@ -627,6 +627,11 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
         max_anchors: 10_000,
         max_depth: MAX_DEPTH,
         max_recorded_anchor_events: 200_000,
+        // The defaults (250,000 nodes, 64 MiB of scalars) stop a `kubectl get -o yaml` List
+        // of some 20,000 pods; a document cannot hold more nodes or scalar bytes than bytes
+        // without aliases, which the limits above bound.
+        max_nodes: len + 100_000,
+        max_total_scalar_bytes: len + (1 << 20),
     };
     serde_saphyr::options! { budget: budget }
 }
@@ -659,6 +664,27 @@ fn helm_source(text: &str) -> Option<&str> {
 }
 
 fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) {
+    if fast && chunk.text.len() >= yaml_list::YAML_LIST_MIN {
+        match yaml_list::parse_list(file, chunk, out) {
+            yaml_list::ListOutcome::Read => return,
+            yaml_list::ListOutcome::NotAList => {}
+            yaml_list::ListOutcome::ItemsFailed(items) => {
+                // The whole document decides; when it does not parse either, what the items
+                // gave is more (every other item, and where each bad one is).
+                let mut whole = ParsedFile::default();
+                parse_document(file, chunk, fast, &mut whole);
+                let keep = if whole.problems.is_empty() { whole } else { items };
+                out.objects.extend(keep.objects);
+                out.problems.extend(keep.problems);
+                return;
+            }
+        }
+    }
+    parse_document(file, chunk, fast, out);
+}
+
+/// One YAML document read whole: the fast path, else the general parser.
+fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) {
     let attempt = if fast {
         crate::fastyaml::parse_document(chunk.text, chunk.first_line)
     } else {
@@ -968,6 +994,7 @@ impl<'de> Visitor<'de> for DocVisitor {
 }
 
 pub(crate) mod stream;
+mod yaml_list;
 
 #[cfg(test)]
 mod tests;

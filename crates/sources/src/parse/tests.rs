@@ -510,3 +510,201 @@ fn streamed_list_in_any_layout_matches_whole_reading() {
         }
     }
 }
+
+/// A YAML List over [`yaml_list::YAML_LIST_MIN`] with items in every layout writers use:
+/// `kubectl -o yaml` (items at column 0), items indented under `items:`, `-` alone on its
+/// line, extra spaces after `-`, comments and blank lines between items, block scalars with
+/// blank lines, flow collections, quoted text that looks like structure, hashes that look
+/// like numbers, and top-level keys after the items.
+fn big_yaml_list(indent: &str, newline: &str) -> String {
+    let mut text = format!("apiVersion: v1{newline}kind: List{newline}items:{newline}");
+    let mut i = 0;
+    while text.len() < yaml_list::YAML_LIST_MIN + 4096 {
+        let p = |line: &str| format!("{indent}{line}{newline}");
+        let item = match i % 5 {
+            0 => [
+                p("- apiVersion: v1"),
+                p("  kind: ConfigMap"),
+                p("  metadata:"),
+                p(&format!("    name: cm-{i}")),
+                p("    labels: {app: web, pod-template-hash: 0bbe1e0823}"),
+                p("  data:"),
+                p("    script: |"),
+                p("      #!/bin/sh"),
+                String::from(newline),
+                p("      - not: an item"),
+                p("    other: \"items:\\n- x\""),
+            ]
+            .concat(),
+            1 => [
+                p("-"),
+                p("  # the content starts on the next line"),
+                p("  apiVersion: apps/v1"),
+                p("  kind: Deployment"),
+                p(&format!("  metadata: {{name: d-{i}, namespace: shop}}")),
+                p("  spec:"),
+                p("    template:"),
+                p("      spec:"),
+                p("        containers:"),
+                p("        - name: c"),
+                p("          args: [\"--port\", \"8080\"]"),
+                p("          env:"),
+                p("          - {name: A, value: '1'}"),
+            ]
+            .concat(),
+            2 => [
+                p("-   apiVersion: v1"),
+                p("    kind: Service"),
+                p("    metadata:"),
+                p(&format!("      name: s-{i}")),
+                p("    spec:"),
+                p("      ports:"),
+                p("        - port: 80"),
+                p("          targetPort: http"),
+            ]
+            .concat(),
+            3 => [
+                p("# a comment between items"),
+                String::from(newline),
+                p("- kind: Pod"),
+                p("  apiVersion: v1"),
+                p("  metadata:"),
+                p(&format!("    name: 'p-{i}'")),
+                p("    annotations:"),
+                p("      note: >-"),
+                p("        folded"),
+                p("        text"),
+                p("  spec: {containers: [{name: c, image: 'x:1'}]}"),
+            ]
+            .concat(),
+            _ => [
+                p("- apiVersion: policy/v1"),
+                p("  kind: PodDisruptionBudget"),
+                p(&format!("  metadata: {{name: b-{i}}}")),
+                p("  spec:"),
+                p("    minAvailable: 1"),
+                p("    selector:"),
+                p("      matchExpressions:"),
+                p("      - - nested"),
+                p("        - sequence"),
+            ]
+            .concat(),
+        };
+        text.push_str(&item);
+        i += 1;
+    }
+    text.push_str(&format!("metadata:{newline}  resourceVersion: \"\"{newline}"));
+    text
+}
+
+/// Big YAML Lists are read item by item, with the same objects and lines as reading the
+/// whole document with the general parser.
+#[test]
+fn yaml_list_read_item_by_item_matches_the_whole_reading() {
+    for (indent, newline) in [("", "\n"), ("  ", "\n"), ("", "\r\n")] {
+        let text = big_yaml_list(indent, newline);
+        let chunk = Chunk {
+            text: &text,
+            first_line: 1,
+        };
+        let mut read = ParsedFile::default();
+        assert!(
+            matches!(
+                yaml_list::parse_list("f.yaml", &chunk, &mut read),
+                yaml_list::ListOutcome::Read
+            ),
+            "not read item by item (indent {indent:?}, newline {newline:?})"
+        );
+        let fast = parse_bytes("f.yaml", text.as_bytes());
+        let general = parse_bytes_general("f.yaml", text.as_bytes());
+        assert!(general.problems.is_empty(), "{:?}", general.problems);
+        assert!(fast.problems.is_empty(), "{:?}", fast.problems);
+        assert!(general.objects.len() > 300);
+        for (which, got) in [("items", &read.objects), ("fast", &fast.objects)] {
+            assert_eq!(got.len(), general.objects.len(), "{which}");
+            for (a, b) in got.iter().zip(&general.objects) {
+                assert!(
+                    a == b,
+                    "{which} (indent {indent:?}, newline {newline:?}):\n{:?} {:?}\n{:?} {:?}",
+                    a.location,
+                    a.raw.to_json(),
+                    b.location,
+                    b.raw.to_json()
+                );
+            }
+        }
+    }
+}
+
+/// In a big List, an item that does not parse costs that item only, reported at its line;
+/// one that parses only as part of the whole (an alias into another item) is read whole.
+#[test]
+fn yaml_list_bad_item_costs_only_that_item() {
+    let good = big_yaml_list("", "\n");
+    let total = parse_bytes("f.yaml", good.as_bytes()).objects.len();
+    let broken = good.replacen("    name: s-2\n", "    name: [s-2\n", 1);
+    let bad_line = 1 + good[..good.find("    name: s-2\n").unwrap()]
+        .matches('\n')
+        .count() as u64;
+    let p = parse_bytes("f.yaml", broken.as_bytes());
+    assert_eq!(p.objects.len(), total - 1);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    let line = p.problems[0].location.as_ref().unwrap().line;
+    assert!(
+        (bad_line..bad_line + 4).contains(&line),
+        "line {line}, expected about {bad_line}"
+    );
+    assert_eq!(parse_bytes_general("f.yaml", broken.as_bytes()).objects.len(), 0);
+
+    let aliased = good
+        .replacen("  kind: Deployment\n", "  kind: &k Deployment\n", 1)
+        .replacen("  kind: Service\n", "  kind: *k\n", 1);
+    let p = parse_bytes("f.yaml", aliased.as_bytes());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(
+        p.objects,
+        parse_bytes_general("f.yaml", aliased.as_bytes()).objects
+    );
+    assert_eq!(
+        p.objects.iter().filter(|o| o.kind == "Deployment").count(),
+        total / 5 + 1
+    );
+}
+
+/// Damaged big Lists: reading item by item never panics, and whenever the general parser
+/// reads the whole document cleanly, the objects are the same.
+#[test]
+fn yaml_list_damage_agrees_with_the_whole_reading() {
+    let seed = big_yaml_list("", "\n").into_bytes();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    };
+    const SPECIAL: &[u8] = b"-:{}[]'\"#&*!|>\n \t,";
+    let mut clean = 0;
+    for round in 0..50 {
+        let mut bytes = seed.clone();
+        for _ in 0..(1 + next() % 3) {
+            let at = (next() as usize) % bytes.len();
+            match next() % 3 {
+                0 => {
+                    bytes.remove(at);
+                }
+                1 => bytes.insert(at, SPECIAL[(next() as usize) % SPECIAL.len()]),
+                _ => bytes[at] = SPECIAL[(next() as usize) % SPECIAL.len()],
+            }
+        }
+        let fast = parse_bytes("f.yaml", &bytes);
+        let general = parse_bytes_general("f.yaml", &bytes);
+        if general.problems.is_empty() {
+            clean += 1;
+            assert_eq!(fast.objects, general.objects, "round {round}");
+        } else {
+            assert!(fast.objects.len() >= general.objects.len(), "round {round}");
+        }
+    }
+    assert!(clean > 3, "only {clean} damaged documents still parsed");
+}

@@ -1,0 +1,234 @@
+//! Big YAML `List` documents (`kubectl get pods -A -o yaml`) are cut into their items, and
+//! the items are parsed on the parser pool, each on its own. That uses every core on one
+//! big document, and an item that only the general parser reads (or that no parser reads)
+//! costs that item, not the whole document.
+//!
+//! The cut follows the block layout every YAML writer uses for a List: top-level keys at
+//! column 0, and `items:` followed by a block sequence. Anything else (a flow sequence,
+//! tabs, an alias from one item into another) is left to the reading of the whole document,
+//! which also decides whenever an item does not parse on its own.
+
+use mcp_diag_model::{Doc, Finding, Tree};
+use rayon::prelude::*;
+
+use super::{Chunk, ITEMS_PER_TASK, ParsedFile, YamlDoc, input_invalid, push_list_item, yaml_options};
+
+/// Documents at least this big are read item by item.
+pub(super) const YAML_LIST_MIN: usize = 64 << 10;
+
+/// What [`parse_list`] did.
+pub(super) enum ListOutcome {
+    /// The document was read, item by item, into `out`.
+    Read,
+    /// Not a List in block layout: nothing was added.
+    NotAList,
+    /// A List whose items did not all parse on their own: what was read, with a problem
+    /// for each item that was not. The caller reads the whole document and keeps this only
+    /// if that fails too.
+    ItemsFailed(ParsedFile),
+}
+
+/// One element of the items sequence: the line of its `-` and its bytes in the document.
+struct Item {
+    line: u64,
+    start: usize,
+    end: usize,
+}
+
+/// Reads the List in `chunk` item by item.
+pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) -> ListOutcome {
+    let Some((head, items)) = cut(chunk) else {
+        return ListOutcome::NotAList;
+    };
+    let Some((_, head)) = parse_value(file, &head, chunk.first_line).ok().flatten() else {
+        return ListOutcome::NotAList;
+    };
+    let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
+    if !kind.ends_with("List") {
+        return ListOutcome::NotAList;
+    }
+    let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let parts: Vec<(ParsedFile, bool)> = items
+        .par_chunks(ITEMS_PER_TASK)
+        .map(|items| {
+            let mut part = ParsedFile::default();
+            let mut failed = false;
+            for item in items {
+                let text = dedent(&chunk.text[item.start..item.end]);
+                match parse_value(file, &text, item.line) {
+                    Ok(Some((line, value))) => {
+                        let doc = Doc::from_tree(&value);
+                        push_list_item(file, line, doc, list_api_version, item_kind, &mut part);
+                    }
+                    Ok(None) => {
+                        failed = true;
+                        part.problems.push(input_invalid(
+                            file,
+                            item.line,
+                            None,
+                            "a list item is empty where a Kubernetes object was expected".into(),
+                        ));
+                    }
+                    Err(problem) => {
+                        failed = true;
+                        part.problems.push(*problem);
+                    }
+                }
+            }
+            (part, failed)
+        })
+        .collect();
+    let failed = parts.iter().any(|(_, failed)| *failed);
+    let mut read = ParsedFile::default();
+    for (part, _) in parts {
+        read.objects.extend(part.objects);
+        read.problems.extend(part.problems);
+    }
+    if failed {
+        return ListOutcome::ItemsFailed(read);
+    }
+    out.objects.extend(read.objects);
+    out.problems.extend(read.problems);
+    ListOutcome::Read
+}
+
+/// One YAML document (an item or the head) as a value, with the line where its content
+/// starts: the fast path, else the general parser. `Ok(None)` for an empty document; on
+/// error, the problem to report.
+fn parse_value(file: &str, text: &str, first_line: u64) -> Result<Option<(u64, Tree)>, Box<Finding>> {
+    match crate::fastyaml::parse_document(text, first_line) {
+        Ok(Some(doc)) => return Ok(Some((doc.line, doc.value))),
+        Ok(None) => return Ok(None),
+        Err(crate::fastyaml::Unsupported) => {}
+    }
+    match serde_saphyr::from_str_with_options::<Option<YamlDoc>>(text, yaml_options(text.len())) {
+        Ok(doc) => Ok(doc.map(|d| (d.line.map_or(first_line, |l| l + first_line - 1), d.value))),
+        Err(e) => {
+            let (line, column) = e
+                .location()
+                .map_or((1, None), |loc| (loc.line().max(1), Some(loc.column().max(1))));
+            let message = format!("invalid YAML: {}", super::first_line_of(&e.to_string()));
+            Err(Box::new(input_invalid(
+                file,
+                line + first_line - 1,
+                column,
+                message,
+            )))
+        }
+    }
+}
+
+/// The List's head (every top-level entry but `items`, as a document of its own) and the
+/// elements of its block `items` sequence; `None` for any other layout.
+fn cut(chunk: &Chunk<'_>) -> Option<(String, Vec<Item>)> {
+    let text = chunk.text;
+    let mut head = String::new();
+    let mut items: Vec<Item> = Vec::new();
+    // The column of the items' `-`, once the first is seen; `Some` while inside the items.
+    let mut in_items = false;
+    let mut items_seen = false;
+    let mut entry_indent: Option<usize> = None;
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let number = chunk.first_line + i as u64;
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.starts_with('\t') {
+            return None;
+        }
+        let blank = trimmed.is_empty() || trimmed.starts_with('#');
+        let indent = line.len() - trimmed.len();
+        if in_items {
+            if blank {
+                if let Some(last) = items.last_mut() {
+                    last.end = offset;
+                }
+                continue;
+            }
+            let dash = trimmed == "-" || trimmed.starts_with("- ");
+            match entry_indent {
+                None if dash => entry_indent = Some(indent),
+                None => return None, // `items:` followed by something else than a block sequence
+                Some(_) => {}
+            }
+            let entry = entry_indent.unwrap_or(0);
+            if indent == entry && dash {
+                items.push(Item {
+                    line: number,
+                    start,
+                    end: offset,
+                });
+                continue;
+            }
+            if indent > entry {
+                items.last_mut()?.end = offset;
+                continue;
+            }
+            if indent != 0 {
+                return None;
+            }
+            in_items = false; // the next top-level key
+        }
+        if indent == 0 && !blank {
+            if trimmed == "..." {
+                return None;
+            }
+            if let Some(rest) = trimmed.strip_prefix("items:") {
+                let rest = rest.trim_start_matches(' ');
+                if !(rest.is_empty() || rest.starts_with('#')) || items_seen {
+                    return None; // a flow sequence, a scalar, or a second `items`
+                }
+                in_items = true;
+                items_seen = true;
+                continue;
+            }
+        }
+        head.push_str(raw);
+    }
+    if items.is_empty() {
+        return None;
+    }
+    if !head.ends_with('\n') {
+        head.push('\n');
+    }
+    Some((head, items))
+}
+
+/// An element of a block sequence as a document of its own: the `-` becomes a space and
+/// every line loses the indentation of the element's content.
+fn dedent(element: &str) -> String {
+    let mut lines = element.split_inclusive('\n');
+    let Some(first) = lines.next() else {
+        return String::new();
+    };
+    let dash = first.find('-').unwrap_or(0);
+    let after = &first[dash + 1..];
+    let content = after.trim_start_matches(' ');
+    let on_first_line = !content.trim_end_matches(['\n', '\r']).is_empty() && !content.starts_with('#');
+    let mut out = String::with_capacity(element.len());
+    let cut_at = if on_first_line {
+        let column = dash + 1 + (after.len() - content.len());
+        out.push_str(content);
+        column
+    } else {
+        // `-` alone on its line: the content starts on the next non-blank line.
+        out.push('\n');
+        element
+            .split_inclusive('\n')
+            .skip(1)
+            .map(|l| l.trim_end_matches(['\n', '\r']))
+            .find(|l| {
+                let t = l.trim_start_matches(' ');
+                !t.is_empty() && !t.starts_with('#')
+            })
+            .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+    };
+    for line in lines {
+        let spaces = line.len() - line.trim_start_matches(' ').len();
+        out.push_str(&line[spaces.min(cut_at)..]);
+    }
+    out
+}
