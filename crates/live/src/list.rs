@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use mcp_diag_model::{Builder, Doc, DocSeq, Object};
+use mcp_diag_model::{Builder, Doc, Object};
 use serde::Deserialize;
 
 use crate::fetch::{Counters, Failure, Fetcher};
@@ -180,15 +180,8 @@ fn skip_space(body: &[u8], mut i: usize) -> usize {
 /// The items of one page as objects, each given the list's apiVersion and kind (items of a
 /// list from the API server carry neither).
 pub fn page_objects(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<Object>, String> {
-    #[derive(Deserialize)]
-    struct Page {
-        #[serde(default)]
-        items: Option<DocSeq>,
-    }
-    // One UTF-8 check of the whole page is cheaper than serde_json's check of each string.
-    let text = std::str::from_utf8(body).map_err(|e| format!("the list is not UTF-8: {e}"))?;
-    let page: Page = serde_json::from_str(text).map_err(|e| format!("invalid list: {e}"))?;
-    let items = page.items.unwrap_or_default().0;
+    // Each item straight into its packed form, in one pass over the page.
+    let items = mcp_diag_model::parse_json_list_items(body).map_err(|e| format!("invalid list: {e}"))?;
     let mut objects = Vec::with_capacity(items.len());
     for mut item in items {
         if !item.root().is_map() {

@@ -62,6 +62,112 @@ pub fn parse_json_value(builder: &mut Builder, input: &[u8]) -> Result<(), JsonE
     Ok(())
 }
 
+/// Reads a Kubernetes List (a page of a list call: `{"kind": "PodList", "items": [...],
+/// "metadata": {...}}`) into one document per element of `items`, in one pass. The other
+/// members are checked and dropped. `null` or missing `items` give no documents; anything
+/// that is not an object with at most one `items` array is an error.
+pub fn parse_json_list_items(input: &[u8]) -> Result<Vec<crate::Doc>, JsonError> {
+    let text = std::str::from_utf8(input).map_err(|e| JsonError {
+        message: "invalid UTF-8",
+        offset: e.valid_up_to(),
+    })?;
+    let mut builder = Builder::default();
+    let mut p = Parser {
+        text,
+        bytes: input,
+        pos: 0,
+        scratch: String::new(),
+        b: &mut builder,
+    };
+    let mut docs = Vec::new();
+    let mut items_seen = false;
+    p.skip_ws();
+    if p.peek() != Some(b'{') {
+        return Err(p.err("expected a JSON object (a List)"));
+    }
+    p.pos += 1;
+    p.skip_ws();
+    if p.peek() == Some(b'}') {
+        p.pos += 1;
+    } else {
+        loop {
+            if p.peek() != Some(b'"') {
+                return Err(p.err("key must be a string"));
+            }
+            p.pos += 1;
+            let is_items = match p.string()? {
+                Text::Input(a, z) => &p.text[a..z] == "items",
+                Text::Scratch => p.scratch == "items",
+            };
+            p.skip_ws();
+            if p.peek() != Some(b':') {
+                return Err(p.err("expected `:`"));
+            }
+            p.pos += 1;
+            p.skip_ws();
+            if is_items && items_seen {
+                return Err(p.err("duplicate field `items`"));
+            }
+            if is_items && p.peek() == Some(b'[') {
+                items_seen = true;
+                p.pos += 1;
+                p.skip_ws();
+                if p.peek() == Some(b']') {
+                    p.pos += 1;
+                } else {
+                    loop {
+                        // Inside the List's object and its array, as when read whole.
+                        p.value(2)?;
+                        if p.b.too_many_keys() {
+                            return Err(p.err("too many distinct field names"));
+                        }
+                        docs.push(p.b.take());
+                        p.skip_ws();
+                        match p.peek() {
+                            Some(b',') => {
+                                p.pos += 1;
+                                p.skip_ws();
+                            }
+                            Some(b']') => {
+                                p.pos += 1;
+                                break;
+                            }
+                            Some(_) => return Err(p.err("expected `,` or `]`")),
+                            None => return Err(p.err("end of input while parsing a list")),
+                        }
+                    }
+                }
+            } else {
+                items_seen |= is_items;
+                if is_items && p.peek() != Some(b'n') {
+                    return Err(p.err("`items` must be a list"));
+                }
+                // Checked like everything else, then dropped.
+                p.value(1)?;
+                p.b.take();
+            }
+            p.skip_ws();
+            match p.peek() {
+                Some(b',') => {
+                    p.pos += 1;
+                    p.skip_ws();
+                }
+                Some(b'}') => {
+                    p.pos += 1;
+                    break;
+                }
+                Some(_) => return Err(p.err("expected `,` or `}`")),
+                None => return Err(p.err("end of input while parsing an object")),
+            }
+        }
+    }
+    p.skip_ws();
+    if p.pos != input.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(docs)
+}
+
 /// Where a string's text is: in the input, or decoded into the scratch buffer.
 enum Text {
     Input(usize, usize),
@@ -906,6 +1012,103 @@ mod tests {
             accepted > 10_000 && rejected > 5_000,
             "{accepted} accepted, {rejected} rejected"
         );
+    }
+
+    /// What reading a List page item by item must give: the `items` of the page read whole
+    /// (none when null or missing); `None` when the page is not an object with a list there.
+    fn list_items_by_serde(input: &[u8]) -> Option<Vec<Doc>> {
+        let whole = by_serde(input)?;
+        let root = whole.root();
+        root.as_map()?;
+        match root.get("items") {
+            None => Some(Vec::new()),
+            Some(items) if items.is_null() => Some(Vec::new()),
+            Some(items) => Some(items.as_seq()?.iter().map(Node::to_doc).collect()),
+        }
+    }
+
+    #[track_caller]
+    fn list_items_agree(input: &[u8]) -> bool {
+        let fast = parse_json_list_items(input).ok();
+        let slow = list_items_by_serde(input);
+        match (&fast, &slow) {
+            (Some(f), Some(s)) => {
+                assert_eq!(f.len(), s.len(), "{:?}", String::from_utf8_lossy(input));
+                for (a, b) in f.iter().zip(s) {
+                    assert!(same(a.root(), b.root()), "{:?}", String::from_utf8_lossy(input));
+                }
+                true
+            }
+            (None, None) => false,
+            _ => panic!(
+                "item by item {} but read whole {}: {:?}",
+                if fast.is_some() { "accepts" } else { "rejects" },
+                if slow.is_some() { "accepts" } else { "rejects" },
+                String::from_utf8_lossy(input)
+            ),
+        }
+    }
+
+    /// A List page read item by item gives the items of the page read whole, for hand-picked
+    /// pages and for random items and damaged pages.
+    #[test]
+    fn list_items_agree_with_reading_the_page_whole() {
+        let accepted = [
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"x","remainingItemCount":3},"items":[{"a":1},{"b":[1,2,{"c":null}]}]}"#,
+            r#"{"items":null}"#,
+            r#"{}"#,
+            r#" { "metadata" : { } } "#,
+            r#"{"items":[]}"#,
+            r#" {"items" : [ 1 , "s" , [] , {} ] } "#,
+            r#"{"it\u0065ms":[{"a":"\u00e9"}],"metadata":{"x":[1.5,-0,1e3]}}"#,
+        ];
+        for page in accepted {
+            assert!(list_items_agree(page.as_bytes()), "{page}");
+        }
+        let rejected = [
+            r#"{"items":[{"a":1},]}"#,
+            r#"{"items":[{"a":1}"#,
+            r#"[1]"#,
+            r#"{"items":5}"#,
+            r#"{"items":{"a":1}}"#,
+            r#"{"items":[]} x"#,
+            r#"{"items":[1e999]}"#,
+            r#"{"metadata":{"a":}, "items":[]}"#,
+        ];
+        for page in rejected {
+            assert!(!list_items_agree(page.as_bytes()), "{page}");
+        }
+        // Nesting limits count the page's own object and array.
+        for depth in [124, 125, 126, 127] {
+            let page = format!("{{\"items\":[{}]}}", nested(depth, "[", "]", "1"));
+            list_items_agree(page.as_bytes());
+        }
+        // Two `items` are refused, as a typed reading of the page refuses them.
+        assert!(parse_json_list_items(br#"{"items":[],"items":[{"a":1}]}"#).is_err());
+
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut yes, mut no) = (0, 0);
+        for _ in 0..3_000 {
+            let mut page = String::from(r#"{"kind":"List","items":["#);
+            for i in 0..r.below(4) {
+                if i > 0 {
+                    page.push(',');
+                }
+                random_value(&mut r, 1, &mut page);
+            }
+            page.push_str(r#"],"metadata":{"resourceVersion":"1"}}"#);
+            let text = if r.below(2) == 0 {
+                page.into_bytes()
+            } else {
+                mutate(&mut r, page.as_bytes())
+            };
+            if list_items_agree(&text) {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
+        assert!(yes > 1_000 && no > 300, "{yes} accepted, {no} rejected");
     }
 
     #[test]

@@ -431,51 +431,6 @@ impl<'de> serde::Deserialize<'de> for Doc {
     }
 }
 
-/// A sequence of documents read with one [`Builder`] (the items of a list page): its
-/// buffers grow once for all items instead of once per item. `null` reads as empty.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DocSeq(pub Vec<Doc>);
-
-impl<'de> serde::Deserialize<'de> for DocSeq {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Items;
-        impl<'de> Visitor<'de> for Items {
-            type Value = DocSeq;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence of documents")
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<DocSeq, E> {
-                Ok(DocSeq::default())
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<DocSeq, E> {
-                Ok(DocSeq::default())
-            }
-
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<DocSeq, D::Error> {
-                d.deserialize_any(self)
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<DocSeq, A::Error> {
-                let mut docs = Vec::with_capacity(access.size_hint().unwrap_or(0).min(1 << 16));
-                let mut b = Builder::default();
-                while access.next_element_seed(Value(&mut b))?.is_some() {
-                    if b.too_many_keys() {
-                        return Err(de::Error::custom(format!(
-                            "more than {MAX_KEYS} distinct field names: the input is not Kubernetes objects"
-                        )));
-                    }
-                    docs.push(b.take());
-                }
-                Ok(DocSeq(docs))
-            }
-        }
-        deserializer.deserialize_any(Items)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Node
 
