@@ -42,17 +42,7 @@ impl std::error::Error for JsonError {}
 /// as `serde_json::Deserializer::from_slice` with [`Builder::value`] and `end()` would.
 /// After an error the builder holds part of a value: discard it.
 pub fn parse_json_value(builder: &mut Builder, input: &[u8]) -> Result<(), JsonError> {
-    let text = std::str::from_utf8(input).map_err(|e| JsonError {
-        message: "invalid UTF-8",
-        offset: e.valid_up_to(),
-    })?;
-    let mut p = Parser {
-        text,
-        bytes: input,
-        pos: 0,
-        scratch: String::new(),
-        b: builder,
-    };
+    let mut p = Parser::new(input, builder)?;
     p.skip_ws();
     p.value(0)?;
     p.skip_ws();
@@ -67,18 +57,8 @@ pub fn parse_json_value(builder: &mut Builder, input: &[u8]) -> Result<(), JsonE
 /// members are checked and dropped. `null` or missing `items` give no documents; anything
 /// that is not an object with at most one `items` array is an error.
 pub fn parse_json_list_items(input: &[u8]) -> Result<Vec<crate::Doc>, JsonError> {
-    let text = std::str::from_utf8(input).map_err(|e| JsonError {
-        message: "invalid UTF-8",
-        offset: e.valid_up_to(),
-    })?;
     let mut builder = Builder::default();
-    let mut p = Parser {
-        text,
-        bytes: input,
-        pos: 0,
-        scratch: String::new(),
-        b: &mut builder,
-    };
+    let mut p = Parser::new(input, &mut builder)?;
     let mut docs = Vec::new();
     let mut items_seen = false;
     p.skip_ws();
@@ -122,18 +102,8 @@ pub fn parse_json_list_items(input: &[u8]) -> Result<Vec<crate::Doc>, JsonError>
                             return Err(p.err("too many distinct field names"));
                         }
                         docs.push(p.b.take());
-                        p.skip_ws();
-                        match p.peek() {
-                            Some(b',') => {
-                                p.pos += 1;
-                                p.skip_ws();
-                            }
-                            Some(b']') => {
-                                p.pos += 1;
-                                break;
-                            }
-                            Some(_) => return Err(p.err("expected `,` or `]`")),
-                            None => return Err(p.err("end of input while parsing a list")),
+                        if p.separator(b']')? {
+                            break;
                         }
                     }
                 }
@@ -146,18 +116,8 @@ pub fn parse_json_list_items(input: &[u8]) -> Result<Vec<crate::Doc>, JsonError>
                 p.value(1)?;
                 p.b.take();
             }
-            p.skip_ws();
-            match p.peek() {
-                Some(b',') => {
-                    p.pos += 1;
-                    p.skip_ws();
-                }
-                Some(b'}') => {
-                    p.pos += 1;
-                    break;
-                }
-                Some(_) => return Err(p.err("expected `,` or `}`")),
-                None => return Err(p.err("end of input while parsing an object")),
+            if p.separator(b'}')? {
+                break;
             }
         }
     }
@@ -183,7 +143,43 @@ struct Parser<'a, 'b> {
     b: &'b mut Builder,
 }
 
-impl Parser<'_, '_> {
+impl<'a, 'b> Parser<'a, 'b> {
+    fn new(input: &'a [u8], builder: &'b mut Builder) -> Result<Self, JsonError> {
+        let text = std::str::from_utf8(input).map_err(|e| JsonError {
+            message: "invalid UTF-8",
+            offset: e.valid_up_to(),
+        })?;
+        Ok(Parser {
+            text,
+            bytes: input,
+            pos: 0,
+            scratch: String::new(),
+            b: builder,
+        })
+    }
+
+    /// After an element of a list (`close` is `]`) or a mapping (`}`): true when the
+    /// container closes, false after a `,` (and the whitespace after it).
+    #[inline]
+    fn separator(&mut self, close: u8) -> Result<bool, JsonError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_ws();
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(_) if close == b']' => Err(self.err("expected `,` or `]`")),
+            Some(_) => Err(self.err("expected `,` or `}`")),
+            None if close == b']' => Err(self.err("end of input while parsing a list")),
+            None => Err(self.err("end of input while parsing an object")),
+        }
+    }
+
     #[cold]
     fn err(&self, message: &'static str) -> JsonError {
         JsonError {
@@ -275,22 +271,12 @@ impl Parser<'_, '_> {
         }
         loop {
             self.value(depth)?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        return Err(self.err("trailing comma"));
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    self.b.end_seq();
-                    return Ok(());
-                }
-                Some(_) => return Err(self.err("expected `,` or `]`")),
-                None => return Err(self.err("end of input while parsing a list")),
+            if self.separator(b']')? {
+                self.b.end_seq();
+                return Ok(());
+            }
+            if self.peek() == Some(b']') {
+                return Err(self.err("trailing comma"));
             }
         }
     }
@@ -329,19 +315,9 @@ impl Parser<'_, '_> {
             self.skip_ws();
             self.value(depth)?;
             self.b.key_with_id(id);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_ws();
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    self.b.end_map();
-                    return Ok(());
-                }
-                Some(_) => return Err(self.err("expected `,` or `}`")),
-                None => return Err(self.err("end of input while parsing an object")),
+            if self.separator(b'}')? {
+                self.b.end_map();
+                return Ok(());
             }
         }
     }

@@ -1408,8 +1408,10 @@ mod tests {
         }
         let text = serde_json::Value::Object(map).to_string();
         // Twice through one builder, so the second document reads every name from the cache.
-        let docs: DocSeq = serde_json::from_str(&format!("[{text}, {text}]")).unwrap();
-        for d in &docs.0 {
+        let docs =
+            crate::parse_json_list_items(format!("{{\"items\": [{text}, {text}]}}").as_bytes()).unwrap();
+        assert_eq!(docs.len(), 2);
+        for d in &docs {
             for (i, k) in keys.iter().enumerate() {
                 assert_eq!(d.get(k).and_then(Node::as_i64), Some(i as i64), "{k}");
             }
@@ -1512,14 +1514,19 @@ mod tests {
     }
 
     #[test]
-    fn doc_seq_reads_each_item_into_its_own_document() {
-        let seq: DocSeq = serde_json::from_str(r#"[{"a": "first long text"}, 2, {"b": [true]}]"#).unwrap();
-        assert_eq!(seq.0.len(), 3);
-        assert_eq!(seq.0[0].to_json(), serde_json::json!({"a": "first long text"}));
-        assert_eq!(seq.0[1].to_json(), serde_json::json!(2));
-        assert_eq!(seq.0[2].to_json(), serde_json::json!({"b": [true]}));
-        let none: DocSeq = serde_json::from_str("null").unwrap();
-        assert!(none.0.is_empty());
+    fn list_items_are_each_their_own_document() {
+        let items =
+            crate::parse_json_list_items(br#"{"items": [{"a": "first long text"}, 2, {"b": [true]}]}"#)
+                .unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].to_json(), serde_json::json!({"a": "first long text"}));
+        assert_eq!(items[1].to_json(), serde_json::json!(2));
+        assert_eq!(items[2].to_json(), serde_json::json!({"b": [true]}));
+        assert!(
+            crate::parse_json_list_items(br#"{"items": null}"#)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
