@@ -139,6 +139,19 @@ fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
 /// straight into packed documents. Smaller files (and anything else) go through a tree.
 const PARALLEL_JSON_MIN: usize = 16 << 10;
 
+/// JSON's whitespace: space, tab, line feed, carriage return (not form feed or vertical tab,
+/// which `u8::is_ascii_whitespace` also takes).
+fn is_json_ws(c: &u8) -> bool {
+    matches!(*c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `text` without JSON whitespace at either end.
+fn trim_json(text: &[u8]) -> &[u8] {
+    let start = text.iter().position(|c| !is_json_ws(c)).unwrap_or(text.len());
+    let end = text.iter().rposition(|c| !is_json_ws(c)).map_or(start, |i| i + 1);
+    &text[start..end.max(start)]
+}
+
 /// Items per parallel task: enough to amortise the task, few enough to balance two cores.
 const ITEMS_PER_TASK: usize = 256;
 
@@ -267,17 +280,17 @@ fn line_item_spans(b: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Ra
     let (array, _) = scan_items(b, true)?;
     let first = array.end;
     let line_start = b[..first].iter().rposition(|&c| c == b'\n')? + 1;
-    if line_start <= array.start || !b[line_start..first].iter().all(u8::is_ascii_whitespace) {
+    if line_start <= array.start || !b[line_start..first].iter().all(is_json_ws) {
         return None;
     }
     let skip_space = |mut i: usize| {
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        while i < b.len() && is_json_ws(&b[i]) {
             i += 1;
         }
         i
     };
     let trim_end = |start: usize, mut end: usize| {
-        while end > start && b[end - 1].is_ascii_whitespace() {
+        while end > start && is_json_ws(&b[end - 1]) {
             end -= 1;
         }
         end
@@ -322,7 +335,7 @@ fn scan_items(b: &[u8], first_only: bool) -> Option<(std::ops::Range<usize>, Vec
     let mut spans = Vec::new();
     let mut end = None;
     let trimmed_end = |mut e: usize| {
-        while e > 0 && b[e - 1].is_ascii_whitespace() {
+        while e > 0 && is_json_ws(&b[e - 1]) {
             e -= 1;
         }
         e
@@ -418,7 +431,7 @@ fn scan_items(b: &[u8], first_only: bool) -> Option<(std::ops::Range<usize>, Vec
         }
     }
     let end = end?;
-    if !b[end..].iter().all(u8::is_ascii_whitespace) {
+    if !b[end..].iter().all(is_json_ws) {
         return None;
     }
     let array = array.filter(|a| a.end > a.start)?;
@@ -672,8 +685,11 @@ fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) 
                 // The whole document decides; when it does not parse either, what the items
                 // gave is more (every other item, and where each bad one is).
                 let mut whole = ParsedFile::default();
-                parse_document(file, chunk, fast, &mut whole);
-                let keep = if whole.problems.is_empty() { whole } else { items };
+                let keep = if parse_document(file, chunk, fast, &mut whole) {
+                    whole
+                } else {
+                    items
+                };
                 out.objects.extend(keep.objects);
                 out.problems.extend(keep.problems);
                 return;
@@ -683,8 +699,9 @@ fn parse_chunk(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) 
     parse_document(file, chunk, fast, out);
 }
 
-/// One YAML document read whole: the fast path, else the general parser.
-fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) {
+/// One YAML document read whole: the fast path, else the general parser. Whether it was
+/// YAML (its objects may still have problems).
+fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFile) -> bool {
     let attempt = if fast {
         crate::fastyaml::parse_document(chunk.text, chunk.first_line)
     } else {
@@ -693,9 +710,9 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
     match attempt {
         Ok(Some(doc)) => {
             push_document(file, doc.line, doc.value, doc.item_lines, out);
-            return;
+            return true;
         }
-        Ok(None) => return,
+        Ok(None) => return true,
         Err(crate::fastyaml::Unsupported) => {}
     }
     let parsed: Result<Option<YamlDoc>, _> =
@@ -707,8 +724,9 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
                 .item_lines
                 .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
             push_document(file, line, doc.value, items, out);
+            true
         }
-        Ok(None) => {}
+        Ok(None) => true,
         Err(e) => {
             let (line, column) = e
                 .location()
@@ -719,6 +737,7 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
                 column,
                 format!("invalid YAML: {}", first_line_of(&e.to_string())),
             ));
+            false
         }
     }
 }

@@ -16,7 +16,7 @@ use mcp_diag_model::{Builder, Doc, Tree};
 use rayon::prelude::*;
 use serde::de::Deserialize;
 
-use super::{ITEMS_PER_TASK, ListSplit, ParsedFile, push_list_item, scan_items};
+use super::{ITEMS_PER_TASK, ListSplit, ParsedFile, is_json_ws, push_list_item, scan_items, trim_json};
 
 /// Bytes read at a time.
 const BLOCK: usize = 8 << 20;
@@ -75,7 +75,7 @@ pub(crate) fn read_list_from(
         .map_or(0, |i| i + 1);
     let one_per_line = first_end.is_some_and(|end| {
         line_start > array_start
-            && current[line_start..first].iter().all(u8::is_ascii_whitespace)
+            && current[line_start..first].iter().all(is_json_ws)
             && memchr::memchr(b'\n', &current[first..end]).is_none()
     });
     let mut cutter = if one_per_line {
@@ -121,7 +121,7 @@ pub(crate) fn read_list_from(
     if !cutter.finished() {
         return None;
     }
-    let close = tail.iter().position(|c| !c.is_ascii_whitespace())?;
+    let close = tail.iter().position(|c| !is_json_ws(c))?;
     if tail[close] != b']' {
         return None;
     }
@@ -204,13 +204,13 @@ impl Cutter {
                         tail.push(b'\n');
                         continue;
                     }
-                    let text = text.trim_ascii();
+                    let text = trim_json(text);
                     if text.is_empty() {
                         return None; // blank lines only after the last element
                     }
                     lines.push(at);
                     match text.strip_suffix(b",") {
-                        Some(item) => items.push(item.trim_ascii_end()),
+                        Some(item) => items.push(trim_json(item)),
                         None => {
                             // The last element, possibly with the List's closing on the same
                             // line: the item scanner handles that layout.
@@ -301,7 +301,7 @@ fn split_items(b: &[u8], expect: &mut Expect) -> Option<Split> {
     let mut spans = Vec::new();
     let mut i = 0;
     loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        while i < b.len() && is_json_ws(&b[i]) {
             i += 1;
         }
         let Some(&c) = b.get(i) else {

@@ -708,3 +708,159 @@ fn yaml_list_damage_agrees_with_the_whole_reading() {
     }
     assert!(clean > 3, "only {clean} damaged documents still parsed");
 }
+
+/// Ordinary List items, at least `n` bytes of them.
+fn pad_items(n: usize) -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    while s.len() < n {
+        s.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: cm-{i}\n    namespace: ns\n  data:\n    k: v\n"
+        ));
+        i += 1;
+    }
+    s
+}
+
+/// Big YAML Lists that the item cut could misread (found in review): whenever the whole
+/// document is YAML, reading item by item gives exactly its objects; when it is not, the
+/// reading says so (a problem), never silently reads something else.
+#[test]
+fn yaml_list_cut_never_misreads() {
+    let pad = pad_items(yaml_list::YAML_LIST_MIN + 1000);
+    let head = "apiVersion: v1\nkind: List\nitems:\n";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "a line less indented than the item's content",
+            format!("{head}- apiVersion: v1\n kind: Pod\n metadata: {{name: x}}\n{pad}"),
+        ),
+        (
+            "`-` alone, a later line less indented",
+            format!("{head}-\n    apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n{pad}"),
+        ),
+        (
+            "spaces after `-`, later lines less indented",
+            format!("{head}-   apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n{pad}"),
+        ),
+        (
+            "a document end marker at the content's column",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n  ...\n{pad}"),
+        ),
+        (
+            "a document start marker at the content's column",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n  ---\n{pad}"),
+        ),
+        (
+            "a tab after `-`",
+            format!("{head}- \tapiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n{pad}"),
+        ),
+        (
+            "a quoted head value running over the items",
+            format!("apiVersion: v1\nkind: List\nnote: 'abc\nitems:\n{pad}end'\n"),
+        ),
+        (
+            "a double-quoted head value running over the items",
+            format!("apiVersion: v1\nkind: List\nnote: \"abc\nitems:\n{pad}end\"\n"),
+        ),
+        (
+            "a quoted second `items` after",
+            format!("{head}{pad}\"items\": []\n"),
+        ),
+        (
+            "a quoted second `items` before",
+            format!("apiVersion: v1\nkind: List\n\"items\": []\nitems:\n{pad}"),
+        ),
+        ("`items :` a second time", format!("{head}{pad}items : []\n")),
+        (
+            "an alias across items and a non-object item",
+            format!(
+                "{head}- apiVersion: v1\n  kind: &k Pod\n  metadata: {{name: a}}\n- apiVersion: v1\n  kind: *k\n  metadata: {{name: b}}\n- just a string\n{pad}"
+            ),
+        ),
+        ("a BOM", format!("\u{feff}{head}{pad}")),
+        ("CRLF", format!("{head}{pad}").replace('\n', "\r\n")),
+        (
+            "a plain scalar continued at column 1",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n  note: a\n b\n{pad}"),
+        ),
+        (
+            "a quoted scalar continued at column 0",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n  note: \"a\nb\"\n{pad}"),
+        ),
+        (
+            "a flow mapping continued at column 0",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x,\nnamespace: y}}\n{pad}"),
+        ),
+        (
+            "a flow mapping continued at column 2",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x,\n  namespace: y}}\n{pad}"),
+        ),
+        (
+            "a block scalar with an indentation indicator",
+            format!(
+                "{head}-   apiVersion: v1\n    kind: Pod\n    metadata: {{name: x}}\n    data: |1\n      x\n{pad}"
+            ),
+        ),
+        (
+            "non-ASCII text near the cuts",
+            format!("{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: é}}\n  n: ü\n{pad}é: 1\n"),
+        ),
+        (
+            "a column-0 comment inside a block scalar",
+            format!(
+                "{head}- apiVersion: v1\n  kind: Pod\n  metadata: {{name: x}}\n  data: |\n    a\n# c\n    b\n{pad}"
+            ),
+        ),
+        (
+            "a top-level sequence after the items",
+            format!("{head}{pad}metadata:\n- a\n"),
+        ),
+    ];
+    for (name, text) in &cases {
+        let fast = parse_bytes("f.yaml", text.as_bytes());
+        let general = parse_bytes_general("f.yaml", text.as_bytes());
+        let whole_is_yaml = !general
+            .problems
+            .iter()
+            .any(|p| p.message.starts_with("invalid YAML"));
+        if whole_is_yaml {
+            assert_eq!(fast.objects, general.objects, "{name}");
+            assert_eq!(
+                fast.problems.len(),
+                general.problems.len(),
+                "{name}: {:?}",
+                fast.problems
+            );
+        } else {
+            assert!(!fast.problems.is_empty(), "{name}: read silently");
+        }
+    }
+}
+
+/// JSON's whitespace is space, tab, line feed and carriage return: a form feed between
+/// elements makes a streamed List fall back to the ordinary reading, which reports it.
+#[test]
+fn streamed_list_refuses_what_json_refuses() {
+    for pretty in [true, false] {
+        let mut text = String::from("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\": [\n");
+        for i in 0..400 {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            if i == 200 {
+                text.push('\x0c');
+            }
+            let item =
+                format!("{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"p-{i}\"}}}}");
+            text.push_str(&if pretty {
+                item.replace(',', ",\n    ")
+            } else {
+                item
+            });
+        }
+        text.push_str("\n]}\n");
+        let whole = parse_bytes("f.json", text.as_bytes());
+        assert!(whole.objects.is_empty() && !whole.problems.is_empty());
+        assert!(stream::read_list_from("f.json", std::io::Cursor::new(text.as_bytes()), 4096).is_none());
+    }
+}

@@ -37,14 +37,16 @@ struct Item {
 
 /// Reads the List in `chunk` item by item.
 pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) -> ListOutcome {
-    let Some((head, items)) = cut(chunk) else {
+    let Some((head, head_lines, items)) = cut(chunk) else {
         return ListOutcome::NotAList;
     };
     let Some((_, head)) = parse_value(file, &head, chunk.first_line).ok().flatten() else {
         return ListOutcome::NotAList;
     };
     let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
-    if !kind.ends_with("List") {
+    // A second `items` spelled another way (`"items":`), or a quoted value running over
+    // lines that looked like keys: the head is not what the cut assumed.
+    if !kind.ends_with("List") || head.get("items").is_some() || head_keys(&head) != Some(head_lines) {
         return ListOutcome::NotAList;
     }
     let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
@@ -55,8 +57,17 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
             let mut part = ParsedFile::default();
             let mut failed = false;
             for item in items {
-                let text = dedent(&chunk.text[item.start..item.end]);
-                match parse_value(file, &text, item.line) {
+                let parsed = match dedent(&chunk.text[item.start..item.end]) {
+                    Some(text) => parse_value(file, &text, item.line),
+                    // Not an element that stands on its own: the whole reading decides.
+                    None => Err(Box::new(input_invalid(
+                        file,
+                        item.line,
+                        None,
+                        "invalid YAML: a list item's lines are not indented as one value".into(),
+                    ))),
+                };
+                match parsed {
                     Ok(Some((line, value))) => {
                         let doc = Doc::from_tree(&value);
                         push_list_item(file, line, doc, list_api_version, item_kind, &mut part);
@@ -119,11 +130,13 @@ fn parse_value(file: &str, text: &str, first_line: u64) -> Result<Option<(u64, T
     }
 }
 
-/// The List's head (every top-level entry but `items`, as a document of its own) and the
-/// elements of its block `items` sequence; `None` for any other layout.
-fn cut(chunk: &Chunk<'_>) -> Option<(String, Vec<Item>)> {
+/// The List's head (every top-level entry but `items`, as a document of its own), how many
+/// of its lines start a key at column 0, and the elements of its block `items` sequence;
+/// `None` for any other layout.
+fn cut(chunk: &Chunk<'_>) -> Option<(String, usize, Vec<Item>)> {
     let text = chunk.text;
     let mut head = String::new();
+    let mut head_lines = 0;
     let mut items: Vec<Item> = Vec::new();
     // The column of the items' `-`, once the first is seen; `Some` while inside the items.
     let mut in_items = false;
@@ -186,6 +199,9 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, Vec<Item>)> {
                 continue;
             }
         }
+        if indent == 0 && !blank && !trimmed.starts_with(['-', '%']) {
+            head_lines += 1;
+        }
         head.push_str(raw);
     }
     if items.is_empty() {
@@ -194,25 +210,32 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, Vec<Item>)> {
     if !head.ends_with('\n') {
         head.push('\n');
     }
-    Some((head, items))
+    Some((head, head_lines, items))
+}
+
+/// How many keys the head has, when it is a mapping.
+fn head_keys(head: &Tree) -> Option<usize> {
+    match head {
+        Tree::Map(entries) => Some(entries.len()),
+        _ => None,
+    }
 }
 
 /// An element of a block sequence as a document of its own: the `-` becomes a space and
-/// every line loses the indentation of the element's content.
-fn dedent(element: &str) -> String {
+/// every line loses the indentation of the element's content. `None` when a line is less
+/// indented than that content (YAML would not read it as part of the element) or would
+/// become a document marker.
+fn dedent(element: &str) -> Option<String> {
     let mut lines = element.split_inclusive('\n');
-    let Some(first) = lines.next() else {
-        return String::new();
-    };
-    let dash = first.find('-').unwrap_or(0);
+    let first = lines.next()?;
+    let dash = first.find('-')?;
     let after = &first[dash + 1..];
     let content = after.trim_start_matches(' ');
     let on_first_line = !content.trim_end_matches(['\n', '\r']).is_empty() && !content.starts_with('#');
     let mut out = String::with_capacity(element.len());
     let cut_at = if on_first_line {
-        let column = dash + 1 + (after.len() - content.len());
         out.push_str(content);
-        column
+        dash + 1 + (after.len() - content.len())
     } else {
         // `-` alone on its line: the content starts on the next non-blank line.
         out.push('\n');
@@ -227,8 +250,29 @@ fn dedent(element: &str) -> String {
             .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
     };
     for line in lines {
-        let spaces = line.len() - line.trim_start_matches(' ').len();
-        out.push_str(&line[spaces.min(cut_at)..]);
+        let rest = line.trim_start_matches(' ');
+        let spaces = line.len() - rest.len();
+        let blank = rest.trim_end_matches(['\n', '\r']).is_empty() || rest.starts_with('#');
+        if spaces < cut_at && !blank {
+            return None;
+        }
+        let kept = &line[spaces.min(cut_at)..];
+        if spaces == cut_at && is_marker(kept) {
+            return None;
+        }
+        out.push_str(kept);
     }
-    out
+    if is_marker(&out) {
+        return None;
+    }
+    Some(out)
+}
+
+/// Whether a line starts with a document marker (`---` or `...` and then a space or its end).
+fn is_marker(line: &str) -> bool {
+    (line.starts_with("---") || line.starts_with("..."))
+        && line[3..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
