@@ -13,6 +13,7 @@ pub mod quantity;
 mod registry;
 pub mod rules;
 pub mod selector;
+pub mod suppress;
 
 pub use components::Component;
 pub use registry::{CHECKS, CheckInfo, check_info};
@@ -135,6 +136,7 @@ pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
         if let Some(severity) = ctx.options.severity.get(f.check) {
             f.severity = *severity;
         }
+        mcp_diag_model::evidence::classify(f, ctx.inventory.kind);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings

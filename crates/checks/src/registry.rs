@@ -73,6 +73,8 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::input_skipped::INFO,
     &crate::rules::access_denied::INFO,
     &crate::rules::cluster_unreachable::INFO,
+    &crate::rules::ignore_expired::INFO,
+    &crate::rules::ignore_invalid::INFO,
 ];
 
 pub fn check_info(id: &str) -> Option<&'static CheckInfo> {

@@ -29,6 +29,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Serve a snapshot as a live Kubernetes API server on a loopback port (tests, rehearsals)
     Emulate(EmulateArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), generated from these definitions
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,9 +53,28 @@ pub struct ScanArgs {
     pub output: OutputFormat,
 
     /// Exit with status 2 when findings at or above this severity exist (a blocker always
-    /// gives 3) [default: high]
+    /// gives 3; `none` reports without failing) [default: high]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Print only findings at or above this severity (the exit status still counts every
+    /// finding; the JSON report keeps them all)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_severity: Option<Level>,
+
+    /// Only objects in this namespace (repeatable); cluster-scoped objects are kept
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub namespace: Vec<String>,
+
+    /// Findings to ignore, with a reason and an expiry: a YAML list of {check, object, reason,
+    /// until} (see README, "Ignoring findings"); ignored findings are listed as suppressed
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<std::path::PathBuf>,
+
+    /// Accept a target release more than one minor beyond what this version knows (its API
+    /// removals are then unknown)
+    #[arg(long)]
+    pub allow_unknown_target: bool,
 
     /// Settings file (YAML): fail_on, backup_max_age, rules, desired, and per check
     /// `enabled`/`severity` (see docs/config.md); flags win over it
@@ -104,6 +127,18 @@ pub enum FailOn {
     Medium,
     Low,
     Info,
+    /// Report only: exit 0 whatever is found (a tool failure is still 1)
+    None,
+}
+
+/// A severity, for filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Blocker,
+    High,
+    Medium,
+    Low,
+    Info,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,8 +150,23 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A check id such as api-removed; without it, every check is listed
+    /// A check id such as api-removed (any case); without it, every check is listed
     pub check: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per subcommand into this directory (mcp-diag.1, mcp-diag-scan.1, ...)
+    /// instead of printing the main page
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -230,9 +280,14 @@ pub struct PlanArgs {
     pub output: OutputFormat,
 
     /// Exit with status 2 when findings (or nodes the plan cannot predict, counted as high)
-    /// reach this severity; a blocked node or a hop blocker always gives 3 [default: high]
+    /// reach this severity; a blocked node or a hop blocker always gives 3; `none` reports
+    /// without failing [default: high]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Accept a target release more than one minor beyond what this version knows
+    #[arg(long)]
+    pub allow_unknown_target: bool,
 
     /// Settings file (YAML), as for scan: target_version, fail_on, rules, per check settings
     #[arg(long, value_name = "FILE")]
@@ -255,7 +310,47 @@ pub struct PlanArgs {
     pub today: Option<String>,
 
     #[command(flatten)]
-    pub live: LiveArgs,
+    pub live: PlanLiveArgs,
+}
+
+/// How `plan` reaches its one live cluster: the fleet options of `scan` do not apply.
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Live cluster")]
+pub struct PlanLiveArgs {
+    /// The kubeconfig file [default: $KUBECONFIG, then ~/.kube/config, then the in-cluster
+    /// service account]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The kubeconfig context to plan (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Time allowed to read the cluster, such as 30s or 2m
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub timeout: String,
+
+    /// Items per list request
+    #[arg(long, value_name = "N", default_value_t = 500, hide = true)]
+    pub page_size: u32,
+
+    /// Never show a progress bar
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl From<&PlanLiveArgs> for LiveArgs {
+    fn from(p: &PlanLiveArgs) -> Self {
+        Self {
+            kubeconfig: p.kubeconfig.clone(),
+            context: p.context.iter().cloned().collect(),
+            timeout: p.timeout.clone(),
+            page_size: p.page_size,
+            no_progress: p.no_progress,
+            parallel: 1,
+            ..Self::default()
+        }
+    }
 }
 
 // ---- emulate ----------------------------------------------------------------------------

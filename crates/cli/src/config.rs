@@ -92,8 +92,14 @@ pub fn check_id(id: &str) -> Result<(), String> {
     if mcp_diag_checks::check_info(id).is_some() {
         Ok(())
     } else {
-        let ids: Vec<&str> = mcp_diag_checks::CHECKS.iter().map(|c| c.id).collect();
-        Err(format!("unknown check id {id:?} (known: {})", ids.join(", ")))
+        let ids = mcp_diag_checks::CHECKS.iter().map(|c| c.id);
+        match crate::commands::did_you_mean(id, ids) {
+            Some(suggestion) => Err(format!("unknown check id {id:?}: {suggestion}")),
+            None => Err(format!(
+                "unknown check id {id:?} (`mcp-diag explain` lists the {} checks)",
+                mcp_diag_checks::CHECKS.len()
+            )),
+        }
     }
 }
 

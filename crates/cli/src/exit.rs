@@ -18,13 +18,20 @@ pub enum ExitStatus {
 }
 
 /// Where the findings put the exit status: a blocker always fails (3), anything else at or
-/// above `threshold` gives 2.
-pub fn from_summary(summary: &Summary, threshold: Severity) -> ExitStatus {
-    match summary.worst() {
+/// above `threshold` gives 2. No threshold (`--fail-on none`) is a report-only run: 0.
+pub fn from_worst(worst: Option<Severity>, threshold: Option<Severity>) -> ExitStatus {
+    let Some(threshold) = threshold else {
+        return ExitStatus::Success;
+    };
+    match worst {
         Some(Severity::Blocker) => ExitStatus::Blockers,
         Some(worst) if worst >= threshold => ExitStatus::Findings,
         _ => ExitStatus::Success,
     }
+}
+
+pub fn from_summary(summary: &Summary, threshold: Option<Severity>) -> ExitStatus {
+    from_worst(summary.worst(), threshold)
 }
 
 #[cfg(test)]
@@ -44,32 +51,33 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(
-            from_summary(&summary(0, 0, 0), Severity::High),
+            from_summary(&summary(0, 0, 0), Some(Severity::High)),
             ExitStatus::Success
         );
         assert_eq!(
-            from_summary(&summary(0, 0, 3), Severity::High),
+            from_summary(&summary(0, 0, 3), Some(Severity::High)),
             ExitStatus::Success
         );
         assert_eq!(
-            from_summary(&summary(0, 0, 3), Severity::Low),
+            from_summary(&summary(0, 0, 3), Some(Severity::Low)),
             ExitStatus::Findings
         );
         assert_eq!(
-            from_summary(&summary(0, 1, 0), Severity::High),
+            from_summary(&summary(0, 1, 0), Some(Severity::High)),
             ExitStatus::Findings
         );
         assert_eq!(
-            from_summary(&summary(1, 0, 0), Severity::High),
+            from_summary(&summary(1, 0, 0), Some(Severity::High)),
             ExitStatus::Blockers
         );
         assert_eq!(
-            from_summary(&summary(1, 0, 0), Severity::Blocker),
+            from_summary(&summary(1, 0, 0), Some(Severity::Blocker)),
             ExitStatus::Blockers
         );
         assert_eq!(
-            from_summary(&summary(0, 5, 0), Severity::Blocker),
+            from_summary(&summary(0, 5, 0), Some(Severity::Blocker)),
             ExitStatus::Success
         );
+        assert_eq!(from_summary(&summary(1, 0, 0), None), ExitStatus::Success);
     }
 }

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+#[path = "support/schema.rs"]
+mod support;
+
 struct Run {
     code: i32,
     stdout: String,
@@ -47,11 +50,13 @@ fn run_in(dir: &str, args: &[&str], stdin: &str) -> Run {
         .write_stdin(stdin)
         .output()
         .unwrap();
-    Run {
+    let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    };
+    support::check_scan_json(args, &run.stdout);
+    run
 }
 
 #[test]
@@ -73,7 +78,7 @@ fn scan_manifests_json() {
     ]);
     assert_eq!(run.code, 3);
     let json = run.json();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["target_version"], "1.32");
     assert_eq!(json["clusters"][0]["name"], "manifests");
     assert_eq!(json["clusters"][0]["objects"], 6);
@@ -583,4 +588,387 @@ fn readonly_clusterrole_grants_no_writes_and_no_secrets() {
             .is_some_and(|u| u.iter().any(|u| u == "/metrics"))
     });
     assert!(metrics, "reading /metrics gives the usage evidence");
+}
+
+// ---- the report contract, the front door's flags, ignores ---------------------------------
+
+/// Runs with `dir` as the working directory given as an absolute path (for temp dirs).
+fn run_at(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    run_in(dir.to_str().unwrap(), args, stdin)
+}
+
+#[test]
+fn every_example_report_follows_the_schema_and_its_evidence_is_closed() {
+    let known: Vec<&str> = mcp_diag_model::evidence::ALL.iter().map(|(v, _)| *v).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for example in ["demo-cluster", "edge-cluster", "branch-cluster"] {
+        let path = format!("../../../examples/{example}");
+        // run_in validates every `scan -o json` against docs/report.schema.json.
+        let run = mcp_diag(&["scan", "-o", "json", &path]);
+        assert!(matches!(run.code, 0 | 2 | 3), "{}", run.snapshot());
+        for cluster in run.json()["clusters"].as_array().unwrap() {
+            for f in cluster["findings"].as_array().unwrap() {
+                let evidence = f["evidence"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no evidence: {f}"));
+                assert!(known.contains(&evidence), "{evidence:?} in {f}");
+                seen.insert(evidence.to_owned());
+            }
+        }
+    }
+    // The demo exercises the common kinds of evidence, not one catch-all.
+    for value in [
+        "manifest",
+        "stored object",
+        "object status",
+        "last-applied annotation",
+        "server version",
+        "container image",
+        "knowledge table",
+    ] {
+        if value == "manifest" {
+            continue; // snapshots have no manifests; the manifests fixture covers it below
+        }
+        assert!(seen.contains(value), "{value} never seen: {seen:?}");
+    }
+    let run = mcp_diag(&[
+        "scan",
+        "-o",
+        "json",
+        "-t",
+        "1.32",
+        "fixtures/manifests",
+        "fixtures/broken",
+    ]);
+    let report = run.json();
+    let evidence: Vec<&str> = report["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert!(
+        evidence.contains(&"manifest") && evidence.contains(&"input"),
+        "{evidence:?}"
+    );
+}
+
+#[test]
+fn the_schema_lists_exactly_the_evidence_values_and_refuses_others() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let listed: Vec<&str> = schema["$defs"]["evidence"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let model: Vec<&str> = mcp_diag_model::evidence::ALL.iter().map(|(v, _)| *v).collect();
+    assert_eq!(
+        listed, model,
+        "docs/report.schema.json and model::evidence::ALL differ"
+    );
+    // The validator really enforces it: a report with free-text evidence is refused.
+    let run = mcp_diag(&["scan", "-o", "json", "-t", "1.32", "fixtures/manifests"]);
+    let mut report = run.json();
+    report["clusters"][0]["findings"][0]["evidence"] = "pod template".into();
+    let result = std::panic::catch_unwind(|| support::assert_valid_report(&report));
+    assert!(result.is_err(), "free-text evidence passed the schema");
+}
+
+#[test]
+fn a_scan_that_reads_nothing_fails_and_says_what_it_looked_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let text = dir.path().join("text");
+    std::fs::create_dir(&text).unwrap();
+    std::fs::write(text.join("README.md"), "# notes\n").unwrap();
+    std::fs::write(text.join("main.go"), "package main\n").unwrap();
+    let chart = dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "replicas: 2\n").unwrap();
+    std::fs::write(
+        chart.join("templates/deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
+    for (path, want) in [
+        (&empty, "0 YAML/JSON files read"),
+        (&text, "2 other files were skipped"),
+        (&chart, "helm template"),
+    ] {
+        let run = run_at(dir.path(), &["scan", "-t", "1.32", path.to_str().unwrap()], "");
+        assert_eq!(run.code, 1, "{}", run.snapshot());
+        assert!(
+            run.stderr.contains("no Kubernetes object was read"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(want), "{want}: {}", run.stderr);
+    }
+    // An empty `helm template` output piped in is a failure too, whatever --fail-on says.
+    let run = mcp_diag_with_stdin(&["scan", "-t", "1.32", "--fail-on", "none", "-"], "");
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stderr.contains("standard input"), "{}", run.stderr);
+}
+
+#[test]
+fn fail_on_none_reports_without_failing_and_min_severity_filters_only_the_output() {
+    let run = mcp_diag(&["scan", "-t", "1.32", "--fail-on", "none", "fixtures/manifests"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("BLOCKER"),
+        "a blocker still shows:\n{}",
+        run.stdout
+    );
+
+    let all = mcp_diag(&["scan", "-t", "1.32", "-o", "json", "fixtures/manifests"]).json();
+    let run = mcp_diag(&[
+        "scan",
+        "-t",
+        "1.32",
+        "-o",
+        "json",
+        "--min-severity",
+        "blocker",
+        "fixtures/manifests",
+    ]);
+    assert_eq!(run.code, 3, "the status still counts every finding");
+    let shown = run.json();
+    let severities: std::collections::BTreeSet<&str> = shown["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(severities.into_iter().collect::<Vec<_>>(), ["blocker"]);
+    assert!(all["summary"]["medium"].as_u64().unwrap() + all["summary"]["info"].as_u64().unwrap() > 0);
+    assert_eq!(shown["summary"]["blocker"], all["summary"]["blocker"]);
+}
+
+#[test]
+fn namespace_keeps_findings_of_those_namespaces_and_cluster_wide_ones() {
+    let all = mcp_diag(&["scan", "-o", "json", "../../../examples/demo-cluster"]).json();
+    let run = mcp_diag(&[
+        "scan",
+        "-o",
+        "json",
+        "-n",
+        "shop",
+        "../../../examples/demo-cluster",
+    ]);
+    let some = run.json();
+    let namespaces = |r: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        r["clusters"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["object"]["namespace"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(namespaces(&all).len() > 1, "{:?}", namespaces(&all));
+    assert_eq!(namespaces(&some).into_iter().collect::<Vec<_>>(), ["shop"]);
+    let cluster_wide = |r: &serde_json::Value| {
+        r["clusters"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["object"]["namespace"].is_null())
+            .count()
+    };
+    assert_eq!(cluster_wide(&some), cluster_wide(&all));
+    assert!(cluster_wide(&all) > 0);
+}
+
+#[test]
+fn ignores_by_annotation_and_file_are_listed_never_dropped_and_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    mcp-diag.io/ignore: \"probe-missing-liveness: restarts are handled by the app's supervisor\"\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n---\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ignore.yaml"),
+        "- check: workload-single-replica\n  object: Deployment/shop/*\n  reason: a dev namespace, one replica on purpose\n  until: 2099-01-01\n- check: api-removed\n  object: PodDisruptionBudget/shop/web\n  reason: migrated in the next release\n  until: 2026-01-31\n",
+    )
+    .unwrap();
+    let args = [
+        "scan",
+        "-t",
+        "1.32",
+        "-o",
+        "json",
+        "--ignore-file",
+        "ignore.yaml",
+        "app.yaml",
+    ];
+    let run = run_at(dir.path(), &args, "");
+    let report = run.json();
+    let cluster = &report["clusters"][0];
+    let suppressed: Vec<(&str, &str)> = cluster["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["check"].as_str().unwrap(), s["suppressed_by"].as_str().unwrap()))
+        .collect();
+    assert!(
+        suppressed.contains(&("probe-missing-liveness", "annotation")),
+        "{suppressed:?}"
+    );
+    assert!(
+        suppressed.contains(&("workload-single-replica", "ignore-file")),
+        "{suppressed:?}"
+    );
+    assert_eq!(report["suppressed"], suppressed.len());
+    let checks: Vec<&str> = cluster["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(!checks.contains(&"probe-missing-liveness") && !checks.contains(&"workload-single-replica"));
+    // The expired ignore holds no longer: the blocker is back, and the expiry is reported.
+    assert!(
+        checks.contains(&"api-removed") && checks.contains(&"ignore-expired"),
+        "{checks:?}"
+    );
+    assert_eq!(run.code, 3);
+
+    let bad = run_at(
+        dir.path(),
+        &["scan", "-t", "1.32", "--ignore-file", "app.yaml", "app.yaml"],
+        "",
+    );
+    assert_eq!(bad.code, 1, "{}", bad.snapshot());
+    assert!(bad.stderr.contains("app.yaml"), "{}", bad.stderr);
+}
+
+#[test]
+fn explain_takes_any_case_and_suggests_near_misses() {
+    let run = mcp_diag(&["explain", "API-Removed"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stdout.starts_with("# api-removed"));
+    let run = mcp_diag(&["explain", "pdb-block-drain"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("did you mean pdb-blocks-drain"),
+        "{}",
+        run.stderr
+    );
+    let run = mcp_diag(&[
+        "scan",
+        "--disable",
+        "probe-missing-livenes",
+        "-t",
+        "1.32",
+        "fixtures/manifests",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("did you mean probe-missing-liveness"),
+        "{}",
+        run.stderr
+    );
+    let run = mcp_diag(&["data", "api-removal"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("did you mean api-removals"), "{}", run.stderr);
+    // The list's columns line up: every title starts at the same column.
+    let run = mcp_diag(&["explain"]);
+    let columns: std::collections::BTreeSet<usize> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(|l| {
+            let id_end = 2 + l[2..].find(' ').unwrap();
+            let sev_start = id_end + l[id_end..].find(|c: char| c != ' ').unwrap();
+            sev_start
+        })
+        .collect();
+    assert_eq!(columns.len(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn targets_beyond_what_the_tool_knows_are_refused_unless_allowed() {
+    for target in ["2.0", "1.300", "1.39"] {
+        let run = mcp_diag(&["scan", "-t", target, "fixtures/manifests"]);
+        assert_eq!(run.code, 1, "{target}: {}", run.snapshot());
+        assert!(run.stderr.contains("--allow-unknown-target"), "{}", run.stderr);
+    }
+    let run = mcp_diag(&["scan", "-t", "1.38", "fixtures/manifests"]);
+    assert_ne!(run.code, 1, "one minor ahead is allowed: {}", run.snapshot());
+    assert!(run.stderr.contains("warning"), "{}", run.stderr);
+    let run = mcp_diag(&[
+        "scan",
+        "-t",
+        "1.39",
+        "--allow-unknown-target",
+        "fixtures/manifests",
+    ]);
+    assert_ne!(run.code, 1, "{}", run.snapshot());
+    let run = mcp_diag(&["plan", "-t", "2.0", "../../../examples/demo-cluster"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+}
+
+#[test]
+fn a_kubeconfig_beside_a_path_is_refused() {
+    for command in ["scan", "plan"] {
+        let run = mcp_diag(&[
+            command,
+            "--kubeconfig",
+            "/nonexistent/config",
+            "-t",
+            "1.32",
+            "../../../examples/demo-cluster",
+        ]);
+        assert_eq!(run.code, 1, "{}", run.snapshot());
+        assert!(run.stderr.contains("would not be read"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn plan_help_offers_only_what_plan_accepts() {
+    let run = mcp_diag(&["plan", "--help"]);
+    assert_eq!(run.code, 0);
+    for refused in ["--all-contexts", "--parallel", "context to read (repeatable"] {
+        assert!(
+            !run.stdout.contains(refused),
+            "{refused} in plan --help:\n{}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("--context"));
+}
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = mcp_diag(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("min-severity"),
+            "{shell} completions lack a flag"
+        );
+    }
+    let run = mcp_diag(&["man"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.starts_with(".ie") || run.stdout.contains(".TH mcp-diag 1"),
+        "{}",
+        &run.stdout[..200.min(run.stdout.len())]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let run = mcp_diag(&["man", "--dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in ["mcp-diag.1", "mcp-diag-scan.1", "mcp-diag-plan.1"] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
 }

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+#[path = "support/schema.rs"]
+mod support;
 use mcp_diag_emulator::{Emulator, Faults, Options};
 
 fn repo(path: &str) -> PathBuf {
@@ -49,11 +52,13 @@ fn mcp_diag(args: &[&str]) -> Run {
         .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
-    Run {
+    let run = Run {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    support::check_scan_json(args, &run.stdout);
+    run
 }
 
 /// What a finding says, without where it was found (files differ between live and snapshot).
@@ -246,6 +251,35 @@ fn a_fleet_scan_reports_every_cluster_and_survives_dead_and_hanging_ones() {
         "{}",
         table.stdout
     );
+    // A cluster that was never checked is not a pass: the fleet gate fails at any threshold,
+    // and only a report-only run exits 0. Without a target flag, the dead one's target is null.
+    let gate = |fail_on: &str| {
+        mcp_diag(&[
+            "scan",
+            "--kubeconfig",
+            &kubeconfig,
+            "--context",
+            "edge",
+            "--context",
+            "gone",
+            "--timeout",
+            "3s",
+            "--fail-on",
+            fail_on,
+            "-o",
+            "json",
+        ])
+    };
+    let blocker_gate = gate("blocker");
+    assert_eq!(blocker_gate.status, 3, "{}", blocker_gate.stderr);
+    let report = blocker_gate.json();
+    let gone = &report["clusters"][1];
+    assert_eq!(gone["name"], "gone");
+    assert!(gone["target_version"].is_null(), "{gone}");
+    assert_eq!(gone["target_version_source"], "unknown");
+    assert_eq!(gone["findings"][0]["severity"], "blocker");
+    assert_eq!(gone["findings"][0]["evidence"], "API server");
+    assert_eq!(gate("none").status, 0);
     for e in [demo, edge, hanging] {
         rt.block_on(e.stop());
     }

@@ -4,6 +4,7 @@
 //! [`Finding`]s; renderers turn findings into reports.
 
 mod date;
+pub mod evidence;
 mod finding;
 mod inventory;
 mod json;

@@ -9,7 +9,10 @@ pub use table::{TableOptions, render_table};
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
 /// one needs a bump.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `evidence` is one of a closed set (`mcp_diag_model::evidence::ALL`), a check's own
+/// words moved to `details.seen_in`; `target_version` is null where no target is known
+/// (it was the string "unknown"); `suppressed` lists ignored findings.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Tool {
@@ -23,8 +26,10 @@ pub struct ClusterReport {
     pub name: String,
     pub source: String,
     pub server_version: Option<String>,
-    pub target_version: String,
-    /// How the target was chosen: `flag`, or `default` (the next minor after the server's).
+    /// Null when no target is known (a cluster that could not be read, without a flag).
+    pub target_version: Option<String>,
+    /// How the target was chosen: `flag`, `default` (the next minor after the server's), or
+    /// `unknown`.
     pub target_version_source: &'static str,
     pub captured_at: Option<String>,
     pub objects: usize,
@@ -33,6 +38,22 @@ pub struct ClusterReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub findings: Vec<Finding>,
+    /// Findings an ignore (annotation or ignore file) silenced: counted and listed, never
+    /// dropped.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A finding that an ignore rule silenced, with the rule's reason.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suppressed {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `annotation` (mcp-diag.io/ignore on the object) or `ignore-file`.
+    pub suppressed_by: &'static str,
+    pub reason: String,
+    /// The last day the ignore holds (ignore files), YYYY-MM-DD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// One line per cluster, when a report covers several (a fleet).
@@ -40,7 +61,7 @@ pub struct ClusterReport {
 pub struct FleetRow {
     pub name: String,
     pub server_version: Option<String>,
-    pub target_version: String,
+    pub target_version: Option<String>,
     /// `scanned` or `unreachable`.
     pub status: &'static str,
     /// The most severe finding, if any.
@@ -100,6 +121,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<Fleet>,
     pub summary: Summary,
+    /// How many findings ignores silenced, over every cluster.
+    pub suppressed: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -149,8 +172,9 @@ impl Summary {
 impl Report {
     pub fn new(version: &'static str, clusters: Vec<ClusterReport>) -> Self {
         let summary = Summary::of(clusters.iter().flat_map(|c| &c.findings));
-        let first = clusters.first().map(|c| c.target_version.clone());
-        let target_version = first.filter(|t| clusters.iter().all(|c| &c.target_version == t));
+        let first = clusters.first().and_then(|c| c.target_version.clone());
+        let target_version = first.filter(|t| clusters.iter().all(|c| c.target_version.as_ref() == Some(t)));
+        let suppressed = clusters.iter().map(|c| c.suppressed.len()).sum();
         let fleet = (clusters.len() > 1).then(|| Fleet::of(&clusters));
         Self {
             fleet,
@@ -162,6 +186,7 @@ impl Report {
             target_version,
             clusters,
             summary,
+            suppressed,
         }
     }
 }

@@ -101,7 +101,7 @@ fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out:
         table.add_row(vec![
             row.name.clone(),
             row.server_version.clone().unwrap_or_else(|| "?".to_owned()),
-            row.target_version.clone(),
+            row.target_version.clone().unwrap_or_else(|| "?".to_owned()),
             status,
             s.blocker.to_string(),
             s.high.to_string(),
@@ -153,7 +153,7 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
     let _ = writeln!(
         out,
         "  {from} → Kubernetes {}{target_note}",
-        cluster.target_version
+        cluster.target_version.as_deref().unwrap_or("(unknown)")
     );
     if let Some(error) = &cluster.error {
         let _ = writeln!(

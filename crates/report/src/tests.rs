@@ -30,13 +30,14 @@ fn report() -> Report {
             name: "manifests".into(),
             source: "manifests:k8s".into(),
             server_version: None,
-            target_version: "1.32".into(),
+            target_version: Some("1.32".into()),
             target_version_source: "flag",
             captured_at: None,
             objects: 3,
             files: 1,
             error: None,
             findings: vec![finding(Severity::Blocker, 12), no_location],
+            suppressed: Vec::new(),
         }],
     )
 }
@@ -44,7 +45,7 @@ fn report() -> Report {
 #[test]
 fn json_has_the_contract_shape() {
     let value: serde_json::Value = serde_json::from_str(&render_json(&report())).unwrap();
-    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["schema_version"], 2);
     assert_eq!(value["tool"]["name"], "mcp-diag");
     assert_eq!(value["target_version"], "1.32");
     let cluster = &value["clusters"][0];

@@ -660,6 +660,6 @@ mod tests {
         let fs = run(yaml, 30, 29);
         assert_eq!(fs.len(), 1);
         assert_eq!(fs[0].severity, Severity::Blocker);
-        assert_eq!(fs[0].evidence, Some("operator resource"));
+        assert_eq!(fs[0].details["seen_in"], "operator resource");
     }
 }

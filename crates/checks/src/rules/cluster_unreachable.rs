@@ -4,7 +4,7 @@ use crate::CheckInfo;
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "cluster-unreachable",
-    severity: Severity::High,
+    severity: Severity::Blocker,
     title: "Cluster could not be scanned",
     doc: r#"## What it checks
 Raised by fleet scans (`--context` given several times, or `--all-contexts`): a cluster that
@@ -13,7 +13,9 @@ clusters are still scanned and reported; this one gets a single finding saying w
 
 ## Why it matters
 A fleet report that silently leaves a cluster out reads as "all clear". The unreachable cluster
-is often the one nobody has looked at for a while.
+is often the one nobody has looked at for a while. A cluster that was never checked cannot be
+called ready, so this finding is a `blocker`: a fleet gate fails at any `--fail-on` (only
+`--fail-on none` lets a report-only run pass).
 
 ## Example
 ```

@@ -23,6 +23,8 @@ pub mod drift_manual_edit;
 pub mod drift_untracked_config;
 pub mod etcd_unhealthy;
 pub mod etcd_version;
+pub mod ignore_expired;
+pub mod ignore_invalid;
 pub mod input_invalid;
 pub mod input_skipped;
 pub mod node_cordoned;

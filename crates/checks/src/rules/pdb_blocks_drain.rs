@@ -1036,7 +1036,8 @@ mod tests {
         let f = snapshot(&yaml);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "status");
-        assert_eq!(f[0].evidence, Some("budget status"));
+        assert_eq!(f[0].evidence, Some("object status"));
+        assert_eq!(f[0].details["seen_in"], "budget status");
         // One pod unhealthy: transient, not reported.
         let yaml = pods.clone() + &budget("ns", "w", "w", "maxUnavailable: 1", &status(0, 1));
         assert!(snapshot(&yaml).is_empty());

@@ -624,7 +624,7 @@ spec:
         assert!(f.iter().all(|f| f.severity == Severity::Medium), "{f:?}");
         let sc = f
             .iter()
-            .find(|f| f.evidence == Some("StorageClass provisioner"))
+            .find(|f| f.details.get("seen_in").map(String::as_str) == Some("StorageClass provisioner"))
             .unwrap();
         assert!(sc.message.contains("before the current 1.29"), "{}", sc.message);
         assert!(
@@ -646,7 +646,7 @@ spec:
         );
         let pv = f
             .iter()
-            .find(|f| f.evidence == Some("PersistentVolume spec"))
+            .find(|f| f.details.get("seen_in").map(String::as_str) == Some("PersistentVolume spec"))
             .unwrap();
         assert!(
             pv.message.contains("bound to claim monitoring/data-0"),
@@ -737,7 +737,10 @@ spec:
         assert_eq!(f.len(), 2, "{f:?}");
         assert!(f.iter().all(|f| f.severity == Severity::Blocker));
         assert!(f.iter().all(|f| f.details["hop"] == "1.31"));
-        let pod = f.iter().find(|f| f.evidence == Some("pod volume")).unwrap();
+        let pod = f
+            .iter()
+            .find(|f| f.details.get("seen_in").map(String::as_str) == Some("pod volume"))
+            .unwrap();
         assert!(
             pod.message.contains("Pod ns/legacy mounts volume \"shared\""),
             "{}",

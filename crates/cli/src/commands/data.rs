@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::hinted;
+use super::{did_you_mean, hinted};
 use crate::args::{DataArgs, OutputFormat};
 use crate::exit::ExitStatus;
 
@@ -105,16 +105,18 @@ pub fn run(args: &DataArgs) -> anyhow::Result<ExitStatus> {
         }
         writeln!(out, "Knowledge tables (mcp-diag data NAME to print one):\n")?;
         for t in TABLES {
-            writeln!(out, "  {:<26} {:>4} rows  {}", t.name, (t.rows)().len(), t.about)?;
+            let n = (t.rows)().len();
+            let rows = if n == 1 { "row " } else { "rows" };
+            writeln!(out, "  {:<26} {n:>4} {rows}  {}", t.name, t.about)?;
         }
         return Ok(ExitStatus::Success);
     };
-    let Some(table) = TABLES.iter().find(|t| t.name == name) else {
+    let wanted = name.trim().to_ascii_lowercase();
+    let Some(table) = TABLES.iter().find(|t| t.name == wanted) else {
         let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-        return Err(hinted(
-            format!("unknown table {name:?}"),
-            format!("known tables: {}", names.join(", ")),
-        ));
+        let hint = did_you_mean(&wanted, names.iter().copied())
+            .unwrap_or_else(|| format!("known tables: {}", names.join(", ")));
+        return Err(hinted(format!("unknown table {name:?}"), hint));
     };
     let rows = (table.rows)();
     match args.output {

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use mcp_diag_checks::{CHECKS, check_info};
 
-use super::hinted;
+use super::{did_you_mean, hinted};
 use crate::args::ExplainArgs;
 use crate::exit::ExitStatus;
 
@@ -11,17 +11,19 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
     match &args.check {
         None => {
             writeln!(out, "Checks (mcp-diag explain ID for details):\n")?;
+            // Columns as wide as the longest id, so that no row is pushed out of line.
+            let width = CHECKS.iter().map(|c| c.id.len()).max().unwrap_or(0);
             for c in CHECKS {
-                writeln!(out, "  {:<30} {:<8} {}", c.id, c.severity.as_str(), c.title)?;
+                writeln!(out, "  {:<width$}  {:<7}  {}", c.id, c.severity.as_str(), c.title)?;
             }
         }
         Some(id) => {
-            let Some(info) = check_info(id) else {
-                let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
-                return Err(hinted(
-                    format!("unknown check {id:?}"),
-                    format!("known checks: {}", ids.join(", ")),
-                ));
+            // Ids are lower case; `API-Removed` or ` api-removed ` mean the same check.
+            let wanted = id.trim().to_ascii_lowercase();
+            let Some(info) = check_info(&wanted) else {
+                let hint = did_you_mean(&wanted, CHECKS.iter().map(|c| c.id))
+                    .unwrap_or_else(|| "`mcp-diag explain` lists every check".to_owned());
+                return Err(hinted(format!("unknown check {id:?}"), hint));
             };
             writeln!(
                 out,

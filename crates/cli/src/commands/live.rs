@@ -247,7 +247,7 @@ pub fn apply_etcd(
 pub fn unreachable_finding(name: &str, error: &str) -> Finding {
     Finding {
         check: "cluster-unreachable",
-        severity: Severity::High,
+        severity: mcp_diag_checks::rules::cluster_unreachable::INFO.severity,
         title: format!("{name} could not be scanned"),
         object: None,
         location: None,
@@ -255,7 +255,7 @@ pub fn unreachable_finding(name: &str, error: &str) -> Finding {
         remediation: format!(
             "Check it with `kubectl --context {name} get --raw /version` (endpoint, VPN, credentials); raise --timeout for slow links."
         ),
-        evidence: None,
+        evidence: Some(mcp_diag_model::evidence::API_SERVER),
         details: BTreeMap::new(),
     }
 }

@@ -2,15 +2,17 @@
 
 use std::io::IsTerminal;
 
-use mcp_diag_model::{Date, Severity};
+use mcp_diag_data::NEWEST_KNOWN_MINOR;
+use mcp_diag_model::{Date, KubeVersion, Minor, Severity};
 
-use crate::args::{Cli, ColorChoice, Command, FailOn};
+use crate::args::{Cli, ColorChoice, Command, FailOn, Level};
 use crate::exit::ExitStatus;
 
 mod data;
 mod emulate;
 mod explain;
 mod live;
+mod manual;
 mod plan;
 mod scan;
 mod snapshot;
@@ -37,15 +39,80 @@ pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Er
     })
 }
 
-/// `--fail-on` as a severity.
-pub fn fail_on(f: FailOn) -> Severity {
-    match f {
+/// `--fail-on` as a threshold: `None` for `--fail-on none` (report only).
+pub fn fail_on(f: FailOn) -> Option<Severity> {
+    Some(match f {
         FailOn::Blocker => Severity::Blocker,
         FailOn::High => Severity::High,
         FailOn::Medium => Severity::Medium,
         FailOn::Low => Severity::Low,
         FailOn::Info => Severity::Info,
+        FailOn::None => return None,
+    })
+}
+
+/// A severity filter flag as a severity.
+pub fn level(l: Level) -> Severity {
+    match l {
+        Level::Blocker => Severity::Blocker,
+        Level::High => Severity::High,
+        Level::Medium => Severity::Medium,
+        Level::Low => Severity::Low,
+        Level::Info => Severity::Info,
     }
+}
+
+/// The threshold from the flag, else the settings file, else `high`.
+pub fn threshold(flag: Option<FailOn>, config: Option<Severity>) -> Option<Severity> {
+    match flag {
+        Some(f) => fail_on(f),
+        None => Some(config.unwrap_or(Severity::High)),
+    }
+}
+
+/// `--target-version` read as a release this tool can speak for. One minor past the newest
+/// it knows is allowed with a warning (a release may be out before the tables are updated);
+/// further is refused unless `--allow-unknown-target`, because its removals are unknown and
+/// the report would look cleaner than the truth.
+pub fn parse_target(text: &str, allow_unknown: bool) -> anyhow::Result<Minor> {
+    let target = KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
+        hinted(
+            format!("--target-version: {e}"),
+            "give a Kubernetes release such as --target-version 1.32",
+        )
+    })?;
+    let newest = NEWEST_KNOWN_MINOR;
+    if target > newest.next() && !allow_unknown {
+        return Err(hinted(
+            format!(
+                "--target-version {text}: this version of mcp-diag knows Kubernetes up to {newest}; \
+                 what {target} removes or changes is unknown to it, so a clean report would mean nothing"
+            ),
+            format!(
+                "choose a target up to {}, update mcp-diag, or add --allow-unknown-target to scan anyway",
+                newest.next()
+            ),
+        ));
+    }
+    if target > newest {
+        eprintln!(
+            "warning: mcp-diag knows API changes up to Kubernetes {newest}; removals in {target} that came later are not known to this version"
+        );
+    }
+    Ok(target)
+}
+
+/// "did you mean" for a mistyped name: the closest candidates by edit distance.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let given = given.to_ascii_lowercase();
+    let mut best: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&given, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    best.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let names: Vec<&str> = best.iter().take(3).map(|(_, c)| *c).collect();
+    (!names.is_empty()).then(|| format!("did you mean {}?", names.join(" or ")))
 }
 
 /// Whether to colour a table, and how wide to make it (`COLUMNS`, else 140).
@@ -83,5 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Emulate(args) => emulate::run(&args),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
     }
 }

@@ -8,15 +8,15 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use mcp_diag_checks::{CheckOptions, UserRules};
-use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, time};
+use mcp_diag_model::{Date, Inventory, Minor, time};
 use mcp_diag_planner::render::{RenderOptions, render_json, render_table};
 use mcp_diag_planner::{Order, PlanOptions, parse_waves};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{color_and_width, fail_on, hinted, now_utc, today_utc};
+use super::{color_and_width, hinted, now_utc, parse_target, threshold, today_utc};
 use crate::args::{ColorChoice, LiveArgs, OutputFormat, PlanArgs};
 use crate::config::{Config, check_id};
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, from_worst};
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let config = match &args.config {
@@ -59,7 +59,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     // MCP_DIAG_TIMINGS=1 prints where the time went (for bench/ and BENCHMARKS.md).
     let timings = std::env::var_os("MCP_DIAG_TIMINGS").is_some_and(|v| v == "1");
     let started = std::time::Instant::now();
-    let inventory = load_inventory(&args.paths, &args.live)?;
+    let live = LiveArgs::from(&args.live);
+    super::scan::refuse_unused_kubeconfig(&args.paths, &live)?;
+    let inventory = load_inventory(&args.paths, &live)?;
     if timings {
         eprintln!("timing: read {:.2} s", started.elapsed().as_secs_f64());
     }
@@ -74,6 +76,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         args.target_version
             .as_deref()
             .or(config.target_version.as_deref()),
+        args.allow_unknown_target,
     )?;
     let options = PlanOptions {
         target,
@@ -107,18 +110,10 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     {
         return Err(e).context("cannot write the plan to standard output");
     }
-    let threshold = args
-        .fail_on
-        .map(fail_on)
-        .or(config.fail_on)
-        .unwrap_or(Severity::High);
+    let threshold = threshold(args.fail_on, config.fail_on);
     // The process ends right after this; freeing a big inventory node by node only adds time.
     std::mem::forget(inventory);
-    Ok(match plan.worst() {
-        Some(Severity::Blocker) => ExitStatus::Blockers,
-        Some(worst) if worst >= threshold => ExitStatus::Findings,
-        _ => ExitStatus::Success,
-    })
+    Ok(from_worst(plan.worst(), threshold))
 }
 
 /// The one place the plan's input is read: a snapshot directory, or manifests. The live
@@ -165,14 +160,9 @@ pub fn load_inventory(paths: &[String], live: &LiveArgs) -> anyhow::Result<Inven
     }
 }
 
-fn target(inventory: &Inventory, flag: Option<&str>) -> anyhow::Result<Minor> {
+fn target(inventory: &Inventory, flag: Option<&str>, allow_unknown: bool) -> anyhow::Result<Minor> {
     if let Some(text) = flag {
-        return KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
-            hinted(
-                format!("--target-version: {e}"),
-                "give a Kubernetes release such as --target-version 1.32",
-            )
-        });
+        return parse_target(text, allow_unknown);
     }
     match &inventory.cluster.server_version {
         Some(v) => Ok(v.minor().next()),

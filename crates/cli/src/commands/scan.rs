@@ -2,14 +2,14 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
+use mcp_diag_checks::suppress::{self, Suppression, parse_ignore_file};
 use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
-use mcp_diag_data::NEWEST_KNOWN_MINOR;
-use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind, time};
-use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
+use mcp_diag_model::{Date, Finding, Inventory, KubeVersion, Minor, SourceKind, time};
+use mcp_diag_report::{ClusterReport, Report, Suppressed, TableOptions, render_json, render_table};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{color_and_width, fail_on, hinted, live, now_utc, today_utc};
-use crate::args::{ColorChoice, OutputFormat, ScanArgs};
+use super::{color_and_width, hinted, level, live, now_utc, parse_target, threshold, today_utc};
+use crate::args::{ColorChoice, LiveArgs, OutputFormat, ScanArgs};
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
@@ -24,7 +24,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         .target_version
         .as_deref()
         .or(config.target_version.as_deref());
-    let target = target_text.map(parse_target).transpose()?;
+    let target = target_text
+        .map(|t| parse_target(t, args.allow_unknown_target))
+        .transpose()?;
+    refuse_unused_kubeconfig(&args.paths, &args.live)?;
     let today = match &args.today {
         Some(text) => Date::parse(text).ok_or_else(|| {
             hinted(
@@ -40,7 +43,23 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         None => UserRules::default(),
     };
     let mut options = check_options(args, &config)?;
+    let ignores = match &args.ignore_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                hinted(
+                    format!("--ignore-file {}: {e}", path.display()),
+                    "give the path of a YAML ignore file (README, \"Ignoring findings\")",
+                )
+            })?;
+            parse_ignore_file(&text, &path.display().to_string())
+                .map_err(|e| hinted(e, "see README, \"Ignoring findings\", for the format"))?
+        }
+        None => Vec::new(),
+    };
     let mut inventories = read_inputs(&args.paths)?;
+    for inventory in &inventories {
+        refuse_empty(inventory, &args.paths)?;
+    }
     let mut unreachable = Vec::new();
     if args.paths.is_empty() || live::asked_for(&args.live) {
         for cluster in live::read(&args.live)? {
@@ -80,7 +99,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             .as_deref()
             .and_then(time::parse_timestamp)
             .unwrap_or_else(now_utc);
-        clusters.push(scan_one(inventory, target, today, &rules.rules, &options)?);
+        let mut cluster = scan_one(inventory, target, today, &rules.rules, &options)?;
+        let findings = std::mem::take(&mut cluster.findings);
+        let (kept, suppressed) = suppress::apply(findings, inventory, &ignores, today);
+        cluster.findings = kept;
+        cluster.suppressed = suppressed.into_iter().map(suppressed_entry).collect();
+        if !args.namespace.is_empty() {
+            keep_namespaces(&mut cluster, &args.namespace);
+        }
+        clusters.push(cluster);
     }
     let nothing_read = inventories.is_empty() && !unreachable.is_empty();
     for (name, error) in unreachable {
@@ -88,21 +115,39 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             name: name.clone(),
             source: format!("context:{name}"),
             server_version: None,
-            target_version: target.map_or_else(|| "unknown".to_owned(), |t| t.to_string()),
+            target_version: target.map(|t| t.to_string()),
             target_version_source: if target.is_some() { "flag" } else { "unknown" },
             captured_at: None,
             objects: 0,
             files: 0,
             findings: vec![live::unreachable_finding(&name, &error)],
+            suppressed: Vec::new(),
             error: Some(error),
         });
     }
-    let report = Report::new(env!("CARGO_PKG_VERSION"), clusters);
-    if let Some(t) = target.filter(|t| *t > NEWEST_KNOWN_MINOR) {
-        eprintln!(
-            "warning: mcp-diag knows API changes up to Kubernetes {NEWEST_KNOWN_MINOR}; removals in {t} that came later are not known to this version"
-        );
-    }
+    let full = Report::new(env!("CARGO_PKG_VERSION"), clusters);
+    let threshold = threshold(args.fail_on, config.fail_on);
+    // Not one cluster could be read: the tool could not do its job.
+    let status = if nothing_read {
+        ExitStatus::Error
+    } else {
+        from_summary(&full.summary, threshold)
+    };
+    // --min-severity changes what is printed, not what the run decides.
+    let report = match args.min_severity.map(level) {
+        Some(min) => {
+            let clusters = full
+                .clusters
+                .into_iter()
+                .map(|mut c| {
+                    c.findings.retain(|f| f.severity >= min);
+                    c
+                })
+                .collect();
+            Report::new(env!("CARGO_PKG_VERSION"), clusters)
+        }
+        None => full,
+    };
     let text = match args.output {
         OutputFormat::Json => render_json(&report),
         OutputFormat::Table => render_table(&report, table_options(args.color)),
@@ -114,30 +159,111 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             return Err(e).context("cannot write the report to standard output");
         }
     }
-    let threshold = args
-        .fail_on
-        .map(fail_on)
-        .or(config.fail_on)
-        .unwrap_or(Severity::High);
-    // Not one cluster could be read: the tool could not do its job.
-    let status = if nothing_read {
-        ExitStatus::Error
-    } else {
-        from_summary(&report.summary, threshold)
-    };
     // The process ends right after this; freeing millions of small nodes one by one would
     // only add time (a tenth of a large scan).
     std::mem::forget(inventories);
     Ok(status)
 }
 
-fn parse_target(text: &str) -> anyhow::Result<Minor> {
-    KubeVersion::parse(text).map(|v| v.minor()).map_err(|e| {
-        hinted(
-            format!("--target-version: {e}"),
-            "give a Kubernetes release such as --target-version 1.32",
-        )
-    })
+/// `--kubeconfig` names a live cluster; beside a path and without `--context`, nothing would
+/// read it, and a user who meant the cluster would get a scan of the files instead.
+pub fn refuse_unused_kubeconfig(paths: &[String], live: &LiveArgs) -> anyhow::Result<()> {
+    if let Some(kubeconfig) = &live.kubeconfig
+        && !paths.is_empty()
+        && !live::asked_for(live)
+    {
+        return Err(hinted(
+            format!(
+                "--kubeconfig {} was given with {}: a path is scanned instead of the cluster, so the kubeconfig would not be read",
+                kubeconfig.display(),
+                paths.join(" ")
+            ),
+            "drop the path to scan the cluster, add --context NAME to scan both, or drop --kubeconfig",
+        ));
+    }
+    Ok(())
+}
+
+/// Zero objects read from manifests is a failure, not a pass: a pipeline pointed at the wrong
+/// path (or at a Helm chart, or an empty `helm template` output) must not pass forever.
+fn refuse_empty(inventory: &Inventory, paths: &[String]) -> anyhow::Result<()> {
+    if inventory.kind != SourceKind::Manifests || !inventory.objects.is_empty() {
+        return Ok(());
+    }
+    let looked_at: Vec<&str> = paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| *p == "-" || !is_snapshot(Path::new(p)))
+        .map(|p| if p == "-" { "standard input" } else { p })
+        .collect();
+    let mut why = Vec::new();
+    for f in &inventory.input_problems {
+        let place = f
+            .location
+            .as_ref()
+            .map_or_else(String::new, |l| format!("{}: ", l.file));
+        why.push(format!("  {}{} ({})", place, f.title, f.check));
+    }
+    let other = looked_at
+        .iter()
+        .filter(|p| **p != "standard input")
+        .map(|p| count_other_files(Path::new(p)))
+        .sum::<usize>();
+    if other > 0 {
+        why.push(format!(
+            "  {other} other file{} skipped: only .yaml, .yml and .json files are read",
+            if other == 1 { " was" } else { "s were" }
+        ));
+    }
+    let files = inventory.files_scanned;
+    let mut message = format!(
+        "no Kubernetes object was read from {} ({files} YAML/JSON file{} read)",
+        looked_at.join(" "),
+        if files == 1 { "" } else { "s" }
+    );
+    if !why.is_empty() {
+        message.push_str(":\n");
+        message.push_str(&why.join("\n"));
+    }
+    Err(hinted(
+        message,
+        "point the scan at manifests (files or directories of YAML/JSON), a snapshot directory, or `-`; render Helm charts with `helm template CHART | mcp-diag scan -t VERSION -` and kustomizations with `kubectl kustomize DIR | mcp-diag scan -t VERSION -`",
+    ))
+}
+
+/// Files under a path that the manifest reader does not read, for the "nothing read" error.
+fn count_other_files(path: &Path) -> usize {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let ext = e.path().extension().and_then(|x| x.to_str()).unwrap_or("");
+            !matches!(ext.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json")
+        })
+        .filter(|e| !e.path().components().any(|c| c.as_os_str() == ".git"))
+        .count()
+}
+
+/// `--namespace`: every object was read and checked (capacity, budgets and skew need the
+/// whole cluster); only findings about objects in these namespaces, and those about
+/// cluster-scoped objects or the cluster as a whole, are reported.
+fn keep_namespaces(cluster: &mut ClusterReport, namespaces: &[String]) {
+    let keep = |f: &Finding| match f.object.as_ref().and_then(|o| o.namespace.as_ref()) {
+        Some(ns) => namespaces.iter().any(|n| n == ns),
+        None => true,
+    };
+    cluster.findings.retain(keep);
+    cluster.suppressed.retain(|s| keep(&s.finding));
+}
+
+fn suppressed_entry(s: Suppression) -> Suppressed {
+    Suppressed {
+        finding: s.finding,
+        suppressed_by: s.by,
+        reason: s.reason,
+        until: s.until.map(|d| d.to_string()),
+    }
 }
 
 fn table_options(choice: ColorChoice) -> TableOptions {
@@ -270,12 +396,13 @@ fn scan_one(
         name: inventory.cluster.name.clone(),
         source: inventory.source.clone(),
         server_version: inventory.cluster.server_version.as_ref().map(ToString::to_string),
-        target_version: target.to_string(),
+        target_version: Some(target.to_string()),
         target_version_source: target_source,
         captured_at: inventory.cluster.captured_at.clone(),
         objects: inventory.objects.len(),
         files: inventory.files_scanned,
         error: None,
         findings,
+        suppressed: Vec::new(),
     })
 }
