@@ -152,6 +152,10 @@ pub enum ColorChoice {
 pub struct ExplainArgs {
     /// A check id such as api-removed (any case); without it, every check is listed
     pub check: Option<String>,
+
+    /// List every check as a Markdown table (the README's table is this output)
+    #[arg(long, conflicts_with = "check")]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +177,10 @@ pub struct ManArgs {
 pub struct DataArgs {
     /// A table such as api-removals; without it, every table is listed
     pub table: Option<String>,
+
+    /// List the tables as a Markdown table (the README's list is this output)
+    #[arg(long, conflicts_with = "table")]
+    pub markdown: bool,
 
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]

@@ -103,6 +103,14 @@ pub fn run(args: &DataArgs) -> anyhow::Result<ExitStatus> {
             writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             return Ok(ExitStatus::Success);
         }
+        if args.markdown {
+            writeln!(out, "| table | rows | what it holds (the checks that use it) |")?;
+            writeln!(out, "|---|---|---|")?;
+            for t in TABLES {
+                writeln!(out, "| `{}` | {} | {} |", t.name, (t.rows)().len(), t.about)?;
+            }
+            return Ok(ExitStatus::Success);
+        }
         writeln!(out, "Knowledge tables (mcp-diag data NAME to print one):\n")?;
         for t in TABLES {
             let n = (t.rows)().len();

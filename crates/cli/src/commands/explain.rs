@@ -9,6 +9,19 @@ use crate::exit::ExitStatus;
 pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
     let mut out = std::io::stdout().lock();
     match &args.check {
+        None if args.markdown => {
+            writeln!(out, "| id | default severity | what it finds |")?;
+            writeln!(out, "|---|---|---|")?;
+            for c in CHECKS {
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    c.id,
+                    c.severity,
+                    c.title.replace('|', "\\|")
+                )?;
+            }
+        }
         None => {
             writeln!(out, "Checks (mcp-diag explain ID for details):\n")?;
             // Columns as wide as the longest id, so that no row is pushed out of line.
