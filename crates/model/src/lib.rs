@@ -8,6 +8,7 @@ mod finding;
 mod inventory;
 mod json;
 mod node;
+pub mod text;
 pub mod time;
 mod tree;
 mod version;
