@@ -42,16 +42,25 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
     let paint = Paint(options.color);
     let width = usize::from(options.width);
     let mut out = String::new();
-    let verdict = match plan.verdict {
-        Verdict::Ready => paint.wrap(GREEN, "READY"),
-        Verdict::Unknown => paint.wrap(YELLOW, "UNKNOWN"),
-        Verdict::Blocked => paint.wrap(RED, "BLOCKED"),
+    let (verdict_color, verdict_text) = match plan.verdict {
+        Verdict::Ready => (GREEN, "READY"),
+        Verdict::Unknown => (YELLOW, "UNKNOWN"),
+        Verdict::Blocked => (RED, "BLOCKED"),
+    };
+    let verdict = paint.wrap(verdict_color, verdict_text);
+    let title = format!("Upgrade plan for {}", plan.cluster);
+    let source = format!("({})", plan.source);
+    // The source is a path: on a line of its own when the three do not fit one.
+    let gap = if text::width(&title) + text::width(&source) + verdict_text.len() + 2 <= width {
+        " "
+    } else {
+        "\n  "
     };
     let _ = writeln!(
         out,
-        "{} {} {verdict}",
-        paint.wrap(BOLD, &format!("Upgrade plan for {}", plan.cluster)),
-        paint.wrap(DIM, &format!("({})", plan.source)),
+        "{}{gap}{} {verdict}",
+        paint.wrap(BOLD, &title),
+        paint.wrap(DIM, &source),
     );
     let _ = writeln!(
         out,

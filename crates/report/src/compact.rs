@@ -16,6 +16,7 @@ pub fn render_compact(report: &Report, options: TableOptions) -> String {
     let mut out = String::new();
     for cluster in &report.clusters {
         render_cluster_head(cluster, options, &paint, &mut out);
+        out.push('\n');
         if cluster.findings.is_empty() {
             let _ = writeln!(out, "  No findings.");
         }
