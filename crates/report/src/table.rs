@@ -8,7 +8,6 @@
 
 use std::fmt::Write;
 
-use comfy_table::{ContentArrangement, Table, TableStyle};
 use mcp_diag_model::{Finding, Severity, text};
 
 use crate::group::{self, SHOWN};
@@ -48,8 +47,6 @@ impl Paint {
         }
     }
 }
-
-const STYLE: TableStyle = comfy_table::presets::UTF8_HORIZONTAL_ONLY;
 
 pub fn render_table(report: &Report, options: TableOptions) -> String {
     let paint = Paint { on: options.color };
@@ -100,34 +97,78 @@ pub(crate) fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &
         fleet.unreachable,
         fleet.with_blockers
     );
-    let mut table = Table::new();
-    table
-        .load_style(STYLE)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(options.width)
-        .set_header(vec![
-            "Cluster", "Version", "Target", "Status", "Blocker", "High", "Medium", "Low", "Info",
-        ]);
-    for row in &fleet.rows {
-        let status = match row.worst {
-            _ if row.status == "unreachable" => paint.wrap(severity_color(Severity::High), "unreachable"),
-            Some(worst) => paint.wrap(severity_color(worst), worst.as_str()),
-            None => "clean".to_owned(),
+    // One line per cluster, in columns when they fit the width; otherwise each line wraps
+    // at spaces on its own, so that a long cluster name is never cut.
+    let rows: Vec<[String; 4]> = fleet
+        .rows
+        .iter()
+        .map(|row| {
+            let status = match row.worst {
+                _ if row.status == "unreachable" => "unreachable",
+                Some(worst) => worst.as_str(),
+                None => "clean",
+            };
+            let version = row.server_version.as_deref().unwrap_or("?");
+            [
+                row.name.clone(),
+                format!("{version} → {}", row.target_version),
+                status.to_owned(),
+                nonzero_counts(&row.summary),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| text::width(&r[i])).max().unwrap_or(0))
+        .collect();
+    let longest = rows.iter().map(|r| text::width(&r[3])).max().unwrap_or(0);
+    let aligned = 2 + widths.iter().map(|w| w + 2).sum::<usize>() + longest <= usize::from(options.width);
+    for (row, fleet_row) in rows.iter().zip(&fleet.rows) {
+        let color = match fleet_row.worst {
+            _ if fleet_row.status == "unreachable" => Some(severity_color(Severity::High)),
+            Some(worst) => Some(severity_color(worst)),
+            None => None,
         };
-        let s = &row.summary;
-        table.add_row(vec![
-            row.name.clone(),
-            row.server_version.clone().unwrap_or_else(|| "?".to_owned()),
-            row.target_version.clone(),
-            status,
-            s.blocker.to_string(),
-            s.high.to_string(),
-            s.medium.to_string(),
-            s.low.to_string(),
-            s.info.to_string(),
-        ]);
+        let paint_status = |status: &str| match color {
+            Some(code) => paint.wrap(code, status),
+            None => status.to_owned(),
+        };
+        if aligned {
+            let [name, versions, status, counts] = row;
+            let pad = |text: &str, width: usize| {
+                format!("{text}{}", " ".repeat(width.saturating_sub(text::width(text))))
+            };
+            let line = format!(
+                "  {}  {}  {}  {counts}",
+                pad(name, widths[0]),
+                pad(versions, widths[1]),
+                paint_status(&pad(status, widths[2])),
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        } else {
+            let plain = row.join(" · ");
+            let marked = format!(" · {} ·", row[2]);
+            for line in text::wrap_hanging(&plain, usize::from(options.width), "  ", "    ") {
+                // Painted after wrapping, so that escape codes do not count as width.
+                let line = line.replacen(&marked, &format!(" · {} ·", paint_status(&row[2])), 1);
+                let _ = writeln!(out, "{line}");
+            }
+        }
     }
-    let _ = writeln!(out, "{table}\n");
+    out.push('\n');
+}
+
+/// `2 blocker, 1 high`: the levels with findings, most severe first; `no findings` if none.
+fn nonzero_counts(s: &Summary) -> String {
+    let counts: Vec<String> = Severity::DESCENDING
+        .iter()
+        .filter(|&&sev| s.get(sev) > 0)
+        .map(|&sev| format!("{} {sev}", s.get(sev)))
+        .collect();
+    if counts.is_empty() {
+        "no findings".to_owned()
+    } else {
+        counts.join(", ")
+    }
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {

@@ -214,3 +214,45 @@ fn blocks_fit_the_width_and_keep_words_whole() {
     }
     assert!(text.lines().any(|l| l.trim() == long), "{text}");
 }
+
+fn fleet_report(names: [&str; 2]) -> Report {
+    let scanned = report().clusters.remove(0);
+    let mut first = scanned.clone();
+    first.name = names[0].into();
+    let mut down = scanned;
+    down.name = names[1].into();
+    down.findings.clear();
+    down.error = Some("connection refused".into());
+    Report::new("0.1.0", vec![first, down])
+}
+
+#[test]
+fn fleet_lines_align_and_name_each_cluster_whole() {
+    let text = render_table(&fleet_report(["prod-eu", "staging"]), PLAIN_80);
+    assert!(
+        text.contains("Fleet: 2 clusters, 1 scanned, 1 unreachable, 1 with blockers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  prod-eu  ? → 1.32  blocker      1 blocker, 1 medium\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  staging  ? → 1.32  unreachable  no findings\n"),
+        "{text}"
+    );
+    // A name too long for columns: the line wraps at spaces, the name stays whole.
+    let long = "arn:aws:eks:eu-west-1:123456789012:cluster/production-payments-primary";
+    let narrow = render_table(
+        &fleet_report([long, "b"]),
+        TableOptions {
+            color: false,
+            width: 60,
+        },
+    );
+    assert!(narrow.lines().any(|l| l.trim() == long), "{narrow}");
+    assert!(
+        narrow.contains("\n  b · ? → 1.32 · unreachable · no findings\n"),
+        "{narrow}"
+    );
+}
