@@ -278,7 +278,7 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
 
 /// The header of a folded entry, naming how many it stands for.
 fn alike(entry: &[&Finding]) -> String {
-    format!("the same on {} objects (the text names the first)", entry.len())
+    format!("the same on {} objects (text of the first)", entry.len())
 }
 
 /// The objects of a folded entry that are named; the rest are counted.
