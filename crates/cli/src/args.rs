@@ -101,6 +101,10 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// One line per finding, grouped by check with counts (table output only)
+    #[arg(long)]
+    pub compact: bool,
+
     /// Organisation rules: a YAML file of risky component/Kubernetes combinations
     /// (see docs/rules.md)
     #[arg(long, value_name = "FILE")]

@@ -80,13 +80,12 @@ fn every_check_is_in_the_readme_exactly_once() {
     let readme = std::fs::read_to_string(repo("README.md")).unwrap();
     let listed = output(&["explain", "--markdown"]);
     let rows = listed.lines().filter(|l| l.starts_with("| `")).count();
-    let ids: Vec<&str> = output(&["explain"])
+    let list = output(&["explain"]);
+    let ids: Vec<&str> = list
         .lines()
         .filter(|l| l.starts_with("  "))
         .map(|l| l.split_whitespace().next().unwrap())
-        .collect::<Vec<_>>()
-        .leak()
-        .to_vec();
+        .collect();
     assert_eq!(rows, ids.len(), "every check has a row");
     for id in ids {
         assert_eq!(readme.matches(&format!("| `{id}` |")).count(), 1, "{id}");

@@ -9,6 +9,7 @@ mod finding;
 mod inventory;
 mod json;
 mod node;
+pub mod text;
 pub mod time;
 mod tree;
 mod version;

@@ -1,11 +1,12 @@
-//! The plan for people: the verdict, the hops with their blockers, then one table per
-//! wave (batch, node, status, pods moved, and the blockers or the reason for its place).
+//! The plan for people: the verdict, the hops with their blockers, then each wave's nodes
+//! (batch, node, status, pods moved, and the blockers or the reason for its place), all
+//! wrapped at spaces to the terminal's width so that no name is cut.
 
 use std::fmt::Write;
 
-use comfy_table::{ContentArrangement, Table, TableStyle};
+use mcp_diag_model::text;
 
-use crate::{Drainable, Plan, Verdict};
+use crate::{Drainable, NodePlan, Plan, Verdict, Wave};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RenderOptions {
@@ -20,7 +21,6 @@ const RED: &str = "\x1b[1;31m";
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const DIM: &str = "\x1b[2m";
-const STYLE: TableStyle = comfy_table::presets::UTF8_HORIZONTAL_ONLY;
 
 struct Paint(bool);
 
@@ -40,17 +40,27 @@ fn plural(n: usize) -> &'static str {
 
 pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
     let paint = Paint(options.color);
+    let width = usize::from(options.width);
     let mut out = String::new();
-    let verdict = match plan.verdict {
-        Verdict::Ready => paint.wrap(GREEN, "READY"),
-        Verdict::Unknown => paint.wrap(YELLOW, "UNKNOWN"),
-        Verdict::Blocked => paint.wrap(RED, "BLOCKED"),
+    let (verdict_color, verdict_text) = match plan.verdict {
+        Verdict::Ready => (GREEN, "READY"),
+        Verdict::Unknown => (YELLOW, "UNKNOWN"),
+        Verdict::Blocked => (RED, "BLOCKED"),
+    };
+    let verdict = paint.wrap(verdict_color, verdict_text);
+    let title = format!("Upgrade plan for {}", plan.cluster);
+    let source = format!("({})", plan.source);
+    // The source is a path: on a line of its own when the three do not fit one.
+    let gap = if text::width(&title) + text::width(&source) + verdict_text.len() + 2 <= width {
+        " "
+    } else {
+        "\n  "
     };
     let _ = writeln!(
         out,
-        "{} {} {verdict}",
-        paint.wrap(BOLD, &format!("Upgrade plan for {}", plan.cluster)),
-        paint.wrap(DIM, &format!("({})", plan.source)),
+        "{}{gap}{} {verdict}",
+        paint.wrap(BOLD, &title),
+        paint.wrap(DIM, &source),
     );
     let _ = writeln!(
         out,
@@ -72,7 +82,10 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         let _ = writeln!(out, "  {} → {}: {status}", hop.from, hop.to);
         for f in &hop.blockers {
             let object = f.object.as_ref().map(|o| format!(" {o}")).unwrap_or_default();
-            let _ = writeln!(out, "    - {}{object}: {}", f.check, f.message);
+            let line = format!("{}{object}: {}", f.check, f.message);
+            for line in text::wrap_hanging(&line, width, "    - ", "      ") {
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
 
@@ -86,58 +99,19 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
                 &format!("({} node{})", wave.nodes.len(), plural(wave.nodes.len()))
             )
         );
-        let mut table = Table::new();
-        table
-            .load_style(STYLE)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(options.width)
-            .set_header(vec![
-                "Batch",
-                "Node",
-                "Drain",
-                "Pods moved",
-                "Blockers / why here",
-            ]);
-        for node in &wave.nodes {
-            let status = match node.drainable {
-                Drainable::Yes => paint.wrap(GREEN, "drainable"),
-                Drainable::No => paint.wrap(RED, "blocked"),
-                Drainable::Unknown => paint.wrap(YELLOW, "unknown"),
-            };
-            let detail = if node.blockers.is_empty() {
-                node.reason.clone()
-            } else {
-                node.blockers
-                    .iter()
-                    .map(|b| format!("[{}] {}", b.kind.as_str(), b.message))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            let mut name = node.name.clone();
-            if let (Some(z), Some(p)) = (&node.zone, &node.pool) {
-                let _ = write!(name, "\n{z} / {p}");
-            }
-            table.add_row(vec![
-                node.batch.to_string(),
-                name,
-                status,
-                node.pods_evicted.to_string(),
-                detail,
-            ]);
-        }
-        let _ = writeln!(out, "{table}");
+        render_wave(wave, width, &paint, &mut out);
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(out, "\n{}", paint.wrap(BOLD, "Notes"));
         for note in &plan.notes {
-            let _ = writeln!(out, "  - {note}");
+            for line in text::wrap_hanging(note, width, "  - ", "    ") {
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
     let s = &plan.summary;
-    let _ = writeln!(
-        out,
-        "\n{} {} node{} in {} batch{}: {} drainable, {} blocked, {} unknown; {} pod{} evicted, {} without a node; {} hop blocker{}",
-        paint.wrap(BOLD, "Summary:"),
+    let summary = format!(
+        "{} node{} in {} batch{}: {} drainable, {} blocked, {} unknown; {} pod{} evicted, {} without a node; {} hop blocker{}",
         s.nodes,
         plural(s.nodes),
         s.batches,
@@ -151,7 +125,71 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         s.hop_blockers,
         plural(s.hop_blockers),
     );
+    // "Summary:" is painted after wrapping, so that escape codes do not count as width.
+    let lines = text::wrap_hanging(&summary, width, "Summary: ", "  ");
+    out.push('\n');
+    for (i, line) in lines.iter().enumerate() {
+        match line.strip_prefix("Summary:").filter(|_| i == 0) {
+            Some(rest) => {
+                let _ = writeln!(out, "{}{rest}", paint.wrap(BOLD, "Summary:"));
+            }
+            None => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
     out
+}
+
+fn status(node: &NodePlan, paint: &Paint) -> String {
+    match node.drainable {
+        Drainable::Yes => paint.wrap(GREEN, "drainable"),
+        Drainable::No => paint.wrap(RED, "blocked"),
+        Drainable::Unknown => paint.wrap(YELLOW, "unknown"),
+    }
+}
+
+/// The blockers of a node, one per line, or the reason for its place.
+fn detail_lines(node: &NodePlan, width: usize, first: &str, rest: &str) -> Vec<String> {
+    if node.blockers.is_empty() {
+        return text::wrap_hanging(&node.reason, width, first, first);
+    }
+    node.blockers
+        .iter()
+        .flat_map(|b| {
+            let line = format!("[{}] {}", b.kind.as_str(), b.message);
+            text::wrap_hanging(&line, width, first, rest)
+        })
+        .collect()
+}
+
+/// Each node of a wave as a line of facts, its blockers (or the reason for its place) under
+/// it. Not a table: the blockers hold long words (pod names, `namespace/name`) that a
+/// column would cut or squeeze to a few words a line; the demo's waves fit no table at 120
+/// columns.
+fn render_wave(wave: &Wave, width: usize, paint: &Paint, out: &mut String) {
+    for node in &wave.nodes {
+        let mut facts = vec![format!("batch {}", node.batch), node.name.clone()];
+        if let (Some(z), Some(p)) = (&node.zone, &node.pool) {
+            facts.push(format!("{z} / {p}"));
+        }
+        let plain = status(node, &Paint(false));
+        facts.push(plain.clone());
+        facts.push(format!(
+            "{} pod{} moved",
+            node.pods_evicted,
+            plural(node.pods_evicted)
+        ));
+        // The status is painted after wrapping, so that escape codes do not count as width.
+        let marked = format!(" · {plain}");
+        for line in text::wrap_hanging(&facts.join(" · "), width, "  ", "    ") {
+            let line = line.replacen(&marked, &format!(" · {}", status(node, paint)), 1);
+            let _ = writeln!(out, "{line}");
+        }
+        for line in detail_lines(node, width, "    ", "      ") {
+            let _ = writeln!(out, "{line}");
+        }
+    }
 }
 
 /// The plan as pretty JSON (the contract: `schema_version`).

@@ -3,8 +3,11 @@
 use mcp_diag_model::{Finding, Severity};
 use serde::Serialize;
 
+mod compact;
+mod group;
 mod table;
 
+pub use compact::render_compact;
 pub use table::{TableOptions, render_table};
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping

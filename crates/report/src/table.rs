@@ -1,10 +1,16 @@
-//! The report for people: findings grouped by severity, one table per group.
+//! The report for people: findings grouped by severity, each finding a block of its names
+//! and its prose wrapped to the terminal.
+//!
+//! Blocks, not a table, at every width: a finding's cells hold long words that must stay
+//! whole (a 100-character volume name, a path, a command to copy), so a three-column table
+//! either cuts them or leaves the prose columns a few words wide; the demo fits no table
+//! even at 160 columns. A block gives the prose the whole width.
 
 use std::fmt::Write;
 
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, TableStyle, Width};
-use mcp_diag_model::Severity;
+use mcp_diag_model::{Finding, Severity, text};
 
+use crate::group::{self, SHOWN};
 use crate::{ClusterReport, Report, Summary};
 
 #[derive(Clone, Copy, Debug)]
@@ -18,7 +24,7 @@ const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
 
-fn severity_color(s: Severity) -> &'static str {
+pub(crate) fn severity_color(s: Severity) -> &'static str {
     match s {
         Severity::Blocker => "\x1b[1;31m",
         Severity::High => "\x1b[31m",
@@ -28,12 +34,12 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
-struct Paint {
-    on: bool,
+pub(crate) struct Paint {
+    pub(crate) on: bool,
 }
 
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    pub(crate) fn wrap(&self, code: &str, text: &str) -> String {
         if self.on {
             format!("{code}{text}{RESET}")
         } else {
@@ -41,8 +47,6 @@ impl Paint {
         }
     }
 }
-
-const STYLE: TableStyle = comfy_table::presets::UTF8_HORIZONTAL_ONLY;
 
 pub fn render_table(report: &Report, options: TableOptions) -> String {
     let paint = Paint { on: options.color };
@@ -56,24 +60,34 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
     let s = report.summary;
     let objects: usize = report.clusters.iter().map(|c| c.objects).sum();
     let files: usize = report.clusters.iter().map(|c| c.files).sum();
-    let counts = counts_line(&s, &paint);
     let clusters = report.clusters.len();
     let from_files = if files > 0 {
         format!(" from {files} file{}", plural(files))
     } else {
         String::new()
     };
-    let _ = writeln!(
-        out,
-        "{} {counts} in {objects} object{}{from_files} ({clusters} {})",
-        paint.wrap(BOLD, "Summary:"),
+    let tail = format!(
+        "in {objects} object{}{from_files} ({clusters} {})",
         plural(objects),
         if clusters == 1 { "source" } else { "sources" },
     );
+    summary_line(&s, &tail, options, &paint, &mut out);
     out
 }
 
-fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out: &mut String) {
+/// `Summary: <counts> <tail>`, on two lines when one would pass the width.
+pub(crate) fn summary_line(s: &Summary, tail: &str, options: TableOptions, paint: &Paint, out: &mut String) {
+    let counts = counts_line(s, paint);
+    let plain = format!("Summary: {} {tail}", counts_line(s, &Paint { on: false }));
+    let gap = if text::width(&plain) <= usize::from(options.width) {
+        " "
+    } else {
+        "\n  "
+    };
+    let _ = writeln!(out, "{} {counts}{gap}{tail}", paint.wrap(BOLD, "Summary:"));
+}
+
+pub(crate) fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out: &mut String) {
     let _ = writeln!(
         out,
         "{} {} clusters, {} scanned, {} unreachable, {} with blockers",
@@ -83,37 +97,81 @@ fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out:
         fleet.unreachable,
         fleet.with_blockers
     );
-    let mut table = Table::new();
-    table
-        .load_style(STYLE)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(options.width)
-        .set_header(vec![
-            "Cluster", "Version", "Target", "Status", "Blocker", "High", "Medium", "Low", "Info",
-        ]);
-    for row in &fleet.rows {
-        let status = match row.worst {
-            _ if row.status == "unreachable" => paint.wrap(severity_color(Severity::High), "unreachable"),
-            Some(worst) => paint.wrap(severity_color(worst), worst.as_str()),
-            None => "clean".to_owned(),
+    // One line per cluster, in columns when they fit the width; otherwise each line wraps
+    // at spaces on its own, so that a long cluster name is never cut.
+    let rows: Vec<[String; 4]> = fleet
+        .rows
+        .iter()
+        .map(|row| {
+            let status = match row.worst {
+                _ if row.status == "unreachable" => "unreachable",
+                Some(worst) => worst.as_str(),
+                None => "clean",
+            };
+            let version = row.server_version.as_deref().unwrap_or("?");
+            [
+                row.name.clone(),
+                format!("{version} → {}", row.target_version.as_deref().unwrap_or("?")),
+                status.to_owned(),
+                nonzero_counts(&row.summary),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| text::width(&r[i])).max().unwrap_or(0))
+        .collect();
+    let longest = rows.iter().map(|r| text::width(&r[3])).max().unwrap_or(0);
+    let aligned = 2 + widths.iter().map(|w| w + 2).sum::<usize>() + longest <= usize::from(options.width);
+    for (row, fleet_row) in rows.iter().zip(&fleet.rows) {
+        let color = match fleet_row.worst {
+            _ if fleet_row.status == "unreachable" => Some(severity_color(Severity::High)),
+            Some(worst) => Some(severity_color(worst)),
+            None => None,
         };
-        let s = &row.summary;
-        table.add_row(vec![
-            row.name.clone(),
-            row.server_version.clone().unwrap_or_else(|| "?".to_owned()),
-            row.target_version.clone().unwrap_or_else(|| "?".to_owned()),
-            status,
-            s.blocker.to_string(),
-            s.high.to_string(),
-            s.medium.to_string(),
-            s.low.to_string(),
-            s.info.to_string(),
-        ]);
+        let paint_status = |status: &str| match color {
+            Some(code) => paint.wrap(code, status),
+            None => status.to_owned(),
+        };
+        if aligned {
+            let [name, versions, status, counts] = row;
+            let pad = |text: &str, width: usize| {
+                format!("{text}{}", " ".repeat(width.saturating_sub(text::width(text))))
+            };
+            let line = format!(
+                "  {}  {}  {}  {counts}",
+                pad(name, widths[0]),
+                pad(versions, widths[1]),
+                paint_status(&pad(status, widths[2])),
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        } else {
+            let plain = row.join(" · ");
+            let marked = format!(" · {} ·", row[2]);
+            for line in text::wrap_hanging(&plain, usize::from(options.width), "  ", "    ") {
+                // Painted after wrapping, so that escape codes do not count as width.
+                let line = line.replacen(&marked, &format!(" · {} ·", paint_status(&row[2])), 1);
+                let _ = writeln!(out, "{line}");
+            }
+        }
     }
-    let _ = writeln!(out, "{table}\n");
+    out.push('\n');
 }
 
-fn plural(n: usize) -> &'static str {
+/// `2 blocker, 1 high`: the levels with findings, most severe first; `no findings` if none.
+fn nonzero_counts(s: &Summary) -> String {
+    let counts: Vec<String> = Severity::DESCENDING
+        .iter()
+        .filter(|&&sev| s.get(sev) > 0)
+        .map(|&sev| format!("{} {sev}", s.get(sev)))
+        .collect();
+    if counts.is_empty() {
+        "no findings".to_owned()
+    } else {
+        counts.join(", ")
+    }
+}
+
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
@@ -133,34 +191,47 @@ fn counts_line(s: &Summary, paint: &Paint) -> String {
         .join(", ")
 }
 
-fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint, out: &mut String) {
+/// The cluster's name, versions and what was read.
+pub(crate) fn render_cluster_head(
+    cluster: &ClusterReport,
+    options: TableOptions,
+    paint: &Paint,
+    out: &mut String,
+) {
     let from = match &cluster.server_version {
         Some(v) => format!("Kubernetes {v}"),
         None if cluster.source.starts_with("manifests") => "manifests".to_owned(),
         None => "Kubernetes (version unknown)".to_owned(),
     };
+    let width = usize::from(options.width);
+    let source = format!("({})", cluster.source);
+    let gap = if text::width(&cluster.name) + 1 + text::width(&source) <= width {
+        " "
+    } else {
+        "\n  "
+    };
     let _ = writeln!(
         out,
-        "{} {}",
+        "{}{gap}{}",
         paint.wrap(BOLD, &cluster.name),
-        paint.wrap(DIM, &format!("({})", cluster.source))
+        paint.wrap(DIM, &source)
     );
     let target_note = if cluster.target_version_source == "default" {
         " (no --target-version given: defaulted to the next minor release)"
     } else {
         ""
     };
-    let _ = writeln!(
-        out,
-        "  {from} → Kubernetes {}{target_note}",
+    let versions = format!(
+        "{from} → Kubernetes {}{target_note}",
         cluster.target_version.as_deref().unwrap_or("(unknown)")
     );
+    for line in text::wrap_hanging(&versions, width, "  ", "    ") {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(error) = &cluster.error {
-        let _ = writeln!(
-            out,
-            "  {}",
-            paint.wrap(severity_color(Severity::High), &format!("not scanned: {error}"))
-        );
+        for line in text::wrap_hanging(&format!("not scanned: {error}"), width, "  ", "    ") {
+            let _ = writeln!(out, "{}", paint.wrap(severity_color(Severity::High), &line));
+        }
     }
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
@@ -184,6 +255,10 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
             )
         };
     }
+}
+
+fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint, out: &mut String) {
+    render_cluster_head(cluster, options, paint, out);
     if cluster.findings.is_empty() {
         let _ = writeln!(out, "\n  No findings.\n");
         return;
@@ -199,36 +274,92 @@ fn render_cluster(cluster: &ClusterReport, options: TableOptions, paint: &Paint,
         }
         let heading = format!("{} ({})", severity.as_str().to_uppercase(), group.len());
         let _ = writeln!(out, "\n{}", paint.wrap(severity_color(severity), &heading));
-        let mut table = Table::new();
-        table
-            .load_style(STYLE)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(options.width)
-            .set_header(vec!["Check / object / location", "Message", "Fix"]);
-        for f in &group {
-            // One cell names the finding, so that the prose columns get the width.
-            let mut what = f.check.to_owned();
-            if let Some(object) = &f.object {
-                let _ = write!(what, "\n{object}");
-            }
-            if let Some(location) = &f.location {
-                let _ = write!(what, "\n{location}");
-            }
-            table.add_row(vec![what, f.message.clone(), f.remediation.clone()]);
-        }
-        // Keep file:line in one piece where the width allows: a path broken across lines
-        // cannot be copied.
-        let widest = group
-            .iter()
-            .filter_map(|f| f.location.as_ref())
-            .map(|l| l.to_string().chars().count())
-            .max()
-            .unwrap_or(0);
-        let limit = usize::from(options.width) * 2 / 5;
-        if let (Ok(width), Some(column)) = (u16::try_from(widest.min(limit)), table.column_mut(0)) {
-            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
-        }
-        let _ = writeln!(out, "{table}");
+        render_blocks(&group::fold(&group), options, paint, out);
     }
     out.push('\n');
+}
+
+/// The header of a folded entry, naming how many it stands for.
+fn alike(entry: &[&Finding]) -> String {
+    format!("the same on {} objects (text of the first)", entry.len())
+}
+
+/// The objects of a folded entry that are named; the rest are counted.
+fn shown<'a, 'b>(entry: &'b [&'a Finding]) -> (&'b [&'a Finding], usize) {
+    // "and 1 more" takes the line the one object would.
+    if entry.len() <= SHOWN + 1 {
+        (entry, 0)
+    } else {
+        (&entry[..SHOWN], entry.len() - SHOWN)
+    }
+}
+
+fn more(hidden: usize) -> String {
+    format!("and {hidden} more (-o json lists each)")
+}
+
+/// Each finding as a block: its check and object, its location, then the message and the
+/// fix wrapped to the width.
+fn render_blocks(entries: &[Vec<&Finding>], options: TableOptions, paint: &Paint, out: &mut String) {
+    let width = usize::from(options.width);
+    for entry in entries {
+        let Some(head) = entry.first() else { continue };
+        out.push('\n');
+        let title = if entry.len() > 1 {
+            format!("{} · {}", head.check, alike(entry))
+        } else {
+            match &head.object {
+                Some(object) => format!("{} · {object}", head.check),
+                None => head.check.to_owned(),
+            }
+        };
+        for line in text::wrap_hanging(&title, width, "", "    ") {
+            let _ = writeln!(out, "{}", paint.wrap(BOLD, &line));
+        }
+        let mut lines = Vec::new();
+        if entry.len() > 1 {
+            let (named, hidden) = shown(entry);
+            let names: Vec<[Option<String>; 2]> = named
+                .iter()
+                .map(|f| {
+                    [
+                        f.object.as_ref().map(ToString::to_string),
+                        f.location.as_ref().map(ToString::to_string),
+                    ]
+                })
+                .collect();
+            // Object and location side by side when every pair fits, so that the list
+            // reads as one column either way.
+            let side_by_side = names.iter().all(|[o, l]| {
+                let o = o.as_deref().map_or(0, text::width);
+                let l = l.as_deref().map_or(0, text::width);
+                2 + o + 2 + l <= width
+            });
+            for [object, location] in names {
+                if side_by_side {
+                    let both: Vec<String> = [object, location].into_iter().flatten().collect();
+                    lines.push(format!("  {}", both.join("  ")));
+                } else {
+                    for part in [object, location].into_iter().flatten() {
+                        lines.extend(text::wrap_hanging(&part, width, "  ", "    "));
+                    }
+                }
+            }
+            if hidden > 0 {
+                lines.extend(text::wrap_hanging(&more(hidden), width, "  ", "    "));
+            }
+        } else if let Some(location) = &head.location {
+            lines.extend(text::wrap_hanging(&location.to_string(), width, "  ", "    "));
+        }
+        lines.extend(text::wrap_hanging(&head.message, width, "  ", "  "));
+        lines.extend(text::wrap_hanging(
+            &format!("Fix: {}", head.remediation),
+            width,
+            "  ",
+            "       ",
+        ));
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
 }

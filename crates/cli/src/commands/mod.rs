@@ -115,7 +115,8 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a st
     (!names.is_empty()).then(|| format!("did you mean {}?", names.join(" or ")))
 }
 
-/// Whether to colour a table, and how wide to make it (`COLUMNS`, else 140).
+/// Whether to colour a table, and how wide to make it: `COLUMNS`, else the width of the
+/// terminal on standard output (shells seldom export `COLUMNS`), else 140.
 pub fn color_and_width(choice: ColorChoice) -> (bool, u16) {
     let color = match choice {
         ColorChoice::Always => true,
@@ -127,6 +128,7 @@ pub fn color_and_width(choice: ColorChoice) -> (bool, u16) {
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0))
         .unwrap_or(140)
         .clamp(60, 400);
     (color, width)

@@ -5,7 +5,9 @@ use anyhow::Context as _;
 use mcp_diag_checks::suppress::{self, Suppression, parse_ignore_file};
 use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
 use mcp_diag_model::{Date, Finding, Inventory, KubeVersion, Minor, SourceKind, time};
-use mcp_diag_report::{ClusterReport, Report, Suppressed, TableOptions, render_json, render_table};
+use mcp_diag_report::{
+    ClusterReport, Report, Suppressed, TableOptions, render_compact, render_json, render_table,
+};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
 use super::{color_and_width, hinted, level, live, now_utc, parse_target, threshold, today_utc};
@@ -14,6 +16,16 @@ use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
+    if args.compact && args.output != OutputFormat::Table {
+        return Err(hinted(
+            format!(
+                "--compact is a layout of the table; --output {:?} has none",
+                args.output
+            )
+            .to_lowercase(),
+            "drop --compact, or use --output table",
+        ));
+    }
     let config = match &args.config {
         Some(path) => {
             Config::load(path).map_err(|e| hinted(e, "see docs/config.md for the settings file"))?
@@ -150,6 +162,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     };
     let text = match args.output {
         OutputFormat::Json => render_json(&report),
+        OutputFormat::Table if args.compact => render_compact(&report, table_options(args.color)),
         OutputFormat::Table => render_table(&report, table_options(args.color)),
     };
     let mut stdout = std::io::stdout().lock();
