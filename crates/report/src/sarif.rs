@@ -288,7 +288,7 @@ fn first_paragraph(markdown: &str) -> Option<String> {
 
 /// SARIF messages are sentences (the Multitool warns otherwise).
 fn ensure_period(text: &str) -> String {
-    let text = text.trim_end();
+    let text = text.trim_end().trim_end_matches([':', ';', ',']);
     if text.ends_with(['.', '!', '?']) {
         text.to_owned()
     } else {

@@ -11,6 +11,7 @@ mod data;
 mod emulate;
 mod explain;
 mod live;
+mod output;
 mod plan;
 mod scan;
 mod snapshot;

@@ -5,11 +5,11 @@ use anyhow::Context as _;
 use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
 use mcp_diag_data::NEWEST_KNOWN_MINOR;
 use mcp_diag_model::{Date, Inventory, KubeVersion, Minor, Severity, SourceKind, time};
-use mcp_diag_report::{ClusterReport, Report, TableOptions, render_json, render_table};
+use mcp_diag_report::{ClusterReport, Report};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{color_and_width, fail_on, hinted, live, now_utc, today_utc};
-use crate::args::{ColorChoice, OutputFormat, ScanArgs};
+use super::{fail_on, hinted, live, now_utc, today_utc};
+use crate::args::ScanArgs;
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
@@ -103,10 +103,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             "warning: mcp-diag knows API changes up to Kubernetes {NEWEST_KNOWN_MINOR}; removals in {t} that came later are not known to this version"
         );
     }
-    let text = match args.output {
-        OutputFormat::Json => render_json(&report),
-        OutputFormat::Table => render_table(&report, table_options(args.color)),
-    };
+    let threshold = args
+        .fail_on
+        .map(fail_on)
+        .or(config.fail_on)
+        .unwrap_or(Severity::High);
+    let text = super::output::render_scan(&report, args.output, args.color, Some(threshold));
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is not a failure of the scan.
@@ -114,11 +116,6 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             return Err(e).context("cannot write the report to standard output");
         }
     }
-    let threshold = args
-        .fail_on
-        .map(fail_on)
-        .or(config.fail_on)
-        .unwrap_or(Severity::High);
     // Not one cluster could be read: the tool could not do its job.
     let status = if nothing_read {
         ExitStatus::Error
@@ -138,11 +135,6 @@ fn parse_target(text: &str) -> anyhow::Result<Minor> {
             "give a Kubernetes release such as --target-version 1.32",
         )
     })
-}
-
-fn table_options(choice: ColorChoice) -> TableOptions {
-    let (color, width) = color_and_width(choice);
-    TableOptions { color, width }
 }
 
 /// Snapshots each become a cluster; all manifest paths together become one, named `manifests`.
