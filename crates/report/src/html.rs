@@ -29,7 +29,14 @@ table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { position: sticky; top: 0; background: Canvas; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+#summary { width: auto; min-width: 22rem; }
 code { font-family: ui-monospace, monospace; font-size: .95em; }
+/* Paths and names may break after a slash (<wbr>); identifiers never break inside. */
+td { overflow-wrap: break-word; }
+table.findings { table-layout: fixed; }
+col.c-sev { width: 5.5rem; } col.c-check { width: 15rem; }
+col.c-object, col.c-location { width: 16%; }
+.nowrap { white-space: nowrap; }
 .sev { font-weight: 600; white-space: nowrap; }
 .sev-blocker .sev, .status-blocked { color: #c00; }
 .sev-high .sev { color: #d4380d; }
@@ -126,7 +133,7 @@ pub fn render_html(report: &Report) -> String {
             out.push_str("<p>No findings.</p>\n</section>\n");
             continue;
         }
-        out.push_str("<table class=\"findings\">\n<thead><tr><th>Severity</th><th>Check</th><th>Object</th><th>Location</th><th>Message</th><th>Fix</th></tr></thead>\n<tbody>\n");
+        out.push_str("<table class=\"findings\">\n<colgroup><col class=\"c-sev\"><col class=\"c-check\"><col class=\"c-object\"><col class=\"c-location\"><col><col></colgroup>\n<thead><tr><th>Severity</th><th>Check</th><th>Object</th><th>Location</th><th>Message</th><th>Fix</th></tr></thead>\n<tbody>\n");
         for f in &c.findings {
             let object = f
                 .object
@@ -134,7 +141,7 @@ pub fn render_html(report: &Report) -> String {
                 .map(|o| {
                     format!(
                         "{}<br><small>{}</small>",
-                        esc(&object_name(o)),
+                        breakable(&object_name(o)),
                         esc(&o.api_version)
                     )
                 })
@@ -146,7 +153,7 @@ pub fn render_html(report: &Report) -> String {
                 esc(f.check),
                 severity_title(f.severity),
                 object,
-                esc(&file_line(f).unwrap_or_default()),
+                breakable(&file_line(f).unwrap_or_default()),
                 esc(&f.message),
                 esc(&f.remediation),
             );
@@ -161,6 +168,12 @@ pub fn render_html(report: &Report) -> String {
     );
     let _ = writeln!(out, "<script>{SCAN_JS}</script>\n</body>\n</html>");
     out
+}
+
+/// Escaped, with a line-break opportunity after each `/` so that long paths and
+/// `namespace/name` wrap there rather than inside a name.
+fn breakable(text: &str) -> String {
+    esc(text).replace('/', "/<wbr>")
 }
 
 /// Counts from the data; filters hide rows and recount what is shown. Static text: nothing

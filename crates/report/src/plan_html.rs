@@ -84,7 +84,7 @@ pub fn render_plan_html(plan: &Plan) -> String {
             };
             let _ = writeln!(
                 out,
-                "<tr><td>{} → {}</td><td>{blockers}</td></tr>",
+                "<tr><td class=\"nowrap\">{} → {}</td><td>{blockers}</td></tr>",
                 esc(&hop.from),
                 esc(&hop.to)
             );
