@@ -27,6 +27,10 @@ fn repo_root() -> PathBuf {
 
 /// Runs the binary at the repository root with a pinned clock and date, as `cli.rs` does.
 fn mcp_diag(args: &[&str]) -> Run {
+    mcp_diag_with_stdin(args, "")
+}
+
+fn mcp_diag_with_stdin(args: &[&str], stdin: &str) -> Run {
     let output = Command::cargo_bin("mcp-diag")
         .unwrap()
         .current_dir(repo_root())
@@ -35,6 +39,7 @@ fn mcp_diag(args: &[&str]) -> Run {
         .env("MCP_DIAG_NOW", "2026-11-26T03:00:00Z")
         .env_remove("MCP_DIAG_TODAY")
         .args(args)
+        .write_stdin(stdin)
         .output()
         .unwrap();
     Run {
@@ -238,12 +243,25 @@ fn assert_valid_sarif(text: &str) {
 }
 
 /// Manifests give physical locations; the snapshot gives both kinds.
+/// Standard input has no file, so its findings stand in the way live objects do (a path
+/// made of the object's names).
 fn sarif_inputs() -> Vec<(&'static str, String)> {
     let manifests = mcp_diag(&["scan", "-t", "1.29", "-o", "sarif", "examples/manifests"]);
     assert_eq!(manifests.code, 3, "{}", manifests.stderr);
+    let stdin = mcp_diag_with_stdin(
+        &["scan", "-t", "1.25", "-o", "sarif", "-"],
+        "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\nspec: {minAvailable: 1}\n",
+    );
+    assert_eq!(stdin.code, 3, "{}", stdin.stderr);
+    let log: Value = serde_json::from_str(&stdin.stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "manifests/shop/PodDisruptionBudget/web"
+    );
     vec![
         ("demo", scan_demo("sarif").stdout),
         ("manifests", manifests.stdout),
+        ("stdin", stdin.stdout),
     ]
 }
 
@@ -281,6 +299,11 @@ fn sarif_matches_the_json_report() {
             _ => "note",
         };
         assert_eq!(r["level"], level);
+        // GitHub refuses a whole upload if one result lacks a physical location.
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+            "{r}"
+        );
         if let Some(file) = f["location"]["file"].as_str() {
             let uri = &r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
             assert_eq!(uri, file, "relative to the repository root");

@@ -144,13 +144,20 @@ fn sarif_levels_and_locations() {
         "Removed in 1.25. Fix: Migrate to policy/v1."
     );
 
+    // A live object: GitHub refuses results without a physical location, so the object's
+    // path stands for a file.
     let live = &results[1]["locations"][0];
-    assert!(live.get("physicalLocation").is_none());
+    assert_eq!(
+        live["physicalLocation"]["artifactLocation"]["uri"],
+        "prod/shop/Pod/web-1"
+    );
+    assert_eq!(live["physicalLocation"]["region"]["startLine"], 1);
     assert_eq!(
         live["logicalLocations"][0]["fullyQualifiedName"],
         "prod/shop/Pod/web-1"
     );
     assert_eq!(live["logicalLocations"][0]["kind"], "resource");
+    assert_eq!(results[1]["properties"]["security-severity"], "5.0");
 
     let file_only = &results[2]["locations"][0];
     assert_eq!(
@@ -161,7 +168,27 @@ fn sarif_levels_and_locations() {
 
     // Neither: the cluster stands as the place, so that no result lacks a location.
     let nowhere = &results[3]["locations"][0];
-    assert_eq!(nowhere["logicalLocations"][0]["fullyQualifiedName"], "prod");
+    // (the snapshot's cluster.yaml; a live cluster's name).
+    assert_eq!(
+        nowhere["physicalLocation"]["artifactLocation"]["uri"],
+        "prod/cluster.yaml"
+    );
+    assert!(nowhere.get("logicalLocations").is_none());
+    let mut live_cluster = mixed();
+    live_cluster.clusters[0].source = "context:prod".into();
+    let log = sarif(&live_cluster);
+    assert_eq!(
+        log["runs"][0]["results"][3]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "prod"
+    );
+    // Every result has exactly one location, with a file (or its stand-in) and a line.
+    for r in results {
+        let locations = r["locations"].as_array().unwrap();
+        assert_eq!(locations.len(), 1);
+        let physical = &locations[0]["physicalLocation"];
+        assert!(physical["artifactLocation"]["uri"].is_string());
+        assert!(physical["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
 }
 
 #[test]

@@ -18,16 +18,27 @@
 //!   buries the ones that matter); a check missing from the given docs (an organisation rule)
 //!   gets a rule made from its finding's title;
 //! - a finding with a file (manifests, and the List files of a snapshot) gets a
-//!   `physicalLocation`; a finding on an object gets a `logicalLocation` as well, and a live
-//!   object has only that (GitHub lists such results but cannot annotate a file with them).
+//!   `physicalLocation` at its file and line; a finding on an object gets a `logicalLocation`
+//!   (`cluster/namespace/Kind/name`, kind `resource`) as well;
+//! - a finding without a file (a live object, standard input, an unreachable cluster) still
+//!   gets a `physicalLocation`: GitHub refuses the whole upload when one result has no
+//!   location ("locationFromSarifResult: expected at least one location",
+//!   github/codeql-action issue 1738) or only a logical one ("expected artifact location",
+//!   forcedotcom/code-analyzer issue 1970). Its URI is the object's path
+//!   `cluster/namespace/Kind/name` (or the cluster's name) at line 1, as image scanners give
+//!   the image name: GitHub shows the alert without a code view.
+//! - `security-severity` on a rule makes GitHub treat it as a security rule and show
+//!   critical/high/medium/low (github/docs issue 21221); it is per rule, so a result also
+//!   carries its own in `properties` (GitHub staff say results may override it there), and
+//!   its `level` always follows the finding's own severity.
 
 use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Severity};
 use serde_json::{Value, json};
 
-use crate::Report;
 use crate::common::fnv1a;
+use crate::{ClusterReport, Report};
 
 /// The OASIS schema of SARIF 2.1.0 (errata 01), the one the file claims to follow.
 pub const SARIF_SCHEMA_URI: &str =
@@ -94,7 +105,7 @@ pub fn sarif_value(report: &Report, options: &SarifOptions<'_>) -> Value {
     let mut results = Vec::new();
     for cluster in &report.clusters {
         for f in &cluster.findings {
-            results.push(result(&cluster.name, f, index[f.check], options.root));
+            results.push(result(cluster, f, index[f.check], options.root));
         }
     }
 
@@ -147,46 +158,58 @@ fn rule(id: &str, doc: Option<&RuleDoc>, first: &Finding) -> Value {
     })
 }
 
-fn result(cluster: &str, f: &Finding, rule_index: usize, root: Option<&str>) -> Value {
+fn result(report: &ClusterReport, f: &Finding, rule_index: usize, root: Option<&str>) -> Value {
+    let cluster = report.name.as_str();
     let (level, _) = level_and_score(f.severity);
     let mut text = ensure_period(f.message.trim());
     if !f.remediation.trim().is_empty() {
         text.push_str(" Fix: ");
         text.push_str(&ensure_period(f.remediation.trim()));
     }
-    let mut location = serde_json::Map::new();
-    if let Some(l) = &f.location
-        && let Some(uri) = artifact_uri(&l.file, root)
-    {
-        let mut region = json!({"startLine": l.line.max(1)});
-        if let Some(c) = l.column {
-            region["startColumn"] = json!(c.max(1));
-        }
-        location.insert(
-            "physicalLocation".into(),
-            json!({"artifactLocation": {"uri": uri}, "region": region}),
-        );
-    }
-    if let Some(o) = &f.object {
+    let object_path = f.object.as_ref().map(|o| {
         let mut path = vec![cluster.to_owned()];
         path.extend(o.namespace.clone());
         path.push(o.kind.clone());
-        path.push(o.name.clone());
+        path.push(if o.name.is_empty() {
+            "<unnamed>".to_owned()
+        } else {
+            o.name.clone()
+        });
+        path.join("/")
+    });
+    let file = f
+        .location
+        .as_ref()
+        .and_then(|l| artifact_uri(&l.file, root).map(|uri| (uri, l)));
+    let physical = match file {
+        Some((uri, l)) => {
+            let mut region = json!({"startLine": l.line.max(1)});
+            if let Some(c) = l.column {
+                region["startColumn"] = json!(c.max(1));
+            }
+            json!({"artifactLocation": {"uri": uri}, "region": region})
+        }
+        // No file: the object's path stands for one (see above); a finding on the cluster
+        // itself points at a snapshot's cluster.yaml, a real file, or else at its name.
+        None => {
+            let uri = match (&object_path, report.source.strip_prefix("snapshot:")) {
+                (Some(path), _) => percent_encode(path),
+                (None, Some(dir)) => artifact_uri(&format!("{dir}/cluster.yaml"), root)
+                    .unwrap_or_else(|| percent_encode(cluster)),
+                (None, None) => percent_encode(cluster),
+            };
+            json!({"artifactLocation": {"uri": uri}, "region": {"startLine": 1}})
+        }
+    };
+    let mut location = serde_json::Map::new();
+    location.insert("physicalLocation".into(), physical);
+    if let (Some(o), Some(path)) = (&f.object, &object_path) {
         location.insert(
             "logicalLocations".into(),
-            json!([{
-                "name": o.name,
-                "fullyQualifiedName": path.join("/"),
-                "kind": "resource",
-            }]),
-        );
-    } else if !location.contains_key("physicalLocation") {
-        // Neither a file nor an object (an unreachable cluster): the cluster is the place.
-        location.insert(
-            "logicalLocations".into(),
-            json!([{"name": cluster, "fullyQualifiedName": cluster, "kind": "module"}]),
+            json!([{"name": o.name, "fullyQualifiedName": path, "kind": "resource"}]),
         );
     }
+    let (_, score) = level_and_score(f.severity);
     json!({
         "ruleId": f.check,
         "ruleIndex": rule_index,
@@ -194,7 +217,11 @@ fn result(cluster: &str, f: &Finding, rule_index: usize, root: Option<&str>) -> 
         "message": {"text": text},
         "locations": [Value::Object(location)],
         "partialFingerprints": {"mcpDiagFinding/v1": fingerprint(cluster, f)},
-        "properties": {"severity": f.severity.as_str(), "cluster": cluster},
+        "properties": {
+            "severity": f.severity.as_str(),
+            "security-severity": score,
+            "cluster": cluster,
+        },
     })
 }
 
