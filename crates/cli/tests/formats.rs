@@ -646,3 +646,22 @@ fn chromium_request_check_sees_a_page_request() {
     let (_, net) = load_in_chromium(&file, "");
     assert_eq!(net, ["http://127.0.0.1:9/x.png"]);
 }
+
+#[test]
+fn plan_html_counts_render_in_chromium() {
+    let json: Value = serde_json::from_str(&plan_demo("json").stdout).unwrap();
+    let page = plan_demo("html").stdout;
+    let dir = tempdir();
+    let file = dir.path().join("plan.html");
+    std::fs::write(&file, &page).unwrap();
+    let (dom, net) = load_in_chromium(&file, "");
+    for key in ["nodes", "drainable", "blocked", "unknown"] {
+        assert_eq!(
+            text_of(&dom, &format!("count-{key}")),
+            json["summary"][key].to_string(),
+            "{key}"
+        );
+    }
+    assert!(json["summary"]["blocked"].as_u64().unwrap() > 0);
+    assert!(net.is_empty(), "{net:?}");
+}

@@ -463,3 +463,126 @@ fn html_without_findings_and_unreachable_cluster() {
     assert!(text.contains("Not scanned: connection refused &lt;x&gt;"));
     assert_eq!(text.matches("<tr class=\"finding ").count(), 0);
 }
+
+// ---- plans --------------------------------------------------------------------------------
+
+mod plans {
+    use mcp_diag_planner::{
+        Blocker, BlockerKind, Drainable, Hop, NodePlan, Plan, Summary as PlanSummary, Verdict, Wave,
+    };
+
+    use super::*;
+
+    fn node(name: &str, drainable: Drainable, batch: usize) -> NodePlan {
+        NodePlan {
+            name: name.into(),
+            drainable,
+            status: drainable.as_str(),
+            batch,
+            reason: "zone a | pool <big>".into(),
+            zone: Some("eu-1a".into()),
+            pool: None,
+            control_plane: false,
+            blockers: if drainable == Drainable::No {
+                vec![Blocker {
+                    kind: BlockerKind::Pdb,
+                    object: object("PodDisruptionBudget", Some("shop"), "pay"),
+                    pod: "shop/pay-1".into(),
+                    message: "allows 0 <script>x</script>".into(),
+                }]
+            } else {
+                Vec::new()
+            },
+            pods_evicted: 2,
+            pods_staying: 1,
+            moves: Vec::new(),
+        }
+    }
+
+    fn plan(nodes: usize) -> Plan {
+        let mut workers: Vec<NodePlan> = (0..nodes)
+            .map(|i| node(&format!("worker-{i}"), Drainable::Yes, i))
+            .collect();
+        workers[0] = node("worker-0", Drainable::No, 0);
+        Plan {
+            schema_version: 1,
+            cluster: "demo".into(),
+            source: "snapshot:demo".into(),
+            current_version: Some("1.29.4".into()),
+            target_version: "1.31".into(),
+            verdict: Verdict::Blocked,
+            summary: PlanSummary {
+                nodes,
+                drainable: nodes - 1,
+                blocked: 1,
+                ..PlanSummary::default()
+            },
+            hops: vec![
+                Hop {
+                    from: "1.29".into(),
+                    to: "1.30".into(),
+                    blockers: vec![finding("api-removed", Severity::Blocker, "Gone | now.")],
+                },
+                Hop {
+                    from: "1.30".into(),
+                    to: "1.31".into(),
+                    blockers: Vec::new(),
+                },
+            ],
+            waves: vec![Wave {
+                index: 1,
+                name: "wave 1 (100%)".into(),
+                percent: Some(100),
+                nodes: workers,
+            }],
+            notes: vec!["a note with | and <b>".into()],
+            worst_finding: Some(Severity::Blocker),
+        }
+    }
+
+    #[test]
+    fn plan_markdown_escapes_and_opens_blocked_waves() {
+        let text = render_plan_markdown(&plan(3), MarkdownOptions::default());
+        assert!(text.starts_with("## Upgrade plan for demo: blocked\n"));
+        assert!(text.contains("| 3 | 2 | 1 | 0 |"));
+        assert!(text.contains("| 1.29 → 1.30 | `api-removed` PodDisruptionBudget shop/web: Gone \\| now. |"));
+        assert!(text.contains("| 1.30 → 1.31 | none |"));
+        assert!(
+            text.contains("<details open>\n<summary><b>Wave wave 1 (100%)</b> (3 nodes, not all drainable)")
+        );
+        assert!(text.contains("**pdb** allows 0 &lt;script&gt;x&lt;/script&gt;"));
+        assert!(text.contains("zone a \\| pool &lt;big&gt;"));
+        assert!(text.contains("- a note with \\| and &lt;b&gt;"));
+        assert!(!text.contains("<script>") && !text.contains("<big>"));
+    }
+
+    #[test]
+    fn plan_markdown_truncates_nodes() {
+        let big = plan(2_000);
+        let text = render_plan_markdown(&big, MarkdownOptions::default());
+        assert!(text.chars().count() <= markdown::GITHUB_COMMENT_LIMIT);
+        let shown = text.lines().filter(|l| l.contains("| worker-")).count();
+        assert!(shown > 10 && shown < 2_000, "{shown}");
+        let left = 2_000 - shown;
+        assert!(text.contains(&format!("**{left} node rows left out**")), "{left}");
+    }
+
+    #[test]
+    fn plan_html_is_self_contained_and_escaped() {
+        let text = render_plan_html(&plan(3));
+        assert_eq!(text.matches("<script").count(), 2);
+        assert!(!text.contains("<script>x"));
+        assert!(text.contains("allows 0 &lt;script&gt;x&lt;/script&gt;"));
+        assert!(text.contains("default-src 'none'"));
+        assert_eq!(text.matches("<tr class=\"node\"").count(), 3);
+        assert_eq!(text.matches("data-status=\"blocked\"").count(), 1);
+        let start = text.find("id=\"plan-data\">").unwrap() + "id=\"plan-data\">".len();
+        let end = start + text[start..].find("</script>").unwrap();
+        let data: Value = serde_json::from_str(&text[start..end]).unwrap();
+        assert_eq!(data["summary"]["blocked"], 1);
+        assert_eq!(
+            data["waves"][0]["nodes"][0]["blockers"][0]["message"],
+            "allows 0 <script>x</script>"
+        );
+    }
+}
