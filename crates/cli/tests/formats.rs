@@ -665,3 +665,69 @@ fn plan_html_counts_render_in_chromium() {
     assert!(json["summary"]["blocked"].as_u64().unwrap() > 0);
     assert!(net.is_empty(), "{net:?}");
 }
+
+/// Two snapshots in one report (a fleet): every format keeps the clusters apart.
+#[test]
+fn fleet_formats_keep_clusters_apart() {
+    let paths = ["examples/demo-cluster", "examples/edge-cluster"];
+    let scan = |format: &str| {
+        let mut args = vec!["scan", "--today", TODAY, "-o", format];
+        args.extend(paths);
+        mcp_diag(&args)
+    };
+    let json: Value = serde_json::from_str(&scan("json").stdout).unwrap();
+    let names: Vec<&str> = json["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    let count = |i: usize| json["clusters"][i]["findings"].as_array().unwrap().len();
+
+    let junit = scan("junit").stdout;
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(
+        suites
+            .iter()
+            .map(|s| s.attribute("name").unwrap())
+            .collect::<Vec<_>>(),
+        names
+    );
+
+    let md = scan("markdown").stdout;
+    assert!(md.contains("| Cluster | Check | Object |"), "a cluster column");
+    for name in &names {
+        assert!(md.contains(&format!("\n| {name} |")), "{name}");
+    }
+
+    let csv = scan("csv").stdout;
+    for (i, name) in names.iter().enumerate() {
+        let rows = csv
+            .split("\r\n")
+            .filter(|r| r.starts_with(&format!("{name},")))
+            .count();
+        assert_eq!(rows, count(i), "{name}");
+    }
+
+    let sarif = scan("sarif").stdout;
+    assert_valid_sarif(&sarif);
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(log["runs"].as_array().unwrap().len(), 1, "one run per report");
+    assert_eq!(results.len(), count(0) + count(1));
+    for (i, name) in names.iter().enumerate() {
+        let of_cluster = results
+            .iter()
+            .filter(|r| r["properties"]["cluster"] == *name)
+            .count();
+        assert_eq!(of_cluster, count(i), "{name}");
+    }
+
+    let html = scan("html").stdout;
+    assert_eq!(html.matches("<section class=\"cluster\"").count(), 2);
+}
