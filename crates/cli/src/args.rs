@@ -49,8 +49,8 @@ pub struct ScanArgs {
     pub target_version: Option<String>,
 
     /// Output format
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = ScanFormat::Table)]
+    pub output: ScanFormat,
 
     /// Exit with status 2 when findings at or above this severity exist (a blocker always
     /// gives 3; `none` reports without failing) [default: high]
@@ -122,6 +122,38 @@ pub struct ScanArgs {
 pub enum OutputFormat {
     Table,
     Json,
+}
+
+/// `scan --output`: `data` keeps the plain [`OutputFormat`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Tables for a terminal
+    Table,
+    /// The JSON report (the contract other tools read)
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning
+    Sarif,
+    /// JUnit XML for CI test reports; findings at or above --fail-on fail
+    Junit,
+    /// Markdown for a pull-request comment
+    Markdown,
+    /// One self-contained HTML page with filters
+    Html,
+    /// CSV, one row per finding
+    Csv,
+}
+
+/// `plan --output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Tables for a terminal
+    Table,
+    /// The JSON plan
+    Json,
+    /// Markdown for a pull-request comment
+    Markdown,
+    /// One self-contained HTML page
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -288,8 +320,8 @@ pub struct PlanArgs {
     pub order: Option<String>,
 
     /// Output format
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Table)]
+    pub output: PlanFormat,
 
     /// Exit with status 2 when findings (or nodes the plan cannot predict, counted as high)
     /// reach this severity; a blocked node or a hop blocker always gives 3; `none` reports

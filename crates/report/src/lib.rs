@@ -1,13 +1,29 @@
-//! Renderers: the JSON contract and the human table.
+//! Renderers: the JSON contract, the human table, and the file formats pipelines read
+//! (SARIF, JUnit, Markdown, HTML, CSV; Markdown and HTML for plans too).
 
 use mcp_diag_model::{Finding, Severity};
 use serde::Serialize;
 
+mod common;
 mod compact;
+pub mod csv;
 mod group;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod plan_html;
+pub mod plan_markdown;
+pub mod sarif;
 mod table;
 
 pub use compact::render_compact;
+pub use csv::render_csv;
+pub use html::render_html;
+pub use junit::{JunitOptions, render_junit};
+pub use markdown::{MarkdownOptions, render_markdown};
+pub use plan_html::render_plan_html;
+pub use plan_markdown::render_plan_markdown;
+pub use sarif::{RuleDoc, SarifOptions, render_sarif};
 pub use table::{TableOptions, render_table};
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
@@ -203,3 +219,6 @@ pub fn render_json(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod format_tests;

@@ -13,6 +13,7 @@ mod emulate;
 mod explain;
 mod live;
 mod manual;
+mod output;
 mod plan;
 mod scan;
 mod snapshot;

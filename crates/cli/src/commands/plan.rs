@@ -9,12 +9,11 @@ use std::path::Path;
 use anyhow::Context as _;
 use mcp_diag_checks::{CheckOptions, UserRules};
 use mcp_diag_model::{Date, Inventory, Minor, time};
-use mcp_diag_planner::render::{RenderOptions, render_json, render_table};
 use mcp_diag_planner::{Order, PlanOptions, parse_waves};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{color_and_width, hinted, now_utc, parse_target, threshold, today_utc};
-use crate::args::{ColorChoice, LiveArgs, OutputFormat, PlanArgs};
+use super::{hinted, now_utc, parse_target, threshold, today_utc};
+use crate::args::{LiveArgs, PlanArgs};
 use crate::config::{Config, check_id};
 use crate::exit::{ExitStatus, from_worst};
 
@@ -100,10 +99,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             started.elapsed().as_secs_f64()
         );
     }
-    let text = match args.output {
-        OutputFormat::Json => render_json(&plan),
-        OutputFormat::Table => render_table(&plan, render_options(args.color)),
-    };
+    let text = super::output::render_plan(&plan, args.output, args.color);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -187,9 +183,4 @@ fn source_error(e: SourceError) -> anyhow::Error {
         }
     };
     hinted(e.to_string(), hint)
-}
-
-fn render_options(choice: ColorChoice) -> RenderOptions {
-    let (color, width) = color_and_width(choice);
-    RenderOptions { color, width }
 }

@@ -5,18 +5,16 @@ use anyhow::Context as _;
 use mcp_diag_checks::suppress::{self, Suppression, parse_ignore_file};
 use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
 use mcp_diag_model::{Date, Finding, Inventory, KubeVersion, Minor, SourceKind, time};
-use mcp_diag_report::{
-    ClusterReport, Report, Suppressed, TableOptions, render_compact, render_json, render_table,
-};
+use mcp_diag_report::{ClusterReport, Report, Suppressed};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{color_and_width, hinted, level, live, now_utc, parse_target, threshold, today_utc};
-use crate::args::{ColorChoice, LiveArgs, OutputFormat, ScanArgs};
+use super::{hinted, level, live, now_utc, parse_target, threshold, today_utc};
+use crate::args::{LiveArgs, ScanArgs, ScanFormat};
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
-    if args.compact && args.output != OutputFormat::Table {
+    if args.compact && args.output != ScanFormat::Table {
         return Err(hinted(
             format!(
                 "--compact is a layout of the table; --output {:?} has none",
@@ -160,11 +158,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         }
         None => full,
     };
-    let text = match args.output {
-        OutputFormat::Json => render_json(&report),
-        OutputFormat::Table if args.compact => render_compact(&report, table_options(args.color)),
-        OutputFormat::Table => render_table(&report, table_options(args.color)),
-    };
+    let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is not a failure of the scan.
@@ -277,11 +271,6 @@ fn suppressed_entry(s: Suppression) -> Suppressed {
         reason: s.reason,
         until: s.until.map(|d| d.to_string()),
     }
-}
-
-fn table_options(choice: ColorChoice) -> TableOptions {
-    let (color, width) = color_and_width(choice);
-    TableOptions { color, width }
 }
 
 /// Snapshots each become a cluster; all manifest paths together become one, named `manifests`.

@@ -1,0 +1,119 @@
+//! Small helpers shared by the file formats (escaping, names, a stable hash).
+
+use mcp_diag_model::{Finding, ObjectRef, Severity};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// JSON for a `<script type="application/json">` block: `<`, `>` and `&` are written as
+/// `\u` escapes so that no text in the data can close the element or open a comment, and
+/// U+2028/U+2029 so that the text stays valid JavaScript too.
+pub(crate) fn json_for_script(value: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// `Kind namespace/name` (without the apiVersion, which has its own column or field).
+pub(crate) fn object_name(object: &ObjectRef) -> String {
+    let name = if object.name.is_empty() {
+        "<unnamed>"
+    } else {
+        &object.name
+    };
+    match &object.namespace {
+        Some(ns) => format!("{} {ns}/{name}", object.kind),
+        None => format!("{} {name}", object.kind),
+    }
+}
+
+/// `file:line` or `file:line:column`, without the template note.
+pub(crate) fn file_line(finding: &Finding) -> Option<String> {
+    finding.location.as_ref().map(|l| match l.column {
+        Some(c) => format!("{}:{}:{c}", l.file, l.line),
+        None => format!("{}:{}", l.file, l.line),
+    })
+}
+
+/// Capitalised severity for headings: `Blocker`, `High`, ...
+pub(crate) fn severity_title(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocker => "Blocker",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
+        Severity::Info => "Info",
+    }
+}
+
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// 64-bit FNV-1a: a hash that never changes between builds or Rust releases (std's hashers
+/// make no such promise), for fingerprints that must match across runs.
+pub(crate) fn fnv1a(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        // A separator byte that UTF-8 text never holds, so ("ab","c") != ("a","bc").
+        for &byte in part.as_bytes().iter().chain(std::iter::once(&0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escape_covers_markup_and_quotes() {
+        assert_eq!(
+            html_escape(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
+    }
+
+    #[test]
+    fn script_json_cannot_close_the_element() {
+        let text = json_for_script(&"</script><!-- & \u{2028}");
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
+        let back: String = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, "</script><!-- & \u{2028}");
+    }
+
+    #[test]
+    fn fnv_is_fixed_and_separates_parts() {
+        // The published FNV-1a 64 value of the empty input is the offset basis; with our
+        // separator byte it must differ, and the split of the parts must matter.
+        assert_ne!(fnv1a(&[""]), "cbf29ce484222325");
+        assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
+        assert_eq!(fnv1a(&["x"]), fnv1a(&["x"]));
+        assert_eq!(fnv1a(&["x"]).len(), 16);
+    }
+}

@@ -1,0 +1,170 @@
+//! The upgrade plan as Markdown for a pull-request comment: the verdict, a summary table, the
+//! control-plane hops, then one collapsible section per wave (open when a node in it is
+//! blocked). Rows past GitHub's comment limit are left out with a note.
+
+use std::fmt::Write;
+
+use mcp_diag_planner::{Drainable, NodePlan, Plan, Verdict};
+
+use crate::common::{object_name, plural};
+use crate::markdown::{MarkdownOptions, cell};
+
+/// Room kept for what follows the last row that fits (later sections' headers, notes).
+const RESERVE: usize = 3_000;
+
+pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
+    let mut out = String::new();
+    let verdict = match plan.verdict {
+        Verdict::Ready => "ready",
+        Verdict::Unknown => "unknown",
+        Verdict::Blocked => "blocked",
+    };
+    let _ = writeln!(out, "## Upgrade plan for {}: {verdict}\n", cell(&plan.cluster));
+    let _ = writeln!(
+        out,
+        "Kubernetes {} → {} ({})\n",
+        cell(plan.current_version.as_deref().unwrap_or("(version unknown)")),
+        cell(&plan.target_version),
+        cell(&plan.source)
+    );
+    let s = &plan.summary;
+    out.push_str("| Nodes | Drainable | Blocked | Unknown | Batches | Pods evicted | Without a node | Hop blockers |\n");
+    out.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        s.nodes,
+        s.drainable,
+        s.blocked,
+        s.unknown,
+        s.batches,
+        s.pods_evicted,
+        s.pods_unschedulable,
+        s.hop_blockers
+    );
+
+    out.push_str("### Control-plane hops\n\n");
+    if plan.hops.is_empty() {
+        out.push_str("No hop: the cluster is already at the target.\n\n");
+    } else {
+        out.push_str("| Hop | Blockers |\n| --- | --- |\n");
+        for hop in &plan.hops {
+            let blockers = if hop.blockers.is_empty() {
+                "none".to_owned()
+            } else {
+                hop.blockers
+                    .iter()
+                    .map(|f| {
+                        let object = f
+                            .object
+                            .as_ref()
+                            .map(|o| format!(" {}", cell(&object_name(o))))
+                            .unwrap_or_default();
+                        format!("`{}`{object}: {}", f.check, cell(&f.message))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let _ = writeln!(out, "| {} → {} | {blockers} |", cell(&hop.from), cell(&hop.to));
+        }
+        out.push('\n');
+    }
+
+    let mut left_out = 0usize;
+    for wave in &plan.waves {
+        let blocked = wave.nodes.iter().any(|n| n.drainable != Drainable::Yes);
+        let _ = writeln!(
+            out,
+            "<details{}>\n<summary><b>Wave {}</b> ({} node{}{})</summary>\n",
+            if blocked { " open" } else { "" },
+            cell(&wave.name),
+            wave.nodes.len(),
+            plural(wave.nodes.len()),
+            if blocked { ", not all drainable" } else { "" }
+        );
+        out.push_str("| Batch | Node | Zone / pool | Drain | Pods moved | Blockers / why here |\n");
+        out.push_str("| ---: | --- | --- | --- | ---: | --- |\n");
+        let mut used = out.chars().count();
+        let mut section_left_out = 0;
+        for node in &wave.nodes {
+            let row = node_row(node);
+            let row_len = row.chars().count();
+            if left_out > 0 || used + row_len + RESERVE > options.max_chars {
+                left_out += 1;
+                section_left_out += 1;
+            } else {
+                used += row_len;
+                out.push_str(&row);
+            }
+        }
+        if section_left_out > 0 {
+            let _ = writeln!(
+                out,
+                "\n_{section_left_out} more node{} left out to fit a comment; `--output json` or `--output html` has them all._",
+                plural(section_left_out)
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if !plan.notes.is_empty() {
+        out.push_str("### Notes\n\n");
+        let mut used = out.chars().count();
+        let mut notes_left_out = 0;
+        for note in &plan.notes {
+            let line = format!("- {}\n", cell(note));
+            if left_out + notes_left_out > 0 || used + line.chars().count() + RESERVE / 2 > options.max_chars
+            {
+                notes_left_out += 1;
+            } else {
+                used += line.chars().count();
+                out.push_str(&line);
+            }
+        }
+        if notes_left_out > 0 {
+            let _ = writeln!(
+                out,
+                "- _{notes_left_out} more note{} left out to fit a comment._",
+                plural(notes_left_out)
+            );
+        }
+        out.push('\n');
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "**{left_out} node row{} left out** to stay under GitHub's {} character comment limit.",
+            plural(left_out),
+            options.max_chars
+        );
+    }
+    out
+}
+
+fn node_row(node: &NodePlan) -> String {
+    let place = match (&node.zone, &node.pool) {
+        (Some(z), Some(p)) => format!("{} / {}", cell(z), cell(p)),
+        (Some(z), None) => cell(z),
+        (None, Some(p)) => format!("/ {}", cell(p)),
+        (None, None) => String::new(),
+    };
+    let detail = if node.blockers.is_empty() {
+        cell(&node.reason)
+    } else {
+        node.blockers
+            .iter()
+            .map(|b| format!("**{}** {}", b.kind.as_str(), cell(&b.message)))
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    let name = if node.control_plane {
+        format!("{} (control plane)", cell(&node.name))
+    } else {
+        cell(&node.name)
+    };
+    format!(
+        "| {} | {name} | {place} | {} | {} | {detail} |\n",
+        node.batch,
+        node.drainable.as_str(),
+        node.pods_evicted
+    )
+}
