@@ -887,8 +887,7 @@ fn explain_takes_any_case_and_suggests_near_misses() {
         .filter(|l| l.starts_with("  "))
         .map(|l| {
             let id_end = 2 + l[2..].find(' ').unwrap();
-            let sev_start = id_end + l[id_end..].find(|c: char| c != ' ').unwrap();
-            sev_start
+            id_end + l[id_end..].find(|c: char| c != ' ').unwrap()
         })
         .collect();
     assert_eq!(columns.len(), 1, "{}", run.stdout);

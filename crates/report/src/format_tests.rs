@@ -34,13 +34,14 @@ fn cluster(name: &str, findings: Vec<Finding>) -> ClusterReport {
         name: name.into(),
         source: format!("snapshot:{name}"),
         server_version: Some("1.29.4".into()),
-        target_version: "1.30".into(),
+        target_version: Some("1.30".into()),
         target_version_source: "default",
         captured_at: Some("2026-11-20T09:30:00Z".into()),
         objects: 10,
         files: 2,
         error: None,
         findings,
+        suppressed: Vec::new(),
     }
 }
 

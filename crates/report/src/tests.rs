@@ -133,6 +133,7 @@ fn many_alike(n: usize) -> Report {
             files: 1,
             error: None,
             findings,
+            suppressed: Vec::new(),
         }],
     )
 }
