@@ -841,6 +841,13 @@ fn ignores_by_annotation_and_file_are_listed_never_dropped_and_expire() {
     );
     assert_eq!(run.code, 3);
 
+    let table = run_at(
+        dir.path(),
+        &["scan", "-t", "1.32", "--ignore-file", "ignore.yaml", "app.yaml"],
+        "",
+    );
+    assert!(table.stdout.contains("Ignored: 2 findings"), "{}", table.stdout);
+
     let bad = run_at(
         dir.path(),
         &["scan", "-t", "1.32", "--ignore-file", "app.yaml", "app.yaml"],

@@ -72,7 +72,21 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
         if clusters == 1 { "source" } else { "sources" },
     );
     summary_line(&s, &tail, options, &paint, &mut out);
+    ignored_line(report, &mut out);
     out
+}
+
+/// Ignored findings are counted where the summary is, never silently dropped.
+pub(crate) fn ignored_line(report: &Report, out: &mut String) {
+    if report.suppressed > 0 {
+        let n = report.suppressed;
+        let _ = writeln!(
+            out,
+            "Ignored: {n} finding{} (by annotation or --ignore-file; the JSON report lists {} with the reasons)",
+            plural(n),
+            if n == 1 { "it" } else { "them" }
+        );
+    }
 }
 
 /// `Summary: <counts> <tail>`, on two lines when one would pass the width.
