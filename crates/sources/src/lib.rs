@@ -96,6 +96,7 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
     }
     inventory.source = describe(inputs);
     read_files(files, &mut inventory);
+    walk::group_kustomize(&mut inventory.input_problems);
     Ok(inventory)
 }
 

@@ -102,6 +102,13 @@ fn parse_bytes_here(file: &str, bytes: &[u8], fast: bool) -> ParsedFile {
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = parse_text(file, text, fast);
+    fields::locate(text, &mut out.problems);
+    out
+}
+
+fn parse_text(file: &str, text: &str, fast: bool) -> ParsedFile {
+    let mut out = ParsedFile::default();
     let first = text.trim_start().as_bytes().first().copied();
     if !matches!(first, Some(b'{' | b'[')) {
         parse_yaml(file, text, fast, &mut out);
@@ -865,6 +872,10 @@ fn push_list_item(
 
 fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFile) {
     let value: Doc = value.into();
+    if let Some(bad) = fields::first_non_text(&value) {
+        out.problems.push(bad.finding(file, line));
+        return;
+    }
     let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
@@ -877,6 +888,13 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
                 missing.join(" and no ")
             ),
         ));
+        return;
+    }
+    if let Some(api_version) = value.get("apiVersion").and_then(Node::as_str)
+        && crate::walk::is_kustomize_api_version(api_version)
+    {
+        let kind = value.get("kind").and_then(Node::as_str);
+        out.problems.push(crate::walk::kustomize_skipped(file, kind));
         return;
     }
     if let Some(object) = Object::from_node(value, Some(Location::new(file, line))) {
@@ -1012,6 +1030,7 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 }
 
+mod fields;
 pub(crate) mod stream;
 mod yaml_list;
 

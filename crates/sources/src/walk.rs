@@ -84,9 +84,90 @@ fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
     }
 }
 
+/// Detail that marks a per-file kustomize finding, merged per directory by
+/// [`group_kustomize`].
+const KUSTOMIZE: &str = "kustomize";
+
+/// The names kustomize looks for in a directory (kustomize's `konfig.RecognizedKustomizationFileNames`).
+fn is_kustomization_file(name: &str) -> bool {
+    matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization")
+}
+
+/// apiVersions of kustomize's own configuration: `Kustomization`, `Component`, and the
+/// transformer and generator configs (`apiVersion: builtin`, `kind: LabelTransformer`).
+pub(crate) fn is_kustomize_api_version(api_version: &str) -> bool {
+    api_version == "builtin" || api_version.starts_with("kustomize.config.k8s.io/")
+}
+
+/// One file (or document) of kustomize configuration, before grouping.
+pub(crate) fn kustomize_skipped(file: &str, what: Option<&str>) -> Finding {
+    let mut f = skipped(Path::new(file), String::new(), "");
+    f.details.insert(
+        KUSTOMIZE,
+        what.map_or_else(|| file_name(file), |w| format!("{} ({w})", file_name(file))),
+    );
+    f
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Merges the kustomize findings of one directory into one: a kustomization is read as a
+/// whole by `kubectl kustomize`, so one hint per directory is what the user acts on.
+pub(crate) fn group_kustomize(problems: &mut Vec<Finding>) {
+    if !problems.iter().any(|f| f.details.contains_key(KUSTOMIZE)) {
+        return;
+    }
+    let mut dirs: Vec<(String, Vec<String>)> = Vec::new();
+    problems.retain(|f| {
+        let Some(what) = f.details.get(KUSTOMIZE) else {
+            return true;
+        };
+        let file = f.location.as_ref().map_or("", |l| l.file.as_str());
+        let dir = match Path::new(file).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+            _ if file == "<stdin>" => file.to_owned(),
+            _ => ".".to_owned(),
+        };
+        match dirs.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, files)) if files.contains(what) => {}
+            Some((_, files)) => files.push(what.clone()),
+            None => dirs.push((dir, vec![what.clone()])),
+        }
+        false
+    });
+    for (dir, mut files) in dirs {
+        files.sort();
+        let shown = if dir == "<stdin>" { "DIR" } else { dir.as_str() };
+        let mut f = skipped(
+            Path::new(&dir),
+            format!(
+                "kustomize configuration, not Kubernetes objects ({}: {}); the kustomization is not built here",
+                mcp_diag_model::plural(files.len(), "file", "files"),
+                files.join(", ")
+            ),
+            &format!(
+                "Build the kustomization and scan its output: `kubectl kustomize {shown} | mcp-diag scan -`."
+            ),
+        );
+        f.details.insert("files", files.join(", "));
+        problems.push(f);
+    }
+}
+
 /// Adds the files under `root` (or `root` itself) to `jobs`, sorted so output is stable.
 pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<Finding>) {
     if !root.is_dir() {
+        if root
+            .file_name()
+            .is_some_and(|n| is_kustomization_file(&n.to_string_lossy()))
+        {
+            problems.push(kustomize_skipped(&root.display().to_string(), None));
+            return;
+        }
         let display = root.display().to_string();
         jobs.push(FileJob::Path {
             path: root.to_path_buf(),
@@ -135,6 +216,10 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
                 ));
                 walker.skip_current_dir();
             }
+            continue;
+        }
+        if is_kustomization_file(&name) {
+            problems.push(kustomize_skipped(&path.display().to_string(), None));
             continue;
         }
         if !has_manifest_extension(path) || is_known_non_manifest(&name) {
