@@ -252,8 +252,12 @@ impl<'c, 'a> Sim<'c, 'a> {
                     let message = if healthy < budget.matched as i64 {
                         let down = budget.matched as i64 - healthy;
                         format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} pods must stay up ({}) and only {healthy} are healthy, as {down} of its {} pods are not Ready or found no node after earlier evictions; make room for them first (see the other blockers) or relax the budget",
-                            budget.desired, budget.rule, budget.matched
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {} must stay up ({}) and only {healthy} {} healthy, as {down} of its {} {} not Ready or found no node after earlier evictions; make room for them first (see the other blockers) or relax the budget",
+                            mcp_diag_model::plural(budget.desired, "pod", "pods"),
+                            budget.rule,
+                            if healthy == 1 { "is" } else { "are" },
+                            mcp_diag_model::plural(budget.matched, "pod", "pods"),
+                            if down == 1 { "is" } else { "are" }
                         )
                     } else {
                         let scale = match crate::cluster::workload(p) {
@@ -261,8 +265,10 @@ impl<'c, 'a> Sim<'c, 'a> {
                             None => "add a replica".to_owned(),
                         };
                         format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy pods must stay up ({}); {scale} or relax the budget",
-                            budget.desired, budget.rule
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy {} must stay up ({}); {scale} or relax the budget",
+                            budget.desired,
+                            mcp_diag_model::noun(healthy, "pod", "pods"),
+                            budget.rule
                         )
                     };
                     Err(Blocker {
