@@ -264,10 +264,17 @@ impl<'c, 'a> Sim<'c, 'a> {
                             Some(w) => format!("scale {w} to {}", budget.desired + 1),
                             None => "add a replica".to_owned(),
                         };
+                        let stay = if healthy == 1 && budget.desired == 1 {
+                            "its only healthy pod".to_owned()
+                        } else {
+                            format!(
+                                "{} of {healthy} healthy {}",
+                                budget.desired,
+                                mcp_diag_model::noun(healthy, "pod", "pods")
+                            )
+                        };
                         format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy {} must stay up ({}); {scale} or relax the budget",
-                            budget.desired,
-                            mcp_diag_model::noun(healthy, "pod", "pods"),
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {stay} must stay up ({}); {scale} or relax the budget",
                             budget.rule
                         )
                     };

@@ -707,3 +707,21 @@ fn a_canary_that_tests_nothing_is_said_in_the_notes() {
     assert!(note.contains("n0 runs no pod"), "{note}");
     assert_eq!(names(&plan), vec!["n0", "n1"]);
 }
+
+#[test]
+fn budget_messages_agree_with_a_count_of_one() {
+    let mut b = Builder::new("t", "1.31.0");
+    nodes(&mut b, 2, &["a"]);
+    b.deployment("shop", "web", 1, &spec(100, 128), 0);
+    b.pdb("shop", "web", &["web"], Some(json!(1)), None);
+    let plan = run(&b.build());
+    let msg = &node(&plan, "n0").blockers[0].message;
+    assert!(
+        msg.contains("allows 0 disruptions: its only healthy pod must stay up (minAvailable: 1)"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("1 pods") && !msg.contains("1 healthy pods"),
+        "{msg}"
+    );
+}
