@@ -872,13 +872,13 @@ fn push_list_item(
 
 fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFile) {
     let value: Doc = value.into();
-    if let Some(bad) = fields::first_non_text(&value) {
-        out.problems.push(bad.finding(file, line));
-        return;
-    }
     let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
+        if let Some(bad) = missing.iter().find_map(|k| fields::top_non_text(&value, k)) {
+            out.problems.push(bad.finding(file, line));
+            return;
+        }
         out.problems.push(input_invalid(
             file,
             line,
@@ -890,14 +890,18 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
         ));
         return;
     }
-    if let Some(api_version) = value.get("apiVersion").and_then(Node::as_str)
-        && crate::walk::is_kustomize_api_version(api_version)
-    {
-        let kind = value.get("kind").and_then(Node::as_str);
-        out.problems.push(crate::walk::kustomize_skipped(file, kind));
+    if let Some(bad) = fields::metadata_non_text(&value) {
+        out.problems.push(bad.finding(file, line));
         return;
     }
     if let Some(object) = Object::from_node(value, Some(Location::new(file, line))) {
+        // kustomize's own configuration (`apiVersion: builtin`, `kustomize.config.k8s.io/*`)
+        // is not an object any API server serves.
+        if crate::walk::is_kustomize_api_version(&object.api_version) {
+            out.problems
+                .push(crate::walk::kustomize_skipped(file, Some(&object.kind)));
+            return;
+        }
         out.objects.push(object);
     }
 }

@@ -4,7 +4,7 @@
 //! bool into Go struct field ... of type string". Such an object is reported and left out,
 //! as the API server would refuse it, rather than read as the name "true".
 
-use mcp_diag_model::{Doc, Finding, Node, View};
+use mcp_diag_model::{Doc, Finding, Node};
 
 use super::input_invalid;
 
@@ -14,48 +14,50 @@ const KEY: &str = "key";
 const FOUND: &str = "found";
 const VALUE: &str = "value";
 
-/// The first field that must be text and is not, in the order the API server decodes them.
-/// Null is left alone (it decodes as empty, and a missing name is reported elsewhere).
-pub(super) fn first_non_text(doc: &Doc) -> Option<Bad> {
-    for top in ["apiVersion", "kind"] {
-        if let Some(v) = doc.get(top)
-            && !is_text_or_null(v)
-        {
-            return Some(Bad::new(top, None, v));
-        }
-    }
+/// `apiVersion` or `kind` when it is there but not text (the caller asks only when it has
+/// no text value, so valid objects never come here).
+pub(super) fn top_non_text(doc: &Doc, key: &str) -> Option<Bad> {
+    let v = doc.get(key)?;
+    (!is_text_or_null(v)).then(|| Bad::new(key, None, v))
+}
+
+/// The first field of `metadata` that must be text and is not. Null is left alone (it
+/// decodes as empty, and a missing name is reported elsewhere). Every object read passes
+/// here, so it looks at each field once, by the value's tag, and reads label and annotation
+/// keys only when a value is wrong.
+pub(super) fn metadata_non_text(doc: &Doc) -> Option<Bad> {
     let meta = doc.get("metadata")?;
-    match meta.view() {
-        View::Map(_) => {}
-        View::Null => return None,
-        _ => return Some(Bad::container("metadata", meta)),
+    if meta.is_null() {
+        return None;
     }
-    for key in ["name", "namespace", "generateName"] {
-        if let Some(v) = meta.get(key)
-            && !is_text_or_null(v)
-        {
-            return Some(Bad::new(key, Some("metadata"), v));
-        }
-    }
-    for key in ["labels", "annotations"] {
-        let Some(map) = meta.get(key) else { continue };
-        match map.view() {
-            View::Map(entries) => {
-                for (k, v) in entries {
-                    if !is_text_or_null(v) {
-                        return Some(Bad::entry(key, k, v));
-                    }
+    let Some(fields) = meta.as_map() else {
+        return Some(Bad::container("metadata", meta));
+    };
+    for (key, v) in fields {
+        match key {
+            "name" | "namespace" | "generateName" if !is_text_or_null(v) => {
+                return Some(Bad::new(key, Some("metadata"), v));
+            }
+            "labels" | "annotations" => {
+                if v.is_null() {
+                    continue;
+                }
+                let Some(map) = v.as_map() else {
+                    return Some(Bad::container(&format!("metadata.{key}"), v));
+                };
+                if map.values().any(|v| !is_text_or_null(v)) {
+                    let (k, bad) = map.iter().find(|(_, v)| !is_text_or_null(*v))?;
+                    return Some(Bad::entry(key, k, bad));
                 }
             }
-            View::Null => {}
-            _ => return Some(Bad::container(&format!("metadata.{key}"), map)),
+            _ => {}
         }
     }
     None
 }
 
 fn is_text_or_null(v: Node<'_>) -> bool {
-    matches!(v.view(), View::Str(_) | View::Null)
+    v.is_str() || v.is_null()
 }
 
 /// A field that is not text: where it is, and what was found.
