@@ -134,6 +134,7 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
         .into_iter()
         .partition(|f| matches!(f, walk::FileJob::Path { path, .. } if path.starts_with(&helm_dir)));
     read_files(files, &mut inventory);
+    walk::group_kustomize(&mut inventory.input_problems);
     let mut helm_inventory = Inventory::new(SourceKind::Snapshot, "", "");
     read_files(helm, &mut helm_inventory);
     inventory.files_scanned += helm_inventory.files_scanned;

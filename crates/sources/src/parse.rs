@@ -638,7 +638,7 @@ fn is_blank_document(text: &str) -> bool {
     })
 }
 
-fn yaml_options(len: usize) -> serde_saphyr::Options {
+pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
     // Legitimate YAML yields less than one parser event per input byte, so this budget never
     // stops a real document, while an alias bomb is cut off after a bounded amount of work.
     let budget = serde_saphyr::budget! {

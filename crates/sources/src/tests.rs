@@ -371,3 +371,68 @@ fn kustomize_configuration_is_skipped_once_per_directory_with_a_hint() {
         inv.input_problems[0].message
     );
 }
+
+#[test]
+fn kustomize_patches_are_skipped_with_their_kustomization() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let prod = dir.path().join("prod");
+    fs::create_dir_all(&base).unwrap();
+    fs::create_dir_all(&prod).unwrap();
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
+    fs::write(base.join("deploy.yaml"), deploy).unwrap();
+    fs::write(base.join("kustomization.yaml"), "resources:\n- deploy.yaml\n").unwrap();
+    fs::write(
+        prod.join("kustomization.yaml"),
+        "resources:\n- ../base\npatchesStrategicMerge:\n- replicas.yaml\n- |-\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: inline\npatches:\n- path: ./more/probe.yaml\n  target: {kind: Deployment}\npatchesJson6902:\n- path: ops.yaml\n  target: {group: apps, version: v1, kind: Deployment, name: web}\n",
+    )
+    .unwrap();
+    // Partial objects and JSON patch operations: not objects to check.
+    fs::write(
+        prod.join("replicas.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+    )
+    .unwrap();
+    fs::create_dir_all(prod.join("more")).unwrap();
+    fs::write(
+        prod.join("more/probe.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    )
+    .unwrap();
+    fs::write(
+        prod.join("ops.yaml"),
+        "- op: replace\n  path: /spec/replicas\n  value: 3\n",
+    )
+    .unwrap();
+    // A full object beside the kustomization that no patch names is read.
+    fs::write(
+        prod.join("extra.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    )
+    .unwrap();
+    let inv = manifests(&[dir.path()]);
+    let mut read: Vec<(&str, &str)> = inv
+        .objects
+        .iter()
+        .map(|o| (o.kind.as_str(), o.name.as_str()))
+        .collect();
+    read.sort();
+    assert_eq!(read, vec![("ConfigMap", "extra"), ("Deployment", "web")]);
+    assert!(
+        inv.input_problems.iter().all(|f| f.check == "input-skipped"),
+        "{:#?}",
+        inv.input_problems
+    );
+    let files: Vec<&str> = inv
+        .input_problems
+        .iter()
+        .map(|f| f.details["files"].as_str())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files.contains(
+            &"kustomization.yaml, more/probe.yaml (patch), ops.yaml (patch), replicas.yaml (patch)"
+        ),
+        "{files:?}"
+    );
+}

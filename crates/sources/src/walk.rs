@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mcp_diag_model::{Finding, Location, Severity};
+use mcp_diag_model::{Finding, Location, Severity, Tree};
 
 use crate::parse::{ParsedFile, input_invalid, parse_bytes};
 
@@ -87,6 +87,8 @@ fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
 /// Detail that marks a per-file kustomize finding, merged per directory by
 /// [`group_kustomize`].
 const KUSTOMIZE: &str = "kustomize";
+/// The directory a per-file kustomize finding is grouped under, when not its own.
+const KUSTOMIZE_DIR: &str = "kustomize_dir";
 
 /// The names kustomize looks for in a directory (kustomize's `konfig.RecognizedKustomizationFileNames`).
 fn is_kustomization_file(name: &str) -> bool {
@@ -127,7 +129,12 @@ pub(crate) fn group_kustomize(problems: &mut Vec<Finding>) {
             return true;
         };
         let file = f.location.as_ref().map_or("", |l| l.file.as_str());
-        let dir = match Path::new(file).parent() {
+        let dir = match f
+            .details
+            .get(KUSTOMIZE_DIR)
+            .map(Path::new)
+            .or_else(|| Path::new(file).parent())
+        {
             Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
             _ if file == "<stdin>" => file.to_owned(),
             _ => ".".to_owned(),
@@ -158,6 +165,47 @@ pub(crate) fn group_kustomize(problems: &mut Vec<Finding>) {
     }
 }
 
+/// The patch files a kustomization in `dir` names (`patchesStrategicMerge` entries,
+/// `patches[].path`, `patchesJson6902[].path`; field names from kustomize's Kustomization
+/// type). Patches are partial objects or JSON patch operations: read as manifests they
+/// would give findings about fields that the patch leaves out. Empty when the directory
+/// has no kustomization or it does not parse (it is skipped anyway).
+fn kustomize_patches(dir: &Path) -> Vec<PathBuf> {
+    let Some(file) = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+    else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Vec::new();
+    };
+    // A kustomization is small; the limits guard against a hostile one all the same.
+    let options = crate::parse::yaml_options(text.len());
+    let Ok(tree) = serde_saphyr::from_str_with_options::<Tree>(&text, options) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut add = |path: Option<&str>| {
+        // An inline patch (several lines of YAML) names no file.
+        if let Some(path) = path.filter(|p| !p.contains('\n') && !p.trim().is_empty()) {
+            out.push(dir.join(path.trim()));
+        }
+    };
+    if let Some(Tree::Seq(items)) = tree.get("patchesStrategicMerge") {
+        items.iter().for_each(|i| add(i.as_str()));
+    }
+    for key in ["patches", "patchesJson6902"] {
+        if let Some(Tree::Seq(items)) = tree.get(key) {
+            items
+                .iter()
+                .for_each(|i| add(i.get("path").and_then(Tree::as_str)));
+        }
+    }
+    out
+}
+
 /// Adds the files under `root` (or `root` itself) to `jobs`, sorted so output is stable.
 pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<Finding>) {
     if !root.is_dir() {
@@ -175,6 +223,9 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
         });
         return;
     }
+    // Canonical paths, so that `../base/patch.yaml` and the walk's own path meet.
+    // Patch file -> the directory of the kustomization that names it.
+    let mut patches: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
     let mut walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -215,6 +266,13 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
                     "Render the chart and scan the result: `helm template RELEASE CHART | mcp-diag scan -`.",
                 ));
                 walker.skip_current_dir();
+            } else {
+                patches.extend(
+                    kustomize_patches(path)
+                        .iter()
+                        .filter_map(|p| p.canonicalize().ok())
+                        .map(|p| (p, path.to_path_buf())),
+                );
             }
             continue;
         }
@@ -223,6 +281,22 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
             continue;
         }
         if !has_manifest_extension(path) || is_known_non_manifest(&name) {
+            continue;
+        }
+        if let Some(kustomization) = path
+            .canonicalize()
+            .ok()
+            .filter(|_| !patches.is_empty())
+            .and_then(|p| patches.get(&p))
+        {
+            let mut f = kustomize_skipped(&path.display().to_string(), Some("patch"));
+            // Listed with its kustomization, by its path from there.
+            let shown = path.strip_prefix(kustomization).unwrap_or(path);
+            f.details
+                .insert(KUSTOMIZE, format!("{} (patch)", shown.display()));
+            f.details
+                .insert(KUSTOMIZE_DIR, kustomization.display().to_string());
+            problems.push(f);
             continue;
         }
         jobs.push(FileJob::Path {

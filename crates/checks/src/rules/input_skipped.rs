@@ -12,9 +12,10 @@ a Helm chart (a directory with `Chart.yaml`), whose files are Go templates rathe
 kustomize's configuration: files named `kustomization.yaml`, `kustomization.yml` or
 `Kustomization`, and documents whose apiVersion is `builtin` or `kustomize.config.k8s.io/*`
 (`Kustomization`, `Component`, transformer configs such as `kind: LabelTransformer`). The
-kustomize files of one directory make one finding that lists them. The other files beside a
-kustomization (its resources, and its patches, which are partial objects) are read as plain
-manifests.
+kustomize files of one directory make one finding that lists them. The patch files a
+kustomization names (`patchesStrategicMerge`, `patches[].path`, `patchesJson6902[].path`) are
+partial objects or patch operations, and are listed and skipped with it; its resources and any
+other file beside it are read as plain manifests.
 Files that are known not to be manifests (`Chart.yaml`, `values*.yaml`, compose files, `.git`)
 are skipped silently when found in a directory, and read when named directly.
 
