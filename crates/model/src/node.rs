@@ -581,6 +581,11 @@ impl<'a> Node<'a> {
         self.slot().tag() == NULL
     }
 
+    /// Text, told from the tag alone (no UTF-8 check of short strings).
+    pub fn is_str(self) -> bool {
+        matches!(self.slot().tag(), STR | SHORT..=0xff)
+    }
+
     pub fn is_map(self) -> bool {
         self.slot().tag() == MAP
     }
@@ -856,8 +861,11 @@ impl<'a> Map<'a> {
         self.iter().map(|(k, _)| k)
     }
 
+    /// The values alone: no key is looked up (a key outside the well-known ones costs a
+    /// lock), so this is the cheap way over labels and annotations.
     pub fn values(self) -> impl DoubleEndedIterator<Item = Node<'a>> + Clone {
-        self.iter().map(|(_, v)| v)
+        let doc = self.doc;
+        (self.start..self.start + self.len).map(move |at| Node { doc, at })
     }
 }
 

@@ -377,8 +377,12 @@ impl Scheduler {
             return (
                 BlockerKind::Affinity,
                 format!(
-                    "the replacement of {who} has required pod anti-affinity (topologyKey {key}) that every one of the {} nodes it could use violates; add a node in a new {key}, or make the anti-affinity preferred",
-                    placeable.len()
+                    "the replacement of {who} has required pod anti-affinity (topologyKey {key}) that {} it could use violates; add a node in a new {key}, or make the anti-affinity preferred",
+                    if placeable.len() == 1 {
+                        "the one node".to_owned()
+                    } else {
+                        format!("every one of the {} nodes", placeable.len())
+                    }
                 ),
             );
         }

@@ -252,17 +252,30 @@ impl<'c, 'a> Sim<'c, 'a> {
                     let message = if healthy < budget.matched as i64 {
                         let down = budget.matched as i64 - healthy;
                         format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} pods must stay up ({}) and only {healthy} are healthy, as {down} of its {} pods are not Ready or found no node after earlier evictions; make room for them first (see the other blockers) or relax the budget",
-                            budget.desired, budget.rule, budget.matched
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {} must stay up ({}) and only {healthy} {} healthy, as {down} of its {} {} not Ready or found no node after earlier evictions; make room for them first (see the other blockers) or relax the budget",
+                            mcp_diag_model::plural(budget.desired, "pod", "pods"),
+                            budget.rule,
+                            if healthy == 1 { "is" } else { "are" },
+                            mcp_diag_model::plural(budget.matched, "pod", "pods"),
+                            if down == 1 { "is" } else { "are" }
                         )
                     } else {
                         let scale = match crate::cluster::workload(p) {
                             Some(w) => format!("scale {w} to {}", budget.desired + 1),
                             None => "add a replica".to_owned(),
                         };
+                        let stay = if healthy == 1 && budget.desired == 1 {
+                            "its only healthy pod".to_owned()
+                        } else {
+                            format!(
+                                "{} of {healthy} healthy {}",
+                                budget.desired,
+                                mcp_diag_model::noun(healthy, "pod", "pods")
+                            )
+                        };
                         format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {} of {healthy} healthy pods must stay up ({}); {scale} or relax the budget",
-                            budget.desired, budget.rule
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {stay} must stay up ({}); {scale} or relax the budget",
+                            budget.rule
                         )
                     };
                     Err(Blocker {

@@ -163,8 +163,45 @@ fn matches(cluster: &Cluster<'_>, reqs: &[Requirement], i: u32, literal: (bool, 
     })
 }
 
+/// Per node: how many distinct workloads it runs whose pods a drain evicts (pods of one
+/// controller count once; a bare pod counts alone). DaemonSet and mirror pods stay on the
+/// node and finished pods are gone, so they tell nothing about the wave.
+fn workloads(cluster: &Cluster<'_>) -> Vec<usize> {
+    let mut seen: Vec<std::collections::HashSet<*const mcp_diag_model::Object>> =
+        vec![std::collections::HashSet::new(); cluster.nodes.len()];
+    for p in &cluster.pods {
+        if let Some(n) = p.node
+            && !p.mirror
+            && !p.terminating
+            && p.owner != crate::cluster::Owner::DaemonSet
+            && !matches!(p.phase, Phase::Succeeded | Phase::Failed)
+        {
+            // Identity of the controller (or of the pod itself), compared, never dereferenced.
+            let id: *const mcp_diag_model::Object = p.controller.unwrap_or(p.object);
+            seen[n as usize].insert(id);
+        }
+    }
+    seen.into_iter().map(|s| s.len()).collect()
+}
+
+/// Why a worker would make a poor canary: a drain of it tests nothing the wave needs to know.
+fn poor_canary(cluster: &Cluster<'_>, workloads: &[usize], i: u32) -> Option<&'static str> {
+    let node = &cluster.nodes[i as usize];
+    if !node.ready {
+        Some("not Ready (its Ready condition is False or Unknown)")
+    } else if node.unschedulable {
+        Some("cordoned already")
+    } else if workloads[i as usize] == 0 {
+        Some("runs no pod that a drain moves")
+    } else {
+        None
+    }
+}
+
 pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Vec<String>) -> Ordered {
     let loads = loads(cluster);
+    let workloads = workloads(cluster);
+    let unfit = |i: u32| poor_canary(cluster, &workloads, i);
     let describe = |i: u32| {
         let (c, m) = loads[i as usize];
         format!("load cpu {}% / memory {}%", c / 10, m / 10)
@@ -196,10 +233,25 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
             groups[g].1.push(i);
         }
     }
+    // Nodes that make poor canaries (not Ready, cordoned, nothing to move) go after all
+    // others. Each group opens with its most representative node (the most distinct
+    // workloads, lightest of those); the rest follow lightest first, so the early waves
+    // disturb little.
     for (_, members) in &mut groups {
-        members.sort_by_key(|&i| (loads[i as usize].0 + loads[i as usize].1, i));
+        members.sort_by_key(|&i| (unfit(i).is_some(), loads[i as usize].0 + loads[i as usize].1, i));
+        if let Some(best) = members
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| unfit(i).is_none())
+            .max_by_key(|&(at, &i)| (workloads[i as usize], std::cmp::Reverse(at)))
+            .map(|(at, _)| at)
+        {
+            let head = members.remove(best);
+            members.insert(0, head);
+        }
         members.reverse(); // pop from the end
     }
+    let all_unfit = workers.iter().all(|&i| unfit(i).is_some());
     let mut zone_count: HashMap<Option<&str>, usize> = HashMap::new();
     let mut pool_count: HashMap<Option<&str>, usize> = HashMap::new();
     let mut default_order = Vec::with_capacity(workers.len());
@@ -211,18 +263,25 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
             .filter_map(|(g, ((z, p), members))| {
                 let &head = members.last()?;
                 let l = loads[head as usize];
+                let zones = zone_count.get(z).copied().unwrap_or(0);
+                let pools = pool_count.get(p).copied().unwrap_or(0);
+                // Among groups not reached yet, the one whose opening node runs the most
+                // workloads goes first: that is the canary of the whole rollout.
+                let opening = if zones == 0 && pools == 0 {
+                    workloads[head as usize]
+                } else {
+                    0
+                };
                 Some((
-                    (
-                        zone_count.get(z).copied().unwrap_or(0),
-                        pool_count.get(p).copied().unwrap_or(0),
-                    ),
+                    (unfit(head).is_some(), zones, pools),
+                    std::cmp::Reverse(opening),
                     l.0 + l.1,
                     head,
                     g,
                 ))
             })
             .min();
-        let Some((_, _, head, g)) = pick else { break };
+        let Some((_, _, _, head, g)) = pick else { break };
         let (z, p) = groups[g].0;
         groups[g].1.pop();
         let first_zone = zone_count.get(&z).copied().unwrap_or(0) == 0;
@@ -241,10 +300,33 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
             (false, true) => "first of its pool",
             _ => "next in the rotation over zones and pools, lightest first",
         };
-        default_reason.insert(head, format!("{place}: {why}; {}", describe(head)));
+        let reason = match unfit(head) {
+            // When no node is fit the order is the plain rotation; the notes say why.
+            Some(poor) if !all_unfit => format!(
+                "{place}: {poor}, so it comes after the nodes that make a fair test; {}",
+                describe(head)
+            ),
+            None if default_order.is_empty() => format!(
+                "{place}: {why}; the canary: Ready and running {} that a drain moves, the most in its zone and pool; {}",
+                mcp_diag_model::plural(workloads[head as usize], "workload", "workloads"),
+                describe(head)
+            ),
+            _ => format!("{place}: {why}; {}", describe(head)),
+        };
+        default_reason.insert(head, reason);
         default_order.push(head);
     }
 
+    if !workers.is_empty() && all_unfit {
+        notes.push(format!(
+            "No worker node is Ready, schedulable and running pods that a drain moves, so the first wave tests nothing: \
+             its canary {} {}. Bring a node back to Ready (or schedule workloads) before relying on the canary.",
+            default_order
+                .first()
+                .map_or("", |&i| cluster.nodes[i as usize].name),
+            default_order.first().and_then(|&i| unfit(i)).unwrap_or("is not a fair test")
+        ));
+    }
     let worker_order: Vec<u32> = match &options.order {
         None => default_order,
         Some(Order::Names(names)) => {

@@ -396,7 +396,9 @@ fn pod_affinity_and_spread_are_unknown_never_drainable() {
         ..spec(100, 128)
     };
     b.deployment("shop", "api", 1, &t, 1);
-    let plan = run(&b.build());
+    // The empty n2 first (the default order puts it last, as it tests nothing): drained
+    // before any unknown, it is known to be drainable.
+    let plan = run_with(&b.build(), |o| o.order = Some(Order::parse("n2").unwrap()));
     for name in ["n0", "n1"] {
         let n = node(&plan, name);
         assert_eq!(n.drainable, Drainable::Unknown, "{n:?}");
@@ -593,4 +595,133 @@ fn garbage_never_panics() {
         assert!(plan.notes.iter().any(|n| n.contains("twice")));
         assert!(plan.notes.iter().any(|n| n.contains("nowhere")));
     }
+}
+
+/// Sets the Ready condition of node `name` (`True`, `False`, `Unknown`).
+fn set_ready(inv: &mut Inventory, name: &str, status: &str) {
+    let at = inv
+        .objects
+        .iter()
+        .position(|o| o.kind == "Node" && o.name == name)
+        .unwrap_or_else(|| panic!("no node {name}"));
+    let mut v = inv.objects[at].raw.to_json();
+    v["status"]["conditions"] = json!([{"type": "Ready", "status": status}]);
+    inv.objects[at] = Object::from_node(v, None).unwrap();
+}
+
+fn names(plan: &Plan) -> Vec<String> {
+    plan.nodes().map(|n| n.name.clone()).collect()
+}
+
+#[test]
+fn the_canary_is_a_ready_node_running_the_most_workloads() {
+    let mut b = Builder::new("t", "1.31.0");
+    nodes(&mut b, 4, &["a"]);
+    // DaemonSet pods stay on a drained node: they make no node a fair test.
+    b.daemonset("kube-system", "proxy", 10, 16);
+    // n1 runs the most workloads but its kubelet stopped answering; n3 runs two, n2 one,
+    // n0 nothing but the DaemonSet pod (the lightest node, the old canary).
+    for app in ["web", "api", "cache"] {
+        b.deployment("shop", app, 1, &spec(100, 128), 1);
+    }
+    b.deployment("shop", "db", 1, &spec(100, 128), 3);
+    b.deployment("shop", "queue", 1, &spec(100, 128), 3);
+    b.deployment("shop", "auth", 1, &spec(100, 128), 2);
+    let mut inv = b.build();
+    set_ready(&mut inv, "n1", "Unknown");
+    let plan = run(&inv);
+    assert_eq!(names(&plan), vec!["n3", "n2", "n0", "n1"], "{:#?}", plan.waves);
+    assert!(
+        node(&plan, "n3").reason.contains("canary"),
+        "{}",
+        node(&plan, "n3").reason
+    );
+    assert!(
+        node(&plan, "n3").reason.contains("2 workloads"),
+        "{}",
+        node(&plan, "n3").reason
+    );
+    assert!(
+        node(&plan, "n1").reason.contains("not Ready"),
+        "{}",
+        node(&plan, "n1").reason
+    );
+    assert!(
+        node(&plan, "n0").reason.contains("runs no pod"),
+        "{}",
+        node(&plan, "n0").reason
+    );
+    assert!(
+        !plan.notes.iter().any(|n| n.contains("tests nothing")),
+        "{:?}",
+        plan.notes
+    );
+}
+
+#[test]
+fn the_canary_wave_opens_in_the_zone_with_the_most_workloads() {
+    let mut b = Builder::new("t", "1.31.0");
+    // n0 (zone a) and n1 (zone b); cordoned n2 (zone a) runs the most.
+    nodes(&mut b, 3, &["a", "b"]);
+    b.deployment("shop", "web", 1, &spec(100, 128), 0);
+    for app in ["api", "cache"] {
+        b.deployment("shop", app, 1, &spec(100, 128), 1);
+    }
+    for app in ["x", "y", "z"] {
+        b.deployment("shop", app, 1, &spec(100, 128), 2);
+    }
+    let mut inv = b.build();
+    let at = inv
+        .objects
+        .iter()
+        .position(|o| o.kind == "Node" && o.name == "n2")
+        .unwrap();
+    let mut v = inv.objects[at].raw.to_json();
+    v["spec"]["unschedulable"] = json!(true);
+    inv.objects[at] = Object::from_node(v, None).unwrap();
+    let plan = run_with(&inv, |o| o.waves = parse_waves("1%,100%").unwrap());
+    assert_eq!(plan.waves[0].nodes.len(), 1);
+    assert_eq!(plan.waves[0].nodes[0].name, "n1", "{:#?}", plan.waves);
+    assert_eq!(names(&plan), vec!["n1", "n0", "n2"]);
+    assert!(
+        node(&plan, "n2").reason.contains("cordoned"),
+        "{}",
+        node(&plan, "n2").reason
+    );
+}
+
+#[test]
+fn a_canary_that_tests_nothing_is_said_in_the_notes() {
+    let mut b = Builder::new("t", "1.31.0");
+    nodes(&mut b, 2, &["a"]);
+    b.deployment("shop", "web", 1, &spec(100, 128), 1);
+    let mut inv = b.build();
+    set_ready(&mut inv, "n1", "False");
+    let plan = run(&inv);
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.contains("tests nothing"))
+        .unwrap_or_else(|| panic!("no note: {:?}", plan.notes));
+    // n0 runs no pod, n1 is not Ready: the first is named with its reason.
+    assert!(note.contains("n0 runs no pod"), "{note}");
+    assert_eq!(names(&plan), vec!["n0", "n1"]);
+}
+
+#[test]
+fn budget_messages_agree_with_a_count_of_one() {
+    let mut b = Builder::new("t", "1.31.0");
+    nodes(&mut b, 2, &["a"]);
+    b.deployment("shop", "web", 1, &spec(100, 128), 0);
+    b.pdb("shop", "web", &["web"], Some(json!(1)), None);
+    let plan = run(&b.build());
+    let msg = &node(&plan, "n0").blockers[0].message;
+    assert!(
+        msg.contains("allows 0 disruptions: its only healthy pod must stay up (minAvailable: 1)"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("1 pods") && !msg.contains("1 healthy pods"),
+        "{msg}"
+    );
 }

@@ -631,6 +631,12 @@ fn single_quoted(text: &str) -> R<Value> {
     Ok(Value::text_owned(s))
 }
 
+/// Whether a plain scalar is certainly text (not a boolean, number or null in any schema
+/// the fast path or the general parser may apply).
+pub(crate) fn plain_is_text(s: &str) -> bool {
+    matches!(plain_scalar(s), Ok(Value::Str(_) | Value::ShortStr { .. }))
+}
+
 /// Resolves a plain scalar the way the YAML 1.2 core schema does, for the forms that are
 /// unambiguous; everything that YAML 1.1 reads differently is left to saphyr.
 fn plain_scalar(s: &str) -> R<Value> {

@@ -96,6 +96,7 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
     }
     inventory.source = describe(inputs);
     read_files(files, &mut inventory);
+    walk::group_kustomize(&mut inventory.input_problems);
     Ok(inventory)
 }
 
@@ -133,6 +134,7 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
         .into_iter()
         .partition(|f| matches!(f, walk::FileJob::Path { path, .. } if path.starts_with(&helm_dir)));
     read_files(files, &mut inventory);
+    walk::group_kustomize(&mut inventory.input_problems);
     let mut helm_inventory = Inventory::new(SourceKind::Snapshot, "", "");
     read_files(helm, &mut helm_inventory);
     inventory.files_scanned += helm_inventory.files_scanned;

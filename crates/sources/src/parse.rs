@@ -102,6 +102,13 @@ fn parse_bytes_here(file: &str, bytes: &[u8], fast: bool) -> ParsedFile {
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = parse_text(file, text, fast);
+    fields::locate(text, &mut out.problems);
+    out
+}
+
+fn parse_text(file: &str, text: &str, fast: bool) -> ParsedFile {
+    let mut out = ParsedFile::default();
     let first = text.trim_start().as_bytes().first().copied();
     if !matches!(first, Some(b'{' | b'[')) {
         parse_yaml(file, text, fast, &mut out);
@@ -631,7 +638,7 @@ fn is_blank_document(text: &str) -> bool {
     })
 }
 
-fn yaml_options(len: usize) -> serde_saphyr::Options {
+pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
     // Legitimate YAML yields less than one parser event per input byte, so this budget never
     // stops a real document, while an alias bomb is cut off after a bounded amount of work.
     let budget = serde_saphyr::budget! {
@@ -868,6 +875,10 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
     let has = |k: &str| value.get(k).and_then(Node::as_str).is_some_and(|s| !s.is_empty());
     let missing: Vec<&str> = ["apiVersion", "kind"].into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
+        if let Some(bad) = missing.iter().find_map(|k| fields::top_non_text(&value, k)) {
+            out.problems.push(bad.finding(file, line));
+            return;
+        }
         out.problems.push(input_invalid(
             file,
             line,
@@ -879,7 +890,18 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
         ));
         return;
     }
+    if let Some(bad) = fields::metadata_non_text(&value) {
+        out.problems.push(bad.finding(file, line));
+        return;
+    }
     if let Some(object) = Object::from_node(value, Some(Location::new(file, line))) {
+        // kustomize's own configuration (`apiVersion: builtin`, `kustomize.config.k8s.io/*`)
+        // is not an object any API server serves.
+        if crate::walk::is_kustomize_api_version(&object.api_version) {
+            out.problems
+                .push(crate::walk::kustomize_skipped(file, Some(&object.kind)));
+            return;
+        }
         out.objects.push(object);
     }
 }
@@ -1012,6 +1034,7 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 }
 
+mod fields;
 pub(crate) mod stream;
 mod yaml_list;
 

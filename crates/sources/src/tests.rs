@@ -290,3 +290,149 @@ fn random_damage_never_panics() {
         }
     }
 }
+
+#[test]
+fn kustomize_configuration_is_skipped_once_per_directory_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let prod = dir.path().join("overlays/prod");
+    fs::create_dir_all(&base).unwrap();
+    fs::create_dir_all(&prod).unwrap();
+    fs::write(
+        base.join("kustomization.yaml"),
+        "resources:\n- deploy.yaml\ntransformers:\n- labels.yaml\n",
+    )
+    .unwrap();
+    fs::write(
+        base.join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    )
+    .unwrap();
+    // A transformer config (what one public GitOps repository holds ten of).
+    fs::write(
+        base.join("labels.yaml"),
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: team\nlabels:\n  team: shop\nfieldSpecs:\n- path: metadata/labels\n  create: true\n---\napiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata:\n  name: prefix\nprefix: prod-\n",
+    )
+    .unwrap();
+    fs::write(
+        prod.join("kustomization.yml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\n",
+    )
+    .unwrap();
+    fs::write(
+        prod.join("component.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+    )
+    .unwrap();
+    let inv = manifests(&[dir.path()]);
+    let kinds: Vec<&str> = inv.objects.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["Deployment"]);
+    assert_eq!(inv.input_problems.len(), 2, "{:#?}", inv.input_problems);
+    let mut found: Vec<(&str, &str, &str)> = inv
+        .input_problems
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                (f.check, f.severity),
+                ("input-skipped", mcp_diag_model::Severity::Info)
+            );
+            (
+                f.location.as_ref().unwrap().file.as_str(),
+                f.details["files"].as_str(),
+                f.remediation.as_str(),
+            )
+        })
+        .collect();
+    found.sort();
+    let base_shown = base.display().to_string();
+    let prod_shown = prod.display().to_string();
+    assert_eq!(found[0].0, base_shown);
+    assert_eq!(
+        found[0].1,
+        "kustomization.yaml, labels.yaml (LabelTransformer), labels.yaml (PrefixSuffixTransformer)"
+    );
+    assert!(
+        found[0]
+            .2
+            .contains(&format!("kubectl kustomize {base_shown} | mcp-diag scan -")),
+        "{}",
+        found[0].2
+    );
+    assert_eq!(found[1].0, prod_shown);
+    assert_eq!(found[1].1, "component.yaml (Component), kustomization.yml");
+    // Named directly, a kustomization file is skipped the same way.
+    let inv = manifests(&[&prod.join("kustomization.yml")]);
+    assert!(inv.objects.is_empty());
+    assert_eq!(inv.input_problems.len(), 1);
+    assert_eq!(inv.input_problems[0].check, "input-skipped");
+    assert!(
+        inv.input_problems[0].message.contains("1 file:"),
+        "{}",
+        inv.input_problems[0].message
+    );
+}
+
+#[test]
+fn kustomize_patches_are_skipped_with_their_kustomization() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let prod = dir.path().join("prod");
+    fs::create_dir_all(&base).unwrap();
+    fs::create_dir_all(&prod).unwrap();
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
+    fs::write(base.join("deploy.yaml"), deploy).unwrap();
+    fs::write(base.join("kustomization.yaml"), "resources:\n- deploy.yaml\n").unwrap();
+    fs::write(
+        prod.join("kustomization.yaml"),
+        "resources:\n- ../base\npatchesStrategicMerge:\n- replicas.yaml\n- |-\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: inline\npatches:\n- path: ./more/probe.yaml\n  target: {kind: Deployment}\npatchesJson6902:\n- path: ops.yaml\n  target: {group: apps, version: v1, kind: Deployment, name: web}\n",
+    )
+    .unwrap();
+    // Partial objects and JSON patch operations: not objects to check.
+    fs::write(
+        prod.join("replicas.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+    )
+    .unwrap();
+    fs::create_dir_all(prod.join("more")).unwrap();
+    fs::write(
+        prod.join("more/probe.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    )
+    .unwrap();
+    fs::write(
+        prod.join("ops.yaml"),
+        "- op: replace\n  path: /spec/replicas\n  value: 3\n",
+    )
+    .unwrap();
+    // A full object beside the kustomization that no patch names is read.
+    fs::write(
+        prod.join("extra.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    )
+    .unwrap();
+    let inv = manifests(&[dir.path()]);
+    let mut read: Vec<(&str, &str)> = inv
+        .objects
+        .iter()
+        .map(|o| (o.kind.as_str(), o.name.as_str()))
+        .collect();
+    read.sort();
+    assert_eq!(read, vec![("ConfigMap", "extra"), ("Deployment", "web")]);
+    assert!(
+        inv.input_problems.iter().all(|f| f.check == "input-skipped"),
+        "{:#?}",
+        inv.input_problems
+    );
+    let files: Vec<&str> = inv
+        .input_problems
+        .iter()
+        .map(|f| f.details["files"].as_str())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files.contains(
+            &"kustomization.yaml, more/probe.yaml (patch), ops.yaml (patch), replicas.yaml (patch)"
+        ),
+        "{files:?}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mcp_diag_model::{Finding, Location, Severity};
+use mcp_diag_model::{Finding, Location, Severity, Tree};
 
 use crate::parse::{ParsedFile, input_invalid, parse_bytes};
 
@@ -84,9 +84,138 @@ fn skipped(path: &Path, message: String, remediation: &str) -> Finding {
     }
 }
 
+/// Detail that marks a per-file kustomize finding, merged per directory by
+/// [`group_kustomize`].
+const KUSTOMIZE: &str = "kustomize";
+/// The directory a per-file kustomize finding is grouped under, when not its own.
+const KUSTOMIZE_DIR: &str = "kustomize_dir";
+
+/// The names kustomize looks for in a directory (kustomize's `konfig.RecognizedKustomizationFileNames`).
+fn is_kustomization_file(name: &str) -> bool {
+    matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization")
+}
+
+/// apiVersions of kustomize's own configuration: `Kustomization`, `Component`, and the
+/// transformer and generator configs (`apiVersion: builtin`, `kind: LabelTransformer`).
+pub(crate) fn is_kustomize_api_version(api_version: &str) -> bool {
+    api_version == "builtin" || api_version.starts_with("kustomize.config.k8s.io/")
+}
+
+/// One file (or document) of kustomize configuration, before grouping.
+pub(crate) fn kustomize_skipped(file: &str, what: Option<&str>) -> Finding {
+    let mut f = skipped(Path::new(file), String::new(), "");
+    f.details.insert(
+        KUSTOMIZE,
+        what.map_or_else(|| file_name(file), |w| format!("{} ({w})", file_name(file))),
+    );
+    f
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Merges the kustomize findings of one directory into one: a kustomization is read as a
+/// whole by `kubectl kustomize`, so one hint per directory is what the user acts on.
+pub(crate) fn group_kustomize(problems: &mut Vec<Finding>) {
+    if !problems.iter().any(|f| f.details.contains_key(KUSTOMIZE)) {
+        return;
+    }
+    let mut dirs: Vec<(String, Vec<String>)> = Vec::new();
+    problems.retain(|f| {
+        let Some(what) = f.details.get(KUSTOMIZE) else {
+            return true;
+        };
+        let file = f.location.as_ref().map_or("", |l| l.file.as_str());
+        let dir = match f
+            .details
+            .get(KUSTOMIZE_DIR)
+            .map(Path::new)
+            .or_else(|| Path::new(file).parent())
+        {
+            Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+            _ if file == "<stdin>" => file.to_owned(),
+            _ => ".".to_owned(),
+        };
+        match dirs.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, files)) if files.contains(what) => {}
+            Some((_, files)) => files.push(what.clone()),
+            None => dirs.push((dir, vec![what.clone()])),
+        }
+        false
+    });
+    for (dir, mut files) in dirs {
+        files.sort();
+        let shown = if dir == "<stdin>" { "DIR" } else { dir.as_str() };
+        let mut f = skipped(
+            Path::new(&dir),
+            format!(
+                "kustomize configuration, not Kubernetes objects ({}: {}); the kustomization is not built here",
+                mcp_diag_model::plural(files.len(), "file", "files"),
+                files.join(", ")
+            ),
+            &format!(
+                "Build the kustomization and scan its output: `kubectl kustomize {shown} | mcp-diag scan -`."
+            ),
+        );
+        f.details.insert("files", files.join(", "));
+        problems.push(f);
+    }
+}
+
+/// The patch files a kustomization in `dir` names (`patchesStrategicMerge` entries,
+/// `patches[].path`, `patchesJson6902[].path`; field names from kustomize's Kustomization
+/// type). Patches are partial objects or JSON patch operations: read as manifests they
+/// would give findings about fields that the patch leaves out. Empty when the directory
+/// has no kustomization or it does not parse (it is skipped anyway).
+fn kustomize_patches(dir: &Path) -> Vec<PathBuf> {
+    let Some(file) = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+    else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Vec::new();
+    };
+    // A kustomization is small; the limits guard against a hostile one all the same.
+    let options = crate::parse::yaml_options(text.len());
+    let Ok(tree) = serde_saphyr::from_str_with_options::<Tree>(&text, options) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut add = |path: Option<&str>| {
+        // An inline patch (several lines of YAML) names no file.
+        if let Some(path) = path.filter(|p| !p.contains('\n') && !p.trim().is_empty()) {
+            out.push(dir.join(path.trim()));
+        }
+    };
+    if let Some(Tree::Seq(items)) = tree.get("patchesStrategicMerge") {
+        items.iter().for_each(|i| add(i.as_str()));
+    }
+    for key in ["patches", "patchesJson6902"] {
+        if let Some(Tree::Seq(items)) = tree.get(key) {
+            items
+                .iter()
+                .for_each(|i| add(i.get("path").and_then(Tree::as_str)));
+        }
+    }
+    out
+}
+
 /// Adds the files under `root` (or `root` itself) to `jobs`, sorted so output is stable.
 pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<Finding>) {
     if !root.is_dir() {
+        if root
+            .file_name()
+            .is_some_and(|n| is_kustomization_file(&n.to_string_lossy()))
+        {
+            problems.push(kustomize_skipped(&root.display().to_string(), None));
+            return;
+        }
         let display = root.display().to_string();
         jobs.push(FileJob::Path {
             path: root.to_path_buf(),
@@ -94,6 +223,9 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
         });
         return;
     }
+    // Canonical paths, so that `../base/patch.yaml` and the walk's own path meet.
+    // Patch file -> the directory of the kustomization that names it.
+    let mut patches: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
     let mut walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -134,10 +266,37 @@ pub(crate) fn collect(root: &Path, jobs: &mut Vec<FileJob>, problems: &mut Vec<F
                     "Render the chart and scan the result: `helm template RELEASE CHART | mcp-diag scan -`.",
                 ));
                 walker.skip_current_dir();
+            } else {
+                patches.extend(
+                    kustomize_patches(path)
+                        .iter()
+                        .filter_map(|p| p.canonicalize().ok())
+                        .map(|p| (p, path.to_path_buf())),
+                );
             }
             continue;
         }
+        if is_kustomization_file(&name) {
+            problems.push(kustomize_skipped(&path.display().to_string(), None));
+            continue;
+        }
         if !has_manifest_extension(path) || is_known_non_manifest(&name) {
+            continue;
+        }
+        if let Some(kustomization) = path
+            .canonicalize()
+            .ok()
+            .filter(|_| !patches.is_empty())
+            .and_then(|p| patches.get(&p))
+        {
+            let mut f = kustomize_skipped(&path.display().to_string(), Some("patch"));
+            // Listed with its kustomization, by its path from there.
+            let shown = path.strip_prefix(kustomization).unwrap_or(path);
+            f.details
+                .insert(KUSTOMIZE, format!("{} (patch)", shown.display()));
+            f.details
+                .insert(KUSTOMIZE_DIR, kustomization.display().to_string());
+            problems.push(f);
             continue;
         }
         jobs.push(FileJob::Path {

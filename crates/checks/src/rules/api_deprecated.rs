@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn planned_removal_is_reported() {
         let yaml =
-            "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: n}\n";
+            "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: ns}\n";
         let f = scan_yaml(yaml, Minor::new(1, 36), None);
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("planned for Kubernetes 1.38"));

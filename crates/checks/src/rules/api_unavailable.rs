@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn custom_and_aggregated_groups_and_lists_are_ignored() {
-        let yaml = "apiVersion: metrics.k8s.io/v1beta1\nkind: NodeMetrics\nmetadata: {name: n}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: List\nmetadata: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+        let yaml = "apiVersion: metrics.k8s.io/v1beta1\nkind: NodeMetrics\nmetadata: {name: node}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: List\nmetadata: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
         assert!(scan_yaml(yaml, Minor::new(1, 30), None).is_empty());
     }
 }

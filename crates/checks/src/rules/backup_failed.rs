@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn bad_input_does_not_panic() {
-        let yaml = "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: a, namespace: velero, labels: {velero.io/schedule-name: 5}}\nstatus: {phase: Failed, errors: many, startTimestamp: nope}\n---\napiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nstatus: {phase: [x]}\n";
+        let yaml = "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: a, namespace: velero, labels: {velero.io/schedule-name: \"5\"}}\nstatus: {phase: Failed, errors: many, startTimestamp: nope}\n---\napiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b}\nstatus: {phase: [x]}\n";
         let f = run_check("backup-failed", yaml, m(32), Some(m(31)));
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Medium);

@@ -369,7 +369,8 @@ fn leftover_crds(ctx: &Context<'_>, velero: &Velero<'_>) -> Finding {
         "Velero's CRDs are installed, but no Velero server runs".to_owned(),
         None,
         format!(
-            "The cluster has Velero's CustomResourceDefinitions ({seen}), but no workload runs the velero/velero image and no velero.io object exists: Velero was probably uninstalled and its CRDs left behind. Nothing backs the cluster up ({claims} PersistentVolumeClaims)."
+            "The cluster has Velero's CustomResourceDefinitions ({seen}), but no workload runs the velero/velero image and no velero.io object exists: Velero was probably uninstalled and its CRDs left behind. Nothing backs the cluster up ({}).",
+            mcp_diag_model::plural(claims, "PersistentVolumeClaim", "PersistentVolumeClaims")
         ),
         "Reinstall Velero (or the backup tool that replaced it) with a BackupStorageLocation and a Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`). If backups are made another way, delete the leftover CRDs (`kubectl get crds -o name | grep velero.io`).".to_owned(),
         Some("cluster objects"),

@@ -77,7 +77,8 @@ impl Check for DeploymentRolloutStuck {
                 "Deployment status missing".to_owned(),
                 None,
                 format!(
-                    "None of the {without_status} Deployments in the input carries a status, so stuck rollouts and unavailable replicas cannot be checked."
+                    "{}, so stuck rollouts and unavailable replicas cannot be checked.",
+                    super::sts_not_ready::none_carries(without_status, "Deployment", "Deployments", "status")
                 ),
                 "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.".to_owned(),
                 Some("deployment status"),
@@ -160,7 +161,10 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
     if !reason.is_empty() {
         details.insert("progressing_reason", reason.to_owned());
     }
-    let numbers = format!("{available} of {replicas} replicas available, {updated} updated");
+    let numbers = format!(
+        "{available} of {} available, {updated} updated",
+        mcp_diag_model::plural(replicas, "replica", "replicas")
+    );
     let since = progressing
         .and_then(|c| c.get("lastTransitionTime").or_else(|| c.get("lastUpdateTime")))
         .and_then(Node::as_str)
@@ -193,7 +197,10 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
             String::new()
         };
         (
-            format!("Deployment {ns}/{name}: {available} of {replicas} replicas available"),
+            format!(
+                "Deployment {ns}/{name}: {available} of {} available",
+                mcp_diag_model::plural(replicas, "replica", "replicas")
+            ),
             format!(
                 "Deployment {ns}/{name} has {numbers} ({} unavailable).{context} A drain takes away more of its pods while it is already short, and its PodDisruptionBudget may then refuse every eviction.",
                 replicas - available
@@ -207,11 +214,16 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
         Some(d),
         message,
         format!(
-            "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once all {replicas} replicas are available.",
+            "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once {} available.",
             if paused {
                 format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
             } else {
                 String::new()
+            },
+            if replicas == 1 {
+                "its replica is".to_owned()
+            } else {
+                format!("all {replicas} replicas are")
             }
         ),
         Some("deployment status"),

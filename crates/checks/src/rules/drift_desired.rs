@@ -824,7 +824,7 @@ spec:
             },
         );
         assert!(f.iter().all(|f| f.check != "drift-desired"));
-        let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop, labels: [x], annotations: 3}\nspec: [1, 2]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [1, {name: cart}, {image: x}]\n";
+        let odd = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec: [1, 2]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [1, {name: cart}, {image: x}]\n";
         let f = run(LIVE, odd);
         assert_eq!(f.len(), 2, "{f:#?}");
         assert!(f[0].message.contains("spec: declared [1,2]"), "{}", f[0].message);

@@ -265,7 +265,7 @@ mod tests {
         );
         assert!(f.iter().all(|f| f.check != "drift-untracked-config"));
         let yaml = format!(
-            "{}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: odd, namespace: shop, labels: [1], annotations: 5, ownerReferences: {{}}}}\n",
+            "{}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: odd, namespace: shop, ownerReferences: {{}}}}\n",
             shop()
         );
         let f = run_check("drift-untracked-config", &yaml, m(32), Some(m(31)));

@@ -14,6 +14,14 @@ JSON, invalid UTF-8, binary files, documents without `apiVersion` or `kind`, YAM
 (expansion is capped), nesting deeper than 200 levels, symbolic link loops and files that
 cannot be opened.
 
+Objects the API server would refuse because a field that must be text is not are reported
+too, and left out: `apiVersion`, `kind`, `metadata.name`, `metadata.namespace`,
+`metadata.generateName` and the values of labels and annotations. Written unquoted,
+`yes`, `no`, `on`, `off`, `y`, `n`, `true`, `12` or `0x1F` are booleans or numbers to YAML
+(kubectl reads YAML 1.1), and kubectl rejects the file ("cannot unmarshal bool into Go struct
+field ... of type string"). The finding points at the field's line and says what to write:
+`name: "yes"`.
+
 ## Why it matters
 A file that cannot be read cannot be checked: a removed API inside it would go unnoticed. The
 rest of the input is still scanned, so one bad file never hides the others.
@@ -21,6 +29,7 @@ rest of the input is still scanned, so one bad file never hides the others.
 ## Example
 ```
 input-invalid  k8s/broken.yaml:14:3  invalid YAML: did not find expected key
+input-invalid  k8s/web.yaml:5:9  the value of label "canary" is written yes, which YAML reads as the boolean true, not text: ...
 ```
 
 ## Fix

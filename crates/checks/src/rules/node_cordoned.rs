@@ -119,7 +119,7 @@ spec:
             "{taints: [{key: node.kubernetes.io/unschedulable, effect: NoSchedule}]}",
             "7",
         ] {
-            let yaml = format!("apiVersion: v1\nkind: Node\nmetadata: {{name: n}}\nspec: {spec}\n");
+            let yaml = format!("apiVersion: v1\nkind: Node\nmetadata: {{name: \"n\"}}\nspec: {spec}\n");
             assert!(
                 run_check("node-cordoned", &yaml, m(30), Some(m(29))).is_empty(),
                 "{spec}"

@@ -204,7 +204,7 @@ mod tests {
         format!(
             "apiVersion: v1
 kind: Node
-metadata: {{name: {name}}}
+metadata: {{name: \"{name}\"}}
 status:
   conditions:
   - {{type: MemoryPressure, status: Unknown}}
@@ -246,7 +246,7 @@ spec: {nodeName: worker-b2}
     #[test]
     fn nearest_negative_and_missing_status() {
         assert!(run_check("node-not-ready", &node("n", "\"True\""), m(30), Some(m(29))).is_empty());
-        let bare = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {conditions: 5}\n";
+        let bare = "apiVersion: v1\nkind: Node\nmetadata: {name: \"n\"}\nstatus: {conditions: 5}\n";
         let f = run_check("node-not-ready", bare, m(30), Some(m(29)));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Info);

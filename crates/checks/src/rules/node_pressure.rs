@@ -139,7 +139,8 @@ status:
     fn nearest_negatives() {
         assert!(run_check("node-pressure", &node("False", "False"), m(30), Some(m(29))).is_empty());
         assert!(run_check("node-pressure", &node("Unknown", "False"), m(30), Some(m(29))).is_empty());
-        let odd = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {conditions: [1, {type: 2}]}\n";
+        let odd =
+            "apiVersion: v1\nkind: Node\nmetadata: {name: \"n\"}\nstatus: {conditions: [1, {type: 2}]}\n";
         assert!(run_check("node-pressure", odd, m(30), Some(m(29))).is_empty());
     }
 }

@@ -725,6 +725,11 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         _ => None,
     };
     let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
+    // "2 of 3 pods", "1 of 1 pod": the noun agrees with the total.
+    let pods_of_expected = format!(
+        "{expected} {}",
+        if v.expected == Some(1) { "pod" } else { "pods" }
+    );
     let required = v.required.map_or_else(|| "all".to_owned(), |r| r.to_string());
     let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
     let mut details = BTreeMap::from([
@@ -751,14 +756,14 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         }
     }
     let scale_hint = |to: i64| match single_workload {
-        Some(w) => format!("scale {} {ns}/{} to {to} replicas", w.kind, w.name),
-        None => format!("add replicas so that at least {to} pods run"),
+        Some(w) => format!("scale {} {ns}/{} to {to} replica{}", w.kind, w.name, plural(to)),
+        None => format!("add replicas so that at least {to} pod{} run", plural(to)),
     };
     let (reason, message, remediation) = match &v.reason {
         Reason::MaxUnavailableZero => (
             "max-unavailable-zero",
             format!(
-                "PodDisruptionBudget {ns}/{name} allows 0 disruptions: maxUnavailable: {} lets no pod of {covered_text} be evicted, so {required} of {expected} pods must stay up.{evictions}",
+                "PodDisruptionBudget {ns}/{name} allows 0 disruptions: maxUnavailable: {} lets no pod of {covered_text} be evicted, so {required} of {pods_of_expected} must stay up.{evictions}",
                 raw_text(spec.and_then(|s| s.get("maxUnavailable"))).trim_matches('"')
             ),
             format!(
@@ -787,7 +792,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
                 (
                     "single-replica",
                     format!(
-                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} covers a single replica ({covered_text}), so 1 of 1 pods must stay up.{evictions}"
+                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} covers a single replica ({covered_text}), so its only pod must stay up.{evictions}"
                     ),
                     remediation,
                 )
@@ -809,7 +814,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
                 (
                     "min-available",
                     format!(
-                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} over {covered_text}, so {required} of {expected} pods must stay up.{evictions}"
+                        "PodDisruptionBudget {ns}/{name} allows 0 disruptions: minAvailable: {raw}{rounding} over {covered_text}, so {required} of {pods_of_expected} must stay up.{evictions}"
                     ),
                     remediation,
                 )
@@ -818,7 +823,12 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         Reason::Status => (
             "status",
             format!(
-                "PodDisruptionBudget {ns}/{name} allows 0 disruptions (status.disruptionsAllowed: 0) although all {expected} of its pods are healthy: the disruption controller wants {required} of {expected} pods up ({covered_text}).{evictions}"
+                "PodDisruptionBudget {ns}/{name} allows 0 disruptions (status.disruptionsAllowed: 0) although {} healthy: the disruption controller wants {required} of {pods_of_expected} up ({covered_text}).{evictions}",
+                if v.expected == Some(1) {
+                    "its only pod is".to_owned()
+                } else {
+                    format!("all {expected} of its pods are")
+                }
             ),
             format!(
                 "Relax PodDisruptionBudget {ns}/{name} (maxUnavailable: 1) or add replicas so that more pods are healthy than the budget requires."
@@ -1005,7 +1015,11 @@ mod tests {
         let f = run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "single-replica");
-        assert!(f[0].message.contains("1 of 1 pods"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("its only pod must stay up"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].remediation.contains("to 2 replicas"), "{}", f[0].remediation);
         // Two replicas: fine.
         let yaml = deployment("shop", "auth", "  replicas: 2\n", 0)
@@ -1090,12 +1104,12 @@ mod tests {
     #[test]
     fn keyed_lookup_agrees_with_the_full_selector() {
         use crate::rules::test_support::inventory;
-        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {app: web, tier: front, v: 1}}\n---\n".to_owned()
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {app: web, tier: front, v: \"1\"}}\n---\n".to_owned()
             // Two matchLabels: the first pair alone is not enough.
             + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: two, namespace: ns}\nspec: {selector: {matchLabels: {app: web, tier: back}}}\n---\n"
             // matchLabels and an expression.
             + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: expr, namespace: ns}\nspec: {selector: {matchLabels: {app: web}, matchExpressions: [{key: tier, operator: NotIn, values: [front]}]}}\n---\n"
-            // A label value YAML read as a number, keyed by another label than the others.
+            // Keyed by another label than the others.
             + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: num, namespace: ns}\nspec: {selector: {matchLabels: {v: \"1\"}}}\n---\n"
             // Expressions only: a candidate for every pod.
             + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: exists, namespace: ns}\nspec: {selector: {matchExpressions: [{key: app, operator: Exists}]}}\n---\n"

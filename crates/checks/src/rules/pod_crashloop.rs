@@ -57,7 +57,10 @@ pub(crate) fn crashing(pod: &Object) -> Vec<String> {
                         (None, None) => String::new(),
                     }
                 });
-            format!("{name}: {restarts} restarts{last}")
+            format!(
+                "{name}: {}{last}",
+                mcp_diag_model::plural(restarts, "restart", "restarts")
+            )
         })
         .collect()
 }

@@ -69,7 +69,10 @@ fn restarting(ctx: &Context<'_>, pod: &Object) -> Option<Restarting> {
                     .map_or_else(String::new, |at| format!(" at {}", when(ctx, at)));
                 format!(", last {reason}{code}{at}")
             });
-        parts.push(format!("{name}: {count} restarts{last}"));
+        parts.push(format!(
+            "{name}: {}{last}",
+            mcp_diag_model::plural(count, "restart", "restarts")
+        ));
     }
     (!parts.is_empty()).then(|| Restarting {
         max,
@@ -121,12 +124,14 @@ impl Check for PodRestarts {
                     &INFO,
                     INFO.severity,
                     format!(
-                        "{what}: {} restarted more than {threshold} times (up to {max})",
-                        g.count_text()
+                        "{what}: {} restarted more than {} (up to {max})",
+                        g.count_text(),
+                        mcp_diag_model::plural(threshold, "time", "times")
                     ),
                     format!(
-                        "{what} has {} whose containers restarted more than {threshold} times: {}. A container that restarts on its own will fail again when the upgrade restarts DNS and the network and moves it.",
+                        "{what} has {} whose containers restarted more than {}: {}. A container that restarts on its own will fail again when the upgrade restarts DNS and the network and moves it.",
                         g.count_text(),
+                        mcp_diag_model::plural(threshold, "time", "times"),
                         name_list(&shown, 3)
                     ),
                     format!(

@@ -400,9 +400,9 @@ impl PodGroup<'_> {
     /// `3 pods (of 5 replicas)` or `pod web-1`.
     pub(crate) fn count_text(&self) -> String {
         let n = self.pods.len();
-        let of = self
-            .replicas()
-            .map_or_else(String::new, |r| format!(" (of {r} replicas)"));
+        let of = self.replicas().map_or_else(String::new, |r| {
+            format!(" (of {})", mcp_diag_model::plural(r, "replica", "replicas"))
+        });
         format!("{n} pod{}{of}", plural(n))
     }
 

@@ -66,8 +66,8 @@ impl Check for PvcStorageclassMissing {
                 "No StorageClass in the input".to_owned(),
                 None,
                 format!(
-                    "The input holds {} PersistentVolumeClaims but no StorageClass, so whether their classes exist cannot be checked.",
-                    claims.len()
+                    "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
+                    mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims")
                 ),
                 "Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.".to_owned(),
                 Some("storage classes"),
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Info);
         // Bad input.
         let yaml = class("gp3", true)
-            + "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {storageClassName: 7}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: y}\nspec: []\n";
+            + "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {storageClassName: 7}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: \"y\"}\nspec: []\n";
         assert!(check(&yaml).is_empty());
     }
 }

@@ -67,17 +67,24 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
     let mut findings = Vec::new();
     if without_status > 0 && without_status == pvcs.len() {
         findings.push(finding(
-                &INFO,
-                Severity::Info,
-                "PersistentVolumeClaim status missing".to_owned(),
-                None,
-                format!(
-                    "None of the {without_status} PersistentVolumeClaims in the input carries a status phase, so unbound and lost claims cannot be found."
-                ),
-                "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again.".to_owned(),
-                Some("claim status"),
-                BTreeMap::from([("claims", without_status.to_string())]),
-            ));
+            &INFO,
+            Severity::Info,
+            "PersistentVolumeClaim status missing".to_owned(),
+            None,
+            format!(
+                "{}, so unbound and lost claims cannot be found.",
+                super::sts_not_ready::none_carries(
+                    without_status,
+                    "PersistentVolumeClaim",
+                    "PersistentVolumeClaims",
+                    "status phase"
+                )
+            ),
+            "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again."
+                .to_owned(),
+            Some("claim status"),
+            BTreeMap::from([("claims", without_status.to_string())]),
+        ));
         return findings;
     }
     let unbound: Vec<(&Object, &str)> = pvcs

@@ -448,7 +448,10 @@ fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding 
             ),
         ),
         Verdict::TooOld { by, .. } => (
-            format!("{by} minors older than kube-apiserver {reference}"),
+            format!(
+                "{} older than kube-apiserver {reference}",
+                mcp_diag_model::plural(by, "minor", "minors")
+            ),
             format!(
                 "Upgrade {name} to {reference} (the version of the API servers) before anything else; upgrade it right after the API servers in every hop."
             ),
@@ -490,12 +493,12 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
         ),
         s.object,
         format!(
-            "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} minors behind kube-apiserver {hop}.",
+            "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} behind kube-apiserver {hop}.",
             s.where_(),
             current
                 .map(|c| format!(" while the cluster reports {c}"))
                 .unwrap_or_default(),
-            hop.minor.saturating_sub(v.minor),
+            mcp_diag_model::plural(hop.minor.saturating_sub(v.minor), "minor", "minors"),
         ),
         format!(
             "Upgrade {name} in {} to {need} first (finish the previous upgrade), then start the hop to {hop}.",
@@ -525,7 +528,10 @@ fn left_behind(s: &Sighting<'_>, v: &super::skew_kubelet::Violation) -> Finding 
             ),
         ),
         Verdict::TooOld { by, .. } => (
-            format!("{by} minors older than kube-apiserver {apiserver}"),
+            format!(
+                "{} older than kube-apiserver {apiserver}",
+                mcp_diag_model::plural(by, "minor", "minors")
+            ),
             format!(
                 "The control-plane upgrade does not move this workload: upgrade {name} in {} in every hop, right after the API servers, and to {} or newer at the latest before the control plane goes to {apiserver}.",
                 s.where_(),

@@ -210,7 +210,10 @@ fn against_apiserver(c: &Component<'_>, v: &Violation, nodes: &[&str]) -> Findin
                 Stage::Hop { .. } => format!("before the control plane goes to {apiserver}"),
             };
             (
-                format!("{by} minors older than kube-apiserver {apiserver}"),
+                format!(
+                    "{} older than kube-apiserver {apiserver}",
+                    mcp_diag_model::plural(by, "minor", "minors")
+                ),
                 format!(
                     "Upgrade kube-proxy to {min} or newer {when}, and with every later hop: `kubeadm upgrade apply` updates the kube-proxy DaemonSet; with other installers set its image to the hop's version after the API servers. Keep it within three minors of every node's kubelet."
                 ),
@@ -290,8 +293,9 @@ fn against_kubelet(
         &INFO,
         severity,
         format!(
-            "kube-proxy {shown} and kubelet {} on {name} are {by} minors apart",
-            node.kubelet_raw
+            "kube-proxy {shown} and kubelet {} on {name} are {} apart",
+            node.kubelet_raw,
+            mcp_diag_model::plural(by, "minor", "minors")
         ),
         c.object.or(Some(node.object)),
         format!(
@@ -430,7 +434,7 @@ mod tests {
 
     fn node(name: &str, kubelet: &str, proxy: &str) -> String {
         format!(
-            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nstatus:\n  nodeInfo:\n    kubeletVersion: \"{kubelet}\"\n    kubeProxyVersion: \"{proxy}\"\n---\n"
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: \"{name}\"}}\nstatus:\n  nodeInfo:\n    kubeletVersion: \"{kubelet}\"\n    kubeProxyVersion: \"{proxy}\"\n---\n"
         )
     }
 

@@ -319,13 +319,17 @@ fn outside(ctx: &Context<'_>, node: &NodeVersions<'_>, kubelet: &KubeVersion, v:
                     node.kubelet_raw
                 ),
                 format!(
-                    "Node {name} runs kubelet {}: {} it would be {} minors older than kube-apiserver {apiserver}. The skew policy allows kubelets {allowed} next to kube-apiserver {apiserver} ({rule}).{survives}",
+                    "Node {name} runs kubelet {}: {} it would be {} older than kube-apiserver {apiserver}. The skew policy allows kubelets {allowed} next to kube-apiserver {apiserver} ({rule}).{survives}",
                     node.kubelet_raw,
                     v.stage.describe(),
-                    match v.verdict {
-                        Verdict::TooOld { by, .. } => by,
-                        _ => 0,
-                    },
+                    mcp_diag_model::plural(
+                        match v.verdict {
+                            Verdict::TooOld { by, .. } => by,
+                            _ => 0,
+                        },
+                        "minor",
+                        "minors"
+                    ),
                 ),
                 remediation,
             )
@@ -389,7 +393,7 @@ mod tests {
 
     fn node(name: &str, kubelet: &str) -> String {
         format!(
-            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nstatus:\n  nodeInfo:\n    kubeletVersion: \"{kubelet}\"\n    kubeProxyVersion: \"{kubelet}\"\n    containerRuntimeVersion: containerd://1.7.13\n---\n"
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: \"{name}\"}}\nstatus:\n  nodeInfo:\n    kubeletVersion: \"{kubelet}\"\n    kubeProxyVersion: \"{kubelet}\"\n    containerRuntimeVersion: containerd://1.7.13\n---\n"
         )
     }
 

@@ -74,7 +74,8 @@ impl Check for StsNotReady {
                 "StatefulSet status missing".to_owned(),
                 None,
                 format!(
-                    "None of the {without_status} StatefulSets in the input carries a status, so readiness and unfinished rollouts cannot be checked."
+                    "{}, so readiness and unfinished rollouts cannot be checked.",
+                    none_carries(without_status, "StatefulSet", "StatefulSets", "status")
                 ),
                 "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.".to_owned(),
                 Some("statefulset status"),
@@ -125,18 +126,27 @@ fn judge(sts: &Object) -> Option<Finding> {
     ]);
     let mut problems = Vec::new();
     if ready < replicas {
-        problems.push(format!("{ready} of {replicas} replicas are ready"));
+        problems.push(format!(
+            "{ready} of {} {} ready",
+            mcp_diag_model::plural(replicas, "replica", "replicas"),
+            if ready == 1 { "is" } else { "are" }
+        ));
     }
     if let Some((c, u, updated)) = half_finished {
         details.insert("current_revision", c.to_owned());
         details.insert("update_revision", u.to_owned());
         details.insert("updated_replicas", updated.to_string());
         problems.push(format!(
-            "its rollout is half-finished: {updated} of {replicas} pods run the update revision {u}, the others still {c}"
+            "its rollout is half-finished: {updated} of {} {} the update revision {u}, the others still {c}",
+            mcp_diag_model::plural(replicas, "pod", "pods"),
+            if updated == 1 { "runs" } else { "run" }
         ));
     }
     let title = if ready < replicas {
-        format!("StatefulSet {ns}/{name}: {ready} of {replicas} replicas ready")
+        format!(
+            "StatefulSet {ns}/{name}: {ready} of {} ready",
+            mcp_diag_model::plural(replicas, "replica", "replicas")
+        )
     } else {
         format!("StatefulSet {ns}/{name}: rollout half-finished")
     };
@@ -160,6 +170,16 @@ fn judge(sts: &Object) -> Option<Finding> {
         Some("statefulset status"),
         details,
     ))
+}
+
+/// "None of the 3 StatefulSets in the input carries a status", or for one, "The only
+/// StatefulSet in the input carries no status": a note that a check lacks what it reads.
+pub(crate) fn none_carries(n: usize, one: &str, many: &str, what: &str) -> String {
+    if n == 1 {
+        format!("The only {one} in the input carries no {what}")
+    } else {
+        format!("None of the {n} {many} in the input carries a {what}")
+    }
 }
 
 #[cfg(test)]
@@ -198,7 +218,7 @@ mod tests {
         );
         assert!(
             f[0].message
-                .contains("1 of 3 pods run the update revision postgres-2, the others still postgres-1"),
+                .contains("1 of 3 pods runs the update revision postgres-2, the others still postgres-1"),
             "{}",
             f[0].message
         );

@@ -83,14 +83,21 @@ fn on_delete(ctx: &Context<'_>, sts: &Object) -> Finding {
         if updated < r {
             let old = r - updated;
             pending = format!(
-                " Right now {old} of its {r} pods still run an older revision than the template ({}): the drains will switch them over.",
+                " Right now {old} of its {} still {} an older revision than the template ({}): the drains will switch {} over.",
+                mcp_diag_model::plural(r, "pod", "pods"),
+                if old == 1 { "runs" } else { "run" },
                 sts.raw
                     .path(&["status", "updateRevision"])
                     .and_then(Node::as_str)
-                    .unwrap_or("update revision")
+                    .unwrap_or("update revision"),
+                if old == 1 { "it" } else { "them" }
             );
         } else {
-            pending = format!(" Right now all {r} pods run the current template.");
+            pending = if r == 1 {
+                " Right now its pod runs the current template.".to_owned()
+            } else {
+                format!(" Right now all {r} pods run the current template.")
+            };
         }
     }
     let owner = sts

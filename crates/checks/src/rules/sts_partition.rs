@@ -96,18 +96,27 @@ fn partitioned(ctx: &Context<'_>, sts: &Object) -> Option<Finding> {
         let update = sts.raw.path(&["status", "updateRevision"]).and_then(Node::as_str);
         state = match (current, update) {
             (Some(c), Some(u)) if c != u => format!(
-                " Right now {updated} of {replicas} pods run the update revision {u}; the others stay on {c}."
+                " Right now {updated} of {} {} the update revision {u}; the others stay on {c}.",
+                mcp_diag_model::plural(replicas, "pod", "pods"),
+                if updated == 1 { "runs" } else { "run" }
             ),
             (Some(_), Some(_)) => {
                 " Right now no change is pending, but the next one will be held the same way.".to_owned()
             }
-            _ => format!(" Right now {updated} of {replicas} pods run the update revision."),
+            _ => format!(
+                " Right now {updated} of {} {} the update revision.",
+                mcp_diag_model::plural(replicas, "pod", "pods"),
+                if updated == 1 { "runs" } else { "run" }
+            ),
         };
     }
     let (severity, effect) = if all {
         (
             Severity::Blocker,
-            format!("the partition is at or above the {replicas} replicas, so no pod is ever updated"),
+            format!(
+                "the partition is at or above the {}, so no pod is ever updated",
+                mcp_diag_model::plural(replicas, "replica", "replicas")
+            ),
         )
     } else {
         (
@@ -166,7 +175,7 @@ mod tests {
         );
         assert!(
             f[0].message
-                .contains("1 of 3 pods run the update revision postgres-2"),
+                .contains("1 of 3 pods runs the update revision postgres-2"),
             "{}",
             f[0].message
         );

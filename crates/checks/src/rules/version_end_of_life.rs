@@ -165,8 +165,9 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
                 role.as_str()
             ),
             format!(
-                "{} reached its end of life on {eol}{caveat}, {days} days before {today}: no more patches, security fixes included.",
-                role.subject(minor)
+                "{} reached its end of life on {eol}{caveat}, {} before {today}: no more patches, security fixes included.",
+                role.subject(minor),
+                mcp_diag_model::plural(days, "day", "days")
             ),
             remediation(role, minor, &supported),
             details,
@@ -180,9 +181,9 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
                 role.as_str()
             ),
             format!(
-                "{} reaches its end of life on {eol}{caveat}, in {} days.",
+                "{} reaches its end of life on {eol}{caveat}, in {}.",
                 role.subject(minor),
-                -days
+                mcp_diag_model::plural(-days, "day", "days")
             ),
             format!("Plan the next upgrade; releases supported on {today}: {supported}."),
             details,
@@ -316,7 +317,11 @@ mod tests {
         assert!(last[0].message.contains("in 0 days"), "{}", last[0].message);
         let after = on(Date::new(2026, 10, 28), m(34), None);
         assert_eq!(after[0].severity, Severity::Medium);
-        assert!(after[0].message.contains("1 days before"), "{}", after[0].message);
+        assert!(
+            after[0].message.contains(", 1 day before"),
+            "{}",
+            after[0].message
+        );
         // Far from its end of life: nothing to say.
         assert!(on(Date::new(2026, 1, 10), m(35), None).is_empty());
     }

@@ -190,6 +190,6 @@ fn render(rows: &[Value]) -> String {
             let _ = writeln!(out, "    {line}");
         }
     }
-    let _ = writeln!(out, "\n{} rows", rows.len());
+    let _ = writeln!(out, "\n{}", mcp_diag_model::plural(rows.len(), "row", "rows"));
     out
 }
