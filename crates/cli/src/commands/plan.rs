@@ -61,6 +61,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let live = LiveArgs::from(&args.live);
     super::scan::refuse_unused_kubeconfig(&args.paths, &live)?;
     let inventory = load_inventory(&args.paths, &live)?;
+    super::scan::refuse_empty(&inventory, &args.paths)?;
     if timings {
         eprintln!("timing: read {:.2} s", started.elapsed().as_secs_f64());
     }

@@ -193,7 +193,7 @@ pub fn refuse_unused_kubeconfig(paths: &[String], live: &LiveArgs) -> anyhow::Re
 
 /// Zero objects read from manifests is a failure, not a pass: a pipeline pointed at the wrong
 /// path (or at a Helm chart, or an empty `helm template` output) must not pass forever.
-fn refuse_empty(inventory: &Inventory, paths: &[String]) -> anyhow::Result<()> {
+pub fn refuse_empty(inventory: &Inventory, paths: &[String]) -> anyhow::Result<()> {
     if inventory.kind != SourceKind::Manifests || !inventory.objects.is_empty() {
         return Ok(());
     }
