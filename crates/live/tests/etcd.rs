@@ -1,6 +1,7 @@
 //! `--etcd-endpoint` against a real etcd (Debian's `etcd-server`), started on loopback ports
-//! for each test and stopped after it. Without etcd installed the tests fail and say how to
-//! install it, unless `MCP_DIAG_SKIP_ETCD=1`.
+//! for each test and stopped after it. etcd is `$ETCD_BIN`, else `/usr/bin/etcd`; openssl (for
+//! the test certificates) is `$OPENSSL`, else `/usr/bin/openssl`: pinned paths, never whatever
+//! is on PATH. Without them the tests fail and say how to install them (`scripts/test` does).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,14 +10,27 @@ use std::time::{Duration, Instant};
 
 use mcp_diag_live::etcd::{EtcdEndpoint, probe};
 
-fn etcd_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ETCD_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    ["/usr/bin/etcd", "/usr/local/bin/etcd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+/// A tool at `$var`, else at its Debian path; panics with how to install it when it is not there.
+fn tool(var: &str, debian_path: &str, package: &str) -> PathBuf {
+    let (path, from) = match std::env::var_os(var) {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), format!("${var}")),
+        _ => (PathBuf::from(debian_path), "the Debian package's path".to_owned()),
+    };
+    assert!(
+        path.is_file(),
+        "{} not found ({from}): run scripts/test once (it installs it), or `apt-get install {package}`, \
+         or set {var} to the binary",
+        path.display()
+    );
+    path
+}
+
+fn etcd_binary() -> PathBuf {
+    tool("ETCD_BIN", "/usr/bin/etcd", "etcd-server")
+}
+
+fn openssl_binary() -> PathBuf {
+    tool("OPENSSL", "/usr/bin/openssl", "openssl")
 }
 
 fn free_port() -> u16 {
@@ -42,15 +56,8 @@ impl Drop for Etcd {
 }
 
 /// Starts etcd; `tls` is (cert, key, ca) for a client-certificate-authenticated endpoint.
-fn start_etcd(tls: Option<(&Path, &Path, &Path)>, extra: &[&str]) -> Option<Etcd> {
-    let Some(bin) = etcd_binary() else {
-        if std::env::var_os("MCP_DIAG_SKIP_ETCD").is_some() {
-            return None;
-        }
-        panic!(
-            "etcd not found: install Debian's etcd-server (apt-get install etcd-server) or set ETCD_BIN; MCP_DIAG_SKIP_ETCD=1 skips these tests"
-        );
-    };
+fn start_etcd(tls: Option<(&Path, &Path, &Path)>, extra: &[&str]) -> Etcd {
+    let bin = etcd_binary();
     let dir = tempfile::tempdir().unwrap();
     let (client, peer) = (free_port(), free_port());
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -88,14 +95,11 @@ fn start_etcd(tls: Option<(&Path, &Path, &Path)>, extra: &[&str]) -> Option<Etcd
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(etcd)
+    etcd
 }
 
 fn installed_version() -> String {
-    let out = Command::new(etcd_binary().unwrap())
-        .arg("--version")
-        .output()
-        .unwrap();
+    let out = Command::new(etcd_binary()).arg("--version").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.lines()
         .find_map(|l| l.strip_prefix("etcd Version: "))
@@ -127,7 +131,7 @@ async fn probe_until_healthy(endpoint: &EtcdEndpoint) -> mcp_diag_live::etcd::Et
 
 #[tokio::test]
 async fn reads_version_and_health_of_a_real_etcd() {
-    let Some(etcd) = start_etcd(None, &[]) else { return };
+    let etcd = start_etcd(None, &[]);
     let status = probe_until_healthy(&endpoint(&etcd.url)).await;
     assert_eq!(status.server_version, installed_version());
     assert!(status.cluster_version.is_some());
@@ -137,9 +141,7 @@ async fn reads_version_and_health_of_a_real_etcd() {
 async fn a_space_alarm_makes_etcd_unhealthy() {
     // A tiny backend quota, filled through etcd's own JSON gateway: the NOSPACE alarm is raised
     // and /health turns false, as on a cluster whose etcd ran out of space.
-    let Some(etcd) = start_etcd(None, &["--quota-backend-bytes=200000"]) else {
-        return;
-    };
+    let etcd = start_etcd(None, &["--quota-backend-bytes=200000"]);
     let ep = endpoint(&etcd.url);
     probe_until_healthy(&ep).await;
     let value = base64_of(&vec![b'x'; 60_000]);
@@ -180,12 +182,8 @@ async fn unreachable_and_bad_urls_are_errors_that_say_so() {
 #[tokio::test]
 async fn client_certificates_over_tls() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(pki) = make_pki(dir.path()) else {
-        panic!("openssl is needed to make test certificates");
-    };
-    let Some(etcd) = start_etcd(Some((&pki.server_cert, &pki.server_key, &pki.ca)), &[]) else {
-        return;
-    };
+    let pki = make_pki(dir.path());
+    let etcd = start_etcd(Some((&pki.server_cert, &pki.server_key, &pki.ca)), &[]);
     let mut ep = endpoint(&etcd.url);
     ep.cacert = Some(pki.ca.clone());
     ep.cert = Some(pki.client_cert.clone());
@@ -207,9 +205,10 @@ struct Pki {
 }
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl.
-fn make_pki(dir: &Path) -> Option<Pki> {
+fn make_pki(dir: &Path) -> Pki {
+    let openssl = openssl_binary();
     let run = |args: &[&str]| {
-        let ok = Command::new("openssl")
+        let ok = Command::new(&openssl)
             .args(args)
             .current_dir(dir)
             .stdout(Stdio::null())
@@ -219,7 +218,6 @@ fn make_pki(dir: &Path) -> Option<Pki> {
             .unwrap_or(false);
         assert!(ok, "openssl {args:?} failed");
     };
-    Command::new("openssl").arg("version").output().ok()?;
     run(&[
         "req",
         "-x509",
@@ -267,13 +265,13 @@ fn make_pki(dir: &Path) -> Option<Pki> {
             ext,
         ]);
     }
-    Some(Pki {
+    Pki {
         ca: dir.join("ca.pem"),
         server_cert: dir.join("server.pem"),
         server_key: dir.join("server.key"),
         client_cert: dir.join("client.pem"),
         client_key: dir.join("client.key"),
-    })
+    }
 }
 
 fn base64_of(bytes: &[u8]) -> String {
