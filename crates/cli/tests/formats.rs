@@ -335,7 +335,8 @@ fn sarif_matches_the_json_report() {
     assert_eq!(unique.len(), results.len());
 }
 
-const MULTITOOL_INSTALL: &str = "npm install --prefix .tools @microsoft/sarif-multitool@5.7.0";
+const MULTITOOL_INSTALL: &str =
+    "scripts/test --install-only (or: npm ci --prefix .tools, pinned by .tools/package-lock.json)";
 
 fn multitool() -> PathBuf {
     let path = std::env::var_os("SARIF_MULTITOOL")
@@ -486,7 +487,7 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     assert!(
         path.exists(),
-        "Chromium not found at {} (set CHROMIUM, or install Debian's package: apt-get install -y chromium)",
+        "Chromium not found at {} (set CHROMIUM, or install Debian's package: apt-get install -y chromium, or run scripts/test --install-only)",
         path.display()
     );
     path
