@@ -35,6 +35,8 @@ pub struct CheckSetting {
 pub struct Config {
     pub target_version: Option<String>,
     pub fail_on: Option<Severity>,
+    /// `fail_on: none`: a report-only run.
+    pub report_only: bool,
     pub backup_max_age: Option<String>,
     pub restart_threshold: Option<i64>,
     pub node_full_percent: Option<u64>,
@@ -65,7 +67,13 @@ impl Config {
             desired: raw.desired.map(|d| base.join(d)),
             ..Self::default()
         };
-        if let Some(f) = raw.fail_on {
+        if raw
+            .fail_on
+            .as_deref()
+            .is_some_and(|f| f.trim().eq_ignore_ascii_case("none"))
+        {
+            config.report_only = true;
+        } else if let Some(f) = raw.fail_on {
             config.fail_on = Some(
                 f.parse()
                     .map_err(|e| format!("{}: fail_on: {e}", path.display()))?,
@@ -128,9 +136,14 @@ mod tests {
         .unwrap();
         let c = Config::load(&path).unwrap();
         assert_eq!(c.fail_on, Some(Severity::Medium));
+        assert!(!c.report_only);
         assert_eq!(c.severity["api-deprecated"], Severity::Low);
         assert!(c.disabled.contains("version-hops"));
         assert_eq!(c.rules.unwrap(), dir.path().join("rules.yaml"));
+        let none = dir.path().join("none.yaml");
+        std::fs::write(&none, "fail_on: none\n").unwrap();
+        let c = Config::load(&none).unwrap();
+        assert!(c.report_only && c.fail_on.is_none());
         std::fs::write(&path, "checks:\n  no-such-check: {enabled: false}\n").unwrap();
         assert!(Config::load(&path).unwrap_err().contains("unknown check id"));
         std::fs::write(&path, "fail_onn: high\n").unwrap();

@@ -63,11 +63,13 @@ pub fn level(l: Level) -> Severity {
     }
 }
 
-/// The threshold from the flag, else the settings file, else `high`.
-pub fn threshold(flag: Option<FailOn>, config: Option<Severity>) -> Option<Severity> {
+/// The threshold from the flag, else the settings file, else `high`; `None` when either
+/// says `none` (a report-only run).
+pub fn threshold(flag: Option<FailOn>, config: &crate::config::Config) -> Option<Severity> {
     match flag {
         Some(f) => fail_on(f),
-        None => Some(config.unwrap_or(Severity::High)),
+        None if config.report_only => None,
+        None => Some(config.fail_on.unwrap_or(Severity::High)),
     }
 }
 

@@ -107,7 +107,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     {
         return Err(e).context("cannot write the plan to standard output");
     }
-    let threshold = threshold(args.fail_on, config.fail_on);
+    let threshold = threshold(args.fail_on, &config);
     // The process ends right after this; freeing a big inventory node by node only adds time.
     std::mem::forget(inventory);
     Ok(from_worst(plan.worst(), threshold))

@@ -136,7 +136,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         });
     }
     let full = Report::new(env!("CARGO_PKG_VERSION"), clusters);
-    let threshold = threshold(args.fail_on, config.fail_on);
+    let threshold = threshold(args.fail_on, &config);
     // Not one cluster could be read: the tool could not do its job.
     let status = if nothing_read {
         ExitStatus::Error
