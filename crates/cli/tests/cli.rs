@@ -699,7 +699,7 @@ fn a_scan_that_reads_nothing_fails_and_says_what_it_looked_at() {
     )
     .unwrap();
     for (path, want) in [
-        (&empty, "0 YAML/JSON files read"),
+        (&empty, "0 YAML/JSON files looked at"),
         (&text, "2 other files were skipped"),
         (&chart, "helm template"),
     ] {
@@ -712,6 +712,14 @@ fn a_scan_that_reads_nothing_fails_and_says_what_it_looked_at() {
         );
         assert!(run.stderr.contains(want), "{want}: {}", run.stderr);
     }
+    // The reason of each unreadable input is in the error, at its line.
+    let run = mcp_diag_with_stdin(
+        &["scan", "-t", "1.32", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yes\n",
+    );
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stderr.contains("<stdin>:4"), "{}", run.stderr);
+    assert!(run.stderr.contains("boolean true"), "{}", run.stderr);
     // An empty `helm template` output piped in is a failure too, whatever --fail-on says.
     let run = mcp_diag_with_stdin(&["scan", "-t", "1.32", "--fail-on", "none", "-"], "");
     assert_eq!(run.code, 1, "{}", run.snapshot());
@@ -728,8 +736,9 @@ fn fail_on_none_reports_without_failing_and_min_severity_filters_only_the_output
         run.stdout
     );
 
-    let all = mcp_diag(&["scan", "-t", "1.32", "-o", "json", "fixtures/manifests"]).json();
-    let run = mcp_diag(&[
+    // The JSON keeps every finding (machines filter for themselves)...
+    let all = mcp_diag(&["scan", "-t", "1.32", "-o", "json", "fixtures/manifests"]);
+    let filtered = mcp_diag(&[
         "scan",
         "-t",
         "1.32",
@@ -739,17 +748,38 @@ fn fail_on_none_reports_without_failing_and_min_severity_filters_only_the_output
         "blocker",
         "fixtures/manifests",
     ]);
+    assert_eq!(all.stdout, filtered.stdout);
+    let summary = &all.json()["summary"];
+    let below = summary["high"].as_u64().unwrap()
+        + summary["medium"].as_u64().unwrap()
+        + summary["low"].as_u64().unwrap()
+        + summary["info"].as_u64().unwrap();
+    assert!(below > 0);
+    // ...while the table shows only blockers, keeps the real totals, and says what it hid.
+    let run = mcp_diag(&[
+        "scan",
+        "-t",
+        "1.32",
+        "--min-severity",
+        "blocker",
+        "fixtures/manifests",
+    ]);
     assert_eq!(run.code, 3, "the status still counts every finding");
-    let shown = run.json();
-    let severities: std::collections::BTreeSet<&str> = shown["clusters"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["severity"].as_str().unwrap())
-        .collect();
-    assert_eq!(severities.into_iter().collect::<Vec<_>>(), ["blocker"]);
-    assert!(all["summary"]["medium"].as_u64().unwrap() + all["summary"]["info"].as_u64().unwrap() > 0);
-    assert_eq!(shown["summary"]["blocker"], all["summary"]["blocker"]);
+    assert!(
+        run.stdout.contains("BLOCKER") && !run.stdout.contains("MEDIUM"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("Not shown: {below} finding")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("{} medium", summary["medium"])),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub fn render_compact(report: &Report, options: TableOptions) -> String {
         if clusters == 1 { "source" } else { "sources" },
     );
     summary_line(&report.summary, &tail, options, &paint, &mut out);
-    crate::table::ignored_line(report, &mut out);
+    crate::table::ignored_line(report, options, &mut out);
     out
 }
 

@@ -142,6 +142,11 @@ pub struct Report {
     pub summary: Summary,
     /// How many findings ignores silenced, over every cluster.
     pub suppressed: usize,
+    /// Findings left out of what is printed by `--min-severity` (still in `summary`).
+    #[serde(skip)]
+    pub hidden: usize,
+    #[serde(skip)]
+    pub hidden_below: Option<Severity>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -206,6 +211,8 @@ impl Report {
             clusters,
             summary,
             suppressed,
+            hidden: 0,
+            hidden_below: None,
         }
     }
 }

@@ -72,12 +72,20 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
         if clusters == 1 { "source" } else { "sources" },
     );
     summary_line(&s, &tail, options, &paint, &mut out);
-    ignored_line(report, &mut out);
+    ignored_line(report, options, &mut out);
     out
 }
 
-/// Ignored findings are counted where the summary is, never silently dropped.
-pub(crate) fn ignored_line(report: &Report, out: &mut String) {
+/// Ignored findings are counted where the summary is, never silently dropped; so are those
+/// `--min-severity` left out.
+pub(crate) fn ignored_line(report: &Report, options: TableOptions, out: &mut String) {
+    if let (n @ 1.., Some(below)) = (report.hidden, report.hidden_below) {
+        let _ = writeln!(
+            out,
+            "Not shown: {n} finding{} below {below} (--min-severity; counted in the summary)",
+            plural(n)
+        );
+    }
     if report.suppressed > 0 {
         let n = report.suppressed;
         let _ = writeln!(
@@ -86,6 +94,25 @@ pub(crate) fn ignored_line(report: &Report, out: &mut String) {
             plural(n),
             if n == 1 { "it" } else { "them" }
         );
+        // Name what was ignored, so that a silenced blocker is seen on every run.
+        const SHOWN: usize = 10;
+        let all = report.clusters.iter().flat_map(|c| &c.suppressed);
+        for s in all.clone().take(SHOWN) {
+            let what = match &s.finding.object {
+                Some(o) => format!("{} · {o}", s.finding.check),
+                None => s.finding.check.to_owned(),
+            };
+            let line = format!(
+                "{} {what} ({}: {})",
+                s.finding.severity, s.suppressed_by, s.reason
+            );
+            for l in text::wrap_hanging(&line, usize::from(options.width), "  ", "    ") {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+        if n > SHOWN {
+            let _ = writeln!(out, "  {}", more(n - SHOWN));
+        }
     }
 }
 

@@ -143,20 +143,25 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     } else {
         from_summary(&full.summary, threshold)
     };
-    // --min-severity changes what is printed, not what the run decides.
+    // --min-severity changes what people read, not what the run decides: the summary keeps
+    // the real totals, the table says how many were hidden, and the formats machines read
+    // (JSON, SARIF, JUnit) keep every finding.
+    let machine = matches!(
+        args.output,
+        ScanFormat::Json | ScanFormat::Sarif | ScanFormat::Junit
+    );
     let report = match args.min_severity.map(level) {
-        Some(min) => {
-            let clusters = full
-                .clusters
-                .into_iter()
-                .map(|mut c| {
-                    c.findings.retain(|f| f.severity >= min);
-                    c
-                })
-                .collect();
-            Report::new(env!("CARGO_PKG_VERSION"), clusters)
+        Some(min) if !machine => {
+            let mut report = full;
+            for c in &mut report.clusters {
+                let before = c.findings.len();
+                c.findings.retain(|f| f.severity >= min);
+                report.hidden += before - c.findings.len();
+            }
+            report.hidden_below = Some(min);
+            report
         }
-        None => full,
+        _ => full,
     };
     let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
     let mut stdout = std::io::stdout().lock();
@@ -203,13 +208,11 @@ pub fn refuse_empty(inventory: &Inventory, paths: &[String]) -> anyhow::Result<(
         .filter(|p| *p == "-" || !is_snapshot(Path::new(p)))
         .map(|p| if p == "-" { "standard input" } else { p })
         .collect();
+    // What each input problem says, with its place: the reason is the point of the error.
     let mut why = Vec::new();
     for f in &inventory.input_problems {
-        let place = f
-            .location
-            .as_ref()
-            .map_or_else(String::new, |l| format!("{}: ", l.file));
-        why.push(format!("  {}{} ({})", place, f.title, f.check));
+        let place = f.location.as_ref().map_or_else(String::new, |l| format!("{l}: "));
+        why.push(format!("  {place}{} ({})", f.message, f.check));
     }
     let other = looked_at
         .iter()
@@ -224,7 +227,7 @@ pub fn refuse_empty(inventory: &Inventory, paths: &[String]) -> anyhow::Result<(
     }
     let files = inventory.files_scanned;
     let mut message = format!(
-        "no Kubernetes object was read from {} ({files} YAML/JSON file{} read)",
+        "no Kubernetes object was read from {} ({files} YAML/JSON file{} looked at)",
         looked_at.join(" "),
         if files == 1 { "" } else { "s" }
     );
