@@ -53,10 +53,9 @@ struct RawIgnore {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum RawFile {
-    Wrapped { ignores: Vec<RawIgnore> },
-    List(Vec<RawIgnore>),
+#[serde(deny_unknown_fields)]
+struct Wrapped {
+    ignores: Vec<RawIgnore>,
 }
 
 /// Reads an ignore file. A file that cannot be understood is an error (it is the user's own
@@ -65,11 +64,16 @@ pub fn parse_ignore_file(text: &str, path: &str) -> Result<Vec<Ignore>, String> 
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let raw: RawFile = serde_saphyr::from_str(text)
-        .map_err(|e| format!("{path}: {e}; expected a list of {{check, object or file, reason, until}}"))?;
-    let raw = match raw {
-        RawFile::Wrapped { ignores } | RawFile::List(ignores) => ignores,
-    };
+    // Read as the shape the file has, so that serde's message names the key at fault (an
+    // untagged choice between the two would only say "did not match any variant").
+    let wrapped = text.lines().any(|l| l.starts_with("ignores:"));
+    let expected = "expected a list of {check, object or file, reason, until}";
+    let raw = if wrapped {
+        serde_saphyr::from_str::<Wrapped>(text).map(|w| w.ignores)
+    } else {
+        serde_saphyr::from_str::<Vec<RawIgnore>>(text)
+    }
+    .map_err(|e| format!("{path}: {e}; {expected}"))?;
     let lines = item_lines(text);
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.into_iter().enumerate() {
@@ -131,14 +135,20 @@ fn item_lines(text: &str) -> Vec<u64> {
         .collect()
 }
 
+/// What applying the ignores did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The findings to report, with those about the ignores themselves (expired, unreadable).
+    pub kept: Vec<Finding>,
+    pub suppressed: Vec<Suppression>,
+    /// Active ignore-file rules that matched no finding: most often a pattern written in
+    /// another shape than `Kind/namespace/name`, which the user should hear about.
+    pub unused: Vec<Location>,
+}
+
 /// Splits findings into those kept and those suppressed, and adds findings about the ignores
 /// themselves (expired, or annotations that cannot be read).
-pub fn apply(
-    findings: Vec<Finding>,
-    inventory: &Inventory,
-    ignores: &[Ignore],
-    today: Date,
-) -> (Vec<Finding>, Vec<Suppression>) {
+pub fn apply(findings: Vec<Finding>, inventory: &Inventory, ignores: &[Ignore], today: Date) -> Applied {
     let annotated = annotated_objects(inventory);
     let (active, expired): (Vec<&Ignore>, Vec<&Ignore>) =
         ignores.iter().partition(|i| i.until.is_none_or(|u| u >= today));
@@ -147,6 +157,7 @@ pub fn apply(
     let mut extra = Vec::new();
     // Expired rules still match: their findings come back, and say which rule expired.
     let mut expired_hits: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut used = vec![false; active.len()];
     for finding in findings {
         let by_annotation = finding
             .object
@@ -164,7 +175,8 @@ pub fn apply(
             });
             continue;
         }
-        if let Some(rule) = active.iter().find(|i| matches(i, &finding)) {
+        if let Some((n, rule)) = active.iter().enumerate().find(|(_, i)| matches(i, &finding)) {
+            used[n] = true;
             suppressed.push(Suppression {
                 finding,
                 by: "ignore-file",
@@ -194,7 +206,17 @@ pub fn apply(
     }
     kept.extend(extra);
     kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    (kept, suppressed)
+    let unused = active
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(rule, _)| rule.location.clone())
+        .collect();
+    Applied {
+        kept,
+        suppressed,
+        unused,
+    }
 }
 
 type ObjectKey = (String, Option<String>, String);
@@ -265,11 +287,17 @@ fn matches(rule: &Ignore, finding: &Finding) -> bool {
         let Some(object) = &finding.object else {
             return false;
         };
-        let text = match &object.namespace {
-            Some(ns) => format!("{}/{ns}/{}", object.kind, object.name),
-            None => format!("{}/{}", object.kind, object.name),
+        // Kinds are matched whatever their case (`deployment/shop/*`); names as written.
+        let (kind_pattern, rest) = pattern.split_once('/').unwrap_or((pattern, ""));
+        let kind_ok = glob(
+            &kind_pattern.to_ascii_lowercase(),
+            &object.kind.to_ascii_lowercase(),
+        );
+        let rest_text = match &object.namespace {
+            Some(ns) => format!("{ns}/{}", object.name),
+            None => object.name.clone(),
         };
-        if !glob(pattern, &text) {
+        if !kind_ok || !glob(rest, &rest_text) {
             return false;
         }
     }
@@ -277,7 +305,9 @@ fn matches(rule: &Ignore, finding: &Finding) -> bool {
         let Some(location) = &finding.location else {
             return false;
         };
-        if !glob(pattern, &location.file) {
+        // `./k8s/a.yaml` and `k8s/a.yaml` are the same file, however the scan was spelt.
+        let clean = |p: &str| p.trim_start_matches("./").to_owned();
+        if !glob(&clean(pattern), &clean(&location.file)) {
             return false;
         }
     }

@@ -57,8 +57,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
-    /// Print only findings at or above this severity (the exit status still counts every
-    /// finding; the JSON report keeps them all)
+    /// Print only findings at or above this severity (the exit status and the summary still
+    /// count every finding; JSON, SARIF and JUnit keep them all)
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_severity: Option<Level>,
 

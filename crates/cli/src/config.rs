@@ -82,13 +82,13 @@ impl Config {
         for (id, setting) in raw.checks {
             check_id(&id).map_err(|e| format!("{}: checks.{id}: {e}", path.display()))?;
             if setting.enabled == Some(false) {
-                config.disabled.insert(id.clone());
+                config.disabled.insert(id.to_ascii_lowercase());
             }
             if let Some(s) = setting.severity {
                 let severity = s
                     .parse()
                     .map_err(|e| format!("{}: checks.{id}.severity: {e}", path.display()))?;
-                config.severity.insert(id, severity);
+                config.severity.insert(id.to_ascii_lowercase(), severity);
             }
         }
         Ok(config)
@@ -96,8 +96,9 @@ impl Config {
 }
 
 /// A known check id, or an error that lists them.
+/// Ids are lower case; any case is accepted, as `explain` does.
 pub fn check_id(id: &str) -> Result<(), String> {
-    if mcp_diag_checks::check_info(id).is_some() {
+    if mcp_diag_checks::check_info(&id.trim().to_ascii_lowercase()).is_some() {
         Ok(())
     } else {
         let ids = mcp_diag_checks::CHECKS.iter().map(|c| c.id);
@@ -118,7 +119,7 @@ pub fn severity_override(text: &str) -> Result<(String, Severity), String> {
         .ok_or_else(|| format!("{text:?}: write it as ID=SEVERITY, e.g. probe-missing-liveness=info"))?;
     check_id(id.trim())?;
     let severity = level.trim().parse::<Severity>().map_err(|e| e.to_string())?;
-    Ok((id.trim().to_owned(), severity))
+    Ok((id.trim().to_ascii_lowercase(), severity))
 }
 
 #[cfg(test)]

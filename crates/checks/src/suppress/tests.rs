@@ -59,7 +59,7 @@ fn annotation_suppresses_only_the_named_checks_with_the_reason() {
             "k8s/app.yaml",
         ),
     ];
-    let (kept, suppressed) = apply(findings, &inv, &[], TODAY);
+    let Applied { kept, suppressed, .. } = apply(findings, &inv, &[], TODAY);
     assert_eq!(suppressed.len(), 1);
     assert_eq!(suppressed[0].by, "annotation");
     assert_eq!(suppressed[0].reason, "batch-like, restarts are cheap");
@@ -88,7 +88,7 @@ fn an_annotation_without_reason_or_with_an_unknown_id_ignores_nothing_and_is_rep
             "web",
             "k8s/app.yaml",
         )];
-        let (kept, suppressed) = apply(findings, &inv, &[], TODAY);
+        let Applied { kept, suppressed, .. } = apply(findings, &inv, &[], TODAY);
         assert!(suppressed.is_empty(), "{text}");
         let invalid: Vec<_> = kept.iter().filter(|f| f.check == "ignore-invalid").collect();
         assert_eq!(invalid.len(), 1, "{text}: {kept:?}");
@@ -130,7 +130,12 @@ fn ignore_file_rules_match_by_check_object_and_file_and_expire() {
         ),
         finding("api-deprecated", "FlowSchema", None, "f", "k8s/f.yaml"),
     ];
-    let (kept, suppressed) = apply(findings, &inv, &rules, TODAY);
+    let Applied {
+        kept,
+        suppressed,
+        unused,
+    } = apply(findings, &inv, &rules, TODAY);
+    assert!(unused.is_empty(), "{unused:?}");
     let names: Vec<_> = suppressed.iter().map(|s| (s.by, s.finding.check)).collect();
     assert_eq!(
         names,
@@ -179,8 +184,8 @@ fn bad_ignore_files_are_errors_that_say_where() {
             "until: cannot read",
         ),
         (
-            "- check: pod-unmanaged\n  reason: r\n  unknown: 1\n",
-            "ignore.yaml",
+            "- check: pod-unmanaged\n  reason: r\n  objekt: Pod/x/y\n",
+            "objekt",
         ),
         ("check: [", "ignore.yaml"),
     ] {
@@ -199,4 +204,33 @@ fn globs() {
     assert!(glob("vendor/**", "vendor/a/b/c.yaml"));
     assert!(glob("**/values-*.yaml", "a/b/values-prod.yaml"));
     assert!(!glob("web", "web2"));
+}
+
+#[test]
+fn kinds_match_in_any_case_paths_with_or_without_dot_slash_and_unused_rules_are_named() {
+    let text = "- check: probe-missing-liveness\n  object: deployment/shop/*\n  reason: r\n- check: pod-unmanaged\n  file: ./vendor/**\n  reason: r\n- check: pdb-overlap\n  object: \"*\"\n  reason: a pattern of the wrong shape\n";
+    let rules = parse_ignore_file(text, "ignore.yaml").unwrap();
+    let inv = inventory("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    let findings = vec![
+        finding(
+            "probe-missing-liveness",
+            "Deployment",
+            Some("shop"),
+            "web",
+            "k8s/app.yaml",
+        ),
+        finding("pod-unmanaged", "Pod", Some("x"), "p", "vendor/p.yaml"),
+        finding("pdb-overlap", "PodDisruptionBudget", Some("x"), "b", "k8s/b.yaml"),
+    ];
+    let Applied {
+        kept,
+        suppressed,
+        unused,
+    } = apply(findings, &inv, &rules, TODAY);
+    assert_eq!(suppressed.len(), 2, "{suppressed:?}");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        unused.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["ignore.yaml:7"]
+    );
 }

@@ -53,7 +53,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     for id in &args.disable {
         check_id(id)
             .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
-        check_options.disabled.insert(id.clone());
+        check_options.disabled.insert(id.trim().to_ascii_lowercase());
     }
     // MCP_DIAG_TIMINGS=1 prints where the time went (for bench/ and BENCHMARKS.md).
     let timings = std::env::var_os("MCP_DIAG_TIMINGS").is_some_and(|v| v == "1");

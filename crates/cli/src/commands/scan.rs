@@ -111,9 +111,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(now_utc);
         let mut cluster = scan_one(inventory, target, today, &rules.rules, &options)?;
         let findings = std::mem::take(&mut cluster.findings);
-        let (kept, suppressed) = suppress::apply(findings, inventory, &ignores, today);
-        cluster.findings = kept;
-        cluster.suppressed = suppressed.into_iter().map(suppressed_entry).collect();
+        let applied = suppress::apply(findings, inventory, &ignores, today);
+        cluster.findings = applied.kept;
+        cluster.suppressed = applied.suppressed.into_iter().map(suppressed_entry).collect();
+        for at in applied.unused {
+            eprintln!(
+                "warning: {at}: this ignore matched no finding of {} (objects are written Kind/namespace/name, or Kind/name when cluster-scoped)",
+                inventory.cluster.name
+            );
+        }
         if !args.namespace.is_empty() {
             keep_namespaces(&mut cluster, &args.namespace);
         }
@@ -338,7 +344,7 @@ fn check_options(args: &ScanArgs, config: &Config) -> anyhow::Result<CheckOption
     for id in &args.disable {
         check_id(id)
             .map_err(|e| hinted(format!("--disable: {e}"), "mcp-diag explain lists the check ids"))?;
-        options.disabled.insert(id.clone());
+        options.disabled.insert(id.trim().to_ascii_lowercase());
     }
     for text in &args.severity {
         let (id, severity) = severity_override(text)
