@@ -21,6 +21,28 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// line with `rest` (a hanging indent). The prefixes count towards the width.
 pub fn wrap_hanging(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut lines = Vec::new();
+    // Text from the input (names, messages quoting it) reaches a terminal: control characters
+    // other than line breaks and tabs would let a manifest move the cursor, recolour the
+    // screen or retitle the window, so they are shown as U+FFFD.
+    let cleaned;
+    let text = if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        cleaned = text
+            .chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>();
+        cleaned.as_str()
+    } else {
+        text
+    };
     for paragraph in text.lines() {
         let mut line = String::new();
         let mut used = 0;
@@ -63,6 +85,13 @@ pub fn truncate(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_the_input_never_reach_the_terminal() {
+        let lines = wrap("name \u{1b}]0;owned\u{7} \u{1b}[31mred", 80);
+        assert_eq!(lines, ["name \u{FFFD}]0;owned\u{FFFD} \u{FFFD}[31mred"]);
+        assert!(lines.iter().all(|l| !l.chars().any(char::is_control)));
+    }
 
     #[test]
     fn wraps_at_spaces_within_the_width() {

@@ -587,3 +587,12 @@ mod plans {
         );
     }
 }
+
+#[test]
+fn markdown_cells_show_input_as_written_never_as_links_or_images() {
+    let text = crate::markdown::cell("![t](http://e.x/a.png) [x](y) *b* _i_ `c` ~s~ a|b");
+    assert_eq!(
+        text,
+        "\\!\\[t\\](http://e.x/a.png) \\[x\\](y) \\*b\\* \\_i\\_ \\`c\\` \\~s\\~ a\\|b"
+    );
+}

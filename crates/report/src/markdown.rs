@@ -179,6 +179,13 @@ pub(crate) fn cell(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
+            // Markdown's inline syntax is escaped, so that an object name or message from the
+            // input cannot become a link, an image (a tracking pixel in a PR comment) or
+            // emphasis: it is shown as written.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
             '\r' => {
                 if chars.peek() != Some(&'\n') {
                     out.push_str("<br>");
