@@ -122,6 +122,16 @@ pub struct Wave {
     pub nodes: Vec<NodePlan>,
 }
 
+impl Wave {
+    /// The heading people read: `Wave 1 (1%)`, `Wave control-plane` (the JSON keeps `name`).
+    pub fn title(&self) -> String {
+        match self.name.strip_prefix("wave ") {
+            Some(rest) => format!("Wave {rest}"),
+            None => format!("Wave {}", self.name),
+        }
+    }
+}
+
 /// Whether a node drains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drainable {

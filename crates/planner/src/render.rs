@@ -93,7 +93,7 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         let _ = writeln!(
             out,
             "\n{} {}",
-            paint.wrap(BOLD, &format!("Wave {}", wave.name)),
+            paint.wrap(BOLD, &wave.title()),
             paint.wrap(
                 DIM,
                 &format!("({} node{})", wave.nodes.len(), plural(wave.nodes.len()))

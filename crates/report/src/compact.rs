@@ -55,16 +55,21 @@ fn render_checks(cluster: &ClusterReport, options: TableOptions, paint: &Paint, 
             let heading = format!("{check} ({severity}, {})", findings.len());
             let _ = writeln!(out, "{}", paint.wrap(severity_color(severity), &heading));
             for f in findings {
-                let line = finding_line(f, &cluster.source);
-                let _ = writeln!(out, "{}", text::truncate(&line, width));
+                for line in finding_lines(f, &cluster.source, width) {
+                    let _ = writeln!(out, "{line}");
+                }
             }
         }
     }
 }
 
 /// `  Kind ns/name  file:line  message`, the message without the object it starts with.
-fn finding_line(f: &Finding, source: &str) -> String {
-    let mut parts = Vec::with_capacity(3);
+/// One line per finding: the object and its file:line whole, then the message cut to what
+/// is left with `…`. Only the message is ever cut: a location cut short reads as another line
+/// (`pvcs.yaml:37…` for line 378). When a very long name leaves no room, the message goes on
+/// an indented line of its own.
+fn finding_lines(f: &Finding, source: &str, width: usize) -> Vec<String> {
+    let mut parts = Vec::with_capacity(2);
     if let Some(object) = &f.object {
         parts.push(short_object(object));
     }
@@ -72,8 +77,20 @@ fn finding_line(f: &Finding, source: &str) -> String {
         parts.push(short_location(&location.to_string(), source));
     }
     let message = f.message.split_whitespace().collect::<Vec<_>>().join(" ");
-    parts.push(without_object(&message, f.object.as_ref()).to_owned());
-    format!("  {}", parts.join("  "))
+    let message = without_object(&message, f.object.as_ref());
+    if parts.is_empty() {
+        return vec![text::truncate(&format!("  {message}"), width)];
+    }
+    let head = format!("  {}", parts.join("  "));
+    // At least this much of the message on the same line, or it goes below.
+    const ROOM: usize = 12;
+    let used = text::width(&head) + 2;
+    if used + ROOM <= width {
+        return vec![format!("{head}  {}", text::truncate(message, width - used))];
+    }
+    let mut lines = text::wrap_hanging(&parts.join("  "), width, "  ", "    ");
+    lines.push(text::truncate(&format!("      {message}"), width));
+    lines
 }
 
 /// `Kind namespace/name`: the API version is in the message where it matters.

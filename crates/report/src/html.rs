@@ -120,7 +120,12 @@ pub fn render_html(report: &Report) -> String {
             c.objects
         );
         if c.files > 0 {
-            let _ = write!(meta, " from {} files", c.files);
+            let _ = write!(
+                meta,
+                " from {} file{}",
+                c.files,
+                if c.files == 1 { "" } else { "s" }
+            );
         }
         if let Some(at) = &c.captured_at {
             let _ = write!(meta, "; captured at {at}");

@@ -104,8 +104,8 @@ pub fn render_plan_html(plan: &Plan) -> String {
     for wave in &plan.waves {
         let _ = writeln!(
             out,
-            "<h2>Wave {}</h2>\n<table class=\"wave\">\n<thead><tr><th class=\"num\">Batch</th><th>Node</th><th>Zone / pool</th><th>Drain</th><th class=\"num\">Pods moved</th><th>Blockers / why here</th></tr></thead>\n<tbody>",
-            esc(&wave.name)
+            "<h2>{}</h2>\n<table class=\"wave\">\n<thead><tr><th class=\"num\">Batch</th><th>Node</th><th>Zone / pool</th><th>Drain</th><th class=\"num\">Pods moved</th><th>Blockers / why here</th></tr></thead>\n<tbody>",
+            esc(&wave.title())
         );
         for node in &wave.nodes {
             let status = node.drainable.as_str();

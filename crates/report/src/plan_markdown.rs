@@ -75,9 +75,9 @@ pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
         let blocked = wave.nodes.iter().any(|n| n.drainable != Drainable::Yes);
         let _ = writeln!(
             out,
-            "<details{}>\n<summary><b>Wave {}</b> ({} node{}{})</summary>\n",
+            "<details{}>\n<summary><b>{}</b> ({} node{}{})</summary>\n",
             if blocked { " open" } else { "" },
-            cell(&wave.name),
+            cell(&wave.title()),
             wave.nodes.len(),
             plural(wave.nodes.len()),
             if blocked { ", not all drainable" } else { "" }
