@@ -1008,3 +1008,22 @@ fn completions_and_the_manual_page_come_from_the_cli_definition() {
         assert!(text.contains(".TH"), "{page}");
     }
 }
+
+#[test]
+fn plan_without_nodes_and_a_namespace_that_matches_nothing_say_so() {
+    let run = mcp_diag(&["plan", "-t", "1.32", "fixtures/manifests"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stderr.contains("no Node objects"), "{}", run.stderr);
+    let run = mcp_diag(&[
+        "scan",
+        "-n",
+        "no-such-namespace",
+        "../../../examples/demo-cluster",
+    ]);
+    assert!(
+        run.stderr
+            .contains("--namespace \"no-such-namespace\": no object"),
+        "{}",
+        run.stderr
+    );
+}

@@ -95,6 +95,13 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
         });
     }
     inventory.source = describe(inputs);
+    // A file named twice (`scan k8s ./k8s/app.yaml`) is read once: twice would double its
+    // objects and findings.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| match f {
+        walk::FileJob::Path { path, .. } => seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())),
+        walk::FileJob::Bytes { .. } => true,
+    });
     read_files(files, &mut inventory);
     walk::group_kustomize(&mut inventory.input_problems);
     Ok(inventory)

@@ -37,6 +37,17 @@ fn directories_are_read_recursively_with_extensions() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("k8s")).unwrap();
+    fs::write(dir.path().join("k8s/pod.yaml"), POD).unwrap();
+    let dotted = dir.path().join("k8s/./pod.yaml");
+    let inv = manifests(&[&dir.path().join("k8s"), &dotted, &dir.path().join("k8s/pod.yaml")]);
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.files_scanned, 1);
+}
+
+#[test]
 fn stdin_is_read() {
     let inv = read_manifests(&[Input::Stdin], &mut POD.as_bytes()).unwrap();
     assert_eq!(inv.objects.len(), 1);

@@ -62,6 +62,16 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     super::scan::refuse_unused_kubeconfig(&args.paths, &live)?;
     let inventory = load_inventory(&args.paths, &live)?;
     super::scan::refuse_empty(&inventory, &args.paths)?;
+    // Without nodes there is nothing to drain: a plan would read "ready" about nothing.
+    if !inventory.objects.iter().any(|o| o.kind == "Node") {
+        return Err(hinted(
+            format!(
+                "{}: no Node objects in the input, so there are no waves to plan and no drain to simulate",
+                inventory.source
+            ),
+            "plan a snapshot (mcp-diag snapshot --output DIR, or kubectl get nodes,pods,... -A -o yaml; see docs/snapshot.md) or the live cluster; for the API and version checks alone, use mcp-diag scan",
+        ));
+    }
     if timings {
         eprintln!("timing: read {:.2} s", started.elapsed().as_secs_f64());
     }

@@ -122,6 +122,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         }
         if !args.namespace.is_empty() {
             keep_namespaces(&mut cluster, &args.namespace);
+            // A mistyped namespace would give a clean report: say it matched nothing.
+            for ns in &args.namespace {
+                let known = inventory.objects.iter().any(|o| {
+                    o.namespace.as_deref() == Some(ns.as_str()) || (o.kind == "Namespace" && o.name == *ns)
+                });
+                if !known {
+                    eprintln!(
+                        "warning: --namespace {ns:?}: no object of {} is in that namespace",
+                        inventory.cluster.name
+                    );
+                }
+            }
         }
         clusters.push(cluster);
     }
