@@ -204,8 +204,11 @@ pub fn apply(findings: Vec<Finding>, inventory: &Inventory, ignores: &[Ignore], 
     for f in &mut extra {
         mcp_diag_model::evidence::classify(f, inventory.kind);
     }
-    kept.extend(extra);
-    kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // `findings` came sorted and only lost entries; sort again only when some were added.
+    if !extra.is_empty() {
+        kept.extend(extra);
+        kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
     let unused = active
         .iter()
         .zip(&used)
