@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use mcp_diag_model::text;
+use mcp_diag_model::{Severity, text};
 
 use crate::{Drainable, NodePlan, Plan, Verdict, Wave};
 
@@ -125,6 +125,17 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         s.hop_blockers,
         plural(s.hop_blockers),
     );
+    // The exit status also counts the hops' scan findings below blocker, which the plan does
+    // not list: say so, or a "ready" plan exits 2 without a word about why.
+    let summary = match plan
+        .worst_finding
+        .filter(|w| *w < Severity::Blocker && *w > Severity::Info)
+    {
+        Some(worst) => format!(
+            "{summary}; the scan of the hops also finds {worst} findings (`mcp-diag scan` lists them; they count for --fail-on)"
+        ),
+        None => summary,
+    };
     // "Summary:" is painted after wrapping, so that escape codes do not count as width.
     let lines = text::wrap_hanging(&summary, width, "Summary: ", "  ");
     out.push('\n');
