@@ -89,10 +89,25 @@ impl Context<'_> {
     /// target: 1.29 -> 1.32 gives [1.30, 1.31, 1.32]. With the current release unknown, or
     /// equal to the target, only the target.
     pub fn hops(&self) -> Vec<Minor> {
-        match self.current {
-            Some(current) if current < self.target => current.hops_to(self.target).collect(),
-            _ => vec![self.target],
+        upgrade_hops(self.current, self.target)
+    }
+}
+
+/// The releases an upgrade from `current` to `target` passes through, one minor at a time,
+/// the target included. Across a major version (`--allow-unknown-target 2.0`) the way is not
+/// known: every minor this version knows after `current` is a hop, then the target, so that
+/// nothing known on the way is left out of the report.
+pub fn upgrade_hops(current: Option<Minor>, target: Minor) -> Vec<Minor> {
+    match current {
+        Some(current) if current < target && current.major == target.major => {
+            current.hops_to(target).collect()
         }
+        Some(current) if current < target => {
+            let mut hops: Vec<Minor> = current.hops_to(mcp_diag_data::NEWEST_KNOWN_MINOR).collect();
+            hops.push(target);
+            hops
+        }
+        _ => vec![target],
     }
 }
 
@@ -145,4 +160,22 @@ pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
 /// Counts findings per severity, most severe first.
 pub fn count_by_severity(findings: &[Finding]) -> [(Severity, usize); 5] {
     Severity::DESCENDING.map(|s| (s, findings.iter().filter(|f| f.severity == s).count()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hops_go_one_minor_at_a_time_and_across_a_major_through_every_known_minor() {
+        let m = Minor::new;
+        assert_eq!(upgrade_hops(Some(m(1, 29)), m(1, 31)), [m(1, 30), m(1, 31)]);
+        assert_eq!(upgrade_hops(None, m(1, 31)), [m(1, 31)]);
+        assert_eq!(upgrade_hops(Some(m(1, 31)), m(1, 31)), [m(1, 31)]);
+        let across = upgrade_hops(Some(m(1, 35)), m(2, 0));
+        let newest = mcp_diag_data::NEWEST_KNOWN_MINOR;
+        assert_eq!(across.first(), Some(&m(1, 36)));
+        assert!(across.contains(&newest), "{across:?}");
+        assert_eq!(across.last(), Some(&m(2, 0)));
+    }
 }

@@ -1033,5 +1033,9 @@ fn a_ready_plan_that_exits_2_says_which_findings_count() {
     let run = mcp_diag(&["plan", "../../../examples/edge-cluster"]);
     assert_eq!(run.code, 2, "{}", run.snapshot());
     let flat = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("the scan of the hops also finds high findings"), "{}", run.stdout);
+    assert!(
+        flat.contains("the scan of the hops also finds high findings"),
+        "{}",
+        run.stdout
+    );
 }

@@ -14,10 +14,7 @@ pub(crate) fn hops(
     current: Option<Minor>,
     options: &PlanOptions,
 ) -> (Vec<Hop>, Option<Severity>) {
-    let targets: Vec<Minor> = match current {
-        Some(c) if c < options.target => c.hops_to(options.target).collect(),
-        _ => vec![options.target],
-    };
+    let targets: Vec<Minor> = mcp_diag_checks::upgrade_hops(current, options.target);
     let mut hops = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut worst = None;
