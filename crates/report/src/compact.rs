@@ -187,8 +187,17 @@ mod tests {
             details: Default::default(),
         };
         assert_eq!(
-            finding_line(&f, "manifests:k8s"),
-            "  Deployment shop/web  web.yaml:4  container web has no livenessProbe."
+            finding_lines(&f, "manifests:k8s", 120),
+            ["  Deployment shop/web  web.yaml:4  container web has no livenessProbe."]
         );
+        // Narrow: the message is cut, the place never is.
+        assert_eq!(
+            finding_lines(&f, "manifests:k8s", 50),
+            ["  Deployment shop/web  web.yaml:4  container web…"]
+        );
+        // Too narrow for any message beside the place: it goes below.
+        let lines = finding_lines(&f, "manifests:k8s", 40);
+        assert_eq!(lines[0], "  Deployment shop/web web.yaml:4");
+        assert!(lines[1].starts_with("      container"), "{lines:?}");
     }
 }

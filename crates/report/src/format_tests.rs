@@ -548,9 +548,7 @@ mod plans {
         assert!(text.contains("| 3 | 2 | 1 | 0 |"));
         assert!(text.contains("| 1.29 → 1.30 | `api-removed` PodDisruptionBudget shop/web: Gone \\| now. |"));
         assert!(text.contains("| 1.30 → 1.31 | none |"));
-        assert!(
-            text.contains("<details open>\n<summary><b>Wave wave 1 (100%)</b> (3 nodes, not all drainable)")
-        );
+        assert!(text.contains("<details open>\n<summary><b>Wave 1 (100%)</b> (3 nodes, not all drainable)"));
         assert!(text.contains("**pdb** allows 0 &lt;script&gt;x&lt;/script&gt;"));
         assert!(text.contains("zone a \\| pool &lt;big&gt;"));
         assert!(text.contains("- a note with \\| and &lt;b&gt;"));
@@ -595,4 +593,45 @@ fn markdown_cells_show_input_as_written_never_as_links_or_images() {
         text,
         "\\!\\[t\\](http://e.x/a.png) \\[x\\](y) \\*b\\* \\_i\\_ \\`c\\` \\~s\\~ a\\|b"
     );
+}
+
+#[test]
+fn sarif_lists_ignored_findings_as_suppressed_results_with_the_reason() {
+    let mut c = cluster(
+        "demo",
+        vec![finding("api-removed", Severity::Blocker, "Removed.")],
+    );
+    c.suppressed.push(Suppressed {
+        finding: finding("pod-restarts", Severity::Medium, "Restarted 9 times."),
+        suppressed_by: "annotation",
+        reason: "a batch job".into(),
+        until: None,
+    });
+    c.suppressed.push(Suppressed {
+        finding: finding("api-removed", Severity::Blocker, "Removed too."),
+        suppressed_by: "ignore-file",
+        reason: "migrated in 4.2".into(),
+        until: Some("2027-01-31".into()),
+    });
+    let report = Report::new("0.1.0", vec![c]);
+    let log = sarif(&report);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert!(results[0].get("suppressions").is_none());
+    assert_eq!(results[1]["ruleId"], "pod-restarts");
+    assert_eq!(results[1]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(results[1]["suppressions"][0]["justification"], "a batch job");
+    assert_eq!(results[2]["suppressions"][0]["kind"], "external");
+    assert_eq!(
+        results[2]["suppressions"][0]["justification"],
+        "migrated in 4.2 (until 2027-01-31)"
+    );
+    // Every result's rule is listed, the suppressed ones' too.
+    let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["api-removed", "pod-restarts"]);
 }

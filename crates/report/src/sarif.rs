@@ -90,7 +90,12 @@ pub fn render_sarif(report: &Report, options: &SarifOptions<'_>) -> String {
 pub fn sarif_value(report: &Report, options: &SarifOptions<'_>) -> Value {
     // Rules in id order, each used id once; results point at them by index.
     let mut used: BTreeMap<&str, &Finding> = BTreeMap::new();
-    for f in report.clusters.iter().flat_map(|c| &c.findings) {
+    let suppressed = report
+        .clusters
+        .iter()
+        .flat_map(|c| &c.suppressed)
+        .map(|s| &s.finding);
+    for f in report.clusters.iter().flat_map(|c| &c.findings).chain(suppressed) {
         used.entry(f.check).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -106,6 +111,22 @@ pub fn sarif_value(report: &Report, options: &SarifOptions<'_>) -> Value {
     for cluster in &report.clusters {
         for f in &cluster.findings {
             results.push(result(cluster, f, index[f.check], options.root));
+        }
+        // Ignored findings are results too, marked suppressed with the reason (SARIF 2.1.0
+        // §3.27.23 and §3.35): code scanning shows them as dismissed, never as missing.
+        for s in &cluster.suppressed {
+            let mut r = result(cluster, &s.finding, index[s.finding.check], options.root);
+            let kind = if s.suppressed_by == "annotation" {
+                "inSource"
+            } else {
+                "external"
+            };
+            let mut justification = s.reason.clone();
+            if let Some(until) = &s.until {
+                justification.push_str(&format!(" (until {until})"));
+            }
+            r["suppressions"] = json!([{"kind": kind, "status": "accepted", "justification": justification}]);
+            results.push(r);
         }
     }
 
