@@ -258,10 +258,25 @@ fn sarif_inputs() -> Vec<(&'static str, String)> {
         log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "manifests/shop/PodDisruptionBudget/web"
     );
+    // An ignored finding is a suppressed result: the schema and the Multitool see it too.
+    let ignored = mcp_diag_with_stdin(
+        &["scan", "-t", "1.25", "-o", "sarif", "-"],
+        "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\n  annotations: {mcp-diag.io/ignore: \"api-removed: replaced in the next release\"}\nspec: {minAvailable: 1}\n",
+    );
+    let log: Value = serde_json::from_str(&ignored.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "api-removed" && r["suppressions"][0]["kind"] == "inSource"),
+        "{}",
+        ignored.stdout
+    );
     vec![
         ("demo", scan_demo("sarif").stdout),
         ("manifests", manifests.stdout),
         ("stdin", stdin.stdout),
+        ("ignored", ignored.stdout),
     ]
 }
 
