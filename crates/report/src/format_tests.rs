@@ -635,3 +635,30 @@ fn sarif_lists_ignored_findings_as_suppressed_results_with_the_reason() {
         .collect();
     assert_eq!(rules, ["api-removed", "pod-restarts"]);
 }
+
+#[test]
+fn markdown_and_html_list_ignored_findings_with_their_reasons() {
+    let mut c = cluster(
+        "demo",
+        vec![finding("api-removed", Severity::Blocker, "Removed.")],
+    );
+    c.suppressed.push(Suppressed {
+        finding: finding("pod-restarts", Severity::Medium, "Restarted 9 times."),
+        suppressed_by: "ignore-file",
+        reason: "a <batch> job".into(),
+        until: Some("2027-01-31".into()),
+    });
+    let report = Report::new("0.1.0", vec![c]);
+    let md = render_markdown(&report, MarkdownOptions::default());
+    assert!(md.contains("<summary><b>Ignored (1)</b></summary>"), "{md}");
+    assert!(md.contains("| `pod-restarts` | medium |"), "{md}");
+    assert!(
+        md.contains("| ignore-file | a &lt;batch&gt; job | 2027-01-31 |"),
+        "{md}"
+    );
+    let html = render_html(&report);
+    assert!(html.contains("<h3>Ignored (1)</h3>"), "{html}");
+    assert!(html.contains("a &lt;batch&gt; job"));
+    // The ignored row is not a finding row: the page's counts speak of what is reported.
+    assert_eq!(html.matches("class=\"finding ").count(), 1);
+}

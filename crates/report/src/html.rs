@@ -163,7 +163,34 @@ pub fn render_html(report: &Report) -> String {
                 esc(&f.remediation),
             );
         }
-        out.push_str("</tbody>\n</table>\n</section>\n");
+        out.push_str("</tbody>\n</table>\n");
+        // Ignored findings stay visible, with the reason; not rows of the findings table, so
+        // that the filters and counts speak of what is reported.
+        if !c.suppressed.is_empty() {
+            let _ = writeln!(
+                out,
+                "<h3>Ignored ({})</h3>\n<table class=\"ignored\">\n<thead><tr><th>Severity</th><th>Check</th><th>Object</th><th>Ignored by</th><th>Reason</th><th>Until</th></tr></thead>\n<tbody>",
+                c.suppressed.len()
+            );
+            for s in &c.suppressed {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"msg\">{}</td><td>{}</td></tr>",
+                    severity_title(s.finding.severity),
+                    esc(s.finding.check),
+                    s.finding
+                        .object
+                        .as_ref()
+                        .map(|o| breakable(&object_name(o)))
+                        .unwrap_or_default(),
+                    esc(s.suppressed_by),
+                    esc(&s.reason),
+                    esc(s.until.as_deref().unwrap_or("")),
+                );
+            }
+            out.push_str("</tbody>\n</table>\n");
+        }
+        out.push_str("</section>\n");
     }
 
     let _ = writeln!(

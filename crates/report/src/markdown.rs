@@ -140,6 +140,46 @@ pub fn render_markdown(report: &Report, options: MarkdownOptions) -> String {
         }
         out.push_str("\n</details>\n\n");
     }
+    // Ignored findings are listed, with their reasons: a reviewer should see what was waved
+    // through, not only what is left.
+    let ignored: Vec<(&str, &crate::Suppressed)> = report
+        .clusters
+        .iter()
+        .flat_map(|c| c.suppressed.iter().map(move |s| (c.name.as_str(), s)))
+        .collect();
+    if !ignored.is_empty() {
+        let mut section = format!(
+            "<details>\n<summary><b>Ignored ({})</b></summary>\n\n| Check | Severity | Object | Ignored by | Reason | Until |\n| --- | --- | --- | --- | --- | --- |\n",
+            ignored.len()
+        );
+        for (_, s) in &ignored {
+            let _ = writeln!(
+                section,
+                "| `{}` | {} | {} | {} | {} | {} |",
+                s.finding.check,
+                s.finding.severity,
+                s.finding
+                    .object
+                    .as_ref()
+                    .map(|o| cell(&object_name(o)))
+                    .unwrap_or_default(),
+                s.suppressed_by,
+                cell(&s.reason),
+                s.until.as_deref().unwrap_or(""),
+            );
+        }
+        section.push_str("\n</details>\n\n");
+        if char_len(&out) + char_len(&section) + RESERVE <= options.max_chars {
+            out.push_str(&section);
+        } else {
+            let _ = writeln!(
+                out,
+                "_{} ignored finding{} not listed to fit a comment; `--output json` lists them with the reasons._\n",
+                ignored.len(),
+                plural(ignored.len())
+            );
+        }
+    }
     if left_out > 0 {
         let _ = writeln!(
             out,
