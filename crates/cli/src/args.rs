@@ -333,6 +333,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub allow_unknown_target: bool,
 
+    /// Findings to ignore in the hops' checks, as for scan (the mcp-diag.io/ignore annotation
+    /// applies too)
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<std::path::PathBuf>,
+
     /// Settings file (YAML), as for scan: target_version, fail_on, rules, per check settings
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,

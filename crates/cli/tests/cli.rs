@@ -1039,3 +1039,31 @@ fn a_ready_plan_that_exits_2_says_which_findings_count() {
         run.stdout
     );
 }
+
+#[test]
+fn plan_applies_ignores_to_its_hop_blockers_as_scan_does() {
+    let demo = "../../../examples/demo-cluster";
+    let before = mcp_diag(&["plan", "-t", "1.30", "-o", "json", demo]);
+    assert!(before.stdout.contains("skew-kubelet"), "{}", before.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let ignore = dir.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        "- check: skew-kubelet\n  object: Node/worker-b3\n  reason: replaced by a new node pool before the upgrade\n",
+    )
+    .unwrap();
+    let after = mcp_diag(&[
+        "plan",
+        "-t",
+        "1.30",
+        "-o",
+        "json",
+        "--ignore-file",
+        ignore.to_str().unwrap(),
+        demo,
+    ]);
+    assert!(!after.stdout.contains("\"skew-kubelet\""), "{}", after.stdout);
+    // Only the ignored blocker went: the others of the hop are still there.
+    assert!(before.stdout.contains("\"addon-unsupported\""));
+    assert!(after.stdout.contains("\"addon-unsupported\""), "{}", after.stdout);
+}

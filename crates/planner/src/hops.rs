@@ -37,6 +37,10 @@ pub(crate) fn hops(
                 options: &options.check_options,
                 index,
             });
+            // Ignores apply as in `scan`: an ignored blocker is no hop blocker (and `scan`
+            // lists it as suppressed, with its reason).
+            let findings =
+                mcp_diag_checks::suppress::apply(findings, inventory, &options.ignores, options.today).kept;
             if k + 1 == targets.len() {
                 worst = findings.iter().map(|f| f.severity).max();
             }

@@ -39,6 +39,8 @@ pub struct PlanOptions {
     pub today: Date,
     pub rules: Vec<UserRule>,
     pub check_options: CheckOptions,
+    /// Ignore-file rules; annotations on objects apply too, as in `scan`.
+    pub ignores: Vec<mcp_diag_checks::suppress::Ignore>,
 }
 
 impl PlanOptions {
@@ -53,6 +55,7 @@ impl PlanOptions {
             today: Date::from_unix_days(0),
             rules: Vec::new(),
             check_options: CheckOptions::default(),
+            ignores: Vec::new(),
         }
     }
 }

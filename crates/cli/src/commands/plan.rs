@@ -97,6 +97,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         today,
         rules: rules.rules,
         check_options,
+        ignores: super::scan::load_ignores(args.ignore_file.as_deref())?,
     };
     let plan = mcp_diag_planner::plan(&inventory, &options).map_err(|e| {
         hinted(

@@ -53,19 +53,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         None => UserRules::default(),
     };
     let mut options = check_options(args, &config)?;
-    let ignores = match &args.ignore_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                hinted(
-                    format!("--ignore-file {}: {e}", path.display()),
-                    "give the path of a YAML ignore file (README, \"Ignoring findings\")",
-                )
-            })?;
-            parse_ignore_file(&text, &path.display().to_string())
-                .map_err(|e| hinted(e, "see README, \"Ignoring findings\", for the format"))?
-        }
-        None => Vec::new(),
-    };
+    let ignores = load_ignores(args.ignore_file.as_deref())?;
     let mut inventories = read_inputs(&args.paths)?;
     for inventory in &inventories {
         refuse_empty(inventory, &args.paths)?;
@@ -193,6 +181,22 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     // only add time (a tenth of a large scan).
     std::mem::forget(inventories);
     Ok(status)
+}
+
+/// `--ignore-file`: read and checked before anything is scanned (a bad file is exit 1 with
+/// its line, never a silent "ignores nothing").
+pub fn load_ignores(path: Option<&Path>) -> anyhow::Result<Vec<suppress::Ignore>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        hinted(
+            format!("--ignore-file {}: {e}", path.display()),
+            "give the path of a YAML ignore file (README, \"Ignoring findings\")",
+        )
+    })?;
+    parse_ignore_file(&text, &path.display().to_string())
+        .map_err(|e| hinted(e, "see README, \"Ignoring findings\", for the format"))
 }
 
 /// `--kubeconfig` names a live cluster; beside a path and without `--context`, nothing would
