@@ -87,6 +87,41 @@ pub(crate) fn fnv1a(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
+/// The rows of one Markdown section, kept under a comment's size limit. Once a row does not
+/// fit, it and every later row are left out (also when an earlier section already left rows
+/// out), so what is shown is always a prefix of the list.
+pub(crate) struct Rows {
+    used: usize,
+    limit: usize,
+    closed: bool,
+    pub(crate) left_out: usize,
+}
+
+impl Rows {
+    /// `out` so far counts towards `limit` (counted once here, then per row: counting the
+    /// whole text per row would be quadratic). `closed`: an earlier section left rows out.
+    pub(crate) fn new(out: &str, limit: usize, closed: bool) -> Self {
+        Self {
+            used: out.chars().count(),
+            limit,
+            closed,
+            left_out: 0,
+        }
+    }
+
+    /// Appends `row` to `out` if it fits; otherwise counts it as left out.
+    pub(crate) fn push(&mut self, out: &mut String, row: &str) {
+        let len = row.chars().count();
+        if self.closed || self.used + len > self.limit {
+            self.closed = true;
+            self.left_out += 1;
+        } else {
+            self.used += len;
+            out.push_str(row);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::common::{file_line, object_name, plural, severity_title};
+use crate::common::{Rows, file_line, object_name, plural, severity_title};
 use crate::{Report, Summary};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
@@ -101,10 +101,7 @@ pub fn render_markdown(report: &Report, options: MarkdownOptions) -> String {
             out.push_str("| Check | Object | Location | Message | Fix |\n");
             out.push_str("| --- | --- | --- | --- | --- |\n");
         }
-        let mut section_left_out = 0;
-        // Counted once per section and then per row: counting the whole text per row would
-        // be quadratic.
-        let mut used = char_len(&out);
+        let mut section = Rows::new(&out, options.max_chars.saturating_sub(RESERVE), left_out > 0);
         for (cluster, f) in &rows {
             let mut row = String::from("|");
             if many {
@@ -122,15 +119,10 @@ pub fn render_markdown(report: &Report, options: MarkdownOptions) -> String {
                 cell(&f.message),
                 cell(&f.remediation),
             );
-            let row_len = char_len(&row);
-            if left_out > 0 || used + row_len + RESERVE > options.max_chars {
-                section_left_out += 1;
-                left_out += 1;
-            } else {
-                used += row_len;
-                out.push_str(&row);
-            }
+            section.push(&mut out, &row);
         }
+        let section_left_out = section.left_out;
+        left_out += section_left_out;
         if section_left_out > 0 {
             let _ = writeln!(
                 out,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use mcp_diag_planner::{Drainable, NodePlan, Plan, Verdict};
 
-use crate::common::{object_name, plural};
+use crate::common::{Rows, object_name, plural};
 use crate::markdown::{MarkdownOptions, cell};
 
 /// Room kept for what follows the last row that fits (later sections' headers, notes).
@@ -84,19 +84,12 @@ pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
         );
         out.push_str("| Batch | Node | Zone / pool | Drain | Pods moved | Blockers / why here |\n");
         out.push_str("| ---: | --- | --- | --- | ---: | --- |\n");
-        let mut used = out.chars().count();
-        let mut section_left_out = 0;
+        let mut section = Rows::new(&out, options.max_chars.saturating_sub(RESERVE), left_out > 0);
         for node in &wave.nodes {
-            let row = node_row(node);
-            let row_len = row.chars().count();
-            if left_out > 0 || used + row_len + RESERVE > options.max_chars {
-                left_out += 1;
-                section_left_out += 1;
-            } else {
-                used += row_len;
-                out.push_str(&row);
-            }
+            section.push(&mut out, &node_row(node));
         }
+        let section_left_out = section.left_out;
+        left_out += section_left_out;
         if section_left_out > 0 {
             let _ = writeln!(
                 out,
@@ -108,18 +101,11 @@ pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
     }
     if !plan.notes.is_empty() {
         out.push_str("### Notes\n\n");
-        let mut used = out.chars().count();
-        let mut notes_left_out = 0;
+        let mut notes = Rows::new(&out, options.max_chars.saturating_sub(RESERVE / 2), left_out > 0);
         for note in &plan.notes {
-            let line = format!("- {}\n", cell(note));
-            if left_out + notes_left_out > 0 || used + line.chars().count() + RESERVE / 2 > options.max_chars
-            {
-                notes_left_out += 1;
-            } else {
-                used += line.chars().count();
-                out.push_str(&line);
-            }
+            notes.push(&mut out, &format!("- {}\n", cell(note)));
         }
+        let notes_left_out = notes.left_out;
         if notes_left_out > 0 {
             let _ = writeln!(
                 out,
