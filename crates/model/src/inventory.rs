@@ -183,6 +183,8 @@ pub struct Inventory {
     pub files_scanned: usize,
     /// `input-invalid` findings raised while reading.
     pub input_problems: Vec<Finding>,
+    /// Which kinds were read completely, in part, or not at all.
+    pub coverage: crate::Coverage,
 }
 
 impl Inventory {
@@ -198,6 +200,7 @@ impl Inventory {
             helm_objects: Vec::new(),
             files_scanned: 0,
             input_problems: Vec::new(),
+            coverage: crate::Coverage::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! This crate does no I/O. Sources produce an [`Inventory`]; checks read it and return
 //! [`Finding`]s; renderers turn findings into reports.
 
+pub mod coverage;
 mod date;
 pub mod evidence;
 mod finding;
@@ -15,6 +16,7 @@ pub mod time;
 mod tree;
 mod version;
 
+pub use coverage::{Coverage, KindRead, Known, ReadGap, ReadState};
 pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi, SourceKind};
