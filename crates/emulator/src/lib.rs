@@ -70,6 +70,11 @@ pub struct Faults {
     pub expire_continue: bool,
     /// Close the connection on the Nth page request (a list with `limit` or `continue`), once.
     pub drop_after_pages: Option<u32>,
+    /// Answer every request 401 Unauthorized, as a server does once a token has expired.
+    pub unauthorized: bool,
+    /// When set, the faults above apply only to requests whose path matches (for example
+    /// `^/api/v1/pods` to fail the pods list and nothing else).
+    pub path: Option<regex::Regex>,
 }
 
 /// A running emulator.

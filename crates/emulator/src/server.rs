@@ -203,7 +203,19 @@ fn dropped() -> std::io::Error {
 
 async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
-    let faults = shared.faults.read().map(|f| f.clone()).unwrap_or_default();
+    let mut faults = shared.faults.read().map(|f| f.clone()).unwrap_or_default();
+    if let Some(path) = &faults.path
+        && !path.is_match(req.uri().path())
+    {
+        faults = Faults::default();
+    }
+    if faults.unauthorized {
+        return Ok(count(
+            &shared,
+            unrouted(req.method()),
+            status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized", None),
+        ));
+    }
     if faults.hang {
         std::future::pending::<()>().await;
     }
