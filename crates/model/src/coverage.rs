@@ -183,6 +183,19 @@ impl Coverage {
         }
     }
 
+    /// What a consumer may assume about a kind of an inventory read from `source`, given
+    /// whether the input holds any object of it (`present`). Recorded reads answer for
+    /// themselves. Without a record, manifests are the whole input by definition, and a
+    /// cluster export that holds one object of a kind was exported with that kind
+    /// (`kubectl get pods -A` brings every pod); an export without any is [`Known::Unrecorded`]:
+    /// the kind may simply have been left out.
+    pub fn judge(&self, source: crate::SourceKind, group: &str, kind: &str, present: bool) -> Known<'_> {
+        match self.of(group, kind) {
+            Known::Unrecorded if source == crate::SourceKind::Manifests || present => Known::Complete,
+            known => known,
+        }
+    }
+
     /// The kinds whose objects may be missing, in order.
     pub fn gaps(&self) -> impl Iterator<Item = &KindRead> {
         self.kinds.iter().filter(|k| k.hides_objects())
@@ -220,6 +233,21 @@ mod tests {
         let gaps: Vec<String> = c.gaps().map(KindRead::display).collect();
         assert_eq!(gaps, ["Pod", "ReplicaSet.apps"]);
         assert!(!c.is_complete());
+    }
+
+    #[test]
+    fn unrecorded_exports_are_complete_only_for_kinds_they_hold() {
+        use crate::SourceKind::{Live, Manifests, Snapshot};
+        let unrecorded = Coverage::default();
+        assert!(unrecorded.judge(Manifests, "", "Pod", false).is_complete());
+        assert!(unrecorded.judge(Snapshot, "", "Pod", true).is_complete());
+        assert_eq!(unrecorded.judge(Snapshot, "", "Pod", false), Known::Unrecorded);
+        let mut live = Coverage::recorded();
+        live.record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500", 3));
+        assert!(
+            !live.judge(Live, "", "Pod", true).is_complete(),
+            "a recorded gap wins over the objects that did arrive"
+        );
     }
 
     #[test]
