@@ -93,7 +93,11 @@ impl KindRead {
         Self {
             group: group.to_owned(),
             kind: kind.to_owned(),
-            state: if objects > 0 { ReadState::Partial } else { ReadState::Missing },
+            state: if objects > 0 {
+                ReadState::Partial
+            } else {
+                ReadState::Missing
+            },
             reason: Some(reason),
             detail: detail.into(),
             objects,
@@ -163,10 +167,9 @@ impl Coverage {
 
     /// Records the read of a kind; a later entry for the same kind replaces the earlier one.
     pub fn record(&mut self, read: KindRead) {
-        match self
-            .kinds
-            .binary_search_by(|k| (k.group.as_str(), k.kind.as_str()).cmp(&(read.group.as_str(), read.kind.as_str())))
-        {
+        match self.kinds.binary_search_by(|k| {
+            (k.group.as_str(), k.kind.as_str()).cmp(&(read.group.as_str(), read.kind.as_str()))
+        }) {
             Ok(i) => self.kinds[i] = read,
             Err(i) => self.kinds.insert(i, read),
         }
@@ -216,12 +219,29 @@ mod tests {
         let mut c = Coverage::recorded();
         c.record(KindRead::complete("", "Node", 3));
         c.record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500", 0));
-        c.record(KindRead::gap("apps", "ReplicaSet", ReadGap::TimedOut, "after 30 s", 120));
-        c.record(KindRead::gap("metrics.k8s.io", "NodeMetrics", ReadGap::NotServed, "", 0));
+        c.record(KindRead::gap(
+            "apps",
+            "ReplicaSet",
+            ReadGap::TimedOut,
+            "after 30 s",
+            120,
+        ));
+        c.record(KindRead::gap(
+            "metrics.k8s.io",
+            "NodeMetrics",
+            ReadGap::NotServed,
+            "",
+            0,
+        ));
         assert!(c.of("", "Node").is_complete());
-        assert!(c.of("metrics.k8s.io", "NodeMetrics").is_complete(), "not served hides nothing");
+        assert!(
+            c.of("metrics.k8s.io", "NodeMetrics").is_complete(),
+            "not served hides nothing"
+        );
         match c.of("", "Pod") {
-            Known::Incomplete(k) => assert_eq!((k.state, k.reason), (ReadState::Missing, Some(ReadGap::Failed))),
+            Known::Incomplete(k) => {
+                assert_eq!((k.state, k.reason), (ReadState::Missing, Some(ReadGap::Failed)))
+            }
             other => panic!("{other:?}"),
         }
         match c.of("apps", "ReplicaSet") {
@@ -229,7 +249,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(c.of("apps", "Deployment"), Known::Unrecorded);
-        assert_eq!(c.of("", "ReplicaSet"), Known::Unrecorded, "the group is part of the key");
+        assert_eq!(
+            c.of("", "ReplicaSet"),
+            Known::Unrecorded,
+            "the group is part of the key"
+        );
         let gaps: Vec<String> = c.gaps().map(KindRead::display).collect();
         assert_eq!(gaps, ["Pod", "ReplicaSet.apps"]);
         assert!(!c.is_complete());
@@ -253,7 +277,13 @@ mod tests {
     #[test]
     fn serializes_as_the_report_shows_it() {
         let mut c = Coverage::recorded();
-        c.record(KindRead::gap("", "Pod", ReadGap::TimedOut, "no answer in 30 s", 0));
+        c.record(KindRead::gap(
+            "",
+            "Pod",
+            ReadGap::TimedOut,
+            "no answer in 30 s",
+            0,
+        ));
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(
             json,

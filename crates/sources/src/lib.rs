@@ -130,6 +130,7 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
     inventory.cluster.captured_at = cluster.captured_at;
     inventory.cluster.components = cluster.components;
     inventory.cluster.requested_apis = cluster.requested_apis;
+    inventory.coverage = cluster.coverage;
     let mut files = Vec::new();
     walk::collect(dir, &mut files, &mut inventory.input_problems);
     let cluster_file = dir.join("cluster.yaml");

@@ -14,6 +14,9 @@ pub struct ClusterFile {
     pub captured_at: Option<String>,
     pub components: BTreeMap<String, String>,
     pub requested_apis: Vec<mcp_diag_model::RequestedApi>,
+    /// What the read that wrote the snapshot got of each kind (`coverage:`); unrecorded in
+    /// snapshots written by hand or by older versions.
+    pub coverage: mcp_diag_model::Coverage,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +75,21 @@ fn parse_cluster_value(value: &Value) -> Result<ClusterFile, String> {
             format!("requestedDeprecatedApis: {e}; expected a list of {{group, version, resource, removedRelease}}")
         })?,
     };
+    let coverage = match map.get("coverage") {
+        None | Some(Value::Null) => mcp_diag_model::Coverage::default(),
+        Some(v) => {
+            let mut c: mcp_diag_model::Coverage = serde_json::from_value(v.clone()).map_err(|e| {
+                format!("coverage: {e}; expected {{recorded: true, kinds: [{{group, kind, state, reason, detail, objects}}]}} as `mcp-diag snapshot` writes it")
+            })?;
+            // Lookups are binary searches; a hand-edited file need not be in order.
+            c.kinds
+                .sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
+            c.kinds.dedup_by(|b, a| a.group == b.group && a.kind == b.kind);
+            c
+        }
+    };
     Ok(ClusterFile {
+        coverage,
         requested_apis,
         name: text(map.get("name")).unwrap_or_default(),
         server_version,
@@ -111,6 +128,23 @@ mod tests {
         assert_eq!(c.requested_apis[0].removed_release, "1.32");
         let e = parse("requestedDeprecatedApis: [{group: x}]\n").unwrap_err();
         assert!(e.contains("requestedDeprecatedApis"), "{e}");
+    }
+
+    #[test]
+    fn coverage_is_read_back_in_order() {
+        use mcp_diag_model::{Known, ReadGap, ReadState};
+        let c = parse("serverVersion: v1.31.2\ncoverage:\n  recorded: true\n  kinds:\n  - {\"group\":\"apps\",\"kind\":\"ReplicaSet\",\"state\":\"complete\",\"objects\":4}\n  - {\"group\":\"\",\"kind\":\"Pod\",\"state\":\"missing\",\"reason\":\"failed\",\"detail\":\"HTTP 500\"}\n").unwrap();
+        assert!(c.coverage.recorded);
+        assert!(c.coverage.of("apps", "ReplicaSet").is_complete());
+        match c.coverage.of("", "Pod") {
+            Known::Incomplete(k) => {
+                assert_eq!((k.state, k.reason), (ReadState::Missing, Some(ReadGap::Failed)))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!parse("name: x\n").unwrap().coverage.recorded);
+        let e = parse("coverage:\n  recorded: true\n  kinds:\n  - {kind: Pod, state: lost}\n").unwrap_err();
+        assert!(e.starts_with("coverage:"), "{e}");
     }
 
     #[test]

@@ -178,6 +178,15 @@ fn cluster_yaml(inventory: &Inventory) -> String {
             let _ = writeln!(out, "  {}: {}", q(name), q(version));
         }
     }
+    // What the read got of each kind, so that an offline scan or plan of this snapshot still
+    // knows which kinds were missing from the cluster it copied.
+    if inventory.coverage.recorded {
+        out.push_str("coverage:\n  recorded: true\n  kinds:\n");
+        for read in &inventory.coverage.kinds {
+            let line = serde_json::to_string(read).unwrap_or_default();
+            let _ = writeln!(out, "  - {line}");
+        }
+    }
     if !cluster.requested_apis.is_empty() {
         out.push_str("requestedDeprecatedApis:\n");
         for api in &cluster.requested_apis {
@@ -217,6 +226,16 @@ mod tests {
             subresource: String::new(),
             removed_release: "1.32".into(),
         });
+        inv.coverage = mcp_diag_model::Coverage::recorded();
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("apps", "Deployment", 1));
+        inv.coverage.record(mcp_diag_model::KindRead::gap(
+            "",
+            "Pod",
+            mcp_diag_model::ReadGap::Throttled,
+            "throttled (HTTP 429) for 45 s",
+            0,
+        ));
         inv.objects.push(object(
             serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}}, "spec": {"replicas": 3}}),
@@ -244,6 +263,10 @@ mod tests {
         assert_eq!(back.cluster.captured_at, inv.cluster.captured_at);
         assert_eq!(back.cluster.components, inv.cluster.components);
         assert_eq!(back.cluster.requested_apis, inv.cluster.requested_apis);
+        assert_eq!(
+            back.coverage, inv.coverage,
+            "an offline read still knows what the live read missed"
+        );
         assert!(back.input_problems.is_empty(), "{:?}", back.input_problems);
         let mut names: Vec<_> = back
             .objects
