@@ -37,6 +37,9 @@ pub struct Discovered {
     pub types: Vec<ResourceType>,
     /// Whether the server answered with aggregated discovery.
     pub aggregated: bool,
+    /// Groups whose discovery failed, with why (a broken aggregated API): their kinds may be
+    /// served but could not be seen.
+    pub unavailable: Vec<(String, String)>,
 }
 
 /// One resource seen in one group version, in preference order.
@@ -83,7 +86,11 @@ pub fn fold(sightings: Vec<Sighting>, aggregated: bool) -> Discovered {
         }
     }
     let types = order.into_iter().filter_map(|k| by_key.remove(&k)).collect();
-    Discovered { types, aggregated }
+    Discovered {
+        types,
+        aggregated,
+        unavailable: Vec::new(),
+    }
 }
 
 /// The sightings of an `APIGroupDiscoveryList`; `None` when the document is something else
@@ -376,6 +383,30 @@ pub fn select(discovered: &Discovered, extra: &[String]) -> Vec<(ListJob, Reason
         }
     }
     jobs
+}
+
+/// The kinds the checks read that discovery did not show, `(group, kind, why)`: not served
+/// (nothing to read, nothing hidden), or in a group whose discovery failed (`why` is the
+/// failure; the kind may exist).
+pub fn unseen_checked_kinds(discovered: &Discovered) -> Vec<(&'static str, &'static str, Option<String>)> {
+    let seen: BTreeSet<(&str, &str)> = discovered
+        .types
+        .iter()
+        .filter(|t| t.listable)
+        .map(|t| (t.group.as_str(), t.kind.as_str()))
+        .collect();
+    CHECKED_KINDS
+        .iter()
+        .filter(|key| !seen.contains(*key))
+        .map(|&(group, kind)| {
+            let why = discovered
+                .unavailable
+                .iter()
+                .find(|(g, _)| g == group)
+                .map(|(_, why)| why.clone());
+            (group, kind, why)
+        })
+        .collect()
 }
 
 pub fn job_of(t: &ResourceType) -> ListJob {
