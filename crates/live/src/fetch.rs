@@ -430,10 +430,14 @@ impl Fetcher {
     }
 }
 
-/// A connection error with its meaning first when it is a TLS problem.
+/// A connection error with its meaning first when it is a TLS problem; a refused
+/// connection in plain words (the error chain says the same four times).
 pub(crate) fn explain(text: &str) -> String {
     match tls_explanation(text) {
         Some(meaning) => format!("{meaning} ({text})"),
+        None if transport_kind(text) == TransportKind::Refused => {
+            "connection refused: nothing listens at the server's address (the API server stopped or is restarting, or the address is wrong)".to_owned()
+        }
         None => text.to_owned(),
     }
 }
@@ -559,8 +563,9 @@ mod tests {
         assert!(tls_explanation("invalid peer certificate: Expired").unwrap().contains("has expired"));
         // Not TLS: connection errors keep their text, and their own retries.
         let refused = "client error (Connect): tcp connect error: Connection refused (os error 111)";
-        assert_eq!(explain(refused), refused);
+        assert!(explain(refused).starts_with("connection refused: nothing listens"));
         assert_eq!(transport_kind(refused), TransportKind::Refused);
+        assert_eq!(transport_kind(&explain(refused)), TransportKind::Refused);
         assert_eq!(transport_kind("connection reset by peer"), TransportKind::Other);
         assert_eq!(tls_explanation("HTTP 500: the certificate of the pod expired"), None);
     }
