@@ -170,6 +170,49 @@ pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
     Ok(Some(out))
 }
 
+/// Group versions an aggregated discovery answer marks `freshness: Stale` (an aggregated
+/// API server that did not answer the API server, as metrics-server down): `(group,
+/// version)`. Their resources may be missing from the answer although they exist.
+pub fn stale_group_versions(body: &[u8]) -> Vec<(String, String)> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(default)]
+        items: Vec<Group>,
+    }
+    #[derive(Deserialize)]
+    struct Group {
+        #[serde(default)]
+        metadata: Meta,
+        #[serde(default)]
+        versions: Vec<Version>,
+    }
+    #[derive(Deserialize, Default)]
+    struct Meta {
+        #[serde(default)]
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct Version {
+        #[serde(default)]
+        version: String,
+        #[serde(default)]
+        freshness: String,
+    }
+    let Ok(list) = serde_json::from_slice::<List>(body) else {
+        return Vec::new();
+    };
+    list.items
+        .into_iter()
+        .flat_map(|g| {
+            let name = g.metadata.name;
+            g.versions
+                .into_iter()
+                .filter(|v| v.freshness == "Stale")
+                .map(move |v| (name.clone(), v.version))
+        })
+        .collect()
+}
+
 /// The group versions of a classic `/api` (`APIVersions`) or `/apis` (`APIGroupList`)
 /// answer, preferred version first within each group: `(group, version)`.
 pub fn parse_classic_groups(body: &[u8], core: bool) -> Result<Vec<(String, String)>, String> {
@@ -498,6 +541,26 @@ pub fn crd_followups(crds: &[mcp_diag_model::Object], discovered: &Discovered) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_groups_of_aggregated_discovery() {
+        let body = br#"{"kind":"APIGroupDiscoveryList","items":[
+            {"metadata":{"name":"metrics.k8s.io"},"versions":[{"version":"v1beta1","freshness":"Stale","resources":[]}]},
+            {"metadata":{"name":"apps"},"versions":[{"version":"v1","freshness":"Current","resources":[]}]},
+            {"metadata":{"name":"batch"},"versions":[{"version":"v1"}]}]}"#;
+        assert_eq!(
+            stale_group_versions(body),
+            [("metrics.k8s.io".to_owned(), "v1beta1".to_owned())]
+        );
+        assert!(stale_group_versions(b"not json").is_empty());
+        let mut discovered = fold(Vec::new(), true);
+        discovered.unavailable = vec![("metrics.k8s.io".to_owned(), "stale".to_owned())];
+        let unseen = unseen_checked_kinds(&discovered);
+        let metrics = unseen.iter().find(|(g, k, _)| *g == "metrics.k8s.io" && *k == "NodeMetrics").unwrap();
+        assert_eq!(metrics.2.as_deref(), Some("stale"));
+        let pods = unseen.iter().find(|(g, k, _)| g.is_empty() && *k == "Pod").unwrap();
+        assert_eq!(pods.2, None, "a kind of a group that answered is simply not served");
+    }
 
     const AGGREGATED: &str = r#"{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items":[
       {"metadata":{"creationTimestamp":null},"versions":[{"version":"v1","resources":[

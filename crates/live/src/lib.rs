@@ -673,9 +673,19 @@ async fn discover(fetcher: &Fetcher, concurrency: usize) -> Result<discovery::Di
     let bad = |what: &str, message: String| LiveError::Unreachable(format!("discovery ({what}): {message}"));
     let core_aggregated = discovery::parse_aggregated(&core.body).map_err(|m| bad("/api", m))?;
     let groups_aggregated = discovery::parse_aggregated(&groups.body).map_err(|m| bad("/apis", m))?;
-    if let (Some(mut core), Some(groups)) = (core_aggregated, groups_aggregated) {
-        core.extend(groups);
-        return Ok(discovery::fold(core, true));
+    if let (Some(mut core), Some(groups_found)) = (core_aggregated, groups_aggregated) {
+        core.extend(groups_found);
+        let mut discovered = discovery::fold(core, true);
+        discovered.unavailable = discovery::stale_group_versions(&groups.body)
+            .into_iter()
+            .map(|(group, version)| {
+                let why = format!(
+                    "the API server marks {group}/{version} stale: the aggregated API serving it did not answer"
+                );
+                (group, why)
+            })
+            .collect();
+        return Ok(discovered);
     }
     let mut gvs = discovery::parse_classic_groups(&core.body, true).map_err(|m| bad("/api", m))?;
     gvs.extend(discovery::parse_classic_groups(&groups.body, false).map_err(|m| bad("/apis", m))?);

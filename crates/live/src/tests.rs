@@ -560,7 +560,6 @@ async fn server_errors_beyond_the_retries() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_list_that_breaks_after_some_pages_is_partial_and_keeps_them() {
-    let fake = cluster(true);
     // Page 1 of the pods (3 of 7) comes, then the connection drops on page 2, and no
     // attempt is left.
     let opts = LiveOptions {
