@@ -98,7 +98,15 @@ fn mcp_diag(args: &[&str]) -> Run {
 }
 
 fn scan(served: &Served, extra: &[&str]) -> Run {
-    let mut args = vec!["scan", "--kubeconfig", &served.kubeconfig, "-t", "1.32", "-o", "json"];
+    let mut args = vec![
+        "scan",
+        "--kubeconfig",
+        &served.kubeconfig,
+        "-t",
+        "1.32",
+        "-o",
+        "json",
+    ];
     args.extend_from_slice(extra);
     mcp_diag(&args)
 }
@@ -124,9 +132,14 @@ fn a_failing_pods_list_is_named_and_the_scan_still_reports() {
         },
     ));
     let run = scan(&served, &["--timeout", "30s"]);
-    assert_eq!(run.status, 3, "the demo's blockers are still found; stderr: {}", run.stderr);
+    assert_eq!(
+        run.status, 3,
+        "the demo's blockers are still found; stderr: {}",
+        run.stderr
+    );
     assert!(
-        run.stderr.contains("warning: demo: Pod not read (failed): listing pods (v1): HTTP 500"),
+        run.stderr
+            .contains("warning: demo: Pod not read (failed): listing pods (v1): HTTP 500"),
         "{}",
         run.stderr
     );
@@ -149,7 +162,11 @@ fn a_kind_throttled_to_the_end_gives_a_partial_report_in_time() {
     let started = Instant::now();
     let run = scan(&served, &["--timeout", "40s", "--list-timeout", "3s"]);
     // Well before the cluster's time ran out: the list's own deadline ended it.
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(run.status, 3, "{}", run.stderr);
     assert!(
         run.stderr.contains("warning: demo: Node not read (throttled)")
@@ -175,7 +192,8 @@ fn credentials_rejected_mid_scan_are_reported_as_expired_not_as_rbac() {
     let run = scan(&served, &["--timeout", "30s"]);
     assert_eq!(run.status, 3, "{}", run.stderr);
     assert!(
-        run.stderr.contains("warning: demo: Deployment.apps not read (unauthorized)")
+        run.stderr
+            .contains("warning: demo: Deployment.apps not read (unauthorized)")
             && run.stderr.contains("expired or revoked")
             && run.stderr.contains("log in again"),
         "{}",
@@ -257,15 +275,23 @@ fn a_server_that_stops_mid_read_names_the_unfinished_kinds() {
         rt.block_on(emulator.stop());
         scanning.join().unwrap()
     });
-    assert_ne!(run.status, 1, "a partial read is a report, not an error: {}", run.stderr);
+    assert_ne!(
+        run.status, 1,
+        "a partial read is a report, not an error: {}",
+        run.stderr
+    );
     let named: Vec<&str> = run
         .stderr
         .lines()
-        .filter(|l| l.starts_with("warning: demo: ") && (l.contains(" not read (") || l.contains(" read in part (")))
+        .filter(|l| {
+            l.starts_with("warning: demo: ") && (l.contains(" not read (") || l.contains(" read in part ("))
+        })
         .collect();
     assert!(!named.is_empty(), "{}", run.stderr);
     assert!(
-        named.iter().all(|l| l.contains("(failed") || l.contains("; failed)") || l.contains("timed-out")),
+        named
+            .iter()
+            .all(|l| l.contains("(failed") || l.contains("; failed)") || l.contains("timed-out")),
         "{named:#?}"
     );
     assert!(run.objects() < demo().objects.len() as u64, "{}", run.stderr);

@@ -556,10 +556,19 @@ mod tests {
         let mut discovered = fold(Vec::new(), true);
         discovered.unavailable = vec![("metrics.k8s.io".to_owned(), "stale".to_owned())];
         let unseen = unseen_checked_kinds(&discovered);
-        let metrics = unseen.iter().find(|(g, k, _)| *g == "metrics.k8s.io" && *k == "NodeMetrics").unwrap();
+        let metrics = unseen
+            .iter()
+            .find(|(g, k, _)| *g == "metrics.k8s.io" && *k == "NodeMetrics")
+            .unwrap();
         assert_eq!(metrics.2.as_deref(), Some("stale"));
-        let pods = unseen.iter().find(|(g, k, _)| g.is_empty() && *k == "Pod").unwrap();
-        assert_eq!(pods.2, None, "a kind of a group that answered is simply not served");
+        let pods = unseen
+            .iter()
+            .find(|(g, k, _)| g.is_empty() && *k == "Pod")
+            .unwrap();
+        assert_eq!(
+            pods.2, None,
+            "a kind of a group that answered is simply not served"
+        );
     }
 
     const AGGREGATED: &str = r#"{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items":[

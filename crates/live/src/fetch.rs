@@ -149,6 +149,9 @@ impl std::fmt::Display for Failure {
                 tries(*attempts)
             ),
             Self::Transport { message, attempts } => write!(f, "{message}{}", tries(*attempts)),
+            Self::TimedOut { attempts: 0, .. } => {
+                write!(f, "out of time: the deadline passed before the request was sent")
+            }
             Self::TimedOut { waited, attempts } => {
                 write!(f, "no answer within {}{}", seconds(*waited), tries(*attempts))
             }
@@ -179,7 +182,10 @@ pub fn tls_explanation(text: &str) -> Option<&'static str> {
         "TLS: the server's certificate is not valid yet; check the local clock"
     } else if t.contains("invalidcertificate") || t.contains("invalid peer certificate") {
         "TLS: the server's certificate was rejected; check the cluster's certificate-authority-data in the kubeconfig"
-    } else if t.contains("http request to an https server") || t.contains("invalidcontenttype") || t.contains("corrupt message") {
+    } else if t.contains("http request to an https server")
+        || t.contains("invalidcontenttype")
+        || t.contains("corrupt message")
+    {
         "TLS: the server does not speak TLS where the kubeconfig says https (or the reverse); check the server URL"
     } else {
         return None;
@@ -299,7 +305,8 @@ impl Fetcher {
 
     /// GETs `path` (path and query), retrying what is worth retrying.
     pub async fn get(&self, path: &str, accept: &str) -> Result<Answer, Failure> {
-        self.get_within(path, accept, self.policy.max_attempts, None).await
+        self.get_within(path, accept, self.policy.max_attempts, None)
+            .await
     }
 
     /// Like [`Fetcher::get`] with at most `max_attempts` attempts, none of which starts or
@@ -322,7 +329,12 @@ impl Fetcher {
         .await
     }
 
-    pub(crate) async fn get_limited(&self, path: &str, accept: &str, limit: Limit) -> Result<Answer, Failure> {
+    pub(crate) async fn get_limited(
+        &self,
+        path: &str,
+        accept: &str,
+        limit: Limit,
+    ) -> Result<Answer, Failure> {
         let max_attempts = limit.attempts.max(1);
         let mut attempt = 0u32;
         // When the current run of 429 answers began.
@@ -421,11 +433,16 @@ impl Fetcher {
             .header(header::ACCEPT, accept)
             .body(Body::empty())
             .map_err(|e| format!("bad request {path}: {e}"))?;
-        let response = self.client.send(request).await.map_err(|e| explain(&describe(&e)))?;
+        let response = self
+            .client
+            .send(request)
+            .await
+            .map_err(|e| explain(&describe(&e)))?;
         let (parts, body) = response.into_parts();
-        let body = body.collect_bytes().await.map_err(|e| {
-            format!("the connection broke while reading the answer: {}", describe(&e))
-        })?;
+        let body = body
+            .collect_bytes()
+            .await
+            .map_err(|e| format!("the connection broke while reading the answer: {}", describe(&e)))?;
         Ok((parts.status, parts.headers, body))
     }
 }
@@ -535,11 +552,22 @@ mod tests {
             .to_string(),
             "no answer within 15 s (after 8 attempts)"
         );
+        assert_eq!(
+            Failure::TimedOut {
+                waited: Duration::ZERO,
+                attempts: 0
+            }
+            .to_string(),
+            "out of time: the deadline passed before the request was sent"
+        );
         let throttled = Failure::Throttled {
             lasted: Duration::from_millis(45_300),
             attempts: 9,
         };
-        assert_eq!(throttled.to_string(), "throttled (HTTP 429) for 45 s (after 9 attempts)");
+        assert_eq!(
+            throttled.to_string(),
+            "throttled (HTTP 429) for 45 s (after 9 attempts)"
+        );
         assert_eq!(throttled.code(), Some(429));
         assert_eq!(seconds(Duration::from_millis(1540)), "1.5 s");
     }
@@ -554,19 +582,32 @@ mod tests {
             text.starts_with("TLS: the server's certificate is not signed by a CA in the kubeconfig"),
             "{text}"
         );
-        assert!(text.ends_with("(ServiceError: client error (Connect): invalid peer certificate: UnknownIssuer)"));
+        assert!(
+            text.ends_with("(ServiceError: client error (Connect): invalid peer certificate: UnknownIssuer)")
+        );
         assert_eq!(transport_kind(unknown_ca), TransportKind::Tls);
         let name = "client error (Connect): invalid peer certificate: certificate not valid for name \"10.0.0.1\"; certificate is only valid for DnsName(\"kubernetes\")";
-        assert!(tls_explanation(name).unwrap().contains("not valid for the server name"));
+        assert!(
+            tls_explanation(name)
+                .unwrap()
+                .contains("not valid for the server name")
+        );
         let expired = "invalid peer certificate: certificate expired: verification time 1767225600 (UNIX), but certificate is not valid after 1735689600 (UNIX)";
         assert!(tls_explanation(expired).unwrap().contains("has expired"));
-        assert!(tls_explanation("invalid peer certificate: Expired").unwrap().contains("has expired"));
+        assert!(
+            tls_explanation("invalid peer certificate: Expired")
+                .unwrap()
+                .contains("has expired")
+        );
         // Not TLS: connection errors keep their text, and their own retries.
         let refused = "client error (Connect): tcp connect error: Connection refused (os error 111)";
         assert!(explain(refused).starts_with("connection refused: nothing listens"));
         assert_eq!(transport_kind(refused), TransportKind::Refused);
         assert_eq!(transport_kind(&explain(refused)), TransportKind::Refused);
         assert_eq!(transport_kind("connection reset by peer"), TransportKind::Other);
-        assert_eq!(tls_explanation("HTTP 500: the certificate of the pod expired"), None);
+        assert_eq!(
+            tls_explanation("HTTP 500: the certificate of the pod expired"),
+            None
+        );
     }
 }

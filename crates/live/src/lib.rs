@@ -8,15 +8,22 @@
 //! and, always, the deprecated APIs clients requested (`GET /metrics`).
 //!
 //! Secrets are never listed, except Helm's release Secrets with `--helm-releases`, of which
-//! only the release (never the values) is read. A type the identity may not list becomes an
-//! `access-denied` finding, and the read goes on.
+//! only the release (never the values) is read.
+//!
+//! What was read of each kind is recorded in `Inventory::coverage`: complete, partial (the
+//! objects of the pages that came are kept) or missing, and why (denied, credentials
+//! rejected, throttled, failed, timed out, invalid, not served). A kind that could not be
+//! read does not stop the read; each list has its own deadline, and all lists stop before
+//! `timeout` so that what was read is returned.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcp_diag_model::{Coverage, Finding, Inventory, KindRead, KubeVersion, Object, ReadGap, Severity, SourceKind};
+use mcp_diag_model::{
+    Coverage, Finding, Inventory, KindRead, KubeVersion, Object, ReadGap, Severity, SourceKind,
+};
 
 mod config;
 pub mod discovery;
@@ -78,8 +85,8 @@ impl Default for LiveOptions {
     }
 }
 
-/// The cluster could not be read at all (as opposed to one resource type that was denied,
-/// which becomes an `access-denied` finding in the inventory).
+/// The cluster could not be read at all (as opposed to one resource type that could not be
+/// read, which is a gap in the inventory's coverage).
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error("kubeconfig: {0}")]
@@ -282,7 +289,9 @@ impl Deadlines {
 impl LiveOptions {
     /// The time one list may take: `list_timeout`, else half of `timeout`.
     pub fn list_deadline(&self) -> Duration {
-        self.list_timeout.unwrap_or(self.timeout / 2).max(Duration::from_millis(1))
+        self.list_timeout
+            .unwrap_or(self.timeout / 2)
+            .max(Duration::from_millis(1))
     }
 }
 
@@ -310,7 +319,10 @@ pub async fn read_with_client(
 /// What a failed list means for the coverage of its kind.
 pub fn gap_of(error: &PageError) -> (ReadGap, String) {
     match error {
-        PageError::Parse(message) => (ReadGap::Invalid, format!("the answer could not be read: {message}")),
+        PageError::Parse(message) => (
+            ReadGap::Invalid,
+            format!("the answer could not be read: {message}"),
+        ),
         PageError::Fetch(failure) => {
             let text = failure.to_string();
             match failure {
@@ -367,7 +379,13 @@ async fn read_from(
     tracing::debug!(elapsed = ?started.elapsed(), types = discovered.types.len(), "discovery finished");
     for (group, kind, why) in discovery::unseen_checked_kinds(&discovered) {
         inventory.coverage.record(match why {
-            Some(why) => KindRead::gap(group, kind, ReadGap::Failed, format!("discovery failed: {why}"), 0),
+            Some(why) => KindRead::gap(
+                group,
+                kind,
+                ReadGap::Failed,
+                format!("discovery failed: {why}"),
+                0,
+            ),
             None => KindRead::gap(group, kind, ReadGap::NotServed, "the server does not serve it", 0),
         });
     }
@@ -395,9 +413,14 @@ async fn read_from(
         let until = deadlines.lists;
         tasks.spawn(async move {
             Done::Helm(
-                list::list_pages(&f, "/api/v1/secrets", page_size, Some(helm::SELECTOR), Some(until), |body| {
-                    helm::page_secrets(&body)
-                })
+                list::list_pages(
+                    &f,
+                    "/api/v1/secrets",
+                    page_size,
+                    Some(helm::SELECTOR),
+                    Some(until),
+                    |body| helm::page_secrets(&body),
+                )
                 .await
                 .map_err(|stopped| stopped.error),
             )
@@ -406,7 +429,9 @@ async fn read_from(
     {
         let f = fetcher.clone();
         let until = deadlines.lists;
-        tasks.spawn(async move { Done::Metrics(f.get_within("/metrics", "text/plain", 3, Some(until)).await) });
+        tasks.spawn(
+            async move { Done::Metrics(f.get_within("/metrics", "text/plain", 3, Some(until)).await) },
+        );
     }
 
     let mut helm_secrets = None;
@@ -424,7 +449,10 @@ async fn read_from(
                     &job.group,
                     &job.kind,
                     ReadGap::TimedOut,
-                    format!("not read: the cluster's time ({}) ran out first", fetch::seconds(options.timeout)),
+                    format!(
+                        "not read: the cluster's time ({}) ran out first",
+                        fetch::seconds(options.timeout)
+                    ),
                     0,
                 ));
                 progress.type_done(0);
@@ -434,7 +462,9 @@ async fn read_from(
             let page_size = options.page_size;
             let until = (now + list_deadline).min(deadlines.lists);
             running += 1;
-            tasks.spawn(async move { Done::List(index, list::list_all(&f, &job, page_size, Some(until)).await) });
+            tasks.spawn(
+                async move { Done::List(index, list::list_all(&f, &job, page_size, Some(until)).await) },
+            );
         }
         let joined = match tokio::time::timeout_at(deadlines.abandon.into(), tasks.join_next()).await {
             Ok(Some(joined)) => joined,
@@ -479,9 +509,13 @@ async fn read_from(
                             )
                         };
                         tracing::debug!(list = %job.display(), %detail, "list stopped");
-                        inventory
-                            .coverage
-                            .record(KindRead::gap(&job.group, &job.kind, reason, detail, objects.len()));
+                        inventory.coverage.record(KindRead::gap(
+                            &job.group,
+                            &job.kind,
+                            reason,
+                            detail,
+                            objects.len(),
+                        ));
                         objects
                     }
                 };
@@ -499,7 +533,10 @@ async fn read_from(
         // their kinds are named, what the others read is kept.
         for (index, job) in jobs.iter().enumerate() {
             if !results.contains_key(&index)
-                && !matches!(inventory.coverage.of(&job.group, &job.kind), mcp_diag_model::Known::Incomplete(_))
+                && !matches!(
+                    inventory.coverage.of(&job.group, &job.kind),
+                    mcp_diag_model::Known::Incomplete(_)
+                )
             {
                 inventory.coverage.record(KindRead::gap(
                     &job.group,
@@ -542,9 +579,10 @@ async fn read_from(
             ));
         }
         Some(Err(failure)) if failure.code() == Some(401) => {
-            inventory
-                .input_problems
-                .push(skipped("the API server's /metrics", &credentials_rejected(&failure)));
+            inventory.input_problems.push(skipped(
+                "the API server's /metrics",
+                &credentials_rejected(&failure),
+            ));
         }
         Some(Err(failure)) => tracing::info!(%failure, "no request metrics from /metrics"),
         None => {}

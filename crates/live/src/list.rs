@@ -265,9 +265,14 @@ pub(crate) async fn list_all(
     };
     let api_version = job.api_version();
     let kind = job.kind.clone();
-    match list_pages(fetcher, &job.path(), page_size, None, deadline, move |body: Bytes| {
-        page_objects(&body, &api_version, &kind)
-    })
+    match list_pages(
+        fetcher,
+        &job.path(),
+        page_size,
+        None,
+        deadline,
+        move |body: Bytes| page_objects(&body, &api_version, &kind),
+    )
     .await
     {
         Ok(pages) => ListOutcome::Objects(flatten(pages)),
@@ -321,7 +326,10 @@ where
         let mut limit = page_size.max(1);
         loop {
             let url = page_url(base, limit, token.as_deref(), label_selector);
-            let answer = match fetcher.get_within(&url, "application/json", attempts, deadline).await {
+            let answer = match fetcher
+                .get_within(&url, "application/json", attempts, deadline)
+                .await
+            {
                 Ok(answer) => answer,
                 Err(failure) if failure.code() == Some(410) && token.is_some() && restarts < MAX_RESTARTS => {
                     // The continue token expired (etcd compacted the revision): the list

@@ -488,14 +488,22 @@ async fn a_complete_read_records_every_kind_and_what_is_not_served() {
     assert!(coverage.recorded);
     assert!(coverage.is_complete(), "{coverage:?}");
     let pods = read_of(&read.inventory, "", "Pod");
-    assert_eq!((pods.state, pods.objects), (mcp_diag_model::ReadState::Complete, 7));
+    assert_eq!(
+        (pods.state, pods.objects),
+        (mcp_diag_model::ReadState::Complete, 7)
+    );
     assert_eq!(read_of(&read.inventory, "example.com", "Widget").objects, 1);
     // The fake serves no ReplicaSets: nothing is hidden, and the report can say why.
     let rs = read_of(&read.inventory, "apps", "ReplicaSet");
     assert_eq!(rs.reason, Some(ReadGap::NotServed));
     assert!(!rs.hides_objects());
     // Secrets are never a kind of the inventory, so never in its coverage.
-    assert!(coverage.kinds.iter().all(|k| k.kind != "Secret" && k.kind != "ServiceAccount"));
+    assert!(
+        coverage
+            .kinds
+            .iter()
+            .all(|k| k.kind != "Secret" && k.kind != "ServiceAccount")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -515,7 +523,11 @@ async fn denied_kinds_are_gaps_and_denied_extras_findings() {
     assert_eq!(deployments.reason, Some(ReadGap::Denied));
     assert_eq!(deployments.state, mcp_diag_model::ReadState::Missing);
     assert!(deployments.detail.contains("HTTP 403"), "{}", deployments.detail);
-    assert!(deployments.detail.contains("deployments.apps (apps/v1)"), "{}", deployments.detail);
+    assert!(
+        deployments.detail.contains("deployments.apps (apps/v1)"),
+        "{}",
+        deployments.detail
+    );
     // What is not a kind (metrics, Helm's Secrets) stays a finding.
     let problems = &read.inventory.input_problems;
     assert_eq!(problems.len(), 2, "{problems:?}");
@@ -545,7 +557,11 @@ async fn server_errors_beyond_the_retries() {
     let read = read_with_client(client(Arc::new(fake)), "fake", &options())
         .await
         .unwrap();
-    assert!(read.inventory.input_problems.is_empty(), "{:?}", read.inventory.input_problems);
+    assert!(
+        read.inventory.input_problems.is_empty(),
+        "{:?}",
+        read.inventory.input_problems
+    );
     let nodes = read_of(&read.inventory, "", "Node");
     assert_eq!(nodes.reason, Some(ReadGap::Failed));
     assert_eq!(nodes.state, mcp_diag_model::ReadState::Missing);
@@ -555,7 +571,10 @@ async fn server_errors_beyond_the_retries() {
         nodes.detail
     );
     assert_eq!(read.stats.retries, 7);
-    assert_eq!(read_of(&read.inventory, "", "Pod").state, mcp_diag_model::ReadState::Complete);
+    assert_eq!(
+        read_of(&read.inventory, "", "Pod").state,
+        mcp_diag_model::ReadState::Complete
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -574,22 +593,27 @@ async fn a_list_that_breaks_after_some_pages_is_partial_and_keeps_them() {
         "/api/v1/pods".to_owned(),
         std::iter::once(Fault::DropContinue).collect(),
     );
-    let read = read_with_client(client(Arc::new(fake)), "fake", &opts).await.unwrap();
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
     let pods = read_of(&read.inventory, "", "Pod");
     assert_eq!(pods.state, mcp_diag_model::ReadState::Partial, "{pods:?}");
     assert_eq!(pods.reason, Some(ReadGap::Failed));
     assert_eq!(pods.objects, 3);
     assert!(pods.detail.contains("stopped after 3 objects"), "{}", pods.detail);
-    assert_eq!(read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(), 3);
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_in_the_middle_of_the_scan_is_expired_credentials() {
     let fake = cluster(true);
-    fake.faults
-        .lock()
-        .unwrap()
-        .insert("/api/v1/pods".to_owned(), VecDeque::from([Fault::Status(401, None)]));
+    fake.faults.lock().unwrap().insert(
+        "/api/v1/pods".to_owned(),
+        VecDeque::from([Fault::Status(401, None)]),
+    );
     let read = read_with_client(client(Arc::new(fake)), "fake", &options())
         .await
         .unwrap();
@@ -621,32 +645,54 @@ async fn a_throttled_kind_stops_at_its_deadline_and_the_rest_is_read() {
         ..options()
     };
     let started = Instant::now();
-    let read = read_with_client(client(Arc::new(fake)), "fake", &opts).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let pods = read_of(&read.inventory, "", "Pod");
     assert_eq!(pods.reason, Some(ReadGap::Throttled), "{pods:?}");
-    assert!(pods.detail.contains("throttled (HTTP 429) for"), "{}", pods.detail);
-    assert_eq!(read_of(&read.inventory, "", "Node").state, mcp_diag_model::ReadState::Complete);
+    assert!(
+        pods.detail.contains("throttled (HTTP 429) for"),
+        "{}",
+        pods.detail
+    );
+    assert_eq!(
+        read_of(&read.inventory, "", "Node").state,
+        mcp_diag_model::ReadState::Complete
+    );
     assert_eq!(read.inventory.coverage.gaps().count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hanging_list_is_timed_out_and_the_rest_is_kept() {
     let fake = cluster(true);
-    fake.faults
-        .lock()
-        .unwrap()
-        .insert("/apis/apps/v1/deployments".to_owned(), VecDeque::from([Fault::Hang]));
+    fake.faults.lock().unwrap().insert(
+        "/apis/apps/v1/deployments".to_owned(),
+        VecDeque::from([Fault::Hang]),
+    );
     let opts = LiveOptions {
         timeout: Duration::from_secs(2),
         request_timeout: Some(Duration::from_secs(60)),
         ..options()
     };
-    let read = read_with_client(client(Arc::new(fake)), "fake", &opts).await.unwrap();
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
     let deployments = read_of(&read.inventory, "apps", "Deployment");
     assert_eq!(deployments.reason, Some(ReadGap::TimedOut), "{deployments:?}");
-    assert!(deployments.detail.contains("no answer within"), "{}", deployments.detail);
-    assert_eq!(read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(), 7);
+    assert!(
+        deployments.detail.contains("no answer within"),
+        "{}",
+        deployments.detail
+    );
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        7
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -664,7 +710,9 @@ async fn version_answers_after_a_few_server_errors() {
         },
         ..options()
     };
-    let read = read_with_client(client(Arc::new(fake)), "fake", &opts).await.unwrap();
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
     assert!(read.inventory.cluster.server_version.is_some());
     assert!(read.stats.retries >= 6, "{:?}", read.stats);
 }

@@ -211,7 +211,11 @@ async fn expired_continue_tokens_restart_the_list() {
     assert_eq!(pods.reason, Some(mcp_diag_model::ReadGap::Failed));
     assert!(pods.detail.contains("410"), "{}", pods.detail);
     assert!(live.inventory.coverage.gaps().all(|k| k.detail.contains("410")));
-    assert!(live.inventory.input_problems.is_empty(), "{:?}", live.inventory.input_problems);
+    assert!(
+        live.inventory.input_problems.is_empty(),
+        "{:?}",
+        live.inventory.input_problems
+    );
     assert!(live.stats.restarts >= 3, "{:?}", live.stats);
     // The first page of the last start is kept, as a part.
     assert_eq!(pods.state, mcp_diag_model::ReadState::Partial);

@@ -67,13 +67,20 @@ async fn a_failing_pods_list_is_a_missing_kind_and_the_rest_is_complete() {
     ));
     let live = read(&options(&kubeconfig)).await.unwrap();
     let pods = kind(&live, "", "Pod");
-    assert_eq!((pods.state, pods.reason), (ReadState::Missing, Some(ReadGap::Failed)));
+    assert_eq!(
+        (pods.state, pods.reason),
+        (ReadState::Missing, Some(ReadGap::Failed))
+    );
     assert!(pods.detail.contains("HTTP 500"), "{}", pods.detail);
     assert_eq!(count(&live, "Pod"), 0);
     let gaps: Vec<String> = live.inventory.coverage.gaps().map(KindRead::display).collect();
     assert_eq!(gaps, ["Pod"]);
     assert!(count(&live, "Node") > 0);
-    assert!(live.inventory.input_problems.is_empty(), "{:?}", live.inventory.input_problems);
+    assert!(
+        live.inventory.input_problems.is_empty(),
+        "{:?}",
+        live.inventory.input_problems
+    );
     emulator.stop().await;
 }
 
@@ -95,7 +102,11 @@ async fn one_retry_layer_the_server_sees_every_request_we_count() {
     let seen = emulator.requests() - before;
     assert!(live.stats.retries > 0, "no fault hit: {:?}", live.stats);
     assert_eq!(live.stats.requests, seen, "{:?}", live.stats);
-    assert!(live.inventory.coverage.is_complete(), "{:?}", live.inventory.coverage);
+    assert!(
+        live.inventory.coverage.is_complete(),
+        "{:?}",
+        live.inventory.coverage
+    );
     emulator.stop().await;
 }
 
@@ -115,10 +126,18 @@ async fn a_kind_throttled_to_the_end_is_named_and_the_read_goes_on() {
     };
     let started = std::time::Instant::now();
     let live = read(&opts).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(25), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
     let nodes = kind(&live, "", "Node");
     assert_eq!(nodes.reason, Some(ReadGap::Throttled), "{nodes:?}");
-    assert!(nodes.detail.contains("throttled (HTTP 429) for"), "{}", nodes.detail);
+    assert!(
+        nodes.detail.contains("throttled (HTTP 429) for"),
+        "{}",
+        nodes.detail
+    );
     assert!(!nodes.detail.contains("no answer"), "{}", nodes.detail);
     assert!(count(&live, "Pod") > 0);
     assert_eq!(live.inventory.coverage.gaps().count(), 1);
@@ -138,13 +157,25 @@ async fn credentials_rejected_mid_scan_are_unauthorized_not_denied() {
     let live = read(&options(&kubeconfig)).await.unwrap();
     let deployments = kind(&live, "apps", "Deployment");
     assert_eq!(deployments.reason, Some(ReadGap::Unauthorized));
-    assert!(deployments.detail.contains("log in again"), "{}", deployments.detail);
     assert!(
-        live.inventory.coverage.gaps().all(|k| k.group == "apps" && k.reason == Some(ReadGap::Unauthorized)),
+        deployments.detail.contains("log in again"),
+        "{}",
+        deployments.detail
+    );
+    assert!(
+        live.inventory
+            .coverage
+            .gaps()
+            .all(|k| k.group == "apps" && k.reason == Some(ReadGap::Unauthorized)),
         "{:?}",
         live.inventory.coverage
     );
-    assert!(live.inventory.input_problems.iter().all(|p| p.check != "access-denied"));
+    assert!(
+        live.inventory
+            .input_problems
+            .iter()
+            .all(|p| p.check != "access-denied")
+    );
     emulator.stop().await;
 }
 
@@ -209,7 +240,12 @@ async fn a_server_that_stops_mid_read_leaves_named_gaps() {
     );
     // Every kind the read meant to list is accounted for, read or not.
     assert_eq!(
-        live.inventory.coverage.kinds.iter().filter(|k| k.reason != Some(ReadGap::NotServed)).count(),
+        live.inventory
+            .coverage
+            .kinds
+            .iter()
+            .filter(|k| k.reason != Some(ReadGap::NotServed))
+            .count(),
         live.stats.types.len()
     );
 }

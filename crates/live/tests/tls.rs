@@ -17,7 +17,12 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Serves TLS on a loopback port; returns the port and the count of accepted connections.
@@ -94,7 +99,10 @@ async fn a_certificate_from_another_ca_is_named_as_such_and_not_retried() {
         text.contains("TLS: the server's certificate is not signed by a CA in the kubeconfig"),
         "{text}"
     );
-    assert!(!text.contains("attempts"), "a certificate error was retried: {text}");
+    assert!(
+        !text.contains("attempts"),
+        "a certificate error was retried: {text}"
+    );
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "{text}");
 }
 
