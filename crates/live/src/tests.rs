@@ -696,6 +696,48 @@ async fn a_hanging_list_is_timed_out_and_the_rest_is_kept() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn when_the_clusters_time_runs_out_what_was_read_is_returned() {
+    let fake = cluster(true);
+    // Lists one at a time; the first (pods) hangs past the cluster's time, so nothing else
+    // starts before the lists' share of the time is over.
+    fake.faults
+        .lock()
+        .unwrap()
+        .insert("/api/v1/pods".to_owned(), VecDeque::from([Fault::Hang]));
+    let opts = LiveOptions {
+        timeout: Duration::from_secs(2),
+        list_timeout: Some(Duration::from_secs(60)),
+        request_timeout: Some(Duration::from_secs(60)),
+        concurrency: 1,
+        helm_releases: false,
+        ..options()
+    };
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .expect("a partial read, not a lost one");
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.reason, Some(ReadGap::TimedOut), "{pods:?}");
+    let nodes = read_of(&read.inventory, "", "Node");
+    assert_eq!(nodes.reason, Some(ReadGap::TimedOut), "{nodes:?}");
+    assert!(nodes.detail.contains("ran out first"), "{}", nodes.detail);
+    // Every kind meant to be listed is named.
+    let listed = read
+        .inventory
+        .coverage
+        .kinds
+        .iter()
+        .filter(|k| k.reason != Some(ReadGap::NotServed))
+        .count();
+    assert_eq!(listed, read.stats.types.len());
+    assert!(
+        read.inventory
+            .coverage
+            .gaps()
+            .all(|k| k.reason == Some(ReadGap::TimedOut))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn version_answers_after_a_few_server_errors() {
     let fake = cluster(true);
     fake.faults.lock().unwrap().insert(
