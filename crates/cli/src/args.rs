@@ -245,6 +245,12 @@ pub struct LiveArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub timeout: String,
 
+    /// Time allowed per list (every page of one resource type), such as 20s; a list that
+    /// takes longer keeps what it read and the report names the kind as incomplete
+    /// [default: half of --timeout]
+    #[arg(long, value_name = "DURATION")]
+    pub list_timeout: Option<String>,
+
     /// Clusters read at once
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub parallel: usize,

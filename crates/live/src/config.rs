@@ -155,10 +155,19 @@ pub(crate) async fn client(
             (config, name)
         }
     };
-    let client = kube::Client::try_from(config).map_err(|e| {
+    let client = kube::Client::try_from(without_retry(config)).map_err(|e| {
         LiveError::Kubeconfig(format!("cannot build a client for {name:?}: {}", describe(&e)))
     })?;
     Ok((client, name))
+}
+
+/// kube's default client stack retries 429, 503 and 504 itself (up to 15 times, honouring
+/// `Retry-After`; `Config::default_retry`, kube-client 5). Under the fetcher's own retries
+/// that multiplied the attempts and hid the answers: a throttling server looked like one that
+/// never answered. The fetcher is the one retry layer.
+pub(crate) fn without_retry(mut config: kube::Config) -> kube::Config {
+    config.default_retry = false;
+    config
 }
 
 /// rustls needs one process-wide crypto provider; only aws-lc-rs is built in.

@@ -37,6 +37,9 @@ pub struct Discovered {
     pub types: Vec<ResourceType>,
     /// Whether the server answered with aggregated discovery.
     pub aggregated: bool,
+    /// Groups whose discovery failed, with why (a broken aggregated API): their kinds may be
+    /// served but could not be seen.
+    pub unavailable: Vec<(String, String)>,
 }
 
 /// One resource seen in one group version, in preference order.
@@ -83,7 +86,11 @@ pub fn fold(sightings: Vec<Sighting>, aggregated: bool) -> Discovered {
         }
     }
     let types = order.into_iter().filter_map(|k| by_key.remove(&k)).collect();
-    Discovered { types, aggregated }
+    Discovered {
+        types,
+        aggregated,
+        unavailable: Vec::new(),
+    }
 }
 
 /// The sightings of an `APIGroupDiscoveryList`; `None` when the document is something else
@@ -161,6 +168,49 @@ pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
         }
     }
     Ok(Some(out))
+}
+
+/// Group versions an aggregated discovery answer marks `freshness: Stale` (an aggregated
+/// API server that did not answer the API server, as metrics-server down): `(group,
+/// version)`. Their resources may be missing from the answer although they exist.
+pub fn stale_group_versions(body: &[u8]) -> Vec<(String, String)> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(default)]
+        items: Vec<Group>,
+    }
+    #[derive(Deserialize)]
+    struct Group {
+        #[serde(default)]
+        metadata: Meta,
+        #[serde(default)]
+        versions: Vec<Version>,
+    }
+    #[derive(Deserialize, Default)]
+    struct Meta {
+        #[serde(default)]
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct Version {
+        #[serde(default)]
+        version: String,
+        #[serde(default)]
+        freshness: String,
+    }
+    let Ok(list) = serde_json::from_slice::<List>(body) else {
+        return Vec::new();
+    };
+    list.items
+        .into_iter()
+        .flat_map(|g| {
+            let name = g.metadata.name;
+            g.versions
+                .into_iter()
+                .filter(|v| v.freshness == "Stale")
+                .map(move |v| (name.clone(), v.version))
+        })
+        .collect()
 }
 
 /// The group versions of a classic `/api` (`APIVersions`) or `/apis` (`APIGroupList`)
@@ -378,6 +428,30 @@ pub fn select(discovered: &Discovered, extra: &[String]) -> Vec<(ListJob, Reason
     jobs
 }
 
+/// The kinds the checks read that discovery did not show, `(group, kind, why)`: not served
+/// (nothing to read, nothing hidden), or in a group whose discovery failed (`why` is the
+/// failure; the kind may exist).
+pub fn unseen_checked_kinds(discovered: &Discovered) -> Vec<(&'static str, &'static str, Option<String>)> {
+    let seen: BTreeSet<(&str, &str)> = discovered
+        .types
+        .iter()
+        .filter(|t| t.listable)
+        .map(|t| (t.group.as_str(), t.kind.as_str()))
+        .collect();
+    CHECKED_KINDS
+        .iter()
+        .filter(|key| !seen.contains(*key))
+        .map(|&(group, kind)| {
+            let why = discovered
+                .unavailable
+                .iter()
+                .find(|(g, _)| g == group)
+                .map(|(_, why)| why.clone());
+            (group, kind, why)
+        })
+        .collect()
+}
+
 pub fn job_of(t: &ResourceType) -> ListJob {
     ListJob {
         group: t.group.clone(),
@@ -467,6 +541,35 @@ pub fn crd_followups(crds: &[mcp_diag_model::Object], discovered: &Discovered) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_groups_of_aggregated_discovery() {
+        let body = br#"{"kind":"APIGroupDiscoveryList","items":[
+            {"metadata":{"name":"metrics.k8s.io"},"versions":[{"version":"v1beta1","freshness":"Stale","resources":[]}]},
+            {"metadata":{"name":"apps"},"versions":[{"version":"v1","freshness":"Current","resources":[]}]},
+            {"metadata":{"name":"batch"},"versions":[{"version":"v1"}]}]}"#;
+        assert_eq!(
+            stale_group_versions(body),
+            [("metrics.k8s.io".to_owned(), "v1beta1".to_owned())]
+        );
+        assert!(stale_group_versions(b"not json").is_empty());
+        let mut discovered = fold(Vec::new(), true);
+        discovered.unavailable = vec![("metrics.k8s.io".to_owned(), "stale".to_owned())];
+        let unseen = unseen_checked_kinds(&discovered);
+        let metrics = unseen
+            .iter()
+            .find(|(g, k, _)| *g == "metrics.k8s.io" && *k == "NodeMetrics")
+            .unwrap();
+        assert_eq!(metrics.2.as_deref(), Some("stale"));
+        let pods = unseen
+            .iter()
+            .find(|(g, k, _)| g.is_empty() && *k == "Pod")
+            .unwrap();
+        assert_eq!(
+            pods.2, None,
+            "a kind of a group that answered is simply not served"
+        );
+    }
 
     const AGGREGATED: &str = r#"{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items":[
       {"metadata":{"creationTimestamp":null},"versions":[{"version":"v1","resources":[

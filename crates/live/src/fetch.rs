@@ -1,9 +1,11 @@
 //! GET requests with retries: exponential backoff with jitter on 429 (honouring
 //! `Retry-After`), 5xx, connection errors and timeouts; everything else is returned at once.
+//! This is the only retry layer: kube's own (429/503/504) is turned off where the client is
+//! built (`config.rs`), so that attempts, waits and messages are all counted here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode, header};
@@ -76,18 +78,42 @@ pub enum Failure {
         message: String,
         attempts: u32,
     },
+    /// The server kept answering 429 Too Many Requests for `lasted` (it answered every time:
+    /// it is overloaded or rate-limits this client, it is not down).
+    Throttled { lasted: Duration, attempts: u32 },
     /// The connection failed or broke.
     Transport { message: String, attempts: u32 },
-    /// No answer within the time allowed per attempt.
-    TimedOut { attempts: u32 },
+    /// No answer within `waited` (the time allowed per attempt, or what was left of a
+    /// deadline).
+    TimedOut { waited: Duration, attempts: u32 },
 }
 
 impl Failure {
     pub fn code(&self) -> Option<u16> {
         match self {
             Self::Status { code, .. } => Some(*code),
+            Self::Throttled { .. } => Some(429),
             _ => None,
         }
+    }
+
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::Status { attempts, .. }
+            | Self::Throttled { attempts, .. }
+            | Self::Transport { attempts, .. }
+            | Self::TimedOut { attempts, .. } => *attempts,
+        }
+    }
+}
+
+/// `45 s`, `1.5 s`, `0.2 s`: how messages give a duration.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 10.0 {
+        format!("{} s", d.as_secs_f64().round() as u64)
+    } else {
+        format!("{:.1} s", (s * 10.0).round() / 10.0)
     }
 }
 
@@ -116,10 +142,88 @@ impl std::fmt::Display for Failure {
                 }
                 write!(f, "{}", tries(*attempts))
             }
+            Self::Throttled { lasted, attempts } => write!(
+                f,
+                "throttled (HTTP 429) for {}{}",
+                seconds(*lasted),
+                tries(*attempts)
+            ),
             Self::Transport { message, attempts } => write!(f, "{message}{}", tries(*attempts)),
-            Self::TimedOut { attempts } => write!(f, "no answer{}", tries(*attempts)),
+            Self::TimedOut { attempts: 0, .. } => {
+                write!(f, "out of time: the deadline passed before the request was sent")
+            }
+            Self::TimedOut { waited, attempts } => {
+                write!(f, "no answer within {}{}", seconds(*waited), tries(*attempts))
+            }
         }
     }
+}
+
+/// What a TLS failure means, in the user's terms, when the error text (rustls' through
+/// hyper and kube) shows one; `None` for other errors.
+pub fn tls_explanation(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    let tls = t.contains("invalid peer certificate")
+        || t.contains("tls")
+        || t.contains("handshake")
+        || t.contains("corrupt message");
+    if !tls {
+        return None;
+    }
+    // rustls' `CertificateError` variants as they are printed (Debug names, and the
+    // Display texts of recent versions).
+    Some(if t.contains("unknownissuer") || t.contains("unknown issuer") {
+        "TLS: the server's certificate is not signed by a CA in the kubeconfig (certificate-authority-data of the cluster); check that the kubeconfig belongs to this server, or get a fresh one from the cluster's admin or cloud CLI"
+    } else if t.contains("notvalidforname") || t.contains("not valid for name") {
+        "TLS: the server's certificate is not valid for the server name in the kubeconfig; use the name the certificate was issued for (or set tls-server-name in the kubeconfig)"
+    } else if t.contains("expired") {
+        "TLS: the server's certificate has expired (or the local clock is wrong); renew the API server certificate (`kubeadm certs renew`) or fix the clock"
+    } else if t.contains("notvalidyet") || t.contains("not valid yet") {
+        "TLS: the server's certificate is not valid yet; check the local clock"
+    } else if t.contains("invalidcertificate") || t.contains("invalid peer certificate") {
+        "TLS: the server's certificate was rejected; check the cluster's certificate-authority-data in the kubeconfig"
+    } else if t.contains("http request to an https server")
+        || t.contains("invalidcontenttype")
+        || t.contains("corrupt message")
+    {
+        "TLS: the server does not speak TLS where the kubeconfig says https (or the reverse); check the server URL"
+    } else {
+        return None;
+    })
+}
+
+/// How a connection error is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    /// Nothing listens (connection refused): a few quick attempts cover a restarting API
+    /// server; more would only make an unreachable one slow to report.
+    Refused,
+    /// A certificate problem: it will not change on the next attempt.
+    Tls,
+    /// A broken or reset connection: worth the full retries.
+    Other,
+}
+
+pub(crate) fn transport_kind(text: &str) -> TransportKind {
+    let t = text.to_ascii_lowercase();
+    if tls_explanation(text).is_some() {
+        TransportKind::Tls
+    } else if t.contains("connection refused") || t.contains("os error 111") || t.contains("os error 61") {
+        TransportKind::Refused
+    } else {
+        TransportKind::Other
+    }
+}
+
+/// Attempts on a refused connection, at most.
+pub const REFUSED_ATTEMPTS: u32 = 3;
+
+/// How long and how often one request may be tried.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    pub attempts: u32,
+    /// No attempt starts, and none waits, past this instant.
+    pub deadline: Option<Instant>,
 }
 
 /// Reason and message of a Kubernetes `Status` body; empty when the body is something else.
@@ -201,23 +305,74 @@ impl Fetcher {
 
     /// GETs `path` (path and query), retrying what is worth retrying.
     pub async fn get(&self, path: &str, accept: &str) -> Result<Answer, Failure> {
-        self.get_with(path, accept, self.policy.max_attempts).await
+        self.get_within(path, accept, self.policy.max_attempts, None)
+            .await
     }
 
-    /// Like [`Fetcher::get`] with at most `max_attempts` attempts.
-    pub async fn get_with(&self, path: &str, accept: &str, max_attempts: u32) -> Result<Answer, Failure> {
-        let max_attempts = max_attempts.max(1);
+    /// Like [`Fetcher::get`] with at most `max_attempts` attempts, none of which starts or
+    /// waits past `deadline`.
+    pub async fn get_within(
+        &self,
+        path: &str,
+        accept: &str,
+        max_attempts: u32,
+        deadline: Option<Instant>,
+    ) -> Result<Answer, Failure> {
+        self.get_limited(
+            path,
+            accept,
+            Limit {
+                attempts: max_attempts,
+                deadline,
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn get_limited(
+        &self,
+        path: &str,
+        accept: &str,
+        limit: Limit,
+    ) -> Result<Answer, Failure> {
+        let max_attempts = limit.attempts.max(1);
         let mut attempt = 0u32;
+        // When the current run of 429 answers began.
+        let mut throttled_since: Option<Instant> = None;
+        let mut last: Option<Failure> = None;
         loop {
+            let now = Instant::now();
+            let wait = match limit.deadline {
+                Some(d) if d <= now => {
+                    return Err(last.unwrap_or(Failure::TimedOut {
+                        waited: Duration::ZERO,
+                        attempts: attempt,
+                    }));
+                }
+                Some(d) => self.attempt_timeout.min(d - now),
+                None => self.attempt_timeout,
+            };
             attempt += 1;
             Counters::add(&self.counters.requests, 1);
-            let outcome = tokio::time::timeout(self.attempt_timeout, self.once(path, accept)).await;
+            let outcome = tokio::time::timeout(wait, self.once(path, accept)).await;
+            let mut attempts_left = max_attempts;
             let (failure, wait_hint) = match outcome {
                 Ok(Ok((status, _, body))) if status.is_success() => {
                     Counters::add(&self.counters.bytes, body.len() as u64);
                     return Ok(Answer { body });
                 }
+                Ok(Ok((status, headers, _))) if status == StatusCode::TOO_MANY_REQUESTS => {
+                    let since = *throttled_since.get_or_insert(now);
+                    (
+                        Failure::Throttled {
+                            lasted: since.elapsed(),
+                            attempts: attempt,
+                        },
+                        retry_after(&headers),
+                    )
+                }
                 Ok(Ok((status, headers, body))) => {
+                    throttled_since = None;
                     let (reason, message) = status_reason(&body);
                     let failure = Failure::Status {
                         code: status.as_u16(),
@@ -230,21 +385,45 @@ impl Fetcher {
                     }
                     (failure, retry_after(&headers))
                 }
-                Ok(Err(message)) => (
-                    Failure::Transport {
-                        message,
-                        attempts: attempt,
-                    },
-                    None,
-                ),
-                Err(_) => (Failure::TimedOut { attempts: attempt }, None),
+                Ok(Err(message)) => {
+                    throttled_since = None;
+                    match transport_kind(&message) {
+                        TransportKind::Tls => attempts_left = attempt,
+                        TransportKind::Refused => attempts_left = max_attempts.min(REFUSED_ATTEMPTS),
+                        TransportKind::Other => {}
+                    }
+                    (
+                        Failure::Transport {
+                            message,
+                            attempts: attempt,
+                        },
+                        None,
+                    )
+                }
+                Err(_) => {
+                    throttled_since = None;
+                    (
+                        Failure::TimedOut {
+                            waited: wait,
+                            attempts: attempt,
+                        },
+                        None,
+                    )
+                }
             };
-            if attempt >= max_attempts {
+            if attempt >= attempts_left {
+                return Err(failure);
+            }
+            let delay = self.policy.delay(attempt, wait_hint, self.unit());
+            if let Some(d) = limit.deadline
+                && Instant::now() + delay >= d
+            {
+                // Waiting would pass the deadline: what failed so far is the answer.
                 return Err(failure);
             }
             Counters::add(&self.counters.retries, 1);
-            let delay = self.policy.delay(attempt, wait_hint, self.unit());
             tracing::debug!(path, attempt, ?delay, %failure, "retrying");
+            last = Some(failure);
             tokio::time::sleep(delay).await;
         }
     }
@@ -254,13 +433,29 @@ impl Fetcher {
             .header(header::ACCEPT, accept)
             .body(Body::empty())
             .map_err(|e| format!("bad request {path}: {e}"))?;
-        let response = self.client.send(request).await.map_err(|e| describe(&e))?;
+        let response = self
+            .client
+            .send(request)
+            .await
+            .map_err(|e| explain(&describe(&e)))?;
         let (parts, body) = response.into_parts();
         let body = body
             .collect_bytes()
             .await
             .map_err(|e| format!("the connection broke while reading the answer: {}", describe(&e)))?;
         Ok((parts.status, parts.headers, body))
+    }
+}
+
+/// A connection error with its meaning first when it is a TLS problem; a refused
+/// connection in plain words (the error chain says the same four times).
+pub(crate) fn explain(text: &str) -> String {
+    match tls_explanation(text) {
+        Some(meaning) => format!("{meaning} ({text})"),
+        None if transport_kind(text) == TransportKind::Refused => {
+            "connection refused: nothing listens at the server's address (the API server stopped or is restarting, or the address is wrong)".to_owned()
+        }
+        None => text.to_owned(),
     }
 }
 
@@ -350,8 +545,69 @@ mod tests {
         };
         assert_eq!(f.to_string(), "HTTP 403 Forbidden: no");
         assert_eq!(
-            Failure::TimedOut { attempts: 8 }.to_string(),
-            "no answer (after 8 attempts)"
+            Failure::TimedOut {
+                waited: Duration::from_secs(15),
+                attempts: 8
+            }
+            .to_string(),
+            "no answer within 15 s (after 8 attempts)"
+        );
+        assert_eq!(
+            Failure::TimedOut {
+                waited: Duration::ZERO,
+                attempts: 0
+            }
+            .to_string(),
+            "out of time: the deadline passed before the request was sent"
+        );
+        let throttled = Failure::Throttled {
+            lasted: Duration::from_millis(45_300),
+            attempts: 9,
+        };
+        assert_eq!(
+            throttled.to_string(),
+            "throttled (HTTP 429) for 45 s (after 9 attempts)"
+        );
+        assert_eq!(throttled.code(), Some(429));
+        assert_eq!(seconds(Duration::from_millis(1540)), "1.5 s");
+    }
+
+    /// The error texts as kube, hyper-util and rustls 0.23 print them (through
+    /// [`describe`]), and what the user is told.
+    #[test]
+    fn tls_failures_say_what_is_wrong_with_the_certificate() {
+        let unknown_ca = "ServiceError: client error (Connect): invalid peer certificate: UnknownIssuer";
+        let text = explain(unknown_ca);
+        assert!(
+            text.starts_with("TLS: the server's certificate is not signed by a CA in the kubeconfig"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("(ServiceError: client error (Connect): invalid peer certificate: UnknownIssuer)")
+        );
+        assert_eq!(transport_kind(unknown_ca), TransportKind::Tls);
+        let name = "client error (Connect): invalid peer certificate: certificate not valid for name \"10.0.0.1\"; certificate is only valid for DnsName(\"kubernetes\")";
+        assert!(
+            tls_explanation(name)
+                .unwrap()
+                .contains("not valid for the server name")
+        );
+        let expired = "invalid peer certificate: certificate expired: verification time 1767225600 (UNIX), but certificate is not valid after 1735689600 (UNIX)";
+        assert!(tls_explanation(expired).unwrap().contains("has expired"));
+        assert!(
+            tls_explanation("invalid peer certificate: Expired")
+                .unwrap()
+                .contains("has expired")
+        );
+        // Not TLS: connection errors keep their text, and their own retries.
+        let refused = "client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert!(explain(refused).starts_with("connection refused: nothing listens"));
+        assert_eq!(transport_kind(refused), TransportKind::Refused);
+        assert_eq!(transport_kind(&explain(refused)), TransportKind::Refused);
+        assert_eq!(transport_kind("connection reset by peer"), TransportKind::Other);
+        assert_eq!(
+            tls_explanation("HTTP 500: the certificate of the pod expired"),
+            None
         );
     }
 }

@@ -8,15 +8,22 @@
 //! and, always, the deprecated APIs clients requested (`GET /metrics`).
 //!
 //! Secrets are never listed, except Helm's release Secrets with `--helm-releases`, of which
-//! only the release (never the values) is read. A type the identity may not list becomes an
-//! `access-denied` finding, and the read goes on.
+//! only the release (never the values) is read.
+//!
+//! What was read of each kind is recorded in `Inventory::coverage`: complete, partial (the
+//! objects of the pages that came are kept) or missing, and why (denied, credentials
+//! rejected, throttled, failed, timed out, invalid, not served). A kind that could not be
+//! read does not stop the read; each list has its own deadline, and all lists stop before
+//! `timeout` so that what was read is returned.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcp_diag_model::{Finding, Inventory, KubeVersion, Object, Severity, SourceKind};
+use mcp_diag_model::{
+    Coverage, Finding, Inventory, KindRead, KubeVersion, Object, ReadGap, Severity, SourceKind,
+};
 
 mod config;
 pub mod discovery;
@@ -55,6 +62,9 @@ pub struct LiveOptions {
     pub retry: RetryPolicy,
     /// The longest wait for one request; `None` is a quarter of `timeout`, at least 5 s.
     pub request_timeout: Option<Duration>,
+    /// The longest one list (every page of one kind) may take; `None` is half of `timeout`.
+    /// A list that runs out of time keeps what it read and is recorded as partial.
+    pub list_timeout: Option<Duration>,
 }
 
 impl Default for LiveOptions {
@@ -70,12 +80,13 @@ impl Default for LiveOptions {
             extra_kinds: Vec::new(),
             retry: RetryPolicy::default(),
             request_timeout: None,
+            list_timeout: None,
         }
     }
 }
 
-/// The cluster could not be read at all (as opposed to one resource type that was denied,
-/// which becomes an `access-denied` finding in the inventory).
+/// The cluster could not be read at all (as opposed to one resource type that could not be
+/// read, which is a gap in the inventory's coverage).
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error("kubeconfig: {0}")]
@@ -165,7 +176,8 @@ pub async fn read_cluster(options: &LiveOptions) -> Result<Inventory, LiveError>
 
 /// Reads one cluster; the inventory and the cost of the read.
 pub async fn read(options: &LiveOptions) -> Result<LiveRead, LiveError> {
-    match tokio::time::timeout(options.timeout, read_within(options)).await {
+    let deadlines = Deadlines::new(Instant::now(), options.timeout);
+    match tokio::time::timeout(options.timeout, read_within(options, deadlines)).await {
         Ok(result) => result,
         Err(_) => Err(LiveError::Timeout(options.timeout)),
     }
@@ -219,6 +231,13 @@ fn skipped(what: &str, failure: &str) -> Finding {
     }
 }
 
+/// A 401 after `/version` was answered: the credentials stopped working during the scan.
+fn credentials_rejected(failure: &Failure) -> String {
+    format!(
+        "{failure}: the credentials were rejected in the middle of the scan (expired or revoked); log in again or refresh the token of this context, then scan again"
+    )
+}
+
 /// Objects first expected to be many come first, so that the longest chain of pages starts
 /// at once.
 fn size_rank(job: &ListJob) -> u8 {
@@ -240,22 +259,80 @@ enum Done {
     Metrics(Result<fetch::Answer, Failure>),
 }
 
-async fn read_within(options: &LiveOptions) -> Result<LiveRead, LiveError> {
+/// When a read must stop. The lists stop at `lists` (most of `--timeout`), so that what they
+/// read is still assembled into a partial report before the hard limit (`timeout`, enforced
+/// around the whole read) discards everything.
+#[derive(Clone, Copy, Debug)]
+struct Deadlines {
+    /// No list request starts or waits past this.
+    lists: Instant,
+    /// Lists still running now are abandoned (their kinds marked timed out).
+    abandon: Instant,
+}
+
+/// The share of `--timeout` the lists may use; the rest assembles the report.
+const LIST_SHARE: f64 = 0.9;
+/// The share after which unfinished lists are abandoned.
+const ABANDON_SHARE: f64 = 0.95;
+/// The longest `/version` keeps being retried (429, 5xx, a dropped connection).
+pub const VERSION_RETRY_BUDGET: Duration = Duration::from_secs(10);
+
+impl Deadlines {
+    fn new(started: Instant, timeout: Duration) -> Self {
+        Self {
+            lists: started + timeout.mul_f64(LIST_SHARE),
+            abandon: started + timeout.mul_f64(ABANDON_SHARE),
+        }
+    }
+}
+
+impl LiveOptions {
+    /// The time one list may take: `list_timeout`, else half of `timeout`.
+    pub fn list_deadline(&self) -> Duration {
+        self.list_timeout
+            .unwrap_or(self.timeout / 2)
+            .max(Duration::from_millis(1))
+    }
+}
+
+async fn read_within(options: &LiveOptions, deadlines: Deadlines) -> Result<LiveRead, LiveError> {
     let (client, context) = config::client(options.kubeconfig.as_deref(), options.context.as_deref()).await?;
-    read_from(client, &context, options).await
+    read_from(client, &context, options, deadlines).await
 }
 
 /// Reads a cluster through a client built elsewhere (tests, callers with their own
 /// configuration); `context` names the cluster. `options.kubeconfig` and `options.context`
-/// are not used; `options.timeout` is, as in [`read`].
+/// are not used; `options.timeout` is, as in [`read`]. A client built with kube's defaults
+/// retries 429/503/504 on its own: build it from a `kube::Config` with `default_retry` off.
 pub async fn read_with_client(
     client: kube::Client,
     context: &str,
     options: &LiveOptions,
 ) -> Result<LiveRead, LiveError> {
-    match tokio::time::timeout(options.timeout, read_from(client, context, options)).await {
+    let deadlines = Deadlines::new(Instant::now(), options.timeout);
+    match tokio::time::timeout(options.timeout, read_from(client, context, options, deadlines)).await {
         Ok(result) => result,
         Err(_) => Err(LiveError::Timeout(options.timeout)),
+    }
+}
+
+/// What a failed list means for the coverage of its kind.
+pub fn gap_of(error: &PageError) -> (ReadGap, String) {
+    match error {
+        PageError::Parse(message) => (
+            ReadGap::Invalid,
+            format!("the answer could not be read: {message}"),
+        ),
+        PageError::Fetch(failure) => {
+            let text = failure.to_string();
+            match failure {
+                Failure::Status { code: 401, .. } => (ReadGap::Unauthorized, credentials_rejected(failure)),
+                Failure::Status { code: 403, .. } => (ReadGap::Denied, text),
+                Failure::Throttled { .. } => (ReadGap::Throttled, text),
+                Failure::TimedOut { .. } => (ReadGap::TimedOut, text),
+                Failure::Status { .. } | Failure::Transport { .. } => (ReadGap::Failed, text),
+            }
+        }
     }
 }
 
@@ -263,6 +340,7 @@ async fn read_from(
     client: kube::Client,
     context: &str,
     options: &LiveOptions,
+    deadlines: Deadlines,
 ) -> Result<LiveRead, LiveError> {
     let started = Instant::now();
     let context = context.to_owned();
@@ -272,10 +350,19 @@ async fn read_from(
     let fetcher = Fetcher::new(client, options.retry, attempt_timeout);
     let mut inventory = Inventory::new(SourceKind::Live, format!("context:{context}"), context.clone());
     inventory.cluster.captured_at = Some(mcp_diag_model::time::format_timestamp(mcp_diag_model::time::now()));
+    inventory.coverage = Coverage::recorded();
 
-    // /version first: it says whether the cluster answers at all, with few retries.
+    // /version first: it says whether the cluster answers at all. An API server that is
+    // restarting or overloaded answers 5xx or 429 for a few seconds; those are retried for a
+    // while (not a number of attempts: 3 quick ones are over in 0.2 s).
+    let version_budget = VERSION_RETRY_BUDGET.min(attempt_timeout);
     let version = fetcher
-        .get_with("/version", "application/json", 3.min(options.retry.max_attempts))
+        .get_within(
+            "/version",
+            "application/json",
+            u32::MAX,
+            Some(Instant::now() + version_budget),
+        )
         .await;
     match version {
         Ok(answer) => inventory.cluster.server_version = server_version(&answer.body),
@@ -290,6 +377,18 @@ async fn read_from(
 
     let discovered = discover(&fetcher, options.concurrency).await?;
     tracing::debug!(elapsed = ?started.elapsed(), types = discovered.types.len(), "discovery finished");
+    for (group, kind, why) in discovery::unseen_checked_kinds(&discovered) {
+        inventory.coverage.record(match why {
+            Some(why) => KindRead::gap(
+                group,
+                kind,
+                ReadGap::Failed,
+                format!("discovery failed: {why}"),
+                0,
+            ),
+            None => KindRead::gap(group, kind, ReadGap::NotServed, "the server does not serve it", 0),
+        });
+    }
     let mut jobs: Vec<ListJob> = discovery::select(&discovered, &options.extra_kinds)
         .into_iter()
         .map(|(job, _)| job)
@@ -302,43 +401,79 @@ async fn read_from(
 
     let progress = progress::Progress::new(options.progress, jobs.len());
     let concurrency = options.concurrency.max(1);
+    let list_deadline = options.list_deadline();
     let mut tasks = tokio::task::JoinSet::new();
     let mut queue: std::collections::VecDeque<usize> = (0..jobs.len()).collect();
     let mut running = 0usize;
     let mut results: BTreeMap<usize, Vec<Object>> = BTreeMap::new();
-    let mut problems: Vec<(usize, Finding)> = Vec::new();
 
     if options.helm_releases {
         let f = fetcher.clone();
         let page_size = options.page_size;
+        let until = deadlines.lists;
         tasks.spawn(async move {
             Done::Helm(
-                list::list_pages(&f, "/api/v1/secrets", page_size, Some(helm::SELECTOR), |body| {
-                    helm::page_secrets(&body)
-                })
-                .await,
+                list::list_pages(
+                    &f,
+                    "/api/v1/secrets",
+                    page_size,
+                    Some(helm::SELECTOR),
+                    Some(until),
+                    |body| helm::page_secrets(&body),
+                )
+                .await
+                .map_err(|stopped| stopped.error),
             )
         });
     }
     {
         let f = fetcher.clone();
-        tasks.spawn(async move { Done::Metrics(f.get_with("/metrics", "text/plain", 3).await) });
+        let until = deadlines.lists;
+        tasks.spawn(
+            async move { Done::Metrics(f.get_within("/metrics", "text/plain", 3, Some(until)).await) },
+        );
     }
 
     let mut helm_secrets = None;
     let mut metrics_answer = None;
+    let mut abandoned = false;
     loop {
         while running < concurrency
             && let Some(index) = queue.pop_front()
         {
-            let f = fetcher.clone();
+            let now = Instant::now();
             let job = jobs[index].clone();
+            if now >= deadlines.lists {
+                // Not started: the time of the whole read ran out first.
+                inventory.coverage.record(KindRead::gap(
+                    &job.group,
+                    &job.kind,
+                    ReadGap::TimedOut,
+                    format!(
+                        "not read: the cluster's time ({}) ran out first",
+                        fetch::seconds(options.timeout)
+                    ),
+                    0,
+                ));
+                progress.type_done(0);
+                continue;
+            }
+            let f = fetcher.clone();
             let page_size = options.page_size;
+            let until = (now + list_deadline).min(deadlines.lists);
             running += 1;
-            tasks.spawn(async move { Done::List(index, list::list_all(&f, &job, page_size).await) });
+            tasks.spawn(
+                async move { Done::List(index, list::list_all(&f, &job, page_size, Some(until)).await) },
+            );
         }
-        let Some(joined) = tasks.join_next().await else {
-            break;
+        let joined = match tokio::time::timeout_at(deadlines.abandon.into(), tasks.join_next()).await {
+            Ok(Some(joined)) => joined,
+            Ok(None) => break,
+            Err(_) => {
+                abandoned = true;
+                tasks.abort_all();
+                break;
+            }
         };
         let done = joined.map_err(|e| LiveError::Unreachable(format!("a list task failed: {e}")))?;
         match done {
@@ -346,9 +481,11 @@ async fn read_from(
                 running -= 1;
                 let job = &jobs[index];
                 tracing::debug!(elapsed = ?started.elapsed(), list = %job.display(), "list finished");
-                match outcome {
+                let objects = match outcome {
                     ListOutcome::Objects(objects) => {
-                        Counters::add(&fetcher.counters.objects, objects.len() as u64);
+                        inventory
+                            .coverage
+                            .record(KindRead::complete(&job.group, &job.kind, objects.len()));
                         if job.group == "apiextensions.k8s.io" && job.kind == "CustomResourceDefinition" {
                             for extra in discovery::crd_followups(&objects, &discovered) {
                                 if scheduled.insert((extra.group.clone(), extra.resource.clone())) {
@@ -358,28 +495,69 @@ async fn read_from(
                                 }
                             }
                         }
-                        progress.type_done(objects.len());
-                        results.insert(index, objects);
+                        objects
                     }
-                    ListOutcome::Failed(failure) => {
-                        progress.type_done(0);
-                        let finding = match failure.code() {
-                            Some(401 | 403) => access_denied(&job.display(), "list", &failure.to_string()),
-                            _ => skipped(&job.display(), &failure.to_string()),
+                    ListOutcome::Stopped { objects, error } => {
+                        let (reason, detail) = gap_of(&error);
+                        let detail = if objects.is_empty() {
+                            format!("listing {}: {detail}", job.display())
+                        } else {
+                            format!(
+                                "listing {} stopped after {} objects: {detail}",
+                                job.display(),
+                                objects.len()
+                            )
                         };
-                        problems.push((index, finding));
+                        tracing::debug!(list = %job.display(), %detail, "list stopped");
+                        inventory.coverage.record(KindRead::gap(
+                            &job.group,
+                            &job.kind,
+                            reason,
+                            detail,
+                            objects.len(),
+                        ));
+                        objects
                     }
-                    ListOutcome::Invalid(message) => {
-                        progress.type_done(0);
-                        problems.push((index, skipped(&job.display(), &message)));
-                    }
-                }
+                };
+                Counters::add(&fetcher.counters.objects, objects.len() as u64);
+                progress.type_done(objects.len());
+                results.insert(index, objects);
             }
             Done::Helm(result) => helm_secrets = Some(result),
             Done::Metrics(result) => metrics_answer = Some(result),
         }
     }
     progress.finish();
+    if abandoned {
+        // Lists that ignored their deadline (a hanging parse, a server that trickles bytes):
+        // their kinds are named, what the others read is kept.
+        for (index, job) in jobs.iter().enumerate() {
+            if !results.contains_key(&index)
+                && !matches!(
+                    inventory.coverage.of(&job.group, &job.kind),
+                    mcp_diag_model::Known::Incomplete(_)
+                )
+            {
+                inventory.coverage.record(KindRead::gap(
+                    &job.group,
+                    &job.kind,
+                    ReadGap::TimedOut,
+                    format!(
+                        "listing {}: not finished when the cluster's time ({}) ran out",
+                        job.display(),
+                        fetch::seconds(options.timeout)
+                    ),
+                    0,
+                ));
+            }
+        }
+        if options.helm_releases && helm_secrets.is_none() {
+            helm_secrets = Some(Err(PageError::Fetch(Failure::TimedOut {
+                waited: deadlines.abandon.saturating_duration_since(started),
+                attempts: 1,
+            })));
+        }
+    }
 
     inventory
         .objects
@@ -387,21 +565,23 @@ async fn read_from(
     for (_, objects) in std::mem::take(&mut results) {
         inventory.objects.extend(objects);
     }
-    problems.sort_by_key(|(i, _)| *i);
-    inventory
-        .input_problems
-        .extend(problems.into_iter().map(|(_, f)| f));
 
     match metrics_answer {
         Some(Ok(answer)) => {
             let text = String::from_utf8_lossy(&answer.body);
             inventory.cluster.requested_apis = metrics::requested_apis(&text);
         }
-        Some(Err(failure)) if matches!(failure.code(), Some(401 | 403)) => {
+        Some(Err(failure)) if failure.code() == Some(403) => {
             inventory.input_problems.push(access_denied(
                 "the API server's /metrics",
                 "get",
                 &failure.to_string(),
+            ));
+        }
+        Some(Err(failure)) if failure.code() == Some(401) => {
+            inventory.input_problems.push(skipped(
+                "the API server's /metrics",
+                &credentials_rejected(&failure),
             ));
         }
         Some(Err(failure)) => tracing::info!(%failure, "no request metrics from /metrics"),
@@ -442,13 +622,16 @@ async fn read_from(
                 }
             }
         }
-        Some(Err(PageError::Fetch(failure))) if matches!(failure.code(), Some(401 | 403)) => {
+        Some(Err(PageError::Fetch(failure))) if failure.code() == Some(403) => {
             inventory.input_problems.push(access_denied(
                 "Helm release Secrets (secrets with label owner=helm)",
                 "list",
                 &failure.to_string(),
             ));
         }
+        Some(Err(PageError::Fetch(failure))) if failure.code() == Some(401) => inventory
+            .input_problems
+            .push(skipped("Helm release Secrets", &credentials_rejected(&failure))),
         Some(Err(PageError::Fetch(failure))) => inventory
             .input_problems
             .push(skipped("Helm release Secrets", &failure.to_string())),
@@ -528,9 +711,19 @@ async fn discover(fetcher: &Fetcher, concurrency: usize) -> Result<discovery::Di
     let bad = |what: &str, message: String| LiveError::Unreachable(format!("discovery ({what}): {message}"));
     let core_aggregated = discovery::parse_aggregated(&core.body).map_err(|m| bad("/api", m))?;
     let groups_aggregated = discovery::parse_aggregated(&groups.body).map_err(|m| bad("/apis", m))?;
-    if let (Some(mut core), Some(groups)) = (core_aggregated, groups_aggregated) {
-        core.extend(groups);
-        return Ok(discovery::fold(core, true));
+    if let (Some(mut core), Some(groups_found)) = (core_aggregated, groups_aggregated) {
+        core.extend(groups_found);
+        let mut discovered = discovery::fold(core, true);
+        discovered.unavailable = discovery::stale_group_versions(&groups.body)
+            .into_iter()
+            .map(|(group, version)| {
+                let why = format!(
+                    "the API server marks {group}/{version} stale: the aggregated API serving it did not answer"
+                );
+                (group, why)
+            })
+            .collect();
+        return Ok(discovered);
     }
     let mut gvs = discovery::parse_classic_groups(&core.body, true).map_err(|m| bad("/api", m))?;
     gvs.extend(discovery::parse_classic_groups(&groups.body, false).map_err(|m| bad("/apis", m))?);
@@ -558,14 +751,21 @@ async fn discover(fetcher: &Fetcher, concurrency: usize) -> Result<discovery::Di
     let mut documents = documents;
     documents.sort_by_key(|(i, _)| *i);
     let mut sightings = Vec::new();
-    for (_, result) in documents {
+    let mut unavailable = Vec::new();
+    for (i, result) in documents {
         match result {
             Ok(found) => sightings.extend(found),
-            // A broken aggregated API (metrics-server down is common) hides only its group.
-            Err(message) => tracing::warn!(%message, "discovery of a group version failed"),
+            // A broken aggregated API (metrics-server down is common) hides only its group;
+            // its kinds are recorded as not read, not as not served.
+            Err(message) => {
+                tracing::warn!(%message, "discovery of a group version failed");
+                unavailable.push((gvs[i].0.clone(), message));
+            }
         }
     }
-    Ok(discovery::fold(sightings, false))
+    let mut discovered = discovery::fold(sightings, false);
+    discovered.unavailable = unavailable;
+    Ok(discovered)
 }
 
 #[cfg(test)]

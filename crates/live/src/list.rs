@@ -3,6 +3,7 @@
 //! while the next one is fetched.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use bytes::Bytes;
 use mcp_diag_model::{Builder, Doc, Object};
@@ -237,37 +238,49 @@ where
 /// What listing one type gave.
 #[derive(Debug)]
 pub enum ListOutcome {
+    /// Every object.
     Objects(Vec<Object>),
-    Failed(Failure),
-    /// A page could not be parsed.
-    Invalid(String),
+    /// The list stopped: the objects of the pages read before (none when the first page
+    /// failed), and why.
+    Stopped { objects: Vec<Object>, error: PageError },
 }
 
 /// Lists every object of `job`, page by page. Each page's bytes are parsed while the next
 /// page is fetched. An expired continue token restarts the list (at most [`MAX_RESTARTS`]
 /// times); a dropped connection is retried by the fetcher with the same token, so the list
-/// resumes where it was.
-pub(crate) async fn list_all(fetcher: &Fetcher, job: &ListJob, page_size: u32) -> ListOutcome {
-    list_pages(fetcher, &job.path(), page_size, None, {
-        let api_version = job.api_version();
-        let kind = job.kind.clone();
-        move |body: Bytes| page_objects(&body, &api_version, &kind)
-    })
-    .await
-    .map_or_else(
-        |e| match e {
-            PageError::Fetch(f) => ListOutcome::Failed(f),
-            PageError::Parse(p) => ListOutcome::Invalid(p),
-        },
-        |pages| {
-            // Sized once: a list of 150,000 objects would otherwise be copied while it grows.
-            let mut objects = Vec::with_capacity(pages.iter().map(Vec::len).sum());
-            for page in pages {
-                objects.extend(page);
-            }
-            ListOutcome::Objects(objects)
-        },
+/// resumes where it was. No request starts or waits past `deadline`.
+pub(crate) async fn list_all(
+    fetcher: &Fetcher,
+    job: &ListJob,
+    page_size: u32,
+    deadline: Option<Instant>,
+) -> ListOutcome {
+    let flatten = |pages: Vec<Vec<Object>>| {
+        // Sized once: a list of 150,000 objects would otherwise be copied while it grows.
+        let mut objects = Vec::with_capacity(pages.iter().map(Vec::len).sum());
+        for page in pages {
+            objects.extend(page);
+        }
+        objects
+    };
+    let api_version = job.api_version();
+    let kind = job.kind.clone();
+    match list_pages(
+        fetcher,
+        &job.path(),
+        page_size,
+        None,
+        deadline,
+        move |body: Bytes| page_objects(&body, &api_version, &kind),
     )
+    .await
+    {
+        Ok(pages) => ListOutcome::Objects(flatten(pages)),
+        Err(stopped) => ListOutcome::Stopped {
+            objects: flatten(stopped.pages),
+            error: stopped.error,
+        },
+    }
 }
 
 /// Why a paged list stopped.
@@ -277,20 +290,32 @@ pub enum PageError {
     Parse(String),
 }
 
+/// A paged list that stopped: the pages parsed before, in order, and why.
+#[derive(Debug)]
+pub struct Stopped<T> {
+    pub pages: Vec<T>,
+    pub error: PageError,
+}
+
 /// Fetches every page of `base` and parses each with `parse` (on the parser pool, while the
-/// next page is fetched); the parsed pages in order.
+/// next page is fetched); the parsed pages in order. When a page cannot be fetched, the pages
+/// read before it are returned with the failure (the caller decides whether a part is worth
+/// keeping); pages of a list that was started over after an expired token are never mixed
+/// with those of the new start.
 pub(crate) async fn list_pages<T, P>(
     fetcher: &Fetcher,
     base: &str,
     page_size: u32,
     label_selector: Option<&str>,
+    deadline: Option<Instant>,
     parse: P,
-) -> Result<Vec<T>, PageError>
+) -> Result<Vec<T>, Stopped<T>>
 where
     T: Send + 'static,
     P: Fn(Bytes) -> Result<T, String> + Clone + Send + Sync + 'static,
 {
     let mut restarts = 0;
+    let attempts = fetcher.policy.max_attempts;
     'restart: loop {
         let mut parsed: Vec<T> = Vec::new();
         // Pages parsed in the background, oldest first: fetching runs ahead of parsing by
@@ -301,7 +326,10 @@ where
         let mut limit = page_size.max(1);
         loop {
             let url = page_url(base, limit, token.as_deref(), label_selector);
-            let answer = match fetcher.get(&url, "application/json").await {
+            let answer = match fetcher
+                .get_within(&url, "application/json", attempts, deadline)
+                .await
+            {
                 Ok(answer) => answer,
                 Err(failure) if failure.code() == Some(410) && token.is_some() && restarts < MAX_RESTARTS => {
                     // The continue token expired (etcd compacted the revision): the list
@@ -313,8 +341,21 @@ where
                     continue 'restart;
                 }
                 Err(failure) => {
-                    abort_all(&mut pending);
-                    return Err(PageError::Fetch(failure));
+                    // The pages already fetched are parsed to the end: they are a part of
+                    // the list, kept as such.
+                    while let Some(task) = pending.pop_front() {
+                        match join(task).await {
+                            Ok(page) => parsed.push(page),
+                            Err(_) => {
+                                abort_all(&mut pending);
+                                break;
+                            }
+                        }
+                    }
+                    return Err(Stopped {
+                        pages: parsed,
+                        error: PageError::Fetch(failure),
+                    });
                 }
             };
             Counters::add(&fetcher.counters.pages, 1);
@@ -327,7 +368,10 @@ where
                 }
                 Err(message) => {
                     abort_all(&mut pending);
-                    return Err(PageError::Parse(message));
+                    return Err(Stopped {
+                        pages: parsed,
+                        error: PageError::Parse(message),
+                    });
                 }
             };
             let parse = parse.clone();
@@ -337,9 +381,9 @@ where
                 if let Some(task) = pending.pop_front() {
                     match join(task).await {
                         Ok(page) => parsed.push(page),
-                        Err(e) => {
+                        Err(error) => {
                             abort_all(&mut pending);
-                            return Err(e);
+                            return Err(Stopped { pages: parsed, error });
                         }
                     }
                 }
@@ -352,9 +396,9 @@ where
         while let Some(task) = pending.pop_front() {
             match join(task).await {
                 Ok(page) => parsed.push(page),
-                Err(e) => {
+                Err(error) => {
                     abort_all(&mut pending);
-                    return Err(e);
+                    return Err(Stopped { pages: parsed, error });
                 }
             }
         }

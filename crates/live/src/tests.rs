@@ -469,8 +469,45 @@ async fn full_read_with_faults() {
     }
 }
 
+/// The coverage entry of a kind; panics when there is none.
+fn read_of<'a>(inventory: &'a Inventory, group: &str, kind: &str) -> &'a KindRead {
+    inventory
+        .coverage
+        .kinds
+        .iter()
+        .find(|k| k.group == group && k.kind == kind)
+        .unwrap_or_else(|| panic!("no coverage of {kind}.{group}: {:?}", inventory.coverage))
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn denied_types_become_findings() {
+async fn a_complete_read_records_every_kind_and_what_is_not_served() {
+    let read = read_with_client(client(Arc::new(cluster(true))), "fake", &options())
+        .await
+        .unwrap();
+    let coverage = &read.inventory.coverage;
+    assert!(coverage.recorded);
+    assert!(coverage.is_complete(), "{coverage:?}");
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(
+        (pods.state, pods.objects),
+        (mcp_diag_model::ReadState::Complete, 7)
+    );
+    assert_eq!(read_of(&read.inventory, "example.com", "Widget").objects, 1);
+    // The fake serves no ReplicaSets: nothing is hidden, and the report can say why.
+    let rs = read_of(&read.inventory, "apps", "ReplicaSet");
+    assert_eq!(rs.reason, Some(ReadGap::NotServed));
+    assert!(!rs.hides_objects());
+    // Secrets are never a kind of the inventory, so never in its coverage.
+    assert!(
+        coverage
+            .kinds
+            .iter()
+            .all(|k| k.kind != "Secret" && k.kind != "ServiceAccount")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_kinds_are_gaps_and_denied_extras_findings() {
     let mut fake = cluster(true);
     fake.denied = vec![
         "/apis/apps/v1/deployments".to_owned(),
@@ -480,25 +517,34 @@ async fn denied_types_become_findings() {
     let read = read_with_client(client(Arc::new(fake)), "fake", &options())
         .await
         .unwrap();
+    // The denied kind is in the coverage, not a finding of its own: the checks build one
+    // finding per cluster out of every gap.
+    let deployments = read_of(&read.inventory, "apps", "Deployment");
+    assert_eq!(deployments.reason, Some(ReadGap::Denied));
+    assert_eq!(deployments.state, mcp_diag_model::ReadState::Missing);
+    assert!(deployments.detail.contains("HTTP 403"), "{}", deployments.detail);
+    assert!(
+        deployments.detail.contains("deployments.apps (apps/v1)"),
+        "{}",
+        deployments.detail
+    );
+    // What is not a kind (metrics, Helm's Secrets) stays a finding.
     let problems = &read.inventory.input_problems;
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems
             .iter()
             .all(|p| p.check == ACCESS_DENIED && p.severity == Severity::Info)
     );
     assert!(
-        problems[0].message.contains("list deployments.apps (apps/v1)"),
-        "{}",
-        problems[0].message
-    );
-    assert!(
         problems
             .iter()
             .any(|p| p.title.contains("get the API server's /metrics"))
     );
+    assert!(problems.iter().any(|p| p.title.contains("Helm release Secrets")));
     assert!(problems.iter().all(|p| p.remediation.contains(CLUSTER_ROLE)));
     assert!(read.inventory.objects.iter().any(|o| o.kind == "Pod"));
+    assert_eq!(read.inventory.coverage.gaps().count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -511,15 +557,206 @@ async fn server_errors_beyond_the_retries() {
     let read = read_with_client(client(Arc::new(fake)), "fake", &options())
         .await
         .unwrap();
-    let problems = &read.inventory.input_problems;
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].check, INPUT_SKIPPED);
     assert!(
-        problems[0].message.contains("HTTP 503") && problems[0].message.contains("after 8 attempts"),
+        read.inventory.input_problems.is_empty(),
+        "{:?}",
+        read.inventory.input_problems
+    );
+    let nodes = read_of(&read.inventory, "", "Node");
+    assert_eq!(nodes.reason, Some(ReadGap::Failed));
+    assert_eq!(nodes.state, mcp_diag_model::ReadState::Missing);
+    assert!(
+        nodes.detail.contains("HTTP 503") && nodes.detail.contains("after 8 attempts"),
         "{}",
-        problems[0].message
+        nodes.detail
     );
     assert_eq!(read.stats.retries, 7);
+    assert_eq!(
+        read_of(&read.inventory, "", "Pod").state,
+        mcp_diag_model::ReadState::Complete
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_that_breaks_after_some_pages_is_partial_and_keeps_them() {
+    // Page 1 of the pods (3 of 7) comes, then the connection drops on page 2, and no
+    // attempt is left.
+    let opts = LiveOptions {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..options().retry
+        },
+        ..options()
+    };
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/api/v1/pods".to_owned(),
+        std::iter::once(Fault::DropContinue).collect(),
+    );
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.state, mcp_diag_model::ReadState::Partial, "{pods:?}");
+    assert_eq!(pods.reason, Some(ReadGap::Failed));
+    assert_eq!(pods.objects, 3);
+    assert!(pods.detail.contains("stopped after 3 objects"), "{}", pods.detail);
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_in_the_middle_of_the_scan_is_expired_credentials() {
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/api/v1/pods".to_owned(),
+        VecDeque::from([Fault::Status(401, None)]),
+    );
+    let read = read_with_client(client(Arc::new(fake)), "fake", &options())
+        .await
+        .unwrap();
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.reason, Some(ReadGap::Unauthorized));
+    assert!(
+        pods.detail.contains("expired or revoked") && pods.detail.contains("log in again"),
+        "{}",
+        pods.detail
+    );
+    assert!(read.inventory.input_problems.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_kind_stops_at_its_deadline_and_the_rest_is_read() {
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/api/v1/pods".to_owned(),
+        (0..10_000).map(|_| Fault::Status(429, Some("0"))).collect(),
+    );
+    let opts = LiveOptions {
+        list_timeout: Some(Duration::from_millis(600)),
+        retry: RetryPolicy {
+            max_attempts: u32::MAX,
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        },
+        ..options()
+    };
+    let started = Instant::now();
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.reason, Some(ReadGap::Throttled), "{pods:?}");
+    assert!(
+        pods.detail.contains("throttled (HTTP 429) for"),
+        "{}",
+        pods.detail
+    );
+    assert_eq!(
+        read_of(&read.inventory, "", "Node").state,
+        mcp_diag_model::ReadState::Complete
+    );
+    assert_eq!(read.inventory.coverage.gaps().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hanging_list_is_timed_out_and_the_rest_is_kept() {
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/apis/apps/v1/deployments".to_owned(),
+        VecDeque::from([Fault::Hang]),
+    );
+    let opts = LiveOptions {
+        timeout: Duration::from_secs(2),
+        request_timeout: Some(Duration::from_secs(60)),
+        ..options()
+    };
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
+    let deployments = read_of(&read.inventory, "apps", "Deployment");
+    assert_eq!(deployments.reason, Some(ReadGap::TimedOut), "{deployments:?}");
+    assert!(
+        deployments.detail.contains("no answer within"),
+        "{}",
+        deployments.detail
+    );
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        7
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_clusters_time_runs_out_what_was_read_is_returned() {
+    let fake = cluster(true);
+    // Lists one at a time; the first (pods) hangs past the cluster's time, so nothing else
+    // starts before the lists' share of the time is over.
+    fake.faults
+        .lock()
+        .unwrap()
+        .insert("/api/v1/pods".to_owned(), VecDeque::from([Fault::Hang]));
+    let opts = LiveOptions {
+        timeout: Duration::from_secs(2),
+        list_timeout: Some(Duration::from_secs(60)),
+        request_timeout: Some(Duration::from_secs(60)),
+        concurrency: 1,
+        helm_releases: false,
+        ..options()
+    };
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .expect("a partial read, not a lost one");
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.reason, Some(ReadGap::TimedOut), "{pods:?}");
+    let nodes = read_of(&read.inventory, "", "Node");
+    assert_eq!(nodes.reason, Some(ReadGap::TimedOut), "{nodes:?}");
+    assert!(nodes.detail.contains("ran out first"), "{}", nodes.detail);
+    // Every kind meant to be listed is named.
+    let listed = read
+        .inventory
+        .coverage
+        .kinds
+        .iter()
+        .filter(|k| k.reason != Some(ReadGap::NotServed))
+        .count();
+    assert_eq!(listed, read.stats.types.len());
+    assert!(
+        read.inventory
+            .coverage
+            .gaps()
+            .all(|k| k.reason == Some(ReadGap::TimedOut))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn version_answers_after_a_few_server_errors() {
+    let fake = cluster(true);
+    fake.faults.lock().unwrap().insert(
+        "/version".to_owned(),
+        (0..6).map(|_| Fault::Status(500, None)).collect(),
+    );
+    let opts = LiveOptions {
+        retry: RetryPolicy {
+            base: Duration::from_millis(50),
+            cap: Duration::from_millis(400),
+            ..RetryPolicy::default()
+        },
+        ..options()
+    };
+    let read = read_with_client(client(Arc::new(fake)), "fake", &opts)
+        .await
+        .unwrap();
+    assert!(read.inventory.cluster.server_version.is_some());
+    assert!(read.stats.retries >= 6, "{:?}", read.stats);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -533,15 +770,23 @@ async fn unauthorized_and_unreachable() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
+    // 502 for longer than /version's retry budget (here the request timeout, 300 ms).
     let fake = cluster(true);
     fake.faults.lock().unwrap().insert(
         "/version".to_owned(),
-        (0..3).map(|_| Fault::Status(502, None)).collect(),
+        (0..10_000).map(|_| Fault::Status(502, None)).collect(),
     );
-    let err = read_with_client(client(Arc::new(fake)), "fake", &options())
+    let opts = LiveOptions {
+        request_timeout: Some(Duration::from_millis(300)),
+        ..options()
+    };
+    let started = Instant::now();
+    let err = read_with_client(client(Arc::new(fake)), "fake", &opts)
         .await
         .unwrap_err();
     assert!(matches!(err, LiveError::Unreachable(_)), "{err}");
+    assert!(err.to_string().contains("HTTP 502"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -555,15 +800,14 @@ async fn expired_tokens_restart_a_bounded_number_of_times() {
         .await
         .unwrap();
     assert_eq!(read.stats.restarts, u64::from(list::MAX_RESTARTS));
-    assert!(
-        read.inventory
-            .input_problems
-            .iter()
-            .any(|p| p.message.contains("HTTP 410"))
-    );
-    assert!(
-        !read.inventory.objects.iter().any(|o| o.kind == "Pod"),
-        "a partial list was kept"
+    let pods = read_of(&read.inventory, "", "Pod");
+    assert_eq!(pods.reason, Some(ReadGap::Failed));
+    assert!(pods.detail.contains("HTTP 410"), "{}", pods.detail);
+    // The first page of the last start is kept, and said to be a part.
+    assert_eq!(pods.state, mcp_diag_model::ReadState::Partial);
+    assert_eq!(
+        read.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        pods.objects
     );
 }
 

@@ -202,23 +202,26 @@ async fn expired_continue_tokens_restart_the_list() {
         ..Faults::default()
     });
     let live = read(&options(&served, 50)).await.unwrap();
-    let failed: Vec<&str> = live
+    let pods = live
         .inventory
-        .input_problems
-        .iter()
-        .map(|p| p.details.get("resource").map_or("", String::as_str))
-        .collect();
-    assert!(failed.contains(&"pods (v1)"), "{failed:?}");
+        .coverage
+        .gaps()
+        .find(|k| k.kind == "Pod")
+        .unwrap_or_else(|| panic!("pods not a gap: {:?}", live.inventory.coverage));
+    assert_eq!(pods.reason, Some(mcp_diag_model::ReadGap::Failed));
+    assert!(pods.detail.contains("410"), "{}", pods.detail);
+    assert!(live.inventory.coverage.gaps().all(|k| k.detail.contains("410")));
     assert!(
-        live.inventory
-            .input_problems
-            .iter()
-            .all(|p| p.message.contains("410"))
+        live.inventory.input_problems.is_empty(),
+        "{:?}",
+        live.inventory.input_problems
     );
     assert!(live.stats.restarts >= 3, "{:?}", live.stats);
-    assert!(
-        !live.inventory.objects.iter().any(|o| o.kind == "Pod"),
-        "a partial pod list was kept"
+    // The first page of the last start is kept, as a part.
+    assert_eq!(pods.state, mcp_diag_model::ReadState::Partial);
+    assert_eq!(
+        live.inventory.objects.iter().filter(|o| o.kind == "Pod").count(),
+        pods.objects
     );
     assert!(live.inventory.objects.iter().any(|o| o.kind == "Node"));
 

@@ -36,6 +36,44 @@ pub fn timeout(args: &LiveArgs) -> anyhow::Result<Duration> {
         })
 }
 
+/// `--list-timeout`, when given.
+fn list_timeout(args: &LiveArgs) -> anyhow::Result<Option<Duration>> {
+    let Some(text) = &args.list_timeout else {
+        return Ok(None);
+    };
+    time::parse_duration(text)
+        .filter(|s| *s > 0)
+        .map(|s| Some(Duration::from_secs(s)))
+        .ok_or_else(|| {
+            hinted(
+                format!("--list-timeout: cannot read {text:?} as a duration"),
+                "write it like 20s or 2m",
+            )
+        })
+}
+
+/// One line per kind that was not read completely, so that a partial read is never silent,
+/// whatever the output format.
+fn warn_gaps(name: &str, inventory: &Inventory) {
+    const SHOWN: usize = 10;
+    let gaps: Vec<_> = inventory.coverage.gaps().collect();
+    for gap in gaps.iter().take(SHOWN) {
+        let reason = gap.reason.map_or("incomplete", |r| r.as_str());
+        let what = if gap.objects > 0 {
+            format!("read in part ({} objects; {reason})", gap.objects)
+        } else {
+            format!("not read ({reason})")
+        };
+        eprintln!("warning: {name}: {} {what}: {}", gap.display(), gap.detail);
+    }
+    if gaps.len() > SHOWN {
+        eprintln!(
+            "warning: {name}: {} more kinds not read completely",
+            gaps.len() - SHOWN
+        );
+    }
+}
+
 /// The contexts to read: those named, every one (`--all-contexts`), or the current one
 /// (`None`).
 fn contexts(args: &LiveArgs) -> anyhow::Result<Vec<Option<String>>> {
@@ -66,6 +104,10 @@ pub fn live_error(e: LiveError) -> anyhow::Error {
         LiveError::Kubeconfig(_) => {
             "point KUBECONFIG or --kubeconfig at a kubeconfig, name a context it has with --context, or give a snapshot directory to scan offline"
         }
+        // A certificate problem is not a network one: no VPN fixes it.
+        LiveError::Unreachable(m) if m.contains("TLS: ") => {
+            "compare the cluster's certificate-authority-data in the kubeconfig with the CA that signed the API server's certificate"
+        }
         LiveError::Unreachable(_) => {
             "check the cluster with `kubectl get --raw /version`: endpoint, VPN, credentials"
         }
@@ -78,6 +120,7 @@ pub fn live_error(e: LiveError) -> anyhow::Error {
 /// cluster that fails does not stop the others; its error is in its `result`.
 pub fn read(args: &LiveArgs) -> anyhow::Result<Vec<LiveCluster>> {
     let timeout = timeout(args)?;
+    let list_timeout = list_timeout(args)?;
     let contexts = contexts(args)?;
     let etcd = etcd_endpoint(args, timeout)?;
     if etcd.is_some() && contexts.len() > 1 {
@@ -109,6 +152,7 @@ pub fn read(args: &LiveArgs) -> anyhow::Result<Vec<LiveCluster>> {
                 helm_releases: args.helm_releases,
                 page_size: args.page_size.max(1),
                 progress,
+                list_timeout,
                 ..LiveOptions::default()
             };
             let name = context
@@ -146,6 +190,7 @@ pub fn read(args: &LiveArgs) -> anyhow::Result<Vec<LiveCluster>> {
     for (name, result) in clusters {
         match result {
             Ok(mut inventory) => {
+                warn_gaps(&name, &inventory);
                 separate_helm_objects(&mut inventory);
                 if let Some(endpoint) = &etcd {
                     let status = runtime.block_on(mcp_diag_live::etcd::probe(endpoint));
