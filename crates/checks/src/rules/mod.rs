@@ -25,6 +25,7 @@ pub mod etcd_unhealthy;
 pub mod etcd_version;
 pub mod ignore_expired;
 pub mod ignore_invalid;
+pub mod input_incomplete;
 pub mod input_invalid;
 pub mod input_skipped;
 pub mod node_cordoned;
@@ -121,6 +122,7 @@ pub static ALL: &[&dyn Check] = &[
     &drift_untracked_config::DriftUntrackedConfig,
     &drift_desired::DriftDesired,
     &user_rules::UserRulesCheck,
+    &input_incomplete::InputIncomplete,
 ];
 
 #[cfg(test)]
