@@ -107,6 +107,12 @@ impl<'a> Context<'a> {
             .judge(self.inventory.kind, group, kind, present)
     }
 
+    /// Whether the source recorded that `(group, kind)` was not read completely: the checks
+    /// that then stay silent leave it to `input-incomplete`, which names them.
+    pub fn read_gap(&self, group: &str, kind: &str) -> bool {
+        matches!(self.inventory.coverage.of(group, kind), Known::Incomplete(_))
+    }
+
     /// The first of `kinds` whose absent objects may exist, with why, in words
     /// (`Pod (failed: HTTP 500)`, `Pod (none in the input)`); `None` when all are complete.
     pub fn unknown_of(&self, kinds: &[(&str, &str)]) -> Option<String> {
