@@ -689,3 +689,19 @@ fn coverage_is_in_the_json_and_a_gap_is_one_line_near_the_top() {
     let complete = Report::new("0.1.0", vec![cluster("prod", Vec::new())]);
     assert!(!crate::render_table(&complete, crate::TableOptions { color: false, width: 200 }).contains("Incomplete read"));
 }
+
+#[test]
+fn input_incomplete_reaches_sarif_and_junit_like_any_finding() {
+    let mut f = finding("input-incomplete", Severity::High, "Not read completely: Pod (failed: HTTP 500).");
+    f.object = None;
+    f.location = None;
+    let report = Report::new("0.1.0", vec![cluster("prod", vec![f])]);
+    let log = sarif(&report);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "input-incomplete");
+    assert_eq!(results[0]["level"], "error");
+    let xml = junit(&report, Some(Severity::High));
+    assert!(xml.contains("input-incomplete"), "{xml}");
+    assert!(xml.contains("failures=\"1\""), "{xml}");
+}

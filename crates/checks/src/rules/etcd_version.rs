@@ -203,7 +203,7 @@ fn undecided(unknown: &str) -> Finding {
         object: None,
         location: None,
         message: format!(
-            "Could not tell whether etcd runs in kube-system: {unknown}. No etcd pod is in the input, which proves nothing here. The etcd version was not checked."
+            "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
         ),
         remediation: "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned(),
         evidence: None,
