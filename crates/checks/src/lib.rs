@@ -116,14 +116,16 @@ impl<'a> Context<'a> {
     /// The first of `kinds` whose absent objects may exist, with why, in words
     /// (`Pod (failed: HTTP 500)`, `Pod (none in the input)`); `None` when all are complete.
     pub fn unknown_of(&self, kinds: &[(&str, &str)]) -> Option<String> {
-        kinds.iter().find_map(|&(group, kind)| match self.known(group, kind) {
-            Known::Complete => None,
-            Known::Incomplete(read) => Some(gap_words(read)),
-            Known::Unrecorded => Some(format!(
-                "{} (none in the input, which does not record whether it was read)",
-                display_kind(group, kind)
-            )),
-        })
+        kinds
+            .iter()
+            .find_map(|&(group, kind)| match self.known(group, kind) {
+                Known::Complete => None,
+                Known::Incomplete(read) => Some(gap_words(read)),
+                Known::Unrecorded => Some(format!(
+                    "{} (none in the input, which does not record whether it was read)",
+                    display_kind(group, kind)
+                )),
+            })
     }
 }
 

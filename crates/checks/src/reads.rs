@@ -33,7 +33,15 @@ const BACKUP: Kind = ("velero.io", "Backup");
 const SCHEDULE: Kind = ("velero.io", "Schedule");
 const BSL: Kind = ("velero.io", "BackupStorageLocation");
 
-const WORKLOADS: &[Kind] = &[POD, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON_JOB];
+const WORKLOADS: &[Kind] = &[
+    POD,
+    DEPLOYMENT,
+    STATEFUL_SET,
+    DAEMON_SET,
+    REPLICA_SET,
+    JOB,
+    CRON_JOB,
+];
 
 /// Check id → the kinds it reads. Checks not listed read no kind of the cluster (input
 /// findings, version tables) or every object alike (the API-version checks).
@@ -91,14 +99,17 @@ pub const READS: &[(&str, &[Kind])] = &[
 
 /// The kinds check `id` reads; empty for checks that declare none.
 pub fn reads(id: &str) -> &'static [Kind] {
-    READS.iter().find(|(c, _)| *c == id).map_or(&[], |(_, kinds)| kinds)
+    READS
+        .iter()
+        .find(|(c, _)| *c == id)
+        .map_or(&[], |(_, kinds)| kinds)
 }
 
 /// The checks that read `(group, kind)`, in registry order.
 pub fn readers(group: &str, kind: &str) -> Vec<&'static str> {
     READS
         .iter()
-        .filter(|(_, kinds)| kinds.iter().any(|k| *k == (group, kind)))
+        .filter(|(_, kinds)| kinds.contains(&(group, kind)))
         .map(|(id, _)| *id)
         .collect()
 }

@@ -57,13 +57,16 @@ fn etcd_version_does_not_claim_absence_from_an_export_without_pods() {
     assert!(!message.contains("No etcd pod in kube-system"), "{message}");
     assert!(message.contains("Could not tell"), "{message}");
     assert!(
-        etcd[0]["details"]["undecided"].as_str().unwrap().starts_with("Pod "),
+        etcd[0]["details"]["undecided"]
+            .as_str()
+            .unwrap()
+            .starts_with("Pod "),
         "{:#?}",
         etcd[0]
     );
     // Neither does any other check that would need the pods: no taint "nobody tolerates",
     // no budget that "matches no pod" on the strength of pods that were never exported.
-    for check in ["node-taint-untolerated"] {
+    for check in ["node-taint-untolerated", "pdb-no-match"] {
         assert!(
             findings(&json).iter().all(|f| f["check"] != check),
             "{check}: {:#?}",
@@ -106,7 +109,10 @@ fn a_stored_flowschema_listed_at_v1beta2_is_not_api_removed() {
     assert_eq!(removed.len(), 1, "{:#?}", findings(&manifest));
     assert_eq!(removed[0]["severity"], "blocker");
     assert_eq!(removed[0]["evidence"], "manifest");
-    assert_eq!(mcp_diag(&["scan", "-t", "1.30", "fixtures/partial-export/export.yaml"]).code, 3);
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.30", "fixtures/partial-export/export.yaml"]).code,
+        3
+    );
 }
 
 #[test]
@@ -133,7 +139,11 @@ fn every_kind_a_check_declares_is_one_the_live_source_lists() {
 fn input_incomplete_is_explained() {
     let run = mcp_diag(&["explain", "input-incomplete"]);
     assert_eq!(run.code, 0);
-    for words in ["mcp-diag-readonly-clusterrole.yaml", "not-in-input", "mcp-diag snapshot"] {
+    for words in [
+        "mcp-diag-readonly-clusterrole.yaml",
+        "not-in-input",
+        "mcp-diag snapshot",
+    ] {
         assert!(run.stdout.contains(words), "{words}: {}", run.stdout);
     }
 }

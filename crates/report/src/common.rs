@@ -20,7 +20,11 @@ pub(crate) fn incomplete_line(coverage: &Coverage) -> Option<String> {
             }
             if !k.detail.is_empty() {
                 let detail: String = k.detail.chars().take(GAP_DETAIL_CHARS).collect();
-                let more = if k.detail.chars().count() > GAP_DETAIL_CHARS { "…" } else { "" };
+                let more = if k.detail.chars().count() > GAP_DETAIL_CHARS {
+                    "…"
+                } else {
+                    ""
+                };
                 let _ = write!(words, ": {detail}{more}");
             }
             format!("{} ({words})", k.display())

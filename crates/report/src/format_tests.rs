@@ -667,11 +667,19 @@ fn markdown_and_html_list_ignored_findings_with_their_reasons() {
 #[test]
 fn coverage_is_in_the_json_and_a_gap_is_one_line_near_the_top() {
     use mcp_diag_model::{Coverage, KindRead, ReadGap};
-    let mut c = cluster("prod", vec![finding("api-removed", Severity::Blocker, "Removed in 1.25.")]);
+    let mut c = cluster(
+        "prod",
+        vec![finding("api-removed", Severity::Blocker, "Removed in 1.25.")],
+    );
     c.coverage = Coverage::recorded();
     c.coverage.record(KindRead::complete("", "Node", 3));
-    c.coverage
-        .record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500 Internal Server Error after 3 attempts", 0));
+    c.coverage.record(KindRead::gap(
+        "",
+        "Pod",
+        ReadGap::Failed,
+        "HTTP 500 Internal Server Error after 3 attempts",
+        0,
+    ));
     let report = Report::new("0.1.0", vec![c]);
     let json: serde_json::Value = serde_json::from_str(&crate::render_json(&report)).unwrap();
     let kinds = &json["clusters"][0]["coverage"]["kinds"];
@@ -680,19 +688,41 @@ fn coverage_is_in_the_json_and_a_gap_is_one_line_near_the_top() {
     assert_eq!(kinds[1]["state"], "missing");
     assert_eq!(kinds[1]["reason"], "failed");
     let line = "Incomplete read: Pod (failed: HTTP 500 Internal Server Error after 3 attempts)";
-    let table = crate::render_table(&report, crate::TableOptions { color: false, width: 200 });
+    let table = crate::render_table(
+        &report,
+        crate::TableOptions {
+            color: false,
+            width: 200,
+        },
+    );
     let at = table.find(line).unwrap_or_else(|| panic!("{table}"));
-    assert!(at < table.find("BLOCKER").unwrap(), "the line comes before the findings:\n{table}");
+    assert!(
+        at < table.find("BLOCKER").unwrap(),
+        "the line comes before the findings:\n{table}"
+    );
     assert!(render_markdown(&report, MarkdownOptions::default()).contains(line));
     assert!(crate::render_html(&report).contains(line));
     // Nothing missing: no line.
     let complete = Report::new("0.1.0", vec![cluster("prod", Vec::new())]);
-    assert!(!crate::render_table(&complete, crate::TableOptions { color: false, width: 200 }).contains("Incomplete read"));
+    assert!(
+        !crate::render_table(
+            &complete,
+            crate::TableOptions {
+                color: false,
+                width: 200
+            }
+        )
+        .contains("Incomplete read")
+    );
 }
 
 #[test]
 fn input_incomplete_reaches_sarif_and_junit_like_any_finding() {
-    let mut f = finding("input-incomplete", Severity::High, "Not read completely: Pod (failed: HTTP 500).");
+    let mut f = finding(
+        "input-incomplete",
+        Severity::High,
+        "Not read completely: Pod (failed: HTTP 500).",
+    );
     f.object = None;
     f.location = None;
     let report = Report::new("0.1.0", vec![cluster("prod", vec![f])]);

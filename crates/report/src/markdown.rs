@@ -72,7 +72,11 @@ pub fn render_markdown(report: &Report, options: MarkdownOptions) -> String {
     out.push('\n');
     for c in &report.clusters {
         if let Some(line) = crate::common::incomplete_line(&c.coverage) {
-            let who = if many { format!("{}: ", cell(&c.name)) } else { String::new() };
+            let who = if many {
+                format!("{}: ", cell(&c.name))
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "> **{who}{}**\n", cell(&line));
         }
     }

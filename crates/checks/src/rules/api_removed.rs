@@ -287,7 +287,12 @@ metadata:
     }
 
     /// Runs the `api-*` checks on `yaml` read as `kind`.
-    fn scan_as(yaml: &str, kind: mcp_diag_model::SourceKind, target: Minor, current: Option<Minor>) -> Vec<Finding> {
+    fn scan_as(
+        yaml: &str,
+        kind: mcp_diag_model::SourceKind,
+        target: Minor,
+        current: Option<Minor>,
+    ) -> Vec<Finding> {
         use crate::rules::test_support::{TODAY, inventory, options};
         let inv = inventory(yaml, kind);
         crate::run_all(
@@ -309,7 +314,8 @@ metadata:
     fn a_stored_object_listed_at_an_old_version_is_not_evidence() {
         use mcp_diag_model::SourceKind::{Live, Manifests, Snapshot};
         // Issue 12, item 6: a FlowSchema exported at v1beta2 is served at v1 as well.
-        let yaml = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata: {name: f}\n";
+        let yaml =
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata: {name: f}\n";
         for kind in [Snapshot, Live] {
             let f = scan_as(yaml, kind, Minor::new(1, 30), Some(Minor::new(1, 29)));
             assert!(f.is_empty(), "{kind:?}: {f:?}");
@@ -337,7 +343,11 @@ metadata:
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].evidence, Some("last-applied annotation"));
         assert_eq!(f[0].severity, Severity::High);
-        assert!(f[0].message.contains("The object was last applied as"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("The object was last applied as"),
+            "{}",
+            f[0].message
+        );
         // A managedFields entry at the listed version names the client.
         let managed = r#"apiVersion: flowcontrol.apiserver.k8s.io/v1beta2
 kind: FlowSchema
@@ -351,6 +361,10 @@ metadata:
         let f = scan_as(managed, Snapshot, Minor::new(1, 30), Some(Minor::new(1, 29)));
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].evidence, Some("managed fields"));
-        assert!(f[0].message.contains("The client \"apf-operator\""), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("The client \"apf-operator\""),
+            "{}",
+            f[0].message
+        );
     }
 }

@@ -498,7 +498,8 @@ mod tests {
         use crate::rules::test_support::{live_with_gap, run_on};
         let mut inv = live_with_gap(WORKLOAD, "", "Pod", 0);
         // Deployments read completely: a Velero server would be among them.
-        inv.coverage.record(mcp_diag_model::KindRead::complete("apps", "Deployment", 1));
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("apps", "Deployment", 1));
         let f = run_on("backup-velero-missing", &inv, m(32), Some(m(31)));
         assert_eq!(f[0].severity, Severity::High, "{f:#?}");
         // Both lists failed: no verdict.
@@ -513,7 +514,11 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Info);
         assert!(f[0].message.contains("cannot be told"), "{}", f[0].message);
-        assert!(f[0].details["undecided"].contains("Deployment.apps (denied"), "{:?}", f[0].details);
+        assert!(
+            f[0].details["undecided"].contains("Deployment.apps (denied"),
+            "{:?}",
+            f[0].details
+        );
     }
 
     #[test]

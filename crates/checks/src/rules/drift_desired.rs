@@ -605,7 +605,11 @@ mod tests {
         run_with(live, desired, |_| {})
     }
 
-    fn run_with(live: &str, desired: &str, edit: impl FnOnce(&mut mcp_diag_model::Inventory)) -> Vec<Finding> {
+    fn run_with(
+        live: &str,
+        desired: &str,
+        edit: impl FnOnce(&mut mcp_diag_model::Inventory),
+    ) -> Vec<Finding> {
         let mut live = inventory(live, SourceKind::Snapshot);
         edit(&mut live);
         let options = crate::CheckOptions {
@@ -853,9 +857,15 @@ spec:
         let desired = format!(
             "{DESIRED}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cart-config, namespace: shop}}\ndata: {{a: b}}\n"
         );
-        let live = format!("{LIVE}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: other, namespace: shop}}\n");
+        let live = format!(
+            "{LIVE}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: other, namespace: shop}}\n"
+        );
         let f = run(&live, &desired);
-        assert!(f.iter().any(|f| f.details.get("state").is_some_and(|s| s == "missing")), "{f:#?}");
+        assert!(
+            f.iter()
+                .any(|f| f.details.get("state").is_some_and(|s| s == "missing")),
+            "{f:#?}"
+        );
         let f = run_with(&live, &desired, |inv| {
             inv.coverage = mcp_diag_model::Coverage::recorded();
             inv.coverage.record(mcp_diag_model::KindRead::gap(
@@ -866,7 +876,15 @@ spec:
                 1,
             ));
         });
-        assert!(f.iter().all(|f| f.details.get("state").is_none_or(|s| s != "missing")), "{f:#?}");
-        assert!(f.iter().any(|f| f.severity == Severity::Info && f.message.contains("ConfigMap (1)")), "{f:#?}");
+        assert!(
+            f.iter()
+                .all(|f| f.details.get("state").is_none_or(|s| s != "missing")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.severity == Severity::Info && f.message.contains("ConfigMap (1)")),
+            "{f:#?}"
+        );
     }
 }

@@ -793,13 +793,26 @@ mod tests {
         // Issue 12: the pods list failed after some pods arrived.
         let mut live = crate::rules::test_support::inventory(app_pod, SourceKind::Live);
         live.coverage = Coverage::recorded();
-        live.coverage
-            .record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500 after 3 attempts", 1));
+        live.coverage.record(KindRead::gap(
+            "",
+            "Pod",
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            1,
+        ));
         let fs = run_on(&live);
         assert_eq!(fs.len(), 1, "{fs:?}");
-        assert!(!fs[0].message.contains("No etcd pod in kube-system"), "{}", fs[0].message);
+        assert!(
+            !fs[0].message.contains("No etcd pod in kube-system"),
+            "{}",
+            fs[0].message
+        );
         assert!(fs[0].message.contains("Could not tell"), "{}", fs[0].message);
-        assert!(fs[0].details["undecided"].contains("Pod (failed"), "{:?}", fs[0].details);
+        assert!(
+            fs[0].details["undecided"].contains("Pod (failed"),
+            "{:?}",
+            fs[0].details
+        );
         // The same read, complete: the absence is an answer.
         live.coverage.record(KindRead::complete("", "Pod", 1));
         assert_eq!(run_on(&live)[0].title, "etcd not visible");
@@ -808,6 +821,10 @@ mod tests {
         let fs = run_on(&export);
         assert_eq!(fs.len(), 1);
         assert!(fs[0].message.contains("Could not tell"), "{}", fs[0].message);
-        assert!(fs[0].details["undecided"].contains("none in the input"), "{:?}", fs[0].details);
+        assert!(
+            fs[0].details["undecided"].contains("none in the input"),
+            "{:?}",
+            fs[0].details
+        );
     }
 }

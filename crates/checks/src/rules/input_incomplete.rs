@@ -98,9 +98,12 @@ fn finding(gaps: &[&KindRead]) -> Finding {
             "The credentials were rejected (HTTP 401): log in again or refresh the token, then scan again.",
         ),
         (
-            reasons
-                .iter()
-                .any(|r| matches!(r, ReadGap::Throttled | ReadGap::Failed | ReadGap::TimedOut | ReadGap::Invalid)),
+            reasons.iter().any(|r| {
+                matches!(
+                    r,
+                    ReadGap::Throttled | ReadGap::Failed | ReadGap::TimedOut | ReadGap::Invalid
+                )
+            }),
             "For throttled, failed or timed-out reads, scan again; if it repeats, check the API server's health and load (`kubectl get --raw /readyz?verbose`), or raise --timeout.",
         ),
         (
@@ -163,24 +166,71 @@ mod tests {
     fn names_every_gap_its_reason_and_what_it_hides() {
         let mut c = Coverage::recorded();
         c.record(KindRead::complete("", "Node", 3));
-        c.record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500 after 3 attempts", 0));
-        c.record(KindRead::gap("policy", "PodDisruptionBudget", ReadGap::Denied, "HTTP 403", 0));
-        c.record(KindRead::gap("apps", "ReplicaSet", ReadGap::TimedOut, "no answer in 30 s", 120));
-        c.record(KindRead::gap("metrics.k8s.io", "NodeMetrics", ReadGap::NotServed, "", 0));
+        c.record(KindRead::gap(
+            "",
+            "Pod",
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            0,
+        ));
+        c.record(KindRead::gap(
+            "policy",
+            "PodDisruptionBudget",
+            ReadGap::Denied,
+            "HTTP 403",
+            0,
+        ));
+        c.record(KindRead::gap(
+            "apps",
+            "ReplicaSet",
+            ReadGap::TimedOut,
+            "no answer in 30 s",
+            120,
+        ));
+        c.record(KindRead::gap(
+            "metrics.k8s.io",
+            "NodeMetrics",
+            ReadGap::NotServed,
+            "",
+            0,
+        ));
         let all = scan(c);
         let f: Vec<_> = all.iter().filter(|f| f.check == INFO.id).collect();
         assert_eq!(f.len(), 1, "one finding per cluster: {all:?}");
         let f = f[0];
         assert_eq!(f.severity, Severity::High);
         assert_eq!(f.evidence, Some(evidence::API_SERVER));
-        assert_eq!(f.details["kinds"], "Pod,ReplicaSet.apps,PodDisruptionBudget.policy");
-        assert!(f.message.contains("Pod (failed: HTTP 500 after 3 attempts)"), "{}", f.message);
-        assert!(f.message.contains("ReplicaSet.apps (timed-out after 120 objects"), "{}", f.message);
-        assert!(!f.message.contains("NodeMetrics"), "not served hides nothing: {}", f.message);
+        assert_eq!(
+            f.details["kinds"],
+            "Pod,ReplicaSet.apps,PodDisruptionBudget.policy"
+        );
+        assert!(
+            f.message.contains("Pod (failed: HTTP 500 after 3 attempts)"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("ReplicaSet.apps (timed-out after 120 objects"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("NodeMetrics"),
+            "not served hides nothing: {}",
+            f.message
+        );
         for check in ["etcd-version", "pdb-blocks-drain", "pdb-no-match"] {
-            assert!(f.details["checks"].split(',').any(|c| c == check), "{check}: {}", f.details["checks"]);
+            assert!(
+                f.details["checks"].split(',').any(|c| c == check),
+                "{check}: {}",
+                f.details["checks"]
+            );
         }
-        assert!(f.remediation.contains("mcp-diag-readonly-clusterrole.yaml"), "{}", f.remediation);
+        assert!(
+            f.remediation.contains("mcp-diag-readonly-clusterrole.yaml"),
+            "{}",
+            f.remediation
+        );
         assert!(f.remediation.contains("scan again"), "{}", f.remediation);
         assert!(!f.remediation.contains("log in"), "{}", f.remediation);
     }
@@ -193,7 +243,13 @@ mod tests {
         assert!(f.remediation.contains("log in again"), "{}", f.remediation);
         assert!(!f.remediation.contains("clusterrole"), "{}", f.remediation);
         let mut c = Coverage::recorded();
-        c.record(KindRead::gap("apps", "ReplicaSet", ReadGap::NotInInput, "pods name 3 owners", 0));
+        c.record(KindRead::gap(
+            "apps",
+            "ReplicaSet",
+            ReadGap::NotInInput,
+            "pods name 3 owners",
+            0,
+        ));
         let f = scan(c).into_iter().find(|f| f.check == INFO.id).unwrap();
         assert!(f.remediation.contains("mcp-diag snapshot"), "{}", f.remediation);
         assert_eq!(f.evidence, Some(evidence::INPUT));
@@ -203,7 +259,13 @@ mod tests {
     fn complete_or_unrecorded_reads_raise_nothing() {
         let mut c = Coverage::recorded();
         c.record(KindRead::complete("", "Pod", 0));
-        c.record(KindRead::gap("metrics.k8s.io", "NodeMetrics", ReadGap::NotServed, "", 0));
+        c.record(KindRead::gap(
+            "metrics.k8s.io",
+            "NodeMetrics",
+            ReadGap::NotServed,
+            "",
+            0,
+        ));
         assert!(scan(c).iter().all(|f| f.check != INFO.id));
         assert!(scan(Coverage::default()).iter().all(|f| f.check != INFO.id));
     }

@@ -176,7 +176,12 @@ pub(crate) mod test_support {
 
     /// Runs only the check `id` on `inventory` (with its coverage set by the test).
     #[allow(dead_code, reason = "for the check modules' tests")]
-    pub(crate) fn run_on(id: &str, inventory: &Inventory, target: Minor, current: Option<Minor>) -> Vec<Finding> {
+    pub(crate) fn run_on(
+        id: &str,
+        inventory: &Inventory,
+        target: Minor,
+        current: Option<Minor>,
+    ) -> Vec<Finding> {
         crate::run_all(
             inventory,
             &Settings {
@@ -198,9 +203,13 @@ pub(crate) mod test_support {
         use mcp_diag_model::{Coverage, KindRead, ReadGap};
         let mut inventory = inventory(yaml, SourceKind::Live);
         inventory.coverage = Coverage::recorded();
-        inventory
-            .coverage
-            .record(KindRead::gap(group, kind, ReadGap::Failed, "HTTP 500 after 3 attempts", objects));
+        inventory.coverage.record(KindRead::gap(
+            group,
+            kind,
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            objects,
+        ));
         inventory
     }
 

@@ -386,8 +386,12 @@ mod tests {
         use crate::rules::test_support::{inventory, live_with_gap, run_on};
         let mut inv = live_with_gap(&cluster(None), "", "Pod", 2);
         assert!(run_on("node-taint-untolerated", &inv, m(30), Some(m(29))).is_empty());
-        inv.coverage.record(mcp_diag_model::KindRead::complete("", "Pod", 2));
-        assert_eq!(run_on("node-taint-untolerated", &inv, m(30), Some(m(29))).len(), 1);
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("", "Pod", 2));
+        assert_eq!(
+            run_on("node-taint-untolerated", &inv, m(30), Some(m(29))).len(),
+            1
+        );
         // An export with nodes and no pod at all cannot tell either.
         let nodes_only: String = cluster(None)
             .split("---\n")

@@ -205,7 +205,12 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "no-selector");
         let mut complete = inv.clone();
-        complete.coverage.record(mcp_diag_model::KindRead::complete("", "Pod", 1));
-        assert_eq!(run_on("pdb-no-match", &complete, m(1, 30), Some(m(1, 29))).len(), 2);
+        complete
+            .coverage
+            .record(mcp_diag_model::KindRead::complete("", "Pod", 1));
+        assert_eq!(
+            run_on("pdb-no-match", &complete, m(1, 30), Some(m(1, 29))).len(),
+            2
+        );
     }
 }

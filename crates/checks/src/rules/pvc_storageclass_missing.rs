@@ -59,7 +59,10 @@ impl Check for PvcStorageclassMissing {
         }
         // "Does not exist" needs every StorageClass; a recorded gap in their read leaves it to
         // input-incomplete, which names this check.
-        if matches!(ctx.known(STORAGE_CLASS.0, STORAGE_CLASS.1), mcp_diag_model::Known::Incomplete(_)) {
+        if matches!(
+            ctx.known(STORAGE_CLASS.0, STORAGE_CLASS.1),
+            mcp_diag_model::Known::Incomplete(_)
+        ) {
             return Vec::new();
         }
         let classes = Classes::of(ctx);
@@ -434,9 +437,11 @@ mod tests {
         assert!(run_on(INFO.id, &inv, m(1, 30), Some(m(1, 29))).is_empty());
         assert!(run_on("storageclass-default-count", &inv, m(1, 30), Some(m(1, 29))).is_empty());
         let mut complete = inv.clone();
-        complete
-            .coverage
-            .record(mcp_diag_model::KindRead::complete("storage.k8s.io", "StorageClass", 1));
+        complete.coverage.record(mcp_diag_model::KindRead::complete(
+            "storage.k8s.io",
+            "StorageClass",
+            1,
+        ));
         assert_eq!(run_on(INFO.id, &complete, m(1, 30), Some(m(1, 29))).len(), 2);
         assert_eq!(
             run_on("storageclass-default-count", &complete, m(1, 30), Some(m(1, 29))).len(),

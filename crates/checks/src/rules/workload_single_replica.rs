@@ -303,11 +303,19 @@ mod tests {
     #[test]
     fn no_verdict_when_the_autoscalers_read_failed() {
         use crate::rules::test_support::{live_with_gap, run_on};
-        let inv = live_with_gap(&deploy("web", "  replicas: 1\n"), "autoscaling", "HorizontalPodAutoscaler", 0);
+        let inv = live_with_gap(
+            &deploy("web", "  replicas: 1\n"),
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            0,
+        );
         assert!(run_on(INFO.id, &inv, T, None).is_empty());
         let mut read = inv.clone();
-        read.coverage
-            .record(mcp_diag_model::KindRead::complete("autoscaling", "HorizontalPodAutoscaler", 0));
+        read.coverage.record(mcp_diag_model::KindRead::complete(
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            0,
+        ));
         assert_eq!(run_on(INFO.id, &read, T, None).len(), 1);
     }
 }
