@@ -15,33 +15,43 @@ pub(crate) struct Usage<'a> {
     pub api_version: String,
     pub evidence: &'static str,
     /// For `managed fields` evidence: the client that wrote with this apiVersion.
-    pub manager: Option<&'a ManagedWrite>,
+    pub manager: Option<ManagedWrite>,
 }
 
 pub(crate) const LAST_APPLIED_EVIDENCE: &str = "last-applied annotation";
 pub(crate) const HELM_RELEASE_EVIDENCE: &str = "Helm release";
 pub(crate) const MANAGED_FIELDS_EVIDENCE: &str = "managed fields";
 
-/// The object's own apiVersion, plus the one recorded by `kubectl apply` (the version the
-/// manifests in Git still use) and those clients wrote it with (`managedFields`: controllers
-/// and tools that still send an old version), when they differ.
+/// The apiVersions an object is known to be used with. For a manifest (and a Helm release's
+/// stored manifest) that starts with its own apiVersion: the file is what gets applied. A
+/// stored object (live read or snapshot) is different: the server converts it to whichever
+/// served version the client lists it at, so its listed apiVersion says nothing about what
+/// anyone uses (a FlowSchema exported at `v1beta2` is served at `v1` too). Its evidence is
+/// what clients sent: the version recorded by `kubectl apply` (the manifest in Git) and the
+/// versions clients wrote it with (`managedFields`), each once.
 pub(crate) fn usages<'a>(inventory: &'a Inventory, object: &'a Object) -> impl Iterator<Item = Usage<'a>> {
     let own = match inventory.kind {
-        SourceKind::Manifests => "manifest",
-        SourceKind::Snapshot | SourceKind::Live => "stored object",
+        SourceKind::Manifests => Some("manifest"),
+        SourceKind::Snapshot | SourceKind::Live => None,
     };
     usages_as(object, own)
 }
 
-/// The usages of one object whose own apiVersion counts as `own` evidence.
-fn usages_as<'a>(object: &'a Object, own: &'static str) -> impl Iterator<Item = Usage<'a>> {
+/// The usages of one object; `own` is the evidence its own apiVersion counts as, `None` for
+/// a stored object, whose listed apiVersion is no evidence.
+fn usages_as<'a>(object: &'a Object, own: Option<&'static str>) -> impl Iterator<Item = Usage<'a>> {
     let applied = object
         .applied_api_version
         .clone()
-        .filter(|av| *av != object.api_version);
+        .filter(|av| own.is_none() || *av != object.api_version);
+    // The model keeps the writes at versions other than the listed one; for a stored object
+    // a write at the listed version is evidence too.
+    let at_listed = own.is_none().then(|| managed_write_at(object)).flatten();
     let managed = object
         .managed_api_versions
         .iter()
+        .cloned()
+        .chain(at_listed)
         .filter(move |w| Some(&w.api_version) != object.applied_api_version.as_ref())
         .map(move |w| Usage {
             object,
@@ -49,12 +59,13 @@ fn usages_as<'a>(object: &'a Object, own: &'static str) -> impl Iterator<Item = 
             evidence: MANAGED_FIELDS_EVIDENCE,
             manager: Some(w),
         });
-    std::iter::once(Usage {
+    own.map(|evidence| Usage {
         object,
         api_version: object.api_version.clone(),
-        evidence: own,
+        evidence,
         manager: None,
     })
+    .into_iter()
     .chain(applied.map(|api_version| Usage {
         object,
         api_version,
@@ -62,6 +73,25 @@ fn usages_as<'a>(object: &'a Object, own: &'static str) -> impl Iterator<Item = 
         manager: None,
     }))
     .chain(managed)
+}
+
+/// The first `managedFields` entry written at the object's own apiVersion, if any.
+fn managed_write_at(object: &Object) -> Option<ManagedWrite> {
+    let entry = object
+        .raw
+        .path(&["metadata", "managedFields"])?
+        .as_seq()?
+        .iter()
+        .find(|e| e.get("apiVersion").and_then(|v| v.as_str()) == Some(object.api_version.as_str()))?;
+    Some(ManagedWrite {
+        manager: entry
+            .get("manager")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown")
+            .to_owned(),
+        api_version: object.api_version.clone(),
+        time: entry.get("time").and_then(|v| v.as_str()).map(str::to_owned),
+    })
 }
 
 /// Runs `finding` on every apiVersion every object is known by, in parallel.
@@ -77,7 +107,7 @@ pub(crate) fn for_each_usage(
         .collect();
     // What a Helm release will apply on its next upgrade or rollback.
     found.extend(ctx.inventory.helm_objects.iter().flat_map(|object| {
-        usages_as(object, HELM_RELEASE_EVIDENCE).filter_map(|usage| finding(ctx, &usage))
+        usages_as(object, Some(HELM_RELEASE_EVIDENCE)).filter_map(|usage| finding(ctx, &usage))
     }));
     found
 }

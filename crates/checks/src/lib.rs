@@ -3,13 +3,15 @@
 //! Every check documents itself (what it checks, why it matters for an upgrade, an example,
 //! the fix); `mcp-diag explain ID` prints that text.
 
-use mcp_diag_model::{Date, Finding, Inventory, Minor, Severity};
+use mcp_diag_model::coverage::display_kind;
+use mcp_diag_model::{Date, Finding, Inventory, Known, Minor, Severity};
 use rayon::prelude::*;
 
 mod api_versions;
 pub mod components;
 pub mod index;
 pub mod quantity;
+pub mod reads;
 mod registry;
 pub mod rules;
 pub mod selector;
@@ -84,13 +86,63 @@ pub struct Context<'a> {
     pub index: &'a index::Index<'a>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     /// The control-plane releases the upgrade passes through, in order, ending at the
     /// target: 1.29 -> 1.32 gives [1.30, 1.31, 1.32]. With the current release unknown, or
     /// equal to the target, only the target.
     pub fn hops(&self) -> Vec<Minor> {
         upgrade_hops(self.current, self.target)
     }
+
+    /// Whether an object of `(group, kind)` absent from the inventory may be taken as absent
+    /// ([`mcp_diag_model::Coverage::judge`]). Checks ask before they conclude from absence.
+    pub fn known(&self, group: &str, kind: &str) -> Known<'a> {
+        let present = self
+            .index
+            .of_kind(kind)
+            .iter()
+            .any(|o| o.group_version().0 == group);
+        self.inventory
+            .coverage
+            .judge(self.inventory.kind, group, kind, present)
+    }
+
+    /// Whether the source recorded that `(group, kind)` was not read completely: the checks
+    /// that then stay silent leave it to `input-incomplete`, which names them.
+    pub fn read_gap(&self, group: &str, kind: &str) -> bool {
+        matches!(self.inventory.coverage.of(group, kind), Known::Incomplete(_))
+    }
+
+    /// The first of `kinds` whose absent objects may exist, with why, in words
+    /// (`Pod (failed: HTTP 500)`, `Pod (none in the input)`); `None` when all are complete.
+    pub fn unknown_of(&self, kinds: &[(&str, &str)]) -> Option<String> {
+        kinds
+            .iter()
+            .find_map(|&(group, kind)| match self.known(group, kind) {
+                Known::Complete => None,
+                Known::Incomplete(read) => Some(gap_words(read)),
+                Known::Unrecorded => Some(format!(
+                    "{} (none in the input, which does not record whether it was read)",
+                    display_kind(group, kind)
+                )),
+            })
+    }
+}
+
+/// `Pod (failed: HTTP 500 after 3 attempts)`, `ReplicaSet.apps (timed-out after 120 objects)`.
+pub fn gap_words(read: &mcp_diag_model::KindRead) -> String {
+    let reason = read.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
+    let partial = if read.objects > 0 {
+        format!(" after {} objects", read.objects)
+    } else {
+        String::new()
+    };
+    let detail = if read.detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", read.detail)
+    };
+    format!("{} ({reason}{partial}{detail})", read.display())
 }
 
 /// The releases an upgrade from `current` to `target` passes through, one minor at a time,

@@ -69,6 +69,7 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::drift_untracked_config::INFO,
     &crate::rules::drift_desired::INFO,
     &crate::rules::user_rules::INFO,
+    &crate::rules::input_incomplete::INFO,
     &crate::rules::input_invalid::INFO,
     &crate::rules::input_skipped::INFO,
     &crate::rules::access_denied::INFO,

@@ -131,7 +131,10 @@ fn scan_snapshot_across_several_hops() {
         .find(|f| f["object"]["kind"] == "FlowSchema")
         .unwrap();
     assert_eq!(flow["check"], "api-removed");
-    assert_eq!(flow["severity"], "blocker");
+    // A stored object's listed version is no evidence; its managedFields are: a client
+    // still writes v1beta3, and its requests fail (high, not blocker).
+    assert_eq!(flow["severity"], "high");
+    assert_eq!(flow["evidence"], "managed fields");
     assert!(flow["message"].as_str().unwrap().contains("1.31 → 1.32 hop"));
     assert_eq!(flow["location"]["file"], "fixtures/snapshot/flowschemas.yaml");
     assert_eq!(flow["location"]["line"], 4);
@@ -201,7 +204,12 @@ fn exit_statuses_follow_fail_on() {
     assert_eq!(mcp_diag(&["--version"]).code, 0);
     assert_eq!(
         mcp_diag(&["scan", "-t", "1.32", "--fail-on", "blocker", flow]).code,
-        3
+        0,
+        "the FlowSchema removed in 1.32 is known from managedFields only: high, not blocker"
+    );
+    assert_eq!(
+        mcp_diag(&["scan", "-t", "1.32", "--fail-on", "high", flow]).code,
+        2
     );
 }
 
@@ -286,9 +294,11 @@ fn demo_cluster_to_1_32_finds_the_planted_removals() {
         })
         .collect();
     for (kind, name, severity) in [
-        ("FlowSchema", "platform-controllers", "blocker"),
-        ("FlowSchema", "platform-api-gateway", "blocker"),
-        ("PriorityLevelConfiguration", "platform-controllers", "blocker"),
+        // Stored at v1beta3, and last applied at it: the manifest fails (high); the stored
+        // objects themselves are served at v1.
+        ("FlowSchema", "platform-controllers", "high"),
+        ("FlowSchema", "platform-api-gateway", "high"),
+        ("PriorityLevelConfiguration", "platform-controllers", "high"),
         ("HorizontalPodAutoscaler", "order", "high"),
         ("PodDisruptionBudget", "payment", "high"),
         ("Ingress", "shop", "high"),

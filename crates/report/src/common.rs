@@ -1,6 +1,37 @@
 //! Small helpers shared by the file formats (escaping, names, a stable hash).
 
-use mcp_diag_model::{Finding, ObjectRef, Severity};
+use std::fmt::Write;
+
+use mcp_diag_model::{Coverage, Finding, ObjectRef, Severity};
+
+/// How many characters of a gap's detail the one-line summary keeps.
+const GAP_DETAIL_CHARS: usize = 60;
+
+/// `Incomplete read: Pod (failed: HTTP 500 after 3 attempts), ReplicaSet.apps (timed-out,
+/// 120 objects)`: one line for the head of a cluster, `None` when nothing is missing.
+pub(crate) fn incomplete_line(coverage: &Coverage) -> Option<String> {
+    let parts: Vec<String> = coverage
+        .gaps()
+        .map(|k| {
+            let reason = k.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
+            let mut words = reason.to_owned();
+            if k.objects > 0 {
+                let _ = write!(words, ", {} objects", k.objects);
+            }
+            if !k.detail.is_empty() {
+                let detail: String = k.detail.chars().take(GAP_DETAIL_CHARS).collect();
+                let more = if k.detail.chars().count() > GAP_DETAIL_CHARS {
+                    "…"
+                } else {
+                    ""
+                };
+                let _ = write!(words, ": {detail}{more}");
+            }
+            format!("{} ({words})", k.display())
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Incomplete read: {}", parts.join(", ")))
+}
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn html_escape(text: &str) -> String {

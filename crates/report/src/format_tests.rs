@@ -41,6 +41,7 @@ fn cluster(name: &str, findings: Vec<Finding>) -> ClusterReport {
         files: 2,
         error: None,
         findings,
+        coverage: Default::default(),
         suppressed: Vec::new(),
     }
 }
@@ -661,4 +662,76 @@ fn markdown_and_html_list_ignored_findings_with_their_reasons() {
     assert!(html.contains("a &lt;batch&gt; job"));
     // The ignored row is not a finding row: the page's counts speak of what is reported.
     assert_eq!(html.matches("class=\"finding ").count(), 1);
+}
+
+#[test]
+fn coverage_is_in_the_json_and_a_gap_is_one_line_near_the_top() {
+    use mcp_diag_model::{Coverage, KindRead, ReadGap};
+    let mut c = cluster(
+        "prod",
+        vec![finding("api-removed", Severity::Blocker, "Removed in 1.25.")],
+    );
+    c.coverage = Coverage::recorded();
+    c.coverage.record(KindRead::complete("", "Node", 3));
+    c.coverage.record(KindRead::gap(
+        "",
+        "Pod",
+        ReadGap::Failed,
+        "HTTP 500 Internal Server Error after 3 attempts",
+        0,
+    ));
+    let report = Report::new("0.1.0", vec![c]);
+    let json: serde_json::Value = serde_json::from_str(&crate::render_json(&report)).unwrap();
+    let kinds = &json["clusters"][0]["coverage"]["kinds"];
+    assert_eq!(json["clusters"][0]["coverage"]["recorded"], true);
+    assert_eq!(kinds[1]["kind"], "Pod");
+    assert_eq!(kinds[1]["state"], "missing");
+    assert_eq!(kinds[1]["reason"], "failed");
+    let line = "Incomplete read: Pod (failed: HTTP 500 Internal Server Error after 3 attempts)";
+    let table = crate::render_table(
+        &report,
+        crate::TableOptions {
+            color: false,
+            width: 200,
+        },
+    );
+    let at = table.find(line).unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        at < table.find("BLOCKER").unwrap(),
+        "the line comes before the findings:\n{table}"
+    );
+    assert!(render_markdown(&report, MarkdownOptions::default()).contains(line));
+    assert!(crate::render_html(&report).contains(line));
+    // Nothing missing: no line.
+    let complete = Report::new("0.1.0", vec![cluster("prod", Vec::new())]);
+    assert!(
+        !crate::render_table(
+            &complete,
+            crate::TableOptions {
+                color: false,
+                width: 200
+            }
+        )
+        .contains("Incomplete read")
+    );
+}
+
+#[test]
+fn input_incomplete_reaches_sarif_and_junit_like_any_finding() {
+    let mut f = finding(
+        "input-incomplete",
+        Severity::High,
+        "Not read completely: Pod (failed: HTTP 500).",
+    );
+    f.object = None;
+    f.location = None;
+    let report = Report::new("0.1.0", vec![cluster("prod", vec![f])]);
+    let log = sarif(&report);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "input-incomplete");
+    assert_eq!(results[0]["level"], "error");
+    let xml = junit(&report, Some(Severity::High));
+    assert!(xml.contains("input-incomplete"), "{xml}");
+    assert!(xml.contains("failures=\"1\""), "{xml}");
 }

@@ -134,6 +134,9 @@ pub fn render_html(report: &Report) -> String {
         if let Some(error) = &c.error {
             let _ = writeln!(out, "<p class=\"error\">Not scanned: {}</p>", esc(error));
         }
+        if let Some(line) = crate::common::incomplete_line(&c.coverage) {
+            let _ = writeln!(out, "<p class=\"error\">{}</p>", esc(&line));
+        }
         if c.findings.is_empty() {
             out.push_str("<p>No findings.</p>\n</section>\n");
             continue;

@@ -1,7 +1,7 @@
 //! Renderers: the JSON contract, the human table, and the file formats pipelines read
 //! (SARIF, JUnit, Markdown, HTML, CSV; Markdown and HTML for plans too).
 
-use mcp_diag_model::{Finding, Severity};
+use mcp_diag_model::{Coverage, Finding, Severity};
 use serde::Serialize;
 
 mod common;
@@ -30,7 +30,8 @@ pub use table::{TableOptions, render_table};
 /// one needs a bump.
 /// 2: `evidence` is one of a closed set (`mcp_diag_model::evidence::ALL`), a check's own
 /// words moved to `details.seen_in`; `target_version` is null where no target is known
-/// (it was the string "unknown"); `suppressed` lists ignored findings.
+/// (it was the string "unknown"); `suppressed` lists ignored findings. Since added (optional
+/// for readers): `coverage` per cluster.
 pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
@@ -57,6 +58,9 @@ pub struct ClusterReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub findings: Vec<Finding>,
+    /// What the source read of each kind: complete, partial or missing, and why. `recorded:
+    /// false` for sources that record nothing (manifests, `kubectl get` exports).
+    pub coverage: Coverage,
     /// Findings an ignore (annotation or ignore file) silenced: counted and listed, never
     /// dropped.
     pub suppressed: Vec<Suppressed>,

@@ -70,6 +70,16 @@ pub fn render_markdown(report: &Report, options: MarkdownOptions) -> String {
         );
     }
     out.push('\n');
+    for c in &report.clusters {
+        if let Some(line) = crate::common::incomplete_line(&c.coverage) {
+            let who = if many {
+                format!("{}: ", cell(&c.name))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "> **{who}{}**\n", cell(&line));
+        }
+    }
 
     let mut left_out = 0usize;
     for severity in Severity::DESCENDING {

@@ -277,6 +277,11 @@ pub(crate) fn render_cluster_head(
     if let Some(at) = &cluster.captured_at {
         let _ = writeln!(out, "  captured at {at}");
     }
+    if let Some(line) = crate::common::incomplete_line(&cluster.coverage) {
+        for line in text::wrap_hanging(&line, width, "  ", "    ") {
+            let _ = writeln!(out, "{}", paint.wrap(severity_color(Severity::High), &line));
+        }
+    }
     if cluster.error.is_none() {
         let _ = if cluster.source.starts_with("context:") {
             writeln!(

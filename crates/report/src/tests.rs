@@ -37,6 +37,7 @@ fn report() -> Report {
             files: 1,
             error: None,
             findings: vec![finding(Severity::Blocker, 12), no_location],
+            coverage: Default::default(),
             suppressed: Vec::new(),
         }],
     )
@@ -133,6 +134,7 @@ fn many_alike(n: usize) -> Report {
             files: 1,
             error: None,
             findings,
+            coverage: Default::default(),
             suppressed: Vec::new(),
         }],
     )

@@ -7,9 +7,10 @@ pub static INFO: CheckInfo = CheckInfo {
     severity: Severity::Info,
     title: "Could not be read: access denied",
     doc: r#"## What it checks
-Raised while reading a live cluster: a resource type (or the API server's `/metrics`) that the
-credentials may not list. The scan goes on without it, and says so, rather than failing or
-pretending the type is empty.
+Raised while reading a live cluster: what the credentials may not read besides the kinds
+themselves, such as the API server's `/metrics`. The scan goes on without it, and says so,
+rather than failing or pretending it is empty. A kind whose list is refused is reported by
+`input-incomplete` (one finding naming every kind not read, and the checks each one hides).
 
 ## Why it matters
 Every check that needs the missing type sees nothing: a denied PodDisruptionBudget list hides

@@ -11,7 +11,9 @@ pub static INFO: CheckInfo = CheckInfo {
     doc: r#"## What it checks
 Objects whose `apiVersion` the target release still serves but has deprecated (or, for alpha
 APIs, that a later release removes without notice). The finding names the release that removes
-it, or the release its removal is planned for.
+it, or the release its removal is planned for. As for `api-removed`, a stored object (live
+read or snapshot) is reported only on what clients sent: its last-applied annotation, its
+`managedFields` and Helm release manifests, not the version it was listed at.
 
 ## Why it matters
 This upgrade goes through, but the next one will not: the removal becomes a blocker one or two

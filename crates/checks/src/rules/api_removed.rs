@@ -17,7 +17,12 @@ the per-release API schemas and the official deprecation guide. Upgrades go one 
 time, so every release between the current version (when known) and the target counts: an API
 removed in 1.30 blocks an upgrade from 1.29 to 1.32.
 
-Besides the stored `apiVersion`, the check reads the version recorded in the
+For objects read from a cluster or a snapshot, the `apiVersion` they were listed at is not
+evidence: the API server converts a stored object to whichever served version the client asks
+for (a `kubectl get -o yaml` export shows the version kubectl asked for), so only what clients
+sent counts. For manifests, the file's `apiVersion` is what gets applied and counts as it is.
+
+Besides the manifest's `apiVersion`, the check reads the version recorded in the
 `kubectl.kubernetes.io/last-applied-configuration` annotation: the API server converts stored
 objects to every version it serves, but the manifest that is applied again next time still
 uses the old one. Such findings are `high` (the cluster keeps running; the next deploy fails).
@@ -77,15 +82,25 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         Some(current) => format!("the current server ({current}) already no longer serves it"),
         None => format!("Kubernetes {} and later do not serve it", removal.removed_in),
     };
-    let stored = match (usage.evidence, usage.manager) {
+    // A stored object listed at the same version says nothing about how it is stored.
+    let stored_as = if object.api_version == usage.api_version {
+        " The object".to_owned()
+    } else {
+        format!(" The object is stored as {}, but it", object.api_version)
+    };
+    let stored = match (usage.evidence, &usage.manager) {
         (LAST_APPLIED_EVIDENCE, _) => format!(
-            " The object is stored as {}, but it was last applied as {}: the manifest that applies it will fail.",
-            object.api_version, usage.api_version
+            "{stored_as} was last applied as {}: the manifest that applies it will fail.",
+            usage.api_version
         ),
         (HELM_RELEASE_EVIDENCE, _) => " The Helm release's stored manifest still uses it: `helm upgrade` and `helm rollback` of that release will fail until the release is migrated (helm-mapkubeapis).".to_owned(),
         (_, Some(write)) => format!(
-            " The object is stored as {}, but the client {:?} wrote it as {}{} (managedFields): that client's requests will fail.",
-            object.api_version,
+            "{} client {:?} wrote it as {}{} (managedFields): that client's requests will fail.",
+            if object.api_version == usage.api_version {
+                " The".to_owned()
+            } else {
+                format!(" The object is stored as {}, but the", object.api_version)
+            },
             write.manager,
             usage.api_version,
             write
@@ -269,5 +284,87 @@ metadata:
         assert_eq!(f.severity, Severity::High);
         assert_eq!(f.object.as_ref().unwrap().api_version, "autoscaling/v2beta2");
         assert!(f.message.contains("already no longer serves it"), "{}", f.message);
+    }
+
+    /// Runs the `api-*` checks on `yaml` read as `kind`.
+    fn scan_as(
+        yaml: &str,
+        kind: mcp_diag_model::SourceKind,
+        target: Minor,
+        current: Option<Minor>,
+    ) -> Vec<Finding> {
+        use crate::rules::test_support::{TODAY, inventory, options};
+        let inv = inventory(yaml, kind);
+        crate::run_all(
+            &inv,
+            &crate::Settings {
+                target,
+                current,
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        )
+        .into_iter()
+        .filter(|f| f.check.starts_with("api-"))
+        .collect()
+    }
+
+    #[test]
+    fn a_stored_object_listed_at_an_old_version_is_not_evidence() {
+        use mcp_diag_model::SourceKind::{Live, Manifests, Snapshot};
+        // Issue 12, item 6: a FlowSchema exported at v1beta2 is served at v1 as well.
+        let yaml =
+            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata: {name: f}\n";
+        for kind in [Snapshot, Live] {
+            let f = scan_as(yaml, kind, Minor::new(1, 30), Some(Minor::new(1, 29)));
+            assert!(f.is_empty(), "{kind:?}: {f:?}");
+            // Not deprecated either, before its removal.
+            assert!(scan_as(yaml, kind, Minor::new(1, 28), Some(Minor::new(1, 27))).is_empty());
+        }
+        // A manifest is what gets applied: it keeps today's verdict.
+        let f = scan_as(yaml, Manifests, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].check, f[0].severity), ("api-removed", Severity::Blocker));
+    }
+
+    #[test]
+    fn a_stored_object_keeps_the_evidence_of_what_clients_sent() {
+        use mcp_diag_model::SourceKind::Snapshot;
+        // Last-applied at the listed version: still what the manifest in Git says.
+        let applied = r#"apiVersion: flowcontrol.apiserver.k8s.io/v1beta2
+kind: FlowSchema
+metadata:
+  name: f
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"flowcontrol.apiserver.k8s.io/v1beta2","kind":"FlowSchema"}'
+"#;
+        let f = scan_as(applied, Snapshot, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].evidence, Some("last-applied annotation"));
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("The object was last applied as"),
+            "{}",
+            f[0].message
+        );
+        // A managedFields entry at the listed version names the client.
+        let managed = r#"apiVersion: flowcontrol.apiserver.k8s.io/v1beta2
+kind: FlowSchema
+metadata:
+  name: f
+  managedFields:
+  - manager: apf-operator
+    operation: Update
+    apiVersion: flowcontrol.apiserver.k8s.io/v1beta2
+"#;
+        let f = scan_as(managed, Snapshot, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].evidence, Some("managed fields"));
+        assert!(
+            f[0].message.contains("The client \"apf-operator\""),
+            "{}",
+            f[0].message
+        );
     }
 }

@@ -29,7 +29,9 @@ Without Velero, the check looks for other backup tools it knows, and reports the
   `stork.libopenstorage.org`) and Trilio for Kubernetes (`triliovault.trilio.io`).
 
 With none of them: `high`. When the input holds no workloads and no CRDs at all, nothing can
-be concluded and the finding is `info`. When Velero runs but the snapshot holds none of its
+be concluded and the finding is `info`; the same when neither the pods nor the Deployments were
+read completely (a failed or denied list, see `input-incomplete`): the finding says the
+absence could not be decided instead of "no backup tool". When Velero runs but the snapshot holds none of its
 objects (the usual `kubectl get` list of a snapshot leaves them out), one `info` finding says
 so: the other backup checks then have nothing to read. Manifests are not checked (they say
 nothing about what runs in the cluster).
@@ -89,6 +91,13 @@ impl Check for BackupVeleroMissing {
         ];
         if kinds.iter().all(|k| ctx.index.of_kind(k).is_empty()) {
             return vec![cannot_tell()];
+        }
+        // Velero's server is a Deployment with its pods: the absence of both says something
+        // only if one of the two lists was read completely.
+        if let Some(pods) = ctx.unknown_of(&[("", "Pod")])
+            && let Some(deployments) = ctx.unknown_of(&[("apps", "Deployment")])
+        {
+            return vec![undecided(&format!("{pods}; {deployments}"))];
         }
         vec![missing(ctx)]
     }
@@ -415,6 +424,21 @@ fn cannot_tell() -> Finding {
     )
 }
 
+fn undecided(unknown: &str) -> Finding {
+    finding(
+        &INFO,
+        Severity::Info,
+        "Backup tool not decided: workloads not read completely".to_owned(),
+        None,
+        format!(
+            "No backup tool was seen, but neither the pods nor the Deployments were read completely, so its absence cannot be told: {unknown}."
+        ),
+        "Scan again with pods and Deployments read (see input-incomplete, or export them / use `mcp-diag snapshot`), or check by hand that a backup tool runs.".to_owned(),
+        None,
+        BTreeMap::from([("undecided", unknown.to_owned())]),
+    )
+}
+
 fn missing(ctx: &Context<'_>) -> Finding {
     let claims = ctx.index.of_kind("PersistentVolumeClaim").len();
     let statefulsets = ctx.index.of_kind("StatefulSet").len();
@@ -466,6 +490,34 @@ mod tests {
             f[0].message.contains("1 PersistentVolumeClaim "),
             "{}",
             f[0].message
+        );
+    }
+
+    #[test]
+    fn no_backup_tool_is_not_claimed_when_workloads_were_not_read() {
+        use crate::rules::test_support::{live_with_gap, run_on};
+        let mut inv = live_with_gap(WORKLOAD, "", "Pod", 0);
+        // Deployments read completely: a Velero server would be among them.
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("apps", "Deployment", 1));
+        let f = run_on("backup-velero-missing", &inv, m(32), Some(m(31)));
+        assert_eq!(f[0].severity, Severity::High, "{f:#?}");
+        // Both lists failed: no verdict.
+        inv.coverage.record(mcp_diag_model::KindRead::gap(
+            "apps",
+            "Deployment",
+            mcp_diag_model::ReadGap::Denied,
+            "HTTP 403",
+            1,
+        ));
+        let f = run_on("backup-velero-missing", &inv, m(32), Some(m(31)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].message.contains("cannot be told"), "{}", f[0].message);
+        assert!(
+            f[0].details["undecided"].contains("Deployment.apps (denied"),
+            "{:?}",
+            f[0].details
         );
     }
 

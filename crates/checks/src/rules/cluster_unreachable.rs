@@ -10,6 +10,9 @@ pub static INFO: CheckInfo = CheckInfo {
 Raised by fleet scans (`--context` given several times, or `--all-contexts`): a cluster that
 could not be reached, refused the credentials, or did not answer within `--timeout`. The other
 clusters are still scanned and reported; this one gets a single finding saying what failed.
+A cluster that answered but whose read stopped part way (some kinds failed, were refused or
+timed out) is not unreachable: it is reported with what was read, and `input-incomplete`
+names the kinds that were not.
 
 ## Why it matters
 A fleet report that silently leaves a cluster out reads as "all clear". The unreachable cluster

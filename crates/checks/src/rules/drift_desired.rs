@@ -33,7 +33,8 @@ scales is not compared, nor Secret data (snapshots keep none). Objects declared 
 version of their API group than the cluster serves them at are checked for existence only.
 
 Declared kinds of which the cluster input holds no object at all (a snapshot that did not
-capture RoleBindings) are not compared; one `info` finding lists them.
+capture RoleBindings), or that were not read completely (see `input-incomplete`), are not
+compared; one `info` finding lists them.
 
 ## Why it matters
 The upgrade plan, the review and any rebuild rely on Git describing the cluster. An object
@@ -78,6 +79,10 @@ impl Check for DriftDesired {
                 continue;
             }
             match live.find(declared) {
+                // A kind read with a recorded gap cannot show that an object is missing.
+                None if ctx.read_gap(group, &declared.kind) => {
+                    *skipped.entry(kind_label(declared)).or_default() += 1;
+                }
                 None => findings.push(missing(declared, &live)),
                 Some(object) => {
                     if object.api_version != declared.api_version {
@@ -571,13 +576,13 @@ fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
         check: INFO.id,
         severity: Severity::Info,
         title: format!(
-            "{total} declared object{} not compared: kinds not in the cluster input",
+            "{total} declared object{} not compared: kinds not (completely) in the cluster input",
             if total == 1 { "" } else { "s" }
         ),
         object: None,
         location: None,
         message: format!(
-            "The cluster input holds no object at all of these declared kinds, so they were not compared (the snapshot may not have captured them, or none exists): {}.",
+            "The cluster input holds no object at all of these declared kinds, or did not read them completely, so they were not compared (the snapshot may not have captured them, or none exists): {}.",
             name_list(&kinds, 10)
         ),
         remediation: "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.".to_owned(),
@@ -597,7 +602,16 @@ mod tests {
     }
 
     fn run(live: &str, desired: &str) -> Vec<Finding> {
-        let live = inventory(live, SourceKind::Snapshot);
+        run_with(live, desired, |_| {})
+    }
+
+    fn run_with(
+        live: &str,
+        desired: &str,
+        edit: impl FnOnce(&mut mcp_diag_model::Inventory),
+    ) -> Vec<Finding> {
+        let mut live = inventory(live, SourceKind::Snapshot);
+        edit(&mut live);
         let options = crate::CheckOptions {
             desired: Some(inventory(desired, SourceKind::Manifests)),
             ..options()
@@ -836,5 +850,41 @@ spec:
             .replace("apps/v1", "apps/v1beta2")
             .replace("replicas: 2", "replicas: 9");
         assert!(run(LIVE, &desired).is_empty());
+    }
+
+    #[test]
+    fn a_kind_read_in_part_does_not_make_objects_missing() {
+        let desired = format!(
+            "{DESIRED}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cart-config, namespace: shop}}\ndata: {{a: b}}\n"
+        );
+        let live = format!(
+            "{LIVE}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: other, namespace: shop}}\n"
+        );
+        let f = run(&live, &desired);
+        assert!(
+            f.iter()
+                .any(|f| f.details.get("state").is_some_and(|s| s == "missing")),
+            "{f:#?}"
+        );
+        let f = run_with(&live, &desired, |inv| {
+            inv.coverage = mcp_diag_model::Coverage::recorded();
+            inv.coverage.record(mcp_diag_model::KindRead::gap(
+                "",
+                "ConfigMap",
+                mcp_diag_model::ReadGap::TimedOut,
+                "no answer in 30 s",
+                1,
+            ));
+        });
+        assert!(
+            f.iter()
+                .all(|f| f.details.get("state").is_none_or(|s| s != "missing")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.severity == Severity::Info && f.message.contains("ConfigMap (1)")),
+            "{f:#?}"
+        );
     }
 }

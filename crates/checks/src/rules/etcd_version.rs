@@ -31,7 +31,9 @@ The etcd version of the cluster, read from the image of the etcd pods in `kube-s
   previous hop is known to pin a new enough etcd).
 
 No etcd in the inventory (managed control planes such as EKS, GKE, AKS, or external etcd) gives
-one `info`. An image tag that is no version (`latest`, a digest) gives an `info` "version
+one `info`. When the pods were not all read (a failed or denied list, see `input-incomplete`,
+or an export without pods), the absence proves nothing: the `info` says the version could not
+be decided instead of "no etcd pod". An image tag that is no version (`latest`, a digest) gives an `info` "version
 unknown".
 
 ## Why it matters
@@ -149,6 +151,13 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
             .find(|(needle, _)| s.contains(needle))
             .map(|(_, name)| name)
     });
+    // "No etcd pod" holds only if every pod was read: the provider's name in the server
+    // version answers without pods, the absence of a pod does not.
+    if provider.is_none()
+        && let Some(unknown) = ctx.unknown_of(&[("", "Pod")])
+    {
+        return undecided(&unknown);
+    }
     let (title, why) = match provider {
         Some(p) => (
             format!("etcd is managed by the provider ({p})"),
@@ -181,6 +190,25 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
         f.details.insert("provider", p.to_owned());
     }
     f
+}
+
+/// No etcd in the inventory, but the pods were not all read: it may be there.
+fn undecided(unknown: &str) -> Finding {
+    let mut details = BTreeMap::new();
+    details.insert("undecided", unknown.to_owned());
+    Finding {
+        check: INFO.id,
+        severity: Severity::Info,
+        title: "etcd version not decided: pods not read completely".to_owned(),
+        object: None,
+        location: None,
+        message: format!(
+            "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
+        ),
+        remediation: "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned(),
+        evidence: None,
+        details,
+    }
 }
 
 fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
@@ -739,5 +767,64 @@ mod tests {
         assert_eq!(fs.len(), 1, "{:?}", severities(&fs));
         assert_eq!(fs[0].severity, Severity::Info);
         assert!(fs[0].title.contains("1.38"));
+    }
+
+    fn run_on(inv: &mcp_diag_model::Inventory) -> Vec<Finding> {
+        let comps = crate::components::detect(inv);
+        let opts = crate::rules::test_support::options();
+        let idx = crate::index::Index::build(inv);
+        let ctx = Context {
+            inventory: inv,
+            target: M(30),
+            current: Some(M(29)),
+            today: crate::rules::test_support::TODAY,
+            components: &comps,
+            rules: &[],
+            options: &opts,
+            index: &idx,
+        };
+        EtcdVersion.run(&ctx)
+    }
+
+    #[test]
+    fn no_etcd_pod_is_not_claimed_when_pods_were_not_read() {
+        use mcp_diag_model::{Coverage, KindRead, ReadGap};
+        let app_pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: nginx}]}\n";
+        // Issue 12: the pods list failed after some pods arrived.
+        let mut live = crate::rules::test_support::inventory(app_pod, SourceKind::Live);
+        live.coverage = Coverage::recorded();
+        live.coverage.record(KindRead::gap(
+            "",
+            "Pod",
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            1,
+        ));
+        let fs = run_on(&live);
+        assert_eq!(fs.len(), 1, "{fs:?}");
+        assert!(
+            !fs[0].message.contains("No etcd pod in kube-system"),
+            "{}",
+            fs[0].message
+        );
+        assert!(fs[0].message.contains("Could not tell"), "{}", fs[0].message);
+        assert!(
+            fs[0].details["undecided"].contains("Pod (failed"),
+            "{:?}",
+            fs[0].details
+        );
+        // The same read, complete: the absence is an answer.
+        live.coverage.record(KindRead::complete("", "Pod", 1));
+        assert_eq!(run_on(&live)[0].title, "etcd not visible");
+        // An export without a single pod may have left pods out.
+        let export = crate::rules::test_support::inventory("", SourceKind::Snapshot);
+        let fs = run_on(&export);
+        assert_eq!(fs.len(), 1);
+        assert!(fs[0].message.contains("Could not tell"), "{}", fs[0].message);
+        assert!(
+            fs[0].details["undecided"].contains("none in the input"),
+            "{:?}",
+            fs[0].details
+        );
     }
 }

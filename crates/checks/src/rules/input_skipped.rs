@@ -18,6 +18,8 @@ partial objects or patch operations, and are listed and skipped with it; its res
 other file beside it are read as plain manifests.
 Files that are known not to be manifests (`Chart.yaml`, `values*.yaml`, compose files, `.git`)
 are skipped silently when found in a directory, and read when named directly.
+Kinds a cluster read could not list (refused, failed, timed out) are not reported here but by
+`input-incomplete`, which names the checks they hide.
 
 ## Why it matters
 Templates cannot be parsed before they are rendered; reading them would bury real findings in

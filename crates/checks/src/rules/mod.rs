@@ -25,6 +25,7 @@ pub mod etcd_unhealthy;
 pub mod etcd_version;
 pub mod ignore_expired;
 pub mod ignore_invalid;
+pub mod input_incomplete;
 pub mod input_invalid;
 pub mod input_skipped;
 pub mod node_cordoned;
@@ -121,6 +122,7 @@ pub static ALL: &[&dyn Check] = &[
     &drift_untracked_config::DriftUntrackedConfig,
     &drift_desired::DriftDesired,
     &user_rules::UserRulesCheck,
+    &input_incomplete::InputIncomplete,
 ];
 
 #[cfg(test)]
@@ -170,6 +172,45 @@ pub(crate) mod test_support {
                 options: &options(),
             },
         )
+    }
+
+    /// Runs only the check `id` on `inventory` (with its coverage set by the test).
+    #[allow(dead_code, reason = "for the check modules' tests")]
+    pub(crate) fn run_on(
+        id: &str,
+        inventory: &Inventory,
+        target: Minor,
+        current: Option<Minor>,
+    ) -> Vec<Finding> {
+        crate::run_all(
+            inventory,
+            &Settings {
+                target,
+                current,
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        )
+        .into_iter()
+        .filter(|f| f.check == id)
+        .collect()
+    }
+
+    /// A live-read inventory of `yaml` whose read of `(group, kind)` failed after `objects`.
+    #[allow(dead_code, reason = "for the check modules' tests")]
+    pub(crate) fn live_with_gap(yaml: &str, group: &str, kind: &str, objects: usize) -> Inventory {
+        use mcp_diag_model::{Coverage, KindRead, ReadGap};
+        let mut inventory = inventory(yaml, SourceKind::Live);
+        inventory.coverage = Coverage::recorded();
+        inventory.coverage.record(KindRead::gap(
+            group,
+            kind,
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            objects,
+        ));
+        inventory
     }
 
     /// Runs only the check `id` on a snapshot-like inventory at `current`.

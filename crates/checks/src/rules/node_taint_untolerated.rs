@@ -29,6 +29,9 @@ manages: `node.kubernetes.io/*` (unschedulable, not-ready, unreachable, pressure
 `node.cloudprovider.kubernetes.io/*`, the cluster autoscaler's and Karpenter's deletion
 taints.
 
+Not reported when the pods were not all read (a read with a recorded gap, see
+`input-incomplete`, or an export without pods): a pod not read may tolerate the taint.
+
 ## Why it matters
 During a drain the evicted pods need somewhere to go. A node that nobody tolerates counts as
 capacity but takes none of them, often a taint left behind from a maintenance or an
@@ -127,6 +130,11 @@ impl Check for NodeTaintUntolerated {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        // "No pod tolerates" needs every pod: an export without pods, or a pods read with a
+        // recorded gap, cannot tell.
+        if !ctx.known("", "Pod").is_complete() {
+            return Vec::new();
+        }
         let candidates: Vec<(&Object, Vec<Node<'_>>)> = ctx
             .index
             .of_kind("Node")
@@ -371,5 +379,26 @@ mod tests {
             n(serde_json::json!({"key": "gpu", "operator": "Lt", "value": "1"})).root(),
             taint.root()
         ));
+    }
+
+    #[test]
+    fn no_toleration_is_not_claimed_when_the_pods_read_failed() {
+        use crate::rules::test_support::{inventory, live_with_gap, run_on};
+        let mut inv = live_with_gap(&cluster(None), "", "Pod", 2);
+        assert!(run_on("node-taint-untolerated", &inv, m(30), Some(m(29))).is_empty());
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("", "Pod", 2));
+        assert_eq!(
+            run_on("node-taint-untolerated", &inv, m(30), Some(m(29))).len(),
+            1
+        );
+        // An export with nodes and no pod at all cannot tell either.
+        let nodes_only: String = cluster(None)
+            .split("---\n")
+            .filter(|d| d.contains("kind: Node"))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        let export = inventory(&nodes_only, mcp_diag_model::SourceKind::Snapshot);
+        assert!(run_on("node-taint-untolerated", &export, m(30), Some(m(29))).is_empty());
     }
 }

@@ -18,7 +18,9 @@ its namespace (manifests). In a snapshot a budget that matches no pod but the te
 workload (scaled to 0, pods not created yet) is not reported. Also reported: a budget
 without selector (a null selector matches no pod), a `policy/v1beta1` budget with an empty
 selector `{}` (matches no pod there, but every pod of the namespace once converted to
-`policy/v1`), and a selector the API server cannot read.
+`policy/v1`), and a selector the API server cannot read. When the pods were not read
+completely (see `input-incomplete`), "matches no pod" is not reported: the pods it matches may
+be among those not read; the selector faults still are.
 
 ## Why it matters
 A budget that matches nothing protects nothing: usually its selector has a typo or the
@@ -47,10 +49,14 @@ impl Check for PdbNoMatch {
             return Vec::new();
         }
         let coverage = coverage(ctx, Want::Counts);
+        // "No pod matches" needs every pod; a recorded gap in the pods read leaves only the
+        // selector's own faults to report (input-incomplete names the gap).
+        let pods_read = !matches!(ctx.known("", "Pod"), mcp_diag_model::Known::Incomplete(_));
         coverage
             .budgets
             .iter()
             .filter_map(|b| no_match(coverage.mode, b))
+            .filter(|f| pods_read || f.details.get("reason").is_none_or(|r| r != "no-match"))
             .collect()
     }
 }
@@ -187,5 +193,24 @@ mod tests {
         let f = snapshot(&(pods + bad));
         assert_eq!(f.len(), 2, "{f:#?}");
         assert!(f.iter().all(|f| f.details["reason"] == "invalid-selector"));
+    }
+
+    #[test]
+    fn no_match_is_not_claimed_when_the_pods_read_failed() {
+        use crate::rules::test_support::{live_with_gap, run_on};
+        let yaml = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: cart, namespace: shop}\nspec: {minAvailable: 1, selector: {matchLabels: {app: kart}}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: bare, namespace: shop}\nspec: {minAvailable: 1}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: c, image: nginx}]}\n";
+        let m = mcp_diag_model::Minor::new;
+        let inv = live_with_gap(yaml, "", "Pod", 1);
+        let f = run_on("pdb-no-match", &inv, m(1, 30), Some(m(1, 29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["reason"], "no-selector");
+        let mut complete = inv.clone();
+        complete
+            .coverage
+            .record(mcp_diag_model::KindRead::complete("", "Pod", 1));
+        assert_eq!(
+            run_on("pdb-no-match", &complete, m(1, 30), Some(m(1, 29))).len(),
+            2
+        );
     }
 }

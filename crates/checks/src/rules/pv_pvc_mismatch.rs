@@ -30,6 +30,9 @@ volumes whose `spec.claimRef` does not name the claim that names them):
 Claims that are Pending or Lost are left to `pvc-unbound`. Applies to snapshots and to
 manifests that declare statically bound pairs.
 
+A claim whose volume is not in the input is reported only when the PersistentVolumes were
+read completely (see `input-incomplete`).
+
 ## Why it matters
 The binder matched these objects once; hand edits, restores (Velero, cloning) or recreated
 claims break the pair. The PersistentVolume controller marks a claim Lost as soon as its
@@ -63,7 +66,8 @@ impl Check for PvPvcMismatch {
         if pvcs.is_empty() && pvs.is_empty() {
             return Vec::new();
         }
-        let snapshot = ctx.inventory.kind != SourceKind::Manifests;
+        // "The volume does not exist" needs every volume.
+        let snapshot = ctx.inventory.kind != SourceKind::Manifests && !ctx.read_gap("", "PersistentVolume");
         // Volumes by name, each with whether its claimRef names the claim that names it
         // (then the pair is checked from the claim's side only).
         let mut volumes: HashMap<&str, (&Object, bool)> = HashMap::with_capacity(pvs.len());

@@ -25,7 +25,9 @@ class and is not an error. A claim that is already Bound keeps working without i
 (its volume exists), so it is reported as `medium`: expansion and re-provisioning fail. The
 check runs only when the input holds StorageClasses (a snapshot with claims but no
 StorageClass gets one `info` finding); for manifests that declare no StorageClass the
-cluster's classes are unknown and nothing is reported.
+cluster's classes are unknown and nothing is reported. When the StorageClasses were not read
+completely (see `input-incomplete`, which names this check), nothing is reported: a class
+that seems missing may be one that was not read.
 
 ## Why it matters
 A claim whose class does not exist is never provisioned: it stays Pending, and so does every
@@ -55,6 +57,14 @@ impl Check for PvcStorageclassMissing {
         if claims.is_empty() {
             return Vec::new();
         }
+        // "Does not exist" needs every StorageClass; a recorded gap in their read leaves it to
+        // input-incomplete, which names this check.
+        if matches!(
+            ctx.known(STORAGE_CLASS.0, STORAGE_CLASS.1),
+            mcp_diag_model::Known::Incomplete(_)
+        ) {
+            return Vec::new();
+        }
         let classes = Classes::of(ctx);
         if classes.all.is_empty() {
             if ctx.inventory.kind == SourceKind::Manifests {
@@ -81,6 +91,7 @@ impl Check for PvcStorageclassMissing {
 // ---------------------------------------------------------------------------------------
 // Shared by the storage checks.
 
+pub(crate) const STORAGE_CLASS: (&str, &str) = ("storage.k8s.io", "StorageClass");
 pub(crate) const DEFAULT_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 const BETA_DEFAULT_ANNOTATION: &str = "storageclass.beta.kubernetes.io/is-default-class";
 const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
@@ -415,5 +426,26 @@ mod tests {
         let yaml = class("gp3", true)
             + "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {storageClassName: 7}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: \"y\"}\nspec: []\n";
         assert!(check(&yaml).is_empty());
+    }
+
+    #[test]
+    fn a_class_is_not_called_missing_when_the_classes_read_failed() {
+        use crate::rules::test_support::{live_with_gap, run_on};
+        let yaml = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: cache, namespace: data}\nspec: {storageClassName: fast-ssd}\nstatus: {phase: Pending}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: logs, namespace: data}\nspec: {}\nstatus: {phase: Pending}\n";
+        let m = mcp_diag_model::Minor::new;
+        let inv = live_with_gap(yaml, "storage.k8s.io", "StorageClass", 1);
+        assert!(run_on(INFO.id, &inv, m(1, 30), Some(m(1, 29))).is_empty());
+        assert!(run_on("storageclass-default-count", &inv, m(1, 30), Some(m(1, 29))).is_empty());
+        let mut complete = inv.clone();
+        complete.coverage.record(mcp_diag_model::KindRead::complete(
+            "storage.k8s.io",
+            "StorageClass",
+            1,
+        ));
+        assert_eq!(run_on(INFO.id, &complete, m(1, 30), Some(m(1, 29))).len(), 2);
+        assert_eq!(
+            run_on("storageclass-default-count", &complete, m(1, 30), Some(m(1, 29))).len(),
+            1
+        );
     }
 }

@@ -1,8 +1,10 @@
 use std::collections::BTreeMap;
 
-use mcp_diag_model::{Finding, Severity};
+use mcp_diag_model::{Finding, Known, Severity};
 
-use crate::rules::pvc_storageclass_missing::{ClaimClass, Classes, DEFAULT_ANNOTATION, claim_name, claims};
+use crate::rules::pvc_storageclass_missing::{
+    ClaimClass, Classes, DEFAULT_ANNOTATION, STORAGE_CLASS, claim_name, claims,
+};
 use crate::rules::skew_kubelet::{finding, name_list};
 use crate::{Check, CheckInfo, Context};
 
@@ -18,7 +20,9 @@ the value with "true" exactly):
 - several: reported whenever the input holds StorageClasses;
 - none: reported only when a claim relies on a default (a PersistentVolumeClaim without
   `storageClassName` that is not bound yet, or, in manifests, a StatefulSet claim template
-  without one). `storageClassName: ""` asks for no class and does not count.
+  without one). `storageClassName: ""` asks for no class and does not count. Not reported
+  when the StorageClasses were not read completely (see `input-incomplete`): the default may
+  be among those not read.
 
 ## Why it matters
 With several defaults, a claim without class gets the most recently created one (Kubernetes
@@ -52,6 +56,8 @@ impl Check for StorageclassDefaultCount {
             return Vec::new();
         }
         match classes.defaults.as_slice() {
+            // "None is default" needs every class; a recorded gap is input-incomplete's.
+            [] if matches!(ctx.known(STORAGE_CLASS.0, STORAGE_CLASS.1), Known::Incomplete(_)) => Vec::new(),
             [] => none(ctx, &classes).into_iter().collect(),
             [_] => Vec::new(),
             [.., newest] => {

@@ -16,6 +16,11 @@ is taken into account: with `minReplicas` of 2 or more the workload never runs a
 not reported; with `minReplicas: 1` the finding names the autoscaler. Workloads scaled to 0
 are left alone (scaled down on purpose). Applies to manifests and snapshots.
 
+Not reported when the HorizontalPodAutoscalers were not read completely (see
+`input-incomplete`): one not read may raise the replicas. An export without autoscalers is
+taken to have none. With Services not read completely, no workload is lowered to `low` for
+being selected by no Service.
+
 ## Why it matters
 An upgrade drains every node. The only pod of a single-replica workload is evicted, and the
 service is down until a replacement is scheduled elsewhere, has pulled its image and passed
@@ -43,6 +48,12 @@ impl Check for WorkloadSingleReplica {
     }
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        // An autoscaler not read may raise the replicas: no verdict (input-incomplete names
+        // this check).
+        if ctx.read_gap("autoscaling", "HorizontalPodAutoscaler") {
+            return Vec::new();
+        }
+        let services_read = !ctx.read_gap("", "Service");
         let hpas = autoscalers(ctx);
         let services = ctx.index.of_kind("Service");
         let mut findings = Vec::new();
@@ -55,7 +66,7 @@ impl Check for WorkloadSingleReplica {
                 let mut finding = single(object, &scale);
                 // Controllers and operators that no Service selects (leader-elected, often
                 // single by design) only pause during a drain; nothing they serve goes down.
-                if !services.is_empty() && !selected_by_a_service(object, services) {
+                if services_read && !services.is_empty() && !selected_by_a_service(object, services) {
                     finding.severity = Severity::Low;
                     finding.message.push_str(
                         " No Service selects it (a controller or operator), so a drain pauses its work rather than an outage.",
@@ -287,5 +298,24 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].details["hpa_min_replicas"], "1");
         assert!(f[0].remediation.contains("minReplicas"), "{}", f[0].remediation);
+    }
+
+    #[test]
+    fn no_verdict_when_the_autoscalers_read_failed() {
+        use crate::rules::test_support::{live_with_gap, run_on};
+        let inv = live_with_gap(
+            &deploy("web", "  replicas: 1\n"),
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            0,
+        );
+        assert!(run_on(INFO.id, &inv, T, None).is_empty());
+        let mut read = inv.clone();
+        read.coverage.record(mcp_diag_model::KindRead::complete(
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            0,
+        ));
+        assert_eq!(run_on(INFO.id, &read, T, None).len(), 1);
     }
 }

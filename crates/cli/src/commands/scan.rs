@@ -137,6 +137,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             objects: 0,
             files: 0,
             findings: vec![live::unreachable_finding(&name, &error)],
+            coverage: mcp_diag_model::Coverage::default(),
             suppressed: Vec::new(),
             error: Some(error),
         });
@@ -430,6 +431,7 @@ fn scan_one(
         files: inventory.files_scanned,
         error: None,
         findings,
+        coverage: inventory.coverage.clone(),
         suppressed: Vec::new(),
     })
 }

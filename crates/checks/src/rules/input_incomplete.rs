@@ -1,0 +1,272 @@
+use std::collections::BTreeMap;
+
+use mcp_diag_model::{Finding, KindRead, ReadGap, Severity, evidence};
+
+use crate::{Check, CheckInfo, Context, gap_words, reads};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "input-incomplete",
+    severity: Severity::High,
+    title: "Some kinds were not read completely",
+    doc: r#"## What it checks
+The record a source keeps of what it read (`coverage` in the JSON report): one finding per
+cluster when any kind was read only in part or not at all, naming each such kind with its
+state (`partial`, `missing`), the reason (`denied`: HTTP 403; `unauthorized`: HTTP 401,
+usually expired credentials; `throttled`: HTTP 429; `failed`: errors or dropped connections;
+`timed-out`; `invalid`: an answer that could not be parsed; `not-in-input`: an export that
+names objects of a kind it does not hold) and what happened, and the checks that read the
+kind: their verdicts may miss objects. A kind the server does not serve hides nothing and is
+not reported.
+
+Checks that would conclude something from the absence of an object of such a kind ("no etcd
+pod", "no StorageClass is default", "no pod matches this budget") do not: they stay silent
+where this finding already covers the kind, or say that they could not decide.
+
+Sources that record nothing (manifests, a `kubectl get -o yaml` export) never raise it; there,
+checks decide kind by kind whether the input can answer (a kind of which the export holds no
+object may simply have been left out).
+
+## Why it matters
+A pods list that failed reads as "no pods": every node drainable, no etcd, no budget blocking
+anything. A report that does not say what it could not read is confidently wrong exactly when
+it matters.
+
+## Example
+```
+input-incomplete  Not read completely: Pod (failed: HTTP 500 after 3 attempts). Checks that
+                  read it may miss objects: etcd-version, pdb-blocks-drain, ...
+```
+
+## Fix
+Depends on the reason, and the finding says which: for `denied`, grant the read-only role
+(`kubectl apply -f deploy/mcp-diag-readonly-clusterrole.yaml` and bind it to the identity
+that scans); for `unauthorized`, log in again (refresh the cloud token); for `throttled`,
+`failed` or `timed-out`, retry, and check the API server's health and load; for
+`not-in-input`, export the kind too or capture the cluster with `mcp-diag snapshot`. Then
+scan again.
+"#,
+};
+
+pub struct InputIncomplete;
+
+impl Check for InputIncomplete {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let gaps: Vec<&KindRead> = ctx.inventory.coverage.gaps().collect();
+        if gaps.is_empty() {
+            return Vec::new();
+        }
+        vec![finding(&gaps)]
+    }
+}
+
+fn finding(gaps: &[&KindRead]) -> Finding {
+    let kinds: Vec<String> = gaps.iter().map(|k| k.display()).collect();
+    let words: Vec<String> = gaps.iter().map(|k| gap_words(k)).collect();
+    let mut hidden: Vec<&'static str> = Vec::new();
+    for k in gaps {
+        for id in reads::readers(&k.group, &k.kind) {
+            if !hidden.contains(&id) {
+                hidden.push(id);
+            }
+        }
+    }
+    let hides = if hidden.is_empty() {
+        "No check reads these kinds; objects of them may be missing from the report's counts.".to_owned()
+    } else {
+        format!(
+            "Checks that read them may miss objects and cannot claim any is absent: {}.",
+            hidden.join(", ")
+        )
+    };
+    let message = format!(
+        "Not read completely: {}. {hides} The plan and the findings here describe only what was read.",
+        words.join("; ")
+    );
+    let reasons: Vec<ReadGap> = gaps.iter().filter_map(|k| k.reason).collect();
+    let mut fixes: Vec<&str> = Vec::new();
+    for (matches, fix) in [
+        (
+            reasons.contains(&ReadGap::Denied),
+            "For denied kinds, grant the read-only role: `kubectl apply -f deploy/mcp-diag-readonly-clusterrole.yaml` and bind it to the identity that scans.",
+        ),
+        (
+            reasons.contains(&ReadGap::Unauthorized),
+            "The credentials were rejected (HTTP 401): log in again or refresh the token, then scan again.",
+        ),
+        (
+            reasons.iter().any(|r| {
+                matches!(
+                    r,
+                    ReadGap::Throttled | ReadGap::Failed | ReadGap::TimedOut | ReadGap::Invalid
+                )
+            }),
+            "For throttled, failed or timed-out reads, scan again; if it repeats, check the API server's health and load (`kubectl get --raw /readyz?verbose`), or raise --timeout.",
+        ),
+        (
+            reasons.contains(&ReadGap::NotInInput),
+            "For kinds not in the input, export them too (`kubectl get KIND -A -o yaml`) or capture the cluster with `mcp-diag snapshot`.",
+        ),
+    ] {
+        if matches {
+            fixes.push(fix);
+        }
+    }
+    let mut details = BTreeMap::new();
+    details.insert("kinds", kinds.join(","));
+    details.insert("reads", words.join("; "));
+    if !hidden.is_empty() {
+        details.insert("checks", hidden.join(","));
+    }
+    // Every gap from the input itself (an export) is the input's; any other is the server's.
+    let seen = if reasons.iter().all(|r| *r == ReadGap::NotInInput) {
+        evidence::INPUT
+    } else {
+        evidence::API_SERVER
+    };
+    Finding {
+        check: INFO.id,
+        severity: INFO.severity,
+        title: format!("Not read completely: {}", kinds.join(", ")),
+        object: None,
+        location: None,
+        message,
+        remediation: fixes.join(" "),
+        evidence: Some(seen),
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Coverage, Minor, SourceKind};
+
+    use super::*;
+    use crate::rules::test_support::{TODAY, inventory, options};
+
+    fn scan(coverage: Coverage) -> Vec<Finding> {
+        let mut inv = inventory("", SourceKind::Live);
+        inv.coverage = coverage;
+        crate::run_all(
+            &inv,
+            &crate::Settings {
+                target: Minor::new(1, 30),
+                current: Some(Minor::new(1, 29)),
+                today: TODAY,
+                rules: &[],
+                options: &options(),
+            },
+        )
+    }
+
+    #[test]
+    fn names_every_gap_its_reason_and_what_it_hides() {
+        let mut c = Coverage::recorded();
+        c.record(KindRead::complete("", "Node", 3));
+        c.record(KindRead::gap(
+            "",
+            "Pod",
+            ReadGap::Failed,
+            "HTTP 500 after 3 attempts",
+            0,
+        ));
+        c.record(KindRead::gap(
+            "policy",
+            "PodDisruptionBudget",
+            ReadGap::Denied,
+            "HTTP 403",
+            0,
+        ));
+        c.record(KindRead::gap(
+            "apps",
+            "ReplicaSet",
+            ReadGap::TimedOut,
+            "no answer in 30 s",
+            120,
+        ));
+        c.record(KindRead::gap(
+            "metrics.k8s.io",
+            "NodeMetrics",
+            ReadGap::NotServed,
+            "",
+            0,
+        ));
+        let all = scan(c);
+        let f: Vec<_> = all.iter().filter(|f| f.check == INFO.id).collect();
+        assert_eq!(f.len(), 1, "one finding per cluster: {all:?}");
+        let f = f[0];
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.evidence, Some(evidence::API_SERVER));
+        assert_eq!(
+            f.details["kinds"],
+            "Pod,ReplicaSet.apps,PodDisruptionBudget.policy"
+        );
+        assert!(
+            f.message.contains("Pod (failed: HTTP 500 after 3 attempts)"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("ReplicaSet.apps (timed-out after 120 objects"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("NodeMetrics"),
+            "not served hides nothing: {}",
+            f.message
+        );
+        for check in ["etcd-version", "pdb-blocks-drain", "pdb-no-match"] {
+            assert!(
+                f.details["checks"].split(',').any(|c| c == check),
+                "{check}: {}",
+                f.details["checks"]
+            );
+        }
+        assert!(
+            f.remediation.contains("mcp-diag-readonly-clusterrole.yaml"),
+            "{}",
+            f.remediation
+        );
+        assert!(f.remediation.contains("scan again"), "{}", f.remediation);
+        assert!(!f.remediation.contains("log in"), "{}", f.remediation);
+    }
+
+    #[test]
+    fn remediation_follows_the_reason() {
+        let mut c = Coverage::recorded();
+        c.record(KindRead::gap("", "Pod", ReadGap::Unauthorized, "HTTP 401", 10));
+        let f = scan(c).into_iter().find(|f| f.check == INFO.id).unwrap();
+        assert!(f.remediation.contains("log in again"), "{}", f.remediation);
+        assert!(!f.remediation.contains("clusterrole"), "{}", f.remediation);
+        let mut c = Coverage::recorded();
+        c.record(KindRead::gap(
+            "apps",
+            "ReplicaSet",
+            ReadGap::NotInInput,
+            "pods name 3 owners",
+            0,
+        ));
+        let f = scan(c).into_iter().find(|f| f.check == INFO.id).unwrap();
+        assert!(f.remediation.contains("mcp-diag snapshot"), "{}", f.remediation);
+        assert_eq!(f.evidence, Some(evidence::INPUT));
+    }
+
+    #[test]
+    fn complete_or_unrecorded_reads_raise_nothing() {
+        let mut c = Coverage::recorded();
+        c.record(KindRead::complete("", "Pod", 0));
+        c.record(KindRead::gap(
+            "metrics.k8s.io",
+            "NodeMetrics",
+            ReadGap::NotServed,
+            "",
+            0,
+        ));
+        assert!(scan(c).iter().all(|f| f.check != INFO.id));
+        assert!(scan(Coverage::default()).iter().all(|f| f.check != INFO.id));
+    }
+}
