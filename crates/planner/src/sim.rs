@@ -310,8 +310,23 @@ impl<'c, 'a> Sim<'c, 'a> {
                         pod: who,
                         message,
                     })
-                } else if budget.always_allow || healthy >= budget.desired {
+                } else if budget.always_allow
+                    || (healthy >= budget.desired && budget.desired > 0)
+                    // Under IfHealthyBudget with desiredHealthy 0 the unhealthy pod goes
+                    // through the budget's allowance like a Ready one: healthy - 0.
+                    || (budget.desired <= 0 && healthy > 0)
+                {
                     Ok(None)
+                } else if budget.desired <= 0 {
+                    Err(Blocker {
+                        kind: BlockerKind::Pdb,
+                        object: bref,
+                        pod: who.clone(),
+                        message: format!(
+                            "pod {who} is not Ready and PodDisruptionBudget {bname} ({}) has no healthy pod, so it allows 0 disruptions and the unhealthy pod may not be evicted either (the eviction API lets unhealthy pods skip a budget only when desiredHealthy is above 0); fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
+                            budget.rule
+                        ),
+                    })
                 } else {
                     Err(Blocker {
                         kind: BlockerKind::Pdb,

@@ -274,3 +274,37 @@ fn a_partial_claims_read_makes_pods_with_volumes_unknown() {
     assert_eq!(n0.drainable, Drainable::Unknown, "{:?}", n0.blockers);
     assert!(plan.incomplete.iter().any(|g| g.kind == "PersistentVolumeClaim"));
 }
+
+#[test]
+fn an_unhealthy_pod_under_a_budget_wanting_no_healthy_pod_needs_a_healthy_one() {
+    // maxUnavailable 1 over 1 replica: desiredHealthy 0. The eviction API lets an unhealthy
+    // pod skip the budget only when desiredHealthy > 0; otherwise it spends the budget's
+    // allowance, currentHealthy - 0, which is 0 here.
+    let build = |always: bool| {
+        let mut b = Builder::new("unready", "1.31.4");
+        b.node("n0", "zone-a", "general", 4000, 8192, 110);
+        b.node("n1", "zone-a", "general", 4000, 8192, 110);
+        b.deployment("shop", "web", 1, &spec(), 0);
+        b.pdb("shop", "web", &["web"], None, Some(json!(1)));
+        let mut inv = b.build();
+        for o in &mut inv.objects {
+            let mut v = o.raw.root().to_json();
+            match o.kind.as_str() {
+                "Pod" => v["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]),
+                "PodDisruptionBudget" if always => {
+                    v["spec"]["unhealthyPodEvictionPolicy"] = json!("AlwaysAllow");
+                }
+                _ => continue,
+            }
+            *o = mcp_diag_model::Object::from_node(v, None).unwrap();
+        }
+        inv
+    };
+    let plan = run(&build(false));
+    let n0 = plan.nodes().find(|n| n.name == "n0").unwrap();
+    assert_eq!(n0.drainable, Drainable::No);
+    assert!(n0.blockers[0].message.contains("has no healthy pod"), "{:?}", n0.blockers);
+    let plan = run(&build(true));
+    let n0 = plan.nodes().find(|n| n.name == "n0").unwrap();
+    assert_eq!(n0.drainable, Drainable::Yes, "{:?}", n0.blockers);
+}
