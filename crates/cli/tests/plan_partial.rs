@@ -16,8 +16,12 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): exit {}\n{}\n{}", self.code, self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): exit {}\n{}\n{}",
+                self.code, self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -93,7 +97,11 @@ fn pdb(name: &str, spec: Value, status: Value) -> Value {
 }
 
 fn status(current: i64, desired: i64, expected: i64) -> Value {
-    let allowed = if expected <= 0 { 0 } else { (current - desired).max(0) };
+    let allowed = if expected <= 0 {
+        0
+    } else {
+        (current - desired).max(0)
+    };
     json!({"observedGeneration": 1, "currentHealthy": current, "desiredHealthy": desired,
         "expectedPods": expected, "disruptionsAllowed": allowed,
         "conditions": [{"type": "DisruptionAllowed", "status": if allowed > 0 { "True" } else { "False" },
@@ -133,7 +141,11 @@ fn without_solo_budget(objects: Vec<Value>) -> Vec<Value> {
 }
 
 fn without_replicasets(objects: &[Value]) -> Vec<Value> {
-    objects.iter().filter(|o| o["kind"] != "ReplicaSet").cloned().collect()
+    objects
+        .iter()
+        .filter(|o| o["kind"] != "ReplicaSet")
+        .cloned()
+        .collect()
 }
 
 fn verdicts(json: &Value) -> Vec<(String, Value)> {
@@ -249,7 +261,11 @@ fn a_node_with_an_unmanaged_pod_and_a_blocking_budget_lists_both() {
         "{w2}"
     );
     let table = plan(dir.path(), &[]);
-    assert!(table.stdout.contains("then: [pdb] PodDisruptionBudget shop/solo"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("then: [pdb] PodDisruptionBudget shop/solo"),
+        "{}",
+        table.stdout
+    );
     let md = plan(dir.path(), &["-o", "markdown"]);
     assert!(md.stdout.contains("then **pdb**"), "{}", md.stdout);
 }
@@ -271,7 +287,11 @@ fn nodes_without_pods_are_never_drainable() {
     let run = plan(dir.path(), &["--fail-on", "blocker"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stdout.contains("0 drainable"), "{}", run.stdout);
-    assert!(run.stdout.contains("Input incomplete: the input holds no Pods"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Input incomplete: the input holds no Pods"),
+        "{}",
+        run.stdout
+    );
     // --fail-on none is a report-only run.
     assert_eq!(plan(dir.path(), &["--fail-on", "none"]).code, 0);
 }

@@ -243,10 +243,11 @@ pub(crate) struct InputKinds {
 }
 
 impl InputKinds {
-    pub fn read(inventory: &Inventory) -> Self {
+    /// `present`: whether the input holds an object of a kind.
+    pub fn read(inventory: &Inventory, present: impl Fn(&str) -> bool) -> Self {
         let mut gaps = Vec::new();
         for &(group, kind) in KINDS {
-            let present = inventory.objects.iter().any(|o| o.kind == kind);
+            let present = present(kind);
             match inventory.coverage.judge(inventory.kind, group, kind, present) {
                 Known::Complete => {}
                 Known::Incomplete(read) => {
@@ -274,7 +275,10 @@ impl InputKinds {
 
     /// Why the kind may miss objects; `None` when the input holds all of them.
     pub fn gap(&self, kind: &str) -> Option<&str> {
-        self.gaps.iter().find(|(k, _)| *k == kind).map(|(_, w)| w.as_str())
+        self.gaps
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, w)| w.as_str())
     }
 
     pub fn complete(&self, kind: &str) -> bool {
@@ -340,7 +344,7 @@ impl<'a> Cluster<'a> {
             }
         }
         let kind = |k: &str| by_kind.get(k).map_or(&[][..], Vec::as_slice);
-        let input = InputKinds::read(inventory);
+        let input = InputKinds::read(inventory, |k| by_kind.contains_key(k));
         let hit = std::cell::RefCell::new(std::collections::BTreeSet::new());
 
         // ---- nodes
@@ -789,7 +793,10 @@ impl<'a> Lookup<'_, 'a> {
     /// controller names its ReplicaSets so and labels their pods so), and D's selector
     /// selects the pod.
     fn infer_deployment(&self, pod: &Object, rs: &str) -> Option<&'a Object> {
-        let hash = pod.raw.path(&["metadata", "labels", "pod-template-hash"])?.as_str()?;
+        let hash = pod
+            .raw
+            .path(&["metadata", "labels", "pod-template-hash"])?
+            .as_str()?;
         let deployment = rs.strip_suffix(hash)?.strip_suffix('-')?;
         let ns = pod.namespace.as_deref().unwrap_or("");
         let d = self.by_name.get(&("Deployment", ns, deployment)).copied()?;
@@ -1246,7 +1253,8 @@ fn read_budgets<'a>(
             (None, None) => {
                 budget.rule = "neither minAvailable nor maxUnavailable".to_owned();
                 budget.no_expected = Some(
-                    "it sets neither minAvailable nor maxUnavailable, so its expected pod count is 0".to_owned(),
+                    "it sets neither minAvailable nor maxUnavailable, so its expected pod count is 0"
+                        .to_owned(),
                 );
             }
             (min, max) => {
@@ -1361,9 +1369,12 @@ fn read_budgets<'a>(
                 };
                 if expected <= 0 && budget.fail_safe.is_none() {
                     budget.no_expected = Some(if unmanaged > 0 && unmanaged == matched.len() {
-                        "none of the pods it selects has a controller, so its expected pod count is 0".to_owned()
+                        "none of the pods it selects has a controller, so its expected pod count is 0"
+                            .to_owned()
                     } else {
-                        format!("the controllers of the pods it selects are scaled to {expected}, so its expected pod count is {expected}")
+                        format!(
+                            "the controllers of the pods it selects are scaled to {expected}, so its expected pod count is {expected}"
+                        )
                     });
                 }
             }
@@ -1420,7 +1431,10 @@ enum Recorded {
 
 fn recorded_status(pdb: &Object, pods: &[PodInfo<'_>], matched: &[u32]) -> Recorded {
     let raw = pdb.raw.root();
-    let Some(status) = raw.get("status").filter(|s| s.as_map().is_some_and(|m| !m.is_empty())) else {
+    let Some(status) = raw
+        .get("status")
+        .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()))
+    else {
         return Recorded::Stale("it carries no recorded status".to_owned());
     };
     let condition = seq(status.get("conditions"))
@@ -1433,7 +1447,10 @@ fn recorded_status(pdb: &Object, pods: &[PodInfo<'_>], matched: &[u32]) -> Recor
         return Recorded::SyncFailed(c.get("message").and_then(Node::as_str).unwrap_or("").to_owned());
     }
     // The API server sets generation 1 on create; an export always carries it.
-    let generation = raw.path(&["metadata", "generation"]).and_then(Node::as_i64).unwrap_or(1);
+    let generation = raw
+        .path(&["metadata", "generation"])
+        .and_then(Node::as_i64)
+        .unwrap_or(1);
     let observed = status.get("observedGeneration").and_then(Node::as_i64);
     if observed != Some(generation) {
         return Recorded::Stale(format!(

@@ -309,7 +309,9 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
     apply_gaps(&incomplete, &mut waves);
     notes.splice(
         0..0,
-        incomplete.iter().map(|g| format!("Input incomplete: {}", g.sentence())),
+        incomplete
+            .iter()
+            .map(|g| format!("Input incomplete: {}", g.sentence())),
     );
     let mut summary = Summary {
         nodes: cluster.nodes.len(),

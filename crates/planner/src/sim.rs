@@ -646,7 +646,10 @@ impl<'c, 'a> Sim<'c, 'a> {
 /// blocker per budget and node is enough to act on).
 fn push_once(blockers: &mut Vec<Blocker>, blocker: Blocker) {
     if !blockers.iter().any(|b| {
-        b.kind == blocker.kind && b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message
+        b.kind == blocker.kind
+            && b.kind == BlockerKind::Pdb
+            && b.object == blocker.object
+            && b.message == blocker.message
     }) {
         blockers.push(blocker);
     }

@@ -333,7 +333,11 @@ fn client_for(emu: &Emulator) -> kube::Client {
 async fn export_without_replicasets(full: &Inventory, client: &kube::Client) -> Inventory {
     use k8s_openapi::api::policy::v1::PodDisruptionBudget;
     let served: Api<PodDisruptionBudget> = Api::all(client.clone());
-    let served = served.list(&ListParams::default()).await.expect("list budgets").items;
+    let served = served
+        .list(&ListParams::default())
+        .await
+        .expect("list budgets")
+        .items;
     let mut out = Inventory::new(full.kind, full.source.clone(), full.cluster.name.clone());
     out.cluster = full.cluster.clone();
     for o in &full.objects {

@@ -83,11 +83,7 @@ fn verdicts(plan: &Plan) -> Vec<(String, Drainable)> {
 fn the_full_cluster_drains_two_nodes_and_blocks_one() {
     let plan = run(&cluster());
     let v = verdicts(&plan);
-    assert_eq!(
-        v.iter().filter(|(_, d)| *d == Drainable::Yes).count(),
-        2,
-        "{v:?}"
-    );
+    assert_eq!(v.iter().filter(|(_, d)| *d == Drainable::Yes).count(), 2, "{v:?}");
     assert_eq!(v.iter().filter(|(_, d)| *d == Drainable::No).count(), 1, "{v:?}");
     assert!(plan.incomplete.is_empty(), "{:?}", plan.incomplete);
 }
@@ -105,7 +101,10 @@ fn an_export_without_replicasets_with_fresh_status_gives_the_same_verdicts() {
         .count();
     assert_eq!(not_replaced, 0);
     assert!(
-        partial.notes.iter().any(|n| n.contains("recorded status is used")),
+        partial
+            .notes
+            .iter()
+            .any(|n| n.contains("recorded status is used")),
         "{:?}",
         partial.notes
     );
@@ -132,7 +131,12 @@ fn stale_recorded_status_makes_the_nodes_unknown_never_the_opposite() {
             assert_eq!(got, Drainable::Unknown, "node {name}: full says {want:?}");
         }
         let node = partial.nodes().next().unwrap();
-        let message = &node.blockers.iter().find(|b| b.kind == BlockerKind::Unknown).unwrap().message;
+        let message = &node
+            .blockers
+            .iter()
+            .find(|b| b.kind == BlockerKind::Unknown)
+            .unwrap()
+            .message;
         assert!(message.contains("kubectl get rs"), "{message}");
         assert!(message.contains("mcp-diag snapshot"), "{message}");
         assert_eq!(partial.verdict, Verdict::Unknown);
@@ -151,7 +155,9 @@ fn a_recorded_sync_failure_blocks() {
     }));
     let blocked_by_web = partial.nodes().filter(|n| {
         n.drainable == Drainable::No
-            && n.blockers.iter().any(|b| b.kind == BlockerKind::Pdb && b.object.name == "web")
+            && n.blockers
+                .iter()
+                .any(|b| b.kind == BlockerKind::Pdb && b.object.name == "web")
     });
     assert!(blocked_by_web.count() >= 1);
 }
@@ -168,7 +174,10 @@ fn budgets_whose_expected_count_is_zero_block() {
     for n in plan.nodes() {
         assert_eq!(n.drainable, Drainable::No, "{}", n.name);
         let message = &n.blockers[0].message;
-        assert!(message.contains("neither minAvailable nor maxUnavailable"), "{message}");
+        assert!(
+            message.contains("neither minAvailable nor maxUnavailable"),
+            "{message}"
+        );
         assert!(message.contains("expected pod count is 0"), "{message}");
     }
 
@@ -214,18 +223,35 @@ fn a_node_refused_for_an_unmanaged_pod_lists_the_budget_too() {
 fn pods_not_read_make_every_node_unknown() {
     let mut inv = cluster();
     inv.objects.retain(|o| o.kind != "Pod");
-    inv.coverage
-        .record(KindRead::gap("", "Pod", ReadGap::Failed, "HTTP 500 after 3 attempts", 0));
+    inv.coverage.record(KindRead::gap(
+        "",
+        "Pod",
+        ReadGap::Failed,
+        "HTTP 500 after 3 attempts",
+        0,
+    ));
     let plan = run(&inv);
     assert_eq!(plan.summary.drainable, 0);
     assert_eq!(plan.summary.unknown, 3);
     assert_eq!(plan.verdict, Verdict::Unknown);
     assert_eq!(plan.incomplete[0].kind, "Pod");
-    assert!(plan.incomplete[0].why.contains("HTTP 500"), "{:?}", plan.incomplete);
-    assert!(plan.notes[0].starts_with("Input incomplete: Pods were read not at all"), "{:?}", plan.notes);
+    assert!(
+        plan.incomplete[0].why.contains("HTTP 500"),
+        "{:?}",
+        plan.incomplete
+    );
+    assert!(
+        plan.notes[0].starts_with("Input incomplete: Pods were read not at all"),
+        "{:?}",
+        plan.notes
+    );
     for n in plan.nodes() {
         assert_eq!(n.blockers[0].kind, BlockerKind::Unknown);
-        assert!(n.blockers[0].message.contains("what runs on each node is not known"));
+        assert!(
+            n.blockers[0]
+                .message
+                .contains("what runs on each node is not known")
+        );
     }
 
     // An export that holds nodes and no pod at all says the same, unrecorded.
@@ -234,7 +260,11 @@ fn pods_not_read_make_every_node_unknown() {
     inv.coverage = Coverage::default();
     let plan = run(&inv);
     assert_eq!(plan.summary.drainable, 0);
-    assert!(plan.incomplete.iter().any(|g| g.kind == "Pod" && g.why.contains("no Pods")));
+    assert!(
+        plan.incomplete
+            .iter()
+            .any(|g| g.kind == "Pod" && g.why.contains("no Pods"))
+    );
 }
 
 #[test]
@@ -303,7 +333,11 @@ fn an_unhealthy_pod_under_a_budget_wanting_no_healthy_pod_needs_a_healthy_one() 
     let plan = run(&build(false));
     let n0 = plan.nodes().find(|n| n.name == "n0").unwrap();
     assert_eq!(n0.drainable, Drainable::No);
-    assert!(n0.blockers[0].message.contains("has no healthy pod"), "{:?}", n0.blockers);
+    assert!(
+        n0.blockers[0].message.contains("has no healthy pod"),
+        "{:?}",
+        n0.blockers
+    );
     let plan = run(&build(true));
     let n0 = plan.nodes().find(|n| n.name == "n0").unwrap();
     assert_eq!(n0.drainable, Drainable::Yes, "{:?}", n0.blockers);

@@ -36,7 +36,12 @@ pub fn render_plan_html(plan: &Plan) -> String {
     if !plan.incomplete.is_empty() {
         out.push_str("<div id=\"incomplete\"><p><b class=\"status-unknown\">The plan is incomplete</b>: the input may lack what some verdicts depend on; those nodes are <code>unknown</code>.</p>\n<ul>\n");
         for gap in &plan.incomplete {
-            let _ = writeln!(out, "<li><b>{}</b>: {}</li>", esc(&gap.kind), esc(&gap.sentence()));
+            let _ = writeln!(
+                out,
+                "<li><b>{}</b>: {}</li>",
+                esc(&gap.kind),
+                esc(&gap.sentence())
+            );
         }
         out.push_str("</ul>\n</div>\n");
     }
