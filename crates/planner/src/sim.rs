@@ -384,20 +384,17 @@ impl<'c, 'a> Sim<'c, 'a> {
                 ),
                 Ok(None) => {
                     let p = &self.cluster.pods[self.live[l].base];
-                    // The disruption this eviction would spend, for the next pods' budgets.
-                    if self.live[l].ready && !p.terminating {
-                        for &b in &p.budgets {
-                            self.healthy[b as usize] -= 1;
-                        }
-                    }
                     let terminal = matches!(self.live[l].phase, Phase::Succeeded | Phase::Failed);
                     let replaced = !terminal
                         && !p.terminating
                         && matches!(p.owner, Owner::Replicated | Owner::Stateful)
                         && self.cluster.classes[p.class as usize].unknown.is_empty();
+                    let mut back = false;
                     if replaced {
                         let pod = self.sched_pod(l);
-                        if self.sched.best(self.cluster, &pod).is_none() {
+                        if self.sched.best(self.cluster, &pod).is_some() {
+                            back = true;
+                        } else {
                             let who = self.who(l);
                             let (kind, message) = self.sched.explain(self.cluster, &pod, &who);
                             out.push(Blocker {
@@ -406,6 +403,13 @@ impl<'c, 'a> Sim<'c, 'a> {
                                 pod: who,
                                 message,
                             });
+                        }
+                    }
+                    // The disruption this eviction spends, for the next pods' budgets,
+                    // unless a replacement comes back Ready (as the drain waits for it).
+                    if !back && self.live[l].ready && !p.terminating {
+                        for &b in &p.budgets {
+                            self.healthy[b as usize] -= 1;
                         }
                     }
                 }
