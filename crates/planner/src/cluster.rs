@@ -291,8 +291,30 @@ pub(crate) fn plural_kind(kind: &str) -> String {
     format!("{kind}s")
 }
 
-/// What to do about a kind the input left out.
-pub(crate) const INCLUDE_HINT: &str = "include them (kubectl get rs,deploy,sts,rc,pdb,pvc,pv -A -o yaml) or read the cluster with `mcp-diag snapshot`";
+/// What to do about a kind the input left out: `include ReplicaSets (kubectl get rs -A -o
+/// yaml) or ...`.
+pub(crate) fn include_hint(kind: &str) -> String {
+    let short = match kind {
+        "ReplicaSet" => "rs",
+        "Deployment" => "deploy",
+        "StatefulSet" => "sts",
+        "DaemonSet" => "ds",
+        "ReplicationController" => "rc",
+        "PodDisruptionBudget" => "pdb",
+        "PersistentVolumeClaim" => "pvc",
+        "PersistentVolume" => "pv",
+        "Job" => "jobs",
+        "Node" => "nodes",
+        _ => "pods",
+    };
+    format!(
+        "include {} (kubectl get {short} -A -o yaml) or read the cluster with `mcp-diag snapshot`, which records what it read",
+        plural_kind(kind)
+    )
+}
+
+/// What to do about a budget over controllers the input left out.
+pub(crate) const BUDGET_HINT: &str = "include the pods' controllers, ReplicaSets above all (kubectl get rs,sts,rc -A -o yaml), or read the cluster with `mcp-diag snapshot`, which records what it read";
 
 fn labels_of(raw: Node<'_>) -> Option<Node<'_>> {
     raw.path(&["metadata", "labels"]).filter(|l| l.as_map().is_some())
@@ -506,7 +528,7 @@ impl<'a> Cluster<'a> {
         }
         if !inferred_owner.is_empty() {
             notes.push(format!(
-                "{} pod{} a ReplicaSet that is not in the input; {} Deployment was found from the ReplicaSet's name, the pod's pod-template-hash label and the Deployment's selector ({}): counted as replaced; budgets over them use their recorded status",
+                "{} pod{} a ReplicaSet that is not in the input; {} Deployment was found from the ReplicaSet's name, the pod's pod-template-hash label and the Deployment's selector ({}): counted as replaced; budgets written with a percentage or maxUnavailable over them are taken from their recorded status when it is current, else unknown",
                 inferred_owner.len(),
                 if inferred_owner.len() == 1 { " names" } else { "s name" },
                 if inferred_owner.len() == 1 { "its" } else { "their" },
@@ -515,7 +537,7 @@ impl<'a> Cluster<'a> {
         }
         if !unknown_owner.is_empty() {
             notes.push(format!(
-                "{} pod{} a controller that is not in the input, whose kind the input may have left out ({}): whether {} replaced is not known, so their nodes are unknown; {INCLUDE_HINT}",
+                "{} pod{} a controller that is not in the input, whose kind the input may have left out ({}): whether {} replaced is not known, so their nodes are unknown; {BUDGET_HINT}",
                 unknown_owner.len(),
                 if unknown_owner.len() == 1 { " names" } else { "s name" },
                 sample(&unknown_owner),

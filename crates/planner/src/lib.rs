@@ -309,9 +309,13 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
     apply_gaps(&incomplete, &mut waves);
     notes.splice(
         0..0,
-        incomplete
-            .iter()
-            .map(|g| format!("Input incomplete: {}", g.sentence())),
+        incomplete.iter().map(|g| {
+            format!(
+                "Input incomplete: {}; {}",
+                g.sentence(),
+                cluster::include_hint(&g.kind)
+            )
+        }),
     );
     let mut summary = Summary {
         nodes: cluster.nodes.len(),
@@ -368,7 +372,7 @@ fn incomplete(cluster: &cluster::Cluster<'_>) -> Vec<InputGap> {
                     "where pods mounting the missing volumes may run is not known"
                 }
                 k if cluster.hit.contains(k) => {
-                    "whether pods whose controller is not in the input are replaced, and what budgets over them allow, is not known"
+                    "pods whose controller is not in the input are replaced only when their Deployment can be inferred, and budgets over them (percentages, maxUnavailable) are taken from their recorded status when it is current, else unknown"
                 }
                 _ => return None,
             };

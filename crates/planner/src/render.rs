@@ -139,7 +139,7 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
     let summary = if plan.incomplete.is_empty() {
         summary
     } else {
-        let kinds: Vec<&str> = plan.incomplete.iter().map(|g| g.kind.as_str()).collect();
+        let kinds: Vec<String> = plan.incomplete.iter().map(|g| format!("{}s", g.kind)).collect();
         format!(
             "{summary}; the plan is INCOMPLETE: the input may lack {} (see the notes)",
             kinds.join(", ")

@@ -241,7 +241,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                     return Ok(Some(format!(
                         "PodDisruptionBudget {bname} ({}) cannot be computed: {why}; {}",
                         budget.rule,
-                        crate::cluster::INCLUDE_HINT
+                        crate::cluster::BUDGET_HINT
                     )));
                 }
                 // expectedPods <= 0: the controller publishes 0 allowed. A not-Ready pod only
@@ -525,7 +525,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 unknown = Some(format!(
                     "its controller {kind} {name} is not in the input ({}): whether and where it comes back is not known; {}",
                     cluster.input.gap(kind).unwrap_or(""),
-                    crate::cluster::INCLUDE_HINT
+                    crate::cluster::include_hint(kind)
                 ));
             } else if !class.unknown.is_empty() {
                 unknown = Some(class.unknown.join("; "));
