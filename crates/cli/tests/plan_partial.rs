@@ -296,7 +296,11 @@ fn nodes_without_pods_are_never_drainable() {
     assert!(html.stdout.contains("The plan is incomplete"), "{}", html.stdout);
     let md = plan(dir.path(), &["-o", "markdown"]);
     assert!(md.stdout.contains("**The plan is incomplete**"), "{}", md.stdout);
-    assert!(md.stdout.contains("- **Pod**: the input holds no Pods"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains("- **Pod**: the input holds no Pods"),
+        "{}",
+        md.stdout
+    );
     // --fail-on none is a report-only run.
     assert_eq!(plan(dir.path(), &["--fail-on", "none"]).code, 0);
 }
