@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_checks::quantity;
 use mcp_diag_checks::selector::Selector;
-use mcp_diag_model::{Inventory, Map, Node, Object, Seq, View};
+use mcp_diag_model::{Inventory, Known, Map, Node, Object, Seq, View};
 
 /// Label keys that name a node pool, most specific first.
 pub(crate) const POOL_LABELS: &[&str] = &[
@@ -80,6 +80,10 @@ pub(crate) enum Owner {
     Missing { kind: String, name: String },
     /// A controller kind the model does not know (a custom resource): evicted, fate unknown.
     Other { kind: String, name: String },
+    /// The controller is not in the input, and the input may have left its kind out (an
+    /// export without ReplicaSets): it may well exist, so whether the pod comes back is not
+    /// known.
+    NotInInput { kind: String, name: String },
 }
 
 #[derive(Debug)]
@@ -103,8 +107,12 @@ pub(crate) struct PodInfo<'a> {
     pub budgets: Vec<u32>,
     /// Anti-affinity terms whose selector and namespaces match this pod.
     pub anti_matches: Vec<u32>,
-    /// The controller found in the inventory (a ReplicaSet, StatefulSet, ...), if any.
+    /// The controller found in the inventory (a ReplicaSet, StatefulSet, ...), if any; for
+    /// a pod whose ReplicaSet is not in the input, the Deployment inferred for it.
     pub controller: Option<&'a Object>,
+    /// The controller is a Deployment inferred from the ReplicaSet's name and the pod's
+    /// `pod-template-hash` (the ReplicaSet is not in the input).
+    pub inferred: bool,
     /// Host ports the pod holds (port, protocol).
     pub ports: Vec<(i64, String)>,
 }
@@ -180,6 +188,13 @@ pub(crate) struct Budget<'a> {
     pub desired: i64,
     /// Why the disruption controller allows no disruption whatever the pods do.
     pub fail_safe: Option<String>,
+    /// Why `expectedPods` is 0 or less (no field set, no selected pod has a controller, the
+    /// controllers are scaled to 0): the controller then publishes 0 allowed, for Ready and
+    /// (under `IfHealthyBudget`) not-Ready pods alike.
+    pub no_expected: Option<String>,
+    /// Why the budget's status cannot be worked out from the input (a controller not in
+    /// it, and no fresh recorded status): its evictions are `unknown`.
+    pub unknown: Option<String>,
     pub always_allow: bool,
     /// Pods matched at the start.
     pub matched: usize,
@@ -198,7 +213,108 @@ pub(crate) struct Cluster<'a> {
     pub groups: usize,
     /// Pods whose node is not in the inventory, per node name (they are left out).
     pub node_index: HashMap<&'a str, u32>,
+    /// Which kinds the input holds completely.
+    pub input: InputKinds,
+    /// Kinds (beyond Pod, Node and PodDisruptionBudget) whose gap changed a prediction.
+    pub hit: std::collections::BTreeSet<&'static str>,
 }
+
+/// The kinds the planner reads, with their API group.
+pub(crate) const KINDS: &[(&str, &str)] = &[
+    ("", "Node"),
+    ("", "Pod"),
+    ("policy", "PodDisruptionBudget"),
+    ("apps", "ReplicaSet"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("", "ReplicationController"),
+    ("batch", "Job"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PersistentVolume"),
+];
+
+/// What the input says about each kind the planner reads: complete, or why not.
+#[derive(Debug, Default)]
+pub(crate) struct InputKinds {
+    /// Kinds that may miss objects, with why, in words (`Pod: failed (HTTP 500)`, `the input
+    /// holds no ReplicaSets`).
+    pub gaps: Vec<(&'static str, String)>,
+}
+
+impl InputKinds {
+    /// `present`: whether the input holds an object of a kind.
+    pub fn read(inventory: &Inventory, present: impl Fn(&str) -> bool) -> Self {
+        let mut gaps = Vec::new();
+        for &(group, kind) in KINDS {
+            let present = present(kind);
+            match inventory.coverage.judge(inventory.kind, group, kind, present) {
+                Known::Complete => {}
+                Known::Incomplete(read) => {
+                    let reason = read.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
+                    let mut why = format!(
+                        "{} were read {} ({reason}",
+                        plural_kind(kind),
+                        if read.state == mcp_diag_model::ReadState::Partial {
+                            "in part"
+                        } else {
+                            "not at all"
+                        }
+                    );
+                    if !read.detail.is_empty() {
+                        why.push_str(&format!(": {}", read.detail));
+                    }
+                    why.push(')');
+                    gaps.push((kind, why));
+                }
+                Known::Unrecorded => gaps.push((kind, format!("the input holds no {}", plural_kind(kind)))),
+            }
+        }
+        Self { gaps }
+    }
+
+    /// Why the kind may miss objects; `None` when the input holds all of them.
+    pub fn gap(&self, kind: &str) -> Option<&str> {
+        self.gaps
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, w)| w.as_str())
+    }
+
+    pub fn complete(&self, kind: &str) -> bool {
+        self.gap(kind).is_none()
+    }
+}
+
+/// `Pods`, `PodDisruptionBudgets`, `PersistentVolumeClaims`.
+pub(crate) fn plural_kind(kind: &str) -> String {
+    format!("{kind}s")
+}
+
+/// What to do about a kind the input left out: `include ReplicaSets (kubectl get rs -A -o
+/// yaml) or ...`.
+pub(crate) fn include_hint(kind: &str) -> String {
+    let short = match kind {
+        "ReplicaSet" => "rs",
+        "Deployment" => "deploy",
+        "StatefulSet" => "sts",
+        "DaemonSet" => "ds",
+        "ReplicationController" => "rc",
+        "PodDisruptionBudget" => "pdb",
+        "PersistentVolumeClaim" => "pvc",
+        "PersistentVolume" => "pv",
+        "Job" => "jobs",
+        "Node" => "nodes",
+        _ => "pods",
+    };
+    format!(
+        "include {} (kubectl get {short} -A -o yaml) or read the cluster with `mcp-diag snapshot`, which records what it read",
+        plural_kind(kind)
+    )
+}
+
+/// What to do about a budget over controllers the input left out.
+pub(crate) const BUDGET_HINT: &str = "include the pods' controllers, ReplicaSets above all (kubectl get rs,sts,rc -A -o yaml), or read the cluster with `mcp-diag snapshot`, which records what it read";
 
 fn labels_of(raw: Node<'_>) -> Option<Node<'_>> {
     raw.path(&["metadata", "labels"]).filter(|l| l.as_map().is_some())
@@ -250,6 +366,8 @@ impl<'a> Cluster<'a> {
             }
         }
         let kind = |k: &str| by_kind.get(k).map_or(&[][..], Vec::as_slice);
+        let input = InputKinds::read(inventory, |k| by_kind.contains_key(k));
+        let hit = std::cell::RefCell::new(std::collections::BTreeSet::new());
 
         // ---- nodes
         let mut nodes: Vec<NodeInfo<'a>> = Vec::new();
@@ -288,10 +406,14 @@ impl<'a> Cluster<'a> {
         let mut no_requests = 0usize;
         let mut unknown_node: Vec<String> = Vec::new();
         let mut missing_owner: Vec<String> = Vec::new();
+        let mut inferred_owner: Vec<String> = Vec::new();
+        let mut unknown_owner: Vec<String> = Vec::new();
         let mut pods = Vec::new();
         let lookup = Lookup {
             by_uid: &by_uid,
             by_name: &by_name,
+            input: &input,
+            hit: &hit,
         };
         for o in kind("Pod") {
             let raw = o.raw.root();
@@ -323,9 +445,20 @@ impl<'a> Cluster<'a> {
                 .path(&["metadata", "deletionTimestamp"])
                 .is_some_and(|d| !d.is_null());
             let mirror = raw.path(&["metadata", "annotations", MIRROR]).is_some();
-            let (owner, controller) = lookup.owner(o);
-            if let Owner::Missing { kind, name } = &owner {
-                missing_owner.push(format!("{ns}/{} (owner {kind} {name})", o.name));
+            let (owner, controller, inferred) = lookup.owner(o);
+            match &owner {
+                Owner::Missing { kind, name } => {
+                    missing_owner.push(format!("{ns}/{} (owner {kind} {name})", o.name));
+                }
+                Owner::NotInInput { kind, name } => {
+                    unknown_owner.push(format!("{ns}/{} (owner {kind} {name})", o.name));
+                }
+                _ if inferred => inferred_owner.push(format!(
+                    "{ns}/{} (Deployment {})",
+                    o.name,
+                    controller.map_or("", |c| c.name.as_str())
+                )),
+                _ => {}
             }
             let (cpu, mem, has_requests) = requests(raw);
             let movable = !mirror && owner != Owner::DaemonSet;
@@ -363,6 +496,7 @@ impl<'a> Cluster<'a> {
                 anti_matches: Vec::new(),
                 ports: host_ports(raw),
                 controller,
+                inferred,
             });
         }
         if no_requests > 0 {
@@ -390,6 +524,24 @@ impl<'a> Cluster<'a> {
                 missing_owner.len(),
                 if missing_owner.len() == 1 { " names" } else { "s name" },
                 sample(&missing_owner)
+            ));
+        }
+        if !inferred_owner.is_empty() {
+            notes.push(format!(
+                "{} pod{} a ReplicaSet that is not in the input; {} Deployment was found from the ReplicaSet's name, the pod's pod-template-hash label and the Deployment's selector ({}): counted as replaced; budgets written with a percentage or maxUnavailable over them are taken from their recorded status when it is current, else unknown",
+                inferred_owner.len(),
+                if inferred_owner.len() == 1 { " names" } else { "s name" },
+                if inferred_owner.len() == 1 { "its" } else { "their" },
+                sample(&inferred_owner)
+            ));
+        }
+        if !unknown_owner.is_empty() {
+            notes.push(format!(
+                "{} pod{} a controller that is not in the input, whose kind the input may have left out ({}): whether {} replaced is not known, so their nodes are unknown; {BUDGET_HINT}",
+                unknown_owner.len(),
+                if unknown_owner.len() == 1 { " names" } else { "s name" },
+                sample(&unknown_owner),
+                if unknown_owner.len() == 1 { "it is" } else { "they are" },
             ));
         }
         // Pods in a stable order: namespace, name (the drain order within a node).
@@ -446,6 +598,8 @@ impl<'a> Cluster<'a> {
             budgets,
             anti_terms,
             node_index,
+            input,
+            hit: hit.into_inner(),
         }
     }
 }
@@ -610,6 +764,30 @@ fn host_ports(raw: Node<'_>) -> Vec<(i64, String)> {
 struct Lookup<'l, 'a> {
     by_uid: &'l HashMap<&'a str, &'a Object>,
     by_name: &'l HashMap<(&'a str, &'a str, &'a str), &'a Object>,
+    input: &'l InputKinds,
+    /// Kinds whose gap changed a prediction.
+    hit: &'l std::cell::RefCell<std::collections::BTreeSet<&'static str>>,
+}
+
+impl Lookup<'_, '_> {
+    /// `input.gap(kind)`, remembering that the gap mattered.
+    fn gap(&self, kind: &str) -> Option<&str> {
+        let (k, why) = self.input.gaps.iter().find(|(k, _)| *k == kind)?;
+        self.hit.borrow_mut().insert(k);
+        Some(why.as_str())
+    }
+}
+
+/// How the disruption controller would count a pod's controller for `expectedPods`.
+pub(crate) enum Scale<'a> {
+    /// The controller and its `spec.replicas`.
+    Of(&'a Object, i64),
+    /// No controller owner: left out of the count.
+    Unmanaged,
+    /// The controller's fail-safe: no disruption allowed, for this reason.
+    FailSafe(String),
+    /// Not computable from the input (a controller the input may have left out), why.
+    NotInInput(String),
 }
 
 impl<'a> Lookup<'_, 'a> {
@@ -632,30 +810,61 @@ impl<'a> Lookup<'_, 'a> {
         self.by_name.get(&(kind, ns, name)).copied()
     }
 
-    fn owner(&self, pod: &Object) -> (Owner, Option<&'a Object>) {
+    /// The Deployment of a pod whose ReplicaSet `rs` is not in the input: a Deployment
+    /// `D` such that `rs` is `D-H`, the pod carries `pod-template-hash: H` (the Deployment
+    /// controller names its ReplicaSets so and labels their pods so), and D's selector
+    /// selects the pod.
+    fn infer_deployment(&self, pod: &Object, rs: &str) -> Option<&'a Object> {
+        let hash = pod
+            .raw
+            .path(&["metadata", "labels", "pod-template-hash"])?
+            .as_str()?;
+        let deployment = rs.strip_suffix(hash)?.strip_suffix('-')?;
+        let ns = pod.namespace.as_deref().unwrap_or("");
+        let d = self.by_name.get(&("Deployment", ns, deployment)).copied()?;
+        let selector = d.raw.path(&["spec", "selector"])?;
+        let selector = Selector::from_label_selector(selector).ok()?;
+        selector.matches(labels_of(pod.raw.root())).then_some(d)
+    }
+
+    /// The pod's owner, the controller object found (or inferred), and whether it was
+    /// inferred.
+    fn owner(&self, pod: &Object) -> (Owner, Option<&'a Object>, bool) {
         let Some(r) = Self::controller_ref(pod) else {
-            return (Owner::None, None);
+            return (Owner::None, None, false);
         };
         let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
         let name = r.get("name").and_then(Node::as_str).unwrap_or("");
         match kind {
-            "DaemonSet" => (Owner::DaemonSet, None),
+            "DaemonSet" => (Owner::DaemonSet, None, false),
             "ReplicaSet" | "ReplicationController" | "StatefulSet" | "Job" => {
                 let Some(found) = self.resolve(pod, r) else {
-                    return (
+                    if kind == "ReplicaSet"
+                        && self.gap(kind).is_some()
+                        && let Some(d) = self.infer_deployment(pod, name)
+                    {
+                        return (Owner::Replicated, Some(d), true);
+                    }
+                    // A Job's pod is not replaced whether or not the Job is in the input.
+                    let owner = if kind == "Job" || self.gap(kind).is_none() {
                         Owner::Missing {
                             kind: kind.to_owned(),
                             name: name.to_owned(),
-                        },
-                        None,
-                    );
+                        }
+                    } else {
+                        Owner::NotInInput {
+                            kind: kind.to_owned(),
+                            name: name.to_owned(),
+                        }
+                    };
+                    return (owner, None, false);
                 };
                 let owner = match kind {
                     "StatefulSet" => Owner::Stateful,
                     "Job" => Owner::Job,
                     _ => Owner::Replicated,
                 };
-                (owner, Some(found))
+                (owner, Some(found), false)
             }
             _ => (
                 Owner::Other {
@@ -663,53 +872,74 @@ impl<'a> Lookup<'_, 'a> {
                     name: name.to_owned(),
                 },
                 None,
+                false,
             ),
         }
     }
 
     /// The controller that scales a pod, as the disruption controller finds it, with its
     /// scale: a Deployment for a ReplicaSet it owns, else the ReplicaSet, StatefulSet or
-    /// ReplicationController. `Err` says why the budget falls back to zero disruptions.
-    fn scale_of(&self, pod: &Object) -> Result<Option<(&'a Object, i64)>, String> {
+    /// ReplicationController (`getExpectedScale` and its finders in
+    /// `pkg/controller/disruption/disruption.go`).
+    fn scale_of(&self, pod: &Object) -> Scale<'a> {
         let Some(r) = Self::controller_ref(pod) else {
-            return Ok(None);
+            return Scale::Unmanaged;
         };
         let kind = r.get("kind").and_then(Node::as_str).unwrap_or("");
         let name = r.get("name").and_then(Node::as_str).unwrap_or("");
-        let Some(owner) = self.resolve(pod, r) else {
-            return Err(format!(
-                "the controller {kind} {name} of pod {} does not exist",
-                pod.name
-            ));
-        };
         let replicas = |o: &Object| {
             o.raw
                 .path(&["spec", "replicas"])
                 .and_then(Node::as_i64)
                 .unwrap_or(1)
         };
-        match kind {
-            "ReplicaSet" => {
-                if let Some(dr) = Self::controller_ref(owner)
-                    && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
-                {
-                    let Some(d) = self.resolve(owner, dr) else {
-                        return Err(format!(
-                            "the Deployment {} owning ReplicaSet {name} of pod {} does not exist",
-                            dr.get("name").and_then(Node::as_str).unwrap_or(""),
-                            pod.name
-                        ));
-                    };
-                    return Ok(Some((d, replicas(d))));
-                }
-                Ok(Some((owner, replicas(owner))))
-            }
-            "StatefulSet" | "ReplicationController" => Ok(Some((owner, replicas(owner)))),
-            _ => Err(format!(
-                "pod {} is controlled by {kind} {name}, which has no scale the disruption controller knows",
-                pod.name
-            )),
+        if !matches!(kind, "ReplicaSet" | "StatefulSet" | "ReplicationController") {
+            return match kind {
+                // Known kinds without a scale subresource: the controller's fail-safe.
+                "Job" | "DaemonSet" => Scale::FailSafe(format!(
+                    "pod {} is controlled by {kind} {name}, which has no scale the disruption controller knows",
+                    pod.name
+                )),
+                // A custom controller counts when its resource has a scale subresource,
+                // which the input does not say.
+                _ => Scale::NotInInput(format!(
+                    "pod {} is controlled by {kind} {name}; whether that resource has a scale subresource (which the disruption controller counts) is not in the input",
+                    pod.name
+                )),
+            };
         }
+        let Some(owner) = self.resolve(pod, r) else {
+            return if self.input.complete(kind) {
+                Scale::FailSafe(format!(
+                    "the controller {kind} {name} of pod {} does not exist",
+                    pod.name
+                ))
+            } else {
+                Scale::NotInInput(format!(
+                    "the controller {kind} {name} of pod {} is not in the input ({})",
+                    pod.name,
+                    self.gap(kind).unwrap_or("")
+                ))
+            };
+        };
+        if kind == "ReplicaSet"
+            && let Some(dr) = Self::controller_ref(owner)
+            && dr.get("kind").and_then(Node::as_str) == Some("Deployment")
+        {
+            return match self.resolve(owner, dr) {
+                Some(d) => Scale::Of(d, replicas(d)),
+                // A ReplicaSet whose Deployment is gone is counted through its own scale
+                // subresource (the last finder, getScaleController).
+                None if self.input.complete("Deployment") => Scale::Of(owner, replicas(owner)),
+                None => Scale::NotInInput(format!(
+                    "the Deployment {} owning ReplicaSet {name} of pod {} is not in the input ({})",
+                    dr.get("name").and_then(Node::as_str).unwrap_or(""),
+                    pod.name,
+                    self.gap("Deployment").unwrap_or("")
+                )),
+            };
+        }
+        Scale::Of(owner, replicas(owner))
     }
 }
 
@@ -892,13 +1122,25 @@ fn class_of(
         }
     }
     for claim in claims {
+        // A claim or volume missing from a complete read does not exist (the pod waits
+        // for it anyway); missing from a partial one, its node affinity is unknown.
         let Some(pvc) = lookup.by_name.get(&("PersistentVolumeClaim", ns, claim)) else {
+            if let Some(gap) = lookup.gap("PersistentVolumeClaim") {
+                unknown.push(format!(
+                    "its PersistentVolumeClaim {claim} is not in the input ({gap}), so where its volume lets it run is not known"
+                ));
+            }
             continue;
         };
         let Some(pv_name) = pvc.raw.path(&["spec", "volumeName"]).and_then(Node::as_str) else {
             continue;
         };
         let Some(pv) = lookup.by_name.get(&("PersistentVolume", "", pv_name)) else {
+            if let Some(gap) = lookup.gap("PersistentVolume") {
+                unknown.push(format!(
+                    "its PersistentVolume {pv_name} is not in the input ({gap}), so where it lets the pod run is not known"
+                ));
+            }
             continue;
         };
         let local = pv.raw.path(&["spec", "local"]).is_some();
@@ -954,6 +1196,7 @@ fn read_budgets<'a>(
     let mut budgets = Vec::new();
     let mut no_match = Vec::new();
     let mut percent = Vec::new();
+    let mut recorded = Vec::new();
     for o in objects {
         let ns = o.namespace.as_deref().unwrap_or("default");
         let spec = o.raw.field("spec");
@@ -1005,7 +1248,6 @@ fn read_budgets<'a>(
         let max = spec.get("maxUnavailable").filter(|n| !n.is_null());
         let always_allow =
             spec.get("unhealthyPodEvictionPolicy").and_then(Node::as_str) == Some("AlwaysAllow");
-        let mut fail_safe = None;
         let plain_int = min.and_then(|m| match m.view() {
             View::Int(n) => Some(n),
             _ => m
@@ -1013,12 +1255,30 @@ fn read_budgets<'a>(
                 .filter(|t| !t.contains('%'))
                 .and_then(|t| t.trim().parse().ok()),
         });
-        let (desired, rule) = match (min, max) {
+        let mut budget = Budget {
+            object: o,
+            desired: 0,
+            fail_safe: None,
+            no_expected: None,
+            unknown: None,
+            always_allow,
+            matched: matched.len(),
+            rule: String::new(),
+        };
+        match (min, max) {
             (Some(_), _) if plain_int.is_some() => {
+                // expectedPods is the number of pods selected, at least the one evicted.
                 let n = plain_int.unwrap_or(0);
-                (n, format!("minAvailable: {n}"))
+                budget.desired = n;
+                budget.rule = format!("minAvailable: {n}");
             }
-            (None, None) => (0, "neither minAvailable nor maxUnavailable".to_owned()),
+            (None, None) => {
+                budget.rule = "neither minAvailable nor maxUnavailable".to_owned();
+                budget.no_expected = Some(
+                    "it sets neither minAvailable nor maxUnavailable, so its expected pod count is 0"
+                        .to_owned(),
+                );
+            }
             (min, max) => {
                 if min.is_some() && max.is_some() {
                     notes.push(format!(
@@ -1029,16 +1289,33 @@ fn read_budgets<'a>(
                 // Percentages and maxUnavailable count the controllers' scale.
                 let mut expected = 0i64;
                 let mut seen = std::collections::HashSet::new();
+                let mut unmanaged = 0usize;
+                let mut not_in_input: Option<String> = None;
                 for &i in &matched {
-                    match lookup.scale_of(pods[i as usize].object) {
-                        Ok(Some((c, scale))) => {
+                    let pod = &pods[i as usize];
+                    // A Deployment inferred for a missing ReplicaSet is a good guess for
+                    // replacing the pod, not for the budget's arithmetic.
+                    let scale = if pod.inferred {
+                        Scale::NotInInput(format!(
+                            "the ReplicaSet of pod {} is not in the input ({})",
+                            pod.name,
+                            lookup.gap("ReplicaSet").unwrap_or("")
+                        ))
+                    } else {
+                        lookup.scale_of(pod.object)
+                    };
+                    match scale {
+                        Scale::Of(c, scale) => {
                             if seen.insert(std::ptr::from_ref(c)) {
                                 expected += scale;
                             }
                         }
-                        Ok(None) => {}
-                        Err(why) => {
-                            fail_safe.get_or_insert(why);
+                        Scale::Unmanaged => unmanaged += 1,
+                        Scale::FailSafe(why) => {
+                            budget.fail_safe.get_or_insert(why);
+                        }
+                        Scale::NotInInput(why) => {
+                            not_in_input.get_or_insert(why);
                         }
                     }
                 }
@@ -1056,24 +1333,50 @@ fn read_budgets<'a>(
                         }
                     }),
                 };
-                let rule = format!(
+                budget.rule = format!(
                     "{field}: {}",
                     text_of(value).unwrap_or_else(|| value.to_json().to_string())
                 );
                 let Some((n, is_percent)) = amount else {
-                    fail_safe.get_or_insert(format!("{field} {rule} is not an integer or a percentage"));
-                    budgets.push(Budget {
-                        object: o,
-                        desired: 0,
-                        fail_safe,
-                        always_allow,
-                        matched: matched.len(),
-                        rule,
-                    });
+                    budget
+                        .fail_safe
+                        .get_or_insert(format!("{} is not an integer or a percentage", budget.rule));
+                    budgets.push(budget);
                     continue;
                 };
                 if is_percent {
                     percent.push(format!("{ns}/{}", o.name));
+                }
+                if budget.fail_safe.is_none()
+                    && let Some(why) = not_in_input
+                {
+                    // The controller computes this budget from objects the input lacks:
+                    // its recorded status is the best witness, when it is current.
+                    match recorded_status(o, pods, &matched) {
+                        Recorded::Fresh { desired, expected } => {
+                            budget.desired = desired;
+                            if expected <= 0 {
+                                budget.no_expected =
+                                    Some(format!("its recorded status counts {expected} expected pods"));
+                            }
+                            recorded.push(format!("{ns}/{}", o.name));
+                        }
+                        Recorded::SyncFailed(message) => {
+                            budget.fail_safe = Some(format!(
+                                "its recorded status says the disruption controller could not compute it (DisruptionAllowed=False, SyncFailed{})",
+                                if message.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {message}")
+                                }
+                            ));
+                        }
+                        Recorded::Stale(stale) => {
+                            budget.unknown = Some(format!("{why}, and {stale}"));
+                        }
+                    }
+                    budgets.push(budget);
+                    continue;
                 }
                 let count = if is_percent {
                     // ceil(n * expected / 100)
@@ -1081,22 +1384,24 @@ fn read_budgets<'a>(
                 } else {
                     n
                 };
-                let desired = if field == "minAvailable" {
+                budget.desired = if field == "minAvailable" {
                     count
                 } else {
                     (expected - count).max(0)
                 };
-                (desired, rule)
+                if expected <= 0 && budget.fail_safe.is_none() {
+                    budget.no_expected = Some(if unmanaged > 0 && unmanaged == matched.len() {
+                        "none of the pods it selects has a controller, so its expected pod count is 0"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "the controllers of the pods it selects are scaled to {expected}, so its expected pod count is {expected}"
+                        )
+                    });
+                }
             }
-        };
-        budgets.push(Budget {
-            object: o,
-            desired,
-            fail_safe,
-            always_allow,
-            matched: matched.len(),
-            rule,
-        });
+        }
+        budgets.push(budget);
     }
     if !no_match.is_empty() {
         notes.push(format!(
@@ -1123,5 +1428,74 @@ fn read_budgets<'a>(
             sample(&percent)
         ));
     }
+    if !recorded.is_empty() {
+        notes.push(format!(
+            "{} PodDisruptionBudget{} over pods whose controllers are not in the input ({}): {} recorded status is used, as it is current (observedGeneration matches, currentHealthy equals the Ready pods in the input)",
+            recorded.len(),
+            if recorded.len() == 1 { "" } else { "s" },
+            sample(&recorded),
+            if recorded.len() == 1 { "its" } else { "their" }
+        ));
+    }
     budgets
+}
+
+/// What a budget's recorded `status` says, when the input cannot recompute it.
+enum Recorded {
+    /// Current: written for this generation, without a failed sync, and counting as many
+    /// healthy pods as the input holds Ready.
+    Fresh { desired: i64, expected: i64 },
+    /// The disruption controller recorded its fail-safe (with its message).
+    SyncFailed(String),
+    /// Missing or out of date: why, in words.
+    Stale(String),
+}
+
+fn recorded_status(pdb: &Object, pods: &[PodInfo<'_>], matched: &[u32]) -> Recorded {
+    let raw = pdb.raw.root();
+    let Some(status) = raw
+        .get("status")
+        .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()))
+    else {
+        return Recorded::Stale("it carries no recorded status".to_owned());
+    };
+    let condition = seq(status.get("conditions"))
+        .iter()
+        .find(|c| c.get("type").and_then(Node::as_str) == Some("DisruptionAllowed"));
+    if let Some(c) = condition
+        && c.get("status").and_then(Node::as_str) == Some("False")
+        && c.get("reason").and_then(Node::as_str) == Some("SyncFailed")
+    {
+        return Recorded::SyncFailed(c.get("message").and_then(Node::as_str).unwrap_or("").to_owned());
+    }
+    // The API server sets generation 1 on create; an export always carries it.
+    let generation = raw
+        .path(&["metadata", "generation"])
+        .and_then(Node::as_i64)
+        .unwrap_or(1);
+    let observed = status.get("observedGeneration").and_then(Node::as_i64);
+    if observed != Some(generation) {
+        return Recorded::Stale(format!(
+            "its recorded status is for generation {} of the budget, not {generation}",
+            observed.map_or_else(|| "(none)".to_owned(), |g| g.to_string())
+        ));
+    }
+    let int = |k: &str| status.get(k).and_then(Node::as_i64);
+    let (Some(current), Some(desired), Some(expected)) =
+        (int("currentHealthy"), int("desiredHealthy"), int("expectedPods"))
+    else {
+        return Recorded::Stale(
+            "its recorded status lacks currentHealthy, desiredHealthy or expectedPods".to_owned(),
+        );
+    };
+    let ready = matched
+        .iter()
+        .filter(|&&i| pods[i as usize].ready && !pods[i as usize].terminating)
+        .count() as i64;
+    if current != ready {
+        return Recorded::Stale(format!(
+            "its recorded status counts {current} healthy pods where the input has {ready} Ready"
+        ));
+    }
+    Recorded::Fresh { desired, expected }
 }

@@ -72,12 +72,35 @@ pub struct Plan {
     pub summary: Summary,
     pub hops: Vec<Hop>,
     pub waves: Vec<Wave>,
+    /// Kinds the input may not hold completely, where that changes the plan (empty when
+    /// the input is complete): what is missing and what it hides. Nodes whose verdict
+    /// depends on them are `unknown`, never drainable.
+    pub incomplete: Vec<InputGap>,
     /// Things about the input the reader should know (pods without requests, budgets with
     /// percentages, selectors that match nothing, ...), one line each.
     pub notes: Vec<String>,
     /// Every scan finding's severity, worst first, counted (for the exit status).
     #[serde(skip)]
     pub worst_finding: Option<Severity>,
+}
+
+/// A kind the input may not hold completely.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputGap {
+    /// `Pod`, `ReplicaSet`, ...
+    pub kind: String,
+    /// Why it may be incomplete: `Pods were read not at all (failed: HTTP 500)`, `the input
+    /// holds no ReplicaSets`.
+    pub why: String,
+    /// What the plan cannot tell because of it.
+    pub hides: String,
+}
+
+impl InputGap {
+    /// One line for notes and summaries.
+    pub fn sentence(&self) -> String {
+        format!("{}: {}", self.why, self.hides)
+    }
 }
 
 /// The plan's conclusion.
@@ -186,6 +209,11 @@ pub struct NodePlan {
     pub pods_evicted: usize,
     /// Pods that stay (DaemonSet, mirror) or are refused.
     pub pods_staying: usize,
+    /// What else blocks the node once `blockers` are fixed: the other pods' evictions,
+    /// evaluated without changing the simulated state (a node refused for an unmanaged
+    /// pod still lists the budget that would refuse its next pod). The verdict does not
+    /// depend on them.
+    pub remaining: Vec<Blocker>,
     /// Where each evicted pod's replacement went (`to: null`: nowhere, or not replaced).
     pub moves: Vec<Move>,
 }
@@ -276,7 +304,19 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
         (hops, (cluster, order, outcome))
     });
     notes.append(&mut outcome.notes);
-    let waves = waves::assemble(&cluster, &order, outcome);
+    let mut waves = waves::assemble(&cluster, &order, outcome);
+    let incomplete = incomplete(&cluster);
+    apply_gaps(&incomplete, &mut waves);
+    notes.splice(
+        0..0,
+        incomplete.iter().map(|g| {
+            format!(
+                "Input incomplete: {}; {}",
+                g.sentence(),
+                cluster::include_hint(&g.kind)
+            )
+        }),
+    );
     let mut summary = Summary {
         nodes: cluster.nodes.len(),
         batches: order.batches.len(),
@@ -294,7 +334,7 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
     }
     let verdict = if summary.blocked > 0 || summary.hop_blockers > 0 {
         Verdict::Blocked
-    } else if summary.unknown > 0 {
+    } else if summary.unknown > 0 || !incomplete.is_empty() {
         Verdict::Unknown
     } else {
         Verdict::Ready
@@ -309,9 +349,71 @@ pub fn plan(inventory: &Inventory, options: &PlanOptions) -> Result<Plan, PlanEr
         summary,
         hops,
         waves,
+        incomplete,
         notes,
         worst_finding,
     })
+}
+
+/// The gaps of the input that matter to this plan, with what each hides.
+fn incomplete(cluster: &cluster::Cluster<'_>) -> Vec<InputGap> {
+    cluster
+        .input
+        .gaps
+        .iter()
+        .filter_map(|(kind, why)| {
+            let hides = match *kind {
+                "Pod" => "what runs on each node is not known, so no node's drain can be predicted",
+                "Node" => "replacements may go to nodes not in the input, so no node's drain can be predicted",
+                "PodDisruptionBudget" => {
+                    "a budget not in the input may refuse any eviction, so no node with pods to evict is predicted drainable"
+                }
+                "PersistentVolumeClaim" | "PersistentVolume" if cluster.hit.contains(kind) => {
+                    "where pods mounting the missing volumes may run is not known"
+                }
+                k if cluster.hit.contains(k) => {
+                    "pods whose controller is not in the input are replaced only when their Deployment can be inferred, and budgets over them (percentages, maxUnavailable) are taken from their recorded status when it is current, else unknown"
+                }
+                _ => return None,
+            };
+            Some(InputGap {
+                kind: (*kind).to_owned(),
+                why: why.clone(),
+                hides: hides.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Nodes whose verdict depends on a missing kind become `unknown`, with the gap as their
+/// first blocker; what the simulation found stays listed after it.
+fn apply_gaps(gaps: &[InputGap], waves: &mut [Wave]) {
+    let everything = gaps.iter().find(|g| g.kind == "Pod" || g.kind == "Node");
+    let budgets = gaps.iter().find(|g| g.kind == "PodDisruptionBudget");
+    for node in waves.iter_mut().flat_map(|w| &mut w.nodes) {
+        let gap = match (everything, budgets) {
+            (Some(g), _) => g,
+            // Budgets can only refuse more: a node already blocked stays blocked.
+            (None, Some(g)) if node.drainable == Drainable::Yes && node.pods_evicted > 0 => g,
+            _ => continue,
+        };
+        node.drainable = Drainable::Unknown;
+        node.status = Drainable::Unknown.as_str();
+        node.blockers.insert(
+            0,
+            Blocker {
+                kind: BlockerKind::Unknown,
+                object: ObjectRef {
+                    api_version: "v1".into(),
+                    kind: "Node".into(),
+                    namespace: None,
+                    name: node.name.clone(),
+                },
+                pod: String::new(),
+                message: format!("input incomplete: {}", gap.sentence()),
+            },
+        );
+    }
 }
 
 impl Plan {
@@ -326,6 +428,11 @@ impl Plan {
             None
         };
         nodes.max(self.worst_finding)
+    }
+
+    /// Whether the input lacked something the plan depends on.
+    pub fn is_incomplete(&self) -> bool {
+        !self.incomplete.is_empty()
     }
 
     /// Every node, in plan order.

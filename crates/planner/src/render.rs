@@ -136,6 +136,15 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         ),
         None => summary,
     };
+    let summary = if plan.incomplete.is_empty() {
+        summary
+    } else {
+        let kinds: Vec<String> = plan.incomplete.iter().map(|g| format!("{}s", g.kind)).collect();
+        format!(
+            "{summary}; the plan is INCOMPLETE: the input may lack {} (see the notes)",
+            kinds.join(", ")
+        )
+    };
     // "Summary:" is painted after wrapping, so that escape codes do not count as width.
     let lines = text::wrap_hanging(&summary, width, "Summary: ", "  ");
     out.push('\n');
@@ -160,15 +169,19 @@ fn status(node: &NodePlan, paint: &Paint) -> String {
     }
 }
 
-/// The blockers of a node, one per line, or the reason for its place.
+/// The blockers of a node, one per line, then what remains once they are fixed, or the
+/// reason for its place.
 fn detail_lines(node: &NodePlan, width: usize, first: &str, rest: &str) -> Vec<String> {
     if node.blockers.is_empty() {
         return text::wrap_hanging(&node.reason, width, first, first);
     }
+    let then = node.remaining.iter().map(|b| (b, "then: "));
     node.blockers
         .iter()
-        .flat_map(|b| {
-            let line = format!("[{}] {}", b.kind.as_str(), b.message);
+        .map(|b| (b, ""))
+        .chain(then)
+        .flat_map(|(b, prefix)| {
+            let line = format!("{prefix}[{}] {}", b.kind.as_str(), b.message);
             text::wrap_hanging(&line, width, first, rest)
         })
         .collect()

@@ -14,6 +14,8 @@ use mcp_diag_model::ObjectRef;
 pub(crate) struct NodeOutcome {
     pub drainable: Drainable,
     pub blockers: Vec<Blocker>,
+    /// What still blocks once `blockers` are fixed (evaluated without changing the state).
+    pub remaining: Vec<Blocker>,
     pub evicted: usize,
     pub staying: usize,
     pub moves: Vec<Move>,
@@ -213,12 +215,13 @@ impl<'c, 'a> Sim<'c, 'a> {
         }
     }
 
-    /// Whether the budgets let the pod go; the blocker when they do not.
-    fn eviction(&self, l: usize) -> Result<(), Box<Blocker>> {
+    /// Whether the budgets let the pod go (`Ok(Some(why))`: they let it go as far as the
+    /// input tells, but the budget's status is not known); the blocker when they do not.
+    fn eviction(&self, l: usize) -> Result<Option<String>, Box<Blocker>> {
         let live = &self.live[l];
         let p = &self.cluster.pods[live.base];
         if matches!(live.phase, Phase::Pending | Phase::Succeeded | Phase::Failed) || p.terminating {
-            return Ok(());
+            return Ok(None);
         }
         let who = self.who(l);
         let pod_ref = ObjectRef {
@@ -228,12 +231,35 @@ impl<'c, 'a> Sim<'c, 'a> {
             name: self.name(l).to_owned(),
         };
         match p.budgets.as_slice() {
-            [] => Ok(()),
+            [] => Ok(None),
             [b] => {
                 let budget = &self.cluster.budgets[*b as usize];
                 let bref = budget.object.object_ref();
                 let bname = format!("{}/{}", p.ns, budget.object.name);
                 let healthy = self.healthy[*b as usize];
+                if let Some(why) = &budget.unknown {
+                    return Ok(Some(format!(
+                        "PodDisruptionBudget {bname} ({}) cannot be computed: {why}; {}",
+                        budget.rule,
+                        crate::cluster::BUDGET_HINT
+                    )));
+                }
+                // expectedPods <= 0: the controller publishes 0 allowed. A not-Ready pod only
+                // skips the budget when desiredHealthy > 0, which it is not here.
+                if let Some(why) = &budget.no_expected
+                    && budget.fail_safe.is_none()
+                    && (live.ready || !budget.always_allow)
+                {
+                    return Err(Box::new(Blocker {
+                        kind: BlockerKind::Pdb,
+                        object: bref,
+                        pod: who,
+                        message: format!(
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {why}, and the disruption controller allows none then ({}); set minAvailable as an integer, or maxUnavailable over pods run by a Deployment, ReplicaSet or StatefulSet",
+                            budget.rule
+                        ),
+                    }));
+                }
                 if let Some(why) = &budget.fail_safe {
                     return Err(Box::new(Blocker {
                         kind: BlockerKind::Pdb,
@@ -247,7 +273,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 }
                 if live.ready {
                     if healthy - budget.desired > 0 {
-                        return Ok(());
+                        return Ok(None);
                     }
                     let message = if healthy < budget.matched as i64 {
                         let down = budget.matched as i64 - healthy;
@@ -284,8 +310,23 @@ impl<'c, 'a> Sim<'c, 'a> {
                         pod: who,
                         message,
                     })
-                } else if budget.always_allow || healthy >= budget.desired {
-                    Ok(())
+                } else if budget.always_allow
+                    || (healthy >= budget.desired && budget.desired > 0)
+                    // Under IfHealthyBudget with desiredHealthy 0 the unhealthy pod goes
+                    // through the budget's allowance like a Ready one: healthy - 0.
+                    || (budget.desired <= 0 && healthy > 0)
+                {
+                    Ok(None)
+                } else if budget.desired <= 0 {
+                    Err(Blocker {
+                        kind: BlockerKind::Pdb,
+                        object: bref,
+                        pod: who.clone(),
+                        message: format!(
+                            "pod {who} is not Ready and PodDisruptionBudget {bname} ({}) has no healthy pod, so it allows 0 disruptions and the unhealthy pod may not be evicted either (the eviction API lets unhealthy pods skip a budget only when desiredHealthy is above 0); fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
+                            budget.rule
+                        ),
+                    })
                 } else {
                     Err(Blocker {
                         kind: BlockerKind::Pdb,
@@ -323,6 +364,61 @@ impl<'c, 'a> Sim<'c, 'a> {
         })
     }
 
+    /// What the evictions of `pods` would run into if they were tried now, one after the
+    /// other: budgets that refuse, budgets that cannot be known, replacements that find
+    /// no node. The simulated state is left as it was.
+    fn remaining(&mut self, pods: &[usize]) -> Vec<Blocker> {
+        let saved = self.healthy.clone();
+        let mut out = Vec::new();
+        for &l in pods {
+            match self.eviction(l) {
+                Err(blocker) => push_once(&mut out, *blocker),
+                Ok(Some(why)) => push_once(
+                    &mut out,
+                    Blocker {
+                        kind: BlockerKind::Unknown,
+                        object: self.pod_ref(l),
+                        pod: self.who(l),
+                        message: format!("pod {} cannot be predicted: {why}", self.who(l)),
+                    },
+                ),
+                Ok(None) => {
+                    let p = &self.cluster.pods[self.live[l].base];
+                    let terminal = matches!(self.live[l].phase, Phase::Succeeded | Phase::Failed);
+                    let replaced = !terminal
+                        && !p.terminating
+                        && matches!(p.owner, Owner::Replicated | Owner::Stateful)
+                        && self.cluster.classes[p.class as usize].unknown.is_empty();
+                    let mut back = false;
+                    if replaced {
+                        let pod = self.sched_pod(l);
+                        if self.sched.best(self.cluster, &pod).is_some() {
+                            back = true;
+                        } else {
+                            let who = self.who(l);
+                            let (kind, message) = self.sched.explain(self.cluster, &pod, &who);
+                            out.push(Blocker {
+                                kind,
+                                object: self.pod_ref(l),
+                                pod: who,
+                                message,
+                            });
+                        }
+                    }
+                    // The disruption this eviction spends, for the next pods' budgets,
+                    // unless a replacement comes back Ready (as the drain waits for it).
+                    if !back && self.live[l].ready && !p.terminating {
+                        for &b in &p.budgets {
+                            self.healthy[b as usize] -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.healthy = saved;
+        out
+    }
+
     fn pod_ref(&self, l: usize) -> ObjectRef {
         ObjectRef {
             api_version: "v1".into(),
@@ -340,6 +436,7 @@ impl<'c, 'a> Sim<'c, 'a> {
         struct Work {
             node: u32,
             blockers: Vec<Blocker>,
+            remaining: Vec<Blocker>,
             unknown: Vec<Blocker>,
             evicted: usize,
             staying: usize,
@@ -364,6 +461,7 @@ impl<'c, 'a> Sim<'c, 'a> {
             let mut item = Work {
                 node: n,
                 blockers: Vec::new(),
+                remaining: Vec::new(),
                 unknown: Vec::new(),
                 evicted: 0,
                 staying: 0,
@@ -397,30 +495,39 @@ impl<'c, 'a> Sim<'c, 'a> {
             }
             if item.refused {
                 item.staying += to_evict.len();
+                // The user fixes the unmanaged pod and meets the next blocker on the day:
+                // say now what the other pods' evictions would run into.
+                item.remaining = self.remaining(&to_evict);
             } else {
                 queue.extend(to_evict.into_iter().map(|l| (w, l)));
             }
             work.push(item);
         }
         for (w, l) in queue {
-            if let Err(blocker) = self.eviction(l) {
-                let item = &mut work[w];
-                item.staying += 1;
-                // One blocker per budget and node is enough to act on.
-                if !item.blockers.iter().any(|b| {
-                    b.kind == BlockerKind::Pdb && b.object == blocker.object && b.message == blocker.message
-                }) {
-                    item.blockers.push(*blocker);
+            let budget_unknown = match self.eviction(l) {
+                Ok(why) => why,
+                Err(blocker) => {
+                    let item = &mut work[w];
+                    item.staying += 1;
+                    push_once(&mut item.blockers, *blocker);
+                    continue;
                 }
-                continue;
-            }
+            };
             let base = self.live[l].base;
             let p = &cluster.pods[base];
             let who = self.who(l);
             let terminal = matches!(self.live[l].phase, Phase::Succeeded | Phase::Failed);
             let class = &cluster.classes[p.class as usize];
             let mut unknown: Option<String> = None;
-            if !class.unknown.is_empty() {
+            if let Some(why) = budget_unknown {
+                unknown = Some(why);
+            } else if let Owner::NotInInput { kind, name } = &p.owner {
+                unknown = Some(format!(
+                    "its controller {kind} {name} is not in the input ({}): whether and where it comes back is not known; {}",
+                    cluster.input.gap(kind).unwrap_or(""),
+                    crate::cluster::include_hint(kind)
+                ));
+            } else if !class.unknown.is_empty() {
                 unknown = Some(class.unknown.join("; "));
             } else if let Owner::Other { kind, name } = &p.owner {
                 unknown = Some(format!(
@@ -505,6 +612,7 @@ impl<'c, 'a> Sim<'c, 'a> {
             let Work {
                 node,
                 blockers,
+                remaining,
                 unknown,
                 evicted,
                 staying,
@@ -529,11 +637,25 @@ impl<'c, 'a> Sim<'c, 'a> {
             out[node as usize] = Some(NodeOutcome {
                 drainable,
                 blockers: all,
+                remaining,
                 evicted,
                 staying,
                 moves,
             });
         }
+    }
+}
+
+/// Adds a blocker unless the same budget already refuses the node with the same words (one
+/// blocker per budget and node is enough to act on).
+fn push_once(blockers: &mut Vec<Blocker>, blocker: Blocker) {
+    if !blockers.iter().any(|b| {
+        b.kind == blocker.kind
+            && b.kind == BlockerKind::Pdb
+            && b.object == blocker.object
+            && b.message == blocker.message
+    }) {
+        blockers.push(blocker);
     }
 }
 

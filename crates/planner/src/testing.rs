@@ -85,6 +85,21 @@ pub struct NodeState {
     pub apps: Vec<(String, String)>,
 }
 
+/// The kinds a snapshot of a cluster holds, as `(group, kind)`.
+pub const READ_KINDS: &[(&str, &str)] = &[
+    ("", "Node"),
+    ("", "Pod"),
+    ("policy", "PodDisruptionBudget"),
+    ("apps", "ReplicaSet"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("", "ReplicationController"),
+    ("batch", "Job"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PersistentVolume"),
+];
+
 pub const POOL_LABEL: &str = "eks.amazonaws.com/nodegroup";
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
@@ -383,13 +398,17 @@ impl Builder {
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": d_uid, "controller": true}]},
             "spec": {"replicas": n, "selector": {"matchLabels": {"app": name}}, "template": template},
             "status": {"replicas": n, "readyReplicas": n}}));
+        // The Deployment controller labels its ReplicaSets' pods with the template's hash,
+        // the suffix of the ReplicaSet's name.
+        let mut pod_labels = labels.clone();
+        pod_labels.push(("pod-template-hash".to_owned(), "5d8f7c9b4".to_owned()));
         for (k, &i) in placed.iter().enumerate() {
             let pod_name = format!("{rs_name}-{}", suffix(k));
             let node = self.nodes[i].name.clone();
             let pod = self.pod_json(
                 ns,
                 &pod_name,
-                &labels,
+                &pod_labels,
                 spec,
                 Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)),
                 &node,
@@ -524,15 +543,22 @@ impl Builder {
         }
         let uid = self.uid();
         self.push(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": {"name": name, "namespace": ns, "uid": uid}, "spec": spec}));
+            "metadata": {"name": name, "namespace": ns, "uid": uid, "generation": 1}, "spec": spec}));
     }
 
-    /// The inventory, nodes included.
+    /// The inventory, nodes included, recorded as read completely (as `mcp-diag snapshot`
+    /// records it).
     pub fn build(mut self) -> Inventory {
         let nodes: Vec<Value> = self.nodes.iter().map(Self::node_json).collect();
         for n in nodes {
             self.push(n);
         }
+        let mut coverage = mcp_diag_model::Coverage::recorded();
+        for (group, kind) in READ_KINDS {
+            let n = self.inventory.objects.iter().filter(|o| o.kind == *kind).count();
+            coverage.record(mcp_diag_model::KindRead::complete(group, kind, n));
+        }
+        self.inventory.coverage = coverage;
         self.inventory
     }
 }
@@ -846,13 +872,17 @@ impl Builder {
             "metadata": {"name": rs_name, "namespace": ns, "uid": rs_uid,
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": d_uid, "controller": true}]},
             "spec": {"replicas": n, "selector": {"matchLabels": {"app": name}}}}));
+        // The Deployment controller labels its ReplicaSets' pods with the template's hash,
+        // the suffix of the ReplicaSet's name.
+        let mut pod_labels = labels.clone();
+        pod_labels.push(("pod-template-hash".to_owned(), "6c9d8f7b5".to_owned()));
         for (k, &i) in placed.iter().enumerate() {
             let pod_name = format!("{rs_name}-{}", suffix(k));
             let node = self.nodes[i].name.clone();
             let pod = self.pod_json(
                 ns,
                 &pod_name,
-                &labels,
+                &pod_labels,
                 spec,
                 Some(("apps/v1", "ReplicaSet", &rs_name, &rs_uid)),
                 &node,

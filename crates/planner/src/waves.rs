@@ -476,6 +476,7 @@ pub(crate) fn assemble(cluster: &Cluster<'_>, ordered: &Ordered, mut outcome: Ou
                         pods_evicted: result.as_ref().map_or(0, |r| r.evicted),
                         pods_staying: result.as_ref().map_or(0, |r| r.staying),
                         blockers: result.as_ref().map(|r| r.blockers.clone()).unwrap_or_default(),
+                        remaining: result.as_ref().map(|r| r.remaining.clone()).unwrap_or_default(),
                         moves: result.map(|r| r.moves).unwrap_or_default(),
                     }
                 })

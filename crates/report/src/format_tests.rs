@@ -497,6 +497,7 @@ mod plans {
             },
             pods_evicted: 2,
             pods_staying: 1,
+            remaining: Vec::new(),
             moves: Vec::new(),
         }
     }
@@ -513,6 +514,7 @@ mod plans {
             current_version: Some("1.29.4".into()),
             target_version: "1.31".into(),
             verdict: Verdict::Blocked,
+            incomplete: Vec::new(),
             summary: PlanSummary {
                 nodes,
                 drainable: nodes - 1,

@@ -33,6 +33,18 @@ pub fn render_plan_html(plan: &Plan) -> String {
         esc(&plan.target_version)
     );
 
+    if !plan.incomplete.is_empty() {
+        out.push_str("<div id=\"incomplete\"><p><b class=\"status-unknown\">The plan is incomplete</b>: the input may lack what some verdicts depend on; those nodes are <code>unknown</code>.</p>\n<ul>\n");
+        for gap in &plan.incomplete {
+            let _ = writeln!(
+                out,
+                "<li><b>{}</b>: {}</li>",
+                esc(&gap.kind),
+                esc(&gap.sentence())
+            );
+        }
+        out.push_str("</ul>\n</div>\n");
+    }
     let s = &plan.summary;
     out.push_str("<h2>Summary</h2>\n<table id=\"summary\">\n<tbody>\n");
     // Node counts come from the script (from the data); the rest are the plan's own totals.
@@ -121,6 +133,13 @@ pub fn render_plan_html(plan: &Plan) -> String {
                 node.blockers
                     .iter()
                     .map(|b| format!("<div><b>{}</b> {}</div>", b.kind.as_str(), esc(&b.message)))
+                    .chain(node.remaining.iter().map(|b| {
+                        format!(
+                            "<div class=\"remaining\">then <b>{}</b> {}</div>",
+                            b.kind.as_str(),
+                            esc(&b.message)
+                        )
+                    }))
                     .collect::<String>()
             };
             let _ = writeln!(

@@ -43,6 +43,13 @@ pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
         s.hop_blockers
     );
 
+    if !plan.incomplete.is_empty() {
+        out.push_str("**The plan is incomplete**: the input may lack what some verdicts depend on; those nodes are `unknown`.\n\n");
+        for gap in &plan.incomplete {
+            let _ = writeln!(out, "- **{}**: {}", cell(&gap.kind), cell(&gap.sentence()));
+        }
+        out.push('\n');
+    }
     out.push_str("### Control-plane hops\n\n");
     if plan.hops.is_empty() {
         out.push_str("No hop: the cluster is already at the target.\n\n");
@@ -139,6 +146,11 @@ fn node_row(node: &NodePlan) -> String {
         node.blockers
             .iter()
             .map(|b| format!("**{}** {}", b.kind.as_str(), cell(&b.message)))
+            .chain(
+                node.remaining
+                    .iter()
+                    .map(|b| format!("then **{}** {}", b.kind.as_str(), cell(&b.message))),
+            )
             .collect::<Vec<_>>()
             .join("<br>")
     };

@@ -121,7 +121,13 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let threshold = threshold(args.fail_on, &config);
     // The process ends right after this; freeing a big inventory node by node only adds time.
     std::mem::forget(inventory);
-    Ok(from_worst(plan.worst(), threshold))
+    let status = from_worst(plan.worst(), threshold);
+    // A plan made without part of its input is never "ready", whatever --fail-on says
+    // (only --fail-on none, a report-only run, exits 0).
+    if plan.is_incomplete() && status == ExitStatus::Success && threshold.is_some() {
+        return Ok(ExitStatus::Findings);
+    }
+    Ok(status)
 }
 
 /// The one place the plan's input is read: a snapshot directory, or manifests. The live
