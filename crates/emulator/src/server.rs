@@ -108,6 +108,7 @@ impl Shared {
             })
             .unwrap_or_default();
         state.unscheduled.extend(waiting);
+        drain::record_budget_baselines(&mut state);
         state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
