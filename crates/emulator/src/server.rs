@@ -1,6 +1,6 @@
 //! Connections, fault injection, routing and the Status bodies the real API server sends.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::resources::{Registry, Resource, guess_plural};
 use crate::store::{Rng, State};
-use crate::{Faults, Options, api, discovery, drain};
+use crate::{Access, Faults, LoggedRequest, Options, api, auth, discovery, drain};
 
 /// Everything the server shares between connections.
 pub(crate) struct Shared {
@@ -33,7 +33,13 @@ pub(crate) struct Shared {
     pub(crate) deprecated: Mutex<BTreeSet<RequestedApi>>,
     /// `apiserver_request_total` by its labels.
     pub(crate) totals: Mutex<BTreeMap<RequestLabels, u64>>,
+    pub(crate) access: RwLock<Access>,
+    /// The most recent requests (`Emulator::request_log`).
+    pub(crate) log: Mutex<VecDeque<LoggedRequest>>,
 }
+
+/// How many requests the log keeps.
+const LOG_CAP: usize = 100_000;
 
 /// Locks a mutex even when a panicking thread poisoned it (the state stays usable: every
 /// mutation is a single map insert or removal).
@@ -124,6 +130,8 @@ impl Shared {
             version,
             deprecated: Mutex::new(deprecated),
             totals: Mutex::new(BTreeMap::new()),
+            access: RwLock::new(Access::default()),
+            log: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -202,7 +210,66 @@ fn dropped() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "fault: connection dropped")
 }
 
+/// Serves one request and logs it with its answer.
 async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
+    let mut entry = LoggedRequest {
+        method: req.method().as_str().to_owned(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or("").to_owned(),
+        status: 0,
+        user: None,
+    };
+    let result = answer(&shared, req, &mut entry.user).await;
+    if let Ok(r) = &result {
+        entry.status = r.status().as_u16();
+    }
+    let mut log = lock(&shared.log);
+    if log.len() >= LOG_CAP {
+        log.pop_front();
+    }
+    log.push_back(entry);
+    drop(log);
+    result
+}
+
+/// Authentication and authorization, as the real server's filters do them: `None` to go on,
+/// or the 401 or 403 to send.
+fn check_access(
+    shared: &Shared,
+    req: &Request<Incoming>,
+    user: &mut Option<String>,
+) -> Option<Response<Body>> {
+    let access = shared.access.read().ok()?;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Ok(token) = auth::authenticate(&access, authorization) else {
+        let (code, reason, message) = auth::unauthorized();
+        return Some(status(code, reason, message, None));
+    };
+    let token = token?;
+    *user = Some(token.user.clone());
+    let watch = parse_query(req.uri().query().unwrap_or(""))
+        .get("watch")
+        .is_some_and(|w| matches!(w.as_str(), "1" | "true" | "True"));
+    let info = auth::request_info(req.method(), req.uri().path(), watch);
+    let (message, details) = auth::authorize(token, &info)?;
+    Some(status(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        &message,
+        Some(details),
+    ))
+}
+
+async fn answer(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    user: &mut Option<String>,
+) -> Result<Response<Body>, std::io::Error> {
+    let shared = shared.clone();
     shared.requests.fetch_add(1, Ordering::SeqCst);
     let mut faults = shared.faults.read().map(|f| f.clone()).unwrap_or_default();
     if let Some(path) = &faults.path
@@ -223,6 +290,9 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
     // No lock is held here: a slow response never blocks the others.
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
+    }
+    if let Some(refused) = check_access(&shared, &req, user) {
+        return Ok(count(&shared, unrouted(req.method()), refused));
     }
     let params = parse_query(req.uri().query().unwrap_or(""));
     let method = req.method().clone();
