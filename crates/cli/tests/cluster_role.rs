@@ -1,4 +1,4 @@
-//! The shipped ClusterRoles match what `mcp-diag scan` and `mcp-diag snapshot` read, exactly:
+//! The shipped ClusterRoles match what `mcp-diag scan`, `snapshot` and `plan` read, exactly:
 //! every request they make against an emulator that serves every kind the scan wants (at an
 //! old, a middle and the newest release) is allowed by the roles, enforced by the emulator as
 //! RBAC does (no 403), and every rule of the roles is used by some request. Secrets only with
@@ -190,6 +190,100 @@ fn assert_all_allowed(what: &str, rules: &[PolicyRule], log: &[LoggedRequest]) {
     );
 }
 
+/// Kinds that cannot be listed (their only verb is create, or they are subresources).
+const NOT_LISTABLE: &[&str] = &[
+    "Binding",
+    "DeploymentRollback",
+    "Eviction",
+    "LocalSubjectAccessReview",
+    "Scale",
+    "SelfSubjectAccessReview",
+    "SelfSubjectReview",
+    "SelfSubjectRulesReview",
+    "SubjectAccessReview",
+    "TokenRequest",
+    "TokenReview",
+];
+
+/// The plural Kubernetes gives a built-in kind (its default pluralization).
+fn plural(kind: &str) -> String {
+    let k = kind.to_ascii_lowercase();
+    if k.ends_with("endpoints") || k.ends_with("parameters") {
+        k
+    } else if let Some(stem) = k.strip_suffix('y').filter(|s| !s.ends_with(['a', 'e', 'o', 'u'])) {
+        format!("{stem}ies")
+    } else if k.ends_with('s') || k.ends_with("ch") || k.ends_with('x') {
+        format!("{k}es")
+    } else {
+        format!("{k}s")
+    }
+}
+
+/// The list requests the scan would make on every release the data tables know, derived
+/// from `discovery::select` over what each release serves (stable versions, and pre-GA ones
+/// the removal tables list, as the emulator serves them): this covers built-in kinds the
+/// emulator does not serve.
+fn lists_on_every_release() -> Vec<LoggedRequest> {
+    use mcp_diag_data::{API_PLANNED_REMOVALS, API_REMOVALS, API_SERVED, Stability};
+    use mcp_diag_live::discovery::{Discovered, ResourceType, select};
+    let on_by_default = |g: &str, v: &str, k: &str| {
+        Stability::of(v) == Stability::Stable
+            || API_REMOVALS
+                .iter()
+                .any(|r| (r.group, r.version, r.kind) == (g, v, k))
+            || API_PLANNED_REMOVALS
+                .iter()
+                .any(|r| (r.group, r.version, r.kind) == (g, v, k))
+    };
+    let mut out = Vec::new();
+    let (oldest, newest) = (
+        mcp_diag_data::OLDEST_KNOWN_MINOR,
+        mcp_diag_data::NEWEST_KNOWN_MINOR,
+    );
+    for minor in oldest.minor..=newest.minor {
+        let at = mcp_diag_model::Minor::new(1, minor);
+        let mut types: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+        for s in API_SERVED {
+            if s.first <= at && at <= s.last && on_by_default(s.group, s.version, s.kind) {
+                types
+                    .entry((s.group, s.kind))
+                    .or_default()
+                    .push(s.version.to_owned());
+            }
+        }
+        let discovered = Discovered {
+            types: types
+                .into_iter()
+                .map(|((group, kind), versions)| ResourceType {
+                    group: group.to_owned(),
+                    resource: plural(kind),
+                    kind: kind.to_owned(),
+                    namespaced: true,
+                    listable: !NOT_LISTABLE.contains(&kind),
+                    preferred_version: versions[0].clone(),
+                    versions,
+                })
+                .collect(),
+            aggregated: true,
+        };
+        for (job, _) in select(&discovered, &[]) {
+            let path = if job.group.is_empty() {
+                format!("/api/{}/{}", job.version, job.resource)
+            } else {
+                format!("/apis/{}/{}/{}", job.group, job.version, job.resource)
+            };
+            out.push(LoggedRequest {
+                method: "GET".into(),
+                path,
+                query: format!("limit=500&release=1.{minor}"),
+                status: 200,
+                user: None,
+            });
+        }
+    }
+    out
+}
+
 #[test]
 fn the_readonly_role_allows_exactly_what_scan_and_snapshot_read() {
     let main = rules(MAIN_ROLE);
@@ -204,11 +298,20 @@ fn the_readonly_role_allows_exactly_what_scan_and_snapshot_read() {
         assert!(!log.iter().any(|r| r.path.contains("secrets")), "{log:#?}");
         all.extend(log);
     }
-    let log = requests(&newest, main.clone(), &["snapshot"]);
-    assert_all_allowed("snapshot", &main, &log);
-    all.extend(log);
+    for cmd in ["snapshot", "plan"] {
+        let log = requests(&newest, main.clone(), &[cmd]);
+        assert_all_allowed(cmd, &main, &log);
+        all.extend(log);
+    }
     // Only reads.
     assert!(all.iter().all(|r| r.method == "GET"), "{all:#?}");
+    let tables = lists_on_every_release();
+    assert_all_allowed(
+        "the kinds the scan selects on every known release",
+        &main,
+        &tables,
+    );
+    all.extend(tables);
     assert_every_piece_used(MAIN_ROLE, &main, &all);
 }
 
