@@ -292,7 +292,11 @@ async fn answer(
         tokio::time::sleep(faults.latency).await;
     }
     if let Some(refused) = check_access(&shared, &req, user) {
-        return Ok(count(&shared, unrouted(req.method()), refused));
+        let labels = unrouted(req.method());
+        // Read the body the client sent: closing a socket with unread data resets it, and
+        // the client would see a reset instead of the 401 or 403.
+        let _ = axum::body::to_bytes(Body::new(req.into_body()), 64 << 20).await;
+        return Ok(count(&shared, labels, refused));
     }
     let params = parse_query(req.uri().query().unwrap_or(""));
     let method = req.method().clone();

@@ -124,6 +124,7 @@ async fn serve(
             )
         })?;
     let tokens = access.tokens.len();
+    let first_token = access.tokens.first().map(|t| t.token.clone());
     emulator.set_faults(faults);
     emulator.set_access(access);
     let mut out = std::io::stdout().lock();
@@ -149,8 +150,9 @@ async fn serve(
         }
         None => writeln!(
             out,
-            "Use it with: kubectl --server {} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
-            emulator.url()
+            "Use it with: kubectl --server {}{} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
+            emulator.url(),
+            first_token.map_or(String::new(), |t| format!(" --token {t}"))
         )?,
     }
     if tokens > 0 {
