@@ -105,7 +105,7 @@ impl PolicyRule {
                     || *x == combined
                     || (!r.subresource.is_empty() && *x == format!("*/{}", r.subresource))
             })
-            && (self.resource_names.is_empty() || self.resource_names.iter().any(|n| *n == r.name))
+            && (self.resource_names.is_empty() || self.resource_names.contains(&r.name))
     }
 }
 
