@@ -14,13 +14,17 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
 }
 
-/// Kills the emulator when the test ends, passed or not.
-struct Running(Child);
+/// Kills the emulator when the test ends, passed or not. Its stdout stays open meanwhile:
+/// closing it would make the emulator's next line fail and end it.
+struct Running {
+    child: Child,
+    _stdout: BufReader<std::process::ChildStdout>,
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -36,10 +40,12 @@ fn emulate(args: &[&str]) -> (Running, String) {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let running = Running(child);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    let running = Running {
+        child,
+        _stdout: stdout,
+    };
     // "Serving examples/demo-cluster (N objects) at http://127.0.0.1:PORT"
     let url = first
         .split_whitespace()
@@ -67,7 +73,8 @@ fn http(method: &str, url: &str, path: &str, token: Option<&str>) -> (u16, Value
     )
     .unwrap();
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
+    s.read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let text = String::from_utf8_lossy(&raw);
     let status = text
         .split_whitespace()
@@ -120,7 +127,12 @@ fn tokens_roles_and_faults_on_one_path() {
         "secrets is forbidden: User \"jane\" cannot list resource \"secrets\" in API group \"\" at the cluster scope"
     );
     assert_eq!(body["details"]["kind"], "secrets");
-    let (code, body) = http("GET", &url, "/apis/apps/v1/namespaces/shop/deployments/web", Some("t-jane"));
+    let (code, body) = http(
+        "GET",
+        &url,
+        "/apis/apps/v1/namespaces/shop/deployments/web",
+        Some("t-jane"),
+    );
     assert_eq!(code, 403, "{body}");
     assert_eq!(
         body["message"],
@@ -128,7 +140,13 @@ fn tokens_roles_and_faults_on_one_path() {
     );
     let (code, body) = http("POST", &url, "/api/v1/namespaces", Some("t-jane"));
     assert_eq!(code, 403, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("cannot create resource \"namespaces\""), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot create resource \"namespaces\""),
+        "{body}"
+    );
 
     // The admin token may do anything; the fault hits the nodes list only.
     let (code, body) = http("GET", &url, "/api/v1/nodes", Some("t-admin"));
@@ -136,7 +154,10 @@ fn tokens_roles_and_faults_on_one_path() {
     assert_eq!(body["reason"], "InternalError");
     assert_eq!(http("GET", &url, "/api/v1/pods", Some("t-admin")).0, 200);
     let (code, nodes) = http("GET", &url, "/api/v1/nodes?limit=1", Some("t-admin"));
-    assert_eq!(code, 500, "the pattern is matched against the path, not the query: {nodes}");
+    assert_eq!(
+        code, 500,
+        "the pattern is matched against the path, not the query: {nodes}"
+    );
     let (code, _) = http("GET", &url, "/api/v1/nodes/no-such-node", Some("t-admin"));
     assert_eq!(code, 404, "a path the pattern does not match is served");
     let (code, ns) = http("GET", &url, "/api/v1/namespaces/default", Some("t-admin"));
@@ -151,12 +172,18 @@ fn tokens_roles_and_faults_on_one_path() {
 #[test]
 fn bad_fault_and_token_specs_are_refused_with_the_valid_forms() {
     for (args, says) in [
-        (vec!["--faults", "boom=0.1"], "the faults are: error, throttle, drop, latency"),
+        (
+            vec!["--faults", "boom=0.1"],
+            "the faults are: error, throttle, drop, latency",
+        ),
         (vec!["--faults", "error=0.7,drop=0.5"], "more than 1"),
         (vec!["--faults", "throttle=2"], "from 0 to 1"),
         (vec!["--fault-path", "(["], "not a regular expression"),
         (vec!["--token", "no-equals"], "USER=TOKEN"),
-        (vec!["--token", "jane=t:/no/such/role.yaml"], "cannot read /no/such/role.yaml"),
+        (
+            vec!["--token", "jane=t:/no/such/role.yaml"],
+            "cannot read /no/such/role.yaml",
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_mcp-diag"))
             .arg("emulate")

@@ -236,12 +236,12 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
 /// or the 401 or 403 to send.
 fn check_access(
     shared: &Shared,
-    req: &Request<Incoming>,
+    req: &http::request::Parts,
     user: &mut Option<String>,
 ) -> Option<Response<Body>> {
     let access = shared.access.read().ok()?;
     let authorization = req
-        .headers()
+        .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
@@ -251,10 +251,10 @@ fn check_access(
     };
     let token = token?;
     *user = Some(token.user.clone());
-    let watch = parse_query(req.uri().query().unwrap_or(""))
+    let watch = parse_query(req.uri.query().unwrap_or(""))
         .get("watch")
         .is_some_and(|w| matches!(w.as_str(), "1" | "true" | "True"));
-    let info = auth::request_info(req.method(), req.uri().path(), watch);
+    let info = auth::request_info(&req.method, req.uri.path(), watch);
     let (message, details) = auth::authorize(token, &info)?;
     Some(status(
         StatusCode::FORBIDDEN,
@@ -277,31 +277,41 @@ async fn answer(
     {
         faults = Faults::default();
     }
+    if faults.hang {
+        std::future::pending::<()>().await;
+    }
+    // The whole body is read before any answer: a response sent while the client's body is
+    // unread makes hyper close the connection with data pending, which the client sees as a
+    // reset instead of the 401, 403, 429 or 500.
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Ok(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "the request body could not be read",
+                None,
+            ));
+        }
+    };
+    let method = parts.method.clone();
     if faults.unauthorized {
         return Ok(count(
             &shared,
-            unrouted(req.method()),
+            unrouted(&method),
             status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized", None),
         ));
-    }
-    if faults.hang {
-        std::future::pending::<()>().await;
     }
     // No lock is held here: a slow response never blocks the others.
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    if let Some(refused) = check_access(&shared, &req, user) {
-        let labels = unrouted(req.method());
-        // Read the body the client sent: closing a socket with unread data resets it, and
-        // the client would see a reset instead of the 401 or 403.
-        let _ = axum::body::to_bytes(Body::new(req.into_body()), 64 << 20).await;
-        return Ok(count(&shared, labels, refused));
+    if let Some(refused) = check_access(&shared, &parts, user) {
+        return Ok(count(&shared, unrouted(&method), refused));
     }
-    let params = parse_query(req.uri().query().unwrap_or(""));
-    let method = req.method().clone();
-    let is_page =
-        req.method() == Method::GET && (params.contains_key("limit") || params.contains_key("continue"));
+    let params = parse_query(parts.uri.query().unwrap_or(""));
+    let is_page = method == Method::GET && (params.contains_key("limit") || params.contains_key("continue"));
     if let Some(n) = faults.drop_after_pages
         && is_page
     {
@@ -345,18 +355,6 @@ async fn answer(
     {
         return Ok(count(&shared, unrouted(&method), expired(token)));
     }
-    let (parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Ok(status(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "the request body could not be read",
-                None,
-            ));
-        }
-    };
     let header = |name: header::HeaderName| {
         parts
             .headers
