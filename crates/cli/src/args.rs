@@ -446,7 +446,8 @@ pub struct EmulateArgs {
     pub require_token: Option<String>,
 
     /// A token for USER whose rights are the rules of the ClusterRoles in ROLEFILE (403
-    /// otherwise), or every right without ROLEFILE; repeatable; tokens become required
+    /// otherwise), or every right without ROLEFILE; repeatable; tokens become required, and
+    /// the first one given (--require-token's first) goes into the --kubeconfig-out file
     #[arg(long = "token", value_name = "USER=TOKEN[:ROLEFILE]")]
     pub tokens: Vec<String>,
 }
