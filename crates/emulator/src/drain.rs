@@ -177,10 +177,13 @@ fn controller_scale(
         "ReplicaSet" => {
             let rs = lookup("apps", "replicasets", name).ok_or_else(none)?;
             match controller_owner(&rs) {
-                Some((k, dep)) if k == "Deployment" => {
-                    let d = lookup("apps", "deployments", &dep).ok_or_else(none)?;
-                    Ok((("Deployment".to_owned(), dep), replicas(&d)))
-                }
+                Some((k, dep)) if k == "Deployment" => match lookup("apps", "deployments", &dep) {
+                    Some(d) => Ok((("Deployment".to_owned(), dep), replicas(&d))),
+                    // The Deployment finder finds nothing and the ReplicaSet finder skips a
+                    // Deployment-owned set, but the scale finder reads the ReplicaSet's own
+                    // `/scale`.
+                    None => Ok((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
+                },
                 // Owned by something else (an Argo Rollout, say): the disruption controller
                 // counts the ReplicaSet's own scale.
                 _ => Ok((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
@@ -1297,6 +1300,29 @@ mod budget_tests {
         check(zero, json!({"maxUnavailable": "50%"}), (0, 0, 2, 0));
         // The same budget on the controller's real scale allows one.
         check(base(), json!({"maxUnavailable": "50%"}), (2, 1, 2, 1));
+    }
+
+    #[test]
+    fn a_replicaset_whose_deployment_is_missing_counts_its_own_scale() {
+        let mut c = Cluster::new("1.31.0")
+            .nodes(&["n1"], "8", "16Gi")
+            .deployment("a", "web", 4, "100m", "128Mi", &["n1", "n1"])
+            .pdb_max_unavailable("a", "web", json!(1));
+        c.objects_mut().retain(|o| o["kind"] != "Deployment");
+        for o in c.objects_mut() {
+            if o["kind"] == "ReplicaSet" {
+                o["spec"]["replicas"] = json!(2);
+            }
+        }
+        let s = Shared::new(c.build(), crate::Options::default());
+        let state = s.state();
+        let pdb = state
+            .get("policy", "poddisruptionbudgets", "a", "web-pdb")
+            .unwrap()
+            .value();
+        let st = budget_status(&state, &pdb);
+        assert_eq!(st.fail_safe, None);
+        assert_eq!((st.expected, st.desired, st.current, st.allowed), (2, 1, 2, 1));
     }
 
     #[test]
