@@ -566,7 +566,8 @@ async fn deployment_budgets_count_the_deployment_scale() {
     assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
     let (code, _) = api.evict("shop", "web-rs-0").await;
     assert_eq!(code, 429);
-    // Deleting the Deployment makes the budget fail safe (owner missing): still 0.
+    // With the Deployment gone (no garbage collector here, its ReplicaSet stays), the
+    // controller's scale finder reads the ReplicaSet's own scale (4): still 0 allowed.
     let (code, _) = api
         .send(
             reqwest::Method::DELETE,
@@ -580,7 +581,8 @@ async fn deployment_budgets_count_the_deployment_scale() {
         .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
         .await;
     assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
-    assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
+    assert_eq!(pdb["status"]["expectedPods"], 4);
+    assert_eq!(pdb["status"]["conditions"][0]["reason"], "InsufficientPods");
     emu.stop().await;
 }
 
