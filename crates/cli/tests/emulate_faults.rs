@@ -179,6 +179,10 @@ fn bad_fault_and_token_specs_are_refused_with_the_valid_forms() {
         (vec!["--faults", "error=0.7,drop=0.5"], "more than 1"),
         (vec!["--faults", "throttle=2"], "from 0 to 1"),
         (vec!["--fault-path", "(["], "not a regular expression"),
+        (
+            vec!["--latency", "10ms", "--faults", "latency=5ms"],
+            "given twice",
+        ),
         (vec!["--token", "no-equals"], "USER=TOKEN"),
         (
             vec!["--token", "jane=t:/no/such/role.yaml"],
