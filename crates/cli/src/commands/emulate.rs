@@ -127,13 +127,12 @@ async fn serve(
     let first_token = access.tokens.first().map(|t| t.token.clone());
     emulator.set_faults(faults);
     emulator.set_access(access);
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Serving {} ({objects} objects) at {}",
+    use std::fmt::Write as _;
+    let mut banner = format!(
+        "Serving {} ({objects} objects) at {}\n",
         args.snapshot.display(),
         emulator.url()
-    )?;
+    );
     match &args.kubeconfig_out {
         Some(path) => {
             std::fs::write(path, emulator.kubeconfig(&args.context)).map_err(|e| {
@@ -142,27 +141,32 @@ async fn serve(
                     "choose a writable --kubeconfig-out path",
                 )
             })?;
-            writeln!(
-                out,
+            let _ = writeln!(
+                banner,
                 "Kubeconfig written to {0}; try: kubectl --kubeconfig {0} get nodes",
                 path.display()
-            )?;
+            );
         }
-        None => writeln!(
-            out,
-            "Use it with: kubectl --server {}{} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
-            emulator.url(),
-            first_token.map_or(String::new(), |t| format!(" --token {t}"))
-        )?,
+        None => {
+            let _ = writeln!(
+                banner,
+                "Use it with: kubectl --server {}{} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
+                emulator.url(),
+                first_token.map_or(String::new(), |t| format!(" --token {t}"))
+            );
+        }
     }
     if tokens > 0 {
-        writeln!(
-            out,
+        let _ = writeln!(
+            banner,
             "Requests need one of the {tokens} token(s) given (Authorization: Bearer TOKEN); others get 401."
-        )?;
+        );
     }
-    writeln!(out, "Press Ctrl-C to stop.")?;
-    out.flush()?;
+    banner.push_str("Press Ctrl-C to stop.\n");
+    // Best effort: a reader that stops after the first line (`| head -1`, a test reading the
+    // URL) must not stop the server.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     drop(out);
     tokio::signal::ctrl_c().await?;
     emulator.stop().await;
