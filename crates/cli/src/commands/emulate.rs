@@ -150,16 +150,19 @@ async fn serve(
         None => {
             let _ = writeln!(
                 banner,
-                "Use it with: kubectl --server {}{} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
+                "Use it with: kubectl --server {} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
                 emulator.url(),
-                first_token.map_or(String::new(), |t| format!(" --token {t}"))
             );
         }
     }
-    if tokens > 0 {
+    if let Some(t) = first_token {
+        // client-go sets a kubeconfig's token only for TLS servers (kubernetes/kubectl#744).
         let _ = writeln!(
             banner,
-            "Requests need one of the {tokens} token(s) given (Authorization: Bearer TOKEN); others get 401."
+            "Requests need one of the {tokens} token(s) given (Authorization: Bearer TOKEN); others get 401.\n\
+             kubectl sends tokens only over TLS, so it is refused here; mcp-diag and curl send them:\n  \
+             curl -H 'Authorization: Bearer {t}' {}/api/v1/nodes",
+            emulator.url()
         );
     }
     banner.push_str("Press Ctrl-C to stop.\n");
