@@ -435,6 +435,27 @@ pub struct EmulateArgs {
     /// The context (and cluster and user) name in the kubeconfig
     #[arg(long, value_name = "NAME", default_value = "mcp-diag-emulator")]
     pub context: String,
+
+    /// Faults to inject: shares of requests answered 500 (error), 429 (throttle) or dropped
+    /// without an answer (drop), and a latency, such as error=0.1,throttle=0.2,drop=0.1,latency=50ms
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+
+    /// Inject the faults only on request paths matching this regular expression, such as
+    /// '^/api/v1/pods' (default: every path)
+    #[arg(long, value_name = "REGEX")]
+    pub fault_path: Option<String>,
+
+    /// Require `Authorization: Bearer TOKEN` (401 otherwise); the token has every right and
+    /// goes into the --kubeconfig-out file
+    #[arg(long, value_name = "TOKEN")]
+    pub require_token: Option<String>,
+
+    /// A token for USER whose rights are the rules of the ClusterRoles in ROLEFILE (403
+    /// otherwise), or every right without ROLEFILE; repeatable; tokens become required, and
+    /// the first one given (--require-token's first) goes into the --kubeconfig-out file
+    #[arg(long = "token", value_name = "USER=TOKEN[:ROLEFILE]")]
+    pub tokens: Vec<String>,
 }
 
 /// `250ms`, `2s`, `1m` or a bare number of milliseconds.

@@ -569,10 +569,17 @@ fn branch_cluster_without_backup_schedules() {
 /// The shipped ClusterRole is read-only and keeps Secrets out of the main role.
 #[test]
 fn readonly_clusterrole_grants_no_writes_and_no_secrets() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/mcp-diag-readonly-clusterrole.yaml");
-    let text = std::fs::read_to_string(&root).unwrap();
-    let roles: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
-    assert_eq!(roles.len(), 2);
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let mut roles: Vec<serde_json::Value> = Vec::new();
+    for file in [
+        "mcp-diag-readonly-clusterrole.yaml",
+        "mcp-diag-helm-releases-clusterrole.yaml",
+    ] {
+        let text = std::fs::read_to_string(deploy.join(file)).unwrap();
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+        assert_eq!(docs.len(), 1, "one role per file: {file}");
+        roles.extend(docs);
+    }
     for role in &roles {
         assert_eq!(role["kind"], "ClusterRole");
         for rule in role["rules"].as_array().unwrap() {

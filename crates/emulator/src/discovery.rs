@@ -148,15 +148,22 @@ pub(crate) fn group(shared: &Shared, name: &str) -> Response<Body> {
     }
 }
 
-/// Which aggregated discovery version the client asked for, if any.
-fn aggregated(ctx: &Ctx) -> Option<&'static str> {
+/// Which aggregated discovery version the client asked for, if any, among those the release
+/// serves: none before 1.27 (the feature was alpha and off in 1.26), v2beta1 from 1.27, v2
+/// from 1.30 (when it went GA). An older server answers with the legacy documents.
+fn aggregated(shared: &Shared, ctx: &Ctx) -> Option<&'static str> {
+    let minor = shared.registry.minor.unwrap_or(mcp_diag_data::NEWEST_KNOWN_MINOR);
+    if minor < mcp_diag_model::Minor::new(1, 27) {
+        return None;
+    }
+    let v2 = minor >= mcp_diag_model::Minor::new(1, 30);
     let mut best = None;
     for part in ctx.accept.split(',') {
         if !part.contains("as=APIGroupDiscoveryList") || !part.contains("g=apidiscovery.k8s.io") {
             continue;
         }
         let params: Vec<&str> = part.split(';').map(str::trim).collect();
-        if params.contains(&"v=v2") {
+        if params.contains(&"v=v2") && v2 {
             return Some("v2");
         }
         if params.contains(&"v=v2beta1") {
@@ -234,7 +241,7 @@ fn aggregated_response(shared: &Shared, version: &str, core: bool) -> Response<B
 
 /// `/api`: APIVersions, or the core group's aggregated discovery when asked.
 pub(crate) fn api(shared: &Shared, ctx: &Ctx) -> Response<Body> {
-    if let Some(v) = aggregated(ctx) {
+    if let Some(v) = aggregated(shared, ctx) {
         return aggregated_response(shared, v, true);
     }
     json_response(
@@ -246,7 +253,7 @@ pub(crate) fn api(shared: &Shared, ctx: &Ctx) -> Response<Body> {
 
 /// `/apis`: APIGroupList, or aggregated discovery when asked.
 pub(crate) fn apis(shared: &Shared, ctx: &Ctx) -> Response<Body> {
-    if let Some(v) = aggregated(ctx) {
+    if let Some(v) = aggregated(shared, ctx) {
         return aggregated_response(shared, v, false);
     }
     let groups: Vec<Value> = shared

@@ -18,25 +18,23 @@ pub(crate) struct BudgetStatus {
     pub current: i64,
     pub desired: i64,
     pub allowed: i64,
-    /// A matching pod's controller is missing or of a kind without a scale.
-    pub fail_safe: bool,
+    /// `status.observedGeneration`: the budget's generation once computed; on a fail-safe,
+    /// whatever the budget held before (the controller does not advance it then).
+    pub observed_generation: i64,
+    /// The controller could not compute the budget (a selected pod's controller is missing
+    /// or has no scale): 0 allowed, condition `SyncFailed` with this message.
+    pub fail_safe: Option<String>,
 }
 
 impl BudgetStatus {
     pub fn to_value(&self, pdb: &Value) -> Value {
-        let generation = pdb
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let (cond_status, reason) = if self.fail_safe {
-            ("False", "SyncFailed")
-        } else if self.allowed > 0 {
-            ("True", "SufficientPods")
-        } else {
-            ("False", "InsufficientPods")
+        let (cond_status, reason, message) = match &self.fail_safe {
+            Some(m) => ("False", "SyncFailed", m.as_str()),
+            None if self.allowed > 0 => ("True", "SufficientPods", ""),
+            None => ("False", "InsufficientPods", ""),
         };
         json!({
-            "observedGeneration": generation,
+            "observedGeneration": self.observed_generation,
             "disruptionsAllowed": self.allowed,
             "currentHealthy": self.current,
             "desiredHealthy": self.desired,
@@ -45,12 +43,18 @@ impl BudgetStatus {
                 "type": "DisruptionAllowed",
                 "status": cond_status,
                 "reason": reason,
-                "message": "",
-                "observedGeneration": generation,
+                "message": message,
+                "observedGeneration": self.observed_generation,
                 "lastTransitionTime": pdb.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
             }],
         })
     }
+}
+
+fn generation(pdb: &Value) -> i64 {
+    pdb.pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 /// Does a `metav1.LabelSelector` (matchLabels + matchExpressions) select these labels?
@@ -128,7 +132,9 @@ pub(crate) fn budget_selector(pdb: &Value) -> Option<&Value> {
     Some(sel)
 }
 
-/// Pods of `ns` (not terminating) the budget's selector picks; a missing selector picks none.
+/// Pods of `ns` the budget's selector picks, terminating ones included (the controller's
+/// lister holds them: they count in `expectedPods` for an integer minAvailable, never as
+/// healthy); a missing selector picks none.
 fn budget_pods<'a>(state: &'a State, ns: &str, pdb: &Value) -> Vec<&'a Arc<Entry>> {
     let Some(sel) = budget_selector(pdb) else {
         return Vec::new();
@@ -139,43 +145,66 @@ fn budget_pods<'a>(state: &'a State, ns: &str, pdb: &Value) -> Vec<&'a Arc<Entry
     pods.range((ns.to_owned(), String::new())..)
         .take_while(|((n, _), _)| n == ns)
         .map(|(_, e)| e)
-        .filter(|e| !e.pod.as_ref().is_some_and(|p| p.terminating))
         .filter(|e| selector_matches(sel, &entry_labels(e)))
         .collect()
+}
+
+/// Ready pods that are not terminating: the controller's `currentHealthy`.
+fn healthy(pods: &[&Arc<Entry>]) -> i64 {
+    let n = pods
+        .iter()
+        .filter(|p| p.pod.as_ref().is_some_and(|f| f.ready && !f.terminating))
+        .count();
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn replicas(v: &Value) -> i64 {
     v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
 }
 
-/// The scale behind a pod's controller: (controller key, replicas), or None (fail-safe).
-fn controller_scale(state: &State, ns: &str, kind: &str, name: &str) -> Option<((String, String), i64)> {
+/// The scale behind a pod's controller: (controller key, replicas), or the error the
+/// disruption controller's `getExpectedScale` gives (which makes it fail safe).
+fn controller_scale(
+    state: &State,
+    ns: &str,
+    pod: &str,
+    kind: &str,
+    name: &str,
+) -> Result<((String, String), i64), String> {
     let lookup = |group: &str, plural: &str, n: &str| state.get(group, plural, ns, n).map(|e| e.value());
+    let none = || format!("found no controllers for pod \"{pod}\"");
     match kind {
         "ReplicaSet" => {
-            let rs = lookup("apps", "replicasets", name)?;
+            let rs = lookup("apps", "replicasets", name).ok_or_else(none)?;
             match controller_owner(&rs) {
-                Some((k, dep)) if k == "Deployment" => {
-                    let d = lookup("apps", "deployments", &dep)?;
-                    Some((("Deployment".to_owned(), dep), replicas(&d)))
-                }
+                Some((k, dep)) if k == "Deployment" => match lookup("apps", "deployments", &dep) {
+                    Some(d) => Ok((("Deployment".to_owned(), dep), replicas(&d))),
+                    // The Deployment finder finds nothing and the ReplicaSet finder skips a
+                    // Deployment-owned set, but the scale finder reads the ReplicaSet's own
+                    // `/scale`.
+                    None => Ok((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
+                },
                 // Owned by something else (an Argo Rollout, say): the disruption controller
                 // counts the ReplicaSet's own scale.
-                _ => Some((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
+                _ => Ok((("ReplicaSet".to_owned(), name.to_owned()), replicas(&rs))),
             }
         }
         "StatefulSet" => {
-            let s = lookup("apps", "statefulsets", name)?;
-            Some((("StatefulSet".to_owned(), name.to_owned()), replicas(&s)))
+            let s = lookup("apps", "statefulsets", name).ok_or_else(none)?;
+            Ok((("StatefulSet".to_owned(), name.to_owned()), replicas(&s)))
         }
         "ReplicationController" => {
-            let rc = lookup("", "replicationcontrollers", name)?;
-            Some((
+            let rc = lookup("", "replicationcontrollers", name).ok_or_else(none)?;
+            Ok((
                 ("ReplicationController".to_owned(), name.to_owned()),
                 replicas(&rc),
             ))
         }
-        _ => None,
+        // Found through the scale client, which these kinds do not have (the controller's
+        // wording, from `getScaleController`).
+        "DaemonSet" => Err("daemonsets.apps does not implement the scale subresource".to_owned()),
+        "Job" => Err("jobs.batch does not implement the scale subresource".to_owned()),
+        _ => Err(none()),
     }
 }
 
@@ -199,70 +228,160 @@ fn ceil_percent(p: i64, of: i64) -> i64 {
     p.saturating_mul(of).saturating_add(99).div_euclid(100)
 }
 
-/// The disruption controller's computation for one budget (from the current pods).
+/// A budget's recorded status, when it can be trusted as the controller's last word: it
+/// observed the current generation and did not fail. (expected, desired, current).
+fn fresh_recorded(pdb: &Value) -> Option<(i64, i64, i64)> {
+    let st = pdb.get("status")?;
+    let int = |k: &str| st.get(k).and_then(Value::as_i64);
+    let observed = int("observedGeneration")?;
+    if observed != pdb.pointer("/metadata/generation").and_then(Value::as_i64)? {
+        return None;
+    }
+    let failed = st
+        .get("conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| c.get("reason").and_then(Value::as_str) == Some("SyncFailed"));
+    if failed {
+        return None;
+    }
+    Some((
+        int("expectedPods")?,
+        int("desiredHealthy")?,
+        int("currentHealthy")?,
+    ))
+}
+
+/// Notes, for each budget loaded with a fresh recorded status, how many Ready pods it
+/// selects now, so that `budget_status` can follow the recorded `currentHealthy` as pods come
+/// and go. Called once, after the snapshot is loaded.
+pub(crate) fn record_budget_baselines(state: &mut State) {
+    let Some(budgets) = state.col("policy", "poddisruptionbudgets") else {
+        return;
+    };
+    let mut baselines = std::collections::HashMap::new();
+    for (key, entry) in budgets {
+        let pdb = entry.value();
+        if fresh_recorded(&pdb).is_some() {
+            let ns = entry.namespace.as_str();
+            baselines.insert(key.clone(), (entry.rv, healthy(&budget_pods(state, ns, &pdb))));
+        }
+    }
+    state.budget_baselines = baselines;
+}
+
+/// The disruption controller's computation for one budget (from the current pods), as
+/// `pkg/controller/disruption` does it: `getExpectedPodCount`, then `updatePdbStatus`
+/// (allowed = currentHealthy - desiredHealthy, and 0 when `expectedCount <= 0`), or
+/// `failSafe` when a selected pod's controller cannot be found.
+///
+/// One departure, on purpose: when a controller is missing from the emulator's store but
+/// the budget came from the snapshot with a fresh recorded status, that status is used
+/// instead of failing safe. A snapshot is a copy of a real cluster, and an export without
+/// ReplicaSets is common (`kubectl get deploy,sts,pods,pdb`): the controller is in the
+/// cluster, and the recorded status is what the real controller computed from it. The
+/// recorded expected and desired counts stand; `currentHealthy` follows the pods (the
+/// recorded value, plus or minus the change in Ready selected pods since the snapshot was
+/// loaded), so evicting a healthy pod lowers it by one. Once the budget is written to (its
+/// resourceVersion changes), the recorded status no longer applies.
 pub(crate) fn budget_status(state: &State, pdb: &Value) -> BudgetStatus {
     let ns = pdb
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("");
+    let name = pdb
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let pods = budget_pods(state, ns, pdb);
-    let current = i64::try_from(
-        pods.iter()
-            .filter(|p| p.pod.as_ref().is_some_and(|f| f.ready))
-            .count(),
-    )
-    .unwrap_or(0);
+    let current = healthy(&pods);
     let min = pdb.pointer("/spec/minAvailable").and_then(int_or_percent);
     let max = pdb.pointer("/spec/maxUnavailable").and_then(int_or_percent);
-    let mut st = BudgetStatus {
-        current,
-        ..BudgetStatus::default()
-    };
-    let scaled = || -> Option<i64> {
+    // SUM of the scales of the selected pods' controllers; pods without a controller are
+    // skipped (the controller only logs them as unmanaged).
+    let scaled = || -> Result<i64, String> {
         // Pods of one budget nearly always share one owner: look each owner up once (a
         // lookup parses the owner's stored JSON), not once per pod.
-        let owners: std::collections::BTreeSet<(String, String)> = pods
-            .iter()
-            .filter_map(|p| p.pod.as_ref().and_then(|f| f.owner.clone()))
-            .collect();
+        let mut owners: BTreeMap<(String, String), &str> = BTreeMap::new();
+        for p in &pods {
+            if let Some(owner) = p.pod.as_ref().and_then(|f| f.owner.clone()) {
+                owners.entry(owner).or_insert(p.name.as_str());
+            }
+        }
         let mut seen: BTreeMap<(String, String), i64> = BTreeMap::new();
-        for (kind, name) in &owners {
-            let (key, n) = controller_scale(state, ns, kind, name)?;
+        for ((kind, owner), pod) in &owners {
+            let (key, n) = controller_scale(state, ns, pod, kind, owner)?;
             seen.insert(key, n);
         }
-        Some(seen.values().fold(0i64, |a, b| a.saturating_add(*b)))
+        Ok(seen.values().fold(0i64, |a, b| a.saturating_add(*b)))
     };
-    match (min, max) {
-        (Some(IntOrPercent::Int(n)), _) => {
-            st.desired = n;
-            st.expected = i64::try_from(pods.len()).unwrap_or(0);
+    // (expected, desired) as `getExpectedPodCount` computes them; maxUnavailable wins when
+    // both are set; neither gives (0, 0).
+    let counts: Result<(i64, i64), String> = match (max, min) {
+        (Some(m), _) => scaled().map(|expected| {
+            let n = match m {
+                IntOrPercent::Int(n) => n,
+                IntOrPercent::Percent(p) => ceil_percent(p, expected),
+            };
+            (expected, expected.saturating_sub(n).max(0))
+        }),
+        (None, Some(IntOrPercent::Int(n))) => Ok((i64::try_from(pods.len()).unwrap_or(i64::MAX), n)),
+        (None, Some(IntOrPercent::Percent(p))) => {
+            scaled().map(|expected| (expected, ceil_percent(p, expected)))
         }
-        (Some(IntOrPercent::Percent(p)), _) => match scaled() {
-            Some(expected) => {
-                st.expected = expected;
-                st.desired = ceil_percent(p, expected);
-            }
-            None => st.fail_safe = true,
-        },
-        (None, Some(m)) => match scaled() {
-            Some(expected) => {
-                st.expected = expected;
-                let n = match m {
-                    IntOrPercent::Int(n) => n,
-                    IntOrPercent::Percent(p) => ceil_percent(p, expected),
-                };
-                st.desired = expected.saturating_sub(n).max(0);
-            }
-            None => st.fail_safe = true,
-        },
-        (None, None) => {}
-    }
-    st.allowed = if st.fail_safe {
-        0
-    } else {
-        st.current.saturating_sub(st.desired).max(0)
+        (None, None) => Ok((0, 0)),
     };
-    st
+    let computed = |expected: i64, desired: i64, current: i64| {
+        let allowed = if expected <= 0 {
+            0
+        } else {
+            current.saturating_sub(desired).max(0)
+        };
+        BudgetStatus {
+            expected,
+            current,
+            desired,
+            allowed,
+            observed_generation: generation(pdb),
+            fail_safe: None,
+        }
+    };
+    match counts {
+        Ok((expected, desired)) => computed(expected, desired, current),
+        Err(message) => {
+            let key = (ns.to_owned(), name.to_owned());
+            let stored_rv = state
+                .get("policy", "poddisruptionbudgets", ns, name)
+                .map(|e| e.rv);
+            let baseline = state
+                .budget_baselines
+                .get(&key)
+                .filter(|(rv, _)| Some(*rv) == stored_rv);
+            if let (Some((_, ready_then)), Some((expected, desired, recorded))) =
+                (baseline, fresh_recorded(pdb))
+            {
+                let now = recorded
+                    .saturating_add(current.saturating_sub(*ready_then))
+                    .max(0);
+                return computed(expected, desired, now);
+            }
+            // failSafe: 0 allowed, the other fields as they were, the condition says why.
+            let int = |k: &str| {
+                pdb.pointer(&format!("/status/{k}"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+            };
+            BudgetStatus {
+                expected: int("expectedPods"),
+                current: int("currentHealthy"),
+                desired: int("desiredHealthy"),
+                allowed: 0,
+                observed_generation: int("observedGeneration"),
+                fail_safe: Some(message),
+            }
+        }
+    }
 }
 
 fn eviction_done() -> Response<Body> {
@@ -348,30 +467,59 @@ pub(crate) fn evict(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
         }
     };
     let st = budget_status(&state, pdb);
+    // The eviction handler's order: an unready pod goes without touching the budget when the
+    // policy says AlwaysAllow, or when the budget is met and wants some healthy pods
+    // (IfHealthyBudget, the default); otherwise it is checked like any pod.
     if !facts.ready {
         let always = pdb
             .pointer("/spec/unhealthyPodEvictionPolicy")
             .and_then(Value::as_str)
             == Some("AlwaysAllow");
-        if always || st.current >= st.desired {
+        if always || (st.current >= st.desired && st.desired > 0) {
             return finish(&mut state);
         }
-    } else if st.allowed > 0 {
-        return finish(&mut state);
     }
     let pdb_name = pdb
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    status(
+    // `checkAndDecrement`: a status the controller has not caught up with refuses first.
+    if st.observed_generation < generation(pdb) {
+        return too_many(
+            10,
+            &format!("The disruption budget {pdb_name} is still being processed by the server."),
+        );
+    }
+    if st.allowed > 0 {
+        return finish(&mut state);
+    }
+    too_many(
+        0,
+        &format!(
+            "The disruption budget {pdb_name} needs {} healthy pods and has {} currently",
+            st.desired, st.current
+        ),
+    )
+}
+
+/// The eviction handler's 429 (`errors.NewTooManyRequests` with a DisruptionBudget cause).
+fn too_many(retry_after: u64, cause: &str) -> Response<Body> {
+    let mut details = json!({"causes": [{"reason": "DisruptionBudget", "message": cause}]});
+    if retry_after > 0 {
+        details["retryAfterSeconds"] = json!(retry_after);
+    }
+    let mut r = status(
         StatusCode::TOO_MANY_REQUESTS,
         "TooManyRequests",
         "Cannot evict pod as it would violate the pod's disruption budget.",
-        Some(json!({"causes": [{
-            "reason": "DisruptionBudget",
-            "message": format!("The disruption budget {pdb_name} needs {} healthy pods and has {} currently", st.desired, st.current),
-        }]})),
-    )
+        Some(details),
+    );
+    if retry_after > 0
+        && let Ok(h) = http::HeaderValue::from_str(&retry_after.to_string())
+    {
+        r.headers_mut().insert(http::header::RETRY_AFTER, h);
+    }
+    r
 }
 
 /// Deletes a pod now (no kubelet to wait for) and lets its controller replace it.
@@ -991,5 +1139,214 @@ mod tests {
         let mut huge = want("h");
         huge["spec"]["containers"][0]["resources"]["requests"] = json!({"cpu": "1e300", "memory": "1e300"});
         assert!(schedule(&st, &huge).is_err());
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use crate::server::Shared;
+    use crate::testing::{Cluster, pod};
+
+    const NO_CONTROLLER: &str = "found no controllers for pod \"web-rs-0\"";
+
+    /// A Deployment of 3 (pods web-rs-0..2) and a budget `web-pdb` of maxUnavailable 1 whose
+    /// recorded status is `status`; `with_rs`: whether the ReplicaSet is in the snapshot.
+    fn shared(with_rs: bool, status: Option<Value>) -> Shared {
+        let mut c = Cluster::new("1.31.0")
+            .nodes(&["n1", "n2"], "8", "16Gi")
+            .deployment("shop", "web", 3, "100m", "128Mi", &["n1", "n1", "n2"])
+            .pdb_max_unavailable("shop", "web", json!(1));
+        let objects = c.objects_mut();
+        if !with_rs {
+            objects.retain(|o| o["kind"] != "ReplicaSet");
+        }
+        if let Some(s) = status {
+            let pdb = objects
+                .iter_mut()
+                .find(|o| o["kind"] == "PodDisruptionBudget")
+                .unwrap();
+            pdb["status"] = s;
+        }
+        Shared::new(c.build(), crate::Options::default())
+    }
+
+    fn recorded(observed: i64, reason: &str) -> Value {
+        json!({"observedGeneration": observed, "disruptionsAllowed": 1, "currentHealthy": 3,
+            "desiredHealthy": 2, "expectedPods": 3,
+            "conditions": [{"type": "DisruptionAllowed", "status": "True", "reason": reason, "message": ""}]})
+    }
+
+    fn status_of(shared: &Shared) -> BudgetStatus {
+        let state = shared.state();
+        let pdb = state
+            .get("policy", "poddisruptionbudgets", "shop", "web-pdb")
+            .unwrap()
+            .value();
+        budget_status(&state, &pdb)
+    }
+
+    #[test]
+    fn computed_when_the_controller_is_there() {
+        let s = shared(true, None);
+        let st = status_of(&s);
+        assert_eq!((st.expected, st.desired, st.current, st.allowed), (3, 2, 3, 1));
+        assert_eq!(st.fail_safe, None);
+        assert_eq!(st.observed_generation, 1);
+    }
+
+    #[test]
+    fn a_fresh_recorded_status_stands_in_for_a_missing_replicaset_and_follows_evictions() {
+        let s = shared(false, Some(recorded(1, "SufficientPods")));
+        let st = status_of(&s);
+        assert_eq!(st.fail_safe, None);
+        assert_eq!((st.expected, st.desired, st.current, st.allowed), (3, 2, 3, 1));
+        // A healthy pod goes (evicted; no ReplicaSet here to replace it): one fewer healthy.
+        s.state().remove("", "pods", "shop", "web-rs-0");
+        let st = status_of(&s);
+        assert_eq!((st.expected, st.desired, st.current, st.allowed), (3, 2, 2, 0));
+        assert_eq!(
+            st.to_value(&json!({}))["conditions"][0]["reason"],
+            "InsufficientPods"
+        );
+    }
+
+    #[test]
+    fn a_stale_or_failed_recorded_status_fails_safe_keeping_its_fields() {
+        for status in [
+            recorded(0, "SufficientPods"),
+            recorded(1, "SyncFailed"),
+            json!({}),
+        ] {
+            let s = shared(false, Some(status.clone()));
+            let st = status_of(&s);
+            assert_eq!(st.fail_safe.as_deref(), Some(NO_CONTROLLER), "{status}");
+            assert_eq!(st.allowed, 0);
+            // The other fields are what the budget held (0 where it held nothing).
+            let held = |k: &str| status.get(k).and_then(Value::as_i64).unwrap_or(0);
+            assert_eq!(st.current, held("currentHealthy"));
+            assert_eq!(st.desired, held("desiredHealthy"));
+            assert_eq!(st.expected, held("expectedPods"));
+            assert_eq!(st.observed_generation, held("observedGeneration"));
+            let v = st.to_value(&json!({}));
+            let cond = &v["conditions"][0];
+            assert_eq!(cond["reason"], "SyncFailed");
+            assert_eq!(cond["status"], "False");
+            assert_eq!(cond["message"], NO_CONTROLLER);
+            assert_eq!(v["disruptionsAllowed"], 0);
+        }
+    }
+
+    #[test]
+    fn a_written_budget_no_longer_trusts_its_recorded_status() {
+        let s = shared(false, Some(recorded(1, "SufficientPods")));
+        {
+            let mut state = s.state();
+            let pdb = state
+                .get("policy", "poddisruptionbudgets", "shop", "web-pdb")
+                .unwrap()
+                .value();
+            state.put("policy", "poddisruptionbudgets", "policy/v1", pdb);
+        }
+        assert_eq!(status_of(&s).fail_safe.as_deref(), Some(NO_CONTROLLER));
+    }
+
+    /// `expectedCount <= 0` gives 0 allowed whatever the healthy pods.
+    #[test]
+    fn no_expected_pods_allows_nothing() {
+        let base = || {
+            Cluster::new("1.31.0").nodes(&["n1"], "8", "16Gi").replicaset(
+                "a",
+                "web",
+                2,
+                "100m",
+                "128Mi",
+                &["n1", "n1"],
+            )
+        };
+        let check = |c: Cluster, spec: Value, want: (i64, i64, i64, i64)| {
+            let c = c.pdb("a", "b", json!({"matchLabels": {"app": "web"}}), spec.clone());
+            let s = Shared::new(c.build(), crate::Options::default());
+            let state = s.state();
+            let pdb = state
+                .get("policy", "poddisruptionbudgets", "a", "b")
+                .unwrap()
+                .value();
+            let st = budget_status(&state, &pdb);
+            assert_eq!((st.expected, st.desired, st.current, st.allowed), want, "{spec}");
+            assert_eq!(st.fail_safe, None, "{spec}");
+        };
+        // Neither minAvailable nor maxUnavailable: expected 0, desired 0.
+        check(base(), json!({}), (0, 0, 2, 0));
+        // minAvailable 0 (an integer): expected is the pod count, so evictions go.
+        check(base(), json!({"minAvailable": 0}), (2, 0, 2, 2));
+        // Only unmanaged pods: no controller scale to add up.
+        let bare = Cluster::new("1.31.0").nodes(&["n1"], "8", "16Gi").object(pod(
+            "a",
+            "solo",
+            "n1",
+            json!({"app": "web"}),
+            "1m",
+            "1Mi",
+            None,
+        ));
+        check(bare, json!({"maxUnavailable": 1}), (0, 0, 1, 0));
+        // A controller scaled to 0 whose pods are still there.
+        let mut zero = base();
+        zero.objects_mut()
+            .iter_mut()
+            .find(|o| o["kind"] == "ReplicaSet")
+            .unwrap()["spec"]["replicas"] = json!(0);
+        check(zero, json!({"maxUnavailable": "50%"}), (0, 0, 2, 0));
+        // The same budget on the controller's real scale allows one.
+        check(base(), json!({"maxUnavailable": "50%"}), (2, 1, 2, 1));
+    }
+
+    #[test]
+    fn a_replicaset_whose_deployment_is_missing_counts_its_own_scale() {
+        let mut c = Cluster::new("1.31.0")
+            .nodes(&["n1"], "8", "16Gi")
+            .deployment("a", "web", 4, "100m", "128Mi", &["n1", "n1"])
+            .pdb_max_unavailable("a", "web", json!(1));
+        c.objects_mut().retain(|o| o["kind"] != "Deployment");
+        for o in c.objects_mut() {
+            if o["kind"] == "ReplicaSet" {
+                o["spec"]["replicas"] = json!(2);
+            }
+        }
+        let s = Shared::new(c.build(), crate::Options::default());
+        let state = s.state();
+        let pdb = state
+            .get("policy", "poddisruptionbudgets", "a", "web-pdb")
+            .unwrap()
+            .value();
+        let st = budget_status(&state, &pdb);
+        assert_eq!(st.fail_safe, None);
+        assert_eq!((st.expected, st.desired, st.current, st.allowed), (2, 1, 2, 1));
+    }
+
+    #[test]
+    fn a_controller_without_scale_fails_safe_in_the_controller_words() {
+        let c = Cluster::new("1.31.0")
+            .nodes(&["n1"], "8", "16Gi")
+            .daemonset("a", "agent", &["n1"])
+            .pdb(
+                "a",
+                "b",
+                json!({"matchLabels": {"app": "agent"}}),
+                json!({"maxUnavailable": 1}),
+            );
+        let s = Shared::new(c.build(), crate::Options::default());
+        let state = s.state();
+        let pdb = state
+            .get("policy", "poddisruptionbudgets", "a", "b")
+            .unwrap()
+            .value();
+        let st = budget_status(&state, &pdb);
+        assert_eq!(
+            st.fail_safe.as_deref(),
+            Some("daemonsets.apps does not implement the scale subresource")
+        );
+        assert_eq!(st.allowed, 0);
     }
 }

@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 mod api;
+mod auth;
 mod discovery;
 mod drain;
 mod patch;
@@ -77,6 +78,131 @@ pub struct Faults {
     pub path: Option<regex::Regex>,
 }
 
+impl Faults {
+    /// Reads `error=0.1,throttle=0.2,drop=0.1,latency=50ms` (each key optional, once): the
+    /// shares of requests answered 500, answered 429, and dropped, and the latency added to
+    /// every response. Shares are in [0, 1] and sum to at most 1.
+    pub fn parse(spec: &str) -> Result<Faults, String> {
+        const KEYS: &str = "error, throttle, drop, latency";
+        let mut faults = Faults::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((key, value)) = part.split_once('=') else {
+                return Err(format!("{part:?} is not KEY=VALUE (keys: {KEYS})"));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            if !seen.insert(key.to_owned()) {
+                return Err(format!("{key} is given twice"));
+            }
+            let share = || -> Result<f64, String> {
+                match value.parse::<f64>() {
+                    Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+                    _ => Err(format!(
+                        "{key}={value}: a share is a number from 0 to 1, such as 0.1"
+                    )),
+                }
+            };
+            match key {
+                "error" => faults.error_share = share()?,
+                "throttle" => faults.throttle_share = share()?,
+                "drop" => faults.drop_share = share()?,
+                "latency" => faults.latency = parse_latency(value)?,
+                _ => return Err(format!("unknown fault {key:?}; the faults are: {KEYS}")),
+            }
+        }
+        let sum = faults.error_share + faults.throttle_share + faults.drop_share;
+        if sum > 1.0 + 1e-9 {
+            return Err(format!(
+                "the shares add up to {sum}, more than 1 (every request gets at most one fault)"
+            ));
+        }
+        Ok(faults)
+    }
+}
+
+impl Faults {
+    /// Limits the faults to request paths matching `pattern` (a regular expression).
+    pub fn set_path(&mut self, pattern: &str) -> Result<(), String> {
+        self.path = Some(regex::Regex::new(pattern).map_err(|e| e.to_string())?);
+        Ok(())
+    }
+}
+
+/// `50ms`, `2s` or a bare number of milliseconds.
+fn parse_latency(text: &str) -> Result<Duration, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(x) if x >= 0.0 && (x * scale) < 3_600_000.0 => Ok(Duration::from_secs_f64(x * scale / 1000.0)),
+        _ => Err(format!("latency={text}: a duration such as 50ms or 1s")),
+    }
+}
+
+/// Who may call the emulator. The default lets anyone do anything, with or without a token.
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    /// When not empty, every request must carry `Authorization: Bearer TOKEN` with one of
+    /// these tokens, or it gets 401 Unauthorized (the real server's Status body).
+    pub tokens: Vec<Token>,
+}
+
+/// A bearer token and what it may do.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub token: String,
+    /// The user name the token authenticates as (in 403 messages).
+    pub user: String,
+    /// `None`: every right. `Some`: only what these RBAC rules allow, plus what the bootstrap
+    /// roles give every authenticated user (discovery, `/version`, health); anything else gets
+    /// 403 Forbidden in the real server's words.
+    pub rules: Option<Vec<PolicyRule>>,
+}
+
+/// One rule of a ClusterRole (`rbac.authorization.k8s.io/v1` PolicyRule).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+    pub resource_names: Vec<String>,
+    pub non_resource_urls: Vec<String>,
+}
+
+impl PolicyRule {
+    /// The rules of every ClusterRole (or Role) in a YAML text of one or more documents.
+    pub fn from_yaml(text: &str) -> Result<Vec<PolicyRule>, String> {
+        let docs: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(text).map_err(|e| format!("not YAML: {e}"))?;
+        auth::rules_of(&docs)
+    }
+
+    /// Whether this rule allows a request (`method`, `path` without the query; `watch` when
+    /// the query asks for a watch), as RBAC decides it.
+    pub fn allows_request(&self, method: &str, path: &str, watch: bool) -> bool {
+        let method = http::Method::from_bytes(method.as_bytes()).unwrap_or(http::Method::GET);
+        self.allows(&auth::request_info(&method, path, watch))
+    }
+}
+
+/// One request the emulator received, and how it was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The raw query string ("" when none).
+    pub query: String,
+    /// The response's status code; 0 when a fault dropped the connection.
+    pub status: u16,
+    /// The user its token authenticated as, when tokens are required.
+    pub user: Option<String>,
+}
+
 /// A running emulator.
 pub struct Emulator {
     addr: SocketAddr,
@@ -120,11 +246,20 @@ impl Emulator {
     }
 
     /// A kubeconfig (YAML) with one cluster, user and context named `context`, selected.
+    /// Its token is the first of [`Access::tokens`] when tokens are required.
     pub fn kubeconfig(&self, context: &str) -> String {
         let name = yaml_quote(context);
+        let token = self
+            .shared
+            .access
+            .read()
+            .ok()
+            .and_then(|a| a.tokens.first().map(|t| t.token.clone()))
+            .unwrap_or_else(|| "emulator-token".to_owned());
+        let token = yaml_quote(&token);
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {url}\n\
-             users:\n- name: {name}\n  user:\n    token: emulator-token\n\
+             users:\n- name: {name}\n  user:\n    token: {token}\n\
              contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n\
              current-context: {name}\npreferences: {{}}\n",
             url = self.url()
@@ -138,6 +273,18 @@ impl Emulator {
         }
         self.shared.pages.store(0, Ordering::SeqCst);
         self.shared.page_drop_done.store(false, Ordering::SeqCst);
+    }
+
+    /// Replaces who may call the emulator (for requests that arrive from now on).
+    pub fn set_access(&self, access: Access) {
+        if let Ok(mut a) = self.shared.access.write() {
+            *a = access;
+        }
+    }
+
+    /// The requests received so far, oldest first (the most recent 100,000).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        server::lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// Requests received so far (each one counts, whatever fault answered it).
@@ -161,5 +308,32 @@ fn yaml_quote(s: &str) -> String {
         s.to_owned()
     } else {
         serde_json::Value::String(s.to_owned()).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs_parse_and_bad_ones_say_why() {
+        let f = Faults::parse("error=0.1,throttle=0.2, drop=0.1,latency=50ms").unwrap();
+        assert_eq!((f.error_share, f.throttle_share, f.drop_share), (0.1, 0.2, 0.1));
+        assert_eq!(f.latency, Duration::from_millis(50));
+        assert_eq!(Faults::parse("").unwrap().error_share, 0.0);
+        assert_eq!(Faults::parse("error=1").unwrap().error_share, 1.0);
+        for (bad, says) in [
+            ("error=1.5", "from 0 to 1"),
+            ("error=-0.1", "from 0 to 1"),
+            ("error=x", "from 0 to 1"),
+            ("error=0.6,throttle=0.6", "more than 1"),
+            ("boom=0.1", "the faults are: error, throttle, drop, latency"),
+            ("error", "KEY=VALUE"),
+            ("error=0.1,error=0.2", "twice"),
+            ("latency=fast", "duration"),
+        ] {
+            let e = Faults::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

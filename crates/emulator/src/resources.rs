@@ -231,7 +231,10 @@ impl Registry {
                 })
                 .map(|s| s.version.to_owned())
                 .collect();
-            if versions.is_empty() {
+            // The built-in default only for kinds the tables do not know at all: a kind they
+            // know but not at this release (ValidatingAdmissionPolicy on 1.15) is not served.
+            let known = API_SERVED.iter().any(|s| s.group == b.group && s.kind == b.kind);
+            if versions.is_empty() && !known {
                 versions = b.versions.iter().map(|v| (*v).to_owned()).collect();
             }
             sort_versions(&mut versions);

@@ -1,6 +1,6 @@
 //! Connections, fault injection, routing and the Status bodies the real API server sends.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::resources::{Registry, Resource, guess_plural};
 use crate::store::{Rng, State};
-use crate::{Faults, Options, api, discovery, drain};
+use crate::{Access, Faults, LoggedRequest, Options, api, auth, discovery, drain};
 
 /// Everything the server shares between connections.
 pub(crate) struct Shared {
@@ -33,7 +33,13 @@ pub(crate) struct Shared {
     pub(crate) deprecated: Mutex<BTreeSet<RequestedApi>>,
     /// `apiserver_request_total` by its labels.
     pub(crate) totals: Mutex<BTreeMap<RequestLabels, u64>>,
+    pub(crate) access: RwLock<Access>,
+    /// The most recent requests (`Emulator::request_log`).
+    pub(crate) log: Mutex<VecDeque<LoggedRequest>>,
 }
+
+/// How many requests the log keeps.
+const LOG_CAP: usize = 100_000;
 
 /// Locks a mutex even when a panicking thread poisoned it (the state stays usable: every
 /// mutation is a single map insert or removal).
@@ -108,6 +114,7 @@ impl Shared {
             })
             .unwrap_or_default();
         state.unscheduled.extend(waiting);
+        drain::record_budget_baselines(&mut state);
         state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
@@ -123,6 +130,8 @@ impl Shared {
             version,
             deprecated: Mutex::new(deprecated),
             totals: Mutex::new(BTreeMap::new()),
+            access: RwLock::new(Access::default()),
+            log: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -201,7 +210,66 @@ fn dropped() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "fault: connection dropped")
 }
 
+/// Serves one request and logs it with its answer.
 async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
+    let mut entry = LoggedRequest {
+        method: req.method().as_str().to_owned(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or("").to_owned(),
+        status: 0,
+        user: None,
+    };
+    let result = answer(&shared, req, &mut entry.user).await;
+    if let Ok(r) = &result {
+        entry.status = r.status().as_u16();
+    }
+    let mut log = lock(&shared.log);
+    if log.len() >= LOG_CAP {
+        log.pop_front();
+    }
+    log.push_back(entry);
+    drop(log);
+    result
+}
+
+/// Authentication and authorization, as the real server's filters do them: `None` to go on,
+/// or the 401 or 403 to send.
+fn check_access(
+    shared: &Shared,
+    req: &http::request::Parts,
+    user: &mut Option<String>,
+) -> Option<Response<Body>> {
+    let access = shared.access.read().ok()?;
+    let authorization = req
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Ok(token) = auth::authenticate(&access, authorization) else {
+        let (code, reason, message) = auth::unauthorized();
+        return Some(status(code, reason, message, None));
+    };
+    let token = token?;
+    *user = Some(token.user.clone());
+    let watch = parse_query(req.uri.query().unwrap_or(""))
+        .get("watch")
+        .is_some_and(|w| matches!(w.as_str(), "1" | "true" | "True"));
+    let info = auth::request_info(&req.method, req.uri.path(), watch);
+    let (message, details) = auth::authorize(token, &info)?;
+    Some(status(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        &message,
+        Some(details),
+    ))
+}
+
+async fn answer(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    user: &mut Option<String>,
+) -> Result<Response<Body>, std::io::Error> {
+    let shared = shared.clone();
     shared.requests.fetch_add(1, Ordering::SeqCst);
     let mut faults = shared.faults.read().map(|f| f.clone()).unwrap_or_default();
     if let Some(path) = &faults.path
@@ -209,24 +277,41 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
     {
         faults = Faults::default();
     }
+    if faults.hang {
+        std::future::pending::<()>().await;
+    }
+    // The whole body is read before any answer: a response sent while the client's body is
+    // unread makes hyper close the connection with data pending, which the client sees as a
+    // reset instead of the 401, 403, 429 or 500.
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Ok(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "the request body could not be read",
+                None,
+            ));
+        }
+    };
+    let method = parts.method.clone();
     if faults.unauthorized {
         return Ok(count(
             &shared,
-            unrouted(req.method()),
+            unrouted(&method),
             status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized", None),
         ));
-    }
-    if faults.hang {
-        std::future::pending::<()>().await;
     }
     // No lock is held here: a slow response never blocks the others.
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    let params = parse_query(req.uri().query().unwrap_or(""));
-    let method = req.method().clone();
-    let is_page =
-        req.method() == Method::GET && (params.contains_key("limit") || params.contains_key("continue"));
+    if let Some(refused) = check_access(&shared, &parts, user) {
+        return Ok(count(&shared, unrouted(&method), refused));
+    }
+    let params = parse_query(parts.uri.query().unwrap_or(""));
+    let is_page = method == Method::GET && (params.contains_key("limit") || params.contains_key("continue"));
     if let Some(n) = faults.drop_after_pages
         && is_page
     {
@@ -270,18 +355,6 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respons
     {
         return Ok(count(&shared, unrouted(&method), expired(token)));
     }
-    let (parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(Body::new(body), 64 << 20).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Ok(status(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "the request body could not be read",
-                None,
-            ));
-        }
-    };
     let header = |name: header::HeaderName| {
         parts
             .headers

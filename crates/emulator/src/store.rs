@@ -408,6 +408,10 @@ pub(crate) struct State {
     pub pods_by_node: HashMap<String, BTreeSet<ObjKey>>,
     /// While the snapshot loads: no events (nobody can be watching yet).
     pub quiet: bool,
+    /// Budgets whose snapshot status may stand in for a computation the emulator cannot do
+    /// (see `drain::record_budget_baselines`): (namespace, name) -> (the budget's
+    /// resourceVersion when loaded, Ready pods it selected then).
+    pub budget_baselines: HashMap<ObjKey, (u64, i64)>,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -473,6 +477,7 @@ impl State {
             usage: HashMap::new(),
             pods_by_node: HashMap::new(),
             quiet: false,
+            budget_baselines: HashMap::new(),
         }
     }
 

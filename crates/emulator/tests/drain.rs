@@ -566,7 +566,8 @@ async fn deployment_budgets_count_the_deployment_scale() {
     assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
     let (code, _) = api.evict("shop", "web-rs-0").await;
     assert_eq!(code, 429);
-    // Deleting the Deployment makes the budget fail safe (owner missing): still 0.
+    // With the Deployment gone (no garbage collector here, its ReplicaSet stays), the
+    // controller's scale finder reads the ReplicaSet's own scale (4): still 0 allowed.
     let (code, _) = api
         .send(
             reqwest::Method::DELETE,
@@ -580,7 +581,8 @@ async fn deployment_budgets_count_the_deployment_scale() {
         .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb")
         .await;
     assert_eq!(pdb["status"]["disruptionsAllowed"], 0);
-    assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
+    assert_eq!(pdb["status"]["expectedPods"], 4);
+    assert_eq!(pdb["status"]["conditions"][0]["reason"], "InsufficientPods");
     emu.stop().await;
 }
 
@@ -646,5 +648,84 @@ async fn waiting_pods_rc_replacements_and_foreign_owned_replicasets() {
     let legacy = api.pods("labelSelector=app%3Dlegacy").await;
     assert_eq!(legacy.len(), 1, "{legacy:?}");
     assert_ne!(legacy[0]["metadata"]["name"], "legacy-abcde");
+    emu.stop().await;
+}
+
+/// Budgets the disruption controller allows 0 for refuse with the eviction handler's words,
+/// and a snapshot without ReplicaSets evicts by its budgets' recorded status.
+#[tokio::test]
+async fn eviction_follows_expected_count_and_recorded_status() {
+    let mut c = Cluster::new("1.31.0")
+        .nodes(&["n1", "n2"], "8", "16Gi")
+        .deployment("shop", "web", 3, "100m", "128Mi", &["n1", "n1", "n2"])
+        .pdb_max_unavailable("shop", "web", json!(1))
+        .deployment("shop", "api", 2, "100m", "128Mi", &["n1", "n2"])
+        .pdb(
+            "shop",
+            "api-pdb",
+            json!({"matchLabels": {"app": "api"}}),
+            json!({}),
+        )
+        .deployment("shop", "old", 2, "100m", "128Mi", &["n1", "n2"])
+        .pdb_max_unavailable("shop", "old", json!(1));
+    for o in c.objects_mut() {
+        let name = o["metadata"]["name"].as_str().unwrap_or("").to_owned();
+        if o["kind"] == "PodDisruptionBudget" {
+            // web: fresh; old: recorded before its last spec change.
+            let observed = if name == "old-pdb" { 0 } else { 1 };
+            o["status"] = json!({"observedGeneration": observed, "disruptionsAllowed": 1,
+                "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3});
+        }
+    }
+    // An export without ReplicaSets (the web and old ones; api keeps its own).
+    c.objects_mut()
+        .retain(|o| !(o["kind"] == "ReplicaSet" && o["metadata"]["name"] != "api-rs"));
+    let emu = Emulator::start(c.build(), opts()).await.unwrap();
+    let api = Api::new(&emu);
+
+    // No minAvailable nor maxUnavailable: expectedCount 0, nothing allowed.
+    let (code, body) = api.evict("shop", "api-rs-0").await;
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(
+        body["message"],
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    );
+    assert_eq!(
+        body["details"]["causes"][0]["message"],
+        "The disruption budget api-pdb needs 0 healthy pods and has 2 currently"
+    );
+
+    // The recorded status (1 allowed) stands for the missing ReplicaSet; once one pod is
+    // gone, 2 healthy for 2 desired allow nothing more.
+    let path = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-pdb";
+    let (_, pdb) = api.get(path).await;
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 1, "{pdb}");
+    let (code, body) = api.evict("shop", "web-rs-0").await;
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = api.evict("shop", "web-rs-1").await;
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(
+        body["details"]["causes"][0]["message"],
+        "The disruption budget web-pdb needs 2 healthy pods and has 2 currently"
+    );
+
+    // A stale recorded status and no controller: fail-safe, and the handler sees a budget
+    // the controller has not observed.
+    let (_, pdb) = api
+        .get("/apis/policy/v1/namespaces/shop/poddisruptionbudgets/old-pdb")
+        .await;
+    assert_eq!(pdb["status"]["disruptionsAllowed"], 0, "{pdb}");
+    assert_eq!(pdb["status"]["conditions"][0]["reason"], "SyncFailed");
+    assert_eq!(
+        pdb["status"]["conditions"][0]["message"],
+        "found no controllers for pod \"old-rs-0\""
+    );
+    let (code, body) = api.evict("shop", "old-rs-0").await;
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(
+        body["details"]["causes"][0]["message"],
+        "The disruption budget old-pdb is still being processed by the server."
+    );
+    assert_eq!(body["details"]["retryAfterSeconds"], 10);
     emu.stop().await;
 }

@@ -223,3 +223,77 @@ async fn latency_is_not_serialised() {
     assert_eq!(emu.requests(), 40);
     emu.stop().await;
 }
+
+/// Tokens, roles and the request log through the library: 401 without a token, 403 outside
+/// the role (a POST body included: the refusal arrives, not a reset), and every request
+/// logged with its user and status.
+#[tokio::test]
+async fn tokens_roles_and_the_request_log() {
+    use mcp_diag_emulator::{Access, PolicyRule, Token};
+    let emu = emulator(1).await;
+    let role = "kind: ClusterRole\nmetadata: {name: pods-reader}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [list]\n";
+    emu.set_access(Access {
+        tokens: vec![Token {
+            token: "t-reader".into(),
+            user: "reader".into(),
+            rules: Some(PolicyRule::from_yaml(role).unwrap()),
+        }],
+    });
+    assert!(emu.kubeconfig("c").contains("token: t-reader"));
+    let http = client();
+    let get = |path: &str, token: Option<&str>| {
+        let mut r = http.get(format!("{}{path}", emu.url()));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(get("/api/v1/pods", None).await.unwrap().status(), 401);
+    assert_eq!(get("/api/v1/pods", Some("t-reader")).await.unwrap().status(), 200);
+    // Discovery and /version come with every authenticated user's bootstrap roles.
+    assert_eq!(get("/version", Some("t-reader")).await.unwrap().status(), 200);
+    let r = get("/api/v1/nodes", Some("t-reader")).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "nodes is forbidden: User \"reader\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"
+    );
+    let r = http
+        .post(format!("{}/api/v1/namespaces/a/pods/p00/eviction", emu.url()))
+        .bearer_auth("t-reader")
+        .header("Content-Type", "application/json")
+        .body(r#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p00","namespace":"a"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "pods \"p00\" is forbidden: User \"reader\" cannot create resource \"pods/eviction\" in API group \"\" in the namespace \"a\""
+    );
+    let log = emu.request_log();
+    let seen: Vec<(String, u16, Option<String>)> = log
+        .iter()
+        .map(|r| (format!("{} {}", r.method, r.path), r.status, r.user.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET /api/v1/pods".to_owned(), 401, None),
+            ("GET /api/v1/pods".to_owned(), 200, Some("reader".to_owned())),
+            ("GET /version".to_owned(), 200, Some("reader".to_owned())),
+            ("GET /api/v1/nodes".to_owned(), 403, Some("reader".to_owned())),
+            (
+                "POST /api/v1/namespaces/a/pods/p00/eviction".to_owned(),
+                403,
+                Some("reader".to_owned())
+            ),
+        ]
+    );
+    // Back to open access.
+    emu.set_access(Access::default());
+    assert_eq!(get("/api/v1/nodes", None).await.unwrap().status(), 200);
+    emu.stop().await;
+}

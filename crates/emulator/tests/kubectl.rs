@@ -330,3 +330,32 @@ async fn kubectl_drain_reports_the_budget() {
     assert_eq!(on_n1, 2);
     emu.stop().await;
 }
+
+/// The real kubectl reads the emulator's 401 as it reads a real server's. (kubectl sends a
+/// bearer token only over TLS, kubernetes/kubectl#744, and the emulator serves plain HTTP: with
+/// tokens required, kubectl is always refused.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_reports_unauthorized() {
+    use mcp_diag_emulator::{Access, Token};
+    let bin = kubectl();
+    let emu = Emulator::start(cluster(2), Options::default()).await.unwrap();
+    emu.set_access(Access {
+        tokens: vec![Token {
+            token: "t-admin".into(),
+            user: "admin".into(),
+            rules: None,
+        }],
+    });
+    let k = Kubectl::new(bin, &emu);
+    let out = k.run(&["get", "pods", "-n", "shop"]).await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "You must be logged in to the server (the server has asked for the client to provide credentials)"
+        ),
+        "{err}"
+    );
+    assert!(emu.request_log().iter().all(|r| r.status == 401));
+    emu.stop().await;
+}

@@ -64,16 +64,29 @@ async fn version_discovery_and_reads() {
     assert_eq!(widgets["resources"][0]["name"], "widgets");
     assert_eq!(widgets["resources"][0]["namespaced"], true);
 
-    // Aggregated discovery when asked for, with the content type naming it.
-    let r = reqwest::Client::new()
-        .get(format!("{base}/apis"))
-        .header(
-            "Accept",
-            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
-        )
-        .send()
-        .await
-        .unwrap();
+    // A 1.24 server predates aggregated discovery: asked for it, it answers the legacy list.
+    let ask = |base: String| async move {
+        reqwest::Client::new()
+            .get(format!("{base}/apis"))
+            .header(
+                "Accept",
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+            )
+            .send()
+            .await
+            .unwrap()
+    };
+    let legacy: Value = ask(base.clone()).await.json().await.unwrap();
+    assert_eq!(legacy["kind"], "APIGroupList");
+
+    // Aggregated discovery when asked for (from 1.30 at v2), with the content type naming it.
+    let newer = Emulator::start(
+        Cluster::new("1.31.0").nodes(&["n1"], "4", "8Gi").build(),
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    let r = ask(newer.url()).await;
     assert!(
         r.headers()["content-type"]
             .to_str()
@@ -95,6 +108,7 @@ async fn version_discovery_and_reads() {
             .iter()
             .any(|r| r["resource"] == "deployments" && r["scope"] == "Namespaced")
     );
+    newer.stop().await;
 
     // Lists and gets.
     let (code, pods) = get(&format!("{base}/api/v1/pods")).await;

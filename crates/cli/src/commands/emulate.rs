@@ -7,6 +7,8 @@ use crate::args::EmulateArgs;
 use crate::exit::ExitStatus;
 
 pub fn run(args: &EmulateArgs) -> anyhow::Result<ExitStatus> {
+    let faults = faults(args)?;
+    let access = access(args)?;
     let inventory = mcp_diag_sources::read_snapshot(&args.snapshot).map_err(|e| {
         super::hinted(
             format!("cannot read the snapshot {}: {e}", args.snapshot.display()),
@@ -14,10 +16,99 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<ExitStatus> {
         )
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args, inventory))
+    runtime.block_on(serve(args, inventory, faults, access))
 }
 
-async fn serve(args: &EmulateArgs, inventory: mcp_diag_model::Inventory) -> anyhow::Result<ExitStatus> {
+/// `--faults`, `--fault-path` and `--latency` as one set of faults.
+fn faults(args: &EmulateArgs) -> anyhow::Result<mcp_diag_emulator::Faults> {
+    let mut faults = match &args.faults {
+        Some(spec) => mcp_diag_emulator::Faults::parse(spec).map_err(|e| {
+            super::hinted(
+                format!("--faults {spec}: {e}"),
+                "write it as error=0.1,throttle=0.2,drop=0.1,latency=50ms (any of them)",
+            )
+        })?,
+        None => mcp_diag_emulator::Faults::default(),
+    };
+    if !args.latency.is_zero() {
+        if !faults.latency.is_zero() {
+            return Err(super::hinted(
+                "the latency is given twice, by --latency and by latency= in --faults",
+                "keep one of them",
+            ));
+        }
+        faults.latency = args.latency;
+    }
+    if let Some(pattern) = &args.fault_path {
+        faults.set_path(pattern).map_err(|e| {
+            super::hinted(
+                format!("--fault-path {pattern:?} is not a regular expression: {e}"),
+                "for example '^/api/v1/pods' (the request path, without the query)",
+            )
+        })?;
+    }
+    Ok(faults)
+}
+
+/// `--require-token` and `--token USER=TOKEN[:ROLEFILE]` as the emulator's access rules; the
+/// first token is the kubeconfig's.
+fn access(args: &EmulateArgs) -> anyhow::Result<mcp_diag_emulator::Access> {
+    use mcp_diag_emulator::{PolicyRule, Token};
+    let mut tokens = Vec::new();
+    if let Some(t) = &args.require_token {
+        if t.trim().is_empty() {
+            return Err(super::hinted(
+                "--require-token is empty",
+                "give a token, such as s3cret",
+            ));
+        }
+        tokens.push(Token {
+            token: t.clone(),
+            user: "admin".to_owned(),
+            rules: None,
+        });
+    }
+    for spec in &args.tokens {
+        let bad = |why: &str| {
+            super::hinted(
+                format!("--token {spec}: {why}"),
+                "write it as USER=TOKEN or USER=TOKEN:ROLEFILE, such as scanner=s3cret:deploy/mcp-diag-readonly-clusterrole.yaml",
+            )
+        };
+        let (user, rest) = spec.split_once('=').ok_or_else(|| bad("no '=' after the user"))?;
+        let (token, role_file) = match rest.split_once(':') {
+            Some((t, f)) => (t, Some(f)),
+            None => (rest, None),
+        };
+        if user.is_empty() || token.is_empty() {
+            return Err(bad("the user and the token must not be empty"));
+        }
+        if tokens.iter().any(|t: &Token| t.token == token) {
+            return Err(bad("this token is already given"));
+        }
+        let rules = match role_file {
+            None => None,
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| bad(&format!("cannot read {path}: {e}")))?;
+                Some(PolicyRule::from_yaml(&text).map_err(|e| bad(&format!("{path}: {e}")))?)
+            }
+        };
+        tokens.push(Token {
+            token: token.to_owned(),
+            user: user.to_owned(),
+            rules,
+        });
+    }
+    Ok(mcp_diag_emulator::Access { tokens })
+}
+
+async fn serve(
+    args: &EmulateArgs,
+    inventory: mcp_diag_model::Inventory,
+    faults: mcp_diag_emulator::Faults,
+    access: mcp_diag_emulator::Access,
+) -> anyhow::Result<ExitStatus> {
     let objects = inventory.objects.len();
     let options = mcp_diag_emulator::Options {
         ready_delay: args.ready_delay,
@@ -32,17 +123,16 @@ async fn serve(args: &EmulateArgs, inventory: mcp_diag_model::Inventory) -> anyh
                 "pick another --port, or 0 for any free one",
             )
         })?;
-    emulator.set_faults(mcp_diag_emulator::Faults {
-        latency: args.latency,
-        ..mcp_diag_emulator::Faults::default()
-    });
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Serving {} ({objects} objects) at {}",
+    let tokens = access.tokens.len();
+    let first_token = access.tokens.first().map(|t| t.token.clone());
+    emulator.set_faults(faults);
+    emulator.set_access(access);
+    use std::fmt::Write as _;
+    let mut banner = format!(
+        "Serving {} ({objects} objects) at {}\n",
         args.snapshot.display(),
         emulator.url()
-    )?;
+    );
     match &args.kubeconfig_out {
         Some(path) => {
             std::fs::write(path, emulator.kubeconfig(&args.context)).map_err(|e| {
@@ -51,20 +141,35 @@ async fn serve(args: &EmulateArgs, inventory: mcp_diag_model::Inventory) -> anyh
                     "choose a writable --kubeconfig-out path",
                 )
             })?;
-            writeln!(
-                out,
+            let _ = writeln!(
+                banner,
                 "Kubeconfig written to {0}; try: kubectl --kubeconfig {0} get nodes",
                 path.display()
-            )?;
+            );
         }
-        None => writeln!(
-            out,
-            "Use it with: kubectl --server {} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
-            emulator.url()
-        )?,
+        None => {
+            let _ = writeln!(
+                banner,
+                "Use it with: kubectl --server {} get nodes   (or pass --kubeconfig-out FILE for a kubeconfig)",
+                emulator.url(),
+            );
+        }
     }
-    writeln!(out, "Press Ctrl-C to stop.")?;
-    out.flush()?;
+    if let Some(t) = first_token {
+        // client-go sets a kubeconfig's token only for TLS servers (kubernetes/kubectl#744).
+        let _ = writeln!(
+            banner,
+            "Requests need one of the {tokens} token(s) given (Authorization: Bearer TOKEN); others get 401.\n\
+             kubectl sends tokens only over TLS, so it is refused here; mcp-diag and curl send them:\n  \
+             curl -H 'Authorization: Bearer {t}' {}/api/v1/nodes",
+            emulator.url()
+        );
+    }
+    banner.push_str("Press Ctrl-C to stop.\n");
+    // Best effort: a reader that stops after the first line (`| head -1`, a test reading the
+    // URL) must not stop the server.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     drop(out);
     tokio::signal::ctrl_c().await?;
     emulator.stop().await;
