@@ -265,6 +265,7 @@ fn lists_on_every_release() -> Vec<LoggedRequest> {
                 })
                 .collect(),
             aggregated: true,
+            unavailable: Vec::new(),
         };
         for (job, _) in select(&discovered, &[]) {
             let path = if job.group.is_empty() {
