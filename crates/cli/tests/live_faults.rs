@@ -145,6 +145,152 @@ fn a_failing_pods_list_is_named_and_the_scan_still_reports() {
     );
     assert_eq!(run.stderr.matches("warning: demo:").count(), 1, "{}", run.stderr);
     assert_eq!(run.objects(), full - demo_count("Pod"), "no pod, everything else");
+    let report = run.json();
+    assert_eq!(
+        incomplete_kinds(&report),
+        ["Pod"],
+        "the report says what it lacks"
+    );
+    assert_no_absence_claims(&report);
+    served.rt.block_on(served.emulator.stop());
+}
+
+/// The kinds the `input-incomplete` finding names; empty when there is none.
+fn incomplete_kinds(report: &serde_json::Value) -> Vec<String> {
+    let findings = report["clusters"][0]["findings"].as_array().unwrap();
+    let incomplete: Vec<_> = findings
+        .iter()
+        .filter(|f| f["check"] == "input-incomplete")
+        .collect();
+    assert!(incomplete.len() <= 1, "one per cluster: {incomplete:#?}");
+    let Some(finding) = incomplete.first() else {
+        return Vec::new();
+    };
+    assert_eq!(finding["severity"], "high");
+    let kinds: Vec<String> = finding["details"]["kinds"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let coverage: Vec<String> = report["clusters"][0]["coverage"]["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["state"] != "complete" && k["reason"] != "not-served")
+        .map(|k| {
+            let (group, kind) = (k["group"].as_str().unwrap(), k["kind"].as_str().unwrap());
+            if group.is_empty() {
+                kind.to_owned()
+            } else {
+                format!("{kind}.{group}")
+            }
+        })
+        .collect();
+    assert_eq!(kinds, coverage, "the finding and the coverage agree");
+    kinds
+}
+
+/// With pods unread, nothing may be concluded from their absence.
+fn assert_no_absence_claims(report: &serde_json::Value) {
+    for f in report["clusters"][0]["findings"].as_array().unwrap() {
+        let text = format!("{} {}", f["title"], f["message"]);
+        assert!(!text.contains("No etcd pod"), "{text}");
+        assert!(!text.contains("matches no pod"), "{text}");
+    }
+}
+
+/// A pods list that failed live stays a gap in the snapshot written from that read: the
+/// offline scan names it and the offline plan, like the live one, drains no node on faith.
+#[test]
+fn a_gap_survives_the_snapshot_and_the_plan_says_unknown() {
+    let served = serve();
+    served.emulator.set_faults(on_path(
+        "^/api/v1/pods$",
+        Faults {
+            error_share: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snap");
+    let snap = snap.to_str().unwrap();
+    let written = mcp_diag(&[
+        "snapshot",
+        "--kubeconfig",
+        &served.kubeconfig,
+        "--timeout",
+        "30s",
+        "-o",
+        snap,
+    ]);
+    assert_eq!(
+        written.status, 0,
+        "a partial read is still written: {}",
+        written.stderr
+    );
+    assert!(
+        written.stderr.contains("Pod not read (failed)"),
+        "{}",
+        written.stderr
+    );
+
+    let offline = mcp_diag(&["scan", snap, "-t", "1.32", "-o", "json"]);
+    let report = offline.json();
+    assert_eq!(incomplete_kinds(&report), ["Pod"], "{}", offline.stderr);
+    assert_no_absence_claims(&report);
+
+    let live_plan = mcp_diag(&[
+        "plan",
+        "--kubeconfig",
+        &served.kubeconfig,
+        "--timeout",
+        "30s",
+        "-t",
+        "1.30",
+        "-o",
+        "json",
+    ]);
+    let offline_plan = mcp_diag(&["plan", snap, "-t", "1.30", "-o", "json"]);
+    for (name, run) in [("live", &live_plan), ("offline", &offline_plan)] {
+        let plan = run.json();
+        assert_eq!(plan["summary"]["drainable"], 0, "{name}: {}", run.stdout);
+        assert_eq!(plan["summary"]["unknown"], plan["summary"]["nodes"], "{name}");
+        assert_ne!(plan["verdict"], "ready", "{name}");
+        assert!(
+            plan["incomplete"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"] == "Pod"),
+            "{name}: {}",
+            plan["incomplete"]
+        );
+        assert_ne!(
+            run.status, 0,
+            "{name}: an incomplete plan is not a pass: {}",
+            run.stderr
+        );
+    }
+    // The same plan with every pod read has drainable nodes: the gap, not the cluster, made
+    // them unknown.
+    served.emulator.set_faults(Faults::default());
+    let full = mcp_diag(&[
+        "plan",
+        "--kubeconfig",
+        &served.kubeconfig,
+        "--timeout",
+        "30s",
+        "-t",
+        "1.30",
+        "-o",
+        "json",
+    ]);
+    assert!(
+        full.json()["summary"]["drainable"].as_u64().unwrap() > 0,
+        "{}",
+        full.stdout
+    );
     served.rt.block_on(served.emulator.stop());
 }
 
@@ -176,6 +322,7 @@ fn a_kind_throttled_to_the_end_gives_a_partial_report_in_time() {
     );
     assert!(!run.stderr.contains("no answer"), "{}", run.stderr);
     assert_eq!(run.objects(), full - demo_count("Node"));
+    assert_eq!(incomplete_kinds(&run.json()), ["Node"]);
     served.rt.block_on(served.emulator.stop());
 }
 
@@ -295,4 +442,15 @@ fn a_server_that_stops_mid_read_names_the_unfinished_kinds() {
         "{named:#?}"
     );
     assert!(run.objects() < demo().objects.len() as u64, "{}", run.stderr);
+    // stderr names the first ten; the finding names them all.
+    let kinds = incomplete_kinds(&run.json());
+    assert!(kinds.len() >= named.len(), "{kinds:?} vs {named:#?}");
+    for line in &named {
+        assert!(
+            kinds
+                .iter()
+                .any(|k| line.starts_with(&format!("warning: demo: {k} "))),
+            "{line} is on stderr but not in input-incomplete: {kinds:?}"
+        );
+    }
 }
