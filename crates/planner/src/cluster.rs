@@ -253,12 +253,12 @@ impl InputKinds {
                 Known::Incomplete(read) => {
                     let reason = read.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
                     let mut why = format!(
-                        "{} were read {} ({reason}",
+                        "{} were {} ({reason}",
                         plural_kind(kind),
                         if read.state == mcp_diag_model::ReadState::Partial {
-                            "in part"
+                            "read in part"
                         } else {
-                            "not at all"
+                            "not read at all"
                         }
                     );
                     if !read.detail.is_empty() {

@@ -89,7 +89,7 @@ pub struct Plan {
 pub struct InputGap {
     /// `Pod`, `ReplicaSet`, ...
     pub kind: String,
-    /// Why it may be incomplete: `Pods were read not at all (failed: HTTP 500)`, `the input
+    /// Why it may be incomplete: `Pods were not read at all (failed: HTTP 500)`, `the input
     /// holds no ReplicaSets`.
     pub why: String,
     /// What the plan cannot tell because of it.

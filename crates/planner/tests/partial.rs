@@ -241,7 +241,7 @@ fn pods_not_read_make_every_node_unknown() {
         plan.incomplete
     );
     assert!(
-        plan.notes[0].starts_with("Input incomplete: Pods were read not at all"),
+        plan.notes[0].starts_with("Input incomplete: Pods were not read at all"),
         "{:?}",
         plan.notes
     );

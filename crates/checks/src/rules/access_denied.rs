@@ -23,9 +23,10 @@ access-denied  poddisruptionbudgets.policy: list is forbidden for system:service
 ```
 
 ## Fix
-Bind the read-only ClusterRole shipped in `deploy/mcp-diag-readonly-clusterrole.yaml` (get and
-list on the types the checks read, `get` on `/metrics`, no Secrets) to the identity the scan
-runs as, for example:
+Bind the read-only ClusterRole shipped in `deploy/mcp-diag-readonly-clusterrole.yaml` (list on
+the kinds the checks read, `get` on `/version`, discovery and `/metrics`, no Secrets; the Helm
+release Secrets are in `deploy/mcp-diag-helm-releases-clusterrole.yaml`) to the identity the
+scan runs as, for example:
 `kubectl create clusterrolebinding mcp-diag --clusterrole=mcp-diag-readonly --serviceaccount=ci:scanner`.
 "#,
 };
