@@ -175,8 +175,12 @@ fn detail_lines(node: &NodePlan, width: usize, first: &str, rest: &str) -> Vec<S
     if node.blockers.is_empty() {
         return text::wrap_hanging(&node.reason, width, first, first);
     }
-    let then = node.remaining.iter().map(|b| (b, "then: "));
-    node.blockers
+    // What remains after the first blocker can be long (every budget the replacements would
+    // strain); the table shows a few and counts the rest, the JSON has them all.
+    const REMAINING_SHOWN: usize = 3;
+    let then = node.remaining.iter().take(REMAINING_SHOWN).map(|b| (b, "then: "));
+    let mut lines: Vec<String> = node
+        .blockers
         .iter()
         .map(|b| (b, ""))
         .chain(then)
@@ -184,7 +188,16 @@ fn detail_lines(node: &NodePlan, width: usize, first: &str, rest: &str) -> Vec<S
             let line = format!("{prefix}[{}] {}", b.kind.as_str(), b.message);
             text::wrap_hanging(&line, width, first, rest)
         })
-        .collect()
+        .collect();
+    let hidden = node.remaining.len().saturating_sub(REMAINING_SHOWN);
+    if hidden > 0 {
+        let line = format!(
+            "then: {hidden} more {} once the first is fixed (all of them in --output json, markdown or html)",
+            if hidden == 1 { "blocker" } else { "blockers" }
+        );
+        lines.extend(text::wrap_hanging(&line, width, first, rest));
+    }
+    lines
 }
 
 /// Each node of a wave as a line of facts, its blockers (or the reason for its place) under
