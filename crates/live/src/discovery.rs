@@ -93,52 +93,61 @@ pub fn fold(sightings: Vec<Sighting>, aggregated: bool) -> Discovered {
     }
 }
 
-/// The sightings of an `APIGroupDiscoveryList`; `None` when the document is something else
-/// (a classic `APIVersions` or `APIGroupList`).
-pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
+/// The parts of an aggregated discovery document (`APIGroupDiscoveryList`) the scan reads.
+mod aggregated {
+    use serde::Deserialize;
+
     #[derive(Deserialize)]
-    struct List {
+    pub(super) struct List {
         #[serde(default)]
-        kind: String,
+        pub kind: String,
         #[serde(default)]
-        items: Vec<Group>,
+        pub items: Vec<Group>,
     }
     #[derive(Deserialize)]
-    struct Group {
+    pub(super) struct Group {
         #[serde(default)]
-        metadata: Meta,
+        pub metadata: Meta,
         #[serde(default)]
-        versions: Vec<Version>,
+        pub versions: Vec<Version>,
     }
     #[derive(Deserialize, Default)]
-    struct Meta {
+    pub(super) struct Meta {
         #[serde(default)]
-        name: String,
+        pub name: String,
     }
     #[derive(Deserialize)]
-    struct Version {
+    pub(super) struct Version {
         #[serde(default)]
-        version: String,
+        pub version: String,
         #[serde(default)]
-        resources: Vec<Resource>,
+        pub resources: Vec<Resource>,
+        /// `Stale` when an aggregated API server did not answer the API server.
+        #[serde(default)]
+        pub freshness: String,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Resource {
+    pub(super) struct Resource {
         #[serde(default)]
-        resource: String,
+        pub resource: String,
         #[serde(default)]
-        response_kind: Option<Gvk>,
+        pub response_kind: Option<Gvk>,
         #[serde(default)]
-        scope: String,
+        pub scope: String,
         #[serde(default)]
-        verbs: Vec<String>,
+        pub verbs: Vec<String>,
     }
     #[derive(Deserialize)]
-    struct Gvk {
+    pub(super) struct Gvk {
         #[serde(default)]
-        kind: String,
+        pub kind: String,
     }
+}
+
+/// The sightings of an `APIGroupDiscoveryList`; `None` when the document is something else
+/// (a classic `APIVersions` or `APIGroupList`).
+pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
     #[derive(Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -149,7 +158,7 @@ pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
     if probe.kind != "APIGroupDiscoveryList" {
         return Ok(None);
     }
-    let list: List =
+    let list: aggregated::List =
         serde_json::from_slice(body).map_err(|e| format!("invalid APIGroupDiscoveryList: {e}"))?;
     debug_assert_eq!(list.kind, "APIGroupDiscoveryList");
     let mut out = Vec::new();
@@ -174,31 +183,7 @@ pub fn parse_aggregated(body: &[u8]) -> Result<Option<Vec<Sighting>>, String> {
 /// API server that did not answer the API server, as metrics-server down): `(group,
 /// version)`. Their resources may be missing from the answer although they exist.
 pub fn stale_group_versions(body: &[u8]) -> Vec<(String, String)> {
-    #[derive(Deserialize)]
-    struct List {
-        #[serde(default)]
-        items: Vec<Group>,
-    }
-    #[derive(Deserialize)]
-    struct Group {
-        #[serde(default)]
-        metadata: Meta,
-        #[serde(default)]
-        versions: Vec<Version>,
-    }
-    #[derive(Deserialize, Default)]
-    struct Meta {
-        #[serde(default)]
-        name: String,
-    }
-    #[derive(Deserialize)]
-    struct Version {
-        #[serde(default)]
-        version: String,
-        #[serde(default)]
-        freshness: String,
-    }
-    let Ok(list) = serde_json::from_slice::<List>(body) else {
+    let Ok(list) = serde_json::from_slice::<aggregated::List>(body) else {
         return Vec::new();
     };
     list.items

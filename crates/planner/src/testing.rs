@@ -85,20 +85,8 @@ pub struct NodeState {
     pub apps: Vec<(String, String)>,
 }
 
-/// The kinds a snapshot of a cluster holds, as `(group, kind)`.
-pub const READ_KINDS: &[(&str, &str)] = &[
-    ("", "Node"),
-    ("", "Pod"),
-    ("policy", "PodDisruptionBudget"),
-    ("apps", "ReplicaSet"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("", "ReplicationController"),
-    ("batch", "Job"),
-    ("", "PersistentVolumeClaim"),
-    ("", "PersistentVolume"),
-];
+/// The kinds a snapshot of a cluster holds, as `(group, kind)`: those the planner reads.
+pub const READ_KINDS: &[(&str, &str)] = crate::cluster::KINDS;
 
 pub const POOL_LABEL: &str = "eks.amazonaws.com/nodegroup";
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
