@@ -385,6 +385,12 @@ pub struct PlanLiveArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub timeout: String,
 
+    /// Time allowed per list (every page of one resource type), such as 20s; a list that
+    /// takes longer is a gap of the read, and the nodes it decides are `unknown` [default:
+    /// half of --timeout]
+    #[arg(long, value_name = "DURATION")]
+    pub list_timeout: Option<String>,
+
     /// Items per list request
     #[arg(long, value_name = "N", default_value_t = 500, hide = true)]
     pub page_size: u32,
@@ -400,6 +406,7 @@ impl From<&PlanLiveArgs> for LiveArgs {
             kubeconfig: p.kubeconfig.clone(),
             context: p.context.iter().cloned().collect(),
             timeout: p.timeout.clone(),
+            list_timeout: p.list_timeout.clone(),
             page_size: p.page_size,
             no_progress: p.no_progress,
             parallel: 1,

@@ -454,3 +454,42 @@ fn a_server_that_stops_mid_read_names_the_unfinished_kinds() {
         );
     }
 }
+
+/// A plan whose Nodes could not be read says so, not "no Node objects", and honours
+/// `--list-timeout` like `scan`.
+#[test]
+fn a_plan_without_its_nodes_says_why() {
+    let served = serve();
+    served.emulator.set_faults(on_path(
+        "^/api/v1/nodes$",
+        Faults {
+            throttle_share: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let started = Instant::now();
+    let run = mcp_diag(&[
+        "plan",
+        "--kubeconfig",
+        &served.kubeconfig,
+        "-t",
+        "1.30",
+        "--timeout",
+        "40s",
+        "--list-timeout",
+        "3s",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the Nodes could not be read (throttled")
+            && !run.stderr.contains("no Node objects"),
+        "{}",
+        run.stderr
+    );
+    served.rt.block_on(served.emulator.stop());
+}

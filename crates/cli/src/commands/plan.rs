@@ -64,6 +64,27 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     super::scan::refuse_empty(&inventory, &args.paths)?;
     // Without nodes there is nothing to drain: a plan would read "ready" about nothing.
     if !inventory.objects.iter().any(|o| o.kind == "Node") {
+        // Nodes that could not be read are not "no nodes": say why, and what to change.
+        if let mcp_diag_model::Known::Incomplete(read) = inventory.coverage.of("", "Node") {
+            let reason = read.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
+            return Err(hinted(
+                format!(
+                    "{}: the Nodes could not be read ({reason}: {}), so there are no waves to plan",
+                    inventory.source, read.detail
+                ),
+                match read.reason {
+                    Some(mcp_diag_model::ReadGap::Denied) => {
+                        "grant list on nodes (deploy/mcp-diag-readonly-clusterrole.yaml) to this identity, then plan again"
+                    }
+                    Some(mcp_diag_model::ReadGap::Unauthorized) => {
+                        "log in again (the credentials were rejected), then plan again"
+                    }
+                    _ => {
+                        "plan again when the API server answers; a slow one may need a longer --timeout or --list-timeout"
+                    }
+                },
+            ));
+        }
         return Err(hinted(
             format!(
                 "{}: no Node objects in the input, so there are no waves to plan and no drain to simulate",
