@@ -147,3 +147,83 @@ fn input_incomplete_is_explained() {
         assert!(run.stdout.contains(words), "{words}: {}", run.stdout);
     }
 }
+
+/// The demo's kinds as `kubectl get KIND -A -o yaml` prints them, concatenated into one file:
+/// the common way to hand a cluster to a tool, without a cluster.yaml.
+fn demo_export(kinds: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-cluster");
+    let text: Vec<String> = kinds
+        .iter()
+        .map(|k| std::fs::read_to_string(demo.join(format!("{k}.yaml"))).unwrap())
+        .collect();
+    std::fs::write(dir.path().join("export.yaml"), text.join("\n---\n")).unwrap();
+    dir
+}
+
+/// Issue 12's export, given as one file: nodes, pods and workloads but no budgets. The plan
+/// must not call a node drainable that the full cluster blocks, and must say what it lacks.
+#[test]
+fn a_single_export_file_is_an_export_not_manifests() {
+    let dir = demo_export(&[
+        "nodes",
+        "pods",
+        "deployments",
+        "statefulsets",
+        "daemonsets",
+        "replicasets",
+    ]);
+    let file = dir.path().join("export.yaml");
+    let file = file.to_str().unwrap();
+    let full = mcp_diag(&["plan", "-t", "1.30", "-o", "json", "../../../examples/demo-cluster"]);
+    let full: serde_json::Value = serde_json::from_str(&full.stdout).unwrap();
+    let run = mcp_diag(&["plan", "-t", "1.30", "-o", "json", file]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        plan["source"].as_str().unwrap().starts_with("export:"),
+        "{}",
+        plan["source"]
+    );
+    assert!(
+        plan["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "PodDisruptionBudget"),
+        "{}",
+        plan["incomplete"]
+    );
+    let status = |p: &serde_json::Value| -> std::collections::BTreeMap<String, String> {
+        p["waves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w["nodes"].as_array().unwrap())
+            .map(|n| {
+                (
+                    n["name"].as_str().unwrap().to_owned(),
+                    n["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (full, partial) = (status(&full), status(&plan));
+    for (node, verdict) in &partial {
+        assert!(
+            verdict != "drainable" || full[node] == "drainable",
+            "{node} is drainable from the export but {} in the full cluster",
+            full[node]
+        );
+    }
+    assert!(partial.values().any(|v| v == "unknown"), "{partial:?}");
+
+    // The FlowSchemas as exported: listed at whatever the client asked for, not evidence.
+    let dir = demo_export(&["flowschemas"]);
+    let file = dir.path().join("export.yaml");
+    let json = scan_json(&["scan", "-t", "1.32", "-o", "json", file.to_str().unwrap()]);
+    let removed = findings(&json)
+        .iter()
+        .filter(|f| f["check"] == "api-removed" && f["evidence"] == "stored object")
+        .count();
+    assert_eq!(removed, 0, "{:#?}", findings(&json));
+}

@@ -104,7 +104,31 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
     });
     read_files(files, &mut inventory);
     walk::group_kustomize(&mut inventory.input_problems);
+    if is_export(&inventory.objects) {
+        // State read from a cluster, not manifests: statuses are real, the apiVersion each
+        // object was listed at is what the client asked for, and a kind the export lacks may
+        // just have been left out (see docs/snapshot.md).
+        inventory.kind = SourceKind::Snapshot;
+        inventory.source = inventory.source.replacen("manifests:", "export:", 1);
+        inventory.cluster.name = "export".to_owned();
+    }
     Ok(inventory)
+}
+
+/// Whether objects were exported from a cluster (`kubectl get -o yaml|json`) rather than
+/// written by hand: at least half of them carry the `metadata.uid` and `creationTimestamp`
+/// that only the API server sets.
+pub fn is_export(objects: &[mcp_diag_model::Object]) -> bool {
+    let stored = objects
+        .iter()
+        .filter(|o| {
+            o.raw.path(&["metadata", "uid"]).is_some_and(|v| !v.is_null())
+                && o.raw
+                    .path(&["metadata", "creationTimestamp"])
+                    .is_some_and(|v| !v.is_null())
+        })
+        .count();
+    stored > 0 && stored * 2 >= objects.len()
 }
 
 /// The snapshot subdirectory holding the manifests of Helm releases.

@@ -47,6 +47,34 @@ fn a_file_named_twice_is_read_once() {
     assert_eq!(inv.files_scanned, 1);
 }
 
+/// `kubectl get pods -A -o yaml` piped in or saved to a file is a cluster export: the kind
+/// that decides whether absent kinds and listed apiVersions can be trusted.
+#[test]
+fn an_export_is_told_from_manifests() {
+    let export = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    namespace: x\n    uid: 0d3c\n    creationTimestamp: \"2026-01-01T00:00:00Z\"\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\n    namespace: x\n    uid: 9f1e\n    creationTimestamp: \"2026-01-01T00:00:00Z\"\n";
+    let inv = read_manifests(&[Input::Stdin], &mut export.as_bytes()).unwrap();
+    assert_eq!(inv.kind, SourceKind::Snapshot);
+    assert_eq!(inv.source, "export:-");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("pods.yaml"), export).unwrap();
+    fs::write(dir.path().join("mine.yaml"), POD).unwrap();
+    assert_eq!(
+        manifests(&[dir.path()]).kind,
+        SourceKind::Snapshot,
+        "two of three are exported"
+    );
+    // A manifest that kept a uid by accident among hand-written ones stays manifests.
+    fs::write(
+        dir.path().join("pods.yaml"),
+        export.replace("    uid: 9f1e\n", ""),
+    )
+    .unwrap();
+    fs::write(dir.path().join("more.yaml"), POD.replace("name: p", "name: q")).unwrap();
+    assert_eq!(manifests(&[dir.path()]).kind, SourceKind::Manifests);
+    let plain = read_manifests(&[Input::Stdin], &mut POD.as_bytes()).unwrap();
+    assert_eq!(plain.kind, SourceKind::Manifests);
+}
+
 #[test]
 fn stdin_is_read() {
     let inv = read_manifests(&[Input::Stdin], &mut POD.as_bytes()).unwrap();
