@@ -152,6 +152,23 @@ fn a_failing_pods_list_is_named_and_the_scan_still_reports() {
         "the report says what it lacks"
     );
     assert_no_absence_claims(&report);
+    // A gate on blockers must not pass on a read that could not run the drain checks: with
+    // the demo's blocker checks disabled, the gap alone fails it; `--fail-on none` reports.
+    let mut quiet = vec!["--timeout", "30s"];
+    for f in report["clusters"][0]["findings"].as_array().unwrap() {
+        if f["severity"] == "blocker" {
+            quiet.extend(["--disable", f["check"].as_str().unwrap()]);
+        }
+    }
+    let gated = scan(&served, &[quiet.as_slice(), &["--fail-on", "blocker"]].concat());
+    assert_eq!(gated.json()["summary"]["blocker"], 0);
+    assert_eq!(
+        gated.status, 2,
+        "an incomplete read is not a pass: {}",
+        gated.stderr
+    );
+    let report_only = scan(&served, &[quiet.as_slice(), &["--fail-on", "none"]].concat());
+    assert_eq!(report_only.status, 0, "{}", report_only.stderr);
     served.rt.block_on(served.emulator.stop());
 }
 

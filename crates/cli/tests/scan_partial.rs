@@ -175,7 +175,14 @@ fn a_single_export_file_is_an_export_not_manifests() {
     ]);
     let file = dir.path().join("export.yaml");
     let file = file.to_str().unwrap();
-    let full = mcp_diag(&["plan", "-t", "1.30", "-o", "json", "../../../examples/demo-cluster"]);
+    let full = mcp_diag(&[
+        "plan",
+        "-t",
+        "1.30",
+        "-o",
+        "json",
+        "../../../examples/demo-cluster",
+    ]);
     let full: serde_json::Value = serde_json::from_str(&full.stdout).unwrap();
     let run = mcp_diag(&["plan", "-t", "1.30", "-o", "json", file]);
     let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();

@@ -150,6 +150,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     } else {
         from_summary(&full.summary, threshold)
     };
+    // A read with gaps cannot pass a gate, whatever the gate's level: the checks that would
+    // have found a blocker may be the ones that could not run (as `plan` treats `unknown`).
+    // Ignoring `input-incomplete` (annotation or ignore file) accepts the gap.
+    let incomplete = full
+        .clusters
+        .iter()
+        .any(|c| c.findings.iter().any(|f| f.check == "input-incomplete"));
+    let status = if status == ExitStatus::Success && threshold.is_some() && incomplete {
+        ExitStatus::Findings
+    } else {
+        status
+    };
     // --min-severity changes what people read, not what the run decides: the summary keeps
     // the real totals, the table says how many were hidden, and the formats machines read
     // (JSON, SARIF, JUnit) keep every finding.
