@@ -159,6 +159,21 @@ fn sort_versions(versions: &mut Vec<String>) {
     versions.dedup();
 }
 
+/// Resources of aggregated APIs whose names are not their kind's plural: metrics-server serves
+/// NodeMetrics as `nodes` and PodMetrics as `pods` (`kubectl get --raw /apis/metrics.k8s.io/v1beta1`).
+const AGGREGATED_PLURALS: &[(&str, &str, &str)] = &[
+    ("metrics.k8s.io", "NodeMetrics", "nodes"),
+    ("metrics.k8s.io", "PodMetrics", "pods"),
+];
+
+/// The resource name of a kind that neither the built-in table nor a CRD names.
+pub(crate) fn plural_for(group: &str, kind: &str) -> String {
+    AGGREGATED_PLURALS
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == kind)
+        .map_or_else(|| guess_plural(kind), |(_, _, p)| (*p).to_owned())
+}
+
 /// Plural of a kind by the usual English rules (what the API server's default RESTMapper does).
 pub(crate) fn guess_plural(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
@@ -287,7 +302,7 @@ impl Registry {
                 .by_kind
                 .get(&key)
                 .cloned()
-                .unwrap_or_else(|| guess_plural(&o.kind));
+                .unwrap_or_else(|| plural_for(group, &o.kind));
             let rkey = (group.to_owned(), plural.clone());
             if let Some(r) = reg.resources.get_mut(&rkey) {
                 if !r.versions.iter().any(|v| v == version) {
@@ -419,6 +434,8 @@ mod tests {
         assert_eq!(guess_plural("Gateway"), "gateways");
         assert_eq!(guess_plural("Ingress"), "ingresses");
         assert_eq!(guess_plural("Widget"), "widgets");
+        assert_eq!(plural_for("metrics.k8s.io", "NodeMetrics"), "nodes");
+        assert_eq!(plural_for("example.com", "NodeMetrics"), "nodemetricses");
         let mut v = vec![
             "v1beta1".to_owned(),
             "v2".to_owned(),

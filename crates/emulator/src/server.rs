@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::resources::{Registry, Resource, guess_plural};
+use crate::resources::{Registry, Resource, plural_for};
 use crate::store::{Rng, State};
 use crate::{Access, Faults, LoggedRequest, Options, api, auth, discovery, drain};
 
@@ -66,7 +66,7 @@ impl Shared {
             let (group, _) = o.group_version();
             let plural = registry
                 .plural_of(group, &o.kind)
-                .map_or_else(|| guess_plural(&o.kind), str::to_owned);
+                .map_or_else(|| plural_for(group, &o.kind), str::to_owned);
             let mut v = o.raw.to_json();
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("apiVersion".to_owned(), Value::String(o.api_version.clone()));
