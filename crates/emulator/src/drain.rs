@@ -263,9 +263,14 @@ pub(crate) fn record_budget_baselines(state: &mut State) {
     let mut baselines = std::collections::HashMap::new();
     for (key, entry) in budgets {
         let pdb = entry.value();
-        if fresh_recorded(&pdb).is_some() {
+        // A status whose currentHealthy disagrees with the Ready pods the snapshot holds was
+        // computed from another state of the cluster: not trusted (as the planner does).
+        if let Some((_, _, current)) = fresh_recorded(&pdb) {
             let ns = entry.namespace.as_str();
-            baselines.insert(key.clone(), (entry.rv, healthy(&budget_pods(state, ns, &pdb))));
+            let ready = healthy(&budget_pods(state, ns, &pdb));
+            if ready == current {
+                baselines.insert(key.clone(), (entry.rv, ready));
+            }
         }
     }
     state.budget_baselines = baselines;
@@ -1213,9 +1218,13 @@ mod budget_tests {
 
     #[test]
     fn a_stale_or_failed_recorded_status_fails_safe_keeping_its_fields() {
+        let mut other_state = recorded(1, "SufficientPods");
+        // Computed when 2 pods were Ready; the snapshot holds 3: another moment of the cluster.
+        other_state["currentHealthy"] = json!(2);
         for status in [
             recorded(0, "SufficientPods"),
             recorded(1, "SyncFailed"),
+            other_state,
             json!({}),
         ] {
             let s = shared(false, Some(status.clone()));
