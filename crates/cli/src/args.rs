@@ -444,7 +444,9 @@ pub struct EmulateArgs {
     pub context: String,
 
     /// Faults to inject: shares of requests answered 500 (error), 429 (throttle) or dropped
-    /// without an answer (drop), and a latency, such as error=0.1,throttle=0.2,drop=0.1,latency=50ms
+    /// without an answer (drop), and a latency, such as error=0.1,throttle=0.2,drop=0.1,latency=50ms;
+    /// unauthorized=1 answers 401 (expired credentials), hang=1 never answers (both best with
+    /// --fault-path)
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
 

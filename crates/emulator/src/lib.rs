@@ -83,7 +83,7 @@ impl Faults {
     /// shares of requests answered 500, answered 429, and dropped, and the latency added to
     /// every response. Shares are in [0, 1] and sum to at most 1.
     pub fn parse(spec: &str) -> Result<Faults, String> {
-        const KEYS: &str = "error, throttle, drop, latency";
+        const KEYS: &str = "error, throttle, drop, latency, unauthorized, hang";
         let mut faults = Faults::default();
         let mut seen = std::collections::BTreeSet::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -107,6 +107,10 @@ impl Faults {
                 "throttle" => faults.throttle_share = share()?,
                 "drop" => faults.drop_share = share()?,
                 "latency" => faults.latency = parse_latency(value)?,
+                // Expired credentials (401 to everything) and a server that never answers:
+                // with --fault-path, a 401 or a hang on one kind in the middle of a read.
+                "unauthorized" => faults.unauthorized = switch(key, value)?,
+                "hang" => faults.hang = switch(key, value)?,
                 _ => return Err(format!("unknown fault {key:?}; the faults are: {KEYS}")),
             }
         }
@@ -117,6 +121,15 @@ impl Faults {
             ));
         }
         Ok(faults)
+    }
+}
+
+/// `1`/`true` or `0`/`false`.
+fn switch(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("{key}={value}: use {key}=1 (on) or {key}=0 (off)")),
     }
 }
 
@@ -322,12 +335,15 @@ mod tests {
         assert_eq!(f.latency, Duration::from_millis(50));
         assert_eq!(Faults::parse("").unwrap().error_share, 0.0);
         assert_eq!(Faults::parse("error=1").unwrap().error_share, 1.0);
+        let f = Faults::parse("unauthorized=1,hang=false").unwrap();
+        assert!(f.unauthorized && !f.hang);
         for (bad, says) in [
+            ("unauthorized=yes", "unauthorized=1"),
             ("error=1.5", "from 0 to 1"),
             ("error=-0.1", "from 0 to 1"),
             ("error=x", "from 0 to 1"),
             ("error=0.6,throttle=0.6", "more than 1"),
-            ("boom=0.1", "the faults are: error, throttle, drop, latency"),
+            ("boom=0.1", "the faults are: error, throttle, drop, latency, unauthorized, hang"),
             ("error", "KEY=VALUE"),
             ("error=0.1,error=0.2", "twice"),
             ("latency=fast", "duration"),
