@@ -247,7 +247,8 @@ fn a_gap_survives_the_snapshot_and_the_plan_says_unknown() {
         written.stderr
     );
     assert!(
-        written.stderr.contains("Pod not read (failed)"),
+        written.stderr.contains("Pod not read (failed)")
+            && written.stderr.contains("INCOMPLETE: Pod not read completely"),
         "{}",
         written.stderr
     );

@@ -343,7 +343,10 @@ mod tests {
             ("error=-0.1", "from 0 to 1"),
             ("error=x", "from 0 to 1"),
             ("error=0.6,throttle=0.6", "more than 1"),
-            ("boom=0.1", "the faults are: error, throttle, drop, latency, unauthorized, hang"),
+            (
+                "boom=0.1",
+                "the faults are: error, throttle, drop, latency, unauthorized, hang",
+            ),
             ("error", "KEY=VALUE"),
             ("error=0.1,error=0.2", "twice"),
             ("latency=fast", "duration"),

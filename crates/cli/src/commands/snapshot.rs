@@ -47,6 +47,16 @@ pub fn run(args: &SnapshotArgs) -> anyhow::Result<ExitStatus> {
             stats.files,
             dir.display()
         );
+        // A snapshot of a partial read is still worth having, but it must not pass for whole.
+        let gaps: Vec<String> = inventory.coverage.gaps().map(|k| k.display()).collect();
+        if !gaps.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "  INCOMPLETE: {} not read completely (recorded in {}/cluster.yaml, so scans and plans of it say so too)",
+                gaps.join(", "),
+                dir.display()
+            );
+        }
         let _ = writeln!(stderr, "  scan it with: mcp-diag scan {}", dir.display());
     }
     Ok(if failed > 0 {
