@@ -19,18 +19,27 @@ pub(crate) fn incomplete_line(coverage: &Coverage) -> Option<String> {
                 let _ = write!(words, ", {} objects", k.objects);
             }
             if !k.detail.is_empty() {
-                let detail: String = k.detail.chars().take(GAP_DETAIL_CHARS).collect();
-                let more = if k.detail.chars().count() > GAP_DETAIL_CHARS {
-                    "…"
-                } else {
-                    ""
-                };
-                let _ = write!(words, ": {detail}{more}");
+                let _ = write!(words, ": {}", short_detail(&k.detail));
             }
             format!("{} ({words})", k.display())
         })
         .collect();
     (!parts.is_empty()).then(|| format!("Incomplete read: {}", parts.join(", ")))
+}
+
+/// A gap's detail cut for one line: without the `listing pods (v1): ` the kind already says,
+/// and cut at a word, not inside one (the `input-incomplete` finding has it whole).
+fn short_detail(detail: &str) -> String {
+    let detail = detail
+        .strip_prefix("listing ")
+        .and_then(|rest| rest.split_once("): ").map(|(_, tail)| tail))
+        .unwrap_or(detail);
+    if detail.chars().count() <= GAP_DETAIL_CHARS {
+        return detail.to_owned();
+    }
+    let cut: String = detail.chars().take(GAP_DETAIL_CHARS).collect();
+    let at_word = cut.rfind(' ').map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ':', ';']))
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -181,5 +190,16 @@ mod tests {
         assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
         assert_eq!(fnv1a(&["x"]), fnv1a(&["x"]));
         assert_eq!(fnv1a(&["x"]).len(), 16);
+    }
+
+    #[test]
+    fn gap_details_are_cut_at_a_word_without_the_listing_prefix() {
+        let long = "listing pods (v1): HTTP 500 InternalError: Internal error occurred: injected fault (after 8 attempts)";
+        let short = short_detail(long);
+        assert!(short.starts_with("HTTP 500 InternalError"), "{short}");
+        assert!(short.ends_with('…') && short.chars().count() <= GAP_DETAIL_CHARS + 1, "{short}");
+        assert!(long.contains(short.trim_end_matches('…')), "cut at a word: {short}");
+        assert!(!short.trim_end_matches('…').ends_with(' '), "{short}");
+        assert_eq!(short_detail("HTTP 403 Forbidden"), "HTTP 403 Forbidden");
     }
 }
