@@ -108,7 +108,13 @@ impl Check for CrdVersionDeprecated {
         deprecated
             .into_iter()
             .zip(&users)
-            .map(|((crd, v), u)| finding(crd, v, u))
+            .map(|((crd, v), u)| {
+                let unknown = match ctx.known(crd.group, crd.kind) {
+                    mcp_diag_model::Known::Incomplete(read) => Some(crate::gap_words(read)),
+                    _ => None,
+                };
+                finding(crd, v, u, unknown)
+            })
             .collect()
     }
 }
@@ -123,7 +129,8 @@ struct Users {
 /// How many object names a message lists before "and N more".
 const NAMES_SHOWN: usize = 5;
 
-fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
+/// `unknown`: why the custom resources of the CRD may not all be in the inventory, if so.
+fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users, unknown: Option<String>) -> Finding {
     let v = version.name;
     let api_version = crd.api_version(v);
     let stored = crd.stored.contains(&v);
@@ -155,6 +162,11 @@ fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
     let used = !uses.is_empty();
     let usage_text = if used {
         format!("{}.", uses.join("; "))
+    } else if let Some(why) = unknown {
+        // Read from a cluster that did not list every custom resource: absence is not known.
+        format!(
+            "No object in the inventory uses it, but the custom resources were not read completely ({why}): whether any does is unknown."
+        )
     } else {
         "Nothing in the inventory uses it.".to_owned()
     };
