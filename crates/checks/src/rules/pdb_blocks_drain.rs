@@ -690,7 +690,8 @@ fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
         });
     }
     let scaled = max.is_some() || matches!(min, Some(Some(IntOrPercent::Percent(_))));
-    if scaled && drained.iter().all(|u| is_bare_pod(u.object)) {
+    // Only with every pod read: a selected pod not read may have a controller.
+    if scaled && drained.iter().all(|u| is_bare_pod(u.object)) && ctx.known("", "Pod").is_complete() {
         return Some(Verdict {
             reason: Reason::NoController,
             expected: Some(0),
@@ -1084,6 +1085,14 @@ mod tests {
                 f[0].message
             );
         }
+        // Pods not all read: a selected pod that was not read may have a controller.
+        let inv = crate::rules::test_support::live_with_gap(
+            &(pods.clone() + &budget("shop", "tool", "tool", "maxUnavailable: 1", "")),
+            "",
+            "Pod",
+            2,
+        );
+        assert!(crate::rules::test_support::run_on(INFO.id, &inv, T, None).is_empty());
         // An integer minAvailable counts the pods themselves: 2 pods, 1 must stay.
         assert!(
             snapshot(&(pods.clone() + &budget("shop", "tool", "tool", "minAvailable: 1", ""))).is_empty()
