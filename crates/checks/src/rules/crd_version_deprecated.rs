@@ -108,7 +108,13 @@ impl Check for CrdVersionDeprecated {
         deprecated
             .into_iter()
             .zip(&users)
-            .map(|((crd, v), u)| finding(crd, v, u))
+            .map(|((crd, v), u)| {
+                let unknown = match ctx.known(crd.group, crd.kind) {
+                    mcp_diag_model::Known::Incomplete(read) => Some(crate::gap_words(read)),
+                    _ => None,
+                };
+                finding(crd, v, u, unknown)
+            })
             .collect()
     }
 }
@@ -123,7 +129,8 @@ struct Users {
 /// How many object names a message lists before "and N more".
 const NAMES_SHOWN: usize = 5;
 
-fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
+/// `unknown`: why the custom resources of the CRD may not all be in the inventory, if so.
+fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users, unknown: Option<String>) -> Finding {
     let v = version.name;
     let api_version = crd.api_version(v);
     let stored = crd.stored.contains(&v);
@@ -153,8 +160,14 @@ fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
         ));
     }
     let used = !uses.is_empty();
+    let usage_unknown = !used && unknown.is_some();
     let usage_text = if used {
         format!("{}.", uses.join("; "))
+    } else if let Some(why) = unknown {
+        // Read from a cluster that did not list every custom resource: absence is not known.
+        format!(
+            "No object in the inventory uses it, but the custom resources were not read completely ({why}): whether any does is unknown."
+        )
     } else {
         "Nothing in the inventory uses it.".to_owned()
     };
@@ -172,7 +185,12 @@ fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users) -> Finding {
             "{v} is still the storage version: make a newer version the storage version (usually the operator's upgrade does), then move the manifests to it"
         ),
     };
-    let remediation = if used {
+    let remediation = if usage_unknown {
+        format!(
+            "Scan again once the {} objects can be read; meanwhile look for {api_version} in the manifests and charts that create them. {move_to} before the operator or chart drops {v}.",
+            crd.kind
+        )
+    } else if used {
         format!(
             "{move_to} before the operator or chart drops {v}. Then migrate the stored objects and drop {v} from status.storedVersions (see `mcp-diag explain crd-stored-version-unserved`)."
         )
@@ -303,6 +321,29 @@ metadata:
             f[0].message.ends_with("Nothing in the inventory uses it."),
             "{}",
             f[0].message
+        );
+    }
+
+    #[test]
+    fn custom_resources_not_read_leave_the_use_unknown() {
+        let yaml = crd("true", "v1");
+        let inv = crate::rules::test_support::live_with_gap(&yaml, "policy.example.com", "ClusterPolicy", 0);
+        let f = crate::rules::test_support::run_on(INFO.id, &inv, T, None);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            !f[0].message.contains("Nothing in the inventory uses it"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("whether any does is unknown"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            !f[0].remediation.contains("Nothing to migrate"),
+            "{}",
+            f[0].remediation
         );
     }
 

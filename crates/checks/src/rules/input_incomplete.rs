@@ -15,8 +15,10 @@ state (`partial`, `missing`), the reason (`denied`: HTTP 403; `unauthorized`: HT
 usually expired credentials; `throttled`: HTTP 429; `failed`: errors or dropped connections;
 `timed-out`; `invalid`: an answer that could not be parsed; `not-in-input`: an export that
 names objects of a kind it does not hold) and what happened, and the checks that read the
-kind: their verdicts may miss objects. A kind the server does not serve hides nothing and is
-not reported.
+kind: their verdicts may miss objects. The API-version checks (`api-removed`,
+`api-deprecated`) read every object, so objects of such a kind were not checked for removed
+or deprecated apiVersions either; the finding says so. A kind the server does not serve hides
+nothing and is not reported.
 
 Checks that would conclude something from the absence of an object of such a kind ("no etcd
 pod", "no StorageClass is default", "no pod matches this budget") do not: they stay silent
@@ -38,12 +40,15 @@ input-incomplete  Not read completely: Pod (failed: HTTP 500 after 3 attempts). 
 ```
 
 ## Fix
-Depends on the reason, and the finding says which: for `denied`, grant the read-only role
-(`kubectl apply -f deploy/mcp-diag-readonly-clusterrole.yaml` and bind it to the identity
-that scans); for `unauthorized`, log in again (refresh the cloud token); for `throttled`,
-`failed` or `timed-out`, retry, and check the API server's health and load; for
-`not-in-input`, export the kind too or capture the cluster with `mcp-diag snapshot`. Then
-scan again.
+Depends on the reason, and the finding says which: for `denied`, the identity lacks `list` on
+the kind in its API group; `deploy/mcp-diag-readonly-clusterrole.yaml` grants it: bind that
+role to the identity, or, when it is bound and still denied, apply the current file (the
+cluster's copy is older or edited; if the file itself lacks it, report it). For
+`unauthorized`, log in again (refresh the cloud token); for `throttled`, the API server's
+priority and fairness limits turned the lists away: scan again later, or ask about the
+identity's priority level; for `failed` or `invalid`, scan again and check the API server's
+health; for `timed-out`, raise `--list-timeout` or `--timeout`; for `not-in-input`, export
+the kind too or capture the cluster with `mcp-diag snapshot`. Then scan again.
 "#,
 };
 
@@ -82,39 +87,23 @@ fn finding(gaps: &[&KindRead]) -> Finding {
             hidden.join(", ")
         )
     };
+    // The API-version checks read every object of every kind: objects never read were not
+    // checked for removed or deprecated apiVersions either, which no entry in READS says.
+    let api = format!(
+        "The API-version checks ({}) could not check objects of these kinds either: removed or deprecated API versions among them are not reported.",
+        API_CHECKS.join(", ")
+    );
+    for id in API_CHECKS {
+        if !hidden.contains(&id) {
+            hidden.push(id);
+        }
+    }
     let message = format!(
-        "Not read completely: {}. {hides} The plan and the findings here describe only what was read.",
+        "Not read completely: {}. {hides} {api} The plan and the findings here describe only what was read.",
         words.join("; ")
     );
     let reasons: Vec<ReadGap> = gaps.iter().filter_map(|k| k.reason).collect();
-    let mut fixes: Vec<&str> = Vec::new();
-    for (matches, fix) in [
-        (
-            reasons.contains(&ReadGap::Denied),
-            "For denied kinds, grant the read-only role: `kubectl apply -f deploy/mcp-diag-readonly-clusterrole.yaml` and bind it to the identity that scans.",
-        ),
-        (
-            reasons.contains(&ReadGap::Unauthorized),
-            "The credentials were rejected (HTTP 401): log in again or refresh the token, then scan again.",
-        ),
-        (
-            reasons.iter().any(|r| {
-                matches!(
-                    r,
-                    ReadGap::Throttled | ReadGap::Failed | ReadGap::TimedOut | ReadGap::Invalid
-                )
-            }),
-            "For throttled, failed or timed-out reads, scan again; if it repeats, check the API server's health and load (`kubectl get --raw /readyz?verbose`), or raise --timeout.",
-        ),
-        (
-            reasons.contains(&ReadGap::NotInInput),
-            "For kinds not in the input, export them too (`kubectl get KIND -A -o yaml`) or capture the cluster with `mcp-diag snapshot`.",
-        ),
-    ] {
-        if matches {
-            fixes.push(fix);
-        }
-    }
+    let fixes = remediation(gaps);
     let mut details = BTreeMap::new();
     details.insert("kinds", kinds.join(","));
     details.insert("reads", words.join("; "));
@@ -134,10 +123,77 @@ fn finding(gaps: &[&KindRead]) -> Finding {
         object: None,
         location: None,
         message,
-        remediation: fixes.join(" "),
+        remediation: fixes,
         evidence: Some(seen),
         details,
     }
+}
+
+/// The checks that read every object for its apiVersion (no entry in [`reads::READS`]).
+const API_CHECKS: [&str; 2] = ["api-removed", "api-deprecated"];
+
+/// `list on PodDisruptionBudget in API group policy`, `list on Pod in the core API group`.
+fn list_on(read: &KindRead) -> String {
+    if read.group.is_empty() {
+        format!("list on {} in the core API group", read.kind)
+    } else {
+        format!("list on {} in API group {}", read.kind, read.group)
+    }
+}
+
+/// What to do, reason by reason, for the reasons present.
+fn remediation(gaps: &[&KindRead]) -> String {
+    let with = |reason: ReadGap| -> Vec<&KindRead> {
+        gaps.iter()
+            .copied()
+            .filter(|k| k.reason == Some(reason))
+            .collect()
+    };
+    let names =
+        |reads: &[&KindRead]| -> String { reads.iter().map(|k| k.display()).collect::<Vec<_>>().join(", ") };
+    let mut fixes: Vec<String> = Vec::new();
+    let denied = with(ReadGap::Denied);
+    if !denied.is_empty() {
+        let lists: Vec<String> = denied.iter().map(|k| list_on(k)).collect();
+        fixes.push(format!(
+            "The identity that scans lacks {} (HTTP 403). deploy/mcp-diag-readonly-clusterrole.yaml is where these are granted: if the identity is not bound to that role, apply it and bind it (`kubectl auth can-i list KIND --as IDENTITY` shows the effect); if it is bound and still denied, the role in the cluster lacks the permission (an older or edited copy: apply the current file), and if the current file lacks it too, report it as a bug of the role.",
+            lists.join(", ")
+        ));
+    }
+    if !with(ReadGap::Unauthorized).is_empty() {
+        fixes.push(
+            "The credentials were rejected (HTTP 401): log in again or refresh the token, then scan again."
+                .to_owned(),
+        );
+    }
+    let throttled = with(ReadGap::Throttled);
+    if !throttled.is_empty() {
+        fixes.push(format!(
+            "{} throttled (HTTP 429): the API server's priority and fairness limits (FlowSchema, PriorityLevelConfiguration) rejected the lists; scan again later, when the server is less busy, or ask its administrators about the priority level the scanning identity falls into.",
+            names(&throttled)
+        ));
+    }
+    let failed: Vec<&KindRead> = [with(ReadGap::Failed), with(ReadGap::Invalid)].concat();
+    if !failed.is_empty() {
+        fixes.push(format!(
+            "{}: the API server answered errors, dropped the connection or sent what could not be read; scan again, and if it repeats, check the API server's health and logs (`kubectl get --raw '/readyz?verbose'`).",
+            names(&failed)
+        ));
+    }
+    let timed_out = with(ReadGap::TimedOut);
+    if !timed_out.is_empty() {
+        fixes.push(format!(
+            "{} timed out: raise --list-timeout (each list) or --timeout (the whole scan), or scan when the API server is less loaded.",
+            names(&timed_out)
+        ));
+    }
+    if !with(ReadGap::NotInInput).is_empty() {
+        fixes.push(
+            "For kinds not in the input, export them too (`kubectl get KIND -A -o yaml`) or capture the cluster with `mcp-diag snapshot`."
+                .to_owned(),
+        );
+    }
+    fixes.join(" ")
 }
 
 #[cfg(test)]
@@ -268,5 +324,75 @@ mod tests {
         ));
         assert!(scan(c).iter().all(|f| f.check != INFO.id));
         assert!(scan(Coverage::default()).iter().all(|f| f.check != INFO.id));
+    }
+
+    fn only(reason: ReadGap, group: &str, kind: &str) -> Finding {
+        let mut c = Coverage::recorded();
+        c.record(KindRead::gap(group, kind, reason, "detail", 0));
+        scan(c).into_iter().find(|f| f.check == INFO.id).unwrap()
+    }
+
+    #[test]
+    fn says_the_api_version_checks_miss_the_objects_not_read() {
+        let f = only(ReadGap::Failed, "policy", "PodDisruptionBudget");
+        for check in ["pdb-blocks-drain", "api-removed", "api-deprecated"] {
+            assert!(
+                f.details["checks"].split(',').any(|c| c == check),
+                "{check}: {}",
+                f.details["checks"]
+            );
+        }
+        assert!(
+            f.message
+                .contains("(api-removed, api-deprecated) could not check objects of these kinds"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn remediation_wording_per_reason() {
+        let f = only(ReadGap::Denied, "policy", "PodDisruptionBudget");
+        let r = &f.remediation;
+        assert!(
+            r.contains("list on PodDisruptionBudget in API group policy"),
+            "{r}"
+        );
+        assert!(r.contains("mcp-diag-readonly-clusterrole.yaml"), "{r}");
+        assert!(r.contains("bound and still denied"), "{r}");
+        assert!(!r.contains("grant the read-only role"), "{r}");
+        let f = only(ReadGap::Denied, "", "Pod");
+        assert!(
+            f.remediation.contains("list on Pod in the core API group"),
+            "{}",
+            f.remediation
+        );
+
+        let f = only(ReadGap::Failed, "", "Pod");
+        assert!(f.remediation.contains("scan again"), "{}", f.remediation);
+        assert!(!f.remediation.contains("--timeout"), "{}", f.remediation);
+        assert!(
+            !f.remediation.contains("priority and fairness"),
+            "{}",
+            f.remediation
+        );
+
+        let f = only(ReadGap::Throttled, "", "Pod");
+        assert!(
+            f.remediation.contains("priority and fairness"),
+            "{}",
+            f.remediation
+        );
+        assert!(f.remediation.contains("later"), "{}", f.remediation);
+        assert!(!f.remediation.contains("--timeout"), "{}", f.remediation);
+
+        let f = only(ReadGap::TimedOut, "", "Pod");
+        assert!(f.remediation.contains("--list-timeout"), "{}", f.remediation);
+        assert!(f.remediation.contains("--timeout"), "{}", f.remediation);
+        assert!(
+            !f.remediation.contains("priority and fairness"),
+            "{}",
+            f.remediation
+        );
     }
 }

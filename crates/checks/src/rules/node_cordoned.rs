@@ -14,7 +14,9 @@ pub static INFO: CheckInfo = CheckInfo {
     doc: r#"## What it checks
 Nodes marked unschedulable (`spec.unschedulable: true`, as `kubectl cordon` or an unfinished
 drain leaves them), with since when (the `node.kubernetes.io/unschedulable` taint's
-`timeAdded`) and how many pods still run there.
+`timeAdded`) and how many pods still run there. When pods were not read completely (see
+`input-incomplete`), or an export holds none, the count is given as a lower bound or as
+unknown, never as "0 pods".
 
 ## Why it matters
 A cordoned node takes no new pods: the room it has does not count when the other nodes are
@@ -57,7 +59,25 @@ impl Check for NodeCordoned {
                     .and_then(Node::as_str);
                 let since_text = since.map_or_else(String::new, |t| format!(" since {}", when(ctx, t)));
                 let pods = movable_pods_on(ctx, name);
-                let mut details = BTreeMap::from([("node", name.clone()), ("pods", pods.to_string())]);
+                // A count of pods is only a count when every pod was read.
+                let unknown = ctx.unknown_of(&[("", "Pod")]);
+                let plural = if pods == 1 { "" } else { "s" };
+                let pods_text = match &unknown {
+                    None => format!(", with {pods} pod{plural} (besides DaemonSet and static pods) still on it"),
+                    Some(why) if pods == 0 => format!(
+                        "; pods were not read completely ({why}): how many still run there is unknown"
+                    ),
+                    Some(why) => format!(
+                        ", with at least {pods} pod{plural} (besides DaemonSet and static pods) still on it; pods were not read completely ({why}): how many more run there is unknown"
+                    ),
+                };
+                let mut details = BTreeMap::from([
+                    ("node", name.clone()),
+                    ("pods", if unknown.is_some() && pods == 0 { "unknown".to_owned() } else { pods.to_string() }),
+                ]);
+                if let Some(why) = &unknown {
+                    details.insert("pods_unknown", why.clone());
+                }
                 if let Some(t) = since {
                     details.insert("since", t.to_owned());
                 }
@@ -67,8 +87,7 @@ impl Check for NodeCordoned {
                     format!("Node {name} is cordoned"),
                     Some(node),
                     format!(
-                        "Node {name} is unschedulable (cordoned){since_text}, with {pods} pod{} (besides DaemonSet and static pods) still on it. Its free room does not count while other nodes are drained, and whoever cordoned it may still be working on it.",
-                        if pods == 1 { "" } else { "s" }
+                        "Node {name} is unschedulable (cordoned){since_text}{pods_text}. Its free room does not count while other nodes are drained, and whoever cordoned it may still be working on it."
                     ),
                     format!(
                         "Find out why {name} was cordoned. If the maintenance is over, `kubectl uncordon {name}` before the upgrade; if it is being retired, drain and remove it first and check that the other nodes can take its pods."
@@ -85,7 +104,7 @@ impl Check for NodeCordoned {
 mod tests {
     use mcp_diag_model::{Minor, Severity};
 
-    use crate::rules::test_support::run_check;
+    use crate::rules::test_support::{live_with_gap, run_check, run_on};
 
     fn m(minor: u32) -> Minor {
         Minor::new(1, minor)
@@ -125,5 +144,38 @@ spec:
                 "{spec}"
             );
         }
+    }
+
+    const CORDONED: &str = "apiVersion: v1
+kind: Node
+metadata: {name: worker-a3}
+spec: {unschedulable: true}
+";
+
+    #[test]
+    fn pods_not_read_make_the_count_unknown_not_zero() {
+        let inv = live_with_gap(CORDONED, "", "Pod", 0);
+        let f = run_on("node-cordoned", &inv, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(!f[0].message.contains("0 pods"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("how many still run there is unknown"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].details["pods"], "unknown");
+        // Some pods read before the read failed: a lower bound.
+        let yaml = format!(
+            "{CORDONED}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: a, namespace: x, ownerReferences: [{{kind: ReplicaSet, name: r, uid: u1, controller: true}}]}}\nspec: {{nodeName: worker-a3}}\n"
+        );
+        let inv = live_with_gap(&yaml, "", "Pod", 1);
+        let f = run_on("node-cordoned", &inv, m(30), Some(m(29)));
+        assert!(f[0].message.contains("at least 1 pod "), "{}", f[0].message);
+        // An export without any pod does not know either; one with pods does.
+        let f = run_check("node-cordoned", CORDONED, m(30), Some(m(29)));
+        assert!(f[0].message.contains("none in the input"), "{}", f[0].message);
+        let f = run_check("node-cordoned", &yaml, m(30), Some(m(29)));
+        assert!(f[0].message.contains("with 1 pod "), "{}", f[0].message);
+        assert!(!f[0].details.contains_key("pods_unknown"));
     }
 }

@@ -146,10 +146,19 @@ impl Check for NodeNotReady {
                 .and_then(Node::as_str)
                 .map_or_else(String::new, |t| format!(" Last heartbeat: {}.", when(ctx, t)));
             let pods = movable_pods_on(ctx, name);
-            let pods_text = match pods {
-                0 => String::new(),
-                1 => " 1 pod (besides DaemonSet and static pods) is bound to it; its eviction cannot complete while the kubelet does not answer.".to_owned(),
-                n => format!(" {n} pods (besides DaemonSet and static pods) are bound to it; their evictions cannot complete while the kubelet does not answer."),
+            let unknown = ctx.unknown_of(&[("", "Pod")]);
+            let pods_text = match (pods, &unknown) {
+                (0, Some(why)) => format!(
+                    " Pods were not read completely ({why}): how many are bound to it is unknown."
+                ),
+                (n, Some(why)) => format!(
+                    " At least {n} pod{} (besides DaemonSet and static pods) {} bound to it; pods were not read completely ({why}), so there may be more. Their evictions cannot complete while the kubelet does not answer.",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "is" } else { "are" }
+                ),
+                (0, None) => String::new(),
+                (1, None) => " 1 pod (besides DaemonSet and static pods) is bound to it; its eviction cannot complete while the kubelet does not answer.".to_owned(),
+                (n, None) => format!(" {n} pods (besides DaemonSet and static pods) are bound to it; their evictions cannot complete while the kubelet does not answer."),
             };
             findings.push(finding(
                 &INFO,
@@ -167,7 +176,14 @@ impl Check for NodeNotReady {
                     ("node", name.clone()),
                     ("ready", status.to_owned()),
                     ("reason", reason.to_owned()),
-                    ("pods", pods.to_string()),
+                    (
+                        "pods",
+                        if unknown.is_some() && pods == 0 {
+                            "unknown".to_owned()
+                        } else {
+                            pods.to_string()
+                        },
+                    ),
                 ]),
             ));
         }
@@ -194,7 +210,7 @@ impl Check for NodeNotReady {
 mod tests {
     use mcp_diag_model::{Minor, Severity};
 
-    use crate::rules::test_support::{run_check, scan_yaml};
+    use crate::rules::test_support::{live_with_gap, run_check, run_on, scan_yaml};
 
     fn m(minor: u32) -> Minor {
         Minor::new(1, minor)
@@ -224,6 +240,22 @@ kind: Pod
 metadata: {name: proxy-1, namespace: kube-system, ownerReferences: [{kind: DaemonSet, name: kube-proxy, uid: y}]}
 spec: {nodeName: worker-b2}
 ";
+
+    #[test]
+    fn pods_not_read_are_not_counted_as_none() {
+        let inv = live_with_gap(&node("worker-b2", "Unknown"), "", "Pod", 0);
+        let f = run_on("node-not-ready", &inv, m(30), Some(m(29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["pods"], "unknown");
+        assert!(
+            f[0].message.contains("how many are bound to it is unknown"),
+            "{}",
+            f[0].message
+        );
+        let inv = live_with_gap(&format!("{}{POD}", node("worker-b2", "Unknown")), "", "Pod", 2);
+        let f = run_on("node-not-ready", &inv, m(30), Some(m(29)));
+        assert!(f[0].message.contains("At least 1 pod "), "{}", f[0].message);
+    }
 
     #[test]
     fn ready_unknown_and_false() {

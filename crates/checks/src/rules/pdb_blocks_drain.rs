@@ -25,6 +25,15 @@ or the pod templates of the Deployments, StatefulSets and other workloads it mat
   `maxUnavailable: "10%"` of 3 pods is 1 (kubernetes/website
   `content/en/docs/tasks/run-application/configure-pdb.md`, "Rounding logic when specifying
   percentages");
+- neither `minAvailable` nor `maxUnavailable`: the disruption controller's expected pod
+  count is then 0, and with `expectedCount <= 0` it publishes `disruptionsAllowed: 0`
+  (kubernetes/kubernetes `pkg/controller/disruption`, `getExpectedPodCount` and
+  `updatePdbStatus`), so no eviction is ever allowed;
+- `maxUnavailable`, or a percentage `minAvailable`, over pods none of which has a controller
+  owner (bare pods): the controller scales those by the controllers' replicas and leaves
+  unmanaged pods out, so the expected count is again 0. An integer `minAvailable` counts
+  the selected pods themselves and is not affected. A pod whose controller is only missing
+  from the input (an export without ReplicaSets) still names it, and is not counted here;
 - in a snapshot, `status.disruptionsAllowed: 0` while `currentHealthy` reaches `expectedPods`
   (every pod is healthy, so this is no transient state).
 
@@ -44,9 +53,12 @@ PodDisruptionBudget `shop/payment` with `minAvailable: 3` over Deployment `payme
 replicas: 3 of 3 pods must stay up, so no payment pod can ever be evicted.
 
 ## Fix
-Let the budget allow at least one disruption: scale the workload above `minAvailable`
-(payment to 4 replicas), or express the budget as `maxUnavailable: 1`. A single-replica
-workload needs a second replica (on another node) or a budget that accepts its downtime.
+Let the budget allow at least one disruption. A budget without `minAvailable` and
+`maxUnavailable` needs one of them (`maxUnavailable: 1`); one over bare pods needs the pods
+run by a controller, or an integer `minAvailable`. Otherwise scale the workload above
+`minAvailable` (payment to 4 replicas), or express the budget as `maxUnavailable: 1`. A
+single-replica workload needs a second replica (on another node) or a budget that accepts
+its downtime.
 "#,
 };
 
@@ -589,6 +601,11 @@ fn raw_text(node: Option<Node<'_>>) -> String {
 
 #[derive(Debug)]
 enum Reason {
+    /// Neither minAvailable nor maxUnavailable: the controller's expectedCount is 0.
+    NoRule,
+    /// maxUnavailable or a percentage minAvailable over pods none of which has a controller:
+    /// expectedCount is 0 (unmanaged pods are left out of the scale).
+    NoController,
     MaxUnavailableZero,
     MinAvailable(IntOrPercent),
     Status,
@@ -660,6 +677,28 @@ fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
     let spec = budget.object.raw.get("spec");
     let max = IntOrPercent::read(spec.and_then(|s| s.get("maxUnavailable")));
     let min = IntOrPercent::read(spec.and_then(|s| s.get("minAvailable")));
+    // The disruption controller publishes 0 allowed when expectedCount <= 0
+    // (pkg/controller/disruption, updatePdbStatus). expectedCount is 0 without either field
+    // (getExpectedPodCount sets nothing), and for maxUnavailable or a percentage
+    // minAvailable when no selected pod has a controller (getExpectedScale skips them).
+    if max.is_none() && min.is_none() {
+        return Some(Verdict {
+            reason: Reason::NoRule,
+            expected: Some(0),
+            required: Some(0),
+            status,
+        });
+    }
+    let scaled = max.is_some() || matches!(min, Some(Some(IntOrPercent::Percent(_))));
+    // Only with every pod read: a selected pod not read may have a controller.
+    if scaled && drained.iter().all(|u| is_bare_pod(u.object)) && ctx.known("", "Pod").is_complete() {
+        return Some(Verdict {
+            reason: Reason::NoController,
+            expected: Some(0),
+            required: Some(0),
+            status,
+        });
+    }
     if let Some(Some(max)) = max
         && max.scaled(expected.unwrap_or(1)) == 0
     {
@@ -692,6 +731,20 @@ fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
         required: s.desired,
         status,
     })
+}
+
+/// A pod without a controller owner reference: read from the pod itself, not from the
+/// inventory, so that a pod whose ReplicaSet is only missing from an export still counts
+/// as managed.
+fn is_bare_pod(object: &Object) -> bool {
+    object.kind == "Pod"
+        && !object
+            .raw
+            .path(&["metadata", "ownerReferences"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
 }
 
 /// The replicas at which `min` (a percentage below 100) lets one pod go.
@@ -759,7 +812,37 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         Some(w) => format!("scale {} {ns}/{} to {to} replica{}", w.kind, w.name, plural(to)),
         None => format!("add replicas so that at least {to} pod{} run", plural(to)),
     };
+    let none_at_all =
+        " (the disruption controller's expected pod count is 0, and it publishes disruptionsAllowed: 0 then)";
     let (reason, message, remediation) = match &v.reason {
+        Reason::NoRule => (
+            "no-min-or-max",
+            format!(
+                "PodDisruptionBudget {ns}/{name} sets neither minAvailable nor maxUnavailable, so it allows no eviction at all of {covered_text}{none_at_all}.{evictions}"
+            ),
+            format!(
+                "Set minAvailable or maxUnavailable on PodDisruptionBudget {ns}/{name} (maxUnavailable: 1 lets one pod go at a time), or delete the budget if nothing needs it."
+            ),
+        ),
+        Reason::NoController => {
+            let (field, raw) = match spec
+                .and_then(|s| s.get("maxUnavailable"))
+                .filter(|n| !n.is_null())
+            {
+                Some(n) => ("maxUnavailable", raw_text(Some(n))),
+                None => ("minAvailable", raw_text(spec.and_then(|s| s.get("minAvailable")))),
+            };
+            (
+                "no-controller",
+                format!(
+                    "PodDisruptionBudget {ns}/{name} has {field}: {}, which is counted against the replicas of the selected pods' controllers, but none of its pods ({covered_text}) has a controller: it allows no eviction at all{none_at_all}.{evictions}",
+                    raw.trim_matches('"')
+                ),
+                format!(
+                    "Run the pods from a controller (a Deployment or StatefulSet), or set an integer minAvailable below the number of pods instead of {field} on PodDisruptionBudget {ns}/{name} (an integer minAvailable counts the selected pods themselves)."
+                ),
+            )
+        }
         Reason::MaxUnavailableZero => (
             "max-unavailable-zero",
             format!(
@@ -955,6 +1038,78 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_without_min_or_max_allows_nothing() {
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
+            + "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n---\n";
+        for f in [
+            snapshot(&yaml),
+            run_on(&PdbBlocksDrain, &yaml, SourceKind::Manifests),
+        ] {
+            assert_eq!(f.len(), 1, "{f:#?}");
+            assert_eq!(f[0].details["reason"], "no-min-or-max");
+            assert!(
+                f[0].message.contains(
+                    "sets neither minAvailable nor maxUnavailable, so it allows no eviction at all"
+                ),
+                "{}",
+                f[0].message
+            );
+            assert!(
+                f[0].remediation.contains("Set minAvailable or maxUnavailable"),
+                "{}",
+                f[0].remediation
+            );
+        }
+        // Nearest negative: the same budget with maxUnavailable: 1.
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
+            + &budget("shop", "web", "web", "maxUnavailable: 1", "");
+        assert!(snapshot(&yaml).is_empty());
+    }
+
+    #[test]
+    fn max_unavailable_over_pods_without_a_controller_allows_nothing() {
+        let bare = |name: &str, owner: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, labels: {{app: tool}}{owner}}}\nstatus: {{phase: Running}}\n---\n"
+            )
+        };
+        let pods = bare("tool-a", "") + &bare("tool-b", "");
+        for rule in ["maxUnavailable: 1", "minAvailable: \"50%\""] {
+            let f = snapshot(&(pods.clone() + &budget("shop", "tool", "tool", rule, "")));
+            assert_eq!(f.len(), 1, "{rule}: {f:#?}");
+            assert_eq!(f[0].details["reason"], "no-controller");
+            assert!(f[0].message.contains("none of its pods"), "{}", f[0].message);
+            assert!(
+                f[0].message.contains("allows no eviction at all"),
+                "{}",
+                f[0].message
+            );
+        }
+        // Pods not all read: a selected pod that was not read may have a controller.
+        let inv = crate::rules::test_support::live_with_gap(
+            &(pods.clone() + &budget("shop", "tool", "tool", "maxUnavailable: 1", "")),
+            "",
+            "Pod",
+            2,
+        );
+        assert!(crate::rules::test_support::run_on(INFO.id, &inv, T, None).is_empty());
+        // An integer minAvailable counts the pods themselves: 2 pods, 1 must stay.
+        assert!(
+            snapshot(&(pods.clone() + &budget("shop", "tool", "tool", "minAvailable: 1", ""))).is_empty()
+        );
+        // Pods whose controller is only missing from the input are managed.
+        let owned = bare(
+            "tool-a",
+            ", ownerReferences: [{kind: ReplicaSet, name: tool-5d8f, uid: gone, controller: true}]",
+        ) + &bare(
+            "tool-b",
+            ", ownerReferences: [{kind: ReplicaSet, name: tool-5d8f, uid: gone, controller: true}]",
+        );
+        let f = snapshot(&(owned + &budget("shop", "tool", "tool", "maxUnavailable: 1", "")));
+        assert!(f.iter().all(|f| f.details["reason"] != "no-controller"), "{f:#?}");
+    }
+
+    #[test]
     fn nearest_negative_min_available_one_below_replicas() {
         let yaml = deployment("shop", "payment", "  replicas: 3\n", 3)
             + &budget("shop", "payment", "payment", "minAvailable: 2", "");
@@ -1037,7 +1192,7 @@ mod tests {
         let pods: String = (0..2)
             .map(|i| {
                 format!(
-                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: w-{i}, namespace: ns, labels: {{app: w}}}}\nstatus: {{phase: Running}}\n---\n"
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: w-{i}, namespace: ns, labels: {{app: w}}, ownerReferences: [{{kind: Rollout, name: w, uid: r1, controller: true}}]}}\nstatus: {{phase: Running}}\n---\n"
                 )
             })
             .collect();
@@ -1075,7 +1230,6 @@ mod tests {
             "minAvailable: \"50.5%\"",
             "minAvailable: -1",
             "maxUnavailable: [1]",
-            "minAvailable: null",
             "minAvailable: {a: 1}",
         ] {
             let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
@@ -1088,6 +1242,10 @@ mod tests {
                 );
             assert!(snapshot(&yaml).is_empty(), "{rule}");
         }
+        // A null field is an absent one: neither is set, and nothing may go.
+        let yaml = deployment("shop", "web", "  replicas: 3\n", 3)
+            + &budget("shop", "web", "web", "minAvailable: null", "");
+        assert_eq!(snapshot(&yaml)[0].details["reason"], "no-min-or-max");
         let yaml = deployment("shop", "web", "  replicas: many\n", 2)
             + &budget("shop", "web", "web", "minAvailable: 3", "");
         assert!(snapshot(&yaml).is_empty());

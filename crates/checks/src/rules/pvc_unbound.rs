@@ -22,7 +22,9 @@ status and are skipped):
   provisioner did not provision (`volumeBindingMode: Immediate`), or the pods that mount it
   cannot start. A claim whose class binds on first use (`WaitForFirstConsumer`) and that no
   pod mounts is reported as `medium`: nothing is waiting for it, but it has never held data
-  and is probably a leftover or belongs to a workload that is not running.
+  and is probably a leftover or belongs to a workload that is not running. When pods were not
+  read completely (see `input-incomplete`), or an export holds none, "no pod mounts it" cannot
+  be told: the claim stays `high` and the finding says whether pods wait for it is unknown.
 
 The pods that mount a claim are found through an index of the pods of the claim's namespace.
 When no claim of a snapshot carries a status, one `info` finding says so.
@@ -240,7 +242,16 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
         sc.raw.get("volumeBindingMode").and_then(Node::as_str) == Some("WaitForFirstConsumer")
     });
     let describe = format!("kubectl describe pvc {name} -n {ns}");
-    if wait_for_consumer && users.is_empty() {
+    // "No pod mounts it" holds only when every pod was read.
+    let pods_unknown = if users.is_empty() {
+        ctx.unknown_of(&[("", "Pod")])
+    } else {
+        None
+    };
+    if let Some(why) = &pods_unknown {
+        details.insert("pods_unknown", why.clone());
+    }
+    if wait_for_consumer && users.is_empty() && pods_unknown.is_none() {
         let sc_name = sc.map_or("", |s| s.name.as_str());
         details.insert("reason", "no-consumer".to_owned());
         return finding(
@@ -276,10 +287,17 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
             if wait_for_consumer {
                 (
                     "provisioning-failed",
-                    format!(
-                        "its StorageClass {} (provisioner {provisioner}) provisions on first use, and the pods that mount it are waiting",
-                        sc.name
-                    ),
+                    if users.is_empty() {
+                        format!(
+                            "its StorageClass {} (provisioner {provisioner}) provisions on first use, when a pod that mounts it is scheduled",
+                            sc.name
+                        )
+                    } else {
+                        format!(
+                            "its StorageClass {} (provisioner {provisioner}) provisions on first use, and the pods that mount it are waiting",
+                            sc.name
+                        )
+                    },
                 )
             } else {
                 (
@@ -293,7 +311,9 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
         }
     };
     details.insert("reason", reason.to_owned());
-    let users_text = if users.is_empty() {
+    let users_text = if let Some(why) = &pods_unknown {
+        format!(" Pods were not read completely ({why}): whether pods mount it and wait for it is unknown.")
+    } else if users.is_empty() {
         " No pod mounts it yet.".to_owned()
     } else {
         format!(" The pods that mount it cannot start: {}.", pod_names(users))
@@ -370,13 +390,19 @@ mod tests {
     fn pending_without_consumer_on_wait_for_first_consumer_is_medium() {
         let yaml =
             class("gp3", "WaitForFirstConsumer") + &pvc("archive", "  storageClassName: gp3\n", "Pending");
-        let f = check(&yaml);
+        // The pod in another namespace does not mount it, and shows that pods were exported.
+        let other = POD.replace("namespace: data", "namespace: shop");
+        let f = check(&(yaml.clone() + &other));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Medium);
         assert_eq!(f[0].details["reason"], "no-consumer");
-        // The pod in another namespace does not count.
-        let other = POD.replace("namespace: data", "namespace: shop");
-        assert_eq!(check(&(yaml + &other))[0].severity, Severity::Medium);
+        // An export without any pod cannot tell that no pod mounts it.
+        let f = check(&yaml);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].details["pods_unknown"].contains("none in the input"),
+            "{f:#?}"
+        );
     }
 
     #[test]
@@ -413,5 +439,41 @@ mod tests {
         let f = check(&odd);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "no-default-class");
+    }
+
+    #[test]
+    fn pods_not_read_do_not_make_a_leftover() {
+        use crate::rules::test_support::{live_with_gap, run_on as run_id};
+        let yaml =
+            class("gp3", "WaitForFirstConsumer") + &pvc("archive", "  storageClassName: gp3\n", "Pending");
+        let inv = live_with_gap(&yaml, "", "Pod", 0);
+        let f = run_id(INFO.id, &inv, Minor::new(1, 30), Some(Minor::new(1, 29)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].details["reason"], "provisioning-failed");
+        assert!(f[0].details.contains_key("pods_unknown"));
+        for claim in ["leftover", "no pod", "No pod", "are waiting"] {
+            assert!(!f[0].message.contains(claim), "{claim}: {}", f[0].message);
+        }
+        assert!(
+            f[0].message
+                .contains("whether pods mount it and wait for it is unknown"),
+            "{}",
+            f[0].message
+        );
+        let yaml = class("gp3", "Immediate") + &pvc("archive", "  storageClassName: gp3\n", "Pending");
+        let f = run_id(
+            INFO.id,
+            &live_with_gap(&yaml, "", "Pod", 0),
+            Minor::new(1, 30),
+            None,
+        );
+        assert!(!f[0].message.contains("No pod mounts it"), "{}", f[0].message);
+        // Pods read completely: the leftover verdict stands.
+        let mut inv = live_with_gap(&yaml, "", "Pod", 0);
+        inv.coverage
+            .record(mcp_diag_model::KindRead::complete("", "Pod", 0));
+        let f = run_id(INFO.id, &inv, Minor::new(1, 30), None);
+        assert!(f[0].message.contains("No pod mounts it yet"), "{}", f[0].message);
     }
 }

@@ -28,7 +28,9 @@ with its CSI migration and replacement driver, from kubernetes/website `volume-t
   Deployment, DaemonSet or StatefulSet running its image or registering it.
 - `high`: migration exists and the driver is present, but migration takes effect during this
   upgrade (or the current release is unknown); for manifests, the driver is not among them
-  (the tool cannot see the cluster); gitRepo volumes from 1.33 (disabled by default).
+  (the tool cannot see the cluster); likewise when pods were not read completely (see
+  `input-incomplete`) or an export holds none, so that the driver's absence is not known;
+  gitRepo volumes from 1.33 (disabled by default).
 - `medium`: migration was already in effect in the current release and the driver is
   installed: the objects work, through a compatibility layer.
 
@@ -440,13 +442,25 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
             Outcome::DriverMissing(driver) => {
                 details.insert("driver_installed", "false".to_owned());
                 let ga = plugin.csi_migration_ga.unwrap_or(removed);
-                let seen = if manifests {
-                    "these manifests show no sign of it (no CSIDriver object, no workload running or registering it); the tool cannot see whether the cluster has it"
+                // The driver's node plugin runs as pods: without every pod, its absence is a
+                // guess (the export may have left pods out, or the pods read failed).
+                let pods_unknown = if manifests {
+                    None
                 } else {
-                    "the inventory shows no sign of it (no CSIDriver object, no pod, Deployment, DaemonSet or StatefulSet running or registering it)"
+                    ctx.unknown_of(&[("", "Pod")])
+                };
+                let seen = if manifests {
+                    "these manifests show no sign of it (no CSIDriver object, no workload running or registering it); the tool cannot see whether the cluster has it".to_owned()
+                } else if let Some(why) = &pods_unknown {
+                    details.insert("pods_unknown", why.clone());
+                    format!(
+                        "the inventory shows no sign of it (no CSIDriver object, no workload running or registering it), but pods were not read completely ({why}): whether the driver runs is unknown"
+                    )
+                } else {
+                    "the inventory shows no sign of it (no CSIDriver object, no pod, Deployment, DaemonSet or StatefulSet running or registering it)".to_owned()
                 };
                 (
-                    if manifests {
+                    if manifests || pods_unknown.is_some() {
                         Severity::High
                     } else {
                         Severity::Blocker
@@ -696,9 +710,24 @@ spec:
 
     #[test]
     fn driver_missing_is_a_blocker_in_snapshots_and_high_in_manifests() {
-        let f = run_check(INFO.id, &format!("{GP2}{GP3}"), m(30), Some(m(29)));
+        const OTHER_POD: &str = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: web:1}]}\n";
+        let f = run_check(INFO.id, &format!("{GP2}{GP3}{OTHER_POD}"), m(30), Some(m(29)));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Blocker);
+        assert!(!f[0].details.contains_key("pods_unknown"));
+        // Pods not read (a failed list, or an export without pods): no sign is no proof.
+        for inv in [
+            crate::rules::test_support::live_with_gap(&format!("{GP2}{GP3}"), "", "Pod", 0),
+            crate::rules::test_support::inventory(&format!("{GP2}{GP3}"), SourceKind::Snapshot),
+        ] {
+            let f = crate::rules::test_support::run_on(INFO.id, &inv, m(30), Some(m(29)));
+            assert_eq!(f[0].severity, Severity::High, "{f:#?}");
+            assert!(
+                f[0].message.contains("whether the driver runs is unknown"),
+                "{}",
+                f[0].message
+            );
+        }
         assert_eq!(f[0].details["driver_installed"], "false");
         assert!(
             f[0].remediation
@@ -753,8 +782,9 @@ spec:
     #[test]
     fn every_row_is_reported_at_its_removal_and_not_before() {
         for p in INTREE_PLUGINS.iter().filter(|p| p.removed_in >= m(20)) {
+            // A pod in the input shows the pods were exported: no driver pod is no driver.
             let yaml = format!(
-                "apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: x}}\nspec:\n  {}: {{}}\n",
+                "apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: x}}\nspec:\n  {}: {{}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: shop}}\nspec: {{containers: [{{name: c, image: web:1}}]}}\n",
                 p.volume_source_field
             );
             if p.volume_source_field == "gitRepo" {
