@@ -405,8 +405,8 @@ fn a_blocked_node_says_its_budgets_were_not_read() {
 
 #[test]
 fn a_pending_pod_without_a_node_is_not_evicted_from_one() {
-    // `web` has a fourth pod, Pending without a node; w1 and w3 have room for it, so the
-    // simulation may place it, but a drain never reports it as moved from a node.
+    // `web` has a fourth pod, Pending without a node; the simulation places it on w3 once
+    // room frees up, but the drain of w3 must not report it as moved from there.
     let mut objects = without_solo_budget(without_replicasets(&cluster()));
     let mut pending = pod(
         "web-7c9d8f6b5-pending",
@@ -415,6 +415,8 @@ fn a_pending_pod_without_a_node_is_not_evicted_from_one() {
         "",
     );
     pending["spec"].as_object_mut().unwrap().remove("nodeName");
+    // Only w3, drained last, takes it.
+    pending["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "w3"});
     pending["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]});
     objects.push(pending);
     let dir = write(&objects);
