@@ -241,6 +241,13 @@ fn budgets_whose_expected_count_is_zero_block() {
     for (name, drainable) in verdicts(&json) {
         assert_eq!(drainable, json!(false), "node {name}");
     }
+    // The rule is said once.
+    let message = nodes_of(&json)[0]["blockers"][0]["message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        message.matches("neither minAvailable nor maxUnavailable").count(),
+        1,
+        "{message}"
+    );
 }
 
 #[test]
