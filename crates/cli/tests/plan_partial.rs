@@ -380,6 +380,15 @@ fn failed_pods_read_makes_no_absence_claims() {
     assert!(!out.contains("0 pods evicted"), "{out}");
     let md = plan(dir.path(), &["-o", "markdown"]).stdout;
     assert!(md.contains("| not predicted | not predicted |"), "{md}");
+    let json = plan(dir.path(), &["-o", "json"]).json();
+    let reasons: Vec<String> = nodes_of(&json)
+        .iter()
+        .map(|n| n["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        reasons.iter().all(|r| !r.contains("running 0 workloads")),
+        "{reasons:?}"
+    );
     // An export without them, unrecorded: "may lack".
     let dir = write(&objects);
     let out = plan(dir.path(), &[]).stdout;

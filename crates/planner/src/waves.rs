@@ -307,6 +307,11 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
                 "{place}: {poor}, so it comes after the nodes that make a fair test; {}",
                 describe(head)
             ),
+            // Without every pod, what the node runs is not known: no count to boast of.
+            None if default_order.is_empty() && !cluster.input.complete("Pod") => format!(
+                "{place}: {why}; the canary: Ready and schedulable (what it runs is not known: Pods were not read completely); {}",
+                describe(head)
+            ),
             None if default_order.is_empty() => format!(
                 "{place}: {why}; the canary: Ready and running {} that a drain moves, the most in its zone and pool; {}",
                 mcp_diag_model::plural(workloads[head as usize], "workload", "workloads"),
