@@ -242,7 +242,10 @@ fn budgets_whose_expected_count_is_zero_block() {
         assert_eq!(drainable, json!(false), "node {name}");
     }
     // The rule is said once.
-    let message = nodes_of(&json)[0]["blockers"][0]["message"].as_str().unwrap().to_owned();
+    let message = nodes_of(&json)[0]["blockers"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         message.matches("neither minAvailable nor maxUnavailable").count(),
         1,
@@ -351,7 +354,9 @@ fn coverage(failed: &[&str]) -> String {
                 "  - {{group: \"{group}\", kind: {kind}, state: missing, reason: failed, detail: \"HTTP 500 after 8 attempts\"}}\n"
             ));
         } else {
-            out.push_str(&format!("  - {{group: \"{group}\", kind: {kind}, state: complete}}\n"));
+            out.push_str(&format!(
+                "  - {{group: \"{group}\", kind: {kind}, state: complete}}\n"
+            ));
         }
     }
     out
@@ -374,7 +379,10 @@ fn failed_pods_read_makes_no_absence_claims() {
     assert!(!out.contains("0 pods moved"), "{out}");
     // The read is known to have failed: the summary says so, not "may lack".
     assert!(!out.contains("may lack Pods"), "{out}");
-    assert!(out.contains("Pods were not read at all (failed: HTTP 500 after 8 attempts)"), "{out}");
+    assert!(
+        out.contains("Pods were not read at all (failed: HTTP 500 after 8 attempts)"),
+        "{out}"
+    );
     // No node predicted: no "0 pods evicted" as a fact.
     assert!(out.contains("evictions not predicted"), "{out}");
     assert!(!out.contains("0 pods evicted"), "{out}");
@@ -415,7 +423,10 @@ fn a_blocked_node_says_its_budgets_were_not_read() {
         .find(|b| b["kind"] == "unknown")
         .unwrap_or_else(|| panic!("no unknown budget line in {w2}"));
     let message = budgets["message"].as_str().unwrap();
-    assert!(message.contains("PodDisruptionBudgets over this node's pods were not read"), "{message}");
+    assert!(
+        message.contains("PodDisruptionBudgets over this node's pods were not read"),
+        "{message}"
+    );
     assert!(message.contains("HTTP 500"), "{message}");
 }
 
@@ -433,7 +444,8 @@ fn a_pending_pod_without_a_node_is_not_evicted_from_one() {
     pending["spec"].as_object_mut().unwrap().remove("nodeName");
     // Only w3, drained last, takes it.
     pending["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "w3"});
-    pending["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]});
+    pending["status"] =
+        json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]});
     objects.push(pending);
     let dir = write(&objects);
     let json = plan(dir.path(), &["-o", "json"]).json();
@@ -441,7 +453,12 @@ fn a_pending_pod_without_a_node_is_not_evicted_from_one() {
         for m in n["moves"].as_array().unwrap() {
             assert_ne!(m["pod"], "shop/web-7c9d8f6b5-pending", "{n}");
         }
-        for b in n["blockers"].as_array().unwrap().iter().chain(n["remaining"].as_array().unwrap()) {
+        for b in n["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(n["remaining"].as_array().unwrap())
+        {
             assert_ne!(b["pod"], "shop/web-7c9d8f6b5-pending", "{n}");
         }
     }
@@ -477,7 +494,11 @@ fn a_hand_made_snapshot_can_declare_budgets_complete() {
     let plain = write(&objects);
     let json = plan(plain.path(), &["-o", "json"]).json();
     assert!(
-        json["incomplete"].as_array().unwrap().iter().any(|g| g["kind"] == "PodDisruptionBudget"),
+        json["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "PodDisruptionBudget"),
         "{json}"
     );
     let declared = write_with(
@@ -487,7 +508,11 @@ fn a_hand_made_snapshot_can_declare_budgets_complete() {
     let run = plan(declared.path(), &["-o", "json"]);
     let json = run.json();
     assert!(
-        !json["incomplete"].as_array().unwrap().iter().any(|g| g["kind"] == "PodDisruptionBudget"),
+        !json["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "PodDisruptionBudget"),
         "{json}"
     );
     assert_eq!(json["verdict"], "ready", "{json}");

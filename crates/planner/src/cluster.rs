@@ -289,7 +289,7 @@ impl InputKinds {
 
     /// Whether the kind's gap is only that the input does not say it was read.
     pub fn unrecorded(&self, kind: &str) -> bool {
-        self.unrecorded.iter().any(|k| *k == kind)
+        self.unrecorded.contains(&kind)
     }
 
     pub fn complete(&self, kind: &str) -> bool {
