@@ -120,10 +120,17 @@ fn cluster() -> Vec<Value> {
 }
 
 fn write(objects: &[Value]) -> tempfile::TempDir {
+    write_with(objects, "")
+}
+
+/// As [`write`], with more lines for cluster.yaml (a `coverage:` declaration).
+fn write_with(objects: &[Value], cluster_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("cluster.yaml"),
-        "name: partial\nserverVersion:\n  gitVersion: v1.31.4\n  major: \"1\"\n  minor: \"31\"\n",
+        format!(
+            "name: partial\nserverVersion:\n  gitVersion: v1.31.4\n  major: \"1\"\n  minor: \"31\"\n{cluster_extra}"
+        ),
     )
     .unwrap();
     let text: Vec<String> = objects.iter().map(Value::to_string).collect();
@@ -234,6 +241,16 @@ fn budgets_whose_expected_count_is_zero_block() {
     for (name, drainable) in verdicts(&json) {
         assert_eq!(drainable, json!(false), "node {name}");
     }
+    // The rule is said once.
+    let message = nodes_of(&json)[0]["blockers"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        message.matches("neither minAvailable nor maxUnavailable").count(),
+        1,
+        "{message}"
+    );
 }
 
 #[test]
@@ -303,4 +320,200 @@ fn nodes_without_pods_are_never_drainable() {
     );
     // --fail-on none is a report-only run.
     assert_eq!(plan(dir.path(), &["--fail-on", "none"]).code, 0);
+}
+
+fn nodes_of(json: &Value) -> Vec<Value> {
+    json["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["nodes"].as_array().unwrap())
+        .cloned()
+        .collect()
+}
+
+/// Every kind the planner reads, complete, except those named (recorded as failed).
+fn coverage(failed: &[&str]) -> String {
+    let kinds = [
+        ("", "Node"),
+        ("", "Pod"),
+        ("policy", "PodDisruptionBudget"),
+        ("apps", "ReplicaSet"),
+        ("apps", "Deployment"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("", "ReplicationController"),
+        ("batch", "Job"),
+        ("", "PersistentVolumeClaim"),
+        ("", "PersistentVolume"),
+    ];
+    let mut out = "coverage:\n  recorded: true\n  kinds:\n".to_owned();
+    for (group, kind) in kinds {
+        if failed.contains(&kind) {
+            out.push_str(&format!(
+                "  - {{group: \"{group}\", kind: {kind}, state: missing, reason: failed, detail: \"HTTP 500 after 8 attempts\"}}\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "  - {{group: \"{group}\", kind: {kind}, state: complete}}\n"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn failed_pods_read_makes_no_absence_claims() {
+    // The pods list failed: no budget "selects no pod", no canary "runs no pod".
+    let objects: Vec<Value> = without_solo_budget(cluster())
+        .into_iter()
+        .filter(|o| o["kind"] != "Pod")
+        .collect();
+    let dir = write_with(&objects, &coverage(&["Pod"]));
+    let run = plan(dir.path(), &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let out = run.stdout;
+    assert!(!out.contains("protect nothing"), "{out}");
+    assert!(!out.contains("runs no pod"), "{out}");
+    assert!(out.contains("protects anything is not known"), "{out}");
+    assert!(!out.contains("0 pods moved"), "{out}");
+    // The read is known to have failed: the summary says so, not "may lack".
+    assert!(!out.contains("may lack Pods"), "{out}");
+    assert!(
+        out.contains("Pods were not read at all (failed: HTTP 500 after 8 attempts)"),
+        "{out}"
+    );
+    // No node predicted: no "0 pods evicted" as a fact.
+    assert!(out.contains("evictions not predicted"), "{out}");
+    assert!(!out.contains("0 pods evicted"), "{out}");
+    let md = plan(dir.path(), &["-o", "markdown"]).stdout;
+    assert!(md.contains("| not predicted | not predicted |"), "{md}");
+    let json = plan(dir.path(), &["-o", "json"]).json();
+    let reasons: Vec<String> = nodes_of(&json)
+        .iter()
+        .map(|n| n["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        reasons.iter().all(|r| !r.contains("running 0 workloads")),
+        "{reasons:?}"
+    );
+    // An export without them, unrecorded: "may lack".
+    let dir = write(&objects);
+    let out = plan(dir.path(), &[]).stdout;
+    assert!(out.contains("may lack Pods"), "{out}");
+}
+
+#[test]
+fn a_blocked_node_says_its_budgets_were_not_read() {
+    // w2 runs an unmanaged pod and a `web` pod; the budgets list failed.
+    let mut objects: Vec<Value> = cluster()
+        .into_iter()
+        .filter(|o| o["kind"] != "PodDisruptionBudget")
+        .collect();
+    objects.push(pod("debug", json!({"app": "debug"}), None, "w2"));
+    let dir = write_with(&objects, &coverage(&["PodDisruptionBudget"]));
+    let json = plan(dir.path(), &["-o", "json"]).json();
+    let w2 = nodes_of(&json).into_iter().find(|n| n["name"] == "w2").unwrap();
+    assert_eq!(w2["drainable"], false, "{w2}");
+    assert_eq!(w2["blockers"][0]["kind"], "unmovable", "{w2}");
+    let budgets = w2["remaining"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "unknown")
+        .unwrap_or_else(|| panic!("no unknown budget line in {w2}"));
+    let message = budgets["message"].as_str().unwrap();
+    assert!(
+        message.contains("PodDisruptionBudgets over this node's pods were not read"),
+        "{message}"
+    );
+    assert!(message.contains("HTTP 500"), "{message}");
+}
+
+#[test]
+fn a_pending_pod_without_a_node_is_not_evicted_from_one() {
+    // `web` has a fourth pod, Pending without a node; the simulation places it on w3 once
+    // room frees up, but the drain of w3 must not report it as moved from there.
+    let mut objects = without_solo_budget(without_replicasets(&cluster()));
+    let mut pending = pod(
+        "web-7c9d8f6b5-pending",
+        json!({"app": "web", "pod-template-hash": "7c9d8f6b5"}),
+        Some(("ReplicaSet", "web-7c9d8f6b5", "rs-web")),
+        "",
+    );
+    pending["spec"].as_object_mut().unwrap().remove("nodeName");
+    // Only w3, drained last, takes it.
+    pending["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "w3"});
+    pending["status"] =
+        json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False"}]});
+    objects.push(pending);
+    let dir = write(&objects);
+    let json = plan(dir.path(), &["-o", "json"]).json();
+    for n in nodes_of(&json) {
+        for m in n["moves"].as_array().unwrap() {
+            assert_ne!(m["pod"], "shop/web-7c9d8f6b5-pending", "{n}");
+        }
+        for b in n["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(n["remaining"].as_array().unwrap())
+        {
+            assert_ne!(b["pod"], "shop/web-7c9d8f6b5-pending", "{n}");
+        }
+    }
+}
+
+#[test]
+fn replacements_are_named_after_the_evicted_pod() {
+    // Replacements land on nodes drained later and move again: the plan names the pod
+    // evicted first, never a name the simulation made up.
+    let objects: Vec<Value> = cluster()
+        .into_iter()
+        .filter(|o| o["kind"] != "PodDisruptionBudget")
+        .collect();
+    let dir = write(&objects);
+    let json = plan(dir.path(), &["-o", "json"]).json();
+    let moved: Vec<String> = nodes_of(&json)
+        .iter()
+        .flat_map(|n| n["moves"].as_array().unwrap().clone())
+        .map(|m| m["pod"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(moved.len() > 4, "some pod moves twice: {moved:?}");
+    assert!(!json.to_string().contains("-r000"), "{json}");
+}
+
+#[test]
+fn a_hand_made_snapshot_can_declare_budgets_complete() {
+    // An export without budgets is incomplete for them; declared complete in cluster.yaml,
+    // the plan has no budget gap.
+    let objects: Vec<Value> = cluster()
+        .into_iter()
+        .filter(|o| o["kind"] != "PodDisruptionBudget")
+        .collect();
+    let plain = write(&objects);
+    let json = plan(plain.path(), &["-o", "json"]).json();
+    assert!(
+        json["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "PodDisruptionBudget"),
+        "{json}"
+    );
+    let declared = write_with(
+        &objects,
+        "coverage: {recorded: true, kinds: [{group: policy, kind: PodDisruptionBudget, state: complete}]}\n",
+    );
+    let run = plan(declared.path(), &["-o", "json"]);
+    let json = run.json();
+    assert!(
+        !json["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "PodDisruptionBudget"),
+        "{json}"
+    );
+    assert_eq!(json["verdict"], "ready", "{json}");
 }

@@ -240,12 +240,15 @@ pub(crate) struct InputKinds {
     /// Kinds that may miss objects, with why, in words (`Pod: failed (HTTP 500)`, `the input
     /// holds no ReplicaSets`).
     pub gaps: Vec<(&'static str, String)>,
+    /// Kinds among `gaps` that the input holds none of and does not say it read.
+    pub unrecorded: Vec<&'static str>,
 }
 
 impl InputKinds {
     /// `present`: whether the input holds an object of a kind.
     pub fn read(inventory: &Inventory, present: impl Fn(&str) -> bool) -> Self {
         let mut gaps = Vec::new();
+        let mut unrecorded = Vec::new();
         for &(group, kind) in KINDS {
             let present = present(kind);
             match inventory.coverage.judge(inventory.kind, group, kind, present) {
@@ -267,10 +270,13 @@ impl InputKinds {
                     why.push(')');
                     gaps.push((kind, why));
                 }
-                Known::Unrecorded => gaps.push((kind, format!("the input holds no {}", plural_kind(kind)))),
+                Known::Unrecorded => {
+                    unrecorded.push(kind);
+                    gaps.push((kind, format!("the input holds no {}", plural_kind(kind))));
+                }
             }
         }
-        Self { gaps }
+        Self { gaps, unrecorded }
     }
 
     /// Why the kind may miss objects; `None` when the input holds all of them.
@@ -279,6 +285,11 @@ impl InputKinds {
             .iter()
             .find(|(k, _)| *k == kind)
             .map(|(_, w)| w.as_str())
+    }
+
+    /// Whether the kind's gap is only that the input does not say it was read.
+    pub fn unrecorded(&self, kind: &str) -> bool {
+        self.unrecorded.contains(&kind)
     }
 
     pub fn complete(&self, kind: &str) -> bool {
@@ -1403,7 +1414,16 @@ fn read_budgets<'a>(
         }
         budgets.push(budget);
     }
-    if !no_match.is_empty() {
+    if !no_match.is_empty() && !lookup.input.complete("Pod") {
+        // Without every pod, "selects no pod" is not a fact.
+        notes.push(format!(
+            "{} PodDisruptionBudget{} no pod among those in the input ({}); as Pods were not read completely, whether {} anything is not known",
+            no_match.len(),
+            if no_match.len() == 1 { " selects" } else { "s select" },
+            sample(&no_match),
+            if no_match.len() == 1 { "it protects" } else { "they protect" }
+        ));
+    } else if !no_match.is_empty() {
         notes.push(format!(
             "{} PodDisruptionBudget{} no pod ({}): {} nothing",
             no_match.len(),

@@ -94,12 +94,34 @@ pub struct InputGap {
     pub why: String,
     /// What the plan cannot tell because of it.
     pub hides: String,
+    /// The input does not say whether it read the kind (an export without it), as opposed
+    /// to a read recorded as failed, denied or partial.
+    #[serde(skip)]
+    pub unrecorded: bool,
 }
 
 impl InputGap {
     /// One line for notes and summaries.
     pub fn sentence(&self) -> String {
         format!("{}: {}", self.why, self.hides)
+    }
+
+    /// A few words for a summary: `the input may lack ReplicaSets` when nothing says whether
+    /// they were read, else what happened to the read (`Pods were not read at all (failed:
+    /// HTTP 500)`).
+    pub fn short(&self) -> String {
+        if self.unrecorded {
+            format!("the input may lack {}s", self.kind)
+        } else {
+            self.why.clone()
+        }
+    }
+}
+
+impl Summary {
+    /// Whether the eviction counts mean anything: not when no node could be predicted.
+    pub fn evictions_predicted(&self) -> bool {
+        self.nodes == 0 || self.unknown < self.nodes
     }
 }
 
@@ -380,6 +402,7 @@ fn incomplete(cluster: &cluster::Cluster<'_>) -> Vec<InputGap> {
                 kind: (*kind).to_owned(),
                 why: why.clone(),
                 hides: hides.to_owned(),
+                unrecorded: cluster.input.unrecorded(kind),
             })
         })
         .collect()
@@ -395,6 +418,21 @@ fn apply_gaps(gaps: &[InputGap], waves: &mut [Wave]) {
             (Some(g), _) => g,
             // Budgets can only refuse more: a node already blocked stays blocked.
             (None, Some(g)) if node.drainable == Drainable::Yes && node.pods_evicted > 0 => g,
+            (None, Some(g)) if node.drainable != Drainable::Yes => {
+                // Fixing what blocks it may only lead to a budget nobody read: say so now.
+                node.remaining.push(Blocker {
+                    kind: BlockerKind::Unknown,
+                    object: node_ref(&node.name),
+                    pod: String::new(),
+                    message: format!(
+                        "the PodDisruptionBudgets over this node's pods {} ({}): once the blockers above are fixed, a budget may still refuse their evictions; {}",
+                        if g.unrecorded { "may not have been read" } else { "were not read" },
+                        g.why,
+                        cluster::include_hint("PodDisruptionBudget")
+                    ),
+                });
+                continue;
+            }
             _ => continue,
         };
         node.drainable = Drainable::Unknown;
@@ -403,16 +441,20 @@ fn apply_gaps(gaps: &[InputGap], waves: &mut [Wave]) {
             0,
             Blocker {
                 kind: BlockerKind::Unknown,
-                object: ObjectRef {
-                    api_version: "v1".into(),
-                    kind: "Node".into(),
-                    namespace: None,
-                    name: node.name.clone(),
-                },
+                object: node_ref(&node.name),
                 pod: String::new(),
                 message: format!("input incomplete: {}", gap.sentence()),
             },
         );
+    }
+}
+
+fn node_ref(name: &str) -> ObjectRef {
+    ObjectRef {
+        api_version: "v1".into(),
+        kind: "Node".into(),
+        namespace: None,
+        name: name.to_owned(),
     }
 }
 

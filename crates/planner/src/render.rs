@@ -99,7 +99,7 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
                 &format!("({} node{})", wave.nodes.len(), plural(wave.nodes.len()))
             )
         );
-        render_wave(wave, width, &paint, &mut out);
+        render_wave(wave, plan.summary.evictions_predicted(), width, &paint, &mut out);
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(out, "\n{}", paint.wrap(BOLD, "Notes"));
@@ -110,8 +110,19 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         }
     }
     let s = &plan.summary;
+    // With no node predicted, "0 pods evicted" would read as a fact.
+    let evictions = if s.evictions_predicted() {
+        format!(
+            "{} pod{} evicted, {} without a node",
+            s.pods_evicted,
+            plural(s.pods_evicted),
+            s.pods_unschedulable
+        )
+    } else {
+        "evictions not predicted".to_owned()
+    };
     let summary = format!(
-        "{} node{} in {} batch{}: {} drainable, {} blocked, {} unknown; {} pod{} evicted, {} without a node; {} hop blocker{}",
+        "{} node{} in {} batch{}: {} drainable, {} blocked, {} unknown; {evictions}; {} hop blocker{}",
         s.nodes,
         plural(s.nodes),
         s.batches,
@@ -119,9 +130,6 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
         s.drainable,
         s.blocked,
         s.unknown,
-        s.pods_evicted,
-        plural(s.pods_evicted),
-        s.pods_unschedulable,
         s.hop_blockers,
         plural(s.hop_blockers),
     );
@@ -139,10 +147,10 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
     let summary = if plan.incomplete.is_empty() {
         summary
     } else {
-        let kinds: Vec<String> = plan.incomplete.iter().map(|g| format!("{}s", g.kind)).collect();
+        let gaps: Vec<String> = plan.incomplete.iter().map(crate::InputGap::short).collect();
         format!(
-            "{summary}; the plan is INCOMPLETE: the input may lack {} (see the notes)",
-            kinds.join(", ")
+            "{summary}; the plan is INCOMPLETE: {} (see the notes)",
+            gaps.join("; ")
         )
     };
     // "Summary:" is painted after wrapping, so that escape codes do not count as width.
@@ -204,7 +212,7 @@ fn detail_lines(node: &NodePlan, width: usize, first: &str, rest: &str) -> Vec<S
 /// it. Not a table: the blockers hold long words (pod names, `namespace/name`) that a
 /// column would cut or squeeze to a few words a line; the demo's waves fit no table at 120
 /// columns.
-fn render_wave(wave: &Wave, width: usize, paint: &Paint, out: &mut String) {
+fn render_wave(wave: &Wave, predicted: bool, width: usize, paint: &Paint, out: &mut String) {
     for node in &wave.nodes {
         let mut facts = vec![format!("batch {}", node.batch), node.name.clone()];
         if let (Some(z), Some(p)) = (&node.zone, &node.pool) {
@@ -212,11 +220,13 @@ fn render_wave(wave: &Wave, width: usize, paint: &Paint, out: &mut String) {
         }
         let plain = status(node, &Paint(false));
         facts.push(plain.clone());
-        facts.push(format!(
-            "{} pod{} moved",
-            node.pods_evicted,
-            plural(node.pods_evicted)
-        ));
+        if predicted {
+            facts.push(format!(
+                "{} pod{} moved",
+                node.pods_evicted,
+                plural(node.pods_evicted)
+            ));
+        }
         // The status is painted after wrapping, so that escape codes do not count as width.
         let marked = format!(" · {plain}");
         for line in text::wrap_hanging(&facts.join(" · "), width, "  ", "    ") {

@@ -39,6 +39,9 @@ struct Live {
     phase: Phase,
     /// Comes from a pod the model could not follow.
     unknown: bool,
+    /// Had no node in the input (Pending): the simulation may place it, but a drain of
+    /// that node does not count it as evicted from there (it never ran there).
+    unplaced: bool,
 }
 
 struct Sim<'c, 'a> {
@@ -96,6 +99,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 alive: true,
                 phase: p.phase,
                 unknown: false,
+                unplaced: p.node.is_none(),
             });
         }
         sched.index_nodes(cluster);
@@ -119,8 +123,20 @@ impl<'c, 'a> Sim<'c, 'a> {
         live.name.as_deref().unwrap_or(self.cluster.pods[live.base].name)
     }
 
+    /// `namespace/name` of the inventory pod: a replacement's invented name is never shown.
     fn who(&self, l: usize) -> String {
-        format!("{}/{}", self.cluster.pods[self.live[l].base].ns, self.name(l))
+        let p = &self.cluster.pods[self.live[l].base];
+        format!("{}/{}", p.ns, p.name)
+    }
+
+    /// The pod in a sentence: `pod ns/name`, or `the replacement of pod ns/name` for a pod
+    /// the simulation created (its real name is not known in advance).
+    fn said(&self, l: usize) -> String {
+        if l >= self.cluster.pods.len() && !self.live[l].unplaced {
+            format!("the replacement of pod {}", self.who(l))
+        } else {
+            format!("pod {}", self.who(l))
+        }
     }
 
     fn sched_pod(&self, l: usize) -> Pod<'c> {
@@ -198,6 +214,26 @@ impl<'c, 'a> Sim<'c, 'a> {
         self.pending.push(l);
     }
 
+    /// Takes a pod the input had Pending off the node the simulation gave it, and lets it
+    /// wait again under its own name.
+    fn requeue(&mut self, l: usize) {
+        self.delete(l);
+        let old = &self.live[l];
+        let again = Live {
+            base: old.base,
+            name: old.name.clone(),
+            node: None,
+            ready: false,
+            alive: true,
+            phase: Phase::Pending,
+            unknown: old.unknown,
+            unplaced: true,
+        };
+        let r = self.live.len();
+        self.live.push(again);
+        self.wait(r);
+    }
+
     fn delete(&mut self, l: usize) {
         let base = self.live[l].base;
         let live = &mut self.live[l];
@@ -228,8 +264,9 @@ impl<'c, 'a> Sim<'c, 'a> {
             api_version: "v1".into(),
             kind: "Pod".into(),
             namespace: Some(p.ns.to_owned()),
-            name: self.name(l).to_owned(),
+            name: p.name.to_owned(),
         };
+        let said = self.said(l);
         match p.budgets.as_slice() {
             [] => Ok(None),
             [b] => {
@@ -250,13 +287,18 @@ impl<'c, 'a> Sim<'c, 'a> {
                     && budget.fail_safe.is_none()
                     && (live.ready || !budget.always_allow)
                 {
+                    // The rule in brackets, unless the reason already says it.
+                    let rule = if why.contains(budget.rule.as_str()) {
+                        String::new()
+                    } else {
+                        format!(" ({})", budget.rule)
+                    };
                     return Err(Box::new(Blocker {
                         kind: BlockerKind::Pdb,
                         object: bref,
                         pod: who,
                         message: format!(
-                            "PodDisruptionBudget {bname} allows 0 disruptions: {why}, and the disruption controller allows none then ({}); set minAvailable as an integer, or maxUnavailable over pods run by a Deployment, ReplicaSet or StatefulSet",
-                            budget.rule
+                            "PodDisruptionBudget {bname} allows 0 disruptions: {why}, and the disruption controller allows none then{rule}; set minAvailable as an integer, or maxUnavailable over pods run by a Deployment, ReplicaSet or StatefulSet"
                         ),
                     }));
                 }
@@ -323,7 +365,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                         object: bref,
                         pod: who.clone(),
                         message: format!(
-                            "pod {who} is not Ready and PodDisruptionBudget {bname} ({}) has no healthy pod, so it allows 0 disruptions and the unhealthy pod may not be evicted either (the eviction API lets unhealthy pods skip a budget only when desiredHealthy is above 0); fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
+                            "{said} is not Ready and PodDisruptionBudget {bname} ({}) has no healthy pod, so it allows 0 disruptions and the unhealthy pod may not be evicted either (the eviction API lets unhealthy pods skip a budget only when desiredHealthy is above 0); fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
                             budget.rule
                         ),
                     })
@@ -333,7 +375,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                         object: bref,
                         pod: who.clone(),
                         message: format!(
-                            "pod {who} is not Ready and PodDisruptionBudget {bname} has {healthy} healthy pods of the {} it needs, so the unhealthy pod may not be evicted either; fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
+                            "{said} is not Ready and PodDisruptionBudget {bname} has {healthy} healthy pods of the {} it needs, so the unhealthy pod may not be evicted either; fix the pod, or set unhealthyPodEvictionPolicy: AlwaysAllow",
                             budget.desired
                         ),
                     })
@@ -349,7 +391,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                     object: self.cluster.budgets[many[0] as usize].object.object_ref(),
                     pod: who.clone(),
                     message: format!(
-                        "pod {who} is selected by {} PodDisruptionBudgets ({}): the eviction API refuses a pod with more than one budget; make their selectors disjoint",
+                        "{said} is selected by {} PodDisruptionBudgets ({}): the eviction API refuses a pod with more than one budget; make their selectors disjoint",
                         many.len(),
                         names.join(", ")
                     ),
@@ -379,7 +421,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                         kind: BlockerKind::Unknown,
                         object: self.pod_ref(l),
                         pod: self.who(l),
-                        message: format!("pod {} cannot be predicted: {why}", self.who(l)),
+                        message: format!("{} cannot be predicted: {why}", self.said(l)),
                     },
                 ),
                 Ok(None) => {
@@ -424,7 +466,7 @@ impl<'c, 'a> Sim<'c, 'a> {
             api_version: "v1".into(),
             kind: "Pod".into(),
             namespace: Some(self.cluster.pods[self.live[l].base].ns.to_owned()),
-            name: self.name(l).to_owned(),
+            name: self.cluster.pods[self.live[l].base].name.to_owned(),
         }
     }
 
@@ -471,6 +513,12 @@ impl<'c, 'a> Sim<'c, 'a> {
             };
             let mut to_evict = Vec::new();
             for l in here {
+                if self.live[l].unplaced {
+                    // Pending in the input and placed here by the simulation: it goes back
+                    // to waiting, unreported, as the drain did not make it Pending.
+                    self.requeue(l);
+                    continue;
+                }
                 let p = &cluster.pods[self.live[l].base];
                 if p.mirror || p.owner == Owner::DaemonSet {
                     item.staying += 1;
@@ -544,7 +592,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                     kind: BlockerKind::Unknown,
                     object: self.pod_ref(l),
                     pod: who.clone(),
-                    message: format!("pod {who} cannot be predicted: {why}"),
+                    message: format!("{} cannot be predicted: {why}", self.said(l)),
                 });
             }
             let replaced =
@@ -573,6 +621,7 @@ impl<'c, 'a> Sim<'c, 'a> {
                 alive: true,
                 phase: Phase::Pending,
                 unknown: unknown.is_some() || self.live[l].unknown,
+                unplaced: false,
             });
             if !self.try_schedule(r) {
                 self.wait(r);

@@ -191,7 +191,8 @@ fn poor_canary(cluster: &Cluster<'_>, workloads: &[usize], i: u32) -> Option<&'s
         Some("not Ready (its Ready condition is False or Unknown)")
     } else if node.unschedulable {
         Some("cordoned already")
-    } else if workloads[i as usize] == 0 {
+    } else if workloads[i as usize] == 0 && cluster.input.complete("Pod") {
+        // Without every pod, running none is not a fact: the node may well be a fair test.
         Some("runs no pod that a drain moves")
     } else {
         None
@@ -304,6 +305,11 @@ pub(crate) fn order(cluster: &Cluster<'_>, options: &PlanOptions, notes: &mut Ve
             // When no node is fit the order is the plain rotation; the notes say why.
             Some(poor) if !all_unfit => format!(
                 "{place}: {poor}, so it comes after the nodes that make a fair test; {}",
+                describe(head)
+            ),
+            // Without every pod, what the node runs is not known: no count to boast of.
+            None if default_order.is_empty() && !cluster.input.complete("Pod") => format!(
+                "{place}: {why}; the canary: Ready and schedulable (what it runs is not known: Pods were not read completely); {}",
                 describe(head)
             ),
             None if default_order.is_empty() => format!(

@@ -34,7 +34,7 @@ pub fn render_plan_html(plan: &Plan) -> String {
     );
 
     if !plan.incomplete.is_empty() {
-        out.push_str("<div id=\"incomplete\"><p><b class=\"status-unknown\">The plan is incomplete</b>: the input may lack what some verdicts depend on; those nodes are <code>unknown</code>.</p>\n<ul>\n");
+        out.push_str("<div id=\"incomplete\"><p><b class=\"status-unknown\">The plan is incomplete</b>: the input lacks, or may lack, what some verdicts depend on; those nodes are <code>unknown</code>.</p>\n<ul>\n");
         for gap in &plan.incomplete {
             let _ = writeln!(
                 out,
@@ -59,11 +59,19 @@ pub fn render_plan_html(plan: &Plan) -> String {
             "<tr><td>{label}</td><td class=\"num\" id=\"{id}\"></td></tr>"
         );
     }
+    // With no node predicted, "0 pods evicted" would read as a fact.
+    let predicted = |n: usize| {
+        if s.evictions_predicted() {
+            n.to_string()
+        } else {
+            "not predicted".to_owned()
+        }
+    };
     for (label, n) in [
-        ("Batches", s.batches),
-        ("Pods evicted", s.pods_evicted),
-        ("Replacements without a node", s.pods_unschedulable),
-        ("Hop blockers", s.hop_blockers),
+        ("Batches", s.batches.to_string()),
+        ("Pods evicted", predicted(s.pods_evicted)),
+        ("Replacements without a node", predicted(s.pods_unschedulable)),
+        ("Hop blockers", s.hop_blockers.to_string()),
     ] {
         let _ = writeln!(out, "<tr><td>{label}</td><td class=\"num\">{n}</td></tr>");
     }

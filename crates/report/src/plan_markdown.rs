@@ -30,21 +30,20 @@ pub fn render_plan_markdown(plan: &Plan, options: MarkdownOptions) -> String {
     let s = &plan.summary;
     out.push_str("| Nodes | Drainable | Blocked | Unknown | Batches | Pods evicted | Without a node | Hop blockers |\n");
     out.push_str("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    // With no node predicted, "0 pods evicted" would read as a fact.
+    let (evicted, unplaced) = if s.evictions_predicted() {
+        (s.pods_evicted.to_string(), s.pods_unschedulable.to_string())
+    } else {
+        ("not predicted".to_owned(), "not predicted".to_owned())
+    };
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-        s.nodes,
-        s.drainable,
-        s.blocked,
-        s.unknown,
-        s.batches,
-        s.pods_evicted,
-        s.pods_unschedulable,
-        s.hop_blockers
+        "| {} | {} | {} | {} | {} | {evicted} | {unplaced} | {} |\n",
+        s.nodes, s.drainable, s.blocked, s.unknown, s.batches, s.hop_blockers
     );
 
     if !plan.incomplete.is_empty() {
-        out.push_str("**The plan is incomplete**: the input may lack what some verdicts depend on; those nodes are `unknown`.\n\n");
+        out.push_str("**The plan is incomplete**: the input lacks, or may lack, what some verdicts depend on; those nodes are `unknown`.\n\n");
         for gap in &plan.incomplete {
             let _ = writeln!(out, "- **{}**: {}", cell(&gap.kind), cell(&gap.sentence()));
         }
