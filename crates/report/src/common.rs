@@ -197,8 +197,14 @@ mod tests {
         let long = "listing pods (v1): HTTP 500 InternalError: Internal error occurred: injected fault (after 8 attempts)";
         let short = short_detail(long);
         assert!(short.starts_with("HTTP 500 InternalError"), "{short}");
-        assert!(short.ends_with('…') && short.chars().count() <= GAP_DETAIL_CHARS + 1, "{short}");
-        assert!(long.contains(short.trim_end_matches('…')), "cut at a word: {short}");
+        assert!(
+            short.ends_with('…') && short.chars().count() <= GAP_DETAIL_CHARS + 1,
+            "{short}"
+        );
+        assert!(
+            long.contains(short.trim_end_matches('…')),
+            "cut at a word: {short}"
+        );
         assert!(!short.trim_end_matches('…').ends_with(' '), "{short}");
         assert_eq!(short_detail("HTTP 403 Forbidden"), "HTTP 403 Forbidden");
     }
