@@ -511,3 +511,73 @@ fn a_plan_without_its_nodes_says_why() {
     );
     served.rt.block_on(served.emulator.stop());
 }
+
+/// In a fleet, a cluster read in part is marked so in the fleet summary (JSON and table),
+/// never shown as a cluster that merely has findings.
+#[test]
+fn a_fleet_marks_the_cluster_read_in_part() {
+    let bad = serve();
+    bad.emulator.set_faults(on_path(
+        "^/api/v1/pods$",
+        Faults {
+            error_share: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let good = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fleet");
+    let mut clusters = String::new();
+    let mut contexts = String::new();
+    for (name, url) in [("bad", bad.emulator.url()), ("good", good.emulator.url())] {
+        clusters.push_str(&format!("- name: {name}\n  cluster:\n    server: {url}\n"));
+        contexts.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: u\n"
+        ));
+    }
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n{clusters}contexts:\n{contexts}current-context: bad\nusers:\n- name: u\n  user:\n    token: t\n"
+        ),
+    )
+    .unwrap();
+    let kubeconfig = path.to_str().unwrap();
+    let common = [
+        "scan",
+        "--kubeconfig",
+        kubeconfig,
+        "--all-contexts",
+        "-t",
+        "1.30",
+        "--timeout",
+        "30s",
+    ];
+    let json = mcp_diag(&[common.as_slice(), &["-o", "json"]].concat()).json();
+    let rows = json["fleet"]["rows"].as_array().unwrap();
+    assert_eq!(
+        (rows[0]["name"].as_str(), rows[0]["status"].as_str()),
+        (Some("bad"), Some("incomplete"))
+    );
+    assert_eq!(rows[1]["status"], "scanned");
+    assert_eq!(
+        (
+            json["fleet"]["scanned"].as_u64(),
+            json["fleet"]["incomplete"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let table = mcp_diag(&[common.as_slice(), &["--color", "never"]].concat());
+    assert!(table.stdout.contains("2 scanned (1 in part)"), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("bad ") && l.contains("(read in part)")),
+        "{}",
+        table.stdout
+    );
+    for served in [bad, good] {
+        served.rt.block_on(served.emulator.stop());
+    }
+}

@@ -85,7 +85,8 @@ pub struct FleetRow {
     pub name: String,
     pub server_version: Option<String>,
     pub target_version: Option<String>,
-    /// `scanned` or `unreachable`.
+    /// `scanned`, `incomplete` (scanned, but some kinds were not read completely: see its
+    /// `input-incomplete` finding) or `unreachable`.
     pub status: &'static str,
     /// The most severe finding, if any.
     pub worst: Option<Severity>,
@@ -98,6 +99,8 @@ pub struct Fleet {
     pub clusters: usize,
     pub scanned: usize,
     pub unreachable: usize,
+    /// Scanned clusters read in part (counted in `scanned` too).
+    pub incomplete: usize,
     pub with_blockers: usize,
     pub rows: Vec<FleetRow>,
 }
@@ -114,6 +117,8 @@ impl Fleet {
                     target_version: c.target_version.clone(),
                     status: if c.error.is_some() {
                         "unreachable"
+                    } else if c.findings.iter().any(|f| f.check == "input-incomplete") {
+                        "incomplete"
                     } else {
                         "scanned"
                     },
@@ -124,8 +129,9 @@ impl Fleet {
             .collect();
         Self {
             clusters: rows.len(),
-            scanned: rows.iter().filter(|r| r.status == "scanned").count(),
+            scanned: rows.iter().filter(|r| r.status != "unreachable").count(),
             unreachable: rows.iter().filter(|r| r.status == "unreachable").count(),
+            incomplete: rows.iter().filter(|r| r.status == "incomplete").count(),
             with_blockers: rows.iter().filter(|r| r.summary.blocker > 0).count(),
             rows,
         }

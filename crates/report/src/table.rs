@@ -131,10 +131,15 @@ pub(crate) fn summary_line(s: &Summary, tail: &str, options: TableOptions, paint
 pub(crate) fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &Paint, out: &mut String) {
     let _ = writeln!(
         out,
-        "{} {} clusters, {} scanned, {} unreachable, {} with blockers",
+        "{} {} clusters, {} scanned{}, {} unreachable, {} with blockers",
         paint.wrap(BOLD, "Fleet:"),
         fleet.clusters,
         fleet.scanned,
+        if fleet.incomplete > 0 {
+            format!(" ({} in part)", fleet.incomplete)
+        } else {
+            String::new()
+        },
         fleet.unreachable,
         fleet.with_blockers
     );
@@ -145,15 +150,18 @@ pub(crate) fn render_fleet(fleet: &crate::Fleet, options: TableOptions, paint: &
         .iter()
         .map(|row| {
             let status = match row.worst {
-                _ if row.status == "unreachable" => "unreachable",
-                Some(worst) => worst.as_str(),
-                None => "clean",
+                _ if row.status == "unreachable" => "unreachable".to_owned(),
+                // A read with gaps is never "clean": what was not read was not checked.
+                Some(worst) if row.status == "incomplete" => format!("{} (read in part)", worst.as_str()),
+                None if row.status == "incomplete" => "read in part".to_owned(),
+                Some(worst) => worst.as_str().to_owned(),
+                None => "clean".to_owned(),
             };
             let version = row.server_version.as_deref().unwrap_or("?");
             [
                 row.name.clone(),
                 format!("{version} → {}", row.target_version.as_deref().unwrap_or("?")),
-                status.to_owned(),
+                status,
                 nonzero_counts(&row.summary),
             ]
         })
