@@ -53,7 +53,7 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
 
 | # | problem | file | object |
 |---|---|---|---|
-| 1 | FlowSchemas and a PriorityLevelConfiguration stored at `flowcontrol.apiserver.k8s.io/v1beta3` (deprecated in 1.29, removed in 1.32) | `flowschemas.yaml`, `prioritylevelconfigurations.yaml` | FlowSchemas `platform-controllers`, `platform-api-gateway`; PriorityLevelConfiguration `platform-controllers` |
+| 1 | FlowSchemas and a PriorityLevelConfiguration listed at, and last applied as, `flowcontrol.apiserver.k8s.io/v1beta3` (deprecated in 1.29, removed in 1.32; the last-applied annotation is the evidence, the listed version is not) | `flowschemas.yaml`, `prioritylevelconfigurations.yaml` | FlowSchemas `platform-controllers`, `platform-api-gateway`; PriorityLevelConfiguration `platform-controllers` |
 | 1 | last applied as `autoscaling/v2beta2` (stored `autoscaling/v2`) | `horizontalpodautoscalers.yaml` | HorizontalPodAutoscaler `shop/order` |
 | 1 | last applied as `policy/v1beta1` (stored `policy/v1`) | `poddisruptionbudgets.yaml` | PodDisruptionBudget `shop/payment` |
 | 1 | last applied as `networking.k8s.io/v1beta1` (stored `networking.k8s.io/v1`) | `ingresses.yaml` | Ingress `shop/shop` |
