@@ -54,6 +54,17 @@ fn serve() -> Served {
     }
 }
 
+/// Every request on `path` answered 500.
+fn failing(path: &str) -> Faults {
+    on_path(
+        path,
+        Faults {
+            error_share: 1.0,
+            ..Faults::default()
+        },
+    )
+}
+
 fn on_path(path: &str, faults: Faults) -> Faults {
     Faults {
         path: Some(regex::Regex::new(path).unwrap()),
@@ -124,13 +135,7 @@ fn complete_objects(served: &Served) -> u64 {
 fn a_failing_pods_list_is_named_and_the_scan_still_reports() {
     let served = serve();
     let full = complete_objects(&served);
-    served.emulator.set_faults(on_path(
-        "^/api/v1/pods$",
-        Faults {
-            error_share: 1.0,
-            ..Faults::default()
-        },
-    ));
+    served.emulator.set_faults(failing("^/api/v1/pods$"));
     let run = scan(&served, &["--timeout", "30s"]);
     assert_eq!(
         run.status, 3,
@@ -222,13 +227,7 @@ fn assert_no_absence_claims(report: &serde_json::Value) {
 #[test]
 fn a_gap_survives_the_snapshot_and_the_plan_says_unknown() {
     let served = serve();
-    served.emulator.set_faults(on_path(
-        "^/api/v1/pods$",
-        Faults {
-            error_share: 1.0,
-            ..Faults::default()
-        },
-    ));
+    served.emulator.set_faults(failing("^/api/v1/pods$"));
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("snap");
     let snap = snap.to_str().unwrap();
@@ -378,13 +377,7 @@ fn credentials_rejected_mid_scan_are_reported_as_expired_not_as_rbac() {
 #[test]
 fn version_errors_for_a_second_then_an_answer_is_a_scan() {
     let served = serve();
-    served.emulator.set_faults(on_path(
-        "^/version$",
-        Faults {
-            error_share: 1.0,
-            ..Faults::default()
-        },
-    ));
+    served.emulator.set_faults(failing("^/version$"));
     let emulator = &served.emulator;
     let run = std::thread::scope(|s| {
         let scanning = s.spawn(|| scan(&served, &["--timeout", "30s"]));
@@ -517,13 +510,7 @@ fn a_plan_without_its_nodes_says_why() {
 #[test]
 fn a_fleet_marks_the_cluster_read_in_part() {
     let bad = serve();
-    bad.emulator.set_faults(on_path(
-        "^/api/v1/pods$",
-        Faults {
-            error_share: 1.0,
-            ..Faults::default()
-        },
-    ));
+    bad.emulator.set_faults(failing("^/api/v1/pods$"));
     let good = serve();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fleet");

@@ -334,19 +334,7 @@ fn nodes_of(json: &Value) -> Vec<Value> {
 
 /// Every kind the planner reads, complete, except those named (recorded as failed).
 fn coverage(failed: &[&str]) -> String {
-    let kinds = [
-        ("", "Node"),
-        ("", "Pod"),
-        ("policy", "PodDisruptionBudget"),
-        ("apps", "ReplicaSet"),
-        ("apps", "Deployment"),
-        ("apps", "StatefulSet"),
-        ("apps", "DaemonSet"),
-        ("", "ReplicationController"),
-        ("batch", "Job"),
-        ("", "PersistentVolumeClaim"),
-        ("", "PersistentVolume"),
-    ];
+    let kinds = mcp_diag_planner::testing::READ_KINDS.iter().copied();
     let mut out = "coverage:\n  recorded: true\n  kinds:\n".to_owned();
     for (group, kind) in kinds {
         if failed.contains(&kind) {
