@@ -332,7 +332,8 @@ pub const CHECKED_GROUPS: &[&str] = &[
 /// nothing about an upgrade; the others are written by controllers and kubelets, never
 /// applied by people, so they carry no evidence of old API versions in manifests, while a
 /// big cluster holds thousands of them (an EndpointSlice per Service, a ControllerRevision
-/// per workload revision).
+/// per workload revision, an IPAddress per Service IP). Since the version an object is listed
+/// at is no evidence of use, such kinds would only cost time.
 const NEVER: &[(&str, &str)] = &[
     ("", "Endpoints"),
     ("", "Event"),
@@ -340,9 +341,11 @@ const NEVER: &[(&str, &str)] = &[
     ("apps", "ControllerRevision"),
     ("certificates.k8s.io", "CertificateSigningRequest"),
     ("coordination.k8s.io", "Lease"),
+    ("coordination.k8s.io", "LeaseCandidate"),
     ("discovery.k8s.io", "EndpointSlice"),
     ("events.k8s.io", "Event"),
     ("metrics.k8s.io", "PodMetrics"),
+    ("networking.k8s.io", "IPAddress"),
     ("storage.k8s.io", "CSINode"),
     ("storage.k8s.io", "CSIStorageCapacity"),
     ("storage.k8s.io", "VolumeAttachment"),
