@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Event;
 
+/// A predicate over events: the crash point of a rehearsal or a test.
+pub type CrashWhen = Box<dyn Fn(&Event) -> bool + Send>;
+
 /// Where events go.
-#[derive(Debug)]
 pub struct Journal {
     file: Option<File>,
     path: Option<PathBuf>,
@@ -16,6 +18,49 @@ pub struct Journal {
     pub events: Vec<Event>,
     /// Stop (as a crash would) right after this many events are on disk.
     pub crash_after: Option<usize>,
+    /// Stop (as a crash would) right after the first event this accepts.
+    pub crash_when: Option<CrashWhen>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether an event is the start of a step as `crash@STEP[:NODE]` names it: an annotation
+/// step (`upgrading`, `rolling-back`, ...) or an event (`rollback-started`, `gate-fired`).
+pub fn is_step(event: &Event, step: &str, node: Option<&str>) -> bool {
+    match event {
+        Event::OpStarted {
+            node: n,
+            direction,
+            stage,
+            ..
+        } => node.is_none_or(|want| want == n) && stage.annotation(*direction) == step,
+        Event::OpFinished {
+            node: n,
+            direction,
+            stage: crate::model::Stage::Uncordon,
+            result: crate::model::OpResult::Ok,
+            ..
+        } => {
+            let word = match direction {
+                crate::model::Direction::Upgrade => "done",
+                crate::model::Direction::Rollback => "rolled-back",
+            };
+            node.is_none_or(|want| want == n) && word == step
+        }
+        Event::SoakStarted { .. } => step == "soak-started",
+        Event::SoakFinished { .. } => step == "soak-finished",
+        Event::GateFired { .. } => step == "gate-fired",
+        Event::RollbackStarted { .. } => step == "rollback-started",
+        Event::ControlPlaneStarted { .. } => step == "control-plane",
+        _ => false,
+    }
 }
 
 /// The orchestrator "died" after writing the given event (a rehearsal's `crash@STEP`, or a
@@ -36,6 +81,7 @@ impl Journal {
             path: None,
             events: Vec::new(),
             crash_after: None,
+            crash_when: None,
         }
     }
 
@@ -93,6 +139,7 @@ impl Journal {
             path: Some(path.to_owned()),
             events,
             crash_after: None,
+            crash_when: None,
         })
     }
 
@@ -106,17 +153,27 @@ impl Journal {
             let mut line = serde_json::to_vec(event).expect("events serialize");
             line.push(b'\n');
             let io = |error| AppendError::Io {
-                path: self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                path: self
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 error,
             };
             file.write_all(&line).map_err(io)?;
             file.sync_data().map_err(|error| AppendError::Io {
-                path: self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                path: self
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 error,
             })?;
         }
         self.events.push(event.clone());
-        if self.crash_after.is_some_and(|n| self.events.len() >= n) {
+        if self.crash_after.is_some_and(|n| self.events.len() >= n)
+            || self.crash_when.as_ref().is_some_and(|f| f(event))
+        {
             return Err(AppendError::Crash(self.events.len()));
         }
         Ok(())
@@ -126,7 +183,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Outcome};
+    use crate::model::Outcome;
 
     #[test]
     fn a_torn_last_line_is_dropped_and_appends_go_on() {
@@ -141,7 +198,11 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut j = Journal::open(&path).unwrap();
         assert_eq!(j.events, vec![e.clone()]);
-        let f = Event::RunFinished { at: 6, outcome: Outcome::Succeeded, reason: String::new() };
+        let f = Event::RunFinished {
+            at: 6,
+            outcome: Outcome::Succeeded,
+            reason: String::new(),
+        };
         j.append(&f).unwrap();
         drop(j);
         assert_eq!(Journal::open(&path).unwrap().events, vec![e, f]);

@@ -8,9 +8,12 @@
 //! model.
 
 pub mod config;
-pub mod driver;
 pub mod core;
+pub mod driver;
 pub mod gates;
 pub mod journal;
 pub mod model;
+pub mod prepare;
+pub mod rehearse;
 pub mod report;
+pub mod sim;
