@@ -15,6 +15,8 @@ use crate::prepare::{Blocker, blockers, run_plan};
 use crate::report::{RunReport, build};
 use crate::sim::{Clock, CrashPoint, Fault, SimEdges, Timing};
 
+const LIMIT_DAYS: f64 = 30.0;
+
 pub struct Rehearsal<'a> {
     pub inventory: &'a Inventory,
     pub plan: &'a Plan,
@@ -38,6 +40,10 @@ pub struct Outcome {
     /// How many times the orchestrator was killed and resumed.
     pub crashes: usize,
     pub events: Vec<Event>,
+    /// Kubelet changes per node in the simulated cluster.
+    pub changes: std::collections::BTreeMap<String, usize>,
+    /// The node annotations at the end.
+    pub annotations: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs the rehearsal to its end (building its own runtime: paused for speed 0).
@@ -61,7 +67,8 @@ async fn run(r: Rehearsal<'_>) -> Result<Outcome, String> {
     let run_plan = run_plan(r.inventory, r.plan, &r.target, &run_id);
     let blockers = blockers(r.plan, &r.accept);
     let config = Arc::new(r.config);
-    let clock = Clock::new(r.start, if r.speed == 0.0 { 1.0 } else { r.speed });
+    let scale = if r.speed == 0.0 { 1.0 } else { r.speed };
+    let clock = Clock::new(r.start, scale);
     let crash_points: Vec<CrashPoint> = r
         .faults
         .iter()
@@ -90,24 +97,50 @@ async fn run(r: Rehearsal<'_>) -> Result<Outcome, String> {
     loop {
         journal.crash_after = None;
         let crash = pending.first().cloned();
-        let result = match &crash {
-            Some(CrashPoint::Line(n)) => {
-                journal.crash_after = Some(*n);
-                drive(&mut run, config.clone(), edges.clone(), &mut journal).await
+        let drive_all = async {
+            match &crash {
+                Some(CrashPoint::Line(n)) => {
+                    journal.crash_after = Some(*n);
+                    drive(&mut run, config.clone(), edges.clone(), &mut journal).await
+                }
+                Some(CrashPoint::Step { step, node }) => {
+                    drive_until_step(
+                        &mut run,
+                        config.clone(),
+                        edges.clone(),
+                        &mut journal,
+                        step,
+                        node.as_deref(),
+                    )
+                    .await
+                }
+                None => drive(&mut run, config.clone(), edges.clone(), &mut journal).await,
             }
-            Some(CrashPoint::Step { step, node }) => {
-                drive_until_step(
-                    &mut run,
-                    config.clone(),
-                    edges.clone(),
-                    &mut journal,
-                    step,
-                    node.as_deref(),
-                )
-                .await
-            }
-            None => drive(&mut run, config.clone(), edges.clone(), &mut journal).await,
         };
+        // A run that never ends (a bug, or a hold that never clears) must not hang the
+        // rehearsal: give up after a simulated month and say where it stood.
+        let limit = std::time::Duration::from_secs_f64(LIMIT_DAYS * 86_400.0 / scale);
+        let result = match tokio::time::timeout(limit, drive_all).await {
+            Ok(result) => result,
+            Err(_) => {
+                let stop = run
+                    .stop
+                    .as_ref()
+                    .map(|s| format!(" (stopping: {})", s.reason))
+                    .unwrap_or_default();
+                let holds: Vec<String> = run.holds.values().cloned().collect();
+                return Err(format!(
+                    "the rehearsal did not finish within {LIMIT_DAYS} simulated days: wave {} was in progress{stop}{}",
+                    run.current_wave(),
+                    if holds.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; held by {}", holds.join("; "))
+                    }
+                ));
+            }
+        };
+        journal.crash_after = None;
         match result {
             Ok(()) if run.is_finished() => break,
             Ok(()) => {}
@@ -135,6 +168,8 @@ async fn run(r: Rehearsal<'_>) -> Result<Outcome, String> {
         blockers,
         crashes,
         events: journal.events,
+        changes: edges.changes(),
+        annotations: edges.annotations(),
     })
 }
 

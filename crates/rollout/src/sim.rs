@@ -281,6 +281,8 @@ struct State {
     nodes: BTreeMap<String, SimNode>,
     api_version: String,
     skipped: std::collections::BTreeSet<String>,
+    /// Kubelet changes started per node (a repeated action must not start a second one).
+    changes: BTreeMap<String, usize>,
 }
 
 /// The simulated cluster and clock.
@@ -392,6 +394,7 @@ impl SimEdges {
                     .filter(|n| n.skip.is_some())
                     .map(|n| n.name.clone())
                     .collect(),
+                changes: BTreeMap::new(),
             }),
             faults,
             timing,
@@ -444,6 +447,11 @@ impl SimEdges {
                 )
             })
             .collect()
+    }
+
+    /// How many kubelet changes (upgrades and rollbacks) each node went through.
+    pub fn changes(&self) -> BTreeMap<String, usize> {
+        self.lock().changes.clone()
     }
 
     /// The node annotations, as `resume` reads them from a live cluster.
@@ -650,6 +658,8 @@ impl SimEdges {
                 Some(u) if u.version == version => u.until,
                 _ if n.ready && minor_of(&n.version) == op.expect_minor && !wrong => now,
                 _ => {
+                    *state.changes.entry(op.node.clone()).or_default() += 1;
+                    let n = state.nodes.get_mut(&op.node).expect("checked by the caller");
                     let until = now + millis(t.action);
                     n.upgrading = Some(Upgrade {
                         down_at: until - millis(t.restart),
