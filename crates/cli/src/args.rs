@@ -29,6 +29,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Serve a snapshot as a live Kubernetes API server on a loopback port (tests, rehearsals)
     Emulate(EmulateArgs),
+    /// Run the whole upgrade against a simulated copy of a snapshot, with injected faults
+    Rehearse(RehearseArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from these definitions
@@ -141,6 +143,63 @@ pub enum ScanFormat {
     Html,
     /// CSV, one row per finding
     Csv,
+}
+
+/// `rehearse --output` and `upgrade --output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// A summary and the timeline, for a terminal
+    Table,
+    /// The run report (docs/upgrade.md describes every field)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RehearseArgs {
+    /// A snapshot directory (or manifests) to rehearse the upgrade of
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+
+    /// The Kubernetes release to upgrade to, such as 1.32 or 1.32.4 (default: the config's
+    /// target_version, else the next minor after the cluster's version)
+    #[arg(long, short = 't', value_name = "VERSION")]
+    pub target_version: Option<String>,
+
+    /// The upgrade config (`mcp-diag init --upgrade` writes a starter); without it, the
+    /// defaults of docs/upgrade.md
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// A fault to inject (repeatable): errors=P%@waveN, latency=2s@waveN, node-hang=NODE,
+    /// node-fail=NODE, node-never-ready=NODE, node-wrong-version=NODE, drain-stuck=NODE,
+    /// metrics-down@waveN, crash@N or crash@STEP[:NODE]
+    #[arg(long = "inject", value_name = "FAULT")]
+    pub inject: Vec<String>,
+
+    /// Simulated seconds per real second (60: a minute a second); 0 runs without waiting
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    pub speed: f64,
+
+    /// A pre-flight blocker to accept, as CHECK or CHECK/OBJECT (repeatable); the rehearsal
+    /// goes on past the others too, but says that the real run would not start
+    #[arg(long, value_name = "CHECK[/OBJECT]")]
+    pub accept: Vec<String>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = RunFormat::Table)]
+    pub output: RunFormat,
+
+    /// Timeline lines in the table (the JSON has them all)
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub timeline: usize,
+
+    /// Accept a target release more than one minor beyond what this version knows
+    #[arg(long)]
+    pub allow_unknown_target: bool,
+
+    /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
+    pub today: Option<String>,
 }
 
 /// `plan --output`.

@@ -8,6 +8,7 @@
 //! model.
 
 pub mod config;
+pub mod config_file;
 pub mod core;
 pub mod driver;
 pub mod gates;

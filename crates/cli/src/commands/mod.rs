@@ -15,6 +15,7 @@ mod live;
 mod manual;
 mod output;
 mod plan;
+mod rehearse;
 mod scan;
 mod snapshot;
 
@@ -155,6 +156,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Emulate(args) => emulate::run(&args),
+        Command::Rehearse(args) => rehearse::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
     }

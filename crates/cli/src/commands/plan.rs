@@ -17,7 +17,40 @@ use crate::args::{LiveArgs, PlanArgs};
 use crate::config::{Config, check_id};
 use crate::exit::{ExitStatus, from_worst};
 
+/// What a plan was made from, and the plan.
+pub struct Made {
+    pub config: Config,
+    pub inventory: Inventory,
+    pub plan: mcp_diag_planner::Plan,
+}
+
 pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
+    let Made {
+        config,
+        inventory,
+        plan,
+    } = make(args)?;
+    let text = super::output::render_plan(&plan, args.output, args.color);
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e).context("cannot write the plan to standard output");
+    }
+    let threshold = threshold(args.fail_on, &config);
+    // The process ends right after this; freeing a big inventory node by node only adds time.
+    std::mem::forget(inventory);
+    let status = from_worst(plan.worst(), threshold);
+    // A plan made without part of its input is never "ready", whatever --fail-on says
+    // (only --fail-on none, a report-only run, exits 0).
+    if plan.is_incomplete() && status == ExitStatus::Success && threshold.is_some() {
+        return Ok(ExitStatus::Findings);
+    }
+    Ok(status)
+}
+
+/// Reads the input and plans (shared with `upgrade` and `rehearse`).
+pub fn make(args: &PlanArgs) -> anyhow::Result<Made> {
     let config = match &args.config {
         Some(path) => {
             Config::load(path).map_err(|e| hinted(e, "see docs/config.md for the settings file"))?
@@ -132,23 +165,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             started.elapsed().as_secs_f64()
         );
     }
-    let text = super::output::render_plan(&plan, args.output, args.color);
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e).context("cannot write the plan to standard output");
-    }
-    let threshold = threshold(args.fail_on, &config);
-    // The process ends right after this; freeing a big inventory node by node only adds time.
-    std::mem::forget(inventory);
-    let status = from_worst(plan.worst(), threshold);
-    // A plan made without part of its input is never "ready", whatever --fail-on says
-    // (only --fail-on none, a report-only run, exits 0).
-    if plan.is_incomplete() && status == ExitStatus::Success && threshold.is_some() {
-        return Ok(ExitStatus::Findings);
-    }
-    Ok(status)
+    Ok(Made {
+        config,
+        inventory,
+        plan,
+    })
 }
 
 /// The one place the plan's input is read: a snapshot directory, or manifests. The live
