@@ -52,7 +52,11 @@ pub struct Prometheus {
 
 /// The binary: `$PROMETHEUS_BIN`, else Debian's path.
 pub fn binary() -> Result<PathBuf, String> {
-    let (path, from) = match std::env::var_os("PROMETHEUS_BIN") {
+    binary_at(std::env::var_os("PROMETHEUS_BIN"))
+}
+
+fn binary_at(var: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
+    let (path, from) = match var {
         Some(p) if !p.is_empty() => (PathBuf::from(p), "$PROMETHEUS_BIN"),
         _ => (
             PathBuf::from("/usr/bin/prometheus"),
@@ -361,5 +365,12 @@ mod tests {
         assert!(y.contains("labels: {job: \"emu\"}"), "{y}");
         assert!(config_yaml(&[Target::new("", a)], Duration::from_millis(100)).is_err());
         assert!(config_yaml(&[], Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_missing_binary_says_how_to_install_it() {
+        let e = binary_at(Some("/nonexistent/prometheus".into())).unwrap_err();
+        assert!(e.contains("/nonexistent/prometheus"), "{e}");
+        assert!(e.contains("$PROMETHEUS_BIN") && e.contains("scripts/test"), "{e}");
     }
 }
