@@ -124,6 +124,11 @@ pub enum QueryError {
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            QueryError::Unreachable { url, reason } if reason.contains("certificate") => write!(
+                f,
+                "Prometheus at {url} did not pass the TLS check ({reason}): when its certificate \
+                 is signed by your own CA, give that CA's PEM file as the gates' prometheus ca_file"
+            ),
             QueryError::Unreachable { url, reason } => write!(
                 f,
                 "Prometheus at {url} is unreachable ({reason}): check the gates' prometheus url \
@@ -249,12 +254,10 @@ impl Client {
             return Err("prometheus timeout: give a duration above zero (default 10s)".to_owned());
         }
         let auth = auth(config)?;
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .no_proxy();
+        let mut builder = reqwest::Client::builder().timeout(config.timeout).no_proxy();
         if let Some(path) = &config.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("prometheus ca_file {}: {e}", path.display()))?;
+            let pem =
+                std::fs::read(path).map_err(|e| format!("prometheus ca_file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 format!(
                     "prometheus ca_file {}: not a PEM certificate bundle: {e}",
@@ -299,10 +302,7 @@ impl Client {
         let mut request = self
             .http
             .post(self.endpoint.clone())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
         request = match &self.auth {
@@ -315,13 +315,13 @@ impl Client {
                 password_file,
             } => request.basic_auth(username, Some(read_secret(password_file)?)),
         };
-        let response = request.send().await.map_err(|e| self.transport(&e))?;
+        let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| self.transport(&e))?;
+        let body = response.bytes().await.map_err(|e| self.transport(e))?;
         parse_response(status, &body)
     }
 
-    fn transport(&self, e: &reqwest::Error) -> QueryError {
+    fn transport(&self, e: reqwest::Error) -> QueryError {
         if e.is_timeout() {
             QueryError::Timeout {
                 url: self.base.clone(),
@@ -330,7 +330,8 @@ impl Client {
         } else {
             QueryError::Unreachable {
                 url: self.base.clone(),
-                reason: error_chain(e),
+                // The URL is in the message already.
+                reason: error_chain(&e.without_url()),
             }
         }
     }
@@ -339,9 +340,7 @@ impl Client {
 fn auth(config: &Config) -> Result<Auth, String> {
     let bearer = match (&config.bearer_token, &config.bearer_token_file) {
         (Some(_), Some(_)) => {
-            return Err(
-                "prometheus: give bearer_token or bearer_token_file, not both".to_owned(),
-            );
+            return Err("prometheus: give bearer_token or bearer_token_file, not both".to_owned());
         }
         (Some(token), None) => Some(Auth::Bearer(token.clone())),
         (None, Some(path)) => Some(Auth::BearerFile(path.clone())),
@@ -355,10 +354,7 @@ fn auth(config: &Config) -> Result<Auth, String> {
             }
             Some(match (&b.password, &b.password_file) {
                 (Some(_), Some(_)) => {
-                    return Err(
-                        "prometheus basic_auth: give password or password_file, not both"
-                            .to_owned(),
-                    );
+                    return Err("prometheus basic_auth: give password or password_file, not both".to_owned());
                 }
                 (_, Some(path)) => Auth::BasicFile {
                     username: b.username.clone(),
@@ -374,8 +370,7 @@ fn auth(config: &Config) -> Result<Auth, String> {
     match (bearer, basic) {
         // Prometheus's own HTTP client configuration refuses both too: one Authorization header.
         (Some(_), Some(_)) => Err(
-            "prometheus: give a bearer token or basic_auth, not both (one Authorization header)"
-                .to_owned(),
+            "prometheus: give a bearer token or basic_auth, not both (one Authorization header)".to_owned(),
         ),
         (Some(a), None) | (None, Some(a)) => Ok(a),
         (None, None) => Ok(Auth::None),
@@ -553,11 +548,9 @@ mod tests {
 
     #[test]
     fn a_vector_gives_its_series_with_labels() {
-        let r = ok(
-            r#"{"status":"success","data":{"resultType":"vector","result":[
+        let r = ok(r#"{"status":"success","data":{"resultType":"vector","result":[
             {"metric":{"__name__":"up","job":"a"},"value":[1.5,"1"]},
-            {"metric":{"job":"b"},"value":[1.5,"0.25"]}]}}"#,
-        );
+            {"metric":{"job":"b"},"value":[1.5,"0.25"]}]}}"#);
         assert_eq!(r.samples.len(), 2);
         assert_eq!(r.samples[0].labels["job"], "a");
         assert_eq!(r.samples[0].labels["__name__"], "up");
@@ -669,10 +662,7 @@ mod tests {
         assert!(err(c).contains("/nonexistent/ca.pem"));
         let client = Client::new(&Config::new("http://p:9090/prefix/")).unwrap();
         assert_eq!(client.url(), "http://p:9090/prefix");
-        assert_eq!(
-            client.endpoint.as_str(),
-            "http://p:9090/prefix/api/v1/query"
-        );
+        assert_eq!(client.endpoint.as_str(), "http://p:9090/prefix/api/v1/query");
     }
 
     #[test]

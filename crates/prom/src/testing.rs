@@ -58,10 +58,7 @@ pub fn binary() -> Result<PathBuf, String> {
 fn binary_at(var: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
     let (path, from) = match var {
         Some(p) if !p.is_empty() => (PathBuf::from(p), "$PROMETHEUS_BIN"),
-        _ => (
-            PathBuf::from("/usr/bin/prometheus"),
-            "the Debian package's path",
-        ),
+        _ => (PathBuf::from("/usr/bin/prometheus"), "the Debian package's path"),
     };
     if path.is_file() {
         Ok(path)
@@ -165,8 +162,7 @@ impl Prometheus {
         let fail = |e: String| (e, false);
         let dir = tempfile::tempdir().map_err(|e| fail(format!("temporary directory: {e}")))?;
         let config_path = dir.path().join("prometheus.yml");
-        std::fs::write(&config_path, yaml)
-            .map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
+        std::fs::write(&config_path, yaml).map_err(|e| fail(format!("{}: {e}", config_path.display())))?;
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path)
             .map_err(|e| fail(format!("{}: {e}", stderr_path.display())))?;
@@ -273,18 +269,10 @@ impl Prometheus {
     /// Waits for `times` more successful scrapes of every target of `job` than it has now:
     /// after a test changed a value, two more scrapes make sure Prometheus holds the new one
     /// (a scrape under way at the change may have read the old one).
-    pub async fn wait_new_scrapes(
-        &self,
-        job: &str,
-        times: u64,
-        within: Duration,
-    ) -> Result<(), String> {
+    pub async fn wait_new_scrapes(&self, job: &str, times: u64, within: Duration) -> Result<(), String> {
         let now = self.scrapes(job).await.map_err(|e| e.to_string())?;
         self.wait_until(job, within, |instance| {
-            now.iter()
-                .find(|(i, _)| i == instance)
-                .map_or(0, |(_, n)| *n)
-                + times
+            now.iter().find(|(i, _)| i == instance).map_or(0, |(_, n)| *n) + times
         })
         .await
     }

@@ -172,11 +172,7 @@ async fn a_closed_port_is_unreachable() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let e = Client::new(&config(addr))
-        .unwrap()
-        .query("up")
-        .await
-        .unwrap_err();
+    let e = Client::new(&config(addr)).unwrap().query("up").await.unwrap_err();
     match &e {
         QueryError::Unreachable { url, reason } => {
             assert_eq!(url, &format!("http://{addr}"));
@@ -219,11 +215,7 @@ async fn a_server_that_never_answers_times_out() {
 async fn refused_credentials_are_unauthorized() {
     for status in [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN] {
         let (addr, _) = fake(status, "Unauthorized\n").await;
-        let e = Client::new(&config(addr))
-            .unwrap()
-            .query("up")
-            .await
-            .unwrap_err();
+        let e = Client::new(&config(addr)).unwrap().query("up").await.unwrap_err();
         assert_eq!(
             e,
             QueryError::Unauthorized {
@@ -238,20 +230,12 @@ async fn refused_credentials_are_unauthorized() {
 #[tokio::test]
 async fn what_is_not_the_api_is_a_bad_response() {
     let (addr, _) = fake(StatusCode::OK, "<html><body>Grafana</body></html>").await;
-    let e = Client::new(&config(addr))
-        .unwrap()
-        .query("up")
-        .await
-        .unwrap_err();
+    let e = Client::new(&config(addr)).unwrap().query("up").await.unwrap_err();
     assert!(matches!(e, QueryError::BadResponse { status: 200, .. }), "{e:?}");
     assert!(e.to_string().contains("Grafana"), "{e}");
 
     let (addr, _) = fake(StatusCode::NOT_FOUND, "404 page not found").await;
-    let e = Client::new(&config(addr))
-        .unwrap()
-        .query("up")
-        .await
-        .unwrap_err();
+    let e = Client::new(&config(addr)).unwrap().query("up").await.unwrap_err();
     assert!(matches!(e, QueryError::BadResponse { status: 404, .. }), "{e:?}");
     assert!(e.to_string().contains("without /api/v1"), "{e}");
 }
@@ -263,11 +247,7 @@ async fn a_prometheus_timeout_is_an_api_error() {
         r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#,
     )
     .await;
-    let e = Client::new(&config(addr))
-        .unwrap()
-        .query("up")
-        .await
-        .unwrap_err();
+    let e = Client::new(&config(addr)).unwrap().query("up").await.unwrap_err();
     assert!(
         matches!(&e, QueryError::Http { status: 503, error_type, .. } if error_type == "timeout"),
         "{e:?}"

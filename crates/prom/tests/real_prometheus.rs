@@ -100,10 +100,7 @@ async fn queries_against_a_real_prometheus() {
         m.gauge = 2.25;
         m.errors = 110;
     }
-    prometheus
-        .wait_new_scrapes("app", 2, WAIT)
-        .await
-        .unwrap();
+    prometheus.wait_new_scrapes("app", 2, WAIT).await.unwrap();
     assert_eq!(value(&client, "test_gauge").await, 2.25);
     assert!((value(&client, ratio).await - 0.55).abs() < 1e-9);
     let by_code = client.query("sum by (code) (test_requests_total)").await.unwrap();
@@ -114,19 +111,13 @@ async fn queries_against_a_real_prometheus() {
     assert_eq!(value(&client, "1/0").await, f64::INFINITY);
     assert_eq!(value(&client, "-1/0").await, f64::NEG_INFINITY);
     metrics.lock().unwrap().gauge = f64::NAN;
-    prometheus
-        .wait_new_scrapes("app", 2, WAIT)
-        .await
-        .unwrap();
+    prometheus.wait_new_scrapes("app", 2, WAIT).await.unwrap();
     assert!(value(&client, "test_gauge").await.is_nan());
 
     // No data: a metric that does not exist is an empty result, not an error.
     let none = client.query("no_such_metric_total").await.unwrap();
     assert!(none.is_empty(), "{none:?}");
-    let none = client
-        .query("sum(rate(no_such_metric_total[1m]))")
-        .await
-        .unwrap();
+    let none = client.query("sum(rate(no_such_metric_total[1m]))").await.unwrap();
     assert!(none.is_empty(), "{none:?}");
 
     // A syntax error: bad_data, 400.
@@ -198,10 +189,188 @@ async fn several_targets_are_waited_for_and_the_process_goes_with_drop() {
     drop(prometheus);
     let mut config = Config::new(url);
     config.timeout = Duration::from_secs(5);
-    let e = Client::new(&config)
-        .unwrap()
-        .query("up")
-        .await
-        .unwrap_err();
+    let e = Client::new(&config).unwrap().query("up").await.unwrap_err();
     assert!(matches!(e, QueryError::Unreachable { .. }), "{e:?}");
+}
+
+/// Prometheus's own HTTPS and basic auth (`--web.config.file`): the client's `ca_file` and
+/// `basic_auth` against the real server, and what a missing CA or password gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_and_basic_auth_against_a_real_prometheus() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = make_pki(dir.path());
+    // bcrypt("gate-password"), cost 4 (made with Python's crypt, METHOD_BLOWFISH).
+    let hash = "$2b$04$dh2XkfVG1OLR0LUkWKX4zuavgOnsZYctbTQz/oE23dwllkyrA4poq";
+    let web = dir.path().join("web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: {:?}\n  key_file: {:?}\nbasic_auth_users:\n  gate: {:?}\n",
+            pki.cert, pki.key, hash
+        ),
+    )
+    .unwrap();
+    let server = Secured::start(dir.path(), &web);
+
+    let mut config = Config::new(&server.url);
+    config.ca_file = Some(pki.ca.clone());
+    config.basic_auth = Some(mcp_diag_prom::BasicAuth {
+        username: "gate".into(),
+        password: Some("gate-password".into()),
+        password_file: None,
+    });
+    config.timeout = Duration::from_secs(5);
+    let client = Client::new(&config).unwrap();
+    // Ready: the API answers (503 before the storage is open).
+    let deadline = Instant::now() + WAIT;
+    let answer = loop {
+        match client.query("1 + 1").await {
+            Ok(r) => break r,
+            Err(e) if Instant::now() > deadline => {
+                panic!("{e}; Prometheus's log:\n{}", server.log())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    assert_eq!(answer.samples[0].value, 2.0);
+
+    // Without the password: 401.
+    let mut no_auth = config.clone();
+    no_auth.basic_auth = None;
+    let e = Client::new(&no_auth).unwrap().query("1").await.unwrap_err();
+    assert!(matches!(e, QueryError::Unauthorized { status: 401, .. }), "{e:?}");
+    // Without the CA: the handshake fails, and says it is the certificate.
+    let mut no_ca = config.clone();
+    no_ca.ca_file = None;
+    let e = Client::new(&no_ca).unwrap().query("1").await.unwrap_err();
+    match &e {
+        QueryError::Unreachable { reason, .. } => {
+            assert!(reason.contains("certificate"), "{reason}");
+            assert!(e.to_string().contains("ca_file"), "{e}");
+            eprintln!("{e}");
+        }
+        other => panic!("expected a TLS failure: {other:?}"),
+    }
+}
+
+struct Pki {
+    ca: std::path::PathBuf,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with `$OPENSSL` (else Debian's path).
+fn make_pki(dir: &std::path::Path) -> Pki {
+    let openssl = match std::env::var_os("OPENSSL") {
+        Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
+        _ => std::path::PathBuf::from("/usr/bin/openssl"),
+    };
+    assert!(
+        openssl.is_file(),
+        "{} not found: run scripts/test once (it installs openssl), or set OPENSSL",
+        openssl.display()
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&openssl)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &["-keyout", "ca.key", "-out", "ca.pem"],
+        &["-days", "2", "-subj", "/CN=test-ca"],
+    ]
+    .concat());
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    Pki {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server.key"),
+    }
+}
+
+/// Prometheus with a web configuration, started by hand (the testing module serves plain HTTP).
+struct Secured {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Secured {
+    fn start(dir: &std::path::Path, web: &std::path::Path) -> Secured {
+        let bin = mcp_diag_prom::testing::binary().unwrap();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(&config, mcp_diag_prom::testing::config_yaml(&[], SCRAPE).unwrap()).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("stderr.log");
+        let child = std::process::Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--web.config.file={}", web.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg("--log.level=warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Secured {
+            child,
+            url: format!("https://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Secured {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
