@@ -31,6 +31,8 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Run the whole upgrade against a simulated copy of a snapshot, with injected faults
     Rehearse(RehearseArgs),
+    /// Evaluate the upgrade config's metric gates once (a pipeline step before an upgrade)
+    Gates(GatesArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from these definitions
@@ -200,6 +202,29 @@ pub struct RehearseArgs {
     /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
     pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GatesArgs {
+    #[command(subcommand)]
+    pub action: GatesAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatesAction {
+    /// Query every PromQL gate once and print its values and what a run would do now
+    Check(GatesCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GatesCheckArgs {
+    /// The upgrade config with the `gates:` section
+    #[arg(long, value_name = "FILE", required = true)]
+    pub config: std::path::PathBuf,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = RunFormat::Table)]
+    pub output: RunFormat,
 }
 
 /// `plan --output`.

@@ -15,6 +15,7 @@ pub mod gates;
 pub mod journal;
 pub mod model;
 pub mod prepare;
+pub mod prom_gates;
 pub mod rehearse;
 pub mod report;
 pub mod sim;

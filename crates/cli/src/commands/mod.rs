@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 mod data;
 mod emulate;
 mod explain;
+mod gates;
 mod live;
 mod manual;
 mod output;
@@ -157,6 +158,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args),
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
+        Command::Gates(args) => gates::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
     }
