@@ -451,7 +451,11 @@ impl Run {
         }
         let name = n.planned.name.clone();
         if config.upgrade.drain.on_timeout == OnDrainTimeout::Stop {
-            self.stop_line(at, format!("{name}: {reason}"), Outcome::Failed, config);
+            // The upgraded nodes are not at fault: the line stops, nothing is rolled back.
+            self.stop_line(at, format!("{name}: {reason}"), Outcome::Stopped, config);
+            if let Some(stop) = &mut self.stop {
+                stop.rollback = None;
+            }
         }
     }
 

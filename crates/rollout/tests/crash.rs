@@ -50,8 +50,11 @@ fn rehearse_with(faults: &[String]) -> Outcome {
     .unwrap()
 }
 
+/// A node's name, state, final version, cordon and step annotation.
+type NodeEnd = (String, String, Option<String>, bool, Option<String>);
+
 /// What must not depend on where the orchestrator died.
-fn end_state(o: &Outcome) -> Vec<(String, String, Option<String>, bool, Option<String>)> {
+fn end_state(o: &Outcome) -> Vec<NodeEnd> {
     o.report
         .nodes
         .iter()
