@@ -31,6 +31,8 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Run the whole upgrade against a simulated copy of a snapshot, with injected faults
     Rehearse(RehearseArgs),
+    /// Carry out the upgrade in guarded waves (a dry run without --execute); status, resume, abort
+    Upgrade(UpgradeArgs),
     /// Evaluate the upgrade config's metric gates once (a pipeline step before an upgrade)
     Gates(GatesArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
@@ -148,9 +150,10 @@ pub enum ScanFormat {
 }
 
 /// `rehearse --output` and `upgrade --output`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum RunFormat {
     /// A summary and the timeline, for a terminal
+    #[default]
     Table,
     /// The run report (docs/upgrade.md describes every field)
     Json,
@@ -198,6 +201,89 @@ pub struct RehearseArgs {
     /// Accept a target release more than one minor beyond what this version knows
     #[arg(long)]
     pub allow_unknown_target: bool,
+
+    /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct UpgradeArgs {
+    #[command(subcommand)]
+    pub action: Option<UpgradeAction>,
+
+    /// The Kubernetes release to upgrade to, such as 1.32 or 1.32.4 (default: the config's
+    /// target_version)
+    #[arg(long, short = 't', value_name = "VERSION")]
+    pub target_version: Option<String>,
+
+    /// Carry the upgrade out; without it, a dry run that changes nothing
+    #[arg(long)]
+    pub execute: bool,
+
+    /// A pre-flight blocker to accept, as CHECK or CHECK/OBJECT (repeatable); a gate that
+    /// does not pass at pre-flight is accepted as gate/NAME
+    #[arg(long, value_name = "CHECK[/OBJECT]")]
+    pub accept: Vec<String>,
+
+    /// Accept a target release more than one minor beyond what this version knows
+    #[arg(long)]
+    pub allow_unknown_target: bool,
+
+    #[command(flatten)]
+    pub common: UpgradeCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpgradeAction {
+    /// Where a run stands, read from the cluster (the Lease and the node annotations) and the
+    /// local journal when there is one
+    Status(UpgradeCommon),
+    /// Carry on a run that stopped (a crash, a kill, a lost laptop) where it stood
+    Resume(UpgradeCommon),
+    /// Stop the run after the nodes in flight and uncordon; --rollback also rolls back
+    Abort(AbortArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AbortArgs {
+    /// Roll back every node the run upgraded
+    #[arg(long)]
+    pub rollback: bool,
+
+    #[command(flatten)]
+    pub common: UpgradeCommon,
+}
+
+/// What every `upgrade` form takes.
+#[derive(Clone, Debug, Default, Args)]
+pub struct UpgradeCommon {
+    /// The upgrade config (`mcp-diag init --upgrade` writes a starter)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// The kubeconfig file [default: $KUBECONFIG, then ~/.kube/config, then the in-cluster
+    /// service account]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The kubeconfig context of the cluster (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Where the run's journal is kept (one fsync'd JSON line per step) [default:
+    /// $XDG_STATE_HOME/mcp-diag, else ~/.local/state/mcp-diag]
+    #[arg(long, value_name = "DIR", env = "MCP_DIAG_STATE_DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = RunFormat::Table)]
+    pub output: RunFormat,
+
+    /// Timeline lines in the table (the JSON has them all)
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub timeline: usize,
 
     /// The date to judge end-of-life against, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]

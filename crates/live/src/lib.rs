@@ -169,6 +169,14 @@ pub fn cluster_name(options: &LiveOptions) -> Result<String, LiveError> {
     }
 }
 
+/// A client for one context (kube's own retries off: callers retry), and the context's name.
+pub async fn connect(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> Result<(kube::Client, String), LiveError> {
+    config::client(kubeconfig, context).await
+}
+
 /// Reads one cluster into an inventory (`SourceKind::Live`).
 pub async fn read_cluster(options: &LiveOptions) -> Result<Inventory, LiveError> {
     read(options).await.map(|r| r.inventory)

@@ -300,6 +300,13 @@ async fn evaluate_gates<E: Edges>(
     Ok(())
 }
 
+/// The real clock, in the run's unit.
+pub fn now_ms() -> Time {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// `v1.31.4` → `1.31`.
 pub fn minor_of(version: &str) -> String {
     let v = version.trim_start_matches('v');

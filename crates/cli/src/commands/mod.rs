@@ -159,6 +159,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Gates(args) => gates::run(&args),
+        Command::Upgrade(_) => anyhow::bail!("upgrade: not wired yet"),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
     }
