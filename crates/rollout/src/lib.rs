@@ -12,5 +12,6 @@ pub mod driver;
 pub mod core;
 pub mod gates;
 pub mod journal;
+pub mod kube;
 pub mod model;
 pub mod report;
