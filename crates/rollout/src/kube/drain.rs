@@ -13,7 +13,7 @@ use kube::Api;
 use kube::api::{DeleteParams, EvictParams, ListParams, PostParams};
 
 use super::select::pod_key;
-use super::{CallError, call, human_duration};
+use super::{CallError, call, call_retrying, human_duration};
 use crate::config::DrainConfig;
 
 /// A controller whose pods the drain evicted (kind, namespace, name): Verify waits for it.
@@ -170,9 +170,9 @@ pub(crate) async fn drain(client: &kube::Client, node: &str, config: &DrainConfi
 
 /// The budget named in a 429's cause ("The disruption budget web needs 2 healthy pods ...").
 fn budget_of(e: &CallError, ns: &str) -> String {
-    e.message
-        .split("disruption budget ")
-        .nth(1)
+    std::iter::once(&e.message)
+        .chain(&e.causes)
+        .find_map(|m| m.split("disruption budget ").nth(1))
         .and_then(|rest| rest.split_whitespace().next())
         .map_or_else(|| "a disruption budget".to_owned(), |name| format!("budget {ns}/{name}"))
 }
@@ -209,7 +209,9 @@ async fn remove_pod(
                 delete_options: Some(delete.clone()),
                 post_options: PostParams::default(),
             };
-            call(&format!("evict {key}"), || pods.evict(&name, &ep)).await.map(|_| ())
+            call_retrying(&format!("evict {key}"), false, || pods.evict(&name, &ep))
+                .await
+                .map(|_| ())
         } else {
             call(&format!("delete {key}"), || pods.delete(&name, &delete)).await.map(|_| ())
         };

@@ -173,6 +173,7 @@ pub async fn acquire(client: &kube::Client, ns: &str, holder: &str, run_id: &str
         code: Some(409),
         reason: "Conflict".into(),
         message: "the Lease kept changing while it was being taken; try again".into(),
+        causes: Vec::new(),
     }))
 }
 

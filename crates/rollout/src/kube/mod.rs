@@ -40,6 +40,8 @@ pub struct CallError {
     /// The Status reason (`NotFound`, `Conflict`, `AlreadyExists`, `TooManyRequests`).
     pub reason: String,
     pub message: String,
+    /// The messages of the Status's causes (an eviction's 429 names the budget there).
+    pub causes: Vec<String>,
 }
 
 impl std::fmt::Display for CallError {
@@ -79,11 +81,17 @@ impl CallError {
                 code: Some(status.code),
                 reason: status.reason.clone(),
                 message: status.message.clone(),
+                causes: status
+                    .details
+                    .as_ref()
+                    .map(|d| d.causes.iter().map(|c| c.message.clone()).collect())
+                    .unwrap_or_default(),
             },
             other => CallError {
                 code: None,
                 reason: String::new(),
                 message: error_chain(&other),
+                causes: Vec::new(),
             },
         }
     }
@@ -112,7 +120,17 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs one API call, retrying 429, 5xx, connection failures and timeouts with back-off.
 /// `what` names the call in the error ("patch node n1").
-pub(crate) async fn call<T, F, Fut>(what: &str, mut f: F) -> Result<T, CallError>
+pub(crate) async fn call<T, F, Fut>(what: &str, f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    call_retrying(what, true, f).await
+}
+
+/// [`call`], with 429 retried or not: an eviction's 429 is a budget's answer, which the drain
+/// handles itself (kubectl waits 5 s and tries again until its timeout).
+pub(crate) async fn call_retrying<T, F, Fut>(what: &str, retry_429: bool, mut f: F) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, kube::Error>>,
@@ -127,9 +145,11 @@ where
                 code: None,
                 reason: "Timeout".into(),
                 message: format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()),
+                causes: Vec::new(),
             },
         };
-        if !error.transient() || attempt >= TRIES {
+        let retried = error.transient() && (retry_429 || error.code != Some(429));
+        if !retried || attempt >= TRIES {
             let tries = if attempt > 1 {
                 format!(" (after {attempt} tries)")
             } else {
@@ -203,6 +223,7 @@ mod tests {
             code,
             reason: reason.into(),
             message: String::new(),
+            causes: Vec::new(),
         };
         assert!(e(Some(429), "TooManyRequests").transient());
         assert!(e(Some(503), "ServiceUnavailable").transient());
