@@ -549,3 +549,112 @@ async fn observe_reads_nodes_and_unschedulable_pods() {
     assert_eq!(view.pods_unschedulable, 1);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn precheck_reads_cpu_from_the_metrics_api_when_there_is_one() {
+    let metrics = |name: &str, cpu: &str| {
+        json!({"apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
+            "metadata": {"name": name}, "timestamp": "2026-11-01T00:00:00Z", "window": "20s",
+            "usage": {"cpu": cpu, "memory": "1Gi"}})
+    };
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["busy", "calm"], "4", "8Gi")
+        .object(metrics("busy", "3600m"))
+        .object(metrics("calm", "400000000n"))
+        .build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    let e = edges(&c);
+    let cfg = config(|u| u.precheck.cpu_below_percent = Some(80));
+    let busy = e.node_op(op("busy", Stage::Precheck, Direction::Upgrade), cfg.clone()).await;
+    assert!(matches!(&busy.0, OpResult::NotYet { reason } if reason.contains("90%")), "{busy:?}");
+    let calm = e.node_op(op("calm", Stage::Precheck, Direction::Upgrade), cfg.clone()).await;
+    assert!(is_ok(&calm), "{calm:?}");
+    assert!(calm.1.contains("CPU 10%"), "{}", calm.1);
+    emu.stop().await;
+
+    // No metrics API: the pre-check says so and does not block.
+    let inv = Cluster::new("1.29.4").nodes(&["n1"], "4", "8Gi").build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    let r = edges(&c).node_op(op("n1", Stage::Precheck, Direction::Upgrade), cfg).await;
+    assert!(is_ok(&r), "{r:?}");
+    assert!(r.1.contains("CPU not checked"), "{}", r.1);
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_deleted_mid_drain_fails_the_drain() {
+    let inv = Cluster::new("1.29.4")
+        .nodes(&["n1", "n2"], "8", "16Gi")
+        .replicaset("shop", "web", 2, "100m", "64Mi", &["n1", "n2"])
+        .pdb_min_available("shop", "web", json!(2))
+        .build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    let e = Arc::new(edges(&c));
+    let cfg = config(|u| u.drain.timeout = 60_000);
+    let drain = {
+        let e = e.clone();
+        tokio::spawn(async move { e.node_op(op("n1", Stage::Drain, Direction::Upgrade), cfg).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Api::<Node>::all(c.clone())
+        .delete("n1", &Default::default())
+        .await
+        .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(30), drain).await.unwrap().unwrap();
+    assert_eq!(reason(&r), "node disappeared during the drain", "{r:?}");
+    emu.stop().await;
+}
+
+/// An etcd stand-in answering every request with `body`.
+async fn fake_etcd(body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_control_plane_hop_runs_its_action_then_checks_version_and_etcd() {
+    let inv = Cluster::new("1.29.4").nodes(&["n1"], "4", "8Gi").build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    let e = edges(&c);
+    let healthy = fake_etcd(r#"{"health":"true","reason":""}"#).await;
+    let sick = fake_etcd(r#"{"health":"false","reason":"NOSPACE"}"#).await;
+    let with = |etcd: Vec<String>, argv: &'static str| {
+        config(move |u| {
+            u.control_plane.ready_timeout = 500;
+            u.control_plane.etcd_endpoints = etcd;
+            u.control_plane.action = Some(Action {
+                kind: ActionKind::Exec {
+                    argv: vec![argv.into()],
+                    shell: true,
+                },
+                timeout: 5_000,
+            });
+        })
+    };
+    assert_eq!(e.control_plane("v1.29".into(), with(vec![healthy.clone()], "true")).await, OpResult::Ok);
+    let r = e.control_plane("v1.29".into(), with(vec![healthy.clone(), sick], "true")).await;
+    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("reports health false")), "{r:?}");
+    // The action "ran" but the API server still reports the old minor.
+    let r = e.control_plane("v1.30".into(), with(vec![healthy.clone()], "true")).await;
+    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("/version reports v1.29.4, expected 1.30")), "{r:?}");
+    let r = e.control_plane("v1.30".into(), with(vec![healthy], "exit 7")).await;
+    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("exit status 7")), "{r:?}");
+    emu.stop().await;
+}
