@@ -92,7 +92,13 @@ async fn pods_on(client: &kube::Client, node: &str) -> Vec<String> {
         .unwrap()
         .items
         .into_iter()
-        .map(|p| format!("{}/{}", p.metadata.namespace.unwrap_or_default(), p.metadata.name.unwrap_or_default()))
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p.metadata.namespace.unwrap_or_default(),
+                p.metadata.name.unwrap_or_default()
+            )
+        })
         .collect();
     names.sort();
     names
@@ -103,13 +109,18 @@ async fn kubelet(client: &kube::Client, name: &str, version: &str, ready: bool) 
     let api: Api<Node> = Api::all(client.clone());
     let mut n = api.get(name).await.unwrap();
     let status = n.status.get_or_insert_with(Default::default);
-    status.node_info.get_or_insert_with(Default::default).kubelet_version = version.into();
+    status
+        .node_info
+        .get_or_insert_with(Default::default)
+        .kubelet_version = version.into();
     for c in status.conditions.iter_mut().flatten() {
         if c.type_ == "Ready" {
             c.status = if ready { "True" } else { "False" }.into();
         }
     }
-    api.replace_status(name, &PostParams::default(), &n).await.unwrap();
+    api.replace_status(name, &PostParams::default(), &n)
+        .await
+        .unwrap();
 }
 
 fn is_ok(r: &(OpResult, String)) -> bool {
@@ -135,24 +146,37 @@ async fn cordon_uncordon_keeps_an_operator_cordon() {
     let cfg = config(|_| {});
 
     for name in ["n1", "n2"] {
-        let r = e.node_op(op(name, Stage::Cordon, Direction::Upgrade), cfg.clone()).await;
+        let r = e
+            .node_op(op(name, Stage::Cordon, Direction::Upgrade), cfg.clone())
+            .await;
         assert!(is_ok(&r), "{r:?}");
         let n = get_node(&c, name).await;
         assert!(unschedulable(&n), "{name} cordoned");
         assert_eq!(ann(&n, "upgrade.mcp-diag.io/run").as_deref(), Some(RUN));
         assert_eq!(ann(&n, "upgrade.mcp-diag.io/step").as_deref(), Some("cordoned"));
-        assert_eq!(ann(&n, "upgrade.mcp-diag.io/from-version").as_deref(), Some("v1.29.4"));
+        assert_eq!(
+            ann(&n, "upgrade.mcp-diag.io/from-version").as_deref(),
+            Some("v1.29.4")
+        );
     }
-    assert_eq!(ann(&get_node(&c, "n1").await, "upgrade.mcp-diag.io/was-cordoned"), None);
+    assert_eq!(
+        ann(&get_node(&c, "n1").await, "upgrade.mcp-diag.io/was-cordoned"),
+        None
+    );
     assert_eq!(
         ann(&get_node(&c, "n2").await, "upgrade.mcp-diag.io/was-cordoned").as_deref(),
         Some("true")
     );
 
     // A repeated cordon (after a crash) is recognised as the run's own.
-    let again = e.node_op(op("n1", Stage::Cordon, Direction::Upgrade), cfg.clone()).await;
+    let again = e
+        .node_op(op("n1", Stage::Cordon, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(is_ok(&again), "{again:?}");
-    assert_eq!(ann(&get_node(&c, "n1").await, "upgrade.mcp-diag.io/was-cordoned"), None);
+    assert_eq!(
+        ann(&get_node(&c, "n1").await, "upgrade.mcp-diag.io/was-cordoned"),
+        None
+    );
 
     // from-version is written once, never overwritten.
     let mut other = op("n1", Stage::Cordon, Direction::Upgrade);
@@ -164,26 +188,48 @@ async fn cordon_uncordon_keeps_an_operator_cordon() {
     );
 
     for name in ["n1", "n2"] {
-        let r = e.node_op(op(name, Stage::Uncordon, Direction::Upgrade), cfg.clone()).await;
+        let r = e
+            .node_op(op(name, Stage::Uncordon, Direction::Upgrade), cfg.clone())
+            .await;
         assert!(is_ok(&r), "{r:?}");
-        assert_eq!(ann(&get_node(&c, name).await, "upgrade.mcp-diag.io/step").as_deref(), Some("done"));
+        assert_eq!(
+            ann(&get_node(&c, name).await, "upgrade.mcp-diag.io/step").as_deref(),
+            Some("done")
+        );
     }
     assert!(!unschedulable(&get_node(&c, "n1").await), "n1 uncordoned");
-    assert!(unschedulable(&get_node(&c, "n2").await), "n2 was cordoned before the run and stays so");
+    assert!(
+        unschedulable(&get_node(&c, "n2").await),
+        "n2 was cordoned before the run and stays so"
+    );
 
     let nodes = read_run_nodes(&c, RUN).await.unwrap();
-    assert_eq!(nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["n1", "n2"]);
-    assert!(nodes.iter().all(|n| n.step == "done" && n.from_version.as_deref() == Some("v1.29.4")));
+    assert_eq!(
+        nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+        ["n1", "n2"]
+    );
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.step == "done" && n.from_version.as_deref() == Some("v1.29.4"))
+    );
     assert!(nodes[1].was_cordoned && !nodes[0].was_cordoned);
     assert!(read_run_nodes(&c, "another-run").await.unwrap().is_empty());
     emu.stop().await;
 }
 
 fn mirror_pod(node_name: &str) -> Value {
-    let mut p = pod("kube-system", &format!("etcd-{node_name}"), node_name, json!({"component": "etcd"}), "10m", "16Mi", None);
+    let mut p = pod(
+        "kube-system",
+        &format!("etcd-{node_name}"),
+        node_name,
+        json!({"component": "etcd"}),
+        "10m",
+        "16Mi",
+        None,
+    );
     p["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "abc"});
-    p["metadata"]["ownerReferences"] =
-        json!([{"apiVersion": "v1", "kind": "Node", "name": node_name, "uid": "uid-node", "controller": true}]);
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "Node", "name": node_name, "uid": "uid-node", "controller": true}]);
     p
 }
 
@@ -204,24 +250,43 @@ async fn a_whole_node_upgrade_with_annotations_per_stage() {
     for stage in [Stage::Precheck, Stage::Cordon, Stage::Drain, Stage::Action] {
         let r = e.node_op(op("n1", stage, Direction::Upgrade), cfg.clone()).await;
         assert!(is_ok(&r), "{stage:?}: {r:?}");
-        assert_eq!(step(&get_node(&c, "n1").await), stage.annotation(Direction::Upgrade), "{stage:?}");
+        assert_eq!(
+            step(&get_node(&c, "n1").await),
+            stage.annotation(Direction::Upgrade),
+            "{stage:?}"
+        );
     }
     // The drain left the DaemonSet and mirror pods and nothing else.
-    assert_eq!(pods_on(&c, "n1").await, ["kube-system/etcd-n1", "kube-system/proxy-n1"]);
+    assert_eq!(
+        pods_on(&c, "n1").await,
+        ["kube-system/etcd-n1", "kube-system/proxy-n1"]
+    );
     // The default action labels the node with the target version.
     let labels = get_node(&c, "n1").await.metadata.labels.unwrap_or_default();
-    assert_eq!(labels.get("upgrade.mcp-diag.io/version").map(String::as_str), Some("v1.30.2"));
+    assert_eq!(
+        labels.get("upgrade.mcp-diag.io/version").map(String::as_str),
+        Some("v1.30.2")
+    );
 
     // The kubelet still reports the old version: Verify gives up naming it.
-    let r = e.node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone()).await;
-    assert!(reason(&r).contains("kubelet reports v1.29.4, expected 1.30"), "{r:?}");
+    let r = e
+        .node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone())
+        .await;
+    assert!(
+        reason(&r).contains("kubelet reports v1.29.4, expected 1.30"),
+        "{r:?}"
+    );
     kubelet(&c, "n1", "v1.30.2", false).await;
-    let r = e.node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone()).await;
+    let r = e
+        .node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(reason(&r).contains("NotReady"), "{r:?}");
     kubelet(&c, "n1", "v1.30.2", true).await;
     // The node is fine but the ReplicaSet whose pods were evicted reports none Ready (the
     // emulator keeps no ReplicaSet status: the test writes it).
-    let r = e.node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone()).await;
+    let r = e
+        .node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(reason(&r).contains("ReplicaSet shop/web: 0 of 2 Ready"), "{r:?}");
     let rs: Api<ReplicaSet> = Api::namespaced(c.clone(), "shop");
     let mut web = rs.get("web").await.unwrap();
@@ -230,29 +295,47 @@ async fn a_whole_node_upgrade_with_annotations_per_stage() {
         ready_replicas: Some(2),
         ..Default::default()
     });
-    rs.replace_status("web", &PostParams::default(), &web).await.unwrap();
-    let r = e.node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone()).await;
+    rs.replace_status("web", &PostParams::default(), &web)
+        .await
+        .unwrap();
+    let r = e
+        .node_op(op("n1", Stage::Verify, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(is_ok(&r), "{r:?}");
     assert_eq!(step(&get_node(&c, "n1").await), "verifying");
 
-    let r = e.node_op(op("n1", Stage::Uncordon, Direction::Upgrade), cfg.clone()).await;
+    let r = e
+        .node_op(op("n1", Stage::Uncordon, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(is_ok(&r), "{r:?}");
     let n = get_node(&c, "n1").await;
     assert_eq!(step(&n), "done");
     assert!(!unschedulable(&n));
 
     // And back: the rollback's stages carry their own words and end `rolled-back`.
-    let cordon = e.node_op(op("n1", Stage::Cordon, Direction::Rollback), cfg.clone()).await;
+    let cordon = e
+        .node_op(op("n1", Stage::Cordon, Direction::Rollback), cfg.clone())
+        .await;
     assert!(is_ok(&cordon), "{cordon:?}");
     assert_eq!(step(&get_node(&c, "n1").await), "rollback-draining");
-    assert!(is_ok(&e.node_op(op("n1", Stage::Action, Direction::Rollback), cfg.clone()).await));
+    assert!(is_ok(
+        &e.node_op(op("n1", Stage::Action, Direction::Rollback), cfg.clone())
+            .await
+    ));
     let n = get_node(&c, "n1").await;
     assert_eq!(step(&n), "rolling-back");
     assert_eq!(
-        n.metadata.labels.unwrap_or_default().get("upgrade.mcp-diag.io/version").map(String::as_str),
+        n.metadata
+            .labels
+            .unwrap_or_default()
+            .get("upgrade.mcp-diag.io/version")
+            .map(String::as_str),
         Some("v1.29.4")
     );
-    assert!(is_ok(&e.node_op(op("n1", Stage::Uncordon, Direction::Rollback), cfg.clone()).await));
+    assert!(is_ok(
+        &e.node_op(op("n1", Stage::Uncordon, Direction::Rollback), cfg.clone())
+            .await
+    ));
     assert_eq!(step(&get_node(&c, "n1").await), "rolled-back");
     emu.stop().await;
 }
@@ -268,16 +351,24 @@ async fn an_unmanaged_pod_blocks_the_drain_without_force() {
     let c = client(&emu).await;
     let e = edges(&c);
 
-    let r = e.node_op(op("n1", Stage::Drain, Direction::Upgrade), config(|_| {})).await;
+    let r = e
+        .node_op(op("n1", Stage::Drain, Direction::Upgrade), config(|_| {}))
+        .await;
     let why = reason(&r);
     assert!(matches!(r.0, OpResult::Failed { .. }), "{r:?}");
     assert!(why.contains("ops/debug") && why.contains("drain.force"), "{why}");
     // Nothing was evicted: kubectl refuses the whole drain first.
     assert_eq!(pods_on(&c, "n1").await, ["ops/debug", "shop/web-0"]);
 
-    assert!(is_ok(&e.node_op(op("n1", Stage::Cordon, Direction::Upgrade), config(|_| {})).await));
+    assert!(is_ok(
+        &e.node_op(op("n1", Stage::Cordon, Direction::Upgrade), config(|_| {}))
+            .await
+    ));
     let r = e
-        .node_op(op("n1", Stage::Drain, Direction::Upgrade), config(|u| u.drain.force = true))
+        .node_op(
+            op("n1", Stage::Drain, Direction::Upgrade),
+            config(|u| u.drain.force = true),
+        )
         .await;
     assert!(is_ok(&r), "{r:?}");
     assert!(pods_on(&c, "n1").await.is_empty());
@@ -296,18 +387,28 @@ async fn a_budget_that_keeps_refusing_fails_the_drain_by_name() {
     let e = edges(&c);
     let cfg = config(|u| u.drain.timeout = 1_500);
 
-    let pre = e.node_op(op("n1", Stage::Precheck, Direction::Upgrade), cfg.clone()).await;
-    assert!(matches!(&pre.0, OpResult::NotYet { reason } if reason.contains("shop/web-pdb")), "{pre:?}");
+    let pre = e
+        .node_op(op("n1", Stage::Precheck, Direction::Upgrade), cfg.clone())
+        .await;
+    assert!(
+        matches!(&pre.0, OpResult::NotYet { reason } if reason.contains("shop/web-pdb")),
+        "{pre:?}"
+    );
 
     let started = Instant::now();
-    let r = e.node_op(op("n1", Stage::Drain, Direction::Upgrade), cfg.clone()).await;
+    let r = e
+        .node_op(op("n1", Stage::Drain, Direction::Upgrade), cfg.clone())
+        .await;
     let why = reason(&r);
     assert!(matches!(r.0, OpResult::Failed { .. }), "{r:?}");
     assert!(
         why.contains("eviction of shop/web-0 refused by budget shop/web-pdb (429) for"),
         "{why}"
     );
-    assert!(started.elapsed() < Duration::from_secs(60), "gave up at the drain timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "gave up at the drain timeout"
+    );
     assert_eq!(pods_on(&c, "n1").await, ["shop/web-0"]);
     emu.stop().await;
 }
@@ -333,7 +434,11 @@ async fn exec_actions_substitute_report_and_time_out() {
     let r = e
         .node_op(
             op("n1", Stage::Action, Direction::Upgrade),
-            exec(&["echo", "node={node}", "to={version}", "from={from_version}"], false, 10_000),
+            exec(
+                &["echo", "node={node}", "to={version}", "from={from_version}"],
+                false,
+                10_000,
+            ),
         )
         .await;
     assert!(is_ok(&r), "{r:?}");
@@ -342,20 +447,33 @@ async fn exec_actions_substitute_report_and_time_out() {
     let r = e
         .node_op(
             op("n1", Stage::Action, Direction::Upgrade),
-            exec(&["echo upgrading $MCP_DIAG_NODE to {version}; echo broken >&2; exit 3"], true, 10_000),
+            exec(
+                &["echo upgrading $MCP_DIAG_NODE to {version}; echo broken >&2; exit 3"],
+                true,
+                10_000,
+            ),
         )
         .await;
     let why = reason(&r);
     assert!(matches!(r.0, OpResult::Failed { .. }), "{r:?}");
     assert!(why.contains("exit status 3"), "{why}");
-    assert!(why.contains("upgrading n1 to v1.30.2") && why.contains("stderr: broken"), "{why}");
+    assert!(
+        why.contains("upgrading n1 to v1.30.2") && why.contains("stderr: broken"),
+        "{why}"
+    );
 
     let started = Instant::now();
     let r = e
-        .node_op(op("n1", Stage::Action, Direction::Upgrade), exec(&["sleep 30"], true, 300))
+        .node_op(
+            op("n1", Stage::Action, Direction::Upgrade),
+            exec(&["sleep 30"], true, 300),
+        )
         .await;
     assert!(reason(&r).contains("did not finish within 300ms"), "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(20), "the timeout killed it");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the timeout killed it"
+    );
 
     let r = e
         .node_op(
@@ -403,11 +521,16 @@ async fn a_job_action_is_created_once_and_attached_to_after() {
     assert_eq!(spec.node_name.as_deref(), Some("n1"));
     let tolerations = spec.tolerations.unwrap_or_default();
     assert!(
-        tolerations.iter().any(|t| t.operator.as_deref() == Some("Exists") && t.key.is_none()),
+        tolerations
+            .iter()
+            .any(|t| t.operator.as_deref() == Some("Exists") && t.key.is_none()),
         "tolerates every taint: {tolerations:?}"
     );
     let container = &spec.containers[0];
-    assert_eq!(container.image.as_deref(), Some("registry.example/upgrader:v1.30.2"));
+    assert_eq!(
+        container.image.as_deref(),
+        Some("registry.example/upgrader:v1.30.2")
+    );
     assert_eq!(container.command.clone().unwrap_or_default(), ["/upgrade", "n1"]);
     let env: Vec<(String, String)> = container
         .env
@@ -421,7 +544,10 @@ async fn a_job_action_is_created_once_and_attached_to_after() {
         ("MCP_DIAG_FROM_VERSION", "v1.29.4"),
         ("CHANNEL", "stable-v1.30.2"),
     ] {
-        assert!(env.contains(&(pair.0.into(), pair.1.into())), "{pair:?} in {env:?}");
+        assert!(
+            env.contains(&(pair.0.into(), pair.1.into())),
+            "{pair:?} in {env:?}"
+        );
     }
 
     // Act as the Job controller: the Job succeeded.
@@ -431,13 +557,20 @@ async fn a_job_action_is_created_once_and_attached_to_after() {
         succeeded: Some(1),
         ..Default::default()
     });
-    jobs.replace_status(&name, &PostParams::default(), &done).await.unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(30), first).await.unwrap().unwrap();
+    jobs.replace_status(&name, &PostParams::default(), &done)
+        .await
+        .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(30), first)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(is_ok(&r), "{r:?}");
     assert!(r.1.contains("created Job"), "{}", r.1);
 
     // The same stage again (a resumed run): the same Job, not a second one.
-    let r = e.node_op(op("n1", Stage::Action, Direction::Upgrade), cfg.clone()).await;
+    let r = e
+        .node_op(op("n1", Stage::Action, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(is_ok(&r), "{r:?}");
     assert!(r.1.contains("attached to the existing Job"), "{}", r.1);
     assert_eq!(jobs.list(&ListParams::default()).await.unwrap().items.len(), 1);
@@ -455,7 +588,10 @@ async fn control_plane_without_an_action_must_already_be_there() {
         matches!(&r, OpResult::Failed { reason } if reason.contains("no control_plane.action configured and the control plane is at v1.29")),
         "{r:?}"
     );
-    assert_eq!(e.control_plane("v1.29".into(), config(|_| {})).await, OpResult::Ok);
+    assert_eq!(
+        e.control_plane("v1.29".into(), config(|_| {})).await,
+        OpResult::Ok
+    );
     let label = config(|u| {
         u.control_plane.action = Some(Action {
             kind: ActionKind::Label {
@@ -466,7 +602,10 @@ async fn control_plane_without_an_action_must_already_be_there() {
         })
     });
     let r = e.control_plane("v1.30".into(), label).await;
-    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("must be an exec action")), "{r:?}");
+    assert!(
+        matches!(&r, OpResult::Failed { reason } if reason.contains("must be an exec action")),
+        "{r:?}"
+    );
     emu.stop().await;
 }
 
@@ -484,15 +623,26 @@ async fn the_lease_is_held_refused_taken_over_and_carries_an_abort() {
     // The same holder again (a resumed run) keeps it.
     assert!(lease::acquire(&c, ns, HOLDER, RUN, 30_000).await.is_ok());
 
-    let refused = lease::acquire(&c, ns, "orchestrator-b", "run-b", 30_000).await.unwrap_err();
+    let refused = lease::acquire(&c, ns, "orchestrator-b", "run-b", 30_000)
+        .await
+        .unwrap_err();
     match &refused {
-        LeaseError::Held { holder, renewed_ago_ms, .. } => {
+        LeaseError::Held {
+            holder,
+            renewed_ago_ms,
+            ..
+        } => {
             assert_eq!(holder, HOLDER);
             assert!(renewed_ago_ms.is_some_and(|ms| ms < 60_000), "{refused}");
         }
         other => panic!("{other}"),
     }
-    assert!(refused.to_string().contains("orchestrator-a (run run-20261206-a), last renewed"), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("orchestrator-a (run run-20261206-a), last renewed"),
+        "{refused}"
+    );
 
     let a = edges(&c);
     assert_eq!(a.heartbeat(RUN.into()).await, Ok(None));
@@ -501,9 +651,15 @@ async fn the_lease_is_held_refused_taken_over_and_carries_an_abort() {
     let leases: Api<Lease> = Api::namespaced(c.clone(), ns);
     let mut stale = leases.get("mcp-diag-upgrade").await.unwrap();
     let old = k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap();
-    stale.spec.as_mut().unwrap().renew_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(old));
-    leases.replace("mcp-diag-upgrade", &PostParams::default(), &stale).await.unwrap();
-    let taken = lease::acquire(&c, ns, "orchestrator-b", "run-b", 30_000).await.unwrap();
+    stale.spec.as_mut().unwrap().renew_time =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(old));
+    leases
+        .replace("mcp-diag-upgrade", &PostParams::default(), &stale)
+        .await
+        .unwrap();
+    let taken = lease::acquire(&c, ns, "orchestrator-b", "run-b", 30_000)
+        .await
+        .unwrap();
     assert_eq!(taken.holder, "orchestrator-b");
     assert_eq!(taken.transitions, 1);
     assert_eq!(taken.run_id.as_deref(), Some("run-b"));
@@ -516,15 +672,24 @@ async fn the_lease_is_held_refused_taken_over_and_carries_an_abort() {
     let b = KubeEdges::new(c.clone(), ns, "orchestrator-b", 30_000);
     assert_eq!(b.heartbeat("run-b".into()).await, Ok(None));
     lease::request_abort(&c, ns, true).await.unwrap();
-    assert_eq!(b.heartbeat("run-b".into()).await, Ok(Some(AbortRequest { rollback: true })));
+    assert_eq!(
+        b.heartbeat("run-b".into()).await,
+        Ok(Some(AbortRequest { rollback: true }))
+    );
     let seen = lease::read(&c, ns).await.unwrap().unwrap();
     assert_eq!(seen.abort, Some(AbortRequest { rollback: true }));
     assert_eq!(seen.holder, "orchestrator-b");
 
-    assert!(matches!(lease::release(&c, ns, HOLDER).await, Err(LeaseError::Held { .. })));
+    assert!(matches!(
+        lease::release(&c, ns, HOLDER).await,
+        Err(LeaseError::Held { .. })
+    ));
     lease::release(&c, ns, "orchestrator-b").await.unwrap();
     assert_eq!(lease::read(&c, ns).await.unwrap(), None);
-    assert!(matches!(lease::request_abort(&c, ns, false).await, Err(LeaseError::Missing { .. })));
+    assert!(matches!(
+        lease::request_abort(&c, ns, false).await,
+        Err(LeaseError::Missing { .. })
+    ));
     emu.stop().await;
 }
 
@@ -566,9 +731,16 @@ async fn precheck_reads_cpu_from_the_metrics_api_when_there_is_one() {
     let c = client(&emu).await;
     let e = edges(&c);
     let cfg = config(|u| u.precheck.cpu_below_percent = Some(80));
-    let busy = e.node_op(op("busy", Stage::Precheck, Direction::Upgrade), cfg.clone()).await;
-    assert!(matches!(&busy.0, OpResult::NotYet { reason } if reason.contains("90%")), "{busy:?}");
-    let calm = e.node_op(op("calm", Stage::Precheck, Direction::Upgrade), cfg.clone()).await;
+    let busy = e
+        .node_op(op("busy", Stage::Precheck, Direction::Upgrade), cfg.clone())
+        .await;
+    assert!(
+        matches!(&busy.0, OpResult::NotYet { reason } if reason.contains("90%")),
+        "{busy:?}"
+    );
+    let calm = e
+        .node_op(op("calm", Stage::Precheck, Direction::Upgrade), cfg.clone())
+        .await;
     assert!(is_ok(&calm), "{calm:?}");
     assert!(calm.1.contains("CPU 10%"), "{}", calm.1);
     emu.stop().await;
@@ -577,7 +749,9 @@ async fn precheck_reads_cpu_from_the_metrics_api_when_there_is_one() {
     let inv = Cluster::new("1.29.4").nodes(&["n1"], "4", "8Gi").build();
     let emu = Emulator::start(inv, Options::default()).await.unwrap();
     let c = client(&emu).await;
-    let r = edges(&c).node_op(op("n1", Stage::Precheck, Direction::Upgrade), cfg).await;
+    let r = edges(&c)
+        .node_op(op("n1", Stage::Precheck, Direction::Upgrade), cfg)
+        .await;
     assert!(is_ok(&r), "{r:?}");
     assert!(r.1.contains("CPU not checked"), "{}", r.1);
     emu.stop().await;
@@ -603,7 +777,10 @@ async fn a_node_deleted_mid_drain_fails_the_drain() {
         .delete("n1", &Default::default())
         .await
         .unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(30), drain).await.unwrap().unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(30), drain)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reason(&r), "node disappeared during the drain", "{r:?}");
     emu.stop().await;
 }
@@ -648,13 +825,32 @@ async fn a_control_plane_hop_runs_its_action_then_checks_version_and_etcd() {
             });
         })
     };
-    assert_eq!(e.control_plane("v1.29".into(), with(vec![healthy.clone()], "true")).await, OpResult::Ok);
-    let r = e.control_plane("v1.29".into(), with(vec![healthy.clone(), sick], "true")).await;
-    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("reports health false")), "{r:?}");
+    assert_eq!(
+        e.control_plane("v1.29".into(), with(vec![healthy.clone()], "true"))
+            .await,
+        OpResult::Ok
+    );
+    let r = e
+        .control_plane("v1.29".into(), with(vec![healthy.clone(), sick], "true"))
+        .await;
+    assert!(
+        matches!(&r, OpResult::Failed { reason } if reason.contains("reports health false")),
+        "{r:?}"
+    );
     // The action "ran" but the API server still reports the old minor.
-    let r = e.control_plane("v1.30".into(), with(vec![healthy.clone()], "true")).await;
-    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("/version reports v1.29.4, expected 1.30")), "{r:?}");
-    let r = e.control_plane("v1.30".into(), with(vec![healthy], "exit 7")).await;
-    assert!(matches!(&r, OpResult::Failed { reason } if reason.contains("exit status 7")), "{r:?}");
+    let r = e
+        .control_plane("v1.30".into(), with(vec![healthy.clone()], "true"))
+        .await;
+    assert!(
+        matches!(&r, OpResult::Failed { reason } if reason.contains("/version reports v1.29.4, expected 1.30")),
+        "{r:?}"
+    );
+    let r = e
+        .control_plane("v1.30".into(), with(vec![healthy], "exit 7"))
+        .await;
+    assert!(
+        matches!(&r, OpResult::Failed { reason } if reason.contains("exit status 7")),
+        "{r:?}"
+    );
     emu.stop().await;
 }

@@ -43,7 +43,12 @@ fn tail(bytes: &[u8]) -> String {
 }
 
 /// Runs an exec action to its end or its timeout (which kills it).
-pub(crate) async fn exec(argv: &[String], shell: bool, timeout: Duration, words: &Words<'_>) -> (OpResult, String) {
+pub(crate) async fn exec(
+    argv: &[String],
+    shell: bool,
+    timeout: Duration,
+    words: &Words<'_>,
+) -> (OpResult, String) {
     let words_sub: Vec<String> = argv.iter().map(|a| words.sub(a)).collect();
     let mut cmd = if shell {
         let mut c = tokio::process::Command::new("sh");
@@ -90,7 +95,12 @@ pub(crate) async fn exec(argv: &[String], shell: bool, timeout: Duration, words:
             if out.status.success() {
                 (OpResult::Ok, detail)
             } else {
-                (OpResult::Failed { reason: detail.clone() }, detail)
+                (
+                    OpResult::Failed {
+                        reason: detail.clone(),
+                    },
+                    detail,
+                )
             }
         }
         Ok(Err(e)) => failed(format!("`{shown}`: cannot read its output: {e}")),
@@ -113,7 +123,12 @@ pub(crate) async fn exec(argv: &[String], shell: bool, timeout: Duration, words:
 }
 
 fn failed(reason: String) -> (OpResult, String) {
-    (OpResult::Failed { reason: reason.clone() }, reason)
+    (
+        OpResult::Failed {
+            reason: reason.clone(),
+        },
+        reason,
+    )
 }
 
 /// FNV-1a: a hash that stays the same across builds and platforms (the Job's name must).
@@ -152,7 +167,12 @@ pub(crate) struct JobRun<'a> {
 }
 
 /// Creates the Job (or attaches to the one a previous attempt created) and waits for it.
-pub(crate) async fn job(client: &kube::Client, spec: &JobAction, run: &JobRun<'_>, words: &Words<'_>) -> (OpResult, String) {
+pub(crate) async fn job(
+    client: &kube::Client,
+    spec: &JobAction,
+    run: &JobRun<'_>,
+    words: &Words<'_>,
+) -> (OpResult, String) {
     let name = job_name(run.run_id, words.node, run.direction);
     let key = format!("{}/{name}", spec.namespace);
     let jobs: Api<Job> = Api::namespaced(client.clone(), &spec.namespace);
@@ -161,7 +181,11 @@ pub(crate) async fn job(client: &kube::Client, spec: &JobAction, run: &JobRun<'_
         json!({"name": "MCP_DIAG_TARGET_VERSION", "value": words.version}),
         json!({"name": "MCP_DIAG_FROM_VERSION", "value": words.from_version}),
     ];
-    env.extend(spec.env.iter().map(|(k, v)| json!({"name": k, "value": words.sub(v)})));
+    env.extend(
+        spec.env
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": words.sub(v)})),
+    );
     let mut container = json!({
         "name": "upgrade",
         "image": words.sub(&spec.image),
@@ -199,7 +223,11 @@ pub(crate) async fn job(client: &kube::Client, spec: &JobAction, run: &JobRun<'_
         Err(e) if e.already_exists() => true,
         Err(e) => return failed(format!("cannot create the Job {key}: {e}")),
     };
-    let how = if attached { "attached to the existing" } else { "created" };
+    let how = if attached {
+        "attached to the existing"
+    } else {
+        "created"
+    };
     let started = Instant::now();
     loop {
         match call(&format!("get Job {key}"), || jobs.get_opt(&name)).await {
@@ -207,7 +235,10 @@ pub(crate) async fn job(client: &kube::Client, spec: &JobAction, run: &JobRun<'_
                 if let Some(done) = finished(&j) {
                     return match done {
                         Ok(()) => (OpResult::Ok, format!("{how} Job {key}: succeeded")),
-                        Err(why) => failed(format!("{how} Job {key} failed: {why} (see kubectl -n {} logs job/{name})", spec.namespace)),
+                        Err(why) => failed(format!(
+                            "{how} Job {key} failed: {why} (see kubectl -n {} logs job/{name})",
+                            spec.namespace
+                        )),
                     };
                 }
             }
@@ -221,7 +252,12 @@ pub(crate) async fn job(client: &kube::Client, spec: &JobAction, run: &JobRun<'_
                 spec.namespace
             ));
         }
-        tokio::time::sleep(run.poll.min(run.timeout.saturating_sub(started.elapsed())).max(Duration::from_millis(10))).await;
+        tokio::time::sleep(
+            run.poll
+                .min(run.timeout.saturating_sub(started.elapsed()))
+                .max(Duration::from_millis(10)),
+        )
+        .await;
     }
 }
 
@@ -255,13 +291,24 @@ fn finished(job: &Job) -> Option<Result<(), String>> {
 /// A label value: at most 63 characters of `[A-Za-z0-9-_.]`.
 fn label_value(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(63)
         .collect()
 }
 
 /// Sets the label; done once the server confirmed it (Verify waits for the kubelet).
-pub(crate) async fn label(client: &kube::Client, key: &str, value: &str, words: &Words<'_>) -> (OpResult, String) {
+pub(crate) async fn label(
+    client: &kube::Client,
+    key: &str,
+    value: &str,
+    words: &Words<'_>,
+) -> (OpResult, String) {
     let nodes: Api<Node> = Api::all(client.clone());
     let value = words.sub(value);
     let patch = json!({"metadata": {"labels": {key: value}}});
@@ -276,7 +323,10 @@ pub(crate) async fn label(client: &kube::Client, key: &str, value: &str, words: 
             if set.get(key) == Some(&value) {
                 (OpResult::Ok, format!("labelled {key}={value}"))
             } else {
-                failed(format!("the server did not keep the label {key}={value} on {}", words.node))
+                failed(format!(
+                    "the server did not keep the label {key}={value} on {}",
+                    words.node
+                ))
             }
         }
         Err(e) => failed(format!("cannot label {}: {e}", words.node)),
@@ -315,11 +365,24 @@ mod tests {
     #[test]
     fn job_names_are_stable_dns_labels() {
         let a = job_name("run-1", "ip-10-0-0-1.ec2.internal", Direction::Upgrade);
-        assert_eq!(a, job_name("run-1", "ip-10-0-0-1.ec2.internal", Direction::Upgrade));
-        assert_ne!(a, job_name("run-2", "ip-10-0-0-1.ec2.internal", Direction::Upgrade));
-        assert_ne!(a, job_name("run-1", "ip-10-0-0-1.ec2.internal", Direction::Rollback));
+        assert_eq!(
+            a,
+            job_name("run-1", "ip-10-0-0-1.ec2.internal", Direction::Upgrade)
+        );
+        assert_ne!(
+            a,
+            job_name("run-2", "ip-10-0-0-1.ec2.internal", Direction::Upgrade)
+        );
+        assert_ne!(
+            a,
+            job_name("run-1", "ip-10-0-0-1.ec2.internal", Direction::Rollback)
+        );
         assert!(a.len() <= 63, "{a}");
-        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{a}");
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{a}"
+        );
         let long = job_name("r", &"n".repeat(200), Direction::Upgrade);
         assert!(long.len() <= 63, "{long}");
     }

@@ -69,7 +69,9 @@ pub(crate) fn fate(pod: &Pod, config: &DrainConfig) -> PodFate {
         .and_then(|s| s.volumes.as_ref())
         .is_some_and(|vs| vs.iter().any(|v| v.empty_dir.is_some()));
     if empty_dir && !config.delete_emptydir_data {
-        return PodFate::Refuse("uses emptyDir (local data lost on eviction; set drain.delete_emptydir_data)");
+        return PodFate::Refuse(
+            "uses emptyDir (local data lost on eviction; set drain.delete_emptydir_data)",
+        );
     }
     match owner {
         None if !config.force => {
@@ -78,14 +80,21 @@ pub(crate) fn fate(pod: &Pod, config: &DrainConfig) -> PodFate {
         None => PodFate::Evict(None),
         Some((kind, name)) => {
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
-            let tracked = matches!(kind.as_str(), "ReplicaSet" | "StatefulSet" | "ReplicationController");
+            let tracked = matches!(
+                kind.as_str(),
+                "ReplicaSet" | "StatefulSet" | "ReplicationController"
+            );
             PodFate::Evict(tracked.then_some((kind, ns, name)))
         }
     }
 }
 
 /// The pods of a node and what the drain does with each.
-pub(crate) async fn plan(client: &kube::Client, node: &str, config: &DrainConfig) -> Result<Vec<(Pod, PodFate)>, CallError> {
+pub(crate) async fn plan(
+    client: &kube::Client,
+    node: &str,
+    config: &DrainConfig,
+) -> Result<Vec<(Pod, PodFate)>, CallError> {
     let pods: Api<Pod> = Api::all(client.clone());
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
     let list = call(&format!("list the pods of node {node}"), || pods.list(&lp)).await?;
@@ -115,7 +124,12 @@ pub(crate) struct DrainTiming {
 }
 
 /// Drains `node`; gives up after `config.timeout`.
-pub(crate) async fn drain(client: &kube::Client, node: &str, config: &DrainConfig, timing: &DrainTiming) -> DrainOutcome {
+pub(crate) async fn drain(
+    client: &kube::Client,
+    node: &str,
+    config: &DrainConfig,
+    timing: &DrainTiming,
+) -> DrainOutcome {
     let deadline = Instant::now() + Duration::from_millis(config.timeout);
     let planned = match plan(client, node, config).await {
         Ok(p) => p,
@@ -164,7 +178,9 @@ pub(crate) async fn drain(client: &kube::Client, node: &str, config: &DrainConfi
     }
     DrainOutcome::Done(
         workloads,
-        format!("{count} pod(s) evicted or deleted, {skipped} left on the node (DaemonSet, mirror or terminating)"),
+        format!(
+            "{count} pod(s) evicted or deleted, {skipped} left on the node (DaemonSet, mirror or terminating)"
+        ),
     )
 }
 
@@ -174,7 +190,10 @@ fn budget_of(e: &CallError, ns: &str) -> String {
         .chain(&e.causes)
         .find_map(|m| m.split("disruption budget ").nth(1))
         .and_then(|rest| rest.split_whitespace().next())
-        .map_or_else(|| "a disruption budget".to_owned(), |name| format!("budget {ns}/{name}"))
+        .map_or_else(
+            || "a disruption budget".to_owned(),
+            |name| format!("budget {ns}/{name}"),
+        )
 }
 
 async fn remove_pod(
@@ -213,7 +232,9 @@ async fn remove_pod(
                 .await
                 .map(|_| ())
         } else {
-            call(&format!("delete {key}"), || pods.delete(&name, &delete)).await.map(|_| ())
+            call(&format!("delete {key}"), || pods.delete(&name, &delete))
+                .await
+                .map(|_| ())
         };
         match result {
             Ok(()) => break,
@@ -261,5 +282,72 @@ async fn remove_pod(
 /// False only when the server says the node is gone (an error is not evidence).
 async fn node_exists(client: &kube::Client, node: &str) -> bool {
     let nodes: Api<Node> = Api::all(client.clone());
-    !matches!(call(&format!("get node {node}"), || nodes.get_opt(node)).await, Ok(None))
+    !matches!(
+        call(&format!("get node {node}"), || nodes.get_opt(node)).await,
+        Ok(None)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(extra: serde_json::Value) -> Pod {
+        let mut v = json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": []},
+            "status": {"phase": "Running"}});
+        for (k, x) in extra.as_object().unwrap() {
+            for (k2, y) in x.as_object().unwrap() {
+                v[k][k2] = y.clone();
+            }
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn owned(kind: &str) -> serde_json::Value {
+        json!({"metadata": {"ownerReferences": [{"apiVersion": "apps/v1", "kind": kind, "name": "web", "uid": "u", "controller": true}]}})
+    }
+
+    #[test]
+    fn kubectl_drain_filters() {
+        let base = DrainConfig {
+            timeout: 1_000,
+            force: false,
+            delete_emptydir_data: false,
+            grace_period_seconds: None,
+            on_timeout: crate::config::OnDrainTimeout::Stop,
+        };
+        assert_eq!(fate(&pod(owned("DaemonSet")), &base), PodFate::Skip("DaemonSet"));
+        let mirror = pod(json!({"metadata": {"annotations": {"kubernetes.io/config.mirror": "x"}}}));
+        assert_eq!(fate(&mirror, &base), PodFate::Skip("mirror pod"));
+        assert_eq!(
+            fate(&pod(owned("ReplicaSet")), &base),
+            PodFate::Evict(Some(("ReplicaSet".into(), "ns".into(), "web".into())))
+        );
+        // A Job's pod is evicted but there is no replica count to wait for.
+        assert_eq!(fate(&pod(owned("Job")), &base), PodFate::Evict(None));
+        assert!(matches!(fate(&pod(json!({})), &base), PodFate::Refuse(why) if why.contains("drain.force")));
+        let forced = DrainConfig {
+            force: true,
+            ..base.clone()
+        };
+        assert_eq!(fate(&pod(json!({})), &forced), PodFate::Evict(None));
+        let done = pod(json!({"status": {"phase": "Succeeded"}}));
+        assert_eq!(
+            fate(&done, &base),
+            PodFate::Delete,
+            "a finished pod goes even without a controller"
+        );
+        let scratch = pod(
+            json!({"spec": {"volumes": [{"name": "tmp", "emptyDir": {}}]}, "metadata": {"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": "u", "controller": true}]}}),
+        );
+        assert!(
+            matches!(fate(&scratch, &base), PodFate::Refuse(why) if why.contains("delete_emptydir_data"))
+        );
+        let allowed = DrainConfig {
+            delete_emptydir_data: true,
+            ..base
+        };
+        assert!(matches!(fate(&scratch, &allowed), PodFate::Evict(Some(_))));
+    }
 }

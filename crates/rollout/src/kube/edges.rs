@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 
 use super::action::{self, Words};
 use super::drain::{self, DrainOutcome, DrainTiming, PodFate, Workload};
-use super::select::{annotation, condition, is_ready, kubelet_version, millicores, pod_key, pod_ready, selects};
+use super::select::{
+    annotation, condition, is_ready, kubelet_version, millicores, pod_key, pod_ready, selects,
+};
 use super::{
-    ANNOTATION_CORDONED_BY, ANNOTATION_FROM_VERSION, ANNOTATION_RUN, ANNOTATION_STEP, ANNOTATION_WAS_CORDONED, CallError, call,
-    human_duration, lease, now_ms,
+    ANNOTATION_CORDONED_BY, ANNOTATION_FROM_VERSION, ANNOTATION_RUN, ANNOTATION_STEP,
+    ANNOTATION_WAS_CORDONED, CallError, call, human_duration, lease, now_ms,
 };
 use crate::config::{ActionKind, RolloutConfig};
 use crate::driver::{AbortRequest, ClusterView, Edges, GateSource, NodeOp, NodeView, minor_of};
@@ -151,14 +153,23 @@ impl KubeEdges {
                     ));
                 }
                 Ok(Some(pct)) => notes.push(format!("CPU {pct:.0}% (limit {limit}%)")),
-                Ok(None) => notes.push("CPU not checked: the metrics API (metrics.k8s.io) has no reading for the node".into()),
+                Ok(None) => notes.push(
+                    "CPU not checked: the metrics API (metrics.k8s.io) has no reading for the node".into(),
+                ),
                 Err(e) => notes.push(format!("CPU not checked: metrics.k8s.io is not available ({e})")),
             }
         }
         match self.blocking_budget(&op.node, config).await {
             Ok(Some(reason)) => return not_yet(reason),
             Ok(None) => notes.push("budgets allow an eviction".into()),
-            Err(e) => return (OpResult::Failed { reason: e.to_string() }, e.to_string()),
+            Err(e) => {
+                return (
+                    OpResult::Failed {
+                        reason: e.to_string(),
+                    },
+                    e.to_string(),
+                );
+            }
         }
         (OpResult::Ok, format!("Ready, no pressure; {}", notes.join("; ")))
     }
@@ -171,15 +182,20 @@ impl KubeEdges {
             .body(Vec::new())
             .map_err(|e| e.to_string())?;
         let client = self.client.clone();
-        let metrics: Value = match call("read node metrics", || client.request::<Value>(request.clone())).await {
-            Ok(v) => v,
-            Err(e) if e.is_not_found() => {
-                // 404 for the node's metrics, or for the whole API group: tell them apart.
-                return Err(format!("no metrics ({e})"));
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        let Some(usage) = metrics.pointer("/usage/cpu").and_then(Value::as_str).and_then(millicores) else {
+        let metrics: Value =
+            match call("read node metrics", || client.request::<Value>(request.clone())).await {
+                Ok(v) => v,
+                Err(e) if e.is_not_found() => {
+                    // 404 for the node's metrics, or for the whole API group: tell them apart.
+                    return Err(format!("no metrics ({e})"));
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+        let Some(usage) = metrics
+            .pointer("/usage/cpu")
+            .and_then(Value::as_str)
+            .and_then(millicores)
+        else {
             return Ok(None);
         };
         let allocatable = node
@@ -229,7 +245,11 @@ impl KubeEdges {
     }
 
     async fn cordon(&self, op: &NodeOp, before: &Node) -> (OpResult, String) {
-        let unschedulable = before.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+        let unschedulable = before
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false);
         let ours = annotation(&before.metadata, ANNOTATION_CORDONED_BY) == Some(op.run_id.as_str());
         let mut annotations = json!({ANNOTATION_CORDONED_BY: op.run_id});
         let detail = if unschedulable && !ours {
@@ -244,7 +264,9 @@ impl KubeEdges {
         };
         let patch = json!({"metadata": {"annotations": annotations}, "spec": {"unschedulable": true}});
         match self.patch_node(&op.node, &patch).await {
-            Ok(n) if n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) => (OpResult::Ok, detail.into()),
+            Ok(n) if n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) => {
+                (OpResult::Ok, detail.into())
+            }
             Ok(_) => failed(format!("the server did not keep {} unschedulable", op.node)),
             Err(e) => failed(format!("cannot cordon {}: {e}", op.node)),
         }
@@ -291,32 +313,57 @@ impl KubeEdges {
                             .and_then(|c| c.last_transition_time.as_ref())
                             .map(|t| format!(" since {}", t.0))
                             .unwrap_or_default();
-                        format!("NotReady{since} (kubelet {version}, expected {})", op.expect_minor)
+                        format!(
+                            "NotReady{since} (kubelet {version}, expected {})",
+                            op.expect_minor
+                        )
                     };
                 }
                 Ok(None) => last = format!("node {} is gone", op.node),
                 Err(e) => last = format!("cannot read node {}: {e}", op.node),
             }
             if started.elapsed() >= limit {
-                return failed(format!("{} after {}: {last}", op.node, human_duration(config.upgrade.verify.node_ready_timeout)));
+                return failed(format!(
+                    "{} after {}: {last}",
+                    op.node,
+                    human_duration(config.upgrade.verify.node_ready_timeout)
+                ));
             }
-            tokio::time::sleep(self.timing.poll.min(limit.saturating_sub(started.elapsed())).max(Duration::from_millis(10))).await;
+            tokio::time::sleep(
+                self.timing
+                    .poll
+                    .min(limit.saturating_sub(started.elapsed()))
+                    .max(Duration::from_millis(10)),
+            )
+            .await;
         }
         let node_ok = format!("Ready at {}", op.expect_minor);
         let Some(workloads) = self.evicted.lock().ok().and_then(|m| m.get(&op.node).cloned()) else {
             return (
                 OpResult::Ok,
-                format!("{node_ok}; the workloads evicted from it are not known (the orchestrator restarted after the drain), not checked"),
+                format!(
+                    "{node_ok}; the workloads evicted from it are not known (the orchestrator restarted after the drain), not checked"
+                ),
             );
         };
-        match self.workloads_ready(&workloads, config.upgrade.verify.workloads_ready_timeout).await {
-            Ok(n) => (OpResult::Ok, format!("{node_ok}; {n} evicted workload(s) Ready again")),
+        match self
+            .workloads_ready(&workloads, config.upgrade.verify.workloads_ready_timeout)
+            .await
+        {
+            Ok(n) => (
+                OpResult::Ok,
+                format!("{node_ok}; {n} evicted workload(s) Ready again"),
+            ),
             Err(why) => failed(why),
         }
     }
 
     /// Waits until every workload has all its replicas Ready.
-    async fn workloads_ready(&self, workloads: &BTreeSet<Workload>, timeout_ms: u64) -> Result<usize, String> {
+    async fn workloads_ready(
+        &self,
+        workloads: &BTreeSet<Workload>,
+        timeout_ms: u64,
+    ) -> Result<usize, String> {
         let started = Instant::now();
         let limit = Duration::from_millis(timeout_ms);
         loop {
@@ -334,9 +381,19 @@ impl KubeEdges {
                 return Ok(workloads.len());
             }
             if started.elapsed() >= limit {
-                return Err(format!("workloads not Ready after {}: {}", human_duration(timeout_ms), waiting.join("; ")));
+                return Err(format!(
+                    "workloads not Ready after {}: {}",
+                    human_duration(timeout_ms),
+                    waiting.join("; ")
+                ));
             }
-            tokio::time::sleep(self.timing.poll.min(limit.saturating_sub(started.elapsed())).max(Duration::from_millis(10))).await;
+            tokio::time::sleep(
+                self.timing
+                    .poll
+                    .min(limit.saturating_sub(started.elapsed()))
+                    .max(Duration::from_millis(10)),
+            )
+            .await;
         }
     }
 
@@ -383,7 +440,15 @@ impl KubeEdges {
             version: &op.version,
             from_version: &op.from_version,
         };
-        action::run(&self.client, action, &op.run_id, op.direction, self.timing.poll, &words).await
+        action::run(
+            &self.client,
+            action,
+            &op.run_id,
+            op.direction,
+            self.timing.poll,
+            &words,
+        )
+        .await
     }
 
     async fn run_stage(&self, op: &NodeOp, config: &RolloutConfig) -> (OpResult, String) {
@@ -440,7 +505,8 @@ impl KubeEdges {
                         version,
                         from_version: current.as_deref().unwrap_or(""),
                     };
-                    let (result, detail) = action::exec(argv, *shell, Duration::from_millis(action.timeout), &words).await;
+                    let (result, detail) =
+                        action::exec(argv, *shell, Duration::from_millis(action.timeout), &words).await;
                     if result != OpResult::Ok {
                         return Err(format!("control-plane action: {detail}"));
                     }
@@ -452,15 +518,23 @@ impl KubeEdges {
                 }
             },
         }
-        self.control_plane_ready(&want, cp.ready_timeout, &cp.etcd_endpoints).await
+        self.control_plane_ready(&want, cp.ready_timeout, &cp.etcd_endpoints)
+            .await
     }
 
     async fn server_version(&self) -> Result<String, CallError> {
         let client = self.client.clone();
-        call("read /version", || client.apiserver_version()).await.map(|i| i.git_version)
+        call("read /version", || client.apiserver_version())
+            .await
+            .map(|i| i.git_version)
     }
 
-    async fn control_plane_ready(&self, want: &str, timeout_ms: u64, etcd: &[String]) -> Result<String, String> {
+    async fn control_plane_ready(
+        &self,
+        want: &str,
+        timeout_ms: u64,
+        etcd: &[String],
+    ) -> Result<String, String> {
         let started = Instant::now();
         let limit = Duration::from_millis(timeout_ms);
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), "kube-system");
@@ -475,7 +549,8 @@ impl KubeEdges {
             if last.is_empty() {
                 match call("list control-plane pods", || pods.list(&lp)).await {
                     Ok(list) => {
-                        let not_ready: Vec<String> = list.items.iter().filter(|p| !pod_ready(p)).map(pod_key).collect();
+                        let not_ready: Vec<String> =
+                            list.items.iter().filter(|p| !pod_ready(p)).map(pod_key).collect();
                         if !not_ready.is_empty() {
                             last.push(format!("control-plane pods not Ready: {}", not_ready.join(", ")));
                         }
@@ -494,9 +569,19 @@ impl KubeEdges {
                 return Ok(format!("control plane at {want}, its pods Ready, etcd healthy"));
             }
             if started.elapsed() >= limit {
-                return Err(format!("control plane not ready after {}: {}", human_duration(timeout_ms), last.join("; ")));
+                return Err(format!(
+                    "control plane not ready after {}: {}",
+                    human_duration(timeout_ms),
+                    last.join("; ")
+                ));
             }
-            tokio::time::sleep(self.timing.poll.min(limit.saturating_sub(started.elapsed())).max(Duration::from_millis(10))).await;
+            tokio::time::sleep(
+                self.timing
+                    .poll
+                    .min(limit.saturating_sub(started.elapsed()))
+                    .max(Duration::from_millis(10)),
+            )
+            .await;
         }
     }
 }
@@ -518,16 +603,29 @@ async fn etcd_healthy(endpoint: &str) -> Result<(), String> {
         .map_err(|e| format!("etcd {url}: not a JSON health answer: {e}"))?;
     match body.get("health").and_then(Value::as_str) {
         Some("true") => Ok(()),
-        other => Err(format!("etcd {url} reports health {}", other.unwrap_or("(missing)"))),
+        other => Err(format!(
+            "etcd {url} reports health {}",
+            other.unwrap_or("(missing)")
+        )),
     }
 }
 
 fn failed(reason: String) -> (OpResult, String) {
-    (OpResult::Failed { reason: reason.clone() }, reason)
+    (
+        OpResult::Failed {
+            reason: reason.clone(),
+        },
+        reason,
+    )
 }
 
 fn not_yet(reason: String) -> (OpResult, String) {
-    (OpResult::NotYet { reason: reason.clone() }, reason)
+    (
+        OpResult::NotYet {
+            reason: reason.clone(),
+        },
+        reason,
+    )
 }
 
 impl Edges for KubeEdges {
@@ -545,7 +643,9 @@ impl Edges for KubeEdges {
     async fn observe(&self) -> Result<ClusterView, String> {
         let nodes = self.nodes();
         let lp = ListParams::default();
-        let list = call("list nodes", || nodes.list(&lp)).await.map_err(|e| e.to_string())?;
+        let list = call("list nodes", || nodes.list(&lp))
+            .await
+            .map_err(|e| e.to_string())?;
         let mut view = ClusterView::default();
         for n in &list.items {
             view.nodes.insert(
@@ -559,16 +659,23 @@ impl Edges for KubeEdges {
         }
         let pods: Api<Pod> = Api::all(self.client.clone());
         let lp = ListParams::default().fields("status.phase=Pending");
-        let pending = call("list pending pods", || pods.list(&lp)).await.map_err(|e| e.to_string())?;
+        let pending = call("list pending pods", || pods.list(&lp))
+            .await
+            .map_err(|e| e.to_string())?;
         view.pods_unschedulable = pending
             .items
             .iter()
             .filter(|p| {
-                p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-                    cs.iter().any(|c| {
-                        c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable")
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|cs| {
+                        cs.iter().any(|c| {
+                            c.type_ == "PodScheduled"
+                                && c.status == "False"
+                                && c.reason.as_deref() == Some("Unschedulable")
+                        })
                     })
-                })
             })
             .count();
         Ok(view)
@@ -595,7 +702,12 @@ impl Edges for KubeEdges {
                 .gates
                 .rules
                 .iter()
-                .map(|r| (r.name.clone(), Reading::Error("no Prometheus configured for the gates".into())))
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        Reading::Error("no Prometheus configured for the gates".into()),
+                    )
+                })
                 .collect(),
         }
     }
@@ -657,7 +769,9 @@ pub async fn read_run_nodes(client: &kube::Client, run_id: &str) -> Result<Vec<R
             name.clone(),
             RunNode {
                 name,
-                step: annotation(&n.metadata, ANNOTATION_STEP).unwrap_or_default().to_owned(),
+                step: annotation(&n.metadata, ANNOTATION_STEP)
+                    .unwrap_or_default()
+                    .to_owned(),
                 from_version: annotation(&n.metadata, ANNOTATION_FROM_VERSION).map(str::to_owned),
                 kubelet_version: kubelet_version(&n),
                 ready: is_ready(&n),

@@ -67,7 +67,9 @@ pub enum LeaseError {
 }
 
 fn micro(at: Time) -> Option<MicroTime> {
-    k8s_openapi::jiff::Timestamp::from_millisecond(at).ok().map(MicroTime)
+    k8s_openapi::jiff::Timestamp::from_millisecond(at)
+        .ok()
+        .map(MicroTime)
 }
 
 fn ms(t: &MicroTime) -> Time {
@@ -109,7 +111,13 @@ fn seconds(duration_ms: u64) -> i32 {
 /// stopped renewing (renewTime + leaseDurationSeconds in the past; leaseTransitions + 1) or
 /// that the same holder already has; otherwise refuses naming the holder and the age of its
 /// last renewal.
-pub async fn acquire(client: &kube::Client, ns: &str, holder: &str, run_id: &str, duration_ms: u64) -> Result<LeaseInfo, LeaseError> {
+pub async fn acquire(
+    client: &kube::Client,
+    ns: &str,
+    holder: &str,
+    run_id: &str,
+    duration_ms: u64,
+) -> Result<LeaseInfo, LeaseError> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
     for _ in 0..5 {
         let now = now_ms();
@@ -135,7 +143,10 @@ pub async fn acquire(client: &kube::Client, ns: &str, holder: &str, run_id: &str
             Err(e) if e.already_exists() => {}
             Err(e) => return Err(api_err(ns)(e)),
         }
-        let Some(current) = call("read the Lease", || leases.get_opt(LEASE_NAME)).await.map_err(api_err(ns))? else {
+        let Some(current) = call("read the Lease", || leases.get_opt(LEASE_NAME))
+            .await
+            .map_err(api_err(ns))?
+        else {
             continue; // released in between: create again
         };
         let seen = info(&current);
@@ -145,7 +156,10 @@ pub async fn acquire(client: &kube::Client, ns: &str, holder: &str, run_id: &str
                 namespace: ns.into(),
                 holder: seen.holder,
                 run_id: seen.run_id,
-                renewed_ago_ms: seen.renewed.or(seen.acquired).map(|r| u64::try_from(now - r).unwrap_or(0)),
+                renewed_ago_ms: seen
+                    .renewed
+                    .or(seen.acquired)
+                    .map(|r| u64::try_from(now - r).unwrap_or(0)),
             });
         }
         let mut next = current.clone();
@@ -180,7 +194,9 @@ pub async fn acquire(client: &kube::Client, ns: &str, holder: &str, run_id: &str
 /// The Lease as it is, `None` when there is none.
 pub async fn read(client: &kube::Client, ns: &str) -> Result<Option<LeaseInfo>, LeaseError> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
-    let lease = call("read the Lease", || leases.get_opt(LEASE_NAME)).await.map_err(api_err(ns))?;
+    let lease = call("read the Lease", || leases.get_opt(LEASE_NAME))
+        .await
+        .map_err(api_err(ns))?;
     Ok(lease.as_ref().map(info))
 }
 
@@ -188,7 +204,10 @@ pub async fn read(client: &kube::Client, ns: &str) -> Result<Option<LeaseInfo>, 
 /// `upgrade status` to show).
 pub async fn release(client: &kube::Client, ns: &str, holder: &str) -> Result<(), LeaseError> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
-    let Some(current) = call("read the Lease", || leases.get_opt(LEASE_NAME)).await.map_err(api_err(ns))? else {
+    let Some(current) = call("read the Lease", || leases.get_opt(LEASE_NAME))
+        .await
+        .map_err(api_err(ns))?
+    else {
         return Ok(());
     };
     let seen = info(&current);
@@ -239,7 +258,11 @@ pub async fn renew(client: &kube::Client, ns: &str, holder: &str) -> Result<Opti
         };
         let seen = info(&current);
         if seen.holder != holder {
-            let who = if seen.holder.is_empty() { "nobody (released)".to_owned() } else { seen.holder };
+            let who = if seen.holder.is_empty() {
+                "nobody (released)".to_owned()
+            } else {
+                seen.holder
+            };
             return Err(format!("the Lease {ns}/{LEASE_NAME} is now held by {who}"));
         }
         let mut next = current;
@@ -252,5 +275,7 @@ pub async fn renew(client: &kube::Client, ns: &str, holder: &str) -> Result<Opti
             Err(e) => return Err(format!("cannot renew the Lease {ns}/{LEASE_NAME}: {e}")),
         }
     }
-    Err(format!("the Lease {ns}/{LEASE_NAME} kept changing while it was being renewed"))
+    Err(format!(
+        "the Lease {ns}/{LEASE_NAME} kept changing while it was being renewed"
+    ))
 }

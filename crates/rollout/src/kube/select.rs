@@ -43,11 +43,18 @@ pub(crate) fn millicores(quantity: &str) -> Option<f64> {
     } else {
         (q, 1000.0)
     };
-    number.parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| x * scale)
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .map(|x| x * scale)
 }
 
 /// The status of a node condition (`Ready`, `MemoryPressure`), if reported.
-pub(crate) fn condition<'a>(node: &'a Node, kind: &str) -> Option<&'a k8s_openapi::api::core::v1::NodeCondition> {
+pub(crate) fn condition<'a>(
+    node: &'a Node,
+    kind: &str,
+) -> Option<&'a k8s_openapi::api::core::v1::NodeCondition> {
     node.status
         .as_ref()?
         .conditions
@@ -68,7 +75,10 @@ pub(crate) fn kubelet_version(node: &Node) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn annotation<'a>(meta: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, key: &str) -> Option<&'a str> {
+pub(crate) fn annotation<'a>(
+    meta: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    key: &str,
+) -> Option<&'a str> {
     meta.annotations.as_ref()?.get(key).map(String::as_str)
 }
 
@@ -93,7 +103,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
