@@ -22,8 +22,10 @@ pub(crate) type Workload = (String, String, String);
 /// What to do with one pod of the node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PodFate {
-    /// Stays on the node (DaemonSet, mirror pod, already being deleted).
+    /// Stays on the node (DaemonSet, mirror pod).
     Skip(&'static str),
+    /// Already being deleted: only waited for.
+    Wait,
     /// Finished: deleted without a budget check.
     Delete,
     /// Evicted; `Some` names the controller to wait for in Verify.
@@ -45,7 +47,7 @@ fn controller(pod: &Pod) -> Option<(String, String)> {
 /// kubectl drain's filters, in its order, for one pod.
 pub(crate) fn fate(pod: &Pod, config: &DrainConfig) -> PodFate {
     if pod.metadata.deletion_timestamp.is_some() {
-        return PodFate::Skip("already terminating");
+        return PodFate::Wait;
     }
     if pod
         .metadata
@@ -152,10 +154,11 @@ pub(crate) async fn drain(
     for (pod, f) in planned {
         match f {
             PodFate::Skip(_) => skipped += 1,
-            PodFate::Delete => jobs.push((pod, false)),
+            PodFate::Wait => jobs.push((pod, None)),
+            PodFate::Delete => jobs.push((pod, Some(false))),
             PodFate::Evict(w) => {
                 workloads.extend(w);
-                jobs.push((pod, true));
+                jobs.push((pod, Some(true)));
             }
             PodFate::Refuse(_) => {}
         }
@@ -179,7 +182,7 @@ pub(crate) async fn drain(
     DrainOutcome::Done(
         workloads,
         format!(
-            "{count} pod(s) evicted or deleted, {skipped} left on the node (DaemonSet, mirror or terminating)"
+            "{count} pod(s) evicted, deleted or waited for, {skipped} left on the node (DaemonSet or mirror)"
         ),
     )
 }
@@ -200,7 +203,7 @@ async fn remove_pod(
     client: &kube::Client,
     node: &str,
     pod: Pod,
-    evict: bool,
+    evict: Option<bool>,
     config: &DrainConfig,
     timing: &DrainTiming,
     deadline: Instant,
@@ -222,7 +225,7 @@ async fn remove_pod(
         uid: Some(uid),
         resource_version: None,
     });
-    loop {
+    while let Some(evict) = evict {
         let result = if evict {
             let ep = EvictParams {
                 delete_options: Some(delete.clone()),
@@ -318,6 +321,12 @@ mod tests {
             on_timeout: crate::config::OnDrainTimeout::Stop,
         };
         assert_eq!(fate(&pod(owned("DaemonSet")), &base), PodFate::Skip("DaemonSet"));
+        let leaving = pod(json!({"metadata": {"deletionTimestamp": "2026-11-01T00:00:00Z"}}));
+        assert_eq!(
+            fate(&leaving, &base),
+            PodFate::Wait,
+            "a terminating pod is waited for"
+        );
         let mirror = pod(json!({"metadata": {"annotations": {"kubernetes.io/config.mirror": "x"}}}));
         assert_eq!(fate(&mirror, &base), PodFate::Skip("mirror pod"));
         assert_eq!(

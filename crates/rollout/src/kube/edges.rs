@@ -118,7 +118,9 @@ impl KubeEdges {
             ANNOTATION_RUN: op.run_id,
             ANNOTATION_STEP: op.stage.annotation(op.direction),
         });
-        if annotation(&node.metadata, ANNOTATION_FROM_VERSION).is_none() {
+        // Once per run: a later run's nodes start from where that run found them.
+        let same_run = annotation(&node.metadata, ANNOTATION_RUN) == Some(op.run_id.as_str());
+        if !same_run || annotation(&node.metadata, ANNOTATION_FROM_VERSION).is_none() {
             let from = if op.from_version.is_empty() {
                 kubelet_version(node)
             } else {
@@ -720,8 +722,8 @@ impl Edges for KubeEdges {
                 }
                 Ok(abort)
             }
-            Err(e) if e.contains("held by") || e.contains("was deleted") => Err(e),
-            Err(e) => {
+            Err(lease::RenewError::Lost(e)) => Err(e),
+            Err(lease::RenewError::Unreachable(e)) => {
                 // A server that does not answer for a moment does not lose the Lease; one
                 // that does not answer for the Lease's whole duration may have.
                 let fresh = self

@@ -246,15 +246,37 @@ pub async fn request_abort(client: &kube::Client, ns: &str, rollback: bool) -> R
     }
 }
 
-/// Renews the Lease for `holder`; returns an abort request left on it. An error means the
-/// Lease is no longer ours (or cannot be read): the caller stops.
-pub async fn renew(client: &kube::Client, ns: &str, holder: &str) -> Result<Option<AbortRequest>, String> {
+/// Why a renewal did not happen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RenewError {
+    /// Another holder has the Lease, or it is gone: the run must stop.
+    #[error("{0}")]
+    Lost(String),
+    /// The server did not answer or refused for now: the Lease may still be ours.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// Renews the Lease for `holder`; returns an abort request left on it.
+pub async fn renew(
+    client: &kube::Client,
+    ns: &str,
+    holder: &str,
+) -> Result<Option<AbortRequest>, RenewError> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
     for _ in 0..5 {
         let current = match call("read the Lease", || leases.get_opt(LEASE_NAME)).await {
             Ok(Some(l)) => l,
-            Ok(None) => return Err(format!("the Lease {ns}/{LEASE_NAME} was deleted")),
-            Err(e) => return Err(format!("cannot read the Lease {ns}/{LEASE_NAME}: {e}")),
+            Ok(None) => {
+                return Err(RenewError::Lost(format!(
+                    "the Lease {ns}/{LEASE_NAME} was deleted"
+                )));
+            }
+            Err(e) => {
+                return Err(RenewError::Unreachable(format!(
+                    "cannot read the Lease {ns}/{LEASE_NAME}: {e}"
+                )));
+            }
         };
         let seen = info(&current);
         if seen.holder != holder {
@@ -263,7 +285,9 @@ pub async fn renew(client: &kube::Client, ns: &str, holder: &str) -> Result<Opti
             } else {
                 seen.holder
             };
-            return Err(format!("the Lease {ns}/{LEASE_NAME} is now held by {who}"));
+            return Err(RenewError::Lost(format!(
+                "the Lease {ns}/{LEASE_NAME} is now held by {who}"
+            )));
         }
         let mut next = current;
         next.spec.get_or_insert_with(LeaseSpec::default).renew_time = micro(now_ms());
@@ -272,10 +296,14 @@ pub async fn renew(client: &kube::Client, ns: &str, holder: &str) -> Result<Opti
             Ok(l) => return Ok(info(&l).abort),
             // Someone wrote in between (an abort request, a takeover): read again.
             Err(e) if e.is_conflict() => {}
-            Err(e) => return Err(format!("cannot renew the Lease {ns}/{LEASE_NAME}: {e}")),
+            Err(e) => {
+                return Err(RenewError::Unreachable(format!(
+                    "cannot renew the Lease {ns}/{LEASE_NAME}: {e}"
+                )));
+            }
         }
     }
-    Err(format!(
+    Err(RenewError::Unreachable(format!(
         "the Lease {ns}/{LEASE_NAME} kept changing while it was being renewed"
-    ))
+    )))
 }
