@@ -854,3 +854,60 @@ async fn a_control_plane_hop_runs_its_action_then_checks_version_and_etcd() {
     );
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn calls_ride_out_throttling_and_a_short_outage_keeps_the_lease() {
+    let inv = Cluster::new("1.29.4").nodes(&["n1"], "4", "8Gi").build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    let e = edges(&c);
+    let cfg = config(|_| {});
+    lease::acquire(&c, "kube-system", HOLDER, RUN, 30_000)
+        .await
+        .unwrap();
+
+    // A quarter of the requests answered 429 or 500: every step still ends confirmed.
+    emu.set_faults(mcp_diag_emulator::Faults::parse("throttle=0.15,error=0.1").unwrap());
+    for stage in [Stage::Cordon, Stage::Uncordon] {
+        let r = e.node_op(op("n1", stage, Direction::Upgrade), cfg.clone()).await;
+        assert!(is_ok(&r), "{stage:?}: {r:?}");
+    }
+    assert_eq!(e.heartbeat(RUN.into()).await, Ok(None));
+    emu.set_faults(mcp_diag_emulator::Faults::default());
+    let refused = emu
+        .request_log()
+        .iter()
+        .filter(|r| r.status == 429 || r.status == 500)
+        .count();
+    assert!(refused > 0, "the faults were served (and retried)");
+    let n = get_node(&c, "n1").await;
+    assert!(!unschedulable(&n));
+    assert_eq!(ann(&n, "upgrade.mcp-diag.io/step").as_deref(), Some("done"));
+
+    // The Lease's API failing for a moment does not stop the run ...
+    let mut outage = mcp_diag_emulator::Faults::parse("error=1").unwrap();
+    outage.set_path("coordination.k8s.io").unwrap();
+    emu.set_faults(outage.clone());
+    assert_eq!(e.heartbeat(RUN.into()).await, Ok(None));
+    // ... but failing for longer than the Lease's duration does.
+    let short = KubeEdges::new(c.clone(), "kube-system", HOLDER, 1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let lost = short.heartbeat(RUN.into()).await.unwrap_err();
+    assert!(lost.contains("cannot read the Lease"), "{lost}");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn verify_after_a_restart_cannot_know_the_evicted_workloads() {
+    let inv = Cluster::new("1.29.4").nodes(&["n1"], "4", "8Gi").build();
+    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    let c = client(&emu).await;
+    kubelet(&c, "n1", "v1.30.2", true).await;
+    // A fresh KubeEdges: the drain happened in an earlier process.
+    let r = edges(&c)
+        .node_op(op("n1", Stage::Verify, Direction::Upgrade), config(|_| {}))
+        .await;
+    assert!(is_ok(&r), "{r:?}");
+    assert!(r.1.contains("not known"), "{}", r.1);
+    emu.stop().await;
+}
