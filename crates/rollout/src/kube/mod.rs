@@ -14,6 +14,7 @@ mod select;
 use std::future::Future;
 use std::time::Duration;
 
+pub use action::job_name;
 pub use edges::{KubeEdges, RunNode, Timing, read_run_nodes};
 pub use lease::{LeaseError, LeaseInfo};
 
