@@ -13,6 +13,7 @@ pub mod core;
 pub mod driver;
 pub mod gates;
 pub mod journal;
+pub mod kube;
 pub mod model;
 pub mod prepare;
 pub mod prom_gates;

@@ -19,6 +19,7 @@ mod plan;
 mod rehearse;
 mod scan;
 mod snapshot;
+mod upgrade;
 
 /// An error with advice on what to do about it.
 #[derive(Debug)]
@@ -159,7 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Gates(args) => gates::run(&args),
-        Command::Upgrade(_) => anyhow::bail!("upgrade: not wired yet"),
+        Command::Upgrade(args) => upgrade::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
     }

@@ -83,8 +83,16 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 fn connect(common: &UpgradeCommon, rt: &tokio::runtime::Runtime) -> anyhow::Result<(kube::Client, String)> {
-    rt.block_on(mcp_diag_live::connect(common.kubeconfig.as_deref(), common.context.as_deref()))
-        .map_err(|e| hinted(e.to_string(), "check --kubeconfig and --context (`kubectl config get-contexts`)"))
+    rt.block_on(mcp_diag_live::connect(
+        common.kubeconfig.as_deref(),
+        common.context.as_deref(),
+    ))
+    .map_err(|e| {
+        hinted(
+            e.to_string(),
+            "check --kubeconfig and --context (`kubectl config get-contexts`)",
+        )
+    })
 }
 
 /// The dry run, and with `--execute` the run.
@@ -109,11 +117,18 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     plan_args.live.context = common.context.clone();
     plan_args.live.no_progress = true;
     let Made { inventory, plan, .. } = make(&plan_args)?;
-    let target = args.target_version.clone().unwrap_or_else(|| plan.target_version.clone());
+    let target = args
+        .target_version
+        .clone()
+        .unwrap_or_else(|| plan.target_version.clone());
     let found = blockers(&plan, &args.accept);
     // The gates, once, before anything is touched.
-    let checks = super::gates::check(&config.gates)
-        .map_err(|e| hinted(e, "add a gates.prometheus section (docs/upgrade.md), or remove the rules"))?;
+    let checks = super::gates::check(&config.gates).map_err(|e| {
+        hinted(
+            e,
+            "add a gates.prometheus section (docs/upgrade.md), or remove the rules",
+        )
+    })?;
     let gate_refusals: Vec<&GateCheck> = checks
         .iter()
         .filter(|c| c.effect != "go")
@@ -146,10 +161,17 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     let (client, _context) = connect(common, &rt)?;
     let me = holder();
     let ns = config.upgrade.lease_namespace.clone();
-    rt.block_on(lease::acquire(&client, &ns, &me, &run_id, config.upgrade.lease_duration))
-        .map_err(lease_hint)?;
-    let mut journal = Journal::open(&journal_path(common, &run_id)).map_err(|e| hinted(e, "choose a writable --state-dir"))?;
-    let mut run = Run::new(rp.clone(), mcp_diag_rollout::driver::now_ms(), &config);
+    rt.block_on(lease::acquire(
+        &client,
+        &ns,
+        &me,
+        &run_id,
+        config.upgrade.lease_duration,
+    ))
+    .map_err(lease_hint)?;
+    let mut journal = Journal::open(&journal_path(common, &run_id))
+        .map_err(|e| hinted(e, "choose a writable --state-dir"))?;
+    let run = Run::new(rp.clone(), mcp_diag_rollout::driver::now_ms(), &config);
     let started = Event::RunStarted {
         at: run.started_at,
         plan: rp,
@@ -158,7 +180,10 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     append(&mut journal, &started)?;
     eprintln!(
         "mcp-diag: run {run_id} started; journal {}; `mcp-diag upgrade status` from any shell",
-        journal.path().map(|p| p.display().to_string()).unwrap_or_default()
+        journal
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     execute(run, journal, config, client, &me, common, &rt)
 }
@@ -173,13 +198,18 @@ fn execute(
     common: &UpgradeCommon,
     rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<ExitStatus> {
-    if let Some(n) = std::env::var(CRASH_ENV).ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var(CRASH_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         journal.crash_after = Some(n);
     }
     let ns = config.upgrade.lease_namespace.clone();
     let mut edges = KubeEdges::new(client.clone(), &ns, me, config.upgrade.lease_duration);
     if let Some(prom) = &config.gates.prometheus {
-        edges = edges.with_gates(Arc::new(PromGates::new(prom).map_err(|e| hinted(e, "fix gates.prometheus"))?));
+        edges = edges.with_gates(Arc::new(
+            PromGates::new(prom).map_err(|e| hinted(e, "fix gates.prometheus"))?,
+        ));
     }
     if let Some(timing) = test_timing() {
         edges = edges.with_timing(timing);
@@ -261,9 +291,13 @@ fn append(journal: &mut Journal, event: &Event) -> anyhow::Result<()> {
 
 fn lease_hint(e: LeaseError) -> anyhow::Error {
     let hint = match &e {
-        LeaseError::Held { .. } => "`mcp-diag upgrade status` shows that run; `mcp-diag upgrade abort` stops it",
+        LeaseError::Held { .. } => {
+            "`mcp-diag upgrade status` shows that run; `mcp-diag upgrade abort` stops it"
+        }
         LeaseError::Missing { .. } => "start a run with `mcp-diag upgrade --execute`",
-        LeaseError::Api { .. } => "check the cluster and the identity's rights on leases (coordination.k8s.io)",
+        LeaseError::Api { .. } => {
+            "check the cluster and the identity's rights on leases (coordination.k8s.io)"
+        }
     };
     hinted(e.to_string(), hint)
 }
@@ -271,7 +305,13 @@ fn lease_hint(e: LeaseError) -> anyhow::Error {
 fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     s.trim_matches('-').chars().take(40).collect()
 }
@@ -296,9 +336,17 @@ fn resume(common: &UpgradeCommon, abort: Option<bool>) -> anyhow::Result<ExitSta
     let info = rt
         .block_on(lease::read(&client, &ns))
         .map_err(lease_hint)?
-        .ok_or_else(|| hinted(format!("no run holds this cluster (no Lease {ns}/mcp-diag-upgrade)"), "start one with `mcp-diag upgrade --execute`"))?;
+        .ok_or_else(|| {
+            hinted(
+                format!("no run holds this cluster (no Lease {ns}/mcp-diag-upgrade)"),
+                "start one with `mcp-diag upgrade --execute`",
+            )
+        })?;
     let Some(run_id) = info.run_id.clone() else {
-        return Err(hinted("the Lease names no run", "start a run with `mcp-diag upgrade --execute`"));
+        return Err(hinted(
+            "the Lease names no run",
+            "start a run with `mcp-diag upgrade --execute`",
+        ));
     };
     let path = journal_path(common, &run_id);
     if !path.exists() {
@@ -308,13 +356,26 @@ fn resume(common: &UpgradeCommon, abort: Option<bool>) -> anyhow::Result<ExitSta
         ));
     }
     let me = holder();
-    rt.block_on(lease::acquire(&client, &ns, &me, &run_id, config.upgrade.lease_duration))
-        .map_err(lease_hint)?;
-    let mut journal = Journal::open(&path).map_err(|e| hinted(e, "the journal is append-only: restore it from a backup"))?;
-    let mut run = Run::replay(&journal.events, &config).map_err(|e| hinted(e, "the journal's first line must be run-started"))?;
+    rt.block_on(lease::acquire(
+        &client,
+        &ns,
+        &me,
+        &run_id,
+        config.upgrade.lease_duration,
+    ))
+    .map_err(lease_hint)?;
+    let mut journal = Journal::open(&path)
+        .map_err(|e| hinted(e, "the journal is append-only: restore it from a backup"))?;
+    let mut run = Run::replay(&journal.events, &config)
+        .map_err(|e| hinted(e, "the journal's first line must be run-started"))?;
     if run.is_finished() {
         let _ = rt.block_on(lease::release(&client, &ns, &me));
-        let finals = rt.block_on(finals_of(&KubeEdges::new(client.clone(), &ns, &me, config.upgrade.lease_duration)));
+        let finals = rt.block_on(finals_of(&KubeEdges::new(
+            client.clone(),
+            &ns,
+            &me,
+            config.upgrade.lease_duration,
+        )));
         let report = build(&run, &journal.events, &finals, false);
         print_report(&report, common)?;
         return Ok(status_of(&report));
@@ -328,7 +389,10 @@ fn resume(common: &UpgradeCommon, abort: Option<bool>) -> anyhow::Result<ExitSta
         append(&mut journal, &event)?;
         run.apply(&event, &config);
     }
-    let resumed = Event::Resumed { at: now, holder: me.clone() };
+    let resumed = Event::Resumed {
+        at: now,
+        holder: me.clone(),
+    };
     append(&mut journal, &resumed)?;
     run.apply(&resumed, &config);
     if let Some(rollback) = abort {
@@ -382,7 +446,9 @@ fn status(common: &UpgradeCommon) -> anyhow::Result<ExitStatus> {
     let (client, context) = connect(common, &rt)?;
     let info = rt.block_on(lease::read(&client, &ns)).map_err(lease_hint)?;
     let Some(info) = info.filter(|i| i.run_id.is_some()) else {
-        print(&format!("No upgrade run on {context} (no Lease {ns}/mcp-diag-upgrade).\n"))?;
+        print(&format!(
+            "No upgrade run on {context} (no Lease {ns}/mcp-diag-upgrade).\n"
+        ))?;
         return Ok(ExitStatus::Success);
     };
     let run_id = info.run_id.clone().unwrap_or_default();
@@ -390,7 +456,10 @@ fn status(common: &UpgradeCommon) -> anyhow::Result<ExitStatus> {
     let holder_state = if info.holder.is_empty() {
         "released (the run is over)".to_owned()
     } else if info.expired(now) {
-        format!("{}, which stopped renewing: `mcp-diag upgrade resume` takes it over", info.holder)
+        format!(
+            "{}, which stopped renewing: `mcp-diag upgrade resume` takes it over",
+            info.holder
+        )
     } else {
         format!("{} (renewing)", info.holder)
     };
@@ -402,7 +471,9 @@ fn status(common: &UpgradeCommon) -> anyhow::Result<ExitStatus> {
         let finals = rt.block_on(finals_of(&edges));
         let report = build(&run, &journal.events, &finals, false);
         if common.output == RunFormat::Table {
-            print(&format!("Lease {ns}/mcp-diag-upgrade: run {run_id}, holder {holder_state}\n"))?;
+            print(&format!(
+                "Lease {ns}/mcp-diag-upgrade: run {run_id}, holder {holder_state}\n"
+            ))?;
         }
         print_report(&report, common)?;
         return Ok(ExitStatus::Success);
@@ -463,7 +534,11 @@ fn abort_run(args: &AbortArgs) -> anyhow::Result<ExitStatus> {
         .map_err(lease_hint)?;
     let now = mcp_diag_rollout::driver::now_ms();
     if !info.holder.is_empty() && !info.expired(now) {
-        let what = if args.rollback { "stop and roll back" } else { "stop" };
+        let what = if args.rollback {
+            "stop and roll back"
+        } else {
+            "stop"
+        };
         print(&format!(
             "Asked {} (run {}) to {what}: it does so at its next gate evaluation, after the nodes in flight. \
              Follow it with `mcp-diag upgrade status`.\n",
@@ -489,7 +564,11 @@ fn dry_run_text(
     execute: bool,
 ) -> String {
     let mut t = String::new();
-    let header = if execute { "Upgrade (refused at pre-flight)" } else { "Upgrade dry run (nothing is changed; add --execute to run it)" };
+    let header = if execute {
+        "Upgrade (refused at pre-flight)"
+    } else {
+        "Upgrade dry run (nothing is changed; add --execute to run it)"
+    };
     t.push_str(&format!("{header}: {} to {}\n\n", rp.cluster, rp.target));
     let pre = preflight_text(found).replace("(The rehearsal went on as if they were accepted.) ", "");
     if pre.is_empty() {
@@ -507,12 +586,19 @@ fn dry_run_text(
     let u = &config.upgrade;
     let words = |a: &mcp_diag_rollout::config::Action, node: &str, version: &str, from: &str| match &a.kind {
         mcp_diag_rollout::config::ActionKind::Exec { argv, shell } => {
-            let cmd = argv.iter().map(|w| mcp_diag_rollout::config::substitute(w, node, version, from)).collect::<Vec<_>>().join(" ");
+            let cmd = argv
+                .iter()
+                .map(|w| mcp_diag_rollout::config::substitute(w, node, version, from))
+                .collect::<Vec<_>>()
+                .join(" ");
             if *shell { format!("sh -c '{cmd}'") } else { cmd }
         }
         mcp_diag_rollout::config::ActionKind::Job(j) => format!("a Job on the node, image {}", j.image),
         mcp_diag_rollout::config::ActionKind::Label { key, value } => {
-            format!("label {key}={}", mcp_diag_rollout::config::substitute(value, node, version, from))
+            format!(
+                "label {key}={}",
+                mcp_diag_rollout::config::substitute(value, node, version, from)
+            )
         }
     };
     if rp.control_plane_hops.is_empty() {
@@ -522,18 +608,43 @@ fn dry_run_text(
             || "NO control_plane.action is configured: the run would stop here".to_owned(),
             |a| words(a, "", "{version}", ""),
         );
-        t.push_str(&format!("Control plane: {} (each hop: {how}; soak {})\n", rp.control_plane_hops.join(" → "), mcp_diag_rollout::report::human_duration(u.control_plane.soak)));
+        t.push_str(&format!(
+            "Control plane: {} (each hop: {how}; soak {})\n",
+            rp.control_plane_hops.join(" → "),
+            mcp_diag_rollout::report::human_duration(u.control_plane.soak)
+        ));
     }
     for wave in 0..=rp.waves {
-        let nodes: Vec<&str> = rp.nodes.iter().filter(|n| n.wave == wave && n.skip.is_none()).map(|n| n.name.as_str()).collect();
-        let skipped = rp.nodes.iter().filter(|n| n.wave == wave && n.skip.is_some()).count();
+        let nodes: Vec<&str> = rp
+            .nodes
+            .iter()
+            .filter(|n| n.wave == wave && n.skip.is_none())
+            .map(|n| n.name.as_str())
+            .collect();
+        let skipped = rp
+            .nodes
+            .iter()
+            .filter(|n| n.wave == wave && n.skip.is_some())
+            .count();
         if nodes.is_empty() && skipped == 0 {
             continue;
         }
-        let title = if wave == 0 { "control-plane nodes".to_owned() } else { format!("wave {wave}") };
+        let title = if wave == 0 {
+            "control-plane nodes".to_owned()
+        } else {
+            format!("wave {wave}")
+        };
         let shown: Vec<&str> = nodes.iter().take(8).copied().collect();
-        let more = if nodes.len() > 8 { format!(" and {} more", nodes.len() - 8) } else { String::new() };
-        let skip = if skipped > 0 { format!(" ({skipped} already at the target)") } else { String::new() };
+        let more = if nodes.len() > 8 {
+            format!(" and {} more", nodes.len() - 8)
+        } else {
+            String::new()
+        };
+        let skip = if skipped > 0 {
+            format!(" ({skipped} already at the target)")
+        } else {
+            String::new()
+        };
         t.push_str(&format!("  {title}: {}{more}{skip}\n", shown.join(", ")));
     }
     if let Some(first) = rp.nodes.iter().find(|n| n.skip.is_none()) {
@@ -550,10 +661,16 @@ fn dry_run_text(
         match &u.rollback_action {
             Some(a) => t.push_str(&format!(
                 "On a breach: rollback {} with {}\n",
-                match u.rollback { mcp_diag_rollout::config::RollbackPolicy::Wave => "of the wave", mcp_diag_rollout::config::RollbackPolicy::All => "of every upgraded node", mcp_diag_rollout::config::RollbackPolicy::None => "none (stop the line)" },
+                match u.rollback {
+                    mcp_diag_rollout::config::RollbackPolicy::Wave => "of the wave",
+                    mcp_diag_rollout::config::RollbackPolicy::All => "of every upgraded node",
+                    mcp_diag_rollout::config::RollbackPolicy::None => "none (stop the line)",
+                },
                 words(a, &first.name, &first.from_version, &first.from_version)
             )),
-            None => t.push_str("On a breach: stop the line (no rollback_action: node upgrades are irreversible)\n"),
+            None => t.push_str(
+                "On a breach: stop the line (no rollback_action: node upgrades are irreversible)\n",
+            ),
         }
         t.push_str(&format!(
             "Soak {} after each wave; gates every {}.\n",
