@@ -8,6 +8,7 @@
 //! model.
 
 pub mod config;
+pub mod config_file;
 pub mod driver;
 pub mod core;
 pub mod gates;
