@@ -1379,13 +1379,23 @@ pub fn unknown_placeholders(text: &str) -> Vec<String> {
     out
 }
 
-/// The closest known name to a mistyped one, if any is close.
+/// The closest known name to a mistyped one, if any is close: by edit distance (which
+/// catches transpositions in short names, `fro` for `for`) or by Jaro-Winkler similarity
+/// (which catches long names with a changed ending).
 fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let given = given.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&given, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&given, c),
+                strsim::jaro_winkler(&given, c),
+                c,
+            )
+        })
+        .filter(|(distance, similarity, _)| {
+            *similarity > 0.8 || (*distance <= 2 && *distance < given.len())
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
