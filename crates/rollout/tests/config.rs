@@ -278,7 +278,7 @@ fn durations() {
     one_error("upgrade:\n  drain: {timeout: 0s}\n", "upgrade.yaml:2:20: upgrade.drain.timeout: ", "must be longer than 0");
     one_error("upgrade:\n  soak: 10\n", "upgrade.yaml:2:9: upgrade.soak: ", "has no unit");
     one_error("upgrade:\n  verify: {node_ready_timeout: 10 minutes}\n", "upgrade.yaml:2:32: upgrade.verify.node_ready_timeout: ", "is not a duration");
-    one_error("upgrade:\n  drain: {grace_period: 1500ms}\n", "upgrade.yaml:2:26: upgrade.drain.grace_period: ", "whole seconds");
+    one_error("upgrade:\n  drain: {grace_period: 1500ms}\n", "upgrade.yaml:2:25: upgrade.drain.grace_period: ", "whole seconds");
     // `for: 0s` fires at the first breaching evaluation.
     let g = ok("gates:\n  prometheus: {url: http://p:9090}\n  rules: [{name: a, query: up, below: 1, for: 0s}]\n").gates;
     assert_eq!(g.rules[0].window, 0);
@@ -315,7 +315,7 @@ fn gate_rule_mistakes() {
     );
     one_error(
         &format!("{head}    - {{name: a, query: up, above: lots}}\n"),
-        "upgrade.yaml:4:34: gates.rules[0].above: ",
+        "upgrade.yaml:4:35: gates.rules[0].above: ",
         "expected a number",
     );
     one_error(
