@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 mod data;
 mod emulate;
 mod explain;
+mod init;
 mod live;
 mod manual;
 mod output;
@@ -149,6 +150,7 @@ pub fn today_utc() -> Date {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Init(args) => init::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Data(args) => data::run(&args),
