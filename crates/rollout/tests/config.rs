@@ -444,3 +444,19 @@ fn the_starter_parses_and_its_gates_are_the_designs() {
     assert!(argv[0].contains("kubelet={from_version}"), "{argv:?}");
     assert!(u.control_plane.action.is_some());
 }
+
+/// The example in docs/upgrade.md is this parser's real output.
+#[test]
+fn the_documented_example_error_output_is_true() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/upgrade.md")).unwrap();
+    let example = &doc[doc.find("For example, this file:").expect("the example")..];
+    let block = |fence: &str| {
+        let from = example.find(fence).expect(fence) + fence.len();
+        let to = from + example[from..].find("```").expect("a closing fence");
+        example[from..to].to_owned()
+    };
+    let yaml = block("```yaml\n");
+    let want = block("```text\n");
+    let got = parse(&yaml, Path::new("upgrade.yaml")).unwrap_err().to_string();
+    assert_eq!(want.trim_end(), got, "docs/upgrade.md's example output is stale");
+}
