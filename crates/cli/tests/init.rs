@@ -54,5 +54,8 @@ fn init_without_a_starter_says_which_one_exists() {
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(stderr.contains("only the upgrade starter"), "{stderr}");
-    assert!(stderr.contains("hint: run `mcp-diag init --upgrade > upgrade.yaml`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: run `mcp-diag init --upgrade > upgrade.yaml`"),
+        "{stderr}"
+    );
 }

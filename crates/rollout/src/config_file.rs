@@ -14,9 +14,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::config::{
-    Action, ActionKind, BasicAuth, Bound, ControlPlaneConfig, GateRule, GatesConfig, JobAction,
-    Millis, OnDrainTimeout, Policy, PrometheusConfig, RollbackPolicy, RolloutConfig, SECOND,
-    Threshold, UpgradeConfig,
+    Action, ActionKind, BasicAuth, Bound, ControlPlaneConfig, GateRule, GatesConfig, JobAction, Millis,
+    OnDrainTimeout, Policy, PrometheusConfig, RollbackPolicy, RolloutConfig, SECOND, Threshold,
+    UpgradeConfig,
 };
 
 /// The commented starter config that `mcp-diag init --upgrade` prints.
@@ -112,10 +112,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RolloutConfig, ConfigErrors> {
             column: 1,
         },
         Err(e) => {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
+            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             let message = e.to_string();
             let message = message.lines().next().unwrap_or("not valid YAML").trim();
             return Err(ConfigErrors(vec![ConfigError {
@@ -292,16 +289,10 @@ struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     fn get(&self, name: &str) -> Option<&'n Node> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.name == name)
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
     }
     fn key(&self, name: &str) -> Option<&'n Key> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.name == name)
-            .map(|(k, _)| k)
+        self.entries.iter().find(|(k, _)| k.name == name).map(|(k, _)| k)
     }
     fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -361,7 +352,11 @@ impl Walk<'_> {
                 self.at(
                     node,
                     at,
-                    format!("expected a mapping of {}, found {}", known.join(", "), other.kind()),
+                    format!(
+                        "expected a mapping of {}, found {}",
+                        known.join(", "),
+                        other.kind()
+                    ),
                 );
                 return None;
             }
@@ -377,7 +372,12 @@ impl Walk<'_> {
                     Some(best) => format!("unknown key; did you mean `{best}`?"),
                     None => format!(
                         "unknown key; the keys here are {}",
-                        known.iter().chain(ignored).copied().collect::<Vec<_>>().join(", ")
+                        known
+                            .iter()
+                            .chain(ignored)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
                 self.error(key.line, key.column, &join(at, &key.name), message);
@@ -398,6 +398,18 @@ impl Walk<'_> {
             Value::Int(i) => Some(i.to_string()),
             Value::Float(f) => Some(f.to_string()),
             Value::Bool(b) => Some(b.to_string()),
+            // `value: {version}` unquoted is a YAML mapping, not the placeholder.
+            Value::Map(entries) if entries.len() == 1 && matches!(entries[0].1.value, Value::Null) => {
+                let name = &entries[0].0.name;
+                self.at(
+                    node,
+                    key,
+                    format!(
+                        "expected a string, found a mapping: write the placeholder in quotes, \"{{{name}}}\""
+                    ),
+                );
+                None
+            }
             other => {
                 self.at(node, key, format!("expected a string, found {}", other.kind()));
                 None
@@ -416,7 +428,11 @@ impl Walk<'_> {
 
     fn strings(&mut self, node: &Node, key: &str) -> Option<Vec<String>> {
         let Value::Seq(items) = &node.value else {
-            self.at(node, key, format!("expected a list of strings, found {}", node.value.kind()));
+            self.at(
+                node,
+                key,
+                format!("expected a list of strings, found {}", node.value.kind()),
+            );
             return None;
         };
         let mut out = Vec::new();
@@ -487,7 +503,13 @@ impl Walk<'_> {
     fn percent(&mut self, node: &Node, key: &str) -> Option<u32> {
         let n = match &node.value {
             Value::Int(i) => *i,
-            Value::Str(s) => match s.trim().strip_suffix('%').unwrap_or(s.trim()).trim().parse::<i128>() {
+            Value::Str(s) => match s
+                .trim()
+                .strip_suffix('%')
+                .unwrap_or(s.trim())
+                .trim()
+                .parse::<i128>()
+            {
                 Ok(n) => n,
                 Err(_) => {
                     self.at(
@@ -530,7 +552,10 @@ impl Walk<'_> {
                 self.at(
                     node,
                     key,
-                    format!("expected a duration such as 30s or 10m, found {}", describe(other)),
+                    format!(
+                        "expected a duration such as 30s or 10m, found {}",
+                        describe(other)
+                    ),
                 );
                 return None;
             }
@@ -704,8 +729,9 @@ impl Walk<'_> {
             let at = f.child("verify");
             if let Some(v) = self.fields(n, &at, &["node_ready_timeout", "workloads_ready_timeout"]) {
                 if let Some(x) = v.get("node_ready_timeout") {
-                    c.verify.node_ready_timeout =
-                        self.duration(x, &v.child("node_ready_timeout"), false).unwrap_or(0);
+                    c.verify.node_ready_timeout = self
+                        .duration(x, &v.child("node_ready_timeout"), false)
+                        .unwrap_or(0);
                 }
                 if let Some(x) = v.get("workloads_ready_timeout") {
                     c.verify.workloads_ready_timeout = self
@@ -741,10 +767,7 @@ impl Walk<'_> {
         if let Some(n) = f.get("rollback_action") {
             c.rollback_action = self.action(n, &f.child("rollback_action"));
         }
-        if f.has("node_action")
-            && !f.has("rollback_action")
-            && c.rollback != RollbackPolicy::None
-        {
+        if f.has("node_action") && !f.has("rollback_action") && c.rollback != RollbackPolicy::None {
             let (line, column) = f
                 .key("node_action")
                 .map_or((f.line, f.column), |k| (k.line, k.column));
@@ -776,7 +799,10 @@ impl Walk<'_> {
             self.at(
                 node,
                 key,
-                format!("expected a list of percents such as [1%, 10%, 50%, 100%], found {}", node.value.kind()),
+                format!(
+                    "expected a list of percents such as [1%, 10%, 50%, 100%], found {}",
+                    node.value.kind()
+                ),
             );
             return None;
         };
@@ -799,7 +825,9 @@ impl Walk<'_> {
                 self.at(
                     item,
                     &at,
-                    format!("{p}% after {prev}%: the waves must rise (each is the share of nodes done by its end)"),
+                    format!(
+                        "{p}% after {prev}%: the waves must rise (each is the share of nodes done by its end)"
+                    ),
                 );
                 ok = false;
             }
@@ -813,7 +841,10 @@ impl Walk<'_> {
             self.at(
                 last,
                 &format!("{key}[{}]", items.len() - 1),
-                format!("the last wave is {}%: it must be 100%, or some nodes are never upgraded", waves.last().copied().unwrap_or(0)),
+                format!(
+                    "the last wave is {}%: it must be 100%, or some nodes are never upgraded",
+                    waves.last().copied().unwrap_or(0)
+                ),
             );
             ok = false;
         }
@@ -891,7 +922,12 @@ impl Walk<'_> {
                         value
                     }
                     None => {
-                        self.error(l.line, l.column, &l.child("value"), "missing: the label's value, such as {version}");
+                        self.error(
+                            l.line,
+                            l.column,
+                            &l.child("value"),
+                            "missing: the label's value, such as {version}",
+                        );
                         None
                     }
                 };
@@ -929,7 +965,12 @@ impl Walk<'_> {
                 image
             }
             None => {
-                self.error(f.line, f.column, &f.child("image"), "missing: the container image that upgrades the node");
+                self.error(
+                    f.line,
+                    f.column,
+                    &f.child("image"),
+                    "missing: the container image that upgrades the node",
+                );
                 None
             }
         };
@@ -990,7 +1031,11 @@ impl Walk<'_> {
                 }
                 Value::Null => {}
                 other => {
-                    self.at(v, &key, format!("expected a mapping NAME: value, found {}", other.kind()));
+                    self.at(
+                        v,
+                        &key,
+                        format!("expected a mapping NAME: value, found {}", other.kind()),
+                    );
                     ok = false;
                 }
             }
@@ -1047,7 +1092,11 @@ impl Walk<'_> {
                     .filter_map(|(i, item)| self.url(item, &format!("{key}[{i}]")))
                     .collect();
             } else {
-                self.at(v, &key, format!("expected a list of URLs, found {}", v.value.kind()));
+                self.at(
+                    v,
+                    &key,
+                    format!("expected a list of URLs, found {}", v.value.kind()),
+                );
             }
         }
         c
@@ -1058,7 +1107,13 @@ impl Walk<'_> {
         let Some(f) = self.fields(
             node,
             "gates",
-            &["prometheus", "interval", "rules", "nodes_lost", "pods_unschedulable"],
+            &[
+                "prometheus",
+                "interval",
+                "rules",
+                "nodes_lost",
+                "pods_unschedulable",
+            ],
         ) else {
             return c;
         };
@@ -1105,7 +1160,12 @@ impl Walk<'_> {
         let url = match f.get("url") {
             Some(v) => self.url(v, &f.child("url")),
             None => {
-                self.error(f.line, f.column, &f.child("url"), "missing: Prometheus's base URL, such as http://prometheus.monitoring:9090");
+                self.error(
+                    f.line,
+                    f.column,
+                    &f.child("url"),
+                    "missing: Prometheus's base URL, such as http://prometheus.monitoring:9090",
+                );
                 None
             }
         };
@@ -1145,8 +1205,15 @@ impl Walk<'_> {
         ok &= basic_auth.is_some() == f.has("basic_auth");
         if bearer_token_file.is_some() && basic_auth.is_some() {
             // As Prometheus's own scrape config: one way to authenticate.
-            let k = f.key("basic_auth").map_or((f.line, f.column), |k| (k.line, k.column));
-            self.error(k.0, k.1, &f.child("basic_auth"), "write either bearer_token_file or basic_auth, not both");
+            let k = f
+                .key("basic_auth")
+                .map_or((f.line, f.column), |k| (k.line, k.column));
+            self.error(
+                k.0,
+                k.1,
+                &f.child("basic_auth"),
+                "write either bearer_token_file or basic_auth, not both",
+            );
             return None;
         }
         if !ok {
@@ -1166,7 +1233,11 @@ impl Walk<'_> {
             Value::Seq(items) => items,
             Value::Null => return Vec::new(),
             other => {
-                self.at(node, key, format!("expected a list of rules, found {}", other.kind()));
+                self.at(
+                    node,
+                    key,
+                    format!("expected a list of rules, found {}", other.kind()),
+                );
                 return Vec::new();
             }
         };
@@ -1215,7 +1286,12 @@ impl Walk<'_> {
         let name = match f.get("name") {
             Some(v) => self.non_empty(v, &f.child("name")),
             None => {
-                self.error(f.line, f.column, &f.child("name"), "missing: a name for the gate, such as error-rate");
+                self.error(
+                    f.line,
+                    f.column,
+                    &f.child("name"),
+                    "missing: a name for the gate, such as error-rate",
+                );
                 None
             }
         };
@@ -1230,11 +1306,20 @@ impl Walk<'_> {
             (Some(v), None) => self.number(v, &f.child("above")).map(Bound::Above),
             (None, Some(v)) => self.number(v, &f.child("below")).map(Bound::Below),
             (None, None) => {
-                self.error(f.line, f.column, at, "needs a bound: above: LIMIT or below: LIMIT");
+                self.error(
+                    f.line,
+                    f.column,
+                    at,
+                    "needs a bound: above: LIMIT or below: LIMIT",
+                );
                 None
             }
             (Some(_), Some(v)) => {
-                self.at(v, &f.child("below"), "write either above or below, not both (two bounds are two rules)");
+                self.at(
+                    v,
+                    &f.child("below"),
+                    "write either above or below, not both (two bounds are two rules)",
+                );
                 None
             }
         };
@@ -1251,9 +1336,9 @@ impl Walk<'_> {
             None => Some(Policy::Hold),
         };
         let max_consecutive_errors = match f.get("max_consecutive_errors") {
-            Some(v) => Some(
-                self.integer(v, &f.child("max_consecutive_errors"), 1, i128::from(u32::MAX))? as u32,
-            ),
+            Some(v) => {
+                Some(self.integer(v, &f.child("max_consecutive_errors"), 1, i128::from(u32::MAX))? as u32)
+            }
             None => None,
         };
         Some(GateRule {
@@ -1277,13 +1362,22 @@ impl Walk<'_> {
         let above = match f.get("above") {
             Some(v) => match self.number(v, &f.child("above")) {
                 Some(n) if n < 0.0 => {
-                    self.at(v, &f.child("above"), format!("{n} is negative: a count is never below 0"));
+                    self.at(
+                        v,
+                        &f.child("above"),
+                        format!("{n} is negative: a count is never below 0"),
+                    );
                     None
                 }
                 n => n,
             },
             None => {
-                self.error(f.line, f.column, &f.child("above"), "missing: the count above which the gate fires");
+                self.error(
+                    f.line,
+                    f.column,
+                    &f.child("above"),
+                    "missing: the count above which the gate fires",
+                );
                 None
             }
         };
@@ -1327,7 +1421,11 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
     if t.is_empty() {
         return Err("empty: write a duration such as 30s, 10m or 1h30m".into());
     }
-    let bad = || format!("{text:?} is not a duration: write whole numbers with units ms, s, m, h, such as 500ms, 30s, 10m or 1h30m");
+    let bad = || {
+        format!(
+            "{text:?} is not a duration: write whole numbers with units ms, s, m, h, such as 500ms, 30s, 10m or 1h30m"
+        )
+    };
     let mut total: Millis = 0;
     let mut rest = t;
     while !rest.is_empty() {
@@ -1393,9 +1491,7 @@ fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) 
                 c,
             )
         })
-        .filter(|(distance, similarity, _)| {
-            *similarity > 0.8 || (*distance <= 2 && *distance < given.len())
-        })
+        .filter(|(distance, similarity, _)| *similarity > 0.8 || (*distance <= 2 && *distance < given.len()))
         .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
         .map(|(_, _, c)| c)
 }

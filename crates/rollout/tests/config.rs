@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use mcp_diag_rollout::config::{
-    Action, ActionKind, Bound, GatesConfig, JobAction, MINUTE, OnDrainTimeout, Policy,
-    RollbackPolicy, SECOND, Threshold, UpgradeConfig,
+    Action, ActionKind, Bound, GatesConfig, JobAction, MINUTE, OnDrainTimeout, Policy, RollbackPolicy,
+    SECOND, Threshold, UpgradeConfig,
 };
 use mcp_diag_rollout::config_file::{
     ConfigErrors, STARTER, load, parse, parse_duration, unknown_placeholders, without_gates_section,
@@ -30,7 +30,11 @@ fn errors(text: &str) -> Vec<String> {
 fn one_error(text: &str, prefix: &str, words: &str) {
     let all = errors(text);
     assert_eq!(all.len(), 1, "{all:#?}");
-    assert!(all[0].starts_with(prefix), "{:?} does not start with {prefix:?}", all[0]);
+    assert!(
+        all[0].starts_with(prefix),
+        "{:?} does not start with {prefix:?}",
+        all[0]
+    );
     assert!(all[0].contains(words), "{:?} does not say {words:?}", all[0]);
 }
 
@@ -65,9 +69,21 @@ fn the_scan_settings_and_later_sections_are_accepted_and_ignored() {
 
 #[test]
 fn an_unknown_top_level_key_is_named_with_a_suggestion() {
-    one_error("upgade:\n  soak: 5m\n", "upgrade.yaml:1:1: upgade: unknown key", "did you mean `upgrade`?");
-    one_error("gatez: {}\n", "upgrade.yaml:1:1: gatez: ", "did you mean `gates`?");
-    one_error("zzz: 1\n", "upgrade.yaml:1:1: zzz: ", "the keys here are upgrade, gates, target_version");
+    one_error(
+        "upgade:\n  soak: 5m\n",
+        "upgrade.yaml:1:1: upgade: unknown key",
+        "did you mean `upgrade`?",
+    );
+    one_error(
+        "gatez: {}\n",
+        "upgrade.yaml:1:1: gatez: ",
+        "did you mean `gates`?",
+    );
+    one_error(
+        "zzz: 1\n",
+        "upgrade.yaml:1:1: zzz: ",
+        "the keys here are upgrade, gates, target_version",
+    );
 }
 
 #[test]
@@ -127,7 +143,12 @@ fn every_upgrade_key_is_read() {
     assert_eq!(
         cp.action.unwrap().kind,
         ActionKind::Exec {
-            argv: vec!["kubeadm".into(), "upgrade".into(), "apply".into(), "v{version}".into()],
+            argv: vec![
+                "kubeadm".into(),
+                "upgrade".into(),
+                "apply".into(),
+                "v{version}".into()
+            ],
             shell: false
         }
     );
@@ -158,9 +179,14 @@ fn every_action_form() {
             timeout: 5 * MINUTE
         }
     );
-    assert_eq!(job.rollback_action, None, "rollback: none needs no rollback action");
+    assert_eq!(
+        job.rollback_action, None,
+        "rollback: none needs no rollback action"
+    );
 
-    let shell_job = ok("upgrade:\n  node_action: {job: {image: busybox, command: 'echo {node}', namespace: ops}}\n  rollback: none\n");
+    let shell_job = ok(
+        "upgrade:\n  node_action: {job: {image: busybox, command: 'echo {node}', namespace: ops}}\n  rollback: none\n",
+    );
     let ActionKind::Job(j) = shell_job.upgrade.node_action.kind else {
         panic!("not a job")
     };
@@ -219,7 +245,9 @@ fn an_unknown_placeholder_is_named() {
         "unknown placeholder {verison}",
     );
     // The shell's own braces are left alone.
-    assert!(unknown_placeholders("echo ${HOME} | awk '{print $1}' {node} {version} {from_version}").is_empty());
+    assert!(
+        unknown_placeholders("echo ${HOME} | awk '{print $1}' {node} {version} {from_version}").is_empty()
+    );
     assert_eq!(unknown_placeholders("{a}{b}{a}"), vec!["a", "b"]);
 }
 
@@ -236,8 +264,15 @@ fn rollback_action_is_required_unless_rollback_none() {
         "`rollback: all` needs a rollback_action",
     );
     let none = ok("upgrade:\n  rollback: none\n  node_action: {exec: 'ssh {node} up'}\n").upgrade;
-    assert_eq!((none.rollback, none.rollback_action), (RollbackPolicy::None, None));
-    one_error("upgrade:\n  rollback: some\n", "upgrade.yaml:2:13: upgrade.rollback: ", "write wave, all or none");
+    assert_eq!(
+        (none.rollback, none.rollback_action),
+        (RollbackPolicy::None, None)
+    );
+    one_error(
+        "upgrade:\n  rollback: some\n",
+        "upgrade.yaml:2:13: upgrade.rollback: ",
+        "write wave, all or none",
+    );
 }
 
 #[test]
@@ -252,11 +287,31 @@ fn waves_must_rise_and_end_at_100() {
         "upgrade.yaml:2:16: upgrade.waves[1]: ",
         "the last wave is 50%: it must be 100%",
     );
-    one_error("upgrade:\n  waves: [0%, 100%]\n", "upgrade.yaml:2:11: upgrade.waves[0]: ", "out of range");
-    one_error("upgrade:\n  waves: [10%, 150]\n", "upgrade.yaml:2:16: upgrade.waves[1]: ", "out of range");
-    one_error("upgrade:\n  waves: [1.5%, 100]\n", "upgrade.yaml:2:11: upgrade.waves[0]: ", "not a whole percent");
-    one_error("upgrade:\n  waves: []\n", "upgrade.yaml:2:10: upgrade.waves: ", "at least one wave");
-    one_error("upgrade:\n  max_unavailable: 0\n", "upgrade.yaml:2:20: upgrade.max_unavailable: ", "must be 1..=");
+    one_error(
+        "upgrade:\n  waves: [0%, 100%]\n",
+        "upgrade.yaml:2:11: upgrade.waves[0]: ",
+        "out of range",
+    );
+    one_error(
+        "upgrade:\n  waves: [10%, 150]\n",
+        "upgrade.yaml:2:16: upgrade.waves[1]: ",
+        "out of range",
+    );
+    one_error(
+        "upgrade:\n  waves: [1.5%, 100]\n",
+        "upgrade.yaml:2:11: upgrade.waves[0]: ",
+        "not a whole percent",
+    );
+    one_error(
+        "upgrade:\n  waves: []\n",
+        "upgrade.yaml:2:10: upgrade.waves: ",
+        "at least one wave",
+    );
+    one_error(
+        "upgrade:\n  max_unavailable: 0\n",
+        "upgrade.yaml:2:20: upgrade.max_unavailable: ",
+        "must be 1..=",
+    );
 }
 
 #[test]
@@ -269,18 +324,44 @@ fn durations() {
     assert_eq!(parse_duration("1m30s500ms"), Ok(90_500));
     assert_eq!(parse_duration("0s"), Ok(0));
     for bad in ["", "10", "s", "1.5s", "10 s", "10d", "1h 30m", "abc"] {
-        assert!(parse_duration(bad).unwrap_err().contains("duration"), "{bad:?} accepted");
+        assert!(
+            parse_duration(bad).unwrap_err().contains("duration"),
+            "{bad:?} accepted"
+        );
     }
     assert!(parse_duration("-5s").unwrap_err().contains("negative"));
     assert!(parse_duration("99999999999999999999h").is_err());
 
-    one_error("upgrade:\n  drain: {timeout: -5m}\n", "upgrade.yaml:2:20: upgrade.drain.timeout: ", "negative");
-    one_error("upgrade:\n  drain: {timeout: 0s}\n", "upgrade.yaml:2:20: upgrade.drain.timeout: ", "must be longer than 0");
-    one_error("upgrade:\n  soak: 10\n", "upgrade.yaml:2:9: upgrade.soak: ", "has no unit");
-    one_error("upgrade:\n  verify: {node_ready_timeout: 10 minutes}\n", "upgrade.yaml:2:32: upgrade.verify.node_ready_timeout: ", "is not a duration");
-    one_error("upgrade:\n  drain: {grace_period: 1500ms}\n", "upgrade.yaml:2:25: upgrade.drain.grace_period: ", "whole seconds");
+    one_error(
+        "upgrade:\n  drain: {timeout: -5m}\n",
+        "upgrade.yaml:2:20: upgrade.drain.timeout: ",
+        "negative",
+    );
+    one_error(
+        "upgrade:\n  drain: {timeout: 0s}\n",
+        "upgrade.yaml:2:20: upgrade.drain.timeout: ",
+        "must be longer than 0",
+    );
+    one_error(
+        "upgrade:\n  soak: 10\n",
+        "upgrade.yaml:2:9: upgrade.soak: ",
+        "has no unit",
+    );
+    one_error(
+        "upgrade:\n  verify: {node_ready_timeout: 10 minutes}\n",
+        "upgrade.yaml:2:32: upgrade.verify.node_ready_timeout: ",
+        "is not a duration",
+    );
+    one_error(
+        "upgrade:\n  drain: {grace_period: 1500ms}\n",
+        "upgrade.yaml:2:25: upgrade.drain.grace_period: ",
+        "whole seconds",
+    );
     // `for: 0s` fires at the first breaching evaluation.
-    let g = ok("gates:\n  prometheus: {url: http://p:9090}\n  rules: [{name: a, query: up, below: 1, for: 0s}]\n").gates;
+    let g = ok(
+        "gates:\n  prometheus: {url: http://p:9090}\n  rules: [{name: a, query: up, below: 1, for: 0s}]\n",
+    )
+    .gates;
     assert_eq!(g.rules[0].window, 0);
     assert_eq!(g.rules[0].bound, Bound::Below(1.0));
 }
@@ -347,20 +428,37 @@ fn gates_read_every_key() {
     )
     .gates;
     let p = g.prometheus.unwrap();
-    assert_eq!((p.url.as_str(), p.timeout), ("https://p.example:443/prom", 3 * SECOND));
+    assert_eq!(
+        (p.url.as_str(), p.timeout),
+        ("https://p.example:443/prom", 3 * SECOND)
+    );
     assert_eq!(p.basic_auth.unwrap().username, "me");
     assert_eq!(p.ca_file.unwrap(), Path::new("/ca.pem"));
     assert_eq!(g.interval, 30 * SECOND);
     let r = &g.rules[0];
-    assert_eq!((r.on_no_data, r.on_error, r.max_consecutive_errors), (Policy::Fail, Policy::Pass, Some(4)));
+    assert_eq!(
+        (r.on_no_data, r.on_error, r.max_consecutive_errors),
+        (Policy::Fail, Policy::Pass, Some(4))
+    );
     assert_eq!(g.nodes_lost, None, "an empty value turns the built-in gate off");
-    assert_eq!(g.pods_unschedulable, Some(Threshold { above: 10.0, window: 2 * MINUTE }));
+    assert_eq!(
+        g.pods_unschedulable,
+        Some(Threshold {
+            above: 10.0,
+            window: 2 * MINUTE
+        })
+    );
 
     // Prometheus and no rules: the design's rules. Rules written as []: none.
     let g = ok("gates:\n  prometheus: {url: http://p:9090}\n").gates;
     assert_eq!(g.rules, GatesConfig::default().rules);
     assert_eq!(g.nodes_lost, GatesConfig::default().nodes_lost);
-    assert!(ok("gates:\n  prometheus: {url: http://p:9090}\n  rules: []\n").gates.rules.is_empty());
+    assert!(
+        ok("gates:\n  prometheus: {url: http://p:9090}\n  rules: []\n")
+            .gates
+            .rules
+            .is_empty()
+    );
     one_error(
         "gates:\n  prometheus: {url: http://p, bearer_token_file: /t, basic_auth: {username: u}}\n",
         "upgrade.yaml:2:54: gates.prometheus.basic_auth: ",
@@ -396,19 +494,47 @@ bogus: 1
     ];
     assert_eq!(all.len(), want.len(), "{all:#?}");
     for (line, prefix) in all.iter().zip(want) {
-        assert!(line.starts_with(prefix), "{line:?} does not start with {prefix:?}");
+        assert!(
+            line.starts_with(prefix),
+            "{line:?} does not start with {prefix:?}"
+        );
     }
 }
 
 #[test]
 fn wrong_types_and_bad_yaml_are_located() {
-    one_error("upgrade: 5\n", "upgrade.yaml:1:10: upgrade: ", "expected a mapping");
-    one_error("upgrade:\n  drain: {force: yes please}\n", "upgrade.yaml:2:18: upgrade.drain.force: ", "expected true or false");
+    one_error(
+        "upgrade: 5\n",
+        "upgrade.yaml:1:10: upgrade: ",
+        "expected a mapping",
+    );
+    one_error(
+        "upgrade:\n  drain: {force: yes please}\n",
+        "upgrade.yaml:2:18: upgrade.drain.force: ",
+        "expected true or false",
+    );
     one_error("- a\n- b\n", "upgrade.yaml:1:1: ", "expected a mapping");
+    one_error(
+        "upgrade:\n  node_action: {label: {key: k, value: {version}}}\n  rollback: none\n",
+        "upgrade.yaml:2:40: upgrade.node_action.label.value: ",
+        "write the placeholder in quotes, \"{version}\"",
+    );
+    let twice = errors("upgrade:\n  soak: 1m\n  soak: 2m\n");
+    assert_eq!(twice.len(), 1, "{twice:?}");
+    assert!(
+        twice[0].starts_with("upgrade.yaml:3:"),
+        "a key written twice is refused where it repeats: {twice:?}"
+    );
     let bad = errors("upgrade:\n  soak: [1m\n");
     assert_eq!(bad.len(), 1);
-    assert!(bad[0].starts_with("upgrade.yaml:") && bad[0].contains("not valid YAML"), "{bad:?}");
-    assert!(!bad[0].starts_with("upgrade.yaml:0:"), "a syntax error has a place: {bad:?}");
+    assert!(
+        bad[0].starts_with("upgrade.yaml:") && bad[0].contains("not valid YAML"),
+        "{bad:?}"
+    );
+    assert!(
+        !bad[0].starts_with("upgrade.yaml:0:"),
+        "a syntax error has a place: {bad:?}"
+    );
 }
 
 #[test]
@@ -419,7 +545,10 @@ fn load_reads_the_file_and_names_it_when_it_cannot() {
     assert_eq!(load(&path).unwrap().upgrade.soak, MINUTE);
     let missing = dir.path().join("missing.yaml");
     let e = load(&missing).unwrap_err().to_string();
-    assert!(e.starts_with(&format!("{}: cannot read", missing.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}: cannot read", missing.display())),
+        "{e}"
+    );
 }
 
 #[test]
@@ -437,7 +566,10 @@ fn the_starter_parses_and_its_gates_are_the_designs() {
     let ActionKind::Exec { argv, shell: true } = &u.node_action.kind else {
         panic!("the starter's node action is an exec template")
     };
-    assert!(argv[0].starts_with("ssh {node} ") && argv[0].contains("kubelet={version}"), "{argv:?}");
+    assert!(
+        argv[0].starts_with("ssh {node} ") && argv[0].contains("kubelet={version}"),
+        "{argv:?}"
+    );
     let ActionKind::Exec { argv, .. } = &u.rollback_action.as_ref().unwrap().kind else {
         panic!("the starter's rollback action is an exec template")
     };
