@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
 
-use crate::config::{Millis, OnDrainTimeout, RollbackPolicy, RolloutConfig};
+use crate::config::{Millis, OnDrainTimeout, RolloutConfig, RollbackPolicy};
 use crate::gates::{Gate, GateState, Reading, gates_of};
 use crate::model::{
-    Command, Direction, Event, GateValue, OpResult, Outcome, PlannedNode, RunPlan, Stage, Time, elapsed,
+    Command, Direction, Event, GateValue, OpResult, Outcome, PlannedNode, RunPlan, Stage, Time,
+    elapsed,
 };
 
 /// Where one node ended (or `None` while it is still on its way).
@@ -312,8 +313,7 @@ impl Run {
                         let since = *n.not_yet_since.get_or_insert(*at);
                         n.retry_at = Some(at + millis(config.gates.interval));
                         if elapsed(since, *at) >= config.upgrade.drain.timeout {
-                            let reason =
-                                format!("pre-checks did not pass within the drain timeout: {reason}");
+                            let reason = format!("pre-checks did not pass within the drain timeout: {reason}");
                             self.node_blocked(i, *at, reason, config);
                         }
                     }
@@ -348,12 +348,7 @@ impl Run {
                     *h = HopState::Running;
                 }
             }
-            Event::ControlPlaneFinished {
-                at,
-                hop,
-                version,
-                result,
-            } => {
+            Event::ControlPlaneFinished { at, hop, version, result } => {
                 let ok = *result == OpResult::Ok;
                 if let Some(h) = self.hops.get_mut(*hop) {
                     *h = if ok { HopState::Done } else { HopState::Failed };
@@ -361,9 +356,7 @@ impl Run {
                 if let OpResult::Failed { reason } | OpResult::NotYet { reason } = result {
                     self.stop_line(
                         *at,
-                        format!(
-                            "control plane {version}: {reason} (control-plane steps cannot be rolled back)"
-                        ),
+                        format!("control plane {version}: {reason} (control-plane steps cannot be rolled back)"),
                         Outcome::Failed,
                         config,
                     );
@@ -377,24 +370,14 @@ impl Run {
                     s.1 = Some(*at);
                 }
             }
-            Event::GateFired {
-                at,
-                gate,
-                reason,
-                values,
-            } => {
+            Event::GateFired { at, gate, reason, values } => {
                 self.fired.push(Fired {
                     gate: gate.clone(),
                     at: *at,
                     reason: reason.clone(),
                     values: values.clone(),
                 });
-                self.stop_line(
-                    *at,
-                    format!("gate {gate} fired: {reason}"),
-                    Outcome::RolledBack,
-                    config,
-                );
+                self.stop_line(*at, format!("gate {gate} fired: {reason}"), Outcome::RolledBack, config);
             }
             Event::GateHeld { gate, reason, .. } => {
                 self.holds.insert(gate.clone(), reason.clone());
@@ -415,11 +398,7 @@ impl Run {
                     self.stop = Some(Stop {
                         at: *at,
                         reason: "aborted by `upgrade abort`".into(),
-                        outcome: if *rollback {
-                            Outcome::RolledBack
-                        } else {
-                            Outcome::Stopped
-                        },
+                        outcome: if *rollback { Outcome::RolledBack } else { Outcome::Stopped },
                         rollback: policy,
                         wave: self.current_wave(),
                     });
@@ -498,10 +477,7 @@ impl Run {
                 }
                 GateState::Fired { reason } => {
                     if self.holds.contains_key(name) {
-                        out.push(Event::GateReleased {
-                            at: now,
-                            gate: name.clone(),
-                        });
+                        out.push(Event::GateReleased { at: now, gate: name.clone() });
                     }
                     // Before any action, a breach is the cluster's state, not the run's
                     // doing: pre-flight reports it. Once stopped, one firing is enough.
@@ -516,10 +492,7 @@ impl Run {
                 }
                 GateState::Ok | GateState::Pending { .. } => {
                     if self.holds.contains_key(name) {
-                        out.push(Event::GateReleased {
-                            at: now,
-                            gate: name.clone(),
-                        });
+                        out.push(Event::GateReleased { at: now, gate: name.clone() });
                     }
                 }
             }
@@ -614,11 +587,7 @@ impl Run {
         // Every node of the wave is at its end: soak it, then the next wave.
         if members.iter().all(|&i| self.nodes[i].end.is_some()) {
             let phase = wave_phase(wave);
-            let soak = if wave == 0 {
-                config.upgrade.control_plane.soak
-            } else {
-                config.upgrade.soak
-            };
+            let soak = if wave == 0 { config.upgrade.control_plane.soak } else { config.upgrade.soak };
             return match self.soaks.get(&phase) {
                 None if !members.is_empty() => vec![Command::Record(Event::SoakStarted { at: now, phase })],
                 Some((started, None)) => self.soak(now, *started, soak, phase, config),
@@ -648,14 +617,7 @@ impl Run {
         })
     }
 
-    fn soak(
-        &self,
-        now: Time,
-        started: Time,
-        soak: Millis,
-        phase: String,
-        config: &RolloutConfig,
-    ) -> Vec<Command> {
+    fn soak(&self, now: Time, started: Time, soak: Millis, phase: String, config: &RolloutConfig) -> Vec<Command> {
         let end = started + millis(soak);
         if now < end {
             return vec![Command::WaitUntil(end)];
@@ -764,26 +726,16 @@ impl Run {
         }
         let failed = self.nodes.iter().any(|n| n.end == Some(NodeEnd::Failed));
         let outcome = if failed { Outcome::Failed } else { stop.outcome };
-        let outcome = if outcome == Outcome::RolledBack && !rolling {
-            Outcome::Stopped
-        } else {
-            outcome
-        };
+        let outcome = if outcome == Outcome::RolledBack && !rolling { Outcome::Stopped } else { outcome };
         let mut reason = stop.reason.clone();
         if rolling {
-            let back = self
-                .nodes
-                .iter()
-                .filter(|n| n.end == Some(NodeEnd::RolledBack))
-                .count();
+            let back = self.nodes.iter().filter(|n| n.end == Some(NodeEnd::RolledBack)).count();
             reason.push_str(&format!("; {back} nodes rolled back"));
         } else if stop.rollback.is_none() && self.nodes.iter().any(|n| n.end == Some(NodeEnd::Upgraded)) {
             reason.push_str("; nothing rolled back (rollback: none)");
         }
         if self.hops.contains(&HopState::Done) || self.hops.contains(&HopState::Failed) {
-            reason.push_str(
-                "; the control plane stays where it is (control-plane steps cannot be rolled back)",
-            );
+            reason.push_str("; the control plane stays where it is (control-plane steps cannot be rolled back)");
         }
         vec![Command::Record(Event::RunFinished {
             at: now,
@@ -815,11 +767,7 @@ impl Run {
             .iter()
             .filter(|(_, (_, done))| done.is_none())
             .map(|(phase, (started, _))| {
-                let soak = if phase.starts_with("wave ") {
-                    config.upgrade.soak
-                } else {
-                    config.upgrade.control_plane.soak
-                };
+                let soak = if phase.starts_with("wave ") { config.upgrade.soak } else { config.upgrade.control_plane.soak };
                 started + millis(soak)
             })
             .min()

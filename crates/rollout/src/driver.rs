@@ -70,17 +70,9 @@ pub trait Edges: Send + Sync + 'static {
     fn observe(&self) -> impl Future<Output = Result<ClusterView, String>> + Send;
     /// Runs one stage of one node to its end (success, not yet, or failure with a reason),
     /// with a detail for the timeline.
-    fn node_op(
-        &self,
-        op: NodeOp,
-        config: Arc<RolloutConfig>,
-    ) -> impl Future<Output = (OpResult, String)> + Send;
+    fn node_op(&self, op: NodeOp, config: Arc<RolloutConfig>) -> impl Future<Output = (OpResult, String)> + Send;
     /// Runs the control-plane action for one hop and verifies the result.
-    fn control_plane(
-        &self,
-        version: String,
-        config: Arc<RolloutConfig>,
-    ) -> impl Future<Output = OpResult> + Send;
+    fn control_plane(&self, version: String, config: Arc<RolloutConfig>) -> impl Future<Output = OpResult> + Send;
     /// Evaluates every PromQL gate once.
     fn query_gates(&self, config: Arc<RolloutConfig>) -> impl Future<Output = Vec<(String, Reading)>> + Send;
     /// Renews the run's Lease; returns an abort request left on it. An error means the
@@ -93,9 +85,7 @@ pub trait Edges: Send + Sync + 'static {
 pub enum DriveError {
     #[error(transparent)]
     Journal(#[from] AppendError),
-    #[error(
-        "the run's Lease was lost: {0}; another orchestrator may hold it (see `mcp-diag upgrade status`)"
-    )]
+    #[error("the run's Lease was lost: {0}; another orchestrator may hold it (see `mcp-diag upgrade status`)")]
     LeaseLost(String),
 }
 
@@ -109,12 +99,7 @@ pub async fn drive<E: Edges>(
     let mut tasks: JoinSet<(NodeOrHop, OpResult, String, Time)> = JoinSet::new();
     let interval = millis(config.gates.interval.max(1));
     let ready_at_start: BTreeSet<String> = match edges.observe().await {
-        Ok(view) => view
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.ready)
-            .map(|(k, _)| k.clone())
-            .collect(),
+        Ok(view) => view.nodes.iter().filter(|(_, n)| n.ready).map(|(k, _)| k.clone()).collect(),
         Err(_) => BTreeSet::new(),
     };
     let mut next_gate = edges.now();
@@ -131,11 +116,7 @@ pub async fn drive<E: Edges>(
                         record(run, &config, journal, event)?;
                         progressed = true;
                     }
-                    Command::Node {
-                        node,
-                        direction,
-                        stage,
-                    } => {
+                    Command::Node { node, direction, stage } => {
                         let Some(n) = run.node(&node) else { continue };
                         let op = NodeOp {
                             run_id: run.plan.run_id.clone(),
@@ -153,17 +134,7 @@ pub async fn drive<E: Edges>(
                             from_version: n.planned.from_version.clone(),
                             cordoned_by_run: n.cordoned || stage == Stage::Cordon,
                         };
-                        record(
-                            run,
-                            &config,
-                            journal,
-                            Event::OpStarted {
-                                at: now,
-                                node,
-                                direction,
-                                stage,
-                            },
-                        )?;
+                        record(run, &config, journal, Event::OpStarted { at: now, node, direction, stage })?;
                         let (edges, config) = (edges.clone(), config.clone());
                         tasks.spawn(async move {
                             let key = NodeOrHop::Node(op.node.clone(), op.direction, op.stage);
@@ -177,11 +148,7 @@ pub async fn drive<E: Edges>(
                             run,
                             &config,
                             journal,
-                            Event::ControlPlaneStarted {
-                                at: now,
-                                hop,
-                                version: version.clone(),
-                            },
+                            Event::ControlPlaneStarted { at: now, hop, version: version.clone() },
                         )?;
                         let (edges, config) = (edges.clone(), config.clone());
                         tasks.spawn(async move {
@@ -240,12 +207,7 @@ enum NodeOrHop {
     Hop(usize, String),
 }
 
-fn record(
-    run: &mut Run,
-    config: &RolloutConfig,
-    journal: &mut Journal,
-    event: Event,
-) -> Result<(), AppendError> {
+fn record(run: &mut Run, config: &RolloutConfig, journal: &mut Journal, event: Event) -> Result<(), AppendError> {
     // Applied before the write can fail on purpose, so a crash leaves the same state on disk
     // as in memory; a real I/O error returns before anything else happens.
     journal.append(&event).inspect_err(|e| {
@@ -278,10 +240,7 @@ async fn evaluate_gates<E: Edges>(
                     .filter(|name| !expected.contains(name.as_str()))
                     .filter(|name| view.nodes.get(*name).is_none_or(|n| !n.ready))
                     .count();
-                readings.push((
-                    NODES_LOST.into(),
-                    Reading::Values(vec![(String::new(), lost as f64)]),
-                ));
+                readings.push((NODES_LOST.into(), Reading::Values(vec![(String::new(), lost as f64)])));
                 readings.push((
                     PODS_UNSCHEDULABLE.into(),
                     Reading::Values(vec![(String::new(), view.pods_unschedulable as f64)]),

@@ -25,16 +25,10 @@ pub enum Reading {
 pub enum GateState {
     Ok,
     /// Breaching, but not yet for the whole window.
-    Pending {
-        since: Time,
-    },
+    Pending { since: Time },
     /// No new node may start.
-    Hold {
-        reason: String,
-    },
-    Fired {
-        reason: String,
-    },
+    Hold { reason: String },
+    Fired { reason: String },
 }
 
 /// The built-in gates' names.
@@ -127,17 +121,8 @@ impl Gate {
                             }
                         });
                     Ok(worst.map(|(series, value)| {
-                        let series = if series.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({series})")
-                        };
-                        format!(
-                            "{} = {}{series}, {}",
-                            self.name,
-                            format_value(*value),
-                            self.bound.describe()
-                        )
+                        let series = if series.is_empty() { String::new() } else { format!(" ({series})") };
+                        format!("{} = {}{series}, {}", self.name, format_value(*value), self.bound.describe())
                     }))
                 }
             }
@@ -150,10 +135,7 @@ impl Gate {
                 let reason = format!("the query failed: {error}");
                 match self.max_consecutive_errors {
                     Some(max) if self.consecutive_errors >= max && self.on_error == Policy::Hold => {
-                        Ok(Some(format!(
-                            "{reason} ({} errors in a row, at most {max})",
-                            self.consecutive_errors
-                        )))
+                        Ok(Some(format!("{reason} ({} errors in a row, at most {max})", self.consecutive_errors)))
                     }
                     _ => self.policy(self.on_error, reason),
                 }
@@ -306,23 +288,11 @@ mod tests {
 
     #[test]
     fn no_data_follows_its_policy_and_is_never_a_silent_pass() {
-        assert!(matches!(
-            rule(0, Policy::Hold, Policy::Hold, None).observe(0, &Reading::NoData),
-            GateState::Hold { .. }
-        ));
-        assert!(matches!(
-            rule(0, Policy::Fail, Policy::Hold, None).observe(0, &Reading::NoData),
-            GateState::Fired { .. }
-        ));
-        assert_eq!(
-            rule(0, Policy::Pass, Policy::Hold, None).observe(0, &Reading::NoData),
-            &GateState::Ok
-        );
+        assert!(matches!(rule(0, Policy::Hold, Policy::Hold, None).observe(0, &Reading::NoData), GateState::Hold { .. }));
+        assert!(matches!(rule(0, Policy::Fail, Policy::Hold, None).observe(0, &Reading::NoData), GateState::Fired { .. }));
+        assert_eq!(rule(0, Policy::Pass, Policy::Hold, None).observe(0, &Reading::NoData), &GateState::Ok);
         // NaN (0/0 over no traffic) is no data too.
-        assert!(matches!(
-            rule(0, Policy::Hold, Policy::Hold, None).observe(0, &v(f64::NAN)),
-            GateState::Hold { .. }
-        ));
+        assert!(matches!(rule(0, Policy::Hold, Policy::Hold, None).observe(0, &v(f64::NAN)), GateState::Hold { .. }));
     }
 
     #[test]
@@ -337,10 +307,7 @@ mod tests {
         g.observe(0, &e);
         g.observe(1, &v(0.0));
         assert!(matches!(g.observe(2, &e), GateState::Hold { .. }));
-        assert!(matches!(
-            rule(0, Policy::Hold, Policy::Fail, None).observe(0, &e),
-            GateState::Fired { .. }
-        ));
+        assert!(matches!(rule(0, Policy::Hold, Policy::Fail, None).observe(0, &e), GateState::Fired { .. }));
     }
 
     #[test]
@@ -353,13 +320,7 @@ mod tests {
 
     #[test]
     fn below_bounds_breach_downwards() {
-        let mut g = Gate::from_threshold(
-            "x",
-            Threshold {
-                above: 3.0,
-                window: 0,
-            },
-        );
+        let mut g = Gate::from_threshold("x", Threshold { above: 3.0, window: 0 });
         assert_eq!(g.observe(0, &v(3.0)), &GateState::Ok);
         assert!(matches!(g.observe(1, &v(4.0)), GateState::Fired { .. }));
         let mut g = rule(0, Policy::Hold, Policy::Hold, None);

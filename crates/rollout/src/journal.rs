@@ -106,20 +106,12 @@ impl Journal {
             let mut line = serde_json::to_vec(event).expect("events serialize");
             line.push(b'\n');
             let io = |error| AppendError::Io {
-                path: self
-                    .path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
+                path: self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
                 error,
             };
             file.write_all(&line).map_err(io)?;
             file.sync_data().map_err(|error| AppendError::Io {
-                path: self
-                    .path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
+                path: self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
                 error,
             })?;
         }
@@ -134,7 +126,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Outcome;
+    use crate::model::{Outcome};
 
     #[test]
     fn a_torn_last_line_is_dropped_and_appends_go_on() {
@@ -149,11 +141,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut j = Journal::open(&path).unwrap();
         assert_eq!(j.events, vec![e.clone()]);
-        let f = Event::RunFinished {
-            at: 6,
-            outcome: Outcome::Succeeded,
-            reason: String::new(),
-        };
+        let f = Event::RunFinished { at: 6, outcome: Outcome::Succeeded, reason: String::new() };
         j.append(&f).unwrap();
         drop(j);
         assert_eq!(Journal::open(&path).unwrap().events, vec![e, f]);

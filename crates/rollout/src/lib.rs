@@ -9,8 +9,8 @@
 
 pub mod config;
 pub mod config_file;
-pub mod core;
 pub mod driver;
+pub mod core;
 pub mod gates;
 pub mod journal;
 pub mod model;

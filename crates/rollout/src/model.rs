@@ -97,7 +97,9 @@ impl Stage {
             (Direction::Upgrade, Stage::Drain) => "draining",
             (Direction::Upgrade, Stage::Action) => "upgrading",
             (Direction::Upgrade, Stage::Verify | Stage::Uncordon) => "verifying",
-            (Direction::Rollback, Stage::Precheck | Stage::Cordon | Stage::Drain) => "rollback-draining",
+            (Direction::Rollback, Stage::Precheck | Stage::Cordon | Stage::Drain) => {
+                "rollback-draining"
+            }
             (Direction::Rollback, Stage::Action) => "rolling-back",
             (Direction::Rollback, Stage::Verify | Stage::Uncordon) => "rollback-verifying",
         }
@@ -111,13 +113,9 @@ pub enum OpResult {
     Ok,
     /// Not yet possible (a pre-check that does not pass yet); tried again after the gate
     /// interval until the drain timeout.
-    NotYet {
-        reason: String,
-    },
+    NotYet { reason: String },
     /// The step failed and will not succeed by retrying.
-    Failed {
-        reason: String,
-    },
+    Failed { reason: String },
 }
 
 /// One line of the journal. The run's state is the fold of its events ([`crate::core::Run`]).

@@ -88,12 +88,7 @@ pub struct FinalNode {
     pub unschedulable: bool,
 }
 
-pub fn build(
-    run: &Run,
-    events: &[Event],
-    finals: &BTreeMap<String, FinalNode>,
-    rehearsal: bool,
-) -> RunReport {
+pub fn build(run: &Run, events: &[Event], finals: &BTreeMap<String, FinalNode>, rehearsal: bool) -> RunReport {
     let (outcome, reason, finished) = match &run.finished {
         Some((o, r, at)) => (o.as_str().to_owned(), r.clone(), Some(*at)),
         None => (
@@ -201,30 +196,13 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                     plan.waves
                 ),
             ),
-            Event::OpStarted {
-                at,
-                node,
-                direction,
-                stage,
-            } => {
+            Event::OpStarted { at, node, direction, stage } => {
                 started.insert((node.as_str(), *direction, *stage), *at);
                 if *stage == Stage::Action {
-                    push(
-                        *at,
-                        step_name(*direction, *stage, "started"),
-                        Some(node),
-                        String::new(),
-                    );
+                    push(*at, step_name(*direction, *stage, "started"), Some(node), String::new());
                 }
             }
-            Event::OpFinished {
-                at,
-                node,
-                direction,
-                stage,
-                result,
-                detail,
-            } => {
+            Event::OpFinished { at, node, direction, stage, result, detail } => {
                 let took = started
                     .remove(&(node.as_str(), *direction, *stage))
                     .map(|s| format!(" in {}", human_duration(elapsed(s, *at))))
@@ -246,15 +224,10 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                 }
                 push(*at, step_name(*direction, *stage, word), Some(node), text);
             }
-            Event::ControlPlaneStarted { at, version, .. } => push(
-                *at,
-                "control-plane-started".into(),
-                None,
-                format!("control plane to {version}"),
-            ),
-            Event::ControlPlaneFinished {
-                at, version, result, ..
-            } => push(
+            Event::ControlPlaneStarted { at, version, .. } => {
+                push(*at, "control-plane-started".into(), None, format!("control plane to {version}"))
+            }
+            Event::ControlPlaneFinished { at, version, result, .. } => push(
                 *at,
                 match result {
                     OpResult::Ok => "control-plane-done",
@@ -264,19 +237,13 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                 None,
                 match result {
                     OpResult::Ok => format!("control plane at {version}"),
-                    OpResult::NotYet { reason } | OpResult::Failed { reason } => {
-                        format!("{version}: {reason}")
-                    }
+                    OpResult::NotYet { reason } | OpResult::Failed { reason } => format!("{version}: {reason}"),
                 },
             ),
             Event::SoakStarted { at, phase } => push(*at, "soak-started".into(), None, phase.clone()),
             Event::SoakFinished { at, phase } => push(*at, "soak-finished".into(), None, phase.clone()),
-            Event::GateFired { at, gate, reason, .. } => {
-                push(*at, "gate-fired".into(), None, format!("{gate}: {reason}"))
-            }
-            Event::GateHeld { at, gate, reason } => {
-                push(*at, "gate-held".into(), None, format!("{gate}: {reason}"))
-            }
+            Event::GateFired { at, gate, reason, .. } => push(*at, "gate-fired".into(), None, format!("{gate}: {reason}")),
+            Event::GateHeld { at, gate, reason } => push(*at, "gate-held".into(), None, format!("{gate}: {reason}")),
             Event::GateReleased { at, gate } => push(*at, "gate-released".into(), None, gate.clone()),
             Event::RollbackStarted { at, nodes, reason } => push(
                 *at,
@@ -289,22 +256,13 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                 *at,
                 "abort-requested".into(),
                 None,
-                if *rollback {
-                    "with rollback".into()
-                } else {
-                    String::new()
-                },
+                if *rollback { "with rollback".into() } else { String::new() },
             ),
-            Event::Reconciled { at, node, detail } => {
-                push(*at, "reconciled".into(), Some(node), detail.clone())
-            }
+            Event::Reconciled { at, node, detail } => push(*at, "reconciled".into(), Some(node), detail.clone()),
             Event::Resumed { at, holder } => push(*at, "resumed".into(), None, format!("by {holder}")),
-            Event::RunFinished { at, outcome, reason } => push(
-                *at,
-                "run-finished".into(),
-                None,
-                format!("{}: {reason}", outcome.as_str()),
-            ),
+            Event::RunFinished { at, outcome, reason } => {
+                push(*at, "run-finished".into(), None, format!("{}: {reason}", outcome.as_str()))
+            }
         }
     }
     out
@@ -357,11 +315,7 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
         let _ = writeln!(out, "  {}", report.reason);
     }
     if let Some(d) = report.duration_seconds {
-        let clock = if report.rehearsal {
-            " (simulated clock: what the real run would take)"
-        } else {
-            ""
-        };
+        let clock = if report.rehearsal { " (simulated clock: what the real run would take)" } else { "" };
         let _ = writeln!(out, "  took {}{clock}", human_duration((d * 1000.0) as Millis));
     }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -370,30 +324,16 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
     }
     let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let _ = writeln!(out, "  nodes: {}", counts.join(", "));
-    let cordoned: Vec<&str> = report
-        .nodes
-        .iter()
-        .filter(|n| n.cordoned)
-        .map(|n| n.name.as_str())
-        .collect();
+    let cordoned: Vec<&str> = report.nodes.iter().filter(|n| n.cordoned).map(|n| n.name.as_str()).collect();
     if !cordoned.is_empty() {
         let _ = writeln!(out, "  left cordoned: {}", cordoned.join(", "));
     }
-    for n in report
-        .nodes
-        .iter()
-        .filter(|n| n.state == "failed" || (n.state == "skipped" && !n.reason.is_empty()))
-    {
+    for n in report.nodes.iter().filter(|n| n.state == "failed" || (n.state == "skipped" && !n.reason.is_empty())) {
         let _ = writeln!(out, "  {} {}: {}", n.name, n.state, n.reason);
     }
     for g in &report.gates {
         if let Some(at) = &g.fired_at {
-            let _ = writeln!(
-                out,
-                "  gate {} fired at {at}: {}",
-                g.name,
-                g.reason.as_deref().unwrap_or("")
-            );
+            let _ = writeln!(out, "  gate {} fired at {at}: {}", g.name, g.reason.as_deref().unwrap_or(""));
             let values: Vec<String> = g
                 .values
                 .iter()
@@ -403,11 +343,7 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
         }
     }
     if let (Some(s), Some(f)) = (&report.rollback.started_at, &report.rollback.finished_at) {
-        let _ = writeln!(
-            out,
-            "  rolled back {} nodes from {s} to {f}",
-            report.rollback.nodes.len()
-        );
+        let _ = writeln!(out, "  rolled back {} nodes from {s} to {f}", report.rollback.nodes.len());
     }
     let _ = writeln!(out, "\nTimeline:");
     let lines = &report.timeline;
@@ -425,11 +361,7 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
         for e in &lines[..head] {
             show(&mut out, e);
         }
-        let _ = writeln!(
-            out,
-            "  ... {} more lines (all of them in --output json) ...",
-            lines.len() - head - tail
-        );
+        let _ = writeln!(out, "  ... {} more lines (all of them in --output json) ...", lines.len() - head - tail);
         for e in &lines[lines.len() - tail..] {
             show(&mut out, e);
         }
