@@ -673,10 +673,10 @@ impl Walk<'_> {
         }
         if let Some(n) = f.get("precheck") {
             let at = f.child("precheck");
-            if let Some(p) = self.fields(n, &at, &["cpu_below"]) {
-                if let Some(v) = p.get("cpu_below") {
-                    c.precheck.cpu_below_percent = self.percent(v, &p.child("cpu_below"));
-                }
+            if let Some(p) = self.fields(n, &at, &["cpu_below"])
+                && let Some(v) = p.get("cpu_below")
+            {
+                c.precheck.cpu_below_percent = self.percent(v, &p.child("cpu_below"));
             }
         }
         if let Some(n) = f.get("drain") {
@@ -703,7 +703,7 @@ impl Walk<'_> {
                 if let Some(v) = d.get("grace_period") {
                     let key = d.child("grace_period");
                     c.drain.grace_period_seconds = match self.duration(v, &key, true) {
-                        Some(ms) if ms % SECOND != 0 => {
+                        Some(ms) if !ms.is_multiple_of(SECOND) => {
                             self.at(v, &key, "a grace period is whole seconds, such as 30s");
                             None
                         }

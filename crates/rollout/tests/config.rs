@@ -103,8 +103,10 @@ fn unknown_nested_keys_are_named_with_their_path() {
 #[test]
 fn a_partial_section_keeps_the_other_defaults() {
     let c = ok("upgrade:\n  soak: 1h30m\n  drain: {force: true}\n");
-    let mut want = UpgradeConfig::default();
-    want.soak = 90 * MINUTE;
+    let mut want = UpgradeConfig {
+        soak: 90 * MINUTE,
+        ..UpgradeConfig::default()
+    };
     want.drain.force = true;
     assert_eq!(c.upgrade, want);
 }
