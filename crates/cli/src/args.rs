@@ -17,6 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print a commented starter config (`--upgrade`: waves, node actions, rollback, gates)
+    Init(InitArgs),
     /// Report what will break when upgrading: removed APIs and more
     Scan(ScanArgs),
     /// Print the documentation of a check (or list every check)
@@ -377,6 +379,13 @@ pub struct ManArgs {
     /// instead of printing the main page
     #[arg(long, value_name = "DIR")]
     pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The upgrade config: waves, drain, node and rollback actions, control plane, gates
+    #[arg(long)]
+    pub upgrade: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,16 @@ pub struct ConfigFile {
     pub desired: Option<PathBuf>,
     #[serde(default)]
     pub checks: BTreeMap<String, CheckSetting>,
+    // The sections of `upgrade`, `rehearse` and `gates` (validated by
+    // mcp_diag_rollout::config_file) and of later commands: one file serves them all.
+    #[serde(rename = "upgrade")]
+    _upgrade: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "gates")]
+    _gates: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "services")]
+    _services: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "probes")]
+    _probes: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,5 +162,20 @@ mod tests {
         assert!(severity_override("api-deprecated=high").is_ok());
         assert!(severity_override("api-deprecated").is_err());
         assert!(severity_override("nope=high").is_err());
+    }
+
+    #[test]
+    fn the_upgrade_starter_is_a_valid_scan_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upgrade.yaml");
+        let text = format!(
+            "fail_on: medium\n{}\nservices: []\nprobes: {{}}\n",
+            mcp_diag_rollout::config_file::STARTER
+        );
+        std::fs::write(&path, text).unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.fail_on, Some(Severity::Medium));
+        std::fs::write(&path, "upgrade: {soak: 1m}\nupgrad: {}\n").unwrap();
+        assert!(Config::load(&path).unwrap_err().contains("upgrad"));
     }
 }

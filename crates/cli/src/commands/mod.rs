@@ -12,6 +12,7 @@ mod data;
 mod emulate;
 mod explain;
 mod gates;
+mod init;
 mod live;
 mod manual;
 mod output;
@@ -152,6 +153,7 @@ pub fn today_utc() -> Date {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Init(args) => init::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Data(args) => data::run(&args),
