@@ -79,6 +79,8 @@ pub struct Stop {
     pub rollback: Option<RollbackPolicy>,
     /// The wave that was in progress.
     pub wave: usize,
+    /// Why nothing is rolled back when `rollback` is `None`.
+    pub no_rollback: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -362,7 +364,7 @@ impl Run {
                     self.stop_line(
                         *at,
                         format!(
-                            "control plane {version}: {reason} (control-plane steps cannot be rolled back)"
+                            "control plane {version}: {reason}"
                         ),
                         Outcome::Failed,
                         config,
@@ -422,6 +424,7 @@ impl Run {
                         },
                         rollback: policy,
                         wave: self.current_wave(),
+                        no_rollback: "aborted without --rollback".into(),
                     });
                 } else if let Some(stop) = &mut self.stop
                     && *rollback
@@ -455,6 +458,7 @@ impl Run {
             self.stop_line(at, format!("{name}: {reason}"), Outcome::Stopped, config);
             if let Some(stop) = &mut self.stop {
                 stop.rollback = None;
+                stop.no_rollback = "a drain that does not finish is no fault of the upgraded nodes".into();
             }
         }
     }
@@ -476,6 +480,7 @@ impl Run {
             outcome,
             rollback: Some(config.upgrade.rollback).filter(|p| *p != RollbackPolicy::None),
             wave: self.current_wave(),
+            no_rollback: "rollback: none".into(),
         });
     }
 
@@ -782,11 +787,15 @@ impl Run {
                 .count();
             reason.push_str(&format!("; {back} nodes rolled back"));
         } else if stop.rollback.is_none() && self.nodes.iter().any(|n| n.end == Some(NodeEnd::Upgraded)) {
-            reason.push_str("; nothing rolled back (rollback: none)");
+            reason.push_str(&format!("; nothing rolled back ({})", stop.no_rollback));
         }
-        if self.hops.contains(&HopState::Done) || self.hops.contains(&HopState::Failed) {
+        if self.hops.contains(&HopState::Failed) {
             reason.push_str(
-                "; the control plane stays where it is (control-plane steps cannot be rolled back)",
+                "; the run stopped at the control plane (control-plane steps cannot be rolled back: check it by hand)",
+            );
+        } else if self.hops.contains(&HopState::Done) {
+            reason.push_str(
+                "; the control plane stays at its new version (control-plane steps cannot be rolled back)",
             );
         }
         vec![Command::Record(Event::RunFinished {
