@@ -412,6 +412,8 @@ pub(crate) struct State {
     /// (see `drain::record_budget_baselines`): (namespace, name) -> (the budget's
     /// resourceVersion when loaded, Ready pods it selected then).
     pub budget_baselines: HashMap<ObjKey, (u64, i64)>,
+    /// The simulated kubelets: faults and upgrades in flight.
+    pub kubelets: crate::kubelet::Kubelets,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -478,6 +480,7 @@ impl State {
             pods_by_node: HashMap::new(),
             quiet: false,
             budget_baselines: HashMap::new(),
+            kubelets: crate::kubelet::Kubelets::default(),
         }
     }
 
