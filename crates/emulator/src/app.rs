@@ -3,7 +3,7 @@
 //! Prometheus text format, for the upgrade gates to watch.
 //!
 //! The model: the application receives `rps` requests a second, shared equally by the Ready
-//! nodes. A node's requests fail with the error share, and take the latency, of its kubelet's
+//! workers (nodes without the control-plane taint; every Ready node when all have it). A node's requests fail with the error share, and take the latency, of its kubelet's
 //! minor in `by_version` when set there, else `base_error` and `base_latency`. With no node
 //! Ready, every request fails. At each scrape the requests since the previous scrape are added
 //! at the rates of that moment, so the counters only grow.
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::kubelet::minor_of;
-use crate::store::State;
+use crate::store::{Entry, State};
 
 /// Upper bounds of the histogram buckets, in seconds (`+Inf` follows).
 pub const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -250,10 +250,27 @@ impl AppRates {
     }
 }
 
+/// A control-plane node (tainted so): the application does not run there.
+fn control_plane(e: &Entry) -> bool {
+    e.node.as_ref().is_some_and(|f| {
+        f.taints.iter().any(|t| {
+            matches!(
+                t.get("key").and_then(Value::as_str),
+                Some("node-role.kubernetes.io/control-plane" | "node-role.kubernetes.io/master")
+            )
+        })
+    })
+}
+
 pub(crate) fn rates(model: &AppModel, state: &State) -> AppRates {
     let mut behaviours = Vec::new();
     if let Some(nodes) = state.col("", "nodes") {
-        for e in nodes.values().filter(|e| e.node.as_ref().is_some_and(|f| f.ready)) {
+        // The application runs on the workers; a cluster of control-plane nodes only runs it there.
+        let workers_exist = nodes.values().any(|e| !control_plane(e));
+        let serving = |e: &&std::sync::Arc<Entry>| {
+            e.node.as_ref().is_some_and(|f| f.ready) && !(workers_exist && control_plane(e))
+        };
+        for e in nodes.values().filter(serving) {
             let v = e.value();
             let minor = v
                 .pointer("/status/nodeInfo/kubeletVersion")

@@ -152,3 +152,38 @@ async fn the_model_is_read_and_replaced_over_http() {
     assert!(!text.contains("http_requests_total"));
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn control_plane_nodes_serve_no_application_traffic() {
+    use mcp_diag_emulator::testing::{node, with_taint};
+    let cp = with_taint(
+        node("cp-1", "4", "8Gi"),
+        "node-role.kubernetes.io/control-plane",
+        "",
+        "NoSchedule",
+    );
+    let mut app = AppModel::default();
+    app.set_errors("1.30=10%").unwrap();
+    let options = Options {
+        kubelet_restart: Duration::from_millis(100),
+        app,
+        ..Options::default()
+    };
+    let inv = Cluster::new("1.30.1")
+        .object(cp)
+        .nodes(&["w1"], "4", "8Gi")
+        .build();
+    let emu = Emulator::start(inv, options).await.unwrap();
+    assert_eq!(emu.app_rates().ready_nodes, 1, "only the worker");
+    // The control plane at 1.30 changes nothing; the worker at 1.30 does.
+    emu.upgrade_node("cp-1", "v1.30.0").unwrap();
+    emu.upgrade_node("w1", "v1.30.0").unwrap();
+    assert_eq!(emu.app_rates().error_share, 1.0, "the only worker is restarting");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !(emu.node_state("w1").unwrap().ready && emu.node_state("cp-1").unwrap().ready) {
+        assert!(tokio::time::Instant::now() < deadline, "nodes never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!((emu.app_rates().error_share - 0.1).abs() < 1e-9);
+    emu.stop().await;
+}

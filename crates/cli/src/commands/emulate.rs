@@ -16,6 +16,19 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<ExitStatus> {
             "pass a directory written by `mcp-diag snapshot` (it holds cluster.yaml)",
         )
     })?;
+    // A fault on a node the snapshot does not have would silently never fire.
+    for name in node_faults.keys() {
+        if !inventory
+            .objects
+            .iter()
+            .any(|o| o.kind == "Node" && o.name == *name)
+        {
+            return Err(super::hinted(
+                format!("--node-fault: the snapshot has no node {name}"),
+                "name a node of the snapshot (mcp-diag emulate, then kubectl get nodes, lists them)",
+            ));
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = mcp_diag_emulator::Options {
         ready_delay: args.ready_delay,
