@@ -2,15 +2,8 @@
 //! API server (a node's ssh, an application), so the API server's injected faults, tokens and
 //! request counters do not apply to them.
 //!
-//! | Method and path | Effect |
-//! |---|---|
-//! | `POST /mcp-diag/v1/nodes/{name}/upgrade?version=v1.32.0` | starts the node's upgrade: 202 with `{"node", "version", "from_version", "started"}` (`started: false` when the same version is already in flight); 404 unknown node; 400 a version that is not `vMAJOR.MINOR.PATCH` (the `v` is optional); fault `fail`: 500; fault `hang`: no answer ever (that connection only) |
-//! | `GET /mcp-diag/v1/nodes/{name}` | the kubelet's state: `{"name", "ready", "kubelet_version", "upgrading_to", "fault", "upgrades"}` |
-//! | `PUT /mcp-diag/v1/nodes/{name}/fault` | sets the node's fault; the body is `fail`, `hang`, `never-ready` or `wrong-version=v1.31.4` (plain text, or a JSON string) |
-//! | `DELETE /mcp-diag/v1/nodes/{name}/fault` | clears it |
-//! | `GET /mcp-diag/v1/app/metrics` | the application's metrics (Prometheus text format; see `app.rs`) |
-//! | `GET /mcp-diag/v1/app` | the application model as JSON |
-//! | `PUT /mcp-diag/v1/app` | replaces it (JSON: `rps`, `base_error`, `base_latency`, `by_version`; keys left out take their defaults) |
+//! The endpoints and their answers are documented in one place: the crate's README,
+//! "Control endpoints".
 //!
 //! Errors are `Status` bodies, as the API server's.
 

@@ -6,6 +6,15 @@
 //! that the live scanner, the planner's accuracy tests and rehearsals have a cluster to talk
 //! to. Faults (latency, errors, 429 storms, dropped connections, expired continue tokens)
 //! can be injected, deterministically for a seed.
+//!
+//! It is also a cluster that can be upgraded: simulated kubelets go NotReady and come back at
+//! a new version when asked by a control endpoint (`POST /mcp-diag/v1/nodes/{name}/upgrade`,
+//! [`Emulator::upgrade_node`]), by the node label [`VERSION_LABEL`], or by a Job pinned to the
+//! node with the env var [`TARGET_VERSION_ENV`]; per-node [`NodeFault`]s make the action fail,
+//! hang, never come back or come back at another version. An emulated application serves
+//! metrics whose error rate and latency follow the nodes' versions
+//! (`GET /mcp-diag/v1/app/metrics`, [`AppModel`]). The crate's README documents every control
+//! endpoint.
 
 // Handlers return the failure response itself as the error: it is built once per failed
 // request, so its size does not matter and boxing would only add noise.
