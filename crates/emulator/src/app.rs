@@ -162,7 +162,10 @@ impl AppModel {
     /// are numbers or percentages, latencies seconds or durations.
     pub fn from_json(v: &Value) -> Result<AppModel, String> {
         let Some(obj) = v.as_object() else {
-            return Err("the app model is a JSON object, such as {\"by_version\": {\"1.32\": {\"error\": \"8%\"}}}".to_owned());
+            return Err(
+                "the app model is a JSON object, such as {\"by_version\": {\"1.32\": {\"error\": \"8%\"}}}"
+                    .to_owned(),
+            );
         };
         let share = |k: &str, v: &Value| match v {
             Value::Number(n) => n
@@ -194,7 +197,10 @@ impl AppModel {
                 "base_latency" => m.base_latency = latency(k, v)?,
                 "by_version" => {
                     let Some(versions) = v.as_object() else {
-                        return Err("by_version: an object by kubelet minor, such as {\"1.32\": {\"error\": \"8%\"}}".to_owned());
+                        return Err(
+                            "by_version: an object by kubelet minor, such as {\"1.32\": {\"error\": \"8%\"}}"
+                                .to_owned(),
+                        );
                     };
                     for (minor, e) in versions {
                         let key = version_key(minor).map_err(|e| format!("by_version: {e}"))?;
@@ -207,7 +213,9 @@ impl AppModel {
                             match f.as_str() {
                                 "error" => effect.error = Some(share(&path, x)?),
                                 "latency" => effect.latency = Some(latency(&path, x)?),
-                                _ => return Err(format!("{path}: unknown key (the keys are error, latency)")),
+                                _ => {
+                                    return Err(format!("{path}: unknown key (the keys are error, latency)"));
+                                }
                             }
                         }
                         m.by_version.insert(key, effect);
@@ -238,7 +246,7 @@ impl AppRates {
     /// The latency below which `q` of the requests are served (exact, from the node shares).
     pub fn quantile(&self, q: f64) -> Option<Duration> {
         let mut sorted = self.latencies.clone();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_by_key(|a| a.0);
         let mut seen = 0.0;
         for (l, share) in &sorted {
             seen += share;
@@ -303,7 +311,10 @@ pub(crate) fn rates(model: &AppModel, state: &State) -> AppRates {
 /// The index of the bucket a latency lands in (`BUCKETS.len()` is `+Inf`).
 pub(crate) fn bucket_of(latency: Duration) -> usize {
     let s = latency.as_secs_f64();
-    BUCKETS.iter().position(|le| s <= *le + 1e-12).unwrap_or(BUCKETS.len())
+    BUCKETS
+        .iter()
+        .position(|le| s <= *le + 1e-12)
+        .unwrap_or(BUCKETS.len())
 }
 
 /// The counters, fractional inside (served as whole requests).
@@ -350,16 +361,22 @@ impl Meter {
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP http_requests_total Requests served by the emulated application, by status code.\n");
+        out.push_str(
+            "# HELP http_requests_total Requests served by the emulated application, by status code.\n",
+        );
         out.push_str("# TYPE http_requests_total counter\n");
         let _ = writeln!(out, "http_requests_total{{code=\"200\"}} {}", self.ok.floor());
         let _ = writeln!(out, "http_requests_total{{code=\"500\"}} {}", self.errors.floor());
-        out.push_str("# HELP http_request_duration_seconds Latency of the emulated application's requests.\n");
+        out.push_str(
+            "# HELP http_request_duration_seconds Latency of the emulated application's requests.\n",
+        );
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
         let mut cumulative = 0.0;
         for (i, n) in self.buckets.iter().enumerate() {
             cumulative += n;
-            let le = BUCKETS.get(i).map_or_else(|| "+Inf".to_owned(), |b| b.to_string());
+            let le = BUCKETS
+                .get(i)
+                .map_or_else(|| "+Inf".to_owned(), |b| b.to_string());
             let _ = writeln!(
                 out,
                 "http_request_duration_seconds_bucket{{le=\"{le}\"}} {}",
@@ -394,7 +411,11 @@ mod tests {
         let j = json!({"by_version": {"1.32": {"error": "8%", "latency": "2s"}}, "rps": 10});
         let m = AppModel::from_json(&j).unwrap();
         assert_eq!((m.rps, m.by_version["1.32"].error), (10.0, Some(0.08)));
-        assert!(AppModel::from_json(&json!({"rpz": 1})).unwrap_err().contains("unknown key"));
+        assert!(
+            AppModel::from_json(&json!({"rpz": 1}))
+                .unwrap_err()
+                .contains("unknown key")
+        );
         assert!(AppModel::from_json(&json!({"by_version": {"1.32": {"errors": 1}}})).is_err());
     }
 
@@ -419,11 +440,26 @@ mod tests {
         let text = meter.render();
         assert!(text.contains("http_requests_total{code=\"500\"} 500\n"), "{text}");
         assert!(text.contains("http_requests_total{code=\"200\"} 500\n"), "{text}");
-        assert!(text.contains("http_request_duration_seconds_bucket{le=\"0.05\"} 500\n"), "{text}");
-        assert!(text.contains("http_request_duration_seconds_bucket{le=\"1\"} 500\n"), "{text}");
-        assert!(text.contains("http_request_duration_seconds_bucket{le=\"2.5\"} 1000\n"), "{text}");
-        assert!(text.contains("http_request_duration_seconds_bucket{le=\"+Inf\"} 1000\n"), "{text}");
-        assert!(text.contains("http_request_duration_seconds_count 1000\n"), "{text}");
+        assert!(
+            text.contains("http_request_duration_seconds_bucket{le=\"0.05\"} 500\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http_request_duration_seconds_bucket{le=\"1\"} 500\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http_request_duration_seconds_bucket{le=\"2.5\"} 1000\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http_request_duration_seconds_bucket{le=\"+Inf\"} 1000\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http_request_duration_seconds_count 1000\n"),
+            "{text}"
+        );
         // Time going backwards adds nothing.
         meter.advance(&half, t0);
         assert_eq!(meter.render(), text);

@@ -135,7 +135,12 @@ async fn upgrade(shared: &Arc<Shared>, name: &str, version: &str) -> Response<Bo
             // No lock is held: only this connection waits, until the client gives up or the
             // emulator stops.
             std::future::pending::<()>().await;
-            status(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "unreachable", None)
+            status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "unreachable",
+                None,
+            )
         }
     }
 }

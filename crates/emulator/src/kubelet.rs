@@ -89,7 +89,9 @@ pub fn normalize_version(text: &str) -> Result<String, String> {
 pub(crate) fn minor_of(version: &str) -> Option<String> {
     let bare = version.trim().strip_prefix('v').unwrap_or(version.trim());
     let mut it = bare.split('.');
-    let major = it.next().filter(|m| m.chars().all(|c| c.is_ascii_digit()) && !m.is_empty())?;
+    let major = it
+        .next()
+        .filter(|m| m.chars().all(|c| c.is_ascii_digit()) && !m.is_empty())?;
     let minor: String = it.next()?.chars().take_while(char::is_ascii_digit).collect();
     (!minor.is_empty()).then(|| format!("{major}.{minor}"))
 }
@@ -213,7 +215,11 @@ const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
 /// node gets the `not-ready:NoSchedule` taint the node lifecycle controller adds.
 fn node_ready(v: &mut Value, ready: bool, version: Option<&str>, now: &str) {
     let (status, reason, message) = if ready {
-        ("True", "KubeletReady", "kubelet is posting ready status".to_owned())
+        (
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status".to_owned(),
+        )
     } else {
         (
             "False",
@@ -394,7 +400,11 @@ fn finish(shared: &Arc<Shared>, state: &mut State, node: &str, generation: u64) 
     let now = (state.now)();
     let Some(entry) = state.get("", "nodes", "", node) else {
         for job in &flight.jobs {
-            job_done(state, job, Err(format!("node {node} was deleted during its upgrade")));
+            job_done(
+                state,
+                job,
+                Err(format!("node {node} was deleted during its upgrade")),
+            );
         }
         return;
     };
@@ -503,7 +513,10 @@ pub(crate) fn patch_sets_label(content_type: &str, body: &[u8]) -> bool {
             let path = op.get("path").and_then(Value::as_str).unwrap_or("");
             matches!(op.get("op").and_then(Value::as_str), Some("add" | "replace"))
                 && (path == format!("/metadata/labels/{escaped}")
-                    || (path == "/metadata/labels" && op.pointer("/value").is_some_and(|l| l.get(VERSION_LABEL).is_some())))
+                    || (path == "/metadata/labels"
+                        && op
+                            .pointer("/value")
+                            .is_some_and(|l| l.get(VERSION_LABEL).is_some())))
         });
     }
     p.pointer("/metadata/labels")
@@ -518,7 +531,10 @@ pub(crate) fn node_written(shared: &Arc<Shared>, state: &mut State, old: &Value,
     let Some(want) = new.label(VERSION_LABEL) else {
         return;
     };
-    let before = old.pointer("/metadata/labels").and_then(|l| l.get(VERSION_LABEL)).and_then(Value::as_str);
+    let before = old
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(VERSION_LABEL))
+        .and_then(Value::as_str);
     if before == Some(want) && !named {
         return;
     }
@@ -542,7 +558,10 @@ mod tests {
         assert_eq!(normalize_version("1.32.0").unwrap(), "v1.32.0");
         assert_eq!(normalize_version("v1.29.4-eks-1").unwrap(), "v1.29.4-eks-1");
         for bad in ["1.32", "v1.x.0", "", "v1.32.0-", "latest", "v1.32.0.1"] {
-            assert!(normalize_version(bad).unwrap_err().contains("vMAJOR.MINOR.PATCH"), "{bad}");
+            assert!(
+                normalize_version(bad).unwrap_err().contains("vMAJOR.MINOR.PATCH"),
+                "{bad}"
+            );
         }
         assert_eq!(minor_of("v1.32.0-eks-1").as_deref(), Some("1.32"));
         assert_eq!(minor_of("junk"), None);
@@ -551,7 +570,10 @@ mod tests {
             NodeFault::parse("wrong-version=1.31.4").unwrap(),
             NodeFault::WrongVersion("v1.31.4".to_owned())
         );
-        assert_eq!(NodeFault::parse("never-ready").unwrap().to_string(), "never-ready");
+        assert_eq!(
+            NodeFault::parse("never-ready").unwrap().to_string(),
+            "never-ready"
+        );
         assert!(NodeFault::parse("explode").unwrap_err().contains("fail, hang"));
         assert!(NodeFault::parse("wrong-version=x").is_err());
     }
@@ -565,19 +587,28 @@ mod tests {
             Some(("n1".to_owned(), "v1.32.0".to_owned()))
         );
         assert_eq!(
-            job_target(&job(json!({"nodeSelector": {"kubernetes.io/hostname": "n2"}, "containers": env}))),
+            job_target(&job(
+                json!({"nodeSelector": {"kubernetes.io/hostname": "n2"}, "containers": env})
+            )),
             Some(("n2".to_owned(), "v1.32.0".to_owned()))
         );
         assert_eq!(job_target(&job(json!({"containers": env}))), None);
-        assert_eq!(job_target(&job(json!({"nodeName": "n1", "containers": [{"name": "c"}]}))), None);
+        assert_eq!(
+            job_target(&job(json!({"nodeName": "n1", "containers": [{"name": "c"}]}))),
+            None
+        );
     }
 
     #[test]
     fn patches_that_name_the_label() {
         let merge = br#"{"metadata":{"labels":{"upgrade.mcp-diag.io/version":"v1.32.0"}}}"#;
         assert!(patch_sets_label("application/merge-patch+json", merge));
-        assert!(!patch_sets_label("application/merge-patch+json", br#"{"spec":{"unschedulable":true}}"#));
-        let ops = br#"[{"op":"add","path":"/metadata/labels/upgrade.mcp-diag.io~1version","value":"v1.32.0"}]"#;
+        assert!(!patch_sets_label(
+            "application/merge-patch+json",
+            br#"{"spec":{"unschedulable":true}}"#
+        ));
+        let ops =
+            br#"[{"op":"add","path":"/metadata/labels/upgrade.mcp-diag.io~1version","value":"v1.32.0"}]"#;
         assert!(patch_sets_label("application/json-patch+json", ops));
     }
 

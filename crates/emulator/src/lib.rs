@@ -51,8 +51,7 @@ use server::Shared;
 
 pub use app::{AppModel, AppRates, BUCKETS, VersionEffect};
 pub use kubelet::{
-    NodeFault, NodeState, TARGET_VERSION_ENV, UpgradeError, UpgradeStarted, VERSION_LABEL,
-    normalize_version,
+    NodeFault, NodeState, TARGET_VERSION_ENV, UpgradeError, UpgradeStarted, VERSION_LABEL, normalize_version,
 };
 
 /// How the emulated cluster behaves.

@@ -54,9 +54,7 @@ async fn the_error_rate_and_latency_follow_the_upgraded_nodes() {
         app,
         ..Options::default()
     };
-    let inv = Cluster::new("1.30.1")
-        .nodes(&["n1", "n2"], "4", "8Gi")
-        .build();
+    let inv = Cluster::new("1.30.1").nodes(&["n1", "n2"], "4", "8Gi").build();
     let emu = Emulator::start(inv, options).await.unwrap();
 
     let s0 = scrape(&emu).await;
@@ -72,8 +70,7 @@ async fn the_error_rate_and_latency_follow_the_upgraded_nodes() {
         s1["http_request_duration_seconds_count"]
     );
     assert_eq!(
-        s1["http_request_duration_seconds_bucket{le=\"0.05\"}"],
-        s1["http_request_duration_seconds_count"],
+        s1["http_request_duration_seconds_bucket{le=\"0.05\"}"], s1["http_request_duration_seconds_count"],
         "50 ms lands in le=0.05"
     );
     assert!(s1["http_request_duration_seconds_sum"] > 0.0);
@@ -95,7 +92,10 @@ async fn the_error_rate_and_latency_follow_the_upgraded_nodes() {
     let s3 = scrape(&emu).await;
     let (errors, slow) = window(&s2, &s3);
     // Half the requests on a 1.30 node: (8% + 0.1%) / 2 fail, half take 2 s (le=2.5).
-    assert!((errors - 0.0405).abs() < 0.002, "error share with n1 at 1.30: {errors}");
+    assert!(
+        (errors - 0.0405).abs() < 0.002,
+        "error share with n1 at 1.30: {errors}"
+    );
     assert!((slow - 0.5).abs() < 0.01, "share above 1 s: {slow}");
     for (k, v) in &s3 {
         assert!(*v >= s0[k], "{k} went down: {} then {v}", s0[k]);
@@ -133,7 +133,11 @@ async fn the_model_is_read_and_replaced_over_http() {
     // n1's kubelet is 1.29 (the test node's): half of its requests fail now.
     assert_eq!(emu.app_rates().error_share, 0.5);
 
-    for bad in [json!({"rps": -1}), json!({"by_version": {"1.29": {"error": 2}}}), json!([1])] {
+    for bad in [
+        json!({"rps": -1}),
+        json!({"by_version": {"1.29": {"error": 2}}}),
+        json!([1]),
+    ] {
         let r = http.put(&url).json(&bad).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400, "{bad}");
         let body: Value = r.json().await.unwrap();

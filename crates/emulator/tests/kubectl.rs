@@ -377,7 +377,9 @@ async fn kubectl_label_and_job_upgrade_nodes() {
     assert!(out.contains("node/n1 labeled"), "{out}");
     let nodes = k.ok(&["get", "nodes"]).await;
     assert!(
-        nodes.lines().any(|l| l.starts_with("n1 ") && l.contains(" NotReady ")),
+        nodes
+            .lines()
+            .any(|l| l.starts_with("n1 ") && l.contains(" NotReady ")),
         "{nodes}"
     );
 

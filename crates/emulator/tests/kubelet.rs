@@ -38,10 +38,7 @@ async fn start(faults: &[(&str, NodeFault)]) -> Emulator {
     let options = Options {
         ready_delay: Duration::from_millis(50),
         kubelet_restart: RESTART,
-        node_faults: faults
-            .iter()
-            .map(|(n, f)| ((*n).to_owned(), f.clone()))
-            .collect(),
+        node_faults: faults.iter().map(|(n, f)| ((*n).to_owned(), f.clone())).collect(),
         ..Options::default()
     };
     Emulator::start(cluster(), options).await.unwrap()
@@ -127,9 +124,7 @@ async fn the_control_endpoint_upgrades_a_node_and_reboots_its_pods() {
     let cond = n1.status.as_ref().unwrap().conditions.as_ref().unwrap();
     assert_eq!(cond[0].reason.as_deref(), Some("KubeletNotReady"));
     assert!(cond[0].last_transition_time.is_some());
-    assert!(
-        n1.spec.as_ref().unwrap().taints.as_ref().unwrap()[0].key == "node.kubernetes.io/not-ready"
-    );
+    assert!(n1.spec.as_ref().unwrap().taints.as_ref().unwrap()[0].key == "node.kubernetes.io/not-ready");
     // The same version again while in flight: accepted, nothing new.
     let (code, body) = post_upgrade(&emu, "n1", "v1.30.2").await;
     assert_eq!((code, &body["started"]), (202, &json!(false)), "{body}");
@@ -154,7 +149,13 @@ async fn the_control_endpoint_upgrades_a_node_and_reboots_its_pods() {
     back_at(&nodes, "n1", "v1.30.2").await;
     let n1 = nodes.get("n1").await.unwrap();
     assert_eq!(
-        n1.status.as_ref().unwrap().node_info.as_ref().unwrap().kube_proxy_version,
+        n1.status
+            .as_ref()
+            .unwrap()
+            .node_info
+            .as_ref()
+            .unwrap()
+            .kube_proxy_version,
         "v1.30.2"
     );
     assert!(n1.spec.as_ref().unwrap().taints.is_none(), "taint removed");
@@ -174,7 +175,11 @@ async fn the_control_endpoint_upgrades_a_node_and_reboots_its_pods() {
     let (code, body) = post_upgrade(&emu, "nope", "v1.30.0").await;
     assert_eq!((code, body["reason"].as_str()), (404, Some("NotFound")), "{body}");
     let (code, body) = post_upgrade(&emu, "n1", "1.30").await;
-    assert_eq!((code, body["reason"].as_str()), (400, Some("BadRequest")), "{body}");
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (400, Some("BadRequest")),
+        "{body}"
+    );
     assert!(body["message"].as_str().unwrap().contains("vMAJOR.MINOR.PATCH"));
     let r = reqwest::Client::new()
         .post(format!("{}/mcp-diag/v1/nodes/n1/upgrade", emu.url()))
@@ -213,10 +218,7 @@ async fn the_label_starts_an_upgrade_once() {
         .patch("n2", &PatchParams::default(), &Patch::Merge(label("v1.30.0")))
         .await
         .unwrap();
-    assert_eq!(
-        ready(&nodes.get("n2").await.unwrap()).as_deref(),
-        Some("False")
-    );
+    assert_eq!(ready(&nodes.get("n2").await.unwrap()).as_deref(), Some("False"));
     back_at(&nodes, "n2", "v1.30.0").await;
     // Later writes of the node that do not set the label again start nothing.
     nodes.cordon("n2").await.unwrap();
@@ -358,7 +360,10 @@ async fn node_faults_fail_hang_never_ready_and_wrong_version() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let hung = http
-        .post(format!("{}/mcp-diag/v1/nodes/n2/upgrade?version=v1.30.0", emu.url()))
+        .post(format!(
+            "{}/mcp-diag/v1/nodes/n2/upgrade?version=v1.30.0",
+            emu.url()
+        ))
         .timeout(Duration::from_millis(800))
         .send()
         .await;
@@ -475,7 +480,11 @@ async fn leases_are_created_once_and_replaced_only_at_their_version() {
     let mut stale = created;
     stale.spec.as_mut().unwrap().holder_identity = Some("bob".to_owned());
     assert_eq!(
-        api_error(leases.replace("mcp-diag-upgrade", &PostParams::default(), &stale).await),
+        api_error(
+            leases
+                .replace("mcp-diag-upgrade", &PostParams::default(), &stale)
+                .await
+        ),
         (409, "Conflict".to_owned())
     );
     let now = leases.get("mcp-diag-upgrade").await.unwrap();

@@ -51,7 +51,10 @@ fn kubelets_and_app(
     for spec in &args.node_faults {
         let hint = "write it as NODE=fail, NODE=hang, NODE=never-ready or NODE=wrong-version=v1.31.4";
         let Some((node, fault)) = spec.split_once('=').filter(|(n, _)| !n.trim().is_empty()) else {
-            return Err(super::hinted(format!("--node-fault {spec}: no NODE= before the fault"), hint));
+            return Err(super::hinted(
+                format!("--node-fault {spec}: no NODE= before the fault"),
+                hint,
+            ));
         };
         let fault = mcp_diag_emulator::NodeFault::parse(fault)
             .map_err(|e| super::hinted(format!("--node-fault {spec}: {e}"), hint))?;
@@ -65,12 +68,18 @@ fn kubelets_and_app(
     let mut app = mcp_diag_emulator::AppModel::default();
     for spec in &args.app_errors {
         app.set_errors(spec).map_err(|e| {
-            super::hinted(format!("--app-errors {spec}: {e}"), "for example --app-errors 1.32=8%")
+            super::hinted(
+                format!("--app-errors {spec}: {e}"),
+                "for example --app-errors 1.32=8%",
+            )
         })?;
     }
     for spec in &args.app_latency {
         app.set_latency(spec).map_err(|e| {
-            super::hinted(format!("--app-latency {spec}: {e}"), "for example --app-latency 1.32=2s")
+            super::hinted(
+                format!("--app-latency {spec}: {e}"),
+                "for example --app-latency 1.32=2s",
+            )
         })?;
     }
     Ok((node_faults, app))
@@ -247,7 +256,9 @@ mod tests {
         args: EmulateArgs,
     }
 
-    fn parse(flags: &[&str]) -> anyhow::Result<(
+    fn parse(
+        flags: &[&str],
+    ) -> anyhow::Result<(
         std::collections::BTreeMap<String, mcp_diag_emulator::NodeFault>,
         mcp_diag_emulator::AppModel,
     )> {
@@ -279,7 +290,10 @@ mod tests {
         for (bad, says) in [
             (vec!["--node-fault", "hang"], "NODE="),
             (vec!["--node-fault", "w1=explode"], "unknown node fault"),
-            (vec!["--node-fault", "w1=fail", "--node-fault", "w1=hang"], "twice"),
+            (
+                vec!["--node-fault", "w1=fail", "--node-fault", "w1=hang"],
+                "twice",
+            ),
             (vec!["--app-errors", "1.32=200%"], "--app-errors 1.32=200%"),
             (vec!["--app-latency", "x=2s"], "kubelet minor"),
         ] {
