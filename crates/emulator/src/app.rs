@@ -279,11 +279,7 @@ pub(crate) fn rates(model: &AppModel, state: &State) -> AppRates {
             e.node.as_ref().is_some_and(|f| f.ready) && !(workers_exist && control_plane(e))
         };
         for e in nodes.values().filter(serving) {
-            let v = e.value();
-            let minor = v
-                .pointer("/status/nodeInfo/kubeletVersion")
-                .and_then(Value::as_str)
-                .and_then(minor_of);
+            let minor = e.node.as_ref().and_then(|f| minor_of(&f.kubelet_version));
             let effect = minor.and_then(|m| model.by_version.get(&m));
             behaviours.push((
                 effect.and_then(|x| x.error).unwrap_or(model.base_error),

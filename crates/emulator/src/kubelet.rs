@@ -184,11 +184,11 @@ fn kubelet_version(v: &Value) -> String {
 
 pub(crate) fn node_state(state: &State, name: &str) -> Option<NodeState> {
     let e = state.get("", "nodes", "", name)?;
-    let v = e.value();
+    let facts = e.node.clone().unwrap_or_default();
     Some(NodeState {
         name: name.to_owned(),
-        ready: e.node.as_ref().is_some_and(|f| f.ready),
-        kubelet_version: kubelet_version(&v),
+        ready: facts.ready,
+        kubelet_version: facts.kubelet_version,
         upgrading_to: state.kubelets.in_flight(name).map(str::to_owned),
         fault: state.kubelets.faults.get(name).cloned(),
         upgrades: state.kubelets.upgrades.get(name).copied().unwrap_or(0),
@@ -245,6 +245,9 @@ fn node_ready(v: &mut Value, ready: bool, version: Option<&str>, now: &str) {
         .cloned()
         .unwrap_or_default();
     taints.retain(|t| t["key"] != NOT_READY_TAINT);
+    if !v["spec"].is_object() {
+        v["spec"] = json!({});
+    }
     if !ready {
         taints.push(json!({"key": NOT_READY_TAINT, "effect": "NoSchedule", "timeAdded": now}));
     }

@@ -65,6 +65,8 @@ pub(crate) struct NodeFacts {
     pub alloc: Option<(i64, i64, i64)>,
     /// Taints with effect NoSchedule or NoExecute.
     pub taints: Vec<Value>,
+    /// `status.nodeInfo.kubeletVersion` ("" when absent).
+    pub kubelet_version: String,
 }
 
 fn node_facts(v: &Value) -> NodeFacts {
@@ -95,6 +97,11 @@ fn node_facts(v: &Value) -> NodeFacts {
                     .collect()
             })
             .unwrap_or_default(),
+        kubelet_version: v
+            .pointer("/status/nodeInfo/kubeletVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
     }
 }
 
