@@ -644,6 +644,25 @@ pub struct EmulateArgs {
     /// the first one given (--require-token's first) goes into the --kubeconfig-out file
     #[arg(long = "token", value_name = "USER=TOKEN[:ROLEFILE]")]
     pub tokens: Vec<String>,
+
+    /// How long a node stays NotReady while its simulated kubelet is upgraded
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub kubelet_restart: std::time::Duration,
+
+    /// A fault of a node's simulated kubelet: NODE=fail, NODE=hang, NODE=never-ready or
+    /// NODE=wrong-version=v1.31.4; repeatable
+    #[arg(long = "node-fault", value_name = "NODE=FAULT")]
+    pub node_faults: Vec<String>,
+
+    /// The emulated application's error share on nodes whose kubelet runs MINOR, such as
+    /// 1.32=8% (base=1% for the other nodes); repeatable; see /mcp-diag/v1/app/metrics
+    #[arg(long = "app-errors", value_name = "MINOR=SHARE")]
+    pub app_errors: Vec<String>,
+
+    /// The emulated application's latency on nodes whose kubelet runs MINOR, such as 1.32=2s
+    /// (base=50ms for the other nodes); repeatable
+    #[arg(long = "app-latency", value_name = "MINOR=DURATION")]
+    pub app_latency: Vec<String>,
 }
 
 /// `250ms`, `2s`, `1m` or a bare number of milliseconds.

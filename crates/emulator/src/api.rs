@@ -16,7 +16,7 @@ use crate::server::{
     Ctx, Shared, Target, bad_request, bytes_response, json_response, lock, not_found, status,
 };
 use crate::store::{Entry, State};
-use crate::{drain, patch, table};
+use crate::{drain, kubelet, patch, table};
 
 /// Records a request for a deprecated API version; returns the warning the server sends.
 pub(crate) fn note_deprecated(shared: &Shared, t: &Target<'_>) -> Option<String> {
@@ -465,6 +465,11 @@ pub(crate) fn create(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Respons
     if dry_run(ctx) {
         return json_response(StatusCode::CREATED, &v);
     }
+    let is_job = t.res.group == "batch" && t.res.plural == "jobs";
+    if is_job && let Some(m) = v.as_object_mut() {
+        // The Job strategy clears the status of a created Job; its controller fills it.
+        m.remove("status");
+    }
     let entry = if t.res.group.is_empty() && t.res.plural == "pods" {
         drain::create_pod(shared, &mut state, v)
     } else {
@@ -472,6 +477,9 @@ pub(crate) fn create(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Respons
         drain::after_change(shared, &mut state, &t.res.plural);
         e
     };
+    if is_job {
+        kubelet::job_created(shared, &mut state, &entry);
+    }
     bytes_response(
         StatusCode::CREATED,
         "application/json",
@@ -566,10 +574,7 @@ pub(crate) fn replace(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Respon
     if dry_run(ctx) {
         return json_response(StatusCode::OK, &new);
     }
-    match commit(shared, &mut state, t, &old, new) {
-        Ok(e) => bytes_response(StatusCode::OK, "application/json", item_bytes(&state, t, &e)),
-        Err(r) => r,
-    }
+    written(shared, &mut state, t, &old, new, false)
 }
 
 pub(crate) fn patch(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<Body> {
@@ -621,8 +626,27 @@ pub(crate) fn patch(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
     if dry_run(ctx) {
         return json_response(StatusCode::OK, &new);
     }
-    match commit(shared, &mut state, t, &old, new) {
-        Ok(e) => bytes_response(StatusCode::OK, "application/json", item_bytes(&state, t, &e)),
+    let named = kubelet::patch_sets_label(ct, &ctx.body);
+    written(shared, &mut state, t, &old, new, named)
+}
+
+/// Commits a replace or patch; a Node's version label may start its kubelet's upgrade
+/// (`named`: the patch itself names the label).
+fn written(
+    shared: &Arc<Shared>,
+    state: &mut State,
+    t: &Target<'_>,
+    old: &Value,
+    new: Value,
+    named: bool,
+) -> Response<Body> {
+    match commit(shared, state, t, old, new) {
+        Ok(e) => {
+            if t.res.group.is_empty() && t.res.plural == "nodes" && t.sub.is_none() {
+                kubelet::node_written(shared, state, old, &e, named);
+            }
+            bytes_response(StatusCode::OK, "application/json", item_bytes(state, t, &e))
+        }
         Err(r) => r,
     }
 }

@@ -6,15 +6,27 @@
 //! that the live scanner, the planner's accuracy tests and rehearsals have a cluster to talk
 //! to. Faults (latency, errors, 429 storms, dropped connections, expired continue tokens)
 //! can be injected, deterministically for a seed.
+//!
+//! It is also a cluster that can be upgraded: simulated kubelets go NotReady and come back at
+//! a new version when asked by a control endpoint (`POST /mcp-diag/v1/nodes/{name}/upgrade`,
+//! [`Emulator::upgrade_node`]), by the node label [`VERSION_LABEL`], or by a Job pinned to the
+//! node with the env var [`TARGET_VERSION_ENV`]; per-node [`NodeFault`]s make the action fail,
+//! hang, never come back or come back at another version. An emulated application serves
+//! metrics whose error rate and latency follow the nodes' versions
+//! (`GET /mcp-diag/v1/app/metrics`, [`AppModel`]). The crate's README documents every control
+//! endpoint.
 
 // Handlers return the failure response itself as the error: it is built once per failed
 // request, so its size does not matter and boxing would only add noise.
 #![allow(clippy::result_large_err)]
 
 mod api;
+mod app;
 mod auth;
+mod control;
 mod discovery;
 mod drain;
+mod kubelet;
 mod patch;
 mod resources;
 mod select;
@@ -24,6 +36,7 @@ mod table;
 pub mod testing;
 mod watch;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -36,6 +49,11 @@ use tokio::task::JoinHandle;
 
 use server::Shared;
 
+pub use app::{AppModel, AppRates, BUCKETS, VersionEffect};
+pub use kubelet::{
+    NodeFault, NodeState, TARGET_VERSION_ENV, UpgradeError, UpgradeStarted, VERSION_LABEL, normalize_version,
+};
+
 /// How the emulated cluster behaves.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -43,6 +61,12 @@ pub struct Options {
     pub ready_delay: Duration,
     /// Seeds faults, generated pod names and uids.
     pub seed: u64,
+    /// How long a node stays NotReady while its kubelet is upgraded.
+    pub kubelet_restart: Duration,
+    /// Faults of the simulated kubelets, by node name.
+    pub node_faults: BTreeMap<String, NodeFault>,
+    /// The emulated application behind `/mcp-diag/v1/app/metrics`.
+    pub app: AppModel,
 }
 
 impl Default for Options {
@@ -50,6 +74,9 @@ impl Default for Options {
         Self {
             ready_delay: Duration::from_millis(200),
             seed: 1,
+            kubelet_restart: Duration::from_secs(1),
+            node_faults: BTreeMap::new(),
+            app: AppModel::default(),
         }
     }
 }
@@ -303,6 +330,40 @@ impl Emulator {
     /// Requests received so far (each one counts, whatever fault answered it).
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Sets (or with `None` clears) the fault of a node's kubelet; it applies to upgrades
+    /// started from now on (and `never-ready` also to one in flight that has not come back).
+    pub fn set_node_fault(&self, node: &str, fault: Option<NodeFault>) {
+        control::set_fault(&mut self.shared.state(), node, fault);
+    }
+
+    /// What a node's kubelet is doing; `None` for an unknown node.
+    pub fn node_state(&self, node: &str) -> Option<NodeState> {
+        kubelet::node_state(&self.shared.state(), node)
+    }
+
+    /// Starts the upgrade of a node's kubelet to `version`, as the control endpoint does
+    /// (`UpgradeError::Hang` is returned at once instead of never).
+    pub fn upgrade_node(&self, node: &str, version: &str) -> Result<UpgradeStarted, UpgradeError> {
+        let mut state = self.shared.state();
+        kubelet::start(&self.shared, &mut state, node, version)
+    }
+
+    /// Replaces the application model (requests until now are counted at the old rates).
+    pub fn set_app(&self, model: AppModel) {
+        control::set_app(&self.shared, model);
+    }
+
+    /// The application's error share and latencies now, from the cluster's state.
+    pub fn app_rates(&self) -> AppRates {
+        let model = server::lock(&self.shared.app).model.clone();
+        app::rates(&model, &self.shared.state())
+    }
+
+    /// The text `GET /mcp-diag/v1/app/metrics` would answer now.
+    pub fn app_metrics(&self) -> String {
+        control::app_metrics(&self.shared)
     }
 
     /// Stops serving and closes every connection.

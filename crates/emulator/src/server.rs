@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) access: RwLock<Access>,
     /// The most recent requests (`Emulator::request_log`).
     pub(crate) log: Mutex<VecDeque<LoggedRequest>>,
+    /// The emulated application's counters (`/mcp-diag/v1/app/metrics`).
+    pub(crate) app: Mutex<crate::app::Meter>,
 }
 
 /// How many requests the log keeps.
@@ -115,6 +117,7 @@ impl Shared {
             .unwrap_or_default();
         state.unscheduled.extend(waiting);
         drain::record_budget_baselines(&mut state);
+        state.kubelets.faults = options.node_faults.clone();
         state.quiet = false;
         let version = version_info(&inventory);
         let deprecated = inventory.cluster.requested_apis.iter().cloned().collect();
@@ -126,12 +129,13 @@ impl Shared {
             requests: AtomicU64::new(0),
             pages: AtomicU32::new(0),
             page_drop_done: AtomicBool::new(false),
-            options,
             version,
             deprecated: Mutex::new(deprecated),
             totals: Mutex::new(BTreeMap::new()),
             access: RwLock::new(Access::default()),
             log: Mutex::new(VecDeque::new()),
+            app: Mutex::new(crate::app::Meter::new(options.app.clone())),
+            options,
         }
     }
 
@@ -271,6 +275,11 @@ async fn answer(
 ) -> Result<Response<Body>, std::io::Error> {
     let shared = shared.clone();
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    // The control endpoints stand for the nodes and the application, not the API server:
+    // its faults, tokens and counters do not apply.
+    if crate::control::is_control(req.uri().path()) {
+        return Ok(crate::control::serve(&shared, req).await);
+    }
     let mut faults = shared.faults.read().map(|f| f.clone()).unwrap_or_default();
     if let Some(path) = &faults.path
         && !path.is_match(req.uri().path())

@@ -65,6 +65,8 @@ pub(crate) struct NodeFacts {
     pub alloc: Option<(i64, i64, i64)>,
     /// Taints with effect NoSchedule or NoExecute.
     pub taints: Vec<Value>,
+    /// `status.nodeInfo.kubeletVersion` ("" when absent).
+    pub kubelet_version: String,
 }
 
 fn node_facts(v: &Value) -> NodeFacts {
@@ -95,6 +97,11 @@ fn node_facts(v: &Value) -> NodeFacts {
                     .collect()
             })
             .unwrap_or_default(),
+        kubelet_version: v
+            .pointer("/status/nodeInfo/kubeletVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
     }
 }
 
@@ -412,6 +419,8 @@ pub(crate) struct State {
     /// (see `drain::record_budget_baselines`): (namespace, name) -> (the budget's
     /// resourceVersion when loaded, Ready pods it selected then).
     pub budget_baselines: HashMap<ObjKey, (u64, i64)>,
+    /// The simulated kubelets: faults and upgrades in flight.
+    pub kubelets: crate::kubelet::Kubelets,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -478,6 +487,7 @@ impl State {
             pods_by_node: HashMap::new(),
             quiet: false,
             budget_baselines: HashMap::new(),
+            kubelets: crate::kubelet::Kubelets::default(),
         }
     }
 

@@ -81,6 +81,7 @@ fn opts() -> Options {
     Options {
         ready_delay: Duration::from_millis(300),
         seed: 7,
+        ..Options::default()
     }
 }
 

@@ -359,3 +359,59 @@ async fn kubectl_reports_unauthorized() {
     assert!(emu.request_log().iter().all(|r| r.status == 401));
     emu.stop().await;
 }
+
+/// The upgrade triggers as an operator would use them: `kubectl label` on a node, and a Job
+/// pinned to a node that `kubectl wait` sees complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_label_and_job_upgrade_nodes() {
+    let bin = kubectl();
+    let options = Options {
+        kubelet_restart: std::time::Duration::from_millis(300),
+        ..Options::default()
+    };
+    let emu = Emulator::start(cluster(1), options).await.unwrap();
+    let k = Kubectl::new(bin, &emu);
+    let out = k
+        .ok(&["label", "node", "n1", "upgrade.mcp-diag.io/version=v1.30.0"])
+        .await;
+    assert!(out.contains("node/n1 labeled"), "{out}");
+    let nodes = k.ok(&["get", "nodes"]).await;
+    assert!(
+        nodes
+            .lines()
+            .any(|l| l.starts_with("n1 ") && l.contains(" NotReady ")),
+        "{nodes}"
+    );
+
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "up-n2", "namespace": "default"},
+        "spec": {"template": {"spec": {"nodeName": "n2", "restartPolicy": "Never",
+            "containers": [{"name": "upgrade", "image": "registry.example/upgrade:1",
+                "env": [{"name": "MCP_DIAG_TARGET_VERSION", "value": "v1.30.0"}]}]}}}});
+    let file = k._dir.path().join("job.json");
+    std::fs::write(&file, job.to_string()).unwrap();
+    let out = k
+        .ok(&["create", "--validate=false", "-f", file.to_str().unwrap()])
+        .await;
+    assert!(out.contains("job.batch/up-n2 created"), "{out}");
+    let out = k
+        .ok(&["wait", "--for=condition=complete", "job/up-n2", "--timeout=60s"])
+        .await;
+    assert!(out.contains("condition met"), "{out}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let nodes = k.ok(&["get", "nodes"]).await;
+        let upgraded = |n: &str| {
+            nodes
+                .lines()
+                .any(|l| l.starts_with(&format!("{n} ")) && l.contains(" Ready ") && l.ends_with("v1.30.0"))
+        };
+        if upgraded("n1") && upgraded("n2") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not both upgraded: {nodes}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    emu.stop().await;
+}

@@ -367,6 +367,7 @@ async fn check_export(seed: u64, full: Inventory) -> (usize, usize, Vec<String>)
         Options {
             ready_delay: READY_DELAY,
             seed,
+            ..Options::default()
         },
     )
     .await
@@ -414,6 +415,7 @@ async fn check(seed: u64, inventory: Inventory) -> (usize, usize, Vec<String>) {
         Options {
             ready_delay: READY_DELAY,
             seed,
+            ..Options::default()
         },
     )
     .await

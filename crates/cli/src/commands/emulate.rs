@@ -9,14 +9,80 @@ use crate::exit::ExitStatus;
 pub fn run(args: &EmulateArgs) -> anyhow::Result<ExitStatus> {
     let faults = faults(args)?;
     let access = access(args)?;
+    let (node_faults, app) = kubelets_and_app(args)?;
     let inventory = mcp_diag_sources::read_snapshot(&args.snapshot).map_err(|e| {
         super::hinted(
             format!("cannot read the snapshot {}: {e}", args.snapshot.display()),
             "pass a directory written by `mcp-diag snapshot` (it holds cluster.yaml)",
         )
     })?;
+    // A fault on a node the snapshot does not have would silently never fire.
+    for name in node_faults.keys() {
+        if !inventory
+            .objects
+            .iter()
+            .any(|o| o.kind == "Node" && o.name == *name)
+        {
+            return Err(super::hinted(
+                format!("--node-fault: the snapshot has no node {name}"),
+                "name a node of the snapshot (mcp-diag emulate, then kubectl get nodes, lists them)",
+            ));
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args, inventory, faults, access))
+    let options = mcp_diag_emulator::Options {
+        ready_delay: args.ready_delay,
+        kubelet_restart: args.kubelet_restart,
+        node_faults,
+        app,
+        ..mcp_diag_emulator::Options::default()
+    };
+    runtime.block_on(serve(args, inventory, options, faults, access))
+}
+
+/// `--node-fault NODE=FAULT`, `--app-errors MINOR=SHARE` and `--app-latency MINOR=DURATION`.
+fn kubelets_and_app(
+    args: &EmulateArgs,
+) -> anyhow::Result<(
+    std::collections::BTreeMap<String, mcp_diag_emulator::NodeFault>,
+    mcp_diag_emulator::AppModel,
+)> {
+    let mut node_faults = std::collections::BTreeMap::new();
+    for spec in &args.node_faults {
+        let hint = "write it as NODE=fail, NODE=hang, NODE=never-ready or NODE=wrong-version=v1.31.4";
+        let Some((node, fault)) = spec.split_once('=').filter(|(n, _)| !n.trim().is_empty()) else {
+            return Err(super::hinted(
+                format!("--node-fault {spec}: no NODE= before the fault"),
+                hint,
+            ));
+        };
+        let fault = mcp_diag_emulator::NodeFault::parse(fault)
+            .map_err(|e| super::hinted(format!("--node-fault {spec}: {e}"), hint))?;
+        if node_faults.insert(node.trim().to_owned(), fault).is_some() {
+            return Err(super::hinted(
+                format!("--node-fault: node {node} is given twice"),
+                "give one fault per node",
+            ));
+        }
+    }
+    let mut app = mcp_diag_emulator::AppModel::default();
+    for spec in &args.app_errors {
+        app.set_errors(spec).map_err(|e| {
+            super::hinted(
+                format!("--app-errors {spec}: {e}"),
+                "for example --app-errors 1.32=8%",
+            )
+        })?;
+    }
+    for spec in &args.app_latency {
+        app.set_latency(spec).map_err(|e| {
+            super::hinted(
+                format!("--app-latency {spec}: {e}"),
+                "for example --app-latency 1.32=2s",
+            )
+        })?;
+    }
+    Ok((node_faults, app))
 }
 
 /// `--faults`, `--fault-path` and `--latency` as one set of faults.
@@ -106,14 +172,11 @@ fn access(args: &EmulateArgs) -> anyhow::Result<mcp_diag_emulator::Access> {
 async fn serve(
     args: &EmulateArgs,
     inventory: mcp_diag_model::Inventory,
+    options: mcp_diag_emulator::Options,
     faults: mcp_diag_emulator::Faults,
     access: mcp_diag_emulator::Access,
 ) -> anyhow::Result<ExitStatus> {
     let objects = inventory.objects.len();
-    let options = mcp_diag_emulator::Options {
-        ready_delay: args.ready_delay,
-        ..mcp_diag_emulator::Options::default()
-    };
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let emulator = mcp_diag_emulator::Emulator::start_on(inventory, options, addr)
         .await
@@ -165,6 +228,12 @@ async fn serve(
             emulator.url()
         );
     }
+    let _ = writeln!(
+        banner,
+        "Control: POST {0}/mcp-diag/v1/nodes/NODE/upgrade?version=v1.32.0 upgrades a node's kubelet; \
+         application metrics at {0}/mcp-diag/v1/app/metrics",
+        emulator.url()
+    );
     banner.push_str("Press Ctrl-C to stop.\n");
     // Best effort: a reader that stops after the first line (`| head -1`, a test reading the
     // URL) must not stop the server.
@@ -174,4 +243,62 @@ async fn serve(
     tokio::signal::ctrl_c().await?;
     emulator.stop().await;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: EmulateArgs,
+    }
+
+    fn parse(
+        flags: &[&str],
+    ) -> anyhow::Result<(
+        std::collections::BTreeMap<String, mcp_diag_emulator::NodeFault>,
+        mcp_diag_emulator::AppModel,
+    )> {
+        let argv = ["emulate", "snap"].iter().chain(flags);
+        kubelets_and_app(&Wrap::try_parse_from(argv).unwrap().args)
+    }
+
+    #[test]
+    fn node_faults_and_the_app_model_from_flags() {
+        use mcp_diag_emulator::NodeFault;
+        let (faults, app) = parse(&[
+            "--node-fault",
+            "w1=hang",
+            "--node-fault",
+            "w2=wrong-version=1.31.4",
+            "--app-errors",
+            "1.32=8%",
+            "--app-latency",
+            "1.32=2s",
+        ])
+        .unwrap();
+        assert_eq!(faults["w1"], NodeFault::Hang);
+        assert_eq!(faults["w2"], NodeFault::WrongVersion("v1.31.4".to_owned()));
+        assert_eq!(app.by_version["1.32"].error, Some(0.08));
+        assert_eq!(
+            app.by_version["1.32"].latency,
+            Some(std::time::Duration::from_secs(2))
+        );
+        for (bad, says) in [
+            (vec!["--node-fault", "hang"], "NODE="),
+            (vec!["--node-fault", "w1=explode"], "unknown node fault"),
+            (
+                vec!["--node-fault", "w1=fail", "--node-fault", "w1=hang"],
+                "twice",
+            ),
+            (vec!["--app-errors", "1.32=200%"], "--app-errors 1.32=200%"),
+            (vec!["--app-latency", "x=2s"], "kubelet minor"),
+        ] {
+            let e = format!("{:#}", parse(&bad).unwrap_err());
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
 }
