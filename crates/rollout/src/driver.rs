@@ -144,13 +144,15 @@ pub async fn drive<E: Edges>(
                             stage,
                             version: match direction {
                                 Direction::Upgrade => run.plan.target.clone(),
-                                Direction::Rollback => n.planned.from_version.clone(),
+                                Direction::Rollback => {
+                                    crate::prepare::normalize_version(&n.planned.from_version)
+                                }
                             },
                             expect_minor: match direction {
                                 Direction::Upgrade => run.plan.target_minor.clone(),
                                 Direction::Rollback => minor_of(&n.planned.from_version),
                             },
-                            from_version: n.planned.from_version.clone(),
+                            from_version: crate::prepare::normalize_version(&n.planned.from_version),
                             cordoned_by_run: n.cordoned || stage == Stage::Cordon,
                         };
                         record(

@@ -14,11 +14,11 @@ pub type Time = i64;
 pub struct RunPlan {
     pub run_id: String,
     pub cluster: String,
-    /// The version actions receive as `{version}` (`v1.32` or `v1.32.4`).
+    /// The version actions receive as `{version}` (`1.32` or `1.32.4`, no leading `v`).
     pub target: String,
     /// `1.32`: what a kubelet must report (its minor) to count as upgraded.
     pub target_minor: String,
-    /// One entry per control-plane minor hop (`v1.30`, `v1.31`, `v1.32`); empty when the
+    /// One entry per control-plane minor hop (`1.30`, `1.31`, `1.32`); empty when the
     /// control plane is already at the target.
     pub control_plane_hops: Vec<String>,
     /// Every node the run may touch, in the order they are taken: control-plane nodes

@@ -70,14 +70,10 @@ pub fn run_plan(inventory: &Inventory, plan: &Plan, target: &str, run_id: &str) 
     }
 }
 
-/// `1.32` → `v1.32`; `v1.32.4` stays.
+/// `v1.32.4` → `1.32.4`: the form actions receive as `{version}` (package versions and
+/// `kubeadm upgrade apply v{version}` are written around it).
 pub fn normalize_version(text: &str) -> String {
-    let t = text.trim();
-    if t.starts_with('v') {
-        t.to_owned()
-    } else {
-        format!("v{t}")
-    }
+    text.trim().trim_start_matches('v').to_owned()
 }
 
 /// Everything that stops the run before it touches anything: the hops' blockers, nodes the

@@ -241,7 +241,13 @@ async fn a_whole_node_upgrade_with_annotations_per_stage() {
         .daemonset("kube-system", "proxy", &["n1", "n2"])
         .object(mirror_pod("n1"))
         .build();
-    let emu = Emulator::start(inv, Options::default()).await.unwrap();
+    // The test plays the kubelet itself (it writes the node's status), so the emulator's
+    // simulated kubelet is told to ignore the label.
+    let options = Options {
+        node_faults: [("n1".to_owned(), mcp_diag_emulator::NodeFault::Hang)].into(),
+        ..Options::default()
+    };
+    let emu = Emulator::start(inv, options).await.unwrap();
     let c = client(&emu).await;
     let e = edges(&c);
     let cfg = config(|_| {});
