@@ -363,9 +363,7 @@ impl Run {
                 if let OpResult::Failed { reason } | OpResult::NotYet { reason } = result {
                     self.stop_line(
                         *at,
-                        format!(
-                            "control plane {version}: {reason}"
-                        ),
+                        format!("control plane {version}: {reason}"),
                         Outcome::Failed,
                         config,
                     );

@@ -63,7 +63,13 @@ pub fn run_plan(inventory: &Inventory, plan: &Plan, target: &str, run_id: &str) 
         run_id: run_id.to_owned(),
         cluster: plan.cluster.clone(),
         target_minor,
-        control_plane_hops: plan.hops.iter().map(|h| normalize_version(&h.to)).collect(),
+        // A plan to the cluster's own minor lists a hop from it to itself: nothing to do.
+        control_plane_hops: plan
+            .hops
+            .iter()
+            .filter(|h| minor_of(&h.from) != minor_of(&h.to))
+            .map(|h| normalize_version(&h.to))
+            .collect(),
         target,
         nodes,
         waves,

@@ -653,7 +653,7 @@ fn dry_run_text(
             u.max_unavailable,
             mcp_diag_rollout::report::human_duration(u.drain.timeout),
             match u.drain.on_timeout { mcp_diag_rollout::config::OnDrainTimeout::Stop => "stop", mcp_diag_rollout::config::OnDrainTimeout::SkipNode => "skip the node" },
-            words(&u.node_action, &first.name, &rp.target, &first.from_version),
+            words(&u.node_action, &first.name, &rp.target, &norm(&first.from_version)),
             mcp_diag_rollout::report::human_duration(u.node_action.timeout),
             rp.target_minor,
             mcp_diag_rollout::report::human_duration(u.verify.node_ready_timeout),
@@ -666,7 +666,12 @@ fn dry_run_text(
                     mcp_diag_rollout::config::RollbackPolicy::All => "of every upgraded node",
                     mcp_diag_rollout::config::RollbackPolicy::None => "none (stop the line)",
                 },
-                words(a, &first.name, &first.from_version, &first.from_version)
+                words(
+                    a,
+                    &first.name,
+                    &norm(&first.from_version),
+                    &norm(&first.from_version)
+                )
             )),
             None => t.push_str(
                 "On a breach: stop the line (no rollback_action: node upgrades are irreversible)\n",
@@ -679,6 +684,10 @@ fn dry_run_text(
         ));
     }
     t
+}
+
+fn norm(version: &str) -> String {
+    mcp_diag_rollout::prepare::normalize_version(version)
 }
 
 fn dry_run_json(rp: &RunPlan, found: &[Blocker], checks: &[GateCheck]) -> anyhow::Result<String> {
