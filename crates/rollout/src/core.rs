@@ -444,11 +444,17 @@ impl Run {
         n.reason = reason.clone();
         n.not_yet_since = None;
         n.retry_at = None;
-        // The node ends skipped, once uncordoned if this run cordoned it.
-        if n.cordoned {
-            n.giving_up = Some(NodeEnd::Skipped);
+        // The node ends skipped (untouched when the line had stopped already and cut its step
+        // short), once uncordoned if this run cordoned it.
+        let end = if self.stop.is_some() {
+            NodeEnd::Untouched
         } else {
-            n.end = Some(NodeEnd::Skipped);
+            NodeEnd::Skipped
+        };
+        if n.cordoned {
+            n.giving_up = Some(end);
+        } else {
+            n.end = Some(end);
         }
         let name = n.planned.name.clone();
         if config.upgrade.drain.on_timeout == OnDrainTimeout::Stop {
@@ -644,7 +650,7 @@ impl Run {
     fn finish_forward(&self, now: Time) -> Command {
         let count = |end: NodeEnd| self.nodes.iter().filter(|n| n.end == Some(end)).count();
         let (upgraded, skipped) = (count(NodeEnd::Upgraded), count(NodeEnd::Skipped));
-        let mut reason = format!("{upgraded} nodes upgraded");
+        let mut reason = format!("{} upgraded", crate::report::count(upgraded, "node"));
         if skipped > 0 {
             reason.push_str(&format!(", {skipped} skipped"));
         }
@@ -783,7 +789,7 @@ impl Run {
                 .iter()
                 .filter(|n| n.end == Some(NodeEnd::RolledBack))
                 .count();
-            reason.push_str(&format!("; {back} nodes rolled back"));
+            reason.push_str(&format!("; {} rolled back", crate::report::count(back, "node")));
         } else if stop.rollback.is_none() && self.nodes.iter().any(|n| n.end == Some(NodeEnd::Upgraded)) {
             reason.push_str(&format!("; nothing rolled back ({})", stop.no_rollback));
         }

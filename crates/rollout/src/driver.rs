@@ -2,7 +2,7 @@
 //! result back. Generic over [`Edges`], so `upgrade` (a live cluster, the real clock) and
 //! `rehearse` (a simulated cluster and clock) run the same loop.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -119,7 +119,30 @@ pub async fn drive<E: Edges>(
     };
     let mut next_gate = edges.now();
     let mut wake: Option<Time>;
+    // Operations in flight that a stop may cut short (a drain or pre-check of a node that has
+    // not reached its action: stopping it changes nothing on the node).
+    let mut stoppable: HashMap<(String, Stage), tokio::task::AbortHandle> = HashMap::new();
+    let mut abort_seen: Option<bool> = None;
     loop {
+        if let Some(stop) = &run.stop
+            && !stoppable.is_empty()
+        {
+            let reason = format!("stopped: {}", stop.reason);
+            for ((node, stage), handle) in std::mem::take(&mut stoppable) {
+                handle.abort();
+                let event = Event::OpFinished {
+                    at: edges.now(),
+                    node,
+                    direction: Direction::Upgrade,
+                    stage,
+                    result: OpResult::Failed {
+                        reason: reason.clone(),
+                    },
+                    detail: String::new(),
+                };
+                record(run, &config, journal, event)?;
+            }
+        }
         // Act on every decision until the core has nothing new to start.
         loop {
             let now = edges.now();
@@ -167,11 +190,17 @@ pub async fn drive<E: Edges>(
                             },
                         )?;
                         let (edges, config) = (edges.clone(), config.clone());
-                        tasks.spawn(async move {
+                        let cut_short = direction == Direction::Upgrade
+                            && matches!(stage, Stage::Precheck | Stage::Drain);
+                        let key = (op.node.clone(), stage);
+                        let handle = tasks.spawn(async move {
                             let key = NodeOrHop::Node(op.node.clone(), op.direction, op.stage);
                             let (result, detail) = edges.node_op(op, config).await;
                             (key, result, detail, edges.now())
                         });
+                        if cut_short {
+                            stoppable.insert(key, handle);
+                        }
                         progressed = true;
                     }
                     Command::ControlPlane { hop, version } => {
@@ -208,7 +237,12 @@ pub async fn drive<E: Edges>(
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 let Ok((key, result, detail, at)) = done else { continue };
                 let event = match key {
-                    NodeOrHop::Node(node, direction, stage) => Event::OpFinished { at, node, direction, stage, result, detail },
+                    NodeOrHop::Node(node, direction, stage) => {
+                        if direction == Direction::Upgrade {
+                            stoppable.remove(&(node.clone(), stage));
+                        }
+                        Event::OpFinished { at, node, direction, stage, result, detail }
+                    }
                     NodeOrHop::Hop(hop, version) => Event::ControlPlaneFinished { at, hop, version, result },
                 };
                 record(run, &config, journal, event)?;
@@ -220,8 +254,11 @@ pub async fn drive<E: Edges>(
                     evaluate_gates(run, &config, &*edges, journal, &ready_at_start).await?;
                     match edges.heartbeat(run.plan.run_id.clone()).await {
                         Ok(Some(abort)) => {
-                            let now = edges.now();
-                            if !run.stop.as_ref().is_some_and(|s| s.reason.contains("abort")) || abort.rollback {
+                            // The request stays on the Lease: record it once (and once more
+                            // if it changes to a rollback).
+                            if abort_seen != Some(abort.rollback) && abort_seen != Some(true) {
+                                abort_seen = Some(abort.rollback);
+                                let now = edges.now();
                                 record(run, &config, journal, Event::AbortRequested { at: now, rollback: abort.rollback })?;
                             }
                         }

@@ -194,11 +194,11 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                 "run-started".into(),
                 None,
                 format!(
-                    "run {} to {}: {} nodes in {} waves, by {holder}",
+                    "run {} to {}: {} in {}, by {holder}",
                     plan.run_id,
                     plan.target,
-                    plan.nodes.len(),
-                    plan.waves
+                    count(plan.nodes.len(), "node"),
+                    count(plan.waves, "wave")
                 ),
             ),
             Event::OpStarted {
@@ -284,7 +284,7 @@ pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
                 *at,
                 "rollback-started".into(),
                 None,
-                format!("{} nodes ({}): {reason}", nodes.len(), short_list(nodes)),
+                format!("{} ({}): {reason}", count(nodes.len(), "node"), short_list(nodes)),
             ),
             Event::RollbackFinished { at } => push(*at, "rollback-finished".into(), None, String::new()),
             Event::AbortRequested { at, rollback } => push(
@@ -328,6 +328,15 @@ fn short_list(names: &[String]) -> String {
         names.join(", ")
     } else {
         format!("{}, and {} more", names[..5].join(", "), names.len() - 5)
+    }
+}
+
+/// `1 node`, `3 nodes`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -407,8 +416,8 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
     if let (Some(s), Some(f)) = (&report.rollback.started_at, &report.rollback.finished_at) {
         let _ = writeln!(
             out,
-            "  rolled back {} nodes from {s} to {f}",
-            report.rollback.nodes.len()
+            "  rolled back {} from {s} to {f}",
+            count(report.rollback.nodes.len(), "node")
         );
     }
     let _ = writeln!(out, "\nTimeline:");
