@@ -187,3 +187,34 @@ fn bad_faults_and_configs_are_errors_with_their_place() {
         assert!(err.contains("gates.rules[0]"), "{command}: {err}");
     }
 }
+
+#[test]
+fn a_paced_rehearsal_ends_as_an_instant_one() {
+    let run = |speed: &str| {
+        let (code, out, err) = mcp_diag(&[
+            "rehearse",
+            "crates/cli/tests/fixtures/upgrade-small",
+            "-t",
+            "1.32",
+            "--config",
+            SKIP_NODE,
+            "--speed",
+            speed,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    // 3000 simulated seconds a second: the simulated hour takes about 1.2 s.
+    let started = std::time::Instant::now();
+    let paced = run("3000");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    let instant = run("0");
+    assert_eq!(paced["outcome"], "succeeded");
+    assert_eq!(paced["nodes"], instant["nodes"]);
+}
