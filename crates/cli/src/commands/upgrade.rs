@@ -105,6 +105,11 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
         ));
     };
     let config = load_config(Some(config_path))?;
+    if args.execute {
+        // A run in progress is named before the pre-flight: a cluster mid-upgrade (nodes
+        // cordoned, pods pending after evictions) has findings of its own that would hide it.
+        refuse_if_held(common, &config)?;
+    }
     let mut plan_args = plan_args(
         &[],
         args.target_version.clone(),
@@ -287,6 +292,29 @@ fn append(journal: &mut Journal, event: &Event) -> anyhow::Result<()> {
     journal
         .append(event)
         .map_err(|e| hinted(e.to_string(), "choose a writable --state-dir"))
+}
+
+/// Err(Held) when another orchestrator renews the run's Lease.
+fn refuse_if_held(common: &UpgradeCommon, config: &RolloutConfig) -> anyhow::Result<()> {
+    let ns = &config.upgrade.lease_namespace;
+    let rt = runtime()?;
+    let (client, _) = connect(common, &rt)?;
+    let Some(info) = rt.block_on(lease::read(&client, ns)).map_err(lease_hint)? else {
+        return Ok(());
+    };
+    let now = mcp_diag_rollout::driver::now_ms();
+    if info.holder.is_empty() || info.expired(now) {
+        return Ok(());
+    }
+    Err(lease_hint(LeaseError::Held {
+        namespace: ns.clone(),
+        holder: info.holder,
+        run_id: info.run_id,
+        renewed_ago_ms: info
+            .renewed
+            .or(info.acquired)
+            .map(|r| u64::try_from(now - r).unwrap_or(0)),
+    }))
 }
 
 fn lease_hint(e: LeaseError) -> anyhow::Error {
