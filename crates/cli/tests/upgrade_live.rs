@@ -462,8 +462,12 @@ fn no_data_and_error_policies() {
     let child = env.spawn(&[], &hold, "hold", &exec);
     std::thread::sleep(Duration::from_secs(6));
     let (_, events) = env.journal("hold").expect("the held run has a journal");
-    let started = events.iter().filter(|e| e["event"] == "upgrade-started").count();
-    assert!(started <= 1, "{started} nodes started under a holding gate: {events:?}");
+    let started: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["event"] == "op-started")
+        .map(|e| e["node"].to_string())
+        .collect();
+    assert!(started.len() <= 1, "{started:?} started under a holding gate: {events:?}");
     assert!(events.iter().all(|e| e["event"] != "run-finished"), "{events:?}");
     let status = env.run(&["status"], &hold, "hold", &["-o", "json"]);
     assert_eq!(status.status, Some(0), "{}", status.stderr);
@@ -491,7 +495,7 @@ fn nodes_lost_fires_when_a_bystander_goes_not_ready() {
         let events = env.journal("state").map(|(_, e)| e).unwrap_or_default();
         if events
             .iter()
-            .any(|e| e["event"] == "upgrade-started" && e.to_string().contains("worker-1"))
+            .any(|e| e["event"] == "op-started" && e["stage"] == "action" && e["node"] == "worker-1")
         {
             break;
         }
