@@ -182,6 +182,8 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
         plan: rp,
         holder: me.clone(),
     };
+    // Set before the first line, so that MCP_DIAG_CRASH_AT=1 stops right after run-started.
+    journal.crash_after = crash_at();
     append(&mut journal, &started)?;
     eprintln!(
         "mcp-diag: run {run_id} started; journal {}; `mcp-diag upgrade status` from any shell",
@@ -203,10 +205,7 @@ fn execute(
     common: &UpgradeCommon,
     rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<ExitStatus> {
-    if let Some(n) = std::env::var(CRASH_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+    if let Some(n) = crash_at() {
         journal.crash_after = Some(n);
     }
     let ns = config.upgrade.lease_namespace.clone();
@@ -288,10 +287,20 @@ fn status_of(report: &RunReport) -> ExitStatus {
     }
 }
 
+/// `MCP_DIAG_CRASH_AT`: the journal line after which a test's kill -9 happens.
+fn crash_at() -> Option<usize> {
+    std::env::var(CRASH_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 fn append(journal: &mut Journal, event: &Event) -> anyhow::Result<()> {
-    journal
-        .append(event)
-        .map_err(|e| hinted(e.to_string(), "choose a writable --state-dir"))
+    match journal.append(event) {
+        Ok(()) => Ok(()),
+        // A test's kill -9 (MCP_DIAG_CRASH_AT), as in `execute`.
+        Err(AppendError::Crash(_)) => std::process::abort(),
+        Err(e) => Err(hinted(e.to_string(), "choose a writable --state-dir")),
+    }
 }
 
 /// Err(Held) when another orchestrator renews the run's Lease.
