@@ -105,6 +105,11 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
         ));
     };
     let config = load_config(Some(config_path))?;
+    if args.execute {
+        // A run in progress is named before the pre-flight: a cluster mid-upgrade (nodes
+        // cordoned, pods pending after evictions) has findings of its own that would hide it.
+        refuse_if_held(common, &config)?;
+    }
     let mut plan_args = plan_args(
         &[],
         args.target_version.clone(),
@@ -177,6 +182,8 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
         plan: rp,
         holder: me.clone(),
     };
+    // Set before the first line, so that MCP_DIAG_CRASH_AT=1 stops right after run-started.
+    journal.crash_after = crash_at();
     append(&mut journal, &started)?;
     eprintln!(
         "mcp-diag: run {run_id} started; journal {}; `mcp-diag upgrade status` from any shell",
@@ -198,10 +205,7 @@ fn execute(
     common: &UpgradeCommon,
     rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<ExitStatus> {
-    if let Some(n) = std::env::var(CRASH_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+    if let Some(n) = crash_at() {
         journal.crash_after = Some(n);
     }
     let ns = config.upgrade.lease_namespace.clone();
@@ -283,10 +287,43 @@ fn status_of(report: &RunReport) -> ExitStatus {
     }
 }
 
+/// `MCP_DIAG_CRASH_AT`: the journal line after which a test's kill -9 happens.
+fn crash_at() -> Option<usize> {
+    std::env::var(CRASH_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 fn append(journal: &mut Journal, event: &Event) -> anyhow::Result<()> {
-    journal
-        .append(event)
-        .map_err(|e| hinted(e.to_string(), "choose a writable --state-dir"))
+    match journal.append(event) {
+        Ok(()) => Ok(()),
+        // A test's kill -9 (MCP_DIAG_CRASH_AT), as in `execute`.
+        Err(AppendError::Crash(_)) => std::process::abort(),
+        Err(e) => Err(hinted(e.to_string(), "choose a writable --state-dir")),
+    }
+}
+
+/// Err(Held) when another orchestrator renews the run's Lease.
+fn refuse_if_held(common: &UpgradeCommon, config: &RolloutConfig) -> anyhow::Result<()> {
+    let ns = &config.upgrade.lease_namespace;
+    let rt = runtime()?;
+    let (client, _) = connect(common, &rt)?;
+    let Some(info) = rt.block_on(lease::read(&client, ns)).map_err(lease_hint)? else {
+        return Ok(());
+    };
+    let now = mcp_diag_rollout::driver::now_ms();
+    if info.holder.is_empty() || info.expired(now) {
+        return Ok(());
+    }
+    Err(lease_hint(LeaseError::Held {
+        namespace: ns.clone(),
+        holder: info.holder,
+        run_id: info.run_id,
+        renewed_ago_ms: info
+            .renewed
+            .or(info.acquired)
+            .map(|r| u64::try_from(now - r).unwrap_or(0)),
+    }))
 }
 
 fn lease_hint(e: LeaseError) -> anyhow::Error {
