@@ -182,6 +182,12 @@ pub fn judge(rule: &GateRule, reading: &Reading) -> GateCheck {
 /// The checks as a table for people.
 pub fn render_checks(checks: &[GateCheck]) -> String {
     let mut out = String::new();
+    if !checks.is_empty() {
+        out.push_str(&format!(
+            "{:<20} {:<8} {:<5} {}\n",
+            "GATE", "STATUS", "RUN", "VALUES (BOUND)"
+        ));
+    }
     for c in checks {
         let values: Vec<String> = c
             .values
