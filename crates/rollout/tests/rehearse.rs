@@ -91,3 +91,49 @@ fn errors_in_wave_2_roll_the_wave_back() {
     );
     assert!(r.nodes.iter().all(|n| !n.cordoned), "{text}");
 }
+
+#[test]
+fn the_rollback_policy_decides_what_goes_back() {
+    let with = |policy: mcp_diag_rollout::config::RollbackPolicy| {
+        let mut c = config();
+        c.upgrade.rollback = policy;
+        rehearse_of(&clean(), &["errors=8%@wave2"], c).report
+    };
+    let state = |r: &mcp_diag_rollout::report::RunReport, wave: usize| -> Vec<String> {
+        r.nodes
+            .iter()
+            .filter(|n| n.wave == wave && n.state != "untouched")
+            .map(|n| n.state.clone())
+            .collect()
+    };
+    use mcp_diag_rollout::config::RollbackPolicy;
+    let wave = with(RollbackPolicy::Wave);
+    assert_eq!(wave.outcome, "rolled-back");
+    assert!(
+        state(&wave, 1).iter().all(|s| s == "upgraded"),
+        "{:?}",
+        state(&wave, 1)
+    );
+    assert!(!state(&wave, 2).is_empty() && state(&wave, 2).iter().all(|s| s == "rolled-back"));
+    let all = with(RollbackPolicy::All);
+    assert_eq!(all.outcome, "rolled-back");
+    assert!(
+        state(&all, 0)
+            .iter()
+            .chain(&state(&all, 1))
+            .chain(&state(&all, 2))
+            .all(|s| s == "rolled-back")
+    );
+    let none = with(RollbackPolicy::None);
+    assert_eq!(none.outcome, "stopped");
+    assert!(none.rollback.started_at.is_none());
+    assert!(
+        state(&none, 2).iter().all(|s| s == "upgraded"),
+        "{:?}",
+        state(&none, 2)
+    );
+    assert!(none.reason.contains("rollback: none"), "{}", none.reason);
+    for r in [&wave, &all, &none] {
+        assert!(r.nodes.iter().all(|n| !n.cordoned));
+    }
+}
