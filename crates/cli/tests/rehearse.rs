@@ -218,3 +218,20 @@ fn a_paced_rehearsal_ends_as_an_instant_one() {
     assert_eq!(paced["outcome"], "succeeded");
     assert_eq!(paced["nodes"], instant["nodes"]);
 }
+
+#[test]
+fn the_demo_without_faults_skips_what_the_plan_found_blocked() {
+    let (code, out, err) = mcp_diag(&[
+        "rehearse",
+        "examples/demo-cluster",
+        "-t",
+        "1.32",
+        "--config",
+        SKIP_NODE,
+        "--timeline",
+        "200",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.contains(": succeeded"), "{out}");
+    insta::assert_snapshot!("demo_no_faults", out);
+}

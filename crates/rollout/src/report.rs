@@ -81,6 +81,14 @@ pub struct TimelineEntry {
     pub detail: String,
 }
 
+impl RunReport {
+    /// Every node the run was to take is upgraded (or already was): no node skipped, failed,
+    /// rolled back or left untouched.
+    pub fn complete(&self) -> bool {
+        self.outcome == "succeeded" && !self.nodes.iter().any(|n| n.state == "skipped")
+    }
+}
+
 /// What the cluster says of a node at the end (for `final_version` and `cordoned`).
 #[derive(Clone, Debug, Default)]
 pub struct FinalNode {
@@ -359,9 +367,15 @@ pub fn human_duration(ms: Millis) -> String {
 pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
     let mut out = String::new();
     let kind = if report.rehearsal { "Rehearsal" } else { "Upgrade" };
+    let skipped = report.nodes.iter().filter(|n| n.state == "skipped").count();
+    let caveat = if skipped > 0 && report.outcome == "succeeded" {
+        format!(" ({} skipped: not upgraded)", count(skipped, "node"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{kind} {} of {} to {}: {}",
+        "{kind} {} of {} to {}: {}{caveat}",
         report.run_id, report.cluster, report.target_version, report.outcome
     );
     if !report.reason.is_empty() {

@@ -93,7 +93,7 @@ pub fn run(args: &RehearseArgs) -> anyhow::Result<ExitStatus> {
     }
     Ok(if !refused.is_empty() {
         ExitStatus::Blockers
-    } else if outcome.report.outcome == "succeeded" {
+    } else if outcome.report.complete() {
         ExitStatus::Success
     } else {
         ExitStatus::Findings
