@@ -904,3 +904,63 @@ fn kill_nine_at_every_journal_step_then_resume() {
     );
     timed("kill_nine_at_every_journal_step_then_resume", t0);
 }
+
+/// A lost laptop: the orchestrator dies and its journal with it; `resume` on another machine
+/// (another --state-dir) rebuilds the run from the plan saved on the cluster and the node
+/// annotations, and ends as the uninterrupted run did.
+#[test]
+fn resume_from_another_machine_without_the_journal() {
+    let t0 = Instant::now();
+    let exec = ["-t", "1.32.0", "--execute", "-o", "json"];
+    let (lines, want) = {
+        let env = crash_env();
+        let config = crash_config(&env);
+        let run = env.run(&[], &config, "state", &exec);
+        assert_eq!(run.status, Some(0), "{}\n{}", run.stdout, run.stderr);
+        let (_, events) = env.journal("state").unwrap();
+        (events.len(), outcome(&env, &run_id_of(&env, "state")))
+    };
+    for k in [2, lines / 3, lines / 2, 2 * lines / 3, lines - 2] {
+        let env = crash_env();
+        let config = crash_config(&env);
+        let crashed = mcp_diag(
+            &env.args(&[], &config, "state", &exec),
+            &[("MCP_DIAG_CRASH_AT", k.to_string())],
+        );
+        assert_eq!(crashed.signal, Some(6), "k={k}: {}", crashed.stderr);
+        let run_id = run_id_of(&env, "state");
+        let start = Instant::now();
+        let resumed = loop {
+            let r = env.run(&["resume"], &config, "other-laptop", &["-o", "json"]);
+            let held = r.stderr.contains("another orchestrator holds");
+            if !held || start.elapsed() > Duration::from_secs(20) {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert_eq!(
+            resumed.status,
+            Some(0),
+            "k={k}: resume\n{}\n{}",
+            resumed.stdout,
+            resumed.stderr
+        );
+        assert!(
+            resumed
+                .stderr
+                .contains("rebuilt from the plan saved on the cluster"),
+            "k={k}: {}",
+            resumed.stderr
+        );
+        assert_eq!(resumed.json()["outcome"], "succeeded", "k={k}");
+        assert_eq!(
+            outcome(&env, &run_id),
+            want,
+            "k={k}: the nodes differ from the uninterrupted run"
+        );
+        let (_, events) = env.journal("other-laptop").unwrap();
+        assert_eq!(events.first().unwrap()["event"], "run-started", "k={k}");
+        assert_eq!(events.last().unwrap()["event"], "run-finished", "k={k}");
+    }
+    timed("resume_from_another_machine_without_the_journal", t0);
+}

@@ -17,6 +17,7 @@ pub mod kube;
 pub mod model;
 pub mod prepare;
 pub mod prom_gates;
+pub mod rebuild;
 pub mod rehearse;
 pub mod report;
 pub mod sim;

@@ -85,7 +85,16 @@ impl RunReport {
     /// Every node the run was to take is upgraded (or already was): no node skipped, failed,
     /// rolled back or left untouched.
     pub fn complete(&self) -> bool {
-        self.outcome == "succeeded" && !self.nodes.iter().any(|n| n.state == "skipped")
+        self.outcome == "succeeded" && self.skipped_behind() == 0
+    }
+
+    /// Nodes skipped that are not at the target (a node already there is skipped too).
+    pub fn skipped_behind(&self) -> usize {
+        let target = crate::driver::minor_of(&self.target_version);
+        self.nodes
+            .iter()
+            .filter(|n| n.state == "skipped" && crate::driver::minor_of(&n.from_version) != target)
+            .count()
     }
 }
 
@@ -367,7 +376,7 @@ pub fn human_duration(ms: Millis) -> String {
 pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
     let mut out = String::new();
     let kind = if report.rehearsal { "Rehearsal" } else { "Upgrade" };
-    let skipped = report.nodes.iter().filter(|n| n.state == "skipped").count();
+    let skipped = report.skipped_behind();
     let caveat = if skipped > 0 && report.outcome == "succeeded" {
         format!(" ({} skipped: not upgraded)", count(skipped, "node"))
     } else {

@@ -13,10 +13,11 @@ use mcp_diag_rollout::config::RolloutConfig;
 use mcp_diag_rollout::core::Run;
 use mcp_diag_rollout::driver::{DriveError, Edges, drive};
 use mcp_diag_rollout::journal::{AppendError, Journal};
-use mcp_diag_rollout::kube::{KubeEdges, LeaseError, lease, read_run_nodes};
+use mcp_diag_rollout::kube::{KubeEdges, LeaseError, lease, plan_store, read_run_nodes};
 use mcp_diag_rollout::model::{Direction, Event, OpResult, RunPlan, Stage, format_time};
 use mcp_diag_rollout::prepare::{Blocker, blockers, run_plan};
 use mcp_diag_rollout::prom_gates::{GateCheck, PromGates, render_checks};
+use mcp_diag_rollout::rebuild::{self, NodeMark};
 use mcp_diag_rollout::report::{FinalNode, RunReport, build, render_table};
 
 use super::hinted;
@@ -179,9 +180,16 @@ fn start(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     let run = Run::new(rp.clone(), mcp_diag_rollout::driver::now_ms(), &config);
     let started = Event::RunStarted {
         at: run.started_at,
-        plan: rp,
+        plan: rp.clone(),
         holder: me.clone(),
     };
+    // The plan on the cluster too, before anything else: `resume` from another machine
+    // rebuilds the run from it and the node annotations.
+    if let Err(e) = rt.block_on(plan_store::save(&client, &ns, &rp, run.started_at)) {
+        eprintln!(
+            "mcp-diag: warning: the run's plan could not be saved on the cluster ({e}); resuming will need this machine's journal"
+        );
+    }
     // Set before the first line, so that MCP_DIAG_CRASH_AT=1 stops right after run-started.
     journal.crash_after = crash_at();
     append(&mut journal, &started)?;
@@ -389,12 +397,27 @@ fn resume(common: &UpgradeCommon, abort: Option<bool>) -> anyhow::Result<ExitSta
         ));
     };
     let path = journal_path(common, &run_id);
-    if !path.exists() {
-        return Err(hinted(
-            format!("the journal of run {run_id} is not here ({})", path.display()),
-            "resume from the machine that started the run, or copy its journal into --state-dir",
-        ));
-    }
+    // Without the journal (another machine), the run is rebuilt from the plan saved on the
+    // cluster at the start and the nodes' step annotations.
+    let saved = if path.exists() {
+        None
+    } else {
+        let saved = rt
+            .block_on(plan_store::load(&client, &ns, &run_id))
+            .map_err(|e| hinted(e.to_string(), "check the cluster"))?;
+        match saved {
+            Some(saved) => Some(saved),
+            None => {
+                return Err(hinted(
+                    format!(
+                        "the journal of run {run_id} is not here ({}) and the cluster holds no saved plan for it",
+                        path.display()
+                    ),
+                    "resume from the machine that started the run, or copy its journal into --state-dir",
+                ));
+            }
+        }
+    };
     let me = holder();
     rt.block_on(lease::acquire(
         &client,
@@ -406,6 +429,45 @@ fn resume(common: &UpgradeCommon, abort: Option<bool>) -> anyhow::Result<ExitSta
     .map_err(lease_hint)?;
     let mut journal = Journal::open(&path)
         .map_err(|e| hinted(e, "the journal is append-only: restore it from a backup"))?;
+    if let Some((plan, started_at)) = saved {
+        let now = mcp_diag_rollout::driver::now_ms();
+        let nodes = rt
+            .block_on(read_run_nodes(&client, &run_id))
+            .map_err(|e| hinted(e.to_string(), "check the cluster"))?;
+        let marks: Vec<NodeMark> = nodes
+            .iter()
+            .map(|n| NodeMark {
+                name: n.name.clone(),
+                step: n.step.clone(),
+                kubelet_version: n.kubelet_version.clone(),
+            })
+            .collect();
+        let api = rt
+            .block_on(client.apiserver_version())
+            .ok()
+            .map(|v| v.git_version);
+        let events = rebuild::from_cluster(&plan, &marks, api.as_deref(), now).map_err(|e| {
+            hinted(
+                format!("run {run_id} cannot be rebuilt from the cluster: {e}"),
+                "resume from the machine that started the run, or copy its journal into --state-dir",
+            )
+        })?;
+        append(
+            &mut journal,
+            &Event::RunStarted {
+                at: started_at,
+                plan,
+                holder: "(rebuilt from the cluster)".into(),
+            },
+        )?;
+        for event in &events {
+            append(&mut journal, event)?;
+        }
+        eprintln!(
+            "mcp-diag: the journal of run {run_id} was not here: rebuilt from the plan saved on the cluster and {} node annotation(s); soak time of the wave in progress starts again",
+            marks.len()
+        );
+    }
     let mut run = Run::replay(&journal.events, &config)
         .map_err(|e| hinted(e, "the journal's first line must be run-started"))?;
     if run.is_finished() {

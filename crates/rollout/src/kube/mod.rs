@@ -9,6 +9,7 @@ mod action;
 mod drain;
 mod edges;
 pub mod lease;
+pub mod plan_store;
 mod select;
 
 use std::future::Future;
