@@ -38,6 +38,9 @@ pub struct NodeOp {
     pub from_version: String,
     /// The run cordoned the node (uncordon only what the run cordoned).
     pub cordoned_by_run: bool,
+    /// The step annotation a successful uncordon leaves: `done`, `rolled-back`, or `skipped`
+    /// and `untouched` for a node the run gave up on or stopped before its action.
+    pub final_step: &'static str,
 }
 
 /// A node as the built-in gates and the report see it.
@@ -177,6 +180,13 @@ pub async fn drive<E: Edges>(
                             },
                             from_version: crate::prepare::normalize_version(&n.planned.from_version),
                             cordoned_by_run: n.cordoned || stage == Stage::Cordon,
+                            final_step: match (direction, n.giving_up) {
+                                (Direction::Rollback, _) => "rolled-back",
+                                (Direction::Upgrade, Some(crate::core::NodeEnd::Skipped)) => "skipped",
+                                (Direction::Upgrade, Some(_)) => "untouched",
+                                (Direction::Upgrade, None) if n.touched() => "done",
+                                (Direction::Upgrade, None) => "untouched",
+                            },
                         };
                         record(
                             run,

@@ -102,6 +102,12 @@ pub fn from_cluster(
                 events.push(finished(name, Stage::Uncordon));
                 ended.insert(name.to_owned());
             }
+            // Given up on, or stopped before its action: it stays as it is.
+            "skipped" | "untouched" => {
+                events.push(started(name, Stage::Cordon));
+                events.push(finished(name, Stage::Uncordon));
+                ended.insert(name.to_owned());
+            }
             "cordoned" => events.push(started(name, Stage::Cordon)),
             "draining" => {
                 events.push(started(name, Stage::Cordon));
@@ -247,6 +253,14 @@ mod tests {
         let run = Run::replay(&events, &config).unwrap();
         assert_eq!(run.node("a").unwrap().end, Some(NodeEnd::Untouched));
         assert!(run.stop.is_none());
+        let mut events = vec![Event::RunStarted {
+            at: 0,
+            plan: plan(),
+            holder: "x".into(),
+        }];
+        events.extend(from_cluster(&plan(), &[mark("a", "skipped", "v1.31.4")], Some("v1.32.0"), 5).unwrap());
+        let run = Run::replay(&events, &config).unwrap();
+        assert_eq!(run.node("a").unwrap().end, Some(NodeEnd::Untouched));
         let err = from_cluster(
             &plan(),
             &[mark("a", "rolling-back", "v1.32.0")],

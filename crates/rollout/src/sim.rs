@@ -592,12 +592,8 @@ impl SimEdges {
                     n.unschedulable = false;
                 }
                 n.annotations.remove("upgrade.mcp-diag.io/cordoned-by-run");
-                let step = match op.direction {
-                    Direction::Upgrade => "done",
-                    Direction::Rollback => "rolled-back",
-                };
                 n.annotations
-                    .insert("upgrade.mcp-diag.io/step".into(), step.into());
+                    .insert("upgrade.mcp-diag.io/step".into(), op.final_step.into());
                 (OpResult::Ok, String::new())
             }
         }

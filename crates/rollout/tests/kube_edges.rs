@@ -68,6 +68,10 @@ fn op(node: &str, stage: Stage, direction: Direction) -> NodeOp {
             Direction::Rollback => "1.29".into(),
         },
         from_version: "v1.29.4".into(),
+        final_step: match direction {
+            Direction::Upgrade => "done",
+            Direction::Rollback => "rolled-back",
+        },
         cordoned_by_run: true,
     }
 }

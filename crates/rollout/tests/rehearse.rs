@@ -74,6 +74,10 @@ fn a_clean_rehearsal_upgrades_every_drainable_node() {
     println!("{text}");
     assert_eq!(r.outcome, "succeeded", "{text}");
     assert!(r.nodes.iter().all(|n| !n.cordoned), "{text}");
+    // The node annotations say what happened: a node given up on is not `done`.
+    let step = |node: &str| out.annotations[node].get("upgrade.mcp-diag.io/step").cloned();
+    assert_eq!(step("worker-b1").as_deref(), Some("skipped"), "{text}");
+    assert_eq!(step("worker-b2").as_deref(), Some("done"), "{text}");
 }
 
 #[test]

@@ -515,7 +515,7 @@ fn reconcile(run: &Run, nodes: &[mcp_diag_rollout::kube::RunNode], now: i64) -> 
             continue;
         }
         let done = match node.step.as_str() {
-            "done" => Some(Direction::Upgrade),
+            "done" | "skipped" | "untouched" => Some(Direction::Upgrade),
             "rolled-back" => Some(Direction::Rollback),
             _ => None,
         };

@@ -276,10 +276,7 @@ impl KubeEdges {
 
     async fn uncordon(&self, op: &NodeOp, node: &Node) -> (OpResult, String) {
         let was = annotation(&node.metadata, ANNOTATION_WAS_CORDONED) == Some("true");
-        let step = match op.direction {
-            Direction::Upgrade => "done",
-            Direction::Rollback => "rolled-back",
-        };
+        let step = op.final_step;
         let mut patch = json!({"metadata": {"annotations": {ANNOTATION_STEP: step}}});
         let detail = if was {
             "left cordoned: it was cordoned before the run"
