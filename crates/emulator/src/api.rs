@@ -336,7 +336,8 @@ pub(crate) fn get(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<B
         return not_found(t, &name);
     };
     if t.sub.as_deref() == Some("log") {
-        return bytes_response(StatusCode::OK, "text/plain", Bytes::from_static(b""));
+        let log = state.pod_logs.get(&(ns, name)).cloned().unwrap_or_default();
+        return bytes_response(StatusCode::OK, "text/plain", Bytes::from(log));
     }
     if wants_table(ctx) {
         return table::list(&state, ctx, t, &[entry], state.rv, None);

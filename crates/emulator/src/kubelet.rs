@@ -457,6 +457,7 @@ fn job_target(job: &Value) -> Option<(String, String)> {
 pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) {
     let v = job.value();
     let Some((node, version)) = job_target(&v) else {
+        crate::jobs::job_created(shared, state, job);
         return;
     };
     let key = (job.namespace.clone(), job.name.clone());
@@ -479,7 +480,7 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
 
 /// Marks a Job succeeded or failed, with the conditions the Job controller sets (1.31+:
 /// `SuccessCriteriaMet` then `Complete`, `FailureTarget` then `Failed`).
-fn job_done(state: &mut State, key: &ObjKey, outcome: Result<(), String>) {
+pub(crate) fn job_done(state: &mut State, key: &ObjKey, outcome: Result<(), String>) {
     let Some(e) = state.get("batch", "jobs", &key.0, &key.1) else {
         return;
     };

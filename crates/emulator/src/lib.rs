@@ -26,6 +26,7 @@ mod auth;
 mod control;
 mod discovery;
 mod drain;
+pub mod jobs;
 mod kubelet;
 mod patch;
 mod resources;
@@ -67,6 +68,8 @@ pub struct Options {
     pub node_faults: BTreeMap<String, NodeFault>,
     /// The emulated application behind `/mcp-diag/v1/app/metrics`.
     pub app: AppModel,
+    /// Runs Jobs of the `mcp-diag` image with a local binary (see [`jobs`]).
+    pub job_runner: Option<jobs::JobRunner>,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             kubelet_restart: Duration::from_secs(1),
             node_faults: BTreeMap::new(),
             app: AppModel::default(),
+            job_runner: None,
         }
     }
 }

@@ -421,6 +421,8 @@ pub(crate) struct State {
     pub budget_baselines: HashMap<ObjKey, (u64, i64)>,
     /// The simulated kubelets: faults and upgrades in flight.
     pub kubelets: crate::kubelet::Kubelets,
+    /// What the pods of run Jobs printed (`GET .../pods/NAME/log`), by (namespace, name).
+    pub pod_logs: HashMap<ObjKey, String>,
 }
 
 /// Current time as RFC 3339 (seconds), like Kubernetes timestamps.
@@ -488,6 +490,7 @@ impl State {
             quiet: false,
             budget_baselines: HashMap::new(),
             kubelets: crate::kubelet::Kubelets::default(),
+            pod_logs: HashMap::new(),
         }
     }
 
