@@ -1,0 +1,1 @@
+//! Renderers: Mermaid, Graphviz dot, JSON.
