@@ -642,7 +642,12 @@ impl<'a> Builder<'a> {
                 continue;
             }
             for address in find_addresses(value) {
-                self.address_edges(t, &address, *source, detail.clone());
+                let detail = if detail.contains(&address.text) {
+                    detail.clone()
+                } else {
+                    format!("{detail}: {}", address.text)
+                };
+                self.address_edges(t, &address, *source, detail);
             }
         }
         for (value, detail, source) in &texts {
