@@ -239,6 +239,13 @@ pub fn json(graph: &Graph) -> Value {
                 "tls": e.tls,
                 "source": e.source,
                 "call": e.is_call(),
+                "network_policy": match graph.egress_allowed(e) {
+                    crate::Allowed::Yes => json!({"verdict": "yes"}),
+                    crate::Allowed::Unknown => json!({"verdict": "unknown"}),
+                    crate::Allowed::No { policy, ingress } => json!({
+                        "verdict": "no", "policy": policy, "side": if ingress { "ingress" } else { "egress" },
+                    }),
+                },
                 "requirement": e.requirement,
                 "evidence": e.evidence.iter().map(|ev| json!({
                     "object": object_text(&ev.object), "detail": ev.detail,
