@@ -306,6 +306,15 @@ pub fn table(graph: &Graph) -> String {
                 .unwrap_or_default(),
         ]);
     }
+    // Names and versions come from the input: one line per row, whatever they hold.
+    for r in &mut rows {
+        for c in r.iter_mut() {
+            *c = c
+                .chars()
+                .map(|ch| if ch.is_control() { ' ' } else { ch })
+                .collect();
+        }
+    }
     let widths: Vec<usize> = (0..5)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
