@@ -11,7 +11,7 @@ struct Run {
     stderr: String,
 }
 
-const CLUSTER: &str = "crates/cli/tests/fixtures/services/cluster.yaml";
+const CLUSTER: &str = "crates/cli/tests/fixtures/services/shop.yaml";
 const CONFIG: &str = "crates/cli/tests/fixtures/services/config.yaml";
 
 fn mcp_diag(args: &[&str]) -> Run {
@@ -135,6 +135,16 @@ fn order_and_target_service() {
     );
     let run = mcp_diag(&["graph", CLUSTER, "--target-service", "shop/payment", "--order"]);
     assert_eq!(run.stdout, "(no service dependencies found: no order to give)\n");
+}
+
+#[test]
+fn a_directory_of_manifests_reads_like_its_files() {
+    // The fixture directory (with its two config files, which hold no Kubernetes objects and
+    // are skipped as such) gives the same graph as the one manifest file.
+    let file = mcp_diag(&["graph", CLUSTER, "-o", "json"]);
+    let dir = mcp_diag(&["graph", "crates/cli/tests/fixtures/services", "-o", "json"]);
+    assert_eq!(dir.code, 0, "{}", dir.stderr);
+    assert_eq!(file.stdout, dir.stdout);
 }
 
 #[test]
