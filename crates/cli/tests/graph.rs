@@ -176,3 +176,38 @@ fn bad_input_exits_1_with_advice() {
         run.stderr
     );
 }
+
+#[test]
+fn plan_notes_the_service_upgrade_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["cluster.yaml", "objects.yaml"] {
+        std::fs::copy(
+            root.join("crates/cli/tests/fixtures/plan-small").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    let notes = |path: &str| -> Vec<String> {
+        let run = mcp_diag(&["plan", path, "-o", "json", "--fail-on", "none"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        doc["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .filter(|n| n.starts_with("service upgrade order"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let path = dir.path().to_str().unwrap().to_owned();
+    assert!(notes(&path).is_empty(), "no service edges, no note");
+    std::fs::copy(root.join(CLUSTER), dir.path().join("shop.yaml")).unwrap();
+    assert_eq!(
+        notes(&path),
+        [
+            "service upgrade order (providers first): {cp/registry, cp/sync} -> data/postgres -> shop/payment-gw -> shop/web -> shop/nightly-report"
+        ]
+    );
+}

@@ -570,7 +570,15 @@ spec:
     assert_eq!(g.node(req[0].from).name, "gateway");
     assert_eq!(req[0].source, EdgeSource::Annotation);
     assert_eq!(req[0].requirement.as_ref().unwrap().api.as_deref(), Some(">=v2"));
-    let policy = g.node(g.find("cp", "policy").unwrap());
+    let policy_id = g.find("cp", "policy").unwrap();
+    assert_eq!(
+        g.provided_api(policy_id, None).unwrap(),
+        ["v1"],
+        "provides: at the running version"
+    );
+    assert_eq!(g.provided_api(policy_id, Some("1.9.3")).unwrap(), ["v1"]);
+    assert_eq!(g.provided_api(policy_id, Some("2.0.0")), None);
+    let policy = g.node(policy_id);
     assert_eq!(policy.declared.as_ref().unwrap().provides_api, ["v1"]);
     assert!(
         g.edges
