@@ -612,3 +612,22 @@ spec:
         ["gateway", "policy", "sync", "registry"]
     );
 }
+
+#[test]
+fn evidence_hides_passwords() {
+    let mut y = String::new();
+    y += &namespace("data", "");
+    y += &service("data", "postgres", "postgres", "[{port: 5432}]");
+    y += &deployment(
+        "data",
+        "etl",
+        "etl",
+        "      containers: [{name: app, image: e:1, env: [{name: DB_URL, value: \"postgres://app:hunter2@postgres:5432/x\"}]}]",
+    );
+    let g = graph(&y);
+    assert_eq!(edges(&g), ["data/etl -> data/postgres 5432 postgres Env"]);
+    assert_eq!(
+        g.edges[0].evidence[0].detail,
+        "env DB_URL=postgres://app:***@postgres:5432/x"
+    );
+}
