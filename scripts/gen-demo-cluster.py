@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from demo import (addons, apps, cluster, crds, data, kube_system,  # noqa: E402
-                  networking, nodes, readme, storage, velero)
+                  networking, nodes, readme, shop, storage, velero)
 from demo.core import CAPTURED, Ctx, K8S, ts  # noqa: E402
 from demo.yamlout import dump  # noqa: E402
 
@@ -62,6 +62,8 @@ def build():
     crds.platform(ctx)
     apps.platform_resources(ctx)
     plant_late(ctx)
+    # Added after everything else for the same reason (issue 14's service wiring).
+    shop.network_policies(ctx)
     return ctx
 
 
@@ -201,7 +203,7 @@ def plant_workloads(ctx):
         if cond["type"] == "Progressing":
             cond.update({"status": "False", "reason": "ProgressDeadlineExceeded",
                          "lastUpdateTime": "2026-11-20T08:40:10Z", "lastTransitionTime": "2026-11-20T08:40:10Z",
-                         "message": "ReplicaSet \"recommendation-668fg6ksqz\" has timed out progressing."})
+                         "message": f"ReplicaSet \"{_current_rs(ctx, dep)}\" has timed out progressing."})
         if cond["type"] == "Available":
             cond.update({"status": "False", "reason": "MinimumReplicasUnavailable",
                          "message": "Deployment does not have minimum availability.",
@@ -262,6 +264,14 @@ def plant_workloads(ctx):
     for sc in ctx.files["storageclasses"]:
         if sc["metadata"]["name"] == "gp2-legacy":
             sc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = "true"
+
+
+def _current_rs(ctx, dep):
+    """The name of the ReplicaSet that runs Deployment `dep`'s current template."""
+    md = dep["metadata"]
+    return next(rs["metadata"]["name"] for rs in ctx.files["replicasets"]
+                if rs["metadata"].get("namespace") == md.get("namespace")
+                and rs["metadata"]["ownerReferences"][0]["uid"] == md["uid"] and rs["spec"]["replicas"])
 
 
 def _dt(text):
