@@ -146,8 +146,10 @@ PLATFORM = [
 # and sync-controller and cluster-registry call each other (planted problem 33, a cycle).
 PLATFORM_ARGS = {"policy-controller": ["--sync-endpoint=sync-controller.sync-controller.svc:9090"]}
 PLATFORM_ENV = {"cluster-registry": [
-    {"name": "SYNC_CONTROLLER_ADDR", "value": "grpc://sync-controller.sync-controller.svc.cluster.local:9090"}]}
-PLATFORM_ANNOTATIONS = {"policy-controller": {"mcp-diag.io/depends-on": "sync-controller/sync-controller:grpc"}}
+    {"name": "SYNC_CONTROLLER_ADDR",
+     "value": "grpc://sync-controller.sync-controller.svc.cluster.local:9090"}]}
+PLATFORM_ANNOTATIONS = {
+    "policy-controller": {"mcp-diag.io/depends-on": "sync-controller/sync-controller:grpc"}}
 
 
 def platform(ctx):
