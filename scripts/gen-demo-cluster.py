@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from demo import (addons, apps, cluster, crds, data, kube_system,  # noqa: E402
-                  networking, nodes, readme, storage, velero)
+                  networking, nodes, readme, shop, storage, velero)
 from demo.core import CAPTURED, Ctx, K8S, ts  # noqa: E402
 from demo.yamlout import dump  # noqa: E402
 
@@ -62,6 +62,8 @@ def build():
     crds.platform(ctx)
     apps.platform_resources(ctx)
     plant_late(ctx)
+    # Added after everything else for the same reason (issue 14's service wiring).
+    shop.network_policies(ctx)
     return ctx
 
 
@@ -127,16 +129,18 @@ def plant_health(ctx):
                        "4 Insufficient memory. preemption: 0/9 nodes are available: 4 No preemption victims found for incoming pod, 5 Preemption is not helpful for scheduling."}]}
     # 14: the notification service has no probes at all.
     dep = _deployment(ctx, "shop", "notification")
-    for c in dep["spec"]["template"]["spec"]["containers"]:
-        c.pop("livenessProbe", None)
-        c.pop("readinessProbe", None)
+    for spec in [dep["spec"]["template"]["spec"], _current_rs(ctx, dep)["spec"]["template"]["spec"]]:
+        for c in spec["containers"]:
+            c.pop("livenessProbe", None)
+            c.pop("readinessProbe", None)
     for pod in _pods_of(ctx, "shop", "notification"):
         for c in pod["spec"]["containers"]:
             c.pop("livenessProbe", None)
             c.pop("readinessProbe", None)
     # 15: the cart service's liveness probe is its readiness probe, copied.
     dep = _deployment(ctx, "shop", "cart")
-    targets = [dep["spec"]["template"]["spec"]] + [p["spec"] for p in _pods_of(ctx, "shop", "cart")]
+    targets = ([dep["spec"]["template"]["spec"], _current_rs(ctx, dep)["spec"]["template"]["spec"]]
+               + [p["spec"] for p in _pods_of(ctx, "shop", "cart")])
     for spec in targets:
         for c in spec["containers"]:
             if "readinessProbe" in c:
@@ -201,7 +205,7 @@ def plant_workloads(ctx):
         if cond["type"] == "Progressing":
             cond.update({"status": "False", "reason": "ProgressDeadlineExceeded",
                          "lastUpdateTime": "2026-11-20T08:40:10Z", "lastTransitionTime": "2026-11-20T08:40:10Z",
-                         "message": "ReplicaSet \"recommendation-668fg6ksqz\" has timed out progressing."})
+                         "message": f"ReplicaSet \"{_current_rs(ctx, dep)['metadata']['name']}\" has timed out progressing."})
         if cond["type"] == "Available":
             cond.update({"status": "False", "reason": "MinimumReplicasUnavailable",
                          "message": "Deployment does not have minimum availability.",
@@ -262,6 +266,15 @@ def plant_workloads(ctx):
     for sc in ctx.files["storageclasses"]:
         if sc["metadata"]["name"] == "gp2-legacy":
             sc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = "true"
+
+
+def _current_rs(ctx, dep):
+    """The ReplicaSet that runs Deployment `dep`'s current template (whose template a planted
+    change to the Deployment's template must change too, or they would disagree)."""
+    md = dep["metadata"]
+    return next(rs for rs in ctx.files["replicasets"]
+                if rs["metadata"].get("namespace") == md.get("namespace")
+                and rs["metadata"]["ownerReferences"][0]["uid"] == md["uid"] and rs["spec"]["replicas"])
 
 
 def _dt(text):

@@ -16,12 +16,16 @@ class Argo:
     """Argo CD tracking (annotation method, client-side apply: last-applied recorded)."""
     manager = "argocd-controller"
 
-    def __init__(self, app_name, part_of="platform"):
+    def __init__(self, app_name, part_of="platform", version=None):
         self.app = app_name
         self.part_of = part_of
+        self.version = version
 
     def meta(self, kind, ns, name, group=""):
         labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": self.part_of}
+        if self.version and kind == "Deployment":
+            # The manifests in Git label the workload (and so its pods) with the release.
+            labels["app.kubernetes.io/version"] = self.version
         return labels, argo_tracking(self.app, kind, ns, name, group)
 
     def finish(self, obj):
@@ -62,9 +66,10 @@ def older(tag, n):
 def microservice(ctx, ns, name, replicas, container, created, updated, track, old_tags=(),
                  hpa_range=None, config=None, service_ports=None, pdb_min=None, hpa_track=None,
                  pdb_track=None, extra_managed=(), applied_at=None, pod_annotations=None,
-                 restarts=0):
+                 restarts=0, service_name=None, annotations=None):
     """ServiceAccount, ConfigMap, Deployment, Service, PodDisruptionBudget and HPA of one service.
-    `hpa_track`/`pdb_track` track those two objects differently (e.g. applied with kubectl)."""
+    `hpa_track`/`pdb_track` track those two objects differently (e.g. applied with kubectl).
+    The Service is named `service_name` (default: `name`); `annotations` go on the Deployment."""
     sel = {"app.kubernetes.io/instance": name, "app.kubernetes.io/name": name}
     lab, ann = track.meta("ServiceAccount", ns, name)
     track.finish(sa(ctx, ns, name, created, lab, ann))
@@ -88,6 +93,7 @@ def microservice(ctx, ns, name, replicas, container, created, updated, track, ol
         spec["volumes"] = vols
     lab, ann = track.meta("Deployment", ns, name, "apps")
     lab = dict(lab, **sel)
+    ann = dict(ann, **(annotations or {}))
     if isinstance(track, Argo):
         tpl_labels = dict(sel, **{k: v for k, v in lab.items() if k not in sel})
         manifest = {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -99,8 +105,8 @@ def microservice(ctx, ns, name, replicas, container, created, updated, track, ol
                    annotations=ann, old_tags=old_tags, manager=track.manager,
                    extra_managed=extra_managed, applied_at=applied_at,
                    pod_annotations=pod_annotations, restarts=restarts)
-    lab, ann = track.meta("Service", ns, name)
-    track.finish(service(ctx, ns, name, sel, service_ports or [("http", 80, "http")], created,
+    lab, ann = track.meta("Service", ns, service_name or name)
+    track.finish(service(ctx, ns, service_name or name, sel, service_ports or [("http", 80, "http")], created,
                          labels=dict(lab, **sel), annotations=ann))
     pt = pdb_track or track
     lab, ann = pt.meta("PodDisruptionBudget", ns, name, "policy")
@@ -121,35 +127,50 @@ PLATFORM = [
     # namespace/name, replicas, image tag, earlier rollouts, ports, (liveness, readiness), hpa, config
     ("api-gateway", 3, "4.2.0", 9, [("http", 8080), ("admin", 9901)],
      ("/healthz", "/ready", "admin"), (3, 8),
-     {"gateway.yaml": "listen: :8080\nadmin: :9901\nupstreamTimeout: 15s\nrateLimit:\n  rps: 500\n"}),
-    ("policy-controller", 2, "1.9.3", 6, [("webhook", 9443), ("probes", 8081)],
+     {"gateway.yaml": "listen: :8080\nadmin: :9901\nupstreamTimeout: 15s\nrateLimit:\n  rps: 500\n"
+                      "policyUpstream: grpc://policy-controller.policy-controller.svc:9090\n"}),
+    ("policy-controller", 2, "1.9.3", 6, [("webhook", 9443), ("probes", 8081), ("grpc", 9090)],
      ("/healthz", "/readyz", "probes"), None,
      {"config.yaml": "failurePolicy: Ignore\nauditInterval: 60s\nexemptNamespaces:\n- kube-system\n"}),
-    ("sync-controller", 2, "2.3.1", 8, [("metrics", 8080), ("probes", 8081)],
+    ("sync-controller", 2, "2.3.1", 8, [("metrics", 8080), ("probes", 8081), ("grpc", 9090)],
      ("/healthz", "/readyz", "probes"), None,
-     {"config.yaml": "leaderElection: true\nresyncPeriod: 10m\nclusters:\n  source: registry\n"}),
-    ("cluster-registry", 2, "0.14.2", 10, [("http", 8080), ("probes", 8081)],
+     {"config.yaml": "leaderElection: true\nresyncPeriod: 10m\nclusters:\n  source: registry\n"
+                     "  registryUrl: grpc://cluster-registry.cluster-registry.svc:9090\n"}),
+    ("cluster-registry", 2, "0.14.2", 10, [("http", 8080), ("probes", 8081), ("grpc", 9090)],
      ("/livez", "/readyz", "probes"), None,
      {"config.yaml": "clouds:\n- aws\n- gcp\n- azure\nrefreshInterval: 5m\n"}),
 ]
+
+
+# The gRPC wiring between the controllers (issue 14): policy-controller calls sync-controller,
+# and sync-controller and cluster-registry call each other (planted problem 33, a cycle).
+PLATFORM_ARGS = {"policy-controller": ["--sync-endpoint=sync-controller.sync-controller.svc:9090"]}
+PLATFORM_ENV = {"cluster-registry": [
+    {"name": "SYNC_CONTROLLER_ADDR",
+     "value": "grpc://sync-controller.sync-controller.svc.cluster.local:9090"}]}
+PLATFORM_ANNOTATIONS = {
+    "policy-controller": {"mcp-diag.io/depends-on": "sync-controller/sync-controller:grpc"}}
 
 
 def platform(ctx):
     for i, (name, replicas, tag, old, ports, (live, ready, pport), hpa_range, config) in enumerate(PLATFORM):
         born = day("2024-05-13 10:00:00") + dt.timedelta(days=3 * i, minutes=17 * i)
         updated = day("2026-10-20 09:00:00") + dt.timedelta(days=4 * i, hours=3 * i, minutes=11)
-        track = Argo(f"demo-{name}")
+        track = Argo(f"demo-{name}", version=tag)
         lab, ann = track.meta("Namespace", "", name)
         namespace(ctx, name, born, labels=dict(lab, **{"platform.example.com/team": "platform"}),
                        annotations=ann)
         c = app(name, f"{REGISTRY}/{name}:{tag}", ports[0][1], live, ready, port_name=ports[0][0],
                 live_port=pport, ready_port=pport, extra_ports=ports[1:], cpu=("200m", "1"),
                 mem=("256Mi", "512Mi"), security=RESTRICTED,
-                args=[f"--config=/etc/{name}/" + next(iter(config)), "--leader-elect=true"]
-                if name != "api-gateway" else [f"--config=/etc/{name}/gateway.yaml"])
-        svc_ports = [(pn, 443 if pn == "webhook" else p, pn) for pn, p in ports if pn != "probes"]
+                args=([f"--config=/etc/{name}/" + next(iter(config)), "--leader-elect=true"]
+                      if name != "api-gateway" else [f"--config=/etc/{name}/gateway.yaml"])
+                + PLATFORM_ARGS.get(name, []), env=PLATFORM_ENV.get(name))
+        svc_ports = [(pn, 443 if pn == "webhook" else p, pn) + (("TCP", "grpc") if pn == "grpc" else ())
+                     for pn, p in ports if pn != "probes"]
         microservice(ctx, name, name, replicas, c, born, updated, track, old_tags=older(tag, old),
-                     hpa_range=hpa_range, config=config, service_ports=svc_ports)
+                     hpa_range=hpa_range, config=config, service_ports=svc_ports,
+                     annotations=PLATFORM_ANNOTATIONS.get(name))
     lab, ann = Argo("demo-api-gateway").meta("Ingress", "api-gateway", "api-gateway", "networking.k8s.io")
     applied(ingress(ctx, "api-gateway", "api-gateway",
                     [("api.demo.platform.example.com", [("/", "api-gateway", 8080)])],

@@ -119,7 +119,12 @@ def deployment(ctx, ns, name, replicas, spec, labels, selector, created, updated
         tpl = copy.deepcopy(cur)
         if r < revs:
             c0 = tpl["spec"]["containers"][0]
+            tag = c0["image"].rsplit(":", 1)[1]
             c0["image"] = c0["image"].rsplit(":", 1)[0] + ":" + old_tags[r - 1]
+            # The version label followed the image in every earlier release.
+            tl = tpl["metadata"]["labels"]
+            if tl.get("app.kubernetes.io/version") == tag:
+                tl["app.kubernetes.io/version"] = old_tags[r - 1]
         when = created if r == 1 else (updated if r == revs else created + span * (r - 1))
         h = _hash(ctx, [tpl, r, name])
         tpl["metadata"]["labels"]["pod-template-hash"] = h

@@ -23,6 +23,7 @@ FILES = {
     "Backup": "velero", "BackupStorageLocation": "velero", "VolumeSnapshotLocation": "velero",
     "Schedule": "velero", "BackupRepository": "velero", "Restore": "velero",
     "CSIDriver": "csidrivers", "ManagedCluster": "managedclusters", "ClusterPolicy": "clusterpolicies",
+    "NetworkPolicy": "networkpolicies",
 }
 
 

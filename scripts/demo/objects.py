@@ -11,12 +11,13 @@ def cluster_ip(ctx):
 
 def service(ctx, ns, name, selector, ports, created, labels=None, annotations=None,
             headless=False, kind="ClusterIP", ip=None, lb_hostname=None, policy="Cluster"):
-    """`ports` is a list of (name, port, targetPort[, protocol])."""
+    """`ports` is a list of (name, port, targetPort[, protocol[, appProtocol]])."""
     ip = "None" if headless else (ip or cluster_ip(ctx))
     spec = {"clusterIP": ip, "clusterIPs": [ip], "internalTrafficPolicy": "Cluster",
             "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
-            "ports": [{"name": p[0], "port": p[1], "protocol": p[3] if len(p) > 3 else "TCP",
-                       "targetPort": p[2]} for p in ports],
+            "ports": [dict({"name": p[0], "port": p[1], "protocol": p[3] if len(p) > 3 else "TCP",
+                            "targetPort": p[2]}, **({"appProtocol": p[4]} if len(p) > 4 else {}))
+                      for p in ports],
             "sessionAffinity": "None", "type": kind}
     if selector:
         spec["selector"] = dict(selector)

@@ -38,10 +38,29 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
   `kubectl.kubernetes.io/last-applied-configuration` at the stored apiVersion). Their CRDs:
   cluster-registry's `ManagedCluster` (`registry.platform.example.com`, four clusters in
   `cluster-registry`) and policy-controller's `ClusterPolicy` (`policy.platform.example.com`,
-  three policies).
+  three policies). Each Deployment and its pods carry `app.kubernetes.io/version` (api-gateway
+  4.2.0, policy-controller 1.9.3, sync-controller 2.3.1, cluster-registry 0.14.2, as their image
+  tags). They talk gRPC on a port `grpc` 9090 (Service port with `appProtocol: grpc`):
+  api-gateway → policy-controller (`policyUpstream` in the ConfigMap `api-gateway-config`),
+  policy-controller → sync-controller (arg `--sync-endpoint=sync-controller.sync-controller.svc:9090`
+  and the annotation `mcp-diag.io/depends-on: sync-controller/sync-controller:grpc`),
+  cluster-registry → sync-controller (env `SYNC_CONTROLLER_ADDR`) and sync-controller →
+  cluster-registry (`clusters.registryUrl` in `sync-controller-config`).
 - shop: eleven services, each its own Helm release (`app.kubernetes.io/managed-by: Helm`,
-  `meta.helm.sh/release-name`), with Services, ConfigMaps, HPAs and PDBs, the Ingress `shop`
-  and the CronJobs `reports` and `cart-cleanup`. The ConfigMaps `feature-flags`,
+  `meta.helm.sh/release-name`, `app.kubernetes.io/version` as the image tag), with Services,
+  ConfigMaps, HPAs and PDBs, the Ingress `shop` and the CronJobs `reports` and `cart-cleanup`.
+  Three Services are named for what their callers address, not after their Deployment:
+  `profile-svc` (Deployment `profile`), `order-svc` (`order`) and `payment-gw` (`payment`, which
+  also serves gRPC: port `grpc` 9090 with `appProtocol: grpc` next to `http` 80); the HPAs and
+  PDBs keep the Deployments' names. The wiring: frontend calls user-auth, catalog, cart and
+  checkout (env `*_URL=http://NAME.shop.svc:80`); user-auth calls profile-svc
+  (`PROFILE_SVC_HOST`/`PROFILE_SVC_PORT`); catalog calls search, cart calls `data/redis`, order
+  calls `data/postgres` (their ConfigMaps); checkout calls order-svc over HTTP and payment-gw
+  over gRPC (`checkout-config`: `orderUrl`, `paymentUrl`, both right); every shop container
+  sends traces to `monitoring/otel-collector` (`OTEL_EXPORTER_OTLP_ENDPOINT`). user-auth and
+  profile declare their APIs with the annotation `mcp-diag.io/service` (problem 29). The
+  NetworkPolicy `shop/checkout-egress` restricts checkout's egress to DNS in kube-system, order
+  pods on 8080 and the OpenTelemetry collector on 4317 (problem 32). The ConfigMaps `feature-flags`,
   `maintenance-banner` and `payment-provider-allowlist` were made by hand and carry no tracking
   at all. The Deployment `shop/user-auth` was changed with `kubectl edit` after its last Helm
   upgrade: its managedFields hold an `Update` by manager `kubectl-edit` (the memory limit),
@@ -70,6 +89,11 @@ Every file except `cluster.yaml` is a `List` as `kubectl get <resource> -A -o ya
 | 20–25 | `shop/recommendation` rollout past its progress deadline; `data/redis` half way through an OnDelete rollout (currentRevision != updateRevision); PodDisruptionBudget `shop/legacy-worker` matching nothing; a second budget `shop/search-sre` over the search pods; claim `shop/search-index-cache` naming the missing StorageClass `fast-ssd`; a Released volume of the deleted claim `shop/orders-export` | `deployments.yaml`, `statefulsets.yaml`, `poddisruptionbudgets.yaml`, `persistentvolumeclaims.yaml`, `persistentvolumes.yaml` | as named |
 | 26–27 | `data/postgres` rolling update held by `partition: 1` (left from a canary); StorageClass `gp2-legacy` still annotated as default next to `gp3` | `statefulsets.yaml`, `storageclasses.yaml` | as named |
 | 28 | a client still requests `flowschemas.flowcontrol.apiserver.k8s.io/v1beta3` (the API server's `apiserver_requested_deprecated_apis`, recorded in `cluster.yaml`), removed in 1.32 | `cluster.yaml` | `api-requested-deprecated` |
+| 29 | API version mismatch (check `dep-api-mismatch`, blocker): user-auth 2.1.0 declares `mcp-diag.io/service: '{requires: {profile-svc: {api: ">=v2"}}}'` and calls profile-svc (`PROFILE_SVC_HOST=profile-svc.shop.svc.cluster.local`, `PROFILE_SVC_PORT=80`), whose Deployment runs profile 1.9.4 and declares `{provides: {api: [v1]}}` | `deployments.yaml` (and pods, ReplicaSets) | Deployment `shop/user-auth` → Service `shop/profile-svc` (Deployment `shop/profile`) |
+| 30 | protocol mismatch (check `dep-protocol-mismatch`, high): order calls `PAYMENT_URL=http://payment-gw.shop.svc:9090`, plain HTTP to a port whose `appProtocol` is `grpc` (checkout's `grpc://payment-gw.shop.svc:9090` is the correct call next to it) | `deployments.yaml`, `services.yaml` | Deployment `shop/order` → Service `shop/payment-gw` port `grpc` |
+| 31 | dependency on a Service that does not exist (check `dep-missing`, high): recommendation's `FEATURE_STORE_URL=http://feature-store.data.svc:8080`; no `data/feature-store` was ever deployed | `deployments.yaml` | Deployment `shop/recommendation` → `data/feature-store` |
+| 32 | a call that a NetworkPolicy blocks (check `dep-undeclared-egress`, low): `checkout-config` says `paymentUrl: grpc://payment-gw.shop.svc:9090`, but `checkout-egress` (policyTypes `[Egress]`) allows only DNS, order pods on 8080 and the OpenTelemetry collector on 4317 | `networkpolicies.yaml`, `configmaps.yaml` | NetworkPolicy `shop/checkout-egress`; Deployment `shop/checkout` → Service `shop/payment-gw` |
+| 33 | dependency cycle (check `dep-cycle`, medium): cluster-registry calls sync-controller (`SYNC_CONTROLLER_ADDR=grpc://sync-controller.sync-controller.svc.cluster.local:9090`) and sync-controller calls cluster-registry (`registryUrl: grpc://cluster-registry.cluster-registry.svc:9090` in `sync-controller-config`); no upgrade order serves both unless each stays compatible with the other's old version | `deployments.yaml`, `configmaps.yaml` | `cluster-registry/cluster-registry` ↔ `sync-controller/sync-controller` |
 | 10 | custom resource last applied at a version its CRD no longer serves (`registry.platform.example.com/v1alpha1`, `served: false`): the pipeline that applies it fails | `managedclusters.yaml` | ManagedCluster `cluster-registry/staging` |
 
 Other facts an upgrade check may report, true to the cluster but not planted as problems:

@@ -1,5 +1,6 @@
 """shop: the storefront's services, each its own Helm release, plus a few objects that were
-applied with kubectl from old manifests (planted problems 1, 2 and 5)."""
+applied with kubectl from old manifests (planted problems 1, 2 and 5), and the wiring between
+the services (planted problems 29 to 32)."""
 import datetime as dt
 
 from .controllers import managed
@@ -32,9 +33,9 @@ class Kubectl:
 SERVICES = [
     ("frontend", 5, "7.3.5", 10, (3, 8),
      {"app.yaml": "apiBase: /api\nsessionCookie: shop_sid\ncdn: https://cdn.shop.example.com\n"}),
-    ("user-auth", 3, "2.8.1", 10, (3, 6),
+    ("user-auth", 3, "2.1.0", 10, (3, 6),
      {"app.yaml": "tokenTTL: 15m\nrefreshTTL: 720h\nissuer: https://shop.example.com/auth\n"}),
-    ("profile", 2, "1.12.0", 7, (2, 5),
+    ("profile", 2, "1.9.4", 7, (2, 5),
      {"app.yaml": "avatarBucket: shop-avatars\nmaxAvatarKB: 512\n"}),
     ("catalog", 4, "2.15.0", 9, (3, 6),
      {"app.yaml": "searchUrl: http://search.shop.svc:80\ncacheTTL: 5m\n"}),
@@ -45,7 +46,7 @@ SERVICES = [
     ("payment", 3, "5.1.0", 8, (3, 6),
      {"app.yaml": "provider: stripe\nwebhookPath: /webhooks/psp\ncaptureDelay: 0s\n"}),
     ("checkout", 2, "1.7.9", 7, (2, 5),
-     {"app.yaml": "orderUrl: http://order.shop.svc:80\npaymentUrl: http://payment.shop.svc:80\n"}),
+     {"app.yaml": "orderUrl: http://order-svc.shop.svc:80\npaymentUrl: grpc://payment-gw.shop.svc:9090\n"}),
     ("search", 2, "0.21.0", 6, None,
      {"app.yaml": "index: products\nreplicaShards: 1\n"}),
     ("recommendation", 2, "0.6.2", 6, (2, 4),
@@ -54,6 +55,35 @@ SERVICES = [
      {"app.yaml": "smtp: smtp.example.com:587\nfrom: no-reply@shop.example.com\n"}),
 ]
 BORN = day("2024-04-22 08:30:00")
+
+# Services named for what their callers address, not after their Deployment (issue 14).
+SERVICE_NAMES = {"profile": "profile-svc", "order": "order-svc", "payment": "payment-gw"}
+
+
+def svc(name):
+    """The Service in front of Deployment `name`."""
+    return SERVICE_NAMES.get(name, name)
+
+
+# The wiring between the services, besides the ConfigMaps above: environment variables of each
+# container, annotations on each Deployment (mcp-diag.io/service declares what a service
+# provides and requires), and the ports of each Service. Planted problems 29 to 32 are here.
+ENV = {
+    "frontend": [(f"{n.upper().replace('-', '_')}_URL", f"http://{n}.shop.svc:80")
+                 for n in ("user-auth", "catalog", "cart", "checkout")],
+    # 29: user-auth 2.1.0 requires profile-svc's API v2; profile 1.9.4 provides v1 only.
+    "user-auth": [("PROFILE_SVC_HOST", "profile-svc.shop.svc.cluster.local"), ("PROFILE_SVC_PORT", "80")],
+    # 30: order calls payment-gw's gRPC port over plain HTTP.
+    "order": [("PAYMENT_URL", "http://payment-gw.shop.svc:9090")],
+    # 31: the feature store was never deployed to this cluster.
+    "recommendation": [("FEATURE_STORE_URL", "http://feature-store.data.svc:8080")],
+}
+ANNOTATIONS = {
+    "user-auth": {"mcp-diag.io/service": '{requires: {profile-svc: {api: ">=v2"}}}'},
+    "profile": {"mcp-diag.io/service": "{provides: {api: [v1]}}"},
+}
+EXTRA_PORTS = {"payment": [("grpc", 9090)]}
+SERVICE_PORTS = {"payment": [("http", 80, "http"), ("grpc", 9090, "grpc", "TCP", "grpc")]}
 
 
 def _container(name, tag):
@@ -65,10 +95,12 @@ def _container(name, tag):
                                    "initialDelaySeconds": 15, "periodSeconds": 10, "timeoutSeconds": 2},
                          readiness=probe("/readyz", "http", 3, 5, 2))
     cpu = {"order": ("250m", "1"), "payment": ("250m", "1"), "frontend": ("200m", "1")}
+    env = [{"name": k, "value": v} for k, v in ENV.get(name, [])]
     return app(name, f"{REGISTRY}/{name}:{tag}", 8080, "/livez", "/readyz",
                cpu=cpu.get(name, ("100m", "500m")), mem=("256Mi", "512Mi"), security=RESTRICTED,
-               env=[{"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
-                     "value": "http://otel-collector.monitoring.svc:4317"}])
+               extra_ports=EXTRA_PORTS.get(name, ()),
+               env=env + [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                           "value": "http://otel-collector.monitoring.svc:4317"}])
 
 
 def build(ctx):
@@ -98,7 +130,9 @@ def build(ctx):
             c["resources"]["limits"]["memory"] = "768Mi"
             tags = tags[1:] + [tag]  # the edit rolled the pods out again with the same image
         microservice(ctx, NS, name, replicas, c, created, updated, track, old_tags=tags,
-                     hpa_range=hpa_range, config=config, **kw)
+                     hpa_range=hpa_range, config=config, service_name=svc(name),
+                     service_ports=SERVICE_PORTS.get(name), annotations=ANNOTATIONS.get(name),
+                     **kw)
 
     # ConfigMaps made by hand (`kubectl create configmap`): no Helm, no Argo CD, no last-applied.
     configmap(ctx, NS, "feature-flags", {"checkout.oneClick": "true", "search.semantic": "false",
@@ -109,9 +143,9 @@ def build(ctx):
                                                       "13.235.14.237/32\n"}, day("2026-02-17 11:40:05"))
 
     # Planted problem 1: the Ingress was last applied as networking.k8s.io/v1beta1.
-    paths = [("/", "frontend", 80), ("/api/auth", "user-auth", 80), ("/api/profile", "profile", 80),
-             ("/api/catalog", "catalog", 80), ("/api/cart", "cart", 80), ("/api/orders", "order", 80),
-             ("/api/payments", "payment", 80), ("/api/checkout", "checkout", 80)]
+    paths = [("/", "frontend", 80), ("/api/auth", "user-auth", 80), ("/api/profile", svc("profile"), 80),
+             ("/api/catalog", "catalog", 80), ("/api/cart", "cart", 80), ("/api/orders", svc("order"), 80),
+             ("/api/payments", svc("payment"), 80), ("/api/checkout", "checkout", 80)]
     ann = {"cert-manager.io/cluster-issuer": "letsencrypt-prod", "kubernetes.io/ingress.class": "nginx",
            "nginx.ingress.kubernetes.io/proxy-body-size": "8m"}
     ing = ingress(ctx, NS, "shop", [("shop.example.com", paths)], day("2024-04-29 13:14:51"),
@@ -157,3 +191,32 @@ def build(ctx):
     cronjob(ctx, NS, "cart-cleanup", "15 */6 * * *", {"containers": [cc], "serviceAccountName": "cart"},
             dict(lab, **{"app.kubernetes.io/name": "cart-cleanup"}), BORN + dt.timedelta(days=4),
             day("2026-11-20 06:15:00"), annotations=ann, deadline=1800)
+
+
+def network_policies(ctx):
+    """Planted problem 32: checkout's egress policy, shipped with its Helm release, allows DNS,
+    the order service and the telemetry collector, but not payment-gw, which checkout's
+    ConfigMap calls (paymentUrl): those calls are dropped."""
+    from .apps import Helm
+    track = Helm("checkout", NS, CHART[0], CHART[1], "1.7.9")
+    lab, ann = track.meta("NetworkPolicy", NS, "checkout-egress", "networking.k8s.io")
+    sel = {"app.kubernetes.io/instance": "checkout", "app.kubernetes.io/name": "checkout"}
+    np = ctx.obj("networking.k8s.io/v1", "NetworkPolicy", "checkout-egress", NS,
+                 created=day("2026-09-08 14:21:37"), labels=dict(lab, **sel), annotations=ann,
+                 generation=1)
+
+    def ns_sel(name):
+        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+    np["spec"] = {
+        "egress": [
+            {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+             "to": [ns_sel("kube-system")]},
+            {"ports": [{"port": 8080, "protocol": "TCP"}],
+             "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "order"}}}]},
+            {"ports": [{"port": 4317, "protocol": "TCP"}],
+             "to": [dict(ns_sel("monitoring"), podSelector={
+                 "matchLabels": {"app.kubernetes.io/name": "opentelemetry-collector"}})]}],
+        "podSelector": {"matchLabels": sel},
+        "policyTypes": ["Egress"]}
+    ctx.add(np)

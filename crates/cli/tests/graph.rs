@@ -11,7 +11,7 @@ struct Run {
     stderr: String,
 }
 
-const CLUSTER: &str = "crates/cli/tests/fixtures/services/cluster.yaml";
+const CLUSTER: &str = "crates/cli/tests/fixtures/services/shop.yaml";
 const CONFIG: &str = "crates/cli/tests/fixtures/services/config.yaml";
 
 fn mcp_diag(args: &[&str]) -> Run {
@@ -138,6 +138,16 @@ fn order_and_target_service() {
 }
 
 #[test]
+fn a_directory_of_manifests_reads_like_its_files() {
+    // The fixture directory (with its two config files, which hold no Kubernetes objects and
+    // are skipped as such) gives the same graph as the one manifest file.
+    let file = mcp_diag(&["graph", CLUSTER, "-o", "json"]);
+    let dir = mcp_diag(&["graph", "crates/cli/tests/fixtures/services", "-o", "json"]);
+    assert_eq!(dir.code, 0, "{}", dir.stderr);
+    assert_eq!(file.stdout, dir.stdout);
+}
+
+#[test]
 fn bad_input_exits_1_with_advice() {
     let run = mcp_diag(&["graph", CLUSTER, "--target-service", "shop/wbe"]);
     assert_eq!(run.code, 1);
@@ -164,5 +174,40 @@ fn bad_input_exits_1_with_advice() {
         ),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn plan_notes_the_service_upgrade_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["cluster.yaml", "objects.yaml"] {
+        std::fs::copy(
+            root.join("crates/cli/tests/fixtures/plan-small").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    let notes = |path: &str| -> Vec<String> {
+        let run = mcp_diag(&["plan", path, "-o", "json", "--fail-on", "none"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        doc["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .filter(|n| n.starts_with("service upgrade order"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let path = dir.path().to_str().unwrap().to_owned();
+    assert!(notes(&path).is_empty(), "no service edges, no note");
+    std::fs::copy(root.join(CLUSTER), dir.path().join("shop.yaml")).unwrap();
+    assert_eq!(
+        notes(&path),
+        [
+            "service upgrade order (providers first): {cp/registry, cp/sync} -> data/postgres -> shop/payment-gw -> shop/web -> shop/nightly-report"
+        ]
     );
 }

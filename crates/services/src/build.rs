@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
 use rustc_hash::FxHashMap;
 
-use crate::address::{Address, dns_name, find_addresses, scheme_is_tls};
+use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
 use crate::declared::{self, Declared, DeclaredService};
 use crate::netpol::NetworkPolicy;
 use crate::{
@@ -514,7 +514,10 @@ impl<'a> Builder<'a> {
             port,
             protocol: protocol.map(str::to_owned),
             source,
-            evidence: vec![Evidence { object, detail }],
+            evidence: vec![Evidence {
+                object,
+                detail: redact_credentials(&detail),
+            }],
             requirement: None,
             tls: protocol.map(scheme_is_tls),
         });

@@ -216,6 +216,14 @@ impl Graph {
         order
     }
 
+    /// The API versions a node provides at `version` (`None` = its running version), from
+    /// its declaration (`provides` at the running version, `releases` at others); `None` when
+    /// nothing is declared for that version.
+    pub fn provided_api(&self, id: NodeId, version: Option<&str>) -> Option<&[String]> {
+        let node = self.node(id);
+        node.declared.as_ref()?.api_at(version, node.version.as_deref())
+    }
+
     /// The Istio mutual TLS mode that applies to a node's pods at `port`: a workload policy
     /// of its namespace, else the namespace's, else the mesh-wide one in `istio-system`.
     /// Returns the mode and the policy (`ns/name`).
