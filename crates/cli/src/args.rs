@@ -385,9 +385,23 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The upgrade config: waves, drain, node and rollback actions, control plane, gates
+    /// A snapshot directory or manifests to read the services from; without a path, the live
+    /// cluster of the current kubeconfig context (or --context). `init --upgrade` alone prints
+    /// only the rollout starter and reads nothing.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Add the upgrade config: waves, drain, node and rollback actions, control plane, gates
     #[arg(long)]
     pub upgrade: bool,
+
+    /// Add what is new (services, probes, settings) to this existing config file, in place;
+    /// everything already in it, values and comments, is kept
+    #[arg(long, value_name = "FILE")]
+    pub update: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]
@@ -665,6 +679,12 @@ pub struct EmulateArgs {
     /// (base=50ms for the other nodes); repeatable
     #[arg(long = "app-latency", value_name = "MINOR=DURATION")]
     pub app_latency: Vec<String>,
+
+    /// Run Jobs of the mcp-diag image (any registry or tag) with this local binary: their pod
+    /// runs it with the container's arguments, ConfigMap volumes included, and its output is
+    /// the pod's log (what `probe --in-cluster` reads); `self` is this binary
+    #[arg(long, value_name = "BINARY")]
+    pub run_jobs: Option<std::path::PathBuf>,
 }
 
 /// `250ms`, `2s`, `1m` or a bare number of milliseconds.

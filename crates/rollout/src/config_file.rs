@@ -35,6 +35,7 @@ const OTHER_TOP_LEVEL: &[&str] = &[
     "checks",
     "services",
     "probes",
+    "clusters",
 ];
 
 /// The placeholders an action may use.

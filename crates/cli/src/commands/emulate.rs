@@ -35,6 +35,13 @@ pub fn run(args: &EmulateArgs) -> anyhow::Result<ExitStatus> {
         kubelet_restart: args.kubelet_restart,
         node_faults,
         app,
+        job_runner: match &args.run_jobs {
+            None => None,
+            Some(b) if b.as_os_str() == "self" => Some(mcp_diag_emulator::jobs::JobRunner {
+                binary: std::env::current_exe()?,
+            }),
+            Some(b) => Some(mcp_diag_emulator::jobs::JobRunner { binary: b.clone() }),
+        },
         ..mcp_diag_emulator::Options::default()
     };
     runtime.block_on(serve(args, inventory, options, faults, access))

@@ -18,6 +18,8 @@ mod live;
 mod manual;
 mod output;
 mod plan;
+#[allow(dead_code)] // wired by `probe --in-cluster`
+mod probe_job;
 mod rehearse;
 mod scan;
 mod snapshot;
