@@ -55,13 +55,22 @@ fn launch(job: &Value, scratch: &Path, config_map: impl Fn(&str) -> Option<Value
     };
     let mut args = strs(c.get("command"));
     // The image's entrypoint is the binary: a command naming it is dropped, as the runner is it.
-    if args.first().is_some_and(|a| a.rsplit('/').next() == Some("mcp-diag")) {
+    if args
+        .first()
+        .is_some_and(|a| a.rsplit('/').next() == Some("mcp-diag"))
+    {
         args.remove(0);
     }
     args.extend(strs(c.get("args")));
     let mut files = Vec::new();
     let mut mounts: Vec<(String, PathBuf)> = Vec::new();
-    for (i, m) in c.get("volumeMounts").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, m) in c
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let (Some(name), Some(path)) = (
             m.get("name").and_then(Value::as_str),
             m.get("mountPath").and_then(Value::as_str),
@@ -129,8 +138,9 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
         ns,
         job.name
     ));
-    let Some(launch) = launch(&v, &scratch, |name| state.get("", "configmaps", &ns, name).map(|e| e.value()))
-    else {
+    let Some(launch) = launch(&v, &scratch, |name| {
+        state.get("", "configmaps", &ns, name).map(|e| e.value())
+    }) else {
         return false;
     };
     let suffix: String = (0..5)
@@ -139,7 +149,10 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
     let pod_name = format!("{}-{suffix}", job.name);
     let now = (state.now)();
     let template = v.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
-    let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({}));
+    let mut labels = template
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     if let Some(l) = labels.as_object_mut() {
         l.insert("job-name".into(), json!(job.name));
         l.insert("batch.kubernetes.io/job-name".into(), json!(job.name));
@@ -167,7 +180,10 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
         let mut state = shared.state();
         let (log, code) = match outcome {
             Ok(done) => done,
-            Err(e) => (format!("mcp-diag emulator: cannot run {}: {e}\n", runner.binary.display()), 128),
+            Err(e) => (
+                format!("mcp-diag emulator: cannot run {}: {e}\n", runner.binary.display()),
+                128,
+            ),
         };
         state.pod_logs.insert((ns.clone(), pod_name.clone()), log);
         if let Some(p) = state.get("", "pods", &ns, &pod_name) {
@@ -253,7 +269,13 @@ mod tests {
             ]
         );
         assert_eq!(l.env, vec![("A".into(), "1".into()), ("B".into(), String::new())]);
-        assert_eq!(l.files, vec![(PathBuf::from("/tmp/s/volume-0/config.yaml"), "probes: []\n".into())]);
+        assert_eq!(
+            l.files,
+            vec![(
+                PathBuf::from("/tmp/s/volume-0/config.yaml"),
+                "probes: []\n".into()
+            )]
+        );
         let other = json!({"spec": {"template": {"spec": {"containers": [{"image": "busybox"}]}}}});
         assert_eq!(launch(&other, scratch, |_| None), None);
     }
