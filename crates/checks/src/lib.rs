@@ -15,6 +15,7 @@ pub mod quantity;
 pub mod reads;
 mod registry;
 pub mod rules;
+pub mod scope;
 pub mod selector;
 pub mod suppress;
 
