@@ -7,11 +7,24 @@
 //! The field names and signatures are the contract between them; extend freely, rename only
 //! with both sides updated.
 
+use std::collections::BTreeMap;
+
 use mcp_diag_model::{Inventory, ObjectRef};
 use serde::Serialize;
 
+/// Labels of a pod template or namespace.
+pub type Labels = BTreeMap<String, String>;
+
+mod address;
+mod build;
 pub mod declared;
+mod netpol;
+mod query;
+pub mod render;
+
+pub use address::{Address, find_addresses, scheme_is_tls};
 pub use declared::{Declared, DeclaredService, Requirement};
+pub use netpol::{Allowed, NetworkPolicy};
 
 /// Index of a node in [`Graph::nodes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -63,6 +76,37 @@ pub struct Node {
     pub pods: Option<PodCount>,
     /// What the config or the `mcp-diag.io/service` annotation declares about it.
     pub declared: Option<DeclaredService>,
+    /// Whether the pods run with an Istio sidecar: the namespace's `istio-injection` /
+    /// `istio.io/rev` label, overridden by the template's `sidecar.istio.io/inject`; `None`
+    /// when nothing says (or the workloads disagree).
+    pub mesh: Option<bool>,
+    /// For a Missing node: whether Services were read completely, so the absence is real.
+    /// `false` means "unknown": the Service may exist outside what was read.
+    pub absence_known: bool,
+    /// The pod templates behind the node (labels, container ports), for NetworkPolicy and
+    /// PeerAuthentication questions.
+    #[serde(skip)]
+    pub templates: Vec<Template>,
+}
+
+/// One pod template (of a workload, or a bare pod).
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    pub object: Option<ObjectRef>,
+    pub labels: Labels,
+    /// Container ports: name (may be empty) and number.
+    pub ports: Vec<(String, u16)>,
+}
+
+impl Node {
+    /// `ns/name`, or the name alone for nodes without a namespace (External hosts).
+    pub fn display_name(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -109,6 +153,43 @@ pub struct Edge {
     pub evidence: Vec<Evidence>,
     /// A declared requirement on the provider (`api: ">=v2"`), from config or annotation.
     pub requirement: Option<Requirement>,
+    /// Whether the caller speaks TLS (`https`, `grpcs`, `rediss`); `None` = unknown.
+    pub tls: Option<bool>,
+}
+
+impl Edge {
+    /// Whether the edge is a call (not a NetworkPolicy permission).
+    pub fn is_call(&self) -> bool {
+        self.source != EdgeSource::NetworkPolicy
+    }
+}
+
+/// An Istio DestinationRule's client TLS mode for a host (and port).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DestinationTls {
+    pub object: ObjectRef,
+    /// The host as written.
+    pub host: String,
+    /// The Service node it names, when it names one.
+    pub node: Option<NodeId>,
+    /// `None` = the rule's default; else a `portLevelSettings` entry.
+    pub port: Option<u16>,
+    /// `DISABLE`, `SIMPLE`, `MUTUAL`, `ISTIO_MUTUAL`.
+    pub mode: String,
+}
+
+/// An Istio PeerAuthentication's mutual TLS mode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerAuthentication {
+    pub object: ObjectRef,
+    pub namespace: String,
+    /// `matchLabels` of its workload selector; `None` = the whole namespace (or the mesh,
+    /// in the root namespace `istio-system`).
+    pub selector: Option<Labels>,
+    /// `STRICT`, `PERMISSIVE`, `DISABLE`, `UNSET`.
+    pub mode: Option<String>,
+    /// `portLevelMtls`: port -> mode.
+    pub port_modes: BTreeMap<u16, String>,
 }
 
 /// The whole graph.
@@ -119,21 +200,31 @@ pub struct Graph {
     /// Declarations that could not be used (unknown service, bad annotation), in words,
     /// with the object or config line they came from.
     pub problems: Vec<String>,
+    /// DestinationRule TLS modes, for the protocol check.
+    pub destination_tls: Vec<DestinationTls>,
+    /// PeerAuthentications, for the protocol check ([`Graph::mtls_mode`]).
+    pub peer_authentications: Vec<PeerAuthentication>,
+    /// NetworkPolicies, for [`Graph::egress_allowed`].
+    pub network_policies: Vec<NetworkPolicy>,
+    /// Namespace labels (with `kubernetes.io/metadata.name`), for namespace selectors.
+    pub namespace_labels: BTreeMap<String, Labels>,
+    /// Whether the namespaces' labels are known (Namespace objects were in the input).
+    pub namespaces_known: bool,
 }
 
 impl Graph {
     /// Builds the graph of an inventory plus what the config declares.
-    pub fn build(_inventory: &Inventory, _declared: &Declared) -> Self {
-        Self::default()
+    pub fn build(inventory: &Inventory, declared: &Declared) -> Self {
+        build::build(inventory, declared)
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.0 as usize]
     }
 
-    /// The node named `NS/NAME` (a Service or a workload name).
-    pub fn find(&self, _namespace: &str, _name: &str) -> Option<NodeId> {
-        None
+    /// Node ids in order.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId)
     }
 
     /// Edges out of `id` (what it depends on).
@@ -141,20 +232,8 @@ impl Graph {
         self.edges.iter().filter(move |e| e.from == id)
     }
 
-    /// `id` and what it depends on: directly, or the whole closure with `all`.
-    pub fn closure(&self, _id: NodeId, _all: bool) -> Vec<NodeId> {
-        Vec::new()
-    }
-
-    /// Sets of nodes that depend on each other in a cycle (strongly connected components
-    /// of more than one node, or a node that calls itself), over call edges only
-    /// (NetworkPolicy permissions and traffic from outside excluded).
-    pub fn cycles(&self) -> Vec<Vec<NodeId>> {
-        Vec::new()
-    }
-
-    /// An upgrade order: providers before consumers; the members of a cycle share a step.
-    pub fn upgrade_order(&self) -> Vec<Vec<NodeId>> {
-        Vec::new()
+    /// Edges into `id` (who depends on it).
+    pub fn dependents(&self, id: NodeId) -> impl Iterator<Item = &Edge> {
+        self.edges.iter().filter(move |e| e.to == id)
     }
 }

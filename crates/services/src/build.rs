@@ -1,0 +1,1344 @@
+//! [`Graph::build`]: one pass over the inventory's objects, then the pod templates (not the
+//! pods: a 150,000-pod cluster has a few thousand templates), then the routing objects.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
+use rustc_hash::FxHashMap;
+
+use crate::address::{Address, dns_name, find_addresses, scheme_is_tls};
+use crate::declared::{self, Declared, DeclaredService};
+use crate::netpol::NetworkPolicy;
+use crate::{
+    DestinationTls, Edge, EdgeSource, Evidence, Graph, Labels, Node, NodeId, NodeKind, PeerAuthentication,
+    PodCount, Port, Template,
+};
+
+const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
+/// A workload's pod template, with where it came from.
+struct PodTemplate<'a> {
+    object: &'a Object,
+    namespace: &'a str,
+    labels: Labels,
+    spec: Value<'a>,
+    version: Option<(String, &'static str)>,
+    mesh: Option<bool>,
+    /// The nodes its calls start from: the Services that select it, else its Workload node.
+    from: Vec<NodeId>,
+}
+
+struct Builder<'a> {
+    inventory: &'a Inventory,
+    graph: Graph,
+    /// (kind, namespace, name) -> node.
+    ids: FxHashMap<(u8, String, String), NodeId>,
+    namespaces: BTreeSet<String>,
+    services_complete: bool,
+    configmaps: FxHashMap<(&'a str, &'a str), &'a Object>,
+    /// Services by the first pair of their selector: (namespace, key, value) -> (node, selector).
+    selector_index: FxHashMap<(&'a str, &'a str, &'a str), Vec<(NodeId, Vec<(&'a str, &'a str)>)>>,
+    /// ServiceEntry hosts (may start with `*.`) -> External node.
+    external_hosts: Vec<(String, NodeId)>,
+    edges: Vec<Edge>,
+}
+
+fn kind_rank(kind: &NodeKind) -> u8 {
+    match kind {
+        NodeKind::Service => 0,
+        NodeKind::Workload => 1,
+        NodeKind::Missing => 2,
+        NodeKind::External => 3,
+        NodeKind::Outside => 4,
+    }
+}
+
+fn text<'a>(node: Option<Value<'a>>) -> Option<&'a str> {
+    node.and_then(Value::as_str)
+}
+
+/// A scalar as text (labels such as `version: 2` are numbers in YAML).
+fn scalar(node: Value<'_>) -> Option<String> {
+    match node.view() {
+        mcp_diag_model::View::Str(s) => Some(s.to_owned()),
+        mcp_diag_model::View::Int(i) => Some(i.to_string()),
+        mcp_diag_model::View::UInt(i) => Some(i.to_string()),
+        mcp_diag_model::View::Float(f) => Some(f.to_string()),
+        mcp_diag_model::View::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn labels_of(node: Option<Value<'_>>) -> Labels {
+    node.and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.to_owned(), scalar(v)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn port_number(node: Option<Value<'_>>) -> Option<u16> {
+    let node = node?;
+    node.as_i64()
+        .and_then(|n| u16::try_from(n).ok())
+        .or_else(|| node.as_str()?.parse().ok())
+}
+
+/// The tag of an image reference; `None` for `latest`, a digest only, or no tag.
+pub(crate) fn image_tag(image: &str) -> Option<String> {
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let (_, tag) = last.rsplit_once(':')?;
+    (!tag.is_empty() && tag != "latest").then(|| tag.to_owned())
+}
+
+fn mesh_flag(value: Option<&str>) -> Option<bool> {
+    match value? {
+        "true" | "enabled" => Some(true),
+        "false" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn node_id(&mut self, kind: NodeKind, namespace: &str, name: &str) -> NodeId {
+        let key = (kind_rank(&kind), namespace.to_owned(), name.to_owned());
+        if let Some(id) = self.ids.get(&key) {
+            return *id;
+        }
+        let id = NodeId(self.graph.nodes.len() as u32);
+        self.graph.nodes.push(Node {
+            kind,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            object: None,
+            workloads: Vec::new(),
+            ports: Vec::new(),
+            version: None,
+            version_source: None,
+            pods: None,
+            declared: None,
+            mesh: None,
+            absence_known: false,
+            templates: Vec::new(),
+        });
+        self.ids.insert(key, id);
+        id
+    }
+
+    fn service(&self, namespace: &str, name: &str) -> Option<NodeId> {
+        self.ids.get(&(0, namespace.to_owned(), name.to_owned())).copied()
+    }
+
+    fn of_kind(&self, group: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Object> + use<'a> {
+        self.inventory
+            .objects
+            .iter()
+            .filter(move |o| o.kind == kind && o.group_version().0 == group)
+    }
+
+    fn namespaces(&mut self) {
+        for o in &self.inventory.objects {
+            if let Some(ns) = &o.namespace {
+                self.namespaces.insert(ns.clone());
+            }
+            if o.kind == "Namespace" && o.api_version == "v1" {
+                self.namespaces.insert(o.name.clone());
+                let mut labels = labels_of(o.raw.path(&["metadata", "labels"]));
+                labels.insert("kubernetes.io/metadata.name".into(), o.name.clone());
+                self.graph.namespace_labels.insert(o.name.clone(), labels);
+                self.graph.namespaces_known = true;
+            }
+            if o.kind == "ConfigMap" && o.api_version == "v1" {
+                self.configmaps
+                    .insert((o.namespace.as_deref().unwrap_or("default"), o.name.as_str()), o);
+            }
+        }
+    }
+
+    fn services(&mut self) {
+        let inventory = self.inventory;
+        let present = inventory
+            .objects
+            .iter()
+            .any(|o| o.kind == "Service" && o.api_version == "v1");
+        self.services_complete = inventory
+            .coverage
+            .judge(inventory.kind, "", "Service", present)
+            .is_complete();
+        for o in inventory
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Service" && o.api_version == "v1")
+        {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let id = self.node_id(NodeKind::Service, ns, &o.name);
+            let ports = o
+                .raw
+                .path(&["spec", "ports"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| {
+                    Some(Port {
+                        name: text(p.get("name")).map(str::to_owned),
+                        port: port_number(p.get("port"))?,
+                        target_port: p.get("targetPort").and_then(scalar),
+                        app_protocol: text(p.get("appProtocol")).map(str::to_owned),
+                    })
+                })
+                .collect();
+            let node = &mut self.graph.nodes[id.0 as usize];
+            node.object = Some(o.object_ref());
+            node.ports = ports;
+            let selector: Vec<(&'a str, &'a str)> = o
+                .raw
+                .path(&["spec", "selector"])
+                .and_then(Value::as_map)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(k, v)| Some((k, v.as_str()?)))
+                .collect();
+            if let Some(&(k, v)) = selector.first() {
+                self.selector_index
+                    .entry((ns, k, v))
+                    .or_default()
+                    .push((id, selector));
+            }
+        }
+    }
+
+    /// The Service nodes whose selector matches `labels` in `namespace`.
+    fn selecting(
+        &self,
+        namespace: &str,
+        labels: impl Fn(&str) -> Option<String>,
+        pairs: &[(String, String)],
+    ) -> Vec<NodeId> {
+        let mut found = Vec::new();
+        for (k, v) in pairs {
+            let Some(candidates) = self.selector_index.get(&(namespace, k.as_str(), v.as_str())) else {
+                continue;
+            };
+            for (id, selector) in candidates {
+                if selector.iter().all(|(sk, sv)| labels(sk).as_deref() == Some(*sv)) && !found.contains(id) {
+                    found.push(*id);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn templates(&mut self) -> Vec<PodTemplate<'a>> {
+        let inventory = self.inventory;
+        let mut templates = Vec::new();
+        for o in &inventory.objects {
+            let has_owner = o
+                .raw
+                .path(&["metadata", "ownerReferences"])
+                .and_then(Value::as_seq)
+                .is_some_and(|s| !s.is_empty());
+            let template = match (o.group_version().0, o.kind.as_str()) {
+                ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet") => {
+                    o.raw.path(&["spec", "template"])
+                }
+                ("apps" | "extensions", "ReplicaSet") | ("batch", "Job") | ("", "ReplicationController")
+                    if !has_owner =>
+                {
+                    o.raw.path(&["spec", "template"])
+                }
+                ("batch", "CronJob") => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
+                ("", "Pod") if !has_owner => Some(o.raw.root()),
+                _ => None,
+            };
+            let Some(template) = template else { continue };
+            let namespace = o.namespace.as_deref().unwrap_or("default");
+            let labels = labels_of(template.path(&["metadata", "labels"]));
+            let spec = template.field("spec");
+            let workload_labels = labels_of(o.raw.path(&["metadata", "labels"]));
+            let version = workload_labels
+                .get(VERSION_LABEL)
+                .or_else(|| labels.get(VERSION_LABEL))
+                .map(|v| (v.clone(), "label app.kubernetes.io/version"))
+                .or_else(|| {
+                    let image = text(
+                        spec.path(&["containers"])
+                            .and_then(|c| c.as_seq()?.first()?.get("image")),
+                    )?;
+                    Some((image_tag(image)?, "image tag"))
+                });
+            let annotations = template.path(&["metadata", "annotations"]);
+            let mesh = mesh_flag(labels.get("sidecar.istio.io/inject").map(String::as_str))
+                .or_else(|| mesh_flag(text(annotations.and_then(|a| a.get("sidecar.istio.io/inject")))))
+                .or_else(|| {
+                    let ns = self.graph.namespace_labels.get(namespace)?;
+                    if ns.contains_key("istio.io/rev") {
+                        return Some(true);
+                    }
+                    match ns.get("istio-injection").map(String::as_str) {
+                        Some("enabled") => Some(true),
+                        _ => Some(false),
+                    }
+                });
+            let pairs: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let from = self.selecting(namespace, |k| labels.get(k).cloned(), &pairs);
+            templates.push(PodTemplate {
+                object: o,
+                namespace,
+                labels,
+                spec,
+                version,
+                mesh,
+                from,
+            });
+        }
+        for t in &mut templates {
+            if t.from.is_empty() {
+                let id = self.node_id(NodeKind::Workload, t.namespace, &t.object.name);
+                // A bare pod and a Deployment of the same name share the node: fine.
+                self.graph.nodes[id.0 as usize]
+                    .object
+                    .get_or_insert_with(|| t.object.object_ref());
+                t.from.push(id);
+            }
+            let ports = t
+                .spec
+                .path(&["containers"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|c| c.get("ports").and_then(Value::as_seq).unwrap_or_default().iter())
+                .filter_map(|p| {
+                    Some((
+                        text(p.get("name")).unwrap_or_default().to_owned(),
+                        port_number(p.get("containerPort"))?,
+                    ))
+                })
+                .collect::<Vec<_>>();
+            for &id in &t.from {
+                let node = &mut self.graph.nodes[id.0 as usize];
+                let r = t.object.object_ref();
+                if !node.workloads.contains(&r) {
+                    node.workloads.push(r.clone());
+                }
+                if node.version.is_none()
+                    && let Some((v, source)) = &t.version
+                {
+                    node.version = Some(v.clone());
+                    node.version_source = Some((*source).to_owned());
+                }
+                node.mesh = match (node.templates.is_empty(), node.mesh, t.mesh) {
+                    (true, _, m) => m,
+                    (false, Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                };
+                node.templates.push(Template {
+                    object: Some(r),
+                    labels: t.labels.clone(),
+                    ports: ports.clone(),
+                });
+            }
+        }
+        templates
+    }
+
+    /// Pods each Service selects, and how many are ready; unknown unless Pods were read
+    /// completely from a cluster (manifests hold no pods, so they say nothing).
+    fn pods(&mut self) {
+        let inventory = self.inventory;
+        let present = inventory.objects.iter().any(|o| o.kind == "Pod");
+        let known = inventory.kind != SourceKind::Manifests
+            && inventory
+                .coverage
+                .judge(inventory.kind, "", "Pod", present)
+                .is_complete();
+        if !known {
+            return;
+        }
+        let mut counts: FxHashMap<NodeId, PodCount> = FxHashMap::default();
+        for (_, candidates) in self.selector_index.iter() {
+            for (id, _) in candidates {
+                counts.insert(
+                    *id,
+                    PodCount {
+                        selected: 0,
+                        ready: 0,
+                    },
+                );
+            }
+        }
+        let mut hits: Vec<NodeId> = Vec::new();
+        for o in inventory
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Pod" && o.api_version == "v1")
+        {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let Some(labels) = o.raw.path(&["metadata", "labels"]).and_then(Value::as_map) else {
+                continue;
+            };
+            hits.clear();
+            for (k, v) in labels.iter() {
+                let Some(v) = v.as_str() else { continue };
+                let Some(candidates) = self.selector_index.get(&(ns, k, v)) else {
+                    continue;
+                };
+                for (id, selector) in candidates {
+                    if selector
+                        .iter()
+                        .all(|(sk, sv)| labels.get(sk).and_then(Value::as_str) == Some(*sv))
+                        && !hits.contains(id)
+                    {
+                        hits.push(*id);
+                    }
+                }
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            let ready = o
+                .raw
+                .path(&["status", "conditions"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| text(c.get("type")) == Some("Ready") && text(c.get("status")) == Some("True"));
+            for id in &hits {
+                let count = counts.entry(*id).or_insert(PodCount {
+                    selected: 0,
+                    ready: 0,
+                });
+                count.selected += 1;
+                count.ready += usize::from(ready);
+            }
+        }
+        for (id, count) in counts {
+            self.graph.nodes[id.0 as usize].pods = Some(count);
+        }
+    }
+
+    fn service_entries(&mut self) {
+        let entries: Vec<&Object> = self.of_kind("networking.istio.io", "ServiceEntry").collect();
+        for o in entries {
+            for host in o
+                .raw
+                .path(&["spec", "hosts"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+            {
+                let Some(host) = host.as_str() else { continue };
+                let host = host.to_ascii_lowercase();
+                let id = self.node_id(NodeKind::External, "", &host);
+                self.graph.nodes[id.0 as usize]
+                    .object
+                    .get_or_insert_with(|| o.object_ref());
+                self.external_hosts.push((host, id));
+            }
+        }
+    }
+
+    fn external(&self, host: &str) -> Option<NodeId> {
+        self.external_hosts.iter().find_map(|(pattern, id)| {
+            let matches = match pattern.strip_prefix("*.") {
+                Some(suffix) => {
+                    host.ends_with(suffix)
+                        && host.len() > suffix.len()
+                        && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+                }
+                None => pattern == host,
+            };
+            matches.then_some(*id)
+        })
+    }
+
+    /// The node an address names, seen from `namespace`; `None` for a host outside the
+    /// cluster. `short_is_service`: Istio resolves a short name in the rule's namespace even
+    /// when no Service has it (so it is Missing); addresses in environment only count when
+    /// the Service exists.
+    fn resolve(&mut self, host: &str, namespace: &str, short_is_service: bool) -> Option<NodeId> {
+        let labels: Vec<&str> = host.split('.').collect();
+        let in_cluster = if let Some(i) = labels.iter().position(|l| *l == "svc").filter(|i| *i >= 2) {
+            Some((labels[i - 2], labels[i - 1]))
+        } else if labels.len() == 2 && self.namespaces.contains(labels[1]) {
+            Some((labels[0], labels[1]))
+        } else if labels.len() == 1 {
+            if short_is_service || self.service(namespace, host).is_some() {
+                Some((host, namespace))
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let Some((name, ns)) = in_cluster else {
+            return self.external(host);
+        };
+        if let Some(id) = self.service(ns, name) {
+            return Some(id);
+        }
+        if let Some(id) = self.external(host) {
+            return Some(id);
+        }
+        let complete = self.services_complete;
+        let id = self.node_id(NodeKind::Missing, ns, name);
+        self.graph.nodes[id.0 as usize].absence_known = complete;
+        Some(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn edge(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        port: Option<u16>,
+        protocol: Option<&str>,
+        source: EdgeSource,
+        object: ObjectRef,
+        detail: String,
+    ) {
+        self.edges.push(Edge {
+            from,
+            to,
+            port,
+            protocol: protocol.map(str::to_owned),
+            source,
+            evidence: vec![Evidence { object, detail }],
+            requirement: None,
+            tls: protocol.map(scheme_is_tls),
+        });
+    }
+
+    fn address_edges(&mut self, t: &PodTemplate<'a>, address: &Address, source: EdgeSource, detail: String) {
+        let Some(to) = self.resolve(&address.host, t.namespace, false) else {
+            return;
+        };
+        for &from in &t.from {
+            // A service that names itself (a public URL) does not depend on itself.
+            if from == to {
+                continue;
+            }
+            self.edge(
+                from,
+                to,
+                address.port,
+                address.scheme,
+                source,
+                t.object.object_ref(),
+                detail.clone(),
+            );
+        }
+    }
+
+    /// Calls found in a template: env, args, command, and the ConfigMaps it loads.
+    fn calls(&mut self, t: &PodTemplate<'a>) {
+        let mut env: Vec<(String, String, String, EdgeSource)> = Vec::new();
+        let mut texts: Vec<(String, String, EdgeSource)> = Vec::new();
+        let mut maps_seen: BTreeSet<&'a str> = BTreeSet::new();
+        let containers = ["initContainers", "containers"]
+            .into_iter()
+            .flat_map(|k| t.spec.get(k).and_then(Value::as_seq).unwrap_or_default().iter());
+        for c in containers {
+            for e in c.get("env").and_then(Value::as_seq).unwrap_or_default() {
+                let Some(name) = text(e.get("name")) else { continue };
+                if let Some(value) = e.get("value").and_then(scalar) {
+                    env.push((
+                        name.to_owned(),
+                        value.clone(),
+                        format!("env {name}={value}"),
+                        EdgeSource::Env,
+                    ));
+                } else if let Some(r) = e.path(&["valueFrom", "configMapKeyRef"]) {
+                    let (Some(cm), Some(key)) = (text(r.get("name")), text(r.get("key"))) else {
+                        continue;
+                    };
+                    if let Some(value) = self.configmap_value(t.namespace, cm, key) {
+                        env.push((
+                            name.to_owned(),
+                            value,
+                            format!("env {name} from ConfigMap {}/{cm} key {key}", t.namespace),
+                            EdgeSource::ConfigMap,
+                        ));
+                    }
+                }
+            }
+            for e in c.get("envFrom").and_then(Value::as_seq).unwrap_or_default() {
+                let Some(cm) = text(e.path(&["configMapRef", "name"])) else {
+                    continue;
+                };
+                let prefix = text(e.get("prefix")).unwrap_or_default();
+                maps_seen.insert(cm);
+                for (key, value) in self.configmap_data(t.namespace, cm) {
+                    env.push((
+                        format!("{prefix}{key}"),
+                        value.clone(),
+                        format!("ConfigMap {}/{cm} key {key}", t.namespace),
+                        EdgeSource::ConfigMap,
+                    ));
+                }
+            }
+            for (field, word) in [("command", "command"), ("args", "arg")] {
+                for a in c.get(field).and_then(Value::as_seq).unwrap_or_default() {
+                    if let Some(a) = a.as_str() {
+                        texts.push((a.to_owned(), format!("{word} {a}"), EdgeSource::Args));
+                    }
+                }
+            }
+        }
+        for v in t.spec.get("volumes").and_then(Value::as_seq).unwrap_or_default() {
+            let mut maps = Vec::new();
+            if let Some(cm) = text(v.path(&["configMap", "name"])) {
+                maps.push(cm);
+            }
+            for s in v
+                .path(&["projected", "sources"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+            {
+                if let Some(cm) = text(s.path(&["configMap", "name"])) {
+                    maps.push(cm);
+                }
+            }
+            for cm in maps {
+                if !maps_seen.insert(cm) {
+                    continue;
+                }
+                for (key, value) in self.configmap_data(t.namespace, cm) {
+                    texts.push((
+                        value,
+                        format!("ConfigMap {}/{cm} key {key}", t.namespace),
+                        EdgeSource::ConfigMap,
+                    ));
+                }
+            }
+        }
+        // X_HOST + X_PORT pairs, and hosts alone in X_HOST.
+        let ports: BTreeMap<&str, &str> = env
+            .iter()
+            .filter_map(|(n, v, ..)| Some((n.strip_suffix("_PORT")?, v.as_str())))
+            .collect();
+        for (name, value, detail, source) in &env {
+            let stem = name
+                .strip_suffix("_HOST")
+                .or_else(|| name.strip_suffix("_HOSTNAME"));
+            if let Some(stem) = stem
+                && !value.contains(':')
+                && let Some(host) = dns_name(value.trim())
+            {
+                let port = ports.get(stem).and_then(|p| p.trim().parse::<u16>().ok());
+                let detail = match port {
+                    Some(p) => format!("{detail}, {stem}_PORT={p}"),
+                    None => detail.clone(),
+                };
+                let address = Address {
+                    host,
+                    port,
+                    scheme: None,
+                    text: value.clone(),
+                };
+                self.address_edges(t, &address, *source, detail);
+                continue;
+            }
+            for address in find_addresses(value) {
+                let detail = if detail.contains(&address.text) {
+                    detail.clone()
+                } else {
+                    format!("{detail}: {}", address.text)
+                };
+                self.address_edges(t, &address, *source, detail);
+            }
+        }
+        for (value, detail, source) in &texts {
+            for address in find_addresses(value) {
+                let detail = if detail.contains(&address.text) {
+                    detail.clone()
+                } else {
+                    format!("{detail}: {}", address.text)
+                };
+                self.address_edges(t, &address, *source, detail);
+            }
+        }
+    }
+
+    fn configmap_data(&self, namespace: &str, name: &str) -> Vec<(String, String)> {
+        let Some(cm) = self.configmaps.get(&(namespace, name)) else {
+            return Vec::new();
+        };
+        cm.raw
+            .get("data")
+            .and_then(Value::as_map)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), scalar(v)?)))
+            .collect()
+    }
+
+    fn configmap_value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
+        self.configmaps
+            .get(&(namespace, name))?
+            .raw
+            .path(&["data", key])
+            .and_then(scalar)
+    }
+
+    fn outside(&mut self, namespace: &str, name: String, object: &Object) -> NodeId {
+        let id = self.node_id(NodeKind::Outside, namespace, &name);
+        self.graph.nodes[id.0 as usize]
+            .object
+            .get_or_insert_with(|| object.object_ref());
+        id
+    }
+
+    /// The port number of a Service port given by number or name.
+    fn service_port(&self, id: NodeId, port: Option<Value<'_>>) -> Option<u16> {
+        let port = port?;
+        if let Some(n) = port_number(Some(port)) {
+            return Some(n);
+        }
+        let name = port.as_str()?;
+        self.graph.nodes[id.0 as usize]
+            .ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| p.port)
+    }
+
+    fn ingresses(&mut self) {
+        let list: Vec<&Object> = self
+            .inventory
+            .objects
+            .iter()
+            .filter(|o| {
+                o.kind == "Ingress" && matches!(o.group_version().0, "networking.k8s.io" | "extensions")
+            })
+            .collect();
+        for o in list {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let mut backends: Vec<(Value<'_>, String)> = Vec::new();
+            for key in ["defaultBackend", "backend"] {
+                if let Some(b) = o.raw.path(&["spec", key]) {
+                    backends.push((b, "default backend".into()));
+                }
+            }
+            for rule in o
+                .raw
+                .path(&["spec", "rules"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+            {
+                let host = text(rule.get("host")).unwrap_or("*");
+                for p in rule
+                    .path(&["http", "paths"])
+                    .and_then(Value::as_seq)
+                    .unwrap_or_default()
+                {
+                    if let Some(b) = p.get("backend") {
+                        let path = text(p.get("path")).unwrap_or("/");
+                        backends.push((b, format!("rule {host}{path}")));
+                    }
+                }
+            }
+            let from = self.outside(ns, format!("ingress/{}", o.name), o);
+            for (b, place) in backends {
+                let (name, port) = match text(b.path(&["service", "name"])) {
+                    Some(name) => (
+                        name,
+                        b.path(&["service", "port", "number"])
+                            .or_else(|| b.path(&["service", "port", "name"])),
+                    ),
+                    None => match text(b.get("serviceName")) {
+                        Some(name) => (name, b.get("servicePort")),
+                        None => continue,
+                    },
+                };
+                let Some(to) = self.resolve(name, ns, true) else {
+                    continue;
+                };
+                let port = self.service_port(to, port);
+                let detail = format!(
+                    "Ingress {ns}/{} {place} -> {name}{}",
+                    o.name,
+                    port.map(|p| format!(":{p}")).unwrap_or_default()
+                );
+                self.edge(
+                    from,
+                    to,
+                    port,
+                    Some("http"),
+                    EdgeSource::Ingress,
+                    o.object_ref(),
+                    detail,
+                );
+            }
+        }
+    }
+
+    fn gateway_routes(&mut self) {
+        let list: Vec<&Object> = self
+            .inventory
+            .objects
+            .iter()
+            .filter(|o| {
+                o.group_version().0 == "gateway.networking.k8s.io"
+                    && matches!(
+                        o.kind.as_str(),
+                        "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute"
+                    )
+            })
+            .collect();
+        for o in list {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let protocol = match o.kind.as_str() {
+                "HTTPRoute" => Some("http"),
+                "GRPCRoute" => Some("grpc"),
+                "TCPRoute" => Some("tcp"),
+                _ => None,
+            };
+            let parents: Vec<(String, String)> = o
+                .raw
+                .path(&["spec", "parentRefs"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        text(p.get("namespace")).unwrap_or(ns).to_owned(),
+                        text(p.get("name"))?.to_owned(),
+                    ))
+                })
+                .collect();
+            let mut backends = Vec::new();
+            for rule in o
+                .raw
+                .path(&["spec", "rules"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+            {
+                for b in rule
+                    .get("backendRefs")
+                    .and_then(Value::as_seq)
+                    .unwrap_or_default()
+                {
+                    let kind = text(b.get("kind")).unwrap_or("Service");
+                    let group = text(b.get("group")).unwrap_or("");
+                    if kind != "Service" || !group.is_empty() {
+                        continue;
+                    }
+                    let Some(name) = text(b.get("name")) else { continue };
+                    let bns = text(b.get("namespace")).unwrap_or(ns).to_owned();
+                    backends.push((name.to_owned(), bns, port_number(b.get("port"))));
+                }
+            }
+            for (pns, pname) in &parents {
+                let from = self.outside(pns, format!("gateway/{pname}"), o);
+                for (name, bns, port) in &backends {
+                    let Some(to) = self.resolve(&format!("{name}.{bns}.svc"), ns, true) else {
+                        continue;
+                    };
+                    let detail = format!(
+                        "{} {ns}/{} backendRef {bns}/{name}{}",
+                        o.kind,
+                        o.name,
+                        port.map(|p| format!(":{p}")).unwrap_or_default()
+                    );
+                    self.edge(
+                        from,
+                        to,
+                        *port,
+                        protocol,
+                        EdgeSource::GatewayRoute,
+                        o.object_ref(),
+                        detail,
+                    );
+                }
+            }
+        }
+    }
+
+    fn istio(&mut self) {
+        let services: Vec<&Object> = self.of_kind("networking.istio.io", "VirtualService").collect();
+        for o in services {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let gateways: Vec<String> = o
+                .raw
+                .path(&["spec", "gateways"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|g| g.as_str().map(str::to_owned))
+                .collect();
+            let hosts: Vec<String> = o
+                .raw
+                .path(&["spec", "hosts"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|h| h.as_str().map(str::to_ascii_lowercase))
+                .collect();
+            let mut destinations = Vec::new();
+            for (kind, protocol) in [("http", Some("http")), ("tcp", Some("tcp")), ("tls", None)] {
+                for route in o
+                    .raw
+                    .path(&["spec", kind])
+                    .and_then(Value::as_seq)
+                    .unwrap_or_default()
+                {
+                    for r in route.get("route").and_then(Value::as_seq).unwrap_or_default() {
+                        let Some(host) = text(r.path(&["destination", "host"])) else {
+                            continue;
+                        };
+                        let port = port_number(r.path(&["destination", "port", "number"]));
+                        destinations.push((host.to_ascii_lowercase(), port, protocol, kind));
+                    }
+                }
+            }
+            let mut starts: Vec<(NodeId, String)> = Vec::new();
+            for g in gateways.iter().filter(|g| *g != "mesh") {
+                let (gns, gname) = g.split_once('/').unwrap_or((ns, g.as_str()));
+                let from = self.outside(gns, format!("istio-gateway/{gname}"), o);
+                starts.push((from, format!("gateway {g}")));
+            }
+            if gateways.is_empty() || gateways.iter().any(|g| g == "mesh") {
+                // In the mesh, traffic addressed to a host goes to the destinations.
+                for h in &hosts {
+                    if let Some(from) = self.resolve(h, ns, true) {
+                        starts.push((from, format!("host {h}")));
+                    }
+                }
+            }
+            for (host, port, protocol, kind) in destinations {
+                let Some(to) = self.resolve(&host, ns, true) else {
+                    continue;
+                };
+                for (from, via) in &starts {
+                    if *from == to {
+                        continue;
+                    }
+                    let detail = format!(
+                        "VirtualService {ns}/{} {via} {kind} route -> {host}{}",
+                        o.name,
+                        port.map(|p| format!(":{p}")).unwrap_or_default()
+                    );
+                    self.edge(
+                        *from,
+                        to,
+                        port,
+                        protocol,
+                        EdgeSource::IstioVirtualService,
+                        o.object_ref(),
+                        detail,
+                    );
+                }
+            }
+        }
+        let rules: Vec<&Object> = self.of_kind("networking.istio.io", "DestinationRule").collect();
+        for o in rules {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let Some(host) = text(o.raw.path(&["spec", "host"])) else {
+                continue;
+            };
+            let node = self.resolve(&host.to_ascii_lowercase(), ns, true);
+            if let Some(mode) = text(o.raw.path(&["spec", "trafficPolicy", "tls", "mode"])) {
+                self.graph.destination_tls.push(DestinationTls {
+                    object: o.object_ref(),
+                    host: host.to_owned(),
+                    node,
+                    port: None,
+                    mode: mode.to_owned(),
+                });
+            }
+            for p in o
+                .raw
+                .path(&["spec", "trafficPolicy", "portLevelSettings"])
+                .and_then(Value::as_seq)
+                .unwrap_or_default()
+            {
+                if let (Some(port), Some(mode)) = (
+                    port_number(p.path(&["port", "number"])),
+                    text(p.path(&["tls", "mode"])),
+                ) {
+                    self.graph.destination_tls.push(DestinationTls {
+                        object: o.object_ref(),
+                        host: host.to_owned(),
+                        node,
+                        port: Some(port),
+                        mode: mode.to_owned(),
+                    });
+                }
+            }
+        }
+        let peers: Vec<&Object> = self.of_kind("security.istio.io", "PeerAuthentication").collect();
+        for o in peers {
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let selector = o
+                .raw
+                .path(&["spec", "selector", "matchLabels"])
+                .map(|m| labels_of(Some(m)))
+                .filter(|l| !l.is_empty());
+            let port_modes = o
+                .raw
+                .path(&["spec", "portLevelMtls"])
+                .and_then(Value::as_map)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(k, v)| Some((k.parse().ok()?, text(v.get("mode"))?.to_owned())))
+                .collect();
+            self.graph.peer_authentications.push(PeerAuthentication {
+                object: o.object_ref(),
+                namespace: ns.to_owned(),
+                selector,
+                mode: text(o.raw.path(&["spec", "mtls", "mode"])).map(str::to_owned),
+                port_modes,
+            });
+        }
+    }
+
+    /// NetworkPolicies: kept for [`Graph::egress_allowed`]; their egress rules that name pods
+    /// by label also become permission edges to the Services selecting those pods.
+    fn network_policies(&mut self) {
+        let list: Vec<&Object> = self.of_kind("networking.k8s.io", "NetworkPolicy").collect();
+        for o in list {
+            match NetworkPolicy::parse(o) {
+                Ok(p) => self.graph.network_policies.push(p),
+                Err(e) => self.graph.problems.push(format!(
+                    "NetworkPolicy {}/{}: {e}",
+                    o.namespace.as_deref().unwrap_or("default"),
+                    o.name
+                )),
+            }
+        }
+        let mut permitted = Vec::new();
+        for policy in &self.graph.network_policies {
+            for rule in &policy.egress {
+                for peer in &rule.peers {
+                    let Some(pods) = &peer.pods else { continue };
+                    for (fi, from) in self.graph.nodes.iter().enumerate() {
+                        if from.namespace != policy.namespace
+                            || !from.templates.iter().any(|t| policy.selector.matches(&t.labels))
+                        {
+                            continue;
+                        }
+                        for (ti, to) in self.graph.nodes.iter().enumerate() {
+                            if to.kind != NodeKind::Service || fi == ti {
+                                continue;
+                            }
+                            let ns_ok = match &peer.namespaces {
+                                None => to.namespace == policy.namespace,
+                                Some(sel) => self
+                                    .graph
+                                    .namespace_labels
+                                    .get(&to.namespace)
+                                    .is_some_and(|l| sel.matches(l)),
+                            };
+                            if ns_ok
+                                && !to.templates.is_empty()
+                                && to.templates.iter().all(|t| pods.matches(&t.labels))
+                            {
+                                let ports: Vec<Option<u16>> = if rule.ports.is_empty() {
+                                    vec![None]
+                                } else {
+                                    rule.ports.iter().map(|p| p.number()).collect()
+                                };
+                                for port in ports {
+                                    permitted.push((
+                                        NodeId(fi as u32),
+                                        NodeId(ti as u32),
+                                        port,
+                                        policy.object.clone(),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (from, to, port, object) in permitted {
+            let detail = format!(
+                "NetworkPolicy {}/{} allows egress{}",
+                object.namespace.as_deref().unwrap_or("default"),
+                object.name,
+                port.map(|p| format!(" to port {p}")).unwrap_or_default()
+            );
+            self.edge(from, to, port, None, EdgeSource::NetworkPolicy, object, detail);
+        }
+    }
+
+    fn declarations(&mut self, declared: &Declared) {
+        // Annotations first; the config file wins over them (it is what the operator wrote
+        // last and on purpose).
+        let mut entries: Vec<(NodeId, DeclaredService, EdgeSource, ObjectRef, String)> = Vec::new();
+        let inventory = self.inventory;
+        for o in &inventory.objects {
+            let service = o.annotation(declared::SERVICE_ANNOTATION);
+            let depends = o.annotation(declared::DEPENDS_ON_ANNOTATION);
+            if service.is_none() && depends.is_none() {
+                continue;
+            }
+            let ns = o.namespace.as_deref().unwrap_or("default");
+            let place = format!("{} {ns}/{}", o.kind, o.name);
+            let Some(id) = self.find_for_object(o) else {
+                self.graph
+                    .problems
+                    .push(format!("{place}: mcp-diag.io annotations on an object that is no Service and no workload are ignored"));
+                continue;
+            };
+            let mut d = DeclaredService::default();
+            if let Some(text) = service {
+                match declared::parse_annotation(text) {
+                    Ok(parsed) => d = parsed,
+                    Err(errors) => {
+                        for e in errors {
+                            self.graph.problems.push(format!(
+                                "{place}: annotation {}: {e}",
+                                declared::SERVICE_ANNOTATION
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some(text) = depends {
+                match declared::parse_depends_on(text) {
+                    Ok(list) => d.depends_on.extend(list),
+                    Err(e) => self.graph.problems.push(format!(
+                        "{place}: annotation {}: {e}",
+                        declared::DEPENDS_ON_ANNOTATION
+                    )),
+                }
+            }
+            entries.push((id, d, EdgeSource::Annotation, o.object_ref(), place));
+        }
+        for (key, d) in &declared.services {
+            let (ns, name) = match key.split_once('/') {
+                Some((ns, name)) => (Some(ns), name),
+                None => (None, key.as_str()),
+            };
+            match self.lookup(ns, name) {
+                Ok(id) => {
+                    let object =
+                        self.graph.nodes[id.0 as usize]
+                            .object
+                            .clone()
+                            .unwrap_or_else(|| ObjectRef {
+                                api_version: "v1".into(),
+                                kind: "Service".into(),
+                                namespace: ns.map(str::to_owned),
+                                name: name.to_owned(),
+                            });
+                    entries.push((
+                        id,
+                        d.clone(),
+                        EdgeSource::Config,
+                        object,
+                        format!("config services.{key}"),
+                    ));
+                }
+                Err(e) => self.graph.problems.push(format!("config services.{key}: {e}")),
+            }
+        }
+        for (id, d, source, object, place) in entries {
+            let ns = self.graph.nodes[id.0 as usize].namespace.clone();
+            for (target, requirement) in &d.requires {
+                match self.lookup_relative(target, &ns) {
+                    Ok(to) => {
+                        self.edges.push(Edge {
+                            from: id,
+                            to,
+                            port: None,
+                            protocol: requirement.protocol.clone(),
+                            source,
+                            evidence: vec![Evidence {
+                                object: object.clone(),
+                                detail: format!("{place} requires {target}"),
+                            }],
+                            requirement: Some(requirement.clone()),
+                            tls: requirement.protocol.as_deref().map(scheme_is_tls),
+                        });
+                    }
+                    Err(e) => self
+                        .graph
+                        .problems
+                        .push(format!("{place}: requires {target}: {e}")),
+                }
+            }
+            for dep in &d.depends_on {
+                match self.lookup_relative(&dep.service, &ns) {
+                    Ok(to) => {
+                        let detail = format!("{place} depends on {}", dep.text());
+                        let protocol = dep.protocol.clone();
+                        self.edges.push(Edge {
+                            from: id,
+                            to,
+                            port: dep.port,
+                            tls: protocol.as_deref().map(scheme_is_tls),
+                            protocol,
+                            source,
+                            evidence: vec![Evidence {
+                                object: object.clone(),
+                                detail,
+                            }],
+                            requirement: None,
+                        });
+                    }
+                    Err(e) => self
+                        .graph
+                        .problems
+                        .push(format!("{place}: depends on {}: {e}", dep.service)),
+                }
+            }
+            let node = &mut self.graph.nodes[id.0 as usize];
+            let merged = match node.declared.take() {
+                Some(mut old) => {
+                    old.merge(d);
+                    old
+                }
+                None => d,
+            };
+            if let Some(v) = &merged.version {
+                node.version = Some(v.clone());
+                node.version_source = Some(match source {
+                    EdgeSource::Config => "config".into(),
+                    _ => "annotation mcp-diag.io/service".into(),
+                });
+            }
+            node.declared = Some(merged);
+        }
+    }
+
+    /// The node an annotated object stands for: a Service, or the node of a workload.
+    fn find_for_object(&self, o: &Object) -> Option<NodeId> {
+        let ns = o.namespace.as_deref().unwrap_or("default");
+        if o.kind == "Service" {
+            return self.service(ns, &o.name);
+        }
+        let r = o.object_ref();
+        self.graph
+            .nodes
+            .iter()
+            .position(|n| n.workloads.contains(&r))
+            .map(|i| NodeId(i as u32))
+    }
+
+    /// `NS/NAME` relative to a namespace (`NAME` = same namespace).
+    fn lookup_relative(&self, target: &str, namespace: &str) -> Result<NodeId, String> {
+        match target.split_once('/') {
+            Some((ns, name)) => self.lookup(Some(ns), name),
+            None => self.lookup(Some(namespace), target),
+        }
+    }
+
+    /// A declared name: `NS/NAME`, or `NAME` when one namespace has it.
+    fn lookup(&self, namespace: Option<&str>, name: &str) -> Result<NodeId, String> {
+        let matches: Vec<NodeId> = self
+            .graph
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Service | NodeKind::Workload))
+            .filter(|(_, n)| namespace.is_none_or(|ns| n.namespace == ns))
+            .filter(|(_, n)| n.name == name || n.workloads.iter().any(|w| w.name == name))
+            .map(|(i, _)| NodeId(i as u32))
+            .collect();
+        let mut unique = matches.clone();
+        unique.sort();
+        unique.dedup();
+        match unique.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(match namespace {
+                Some(ns) => format!("no Service or workload {ns}/{name} in the input"),
+                None => format!("no Service or workload named {name} in the input"),
+            }),
+            many => Err(format!(
+                "{name} names {} services ({}); write NS/NAME",
+                many.len(),
+                many.iter()
+                    .map(|id| self.graph.nodes[id.0 as usize].display_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Sorts nodes (kind, namespace, name), renumbers, and merges duplicate edges.
+    fn finish(mut self) -> Graph {
+        let mut order: Vec<usize> = (0..self.graph.nodes.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&self.graph.nodes[a], &self.graph.nodes[b]);
+            (kind_rank(&x.kind), &x.namespace, &x.name).cmp(&(kind_rank(&y.kind), &y.namespace, &y.name))
+        });
+        let mut new_id = vec![NodeId(0); order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = NodeId(new as u32);
+        }
+        let mut old_nodes: Vec<Option<Node>> = std::mem::take(&mut self.graph.nodes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.graph.nodes = order.iter().filter_map(|&old| old_nodes[old].take()).collect();
+        for d in &mut self.graph.destination_tls {
+            d.node = d.node.map(|n| new_id[n.0 as usize]);
+        }
+        let mut merged: BTreeMap<(NodeId, NodeId, Option<u16>, Option<String>, bool, bool), Edge> =
+            BTreeMap::new();
+        for mut e in self.edges {
+            e.from = new_id[e.from.0 as usize];
+            e.to = new_id[e.to.0 as usize];
+            let key = (
+                e.from,
+                e.to,
+                e.port,
+                e.protocol.clone(),
+                e.is_call(),
+                e.requirement.is_some(),
+            );
+            match merged.get_mut(&key) {
+                Some(old) => {
+                    for ev in e.evidence {
+                        if !old.evidence.contains(&ev) {
+                            old.evidence.push(ev);
+                        }
+                    }
+                    // The strongest source first: evidence found in the cluster before declarations.
+                    old.source = old.source.min(e.source);
+                }
+                None => {
+                    merged.insert(key, e);
+                }
+            }
+        }
+        self.graph.edges = merged.into_values().collect();
+        self.graph.problems.sort();
+        self.graph.problems.dedup();
+        self.graph
+    }
+}
+
+pub(crate) fn build(inventory: &Inventory, declared: &Declared) -> Graph {
+    let mut b = Builder {
+        inventory,
+        graph: Graph::default(),
+        ids: FxHashMap::default(),
+        namespaces: BTreeSet::new(),
+        services_complete: false,
+        configmaps: FxHashMap::default(),
+        selector_index: FxHashMap::default(),
+        external_hosts: Vec::new(),
+        edges: Vec::new(),
+    };
+    b.namespaces();
+    b.services();
+    let templates = b.templates();
+    b.pods();
+    b.service_entries();
+    for t in &templates {
+        b.calls(t);
+    }
+    b.ingresses();
+    b.gateway_routes();
+    b.istio();
+    b.network_policies();
+    b.declarations(declared);
+    b.finish()
+}
