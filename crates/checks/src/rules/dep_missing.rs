@@ -62,7 +62,9 @@ impl Check for DepMissing {
         for edge in calls(graph) {
             let to = graph.node(edge.to);
             let problem = match to.kind {
-                NodeKind::Missing if !services_unknown => Some((
+                // The graph knows whether the Services it was built from were read
+                // completely; the coverage is asked too, as every check does.
+                NodeKind::Missing if to.absence_known && !services_unknown => Some((
                     "no-service",
                     format!("there is no Service {} in the input", node_name(to)),
                     format!(
@@ -418,6 +420,9 @@ pub(crate) mod test_graph {
             version_source: None,
             pods: Some(PodCount { selected: 1, ready: 1 }),
             declared: None,
+            mesh: None,
+            absence_known: true,
+            templates: Vec::new(),
         }
     }
 
@@ -433,6 +438,9 @@ pub(crate) mod test_graph {
             version_source: None,
             pods: None,
             declared: None,
+            mesh: None,
+            absence_known: true,
+            templates: Vec::new(),
         }
     }
 
@@ -458,6 +466,7 @@ pub(crate) mod test_graph {
                 detail: format!("env {var}={url}"),
             }],
             requirement: None,
+            tls: None,
         }
     }
 
@@ -538,6 +547,11 @@ mod tests {
         inv.coverage = mcp_diag_model::Coverage::recorded();
         inv.coverage.record(KindRead::gap("", "Service", ReadGap::Failed, "HTTP 500", 3));
         assert!(run_inv(&DepMissing, &g, &inv).is_empty());
+        // The graph's own verdict on the absence counts too.
+        g.nodes[1].absence_known = false;
+        inv.coverage.record(KindRead::complete("", "Service", 3));
+        assert!(run_inv(&DepMissing, &g, &inv).is_empty());
+        g.nodes[1].absence_known = true;
         inv.coverage.record(KindRead::complete("", "Service", 3));
         inv.coverage.record(KindRead::complete("", "Pod", 3));
         assert_eq!(run_inv(&DepMissing, &g, &inv).len(), 1);
