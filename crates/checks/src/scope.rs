@@ -31,7 +31,11 @@ const CLUSTER_WIDE: &[&str] = &[
 type Key = (String, String, String);
 
 fn key(kind: &str, ns: Option<&str>, name: &str) -> Key {
-    (kind.to_owned(), ns.unwrap_or_default().to_owned(), name.to_owned())
+    (
+        kind.to_owned(),
+        ns.unwrap_or_default().to_owned(),
+        name.to_owned(),
+    )
 }
 
 /// The objects a set of graph nodes runs on: their Services and workloads, the workloads'
@@ -101,8 +105,14 @@ impl Scope {
             let hit = match o.kind.as_str() {
                 "HorizontalPodAutoscaler" => {
                     let target = o.raw.path(&["spec", "scaleTargetRef"]);
-                    let kind = target.and_then(|t| t.get("kind")).and_then(Yaml::as_str).unwrap_or_default();
-                    let name = target.and_then(|t| t.get("name")).and_then(Yaml::as_str).unwrap_or_default();
+                    let kind = target
+                        .and_then(|t| t.get("kind"))
+                        .and_then(Yaml::as_str)
+                        .unwrap_or_default();
+                    let name = target
+                        .and_then(|t| t.get("name"))
+                        .and_then(Yaml::as_str)
+                        .unwrap_or_default();
                     workloads.contains(&key(kind, Some(ns), name))
                 }
                 "PodDisruptionBudget" => o.raw.path(&["spec", "selector"]).is_some_and(|s| {
@@ -136,7 +146,9 @@ impl Scope {
     pub fn keeps(&self, f: &Finding) -> bool {
         match &f.object {
             None => true,
-            Some(o) => CLUSTER_WIDE.contains(&f.check) || self.contains(&o.kind, o.namespace.as_deref(), &o.name),
+            Some(o) => {
+                CLUSTER_WIDE.contains(&f.check) || self.contains(&o.kind, o.namespace.as_deref(), &o.name)
+            }
         }
     }
 }
@@ -216,14 +228,23 @@ pub struct Pair {
 }
 
 /// The pairs of `target`: its own calls (`all = false`) or every call within its closure.
-pub fn pairs(inventory: &Inventory, graph: &Graph, target: NodeId, all: bool, findings: &[Finding]) -> Vec<Pair> {
+pub fn pairs(
+    inventory: &Inventory,
+    graph: &Graph,
+    target: NodeId,
+    all: bool,
+    findings: &[Finding],
+) -> Vec<Pair> {
     let closure = graph.closure(target, all);
     let from_ok = |id: NodeId| if all { closure.contains(&id) } else { id == target };
     let services_unknown = match inventory.coverage.judge(
         inventory.kind,
         "",
         "Service",
-        inventory.objects.iter().any(|o| o.kind == "Service" && o.api_version == "v1"),
+        inventory
+            .objects
+            .iter()
+            .any(|o| o.kind == "Service" && o.api_version == "v1"),
     ) {
         Known::Complete => None,
         Known::Incomplete(read) => Some(crate::gap_words(read)),
@@ -236,7 +257,48 @@ pub fn pairs(inventory: &Inventory, graph: &Graph, target: NodeId, all: bool, fi
         .map(|e| pair(inventory, graph, e, findings, services_unknown.as_deref()))
         .collect();
     rows.sort_by(|a, b| (&a.consumer, &a.provider, a.port).cmp(&(&b.consumer, &b.provider, b.port)));
-    rows
+    fold_bare(rows)
+}
+
+/// A pair found only as a declaration (no port, no protocol) joins a row of the same pair
+/// found with an address: one row per call, its evidence and risks together.
+fn fold_bare(rows: Vec<Pair>) -> Vec<Pair> {
+    let mut out: Vec<Pair> = Vec::with_capacity(rows.len());
+    let mut bare = Vec::new();
+    for row in rows {
+        if row.port.is_none() && row.protocol.is_none() {
+            bare.push(row);
+        } else {
+            out.push(row);
+        }
+    }
+    for row in bare {
+        match out
+            .iter_mut()
+            .find(|r| r.consumer == row.consumer && r.provider == row.provider)
+        {
+            Some(into) => {
+                for f in row.findings {
+                    if !into.findings.contains(&f) {
+                        into.findings.push(f);
+                    }
+                }
+                into.unknown = match (into.unknown.take(), row.unknown) {
+                    (Some(a), Some(b)) if a != b => Some(format!("{a}; {b}")),
+                    (a, b) => a.or(b),
+                };
+                into.evidence = format!("{}; {}", into.evidence, row.evidence);
+                into.risk = match into.findings.iter().map(|f| f.severity).max() {
+                    Some(s) => s.to_string(),
+                    None if into.unknown.is_some() => "unknown".to_owned(),
+                    None => "none".to_owned(),
+                };
+            }
+            None => out.push(row),
+        }
+    }
+    out.sort_by(|a, b| (&a.consumer, &a.provider, a.port).cmp(&(&b.consumer, &b.provider, b.port)));
+    out
 }
 
 fn version_of(graph: &Graph, id: NodeId) -> Option<String> {
@@ -247,7 +309,13 @@ fn version_of(graph: &Graph, id: NodeId) -> Option<String> {
         .or_else(|| n.version.clone())
 }
 
-fn pair(inventory: &Inventory, graph: &Graph, e: &Edge, findings: &[Finding], services_unknown: Option<&str>) -> Pair {
+fn pair(
+    inventory: &Inventory,
+    graph: &Graph,
+    e: &Edge,
+    findings: &[Finding],
+    services_unknown: Option<&str>,
+) -> Pair {
     let from = graph.node(e.from);
     let to = graph.node(e.to);
     let consumer = node_name(from);
@@ -256,7 +324,8 @@ fn pair(inventory: &Inventory, graph: &Graph, e: &Edge, findings: &[Finding], se
         .iter()
         .filter(|f| f.check.starts_with("dep-"))
         .filter(|f| {
-            let pair = f.details.get("consumer") == Some(&consumer) && f.details.get("provider") == Some(&provider);
+            let pair =
+                f.details.get("consumer") == Some(&consumer) && f.details.get("provider") == Some(&provider);
             let port_ok = match (f.details.get("port"), e.port) {
                 (Some(p), Some(q)) => *p == q.to_string(),
                 _ => true,
@@ -287,7 +356,9 @@ fn pair(inventory: &Inventory, graph: &Graph, e: &Edge, findings: &[Finding], se
             }
         }
         NodeKind::Service if to.pods.is_none() && inventory.kind != SourceKind::Manifests => {
-            unknown.push(format!("whether {provider} has ready pods: Pods not read completely"));
+            unknown.push(format!(
+                "whether {provider} has ready pods: Pods not read completely"
+            ));
         }
         _ => {}
     }
@@ -365,7 +436,10 @@ mod tests {
             details: Default::default(),
         };
         assert!(s.keeps(&f("version-hops", None)));
-        assert!(s.keeps(&f("skew-control-plane", Some(obj("Pod", "kube-system", "kube-apiserver")))));
+        assert!(s.keeps(&f(
+            "skew-control-plane",
+            Some(obj("Pod", "kube-system", "kube-apiserver"))
+        )));
         assert!(s.keeps(&f("pod-crashloop", Some(obj("Pod", "shop", "order-5f9-x")))));
         assert!(!s.keeps(&f("pod-crashloop", Some(obj("Deployment", "shop", "cart")))));
     }

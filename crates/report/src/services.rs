@@ -15,12 +15,23 @@ pub fn render_dependency_table(cluster: &str, services: &ServicesReport, options
         "all" => "all dependencies",
         _ => "direct dependencies",
     };
-    let _ = writeln!(out, "\nDependencies of {} in {cluster} ({scope})", services.target);
+    let _ = writeln!(out, "Dependencies of {} in {cluster} ({scope})", services.target);
     if services.pairs.is_empty() {
-        let _ = writeln!(out, "  no dependency found (no address, route or declaration names another service)");
+        let _ = writeln!(
+            out,
+            "  no dependency found (no address, route or declaration names another service)"
+        );
         return out;
     }
-    let header = ["CONSUMER", "PROVIDER", "PROTOCOL", "PORT", "CONSUMER VERSION", "PROVIDER VERSION", "RISK"];
+    let header = [
+        "CONSUMER",
+        "PROVIDER",
+        "PROTOCOL",
+        "PORT",
+        "CONSUMER VERSION",
+        "PROVIDER VERSION",
+        "RISK",
+    ];
     let mut notes = Vec::new();
     let rows: Vec<([String; 6], String, String)> = services
         .pairs
@@ -44,7 +55,11 @@ pub fn render_dependency_table(cluster: &str, services: &ServicesReport, options
                 let mut painted = Vec::new();
                 for f in &p.findings {
                     plain.push(format!("{} {}", f.severity, f.check));
-                    painted.push(format!("{} {}", paint.wrap(severity_color(f.severity), f.severity.as_str()), f.check));
+                    painted.push(format!(
+                        "{} {}",
+                        paint.wrap(severity_color(f.severity), f.severity.as_str()),
+                        f.check
+                    ));
                 }
                 (plain.join(", "), painted.join(", "))
             };
@@ -131,12 +146,24 @@ mod tests {
                     }],
                     None,
                 ),
-                pair("data/redis", "unknown", Vec::new(), Some("the running version of data/redis is unknown")),
+                pair(
+                    "data/redis",
+                    "unknown",
+                    Vec::new(),
+                    Some("the running version of data/redis is unknown"),
+                ),
                 pair("shop/catalog", "none", Vec::new(), None),
             ],
         };
-        let text = render_dependency_table("demo", &services, TableOptions { color: false, width: 120 });
-        let expected = "
+        let text = render_dependency_table(
+            "demo",
+            &services,
+            TableOptions {
+                color: false,
+                width: 120,
+            },
+        );
+        let expected = "\
 Dependencies of shop/user-auth in demo (all dependencies)
   CONSUMER        PROVIDER          PROTOCOL  PORT  CONSUMER VERSION  PROVIDER VERSION  RISK
   shop/user-auth  shop/profile-svc  http      80    2.1.0             unknown           blocker dep-api-mismatch

@@ -3,7 +3,9 @@ use std::cmp::Ordering;
 use mcp_diag_model::{Finding, Severity};
 use mcp_diag_services::{Edge, Graph, Node, Requirement};
 
-use crate::rules::dep_missing::{Objects, caller_name, caller_ref, calls, dep_finding, evidence_words, node_name, pair_details};
+use crate::rules::dep_missing::{
+    Objects, caller_name, caller_ref, calls, dep_finding, evidence_words, node_name, pair_details,
+};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -161,7 +163,10 @@ pub fn judge(req: &Requirement, to: &Node) -> Verdict {
                     });
                 }
                 Some(Some(true)) => {}
-                _ => unknown.push(format!("the APIs {} {next} provides are not declared (releases)", node_name(to))),
+                _ => unknown.push(format!(
+                    "the APIs {} {next} provides are not declared (releases)",
+                    node_name(to)
+                )),
             }
         }
         if let Some(constraint) = &req.version
@@ -169,7 +174,10 @@ pub fn judge(req: &Requirement, to: &Node) -> Verdict {
         {
             return Verdict::Broken(Broken {
                 at_upgrade: Some(next.clone()),
-                what: format!("version {constraint} required; the upgrade moves {} to {next}", node_name(to)),
+                what: format!(
+                    "version {constraint} required; the upgrade moves {} to {next}",
+                    node_name(to)
+                ),
             });
         }
     }
@@ -188,7 +196,7 @@ fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, broken:
     let declared_where = if edge.evidence.is_empty() {
         "declared".to_owned()
     } else {
-        format!("declared in {}", evidence_words(edge))
+        format!("evidence: {}", evidence_words(edge))
     };
     let (severity, title, message, fix) = match &broken.at_upgrade {
         None => (
@@ -217,7 +225,16 @@ fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, broken:
             )
         }
     };
-    dep_finding(objects, &INFO, severity, title, caller_ref(graph, edge), message, fix, details)
+    dep_finding(
+        objects,
+        &INFO,
+        severity,
+        title,
+        caller_ref(graph, edge),
+        message,
+        fix,
+        details,
+    )
 }
 
 /// An API version as Kubernetes orders them: (major, stage, n), stage alpha < beta < GA.
@@ -267,9 +284,9 @@ pub fn api_meets(constraint: &str, provided: &[String]) -> Option<bool> {
             let _ = op;
         }
         any |= provided.iter().any(|have| {
-            parts.iter().all(|(op, want)| {
-                api_cmp(have, want).is_some_and(|o| op.accepts(o))
-            })
+            parts
+                .iter()
+                .all(|(op, want)| api_cmp(have, want).is_some_and(|o| op.accepts(o)))
         });
     }
     Some(any)
@@ -400,7 +417,9 @@ fn meets(op: Op, have: &Version, want: &Version) -> bool {
     let n = want.parts.len();
     let o = have.cmp_full(want);
     match op {
-        Op::Eq | Op::Bare => (0..n).all(|i| have.part(i) == want.part(i)) && (want.pre.is_none() || o == Ordering::Equal),
+        Op::Eq | Op::Bare => {
+            (0..n).all(|i| have.part(i) == want.part(i)) && (want.pre.is_none() || o == Ordering::Equal)
+        }
         Op::Ge => o != Ordering::Less,
         Op::Gt => o == Ordering::Greater,
         Op::Le => o != Ordering::Greater,
@@ -433,7 +452,9 @@ mod tests {
 
     #[test]
     fn kubernetes_api_version_order() {
-        let order = ["v1alpha1", "v1beta1", "v1beta2", "v1", "v2alpha1", "v2beta1", "v2", "v10"];
+        let order = [
+            "v1alpha1", "v1beta1", "v1beta2", "v1", "v2alpha1", "v2beta1", "v2", "v10",
+        ];
         for w in order.windows(2) {
             assert_eq!(api_cmp(w[0], w[1]), Some(Ordering::Less), "{} < {}", w[0], w[1]);
         }
@@ -499,7 +520,8 @@ mod tests {
 
     fn pair(api: &str, provides: &[&str], version: Option<&str>) -> Graph {
         let mut g = Graph::default();
-        g.nodes.push(service("shop", "user-auth", "user-auth", &[("http", 80, None)]));
+        g.nodes
+            .push(service("shop", "user-auth", "user-auth", &[("http", 80, None)]));
         let mut profile = service("shop", "profile-svc", "profile", &[("http", 80, None)]);
         profile.version = version.map(str::to_owned);
         profile.declared = Some(DeclaredService {
@@ -535,7 +557,10 @@ mod tests {
         let g = pair(">=v2", &[], Some("1.9.4"));
         assert!(run(&DepApiMismatch, &g, "").is_empty());
         let e = &g.edges[0];
-        assert!(matches!(judge(e.requirement.as_ref().unwrap(), &g.nodes[1]), Verdict::Unknown(_)));
+        assert!(matches!(
+            judge(e.requirement.as_ref().unwrap(), &g.nodes[1]),
+            Verdict::Unknown(_)
+        ));
     }
 
     #[test]
@@ -571,7 +596,12 @@ mod tests {
         g.edges[0].requirement = Some(req.clone());
         let f = run(&DepApiMismatch, &g, "");
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("version >=2.0 required; shop/profile-svc runs 1.9.4"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("version >=2.0 required; shop/profile-svc runs 1.9.4"),
+            "{}",
+            f[0].message
+        );
         g.nodes[1].version = None;
         assert!(run(&DepApiMismatch, &g, "").is_empty());
         assert!(matches!(judge(&req, &g.nodes[1]), Verdict::Unknown(_)));

@@ -146,10 +146,22 @@ mod tests {
     fn ring(n: usize) -> Graph {
         let mut g = Graph::default();
         for i in 0..n {
-            g.nodes.push(service("cp", &format!("svc-{i}"), &format!("wl-{i}"), &[("grpc", 9090, Some("grpc"))]));
+            g.nodes.push(service(
+                "cp",
+                &format!("svc-{i}"),
+                &format!("wl-{i}"),
+                &[("grpc", 9090, Some("grpc"))],
+            ));
         }
         for i in 0..n {
-            let e = call(&g, i as u32, ((i + 1) % n) as u32, Some(9090), Some("grpc"), "ADDR");
+            let e = call(
+                &g,
+                i as u32,
+                ((i + 1) % n) as u32,
+                Some(9090),
+                Some("grpc"),
+                "ADDR",
+            );
             g.edges.push(e);
         }
         g
@@ -170,7 +182,11 @@ mod tests {
         assert_eq!(f[0].title, "Dependency cycle: cp/svc-0 -> cp/svc-1 -> cp/svc-0");
         assert_eq!(f[0].severity, Severity::Medium);
         assert_eq!(f[0].object.as_ref().unwrap().kind, "Service");
-        assert!(f[0].message.contains("env ADDR=grpc://svc-1.cp.svc:9090"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("env ADDR=grpc://svc-1.cp.svc:9090"),
+            "{}",
+            f[0].message
+        );
         assert_eq!(f[0].details["members"], "cp/svc-0, cp/svc-1");
     }
 

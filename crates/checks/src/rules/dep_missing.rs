@@ -82,14 +82,28 @@ impl Check for DepMissing {
             let caller = caller_ref(graph, edge);
             let mut details = pair_details(graph, edge);
             details.insert("reason", reason.to_owned());
-            let title = format!("{} depends on {}, which {}", caller_name(graph, edge), node_name(to), short(reason));
+            let title = format!(
+                "{} depends on {}, which {}",
+                caller_name(graph, edge),
+                node_name(to),
+                short(reason)
+            );
             let message = format!(
                 "{} calls {} ({}), but {what}. The call fails as soon as it is made.",
                 caller_name(graph, edge),
                 node_name(to),
                 evidence_words(edge),
             );
-            out.push(dep_finding(&objects, &INFO, INFO.severity, title, caller, message, fix, details));
+            out.push(dep_finding(
+                &objects,
+                &INFO,
+                INFO.severity,
+                title,
+                caller,
+                message,
+                fix,
+                details,
+            ));
         }
         out
     }
@@ -129,7 +143,10 @@ fn service_problem(
         let ports: Vec<String> = to.ports.iter().map(port_words).collect();
         return Some((
             "port-not-exposed",
-            format!("Service {name} does not expose port {port} (it exposes {})", ports.join(", ")),
+            format!(
+                "Service {name} does not expose port {port} (it exposes {})",
+                ports.join(", ")
+            ),
             format!(
                 "Call {name} on one of its ports ({}), or add port {port} to Service {name}.",
                 ports.join(", ")
@@ -197,7 +214,10 @@ pub(crate) fn port_words(p: &Port) -> String {
 
 /// The edges that are calls: NetworkPolicy permissions are not.
 pub(crate) fn calls(graph: &Graph) -> impl Iterator<Item = &Edge> {
-    graph.edges.iter().filter(|e| e.source != EdgeSource::NetworkPolicy)
+    graph
+        .edges
+        .iter()
+        .filter(|e| e.source != EdgeSource::NetworkPolicy)
 }
 
 /// `shop/payment-gw`.
@@ -239,14 +259,23 @@ pub(crate) fn caller_ref(graph: &Graph, edge: &Edge) -> Option<ObjectRef> {
 
 /// The workloads the caller's pods come from (for label matching).
 pub(crate) fn caller_workloads(graph: &Graph, edge: &Edge) -> Vec<ObjectRef> {
-    if let Some(o) = edge.evidence.iter().map(|e| &e.object).find(|o| is_workload(&o.kind)) {
+    if let Some(o) = edge
+        .evidence
+        .iter()
+        .map(|e| &e.object)
+        .find(|o| is_workload(&o.kind))
+    {
         return vec![o.clone()];
     }
     let from = graph.node(edge.from);
     if !from.workloads.is_empty() {
         return from.workloads.clone();
     }
-    from.object.iter().filter(|o| is_workload(&o.kind)).cloned().collect()
+    from.object
+        .iter()
+        .filter(|o| is_workload(&o.kind))
+        .cloned()
+        .collect()
 }
 
 /// `Deployment shop/order`, or the caller node's name.
@@ -276,7 +305,11 @@ pub(crate) fn evidence_words(edge: &Edge) -> String {
             if is_workload(&e.object.kind) {
                 e.detail.clone()
             } else {
-                let ns = e.object.namespace.as_deref().map_or_else(String::new, |n| format!("{n}/"));
+                let ns = e
+                    .object
+                    .namespace
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!("{n}/"));
                 if e.detail.starts_with(&e.object.kind) {
                     e.detail.clone()
                 } else {
@@ -325,7 +358,11 @@ impl<'a> Objects<'a> {
         {
             for o in ctx.index.of_kind(kind) {
                 by_name.insert(
-                    (o.kind.as_str(), o.namespace.as_deref().unwrap_or_default(), o.name.as_str()),
+                    (
+                        o.kind.as_str(),
+                        o.namespace.as_deref().unwrap_or_default(),
+                        o.name.as_str(),
+                    ),
                     *o,
                 );
             }
@@ -338,7 +375,11 @@ impl<'a> Objects<'a> {
 
     pub(crate) fn get(&self, r: &ObjectRef) -> Option<&'a Object> {
         self.by_name
-            .get(&(r.kind.as_str(), r.namespace.as_deref().unwrap_or_default(), r.name.as_str()))
+            .get(&(
+                r.kind.as_str(),
+                r.namespace.as_deref().unwrap_or_default(),
+                r.name.as_str(),
+            ))
             .copied()
     }
 
@@ -368,7 +409,10 @@ pub(crate) fn dep_finding(
     remediation: String,
     details: BTreeMap<&'static str, String>,
 ) -> Finding {
-    let location = object.as_ref().and_then(|o| objects.get(o)).and_then(|o| o.location.clone());
+    let location = object
+        .as_ref()
+        .and_then(|o| objects.get(o))
+        .and_then(|o| o.location.clone());
     Finding {
         check: info.id,
         severity,
@@ -392,7 +436,12 @@ pub(crate) mod test_graph {
 
     pub(crate) fn obj(kind: &str, ns: &str, name: &str) -> ObjectRef {
         ObjectRef {
-            api_version: if kind == "Service" || kind == "Pod" { "v1" } else { "apps/v1" }.into(),
+            api_version: if kind == "Service" || kind == "Pod" {
+                "v1"
+            } else {
+                "apps/v1"
+            }
+            .into(),
             kind: kind.into(),
             namespace: Some(ns.into()),
             name: name.into(),
@@ -418,7 +467,10 @@ pub(crate) mod test_graph {
                 .collect(),
             version: None,
             version_source: None,
-            pods: Some(PodCount { selected: 1, ready: 1 }),
+            pods: Some(PodCount {
+                selected: 1,
+                ready: 1,
+            }),
             declared: None,
             mesh: None,
             absence_known: true,
@@ -445,7 +497,14 @@ pub(crate) mod test_graph {
     }
 
     /// A call from node `from` to node `to`, found in env `var=value` of `from`'s workload.
-    pub(crate) fn call(graph: &Graph, from: u32, to: u32, port: Option<u16>, protocol: Option<&str>, var: &str) -> Edge {
+    pub(crate) fn call(
+        graph: &Graph,
+        from: u32,
+        to: u32,
+        port: Option<u16>,
+        protocol: Option<&str>,
+        var: &str,
+    ) -> Edge {
         let caller = graph.nodes[from as usize].workloads[0].clone();
         let to_node = &graph.nodes[to as usize];
         let url = format!(
@@ -511,9 +570,19 @@ mod tests {
 
     fn shop() -> Graph {
         let mut g = Graph::default();
-        g.nodes.push(service("shop", "recommendation", "recommendation", &[("http", 80, None)]));
+        g.nodes.push(service(
+            "shop",
+            "recommendation",
+            "recommendation",
+            &[("http", 80, None)],
+        ));
         g.nodes.push(missing("data", "feature-store"));
-        g.nodes.push(service("shop", "payment-gw", "payment", &[("http", 80, None), ("grpc", 9090, Some("grpc"))]));
+        g.nodes.push(service(
+            "shop",
+            "payment-gw",
+            "payment",
+            &[("http", 80, None), ("grpc", 9090, Some("grpc"))],
+        ));
         g
     }
 
@@ -535,7 +604,11 @@ mod tests {
             "{}",
             f[0].message
         );
-        assert!(f[0].message.contains("no Service data/feature-store"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("no Service data/feature-store"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -545,7 +618,8 @@ mod tests {
         g.edges.push(e);
         let mut inv = crate::rules::test_support::inventory("", SourceKind::Live);
         inv.coverage = mcp_diag_model::Coverage::recorded();
-        inv.coverage.record(KindRead::gap("", "Service", ReadGap::Failed, "HTTP 500", 3));
+        inv.coverage
+            .record(KindRead::gap("", "Service", ReadGap::Failed, "HTTP 500", 3));
         assert!(run_inv(&DepMissing, &g, &inv).is_empty());
         // The graph's own verdict on the absence counts too.
         g.nodes[1].absence_known = false;
@@ -566,7 +640,11 @@ mod tests {
         let f = run(&DepMissing, &g, &yaml);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "port-not-exposed");
-        assert!(f[0].message.contains("80/http, 9090/grpc (appProtocol grpc)"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("80/http, 9090/grpc (appProtocol grpc)"),
+            "{}",
+            f[0].message
+        );
         // Nearest negatives: the right port; a headless Service (pod ports are reached directly).
         g.edges[0].port = Some(9090);
         assert!(run(&DepMissing, &g, &yaml).is_empty());
@@ -581,21 +659,33 @@ mod tests {
         let e = call(&g, 0, 2, Some(80), Some("http"), "PAYMENT_URL");
         g.edges.push(e);
         let yaml = service_yaml("shop", "payment-gw", "");
-        g.nodes[2].pods = Some(PodCount { selected: 0, ready: 0 });
+        g.nodes[2].pods = Some(PodCount {
+            selected: 0,
+            ready: 0,
+        });
         let f = run(&DepMissing, &g, &yaml);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].details["reason"], "no-pod");
-        g.nodes[2].pods = Some(PodCount { selected: 2, ready: 0 });
+        g.nodes[2].pods = Some(PodCount {
+            selected: 2,
+            ready: 0,
+        });
         let f = run(&DepMissing, &g, &yaml);
         assert_eq!(f[0].details["reason"], "no-ready-endpoint");
         assert!(f[0].message.contains("none of the 2 pods"), "{}", f[0].message);
-        g.nodes[2].pods = Some(PodCount { selected: 2, ready: 1 });
+        g.nodes[2].pods = Some(PodCount {
+            selected: 2,
+            ready: 1,
+        });
         assert!(run(&DepMissing, &g, &yaml).is_empty());
         // Pods unknown: nothing said.
         g.nodes[2].pods = None;
         assert!(run(&DepMissing, &g, &yaml).is_empty());
         // A Service without selector (endpoints by hand) is not judged on pods.
-        g.nodes[2].pods = Some(PodCount { selected: 0, ready: 0 });
+        g.nodes[2].pods = Some(PodCount {
+            selected: 0,
+            ready: 0,
+        });
         let manual = "apiVersion: v1\nkind: Service\nmetadata: {name: payment-gw, namespace: shop}\nspec:\n  ports: [{port: 80}]\n";
         assert!(run(&DepMissing, &g, manual).is_empty());
     }

@@ -134,7 +134,10 @@ pub(crate) fn port_wire(port: &Port) -> Option<(Wire, String)> {
         "https" | "tls" => Wire::Tls,
         other => Wire::App(app(other)?),
     };
-    Some((wire, format!("port name {}", port.name.as_deref().unwrap_or_default())))
+    Some((
+        wire,
+        format!("port name {}", port.name.as_deref().unwrap_or_default()),
+    ))
 }
 
 /// Why `caller` against `port` fails, in words; `None` when they fit.
@@ -237,13 +240,19 @@ fn protocol_finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node
         objects,
         &INFO,
         INFO.severity,
-        format!("{who} speaks {protocol} to {name}:{}, which serves {}", port.port, served.words()),
+        format!(
+            "{who} speaks {protocol} to {name}:{}, which serves {}",
+            port.port,
+            served.words()
+        ),
         caller_ref(graph, edge),
         format!(
             "{who} calls {name} with {} ({}), but port {} of Service {name} serves {} ({why}): {reason}. Every request fails with a protocol error or a reset.",
             caller.words(),
             evidence_words(edge),
-            port_words(port),
+            port.name
+                .as_ref()
+                .map_or_else(|| port.port.to_string(), |n| format!("{}/{n}", port.port)),
             served.words()
         ),
         fix,
@@ -266,7 +275,10 @@ impl<'a> Mesh<'a> {
                 .of_kind(kind)
                 .iter()
                 .copied()
-                .filter(|o| o.api_version.starts_with("security.istio.io/") || o.api_version.starts_with("networking.istio.io/"))
+                .filter(|o| {
+                    o.api_version.starts_with("security.istio.io/")
+                        || o.api_version.starts_with("networking.istio.io/")
+                })
                 .collect()
         };
         Self {
@@ -387,7 +399,11 @@ impl<'a> Mesh<'a> {
     fn tls_disabled(&self, to: &Node, edge: &Edge) -> Option<&'a Object> {
         self.destination_rules.iter().copied().find(|dr| {
             let dr_ns = dr.namespace.as_deref().unwrap_or_default();
-            let host = dr.raw.path(&["spec", "host"]).and_then(Yaml::as_str).unwrap_or_default();
+            let host = dr
+                .raw
+                .path(&["spec", "host"])
+                .and_then(Yaml::as_str)
+                .unwrap_or_default();
             if !host_is(host, dr_ns, to) {
                 return false;
             }
@@ -404,7 +420,11 @@ impl<'a> Mesh<'a> {
                 })
                 .and_then(|s| s.path(&["tls", "mode"]))
                 .and_then(Yaml::as_str);
-            let mode = port_mode.or_else(|| policy.and_then(|p| p.path(&["tls", "mode"])).and_then(Yaml::as_str));
+            let mode = port_mode.or_else(|| {
+                policy
+                    .and_then(|p| p.path(&["tls", "mode"]))
+                    .and_then(Yaml::as_str)
+            });
             mode.is_some_and(|m| m.eq_ignore_ascii_case("DISABLE"))
         })
     }
@@ -423,7 +443,8 @@ impl<'a> Mesh<'a> {
             let ns = objects.namespace(object.namespace.as_deref().unwrap_or_default())?;
             let ns_labels = ns.raw.path(&["metadata", "labels"]);
             let ns_label = |k: &str| ns_labels.and_then(|l| l.get(k)).and_then(Yaml::as_str);
-            let injected_ns = ns_label("istio-injection") == Some("enabled") || ns_label("istio.io/rev").is_some();
+            let injected_ns =
+                ns_label("istio-injection") == Some("enabled") || ns_label("istio.io/rev").is_some();
             let pod = |k: &str| {
                 template
                     .path(&["metadata", "labels", k])
@@ -452,7 +473,9 @@ fn host_is(host: &str, rule_ns: &str, to: &Node) -> bool {
         return true;
     }
     if let Some(rest) = host.strip_prefix("*.") {
-        return rest == format!("{ns}.svc.cluster.local") || rest == format!("{ns}.svc") || rest == "svc.cluster.local";
+        return rest == format!("{ns}.svc.cluster.local")
+            || rest == format!("{ns}.svc")
+            || rest == "svc.cluster.local";
     }
     let parts: Vec<&str> = host.split('.').collect();
     match parts.as_slice() {
@@ -472,7 +495,8 @@ mod tests {
 
     fn shop() -> Graph {
         let mut g = Graph::default();
-        g.nodes.push(service("shop", "order-svc", "order", &[("http", 80, None)]));
+        g.nodes
+            .push(service("shop", "order-svc", "order", &[("http", 80, None)]));
         g.nodes.push(service(
             "shop",
             "payment-gw",
@@ -492,7 +516,8 @@ mod tests {
         assert_eq!(f[0].severity, Severity::High);
         assert_eq!(f[0].object.as_ref().unwrap().name, "order");
         assert!(
-            f[0].message.contains("env PAYMENT_URL=http://payment-gw.shop.svc:9090"),
+            f[0].message
+                .contains("env PAYMENT_URL=http://payment-gw.shop.svc:9090"),
             "{}",
             f[0].message
         );
@@ -537,11 +562,16 @@ mod tests {
         for (scheme, (port_name, app), expect) in cases {
             let mut g = Graph::default();
             g.nodes.push(service("a", "caller", "caller", &[]));
-            g.nodes.push(service("a", "target", "target", &[(port_name, 8000, app)]));
+            g.nodes
+                .push(service("a", "target", "target", &[(port_name, 8000, app)]));
             let e = call(&g, 0, 1, Some(8000), Some(scheme), "URL");
             g.edges.push(e);
             let f = run(&DepProtocolMismatch, &g, "");
-            assert_eq!(f.len(), usize::from(expect), "{scheme} -> {port_name} {app:?}: {f:#?}");
+            assert_eq!(
+                f.len(),
+                usize::from(expect),
+                "{scheme} -> {port_name} {app:?}: {f:#?}"
+            );
         }
     }
 
@@ -604,13 +634,31 @@ mod tests {
         let mut g = mesh_graph();
         g.edges.remove(0);
         let dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: pay, namespace: shop}\nspec: {host: payment-gw.shop.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n---\n";
-        let f = run(&DepProtocolMismatch, &g, &(MESH.to_owned() + &strict("shop") + dr));
+        let f = run(
+            &DepProtocolMismatch,
+            &g,
+            &(MESH.to_owned() + &strict("shop") + dr),
+        );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["reason"], "destination-rule-tls-disabled");
         let mutual = dr.replace("DISABLE", "ISTIO_MUTUAL");
-        assert!(run(&DepProtocolMismatch, &g, &(MESH.to_owned() + &strict("shop") + &mutual)).is_empty());
+        assert!(
+            run(
+                &DepProtocolMismatch,
+                &g,
+                &(MESH.to_owned() + &strict("shop") + &mutual)
+            )
+            .is_empty()
+        );
         let other_host = dr.replace("payment-gw.shop", "order-svc.shop");
-        assert!(run(&DepProtocolMismatch, &g, &(MESH.to_owned() + &strict("shop") + &other_host)).is_empty());
+        assert!(
+            run(
+                &DepProtocolMismatch,
+                &g,
+                &(MESH.to_owned() + &strict("shop") + &other_host)
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -124,7 +124,11 @@ impl<'a> Net<'a, '_> {
             return None;
         }
         let port = target_port(to, edge);
-        let protocol = if edge.protocol.as_deref() == Some("udp") { "UDP" } else { "TCP" };
+        let protocol = if edge.protocol.as_deref() == Some("udp") {
+            "UDP"
+        } else {
+            "TCP"
+        };
         for caller in &callers {
             for target in &targets {
                 // The pod port the packets reach: the Service's targetPort, resolved to a
@@ -217,7 +221,9 @@ impl<'a> Net<'a, '_> {
         };
         let pod_ok = match pod_sel {
             None => Some(true),
-            Some(sel) => Selector::from_label_selector(sel).ok().map(|s| s.matches(peer.labels)),
+            Some(sel) => Selector::from_label_selector(sel)
+                .ok()
+                .map(|s| s.matches(peer.labels)),
         };
         and(ns_ok, pod_ok)
     }
@@ -245,7 +251,8 @@ impl<'a> Net<'a, '_> {
             }
             None => {
                 // Only the label every namespace carries can be judged without the object.
-                let doc = mcp_diag_model::Doc::from(serde_json::json!({"kubernetes.io/metadata.name": namespace}));
+                let doc =
+                    mcp_diag_model::Doc::from(serde_json::json!({"kubernetes.io/metadata.name": namespace}));
                 let only_name = selector
                     .get("matchLabels")
                     .and_then(Yaml::as_map)
@@ -376,10 +383,21 @@ fn port_matches(rule: Yaml<'_>, number: Option<i64>, name: Option<&str>, protoco
     }
 }
 
-fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, policy: &Object, side: Side) -> Finding {
+fn finding(
+    objects: &Objects<'_>,
+    graph: &Graph,
+    edge: &Edge,
+    to: &Node,
+    policy: &Object,
+    side: Side,
+) -> Finding {
     let who = caller_name(graph, edge);
     let name = node_name(to);
-    let policy_name = format!("{}/{}", policy.namespace.as_deref().unwrap_or_default(), policy.name);
+    let policy_name = format!(
+        "{}/{}",
+        policy.namespace.as_deref().unwrap_or_default(),
+        policy.name
+    );
     let port = edge.port.map_or_else(String::new, |p| format!(" on port {p}"));
     let mut details = pair_details(graph, edge);
     details.insert("network_policy", policy_name.clone());
@@ -430,9 +448,16 @@ mod tests {
 
     fn graph() -> Graph {
         let mut g = Graph::default();
-        g.nodes.push(service("shop", "checkout", "checkout", &[("http", 80, None)]));
-        g.nodes.push(service("shop", "order-svc", "order", &[("http", 80, None)]));
-        g.nodes.push(service("shop", "payment-gw", "payment", &[("grpc", 9090, Some("grpc"))]));
+        g.nodes
+            .push(service("shop", "checkout", "checkout", &[("http", 80, None)]));
+        g.nodes
+            .push(service("shop", "order-svc", "order", &[("http", 80, None)]));
+        g.nodes.push(service(
+            "shop",
+            "payment-gw",
+            "payment",
+            &[("grpc", 9090, Some("grpc"))],
+        ));
         g.nodes[1].ports[0].target_port = Some("8080".into());
         g.nodes[2].ports[0].target_port = Some("grpc".into());
         let to_order = call(&g, 0, 1, Some(80), Some("http"), "ORDER_URL");
@@ -451,7 +476,12 @@ mod tests {
         assert_eq!(f[0].details["provider"], "shop/payment-gw");
         assert_eq!(f[0].details["network_policy"], "shop/checkout-egress");
         assert_eq!(f[0].object.as_ref().unwrap().name, "checkout");
-        assert!(f[0].message.contains("env PAYMENT_URL=grpc://payment-gw.shop.svc:9090"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("env PAYMENT_URL=grpc://payment-gw.shop.svc:9090"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -478,7 +508,10 @@ mod tests {
         let f = run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &ip_port));
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].details["provider"], "shop/payment-gw");
-        let all = EGRESS.replace("  - to: [{podSelector: {matchLabels: {app: order}}}]\n    ports: [{port: 8080}]\n", "  - {}\n");
+        let all = EGRESS.replace(
+            "  - to: [{podSelector: {matchLabels: {app: order}}}]\n    ports: [{port: 8080}]\n",
+            "  - {}\n",
+        );
         assert!(run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &all)).is_empty());
     }
 
@@ -503,7 +536,13 @@ mod tests {
         assert_eq!(port_matches(r.root(), Some(9090), None, "UDP"), Some(false));
         assert_eq!(port_matches(r.root(), None, None, "TCP"), None);
         let named = doc(r#"{"port": "grpc"}"#);
-        assert_eq!(port_matches(named.root(), Some(9090), Some("grpc"), "TCP"), Some(true));
-        assert_eq!(port_matches(named.root(), Some(9090), Some("http"), "TCP"), Some(false));
+        assert_eq!(
+            port_matches(named.root(), Some(9090), Some("grpc"), "TCP"),
+            Some(true)
+        );
+        assert_eq!(
+            port_matches(named.root(), Some(9090), Some("http"), "TCP"),
+            Some(false)
+        );
     }
 }
