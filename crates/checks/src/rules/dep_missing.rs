@@ -128,7 +128,7 @@ fn service_problem(
     let service = to.object.as_ref().and_then(|o| objects.get(o));
     let spec = service.and_then(|s| s.raw.get("spec"));
     let selector = spec.and_then(|s| s.get("selector")).and_then(Yaml::as_map);
-    let has_selector = selector.is_some_and(|m| m.len() > 0);
+    let has_selector = selector.is_some_and(|m| !m.is_empty());
     let external_name = spec.and_then(|s| s.get("type")).and_then(Yaml::as_str) == Some("ExternalName");
     let headless = spec.and_then(|s| s.get("clusterIP")).and_then(Yaml::as_str) == Some("None");
     let name = node_name(to);

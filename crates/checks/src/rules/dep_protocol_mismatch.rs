@@ -305,7 +305,7 @@ impl<'a> Mesh<'a> {
         let selects = |o: &&Object| {
             o.raw
                 .path(&["spec", "selector", "matchLabels"])
-                .is_some_and(|m| m.as_map().is_some_and(|m| m.len() > 0))
+                .is_some_and(|m| m.as_map().is_some_and(|m| !m.is_empty()))
         };
         let workload = self.peer_auth.iter().find(|o| {
             o.namespace.as_deref() == Some(to.namespace.as_str())

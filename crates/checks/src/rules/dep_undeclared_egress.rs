@@ -191,12 +191,12 @@ impl<'a> Net<'a, '_> {
         for rule in rules.iter() {
             let peers_ok = match rule.get(peers_key).and_then(Yaml::as_seq) {
                 None => Some(true),
-                Some(peers) if peers.len() == 0 => Some(true),
+                Some(peers) if peers.is_empty() => Some(true),
                 Some(peers) => any(peers.iter().map(|p| self.peer_matches(p, policy_ns, peer))),
             };
             let ports_ok = match rule.get("ports").and_then(Yaml::as_seq) {
                 None => Some(true),
-                Some(ports) if ports.len() == 0 => Some(true),
+                Some(ports) if ports.is_empty() => Some(true),
                 Some(ports) => any(ports.iter().map(|p| port_matches(p, number, name, protocol))),
             };
             match and(peers_ok, ports_ok) {
