@@ -353,6 +353,10 @@ fn pair(
         NodeKind::Missing => {
             if let Some(gap) = services_unknown {
                 unknown.push(format!("whether {provider} exists: {gap} not read completely"));
+            } else if !to.absence_known {
+                unknown.push(format!(
+                    "whether {provider} exists: the Services were not all read"
+                ));
             }
         }
         NodeKind::Service if to.pods.is_none() && inventory.kind != SourceKind::Manifests => {
@@ -436,11 +440,80 @@ mod tests {
             details: Default::default(),
         };
         assert!(s.keeps(&f("version-hops", None)));
+        assert!(!s.keeps(&f(
+            "pdb-no-match",
+            Some(obj("PodDisruptionBudget", "shop", "cart"))
+        )));
         assert!(s.keeps(&f(
             "skew-control-plane",
             Some(obj("Pod", "kube-system", "kube-apiserver"))
         )));
         assert!(s.keeps(&f("pod-crashloop", Some(obj("Pod", "shop", "order-5f9-x")))));
         assert!(!s.keeps(&f("pod-crashloop", Some(obj("Deployment", "shop", "cart")))));
+    }
+
+    #[test]
+    fn pairs_carry_risks_unknowns_and_fold_declarations_into_calls() {
+        use mcp_diag_services::{DeclaredService, Requirement};
+        let inv = crate::rules::test_support::inventory(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: x, namespace: shop}\n",
+            SourceKind::Snapshot,
+        );
+        let mut g = Graph::default();
+        g.nodes.push(service("shop", "user-auth", "user-auth", &[]));
+        g.nodes
+            .push(service("shop", "profile-svc", "profile", &[("http", 80, None)]));
+        g.nodes
+            .push(service("data", "redis", "redis", &[("redis", 6379, None)]));
+        g.nodes[0].version = Some("2.1.0".into());
+        g.nodes[1].version = Some("1.9.4".into());
+        g.nodes[1].declared = Some(DeclaredService::default());
+        let env = call(&g, 0, 1, Some(80), Some("http"), "PROFILE_URL");
+        let mut declared = call(&g, 0, 1, None, None, "unused");
+        declared.source = EdgeSource::Annotation;
+        declared.requirement = Some(Requirement {
+            api: Some(">=v2".into()),
+            ..Default::default()
+        });
+        let redis = call(&g, 0, 2, Some(6379), Some("redis"), "REDIS_URL");
+        g.edges.extend([env, declared, redis]);
+        let finding = Finding {
+            check: "dep-protocol-mismatch",
+            severity: Severity::High,
+            title: "t".into(),
+            object: None,
+            location: None,
+            message: String::new(),
+            remediation: String::new(),
+            evidence: None,
+            details: [
+                ("consumer", "shop/user-auth".to_owned()),
+                ("provider", "data/redis".to_owned()),
+                ("port", "6379".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let rows = pairs(&inv, &g, NodeId(0), false, &[finding]);
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        assert_eq!(rows[0].provider, "data/redis");
+        assert_eq!(rows[0].risk, "high");
+        assert_eq!(rows[0].findings[0].check, "dep-protocol-mismatch");
+        // The declaration (no port, no protocol) joined the env call; what profile-svc
+        // provides is not declared: unknown, never "none".
+        assert_eq!(rows[1].provider, "shop/profile-svc");
+        assert_eq!(rows[1].port, Some(80));
+        assert_eq!(rows[1].risk, "unknown");
+        assert!(
+            rows[1].unknown.as_deref().unwrap().contains("not declared"),
+            "{:?}",
+            rows[1].unknown
+        );
+        assert_eq!(rows[1].consumer_version.as_deref(), Some("2.1.0"));
+        assert_eq!(rows[1].provider_version.as_deref(), Some("1.9.4"));
+        // Once v2 is provided, the pair has no risk.
+        g.nodes[1].declared.as_mut().unwrap().provides_api = vec!["v2".into()];
+        let rows = pairs(&inv, &g, NodeId(0), false, &[]);
+        assert_eq!(rows[1].risk, "none");
     }
 }
