@@ -29,6 +29,8 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Plan the upgrade: control-plane hops, node waves and a drain simulation
     Plan(PlanArgs),
+    /// The service dependency graph (mermaid, dot, json, table) and the service upgrade order
+    Graph(crate::commands::graph::GraphArgs),
     /// Serve a snapshot as a live Kubernetes API server on a loopback port (tests, rehearsals)
     Emulate(EmulateArgs),
     /// Run the whole upgrade against a simulated copy of a snapshot, with injected faults

@@ -46,6 +46,38 @@ fn scheme(name: &str) -> Option<(&'static str, Option<u16>)> {
         .map(|(_, s, port, _)| (*s, *port))
 }
 
+/// `text` with the passwords of URLs (`scheme://user:secret@host`) replaced by `***`:
+/// evidence is printed, and connection strings often carry credentials.
+pub fn redact_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || is_delimiter(c))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                match userinfo.split_once(':') {
+                    Some((user, _secret)) => {
+                        out.push_str(user);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Characters that end an address inside larger text (YAML, JSON, properties, shell).
 fn is_delimiter(c: char) -> bool {
     c.is_whitespace()
@@ -206,6 +238,12 @@ mod tests {
                 Some(9090),
                 Some("grpc")
             ))
+        );
+        assert_eq!(
+            redact_credentials(
+                "env DB=postgres://app:s3cr:et@pg.data:5432/x and redis://:pw@r:6379 http://h/a@b"
+            ),
+            "env DB=postgres://app:***@pg.data:5432/x and redis://:***@r:6379 http://h/a@b"
         );
         assert!(scheme_is_tls("grpcs") && scheme_is_tls("rediss") && !scheme_is_tls("http"));
     }

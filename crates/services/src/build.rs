@@ -6,13 +6,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
 use rustc_hash::FxHashMap;
 
-use crate::address::{Address, dns_name, find_addresses, scheme_is_tls};
+use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
 use crate::declared::{self, Declared, DeclaredService};
 use crate::netpol::NetworkPolicy;
 use crate::{
     DestinationTls, Edge, EdgeSource, Evidence, Graph, Labels, Node, NodeId, NodeKind, PeerAuthentication,
     PodCount, Port, Template,
 };
+
+/// A Service's selector as (key, value) pairs.
+type SelectorPairs<'a> = Vec<(&'a str, &'a str)>;
+
+/// Services by the first pair of their selector: (namespace, key, value) -> (node, selector).
+type SelectorIndex<'a> = FxHashMap<(&'a str, &'a str, &'a str), Vec<(NodeId, SelectorPairs<'a>)>>;
+
+/// What makes two edges the same: from, to, port, protocol, call or permission, with a requirement.
+type EdgeKey = (NodeId, NodeId, Option<u16>, Option<String>, bool, bool);
 
 const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
@@ -37,7 +46,7 @@ struct Builder<'a> {
     services_complete: bool,
     configmaps: FxHashMap<(&'a str, &'a str), &'a Object>,
     /// Services by the first pair of their selector: (namespace, key, value) -> (node, selector).
-    selector_index: FxHashMap<(&'a str, &'a str, &'a str), Vec<(NodeId, Vec<(&'a str, &'a str)>)>>,
+    selector_index: SelectorIndex<'a>,
     /// ServiceEntry hosts (may start with `*.`) -> External node.
     external_hosts: Vec<(String, NodeId)>,
     edges: Vec<Edge>,
@@ -505,7 +514,10 @@ impl<'a> Builder<'a> {
             port,
             protocol: protocol.map(str::to_owned),
             source,
-            evidence: vec![Evidence { object, detail }],
+            evidence: vec![Evidence {
+                object,
+                detail: redact_credentials(&detail),
+            }],
             requirement: None,
             tls: protocol.map(scheme_is_tls),
         });
@@ -1079,6 +1091,16 @@ impl<'a> Builder<'a> {
             }
             let ns = o.namespace.as_deref().unwrap_or("default");
             let place = format!("{} {ns}/{}", o.kind, o.name);
+            // Controllers copy a Deployment's annotations onto its ReplicaSets (and pods
+            // inherit the template's): the owner already said it.
+            let owned = o
+                .raw
+                .path(&["metadata", "ownerReferences"])
+                .and_then(Value::as_seq)
+                .is_some_and(|s| !s.is_empty());
+            if owned {
+                continue;
+            }
             let Some(id) = self.find_for_object(o) else {
                 self.graph
                     .problems
@@ -1280,8 +1302,7 @@ impl<'a> Builder<'a> {
         for d in &mut self.graph.destination_tls {
             d.node = d.node.map(|n| new_id[n.0 as usize]);
         }
-        let mut merged: BTreeMap<(NodeId, NodeId, Option<u16>, Option<String>, bool, bool), Edge> =
-            BTreeMap::new();
+        let mut merged: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
         for mut e in self.edges {
             e.from = new_id[e.from.0 as usize];
             e.to = new_id[e.to.0 as usize];

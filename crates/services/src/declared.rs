@@ -66,14 +66,21 @@ impl DeclaredService {
         }
     }
 
-    /// The API versions provided at `version`: `releases` when it names the version, else
-    /// `provides` when `version` is the running one.
-    pub fn api_at(&self, version: &str) -> Option<&[String]> {
-        if let Some(api) = self.releases.get(version) {
+    /// The API versions provided at `version` (`releases`), or at the running version
+    /// (`provides`) when `version` is `None` or is `running`. Prefer
+    /// [`crate::Graph::provided_api`], which knows the running version.
+    pub fn api_at(&self, version: Option<&str>, running: Option<&str>) -> Option<&[String]> {
+        if let Some(api) = version.and_then(|v| self.releases.get(v)) {
             return Some(api);
         }
-        (self.version.as_deref() == Some(version) && !self.provides_api.is_empty())
-            .then_some(self.provides_api.as_slice())
+        let at_running = version.is_none() || version == running;
+        if at_running && !self.provides_api.is_empty() {
+            return Some(&self.provides_api);
+        }
+        running
+            .and_then(|r| self.releases.get(r))
+            .map(Vec::as_slice)
+            .filter(|_| at_running)
     }
 }
 
@@ -637,8 +644,14 @@ probes: {}
         assert_eq!(ua.depends_on[1].protocol.as_deref(), Some("http"));
         assert_eq!(ua.depends_on[0].service, "data/redis");
         assert_eq!(ua.releases["2.2.0"], ["v2", "v3"]);
-        assert_eq!(ua.api_at("2.2.0").unwrap(), ["v2", "v3"]);
-        assert_eq!(ua.api_at("2.1.0").unwrap(), ["v2"]);
+        assert_eq!(ua.api_at(Some("2.2.0"), Some("2.1.0")).unwrap(), ["v2", "v3"]);
+        assert_eq!(ua.api_at(Some("2.1.0"), Some("2.1.0")).unwrap(), ["v2"]);
+        assert_eq!(ua.api_at(None, Some("2.1.0")).unwrap(), ["v2"]);
+        assert_eq!(
+            ua.api_at(Some("3.0.0"), Some("2.1.0")),
+            None,
+            "nothing declared for 3.0.0"
+        );
         assert_eq!(d.services["profile-svc"].provides_api, ["v1"]);
     }
 

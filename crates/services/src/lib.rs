@@ -22,7 +22,7 @@ mod netpol;
 mod query;
 pub mod render;
 
-pub use address::{Address, find_addresses, scheme_is_tls};
+pub use address::{Address, find_addresses, redact_credentials, scheme_is_tls};
 pub use declared::{Declared, DeclaredService, Requirement};
 pub use netpol::{Allowed, NetworkPolicy};
 

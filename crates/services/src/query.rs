@@ -29,23 +29,27 @@ impl Graph {
         names.into_iter().collect()
     }
 
-    /// Call edges only: no NetworkPolicy permissions.
-    fn call_targets(&self, id: NodeId) -> Vec<NodeId> {
-        let mut out: Vec<NodeId> = self
-            .edges
-            .iter()
-            .filter(|e| e.from == id && e.is_call())
-            .map(|e| e.to)
-            .collect();
-        out.sort();
-        out.dedup();
+    /// Call targets of every node (no NetworkPolicy permissions), sorted: built once per
+    /// question, so that walks cost O(edges), not O(nodes x edges).
+    fn adjacency(&self) -> Vec<Vec<NodeId>> {
+        let mut out = vec![Vec::new(); self.nodes.len()];
+        for e in self.edges.iter().filter(|e| e.is_call()) {
+            out[e.from.0 as usize].push(e.to);
+        }
+        for targets in &mut out {
+            targets.sort();
+            targets.dedup();
+        }
         out
     }
 
     /// `id` and what it depends on: directly, or the whole closure with `all`. Breadth
     /// first, `id` first.
     pub fn closure(&self, id: NodeId, all: bool) -> Vec<NodeId> {
+        let adjacency = self.adjacency();
         let mut seen = vec![id];
+        let mut in_seen = vec![false; self.nodes.len()];
+        in_seen[id.0 as usize] = true;
         let mut next = 0;
         while next < seen.len() {
             let at = seen[next];
@@ -53,8 +57,9 @@ impl Graph {
             if at != id && !all {
                 continue;
             }
-            for to in self.call_targets(at) {
-                if !seen.contains(&to) {
+            for &to in &adjacency[at.0 as usize] {
+                if !in_seen[to.0 as usize] {
+                    in_seen[to.0 as usize] = true;
                     seen.push(to);
                 }
             }
@@ -86,15 +91,12 @@ impl Graph {
     /// topological order of the call graph (providers first).
     fn components(&self) -> Vec<Vec<NodeId>> {
         let n = self.nodes.len();
-        let adjacency: Vec<Vec<NodeId>> = (0..n as u32)
-            .map(|i| {
-                if self.nodes[i as usize].kind == NodeKind::Outside {
-                    Vec::new()
-                } else {
-                    self.call_targets(NodeId(i))
-                }
-            })
-            .collect();
+        let mut adjacency = self.adjacency();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.kind == NodeKind::Outside {
+                adjacency[i].clear();
+            }
+        }
         let mut index = vec![u32::MAX; n];
         let mut low = vec![0u32; n];
         let mut on_stack = vec![false; n];
@@ -186,22 +188,40 @@ impl Graph {
                 waiting[a].insert(b);
             }
         }
-        let mut placed = vec![false; components.len()];
-        let mut order = Vec::new();
-        loop {
-            let mut ready: Vec<usize> = (0..components.len())
-                .filter(|&c| !placed[c] && waiting[c].iter().all(|p| placed[*p]))
-                .collect();
-            if ready.is_empty() {
-                break;
-            }
-            ready.sort_by_key(|&c| components[c][0]);
-            for c in ready {
-                placed[c] = true;
-                order.push(components[c].clone());
+        // Layer by layer: a layer is every component whose providers are all placed; each
+        // layer in name order. O(components + edges).
+        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); components.len()];
+        let mut missing: Vec<usize> = waiting.iter().map(BTreeSet::len).collect();
+        for (consumer, providers) in waiting.iter().enumerate() {
+            for &p in providers {
+                consumers[p].push(consumer);
             }
         }
+        let mut layer: Vec<usize> = (0..components.len()).filter(|&c| missing[c] == 0).collect();
+        let mut order = Vec::new();
+        while !layer.is_empty() {
+            layer.sort_by_key(|&c| components[c][0]);
+            let mut next = Vec::new();
+            for &c in &layer {
+                order.push(components[c].clone());
+                for &consumer in &consumers[c] {
+                    missing[consumer] -= 1;
+                    if missing[consumer] == 0 {
+                        next.push(consumer);
+                    }
+                }
+            }
+            layer = next;
+        }
         order
+    }
+
+    /// The API versions a node provides at `version` (`None` = its running version), from
+    /// its declaration (`provides` at the running version, `releases` at others); `None` when
+    /// nothing is declared for that version.
+    pub fn provided_api(&self, id: NodeId, version: Option<&str>) -> Option<&[String]> {
+        let node = self.node(id);
+        node.declared.as_ref()?.api_at(version, node.version.as_deref())
     }
 
     /// The Istio mutual TLS mode that applies to a node's pods at `port`: a workload policy

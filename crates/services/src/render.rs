@@ -239,6 +239,13 @@ pub fn json(graph: &Graph) -> Value {
                 "tls": e.tls,
                 "source": e.source,
                 "call": e.is_call(),
+                "network_policy": match graph.egress_allowed(e) {
+                    crate::Allowed::Yes => json!({"verdict": "yes"}),
+                    crate::Allowed::Unknown => json!({"verdict": "unknown"}),
+                    crate::Allowed::No { policy, ingress } => json!({
+                        "verdict": "no", "policy": policy, "side": if ingress { "ingress" } else { "egress" },
+                    }),
+                },
                 "requirement": e.requirement,
                 "evidence": e.evidence.iter().map(|ev| json!({
                     "object": object_text(&ev.object), "detail": ev.detail,
@@ -298,6 +305,15 @@ pub fn table(graph: &Graph) -> String {
                 })
                 .unwrap_or_default(),
         ]);
+    }
+    // Names and versions come from the input: one line per row, whatever they hold.
+    for r in &mut rows {
+        for c in r.iter_mut() {
+            *c = c
+                .chars()
+                .map(|ch| if ch.is_control() { ' ' } else { ch })
+                .collect();
+        }
     }
     let widths: Vec<usize> = (0..5)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))

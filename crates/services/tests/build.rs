@@ -570,7 +570,15 @@ spec:
     assert_eq!(g.node(req[0].from).name, "gateway");
     assert_eq!(req[0].source, EdgeSource::Annotation);
     assert_eq!(req[0].requirement.as_ref().unwrap().api.as_deref(), Some(">=v2"));
-    let policy = g.node(g.find("cp", "policy").unwrap());
+    let policy_id = g.find("cp", "policy").unwrap();
+    assert_eq!(
+        g.provided_api(policy_id, None).unwrap(),
+        ["v1"],
+        "provides: at the running version"
+    );
+    assert_eq!(g.provided_api(policy_id, Some("1.9.3")).unwrap(), ["v1"]);
+    assert_eq!(g.provided_api(policy_id, Some("2.0.0")), None);
+    let policy = g.node(policy_id);
     assert_eq!(policy.declared.as_ref().unwrap().provides_api, ["v1"]);
     assert!(
         g.edges
@@ -602,5 +610,24 @@ spec:
     assert_eq!(
         name(&g.closure(gateway, true)),
         ["gateway", "policy", "sync", "registry"]
+    );
+}
+
+#[test]
+fn evidence_hides_passwords() {
+    let mut y = String::new();
+    y += &namespace("data", "");
+    y += &service("data", "postgres", "postgres", "[{port: 5432}]");
+    y += &deployment(
+        "data",
+        "etl",
+        "etl",
+        "      containers: [{name: app, image: e:1, env: [{name: DB_URL, value: \"postgres://app:hunter2@postgres:5432/x\"}]}]",
+    );
+    let g = graph(&y);
+    assert_eq!(edges(&g), ["data/etl -> data/postgres 5432 postgres Env"]);
+    assert_eq!(
+        g.edges[0].evidence[0].detail,
+        "env DB_URL=postgres://app:***@postgres:5432/x"
     );
 }

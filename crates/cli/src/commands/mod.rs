@@ -12,6 +12,7 @@ mod data;
 mod emulate;
 mod explain;
 mod gates;
+pub mod graph;
 mod init;
 mod live;
 mod manual;
@@ -159,6 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Data(args) => data::run(&args),
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Gates(args) => gates::run(&args),

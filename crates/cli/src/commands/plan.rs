@@ -153,12 +153,19 @@ pub fn make(args: &PlanArgs) -> anyhow::Result<Made> {
         check_options,
         ignores: super::scan::load_ignores(args.ignore_file.as_deref())?,
     };
-    let plan = mcp_diag_planner::plan(&inventory, &options).map_err(|e| {
+    let mut plan = mcp_diag_planner::plan(&inventory, &options).map_err(|e| {
         hinted(
             format!("{}: {e}", inventory.cluster.name),
             "choose a target at or after the cluster's version",
         )
     })?;
+    // Services in scope: one note with the order to upgrade them in (providers first).
+    let declared = super::graph::declared(args.config.as_deref())?;
+    let graph = mcp_diag_services::Graph::build(&inventory, &declared);
+    if let Some(order) = mcp_diag_services::render::order_line(&graph) {
+        plan.notes
+            .push(format!("service upgrade order (providers first): {order}"));
+    }
     if timings {
         eprintln!(
             "timing: read and planned {:.2} s",
