@@ -5,6 +5,7 @@
 
 use mcp_diag_model::coverage::display_kind;
 use mcp_diag_model::{Date, Finding, Inventory, Known, Minor, Severity};
+use mcp_diag_services::Graph;
 use rayon::prelude::*;
 
 mod api_versions;
@@ -14,6 +15,7 @@ pub mod quantity;
 pub mod reads;
 mod registry;
 pub mod rules;
+pub mod scope;
 pub mod selector;
 pub mod suppress;
 
@@ -53,6 +55,9 @@ pub struct CheckOptions {
     pub disabled: std::collections::BTreeSet<String>,
     /// Severity per check id, replacing the default.
     pub severity: std::collections::BTreeMap<String, Severity>,
+    /// What the config's `services:` section declares (requirements, provided APIs), for the
+    /// graph the `dep-*` checks read.
+    pub declared: mcp_diag_services::Declared,
 }
 
 impl Default for CheckOptions {
@@ -65,6 +70,7 @@ impl Default for CheckOptions {
             desired: None,
             disabled: std::collections::BTreeSet::new(),
             severity: std::collections::BTreeMap::new(),
+            declared: mcp_diag_services::Declared::default(),
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct Context<'a> {
     pub options: &'a CheckOptions,
     /// Shared lookups (objects by kind, pods by node, owners).
     pub index: &'a index::Index<'a>,
+    /// The service dependency graph of the inventory and `options.declared`, built once.
+    pub graph: &'a Graph,
 }
 
 impl<'a> Context<'a> {
@@ -172,6 +180,13 @@ pub trait Check: Sync {
 /// Runs every check in the registry (in parallel) and returns the findings, sorted for
 /// reporting, including the inventory's `input-invalid` findings.
 pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
+    let graph = Graph::build(inventory, &settings.options.declared);
+    run_all_with_graph(inventory, settings, &graph)
+}
+
+/// [`run_all`] with a graph the caller built already (`scan --target-service` needs it too,
+/// and builds it once).
+pub fn run_all_with_graph(inventory: &Inventory, settings: &Settings<'_>, graph: &Graph) -> Vec<Finding> {
     let components = components::detect(inventory);
     let index = index::Index::build(inventory);
     let ctx = Context {
@@ -183,6 +198,7 @@ pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
         rules: settings.rules,
         options: settings.options,
         index: &index,
+        graph,
     };
     run_checks(&ctx)
 }

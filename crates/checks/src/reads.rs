@@ -32,6 +32,25 @@ const NODE_METRICS: Kind = ("metrics.k8s.io", "NodeMetrics");
 const BACKUP: Kind = ("velero.io", "Backup");
 const SCHEDULE: Kind = ("velero.io", "Schedule");
 const BSL: Kind = ("velero.io", "BackupStorageLocation");
+const NETWORK_POLICY: Kind = ("networking.k8s.io", "NetworkPolicy");
+const INGRESS: Kind = ("networking.k8s.io", "Ingress");
+const PEER_AUTHENTICATION: Kind = ("security.istio.io", "PeerAuthentication");
+const DESTINATION_RULE: Kind = ("networking.istio.io", "DestinationRule");
+
+/// What the service graph is built from (the `dep-*` checks read it).
+const GRAPH: &[Kind] = &[
+    SERVICE,
+    POD,
+    CONFIG_MAP,
+    NAMESPACE,
+    DEPLOYMENT,
+    STATEFUL_SET,
+    DAEMON_SET,
+    REPLICA_SET,
+    JOB,
+    CRON_JOB,
+    INGRESS,
+];
 
 const WORKLOADS: &[Kind] = &[
     POD,
@@ -95,6 +114,11 @@ pub const READS: &[(&str, &[Kind])] = &[
     ("drift-manual-edit", &[DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CONFIG_MAP, SERVICE]),
     ("drift-untracked-config", &[CONFIG_MAP, NAMESPACE]),
     ("drift-desired", &[DEPLOYMENT, STATEFUL_SET, DAEMON_SET, CONFIG_MAP, SERVICE, HPA]),
+    ("dep-missing", GRAPH),
+    ("dep-protocol-mismatch", &[SERVICE, POD, CONFIG_MAP, NAMESPACE, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, PEER_AUTHENTICATION, DESTINATION_RULE]),
+    ("dep-api-mismatch", &[SERVICE, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, POD]),
+    ("dep-cycle", GRAPH),
+    ("dep-undeclared-egress", &[NETWORK_POLICY, NAMESPACE, SERVICE, POD, CONFIG_MAP, DEPLOYMENT, STATEFUL_SET, DAEMON_SET]),
 ];
 
 /// The kinds check `id` reads; empty for checks that declare none.
@@ -146,6 +170,7 @@ mod tests {
             ("addon-unsupported", POD),
             ("workload-single-replica", HPA),
             ("drift-untracked-config", CONFIG_MAP),
+            ("dep-missing", SERVICE),
         ] {
             assert!(reads(id).contains(&kind), "{id} does not declare {kind:?}");
         }

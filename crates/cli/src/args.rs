@@ -124,6 +124,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DATE", env = "MCP_DIAG_TODAY", hide_env_values = true)]
     pub today: Option<String>,
 
+    /// Only this service (NS/NAME, a Service or a workload), its dependencies and the objects
+    /// they run on (cluster-wide findings stay); prints the dependency table after the
+    /// findings (JSON: `services` per cluster)
+    #[arg(long, value_name = "NS/NAME")]
+    pub target_service: Option<String>,
+
+    /// With --target-service: its direct dependencies, or all (the whole closure)
+    #[arg(
+        long,
+        value_name = "WHICH",
+        value_parser = ["direct", "all"],
+        default_value = "direct",
+        requires = "target_service"
+    )]
+    pub dependency: String,
+
     #[command(flatten)]
     pub live: LiveArgs,
 }

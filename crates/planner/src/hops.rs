@@ -21,12 +21,16 @@ pub(crate) fn hops(
     let mut from = current.map_or_else(|| "unknown".to_owned(), |c| c.to_string());
     // The lookups the checks share are built once for every hop (what `run_all` does per
     // call).
-    let prepared = options
-        .run_checks
-        .then(|| (components::detect(inventory), index::Index::build(inventory)));
+    let prepared = options.run_checks.then(|| {
+        (
+            components::detect(inventory),
+            index::Index::build(inventory),
+            mcp_diag_services::Graph::build(inventory, &options.check_options.declared),
+        )
+    });
     for (k, &target) in targets.iter().enumerate() {
         let mut blockers = Vec::new();
-        if let Some((components, index)) = &prepared {
+        if let Some((components, index, graph)) = &prepared {
             let findings = run_checks(&Context {
                 inventory,
                 target,
@@ -36,6 +40,7 @@ pub(crate) fn hops(
                 rules: &options.rules,
                 options: &options.check_options,
                 index,
+                graph,
             });
             // Ignores apply as in `scan`: an ignored blocker is no hop blocker (and `scan`
             // lists it as suppressed, with its reason).

@@ -22,6 +22,10 @@ pub fn render_compact(report: &Report, options: TableOptions) -> String {
         }
         render_checks(cluster, options, &paint, &mut out);
         out.push('\n');
+        if let Some(services) = &cluster.services {
+            out.push_str(&crate::render_dependency_table(&cluster.name, services, options));
+            out.push('\n');
+        }
     }
     if let Some(fleet) = &report.fleet {
         render_fleet(fleet, options, &paint, &mut out);

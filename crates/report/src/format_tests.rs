@@ -43,6 +43,7 @@ fn cluster(name: &str, findings: Vec<Finding>) -> ClusterReport {
         findings,
         coverage: Default::default(),
         suppressed: Vec::new(),
+        services: None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod plan_html;
 pub mod plan_markdown;
 pub mod sarif;
+mod services;
 mod table;
 
 pub use compact::render_compact;
@@ -24,6 +25,7 @@ pub use markdown::{MarkdownOptions, render_markdown};
 pub use plan_html::render_plan_html;
 pub use plan_markdown::render_plan_markdown;
 pub use sarif::{RuleDoc, SarifOptions, render_sarif};
+pub use services::render_dependency_table;
 pub use table::{TableOptions, render_table};
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
@@ -64,6 +66,21 @@ pub struct ClusterReport {
     /// Findings an ignore (annotation or ignore file) silenced: counted and listed, never
     /// dropped.
     pub suppressed: Vec<Suppressed>,
+    /// `scan --target-service`: the service, how far its dependencies were followed, and
+    /// the dependency table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<ServicesReport>,
+}
+
+/// The dependency table of `scan --target-service`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServicesReport {
+    /// `NS/NAME` of the service asked for (its Service when the name was a workload's).
+    pub target: String,
+    /// `direct` or `all`.
+    pub dependency: &'static str,
+    /// Each consumer -> provider pair, its protocol and port, both versions and the risk.
+    pub pairs: Vec<mcp_diag_checks::scope::Pair>,
 }
 
 /// A finding that an ignore rule silenced, with the rule's reason.

@@ -53,6 +53,10 @@ pub fn render_table(report: &Report, options: TableOptions) -> String {
     let mut out = String::new();
     for cluster in &report.clusters {
         render_cluster(cluster, options, &paint, &mut out);
+        if let Some(services) = &cluster.services {
+            out.push_str(&crate::render_dependency_table(&cluster.name, services, options));
+            out.push('\n');
+        }
     }
     if let Some(fleet) = &report.fleet {
         render_fleet(fleet, options, &paint, &mut out);

@@ -39,6 +39,7 @@ fn report() -> Report {
             findings: vec![finding(Severity::Blocker, 12), no_location],
             coverage: Default::default(),
             suppressed: Vec::new(),
+            services: None,
         }],
     )
 }
@@ -136,6 +137,7 @@ fn many_alike(n: usize) -> Report {
             findings,
             coverage: Default::default(),
             suppressed: Vec::new(),
+            services: None,
         }],
     )
 }

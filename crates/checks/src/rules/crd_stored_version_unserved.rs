@@ -587,6 +587,7 @@ status: {storedVersions: [v1alpha1, v1beta1]}
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         CrdCustomResourceUnserved.run(&ctx)
     }

@@ -717,6 +717,7 @@ mod tests {
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         let fs = EtcdVersion.run(&ctx);
         assert_eq!(fs.len(), 1);
@@ -752,6 +753,7 @@ mod tests {
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         let fs = EtcdVersion.run(&ctx);
         assert!(
@@ -782,6 +784,7 @@ mod tests {
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         EtcdVersion.run(&ctx)
     }

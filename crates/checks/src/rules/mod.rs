@@ -17,6 +17,11 @@ pub mod backup_velero_missing;
 pub mod cluster_unreachable;
 pub mod crd_stored_version_unserved;
 pub mod crd_version_deprecated;
+pub mod dep_api_mismatch;
+pub mod dep_cycle;
+pub mod dep_missing;
+pub mod dep_protocol_mismatch;
+pub mod dep_undeclared_egress;
 pub mod deployment_rollout_stuck;
 pub mod drift_desired;
 pub mod drift_manual_edit;
@@ -121,6 +126,11 @@ pub static ALL: &[&dyn Check] = &[
     &drift_manual_edit::DriftManualEdit,
     &drift_untracked_config::DriftUntrackedConfig,
     &drift_desired::DriftDesired,
+    &dep_missing::DepMissing,
+    &dep_protocol_mismatch::DepProtocolMismatch,
+    &dep_api_mismatch::DepApiMismatch,
+    &dep_cycle::DepCycle,
+    &dep_undeclared_egress::DepUndeclaredEgress,
     &user_rules::UserRulesCheck,
     &input_incomplete::InputIncomplete,
 ];

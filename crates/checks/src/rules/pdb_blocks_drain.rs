@@ -968,6 +968,7 @@ pub(crate) mod test_util {
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         check.run(&ctx)
     }
@@ -1285,6 +1286,7 @@ mod tests {
             rules: &[],
             options: &opts,
             index: &idx,
+            graph: &mcp_diag_services::Graph::default(),
         };
         let c = coverage(&ctx, Want::Overlaps);
         let matched: Vec<(&str, usize)> = c

@@ -2,13 +2,15 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
+use mcp_diag_checks::scope::{Scope, pairs};
 use mcp_diag_checks::suppress::{self, Suppression, parse_ignore_file};
-use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all};
+use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all, run_all_with_graph};
 use mcp_diag_model::{Date, Finding, Inventory, KubeVersion, Minor, SourceKind, time};
-use mcp_diag_report::{ClusterReport, Report, Suppressed};
+use mcp_diag_report::{ClusterReport, Report, ServicesReport, Suppressed};
+use mcp_diag_services::{Graph, NodeId};
 use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
-use super::{hinted, level, live, now_utc, parse_target, threshold, today_utc};
+use super::{did_you_mean, hinted, level, live, now_utc, parse_target, threshold, today_utc};
 use crate::args::{LiveArgs, ScanArgs, ScanFormat};
 use crate::config::{Config, check_id, severity_override};
 use crate::exit::{ExitStatus, from_summary};
@@ -53,6 +55,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         None => UserRules::default(),
     };
     let mut options = check_options(args, &config)?;
+    if let Some(path) = &args.config {
+        // The `services:` section: declared requirements and provided APIs (dep-* checks).
+        options.declared = mcp_diag_services::declared::load(path).map_err(|errors| {
+            hinted(
+                errors.join("\n"),
+                "see docs/services.md for the services: section",
+            )
+        })?;
+    }
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let mut inventories = read_inputs(&args.paths)?;
     for inventory in &inventories {
@@ -97,11 +108,25 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             .as_deref()
             .and_then(time::parse_timestamp)
             .unwrap_or_else(now_utc);
-        let mut cluster = scan_one(inventory, target, today, &rules.rules, &options)?;
+        // --target-service: the graph is built once, for the checks and the cut.
+        let service = match &args.target_service {
+            Some(name) => {
+                let graph = Graph::build(inventory, &options.declared);
+                let id = find_service(&graph, name, &inventory.cluster.name)?;
+                Some((graph, id))
+            }
+            None => None,
+        };
+        let graph = service.as_ref().map(|(g, _)| g);
+        let mut cluster = scan_one(inventory, target, today, &rules.rules, &options, graph)?;
         let findings = std::mem::take(&mut cluster.findings);
         let applied = suppress::apply(findings, inventory, &ignores, today);
         cluster.findings = applied.kept;
         cluster.suppressed = applied.suppressed.into_iter().map(suppressed_entry).collect();
+        if let Some((graph, id)) = &service {
+            let all = args.dependency == "all";
+            cut_to_service(&mut cluster, inventory, graph, *id, all);
+        }
         for at in applied.unused {
             eprintln!(
                 "warning: {at}: this ignore matched no finding of {} (objects are written Kind/namespace/name, or Kind/name when cluster-scoped)",
@@ -139,6 +164,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             findings: vec![live::unreachable_finding(&name, &error)],
             coverage: mcp_diag_model::Coverage::default(),
             suppressed: Vec::new(),
+            services: None,
             error: Some(error),
         });
     }
@@ -394,6 +420,7 @@ fn scan_one(
     today: Date,
     rules: &[UserRule],
     options: &CheckOptions,
+    graph: Option<&Graph>,
 ) -> anyhow::Result<ClusterReport> {
     let current = inventory.cluster.server_version.as_ref().map(KubeVersion::minor);
     let (target, target_source) = match (flag, current) {
@@ -422,16 +449,17 @@ fn scan_one(
             format!("choose a target of {c} or later"),
         ));
     }
-    let findings = run_all(
-        inventory,
-        &Settings {
-            target,
-            current,
-            today,
-            rules,
-            options,
-        },
-    );
+    let settings = Settings {
+        target,
+        current,
+        today,
+        rules,
+        options,
+    };
+    let findings = match graph {
+        Some(graph) => run_all_with_graph(inventory, &settings, graph),
+        None => run_all(inventory, &settings),
+    };
     Ok(ClusterReport {
         name: inventory.cluster.name.clone(),
         source: inventory.source.clone(),
@@ -445,5 +473,79 @@ fn scan_one(
         findings,
         coverage: inventory.coverage.clone(),
         suppressed: Vec::new(),
+        services: None,
     })
+}
+
+/// `--target-service NS/NAME` (or NAME when one namespace has it): the graph's node, or an
+/// error with the names that come close.
+fn find_service(graph: &Graph, given: &str, cluster: &str) -> anyhow::Result<NodeId> {
+    let given = given.trim();
+    let found = match given.split_once('/') {
+        Some((ns, name)) => graph.find(ns, name),
+        None => {
+            let matching: Vec<String> = graph
+                .names()
+                .into_iter()
+                .filter(|n| n.rsplit('/').next() == Some(given))
+                .collect();
+            match matching.as_slice() {
+                [one] => one.split_once('/').and_then(|(ns, name)| graph.find(ns, name)),
+                [] => None,
+                several => {
+                    return Err(hinted(
+                        format!(
+                            "--target-service {given}: several services of {cluster} have that name: {}",
+                            several.join(", ")
+                        ),
+                        "give it as NAMESPACE/NAME",
+                    ));
+                }
+            }
+        }
+    };
+    found.ok_or_else(|| {
+        let names = graph.names();
+        let close = did_you_mean(given, names.iter().map(String::as_str));
+        let hint = match close {
+            Some(words) => format!("{words} (`mcp-diag graph PATH` lists the services)"),
+            None if names.is_empty() => "the input has no Service and no workload; check the path".to_owned(),
+            None => {
+                "give a Service or workload as NAMESPACE/NAME; `mcp-diag graph PATH` lists them".to_owned()
+            }
+        };
+        hinted(
+            format!("--target-service {given}: {cluster} has no Service or workload of that name"),
+            hint,
+        )
+    })
+}
+
+/// Keeps the findings about the service, its dependencies and what they run on (and those
+/// about the cluster as a whole), and adds the dependency table.
+fn cut_to_service(cluster: &mut ClusterReport, inventory: &Inventory, graph: &Graph, id: NodeId, all: bool) {
+    let nodes = graph.closure(id, all);
+    let scope = Scope::of(inventory, graph, &nodes);
+    // A pair's finding belongs to the cut when its consumer's calls are in the table: the
+    // service itself (direct), or any member of the closure (all).
+    let consumers: Vec<String> = if all {
+        nodes.iter().map(|n| graph.node(*n).display_name()).collect()
+    } else {
+        vec![graph.node(id).display_name()]
+    };
+    let keep = |f: &Finding| {
+        scope.keeps(f)
+            && match f.details.get("consumer") {
+                Some(consumer) if f.check.starts_with("dep-") => consumers.contains(consumer),
+                _ => true,
+            }
+    };
+    cluster.findings.retain(|f| keep(f));
+    cluster.suppressed.retain(|s| keep(&s.finding));
+    let rows = pairs(inventory, graph, id, all, &cluster.findings);
+    cluster.services = Some(ServicesReport {
+        target: graph.node(id).display_name(),
+        dependency: if all { "all" } else { "direct" },
+        pairs: rows,
+    });
 }

@@ -1,0 +1,616 @@
+use std::cmp::Ordering;
+
+use mcp_diag_model::{Finding, Severity};
+use mcp_diag_services::{Edge, Graph, Node, Requirement};
+
+use crate::rules::dep_missing::{
+    Objects, caller_name, caller_ref, calls, dep_finding, evidence_words, node_name, pair_details,
+};
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "dep-api-mismatch",
+    severity: Severity::Blocker,
+    title: "Declared API or version requirement the provider does not meet",
+    doc: r#"## What it checks
+Declared requirements of a consumer on a provider (the config's `services:` section or the
+`mcp-diag.io/service` annotation: `requires: {profile-svc: {api: ">=v2", version: "^1.4"}}`)
+against what the provider provides:
+- `api`: a constraint on API versions (`v1`, `>=v2`, `>=v1beta1`, `<v3`, several joined by
+  commas), met when one of the provider's `provides.api` versions satisfies it. API versions are
+  ordered as Kubernetes orders them: v1alpha1 < v1beta1 < v1 < v2alpha1 < v2beta1 < v2.
+- `version`: a constraint on the provider's running version (`>=2.0`, `^1.4`, `~1.2`, `<3`,
+  `1.2.3`, `*`; comma or space = and, `||` = or), the version from the declaration, else the
+  `app.kubernetes.io/version` label, else the image tag.
+
+Blocker when the running versions already break a requirement. High when they meet it but the
+provider's declared `upgrade_to` version breaks it (its API set from `releases`): a hop of the
+upgrade would. When the provider's version or its provided APIs are unknown, nothing is
+claimed (the dependency table of `scan --target-service` says `unknown`).
+
+## Why it matters
+A consumer that needs v2 of an API while the provider serves only v1 fails on every call that
+uses v2; an upgrade that moves the provider past what its consumers speak breaks them in the
+middle of the rollout. Upgrade the provider before its consumers, and never past what they
+need.
+
+## Example
+`shop/user-auth` 2.1.0 declares `requires: {profile-svc: {api: ">=v2"}}`; `shop/profile-svc`
+runs 1.9.4, which declares `provides: {api: [v1]}`.
+
+## Fix
+Upgrade the provider to a version that serves the required API first (providers before
+consumers: `mcp-diag graph --order`), or roll the consumer back to a version that speaks
+what the provider serves; correct the declaration if it is wrong.
+"#,
+};
+
+pub struct DepApiMismatch;
+
+impl Check for DepApiMismatch {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let graph = ctx.graph;
+        if !graph.edges.iter().any(|e| e.requirement.is_some()) {
+            return Vec::new();
+        }
+        let objects = Objects::build(ctx);
+        let mut out = Vec::new();
+        for edge in calls(graph) {
+            let Some(req) = &edge.requirement else {
+                continue;
+            };
+            let to = graph.node(edge.to);
+            let Verdict::Broken(broken) = judge(req, to) else {
+                continue;
+            };
+            out.push(finding(&objects, graph, edge, to, &broken));
+        }
+        out
+    }
+}
+
+/// What a requirement meets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Met now and after the provider's upgrade (or no upgrade declared).
+    Met,
+    /// Cannot tell: the provider's version or APIs are unknown, or a constraint does not
+    /// parse (in words).
+    Unknown(String),
+    Broken(Broken),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// `None`: the running version breaks it; `Some(v)`: the upgrade to `v` would.
+    pub at_upgrade: Option<String>,
+    /// What is required and what is provided, in words.
+    pub what: String,
+}
+
+/// The provider's running version: declared, else found in the cluster.
+fn running_version(to: &Node) -> Option<&str> {
+    to.declared
+        .as_ref()
+        .and_then(|d| d.version.as_deref())
+        .or(to.version.as_deref())
+}
+
+/// Judges a requirement against the provider now and at its declared upgrade.
+pub fn judge(req: &Requirement, to: &Node) -> Verdict {
+    let declared = to.declared.clone().unwrap_or_default();
+    let version = running_version(to);
+    let mut unknown = Vec::new();
+    // Now.
+    if let Some(api) = &req.api {
+        match api_meets(api, &declared.provides_api) {
+            Some(true) => {}
+            Some(false) => {
+                return Verdict::Broken(Broken {
+                    at_upgrade: None,
+                    what: format!(
+                        "api {api} required; {} {} provides {}",
+                        node_name(to),
+                        version.unwrap_or("(version unknown)"),
+                        declared.provides_api.join(", ")
+                    ),
+                });
+            }
+            None => unknown.push(if declared.provides_api.is_empty() {
+                format!("the APIs {} provides are not declared", node_name(to))
+            } else {
+                format!("cannot read the API constraint {api:?}")
+            }),
+        }
+    }
+    if let Some(constraint) = &req.version {
+        match version.map(|v| version_meets(constraint, v)) {
+            Some(Some(true)) => {}
+            Some(Some(false)) => {
+                return Verdict::Broken(Broken {
+                    at_upgrade: None,
+                    what: format!(
+                        "version {constraint} required; {} runs {}",
+                        node_name(to),
+                        version.unwrap_or_default()
+                    ),
+                });
+            }
+            Some(None) => unknown.push(format!(
+                "cannot read version {:?} against {constraint:?}",
+                version.unwrap_or_default()
+            )),
+            None => unknown.push(format!("the running version of {} is unknown", node_name(to))),
+        }
+    }
+    // At the provider's upgrade.
+    if let Some(next) = &declared.upgrade_to {
+        if let Some(api) = &req.api {
+            let provided = declared.releases.get(next);
+            match provided.map(|p| api_meets(api, p)) {
+                Some(Some(false)) => {
+                    return Verdict::Broken(Broken {
+                        at_upgrade: Some(next.clone()),
+                        what: format!(
+                            "api {api} required; {} {next} provides {}",
+                            node_name(to),
+                            provided.map(|p| p.join(", ")).unwrap_or_default()
+                        ),
+                    });
+                }
+                Some(Some(true)) => {}
+                _ => unknown.push(format!(
+                    "the APIs {} {next} provides are not declared (releases)",
+                    node_name(to)
+                )),
+            }
+        }
+        if let Some(constraint) = &req.version
+            && version_meets(constraint, next) == Some(false)
+        {
+            return Verdict::Broken(Broken {
+                at_upgrade: Some(next.clone()),
+                what: format!(
+                    "version {constraint} required; the upgrade moves {} to {next}",
+                    node_name(to)
+                ),
+            });
+        }
+    }
+    if unknown.is_empty() {
+        Verdict::Met
+    } else {
+        Verdict::Unknown(unknown.join("; "))
+    }
+}
+
+fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, broken: &Broken) -> Finding {
+    let who = caller_name(graph, edge);
+    let name = node_name(to);
+    let mut details = pair_details(graph, edge);
+    details.insert("requirement", broken.what.clone());
+    let declared_where = if edge.evidence.is_empty() {
+        "declared".to_owned()
+    } else {
+        format!("evidence: {}", evidence_words(edge))
+    };
+    let (severity, title, message, fix) = match &broken.at_upgrade {
+        None => (
+            Severity::Blocker,
+            format!("{who} needs what {name} does not provide"),
+            format!(
+                "{who} requires of {name} what its running version does not meet: {} ({declared_where}). Its calls that need it fail now, before any upgrade.",
+                broken.what
+            ),
+            format!(
+                "Upgrade {name} to a version that provides what {who} requires before anything else (providers before consumers), or roll {who} back to a version that works with what {name} provides; correct the declaration if it is wrong."
+            ),
+        ),
+        Some(next) => {
+            details.insert("upgrade_to", next.clone());
+            (
+                Severity::High,
+                format!("The upgrade of {name} to {next} breaks {who}"),
+                format!(
+                    "{who} requires of {name} what it meets now but not at {next}, the version the upgrade moves it to: {} ({declared_where}).",
+                    broken.what
+                ),
+                format!(
+                    "Upgrade {who} to a version that works with {name} {next} first, keep {name} below {next}, or have {next} keep serving what {who} needs."
+                ),
+            )
+        }
+    };
+    dep_finding(
+        objects,
+        &INFO,
+        severity,
+        title,
+        caller_ref(graph, edge),
+        message,
+        fix,
+        details,
+    )
+}
+
+/// An API version as Kubernetes orders them: (major, stage, n), stage alpha < beta < GA.
+pub fn api_key(v: &str) -> Option<(u32, u8, u32)> {
+    let rest = v.trim().strip_prefix('v')?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let major: u32 = rest[..digits].parse().ok()?;
+    let tail = &rest[digits..];
+    if tail.is_empty() {
+        return Some((major, 2, 0));
+    }
+    let (stage, n) = if let Some(n) = tail.strip_prefix("alpha") {
+        (0, n)
+    } else if let Some(n) = tail.strip_prefix("beta") {
+        (1, n)
+    } else {
+        return None;
+    };
+    let n = if n.is_empty() { 0 } else { n.parse().ok()? };
+    Some((major, stage, n))
+}
+
+/// Compares two API versions; `None` when one does not read as `vN[alpha|betaM]`.
+pub fn api_cmp(a: &str, b: &str) -> Option<Ordering> {
+    Some(api_key(a)?.cmp(&api_key(b)?))
+}
+
+/// Whether one of `provided` satisfies the constraint (`v1`, `>=v2`, `>v1beta1,<v3`);
+/// `None` when it cannot be told (nothing provided, or a constraint that does not read).
+pub fn api_meets(constraint: &str, provided: &[String]) -> Option<bool> {
+    if provided.is_empty() {
+        return None;
+    }
+    let mut any = false;
+    for alternative in constraint.split("||") {
+        let parts: Vec<(Op, &str)> = alternative
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(split_op)
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        for (op, want) in &parts {
+            api_key(want)?;
+            let _ = op;
+        }
+        any |= provided.iter().any(|have| {
+            parts
+                .iter()
+                .all(|(op, want)| api_cmp(have, want).is_some_and(|o| op.accepts(o)))
+        });
+    }
+    Some(any)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ge,
+    Gt,
+    Le,
+    Lt,
+    Caret,
+    Tilde,
+    /// A bare version: equal in the parts given (`1.4` = 1.4.x).
+    Bare,
+}
+
+impl Op {
+    fn accepts(self, o: Ordering) -> bool {
+        match self {
+            Self::Eq | Self::Bare | Self::Caret | Self::Tilde => o == Ordering::Equal,
+            Self::Ge => o != Ordering::Less,
+            Self::Gt => o == Ordering::Greater,
+            Self::Le => o != Ordering::Greater,
+            Self::Lt => o == Ordering::Less,
+        }
+    }
+}
+
+fn split_op(s: &str) -> (Op, &str) {
+    for (prefix, op) in [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("==", Op::Eq),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("=", Op::Eq),
+        ("^", Op::Caret),
+        ("~", Op::Tilde),
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return (op, rest.trim());
+        }
+    }
+    (Op::Bare, s.trim())
+}
+
+/// A version as numbers (`v2.1.0-rc.1` → [2, 1, 0], pre-release `rc.1`); how many parts were
+/// written matters for partial constraints (`^1.4`, `~1.2`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    parts: Vec<u64>,
+    pre: Option<String>,
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let t = t.strip_prefix('v').unwrap_or(t);
+        let (core, pre) = match t.split_once('-') {
+            Some((c, p)) => (c, Some(p.to_owned())),
+            None => (t, None),
+        };
+        let core = core.split('+').next().unwrap_or_default();
+        let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+        let parts = parts?;
+        (!parts.is_empty() && parts.len() <= 4).then_some(Self { parts, pre })
+    }
+
+    fn part(&self, i: usize) -> u64 {
+        self.parts.get(i).copied().unwrap_or(0)
+    }
+
+    /// Semantic-version order; a pre-release sorts before its release.
+    fn cmp_full(&self, other: &Self) -> Ordering {
+        for i in 0..3 {
+            match self.part(i).cmp(&other.part(i)) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        match (&self.pre, &other.pre) {
+            (None, None) => Ordering::Equal,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(a), Some(b)) => a.cmp(b),
+        }
+    }
+}
+
+/// Whether `version` meets `constraint` (`>=2.0`, `^1.4`, `~1.2`, `<3`, `1.2.3`, `*`, joined
+/// by commas or spaces for "and", `||` for "or"); `None` when either does not read.
+pub fn version_meets(constraint: &str, version: &str) -> Option<bool> {
+    let have = Version::parse(version)?;
+    let mut any = false;
+    for alternative in constraint.split("||") {
+        let mut all = true;
+        let mut tokens = Vec::new();
+        // `>= 2.0` and `>=2.0` both read; commas and spaces separate comparators.
+        let mut pending = String::new();
+        for raw in alternative.split([',', ' ']).filter(|t| !t.is_empty()) {
+            if matches!(raw, ">=" | "<=" | ">" | "<" | "=" | "==" | "^" | "~") {
+                pending = raw.to_owned();
+            } else {
+                tokens.push(format!("{pending}{raw}"));
+                pending.clear();
+            }
+        }
+        if tokens.is_empty() {
+            return None;
+        }
+        for token in &tokens {
+            if matches!(token.as_str(), "*" | "x" | "X") {
+                continue;
+            }
+            let (op, want) = split_op(token);
+            let want_text = want.trim_end_matches(".x").trim_end_matches(".*");
+            let want = Version::parse(want_text)?;
+            all &= meets(op, &have, &want);
+        }
+        any |= all;
+    }
+    Some(any)
+}
+
+fn meets(op: Op, have: &Version, want: &Version) -> bool {
+    let n = want.parts.len();
+    let o = have.cmp_full(want);
+    match op {
+        Op::Eq | Op::Bare => {
+            (0..n).all(|i| have.part(i) == want.part(i)) && (want.pre.is_none() || o == Ordering::Equal)
+        }
+        Op::Ge => o != Ordering::Less,
+        Op::Gt => o == Ordering::Greater,
+        Op::Le => o != Ordering::Greater,
+        Op::Lt => o == Ordering::Less,
+        Op::Caret => {
+            if o == Ordering::Less {
+                return false;
+            }
+            // The first non-zero part written must stay (^1.4 → <2, ^0.3 → <0.4, ^0.0.3 → =).
+            let fixed = (0..n).find(|&i| want.part(i) != 0).unwrap_or(n.saturating_sub(1));
+            (0..=fixed).all(|i| have.part(i) == want.part(i))
+        }
+        Op::Tilde => {
+            if o == Ordering::Less {
+                return false;
+            }
+            // ~1.2.3 and ~1.2 → <1.3; ~1 → <2.
+            let fixed = if n >= 2 { 1 } else { 0 };
+            (0..=fixed).all(|i| have.part(i) == want.part(i))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_services::{DeclaredService, Graph};
+
+    use super::*;
+    use crate::rules::dep_missing::test_graph::*;
+
+    #[test]
+    fn kubernetes_api_version_order() {
+        let order = [
+            "v1alpha1", "v1beta1", "v1beta2", "v1", "v2alpha1", "v2beta1", "v2", "v10",
+        ];
+        for w in order.windows(2) {
+            assert_eq!(api_cmp(w[0], w[1]), Some(Ordering::Less), "{} < {}", w[0], w[1]);
+        }
+        assert_eq!(api_cmp("v2", "v2"), Some(Ordering::Equal));
+        assert_eq!(api_key("2"), None);
+        assert_eq!(api_key("v1gamma1"), None);
+    }
+
+    #[test]
+    fn api_constraints() {
+        let v = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(api_meets(">=v2", &v(&["v1"])), Some(false));
+        assert_eq!(api_meets(">=v2", &v(&["v1", "v2"])), Some(true));
+        assert_eq!(api_meets(">=v1beta1", &v(&["v1alpha1"])), Some(false));
+        assert_eq!(api_meets(">=v1beta1", &v(&["v1"])), Some(true));
+        assert_eq!(api_meets("v1", &v(&["v1", "v2"])), Some(true));
+        assert_eq!(api_meets("v1", &v(&["v2"])), Some(false));
+        assert_eq!(api_meets(">=v1, <v3", &v(&["v3"])), Some(false));
+        assert_eq!(api_meets("v1 || v3", &v(&["v3"])), Some(true));
+        assert_eq!(api_meets(">=v2", &[]), None);
+        assert_eq!(api_meets(">=two", &v(&["v1"])), None);
+    }
+
+    #[test]
+    fn version_constraints() {
+        let yes = [
+            (">=2.0", "2.0.0"),
+            (">=2.0", "v2.3.1"),
+            ("^1.4", "1.9.4"),
+            ("^1.4", "1.4.0"),
+            ("~1.2", "1.2.9"),
+            ("<3", "2.99.0"),
+            ("1.2.3", "1.2.3"),
+            ("1.4", "1.4.7"),
+            ("*", "0.1.0"),
+            (">=1.0, <2", "1.5.0"),
+            (">= 1.0 < 2", "1.5.0"),
+            ("^0.3", "0.3.9"),
+            ("<2 || >=3", "3.1.0"),
+            ("1.x", "1.7.0"),
+        ];
+        for (c, v) in yes {
+            assert_eq!(version_meets(c, v), Some(true), "{v} meets {c}");
+        }
+        let no = [
+            (">=2.0", "1.9.4"),
+            ("^1.4", "2.0.0"),
+            ("^1.4", "1.3.9"),
+            ("~1.2", "1.3.0"),
+            ("<3", "3.0.0"),
+            ("1.2.3", "1.2.4"),
+            ("^0.3", "0.4.0"),
+            (">=2.0", "2.0.0-rc.1"),
+            (">=1.0, <2", "2.0.0"),
+        ];
+        for (c, v) in no {
+            assert_eq!(version_meets(c, v), Some(false), "{v} does not meet {c}");
+        }
+        assert_eq!(version_meets(">=2.0", "latest"), None);
+        assert_eq!(version_meets(">=two", "1.0.0"), None);
+        assert_eq!(version_meets("", "1.0.0"), None);
+    }
+
+    fn pair(api: &str, provides: &[&str], version: Option<&str>) -> Graph {
+        let mut g = Graph::default();
+        g.nodes
+            .push(service("shop", "user-auth", "user-auth", &[("http", 80, None)]));
+        let mut profile = service("shop", "profile-svc", "profile", &[("http", 80, None)]);
+        profile.version = version.map(str::to_owned);
+        profile.declared = Some(DeclaredService {
+            provides_api: provides.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        });
+        g.nodes.push(profile);
+        let mut e = call(&g, 0, 1, Some(80), None, "PROFILE");
+        e.requirement = Some(Requirement {
+            api: Some(api.to_owned()),
+            ..Default::default()
+        });
+        e.evidence[0].detail = format!("annotation mcp-diag.io/service requires profile-svc api {api}");
+        g.edges.push(e);
+        g
+    }
+
+    #[test]
+    fn running_versions_that_break_a_requirement_are_a_blocker() {
+        let g = pair(">=v2", &["v1"], Some("1.9.4"));
+        let f = run(&DepApiMismatch, &g, "");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Blocker);
+        assert_eq!(f[0].object.as_ref().unwrap().name, "user-auth");
+        assert!(
+            f[0].message
+                .contains("api >=v2 required; shop/profile-svc 1.9.4 provides v1"),
+            "{}",
+            f[0].message
+        );
+        // Nearest negatives: v2 provided; nothing declared provided (unknown, not a blocker).
+        assert!(run(&DepApiMismatch, &pair(">=v2", &["v1", "v2"], Some("1.9.4")), "").is_empty());
+        let g = pair(">=v2", &[], Some("1.9.4"));
+        assert!(run(&DepApiMismatch, &g, "").is_empty());
+        let e = &g.edges[0];
+        assert!(matches!(
+            judge(e.requirement.as_ref().unwrap(), &g.nodes[1]),
+            Verdict::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn an_upgrade_hop_that_would_break_it_is_high() {
+        let mut g = pair(">=v2", &["v2"], Some("2.0.0"));
+        let d = g.nodes[1].declared.as_mut().unwrap();
+        d.upgrade_to = Some("3.0.0".into());
+        d.releases.insert("3.0.0".into(), vec!["v3".into()]);
+        let mut req = g.edges[0].requirement.clone().unwrap();
+        req.api = Some(">=v2, <v3".into());
+        g.edges[0].requirement = Some(req);
+        let f = run(&DepApiMismatch, &g, "");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].details["upgrade_to"], "3.0.0");
+        // The release keeps v2: fine.
+        g.nodes[1]
+            .declared
+            .as_mut()
+            .unwrap()
+            .releases
+            .insert("3.0.0".into(), vec!["v2".into(), "v3".into()]);
+        assert!(run(&DepApiMismatch, &g, "").is_empty());
+    }
+
+    #[test]
+    fn version_requirements_and_unknown_versions() {
+        let mut g = pair("v1", &["v1"], Some("1.9.4"));
+        let req = Requirement {
+            version: Some(">=2.0".into()),
+            ..Default::default()
+        };
+        g.edges[0].requirement = Some(req.clone());
+        let f = run(&DepApiMismatch, &g, "");
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("version >=2.0 required; shop/profile-svc runs 1.9.4"),
+            "{}",
+            f[0].message
+        );
+        g.nodes[1].version = None;
+        assert!(run(&DepApiMismatch, &g, "").is_empty());
+        assert!(matches!(judge(&req, &g.nodes[1]), Verdict::Unknown(_)));
+        // A declared version overrides what the cluster says.
+        g.nodes[1].declared.as_mut().unwrap().version = Some("2.1.0".into());
+        assert!(run(&DepApiMismatch, &g, "").is_empty());
+        g.nodes[1].declared.as_mut().unwrap().upgrade_to = Some("1.9.9".into());
+        let f = run(&DepApiMismatch, &g, "");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+    }
+}

@@ -1,0 +1,548 @@
+use mcp_diag_model::{Finding, Node as Yaml, Object, Severity};
+use mcp_diag_services::{Edge, Graph, Node, NodeKind};
+
+use crate::rules::dep_missing::{
+    Objects, caller_name, caller_ref, caller_workloads, calls, dep_finding, evidence_words, node_name,
+    pair_details, pod_template,
+};
+use crate::rules::dep_protocol_mismatch::target_port;
+use crate::selector::Selector;
+use crate::{Check, CheckInfo, Context};
+
+pub static INFO: CheckInfo = CheckInfo {
+    id: "dep-undeclared-egress",
+    severity: Severity::Low,
+    title: "Call that a NetworkPolicy blocks",
+    doc: r#"## What it checks
+Every call found in the service graph that the NetworkPolicies in the input would block:
+- on the caller's side, policies of its namespace that select its pods and have `Egress` in
+  `policyTypes` (or an `egress` section), none of whose rules allow the target's pods on the
+  port the call reaches (the Service's `targetPort`, by number or container port name);
+- on the target's side, the same for `Ingress` policies selecting the target's pods.
+
+Rules are matched as Kubernetes does: `podSelector`, `namespaceSelector` (with the
+`kubernetes.io/metadata.name` label every namespace has), both together, `ports` with
+`protocol` (TCP by default) and `endPort`; an empty `to`/`from` allows every peer, empty
+`ports` every port. A rule with an `ipBlock`, a namespace whose labels are not in the input, or
+a port the input cannot resolve make the answer unknown, and nothing is reported.
+
+## Why it matters
+NetworkPolicies are written once and forgotten; a new dependency, a renamed port or a moved
+service is then silently dropped by the network. After an upgrade that adds or moves a
+call, the caller times out rather than failing fast, which is hard to tell from an outage.
+
+## Example
+NetworkPolicy `shop/checkout-egress` selects the checkout pods, has `policyTypes: [Egress]` and
+allows only DNS and the order pods on port 8080; checkout's ConfigMap has
+`paymentUrl: grpc://payment-gw.shop.svc:9090`, so every call to payment-gw is dropped.
+
+## Fix
+Add an egress rule to the caller's policy (and an ingress rule to the target's, if it has
+one) that allows the target's pods on the port, or remove the call if it is stale.
+"#,
+};
+
+pub struct DepUndeclaredEgress;
+
+impl Check for DepUndeclaredEgress {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let graph = ctx.graph;
+        let policies: Vec<&Object> = ctx
+            .index
+            .of_kind("NetworkPolicy")
+            .iter()
+            .copied()
+            .filter(|o| o.api_version.starts_with("networking.k8s.io/"))
+            .collect();
+        if graph.edges.is_empty() || policies.is_empty() {
+            return Vec::new();
+        }
+        let objects = Objects::build(ctx);
+        let net = Net {
+            policies,
+            objects: &objects,
+        };
+        let mut out = Vec::new();
+        for edge in calls(graph) {
+            let to = graph.node(edge.to);
+            if to.kind != NodeKind::Service || graph.node(edge.from).kind == NodeKind::Outside {
+                continue;
+            }
+            if let Some((policy, side)) = net.blocked(graph, edge, to) {
+                out.push(finding(&objects, graph, edge, to, policy, side));
+            }
+        }
+        out
+    }
+}
+
+/// One side of a call: a pod template in a namespace.
+struct Pod<'a> {
+    namespace: &'a str,
+    labels: Option<Yaml<'a>>,
+    template: Yaml<'a>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Egress,
+    Ingress,
+}
+
+struct Net<'a, 'o> {
+    policies: Vec<&'a Object>,
+    objects: &'o Objects<'a>,
+}
+
+/// Yes, no, or cannot tell.
+type Tri = Option<bool>;
+
+impl<'a> Net<'a, '_> {
+    fn pods(&self, refs: &[mcp_diag_model::ObjectRef]) -> Option<Vec<Pod<'a>>> {
+        refs.iter()
+            .map(|r| {
+                let o = self.objects.get(r)?;
+                let template = pod_template(o)?;
+                Some(Pod {
+                    namespace: o.namespace.as_deref().unwrap_or_default(),
+                    labels: template.path(&["metadata", "labels"]),
+                    template,
+                })
+            })
+            .collect()
+    }
+
+    /// The policy that blocks the call and on which side; `None` when allowed or unknown.
+    fn blocked(&self, graph: &Graph, edge: &Edge, to: &Node) -> Option<(&'a Object, Side)> {
+        let callers = self.pods(&caller_workloads(graph, edge))?;
+        let targets = self.pods(&to.workloads)?;
+        if callers.is_empty() || targets.is_empty() {
+            return None;
+        }
+        let port = target_port(to, edge);
+        let protocol = if edge.protocol.as_deref() == Some("udp") {
+            "UDP"
+        } else {
+            "TCP"
+        };
+        for caller in &callers {
+            for target in &targets {
+                // The pod port the packets reach: the Service's targetPort, resolved to a
+                // number and a name where the target's containers say so.
+                let (number, name) = resolve_port(port, edge.port, target);
+                for side in [Side::Egress, Side::Ingress] {
+                    let (subject, peer) = match side {
+                        Side::Egress => (caller, target),
+                        Side::Ingress => (target, caller),
+                    };
+                    let applying: Vec<&Object> = self
+                        .policies
+                        .iter()
+                        .copied()
+                        .filter(|p| applies(p, subject, side))
+                        .collect();
+                    if applying.is_empty() {
+                        continue;
+                    }
+                    let mut allowed: Tri = Some(false);
+                    for p in &applying {
+                        match self.policy_allows(p, side, peer, number, name.as_deref(), protocol) {
+                            Some(true) => {
+                                allowed = Some(true);
+                                break;
+                            }
+                            None => allowed = None,
+                            Some(false) => {}
+                        }
+                    }
+                    if allowed == Some(false) {
+                        return Some((applying[0], side));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn policy_allows(
+        &self,
+        policy: &Object,
+        side: Side,
+        peer: &Pod<'_>,
+        number: Option<i64>,
+        name: Option<&str>,
+        protocol: &str,
+    ) -> Tri {
+        let (rules_key, peers_key) = match side {
+            Side::Egress => ("egress", "to"),
+            Side::Ingress => ("ingress", "from"),
+        };
+        let policy_ns = policy.namespace.as_deref().unwrap_or_default();
+        let rules = policy
+            .raw
+            .path(&["spec", rules_key])
+            .and_then(Yaml::as_seq)
+            .unwrap_or_default();
+        let mut result: Tri = Some(false);
+        for rule in rules.iter() {
+            let peers_ok = match rule.get(peers_key).and_then(Yaml::as_seq) {
+                None => Some(true),
+                Some(peers) if peers.is_empty() => Some(true),
+                Some(peers) => any(peers.iter().map(|p| self.peer_matches(p, policy_ns, peer))),
+            };
+            let ports_ok = match rule.get("ports").and_then(Yaml::as_seq) {
+                None => Some(true),
+                Some(ports) if ports.is_empty() => Some(true),
+                Some(ports) => any(ports.iter().map(|p| port_matches(p, number, name, protocol))),
+            };
+            match and(peers_ok, ports_ok) {
+                Some(true) => return Some(true),
+                None => result = None,
+                Some(false) => {}
+            }
+        }
+        result
+    }
+
+    fn peer_matches(&self, peer_rule: Yaml<'_>, policy_ns: &str, peer: &Pod<'_>) -> Tri {
+        if peer_rule.get("ipBlock").is_some() {
+            // Pod and Service addresses are not in the input.
+            return None;
+        }
+        let pod_sel = peer_rule.get("podSelector");
+        let ns_sel = peer_rule.get("namespaceSelector");
+        let ns_ok = match ns_sel {
+            None => Some(peer.namespace == policy_ns),
+            Some(sel) => self.namespace_matches(sel, peer.namespace),
+        };
+        let pod_ok = match pod_sel {
+            None => Some(true),
+            Some(sel) => Selector::from_label_selector(sel)
+                .ok()
+                .map(|s| s.matches(peer.labels)),
+        };
+        and(ns_ok, pod_ok)
+    }
+
+    fn namespace_matches(&self, selector: Yaml<'_>, namespace: &str) -> Tri {
+        let sel = Selector::from_label_selector(selector).ok()?;
+        if sel.is_empty() {
+            return Some(true);
+        }
+        match self.objects.namespace(namespace) {
+            Some(ns) => {
+                let mut labels = ns
+                    .raw
+                    .path(&["metadata", "labels"])
+                    .map(Yaml::to_json)
+                    .unwrap_or_else(|| serde_json::json!({}));
+                if let Some(map) = labels.as_object_mut() {
+                    map.insert(
+                        "kubernetes.io/metadata.name".into(),
+                        serde_json::Value::String(namespace.to_owned()),
+                    );
+                }
+                let doc = mcp_diag_model::Doc::from(labels);
+                Some(sel.matches(Some(doc.root())))
+            }
+            None => {
+                // Only the label every namespace carries can be judged without the object.
+                let doc =
+                    mcp_diag_model::Doc::from(serde_json::json!({"kubernetes.io/metadata.name": namespace}));
+                let only_name = selector
+                    .get("matchLabels")
+                    .and_then(Yaml::as_map)
+                    .is_some_and(|m| m.iter().all(|(k, _)| k == "kubernetes.io/metadata.name"))
+                    && selector.get("matchExpressions").is_none();
+                only_name.then(|| sel.matches(Some(doc.root())))
+            }
+        }
+    }
+}
+
+fn any(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut result = Some(false);
+    for t in items {
+        match t {
+            Some(true) => return Some(true),
+            None => result = None,
+            Some(false) => {}
+        }
+    }
+    result
+}
+
+fn and(a: Tri, b: Tri) -> Tri {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether a policy's pod selector selects `subject` and the policy covers `side`.
+fn applies(policy: &Object, subject: &Pod<'_>, side: Side) -> bool {
+    if policy.namespace.as_deref() != Some(subject.namespace) {
+        return false;
+    }
+    let spec = policy.raw.get("spec");
+    let types: Vec<&str> = spec
+        .and_then(|s| s.get("policyTypes"))
+        .and_then(Yaml::as_seq)
+        .map(|s| s.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default();
+    let covers = if types.is_empty() {
+        // Kubernetes' default: Ingress always, Egress when there is an egress section.
+        match side {
+            Side::Ingress => true,
+            Side::Egress => spec.and_then(|s| s.get("egress")).is_some(),
+        }
+    } else {
+        types.iter().any(|t| {
+            t.eq_ignore_ascii_case(match side {
+                Side::Egress => "Egress",
+                Side::Ingress => "Ingress",
+            })
+        })
+    };
+    if !covers {
+        return false;
+    }
+    match spec.and_then(|s| s.get("podSelector")) {
+        None => true,
+        Some(sel) => Selector::from_label_selector(sel).is_ok_and(|s| s.matches(subject.labels)),
+    }
+}
+
+/// The container port a Service port leads to, as a number and a name where known.
+fn resolve_port(
+    port: Option<&mcp_diag_services::Port>,
+    called: Option<u16>,
+    target: &Pod<'_>,
+) -> (Option<i64>, Option<String>) {
+    let containers = target
+        .template
+        .path(&["spec", "containers"])
+        .and_then(Yaml::as_seq)
+        .unwrap_or_default();
+    let container_ports = || {
+        containers
+            .iter()
+            .flat_map(|c| c.get("ports").and_then(Yaml::as_seq).unwrap_or_default().iter())
+    };
+    let name_of = |n: i64| {
+        container_ports()
+            .find(|p| p.get("containerPort").and_then(Yaml::as_i64) == Some(n))
+            .and_then(|p| p.get("name").and_then(Yaml::as_str).map(str::to_owned))
+    };
+    let number_of = |name: &str| {
+        container_ports()
+            .find(|p| p.get("name").and_then(Yaml::as_str) == Some(name))
+            .and_then(|p| p.get("containerPort").and_then(Yaml::as_i64))
+    };
+    let Some(port) = port else {
+        return match called {
+            Some(n) => (Some(i64::from(n)), name_of(i64::from(n))),
+            None => (None, None),
+        };
+    };
+    match port.target_port.as_deref() {
+        None => (Some(i64::from(port.port)), name_of(i64::from(port.port))),
+        Some(t) => match t.parse::<i64>() {
+            Ok(n) => (Some(n), name_of(n)),
+            Err(_) => (number_of(t), Some(t.to_owned())),
+        },
+    }
+}
+
+fn port_matches(rule: Yaml<'_>, number: Option<i64>, name: Option<&str>, protocol: &str) -> Tri {
+    let rule_protocol = rule.get("protocol").and_then(Yaml::as_str).unwrap_or("TCP");
+    if !rule_protocol.eq_ignore_ascii_case(protocol) {
+        return Some(false);
+    }
+    let Some(p) = rule.get("port") else {
+        return Some(true);
+    };
+    if let Some(n) = p.as_i64() {
+        let end = rule.get("endPort").and_then(Yaml::as_i64).unwrap_or(n);
+        return number.map(|x| (n..=end).contains(&x));
+    }
+    match (p.as_str(), name) {
+        (Some(text), _) if text.parse::<i64>().is_ok() => number.map(|x| text.parse::<i64>().ok() == Some(x)),
+        (Some(text), Some(name)) => Some(text == name),
+        (Some(_), None) => {
+            // A named rule port against a port known only by number: named only if the
+            // target's containers name it, and then `name` would be set.
+            number.map(|_| false)
+        }
+        _ => None,
+    }
+}
+
+fn finding(
+    objects: &Objects<'_>,
+    graph: &Graph,
+    edge: &Edge,
+    to: &Node,
+    policy: &Object,
+    side: Side,
+) -> Finding {
+    let who = caller_name(graph, edge);
+    let name = node_name(to);
+    let policy_name = format!(
+        "{}/{}",
+        policy.namespace.as_deref().unwrap_or_default(),
+        policy.name
+    );
+    let port = edge.port.map_or_else(String::new, |p| format!(" on port {p}"));
+    let mut details = pair_details(graph, edge);
+    details.insert("network_policy", policy_name.clone());
+    let (side_words, fix) = match side {
+        Side::Egress => (
+            "egress",
+            format!(
+                "Add an egress rule to NetworkPolicy {policy_name} that allows the pods of {name}{port} (podSelector and, across namespaces, namespaceSelector), or remove the call from {who} if it is stale."
+            ),
+        ),
+        Side::Ingress => (
+            "ingress",
+            format!(
+                "Add an ingress rule to NetworkPolicy {policy_name} that allows the pods of {who}{port}, or remove the call if it is stale."
+            ),
+        ),
+    };
+    details.insert("side", side_words.to_owned());
+    dep_finding(
+        objects,
+        &INFO,
+        INFO.severity,
+        format!("NetworkPolicy {policy_name} blocks {who} -> {name}"),
+        caller_ref(graph, edge),
+        format!(
+            "{who} calls {name}{port} ({}), but NetworkPolicy {policy_name} selects the {} pods and none of the {side_words} rules that apply to them allows this traffic: the connections are dropped (the caller times out).",
+            evidence_words(edge),
+            match side {
+                Side::Egress => "caller's",
+                Side::Ingress => "target's",
+            }
+        ),
+        fix,
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_services::Graph;
+
+    use super::*;
+    use crate::rules::dep_missing::test_graph::*;
+
+    const PODS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: checkout, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: checkout}}\n    spec: {containers: [{name: c, image: checkout:1}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: order, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: order}}\n    spec: {containers: [{name: c, image: order:1, ports: [{name: http, containerPort: 8080}]}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: payment, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: payment}}\n    spec: {containers: [{name: c, image: pay:1, ports: [{name: grpc, containerPort: 9090}]}]}\n---\n";
+
+    const EGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: checkout-egress, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: checkout}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]\n    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n  - to: [{podSelector: {matchLabels: {app: order}}}]\n    ports: [{port: 8080}]\n---\n";
+
+    fn graph() -> Graph {
+        let mut g = Graph::default();
+        g.nodes
+            .push(service("shop", "checkout", "checkout", &[("http", 80, None)]));
+        g.nodes
+            .push(service("shop", "order-svc", "order", &[("http", 80, None)]));
+        g.nodes.push(service(
+            "shop",
+            "payment-gw",
+            "payment",
+            &[("grpc", 9090, Some("grpc"))],
+        ));
+        g.nodes[1].ports[0].target_port = Some("8080".into());
+        g.nodes[2].ports[0].target_port = Some("grpc".into());
+        let to_order = call(&g, 0, 1, Some(80), Some("http"), "ORDER_URL");
+        let to_payment = call(&g, 0, 2, Some(9090), Some("grpc"), "PAYMENT_URL");
+        g.edges.push(to_order);
+        g.edges.push(to_payment);
+        g
+    }
+
+    #[test]
+    fn egress_policy_that_allows_order_but_not_payment() {
+        let g = graph();
+        let f = run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + EGRESS));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].details["provider"], "shop/payment-gw");
+        assert_eq!(f[0].details["network_policy"], "shop/checkout-egress");
+        assert_eq!(f[0].object.as_ref().unwrap().name, "checkout");
+        assert!(
+            f[0].message
+                .contains("env PAYMENT_URL=grpc://payment-gw.shop.svc:9090"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn nearest_negatives() {
+        let g = graph();
+        // No policy; a policy for other pods; Ingress-only; a rule that allows payment by
+        // port name; an ipBlock (cannot tell).
+        assert!(run(&DepUndeclaredEgress, &g, PODS).is_empty());
+        let other = EGRESS.replace("{app: checkout}", "{app: nobody}");
+        assert!(run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &other)).is_empty());
+        let allow = EGRESS.to_owned().replace(
+            "    ports: [{port: 8080}]\n",
+            "    ports: [{port: 8080}]\n  - to: [{podSelector: {matchLabels: {app: payment}}}]\n    ports: [{port: grpc}]\n",
+        );
+        assert!(run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &allow)).is_empty());
+        let ip = EGRESS.replace(
+            "  - to: [{podSelector: {matchLabels: {app: order}}}]\n    ports: [{port: 8080}]\n",
+            "  - to: [{ipBlock: {cidr: 10.0.0.0/8}}]\n",
+        );
+        let f = run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &ip));
+        assert!(f.is_empty(), "{f:#?}");
+        // The same address range limited to another port: blocked whatever the addresses.
+        let ip_port = ip.replace("10.0.0.0/8}}]\n", "10.0.0.0/8}}]\n    ports: [{port: 8080}]\n");
+        let f = run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &ip_port));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["provider"], "shop/payment-gw");
+        let all = EGRESS.replace(
+            "  - to: [{podSelector: {matchLabels: {app: order}}}]\n    ports: [{port: 8080}]\n",
+            "  - {}\n",
+        );
+        assert!(run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &all)).is_empty());
+    }
+
+    #[test]
+    fn ingress_side_of_the_target() {
+        let g = graph();
+        let ingress = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: order-in, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: order}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: frontend}}}]\n---\n";
+        let f = run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + ingress));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].details["side"], "ingress");
+        assert_eq!(f[0].details["provider"], "shop/order-svc");
+        let open = ingress.replace("app: frontend", "app: checkout");
+        assert!(run(&DepUndeclaredEgress, &g, &(PODS.to_owned() + &open)).is_empty());
+    }
+
+    #[test]
+    fn ports_and_end_ports() {
+        let doc = |y: &str| mcp_diag_model::Doc::from(serde_json::from_str::<serde_json::Value>(y).unwrap());
+        let r = doc(r#"{"port": 9000, "endPort": 9100}"#);
+        assert_eq!(port_matches(r.root(), Some(9090), None, "TCP"), Some(true));
+        assert_eq!(port_matches(r.root(), Some(9200), None, "TCP"), Some(false));
+        assert_eq!(port_matches(r.root(), Some(9090), None, "UDP"), Some(false));
+        assert_eq!(port_matches(r.root(), None, None, "TCP"), None);
+        let named = doc(r#"{"port": "grpc"}"#);
+        assert_eq!(
+            port_matches(named.root(), Some(9090), Some("grpc"), "TCP"),
+            Some(true)
+        );
+        assert_eq!(
+            port_matches(named.root(), Some(9090), Some("http"), "TCP"),
+            Some(false)
+        );
+    }
+}
