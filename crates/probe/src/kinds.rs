@@ -118,7 +118,9 @@ pub fn tls_config(probe: &Probe, alpn: &[&[u8]]) -> Result<ClientConfig, String>
 pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String> {
     Ok(match target {
         Target::Http { url } => {
-            let tls = tls_config(probe, &[b"h2", b"http/1.1"])?;
+            // HTTP/1.1 only: over h2 a refused client certificate (a TLS 1.3 alert after the
+            // handshake) is lost in the connection set-up, and health checks are plain requests.
+            let tls = tls_config(probe, &[b"http/1.1"])?;
             // Direct connections: a probe checks this machine's path to the target, not a proxy's.
             let client = reqwest::Client::builder()
                 .use_preconfigured_tls(tls)
@@ -162,7 +164,8 @@ pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String>
             // Every attempt asks the server: a cached answer would measure nothing.
             opts.cache_size = 0;
             opts.attempts = 1;
-            opts.timeout = probe.timeout;
+            // The attempt's own timeout cuts first and says so; this one is a backstop.
+            opts.timeout = probe.timeout + Duration::from_secs(1);
             let builder = match server {
                 Some(addr) => {
                     let mut config = ResolverConfig::new();
@@ -189,9 +192,7 @@ pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String>
         } => {
             use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
             let mut endpoint = Endpoint::from_shared(uri.clone())
-                .map_err(|e| format!("gRPC: `{uri}` is not a valid endpoint: {e}"))?
-                .connect_timeout(probe.timeout)
-                .timeout(probe.timeout);
+                .map_err(|e| format!("gRPC: `{uri}` is not a valid endpoint: {e}"))?;
             if *tls {
                 let mut config = ClientTlsConfig::new().domain_name(host.clone());
                 match &probe.ca {
@@ -256,7 +257,6 @@ pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String>
             {
                 config.password(p);
             }
-            config.connect_timeout(probe.timeout);
             config.application_name("mcp-diag probe");
             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(probe, &[b"postgresql"])?);
             Prepared::Postgres {
@@ -415,9 +415,11 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
         }
         Prepared::Redis { client, timeout } => {
             use redis::AsyncCommands;
+            // Longer than the attempt's timeout, which cuts first and says so.
+            let backstop = *timeout + Duration::from_secs(1);
             let config = redis::AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(*timeout))
-                .set_response_timeout(Some(*timeout));
+                .set_connection_timeout(Some(backstop))
+                .set_response_timeout(Some(backstop));
             let mut con = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await

@@ -10,11 +10,18 @@ pub fn describe(err: &(dyn Error + 'static)) -> String {
     let mut cur = Some(err);
     while let Some(e) = cur {
         chain.push(e);
-        // io::Error's `source()` skips its own payload; look inside it too.
-        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
-            chain.push(inner);
+        // io::Error's `source()` skips its own payload (which may be another io::Error
+        // holding the rustls error): look inside, however deep.
+        let mut payload = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref());
+        while let Some(p) = payload {
+            let p: &(dyn Error + 'static) = p;
+            chain.push(p);
+            payload = p.downcast_ref::<io::Error>().and_then(|io| io.get_ref());
         }
         cur = e.source();
+        if chain.len() > 64 {
+            break;
+        }
     }
     for e in &chain {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
