@@ -17,6 +17,7 @@ mod live;
 mod manual;
 mod output;
 mod plan;
+pub mod probe;
 mod rehearse;
 mod scan;
 mod snapshot;
@@ -162,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Gates(args) => gates::run(&args),
+        Command::Probe(args) => probe::run(&args),
         Command::Upgrade(args) => upgrade::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
