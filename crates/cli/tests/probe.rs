@@ -28,14 +28,30 @@ fn one_url_passes_and_fails_with_the_exit_status() {
     let server = HttpServer::start();
     let url = server.url("/healthz");
     let (code, out, err) = mcp_diag(
-        &["probe", &url, "--expect", "200", "--latency-p99", "2s", "--count", "20", "--concurrency", "5", "-o", "json"],
+        &[
+            "probe",
+            &url,
+            "--expect",
+            "200",
+            "--latency-p99",
+            "2s",
+            "--count",
+            "20",
+            "--concurrency",
+            "5",
+            "-o",
+            "json",
+        ],
         &[],
     );
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(v["schema_version"], 1);
     let p = &v["probes"][0];
-    assert_eq!((p["attempts"].as_u64(), p["successes"].as_u64()), (Some(20), Some(20)));
+    assert_eq!(
+        (p["attempts"].as_u64(), p["successes"].as_u64()),
+        (Some(20), Some(20))
+    );
     assert_eq!(p["kind"], "http");
     assert_eq!(p["limits"][0]["name"], "p99");
     assert!(p["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
@@ -97,9 +113,19 @@ fn config_probes_run_and_bad_entries_fail_alone() {
     assert_eq!(probes[0]["name"], "api");
     assert_eq!(probes[0]["passed"], true);
     assert_eq!(probes[0]["attempts"], 3, "config probes default to 3 attempts");
-    assert!(probes[1]["first_error"].as_str().unwrap().contains("unknown probe kind `htp`"));
+    assert!(
+        probes[1]["first_error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown probe kind `htp`")
+    );
     assert_eq!(probes[1]["kind"], serde_json::Value::Null);
-    assert!(probes[2]["first_error"].as_str().unwrap().contains("is not a URL"));
+    assert!(
+        probes[2]["first_error"]
+            .as_str()
+            .unwrap()
+            .contains("is not a URL")
+    );
     assert_eq!(probes[3]["passed"], true, "{}", probes[3]);
 
     // JUnit: one testcase per probe.

@@ -7,7 +7,9 @@ use std::io::Read as _;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(4);
-    let servers: Vec<_> = (0..n).map(|_| mcp_diag_probe::testing::HttpServer::start()).collect();
+    let servers: Vec<_> = (0..n)
+        .map(|_| mcp_diag_probe::testing::HttpServer::start())
+        .collect();
     for s in &servers {
         println!("{}", s.addr);
     }

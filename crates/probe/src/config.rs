@@ -111,7 +111,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Option<Vec<Probe>>, ConfigErrors
         Err(e) => {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             let message = e.to_string();
-            let message = message.lines().next().unwrap_or("not valid YAML").trim().to_owned();
+            let message = message
+                .lines()
+                .next()
+                .unwrap_or("not valid YAML")
+                .trim()
+                .to_owned();
             return Err(ConfigErrors(vec![ConfigError {
                 path: path.to_path_buf(),
                 line,
@@ -127,13 +132,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Option<Vec<Probe>>, ConfigErrors
         errors: Vec::new(),
     };
     let probes = match &root.value {
-        Value::Map(entries) => match entries.iter().find(|(k, _)| k.name == "probes") {
-            Some((_, node)) => Some(walk.probes(node)),
-            None => None,
-        },
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == "probes")
+            .map(|(_, node)| walk.probes(node)),
         Value::Null => None,
         other => {
-            walk.at(&root, "", format!("the config must be a mapping, not {}", other.kind()));
+            walk.at(
+                &root,
+                "",
+                format!("the config must be a mapping, not {}", other.kind()),
+            );
             None
         }
     };
@@ -317,7 +326,9 @@ impl Walk<'_> {
             let (k, _) = entry;
             let dotted = format!("{at}.{}", k.name);
             if !known.contains(&k.name.as_str()) {
-                let hint = closest(&k.name, known).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+                let hint = closest(&k.name, known)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
                 self.error(k.line, k.column, &dotted, format!("unknown key{hint}"));
                 continue;
             }
@@ -336,7 +347,11 @@ impl Walk<'_> {
             Value::Seq(items) => items,
             Value::Null => return Vec::new(),
             other => {
-                self.at(node, "probes", format!("expected a list of probes, found {}", other.kind()));
+                self.at(
+                    node,
+                    "probes",
+                    format!("expected a list of probes, found {}", other.kind()),
+                );
                 return Vec::new();
             }
         };
@@ -365,7 +380,11 @@ impl Walk<'_> {
                 None
             }
             other => {
-                self.at(node, at, format!("expected a whole number, found {}", other.kind()));
+                self.at(
+                    node,
+                    at,
+                    format!("expected a whole number, found {}", other.kind()),
+                );
                 None
             }
         }
@@ -422,7 +441,9 @@ impl Walk<'_> {
                     ref other => self.at(v, &key, format!("expected true or false, found {}", other.kind())),
                 },
                 "count" => p.count = self.uint(v, &key, 1, 1_000_000).map_or(p.count, |n| n as u32),
-                "concurrency" => p.concurrency = self.uint(v, &key, 1, 10_000).map_or(p.concurrency, |n| n as u32),
+                "concurrency" => {
+                    p.concurrency = self.uint(v, &key, 1, 10_000).map_or(p.concurrency, |n| n as u32)
+                }
                 "timeout" => p.timeout = self.duration(v, &key).unwrap_or(p.timeout),
                 "latency_p50" => p.limits.p50 = self.duration(v, &key),
                 "latency_p90" => p.limits.p90 = self.duration(v, &key),
@@ -449,7 +470,11 @@ impl Walk<'_> {
                             }
                         }
                     }
-                    other => self.at(v, &key, format!("expected a list of IP addresses, found {}", other.kind())),
+                    other => self.at(
+                        v,
+                        &key,
+                        format!("expected a list of IP addresses, found {}", other.kind()),
+                    ),
                 },
                 "oauth2" => p.oauth2 = self.oauth2(v, &key),
                 _ => {}
@@ -583,7 +608,10 @@ probes:
         let a = &probes[0];
         assert_eq!(a.name, "api");
         assert_eq!(a.expect, Some(204));
-        assert_eq!(a.headers, vec![("X-Probe".into(), "1".into()), ("X-Retry".into(), "3".into())]);
+        assert_eq!(
+            a.headers,
+            vec![("X-Probe".into(), "1".into()), ("X-Retry".into(), "3".into())]
+        );
         assert_eq!(a.ca.as_deref(), Some(Path::new("/etc/mcp/certs/ca.pem")));
         assert_eq!(a.cert.as_deref(), Some(Path::new("/abs/client.pem")));
         assert_eq!(a.oauth2.as_ref().unwrap().client_secret_env, "PROBE_SECRET");
@@ -597,7 +625,13 @@ probes:
         assert!(probes[2].write);
         assert_eq!(probes[3].service.as_deref(), Some("registry.v1"));
         // An unknown kind is the probe's failure, not the file's.
-        assert!(probes[4].problem.as_deref().unwrap().contains("unknown probe kind `ftp`"));
+        assert!(
+            probes[4]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("unknown probe kind `ftp`")
+        );
     }
 
     #[test]
@@ -625,9 +659,17 @@ probes:
 
     #[test]
     fn wrong_types() {
-        let e = errors("probes:\n  - url: http://a/\n    write: yes please\n    oauth2: {client_id: x}\n    latency_p99: 10\n");
-        assert!(e[0].starts_with("c.yaml:3:12: probes[0].write: expected true or false"), "{e:?}");
-        assert!(e[1].contains("probes[0].oauth2: missing token_url, client_secret_env"), "{e:?}");
+        let e = errors(
+            "probes:\n  - url: http://a/\n    write: yes please\n    oauth2: {client_id: x}\n    latency_p99: 10\n",
+        );
+        assert!(
+            e[0].starts_with("c.yaml:3:12: probes[0].write: expected true or false"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].contains("probes[0].oauth2: missing token_url, client_secret_env"),
+            "{e:?}"
+        );
         assert!(e[2].contains("probes[0].latency_p99: expected a string"), "{e:?}");
         assert!(errors("probes: {a: 1}\n")[0].contains("probes: expected a list of probes"));
         assert!(errors("probes: [\n")[0].contains("not valid YAML"));

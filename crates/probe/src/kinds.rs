@@ -20,7 +20,8 @@ use crate::words::describe;
 /// What an attempt found besides success (a Postgres role, the resolved addresses).
 pub type Note = Option<String>;
 
-/// A probe ready to be attempted.
+/// A probe ready to be attempted (one per probe, so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Prepared {
     Http {
         client: reqwest::Client,
@@ -215,7 +216,11 @@ pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String>
             }
             Prepared::Grpc {
                 channel: endpoint.connect_lazy(),
-                service: probe.service.clone().or_else(|| service.clone()).unwrap_or_default(),
+                service: probe
+                    .service
+                    .clone()
+                    .or_else(|| service.clone())
+                    .unwrap_or_default(),
             }
         }
         Target::Redis { url, tls } => {
@@ -250,7 +255,10 @@ pub async fn prepare(probe: &Probe, target: &Target) -> Result<Prepared, String>
         }
         Target::Postgres { url } => {
             let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
-                format!("Postgres: `{}` is not a valid connection URL: {e}", crate::spec::redact(url))
+                format!(
+                    "Postgres: `{}` is not a valid connection URL: {e}",
+                    crate::spec::redact(url)
+                )
             })?;
             if config.get_password().is_none()
                 && let Ok(p) = std::env::var("PGPASSWORD")
@@ -385,7 +393,11 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
             let mut got: Vec<IpAddr> = lookup.iter().collect();
             got.sort();
             got.dedup();
-            let missing: Vec<String> = expect.iter().filter(|a| !got.contains(a)).map(|a| a.to_string()).collect();
+            let missing: Vec<String> = expect
+                .iter()
+                .filter(|a| !got.contains(a))
+                .map(|a| a.to_string())
+                .collect();
             let shown = got.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
             if !missing.is_empty() {
                 return Err(format!(
@@ -407,7 +419,11 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
                 .await
                 .map_err(|s| grpc_words(&s, service))?;
             let status = response.into_inner().status();
-            let shown = if service.is_empty() { "the server" } else { service.as_str() };
+            let shown = if service.is_empty() {
+                "the server"
+            } else {
+                service.as_str()
+            };
             match status {
                 ServingStatus::Serving => Ok(None),
                 other => Err(format!("gRPC health: {shown} is {}", other.as_str_name())),
@@ -448,7 +464,9 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
                 .await
                 .map_err(|e| format!("Redis: DEL: {}", redis_words(&e)))?;
             if got.as_deref() != Some(value.as_str()) {
-                return Err(format!("Redis: GET of the scratch key gave {got:?}, not the value just SET"));
+                return Err(format!(
+                    "Redis: GET of the scratch key gave {got:?}, not the value just SET"
+                ));
             }
             if deleted != 1 {
                 return Err("Redis: DEL of the scratch key deleted nothing".into());
@@ -459,7 +477,11 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
             let (mut client, connection) = config.connect(tls.clone()).await.map_err(|e| pg_words(&e))?;
             let driver = tokio::spawn(connection);
             let result = async {
-                let one: i32 = client.query_one("SELECT 1", &[]).await.map_err(|e| pg_words(&e))?.get(0);
+                let one: i32 = client
+                    .query_one("SELECT 1", &[])
+                    .await
+                    .map_err(|e| pg_words(&e))?
+                    .get(0);
                 if one != 1 {
                     return Err(format!("Postgres: SELECT 1 returned {one}"));
                 }
@@ -471,7 +493,9 @@ pub async fn attempt(p: &Prepared) -> Result<Note, String> {
                 let role = if replica { "replica" } else { "primary" };
                 if *write {
                     if replica {
-                        return Err("Postgres: a write was asked for, but the server is a replica (read-only)".into());
+                        return Err(
+                            "Postgres: a write was asked for, but the server is a replica (read-only)".into(),
+                        );
                     }
                     let tx = client.transaction().await.map_err(|e| pg_words(&e))?;
                     tx.batch_execute(

@@ -61,12 +61,16 @@ fn probe_json(r: &ProbeResult) -> Value {
 
 /// A table for a terminal: one line per probe, then the reasons of the failed ones.
 pub fn table(results: &[ProbeResult]) -> String {
-    let header = ["PROBE", "KIND", "OK", "P50", "P90", "P99", "MAX", "LIMITS", "RESULT"];
+    let header = [
+        "PROBE", "KIND", "OK", "P50", "P90", "P99", "MAX", "LIMITS", "RESULT",
+    ];
     let rows: Vec<[String; 9]> = results
         .iter()
         .map(|r| {
             let l = |f: fn(&crate::stats::Latency) -> std::time::Duration| {
-                r.latency.as_ref().map_or_else(|| "-".to_owned(), |l| format_duration(f(l)))
+                r.latency
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |l| format_duration(f(l)))
             };
             let limits = if r.limits.is_empty() {
                 "-".to_owned()
@@ -189,7 +193,11 @@ pub fn junit(results: &[ProbeResult]) -> String {
             );
         }
         if r.passed {
-            let _ = writeln!(out, ">\n      <system-out>{}</system-out>\n    </testcase>", xml_escape(&body));
+            let _ = writeln!(
+                out,
+                ">\n      <system-out>{}</system-out>\n    </testcase>",
+                xml_escape(&body)
+            );
         } else {
             let message = r.reasons.join("; ");
             if let Some(e) = &r.first_error {
@@ -251,10 +259,16 @@ mod tests {
         assert_eq!(v["summary"], json!({"probes": 2, "passed": 1, "failed": 1}));
         let p = &v["probes"][0];
         assert_eq!(p["latency_ms"]["p99"], 1.5);
-        assert_eq!(p["limits"][0], json!({"name": "p99", "limit": 100.0, "value": 1.5, "ok": true}));
+        assert_eq!(
+            p["limits"][0],
+            json!({"name": "p99", "limit": 100.0, "value": 1.5, "ok": true})
+        );
         let q = &v["probes"][1];
         assert_eq!(q["latency_ms"], Value::Null);
-        assert_eq!(q["first_error"], "Postgres: password authentication failed for user app");
+        assert_eq!(
+            q["first_error"],
+            "Postgres: password authentication failed for user app"
+        );
         assert_eq!(q["url"], "postgres://app:***@127.0.0.1:5432/orders");
     }
 
@@ -265,7 +279,10 @@ mod tests {
         assert!(t.contains("api"));
         assert!(t.contains("p99<=100ms"));
         assert!(t.contains("1 of 1 attempts failed"), "{t}");
-        assert!(t.contains("first error: Postgres: password authentication failed for user app"), "{t}");
+        assert!(
+            t.contains("first error: Postgres: password authentication failed for user app"),
+            "{t}"
+        );
         assert!(t.contains("1 of 2 probes passed"));
         assert!(!t.contains(":pw@"));
     }

@@ -7,7 +7,7 @@ use futures::StreamExt as _;
 
 use crate::kinds::{Prepared, attempt, install_crypto_provider, prepare};
 use crate::spec::{Probe, Target, redact};
-use crate::stats::{self, LimitCheck, Latency, format_duration};
+use crate::stats::{self, Latency, LimitCheck, format_duration};
 
 /// What one attempt gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +107,13 @@ pub async fn run_probe(probe: &Probe) -> ProbeResult {
     let prepared = match tokio::time::timeout(timeout, prepare(probe, &target)).await {
         Ok(Ok(p)) => Arc::new(p),
         Ok(Err(e)) => return not_run(probe, kind, e),
-        Err(_) => return not_run(probe, kind, format!("timed out after {}", format_duration(timeout))),
+        Err(_) => {
+            return not_run(
+                probe,
+                kind,
+                format!("timed out after {}", format_duration(timeout)),
+            );
+        }
     };
     let attempts = attempts(prepared, probe.count, probe.concurrency, timeout).await;
     summarize(probe, kind, &attempts)
@@ -157,7 +163,14 @@ pub async fn run_all(probes: &[Probe], parallel: usize) -> Vec<ProbeResult> {
     if results.len() < probes.len() {
         for (i, p) in probes.iter().enumerate() {
             if !results.iter().any(|(j, _)| *j == i) {
-                results.push((i, not_run(p, None, "the probe failed unexpectedly (a bug: please report it)".into())));
+                results.push((
+                    i,
+                    not_run(
+                        p,
+                        None,
+                        "the probe failed unexpectedly (a bug: please report it)".into(),
+                    ),
+                ));
             }
         }
     }
@@ -209,7 +222,10 @@ mod tests {
         assert_eq!(r.first_error.as_deref(), Some("timed out after 5s"));
         assert_eq!(
             r.errors,
-            vec![("timed out after 5s".to_owned(), 2), ("connection refused".to_owned(), 1)]
+            vec![
+                ("timed out after 5s".to_owned(), 2),
+                ("connection refused".to_owned(), 1)
+            ]
         );
         // Failed attempts do not enter the percentiles.
         assert_eq!(r.latency.unwrap().max, Duration::from_millis(3));

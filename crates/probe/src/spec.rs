@@ -97,20 +97,37 @@ impl Kind {
 }
 
 /// The schemes understood, for messages.
-pub const SCHEMES: &str =
-    "http, https, tcp, dns, grpc, grpcs, redis, rediss, postgres (postgresql)";
+pub const SCHEMES: &str = "http, https, tcp, dns, grpc, grpcs, redis, rediss, postgres (postgresql)";
 
 /// A probe's URL, understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    Http { url: url::Url },
-    Tcp { host: String, port: u16 },
+    Http {
+        url: url::Url,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     /// `dns:NAME` (the system resolver) or `dns://SERVER[:PORT]/NAME` (RFC 4501).
-    Dns { name: String, server: Option<SocketAddr> },
+    Dns {
+        name: String,
+        server: Option<SocketAddr>,
+    },
     /// `grpc://host:port` or `grpcs://` for TLS; an optional path is the service name.
-    Grpc { uri: String, host: String, tls: bool, service: Option<String> },
-    Redis { url: String, tls: bool },
-    Postgres { url: String },
+    Grpc {
+        uri: String,
+        host: String,
+        tls: bool,
+        service: Option<String>,
+    },
+    Redis {
+        url: String,
+        tls: bool,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 impl Target {
@@ -129,9 +146,9 @@ impl Target {
     pub fn parse(text: &str) -> Result<Target, String> {
         let shown = redact(text);
         let url = url::Url::parse(text.trim()).map_err(|e| match e {
-            url::ParseError::RelativeUrlWithoutBase => format!(
-                "`{shown}` is not a URL: give a scheme ({SCHEMES}), such as http://host:8080/healthz"
-            ),
+            url::ParseError::RelativeUrlWithoutBase => {
+                format!("`{shown}` is not a URL: give a scheme ({SCHEMES}), such as http://host:8080/healthz")
+            }
             e => format!("`{shown}` is not a valid URL: {e}"),
         })?;
         let host = || -> Result<String, String> {
@@ -162,7 +179,9 @@ impl Target {
                             url::Host::Ipv4(a) => a.into(),
                             url::Host::Ipv6(a) => a.into(),
                             // Not a special scheme: the url crate leaves IPv4 as a name.
-                            url::Host::Domain(d) if d.parse::<IpAddr>().is_ok() => d.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                            url::Host::Domain(d) if d.parse::<IpAddr>().is_ok() => {
+                                d.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+                            }
                             url::Host::Domain(d) => {
                                 return Err(format!(
                                     "`{shown}`: the DNS server `{d}` must be an IP address (dns://10.0.0.10/NAME)"
@@ -170,7 +189,10 @@ impl Target {
                             }
                         };
                         let name = url.path().trim_start_matches('/');
-                        (Some(SocketAddr::new(ip, url.port().unwrap_or(53))), name.to_owned())
+                        (
+                            Some(SocketAddr::new(ip, url.port().unwrap_or(53))),
+                            name.to_owned(),
+                        )
                     }
                     None => (None, url.path().trim_start_matches('/').to_owned()),
                 };
@@ -249,7 +271,10 @@ mod tests {
 
     #[test]
     fn kinds_from_schemes() {
-        assert_eq!(Target::parse("http://127.0.0.1:8080/healthz").unwrap().kind(), Kind::Http);
+        assert_eq!(
+            Target::parse("http://127.0.0.1:8080/healthz").unwrap().kind(),
+            Kind::Http
+        );
         assert_eq!(Target::parse("https://a.example/").unwrap().kind(), Kind::Http);
         assert_eq!(
             Target::parse("tcp://db:5432").unwrap(),
@@ -282,17 +307,36 @@ mod tests {
             }
         );
         assert_eq!(Target::parse("rediss://:pw@r:6380").unwrap().kind(), Kind::Redis);
-        assert_eq!(Target::parse("postgresql://app@db/orders").unwrap().kind(), Kind::Postgres);
+        assert_eq!(
+            Target::parse("postgresql://app@db/orders").unwrap().kind(),
+            Kind::Postgres
+        );
     }
 
     #[test]
     fn bad_urls_in_words() {
-        assert!(Target::parse("ftp://x/").unwrap_err().contains("unknown probe kind `ftp`"));
-        assert!(Target::parse("localhost:80").unwrap_err().contains("unknown probe kind"));
+        assert!(
+            Target::parse("ftp://x/")
+                .unwrap_err()
+                .contains("unknown probe kind `ftp`")
+        );
+        assert!(
+            Target::parse("localhost:80")
+                .unwrap_err()
+                .contains("unknown probe kind")
+        );
         assert!(Target::parse("healthz").unwrap_err().contains("is not a URL"));
         assert!(Target::parse("tcp://db").unwrap_err().contains("needs a port"));
-        assert!(Target::parse("http://[::1").unwrap_err().contains("not a valid URL"));
-        assert!(Target::parse("dns://resolver.local/x").unwrap_err().contains("IP address"));
+        assert!(
+            Target::parse("http://[::1")
+                .unwrap_err()
+                .contains("not a valid URL")
+        );
+        assert!(
+            Target::parse("dns://resolver.local/x")
+                .unwrap_err()
+                .contains("IP address")
+        );
         assert!(Target::parse("dns:").unwrap_err().contains("names nothing"));
     }
 

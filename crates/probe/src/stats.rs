@@ -162,7 +162,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
-        other => return Err(format!("`{text}`: unknown unit `{other}` (use us, ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}` (use us, ms, s, m or h)"
+            ));
+        }
     };
     let secs = n * scale;
     if !secs.is_finite() || secs > 86_400.0 * 365.0 {
@@ -216,7 +220,13 @@ mod tests {
         assert_eq!((checks[0].name, checks[0].ok), ("p50", true));
         assert_eq!((checks[1].name, checks[1].ok), ("p99", false));
         // At the limit is within it.
-        let at = check_limits(Some(&l), &Limits { max: Some(ms_(15)), ..Limits::default() });
+        let at = check_limits(
+            Some(&l),
+            &Limits {
+                max: Some(ms_(15)),
+                ..Limits::default()
+            },
+        );
         assert!(at[0].ok);
         // Nothing measured: the limit is not met.
         let none = check_limits(None, &limits);

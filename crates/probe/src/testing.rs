@@ -132,9 +132,10 @@ impl Pki {
         let mut params =
             rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("certificate params");
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, names.first().copied().unwrap_or("client"));
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            names.first().copied().unwrap_or("client"),
+        );
         params.extended_key_usages = vec![if client {
             rcgen::ExtendedKeyUsagePurpose::ClientAuth
         } else {
@@ -169,9 +170,10 @@ impl Pki {
             for c in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
                 roots.add(c.expect("CA PEM")).expect("add the CA");
             }
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                .build()
-                .expect("a client verifier");
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .expect("a client verifier");
             builder.with_client_cert_verifier(verifier)
         } else {
             builder.with_no_client_auth()
@@ -237,7 +239,7 @@ impl HttpServer {
                     "ok"
                 }),
             )
-            .route("/hang", get(|| std::future::pending::<&'static str>()))
+            .route("/hang", get(std::future::pending::<&'static str>))
             .route(
                 "/status/{code}",
                 get(|axum::extract::Path(code): axum::extract::Path<u16>| async move {
@@ -268,7 +270,9 @@ impl HttpServer {
 
 async fn token(body: String) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
     let ok = form.get("grant_type").map(String::as_str) == Some("client_credentials")
         && form.get("client_id").map(String::as_str) == Some(OAUTH_CLIENT_ID)
         && form.get("client_secret").map(String::as_str) == Some(OAUTH_CLIENT_SECRET);
@@ -403,7 +407,15 @@ impl Dns {
         let addr = socket.local_addr().expect("local address");
         let table: Vec<(Name, IpAddr)> = records
             .iter()
-            .map(|(n, ip)| (Name::from_ascii(n).expect("a DNS name").append_domain(&Name::root()).expect("fqdn"), *ip))
+            .map(|(n, ip)| {
+                (
+                    Name::from_ascii(n)
+                        .expect("a DNS name")
+                        .append_domain(&Name::root())
+                        .expect("fqdn"),
+                    *ip,
+                )
+            })
             .collect();
         let socket = Arc::new(socket);
         bg.handle().spawn(async move {
@@ -429,7 +441,11 @@ impl Dns {
                 let mut known = false;
                 for q in query.queries() {
                     answer.add_query(q.clone());
-                    let name = q.name().clone().append_domain(&Name::root()).unwrap_or_else(|_| q.name().clone());
+                    let name = q
+                        .name()
+                        .clone()
+                        .append_domain(&Name::root())
+                        .unwrap_or_else(|_| q.name().clone());
                     for (n, ip) in &table {
                         if n.eq_case(&name) || *n == name {
                             known = true;
@@ -576,13 +592,17 @@ impl SlowProxy {
 // ---------------------------------------------------------------------------------------------
 // Processes: Redis and Postgres.
 
-const INSTALL: &str = "run scripts/test --install-only (it installs Debian's redis-server and postgresql packages)";
+const INSTALL: &str =
+    "run scripts/test --install-only (it installs Debian's redis-server and postgresql packages)";
 
 /// `$REDIS_SERVER`, else Debian's path.
 pub fn redis_binary() -> Result<PathBuf, String> {
     let (path, from) = match std::env::var_os("REDIS_SERVER") {
         Some(p) if !p.is_empty() => (PathBuf::from(p), "$REDIS_SERVER"),
-        _ => (PathBuf::from("/usr/bin/redis-server"), "the Debian package's path"),
+        _ => (
+            PathBuf::from("/usr/bin/redis-server"),
+            "the Debian package's path",
+        ),
     };
     if path.is_file() {
         Ok(path)
@@ -615,7 +635,9 @@ pub fn pg_bin_dir() -> Result<PathBuf, String> {
             "no initdb and postgres in {} ({from}): {INSTALL}, or set PG_BIN_DIR",
             d.display()
         )),
-        None => Err(format!("no Postgres found ({from}): {INSTALL}, or set PG_BIN_DIR")),
+        None => Err(format!(
+            "no Postgres found ({from}): {INSTALL}, or set PG_BIN_DIR"
+        )),
     }
 }
 
@@ -651,11 +673,20 @@ impl Redis {
         let port = free_port();
         let log = dir.path().join("redis.log");
         let mut cmd = Command::new(&bin);
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--logfile")
-            .arg(&log);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("--logfile")
+        .arg(&log);
         if let Some(p) = password {
             cmd.args(["--requirepass", p]);
         }
@@ -726,7 +757,8 @@ impl Postgres {
         let as_user = |program: &Path| -> Command {
             if root {
                 let mut c = Command::new("setpriv");
-                c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(program);
+                c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+                    .arg(program);
                 c
             } else {
                 Command::new(program)
@@ -736,12 +768,23 @@ impl Postgres {
         let pwfile = dir.path().join("pw");
         std::fs::write(&pwfile, Self::SUPER_PASSWORD).map_err(|e| e.to_string())?;
         if root {
-            let _ = Command::new("chown").args(["nobody:nogroup"]).arg(&pwfile).status();
+            let _ = Command::new("chown")
+                .args(["nobody:nogroup"])
+                .arg(&pwfile)
+                .status();
         }
         let out = as_user(&bin.join("initdb"))
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .current_dir(dir.path())
             .output()
@@ -759,7 +802,14 @@ impl Postgres {
         let mut child = as_user(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args([
+                "-p",
+                &port.to_string(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ])
             .args(["-c", "max_connections=200"])
             .arg("-k")
             .arg(dir.path())
@@ -803,7 +853,9 @@ impl Postgres {
             let (client, conn) = loop {
                 match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
                     Ok(c) => break c,
-                    Err(e) if Instant::now() > deadline => return Err(format!("cannot log in to the test Postgres: {e}")),
+                    Err(e) if Instant::now() > deadline => {
+                        return Err(format!("cannot log in to the test Postgres: {e}"));
+                    }
                     Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
             };
@@ -813,10 +865,12 @@ impl Postgres {
                 format!("CREATE ROLE app LOGIN PASSWORD '{}'", Self::APP_PASSWORD),
                 "CREATE DATABASE orders OWNER app".to_owned(),
             ] {
-                client
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(|e| format!("the test Postgres: {sql}: {}", e.as_db_error().map_or(e.to_string(), |d| d.message().to_owned())))?;
+                client.batch_execute(&sql).await.map_err(|e| {
+                    format!(
+                        "the test Postgres: {sql}: {}",
+                        e.as_db_error().map_or(e.to_string(), |d| d.message().to_owned())
+                    )
+                })?;
             }
             drop(client);
             let _ = driver.await;

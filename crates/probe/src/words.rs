@@ -142,7 +142,9 @@ mod tests {
 
     #[test]
     fn tls_inside_an_io_error() {
-        let name = rustls_pki_types::ServerName::try_from("payment-gw").unwrap().to_owned();
+        let name = rustls_pki_types::ServerName::try_from("payment-gw")
+            .unwrap()
+            .to_owned();
         let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
             expected: name,
             presented: vec!["DnsName(\"payment-gw.pay\")".into()],

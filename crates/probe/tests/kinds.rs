@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use mcp_diag_probe::testing::{
-    Dns, DnsMode, FullBacklog, GrpcHealth, Hang, HttpServer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Pki, Postgres,
-    Redis, SlowProxy, free_port,
+    Dns, DnsMode, FullBacklog, GrpcHealth, Hang, HttpServer, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Pki,
+    Postgres, Redis, SlowProxy, free_port,
 };
 use mcp_diag_probe::{Limits, OAuth2, Probe, ProbeResult, report, run_blocking};
 
@@ -60,7 +60,11 @@ fn assert_slow(r: &ProbeResult) {
     assert!(!r.passed, "{r:#?}");
     assert_eq!(r.successes, r.attempts, "a slow target still answers: {r:#?}");
     assert!(r.limits.iter().any(|c| !c.ok), "{r:#?}");
-    assert!(r.reasons.iter().any(|w| w.contains("is above the limit")), "{:?}", r.reasons);
+    assert!(
+        r.reasons.iter().any(|w| w.contains("is above the limit")),
+        "{:?}",
+        r.reasons
+    );
 }
 
 fn refused_port() -> u16 {
@@ -81,7 +85,10 @@ fn http() {
     assert_pass(&r);
     assert_eq!((r.attempts, r.kind), (20, Some("http")));
 
-    assert_fail(&run(probe(&server.url("/status/503"))), "HTTP 503, expected a 2xx status");
+    assert_fail(
+        &run(probe(&server.url("/status/503"))),
+        "HTTP 503, expected a 2xx status",
+    );
     let mut want_204 = probe(&server.url("/healthz"));
     want_204.expect = Some(204);
     assert_fail(&run(want_204), "HTTP 200, expected 204");
@@ -116,14 +123,20 @@ fn https_and_oauth2() {
     ok.concurrency = 5;
     assert_pass(&run(ok));
     // The system's roots do not know the test CA.
-    assert_fail(&run(probe(&url)), "TLS: the server's certificate is not signed by a CA this probe trusts");
+    assert_fail(
+        &run(probe(&url)),
+        "TLS: the server's certificate is not signed by a CA this probe trusts",
+    );
 
     // A certificate for another name.
     let other = pki.issue("pay", &["payment-gw.pay"], false);
     let pay = HttpServer::start_tls(pki.server_config(&other, false));
     let mut wrong = probe(&format!("https://localhost:{}/healthz", pay.addr.port()));
     wrong.ca = Some(pki.ca_path());
-    assert_fail(&run(wrong), "TLS: the certificate is for payment-gw.pay, not localhost");
+    assert_fail(
+        &run(wrong),
+        "TLS: the certificate is for payment-gw.pay, not localhost",
+    );
 
     // Mutual TLS: refused without a client certificate, accepted with one.
     let mtls = HttpServer::start_tls(pki.server_config(&cert, true));
@@ -165,12 +178,24 @@ fn https_and_oauth2() {
     });
     let r = run(oauth.clone());
     assert_fail(&r, "OAuth2: the token endpoint");
-    assert!(r.first_error.as_ref().unwrap().contains("answered 401 (invalid_client)"), "{r:?}");
+    assert!(
+        r.first_error
+            .as_ref()
+            .unwrap()
+            .contains("answered 401 (invalid_client)"),
+        "{r:?}"
+    );
     let json = report::json(&[r]).to_string();
-    assert!(!json.contains(&std::env::var("PATH").unwrap()), "the secret leaked: {json}");
+    assert!(
+        !json.contains(&std::env::var("PATH").unwrap()),
+        "the secret leaked: {json}"
+    );
     let mut unset = oauth;
     unset.oauth2.as_mut().unwrap().client_secret_env = "MCP_DIAG_TEST_UNSET_SECRET".into();
-    assert_fail(&run(unset), "MCP_DIAG_TEST_UNSET_SECRET (the client secret) is not set");
+    assert_fail(
+        &run(unset),
+        "MCP_DIAG_TEST_UNSET_SECRET (the client secret) is not set",
+    );
     // Without the token, the protected route refuses.
     assert_fail(&run(probe(&plain.url("/protected"))), "HTTP 401");
     let _ = OAUTH_CLIENT_SECRET;
@@ -183,7 +208,10 @@ fn tcp() {
     ok.count = 10;
     ok.concurrency = 10;
     assert_pass(&run(ok.clone()));
-    assert_fail(&run(probe(&format!("tcp://127.0.0.1:{}", refused_port()))), "connection refused");
+    assert_fail(
+        &run(probe(&format!("tcp://127.0.0.1:{}", refused_port()))),
+        "connection refused",
+    );
     let full = FullBacklog::start();
     assert_timed_out(&run(hanging(&format!("tcp://{}", full.addr))));
     // No loopback connect takes under a microsecond: the limit is always exceeded.
@@ -209,7 +237,10 @@ fn dns() {
 
     let mut wrong = ok.clone();
     wrong.expect_addresses = vec!["10.9.9.9".parse().unwrap()];
-    assert_fail(&run(wrong), "DNS: api.shop.test resolved to 10.1.2.3, expected also 10.9.9.9");
+    assert_fail(
+        &run(wrong),
+        "DNS: api.shop.test resolved to 10.1.2.3, expected also 10.9.9.9",
+    );
     assert_fail(
         &run(probe(&format!("dns://{}/nothing.shop.test", server.addr))),
         "DNS: no address for nothing.shop.test",
@@ -242,7 +273,10 @@ fn grpc_health() {
     not_serving.service = Some(GrpcHealth::NOT_SERVING.into());
     assert_fail(&run(not_serving), "gRPC health: sleepy.v1 is NOT_SERVING");
     assert_fail(
-        &run(probe(&format!("grpc://127.0.0.1:{}/unknown.v1", server.addr.port()))),
+        &run(probe(&format!(
+            "grpc://127.0.0.1:{}/unknown.v1",
+            server.addr.port()
+        ))),
         "does not know the service \"unknown.v1\"",
     );
     assert_fail(
@@ -276,7 +310,10 @@ fn grpc_health() {
     let wrong_name = GrpcHealth::start(Some(&(Pki::new(), other)));
     let mut wrong = probe(&format!("grpcs://localhost:{}", wrong_name.addr.port()));
     wrong.ca = Some(tls.0.ca_path());
-    assert_fail(&run(wrong), "TLS: the certificate is for registry.internal, not localhost");
+    assert_fail(
+        &run(wrong),
+        "TLS: the certificate is for registry.internal, not localhost",
+    );
 }
 
 #[test]
@@ -295,9 +332,16 @@ fn redis() {
     let bad = format!("redis://:wrong@{}", redis.addr);
     let r = run(probe(&bad));
     assert_fail(&r, "Redis: ");
-    assert!(r.first_error.as_ref().unwrap().contains("auth") || r.first_error.as_ref().unwrap().contains("password"), "{r:?}");
+    assert!(
+        r.first_error.as_ref().unwrap().contains("auth")
+            || r.first_error.as_ref().unwrap().contains("password"),
+        "{r:?}"
+    );
     assert_fail(&run(probe(&format!("redis://{}", redis.addr))), "Redis: ");
-    assert_fail(&run(probe(&format!("redis://127.0.0.1:{}", refused_port()))), "refused");
+    assert_fail(
+        &run(probe(&format!("redis://127.0.0.1:{}", refused_port()))),
+        "refused",
+    );
 
     // An HTTP probe against Redis says the server does not speak HTTP.
     let r = run(probe(&format!("http://{}/", redis.addr)));
@@ -332,12 +376,18 @@ fn postgres() {
     assert_fail(&r, "Postgres: password authentication failed for user app");
     assert!(!report::json(&[r]).to_string().contains("wrong@"));
     assert_fail(
-        &run(probe(&format!("postgres://app:x@127.0.0.1:{}/orders", refused_port()))),
+        &run(probe(&format!(
+            "postgres://app:x@127.0.0.1:{}/orders",
+            refused_port()
+        ))),
         "connection refused",
     );
 
     let hang = Hang::start();
-    assert_timed_out(&run(hanging(&format!("postgres://app:x@{}/orders?sslmode=disable", hang.addr))));
+    assert_timed_out(&run(hanging(&format!(
+        "postgres://app:x@{}/orders?sslmode=disable",
+        hang.addr
+    ))));
 
     let proxy = SlowProxy::start(pg.addr, Duration::from_millis(20));
     let mut slow = probe(&format!(

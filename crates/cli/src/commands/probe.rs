@@ -16,10 +16,12 @@ use super::hinted;
 use crate::exit::ExitStatus;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Kinds by URL scheme: http(s)://host:port/path, tcp://host:port, dns:NAME or \
+#[command(
+    after_help = "Kinds by URL scheme: http(s)://host:port/path, tcp://host:port, dns:NAME or \
                   dns://SERVER/NAME, grpc(s)://host:port[/service], redis(s)://[:password@]host:port, \
                   postgres://user[:password]@host:port/db (else PGPASSWORD).\n\
-                  Exit status: 0 every probe passed; 2 some failed; 1 the probes could not run.")]
+                  Exit status: 0 every probe passed; 2 some failed; 1 the probes could not run."
+)]
 pub struct ProbeArgs {
     /// The target; without it, every probe in the config's `probes:` list runs
     #[arg(value_name = "URL")]
@@ -137,7 +139,8 @@ fn positive_duration(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: &ProbeArgs) -> anyhow::Result<ExitStatus> {
     let probes = probes(args)?;
-    let results = mcp_diag_probe::run_blocking(&probes, args.parallel as usize).map_err(anyhow::Error::msg)?;
+    let results =
+        mcp_diag_probe::run_blocking(&probes, args.parallel as usize).map_err(anyhow::Error::msg)?;
     write_report(&results, args.output)?;
     Ok(if results.iter().all(|r| r.passed) {
         ExitStatus::Success
@@ -170,12 +173,18 @@ fn probes(args: &ProbeArgs) -> anyhow::Result<Vec<Probe>> {
         Ok(Some(p)) if !p.is_empty() => p,
         Ok(_) => {
             return Err(hinted(
-                format!("{}: no probes (the `probes:` list is missing or empty)", path.display()),
+                format!(
+                    "{}: no probes (the `probes:` list is missing or empty)",
+                    path.display()
+                ),
                 "add a `probes:` list (see docs/probes.md), or give a URL",
             ));
         }
         Err(errors) => {
-            return Err(hinted(errors.to_string(), "fix the config file at the places above (docs/probes.md lists every key)"));
+            return Err(hinted(
+                errors.to_string(),
+                "fix the config file at the places above (docs/probes.md lists every key)",
+            ));
         }
     };
     // Flags given on the command line win over every probe's settings.
@@ -193,9 +202,12 @@ fn apply_flags(p: &mut Probe, a: &ProbeArgs) -> anyhow::Result<()> {
         p.body_contains = Some(v.clone());
     }
     for h in &a.header {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| hinted(format!("--header {h:?} has no `:`"), "write it as --header 'Name: value'"))?;
+        let (name, value) = h.split_once(':').ok_or_else(|| {
+            hinted(
+                format!("--header {h:?} has no `:`"),
+                "write it as --header 'Name: value'",
+            )
+        })?;
         p.headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     if let Some(v) = &a.ca {
@@ -205,9 +217,11 @@ fn apply_flags(p: &mut Probe, a: &ProbeArgs) -> anyhow::Result<()> {
         p.cert = Some(c.clone());
         p.key = Some(k.clone());
     }
-    if let (Some(token_url), Some(client_id), Some(env)) =
-        (&a.oauth2_token_url, &a.oauth2_client_id, &a.oauth2_client_secret_env)
-    {
+    if let (Some(token_url), Some(client_id), Some(env)) = (
+        &a.oauth2_token_url,
+        &a.oauth2_client_id,
+        &a.oauth2_client_secret_env,
+    ) {
         p.oauth2 = Some(OAuth2 {
             token_url: token_url.clone(),
             client_id: client_id.clone(),
@@ -249,7 +263,8 @@ fn write_report(results: &[ProbeResult], format: ProbeFormat) -> anyhow::Result<
     let text = match format {
         ProbeFormat::Table => report::table(results),
         ProbeFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&report::json(results)).context("the report serializes")?;
+            let mut t =
+                serde_json::to_string_pretty(&report::json(results)).context("the report serializes")?;
             t.push('\n');
             t
         }
