@@ -542,7 +542,20 @@ fn redis_words(e: &redis::RedisError) -> String {
         redis::ErrorKind::AuthenticationFailed => {
             "authentication failed (check the user and password in the URL)".into()
         }
-        redis::ErrorKind::Io => describe(e),
+        // redis keeps its I/O cause behind an `Arc<dyn Error>`, which cannot be downcast:
+        // the cause's text is all there is.
+        redis::ErrorKind::Io => {
+            let d = describe(e);
+            if d.contains("invalid peer certificate") || d.contains("received fatal alert") {
+                format!("TLS: {d}")
+            } else if d.contains("reset by peer") {
+                "connection reset by the server (plain text against a TLS port, or the reverse?)".into()
+            } else if d.contains("refused") {
+                "connection refused".into()
+            } else {
+                d
+            }
+        }
         _ => {
             let d = describe(e);
             if e.is_connection_refusal() && !d.contains("refused") {

@@ -668,25 +668,43 @@ pub struct Redis {
 
 impl Redis {
     pub fn start(password: Option<&str>) -> Result<Self, String> {
+        Self::start_inner(password, None)
+    }
+
+    /// Redis speaking only TLS (`rediss://`), with `server`'s certificate; clients need none.
+    pub fn start_tls(password: Option<&str>, server: &Issued, ca: &Path) -> Result<Self, String> {
+        Self::start_inner(password, Some((server, ca)))
+    }
+
+    fn start_inner(password: Option<&str>, tls: Option<(&Issued, &Path)>) -> Result<Self, String> {
         let bin = redis_binary()?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let port = free_port();
         let log = dir.path().join("redis.log");
         let mut cmd = Command::new(&bin);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(dir.path())
-        .arg("--logfile")
-        .arg(&log);
+        match tls {
+            None => cmd.args(["--port", &port.to_string()]),
+            Some((server, ca)) => cmd
+                .args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port.to_string(),
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(&server.cert_path)
+                .arg("--tls-key-file")
+                .arg(&server.key_path)
+                .arg("--tls-ca-cert-file")
+                .arg(ca),
+        };
+        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("--logfile")
+            .arg(&log);
         if let Some(p) = password {
             cmd.args(["--requirepass", p]);
         }

@@ -360,6 +360,26 @@ fn redis() {
 }
 
 #[test]
+fn redis_tls() {
+    let pki = Pki::new();
+    let cert = pki.issue("redis", &["localhost"], false);
+    let redis = Redis::start_tls(Some("pw"), &cert, &pki.ca_path()).unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("rediss://:pw@localhost:{}", redis.addr.port());
+    let mut ok = probe(&url);
+    ok.ca = Some(pki.ca_path());
+    ok.count = 3;
+    assert_pass(&run(ok));
+    // The system's roots do not know the test CA.
+    assert_fail(
+        &run(probe(&url)),
+        "Redis: TLS: invalid peer certificate: UnknownIssuer",
+    );
+    // Plain text against the TLS port.
+    let r = run(hanging(&format!("redis://:pw@localhost:{}", redis.addr.port())));
+    assert_fail(&r, "connection reset by the server");
+}
+
+#[test]
 fn postgres() {
     let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
     let mut ok = probe(&pg.url(Some(Postgres::APP_PASSWORD)));
