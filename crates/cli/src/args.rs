@@ -39,6 +39,8 @@ pub enum Command {
     Upgrade(UpgradeArgs),
     /// Evaluate the upgrade config's metric gates once (a pipeline step before an upgrade)
     Gates(GatesArgs),
+    /// Probe services (HTTP, TCP, DNS, gRPC health, Redis, Postgres) against latency limits
+    Probe(crate::commands::probe::ProbeArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from these definitions

@@ -18,6 +18,7 @@ mod live;
 mod manual;
 mod output;
 mod plan;
+pub mod probe;
 #[allow(dead_code)] // wired by `probe --in-cluster`
 mod probe_job;
 mod rehearse;
@@ -166,6 +167,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Emulate(args) => emulate::run(&args),
         Command::Rehearse(args) => rehearse::run(&args),
         Command::Gates(args) => gates::run(&args),
+        Command::Probe(args) => probe::run(&args),
         Command::Upgrade(args) => upgrade::run(&args),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),

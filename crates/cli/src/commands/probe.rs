@@ -1,0 +1,278 @@
+//! `mcp-diag probe`: connectivity probes from where the tool runs, against latency limits.
+//!
+//! Exit status: 0 every probe passed, 2 some failed, 1 the probes could not run (a bad URL on
+//! the command line, an unreadable or invalid config).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use mcp_diag_probe::stats::parse_duration;
+use mcp_diag_probe::{Limits, OAuth2, Probe, ProbeResult, Target, config, report};
+
+use super::hinted;
+use crate::exit::ExitStatus;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Kinds by URL scheme: http(s)://host:port/path, tcp://host:port, dns:NAME or \
+                  dns://SERVER/NAME, grpc(s)://host:port[/service], redis(s)://[:password@]host:port, \
+                  postgres://user[:password]@host:port/db (else PGPASSWORD).\n\
+                  Exit status: 0 every probe passed; 2 some failed; 1 the probes could not run."
+)]
+pub struct ProbeArgs {
+    /// The target; without it, every probe in the config's `probes:` list runs
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Config file with a `probes:` list (see docs/probes.md)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// HTTP: the expected status (default: any 2xx)
+    #[arg(long, value_name = "STATUS")]
+    pub expect: Option<u16>,
+
+    /// HTTP: the body must contain this text
+    #[arg(long, value_name = "TEXT")]
+    pub body_contains: Option<String>,
+
+    /// HTTP: a request header, NAME:VALUE (repeatable)
+    #[arg(long, value_name = "NAME:VALUE")]
+    pub header: Vec<String>,
+
+    /// TLS: trust only this CA (PEM) instead of the system's roots
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// TLS: client certificate (PEM), with --key
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// TLS: client private key (PEM), with --cert
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// HTTP: get a bearer token by OAuth2 client credentials from this URL first
+    #[arg(long, value_name = "URL", requires_all = ["oauth2_client_id", "oauth2_client_secret_env"])]
+    pub oauth2_token_url: Option<String>,
+
+    /// OAuth2 client id
+    #[arg(long, value_name = "ID")]
+    pub oauth2_client_id: Option<String>,
+
+    /// The environment variable holding the OAuth2 client secret (never printed)
+    #[arg(long, value_name = "VAR")]
+    pub oauth2_client_secret_env: Option<String>,
+
+    /// OAuth2 scope
+    #[arg(long, value_name = "SCOPE")]
+    pub oauth2_scope: Option<String>,
+
+    /// DNS: an address the name must resolve to (repeatable)
+    #[arg(long, value_name = "IP")]
+    pub expect_address: Vec<std::net::IpAddr>,
+
+    /// gRPC: the service name to ask the health service about
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Postgres: also write in a transaction that is rolled back (a temporary table)
+    #[arg(long)]
+    pub write: bool,
+
+    /// Attempts [default: 1 for a URL; 3 for config probes without `count`]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub count: Option<u32>,
+
+    /// Attempts at a time [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: Option<u32>,
+
+    /// Time an attempt may take before it fails (e.g. 500ms, 5s) [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Latency limit for the median (e.g. 20ms)
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub latency_p50: Option<Duration>,
+
+    /// Latency limit for the 90th percentile
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub latency_p90: Option<Duration>,
+
+    /// Latency limit for the 99th percentile
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub latency_p99: Option<Duration>,
+
+    /// Latency limit for the slowest attempt
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub latency_max: Option<Duration>,
+
+    /// Probes run at a time (each with its own --concurrency)
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub parallel: u32,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = ProbeFormat::Table)]
+    pub output: ProbeFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProbeFormat {
+    /// One line per probe, then why the failed ones failed
+    Table,
+    /// The JSON report (schema_version 1, docs/probes.md)
+    Json,
+    /// JUnit XML, one testcase per probe
+    Junit,
+}
+
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be above zero".into()),
+        d => Ok(d),
+    }
+}
+
+pub fn run(args: &ProbeArgs) -> anyhow::Result<ExitStatus> {
+    let probes = probes(args)?;
+    let results =
+        mcp_diag_probe::run_blocking(&probes, args.parallel as usize).map_err(anyhow::Error::msg)?;
+    write_report(&results, args.output)?;
+    Ok(if results.iter().all(|r| r.passed) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Findings
+    })
+}
+
+/// The probe set of the arguments: the URL's one probe, or the config's list.
+fn probes(args: &ProbeArgs) -> anyhow::Result<Vec<Probe>> {
+    if let Some(url) = &args.url {
+        // The single-URL form: a bad URL means nothing can run (exit 1).
+        Target::parse(url).map_err(|e| {
+            hinted(
+                e,
+                "give a URL such as http://127.0.0.1:8080/healthz, redis://127.0.0.1:6379 or postgres://app@127.0.0.1:5432/db",
+            )
+        })?;
+        let mut p = Probe::new(url.clone());
+        apply_flags(&mut p, args)?;
+        return Ok(vec![p]);
+    }
+    let Some(path) = &args.config else {
+        return Err(hinted(
+            "nothing to probe",
+            "give a URL (mcp-diag probe http://127.0.0.1:8080/healthz) or --config with a `probes:` list",
+        ));
+    };
+    let mut probes = match config::load(path) {
+        Ok(Some(p)) if !p.is_empty() => p,
+        Ok(_) => {
+            return Err(hinted(
+                format!(
+                    "{}: no probes (the `probes:` list is missing or empty)",
+                    path.display()
+                ),
+                "add a `probes:` list (see docs/probes.md), or give a URL",
+            ));
+        }
+        Err(errors) => {
+            return Err(hinted(
+                errors.to_string(),
+                "fix the config file at the places above (docs/probes.md lists every key)",
+            ));
+        }
+    };
+    // Flags given on the command line win over every probe's settings.
+    for p in &mut probes {
+        apply_flags(p, args)?;
+    }
+    Ok(probes)
+}
+
+fn apply_flags(p: &mut Probe, a: &ProbeArgs) -> anyhow::Result<()> {
+    if let Some(v) = a.expect {
+        p.expect = Some(v);
+    }
+    if let Some(v) = &a.body_contains {
+        p.body_contains = Some(v.clone());
+    }
+    for h in &a.header {
+        let (name, value) = h.split_once(':').ok_or_else(|| {
+            hinted(
+                format!("--header {h:?} has no `:`"),
+                "write it as --header 'Name: value'",
+            )
+        })?;
+        p.headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    if let Some(v) = &a.ca {
+        p.ca = Some(v.clone());
+    }
+    if let (Some(c), Some(k)) = (&a.cert, &a.key) {
+        p.cert = Some(c.clone());
+        p.key = Some(k.clone());
+    }
+    if let (Some(token_url), Some(client_id), Some(env)) = (
+        &a.oauth2_token_url,
+        &a.oauth2_client_id,
+        &a.oauth2_client_secret_env,
+    ) {
+        p.oauth2 = Some(OAuth2 {
+            token_url: token_url.clone(),
+            client_id: client_id.clone(),
+            client_secret_env: env.clone(),
+            scope: a.oauth2_scope.clone(),
+        });
+    }
+    if !a.expect_address.is_empty() {
+        p.expect_addresses = a.expect_address.clone();
+    }
+    if let Some(v) = &a.service {
+        p.service = Some(v.clone());
+    }
+    p.write |= a.write;
+    if let Some(v) = a.count {
+        p.count = v;
+    }
+    if let Some(v) = a.concurrency {
+        p.concurrency = v;
+    }
+    if let Some(v) = a.timeout {
+        p.timeout = v;
+    }
+    let l = &mut p.limits;
+    let flags = Limits {
+        p50: a.latency_p50,
+        p90: a.latency_p90,
+        p99: a.latency_p99,
+        max: a.latency_max,
+    };
+    l.p50 = flags.p50.or(l.p50);
+    l.p90 = flags.p90.or(l.p90);
+    l.p99 = flags.p99.or(l.p99);
+    l.max = flags.max.or(l.max);
+    Ok(())
+}
+
+fn write_report(results: &[ProbeResult], format: ProbeFormat) -> anyhow::Result<()> {
+    let text = match format {
+        ProbeFormat::Table => report::table(results),
+        ProbeFormat::Json => {
+            let mut t =
+                serde_json::to_string_pretty(&report::json(results)).context("the report serializes")?;
+            t.push('\n');
+            t
+        }
+        ProbeFormat::Junit => report::junit(results),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write to standard output")
+}
