@@ -574,6 +574,38 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_set_written_for_a_job_reads_back_the_same() {
+        let probes = parse_ok(
+            r#"
+probes:
+  - name: "api \"v2\""
+    url: http://api.shop:8080/healthz
+    expect: 204
+    body_contains: "ok: yes"
+    headers: {X-Probe: "1"}
+    count: 7
+    concurrency: 3
+    timeout: 1500ms
+    latency_p99: 250us
+    latency_max: 2s
+  - url: dns://10.0.0.10/a.shop.svc.cluster.local
+    expect_addresses: [10.1.2.3, "::1"]
+  - url: grpc://reg:9090
+    service: registry.v1
+  - url: postgres://app@db:5432/orders
+    write: true
+  - url: "gopher://nope"
+"#,
+        );
+        let text = to_yaml(&probes).unwrap();
+        assert_eq!(parse_ok(&text), probes, "{text}");
+        let mut with_ca = probes[0].clone();
+        with_ca.ca = Some("ca.pem".into());
+        let err = to_yaml(&[with_ca]).unwrap_err();
+        assert!(err.contains("api \"v2\""), "{err}");
+    }
+
+    #[test]
     fn every_key() {
         let probes = parse_ok(
             r#"
@@ -674,4 +706,66 @@ probes:
         assert!(errors("probes: {a: 1}\n")[0].contains("probes: expected a list of probes"));
         assert!(errors("probes: [\n")[0].contains("not valid YAML"));
     }
+}
+
+/// A probe set as a config file that [`parse`] reads back to the same probes: what
+/// `probe --in-cluster` hands to its Job. Probes that name local files (CA, client
+/// certificate) or read a secret from this machine's environment cannot run elsewhere: an
+/// error names them.
+pub fn to_yaml(probes: &[Probe]) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let d = |d: std::time::Duration| format!("{}us", d.as_micros());
+    let local: Vec<&str> = probes
+        .iter()
+        .filter(|p| p.ca.is_some() || p.cert.is_some() || p.key.is_some() || p.oauth2.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    if !local.is_empty() {
+        return Err(format!(
+            "probes {} read files or secrets of this machine (ca, cert, key, oauth2), which a Job in the cluster does not have",
+            local.join(", ")
+        ));
+    }
+    let mut out = String::from("probes:\n");
+    for p in probes {
+        let _ = writeln!(out, "  - name: {}", q(&p.name));
+        let _ = writeln!(out, "    url: {}", q(&p.url));
+        if let Some(e) = p.expect {
+            let _ = writeln!(out, "    expect: {e}");
+        }
+        if let Some(b) = &p.body_contains {
+            let _ = writeln!(out, "    body_contains: {}", q(b));
+        }
+        if !p.headers.is_empty() {
+            let _ = writeln!(out, "    headers:");
+            for (k, v) in &p.headers {
+                let _ = writeln!(out, "      {}: {}", q(k), q(v));
+            }
+        }
+        if !p.expect_addresses.is_empty() {
+            let list: Vec<String> = p.expect_addresses.iter().map(|a| q(&a.to_string())).collect();
+            let _ = writeln!(out, "    expect_addresses: [{}]", list.join(", "));
+        }
+        if let Some(s) = &p.service {
+            let _ = writeln!(out, "    service: {}", q(s));
+        }
+        if p.write {
+            let _ = writeln!(out, "    write: true");
+        }
+        let _ = writeln!(out, "    count: {}", p.count);
+        let _ = writeln!(out, "    concurrency: {}", p.concurrency);
+        let _ = writeln!(out, "    timeout: {}", d(p.timeout));
+        for (key, limit) in [
+            ("latency_p50", p.limits.p50),
+            ("latency_p90", p.limits.p90),
+            ("latency_p99", p.limits.p99),
+            ("latency_max", p.limits.max),
+        ] {
+            if let Some(l) = limit {
+                let _ = writeln!(out, "    {key}: {}", d(l));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -59,6 +59,102 @@ fn probe_json(r: &ProbeResult) -> Value {
     })
 }
 
+/// Reads a JSON report back (what `probe --in-cluster` gets from its Job's log), so that it
+/// can be shown as a table or JUnit here. Fields this version does not know are ignored.
+pub fn from_json(report: &Value) -> Result<Vec<ProbeResult>, String> {
+    use crate::spec::Kind;
+    use std::time::Duration;
+    let version = report.get("schema_version").and_then(Value::as_u64);
+    if version != Some(u64::from(SCHEMA_VERSION)) {
+        return Err(format!(
+            "the report has schema_version {}, this mcp-diag reads {SCHEMA_VERSION} (use the same version inside and outside the cluster)",
+            version.map_or_else(|| "none".to_owned(), |v| v.to_string())
+        ));
+    }
+    let dur = |v: Option<&Value>| {
+        v.and_then(Value::as_f64)
+            .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    };
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0) as u32;
+    let kinds = [
+        Kind::Http,
+        Kind::Tcp,
+        Kind::Dns,
+        Kind::Grpc,
+        Kind::Redis,
+        Kind::Postgres,
+    ];
+    let limit_names = ["p50", "p90", "p99", "max"];
+    let probes = report
+        .get("probes")
+        .and_then(Value::as_array)
+        .ok_or("the report has no `probes` list")?;
+    Ok(probes
+        .iter()
+        .map(|p| {
+            let latency = p
+                .get("latency_ms")
+                .filter(|l| l.is_object())
+                .map(|l| crate::stats::Latency {
+                    p50: dur(l.get("p50")).unwrap_or_default(),
+                    p90: dur(l.get("p90")).unwrap_or_default(),
+                    p99: dur(l.get("p99")).unwrap_or_default(),
+                    max: dur(l.get("max")).unwrap_or_default(),
+                });
+            ProbeResult {
+                name: text(p, "name").unwrap_or_default(),
+                url: text(p, "url").unwrap_or_default(),
+                kind: p
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .and_then(|k| kinds.iter().map(|k| k.name()).find(|n| *n == k)),
+                count: num(p, "count"),
+                concurrency: num(p, "concurrency"),
+                timeout: dur(p.get("timeout_ms")).unwrap_or_default(),
+                attempts: num(p, "attempts"),
+                successes: num(p, "successes"),
+                latency,
+                limits: p
+                    .get("limits")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| {
+                        let name = limit_names
+                            .into_iter()
+                            .find(|n| l.get("name").and_then(Value::as_str) == Some(*n))?;
+                        Some(crate::stats::LimitCheck {
+                            name,
+                            limit: dur(l.get("limit"))?,
+                            value: dur(l.get("value")),
+                            ok: l.get("ok").and_then(Value::as_bool).unwrap_or(false),
+                        })
+                    })
+                    .collect(),
+                passed: p.get("passed").and_then(Value::as_bool).unwrap_or(false),
+                reasons: p
+                    .get("reasons")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                first_error: text(p, "first_error"),
+                errors: p
+                    .get("errors")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| Some((text(e, "message")?, num(e, "attempts"))))
+                    .collect(),
+                note: text(p, "note"),
+            }
+        })
+        .collect())
+}
+
 /// A table for a terminal: one line per probe, then the reasons of the failed ones.
 pub fn table(results: &[ProbeResult]) -> String {
     let header = [
@@ -250,6 +346,16 @@ mod tests {
             }],
         );
         vec![good, bad]
+    }
+
+    #[test]
+    fn a_json_report_reads_back_as_it_was() {
+        let r = results();
+        assert_eq!(from_json(&json(&r)).unwrap(), r);
+        // The table of a report read back is the table of the results.
+        assert_eq!(table(&from_json(&json(&r)).unwrap()), table(&r));
+        let err = from_json(&json!({"schema_version": 7, "probes": []})).unwrap_err();
+        assert!(err.contains("schema_version 7"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,6 @@ mod manual;
 mod output;
 mod plan;
 pub mod probe;
-#[allow(dead_code)] // wired by `probe --in-cluster`
 mod probe_job;
 mod rehearse;
 mod scan;

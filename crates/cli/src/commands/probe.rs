@@ -118,6 +118,50 @@ pub struct ProbeArgs {
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = ProbeFormat::Table)]
     pub output: ProbeFormat,
+
+    /// Run the probes from a Job inside the cluster (where Service names resolve and
+    /// NetworkPolicies apply as to the workloads), and read its report from the pod's log
+    #[arg(long, help_heading = "In the cluster")]
+    pub in_cluster: bool,
+
+    /// The mcp-diag image the Job runs (built by the repository's Containerfile)
+    #[arg(long, value_name = "IMAGE", default_value = concat!("mcp-diag:", env!("CARGO_PKG_VERSION")), help_heading = "In the cluster")]
+    pub image: String,
+
+    /// The namespace the Job and its ConfigMap are created in
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        help_heading = "In the cluster"
+    )]
+    pub job_namespace: String,
+
+    /// Print the ConfigMap and the Job that --in-cluster would create, and create nothing
+    #[arg(long, requires = "in_cluster", help_heading = "In the cluster")]
+    pub dry_run: bool,
+
+    /// Leave the Job and its ConfigMap in place afterwards (they are deleted otherwise)
+    #[arg(long, requires = "in_cluster", help_heading = "In the cluster")]
+    pub keep: bool,
+
+    /// The kubeconfig file [default: $KUBECONFIG, then ~/.kube/config]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "in_cluster",
+        help_heading = "In the cluster"
+    )]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context [default: the current one]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "in_cluster",
+        help_heading = "In the cluster"
+    )]
+    pub context: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,6 +183,9 @@ fn positive_duration(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: &ProbeArgs) -> anyhow::Result<ExitStatus> {
     let probes = probes(args)?;
+    if args.in_cluster {
+        return in_cluster(args, &probes);
+    }
     let results =
         mcp_diag_probe::run_blocking(&probes, args.parallel as usize).map_err(anyhow::Error::msg)?;
     write_report(&results, args.output)?;
@@ -275,4 +322,67 @@ fn write_report(results: &[ProbeResult], format: ProbeFormat) -> anyhow::Result<
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .context("cannot write to standard output")
+}
+
+/// `--in-cluster`: the probe set (already validated here) goes to a Job as a config file; the
+/// command-line flags were applied to it, so the pod runs it as it is.
+fn in_cluster(args: &ProbeArgs, probes: &[Probe]) -> anyhow::Result<ExitStatus> {
+    use super::probe_job::{JobSpec, dry_run_text, job_name, report_in_log};
+    let config = config::to_yaml(probes).map_err(|e| {
+        hinted(
+            e,
+            "run those probes from here (without --in-cluster), or leave them out of the config",
+        )
+    })?;
+    // The Job may run as long as the slowest probe could: every attempt timing out, in turn.
+    let worst: Duration = probes
+        .iter()
+        .map(|p| p.timeout * p.count.div_ceil(p.concurrency.max(1)))
+        .sum::<Duration>()
+        / (args.parallel.max(1));
+    let spec = JobSpec {
+        namespace: args.job_namespace.clone(),
+        name: job_name(super::now_utc().max(0) as u64),
+        image: args.image.clone(),
+        config,
+        args: vec!["--parallel".into(), args.parallel.to_string()],
+        deadline: worst + Duration::from_secs(60),
+        service_account: None,
+    };
+    if args.dry_run {
+        let mut out = std::io::stdout().lock();
+        out.write_all(dry_run_text(&spec).as_bytes())
+            .and_then(|()| out.flush())
+            .context("cannot write to standard output")?;
+        return Ok(ExitStatus::Success);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let log = runtime.block_on(async {
+        let (client, _) = mcp_diag_live::connect(args.kubeconfig.as_deref(), args.context.as_deref())
+            .await
+            .map_err(super::live::live_error)?;
+        let poll = std::env::var("MCP_DIAG_POLL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(Duration::from_secs(1), Duration::from_millis);
+        super::probe_job::run(client, &spec, args.keep, poll).await
+    })?;
+    let Some(report) = report_in_log(&log) else {
+        return Err(hinted(
+            format!(
+                "the Job {}/{} printed no probe report; its log:\n{}",
+                spec.namespace,
+                spec.name,
+                log.trim_end()
+            ),
+            "check that --image is an mcp-diag image of this version (the repository's Containerfile builds it)",
+        ));
+    };
+    let results = report::from_json(&report).map_err(anyhow::Error::msg)?;
+    write_report(&results, args.output)?;
+    Ok(if results.iter().all(|r| r.passed) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Findings
+    })
 }
