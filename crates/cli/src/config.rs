@@ -21,6 +21,9 @@ pub struct ConfigFile {
     pub desired: Option<PathBuf>,
     #[serde(default)]
     pub checks: BTreeMap<String, CheckSetting>,
+    /// The kubeconfig contexts a scan without a path reads (`init` writes them).
+    #[serde(default)]
+    pub clusters: Vec<ClusterEntry>,
     // The sections of `upgrade`, `rehearse` and `gates` (validated by
     // mcp_diag_rollout::config_file) and of later commands: one file serves them all.
     #[serde(rename = "upgrade")]
@@ -31,6 +34,14 @@ pub struct ConfigFile {
     _services: Option<serde::de::IgnoredAny>,
     #[serde(rename = "probes")]
     _probes: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterEntry {
+    pub context: String,
+    /// A kubeconfig file other than the default one, relative to the config file.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +65,10 @@ pub struct Config {
     pub desired: Option<PathBuf>,
     pub disabled: BTreeSet<String>,
     pub severity: BTreeMap<String, Severity>,
+    /// `clusters:`: the contexts to read when neither a path nor --context is given.
+    pub contexts: Vec<String>,
+    /// The kubeconfig those contexts are in, when the file names one.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Config {
@@ -73,6 +88,12 @@ impl Config {
             backup_max_age: raw.backup_max_age,
             restart_threshold: raw.restart_threshold,
             node_full_percent: raw.node_full_percent,
+            contexts: raw.clusters.iter().map(|c| c.context.clone()).collect(),
+            kubeconfig: raw
+                .clusters
+                .iter()
+                .find_map(|c| c.kubeconfig.as_ref())
+                .map(|k| base.join(k)),
             rules: raw.rules.map(|r| base.join(r)),
             desired: raw.desired.map(|d| base.join(d)),
             ..Self::default()
@@ -88,6 +109,18 @@ impl Config {
                 f.parse()
                     .map_err(|e| format!("{}: fail_on: {e}", path.display()))?,
             );
+        }
+        let kubeconfigs: BTreeSet<&PathBuf> = raw
+            .clusters
+            .iter()
+            .filter_map(|c| c.kubeconfig.as_ref())
+            .collect();
+        if kubeconfigs.len() > 1 {
+            return Err(format!(
+                "{}: clusters: the contexts name {} kubeconfig files; one scan reads one file (merge them, or keep one config per file)",
+                path.display(),
+                kubeconfigs.len()
+            ));
         }
         for (id, setting) in raw.checks {
             check_id(&id).map_err(|e| format!("{}: checks.{id}: {e}", path.display()))?;

@@ -181,3 +181,55 @@ fn init_update_refuses_a_file_with_unknown_keys_naming_the_line() {
             .ends_with("requiress: {}\n")
     );
 }
+
+#[test]
+fn init_of_a_live_cluster_names_its_context_and_scan_reads_it_from_clusters() {
+    use mcp_diag_emulator::{Emulator, Options};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let inventory = mcp_diag_sources::read_snapshot(&root.join("examples/demo-cluster")).unwrap();
+    let emu = rt
+        .block_on(Emulator::start(inventory, Options::default()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    std::fs::write(&kc, emu.kubeconfig("emu")).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("mcp-diag")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env_remove("KUBECONFIG")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, config, stderr) = run(&["init", "--kubeconfig", kc.to_str().unwrap(), "--context", "emu"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(config.contains("clusters:\n  - context: \"emu\"\n"), "{config}");
+    assert!(config.contains("  shop/order-svc:\n"), "{config}");
+    // The file names the kubeconfig beside it; a scan with no path and no --context reads
+    // the cluster the file names.
+    let file = dir.path().join("mcp-diag.yaml");
+    std::fs::write(
+        &file,
+        config.replace(
+            "  - context: \"emu\"\n",
+            "  - context: \"emu\"\n    kubeconfig: kc\n",
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&["scan", "--config", file.to_str().unwrap(), "-o", "json"]);
+    assert_ne!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["clusters"][0]["name"], "emu", "{stdout}");
+    rt.block_on(emu.stop());
+}

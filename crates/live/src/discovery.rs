@@ -313,6 +313,7 @@ pub const CHECKED_GROUPS: &[&str] = &[
     "cert-manager.io",
     "core.kubestash.com",
     "crd.projectcalico.org",
+    "gateway.networking.k8s.io",
     "gkebackup.gke.io",
     "helm.toolkit.fluxcd.io",
     "install.istio.io",

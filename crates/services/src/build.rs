@@ -1130,6 +1130,7 @@ impl<'a> Builder<'a> {
                     )),
                 }
             }
+            let place = format!("{place} (mcp-diag.io annotation)");
             entries.push((id, d, EdgeSource::Annotation, o.object_ref(), place));
         }
         for (key, d) in &declared.services {

@@ -70,8 +70,16 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         refuse_empty(inventory, &args.paths)?;
     }
     let mut unreachable = Vec::new();
+    // The config's `clusters:` stand in for --context when neither a path nor a context is given.
+    let mut live_args = args.live.clone();
+    if args.paths.is_empty() && !live::asked_for(&args.live) && !config.contexts.is_empty() {
+        live_args.context = config.contexts.clone();
+        if live_args.kubeconfig.is_none() {
+            live_args.kubeconfig = config.kubeconfig.clone();
+        }
+    }
     if args.paths.is_empty() || live::asked_for(&args.live) {
-        for cluster in live::read(&args.live)? {
+        for cluster in live::read(&live_args)? {
             match cluster.result {
                 Ok(inventory) => inventories.push(inventory),
                 Err(error) => unreachable.push((cluster.name, error)),
