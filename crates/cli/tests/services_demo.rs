@@ -74,14 +74,22 @@ fn user_auth_and_all_its_dependencies_show_the_planted_api_mismatch() {
 
 #[test]
 fn order_svc_shows_the_planted_protocol_mismatch() {
-    let (code, stdout, stderr) = mcp_diag(&["scan", "--target-service", "shop/order-svc", "examples/demo-cluster"]);
+    let (code, stdout, stderr) = mcp_diag(&[
+        "scan",
+        "--target-service",
+        "shop/order-svc",
+        "examples/demo-cluster",
+    ]);
     assert_ne!(code, 1, "{stderr}");
     let t = table(&stdout);
     let row = t
         .lines()
         .find(|l| l.contains("shop/payment-gw"))
         .unwrap_or_else(|| panic!("{t}"));
-    assert!(row.contains("dep-protocol-mismatch") && row.contains("9090"), "{row}");
+    assert!(
+        row.contains("dep-protocol-mismatch") && row.contains("9090"),
+        "{row}"
+    );
     // Direct dependencies only: nothing the providers call.
     assert!(!t.contains("dep-api-mismatch"), "{t}");
     insta::assert_snapshot!("demo_order_svc", t);
@@ -104,5 +112,8 @@ fn the_demo_graph_renders_and_orders_providers_first() {
     // Providers before their consumers.
     assert!(pos("shop/profile-svc") < pos("shop/user-auth"), "{order}");
     assert!(pos("shop/payment-gw") < pos("shop/order-svc"), "{order}");
-    assert!(pos("policy-controller/policy-controller") < pos("api-gateway/api-gateway"), "{order}");
+    assert!(
+        pos("policy-controller/policy-controller") < pos("api-gateway/api-gateway"),
+        "{order}"
+    );
 }

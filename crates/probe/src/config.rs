@@ -556,6 +556,68 @@ fn closest<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, k)| k)
 }
 
+/// A probe set as a config file that [`parse`] reads back to the same probes: what
+/// `probe --in-cluster` hands to its Job. Probes that name local files (CA, client
+/// certificate) or read a secret from this machine's environment cannot run elsewhere: an
+/// error names them.
+pub fn to_yaml(probes: &[Probe]) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let d = |d: std::time::Duration| format!("{}us", d.as_micros());
+    let local: Vec<&str> = probes
+        .iter()
+        .filter(|p| p.ca.is_some() || p.cert.is_some() || p.key.is_some() || p.oauth2.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    if !local.is_empty() {
+        return Err(format!(
+            "probes {} read files or secrets of this machine (ca, cert, key, oauth2), which a Job in the cluster does not have",
+            local.join(", ")
+        ));
+    }
+    let mut out = String::from("probes:\n");
+    for p in probes {
+        let _ = writeln!(out, "  - name: {}", q(&p.name));
+        let _ = writeln!(out, "    url: {}", q(&p.url));
+        if let Some(e) = p.expect {
+            let _ = writeln!(out, "    expect: {e}");
+        }
+        if let Some(b) = &p.body_contains {
+            let _ = writeln!(out, "    body_contains: {}", q(b));
+        }
+        if !p.headers.is_empty() {
+            let _ = writeln!(out, "    headers:");
+            for (k, v) in &p.headers {
+                let _ = writeln!(out, "      {}: {}", q(k), q(v));
+            }
+        }
+        if !p.expect_addresses.is_empty() {
+            let list: Vec<String> = p.expect_addresses.iter().map(|a| q(&a.to_string())).collect();
+            let _ = writeln!(out, "    expect_addresses: [{}]", list.join(", "));
+        }
+        if let Some(s) = &p.service {
+            let _ = writeln!(out, "    service: {}", q(s));
+        }
+        if p.write {
+            let _ = writeln!(out, "    write: true");
+        }
+        let _ = writeln!(out, "    count: {}", p.count);
+        let _ = writeln!(out, "    concurrency: {}", p.concurrency);
+        let _ = writeln!(out, "    timeout: {}", d(p.timeout));
+        for (key, limit) in [
+            ("latency_p50", p.limits.p50),
+            ("latency_p90", p.limits.p90),
+            ("latency_p99", p.limits.p99),
+            ("latency_max", p.limits.max),
+        ] {
+            if let Some(l) = limit {
+                let _ = writeln!(out, "    {key}: {}", d(l));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,66 +768,4 @@ probes:
         assert!(errors("probes: {a: 1}\n")[0].contains("probes: expected a list of probes"));
         assert!(errors("probes: [\n")[0].contains("not valid YAML"));
     }
-}
-
-/// A probe set as a config file that [`parse`] reads back to the same probes: what
-/// `probe --in-cluster` hands to its Job. Probes that name local files (CA, client
-/// certificate) or read a secret from this machine's environment cannot run elsewhere: an
-/// error names them.
-pub fn to_yaml(probes: &[Probe]) -> Result<String, String> {
-    use std::fmt::Write as _;
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let d = |d: std::time::Duration| format!("{}us", d.as_micros());
-    let local: Vec<&str> = probes
-        .iter()
-        .filter(|p| p.ca.is_some() || p.cert.is_some() || p.key.is_some() || p.oauth2.is_some())
-        .map(|p| p.name.as_str())
-        .collect();
-    if !local.is_empty() {
-        return Err(format!(
-            "probes {} read files or secrets of this machine (ca, cert, key, oauth2), which a Job in the cluster does not have",
-            local.join(", ")
-        ));
-    }
-    let mut out = String::from("probes:\n");
-    for p in probes {
-        let _ = writeln!(out, "  - name: {}", q(&p.name));
-        let _ = writeln!(out, "    url: {}", q(&p.url));
-        if let Some(e) = p.expect {
-            let _ = writeln!(out, "    expect: {e}");
-        }
-        if let Some(b) = &p.body_contains {
-            let _ = writeln!(out, "    body_contains: {}", q(b));
-        }
-        if !p.headers.is_empty() {
-            let _ = writeln!(out, "    headers:");
-            for (k, v) in &p.headers {
-                let _ = writeln!(out, "      {}: {}", q(k), q(v));
-            }
-        }
-        if !p.expect_addresses.is_empty() {
-            let list: Vec<String> = p.expect_addresses.iter().map(|a| q(&a.to_string())).collect();
-            let _ = writeln!(out, "    expect_addresses: [{}]", list.join(", "));
-        }
-        if let Some(s) = &p.service {
-            let _ = writeln!(out, "    service: {}", q(s));
-        }
-        if p.write {
-            let _ = writeln!(out, "    write: true");
-        }
-        let _ = writeln!(out, "    count: {}", p.count);
-        let _ = writeln!(out, "    concurrency: {}", p.concurrency);
-        let _ = writeln!(out, "    timeout: {}", d(p.timeout));
-        for (key, limit) in [
-            ("latency_p50", p.limits.p50),
-            ("latency_p90", p.limits.p90),
-            ("latency_p99", p.limits.p99),
-            ("latency_max", p.limits.max),
-        ] {
-            if let Some(l) = limit {
-                let _ = writeln!(out, "    {key}: {}", d(l));
-            }
-        }
-    }
-    Ok(out)
 }
