@@ -46,7 +46,7 @@ fn mermaid_and_dot() {
     insta::assert_snapshot!("graph_mermaid", run.stdout);
     assert_eq!(
         run.stderr,
-        "warning: config services.shop/web: depends on data/cache: no Service or workload data/cache in the input\n"
+        "warning: config services.shop/web (crates/cli/tests/fixtures/services/config.yaml:7): depends on data/cache: no Service or workload data/cache in the input\n"
     );
     let run = mcp_diag(&["graph", CLUSTER, "-o", "dot"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -290,3 +290,26 @@ fn dependency_needs_a_target_service() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("--target-service"), "{}", run.stderr);
 }
+
+#[test]
+fn a_cycle_made_by_the_config_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp-diag.yaml");
+    // order calls payment-gw (env); the config says payment-gw calls order back.
+    std::fs::write(
+        &config,
+        "fail_on: high\nservices:\n  shop/payment-gw:\n    depends_on: [shop/order-svc]\n",
+    )
+    .unwrap();
+    let run = scan(&["--config", config.to_str().unwrap(), "-o", "json"]);
+    assert_ne!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let cycle = report["clusters"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "dep-cycle" && f["message"].as_str().unwrap_or("").contains("order"))
+        .unwrap_or_else(|| panic!("no dep-cycle with order: {}", run.stdout));
+    let message = cycle["message"].as_str().unwrap();
+    assert!(message.contains("mcp-diag.yaml:3"), "{message}");
+}

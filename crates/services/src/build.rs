@@ -1155,7 +1155,10 @@ impl<'a> Builder<'a> {
                         d.clone(),
                         EdgeSource::Config,
                         object,
-                        format!("config services.{key}"),
+                        match &d.origin {
+                            Some(at) => format!("config services.{key} ({at})"),
+                            None => format!("config services.{key}"),
+                        },
                     ));
                 }
                 Err(e) => self.graph.problems.push(format!("config services.{key}: {e}")),

@@ -40,6 +40,10 @@ pub struct DeclaredService {
     pub releases: BTreeMap<String, Vec<String>>,
     /// Plain dependencies (`depends_on`, the `mcp-diag.io/depends-on` annotation).
     pub depends_on: Vec<Dependency>,
+    /// Where a config file declared it (`mcp-diag.yaml:12`), so that what its edges cause
+    /// (a cycle, a mismatch) can be traced to the line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl DeclaredService {
@@ -63,6 +67,9 @@ impl DeclaredService {
             if !self.depends_on.contains(&d) {
                 self.depends_on.push(d);
             }
+        }
+        if self.origin.is_none() {
+            self.origin = other.origin;
         }
     }
 
@@ -235,7 +242,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Declared, Vec<String>> {
                                 );
                                 continue;
                             }
-                            let service = walk.service(entry, &at);
+                            let mut service = walk.service(entry, &at);
+                            service.origin = Some(format!("{}:{}", path.display(), key.line));
                             declared.services.insert(key.name.clone(), service);
                         }
                     }

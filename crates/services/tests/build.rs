@@ -595,7 +595,7 @@ spec:
         g.problems,
         [
             "Deployment cp/sync: annotation mcp-diag.io/service: line 1 column 13: provides: unknown key \"apii\" (did you mean api?)",
-            "config services.cp/registry: requires nosuch: no Service or workload cp/nosuch in the input",
+            "config services.cp/registry (c.yaml:2): requires nosuch: no Service or workload cp/nosuch in the input",
         ]
     );
     let name = |ids: &Vec<mcp_diag_services::NodeId>| {
