@@ -173,10 +173,13 @@ impl<'a> Builder<'a> {
             .objects
             .iter()
             .any(|o| o.kind == "Service" && o.api_version == "v1");
-        self.services_complete = inventory
-            .coverage
-            .judge(inventory.kind, "", "Service", present)
-            .is_complete();
+        // Manifests are one repository's share of a cluster: a Service they do not hold may
+        // well be deployed from elsewhere, so its absence is not known.
+        self.services_complete = inventory.kind != mcp_diag_model::SourceKind::Manifests
+            && inventory
+                .coverage
+                .judge(inventory.kind, "", "Service", present)
+                .is_complete();
         for o in inventory
             .objects
             .iter()

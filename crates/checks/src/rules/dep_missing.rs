@@ -157,18 +157,8 @@ fn service_problem(
         return None;
     }
     if pods_unknown {
-        // Manifests hold no pods: only a selector that matches no pod template is certain.
-        if objects.kind == SourceKind::Manifests && to.workloads.is_empty() {
-            return Some((
-                "no-pod",
-                format!(
-                    "Service {name} selects no pod template of a workload in the input (the workload may be deployed from elsewhere)"
-                ),
-                format!(
-                    "Make spec.selector of Service {name} match the labels of the provider's pod template."
-                ),
-            ));
-        }
+        // Manifests hold no pods, and the workload a Service selects may be deployed from
+        // another repository or made by an operator: nothing certain to say.
         return None;
     }
     let pods = to.pods?;
@@ -346,7 +336,6 @@ pub(crate) fn pair_details(graph: &Graph, edge: &Edge) -> BTreeMap<&'static str,
 /// when the graph has edges).
 pub(crate) struct Objects<'a> {
     by_name: FxHashMap<(&'a str, &'a str, &'a str), &'a Object>,
-    pub(crate) kind: SourceKind,
 }
 
 impl<'a> Objects<'a> {
@@ -367,10 +356,7 @@ impl<'a> Objects<'a> {
                 );
             }
         }
-        Self {
-            by_name,
-            kind: ctx.inventory.kind,
-        }
+        Self { by_name }
     }
 
     pub(crate) fn get(&self, r: &ObjectRef) -> Option<&'a Object> {
@@ -629,6 +615,19 @@ mod tests {
         inv.coverage.record(KindRead::complete("", "Service", 3));
         inv.coverage.record(KindRead::complete("", "Pod", 3));
         assert_eq!(run_inv(&DepMissing, &g, &inv).len(), 1);
+    }
+
+    #[test]
+    fn manifests_do_not_prove_a_service_absent_but_a_snapshot_does() {
+        // One repository's Deployment calls a Service deployed from elsewhere.
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: web:1.0.0\n        env: [{name: METRICS_URL, value: \"http://prometheus.monitoring.svc:9090\"}]\n---\n".to_owned()
+            + &service_yaml("shop", "web", "");
+        for (kind, expected) in [(SourceKind::Manifests, 0), (SourceKind::Snapshot, 1)] {
+            let inventory = crate::rules::test_support::inventory(&yaml, kind);
+            let graph = Graph::build(&inventory, &mcp_diag_services::Declared::default());
+            let found = run_inv(&DepMissing, &graph, &inventory);
+            assert_eq!(found.len(), expected, "{kind:?}: {found:#?}");
+        }
     }
 
     #[test]
