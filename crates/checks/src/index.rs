@@ -28,6 +28,17 @@ pub struct Index<'a> {
     /// The pod templates the spec checks read, found by the first check that asks (six
     /// checks share them; on 150,000 pods each pass costs as much as a whole check).
     pub(crate) workloads: std::sync::OnceLock<Vec<crate::rules::probe_missing_readiness::Workload<'a>>>,
+    /// The Services with a selector, by namespace, filed by label; built by the first check
+    /// that asks.
+    services: std::sync::OnceLock<HashMap<&'a str, ServiceSelectors<'a>>>,
+}
+
+/// The Services of one namespace that select pods, and their selectors filed for lookup
+/// (ids are positions in `services`).
+#[derive(Debug)]
+pub struct ServiceSelectors<'a> {
+    pub services: Vec<&'a Object>,
+    pub index: crate::selector::SelectorIndex,
 }
 
 impl<'a> Index<'a> {
@@ -116,6 +127,42 @@ impl<'a> Index<'a> {
             }
         }
         self.inferred = inferred;
+    }
+
+    /// The Services of `namespace` whose selector matches `labels` (a pod's, or a pod
+    /// template's), in input order. Services without a selector (or with an empty one)
+    /// select nothing, as the endpoints controller treats them.
+    pub fn services_selecting(&self, namespace: &str, labels: Option<Node<'_>>) -> Vec<&'a Object> {
+        let by_namespace = self.services.get_or_init(|| {
+            let mut by_namespace: HashMap<&'a str, (Vec<&'a Object>, Vec<Selector>)> = HashMap::default();
+            for svc in self.of_kind("Service") {
+                let Some(sel) = svc.raw.path(&["spec", "selector"]).filter(|s| !s.is_null()) else {
+                    continue;
+                };
+                let selector = Selector::from_map(sel);
+                if selector.is_empty() {
+                    continue;
+                }
+                let (services, selectors) = by_namespace
+                    .entry(svc.namespace.as_deref().unwrap_or("default"))
+                    .or_default();
+                services.push(*svc);
+                selectors.push(selector);
+            }
+            by_namespace
+                .into_iter()
+                .map(|(ns, (services, selectors))| {
+                    let index = crate::selector::SelectorIndex::new(selectors);
+                    (ns, ServiceSelectors { services, index })
+                })
+                .collect()
+        });
+        let Some(found) = by_namespace.get(namespace) else {
+            return Vec::new();
+        };
+        let mut ids = Vec::new();
+        found.index.matching_into(labels, &mut ids);
+        ids.into_iter().map(|id| found.services[id]).collect()
     }
 
     /// Every object of `kind` (any apiVersion), in input order.

@@ -180,15 +180,72 @@ pub trait Check: Sync {
 /// Runs every check in the registry (in parallel) and returns the findings, sorted for
 /// reporting, including the inventory's `input-invalid` findings.
 pub fn run_all(inventory: &Inventory, settings: &Settings<'_>) -> Vec<Finding> {
-    let graph = Graph::build(inventory, &settings.options.declared);
-    run_all_with_graph(inventory, settings, &graph)
+    run_all_timed(inventory, settings, None).0
 }
 
 /// [`run_all`] with a graph the caller built already (`scan --target-service` needs it too,
 /// and builds it once).
 pub fn run_all_with_graph(inventory: &Inventory, settings: &Settings<'_>, graph: &Graph) -> Vec<Finding> {
+    run_all_timed(inventory, settings, Some(graph)).0
+}
+
+/// Where the time of [`run_all_timed`] went: the shared preparations and each check.
+/// `MCP_DIAG_TIMINGS=1 mcp-diag scan` prints it; bench/ and BENCHMARKS.md use it to find a
+/// check whose cost grows faster than the input.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// Preparation steps (`components`, `index`, `graph`) and the wall time of all checks
+    /// together (`checks`), in order.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Each check that ran, by id, slowest first. Checks run in parallel, so these add up
+    /// to more than the `checks` phase.
+    pub checks: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Timings {
+    /// One line per phase and per check, for standard error.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(name, d)| format!("timing: {name} {:.3} s", d.as_secs_f64()))
+            .collect();
+        out.extend(
+            self.checks
+                .iter()
+                .map(|(id, d)| format!("timing: check {id} {:.3} s", d.as_secs_f64())),
+        );
+        out
+    }
+}
+
+/// [`run_all`] that also says where the time went. Measuring costs two clock reads per
+/// check, so it is always on; the caller decides whether to print it.
+pub fn run_all_timed(
+    inventory: &Inventory,
+    settings: &Settings<'_>,
+    graph: Option<&Graph>,
+) -> (Vec<Finding>, Timings) {
+    let mut timings = Timings::default();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |timings: &mut Timings, name: &'static str| {
+        let now = std::time::Instant::now();
+        timings.phases.push((name, now - clock));
+        clock = now;
+    };
     let components = components::detect(inventory);
+    lap(&mut timings, "components");
     let index = index::Index::build(inventory);
+    lap(&mut timings, "index");
+    let built;
+    let graph = match graph {
+        Some(graph) => graph,
+        None => {
+            built = Graph::build(inventory, &settings.options.declared);
+            lap(&mut timings, "graph");
+            &built
+        }
+    };
     let ctx = Context {
         inventory,
         target: settings.target,
@@ -200,17 +257,36 @@ pub fn run_all_with_graph(inventory: &Inventory, settings: &Settings<'_>, graph:
         index: &index,
         graph,
     };
-    run_checks(&ctx)
+    let (findings, checks) = run_checks_timed(&ctx);
+    lap(&mut timings, "checks");
+    timings.checks = checks;
+    (findings, timings)
 }
 
 /// Runs every check on a prepared context.
 pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
+    run_checks_timed(ctx).0
+}
+
+/// [`run_checks`], and the time each check took, slowest first.
+fn run_checks_timed(ctx: &Context<'_>) -> (Vec<Finding>, Vec<(&'static str, std::time::Duration)>) {
     let disabled = &ctx.options.disabled;
-    let mut findings: Vec<Finding> = rules::ALL
+    let ran: Vec<(&'static str, std::time::Duration, Vec<Finding>)> = rules::ALL
         .par_iter()
         .filter(|check| !disabled.contains(check.info().id))
-        .flat_map_iter(|check| check.run(ctx))
+        .map(|check| {
+            let started = std::time::Instant::now();
+            let found = check.run(ctx);
+            (check.info().id, started.elapsed(), found)
+        })
         .collect();
+    let mut times = Vec::with_capacity(ran.len());
+    let mut findings = Vec::new();
+    for (id, took, found) in ran {
+        times.push((id, took));
+        findings.extend(found);
+    }
+    times.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     findings.extend(ctx.inventory.input_problems.iter().cloned());
     // Findings a check reports under another check's id (custom resources as api-removed),
     // and input findings, are filtered and overridden by the id they carry.
@@ -222,7 +298,7 @@ pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
         mcp_diag_model::evidence::classify(f, ctx.inventory.kind);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings
+    (findings, times)
 }
 
 /// Counts findings per severity, most severe first.

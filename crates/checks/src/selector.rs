@@ -83,6 +83,151 @@ impl Selector {
     }
 }
 
+/// A set of selectors (the Services or budgets of one namespace) filed for lookup by label,
+/// so that finding the selectors that match an object costs about the number of its labels,
+/// not the number of selectors. A selector can only match labels that satisfy each of its
+/// requirements; it is filed under one `In` requirement (every value of it), the one whose
+/// values the set shares least, or else under an `Exists` key. Selectors with neither
+/// (empty, or only `NotIn`/`DoesNotExist`) are tried for every object.
+#[derive(Debug, Default)]
+pub struct SelectorIndex {
+    selectors: Vec<Selector>,
+    /// label key -> label value -> (selector id, the pair is the whole selector).
+    keyed: HashMap<String, HashMap<String, Vec<(u32, bool)>>>,
+    /// label key -> selectors filed under `Exists(key)`.
+    exists: HashMap<String, Vec<u32>>,
+    unkeyed: Vec<u32>,
+}
+
+type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
+
+impl SelectorIndex {
+    /// Files `selectors`; the id of each is its position.
+    pub fn new(selectors: Vec<Selector>) -> Self {
+        // How many selectors ask for each (key, value): file each under its rarest.
+        let mut shared: HashMap<(&str, &str), u32> = HashMap::default();
+        for s in &selectors {
+            for r in &s.requirements {
+                if let Requirement::In(k, values) = r {
+                    for v in values {
+                        *shared.entry((k, v)).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let mut keyed: HashMap<String, HashMap<String, Vec<(u32, bool)>>> = HashMap::default();
+        let mut exists: HashMap<String, Vec<u32>> = HashMap::default();
+        let mut unkeyed = Vec::new();
+        for (id, s) in selectors.iter().enumerate() {
+            let id = id as u32;
+            let best = s
+                .requirements
+                .iter()
+                .filter_map(|r| match r {
+                    Requirement::In(k, values) => {
+                        let cost: u32 = values.iter().map(|v| shared[&(k.as_str(), v.as_str())]).sum();
+                        Some((cost, k, values))
+                    }
+                    _ => None,
+                })
+                .min_by_key(|(cost, _, _)| *cost);
+            if let Some((_, k, values)) = best {
+                // An empty `In` matches nothing: filed under no value, it is never a candidate.
+                let whole = s.requirements.len() == 1 && values.len() == 1;
+                let by_value = keyed.entry(k.clone()).or_default();
+                for v in values {
+                    by_value.entry(v.clone()).or_default().push((id, whole));
+                }
+            } else if let Some(k) = s.requirements.iter().find_map(|r| match r {
+                Requirement::Exists(k) => Some(k),
+                _ => None,
+            }) {
+                exists.entry(k.clone()).or_default().push(id);
+            } else {
+                unkeyed.push(id);
+            }
+        }
+        Self {
+            selectors,
+            keyed,
+            exists,
+            unkeyed,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.selectors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.selectors.is_empty()
+    }
+
+    pub fn selectors(&self) -> &[Selector] {
+        &self.selectors
+    }
+
+    /// The ids of the selectors that match `labels`, ascending, into `out` (cleared first).
+    pub fn matching_into(&self, labels: Option<Node<'_>>, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(self.unkeyed.iter().map(|&id| id as usize));
+        let entries = labels.and_then(Node::as_map).unwrap_or_default();
+        if !self.keyed.is_empty() || !self.exists.is_empty() {
+            for (k, _) in entries {
+                if let Some(ids) = self.exists.get(&*k) {
+                    out.extend(ids.iter().map(|&id| id as usize));
+                }
+                let Some(by_value) = self.keyed.get(&*k) else {
+                    continue;
+                };
+                // The effective value (the last of duplicate keys), as `matches` reads it.
+                let Some(value) = labels.and_then(|l| l.get(k)) else {
+                    continue;
+                };
+                let text = match value.as_str() {
+                    Some(text) => std::borrow::Cow::Borrowed(text),
+                    None => match scalar(value) {
+                        Some(text) => std::borrow::Cow::Owned(text),
+                        None => continue,
+                    },
+                };
+                if let Some(ids) = by_value.get(text.as_ref()) {
+                    out.extend(
+                        ids.iter()
+                            // A whole-selector pair needs no second look; mark it by
+                            // adding it once more after the check below would.
+                            .map(|&(id, whole)| (id as usize) | if whole { WHOLE } else { 0 }),
+                    );
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain_mut(|id| {
+            if *id & WHOLE != 0 {
+                *id &= !WHOLE;
+                return true;
+            }
+            self.selectors[*id].matches(labels)
+        });
+        // Removing the mark may have put a whole-selector id out of order or twice (a
+        // duplicate label key seen twice).
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Whether any selector for which `keep` holds matches `labels`.
+    pub fn any_matching(&self, labels: Option<Node<'_>>, keep: impl Fn(usize) -> bool) -> bool {
+        let mut out = Vec::new();
+        self.matching_into(labels, &mut out);
+        out.into_iter().any(keep)
+    }
+}
+
+/// Marks a candidate whose label pair is its whole selector (no second look needed); ids
+/// stay far below it (a namespace with 2^62 selectors does not fit in memory).
+const WHOLE: usize = 1 << (usize::BITS - 2);
+
 /// Label values are text; YAML may have made `true` or `1` of them.
 fn scalar(node: Node<'_>) -> Option<String> {
     match node.view() {
@@ -137,8 +282,72 @@ mod tests {
             .is_err()
         );
         let map = Selector::from_map(node(serde_json::json!({"app": "web", "v": 1})).root());
+        let index = SelectorIndex::new(vec![map.clone()]);
+        let mut out = Vec::new();
+        index.matching_into(
+            Some(node(serde_json::json!({"app": "web", "v": 1})).root()),
+            &mut out,
+        );
+        assert_eq!(out, [0], "a number label matches its text");
         assert!(map.matches(Some(
             node(serde_json::json!({"app": "web", "v": "1", "x": "y"})).root()
         )));
+    }
+
+    /// The index finds exactly the selectors a linear pass finds, for selectors of every
+    /// form (several pairs, `In` of several values, `Exists`, only negative, empty, an
+    /// empty `In`) and label sets with and without the keys.
+    #[test]
+    fn the_index_agrees_with_trying_every_selector() {
+        let keys = ["app", "tier", "team", "canary"];
+        let values = ["a", "b", "c"];
+        // A small deterministic generator, so a failure is reproducible.
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut selectors = Vec::new();
+        for _ in 0..300 {
+            let mut match_labels = serde_json::Map::new();
+            let mut expressions = Vec::new();
+            for _ in 0..next(3) {
+                match_labels.insert(keys[next(4)].into(), values[next(3)].into());
+            }
+            for _ in 0..next(3) {
+                let key = keys[next(4)];
+                let op = ["In", "NotIn", "Exists", "DoesNotExist"][next(4)];
+                let vals: Vec<&str> = (0..next(3)).map(|_| values[next(3)]).collect();
+                expressions.push(serde_json::json!({"key": key, "operator": op, "values": vals}));
+            }
+            let doc = node(serde_json::json!({"matchLabels": match_labels, "matchExpressions": expressions}));
+            selectors.push(Selector::from_label_selector(doc.root()).unwrap());
+        }
+        let index = SelectorIndex::new(selectors.clone());
+        let mut out = Vec::new();
+        let mut matched = 0;
+        for _ in 0..500 {
+            let mut labels = serde_json::Map::new();
+            for _ in 0..next(5) {
+                labels.insert(keys[next(4)].into(), values[next(3)].into());
+            }
+            let doc = node(serde_json::Value::Object(labels));
+            let labels = Some(doc.root());
+            let expected: Vec<usize> = (0..selectors.len())
+                .filter(|i| selectors[*i].matches(labels))
+                .collect();
+            index.matching_into(labels, &mut out);
+            assert_eq!(out, expected, "labels {:?}", doc.root().to_json());
+            matched += expected.len();
+        }
+        assert!(matched > 1000, "the cases exercise matches: {matched}");
+        // No labels at all: only selectors without a positive requirement match.
+        index.matching_into(None, &mut out);
+        let expected: Vec<usize> = (0..selectors.len())
+            .filter(|i| selectors[*i].matches(None))
+            .collect();
+        assert_eq!(out, expected);
     }
 }

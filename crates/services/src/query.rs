@@ -73,15 +73,16 @@ impl Graph {
     /// in order of their first node.
     pub fn cycles(&self) -> Vec<Vec<NodeId>> {
         let components = self.components();
+        // Found once: asking every one-node component would read all edges per node.
+        let calls_itself: std::collections::HashSet<NodeId> = self
+            .edges
+            .iter()
+            .filter(|e| e.is_call() && e.from == e.to)
+            .map(|e| e.from)
+            .collect();
         let mut out: Vec<Vec<NodeId>> = components
             .into_iter()
-            .filter(|c| {
-                c.len() > 1
-                    || self
-                        .edges
-                        .iter()
-                        .any(|e| e.is_call() && e.from == c[0] && e.to == c[0])
-            })
+            .filter(|c| c.len() > 1 || calls_itself.contains(&c[0]))
             .collect();
         out.sort();
         out

@@ -48,19 +48,6 @@ impl Check for ProbeMissingReadiness {
         // Readiness decides which pods a Service sends traffic to. When the input has
         // Services, workloads no Service selects (operators, controllers) are not asked for
         // one; without Services in the input there is no telling, so every workload is.
-        let mut services: std::collections::HashMap<&str, Vec<crate::selector::Selector>> =
-            std::collections::HashMap::new();
-        for svc in ctx.index.of_kind("Service") {
-            if let Some(sel) = svc.raw.path(&["spec", "selector"]).filter(|s| !s.is_null()) {
-                let selector = crate::selector::Selector::from_map(sel);
-                if !selector.is_empty() {
-                    services
-                        .entry(svc.namespace.as_deref().unwrap_or("default"))
-                        .or_default()
-                        .push(selector);
-                }
-            }
-        }
         let served = |w: &Workload<'_>| {
             if ctx.index.of_kind("Service").is_empty() {
                 return true;
@@ -71,9 +58,7 @@ impl Check for ProbeMissingReadiness {
                 w.object.raw.path(&["spec", "template", "metadata", "labels"])
             };
             let ns = w.object.namespace.as_deref().unwrap_or("default");
-            services
-                .get(ns)
-                .is_some_and(|sels| sels.iter().any(|s| s.matches(labels)))
+            !ctx.index.services_selecting(ns, labels).is_empty()
         };
         for w in workloads(ctx).iter().filter(|w| w.expects_probes() && served(w)) {
             let missing: Vec<&str> = container_maps(w.pod_spec)

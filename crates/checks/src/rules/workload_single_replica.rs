@@ -55,7 +55,7 @@ impl Check for WorkloadSingleReplica {
         }
         let services_read = !ctx.read_gap("", "Service");
         let hpas = autoscalers(ctx);
-        let services = ctx.index.of_kind("Service");
+        let any_service = !ctx.index.of_kind("Service").is_empty();
         let mut findings = Vec::new();
         for kind in ["Deployment", "StatefulSet"] {
             for object in ctx.index.of_kind(kind) {
@@ -66,7 +66,7 @@ impl Check for WorkloadSingleReplica {
                 let mut finding = single(object, &scale);
                 // Controllers and operators that no Service selects (leader-elected, often
                 // single by design) only pause during a drain; nothing they serve goes down.
-                if services_read && !services.is_empty() && !selected_by_a_service(object, services) {
+                if services_read && any_service && !selected_by_a_service(ctx, object) {
                     finding.severity = Severity::Low;
                     finding.message.push_str(
                         " No Service selects it (a controller or operator), so a drain pauses its work rather than an outage.",
@@ -81,7 +81,7 @@ impl Check for WorkloadSingleReplica {
 
 /// Whether a Service that carries traffic (not only metrics for Prometheus) selects the
 /// workload's pods.
-fn selected_by_a_service(object: &Object, services: &[&Object]) -> bool {
+fn selected_by_a_service(ctx: &Context<'_>, object: &Object) -> bool {
     let labels = object.raw.path(&["spec", "template", "metadata", "labels"]);
     let metrics_only = |svc: &Object| {
         let ports = svc
@@ -96,15 +96,10 @@ fn selected_by_a_service(object: &Object, services: &[&Object]) -> bool {
                     .is_some_and(|n| n.contains("metrics") || n.contains("monitoring"))
             })
     };
-    services
-        .iter()
-        .filter(|svc| svc.namespace == object.namespace && !metrics_only(svc))
-        .any(|svc| {
-            svc.raw.path(&["spec", "selector"]).is_some_and(|sel| {
-                let selector = crate::selector::Selector::from_map(sel);
-                !selector.is_empty() && selector.matches(labels)
-            })
-        })
+    ctx.index
+        .services_selecting(namespace_of(object), labels)
+        .into_iter()
+        .any(|svc| !metrics_only(svc))
 }
 
 /// The replicas a workload runs, from `spec.replicas` and the autoscaler that targets it.

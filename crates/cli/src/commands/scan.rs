@@ -4,7 +4,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use mcp_diag_checks::scope::{Scope, pairs};
 use mcp_diag_checks::suppress::{self, Suppression, parse_ignore_file};
-use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all, run_all_with_graph};
+use mcp_diag_checks::{CheckOptions, Settings, UserRule, UserRules, run_all_timed};
 use mcp_diag_model::{Date, Finding, Inventory, KubeVersion, Minor, SourceKind, time};
 use mcp_diag_report::{ClusterReport, Report, ServicesReport, Suppressed};
 use mcp_diag_services::{Graph, NodeId};
@@ -65,7 +65,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         })?;
     }
     let ignores = load_ignores(args.ignore_file.as_deref())?;
+    // MCP_DIAG_TIMINGS=1 prints where the time went, per phase and per check, on standard
+    // error (bench/ and BENCHMARKS.md use it).
+    let timings = timings_asked();
+    let started = std::time::Instant::now();
     let mut inventories = read_inputs(&args.paths)?;
+    if timings {
+        eprintln!("timing: read {:.3} s", started.elapsed().as_secs_f64());
+    }
     for inventory in &inventories {
         refuse_empty(inventory, &args.paths)?;
     }
@@ -216,7 +223,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         }
         _ => full,
     };
+    let rendering = std::time::Instant::now();
     let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
+    if timings {
+        eprintln!("timing: render {:.3} s", rendering.elapsed().as_secs_f64());
+        eprintln!("timing: total {:.3} s", started.elapsed().as_secs_f64());
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is not a failure of the scan.
@@ -422,6 +434,11 @@ fn check_options(args: &ScanArgs, config: &Config) -> anyhow::Result<CheckOption
     Ok(options)
 }
 
+/// `MCP_DIAG_TIMINGS=1`: print where the time went on standard error.
+fn timings_asked() -> bool {
+    std::env::var_os("MCP_DIAG_TIMINGS").is_some_and(|v| v == "1")
+}
+
 fn scan_one(
     inventory: &Inventory,
     flag: Option<Minor>,
@@ -464,10 +481,12 @@ fn scan_one(
         rules,
         options,
     };
-    let findings = match graph {
-        Some(graph) => run_all_with_graph(inventory, &settings, graph),
-        None => run_all(inventory, &settings),
-    };
+    let (findings, timings) = run_all_timed(inventory, &settings, graph);
+    if timings_asked() {
+        for line in timings.lines() {
+            eprintln!("{line}");
+        }
+    }
     Ok(ClusterReport {
         name: inventory.cluster.name.clone(),
         source: inventory.source.clone(),
