@@ -653,7 +653,9 @@ pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
         max_nodes: len + 100_000,
         max_total_scalar_bytes: len + (1 << 20),
     };
-    serde_saphyr::options! { budget: budget }
+    // Every entry reaches the visitor, which keeps the last value of a repeated key (as
+    // kubectl's decoder does) and reports the repeat (see `dupkeys`).
+    serde_saphyr::options! { budget: budget, duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough }
 }
 
 fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
@@ -730,6 +732,7 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
             let items = doc
                 .item_lines
                 .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
+            push_duplicates(file, doc.duplicates, chunk.first_line - 1, 0, out);
             push_document(file, line, doc.value, items, out);
             true
         }
@@ -746,6 +749,21 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
             ));
             false
         }
+    }
+}
+
+/// Reports the repeated keys of a document read from text that starts `lines` lines and
+/// `columns` columns into the file.
+fn push_duplicates(
+    file: &str,
+    duplicates: Vec<dupkeys::Duplicate>,
+    lines: u64,
+    columns: u64,
+    out: &mut ParsedFile,
+) {
+    for mut duplicate in duplicates {
+        duplicate.shift(lines, columns);
+        out.problems.push(duplicate.finding(file));
     }
 }
 
@@ -906,22 +924,26 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
     }
 }
 
-/// A top-level document: the value, its line, and the line of each `items` element, in one
-/// pass over the parser's events.
+/// A top-level document: the value, its line, the line of each `items` element, and the
+/// repeated keys, in one pass over the parser's events.
 struct YamlDoc {
     value: Tree,
     line: Option<u64>,
     item_lines: Option<Vec<u64>>,
+    /// Lines relative to the text parsed.
+    duplicates: Vec<dupkeys::Duplicate>,
 }
 
 impl<'de> de::Deserialize<'de> for YamlDoc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        dupkeys::begin();
         let spanned = Spanned::<DocBody>::deserialize(deserializer)?;
         let line = spanned.referenced.line();
         Ok(Self {
             value: spanned.value.value,
             line: (line > 0).then_some(line),
             item_lines: spanned.value.item_lines,
+            duplicates: dupkeys::finish(),
         })
     }
 }
@@ -937,8 +959,34 @@ impl<'de> de::Deserialize<'de> for DocBody {
     }
 }
 
+/// The elements of a top-level `items` sequence, each with its line.
+struct Items(Vec<Spanned<dupkeys::Value>>);
+
+impl<'de> de::Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(ItemsVisitor)
+    }
+}
+
+struct ItemsVisitor;
+
+impl<'de> Visitor<'de> for ItemsVisitor {
+    type Value = Items;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, access: A) -> Result<Items, A::Error> {
+        let mut items = Vec::new();
+        dupkeys::read_seq(access, |item| items.push(item))?;
+        Ok(Items(items))
+    }
+}
+
 /// Reads the top-level mapping itself so that `items` can be read with spans; any other
-/// document is read as a plain [`Tree`].
+/// document is read as a plain [`Tree`]. Repeated keys are read by [`dupkeys`] at every
+/// level.
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {
@@ -949,38 +997,39 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
-        let mut entries: Vec<(mcp_diag_model::Key, Tree)> = Vec::new();
+        let mut map = dupkeys::MapReader::default();
         let mut item_lines = None;
-        while let Some(key) = access.next_key::<Tree>()? {
-            let key = match key.as_str() {
-                Some(text) => mcp_diag_model::key(text),
-                None => std::borrow::Cow::Owned(key.to_json().to_string()),
-            };
+        while let Some((key, line, column)) = dupkeys::MapReader::next_key(&mut access)? {
             if &*key == "items" {
-                let items: Option<Vec<Spanned<Tree>>> = access.next_value()?;
-                let value = match items {
-                    Some(items) => {
-                        item_lines = Some(items.iter().map(|s| s.referenced.line()).collect());
-                        Tree::Seq(items.into_iter().map(|s| s.value).collect())
-                    }
-                    None => Tree::Null,
-                };
-                entries.push((key, value));
+                let lines = &mut item_lines;
+                map.value(key, line, column, || {
+                    let items: Option<Items> = access.next_value()?;
+                    Ok(match items {
+                        Some(Items(items)) => {
+                            *lines = Some(items.iter().map(|s| s.referenced.line()).collect());
+                            Tree::Seq(items.into_iter().map(|s| s.value.0).collect())
+                        }
+                        None => {
+                            *lines = None;
+                            Tree::Null
+                        }
+                    })
+                })?;
             } else {
-                entries.push((key, access.next_value()?));
+                map.value(key, line, column, || {
+                    access.next_value::<dupkeys::Value>().map(|v| v.0)
+                })?;
             }
         }
         Ok(DocBody {
-            value: Tree::map(entries),
+            value: map.finish(),
             item_lines,
         })
     }
 
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, access: A) -> Result<DocBody, A::Error> {
         let mut values = Vec::new();
-        while let Some(v) = access.next_element::<Tree>()? {
-            values.push(v);
-        }
+        dupkeys::read_seq(access, |v: dupkeys::Value| values.push(v.0))?;
         Ok(DocBody {
             value: Tree::Seq(values.into_boxed_slice()),
             item_lines: None,
@@ -1034,6 +1083,7 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 }
 
+mod dupkeys;
 mod fields;
 pub(crate) mod stream;
 mod yaml_list;

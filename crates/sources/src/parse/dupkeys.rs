@@ -1,0 +1,322 @@
+//! Duplicate mapping keys in YAML: read as kubectl's decoder reads them (the last value
+//! wins) and reported as `input-duplicate-key`, because strict field validation (kubectl's
+//! default `--validate=strict` against Kubernetes 1.27 and later) rejects the document.
+//!
+//! The general parser passes every entry through ([`serde_saphyr::DuplicateKeyPolicy::PassThrough`]);
+//! the visitor here keeps one entry per key and notes each repeat with its place. The path
+//! to a repeat is put together only when there is one: each enclosing mapping or sequence
+//! adds its step to the repeats found inside the value it just read, so a document without
+//! repeats pays a length comparison per value.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+
+use mcp_diag_model::{Finding, Location, Severity, Tree};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// The check id of findings about repeated mapping keys.
+pub const INPUT_DUPLICATE_KEY: &str = "input-duplicate-key";
+
+/// Mappings with more entries than this look keys up in a hash map; smaller ones compare
+/// with each entry (cheaper for the few keys objects have).
+const LINEAR_MAX: usize = 16;
+
+/// One step of the path to a mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// A repeated key: where the repeat is (line and column in the text parsed), where the
+/// first one was, and the path to the mapping holding them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Duplicate {
+    pub key: String,
+    pub line: u64,
+    pub column: u64,
+    pub first_line: u64,
+    /// Innermost step first, while the reading unwinds; see [`Duplicate::path`].
+    steps: Vec<Step>,
+}
+
+impl Duplicate {
+    /// The path to the mapping that holds the key, as `metadata.labels` or
+    /// `spec.template.spec.containers[0]`; empty for the document's top level.
+    pub fn path(&self) -> String {
+        let mut out = String::new();
+        for step in self.steps.iter().rev() {
+            match step {
+                Step::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Step::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// Moves the lines by `lines` and the columns by `columns` (for text that was cut out
+    /// of a bigger document).
+    pub fn shift(&mut self, lines: u64, columns: u64) {
+        self.line += lines;
+        self.first_line += lines;
+        self.column += columns;
+    }
+
+    /// Adds a step in front of the path (the enclosing level).
+    fn prepend(&mut self, step: Step) {
+        self.steps.push(step);
+    }
+
+    /// The finding, for a repeat at its final place in `file`.
+    pub fn finding(&self, file: &str) -> Finding {
+        let path = self.path();
+        let place = if path.is_empty() {
+            "the top level of the document".to_owned()
+        } else {
+            path.clone()
+        };
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("key", self.key.clone());
+        details.insert("path", path);
+        details.insert("first_line", self.first_line.to_string());
+        Finding {
+            check: INPUT_DUPLICATE_KEY,
+            severity: Severity::Medium,
+            title: "Duplicate key in a mapping".to_owned(),
+            object: None,
+            location: Some(Location {
+                file: file.to_owned(),
+                line: self.line,
+                column: Some(self.column),
+                template: None,
+            }),
+            message: format!(
+                "duplicate key `{}` in {place} (first at line {}): kubectl apply --validate=strict and \
+                 the API server's strict field validation (Kubernetes 1.27 and later) reject this \
+                 document; other tools keep the last value, and so did this scan",
+                self.key, self.first_line
+            ),
+            remediation: format!(
+                "Remove one of the two `{}` entries, keeping the value you mean.",
+                self.key
+            ),
+            evidence: Some(mcp_diag_model::evidence::INPUT),
+            details,
+        }
+    }
+}
+
+thread_local! {
+    /// Repeats found by the document being read on this thread. A document is read on one
+    /// thread from start to end; [`begin`] and [`finish`] bracket it.
+    static FOUND: RefCell<Vec<Duplicate>> = const { RefCell::new(Vec::new()) };
+}
+
+fn found_len() -> usize {
+    FOUND.with(|f| f.borrow().len())
+}
+
+/// Adds `step` to the repeats found since `since` (they were inside the value at `step`).
+fn prepend_since(since: usize, step: impl FnOnce() -> Step) {
+    FOUND.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.len() > since {
+            let step = step();
+            for d in &mut f[since..] {
+                d.prepend(step.clone());
+            }
+        }
+    });
+}
+
+/// Starts reading a document: forgets what an earlier one (that failed midway) left.
+pub(crate) fn begin() {
+    FOUND.with(|f| f.borrow_mut().clear());
+}
+
+/// The repeats of the document just read, each once (an alias replays its anchor's
+/// mapping, with the same places), in document order.
+pub(crate) fn finish() -> Vec<Duplicate> {
+    let mut found = FOUND.with(|f| std::mem::take(&mut *f.borrow_mut()));
+    if found.len() > 1 {
+        found.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        found.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.key == b.key);
+    }
+    found
+}
+
+/// A mapping being read: entries in document order, one per key (the last value), and the
+/// line of each key's first occurrence.
+#[derive(Default)]
+pub(crate) struct MapReader {
+    entries: Vec<(mcp_diag_model::Key, Tree)>,
+    first_lines: Vec<u64>,
+    index: Option<HashMap<String, usize>>,
+}
+
+impl MapReader {
+    /// Reads the next key, with its place; `None` at the mapping's end.
+    pub fn next_key<'de, A: MapAccess<'de>>(
+        access: &mut A,
+    ) -> Result<Option<(mcp_diag_model::Key, u64, u64)>, A::Error> {
+        let Some(key) = access.next_key::<Spanned<Tree>>()? else {
+            return Ok(None);
+        };
+        let (line, column) = (key.referenced.line(), key.referenced.column());
+        let text = match (&key.value, key.value.as_str()) {
+            (_, Some(text)) => mcp_diag_model::key(text),
+            (Tree::Null, _) => std::borrow::Cow::Borrowed("null"),
+            _ => std::borrow::Cow::Owned(key.value.to_json().to_string()),
+        };
+        Ok(Some((text, line, column)))
+    }
+
+    /// Reads the value of `key` with `read` and adds the entry; a repeated key replaces the
+    /// earlier value and is noted.
+    pub fn value<E>(
+        &mut self,
+        key: mcp_diag_model::Key,
+        line: u64,
+        column: u64,
+        read: impl FnOnce() -> Result<Tree, E>,
+    ) -> Result<(), E> {
+        let since = found_len();
+        let value = read()?;
+        prepend_since(since, || Step::Key(key.to_string()));
+        let at = match &self.index {
+            Some(index) => index.get(&*key).copied(),
+            None => self.entries.iter().position(|(k, _)| **k == *key),
+        };
+        if let Some(at) = at {
+            self.entries[at].1 = value;
+            let first_line = self.first_lines[at];
+            FOUND.with(|f| {
+                f.borrow_mut().push(Duplicate {
+                    key: key.into_owned(),
+                    line,
+                    column,
+                    first_line,
+                    steps: Vec::new(),
+                });
+            });
+            return Ok(());
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.to_string(), self.entries.len());
+        } else if self.entries.len() == LINEAR_MAX {
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.to_string(), i))
+                .chain(std::iter::once((key.to_string(), self.entries.len())))
+                .collect();
+            self.index = Some(index);
+        }
+        self.entries.push((key, value));
+        self.first_lines.push(line);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Tree {
+        Tree::map(self.entries)
+    }
+}
+
+/// Reads the elements of a sequence with `read`, adding each element's index to the paths
+/// of repeats inside it.
+pub(crate) fn read_seq<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    mut access: A,
+    mut keep: impl FnMut(T),
+) -> Result<(), A::Error> {
+    let mut index = 0usize;
+    loop {
+        let since = found_len();
+        let Some(element) = access.next_element::<T>()? else {
+            return Ok(());
+        };
+        prepend_since(since, || Step::Index(index));
+        keep(element);
+        index += 1;
+    }
+}
+
+/// Any YAML value, read with [`MapReader`] at every level.
+pub(crate) struct Value(pub Tree);
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor).map(Value)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Tree;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree, E> {
+        Ok(Tree::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree, E> {
+        Ok(Tree::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree, E> {
+        Ok(i64::try_from(v).map_or(Tree::UInt(v), Tree::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree, E> {
+        Ok(Tree::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree, E> {
+        Ok(Tree::text(v))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Tree, E> {
+        Ok(Tree::text_owned(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Tree, D::Error> {
+        Value::deserialize(d).map(|v| v.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Tree, A::Error> {
+        let mut items = Vec::new();
+        read_seq(access, |v: Value| items.push(v.0))?;
+        Ok(Tree::Seq(items.into_boxed_slice()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Tree, A::Error> {
+        let mut map = MapReader::default();
+        while let Some((key, line, column)) = MapReader::next_key(&mut access)? {
+            map.value(key, line, column, || access.next_value::<Value>().map(|v| v.0))?;
+        }
+        Ok(map.finish())
+    }
+}
