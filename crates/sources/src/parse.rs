@@ -664,10 +664,19 @@ fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
             continue;
         }
         let first_new = out.objects.len();
+        let first_problem = out.problems.len();
         parse_chunk(file, &chunk, fast, out);
         if let Some(template) = helm_source(chunk.text) {
             for object in &mut out.objects[first_new..] {
                 if let Some(location) = &mut object.location {
+                    location.template = Some(template.to_owned());
+                }
+            }
+            // A repeated key is fixed in the chart's template, not in the rendered file.
+            for problem in &mut out.problems[first_problem..] {
+                if problem.check == dupkeys::INPUT_DUPLICATE_KEY
+                    && let Some(location) = &mut problem.location
+                {
                     location.template = Some(template.to_owned());
                 }
             }

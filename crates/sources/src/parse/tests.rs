@@ -1030,6 +1030,16 @@ spec:
             .contains("`kind` in the top level of the document (first at line 6)")
     );
     assert_eq!(p.objects[1].kind, "ConfigMap");
+    // `helm template` output: the finding names the chart's template, where the fix goes.
+    let p = parse_both(
+        "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: x\n  k: y\n",
+    );
+    assert_eq!(
+        duplicates(&p),
+        vec![(8, Some(3), "k".into(), "data".into(), "7".into())]
+    );
+    let loc = p.problems[0].location.as_ref().unwrap();
+    assert_eq!(loc.template.as_deref(), Some("web/templates/cm.yaml"));
 }
 
 #[test]
