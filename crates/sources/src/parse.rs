@@ -482,12 +482,13 @@ impl<'de> Visitor<'de> for ListSplitVisitor {
 }
 
 fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Tree>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<dupkeys::Value>();
     loop {
         let start = stream.byte_offset();
+        dupkeys::begin();
         let value = match stream.next() {
             None => break,
-            Some(Ok(value)) => value,
+            Some(Ok(value)) => value.0,
             Some(Err(e)) => {
                 out.problems.push(input_invalid(
                     file,
@@ -500,11 +501,51 @@ fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
         };
         let rest = &text[start..];
         let skipped = rest.len() - rest.trim_start().len();
-        let (doc_line, _) = line_column(text.as_bytes(), start + skipped);
+        let (doc_line, doc_column) = line_column(text.as_bytes(), start + skipped);
+        let duplicates = dupkeys::finish();
+        if !duplicates.is_empty() {
+            let doc = &text[start + skipped..stream.byte_offset()];
+            let located = locate_json_duplicates(doc, duplicates, doc_column);
+            push_duplicates(file, located, doc_line - 1, 0, out);
+        }
         let item_lines = json_item_lines(&text.as_bytes()[start + skipped..]);
         let items = item_lines.map(|lines| lines.into_iter().map(|l| l + doc_line - 1).collect());
         push_document(file, doc_line, value, items, out);
     }
+}
+
+/// The repeated keys of one JSON document, with their places: the JSON reader knows no
+/// lines, so the document is read once more as YAML (JSON is YAML), which finds the same
+/// repeats with their lines. Repeats are rare, so this costs nothing in general; when that
+/// reading disagrees, the repeats are reported at the document's first line. `column` is
+/// where the document starts on its first line.
+fn locate_json_duplicates(
+    doc: &str,
+    duplicates: Vec<dupkeys::Duplicate>,
+    column: u64,
+) -> Vec<dupkeys::Duplicate> {
+    let as_yaml = serde_saphyr::from_str_with_options::<Option<YamlDoc>>(doc, yaml_options(doc.len()));
+    if let Ok(Some(yaml)) = as_yaml {
+        let same = yaml.duplicates.len() == duplicates.len()
+            && yaml
+                .duplicates
+                .iter()
+                .zip(&duplicates)
+                .all(|(a, b)| a.key == b.key);
+        if same {
+            return yaml
+                .duplicates
+                .into_iter()
+                .map(|mut d| {
+                    if d.line == 1 {
+                        d.shift(0, column - 1);
+                    }
+                    d
+                })
+                .collect();
+        }
+    }
+    duplicates.into_iter().map(dupkeys::Duplicate::unplaced).collect()
 }
 
 /// The line (from 1) of each element of the top-level `items` array of one JSON document,

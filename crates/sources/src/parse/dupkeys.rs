@@ -69,8 +69,24 @@ impl Duplicate {
     /// of a bigger document).
     pub fn shift(&mut self, lines: u64, columns: u64) {
         self.line += lines;
-        self.first_line += lines;
-        self.column += columns;
+        // Zero is "not known", and stays so.
+        if self.first_line > 0 {
+            self.first_line += lines;
+        }
+        if self.column > 0 {
+            self.column += columns;
+        }
+    }
+
+    /// The same repeat without a place (line 1 of the document, no column, first line
+    /// unknown), for readers that give none.
+    pub fn unplaced(self) -> Self {
+        Self {
+            line: 1,
+            column: 0,
+            first_line: 0,
+            ..self
+        }
     }
 
     /// Adds a step in front of the path (the enclosing level).
@@ -89,7 +105,12 @@ impl Duplicate {
         let mut details = std::collections::BTreeMap::new();
         details.insert("key", self.key.clone());
         details.insert("path", path);
-        details.insert("first_line", self.first_line.to_string());
+        let first = if self.first_line > 0 {
+            details.insert("first_line", self.first_line.to_string());
+            format!(" (first at line {})", self.first_line)
+        } else {
+            String::new()
+        };
         Finding {
             check: INPUT_DUPLICATE_KEY,
             severity: Severity::Medium,
@@ -98,14 +119,14 @@ impl Duplicate {
             location: Some(Location {
                 file: file.to_owned(),
                 line: self.line,
-                column: Some(self.column),
+                column: (self.column > 0).then_some(self.column),
                 template: None,
             }),
             message: format!(
-                "duplicate key `{}` in {place} (first at line {}): kubectl apply --validate=strict and \
+                "duplicate key `{}` in {place}{first}: kubectl apply --validate=strict and \
                  the API server's strict field validation (Kubernetes 1.27 and later) reject this \
                  document; other tools keep the last value, and so did this scan",
-                self.key, self.first_line
+                self.key
             ),
             remediation: format!(
                 "Remove one of the two `{}` entries, keeping the value you mean.",

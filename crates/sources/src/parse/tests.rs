@@ -1186,3 +1186,76 @@ fn duplicate_keys_in_items_of_a_big_list() {
         assert_eq!(read.objects, general.objects);
     }
 }
+
+#[test]
+fn duplicate_keys_in_json() {
+    let text = "{\n  \"apiVersion\": \"extensions/v1beta1\",\n  \"kind\": \"Ingress\",\n  \"metadata\": {\"name\": \"a\", \"labels\": {\"app\": \"x\",\n    \"app\": \"y\"}}\n}\n";
+    for file in ["f.json", "f.yaml"] {
+        let p = parse_bytes(file, text.as_bytes());
+        assert_eq!(
+            duplicates(&p),
+            vec![(5, Some(5), "app".into(), "metadata.labels".into(), "4".into())],
+            "{file}"
+        );
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.objects.len(), 1);
+        let labels = p.objects[0]
+            .raw
+            .path(&["metadata", "labels"])
+            .and_then(Node::as_map)
+            .unwrap();
+        assert_eq!(labels.len(), 1, "one entry per key, the last");
+        assert_eq!(
+            p.objects[0]
+                .raw
+                .path(&["metadata", "labels", "app"])
+                .and_then(Node::as_str),
+            Some("y")
+        );
+    }
+    // On one line, after another document: the column says which of the two.
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\", \"name\": \"c\"}}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert_eq!(
+        duplicates(&p),
+        vec![(2, Some(71), "name".into(), "metadata".into(), "2".into())]
+    );
+    assert_eq!(&text.lines().nth(1).unwrap()[70..76], "\"name\"");
+    assert_eq!(p.objects[1].name, "c");
+    // Where the YAML reading of the JSON does not find the same repeat (here it cannot read
+    // the document at all), the repeat is reported at the document's line.
+    dupkeys::begin();
+    serde_json::from_str::<dupkeys::Value>("{\"a\": 1, \"a\": 2}").unwrap();
+    let found = dupkeys::finish();
+    assert_eq!(found.len(), 1);
+    let located = locate_json_duplicates("{\"a\": 1, \"a\": 2, \"b\": @}", found, 1);
+    let mut out = ParsedFile::default();
+    push_duplicates("f.json", located, 6, 0, &mut out);
+    let f = &out.problems[0];
+    assert_eq!(f.location.as_ref().map(|l| (l.line, l.column)), Some((7, None)));
+    assert!(
+        f.message
+            .starts_with("duplicate key `a` in the top level of the document: "),
+        "{}",
+        f.message
+    );
+}
+
+/// Big JSON Lists are read in parallel by a reader that does not look for repeats: the
+/// document is still read, and lookups take the last value.
+#[test]
+fn big_json_lists_with_a_repeated_key_are_still_read() {
+    let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n");
+    let mut i = 0;
+    while text.len() < PARALLEL_JSON_MIN + 1024 {
+        text.push_str(&format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"c{i}\"}}}},\n"
+        ));
+        i += 1;
+    }
+    text.push_str("{\"apiVersion\": \"batch/v1beta1\", \"kind\": \"CronJob\", \"metadata\": {\"name\": \"x\", \"name\": \"last\"}}\n]}\n");
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.objects.len(), i + 1);
+    assert_eq!(p.objects[i].name, "last");
+}
