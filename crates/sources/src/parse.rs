@@ -524,7 +524,7 @@ fn locate_json_duplicates(
     duplicates: Vec<dupkeys::Duplicate>,
     column: u64,
 ) -> Vec<dupkeys::Duplicate> {
-    let as_yaml = serde_saphyr::from_str_with_options::<Option<YamlDoc>>(doc, yaml_options(doc.len()));
+    let as_yaml = read_yaml(doc);
     if let Ok(Some(yaml)) = as_yaml {
         let same = yaml.duplicates.len() == duplicates.len()
             && yaml
@@ -774,8 +774,7 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
         Ok(None) => return true,
         Err(crate::fastyaml::Unsupported) => {}
     }
-    let parsed: Result<Option<YamlDoc>, _> =
-        serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
+    let parsed = read_yaml(chunk.text);
     match parsed {
         Ok(Some(doc)) => {
             let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
@@ -815,6 +814,14 @@ fn push_duplicates(
         duplicate.shift(lines, columns);
         out.problems.push(duplicate.finding(file));
     }
+}
+
+/// One YAML document read by the general parser, repeated keys with their places.
+fn read_yaml(text: &str) -> Result<Option<YamlDoc>, serde_saphyr::Error> {
+    dupkeys::read_placed(
+        || serde_saphyr::from_str_with_options::<Option<YamlDoc>>(text, yaml_options(text.len())),
+        |doc| doc.as_mut().map(|d| &mut d.duplicates),
+    )
 }
 
 fn first_line_of(message: &str) -> String {

@@ -8,7 +8,7 @@
 //! adds its step to the repeats found inside the value it just read, so a document without
 //! repeats pays a length comparison per value.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -142,6 +142,33 @@ thread_local! {
     /// Repeats found by the document being read on this thread. A document is read on one
     /// thread from start to end; [`begin`] and [`finish`] bracket it.
     static FOUND: RefCell<Vec<Duplicate>> = const { RefCell::new(Vec::new()) };
+    /// Whether keys are read with their places. Reading every key's place costs the general
+    /// parser about a tenth of its time, so a document is read without them, and read again
+    /// with them only when it has a repeat ([`read_placed`]).
+    static PLACES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `read` on a text, and when the reading finds repeats without places, once more
+/// with places. `read` brackets its document with [`begin`] and [`finish`] and returns the
+/// repeats it found; the repeats of the second reading replace those of the first.
+pub(crate) fn read_placed<T, E>(
+    mut read: impl FnMut() -> Result<T, E>,
+    duplicates: impl Fn(&mut T) -> Option<&mut Vec<Duplicate>>,
+) -> Result<T, E> {
+    let mut first = read()?;
+    if duplicates(&mut first).is_none_or(|d| d.is_empty()) || PLACES.with(Cell::get) {
+        return Ok(first);
+    }
+    PLACES.with(|p| p.set(true));
+    let second = read();
+    PLACES.with(|p| p.set(false));
+    // The same text gives the same repeats; only their places are new.
+    if let Ok(mut second) = second
+        && let (Some(a), Some(b)) = (duplicates(&mut first), duplicates(&mut second))
+    {
+        std::mem::swap(a, b);
+    }
+    Ok(first)
 }
 
 fn found_len() -> usize {
@@ -191,14 +218,21 @@ impl MapReader {
     pub fn next_key<'de, A: MapAccess<'de>>(
         access: &mut A,
     ) -> Result<Option<(mcp_diag_model::Key, u64, u64)>, A::Error> {
-        let Some(key) = access.next_key::<Spanned<Tree>>()? else {
-            return Ok(None);
+        let (key, line, column) = if PLACES.with(Cell::get) {
+            let Some(key) = access.next_key::<Spanned<Tree>>()? else {
+                return Ok(None);
+            };
+            (key.value, key.referenced.line(), key.referenced.column())
+        } else {
+            let Some(key) = access.next_key::<Tree>()? else {
+                return Ok(None);
+            };
+            (key, 0, 0)
         };
-        let (line, column) = (key.referenced.line(), key.referenced.column());
-        let text = match (&key.value, key.value.as_str()) {
+        let text = match (&key, key.as_str()) {
             (_, Some(text)) => mcp_diag_model::key(text),
             (Tree::Null, _) => std::borrow::Cow::Borrowed("null"),
-            _ => std::borrow::Cow::Owned(key.value.to_json().to_string()),
+            _ => std::borrow::Cow::Owned(key.to_json().to_string()),
         };
         Ok(Some((text, line, column)))
     }

@@ -11,7 +11,7 @@
 use mcp_diag_model::{Doc, Finding, Tree};
 use rayon::prelude::*;
 
-use super::{Chunk, ITEMS_PER_TASK, ParsedFile, YamlDoc, input_invalid, push_list_item, yaml_options};
+use super::{Chunk, ITEMS_PER_TASK, ParsedFile, input_invalid, push_list_item};
 
 /// Documents at least this big are read item by item.
 pub(super) const YAML_LIST_MIN: usize = 64 << 10;
@@ -129,7 +129,7 @@ fn parse_value(
         Ok(None) => return Ok(None),
         Err(crate::fastyaml::Unsupported) => {}
     }
-    match serde_saphyr::from_str_with_options::<Option<YamlDoc>>(text, yaml_options(text.len())) {
+    match super::read_yaml(text) {
         Ok(doc) => Ok(doc.map(|d| {
             super::push_duplicates(file, d.duplicates, first_line - 1, columns, out);
             (d.line.map_or(first_line, |l| l + first_line - 1), d.value)
