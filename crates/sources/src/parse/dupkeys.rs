@@ -198,8 +198,9 @@ pub(crate) fn begin() {
 pub(crate) fn finish() -> Vec<Duplicate> {
     let mut found = FOUND.with(|f| std::mem::take(&mut *f.borrow_mut()));
     if found.len() > 1 {
-        found.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
-        found.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.key == b.key);
+        // Stable: repeats without places (line 0) keep their order and are all kept.
+        found.sort_by_key(|d| (d.line, d.column));
+        found.dedup_by(|a, b| a.line > 0 && a.line == b.line && a.column == b.column && a.key == b.key);
     }
     found
 }
@@ -222,7 +223,8 @@ impl MapReader {
             let Some(key) = access.next_key::<Spanned<Tree>>()? else {
                 return Ok(None);
             };
-            (key.value, key.referenced.line(), key.referenced.column())
+            // Where the key is written: inside a mapping an alias repeats, the anchor's.
+            (key.value, key.defined.line(), key.defined.column())
         } else {
             let Some(key) = access.next_key::<Tree>()? else {
                 return Ok(None);

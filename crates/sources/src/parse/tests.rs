@@ -1043,6 +1043,43 @@ spec:
 }
 
 #[test]
+fn duplicate_keys_in_big_mappings_and_behind_aliases() {
+    // More keys than are compared one by one: the repeat is found by the index.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..40 {
+        text.push_str(&format!("  key{i}: v{i}\n"));
+    }
+    text.push_str("  key3: last\n  key39: last\n");
+    let p = parse_both(&text);
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (45, Some(3), "key3".into(), "data".into(), "8".into()),
+            (46, Some(3), "key39".into(), "data".into(), "44".into())
+        ]
+    );
+    let data = p.objects[0].raw.get("data").and_then(Node::as_map).unwrap();
+    assert_eq!(data.len(), 40);
+    assert_eq!(
+        p.objects[0].raw.path(&["data", "key3"]).and_then(Node::as_str),
+        Some("last")
+    );
+    // A repeat inside an anchored mapping is reported once, at its place, however often
+    // aliases use the mapping.
+    let p = parse_both(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: &l\n    app: old\n    app: new\n  annotations: *l\ndata: *l\n",
+    );
+    assert_eq!(
+        duplicates(&p),
+        vec![(7, Some(5), "app".into(), "metadata.labels".into(), "6".into())]
+    );
+    assert_eq!(
+        p.objects[0].raw.path(&["data", "app"]).and_then(Node::as_str),
+        Some("new")
+    );
+}
+
+#[test]
 fn the_same_key_in_different_mappings_is_no_duplicate() {
     let text = "\
 apiVersion: apps/v1
@@ -1222,6 +1259,16 @@ fn duplicate_keys_in_json() {
     );
     assert_eq!(&text.lines().nth(1).unwrap()[70..76], "\"name\"");
     assert_eq!(p.objects[1].name, "c");
+    // The same key repeated in two mappings: two findings, each at its place.
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\", \"name\": \"b\"},\n \"data\": {\"name\": \"a\", \"name\": \"b\"}}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (2, Some(28), "name".into(), "metadata".into(), "2".into()),
+            (3, Some(24), "name".into(), "data".into(), "3".into())
+        ]
+    );
     // Where the YAML reading of the JSON does not find the same repeat (here it cannot read
     // the document at all), the repeat is reported at the document's line.
     dupkeys::begin();
