@@ -66,10 +66,9 @@ fn a_repeated_key_is_reported_and_the_object_still_scanned() {
     assert_eq!(dups[0]["details"]["key"], "app");
     assert_eq!(dups[0]["details"]["path"], "metadata.labels");
     assert!(
-        dups[0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("duplicate key `app` in metadata.labels (first at line 7): kubectl apply --validate=strict"),
+        dups[0]["message"].as_str().unwrap().starts_with(
+            "duplicate key `app` in metadata.labels (first at line 7): kubectl apply --validate=strict"
+        ),
         "{}",
         dups[0]["message"]
     );
@@ -97,7 +96,18 @@ fn explain_documents_the_check() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("## Why it matters") && text.contains("--validate=strict"), "{text}");
-    let out = Command::cargo_bin("mcp-diag").unwrap().arg("explain").output().unwrap();
-    assert!(String::from_utf8(out.stdout).unwrap().contains("input-duplicate-key"));
+    assert!(
+        text.contains("## Why it matters") && text.contains("--validate=strict"),
+        "{text}"
+    );
+    let out = Command::cargo_bin("mcp-diag")
+        .unwrap()
+        .arg("explain")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("input-duplicate-key")
+    );
 }

@@ -17,6 +17,11 @@ The document is still read and checked, with the last value of the repeated key,
 decoder, PyYAML and most other tools read it. A Deployment on a removed API version with a
 label written twice still gets its `api-removed` finding.
 
+JSON documents are checked the same way, except the items of JSON Lists of 16 KiB and more
+(`kubectl get -o json` output, snapshots), which a faster reader takes in parallel: it uses
+the last value without reporting the repeat. Servers never write repeated keys, so such files
+have none unless edited by hand.
+
 ## Why it matters
 YAML requires the keys of a mapping to be unique. `kubectl apply` validates strictly by
 default (`--validate=strict`), and against Kubernetes 1.27 and later the API server's strict
