@@ -1,12 +1,14 @@
-//! Duplicate mapping keys in YAML: read as kubectl's decoder reads them (the last value
-//! wins) and reported as `input-duplicate-key`, because strict field validation (kubectl's
-//! default `--validate=strict` against Kubernetes 1.27 and later) rejects the document.
+//! Duplicate mapping keys in YAML (and in JSON documents read whole): read as kubectl's
+//! decoder reads them (the last value wins) and reported as `input-duplicate-key`, because
+//! strict field validation (kubectl's default `--validate=strict` against Kubernetes 1.27
+//! and later) rejects the document.
 //!
 //! The general parser passes every entry through ([`serde_saphyr::DuplicateKeyPolicy::PassThrough`]);
-//! the visitor here keeps one entry per key and notes each repeat with its place. The path
-//! to a repeat is put together only when there is one: each enclosing mapping or sequence
-//! adds its step to the repeats found inside the value it just read, so a document without
-//! repeats pays a length comparison per value.
+//! the visitor here keeps one entry per key and notes each repeat. The path to a repeat is
+//! put together only when there is one: each enclosing mapping or sequence adds its step to
+//! the repeats found inside the value it just read, so a document without repeats pays a
+//! length comparison per value. The places of keys are read only by a second reading of a
+//! document that has a repeat ([`read_placed`]). The fast path gives such documents up.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
