@@ -165,10 +165,20 @@ pub(crate) fn read_placed<T, E>(
     let second = read();
     PLACES.with(|p| p.set(false));
     // The same text gives the same repeats; only their places are new.
-    if let Ok(mut second) = second
-        && let (Some(a), Some(b)) = (duplicates(&mut first), duplicates(&mut second))
-    {
-        std::mem::swap(a, b);
+    match second {
+        Ok(mut second) => {
+            if let (Some(a), Some(b)) = (duplicates(&mut first), duplicates(&mut second)) {
+                std::mem::swap(a, b);
+            }
+        }
+        // Not expected (the same text read again); the repeats are still reported.
+        Err(_) => {
+            if let Some(found) = duplicates(&mut first) {
+                for d in found.iter_mut() {
+                    *d = d.clone().unplaced();
+                }
+            }
+        }
     }
     Ok(first)
 }
