@@ -76,6 +76,7 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::user_rules::INFO,
     &crate::rules::input_incomplete::INFO,
     &crate::rules::input_invalid::INFO,
+    &crate::rules::input_duplicate_key::INFO,
     &crate::rules::input_skipped::INFO,
     &crate::rules::access_denied::INFO,
     &crate::rules::cluster_unreachable::INFO,

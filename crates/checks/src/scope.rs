@@ -21,6 +21,7 @@ const CLUSTER_WIDE: &[&str] = &[
     "version-end-of-life",
     "input-incomplete",
     "input-invalid",
+    "input-duplicate-key",
     "input-skipped",
     "access-denied",
     "cluster-unreachable",

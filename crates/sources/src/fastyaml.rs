@@ -380,8 +380,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Adds a mapping entry; a duplicate key sends the document to saphyr, which applies its
-/// duplicate-key policy and reports it.
+/// Adds a mapping entry; a duplicate key sends the document to saphyr, where the reading
+/// keeps the last value and reports the repeat with its path (`parse::dupkeys`). Repeats
+/// are rare, so the fast path stays free of that bookkeeping.
 fn insert_unique(map: &mut Vec<(mcp_diag_model::Key, Value)>, key: Cow<'_, str>, value: Value) -> R<()> {
     if map.iter().any(|(k, _)| **k == *key) {
         return Err(Unsupported);

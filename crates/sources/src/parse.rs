@@ -482,12 +482,13 @@ impl<'de> Visitor<'de> for ListSplitVisitor {
 }
 
 fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Tree>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<dupkeys::Value>();
     loop {
         let start = stream.byte_offset();
+        dupkeys::begin();
         let value = match stream.next() {
             None => break,
-            Some(Ok(value)) => value,
+            Some(Ok(value)) => value.0,
             Some(Err(e)) => {
                 out.problems.push(input_invalid(
                     file,
@@ -500,11 +501,51 @@ fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
         };
         let rest = &text[start..];
         let skipped = rest.len() - rest.trim_start().len();
-        let (doc_line, _) = line_column(text.as_bytes(), start + skipped);
+        let (doc_line, doc_column) = line_column(text.as_bytes(), start + skipped);
+        let duplicates = dupkeys::finish();
+        if !duplicates.is_empty() {
+            let doc = &text[start + skipped..stream.byte_offset()];
+            let located = locate_json_duplicates(doc, duplicates, doc_column);
+            push_duplicates(file, located, doc_line - 1, 0, out);
+        }
         let item_lines = json_item_lines(&text.as_bytes()[start + skipped..]);
         let items = item_lines.map(|lines| lines.into_iter().map(|l| l + doc_line - 1).collect());
         push_document(file, doc_line, value, items, out);
     }
+}
+
+/// The repeated keys of one JSON document, with their places: the JSON reader knows no
+/// lines, so the document is read once more as YAML (JSON is YAML), which finds the same
+/// repeats with their lines. Repeats are rare, so this costs nothing in general; when that
+/// reading disagrees, the repeats are reported at the document's first line. `column` is
+/// where the document starts on its first line.
+fn locate_json_duplicates(
+    doc: &str,
+    duplicates: Vec<dupkeys::Duplicate>,
+    column: u64,
+) -> Vec<dupkeys::Duplicate> {
+    let as_yaml = read_yaml(doc);
+    if let Ok(Some(yaml)) = as_yaml {
+        let same = yaml.duplicates.len() == duplicates.len()
+            && yaml
+                .duplicates
+                .iter()
+                .zip(&duplicates)
+                .all(|(a, b)| a.key == b.key);
+        if same {
+            return yaml
+                .duplicates
+                .into_iter()
+                .map(|mut d| {
+                    if d.line == 1 {
+                        d.shift(0, column - 1);
+                    }
+                    d
+                })
+                .collect();
+        }
+    }
+    duplicates.into_iter().map(dupkeys::Duplicate::unplaced).collect()
 }
 
 /// The line (from 1) of each element of the top-level `items` array of one JSON document,
@@ -653,7 +694,9 @@ pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
         max_nodes: len + 100_000,
         max_total_scalar_bytes: len + (1 << 20),
     };
-    serde_saphyr::options! { budget: budget }
+    // Every entry reaches the visitor, which keeps the last value of a repeated key (as
+    // kubectl's decoder does) and reports the repeat (see `dupkeys`).
+    serde_saphyr::options! { budget: budget, duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough }
 }
 
 fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
@@ -662,10 +705,19 @@ fn parse_yaml(file: &str, text: &str, fast: bool, out: &mut ParsedFile) {
             continue;
         }
         let first_new = out.objects.len();
+        let first_problem = out.problems.len();
         parse_chunk(file, &chunk, fast, out);
         if let Some(template) = helm_source(chunk.text) {
             for object in &mut out.objects[first_new..] {
                 if let Some(location) = &mut object.location {
+                    location.template = Some(template.to_owned());
+                }
+            }
+            // A repeated key is fixed in the chart's template, not in the rendered file.
+            for problem in &mut out.problems[first_problem..] {
+                if problem.check == dupkeys::INPUT_DUPLICATE_KEY
+                    && let Some(location) = &mut problem.location
+                {
                     location.template = Some(template.to_owned());
                 }
             }
@@ -722,14 +774,14 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
         Ok(None) => return true,
         Err(crate::fastyaml::Unsupported) => {}
     }
-    let parsed: Result<Option<YamlDoc>, _> =
-        serde_saphyr::from_str_with_options(chunk.text, yaml_options(chunk.text.len()));
+    let parsed = read_yaml(chunk.text);
     match parsed {
         Ok(Some(doc)) => {
             let line = doc.line.map_or(chunk.first_line, |l| l + chunk.first_line - 1);
             let items = doc
                 .item_lines
                 .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
+            push_duplicates(file, doc.duplicates, chunk.first_line - 1, 0, out);
             push_document(file, line, doc.value, items, out);
             true
         }
@@ -747,6 +799,29 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
             false
         }
     }
+}
+
+/// Reports the repeated keys of a document read from text that starts `lines` lines and
+/// `columns` columns into the file.
+fn push_duplicates(
+    file: &str,
+    duplicates: Vec<dupkeys::Duplicate>,
+    lines: u64,
+    columns: u64,
+    out: &mut ParsedFile,
+) {
+    for mut duplicate in duplicates {
+        duplicate.shift(lines, columns);
+        out.problems.push(duplicate.finding(file));
+    }
+}
+
+/// One YAML document read by the general parser, repeated keys with their places.
+fn read_yaml(text: &str) -> Result<Option<YamlDoc>, serde_saphyr::Error> {
+    dupkeys::read_placed(
+        || serde_saphyr::from_str_with_options::<Option<YamlDoc>>(text, yaml_options(text.len())),
+        |doc| doc.as_mut().map(|d| &mut d.duplicates),
+    )
 }
 
 fn first_line_of(message: &str) -> String {
@@ -906,22 +981,26 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
     }
 }
 
-/// A top-level document: the value, its line, and the line of each `items` element, in one
-/// pass over the parser's events.
+/// A top-level document: the value, its line, the line of each `items` element, and the
+/// repeated keys, in one pass over the parser's events.
 struct YamlDoc {
     value: Tree,
     line: Option<u64>,
     item_lines: Option<Vec<u64>>,
+    /// Lines relative to the text parsed.
+    duplicates: Vec<dupkeys::Duplicate>,
 }
 
 impl<'de> de::Deserialize<'de> for YamlDoc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        dupkeys::begin();
         let spanned = Spanned::<DocBody>::deserialize(deserializer)?;
         let line = spanned.referenced.line();
         Ok(Self {
             value: spanned.value.value,
             line: (line > 0).then_some(line),
             item_lines: spanned.value.item_lines,
+            duplicates: dupkeys::finish(),
         })
     }
 }
@@ -937,8 +1016,34 @@ impl<'de> de::Deserialize<'de> for DocBody {
     }
 }
 
+/// The elements of a top-level `items` sequence, each with its line.
+struct Items(Vec<Spanned<dupkeys::Value>>);
+
+impl<'de> de::Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(ItemsVisitor)
+    }
+}
+
+struct ItemsVisitor;
+
+impl<'de> Visitor<'de> for ItemsVisitor {
+    type Value = Items;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, access: A) -> Result<Items, A::Error> {
+        let mut items = Vec::new();
+        dupkeys::read_seq(access, |item| items.push(item))?;
+        Ok(Items(items))
+    }
+}
+
 /// Reads the top-level mapping itself so that `items` can be read with spans; any other
-/// document is read as a plain [`Tree`].
+/// document is read as a plain [`Tree`]. Repeated keys are read by [`dupkeys`] at every
+/// level.
 struct DocVisitor;
 
 impl<'de> Visitor<'de> for DocVisitor {
@@ -949,38 +1054,39 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
-        let mut entries: Vec<(mcp_diag_model::Key, Tree)> = Vec::new();
+        let mut map = dupkeys::MapReader::default();
         let mut item_lines = None;
-        while let Some(key) = access.next_key::<Tree>()? {
-            let key = match key.as_str() {
-                Some(text) => mcp_diag_model::key(text),
-                None => std::borrow::Cow::Owned(key.to_json().to_string()),
-            };
+        while let Some((key, line, column)) = dupkeys::MapReader::next_key(&mut access)? {
             if &*key == "items" {
-                let items: Option<Vec<Spanned<Tree>>> = access.next_value()?;
-                let value = match items {
-                    Some(items) => {
-                        item_lines = Some(items.iter().map(|s| s.referenced.line()).collect());
-                        Tree::Seq(items.into_iter().map(|s| s.value).collect())
-                    }
-                    None => Tree::Null,
-                };
-                entries.push((key, value));
+                let lines = &mut item_lines;
+                map.value(key, line, column, || {
+                    let items: Option<Items> = access.next_value()?;
+                    Ok(match items {
+                        Some(Items(items)) => {
+                            *lines = Some(items.iter().map(|s| s.referenced.line()).collect());
+                            Tree::Seq(items.into_iter().map(|s| s.value.0).collect())
+                        }
+                        None => {
+                            *lines = None;
+                            Tree::Null
+                        }
+                    })
+                })?;
             } else {
-                entries.push((key, access.next_value()?));
+                map.value(key, line, column, || {
+                    access.next_value::<dupkeys::Value>().map(|v| v.0)
+                })?;
             }
         }
         Ok(DocBody {
-            value: Tree::map(entries),
+            value: map.finish(),
             item_lines,
         })
     }
 
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<DocBody, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, access: A) -> Result<DocBody, A::Error> {
         let mut values = Vec::new();
-        while let Some(v) = access.next_element::<Tree>()? {
-            values.push(v);
-        }
+        dupkeys::read_seq(access, |v: dupkeys::Value| values.push(v.0))?;
         Ok(DocBody {
             value: Tree::Seq(values.into_boxed_slice()),
             item_lines: None,
@@ -1034,6 +1140,7 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 }
 
+mod dupkeys;
 mod fields;
 pub(crate) mod stream;
 mod yaml_list;

@@ -30,6 +30,7 @@ pub mod etcd_unhealthy;
 pub mod etcd_version;
 pub mod ignore_expired;
 pub mod ignore_invalid;
+pub mod input_duplicate_key;
 pub mod input_incomplete;
 pub mod input_invalid;
 pub mod input_skipped;

@@ -262,6 +262,8 @@ fn parser_messages_are_for_people() {
         "{}",
         p.problems[0].message
     );
+    assert_eq!(p.problems[0].check, dupkeys::INPUT_DUPLICATE_KEY);
+    assert_eq!(p.objects.len(), 1, "the document is still read");
     let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for (i, prev) in ["b", "c", "d", "e", "f", "g", "h"]
         .iter()
@@ -863,4 +865,444 @@ fn streamed_list_refuses_what_json_refuses() {
         assert!(whole.objects.is_empty() && !whole.problems.is_empty());
         assert!(stream::read_list_from("f.json", std::io::Cursor::new(text.as_bytes()), 4096).is_none());
     }
+}
+
+/// The repeated-key findings of a parse, as (line, column, key, path, first line).
+fn duplicates(p: &ParsedFile) -> Vec<(u64, Option<u64>, String, String, String)> {
+    p.problems
+        .iter()
+        .filter(|f| f.check == dupkeys::INPUT_DUPLICATE_KEY)
+        .map(|f| {
+            let loc = f.location.as_ref().unwrap();
+            (
+                loc.line,
+                loc.column,
+                f.details["key"].clone(),
+                f.details["path"].clone(),
+                f.details["first_line"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Both readings (the fast path, which hands a repeat to the general parser, and the
+/// general parser alone) give the same objects and findings.
+fn parse_both(text: &str) -> ParsedFile {
+    let fast = parse(text);
+    let general = parse_bytes_general("f.yaml", text.as_bytes());
+    assert_eq!(fast.objects, general.objects, "objects differ on:\n{text}");
+    assert_eq!(
+        duplicates(&fast),
+        duplicates(&general),
+        "findings differ on:\n{text}"
+    );
+    fast
+}
+
+const DUP_LABEL: &str = "\
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: old
+    tier: front
+    app: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: nginx:1.0
+        image: nginx:2.0
+        ports:
+        - containerPort: 80
+      - name: sidecar
+        image: envoy
+";
+
+#[test]
+fn duplicate_keys_are_reported_and_the_last_value_wins() {
+    let p = parse_both(DUP_LABEL);
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (8, Some(5), "app".into(), "metadata.labels".into(), "6".into()),
+            (
+                15,
+                Some(9),
+                "image".into(),
+                "spec.template.spec.containers[0]".into(),
+                "14".into()
+            ),
+        ]
+    );
+    assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+    let f = &p.problems[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(
+        f.message.starts_with(
+            "duplicate key `app` in metadata.labels (first at line 6): kubectl apply --validate=strict"
+        ),
+        "{}",
+        f.message
+    );
+    // The object is kept, with the last value, and one entry per key.
+    assert_eq!(p.objects.len(), 1);
+    let o = &p.objects[0];
+    assert_eq!(
+        (o.api_version.as_str(), o.kind.as_str()),
+        ("extensions/v1beta1", "Deployment")
+    );
+    let labels = o
+        .raw
+        .path(&["metadata", "labels"])
+        .and_then(Node::as_map)
+        .unwrap();
+    assert_eq!(labels.len(), 2);
+    assert_eq!(
+        o.raw.path(&["metadata", "labels", "app"]).and_then(Node::as_str),
+        Some("web")
+    );
+    let containers = o
+        .raw
+        .path(&["spec", "template", "spec", "containers"])
+        .and_then(Node::as_seq)
+        .unwrap();
+    let first = containers.get(0).unwrap();
+    assert_eq!(first.get("image").and_then(Node::as_str), Some("nginx:2.0"));
+    assert_eq!(first.as_map().map(|m| m.len()), Some(3));
+    assert_eq!(
+        containers
+            .get(1)
+            .and_then(|c| c.get("image"))
+            .and_then(Node::as_str),
+        Some("envoy")
+    );
+}
+
+#[test]
+fn duplicate_keys_in_forms_only_the_general_parser_reads() {
+    // An anchor and a flow mapping over several lines: the fast path does not take these
+    // at all, repeat or not.
+    let text = "\
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: pdb,
+  labels: {app: a, app: b}}
+spec:
+  selector:
+    matchLabels: &sel
+      app: web
+  minAvailable: 1
+  minAvailable: 2
+";
+    assert!(crate::fastyaml::parse_document(text, 1).is_err());
+    let p = parse_both(text);
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (4, Some(20), "app".into(), "metadata.labels".into(), "4".into()),
+            (10, Some(3), "minAvailable".into(), "spec".into(), "9".into()),
+        ]
+    );
+    let o = &p.objects[0];
+    assert_eq!(o.kind, "PodDisruptionBudget");
+    assert_eq!(
+        o.raw.path(&["metadata", "labels", "app"]).and_then(Node::as_str),
+        Some("b")
+    );
+    assert_eq!(
+        o.raw.path(&["spec", "minAvailable"]).and_then(Node::as_i64),
+        Some(2)
+    );
+    // A repeat at the top level, after a `---` further down the file.
+    let p = parse_both(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Secret\nkind: ConfigMap\nmetadata: {name: b}\n",
+    );
+    assert_eq!(
+        duplicates(&p),
+        vec![(7, Some(1), "kind".into(), "".into(), "6".into())]
+    );
+    assert!(
+        p.problems[0]
+            .message
+            .contains("`kind` in the top level of the document (first at line 6)")
+    );
+    assert_eq!(p.objects[1].kind, "ConfigMap");
+    // `helm template` output: the finding names the chart's template, where the fix goes.
+    let p = parse_both(
+        "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: x\n  k: y\n",
+    );
+    assert_eq!(
+        duplicates(&p),
+        vec![(8, Some(3), "k".into(), "data".into(), "7".into())]
+    );
+    let loc = p.problems[0].location.as_ref().unwrap();
+    assert_eq!(loc.template.as_deref(), Some("web/templates/cm.yaml"));
+}
+
+#[test]
+fn duplicate_keys_in_big_mappings_and_behind_aliases() {
+    // More keys than are compared one by one: the repeat is found by the index.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..40 {
+        text.push_str(&format!("  key{i}: v{i}\n"));
+    }
+    text.push_str("  key3: last\n  key39: last\n");
+    let p = parse_both(&text);
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (45, Some(3), "key3".into(), "data".into(), "8".into()),
+            (46, Some(3), "key39".into(), "data".into(), "44".into())
+        ]
+    );
+    let data = p.objects[0].raw.get("data").and_then(Node::as_map).unwrap();
+    assert_eq!(data.len(), 40);
+    assert_eq!(
+        p.objects[0].raw.path(&["data", "key3"]).and_then(Node::as_str),
+        Some("last")
+    );
+    // A repeat inside an anchored mapping is reported once, at its place, however often
+    // aliases use the mapping.
+    let p = parse_both(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: &l\n    app: old\n    app: new\n  annotations: *l\ndata: *l\n",
+    );
+    assert_eq!(
+        duplicates(&p),
+        vec![(7, Some(5), "app".into(), "metadata.labels".into(), "6".into())]
+    );
+    assert_eq!(
+        p.objects[0].raw.path(&["data", "app"]).and_then(Node::as_str),
+        Some("new")
+    );
+}
+
+#[test]
+fn the_same_key_in_different_mappings_is_no_duplicate() {
+    let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: a
+        image: nginx
+      - name: b
+        image: envoy
+";
+    let p = parse_both(text);
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    // Handled by the fast path, which a repeat would have sent to the general parser.
+    assert!(crate::fastyaml::parse_document(text, 1).is_ok(), "{text}");
+    assert!(crate::fastyaml::parse_document("a:\n  x: 1\nb:\n  x: 1\n", 1).is_ok());
+    // A merge key's entries overridden by the mapping's own are not repeats either.
+    let p = parse_both(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata:\n  <<: {a: x, b: y}\n  a: z\n",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(
+        p.objects[0].raw.path(&["data", "a"]).and_then(Node::as_str),
+        Some("z")
+    );
+}
+
+#[test]
+fn duplicate_keys_in_list_items() {
+    let text = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: a
+- apiVersion: batch/v1beta1
+  kind: CronJob
+  metadata:
+    name: b
+    labels:
+      team: blue
+      team: red
+";
+    let p = parse_both(text);
+    assert_eq!(
+        duplicates(&p),
+        vec![(
+            14,
+            Some(7),
+            "team".into(),
+            "items[1].metadata.labels".into(),
+            "13".into()
+        )]
+    );
+    assert_eq!(p.objects.len(), 2, "{:?} {:?}", p.objects, p.problems);
+    assert_eq!(p.objects[1].kind, "CronJob");
+    assert_eq!(p.objects[1].location.as_ref().unwrap().line, 8);
+    assert_eq!(
+        p.objects[1]
+            .raw
+            .path(&["metadata", "labels", "team"])
+            .and_then(Node::as_str),
+        Some("red")
+    );
+}
+
+/// A big List is read item by item; a repeat in an item is reported at its place in the
+/// file, as reading the whole document reports it.
+#[test]
+fn duplicate_keys_in_items_of_a_big_list() {
+    for indent in ["", "  "] {
+        let whole = big_yaml_list(indent, "\n");
+        // Before the List's trailing `metadata`.
+        let tail = whole.rfind("\nmetadata:").unwrap() + 1;
+        let mut text = whole[..tail].to_owned();
+        let line = text.lines().count() as u64 + 1;
+        for l in [
+            "- apiVersion: extensions/v1beta1",
+            "  kind: Ingress",
+            "  metadata:",
+            "    name: dup",
+            "    annotations: {a: \"1\"}",
+            "    annotations:",
+            "      b: \"2\"",
+        ] {
+            text.push_str(indent);
+            text.push_str(l);
+            text.push('\n');
+        }
+        text.push_str(&whole[tail..]);
+        let chunk = Chunk {
+            text: &text,
+            first_line: 1,
+        };
+        let mut read = ParsedFile::default();
+        assert!(matches!(
+            yaml_list::parse_list("f.yaml", &chunk, &mut read),
+            yaml_list::ListOutcome::Read
+        ));
+        let want: Vec<(u64, Option<u64>, String, String, String)> = vec![(
+            line + 5,
+            Some(indent.len() as u64 + 5),
+            "annotations".into(),
+            "metadata".into(),
+            (line + 4).to_string(),
+        )];
+        let general = parse_bytes_general("f.yaml", text.as_bytes());
+        let items = text
+            .lines()
+            .filter(|l| l.strip_prefix(indent).is_some_and(|l| l.starts_with('-')))
+            .count();
+        let want_general: Vec<_> = want
+            .iter()
+            .map(|(l, c, k, p, f)| (*l, *c, k.clone(), format!("items[{}].{p}", items - 1), f.clone()))
+            .collect();
+        assert_eq!(duplicates(&general), want_general, "indent {indent:?}");
+        // Item by item, the path starts at the item (its index is not known there).
+        assert_eq!(duplicates(&read), want, "indent {indent:?}");
+        let last = read.objects.last().unwrap();
+        assert_eq!(last.name, "dup");
+        assert_eq!(last.kind, "Ingress");
+        assert_eq!(
+            last.raw
+                .path(&["metadata", "annotations", "b"])
+                .and_then(Node::as_str),
+            Some("2")
+        );
+        assert_eq!(read.objects, general.objects);
+    }
+}
+
+#[test]
+fn duplicate_keys_in_json() {
+    let text = "{\n  \"apiVersion\": \"extensions/v1beta1\",\n  \"kind\": \"Ingress\",\n  \"metadata\": {\"name\": \"a\", \"labels\": {\"app\": \"x\",\n    \"app\": \"y\"}}\n}\n";
+    for file in ["f.json", "f.yaml"] {
+        let p = parse_bytes(file, text.as_bytes());
+        assert_eq!(
+            duplicates(&p),
+            vec![(5, Some(5), "app".into(), "metadata.labels".into(), "4".into())],
+            "{file}"
+        );
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.objects.len(), 1);
+        let labels = p.objects[0]
+            .raw
+            .path(&["metadata", "labels"])
+            .and_then(Node::as_map)
+            .unwrap();
+        assert_eq!(labels.len(), 1, "one entry per key, the last");
+        assert_eq!(
+            p.objects[0]
+                .raw
+                .path(&["metadata", "labels", "app"])
+                .and_then(Node::as_str),
+            Some("y")
+        );
+    }
+    // On one line, after another document: the column says which of the two.
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\", \"name\": \"c\"}}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert_eq!(
+        duplicates(&p),
+        vec![(2, Some(71), "name".into(), "metadata".into(), "2".into())]
+    );
+    assert_eq!(&text.lines().nth(1).unwrap()[70..76], "\"name\"");
+    assert_eq!(p.objects[1].name, "c");
+    // The same key repeated in two mappings: two findings, each at its place.
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\", \"name\": \"b\"},\n \"data\": {\"name\": \"a\", \"name\": \"b\"}}\n";
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert_eq!(
+        duplicates(&p),
+        vec![
+            (2, Some(28), "name".into(), "metadata".into(), "2".into()),
+            (3, Some(24), "name".into(), "data".into(), "3".into())
+        ]
+    );
+    // Where the YAML reading of the JSON does not find the same repeat (here it cannot read
+    // the document at all), the repeat is reported at the document's line.
+    dupkeys::begin();
+    serde_json::from_str::<dupkeys::Value>("{\"a\": 1, \"a\": 2}").unwrap();
+    let found = dupkeys::finish();
+    assert_eq!(found.len(), 1);
+    let located = locate_json_duplicates("{\"a\": 1, \"a\": 2, \"b\": @}", found, 1);
+    let mut out = ParsedFile::default();
+    push_duplicates("f.json", located, 6, 0, &mut out);
+    let f = &out.problems[0];
+    assert_eq!(f.location.as_ref().map(|l| (l.line, l.column)), Some((7, None)));
+    assert!(
+        f.message
+            .starts_with("duplicate key `a` in the top level of the document: "),
+        "{}",
+        f.message
+    );
+}
+
+/// Big JSON Lists are read in parallel by a reader that does not look for repeats: the
+/// document is still read, and lookups take the last value.
+#[test]
+fn big_json_lists_with_a_repeated_key_are_still_read() {
+    let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n");
+    let mut i = 0;
+    while text.len() < PARALLEL_JSON_MIN + 1024 {
+        text.push_str(&format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"c{i}\"}}}},\n"
+        ));
+        i += 1;
+    }
+    text.push_str("{\"apiVersion\": \"batch/v1beta1\", \"kind\": \"CronJob\", \"metadata\": {\"name\": \"x\", \"name\": \"last\"}}\n]}\n");
+    let p = parse_bytes("f.json", text.as_bytes());
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.objects.len(), i + 1);
+    assert_eq!(p.objects[i].name, "last");
 }

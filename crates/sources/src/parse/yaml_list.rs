@@ -11,7 +11,7 @@
 use mcp_diag_model::{Doc, Finding, Tree};
 use rayon::prelude::*;
 
-use super::{Chunk, ITEMS_PER_TASK, ParsedFile, YamlDoc, input_invalid, push_list_item, yaml_options};
+use super::{Chunk, ITEMS_PER_TASK, ParsedFile, input_invalid, push_list_item};
 
 /// Documents at least this big are read item by item.
 pub(super) const YAML_LIST_MIN: usize = 64 << 10;
@@ -40,9 +40,18 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
     let Some((head, head_lines, items)) = cut(chunk) else {
         return ListOutcome::NotAList;
     };
-    let Some((_, head)) = parse_value(file, &head, chunk.first_line).ok().flatten() else {
+    let mut head_problems = ParsedFile::default();
+    let Some((_, head)) = parse_value(file, &head, chunk.first_line, 0, &mut head_problems)
+        .ok()
+        .flatten()
+    else {
         return ListOutcome::NotAList;
     };
+    // The head's lines are not the file's (the items were cut out): a repeated key there
+    // is reported by the reading of the whole document.
+    if !head_problems.problems.is_empty() {
+        return ListOutcome::NotAList;
+    }
     let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
     // A second `items` spelled another way (`"items":`), or a quoted value running over
     // lines that looked like keys: the head is not what the cut assumed.
@@ -58,7 +67,7 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
             let mut failed = false;
             for item in items {
                 let parsed = match dedent(&chunk.text[item.start..item.end]) {
-                    Some(text) => parse_value(file, &text, item.line),
+                    Some((text, cut)) => parse_value(file, &text, item.line, cut as u64, &mut part),
                     // Not an element that stands on its own: the whole reading decides.
                     None => Err(Box::new(input_invalid(
                         file,
@@ -106,15 +115,25 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
 
 /// One YAML document (an item or the head) as a value, with the line where its content
 /// starts: the fast path, else the general parser. `Ok(None)` for an empty document; on
-/// error, the problem to report.
-fn parse_value(file: &str, text: &str, first_line: u64) -> Result<Option<(u64, Tree)>, Box<Finding>> {
+/// error, the problem to report. Repeated keys go to `out` (the text starts `columns`
+/// columns into the file).
+fn parse_value(
+    file: &str,
+    text: &str,
+    first_line: u64,
+    columns: u64,
+    out: &mut ParsedFile,
+) -> Result<Option<(u64, Tree)>, Box<Finding>> {
     match crate::fastyaml::parse_document(text, first_line) {
         Ok(Some(doc)) => return Ok(Some((doc.line, doc.value))),
         Ok(None) => return Ok(None),
         Err(crate::fastyaml::Unsupported) => {}
     }
-    match serde_saphyr::from_str_with_options::<Option<YamlDoc>>(text, yaml_options(text.len())) {
-        Ok(doc) => Ok(doc.map(|d| (d.line.map_or(first_line, |l| l + first_line - 1), d.value))),
+    match super::read_yaml(text) {
+        Ok(doc) => Ok(doc.map(|d| {
+            super::push_duplicates(file, d.duplicates, first_line - 1, columns, out);
+            (d.line.map_or(first_line, |l| l + first_line - 1), d.value)
+        })),
         Err(e) => {
             let (line, column) = e
                 .location()
@@ -222,10 +241,10 @@ fn head_keys(head: &Tree) -> Option<usize> {
 }
 
 /// An element of a block sequence as a document of its own: the `-` becomes a space and
-/// every line loses the indentation of the element's content. `None` when a line is less
-/// indented than that content (YAML would not read it as part of the element) or would
-/// become a document marker.
-fn dedent(element: &str) -> Option<String> {
+/// every line loses the indentation of the element's content (also returned: how many
+/// columns every line lost). `None` when a line is less indented than that content (YAML
+/// would not read it as part of the element) or would become a document marker.
+fn dedent(element: &str) -> Option<(String, usize)> {
     let mut lines = element.split_inclusive('\n');
     let first = lines.next()?;
     let dash = first.find('-')?;
@@ -265,7 +284,7 @@ fn dedent(element: &str) -> Option<String> {
     if is_marker(&out) {
         return None;
     }
-    Some(out)
+    Some((out, cut_at))
 }
 
 /// Whether a line starts with a document marker (`---` or `...` and then a space or its end).
