@@ -50,6 +50,19 @@ struct Builder<'a> {
     /// ServiceEntry hosts (may start with `*.`) -> External node.
     external_hosts: Vec<(String, NodeId)>,
     edges: Vec<Edge>,
+    /// Services and workloads by name, for annotations and declarations; built by the first
+    /// that needs it (after every node exists).
+    names: std::cell::OnceCell<Names>,
+}
+
+/// Lookups of [`Builder::find_for_object`] and [`Builder::lookup`], so that many annotated
+/// objects or declared services do not each read every node.
+#[derive(Default)]
+struct Names {
+    /// A workload object -> the first node that holds it.
+    workloads: FxHashMap<ObjectRef, NodeId>,
+    /// A Service's or workload node's name, and the names of its workloads -> those nodes.
+    by_name: FxHashMap<String, Vec<NodeId>>,
 }
 
 fn kind_rank(kind: &NodeKind) -> u8 {
@@ -1025,45 +1038,68 @@ impl<'a> Builder<'a> {
             }
         }
         let mut permitted = Vec::new();
+        // Nodes by namespace, and the Services among them, so that a policy looks only at
+        // its own namespace (and the namespaces its peers name), not at every node.
+        let mut in_namespace: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut services_in: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, n) in self.graph.nodes.iter().enumerate() {
+            in_namespace.entry(n.namespace.as_str()).or_default().push(i);
+            if n.kind == NodeKind::Service {
+                services_in.entry(n.namespace.as_str()).or_default().push(i);
+            }
+        }
+        let no_nodes: Vec<usize> = Vec::new();
         for policy in &self.graph.network_policies {
             for rule in &policy.egress {
                 for peer in &rule.peers {
                     let Some(pods) = &peer.pods else { continue };
-                    for (fi, from) in self.graph.nodes.iter().enumerate() {
-                        if from.namespace != policy.namespace
-                            || !from.templates.iter().any(|t| policy.selector.matches(&t.labels))
-                        {
+                    // A peer of every pod (`podSelector: {}`) names no one in particular: a
+                    // permission edge to every Service would say nothing and grow with the
+                    // square of the namespace. `egress_allowed` still answers for it.
+                    if pods.requirements.is_empty() {
+                        continue;
+                    }
+                    // The Services the peer names, found once per peer: in the policy's
+                    // namespace (or those its namespaceSelector picks), every pod of theirs
+                    // matched by the peer's podSelector.
+                    let candidates: Vec<usize> = match &peer.namespaces {
+                        None => services_in.get(policy.namespace.as_str()).cloned().unwrap_or_default(),
+                        Some(sel) => services_in
+                            .iter()
+                            .filter(|(ns, _)| {
+                                self.graph
+                                    .namespace_labels
+                                    .get(**ns)
+                                    .is_some_and(|l| sel.matches(l))
+                            })
+                            .flat_map(|(_, ids)| ids.iter().copied())
+                            .collect(),
+                    };
+                    let mut targets: Vec<usize> = candidates
+                        .into_iter()
+                        .filter(|&ti| {
+                            let to = &self.graph.nodes[ti];
+                            !to.templates.is_empty() && to.templates.iter().all(|t| pods.matches(&t.labels))
+                        })
+                        .collect();
+                    if targets.is_empty() {
+                        continue;
+                    }
+                    targets.sort_unstable();
+                    let ports: Vec<Option<u16>> = if rule.ports.is_empty() {
+                        vec![None]
+                    } else {
+                        rule.ports.iter().map(|p| p.number()).collect()
+                    };
+                    let sources = in_namespace.get(policy.namespace.as_str()).unwrap_or(&no_nodes);
+                    for &fi in sources {
+                        let from = &self.graph.nodes[fi];
+                        if !from.templates.iter().any(|t| policy.selector.matches(&t.labels)) {
                             continue;
                         }
-                        for (ti, to) in self.graph.nodes.iter().enumerate() {
-                            if to.kind != NodeKind::Service || fi == ti {
-                                continue;
-                            }
-                            let ns_ok = match &peer.namespaces {
-                                None => to.namespace == policy.namespace,
-                                Some(sel) => self
-                                    .graph
-                                    .namespace_labels
-                                    .get(&to.namespace)
-                                    .is_some_and(|l| sel.matches(l)),
-                            };
-                            if ns_ok
-                                && !to.templates.is_empty()
-                                && to.templates.iter().all(|t| pods.matches(&t.labels))
-                            {
-                                let ports: Vec<Option<u16>> = if rule.ports.is_empty() {
-                                    vec![None]
-                                } else {
-                                    rule.ports.iter().map(|p| p.number()).collect()
-                                };
-                                for port in ports {
-                                    permitted.push((
-                                        NodeId(fi as u32),
-                                        NodeId(ti as u32),
-                                        port,
-                                        policy.object.clone(),
-                                    ));
-                                }
+                        for &ti in targets.iter().filter(|&&ti| ti != fi) {
+                            for port in &ports {
+                                permitted.push((NodeId(fi as u32), NodeId(ti as u32), *port, policy.object.clone()));
                             }
                         }
                     }
@@ -1242,12 +1278,28 @@ impl<'a> Builder<'a> {
         if o.kind == "Service" {
             return self.service(ns, &o.name);
         }
-        let r = o.object_ref();
-        self.graph
-            .nodes
-            .iter()
-            .position(|n| n.workloads.contains(&r))
-            .map(|i| NodeId(i as u32))
+        self.names().workloads.get(&o.object_ref()).copied()
+    }
+
+    fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            let mut names = Names::default();
+            for (i, n) in self.graph.nodes.iter().enumerate() {
+                let id = NodeId(i as u32);
+                for w in &n.workloads {
+                    names.workloads.entry(w.clone()).or_insert(id);
+                }
+                if matches!(n.kind, NodeKind::Service | NodeKind::Workload) {
+                    for name in std::iter::once(&n.name).chain(n.workloads.iter().map(|w| &w.name)) {
+                        let ids = names.by_name.entry(name.clone()).or_default();
+                        if ids.last() != Some(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+            }
+            names
+        })
     }
 
     /// `NS/NAME` relative to a namespace (`NAME` = same namespace).
@@ -1261,14 +1313,13 @@ impl<'a> Builder<'a> {
     /// A declared name: `NS/NAME`, or `NAME` when one namespace has it.
     fn lookup(&self, namespace: Option<&str>, name: &str) -> Result<NodeId, String> {
         let matches: Vec<NodeId> = self
-            .graph
-            .nodes
+            .names()
+            .by_name
+            .get(name)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
-            .filter(|(_, n)| matches!(n.kind, NodeKind::Service | NodeKind::Workload))
-            .filter(|(_, n)| namespace.is_none_or(|ns| n.namespace == ns))
-            .filter(|(_, n)| n.name == name || n.workloads.iter().any(|w| w.name == name))
-            .map(|(i, _)| NodeId(i as u32))
+            .copied()
+            .filter(|id| namespace.is_none_or(|ns| self.graph.nodes[id.0 as usize].namespace == ns))
             .collect();
         let mut unique = matches.clone();
         unique.sort();
@@ -1354,6 +1405,7 @@ pub(crate) fn build(inventory: &Inventory, declared: &Declared) -> Graph {
         selector_index: FxHashMap::default(),
         external_hosts: Vec::new(),
         edges: Vec::new(),
+        names: std::cell::OnceCell::new(),
     };
     b.namespaces();
     b.services();
