@@ -18,6 +18,7 @@ pub mod sarif;
 mod services;
 mod table;
 
+pub use common::TableOptions;
 pub use compact::render_compact;
 pub use csv::render_csv;
 pub use html::render_html;
@@ -28,7 +29,7 @@ pub use plan_html::render_plan_html;
 pub use plan_markdown::render_plan_markdown;
 pub use sarif::{RuleDoc, SarifOptions, render_sarif};
 pub use services::render_dependency_table;
-pub use table::{TableOptions, render_table};
+pub use table::render_table;
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
 /// one needs a bump.
