@@ -321,7 +321,8 @@ def edges_of(modules):
             parent = path_of[m.file]
             if path_of[file][:len(parent)] == parent:
                 continue  # a parent using its own submodule: containment
-            edges.setdefault(m.file, {}).setdefault(file, line)
+            targets = edges.setdefault(m.file, {})
+            targets[file] = min(line, targets.get(file, line))
     return edges
 
 
