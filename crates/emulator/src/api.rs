@@ -10,12 +10,10 @@ use http::{Response, StatusCode};
 use mcp_diag_model::RequestedApi;
 use serde_json::{Value, json};
 
+use crate::ctx::{Ctx, Shared, Target, bad_request, bytes_response, json_response, lock, not_found, status};
 use crate::resources::deprecation;
-use crate::select::{FieldSelector, LabelSelector};
-use crate::server::{
-    Ctx, Shared, Target, bad_request, bytes_response, json_response, lock, not_found, status,
-};
 use crate::store::{Entry, State};
+use crate::view::{matches, metadata_bytes, selectors, served, wants_metadata};
 use crate::{drain, kubelet, patch, table};
 
 /// Records a request for a deprecated API version; returns the warning the server sends.
@@ -42,21 +40,11 @@ pub(crate) fn note_deprecated(shared: &Shared, t: &Target<'_>) -> Option<String>
     Some(w)
 }
 
-/// The object as served at `api_version` (stored objects keep their own version).
-pub(crate) fn served(entry: &Entry, api_version: &str) -> Bytes {
-    if entry.api_version == api_version {
-        return entry.json.clone();
-    }
-    let mut v = entry.value();
-    v["apiVersion"] = Value::String(api_version.to_owned());
-    Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
-}
-
 /// The bytes to serve for an entry: budgets get their status computed from the pods now.
 fn item_bytes(state: &State, t: &Target<'_>, entry: &Entry) -> Bytes {
     if t.res.group == "policy" && t.res.plural == "poddisruptionbudgets" {
         let mut v = entry.value();
-        v["status"] = drain::budget_status(state, &v).to_value(&v);
+        v["status"] = crate::budgets::budget_status(state, &v).to_value(&v);
         v["apiVersion"] = Value::String(t.api_version());
         return Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
     }
@@ -65,20 +53,6 @@ fn item_bytes(state: &State, t: &Target<'_>, entry: &Entry) -> Bytes {
 
 fn wants_table(ctx: &Ctx) -> bool {
     ctx.accept.contains("as=Table")
-}
-
-/// `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1` (kube's
-/// `list_metadata`, client-go's metadata client).
-pub(crate) fn wants_metadata(ctx: &Ctx) -> bool {
-    ctx.accept.contains("as=PartialObjectMetadata")
-}
-
-/// An object reduced to its metadata, as a PartialObjectMetadata.
-pub(crate) fn metadata_bytes(entry: &Entry) -> Bytes {
-    let mut v = entry.value();
-    let meta = v.get_mut("metadata").map_or(Value::Null, Value::take);
-    let out = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta});
-    Bytes::from(serde_json::to_vec(&out).unwrap_or_default())
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -134,32 +108,6 @@ pub(crate) fn decode_continue(s: &str) -> Result<Cont, String> {
         rv: token.rv,
         offset: token.o,
     })
-}
-
-fn field_support(t: &Target<'_>) -> &'static [&'static str] {
-    match (t.res.group.as_str(), t.res.plural.as_str()) {
-        ("", "pods") => &[
-            "metadata.name",
-            "metadata.namespace",
-            "spec.nodeName",
-            "status.phase",
-        ],
-        ("", "nodes") => &["metadata.name", "spec.unschedulable"],
-        _ => &["metadata.name", "metadata.namespace"],
-    }
-}
-
-/// The selectors of a list or watch request.
-pub(crate) fn selectors(ctx: &Ctx, t: &Target<'_>) -> Result<(LabelSelector, FieldSelector), Response<Body>> {
-    let labels = LabelSelector::parse(ctx.param("labelSelector").unwrap_or(""))
-        .map_err(|e| bad_request(&format!("unable to parse requirement: {e}")))?;
-    let fields = FieldSelector::parse(ctx.param("fieldSelector").unwrap_or(""), field_support(t))
-        .map_err(|e| bad_request(&e))?;
-    Ok((labels, fields))
-}
-
-pub(crate) fn matches(entry: &Entry, labels: &LabelSelector, fields: &FieldSelector) -> bool {
-    labels.matches(|k| entry.label(k)) && fields.matches(|f| entry.field(f))
 }
 
 pub(crate) fn list(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response<Body> {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use crate::kubelet::minor_of;
+use crate::kubelet_state::minor_of;
 use crate::store::{Entry, State};
 
 /// Upper bounds of the histogram buckets, in seconds (`+Inf` follows).

@@ -16,8 +16,8 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use crate::ctx::{Shared, bytes_response, json_response, lock, parse_query, percent_decode, status};
 use crate::kubelet::{self, NodeFault, UpgradeError};
-use crate::server::{Shared, bytes_response, json_response, lock, parse_query, percent_decode, status};
 
 /// Is this a control path (served here, not by the API server)?
 pub(crate) fn is_control(path: &str) -> bool {

@@ -4,8 +4,8 @@ use axum::body::Body;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::ctx::{Ctx, Shared, bytes_response, json_response, not_found_generic};
 use crate::resources::Resource;
-use crate::server::{Ctx, Shared, bytes_response, json_response, not_found_generic};
 
 fn gv(group: &str, version: &str) -> String {
     if group.is_empty() {

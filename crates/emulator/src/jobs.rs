@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::server::Shared;
+use crate::ctx::Shared;
 use crate::store::{Entry, ObjKey, State};
 
 /// Runs Jobs of the `mcp-diag` image with this local binary.
@@ -202,7 +202,7 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
         } else {
             Err(format!("the pod {pod_name} exited with status {code}"))
         };
-        crate::kubelet::job_done(&mut state, &key, result);
+        job_done(&mut state, &key, result);
     });
     true
 }
@@ -227,6 +227,34 @@ async fn run(runner: &JobRunner, launch: &Launch, scratch: &Path) -> std::io::Re
     let mut log = String::from_utf8_lossy(&out.stdout).into_owned();
     log.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok((log, out.status.code().unwrap_or(128)))
+}
+
+/// Marks a Job succeeded or failed, with the conditions the Job controller sets (1.31+:
+/// `SuccessCriteriaMet` then `Complete`, `FailureTarget` then `Failed`).
+pub(crate) fn job_done(state: &mut State, key: &ObjKey, outcome: Result<(), String>) {
+    let Some(e) = state.get("batch", "jobs", &key.0, &key.1) else {
+        return;
+    };
+    let mut v = e.value();
+    let now = (state.now)();
+    let cond = |ty: &str, reason: &str, message: &str| {
+        json!({"type": ty, "status": "True", "reason": reason, "message": message,
+            "lastProbeTime": now, "lastTransitionTime": now})
+    };
+    let start = v["status"]["startTime"].clone();
+    v["status"] = match outcome {
+        Ok(()) => json!({
+            "startTime": start, "completionTime": now, "succeeded": 1, "ready": 0, "terminating": 0,
+            "uncountedTerminatedPods": {},
+            "conditions": [cond("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"),
+                cond("Complete", "CompletionsReached", "Reached expected number of succeeded pods")]}),
+        Err(message) => json!({
+            "startTime": start, "failed": 1, "ready": 0, "terminating": 0,
+            "uncountedTerminatedPods": {},
+            "conditions": [cond("FailureTarget", "BackoffLimitExceeded", &message),
+                cond("Failed", "BackoffLimitExceeded", &message)]}),
+    };
+    state.put("batch", "jobs", &e.api_version, v);
 }
 
 #[cfg(test)]

@@ -4,97 +4,24 @@
 //! `upgrade.mcp-diag.io/version`, and a Job pinned to the node with `MCP_DIAG_TARGET_VERSION`.
 //! Per-node faults make the action fail, hang, never come back, or come back at another version.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::ctx::{Shared, lock};
 use crate::drain;
-use crate::server::{Shared, lock};
-use crate::store::{Entry, ObjKey, State};
+use crate::jobs::job_done;
+use crate::store::{Entry, State};
+
+// Public through the crate root as they always were; defined apart (see `kubelet_state`).
+use crate::kubelet_state::{Flight, Kubelets};
+pub use crate::kubelet_state::{NodeFault, normalize_version};
 
 /// The node label whose value, when it differs from the kubelet's version, starts an upgrade.
 pub const VERSION_LABEL: &str = "upgrade.mcp-diag.io/version";
 /// The env var (any container of a Job's pod template) that makes a pinned Job an upgrade.
 pub const TARGET_VERSION_ENV: &str = "MCP_DIAG_TARGET_VERSION";
-
-/// What goes wrong when a node is upgraded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NodeFault {
-    /// The action fails at once: the control endpoint answers 500, the Job fails, the label
-    /// does nothing. The node is not touched.
-    Fail,
-    /// The action never ends: the control endpoint never answers, the Job stays active, the
-    /// label does nothing. The node is not touched.
-    Hang,
-    /// The node goes NotReady and never comes back.
-    NeverReady,
-    /// The node comes back Ready reporting this kubelet version instead of the one asked for.
-    WrongVersion(String),
-}
-
-impl NodeFault {
-    /// Reads `fail`, `hang`, `never-ready` or `wrong-version=v1.31.4`.
-    pub fn parse(text: &str) -> Result<NodeFault, String> {
-        let t = text.trim();
-        match t {
-            "fail" => Ok(Self::Fail),
-            "hang" => Ok(Self::Hang),
-            "never-ready" => Ok(Self::NeverReady),
-            _ => match t.split_once('=') {
-                Some(("wrong-version", v)) => Ok(Self::WrongVersion(normalize_version(v)?)),
-                _ => Err(format!(
-                    "unknown node fault {t:?}; the faults are: fail, hang, never-ready, wrong-version=vX.Y.Z"
-                )),
-            },
-        }
-    }
-}
-
-impl fmt::Display for NodeFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Fail => f.write_str("fail"),
-            Self::Hang => f.write_str("hang"),
-            Self::NeverReady => f.write_str("never-ready"),
-            Self::WrongVersion(v) => write!(f, "wrong-version={v}"),
-        }
-    }
-}
-
-/// `v1.32.0` from `v1.32.0` or `1.32.0`; a suffix such as `-eks-1` or `+k3s1` is kept.
-pub fn normalize_version(text: &str) -> Result<String, String> {
-    let t = text.trim();
-    let bare = t.strip_prefix('v').unwrap_or(t);
-    let end = bare.find(['-', '+']).unwrap_or(bare.len());
-    let (core, suffix) = bare.split_at(end);
-    let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &str| !p.is_empty() && p.len() <= 6 && p.chars().all(|c| c.is_ascii_digit());
-    let suffix_ok = suffix.is_empty()
-        || (suffix.len() > 1
-            && suffix[1..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')));
-    if parts.len() == 3 && parts.iter().all(|p| numeric(p)) && suffix_ok {
-        Ok(format!("v{bare}"))
-    } else {
-        Err(format!(
-            "{t:?} is not a kubelet version: write vMAJOR.MINOR.PATCH, such as v1.32.0"
-        ))
-    }
-}
-
-/// `1.32` from `v1.32.0-eks-1`; `None` when the text is no version.
-pub(crate) fn minor_of(version: &str) -> Option<String> {
-    let bare = version.trim().strip_prefix('v').unwrap_or(version.trim());
-    let mut it = bare.split('.');
-    let major = it
-        .next()
-        .filter(|m| m.chars().all(|c| c.is_ascii_digit()) && !m.is_empty())?;
-    let minor: String = it.next()?.chars().take_while(char::is_ascii_digit).collect();
-    (!minor.is_empty()).then(|| format!("{major}.{minor}"))
-}
 
 /// Why an upgrade did not start.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,33 +73,6 @@ pub struct NodeState {
     pub fault: Option<NodeFault>,
     /// How many upgrades have started on this node (a repeated one counts again).
     pub upgrades: u32,
-}
-
-/// One upgrade in flight.
-#[derive(Debug)]
-struct Flight {
-    version: String,
-    /// Distinguishes this flight from a later one on the same node (a rollback mid-flight).
-    generation: u64,
-    /// Jobs (namespace, name) that succeed when the node is back.
-    jobs: Vec<ObjKey>,
-    /// A timer will bring the node back (false for a node that never comes back).
-    returning: bool,
-}
-
-/// Every kubelet's bookkeeping; lives in [`State`], under its lock.
-#[derive(Debug, Default)]
-pub(crate) struct Kubelets {
-    pub faults: BTreeMap<String, NodeFault>,
-    flights: BTreeMap<String, Flight>,
-    upgrades: BTreeMap<String, u32>,
-    generation: u64,
-}
-
-impl Kubelets {
-    pub fn in_flight(&self, node: &str) -> Option<&str> {
-        self.flights.get(node).map(|f| f.version.as_str())
-    }
 }
 
 fn kubelet_version(v: &Value) -> String {
@@ -478,34 +378,6 @@ pub(crate) fn job_created(shared: &Arc<Shared>, state: &mut State, job: &Entry) 
     }
 }
 
-/// Marks a Job succeeded or failed, with the conditions the Job controller sets (1.31+:
-/// `SuccessCriteriaMet` then `Complete`, `FailureTarget` then `Failed`).
-pub(crate) fn job_done(state: &mut State, key: &ObjKey, outcome: Result<(), String>) {
-    let Some(e) = state.get("batch", "jobs", &key.0, &key.1) else {
-        return;
-    };
-    let mut v = e.value();
-    let now = (state.now)();
-    let cond = |ty: &str, reason: &str, message: &str| {
-        json!({"type": ty, "status": "True", "reason": reason, "message": message,
-            "lastProbeTime": now, "lastTransitionTime": now})
-    };
-    let start = v["status"]["startTime"].clone();
-    v["status"] = match outcome {
-        Ok(()) => json!({
-            "startTime": start, "completionTime": now, "succeeded": 1, "ready": 0, "terminating": 0,
-            "uncountedTerminatedPods": {},
-            "conditions": [cond("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"),
-                cond("Complete", "CompletionsReached", "Reached expected number of succeeded pods")]}),
-        Err(message) => json!({
-            "startTime": start, "failed": 1, "ready": 0, "terminating": 0,
-            "uncountedTerminatedPods": {},
-            "conditions": [cond("FailureTarget", "BackoffLimitExceeded", &message),
-                cond("Failed", "BackoffLimitExceeded", &message)]}),
-    };
-    state.put("batch", "jobs", &e.api_version, v);
-}
-
 /// Does a patch body name the version label itself (so that setting it again retries)?
 pub(crate) fn patch_sets_label(content_type: &str, body: &[u8]) -> bool {
     let Ok(p) = serde_json::from_slice::<Value>(body) else {
@@ -556,6 +428,7 @@ pub(crate) fn node_written(shared: &Arc<Shared>, state: &mut State, old: &Value,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubelet_state::minor_of;
 
     #[test]
     fn versions_and_faults_parse() {

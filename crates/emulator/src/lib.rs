@@ -23,11 +23,15 @@
 mod api;
 mod app;
 mod auth;
+mod budgets;
 mod control;
+mod ctx;
 mod discovery;
 mod drain;
+mod eviction;
 pub mod jobs;
 mod kubelet;
+mod kubelet_state;
 mod patch;
 mod resources;
 mod select;
@@ -35,6 +39,7 @@ mod server;
 mod store;
 mod table;
 pub mod testing;
+mod view;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -48,7 +53,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch as tokio_watch;
 use tokio::task::JoinHandle;
 
-use server::Shared;
+use ctx::Shared;
 
 pub use app::{AppModel, AppRates, BUCKETS, VersionEffect};
 pub use kubelet::{
@@ -328,7 +333,7 @@ impl Emulator {
 
     /// The requests received so far, oldest first (the most recent 100,000).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        server::lock(&self.shared.log).iter().cloned().collect()
+        ctx::lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// Requests received so far (each one counts, whatever fault answered it).
@@ -361,7 +366,7 @@ impl Emulator {
 
     /// The application's error share and latencies now, from the cluster's state.
     pub fn app_rates(&self) -> AppRates {
-        let model = server::lock(&self.shared.app).model.clone();
+        let model = ctx::lock(&self.shared.app).model.clone();
         app::rates(&model, &self.shared.state())
     }
 

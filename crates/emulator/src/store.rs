@@ -420,7 +420,7 @@ pub(crate) struct State {
     /// resourceVersion when loaded, Ready pods it selected then).
     pub budget_baselines: HashMap<ObjKey, (u64, i64)>,
     /// The simulated kubelets: faults and upgrades in flight.
-    pub kubelets: crate::kubelet::Kubelets,
+    pub kubelets: crate::kubelet_state::Kubelets,
     /// What the pods of run Jobs printed (`GET .../pods/NAME/log`), by (namespace, name).
     pub pod_logs: HashMap<ObjKey, String>,
 }
@@ -489,7 +489,7 @@ impl State {
             pods_by_node: HashMap::new(),
             quiet: false,
             budget_baselines: HashMap::new(),
-            kubelets: crate::kubelet::Kubelets::default(),
+            kubelets: crate::kubelet_state::Kubelets::default(),
             pod_logs: HashMap::new(),
         }
     }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::server::{Ctx, Target, json_response};
+use crate::ctx::{Ctx, Target, json_response};
 use crate::store::{Entry, State, parse_rfc3339};
 
 /// Kubernetes' `duration.HumanDuration` (what the AGE column shows).
@@ -444,7 +444,7 @@ pub(crate) fn table(
                     // The status is computed from the pods, as a budget is always served.
                     let allowed = state.map_or_else(
                         || int_at(&v, "/status/disruptionsAllowed"),
-                        |st| crate::drain::budget_status(st, &v).allowed,
+                        |st| crate::budgets::budget_status(st, &v).allowed,
                     );
                     vec![
                         name,

@@ -10,9 +10,9 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::api::{matches, metadata_bytes, selectors, served, wants_metadata};
-use crate::server::{Ctx, Shared, Target, bad_request};
+use crate::ctx::{Ctx, Shared, Target, bad_request};
 use crate::store::Entry;
+use crate::view::{matches, metadata_bytes, selectors, served, wants_metadata};
 
 fn line(kind: &str, object: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(object.len() + 32);
@@ -170,5 +170,5 @@ pub(crate) fn serve(shared: &Arc<Shared>, ctx: &Ctx, t: &Target<'_>) -> Response
 enum Form {
     Object,
     Metadata,
-    Table(Box<(Ctx, crate::server::OwnedTarget)>),
+    Table(Box<(Ctx, crate::ctx::OwnedTarget)>),
 }

@@ -8,7 +8,6 @@
 
 mod cluster;
 mod hops;
-pub mod render;
 mod sched;
 mod sim;
 pub mod testing;

@@ -209,3 +209,39 @@ mod tests {
         assert_eq!(short_detail("HTTP 403 Forbidden"), "HTTP 403 Forbidden");
     }
 }
+
+// The terminal styling the human renderers share (findings table, compact list, dependency
+// table), kept here so that none of them imports another.
+
+const RESET: &str = "\x1b[0m";
+
+#[derive(Clone, Copy, Debug)]
+pub struct TableOptions {
+    pub color: bool,
+    /// Total width in columns.
+    pub width: u16,
+}
+
+pub(crate) fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocker => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+pub(crate) struct Paint {
+    pub(crate) on: bool,
+}
+
+impl Paint {
+    pub(crate) fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+}

@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use mcp_diag_model::{Finding, ObjectRef, Severity, text};
 
-use crate::table::{Paint, plural, render_cluster_head, render_fleet, severity_color, summary_line};
+use crate::common::{Paint, severity_color};
+use crate::table::{plural, render_cluster_head, render_fleet, summary_line};
 use crate::{ClusterReport, Report, TableOptions};
 
 /// Every cluster's findings as `check (severity, count)` headings, each followed by one line

@@ -11,22 +11,25 @@ mod group;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod plan;
 pub mod plan_html;
 pub mod plan_markdown;
 pub mod sarif;
 mod services;
 mod table;
 
+pub use common::TableOptions;
 pub use compact::render_compact;
 pub use csv::render_csv;
 pub use html::render_html;
 pub use junit::{JunitOptions, render_junit};
 pub use markdown::{MarkdownOptions, render_markdown};
+pub use plan::{PlanTableOptions, render_plan_json, render_plan_table};
 pub use plan_html::render_plan_html;
 pub use plan_markdown::render_plan_markdown;
 pub use sarif::{RuleDoc, SarifOptions, render_sarif};
 pub use services::render_dependency_table;
-pub use table::{TableOptions, render_table};
+pub use table::render_table;
 
 /// The version of the JSON report's shape. Fields may be added freely; renaming or dropping
 /// one needs a bump.

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::table::{Paint, severity_color};
-use crate::{ServicesReport, TableOptions};
+use crate::ServicesReport;
+use crate::common::{Paint, TableOptions, severity_color};
 
 /// One aligned row per pair: consumer, provider, protocol and port, both versions, and the
 /// risk (`blocker dep-api-mismatch`, `none`, `unknown`); the reasons for `unknown` follow the

@@ -10,43 +10,12 @@ use std::fmt::Write;
 
 use mcp_diag_model::{Finding, Severity, text};
 
+use crate::common::{Paint, TableOptions, severity_color};
 use crate::group::{self, SHOWN};
 use crate::{ClusterReport, Report, Summary};
 
-#[derive(Clone, Copy, Debug)]
-pub struct TableOptions {
-    pub color: bool,
-    /// Total width in columns.
-    pub width: u16,
-}
-
-const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
-
-pub(crate) fn severity_color(s: Severity) -> &'static str {
-    match s {
-        Severity::Blocker => "\x1b[1;31m",
-        Severity::High => "\x1b[31m",
-        Severity::Medium => "\x1b[33m",
-        Severity::Low => "\x1b[36m",
-        Severity::Info => "\x1b[2m",
-    }
-}
-
-pub(crate) struct Paint {
-    pub(crate) on: bool,
-}
-
-impl Paint {
-    pub(crate) fn wrap(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("{code}{text}{RESET}")
-        } else {
-            text.to_owned()
-        }
-    }
-}
 
 pub fn render_table(report: &Report, options: TableOptions) -> String {
     let paint = Paint { on: options.color };

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{self, CcmImage, RelativeTo, SkewComponent, Verdict};
 use mcp_diag_model::{Finding, Inventory, KubeVersion, Minor, Node, Object, Severity};
 
-use super::skew_kubelet::{Stage, finding, first_violation, plural, real_version};
+use super::skew_common::{Stage, Violation, finding, first_violation, plural, real_version};
 use crate::components::split_image;
 use crate::{Check, CheckInfo, Context};
 
@@ -165,20 +165,6 @@ impl Check for SkewControlPlane {
         }
         findings
     }
-}
-
-/// The oldest kube-apiserver minor running now: the lower of the server version and the
-/// kube-apiserver images seen. `None` when the current version is unknown (manifests).
-pub(crate) fn control_plane_now(ctx: &Context<'_>) -> Option<Minor> {
-    let current = ctx.current?;
-    let oldest_image = ctx
-        .components
-        .iter()
-        .filter(|c| c.name == "kube-apiserver")
-        .filter_map(|c| c.version.as_ref().filter(|v| v.major == current.major))
-        .map(KubeVersion::minor)
-        .min();
-    Some(oldest_image.map_or(current, |o| o.min(current)))
 }
 
 /// One control-plane component seen in the inventory.
@@ -509,7 +495,7 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
     )
 }
 
-fn left_behind(s: &Sighting<'_>, v: &super::skew_kubelet::Violation) -> Finding {
+fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
     let name = s.component.as_str();
     let apiserver = v.stage.apiserver();
     let mut details = s.details();

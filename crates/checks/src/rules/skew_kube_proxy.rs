@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use mcp_diag_data::skew::{self, KUBE_PROXY_VERSION_FIELD, RelativeTo, SkewComponent, Verdict};
 use mcp_diag_model::{Finding, KubeVersion, Minor, Node, Object, Severity};
 
-use super::skew_kubelet::{
+use super::skew_common::{
     NodeVersions, Stage, Violation, finding, first_violation, name_list, node_versions, plural, real_version,
     stages,
 };

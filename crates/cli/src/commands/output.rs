@@ -2,11 +2,10 @@
 
 use mcp_diag_model::Severity;
 use mcp_diag_planner::Plan;
-use mcp_diag_planner::render::{RenderOptions, render_json as plan_json, render_table as plan_table};
 use mcp_diag_report::{
-    JunitOptions, MarkdownOptions, Report, RuleDoc, SarifOptions, TableOptions, render_compact, render_csv,
-    render_html, render_json, render_junit, render_markdown, render_plan_html, render_plan_markdown,
-    render_sarif, render_table,
+    JunitOptions, MarkdownOptions, PlanTableOptions, Report, RuleDoc, SarifOptions, TableOptions,
+    render_compact, render_csv, render_html, render_json, render_junit, render_markdown, render_plan_html,
+    render_plan_json, render_plan_markdown, render_plan_table, render_sarif, render_table,
 };
 
 use super::color_and_width;
@@ -58,9 +57,9 @@ pub fn render_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> Strin
     match format {
         PlanFormat::Table => {
             let (color, width) = color_and_width(color);
-            plan_table(plan, RenderOptions { color, width })
+            render_plan_table(plan, PlanTableOptions { color, width })
         }
-        PlanFormat::Json => plan_json(plan),
+        PlanFormat::Json => render_plan_json(plan),
         PlanFormat::Markdown => render_plan_markdown(plan, MarkdownOptions::default()),
         PlanFormat::Html => render_plan_html(plan),
     }

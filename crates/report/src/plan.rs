@@ -1,15 +1,16 @@
 //! The plan for people: the verdict, the hops with their blockers, then each wave's nodes
 //! (batch, node, status, pods moved, and the blockers or the reason for its place), all
-//! wrapped at spaces to the terminal's width so that no name is cut.
+//! wrapped at spaces to the terminal's width so that no name is cut; and the plan as JSON.
+//! Rendering lives here, not in the planner, which returns data only.
 
 use std::fmt::Write;
 
 use mcp_diag_model::{Severity, text};
 
-use crate::{Drainable, NodePlan, Plan, Verdict, Wave};
+use mcp_diag_planner::{Drainable, NodePlan, Plan, Verdict, Wave};
 
 #[derive(Clone, Copy, Debug)]
-pub struct RenderOptions {
+pub struct PlanTableOptions {
     pub color: bool,
     /// Total width in columns.
     pub width: u16,
@@ -38,7 +39,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
+pub fn render_plan_table(plan: &Plan, options: PlanTableOptions) -> String {
     let paint = Paint(options.color);
     let width = usize::from(options.width);
     let mut out = String::new();
@@ -147,7 +148,11 @@ pub fn render_table(plan: &Plan, options: RenderOptions) -> String {
     let summary = if plan.incomplete.is_empty() {
         summary
     } else {
-        let gaps: Vec<String> = plan.incomplete.iter().map(crate::InputGap::short).collect();
+        let gaps: Vec<String> = plan
+            .incomplete
+            .iter()
+            .map(mcp_diag_planner::InputGap::short)
+            .collect();
         format!(
             "{summary}; the plan is INCOMPLETE: {} (see the notes)",
             gaps.join("; ")
@@ -240,7 +245,7 @@ fn render_wave(wave: &Wave, predicted: bool, width: usize, paint: &Paint, out: &
 }
 
 /// The plan as pretty JSON (the contract: `schema_version`).
-pub fn render_json(plan: &Plan) -> String {
+pub fn render_plan_json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
