@@ -11,6 +11,7 @@ use rayon::prelude::*;
 mod api_versions;
 pub mod components;
 pub mod index;
+mod info;
 pub mod quantity;
 pub mod reads;
 mod registry;
@@ -20,7 +21,8 @@ pub mod selector;
 pub mod suppress;
 
 pub use components::Component;
-pub use registry::{CHECKS, CheckInfo, check_info};
+pub use info::CheckInfo;
+pub use registry::{CHECKS, check_info};
 pub use rules::user_rules::{UserRule, UserRules, UserRulesError};
 
 /// What the user asked for, besides the inventory.

@@ -1,16 +1,6 @@
 //! The ids, default severities and documentation of every check.
 
-use mcp_diag_model::Severity;
-
-/// A check's identity and documentation. Ids are stable and part of the report contract.
-#[derive(Debug)]
-pub struct CheckInfo {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub title: &'static str,
-    /// Markdown with the sections What it checks / Why it matters / Example / Fix.
-    pub doc: &'static str,
-}
+pub use crate::info::CheckInfo;
 
 /// Every check id the tool can report, including those raised while reading input.
 pub const CHECKS: &[&CheckInfo] = &[
