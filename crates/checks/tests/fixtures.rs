@@ -1,0 +1,435 @@
+//! Fixture cases per check, in the language users write, with the findings as insta snapshots.
+//!
+//! `tests/fixtures/<check-id>/` holds the cases of one check: a `.yaml` file (a manifest set,
+//! multi-document) or a directory (a small snapshot with its `cluster.yaml`). Each case starts
+//! with a header of comment lines (in the directory's `cluster.yaml` for a snapshot): one or two
+//! sentences saying what the case shows, then its settings, one `# key: value` a line:
+//!
+//! - `target: 1.32` (required): the release the scan is for.
+//! - `current: 1.31`: the cluster's version (manifests have none; a snapshot's comes from its
+//!   `cluster.yaml`).
+//! - `today: 2026-11-25` (default): the scan date; "now" is its midnight (UTC) unless `now:` or
+//!   a snapshot's `capturedAt` says otherwise.
+//! - `now: 2026-11-20T09:30:00Z`: the reference time for ages.
+//! - `source: manifests|snapshot|live`: what kind of input the objects count as (a `.yaml` case
+//!   is `manifests` by default, a directory `snapshot`).
+//! - `read-gap: GROUP/Kind`: the read of that kind failed after the objects given (a live
+//!   read with a gap; `core` for the core group).
+//! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
+//!
+//! Every check runs (as a scan does); the findings of the directory's check are snapshotted
+//! as `<check-id>__<case>`. A key the harness does not know fails the test with the file name,
+//! so a typo never silently changes a case.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use mcp_diag_checks::{CHECKS, CheckOptions, Settings, run_all};
+use mcp_diag_model::{
+    Coverage, Date, Finding, Inventory, KindRead, KubeVersion, Minor, ReadGap, SourceKind, time,
+};
+
+/// Checks whose cases still live in their rule file's unit tests. Shrinks as the migration
+/// goes on; the harness fails for a check that is neither migrated nor listed here.
+const NOT_YET_MIGRATED: &[&str] = &[
+    "access-denied",
+    "addon-unsupported",
+    "api-deprecated",
+    "api-removed",
+    "api-requested-deprecated",
+    "api-unavailable",
+    "backup-failed",
+    "backup-location-unavailable",
+    "backup-namespace-uncovered",
+    "backup-no-schedule",
+    "backup-velero-missing",
+    "cluster-unreachable",
+    "crd-stored-version-unserved",
+    "crd-version-deprecated",
+    "dep-api-mismatch",
+    "dep-cycle",
+    "dep-missing",
+    "dep-protocol-mismatch",
+    "dep-undeclared-egress",
+    "deployment-rollout-stuck",
+    "drift-desired",
+    "drift-manual-edit",
+    "drift-untracked-config",
+    "etcd-unhealthy",
+    "etcd-version",
+    "ignore-expired",
+    "ignore-invalid",
+    "input-duplicate-key",
+    "input-incomplete",
+    "input-invalid",
+    "input-skipped",
+    "node-cordoned",
+    "node-headroom",
+    "node-not-ready",
+    "node-pressure",
+    "node-taint-untolerated",
+    "pdb-blocks-drain",
+    "pdb-no-match",
+    "pdb-overlap",
+    "pod-crashloop",
+    "pod-local-data",
+    "pod-oomkilled",
+    "pod-pending",
+    "pod-restarts",
+    "pod-unmanaged",
+    "probe-liveness-equals-readiness",
+    "probe-liveness-no-failure-threshold",
+    "probe-missing-liveness",
+    "probe-missing-readiness",
+    "probe-no-startup",
+    "pv-pvc-mismatch",
+    "pv-released-or-failed",
+    "pvc-storageclass-missing",
+    "pvc-unbound",
+    "runtime-dockershim",
+    "skew-control-plane",
+    "skew-kube-proxy",
+    "skew-kubelet",
+    "storage-intree-plugin-removed",
+    "storageclass-default-count",
+    "sts-not-ready",
+    "sts-ondelete",
+    "sts-partition",
+    "user-rule",
+    "version-end-of-life",
+    "version-hops",
+    "workload-single-replica",
+];
+
+/// Directories under `tests/fixtures` that are not a check's cases.
+const NOT_A_CHECK: &[&str] = &["clean-cluster"];
+
+/// The default scan date, the one the rule files' unit tests use.
+const TODAY: Date = Date::new(2026, 11, 25);
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// One case's settings, read from its header.
+#[derive(Debug)]
+struct Header {
+    target: Minor,
+    current: Option<Minor>,
+    today: Date,
+    now: Option<i64>,
+    source: Option<SourceKind>,
+    read_gaps: Vec<(String, String)>,
+    options: CheckOptions,
+}
+
+/// Reads the leading comment lines of `text`. Errors name the line and what is wrong.
+fn parse_header(text: &str) -> Result<Header, String> {
+    let mut target = None;
+    let mut header = Header {
+        target: Minor::new(0, 0),
+        current: None,
+        today: TODAY,
+        now: None,
+        source: None,
+        read_gaps: Vec::new(),
+        options: CheckOptions::default(),
+    };
+    let mut described = false;
+    for (i, line) in text.lines().enumerate() {
+        let Some(comment) = line.strip_prefix('#') else {
+            break;
+        };
+        let comment = comment.trim();
+        let setting = comment.split_once(':').filter(|(key, _)| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+        });
+        let Some((key, value)) = setting else {
+            described |= !comment.is_empty();
+            continue;
+        };
+        let value = value.trim();
+        let at = |what: &str| format!("line {}: {key}: {what} (got {value:?})", i + 1);
+        match key {
+            "target" => target = Some(value.parse::<Minor>().map_err(|_| at("not a version"))?),
+            "current" => {
+                header.current = Some(value.parse::<Minor>().map_err(|_| at("not a version"))?);
+            }
+            "today" => header.today = Date::parse(value).ok_or_else(|| at("not a date"))?,
+            "now" => {
+                header.now = Some(time::parse_timestamp(value).ok_or_else(|| at("not a timestamp"))?);
+            }
+            "source" => {
+                header.source = Some(match value {
+                    "manifests" => SourceKind::Manifests,
+                    "snapshot" => SourceKind::Snapshot,
+                    "live" => SourceKind::Live,
+                    _ => return Err(at("one of manifests, snapshot, live")),
+                });
+            }
+            "read-gap" => {
+                let (group, kind) = value.split_once('/').ok_or_else(|| at("GROUP/Kind"))?;
+                let group = if group == "core" { "" } else { group };
+                header.read_gaps.push((group.to_owned(), kind.to_owned()));
+            }
+            "option" => set_option(&mut header.options, value).map_err(|e| at(&e))?,
+            _ => {
+                return Err(format!(
+                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, option)",
+                    i + 1
+                ));
+            }
+        }
+    }
+    if !described {
+        return Err("the header has no sentence saying what the case shows".to_owned());
+    }
+    header.target = target.ok_or("the header has no `# target: 1.NN`")?;
+    Ok(header)
+}
+
+fn set_option(options: &mut CheckOptions, value: &str) -> Result<(), String> {
+    let (name, v) = value.split_once('=').ok_or("NAME=VALUE")?;
+    let number = || v.trim().parse().map_err(|_| format!("{name} takes a number"));
+    match name.trim() {
+        "backup_max_age" => {
+            options.backup_max_age_secs =
+                time::parse_duration(v).ok_or("backup_max_age takes a duration such as 7d")?;
+        }
+        "restart_threshold" => options.restart_threshold = number()?,
+        "node_full_percent" => options.node_full_percent = number()?.try_into().map_err(|_| "too big")?,
+        other => return Err(format!("unknown option {other:?}")),
+    }
+    Ok(())
+}
+
+/// A case ready to run: its name, header and inventory.
+struct Case {
+    name: String,
+    file: PathBuf,
+    header: Header,
+    inventory: Inventory,
+}
+
+fn load_case(path: &Path) -> Result<Case, String> {
+    let file_name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let (name, header_file, inventory) = if path.is_dir() {
+        let header_file = path.join("cluster.yaml");
+        let inventory = mcp_diag_sources::read_snapshot(path).map_err(|e| e.to_string())?;
+        (file_name, header_file, inventory)
+    } else {
+        let name = file_name
+            .strip_suffix(".yaml")
+            .ok_or("a case is a .yaml file or a snapshot directory")?
+            .to_owned();
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        // The file's own name (not its full path) so that snapshots do not depend on the checkout.
+        let parsed = mcp_diag_sources::parse_bytes(&file_name, &bytes);
+        if !parsed.problems.is_empty() {
+            return Err(format!("the case does not read: {:?}", parsed.problems));
+        }
+        let mut inventory = Inventory::new(SourceKind::Manifests, "fixture", "fixture");
+        inventory.objects = parsed.objects;
+        (name, path.to_owned(), inventory)
+    };
+    let text = std::fs::read_to_string(&header_file).map_err(|e| e.to_string())?;
+    let header = parse_header(&text).map_err(|e| format!("{}: {e}", header_file.display()))?;
+    Ok(Case {
+        name,
+        file: header_file,
+        header,
+        inventory,
+    })
+}
+
+fn run_case(case: &mut Case) -> Vec<Finding> {
+    let header = &mut case.header;
+    let inventory = &mut case.inventory;
+    if let Some(kind) = header.source {
+        inventory.kind = kind;
+    }
+    if !header.read_gaps.is_empty() {
+        inventory.kind = SourceKind::Live;
+        inventory.coverage = Coverage::recorded();
+        for (group, kind) in &header.read_gaps {
+            let objects = inventory.objects.iter().filter(|o| o.kind == *kind).count();
+            inventory.coverage.record(KindRead::gap(
+                group,
+                kind,
+                ReadGap::Failed,
+                "HTTP 500 after 3 attempts",
+                objects,
+            ));
+        }
+    }
+    let captured = inventory
+        .cluster
+        .captured_at
+        .as_deref()
+        .and_then(time::parse_timestamp);
+    header.options.now = header
+        .now
+        .or(captured)
+        .unwrap_or_else(|| time::days_from_civil(header.today) * 86_400);
+    let current = header
+        .current
+        .or_else(|| inventory.cluster.server_version.as_ref().map(KubeVersion::minor));
+    let mut findings = run_all(
+        inventory,
+        &Settings {
+            target: header.target,
+            current,
+            today: header.today,
+            rules: &[],
+            options: &header.options,
+        },
+    );
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// A few readable lines a finding.
+fn render(findings: &[&Finding]) -> String {
+    if findings.is_empty() {
+        return "(no findings)\n".to_owned();
+    }
+    let mut out = String::new();
+    for (i, f) in findings.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{} {}", f.check, f.severity);
+        if let Some(object) = &f.object {
+            let _ = writeln!(out, "  object: {object}");
+        }
+        if let Some(location) = &f.location {
+            let _ = writeln!(out, "  at: {location}");
+        }
+        let _ = writeln!(out, "  title: {}", f.title);
+        let _ = writeln!(out, "  message: {}", f.message);
+        let _ = writeln!(out, "  fix: {}", f.remediation);
+        if !f.details.is_empty() {
+            let details: Vec<String> = f.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "  details: {}", details.join(", "));
+        }
+    }
+    out
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn fixture_cases() {
+    let ids: BTreeSet<&str> = CHECKS.iter().map(|c| c.id).collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for dir in sorted_entries(&fixtures_dir()) {
+        if !dir.is_dir() {
+            continue;
+        }
+        let dir_name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if NOT_A_CHECK.contains(&dir_name.as_str()) {
+            continue;
+        }
+        let Some(id) = ids.get(dir_name.as_str()).copied() else {
+            problems.push(format!("{}: not a check id", dir.display()));
+            continue;
+        };
+        seen.insert(id);
+        if NOT_YET_MIGRATED.contains(&id) {
+            problems.push(format!(
+                "{id}: has a fixture directory but is still in NOT_YET_MIGRATED: take it out"
+            ));
+        }
+        let (mut positive, mut negative, mut example) = (0, 0, None);
+        for path in sorted_entries(&dir) {
+            let is_case = path.is_dir() || path.extension().is_some_and(|e| e == "yaml");
+            if !is_case {
+                continue;
+            }
+            let mut case = match load_case(&path) {
+                Ok(case) => case,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", path.display()));
+                    continue;
+                }
+            };
+            let findings = run_case(&mut case);
+            let ours: Vec<&Finding> = findings.iter().filter(|f| f.check == id).collect();
+            if ours.is_empty() {
+                negative += 1;
+            } else {
+                positive += 1;
+            }
+            if case.name == "example" {
+                example = Some(ours.len());
+            }
+            let snapshot = format!("{id}__{}", case.name);
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path("snapshots");
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_description(
+                case.file
+                    .strip_prefix(fixtures_dir())
+                    .unwrap_or(&case.file)
+                    .display()
+                    .to_string(),
+            );
+            settings.bind(|| insta::assert_snapshot!(snapshot, render(&ours)));
+        }
+        if positive == 0 || negative == 0 {
+            problems.push(format!(
+                "{id}: needs a case with findings and one without (has {positive} and {negative})"
+            ));
+        }
+        match example {
+            None => problems.push(format!(
+                "{id}: no `example` case (the one `explain {id}` describes)"
+            )),
+            Some(0) => problems.push(format!("{id}: the example case produces no finding")),
+            Some(_) => {}
+        }
+    }
+    for id in &ids {
+        if !seen.contains(id) && !NOT_YET_MIGRATED.contains(id) {
+            problems.push(format!("{id}: no fixture directory tests/fixtures/{id}/"));
+        }
+    }
+    for id in NOT_YET_MIGRATED {
+        if !ids.contains(id) {
+            problems.push(format!("NOT_YET_MIGRATED names {id}, which is not a check id"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn header_keys_are_strict() {
+    let err = parse_header("# A case.\n# target: 1.32\n# curent: 1.31\n").unwrap_err();
+    assert!(err.contains("unknown header key \"curent\""), "{err}");
+    let err = parse_header("# A case.\n# current: 1.31\n").unwrap_err();
+    assert!(err.contains("no `# target"), "{err}");
+    let err = parse_header("# target: 1.32\n").unwrap_err();
+    assert!(err.contains("no sentence"), "{err}");
+    let err = parse_header("# A case.\n# target: 1.32\n# option: backup_max_age=soon\n").unwrap_err();
+    assert!(err.contains("duration"), "{err}");
+    let h = parse_header("# A case, with words.\n# target: 1.32\n# option: restart_threshold=3\napiVersion: v1\n# target: 1.2\n")
+        .unwrap();
+    assert_eq!(h.target, Minor::new(1, 32));
+    assert_eq!(h.options.restart_threshold, 3);
+}
