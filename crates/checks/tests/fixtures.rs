@@ -13,8 +13,9 @@
 //! - `now: 2026-11-20T09:30:00Z`: the reference time for ages.
 //! - `source: manifests|snapshot|live`: what kind of input the objects count as (a `.yaml` case
 //!   is `manifests` by default, a directory `snapshot`).
-//! - `read-gap: GROUP/Kind`: the read of that kind failed after the objects given (a live
-//!   read with a gap; `core` for the core group).
+//! - `read-gap: GROUP/Kind`, `read-denied: GROUP/Kind`, `read-complete: GROUP/Kind`: a live
+//!   read whose list of that kind failed (HTTP 500) after the objects given, was refused
+//!   (HTTP 403), or was complete (`core` for the core group). Any of them makes the source `live`.
 //! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
 //!
 //! Every check runs (as a scan does); the findings of the directory's check are snapshotted
@@ -39,11 +40,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "api-removed",
     "api-requested-deprecated",
     "api-unavailable",
-    "backup-failed",
-    "backup-location-unavailable",
-    "backup-namespace-uncovered",
-    "backup-no-schedule",
-    "backup-velero-missing",
     "cluster-unreachable",
     "crd-stored-version-unserved",
     "crd-version-deprecated",
@@ -120,7 +116,8 @@ struct Header {
     today: Date,
     now: Option<i64>,
     source: Option<SourceKind>,
-    read_gaps: Vec<(String, String)>,
+    /// (group, kind, None for complete or the reason of the gap).
+    reads: Vec<(String, String, Option<ReadGap>)>,
     options: CheckOptions,
 }
 
@@ -133,7 +130,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
         today: TODAY,
         now: None,
         source: None,
-        read_gaps: Vec::new(),
+        reads: Vec::new(),
         options: CheckOptions::default(),
     };
     let mut described = false;
@@ -171,15 +168,20 @@ fn parse_header(text: &str) -> Result<Header, String> {
                     _ => return Err(at("one of manifests, snapshot, live")),
                 });
             }
-            "read-gap" => {
+            "read-gap" | "read-denied" | "read-complete" => {
                 let (group, kind) = value.split_once('/').ok_or_else(|| at("GROUP/Kind"))?;
                 let group = if group == "core" { "" } else { group };
-                header.read_gaps.push((group.to_owned(), kind.to_owned()));
+                let how = match key {
+                    "read-gap" => Some(ReadGap::Failed),
+                    "read-denied" => Some(ReadGap::Denied),
+                    _ => None,
+                };
+                header.reads.push((group.to_owned(), kind.to_owned(), how));
             }
             "option" => set_option(&mut header.options, value).map_err(|e| at(&e))?,
             _ => {
                 return Err(format!(
-                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, option)",
+                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option)",
                     i + 1
                 ));
             }
@@ -241,7 +243,13 @@ fn load_case(path: &Path) -> Result<Case, String> {
         (name, path.to_owned(), inventory)
     };
     let text = std::fs::read_to_string(&header_file).map_err(|e| e.to_string())?;
-    let header = parse_header(&text).map_err(|e| format!("{}: {e}", header_file.display()))?;
+    let header = parse_header(&text).map_err(|e| {
+        if path.is_dir() {
+            format!("cluster.yaml: {e}")
+        } else {
+            e
+        }
+    })?;
     Ok(Case {
         name,
         file: header_file,
@@ -256,18 +264,16 @@ fn run_case(case: &mut Case) -> Vec<Finding> {
     if let Some(kind) = header.source {
         inventory.kind = kind;
     }
-    if !header.read_gaps.is_empty() {
+    if !header.reads.is_empty() {
         inventory.kind = SourceKind::Live;
         inventory.coverage = Coverage::recorded();
-        for (group, kind) in &header.read_gaps {
+        for (group, kind, how) in &header.reads {
             let objects = inventory.objects.iter().filter(|o| o.kind == *kind).count();
-            inventory.coverage.record(KindRead::gap(
-                group,
-                kind,
-                ReadGap::Failed,
-                "HTTP 500 after 3 attempts",
-                objects,
-            ));
+            inventory.coverage.record(match how {
+                None => KindRead::complete(group, kind, objects),
+                Some(ReadGap::Denied) => KindRead::gap(group, kind, ReadGap::Denied, "HTTP 403", objects),
+                Some(reason) => KindRead::gap(group, kind, *reason, "HTTP 500 after 3 attempts", objects),
+            });
         }
     }
     let captured = inventory
