@@ -41,8 +41,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "api-requested-deprecated",
     "api-unavailable",
     "cluster-unreachable",
-    "crd-stored-version-unserved",
-    "crd-version-deprecated",
     "dep-api-mismatch",
     "dep-cycle",
     "dep-missing",
