@@ -51,7 +51,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "drift-manual-edit",
     "drift-untracked-config",
     "etcd-unhealthy",
-    "etcd-version",
     "ignore-expired",
     "ignore-invalid",
     "input-duplicate-key",
@@ -300,7 +299,7 @@ fn run_case(case: &mut Case) -> Vec<Finding> {
     findings
 }
 
-/// A few readable lines a finding.
+/// A few readable lines a finding: check and severity, object, place, words, evidence, details.
 fn render(findings: &[&Finding]) -> String {
     if findings.is_empty() {
         return "(no findings)\n".to_owned();
@@ -320,6 +319,9 @@ fn render(findings: &[&Finding]) -> String {
         let _ = writeln!(out, "  title: {}", f.title);
         let _ = writeln!(out, "  message: {}", f.message);
         let _ = writeln!(out, "  fix: {}", f.remediation);
+        if let Some(evidence) = f.evidence {
+            let _ = writeln!(out, "  evidence: {evidence}");
+        }
         if !f.details.is_empty() {
             let details: Vec<String> = f.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(out, "  details: {}", details.join(", "));
