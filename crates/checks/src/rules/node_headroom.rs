@@ -477,4 +477,20 @@ mod tests {
     use super::pod_requests;
 
     #[test]
+    fn requests_follow_the_scheduler() {
+        let spec = |j: serde_json::Value| mcp_diag_model::Doc::from(j);
+        let s = spec(serde_json::json!({
+            "initContainers": [
+                {"name": "side", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m"}}},
+                {"name": "migrate", "resources": {"requests": {"cpu": "2", "memory": "64Mi"}}}
+            ],
+            "containers": [{"name": "a", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}],
+            "overhead": {"cpu": "10m"}
+        }));
+        assert_eq!(pod_requests(s.root()), (2110, 1_073_741_824, true));
+        assert_eq!(
+            pod_requests(spec(serde_json::json!({"containers": [{"name": "a"}]})).root()),
+            (0, 0, false)
+        );
+    }
 }

@@ -246,4 +246,32 @@ mod tests {
     use super::tolerates;
 
     #[test]
+    fn toleration_matching() {
+        let n = |j: serde_json::Value| mcp_diag_model::Doc::from(j);
+        let taint = n(serde_json::json!({"key": "gpu", "value": "a100", "effect": "NoSchedule"}));
+        assert!(tolerates(
+            n(serde_json::json!({"key": "gpu", "value": "a100"})).root(),
+            taint.root()
+        ));
+        assert!(!tolerates(
+            n(serde_json::json!({"key": "gpu", "value": "t4"})).root(),
+            taint.root()
+        ));
+        assert!(tolerates(
+            n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoSchedule"})).root(),
+            taint.root()
+        ));
+        assert!(!tolerates(
+            n(serde_json::json!({"key": "gpu", "operator": "Exists", "effect": "NoExecute"})).root(),
+            taint.root()
+        ));
+        assert!(!tolerates(
+            n(serde_json::json!({"operator": "Equal"})).root(),
+            taint.root()
+        ));
+        assert!(!tolerates(
+            n(serde_json::json!({"key": "gpu", "operator": "Lt", "value": "1"})).root(),
+            taint.root()
+        ));
+    }
 }
