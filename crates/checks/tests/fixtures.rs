@@ -46,7 +46,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "dep-missing",
     "dep-protocol-mismatch",
     "dep-undeclared-egress",
-    "deployment-rollout-stuck",
     "drift-desired",
     "drift-manual-edit",
     "drift-untracked-config",
@@ -79,8 +78,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "sts-ondelete",
     "sts-partition",
     "user-rule",
-    "version-end-of-life",
-    "version-hops",
     "workload-single-replica",
 ];
 
