@@ -66,10 +66,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "skew-control-plane",
     "skew-kube-proxy",
     "skew-kubelet",
-    "storageclass-default-count",
-    "sts-not-ready",
-    "sts-ondelete",
-    "sts-partition",
     "workload-single-replica",
 ];
 

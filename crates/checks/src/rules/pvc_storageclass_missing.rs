@@ -309,31 +309,3 @@ fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
         details,
     ))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Also asserts storageclass-default-count on the same read (its cases have not moved to
-    // fixtures); this check's own cases are tests/fixtures/pvc-storageclass-missing/classes-*.
-    #[test]
-    fn a_class_is_not_called_missing_when_the_classes_read_failed() {
-        use crate::rules::test_support::{live_with_gap, run_on};
-        let yaml = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: cache, namespace: data}\nspec: {storageClassName: fast-ssd}\nstatus: {phase: Pending}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: logs, namespace: data}\nspec: {}\nstatus: {phase: Pending}\n";
-        let m = mcp_diag_model::Minor::new;
-        let inv = live_with_gap(yaml, "storage.k8s.io", "StorageClass", 1);
-        assert!(run_on(INFO.id, &inv, m(1, 30), Some(m(1, 29))).is_empty());
-        assert!(run_on("storageclass-default-count", &inv, m(1, 30), Some(m(1, 29))).is_empty());
-        let mut complete = inv.clone();
-        complete.coverage.record(mcp_diag_model::KindRead::complete(
-            "storage.k8s.io",
-            "StorageClass",
-            1,
-        ));
-        assert_eq!(run_on(INFO.id, &complete, m(1, 30), Some(m(1, 29))).len(), 2);
-        assert_eq!(
-            run_on("storageclass-default-count", &complete, m(1, 30), Some(m(1, 29))).len(),
-            1
-        );
-    }
-}
