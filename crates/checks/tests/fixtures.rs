@@ -19,10 +19,15 @@
 //!   (HTTP 403), or was complete (`core` for the core group). Any of them makes the source `live`.
 //! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
 //!
-//! Every check runs and the objects' `mcp-diag.io/ignore` annotations apply (as a scan does);
-//! the findings of the directory's check are snapshotted
-//! as `<check-id>__<case>`. A key the harness does not know fails the test with the file name,
-//! so a typo never silently changes a case.
+//! Every check runs, what the input could not read becomes `input-*` findings, and the objects'
+//! `mcp-diag.io/ignore` annotations apply, as in a scan; the findings of the directory's check
+//! are snapshotted as `<check-id>__<case>` in `tests/snapshots/`. A key the harness does not
+//! know fails the test with the file name, so a typo never silently changes a case.
+//!
+//! The test also fails when a check has no fixture directory (unless it is listed in
+//! `NOT_YET_MIGRATED` or `RAISED_ELSEWHERE`), when a directory has no case with a finding, no
+//! case without one, or no `example` case that produces one (the case `explain ID`'s
+//! `## Example` describes), and when a snapshot belongs to no case.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -352,6 +357,7 @@ fn fixture_cases() {
     let ids: BTreeSet<&str> = CHECKS.iter().map(|c| c.id).collect();
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut cases = BTreeSet::new();
     for dir in sorted_entries(&fixtures_dir()) {
         if !dir.is_dir() {
             continue;
@@ -416,6 +422,7 @@ fn fixture_cases() {
                 example = Some(ours.len());
             }
             let snapshot = format!("{id}__{}", case.name);
+            cases.insert(snapshot.clone());
             let mut settings = insta::Settings::clone_current();
             settings.set_snapshot_path("snapshots");
             settings.set_prepend_module_to_snapshot(false);
@@ -447,12 +454,27 @@ fn fixture_cases() {
             problems.push(format!("{id}: no fixture directory tests/fixtures/{id}/"));
         }
     }
-    for id in NOT_YET_MIGRATED
-        .iter()
-        .chain(RAISED_ELSEWHERE.iter().map(|(id, _)| id))
-    {
+    for id in NOT_YET_MIGRATED {
         if !ids.contains(id) {
             problems.push(format!("NOT_YET_MIGRATED names {id}, which is not a check id"));
+        }
+    }
+    for (id, _) in RAISED_ELSEWHERE {
+        if !ids.contains(id) {
+            problems.push(format!("RAISED_ELSEWHERE names {id}, which is not a check id"));
+        }
+    }
+    // A case renamed or deleted leaves its snapshot behind, which would then never be checked.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for path in sorted_entries(&snapshots) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(case) = name.strip_suffix(".snap")
+            && !cases.contains(case)
+        {
+            problems.push(format!(
+                "{}: belongs to no fixture case; delete it",
+                path.display()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
