@@ -15,8 +15,10 @@
 //! - `source: manifests|snapshot|live`: what kind of input the objects count as (a `.yaml` case
 //!   is `manifests` by default, a directory `snapshot`).
 //! - `read-gap: GROUP/Kind`, `read-denied: GROUP/Kind`, `read-complete: GROUP/Kind`: a live
-//!   read whose list of that kind failed (HTTP 500) after the objects given, was refused
-//!   (HTTP 403), or was complete (`core` for the core group). Any of them makes the source `live`.
+//!   read whose list of that kind failed (HTTP 500) after the objects of that kind the case
+//!   holds, was refused (HTTP 403), or was complete (`core` for the core group). Any of them
+//!   makes the source `live`. `read-gap: GROUP/Kind=REASON` names another reason (`timed-out`,
+//!   `throttled`, `unauthorized`, `not-served`, `not-in-input`, `invalid`).
 //! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
 //!
 //! Every check runs, what the input could not read becomes `input-*` findings, and the objects'
@@ -53,7 +55,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "drift-desired",
     "drift-manual-edit",
     "drift-untracked-config",
-    "input-incomplete",
     "pdb-blocks-drain",
     "pdb-no-match",
     "pdb-overlap",
@@ -175,10 +176,19 @@ fn parse_header(text: &str) -> Result<Header, String> {
                 });
             }
             "read-gap" | "read-denied" | "read-complete" => {
-                let (group, kind) = value.split_once('/').ok_or_else(|| at("GROUP/Kind"))?;
+                let (kind_part, reason) = match value.split_once('=') {
+                    Some((k, r)) if key == "read-gap" => (k, Some(r)),
+                    _ => (value, None),
+                };
+                let (group, kind) = kind_part.split_once('/').ok_or_else(|| at("GROUP/Kind"))?;
                 let group = if group == "core" { "" } else { group };
                 let how = match key {
-                    "read-gap" => Some(ReadGap::Failed),
+                    "read-gap" => Some(match reason {
+                        None => ReadGap::Failed,
+                        Some(r) => gap_reason(r).ok_or_else(|| {
+                            at("GROUP/Kind=REASON, REASON one of denied, unauthorized, throttled, failed, timed-out, invalid, not-served, not-in-input")
+                        })?,
+                    }),
                     "read-denied" => Some(ReadGap::Denied),
                     _ => None,
                 };
@@ -213,6 +223,35 @@ fn set_option(options: &mut CheckOptions, value: &str) -> Result<(), String> {
         other => return Err(format!("unknown option {other:?}")),
     }
     Ok(())
+}
+
+/// The reason of a `read-gap: GROUP/Kind=REASON`, in the words reports use.
+fn gap_reason(text: &str) -> Option<ReadGap> {
+    Some(match text {
+        "denied" => ReadGap::Denied,
+        "unauthorized" => ReadGap::Unauthorized,
+        "throttled" => ReadGap::Throttled,
+        "failed" => ReadGap::Failed,
+        "timed-out" => ReadGap::TimedOut,
+        "invalid" => ReadGap::Invalid,
+        "not-served" => ReadGap::NotServed,
+        "not-in-input" => ReadGap::NotInInput,
+        _ => return None,
+    })
+}
+
+/// What a reader would have said about a gap of that reason.
+fn gap_detail(reason: ReadGap) -> &'static str {
+    match reason {
+        ReadGap::Denied => "HTTP 403",
+        ReadGap::Unauthorized => "HTTP 401",
+        ReadGap::Throttled => "HTTP 429",
+        ReadGap::TimedOut => "no answer in 30 s",
+        ReadGap::Invalid => "the list was not a list",
+        ReadGap::NotServed => "",
+        ReadGap::NotInInput => "pods name owners the input lacks",
+        _ => "HTTP 500 after 3 attempts",
+    }
 }
 
 /// A case ready to run: its name, header and inventory.
@@ -279,8 +318,7 @@ fn run_case(case: &mut Case) -> Vec<Finding> {
             let objects = inventory.objects.iter().filter(|o| o.kind == *kind).count();
             inventory.coverage.record(match how {
                 None => KindRead::complete(group, kind, objects),
-                Some(ReadGap::Denied) => KindRead::gap(group, kind, ReadGap::Denied, "HTTP 403", objects),
-                Some(reason) => KindRead::gap(group, kind, *reason, "HTTP 500 after 3 attempts", objects),
+                Some(reason) => KindRead::gap(group, kind, *reason, gap_detail(*reason), objects),
             });
         }
     }
@@ -490,6 +528,17 @@ fn header_keys_are_strict() {
     assert!(err.contains("no sentence"), "{err}");
     let err = parse_header("# A case.\n# target: 1.32\n# option: backup_max_age=soon\n").unwrap_err();
     assert!(err.contains("duration"), "{err}");
+    let err = parse_header("# A case.\n# target: 1.32\n# read-gap: core/Pod=slow\n").unwrap_err();
+    assert!(err.contains("REASON one of"), "{err}");
+    let h = parse_header("# A case.\n# target: 1.32\n# read-gap: apps/ReplicaSet=timed-out\n").unwrap();
+    assert_eq!(
+        h.reads,
+        vec![(
+            "apps".to_owned(),
+            "ReplicaSet".to_owned(),
+            Some(ReadGap::TimedOut)
+        )]
+    );
     // A wrapped sentence that starts with a word and a colon is description, not a setting.
     assert!(parse_header("# A case where\n# each: of the nodes is full.\n# target: 1.32\n").is_ok());
     let h = parse_header("# A case, with words.\n# target: 1.32\n# option: restart_threshold=3\napiVersion: v1\n# target: 1.2\n")
