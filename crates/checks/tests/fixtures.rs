@@ -55,7 +55,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "drift-desired",
     "drift-manual-edit",
     "drift-untracked-config",
-    "pdb-blocks-drain",
     "pdb-no-match",
     "pdb-overlap",
     "pod-crashloop",
