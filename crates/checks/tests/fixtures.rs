@@ -66,7 +66,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "probe-liveness-equals-readiness",
     "probe-liveness-no-failure-threshold",
     "probe-missing-liveness",
-    "probe-missing-readiness",
     "probe-no-startup",
     "skew-control-plane",
     "skew-kube-proxy",
