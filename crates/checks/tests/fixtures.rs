@@ -69,7 +69,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "probe-no-startup",
     "skew-control-plane",
     "skew-kube-proxy",
-    "skew-kubelet",
     "workload-single-replica",
 ];
 
