@@ -68,7 +68,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "probe-missing-liveness",
     "probe-no-startup",
     "skew-control-plane",
-    "skew-kube-proxy",
     "workload-single-replica",
 ];
 
