@@ -67,7 +67,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "probe-liveness-no-failure-threshold",
     "probe-missing-liveness",
     "probe-no-startup",
-    "skew-control-plane",
     "workload-single-replica",
 ];
 
