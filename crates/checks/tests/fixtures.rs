@@ -51,13 +51,10 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "drift-desired",
     "drift-manual-edit",
     "drift-untracked-config",
-    "pdb-no-match",
-    "pdb-overlap",
     "probe-liveness-equals-readiness",
     "probe-liveness-no-failure-threshold",
     "probe-missing-liveness",
     "probe-no-startup",
-    "workload-single-replica",
 ];
 
 /// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
