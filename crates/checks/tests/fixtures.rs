@@ -51,10 +51,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "drift-desired",
     "drift-manual-edit",
     "drift-untracked-config",
-    "probe-liveness-equals-readiness",
-    "probe-liveness-no-failure-threshold",
-    "probe-missing-liveness",
-    "probe-no-startup",
 ];
 
 /// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
