@@ -49,8 +49,6 @@ const NOT_YET_MIGRATED: &[&str] = &[
     "dep-protocol-mismatch",
     "dep-undeclared-egress",
     "drift-desired",
-    "drift-manual-edit",
-    "drift-untracked-config",
 ];
 
 /// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
