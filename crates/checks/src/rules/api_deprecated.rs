@@ -119,6 +119,8 @@ mod tests {
 
     use crate::rules::test_support::scan_api as scan_yaml;
 
+    // A table invariant over API_REMOVALS (every deprecated row, between its deprecation and removal); the rule's cases are
+    // tests/fixtures/api-deprecated/.
     #[test]
     fn every_deprecated_row_is_reported_between_deprecation_and_removal() {
         for row in mcp_diag_data::API_REMOVALS {

@@ -172,6 +172,8 @@ mod tests {
     use super::*;
     use crate::rules::test_support::scan_api as scan_yaml;
 
+    // A table invariant over API_REMOVALS (every row, at its removal and not before); the rule's cases are
+    // tests/fixtures/api-removed/.
     #[test]
     fn every_removal_row_is_reported_at_its_release_and_not_before() {
         for row in mcp_diag_data::API_REMOVALS {
