@@ -1,7 +1,6 @@
 use std::collections::BTreeMap;
 
 use crate::{Doc, Finding, KubeVersion, Location, Node, ObjectRef, SourceKind, View};
-use serde::Serialize;
 
 /// One Kubernetes object, kept dynamic: removed API versions have no typed structs.
 #[derive(Clone, Debug, PartialEq)]
