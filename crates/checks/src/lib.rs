@@ -177,6 +177,11 @@ pub fn upgrade_hops(current: Option<Minor>, target: Minor) -> Vec<Minor> {
 pub trait Check: Sync {
     fn info(&self) -> &'static CheckInfo;
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding>;
+    /// Whether the check reads [`Context::graph`]. The others run while the graph is being
+    /// built, and see an empty one.
+    fn reads_graph(&self) -> bool {
+        false
+    }
 }
 
 /// Runs every check in the registry (in parallel) and returns the findings, sorted for
@@ -196,8 +201,8 @@ pub fn run_all_with_graph(inventory: &Inventory, settings: &Settings<'_>, graph:
 /// check whose cost grows faster than the input.
 #[derive(Clone, Debug, Default)]
 pub struct Timings {
-    /// Preparation steps (`components`, `index`, `graph`) and the wall time of all checks
-    /// together (`checks`), in order.
+    /// Preparation (`components and index`), the wall time of all checks together
+    /// (`checks`, the service graph built meanwhile) and `sort`, in order.
     pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Each check that ran, by id, slowest first. Checks run in parallel, so these add up
     /// to more than the `checks` phase.
@@ -235,20 +240,15 @@ pub fn run_all_timed(
         timings.phases.push((name, now - clock));
         clock = now;
     };
-    let components = components::detect(inventory);
-    lap(&mut timings, "components");
-    let index = index::Index::build(inventory);
-    lap(&mut timings, "index");
-    let built;
-    let graph = match graph {
-        Some(graph) => graph,
-        None => {
-            built = Graph::build(inventory, &settings.options.declared);
-            lap(&mut timings, "graph");
-            &built
-        }
-    };
-    let ctx = Context {
+    let (components, index) = rayon::join(
+        || components::detect(inventory),
+        || index::Index::build(inventory),
+    );
+    lap(&mut timings, "components and index");
+    let empty = Graph::default();
+    // Outlives the contexts that borrow it (the index makes their lifetime invariant).
+    let built_graph = std::sync::OnceLock::new();
+    let base = Context {
         inventory,
         target: settings.target,
         current: settings.current,
@@ -257,25 +257,56 @@ pub fn run_all_timed(
         rules: settings.rules,
         options: settings.options,
         index: &index,
-        graph,
+        graph: &empty,
     };
-    let (findings, checks) = run_checks_timed(&ctx);
+    let (mut findings, mut checks) = match graph {
+        Some(graph) => run_checks_timed(&Context { graph, ..base }, |_| true),
+        None => {
+            // The graph takes as long as a slow check to build, and only the dep-* checks
+            // read it: build it while the others run.
+            let (with_graph, without) = rayon::join(
+                || {
+                    let started = std::time::Instant::now();
+                    let graph =
+                        built_graph.get_or_init(|| Graph::build(inventory, &settings.options.declared));
+                    let built = started.elapsed();
+                    let ctx = Context { graph, ..base };
+                    (run_checks_timed(&ctx, |c: &dyn Check| c.reads_graph()), built)
+                },
+                || run_checks_timed(&base, |c: &dyn Check| !c.reads_graph()),
+            );
+            let ((mut findings, mut checks), built) = with_graph;
+            checks.push(("(the service graph, for the dep-* checks)", built));
+            findings.extend(without.0);
+            checks.extend(without.1);
+            (findings, checks)
+        }
+    };
     lap(&mut timings, "checks");
+    finish(&base, &mut findings);
+    lap(&mut timings, "sort");
+    checks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     timings.checks = checks;
     (findings, timings)
 }
 
 /// Runs every check on a prepared context.
 pub fn run_checks(ctx: &Context<'_>) -> Vec<Finding> {
-    run_checks_timed(ctx).0
+    let mut findings = run_checks_timed(ctx, |_| true).0;
+    finish(ctx, &mut findings);
+    findings
 }
 
-/// [`run_checks`], and the time each check took, slowest first.
-fn run_checks_timed(ctx: &Context<'_>) -> (Vec<Finding>, Vec<(&'static str, std::time::Duration)>) {
+/// Runs the enabled checks that `pick` selects, in parallel; their findings and the time
+/// each took.
+fn run_checks_timed(
+    ctx: &Context<'_>,
+    pick: impl Fn(&dyn Check) -> bool + Sync,
+) -> (Vec<Finding>, Vec<(&'static str, std::time::Duration)>) {
     let disabled = &ctx.options.disabled;
     let ran: Vec<(&'static str, std::time::Duration, Vec<Finding>)> = rules::ALL
         .par_iter()
-        .filter(|check| !disabled.contains(check.info().id))
+        .filter(|check| pick(**check) && !disabled.contains(check.info().id))
         .map(|check| {
             let started = std::time::Instant::now();
             let found = check.run(ctx);
@@ -288,19 +319,24 @@ fn run_checks_timed(ctx: &Context<'_>) -> (Vec<Finding>, Vec<(&'static str, std:
         times.push((id, took));
         findings.extend(found);
     }
-    times.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    (findings, times)
+}
+
+/// Adds the inventory's input findings, applies `--disable` and severity overrides to every
+/// finding (some carry another check's id), classifies the evidence, and sorts for reporting.
+fn finish(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    let disabled = &ctx.options.disabled;
     findings.extend(ctx.inventory.input_problems.iter().cloned());
     // Findings a check reports under another check's id (custom resources as api-removed),
     // and input findings, are filtered and overridden by the id they carry.
     findings.retain(|f| !disabled.contains(f.check));
-    for f in &mut findings {
+    for f in findings.iter_mut() {
         if let Some(severity) = ctx.options.severity.get(f.check) {
             f.severity = *severity;
         }
         mcp_diag_model::evidence::classify(f, ctx.inventory.kind);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    (findings, times)
 }
 
 /// Counts findings per severity, most severe first.

@@ -174,10 +174,10 @@ impl SelectorIndex {
         let entries = labels.and_then(Node::as_map).unwrap_or_default();
         if !self.keyed.is_empty() || !self.exists.is_empty() {
             for (k, _) in entries {
-                if let Some(ids) = self.exists.get(&*k) {
+                if let Some(ids) = self.exists.get(k) {
                     out.extend(ids.iter().map(|&id| id as usize));
                 }
-                let Some(by_value) = self.keyed.get(&*k) else {
+                let Some(by_value) = self.keyed.get(k) else {
                     continue;
                 };
                 // The effective value (the last of duplicate keys), as `matches` reads it.

@@ -8,6 +8,8 @@ use rustc_hash::FxHashMap;
 
 use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
 use crate::declared::{self, Declared, DeclaredService};
+use crate::labels::labels_of;
+use crate::labels::scalar;
 use crate::netpol::NetworkPolicy;
 use crate::{
     DestinationTls, Edge, EdgeSource, Evidence, Graph, Labels, Node, NodeId, NodeKind, PeerAuthentication,
@@ -77,28 +79,6 @@ fn kind_rank(kind: &NodeKind) -> u8 {
 
 fn text<'a>(node: Option<Value<'a>>) -> Option<&'a str> {
     node.and_then(Value::as_str)
-}
-
-/// A scalar as text (labels such as `version: 2` are numbers in YAML).
-fn scalar(node: Value<'_>) -> Option<String> {
-    match node.view() {
-        mcp_diag_model::View::Str(s) => Some(s.to_owned()),
-        mcp_diag_model::View::Int(i) => Some(i.to_string()),
-        mcp_diag_model::View::UInt(i) => Some(i.to_string()),
-        mcp_diag_model::View::Float(f) => Some(f.to_string()),
-        mcp_diag_model::View::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-pub(crate) fn labels_of(node: Option<Value<'_>>) -> Labels {
-    node.and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.to_owned(), scalar(v)?)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn port_number(node: Option<Value<'_>>) -> Option<u16> {
@@ -1063,7 +1043,10 @@ impl<'a> Builder<'a> {
                     // namespace (or those its namespaceSelector picks), every pod of theirs
                     // matched by the peer's podSelector.
                     let candidates: Vec<usize> = match &peer.namespaces {
-                        None => services_in.get(policy.namespace.as_str()).cloned().unwrap_or_default(),
+                        None => services_in
+                            .get(policy.namespace.as_str())
+                            .cloned()
+                            .unwrap_or_default(),
                         Some(sel) => services_in
                             .iter()
                             .filter(|(ns, _)| {
@@ -1099,7 +1082,12 @@ impl<'a> Builder<'a> {
                         }
                         for &ti in targets.iter().filter(|&&ti| ti != fi) {
                             for port in &ports {
-                                permitted.push((NodeId(fi as u32), NodeId(ti as u32), *port, policy.object.clone()));
+                                permitted.push((
+                                    NodeId(fi as u32),
+                                    NodeId(ti as u32),
+                                    *port,
+                                    policy.object.clone(),
+                                ));
                             }
                         }
                     }

@@ -18,6 +18,7 @@ pub type Labels = BTreeMap<String, String>;
 mod address;
 mod build;
 pub mod declared;
+mod labels;
 mod netpol;
 mod query;
 pub mod render;

@@ -6,7 +6,7 @@
 use mcp_diag_model::{Node as Value, Object, ObjectRef};
 use serde::Serialize;
 
-use crate::build::labels_of;
+use crate::labels::labels_of;
 use crate::{Edge, Graph, Labels, Node, NodeKind, Template};
 
 /// A label selector: `matchLabels` and `matchExpressions`. Empty matches everything.

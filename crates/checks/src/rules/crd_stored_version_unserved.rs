@@ -469,7 +469,7 @@ fn unserved_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{TODAY, inventory, run_check};
+    use crate::rules::test_support::{TODAY, inventory};
     use mcp_diag_model::Minor;
 
     const T: Minor = Minor::new(1, 30);
@@ -498,81 +498,6 @@ status:
         "  - {name: v1alpha1, served: true, storage: false}\n  - {name: v1, served: true, storage: true}";
     const V1_ONLY: &str = "  - {name: v1, served: true, storage: true}";
 
-    #[test]
-    fn stored_version_served_false_is_a_blocker() {
-        let yaml = format!(
-            "{}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: a, namespace: ns}}\n",
-            crd(ALPHA_UNSERVED, "v1alpha1, v1")
-        );
-        let f = run_check(INFO.id, &yaml, T, C);
-        assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(f[0].severity, Severity::Blocker);
-        assert_eq!(f[0].object.as_ref().unwrap().name, "widgets.example.com");
-        assert_eq!(f[0].details["state"], "served: false");
-        assert_eq!(f[0].details["objects_in_inventory"], "1");
-        assert!(
-            f[0].message.contains("must appear in spec.versions"),
-            "{}",
-            f[0].message
-        );
-        assert!(
-            f[0].remediation.contains("--subresource=status"),
-            "{}",
-            f[0].remediation
-        );
-        assert!(f[0].remediation.contains(r#"["v1"]"#), "{}", f[0].remediation);
-        assert!(f[0].location.is_some());
-    }
-
-    #[test]
-    fn stored_version_missing_from_spec() {
-        let f = run_check(INFO.id, &crd(V1_ONLY, "v1alpha1, v1"), T, C);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].details["state"], "not in spec.versions");
-        assert!(
-            f[0].remediation.starts_with("First add v1alpha1 back"),
-            "{}",
-            f[0].remediation
-        );
-    }
-
-    #[test]
-    fn nearest_negatives() {
-        // Still served, or already trimmed from the status: nothing to say.
-        assert!(run_check(INFO.id, &crd(ALPHA_SERVED, "v1alpha1, v1"), T, C).is_empty());
-        assert!(run_check(INFO.id, &crd(ALPHA_UNSERVED, "v1"), T, C).is_empty());
-        // No status (a CRD manifest as written in Git).
-        let no_status = crd(ALPHA_UNSERVED, "v1").replace("status:\n  storedVersions: [v1]\n", "");
-        assert!(run_check(INFO.id, &no_status, T, C).is_empty());
-    }
-
-    #[test]
-    fn damaged_crds_never_panic_or_invent_problems() {
-        for versions in [
-            "  - {name: v1alpha1, served: maybe, storage: false}\n  - {name: v1, served: true, storage: true}",
-            "  - {served: false}\n  - 3\n  - {name: v1, served: true, storage: true}",
-            "  - {name: v1alpha1}",
-        ] {
-            let f = run_check(INFO.id, &crd(versions, "v1alpha1, 7, {x: y}"), T, C);
-            assert!(f.is_empty(), "{versions}: {f:?}");
-        }
-        let no_group = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec: {names: {kind: X}}\nstatus: {storedVersions: [v9]}\n";
-        assert!(run_check(INFO.id, no_group, T, C).is_empty());
-    }
-
-    #[test]
-    fn v1beta1_crds_with_a_single_version() {
-        let yaml = "apiVersion: apiextensions.k8s.io/v1beta1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec: {group: example.com, version: v1beta1, names: {kind: Widget, plural: widgets}}
-status: {storedVersions: [v1alpha1, v1beta1]}
-";
-        let f = run_check(INFO.id, yaml, T, C);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].details["version"], "v1alpha1");
-    }
-
     fn run_unserved(yaml: &str, kind: SourceKind) -> Vec<Finding> {
         let inv = inventory(yaml, kind);
         let components = crate::components::detect(&inv);
@@ -592,6 +517,8 @@ status: {storedVersions: [v1alpha1, v1beta1]}
         CrdCustomResourceUnserved.run(&ctx)
     }
 
+    // These cases are reported under `api-removed` (CrdCustomResourceUnserved), whose
+    // fixture directory is not this rule's: they stay here until api-removed's cases move.
     #[test]
     fn custom_resources_at_an_unserved_version_are_api_removed() {
         let yaml = format!(

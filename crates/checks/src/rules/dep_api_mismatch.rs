@@ -52,6 +52,10 @@ impl Check for DepApiMismatch {
         &INFO
     }
 
+    fn reads_graph(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
         if !graph.edges.iter().any(|e| e.requirement.is_some()) {

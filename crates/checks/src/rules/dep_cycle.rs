@@ -42,6 +42,10 @@ impl Check for DepCycle {
         &INFO
     }
 
+    fn reads_graph(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
         if graph.edges.is_empty() {

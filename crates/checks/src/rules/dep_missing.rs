@@ -49,6 +49,10 @@ impl Check for DepMissing {
         &INFO
     }
 
+    fn reads_graph(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
         if graph.edges.is_empty() {

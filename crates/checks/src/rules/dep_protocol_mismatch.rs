@@ -174,6 +174,10 @@ impl Check for DepProtocolMismatch {
         &INFO
     }
 
+    fn reads_graph(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
         if graph.edges.is_empty() {

@@ -49,6 +49,10 @@ impl Check for DepUndeclaredEgress {
         &INFO
     }
 
+    fn reads_graph(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
         let policies: Vec<&Object> = ctx

@@ -58,6 +58,7 @@ pub mod pv_released_or_failed;
 pub mod pvc_storageclass_missing;
 pub mod pvc_unbound;
 pub mod runtime_dockershim;
+pub mod scale;
 pub mod skew_common;
 pub mod skew_control_plane;
 pub mod skew_kube_proxy;

@@ -4,8 +4,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind, View};
 
+use crate::rules::scale::{Autoscalers, autoscalers, namespace_of, scale_of};
 use crate::rules::skew_kubelet::{finding, name_list};
-use crate::rules::workload_single_replica::{Autoscalers, autoscalers, namespace_of, scale_of};
 use crate::selector::{Selector, labels_of};
 use crate::{Check, CheckInfo, Context};
 

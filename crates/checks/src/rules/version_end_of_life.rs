@@ -255,32 +255,6 @@ fn days_between(earlier: Date, later: Date) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Settings;
-    use crate::rules::test_support::{inventory, run_check};
-    use mcp_diag_model::SourceKind;
-
-    const NONE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n";
-
-    fn m(minor: u32) -> Minor {
-        Minor::new(1, minor)
-    }
-
-    fn on(day: Date, target: Minor, current: Option<Minor>) -> Vec<Finding> {
-        let inv = inventory(NONE, SourceKind::Snapshot);
-        crate::run_all(
-            &inv,
-            &Settings {
-                target,
-                current,
-                today: day,
-                rules: &[],
-                options: &crate::rules::test_support::options(),
-            },
-        )
-        .into_iter()
-        .filter(|f| f.check == INFO.id)
-        .collect()
-    }
 
     #[test]
     fn day_arithmetic_matches_the_model() {
@@ -288,85 +262,5 @@ mod tests {
             assert_eq!(unix_days(Date::from_unix_days(days)), days);
         }
         assert_eq!(days_between(Date::new(2025, 2, 28), Date::new(2025, 3, 1)), 1);
-    }
-
-    #[test]
-    fn current_and_target_past_end_of_life() {
-        let f = run_check(INFO.id, NONE, m(30), Some(m(29)));
-        assert_eq!(f.len(), 2, "{f:?}");
-        let current = f.iter().find(|f| f.details["role"] == "current").unwrap();
-        assert_eq!(current.severity, Severity::Medium);
-        assert!(current.title.contains("since 2025-02-28"), "{}", current.title);
-        assert!(current.message.contains("1.29"), "{}", current.message);
-        assert!(
-            current.remediation.contains("1.35, 1.36, 1.37"),
-            "{}",
-            current.remediation
-        );
-        let target = f.iter().find(|f| f.details["role"] == "target").unwrap();
-        assert_eq!(target.details["end_of_life"], "2025-07-15");
-        assert!(target.remediation.contains("hop"), "{}", target.remediation);
-    }
-
-    #[test]
-    fn the_last_supported_day_is_not_past_end_of_life() {
-        // 1.34 ends on 2026-10-27: that day it is still supported (info, soon), the next not.
-        let last = on(Date::new(2026, 10, 27), m(34), None);
-        assert_eq!(last.len(), 1);
-        assert_eq!(last[0].severity, Severity::Info);
-        assert!(last[0].message.contains("in 0 days"), "{}", last[0].message);
-        let after = on(Date::new(2026, 10, 28), m(34), None);
-        assert_eq!(after[0].severity, Severity::Medium);
-        assert!(
-            after[0].message.contains(", 1 day before"),
-            "{}",
-            after[0].message
-        );
-        // Far from its end of life: nothing to say.
-        assert!(on(Date::new(2026, 1, 10), m(35), None).is_empty());
-    }
-
-    #[test]
-    fn unknown_end_of_life_is_info_never_a_silent_pass() {
-        let f = run_check(INFO.id, NONE, m(37), Some(m(36)));
-        assert_eq!(f.len(), 1, "{f:?}"); // 1.36 is fine on TODAY, 1.37 has no date
-        assert_eq!(f[0].severity, Severity::Info);
-        assert!(
-            f[0].message.contains("no published end-of-life date"),
-            "{}",
-            f[0].message
-        );
-        let future = on(Date::new(2026, 5, 1), m(37), None);
-        assert!(
-            future[0].message.contains("not released yet"),
-            "{}",
-            future[0].message
-        );
-        let unknown = run_check(INFO.id, NONE, m(40), None);
-        assert_eq!(unknown[0].severity, Severity::Info);
-        assert!(unknown[0].title.contains("unknown"));
-    }
-
-    #[test]
-    fn releases_older_than_the_table_are_past_end_of_life() {
-        let f = run_check(INFO.id, NONE, m(18), Some(m(17)));
-        assert_eq!(f.len(), 2);
-        assert!(f.iter().all(|f| f.severity == Severity::Medium));
-        assert!(f[0].message.contains("2021-10-28"), "{}", f[0].message);
-    }
-
-    #[test]
-    fn endoflife_date_only_rows_say_so() {
-        let f = run_check(INFO.id, NONE, m(32), None);
-        assert_eq!(f[0].severity, Severity::Medium);
-        assert!(f[0].message.contains("endoflife.date"), "{}", f[0].message);
-        assert_eq!(f[0].details["eol_source"], "endoflife.date only");
-    }
-
-    #[test]
-    fn same_current_and_target_reported_once() {
-        let f = run_check(INFO.id, NONE, m(29), Some(m(29)));
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].details["role"], "current");
     }
 }

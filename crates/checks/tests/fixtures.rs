@@ -1,0 +1,548 @@
+//! Fixture cases per check, in the language users write, with the findings as insta snapshots.
+//!
+//! `tests/fixtures/<check-id>/` holds the cases of one check: a `.yaml` file (a manifest set,
+//! multi-document) or a directory (a small snapshot with its `cluster.yaml`). Each case starts
+//! with a header of comment lines (in the directory's `cluster.yaml` for a snapshot): one or two
+//! sentences saying what the case shows, then its settings, one `# key: value` a line (a
+//! lower-case key and a value without spaces):
+//!
+//! - `target: 1.32` (required): the release the scan is for.
+//! - `current: 1.31`: the cluster's version (manifests have none; a snapshot's comes from its
+//!   `cluster.yaml`).
+//! - `today: 2026-11-25` (default): the scan date; "now" is its midnight (UTC) unless `now:` or
+//!   a snapshot's `capturedAt` says otherwise.
+//! - `now: 2026-11-20T09:30:00Z`: the reference time for ages.
+//! - `source: manifests|snapshot|live`: what kind of input the objects count as (a `.yaml` case
+//!   is `manifests` by default, a directory `snapshot`).
+//! - `read-gap: GROUP/Kind`, `read-denied: GROUP/Kind`, `read-complete: GROUP/Kind`: a live
+//!   read whose list of that kind failed (HTTP 500) after the objects of that kind the case
+//!   holds, was refused (HTTP 403), or was complete (`core` for the core group). Any of them
+//!   makes the source `live`. `read-gap: GROUP/Kind=REASON` names another reason (`timed-out`,
+//!   `throttled`, `unauthorized`, `not-served`, `not-in-input`, `invalid`).
+//! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
+//!
+//! Every check runs, what the input could not read becomes `input-*` findings, and the objects'
+//! `mcp-diag.io/ignore` annotations apply, as in a scan; the findings of the directory's check
+//! are snapshotted as `<check-id>__<case>` in `tests/snapshots/`. A key the harness does not
+//! know fails the test with the file name, so a typo never silently changes a case.
+//!
+//! The test also fails when a check has no fixture directory (unless it is listed in
+//! `NOT_YET_MIGRATED` or `RAISED_ELSEWHERE`), when a directory has no case with a finding, no
+//! case without one, or no `example` case that produces one (the case `explain ID`'s
+//! `## Example` describes), and when a snapshot belongs to no case.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use mcp_diag_checks::{CHECKS, CheckOptions, Settings, run_all, suppress};
+use mcp_diag_model::{
+    Coverage, Date, Finding, Inventory, KindRead, KubeVersion, Minor, ReadGap, SourceKind, time,
+};
+
+/// Checks whose cases still live in their rule file's unit tests. Shrinks as the migration
+/// goes on; the harness fails for a check that is neither migrated nor listed here.
+const NOT_YET_MIGRATED: &[&str] = &[
+    "api-deprecated",
+    "api-removed",
+    "api-requested-deprecated",
+    "api-unavailable",
+    "dep-api-mismatch",
+    "dep-cycle",
+    "dep-missing",
+    "dep-protocol-mismatch",
+    "dep-undeclared-egress",
+    "drift-desired",
+    "drift-manual-edit",
+    "drift-untracked-config",
+    "pdb-blocks-drain",
+    "pdb-no-match",
+    "pdb-overlap",
+    "pod-crashloop",
+    "pod-local-data",
+    "pod-oomkilled",
+    "pod-pending",
+    "pod-restarts",
+    "pod-unmanaged",
+    "probe-liveness-equals-readiness",
+    "probe-liveness-no-failure-threshold",
+    "probe-missing-liveness",
+    "probe-missing-readiness",
+    "probe-no-startup",
+    "skew-control-plane",
+    "skew-kube-proxy",
+    "skew-kubelet",
+    "workload-single-replica",
+];
+
+/// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
+/// cases are tested instead. They cannot have fixture cases here.
+const RAISED_ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "access-denied",
+        "raised by the live reader when the API server refuses a read (crates/live/tests/faults.rs, crates/cli/tests/live_faults.rs)",
+    ),
+    (
+        "cluster-unreachable",
+        "raised by the CLI when the API server cannot be reached (crates/cli/tests/live_faults.rs)",
+    ),
+    (
+        "etcd-unhealthy",
+        "raised by the CLI from --etcd-endpoint's /health (crates/cli/src/commands/live.rs)",
+    ),
+    (
+        "ignore-expired",
+        "raised from ignore files (--ignore-file), which fixture cases do not carry (crates/checks/src/suppress/tests.rs)",
+    ),
+    (
+        "user-rule",
+        "raised by the rules of --config, which fixture cases do not carry (crates/checks/src/rules/user_rules.rs)",
+    ),
+];
+
+/// Directories under `tests/fixtures` that are not a check's cases.
+const NOT_A_CHECK: &[&str] = &["clean-cluster"];
+
+/// The default scan date, the one the rule files' unit tests use.
+const TODAY: Date = Date::new(2026, 11, 25);
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// One case's settings, read from its header.
+#[derive(Debug)]
+struct Header {
+    target: Minor,
+    current: Option<Minor>,
+    today: Date,
+    now: Option<i64>,
+    source: Option<SourceKind>,
+    /// (group, kind, None for complete or the reason of the gap).
+    reads: Vec<(String, String, Option<ReadGap>)>,
+    options: CheckOptions,
+}
+
+/// Reads the leading comment lines of `text`. Errors name the line and what is wrong.
+fn parse_header(text: &str) -> Result<Header, String> {
+    let mut target = None;
+    let mut header = Header {
+        target: Minor::new(0, 0),
+        current: None,
+        today: TODAY,
+        now: None,
+        source: None,
+        reads: Vec::new(),
+        options: CheckOptions::default(),
+    };
+    let mut described = false;
+    for (i, line) in text.lines().enumerate() {
+        let Some(comment) = line.strip_prefix('#') else {
+            break;
+        };
+        let comment = comment.trim();
+        // `# key: value`, a lower-case key and a value without spaces; any other comment line
+        // is description (so a wrapped sentence that starts with "word:" is not a setting).
+        let setting = comment.split_once(':').filter(|(key, value)| {
+            let value = value.trim();
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+                && !value.is_empty()
+                && !value.contains(char::is_whitespace)
+        });
+        let Some((key, value)) = setting else {
+            described |= !comment.is_empty();
+            continue;
+        };
+        let value = value.trim();
+        let at = |what: &str| format!("line {}: {key}: {what} (got {value:?})", i + 1);
+        match key {
+            "target" => target = Some(value.parse::<Minor>().map_err(|_| at("not a version"))?),
+            "current" => {
+                header.current = Some(value.parse::<Minor>().map_err(|_| at("not a version"))?);
+            }
+            "today" => header.today = Date::parse(value).ok_or_else(|| at("not a date"))?,
+            "now" => {
+                header.now = Some(time::parse_timestamp(value).ok_or_else(|| at("not a timestamp"))?);
+            }
+            "source" => {
+                header.source = Some(match value {
+                    "manifests" => SourceKind::Manifests,
+                    "snapshot" => SourceKind::Snapshot,
+                    "live" => SourceKind::Live,
+                    _ => return Err(at("one of manifests, snapshot, live")),
+                });
+            }
+            "read-gap" | "read-denied" | "read-complete" => {
+                let (kind_part, reason) = match value.split_once('=') {
+                    Some((k, r)) if key == "read-gap" => (k, Some(r)),
+                    _ => (value, None),
+                };
+                let (group, kind) = kind_part.split_once('/').ok_or_else(|| at("GROUP/Kind"))?;
+                let group = if group == "core" { "" } else { group };
+                let how = match key {
+                    "read-gap" => Some(match reason {
+                        None => ReadGap::Failed,
+                        Some(r) => gap_reason(r).ok_or_else(|| {
+                            at("GROUP/Kind=REASON, REASON one of denied, unauthorized, throttled, failed, timed-out, invalid, not-served, not-in-input")
+                        })?,
+                    }),
+                    "read-denied" => Some(ReadGap::Denied),
+                    _ => None,
+                };
+                header.reads.push((group.to_owned(), kind.to_owned(), how));
+            }
+            "option" => set_option(&mut header.options, value).map_err(|e| at(&e))?,
+            _ => {
+                return Err(format!(
+                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option)",
+                    i + 1
+                ));
+            }
+        }
+    }
+    if !described {
+        return Err("the header has no sentence saying what the case shows".to_owned());
+    }
+    header.target = target.ok_or("the header has no `# target: 1.NN`")?;
+    Ok(header)
+}
+
+fn set_option(options: &mut CheckOptions, value: &str) -> Result<(), String> {
+    let (name, v) = value.split_once('=').ok_or("NAME=VALUE")?;
+    let number = || v.trim().parse().map_err(|_| format!("{name} takes a number"));
+    match name.trim() {
+        "backup_max_age" => {
+            options.backup_max_age_secs =
+                time::parse_duration(v).ok_or("backup_max_age takes a duration such as 7d")?;
+        }
+        "restart_threshold" => options.restart_threshold = number()?,
+        "node_full_percent" => options.node_full_percent = number()?.try_into().map_err(|_| "too big")?,
+        other => return Err(format!("unknown option {other:?}")),
+    }
+    Ok(())
+}
+
+/// The reason of a `read-gap: GROUP/Kind=REASON`, in the words reports use.
+fn gap_reason(text: &str) -> Option<ReadGap> {
+    Some(match text {
+        "denied" => ReadGap::Denied,
+        "unauthorized" => ReadGap::Unauthorized,
+        "throttled" => ReadGap::Throttled,
+        "failed" => ReadGap::Failed,
+        "timed-out" => ReadGap::TimedOut,
+        "invalid" => ReadGap::Invalid,
+        "not-served" => ReadGap::NotServed,
+        "not-in-input" => ReadGap::NotInInput,
+        _ => return None,
+    })
+}
+
+/// What a reader would have said about a gap of that reason.
+fn gap_detail(reason: ReadGap) -> &'static str {
+    match reason {
+        ReadGap::Denied => "HTTP 403",
+        ReadGap::Unauthorized => "HTTP 401",
+        ReadGap::Throttled => "HTTP 429",
+        ReadGap::TimedOut => "no answer in 30 s",
+        ReadGap::Invalid => "the list was not a list",
+        ReadGap::NotServed => "",
+        ReadGap::NotInInput => "pods name owners the input lacks",
+        _ => "HTTP 500 after 3 attempts",
+    }
+}
+
+/// A case ready to run: its name, header and inventory.
+struct Case {
+    name: String,
+    file: PathBuf,
+    header: Header,
+    inventory: Inventory,
+}
+
+fn load_case(path: &Path) -> Result<Case, String> {
+    let file_name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let (name, header_file, inventory) = if path.is_dir() {
+        let header_file = path.join("cluster.yaml");
+        // Relative to the crate (the test's working directory), so that the places in the
+        // findings do not depend on where the repository is checked out.
+        let relative = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
+        let inventory = mcp_diag_sources::read_snapshot(relative).map_err(|e| e.to_string())?;
+        (file_name, header_file, inventory)
+    } else {
+        let name = file_name
+            .strip_suffix(".yaml")
+            .ok_or("a case is a .yaml file or a snapshot directory")?
+            .to_owned();
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        // The file's own name (not its full path) so that snapshots do not depend on the checkout.
+        let parsed = mcp_diag_sources::parse_bytes(&file_name, &bytes);
+        let mut inventory = Inventory::new(SourceKind::Manifests, "fixture", "fixture");
+        inventory.objects = parsed.objects;
+        // As a scan does: what could not be read becomes input-* findings.
+        inventory.input_problems = parsed.problems;
+        (name, path.to_owned(), inventory)
+    };
+    let text = std::fs::read_to_string(&header_file).map_err(|e| e.to_string())?;
+    let header = parse_header(&text).map_err(|e| {
+        if path.is_dir() {
+            format!("cluster.yaml: {e}")
+        } else {
+            e
+        }
+    })?;
+    Ok(Case {
+        name,
+        file: header_file,
+        header,
+        inventory,
+    })
+}
+
+fn run_case(case: &mut Case) -> Vec<Finding> {
+    let header = &mut case.header;
+    let inventory = &mut case.inventory;
+    if let Some(kind) = header.source {
+        inventory.kind = kind;
+    }
+    if !header.reads.is_empty() {
+        inventory.kind = SourceKind::Live;
+        inventory.coverage = Coverage::recorded();
+        for (group, kind, how) in &header.reads {
+            let objects = inventory.objects.iter().filter(|o| o.kind == *kind).count();
+            inventory.coverage.record(match how {
+                None => KindRead::complete(group, kind, objects),
+                Some(reason) => KindRead::gap(group, kind, *reason, gap_detail(*reason), objects),
+            });
+        }
+    }
+    let captured = inventory
+        .cluster
+        .captured_at
+        .as_deref()
+        .and_then(time::parse_timestamp);
+    header.options.now = header
+        .now
+        .or(captured)
+        .unwrap_or_else(|| time::days_from_civil(header.today) * 86_400);
+    let current = header
+        .current
+        .or_else(|| inventory.cluster.server_version.as_ref().map(KubeVersion::minor));
+    let findings = run_all(
+        inventory,
+        &Settings {
+            target: header.target,
+            current,
+            today: header.today,
+            rules: &[],
+            options: &header.options,
+        },
+    );
+    // As a scan does: `mcp-diag.io/ignore` annotations on the objects apply (no ignore file).
+    let mut kept = suppress::apply(findings, inventory, &[], header.today).kept;
+    kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    kept
+}
+
+/// A few readable lines a finding: check and severity, object, place, words, evidence, details.
+fn render(findings: &[&Finding]) -> String {
+    if findings.is_empty() {
+        return "(no findings)\n".to_owned();
+    }
+    let mut out = String::new();
+    for (i, f) in findings.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{} {}", f.check, f.severity);
+        if let Some(object) = &f.object {
+            let _ = writeln!(out, "  object: {object}");
+        }
+        if let Some(location) = &f.location {
+            let _ = writeln!(out, "  at: {location}");
+        }
+        let _ = writeln!(out, "  title: {}", f.title);
+        let _ = writeln!(out, "  message: {}", f.message);
+        let _ = writeln!(out, "  fix: {}", f.remediation);
+        if let Some(evidence) = f.evidence {
+            let _ = writeln!(out, "  evidence: {evidence}");
+        }
+        if !f.details.is_empty() {
+            let details: Vec<String> = f.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "  details: {}", details.join(", "));
+        }
+    }
+    out
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn fixture_cases() {
+    let ids: BTreeSet<&str> = CHECKS.iter().map(|c| c.id).collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut cases = BTreeSet::new();
+    for dir in sorted_entries(&fixtures_dir()) {
+        if !dir.is_dir() {
+            continue;
+        }
+        let dir_name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if NOT_A_CHECK.contains(&dir_name.as_str()) {
+            continue;
+        }
+        let Some(id) = ids.get(dir_name.as_str()).copied() else {
+            problems.push(format!("{}: not a check id", dir.display()));
+            continue;
+        };
+        seen.insert(id);
+        if RAISED_ELSEWHERE.iter().any(|(other, _)| *other == id) {
+            problems.push(format!(
+                "{id}: is raised outside the checks (see RAISED_ELSEWHERE): its fixture cases cannot run here"
+            ));
+            continue;
+        }
+        if NOT_YET_MIGRATED.contains(&id) {
+            problems.push(format!(
+                "{id}: has a fixture directory but is still in NOT_YET_MIGRATED: take it out"
+            ));
+        }
+        let (mut positive, mut negative, mut example) = (0, 0, None);
+        for path in sorted_entries(&dir) {
+            let is_case = path.is_dir() || path.extension().is_some_and(|e| e == "yaml");
+            if !is_case {
+                continue;
+            }
+            let mut case = match load_case(&path) {
+                Ok(case) => case,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", path.display()));
+                    continue;
+                }
+            };
+            // A case for any other check must read cleanly: a typo in its YAML would otherwise
+            // only show up as a changed snapshot.
+            if !id.starts_with("input-") && !case.inventory.input_problems.is_empty() {
+                let words: Vec<&str> = case
+                    .inventory
+                    .input_problems
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect();
+                problems.push(format!(
+                    "{}: the case does not read cleanly: {}",
+                    path.display(),
+                    words.join("; ")
+                ));
+                continue;
+            }
+            let findings = run_case(&mut case);
+            let ours: Vec<&Finding> = findings.iter().filter(|f| f.check == id).collect();
+            if ours.is_empty() {
+                negative += 1;
+            } else {
+                positive += 1;
+            }
+            if case.name == "example" {
+                example = Some(ours.len());
+            }
+            let snapshot = format!("{id}__{}", case.name);
+            cases.insert(snapshot.clone());
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path("snapshots");
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_description(
+                case.file
+                    .strip_prefix(fixtures_dir())
+                    .unwrap_or(&case.file)
+                    .display()
+                    .to_string(),
+            );
+            settings.bind(|| insta::assert_snapshot!(snapshot, render(&ours)));
+        }
+        if positive == 0 || negative == 0 {
+            problems.push(format!(
+                "{id}: needs a case with findings and one without (has {positive} and {negative})"
+            ));
+        }
+        match example {
+            None => problems.push(format!(
+                "{id}: no `example` case (the one `explain {id}` describes)"
+            )),
+            Some(0) => problems.push(format!("{id}: the example case produces no finding")),
+            Some(_) => {}
+        }
+    }
+    for id in &ids {
+        let elsewhere = RAISED_ELSEWHERE.iter().any(|(other, _)| other == id);
+        if !seen.contains(id) && !NOT_YET_MIGRATED.contains(id) && !elsewhere {
+            problems.push(format!("{id}: no fixture directory tests/fixtures/{id}/"));
+        }
+    }
+    for id in NOT_YET_MIGRATED {
+        if !ids.contains(id) {
+            problems.push(format!("NOT_YET_MIGRATED names {id}, which is not a check id"));
+        }
+    }
+    for (id, _) in RAISED_ELSEWHERE {
+        if !ids.contains(id) {
+            problems.push(format!("RAISED_ELSEWHERE names {id}, which is not a check id"));
+        }
+    }
+    // A case renamed or deleted leaves its snapshot behind, which would then never be checked.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for path in sorted_entries(&snapshots) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(case) = name.strip_suffix(".snap")
+            && !cases.contains(case)
+        {
+            problems.push(format!(
+                "{}: belongs to no fixture case; delete it",
+                path.display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn header_keys_are_strict() {
+    let err = parse_header("# A case.\n# target: 1.32\n# curent: 1.31\n").unwrap_err();
+    assert!(err.contains("unknown header key \"curent\""), "{err}");
+    let err = parse_header("# A case.\n# current: 1.31\n").unwrap_err();
+    assert!(err.contains("no `# target"), "{err}");
+    let err = parse_header("# target: 1.32\n").unwrap_err();
+    assert!(err.contains("no sentence"), "{err}");
+    let err = parse_header("# A case.\n# target: 1.32\n# option: backup_max_age=soon\n").unwrap_err();
+    assert!(err.contains("duration"), "{err}");
+    let err = parse_header("# A case.\n# target: 1.32\n# read-gap: core/Pod=slow\n").unwrap_err();
+    assert!(err.contains("REASON one of"), "{err}");
+    let h = parse_header("# A case.\n# target: 1.32\n# read-gap: apps/ReplicaSet=timed-out\n").unwrap();
+    assert_eq!(
+        h.reads,
+        vec![(
+            "apps".to_owned(),
+            "ReplicaSet".to_owned(),
+            Some(ReadGap::TimedOut)
+        )]
+    );
+    // A wrapped sentence that starts with a word and a colon is description, not a setting.
+    assert!(parse_header("# A case where\n# each: of the nodes is full.\n# target: 1.32\n").is_ok());
+    let h = parse_header("# A case, with words.\n# target: 1.32\n# option: restart_threshold=3\napiVersion: v1\n# target: 1.2\n")
+        .unwrap();
+    assert_eq!(h.target, Minor::new(1, 32));
+    assert_eq!(h.options.restart_threshold, 3);
+}
