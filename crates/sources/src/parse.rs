@@ -985,9 +985,9 @@ fn push_object(file: &str, line: u64, value: impl Into<Doc>, out: &mut ParsedFil
     if let Some(object) = Object::from_node(value, Some(Location::new(file, line))) {
         // kustomize's own configuration (`apiVersion: builtin`, `kustomize.config.k8s.io/*`)
         // is not an object any API server serves.
-        if crate::walk::is_kustomize_api_version(&object.api_version) {
+        if crate::skip::is_kustomize_api_version(&object.api_version) {
             out.problems
-                .push(crate::walk::kustomize_skipped(file, Some(&object.kind)));
+                .push(crate::skip::kustomize_skipped(file, Some(&object.kind)));
             return;
         }
         out.objects.push(object);

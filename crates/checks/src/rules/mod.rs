@@ -68,6 +68,7 @@ pub mod storageclass_default_count;
 pub mod sts_not_ready;
 pub mod sts_ondelete;
 pub mod sts_partition;
+pub(crate) mod user_rule_info;
 pub mod user_rules;
 pub mod version_end_of_life;
 pub mod version_hops;
