@@ -1375,11 +1375,58 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.graph.edges = merged.into_values().collect();
+        let mut edges: Vec<Edge> = merged.into_values().collect();
+        attach_requirements(&mut edges);
+        self.graph.edges = edges;
         self.graph.problems.sort();
         self.graph.problems.dedup();
         self.graph
     }
+}
+
+/// A declared requirement (`requires:` in an annotation or the config) names a pair the
+/// input may also show calling (an address in the caller's environment). Then the call is
+/// the edge: it takes the requirement (its protocol, its versions) and its evidence, so that
+/// checks compare the declared protocol with the port actually called, and the pair is one
+/// edge, not two. A requirement whose pair shows no call stays an edge of its own.
+fn attach_requirements(edges: &mut Vec<Edge>) {
+    let mut found: FxHashMap<(NodeId, NodeId), Vec<usize>> = FxHashMap::default();
+    for (i, e) in edges.iter().enumerate() {
+        if e.is_call() && e.requirement.is_none() {
+            found.entry((e.from, e.to)).or_default().push(i);
+        }
+    }
+    let mut attached = vec![false; edges.len()];
+    // Fixed before any call takes a requirement (a call that took one is no declaration).
+    let declarations: Vec<usize> = (0..edges.len())
+        .filter(|&i| edges[i].requirement.is_some())
+        .collect();
+    for i in declarations {
+        let Some(requirement) = edges[i].requirement.clone() else {
+            continue;
+        };
+        let Some(calls) = found.get(&(edges[i].from, edges[i].to)) else {
+            continue;
+        };
+        let evidence = edges[i].evidence.clone();
+        let source = edges[i].source;
+        for &c in calls {
+            let call = &mut edges[c];
+            call.requirement = Some(requirement.clone());
+            for ev in &evidence {
+                if !call.evidence.contains(ev) {
+                    call.evidence.push(ev.clone());
+                }
+            }
+            call.source = call.source.min(source);
+        }
+        attached[i] = true;
+    }
+    let mut i = 0;
+    edges.retain(|_| {
+        i += 1;
+        !attached[i - 1]
+    });
 }
 
 pub(crate) fn build(inventory: &Inventory, declared: &Declared) -> Graph {

@@ -568,7 +568,17 @@ spec:
     let req: Vec<_> = g.edges.iter().filter(|e| e.requirement.is_some()).collect();
     assert_eq!(req.len(), 1);
     assert_eq!(g.node(req[0].from).name, "gateway");
-    assert_eq!(req[0].source, EdgeSource::Annotation);
+    // gateway also calls policy (its environment): the call carries the requirement, with
+    // both pieces of evidence.
+    assert_eq!(req[0].source, EdgeSource::Env);
+    assert!(
+        req[0]
+            .evidence
+            .iter()
+            .any(|e| e.detail.contains("mcp-diag.io annotation")),
+        "{:#?}",
+        req[0].evidence
+    );
     assert_eq!(req[0].requirement.as_ref().unwrap().api.as_deref(), Some(">=v2"));
     let policy_id = g.find("cp", "policy").unwrap();
     assert_eq!(
@@ -630,4 +640,64 @@ fn evidence_hides_passwords() {
         g.edges[0].evidence[0].detail,
         "env DB_URL=postgres://app:***@postgres:5432/x"
     );
+}
+
+/// A `requires:` declaration on a pair the input also shows calling becomes part of the call
+/// edge (its protocol and versions meet the port actually called); a declaration on a pair
+/// that shows no call stays an edge of its own.
+#[test]
+fn a_requirement_joins_the_call_it_names() {
+    let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: order
+  namespace: shop
+  annotations:
+    mcp-diag.io/service: '{requires: {payment-gw: {protocol: http}, stock: {api: ">=v2"}}}'
+spec:
+  selector: {matchLabels: {app: order}}
+  template:
+    metadata: {labels: {app: order}}
+    spec: {containers: [{name: order, image: "order:1.0.0", env: [{name: PAYMENT_URL, value: "payment-gw.shop.svc:9090"}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment-gw, namespace: shop}
+spec:
+  selector: {app: payment}
+  ports: [{name: grpc, port: 9090, appProtocol: grpc}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: stock, namespace: shop}
+spec:
+  selector: {app: stock}
+  ports: [{name: http, port: 80}]
+"#;
+    let g = graph(yaml);
+    let to = |name: &str| {
+        g.edges
+            .iter()
+            .filter(|e| g.node(e.to).name == name)
+            .collect::<Vec<_>>()
+    };
+    let payment = to("payment-gw");
+    assert_eq!(payment.len(), 1, "one edge for the pair: {:#?}", edges(&g));
+    assert_eq!(payment[0].port, Some(9090));
+    let requirement = payment[0]
+        .requirement
+        .as_ref()
+        .expect("the declaration joined the call");
+    assert_eq!(requirement.protocol.as_deref(), Some("http"));
+    assert_eq!(
+        payment[0].evidence.len(),
+        2,
+        "the address and the annotation: {:#?}",
+        payment[0].evidence
+    );
+    // No call to stock in the input: the declaration is the edge.
+    let stock = to("stock");
+    assert_eq!(stock.len(), 1);
+    assert!(stock[0].requirement.is_some() && stock[0].port.is_none());
 }
