@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 mod api_versions;
 pub mod components;
+pub mod finding;
 pub mod index;
 mod info;
 pub mod quantity;
@@ -19,8 +20,10 @@ pub mod rules;
 pub mod scope;
 pub mod selector;
 pub mod suppress;
+pub mod words;
 
 pub use components::Component;
+pub use finding::FindingBuilder;
 pub use info::CheckInfo;
 pub use registry::{CHECKS, check_info};
 pub use rules::user_rules::{UserRule, UserRules, UserRulesError};

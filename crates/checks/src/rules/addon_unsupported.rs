@@ -121,21 +121,20 @@ fn base(
     );
     details.insert("workloads", group.workloads().len().to_string());
     details.insert("pods", group.pods().to_string());
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: group.reference.object_ref(),
-        location: group.reference.location(),
-        message,
-        remediation,
-        evidence: Some(match group.reference.object {
+    INFO.finding()
+        .object(group.reference.object_ref())
+        .location(group.reference.location())
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .evidence(Some(match group.reference.object {
             Some(_) if group.reference.image.is_some() => "container image",
             Some(_) => "operator resource",
             None => "cluster.yaml",
-        }),
-        details,
-    }
+        }))
+        .details(details)
+        .build()
 }
 
 fn version_unknown(group: &Sightings<'_, '_>) -> Finding {

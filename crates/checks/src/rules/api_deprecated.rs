@@ -97,20 +97,19 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     if let Some(rep) = replacement {
         details.insert("replacement", rep.to_owned());
     }
-    Some(Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!("{} {} deprecated", usage.api_version, object.kind),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details,
-    })
+    Some(
+        INFO.about(object)
+            .object(Some(ObjectRef {
+                api_version: usage.api_version.clone(),
+                ..object.object_ref()
+            }))
+            .title(format!("{} {} deprecated", usage.api_version, object.kind))
+            .message(message)
+            .fix(remediation)
+            .evidence(Some(usage.evidence))
+            .details(details)
+            .build(),
+    )
 }
 
 #[cfg(test)]

@@ -148,23 +148,23 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     } else {
         INFO.severity
     };
-    Some(Finding {
-        check: INFO.id,
-        severity,
-        title: format!(
-            "{} {} removed in {}",
-            usage.api_version, object.kind, removal.removed_in
-        ),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details,
-    })
+    Some(
+        INFO.about(object)
+            .object(Some(ObjectRef {
+                api_version: usage.api_version.clone(),
+                ..object.object_ref()
+            }))
+            .severity(severity)
+            .title(format!(
+                "{} {} removed in {}",
+                usage.api_version, object.kind, removal.removed_in
+            ))
+            .message(message)
+            .fix(remediation)
+            .evidence(Some(usage.evidence))
+            .details(details)
+            .build(),
+    )
 }
 
 #[cfg(test)]

@@ -99,23 +99,22 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             served_now.join(", ")
         )
     };
-    Some(Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!(
-            "{} {} not served by {}",
-            usage.api_version, object.kind, ctx.target
-        ),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details: details.into_iter().collect(),
-    })
+    Some(
+        INFO.about(object)
+            .object(Some(ObjectRef {
+                api_version: usage.api_version.clone(),
+                ..object.object_ref()
+            }))
+            .title(format!(
+                "{} {} not served by {}",
+                usage.api_version, object.kind, ctx.target
+            ))
+            .message(message)
+            .fix(remediation)
+            .evidence(Some(usage.evidence))
+            .details(details.into_iter().collect())
+            .build(),
+    )
 }
 
 /// The apiVersions of `kind` in `group` that the target serves, most stable first.

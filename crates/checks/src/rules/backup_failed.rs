@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::backup_velero_missing::{timestamp, velero};
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -199,31 +199,22 @@ fn newest_failed(
         || "velero backup create pre-upgrade --wait".to_owned(),
         |s| format!("velero backup create --from-schedule {s} --wait"),
     );
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about(schedule.unwrap_or(newest)).title(format!(
             "Newest backup of {group} {}",
             if phase(newest) == Some("PartiallyFailed") {
                 "partially failed"
             } else {
                 "failed"
             }
-        ),
-        Some(schedule.unwrap_or(newest)),
-        format!(
+        )).message(format!(
             "The newest of the {group}, {ns}/{} (started {}), ended {}: the latest restore point is incomplete or missing.{streak}",
             newest.name,
             when(newest),
             outcome(newest)
-        ),
-        format!(
+        )).fix(format!(
             "Read what failed (`velero backup describe {} --details`, `velero backup logs {}`), fix the cause, then run a backup and check it completes before the upgrade: `{rerun}`.",
             newest.name, newest.name
-        ),
-        Some("Backup status"),
-        details,
-    )
+        )).evidence("Backup status").details(details).build()
 }
 
 fn earlier_failures(
@@ -247,16 +238,11 @@ fn earlier_failures(
         details.insert("schedule", s.to_owned());
     }
     let first = failed.last().copied().unwrap_or(newest);
-    finding(
-        &INFO,
-        Severity::Low,
-        format!(
+    INFO.about(schedule.unwrap_or(first)).severity(Severity::Low).title(format!(
             "{} earlier backup{} of {group} failed",
             failed.len(),
             if failed.len() == 1 { "" } else { "s" }
-        ),
-        Some(schedule.unwrap_or(first)),
-        format!(
+        )).message(format!(
             "The newest of the {group}, {}, completed, but {} not expired yet failed or partially failed: {}. Those restore points are incomplete, and the schedule fails now and then.",
             newest.name,
             if failed.len() == 1 {
@@ -265,12 +251,8 @@ fn earlier_failures(
                 "earlier backups that have"
             },
             name_list(&listed, 5)
-        ),
-        format!(
+        )).fix(format!(
             "Read why (`velero backup describe {} --details`, `velero backup logs {}`) so that the backup before the upgrade does not fail the same way; restore from a completed backup, not from these.",
             first.name, first.name
-        ),
-        Some("Backup status"),
-        details,
-    )
+        )).evidence("Backup status").details(details).build()
 }

@@ -309,10 +309,8 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
         .to_owned(),
     );
     details.insert("objects_in_inventory", objects.to_string());
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!(
+    INFO.about(crd.object)
+        .title(format!(
             "CRD {} still stores {stored}, which it {}",
             crd.resource,
             if listed {
@@ -320,14 +318,12 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
             } else {
                 "no longer lists"
             }
-        ),
-        object: Some(crd.object.object_ref()),
-        location: crd.object.location.clone(),
-        message,
-        remediation,
-        evidence: Some("CRD status.storedVersions"),
-        details,
-    }
+        ))
+        .message(message)
+        .fix(remediation)
+        .evidence("CRD status.storedVersions")
+        .details(details)
+        .build()
 }
 
 /// Custom resources at a version their CRD (in the same inventory) does not serve. Reported
@@ -446,24 +442,23 @@ fn unserved_finding(
     if let Some(rep) = replacement {
         details.insert("replacement", rep);
     }
-    Finding {
-        check: crate::rules::api_removed::INFO.id,
-        severity: if applied {
+    crate::rules::api_removed::INFO
+        .about(object)
+        .object(Some(ObjectRef {
+            api_version: api_version.to_owned(),
+            ..object.object_ref()
+        }))
+        .severity(if applied {
             Severity::High
         } else {
             Severity::Blocker
-        },
-        title: format!("{api_version} {} not served by its CRD", object.kind),
-        object: Some(ObjectRef {
-            api_version: api_version.to_owned(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(evidence),
-        details,
-    }
+        })
+        .title(format!("{api_version} {} not served by its CRD", object.kind))
+        .message(message)
+        .fix(remediation)
+        .evidence(Some(evidence))
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

@@ -403,17 +403,15 @@ pub(crate) fn dep_finding(
         .as_ref()
         .and_then(|o| objects.get(o))
         .and_then(|o| o.location.clone());
-    Finding {
-        check: info.id,
-        severity,
-        title,
-        object,
-        location,
-        message,
-        remediation,
-        evidence: None,
-        details,
-    }
+    info.finding()
+        .object(object)
+        .location(location)
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

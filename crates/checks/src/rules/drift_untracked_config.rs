@@ -3,7 +3,6 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use super::drift_manual_edit::{controller_owned, tracking};
-use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -137,29 +136,20 @@ fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Fi
         }
         _ => "",
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("ConfigMap {ns}/{} is not managed from Git", cm.name),
-        Some(cm),
-        format!(
+    INFO.about(cm).title(format!("ConfigMap {ns}/{} is not managed from Git", cm.name)).message(format!(
             "ConfigMap {ns}/{} carries no Helm, Argo CD or Flux labels, annotations or field managers, while {total} other object{} in namespace {ns} {} managed ({}). It exists only in the cluster: a rebuild from Git would not recreate it, and its changes are not reviewed.",
             cm.name,
             if total == 1 { "" } else { "s" },
             if total == 1 { "is" } else { "are" },
             by.join(", ")
-        ),
-        format!(
+        )).fix(format!(
             "Add ConfigMap {} to the manifests or chart of namespace {ns} in Git and let {main} take it over{adopt}; if nothing reads it any more, delete it (check the workloads' env, envFrom and volumes first).",
             cm.name
-        ),
-        Some("labels, annotations and managedFields"),
-        BTreeMap::from([
+        )).evidence("labels, annotations and managedFields").details(BTreeMap::from([
             ("namespace", ns.to_owned()),
             ("managed_objects", total.to_string()),
             ("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", ")),
-        ]),
-    )
+        ])).build()
 }
 
 #[cfg(test)]

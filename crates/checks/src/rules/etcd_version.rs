@@ -107,21 +107,19 @@ fn finding(
     message: String,
     remediation: String,
 ) -> Finding {
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: group.reference.object_ref(),
-        location: group.reference.location(),
-        message,
-        remediation,
-        evidence: Some(if group.reference.object.is_some() {
+    INFO.finding()
+        .object(group.reference.object_ref())
+        .location(group.reference.location())
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .evidence(Some(if group.reference.object.is_some() {
             "container image"
         } else {
             "cluster.yaml"
-        }),
-        details: BTreeMap::new(),
-    }
+        }))
+        .build()
 }
 
 fn with_details(mut f: Finding, details: &[(&'static str, String)]) -> Finding {
@@ -173,19 +171,9 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
     let target_pin = kubeadm::etcd_for(ctx.target)
         .map(|p| format!(" (kubeadm pins {} for {})", p.image, ctx.target))
         .unwrap_or_default();
-    let mut f = Finding {
-        check: INFO.id,
-        severity: Severity::Info,
-        title,
-        object: None,
-        location: None,
-        message: format!(
+    let mut f = INFO.finding().severity(Severity::Info).title(title).message(format!(
             "No etcd pod in kube-system and no `components.etcd` in cluster.yaml. {why} The etcd version was not checked against kubeadm's pins{target_pin}, known-bad releases or etcd's upgrade path."
-        ),
-        remediation: "Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.".to_owned(),
-        evidence: None,
-        details: BTreeMap::new(),
-    };
+        )).fix("Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.".to_owned()).build();
     if let Some(p) = provider {
         f.details.insert("provider", p.to_owned());
     }
@@ -196,19 +184,9 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
 fn undecided(unknown: &str) -> Finding {
     let mut details = BTreeMap::new();
     details.insert("undecided", unknown.to_owned());
-    Finding {
-        check: INFO.id,
-        severity: Severity::Info,
-        title: "etcd version not decided: pods not read completely".to_owned(),
-        object: None,
-        location: None,
-        message: format!(
+    INFO.finding().severity(Severity::Info).title("etcd version not decided: pods not read completely".to_owned()).message(format!(
             "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
-        ),
-        remediation: "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned(),
-        evidence: None,
-        details,
-    }
+        )).fix("Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned()).details(details).build()
 }
 
 fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {

@@ -116,17 +116,13 @@ fn finding(gaps: &[&KindRead]) -> Finding {
     } else {
         evidence::API_SERVER
     };
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!("Not read completely: {}", kinds.join(", ")),
-        object: None,
-        location: None,
-        message,
-        remediation: fixes,
-        evidence: Some(seen),
-        details,
-    }
+    INFO.finding()
+        .title(format!("Not read completely: {}", kinds.join(", ")))
+        .message(message)
+        .fix(fixes)
+        .evidence(Some(seen))
+        .details(details)
+        .build()
 }
 
 /// The checks that read every object for its apiVersion (no entry in [`reads::READS`]).

@@ -4,7 +4,6 @@ use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::condition;
 use super::probe_missing_readiness::when;
-use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -79,21 +78,12 @@ impl Check for NodePressure {
                 continue;
             }
             let name = &node.name;
-            findings.push(finding(
-                &INFO,
-                INFO.severity,
-                format!("Node {name} under pressure: {}", types.join(", ")),
-                Some(node),
-                format!(
+            findings.push(INFO.about(node).title(format!("Node {name} under pressure: {}", types.join(", "))).message(format!(
                     "Node {name} reports {}. It evicts pods on its own and takes no new ones, so it is no place for the pods that drains of other nodes move.",
                     found.join("; ")
-                ),
-                format!(
+                )).fix(format!(
                     "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
-                ),
-                Some("node status"),
-                BTreeMap::from([("node", name.clone()), ("conditions", types.join(","))]),
-            ));
+                )).evidence("node status").details(BTreeMap::from([("node", name.clone()), ("conditions", types.join(","))])).build());
         }
         findings
     }

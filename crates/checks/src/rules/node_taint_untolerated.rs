@@ -7,7 +7,6 @@ use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::node_not_ready::{condition, hard_taints, is_control_plane, is_cordoned, taint_text};
 use super::probe_missing_readiness::is_movable;
-use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -207,16 +206,10 @@ impl Check for NodeTaintUntolerated {
             } else {
                 String::new()
             };
-            findings.push(finding(
-                &INFO,
-                INFO.severity,
-                format!("No pod tolerates the taint {shown} of node {name}"),
-                Some(node),
-                format!(
+            findings.push(INFO.about(node).title(format!("No pod tolerates the taint {shown} of node {name}")).message(format!(
                     "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
                     if others == 1 { "" } else { "s" }
-                ),
-                format!(
+                )).fix(format!(
                     "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
                     taints
                         .iter()
@@ -227,15 +220,12 @@ impl Check for NodeTaintUntolerated {
                         })
                         .collect::<Vec<_>>()
                         .join(" ")
-                ),
-                Some("node spec and pod tolerations"),
-                BTreeMap::from([
+                )).evidence("node spec and pod tolerations").details(BTreeMap::from([
                     ("node", name.clone()),
                     ("taints", texts.join(",")),
                     ("pods_that_cannot_use_it", others.to_string()),
                     ("pods_on_node", here.to_string()),
-                ]),
-            ));
+                ])).build());
         }
         findings
     }

@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Severity};
 
 use crate::rules::pdb_blocks_drain::{Budget, BudgetSelector, Mode, Want, coverage};
-use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -108,20 +107,11 @@ fn no_match(mode: Mode, budget: &Budget<'_>) -> Option<Finding> {
         Mode::Pods => "pods in the namespace",
         Mode::Templates => "pod templates in the input",
     };
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        format!("PodDisruptionBudget {ns}/{name} matches no pod"),
-        Some(object),
-        format!(
+    Some(INFO.about(object).title(format!("PodDisruptionBudget {ns}/{name} matches no pod")).message(format!(
             "PodDisruptionBudget {ns}/{name} {why}. It protects nothing during the drains of the upgrade; if it was written for a workload, that workload is drained without a budget."
-        ),
-        format!(
+        )).fix(format!(
             "Make spec.selector of PodDisruptionBudget {ns}/{name} match the labels of the workload's pod template (kubectl get pods -n {ns} --show-labels), or delete the budget if its workload is gone."
-        ),
-        Some(evidence),
-        details,
-    ))
+        )).evidence(Some(evidence)).details(details).build())
 }
 
 #[cfg(test)]

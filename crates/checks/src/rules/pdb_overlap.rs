@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::{Finding, Severity};
 
 use crate::rules::pdb_blocks_drain::{Mode, Overlap, Want, coverage};
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -151,28 +151,19 @@ fn overlap(mode: Mode, group: &[&Overlap<'_>]) -> Option<Finding> {
     } else {
         "each pod".to_owned()
     };
-    Some(finding(
-        &INFO,
-        severity,
-        title,
-        Some(unit),
-        format!(
+    Some(INFO.about(unit).severity(severity).title(title).message(format!(
             "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
-        ),
-        format!(
+        )).fix(format!(
             "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
             if count <= 3 {
                 listed.clone()
             } else {
                 format!("these {count} budgets")
             },
-        ),
-        Some(match mode {
+        )).evidence(Some(match mode {
             Mode::Pods => "pod labels and budget selectors",
             Mode::Templates => "pod templates and budget selectors",
-        }),
-        details,
-    ))
+        })).details(details).build())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 use super::probe_missing_readiness::{
     container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status,
 };
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::probe_missing_readiness::{container_statuses, group_pods, no_pod_status, pods_have_status, when};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 /// Pods younger than this are starting, not stuck.

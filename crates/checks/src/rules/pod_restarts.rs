@@ -6,7 +6,7 @@ use super::pod_crashloop::crashing;
 use super::probe_missing_readiness::{
     container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
 };
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

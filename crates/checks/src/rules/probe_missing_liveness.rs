@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
 use super::probe_missing_readiness::{container_maps, container_name, has, plural, workloads};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -260,20 +260,18 @@ impl<'a> Workload<'a> {
             details.insert("owner_kind", kind.to_owned());
             details.insert("owner_name", name.to_owned());
         }
-        finding(
-            info,
-            severity,
-            title,
-            Some(self.object),
-            message,
-            remediation,
-            Some(if self.object.kind == "Pod" {
+        info.about(self.object)
+            .severity(severity)
+            .title(title)
+            .message(message)
+            .fix(remediation)
+            .evidence(Some(if self.object.kind == "Pod" {
                 "pod spec"
             } else {
                 "pod template"
-            }),
-            details,
-        )
+            }))
+            .details(details)
+            .build()
     }
 }
 
@@ -410,16 +408,14 @@ impl PodGroup<'_> {
         }
         details.insert("pods", self.pods.len().to_string());
         details.insert("pod_names", self.pod_names().join(","));
-        finding(
-            info,
-            severity,
-            title,
-            Some(self.object),
-            message,
-            remediation,
-            Some("pod status"),
-            details,
-        )
+        info.about(self.object)
+            .severity(severity)
+            .title(title)
+            .message(message)
+            .fix(remediation)
+            .evidence("pod status")
+            .details(details)
+            .build()
     }
 }
 
@@ -479,19 +475,18 @@ pub(crate) fn pods_have_status(ctx: &Context<'_>) -> Option<bool> {
 
 /// The one `info` finding a pod-status check gives when a snapshot's pods carry no status.
 pub(crate) fn no_pod_status(info: &'static CheckInfo, what: &str) -> Finding {
-    finding(
-        info,
-        Severity::Info,
-        format!("Pod status missing: {what} not checked"),
-        None,
-        format!(
+    info.finding()
+        .severity(Severity::Info)
+        .title(format!("Pod status missing: {what} not checked"))
+        .message(format!(
             "None of the pods in the input has a status, so {what} cannot be checked. Nothing is assumed."
-        ),
-        "Capture the snapshot with pod status (`kubectl get pods -A -o yaml`), or scan the live cluster."
-            .to_owned(),
-        Some("pod status"),
-        BTreeMap::new(),
-    )
+        ))
+        .fix(
+            "Capture the snapshot with pod status (`kubectl get pods -A -o yaml`), or scan the live cluster."
+                .to_owned(),
+        )
+        .evidence("pod status")
+        .build()
 }
 
 /// The statuses of a pod's containers and init containers.

@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::time::parse_timestamp;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -70,19 +70,10 @@ impl Check for PvcStorageclassMissing {
             if ctx.inventory.kind == SourceKind::Manifests {
                 return Vec::new();
             }
-            return vec![finding(
-                &INFO,
-                Severity::Info,
-                "No StorageClass in the input".to_owned(),
-                None,
-                format!(
+            return vec![INFO.finding().severity(Severity::Info).title("No StorageClass in the input".to_owned()).message(format!(
                     "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
                     mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims")
-                ),
-                "Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.".to_owned(),
-                Some("storage classes"),
-                BTreeMap::from([("claims", claims.len().to_string())]),
-            )];
+                )).fix("Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.".to_owned()).evidence("storage classes").details(BTreeMap::from([("claims", claims.len().to_string())])).build()];
         }
         claims.iter().filter_map(|c| missing(c, &classes)).collect()
     }
@@ -298,14 +289,14 @@ fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
             )
         }
     };
-    Some(finding(
-        &INFO,
-        severity,
-        title,
-        Some(claim.object),
-        message,
-        remediation,
-        Some("claim and storage classes"),
-        details,
-    ))
+    Some(
+        INFO.about(claim.object)
+            .severity(severity)
+            .title(title)
+            .message(message)
+            .fix(remediation)
+            .evidence("claim and storage classes")
+            .details(details)
+            .build(),
+    )
 }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{DOCKERSHIM_REMOVAL, DOCKERSHIM_REMOVED_IN, newest_apiserver_for_kubelet};
 use mcp_diag_model::{Finding, Severity};
 
-use super::skew_kubelet::{NodeVersions, finding, node_versions};
+use super::skew_common::{NodeVersions, node_versions};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -186,14 +186,12 @@ fn finding_for(ctx: &Context<'_>, n: &NodeVersions<'_>) -> Finding {
             )
         }
     };
-    finding(
-        &INFO,
-        severity,
-        title,
-        Some(n.object),
-        message,
-        remediation,
-        Some("node status"),
-        details,
-    )
+    INFO.about(n.object)
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .evidence("node status")
+        .details(details)
+        .build()
 }

@@ -504,10 +504,9 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
             }
         }
     };
-    Finding {
-        check: INFO.id,
-        severity,
-        title: format!(
+    INFO.about(object)
+        .severity(severity)
+        .title(format!(
             "{} {} uses in-tree {} (removed in {removed})",
             object.kind,
             match &object.namespace {
@@ -518,18 +517,16 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
                 Via::StorageClass => plugin.provisioner.unwrap_or(plugin.volume_source_field),
                 _ => plugin.volume_source_field,
             }
-        ),
-        object: Some(object.object_ref()),
-        location: object.location.clone(),
-        message: format!("{subject}.{class_note} {what}"),
-        remediation,
-        evidence: Some(match u.via {
+        ))
+        .message(format!("{subject}.{class_note} {what}"))
+        .fix(remediation)
+        .evidence(Some(match u.via {
             Via::StorageClass => "StorageClass provisioner",
             Via::PersistentVolume => "PersistentVolume spec",
             Via::Volume(_) => "pod volume",
-        }),
-        details,
-    }
+        }))
+        .details(details)
+        .build()
 }
 
 /// What to do about the in-tree object itself once the driver runs.

@@ -298,20 +298,21 @@ fn finding(rule: &UserRule, hop: Minor, component: Option<&crate::Component<'_>>
     details.insert("kubernetes", hop.to_string());
     details.insert("rule_version_range", rule.version.to_string());
     details.insert("rule_kubernetes_range", rule.kubernetes.to_string());
-    Finding {
-        check: rule.id,
-        severity: rule.severity,
-        title: format!("Organisation rule {}", rule.id),
-        object: component.and_then(crate::Component::object_ref),
-        location: component.and_then(crate::Component::location),
-        message: format!(
+    // Reported under the rule's own id and severity.
+    INFO.finding()
+        .check(rule.id)
+        .severity(rule.severity)
+        .object(component.and_then(crate::Component::object_ref))
+        .location(component.and_then(crate::Component::location))
+        .title(format!("Organisation rule {}", rule.id))
+        .message(format!(
             "{} (matched: {what}, Kubernetes {hop}).",
             rule.message.trim_end_matches('.')
-        ),
-        remediation: rule.remediation.clone(),
-        evidence: Some("rules file"),
-        details,
-    }
+        ))
+        .fix(rule.remediation.clone())
+        .evidence("rules file")
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

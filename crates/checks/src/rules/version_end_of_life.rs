@@ -221,17 +221,14 @@ fn finding(
     remediation: String,
     details: BTreeMap<&'static str, String>,
 ) -> Finding {
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: None,
-        location: None,
-        message,
-        remediation,
-        evidence: Some("release table"),
-        details,
-    }
+    INFO.finding()
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .evidence("release table")
+        .details(details)
+        .build()
 }
 
 /// Days from 1970-01-01 (Howard Hinnant's days-from-civil).

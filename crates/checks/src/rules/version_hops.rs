@@ -3,7 +3,8 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{self, NO_SKIPPED_MINORS, RelativeTo, SkewComponent, UPGRADE_ORDER};
 use mcp_diag_model::{Finding, Minor, Severity};
 
-use super::skew_kubelet::{finding, name_list, node_versions};
+use super::skew_common::node_versions;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -150,7 +151,7 @@ impl Check for VersionHops {
 }
 
 /// What the hop `from` -> `hop` needs, with the nodes that are not there yet.
-fn needs(hop: Minor, from: Minor, nodes: &[super::skew_kubelet::NodeVersions<'_>]) -> String {
+fn needs(hop: Minor, from: Minor, nodes: &[super::skew_common::NodeVersions<'_>]) -> String {
     let mut parts = vec![
         format!("all kube-apiservers at {from} first"),
         format!(
@@ -196,7 +197,13 @@ fn simple(
     remediation: String,
     details: BTreeMap<&'static str, String>,
 ) -> Finding {
-    finding(&INFO, severity, title, None, message, remediation, None, details)
+    INFO.finding()
+        .severity(severity)
+        .title(title)
+        .message(message)
+        .fix(remediation)
+        .details(details)
+        .build()
 }
 
 fn unknown_current(target: Minor) -> Finding {

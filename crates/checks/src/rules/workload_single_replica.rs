@@ -4,7 +4,6 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 
 pub(crate) use crate::rules::scale::namespace_of;
 use crate::rules::scale::{Scale, autoscalers, scale_of};
-use crate::rules::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -144,18 +143,9 @@ fn single(object: &Object, scale: &Scale<'_>) -> Finding {
     } else {
         ""
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("{kind} {ns}/{name} runs a single replica"),
-        Some(object),
-        format!(
+    INFO.about(object).title(format!("{kind} {ns}/{name} runs a single replica")).message(format!(
             "{kind} {ns}/{name} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
-        ),
-        remediation,
-        Some("spec.replicas"),
-        details,
-    )
+        )).fix(remediation).evidence("spec.replicas").details(details).build()
 }
 
 #[cfg(test)]
