@@ -157,7 +157,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             .severity(severity)
             .title(format!(
                 "{} {} removed in {}",
-                usage.api_version, object.kind, removal.removed_in
+                usage.api_version, object.kind, removal.removed_in,
             ))
             .message(message)
             .fix(remediation)

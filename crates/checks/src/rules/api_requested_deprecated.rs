@@ -133,12 +133,19 @@ fn finding(target: Minor, api: &RequestedApi) -> Finding {
     if let Some(rep) = replacement {
         details.insert("replacement", rep.to_owned());
     }
-    INFO.finding().severity(severity).title(format!("{what} requested by a client")).message(format!(
+    INFO.finding()
+        .severity(severity)
+        .title(format!("{what} requested by a client"))
+        .message(format!(
             "{what} was requested by a client since the API server started (apiserver_requested_deprecated_apis); {consequence}."
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Find the client in the API server's audit log (annotation k8s.io/deprecated=true, user agent) and move it to {}.",
-            replacement.unwrap_or("a served version")
-        )).evidence("request metrics").details(details).build()
+            replacement.unwrap_or("a served version"),
+        ))
+        .evidence("request metrics")
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

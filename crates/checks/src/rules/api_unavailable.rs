@@ -107,7 +107,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             }))
             .title(format!(
                 "{} {} not served by {}",
-                usage.api_version, object.kind, ctx.target
+                usage.api_version, object.kind, ctx.target,
             ))
             .message(message)
             .fix(remediation)

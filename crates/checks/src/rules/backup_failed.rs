@@ -199,22 +199,29 @@ fn newest_failed(
         || "velero backup create pre-upgrade --wait".to_owned(),
         |s| format!("velero backup create --from-schedule {s} --wait"),
     );
-    INFO.about(schedule.unwrap_or(newest)).title(format!(
+    INFO.about(schedule.unwrap_or(newest))
+        .title(format!(
             "Newest backup of {group} {}",
             if phase(newest) == Some("PartiallyFailed") {
                 "partially failed"
             } else {
                 "failed"
-            }
-        )).message(format!(
+            },
+        ))
+        .message(format!(
             "The newest of the {group}, {ns}/{} (started {}), ended {}: the latest restore point is incomplete or missing.{streak}",
             newest.name,
             when(newest),
-            outcome(newest)
-        )).fix(format!(
+            outcome(newest),
+        ))
+        .fix(format!(
             "Read what failed (`velero backup describe {} --details`, `velero backup logs {}`), fix the cause, then run a backup and check it completes before the upgrade: `{rerun}`.",
-            newest.name, newest.name
-        )).evidence("Backup status").details(details).build()
+            newest.name,
+            newest.name,
+        ))
+        .evidence("Backup status")
+        .details(details)
+        .build()
 }
 
 fn earlier_failures(
@@ -238,11 +245,14 @@ fn earlier_failures(
         details.insert("schedule", s.to_owned());
     }
     let first = failed.last().copied().unwrap_or(newest);
-    INFO.about(schedule.unwrap_or(first)).severity(Severity::Low).title(format!(
+    INFO.about(schedule.unwrap_or(first))
+        .severity(Severity::Low)
+        .title(format!(
             "{} earlier backup{} of {group} failed",
             failed.len(),
-            if failed.len() == 1 { "" } else { "s" }
-        )).message(format!(
+            if failed.len() == 1 { "" } else { "s" },
+        ))
+        .message(format!(
             "The newest of the {group}, {}, completed, but {} not expired yet failed or partially failed: {}. Those restore points are incomplete, and the schedule fails now and then.",
             newest.name,
             if failed.len() == 1 {
@@ -250,9 +260,14 @@ fn earlier_failures(
             } else {
                 "earlier backups that have"
             },
-            name_list(&listed, 5)
-        )).fix(format!(
+            name_list(&listed, 5),
+        ))
+        .fix(format!(
             "Read why (`velero backup describe {} --details`, `velero backup logs {}`) so that the backup before the upgrade does not fail the same way; restore from a completed backup, not from these.",
-            first.name, first.name
-        )).evidence("Backup status").details(details).build()
+            first.name,
+            first.name,
+        ))
+        .evidence("Backup status")
+        .details(details)
+        .build()
 }

@@ -173,11 +173,18 @@ fn unknown(velero: &Velero<'_>, location: &Object) -> Finding {
     } else {
         format!(" Schedules writing to it: {}.", name_list(&schedules, 5))
     };
-    INFO.about(location).severity(Severity::Info).title(format!("Backup storage location {name}: status unknown")).message(format!(
+    INFO.about(location)
+        .severity(Severity::Info)
+        .title(format!("Backup storage location {name}: status unknown"))
+        .message(format!(
             "BackupStorageLocation {name} has no status.phase: Velero has not validated it, or the input lost its status. Whether backups can be written to it and restored from it is not known.{users}"
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Check it with `velero backup-location get` (or `kubectl -n {} get backupstoragelocations.velero.io {} -o yaml`) and make sure its phase is Available before the upgrade.",
             location.namespace.as_deref().unwrap_or("velero"),
-            location.name
-        )).evidence("BackupStorageLocation status").details(BTreeMap::from([("location", name)])).build()
+            location.name,
+        ))
+        .evidence("BackupStorageLocation status")
+        .details(BTreeMap::from([("location", name)]))
+        .build()
 }

@@ -286,16 +286,22 @@ fn uncovered_finding(
         format!("{count} of its {total} {claims_word}")
     };
     let schedule_hint = names.first().copied().unwrap_or("SCHEDULE");
-    INFO.about_maybe(object).title(format!("Namespace {ns}: {subject} not in any backup schedule")).message(format!(
+    INFO.about_maybe(object)
+        .title(format!("Namespace {ns}: {subject} not in any backup schedule"))
+        .message(format!(
             "Namespace {ns} has {subject} ({}) that no Velero backup schedule covers: {why}. Their data has no restore point if the upgrade fails.",
-            name_list(uncovered, 5)
-        )).fix(format!(
+            name_list(uncovered, 5),
+        ))
+        .fix(format!(
             "Add {ns} to a Schedule's spec.template.includedNamespaces (for example {schedule_hint}, where it is defined in Git), or include all namespaces (`*`) and exclude the ones you do not want. If the data is deliberately not backed up, list {ns} in excludedNamespaces so the decision is written down."
-        )).evidence("Schedule spec, PersistentVolumeClaims").details(BTreeMap::from([
+        ))
+        .evidence("Schedule spec, PersistentVolumeClaims")
+        .details(BTreeMap::from([
             ("namespace", ns.to_owned()),
             ("claims", uncovered.join(", ")),
             ("schedules", names.join(", ")),
-        ])).build()
+        ]))
+        .build()
 }
 
 #[cfg(test)]

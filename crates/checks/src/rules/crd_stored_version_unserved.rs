@@ -317,7 +317,7 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
                 "no longer serves"
             } else {
                 "no longer lists"
-            }
+            },
         ))
         .message(message)
         .fix(remediation)

@@ -502,10 +502,16 @@ fn missing(declared: &Object, live: &LiveIndex<'_>) -> Finding {
         )
     };
     let at = declared_at(declared);
-    INFO.about(declared).title(format!("{what} is declared but missing from the cluster")).message(format!("{at} declares {what}, but the cluster has no such object.{elsewhere}")).fix(format!(
+    INFO.about(declared)
+        .title(format!("{what} is declared but missing from the cluster"))
+        .message(format!("{at} declares {what}, but the cluster has no such object.{elsewhere}"))
+        .fix(format!(
             "If Git is right, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade` or `kubectl apply -f {}`) and find out who deleted the object; if the object should no longer exist, remove it from Git.",
-            declared.location.as_ref().map_or("FILE", |l| l.file.as_str())
-        )).evidence("declared manifests").details(BTreeMap::from([("declared_at", at), ("state", "missing".to_owned())])).build()
+            declared.location.as_ref().map_or("FILE", |l| l.file.as_str()),
+        ))
+        .evidence("declared manifests")
+        .details(BTreeMap::from([("declared_at", at), ("state", "missing".to_owned())]))
+        .build()
 }
 
 fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
@@ -523,17 +529,23 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
     } else {
         count.to_string()
     };
-    INFO.about(declared).object(Some(live.object_ref())).title(format!(
+    INFO.about(declared)
+        .object(Some(live.object_ref()))
+        .title(format!(
             "{what} differs from the declared manifest ({count_text} field{})",
-            if count == 1 { "" } else { "s" }
-        )).message(format!("Compared with {at}: {}{more}.", shown.join("; "))).fix(format!(
+            if count == 1 { "" } else { "s" },
+        ))
+        .message(format!("Compared with {at}: {}{more}.", shown.join("; ")))
+        .fix(format!(
             "Decide which side is right. If Git is, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade`, `kubectl apply`) and find who changed the cluster (`kubectl get {} {} -o yaml --show-managed-fields`); if the cluster is, commit the live values to Git.",
             live.kind.to_ascii_lowercase(),
             match &live.namespace {
                 Some(ns) => format!("{} -n {ns}", live.name),
                 None => live.name.clone(),
-            }
-        )).evidence("declared manifests").details(BTreeMap::from([
+            },
+        ))
+        .evidence("declared manifests")
+        .details(BTreeMap::from([
             ("declared_at", at),
             ("state", "differs".to_owned()),
             ("differences", count_text),
@@ -546,19 +558,29 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
-        ])).build()
+        ]))
+        .build()
 }
 
 fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
     let total: usize = skipped.values().sum();
     let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
-    INFO.finding().severity(Severity::Info).title(format!(
+    INFO.finding()
+        .severity(Severity::Info)
+        .title(format!(
             "{total} declared object{} not compared: kinds not (completely) in the cluster input",
-            if total == 1 { "" } else { "s" }
-        )).message(format!(
+            if total == 1 { "" } else { "s" },
+        ))
+        .message(format!(
             "The cluster input holds no object at all of these declared kinds, or did not read them completely, so they were not compared (the snapshot may not have captured them, or none exists): {}.",
-            name_list(&kinds, 10)
-        )).fix("Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.".to_owned()).evidence("declared manifests").details(BTreeMap::from([("kinds", kinds.join(", "))])).build()
+            name_list(&kinds, 10),
+        ))
+        .fix(
+            "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.",
+        )
+        .evidence("declared manifests")
+        .details(BTreeMap::from([("kinds", kinds.join(", "))]))
+        .build()
 }
 
 #[cfg(test)]

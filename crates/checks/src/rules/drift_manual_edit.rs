@@ -334,15 +334,23 @@ fn report(
         .as_deref()
         .map(|ns| format!(" -n {ns}"))
         .unwrap_or_default();
-    INFO.about(object).title(format!("{what} changed by {} outside {}", newest.manager, tracking.tool)).message(format!(
+    INFO.about(object)
+        .title(format!("{what} changed by {} outside {}", newest.manager, tracking.tool))
+        .message(format!(
             "{what} is managed by {} ({}), but {}{op} changed it at {at}{after}.{owns}{also} The change is not in Git: the next sync or upgrade may revert it, or the cluster keeps a setting nobody reviews.",
-            tracking.tool, tracking.evidence, newest.manager
-        )).fix(format!(
+            tracking.tool,
+            tracking.evidence,
+            newest.manager,
+        ))
+        .fix(format!(
             "If the change should stay, put it into the manifests or chart values in Git and roll it out through {}; if not, restore the declared state with {restore}. Review it with `kubectl get {}{ns_flag} {} -o yaml --show-managed-fields`.",
             tracking.tool,
             object.kind.to_ascii_lowercase(),
-            object.name
-        )).evidence("metadata.managedFields").details(details).build()
+            object.name,
+        ))
+        .evidence("metadata.managedFields")
+        .details(details)
+        .build()
 }
 
 /// The leaf field paths of a `fieldsV1` tree: `spec.replicas`,

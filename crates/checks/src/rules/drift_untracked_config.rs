@@ -136,20 +136,26 @@ fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Fi
         }
         _ => "",
     };
-    INFO.about(cm).title(format!("ConfigMap {ns}/{} is not managed from Git", cm.name)).message(format!(
+    INFO.about(cm)
+        .title(format!("ConfigMap {ns}/{} is not managed from Git", cm.name))
+        .message(format!(
             "ConfigMap {ns}/{} carries no Helm, Argo CD or Flux labels, annotations or field managers, while {total} other object{} in namespace {ns} {} managed ({}). It exists only in the cluster: a rebuild from Git would not recreate it, and its changes are not reviewed.",
             cm.name,
             if total == 1 { "" } else { "s" },
             if total == 1 { "is" } else { "are" },
-            by.join(", ")
-        )).fix(format!(
+            by.join(", "),
+        ))
+        .fix(format!(
             "Add ConfigMap {} to the manifests or chart of namespace {ns} in Git and let {main} take it over{adopt}; if nothing reads it any more, delete it (check the workloads' env, envFrom and volumes first).",
-            cm.name
-        )).evidence("labels, annotations and managedFields").details(BTreeMap::from([
+            cm.name,
+        ))
+        .evidence("labels, annotations and managedFields")
+        .details(BTreeMap::from([
             ("namespace", ns.to_owned()),
             ("managed_objects", total.to_string()),
             ("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", ")),
-        ])).build()
+        ]))
+        .build()
 }
 
 #[cfg(test)]

@@ -171,9 +171,16 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
     let target_pin = kubeadm::etcd_for(ctx.target)
         .map(|p| format!(" (kubeadm pins {} for {})", p.image, ctx.target))
         .unwrap_or_default();
-    let mut f = INFO.finding().severity(Severity::Info).title(title).message(format!(
+    let mut f = INFO.finding()
+        .severity(Severity::Info)
+        .title(title)
+        .message(format!(
             "No etcd pod in kube-system and no `components.etcd` in cluster.yaml. {why} The etcd version was not checked against kubeadm's pins{target_pin}, known-bad releases or etcd's upgrade path."
-        )).fix("Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.".to_owned()).build();
+        ))
+        .fix(
+            "Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.",
+        )
+        .build();
     if let Some(p) = provider {
         f.details.insert("provider", p.to_owned());
     }
@@ -184,9 +191,17 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
 fn undecided(unknown: &str) -> Finding {
     let mut details = BTreeMap::new();
     details.insert("undecided", unknown.to_owned());
-    INFO.finding().severity(Severity::Info).title("etcd version not decided: pods not read completely".to_owned()).message(format!(
+    INFO.finding()
+        .severity(Severity::Info)
+        .title("etcd version not decided: pods not read completely")
+        .message(format!(
             "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
-        )).fix("Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned()).details(details).build()
+        ))
+        .fix(
+            "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).",
+        )
+        .details(details)
+        .build()
 }
 
 fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {

@@ -80,11 +80,17 @@ impl Check for NodeCordoned {
                 if let Some(t) = since {
                     details.insert("since", t.to_owned());
                 }
-                INFO.about(node).title(format!("Node {name} is cordoned")).message(format!(
+                INFO.about(node)
+                    .title(format!("Node {name} is cordoned"))
+                    .message(format!(
                         "Node {name} is unschedulable (cordoned){since_text}{pods_text}. Its free room does not count while other nodes are drained, and whoever cordoned it may still be working on it."
-                    )).fix(format!(
+                    ))
+                    .fix(format!(
                         "Find out why {name} was cordoned. If the maintenance is over, `kubectl uncordon {name}` before the upgrade; if it is being retired, drain and remove it first and check that the other nodes can take its pods."
-                    )).evidence("node spec").details(details).build()
+                    ))
+                    .evidence("node spec")
+                    .details(details)
+                    .build()
             })
             .collect()
     }

@@ -160,11 +160,16 @@ impl Check for NodeNotReady {
                 (1, None) => " 1 pod (besides DaemonSet and static pods) is bound to it; its eviction cannot complete while the kubelet does not answer.".to_owned(),
                 (n, None) => format!(" {n} pods (besides DaemonSet and static pods) are bound to it; their evictions cannot complete while the kubelet does not answer."),
             };
-            findings.push(INFO.about(node).title(format!("Node {name} is not Ready (Ready {status})")).message(format!(
+            findings.push(INFO.about(node)
+                .title(format!("Node {name} is not Ready (Ready {status})"))
+                .message(format!(
                     "Node {name} reports Ready {status}{since}, reason {reason}{said}.{heartbeat}{pods_text} Draining and upgrading it will not go cleanly, and its capacity is missing while other nodes are drained."
-                )).fix(format!(
+                ))
+                .fix(format!(
                     "Bring {name} back before the upgrade (kubelet and container runtime logs: journalctl -u kubelet; disk, memory, network), or remove it: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data --force, kubectl delete node {name}, and replace the machine."
-                )).evidence("node status").details(BTreeMap::from([
+                ))
+                .evidence("node status")
+                .details(BTreeMap::from([
                     ("node", name.clone()),
                     ("ready", status.to_owned()),
                     ("reason", reason.to_owned()),
@@ -176,13 +181,27 @@ impl Check for NodeNotReady {
                             pods.to_string()
                         },
                     ),
-                ])).build());
+                ]))
+                .build());
         }
         if !no_status.is_empty() && ctx.inventory.kind != SourceKind::Manifests {
-            findings.push(INFO.finding().severity(Severity::Info).title(format!("Node status missing for {} node{}", no_status.len(), if no_status.len() == 1 { "" } else { "s" })).message(format!(
+            findings.push(INFO.finding()
+                .severity(Severity::Info)
+                .title(format!(
+                    "Node status missing for {} node{}",
+                    no_status.len(),
+                    if no_status.len() == 1 { "" } else { "s" },
+                ))
+                .message(format!(
                     "Nodes {} carry no Ready condition in the input, so whether they are Ready cannot be checked. Nothing is assumed.",
-                    name_list(&no_status, 5)
-                )).fix("Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.".to_owned()).evidence("node status").details(BTreeMap::from([("nodes", no_status.join(","))])).build());
+                    name_list(&no_status, 5),
+                ))
+                .fix(
+                    "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.",
+                )
+                .evidence("node status")
+                .details(BTreeMap::from([("nodes", no_status.join(","))]))
+                .build());
         }
         findings
     }

@@ -206,10 +206,13 @@ impl Check for NodeTaintUntolerated {
             } else {
                 String::new()
             };
-            findings.push(INFO.about(node).title(format!("No pod tolerates the taint {shown} of node {name}")).message(format!(
+            findings.push(INFO.about(node)
+                .title(format!("No pod tolerates the taint {shown} of node {name}"))
+                .message(format!(
                     "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
-                    if others == 1 { "" } else { "s" }
-                )).fix(format!(
+                    if others == 1 { "" } else { "s" },
+                ))
+                .fix(format!(
                     "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
                     taints
                         .iter()
@@ -219,13 +222,16 @@ impl Check for NodeTaintUntolerated {
                             format!("{key}:{effect}-")
                         })
                         .collect::<Vec<_>>()
-                        .join(" ")
-                )).evidence("node spec and pod tolerations").details(BTreeMap::from([
+                        .join(" "),
+                ))
+                .evidence("node spec and pod tolerations")
+                .details(BTreeMap::from([
                     ("node", name.clone()),
                     ("taints", texts.join(",")),
                     ("pods_that_cannot_use_it", others.to_string()),
                     ("pods_on_node", here.to_string()),
-                ])).build());
+                ]))
+                .build());
         }
         findings
     }

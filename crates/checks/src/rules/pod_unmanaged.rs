@@ -53,15 +53,21 @@ impl Check for PodUnmanaged {
                 if let Some(n) = node {
                     details.insert("node", n.to_owned());
                 }
-                INFO.about(pod).title(format!("Pod {ns}/{name} has no controller")).message(format!(
+                INFO.about(pod)
+                    .title(format!("Pod {ns}/{name} has no controller"))
+                    .message(format!(
                         "Pod {ns}/{name}{on} has no ownerReferences: no Deployment, StatefulSet, DaemonSet, Job or operator recreates it. Draining its node deletes it for good, and `kubectl drain` stops at it unless run with --force."
-                    )).fix(format!(
+                    ))
+                    .fix(format!(
                         "If {name} is needed, run it from a controller (a Deployment with replicas: 1, or a Job for one-off work) and delete the bare pod; if it is a leftover, delete it before the upgrade (`kubectl delete pod -n {ns} {name}`)."
-                    )).evidence(Some(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+                    ))
+                    .evidence(Some(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
                         "manifest"
                     } else {
                         "pod metadata"
-                    })).details(details).build()
+                    }))
+                    .details(details)
+                    .build()
             })
             .collect()
     }

@@ -298,17 +298,17 @@ fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> F
     INFO.about(pvc)
         .title(format!(
             "PersistentVolumeClaim {ns}/{name} and PersistentVolume {} disagree",
-            pv.name
+            pv.name,
         ))
         .message(format!(
             "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}.{}",
             pv.name,
             sentences.join("; "),
-            consequences(problems)
+            consequences(problems),
         ))
         .fix(format!(
             "Make the pair agree before the upgrade: {}.",
-            fixes.join("; ")
+            fixes.join("; "),
         ))
         .evidence("claim and volume specs")
         .details(details)
@@ -334,32 +334,45 @@ fn consequences(problems: &[(&'static str, String)]) -> String {
 fn missing_volume(pvc: &Object, volume: &str) -> Finding {
     let ns = namespace_of(pvc);
     let name = &pvc.name;
-    INFO.about(pvc).title(format!("PersistentVolumeClaim {ns}/{name} is bound to a missing PersistentVolume")).message(format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is bound to a missing PersistentVolume"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} names PersistentVolume {volume} (spec.volumeName), which is not in the cluster. The claim turns Lost and pods that mount it cannot start once they are rescheduled by a drain."
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Recreate PersistentVolume {volume} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim."
-        )).evidence("claim and volume specs").details(BTreeMap::from([
+        ))
+        .evidence("claim and volume specs")
+        .details(BTreeMap::from([
             ("claim", format!("{ns}/{name}")),
             ("volume", volume.to_owned()),
             ("disagree", "volume_missing".to_owned()),
-        ])).build()
+        ]))
+        .build()
 }
 
 fn stolen(pv: &Object, pvc: &Object, other: &str) -> Finding {
     let ns = namespace_of(pvc);
     let name = &pvc.name;
-    INFO.about(pv).title(format!(
+    INFO.about(pv)
+        .title(format!(
             "PersistentVolume {} claims {ns}/{name}, which is bound elsewhere",
-            pv.name
-        )).message(format!(
+            pv.name,
+        ))
+        .message(format!(
             "PersistentVolume {} is Bound with a claimRef to {ns}/{name}, but that claim is bound to PersistentVolume {other}. Nothing can use {} and the binder may release or reclaim it (with reclaim policy Delete, its data is deleted).",
-            pv.name, pv.name
-        )).fix(format!(
+            pv.name,
+            pv.name,
+        ))
+        .fix(format!(
             "Find out which volume holds {ns}/{name}'s data; clear spec.claimRef of the other one (or bind it to the claim it belongs to) and set its reclaim policy to Retain until the data is safe."
-        )).evidence("claim and volume specs").details(BTreeMap::from([
+        ))
+        .evidence("claim and volume specs")
+        .details(BTreeMap::from([
             ("claim", format!("{ns}/{name}")),
             ("volume", pv.name.clone()),
             ("claim_volume", other.to_owned()),
             ("disagree", "claim_bound_elsewhere".to_owned()),
-        ])).build()
+        ]))
+        .build()
 }

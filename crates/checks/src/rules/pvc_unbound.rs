@@ -71,7 +71,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
         findings.push(
             INFO.finding()
                 .severity(Severity::Info)
-                .title("PersistentVolumeClaim status missing".to_owned())
+                .title("PersistentVolumeClaim status missing")
                 .message(format!(
                     "{}, so unbound and lost claims cannot be found.",
                     super::sts_not_ready::none_carries(
@@ -79,7 +79,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
                         "PersistentVolumeClaim",
                         "PersistentVolumeClaims",
                         "status phase"
-                    )
+                    ),
                 ))
                 .fix(
                     "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again."
@@ -204,17 +204,23 @@ fn lost(pvc: &Object, users: &[&Object]) -> Finding {
     } else {
         format!(" Pods that mount it cannot start: {}.", pod_names(users))
     };
-    INFO.about(pvc).title(format!("PersistentVolumeClaim {ns}/{name} is Lost")).message(format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is Lost"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} is Lost: its PersistentVolume {} is gone or bound to another claim, so the data behind it is unreachable.{users_text} During the upgrade, every pod of it that a drain evicts stays Pending.",
-            if volume.is_empty() { "(none named)" } else { volume }
-        )).fix(format!(
+            if volume.is_empty() { "(none named)" } else { volume },
+        ))
+        .fix(format!(
             "Recreate the PersistentVolume{} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim; delete the claim if the data is no longer needed.",
             if volume.is_empty() {
                 String::new()
             } else {
                 format!(" {volume}")
-            }
-        )).evidence("claim status").details(details).build()
+            },
+        ))
+        .evidence("claim status")
+        .details(details)
+        .build()
 }
 
 fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes<'_>) -> Finding {
@@ -247,11 +253,18 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
     if wait_for_consumer && users.is_empty() && pods_unknown.is_none() {
         let sc_name = sc.map_or("", |s| s.name.as_str());
         details.insert("reason", "no-consumer".to_owned());
-        return INFO.about(pvc).severity(Severity::Medium).title(format!("PersistentVolumeClaim {ns}/{name} is Pending, and no pod uses it")).message(format!(
+        return INFO.about(pvc)
+            .severity(Severity::Medium)
+            .title(format!("PersistentVolumeClaim {ns}/{name} is Pending, and no pod uses it"))
+            .message(format!(
                 "PersistentVolumeClaim {ns}/{name} has been Pending{since}: its StorageClass {sc_name} binds on first use (volumeBindingMode: WaitForFirstConsumer) and no pod mounts it, so no volume was ever provisioned. Either the workload meant to use it is missing or not running, or the claim is a leftover."
-            )).fix(format!(
+            ))
+            .fix(format!(
                 "If a workload should mount {ns}/{name}, start it and check the claim binds ({describe}); if nothing will, delete the claim (it never held data)."
-            )).evidence("claim status").details(details).build();
+            ))
+            .evidence("claim status")
+            .details(details)
+            .build();
     }
     let (reason, why) = match (class, sc) {
         (ClaimClass::Named(n), None) => (
@@ -302,9 +315,15 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
     } else {
         format!(" The pods that mount it cannot start: {}.", pod_names(users))
     };
-    INFO.about(pvc).title(format!("PersistentVolumeClaim {ns}/{name} is Pending")).message(format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is Pending"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} has been Pending{since}: {why}.{users_text} Every pod that mounts it and that a drain evicts during the upgrade stays Pending."
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Read the binder's and provisioner's events ({describe}) and fix the cause (StorageClass, CSI driver and its controller running, quota, zone) before the upgrade, or delete the claim if nothing needs it."
-        )).evidence("claim status").details(details).build()
+        ))
+        .evidence("claim status")
+        .details(details)
+        .build()
 }

@@ -396,11 +396,17 @@ fn ha_apart(
     details.insert("allowed_min", skew::shift(new, -1).unwrap_or(new).to_string());
     details.insert("allowed_max", new.to_string());
     details.insert("hop", "now".to_owned());
-    INFO.about_maybe(sightings[oldest].object).title(format!("HA kube-apiservers {old} and {new} are more than one minor apart")).message(format!(
+    INFO.about_maybe(sightings[oldest].object)
+        .title(format!("HA kube-apiservers {old} and {new} are more than one minor apart"))
+        .message(format!(
             "The kube-apiserver instances run {old} to {new}: {list}. The skew policy allows the newest and oldest kube-apiserver to be at most one minor apart."
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Finish the interrupted upgrade first: bring every kube-apiserver to {new}, one minor at a time (kube-apiserver must not skip minors), before the next hop."
-        )).evidence(Some(evidence(&sightings[oldest]))).details(details).build()
+        ))
+        .evidence(Some(evidence(&sightings[oldest])))
+        .details(details)
+        .build()
 }
 
 fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding {
@@ -436,10 +442,16 @@ fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding 
         ),
         Verdict::Within | Verdict::Unknown => (String::new(), String::new()),
     };
-    INFO.about_maybe(s.object).title(format!("{name} {} outside the skew of kube-apiserver {reference}", s.raw)).message(format!(
+    INFO.about_maybe(s.object)
+        .title(format!("{name} {} outside the skew of kube-apiserver {reference}", s.raw))
+        .message(format!(
             "{name} in {} is {what} already now. The skew policy allows {name} {range} next to kube-apiserver {reference} (same minor, or one older; never newer).",
-            s.where_()
-        )).fix(fix).evidence(Some(evidence(s))).details(details).build()
+            s.where_(),
+        ))
+        .fix(fix)
+        .evidence(Some(evidence(s)))
+        .details(details)
+        .build()
 }
 
 fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Option<Minor>) -> Finding {
@@ -453,20 +465,26 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
     } else {
         "kube-controller-manager, kube-scheduler and cloud-controller-manager must be at N-1 before kube-apiserver goes to N"
     };
-    INFO.about_maybe(s.object).title(format!(
+    INFO.about_maybe(s.object)
+        .title(format!(
             "{name} {} must reach {need} before the control plane goes to {hop}",
-            s.raw
-        )).message(format!(
+            s.raw,
+        ))
+        .message(format!(
             "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} behind kube-apiserver {hop}.",
             s.where_(),
             current
                 .map(|c| format!(" while the cluster reports {c}"))
                 .unwrap_or_default(),
             mcp_diag_model::plural(hop.minor.saturating_sub(v.minor), "minor", "minors"),
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Upgrade {name} in {} to {need} first (finish the previous upgrade), then start the hop to {hop}.",
-            s.where_()
-        )).evidence(Some(evidence(s))).details(details).build()
+            s.where_(),
+        ))
+        .evidence(Some(evidence(s)))
+        .details(details)
+        .build()
 }
 
 fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
@@ -509,14 +527,20 @@ fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
             )
         })
         .unwrap_or_default();
-    INFO.about_maybe(s.object).title(format!(
+    INFO.about_maybe(s.object)
+        .title(format!(
             "{name} {} left outside the skew at kube-apiserver {apiserver}",
-            s.raw
-        )).message(format!(
+            s.raw,
+        ))
+        .message(format!(
             "{name} in {} would be {what} {}, unless it is upgraded along with the control plane. The skew policy allows {name} {range} next to kube-apiserver {apiserver} (same minor, or one older; never newer).{source}",
             s.where_(),
-            v.stage.describe()
-        )).fix(fix).evidence(Some(evidence(s))).details(details).build()
+            v.stage.describe(),
+        ))
+        .fix(fix)
+        .evidence(Some(evidence(s)))
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

@@ -220,16 +220,22 @@ fn against_apiserver(c: &Component<'_>, v: &Violation, nodes: &[&str]) -> Findin
             )
         }
     };
-    INFO.about_maybe(c.object).title(format!(
+    INFO.about_maybe(c.object)
+        .title(format!(
             "kube-proxy {} outside the skew of kube-apiserver {apiserver}",
-            c.raw
-        )).message(format!(
+            c.raw,
+        ))
+        .message(format!(
             "kube-proxy {} in {}{} would be {what} {}. The skew policy allows kube-proxy {range} next to kube-apiserver {apiserver} (up to three minors older from kube-proxy 1.25, two before; never newer).",
             c.raw,
             c.evidence(),
             on_nodes(nodes),
             v.stage.describe(),
-        )).fix(fix).evidence("container image").details(details).build()
+        ))
+        .fix(fix)
+        .evidence("container image")
+        .details(details)
+        .build()
 }
 
 fn against_kubelet(
@@ -280,20 +286,27 @@ fn against_kubelet(
             allowed.map_or(kubelet.minor(), |r| r.min)
         )
     };
-    Some(INFO.about_maybe(c.object.or(Some(node.object))).severity(severity).title(format!(
+    Some(INFO.about_maybe(c.object.or(Some(node.object)))
+        .severity(severity)
+        .title(format!(
             "kube-proxy {shown} and kubelet {} on {name} are {} apart",
             node.kubelet_raw,
-            mcp_diag_model::plural(by, "minor", "minors")
-        )).message(format!(
+            mcp_diag_model::plural(by, "minor", "minors"),
+        ))
+        .message(format!(
             "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
             plural(by),
             node.kubelet_raw,
-            kubelet.minor()
-        )).fix(fix).evidence(Some(if c.object.is_some() {
+            kubelet.minor(),
+        ))
+        .fix(fix)
+        .evidence(Some(if c.object.is_some() {
             "container image"
         } else {
             "node status"
-        })).details(details).build())
+        }))
+        .details(details)
+        .build())
 }
 
 /// The oldest kubelet a kube-proxy at `proxy` may run next to.
@@ -306,12 +319,21 @@ fn allowed_kubelet_min(proxy: Minor) -> Minor {
 }
 
 fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
-    INFO.about_maybe(c.object).severity(Severity::Info).title("kube-proxy version unknown".to_owned()).message(format!(
+    INFO.about_maybe(c.object)
+        .severity(Severity::Info)
+        .title("kube-proxy version unknown")
+        .message(format!(
             "kube-proxy in {}{} has the tag {:?}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
             c.evidence(),
             on_nodes(nodes),
-            c.raw
-        )).fix("Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.".to_owned()).evidence("container image").details(BTreeMap::from([("kube_proxy_version", c.raw.clone())])).build()
+            c.raw,
+        ))
+        .fix(
+            "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.",
+        )
+        .evidence("container image")
+        .details(BTreeMap::from([("kube_proxy_version", c.raw.clone())]))
+        .build()
 }
 
 /// `status.nodeInfo.kubeProxyVersion`, used only where no kube-proxy pod was seen, and only
@@ -334,11 +356,18 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
         if KubeVersion::parse(raw).is_ok() {
             return None;
         }
-        return Some(INFO.about(n.object).severity(Severity::Info).title(format!("kube-proxy version unknown on {name}")).message(format!(
+        return Some(INFO.about(n.object)
+            .severity(Severity::Info)
+            .title(format!("kube-proxy version unknown on {name}"))
+            .message(format!(
                 "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
-            )).fix(format!(
+            ))
+            .fix(format!(
                 "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
-            )).evidence("node status").details(BTreeMap::from([("node", name.clone()), ("kube_proxy_version", raw.to_owned())])).build());
+            ))
+            .evidence("node status")
+            .details(BTreeMap::from([("node", name.clone()), ("kube_proxy_version", raw.to_owned())]))
+            .build());
     };
     let mut f = if let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), stages) {
         let apiserver = violation.stage.apiserver();
@@ -355,13 +384,22 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
             details.insert("allowed_min", r.min.to_string());
             details.insert("allowed_max", r.max.to_string());
         }
-        INFO.about(n.object).severity(Severity::Info).title(format!("Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}")).message(format!(
+        INFO.about(n.object)
+            .severity(Severity::Info)
+            .title(format!(
+                "Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}"
+            ))
+            .message(format!(
                 "Node {name} reports kube-proxy {raw}: {} it would be outside the skew (allowed: kube-proxy {range} next to kube-apiserver {apiserver}).",
-                violation.stage.describe()
-            )).fix(format!(
+                violation.stage.describe(),
+            ))
+            .fix(format!(
                 "Check the kube-proxy version on {name} (`kube-proxy --version`); if it is {raw}, upgrade it to {} or newer before the control plane goes to {apiserver}.",
-                violation.allowed.map_or(apiserver, |r| r.min)
-            )).evidence("node status").details(details).build()
+                violation.allowed.map_or(apiserver, |r| r.min),
+            ))
+            .evidence("node status")
+            .details(details)
+            .build()
     } else {
         let kubelet = n.kubelet.as_ref()?;
         let probe = Component {

@@ -201,14 +201,21 @@ fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
         .map(|s| s.apiserver().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    INFO.about(node.object).severity(Severity::Info).title(format!("Kubelet version unknown on {name}")).message(format!(
+    INFO.about(node.object)
+        .severity(Severity::Info)
+        .title(format!("Kubelet version unknown on {name}"))
+        .message(format!(
             "Node {name} reports {shown}: its skew against kube-apiserver {at} cannot be checked, and nothing is assumed about it."
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Check the kubelet version on {name} (`kubelet --version` on the node, or `kubectl get node {name} -o jsonpath='{{.status.nodeInfo.kubeletVersion}}'`) and make sure it is within the skew of every hop."
-        )).evidence("node status").details(BTreeMap::from([
+        ))
+        .evidence("node status")
+        .details(BTreeMap::from([
             ("node", name.clone()),
             ("kubelet_version", node.kubelet_raw.to_owned()),
-        ])).build()
+        ]))
+        .build()
 }
 
 #[cfg(test)]

@@ -516,7 +516,7 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
             match u.via {
                 Via::StorageClass => plugin.provisioner.unwrap_or(plugin.volume_source_field),
                 _ => plugin.volume_source_field,
-            }
+            },
         ))
         .message(format!("{subject}.{class_note} {what}"))
         .fix(remediation)

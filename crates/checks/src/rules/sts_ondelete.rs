@@ -126,9 +126,16 @@ fn on_delete(ctx: &Context<'_>, sts: &Object) -> Finding {
         }
         None => (INFO.severity, String::new()),
     };
-    INFO.about(sts).severity(severity).title(format!("StatefulSet {ns}/{name} uses updateStrategy OnDelete")).message(format!(
+    INFO.about(sts)
+        .severity(severity)
+        .title(format!("StatefulSet {ns}/{name} uses updateStrategy OnDelete"))
+        .message(format!(
             "StatefulSet {ns}/{name} uses updateStrategy OnDelete: its pods keep the old spec after a template change until someone deletes them, and each pod a drain evicts comes back with the newest template, in drain order rather than in an ordered, readiness-gated rollout.{pending}{managed}"
-        )).fix(format!(
+        ))
+        .fix(format!(
             "Switch StatefulSet {ns}/{name} to updateStrategy: {{type: RollingUpdate}} if it tolerates ordered restarts; otherwise, before the upgrade, roll pending changes out by hand: delete one pod at a time (kubectl delete pod {name}-N -n {ns}) and wait for it to be Ready."
-        )).evidence("spec.updateStrategy").details(details).build()
+        ))
+        .evidence("spec.updateStrategy")
+        .details(details)
+        .build()
 }

@@ -307,7 +307,7 @@ fn finding(rule: &UserRule, hop: Minor, component: Option<&crate::Component<'_>>
         .title(format!("Organisation rule {}", rule.id))
         .message(format!(
             "{} (matched: {what}, Kubernetes {hop}).",
-            rule.message.trim_end_matches('.')
+            rule.message.trim_end_matches('.'),
         ))
         .fix(rule.remediation.clone())
         .evidence("rules file")

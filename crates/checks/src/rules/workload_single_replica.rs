@@ -143,9 +143,15 @@ fn single(object: &Object, scale: &Scale<'_>) -> Finding {
     } else {
         ""
     };
-    INFO.about(object).title(format!("{kind} {ns}/{name} runs a single replica")).message(format!(
+    INFO.about(object)
+        .title(format!("{kind} {ns}/{name} runs a single replica"))
+        .message(format!(
             "{kind} {ns}/{name} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
-        )).fix(remediation).evidence("spec.replicas").details(details).build()
+        ))
+        .fix(remediation)
+        .evidence("spec.replicas")
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]
