@@ -128,11 +128,11 @@ fn base(
         .title(title)
         .message(message)
         .fix(remediation)
-        .evidence(Some(match group.reference.object {
+        .evidence(match group.reference.object {
             Some(_) if group.reference.image.is_some() => "container image",
             Some(_) => "operator resource",
             None => "cluster.yaml",
-        }))
+        })
         .details(details)
         .build()
 }

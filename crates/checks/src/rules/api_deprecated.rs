@@ -106,7 +106,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             .title(format!("{} {} deprecated", usage.api_version, object.kind))
             .message(message)
             .fix(remediation)
-            .evidence(Some(usage.evidence))
+            .evidence(usage.evidence)
             .details(details)
             .build(),
     )

@@ -111,7 +111,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             ))
             .message(message)
             .fix(remediation)
-            .evidence(Some(usage.evidence))
+            .evidence(usage.evidence)
             .details(details.into_iter().collect())
             .build(),
     )

@@ -185,6 +185,6 @@ fn unknown(velero: &Velero<'_>, location: &Object) -> Finding {
             location.name,
         ))
         .evidence("BackupStorageLocation status")
-        .details(BTreeMap::from([("location", name)]))
+        .detail("location", name)
         .build()
 }

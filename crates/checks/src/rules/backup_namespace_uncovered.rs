@@ -296,11 +296,9 @@ fn uncovered_finding(
             "Add {ns} to a Schedule's spec.template.includedNamespaces (for example {schedule_hint}, where it is defined in Git), or include all namespaces (`*`) and exclude the ones you do not want. If the data is deliberately not backed up, list {ns} in excludedNamespaces so the decision is written down."
         ))
         .evidence("Schedule spec, PersistentVolumeClaims")
-        .details(BTreeMap::from([
-            ("namespace", ns.to_owned()),
-            ("claims", uncovered.join(", ")),
-            ("schedules", names.join(", ")),
-        ]))
+        .detail("namespace", ns.to_owned())
+        .detail("claims", uncovered.join(", "))
+        .detail("schedules", names.join(", "))
         .build()
 }
 

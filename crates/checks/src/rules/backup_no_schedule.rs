@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Severity};
 
 use super::backup_velero_missing::{describe, schedule_problem, velero};
@@ -59,30 +57,34 @@ impl Check for BackupNoSchedule {
         let evidence = velero.evidence.join(", ");
         if velero.schedules.is_empty() {
             if let Some(product) = velero.managed_by {
-                return vec![INFO.finding()
-                    .severity(Severity::Info)
-                    .title(format!("Backups scheduled by {product}, not by Velero"))
-                    .message(format!(
-                        "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
-                    ))
-                    .fix(format!(
-                        "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
-                    ))
-                    .evidence("cluster objects")
-                    .details(BTreeMap::from([("managed_by", product.to_owned())]))
-                    .build()];
+                return vec![
+                    INFO.finding()
+                        .severity(Severity::Info)
+                        .title(format!("Backups scheduled by {product}, not by Velero"))
+                        .message(format!(
+                            "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
+                        ))
+                        .fix(format!(
+                            "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
+                        ))
+                        .evidence("cluster objects")
+                        .detail("managed_by", product.to_owned())
+                        .build()
+                ];
             }
-            return vec![INFO.finding()
-                .title("No Velero backup schedule")
-                .message(format!(
-                    "Velero is installed ({evidence}) but has no Schedule: backups are only made by hand, and the newest one may be far older than the state the upgrade starts from."
-                ))
-                .fix(
-                    "Create a Schedule that covers every namespace with data, such as `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`, and keep it in Git with Velero's other configuration. Take a backup right before the upgrade as well: `velero backup create pre-upgrade --wait`.",
-                )
-                .evidence("cluster objects")
-                .details(BTreeMap::from([("schedules", "0".to_owned())]))
-                .build()];
+            return vec![
+                INFO.finding()
+                    .title("No Velero backup schedule")
+                    .message(format!(
+                        "Velero is installed ({evidence}) but has no Schedule: backups are only made by hand, and the newest one may be far older than the state the upgrade starts from."
+                    ))
+                    .fix(
+                        "Create a Schedule that covers every namespace with data, such as `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`, and keep it in Git with Velero's other configuration. Take a backup right before the upgrade as well: `velero backup create pre-upgrade --wait`.",
+                    )
+                    .evidence("cluster objects")
+                    .detail("schedules", "0")
+                    .build()
+            ];
         }
         if !velero.enabled_schedules().is_empty() {
             return Vec::new();
@@ -111,20 +113,23 @@ impl Check for BackupNoSchedule {
         };
         let first = velero.schedules.first().copied();
         let ns = first.and_then(|s| s.namespace.as_deref()).unwrap_or("velero");
-        vec![INFO.about_maybe(first)
-            .title(title)
-            .message(format!(
-                "Velero has {} Schedule{}, and none creates backups: {}.",
-                velero.schedules.len(),
-                if velero.schedules.len() == 1 { "" } else { "s" },
-                reasons.join("; "),
-            ))
-            .fix(format!(
-                "Unpause the schedule that covers your data (`velero schedule unpause {}` or `spec.paused: false` in Git), fixing any validation errors first (`kubectl -n {ns} get schedules.velero.io -o yaml`), and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`.",
-                names.first().copied().unwrap_or("NAME"),
-            ))
-            .evidence("Schedule spec and status")
-            .details(BTreeMap::from([("schedules", name_list(&names, 10)), ("enabled", "0".to_owned())]))
-            .build()]
+        vec![
+            INFO.about_maybe(first)
+                .title(title)
+                .message(format!(
+                    "Velero has {} Schedule{}, and none creates backups: {}.",
+                    velero.schedules.len(),
+                    if velero.schedules.len() == 1 { "" } else { "s" },
+                    reasons.join("; "),
+                ))
+                .fix(format!(
+                    "Unpause the schedule that covers your data (`velero schedule unpause {}` or `spec.paused: false` in Git), fixing any validation errors first (`kubectl -n {ns} get schedules.velero.io -o yaml`), and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`.",
+                    names.first().copied().unwrap_or("NAME"),
+                ))
+                .evidence("Schedule spec and status")
+                .detail("schedules", name_list(&names, 10))
+                .detail("enabled", "0")
+                .build()
+        ]
     }
 }

@@ -97,19 +97,21 @@ fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> 
         ("max_age_seconds", max.to_string()),
     ]);
     if now <= 0 {
-        return Some(INFO.about(backup)
-            .severity(Severity::Info)
-            .title("Backup age unknown: no reference time")
-            .message(format!(
-                "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
-                backup.name,
-            ))
-            .fix(
-                "Add `capturedAt` to the snapshot's cluster.yaml, or check with `velero backup get` that a backup completed within the last day.",
-            )
-            .evidence("Backup status")
-            .details(details)
-            .build());
+        return Some(
+            INFO.about(backup)
+                .severity(Severity::Info)
+                .title("Backup age unknown: no reference time")
+                .message(format!(
+                    "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
+                    backup.name,
+                ))
+                .fix(
+                    "Add `capturedAt` to the snapshot's cluster.yaml, or check with `velero backup get` that a backup completed within the last day.",
+                )
+                .evidence("Backup status")
+                .details(details)
+                .build()
+        );
     }
     let age = u64::try_from(now.saturating_sub(completed)).unwrap_or(0);
     if age <= max {
@@ -128,20 +130,22 @@ fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> 
         || " (made by hand, not by a schedule)".to_owned(),
         |s| format!(" (schedule {s})"),
     );
-    Some(INFO.about(backup)
-        .title(format!("Newest completed backup is {} old", format_duration(age)))
-        .message(format!(
-            "The newest completed Velero backup, {ns}/{}{by}, finished at {when}: {} before the reference time, more than the allowed {}. A restore after a failed upgrade would lose everything changed since.",
-            backup.name,
-            format_duration(age),
-            format_duration(max),
-        ))
-        .fix(format!(
-            "Find why no newer backup completed (`velero schedule get`, `velero backup get`, the storage location's phase, `kubectl -n {ns} logs deploy/velero`), fix it, and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`. If backups are deliberately less frequent, raise --backup-max-age."
-        ))
-        .evidence("Backup status")
-        .details(details)
-        .build())
+    Some(
+        INFO.about(backup)
+            .title(format!("Newest completed backup is {} old", format_duration(age)))
+            .message(format!(
+                "The newest completed Velero backup, {ns}/{}{by}, finished at {when}: {} before the reference time, more than the allowed {}. A restore after a failed upgrade would lose everything changed since.",
+                backup.name,
+                format_duration(age),
+                format_duration(max),
+            ))
+            .fix(format!(
+                "Find why no newer backup completed (`velero schedule get`, `velero backup get`, the storage location's phase, `kubectl -n {ns} logs deploy/velero`), fix it, and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`. If backups are deliberately less frequent, raise --backup-max-age."
+            ))
+            .evidence("Backup status")
+            .details(details)
+            .build()
+    )
 }
 
 fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
@@ -169,9 +173,7 @@ fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
             "Take a backup and wait for it to complete (`velero backup create pre-upgrade --wait`, then `velero backup describe pre-upgrade`); fix what makes backups fail first (`velero backup logs NAME`). Make sure a Schedule keeps backups recent.",
         )
         .evidence("Backup status")
-        .details(BTreeMap::from([
-            ("backups", backups.len().to_string()),
-            ("failed", failed.to_string()),
-        ]))
+        .detail("backups", backups.len().to_string())
+        .detail("failed", failed.to_string())
         .build()
 }

@@ -365,7 +365,7 @@ fn not_captured(velero: &Velero<'_>) -> Finding {
             "Add Velero's objects to the snapshot: `kubectl get backupstoragelocations.velero.io,schedules.velero.io,backups.velero.io -A -o yaml > velero.yaml`, or check them with `velero backup-location get`, `velero schedule get` and `velero backup get`.",
         )
         .evidence("cluster objects")
-        .details(BTreeMap::from([("velero", seen)]))
+        .detail("velero", seen)
         .build()
 }
 
@@ -382,7 +382,7 @@ fn leftover_crds(ctx: &Context<'_>, velero: &Velero<'_>) -> Finding {
             "Reinstall Velero (or the backup tool that replaced it) with a BackupStorageLocation and a Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`). If backups are made another way, delete the leftover CRDs (`kubectl get crds -o name | grep velero.io`).",
         )
         .evidence("cluster objects")
-        .details(BTreeMap::from([("velero", seen)]))
+        .detail("velero", seen)
         .build()
 }
 
@@ -404,7 +404,7 @@ fn other_tool(others: &[OtherTool]) -> Finding {
             name_list(&names, 3),
         ))
         .evidence("cluster objects")
-        .details(BTreeMap::from([("tools", names.join(", "))]))
+        .detail("tools", names.join(", "))
         .build()
 }
 
@@ -431,7 +431,7 @@ fn undecided(unknown: &str) -> Finding {
         .fix(
             "Scan again with pods and Deployments read (see input-incomplete, or export them / use `mcp-diag snapshot`), or check by hand that a backup tool runs.",
         )
-        .details(BTreeMap::from([("undecided", unknown.to_owned())]))
+        .detail("undecided", unknown.to_owned())
         .build()
 }
 

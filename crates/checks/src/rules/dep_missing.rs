@@ -4,7 +4,7 @@ use mcp_diag_model::{Finding, Node as Yaml, Object, ObjectRef, Severity, SourceK
 use mcp_diag_services::{Edge, EdgeSource, Graph, Node, NodeKind, Port};
 use rustc_hash::FxHashMap;
 
-use crate::{Check, CheckInfo, Context};
+use crate::{Check, CheckInfo, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "dep-missing",
@@ -98,16 +98,15 @@ impl Check for DepMissing {
                 node_name(to),
                 evidence_words(edge),
             );
-            out.push(dep_finding(
-                &objects,
-                &INFO,
-                INFO.severity,
-                title,
-                caller,
-                message,
-                fix,
-                details,
-            ));
+            out.push(
+                objects
+                    .finding(&INFO, caller)
+                    .title(title)
+                    .message(message)
+                    .fix(fix)
+                    .details(details)
+                    .build(),
+            );
         }
         out
     }
@@ -363,6 +362,16 @@ impl<'a> Objects<'a> {
         Self { by_name }
     }
 
+    /// A finding of `info` about `object` (a caller or a Service of the graph), placed at
+    /// its file and line when the input holds it.
+    pub(crate) fn finding(&self, info: &'static CheckInfo, object: Option<ObjectRef>) -> FindingBuilder {
+        let location = object
+            .as_ref()
+            .and_then(|o| self.get(o))
+            .and_then(|o| o.location.clone());
+        info.finding().object(object).location(location)
+    }
+
     pub(crate) fn get(&self, r: &ObjectRef) -> Option<&'a Object> {
         self.by_name
             .get(&(
@@ -385,33 +394,6 @@ pub(crate) fn pod_template(o: &Object) -> Option<Yaml<'_>> {
         "CronJob" => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
         _ => o.raw.path(&["spec", "template"]),
     }
-}
-
-/// Builds a finding about a pair, located at its object when the input has it.
-#[allow(clippy::too_many_arguments, reason = "a plain record builder")]
-pub(crate) fn dep_finding(
-    objects: &Objects<'_>,
-    info: &'static CheckInfo,
-    severity: Severity,
-    title: String,
-    object: Option<ObjectRef>,
-    message: String,
-    remediation: String,
-    details: BTreeMap<&'static str, String>,
-) -> Finding {
-    let location = object
-        .as_ref()
-        .and_then(|o| objects.get(o))
-        .and_then(|o| o.location.clone());
-    info.finding()
-        .object(object)
-        .location(location)
-        .severity(severity)
-        .title(title)
-        .message(message)
-        .fix(remediation)
-        .details(details)
-        .build()
 }
 
 #[cfg(test)]

@@ -70,19 +70,21 @@ impl Check for DeploymentRolloutStuck {
             }
         }
         if without_status > 0 && without_status == deployments.len() {
-            findings.push(INFO.finding()
-                .severity(Severity::Info)
-                .title("Deployment status missing")
-                .message(format!(
-                    "{}, so stuck rollouts and unavailable replicas cannot be checked.",
-                    super::sts_not_ready::none_carries(without_status, "Deployment", "Deployments", "status"),
-                ))
-                .fix(
-                    "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",
-                )
-                .evidence("deployment status")
-                .details(BTreeMap::from([("deployments", without_status.to_string())]))
-                .build());
+            findings.push(
+                INFO.finding()
+                    .severity(Severity::Info)
+                    .title("Deployment status missing")
+                    .message(format!(
+                        "{}, so stuck rollouts and unavailable replicas cannot be checked.",
+                        super::sts_not_ready::none_carries(without_status, "Deployment", "Deployments", "status"),
+                    ))
+                    .fix(
+                        "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",
+                    )
+                    .evidence("deployment status")
+                    .detail("deployments", without_status.to_string())
+                    .build()
+            );
         }
         findings
     }
@@ -206,23 +208,25 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
             ),
         )
     };
-    Some(INFO.about(d)
-        .title(title)
-        .message(message)
-        .fix(format!(
-            "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once {} available.",
-            if paused {
-                format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
-            } else {
-                String::new()
-            },
-            if replicas == 1 {
-                "its replica is".to_owned()
-            } else {
-                format!("all {replicas} replicas are")
-            },
-        ))
-        .evidence("deployment status")
-        .details(details)
-        .build())
+    Some(
+        INFO.about(d)
+            .title(title)
+            .message(message)
+            .fix(format!(
+                "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once {} available.",
+                if paused {
+                    format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
+                } else {
+                    String::new()
+                },
+                if replicas == 1 {
+                    "its replica is".to_owned()
+                } else {
+                    format!("all {replicas} replicas are")
+                },
+            ))
+            .evidence("deployment status")
+            .details(details)
+            .build()
+    )
 }

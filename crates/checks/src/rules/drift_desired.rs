@@ -510,7 +510,8 @@ fn missing(declared: &Object, live: &LiveIndex<'_>) -> Finding {
             declared.location.as_ref().map_or("FILE", |l| l.file.as_str()),
         ))
         .evidence("declared manifests")
-        .details(BTreeMap::from([("declared_at", at), ("state", "missing".to_owned())]))
+        .detail("declared_at", at)
+        .detail("state", "missing")
         .build()
 }
 
@@ -545,20 +546,15 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
             },
         ))
         .evidence("declared manifests")
-        .details(BTreeMap::from([
-            ("declared_at", at),
-            ("state", "differs".to_owned()),
-            ("differences", count_text),
-            (
-                "paths",
-                diffs
+        .detail("declared_at", at)
+        .detail("state", "differs")
+        .detail("differences", count_text)
+        .detail("paths", diffs
                     .iter()
                     .take(5)
                     .map(|d| d.path.as_str())
                     .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-        ]))
+                    .join(", "))
         .build()
 }
 
@@ -579,7 +575,7 @@ fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
             "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.",
         )
         .evidence("declared manifests")
-        .details(BTreeMap::from([("kinds", kinds.join(", "))]))
+        .detail("kinds", kinds.join(", "))
         .build()
 }
 

@@ -150,11 +150,9 @@ fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Fi
             cm.name,
         ))
         .evidence("labels, annotations and managedFields")
-        .details(BTreeMap::from([
-            ("namespace", ns.to_owned()),
-            ("managed_objects", total.to_string()),
-            ("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", ")),
-        ]))
+        .detail("namespace", ns.to_owned())
+        .detail("managed_objects", total.to_string())
+        .detail("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", "))
         .build()
 }
 

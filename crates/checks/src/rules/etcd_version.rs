@@ -114,11 +114,11 @@ fn finding(
         .title(title)
         .message(message)
         .fix(remediation)
-        .evidence(Some(if group.reference.object.is_some() {
+        .evidence(if group.reference.object.is_some() {
             "container image"
         } else {
             "cluster.yaml"
-        }))
+        })
         .build()
 }
 

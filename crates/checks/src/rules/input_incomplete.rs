@@ -120,7 +120,7 @@ fn finding(gaps: &[&KindRead]) -> Finding {
         .title(format!("Not read completely: {}", kinds.join(", ")))
         .message(message)
         .fix(fixes)
-        .evidence(Some(seen))
+        .evidence(seen)
         .details(details)
         .build()
 }

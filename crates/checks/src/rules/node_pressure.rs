@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::condition;
@@ -78,18 +76,21 @@ impl Check for NodePressure {
                 continue;
             }
             let name = &node.name;
-            findings.push(INFO.about(node)
-                .title(format!("Node {name} under pressure: {}", types.join(", ")))
-                .message(format!(
-                    "Node {name} reports {}. It evicts pods on its own and takes no new ones, so it is no place for the pods that drains of other nodes move.",
-                    found.join("; "),
-                ))
-                .fix(format!(
-                    "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
-                ))
-                .evidence("node status")
-                .details(BTreeMap::from([("node", name.clone()), ("conditions", types.join(","))]))
-                .build());
+            findings.push(
+                INFO.about(node)
+                    .title(format!("Node {name} under pressure: {}", types.join(", ")))
+                    .message(format!(
+                        "Node {name} reports {}. It evicts pods on its own and takes no new ones, so it is no place for the pods that drains of other nodes move.",
+                        found.join("; "),
+                    ))
+                    .fix(format!(
+                        "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
+                    ))
+                    .evidence("node status")
+                    .detail("node", name.clone())
+                    .detail("conditions", types.join(","))
+                    .build()
+            );
         }
         findings
     }

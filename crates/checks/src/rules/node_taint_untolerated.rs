@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap as HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -206,32 +204,32 @@ impl Check for NodeTaintUntolerated {
             } else {
                 String::new()
             };
-            findings.push(INFO.about(node)
-                .title(format!("No pod tolerates the taint {shown} of node {name}"))
-                .message(format!(
-                    "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
-                    if others == 1 { "" } else { "s" },
-                ))
-                .fix(format!(
-                    "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
-                    taints
-                        .iter()
-                        .map(|t| {
-                            let key = t.get("key").and_then(Node::as_str).unwrap_or("");
-                            let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
-                            format!("{key}:{effect}-")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ))
-                .evidence("node spec and pod tolerations")
-                .details(BTreeMap::from([
-                    ("node", name.clone()),
-                    ("taints", texts.join(",")),
-                    ("pods_that_cannot_use_it", others.to_string()),
-                    ("pods_on_node", here.to_string()),
-                ]))
-                .build());
+            findings.push(
+                INFO.about(node)
+                    .title(format!("No pod tolerates the taint {shown} of node {name}"))
+                    .message(format!(
+                        "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
+                        if others == 1 { "" } else { "s" },
+                    ))
+                    .fix(format!(
+                        "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
+                        taints
+                            .iter()
+                            .map(|t| {
+                                let key = t.get("key").and_then(Node::as_str).unwrap_or("");
+                                let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
+                                format!("{key}:{effect}-")
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ))
+                    .evidence("node spec and pod tolerations")
+                    .detail("node", name.clone())
+                    .detail("taints", texts.join(","))
+                    .detail("pods_that_cannot_use_it", others.to_string())
+                    .detail("pods_on_node", here.to_string())
+                    .build()
+            );
         }
         findings
     }

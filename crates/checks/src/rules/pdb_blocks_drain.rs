@@ -923,11 +923,11 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         .title(format!("PodDisruptionBudget {ns}/{name} blocks drains"))
         .message(message)
         .fix(remediation)
-        .evidence(Some(if matches!(v.reason, Reason::Status) {
+        .evidence(if matches!(v.reason, Reason::Status) {
             "budget status"
         } else {
             "budget spec"
-        }))
+        })
         .details(details)
         .build()
 }

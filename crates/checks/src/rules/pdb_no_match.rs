@@ -107,17 +107,19 @@ fn no_match(mode: Mode, budget: &Budget<'_>) -> Option<Finding> {
         Mode::Pods => "pods in the namespace",
         Mode::Templates => "pod templates in the input",
     };
-    Some(INFO.about(object)
-        .title(format!("PodDisruptionBudget {ns}/{name} matches no pod"))
-        .message(format!(
-            "PodDisruptionBudget {ns}/{name} {why}. It protects nothing during the drains of the upgrade; if it was written for a workload, that workload is drained without a budget."
-        ))
-        .fix(format!(
-            "Make spec.selector of PodDisruptionBudget {ns}/{name} match the labels of the workload's pod template (kubectl get pods -n {ns} --show-labels), or delete the budget if its workload is gone."
-        ))
-        .evidence(Some(evidence))
-        .details(details)
-        .build())
+    Some(
+        INFO.about(object)
+            .title(format!("PodDisruptionBudget {ns}/{name} matches no pod"))
+            .message(format!(
+                "PodDisruptionBudget {ns}/{name} {why}. It protects nothing during the drains of the upgrade; if it was written for a workload, that workload is drained without a budget."
+            ))
+            .fix(format!(
+                "Make spec.selector of PodDisruptionBudget {ns}/{name} match the labels of the workload's pod template (kubectl get pods -n {ns} --show-labels), or delete the budget if its workload is gone."
+            ))
+            .evidence(evidence)
+            .details(details)
+            .build()
+    )
 }
 
 #[cfg(test)]

@@ -151,26 +151,28 @@ fn overlap(mode: Mode, group: &[&Overlap<'_>]) -> Option<Finding> {
     } else {
         "each pod".to_owned()
     };
-    Some(INFO.about(unit)
-        .severity(severity)
-        .title(title)
-        .message(format!(
-            "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
-        ))
-        .fix(format!(
-            "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
-            if count <= 3 {
-                listed.clone()
-            } else {
-                format!("these {count} budgets")
-            },
-        ))
-        .evidence(Some(match mode {
-            Mode::Pods => "pod labels and budget selectors",
-            Mode::Templates => "pod templates and budget selectors",
-        }))
-        .details(details)
-        .build())
+    Some(
+        INFO.about(unit)
+            .severity(severity)
+            .title(title)
+            .message(format!(
+                "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
+            ))
+            .fix(format!(
+                "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
+                if count <= 3 {
+                    listed.clone()
+                } else {
+                    format!("these {count} budgets")
+                },
+            ))
+            .evidence(match mode {
+                Mode::Pods => "pod labels and budget selectors",
+                Mode::Templates => "pod templates and budget selectors",
+            })
+            .details(details)
+            .build()
+    )
 }
 
 #[cfg(test)]

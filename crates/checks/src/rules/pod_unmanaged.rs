@@ -61,11 +61,11 @@ impl Check for PodUnmanaged {
                     .fix(format!(
                         "If {name} is needed, run it from a controller (a Deployment with replicas: 1, or a Job for one-off work) and delete the bare pod; if it is a leftover, delete it before the upgrade (`kubectl delete pod -n {ns} {name}`)."
                     ))
-                    .evidence(Some(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+                    .evidence(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
                         "manifest"
                     } else {
                         "pod metadata"
-                    }))
+                    })
                     .details(details)
                     .build()
             })

@@ -265,11 +265,11 @@ impl<'a> Workload<'a> {
             .title(title)
             .message(message)
             .fix(remediation)
-            .evidence(Some(if self.object.kind == "Pod" {
+            .evidence(if self.object.kind == "Pod" {
                 "pod spec"
             } else {
                 "pod template"
-            }))
+            })
             .details(details)
             .build()
     }

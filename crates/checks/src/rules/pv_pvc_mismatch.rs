@@ -343,11 +343,9 @@ fn missing_volume(pvc: &Object, volume: &str) -> Finding {
             "Recreate PersistentVolume {volume} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim."
         ))
         .evidence("claim and volume specs")
-        .details(BTreeMap::from([
-            ("claim", format!("{ns}/{name}")),
-            ("volume", volume.to_owned()),
-            ("disagree", "volume_missing".to_owned()),
-        ]))
+        .detail("claim", format!("{ns}/{name}"))
+        .detail("volume", volume.to_owned())
+        .detail("disagree", "volume_missing")
         .build()
 }
 
@@ -368,11 +366,9 @@ fn stolen(pv: &Object, pvc: &Object, other: &str) -> Finding {
             "Find out which volume holds {ns}/{name}'s data; clear spec.claimRef of the other one (or bind it to the claim it belongs to) and set its reclaim policy to Retain until the data is safe."
         ))
         .evidence("claim and volume specs")
-        .details(BTreeMap::from([
-            ("claim", format!("{ns}/{name}")),
-            ("volume", pv.name.clone()),
-            ("claim_volume", other.to_owned()),
-            ("disagree", "claim_bound_elsewhere".to_owned()),
-        ]))
+        .detail("claim", format!("{ns}/{name}"))
+        .detail("volume", pv.name.clone())
+        .detail("claim_volume", other.to_owned())
+        .detail("disagree", "claim_bound_elsewhere")
         .build()
 }

@@ -70,17 +70,19 @@ impl Check for PvcStorageclassMissing {
             if ctx.inventory.kind == SourceKind::Manifests {
                 return Vec::new();
             }
-            return vec![INFO.finding()
-                .severity(Severity::Info)
-                .title("No StorageClass in the input")
-                .message(format!(
-                    "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
-                    mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims"),
-                ))
-                .fix("Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.")
-                .evidence("storage classes")
-                .details(BTreeMap::from([("claims", claims.len().to_string())]))
-                .build()];
+            return vec![
+                INFO.finding()
+                    .severity(Severity::Info)
+                    .title("No StorageClass in the input")
+                    .message(format!(
+                        "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
+                        mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims"),
+                    ))
+                    .fix("Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.")
+                    .evidence("storage classes")
+                    .detail("claims", claims.len().to_string())
+                    .build()
+            ];
         }
         claims.iter().filter_map(|c| missing(c, &classes)).collect()
     }

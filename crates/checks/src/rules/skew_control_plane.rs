@@ -364,7 +364,7 @@ fn unknown(s: &Sighting<'_>, major: u32) -> Option<Finding> {
             .title(title)
             .message(message)
             .fix(remediation)
-            .evidence(Some(evidence(s)))
+            .evidence(evidence(s))
             .details(details)
             .build(),
     )
@@ -404,7 +404,7 @@ fn ha_apart(
         .fix(format!(
             "Finish the interrupted upgrade first: bring every kube-apiserver to {new}, one minor at a time (kube-apiserver must not skip minors), before the next hop."
         ))
-        .evidence(Some(evidence(&sightings[oldest])))
+        .evidence(evidence(&sightings[oldest]))
         .details(details)
         .build()
 }
@@ -449,7 +449,7 @@ fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding 
             s.where_(),
         ))
         .fix(fix)
-        .evidence(Some(evidence(s)))
+        .evidence(evidence(s))
         .details(details)
         .build()
 }
@@ -482,7 +482,7 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
             "Upgrade {name} in {} to {need} first (finish the previous upgrade), then start the hop to {hop}.",
             s.where_(),
         ))
-        .evidence(Some(evidence(s)))
+        .evidence(evidence(s))
         .details(details)
         .build()
 }
@@ -538,7 +538,7 @@ fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
             v.stage.describe(),
         ))
         .fix(fix)
-        .evidence(Some(evidence(s)))
+        .evidence(evidence(s))
         .details(details)
         .build()
 }

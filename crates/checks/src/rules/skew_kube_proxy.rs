@@ -286,27 +286,29 @@ fn against_kubelet(
             allowed.map_or(kubelet.minor(), |r| r.min)
         )
     };
-    Some(INFO.about_maybe(c.object.or(Some(node.object)))
-        .severity(severity)
-        .title(format!(
-            "kube-proxy {shown} and kubelet {} on {name} are {} apart",
-            node.kubelet_raw,
-            mcp_diag_model::plural(by, "minor", "minors"),
-        ))
-        .message(format!(
-            "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
-            plural(by),
-            node.kubelet_raw,
-            kubelet.minor(),
-        ))
-        .fix(fix)
-        .evidence(Some(if c.object.is_some() {
-            "container image"
-        } else {
-            "node status"
-        }))
-        .details(details)
-        .build())
+    Some(
+        INFO.about_maybe(c.object.or(Some(node.object)))
+            .severity(severity)
+            .title(format!(
+                "kube-proxy {shown} and kubelet {} on {name} are {} apart",
+                node.kubelet_raw,
+                mcp_diag_model::plural(by, "minor", "minors"),
+            ))
+            .message(format!(
+                "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
+                plural(by),
+                node.kubelet_raw,
+                kubelet.minor(),
+            ))
+            .fix(fix)
+            .evidence(if c.object.is_some() {
+                "container image"
+            } else {
+                "node status"
+            })
+            .details(details)
+            .build()
+    )
 }
 
 /// The oldest kubelet a kube-proxy at `proxy` may run next to.
@@ -332,7 +334,7 @@ fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
             "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.",
         )
         .evidence("container image")
-        .details(BTreeMap::from([("kube_proxy_version", c.raw.clone())]))
+        .detail("kube_proxy_version", c.raw.clone())
         .build()
 }
 
@@ -356,18 +358,21 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
         if KubeVersion::parse(raw).is_ok() {
             return None;
         }
-        return Some(INFO.about(n.object)
-            .severity(Severity::Info)
-            .title(format!("kube-proxy version unknown on {name}"))
-            .message(format!(
-                "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
-            ))
-            .fix(format!(
-                "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
-            ))
-            .evidence("node status")
-            .details(BTreeMap::from([("node", name.clone()), ("kube_proxy_version", raw.to_owned())]))
-            .build());
+        return Some(
+            INFO.about(n.object)
+                .severity(Severity::Info)
+                .title(format!("kube-proxy version unknown on {name}"))
+                .message(format!(
+                    "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
+                ))
+                .fix(format!(
+                    "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
+                ))
+                .evidence("node status")
+                .detail("node", name.clone())
+                .detail("kube_proxy_version", raw.to_owned())
+                .build()
+        );
     };
     let mut f = if let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), stages) {
         let apiserver = violation.stage.apiserver();

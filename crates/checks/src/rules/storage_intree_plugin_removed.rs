@@ -520,11 +520,11 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
         ))
         .message(format!("{subject}.{class_note} {what}"))
         .fix(remediation)
-        .evidence(Some(match u.via {
+        .evidence(match u.via {
             Via::StorageClass => "StorageClass provisioner",
             Via::PersistentVolume => "PersistentVolume spec",
             Via::Volume(_) => "pod volume",
-        }))
+        })
         .details(details)
         .build()
 }

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Known, Severity};
 
 use crate::rules::pvc_storageclass_missing::{
@@ -63,23 +61,23 @@ impl Check for StorageclassDefaultCount {
             [.., newest] => {
                 let names: Vec<&str> = classes.defaults.iter().map(|c| c.name.as_str()).collect();
                 let listed = name_list(&names, 6);
-                vec![INFO.about(newest)
-                    .title(format!("{} StorageClasses are marked default", names.len()))
-                    .message(format!(
-                        "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers (\"{} default StorageClasses were found\"); which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
-                        names.len(),
-                        newest.name,
-                        names.len(),
-                    ))
-                    .fix(format!(
-                        "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
-                    ))
-                    .evidence("storage classes")
-                    .details(BTreeMap::from([
-                        ("defaults", names.join(", ")),
-                        ("newest_default", newest.name.clone()),
-                    ]))
-                    .build()]
+                vec![
+                    INFO.about(newest)
+                        .title(format!("{} StorageClasses are marked default", names.len()))
+                        .message(format!(
+                            "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers (\"{} default StorageClasses were found\"); which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
+                            names.len(),
+                            newest.name,
+                            names.len(),
+                        ))
+                        .fix(format!(
+                            "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
+                        ))
+                        .evidence("storage classes")
+                        .detail("defaults", names.join(", "))
+                        .detail("newest_default", newest.name.clone())
+                        .build()
+                ]
             }
         }
     }
@@ -95,20 +93,23 @@ fn none(ctx: &Context<'_>, classes: &Classes<'_>) -> Option<Finding> {
         return None;
     }
     let names: Vec<&str> = classes.all.iter().map(|c| c.name.as_str()).collect();
-    Some(INFO.finding()
-        .title("No default StorageClass")
-        .message(format!(
-            "No StorageClass is marked default ({}), but {} claim{} rel{} on one: {}. They stay Pending until a default exists.",
-            name_list(&names, 6),
-            relying.len(),
-            if relying.len() == 1 { "" } else { "s" },
-            if relying.len() == 1 { "ies" } else { "y" },
-            name_list(&relying, 5),
-        ))
-        .fix(format!(
-            "Mark one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or give the claims a storageClassName."
-        ))
-        .evidence("storage classes")
-        .details(BTreeMap::from([("defaults", String::new()), ("claims", relying.join(", "))]))
-        .build())
+    Some(
+        INFO.finding()
+            .title("No default StorageClass")
+            .message(format!(
+                "No StorageClass is marked default ({}), but {} claim{} rel{} on one: {}. They stay Pending until a default exists.",
+                name_list(&names, 6),
+                relying.len(),
+                if relying.len() == 1 { "" } else { "s" },
+                if relying.len() == 1 { "ies" } else { "y" },
+                name_list(&relying, 5),
+            ))
+            .fix(format!(
+                "Mark one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or give the claims a storageClassName."
+            ))
+            .evidence("storage classes")
+            .detail("defaults", String::new())
+            .detail("claims", relying.join(", "))
+            .build()
+    )
 }

@@ -67,19 +67,21 @@ impl Check for StsNotReady {
             findings.extend(judge(sts));
         }
         if without_status > 0 && without_status == all.len() {
-            findings.push(INFO.finding()
-                .severity(Severity::Info)
-                .title("StatefulSet status missing")
-                .message(format!(
-                    "{}, so readiness and unfinished rollouts cannot be checked.",
-                    none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
-                ))
-                .fix(
-                    "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
-                )
-                .evidence("statefulset status")
-                .details(BTreeMap::from([("statefulsets", without_status.to_string())]))
-                .build());
+            findings.push(
+                INFO.finding()
+                    .severity(Severity::Info)
+                    .title("StatefulSet status missing")
+                    .message(format!(
+                        "{}, so readiness and unfinished rollouts cannot be checked.",
+                        none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
+                    ))
+                    .fix(
+                        "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
+                    )
+                    .evidence("statefulset status")
+                    .detail("statefulsets", without_status.to_string())
+                    .build()
+            );
         }
         findings
     }
@@ -154,18 +156,20 @@ fn judge(sts: &Object) -> Option<Finding> {
     } else {
         ""
     };
-    Some(INFO.about(sts)
-        .title(title)
-        .message(format!(
-            "StatefulSet {ns}/{name}: {}. A StatefulSet restarts one pod at a time and waits for it to be Ready; the drains of the upgrade take another pod while it is already short, and a stalled rollout stalls again when drains recreate its pods.{rollout_hint}",
-            problems.join("; "),
-        ))
-        .fix(format!(
-            "Find the pod of StatefulSet {ns}/{name} that is not Ready or not updated (kubectl get pods -n {ns} -l <its selector>; kubectl describe pod), fix its cause or roll the template back (kubectl rollout undo statefulset/{name} -n {ns}), and start the upgrade when all {replicas} replicas are ready on one revision."
-        ))
-        .evidence("statefulset status")
-        .details(details)
-        .build())
+    Some(
+        INFO.about(sts)
+            .title(title)
+            .message(format!(
+                "StatefulSet {ns}/{name}: {}. A StatefulSet restarts one pod at a time and waits for it to be Ready; the drains of the upgrade take another pod while it is already short, and a stalled rollout stalls again when drains recreate its pods.{rollout_hint}",
+                problems.join("; "),
+            ))
+            .fix(format!(
+                "Find the pod of StatefulSet {ns}/{name} that is not Ready or not updated (kubectl get pods -n {ns} -l <its selector>; kubectl describe pod), fix its cause or roll the template back (kubectl rollout undo statefulset/{name} -n {ns}), and start the upgrade when all {replicas} replicas are ready on one revision."
+            ))
+            .evidence("statefulset status")
+            .details(details)
+            .build()
+    )
 }
 
 /// "None of the 3 StatefulSets in the input carries a status", or for one, "The only
