@@ -106,9 +106,9 @@ impl FindingBuilder {
         self
     }
 
-    /// One machine-readable fact behind the message.
-    pub fn detail(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.finding.details.insert(key, value.into());
+    /// One machine-readable fact behind the message, in its display form.
+    pub fn detail(mut self, key: &'static str, value: impl std::fmt::Display) -> Self {
+        self.finding.details.insert(key, value.to_string());
         self
     }
 
@@ -161,7 +161,7 @@ mod tests {
             .title("t")
             .message("m")
             .fix("r")
-            .detail("b", "2")
+            .detail("b", 2)
             .details(BTreeMap::from([("a", "1".to_owned())]))
             .build();
         assert_eq!(f.check, "test-check");

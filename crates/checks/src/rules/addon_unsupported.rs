@@ -117,8 +117,8 @@ fn about(group: &Sightings<'_, '_>) -> FindingBuilder {
                 .as_ref()
                 .map_or_else(|| "unknown".to_owned(), ToString::to_string),
         )
-        .detail("workloads", group.workloads().len().to_string())
-        .detail("pods", group.pods().to_string())
+        .detail("workloads", group.workloads().len())
+        .detail("pods", group.pods())
 }
 
 fn version_unknown(group: &Sightings<'_, '_>) -> Finding {
@@ -135,7 +135,7 @@ fn version_unknown(group: &Sightings<'_, '_>) -> Finding {
         .fix(format!(
             "Pin the {name} image to a version tag (or check the running version yourself) and compare it with {name}'s compatibility table before the upgrade."
         ))
-        .detail("raw", group.raw().to_owned())
+        .detail("raw", group.raw())
         .build()
 }
 
@@ -239,7 +239,7 @@ fn against_table(
                     ctx.target,
                 ))
                 .detail("supported", "unknown".to_owned())
-                .detail("source", row.source.to_owned())
+                .detail("source", row.source)
                 .build()
         );
     }
@@ -323,14 +323,14 @@ fn against_table(
             hop_text(ctx, hops, leaving),
         ))
         .fix(remediation)
-        .detail("hop", leaving.to_string())
-        .detail("supported", row.kubernetes.to_string())
+        .detail("hop", leaving)
+        .detail("supported", row.kubernetes)
         .detail("statement", row.statement.as_str())
         .detail("source", row.source);
     if let Some((r, _)) = fix {
         f = f
             .detail("fix_version", prefixed(raw, r.min))
-            .detail("fix_supported", r.kubernetes.to_string());
+            .detail("fix_supported", r.kubernetes);
     }
     Some(f.build())
 }
@@ -376,7 +376,7 @@ fn coredns(
             target_pin.tag,
             target_pin.kubernetes,
         ))
-        .detail("hop", pin.kubernetes.to_string())
+        .detail("hop", pin.kubernetes)
         .detail("kubeadm_coredns", pin.tag)
         .detail("supported", "unknown (no published range)")
         .detail("source", pin.source)

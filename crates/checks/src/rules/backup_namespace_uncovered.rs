@@ -296,7 +296,7 @@ fn uncovered_finding(
             "Add {ns} to a Schedule's spec.template.includedNamespaces (for example {schedule_hint}, where it is defined in Git), or include all namespaces (`*`) and exclude the ones you do not want. If the data is deliberately not backed up, list {ns} in excludedNamespaces so the decision is written down."
         ))
         .evidence("Schedule spec, PersistentVolumeClaims")
-        .detail("namespace", ns.to_owned())
+        .detail("namespace", ns)
         .detail("claims", uncovered.join(", "))
         .detail("schedules", names.join(", "))
         .build()

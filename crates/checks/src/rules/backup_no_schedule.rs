@@ -68,7 +68,7 @@ impl Check for BackupNoSchedule {
                             "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
                         ))
                         .evidence("cluster objects")
-                        .detail("managed_by", product.to_owned())
+                        .detail("managed_by", product)
                         .build()
                 ];
             }

@@ -173,7 +173,7 @@ fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
             "Take a backup and wait for it to complete (`velero backup create pre-upgrade --wait`, then `velero backup describe pre-upgrade`); fix what makes backups fail first (`velero backup logs NAME`). Make sure a Schedule keeps backups recent.",
         )
         .evidence("Backup status")
-        .detail("backups", backups.len().to_string())
-        .detail("failed", failed.to_string())
+        .detail("backups", backups.len())
+        .detail("failed", failed)
         .build()
 }

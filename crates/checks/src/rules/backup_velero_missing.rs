@@ -431,7 +431,7 @@ fn undecided(unknown: &str) -> Finding {
         .fix(
             "Scan again with pods and Deployments read (see input-incomplete, or export them / use `mcp-diag snapshot`), or check by hand that a backup tool runs.",
         )
-        .detail("undecided", unknown.to_owned())
+        .detail("undecided", unknown)
         .build()
 }
 

@@ -82,7 +82,7 @@ impl Check for DeploymentRolloutStuck {
                         "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",
                     )
                     .evidence("deployment status")
-                    .detail("deployments", without_status.to_string())
+                    .detail("deployments", without_status)
                     .build()
             );
         }

@@ -150,8 +150,8 @@ fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Fi
             cm.name,
         ))
         .evidence("labels, annotations and managedFields")
-        .detail("namespace", ns.to_owned())
-        .detail("managed_objects", total.to_string())
+        .detail("namespace", ns)
+        .detail("managed_objects", total)
         .detail("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", "))
         .build()
 }

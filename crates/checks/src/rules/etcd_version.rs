@@ -207,7 +207,7 @@ fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
             .unwrap_or_default(),
         ))
         .detail("version", "unknown".to_owned())
-        .detail("raw", group.raw().to_owned())
+        .detail("raw", group.raw())
         .build()
 }
 
@@ -229,10 +229,10 @@ fn known_bad(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, issue: &EtcdI
             pin.map(|p| format!(" (kubeadm pins {} for {})", p.image, p.kubernetes))
             .unwrap_or_default(),
         ))
-        .detail("etcd", v.to_string())
-        .detail("issue", issue.id.to_owned())
-        .detail("fixed_in", issue.fixed_in.to_string())
-        .detail("source", issue.source.to_owned())
+        .detail("etcd", v)
+        .detail("issue", issue.id)
+        .detail("fixed_in", issue.fixed_in)
+        .detail("source", issue.source)
         .build()
 }
 
@@ -256,7 +256,7 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
                 .fix(
                     "Look up `SupportedEtcdVersion` in cmd/kubeadm/app/constants/constants.go of the kubeadm release you will use.",
                 )
-                .detail("etcd", v.to_string())
+                .detail("etcd", v)
                 .detail("hops_unknown", unknown.join(","))
                 .build()
         );
@@ -330,12 +330,12 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
                     format!(", and to {}{later} by the {} hop", last.etcd, last.kubernetes)
                 },
             ))
-            .detail("etcd", v.to_string())
-            .detail("hop", first.kubernetes.to_string())
-            .detail("pinned", first.image.to_owned())
-            .detail("allowed_min", first.etcd.to_string())
+            .detail("etcd", v)
+            .detail("hop", first.kubernetes)
+            .detail("pinned", first.image)
+            .detail("allowed_min", first.etcd)
             .detail("pins", pins_along(hops))
-            .detail("source", first.source.to_owned())
+            .detail("source", first.source)
             .build(),
     );
     out
@@ -377,9 +377,9 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                             "Before the {hop} hop, upgrade every etcd member one minor at a time to the latest {}.x, then let the hop move it to {to}.",
                             Minor::new(to.major, to.minor.saturating_sub(1)),
                         ))
-                        .detail("etcd", v.to_string())
-                        .detail("hop", hop.to_string())
-                        .detail("pinned", pin.image.to_owned())
+                        .detail("etcd", v)
+                        .detail("hop", hop)
+                        .detail("pinned", pin.image)
                         .build()
                 );
             } else if let Some(step) = etcd::upgrade_step(from) {
@@ -415,11 +415,11 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                                 step.note,
                             ))
                             .fix(fix)
-                            .detail("etcd", v.to_string())
-                            .detail("hop", hop.to_string())
-                            .detail("pinned", pin.image.to_owned())
-                            .detail("allowed_min", step.min_from.to_string())
-                            .detail("source", step.source.to_owned())
+                            .detail("etcd", v)
+                            .detail("hop", hop)
+                            .detail("pinned", pin.image)
+                            .detail("allowed_min", step.min_from)
+                            .detail("source", step.source)
                             .build()
                     );
                 } else {
@@ -436,8 +436,8 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                             .fix(format!(
                                 "Review custom etcd flags (extraArgs in the kubeadm ClusterConfiguration) against the etcd {to} upgrade guide and take a snapshot before the {hop} hop."
                             ))
-                            .detail("hop", hop.to_string())
-                            .detail("pinned", pin.image.to_owned())
+                            .detail("hop", hop)
+                            .detail("pinned", pin.image)
                             .build()
                     );
                 }

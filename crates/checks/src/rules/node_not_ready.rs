@@ -168,9 +168,9 @@ impl Check for NodeNotReady {
                         "Bring {name} back before the upgrade (kubelet and container runtime logs: journalctl -u kubelet; disk, memory, network), or remove it: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data --force, kubectl delete node {name}, and replace the machine."
                     ))
                     .evidence("node status")
-                    .detail("node", name.clone())
-                    .detail("ready", status.to_owned())
-                    .detail("reason", reason.to_owned())
+                    .detail("node", &name)
+                    .detail("ready", status)
+                    .detail("reason", reason)
                     .detail("pods", if unknown.is_some() && pods == 0 {
                                 "unknown".to_owned()
                             } else {

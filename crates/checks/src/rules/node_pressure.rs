@@ -87,7 +87,7 @@ impl Check for NodePressure {
                         "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
                     ))
                     .evidence("node status")
-                    .detail("node", name.clone())
+                    .detail("node", &name)
                     .detail("conditions", types.join(","))
                     .build()
             );

@@ -224,10 +224,10 @@ impl Check for NodeTaintUntolerated {
                             .join(" "),
                     ))
                     .evidence("node spec and pod tolerations")
-                    .detail("node", name.clone())
+                    .detail("node", &name)
                     .detail("taints", texts.join(","))
-                    .detail("pods_that_cannot_use_it", others.to_string())
-                    .detail("pods_on_node", here.to_string())
+                    .detail("pods_that_cannot_use_it", others)
+                    .detail("pods_on_node", here)
                     .build()
             );
         }

@@ -344,7 +344,7 @@ fn missing_volume(pvc: &Object, volume: &str) -> Finding {
         ))
         .evidence("claim and volume specs")
         .detail("claim", format!("{ns}/{name}"))
-        .detail("volume", volume.to_owned())
+        .detail("volume", volume)
         .detail("disagree", "volume_missing")
         .build()
 }
@@ -368,7 +368,7 @@ fn stolen(pv: &Object, pvc: &Object, other: &str) -> Finding {
         .evidence("claim and volume specs")
         .detail("claim", format!("{ns}/{name}"))
         .detail("volume", pv.name.clone())
-        .detail("claim_volume", other.to_owned())
+        .detail("claim_volume", other)
         .detail("disagree", "claim_bound_elsewhere")
         .build()
 }

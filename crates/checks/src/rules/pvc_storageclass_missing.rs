@@ -80,7 +80,7 @@ impl Check for PvcStorageclassMissing {
                     ))
                     .fix("Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.")
                     .evidence("storage classes")
-                    .detail("claims", claims.len().to_string())
+                    .detail("claims", claims.len())
                     .build()
             ];
         }

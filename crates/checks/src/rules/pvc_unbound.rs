@@ -86,7 +86,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
                         .to_owned(),
                 )
                 .evidence("claim status")
-                .detail("claims", without_status.to_string())
+                .detail("claims", without_status)
                 .build(),
         );
         return findings;

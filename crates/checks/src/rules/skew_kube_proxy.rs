@@ -369,8 +369,8 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
                     "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
                 ))
                 .evidence("node status")
-                .detail("node", name.clone())
-                .detail("kube_proxy_version", raw.to_owned())
+                .detail("node", &name)
+                .detail("kube_proxy_version", raw)
                 .build()
         );
     };

@@ -211,8 +211,8 @@ fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
             "Check the kubelet version on {name} (`kubelet --version` on the node, or `kubectl get node {name} -o jsonpath='{{.status.nodeInfo.kubeletVersion}}'`) and make sure it is within the skew of every hop."
         ))
         .evidence("node status")
-        .detail("node", name.clone())
-        .detail("kubelet_version", node.kubelet_raw.to_owned())
+        .detail("node", &name)
+        .detail("kubelet_version", node.kubelet_raw)
         .build()
 }
 

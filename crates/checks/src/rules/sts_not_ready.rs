@@ -79,7 +79,7 @@ impl Check for StsNotReady {
                         "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
                     )
                     .evidence("statefulset status")
-                    .detail("statefulsets", without_status.to_string())
+                    .detail("statefulsets", without_status)
                     .build()
             );
         }
