@@ -252,8 +252,8 @@ fn protocol_finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node
                 caller.words(),
                 evidence_words(edge),
                 port.name
-                    .as_ref()
-                    .map_or_else(|| port.port.to_string(), |n| format!("{}/{n}", port.port)),
+                .as_ref()
+                .map_or_else(|| port.port.to_string(), |n| format!("{}/{n}", port.port)),
                 served.words(),
             ))
             .fix(fix)

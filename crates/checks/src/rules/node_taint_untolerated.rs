@@ -214,14 +214,14 @@ impl Check for NodeTaintUntolerated {
                     .fix(format!(
                         "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
                         taints
-                            .iter()
-                            .map(|t| {
-                                let key = t.get("key").and_then(Node::as_str).unwrap_or("");
-                                let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
-                                format!("{key}:{effect}-")
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" "),
+                        .iter()
+                        .map(|t| {
+                            let key = t.get("key").and_then(Node::as_str).unwrap_or("");
+                            let effect = t.get("effect").and_then(Node::as_str).unwrap_or("");
+                            format!("{key}:{effect}-")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     ))
                     .evidence("node spec and pod tolerations")
                     .detail("node", &name)

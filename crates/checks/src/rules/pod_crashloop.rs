@@ -103,21 +103,19 @@ impl Check for PodCrashloop {
                     })
                     .collect();
                 let n = g.pods.len();
-                g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what}: {} in CrashLoopBackOff", g.count_text()),
-                    format!(
+                g.about(&INFO)
+                    .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
+                    .message(format!(
                         "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
                         g.count_text(),
-                        name_list(&shown, 3)
-                    ),
-                    format!(
+                        name_list(&shown, 3),
+                    ))
+                    .fix(format!(
                         "Fix {what} before the upgrade: `kubectl logs {} --previous` and `kubectl describe pod` show why it exits. Scale it to zero or delete it if it is abandoned.{}",
                         g.pods.first().map_or("POD", |p| p.name.as_str()),
-                        if n > 1 { " All its crashing pods are named in details.pod_names." } else { "" }
-                    ),
-                )
+                        if n > 1 { " All its crashing pods are named in details.pod_names." } else { "" },
+                    ))
+                    .build()
             })
             .collect()
     }

@@ -165,21 +165,20 @@ impl Check for PodLocalData {
             } else {
                 " The volumes look like scratch space, so little may be lost; check that nothing of value is kept there."
             };
-            let mut f = w.finding(
-                &INFO,
-                severity,
-                format!("{what} keeps data on the node ({})", name_list(&texts, 2)),
-                format!(
-                    "{what} writes to {list}. When a drain evicts its pods, {}.{tone}",
-                    consequences.join("; ")
-                ),
-                format!(
-                    "Keep data that must survive in {what} on a PersistentVolumeClaim (a StatefulSet volumeClaimTemplate, or a PVC) or an external service; mount true scratch space at /tmp with a sizeLimit, and drain with --delete-emptydir-data once nothing of value is kept there."
-                ),
-                &[],
+            findings.push(
+                w.about(&INFO, &[])
+                    .severity(severity)
+                    .title(format!("{what} keeps data on the node ({})", name_list(&texts, 2)))
+                    .message(format!(
+                        "{what} writes to {list}. When a drain evicts its pods, {}.{tone}",
+                        consequences.join("; "),
+                    ))
+                    .fix(format!(
+                        "Keep data that must survive in {what} on a PersistentVolumeClaim (a StatefulSet volumeClaimTemplate, or a PVC) or an external service; mount true scratch space at /tmp with a sizeLimit, and drain with --delete-emptydir-data once nothing of value is kept there."
+                    ))
+                    .detail("volumes", texts.join(" | "))
+                    .build()
             );
-            f.details.insert("volumes", texts.join(" | "));
-            findings.push(f);
         }
         findings
     }

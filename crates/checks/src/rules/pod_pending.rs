@@ -118,20 +118,18 @@ impl Check for PodPending {
                     .min()
                     .map_or_else(String::new, |t| format!(" The oldest was created {}.", when(ctx, t)));
                 let what = g.describe();
-                let mut f = g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what}: {} Pending", g.count_text()),
-                    format!(
+                g.about(&INFO)
+                    .title(format!("{what}: {} Pending", g.count_text()))
+                    .message(format!(
                         "{what} has {} Pending: {}.{since} Whatever keeps them from running now also keeps the pods a drain evicts from running, while capacity shrinks.",
                         g.count_text(),
-                        shown.join("; ")
-                    ),
-                    "Resolve the reason before the upgrade: add capacity or lower requests (Insufficient cpu/memory), fix tolerations, node selectors and affinity, bind or recreate the volume claim, fix the image or its pull secret; delete pods of workloads that are gone."
-                        .to_owned(),
-                );
-                f.details.insert("reasons", reasons.keys().cloned().collect::<Vec<_>>().join(" | "));
-                f
+                        shown.join("; "),
+                    ))
+                    .fix(
+                        "Resolve the reason before the upgrade: add capacity or lower requests (Insufficient cpu/memory), fix tolerations, node selectors and affinity, bind or recreate the volume claim, fix the image or its pull secret; delete pods of workloads that are gone.",
+                    )
+                    .detail("reasons", reasons.keys().cloned().collect::<Vec<_>>().join(" | "))
+                    .build()
             })
             .collect()
     }

@@ -51,20 +51,19 @@ impl Check for ProbeMissingLiveness {
             }
             let what = w.describe();
             let list = name_list(&missing, 5);
-            findings.push(w.finding(
-                &INFO,
-                INFO.severity,
-                format!("No liveness probe in {what} ({list})"),
-                format!(
-                    "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
-                    plural(missing.len()),
-                    if missing.len() == 1 { "has" } else { "have" },
-                ),
-                format!(
-                    "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
-                ),
-                &missing,
-            ));
+            findings.push(
+                w.about(&INFO, &missing)
+                    .title(format!("No liveness probe in {what} ({list})"))
+                    .message(format!(
+                        "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
+                        plural(missing.len()),
+                        if missing.len() == 1 { "has" } else { "have" },
+                    ))
+                    .fix(format!(
+                        "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
+                    ))
+                    .build()
+            );
         }
         findings
     }

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use crate::words::name_list;
-use crate::{Check, CheckInfo, Context};
+use crate::{Check, CheckInfo, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "probe-missing-readiness",
@@ -70,22 +70,21 @@ impl Check for ProbeMissingReadiness {
             }
             let what = w.describe();
             let list = name_list(&missing, 5);
-            findings.push(w.finding(
-                &INFO,
-                INFO.severity,
-                format!("No readiness probe in {what} ({list})"),
-                format!(
-                    "{what}: container{} {list} {} no readinessProbe, so {} Ready as soon as {} started. During a drain the replacement pods get traffic before they can serve, and rolling updates and disruption budgets count them as healthy too early.",
-                    plural(missing.len()),
-                    if missing.len() == 1 { "has" } else { "have" },
-                    if missing.len() == 1 { "it counts as" } else { "they count as" },
-                    if missing.len() == 1 { "it has" } else { "they have" },
-                ),
-                format!(
-                    "Add a readinessProbe to {list} in {what} that succeeds only when the container can serve (an HTTP endpoint such as /ready, or a TCP check of the serving port), distinct from the liveness probe."
-                ),
-                &missing,
-            ));
+            findings.push(
+                w.about(&INFO, &missing)
+                    .title(format!("No readiness probe in {what} ({list})"))
+                    .message(format!(
+                        "{what}: container{} {list} {} no readinessProbe, so {} Ready as soon as {} started. During a drain the replacement pods get traffic before they can serve, and rolling updates and disruption budgets count them as healthy too early.",
+                        plural(missing.len()),
+                        if missing.len() == 1 { "has" } else { "have" },
+                        if missing.len() == 1 { "it counts as" } else { "they count as" },
+                        if missing.len() == 1 { "it has" } else { "they have" },
+                    ))
+                    .fix(format!(
+                        "Add a readinessProbe to {list} in {what} that succeeds only when the container can serve (an HTTP endpoint such as /ready, or a TCP check of the serving port), distinct from the liveness probe."
+                    ))
+                    .build()
+            );
         }
         findings
     }
@@ -243,15 +242,8 @@ impl<'a> Workload<'a> {
     }
 
     /// A finding about this workload with the usual details.
-    pub(crate) fn finding(
-        &self,
-        info: &'static CheckInfo,
-        severity: Severity,
-        title: String,
-        message: String,
-        remediation: String,
-        containers: &[&str],
-    ) -> Finding {
+    /// A finding of `info` about this workload's `containers` (none: the whole workload).
+    pub(crate) fn about(&self, info: &'static CheckInfo, containers: &[&str]) -> FindingBuilder {
         let mut details = object_details(self.object);
         if !containers.is_empty() {
             details.insert("containers", containers.join(","));
@@ -261,17 +253,12 @@ impl<'a> Workload<'a> {
             details.insert("owner_name", name.to_owned());
         }
         info.about(self.object)
-            .severity(severity)
-            .title(title)
-            .message(message)
-            .fix(remediation)
             .evidence(if self.object.kind == "Pod" {
                 "pod spec"
             } else {
                 "pod template"
             })
             .details(details)
-            .build()
     }
 }
 
@@ -393,14 +380,8 @@ impl PodGroup<'_> {
         self.pods.iter().map(|p| p.name.as_str()).collect()
     }
 
-    pub(crate) fn finding(
-        &self,
-        info: &'static CheckInfo,
-        severity: Severity,
-        title: String,
-        message: String,
-        remediation: String,
-    ) -> Finding {
+    /// A finding of `info` about this group's controller (or its one bare pod), naming its pods.
+    pub(crate) fn about(&self, info: &'static CheckInfo) -> FindingBuilder {
         let mut details = object_details(self.object);
         if let Some((kind, name)) = self.missing_owner {
             details.insert("kind", kind.to_owned());
@@ -408,14 +389,7 @@ impl PodGroup<'_> {
         }
         details.insert("pods", self.pods.len().to_string());
         details.insert("pod_names", self.pod_names().join(","));
-        info.about(self.object)
-            .severity(severity)
-            .title(title)
-            .message(message)
-            .fix(remediation)
-            .evidence("pod status")
-            .details(details)
-            .build()
+        info.about(self.object).evidence("pod status").details(details)
     }
 }
 
@@ -482,8 +456,7 @@ pub(crate) fn no_pod_status(info: &'static CheckInfo, what: &str) -> Finding {
             "None of the pods in the input has a status, so {what} cannot be checked. Nothing is assumed."
         ))
         .fix(
-            "Capture the snapshot with pod status (`kubectl get pods -A -o yaml`), or scan the live cluster."
-                .to_owned(),
+            "Capture the snapshot with pod status (`kubectl get pods -A -o yaml`), or scan the live cluster.",
         )
         .evidence("pod status")
         .build()

@@ -81,10 +81,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
                         "status phase"
                     ),
                 ))
-                .fix(
-                    "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again."
-                        .to_owned(),
-                )
+                .fix("Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again.")
                 .evidence("claim status")
                 .detail("claims", without_status)
                 .build(),

@@ -474,8 +474,8 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
             "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} behind kube-apiserver {hop}.",
             s.where_(),
             current
-                .map(|c| format!(" while the cluster reports {c}"))
-                .unwrap_or_default(),
+            .map(|c| format!(" while the cluster reports {c}"))
+            .unwrap_or_default(),
             mcp_diag_model::plural(hop.minor.saturating_sub(v.minor), "minor", "minors"),
         ))
         .fix(format!(
