@@ -65,6 +65,15 @@ impl FindingBuilder {
         self
     }
 
+    /// Names the object with the apiVersion the input used for it (a manifest, a
+    /// last-applied annotation, a client's write), rather than the one it is stored at.
+    pub fn api_version(mut self, api_version: &str) -> Self {
+        if let Some(object) = &mut self.finding.object {
+            object.api_version = api_version.to_owned();
+        }
+        self
+    }
+
     /// The place in the input, when it is not the object's own.
     pub fn location(mut self, location: Option<Location>) -> Self {
         self.finding.location = location;
@@ -91,6 +100,11 @@ impl FindingBuilder {
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.finding.message = message.into();
         self
+    }
+
+    /// Title, message and fix at once, for rules that choose their words in one `match`.
+    pub fn words(self, title: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        self.title(title).message(message).fix(fix)
     }
 
     /// What to do about it.
@@ -195,6 +209,24 @@ mod tests {
             "the place stays when only the reference changes"
         );
         assert_eq!(f.evidence, Some("manifest"));
+        let used = INFO
+            .about(&web)
+            .api_version("extensions/v1beta1")
+            .words("t", "m", "r")
+            .build();
+        let expected = mcp_diag_model::ObjectRef {
+            api_version: "extensions/v1beta1".into(),
+            ..web.object_ref()
+        };
+        assert_eq!(used.object, Some(expected));
+        assert_eq!(
+            (
+                used.title.as_str(),
+                used.message.as_str(),
+                used.remediation.as_str()
+            ),
+            ("t", "m", "r")
+        );
         assert!(INFO.about_maybe(None).build().location.is_none());
     }
 }

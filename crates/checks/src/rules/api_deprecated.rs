@@ -1,5 +1,5 @@
 use mcp_diag_data::Stability;
-use mcp_diag_model::{Finding, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Severity};
 
 use crate::api_versions::{Usage, for_each_usage, planned, removal};
 use crate::{Check, CheckInfo, Context};
@@ -99,10 +99,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     }
     Some(
         INFO.about(object)
-            .object(Some(ObjectRef {
-                api_version: usage.api_version.clone(),
-                ..object.object_ref()
-            }))
+            .api_version(&usage.api_version)
             .title(format!("{} {} deprecated", usage.api_version, object.kind))
             .message(message)
             .fix(remediation)

@@ -1,5 +1,5 @@
 use mcp_diag_data::Stability;
-use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Minor, Severity};
 
 use crate::api_versions::{
     HELM_RELEASE_EVIDENCE, LAST_APPLIED_EVIDENCE, MANAGED_FIELDS_EVIDENCE, Usage, for_each_usage, removal,
@@ -150,10 +150,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     };
     Some(
         INFO.about(object)
-            .object(Some(ObjectRef {
-                api_version: usage.api_version.clone(),
-                ..object.object_ref()
-            }))
+            .api_version(&usage.api_version)
             .severity(severity)
             .title(format!(
                 "{} {} removed in {}",

@@ -1,5 +1,5 @@
 use mcp_diag_data::{NEWEST_KNOWN_MINOR, OLDEST_KNOWN_MINOR, is_builtin_group, served_range};
-use mcp_diag_model::{Finding, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Severity};
 
 use crate::api_versions::{Usage, for_each_usage, removal};
 use crate::{Check, CheckInfo, Context};
@@ -101,10 +101,7 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     };
     Some(
         INFO.about(object)
-            .object(Some(ObjectRef {
-                api_version: usage.api_version.clone(),
-                ..object.object_ref()
-            }))
+            .api_version(&usage.api_version)
             .title(format!(
                 "{} {} not served by {}",
                 usage.api_version, object.kind, ctx.target,

@@ -232,9 +232,7 @@ fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, broken:
     objects
         .finding(&INFO, caller_ref(graph, edge))
         .severity(severity)
-        .title(title)
-        .message(message)
-        .fix(fix)
+        .words(title, message, fix)
         .details(details)
         .build()
 }

@@ -101,9 +101,7 @@ impl Check for DepMissing {
             out.push(
                 objects
                     .finding(&INFO, caller)
-                    .title(title)
-                    .message(message)
-                    .fix(fix)
+                    .words(title, message, fix)
                     .details(details)
                     .build(),
             );

@@ -301,9 +301,7 @@ fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
     Some(
         INFO.about(claim.object)
             .severity(severity)
-            .title(title)
-            .message(message)
-            .fix(remediation)
+            .words(title, message, remediation)
             .evidence("claim and storage classes")
             .details(details)
             .build(),

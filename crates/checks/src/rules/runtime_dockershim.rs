@@ -188,9 +188,7 @@ fn finding_for(ctx: &Context<'_>, n: &NodeVersions<'_>) -> Finding {
     };
     INFO.about(n.object)
         .severity(severity)
-        .title(title)
-        .message(message)
-        .fix(remediation)
+        .words(title, message, remediation)
         .evidence("node status")
         .details(details)
         .build()

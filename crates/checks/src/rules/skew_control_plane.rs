@@ -361,9 +361,7 @@ fn unknown(s: &Sighting<'_>, major: u32) -> Option<Finding> {
     Some(
         INFO.about_maybe(s.object)
             .severity(Severity::Info)
-            .title(title)
-            .message(message)
-            .fix(remediation)
+            .words(title, message, remediation)
             .evidence(evidence(s))
             .details(details)
             .build(),

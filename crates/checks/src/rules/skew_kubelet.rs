@@ -178,9 +178,7 @@ fn outside(ctx: &Context<'_>, node: &NodeVersions<'_>, kubelet: &KubeVersion, v:
         }
     };
     INFO.about(node.object)
-        .title(title)
-        .message(message)
-        .fix(remediation)
+        .words(title, message, remediation)
         .evidence("node status")
         .details(details)
         .build()
