@@ -127,7 +127,7 @@ impl FindingBuilder {
     }
 
     /// Facts behind the message, added to those given before.
-    pub fn details(mut self, details: BTreeMap<&'static str, String>) -> Self {
+    pub fn details(mut self, details: impl IntoIterator<Item = (&'static str, String)>) -> Self {
         self.finding.details.extend(details);
         self
     }

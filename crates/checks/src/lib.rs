@@ -8,6 +8,16 @@ use mcp_diag_model::{Date, Finding, Inventory, Known, Minor, Severity};
 use mcp_diag_services::Graph;
 use rayon::prelude::*;
 
+/// The `info` of an `impl Check`: `info_from!(INFO);` returns the rule file's `INFO`.
+/// Declared before the modules, so that every rule file can use it.
+macro_rules! info_from {
+    ($info:path) => {
+        fn info(&self) -> &'static $crate::CheckInfo {
+            &$info
+        }
+    };
+}
+
 mod api_versions;
 pub mod components;
 pub mod finding;
@@ -21,6 +31,7 @@ pub mod scope;
 pub mod selector;
 pub mod suppress;
 pub mod words;
+pub(crate) mod workloads;
 
 pub use components::Component;
 pub use finding::FindingBuilder;

@@ -81,9 +81,7 @@ fn display_name(name: &str) -> &str {
 pub struct AddonUnsupported;
 
 impl Check for AddonUnsupported {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let hops = ctx.hops();

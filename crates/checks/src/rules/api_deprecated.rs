@@ -36,9 +36,7 @@ versions are served until the removal, so the change can be made at any time.
 pub struct ApiDeprecated;
 
 impl Check for ApiDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -97,13 +95,11 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     if let Some(rep) = replacement {
         details.insert("replacement", rep.to_owned());
     }
+    let title = format!("{} {} deprecated", usage.api_version, object.kind);
     Some(
-        INFO.about(object)
-            .api_version(&usage.api_version)
-            .title(format!("{} {} deprecated", usage.api_version, object.kind))
-            .message(message)
-            .fix(remediation)
-            .evidence(usage.evidence)
+        usage
+            .about(&INFO)
+            .words(title, message, remediation)
             .details(details)
             .build(),
     )

@@ -57,9 +57,7 @@ chart to a version that uses the new API.
 pub struct ApiRemoved;
 
 impl Check for ApiRemoved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -148,17 +146,15 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     } else {
         INFO.severity
     };
+    let title = format!(
+        "{} {} removed in {}",
+        usage.api_version, object.kind, removal.removed_in,
+    );
     Some(
-        INFO.about(object)
-            .api_version(&usage.api_version)
+        usage
+            .about(&INFO)
             .severity(severity)
-            .title(format!(
-                "{} {} removed in {}",
-                usage.api_version, object.kind, removal.removed_in,
-            ))
-            .message(message)
-            .fix(remediation)
-            .evidence(usage.evidence)
+            .words(title, message, remediation)
             .details(details)
             .build(),
     )

@@ -47,9 +47,7 @@ proves little: read it after a full day of normal traffic.
 pub struct ApiRequestedDeprecated;
 
 impl Check for ApiRequestedDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.inventory

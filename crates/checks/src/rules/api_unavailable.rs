@@ -38,9 +38,7 @@ applying the manifest. For a typo, correct the apiVersion or kind.
 pub struct ApiUnavailable;
 
 impl Check for ApiUnavailable {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -99,17 +97,15 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             served_now.join(", ")
         )
     };
+    let title = format!(
+        "{} {} not served by {}",
+        usage.api_version, object.kind, ctx.target
+    );
     Some(
-        INFO.about(object)
-            .api_version(&usage.api_version)
-            .title(format!(
-                "{} {} not served by {}",
-                usage.api_version, object.kind, ctx.target,
-            ))
-            .message(message)
-            .fix(remediation)
-            .evidence(usage.evidence)
-            .details(details.into_iter().collect())
+        usage
+            .about(&INFO)
+            .words(title, message, remediation)
+            .details(details)
             .build(),
     )
 }

@@ -46,9 +46,7 @@ cause, then run the schedule once by hand (`velero backup create --from-schedule
 pub struct BackupFailed;
 
 impl Check for BackupFailed {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);

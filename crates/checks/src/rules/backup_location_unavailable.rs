@@ -43,9 +43,7 @@ locations nobody uses any more.
 pub struct BackupLocationUnavailable;
 
 impl Check for BackupLocationUnavailable {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);

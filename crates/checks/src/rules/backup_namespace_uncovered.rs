@@ -52,9 +52,7 @@ explicitly in the Schedule so that the decision is written down.
 pub struct BackupNamespaceUncovered;
 
 impl Check for BackupNamespaceUncovered {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);

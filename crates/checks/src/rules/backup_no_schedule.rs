@@ -41,9 +41,7 @@ before the upgrade: `velero backup create pre-upgrade --wait`.
 pub struct BackupNoSchedule;
 
 impl Check for BackupNoSchedule {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);

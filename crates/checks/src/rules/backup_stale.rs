@@ -42,9 +42,7 @@ deliberately less frequent than daily.
 pub struct BackupStale;
 
 impl Check for BackupStale {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);

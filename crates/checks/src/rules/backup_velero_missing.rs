@@ -57,9 +57,7 @@ restore it once into a scratch namespace or cluster to know it works.
 pub struct BackupVeleroMissing;
 
 impl Check for BackupVeleroMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {

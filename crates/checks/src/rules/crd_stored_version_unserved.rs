@@ -198,9 +198,7 @@ fn counts<'a>(inventory: &'a Inventory, crds: &[Crd<'a>]) -> HashMap<(&'a str, &
 pub struct CrdStoredVersionUnserved;
 
 impl Check for CrdStoredVersionUnserved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);
@@ -331,9 +329,7 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
 pub struct CrdCustomResourceUnserved;
 
 impl Check for CrdCustomResourceUnserved {
-    fn info(&self) -> &'static CheckInfo {
-        &crate::rules::api_removed::INFO
-    }
+    info_from!(crate::rules::api_removed::INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);

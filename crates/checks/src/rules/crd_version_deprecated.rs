@@ -57,9 +57,7 @@ the old version.
 pub struct CrdVersionDeprecated;
 
 impl Check for CrdVersionDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);

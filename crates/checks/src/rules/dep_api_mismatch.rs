@@ -48,9 +48,7 @@ what the provider serves; correct the declaration if it is wrong.
 pub struct DepApiMismatch;
 
 impl Check for DepApiMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn reads_graph(&self) -> bool {
         true

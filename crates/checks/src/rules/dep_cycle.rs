@@ -38,9 +38,7 @@ that `dep-api-mismatch` checks them, and upgrade the members one at a time.
 pub struct DepCycle;
 
 impl Check for DepCycle {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn reads_graph(&self) -> bool {
         true

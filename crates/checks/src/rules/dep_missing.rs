@@ -45,9 +45,7 @@ Service it expects, or fix the Service's selector so that it selects the provide
 pub struct DepMissing;
 
 impl Check for DepMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn reads_graph(&self) -> bool {
         true

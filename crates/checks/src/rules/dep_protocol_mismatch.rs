@@ -170,9 +170,7 @@ pub(crate) fn target_port<'g>(node: &'g Node, edge: &Edge) -> Option<&'g Port> {
 }
 
 impl Check for DepProtocolMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn reads_graph(&self) -> bool {
         true

@@ -45,9 +45,7 @@ one) that allows the target's pods on the port, or remove the call if it is stal
 pub struct DepUndeclaredEgress;
 
 impl Check for DepUndeclaredEgress {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn reads_graph(&self) -> bool {
         true

@@ -49,9 +49,7 @@ pub struct DeploymentRolloutStuck;
 const ROLLING: &[&str] = &["ReplicaSetUpdated", "NewReplicaSetCreated", "FoundNewReplicaSet"];
 
 impl Check for DeploymentRolloutStuck {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {

@@ -58,9 +58,7 @@ Git that should no longer exist.
 pub struct DriftDesired;
 
 impl Check for DriftDesired {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let Some(desired) = ctx.options.desired.as_ref() else {

@@ -52,9 +52,7 @@ upgrade` with the same values, an Argo CD sync, `flux reconcile`). Review the ob
 pub struct DriftManualEdit;
 
 impl Check for DriftManualEdit {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.inventory

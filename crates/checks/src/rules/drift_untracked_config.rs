@@ -42,9 +42,7 @@ label). If it is obsolete, delete it. Check which workloads read it first.
 pub struct DriftUntrackedConfig;
 
 impl Check for DriftUntrackedConfig {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {

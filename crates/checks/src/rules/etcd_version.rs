@@ -61,9 +61,7 @@ known-bad etcd before anything else.
 pub struct EtcdVersion;
 
 impl Check for EtcdVersion {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let sightings: Vec<&Component<'_>> = ctx

@@ -55,9 +55,7 @@ the kind too or capture the cluster with `mcp-diag snapshot`. Then scan again.
 pub struct InputIncomplete;
 
 impl Check for InputIncomplete {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let gaps: Vec<&KindRead> = ctx.inventory.coverage.gaps().collect();

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::{is_cordoned, movable_pods_on};
-use super::probe_missing_readiness::when;
+use crate::workloads::when;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -36,9 +36,7 @@ remaining nodes can take its pods (`node-headroom`).
 pub struct NodeCordoned;
 
 impl Check for NodeCordoned {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index

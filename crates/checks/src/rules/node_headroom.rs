@@ -6,9 +6,9 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::node_not_ready::{condition, hard_taints, is_cordoned, taint_text};
 use super::node_taint_untolerated::system_taint;
-use super::probe_missing_readiness::{is_daemonset_pod, is_mirror_pod, is_terminated};
 use crate::quantity::{bytes, cpu_millis};
 use crate::words::name_list;
+use crate::workloads::{is_daemonset_pod, is_mirror_pod, is_terminated};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -176,9 +176,7 @@ struct NodeRoom<'a> {
 }
 
 impl Check for NodeHeadroom {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let nodes = ctx.index.of_kind("Node");

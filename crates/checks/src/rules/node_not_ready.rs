@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::probe_missing_readiness::{is_movable, when};
 use crate::words::name_list;
+use crate::workloads::{is_movable, when};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -104,9 +104,7 @@ pub(crate) fn movable_pods_on(ctx: &Context<'_>, node: &str) -> usize {
 }
 
 impl Check for NodeNotReady {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -168,7 +166,7 @@ impl Check for NodeNotReady {
                         "Bring {name} back before the upgrade (kubelet and container runtime logs: journalctl -u kubelet; disk, memory, network), or remove it: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data --force, kubectl delete node {name}, and replace the machine."
                     ))
                     .evidence("node status")
-                    .detail("node", &name)
+                    .detail("node", name)
                     .detail("ready", status)
                     .detail("reason", reason)
                     .detail("pods", if unknown.is_some() && pods == 0 {

@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::condition;
-use super::probe_missing_readiness::when;
+use crate::workloads::when;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -40,9 +40,7 @@ const CONDITIONS: &[&str] = &[
 ];
 
 impl Check for NodePressure {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -87,7 +85,7 @@ impl Check for NodePressure {
                         "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
                     ))
                     .evidence("node status")
-                    .detail("node", &name)
+                    .detail("node", name)
                     .detail("conditions", types.join(","))
                     .build()
             );

@@ -4,7 +4,7 @@ use std::hash::{Hash, Hasher};
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::node_not_ready::{condition, hard_taints, is_control_plane, is_cordoned, taint_text};
-use super::probe_missing_readiness::is_movable;
+use crate::workloads::is_movable;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -122,9 +122,7 @@ fn tolerations_of(pod: &Object) -> Seq<'_> {
 }
 
 impl Check for NodeTaintUntolerated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         // "No pod tolerates" needs every pod: an export without pods, or a pods read with a
@@ -224,7 +222,7 @@ impl Check for NodeTaintUntolerated {
                         .join(" "),
                     ))
                     .evidence("node spec and pod tolerations")
-                    .detail("node", &name)
+                    .detail("node", name)
                     .detail("taints", texts.join(","))
                     .detail("pods_that_cannot_use_it", others)
                     .detail("pods_on_node", here)

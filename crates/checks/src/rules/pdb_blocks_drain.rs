@@ -65,9 +65,7 @@ its downtime.
 pub struct PdbBlocksDrain;
 
 impl Check for PdbBlocksDrain {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let coverage = coverage(ctx, Want::Units);

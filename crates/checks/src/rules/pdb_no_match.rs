@@ -39,9 +39,7 @@ Make `spec.selector` match the labels of the workload's pod template
 pub struct PdbNoMatch;
 
 impl Check for PdbNoMatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.index.of_kind("PodDisruptionBudget").is_empty() {

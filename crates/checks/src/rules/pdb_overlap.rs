@@ -40,9 +40,7 @@ delete one of them.
 pub struct PdbOverlap;
 
 impl Check for PdbOverlap {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.index.of_kind("PodDisruptionBudget").len() < 2 {

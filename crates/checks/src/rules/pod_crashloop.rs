@@ -1,9 +1,7 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{
-    container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status,
-};
 use crate::words::name_list;
+use crate::workloads::{container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -66,9 +64,7 @@ pub(crate) fn crashing(pod: &Object) -> Vec<String> {
 }
 
 impl Check for PodCrashloop {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {

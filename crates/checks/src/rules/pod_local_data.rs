@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node, Seq, Severity};
 
-use super::probe_missing_readiness::{Workload, containers, workloads};
 use crate::words::name_list;
+use crate::workloads::{Workload, containers, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -132,9 +132,7 @@ fn local_volumes(w: &Workload<'_>) -> Vec<LocalVolume> {
 }
 
 impl Check for PodLocalData {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

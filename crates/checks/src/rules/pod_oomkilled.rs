@@ -2,10 +2,10 @@ use std::collections::HashMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{
+use crate::words::name_list;
+use crate::workloads::{
     container_spec, container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
 };
-use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -72,9 +72,7 @@ fn oom_killed(ctx: &Context<'_>, pod: &Object) -> Vec<String> {
 }
 
 impl Check for PodOomkilled {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {

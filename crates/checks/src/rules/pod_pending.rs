@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{container_statuses, group_pods, no_pod_status, pods_have_status, when};
 use crate::words::name_list;
+use crate::workloads::{container_statuses, group_pods, no_pod_status, pods_have_status, when};
 use crate::{Check, CheckInfo, Context};
 
 /// Pods younger than this are starting, not stuck.
@@ -78,9 +78,7 @@ fn why(pod: &Object) -> String {
 }
 
 impl Check for PodPending {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {

@@ -3,10 +3,10 @@ use std::collections::HashMap;
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::pod_crashloop::crashing;
-use super::probe_missing_readiness::{
+use crate::words::name_list;
+use crate::workloads::{
     container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
 };
-use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -81,9 +81,7 @@ fn restarting(ctx: &Context<'_>, pod: &Object) -> Option<Restarting> {
 }
 
 impl Check for PodRestarts {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {

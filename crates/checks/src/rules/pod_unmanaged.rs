@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Severity};
 
-use super::probe_missing_readiness::{has_owner, is_mirror_pod, is_terminated, object_details};
+use crate::workloads::{has_owner, is_mirror_pod, is_terminated, object_details};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -35,9 +35,7 @@ delete it before the upgrade.
 pub struct PodUnmanaged;
 
 impl Check for PodUnmanaged {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, handler, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, handler, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -38,9 +38,7 @@ before it would be killed.
 pub struct ProbeLivenessEqualsReadiness;
 
 impl Check for ProbeLivenessEqualsReadiness {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

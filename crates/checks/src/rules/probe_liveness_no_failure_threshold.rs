@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -34,9 +34,7 @@ blip of a minute or more, e.g. `periodSeconds: 10, timeoutSeconds: 5, failureThr
 pub struct ProbeLivenessNoFailureThreshold;
 
 impl Check for ProbeLivenessNoFailureThreshold {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{container_maps, container_name, has, plural, workloads};
 use crate::words::name_list;
+use crate::workloads::{container_maps, container_name, has, plural, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -35,9 +35,7 @@ dependencies), with a generous `failureThreshold` and `timeoutSeconds`, e.g.
 pub struct ProbeMissingLiveness;
 
 impl Check for ProbeMissingLiveness {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 /// A liveness `initialDelaySeconds` above this many seconds calls for a startup probe.
@@ -36,9 +36,7 @@ Add a startupProbe on the same endpoint with a window that covers the slowest st
 pub struct ProbeNoStartup;
 
 impl Check for ProbeNoStartup {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

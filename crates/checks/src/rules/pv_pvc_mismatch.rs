@@ -55,9 +55,7 @@ it, uid included). After a restore, let the restore tool recreate both objects t
 pub struct PvPvcMismatch;
 
 impl Check for PvPvcMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let pvs = ctx.index.of_kind("PersistentVolume");

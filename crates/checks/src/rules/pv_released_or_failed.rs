@@ -44,9 +44,7 @@ delete the volume.
 pub struct PvReleasedOrFailed;
 
 impl Check for PvReleasedOrFailed {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {

@@ -48,9 +48,7 @@ has any). For claims without a class, mark exactly one StorageClass as default.
 pub struct PvcStorageclassMissing;
 
 impl Check for PvcStorageclassMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let claims = claims(ctx);

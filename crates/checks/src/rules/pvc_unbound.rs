@@ -50,9 +50,7 @@ the backing disk) or restore the data from a backup.
 pub struct PvcUnbound;
 
 impl Check for PvcUnbound {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         run(ctx)

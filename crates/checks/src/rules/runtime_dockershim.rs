@@ -57,9 +57,7 @@ or `--container-runtime` other than `remote`, on a kubelet before 1.24 is docker
 pub struct RuntimeDockershim;
 
 impl Check for RuntimeDockershim {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if !ctx.hops().iter().any(|h| *h >= DOCKERSHIM_REMOVED_IN) {

@@ -61,9 +61,7 @@ manager, extra schedulers) in every hop, right after the API servers.
 pub struct SkewControlPlane;
 
 impl Check for SkewControlPlane {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let sightings = sightings(ctx);

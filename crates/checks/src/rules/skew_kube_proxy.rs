@@ -57,9 +57,7 @@ replace them) before kube-proxy moves on.
 pub struct SkewKubeProxy;
 
 impl Check for SkewKubeProxy {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let stages = stages(ctx);
@@ -369,7 +367,7 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
                     "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
                 ))
                 .evidence("node status")
-                .detail("node", &name)
+                .detail("node", name)
                 .detail("kube_proxy_version", raw)
                 .build()
         );

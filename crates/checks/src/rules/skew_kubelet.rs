@@ -48,9 +48,7 @@ server: upgrade the control plane first.
 pub struct SkewKubelet;
 
 impl Check for SkewKubelet {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let stages = stages(ctx);
@@ -209,7 +207,7 @@ fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
             "Check the kubelet version on {name} (`kubelet --version` on the node, or `kubectl get node {name} -o jsonpath='{{.status.nodeInfo.kubeletVersion}}'`) and make sure it is within the skew of every hop."
         ))
         .evidence("node status")
-        .detail("node", &name)
+        .detail("node", name)
         .detail("kubelet_version", node.kubelet_raw)
         .build()
 }

@@ -65,9 +65,7 @@ parameters: {type: gp2}
 pub struct StorageIntreePluginRemoved;
 
 impl Check for StorageIntreePluginRemoved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let uses: Vec<Use<'_>> = collect_uses(ctx.inventory)

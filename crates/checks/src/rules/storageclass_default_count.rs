@@ -44,9 +44,7 @@ one class default when claims rely on it.
 pub struct StorageclassDefaultCount;
 
 impl Check for StorageclassDefaultCount {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let classes = Classes::of(ctx);

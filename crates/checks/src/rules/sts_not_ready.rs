@@ -48,9 +48,7 @@ one revision. If a rollout is running right now, let it finish and scan again.
 pub struct StsNotReady;
 
 impl Check for StsNotReady {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {

@@ -38,9 +38,7 @@ to be Ready, so the drains do not apply them by surprise.
 pub struct StsOndelete;
 
 impl Check for StsOndelete {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index

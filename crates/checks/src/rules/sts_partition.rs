@@ -37,9 +37,7 @@ watching each updated pod become Ready, before the upgrade starts.
 pub struct StsPartition;
 
 impl Check for StsPartition {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index

@@ -257,9 +257,7 @@ impl UserRules {
 pub struct UserRulesCheck;
 
 impl Check for UserRulesCheck {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

@@ -43,9 +43,7 @@ dates at https://kubernetes.io/releases/.
 pub struct VersionEndOfLife;
 
 impl Check for VersionEndOfLife {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

@@ -50,9 +50,7 @@ each hop's prerequisites before starting it, and upgrade lagging nodes first.
 pub struct VersionHops;
 
 impl Check for VersionHops {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let target = ctx.target;

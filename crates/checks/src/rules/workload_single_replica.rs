@@ -44,9 +44,7 @@ PodDisruptionBudget of `maxUnavailable: 1`. For a workload that cannot run two r
 pub struct WorkloadSingleReplica;
 
 impl Check for WorkloadSingleReplica {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         // An autoscaler not read may raise the replicas: no verdict (input-incomplete names
