@@ -126,6 +126,14 @@ impl FindingBuilder {
         self
     }
 
+    /// A fact that is not always known: nothing when `value` is `None`.
+    pub fn maybe_detail(self, key: &'static str, value: Option<impl std::fmt::Display>) -> Self {
+        match value {
+            Some(value) => self.detail(key, value),
+            None => self,
+        }
+    }
+
     /// Facts behind the message, added to those given before.
     pub fn details(mut self, details: impl IntoIterator<Item = (&'static str, String)>) -> Self {
         self.finding.details.extend(details);
@@ -176,6 +184,7 @@ mod tests {
             .message("m")
             .fix("r")
             .detail("b", 2)
+            .maybe_detail("c", None::<u8>)
             .details(BTreeMap::from([("a", "1".to_owned())]))
             .build();
         assert_eq!(f.check, "test-check");

@@ -141,6 +141,14 @@ impl<'a> Workload<'a> {
         !self.run_to_completion && !self.mirror
     }
 
+    /// The names of the containers that have no `probe` (`livenessProbe`, ...).
+    pub(crate) fn containers_without(&self, probe: &str) -> Vec<&'a str> {
+        container_maps(self.pod_spec)
+            .filter(|c| !has(*c, probe))
+            .map(container_name)
+            .collect()
+    }
+
     /// `Deployment shop/web`, or `Pod shop/web-1 (of ReplicaSet web-5d9, not in the input)`.
     pub(crate) fn describe(&self) -> String {
         let base = describe_object(self.object);

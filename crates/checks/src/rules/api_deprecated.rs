@@ -87,20 +87,13 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         Some(rep) => format!("Migrate to {rep} now, while both versions are served."),
         None => "There is no replacement API for this kind yet; plan to remove the object.".to_owned(),
     };
-    let mut details = std::collections::BTreeMap::new();
-    details.insert("removed_in", removed_in.to_string());
-    if let Some(d) = deprecated_in {
-        details.insert("deprecated_in", d.to_string());
-    }
-    if let Some(rep) = replacement {
-        details.insert("replacement", rep.to_owned());
-    }
     let title = format!("{} {} deprecated", usage.api_version, object.kind);
+    let found = usage.about(&INFO).words(title, message, remediation);
     Some(
-        usage
-            .about(&INFO)
-            .words(title, message, remediation)
-            .details(details)
+        found
+            .detail("removed_in", removed_in)
+            .maybe_detail("deprecated_in", deprecated_in)
+            .maybe_detail("replacement", replacement)
             .build(),
     )
 }

@@ -129,14 +129,6 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             remediation.push('.');
         }
     }
-    let mut details = std::collections::BTreeMap::new();
-    details.insert("removed_in", removal.removed_in.to_string());
-    if let Some(d) = removal.deprecated_in {
-        details.insert("deprecated_in", d.to_string());
-    }
-    if let Some(rep) = removal.replacement_served_by(ctx.target) {
-        details.insert("replacement", rep.to_owned());
-    }
     // The stored object keeps working; what breaks is the manifest or the client that
     // still sends the old version. A Helm release is different: Helm rebuilds the release's
     // stored manifest on every upgrade and rollback, and fails on a kind the server no longer
@@ -150,12 +142,15 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         "{} {} removed in {}",
         usage.api_version, object.kind, removal.removed_in,
     );
+    let found = usage
+        .about(&INFO)
+        .severity(severity)
+        .words(title, message, remediation);
     Some(
-        usage
-            .about(&INFO)
-            .severity(severity)
-            .words(title, message, remediation)
-            .details(details)
+        found
+            .detail("removed_in", removal.removed_in)
+            .maybe_detail("deprecated_in", removal.deprecated_in)
+            .maybe_detail("replacement", removal.replacement_served_by(ctx.target))
             .build(),
     )
 }

@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
 use crate::words::name_list;
-use crate::workloads::{container_maps, container_name, has, plural, workloads};
+use crate::workloads::{plural, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -40,10 +40,7 @@ impl Check for ProbeMissingLiveness {
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            let missing: Vec<&str> = container_maps(w.pod_spec)
-                .filter(|c| !has(*c, "livenessProbe"))
-                .map(container_name)
-                .collect();
+            let missing = w.containers_without("livenessProbe");
             if missing.is_empty() {
                 continue;
             }

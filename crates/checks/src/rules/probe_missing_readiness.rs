@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
 use crate::words::name_list;
-use crate::workloads::{Workload, container_maps, container_name, has, plural, workloads};
+use crate::workloads::{Workload, plural, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -58,10 +58,7 @@ impl Check for ProbeMissingReadiness {
             !ctx.index.services_selecting(ns, labels).is_empty()
         };
         for w in workloads(ctx).iter().filter(|w| w.expects_probes() && served(w)) {
-            let missing: Vec<&str> = container_maps(w.pod_spec)
-                .filter(|c| !has(*c, "readinessProbe"))
-                .map(container_name)
-                .collect();
+            let missing = w.containers_without("readinessProbe");
             if missing.is_empty() {
                 continue;
             }
