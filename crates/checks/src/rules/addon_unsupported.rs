@@ -217,7 +217,7 @@ fn against_table(
                     "Check {name}'s release notes or compatibility table for Kubernetes {} before the upgrade, or move to a version with a published range.",
                     ctx.target,
                 ))
-                .detail("supported", "unknown".to_owned())
+                .detail("supported", "unknown")
                 .build()
         );
     };
@@ -236,7 +236,7 @@ fn against_table(
                     "Test {name} {raw} on a Kubernetes {} cluster (or follow its release notes) before upgrading production.",
                     ctx.target,
                 ))
-                .detail("supported", "unknown".to_owned())
+                .detail("supported", "unknown")
                 .detail("source", row.source)
                 .build()
         );

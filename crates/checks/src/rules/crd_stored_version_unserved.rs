@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Inventory, Node, Object, ObjectRef, Severity, SourceKind};
+use mcp_diag_model::{Finding, Inventory, Node, Object, Severity, SourceKind};
 
 use crate::api_versions::usages;
 use crate::{Check, CheckInfo, Context};
@@ -440,10 +440,7 @@ fn unserved_finding(
     }
     crate::rules::api_removed::INFO
         .about(object)
-        .object(Some(ObjectRef {
-            api_version: api_version.to_owned(),
-            ..object.object_ref()
-        }))
+        .api_version(api_version)
         .severity(if applied {
             Severity::High
         } else {
@@ -452,7 +449,7 @@ fn unserved_finding(
         .title(format!("{api_version} {} not served by its CRD", object.kind))
         .message(message)
         .fix(remediation)
-        .evidence(Some(evidence))
+        .evidence(evidence)
         .details(details)
         .build()
 }

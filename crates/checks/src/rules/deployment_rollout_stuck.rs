@@ -74,7 +74,7 @@ impl Check for DeploymentRolloutStuck {
                     .title("Deployment status missing")
                     .message(format!(
                         "{}, so stuck rollouts and unavailable replicas cannot be checked.",
-                        super::sts_not_ready::none_carries(without_status, "Deployment", "Deployments", "status"),
+                        crate::words::none_carries(without_status, "Deployment", "Deployments", "status"),
                     ))
                     .fix(
                         "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",

@@ -528,6 +528,12 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
     } else {
         count.to_string()
     };
+    let paths = diffs
+        .iter()
+        .take(5)
+        .map(|d| d.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     INFO.about(declared)
         .object(Some(live.object_ref()))
         .title(format!(
@@ -547,12 +553,7 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
         .detail("declared_at", at)
         .detail("state", "differs")
         .detail("differences", count_text)
-        .detail("paths", diffs
-                    .iter()
-                    .take(5)
-                    .map(|d| d.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "))
+        .detail("paths", paths)
         .build()
 }
 

@@ -204,7 +204,7 @@ fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
             ))
             .unwrap_or_default(),
         ))
-        .detail("version", "unknown".to_owned())
+        .detail("version", "unknown")
         .detail("raw", group.raw())
         .build()
 }

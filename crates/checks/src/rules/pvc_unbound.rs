@@ -72,7 +72,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
                 .title("PersistentVolumeClaim status missing")
                 .message(format!(
                     "{}, so unbound and lost claims cannot be found.",
-                    super::sts_not_ready::none_carries(
+                    crate::words::none_carries(
                         without_status,
                         "PersistentVolumeClaim",
                         "PersistentVolumeClaims",

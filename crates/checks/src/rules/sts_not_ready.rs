@@ -71,7 +71,7 @@ impl Check for StsNotReady {
                     .title("StatefulSet status missing")
                     .message(format!(
                         "{}, so readiness and unfinished rollouts cannot be checked.",
-                        none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
+                        crate::words::none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
                     ))
                     .fix(
                         "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
@@ -168,14 +168,4 @@ fn judge(sts: &Object) -> Option<Finding> {
             .details(details)
             .build()
     )
-}
-
-/// "None of the 3 StatefulSets in the input carries a status", or for one, "The only
-/// StatefulSet in the input carries no status": a note that a check lacks what it reads.
-pub(crate) fn none_carries(n: usize, one: &str, many: &str, what: &str) -> String {
-    if n == 1 {
-        format!("The only {one} in the input carries no {what}")
-    } else {
-        format!("None of the {n} {many} in the input carries a {what}")
-    }
 }
