@@ -8,12 +8,20 @@ use mcp_diag_model::{Date, Finding, Inventory, Known, Minor, Severity};
 use mcp_diag_services::Graph;
 use rayon::prelude::*;
 
-/// The `info` of an `impl Check`: `info_from!(INFO);` returns the rule file's `INFO`.
+/// The `info` of an `impl Check`: `info_from!(INFO);` returns the rule file's `INFO`, and
+/// `info_from!(INFO, reads_graph);` also says that the check reads the service graph.
 /// Declared before the modules, so that every rule file can use it.
 macro_rules! info_from {
     ($info:path) => {
         fn info(&self) -> &'static $crate::CheckInfo {
             &$info
+        }
+    };
+    ($info:path, reads_graph) => {
+        info_from!($info);
+
+        fn reads_graph(&self) -> bool {
+            true
         }
     };
 }

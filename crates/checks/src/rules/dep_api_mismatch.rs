@@ -48,11 +48,7 @@ what the provider serves; correct the declaration if it is wrong.
 pub struct DepApiMismatch;
 
 impl Check for DepApiMismatch {
-    info_from!(INFO);
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;

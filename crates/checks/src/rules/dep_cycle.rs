@@ -38,11 +38,7 @@ that `dep-api-mismatch` checks them, and upgrade the members one at a time.
 pub struct DepCycle;
 
 impl Check for DepCycle {
-    info_from!(INFO);
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;

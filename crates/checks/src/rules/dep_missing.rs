@@ -45,11 +45,7 @@ Service it expects, or fix the Service's selector so that it selects the provide
 pub struct DepMissing;
 
 impl Check for DepMissing {
-    info_from!(INFO);
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;

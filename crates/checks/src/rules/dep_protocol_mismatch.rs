@@ -170,11 +170,7 @@ pub(crate) fn target_port<'g>(node: &'g Node, edge: &Edge) -> Option<&'g Port> {
 }
 
 impl Check for DepProtocolMismatch {
-    info_from!(INFO);
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;

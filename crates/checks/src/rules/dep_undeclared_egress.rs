@@ -45,11 +45,7 @@ one) that allows the target's pods on the port, or remove the call if it is stal
 pub struct DepUndeclaredEgress;
 
 impl Check for DepUndeclaredEgress {
-    info_from!(INFO);
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
