@@ -14,16 +14,11 @@ trips over: files that need each other, directly or around a circle of siblings.
 modules count too: a test that needs a sibling is a dependency all the same.
 
 Prints each cycle (its files and, for each edge, the first line that makes it) and exits 1;
-exits 0 when there is none. Knots older than this guard are listed edge by edge in
-scripts/import-cycles.known (`a.rs -> b.rs`, `#` comments): a cycle made only of listed edges
-is reported as known and does not fail, while any other edge on a cycle does (in a cycle,
-every edge between its files lies on one, so a new edge that closes or grows a knot fails
-even inside an old one). Listed edges that no longer lie on a cycle are reported, to delete.
+exits 0 when there is none. There is no list of tolerated knots: the last old ones were untied
+(issue 16), so any cycle is new and fails.
 
-    python3 scripts/import-cycles.py [--all] [ROOT]    # ROOT: the repository (default: this one)
-        --all           known edges fail too
-        --write-known   rewrite the list from what is there now (keeps its leading comments);
-                        for a deliberate decision, not to silence a new knot
+    python3 scripts/import-cycles.py [ROOT]    # ROOT: the repository (default: this one)
+
 Standard library only.
 """
 
@@ -371,89 +366,31 @@ def cycles(edges):
     return out
 
 
-def read_known(path):
-    """The known edges, as (from, to) repository-relative paths."""
-    known = set()
-    if not path.is_file():
-        return known
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in line.split("->")]
-        if len(parts) != 2 or not all(parts):
-            print(f"{path}:{number}: not `FROM.rs -> TO.rs`: {raw!r} (ignored)", file=sys.stderr)
-            continue
-        known.add(tuple(parts))
-    return known
-
-
-def leading_comments(path):
-    if not path.is_file():
-        return []
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip() and not raw.lstrip().startswith("#"):
-            break
-        lines.append(raw)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
-
-
 def main(argv):
     args = argv[1:]
-    strict = "--all" in args
-    write = "--write-known" in args
-    args = [a for a in args if a not in ("--all", "--write-known")]
     if any(a.startswith("-") for a in args) or len(args) > 1:
-        print("usage: import-cycles.py [--all | --write-known] [ROOT]", file=sys.stderr)
+        print("usage: import-cycles.py [ROOT]", file=sys.stderr)
         return 2
     root = (Path(args[0]) if args else Path(__file__).resolve().parent.parent).resolve()
     srcs = sorted(p for p in (root / "crates").glob("*/src") if p.is_dir())
     if not srcs:
         print(f"no crates/*/src under {root}: give the repository's root", file=sys.stderr)
         return 2
-    known_path = root / "scripts" / "import-cycles.known"
-    known = set() if strict or write else read_known(known_path)
     rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
-    on_cycles = {}  # (from, to) -> line, every edge that lies on a cycle
-    new = 0
+    found = 0
     for src in srcs:
         edges = edges_of(scan_crate(src))
         for comp in cycles(edges):
             members = set(comp)
-            inside = [(a, b, line) for a in comp for b, line in sorted(edges.get(a, {}).items())
-                      if b in members]
-            for a, b, line in inside:
-                on_cycles[(rel(a), rel(b))] = line
-            fresh = [(a, b, line) for a, b, line in inside if (rel(a), rel(b)) not in known]
-            if write:
-                continue
-            if not fresh:
-                print(f"known import cycle in {rel(src.parent)}: {len(comp)} files "
-                      "(scripts/import-cycles.known)")
-                continue
-            new += 1
+            found += 1
             print(f"import cycle in {rel(src.parent)}: {len(comp)} files")
-            for a, b, line in inside:
-                mark = "" if (rel(a), rel(b)) in known else "   <- new"
-                if mark or len(fresh) == len(inside) or len(inside) <= 40:
-                    print(f"  {rel(a)}:{line} -> {rel(b)}{mark}")
-            if len(inside) > 40 and len(fresh) < len(inside):
-                print(f"  (and {len(inside) - len(fresh)} known edges of this cycle)")
-    if write:
-        head = leading_comments(known_path)
-        body = [f"{a} -> {b}" for a, b in sorted(on_cycles)]
-        known_path.write_text("\n".join(head + [""] + body) + "\n", encoding="utf-8")
-        print(f"wrote {len(body)} edges to {rel(known_path)}")
-        return 0
-    gone = sorted(known - set(on_cycles))
-    for a, b in gone:
-        print(f"no longer on a cycle, delete from scripts/import-cycles.known: {a} -> {b}")
-    if new:
-        print(f"{new} import cycle(s) with new edges: move what the files share into a module of "
-              "its own, which they import and which imports none of them")
+            for a in comp:
+                for b, line in sorted(edges.get(a, {}).items()):
+                    if b in members:
+                        print(f"  {rel(a)}:{line} -> {rel(b)}")
+    if found:
+        print(f"{found} import cycle(s): move what the files share into a module of its own, "
+              "which they import and which imports none of them")
         return 1
     return 0
 

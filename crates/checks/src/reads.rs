@@ -143,15 +143,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_entry_names_a_registered_check_once() {
-        for (i, (id, kinds)) in READS.iter().enumerate() {
-            assert!(crate::check_info(id).is_some(), "{id} is not a check");
-            assert!(READS[..i].iter().all(|(c, _)| c != id), "{id} twice");
-            assert!(!kinds.is_empty(), "{id} declares nothing");
-        }
-    }
-
-    #[test]
     fn checks_that_conclude_from_absence_declare_what_they_conclude_about() {
         for (id, kind) in [
             ("etcd-version", POD),

@@ -63,7 +63,7 @@ pub const CHECKS: &[&CheckInfo] = &[
     &crate::rules::dep_api_mismatch::INFO,
     &crate::rules::dep_cycle::INFO,
     &crate::rules::dep_undeclared_egress::INFO,
-    &crate::rules::user_rules::INFO,
+    &crate::rules::user_rule_info::INFO,
     &crate::rules::input_incomplete::INFO,
     &crate::rules::input_invalid::INFO,
     &crate::rules::input_duplicate_key::INFO,
@@ -108,6 +108,17 @@ mod tests {
                 "{} not in CHECKS",
                 check.info().id
             );
+        }
+    }
+
+    /// Here rather than in reads.rs, which the registry's rules import.
+    #[test]
+    fn every_reads_entry_names_a_registered_check_once() {
+        use crate::reads::READS;
+        for (i, (id, kinds)) in READS.iter().enumerate() {
+            assert!(check_info(id).is_some(), "{id} is not a check");
+            assert!(READS[..i].iter().all(|(c, _)| c != id), "{id} twice");
+            assert!(!kinds.is_empty(), "{id} declares nothing");
         }
     }
 }

@@ -20,6 +20,8 @@
 //!   makes the source `live`. `read-gap: GROUP/Kind=REASON` names another reason (`timed-out`,
 //!   `throttled`, `unauthorized`, `not-served`, `not-in-input`, `invalid`).
 //! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
+//! - `desired: NAME.desired.yaml`: the declared state (`--desired`) for `drift-desired`, a
+//!   manifest file next to the case. Files named `*.desired.yaml` are not cases themselves.
 //!
 //! Every check runs, what the input could not read becomes `input-*` findings, and the objects'
 //! `mcp-diag.io/ignore` annotations apply, as in a scan; the findings of the directory's check
@@ -42,38 +44,7 @@ use mcp_diag_model::{
 
 /// Checks whose cases still live in their rule file's unit tests. Shrinks as the migration
 /// goes on; the harness fails for a check that is neither migrated nor listed here.
-const NOT_YET_MIGRATED: &[&str] = &[
-    "api-deprecated",
-    "api-removed",
-    "api-requested-deprecated",
-    "api-unavailable",
-    "dep-api-mismatch",
-    "dep-cycle",
-    "dep-missing",
-    "dep-protocol-mismatch",
-    "dep-undeclared-egress",
-    "drift-desired",
-    "drift-manual-edit",
-    "drift-untracked-config",
-    "pdb-blocks-drain",
-    "pdb-no-match",
-    "pdb-overlap",
-    "pod-crashloop",
-    "pod-local-data",
-    "pod-oomkilled",
-    "pod-pending",
-    "pod-restarts",
-    "pod-unmanaged",
-    "probe-liveness-equals-readiness",
-    "probe-liveness-no-failure-threshold",
-    "probe-missing-liveness",
-    "probe-missing-readiness",
-    "probe-no-startup",
-    "skew-control-plane",
-    "skew-kube-proxy",
-    "skew-kubelet",
-    "workload-single-replica",
-];
+const NOT_YET_MIGRATED: &[&str] = &[];
 
 /// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
 /// cases are tested instead. They cannot have fixture cases here.
@@ -121,6 +92,8 @@ struct Header {
     /// (group, kind, None for complete or the reason of the gap).
     reads: Vec<(String, String, Option<ReadGap>)>,
     options: CheckOptions,
+    /// The file name of the declared state, next to the case.
+    desired: Option<String>,
 }
 
 /// Reads the leading comment lines of `text`. Errors name the line and what is wrong.
@@ -134,6 +107,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
         source: None,
         reads: Vec::new(),
         options: CheckOptions::default(),
+        desired: None,
     };
     let mut described = false;
     for (i, line) in text.lines().enumerate() {
@@ -195,9 +169,15 @@ fn parse_header(text: &str) -> Result<Header, String> {
                 header.reads.push((group.to_owned(), kind.to_owned(), how));
             }
             "option" => set_option(&mut header.options, value).map_err(|e| at(&e))?,
+            "desired" => {
+                if !value.ends_with(DESIRED_SUFFIX) {
+                    return Err(at("a file name ending in .desired.yaml"));
+                }
+                header.desired = Some(value.to_owned());
+            }
             _ => {
                 return Err(format!(
-                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option)",
+                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option, desired)",
                     i + 1
                 ));
             }
@@ -208,6 +188,26 @@ fn parse_header(text: &str) -> Result<Header, String> {
     }
     header.target = target.ok_or("the header has no `# target: 1.NN`")?;
     Ok(header)
+}
+
+/// The ending of the declared-state files a `desired:` header names; they are not cases.
+const DESIRED_SUFFIX: &str = ".desired.yaml";
+
+/// Reads the declared state `name` next to the case at `path` as `--desired` would.
+fn read_desired(path: &Path, name: &str) -> Result<Inventory, String> {
+    let file = path.parent().unwrap_or(path).join(name);
+    let bytes = std::fs::read(&file).map_err(|e| format!("desired: {}: {e}", file.display()))?;
+    let parsed = mcp_diag_sources::parse_bytes(name, &bytes);
+    if !parsed.problems.is_empty() {
+        let words: Vec<&str> = parsed.problems.iter().map(|f| f.message.as_str()).collect();
+        return Err(format!(
+            "desired: {name} does not read cleanly: {}",
+            words.join("; ")
+        ));
+    }
+    let mut inventory = Inventory::new(SourceKind::Manifests, "desired", "desired");
+    inventory.objects = parsed.objects;
+    Ok(inventory)
 }
 
 fn set_option(options: &mut CheckOptions, value: &str) -> Result<(), String> {
@@ -290,13 +290,16 @@ fn load_case(path: &Path) -> Result<Case, String> {
         (name, path.to_owned(), inventory)
     };
     let text = std::fs::read_to_string(&header_file).map_err(|e| e.to_string())?;
-    let header = parse_header(&text).map_err(|e| {
+    let mut header = parse_header(&text).map_err(|e| {
         if path.is_dir() {
             format!("cluster.yaml: {e}")
         } else {
             e
         }
     })?;
+    if let Some(name) = &header.desired {
+        header.options.desired = Some(read_desired(path, name)?);
+    }
     Ok(Case {
         name,
         file: header_file,
@@ -422,7 +425,10 @@ fn fixture_cases() {
         }
         let (mut positive, mut negative, mut example) = (0, 0, None);
         for path in sorted_entries(&dir) {
-            let is_case = path.is_dir() || path.extension().is_some_and(|e| e == "yaml");
+            let declared = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(DESIRED_SUFFIX));
+            let is_case = path.is_dir() || (path.extension().is_some_and(|e| e == "yaml") && !declared);
             if !is_case {
                 continue;
             }

@@ -2,6 +2,12 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod graph;
+mod probe;
+
+pub use graph::{Depth, GraphArgs, GraphFormat};
+pub use probe::{ProbeArgs, ProbeFormat};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-diag",
@@ -30,7 +36,7 @@ pub enum Command {
     /// Plan the upgrade: control-plane hops, node waves and a drain simulation
     Plan(PlanArgs),
     /// The service dependency graph (mermaid, dot, json, table) and the service upgrade order
-    Graph(crate::commands::graph::GraphArgs),
+    Graph(GraphArgs),
     /// Serve a snapshot as a live Kubernetes API server on a loopback port (tests, rehearsals)
     Emulate(EmulateArgs),
     /// Run the whole upgrade against a simulated copy of a snapshot, with injected faults
@@ -40,7 +46,7 @@ pub enum Command {
     /// Evaluate the upgrade config's metric gates once (a pipeline step before an upgrade)
     Gates(GatesArgs),
     /// Probe services (HTTP, TCP, DNS, gRPC health, Redis, Postgres) against latency limits
-    Probe(crate::commands::probe::ProbeArgs),
+    Probe(ProbeArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), generated from these definitions

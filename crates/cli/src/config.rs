@@ -145,7 +145,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         let ids = mcp_diag_checks::CHECKS.iter().map(|c| c.id);
-        match crate::commands::did_you_mean(id, ids) {
+        match crate::hint::did_you_mean(id, ids) {
             Some(suggestion) => Err(format!("unknown check id {id:?}: {suggestion}")),
             None => Err(format!(
                 "unknown check id {id:?} (`mcp-diag explain` lists the {} checks)",

@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod config;
 mod exit;
+mod hint;
 
 use exit::ExitStatus;
 
@@ -61,7 +62,7 @@ fn print_error(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
     }
-    if let Some(hint) = error.downcast_ref::<commands::Hinted>().map(|h| h.hint.as_str()) {
+    if let Some(hint) = error.downcast_ref::<hint::Hinted>().map(|h| h.hint.as_str()) {
         let _ = writeln!(stderr, "\nhint: {hint}");
     }
 }

@@ -1,16 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::{Doc, Finding, KubeVersion, Location, Node, ObjectRef, View};
-use serde::Serialize;
-
-/// What kind of input an inventory was read from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Manifests,
-    Snapshot,
-    Live,
-}
+use crate::{Doc, Finding, KubeVersion, Location, Node, ObjectRef, SourceKind, View};
 
 /// One Kubernetes object, kept dynamic: removed API versions have no typed structs.
 #[derive(Clone, Debug, PartialEq)]

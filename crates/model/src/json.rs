@@ -1118,4 +1118,55 @@ mod tests {
         assert!(compared > 0, "no JSON files under {}", root.display());
         eprintln!("{compared} of {} files compared", files.len());
     }
+
+    #[test]
+    fn names_that_look_alike_stay_apart() {
+        let keys = [
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "abcd",
+            "abdc",
+            "abcdefg",
+            "abcdefG",
+            "abcdefgh",
+            "abcdefgH",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoP",
+            "abcdefghXjklmnop",
+            "abcdefgh0123456789ijklmnop",
+            "abcdefgh9876543210ijklmnop",
+        ];
+        let mut map = serde_json::Map::new();
+        for (i, k) in keys.iter().enumerate() {
+            map.insert((*k).to_owned(), serde_json::json!(i));
+        }
+        let text = serde_json::Value::Object(map).to_string();
+        // Twice through one builder, so the second document reads every name from the cache.
+        let docs = parse_json_list_items(format!("{{\"items\": [{text}, {text}]}}").as_bytes()).unwrap();
+        assert_eq!(docs.len(), 2);
+        for d in &docs {
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(d.get(k).and_then(Node::as_i64), Some(i as i64), "{k}");
+            }
+            assert_eq!(
+                d.as_map().map(|m| m.keys().collect::<Vec<_>>()),
+                Some(keys.to_vec())
+            );
+        }
+    }
+
+    #[test]
+    fn list_items_are_each_their_own_document() {
+        let items =
+            parse_json_list_items(br#"{"items": [{"a": "first long text"}, 2, {"b": [true]}]}"#).unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].to_json(), serde_json::json!({"a": "first long text"}));
+        assert_eq!(items[1].to_json(), serde_json::json!(2));
+        assert_eq!(items[2].to_json(), serde_json::json!({"b": [true]}));
+        assert!(parse_json_list_items(br#"{"items": null}"#).unwrap().is_empty());
+    }
 }

@@ -254,6 +254,13 @@ pub fn render_json(report: &Report) -> String {
     text
 }
 
+/// [`render_json`] written to `out` as it is produced: a large report is never held whole in
+/// memory (tens of MB at 100,000 objects).
+pub fn write_json(report: &Report, mut out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
 #[cfg(test)]
 mod tests;
 

@@ -650,7 +650,7 @@ impl Run {
     fn finish_forward(&self, now: Time) -> Command {
         let count = |end: NodeEnd| self.nodes.iter().filter(|n| n.end == Some(end)).count();
         let (upgraded, skipped) = (count(NodeEnd::Upgraded), count(NodeEnd::Skipped));
-        let mut reason = format!("{} upgraded", crate::report::count(upgraded, "node"));
+        let mut reason = format!("{} upgraded", crate::text::count(upgraded, "node"));
         if skipped > 0 {
             reason.push_str(&format!(", {skipped} skipped"));
         }
@@ -789,7 +789,7 @@ impl Run {
                 .iter()
                 .filter(|n| n.end == Some(NodeEnd::RolledBack))
                 .count();
-            reason.push_str(&format!("; {} rolled back", crate::report::count(back, "node")));
+            reason.push_str(&format!("; {} rolled back", crate::text::count(back, "node")));
         } else if stop.rollback.is_none() && self.nodes.iter().any(|n| n.end == Some(NodeEnd::Upgraded)) {
             reason.push_str(&format!("; nothing rolled back ({})", stop.no_rollback));
         }

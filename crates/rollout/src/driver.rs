@@ -14,6 +14,9 @@ use crate::gates::{NODES_LOST, PODS_UNSCHEDULABLE, Reading};
 use crate::journal::{AppendError, Journal};
 use crate::model::{Command, Direction, Event, OpResult, Stage, Time};
 
+/// Kept here too: it was first defined in this module.
+pub use crate::text::minor_of;
+
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where PromQL gate readings come from: Prometheus for a live run, the rehearsal's synthetic
@@ -171,14 +174,14 @@ pub async fn drive<E: Edges>(
                             version: match direction {
                                 Direction::Upgrade => run.plan.target.clone(),
                                 Direction::Rollback => {
-                                    crate::prepare::normalize_version(&n.planned.from_version)
+                                    crate::text::normalize_version(&n.planned.from_version)
                                 }
                             },
                             expect_minor: match direction {
                                 Direction::Upgrade => run.plan.target_minor.clone(),
                                 Direction::Rollback => minor_of(&n.planned.from_version),
                             },
-                            from_version: crate::prepare::normalize_version(&n.planned.from_version),
+                            from_version: crate::text::normalize_version(&n.planned.from_version),
                             cordoned_by_run: n.cordoned || stage == Stage::Cordon,
                             final_step: match (direction, n.giving_up) {
                                 (Direction::Rollback, _) => "rolled-back",
@@ -354,17 +357,4 @@ pub fn now_ms() -> Time {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// `v1.31.4` → `1.31`.
-pub fn minor_of(version: &str) -> String {
-    let v = version.trim_start_matches('v');
-    let mut parts = v.split('.');
-    match (parts.next(), parts.next()) {
-        (Some(major), Some(minor)) => {
-            let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
-            format!("{major}.{minor}")
-        }
-        _ => v.to_owned(),
-    }
 }

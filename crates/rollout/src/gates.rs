@@ -11,6 +11,9 @@ use std::collections::VecDeque;
 use crate::config::{Bound, GateRule, GatesConfig, Millis, Policy, Threshold};
 use crate::model::{GateValue, Time, elapsed};
 
+/// Kept here too: it was first defined in this module.
+pub use crate::text::format_value;
+
 /// What one evaluation of one gate returned.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reading {
@@ -174,7 +177,7 @@ impl Gate {
                 let since = *self.breach_since.get_or_insert(at);
                 if elapsed(since, at) >= self.window {
                     let held = if self.window > 0 {
-                        format!(" for {}", crate::report::human_duration(elapsed(since, at)))
+                        format!(" for {}", crate::text::human_duration(elapsed(since, at)))
                     } else {
                         String::new()
                     };
@@ -238,17 +241,6 @@ pub fn gates_of(config: &GatesConfig) -> Vec<Gate> {
         gates.push(Gate::from_threshold(PODS_UNSCHEDULABLE, t));
     }
     gates
-}
-
-pub fn format_value(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value == value.trunc() && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        let text = format!("{value:.4}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
 }
 
 #[cfg(test)]

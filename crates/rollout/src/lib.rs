@@ -21,3 +21,4 @@ pub mod rebuild;
 pub mod rehearse;
 pub mod report;
 pub mod sim;
+mod text;

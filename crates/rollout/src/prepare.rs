@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 use mcp_diag_model::{Inventory, Severity};
 use mcp_diag_planner::{Drainable, Plan};
 
-use crate::driver::minor_of;
 use crate::model::{PlannedNode, RunPlan};
+use crate::text::minor_of;
+
+/// Kept here too: it was first defined in this module.
+pub use crate::text::normalize_version;
 
 /// What pre-flight found that stops a run unless named in `--accept`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -74,12 +77,6 @@ pub fn run_plan(inventory: &Inventory, plan: &Plan, target: &str, run_id: &str) 
         nodes,
         waves,
     }
-}
-
-/// `v1.32.4` → `1.32.4`: the form actions receive as `{version}` (package versions and
-/// `kubeadm upgrade apply v{version}` are written around it).
-pub fn normalize_version(text: &str) -> String {
-    text.trim().trim_start_matches('v').to_owned()
 }
 
 /// Everything that stops the run before it touches anything: the hops' blockers, nodes the

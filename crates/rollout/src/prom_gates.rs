@@ -134,7 +134,7 @@ pub fn judge(rule: &GateRule, reading: &Reading) -> GateCheck {
                     let window = if rule.window > 0 {
                         format!(
                             "; a run fires it once this lasts {}",
-                            crate::report::human_duration(rule.window)
+                            crate::text::human_duration(rule.window)
                         )
                     } else {
                         String::new()

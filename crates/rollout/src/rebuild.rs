@@ -6,8 +6,8 @@
 //! of its journal.
 
 use crate::core::{hop_phase, wave_phase};
-use crate::driver::minor_of;
 use crate::model::{Direction, Event, OpResult, RunPlan, Stage, Time};
+use crate::text::minor_of;
 
 /// A node as the cluster shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,9 @@ use crate::config::Millis;
 use crate::core::{NodeEnd, Run};
 use crate::model::{Direction, Event, GateValue, OpResult, Stage, Time, elapsed, format_time};
 
+/// Kept here too: they were first defined in this module.
+pub use crate::text::{count, human_duration};
+
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, Serialize)]
@@ -90,10 +93,10 @@ impl RunReport {
 
     /// Nodes skipped that are not at the target (a node already there is skipped too).
     pub fn skipped_behind(&self) -> usize {
-        let target = crate::driver::minor_of(&self.target_version);
+        let target = crate::text::minor_of(&self.target_version);
         self.nodes
             .iter()
-            .filter(|n| n.state == "skipped" && crate::driver::minor_of(&n.from_version) != target)
+            .filter(|n| n.state == "skipped" && crate::text::minor_of(&n.from_version) != target)
             .count()
     }
 }
@@ -348,29 +351,6 @@ fn short_list(names: &[String]) -> String {
     }
 }
 
-/// `1 node`, `3 nodes`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// `1h 2m`, `3m 10s`, `4.2s`, `350ms`.
-pub fn human_duration(ms: Millis) -> String {
-    let s = ms / 1000;
-    match s {
-        0 => format!("{ms}ms"),
-        1..=59 if !ms.is_multiple_of(1000) => format!("{:.1}s", ms as f64 / 1000.0),
-        1..=59 => format!("{s}s"),
-        60..=3599 if s.is_multiple_of(60) => format!("{}m", s / 60),
-        60..=3599 => format!("{}m {}s", s / 60, s % 60),
-        _ if s % 3600 / 60 == 0 => format!("{}h", s / 3600),
-        _ => format!("{}h {}m", s / 3600, s % 3600 / 60),
-    }
-}
-
 /// The report for people. `timeline_limit`: at most this many timeline lines (the first and
 /// the last, with a count of what was left out).
 pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
@@ -431,7 +411,7 @@ pub fn render_table(report: &RunReport, timeline_limit: usize) -> String {
             let values: Vec<String> = g
                 .values
                 .iter()
-                .map(|v| v.value.map_or("no data".into(), crate::gates::format_value))
+                .map(|v| v.value.map_or("no data".into(), crate::text::format_value))
                 .collect();
             let _ = writeln!(out, "    values over its window: {}", values.join(", "));
         }

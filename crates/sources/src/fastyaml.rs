@@ -41,6 +41,27 @@ struct Parser<'a> {
     ends_with_newline: bool,
     pos: usize,
     depth: usize,
+    scratch: Scratch,
+}
+
+/// Vectors a parse reuses for the entries of the mappings and sequences it builds, so that
+/// each collection is allocated once, at its final size (growing and then shrinking a fresh
+/// vector for each of the ~20 mappings of an object cost a tenth of the parse).
+#[derive(Default)]
+struct Scratch {
+    maps: Vec<Vec<(mcp_diag_model::Key, Value)>>,
+    seqs: Vec<Vec<Value>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+impl Drop for Parser<'_> {
+    fn drop(&mut self) {
+        let scratch = std::mem::take(&mut self.scratch);
+        SCRATCH.with(|s| *s.borrow_mut() = scratch);
+    }
 }
 
 const MAX_DEPTH: usize = 200;
@@ -51,7 +72,13 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
     let mut lines = Vec::with_capacity(text.len() / 24 + 1);
     let ends_with_newline = text.ends_with('\n');
     let body = text.strip_suffix('\n').unwrap_or(text);
-    for (i, raw) in body.split('\n').enumerate() {
+    // Newlines found by one vectorised scan: splitting line by line costs more than the
+    // rest of reading a short line.
+    let mut from = 0;
+    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
+    for (i, end) in ends.enumerate() {
+        let raw = &body[from..end];
+        from = end + 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let trimmed = raw.trim_start_matches(' ');
         if trimmed.starts_with('\t') || (trimmed.is_empty() && raw.contains('\t')) {
@@ -71,6 +98,7 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
         ends_with_newline,
         pos: 0,
         depth: 0,
+        scratch: SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())),
     };
     // A leading `---` line, bare or with a comment, opens the document.
     p.skip_blank();
@@ -138,11 +166,9 @@ impl<'a> Parser<'a> {
             if is_sequence_line(l.text) {
                 return self.sequence(l.indent, None);
             }
-            if is_mapping_line(l.text) {
-                return self.mapping(l.indent, None);
-            }
-            // A scalar on its own line, possibly spanning several: leave it to saphyr.
-            return Err(Unsupported);
+            // A mapping, or else a scalar on its own line, possibly spanning several, which
+            // `mapping` refuses at its first line (saphyr reads it).
+            return self.mapping(l.indent, None);
         }
         if l.indent == parent && sequence_allowed_at_parent && is_sequence_line(l.text) {
             return self.sequence(l.indent, None);
@@ -152,16 +178,18 @@ impl<'a> Parser<'a> {
 
     fn mapping(&mut self, indent: usize, mut items: Option<&mut Option<Vec<u64>>>) -> R<Value> {
         self.enter()?;
-        let mut map: Vec<(mcp_diag_model::Key, Value)> = Vec::new();
+        let mut map = self.scratch.maps.pop().unwrap_or_default();
+        map.clear();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
             if l.indent < indent {
                 break;
             }
-            if l.indent > indent || !is_mapping_line(l.text) {
+            if l.indent > indent {
                 return Err(Unsupported);
             }
+            // One reading of the key decides that this is a mapping line and splits it.
             let (key, rest) = split_key(l.text)?;
             self.pos += 1;
             let rest = strip_comment(rest).trim();
@@ -184,7 +212,9 @@ impl<'a> Parser<'a> {
             insert_unique(&mut map, key, value)?;
         }
         self.depth -= 1;
-        Ok(Value::map(map))
+        let built = Value::Map(map.drain(..).collect());
+        self.scratch.maps.push(map);
+        Ok(built)
     }
 
     fn top_level_items(&mut self, parent: usize, lines: &mut Vec<u64>) -> R<Value> {
@@ -197,7 +227,8 @@ impl<'a> Parser<'a> {
 
     fn sequence(&mut self, indent: usize, mut item_lines: Option<&mut Vec<u64>>) -> R<Value> {
         self.enter()?;
-        let mut items = Vec::new();
+        let mut items = self.scratch.seqs.pop().unwrap_or_default();
+        items.clear();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
@@ -244,7 +275,9 @@ impl<'a> Parser<'a> {
             items.push(self.inline(rest, content, indent)?);
         }
         self.depth -= 1;
-        Ok(Value::Seq(items.into_boxed_slice()))
+        let built = Value::Seq(items.drain(..).collect());
+        self.scratch.seqs.push(items);
+        Ok(built)
     }
 
     /// A value written on the same line as its key or dash. `owner` is the indentation of

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 mod fastyaml;
 pub mod parse;
+mod skip;
 mod snapshot;
 mod walk;
 mod write;
@@ -103,7 +104,7 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
         walk::FileJob::Bytes { .. } => true,
     });
     read_files(files, &mut inventory);
-    walk::group_kustomize(&mut inventory.input_problems);
+    skip::group_kustomize(&mut inventory.input_problems);
     if is_export(&inventory.objects) {
         // State read from a cluster, not manifests: statuses are real, the apiVersion each
         // object was listed at is what the client asked for, and a kind the export lacks may
@@ -166,7 +167,7 @@ pub fn read_snapshot(dir: &Path) -> Result<Inventory, SourceError> {
         .into_iter()
         .partition(|f| matches!(f, walk::FileJob::Path { path, .. } if path.starts_with(&helm_dir)));
     read_files(files, &mut inventory);
-    walk::group_kustomize(&mut inventory.input_problems);
+    skip::group_kustomize(&mut inventory.input_problems);
     let mut helm_inventory = Inventory::new(SourceKind::Snapshot, "", "");
     read_files(helm, &mut helm_inventory);
     inventory.files_scanned += helm_inventory.files_scanned;

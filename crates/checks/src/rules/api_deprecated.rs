@@ -104,23 +104,8 @@ mod tests {
 
     use crate::rules::test_support::scan_api as scan_yaml;
 
-    #[test]
-    fn deprecated_but_served() {
-        let yaml =
-            "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: f}\n";
-        let f = scan_yaml(yaml, Minor::new(1, 30), Some(Minor::new(1, 29)));
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].check, "api-deprecated");
-        assert!(
-            f[0].message.contains("deprecated since Kubernetes 1.29"),
-            "{}",
-            f[0].message
-        );
-        assert!(f[0].message.contains("removed in Kubernetes 1.32"));
-        // Not yet deprecated at 1.28: nothing to say.
-        assert!(scan_yaml(yaml, Minor::new(1, 28), None).is_empty());
-    }
-
+    // A table invariant over API_REMOVALS (every deprecated row, between its deprecation and removal); the rule's cases are
+    // tests/fixtures/api-deprecated/.
     #[test]
     fn every_deprecated_row_is_reported_between_deprecation_and_removal() {
         for row in mcp_diag_data::API_REMOVALS {
@@ -141,24 +126,5 @@ mod tests {
                 row.kind
             );
         }
-    }
-
-    #[test]
-    fn planned_removal_is_reported() {
-        let yaml =
-            "apiVersion: resource.k8s.io/v1beta1\nkind: ResourceClaim\nmetadata: {name: c, namespace: ns}\n";
-        let f = scan_yaml(yaml, Minor::new(1, 36), None);
-        assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("planned for Kubernetes 1.38"));
-        assert!(f[0].remediation.contains("resource.k8s.io/v1"));
-        assert!(scan_yaml(yaml, Minor::new(1, 34), None).is_empty());
-    }
-
-    #[test]
-    fn alpha_apis_are_flagged_before_they_vanish() {
-        let yaml = "apiVersion: resource.k8s.io/v1alpha2\nkind: ResourceClaim\nmetadata: {name: c}\n";
-        let f = scan_yaml(yaml, Minor::new(1, 30), None);
-        assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("an alpha API"));
     }
 }

@@ -150,56 +150,6 @@ fn finding(target: Minor, api: &RequestedApi) -> Finding {
 mod tests {
     use super::*;
 
-    fn api(group: &str, version: &str, resource: &str, removed: &str) -> RequestedApi {
-        RequestedApi {
-            group: group.into(),
-            version: version.into(),
-            resource: resource.into(),
-            subresource: String::new(),
-            removed_release: removed.into(),
-        }
-    }
-
-    #[test]
-    fn removal_at_or_before_target_is_high_with_replacement() {
-        let f = finding(
-            Minor::new(1, 32),
-            &api("flowcontrol.apiserver.k8s.io", "v1beta3", "flowschemas", "1.32"),
-        );
-        assert_eq!(f.severity, Severity::High);
-        assert_eq!(f.evidence, Some("request metrics"));
-        assert_eq!(f.details["replacement"], "flowcontrol.apiserver.k8s.io/v1");
-        assert!(
-            f.message
-                .contains("flowschemas.flowcontrol.apiserver.k8s.io/v1beta3"),
-            "{}",
-            f.message
-        );
-    }
-
-    #[test]
-    fn later_removal_is_medium_and_unknown_removal_info() {
-        let f = finding(
-            Minor::new(1, 31),
-            &api("flowcontrol.apiserver.k8s.io", "v1beta3", "flowschemas", "1.32"),
-        );
-        assert_eq!(f.severity, Severity::Medium);
-        let f = finding(Minor::new(1, 31), &api("example.com", "v1beta1", "widgets", ""));
-        assert_eq!(f.severity, Severity::Info);
-        assert!(f.remediation.contains("a served version"));
-    }
-
-    #[test]
-    fn removal_release_falls_back_to_the_table() {
-        // An old API server may leave removed_release empty; the table knows it.
-        let f = finding(
-            Minor::new(1, 25),
-            &api("policy", "v1beta1", "poddisruptionbudgets", ""),
-        );
-        assert_eq!(f.severity, Severity::High);
-        assert_eq!(f.details["removed_in"], "1.25");
-    }
-
     #[test]
     fn plurals() {
         assert_eq!(plural("NetworkPolicy"), "networkpolicies");

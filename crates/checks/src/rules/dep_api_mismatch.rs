@@ -439,10 +439,7 @@ fn meets(op: Op, have: &Version, want: &Version) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use mcp_diag_services::{DeclaredService, Graph};
-
     use super::*;
-    use crate::rules::dep_missing::test_graph::*;
 
     #[test]
     fn kubernetes_api_version_order() {
@@ -510,101 +507,5 @@ mod tests {
         assert_eq!(version_meets(">=2.0", "latest"), None);
         assert_eq!(version_meets(">=two", "1.0.0"), None);
         assert_eq!(version_meets("", "1.0.0"), None);
-    }
-
-    fn pair(api: &str, provides: &[&str], version: Option<&str>) -> Graph {
-        let mut g = Graph::default();
-        g.nodes
-            .push(service("shop", "user-auth", "user-auth", &[("http", 80, None)]));
-        let mut profile = service("shop", "profile-svc", "profile", &[("http", 80, None)]);
-        profile.version = version.map(str::to_owned);
-        profile.declared = Some(DeclaredService {
-            provides_api: provides.iter().map(|s| (*s).to_owned()).collect(),
-            ..Default::default()
-        });
-        g.nodes.push(profile);
-        let mut e = call(&g, 0, 1, Some(80), None, "PROFILE");
-        e.requirement = Some(Requirement {
-            api: Some(api.to_owned()),
-            ..Default::default()
-        });
-        e.evidence[0].detail = format!("annotation mcp-diag.io/service requires profile-svc api {api}");
-        g.edges.push(e);
-        g
-    }
-
-    #[test]
-    fn running_versions_that_break_a_requirement_are_a_blocker() {
-        let g = pair(">=v2", &["v1"], Some("1.9.4"));
-        let f = run(&DepApiMismatch, &g, "");
-        assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].severity, Severity::Blocker);
-        assert_eq!(f[0].object.as_ref().unwrap().name, "user-auth");
-        assert!(
-            f[0].message
-                .contains("api >=v2 required; shop/profile-svc 1.9.4 provides v1"),
-            "{}",
-            f[0].message
-        );
-        // Nearest negatives: v2 provided; nothing declared provided (unknown, not a blocker).
-        assert!(run(&DepApiMismatch, &pair(">=v2", &["v1", "v2"], Some("1.9.4")), "").is_empty());
-        let g = pair(">=v2", &[], Some("1.9.4"));
-        assert!(run(&DepApiMismatch, &g, "").is_empty());
-        let e = &g.edges[0];
-        assert!(matches!(
-            judge(e.requirement.as_ref().unwrap(), &g.nodes[1]),
-            Verdict::Unknown(_)
-        ));
-    }
-
-    #[test]
-    fn an_upgrade_hop_that_would_break_it_is_high() {
-        let mut g = pair(">=v2", &["v2"], Some("2.0.0"));
-        let d = g.nodes[1].declared.as_mut().unwrap();
-        d.upgrade_to = Some("3.0.0".into());
-        d.releases.insert("3.0.0".into(), vec!["v3".into()]);
-        let mut req = g.edges[0].requirement.clone().unwrap();
-        req.api = Some(">=v2, <v3".into());
-        g.edges[0].requirement = Some(req);
-        let f = run(&DepApiMismatch, &g, "");
-        assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].severity, Severity::High);
-        assert_eq!(f[0].details["upgrade_to"], "3.0.0");
-        // The release keeps v2: fine.
-        g.nodes[1]
-            .declared
-            .as_mut()
-            .unwrap()
-            .releases
-            .insert("3.0.0".into(), vec!["v2".into(), "v3".into()]);
-        assert!(run(&DepApiMismatch, &g, "").is_empty());
-    }
-
-    #[test]
-    fn version_requirements_and_unknown_versions() {
-        let mut g = pair("v1", &["v1"], Some("1.9.4"));
-        let req = Requirement {
-            version: Some(">=2.0".into()),
-            ..Default::default()
-        };
-        g.edges[0].requirement = Some(req.clone());
-        let f = run(&DepApiMismatch, &g, "");
-        assert_eq!(f.len(), 1);
-        assert!(
-            f[0].message
-                .contains("version >=2.0 required; shop/profile-svc runs 1.9.4"),
-            "{}",
-            f[0].message
-        );
-        g.nodes[1].version = None;
-        assert!(run(&DepApiMismatch, &g, "").is_empty());
-        assert!(matches!(judge(&req, &g.nodes[1]), Verdict::Unknown(_)));
-        // A declared version overrides what the cluster says.
-        g.nodes[1].declared.as_mut().unwrap().version = Some("2.1.0".into());
-        assert!(run(&DepApiMismatch, &g, "").is_empty());
-        g.nodes[1].declared.as_mut().unwrap().upgrade_to = Some("1.9.9".into());
-        let f = run(&DepApiMismatch, &g, "");
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].severity, Severity::High);
     }
 }

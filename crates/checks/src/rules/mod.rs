@@ -68,6 +68,7 @@ pub mod storageclass_default_count;
 pub mod sts_not_ready;
 pub mod sts_ondelete;
 pub mod sts_partition;
+pub(crate) mod user_rule_info;
 pub mod user_rules;
 pub mod version_end_of_life;
 pub mod version_hops;
@@ -185,45 +186,6 @@ pub(crate) mod test_support {
                 options: &options(),
             },
         )
-    }
-
-    /// Runs only the check `id` on `inventory` (with its coverage set by the test).
-    #[allow(dead_code, reason = "for the check modules' tests")]
-    pub(crate) fn run_on(
-        id: &str,
-        inventory: &Inventory,
-        target: Minor,
-        current: Option<Minor>,
-    ) -> Vec<Finding> {
-        crate::run_all(
-            inventory,
-            &Settings {
-                target,
-                current,
-                today: TODAY,
-                rules: &[],
-                options: &options(),
-            },
-        )
-        .into_iter()
-        .filter(|f| f.check == id)
-        .collect()
-    }
-
-    /// A live-read inventory of `yaml` whose read of `(group, kind)` failed after `objects`.
-    #[allow(dead_code, reason = "for the check modules' tests")]
-    pub(crate) fn live_with_gap(yaml: &str, group: &str, kind: &str, objects: usize) -> Inventory {
-        use mcp_diag_model::{Coverage, KindRead, ReadGap};
-        let mut inventory = inventory(yaml, SourceKind::Live);
-        inventory.coverage = Coverage::recorded();
-        inventory.coverage.record(KindRead::gap(
-            group,
-            kind,
-            ReadGap::Failed,
-            "HTTP 500 after 3 attempts",
-            objects,
-        ));
-        inventory
     }
 
     /// Runs only the check `id` on a snapshot-like inventory at `current`.

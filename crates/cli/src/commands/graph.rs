@@ -2,79 +2,19 @@
 //! Mermaid, Graphviz dot, JSON or a table; `--order` gives the service upgrade order.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
-use mcp_diag_services::{Declared, Graph, render};
+use mcp_diag_services::{Graph, render};
 
 use super::{did_you_mean, hinted};
-use crate::args::{LiveArgs, PlanLiveArgs};
+use crate::args::{Depth, GraphArgs, GraphFormat, LiveArgs};
 use crate::exit::ExitStatus;
 
-#[derive(Debug, Args)]
-pub struct GraphArgs {
-    /// A snapshot directory or manifests; without it, the live cluster of the current
-    /// kubeconfig context
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<String>,
-
-    /// Output format
-    #[arg(long, short = 'o', value_enum, default_value_t = GraphFormat::Table)]
-    pub output: GraphFormat,
-
-    /// Cut the graph to this service (NS/NAME: a Service or workload) and what it depends on
-    #[arg(long, value_name = "NS/NAME")]
-    pub target_service: Option<String>,
-
-    /// With --target-service: its direct dependencies, or the whole closure
-    #[arg(long, value_enum, default_value_t = Depth::All)]
-    pub dependency: Depth,
-
-    /// Print the service upgrade order (providers before consumers) instead of the graph
-    #[arg(long)]
-    pub order: bool,
-
-    /// Config file whose `services:` section declares versions, APIs and dependencies
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub live: PlanLiveArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    Table,
-    Mermaid,
-    Dot,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Depth {
-    Direct,
-    All,
-}
-
-/// The `services:` section of a config file (empty without one).
-pub fn declared(config: Option<&std::path::Path>) -> anyhow::Result<Declared> {
-    match config {
-        None => Ok(Declared::default()),
-        Some(path) => mcp_diag_services::declared::load(path).map_err(|errors| {
-            hinted(
-                errors.join("\n"),
-                "fix the services: section (see docs/services.md for its keys)",
-            )
-        }),
-    }
-}
-
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitStatus> {
-    let declared = declared(args.config.as_deref())?;
+    let declared = super::inputs::declared(args.config.as_deref())?;
     let live = LiveArgs::from(&args.live);
     super::scan::refuse_unused_kubeconfig(&args.paths, &live)?;
-    let inventory = super::plan::load_inventory(&args.paths, &live)?;
+    let inventory = super::inputs::load_inventory(&args.paths, &live)?;
     super::scan::refuse_empty(&inventory, &args.paths)?;
     let mut graph = Graph::build(&inventory, &declared);
     if let Some(target) = &args.target_service {

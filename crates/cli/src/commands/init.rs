@@ -23,7 +23,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         // `init --upgrade` alone: the rollout starter, no cluster read (as before).
         return print(mcp_diag_rollout::config_file::STARTER);
     }
-    let inventory = super::plan::load_inventory(&args.paths, &args.live)?;
+    let inventory = super::inputs::load_inventory(&args.paths, &args.live)?;
     let declared = match &args.update {
         Some(file) => load_existing(file)?,
         None => mcp_diag_services::Declared::default(),

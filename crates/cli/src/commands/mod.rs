@@ -7,6 +7,7 @@ use mcp_diag_model::{Date, KubeVersion, Minor, Severity};
 
 use crate::args::{Cli, ColorChoice, Command, FailOn, Level};
 use crate::exit::ExitStatus;
+pub use crate::hint::{did_you_mean, hinted};
 
 mod data;
 mod emulate;
@@ -14,6 +15,7 @@ mod explain;
 mod gates;
 pub mod graph;
 mod init;
+mod inputs;
 mod live;
 mod manual;
 mod output;
@@ -24,28 +26,6 @@ mod rehearse;
 mod scan;
 mod snapshot;
 mod upgrade;
-
-/// An error with advice on what to do about it.
-#[derive(Debug)]
-pub struct Hinted {
-    pub message: String,
-    pub hint: String,
-}
-
-impl std::fmt::Display for Hinted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Hinted {}
-
-pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Hinted {
-        message: message.into(),
-        hint: hint.into(),
-    })
-}
 
 /// `--fail-on` as a threshold: `None` for `--fail-on none` (report only).
 pub fn fail_on(f: FailOn) -> Option<Severity> {
@@ -110,19 +90,6 @@ pub fn parse_target(text: &str, allow_unknown: bool) -> anyhow::Result<Minor> {
         );
     }
     Ok(target)
-}
-
-/// "did you mean" for a mistyped name: the closest candidates by edit distance.
-pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let given = given.to_ascii_lowercase();
-    let mut best: Vec<(f64, &str)> = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(&given, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .collect();
-    best.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let names: Vec<&str> = best.iter().take(3).map(|(_, c)| *c).collect();
-    (!names.is_empty()).then(|| format!("did you mean {}?", names.join(" or ")))
 }
 
 /// Whether to colour a table, and how wide to make it: `COLUMNS`, else the width of the

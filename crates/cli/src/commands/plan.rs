@@ -4,13 +4,11 @@
 //! will share them); the planning itself is `mcp_diag_planner::plan`, pure.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Context as _;
 use mcp_diag_checks::{CheckOptions, UserRules};
 use mcp_diag_model::{Date, Inventory, Minor, time};
 use mcp_diag_planner::{Order, PlanOptions, parse_waves};
-use mcp_diag_sources::{Input, SourceError, is_snapshot, read_manifests, read_snapshot};
 
 use super::{hinted, now_utc, parse_target, threshold, today_utc};
 use crate::args::{LiveArgs, PlanArgs};
@@ -93,7 +91,7 @@ pub fn make(args: &PlanArgs) -> anyhow::Result<Made> {
     let started = std::time::Instant::now();
     let live = LiveArgs::from(&args.live);
     super::scan::refuse_unused_kubeconfig(&args.paths, &live)?;
-    let inventory = load_inventory(&args.paths, &live)?;
+    let inventory = super::inputs::load_inventory(&args.paths, &live)?;
     super::scan::refuse_empty(&inventory, &args.paths)?;
     // Without nodes there is nothing to drain: a plan would read "ready" about nothing.
     if !inventory.objects.iter().any(|o| o.kind == "Node") {
@@ -160,7 +158,7 @@ pub fn make(args: &PlanArgs) -> anyhow::Result<Made> {
         )
     })?;
     // Services in scope: one note with the order to upgrade them in (providers first).
-    let declared = super::graph::declared(args.config.as_deref())?;
+    let declared = super::inputs::declared(args.config.as_deref())?;
     let graph = mcp_diag_services::Graph::build(&inventory, &declared);
     if let Some(order) = mcp_diag_services::render::order_line(&graph) {
         plan.notes
@@ -179,50 +177,6 @@ pub fn make(args: &PlanArgs) -> anyhow::Result<Made> {
     })
 }
 
-/// The one place the plan's input is read: a snapshot directory, or manifests. The live
-/// cluster (no path) is wired by the live source.
-pub fn load_inventory(paths: &[String], live: &LiveArgs) -> anyhow::Result<Inventory> {
-    if super::live::asked_for(live) && !paths.is_empty() {
-        return Err(hinted(
-            "plan takes one cluster: a path or a live context, not both",
-            "drop the path to plan the live cluster, or drop --context to plan the path",
-        ));
-    }
-    match paths {
-        [] => {
-            if live.all_contexts || live.context.len() > 1 {
-                return Err(hinted(
-                    "plan takes one cluster at a time",
-                    "run mcp-diag plan --context NAME once per cluster",
-                ));
-            }
-            // The same read as `scan`: one cluster, so an unreachable one is an error.
-            let mut clusters = super::live::read(live)?;
-            match clusters.pop().map(|c| c.result) {
-                Some(Ok(inventory)) => Ok(inventory),
-                Some(Err(error)) => Err(hinted(
-                    error,
-                    "check the cluster with `kubectl get --raw /version`",
-                )),
-                None => Err(hinted("no cluster was read", "name one with --context")),
-            }
-        }
-        [one] if one != "-" && is_snapshot(Path::new(one)) => {
-            read_snapshot(Path::new(one)).map_err(source_error)
-        }
-        many => {
-            if let Some(snap) = many.iter().find(|p| *p != "-" && is_snapshot(Path::new(p))) {
-                return Err(hinted(
-                    format!("{snap} is a snapshot: plan takes one cluster at a time"),
-                    "run mcp-diag plan once per snapshot",
-                ));
-            }
-            let inputs: Vec<Input> = many.iter().map(|a| Input::from_arg(a)).collect();
-            read_manifests(&inputs, &mut std::io::stdin().lock()).map_err(source_error)
-        }
-    }
-}
-
 fn target(inventory: &Inventory, flag: Option<&str>, allow_unknown: bool) -> anyhow::Result<Minor> {
     if let Some(text) = flag {
         return parse_target(text, allow_unknown);
@@ -237,17 +191,4 @@ fn target(inventory: &Inventory, flag: Option<&str>, allow_unknown: bool) -> any
             "add --target-version, for example: mcp-diag plan --target-version 1.32 DIR",
         )),
     }
-}
-
-fn source_error(e: SourceError) -> anyhow::Error {
-    let hint = match &e {
-        SourceError::NotFound { .. } => {
-            "check the path; give a snapshot directory (one holding cluster.yaml)"
-        }
-        SourceError::Stdin(_) => "pipe manifests in, or give a snapshot directory",
-        SourceError::ClusterFile(_) => {
-            "cluster.yaml takes the output of `kubectl version -o yaml`; see docs/snapshot.md"
-        }
-    };
-    hinted(e.to_string(), hint)
 }

@@ -71,7 +71,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let started = std::time::Instant::now();
     let mut inventories = read_inputs(&args.paths)?;
     if timings {
-        eprintln!("timing: read {:.3} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: read {:.3} s{}",
+            started.elapsed().as_secs_f64(),
+            memory()
+        );
     }
     for inventory in &inventories {
         refuse_empty(inventory, &args.paths)?;
@@ -224,13 +228,24 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         _ => full,
     };
     let rendering = std::time::Instant::now();
-    let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.output == ScanFormat::Json {
+        // Streamed: the JSON of a large scan is tens of MB.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
+        mcp_diag_report::write_json(&report, &mut out).and_then(|()| out.flush())
+    } else {
+        let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
+        stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+    };
     if timings {
-        eprintln!("timing: render {:.3} s", rendering.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: render {:.3} s{}",
+            rendering.elapsed().as_secs_f64(),
+            memory()
+        );
         eprintln!("timing: total {:.3} s", started.elapsed().as_secs_f64());
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    if let Err(e) = written {
         // A closed pipe (`| head`) is not a failure of the scan.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("cannot write the report to standard output");
@@ -434,6 +449,23 @@ fn check_options(args: &ScanArgs, config: &Config) -> anyhow::Result<CheckOption
     Ok(options)
 }
 
+/// `, memory now N MB, peak N MB` from /proc (Linux), for the timing lines; empty elsewhere.
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(now), Some(peak)) => format!(", memory now {} MB, peak {} MB", now / 1024, peak / 1024),
+        _ => String::new(),
+    }
+}
+
 /// `MCP_DIAG_TIMINGS=1`: print where the time went on standard error.
 fn timings_asked() -> bool {
     std::env::var_os("MCP_DIAG_TIMINGS").is_some_and(|v| v == "1")
@@ -486,6 +518,7 @@ fn scan_one(
         for line in timings.lines() {
             eprintln!("{line}");
         }
+        eprintln!("timing: after the checks{}", memory());
     }
     Ok(ClusterReport {
         name: inventory.cluster.name.clone(),
