@@ -49,10 +49,9 @@ impl Check for DepMissing {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
-        if graph.edges.is_empty() {
+        let Some(objects) = Objects::of_calls(ctx) else {
             return Vec::new();
-        }
-        let objects = Objects::build(ctx);
+        };
         let services_unknown = ctx.unknown_of(&[("", "Service")]).is_some();
         // Manifests hold no pods; elsewhere the graph says `pods: None` when it cannot tell.
         let pods_unknown = ctx.inventory.kind == SourceKind::Manifests;
@@ -334,6 +333,12 @@ pub(crate) struct Objects<'a> {
 }
 
 impl<'a> Objects<'a> {
+    /// The objects of a graph that has calls; `None` when it has none, and there is
+    /// nothing for a `dep-*` check to judge.
+    pub(crate) fn of_calls(ctx: &Context<'a>) -> Option<Self> {
+        (!ctx.graph.edges.is_empty()).then(|| Self::build(ctx))
+    }
+
     pub(crate) fn build(ctx: &Context<'a>) -> Self {
         let mut by_name = FxHashMap::default();
         for kind in WORKLOAD_KINDS

@@ -174,10 +174,9 @@ impl Check for DepProtocolMismatch {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
-        if graph.edges.is_empty() {
+        let Some(objects) = Objects::of_calls(ctx) else {
             return Vec::new();
-        }
-        let objects = Objects::build(ctx);
+        };
         let mesh = Mesh::read(ctx);
         let mut out = Vec::new();
         for edge in calls(graph) {
