@@ -92,6 +92,12 @@ impl FindingBuilder {
         self
     }
 
+    /// An `info` finding titled `title`: what the check could not judge, or does not
+    /// check, said so that nobody takes its silence for a pass.
+    pub fn notice(self, title: impl Into<String>) -> Self {
+        self.severity(Severity::Info).title(title)
+    }
+
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.finding.title = title.into();
         self
@@ -237,5 +243,7 @@ mod tests {
             ("t", "m", "r")
         );
         assert!(INFO.about_maybe(None).build().location.is_none());
+        let note = INFO.finding().notice("n").build();
+        assert_eq!((note.severity, note.title.as_str()), (Severity::Info, "n"));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
+use mcp_diag_model::{Finding, Node, Object, Seq, View};
 
 use crate::{CheckInfo, Context, FindingBuilder};
 
@@ -374,8 +374,7 @@ pub(crate) fn pods_have_status(ctx: &Context<'_>) -> Option<bool> {
 /// The one `info` finding a pod-status check gives when a snapshot's pods carry no status.
 pub(crate) fn no_pod_status(info: &'static CheckInfo, what: &str) -> Finding {
     info.finding()
-        .severity(Severity::Info)
-        .title(format!("Pod status missing: {what} not checked"))
+        .notice(format!("Pod status missing: {what} not checked"))
         .message(format!(
             "None of the pods in the input has a status, so {what} cannot be checked. Nothing is assumed."
         ))

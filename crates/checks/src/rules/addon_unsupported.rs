@@ -122,8 +122,7 @@ fn about(group: &Sightings<'_, '_>) -> FindingBuilder {
 fn version_unknown(group: &Sightings<'_, '_>) -> Finding {
     let name = display_name(group.name);
     about(group)
-        .severity(Severity::Info)
-        .title(format!("{name} version unknown ({})", group.raw()))
+        .notice(format!("{name} version unknown ({})", group.raw()))
         .message(format!(
             "The {name} version cannot be read from {:?} ({}; {}), so it was not compared with {name}'s supported Kubernetes versions.",
             group.raw(),
@@ -205,8 +204,7 @@ fn against_table(
     let Some(row) = addons::support_of(group.name, v) else {
         return Some(
             about(group)
-                .severity(Severity::Info)
-                .title(format!("{name} {raw}: supported Kubernetes versions unknown"))
+                .notice(format!("{name} {raw}: supported Kubernetes versions unknown"))
                 .message(format!(
                     "The tool knows no published Kubernetes range for {name} {raw} ({}); {}. It does not assume {raw} works on Kubernetes {}.",
                     group.usage(),
@@ -224,8 +222,7 @@ fn against_table(
     if !row.kubernetes.is_known() {
         return Some(
             about(group)
-                .severity(Severity::Info)
-                .title(format!("{name} {raw}: no published Kubernetes support range"))
+                .notice(format!("{name} {raw}: no published Kubernetes support range"))
                 .message(format!(
                     "{name} publishes no Kubernetes compatibility table ({}): {}. {}.",
                     row.source,
@@ -356,8 +353,7 @@ fn coredns(
         .join(", ");
     let target_pin = kubeadm::coredns_for(ctx.target).unwrap_or(pin);
     let f = about(group)
-        .severity(Severity::Info)
-        .title(format!(
+        .notice(format!(
             "CoreDNS {raw} is older than kubeadm's {} for Kubernetes {}",
             pin.tag,
             pin.kubernetes,

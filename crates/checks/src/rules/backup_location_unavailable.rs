@@ -172,8 +172,7 @@ fn unknown(velero: &Velero<'_>, location: &Object) -> Finding {
         format!(" Schedules writing to it: {}.", name_list(&schedules, 5))
     };
     INFO.about(location)
-        .severity(Severity::Info)
-        .title(format!("Backup storage location {name}: status unknown"))
+        .notice(format!("Backup storage location {name}: status unknown"))
         .message(format!(
             "BackupStorageLocation {name} has no status.phase: Velero has not validated it, or the input lost its status. Whether backups can be written to it and restored from it is not known.{users}"
         ))

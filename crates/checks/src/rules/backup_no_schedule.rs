@@ -57,8 +57,7 @@ impl Check for BackupNoSchedule {
             if let Some(product) = velero.managed_by {
                 return vec![
                     INFO.finding()
-                        .severity(Severity::Info)
-                        .title(format!("Backups scheduled by {product}, not by Velero"))
+                        .notice(format!("Backups scheduled by {product}, not by Velero"))
                         .message(format!(
                             "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
                         ))

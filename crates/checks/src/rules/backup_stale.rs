@@ -97,8 +97,7 @@ fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> 
     if now <= 0 {
         return Some(
             INFO.about(backup)
-                .severity(Severity::Info)
-                .title("Backup age unknown: no reference time")
+                .notice("Backup age unknown: no reference time")
                 .message(format!(
                     "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
                     backup.name,

@@ -354,8 +354,7 @@ pub(crate) fn other_tools(ctx: &Context<'_>) -> Vec<OtherTool> {
 fn not_captured(velero: &Velero<'_>) -> Finding {
     let seen = velero.evidence.join(", ");
     INFO.finding()
-        .severity(Severity::Info)
-        .title("Velero runs, but its objects are not in the input")
+        .notice("Velero runs, but its objects are not in the input")
         .message(format!(
             "Velero is installed ({seen}), but the input holds no velero.io objects (BackupStorageLocations, Schedules, Backups): whether backup storage is reachable, backups are scheduled and the newest one is recent cannot be checked."
         ))
@@ -391,8 +390,7 @@ fn other_tool(others: &[OtherTool]) -> Finding {
         .map(|t| format!("{} ({})", t.name, t.evidence))
         .collect();
     INFO.finding()
-        .severity(Severity::Info)
-        .title(format!("Backups by {} (not checked)", name_list(&names, 3)))
+        .notice(format!("Backups by {} (not checked)", name_list(&names, 3)))
         .message(format!(
             "No Velero in the cluster, but another backup tool: {}. mcp-diag checks Velero's storage locations, schedules and backups only; the state of these backups is not checked.",
             seen.join("; "),
@@ -408,8 +406,7 @@ fn other_tool(others: &[OtherTool]) -> Finding {
 
 fn cannot_tell() -> Finding {
     INFO.finding()
-        .severity(Severity::Info)
-        .title("Backup tool unknown: the input holds no workloads")
+        .notice("Backup tool unknown: the input holds no workloads")
         .message(
             "The input holds no Pods, Deployments, StatefulSets, DaemonSets or CustomResourceDefinitions, so whether a backup tool runs cannot be told.",
         )
@@ -421,8 +418,7 @@ fn cannot_tell() -> Finding {
 
 fn undecided(unknown: &str) -> Finding {
     INFO.finding()
-        .severity(Severity::Info)
-        .title("Backup tool not decided: workloads not read completely")
+        .notice("Backup tool not decided: workloads not read completely")
         .message(format!(
             "No backup tool was seen, but neither the pods nor the Deployments were read completely, so its absence cannot be told: {unknown}."
         ))

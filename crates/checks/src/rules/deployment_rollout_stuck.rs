@@ -70,8 +70,7 @@ impl Check for DeploymentRolloutStuck {
         if without_status > 0 && without_status == deployments.len() {
             findings.push(
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title("Deployment status missing")
+                    .notice("Deployment status missing")
                     .message(format!(
                         "{}, so stuck rollouts and unavailable replicas cannot be checked.",
                         crate::words::none_carries(without_status, "Deployment", "Deployments", "status"),

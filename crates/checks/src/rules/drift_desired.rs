@@ -561,8 +561,7 @@ fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
     let total: usize = skipped.values().sum();
     let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
     INFO.finding()
-        .severity(Severity::Info)
-        .title(format!(
+        .notice(format!(
             "{total} declared object{} not compared: kinds not (completely) in the cluster input",
             if total == 1 { "" } else { "s" },
         ))

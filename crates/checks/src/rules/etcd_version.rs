@@ -153,8 +153,7 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
         .map(|p| format!(" (kubeadm pins {} for {})", p.image, ctx.target))
         .unwrap_or_default();
     let mut f = INFO.finding()
-        .severity(Severity::Info)
-        .title(title)
+        .notice(title)
         .message(format!(
             "No etcd pod in kube-system and no `components.etcd` in cluster.yaml. {why} The etcd version was not checked against kubeadm's pins{target_pin}, known-bad releases or etcd's upgrade path."
         ))
@@ -173,8 +172,7 @@ fn undecided(unknown: &str) -> Finding {
     let mut details = BTreeMap::new();
     details.insert("undecided", unknown.to_owned());
     INFO.finding()
-        .severity(Severity::Info)
-        .title("etcd version not decided: pods not read completely")
+        .notice("etcd version not decided: pods not read completely")
         .message(format!(
             "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
         ))
@@ -188,8 +186,7 @@ fn undecided(unknown: &str) -> Finding {
 fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
     let pin = kubeadm::etcd_for(ctx.target);
     about(group)
-        .severity(Severity::Info)
-        .title(format!("etcd version unknown ({})", group.raw()))
+        .notice(format!("etcd version unknown ({})", group.raw()))
         .message(format!(
             "The etcd version cannot be read from {:?} ({}; {}), so it was not compared with kubeadm's pins, known-bad releases or etcd's upgrade path.",
             group.raw(),
@@ -245,8 +242,7 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
     if !unknown.is_empty() {
         out.push(
             about(group)
-                .severity(Severity::Info)
-                .title(format!("kubeadm's etcd for {} unknown", unknown.join(", ")))
+                .notice(format!("kubeadm's etcd for {} unknown", unknown.join(", ")))
                 .message(format!(
                     "The tool does not know which etcd kubeadm pins for Kubernetes {} (it knows 1.22 to 1.37), so etcd {v} was not compared with it.",
                     unknown.join(", "),
@@ -423,8 +419,7 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                 } else {
                     out.push(
                         about(group)
-                            .severity(Severity::Info)
-                            .title(format!("etcd moves from {from} to {to} at the {hop} hop"))
+                            .notice(format!("etcd moves from {from} to {to} at the {hop} hop"))
                             .message(format!(
                                 "kubeadm pins etcd {} for Kubernetes {hop}; {before}, meets etcd's minimum for that step ({}). Mind the changes: {}.",
                                 pin.image,

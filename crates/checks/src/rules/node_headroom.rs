@@ -236,8 +236,7 @@ impl Check for NodeHeadroom {
         if !no_alloc.is_empty() && ctx.inventory.kind != mcp_diag_model::SourceKind::Manifests {
             findings.push(
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title(format!(
+                    .notice(format!(
                         "Allocatable resources missing for {} node{}",
                         no_alloc.len(),
                         if no_alloc.len() == 1 { "" } else { "s" },

@@ -180,8 +180,7 @@ impl Check for NodeNotReady {
         if !no_status.is_empty() && ctx.inventory.kind != SourceKind::Manifests {
             findings.push(
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title(format!(
+                    .notice(format!(
                         "Node status missing for {} node{}",
                         no_status.len(),
                         if no_status.len() == 1 { "" } else { "s" },

@@ -70,8 +70,7 @@ impl Check for PvcStorageclassMissing {
             }
             return vec![
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title("No StorageClass in the input")
+                    .notice("No StorageClass in the input")
                     .message(format!(
                         "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
                         mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims"),

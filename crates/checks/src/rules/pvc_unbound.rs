@@ -68,8 +68,7 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
     if without_status > 0 && without_status == pvcs.len() {
         findings.push(
             INFO.finding()
-                .severity(Severity::Info)
-                .title("PersistentVolumeClaim status missing")
+                .notice("PersistentVolumeClaim status missing")
                 .message(format!(
                     "{}, so unbound and lost claims cannot be found.",
                     crate::words::none_carries(

@@ -320,8 +320,7 @@ fn allowed_kubelet_min(proxy: Minor) -> Minor {
 
 fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
     INFO.about_maybe(c.object)
-        .severity(Severity::Info)
-        .title("kube-proxy version unknown")
+        .notice("kube-proxy version unknown")
         .message(format!(
             "kube-proxy in {}{} has the tag {:?}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
             c.evidence(),
@@ -358,8 +357,7 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
         }
         return Some(
             INFO.about(n.object)
-                .severity(Severity::Info)
-                .title(format!("kube-proxy version unknown on {name}"))
+                .notice(format!("kube-proxy version unknown on {name}"))
                 .message(format!(
                     "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
                 ))
@@ -388,8 +386,7 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
             details.insert("allowed_max", r.max.to_string());
         }
         INFO.about(n.object)
-            .severity(Severity::Info)
-            .title(format!(
+            .notice(format!(
                 "Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}"
             ))
             .message(format!(

@@ -198,8 +198,7 @@ fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
         .collect::<Vec<_>>()
         .join(", ");
     INFO.about(node.object)
-        .severity(Severity::Info)
-        .title(format!("Kubelet version unknown on {name}"))
+        .notice(format!("Kubelet version unknown on {name}"))
         .message(format!(
             "Node {name} reports {shown}: its skew against kube-apiserver {at} cannot be checked, and nothing is assumed about it."
         ))

@@ -67,8 +67,7 @@ impl Check for StsNotReady {
         if without_status > 0 && without_status == all.len() {
             findings.push(
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title("StatefulSet status missing")
+                    .notice("StatefulSet status missing")
                     .message(format!(
                         "{}, so readiness and unfinished rollouts cannot be checked.",
                         crate::words::none_carries(without_status, "StatefulSet", "StatefulSets", "status"),

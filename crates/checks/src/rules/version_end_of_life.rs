@@ -114,8 +114,7 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
         return Some(
             INFO.finding()
                 .evidence("release table")
-                .severity(Severity::Info)
-                .title(format!("Kubernetes {minor} ({}): end of life unknown", role.as_str()))
+                .notice(format!("Kubernetes {minor} ({}): end of life unknown", role.as_str()))
                 .message(format!(
                     "{} is not in the release table (it knows 1.19 to {}), so the tool cannot tell whether it is still supported.",
                     role.subject(minor),
@@ -151,8 +150,7 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
         return Some(
             INFO.finding()
                 .evidence("release table")
-                .severity(Severity::Info)
-                .title(format!(
+                .notice(format!(
                     "Kubernetes {minor} ({}): end of life not published",
                     role.as_str(),
                 ))
@@ -187,8 +185,7 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
         return Some(
             INFO.finding()
                 .evidence("release table")
-                .severity(Severity::Info)
-                .title(format!(
+                .notice(format!(
                     "Kubernetes {minor} ({}) reaches end of life on {eol}",
                     role.as_str(),
                 ))

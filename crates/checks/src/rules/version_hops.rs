@@ -70,8 +70,7 @@ impl Check for VersionHops {
         if current.major != target.major {
             return vec![
                 INFO.finding()
-                    .severity(Severity::Info)
-                    .title(format!("Upgrade path from {current} to {target} unknown"))
+                    .notice(format!("Upgrade path from {current} to {target} unknown"))
                     .message(format!(
                         "The cluster runs {current} and the target is {target}: a different major version, for which no upgrade path is known."
                     ))
@@ -194,8 +193,7 @@ fn hop_sensitive(ctx: &Context<'_>) -> bool {
 
 fn unknown_current(target: Minor) -> Finding {
     INFO.finding()
-        .severity(Severity::Info)
-        .title(format!("Upgrade hops to {target} cannot be computed"))
+        .notice(format!("Upgrade hops to {target} cannot be computed"))
         .message(format!(
             "The current Kubernetes version is unknown (manifests carry no cluster version), so the hops to {target} cannot be computed; the version checks compare with {target} only. The control plane must still go one minor at a time."
         ))
