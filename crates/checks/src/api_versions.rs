@@ -7,7 +7,7 @@ use mcp_diag_data::{API_PLANNED_REMOVALS, API_REMOVALS, ApiRemoval, PlannedRemov
 use mcp_diag_model::{Finding, Inventory, ManagedWrite, Object, SourceKind};
 use rayon::prelude::*;
 
-use crate::Context;
+use crate::{CheckInfo, Context, FindingBuilder};
 
 /// An apiVersion an object uses, and where that was seen.
 pub(crate) struct Usage<'a> {
@@ -16,6 +16,16 @@ pub(crate) struct Usage<'a> {
     pub evidence: &'static str,
     /// For `managed fields` evidence: the client that wrote with this apiVersion.
     pub manager: Option<ManagedWrite>,
+}
+
+impl Usage<'_> {
+    /// A finding of `info` about this use: the object, named with the apiVersion it was
+    /// used with, and where that use was seen.
+    pub(crate) fn about(&self, info: &'static CheckInfo) -> FindingBuilder {
+        info.about(self.object)
+            .api_version(&self.api_version)
+            .evidence(self.evidence)
+    }
 }
 
 pub(crate) const LAST_APPLIED_EVIDENCE: &str = "last-applied annotation";

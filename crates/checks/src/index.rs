@@ -27,7 +27,7 @@ pub struct Index<'a> {
     inferred: HashMap<usize, &'a Object>,
     /// The pod templates the spec checks read, found by the first check that asks (six
     /// checks share them; on 150,000 pods each pass costs as much as a whole check).
-    pub(crate) workloads: std::sync::OnceLock<Vec<crate::rules::probe_missing_readiness::Workload<'a>>>,
+    pub(crate) workloads: std::sync::OnceLock<Vec<crate::workloads::Workload<'a>>>,
     /// The Services with a selector, by namespace, filed by label; built by the first check
     /// that asks.
     services: std::sync::OnceLock<HashMap<&'a str, ServiceSelectors<'a>>>,

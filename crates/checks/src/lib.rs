@@ -8,8 +8,27 @@ use mcp_diag_model::{Date, Finding, Inventory, Known, Minor, Severity};
 use mcp_diag_services::Graph;
 use rayon::prelude::*;
 
+/// The `info` of an `impl Check`: `info_from!(INFO);` returns the rule file's `INFO`, and
+/// `info_from!(INFO, reads_graph);` also says that the check reads the service graph.
+/// Declared before the modules, so that every rule file can use it.
+macro_rules! info_from {
+    ($info:path) => {
+        fn info(&self) -> &'static $crate::CheckInfo {
+            &$info
+        }
+    };
+    ($info:path, reads_graph) => {
+        info_from!($info);
+
+        fn reads_graph(&self) -> bool {
+            true
+        }
+    };
+}
+
 mod api_versions;
 pub mod components;
+pub mod finding;
 pub mod index;
 mod info;
 pub mod quantity;
@@ -19,8 +38,11 @@ pub mod rules;
 pub mod scope;
 pub mod selector;
 pub mod suppress;
+pub mod words;
+pub(crate) mod workloads;
 
 pub use components::Component;
+pub use finding::FindingBuilder;
 pub use info::CheckInfo;
 pub use registry::{CHECKS, check_info};
 pub use rules::user_rules::{UserRule, UserRules, UserRulesError};

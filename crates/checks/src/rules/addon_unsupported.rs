@@ -1,11 +1,9 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_data::addons::{self, AddonSupport, Statement};
 use mcp_diag_data::kubeadm::{self, Ver};
 use mcp_diag_model::{Finding, KubeVersion, Minor, Severity};
 
 use crate::components::{Sightings, group_by_version};
-use crate::{Check, CheckInfo, Context};
+use crate::{Check, CheckInfo, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "addon-unsupported",
@@ -83,9 +81,7 @@ fn display_name(name: &str) -> &str {
 pub struct AddonUnsupported;
 
 impl Check for AddonUnsupported {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let hops = ctx.hops();
@@ -103,59 +99,41 @@ impl Check for AddonUnsupported {
     }
 }
 
-fn base(
-    group: &Sightings<'_, '_>,
-    severity: Severity,
-    title: String,
-    message: String,
-    remediation: String,
-) -> Finding {
-    let mut details = BTreeMap::new();
-    details.insert("component", group.name.to_owned());
-    details.insert(
-        "version",
-        group
-            .version
-            .as_ref()
-            .map_or_else(|| "unknown".to_owned(), ToString::to_string),
-    );
-    details.insert("workloads", group.workloads().len().to_string());
-    details.insert("pods", group.pods().to_string());
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: group.reference.object_ref(),
-        location: group.reference.location(),
-        message,
-        remediation,
-        evidence: Some(match group.reference.object {
+/// A finding about the add-on seen in `group`: where it was seen and how widely it runs.
+fn about(group: &Sightings<'_, '_>) -> FindingBuilder {
+    INFO.about_maybe(group.reference.object)
+        .evidence(match group.reference.object {
             Some(_) if group.reference.image.is_some() => "container image",
             Some(_) => "operator resource",
             None => "cluster.yaml",
-        }),
-        details,
-    }
+        })
+        .detail("component", group.name)
+        .detail(
+            "version",
+            group
+                .version
+                .as_ref()
+                .map_or_else(|| "unknown".to_owned(), ToString::to_string),
+        )
+        .detail("workloads", group.workloads().len())
+        .detail("pods", group.pods())
 }
 
 fn version_unknown(group: &Sightings<'_, '_>) -> Finding {
     let name = display_name(group.name);
-    let mut f = base(
-        group,
-        Severity::Info,
-        format!("{name} version unknown ({})", group.raw()),
-        format!(
+    about(group)
+        .notice(format!("{name} version unknown ({})", group.raw()))
+        .message(format!(
             "The {name} version cannot be read from {:?} ({}; {}), so it was not compared with {name}'s supported Kubernetes versions.",
             group.raw(),
             group.reference.evidence(),
-            group.usage()
-        ),
-        format!(
+            group.usage(),
+        ))
+        .fix(format!(
             "Pin the {name} image to a version tag (or check the running version yourself) and compare it with {name}'s compatibility table before the upgrade."
-        ),
-    );
-    f.details.insert("raw", group.raw().to_owned());
-    f
+        ))
+        .detail("raw", group.raw())
+        .build()
 }
 
 fn verb(statement: Statement) -> &'static str {
@@ -224,43 +202,41 @@ fn against_table(
     let raw = group.raw();
     let v = Ver::of(version);
     let Some(row) = addons::support_of(group.name, v) else {
-        let mut f = base(
-            group,
-            Severity::Info,
-            format!("{name} {raw}: supported Kubernetes versions unknown"),
-            format!(
-                "The tool knows no published Kubernetes range for {name} {raw} ({}); {}. It does not assume {raw} works on Kubernetes {}.",
-                group.usage(),
-                known_rows(group.name, v),
-                ctx.target
-            ),
-            format!(
-                "Check {name}'s release notes or compatibility table for Kubernetes {} before the upgrade, or move to a version with a published range.",
-                ctx.target
-            ),
+        return Some(
+            about(group)
+                .notice(format!("{name} {raw}: supported Kubernetes versions unknown"))
+                .message(format!(
+                    "The tool knows no published Kubernetes range for {name} {raw} ({}); {}. It does not assume {raw} works on Kubernetes {}.",
+                    group.usage(),
+                    known_rows(group.name, v),
+                    ctx.target,
+                ))
+                .fix(format!(
+                    "Check {name}'s release notes or compatibility table for Kubernetes {} before the upgrade, or move to a version with a published range.",
+                    ctx.target,
+                ))
+                .detail("supported", "unknown")
+                .build()
         );
-        f.details.insert("supported", "unknown".to_owned());
-        return Some(f);
     };
     if !row.kubernetes.is_known() {
-        let mut f = base(
-            group,
-            Severity::Info,
-            format!("{name} {raw}: no published Kubernetes support range"),
-            format!(
-                "{name} publishes no Kubernetes compatibility table ({}): {}. {}.",
-                row.source,
-                row.note,
-                group.usage()
-            ),
-            format!(
-                "Test {name} {raw} on a Kubernetes {} cluster (or follow its release notes) before upgrading production.",
-                ctx.target
-            ),
+        return Some(
+            about(group)
+                .notice(format!("{name} {raw}: no published Kubernetes support range"))
+                .message(format!(
+                    "{name} publishes no Kubernetes compatibility table ({}): {}. {}.",
+                    row.source,
+                    row.note,
+                    group.usage(),
+                ))
+                .fix(format!(
+                    "Test {name} {raw} on a Kubernetes {} cluster (or follow its release notes) before upgrading production.",
+                    ctx.target,
+                ))
+                .detail("supported", "unknown")
+                .detail("source", row.source)
+                .build()
         );
-        f.details.insert("supported", "unknown".to_owned());
-        f.details.insert("source", row.source.to_owned());
-        return Some(f);
     }
     let leaving = hops
         .iter()
@@ -327,32 +303,31 @@ fn against_table(
             ctx.target
         ),
     };
-    let mut f = base(
-        group,
-        severity,
-        format!(
+    let mut f = about(group)
+        .severity(severity)
+        .title(format!(
             "{name} {raw} is not {} on Kubernetes {leaving}",
-            verb(row.statement)
-        ),
-        format!(
+            verb(row.statement),
+        ))
+        .message(format!(
             "{name} {raw} ({}) is {} on Kubernetes {} ({name} {}); {} leaves that range.{current_note}{unverified}{note}",
             group.usage(),
             verb(row.statement),
             row.kubernetes,
             row.label,
-            hop_text(ctx, hops, leaving)
-        ),
-        remediation,
-    );
-    f.details.insert("hop", leaving.to_string());
-    f.details.insert("supported", row.kubernetes.to_string());
-    f.details.insert("statement", row.statement.as_str().to_owned());
-    f.details.insert("source", row.source.to_owned());
+            hop_text(ctx, hops, leaving),
+        ))
+        .fix(remediation)
+        .detail("hop", leaving)
+        .detail("supported", row.kubernetes)
+        .detail("statement", row.statement.as_str())
+        .detail("source", row.source);
     if let Some((r, _)) = fix {
-        f.details.insert("fix_version", prefixed(raw, r.min));
-        f.details.insert("fix_supported", r.kubernetes.to_string());
+        f = f
+            .detail("fix_version", prefixed(raw, r.min))
+            .detail("fix_supported", r.kubernetes);
     }
-    Some(f)
+    Some(f.build())
 }
 
 /// CoreDNS publishes no range: kubeadm's CoreDNS per minor is the reference, and only `info`.
@@ -377,29 +352,28 @@ fn coredns(
         .collect::<Vec<_>>()
         .join(", ");
     let target_pin = kubeadm::coredns_for(ctx.target).unwrap_or(pin);
-    let mut f = base(
-        group,
-        Severity::Info,
-        format!(
+    let f = about(group)
+        .notice(format!(
             "CoreDNS {raw} is older than kubeadm's {} for Kubernetes {}",
-            pin.tag, pin.kubernetes
-        ),
-        format!(
+            pin.tag,
+            pin.kubernetes,
+        ))
+        .message(format!(
             "CoreDNS publishes no Kubernetes support range; the CoreDNS kubeadm installs per minor is the reference. CoreDNS {raw} ({}) is older than the {} kubeadm installs for Kubernetes {} ({}). kubeadm's CoreDNS per hop: {along}.",
             group.usage(),
             pin.tag,
             pin.kubernetes,
-            hop_text(ctx, hops, pin.kubernetes)
-        ),
-        format!(
+            hop_text(ctx, hops, pin.kubernetes),
+        ))
+        .fix(format!(
             "If kubeadm manages CoreDNS, `kubeadm upgrade apply` replaces it at each hop (it migrates a Corefile it recognises; review custom changes). If you manage CoreDNS yourself (Helm chart, a provider add-on), upgrade it to {} or later by the {} hop.",
-            target_pin.tag, target_pin.kubernetes
-        ),
-    );
-    f.details.insert("hop", pin.kubernetes.to_string());
-    f.details.insert("kubeadm_coredns", pin.tag.to_owned());
-    f.details
-        .insert("supported", "unknown (no published range)".to_owned());
-    f.details.insert("source", pin.source.to_owned());
+            target_pin.tag,
+            target_pin.kubernetes,
+        ))
+        .detail("hop", pin.kubernetes)
+        .detail("kubeadm_coredns", pin.tag)
+        .detail("supported", "unknown (no published range)")
+        .detail("source", pin.source)
+        .build();
     Some(f)
 }

@@ -1,5 +1,5 @@
 use mcp_diag_data::Stability;
-use mcp_diag_model::{Finding, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Severity};
 
 use crate::api_versions::{Usage, for_each_usage, planned, removal};
 use crate::{Check, CheckInfo, Context};
@@ -36,9 +36,7 @@ versions are served until the removal, so the change can be made at any time.
 pub struct ApiDeprecated;
 
 impl Check for ApiDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -89,28 +87,15 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
         Some(rep) => format!("Migrate to {rep} now, while both versions are served."),
         None => "There is no replacement API for this kind yet; plan to remove the object.".to_owned(),
     };
-    let mut details = std::collections::BTreeMap::new();
-    details.insert("removed_in", removed_in.to_string());
-    if let Some(d) = deprecated_in {
-        details.insert("deprecated_in", d.to_string());
-    }
-    if let Some(rep) = replacement {
-        details.insert("replacement", rep.to_owned());
-    }
-    Some(Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!("{} {} deprecated", usage.api_version, object.kind),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details,
-    })
+    let title = format!("{} {} deprecated", usage.api_version, object.kind);
+    let found = usage.about(&INFO).words(title, message, remediation);
+    Some(
+        found
+            .detail("removed_in", removed_in)
+            .maybe_detail("deprecated_in", deprecated_in)
+            .maybe_detail("replacement", replacement)
+            .build(),
+    )
 }
 
 #[cfg(test)]

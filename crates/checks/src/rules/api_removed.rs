@@ -1,5 +1,5 @@
 use mcp_diag_data::Stability;
-use mcp_diag_model::{Finding, Minor, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Minor, Severity};
 
 use crate::api_versions::{
     HELM_RELEASE_EVIDENCE, LAST_APPLIED_EVIDENCE, MANAGED_FIELDS_EVIDENCE, Usage, for_each_usage, removal,
@@ -57,9 +57,7 @@ chart to a version that uses the new API.
 pub struct ApiRemoved;
 
 impl Check for ApiRemoved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -131,14 +129,6 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             remediation.push('.');
         }
     }
-    let mut details = std::collections::BTreeMap::new();
-    details.insert("removed_in", removal.removed_in.to_string());
-    if let Some(d) = removal.deprecated_in {
-        details.insert("deprecated_in", d.to_string());
-    }
-    if let Some(rep) = removal.replacement_served_by(ctx.target) {
-        details.insert("replacement", rep.to_owned());
-    }
     // The stored object keeps working; what breaks is the manifest or the client that
     // still sends the old version. A Helm release is different: Helm rebuilds the release's
     // stored manifest on every upgrade and rollback, and fails on a kind the server no longer
@@ -148,23 +138,21 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
     } else {
         INFO.severity
     };
-    Some(Finding {
-        check: INFO.id,
-        severity,
-        title: format!(
-            "{} {} removed in {}",
-            usage.api_version, object.kind, removal.removed_in
-        ),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details,
-    })
+    let title = format!(
+        "{} {} removed in {}",
+        usage.api_version, object.kind, removal.removed_in,
+    );
+    let found = usage
+        .about(&INFO)
+        .severity(severity)
+        .words(title, message, remediation);
+    Some(
+        found
+            .detail("removed_in", removal.removed_in)
+            .maybe_detail("deprecated_in", removal.deprecated_in)
+            .maybe_detail("replacement", removal.replacement_served_by(ctx.target))
+            .build(),
+    )
 }
 
 #[cfg(test)]

@@ -47,9 +47,7 @@ proves little: read it after a full day of normal traffic.
 pub struct ApiRequestedDeprecated;
 
 impl Check for ApiRequestedDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.inventory
@@ -133,22 +131,19 @@ fn finding(target: Minor, api: &RequestedApi) -> Finding {
     if let Some(rep) = replacement {
         details.insert("replacement", rep.to_owned());
     }
-    Finding {
-        check: INFO.id,
-        severity,
-        title: format!("{what} requested by a client"),
-        object: None,
-        location: None,
-        message: format!(
+    INFO.finding()
+        .severity(severity)
+        .title(format!("{what} requested by a client"))
+        .message(format!(
             "{what} was requested by a client since the API server started (apiserver_requested_deprecated_apis); {consequence}."
-        ),
-        remediation: format!(
+        ))
+        .fix(format!(
             "Find the client in the API server's audit log (annotation k8s.io/deprecated=true, user agent) and move it to {}.",
-            replacement.unwrap_or("a served version")
-        ),
-        evidence: Some("request metrics"),
-        details,
-    }
+            replacement.unwrap_or("a served version"),
+        ))
+        .evidence("request metrics")
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

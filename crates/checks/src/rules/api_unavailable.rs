@@ -1,5 +1,5 @@
 use mcp_diag_data::{NEWEST_KNOWN_MINOR, OLDEST_KNOWN_MINOR, is_builtin_group, served_range};
-use mcp_diag_model::{Finding, ObjectRef, Severity};
+use mcp_diag_model::{Finding, Severity};
 
 use crate::api_versions::{Usage, for_each_usage, removal};
 use crate::{Check, CheckInfo, Context};
@@ -38,9 +38,7 @@ applying the manifest. For a typo, correct the apiVersion or kind.
 pub struct ApiUnavailable;
 
 impl Check for ApiUnavailable {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         for_each_usage(ctx, finding)
@@ -99,23 +97,17 @@ fn finding(ctx: &Context<'_>, usage: &Usage<'_>) -> Option<Finding> {
             served_now.join(", ")
         )
     };
-    Some(Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!(
-            "{} {} not served by {}",
-            usage.api_version, object.kind, ctx.target
-        ),
-        object: Some(ObjectRef {
-            api_version: usage.api_version.clone(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(usage.evidence),
-        details: details.into_iter().collect(),
-    })
+    let title = format!(
+        "{} {} not served by {}",
+        usage.api_version, object.kind, ctx.target
+    );
+    Some(
+        usage
+            .about(&INFO)
+            .words(title, message, remediation)
+            .details(details)
+            .build(),
+    )
 }
 
 /// The apiVersions of `kind` in `group` that the target serves, most stable first.

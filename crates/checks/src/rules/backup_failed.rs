@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::backup_velero_missing::{timestamp, velero};
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -46,9 +46,7 @@ cause, then run the schedule once by hand (`velero backup create --from-schedule
 pub struct BackupFailed;
 
 impl Check for BackupFailed {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);
@@ -199,31 +197,29 @@ fn newest_failed(
         || "velero backup create pre-upgrade --wait".to_owned(),
         |s| format!("velero backup create --from-schedule {s} --wait"),
     );
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about(schedule.unwrap_or(newest))
+        .title(format!(
             "Newest backup of {group} {}",
             if phase(newest) == Some("PartiallyFailed") {
                 "partially failed"
             } else {
                 "failed"
-            }
-        ),
-        Some(schedule.unwrap_or(newest)),
-        format!(
+            },
+        ))
+        .message(format!(
             "The newest of the {group}, {ns}/{} (started {}), ended {}: the latest restore point is incomplete or missing.{streak}",
             newest.name,
             when(newest),
-            outcome(newest)
-        ),
-        format!(
+            outcome(newest),
+        ))
+        .fix(format!(
             "Read what failed (`velero backup describe {} --details`, `velero backup logs {}`), fix the cause, then run a backup and check it completes before the upgrade: `{rerun}`.",
-            newest.name, newest.name
-        ),
-        Some("Backup status"),
-        details,
-    )
+            newest.name,
+            newest.name,
+        ))
+        .evidence("Backup status")
+        .details(details)
+        .build()
 }
 
 fn earlier_failures(
@@ -247,16 +243,14 @@ fn earlier_failures(
         details.insert("schedule", s.to_owned());
     }
     let first = failed.last().copied().unwrap_or(newest);
-    finding(
-        &INFO,
-        Severity::Low,
-        format!(
+    INFO.about(schedule.unwrap_or(first))
+        .severity(Severity::Low)
+        .title(format!(
             "{} earlier backup{} of {group} failed",
             failed.len(),
-            if failed.len() == 1 { "" } else { "s" }
-        ),
-        Some(schedule.unwrap_or(first)),
-        format!(
+            if failed.len() == 1 { "" } else { "s" },
+        ))
+        .message(format!(
             "The newest of the {group}, {}, completed, but {} not expired yet failed or partially failed: {}. Those restore points are incomplete, and the schedule fails now and then.",
             newest.name,
             if failed.len() == 1 {
@@ -264,13 +258,14 @@ fn earlier_failures(
             } else {
                 "earlier backups that have"
             },
-            name_list(&listed, 5)
-        ),
-        format!(
+            name_list(&listed, 5),
+        ))
+        .fix(format!(
             "Read why (`velero backup describe {} --details`, `velero backup logs {}`) so that the backup before the upgrade does not fail the same way; restore from a completed backup, not from these.",
-            first.name, first.name
-        ),
-        Some("Backup status"),
-        details,
-    )
+            first.name,
+            first.name,
+        ))
+        .evidence("Backup status")
+        .details(details)
+        .build()
 }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use super::backup_velero_missing::{Velero, velero};
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -43,9 +43,7 @@ locations nobody uses any more.
 pub struct BackupLocationUnavailable;
 
 impl Check for BackupLocationUnavailable {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);
@@ -156,16 +154,13 @@ fn unavailable(velero: &Velero<'_>, location: &Object, phase: &str) -> Finding {
             location.name
         ));
     }
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("Backup storage location {name} is {phase}"),
-        Some(location),
-        text_parts.join(" "),
-        remediation,
-        Some("BackupStorageLocation status"),
-        details,
-    )
+    INFO.about(location)
+        .title(format!("Backup storage location {name} is {phase}"))
+        .message(text_parts.join(" "))
+        .fix(remediation)
+        .evidence("BackupStorageLocation status")
+        .details(details)
+        .build()
 }
 
 fn unknown(velero: &Velero<'_>, location: &Object) -> Finding {
@@ -176,20 +171,17 @@ fn unknown(velero: &Velero<'_>, location: &Object) -> Finding {
     } else {
         format!(" Schedules writing to it: {}.", name_list(&schedules, 5))
     };
-    finding(
-        &INFO,
-        Severity::Info,
-        format!("Backup storage location {name}: status unknown"),
-        Some(location),
-        format!(
+    INFO.about(location)
+        .notice(format!("Backup storage location {name}: status unknown"))
+        .message(format!(
             "BackupStorageLocation {name} has no status.phase: Velero has not validated it, or the input lost its status. Whether backups can be written to it and restored from it is not known.{users}"
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Check it with `velero backup-location get` (or `kubectl -n {} get backupstoragelocations.velero.io {} -o yaml`) and make sure its phase is Available before the upgrade.",
             location.namespace.as_deref().unwrap_or("velero"),
-            location.name
-        ),
-        Some("BackupStorageLocation status"),
-        BTreeMap::from([("location", name)]),
-    )
+            location.name,
+        ))
+        .evidence("BackupStorageLocation status")
+        .detail("location", name)
+        .build()
 }

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use super::backup_velero_missing::velero;
-use super::skew_kubelet::{finding, name_list};
 use crate::selector::{Selector, labels_of};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -52,9 +52,7 @@ explicitly in the Schedule so that the decision is written down.
 pub struct BackupNamespaceUncovered;
 
 impl Check for BackupNamespaceUncovered {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);
@@ -286,25 +284,20 @@ fn uncovered_finding(
         format!("{count} of its {total} {claims_word}")
     };
     let schedule_hint = names.first().copied().unwrap_or("SCHEDULE");
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("Namespace {ns}: {subject} not in any backup schedule"),
-        object,
-        format!(
+    INFO.about_maybe(object)
+        .title(format!("Namespace {ns}: {subject} not in any backup schedule"))
+        .message(format!(
             "Namespace {ns} has {subject} ({}) that no Velero backup schedule covers: {why}. Their data has no restore point if the upgrade fails.",
-            name_list(uncovered, 5)
-        ),
-        format!(
+            name_list(uncovered, 5),
+        ))
+        .fix(format!(
             "Add {ns} to a Schedule's spec.template.includedNamespaces (for example {schedule_hint}, where it is defined in Git), or include all namespaces (`*`) and exclude the ones you do not want. If the data is deliberately not backed up, list {ns} in excludedNamespaces so the decision is written down."
-        ),
-        Some("Schedule spec, PersistentVolumeClaims"),
-        BTreeMap::from([
-            ("namespace", ns.to_owned()),
-            ("claims", uncovered.join(", ")),
-            ("schedules", names.join(", ")),
-        ]),
-    )
+        ))
+        .evidence("Schedule spec, PersistentVolumeClaims")
+        .detail("namespace", ns)
+        .detail("claims", uncovered.join(", "))
+        .detail("schedules", names.join(", "))
+        .build()
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Severity};
 
 use super::backup_velero_missing::{describe, schedule_problem, velero};
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -43,9 +41,7 @@ before the upgrade: `velero backup create pre-upgrade --wait`.
 pub struct BackupNoSchedule;
 
 impl Check for BackupNoSchedule {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);
@@ -59,33 +55,33 @@ impl Check for BackupNoSchedule {
         let evidence = velero.evidence.join(", ");
         if velero.schedules.is_empty() {
             if let Some(product) = velero.managed_by {
-                return vec![finding(
-                    &INFO,
-                    Severity::Info,
-                    format!("Backups scheduled by {product}, not by Velero"),
-                    None,
-                    format!(
-                        "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
-                    ),
-                    format!(
-                        "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
-                    ),
-                    Some("cluster objects"),
-                    BTreeMap::from([("managed_by", product.to_owned())]),
-                )];
+                return vec![
+                    INFO.finding()
+                        .notice(format!("Backups scheduled by {product}, not by Velero"))
+                        .message(format!(
+                            "Velero runs for {product} ({evidence}), which schedules backups from its Backup vault policy rather than with Velero Schedules; those policies are not in the input."
+                        ))
+                        .fix(format!(
+                            "Check in {product} (the Backup vault's backup instances and policy) that a backup policy covers this cluster and that a backup completed recently."
+                        ))
+                        .evidence("cluster objects")
+                        .detail("managed_by", product)
+                        .build()
+                ];
             }
-            return vec![finding(
-                &INFO,
-                INFO.severity,
-                "No Velero backup schedule".to_owned(),
-                None,
-                format!(
-                    "Velero is installed ({evidence}) but has no Schedule: backups are only made by hand, and the newest one may be far older than the state the upgrade starts from."
-                ),
-                "Create a Schedule that covers every namespace with data, such as `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`, and keep it in Git with Velero's other configuration. Take a backup right before the upgrade as well: `velero backup create pre-upgrade --wait`.".to_owned(),
-                Some("cluster objects"),
-                BTreeMap::from([("schedules", "0".to_owned())]),
-            )];
+            return vec![
+                INFO.finding()
+                    .title("No Velero backup schedule")
+                    .message(format!(
+                        "Velero is installed ({evidence}) but has no Schedule: backups are only made by hand, and the newest one may be far older than the state the upgrade starts from."
+                    ))
+                    .fix(
+                        "Create a Schedule that covers every namespace with data, such as `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`, and keep it in Git with Velero's other configuration. Take a backup right before the upgrade as well: `velero backup create pre-upgrade --wait`.",
+                    )
+                    .evidence("cluster objects")
+                    .detail("schedules", "0")
+                    .build()
+            ];
         }
         if !velero.enabled_schedules().is_empty() {
             return Vec::new();
@@ -114,23 +110,23 @@ impl Check for BackupNoSchedule {
         };
         let first = velero.schedules.first().copied();
         let ns = first.and_then(|s| s.namespace.as_deref()).unwrap_or("velero");
-        vec![finding(
-            &INFO,
-            INFO.severity,
-            title,
-            first,
-            format!(
-                "Velero has {} Schedule{}, and none creates backups: {}.",
-                velero.schedules.len(),
-                if velero.schedules.len() == 1 { "" } else { "s" },
-                reasons.join("; ")
-            ),
-            format!(
-                "Unpause the schedule that covers your data (`velero schedule unpause {}` or `spec.paused: false` in Git), fixing any validation errors first (`kubectl -n {ns} get schedules.velero.io -o yaml`), and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`.",
-                names.first().copied().unwrap_or("NAME")
-            ),
-            Some("Schedule spec and status"),
-            BTreeMap::from([("schedules", name_list(&names, 10)), ("enabled", "0".to_owned())]),
-        )]
+        vec![
+            INFO.about_maybe(first)
+                .title(title)
+                .message(format!(
+                    "Velero has {} Schedule{}, and none creates backups: {}.",
+                    velero.schedules.len(),
+                    if velero.schedules.len() == 1 { "" } else { "s" },
+                    reasons.join("; "),
+                ))
+                .fix(format!(
+                    "Unpause the schedule that covers your data (`velero schedule unpause {}` or `spec.paused: false` in Git), fixing any validation errors first (`kubectl -n {ns} get schedules.velero.io -o yaml`), and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`.",
+                    names.first().copied().unwrap_or("NAME"),
+                ))
+                .evidence("Schedule spec and status")
+                .detail("schedules", name_list(&names, 10))
+                .detail("enabled", "0")
+                .build()
+        ]
     }
 }

@@ -4,7 +4,6 @@ use mcp_diag_model::time::format_duration;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use super::backup_velero_missing::{timestamp, velero};
-use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -43,9 +42,7 @@ deliberately less frequent than daily.
 pub struct BackupStale;
 
 impl Check for BackupStale {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let velero = velero(ctx);
@@ -98,19 +95,20 @@ fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> 
         ("max_age_seconds", max.to_string()),
     ]);
     if now <= 0 {
-        return Some(finding(
-            &INFO,
-            Severity::Info,
-            "Backup age unknown: no reference time".to_owned(),
-            Some(backup),
-            format!(
-                "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
-                backup.name
-            ),
-            "Add `capturedAt` to the snapshot's cluster.yaml, or check with `velero backup get` that a backup completed within the last day.".to_owned(),
-            Some("Backup status"),
-            details,
-        ));
+        return Some(
+            INFO.about(backup)
+                .notice("Backup age unknown: no reference time")
+                .message(format!(
+                    "The newest completed backup, {ns}/{}, finished at {when}, but the input gives no time to measure its age from (no capturedAt in cluster.yaml).",
+                    backup.name,
+                ))
+                .fix(
+                    "Add `capturedAt` to the snapshot's cluster.yaml, or check with `velero backup get` that a backup completed within the last day.",
+                )
+                .evidence("Backup status")
+                .details(details)
+                .build()
+        );
     }
     let age = u64::try_from(now.saturating_sub(completed)).unwrap_or(0);
     if age <= max {
@@ -129,23 +127,22 @@ fn stale(ctx: &Context<'_>, backup: &Object, completed: i64) -> Option<Finding> 
         || " (made by hand, not by a schedule)".to_owned(),
         |s| format!(" (schedule {s})"),
     );
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        format!("Newest completed backup is {} old", format_duration(age)),
-        Some(backup),
-        format!(
-            "The newest completed Velero backup, {ns}/{}{by}, finished at {when}: {} before the reference time, more than the allowed {}. A restore after a failed upgrade would lose everything changed since.",
-            backup.name,
-            format_duration(age),
-            format_duration(max)
-        ),
-        format!(
-            "Find why no newer backup completed (`velero schedule get`, `velero backup get`, the storage location's phase, `kubectl -n {ns} logs deploy/velero`), fix it, and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`. If backups are deliberately less frequent, raise --backup-max-age."
-        ),
-        Some("Backup status"),
-        details,
-    ))
+    Some(
+        INFO.about(backup)
+            .title(format!("Newest completed backup is {} old", format_duration(age)))
+            .message(format!(
+                "The newest completed Velero backup, {ns}/{}{by}, finished at {when}: {} before the reference time, more than the allowed {}. A restore after a failed upgrade would lose everything changed since.",
+                backup.name,
+                format_duration(age),
+                format_duration(max),
+            ))
+            .fix(format!(
+                "Find why no newer backup completed (`velero schedule get`, `velero backup get`, the storage location's phase, `kubectl -n {ns} logs deploy/velero`), fix it, and take a backup right before the upgrade: `velero backup create pre-upgrade --wait`. If backups are deliberately less frequent, raise --backup-max-age."
+            ))
+            .evidence("Backup status")
+            .details(details)
+            .build()
+    )
 }
 
 fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
@@ -163,20 +160,17 @@ fn none_completed(backups: &[&Object], evidence: &[String]) -> Finding {
         (n, 0) => format!("none of its {n} Backup objects has completed"),
         (n, f) => format!("none of its {n} Backup objects has completed ({f} failed or partially failed)"),
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        "No completed Velero backup".to_owned(),
-        None,
-        format!(
+    INFO.finding()
+        .title("No completed Velero backup")
+        .message(format!(
             "Velero is installed ({}), but {what}: there is nothing to restore if the upgrade fails.",
-            evidence.join(", ")
-        ),
-        "Take a backup and wait for it to complete (`velero backup create pre-upgrade --wait`, then `velero backup describe pre-upgrade`); fix what makes backups fail first (`velero backup logs NAME`). Make sure a Schedule keeps backups recent.".to_owned(),
-        Some("Backup status"),
-        BTreeMap::from([
-            ("backups", backups.len().to_string()),
-            ("failed", failed.to_string()),
-        ]),
-    )
+            evidence.join(", "),
+        ))
+        .fix(
+            "Take a backup and wait for it to complete (`velero backup create pre-upgrade --wait`, then `velero backup describe pre-upgrade`); fix what makes backups fail first (`velero backup logs NAME`). Make sure a Schedule keeps backups recent.",
+        )
+        .evidence("Backup status")
+        .detail("backups", backups.len())
+        .detail("failed", failed)
+        .build()
 }

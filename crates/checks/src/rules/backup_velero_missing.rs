@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -57,9 +57,7 @@ restore it once into a scratch namespace or cluster to know it works.
 pub struct BackupVeleroMissing;
 
 impl Check for BackupVeleroMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {
@@ -355,36 +353,34 @@ pub(crate) fn other_tools(ctx: &Context<'_>) -> Vec<OtherTool> {
 
 fn not_captured(velero: &Velero<'_>) -> Finding {
     let seen = velero.evidence.join(", ");
-    finding(
-        &INFO,
-        Severity::Info,
-        "Velero runs, but its objects are not in the input".to_owned(),
-        None,
-        format!(
+    INFO.finding()
+        .notice("Velero runs, but its objects are not in the input")
+        .message(format!(
             "Velero is installed ({seen}), but the input holds no velero.io objects (BackupStorageLocations, Schedules, Backups): whether backup storage is reachable, backups are scheduled and the newest one is recent cannot be checked."
-        ),
-        "Add Velero's objects to the snapshot: `kubectl get backupstoragelocations.velero.io,schedules.velero.io,backups.velero.io -A -o yaml > velero.yaml`, or check them with `velero backup-location get`, `velero schedule get` and `velero backup get`.".to_owned(),
-        Some("cluster objects"),
-        BTreeMap::from([("velero", seen)]),
-    )
+        ))
+        .fix(
+            "Add Velero's objects to the snapshot: `kubectl get backupstoragelocations.velero.io,schedules.velero.io,backups.velero.io -A -o yaml > velero.yaml`, or check them with `velero backup-location get`, `velero schedule get` and `velero backup get`.",
+        )
+        .evidence("cluster objects")
+        .detail("velero", seen)
+        .build()
 }
 
 fn leftover_crds(ctx: &Context<'_>, velero: &Velero<'_>) -> Finding {
     let claims = ctx.index.of_kind("PersistentVolumeClaim").len();
     let seen = velero.evidence.join(", ");
-    finding(
-        &INFO,
-        INFO.severity,
-        "Velero's CRDs are installed, but no Velero server runs".to_owned(),
-        None,
-        format!(
+    INFO.finding()
+        .title("Velero's CRDs are installed, but no Velero server runs")
+        .message(format!(
             "The cluster has Velero's CustomResourceDefinitions ({seen}), but no workload runs the velero/velero image and no velero.io object exists: Velero was probably uninstalled and its CRDs left behind. Nothing backs the cluster up ({}).",
-            mcp_diag_model::plural(claims, "PersistentVolumeClaim", "PersistentVolumeClaims")
-        ),
-        "Reinstall Velero (or the backup tool that replaced it) with a BackupStorageLocation and a Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`). If backups are made another way, delete the leftover CRDs (`kubectl get crds -o name | grep velero.io`).".to_owned(),
-        Some("cluster objects"),
-        BTreeMap::from([("velero", seen)]),
-    )
+            mcp_diag_model::plural(claims, "PersistentVolumeClaim", "PersistentVolumeClaims"),
+        ))
+        .fix(
+            "Reinstall Velero (or the backup tool that replaced it) with a BackupStorageLocation and a Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`). If backups are made another way, delete the leftover CRDs (`kubectl get crds -o name | grep velero.io`).",
+        )
+        .evidence("cluster objects")
+        .detail("velero", seen)
+        .build()
 }
 
 fn other_tool(others: &[OtherTool]) -> Finding {
@@ -393,50 +389,44 @@ fn other_tool(others: &[OtherTool]) -> Finding {
         .iter()
         .map(|t| format!("{} ({})", t.name, t.evidence))
         .collect();
-    finding(
-        &INFO,
-        Severity::Info,
-        format!("Backups by {} (not checked)", name_list(&names, 3)),
-        None,
-        format!(
+    INFO.finding()
+        .notice(format!("Backups by {} (not checked)", name_list(&names, 3)))
+        .message(format!(
             "No Velero in the cluster, but another backup tool: {}. mcp-diag checks Velero's storage locations, schedules and backups only; the state of these backups is not checked.",
-            seen.join("; ")
-        ),
-        format!(
+            seen.join("; "),
+        ))
+        .fix(format!(
             "Before the upgrade, confirm in {} that the backup location is reachable, a backup policy covers every namespace with volumes, and a backup completed recently; take one right before the upgrade.",
-            name_list(&names, 3)
-        ),
-        Some("cluster objects"),
-        BTreeMap::from([("tools", names.join(", "))]),
-    )
+            name_list(&names, 3),
+        ))
+        .evidence("cluster objects")
+        .detail("tools", names.join(", "))
+        .build()
 }
 
 fn cannot_tell() -> Finding {
-    finding(
-        &INFO,
-        Severity::Info,
-        "Backup tool unknown: the input holds no workloads".to_owned(),
-        None,
-        "The input holds no Pods, Deployments, StatefulSets, DaemonSets or CustomResourceDefinitions, so whether a backup tool runs cannot be told.".to_owned(),
-        "Capture pods, workloads and CustomResourceDefinitions in the snapshot (`kubectl get pods,deployments,statefulsets,daemonsets -A -o yaml`, `kubectl get crds -o yaml`), or check by hand that a backup tool runs.".to_owned(),
-        None,
-        BTreeMap::new(),
-    )
+    INFO.finding()
+        .notice("Backup tool unknown: the input holds no workloads")
+        .message(
+            "The input holds no Pods, Deployments, StatefulSets, DaemonSets or CustomResourceDefinitions, so whether a backup tool runs cannot be told.",
+        )
+        .fix(
+            "Capture pods, workloads and CustomResourceDefinitions in the snapshot (`kubectl get pods,deployments,statefulsets,daemonsets -A -o yaml`, `kubectl get crds -o yaml`), or check by hand that a backup tool runs.",
+        )
+        .build()
 }
 
 fn undecided(unknown: &str) -> Finding {
-    finding(
-        &INFO,
-        Severity::Info,
-        "Backup tool not decided: workloads not read completely".to_owned(),
-        None,
-        format!(
+    INFO.finding()
+        .notice("Backup tool not decided: workloads not read completely")
+        .message(format!(
             "No backup tool was seen, but neither the pods nor the Deployments were read completely, so its absence cannot be told: {unknown}."
-        ),
-        "Scan again with pods and Deployments read (see input-incomplete, or export them / use `mcp-diag snapshot`), or check by hand that a backup tool runs.".to_owned(),
-        None,
-        BTreeMap::from([("undecided", unknown.to_owned())]),
-    )
+        ))
+        .fix(
+            "Scan again with pods and Deployments read (see input-incomplete, or export them / use `mcp-diag snapshot`), or check by hand that a backup tool runs.",
+        )
+        .detail("undecided", unknown)
+        .build()
 }
 
 fn missing(ctx: &Context<'_>) -> Finding {
@@ -455,16 +445,15 @@ fn missing(ctx: &Context<'_>) -> Finding {
     } else {
         String::new()
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        "No backup tool found".to_owned(),
-        None,
-        format!(
+    INFO.finding()
+        .title("No backup tool found")
+        .message(format!(
             "Neither Velero (velero.io objects or CRDs, the velero/velero image) nor another backup tool this check knows (Kasten K10, Stash, KubeStash, Backup for GKE, Portworx Backup, Trilio) is in the cluster: if the upgrade fails, there is no backup of its objects and volumes to restore.{data}"
-        ),
-        "Install Velero with a BackupStorageLocation in object storage outside the cluster and a daily Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`); restore it once into a scratch namespace to know it works. If backups are made another way (etcd snapshots plus volume snapshots), make sure one is recent.".to_owned(),
-        Some("cluster objects"),
-        details,
-    )
+        ))
+        .fix(
+            "Install Velero with a BackupStorageLocation in object storage outside the cluster and a daily Schedule, and take a backup right before the upgrade (`velero backup create pre-upgrade --wait`); restore it once into a scratch namespace to know it works. If backups are made another way (etcd snapshots plus volume snapshots), make sure one is recent.",
+        )
+        .evidence("cluster objects")
+        .details(details)
+        .build()
 }

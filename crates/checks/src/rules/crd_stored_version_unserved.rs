@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Inventory, Node, Object, ObjectRef, Severity, SourceKind};
+use mcp_diag_model::{Finding, Inventory, Node, Object, Severity, SourceKind};
 
 use crate::api_versions::usages;
 use crate::{Check, CheckInfo, Context};
@@ -198,9 +198,7 @@ fn counts<'a>(inventory: &'a Inventory, crds: &[Crd<'a>]) -> HashMap<(&'a str, &
 pub struct CrdStoredVersionUnserved;
 
 impl Check for CrdStoredVersionUnserved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);
@@ -309,25 +307,21 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
         .to_owned(),
     );
     details.insert("objects_in_inventory", objects.to_string());
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!(
+    INFO.about(crd.object)
+        .title(format!(
             "CRD {} still stores {stored}, which it {}",
             crd.resource,
             if listed {
                 "no longer serves"
             } else {
                 "no longer lists"
-            }
-        ),
-        object: Some(crd.object.object_ref()),
-        location: crd.object.location.clone(),
-        message,
-        remediation,
-        evidence: Some("CRD status.storedVersions"),
-        details,
-    }
+            },
+        ))
+        .message(message)
+        .fix(remediation)
+        .evidence("CRD status.storedVersions")
+        .details(details)
+        .build()
 }
 
 /// Custom resources at a version their CRD (in the same inventory) does not serve. Reported
@@ -335,9 +329,7 @@ fn stored_finding(crd: &Crd<'_>, stored: &str, objects: usize) -> Finding {
 pub struct CrdCustomResourceUnserved;
 
 impl Check for CrdCustomResourceUnserved {
-    fn info(&self) -> &'static CheckInfo {
-        &crate::rules::api_removed::INFO
-    }
+    info_from!(crate::rules::api_removed::INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);
@@ -446,22 +438,18 @@ fn unserved_finding(
     if let Some(rep) = replacement {
         details.insert("replacement", rep);
     }
-    Finding {
-        check: crate::rules::api_removed::INFO.id,
-        severity: if applied {
+    crate::rules::api_removed::INFO
+        .about(object)
+        .api_version(api_version)
+        .severity(if applied {
             Severity::High
         } else {
             Severity::Blocker
-        },
-        title: format!("{api_version} {} not served by its CRD", object.kind),
-        object: Some(ObjectRef {
-            api_version: api_version.to_owned(),
-            ..object.object_ref()
-        }),
-        location: object.location.clone(),
-        message,
-        remediation,
-        evidence: Some(evidence),
-        details,
-    }
+        })
+        .title(format!("{api_version} {} not served by its CRD", object.kind))
+        .message(message)
+        .fix(remediation)
+        .evidence(evidence)
+        .details(details)
+        .build()
 }

@@ -57,9 +57,7 @@ the old version.
 pub struct CrdVersionDeprecated;
 
 impl Check for CrdVersionDeprecated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let crds = crds(ctx.inventory);
@@ -215,15 +213,12 @@ fn finding(crd: &Crd<'_>, version: &CrdVersion<'_>, users: &Users, unknown: Opti
     if let Some(t) = target {
         details.insert("replacement", t);
     }
-    Finding {
-        check: INFO.id,
-        severity: if used { INFO.severity } else { Severity::Info },
-        title: format!("{api_version} {} is deprecated by its CRD", crd.kind),
-        object: Some(crd.object.object_ref()),
-        location: crd.object.location.clone(),
-        message,
-        remediation,
-        evidence: Some("CRD spec.versions"),
-        details,
-    }
+    INFO.about(crd.object)
+        .severity(if used { INFO.severity } else { Severity::Info })
+        .title(format!("{api_version} {} is deprecated by its CRD", crd.kind))
+        .message(message)
+        .fix(remediation)
+        .evidence("CRD spec.versions")
+        .details(details)
+        .build()
 }

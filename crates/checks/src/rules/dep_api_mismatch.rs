@@ -4,7 +4,7 @@ use mcp_diag_model::{Finding, Severity};
 use mcp_diag_services::{Edge, Graph, Node, Requirement};
 
 use crate::rules::dep_missing::{
-    Objects, caller_name, caller_ref, calls, dep_finding, evidence_words, node_name, pair_details,
+    Objects, caller_name, caller_ref, calls, evidence_words, node_name, pair_details,
 };
 use crate::{Check, CheckInfo, Context};
 
@@ -48,13 +48,7 @@ what the provider serves; correct the declaration if it is wrong.
 pub struct DepApiMismatch;
 
 impl Check for DepApiMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
@@ -229,16 +223,12 @@ fn finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node, broken:
             )
         }
     };
-    dep_finding(
-        objects,
-        &INFO,
-        severity,
-        title,
-        caller_ref(graph, edge),
-        message,
-        fix,
-        details,
-    )
+    objects
+        .finding(&INFO, caller_ref(graph, edge))
+        .severity(severity)
+        .words(title, message, fix)
+        .details(details)
+        .build()
 }
 
 /// An API version as Kubernetes orders them: (major, stage, n), stage alpha < beta < GA.

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Severity};
 use mcp_diag_services::{Graph, NodeId};
 
-use crate::rules::dep_missing::{Objects, calls, dep_finding, evidence_words, node_name};
+use crate::rules::dep_missing::{Objects, calls, evidence_words, node_name};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -38,13 +38,7 @@ that `dep-api-mismatch` checks them, and upgrade the members one at a time.
 pub struct DepCycle;
 
 impl Check for DepCycle {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
@@ -121,23 +115,19 @@ fn finding(objects: &Objects<'_>, graph: &Graph, members: &[NodeId]) -> Finding 
         ("cycle", path.clone()),
         ("evidence", evidence.join("; ")),
     ]);
-    dep_finding(
-        objects,
-        &INFO,
-        INFO.severity,
-        format!("Dependency cycle: {path}"),
-        object,
-        format!(
+    objects.finding(&INFO, object)
+        .title(format!("Dependency cycle: {path}"))
+        .message(format!(
             "{} services depend on each other in a cycle ({path}): {}. No upgrade order serves them (each is the provider of another), so every version of each must stay compatible with both versions of the others during the rollout.",
             order.len(),
-            evidence.join("; ")
-        ),
-        format!(
+            evidence.join("; "),
+        ))
+        .fix(format!(
             "Break the cycle between {} if you can; otherwise keep both directions compatible across the upgrade (old and new APIs served at once), declare the requirements in the config's services: section so that dep-api-mismatch checks them, and upgrade one member at a time.",
-            names.join(", ")
-        ),
-        details,
-    )
+            names.join(", "),
+        ))
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use mcp_diag_model::{Finding, Node as Yaml, Object, ObjectRef, Severity, SourceK
 use mcp_diag_services::{Edge, EdgeSource, Graph, Node, NodeKind, Port};
 use rustc_hash::FxHashMap;
 
-use crate::{Check, CheckInfo, Context};
+use crate::{Check, CheckInfo, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "dep-missing",
@@ -45,20 +45,13 @@ Service it expects, or fix the Service's selector so that it selects the provide
 pub struct DepMissing;
 
 impl Check for DepMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
-        if graph.edges.is_empty() {
+        let Some(objects) = Objects::of_calls(ctx) else {
             return Vec::new();
-        }
-        let objects = Objects::build(ctx);
+        };
         let services_unknown = ctx.unknown_of(&[("", "Service")]).is_some();
         // Manifests hold no pods; elsewhere the graph says `pods: None` when it cannot tell.
         let pods_unknown = ctx.inventory.kind == SourceKind::Manifests;
@@ -98,16 +91,13 @@ impl Check for DepMissing {
                 node_name(to),
                 evidence_words(edge),
             );
-            out.push(dep_finding(
-                &objects,
-                &INFO,
-                INFO.severity,
-                title,
-                caller,
-                message,
-                fix,
-                details,
-            ));
+            out.push(
+                objects
+                    .finding(&INFO, caller)
+                    .words(title, message, fix)
+                    .details(details)
+                    .build(),
+            );
         }
         out
     }
@@ -343,6 +333,12 @@ pub(crate) struct Objects<'a> {
 }
 
 impl<'a> Objects<'a> {
+    /// The objects of a graph that has calls; `None` when it has none, and there is
+    /// nothing for a `dep-*` check to judge.
+    pub(crate) fn of_calls(ctx: &Context<'a>) -> Option<Self> {
+        (!ctx.graph.edges.is_empty()).then(|| Self::build(ctx))
+    }
+
     pub(crate) fn build(ctx: &Context<'a>) -> Self {
         let mut by_name = FxHashMap::default();
         for kind in WORKLOAD_KINDS
@@ -361,6 +357,16 @@ impl<'a> Objects<'a> {
             }
         }
         Self { by_name }
+    }
+
+    /// A finding of `info` about `object` (a caller or a Service of the graph), placed at
+    /// its file and line when the input holds it.
+    pub(crate) fn finding(&self, info: &'static CheckInfo, object: Option<ObjectRef>) -> FindingBuilder {
+        let location = object
+            .as_ref()
+            .and_then(|o| self.get(o))
+            .and_then(|o| o.location.clone());
+        info.finding().object(object).location(location)
     }
 
     pub(crate) fn get(&self, r: &ObjectRef) -> Option<&'a Object> {
@@ -384,35 +390,6 @@ pub(crate) fn pod_template(o: &Object) -> Option<Yaml<'_>> {
         "Pod" => Some(o.raw.root()),
         "CronJob" => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
         _ => o.raw.path(&["spec", "template"]),
-    }
-}
-
-/// Builds a finding about a pair, located at its object when the input has it.
-#[allow(clippy::too_many_arguments, reason = "a plain record builder")]
-pub(crate) fn dep_finding(
-    objects: &Objects<'_>,
-    info: &'static CheckInfo,
-    severity: Severity,
-    title: String,
-    object: Option<ObjectRef>,
-    message: String,
-    remediation: String,
-    details: BTreeMap<&'static str, String>,
-) -> Finding {
-    let location = object
-        .as_ref()
-        .and_then(|o| objects.get(o))
-        .and_then(|o| o.location.clone());
-    Finding {
-        check: info.id,
-        severity,
-        title,
-        object,
-        location,
-        message,
-        remediation,
-        evidence: None,
-        details,
     }
 }
 

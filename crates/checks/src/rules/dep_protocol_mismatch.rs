@@ -2,8 +2,8 @@ use mcp_diag_model::{Finding, Node as Yaml, Object, Severity};
 use mcp_diag_services::{Edge, Graph, Node, NodeKind, Port};
 
 use crate::rules::dep_missing::{
-    Objects, caller_name, caller_ref, caller_workloads, calls, dep_finding, evidence_words, node_name,
-    pair_details, pod_template, port_words,
+    Objects, caller_name, caller_ref, caller_workloads, calls, evidence_words, node_name, pair_details,
+    pod_template, port_words,
 };
 use crate::selector::Selector;
 use crate::{Check, CheckInfo, Context};
@@ -170,20 +170,13 @@ pub(crate) fn target_port<'g>(node: &'g Node, edge: &Edge) -> Option<&'g Port> {
 }
 
 impl Check for DepProtocolMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
-        if graph.edges.is_empty() {
+        let Some(objects) = Objects::of_calls(ctx) else {
             return Vec::new();
-        }
-        let objects = Objects::build(ctx);
+        };
         let mesh = Mesh::read(ctx);
         let mut out = Vec::new();
         for edge in calls(graph) {
@@ -240,28 +233,26 @@ fn protocol_finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node
             caller.words()
         ),
     };
-    Some(dep_finding(
-        objects,
-        &INFO,
-        INFO.severity,
-        format!(
-            "{who} speaks {protocol} to {name}:{}, which serves {}",
-            port.port,
-            served.words()
-        ),
-        caller_ref(graph, edge),
-        format!(
-            "{who} calls {name} with {} ({}), but port {} of Service {name} serves {} ({why}): {reason}. Every request fails with a protocol error or a reset.",
-            caller.words(),
-            evidence_words(edge),
-            port.name
+    Some(
+        objects.finding(&INFO, caller_ref(graph, edge))
+            .title(format!(
+                "{who} speaks {protocol} to {name}:{}, which serves {}",
+                port.port,
+                served.words(),
+            ))
+            .message(format!(
+                "{who} calls {name} with {} ({}), but port {} of Service {name} serves {} ({why}): {reason}. Every request fails with a protocol error or a reset.",
+                caller.words(),
+                evidence_words(edge),
+                port.name
                 .as_ref()
                 .map_or_else(|| port.port.to_string(), |n| format!("{}/{n}", port.port)),
-            served.words()
-        ),
-        fix,
-        details,
-    ))
+                served.words(),
+            ))
+            .fix(fix)
+            .details(details)
+            .build()
+    )
 }
 
 /// Istio's view of the inventory: PeerAuthentications, DestinationRules, namespaces.
@@ -360,42 +351,40 @@ impl<'a> Mesh<'a> {
             let dr_name = format!("{}/{}", dr.namespace.as_deref().unwrap_or_default(), dr.name);
             details.insert("reason", "destination-rule-tls-disabled".to_owned());
             details.insert("destination_rule", dr_name.clone());
-            return Some(dep_finding(
-                objects,
-                &INFO,
-                INFO.severity,
-                format!("DestinationRule {dr_name} disables TLS to {name}, which requires mutual TLS"),
-                caller_ref(graph, edge),
-                format!(
-                    "{who} calls {name} ({}). DestinationRule {dr_name} sets trafficPolicy.tls.mode DISABLE for it, so sidecars send plaintext, while PeerAuthentication {policy_name} requires STRICT mutual TLS: the connections are refused.",
-                    evidence_words(edge)
-                ),
-                format!(
-                    "Remove tls.mode DISABLE from DestinationRule {dr_name} (or set ISTIO_MUTUAL), or set PeerAuthentication {policy_name} to PERMISSIVE until every caller uses mutual TLS."
-                ),
-                details,
-            ));
+            return Some(
+                objects.finding(&INFO, caller_ref(graph, edge))
+                    .title(format!(
+                        "DestinationRule {dr_name} disables TLS to {name}, which requires mutual TLS"
+                    ))
+                    .message(format!(
+                        "{who} calls {name} ({}). DestinationRule {dr_name} sets trafficPolicy.tls.mode DISABLE for it, so sidecars send plaintext, while PeerAuthentication {policy_name} requires STRICT mutual TLS: the connections are refused.",
+                        evidence_words(edge),
+                    ))
+                    .fix(format!(
+                        "Remove tls.mode DISABLE from DestinationRule {dr_name} (or set ISTIO_MUTUAL), or set PeerAuthentication {policy_name} to PERMISSIVE until every caller uses mutual TLS."
+                    ))
+                    .details(details)
+                    .build()
+            );
         }
         let in_mesh = self.caller_in_mesh(objects, graph, edge)?;
         if in_mesh {
             return None;
         }
         details.insert("reason", "strict-mtls-caller-outside-mesh".to_owned());
-        Some(dep_finding(
-            objects,
-            &INFO,
-            INFO.severity,
-            format!("{who} has no sidecar, and {name} requires mutual TLS"),
-            caller_ref(graph, edge),
-            format!(
-                "{who} calls {name} ({}), but its pods have no Istio sidecar, and PeerAuthentication {policy_name} requires STRICT mutual TLS for {name}: its plaintext connections are refused.",
-                evidence_words(edge)
-            ),
-            format!(
-                "Put {who} in the mesh (label its namespace istio-injection=enabled, or remove sidecar.istio.io/inject: \"false\", then restart it), or set PeerAuthentication {policy_name} to PERMISSIVE while callers move."
-            ),
-            details,
-        ))
+        Some(
+            objects.finding(&INFO, caller_ref(graph, edge))
+                .title(format!("{who} has no sidecar, and {name} requires mutual TLS"))
+                .message(format!(
+                    "{who} calls {name} ({}), but its pods have no Istio sidecar, and PeerAuthentication {policy_name} requires STRICT mutual TLS for {name}: its plaintext connections are refused.",
+                    evidence_words(edge),
+                ))
+                .fix(format!(
+                    "Put {who} in the mesh (label its namespace istio-injection=enabled, or remove sidecar.istio.io/inject: \"false\", then restart it), or set PeerAuthentication {policy_name} to PERMISSIVE while callers move."
+                ))
+                .details(details)
+                .build()
+        )
     }
 
     /// A DestinationRule whose host is the target and whose TLS mode (or the port's) is

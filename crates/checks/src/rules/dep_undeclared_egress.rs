@@ -2,8 +2,8 @@ use mcp_diag_model::{Finding, Node as Yaml, Object, Severity};
 use mcp_diag_services::{Edge, Graph, Node, NodeKind};
 
 use crate::rules::dep_missing::{
-    Objects, caller_name, caller_ref, caller_workloads, calls, dep_finding, evidence_words, node_name,
-    pair_details, pod_template,
+    Objects, caller_name, caller_ref, caller_workloads, calls, evidence_words, node_name, pair_details,
+    pod_template,
 };
 use crate::rules::dep_protocol_mismatch::target_port;
 use crate::selector::Selector;
@@ -45,13 +45,7 @@ one) that allows the target's pods on the port, or remove the call if it is stal
 pub struct DepUndeclaredEgress;
 
 impl Check for DepUndeclaredEgress {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn reads_graph(&self) -> bool {
-        true
-    }
+    info_from!(INFO, reads_graph);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let graph = ctx.graph;
@@ -420,23 +414,19 @@ fn finding(
         ),
     };
     details.insert("side", side_words.to_owned());
-    dep_finding(
-        objects,
-        &INFO,
-        INFO.severity,
-        format!("NetworkPolicy {policy_name} blocks {who} -> {name}"),
-        caller_ref(graph, edge),
-        format!(
+    objects.finding(&INFO, caller_ref(graph, edge))
+        .title(format!("NetworkPolicy {policy_name} blocks {who} -> {name}"))
+        .message(format!(
             "{who} calls {name}{port} ({}), but NetworkPolicy {policy_name} selects the {} pods and none of the {side_words} rules that apply to them allows this traffic: the connections are dropped (the caller times out).",
             evidence_words(edge),
             match side {
                 Side::Egress => "caller's",
                 Side::Ingress => "target's",
-            }
-        ),
-        fix,
-        details,
-    )
+            },
+        ))
+        .fix(fix)
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

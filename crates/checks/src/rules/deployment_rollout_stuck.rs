@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 use mcp_diag_model::time::{format_duration, parse_timestamp};
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -50,9 +49,7 @@ pub struct DeploymentRolloutStuck;
 const ROLLING: &[&str] = &["ReplicaSetUpdated", "NewReplicaSetCreated", "FoundNewReplicaSet"];
 
 impl Check for DeploymentRolloutStuck {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {
@@ -71,19 +68,20 @@ impl Check for DeploymentRolloutStuck {
             }
         }
         if without_status > 0 && without_status == deployments.len() {
-            findings.push(finding(
-                &INFO,
-                Severity::Info,
-                "Deployment status missing".to_owned(),
-                None,
-                format!(
-                    "{}, so stuck rollouts and unavailable replicas cannot be checked.",
-                    super::sts_not_ready::none_carries(without_status, "Deployment", "Deployments", "status")
-                ),
-                "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.".to_owned(),
-                Some("deployment status"),
-                BTreeMap::from([("deployments", without_status.to_string())]),
-            ));
+            findings.push(
+                INFO.finding()
+                    .notice("Deployment status missing")
+                    .message(format!(
+                        "{}, so stuck rollouts and unavailable replicas cannot be checked.",
+                        crate::words::none_carries(without_status, "Deployment", "Deployments", "status"),
+                    ))
+                    .fix(
+                        "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",
+                    )
+                    .evidence("deployment status")
+                    .detail("deployments", without_status)
+                    .build()
+            );
         }
         findings
     }
@@ -207,26 +205,25 @@ fn judge(ctx: &Context<'_>, d: &Object) -> Option<Finding> {
             ),
         )
     };
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        title,
-        Some(d),
-        message,
-        format!(
-            "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once {} available.",
-            if paused {
-                format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
-            } else {
-                String::new()
-            },
-            if replicas == 1 {
-                "its replica is".to_owned()
-            } else {
-                format!("all {replicas} replicas are")
-            }
-        ),
-        Some("deployment status"),
-        details,
-    ))
+    Some(
+        INFO.about(d)
+            .title(title)
+            .message(message)
+            .fix(format!(
+                "Find why the pods do not become available (kubectl rollout status deployment/{name} -n {ns}; kubectl describe of its newest ReplicaSet and pods: image pulls, probes, resources, quota), fix it or roll back (kubectl rollout undo deployment/{name} -n {ns}){}, and start the upgrade once {} available.",
+                if paused {
+                    format!(", resume it (kubectl rollout resume deployment/{name} -n {ns})")
+                } else {
+                    String::new()
+                },
+                if replicas == 1 {
+                    "its replica is".to_owned()
+                } else {
+                    format!("all {replicas} replicas are")
+                },
+            ))
+            .evidence("deployment status")
+            .details(details)
+            .build()
+    )
 }

@@ -2,8 +2,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
-use super::skew_kubelet::name_list;
 use crate::quantity::{bytes, cpu_millis};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -58,9 +58,7 @@ Git that should no longer exist.
 pub struct DriftDesired;
 
 impl Check for DriftDesired {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let Some(desired) = ctx.options.desired.as_ref() else {
@@ -502,20 +500,17 @@ fn missing(declared: &Object, live: &LiveIndex<'_>) -> Finding {
         )
     };
     let at = declared_at(declared);
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!("{what} is declared but missing from the cluster"),
-        object: Some(declared.object_ref()),
-        location: declared.location.clone(),
-        message: format!("{at} declares {what}, but the cluster has no such object.{elsewhere}"),
-        remediation: format!(
+    INFO.about(declared)
+        .title(format!("{what} is declared but missing from the cluster"))
+        .message(format!("{at} declares {what}, but the cluster has no such object.{elsewhere}"))
+        .fix(format!(
             "If Git is right, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade` or `kubectl apply -f {}`) and find out who deleted the object; if the object should no longer exist, remove it from Git.",
-            declared.location.as_ref().map_or("FILE", |l| l.file.as_str())
-        ),
-        evidence: Some("declared manifests"),
-        details: BTreeMap::from([("declared_at", at), ("state", "missing".to_owned())]),
-    }
+            declared.location.as_ref().map_or("FILE", |l| l.file.as_str()),
+        ))
+        .evidence("declared manifests")
+        .detail("declared_at", at)
+        .detail("state", "missing")
+        .build()
 }
 
 fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
@@ -533,60 +528,51 @@ fn differs(declared: &Object, live: &Object, diffs: &[Diff]) -> Finding {
     } else {
         count.to_string()
     };
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!(
+    let paths = diffs
+        .iter()
+        .take(5)
+        .map(|d| d.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    INFO.about(declared)
+        .object(Some(live.object_ref()))
+        .title(format!(
             "{what} differs from the declared manifest ({count_text} field{})",
-            if count == 1 { "" } else { "s" }
-        ),
-        object: Some(live.object_ref()),
-        location: declared.location.clone(),
-        message: format!("Compared with {at}: {}{more}.", shown.join("; ")),
-        remediation: format!(
+            if count == 1 { "" } else { "s" },
+        ))
+        .message(format!("Compared with {at}: {}{more}.", shown.join("; ")))
+        .fix(format!(
             "Decide which side is right. If Git is, sync it (`argocd app sync`, `flux reconcile`, `helm upgrade`, `kubectl apply`) and find who changed the cluster (`kubectl get {} {} -o yaml --show-managed-fields`); if the cluster is, commit the live values to Git.",
             live.kind.to_ascii_lowercase(),
             match &live.namespace {
                 Some(ns) => format!("{} -n {ns}", live.name),
                 None => live.name.clone(),
-            }
-        ),
-        evidence: Some("declared manifests"),
-        details: BTreeMap::from([
-            ("declared_at", at),
-            ("state", "differs".to_owned()),
-            ("differences", count_text),
-            (
-                "paths",
-                diffs
-                    .iter()
-                    .take(5)
-                    .map(|d| d.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-        ]),
-    }
+            },
+        ))
+        .evidence("declared manifests")
+        .detail("declared_at", at)
+        .detail("state", "differs")
+        .detail("differences", count_text)
+        .detail("paths", paths)
+        .build()
 }
 
 fn not_compared(skipped: &BTreeMap<String, usize>) -> Finding {
     let total: usize = skipped.values().sum();
     let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
-    Finding {
-        check: INFO.id,
-        severity: Severity::Info,
-        title: format!(
+    INFO.finding()
+        .notice(format!(
             "{total} declared object{} not compared: kinds not (completely) in the cluster input",
-            if total == 1 { "" } else { "s" }
-        ),
-        object: None,
-        location: None,
-        message: format!(
+            if total == 1 { "" } else { "s" },
+        ))
+        .message(format!(
             "The cluster input holds no object at all of these declared kinds, or did not read them completely, so they were not compared (the snapshot may not have captured them, or none exists): {}.",
-            name_list(&kinds, 10)
-        ),
-        remediation: "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.".to_owned(),
-        evidence: Some("declared manifests"),
-        details: BTreeMap::from([("kinds", kinds.join(", "))]),
-    }
+            name_list(&kinds, 10),
+        ))
+        .fix(
+            "Capture these kinds in the snapshot (`kubectl get KIND -A -o yaml`), or check them against the cluster with `kubectl diff -f DIR`.",
+        )
+        .evidence("declared manifests")
+        .detail("kinds", kinds.join(", "))
+        .build()
 }

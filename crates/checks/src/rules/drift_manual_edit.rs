@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -52,9 +52,7 @@ upgrade` with the same values, an Argo CD sync, `flux reconcile`). Review the ob
 pub struct DriftManualEdit;
 
 impl Check for DriftManualEdit {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.inventory
@@ -334,24 +332,23 @@ fn report(
         .as_deref()
         .map(|ns| format!(" -n {ns}"))
         .unwrap_or_default();
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("{what} changed by {} outside {}", newest.manager, tracking.tool),
-        Some(object),
-        format!(
+    INFO.about(object)
+        .title(format!("{what} changed by {} outside {}", newest.manager, tracking.tool))
+        .message(format!(
             "{what} is managed by {} ({}), but {}{op} changed it at {at}{after}.{owns}{also} The change is not in Git: the next sync or upgrade may revert it, or the cluster keeps a setting nobody reviews.",
-            tracking.tool, tracking.evidence, newest.manager
-        ),
-        format!(
+            tracking.tool,
+            tracking.evidence,
+            newest.manager,
+        ))
+        .fix(format!(
             "If the change should stay, put it into the manifests or chart values in Git and roll it out through {}; if not, restore the declared state with {restore}. Review it with `kubectl get {}{ns_flag} {} -o yaml --show-managed-fields`.",
             tracking.tool,
             object.kind.to_ascii_lowercase(),
-            object.name
-        ),
-        Some("metadata.managedFields"),
-        details,
-    )
+            object.name,
+        ))
+        .evidence("metadata.managedFields")
+        .details(details)
+        .build()
 }
 
 /// The leaf field paths of a `fieldsV1` tree: `spec.replicas`,

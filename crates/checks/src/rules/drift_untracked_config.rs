@@ -3,7 +3,6 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use super::drift_manual_edit::{controller_owned, tracking};
-use super::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -43,9 +42,7 @@ label). If it is obsolete, delete it. Check which workloads read it first.
 pub struct DriftUntrackedConfig;
 
 impl Check for DriftUntrackedConfig {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {
@@ -137,27 +134,22 @@ fn untracked(cm: &Object, ns: &str, tools: &BTreeMap<&'static str, usize>) -> Fi
         }
         _ => "",
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("ConfigMap {ns}/{} is not managed from Git", cm.name),
-        Some(cm),
-        format!(
+    INFO.about(cm)
+        .title(format!("ConfigMap {ns}/{} is not managed from Git", cm.name))
+        .message(format!(
             "ConfigMap {ns}/{} carries no Helm, Argo CD or Flux labels, annotations or field managers, while {total} other object{} in namespace {ns} {} managed ({}). It exists only in the cluster: a rebuild from Git would not recreate it, and its changes are not reviewed.",
             cm.name,
             if total == 1 { "" } else { "s" },
             if total == 1 { "is" } else { "are" },
-            by.join(", ")
-        ),
-        format!(
+            by.join(", "),
+        ))
+        .fix(format!(
             "Add ConfigMap {} to the manifests or chart of namespace {ns} in Git and let {main} take it over{adopt}; if nothing reads it any more, delete it (check the workloads' env, envFrom and volumes first).",
-            cm.name
-        ),
-        Some("labels, annotations and managedFields"),
-        BTreeMap::from([
-            ("namespace", ns.to_owned()),
-            ("managed_objects", total.to_string()),
-            ("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", ")),
-        ]),
-    )
+            cm.name,
+        ))
+        .evidence("labels, annotations and managedFields")
+        .detail("namespace", ns)
+        .detail("managed_objects", total)
+        .detail("managed_by", tools.keys().copied().collect::<Vec<_>>().join(", "))
+        .build()
 }

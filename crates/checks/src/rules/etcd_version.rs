@@ -5,7 +5,7 @@ use mcp_diag_data::kubeadm::{self, KubeadmEtcd, Ver};
 use mcp_diag_model::{Finding, Minor, Severity, SourceKind};
 
 use crate::components::{Sightings, group_by_version};
-use crate::{Check, CheckInfo, Component, Context};
+use crate::{Check, CheckInfo, Component, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "etcd-version",
@@ -61,9 +61,7 @@ known-bad etcd before anything else.
 pub struct EtcdVersion;
 
 impl Check for EtcdVersion {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let sightings: Vec<&Component<'_>> = ctx
@@ -100,33 +98,14 @@ impl Check for EtcdVersion {
     }
 }
 
-fn finding(
-    group: &Sightings<'_, '_>,
-    severity: Severity,
-    title: String,
-    message: String,
-    remediation: String,
-) -> Finding {
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: group.reference.object_ref(),
-        location: group.reference.location(),
-        message,
-        remediation,
-        evidence: Some(if group.reference.object.is_some() {
+/// A finding about the etcd seen in `group`, at its object when it came from an image.
+fn about(group: &Sightings<'_, '_>) -> FindingBuilder {
+    INFO.about_maybe(group.reference.object)
+        .evidence(if group.reference.object.is_some() {
             "container image"
         } else {
             "cluster.yaml"
-        }),
-        details: BTreeMap::new(),
-    }
-}
-
-fn with_details(mut f: Finding, details: &[(&'static str, String)]) -> Finding {
-    f.details.extend(details.iter().cloned());
-    f
+        })
 }
 
 fn pins_along(hops: &[Minor]) -> String {
@@ -173,19 +152,15 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
     let target_pin = kubeadm::etcd_for(ctx.target)
         .map(|p| format!(" (kubeadm pins {} for {})", p.image, ctx.target))
         .unwrap_or_default();
-    let mut f = Finding {
-        check: INFO.id,
-        severity: Severity::Info,
-        title,
-        object: None,
-        location: None,
-        message: format!(
+    let mut f = INFO.finding()
+        .notice(title)
+        .message(format!(
             "No etcd pod in kube-system and no `components.etcd` in cluster.yaml. {why} The etcd version was not checked against kubeadm's pins{target_pin}, known-bad releases or etcd's upgrade path."
-        ),
-        remediation: "Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.".to_owned(),
-        evidence: None,
-        details: BTreeMap::new(),
-    };
+        ))
+        .fix(
+            "Nothing to do on a managed control plane. For external etcd, add its version to cluster.yaml (`components: {etcd: 3.5.x}`) and scan again, or check it yourself: `etcdctl version` on each member.",
+        )
+        .build();
     if let Some(p) = provider {
         f.details.insert("provider", p.to_owned());
     }
@@ -196,77 +171,64 @@ fn not_visible(ctx: &Context<'_>) -> Finding {
 fn undecided(unknown: &str) -> Finding {
     let mut details = BTreeMap::new();
     details.insert("undecided", unknown.to_owned());
-    Finding {
-        check: INFO.id,
-        severity: Severity::Info,
-        title: "etcd version not decided: pods not read completely".to_owned(),
-        object: None,
-        location: None,
-        message: format!(
+    INFO.finding()
+        .notice("etcd version not decided: pods not read completely")
+        .message(format!(
             "Could not tell whether etcd runs in kube-system: {unknown}. That the input holds no etcd pod proves nothing here. The etcd version was not checked."
-        ),
-        remediation: "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).".to_owned(),
-        evidence: None,
-        details,
-    }
+        ))
+        .fix(
+            "Scan again with every pod read (see input-incomplete, or include pods in the export / use `mcp-diag snapshot`), or give etcd's version in cluster.yaml (`components: {etcd: 3.5.x}`).",
+        )
+        .details(details)
+        .build()
 }
 
 fn version_unknown(ctx: &Context<'_>, group: &Sightings<'_, '_>) -> Finding {
     let pin = kubeadm::etcd_for(ctx.target);
-    let f = finding(
-        group,
-        Severity::Info,
-        format!("etcd version unknown ({})", group.raw()),
-        format!(
+    about(group)
+        .notice(format!("etcd version unknown ({})", group.raw()))
+        .message(format!(
             "The etcd version cannot be read from {:?} ({}; {}), so it was not compared with kubeadm's pins, known-bad releases or etcd's upgrade path.",
             group.raw(),
             group.reference.evidence(),
-            group.usage()
-        ),
-        format!(
+            group.usage(),
+        ))
+        .fix(format!(
             "Run `etcdctl version` on a member, or use an image tag with the version{}; then scan again.",
             pin.map(|p| format!(
                 " (kubeadm pins registry.k8s.io/etcd:{} for {})",
                 p.image, ctx.target
             ))
-            .unwrap_or_default()
-        ),
-    );
-    with_details(
-        f,
-        &[("version", "unknown".to_owned()), ("raw", group.raw().to_owned())],
-    )
+            .unwrap_or_default(),
+        ))
+        .detail("version", "unknown")
+        .detail("raw", group.raw())
+        .build()
 }
 
 fn known_bad(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, issue: &EtcdIssue) -> Finding {
     let pin = kubeadm::etcd_for(ctx.target).filter(|p| p.verified && p.etcd > issue.fixed_in);
-    let f = finding(
-        group,
-        issue.severity,
-        format!("etcd {v} is a known-bad release (fixed in {})", issue.fixed_in),
-        format!(
+    about(group)
+        .severity(issue.severity)
+        .title(format!("etcd {v} is a known-bad release (fixed in {})", issue.fixed_in))
+        .message(format!(
             "{} (affected: {} to {}; {}). Running it into a control-plane upgrade, where members restart one after the other, is when it bites.",
             issue.summary,
             issue.first,
             issue.last,
-            group.usage()
-        ),
-        format!(
+            group.usage(),
+        ))
+        .fix(format!(
             "Upgrade etcd to {} or later before the upgrade{}, one member at a time, and check that the members agree (`etcdctl endpoint hashkv --cluster`); take a snapshot first.",
             issue.fixed_in,
             pin.map(|p| format!(" (kubeadm pins {} for {})", p.image, p.kubernetes))
-                .unwrap_or_default()
-        ),
-    );
-    with_details(
-        f,
-        &[
-            ("etcd", v.to_string()),
-            ("issue", issue.id.to_owned()),
-            ("fixed_in", issue.fixed_in.to_string()),
-            ("source", issue.source.to_owned()),
-        ],
-    )
+            .unwrap_or_default(),
+        ))
+        .detail("etcd", v)
+        .detail("issue", issue.id)
+        .detail("fixed_in", issue.fixed_in)
+        .detail("source", issue.source)
+        .build()
 }
 
 /// (a): an etcd older than what kubeadm pins for a hop.
@@ -278,19 +240,20 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
         .map(ToString::to_string)
         .collect();
     if !unknown.is_empty() {
-        out.push(with_details(
-            finding(
-                group,
-                Severity::Info,
-                format!("kubeadm's etcd for {} unknown", unknown.join(", ")),
-                format!(
+        out.push(
+            about(group)
+                .notice(format!("kubeadm's etcd for {} unknown", unknown.join(", ")))
+                .message(format!(
                     "The tool does not know which etcd kubeadm pins for Kubernetes {} (it knows 1.22 to 1.37), so etcd {v} was not compared with it.",
-                    unknown.join(", ")
-                ),
-                "Look up `SupportedEtcdVersion` in cmd/kubeadm/app/constants/constants.go of the kubeadm release you will use.".to_owned(),
-            ),
-            &[("etcd", v.to_string()), ("hops_unknown", unknown.join(","))],
-        ));
+                    unknown.join(", "),
+                ))
+                .fix(
+                    "Look up `SupportedEtcdVersion` in cmd/kubeadm/app/constants/constants.go of the kubeadm release you will use.",
+                )
+                .detail("etcd", v)
+                .detail("hops_unknown", unknown.join(","))
+                .build()
+        );
     }
     let behind: Vec<&KubeadmEtcd> = hops
         .iter()
@@ -331,47 +294,44 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
         .later
         .map(|l| format!(" (later kubeadm {} patch releases pin {l})", last.kubernetes))
         .unwrap_or_default();
-    let f = finding(
-        group,
-        severity,
-        format!(
-            "etcd {v} is older than kubeadm's {} for Kubernetes {}",
-            first.image, first.kubernetes
-        ),
-        format!(
-            "etcd {v} ({}) is older than the etcd {} that kubeadm pins for Kubernetes {}, {} of this upgrade. kubeadm's etcd per hop: {}.{minimums}{unverified}",
-            group.usage(),
-            first.image,
-            first.kubernetes,
-            if hops.first() == Some(&first.kubernetes) {
-                "the first hop"
-            } else {
-                "a hop"
-            },
-            pins_along(hops),
-        ),
-        format!(
-            "Stacked etcd: let `kubeadm upgrade apply` upgrade etcd at each hop (keep `--etcd-upgrade` on) and check `etcdctl endpoint health --cluster` after each. External etcd: upgrade every member to {} or later before the {} hop{}.",
-            first.etcd,
-            first.kubernetes,
-            if last.kubernetes == first.kubernetes {
-                later
-            } else {
-                format!(", and to {}{later} by the {} hop", last.etcd, last.kubernetes)
-            }
-        ),
+    out.push(
+        about(group)
+            .severity(severity)
+            .title(format!(
+                "etcd {v} is older than kubeadm's {} for Kubernetes {}",
+                first.image,
+                first.kubernetes,
+            ))
+            .message(format!(
+                "etcd {v} ({}) is older than the etcd {} that kubeadm pins for Kubernetes {}, {} of this upgrade. kubeadm's etcd per hop: {}.{minimums}{unverified}",
+                group.usage(),
+                first.image,
+                first.kubernetes,
+                if hops.first() == Some(&first.kubernetes) {
+                    "the first hop"
+                } else {
+                    "a hop"
+                },
+                pins_along(hops),
+            ))
+            .fix(format!(
+                "Stacked etcd: let `kubeadm upgrade apply` upgrade etcd at each hop (keep `--etcd-upgrade` on) and check `etcdctl endpoint health --cluster` after each. External etcd: upgrade every member to {} or later before the {} hop{}.",
+                first.etcd,
+                first.kubernetes,
+                if last.kubernetes == first.kubernetes {
+                    later
+                } else {
+                    format!(", and to {}{later} by the {} hop", last.etcd, last.kubernetes)
+                },
+            ))
+            .detail("etcd", v)
+            .detail("hop", first.kubernetes)
+            .detail("pinned", first.image)
+            .detail("allowed_min", first.etcd)
+            .detail("pins", pins_along(hops))
+            .detail("source", first.source)
+            .build(),
     );
-    out.push(with_details(
-        f,
-        &[
-            ("etcd", v.to_string()),
-            ("hop", first.kubernetes.to_string()),
-            ("pinned", first.image.to_owned()),
-            ("allowed_min", first.etcd.to_string()),
-            ("pins", pins_along(hops)),
-            ("source", first.source.to_owned()),
-        ],
-    ));
     out
 }
 
@@ -398,27 +358,24 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                 } else {
                     Severity::Info
                 };
-                out.push(with_details(
-                    finding(
-                        group,
-                        severity,
-                        format!("etcd would skip from {from} to {to} at the {hop} hop"),
-                        format!(
+                out.push(
+                    about(group)
+                        .severity(severity)
+                        .title(format!("etcd would skip from {from} to {to} at the {hop} hop"))
+                        .message(format!(
                             "kubeadm pins etcd {} for Kubernetes {hop}, but {before}, is {from}: etcd upgrades one minor at a time, so {from} cannot go to {to} directly ({}).",
                             pin.image,
-                            etcd::ONE_MINOR_AT_A_TIME_SOURCE
-                        ),
-                        format!(
+                            etcd::ONE_MINOR_AT_A_TIME_SOURCE,
+                        ))
+                        .fix(format!(
                             "Before the {hop} hop, upgrade every etcd member one minor at a time to the latest {}.x, then let the hop move it to {to}.",
-                            Minor::new(to.major, to.minor.saturating_sub(1))
-                        ),
-                    ),
-                    &[
-                        ("etcd", v.to_string()),
-                        ("hop", hop.to_string()),
-                        ("pinned", pin.image.to_owned()),
-                    ],
-                ));
+                            Minor::new(to.major, to.minor.saturating_sub(1)),
+                        ))
+                        .detail("etcd", v)
+                        .detail("hop", hop)
+                        .detail("pinned", pin.image)
+                        .build()
+                );
             } else if let Some(step) = etcd::upgrade_step(from) {
                 if running < step.min_from {
                     let via_patch =
@@ -438,41 +395,44 @@ fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Mi
                             step.min_from
                         ),
                     };
-                    out.push(with_details(
-                        finding(
-                            group,
-                            severity,
-                            format!("etcd {running} is below {} needed before {to} (the {hop} hop)", step.min_from),
-                            format!(
+                    out.push(
+                        about(group)
+                            .severity(severity)
+                            .title(format!(
+                                "etcd {running} is below {} needed before {to} (the {hop} hop)",
+                                step.min_from,
+                            ))
+                            .message(format!(
                                 "kubeadm pins etcd {} for Kubernetes {hop}, a move from {from} to {to}; {before}, is below {}, the minimum etcd documents before that step: {}.",
-                                pin.image, step.min_from, step.note
-                            ),
-                            fix,
-                        ),
-                        &[
-                            ("etcd", v.to_string()),
-                            ("hop", hop.to_string()),
-                            ("pinned", pin.image.to_owned()),
-                            ("allowed_min", step.min_from.to_string()),
-                            ("source", step.source.to_owned()),
-                        ],
-                    ));
+                                pin.image,
+                                step.min_from,
+                                step.note,
+                            ))
+                            .fix(fix)
+                            .detail("etcd", v)
+                            .detail("hop", hop)
+                            .detail("pinned", pin.image)
+                            .detail("allowed_min", step.min_from)
+                            .detail("source", step.source)
+                            .build()
+                    );
                 } else {
-                    out.push(with_details(
-                        finding(
-                            group,
-                            Severity::Info,
-                            format!("etcd moves from {from} to {to} at the {hop} hop"),
-                            format!(
+                    out.push(
+                        about(group)
+                            .notice(format!("etcd moves from {from} to {to} at the {hop} hop"))
+                            .message(format!(
                                 "kubeadm pins etcd {} for Kubernetes {hop}; {before}, meets etcd's minimum for that step ({}). Mind the changes: {}.",
-                                pin.image, step.min_from, step.note
-                            ),
-                            format!(
+                                pin.image,
+                                step.min_from,
+                                step.note,
+                            ))
+                            .fix(format!(
                                 "Review custom etcd flags (extraArgs in the kubeadm ClusterConfiguration) against the etcd {to} upgrade guide and take a snapshot before the {hop} hop."
-                            ),
-                        ),
-                        &[("hop", hop.to_string()), ("pinned", pin.image.to_owned())],
-                    ));
+                            ))
+                            .detail("hop", hop)
+                            .detail("pinned", pin.image)
+                            .build()
+                    );
                 }
             }
         }

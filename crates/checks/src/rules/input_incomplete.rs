@@ -55,9 +55,7 @@ the kind too or capture the cluster with `mcp-diag snapshot`. Then scan again.
 pub struct InputIncomplete;
 
 impl Check for InputIncomplete {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let gaps: Vec<&KindRead> = ctx.inventory.coverage.gaps().collect();
@@ -116,17 +114,13 @@ fn finding(gaps: &[&KindRead]) -> Finding {
     } else {
         evidence::API_SERVER
     };
-    Finding {
-        check: INFO.id,
-        severity: INFO.severity,
-        title: format!("Not read completely: {}", kinds.join(", ")),
-        object: None,
-        location: None,
-        message,
-        remediation: fixes,
-        evidence: Some(seen),
-        details,
-    }
+    INFO.finding()
+        .title(format!("Not read completely: {}", kinds.join(", ")))
+        .message(message)
+        .fix(fixes)
+        .evidence(seen)
+        .details(details)
+        .build()
 }
 
 /// The checks that read every object for its apiVersion (no entry in [`reads::READS`]).

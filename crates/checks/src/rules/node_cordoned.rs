@@ -3,8 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::{is_cordoned, movable_pods_on};
-use super::probe_missing_readiness::when;
-use super::skew_kubelet::finding;
+use crate::workloads::when;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -37,9 +36,7 @@ remaining nodes can take its pods (`node-headroom`).
 pub struct NodeCordoned;
 
 impl Check for NodeCordoned {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index
@@ -81,20 +78,17 @@ impl Check for NodeCordoned {
                 if let Some(t) = since {
                     details.insert("since", t.to_owned());
                 }
-                finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("Node {name} is cordoned"),
-                    Some(node),
-                    format!(
+                INFO.about(node)
+                    .title(format!("Node {name} is cordoned"))
+                    .message(format!(
                         "Node {name} is unschedulable (cordoned){since_text}{pods_text}. Its free room does not count while other nodes are drained, and whoever cordoned it may still be working on it."
-                    ),
-                    format!(
+                    ))
+                    .fix(format!(
                         "Find out why {name} was cordoned. If the maintenance is over, `kubectl uncordon {name}` before the upgrade; if it is being retired, drain and remove it first and check that the other nodes can take its pods."
-                    ),
-                    Some("node spec"),
-                    details,
-                )
+                    ))
+                    .evidence("node spec")
+                    .details(details)
+                    .build()
             })
             .collect()
     }

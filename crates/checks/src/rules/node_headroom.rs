@@ -6,9 +6,9 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::node_not_ready::{condition, hard_taints, is_cordoned, taint_text};
 use super::node_taint_untolerated::system_taint;
-use super::probe_missing_readiness::{is_daemonset_pod, is_mirror_pod, is_terminated};
-use super::skew_kubelet::{finding, name_list};
 use crate::quantity::{bytes, cpu_millis};
+use crate::words::name_list;
+use crate::workloads::{is_daemonset_pod, is_mirror_pod, is_terminated};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -176,9 +176,7 @@ struct NodeRoom<'a> {
 }
 
 impl Check for NodeHeadroom {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let nodes = ctx.index.of_kind("Node");
@@ -236,19 +234,24 @@ impl Check for NodeHeadroom {
         }
         findings.extend(full_nodes(ctx, &rooms));
         if !no_alloc.is_empty() && ctx.inventory.kind != mcp_diag_model::SourceKind::Manifests {
-            findings.push(finding(
-                &INFO,
-                Severity::Info,
-                format!("Allocatable resources missing for {} node{}", no_alloc.len(), if no_alloc.len() == 1 { "" } else { "s" }),
-                None,
-                format!(
-                    "Nodes {} carry no readable status.allocatable CPU and memory, so they are left out of the headroom computation (neither as room nor as load).",
-                    name_list(&no_alloc, 5)
-                ),
-                "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.".to_owned(),
-                Some("node status"),
-                BTreeMap::from([("nodes", no_alloc.join(","))]),
-            ));
+            findings.push(
+                INFO.finding()
+                    .notice(format!(
+                        "Allocatable resources missing for {} node{}",
+                        no_alloc.len(),
+                        if no_alloc.len() == 1 { "" } else { "s" },
+                    ))
+                    .message(format!(
+                        "Nodes {} carry no readable status.allocatable CPU and memory, so they are left out of the headroom computation (neither as room nor as load).",
+                        name_list(&no_alloc, 5),
+                    ))
+                    .fix(
+                        "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.",
+                    )
+                    .evidence("node status")
+                    .detail("nodes", no_alloc.join(","))
+                    .build()
+            );
         }
         findings
     }
@@ -359,26 +362,25 @@ fn drain_room(rooms: &[NodeRoom<'_>]) -> Vec<Finding> {
         if !others.is_empty() {
             details.insert("other_nodes_short", others.join(","));
         }
-        findings.push(finding(
-            &INFO,
-            INFO.severity,
-            format!("Draining {name} leaves its pods nowhere to go ({} short)", short.join(", ")),
-            Some(r.node),
-            format!(
-                "Draining {name} moves {} pod{} requesting {} and {}; {room}{pool_text}: {} short. Free room is summed across nodes, so the real placement may need more.{unrequested}{also}",
-                m.pods,
-                if m.pods == 1 { "" } else { "s" },
-                fmt_cpu(m.cpu),
-                fmt_mem(m.mem),
-                short.join(", "),
-            ),
-            format!(
-                "Before the upgrade add a node (or let each wave surge one), lower over-sized requests, scale down idle workloads, or uncordon nodes left cordoned, until the other nodes can take the {} of {name}; drain one node at a time.",
-                fmt_cpu(m.cpu)
-            ),
-            Some("pod requests and node allocatable"),
-            details,
-        ));
+        findings.push(
+            INFO.about(r.node)
+                .title(format!("Draining {name} leaves its pods nowhere to go ({} short)", short.join(", ")))
+                .message(format!(
+                    "Draining {name} moves {} pod{} requesting {} and {}; {room}{pool_text}: {} short. Free room is summed across nodes, so the real placement may need more.{unrequested}{also}",
+                    m.pods,
+                    if m.pods == 1 { "" } else { "s" },
+                    fmt_cpu(m.cpu),
+                    fmt_mem(m.mem),
+                    short.join(", "),
+                ))
+                .fix(format!(
+                    "Before the upgrade add a node (or let each wave surge one), lower over-sized requests, scale down idle workloads, or uncordon nodes left cordoned, until the other nodes can take the {} of {name}; drain one node at a time.",
+                    fmt_cpu(m.cpu),
+                ))
+                .evidence("pod requests and node allocatable")
+                .details(details)
+                .build()
+        );
     }
     findings
 }
@@ -453,21 +455,24 @@ fn full_nodes(ctx: &Context<'_>, rooms: &[NodeRoom<'_>]) -> Vec<Finding> {
             1 => " 1 pod on it sets no requests and counts as zero.".to_owned(),
             n => format!(" {n} pods on it set no requests and count as zero."),
         };
-        findings.push(finding(
-            &INFO,
-            Severity::Medium,
-            format!("Node {name} is above {limit}% ({})", over.iter().map(|o| o.split(" (").next().unwrap_or("")).collect::<Vec<_>>().join(", ")),
-            Some(r.node),
-            format!(
-                "Node {name}: {}, above the {limit}% threshold. It has little room for the pods that drains of other nodes move, and pods that grow on it get evicted or throttled.{unrequested}",
-                over.join("; ")
-            ),
-            format!(
-                "Before the upgrade add capacity or move workloads off {name}, and lower requests that are far above real usage (compare with kubectl top pod)."
-            ),
-            Some("pod requests and node allocatable"),
-            details,
-        ));
+        findings.push(
+            INFO.about(r.node)
+                .severity(Severity::Medium)
+                .title(format!(
+                    "Node {name} is above {limit}% ({})",
+                    over.iter().map(|o| o.split(" (").next().unwrap_or("")).collect::<Vec<_>>().join(", "),
+                ))
+                .message(format!(
+                    "Node {name}: {}, above the {limit}% threshold. It has little room for the pods that drains of other nodes move, and pods that grow on it get evicted or throttled.{unrequested}",
+                    over.join("; "),
+                ))
+                .fix(format!(
+                    "Before the upgrade add capacity or move workloads off {name}, and lower requests that are far above real usage (compare with kubectl top pod)."
+                ))
+                .evidence("pod requests and node allocatable")
+                .details(details)
+                .build()
+        );
     }
     findings
 }

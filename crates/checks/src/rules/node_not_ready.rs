@@ -1,9 +1,7 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::probe_missing_readiness::{is_movable, when};
-use super::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
+use crate::workloads::{is_movable, when};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -106,9 +104,7 @@ pub(crate) fn movable_pods_on(ctx: &Context<'_>, node: &str) -> usize {
 }
 
 impl Check for NodeNotReady {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -160,47 +156,46 @@ impl Check for NodeNotReady {
                 (1, None) => " 1 pod (besides DaemonSet and static pods) is bound to it; its eviction cannot complete while the kubelet does not answer.".to_owned(),
                 (n, None) => format!(" {n} pods (besides DaemonSet and static pods) are bound to it; their evictions cannot complete while the kubelet does not answer."),
             };
-            findings.push(finding(
-                &INFO,
-                INFO.severity,
-                format!("Node {name} is not Ready (Ready {status})"),
-                Some(node),
-                format!(
-                    "Node {name} reports Ready {status}{since}, reason {reason}{said}.{heartbeat}{pods_text} Draining and upgrading it will not go cleanly, and its capacity is missing while other nodes are drained."
-                ),
-                format!(
-                    "Bring {name} back before the upgrade (kubelet and container runtime logs: journalctl -u kubelet; disk, memory, network), or remove it: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data --force, kubectl delete node {name}, and replace the machine."
-                ),
-                Some("node status"),
-                BTreeMap::from([
-                    ("node", name.clone()),
-                    ("ready", status.to_owned()),
-                    ("reason", reason.to_owned()),
-                    (
-                        "pods",
-                        if unknown.is_some() && pods == 0 {
-                            "unknown".to_owned()
-                        } else {
-                            pods.to_string()
-                        },
-                    ),
-                ]),
-            ));
+            findings.push(
+                INFO.about(node)
+                    .title(format!("Node {name} is not Ready (Ready {status})"))
+                    .message(format!(
+                        "Node {name} reports Ready {status}{since}, reason {reason}{said}.{heartbeat}{pods_text} Draining and upgrading it will not go cleanly, and its capacity is missing while other nodes are drained."
+                    ))
+                    .fix(format!(
+                        "Bring {name} back before the upgrade (kubelet and container runtime logs: journalctl -u kubelet; disk, memory, network), or remove it: kubectl drain {name} --ignore-daemonsets --delete-emptydir-data --force, kubectl delete node {name}, and replace the machine."
+                    ))
+                    .evidence("node status")
+                    .detail("node", name)
+                    .detail("ready", status)
+                    .detail("reason", reason)
+                    .detail("pods", if unknown.is_some() && pods == 0 {
+                                "unknown".to_owned()
+                            } else {
+                                pods.to_string()
+                            })
+                    .build()
+            );
         }
         if !no_status.is_empty() && ctx.inventory.kind != SourceKind::Manifests {
-            findings.push(finding(
-                &INFO,
-                Severity::Info,
-                format!("Node status missing for {} node{}", no_status.len(), if no_status.len() == 1 { "" } else { "s" }),
-                None,
-                format!(
-                    "Nodes {} carry no Ready condition in the input, so whether they are Ready cannot be checked. Nothing is assumed.",
-                    name_list(&no_status, 5)
-                ),
-                "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.".to_owned(),
-                Some("node status"),
-                BTreeMap::from([("nodes", no_status.join(","))]),
-            ));
+            findings.push(
+                INFO.finding()
+                    .notice(format!(
+                        "Node status missing for {} node{}",
+                        no_status.len(),
+                        if no_status.len() == 1 { "" } else { "s" },
+                    ))
+                    .message(format!(
+                        "Nodes {} carry no Ready condition in the input, so whether they are Ready cannot be checked. Nothing is assumed.",
+                        name_list(&no_status, 5),
+                    ))
+                    .fix(
+                        "Capture the snapshot with node status (`kubectl get nodes -o yaml`), or scan the live cluster.",
+                    )
+                    .evidence("node status")
+                    .detail("nodes", no_status.join(","))
+                    .build()
+            );
         }
         findings
     }

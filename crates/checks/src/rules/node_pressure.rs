@@ -1,10 +1,7 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Node, Severity};
 
 use super::node_not_ready::condition;
-use super::probe_missing_readiness::when;
-use super::skew_kubelet::finding;
+use crate::workloads::when;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -43,9 +40,7 @@ const CONDITIONS: &[&str] = &[
 ];
 
 impl Check for NodePressure {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -79,21 +74,21 @@ impl Check for NodePressure {
                 continue;
             }
             let name = &node.name;
-            findings.push(finding(
-                &INFO,
-                INFO.severity,
-                format!("Node {name} under pressure: {}", types.join(", ")),
-                Some(node),
-                format!(
-                    "Node {name} reports {}. It evicts pods on its own and takes no new ones, so it is no place for the pods that drains of other nodes move.",
-                    found.join("; ")
-                ),
-                format!(
-                    "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
-                ),
-                Some("node status"),
-                BTreeMap::from([("node", name.clone()), ("conditions", types.join(","))]),
-            ));
+            findings.push(
+                INFO.about(node)
+                    .title(format!("Node {name} under pressure: {}", types.join(", ")))
+                    .message(format!(
+                        "Node {name} reports {}. It evicts pods on its own and takes no new ones, so it is no place for the pods that drains of other nodes move.",
+                        found.join("; "),
+                    ))
+                    .fix(format!(
+                        "Relieve {name} before the upgrade: free or grow the disk (unused images, logs, emptyDir volumes), move memory-hungry pods or set memory limits, raise the pid limit, or fix the CNI on it; otherwise drain and replace it."
+                    ))
+                    .evidence("node status")
+                    .detail("node", name)
+                    .detail("conditions", types.join(","))
+                    .build()
+            );
         }
         findings
     }

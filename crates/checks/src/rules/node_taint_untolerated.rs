@@ -1,13 +1,10 @@
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap as HashMap;
 use std::hash::{Hash, Hasher};
 
 use mcp_diag_model::{Finding, Node, Object, Seq, Severity, View};
 
 use super::node_not_ready::{condition, hard_taints, is_control_plane, is_cordoned, taint_text};
-use super::probe_missing_readiness::is_movable;
-use super::skew_kubelet::finding;
+use crate::workloads::is_movable;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -125,9 +122,7 @@ fn tolerations_of(pod: &Object) -> Seq<'_> {
 }
 
 impl Check for NodeTaintUntolerated {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         // "No pod tolerates" needs every pod: an export without pods, or a pods read with a
@@ -207,18 +202,16 @@ impl Check for NodeTaintUntolerated {
             } else {
                 String::new()
             };
-            findings.push(finding(
-                &INFO,
-                INFO.severity,
-                format!("No pod tolerates the taint {shown} of node {name}"),
-                Some(node),
-                format!(
-                    "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
-                    if others == 1 { "" } else { "s" }
-                ),
-                format!(
-                    "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
-                    taints
+            findings.push(
+                INFO.about(node)
+                    .title(format!("No pod tolerates the taint {shown} of node {name}"))
+                    .message(format!(
+                        "Node {name} is schedulable and Ready but carries {shown}, which none of the cluster's movable pods tolerates: the {others} pod{} a drain of the other nodes would move cannot use its room.{own}",
+                        if others == 1 { "" } else { "s" },
+                    ))
+                    .fix(format!(
+                        "If the taint is a leftover, remove it (kubectl taint nodes {name} {}); if {name} is a dedicated pool, add the matching toleration and node selector to the workloads meant for it. Otherwise do not count {name} as room for drains.",
+                        taints
                         .iter()
                         .map(|t| {
                             let key = t.get("key").and_then(Node::as_str).unwrap_or("");
@@ -226,16 +219,15 @@ impl Check for NodeTaintUntolerated {
                             format!("{key}:{effect}-")
                         })
                         .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                Some("node spec and pod tolerations"),
-                BTreeMap::from([
-                    ("node", name.clone()),
-                    ("taints", texts.join(",")),
-                    ("pods_that_cannot_use_it", others.to_string()),
-                    ("pods_on_node", here.to_string()),
-                ]),
-            ));
+                        .join(" "),
+                    ))
+                    .evidence("node spec and pod tolerations")
+                    .detail("node", name)
+                    .detail("taints", texts.join(","))
+                    .detail("pods_that_cannot_use_it", others)
+                    .detail("pods_on_node", here)
+                    .build()
+            );
         }
         findings
     }

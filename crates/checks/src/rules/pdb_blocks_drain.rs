@@ -5,8 +5,8 @@ use rustc_hash::FxHashMap as HashMap;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind, View};
 
 use crate::rules::scale::{Autoscalers, autoscalers, namespace_of, scale_of};
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::selector::{Selector, labels_of};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -65,9 +65,7 @@ its downtime.
 pub struct PdbBlocksDrain;
 
 impl Check for PdbBlocksDrain {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let coverage = coverage(ctx, Want::Units);
@@ -919,20 +917,17 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
         ),
     };
     details.insert("reason", reason.to_owned());
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("PodDisruptionBudget {ns}/{name} blocks drains"),
-        Some(object),
-        message,
-        remediation,
-        Some(if matches!(v.reason, Reason::Status) {
+    INFO.about(object)
+        .title(format!("PodDisruptionBudget {ns}/{name} blocks drains"))
+        .message(message)
+        .fix(remediation)
+        .evidence(if matches!(v.reason, Reason::Status) {
             "budget status"
         } else {
             "budget spec"
-        }),
-        details,
-    )
+        })
+        .details(details)
+        .build()
 }
 
 const fn plural(n: i64) -> &'static str {

@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Severity};
 
 use crate::rules::pdb_blocks_drain::{Budget, BudgetSelector, Mode, Want, coverage};
-use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -40,9 +39,7 @@ Make `spec.selector` match the labels of the workload's pod template
 pub struct PdbNoMatch;
 
 impl Check for PdbNoMatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.index.of_kind("PodDisruptionBudget").is_empty() {
@@ -108,18 +105,17 @@ fn no_match(mode: Mode, budget: &Budget<'_>) -> Option<Finding> {
         Mode::Pods => "pods in the namespace",
         Mode::Templates => "pod templates in the input",
     };
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        format!("PodDisruptionBudget {ns}/{name} matches no pod"),
-        Some(object),
-        format!(
-            "PodDisruptionBudget {ns}/{name} {why}. It protects nothing during the drains of the upgrade; if it was written for a workload, that workload is drained without a budget."
-        ),
-        format!(
-            "Make spec.selector of PodDisruptionBudget {ns}/{name} match the labels of the workload's pod template (kubectl get pods -n {ns} --show-labels), or delete the budget if its workload is gone."
-        ),
-        Some(evidence),
-        details,
-    ))
+    Some(
+        INFO.about(object)
+            .title(format!("PodDisruptionBudget {ns}/{name} matches no pod"))
+            .message(format!(
+                "PodDisruptionBudget {ns}/{name} {why}. It protects nothing during the drains of the upgrade; if it was written for a workload, that workload is drained without a budget."
+            ))
+            .fix(format!(
+                "Make spec.selector of PodDisruptionBudget {ns}/{name} match the labels of the workload's pod template (kubectl get pods -n {ns} --show-labels), or delete the budget if its workload is gone."
+            ))
+            .evidence(evidence)
+            .details(details)
+            .build()
+    )
 }

@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::{Finding, Severity};
 
 use crate::rules::pdb_blocks_drain::{Mode, Overlap, Want, coverage};
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -40,9 +40,7 @@ delete one of them.
 pub struct PdbOverlap;
 
 impl Check for PdbOverlap {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.index.of_kind("PodDisruptionBudget").len() < 2 {
@@ -151,26 +149,26 @@ fn overlap(mode: Mode, group: &[&Overlap<'_>]) -> Option<Finding> {
     } else {
         "each pod".to_owned()
     };
-    Some(finding(
-        &INFO,
-        severity,
-        title,
-        Some(unit),
-        format!(
-            "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
-        ),
-        format!(
-            "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
-            if count <= 3 {
-                listed.clone()
-            } else {
-                format!("these {count} budgets")
-            },
-        ),
-        Some(match mode {
-            Mode::Pods => "pod labels and budget selectors",
-            Mode::Templates => "pod templates and budget selectors",
-        }),
-        details,
-    ))
+    Some(
+        INFO.about(unit)
+            .severity(severity)
+            .title(title)
+            .message(format!(
+                "{whose} {verb} matched by {count} PodDisruptionBudgets: {listed}. The Eviction API refuses to evict a pod covered by more than one budget, whatever they allow: \"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.\" (HTTP 500).{consequence}"
+            ))
+            .fix(format!(
+                "Make the selectors of {} disjoint so that {whom} is covered by exactly one budget: narrow the broader one (an extra label, or a NotIn expression excluding these pods) or delete one of them.",
+                if count <= 3 {
+                    listed.clone()
+                } else {
+                    format!("these {count} budgets")
+                },
+            ))
+            .evidence(match mode {
+                Mode::Pods => "pod labels and budget selectors",
+                Mode::Templates => "pod templates and budget selectors",
+            })
+            .details(details)
+            .build()
+    )
 }

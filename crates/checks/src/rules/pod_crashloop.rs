@@ -1,9 +1,7 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{
-    container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status,
-};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
+use crate::workloads::{container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -66,9 +64,7 @@ pub(crate) fn crashing(pod: &Object) -> Vec<String> {
 }
 
 impl Check for PodCrashloop {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {
@@ -103,21 +99,19 @@ impl Check for PodCrashloop {
                     })
                     .collect();
                 let n = g.pods.len();
-                g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what}: {} in CrashLoopBackOff", g.count_text()),
-                    format!(
+                g.about(&INFO)
+                    .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
+                    .message(format!(
                         "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
                         g.count_text(),
-                        name_list(&shown, 3)
-                    ),
-                    format!(
+                        name_list(&shown, 3),
+                    ))
+                    .fix(format!(
                         "Fix {what} before the upgrade: `kubectl logs {} --previous` and `kubectl describe pod` show why it exits. Scale it to zero or delete it if it is abandoned.{}",
                         g.pods.first().map_or("POD", |p| p.name.as_str()),
-                        if n > 1 { " All its crashing pods are named in details.pod_names." } else { "" }
-                    ),
-                )
+                        if n > 1 { " All its crashing pods are named in details.pod_names." } else { "" },
+                    ))
+                    .build()
             })
             .collect()
     }

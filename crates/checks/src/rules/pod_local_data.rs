@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node, Seq, Severity};
 
-use super::probe_missing_readiness::{Workload, containers, workloads};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
+use crate::workloads::{Workload, containers, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -132,9 +132,7 @@ fn local_volumes(w: &Workload<'_>) -> Vec<LocalVolume> {
 }
 
 impl Check for PodLocalData {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -165,21 +163,20 @@ impl Check for PodLocalData {
             } else {
                 " The volumes look like scratch space, so little may be lost; check that nothing of value is kept there."
             };
-            let mut f = w.finding(
-                &INFO,
-                severity,
-                format!("{what} keeps data on the node ({})", name_list(&texts, 2)),
-                format!(
-                    "{what} writes to {list}. When a drain evicts its pods, {}.{tone}",
-                    consequences.join("; ")
-                ),
-                format!(
-                    "Keep data that must survive in {what} on a PersistentVolumeClaim (a StatefulSet volumeClaimTemplate, or a PVC) or an external service; mount true scratch space at /tmp with a sizeLimit, and drain with --delete-emptydir-data once nothing of value is kept there."
-                ),
-                &[],
+            findings.push(
+                w.about(&INFO, &[])
+                    .severity(severity)
+                    .title(format!("{what} keeps data on the node ({})", name_list(&texts, 2)))
+                    .message(format!(
+                        "{what} writes to {list}. When a drain evicts its pods, {}.{tone}",
+                        consequences.join("; "),
+                    ))
+                    .fix(format!(
+                        "Keep data that must survive in {what} on a PersistentVolumeClaim (a StatefulSet volumeClaimTemplate, or a PVC) or an external service; mount true scratch space at /tmp with a sizeLimit, and drain with --delete-emptydir-data once nothing of value is kept there."
+                    ))
+                    .detail("volumes", texts.join(" | "))
+                    .build()
             );
-            f.details.insert("volumes", texts.join(" | "));
-            findings.push(f);
         }
         findings
     }

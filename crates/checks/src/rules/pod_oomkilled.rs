@@ -2,10 +2,10 @@ use std::collections::HashMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{
+use crate::words::name_list;
+use crate::workloads::{
     container_spec, container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
 };
-use super::skew_kubelet::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -72,9 +72,7 @@ fn oom_killed(ctx: &Context<'_>, pod: &Object) -> Vec<String> {
 }
 
 impl Check for PodOomkilled {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {
@@ -106,19 +104,17 @@ impl Check for PodOomkilled {
                     })
                     .collect();
                 let what = g.describe();
-                g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what}: {} killed for memory", g.count_text()),
-                    format!(
+                g.about(&INFO)
+                    .title(format!("{what}: {} killed for memory", g.count_text()))
+                    .message(format!(
                         "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
                         g.count_text(),
-                        name_list(&shown, 3)
-                    ),
-                    format!(
+                        name_list(&shown, 3),
+                    ))
+                    .fix(format!(
                         "Raise the memory limit and request of the killed container in {what} above its real peak (kubectl top pod; container_memory_working_set_bytes), or fix the leak; check that the nodes have room for the larger requests."
-                    ),
-                )
+                    ))
+                    .build()
             })
             .collect()
     }

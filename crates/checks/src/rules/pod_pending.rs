@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::probe_missing_readiness::{container_statuses, group_pods, no_pod_status, pods_have_status, when};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
+use crate::workloads::{container_statuses, group_pods, no_pod_status, pods_have_status, when};
 use crate::{Check, CheckInfo, Context};
 
 /// Pods younger than this are starting, not stuck.
@@ -78,9 +78,7 @@ fn why(pod: &Object) -> String {
 }
 
 impl Check for PodPending {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {
@@ -118,20 +116,18 @@ impl Check for PodPending {
                     .min()
                     .map_or_else(String::new, |t| format!(" The oldest was created {}.", when(ctx, t)));
                 let what = g.describe();
-                let mut f = g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what}: {} Pending", g.count_text()),
-                    format!(
+                g.about(&INFO)
+                    .title(format!("{what}: {} Pending", g.count_text()))
+                    .message(format!(
                         "{what} has {} Pending: {}.{since} Whatever keeps them from running now also keeps the pods a drain evicts from running, while capacity shrinks.",
                         g.count_text(),
-                        shown.join("; ")
-                    ),
-                    "Resolve the reason before the upgrade: add capacity or lower requests (Insufficient cpu/memory), fix tolerations, node selectors and affinity, bind or recreate the volume claim, fix the image or its pull secret; delete pods of workloads that are gone."
-                        .to_owned(),
-                );
-                f.details.insert("reasons", reasons.keys().cloned().collect::<Vec<_>>().join(" | "));
-                f
+                        shown.join("; "),
+                    ))
+                    .fix(
+                        "Resolve the reason before the upgrade: add capacity or lower requests (Insufficient cpu/memory), fix tolerations, node selectors and affinity, bind or recreate the volume claim, fix the image or its pull secret; delete pods of workloads that are gone.",
+                    )
+                    .detail("reasons", reasons.keys().cloned().collect::<Vec<_>>().join(" | "))
+                    .build()
             })
             .collect()
     }

@@ -3,10 +3,10 @@ use std::collections::HashMap;
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::pod_crashloop::crashing;
-use super::probe_missing_readiness::{
+use crate::words::name_list;
+use crate::workloads::{
     container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
 };
-use super::skew_kubelet::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -81,9 +81,7 @@ fn restarting(ctx: &Context<'_>, pod: &Object) -> Option<Restarting> {
 }
 
 impl Check for PodRestarts {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         match pods_have_status(ctx) {
@@ -120,28 +118,25 @@ impl Check for PodRestarts {
                     })
                     .collect();
                 let what = g.describe();
-                let mut f = g.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!(
+                g.about(&INFO)
+                    .title(format!(
                         "{what}: {} restarted more than {} (up to {max})",
                         g.count_text(),
-                        mcp_diag_model::plural(threshold, "time", "times")
-                    ),
-                    format!(
+                        mcp_diag_model::plural(threshold, "time", "times"),
+                    ))
+                    .message(format!(
                         "{what} has {} whose containers restarted more than {}: {}. A container that restarts on its own will fail again when the upgrade restarts DNS and the network and moves it.",
                         g.count_text(),
                         mcp_diag_model::plural(threshold, "time", "times"),
-                        name_list(&shown, 3)
-                    ),
-                    format!(
+                        name_list(&shown, 3),
+                    ))
+                    .fix(format!(
                         "Find the cause before the upgrade (`kubectl describe pod {}`, `kubectl logs --previous`): loosen liveness probes that kill busy containers, raise memory limits of OOM-killed ones, make the application retry its dependencies.",
-                        g.pods.first().map_or("POD", |p| p.name.as_str())
-                    ),
-                );
-                f.details.insert("max_restarts", max.to_string());
-                f.details.insert("threshold", threshold.to_string());
-                f
+                        g.pods.first().map_or("POD", |p| p.name.as_str()),
+                    ))
+                    .detail("max_restarts", max.to_string())
+                    .detail("threshold", threshold.to_string())
+                    .build()
             })
             .collect()
     }

@@ -2,8 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Severity};
 
-use super::probe_missing_readiness::{has_owner, is_mirror_pod, is_terminated, object_details};
-use super::skew_kubelet::finding;
+use crate::workloads::{has_owner, is_mirror_pod, is_terminated, object_details};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -36,9 +35,7 @@ delete it before the upgrade.
 pub struct PodUnmanaged;
 
 impl Check for PodUnmanaged {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index
@@ -54,24 +51,21 @@ impl Check for PodUnmanaged {
                 if let Some(n) = node {
                     details.insert("node", n.to_owned());
                 }
-                finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("Pod {ns}/{name} has no controller"),
-                    Some(pod),
-                    format!(
+                INFO.about(pod)
+                    .title(format!("Pod {ns}/{name} has no controller"))
+                    .message(format!(
                         "Pod {ns}/{name}{on} has no ownerReferences: no Deployment, StatefulSet, DaemonSet, Job or operator recreates it. Draining its node deletes it for good, and `kubectl drain` stops at it unless run with --force."
-                    ),
-                    format!(
+                    ))
+                    .fix(format!(
                         "If {name} is needed, run it from a controller (a Deployment with replicas: 1, or a Job for one-off work) and delete the bare pod; if it is a leftover, delete it before the upgrade (`kubectl delete pod -n {ns} {name}`)."
-                    ),
-                    Some(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+                    ))
+                    .evidence(if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
                         "manifest"
                     } else {
                         "pod metadata"
-                    }),
-                    details,
-                )
+                    })
+                    .details(details)
+                    .build()
             })
             .collect()
     }

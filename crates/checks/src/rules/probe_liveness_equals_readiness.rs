@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, handler, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, handler, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -38,9 +38,7 @@ before it would be killed.
 pub struct ProbeLivenessEqualsReadiness;
 
 impl Check for ProbeLivenessEqualsReadiness {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -63,22 +61,20 @@ impl Check for ProbeLivenessEqualsReadiness {
                 let name = container_name(container);
                 let what = w.describe();
                 let endpoint = lh.describe();
-                let mut f = w.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("Liveness probe equals readiness probe in {what} ({name})"),
-                    format!(
-                        "{what}, container {name}: livenessProbe and readinessProbe are both {endpoint} with {}. When the container is too busy to answer it is taken out of rotation and killed at the same moment, so the extra load of a drain restarts pods instead of slowing them down.",
-                        lt.describe()
-                    ),
-                    format!(
-                        "Make the livenessProbe of {name} in {what} more tolerant than its readiness probe: a cheaper endpoint that checks only that the process is alive, and a longer window (e.g. timeoutSeconds: 5, failureThreshold: 6)."
-                    ),
-                    &[name],
+                findings.push(
+                    w.about(&INFO, &[name])
+                        .title(format!("Liveness probe equals readiness probe in {what} ({name})"))
+                        .message(format!(
+                            "{what}, container {name}: livenessProbe and readinessProbe are both {endpoint} with {}. When the container is too busy to answer it is taken out of rotation and killed at the same moment, so the extra load of a drain restarts pods instead of slowing them down.",
+                            lt.describe(),
+                        ))
+                        .fix(format!(
+                            "Make the livenessProbe of {name} in {what} more tolerant than its readiness probe: a cheaper endpoint that checks only that the process is alive, and a longer window (e.g. timeoutSeconds: 5, failureThreshold: 6)."
+                        ))
+                        .detail("endpoint", endpoint)
+                        .detail("timings", lt.describe())
+                        .build()
                 );
-                f.details.insert("endpoint", endpoint);
-                f.details.insert("timings", lt.describe());
-                findings.push(f);
             }
         }
         findings

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -34,9 +34,7 @@ blip of a minute or more, e.g. `periodSeconds: 10, timeoutSeconds: 5, failureThr
 pub struct ProbeLivenessNoFailureThreshold;
 
 impl Check for ProbeLivenessNoFailureThreshold {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -52,23 +50,23 @@ impl Check for ProbeLivenessNoFailureThreshold {
                 let t = Timings::of(liveness);
                 let window = t.failure_threshold.saturating_mul(t.period);
                 let what = w.describe();
-                let mut f = w.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("Liveness probe of {what} ({name}) leaves failureThreshold implicit"),
-                    format!(
-                        "{what}, container {name}: the livenessProbe sets no failureThreshold, so Kubernetes restarts the container after {} failed probes: {window} s of failures at periodSeconds {}, each failing after timeoutSeconds {}. A short blip during the upgrade (DNS, network, a slow dependency) restarts healthy containers.",
-                        t.failure_threshold, t.period, t.timeout
-                    ),
-                    format!(
-                        "Set failureThreshold (and timeoutSeconds) on the livenessProbe of {name} in {what} explicitly, so that it tolerates a blip of a minute or more, e.g. periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6."
-                    ),
-                    &[name],
+                findings.push(
+                    w.about(&INFO, &[name])
+                        .title(format!("Liveness probe of {what} ({name}) leaves failureThreshold implicit"))
+                        .message(format!(
+                            "{what}, container {name}: the livenessProbe sets no failureThreshold, so Kubernetes restarts the container after {} failed probes: {window} s of failures at periodSeconds {}, each failing after timeoutSeconds {}. A short blip during the upgrade (DNS, network, a slow dependency) restarts healthy containers.",
+                            t.failure_threshold,
+                            t.period,
+                            t.timeout,
+                        ))
+                        .fix(format!(
+                            "Set failureThreshold (and timeoutSeconds) on the livenessProbe of {name} in {what} explicitly, so that it tolerates a blip of a minute or more, e.g. periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6."
+                        ))
+                        .detail("restart_window_seconds", window.to_string())
+                        .detail("period_seconds", t.period.to_string())
+                        .detail("timeout_seconds", t.timeout.to_string())
+                        .build()
                 );
-                f.details.insert("restart_window_seconds", window.to_string());
-                f.details.insert("period_seconds", t.period.to_string());
-                f.details.insert("timeout_seconds", t.timeout.to_string());
-                findings.push(f);
             }
         }
         findings

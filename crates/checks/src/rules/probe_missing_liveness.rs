@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{container_maps, container_name, has, plural, workloads};
-use super::skew_kubelet::name_list;
+use crate::words::name_list;
+use crate::workloads::{plural, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -35,36 +35,30 @@ dependencies), with a generous `failureThreshold` and `timeoutSeconds`, e.g.
 pub struct ProbeMissingLiveness;
 
 impl Check for ProbeMissingLiveness {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            let missing: Vec<&str> = container_maps(w.pod_spec)
-                .filter(|c| !has(*c, "livenessProbe"))
-                .map(container_name)
-                .collect();
+            let missing = w.containers_without("livenessProbe");
             if missing.is_empty() {
                 continue;
             }
             let what = w.describe();
             let list = name_list(&missing, 5);
-            findings.push(w.finding(
-                &INFO,
-                INFO.severity,
-                format!("No liveness probe in {what} ({list})"),
-                format!(
-                    "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
-                    plural(missing.len()),
-                    if missing.len() == 1 { "has" } else { "have" },
-                ),
-                format!(
-                    "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
-                ),
-                &missing,
-            ));
+            findings.push(
+                w.about(&INFO, &missing)
+                    .title(format!("No liveness probe in {what} ({list})"))
+                    .message(format!(
+                        "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
+                        plural(missing.len()),
+                        if missing.len() == 1 { "has" } else { "have" },
+                    ))
+                    .fix(format!(
+                        "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
+                    ))
+                    .build()
+            );
         }
         findings
     }

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::probe_missing_readiness::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 /// A liveness `initialDelaySeconds` above this many seconds calls for a startup probe.
@@ -36,9 +36,7 @@ Add a startupProbe on the same endpoint with a window that covers the slowest st
 pub struct ProbeNoStartup;
 
 impl Check for ProbeNoStartup {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -53,20 +51,20 @@ impl Check for ProbeNoStartup {
                 }
                 let name = container_name(container);
                 let what = w.describe();
-                let mut f = w.finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{what} ({name}) delays its liveness probe {delay} s without a startup probe"),
-                    format!(
-                        "{what}, container {name}: the livenessProbe waits initialDelaySeconds {delay} (more than {LONG_INITIAL_DELAY_SECS} s) and there is no startupProbe. A start slower than {delay} s on a freshly upgraded node is killed mid-start; a faster one waits for nothing and slows every drain."
-                    ),
-                    format!(
-                        "Add a startupProbe to {name} in {what} on the liveness endpoint with a window covering the slowest start (e.g. periodSeconds: 5, failureThreshold: 30 for 150 s), and set the livenessProbe's initialDelaySeconds to 0."
-                    ),
-                    &[name],
+                findings.push(
+                    w.about(&INFO, &[name])
+                        .title(format!(
+                            "{what} ({name}) delays its liveness probe {delay} s without a startup probe"
+                        ))
+                        .message(format!(
+                            "{what}, container {name}: the livenessProbe waits initialDelaySeconds {delay} (more than {LONG_INITIAL_DELAY_SECS} s) and there is no startupProbe. A start slower than {delay} s on a freshly upgraded node is killed mid-start; a faster one waits for nothing and slows every drain."
+                        ))
+                        .fix(format!(
+                            "Add a startupProbe to {name} in {what} on the liveness endpoint with a window covering the slowest start (e.g. periodSeconds: 5, failureThreshold: 30 for 150 s), and set the livenessProbe's initialDelaySeconds to 0."
+                        ))
+                        .detail("initial_delay_seconds", delay.to_string())
+                        .build()
                 );
-                f.details.insert("initial_delay_seconds", delay.to_string());
-                findings.push(f);
             }
         }
         findings

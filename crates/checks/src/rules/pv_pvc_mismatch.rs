@@ -4,7 +4,6 @@ use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use crate::quantity::bytes;
 use crate::rules::pvc_storageclass_missing::ClaimClass;
-use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -56,9 +55,7 @@ it, uid included). After a restore, let the restore tool recreate both objects t
 pub struct PvPvcMismatch;
 
 impl Check for PvPvcMismatch {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let pvs = ctx.index.of_kind("PersistentVolume");
@@ -296,24 +293,24 @@ fn mismatch(pvc: &Object, pv: &Object, problems: &[(&'static str, String)]) -> F
             fixes.push(fix);
         }
     }
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about(pvc)
+        .title(format!(
             "PersistentVolumeClaim {ns}/{name} and PersistentVolume {} disagree",
-            pv.name
-        ),
-        Some(pvc),
-        format!(
+            pv.name,
+        ))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} is bound to PersistentVolume {}, but {}.{}",
             pv.name,
             sentences.join("; "),
-            consequences(problems)
-        ),
-        format!("Make the pair agree before the upgrade: {}.", fixes.join("; ")),
-        Some("claim and volume specs"),
-        details,
-    )
+            consequences(problems),
+        ))
+        .fix(format!(
+            "Make the pair agree before the upgrade: {}.",
+            fixes.join("; "),
+        ))
+        .evidence("claim and volume specs")
+        .details(details)
+        .build()
 }
 
 /// What the disagreements lead to, for the message.
@@ -335,50 +332,41 @@ fn consequences(problems: &[(&'static str, String)]) -> String {
 fn missing_volume(pvc: &Object, volume: &str) -> Finding {
     let ns = namespace_of(pvc);
     let name = &pvc.name;
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("PersistentVolumeClaim {ns}/{name} is bound to a missing PersistentVolume"),
-        Some(pvc),
-        format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is bound to a missing PersistentVolume"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} names PersistentVolume {volume} (spec.volumeName), which is not in the cluster. The claim turns Lost and pods that mount it cannot start once they are rescheduled by a drain."
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Recreate PersistentVolume {volume} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim."
-        ),
-        Some("claim and volume specs"),
-        BTreeMap::from([
-            ("claim", format!("{ns}/{name}")),
-            ("volume", volume.to_owned()),
-            ("disagree", "volume_missing".to_owned()),
-        ]),
-    )
+        ))
+        .evidence("claim and volume specs")
+        .detail("claim", format!("{ns}/{name}"))
+        .detail("volume", volume)
+        .detail("disagree", "volume_missing")
+        .build()
 }
 
 fn stolen(pv: &Object, pvc: &Object, other: &str) -> Finding {
     let ns = namespace_of(pvc);
     let name = &pvc.name;
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about(pv)
+        .title(format!(
             "PersistentVolume {} claims {ns}/{name}, which is bound elsewhere",
-            pv.name
-        ),
-        Some(pv),
-        format!(
+            pv.name,
+        ))
+        .message(format!(
             "PersistentVolume {} is Bound with a claimRef to {ns}/{name}, but that claim is bound to PersistentVolume {other}. Nothing can use {} and the binder may release or reclaim it (with reclaim policy Delete, its data is deleted).",
-            pv.name, pv.name
-        ),
-        format!(
+            pv.name,
+            pv.name,
+        ))
+        .fix(format!(
             "Find out which volume holds {ns}/{name}'s data; clear spec.claimRef of the other one (or bind it to the claim it belongs to) and set its reclaim policy to Retain until the data is safe."
-        ),
-        Some("claim and volume specs"),
-        BTreeMap::from([
-            ("claim", format!("{ns}/{name}")),
-            ("volume", pv.name.clone()),
-            ("claim_volume", other.to_owned()),
-            ("disagree", "claim_bound_elsewhere".to_owned()),
-        ]),
-    )
+        ))
+        .evidence("claim and volume specs")
+        .detail("claim", format!("{ns}/{name}"))
+        .detail("volume", pv.name.clone())
+        .detail("claim_volume", other)
+        .detail("disagree", "claim_bound_elsewhere")
+        .build()
 }

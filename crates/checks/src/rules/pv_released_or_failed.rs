@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 use mcp_diag_model::time::{format_duration, parse_timestamp};
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -45,9 +44,7 @@ delete the volume.
 pub struct PvReleasedOrFailed;
 
 impl Check for PvReleasedOrFailed {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {
@@ -132,14 +129,13 @@ fn judge(ctx: &Context<'_>, pv: &Object) -> Option<Finding> {
             ),
         ),
     };
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        format!("PersistentVolume {name} is {phase}"),
-        Some(pv),
-        message,
-        remediation,
-        Some("volume status"),
-        details,
-    ))
+    Some(
+        INFO.about(pv)
+            .title(format!("PersistentVolume {name} is {phase}"))
+            .message(message)
+            .fix(remediation)
+            .evidence("volume status")
+            .details(details)
+            .build(),
+    )
 }

@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use mcp_diag_model::time::parse_timestamp;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -48,9 +48,7 @@ has any). For claims without a class, mark exactly one StorageClass as default.
 pub struct PvcStorageclassMissing;
 
 impl Check for PvcStorageclassMissing {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let claims = claims(ctx);
@@ -70,19 +68,18 @@ impl Check for PvcStorageclassMissing {
             if ctx.inventory.kind == SourceKind::Manifests {
                 return Vec::new();
             }
-            return vec![finding(
-                &INFO,
-                Severity::Info,
-                "No StorageClass in the input".to_owned(),
-                None,
-                format!(
-                    "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
-                    mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims")
-                ),
-                "Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.".to_owned(),
-                Some("storage classes"),
-                BTreeMap::from([("claims", claims.len().to_string())]),
-            )];
+            return vec![
+                INFO.finding()
+                    .notice("No StorageClass in the input")
+                    .message(format!(
+                        "The input holds {} but no StorageClass, so whether their classes exist cannot be checked.",
+                        mcp_diag_model::plural(claims.len(), "PersistentVolumeClaim", "PersistentVolumeClaims"),
+                    ))
+                    .fix("Capture StorageClasses too (kubectl get storageclasses -o yaml) and scan again.")
+                    .evidence("storage classes")
+                    .detail("claims", claims.len())
+                    .build()
+            ];
         }
         claims.iter().filter_map(|c| missing(c, &classes)).collect()
     }
@@ -298,14 +295,12 @@ fn missing(claim: &Claim<'_>, classes: &Classes<'_>) -> Option<Finding> {
             )
         }
     };
-    Some(finding(
-        &INFO,
-        severity,
-        title,
-        Some(claim.object),
-        message,
-        remediation,
-        Some("claim and storage classes"),
-        details,
-    ))
+    Some(
+        INFO.about(claim.object)
+            .severity(severity)
+            .words(title, message, remediation)
+            .evidence("claim and storage classes")
+            .details(details)
+            .build(),
+    )
 }

@@ -4,8 +4,8 @@ use mcp_diag_model::time::format_duration;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use crate::rules::pvc_storageclass_missing::{ClaimClass, Classes, created};
-use crate::rules::skew_kubelet::{finding, name_list};
 use crate::rules::workload_single_replica::namespace_of;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -50,9 +50,7 @@ the backing disk) or restore the data from a backup.
 pub struct PvcUnbound;
 
 impl Check for PvcUnbound {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         run(ctx)
@@ -68,25 +66,23 @@ fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
     let without_status = pvcs.iter().filter(|p| phase(p).is_none()).count();
     let mut findings = Vec::new();
     if without_status > 0 && without_status == pvcs.len() {
-        findings.push(finding(
-            &INFO,
-            Severity::Info,
-            "PersistentVolumeClaim status missing".to_owned(),
-            None,
-            format!(
-                "{}, so unbound and lost claims cannot be found.",
-                super::sts_not_ready::none_carries(
-                    without_status,
-                    "PersistentVolumeClaim",
-                    "PersistentVolumeClaims",
-                    "status phase"
-                )
-            ),
-            "Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again."
-                .to_owned(),
-            Some("claim status"),
-            BTreeMap::from([("claims", without_status.to_string())]),
-        ));
+        findings.push(
+            INFO.finding()
+                .notice("PersistentVolumeClaim status missing")
+                .message(format!(
+                    "{}, so unbound and lost claims cannot be found.",
+                    crate::words::none_carries(
+                        without_status,
+                        "PersistentVolumeClaim",
+                        "PersistentVolumeClaims",
+                        "status phase"
+                    ),
+                ))
+                .fix("Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again.")
+                .evidence("claim status")
+                .detail("claims", without_status)
+                .build(),
+        );
         return findings;
     }
     let unbound: Vec<(&Object, &str)> = pvcs
@@ -202,26 +198,23 @@ fn lost(pvc: &Object, users: &[&Object]) -> Finding {
     } else {
         format!(" Pods that mount it cannot start: {}.", pod_names(users))
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("PersistentVolumeClaim {ns}/{name} is Lost"),
-        Some(pvc),
-        format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is Lost"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} is Lost: its PersistentVolume {} is gone or bound to another claim, so the data behind it is unreachable.{users_text} During the upgrade, every pod of it that a drain evicts stays Pending.",
-            if volume.is_empty() { "(none named)" } else { volume }
-        ),
-        format!(
+            if volume.is_empty() { "(none named)" } else { volume },
+        ))
+        .fix(format!(
             "Recreate the PersistentVolume{} for the backing disk with a claimRef to {ns}/{name}, or restore the data from a backup into a new claim; delete the claim if the data is no longer needed.",
             if volume.is_empty() {
                 String::new()
             } else {
                 format!(" {volume}")
-            }
-        ),
-        Some("claim status"),
-        details,
-    )
+            },
+        ))
+        .evidence("claim status")
+        .details(details)
+        .build()
 }
 
 fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes<'_>) -> Finding {
@@ -254,20 +247,18 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
     if wait_for_consumer && users.is_empty() && pods_unknown.is_none() {
         let sc_name = sc.map_or("", |s| s.name.as_str());
         details.insert("reason", "no-consumer".to_owned());
-        return finding(
-            &INFO,
-            Severity::Medium,
-            format!("PersistentVolumeClaim {ns}/{name} is Pending, and no pod uses it"),
-            Some(pvc),
-            format!(
+        return INFO.about(pvc)
+            .severity(Severity::Medium)
+            .title(format!("PersistentVolumeClaim {ns}/{name} is Pending, and no pod uses it"))
+            .message(format!(
                 "PersistentVolumeClaim {ns}/{name} has been Pending{since}: its StorageClass {sc_name} binds on first use (volumeBindingMode: WaitForFirstConsumer) and no pod mounts it, so no volume was ever provisioned. Either the workload meant to use it is missing or not running, or the claim is a leftover."
-            ),
-            format!(
+            ))
+            .fix(format!(
                 "If a workload should mount {ns}/{name}, start it and check the claim binds ({describe}); if nothing will, delete the claim (it never held data)."
-            ),
-            Some("claim status"),
-            details,
-        );
+            ))
+            .evidence("claim status")
+            .details(details)
+            .build();
     }
     let (reason, why) = match (class, sc) {
         (ClaimClass::Named(n), None) => (
@@ -318,18 +309,15 @@ fn pending(ctx: &Context<'_>, pvc: &Object, users: &[&Object], classes: &Classes
     } else {
         format!(" The pods that mount it cannot start: {}.", pod_names(users))
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("PersistentVolumeClaim {ns}/{name} is Pending"),
-        Some(pvc),
-        format!(
+    INFO.about(pvc)
+        .title(format!("PersistentVolumeClaim {ns}/{name} is Pending"))
+        .message(format!(
             "PersistentVolumeClaim {ns}/{name} has been Pending{since}: {why}.{users_text} Every pod that mounts it and that a drain evicts during the upgrade stays Pending."
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Read the binder's and provisioner's events ({describe}) and fix the cause (StorageClass, CSI driver and its controller running, quota, zone) before the upgrade, or delete the claim if nothing needs it."
-        ),
-        Some("claim status"),
-        details,
-    )
+        ))
+        .evidence("claim status")
+        .details(details)
+        .build()
 }

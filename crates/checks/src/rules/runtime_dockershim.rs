@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{DOCKERSHIM_REMOVAL, DOCKERSHIM_REMOVED_IN, newest_apiserver_for_kubelet};
 use mcp_diag_model::{Finding, Severity};
 
-use super::skew_kubelet::{NodeVersions, finding, node_versions};
+use super::skew_common::{NodeVersions, node_versions};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -57,9 +57,7 @@ or `--container-runtime` other than `remote`, on a kubelet before 1.24 is docker
 pub struct RuntimeDockershim;
 
 impl Check for RuntimeDockershim {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if !ctx.hops().iter().any(|h| *h >= DOCKERSHIM_REMOVED_IN) {
@@ -186,14 +184,10 @@ fn finding_for(ctx: &Context<'_>, n: &NodeVersions<'_>) -> Finding {
             )
         }
     };
-    finding(
-        &INFO,
-        severity,
-        title,
-        Some(n.object),
-        message,
-        remediation,
-        Some("node status"),
-        details,
-    )
+    INFO.about(n.object)
+        .severity(severity)
+        .words(title, message, remediation)
+        .evidence("node status")
+        .details(details)
+        .build()
 }

@@ -1,14 +1,12 @@
 //! What the skew checks share (kubelet, kube-proxy and control plane): the versions nodes
 //! report, the stages of the upgrade at which versions are compared, the first stage that
-//! breaks the skew policy, and the small builders their findings use. Its own module so that
+//! breaks the skew policy,. Its own module so that
 //! no skew rule imports another.
 
-use std::collections::BTreeMap;
-
 use mcp_diag_data::skew::{self, RelativeTo, SkewComponent, Verdict};
-use mcp_diag_model::{Finding, KubeVersion, Minor, Node, Object, Severity};
+use mcp_diag_model::{KubeVersion, Minor, Node, Object};
 
-use crate::{CheckInfo, Context};
+use crate::Context;
 
 /// The versions a Node reports, read once for the node checks.
 pub(crate) struct NodeVersions<'a> {
@@ -135,41 +133,6 @@ pub(crate) fn first_violation(
     })
 }
 
-/// Builds a finding about an object with the common fields filled.
-#[allow(clippy::too_many_arguments, reason = "a plain record builder")]
-pub(crate) fn finding(
-    info: &'static CheckInfo,
-    severity: Severity,
-    title: String,
-    object: Option<&Object>,
-    message: String,
-    remediation: String,
-    evidence: Option<&'static str>,
-    details: BTreeMap<&'static str, String>,
-) -> Finding {
-    Finding {
-        check: info.id,
-        severity,
-        title,
-        object: object.map(Object::object_ref),
-        location: object.and_then(|o| o.location.clone()),
-        message,
-        remediation,
-        evidence,
-        details,
-    }
-}
-
-/// "worker-a1, worker-a2 and 3 more".
-pub(crate) fn name_list<S: AsRef<str>>(names: &[S], limit: usize) -> String {
-    let shown: Vec<&str> = names.iter().take(limit).map(AsRef::as_ref).collect();
-    let mut text = shown.join(", ");
-    if names.len() > limit {
-        text.push_str(&format!(" and {} more", names.len() - limit));
-    }
-    text
-}
-
 /// The oldest kube-apiserver minor running now: the lower of the server version and the
 /// kube-apiserver images seen. `None` when the current version is unknown (manifests).
 pub(crate) fn control_plane_now(ctx: &Context<'_>) -> Option<Minor> {
@@ -182,9 +145,4 @@ pub(crate) fn control_plane_now(ctx: &Context<'_>) -> Option<Minor> {
         .map(KubeVersion::minor)
         .min();
     Some(oldest_image.map_or(current, |o| o.min(current)))
-}
-
-/// `s` after a count other than one.
-pub(crate) const fn plural(n: u32) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -3,8 +3,9 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{self, CcmImage, RelativeTo, SkewComponent, Verdict};
 use mcp_diag_model::{Finding, Inventory, KubeVersion, Minor, Node, Object, Severity};
 
-use super::skew_common::{Stage, Violation, finding, first_violation, plural, real_version};
+use super::skew_common::{Stage, Violation, first_violation, real_version};
 use crate::components::split_image;
+use crate::words::plural;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -60,9 +61,7 @@ manager, extra schedulers) in every hop, right after the API servers.
 pub struct SkewControlPlane;
 
 impl Check for SkewControlPlane {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let sightings = sightings(ctx);
@@ -357,16 +356,14 @@ fn unknown(s: &Sighting<'_>, major: u32) -> Option<Finding> {
     if let Some(ccm) = s.ccm {
         details.insert("versioning_source", ccm.source.to_owned());
     }
-    Some(finding(
-        &INFO,
-        Severity::Info,
-        title,
-        s.object,
-        message,
-        remediation,
-        Some(evidence(s)),
-        details,
-    ))
+    Some(
+        INFO.about_maybe(s.object)
+            .severity(Severity::Info)
+            .words(title, message, remediation)
+            .evidence(evidence(s))
+            .details(details)
+            .build(),
+    )
 }
 
 fn evidence(s: &Sighting<'_>) -> &'static str {
@@ -395,20 +392,17 @@ fn ha_apart(
     details.insert("allowed_min", skew::shift(new, -1).unwrap_or(new).to_string());
     details.insert("allowed_max", new.to_string());
     details.insert("hop", "now".to_owned());
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("HA kube-apiservers {old} and {new} are more than one minor apart"),
-        sightings[oldest].object,
-        format!(
+    INFO.about_maybe(sightings[oldest].object)
+        .title(format!("HA kube-apiservers {old} and {new} are more than one minor apart"))
+        .message(format!(
             "The kube-apiserver instances run {old} to {new}: {list}. The skew policy allows the newest and oldest kube-apiserver to be at most one minor apart."
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Finish the interrupted upgrade first: bring every kube-apiserver to {new}, one minor at a time (kube-apiserver must not skip minors), before the next hop."
-        ),
-        Some(evidence(&sightings[oldest])),
-        details,
-    )
+        ))
+        .evidence(evidence(&sightings[oldest]))
+        .details(details)
+        .build()
 }
 
 fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding {
@@ -444,19 +438,16 @@ fn outside_now(s: &Sighting<'_>, verdict: Verdict, reference: Minor) -> Finding 
         ),
         Verdict::Within | Verdict::Unknown => (String::new(), String::new()),
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("{name} {} outside the skew of kube-apiserver {reference}", s.raw),
-        s.object,
-        format!(
+    INFO.about_maybe(s.object)
+        .title(format!("{name} {} outside the skew of kube-apiserver {reference}", s.raw))
+        .message(format!(
             "{name} in {} is {what} already now. The skew policy allows {name} {range} next to kube-apiserver {reference} (same minor, or one older; never newer).",
-            s.where_()
-        ),
-        fix,
-        Some(evidence(s)),
-        details,
-    )
+            s.where_(),
+        ))
+        .fix(fix)
+        .evidence(evidence(s))
+        .details(details)
+        .build()
 }
 
 fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Option<Minor>) -> Finding {
@@ -470,29 +461,26 @@ fn prerequisite(s: &Sighting<'_>, v: Minor, need: Minor, hop: Minor, current: Op
     } else {
         "kube-controller-manager, kube-scheduler and cloud-controller-manager must be at N-1 before kube-apiserver goes to N"
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about_maybe(s.object)
+        .title(format!(
             "{name} {} must reach {need} before the control plane goes to {hop}",
-            s.raw
-        ),
-        s.object,
-        format!(
+            s.raw,
+        ))
+        .message(format!(
             "{name} in {} runs {v}{}. Before the hop {need} → {hop}, {rule} (version skew policy, \"Supported component upgrade order\"); at {v} it would be {} behind kube-apiserver {hop}.",
             s.where_(),
             current
-                .map(|c| format!(" while the cluster reports {c}"))
-                .unwrap_or_default(),
+            .map(|c| format!(" while the cluster reports {c}"))
+            .unwrap_or_default(),
             mcp_diag_model::plural(hop.minor.saturating_sub(v.minor), "minor", "minors"),
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Upgrade {name} in {} to {need} first (finish the previous upgrade), then start the hop to {hop}.",
-            s.where_()
-        ),
-        Some(evidence(s)),
-        details,
-    )
+            s.where_(),
+        ))
+        .evidence(evidence(s))
+        .details(details)
+        .build()
 }
 
 fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
@@ -535,21 +523,18 @@ fn left_behind(s: &Sighting<'_>, v: &Violation) -> Finding {
             )
         })
         .unwrap_or_default();
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about_maybe(s.object)
+        .title(format!(
             "{name} {} left outside the skew at kube-apiserver {apiserver}",
-            s.raw
-        ),
-        s.object,
-        format!(
+            s.raw,
+        ))
+        .message(format!(
             "{name} in {} would be {what} {}, unless it is upgraded along with the control plane. The skew policy allows {name} {range} next to kube-apiserver {apiserver} (same minor, or one older; never newer).{source}",
             s.where_(),
-            v.stage.describe()
-        ),
-        fix,
-        Some(evidence(s)),
-        details,
-    )
+            v.stage.describe(),
+        ))
+        .fix(fix)
+        .evidence(evidence(s))
+        .details(details)
+        .build()
 }

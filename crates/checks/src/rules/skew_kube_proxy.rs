@@ -4,10 +4,10 @@ use mcp_diag_data::skew::{self, KUBE_PROXY_VERSION_FIELD, RelativeTo, SkewCompon
 use mcp_diag_model::{Finding, KubeVersion, Minor, Node, Object, Severity};
 
 use super::skew_common::{
-    NodeVersions, Stage, Violation, finding, first_violation, name_list, node_versions, plural, real_version,
-    stages,
+    NodeVersions, Stage, Violation, first_violation, node_versions, real_version, stages,
 };
 use crate::components::Component;
+use crate::words::{name_list, plural};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -57,9 +57,7 @@ replace them) before kube-proxy moves on.
 pub struct SkewKubeProxy;
 
 impl Check for SkewKubeProxy {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let stages = stages(ctx);
@@ -220,25 +218,22 @@ fn against_apiserver(c: &Component<'_>, v: &Violation, nodes: &[&str]) -> Findin
             )
         }
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!(
+    INFO.about_maybe(c.object)
+        .title(format!(
             "kube-proxy {} outside the skew of kube-apiserver {apiserver}",
-            c.raw
-        ),
-        c.object,
-        format!(
+            c.raw,
+        ))
+        .message(format!(
             "kube-proxy {} in {}{} would be {what} {}. The skew policy allows kube-proxy {range} next to kube-apiserver {apiserver} (up to three minors older from kube-proxy 1.25, two before; never newer).",
             c.raw,
             c.evidence(),
             on_nodes(nodes),
             v.stage.describe(),
-        ),
-        fix,
-        Some("container image"),
-        details,
-    )
+        ))
+        .fix(fix)
+        .evidence("container image")
+        .details(details)
+        .build()
 }
 
 fn against_kubelet(
@@ -289,29 +284,29 @@ fn against_kubelet(
             allowed.map_or(kubelet.minor(), |r| r.min)
         )
     };
-    Some(finding(
-        &INFO,
-        severity,
-        format!(
-            "kube-proxy {shown} and kubelet {} on {name} are {} apart",
-            node.kubelet_raw,
-            mcp_diag_model::plural(by, "minor", "minors")
-        ),
-        c.object.or(Some(node.object)),
-        format!(
-            "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
-            plural(by),
-            node.kubelet_raw,
-            kubelet.minor()
-        ),
-        fix,
-        Some(if c.object.is_some() {
-            "container image"
-        } else {
-            "node status"
-        }),
-        details,
-    ))
+    Some(
+        INFO.about_maybe(c.object.or(Some(node.object)))
+            .severity(severity)
+            .title(format!(
+                "kube-proxy {shown} and kubelet {} on {name} are {} apart",
+                node.kubelet_raw,
+                mcp_diag_model::plural(by, "minor", "minors"),
+            ))
+            .message(format!(
+                "On node {name}, kube-proxy {shown} is {by} minor{} {direction} than the kubelet {}. The skew policy allows kube-proxy {range} next to a {} kubelet (up to three minors older or newer from kube-proxy 1.25, two before).",
+                plural(by),
+                node.kubelet_raw,
+                kubelet.minor(),
+            ))
+            .fix(fix)
+            .evidence(if c.object.is_some() {
+                "container image"
+            } else {
+                "node status"
+            })
+            .details(details)
+            .build()
+    )
 }
 
 /// The oldest kubelet a kube-proxy at `proxy` may run next to.
@@ -324,21 +319,20 @@ fn allowed_kubelet_min(proxy: Minor) -> Minor {
 }
 
 fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
-    finding(
-        &INFO,
-        Severity::Info,
-        "kube-proxy version unknown".to_owned(),
-        c.object,
-        format!(
+    INFO.about_maybe(c.object)
+        .notice("kube-proxy version unknown")
+        .message(format!(
             "kube-proxy in {}{} has the tag {:?}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
             c.evidence(),
             on_nodes(nodes),
-            c.raw
-        ),
-        "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.".to_owned(),
-        Some("container image"),
-        BTreeMap::from([("kube_proxy_version", c.raw.clone())]),
-    )
+            c.raw,
+        ))
+        .fix(
+            "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.",
+        )
+        .evidence("container image")
+        .detail("kube_proxy_version", c.raw.clone())
+        .build()
 }
 
 /// `status.nodeInfo.kubeProxyVersion`, used only where no kube-proxy pod was seen, and only
@@ -361,20 +355,20 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
         if KubeVersion::parse(raw).is_ok() {
             return None;
         }
-        return Some(finding(
-            &INFO,
-            Severity::Info,
-            format!("kube-proxy version unknown on {name}"),
-            Some(n.object),
-            format!(
-                "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
-            ),
-            format!(
-                "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
-            ),
-            Some("node status"),
-            BTreeMap::from([("node", name.clone()), ("kube_proxy_version", raw.to_owned())]),
-        ));
+        return Some(
+            INFO.about(n.object)
+                .notice(format!("kube-proxy version unknown on {name}"))
+                .message(format!(
+                    "Node {name} reports kube-proxy version {raw:?}, which is no Kubernetes release. {caveat}."
+                ))
+                .fix(format!(
+                    "Check the kube-proxy version on {name} (`kube-proxy --version`) against the skew of every hop."
+                ))
+                .evidence("node status")
+                .detail("node", name)
+                .detail("kube_proxy_version", raw)
+                .build()
+        );
     };
     let mut f = if let Some(violation) = first_violation(SkewComponent::KubeProxy, v.minor(), stages) {
         let apiserver = violation.stage.apiserver();
@@ -391,22 +385,21 @@ fn from_node_status(n: &NodeVersions<'_>, stages: &[Stage]) -> Option<Finding> {
             details.insert("allowed_min", r.min.to_string());
             details.insert("allowed_max", r.max.to_string());
         }
-        finding(
-            &INFO,
-            Severity::Info,
-            format!("Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}"),
-            Some(n.object),
-            format!(
+        INFO.about(n.object)
+            .notice(format!(
+                "Node {name} reports kube-proxy {raw}, outside the skew of kube-apiserver {apiserver}"
+            ))
+            .message(format!(
                 "Node {name} reports kube-proxy {raw}: {} it would be outside the skew (allowed: kube-proxy {range} next to kube-apiserver {apiserver}).",
-                violation.stage.describe()
-            ),
-            format!(
+                violation.stage.describe(),
+            ))
+            .fix(format!(
                 "Check the kube-proxy version on {name} (`kube-proxy --version`); if it is {raw}, upgrade it to {} or newer before the control plane goes to {apiserver}.",
-                violation.allowed.map_or(apiserver, |r| r.min)
-            ),
-            Some("node status"),
-            details,
-        )
+                violation.allowed.map_or(apiserver, |r| r.min),
+            ))
+            .evidence("node status")
+            .details(details)
+            .build()
     } else {
         let kubelet = n.kubelet.as_ref()?;
         let probe = Component {

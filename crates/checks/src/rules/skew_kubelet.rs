@@ -3,12 +3,9 @@ use std::collections::BTreeMap;
 use mcp_diag_data::skew::{self, RelativeTo, SkewComponent, Verdict};
 use mcp_diag_model::{Finding, KubeVersion, Severity};
 
-use super::skew_common::{Stage, Violation, first_violation, plural, stages};
+use super::skew_common::{NodeVersions, Stage, Violation, first_violation, node_versions, stages};
+use crate::words::plural;
 use crate::{Check, CheckInfo, Context};
-
-// Other rules still import these from here; they live in `skew_common` so that the skew
-// rules need not import each other.
-pub(crate) use super::skew_common::{NodeVersions, finding, name_list, node_versions};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "skew-kubelet",
@@ -51,9 +48,7 @@ server: upgrade the control plane first.
 pub struct SkewKubelet;
 
 impl Check for SkewKubelet {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let stages = stages(ctx);
@@ -180,16 +175,11 @@ fn outside(ctx: &Context<'_>, node: &NodeVersions<'_>, kubelet: &KubeVersion, v:
             )
         }
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        title,
-        Some(node.object),
-        message,
-        remediation,
-        Some("node status"),
-        details,
-    )
+    INFO.about(node.object)
+        .words(title, message, remediation)
+        .evidence("node status")
+        .details(details)
+        .build()
 }
 
 fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
@@ -207,21 +197,16 @@ fn unknown_kubelet(node: &NodeVersions<'_>, stages: &[Stage]) -> Finding {
         .map(|s| s.apiserver().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    finding(
-        &INFO,
-        Severity::Info,
-        format!("Kubelet version unknown on {name}"),
-        Some(node.object),
-        format!(
+    INFO.about(node.object)
+        .notice(format!("Kubelet version unknown on {name}"))
+        .message(format!(
             "Node {name} reports {shown}: its skew against kube-apiserver {at} cannot be checked, and nothing is assumed about it."
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Check the kubelet version on {name} (`kubelet --version` on the node, or `kubectl get node {name} -o jsonpath='{{.status.nodeInfo.kubeletVersion}}'`) and make sure it is within the skew of every hop."
-        ),
-        Some("node status"),
-        BTreeMap::from([
-            ("node", name.clone()),
-            ("kubelet_version", node.kubelet_raw.to_owned()),
-        ]),
-    )
+        ))
+        .evidence("node status")
+        .detail("node", name)
+        .detail("kubelet_version", node.kubelet_raw)
+        .build()
 }

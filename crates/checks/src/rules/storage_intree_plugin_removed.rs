@@ -65,9 +65,7 @@ parameters: {type: gp2}
 pub struct StorageIntreePluginRemoved;
 
 impl Check for StorageIntreePluginRemoved {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let uses: Vec<Use<'_>> = collect_uses(ctx.inventory)
@@ -504,10 +502,9 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
             }
         }
     };
-    Finding {
-        check: INFO.id,
-        severity,
-        title: format!(
+    INFO.about(object)
+        .severity(severity)
+        .title(format!(
             "{} {} uses in-tree {} (removed in {removed})",
             object.kind,
             match &object.namespace {
@@ -517,19 +514,17 @@ fn finding(ctx: &Context<'_>, u: &Use<'_>, facts: &Facts) -> Finding {
             match u.via {
                 Via::StorageClass => plugin.provisioner.unwrap_or(plugin.volume_source_field),
                 _ => plugin.volume_source_field,
-            }
-        ),
-        object: Some(object.object_ref()),
-        location: object.location.clone(),
-        message: format!("{subject}.{class_note} {what}"),
-        remediation,
-        evidence: Some(match u.via {
+            },
+        ))
+        .message(format!("{subject}.{class_note} {what}"))
+        .fix(remediation)
+        .evidence(match u.via {
             Via::StorageClass => "StorageClass provisioner",
             Via::PersistentVolume => "PersistentVolume spec",
             Via::Volume(_) => "pod volume",
-        }),
-        details,
-    }
+        })
+        .details(details)
+        .build()
 }
 
 /// What to do about the in-tree object itself once the driver runs.

@@ -1,11 +1,9 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_model::{Finding, Known, Severity};
 
 use crate::rules::pvc_storageclass_missing::{
     ClaimClass, Classes, DEFAULT_ANNOTATION, STORAGE_CLASS, claim_name, claims,
 };
-use crate::rules::skew_kubelet::{finding, name_list};
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -46,9 +44,7 @@ one class default when claims rely on it.
 pub struct StorageclassDefaultCount;
 
 impl Check for StorageclassDefaultCount {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let classes = Classes::of(ctx);
@@ -63,26 +59,23 @@ impl Check for StorageclassDefaultCount {
             [.., newest] => {
                 let names: Vec<&str> = classes.defaults.iter().map(|c| c.name.as_str()).collect();
                 let listed = name_list(&names, 6);
-                vec![finding(
-                    &INFO,
-                    INFO.severity,
-                    format!("{} StorageClasses are marked default", names.len()),
-                    Some(newest),
-                    format!(
-                        "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers (\"{} default StorageClasses were found\"); which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
-                        names.len(),
-                        newest.name,
-                        names.len()
-                    ),
-                    format!(
-                        "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
-                    ),
-                    Some("storage classes"),
-                    BTreeMap::from([
-                        ("defaults", names.join(", ")),
-                        ("newest_default", newest.name.clone()),
-                    ]),
-                )]
+                vec![
+                    INFO.about(newest)
+                        .title(format!("{} StorageClasses are marked default", names.len()))
+                        .message(format!(
+                            "{} StorageClasses are marked default: {listed}. A claim without storageClassName gets the most recently created one ({}) on Kubernetes 1.26 and later, and is rejected by older API servers (\"{} default StorageClasses were found\"); which disk type, binding mode and reclaim policy a new volume gets depends on creation order.",
+                            names.len(),
+                            newest.name,
+                            names.len(),
+                        ))
+                        .fix(format!(
+                            "Keep exactly one default: remove the annotation from the others (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}-)."
+                        ))
+                        .evidence("storage classes")
+                        .detail("defaults", names.join(", "))
+                        .detail("newest_default", newest.name.clone())
+                        .build()
+                ]
             }
         }
     }
@@ -98,23 +91,23 @@ fn none(ctx: &Context<'_>, classes: &Classes<'_>) -> Option<Finding> {
         return None;
     }
     let names: Vec<&str> = classes.all.iter().map(|c| c.name.as_str()).collect();
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        "No default StorageClass".to_owned(),
-        None,
-        format!(
-            "No StorageClass is marked default ({}), but {} claim{} rel{} on one: {}. They stay Pending until a default exists.",
-            name_list(&names, 6),
-            relying.len(),
-            if relying.len() == 1 { "" } else { "s" },
-            if relying.len() == 1 { "ies" } else { "y" },
-            name_list(&relying, 5)
-        ),
-        format!(
-            "Mark one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or give the claims a storageClassName."
-        ),
-        Some("storage classes"),
-        BTreeMap::from([("defaults", String::new()), ("claims", relying.join(", "))]),
-    ))
+    Some(
+        INFO.finding()
+            .title("No default StorageClass")
+            .message(format!(
+                "No StorageClass is marked default ({}), but {} claim{} rel{} on one: {}. They stay Pending until a default exists.",
+                name_list(&names, 6),
+                relying.len(),
+                if relying.len() == 1 { "" } else { "s" },
+                if relying.len() == 1 { "ies" } else { "y" },
+                name_list(&relying, 5),
+            ))
+            .fix(format!(
+                "Mark one StorageClass as default (kubectl annotate storageclass NAME {DEFAULT_ANNOTATION}=true), or give the claims a storageClassName."
+            ))
+            .evidence("storage classes")
+            .detail("defaults", String::new())
+            .detail("claims", relying.join(", "))
+            .build()
+    )
 }

@@ -2,7 +2,6 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::finding;
 use crate::rules::sts_ondelete::{replicas, strategy};
 use crate::rules::sts_partition::partition;
 use crate::rules::workload_single_replica::namespace_of;
@@ -49,9 +48,7 @@ one revision. If a rollout is running right now, let it finish and scan again.
 pub struct StsNotReady;
 
 impl Check for StsNotReady {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         if ctx.inventory.kind == SourceKind::Manifests {
@@ -68,19 +65,20 @@ impl Check for StsNotReady {
             findings.extend(judge(sts));
         }
         if without_status > 0 && without_status == all.len() {
-            findings.push(finding(
-                &INFO,
-                Severity::Info,
-                "StatefulSet status missing".to_owned(),
-                None,
-                format!(
-                    "{}, so readiness and unfinished rollouts cannot be checked.",
-                    none_carries(without_status, "StatefulSet", "StatefulSets", "status")
-                ),
-                "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.".to_owned(),
-                Some("statefulset status"),
-                BTreeMap::from([("statefulsets", without_status.to_string())]),
-            ));
+            findings.push(
+                INFO.finding()
+                    .notice("StatefulSet status missing")
+                    .message(format!(
+                        "{}, so readiness and unfinished rollouts cannot be checked.",
+                        crate::words::none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
+                    ))
+                    .fix(
+                        "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
+                    )
+                    .evidence("statefulset status")
+                    .detail("statefulsets", without_status)
+                    .build()
+            );
         }
         findings
     }
@@ -155,29 +153,18 @@ fn judge(sts: &Object) -> Option<Finding> {
     } else {
         ""
     };
-    Some(finding(
-        &INFO,
-        INFO.severity,
-        title,
-        Some(sts),
-        format!(
-            "StatefulSet {ns}/{name}: {}. A StatefulSet restarts one pod at a time and waits for it to be Ready; the drains of the upgrade take another pod while it is already short, and a stalled rollout stalls again when drains recreate its pods.{rollout_hint}",
-            problems.join("; ")
-        ),
-        format!(
-            "Find the pod of StatefulSet {ns}/{name} that is not Ready or not updated (kubectl get pods -n {ns} -l <its selector>; kubectl describe pod), fix its cause or roll the template back (kubectl rollout undo statefulset/{name} -n {ns}), and start the upgrade when all {replicas} replicas are ready on one revision."
-        ),
-        Some("statefulset status"),
-        details,
-    ))
-}
-
-/// "None of the 3 StatefulSets in the input carries a status", or for one, "The only
-/// StatefulSet in the input carries no status": a note that a check lacks what it reads.
-pub(crate) fn none_carries(n: usize, one: &str, many: &str, what: &str) -> String {
-    if n == 1 {
-        format!("The only {one} in the input carries no {what}")
-    } else {
-        format!("None of the {n} {many} in the input carries a {what}")
-    }
+    Some(
+        INFO.about(sts)
+            .title(title)
+            .message(format!(
+                "StatefulSet {ns}/{name}: {}. A StatefulSet restarts one pod at a time and waits for it to be Ready; the drains of the upgrade take another pod while it is already short, and a stalled rollout stalls again when drains recreate its pods.{rollout_hint}",
+                problems.join("; "),
+            ))
+            .fix(format!(
+                "Find the pod of StatefulSet {ns}/{name} that is not Ready or not updated (kubectl get pods -n {ns} -l <its selector>; kubectl describe pod), fix its cause or roll the template back (kubectl rollout undo statefulset/{name} -n {ns}), and start the upgrade when all {replicas} replicas are ready on one revision."
+            ))
+            .evidence("statefulset status")
+            .details(details)
+            .build()
+    )
 }

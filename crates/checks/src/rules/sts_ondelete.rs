@@ -2,7 +2,6 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::finding;
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -39,9 +38,7 @@ to be Ready, so the drains do not apply them by surprise.
 pub struct StsOndelete;
 
 impl Check for StsOndelete {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index
@@ -127,18 +124,16 @@ fn on_delete(ctx: &Context<'_>, sts: &Object) -> Finding {
         }
         None => (INFO.severity, String::new()),
     };
-    finding(
-        &INFO,
-        severity,
-        format!("StatefulSet {ns}/{name} uses updateStrategy OnDelete"),
-        Some(sts),
-        format!(
+    INFO.about(sts)
+        .severity(severity)
+        .title(format!("StatefulSet {ns}/{name} uses updateStrategy OnDelete"))
+        .message(format!(
             "StatefulSet {ns}/{name} uses updateStrategy OnDelete: its pods keep the old spec after a template change until someone deletes them, and each pod a drain evicts comes back with the newest template, in drain order rather than in an ordered, readiness-gated rollout.{pending}{managed}"
-        ),
-        format!(
+        ))
+        .fix(format!(
             "Switch StatefulSet {ns}/{name} to updateStrategy: {{type: RollingUpdate}} if it tolerates ordered restarts; otherwise, before the upgrade, roll pending changes out by hand: delete one pod at a time (kubectl delete pod {name}-N -n {ns}) and wait for it to be Ready."
-        ),
-        Some("spec.updateStrategy"),
-        details,
-    )
+        ))
+        .evidence("spec.updateStrategy")
+        .details(details)
+        .build()
 }

@@ -2,7 +2,6 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::rules::skew_kubelet::finding;
 use crate::rules::sts_ondelete::{replicas, strategy};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
@@ -38,9 +37,7 @@ watching each updated pod become Ready, before the upgrade starts.
 pub struct StsPartition;
 
 impl Check for StsPartition {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         ctx.index
@@ -124,18 +121,18 @@ fn partitioned(ctx: &Context<'_>, sts: &Object) -> Option<Finding> {
             format!("pods {ordinals} keep the old template; only ordinals {partition} and above are updated"),
         )
     };
-    Some(finding(
-        &INFO,
-        severity,
-        format!("StatefulSet {ns}/{name}: rolling update held by partition {partition}"),
-        Some(sts),
-        format!(
-            "StatefulSet {ns}/{name} has updateStrategy.rollingUpdate.partition: {partition} with {replicas} replicas: {effect}.{state} Template changes the upgrade needs do not reach these pods, and drains recreate them from the old revision."
-        ),
-        format!(
-            "Finish the staged rollout before the upgrade: lower the partition of StatefulSet {ns}/{name} step by step to 0 (kubectl patch sts {name} -n {ns} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}'), watching each updated pod become Ready."
-        ),
-        Some("spec.updateStrategy"),
-        details,
-    ))
+    Some(
+        INFO.about(sts)
+            .severity(severity)
+            .title(format!("StatefulSet {ns}/{name}: rolling update held by partition {partition}"))
+            .message(format!(
+                "StatefulSet {ns}/{name} has updateStrategy.rollingUpdate.partition: {partition} with {replicas} replicas: {effect}.{state} Template changes the upgrade needs do not reach these pods, and drains recreate them from the old revision."
+            ))
+            .fix(format!(
+                "Finish the staged rollout before the upgrade: lower the partition of StatefulSet {ns}/{name} step by step to 0 (kubectl patch sts {name} -n {ns} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}'), watching each updated pod become Ready."
+            ))
+            .evidence("spec.updateStrategy")
+            .details(details)
+            .build()
+    )
 }

@@ -3,7 +3,7 @@ use std::fmt;
 use mcp_diag_model::{Finding, KubeVersion, Minor, Severity};
 use serde::Deserialize;
 
-use crate::{Check, CheckInfo, Context};
+use crate::{Check, Context};
 
 /// Kept here too: the registry reads it from its own module.
 pub use super::user_rule_info::INFO;
@@ -226,9 +226,7 @@ impl UserRules {
 pub struct UserRulesCheck;
 
 impl Check for UserRulesCheck {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -267,20 +265,21 @@ fn finding(rule: &UserRule, hop: Minor, component: Option<&crate::Component<'_>>
     details.insert("kubernetes", hop.to_string());
     details.insert("rule_version_range", rule.version.to_string());
     details.insert("rule_kubernetes_range", rule.kubernetes.to_string());
-    Finding {
-        check: rule.id,
-        severity: rule.severity,
-        title: format!("Organisation rule {}", rule.id),
-        object: component.and_then(crate::Component::object_ref),
-        location: component.and_then(crate::Component::location),
-        message: format!(
+    // Reported under the rule's own id and severity.
+    INFO.finding()
+        .check(rule.id)
+        .severity(rule.severity)
+        .object(component.and_then(crate::Component::object_ref))
+        .location(component.and_then(crate::Component::location))
+        .title(format!("Organisation rule {}", rule.id))
+        .message(format!(
             "{} (matched: {what}, Kubernetes {hop}).",
-            rule.message.trim_end_matches('.')
-        ),
-        remediation: rule.remediation.clone(),
-        evidence: Some("rules file"),
-        details,
-    }
+            rule.message.trim_end_matches('.'),
+        ))
+        .fix(rule.remediation.clone())
+        .evidence("rules file")
+        .details(details)
+        .build()
 }
 
 #[cfg(test)]

@@ -43,9 +43,7 @@ dates at https://kubernetes.io/releases/.
 pub struct VersionEndOfLife;
 
 impl Check for VersionEndOfLife {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -99,28 +97,33 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
         {
             let eol = first_release.end_of_life?;
             details.insert("end_of_life", format!("before {eol}"));
-            return Some(finding(
-                Severity::Medium,
-                format!("Kubernetes {minor} ({}) past end of life", role.as_str()),
-                format!(
-                    "{} is older than {first}, whose support ended on {eol}: it has had no patches, security fixes included, for years.",
-                    role.subject(minor)
-                ),
-                remediation(role, minor, &supported),
-                details,
-            ));
+            return Some(
+                INFO.finding()
+                    .evidence("release table")
+                    .severity(Severity::Medium)
+                    .title(format!("Kubernetes {minor} ({}) past end of life", role.as_str()))
+                    .message(format!(
+                        "{} is older than {first}, whose support ended on {eol}: it has had no patches, security fixes included, for years.",
+                        role.subject(minor),
+                    ))
+                    .fix(remediation(role, minor, &supported))
+                    .details(details)
+                    .build()
+            );
         }
-        return Some(finding(
-            Severity::Info,
-            format!("Kubernetes {minor} ({}): end of life unknown", role.as_str()),
-            format!(
-                "{} is not in the release table (it knows 1.19 to {}), so the tool cannot tell whether it is still supported.",
-                role.subject(minor),
-                mcp_diag_data::NEWEST_KNOWN_MINOR
-            ),
-            "Check the release's end-of-life date at https://kubernetes.io/releases/.".to_owned(),
-            details,
-        ));
+        return Some(
+            INFO.finding()
+                .evidence("release table")
+                .notice(format!("Kubernetes {minor} ({}): end of life unknown", role.as_str()))
+                .message(format!(
+                    "{} is not in the release table (it knows 1.19 to {}), so the tool cannot tell whether it is still supported.",
+                    role.subject(minor),
+                    mcp_diag_data::NEWEST_KNOWN_MINOR,
+                ))
+                .fix("Check the release's end-of-life date at https://kubernetes.io/releases/.")
+                .details(details)
+                .build()
+        );
     };
     details.insert("released", release.released.to_string());
     details.insert("eol_source", release.eol_source.as_str().to_owned());
@@ -144,50 +147,59 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
                 release.released
             )
         };
-        return Some(finding(
-            Severity::Info,
-            format!(
-                "Kubernetes {minor} ({}): end of life not published",
-                role.as_str()
-            ),
-            message,
-            "Check https://kubernetes.io/releases/ for the date once it is published.".to_owned(),
-            details,
-        ));
+        return Some(
+            INFO.finding()
+                .evidence("release table")
+                .notice(format!(
+                    "Kubernetes {minor} ({}): end of life not published",
+                    role.as_str(),
+                ))
+                .message(message)
+                .fix("Check https://kubernetes.io/releases/ for the date once it is published.")
+                .details(details)
+                .build(),
+        );
     };
     details.insert("end_of_life", eol.to_string());
     let days = days_between(eol, today);
     if days > 0 {
-        return Some(finding(
-            Severity::Medium,
-            format!(
-                "Kubernetes {minor} ({}) past end of life since {eol}",
-                role.as_str()
-            ),
-            format!(
-                "{} reached its end of life on {eol}{caveat}, {} before {today}: no more patches, security fixes included.",
-                role.subject(minor),
-                mcp_diag_model::plural(days, "day", "days")
-            ),
-            remediation(role, minor, &supported),
-            details,
-        ));
+        return Some(
+            INFO.finding()
+                .evidence("release table")
+                .severity(Severity::Medium)
+                .title(format!(
+                    "Kubernetes {minor} ({}) past end of life since {eol}",
+                    role.as_str(),
+                ))
+                .message(format!(
+                    "{} reached its end of life on {eol}{caveat}, {} before {today}: no more patches, security fixes included.",
+                    role.subject(minor),
+                    mcp_diag_model::plural(days, "day", "days"),
+                ))
+                .fix(remediation(role, minor, &supported))
+                .details(details)
+                .build()
+        );
     }
     if -days <= SOON_DAYS {
-        return Some(finding(
-            Severity::Info,
-            format!(
-                "Kubernetes {minor} ({}) reaches end of life on {eol}",
-                role.as_str()
-            ),
-            format!(
-                "{} reaches its end of life on {eol}{caveat}, in {}.",
-                role.subject(minor),
-                mcp_diag_model::plural(-days, "day", "days")
-            ),
-            format!("Plan the next upgrade; releases supported on {today}: {supported}."),
-            details,
-        ));
+        return Some(
+            INFO.finding()
+                .evidence("release table")
+                .notice(format!(
+                    "Kubernetes {minor} ({}) reaches end of life on {eol}",
+                    role.as_str(),
+                ))
+                .message(format!(
+                    "{} reaches its end of life on {eol}{caveat}, in {}.",
+                    role.subject(minor),
+                    mcp_diag_model::plural(-days, "day", "days"),
+                ))
+                .fix(format!(
+                    "Plan the next upgrade; releases supported on {today}: {supported}."
+                ))
+                .details(details)
+                .build(),
+        );
     }
     None
 }
@@ -211,26 +223,6 @@ fn supported_text(today: Date) -> String {
         "none known to this tool".to_owned()
     } else {
         list.join(", ")
-    }
-}
-
-fn finding(
-    severity: Severity,
-    title: String,
-    message: String,
-    remediation: String,
-    details: BTreeMap<&'static str, String>,
-) -> Finding {
-    Finding {
-        check: INFO.id,
-        severity,
-        title,
-        object: None,
-        location: None,
-        message,
-        remediation,
-        evidence: Some("release table"),
-        details,
     }
 }
 

@@ -1,9 +1,8 @@
-use std::collections::BTreeMap;
-
 use mcp_diag_data::skew::{self, NO_SKIPPED_MINORS, RelativeTo, SkewComponent, UPGRADE_ORDER};
 use mcp_diag_model::{Finding, Minor, Severity};
 
-use super::skew_kubelet::{finding, name_list, node_versions};
+use super::skew_common::node_versions;
+use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -51,9 +50,7 @@ each hop's prerequisites before starting it, and upgrade lagging nodes first.
 pub struct VersionHops;
 
 impl Check for VersionHops {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let target = ctx.target;
@@ -71,28 +68,33 @@ impl Check for VersionHops {
             return Vec::new();
         }
         if current.major != target.major {
-            return vec![simple(
-                Severity::Info,
-                format!("Upgrade path from {current} to {target} unknown"),
-                format!(
-                    "The cluster runs {current} and the target is {target}: a different major version, for which no upgrade path is known."
-                ),
-                "Check the target version.".to_owned(),
-                BTreeMap::from([("current", current.to_string()), ("target", target.to_string())]),
-            )];
+            return vec![
+                INFO.finding()
+                    .notice(format!("Upgrade path from {current} to {target} unknown"))
+                    .message(format!(
+                        "The cluster runs {current} and the target is {target}: a different major version, for which no upgrade path is known."
+                    ))
+                    .fix("Check the target version.")
+                    .detail("current", current)
+                    .detail("target", target)
+                    .build()
+            ];
         }
         if target < current {
-            return vec![simple(
-                Severity::High,
-                format!("Target {target} is older than the cluster's {current}"),
-                format!(
-                    "The cluster runs {current} and the target is {target}: that is a downgrade. Kubernetes does not support downgrading the control plane to an earlier minor (objects stored by {current} may not be readable by {target})."
-                ),
-                format!(
-                    "Choose a target of {current} or later; to go back, restore from a backup taken before the upgrade."
-                ),
-                BTreeMap::from([("current", current.to_string()), ("target", target.to_string())]),
-            )];
+            return vec![
+                INFO.finding()
+                    .severity(Severity::High)
+                    .title(format!("Target {target} is older than the cluster's {current}"))
+                    .message(format!(
+                        "The cluster runs {current} and the target is {target}: that is a downgrade. Kubernetes does not support downgrading the control plane to an earlier minor (objects stored by {current} may not be readable by {target})."
+                    ))
+                    .fix(format!(
+                        "Choose a target of {current} or later; to go back, restore from a backup taken before the upgrade."
+                    ))
+                    .detail("current", current)
+                    .detail("target", target)
+                    .build()
+            ];
         }
         let hops = ctx.hops();
         if hops.len() == 1 && !hop_sensitive(ctx) {
@@ -127,30 +129,30 @@ impl Check for VersionHops {
         } else {
             format!("Order within the hop: {}.", UPGRADE_ORDER.text)
         };
-        vec![simple(
-            severity,
-            format!(
-                "Upgrade {current} → {target}: {count} hop{} ({path})",
-                if count == 1 { "" } else { "s" }
-            ),
-            message,
-            remediation,
-            BTreeMap::from([
-                ("current", current.to_string()),
-                ("target", target.to_string()),
-                (
+        vec![
+            INFO.finding()
+                .severity(severity)
+                .title(format!(
+                    "Upgrade {current} → {target}: {count} hop{} ({path})",
+                    if count == 1 { "" } else { "s" },
+                ))
+                .message(message)
+                .fix(remediation)
+                .detail("current", current)
+                .detail("target", target)
+                .detail(
                     "hops",
                     hops.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
-                ),
-                ("hop_count", count.to_string()),
-                ("source", NO_SKIPPED_MINORS.source.to_owned()),
-            ]),
-        )]
+                )
+                .detail("hop_count", count)
+                .detail("source", NO_SKIPPED_MINORS.source)
+                .build(),
+        ]
     }
 }
 
 /// What the hop `from` -> `hop` needs, with the nodes that are not there yet.
-fn needs(hop: Minor, from: Minor, nodes: &[super::skew_kubelet::NodeVersions<'_>]) -> String {
+fn needs(hop: Minor, from: Minor, nodes: &[super::skew_common::NodeVersions<'_>]) -> String {
     let mut parts = vec![
         format!("all kube-apiservers at {from} first"),
         format!(
@@ -189,24 +191,15 @@ fn hop_sensitive(ctx: &Context<'_>) -> bool {
         })
 }
 
-fn simple(
-    severity: Severity,
-    title: String,
-    message: String,
-    remediation: String,
-    details: BTreeMap<&'static str, String>,
-) -> Finding {
-    finding(&INFO, severity, title, None, message, remediation, None, details)
-}
-
 fn unknown_current(target: Minor) -> Finding {
-    simple(
-        Severity::Info,
-        format!("Upgrade hops to {target} cannot be computed"),
-        format!(
+    INFO.finding()
+        .notice(format!("Upgrade hops to {target} cannot be computed"))
+        .message(format!(
             "The current Kubernetes version is unknown (manifests carry no cluster version), so the hops to {target} cannot be computed; the version checks compare with {target} only. The control plane must still go one minor at a time."
-        ),
-        "Scan a snapshot or the live cluster to see every hop, or pass the current version if your source supports it.".to_owned(),
-        BTreeMap::from([("target", target.to_string())]),
-    )
+        ))
+        .fix(
+            "Scan a snapshot or the live cluster to see every hop, or pass the current version if your source supports it.",
+        )
+        .detail("target", target)
+        .build()
 }

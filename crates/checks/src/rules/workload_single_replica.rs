@@ -4,7 +4,6 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 
 pub(crate) use crate::rules::scale::namespace_of;
 use crate::rules::scale::{Scale, autoscalers, scale_of};
-use crate::rules::skew_kubelet::finding;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -45,9 +44,7 @@ PodDisruptionBudget of `maxUnavailable: 1`. For a workload that cannot run two r
 pub struct WorkloadSingleReplica;
 
 impl Check for WorkloadSingleReplica {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
+    info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         // An autoscaler not read may raise the replicas: no verdict (input-incomplete names
@@ -144,16 +141,13 @@ fn single(object: &Object, scale: &Scale<'_>) -> Finding {
     } else {
         ""
     };
-    finding(
-        &INFO,
-        INFO.severity,
-        format!("{kind} {ns}/{name} runs a single replica"),
-        Some(object),
-        format!(
+    INFO.about(object)
+        .title(format!("{kind} {ns}/{name} runs a single replica"))
+        .message(format!(
             "{kind} {ns}/{name} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
-        ),
-        remediation,
-        Some("spec.replicas"),
-        details,
-    )
+        ))
+        .fix(remediation)
+        .evidence("spec.replicas")
+        .details(details)
+        .build()
 }
