@@ -165,7 +165,10 @@ impl<'a> Context<'a> {
 pub fn gap_words(read: &mcp_diag_model::KindRead) -> String {
     let reason = read.reason.map_or("incomplete", mcp_diag_model::ReadGap::as_str);
     let partial = if read.objects > 0 {
-        format!(" after {} objects", read.objects)
+        format!(
+            " after {}",
+            mcp_diag_model::plural(read.objects, "object", "objects")
+        )
     } else {
         String::new()
     };

@@ -116,6 +116,8 @@ pub fn format_duration(seconds: u64) -> String {
         (0, 0, m) => format!("{m}m"),
         (0, h, 0) => format!("{h}h"),
         (0, h, m) => format!("{h}h {m}m"),
+        // `1d 1m`, not `1d`: a day and a minute must not read like the day it exceeds.
+        (d, 0, m) if m > 0 => format!("{d}d {m}m"),
         (d, 0, _) => format!("{d}d"),
         (d, h, _) => format!("{d}d {h}h"),
     }
@@ -160,5 +162,7 @@ mod tests {
         assert_eq!(parse_duration("1y"), None);
         assert_eq!(format_duration(3 * 86_400 + 4 * 3600), "3d 4h");
         assert_eq!(format_duration(2_700), "45m");
+        assert_eq!(format_duration(86_400 + 60), "1d 1m");
+        assert_eq!(format_duration(86_400), "1d");
     }
 }

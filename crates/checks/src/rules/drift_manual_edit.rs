@@ -307,11 +307,14 @@ fn report(
     };
     let mut details = BTreeMap::from([
         ("manager", newest.manager.to_owned()),
-        ("operation", newest.operation.to_owned()),
         ("time", at.to_owned()),
         ("managed_by", tracking.tool.to_owned()),
         ("tracking", tracking.evidence.clone()),
     ]);
+    // An entry without `operation` says nothing about it: no empty detail.
+    if !newest.operation.is_empty() {
+        details.insert("operation", newest.operation.to_owned());
+    }
     if let Some(t) = last_tool {
         details.insert("tool_manager", t.manager.to_owned());
         details.insert("tool_time", t.time_text.unwrap_or_default().to_owned());

@@ -148,6 +148,10 @@ fn allocatable(node: &Object) -> Option<Res> {
 
 /// `4.64 CPU`.
 fn fmt_cpu(millis: u64) -> String {
+    // Under a hundredth of a CPU, in millicores: "0 CPU short" would say nothing is missing.
+    if millis > 0 && millis < 10 {
+        return format!("{millis}m CPU");
+    }
     let text = format!("{:.2}", millis as f64 / 1000.0);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text} CPU")

@@ -837,15 +837,27 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
                     raw.trim_matches('"')
                 ),
                 format!(
-                    "Run the pods from a controller (a Deployment or StatefulSet), or set an integer minAvailable below the number of pods instead of {field} on PodDisruptionBudget {ns}/{name} (an integer minAvailable counts the selected pods themselves)."
+                    "Run the pods from a controller (a Deployment or StatefulSet), or {} on PodDisruptionBudget {ns}/{name} (an integer minAvailable counts the selected pods themselves).",
+                    if field == "minAvailable" {
+                        "make its minAvailable an integer below the number of pods instead of a percentage"
+                            .to_owned()
+                    } else {
+                        format!("set an integer minAvailable below the number of pods instead of {field}")
+                    }
                 ),
             )
         }
         Reason::MaxUnavailableZero => (
             "max-unavailable-zero",
             format!(
-                "PodDisruptionBudget {ns}/{name} allows 0 disruptions: maxUnavailable: {} lets no pod of {covered_text} be evicted, so {required} of {pods_of_expected} must stay up.{evictions}",
-                raw_text(spec.and_then(|s| s.get("maxUnavailable"))).trim_matches('"')
+                "PodDisruptionBudget {ns}/{name} allows 0 disruptions: maxUnavailable: {} lets no pod of {covered_text} be evicted, so {} must stay up.{evictions}",
+                raw_text(spec.and_then(|s| s.get("maxUnavailable"))).trim_matches('"'),
+                // "all pods" when the count is unknown, not "all of all pods".
+                if v.required.is_some() && v.expected.is_some() {
+                    format!("{required} of {pods_of_expected}")
+                } else {
+                    "all of them".to_owned()
+                }
             ),
             format!(
                 "Set maxUnavailable: 1 on PodDisruptionBudget {ns}/{name} (a percentage such as \"25%\" works too: Kubernetes rounds it up to at least one pod)."
@@ -911,9 +923,19 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
                     format!("all {expected} of its pods are")
                 }
             ),
-            format!(
-                "Relax PodDisruptionBudget {ns}/{name} (maxUnavailable: 1) or add replicas so that more pods are healthy than the budget requires."
-            ),
+            match spec
+                .and_then(|s| s.get("maxUnavailable"))
+                .filter(|n| !n.is_null())
+            {
+                // Already relaxed: then the controller could not count the pods' controller.
+                Some(n) => format!(
+                    "PodDisruptionBudget {ns}/{name} already sets maxUnavailable: {}, yet allows nothing: the disruption controller counts maxUnavailable against the replicas of the pods' controller, which it cannot read when that controller is a custom resource without a scale subresource. See its events (kubectl describe pdb {name} -n {ns}); an integer minAvailable below the number of pods counts the pods themselves.",
+                    raw_text(Some(n)).trim_matches('"')
+                ),
+                None => format!(
+                    "Relax PodDisruptionBudget {ns}/{name} (maxUnavailable: 1) or add replicas so that more pods are healthy than the budget requires."
+                ),
+            },
         ),
     };
     details.insert("reason", reason.to_owned());

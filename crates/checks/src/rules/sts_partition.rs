@@ -126,7 +126,8 @@ fn partitioned(ctx: &Context<'_>, sts: &Object) -> Option<Finding> {
             .severity(severity)
             .title(format!("StatefulSet {ns}/{name}: rolling update held by partition {partition}"))
             .message(format!(
-                "StatefulSet {ns}/{name} has updateStrategy.rollingUpdate.partition: {partition} with {replicas} replicas: {effect}.{state} Template changes the upgrade needs do not reach these pods, and drains recreate them from the old revision."
+                "StatefulSet {ns}/{name} has updateStrategy.rollingUpdate.partition: {partition} with {}: {effect}.{state} Template changes the upgrade needs do not reach these pods, and drains recreate them from the old revision.",
+                mcp_diag_model::plural(replicas, "replica", "replicas")
             ))
             .fix(format!(
                 "Finish the staged rollout before the upgrade: lower the partition of StatefulSet {ns}/{name} step by step to 0 (kubectl patch sts {name} -n {ns} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"partition\":0}}}}}}}}'), watching each updated pod become Ready."

@@ -141,10 +141,19 @@ fn evaluate(ctx: &Context<'_>, minor: Minor, role: Role) -> Option<Finding> {
                 release.released
             )
         } else {
+            // The release date goes with the version, before the verb's comma.
+            let subject = match role {
+                Role::Current => format!(
+                    "The cluster runs Kubernetes {minor} (released {}), which",
+                    release.released
+                ),
+                Role::Target => format!(
+                    "The upgrade target, Kubernetes {minor} (released {}),",
+                    release.released
+                ),
+            };
             format!(
-                "{} (released {}) has no published end-of-life date yet; Kubernetes patches each minor for about 14 months after its release.",
-                role.subject(minor),
-                release.released
+                "{subject} has no published end-of-life date yet; Kubernetes patches each minor for about 14 months after its release."
             )
         };
         return Some(
