@@ -272,6 +272,12 @@ pub(crate) struct PodGroup<'a> {
 }
 
 impl PodGroup<'_> {
+    /// A single pod that is its own top owner (no controller): messages say "Pod x is", not
+    /// "Pod x has 1 pod".
+    pub(crate) fn is_lone_pod(&self) -> bool {
+        self.missing_owner.is_none() && self.object.kind == "Pod" && self.pods.len() == 1
+    }
+
     /// `Deployment shop/web`, `Pod shop/debug`, `ReplicaSet shop/web-5d9 (not in the input)`.
     pub(crate) fn describe(&self) -> String {
         match self.missing_owner {

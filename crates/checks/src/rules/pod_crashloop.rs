@@ -101,11 +101,18 @@ impl Check for PodCrashloop {
                 let n = g.pods.len();
                 g.about(&INFO)
                     .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
-                    .message(format!(
-                        "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
-                        g.count_text(),
-                        name_list(&shown, 3),
-                    ))
+                    .message(if g.is_lone_pod() {
+                        format!(
+                            "{what} is in CrashLoopBackOff ({}). A disruption budget that selects it counts it as unhealthy, and nothing recreates it once a drain deletes it: it has no controller.",
+                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                        )
+                    } else {
+                        format!(
+                            "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
+                            g.count_text(),
+                            name_list(&shown, 3),
+                        )
+                    })
                     .fix(format!(
                         "Fix {what} before the upgrade: `kubectl logs {} --previous` and `kubectl describe pod` show why it exits. Scale it to zero or delete it if it is abandoned.{}",
                         g.pods.first().map_or("POD", |p| p.name.as_str()),

@@ -106,11 +106,18 @@ impl Check for PodOomkilled {
                 let what = g.describe();
                 g.about(&INFO)
                     .title(format!("{what}: {} killed for memory", g.count_text()))
-                    .message(format!(
-                        "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
-                        g.count_text(),
-                        name_list(&shown, 3),
-                    ))
+                    .message(if g.is_lone_pod() {
+                        format!(
+                            "{what} had containers OOMKilled ({}). The extra load of a drain (fewer replicas elsewhere, cold caches) makes the next kill likely.",
+                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                        )
+                    } else {
+                        format!(
+                            "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
+                            g.count_text(),
+                            name_list(&shown, 3),
+                        )
+                    })
                     .fix(format!(
                         "Raise the memory limit and request of the killed container in {what} above its real peak (kubectl top pod; container_memory_working_set_bytes), or fix the leak; check that the nodes have room for the larger requests."
                     ))

@@ -109,20 +109,30 @@ impl Check for PodPending {
                     .iter()
                     .map(|(reason, pods)| format!("{} ({reason})", name_list(pods, 3)))
                     .collect();
+                // Only readable timestamps: an unreadable one would be printed as written.
                 let since = g
                     .pods
                     .iter()
                     .filter_map(|p| p.raw.path(&["metadata", "creationTimestamp"]).and_then(Node::as_str))
+                    .filter_map(|t| Some((mcp_diag_model::time::parse_timestamp(t)?, t)))
                     .min()
-                    .map_or_else(String::new, |t| format!(" The oldest was created {}.", when(ctx, t)));
+                    .map_or_else(String::new, |(_, t)| format!(" The oldest was created {}.", when(ctx, t)));
                 let what = g.describe();
                 g.about(&INFO)
                     .title(format!("{what}: {} Pending", g.count_text()))
-                    .message(format!(
-                        "{what} has {} Pending: {}.{since} Whatever keeps them from running now also keeps the pods a drain evicts from running, while capacity shrinks.",
-                        g.count_text(),
-                        shown.join("; "),
-                    ))
+                    .message(if g.is_lone_pod() {
+                        format!(
+                            "{what} is Pending ({}).{} Whatever keeps it from running now also keeps the pods a drain evicts from running, while capacity shrinks.",
+                            reasons.keys().cloned().collect::<Vec<_>>().join("; "),
+                            since.replace("The oldest was", "It was"),
+                        )
+                    } else {
+                        format!(
+                            "{what} has {} Pending: {}.{since} Whatever keeps them from running now also keeps the pods a drain evicts from running, while capacity shrinks.",
+                            g.count_text(),
+                            shown.join("; "),
+                        )
+                    })
                     .fix(
                         "Resolve the reason before the upgrade: add capacity or lower requests (Insufficient cpu/memory), fix tolerations, node selectors and affinity, bind or recreate the volume claim, fix the image or its pull secret; delete pods of workloads that are gone.",
                     )
