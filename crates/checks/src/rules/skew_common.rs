@@ -146,3 +146,11 @@ pub(crate) fn control_plane_now(ctx: &Context<'_>) -> Option<Minor> {
         .min();
     Some(oldest_image.map_or(current, |o| o.min(current)))
 }
+
+/// `has the tag "latest"`, or `is pinned by digest (sha256:…)` when the image has no tag.
+pub(crate) fn reference_words(raw: &str) -> String {
+    match raw.split_once('@') {
+        Some((_, digest)) => format!("is pinned by digest ({digest}) without a tag"),
+        None => format!("has the tag {raw:?}"),
+    }
+}

@@ -322,9 +322,16 @@ fn unknown(s: &Sighting<'_>, major: u32) -> Option<Finding> {
         (None, ..) => (
             format!("{name} version unknown"),
             format!(
-                "{name} in {} has the tag {:?}, which is no version: its skew against kube-apiserver cannot be checked, and nothing is assumed about it.",
+                "{name} in {} {}, which is no version: its skew against {} cannot be checked, and nothing is assumed about it.",
                 s.where_(),
-                s.raw
+                crate::rules::skew_common::reference_words(&s.raw),
+                // kube-apiserver's own skew is against the other control-plane components
+                // and the kubelets.
+                if s.component == SkewComponent::KubeApiserver {
+                    "the other control-plane components and the kubelets"
+                } else {
+                    "kube-apiserver"
+                }
             ),
             format!(
                 "Pin {name} to a versioned image tag (for example v1.29.4), or check the running version (`{name} --version`) against the skew of every hop."

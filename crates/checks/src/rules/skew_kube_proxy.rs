@@ -322,10 +322,10 @@ fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {
     INFO.about_maybe(c.object)
         .notice("kube-proxy version unknown")
         .message(format!(
-            "kube-proxy in {}{} has the tag {:?}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
+            "kube-proxy in {}{} {}, which is no version: its skew against kube-apiserver and the kubelets cannot be checked, and nothing is assumed about it.",
             c.evidence(),
             on_nodes(nodes),
-            c.raw,
+            crate::rules::skew_common::reference_words(&c.raw),
         ))
         .fix(
             "Pin kube-proxy to a versioned image tag (for example v1.29.4), or check the running version (`kube-proxy --version`) against the skew of every hop.",
