@@ -28,6 +28,7 @@ macro_rules! info_from {
 
 mod api_versions;
 pub mod components;
+pub mod examples;
 pub mod finding;
 pub mod index;
 mod info;

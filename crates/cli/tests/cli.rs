@@ -250,6 +250,23 @@ fn explain_prints_the_documentation() {
     for id in ["api-removed", "api-deprecated", "input-invalid", "input-skipped"] {
         assert!(list.stdout.contains(id));
     }
+    // The example case the fixture harness runs, and the finding it recorded for it (a case
+    // that is a file shows its input; one that is a snapshot directory names it).
+    for (id, input) in [
+        ("pdb-blocks-drain", "```yaml"),
+        ("dep-missing", "```yaml"),
+        ("input-skipped", "snapshot directory"),
+    ] {
+        let run = mcp_diag(&["explain", id]);
+        assert_eq!(run.code, 0);
+        let example = run.stdout.split("## Example case, as the tests run it").nth(1);
+        let example = example.unwrap_or_else(|| panic!("{id}: no example case:\n{}", run.stdout));
+        assert!(example.contains(input), "{id}: {example}");
+        assert!(
+            example.contains(&format!("What {id} reports on it:\n\n```\n{id} ")),
+            "{id}: {example}"
+        );
+    }
 }
 
 #[test]

@@ -44,6 +44,39 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
                 info.id, info.title, info.severity
             )?;
             write!(out, "{}", info.doc)?;
+            // The example case the tests run, and what they recorded for it: an example that
+            // is proven to produce the finding, next to the prose one above.
+            if let Some(example) = mcp_diag_checks::examples::example(info.id) {
+                writeln!(
+                    out,
+                    "\n## Example case, as the tests run it
+"
+                )?;
+                match example.case_parts() {
+                    Some((about, input)) => {
+                        if !about.is_empty() {
+                            writeln!(out, "{about}\n")?;
+                        }
+                        writeln!(
+                            out,
+                            "Input (crates/checks/tests/fixtures/{}/example.yaml):\n\n```yaml\n{}\n```\n",
+                            info.id,
+                            input.trim_end()
+                        )?;
+                    }
+                    None => writeln!(
+                        out,
+                        "Input: the snapshot directory crates/checks/tests/fixtures/{}/example/.\n",
+                        info.id
+                    )?,
+                }
+                writeln!(
+                    out,
+                    "What {} reports on it:\n\n```\n{}\n```",
+                    info.id,
+                    example.findings()
+                )?;
+            }
         }
     }
     Ok(ExitStatus::Success)
