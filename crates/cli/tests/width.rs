@@ -214,9 +214,10 @@ fn the_cut_check_itself_finds_a_cut() {
 
 #[test]
 fn the_demo_scan_is_shorter_at_80_columns() {
-    // 1,257 lines before this change (issue 11), 739 after.
+    // 1,257 lines before this change (issue 11), 739 after; 800 once issue 14 planted the
+    // service problems in the demo and their findings name all their evidence.
     let lines = scan(80).stdout.lines().count();
-    assert!(lines < 800, "the demo scan takes {lines} lines at 80 columns");
+    assert!(lines < 850, "the demo scan takes {lines} lines at 80 columns");
     // One line per finding and per check, and the heading: far shorter than the full report.
     let compact = compact(80).stdout.lines().count();
     assert!(
