@@ -27,6 +27,7 @@ macro_rules! info_from {
 }
 
 mod api_versions;
+pub(crate) mod budgets;
 pub mod components;
 pub mod finding;
 pub mod index;
