@@ -3,9 +3,7 @@ use std::cmp::Ordering;
 use mcp_diag_model::{Finding, Severity};
 use mcp_diag_services::{Edge, Graph, Node, Requirement};
 
-use crate::rules::dep_missing::{
-    Objects, caller_name, caller_ref, calls, evidence_words, node_name, pair_details,
-};
+use crate::deps::{Objects, caller_name, caller_ref, calls, evidence_words, node_name, pair_details};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

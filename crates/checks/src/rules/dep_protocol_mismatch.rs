@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node as Yaml, Object, Severity};
 use mcp_diag_services::{Edge, Graph, Node, NodeKind, Port};
 
-use crate::rules::dep_missing::{
+use crate::deps::{
     Objects, caller_name, caller_ref, caller_workloads, calls, evidence_words, node_name, pair_details,
     pod_template, port_words,
 };
@@ -484,7 +484,7 @@ mod tests {
     use mcp_diag_services::Graph;
 
     use super::*;
-    use crate::rules::dep_missing::test_graph::*;
+    use crate::deps::test_graph::*;
 
     fn shop() -> Graph {
         let mut g = Graph::default();
