@@ -29,6 +29,7 @@ macro_rules! info_from {
 mod api_versions;
 pub(crate) mod budgets;
 pub mod components;
+pub(crate) mod constraints;
 pub(crate) mod deps;
 pub mod finding;
 pub mod index;
