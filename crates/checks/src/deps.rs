@@ -220,6 +220,15 @@ pub(crate) fn pod_template(o: &Object) -> Option<Yaml<'_>> {
     }
 }
 
+/// The port of `node` that `edge` reaches: by number, else the only port.
+pub(crate) fn target_port<'g>(node: &'g Node, edge: &Edge) -> Option<&'g Port> {
+    match edge.port {
+        Some(p) => node.ports.iter().find(|x| x.port == p),
+        None if node.ports.len() == 1 => node.ports.first(),
+        None => None,
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_graph {
     //! Graphs built by hand for the `dep-*` checks' tests.

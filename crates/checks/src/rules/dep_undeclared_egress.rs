@@ -3,9 +3,8 @@ use mcp_diag_services::{Edge, Graph, Node, NodeKind};
 
 use crate::deps::{
     Objects, caller_name, caller_ref, caller_workloads, calls, evidence_words, node_name, pair_details,
-    pod_template,
+    pod_template, target_port,
 };
-use crate::rules::dep_protocol_mismatch::target_port;
 use crate::selector::Selector;
 use crate::{Check, CheckInfo, Context};
 
