@@ -34,6 +34,7 @@ pub(crate) mod deps;
 pub mod finding;
 pub mod index;
 mod info;
+pub(crate) mod intree;
 pub(crate) mod mesh;
 pub(crate) mod netpol;
 pub mod quantity;
