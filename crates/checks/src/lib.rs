@@ -35,6 +35,7 @@ pub mod finding;
 pub mod index;
 mod info;
 pub(crate) mod intree;
+pub(crate) mod manifest_diff;
 pub(crate) mod mesh;
 pub(crate) mod netpol;
 pub mod quantity;
