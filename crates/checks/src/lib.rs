@@ -30,6 +30,7 @@ mod api_versions;
 pub(crate) mod budgets;
 pub mod components;
 pub(crate) mod constraints;
+pub(crate) mod control_plane;
 pub(crate) mod deps;
 pub mod finding;
 pub mod index;
