@@ -33,6 +33,7 @@ pub(crate) mod constraints;
 pub(crate) mod control_plane;
 pub(crate) mod deps;
 pub mod finding;
+pub(crate) mod headroom;
 pub mod index;
 mod info;
 pub(crate) mod intree;
