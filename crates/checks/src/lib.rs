@@ -31,6 +31,7 @@ pub(crate) mod budgets;
 pub mod components;
 pub(crate) mod constraints;
 pub(crate) mod control_plane;
+pub(crate) mod crds;
 pub(crate) mod deps;
 pub mod finding;
 pub(crate) mod headroom;
@@ -47,6 +48,7 @@ pub mod rules;
 pub mod scope;
 pub mod selector;
 pub mod suppress;
+pub(crate) mod velero;
 pub mod words;
 pub(crate) mod workloads;
 
