@@ -34,6 +34,7 @@ pub(crate) mod control_plane;
 pub(crate) mod crds;
 pub(crate) mod deps;
 pub mod finding;
+pub(crate) mod gitops;
 pub(crate) mod headroom;
 pub mod index;
 mod info;
