@@ -50,6 +50,7 @@ pub mod scope;
 pub mod selector;
 pub mod suppress;
 pub(crate) mod velero;
+pub(crate) mod version_range;
 pub mod words;
 pub(crate) mod workloads;
 
