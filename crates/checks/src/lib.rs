@@ -27,11 +27,22 @@ macro_rules! info_from {
 }
 
 mod api_versions;
+pub(crate) mod budgets;
 pub mod components;
+pub(crate) mod constraints;
+pub(crate) mod control_plane;
+pub(crate) mod crds;
+pub(crate) mod deps;
 pub mod examples;
 pub mod finding;
+pub(crate) mod gitops;
+pub(crate) mod headroom;
 pub mod index;
 mod info;
+pub(crate) mod intree;
+pub(crate) mod manifest_diff;
+pub(crate) mod mesh;
+pub(crate) mod netpol;
 pub mod quantity;
 pub mod reads;
 mod registry;
@@ -39,6 +50,8 @@ pub mod rules;
 pub mod scope;
 pub mod selector;
 pub mod suppress;
+pub(crate) mod velero;
+pub(crate) mod version_range;
 pub mod words;
 pub(crate) mod workloads;
 

@@ -7,8 +7,8 @@ use mcp_diag_services::{Edge, EdgeSource, Graph, NodeId, NodeKind};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
+use crate::deps::{evidence_words, is_workload, node_name, pod_template};
 use crate::rules::dep_api_mismatch::{Verdict, judge};
-use crate::rules::dep_missing::{evidence_words, is_workload, node_name, pod_template};
 use crate::selector::Selector;
 
 /// Checks about the cluster as a whole (its control plane, the input): they stay in a report
@@ -404,7 +404,7 @@ mod tests {
     use mcp_diag_services::Graph;
 
     use super::*;
-    use crate::rules::dep_missing::test_graph::*;
+    use crate::deps::test_graph::*;
 
     const CLUSTER: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: order, namespace: shop}\nspec:\n  selector: {matchLabels: {app: order}}\n  template:\n    metadata: {labels: {app: order}}\n    spec:\n      containers: [{name: c, image: order:1, envFrom: [{configMapRef: {name: order-config}}]}]\n---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: order-5f9, namespace: shop, ownerReferences: [{kind: Deployment, name: order, apiVersion: apps/v1, uid: a}]}\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: order-5f9-x, namespace: shop, ownerReferences: [{kind: ReplicaSet, name: order-5f9, apiVersion: apps/v1, uid: b}]}\nspec: {nodeName: worker-1, containers: [{name: c, image: order:1}]}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: order-config, namespace: shop}\ndata: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: shop}\ndata: {a: b}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: order, namespace: shop}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: order}}}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: order, namespace: shop}\nspec: {scaleTargetRef: {kind: Deployment, name: order, apiVersion: apps/v1}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: cart}}\n    spec: {containers: [{name: c, image: cart:1}]}\n";
 

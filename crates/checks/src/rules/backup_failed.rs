@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use super::backup_velero_missing::{timestamp, velero};
+use crate::velero::{timestamp, velero};
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 

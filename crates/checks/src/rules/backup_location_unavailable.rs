@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::backup_velero_missing::{Velero, velero};
+use crate::velero::{Velero, velero};
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 

@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::backup_velero_missing::velero;
 use crate::selector::{Selector, labels_of};
+use crate::velero::velero;
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 

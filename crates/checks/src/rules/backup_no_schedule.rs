@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use super::backup_velero_missing::{describe, schedule_problem, velero};
+use crate::velero::{describe, schedule_problem, velero};
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 

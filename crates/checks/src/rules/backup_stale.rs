@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::time::format_duration;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::backup_velero_missing::{timestamp, velero};
+use crate::velero::{timestamp, velero};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Severity};
 
 use crate::api_versions::usages;
-use crate::rules::crd_stored_version_unserved::{Crd, CrdVersion, crds};
+use crate::crds::{Crd, CrdVersion, crds};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Severity};
 use mcp_diag_services::{Graph, NodeId};
 
-use crate::rules::dep_missing::{Objects, calls, evidence_words, node_name};
+use crate::deps::{Objects, calls, evidence_words, node_name};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -135,7 +135,7 @@ mod tests {
     use mcp_diag_services::Graph;
 
     use super::*;
-    use crate::rules::dep_missing::test_graph::*;
+    use crate::deps::test_graph::*;
 
     fn ring(n: usize) -> Graph {
         let mut g = Graph::default();

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use super::drift_manual_edit::{controller_owned, tracking};
+use crate::gitops::{controller_owned, tracking};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::rules::pdb_blocks_drain::{Budget, BudgetSelector, Mode, Want, coverage};
+use crate::budgets::{Budget, BudgetSelector, Mode, Want, coverage};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::rules::pdb_blocks_drain::{Mode, Overlap, Want, coverage};
+use crate::budgets::{Mode, Overlap, Want, coverage};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};

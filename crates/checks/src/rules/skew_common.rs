@@ -1,12 +1,13 @@
 //! What the skew checks share (kubelet, kube-proxy and control plane): the versions nodes
 //! report, the stages of the upgrade at which versions are compared, the first stage that
-//! breaks the skew policy,. Its own module so that
-//! no skew rule imports another.
+//! breaks the skew policy, and how a component sighting is read (usable version, node,
+//! owning workload). Its own module so that no skew rule imports another.
 
 use mcp_diag_data::skew::{self, RelativeTo, SkewComponent, Verdict};
 use mcp_diag_model::{KubeVersion, Minor, Node, Object};
 
 use crate::Context;
+use crate::components::Component;
 
 /// The versions a Node reports, read once for the node checks.
 pub(crate) struct NodeVersions<'a> {
@@ -153,4 +154,39 @@ pub(crate) fn reference_words(raw: &str) -> String {
         Some((_, digest)) => format!("is pinned by digest ({digest}) without a tag"),
         None => format!("has the tag {raw:?}"),
     }
+}
+
+pub(crate) fn usable(c: &Component<'_>) -> Option<KubeVersion> {
+    c.version.clone().filter(|v| v.major > 0)
+}
+
+pub(crate) fn node_name<'a>(c: &Component<'a>) -> Option<&'a str> {
+    c.object?.raw.path(&["spec", "nodeName"]).and_then(Node::as_str)
+}
+
+/// Whether the pod sighting `p` belongs to the workload `owner` (directly, as DaemonSet pods do).
+pub(crate) fn owned_by(p: &Component<'_>, owner: &Object) -> bool {
+    p.object.is_some_and(|pod| {
+        pod.kind == "Pod"
+            && pod.namespace == owner.namespace
+            && pod
+                .raw
+                .path(&["metadata", "ownerReferences"])
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| {
+                    r.get("kind").and_then(Node::as_str) == Some(owner.kind.as_str())
+                        && r.get("name").and_then(Node::as_str) == Some(owner.name.as_str())
+                })
+    })
+}
+
+/// The oldest kubelet a kube-proxy at `proxy` may run next to.
+pub(crate) fn allowed_kubelet_min(proxy: Minor) -> Minor {
+    (1..=4)
+        .rev()
+        .filter_map(|by| skew::shift(proxy, -by))
+        .find(|k| skew::allowed(SkewComponent::KubeProxy, RelativeTo::KubeletOnSameNode, proxy, *k))
+        .unwrap_or(proxy)
 }

@@ -1,10 +1,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mcp_diag_data::skew::{self, KUBE_PROXY_VERSION_FIELD, RelativeTo, SkewComponent, Verdict};
-use mcp_diag_model::{Finding, KubeVersion, Minor, Node, Object, Severity};
+use mcp_diag_model::{Finding, KubeVersion, Severity};
 
 use super::skew_common::{
-    NodeVersions, Stage, Violation, first_violation, node_versions, real_version, stages,
+    NodeVersions, Stage, Violation, allowed_kubelet_min, first_violation, node_name, node_versions, owned_by,
+    real_version, stages, usable,
 };
 use crate::components::Component;
 use crate::words::{name_list, plural};
@@ -135,32 +136,6 @@ impl Check for SkewKubeProxy {
         }
         findings
     }
-}
-
-fn usable(c: &Component<'_>) -> Option<KubeVersion> {
-    c.version.clone().filter(|v| v.major > 0)
-}
-
-fn node_name<'a>(c: &Component<'a>) -> Option<&'a str> {
-    c.object?.raw.path(&["spec", "nodeName"]).and_then(Node::as_str)
-}
-
-/// Whether the pod sighting `p` belongs to the workload `owner` (directly, as DaemonSet pods do).
-fn owned_by(p: &Component<'_>, owner: &Object) -> bool {
-    p.object.is_some_and(|pod| {
-        pod.kind == "Pod"
-            && pod.namespace == owner.namespace
-            && pod
-                .raw
-                .path(&["metadata", "ownerReferences"])
-                .and_then(Node::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .any(|r| {
-                    r.get("kind").and_then(Node::as_str) == Some(owner.kind.as_str())
-                        && r.get("name").and_then(Node::as_str) == Some(owner.name.as_str())
-                })
-    })
 }
 
 fn on_nodes(nodes: &[&str]) -> String {
@@ -307,15 +282,6 @@ fn against_kubelet(
             .details(details)
             .build()
     )
-}
-
-/// The oldest kubelet a kube-proxy at `proxy` may run next to.
-fn allowed_kubelet_min(proxy: Minor) -> Minor {
-    (1..=4)
-        .rev()
-        .filter_map(|by| skew::shift(proxy, -by))
-        .find(|k| skew::allowed(SkewComponent::KubeProxy, RelativeTo::KubeletOnSameNode, proxy, *k))
-        .unwrap_or(proxy)
 }
 
 fn unknown(c: &Component<'_>, nodes: &[&str]) -> Finding {

@@ -1,0 +1,564 @@
+//! What each PodDisruptionBudget covers, shared by pdb-blocks-drain, pdb-no-match and
+//! pdb-overlap: how budgets are matched (pods or pod templates), the workloads they cover,
+//! and the budget arithmetic (`minAvailable`/`maxUnavailable`, status) a drain applies.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use mcp_diag_model::{Node, Object, SourceKind, View};
+
+use crate::Context;
+use crate::rules::scale::{Autoscalers, autoscalers, namespace_of, scale_of};
+use crate::selector::{Selector, labels_of};
+
+/// How budgets are matched: against pods (snapshots and live clusters that hold pods), or
+/// against the pod templates of workloads (manifests, or inventories without pods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Pods,
+    Templates,
+}
+
+/// A budget's `spec.selector`, read as the API server reads it.
+#[derive(Clone, Debug)]
+pub(crate) enum BudgetSelector {
+    Parsed(Selector),
+    /// No selector (or null): matches no pod.
+    Missing,
+    /// `{}` in `policy/v1beta1`: matches no pod there (in `policy/v1` it matches all).
+    EmptyBeta,
+    /// Not a label selector (unknown operator, wrong type): matches no pod.
+    Invalid(String),
+}
+
+impl BudgetSelector {
+    fn read(budget: &Object) -> Self {
+        let Some(node) = budget.raw.path(&["spec", "selector"]).filter(|n| !n.is_null()) else {
+            return Self::Missing;
+        };
+        if node.as_map().is_none() {
+            return Self::Invalid(format!("spec.selector is a {}, not a mapping", node.type_name()));
+        }
+        match Selector::from_label_selector(node) {
+            Ok(s) if s.is_empty() && budget.api_version == "policy/v1beta1" => Self::EmptyBeta,
+            Ok(s) => Self::Parsed(s),
+            Err(e) => Self::Invalid(e),
+        }
+    }
+
+    pub(crate) fn matches(&self, labels: Option<Node<'_>>) -> bool {
+        matches!(self, Self::Parsed(s) if s.matches(labels))
+    }
+}
+
+/// A workload a budget covers: the controller at the top of its pods' ownership chain (or a
+/// bare or mirror pod), or, for templates, the workload whose pod template matches.
+#[derive(Debug)]
+pub(crate) struct Unit<'a> {
+    pub object: &'a Object,
+    /// Matched pods (pods mode); 0 for templates.
+    pub pods: usize,
+    /// The pods a drain has to account for: the effective replicas of a scalable workload,
+    /// else the matched pods (1 for a template); `None` when the replicas are unreadable.
+    pub count: Option<i64>,
+    /// `kubectl drain` does not evict its pods (DaemonSet, mirror pod).
+    pub drain_skips: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Budget<'a> {
+    pub object: &'a Object,
+    pub selector: BudgetSelector,
+    /// How many pods (pods mode, not terminal) or templates the selector matches.
+    pub matched: usize,
+    /// Matched pods (pods mode, [`Want::Units`]).
+    pub pods: Vec<&'a Object>,
+    pub units: Vec<Unit<'a>>,
+    /// Pods mode, [`Want::Counts`]: workloads whose template matches although no pod does
+    /// (scaled to 0, pods not created yet). Filled only for budgets without pods.
+    pub idle_templates: Vec<&'a Object>,
+}
+
+/// Pods (or templates) matched by more than one budget, per workload.
+#[derive(Debug)]
+pub(crate) struct Overlap<'a> {
+    pub unit: &'a Object,
+    pub budgets: Vec<&'a Object>,
+    pub pods: usize,
+    pub drain_skips: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Coverage<'a> {
+    pub mode: Mode,
+    pub budgets: Vec<Budget<'a>>,
+    pub overlaps: Vec<Overlap<'a>>,
+}
+
+pub(crate) const SCALABLE: &[&str] = &["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"];
+const WORKLOADS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+const MIRROR: &str = "kubernetes.io/config.mirror";
+
+pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
+    if ctx.inventory.kind != SourceKind::Manifests && !ctx.index.of_kind("Pod").is_empty() {
+        Mode::Pods
+    } else {
+        Mode::Templates
+    }
+}
+
+/// What a check needs from [`coverage`]; the rest is not computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Pods and units per budget (pdb-blocks-drain).
+    Units,
+    /// Only how many pods (or templates) each budget matches (pdb-no-match).
+    Counts,
+    /// Objects matched by several budgets (pdb-overlap).
+    Overlaps,
+}
+
+/// Matches every budget against the pods (or templates) of its namespace: one pass over
+/// the pods of each namespace that has budgets, and for each pod only the budgets keyed by
+/// one of its labels (see [`Keyed`]), never all pods per budget.
+pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
+    let mode = mode(ctx);
+    let mut budgets: Vec<Budget<'a>> = ctx
+        .index
+        .of_kind("PodDisruptionBudget")
+        .iter()
+        .map(|object| Budget {
+            object,
+            selector: BudgetSelector::read(object),
+            matched: 0,
+            pods: Vec::new(),
+            units: Vec::new(),
+            idle_templates: Vec::new(),
+        })
+        .collect();
+    let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::default();
+    let mut namespaces: Vec<&'a str> = Vec::new();
+    for (i, b) in budgets.iter().enumerate() {
+        if !matches!(b.selector, BudgetSelector::Parsed(_)) {
+            continue; // matches nothing
+        }
+        let ns = namespace_of(b.object);
+        by_namespace
+            .entry(ns)
+            .or_insert_with(|| {
+                namespaces.push(ns);
+                Vec::new()
+            })
+            .push(i);
+    }
+    let mut overlaps: Vec<Overlap<'a>> = Vec::new();
+    if namespaces.is_empty() {
+        return Coverage {
+            mode,
+            budgets,
+            overlaps,
+        };
+    }
+    let hpas = if want == Want::Units {
+        autoscalers(ctx)
+    } else {
+        Default::default()
+    };
+    let mut candidates: Vec<(usize, bool)> = Vec::new();
+    let mut matched: Vec<usize> = Vec::new();
+    let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
+    // (budget, owner) -> index in the budget's units, so that many pods stay linear.
+    let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
+    let templates = (mode == Mode::Templates).then(|| templates_by_namespace(ctx));
+    for ns in &namespaces {
+        let keyed = Keyed::new(&budgets, by_namespace.get(ns).map_or(&[][..], Vec::as_slice));
+        match &templates {
+            None => {
+                for pod in ctx.index.pods_in(ns) {
+                    if is_terminal(pod) {
+                        continue;
+                    }
+                    let labels = labels_of(pod.raw.root());
+                    keyed.matching(&budgets, labels, &mut candidates, &mut matched);
+                    if matched.is_empty() {
+                        continue;
+                    }
+                    for i in &matched {
+                        budgets[*i].matched += 1;
+                    }
+                    match want {
+                        Want::Counts => {}
+                        Want::Units => {
+                            let (owner, drain_skips) = pod_owner(ctx, pod);
+                            let scalable = SCALABLE.contains(&owner.kind.as_str());
+                            for i in &matched {
+                                let b = &mut budgets[*i];
+                                b.pods.push(pod);
+                                let key = (*i, std::ptr::from_ref(owner) as usize);
+                                match unit_at.get(&key).and_then(|at| b.units.get_mut(*at)) {
+                                    Some(u) => {
+                                        u.pods += 1;
+                                        if !scalable {
+                                            u.count = u.count.map(|c| c + 1);
+                                        }
+                                    }
+                                    None => {
+                                        unit_at.insert(key, b.units.len());
+                                        b.units.push(Unit {
+                                            object: owner,
+                                            pods: 1,
+                                            count: if scalable {
+                                                scale_of(owner, &hpas).replicas
+                                            } else {
+                                                Some(1)
+                                            },
+                                            drain_skips,
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                        Want::Overlaps if matched.len() > 1 => {
+                            let (owner, drain_skips) = pod_owner(ctx, pod);
+                            let key = (std::ptr::from_ref(owner) as usize, matched.clone());
+                            let at = *overlap_keys.entry(key).or_insert_with(|| {
+                                overlaps.push(Overlap {
+                                    unit: owner,
+                                    budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                                    pods: 0,
+                                    drain_skips,
+                                });
+                                overlaps.len() - 1
+                            });
+                            if let Some(o) = overlaps.get_mut(at) {
+                                o.pods += 1;
+                            }
+                        }
+                        Want::Overlaps => {}
+                    }
+                }
+            }
+            Some(templates) => {
+                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
+                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                    if matched.is_empty() {
+                        continue;
+                    }
+                    for i in &matched {
+                        budgets[*i].matched += 1;
+                    }
+                    match want {
+                        Want::Counts => {}
+                        Want::Units => {
+                            let count = t.count(&hpas);
+                            for i in &matched {
+                                budgets[*i].units.push(Unit {
+                                    object: t.object,
+                                    pods: 0,
+                                    count,
+                                    drain_skips: t.drain_skips,
+                                });
+                            }
+                        }
+                        Want::Overlaps if matched.len() > 1 => overlaps.push(Overlap {
+                            unit: t.object,
+                            budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                            pods: 0,
+                            drain_skips: t.drain_skips,
+                        }),
+                        Want::Overlaps => {}
+                    }
+                }
+            }
+        }
+    }
+    // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
+    if want == Want::Counts && mode == Mode::Pods {
+        let mut idle_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::default();
+        for i in by_namespace.values().flatten() {
+            if budgets[*i].matched == 0 {
+                idle_by_ns
+                    .entry(namespace_of(budgets[*i].object))
+                    .or_default()
+                    .push(*i);
+            }
+        }
+        if !idle_by_ns.is_empty() {
+            let templates = templates_by_namespace(ctx);
+            for (ns, idxs) in &idle_by_ns {
+                let keyed = Keyed::new(&budgets, idxs);
+                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
+                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                    for i in &matched {
+                        budgets[*i].idle_templates.push(t.object);
+                    }
+                }
+            }
+        }
+    }
+    Coverage {
+        mode,
+        budgets,
+        overlaps,
+    }
+}
+
+/// The budgets of one namespace, keyed for candidate lookup: a budget with `matchLabels` can
+/// only match objects that carry its first `matchLabels` pair, so it is looked up by that
+/// pair; budgets without `matchLabels` (expressions only, or `{}`) are candidates for all.
+struct Keyed {
+    /// label key -> label value -> (budget index, the pair is the budget's whole selector).
+    keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>>,
+    unkeyed: Vec<(usize, bool)>,
+}
+
+impl Keyed {
+    fn new(budgets: &[Budget<'_>], idxs: &[usize]) -> Self {
+        let mut keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>> = HashMap::default();
+        let mut unkeyed = Vec::new();
+        for i in idxs {
+            let Some(b) = budgets.get(*i) else {
+                continue;
+            };
+            let selector = b.object.raw.path(&["spec", "selector"]);
+            let labels = selector
+                .and_then(|s| s.get("matchLabels"))
+                .and_then(Node::as_map)
+                .unwrap_or_default();
+            let expressions = selector
+                .and_then(|s| s.get("matchExpressions"))
+                .and_then(Node::as_seq)
+                .is_some_and(|e| !e.is_empty());
+            let first = labels
+                .iter()
+                .next()
+                .and_then(|(k, v)| Some((k.to_string(), label_text(v)?.into_owned())));
+            match first {
+                Some((k, v)) => {
+                    let whole = labels.len() == 1 && !expressions;
+                    keyed
+                        .entry(k)
+                        .or_default()
+                        .entry(v)
+                        .or_default()
+                        .push((*i, whole));
+                }
+                None => unkeyed.push((*i, false)),
+            }
+        }
+        Self { keyed, unkeyed }
+    }
+
+    /// The budgets whose selector matches `labels`, in input order: candidates by label,
+    /// checked with the full selector unless the label pair is the whole selector.
+    fn matching(
+        &self,
+        budgets: &[Budget<'_>],
+        labels: Option<Node<'_>>,
+        candidates: &mut Vec<(usize, bool)>,
+        out: &mut Vec<usize>,
+    ) {
+        candidates.clear();
+        candidates.extend_from_slice(&self.unkeyed);
+        if !self.keyed.is_empty() {
+            for (k, _) in labels.and_then(Node::as_map).unwrap_or_default() {
+                if let Some(by_value) = self.keyed.get(k)
+                    // The effective value (the last of duplicate keys), as selectors read it.
+                    && let Some(text) = labels.and_then(|l| l.get(k)).and_then(label_text)
+                    && let Some(list) = by_value.get(text.as_ref())
+                {
+                    candidates.extend_from_slice(list);
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        out.clear();
+        out.extend(
+            candidates
+                .iter()
+                .filter(|(i, whole)| *whole || budgets[*i].selector.matches(labels))
+                .map(|(i, _)| *i),
+        );
+    }
+}
+
+/// A label value as text, as selectors compare it (YAML may have made `true` or `1` of it).
+fn label_text(node: Node<'_>) -> Option<std::borrow::Cow<'_, str>> {
+    match node.view() {
+        View::Map(_) | View::Seq(_) | View::Null => None,
+        _ => Some(node.as_str().map_or_else(
+            || std::borrow::Cow::Owned(node.to_json().to_string()),
+            std::borrow::Cow::Borrowed,
+        )),
+    }
+}
+
+/// A workload's pod template, for manifests.
+struct Template<'a> {
+    object: &'a Object,
+    labels: Option<Node<'a>>,
+    drain_skips: bool,
+}
+
+impl Template<'_> {
+    fn count(&self, hpas: &Autoscalers<'_>) -> Option<i64> {
+        if SCALABLE.contains(&self.object.kind.as_str()) {
+            scale_of(self.object, hpas).replicas
+        } else {
+            Some(1)
+        }
+    }
+}
+
+fn templates_by_namespace<'a>(ctx: &Context<'a>) -> HashMap<&'a str, Vec<Template<'a>>> {
+    let mut map: HashMap<&'a str, Vec<Template<'a>>> = HashMap::default();
+    for kind in WORKLOADS {
+        for object in ctx.index.of_kind(kind) {
+            // ReplicaSets of a Deployment, Jobs of a CronJob, pods of any controller are
+            // represented by their owner.
+            if ctx
+                .index
+                .controller_of(object)
+                .is_some_and(|o| WORKLOADS.contains(&o.kind.as_str()))
+            {
+                continue;
+            }
+            if *kind == "Pod" && is_terminal(object) {
+                continue;
+            }
+            let labels = match *kind {
+                "Pod" => labels_of(object.raw.root()),
+                "CronJob" => {
+                    object
+                        .raw
+                        .path(&["spec", "jobTemplate", "spec", "template", "metadata", "labels"])
+                }
+                _ => object.raw.path(&["spec", "template", "metadata", "labels"]),
+            };
+            map.entry(namespace_of(object)).or_default().push(Template {
+                object,
+                labels,
+                drain_skips: *kind == "DaemonSet" || (*kind == "Pod" && object.annotation(MIRROR).is_some()),
+            });
+        }
+    }
+    map
+}
+
+/// Succeeded and Failed pods are deleted by a drain without asking any budget.
+fn is_terminal(pod: &Object) -> bool {
+    matches!(
+        pod.raw.path(&["status", "phase"]).and_then(Node::as_str),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// The object a pod is reported under, and whether a drain skips the pod.
+pub(crate) fn pod_owner<'a>(ctx: &Context<'a>, pod: &'a Object) -> (&'a Object, bool) {
+    if pod.annotation(MIRROR).is_some() {
+        return (pod, true);
+    }
+    let owner = ctx.index.top_owner_of(pod);
+    if owner.kind == "Node" {
+        return (pod, true);
+    }
+    let daemon = owner.kind == "DaemonSet"
+        || pod
+            .raw
+            .path(&["metadata", "ownerReferences"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.get("kind").and_then(Node::as_str) == Some("DaemonSet"));
+    (owner, daemon)
+}
+
+/// `Deployment payment`, or `Pod payment-0` for a bare pod.
+pub(crate) fn unit_name(object: &Object) -> String {
+    format!("{} {}", object.kind, object.name)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+impl IntOrPercent {
+    /// `None` when absent; `Some(None)` when unreadable (`"abc"`, `"50.5%"`, `-1`).
+    pub(crate) fn read(node: Option<Node<'_>>) -> Option<Option<Self>> {
+        let node = node.filter(|n| !n.is_null())?;
+        Some(match node.view() {
+            View::Int(_) | View::UInt(_) => node.as_i64().filter(|v| *v >= 0).map(Self::Int),
+            _ => node
+                .as_str()
+                .and_then(|s| s.trim().strip_suffix('%'))
+                .and_then(|p| p.parse::<i64>().ok())
+                .filter(|v| *v >= 0)
+                .map(Self::Percent),
+        })
+    }
+
+    /// The number of pods for `total`, rounded up as the disruption controller does.
+    pub(crate) fn scaled(self, total: i64) -> i64 {
+        match self {
+            Self::Int(v) => v,
+            Self::Percent(p) => (p.saturating_mul(total) + 99) / 100,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PdbStatus {
+    pub allowed: i64,
+    pub current: Option<i64>,
+    pub desired: Option<i64>,
+    pub expected: Option<i64>,
+}
+
+pub(crate) fn status_of(budget: &Object) -> Option<PdbStatus> {
+    let status = budget.raw.get("status")?;
+    let get = |k: &str| status.get(k).and_then(Node::as_i64);
+    Some(PdbStatus {
+        allowed: get("disruptionsAllowed")?,
+        current: get("currentHealthy"),
+        desired: get("desiredHealthy"),
+        expected: get("expectedPods"),
+    })
+}
+
+/// A pod without a controller owner reference: read from the pod itself, not from the
+/// inventory, so that a pod whose ReplicaSet is only missing from an export still counts
+/// as managed.
+pub(crate) fn is_bare_pod(object: &Object) -> bool {
+    object.kind == "Pod"
+        && !object
+            .raw
+            .path(&["metadata", "ownerReferences"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+}
+
+/// The replicas at which `min` (a percentage below 100) lets one pod go.
+pub(crate) fn replicas_for_percent(p: i64, from: i64) -> Option<i64> {
+    (from + 1..=from + 1000).find(|n| IntOrPercent::Percent(p).scaled(*n) < *n)
+}
+
+/// A field as written: a string quoted, anything else as JSON; empty when absent.
+pub(crate) fn raw_text(node: Option<Node<'_>>) -> String {
+    node.map_or_else(String::new, |n| {
+        n.as_str()
+            .map_or_else(|| n.to_json().to_string(), |s| format!("\"{s}\""))
+    })
+}
