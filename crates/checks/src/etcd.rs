@@ -128,25 +128,25 @@ pub(crate) fn upgrade_path(v: Ver, current: Option<Minor>, hops: &[Minor]) -> Ve
                         Severity::Info
                     },
                 })
-            } else if let Some(step) = etcd::upgrade_step(from) {
-                Some(if running < step.min_from {
-                    let via_patch =
-                        previous.and_then(|p| p.later.filter(|l| *l >= step.min_from).map(|l| (p, l)));
-                    let severity = match (pin.verified, via_patch, first_hop) {
-                        (false, _, _) => Severity::Info,
-                        (true, Some(_), false) => Severity::High,
-                        _ => Severity::Blocker,
-                    };
-                    StepKind::BelowMinimum {
-                        step,
-                        via_patch,
-                        severity,
-                    }
-                } else {
-                    StepKind::Moves { step }
-                })
             } else {
-                None
+                etcd::upgrade_step(from).map(|step| {
+                    if running < step.min_from {
+                        let via_patch =
+                            previous.and_then(|p| p.later.filter(|l| *l >= step.min_from).map(|l| (p, l)));
+                        let severity = match (pin.verified, via_patch, first_hop) {
+                            (false, _, _) => Severity::Info,
+                            (true, Some(_), false) => Severity::High,
+                            _ => Severity::Blocker,
+                        };
+                        StepKind::BelowMinimum {
+                            step,
+                            via_patch,
+                            severity,
+                        }
+                    } else {
+                        StepKind::Moves { step }
+                    }
+                })
             };
             if let Some(kind) = kind {
                 out.push(PathStep {
