@@ -555,3 +555,63 @@ impl Timings {
 pub(crate) fn probe<'a>(container: Node<'a>, key: &str) -> Option<Node<'a>> {
     container.get(key).filter(|p| p.as_map().is_some())
 }
+
+/// A container of a workload that gets probes, with one of its probes.
+pub(crate) struct Probed<'a> {
+    pub(crate) workload: &'a Workload<'a>,
+    pub(crate) container: Node<'a>,
+    pub(crate) probe: Node<'a>,
+    pub(crate) name: &'a str,
+}
+
+impl Probed<'_> {
+    /// A finding of `info` about this container of its workload.
+    pub(crate) fn about(&self, info: &'static CheckInfo) -> FindingBuilder {
+        self.workload.about(info, &[self.name])
+    }
+}
+
+/// The containers that have a `key` probe (`livenessProbe`, ...), of the workloads that get
+/// probes, workload by workload.
+pub(crate) fn with_probe<'a>(ctx: &Context<'a>, key: &'static str) -> impl Iterator<Item = Probed<'a>> {
+    workloads(ctx)
+        .iter()
+        .filter(|w| w.expects_probes())
+        .flat_map(move |workload| {
+            container_maps(workload.pod_spec).filter_map(move |container| {
+                Some(Probed {
+                    workload,
+                    container,
+                    probe: probe(container, key)?,
+                    name: container_name(container),
+                })
+            })
+        })
+}
+
+/// One finding for each of `candidates` that gets probes and has containers without a `key`
+/// probe: `words` gives its title, message and fix from the workload's description, the
+/// list of those containers and their number.
+pub(crate) fn without_probe<'a>(
+    candidates: impl IntoIterator<Item = &'a Workload<'a>>,
+    info: &'static CheckInfo,
+    key: &str,
+    words: impl Fn(&str, &str, usize) -> (String, String, String),
+) -> Vec<Finding> {
+    candidates
+        .into_iter()
+        .filter(|w| w.expects_probes())
+        .filter_map(|w| {
+            let missing = w.containers_without(key);
+            if missing.is_empty() {
+                return None;
+            }
+            let (title, message, fix) = words(
+                &w.describe(),
+                &crate::words::name_list(&missing, 5),
+                missing.len(),
+            );
+            Some(w.about(info, &missing).words(title, message, fix).build())
+        })
+        .collect()
+}
