@@ -615,3 +615,72 @@ pub(crate) fn without_probe<'a>(
         })
         .collect()
 }
+
+/// The objects of `kind` in a cluster's state (a snapshot or a live read). Manifests give
+/// none: they declare objects, they do not show the state the live checks judge.
+pub(crate) fn in_cluster<'a>(ctx: &Context<'a>, kind: &str) -> &'a [&'a Object] {
+    if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+        &[]
+    } else {
+        ctx.index.of_kind(kind)
+    }
+}
+
+/// A kind whose objects a check judges by their status, and the words for when none of them
+/// carries one (an export without status: nothing is assumed).
+pub(crate) struct StatusOf {
+    pub(crate) kind: &'static str,
+    pub(crate) kinds: &'static str,
+    /// What the check reads of them (`status`, `status phase`).
+    pub(crate) field: &'static str,
+    /// What cannot be judged without it (`stuck rollouts ... cannot be checked`).
+    pub(crate) unjudged: &'static str,
+    /// The resource `kubectl get` names, the evidence, and the detail key of the count.
+    pub(crate) resource: &'static str,
+    pub(crate) evidence: &'static str,
+    pub(crate) count_key: &'static str,
+}
+
+impl StatusOf {
+    /// The one `info` finding of `info` when none of the `n` objects carries the field.
+    pub(crate) fn missing(&self, info: &'static CheckInfo, n: usize) -> Finding {
+        info.finding()
+            .notice(format!("{} status missing", self.kind))
+            .message(format!(
+                "{}, so {}.",
+                crate::words::none_carries(n, self.kind, self.kinds, self.field),
+                self.unjudged,
+            ))
+            .fix(format!(
+                "Capture the snapshot with status (kubectl get {} -A -o yaml keeps it) and scan again.",
+                self.resource
+            ))
+            .evidence(self.evidence)
+            .detail(self.count_key, n)
+            .build()
+    }
+
+    /// `judge` on each object of the kind in the cluster's state that has a `status`
+    /// mapping, and the `missing` finding of `info` when none has one.
+    pub(crate) fn judge_each<'a>(
+        &self,
+        ctx: &Context<'a>,
+        info: &'static CheckInfo,
+        mut judge: impl FnMut(&'a Object) -> Option<Finding>,
+    ) -> Vec<Finding> {
+        let all = in_cluster(ctx, self.kind);
+        let mut findings = Vec::new();
+        let mut without_status = 0;
+        for &object in all {
+            if object.raw.get("status").and_then(Node::as_map).is_none() {
+                without_status += 1;
+                continue;
+            }
+            findings.extend(judge(object));
+        }
+        if without_status > 0 && without_status == all.len() {
+            findings.push(self.missing(info, without_status));
+        }
+        findings
+    }
+}
