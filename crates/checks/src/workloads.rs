@@ -684,3 +684,41 @@ impl StatusOf {
         findings
     }
 }
+
+/// What a pod check found on each pod, by pod.
+pub(crate) struct FoundOn<T>(HashMap<*const Object, T>);
+
+impl<T> FoundOn<T> {
+    pub(crate) fn of(&self, pod: &Object) -> Option<&T> {
+        self.0.get(&std::ptr::from_ref(pod))
+    }
+
+    /// `web-1 (what was found)` for each pod of `group`, in its order.
+    pub(crate) fn shown(&self, group: &PodGroup<'_>, text: impl Fn(&T) -> String) -> Vec<String> {
+        group
+            .pods
+            .iter()
+            .map(|p| format!("{} ({})", p.name, self.of(p).map_or_else(String::new, &text)))
+            .collect()
+    }
+}
+
+/// The pods that still run (not terminated) on which `find` finds something, grouped by
+/// controller in first-seen order, and what was found on each.
+pub(crate) fn running_pods_with<'a, T>(
+    ctx: &Context<'a>,
+    mut find: impl FnMut(&'a Object) -> Option<T>,
+) -> (Vec<PodGroup<'a>>, FoundOn<T>) {
+    let mut found = HashMap::new();
+    let mut pods = Vec::new();
+    for &pod in ctx.index.of_kind("Pod") {
+        if is_terminated(pod) {
+            continue;
+        }
+        if let Some(t) = find(pod) {
+            found.insert(std::ptr::from_ref(pod), t);
+            pods.push(pod);
+        }
+    }
+    (group_pods(ctx, pods), FoundOn(found))
+}

@@ -1,7 +1,7 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::words::name_list;
-use crate::workloads::{container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status};
+use crate::workloads::{container_statuses, no_pod_status, pods_have_status, running_pods_with};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -72,32 +72,12 @@ impl Check for PodCrashloop {
             Some(false) => return vec![no_pod_status(&INFO, "CrashLoopBackOff")],
             Some(true) => {}
         }
-        let mut detail: Vec<(&Object, Vec<String>)> = Vec::new();
-        for &pod in ctx.index.of_kind("Pod") {
-            if is_terminated(pod) {
-                continue;
-            }
-            let c = crashing(pod);
-            if !c.is_empty() {
-                detail.push((pod, c));
-            }
-        }
-        let by_pod: std::collections::HashMap<*const Object, &Vec<String>> =
-            detail.iter().map(|(p, c)| (std::ptr::from_ref(*p), c)).collect();
-        group_pods(ctx, detail.iter().map(|(p, _)| *p))
+        let (groups, found) = running_pods_with(ctx, |pod| Some(crashing(pod)).filter(|c| !c.is_empty()));
+        groups
             .into_iter()
             .map(|g| {
                 let what = g.describe();
-                let shown: Vec<String> = g
-                    .pods
-                    .iter()
-                    .map(|p| {
-                        let c = by_pod
-                            .get(&std::ptr::from_ref(*p))
-                            .map_or_else(String::new, |c| c.join("; "));
-                        format!("{} ({c})", p.name)
-                    })
-                    .collect();
+                let shown = found.shown(&g, |c| c.join("; "));
                 let n = g.pods.len();
                 g.about(&INFO)
                     .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
