@@ -701,6 +701,20 @@ impl<T> FoundOn<T> {
             .map(|p| format!("{} ({})", p.name, self.of(p).map_or_else(String::new, &text)))
             .collect()
     }
+
+    /// What was found on `group`, for a message: a lone pod's own text, else `pod (text)`
+    /// for the first three pods and how many more.
+    pub(crate) fn listed(&self, group: &PodGroup<'_>, text: impl Fn(&T) -> String) -> String {
+        if group.is_lone_pod() {
+            group
+                .pods
+                .first()
+                .and_then(|p| self.of(p))
+                .map_or_else(String::new, &text)
+        } else {
+            crate::words::name_list(&self.shown(group, text), 3)
+        }
+    }
 }
 
 /// The pods that still run (not terminated) on which `find` finds something, grouped by

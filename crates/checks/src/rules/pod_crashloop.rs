@@ -1,6 +1,5 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use crate::words::name_list;
 use crate::workloads::{container_statuses, no_pod_status, pods_have_status, running_pods_with};
 use crate::{Check, CheckInfo, Context};
 
@@ -77,20 +76,18 @@ impl Check for PodCrashloop {
             .into_iter()
             .map(|g| {
                 let what = g.describe();
-                let shown = found.shown(&g, |c| c.join("; "));
+                let listed = found.listed(&g, |c| c.join("; "));
                 let n = g.pods.len();
                 g.about(&INFO)
                     .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
                     .message(if g.is_lone_pod() {
                         format!(
-                            "{what} is in CrashLoopBackOff ({}). A disruption budget that selects it counts it as unhealthy, and nothing recreates it once a drain deletes it: it has no controller.",
-                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                            "{what} is in CrashLoopBackOff ({listed}). A disruption budget that selects it counts it as unhealthy, and nothing recreates it once a drain deletes it: it has no controller.",
                         )
                     } else {
                         format!(
-                            "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
+                            "{what} has {} in CrashLoopBackOff: {listed}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
                             g.count_text(),
-                            name_list(&shown, 3),
                         )
                     })
                     .fix(format!(

@@ -1,6 +1,5 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use crate::words::name_list;
 use crate::workloads::{
     container_spec, container_statuses, no_pod_status, pods_have_status, running_pods_with, when,
 };
@@ -83,20 +82,18 @@ impl Check for PodOomkilled {
         groups
             .into_iter()
             .map(|g| {
-                let shown = found.shown(&g, |k| k.join("; "));
+                let listed = found.listed(&g, |k| k.join("; "));
                 let what = g.describe();
                 g.about(&INFO)
                     .title(format!("{what}: {} killed for memory", g.count_text()))
                     .message(if g.is_lone_pod() {
                         format!(
-                            "{what} had containers OOMKilled ({}). The extra load of a drain (fewer replicas elsewhere, cold caches) makes the next kill likely.",
-                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                            "{what} had containers OOMKilled ({listed}). The extra load of a drain (fewer replicas elsewhere, cold caches) makes the next kill likely.",
                         )
                     } else {
                         format!(
-                            "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
+                            "{what} has {} whose containers were OOMKilled: {listed}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
                             g.count_text(),
-                            name_list(&shown, 3),
                         )
                     })
                     .fix(format!(
