@@ -736,3 +736,22 @@ pub(crate) fn running_pods_with<'a, T>(
     }
     (group_pods(ctx, pods), FoundOn(found))
 }
+
+/// In manifests, the claims the StatefulSets' `volumeClaimTemplates` will make: each
+/// StatefulSet with one of its templates. A snapshot or a live read holds the claims
+/// themselves, so there are none.
+pub(crate) fn claim_templates<'a>(ctx: &Context<'a>) -> impl Iterator<Item = (&'a Object, Node<'a>)> {
+    let sets: &'a [&'a Object] = if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+        ctx.index.of_kind("StatefulSet")
+    } else {
+        &[]
+    };
+    sets.iter().flat_map(|&sts| {
+        sts.raw
+            .path(&["spec", "volumeClaimTemplates"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .into_iter()
+            .map(move |t| (sts, t))
+    })
+}
