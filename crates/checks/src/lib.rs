@@ -33,6 +33,7 @@ pub(crate) mod constraints;
 pub(crate) mod control_plane;
 pub(crate) mod crds;
 pub(crate) mod deps;
+pub(crate) mod etcd;
 pub mod examples;
 pub mod finding;
 pub(crate) mod gitops;

@@ -107,6 +107,14 @@ pub(crate) fn timestamp(object: &Object, path: &[&str]) -> Option<i64> {
         .and_then(mcp_diag_model::time::parse_timestamp)
 }
 
+/// Velero for a check that judges its `velero.io` objects of `kind`: `None` when there is
+/// nothing to judge: no Velero, its objects not in the input, or those of `kind` not all read
+/// (then input-incomplete names the check among those the gap weakens).
+pub(crate) fn velero_objects<'a>(ctx: &Context<'a>, kind: &str) -> Option<Velero<'a>> {
+    let velero = velero(ctx);
+    (velero.present() && velero.objects_captured && !ctx.read_gap("velero.io", kind)).then_some(velero)
+}
+
 /// Reads what the input shows of Velero.
 pub(crate) fn velero<'a>(ctx: &Context<'a>) -> Velero<'a> {
     let of = |kind: &str| -> Vec<&'a Object> {

@@ -555,3 +555,203 @@ impl Timings {
 pub(crate) fn probe<'a>(container: Node<'a>, key: &str) -> Option<Node<'a>> {
     container.get(key).filter(|p| p.as_map().is_some())
 }
+
+/// A container of a workload that gets probes, with one of its probes.
+pub(crate) struct Probed<'a> {
+    pub(crate) workload: &'a Workload<'a>,
+    pub(crate) container: Node<'a>,
+    pub(crate) probe: Node<'a>,
+    pub(crate) name: &'a str,
+}
+
+impl Probed<'_> {
+    /// A finding of `info` about this container of its workload.
+    pub(crate) fn about(&self, info: &'static CheckInfo) -> FindingBuilder {
+        self.workload.about(info, &[self.name])
+    }
+}
+
+/// The containers that have a `key` probe (`livenessProbe`, ...), of the workloads that get
+/// probes, workload by workload.
+pub(crate) fn with_probe<'a>(ctx: &Context<'a>, key: &'static str) -> impl Iterator<Item = Probed<'a>> {
+    workloads(ctx)
+        .iter()
+        .filter(|w| w.expects_probes())
+        .flat_map(move |workload| {
+            container_maps(workload.pod_spec).filter_map(move |container| {
+                Some(Probed {
+                    workload,
+                    container,
+                    probe: probe(container, key)?,
+                    name: container_name(container),
+                })
+            })
+        })
+}
+
+/// One finding for each of `candidates` that gets probes and has containers without a `key`
+/// probe: `words` gives its title, message and fix from the workload's description, the
+/// list of those containers and their number.
+pub(crate) fn without_probe<'a>(
+    candidates: impl IntoIterator<Item = &'a Workload<'a>>,
+    info: &'static CheckInfo,
+    key: &str,
+    words: impl Fn(&str, &str, usize) -> (String, String, String),
+) -> Vec<Finding> {
+    candidates
+        .into_iter()
+        .filter(|w| w.expects_probes())
+        .filter_map(|w| {
+            let missing = w.containers_without(key);
+            if missing.is_empty() {
+                return None;
+            }
+            let (title, message, fix) = words(
+                &w.describe(),
+                &crate::words::name_list(&missing, 5),
+                missing.len(),
+            );
+            Some(w.about(info, &missing).words(title, message, fix).build())
+        })
+        .collect()
+}
+
+/// The objects of `kind` in a cluster's state (a snapshot or a live read). Manifests give
+/// none: they declare objects, they do not show the state the live checks judge.
+pub(crate) fn in_cluster<'a>(ctx: &Context<'a>, kind: &str) -> &'a [&'a Object] {
+    if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+        &[]
+    } else {
+        ctx.index.of_kind(kind)
+    }
+}
+
+/// A kind whose objects a check judges by their status, and the words for when none of them
+/// carries one (an export without status: nothing is assumed).
+pub(crate) struct StatusOf {
+    pub(crate) kind: &'static str,
+    pub(crate) kinds: &'static str,
+    /// What the check reads of them (`status`, `status phase`).
+    pub(crate) field: &'static str,
+    /// What cannot be judged without it (`stuck rollouts ... cannot be checked`).
+    pub(crate) unjudged: &'static str,
+    /// The resource `kubectl get` names, the evidence, and the detail key of the count.
+    pub(crate) resource: &'static str,
+    pub(crate) evidence: &'static str,
+    pub(crate) count_key: &'static str,
+}
+
+impl StatusOf {
+    /// The one `info` finding of `info` when none of the `n` objects carries the field.
+    pub(crate) fn missing(&self, info: &'static CheckInfo, n: usize) -> Finding {
+        info.finding()
+            .notice(format!("{} status missing", self.kind))
+            .message(format!(
+                "{}, so {}.",
+                crate::words::none_carries(n, self.kind, self.kinds, self.field),
+                self.unjudged,
+            ))
+            .fix(format!(
+                "Capture the snapshot with status (kubectl get {} -A -o yaml keeps it) and scan again.",
+                self.resource
+            ))
+            .evidence(self.evidence)
+            .detail(self.count_key, n)
+            .build()
+    }
+
+    /// `judge` on each object of the kind in the cluster's state that has a `status`
+    /// mapping, and the `missing` finding of `info` when none has one.
+    pub(crate) fn judge_each<'a>(
+        &self,
+        ctx: &Context<'a>,
+        info: &'static CheckInfo,
+        mut judge: impl FnMut(&'a Object) -> Option<Finding>,
+    ) -> Vec<Finding> {
+        let all = in_cluster(ctx, self.kind);
+        let mut findings = Vec::new();
+        let mut without_status = 0;
+        for &object in all {
+            if object.raw.get("status").and_then(Node::as_map).is_none() {
+                without_status += 1;
+                continue;
+            }
+            findings.extend(judge(object));
+        }
+        if without_status > 0 && without_status == all.len() {
+            findings.push(self.missing(info, without_status));
+        }
+        findings
+    }
+}
+
+/// What a pod check found on each pod, by pod.
+pub(crate) struct FoundOn<T>(HashMap<*const Object, T>);
+
+impl<T> FoundOn<T> {
+    pub(crate) fn of(&self, pod: &Object) -> Option<&T> {
+        self.0.get(&std::ptr::from_ref(pod))
+    }
+
+    /// `web-1 (what was found)` for each pod of `group`, in its order.
+    pub(crate) fn shown(&self, group: &PodGroup<'_>, text: impl Fn(&T) -> String) -> Vec<String> {
+        group
+            .pods
+            .iter()
+            .map(|p| format!("{} ({})", p.name, self.of(p).map_or_else(String::new, &text)))
+            .collect()
+    }
+
+    /// What was found on `group`, for a message: a lone pod's own text, else `pod (text)`
+    /// for the first three pods and how many more.
+    pub(crate) fn listed(&self, group: &PodGroup<'_>, text: impl Fn(&T) -> String) -> String {
+        if group.is_lone_pod() {
+            group
+                .pods
+                .first()
+                .and_then(|p| self.of(p))
+                .map_or_else(String::new, &text)
+        } else {
+            crate::words::name_list(&self.shown(group, text), 3)
+        }
+    }
+}
+
+/// The pods that still run (not terminated) on which `find` finds something, grouped by
+/// controller in first-seen order, and what was found on each.
+pub(crate) fn running_pods_with<'a, T>(
+    ctx: &Context<'a>,
+    mut find: impl FnMut(&'a Object) -> Option<T>,
+) -> (Vec<PodGroup<'a>>, FoundOn<T>) {
+    let mut found = HashMap::new();
+    let mut pods = Vec::new();
+    for &pod in ctx.index.of_kind("Pod") {
+        if is_terminated(pod) {
+            continue;
+        }
+        if let Some(t) = find(pod) {
+            found.insert(std::ptr::from_ref(pod), t);
+            pods.push(pod);
+        }
+    }
+    (group_pods(ctx, pods), FoundOn(found))
+}
+
+/// In manifests, the claims the StatefulSets' `volumeClaimTemplates` will make: each
+/// StatefulSet with one of its templates. A snapshot or a live read holds the claims
+/// themselves, so there are none.
+pub(crate) fn claim_templates<'a>(ctx: &Context<'a>) -> impl Iterator<Item = (&'a Object, Node<'a>)> {
+    let sets: &'a [&'a Object] = if ctx.inventory.kind == mcp_diag_model::SourceKind::Manifests {
+        ctx.index.of_kind("StatefulSet")
+    } else {
+        &[]
+    };
+    sets.iter().flat_map(|&sts| {
+        sts.raw
+            .path(&["spec", "volumeClaimTemplates"])
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .into_iter()
+            .map(move |t| (sts, t))
+    })
+}

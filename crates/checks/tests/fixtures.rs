@@ -4,7 +4,8 @@
 //! multi-document) or a directory (a small snapshot with its `cluster.yaml`). Each case starts
 //! with a header of comment lines (in the directory's `cluster.yaml` for a snapshot): one or two
 //! sentences saying what the case shows, then its settings, one `# key: value` a line (a
-//! lower-case key and a value without spaces):
+//! lower-case key and a value without spaces, except for `denied`, `unreachable` and
+//! `etcd-health`, which take words):
 //!
 //! - `target: 1.32` (required): the release the scan is for.
 //! - `current: 1.31`: the cluster's version (manifests have none; a snapshot's comes from its
@@ -22,14 +23,31 @@
 //! - `option: NAME=VALUE`: `backup_max_age=7d`, `restart_threshold=3`, `node_full_percent=90`.
 //! - `desired: NAME.desired.yaml`: the declared state (`--desired`) for `drift-desired`, a
 //!   manifest file next to the case. Files named `*.desired.yaml` are not cases themselves.
+//! - `rules: NAME.rules.yaml`: a rules file (`--rules`, the format of docs/rules.md) next to
+//!   the case, whose organisation rules the scan runs; their findings, under each rule's own
+//!   id, are `user-rule`'s.
+//! - `ignore-file: NAME.ignore.yaml`: an ignore file (`--ignore-file`) next to the case,
+//!   applied as a scan applies it (`ignore-expired` comes from it).
+//! - `denied: VERB WHAT: DETAIL`: the live reader was refused `VERB` on `WHAT` besides the
+//!   kinds (`get the API server's /metrics: HTTP 403 Forbidden`), which it reports as
+//!   `access-denied`; makes the source `live`. May be given more than once.
+//! - `unreachable: NAME: ERROR`: the cluster could not be read at all; as in a fleet scan, its
+//!   only finding is `cluster-unreachable` (the case holds no objects).
+//! - `etcd-endpoint: URL`, `etcd-version: 3.5.12`, `etcd-health: ANSWER`: what
+//!   `--etcd-endpoint` read: the version joins the components (for `etcd-version`), an
+//!   `etcd-health` other than `true` is the body of an unhealthy answer, and
+//!   `etcd-health: no answer: ERROR` (without `etcd-version`) is an etcd that did not answer;
+//!   both are `etcd-unhealthy`.
 //!
 //! Every check runs, what the input could not read becomes `input-*` findings, and the objects'
 //! `mcp-diag.io/ignore` annotations apply, as in a scan; the findings of the directory's check
 //! are snapshotted as `<check-id>__<case>` in `tests/snapshots/`. A key the harness does not
-//! know fails the test with the file name, so a typo never silently changes a case.
+//! know fails the test with the file name, so a typo never silently changes a case. The
+//! findings raised outside the checks (by the live reader, the CLI, the ignore file) are built
+//! by the same functions of the check's rule file that the reader and the CLI call.
 //!
 //! The test also fails when a check has no fixture directory (unless it is listed in
-//! `NOT_YET_MIGRATED` or `RAISED_ELSEWHERE`), when a directory has no case with a finding, no
+//! `NOT_YET_MIGRATED`), when a directory has no case with a finding, no
 //! case without one, or no `example` case that produces one (the case `explain ID`'s
 //! `## Example` describes), and when a snapshot belongs to no case.
 
@@ -37,7 +55,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use mcp_diag_checks::{CHECKS, CheckOptions, Settings, run_all, suppress};
+use mcp_diag_checks::examples::FREE_TEXT_KEYS;
+use mcp_diag_checks::rules::{access_denied, cluster_unreachable, etcd_unhealthy};
+use mcp_diag_checks::{CHECKS, CheckOptions, Settings, UserRule, UserRules, run_all, suppress};
 use mcp_diag_model::{
     Coverage, Date, Finding, Inventory, KindRead, KubeVersion, Minor, ReadGap, SourceKind, time,
 };
@@ -45,31 +65,6 @@ use mcp_diag_model::{
 /// Checks whose cases still live in their rule file's unit tests. Shrinks as the migration
 /// goes on; the harness fails for a check that is neither migrated nor listed here.
 const NOT_YET_MIGRATED: &[&str] = &[];
-
-/// Checks raised outside the checks (`run_all` and the ignore annotations), with where their
-/// cases are tested instead. They cannot have fixture cases here.
-const RAISED_ELSEWHERE: &[(&str, &str)] = &[
-    (
-        "access-denied",
-        "raised by the live reader when the API server refuses a read (crates/live/tests/faults.rs, crates/cli/tests/live_faults.rs)",
-    ),
-    (
-        "cluster-unreachable",
-        "raised by the CLI when the API server cannot be reached (crates/cli/tests/live_faults.rs)",
-    ),
-    (
-        "etcd-unhealthy",
-        "raised by the CLI from --etcd-endpoint's /health (crates/cli/src/commands/live.rs)",
-    ),
-    (
-        "ignore-expired",
-        "raised from ignore files (--ignore-file), which fixture cases do not carry (crates/checks/src/suppress/tests.rs)",
-    ),
-    (
-        "user-rule",
-        "raised by the rules of --config, which fixture cases do not carry (crates/checks/src/rules/user_rules.rs)",
-    ),
-];
 
 /// Directories under `tests/fixtures` that are not a check's cases.
 const NOT_A_CHECK: &[&str] = &["clean-cluster"];
@@ -94,6 +89,18 @@ struct Header {
     options: CheckOptions,
     /// The file name of the declared state, next to the case.
     desired: Option<String>,
+    /// The file name of a rules file (`--rules`), next to the case.
+    rules: Option<String>,
+    /// The file name of an ignore file (`--ignore-file`), next to the case.
+    ignore_file: Option<String>,
+    /// Reads the live reader was refused besides the kinds: (verb, what, what the server said).
+    denied: Vec<(String, String, String)>,
+    /// The cluster could not be read at all: (its name, the error).
+    unreachable: Option<(String, String)>,
+    /// `--etcd-endpoint`: its URL, what `/version` said, and what `/health` said.
+    etcd_endpoint: Option<String>,
+    etcd_version: Option<String>,
+    etcd_health: Option<String>,
 }
 
 /// Reads the leading comment lines of `text`. Errors name the line and what is wrong.
@@ -108,6 +115,13 @@ fn parse_header(text: &str) -> Result<Header, String> {
         reads: Vec::new(),
         options: CheckOptions::default(),
         desired: None,
+        rules: None,
+        ignore_file: None,
+        denied: Vec::new(),
+        unreachable: None,
+        etcd_endpoint: None,
+        etcd_version: None,
+        etcd_health: None,
     };
     let mut described = false;
     for (i, line) in text.lines().enumerate() {
@@ -115,8 +129,9 @@ fn parse_header(text: &str) -> Result<Header, String> {
             break;
         };
         let comment = comment.trim();
-        // `# key: value`, a lower-case key and a value without spaces; any other comment line
-        // is description (so a wrapped sentence that starts with "word:" is not a setting).
+        // `# key: value`, a lower-case key and a value without spaces (the keys of
+        // FREE_TEXT_KEYS take words); any other comment line is description (so a wrapped
+        // sentence that starts with "word:" is not a setting).
         let setting = comment.split_once(':').filter(|(key, value)| {
             let value = value.trim();
             !key.is_empty()
@@ -124,7 +139,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
                 && !value.is_empty()
-                && !value.contains(char::is_whitespace)
+                && (!value.contains(char::is_whitespace) || FREE_TEXT_KEYS.contains(key))
         });
         let Some((key, value)) = setting else {
             described |= !comment.is_empty();
@@ -175,12 +190,39 @@ fn parse_header(text: &str) -> Result<Header, String> {
                 }
                 header.desired = Some(value.to_owned());
             }
+            "rules" => header.rules = Some(side_file(value, RULES_SUFFIX).map_err(|e| at(&e))?),
+            "ignore-file" => {
+                header.ignore_file = Some(side_file(value, IGNORE_SUFFIX).map_err(|e| at(&e))?);
+            }
+            "denied" => {
+                let (verb, rest) = value.split_once(' ').ok_or_else(|| at("VERB WHAT: DETAIL"))?;
+                let (what, detail) = rest.split_once(": ").ok_or_else(|| at("VERB WHAT: DETAIL"))?;
+                header
+                    .denied
+                    .push((verb.to_owned(), what.trim().to_owned(), detail.trim().to_owned()));
+            }
+            "unreachable" => {
+                let (name, error) = value.split_once(": ").ok_or_else(|| at("NAME: ERROR"))?;
+                header.unreachable = Some((name.to_owned(), error.trim().to_owned()));
+            }
+            "etcd-endpoint" => header.etcd_endpoint = Some(value.to_owned()),
+            "etcd-version" => header.etcd_version = Some(value.to_owned()),
+            "etcd-health" => header.etcd_health = Some(value.to_owned()),
             _ => {
                 return Err(format!(
-                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option, desired)",
+                    "line {}: unknown header key {key:?} (known: target, current, today, now, source, read-gap, read-denied, read-complete, option, desired, rules, ignore-file, denied, unreachable, etcd-endpoint, etcd-version, etcd-health)",
                     i + 1
                 ));
             }
+        }
+    }
+    match (&header.etcd_endpoint, &header.etcd_version, &header.etcd_health) {
+        (None, None, None) | (Some(_), Some(_), Some(_)) => {}
+        (Some(_), None, Some(health)) if health.starts_with(NO_ANSWER) => {}
+        _ => {
+            return Err(format!(
+                "etcd-endpoint, etcd-version and etcd-health go together (etcd-version left out when etcd-health is `{NO_ANSWER} ERROR`)"
+            ));
         }
     }
     if !described {
@@ -192,6 +234,38 @@ fn parse_header(text: &str) -> Result<Header, String> {
 
 /// The ending of the declared-state files a `desired:` header names; they are not cases.
 const DESIRED_SUFFIX: &str = ".desired.yaml";
+/// The ending of the rules files a `rules:` header names; they are not cases.
+const RULES_SUFFIX: &str = ".rules.yaml";
+/// The ending of the ignore files an `ignore-file:` header names; they are not cases.
+const IGNORE_SUFFIX: &str = ".ignore.yaml";
+/// How `etcd-health:` says that etcd did not answer, before the error.
+const NO_ANSWER: &str = "no answer:";
+
+/// A file name next to the case, with the ending that keeps it from being a case itself.
+fn side_file(value: &str, suffix: &str) -> Result<String, String> {
+    if value.ends_with(suffix) && !value.contains('/') {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("a file name next to the case, ending in {suffix}"))
+    }
+}
+
+/// Reads the rules file `name` next to the case at `path` as `--rules` would.
+fn read_rules(path: &Path, name: &str) -> Result<Vec<UserRule>, String> {
+    let file = path.parent().unwrap_or(path).join(name);
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("rules: {}: {e}", file.display()))?;
+    UserRules::parse(&text)
+        .map(|r| r.rules)
+        .map_err(|e| format!("rules: {name}: {e}"))
+}
+
+/// Reads the ignore file `name` next to the case at `path` as `--ignore-file` would, under its
+/// own name (so the places in the findings do not depend on the checkout).
+fn read_ignores(path: &Path, name: &str) -> Result<Vec<suppress::Ignore>, String> {
+    let file = path.parent().unwrap_or(path).join(name);
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("ignore-file: {}: {e}", file.display()))?;
+    suppress::parse_ignore_file(&text, name).map_err(|e| format!("ignore-file: {e}"))
+}
 
 /// Reads the declared state `name` next to the case at `path` as `--desired` would.
 fn read_desired(path: &Path, name: &str) -> Result<Inventory, String> {
@@ -254,12 +328,14 @@ fn gap_detail(reason: ReadGap) -> &'static str {
     }
 }
 
-/// A case ready to run: its name, header and inventory.
+/// A case ready to run: its name, header, inventory, and the files its header names.
 struct Case {
     name: String,
     file: PathBuf,
     header: Header,
     inventory: Inventory,
+    rules: Vec<UserRule>,
+    ignores: Vec<suppress::Ignore>,
 }
 
 fn load_case(path: &Path) -> Result<Case, String> {
@@ -300,19 +376,64 @@ fn load_case(path: &Path) -> Result<Case, String> {
     if let Some(name) = &header.desired {
         header.options.desired = Some(read_desired(path, name)?);
     }
+    let rules = match &header.rules {
+        Some(name) => read_rules(path, name)?,
+        None => Vec::new(),
+    };
+    let ignores = match &header.ignore_file {
+        Some(name) => read_ignores(path, name)?,
+        None => Vec::new(),
+    };
+    if header.unreachable.is_some() && !inventory.objects.is_empty() {
+        return Err("an unreachable cluster was not read: the case holds no objects".to_owned());
+    }
     Ok(Case {
         name,
         file: header_file,
         header,
         inventory,
+        rules,
+        ignores,
     })
 }
 
 fn run_case(case: &mut Case) -> Vec<Finding> {
     let header = &mut case.header;
     let inventory = &mut case.inventory;
+    // As a fleet scan does: a cluster that could not be read gets that one finding.
+    if let Some((name, error)) = &header.unreachable {
+        return vec![cluster_unreachable::finding(name, error)];
+    }
     if let Some(kind) = header.source {
         inventory.kind = kind;
+    }
+    // As the live reader does: a refused read besides the kinds is an input finding.
+    for (verb, what, detail) in &header.denied {
+        inventory.kind = SourceKind::Live;
+        inventory
+            .input_problems
+            .push(access_denied::refused(what, verb, detail));
+    }
+    // As `--etcd-endpoint` does: the version joins the components, bad health or no answer
+    // is an input finding.
+    if let (Some(url), Some(health)) = (&header.etcd_endpoint, &header.etcd_health) {
+        match (health.strip_prefix(NO_ANSWER), &header.etcd_version) {
+            (Some(error), _) => inventory
+                .input_problems
+                .push(etcd_unhealthy::unreadable(url, error.trim())),
+            (None, Some(version)) => {
+                inventory
+                    .cluster
+                    .components
+                    .insert("etcd".to_owned(), version.clone());
+                if health != "true" {
+                    inventory
+                        .input_problems
+                        .push(etcd_unhealthy::unhealthy(url, version, health));
+                }
+            }
+            (None, None) => {}
+        }
     }
     if !header.reads.is_empty() {
         inventory.kind = SourceKind::Live;
@@ -343,12 +464,13 @@ fn run_case(case: &mut Case) -> Vec<Finding> {
             target: header.target,
             current,
             today: header.today,
-            rules: &[],
+            rules: &case.rules,
             options: &header.options,
         },
     );
-    // As a scan does: `mcp-diag.io/ignore` annotations on the objects apply (no ignore file).
-    let mut kept = suppress::apply(findings, inventory, &[], header.today).kept;
+    // As a scan does: `mcp-diag.io/ignore` annotations on the objects apply, and the ignore
+    // file when the header names one.
+    let mut kept = suppress::apply(findings, inventory, &case.ignores, header.today).kept;
     kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     kept
 }
@@ -412,12 +534,6 @@ fn fixture_cases() {
             continue;
         };
         seen.insert(id);
-        if RAISED_ELSEWHERE.iter().any(|(other, _)| *other == id) {
-            problems.push(format!(
-                "{id}: is raised outside the checks (see RAISED_ELSEWHERE): its fixture cases cannot run here"
-            ));
-            continue;
-        }
         if NOT_YET_MIGRATED.contains(&id) {
             problems.push(format!(
                 "{id}: has a fixture directory but is still in NOT_YET_MIGRATED: take it out"
@@ -425,9 +541,12 @@ fn fixture_cases() {
         }
         let (mut positive, mut negative, mut example) = (0, 0, None);
         for path in sorted_entries(&dir) {
-            let declared = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with(DESIRED_SUFFIX));
+            let declared = path.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                [DESIRED_SUFFIX, RULES_SUFFIX, IGNORE_SUFFIX]
+                    .iter()
+                    .any(|suffix| n.ends_with(suffix))
+            });
             let is_case = path.is_dir() || (path.extension().is_some_and(|e| e == "yaml") && !declared);
             if !is_case {
                 continue;
@@ -456,7 +575,13 @@ fn fixture_cases() {
                 continue;
             }
             let findings = run_case(&mut case);
-            let ours: Vec<&Finding> = findings.iter().filter(|f| f.check == id).collect();
+            // An organisation rule's findings carry the rule's own id.
+            let ours: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| {
+                    f.check == id || (id == "user-rule" && case.rules.iter().any(|r| r.id == f.check))
+                })
+                .collect();
             if ours.is_empty() {
                 negative += 1;
             } else {
@@ -493,19 +618,13 @@ fn fixture_cases() {
         }
     }
     for id in &ids {
-        let elsewhere = RAISED_ELSEWHERE.iter().any(|(other, _)| other == id);
-        if !seen.contains(id) && !NOT_YET_MIGRATED.contains(id) && !elsewhere {
+        if !seen.contains(id) && !NOT_YET_MIGRATED.contains(id) {
             problems.push(format!("{id}: no fixture directory tests/fixtures/{id}/"));
         }
     }
     for id in NOT_YET_MIGRATED {
         if !ids.contains(id) {
             problems.push(format!("NOT_YET_MIGRATED names {id}, which is not a check id"));
-        }
-    }
-    for (id, _) in RAISED_ELSEWHERE {
-        if !ids.contains(id) {
-            problems.push(format!("RAISED_ELSEWHERE names {id}, which is not a check id"));
         }
     }
     // A case renamed or deleted leaves its snapshot behind, which would then never be checked.
@@ -551,4 +670,34 @@ fn header_keys_are_strict() {
         .unwrap();
     assert_eq!(h.target, Minor::new(1, 32));
     assert_eq!(h.options.restart_threshold, 3);
+    // The free-text keys take words; the others still read a sentence as description.
+    let h = parse_header(
+        "# A case.\n# target: 1.32\n# denied: get the API server's /metrics: HTTP 403 Forbidden: no\n# unreachable: prod: the cluster did not answer within 30s\n# rules: see the file\n",
+    )
+    .unwrap();
+    assert_eq!(
+        h.denied,
+        vec![(
+            "get".to_owned(),
+            "the API server's /metrics".to_owned(),
+            "HTTP 403 Forbidden: no".to_owned()
+        )]
+    );
+    assert_eq!(
+        h.unreachable,
+        Some((
+            "prod".to_owned(),
+            "the cluster did not answer within 30s".to_owned()
+        ))
+    );
+    assert_eq!(h.rules, None);
+    let err = parse_header("# A case.\n# target: 1.32\n# rules: org.yaml\n").unwrap_err();
+    assert!(err.contains(".rules.yaml"), "{err}");
+    let err = parse_header("# A case.\n# target: 1.32\n# etcd-health: true\n").unwrap_err();
+    assert!(err.contains("go together"), "{err}");
+    let h = parse_header(
+        "# A case.\n# target: 1.32\n# etcd-endpoint: https://e:2379\n# etcd-health: no answer: refused\n",
+    )
+    .unwrap();
+    assert_eq!(h.etcd_health.as_deref(), Some("no answer: refused"));
 }

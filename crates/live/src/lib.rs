@@ -195,30 +195,9 @@ pub async fn read(options: &LiveOptions) -> Result<LiveRead, LiveError> {
 pub const ACCESS_DENIED: &str = "access-denied";
 /// The check id of findings about types that could not be read for another reason.
 pub const INPUT_SKIPPED: &str = "input-skipped";
-/// The ClusterRole that grants what a scan reads.
-pub const CLUSTER_ROLE: &str = "deploy/mcp-diag-readonly-clusterrole.yaml";
-
-/// An `access-denied` finding: `verb` on `what` was refused.
-pub fn access_denied(what: &str, verb: &str, detail: &str) -> Finding {
-    let mut details = BTreeMap::new();
-    details.insert("resource", what.to_owned());
-    details.insert("verb", verb.to_owned());
-    Finding {
-        check: ACCESS_DENIED,
-        severity: Severity::Info,
-        title: format!("Not allowed to {verb} {what}"),
-        object: None,
-        location: None,
-        message: format!(
-            "The cluster refused to {verb} {what} ({detail}); the scan went on without it, so checks that read it may miss problems."
-        ),
-        remediation: format!(
-            "Grant read-only access: `kubectl apply -f {CLUSTER_ROLE}` and bind the ClusterRole mcp-diag-readonly to the user or service account of this context, then scan again."
-        ),
-        evidence: None,
-        details,
-    }
-}
+/// The ClusterRole that grants what a scan reads, and the `access-denied` finding (`verb` on
+/// `what` was refused): built by the check's own file, so the fixture cases show the same words.
+pub use mcp_diag_checks::rules::access_denied::{CLUSTER_ROLE, refused as access_denied};
 
 fn skipped(what: &str, failure: &str) -> Finding {
     let mut details = BTreeMap::new();

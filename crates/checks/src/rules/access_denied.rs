@@ -1,4 +1,4 @@
-use mcp_diag_model::Severity;
+use mcp_diag_model::{Finding, Severity};
 
 use crate::CheckInfo;
 
@@ -30,3 +30,22 @@ scan runs as, for example:
 `kubectl create clusterrolebinding mcp-diag --clusterrole=mcp-diag-readonly --serviceaccount=ci:scanner`.
 "#,
 };
+
+/// The ClusterRole that grants what a scan reads.
+pub const CLUSTER_ROLE: &str = "deploy/mcp-diag-readonly-clusterrole.yaml";
+
+/// The finding for a read the live reader was refused: `verb` on `what` (such as `get` on
+/// the API server's `/metrics`), with what the server said in `detail`.
+pub fn refused(what: &str, verb: &str, detail: &str) -> Finding {
+    INFO.finding()
+        .title(format!("Not allowed to {verb} {what}"))
+        .message(format!(
+            "The cluster refused to {verb} {what} ({detail}); the scan went on without it, so checks that read it may miss problems."
+        ))
+        .fix(format!(
+            "Grant read-only access: `kubectl apply -f {CLUSTER_ROLE}` and bind the ClusterRole mcp-diag-readonly to the user or service account of this context, then scan again."
+        ))
+        .detail("resource", what)
+        .detail("verb", verb)
+        .build()
+}

@@ -1,10 +1,11 @@
 use std::collections::BTreeMap;
 
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::selector::{Selector, labels_of};
 use crate::velero::velero;
 use crate::words::name_list;
+use crate::workloads::claim_templates;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -79,25 +80,16 @@ impl Check for BackupNamespaceUncovered {
                 .or_default()
                 .push((pvc.name.as_str(), labels_of(pvc.raw.root())));
         }
-        if ctx.inventory.kind == SourceKind::Manifests {
-            for sts in ctx.index.of_kind("StatefulSet") {
-                let templates = sts
-                    .raw
-                    .path(&["spec", "volumeClaimTemplates"])
-                    .and_then(Node::as_seq)
-                    .unwrap_or_default();
-                for t in templates {
-                    let name = t
-                        .path(&["metadata", "name"])
-                        .and_then(Node::as_str)
-                        .unwrap_or("data");
-                    let ns = sts.namespace.as_deref().unwrap_or("default");
-                    claims.entry(ns).or_default().push((
-                        name,
-                        labels_of(t).or_else(|| sts.raw.path(&["spec", "selector", "matchLabels"])),
-                    ));
-                }
-            }
+        for (sts, t) in claim_templates(ctx) {
+            let name = t
+                .path(&["metadata", "name"])
+                .and_then(Node::as_str)
+                .unwrap_or("data");
+            let ns = sts.namespace.as_deref().unwrap_or("default");
+            claims.entry(ns).or_default().push((
+                name,
+                labels_of(t).or_else(|| sts.raw.path(&["spec", "selector", "matchLabels"])),
+            ));
         }
         let namespaces = ctx.index.of_kind("Namespace");
         let mut findings = Vec::new();

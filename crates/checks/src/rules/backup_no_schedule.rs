@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::velero::{describe, schedule_problem, velero};
+use crate::velero::{describe, schedule_problem, velero_objects};
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
 
@@ -44,14 +44,10 @@ impl Check for BackupNoSchedule {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let velero = velero(ctx);
-        if !velero.present() || !velero.objects_captured {
-            return Vec::new();
-        }
         // "No schedule" from a Schedules read with a recorded gap is input-incomplete's.
-        if ctx.read_gap("velero.io", "Schedule") {
+        let Some(velero) = velero_objects(ctx, "Schedule") else {
             return Vec::new();
-        }
+        };
         let evidence = velero.evidence.join(", ");
         if velero.schedules.is_empty() {
             if let Some(product) = velero.managed_by {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use mcp_diag_model::time::format_duration;
 use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
-use crate::velero::{timestamp, velero};
+use crate::velero::{timestamp, velero_objects};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -45,15 +45,10 @@ impl Check for BackupStale {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let velero = velero(ctx);
-        if !velero.present() || !velero.objects_captured {
+        // Backups not all read: a newer completed one may exist.
+        let Some(velero) = velero_objects(ctx, "Backup") else {
             return Vec::new();
-        }
-        // Backups not all read: a newer completed one may exist. input-incomplete names
-        // this check among those the gap weakens.
-        if ctx.read_gap("velero.io", "Backup") {
-            return Vec::new();
-        }
+        };
         if velero.managed_by.is_some() && velero.backups.is_empty() {
             return Vec::new(); // backups are kept by the managing product (backup-no-schedule says so)
         }

@@ -1,4 +1,4 @@
-use mcp_diag_model::Severity;
+use mcp_diag_model::{Finding, Severity};
 
 use crate::CheckInfo;
 
@@ -31,3 +31,16 @@ bastion, and the credentials (expired cloud tokens are the usual cause). Raise `
 clusters behind slow links.
 "#,
 };
+
+/// The one finding a fleet report carries for cluster `name`, which could not be read
+/// (`error` says why: no answer in time, refused credentials, no route).
+pub fn finding(name: &str, error: &str) -> Finding {
+    INFO.finding()
+        .title(format!("{name} could not be scanned"))
+        .message(format!("{name}: {error}. The other clusters were scanned."))
+        .fix(format!(
+            "Check it with `kubectl --context {name} get --raw /version` (endpoint, VPN, credentials); raise --timeout for slow links."
+        ))
+        .evidence(mcp_diag_model::evidence::API_SERVER)
+        .build()
+}

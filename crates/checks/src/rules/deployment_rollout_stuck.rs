@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
 use mcp_diag_model::time::{format_duration, parse_timestamp};
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::rules::workload_single_replica::namespace_of;
+use crate::workloads::StatusOf;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -46,44 +47,24 @@ replica is available.
 
 pub struct DeploymentRolloutStuck;
 
+/// Deployments as this check reads them: by their status.
+const DEPLOYMENT_STATUS: StatusOf = StatusOf {
+    kind: "Deployment",
+    kinds: "Deployments",
+    field: "status",
+    unjudged: "stuck rollouts and unavailable replicas cannot be checked",
+    resource: "deployments",
+    evidence: "deployment status",
+    count_key: "deployments",
+};
+
 const ROLLING: &[&str] = &["ReplicaSetUpdated", "NewReplicaSetCreated", "FoundNewReplicaSet"];
 
 impl Check for DeploymentRolloutStuck {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        if ctx.inventory.kind == SourceKind::Manifests {
-            return Vec::new();
-        }
-        let deployments = ctx.index.of_kind("Deployment");
-        let mut findings = Vec::new();
-        let mut without_status = 0;
-        for d in deployments {
-            if d.raw.get("status").and_then(Node::as_map).is_none() {
-                without_status += 1;
-                continue;
-            }
-            if let Some(f) = judge(ctx, d) {
-                findings.push(f);
-            }
-        }
-        if without_status > 0 && without_status == deployments.len() {
-            findings.push(
-                INFO.finding()
-                    .notice("Deployment status missing")
-                    .message(format!(
-                        "{}, so stuck rollouts and unavailable replicas cannot be checked.",
-                        crate::words::none_carries(without_status, "Deployment", "Deployments", "status"),
-                    ))
-                    .fix(
-                        "Capture the snapshot with status (kubectl get deployments -A -o yaml keeps it) and scan again.",
-                    )
-                    .evidence("deployment status")
-                    .detail("deployments", without_status)
-                    .build()
-            );
-        }
-        findings
+        DEPLOYMENT_STATUS.judge_each(ctx, &INFO, |d| judge(ctx, d))
     }
 }
 

@@ -1,8 +1,9 @@
 use std::collections::{BTreeMap, HashMap};
 
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::gitops::{controller_owned, tracking};
+use crate::workloads::in_cluster;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -45,10 +46,7 @@ impl Check for DriftUntrackedConfig {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        if ctx.inventory.kind == SourceKind::Manifests {
-            return Vec::new();
-        }
-        let config_maps = ctx.index.of_kind("ConfigMap");
+        let config_maps = in_cluster(ctx, "ConfigMap");
         if config_maps.is_empty() {
             return Vec::new();
         }

@@ -1,6 +1,6 @@
-use mcp_diag_model::Severity;
+use mcp_diag_model::{Finding, Severity};
 
-use crate::CheckInfo;
+use crate::{CheckInfo, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "etcd-unhealthy",
@@ -28,3 +28,31 @@ disarm a NOSPACE alarm, replace a failed member. Take a snapshot (`etcdctl snaps
 before the upgrade.
 "#,
 };
+
+/// etcd `version` at `url` answered `/health` with `answer`, which is not healthy.
+pub fn unhealthy(url: &str, version: &str, answer: &str) -> Finding {
+    about(url)
+        .title("etcd reports itself unhealthy")
+        .message(format!(
+            "etcd {version} at {url} is not healthy: /health answered {answer}."
+        ))
+        .build()
+}
+
+/// etcd at `url` could not be read (`error` says why): the version checks run without it.
+pub fn unreadable(url: &str, error: &str) -> Finding {
+    about(url)
+        .severity(Severity::High)
+        .title("etcd could not be read")
+        .message(format!(
+            "{error}. The etcd checks ran without etcd's own version."
+        ))
+        .build()
+}
+
+fn about(url: &str) -> FindingBuilder {
+    INFO.finding()
+        .fix("Check etcd first: `etcdctl endpoint health --cluster`, `etcdctl alarm list`; fix it and take a snapshot (`etcdctl snapshot save`) before upgrading.")
+        .evidence("etcd endpoint")
+        .detail("endpoint", url)
+}

@@ -1,11 +1,12 @@
 use std::collections::BTreeMap;
 
 use mcp_diag_data::etcd::{self, EtcdIssue};
-use mcp_diag_data::kubeadm::{self, KubeadmEtcd, Ver};
+use mcp_diag_data::kubeadm::{self, Ver};
 use mcp_diag_model::{Finding, Minor, Severity, SourceKind};
 
 use crate::components::{Sightings, group_by_version};
-use crate::{Check, CheckInfo, Component, Context, FindingBuilder};
+use crate::etcd::{PathStep, StepKind};
+use crate::{Check, CheckInfo, Context, FindingBuilder};
 
 pub static INFO: CheckInfo = CheckInfo {
     id: "etcd-version",
@@ -64,15 +65,7 @@ impl Check for EtcdVersion {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let sightings: Vec<&Component<'_>> = ctx
-            .components
-            .iter()
-            .filter(|c| c.name == "etcd")
-            .filter(|c| {
-                c.object
-                    .is_none_or(|o| o.namespace.as_deref() == Some("kube-system"))
-            })
-            .collect();
+        let sightings = crate::etcd::sightings(ctx.components);
         if sightings.is_empty() {
             return match ctx.inventory.kind {
                 // A set of manifests says nothing about the cluster's etcd.
@@ -123,13 +116,7 @@ fn pins_along(hops: &[Minor]) -> String {
 }
 
 fn not_visible(ctx: &Context<'_>) -> Finding {
-    let provider = ctx.inventory.cluster.server_version.as_ref().and_then(|v| {
-        let s = v.suffix.to_ascii_lowercase();
-        [("eks", "EKS"), ("gke", "GKE"), ("aks", "AKS")]
-            .into_iter()
-            .find(|(needle, _)| s.contains(needle))
-            .map(|(_, name)| name)
-    });
+    let provider = crate::etcd::managed_by(ctx.inventory.cluster.server_version.as_ref());
     // "No etcd pod" holds only if every pod was read: the provider's name in the server
     // version answers without pods, the absence of a pod does not.
     if provider.is_none()
@@ -234,9 +221,8 @@ fn known_bad(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, issue: &EtcdI
 /// (a): an etcd older than what kubeadm pins for a hop.
 fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let unknown: Vec<String> = hops
+    let unknown: Vec<String> = crate::etcd::hops_without_pin(hops)
         .iter()
-        .filter(|h| kubeadm::etcd_for(**h).is_none())
         .map(ToString::to_string)
         .collect();
     if !unknown.is_empty() {
@@ -255,19 +241,14 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
                 .build()
         );
     }
-    let behind: Vec<&KubeadmEtcd> = hops
-        .iter()
-        .filter_map(|h| kubeadm::etcd_for(*h))
-        .filter(|p| v < p.etcd)
-        .collect();
-    let Some(first) = behind.iter().find(|p| p.verified).or(behind.first()).copied() else {
+    let Some(crate::etcd::BehindPins {
+        first,
+        last,
+        severity,
+        minimums,
+    }) = crate::etcd::behind_pins(v, hops)
+    else {
         return out;
-    };
-    let last = behind.last().copied().unwrap_or(first);
-    let severity = if first.verified {
-        Severity::High
-    } else {
-        Severity::Info
     };
     let unverified = if first.verified {
         String::new()
@@ -277,14 +258,6 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
             first.kubernetes
         )
     };
-    let minimums: Vec<String> = hops
-        .iter()
-        .filter_map(|h| etcd::kubeadm_minimum(*h))
-        .filter(|m| v < m.min_etcd)
-        .map(|m| m.note.to_owned())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
     let minimums = if minimums.is_empty() {
         String::new()
     } else {
@@ -338,109 +311,87 @@ fn behind_pins(group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding
 /// (c): etcd's own upgrade path, following kubeadm's pins hop by hop.
 fn upgrade_path(ctx: &Context<'_>, group: &Sightings<'_, '_>, v: Ver, hops: &[Minor]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut running = v;
-    let mut previous: Option<&KubeadmEtcd> = ctx.current.and_then(kubeadm::etcd_for);
-    let mut first_hop = true;
-    for &hop in hops {
-        let Some(pin) = kubeadm::etcd_for(hop) else {
-            break;
+    for s in crate::etcd::upgrade_path(v, ctx.current, hops) {
+        let PathStep {
+            hop,
+            pin,
+            running,
+            from,
+            to,
+            ..
+        } = s;
+        let before = if s.first_hop {
+            format!("the etcd running now, {running}")
+        } else {
+            format!("the etcd that kubeadm's earlier pins leave, {running}")
         };
-        let (from, to) = (running.line(), pin.etcd.line());
-        if to > from {
-            let before = if first_hop {
-                format!("the etcd running now, {running}")
-            } else {
-                format!("the etcd that kubeadm's earlier pins leave, {running}")
-            };
-            if to.major != from.major || to.minor > from.minor + 1 {
-                let severity = if pin.verified {
-                    Severity::Blocker
-                } else {
-                    Severity::Info
+        out.push(match s.kind {
+            StepKind::Skip { severity } => about(group)
+                .severity(severity)
+                .title(format!("etcd would skip from {from} to {to} at the {hop} hop"))
+                .message(format!(
+                    "kubeadm pins etcd {} for Kubernetes {hop}, but {before}, is {from}: etcd upgrades one minor at a time, so {from} cannot go to {to} directly ({}).",
+                    pin.image,
+                    etcd::ONE_MINOR_AT_A_TIME_SOURCE,
+                ))
+                .fix(format!(
+                    "Before the {hop} hop, upgrade every etcd member one minor at a time to the latest {}.x, then let the hop move it to {to}.",
+                    Minor::new(to.major, to.minor.saturating_sub(1)),
+                ))
+                .detail("etcd", v)
+                .detail("hop", hop)
+                .detail("pinned", pin.image)
+                .build(),
+            StepKind::BelowMinimum {
+                step,
+                via_patch,
+                severity,
+            } => {
+                let fix = match via_patch {
+                    Some((p, l)) => format!(
+                        "Before the {hop} hop, bring every etcd member to {} or later: a kubeadm {} patch release with the later pin ({l}) does it for stacked etcd (`kubeadm upgrade apply` to the newest {} patch); external etcd you upgrade yourself.",
+                        step.min_from, p.kubernetes, p.kubernetes
+                    ),
+                    None => format!(
+                        "Before the {hop} hop, upgrade every etcd member to {} or later (a newer {from} patch), one member at a time, with a snapshot first.",
+                        step.min_from
+                    ),
                 };
-                out.push(
-                    about(group)
-                        .severity(severity)
-                        .title(format!("etcd would skip from {from} to {to} at the {hop} hop"))
-                        .message(format!(
-                            "kubeadm pins etcd {} for Kubernetes {hop}, but {before}, is {from}: etcd upgrades one minor at a time, so {from} cannot go to {to} directly ({}).",
-                            pin.image,
-                            etcd::ONE_MINOR_AT_A_TIME_SOURCE,
-                        ))
-                        .fix(format!(
-                            "Before the {hop} hop, upgrade every etcd member one minor at a time to the latest {}.x, then let the hop move it to {to}.",
-                            Minor::new(to.major, to.minor.saturating_sub(1)),
-                        ))
-                        .detail("etcd", v)
-                        .detail("hop", hop)
-                        .detail("pinned", pin.image)
-                        .build()
-                );
-            } else if let Some(step) = etcd::upgrade_step(from) {
-                if running < step.min_from {
-                    let via_patch =
-                        previous.and_then(|p| p.later.filter(|l| *l >= step.min_from).map(|l| (p, l)));
-                    let severity = match (pin.verified, via_patch, first_hop) {
-                        (false, _, _) => Severity::Info,
-                        (true, Some(_), false) => Severity::High,
-                        _ => Severity::Blocker,
-                    };
-                    let fix = match via_patch {
-                        Some((p, l)) => format!(
-                            "Before the {hop} hop, bring every etcd member to {} or later: a kubeadm {} patch release with the later pin ({l}) does it for stacked etcd (`kubeadm upgrade apply` to the newest {} patch); external etcd you upgrade yourself.",
-                            step.min_from, p.kubernetes, p.kubernetes
-                        ),
-                        None => format!(
-                            "Before the {hop} hop, upgrade every etcd member to {} or later (a newer {from} patch), one member at a time, with a snapshot first.",
-                            step.min_from
-                        ),
-                    };
-                    out.push(
-                        about(group)
-                            .severity(severity)
-                            .title(format!(
-                                "etcd {running} is below {} needed before {to} (the {hop} hop)",
-                                step.min_from,
-                            ))
-                            .message(format!(
-                                "kubeadm pins etcd {} for Kubernetes {hop}, a move from {from} to {to}; {before}, is below {}, the minimum etcd documents before that step: {}.",
-                                pin.image,
-                                step.min_from,
-                                step.note,
-                            ))
-                            .fix(fix)
-                            .detail("etcd", v)
-                            .detail("hop", hop)
-                            .detail("pinned", pin.image)
-                            .detail("allowed_min", step.min_from)
-                            .detail("source", step.source)
-                            .build()
-                    );
-                } else {
-                    out.push(
-                        about(group)
-                            .notice(format!("etcd moves from {from} to {to} at the {hop} hop"))
-                            .message(format!(
-                                "kubeadm pins etcd {} for Kubernetes {hop}; {before}, meets etcd's minimum for that step ({}). Mind the changes: {}.",
-                                pin.image,
-                                step.min_from,
-                                step.note,
-                            ))
-                            .fix(format!(
-                                "Review custom etcd flags (extraArgs in the kubeadm ClusterConfiguration) against the etcd {to} upgrade guide and take a snapshot before the {hop} hop."
-                            ))
-                            .detail("hop", hop)
-                            .detail("pinned", pin.image)
-                            .build()
-                    );
-                }
+                about(group)
+                    .severity(severity)
+                    .title(format!(
+                        "etcd {running} is below {} needed before {to} (the {hop} hop)",
+                        step.min_from,
+                    ))
+                    .message(format!(
+                        "kubeadm pins etcd {} for Kubernetes {hop}, a move from {from} to {to}; {before}, is below {}, the minimum etcd documents before that step: {}.",
+                        pin.image,
+                        step.min_from,
+                        step.note,
+                    ))
+                    .fix(fix)
+                    .detail("etcd", v)
+                    .detail("hop", hop)
+                    .detail("pinned", pin.image)
+                    .detail("allowed_min", step.min_from)
+                    .detail("source", step.source)
+                    .build()
             }
-        }
-        if pin.etcd > running {
-            running = pin.etcd;
-        }
-        previous = Some(pin);
-        first_hop = false;
+            StepKind::Moves { step } => about(group)
+                .notice(format!("etcd moves from {from} to {to} at the {hop} hop"))
+                .message(format!(
+                    "kubeadm pins etcd {} for Kubernetes {hop}; {before}, meets etcd's minimum for that step ({}). Mind the changes: {}.",
+                    pin.image,
+                    step.min_from,
+                    step.note,
+                ))
+                .fix(format!(
+                    "Review custom etcd flags (extraArgs in the kubeadm ClusterConfiguration) against the etcd {to} upgrade guide and take a snapshot before the {hop} hop."
+                ))
+                .detail("hop", hop)
+                .detail("pinned", pin.image)
+                .build(),
+        });
     }
     out
 }

@@ -1,7 +1,6 @@
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use crate::words::name_list;
-use crate::workloads::{container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status};
+use crate::workloads::{container_statuses, no_pod_status, pods_have_status, running_pods_with};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -72,45 +71,23 @@ impl Check for PodCrashloop {
             Some(false) => return vec![no_pod_status(&INFO, "CrashLoopBackOff")],
             Some(true) => {}
         }
-        let mut detail: Vec<(&Object, Vec<String>)> = Vec::new();
-        for &pod in ctx.index.of_kind("Pod") {
-            if is_terminated(pod) {
-                continue;
-            }
-            let c = crashing(pod);
-            if !c.is_empty() {
-                detail.push((pod, c));
-            }
-        }
-        let by_pod: std::collections::HashMap<*const Object, &Vec<String>> =
-            detail.iter().map(|(p, c)| (std::ptr::from_ref(*p), c)).collect();
-        group_pods(ctx, detail.iter().map(|(p, _)| *p))
+        let (groups, found) = running_pods_with(ctx, |pod| Some(crashing(pod)).filter(|c| !c.is_empty()));
+        groups
             .into_iter()
             .map(|g| {
                 let what = g.describe();
-                let shown: Vec<String> = g
-                    .pods
-                    .iter()
-                    .map(|p| {
-                        let c = by_pod
-                            .get(&std::ptr::from_ref(*p))
-                            .map_or_else(String::new, |c| c.join("; "));
-                        format!("{} ({c})", p.name)
-                    })
-                    .collect();
+                let listed = found.listed(&g, |c| c.join("; "));
                 let n = g.pods.len();
                 g.about(&INFO)
                     .title(format!("{what}: {} in CrashLoopBackOff", g.count_text()))
                     .message(if g.is_lone_pod() {
                         format!(
-                            "{what} is in CrashLoopBackOff ({}). A disruption budget that selects it counts it as unhealthy, and nothing recreates it once a drain deletes it: it has no controller.",
-                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                            "{what} is in CrashLoopBackOff ({listed}). A disruption budget that selects it counts it as unhealthy, and nothing recreates it once a drain deletes it: it has no controller.",
                         )
                     } else {
                         format!(
-                            "{what} has {} in CrashLoopBackOff: {}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
+                            "{what} has {} in CrashLoopBackOff: {listed}. Its disruption budget counts them as unhealthy, so evicting its healthy pods during the drain is refused or leaves it without replicas.",
                             g.count_text(),
-                            name_list(&shown, 3),
                         )
                     })
                     .fix(format!(

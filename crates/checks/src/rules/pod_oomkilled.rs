@@ -1,10 +1,7 @@
-use std::collections::HashMap;
-
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
-use crate::words::name_list;
 use crate::workloads::{
-    container_spec, container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
+    container_spec, container_statuses, no_pod_status, pods_have_status, running_pods_with, when,
 };
 use crate::{Check, CheckInfo, Context};
 
@@ -80,42 +77,23 @@ impl Check for PodOomkilled {
             Some(false) => return vec![no_pod_status(&INFO, "OOM kills")],
             Some(true) => {}
         }
-        let mut found: HashMap<*const Object, Vec<String>> = HashMap::new();
-        let mut pods = Vec::new();
-        for &pod in ctx.index.of_kind("Pod") {
-            if is_terminated(pod) {
-                continue;
-            }
-            let killed = oom_killed(ctx, pod);
-            if !killed.is_empty() {
-                found.insert(std::ptr::from_ref(pod), killed);
-                pods.push(pod);
-            }
-        }
-        group_pods(ctx, pods)
+        let (groups, found) =
+            running_pods_with(ctx, |pod| Some(oom_killed(ctx, pod)).filter(|k| !k.is_empty()));
+        groups
             .into_iter()
             .map(|g| {
-                let shown: Vec<String> = g
-                    .pods
-                    .iter()
-                    .map(|p| {
-                        let text = found.get(&std::ptr::from_ref(*p)).map_or_else(String::new, |k| k.join("; "));
-                        format!("{} ({text})", p.name)
-                    })
-                    .collect();
+                let listed = found.listed(&g, |k| k.join("; "));
                 let what = g.describe();
                 g.about(&INFO)
                     .title(format!("{what}: {} killed for memory", g.count_text()))
                     .message(if g.is_lone_pod() {
                         format!(
-                            "{what} had containers OOMKilled ({}). The extra load of a drain (fewer replicas elsewhere, cold caches) makes the next kill likely.",
-                            shown.join("; ").trim_start_matches(&format!("{} (", g.object.name)).trim_end_matches(')'),
+                            "{what} had containers OOMKilled ({listed}). The extra load of a drain (fewer replicas elsewhere, cold caches) makes the next kill likely.",
                         )
                     } else {
                         format!(
-                            "{what} has {} whose containers were OOMKilled: {}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
+                            "{what} has {} whose containers were OOMKilled: {listed}. The extra load of a drain (fewer replicas, cold caches) makes the next kill likely.",
                             g.count_text(),
-                            name_list(&shown, 3),
                         )
                     })
                     .fix(format!(

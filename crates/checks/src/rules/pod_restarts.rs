@@ -1,12 +1,8 @@
-use std::collections::HashMap;
-
 use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use super::pod_crashloop::crashing;
 use crate::words::name_list;
-use crate::workloads::{
-    container_statuses, group_pods, is_terminated, no_pod_status, pods_have_status, when,
-};
+use crate::workloads::{container_statuses, no_pod_status, pods_have_status, running_pods_with, when};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -90,33 +86,21 @@ impl Check for PodRestarts {
             Some(true) => {}
         }
         let threshold = ctx.options.restart_threshold;
-        let mut found: HashMap<*const Object, Restarting> = HashMap::new();
-        let mut pods = Vec::new();
-        for &pod in ctx.index.of_kind("Pod") {
-            if is_terminated(pod) || !crashing(pod).is_empty() {
-                continue;
+        // Crash-looping pods are pod-crashloop's.
+        let (groups, found) = running_pods_with(ctx, |pod| {
+            if crashing(pod).is_empty() {
+                restarting(ctx, pod)
+            } else {
+                None
             }
-            if let Some(r) = restarting(ctx, pod) {
-                found.insert(std::ptr::from_ref(pod), r);
-                pods.push(pod);
-            }
-        }
-        group_pods(ctx, pods)
+        });
+        groups
             .into_iter()
             .map(|mut g| {
-                let key = |p: &&Object| found.get(&std::ptr::from_ref(*p)).map_or(0, |r| r.max);
+                let key = |p: &&Object| found.of(p).map_or(0, |r| r.max);
                 g.pods.sort_by_key(|p| std::cmp::Reverse(key(p)));
                 let max = g.pods.first().map_or(0, key);
-                let shown: Vec<String> = g
-                    .pods
-                    .iter()
-                    .map(|p| {
-                        let text = found
-                            .get(&std::ptr::from_ref(*p))
-                            .map_or("", |r| r.text.as_str());
-                        format!("{} ({text})", p.name)
-                    })
-                    .collect();
+                let shown = found.shown(&g, |r| r.text.clone());
                 let what = g.describe();
                 g.about(&INFO)
                     .title(format!(

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::workloads::{Timings, container_maps, container_name, handler, probe, workloads};
+use crate::workloads::{Timings, handler, probe, with_probe};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -41,42 +41,31 @@ impl Check for ProbeLivenessEqualsReadiness {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            for container in container_maps(w.pod_spec) {
-                let (Some(liveness), Some(readiness)) = (
-                    probe(container, "livenessProbe"),
-                    probe(container, "readinessProbe"),
-                ) else {
-                    continue;
-                };
-                let (Some(lh), Some(rh)) = (handler(liveness, container), handler(readiness, container))
-                else {
-                    continue;
-                };
-                let (lt, rt) = (Timings::of(liveness), Timings::of(readiness));
+        with_probe(ctx, "livenessProbe")
+            .filter_map(|p| {
+                let readiness = probe(p.container, "readinessProbe")?;
+                let lh = handler(p.probe, p.container)?;
+                let rh = handler(readiness, p.container)?;
+                let (lt, rt) = (Timings::of(p.probe), Timings::of(readiness));
                 if lh != rh || lt != rt {
-                    continue;
+                    return None;
                 }
-                let name = container_name(container);
-                let what = w.describe();
+                let (name, what) = (p.name, p.workload.describe());
                 let endpoint = lh.describe();
-                findings.push(
-                    w.about(&INFO, &[name])
-                        .title(format!("Liveness probe equals readiness probe in {what} ({name})"))
-                        .message(format!(
-                            "{what}, container {name}: livenessProbe and readinessProbe are both {endpoint} with {}. When the container is too busy to answer it is taken out of rotation and killed at the same moment, so the extra load of a drain restarts pods instead of slowing them down.",
-                            lt.describe(),
-                        ))
-                        .fix(format!(
-                            "Make the livenessProbe of {name} in {what} more tolerant than its readiness probe: a cheaper endpoint that checks only that the process is alive, and a longer window (e.g. timeoutSeconds: 5, failureThreshold: 6)."
-                        ))
-                        .detail("endpoint", endpoint)
-                        .detail("timings", lt.describe())
-                        .build()
-                );
-            }
-        }
-        findings
+                let finding = p.about(&INFO)
+                    .title(format!("Liveness probe equals readiness probe in {what} ({name})"))
+                    .message(format!(
+                        "{what}, container {name}: livenessProbe and readinessProbe are both {endpoint} with {}. When the container is too busy to answer it is taken out of rotation and killed at the same moment, so the extra load of a drain restarts pods instead of slowing them down.",
+                        lt.describe(),
+                    ))
+                    .fix(format!(
+                        "Make the livenessProbe of {name} in {what} more tolerant than its readiness probe: a cheaper endpoint that checks only that the process is alive, and a longer window (e.g. timeoutSeconds: 5, failureThreshold: 6)."
+                    ))
+                    .detail("endpoint", endpoint)
+                    .detail("timings", lt.describe())
+                    .build();
+                Some(finding)
+            })
+            .collect()
     }
 }

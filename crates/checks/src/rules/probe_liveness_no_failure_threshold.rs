@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, has, with_probe};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -37,38 +37,28 @@ impl Check for ProbeLivenessNoFailureThreshold {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            for container in container_maps(w.pod_spec) {
-                let Some(liveness) = probe(container, "livenessProbe") else {
-                    continue;
-                };
-                if has(liveness, "failureThreshold") {
-                    continue;
-                }
-                let name = container_name(container);
-                let t = Timings::of(liveness);
+        with_probe(ctx, "livenessProbe")
+            .filter(|p| !has(p.probe, "failureThreshold"))
+            .map(|p| {
+                let (name, what) = (p.name, p.workload.describe());
+                let t = Timings::of(p.probe);
                 let window = t.failure_threshold.saturating_mul(t.period);
-                let what = w.describe();
-                findings.push(
-                    w.about(&INFO, &[name])
-                        .title(format!("Liveness probe of {what} ({name}) leaves failureThreshold implicit"))
-                        .message(format!(
-                            "{what}, container {name}: the livenessProbe sets no failureThreshold, so Kubernetes restarts the container after {} failed probes: {window} s of failures at periodSeconds {}, each failing after timeoutSeconds {}. A short blip during the upgrade (DNS, network, a slow dependency) restarts healthy containers.",
-                            t.failure_threshold,
-                            t.period,
-                            t.timeout,
-                        ))
-                        .fix(format!(
-                            "Set failureThreshold (and timeoutSeconds) on the livenessProbe of {name} in {what} explicitly, so that it tolerates a blip of a minute or more, e.g. periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6."
-                        ))
-                        .detail("restart_window_seconds", window.to_string())
-                        .detail("period_seconds", t.period.to_string())
-                        .detail("timeout_seconds", t.timeout.to_string())
-                        .build()
-                );
-            }
-        }
-        findings
+                p.about(&INFO)
+                    .title(format!("Liveness probe of {what} ({name}) leaves failureThreshold implicit"))
+                    .message(format!(
+                        "{what}, container {name}: the livenessProbe sets no failureThreshold, so Kubernetes restarts the container after {} failed probes: {window} s of failures at periodSeconds {}, each failing after timeoutSeconds {}. A short blip during the upgrade (DNS, network, a slow dependency) restarts healthy containers.",
+                        t.failure_threshold,
+                        t.period,
+                        t.timeout,
+                    ))
+                    .fix(format!(
+                        "Set failureThreshold (and timeoutSeconds) on the livenessProbe of {name} in {what} explicitly, so that it tolerates a blip of a minute or more, e.g. periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6."
+                    ))
+                    .detail("restart_window_seconds", window.to_string())
+                    .detail("period_seconds", t.period.to_string())
+                    .detail("timeout_seconds", t.timeout.to_string())
+                    .build()
+            })
+            .collect()
     }
 }

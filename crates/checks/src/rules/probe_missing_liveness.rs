@@ -1,7 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::words::name_list;
-use crate::workloads::{plural, workloads};
+use crate::workloads::{plural, without_probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -38,28 +37,18 @@ impl Check for ProbeMissingLiveness {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            let missing = w.containers_without("livenessProbe");
-            if missing.is_empty() {
-                continue;
-            }
-            let what = w.describe();
-            let list = name_list(&missing, 5);
-            findings.push(
-                w.about(&INFO, &missing)
-                    .title(format!("No liveness probe in {what} ({list})"))
-                    .message(format!(
-                        "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
-                        plural(missing.len()),
-                        if missing.len() == 1 { "has" } else { "have" },
-                    ))
-                    .fix(format!(
-                        "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
-                    ))
-                    .build()
-            );
-        }
-        findings
+        without_probe(workloads(ctx), &INFO, "livenessProbe", |what, list, n| {
+            (
+                format!("No liveness probe in {what} ({list})"),
+                format!(
+                    "{what}: container{} {list} {} no livenessProbe; a process that hangs after the upgrade (on a restarted node or a moved pod) is never restarted by the kubelet.",
+                    plural(n),
+                    if n == 1 { "has" } else { "have" },
+                ),
+                format!(
+                    "Add a livenessProbe to {list} in {what} that checks only that the process is alive (a cheap /healthz), with a generous failureThreshold and timeoutSeconds; keep it distinct from the readiness probe."
+                ),
+            )
+        })
     }
 }

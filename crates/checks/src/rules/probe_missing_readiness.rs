@@ -1,7 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::words::name_list;
-use crate::workloads::{Workload, plural, workloads};
+use crate::workloads::{Workload, plural, without_probe, workloads};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -41,7 +40,6 @@ impl Check for ProbeMissingReadiness {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let mut findings = Vec::new();
         // Readiness decides which pods a Service sends traffic to. When the input has
         // Services, workloads no Service selects (operators, controllers) are not asked for
         // one; without Services in the input there is no telling, so every workload is.
@@ -57,29 +55,21 @@ impl Check for ProbeMissingReadiness {
             let ns = w.object.namespace.as_deref().unwrap_or("default");
             !ctx.index.services_selecting(ns, labels).is_empty()
         };
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes() && served(w)) {
-            let missing = w.containers_without("readinessProbe");
-            if missing.is_empty() {
-                continue;
-            }
-            let what = w.describe();
-            let list = name_list(&missing, 5);
-            findings.push(
-                w.about(&INFO, &missing)
-                    .title(format!("No readiness probe in {what} ({list})"))
-                    .message(format!(
-                        "{what}: container{} {list} {} no readinessProbe, so {} Ready as soon as {} started. During a drain the replacement pods get traffic before they can serve, and rolling updates and disruption budgets count them as healthy too early.",
-                        plural(missing.len()),
-                        if missing.len() == 1 { "has" } else { "have" },
-                        if missing.len() == 1 { "it counts as" } else { "they count as" },
-                        if missing.len() == 1 { "it has" } else { "they have" },
-                    ))
-                    .fix(format!(
-                        "Add a readinessProbe to {list} in {what} that succeeds only when the container can serve (an HTTP endpoint such as /ready, or a TCP check of the serving port), distinct from the liveness probe."
-                    ))
-                    .build()
-            );
-        }
-        findings
+        let candidates = workloads(ctx).iter().filter(|w| served(w));
+        without_probe(candidates, &INFO, "readinessProbe", |what, list, n| {
+            (
+                format!("No readiness probe in {what} ({list})"),
+                format!(
+                    "{what}: container{} {list} {} no readinessProbe, so {} Ready as soon as {} started. During a drain the replacement pods get traffic before they can serve, and rolling updates and disruption budgets count them as healthy too early.",
+                    plural(n),
+                    if n == 1 { "has" } else { "have" },
+                    if n == 1 { "it counts as" } else { "they count as" },
+                    if n == 1 { "it has" } else { "they have" },
+                ),
+                format!(
+                    "Add a readinessProbe to {list} in {what} that succeeds only when the container can serve (an HTTP endpoint such as /ready, or a TCP check of the serving port), distinct from the liveness probe."
+                ),
+            )
+        })
     }
 }

@@ -1,6 +1,6 @@
 use mcp_diag_model::{Finding, Severity};
 
-use crate::workloads::{Timings, container_maps, container_name, has, probe, workloads};
+use crate::workloads::{Timings, has, with_probe};
 use crate::{Check, CheckInfo, Context};
 
 /// A liveness `initialDelaySeconds` above this many seconds calls for a startup probe.
@@ -39,34 +39,27 @@ impl Check for ProbeNoStartup {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for w in workloads(ctx).iter().filter(|w| w.expects_probes()) {
-            for container in container_maps(w.pod_spec) {
-                let Some(liveness) = probe(container, "livenessProbe") else {
-                    continue;
-                };
-                let delay = Timings::of(liveness).initial_delay;
-                if delay <= LONG_INITIAL_DELAY_SECS || has(container, "startupProbe") {
-                    continue;
+        with_probe(ctx, "livenessProbe")
+            .filter_map(|p| {
+                let delay = Timings::of(p.probe).initial_delay;
+                if delay <= LONG_INITIAL_DELAY_SECS || has(p.container, "startupProbe") {
+                    return None;
                 }
-                let name = container_name(container);
-                let what = w.describe();
-                findings.push(
-                    w.about(&INFO, &[name])
-                        .title(format!(
-                            "{what} ({name}) delays its liveness probe {delay} s without a startup probe"
-                        ))
-                        .message(format!(
-                            "{what}, container {name}: the livenessProbe waits initialDelaySeconds {delay} (more than {LONG_INITIAL_DELAY_SECS} s) and there is no startupProbe. A start slower than {delay} s on a freshly upgraded node is killed mid-start; a faster one waits for nothing and slows every drain."
-                        ))
-                        .fix(format!(
-                            "Add a startupProbe to {name} in {what} on the liveness endpoint with a window covering the slowest start (e.g. periodSeconds: 5, failureThreshold: 30 for 150 s), and set the livenessProbe's initialDelaySeconds to 0."
-                        ))
-                        .detail("initial_delay_seconds", delay.to_string())
-                        .build()
-                );
-            }
-        }
-        findings
+                let (name, what) = (p.name, p.workload.describe());
+                let finding = p.about(&INFO)
+                    .title(format!(
+                        "{what} ({name}) delays its liveness probe {delay} s without a startup probe"
+                    ))
+                    .message(format!(
+                        "{what}, container {name}: the livenessProbe waits initialDelaySeconds {delay} (more than {LONG_INITIAL_DELAY_SECS} s) and there is no startupProbe. A start slower than {delay} s on a freshly upgraded node is killed mid-start; a faster one waits for nothing and slows every drain."
+                    ))
+                    .fix(format!(
+                        "Add a startupProbe to {name} in {what} on the liveness endpoint with a window covering the slowest start (e.g. periodSeconds: 5, failureThreshold: 30 for 150 s), and set the livenessProbe's initialDelaySeconds to 0."
+                    ))
+                    .detail("initial_delay_seconds", delay.to_string())
+                    .build();
+                Some(finding)
+            })
+            .collect()
     }
 }

@@ -1,8 +1,9 @@
 use std::collections::BTreeMap;
 
 use mcp_diag_model::time::{format_duration, parse_timestamp};
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
+use crate::workloads::in_cluster;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -47,11 +48,7 @@ impl Check for PvReleasedOrFailed {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        if ctx.inventory.kind == SourceKind::Manifests {
-            return Vec::new();
-        }
-        ctx.index
-            .of_kind("PersistentVolume")
+        in_cluster(ctx, "PersistentVolume")
             .iter()
             .filter_map(|pv| judge(ctx, pv))
             .collect()

@@ -5,6 +5,7 @@ use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 
 use crate::rules::workload_single_replica::namespace_of;
 use crate::words::name_list;
+use crate::workloads::claim_templates;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -161,23 +162,12 @@ pub(crate) fn claims<'a>(ctx: &Context<'a>) -> Vec<Claim<'a>> {
             }
         })
         .collect();
-    if ctx.inventory.kind == SourceKind::Manifests {
-        for sts in ctx.index.of_kind("StatefulSet") {
-            let templates = sts
-                .raw
-                .path(&["spec", "volumeClaimTemplates"])
-                .and_then(Node::as_seq)
-                .unwrap_or_default();
-            for t in templates {
-                claims.push(Claim {
-                    object: sts,
-                    template: Some(t.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("")),
-                    class: ClaimClass::of(t.get("metadata"), t.get("spec")),
-                    bound: false,
-                });
-            }
-        }
-    }
+    claims.extend(claim_templates(ctx).map(|(sts, t)| Claim {
+        object: sts,
+        template: Some(t.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or("")),
+        class: ClaimClass::of(t.get("metadata"), t.get("spec")),
+        bound: false,
+    }));
     claims
 }
 

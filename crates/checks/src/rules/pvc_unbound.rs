@@ -1,11 +1,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use mcp_diag_model::time::format_duration;
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::rules::pvc_storageclass_missing::{ClaimClass, Classes, created};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::words::name_list;
+use crate::workloads::{StatusOf, in_cluster};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -49,6 +50,17 @@ the backing disk) or restore the data from a backup.
 
 pub struct PvcUnbound;
 
+/// Claims as this check reads them: by their status phase.
+const CLAIM_STATUS: StatusOf = StatusOf {
+    kind: "PersistentVolumeClaim",
+    kinds: "PersistentVolumeClaims",
+    field: "status phase",
+    unjudged: "unbound and lost claims cannot be found",
+    resource: "pvc",
+    evidence: "claim status",
+    count_key: "claims",
+};
+
 impl Check for PvcUnbound {
     info_from!(INFO);
 
@@ -58,31 +70,12 @@ impl Check for PvcUnbound {
 }
 
 fn run<'a>(ctx: &Context<'a>) -> Vec<Finding> {
-    if ctx.inventory.kind == SourceKind::Manifests {
-        return Vec::new();
-    }
-    let pvcs = ctx.index.of_kind("PersistentVolumeClaim");
+    let pvcs = in_cluster(ctx, "PersistentVolumeClaim");
     let phase = |p: &'a Object| p.raw.path(&["status", "phase"]).and_then(Node::as_str);
     let without_status = pvcs.iter().filter(|p| phase(p).is_none()).count();
     let mut findings = Vec::new();
     if without_status > 0 && without_status == pvcs.len() {
-        findings.push(
-            INFO.finding()
-                .notice("PersistentVolumeClaim status missing")
-                .message(format!(
-                    "{}, so unbound and lost claims cannot be found.",
-                    crate::words::none_carries(
-                        without_status,
-                        "PersistentVolumeClaim",
-                        "PersistentVolumeClaims",
-                        "status phase"
-                    ),
-                ))
-                .fix("Capture the snapshot with status (kubectl get pvc -A -o yaml keeps it) and scan again.")
-                .evidence("claim status")
-                .detail("claims", without_status)
-                .build(),
-        );
+        findings.push(CLAIM_STATUS.missing(&INFO, without_status));
         return findings;
     }
     let unbound: Vec<(&Object, &str)> = pvcs

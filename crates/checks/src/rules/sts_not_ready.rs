@@ -1,10 +1,11 @@
 use std::collections::BTreeMap;
 
-use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity};
 
 use crate::rules::sts_ondelete::{replicas, strategy};
 use crate::rules::sts_partition::partition;
 use crate::rules::workload_single_replica::namespace_of;
+use crate::workloads::StatusOf;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -47,40 +48,22 @@ one revision. If a rollout is running right now, let it finish and scan again.
 
 pub struct StsNotReady;
 
+/// StatefulSets as this check reads them: by their status.
+const STATEFULSET_STATUS: StatusOf = StatusOf {
+    kind: "StatefulSet",
+    kinds: "StatefulSets",
+    field: "status",
+    unjudged: "readiness and unfinished rollouts cannot be checked",
+    resource: "statefulsets",
+    evidence: "statefulset status",
+    count_key: "statefulsets",
+};
+
 impl Check for StsNotReady {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        if ctx.inventory.kind == SourceKind::Manifests {
-            return Vec::new();
-        }
-        let all = ctx.index.of_kind("StatefulSet");
-        let mut findings = Vec::new();
-        let mut without_status = 0;
-        for sts in all {
-            if sts.raw.get("status").and_then(Node::as_map).is_none() {
-                without_status += 1;
-                continue;
-            }
-            findings.extend(judge(sts));
-        }
-        if without_status > 0 && without_status == all.len() {
-            findings.push(
-                INFO.finding()
-                    .notice("StatefulSet status missing")
-                    .message(format!(
-                        "{}, so readiness and unfinished rollouts cannot be checked.",
-                        crate::words::none_carries(without_status, "StatefulSet", "StatefulSets", "status"),
-                    ))
-                    .fix(
-                        "Capture the snapshot with status (kubectl get statefulsets -A -o yaml keeps it) and scan again.",
-                    )
-                    .evidence("statefulset status")
-                    .detail("statefulsets", without_status)
-                    .build()
-            );
-        }
-        findings
+        STATEFULSET_STATUS.judge_each(ctx, &INFO, judge)
     }
 }
 

@@ -4,6 +4,7 @@ use mcp_diag_model::{Finding, Node, Object, Severity};
 
 pub(crate) use crate::rules::scale::namespace_of;
 use crate::rules::scale::{Scale, autoscalers, scale_of};
+use crate::workloads::describe_object;
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -102,8 +103,9 @@ fn selected_by_a_service(ctx: &Context<'_>, object: &Object) -> bool {
 }
 
 fn single(object: &Object, scale: &Scale<'_>) -> Finding {
-    let ns = namespace_of(object);
-    let name = &object.name;
+    // Named as the finding's object is: a manifest without a namespace names none (it goes
+    // where it is applied, not necessarily to `default`).
+    let what = describe_object(object);
     let kind = &object.kind;
     let mut details = BTreeMap::from([
         ("replicas", "1".to_owned()),
@@ -120,19 +122,19 @@ fn single(object: &Object, scale: &Scale<'_>) -> Finding {
             details.insert("hpa_min_replicas", min.to_string());
             (
                 format!(
-                    " Its HorizontalPodAutoscaler {ns}/{} has minReplicas: {min}, so it may run alone whenever load is low.",
-                    hpa.name
+                    " Its {} has minReplicas: {min}, so it may run alone whenever load is low.",
+                    describe_object(hpa)
                 ),
                 format!(
-                    "Raise minReplicas of HorizontalPodAutoscaler {ns}/{} to 2, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1.",
-                    hpa.name
+                    "Raise minReplicas of {} to 2, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1.",
+                    describe_object(hpa)
                 ),
             )
         }
         None => (
             String::new(),
             format!(
-                "Set replicas: 2 or more on {kind} {ns}/{name}, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1. If it cannot run two replicas, plan the downtime of each drain."
+                "Set replicas: 2 or more on {what}, spread the replicas over nodes (topologySpreadConstraints or pod anti-affinity) and add a PodDisruptionBudget with maxUnavailable: 1. If it cannot run two replicas, plan the downtime of each drain."
             ),
         ),
     };
@@ -142,9 +144,9 @@ fn single(object: &Object, scale: &Scale<'_>) -> Finding {
         ""
     };
     INFO.about(object)
-        .title(format!("{kind} {ns}/{name} runs a single replica"))
+        .title(format!("{what} runs a single replica"))
         .message(format!(
-            "{kind} {ns}/{name} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
+            "{what} runs 1 replica{why}: every drain of its node during the upgrade takes it down until a replacement is scheduled on another node and ready.{extra}{hpa_note}"
         ))
         .fix(remediation)
         .evidence("spec.replicas")

@@ -1,14 +1,13 @@
 //! Reading live clusters for `scan`, `snapshot` and `plan`: which contexts, concurrently and
 //! bounded, each within its own time limit, plus etcd.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_diag_live::etcd::{EtcdEndpoint, EtcdError, EtcdStatus};
 use mcp_diag_live::{LiveError, LiveOptions};
-use mcp_diag_model::{Finding, Inventory, Severity, time};
+use mcp_diag_model::{Finding, Inventory, time};
 
 use super::hinted;
 use crate::args::LiveArgs;
@@ -242,19 +241,7 @@ pub fn apply_etcd(
     endpoint: &EtcdEndpoint,
     status: Result<EtcdStatus, EtcdError>,
 ) -> anyhow::Result<()> {
-    let finding = |severity: Severity, title: &str, message: String| {
-        Finding {
-        check: "etcd-unhealthy",
-        severity,
-        title: title.to_owned(),
-        object: None,
-        location: None,
-        message,
-        remediation: "Check etcd first: `etcdctl endpoint health --cluster`, `etcdctl alarm list`; fix it and take a snapshot (`etcdctl snapshot save`) before upgrading.".to_owned(),
-        evidence: Some("etcd endpoint"),
-        details: BTreeMap::from([("endpoint", endpoint.url.clone())]),
-    }
-    };
+    use mcp_diag_checks::rules::etcd_unhealthy;
     match status {
         Ok(status) => {
             inventory
@@ -262,13 +249,10 @@ pub fn apply_etcd(
                 .components
                 .insert("etcd".to_owned(), status.server_version.clone());
             if !status.healthy {
-                inventory.input_problems.push(finding(
-                    Severity::Blocker,
-                    "etcd reports itself unhealthy",
-                    format!(
-                        "etcd {} at {} is not healthy: /health answered {}.",
-                        status.server_version, endpoint.url, status.health_detail
-                    ),
+                inventory.input_problems.push(etcd_unhealthy::unhealthy(
+                    &endpoint.url,
+                    &status.server_version,
+                    &status.health_detail,
                 ));
             }
             Ok(())
@@ -278,11 +262,9 @@ pub fn apply_etcd(
             "give the etcd client URL (https://HOST:2379) and PEM files for --etcd-cacert, --etcd-cert and --etcd-key",
         )),
         Err(e) => {
-            inventory.input_problems.push(finding(
-                Severity::High,
-                "etcd could not be read",
-                format!("{e}. The etcd checks ran without etcd's own version."),
-            ));
+            inventory
+                .input_problems
+                .push(etcd_unhealthy::unreadable(&endpoint.url, &e.to_string()));
             Ok(())
         }
     }
@@ -290,17 +272,5 @@ pub fn apply_etcd(
 
 /// The finding a fleet report carries for a cluster it could not read.
 pub fn unreachable_finding(name: &str, error: &str) -> Finding {
-    Finding {
-        check: "cluster-unreachable",
-        severity: mcp_diag_checks::rules::cluster_unreachable::INFO.severity,
-        title: format!("{name} could not be scanned"),
-        object: None,
-        location: None,
-        message: format!("{name}: {error}. The other clusters were scanned."),
-        remediation: format!(
-            "Check it with `kubectl --context {name} get --raw /version` (endpoint, VPN, credentials); raise --timeout for slow links."
-        ),
-        evidence: Some(mcp_diag_model::evidence::API_SERVER),
-        details: BTreeMap::new(),
-    }
+    mcp_diag_checks::rules::cluster_unreachable::finding(name, error)
 }
