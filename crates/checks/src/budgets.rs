@@ -70,11 +70,9 @@ pub(crate) struct Budget<'a> {
     pub selector: BudgetSelector,
     /// How many pods (pods mode, not terminal) or templates the selector matches.
     pub matched: usize,
-    /// Matched pods (pods mode, [`Want::Units`]).
-    pub pods: Vec<&'a Object>,
     pub units: Vec<Unit<'a>>,
-    /// Pods mode, [`Want::Counts`]: workloads whose template matches although no pod does
-    /// (scaled to 0, pods not created yet). Filled only for budgets without pods.
+    /// Pods mode: workloads whose template matches although no pod does (scaled to 0, pods
+    /// not created yet). Filled only for budgets without pods.
     pub idle_templates: Vec<&'a Object>,
 }
 
@@ -115,21 +113,15 @@ pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
     }
 }
 
-/// What a check needs from [`coverage`]; the rest is not computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Want {
-    /// Pods and units per budget (pdb-blocks-drain).
-    Units,
-    /// Only how many pods (or templates) each budget matches (pdb-no-match).
-    Counts,
-    /// Objects matched by several budgets (pdb-overlap).
-    Overlaps,
+/// What the budgets cover, computed once per inventory (the three pdb checks and every
+/// hop of a plan share it): one pass over the pods (or templates) of each namespace that
+/// has budgets, and for each pod only the budgets keyed by one of its labels (see
+/// [`Keyed`]), never all pods per budget.
+pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> &'a Coverage<'a> {
+    ctx.index.budgets.get_or_init(|| compute(ctx))
 }
 
-/// Matches every budget against the pods (or templates) of its namespace: one pass over
-/// the pods of each namespace that has budgets, and for each pod only the budgets keyed by
-/// one of its labels (see [`Keyed`]), never all pods per budget.
-pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
+fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
     let mode = mode(ctx);
     let mut budgets: Vec<Budget<'a>> = ctx
         .index
@@ -139,7 +131,6 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
             object,
             selector: BudgetSelector::read(object),
             matched: 0,
-            pods: Vec::new(),
             units: Vec::new(),
             idle_templates: Vec::new(),
         })
@@ -167,139 +158,118 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>, want: Want) -> Coverage<'a> {
             overlaps,
         };
     }
-    let hpas = if want == Want::Units {
-        autoscalers(ctx)
-    } else {
-        Default::default()
-    };
+    let hpas = autoscalers(ctx);
     let mut candidates: Vec<(usize, bool)> = Vec::new();
     let mut matched: Vec<usize> = Vec::new();
     let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
     // (budget, owner) -> index in the budget's units, so that many pods stay linear.
     let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
-    let templates = (mode == Mode::Templates).then(|| templates_by_namespace(ctx));
+    // Templates: what manifests are matched by, and in pods mode what a budget without pods
+    // may still match (read only when such a budget exists).
+    let templates = std::cell::OnceCell::new();
+    let templates_in = |ns: &str| -> &[Template<'a>] {
+        templates
+            .get_or_init(|| templates_by_namespace(ctx))
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+    };
     for ns in &namespaces {
         let keyed = Keyed::new(&budgets, by_namespace.get(ns).map_or(&[][..], Vec::as_slice));
-        match &templates {
-            None => {
-                for pod in ctx.index.pods_in(ns) {
-                    if is_terminal(pod) {
-                        continue;
-                    }
-                    let labels = labels_of(pod.raw.root());
-                    keyed.matching(&budgets, labels, &mut candidates, &mut matched);
-                    if matched.is_empty() {
-                        continue;
-                    }
-                    for i in &matched {
-                        budgets[*i].matched += 1;
-                    }
-                    match want {
-                        Want::Counts => {}
-                        Want::Units => {
-                            let (owner, drain_skips) = pod_owner(ctx, pod);
-                            let scalable = SCALABLE.contains(&owner.kind.as_str());
-                            for i in &matched {
-                                let b = &mut budgets[*i];
-                                b.pods.push(pod);
-                                let key = (*i, std::ptr::from_ref(owner) as usize);
-                                match unit_at.get(&key).and_then(|at| b.units.get_mut(*at)) {
-                                    Some(u) => {
-                                        u.pods += 1;
-                                        if !scalable {
-                                            u.count = u.count.map(|c| c + 1);
-                                        }
-                                    }
-                                    None => {
-                                        unit_at.insert(key, b.units.len());
-                                        b.units.push(Unit {
-                                            object: owner,
-                                            pods: 1,
-                                            count: if scalable {
-                                                scale_of(owner, &hpas).replicas
-                                            } else {
-                                                Some(1)
-                                            },
-                                            drain_skips,
-                                        });
-                                    }
-                                }
-                            }
+        if mode == Mode::Templates {
+            for t in templates_in(ns) {
+                keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                if matched.is_empty() {
+                    continue;
+                }
+                let count = t.count(&hpas);
+                for i in &matched {
+                    let b = &mut budgets[*i];
+                    b.matched += 1;
+                    b.units.push(Unit {
+                        object: t.object,
+                        pods: 0,
+                        count,
+                        drain_skips: t.drain_skips,
+                    });
+                }
+                if matched.len() > 1 {
+                    overlaps.push(Overlap {
+                        unit: t.object,
+                        budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                        pods: 0,
+                        drain_skips: t.drain_skips,
+                    });
+                }
+            }
+            continue;
+        }
+        for pod in ctx.index.pods_in(ns) {
+            if is_terminal(pod) {
+                continue;
+            }
+            let labels = labels_of(pod.raw.root());
+            keyed.matching(&budgets, labels, &mut candidates, &mut matched);
+            if matched.is_empty() {
+                continue;
+            }
+            let (owner, drain_skips) = pod_owner(ctx, pod);
+            let scalable = SCALABLE.contains(&owner.kind.as_str());
+            for i in &matched {
+                let b = &mut budgets[*i];
+                b.matched += 1;
+                let key = (*i, std::ptr::from_ref(owner) as usize);
+                match unit_at.get(&key).and_then(|at| b.units.get_mut(*at)) {
+                    Some(u) => {
+                        u.pods += 1;
+                        if !scalable {
+                            u.count = u.count.map(|c| c + 1);
                         }
-                        Want::Overlaps if matched.len() > 1 => {
-                            let (owner, drain_skips) = pod_owner(ctx, pod);
-                            let key = (std::ptr::from_ref(owner) as usize, matched.clone());
-                            let at = *overlap_keys.entry(key).or_insert_with(|| {
-                                overlaps.push(Overlap {
-                                    unit: owner,
-                                    budgets: matched.iter().map(|i| budgets[*i].object).collect(),
-                                    pods: 0,
-                                    drain_skips,
-                                });
-                                overlaps.len() - 1
-                            });
-                            if let Some(o) = overlaps.get_mut(at) {
-                                o.pods += 1;
-                            }
-                        }
-                        Want::Overlaps => {}
+                    }
+                    None => {
+                        unit_at.insert(key, b.units.len());
+                        b.units.push(Unit {
+                            object: owner,
+                            pods: 1,
+                            count: if scalable {
+                                scale_of(owner, &hpas).replicas
+                            } else {
+                                Some(1)
+                            },
+                            drain_skips,
+                        });
                     }
                 }
             }
-            Some(templates) => {
-                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
-                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
-                    if matched.is_empty() {
-                        continue;
-                    }
-                    for i in &matched {
-                        budgets[*i].matched += 1;
-                    }
-                    match want {
-                        Want::Counts => {}
-                        Want::Units => {
-                            let count = t.count(&hpas);
-                            for i in &matched {
-                                budgets[*i].units.push(Unit {
-                                    object: t.object,
-                                    pods: 0,
-                                    count,
-                                    drain_skips: t.drain_skips,
-                                });
-                            }
-                        }
-                        Want::Overlaps if matched.len() > 1 => overlaps.push(Overlap {
-                            unit: t.object,
-                            budgets: matched.iter().map(|i| budgets[*i].object).collect(),
-                            pods: 0,
-                            drain_skips: t.drain_skips,
-                        }),
-                        Want::Overlaps => {}
-                    }
+            if matched.len() > 1 {
+                let key = (std::ptr::from_ref(owner) as usize, matched.clone());
+                let at = *overlap_keys.entry(key).or_insert_with(|| {
+                    overlaps.push(Overlap {
+                        unit: owner,
+                        budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                        pods: 0,
+                        drain_skips,
+                    });
+                    overlaps.len() - 1
+                });
+                if let Some(o) = overlaps.get_mut(at) {
+                    o.pods += 1;
                 }
             }
         }
-    }
-    // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
-    if want == Want::Counts && mode == Mode::Pods {
-        let mut idle_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::default();
-        for i in by_namespace.values().flatten() {
-            if budgets[*i].matched == 0 {
-                idle_by_ns
-                    .entry(namespace_of(budgets[*i].object))
-                    .or_default()
-                    .push(*i);
-            }
-        }
-        if !idle_by_ns.is_empty() {
-            let templates = templates_by_namespace(ctx);
-            for (ns, idxs) in &idle_by_ns {
-                let keyed = Keyed::new(&budgets, idxs);
-                for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
-                    keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
-                    for i in &matched {
-                        budgets[*i].idle_templates.push(t.object);
-                    }
+        // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
+        let idle: Vec<usize> = by_namespace
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(|i| budgets[*i].matched == 0)
+            .collect();
+        if !idle.is_empty() {
+            let keyed = Keyed::new(&budgets, &idle);
+            for t in templates_in(ns) {
+                keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+                for i in &matched {
+                    budgets[*i].idle_templates.push(t.object);
                 }
             }
         }
@@ -483,8 +453,35 @@ pub(crate) fn pod_owner<'a>(ctx: &Context<'a>, pod: &'a Object) -> (&'a Object, 
 }
 
 /// `Deployment payment`, or `Pod payment-0` for a bare pod.
-pub(crate) fn unit_name(object: &Object) -> String {
-    format!("{} {}", object.kind, object.name)
+fn push_unit_name(text: &mut String, object: &Object) {
+    text.push_str(&object.kind);
+    text.push(' ');
+    text.push_str(&object.name);
+}
+
+/// A covered workload with what a drain counts of it: `Deployment web (3 replicas)`,
+/// `Pod db-0`. Built without `format!`: a budget over many workloads lists each of them,
+/// and on a large inventory this was most of pdb-blocks-drain's time.
+pub(crate) fn unit_text(unit: &Unit<'_>) -> String {
+    let object = unit.object;
+    let mut text = String::with_capacity(object.kind.len() + object.name.len() + 24);
+    push_unit_name(&mut text, object);
+    let mut number = itoa::Buffer::new();
+    match (SCALABLE.contains(&object.kind.as_str()), unit.count) {
+        (true, Some(n)) => {
+            text.push_str(" (");
+            text.push_str(number.format(n));
+            text.push_str(if n == 1 { " replica)" } else { " replicas)" });
+        }
+        (true, None) => text.push_str(" (replicas unreadable)"),
+        (false, _) if unit.pods > 1 => {
+            text.push_str(" (");
+            text.push_str(number.format(unit.pods));
+            text.push_str(" pods)");
+        }
+        _ => {}
+    }
+    text
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

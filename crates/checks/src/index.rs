@@ -31,6 +31,8 @@ pub struct Index<'a> {
     /// The Services with a selector, by namespace, filed by label; built by the first check
     /// that asks.
     services: std::sync::OnceLock<HashMap<&'a str, ServiceSelectors<'a>>>,
+    /// What each PodDisruptionBudget covers: three checks and every hop of a plan read it.
+    pub(crate) budgets: std::sync::OnceLock<crate::budgets::Coverage<'a>>,
 }
 
 /// The Services of one namespace that select pods, and their selectors filed for lookup

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use mcp_diag_model::{Finding, Node, Severity, SourceKind};
 
 use crate::budgets::{
-    Budget, BudgetSelector, IntOrPercent, PdbStatus, SCALABLE, Unit, Want, coverage, is_bare_pod, raw_text,
-    replicas_for_percent, status_of, unit_name,
+    Budget, BudgetSelector, IntOrPercent, PdbStatus, SCALABLE, Unit, coverage, is_bare_pod, raw_text,
+    replicas_for_percent, status_of, unit_text,
 };
 use crate::rules::scale::namespace_of;
 use crate::words::{capitalize, name_list, plural_i64 as plural};
@@ -69,7 +69,7 @@ impl Check for PdbBlocksDrain {
     info_from!(INFO);
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
-        let coverage = coverage(ctx, Want::Units);
+        let coverage = coverage(ctx);
         coverage
             .budgets
             .iter()
@@ -199,15 +199,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
     let name = &object.name;
     let spec = object.raw.get("spec");
     let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
-    let covered: Vec<String> = drained
-        .iter()
-        .map(|u| match (SCALABLE.contains(&u.object.kind.as_str()), u.count) {
-            (true, Some(n)) => format!("{} ({n} replica{})", unit_name(u.object), plural(n)),
-            (true, None) => format!("{} (replicas unreadable)", unit_name(u.object)),
-            (false, _) if u.pods > 1 => format!("{} ({} pods)", unit_name(u.object), u.pods),
-            _ => unit_name(u.object),
-        })
-        .collect();
+    let covered: Vec<String> = drained.iter().map(|u| unit_text(u)).collect();
     let covered_text = name_list(&covered, 4);
     let scalable: Vec<&Unit<'_>> = drained
         .iter()

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::budgets::{Budget, BudgetSelector, Mode, Want, coverage};
+use crate::budgets::{Budget, BudgetSelector, Mode, coverage};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::{Check, CheckInfo, Context};
 
@@ -45,7 +45,7 @@ impl Check for PdbNoMatch {
         if ctx.index.of_kind("PodDisruptionBudget").is_empty() {
             return Vec::new();
         }
-        let coverage = coverage(ctx, Want::Counts);
+        let coverage = coverage(ctx);
         // "No pod matches" needs every pod; a recorded gap in the pods read leaves only the
         // selector's own faults to report (input-incomplete names the gap).
         let pods_read = !matches!(ctx.known("", "Pod"), mcp_diag_model::Known::Incomplete(_));

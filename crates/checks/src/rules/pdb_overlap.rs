@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use mcp_diag_model::{Finding, Severity};
 
-use crate::budgets::{Mode, Overlap, Want, coverage};
+use crate::budgets::{Mode, Overlap, coverage};
 use crate::rules::workload_single_replica::namespace_of;
 use crate::words::name_list;
 use crate::{Check, CheckInfo, Context};
@@ -46,7 +46,7 @@ impl Check for PdbOverlap {
         if ctx.index.of_kind("PodDisruptionBudget").len() < 2 {
             return Vec::new();
         }
-        let coverage = coverage(ctx, Want::Overlaps);
+        let coverage = coverage(ctx);
         // One finding per set of budgets (and drain treatment): the fix is on the budgets,
         // and the finding names every workload the set covers.
         let mut groups: Vec<Vec<&Overlap<'_>>> = Vec::new();
