@@ -237,6 +237,9 @@ struct Annotated {
 
 fn annotated_objects(inventory: &Inventory) -> FxHashMap<ObjectKey, Annotated> {
     let mut out = FxHashMap::default();
+    if !mcp_diag_model::name_in_use(ANNOTATION) {
+        return out;
+    }
     for object in &inventory.objects {
         let Some(text) = object.annotation(ANNOTATION) else {
             continue;

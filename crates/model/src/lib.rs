@@ -22,7 +22,7 @@ pub use date::Date;
 pub use finding::{Finding, Location, ObjectRef, Severity, SeverityParseError};
 pub use inventory::{ClusterInfo, Inventory, LAST_APPLIED, ManagedWrite, Object, RequestedApi};
 pub use json::{JsonError, parse_json_list_items, parse_json_value};
-pub use node::{BuildError, Builder, Doc, Map, MapIter, Node, Seq, SeqIter, Value, View};
+pub use node::{BuildError, Builder, Doc, Map, MapIter, Node, Seq, SeqIter, Value, View, name_in_use};
 pub use plural::{Count, noun, plural};
 pub use source_kind::SourceKind;
 pub use tree::{INLINE_TEXT, Key, Tree, key, key_from_string};

@@ -128,6 +128,12 @@ fn names() -> &'static RwLock<Names> {
     NAMES.get_or_init(RwLock::default)
 }
 
+/// Whether any document read so far holds a field of this name. A pass over every object
+/// for a rare name (an annotation of our own) asks once and skips the pass when none does.
+pub fn name_in_use(name: &str) -> bool {
+    key_id(name).is_some()
+}
+
 /// The id of a field name, if any document has used it.
 #[inline]
 fn key_id(text: &str) -> Option<u32> {
@@ -498,11 +504,16 @@ impl<'a> Node<'a> {
 
     /// The value under `key` in a mapping (the last of duplicate keys, as JSON does).
     pub fn get(self, key: &str) -> Option<Node<'a>> {
+        // The name first: a name no document has held is in none, and then the document is
+        // not read at all (on a large inventory, reading a document mostly waits for memory).
+        self.get_id(key_id(key)?)
+    }
+
+    fn get_id(self, id: u32) -> Option<Node<'a>> {
         let slot = self.slot();
         if slot.tag() != MAP {
             return None;
         }
-        let id = key_id(key)?;
         slot.range()
             .rev()
             .find(|&i| self.doc.slots[i].key() == id)
@@ -514,7 +525,19 @@ impl<'a> Node<'a> {
 
     /// Follows a path of mapping keys: `node.path(&["metadata", "name"])`.
     pub fn path(self, keys: &[&str]) -> Option<Node<'a>> {
-        keys.iter().try_fold(self, |node, key| node.get(key))
+        // Every name is resolved before the document is read, as in [`Node::get`]: a path
+        // through a name no input has (`ownerReferences` in manifests) reads nothing.
+        const MOST: usize = 8;
+        if keys.len() > MOST {
+            return keys.iter().try_fold(self, |node, key| node.get(key));
+        }
+        let mut ids = [0u32; MOST];
+        for (id, key) in ids.iter_mut().zip(keys) {
+            *id = key_id(key)?;
+        }
+        ids[..keys.len()]
+            .iter()
+            .try_fold(self, |node, id| node.get_id(*id))
     }
 
     /// Like [`Node::get`], but a missing key reads as null.
@@ -1387,6 +1410,30 @@ mod tests {
         assert!(same(b"abcdefghijklmnopq", b"abcdefghijklmnopq"));
         assert!(!same(b"abcdefghijXlmnopqrstu", b"abcdefghijklmnopqrstu"));
         assert!(!same(b"abc", b"abd"));
+    }
+
+    #[test]
+    fn a_name_no_document_holds_is_not_in_use_and_paths_through_it_find_nothing() {
+        // Names unique to this test: the table of names is process-wide.
+        assert!(!name_in_use("node-test-never-written-q7"));
+        let d = doc(serde_json::json!({"node-test-outer-q7": {"node-test-inner-q7": "v"}}));
+        assert!(name_in_use("node-test-outer-q7"));
+        assert_eq!(
+            d.path(&["node-test-outer-q7", "node-test-inner-q7"])
+                .and_then(Node::as_str),
+            Some("v")
+        );
+        assert!(
+            d.path(&["node-test-outer-q7", "node-test-never-written-q7"])
+                .is_none()
+        );
+        assert!(d.root().get("node-test-never-written-q7").is_none());
+        assert!(!name_in_use("node-test-never-written-q7"));
+        // Longer paths than the resolved-names fast path holds still walk key by key.
+        let deep = doc(serde_json::json!({"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": 1}}}}}}}}}));
+        let nine = ["a"; 9];
+        assert_eq!(deep.path(&nine).and_then(Node::as_i64), Some(1));
+        assert!(deep.path(&["a"; 10]).is_none());
     }
 
     #[test]

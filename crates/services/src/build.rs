@@ -143,7 +143,10 @@ impl<'a> Builder<'a> {
 
     fn namespaces(&mut self) {
         for o in &self.inventory.objects {
-            if let Some(ns) = &o.namespace {
+            // Most objects share a few namespaces: look before cloning.
+            if let Some(ns) = &o.namespace
+                && !self.namespaces.contains(ns)
+            {
                 self.namespaces.insert(ns.clone());
             }
             if o.kind == "Namespace" && o.api_version == "v1" {
@@ -241,22 +244,24 @@ impl<'a> Builder<'a> {
         let inventory = self.inventory;
         let mut templates = Vec::new();
         for o in &inventory.objects {
-            let has_owner = o
-                .raw
-                .path(&["metadata", "ownerReferences"])
-                .and_then(Value::as_seq)
-                .is_some_and(|s| !s.is_empty());
+            // Read only for the kinds that ask (reading every object's document costs).
+            let has_owner = || {
+                o.raw
+                    .path(&["metadata", "ownerReferences"])
+                    .and_then(Value::as_seq)
+                    .is_some_and(|s| !s.is_empty())
+            };
             let template = match (o.group_version().0, o.kind.as_str()) {
                 ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet") => {
                     o.raw.path(&["spec", "template"])
                 }
                 ("apps" | "extensions", "ReplicaSet") | ("batch", "Job") | ("", "ReplicationController")
-                    if !has_owner =>
+                    if !has_owner() =>
                 {
                     o.raw.path(&["spec", "template"])
                 }
                 ("batch", "CronJob") => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
-                ("", "Pod") if !has_owner => Some(o.raw.root()),
+                ("", "Pod") if !has_owner() => Some(o.raw.root()),
                 _ => None,
             };
             let Some(template) = template else { continue };
@@ -1110,7 +1115,9 @@ impl<'a> Builder<'a> {
         // last and on purpose).
         let mut entries: Vec<(NodeId, DeclaredService, EdgeSource, ObjectRef, String)> = Vec::new();
         let inventory = self.inventory;
-        for o in &inventory.objects {
+        let annotated = mcp_diag_model::name_in_use(declared::SERVICE_ANNOTATION)
+            || mcp_diag_model::name_in_use(declared::DEPENDS_ON_ANNOTATION);
+        for o in inventory.objects.iter().filter(|_| annotated) {
             let service = o.annotation(declared::SERVICE_ANNOTATION);
             let depends = o.annotation(declared::DEPENDS_ON_ANNOTATION);
             if service.is_none() && depends.is_none() {
