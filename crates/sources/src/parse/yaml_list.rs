@@ -8,7 +8,7 @@
 //! tabs, an alias from one item into another) is left to the reading of the whole document,
 //! which also decides whenever an item does not parse on its own.
 
-use mcp_diag_model::{Doc, Finding, Tree};
+use mcp_diag_model::{Doc, Finding, Node};
 use rayon::prelude::*;
 
 use super::{Chunk, ITEMS_PER_TASK, ParsedFile, input_invalid, push_list_item};
@@ -52,13 +52,13 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
     if !head_problems.problems.is_empty() {
         return ListOutcome::NotAList;
     }
-    let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
+    let kind = head.get("kind").and_then(Node::as_str).unwrap_or_default();
     // A second `items` spelled another way (`"items":`), or a quoted value running over
     // lines that looked like keys: the head is not what the cut assumed.
     if !kind.ends_with("List") || head.get("items").is_some() || head_keys(&head) != Some(head_lines) {
         return ListOutcome::NotAList;
     }
-    let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
+    let list_api_version = head.get("apiVersion").and_then(Node::as_str);
     let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
     let parts: Vec<(ParsedFile, bool)> = items
         .par_chunks(ITEMS_PER_TASK)
@@ -77,8 +77,7 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
                     ))),
                 };
                 match parsed {
-                    Ok(Some((line, value))) => {
-                        let doc = Doc::from_tree(&value);
+                    Ok(Some((line, doc))) => {
                         push_list_item(file, line, doc, list_api_version, item_kind, &mut part);
                     }
                     Ok(None) => {
@@ -123,16 +122,19 @@ fn parse_value(
     first_line: u64,
     columns: u64,
     out: &mut ParsedFile,
-) -> Result<Option<(u64, Tree)>, Box<Finding>> {
+) -> Result<Option<(u64, Doc)>, Box<Finding>> {
     match crate::fastyaml::parse_document(text, first_line) {
-        Ok(Some(doc)) => return Ok(Some((doc.line, doc.value))),
+        Ok(Some(doc)) => return Ok(Some((doc.line, doc.doc))),
         Ok(None) => return Ok(None),
         Err(crate::fastyaml::Unsupported) => {}
     }
     match super::read_yaml(text) {
         Ok(doc) => Ok(doc.map(|d| {
             super::push_duplicates(file, d.duplicates, first_line - 1, columns, out);
-            (d.line.map_or(first_line, |l| l + first_line - 1), d.value)
+            (
+                d.line.map_or(first_line, |l| l + first_line - 1),
+                Doc::from(d.value),
+            )
         })),
         Err(e) => {
             let (line, column) = e
@@ -233,11 +235,8 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, usize, Vec<Item>)> {
 }
 
 /// How many keys the head has, when it is a mapping.
-fn head_keys(head: &Tree) -> Option<usize> {
-    match head {
-        Tree::Map(entries) => Some(entries.len()),
-        _ => None,
-    }
+fn head_keys(head: &Doc) -> Option<usize> {
+    head.as_map().map(|entries| entries.len())
 }
 
 /// An element of a block sequence as a document of its own: the `-` becomes a space and
