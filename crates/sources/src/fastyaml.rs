@@ -502,14 +502,20 @@ fn plain_key(text: &str) -> R<(Cow<'_, str>, &str)> {
     while i < bytes.len() {
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
+                // ` #` before the colon was refused above, so the key holds no comment.
                 let key = text[..i].trim_end();
-                if key.is_empty() || key == "<<" || key.contains(" #") {
+                if key.is_empty() || key == "<<" {
                     return Err(Unsupported);
                 }
                 let rest = &text[i + 1..];
-                // The common case, decided without resolving the scalar: a name that starts
-                // with a letter and is longer than any YAML keyword (`false`, `null`, `yes`).
+                // The common cases, decided without resolving the scalar: a name that starts
+                // with a letter and is longer than any YAML keyword (`false`, `null`, `yes`),
+                // or a short lowercase word that is none of them (`name`, `app`, `kind`).
                 if key.as_bytes()[0].is_ascii_alphabetic() && key.len() > 5 {
+                    return Ok((Cow::Borrowed(key), rest));
+                }
+                const WORDS: [&str; 9] = ["null", "true", "false", "yes", "no", "on", "off", "y", "n"];
+                if key.bytes().all(|b| b.is_ascii_lowercase()) && !WORDS.contains(&key) {
                     return Ok((Cow::Borrowed(key), rest));
                 }
                 // Keys must be text in a Kubernetes object; anything that would resolve to
