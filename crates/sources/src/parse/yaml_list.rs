@@ -168,13 +168,18 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, usize, Vec<Item>)> {
         let number = chunk.first_line + i as u64;
         let start = offset;
         offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let trimmed = line.trim_start_matches(' ');
+        // Bytes, not chars: this reads every line of a big List.
+        let kept = raw
+            .bytes()
+            .rposition(|b| b != b'\n' && b != b'\r')
+            .map_or(0, |p| p + 1);
+        let line = &raw[..kept];
+        let indent = line.bytes().take_while(|&b| b == b' ').count();
+        let trimmed = &line[indent..];
         if trimmed.starts_with('\t') {
             return None;
         }
         let blank = trimmed.is_empty() || trimmed.starts_with('#');
-        let indent = line.len() - trimmed.len();
         if in_items {
             if blank {
                 if let Some(last) = items.last_mut() {
