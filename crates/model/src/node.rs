@@ -975,7 +975,16 @@ pub struct Builder {
     open: Vec<usize>,
     too_many_keys: bool,
     names: NameCache,
+    /// For [`Builder::key_unique`]: the key ids of open mappings past [`LINEAR_KEYS`]
+    /// entries, with where each mapping's values start on `stack` (innermost last).
+    key_sets: Vec<(usize, FnvSet<u32>)>,
 }
+
+type FnvSet<T> = std::collections::HashSet<T, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Up to this many entries, [`Builder::key_unique`] compares ids one by one; beyond, it
+/// keeps a set (a ConfigMap with thousands of keys must stay linear).
+const LINEAR_KEYS: usize = 16;
 
 /// Ids of the short names this builder has seen. A name of up to 16 bytes is exactly its
 /// length plus its first and last eight bytes (read overlapping), so a hit needs three
@@ -1083,6 +1092,39 @@ impl Builder {
         self.names.id(key)
     }
 
+    /// Like [`Builder::key`], for parsers that must not accept a repeated key: whether the
+    /// open mapping had no value under this key yet. `false` also when the name could not
+    /// be added to the table of field names (it is full). Either way the value is named.
+    pub fn key_unique(&mut self, key: &str) -> bool {
+        let Some(id) = self.names.id(key) else {
+            self.key_with_id(None);
+            return false;
+        };
+        self.key_with_id(Some(id));
+        let from = self.open.last().copied().unwrap_or(0).min(self.stack.len());
+        let Some((_, earlier)) = self.stack[from..].split_last() else {
+            return true;
+        };
+        if earlier.len() < LINEAR_KEYS {
+            return !earlier.iter().any(|s| s.key() == id);
+        }
+        if self.key_sets.last().is_none_or(|(start, _)| *start != from) {
+            let set = earlier.iter().map(|s| s.key()).collect();
+            self.key_sets.push((from, set));
+        }
+        self.key_sets.last_mut().is_some_and(|(_, set)| set.insert(id))
+    }
+
+    /// Drops everything added so far (a document given up half way), keeping the buffers
+    /// and the cache of names for the next document.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.text.clear();
+        self.stack.clear();
+        self.open.clear();
+        self.key_sets.clear();
+    }
+
     pub(crate) fn key_with_id(&mut self, id: Option<u32>) {
         let id = id.unwrap_or_else(|| {
             self.too_many_keys = true;
@@ -1103,6 +1145,9 @@ impl Builder {
 
     fn end(&mut self, tag: u8) {
         let from = self.open.pop().unwrap_or(0).min(self.stack.len());
+        if self.key_sets.last().is_some_and(|(start, _)| *start >= from) {
+            self.key_sets.pop();
+        }
         let start = self.slots.len();
         self.slots.extend_from_slice(&self.stack[from..]);
         self.stack.truncate(from);
@@ -1531,6 +1576,57 @@ mod tests {
     fn yaml_keys_that_are_not_text() {
         let d: Doc = serde_json::from_str(r#"{"1": "a"}"#).unwrap();
         assert_eq!(d.get("1").and_then(Node::as_str), Some("a"));
+    }
+
+    /// Repeats are found in small mappings (compared one by one) and in big ones (a set),
+    /// each mapping on its own: the same key in a nested or a sibling mapping is no repeat.
+    #[test]
+    fn key_unique_finds_repeats_in_the_open_mapping_only() {
+        for size in [3, LINEAR_KEYS - 1, LINEAR_KEYS, LINEAR_KEYS + 1, 200] {
+            let mut b = Builder::default();
+            b.begin();
+            for i in 0..size {
+                b.begin();
+                b.int(1);
+                assert!(b.key_unique("k0"), "nested, size {size}");
+                b.int(2);
+                assert!(b.key_unique(&format!("k{i}x")), "nested, size {size}");
+                b.end_map();
+                assert!(b.key_unique(&format!("k{i}")), "size {size}, key {i}");
+            }
+            b.null();
+            assert!(!b.key_unique("k0"), "size {size}: first key repeated");
+            b.null();
+            assert!(
+                !b.key_unique(&format!("k{}", size - 1)),
+                "size {size}: last key repeated"
+            );
+            b.clear();
+            b.begin();
+            b.null();
+            assert!(b.key_unique("k0"), "size {size}: a cleared builder starts afresh");
+            b.end_map();
+            assert_eq!(b.take().to_json(), serde_json::json!({"k0": null}));
+        }
+    }
+
+    /// A big mapping after a big sibling (same place on the stack) starts its own set.
+    #[test]
+    fn key_unique_big_sibling_mappings() {
+        let mut b = Builder::default();
+        b.begin();
+        for name in ["a", "b"] {
+            b.begin();
+            for i in 0..LINEAR_KEYS * 2 {
+                b.int(i as i64);
+                assert!(b.key_unique(&format!("x{i}")), "{name} {i}");
+            }
+            b.end_map();
+            b.key(name);
+        }
+        b.end_map();
+        let d = b.finish();
+        assert_eq!(d.path(&["b", "x31"]).and_then(Node::as_i64), Some(31));
     }
 
     #[test]

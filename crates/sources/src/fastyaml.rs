@@ -2,7 +2,8 @@
 //! and hand-written manifests): block mappings and sequences, plain and quoted scalars,
 //! single-line flow collections, literal and folded block scalars, comments.
 //!
-//! It is at least ten times faster than the general parser and allocates only the result.
+//! It is at least ten times faster than the general parser and allocates only the result:
+//! values go straight into a [`Builder`], so the document comes out packed.
 //! Anything it is not certain about (anchors, tags, multi-line plain or quoted scalars,
 //! ambiguous scalars such as `yes` or `0755`, duplicate keys, tabs, errors of any kind) makes
 //! it give up, and the document goes to serde-saphyr, which decides and reports errors. A
@@ -10,14 +11,40 @@
 
 use std::borrow::Cow;
 
-use mcp_diag_model::Tree as Value;
+use mcp_diag_model::{Builder, Doc};
 
 /// A parsed document: the value, the line of its first content, and the line of each
 /// element of a top-level `items` sequence.
 pub(crate) struct FastDoc {
-    pub value: Value,
+    pub doc: Doc,
     pub line: u64,
     pub item_lines: Option<Vec<u64>>,
+}
+
+/// A scalar as read, before it goes into the builder.
+#[derive(Debug, PartialEq)]
+enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Text(Cow<'a, str>),
+}
+
+impl Scalar<'_> {
+    fn emit(self, b: &mut Builder) {
+        match self {
+            Scalar::Null => b.null(),
+            Scalar::Bool(v) => b.bool(v),
+            Scalar::Int(v) => b.int(v),
+            Scalar::UInt(v) => b.uint(v),
+            Scalar::Text(t) => b.str(&t),
+        }
+    }
+}
+
+fn text(s: &str) -> Scalar<'_> {
+    Scalar::Text(Cow::Borrowed(s))
 }
 
 /// "Not handled here": the caller falls back to the general parser.
@@ -41,26 +68,25 @@ struct Parser<'a> {
     ends_with_newline: bool,
     pos: usize,
     depth: usize,
-    scratch: Scratch,
-}
-
-/// Vectors a parse reuses for the entries of the mappings and sequences it builds, so that
-/// each collection is allocated once, at its final size (growing and then shrinking a fresh
-/// vector for each of the ~20 mappings of an object cost a tenth of the parse).
-#[derive(Default)]
-struct Scratch {
-    maps: Vec<Vec<(mcp_diag_model::Key, Value)>>,
-    seqs: Vec<Vec<Value>>,
+    /// Where values go, children before parents. One per thread, reused: its buffers grow
+    /// once, and its cache of field names stays warm across documents.
+    b: Builder,
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+    static BUILDER: std::cell::RefCell<Builder> = std::cell::RefCell::default();
 }
 
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
-        let scratch = std::mem::take(&mut self.scratch);
-        SCRATCH.with(|s| *s.borrow_mut() = scratch);
+        // A document given up half way leaves values behind; only the buffers are kept.
+        let mut b = std::mem::take(&mut self.b);
+        b.clear();
+        BUILDER.with(|cell| {
+            if let Ok(mut slot) = cell.try_borrow_mut() {
+                *slot = b;
+            }
+        });
     }
 }
 
@@ -80,11 +106,12 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
         let raw = &body[from..end];
         from = end + 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let trimmed = raw.trim_start_matches(' ');
+        // Bytes, not chars: the pattern search of `trim_start_matches` cost more here.
+        let indent = raw.bytes().take_while(|&b| b == b' ').count();
+        let trimmed = &raw[indent..];
         if trimmed.starts_with('\t') || (trimmed.is_empty() && raw.contains('\t')) {
             return Err(Unsupported);
         }
-        let indent = raw.len() - trimmed.len();
         let blank = trimmed.is_empty() || trimmed.starts_with('#');
         lines.push(Line {
             indent,
@@ -98,7 +125,11 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
         ends_with_newline,
         pos: 0,
         depth: 0,
-        scratch: SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())),
+        b: BUILDER.with(|cell| {
+            cell.try_borrow_mut()
+                .map(|mut b| std::mem::take(&mut *b))
+                .unwrap_or_default()
+        }),
     };
     // A leading `---` line, bare or with a comment, opens the document.
     p.skip_blank();
@@ -123,13 +154,13 @@ pub(crate) fn parse_document(text: &str, first_line: u64) -> Result<Option<FastD
     }
     let line = first.number;
     let mut item_lines = None;
-    let value = p.mapping(0, Some(&mut item_lines))?;
+    p.mapping(0, Some(&mut item_lines))?;
     p.skip_blank();
     if p.peek().is_some() {
         return Err(Unsupported);
     }
     Ok(Some(FastDoc {
-        value,
+        doc: p.b.take(),
         line,
         item_lines,
     }))
@@ -157,10 +188,11 @@ impl<'a> Parser<'a> {
 
     /// The node that starts on the next non-blank line, as the value of something at
     /// indentation `parent`; null when nothing deeper follows.
-    fn nested(&mut self, parent: usize, sequence_allowed_at_parent: bool) -> R<Value> {
+    fn nested(&mut self, parent: usize, sequence_allowed_at_parent: bool) -> R<()> {
         self.skip_blank();
         let Some(l) = self.peek() else {
-            return Ok(Value::Null);
+            self.b.null();
+            return Ok(());
         };
         if l.indent > parent {
             if is_sequence_line(l.text) {
@@ -173,13 +205,13 @@ impl<'a> Parser<'a> {
         if l.indent == parent && sequence_allowed_at_parent && is_sequence_line(l.text) {
             return self.sequence(l.indent, None);
         }
-        Ok(Value::Null)
+        self.b.null();
+        Ok(())
     }
 
-    fn mapping(&mut self, indent: usize, mut items: Option<&mut Option<Vec<u64>>>) -> R<Value> {
+    fn mapping(&mut self, indent: usize, mut items: Option<&mut Option<Vec<u64>>>) -> R<()> {
         self.enter()?;
-        let mut map = self.scratch.maps.pop().unwrap_or_default();
-        map.clear();
+        self.b.begin();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
@@ -193,42 +225,52 @@ impl<'a> Parser<'a> {
             let (key, rest) = split_key(l.text)?;
             self.pos += 1;
             let rest = strip_comment(rest).trim();
-            let value = if rest.is_empty() {
+            if rest.is_empty() {
                 if key == "items"
                     && let Some(slot) = items.as_deref_mut()
                 {
                     let mut lines = Vec::new();
-                    let v = self.top_level_items(indent, &mut lines)?;
-                    if matches!(v, Value::Seq(_)) {
+                    if self.top_level_items(indent, &mut lines)? {
                         *slot = Some(lines);
                     }
-                    v
                 } else {
-                    self.nested(indent, true)?
+                    self.nested(indent, true)?;
                 }
             } else {
-                self.inline(rest, l.text, indent)?
-            };
-            insert_unique(&mut map, key, value)?;
+                self.inline(rest, l.text, indent)?;
+            }
+            // A duplicate key sends the document to saphyr, where the reading keeps the last
+            // value and reports the repeat with its path (`parse::dupkeys`). Repeats are
+            // rare, so the fast path stays free of that bookkeeping.
+            if !self.b.key_unique(&key) {
+                return Err(Unsupported);
+            }
         }
         self.depth -= 1;
-        let built = Value::Map(map.drain(..).collect());
-        self.scratch.maps.push(map);
-        Ok(built)
+        self.b.end_map();
+        Ok(())
     }
 
-    fn top_level_items(&mut self, parent: usize, lines: &mut Vec<u64>) -> R<Value> {
+    /// The value of a top-level `items` key; whether it was a block sequence (whose
+    /// elements' lines are then in `lines`).
+    fn top_level_items(&mut self, parent: usize, lines: &mut Vec<u64>) -> R<bool> {
         self.skip_blank();
         match self.peek() {
-            Some(l) if l.indent >= parent && is_sequence_line(l.text) => self.sequence(l.indent, Some(lines)),
-            _ => self.nested(parent, true),
+            Some(l) if l.indent >= parent && is_sequence_line(l.text) => {
+                self.sequence(l.indent, Some(lines))?;
+                Ok(true)
+            }
+            // Not a sequence line: `nested` reads no sequence from here either.
+            _ => {
+                self.nested(parent, true)?;
+                Ok(false)
+            }
         }
     }
 
-    fn sequence(&mut self, indent: usize, mut item_lines: Option<&mut Vec<u64>>) -> R<Value> {
+    fn sequence(&mut self, indent: usize, mut item_lines: Option<&mut Vec<u64>>) -> R<()> {
         self.enter()?;
-        let mut items = self.scratch.seqs.pop().unwrap_or_default();
-        items.clear();
+        self.b.begin();
         loop {
             self.skip_blank();
             let Some(l) = self.peek() else { break };
@@ -250,7 +292,7 @@ impl<'a> Parser<'a> {
             let content = &after[spaces..];
             if content.is_empty() || content.starts_with('#') {
                 self.pos += 1;
-                items.push(self.nested(indent, false)?);
+                self.nested(indent, false)?;
                 continue;
             }
             // `- key: value` or `- - x`: the rest of the line is a node at a deeper column.
@@ -262,31 +304,29 @@ impl<'a> Parser<'a> {
                     number: l.number,
                     blank: false,
                 };
-                let v = if is_sequence_line(content) {
-                    self.sequence(column, None)?
+                if is_sequence_line(content) {
+                    self.sequence(column, None)?;
                 } else {
-                    self.mapping(column, None)?
-                };
-                items.push(v);
+                    self.mapping(column, None)?;
+                }
                 continue;
             }
             self.pos += 1;
             let rest = strip_comment(content).trim();
-            items.push(self.inline(rest, content, indent)?);
+            self.inline(rest, content, indent)?;
         }
         self.depth -= 1;
-        let built = Value::Seq(items.drain(..).collect());
-        self.scratch.seqs.push(items);
-        Ok(built)
+        self.b.end_seq();
+        Ok(())
     }
 
     /// A value written on the same line as its key or dash. `owner` is the indentation of
     /// the mapping or sequence it belongs to.
-    fn inline(&mut self, rest: &str, _line: &str, owner: usize) -> R<Value> {
+    fn inline(&mut self, rest: &str, _line: &str, owner: usize) -> R<()> {
         let first = rest.as_bytes()[0];
-        let value = match first {
-            b'"' => double_quoted(rest)?,
-            b'\'' => single_quoted(rest)?,
+        match first {
+            b'"' => double_quoted(rest)?.emit(&mut self.b),
+            b'\'' => single_quoted(rest)?.emit(&mut self.b),
             b'[' | b'{' => {
                 let mut f = Flow {
                     s: rest.as_bytes(),
@@ -294,22 +334,20 @@ impl<'a> Parser<'a> {
                     i: 0,
                     depth: self.depth,
                 };
-                let v = f.value()?;
+                f.value(&mut self.b)?;
                 f.skip_ws();
                 if f.i != rest.len() {
                     return Err(Unsupported);
                 }
-                v
             }
             b'|' | b'>' => return self.block_scalar(rest, owner),
             b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b',' | b']' | b'}' => return Err(Unsupported),
             b'-' if rest.len() == 1 || rest.as_bytes()[1] == b' ' => return Err(Unsupported),
-            _ => plain_scalar(rest)?,
-        };
+            _ => plain_scalar(rest)?.emit(&mut self.b),
+        }
         // A plain scalar continued on deeper lines is a multi-line scalar; quoted scalars
         // and flow collections cannot be followed by deeper lines either.
-        self.ensure_no_continuation(owner)?;
-        Ok(value)
+        self.ensure_no_continuation(owner)
     }
 
     fn ensure_no_continuation(&mut self, owner: usize) -> R<()> {
@@ -327,7 +365,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn block_scalar(&mut self, header: &str, owner: usize) -> R<Value> {
+    fn block_scalar(&mut self, header: &str, owner: usize) -> R<()> {
         let bytes = header.as_bytes();
         let folded = bytes[0] == b'>';
         let mut chomp = b' ';
@@ -409,23 +447,9 @@ impl<'a> Parser<'a> {
             _ => out.push('\n'),
         }
         self.pos = end;
-        Ok(Value::text_owned(out))
+        self.b.str(&out);
+        Ok(())
     }
-}
-
-/// Adds a mapping entry; a duplicate key sends the document to saphyr, where the reading
-/// keeps the last value and reports the repeat with its path (`parse::dupkeys`). Repeats
-/// are rare, so the fast path stays free of that bookkeeping.
-fn insert_unique(map: &mut Vec<(mcp_diag_model::Key, Value)>, key: Cow<'_, str>, value: Value) -> R<()> {
-    if map.iter().any(|(k, _)| **k == *key) {
-        return Err(Unsupported);
-    }
-    let key = match key {
-        Cow::Borrowed(text) => mcp_diag_model::key(text),
-        Cow::Owned(text) => mcp_diag_model::key_from_string(text),
-    };
-    map.push((key, value));
-    Ok(())
 }
 
 fn is_sequence_line(text: &str) -> bool {
@@ -443,7 +467,7 @@ fn split_key(text: &str) -> R<(Cow<'_, str>, &str)> {
         None => Err(Unsupported),
         Some(b'"') => {
             let end = find_double_quote_end(text).ok_or(Unsupported)?;
-            let key = Cow::Owned(unescape_double(&text[1..end])?);
+            let key = unescape_double(&text[1..end])?;
             let rest = &text[end + 1..];
             let rest = rest.strip_prefix(':').ok_or(Unsupported)?;
             if !(rest.is_empty() || rest.starts_with(' ')) {
@@ -453,7 +477,6 @@ fn split_key(text: &str) -> R<(Cow<'_, str>, &str)> {
         }
         Some(b'\'') => {
             let (key, used) = single_quoted_prefix(text)?;
-            let key = Cow::Owned(key);
             let rest = text[used..].strip_prefix(':').ok_or(Unsupported)?;
             if !(rest.is_empty() || rest.starts_with(' ')) {
                 return Err(Unsupported);
@@ -477,23 +500,31 @@ fn split_key(text: &str) -> R<(Cow<'_, str>, &str)> {
 fn plain_key(text: &str) -> R<(Cow<'_, str>, &str)> {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    // Only these bytes matter; a tight search skips the others (this runs for every key).
+    while let Some(skip) = bytes[i..].iter().position(|&b| matches!(b, b':' | b'#' | b'\t')) {
+        i += skip;
         match bytes[i] {
             b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
+                // ` #` before the colon was refused above, so the key holds no comment.
                 let key = text[..i].trim_end();
-                if key.is_empty() || key == "<<" || key.contains(" #") {
+                if key.is_empty() || key == "<<" {
                     return Err(Unsupported);
                 }
                 let rest = &text[i + 1..];
-                // The common case, decided without resolving the scalar: a name that starts
-                // with a letter and is longer than any YAML keyword (`false`, `null`, `yes`).
+                // The common cases, decided without resolving the scalar: a name that starts
+                // with a letter and is longer than any YAML keyword (`false`, `null`, `yes`),
+                // or a short lowercase word that is none of them (`name`, `app`, `kind`).
                 if key.as_bytes()[0].is_ascii_alphabetic() && key.len() > 5 {
+                    return Ok((Cow::Borrowed(key), rest));
+                }
+                const WORDS: [&str; 9] = ["null", "true", "false", "yes", "no", "on", "off", "y", "n"];
+                if key.bytes().all(|b| b.is_ascii_lowercase()) && !WORDS.contains(&key) {
                     return Ok((Cow::Borrowed(key), rest));
                 }
                 // Keys must be text in a Kubernetes object; anything that would resolve to
                 // another type (true, 1, null) is left to saphyr.
                 return match plain_scalar(key)? {
-                    Value::Str(_) | Value::ShortStr { .. } => Ok((Cow::Borrowed(key), rest)),
+                    Scalar::Text(_) => Ok((Cow::Borrowed(key), rest)),
                     _ => Err(Unsupported),
                 };
             }
@@ -577,17 +608,17 @@ fn find_double_quote_end(text: &str) -> Option<usize> {
     None
 }
 
-fn double_quoted(text: &str) -> R<Value> {
+fn double_quoted(text: &str) -> R<Scalar<'_>> {
     let end = find_double_quote_end(text).ok_or(Unsupported)?;
     if !text[end + 1..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::text_owned(unescape_double(&text[1..end])?))
+    Ok(Scalar::Text(unescape_double(&text[1..end])?))
 }
 
-fn unescape_double(s: &str) -> R<String> {
+fn unescape_double(s: &str) -> R<Cow<'_, str>> {
     if !s.contains('\\') {
-        return Ok(s.to_owned());
+        return Ok(Cow::Borrowed(s));
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -632,48 +663,55 @@ fn unescape_double(s: &str) -> R<String> {
         };
         out.push(simple);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// A single-quoted scalar at the start of `text`: its value and the bytes it used.
-fn single_quoted_prefix(text: &str) -> R<(String, usize)> {
+fn single_quoted_prefix(text: &str) -> R<(Cow<'_, str>, usize)> {
     let bytes = text.as_bytes();
-    let mut out = String::new();
+    // Only a doubled quote (`''`) makes the value differ from the text between the quotes.
+    let mut owned: Option<String> = None;
     let mut start = 1;
     let mut i = 1;
     while i < bytes.len() {
         if bytes[i] == b'\'' {
             if bytes.get(i + 1) == Some(&b'\'') {
-                out.push_str(&text[start..=i]);
+                owned.get_or_insert_with(String::new).push_str(&text[start..=i]);
                 i += 2;
                 start = i;
                 continue;
             }
-            out.push_str(&text[start..i]);
-            return Ok((out, i + 1));
+            let value = match owned {
+                Some(mut out) => {
+                    out.push_str(&text[start..i]);
+                    Cow::Owned(out)
+                }
+                None => Cow::Borrowed(&text[start..i]),
+            };
+            return Ok((value, i + 1));
         }
         i += 1;
     }
     Err(Unsupported)
 }
 
-fn single_quoted(text: &str) -> R<Value> {
+fn single_quoted(text: &str) -> R<Scalar<'_>> {
     let (s, used) = single_quoted_prefix(text)?;
     if !text[used..].trim().is_empty() {
         return Err(Unsupported);
     }
-    Ok(Value::text_owned(s))
+    Ok(Scalar::Text(s))
 }
 
 /// Whether a plain scalar is certainly text (not a boolean, number or null in any schema
 /// the fast path or the general parser may apply).
 pub(crate) fn plain_is_text(s: &str) -> bool {
-    matches!(plain_scalar(s), Ok(Value::Str(_) | Value::ShortStr { .. }))
+    matches!(plain_scalar(s), Ok(Scalar::Text(_)))
 }
 
 /// Resolves a plain scalar the way the YAML 1.2 core schema does, for the forms that are
 /// unambiguous; everything that YAML 1.1 reads differently is left to saphyr.
-fn plain_scalar(s: &str) -> R<Value> {
+fn plain_scalar(s: &str) -> R<Scalar<'_>> {
     let s = s.trim_end();
     let bytes = s.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
@@ -687,9 +725,9 @@ fn plain_scalar(s: &str) -> R<Value> {
         }
     }
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
-        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Scalar::Null),
+        "true" | "True" | "TRUE" => return Ok(Scalar::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Scalar::Bool(false)),
         _ => {}
     }
     // YAML 1.1 booleans and special floats: schemas disagree, so saphyr decides.
@@ -703,15 +741,15 @@ fn plain_scalar(s: &str) -> R<Value> {
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
         return number(s);
     }
-    Ok(Value::text(s))
+    Ok(text(s))
 }
 
 /// Plain decimal integers and simple floats become numbers; other text starting like a
 /// number (versions such as `1.2.3`, `1e`, dates) stays a string only where that is certain.
-fn number(s: &str) -> R<Value> {
+fn number(s: &str) -> R<Scalar<'_>> {
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
     if digits.is_empty() {
-        return Ok(Value::text(s));
+        return Ok(text(s));
     }
     if digits.bytes().all(|b| b.is_ascii_digit()) {
         if digits.len() > 1 && digits.starts_with('0') {
@@ -721,16 +759,16 @@ fn number(s: &str) -> R<Value> {
             return Err(Unsupported);
         }
         if let Ok(i) = s.parse::<i64>() {
-            return Ok(Value::Int(i));
+            return Ok(Scalar::Int(i));
         }
         if let Ok(u) = s.parse::<u64>() {
-            return Ok(Value::UInt(u));
+            return Ok(Scalar::UInt(u));
         }
         return Err(Unsupported);
     }
     if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') && digits.matches('.').count() >= 2 {
         // Versions such as 3.5.10 are text in every YAML schema.
-        return Ok(Value::text(s));
+        return Ok(text(s));
     }
     if digits
         .bytes()
@@ -740,7 +778,7 @@ fn number(s: &str) -> R<Value> {
         // float only when it parses), and hashes such as `6380e38851` (a pod-template-hash
         // that YAML 1.1 writers leave unquoted) are exactly that.
         if s.parse::<f64>().is_ok_and(f64::is_infinite) {
-            return Ok(Value::text(s));
+            return Ok(text(s));
         }
         // Other floats and float-like forms: rare in manifests, and schemas disagree on them.
         return Err(Unsupported);
@@ -759,7 +797,7 @@ fn number(s: &str) -> R<Value> {
     {
         return Err(Unsupported);
     }
-    Ok(Value::text(s))
+    Ok(text(s))
 }
 
 /// Single-line flow collections: `{a: 1, b: [x, y]}`.
@@ -770,34 +808,61 @@ struct Flow<'a> {
     depth: usize,
 }
 
-impl Flow<'_> {
+impl<'a> Flow<'a> {
     fn skip_ws(&mut self) {
         while self.i < self.s.len() && self.s[self.i] == b' ' {
             self.i += 1;
         }
     }
 
-    fn value(&mut self) -> R<Value> {
+    fn value(&mut self, b: &mut Builder) -> R<()> {
         self.skip_ws();
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Unsupported);
         }
-        let v = match self.s.get(self.i) {
-            Some(b'[') => self.seq()?,
-            Some(b'{') => self.map()?,
+        match self.s.get(self.i) {
+            Some(b'[') => self.seq(b)?,
+            Some(b'{') => self.map(b)?,
+            _ => self.scalar()?.emit(b),
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// A mapping key: text, counted as one level deeper like any value.
+    fn key(&mut self) -> R<Cow<'a, str>> {
+        self.skip_ws();
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        let key = match self.s.get(self.i) {
+            Some(b'[' | b'{') => return Err(Unsupported),
+            _ => match self.scalar()? {
+                Scalar::Text(t) => t,
+                _ => return Err(Unsupported),
+            },
+        };
+        self.depth -= 1;
+        Ok(key)
+    }
+
+    fn scalar(&mut self) -> R<Scalar<'a>> {
+        let text = self.text;
+        match self.s.get(self.i) {
             Some(b'"') => {
-                let rest = &self.text[self.i..];
+                let rest = &text[self.i..];
                 let end = find_double_quote_end(rest).ok_or(Unsupported)?;
                 self.i += end + 1;
-                Value::text_owned(unescape_double(&rest[1..end])?)
+                Ok(Scalar::Text(unescape_double(&rest[1..end])?))
             }
             Some(b'\'') => {
-                let (s, used) = single_quoted_prefix(&self.text[self.i..])?;
+                let (s, used) = single_quoted_prefix(&text[self.i..])?;
                 self.i += used;
-                Value::text_owned(s)
+                Ok(Scalar::Text(s))
             }
-            Some(b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'#') | None => return Err(Unsupported),
+            Some(b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'#') | None => Err(Unsupported),
             Some(_) => {
                 let start = self.i;
                 while self.i < self.s.len() && !matches!(self.s[self.i], b',' | b']' | b'}' | b'[' | b'{') {
@@ -814,42 +879,40 @@ impl Flow<'_> {
                     }
                     self.i += 1;
                 }
-                let text = self.text[start..self.i].trim();
+                let plain = text[start..self.i].trim();
                 // Indicators followed by a space, and quotes inside plain flow scalars, are
                 // rare and subtle; saphyr decides them.
-                let b = text.as_bytes();
-                if text.is_empty()
-                    || matches!(b, [b'-' | b'?' | b':', b' ', ..])
-                    || text.contains(['"', '\''])
+                let bytes = plain.as_bytes();
+                if plain.is_empty()
+                    || matches!(bytes, [b'-' | b'?' | b':', b' ', ..])
+                    || plain.contains(['"', '\''])
                 {
                     return Err(Unsupported);
                 }
-                plain_scalar(text)?
+                plain_scalar(plain)
             }
-        };
-        self.depth -= 1;
-        Ok(v)
+        }
     }
 
-    fn seq(&mut self) -> R<Value> {
+    fn seq(&mut self, b: &mut Builder) -> R<()> {
         self.i += 1;
-        let mut items = Vec::new();
+        b.begin();
         loop {
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b']') => {
                     self.i += 1;
-                    return Ok(Value::Seq(items.into_boxed_slice()));
+                    b.end_seq();
+                    return Ok(());
                 }
                 None => return Err(Unsupported),
                 _ => {}
             }
-            let v = self.value()?;
+            self.value(b)?;
             self.skip_ws();
             if self.s.get(self.i) == Some(&b':') {
                 return Err(Unsupported); // single-pair mappings inside sequences
             }
-            items.push(v);
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -859,36 +922,34 @@ impl Flow<'_> {
         }
     }
 
-    fn map(&mut self) -> R<Value> {
+    fn map(&mut self, b: &mut Builder) -> R<()> {
         self.i += 1;
-        let mut map: Vec<(mcp_diag_model::Key, Value)> = Vec::new();
+        b.begin();
         loop {
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Value::map(map));
+                    b.end_map();
+                    return Ok(());
                 }
                 None => return Err(Unsupported),
                 _ => {}
             }
-            let key = match self.value()? {
-                k @ (Value::Str(_) | Value::ShortStr { .. }) => {
-                    Cow::Owned(k.as_str().unwrap_or_default().to_owned())
-                }
-                _ => return Err(Unsupported),
-            };
+            let key = self.key()?;
             self.skip_ws();
             if self.s.get(self.i) != Some(&b':') {
                 return Err(Unsupported);
             }
             self.i += 1;
             self.skip_ws();
-            let value = match self.s.get(self.i) {
-                Some(b',' | b'}') => Value::Null,
-                _ => self.value()?,
-            };
-            insert_unique(&mut map, key, value)?;
+            match self.s.get(self.i) {
+                Some(b',' | b'}') => b.null(),
+                _ => self.value(b)?,
+            }
+            if !b.key_unique(&key) {
+                return Err(Unsupported);
+            }
             self.skip_ws();
             match self.s.get(self.i) {
                 Some(b',') => self.i += 1,

@@ -510,7 +510,7 @@ fn parse_json_sequential(file: &str, text: &str, out: &mut ParsedFile) {
         }
         let item_lines = json_item_lines(&text.as_bytes()[start + skipped..]);
         let items = item_lines.map(|lines| lines.into_iter().map(|l| l + doc_line - 1).collect());
-        push_document(file, doc_line, value, items, out);
+        push_document(file, doc_line, Doc::from(value), items, out);
     }
 }
 
@@ -781,7 +781,7 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
     };
     match attempt {
         Ok(Some(doc)) => {
-            push_document(file, doc.line, doc.value, doc.item_lines, out);
+            push_document(file, doc.line, doc.doc, doc.item_lines, out);
             return true;
         }
         Ok(None) => return true,
@@ -795,7 +795,7 @@ fn parse_document(file: &str, chunk: &Chunk<'_>, fast: bool, out: &mut ParsedFil
                 .item_lines
                 .map(|ls| ls.into_iter().map(|l| l + chunk.first_line - 1).collect());
             push_duplicates(file, doc.duplicates, chunk.first_line - 1, 0, out);
-            push_document(file, line, doc.value, items, out);
+            push_document(file, line, Doc::from(doc.value), items, out);
             true
         }
         Ok(None) => true,
@@ -860,58 +860,40 @@ fn first_line_of(message: &str) -> String {
 }
 
 /// Adds one parsed document: a single object, or the items of a `List`.
-fn push_document(file: &str, line: u64, value: Tree, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
-    let Tree::Map(entries) = value else {
-        if !value.is_null() {
+fn push_document(file: &str, line: u64, doc: Doc, item_lines: Option<Vec<u64>>, out: &mut ParsedFile) {
+    let root = doc.root();
+    if !root.is_map() {
+        if !root.is_null() {
             out.problems.push(input_invalid(
                 file,
                 line,
                 None,
                 format!(
                     "the document is a {} where a Kubernetes object (a mapping) was expected",
-                    value.type_name()
+                    root.type_name()
                 ),
             ));
         }
         return;
-    };
-    let map = Tree::Map(entries);
-    let kind = map
-        .get("kind")
-        .and_then(Tree::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Tree::Seq(_) | Tree::Null));
+    }
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let items = doc.get("items");
+    let is_list = kind.ends_with("List") && items.is_some_and(|i| i.is_seq() || i.is_null());
     if !is_list {
-        push_object(file, line, map, out);
+        push_object(file, line, doc, out);
         return;
     }
-    let list_api_version = map.get("apiVersion").and_then(Tree::as_str).map(str::to_owned);
-    let item_kind = kind
-        .strip_suffix("List")
-        .filter(|k| !k.is_empty())
-        .map(str::to_owned);
-    let Tree::Map(entries) = map else { return };
-    let Some(Tree::Seq(items)) = entries
-        .into_vec()
-        .into_iter()
-        .rev()
-        .find(|(k, _)| &**k == "items")
-        .map(|(_, v)| v)
-    else {
+    let list_api_version = doc.get("apiVersion").and_then(Node::as_str);
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let Some(items) = items.and_then(Node::as_seq) else {
         return;
     };
+    // Each item becomes a document of its own: a copy. Big Lists rarely come this way
+    // (`yaml_list` reads them item by item).
     let lines = item_lines.unwrap_or_default();
-    for (index, item) in items.into_vec().into_iter().enumerate() {
+    for (index, item) in items.iter().enumerate() {
         let item_line = lines.get(index).copied().unwrap_or(line);
-        push_list_item(
-            file,
-            item_line,
-            Doc::from(item),
-            list_api_version.as_deref(),
-            item_kind.as_deref(),
-            out,
-        );
+        push_list_item(file, item_line, item.to_doc(), list_api_version, item_kind, out);
     }
 }
 
@@ -952,7 +934,7 @@ fn push_list_item(
         .is_some_and(|k| k.ends_with("List"))
         && item.get("items").is_some_and(Node::is_seq)
     {
-        push_document(file, line, item.to_tree(), None, out);
+        push_document(file, line, item, None, out);
         return;
     }
     push_object(file, line, item, out);

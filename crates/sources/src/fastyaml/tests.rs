@@ -10,7 +10,7 @@ fn saphyr(text: &str) -> Value {
 fn agree(text: &str) -> bool {
     match parse_document(text, 1) {
         Ok(Some(doc)) => {
-            assert_eq!(doc.value.to_json(), saphyr(text), "fast path differs on:\n{text}");
+            assert_eq!(doc.doc.to_json(), saphyr(text), "fast path differs on:\n{text}");
             true
         }
         Ok(None) => false,
@@ -95,7 +95,7 @@ fn lines_of_document_and_items() {
     .unwrap();
     assert_eq!(doc.line, 12);
     assert_eq!(doc.item_lines, Some(vec![16, 18]));
-    assert_eq!(doc.value.to_json()["items"], json!([{"a": 1}, {"b": 2}]));
+    assert_eq!(doc.doc.to_json()["items"], json!([{"a": 1}, {"b": 2}]));
 }
 
 #[test]
@@ -126,6 +126,35 @@ fn deep_nesting_gives_up_instead_of_overflowing() {
 #[test]
 fn overflowing_float_forms_are_text() {
     let doc = parse_document("a: 6380e38851\nb: -1e999\n", 1).unwrap().unwrap();
-    assert_eq!(doc.value.to_json(), json!({"a": "6380e38851", "b": "-1e999"}));
+    assert_eq!(doc.doc.to_json(), json!({"a": "6380e38851", "b": "-1e999"}));
     assert!(parse_document("a: 1e3\n", 1).is_err());
+}
+
+/// Repeated keys make the fast path give up, in small and big mappings (a ConfigMap's data)
+/// and in flow mappings; the same key in different mappings is fine.
+#[test]
+fn repeated_keys_give_up() {
+    let mut big = String::from("data:\n");
+    for i in 0..100 {
+        big.push_str(&format!("  key{i}: v{i}\n"));
+    }
+    assert!(agree(&big));
+    for repeat in ["  key0: again\n", "  key99: again\n", "  key50: again\n"] {
+        assert!(parse_document(&format!("{big}{repeat}"), 1).is_err(), "{repeat}");
+    }
+    assert!(parse_document("a: 1\nb: 2\na: 3\n", 1).is_err());
+    assert!(agree("a: {x: 1, z: 2}\n"));
+    assert!(parse_document("a: {x: 1, z: 2, x: 3}\n", 1).is_err());
+    assert!(agree("a: {x: 1, z: {x: 2}}\nb:\n  a: 1\n  b:\n    a: 2\n"));
+}
+
+/// A document given up half way leaves nothing behind in the thread's builder.
+#[test]
+fn a_document_after_one_given_up() {
+    assert!(parse_document("a:\n  b: 1\n  c: [1, 2\n", 1).is_err());
+    assert!(parse_document("a:\n  b: 1\n  b: 2\n", 1).is_err());
+    let doc = parse_document("x: 1\nz: [a, 'b''c', \"d\"]\n", 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(doc.doc.to_json(), json!({"x": 1, "z": ["a", "b'c", "d"]}));
 }

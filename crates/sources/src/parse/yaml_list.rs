@@ -8,7 +8,7 @@
 //! tabs, an alias from one item into another) is left to the reading of the whole document,
 //! which also decides whenever an item does not parse on its own.
 
-use mcp_diag_model::{Doc, Finding, Tree};
+use mcp_diag_model::{Doc, Finding, Node};
 use rayon::prelude::*;
 
 use super::{Chunk, ITEMS_PER_TASK, ParsedFile, input_invalid, push_list_item};
@@ -52,13 +52,13 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
     if !head_problems.problems.is_empty() {
         return ListOutcome::NotAList;
     }
-    let kind = head.get("kind").and_then(Tree::as_str).unwrap_or_default();
+    let kind = head.get("kind").and_then(Node::as_str).unwrap_or_default();
     // A second `items` spelled another way (`"items":`), or a quoted value running over
     // lines that looked like keys: the head is not what the cut assumed.
     if !kind.ends_with("List") || head.get("items").is_some() || head_keys(&head) != Some(head_lines) {
         return ListOutcome::NotAList;
     }
-    let list_api_version = head.get("apiVersion").and_then(Tree::as_str);
+    let list_api_version = head.get("apiVersion").and_then(Node::as_str);
     let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
     let parts: Vec<(ParsedFile, bool)> = items
         .par_chunks(ITEMS_PER_TASK)
@@ -77,8 +77,7 @@ pub(super) fn parse_list(file: &str, chunk: &Chunk<'_>, out: &mut ParsedFile) ->
                     ))),
                 };
                 match parsed {
-                    Ok(Some((line, value))) => {
-                        let doc = Doc::from_tree(&value);
+                    Ok(Some((line, doc))) => {
                         push_list_item(file, line, doc, list_api_version, item_kind, &mut part);
                     }
                     Ok(None) => {
@@ -123,16 +122,19 @@ fn parse_value(
     first_line: u64,
     columns: u64,
     out: &mut ParsedFile,
-) -> Result<Option<(u64, Tree)>, Box<Finding>> {
+) -> Result<Option<(u64, Doc)>, Box<Finding>> {
     match crate::fastyaml::parse_document(text, first_line) {
-        Ok(Some(doc)) => return Ok(Some((doc.line, doc.value))),
+        Ok(Some(doc)) => return Ok(Some((doc.line, doc.doc))),
         Ok(None) => return Ok(None),
         Err(crate::fastyaml::Unsupported) => {}
     }
     match super::read_yaml(text) {
         Ok(doc) => Ok(doc.map(|d| {
             super::push_duplicates(file, d.duplicates, first_line - 1, columns, out);
-            (d.line.map_or(first_line, |l| l + first_line - 1), d.value)
+            (
+                d.line.map_or(first_line, |l| l + first_line - 1),
+                Doc::from(d.value),
+            )
         })),
         Err(e) => {
             let (line, column) = e
@@ -162,17 +164,22 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, usize, Vec<Item>)> {
     let mut items_seen = false;
     let mut entry_indent: Option<usize> = None;
     let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
+    for (i, raw) in lines_inclusive(text).enumerate() {
         let number = chunk.first_line + i as u64;
         let start = offset;
         offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let trimmed = line.trim_start_matches(' ');
+        // Bytes, not chars: this reads every line of a big List.
+        let kept = raw
+            .bytes()
+            .rposition(|b| b != b'\n' && b != b'\r')
+            .map_or(0, |p| p + 1);
+        let line = &raw[..kept];
+        let indent = line.bytes().take_while(|&b| b == b' ').count();
+        let trimmed = &line[indent..];
         if trimmed.starts_with('\t') {
             return None;
         }
         let blank = trimmed.is_empty() || trimmed.starts_with('#');
-        let indent = line.len() - trimmed.len();
         if in_items {
             if blank {
                 if let Some(last) = items.last_mut() {
@@ -233,11 +240,8 @@ fn cut(chunk: &Chunk<'_>) -> Option<(String, usize, Vec<Item>)> {
 }
 
 /// How many keys the head has, when it is a mapping.
-fn head_keys(head: &Tree) -> Option<usize> {
-    match head {
-        Tree::Map(entries) => Some(entries.len()),
-        _ => None,
-    }
+fn head_keys(head: &Doc) -> Option<usize> {
+    head.as_map().map(|entries| entries.len())
 }
 
 /// An element of a block sequence as a document of its own: the `-` becomes a space and
@@ -245,7 +249,7 @@ fn head_keys(head: &Tree) -> Option<usize> {
 /// columns every line lost). `None` when a line is less indented than that content (YAML
 /// would not read it as part of the element) or would become a document marker.
 fn dedent(element: &str) -> Option<(String, usize)> {
-    let mut lines = element.split_inclusive('\n');
+    let mut lines = lines_inclusive(element);
     let first = lines.next()?;
     let dash = first.find('-')?;
     let after = &first[dash + 1..];
@@ -258,8 +262,7 @@ fn dedent(element: &str) -> Option<(String, usize)> {
     } else {
         // `-` alone on its line: the content starts on the next non-blank line.
         out.push('\n');
-        element
-            .split_inclusive('\n')
+        lines_inclusive(element)
             .skip(1)
             .map(|l| l.trim_end_matches(['\n', '\r']))
             .find(|l| {
@@ -287,6 +290,21 @@ fn dedent(element: &str) -> Option<(String, usize)> {
     Some((out, cut_at))
 }
 
+/// The lines of `text` with their line breaks, as `str::split_inclusive('\n')` gives them,
+/// found by a vectorised scan: the cut and the dedent read every byte of a big List, and
+/// the standard library's search for a character cost more than the rest of the cut.
+fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(|end| end + 1)
+        .chain(std::iter::once(text.len()))
+        .filter_map(move |end| {
+            let line = text.get(from..end).filter(|l| !l.is_empty());
+            from = end;
+            line
+        })
+}
+
 /// Whether a line starts with a document marker (`---` or `...` and then a space or its end).
 fn is_marker(line: &str) -> bool {
     (line.starts_with("---") || line.starts_with("..."))
@@ -294,4 +312,16 @@ fn is_marker(line: &str) -> bool {
             .chars()
             .next()
             .is_none_or(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_inclusive_cuts_as_split_inclusive_does() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\n\n", "\n\nx\n", "é\nü"] {
+            let ours: Vec<&str> = super::lines_inclusive(text).collect();
+            let std: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
 }
