@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
@@ -39,6 +40,12 @@ struct PodTemplate<'a> {
     from: Vec<NodeId>,
 }
 
+/// ConfigMaps by (namespace, name).
+type ConfigMaps<'a> = FxHashMap<(&'a str, &'a str), &'a Object>;
+
+/// A call found in a template: the address, how it was found, the evidence.
+type CallSite = (Address, EdgeSource, String);
+
 struct Builder<'a> {
     inventory: &'a Inventory,
     graph: Graph,
@@ -46,7 +53,7 @@ struct Builder<'a> {
     ids: FxHashMap<(u8, String, String), NodeId>,
     namespaces: BTreeSet<String>,
     services_complete: bool,
-    configmaps: FxHashMap<(&'a str, &'a str), &'a Object>,
+    configmaps: ConfigMaps<'a>,
     /// Services by the first pair of their selector: (namespace, key, value) -> (node, selector).
     selector_index: SelectorIndex<'a>,
     /// ServiceEntry hosts (may start with `*.`) -> External node.
@@ -543,157 +550,6 @@ impl<'a> Builder<'a> {
                 detail.clone(),
             );
         }
-    }
-
-    /// Calls found in a template: env, args, command, and the ConfigMaps it loads.
-    fn calls(&mut self, t: &PodTemplate<'a>) {
-        let mut env: Vec<(String, String, String, EdgeSource)> = Vec::new();
-        let mut texts: Vec<(String, String, EdgeSource)> = Vec::new();
-        let mut maps_seen: BTreeSet<&'a str> = BTreeSet::new();
-        let containers = ["initContainers", "containers"]
-            .into_iter()
-            .flat_map(|k| t.spec.get(k).and_then(Value::as_seq).unwrap_or_default().iter());
-        for c in containers {
-            for e in c.get("env").and_then(Value::as_seq).unwrap_or_default() {
-                let Some(name) = text(e.get("name")) else { continue };
-                if let Some(value) = e.get("value").and_then(scalar) {
-                    env.push((
-                        name.to_owned(),
-                        value.clone(),
-                        format!("env {name}={value}"),
-                        EdgeSource::Env,
-                    ));
-                } else if let Some(r) = e.path(&["valueFrom", "configMapKeyRef"]) {
-                    let (Some(cm), Some(key)) = (text(r.get("name")), text(r.get("key"))) else {
-                        continue;
-                    };
-                    if let Some(value) = self.configmap_value(t.namespace, cm, key) {
-                        env.push((
-                            name.to_owned(),
-                            value,
-                            format!("env {name} from ConfigMap {}/{cm} key {key}", t.namespace),
-                            EdgeSource::ConfigMap,
-                        ));
-                    }
-                }
-            }
-            for e in c.get("envFrom").and_then(Value::as_seq).unwrap_or_default() {
-                let Some(cm) = text(e.path(&["configMapRef", "name"])) else {
-                    continue;
-                };
-                let prefix = text(e.get("prefix")).unwrap_or_default();
-                maps_seen.insert(cm);
-                for (key, value) in self.configmap_data(t.namespace, cm) {
-                    env.push((
-                        format!("{prefix}{key}"),
-                        value.clone(),
-                        format!("ConfigMap {}/{cm} key {key}", t.namespace),
-                        EdgeSource::ConfigMap,
-                    ));
-                }
-            }
-            for (field, word) in [("command", "command"), ("args", "arg")] {
-                for a in c.get(field).and_then(Value::as_seq).unwrap_or_default() {
-                    if let Some(a) = a.as_str() {
-                        texts.push((a.to_owned(), format!("{word} {a}"), EdgeSource::Args));
-                    }
-                }
-            }
-        }
-        for v in t.spec.get("volumes").and_then(Value::as_seq).unwrap_or_default() {
-            let mut maps = Vec::new();
-            if let Some(cm) = text(v.path(&["configMap", "name"])) {
-                maps.push(cm);
-            }
-            for s in v
-                .path(&["projected", "sources"])
-                .and_then(Value::as_seq)
-                .unwrap_or_default()
-            {
-                if let Some(cm) = text(s.path(&["configMap", "name"])) {
-                    maps.push(cm);
-                }
-            }
-            for cm in maps {
-                if !maps_seen.insert(cm) {
-                    continue;
-                }
-                for (key, value) in self.configmap_data(t.namespace, cm) {
-                    texts.push((
-                        value,
-                        format!("ConfigMap {}/{cm} key {key}", t.namespace),
-                        EdgeSource::ConfigMap,
-                    ));
-                }
-            }
-        }
-        // X_HOST + X_PORT pairs, and hosts alone in X_HOST.
-        let ports: BTreeMap<&str, &str> = env
-            .iter()
-            .filter_map(|(n, v, ..)| Some((n.strip_suffix("_PORT")?, v.as_str())))
-            .collect();
-        for (name, value, detail, source) in &env {
-            let stem = name
-                .strip_suffix("_HOST")
-                .or_else(|| name.strip_suffix("_HOSTNAME"));
-            if let Some(stem) = stem
-                && !value.contains(':')
-                && let Some(host) = dns_name(value.trim())
-            {
-                let port = ports.get(stem).and_then(|p| p.trim().parse::<u16>().ok());
-                let detail = match port {
-                    Some(p) => format!("{detail}, {stem}_PORT={p}"),
-                    None => detail.clone(),
-                };
-                let address = Address {
-                    host,
-                    port,
-                    scheme: None,
-                    text: value.clone(),
-                };
-                self.address_edges(t, &address, *source, detail);
-                continue;
-            }
-            for address in find_addresses(value) {
-                let detail = if detail.contains(&address.text) {
-                    detail.clone()
-                } else {
-                    format!("{detail}: {}", address.text)
-                };
-                self.address_edges(t, &address, *source, detail);
-            }
-        }
-        for (value, detail, source) in &texts {
-            for address in find_addresses(value) {
-                let detail = if detail.contains(&address.text) {
-                    detail.clone()
-                } else {
-                    format!("{detail}: {}", address.text)
-                };
-                self.address_edges(t, &address, *source, detail);
-            }
-        }
-    }
-
-    fn configmap_data(&self, namespace: &str, name: &str) -> Vec<(String, String)> {
-        let Some(cm) = self.configmaps.get(&(namespace, name)) else {
-            return Vec::new();
-        };
-        cm.raw
-            .get("data")
-            .and_then(Value::as_map)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), scalar(v)?)))
-            .collect()
-    }
-
-    fn configmap_value(&self, namespace: &str, name: &str, key: &str) -> Option<String> {
-        self.configmaps
-            .get(&(namespace, name))?
-            .raw
-            .path(&["data", key])
-            .and_then(scalar)
     }
 
     fn outside(&mut self, namespace: &str, name: String, object: &Object) -> NodeId {
@@ -1454,8 +1310,16 @@ pub(crate) fn build(inventory: &Inventory, declared: &Declared) -> Graph {
     let templates = b.templates();
     b.pods();
     b.service_entries();
-    for t in &templates {
-        b.calls(t);
+    // Reading the calls of every template is most of the graph's time on a large inventory,
+    // and needs only the ConfigMaps: in parallel, then the edges in template order.
+    let sites: Vec<Vec<CallSite>> = templates
+        .par_iter()
+        .map(|t| call_sites(&b.configmaps, t))
+        .collect();
+    for (t, sites) in templates.iter().zip(sites) {
+        for (address, source, detail) in sites {
+            b.address_edges(t, &address, source, detail);
+        }
     }
     b.ingresses();
     b.gateway_routes();
@@ -1463,4 +1327,159 @@ pub(crate) fn build(inventory: &Inventory, declared: &Declared) -> Graph {
     b.network_policies();
     b.declarations(declared);
     b.finish()
+}
+
+/// The calls found in a template (env, args, command, and the ConfigMaps it loads): where
+/// each points, how it was found, and the evidence. Pure, so that templates are read in
+/// parallel; the edges are added afterwards, in template order.
+fn call_sites<'a>(configmaps: &ConfigMaps<'a>, t: &PodTemplate<'a>) -> Vec<CallSite> {
+    let mut sites = Vec::new();
+    let mut env: Vec<(String, String, String, EdgeSource)> = Vec::new();
+    let mut texts: Vec<(String, String, EdgeSource)> = Vec::new();
+    let mut maps_seen: BTreeSet<&'a str> = BTreeSet::new();
+    let containers = ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(|k| t.spec.get(k).and_then(Value::as_seq).unwrap_or_default().iter());
+    for c in containers {
+        for e in c.get("env").and_then(Value::as_seq).unwrap_or_default() {
+            let Some(name) = text(e.get("name")) else { continue };
+            if let Some(value) = e.get("value").and_then(scalar) {
+                env.push((
+                    name.to_owned(),
+                    value.clone(),
+                    format!("env {name}={value}"),
+                    EdgeSource::Env,
+                ));
+            } else if let Some(r) = e.path(&["valueFrom", "configMapKeyRef"]) {
+                let (Some(cm), Some(key)) = (text(r.get("name")), text(r.get("key"))) else {
+                    continue;
+                };
+                if let Some(value) = configmap_value(configmaps, t.namespace, cm, key) {
+                    env.push((
+                        name.to_owned(),
+                        value,
+                        format!("env {name} from ConfigMap {}/{cm} key {key}", t.namespace),
+                        EdgeSource::ConfigMap,
+                    ));
+                }
+            }
+        }
+        for e in c.get("envFrom").and_then(Value::as_seq).unwrap_or_default() {
+            let Some(cm) = text(e.path(&["configMapRef", "name"])) else {
+                continue;
+            };
+            let prefix = text(e.get("prefix")).unwrap_or_default();
+            maps_seen.insert(cm);
+            for (key, value) in configmap_data(configmaps, t.namespace, cm) {
+                env.push((
+                    format!("{prefix}{key}"),
+                    value.clone(),
+                    format!("ConfigMap {}/{cm} key {key}", t.namespace),
+                    EdgeSource::ConfigMap,
+                ));
+            }
+        }
+        for (field, word) in [("command", "command"), ("args", "arg")] {
+            for a in c.get(field).and_then(Value::as_seq).unwrap_or_default() {
+                if let Some(a) = a.as_str() {
+                    texts.push((a.to_owned(), format!("{word} {a}"), EdgeSource::Args));
+                }
+            }
+        }
+    }
+    for v in t.spec.get("volumes").and_then(Value::as_seq).unwrap_or_default() {
+        let mut maps = Vec::new();
+        if let Some(cm) = text(v.path(&["configMap", "name"])) {
+            maps.push(cm);
+        }
+        for s in v
+            .path(&["projected", "sources"])
+            .and_then(Value::as_seq)
+            .unwrap_or_default()
+        {
+            if let Some(cm) = text(s.path(&["configMap", "name"])) {
+                maps.push(cm);
+            }
+        }
+        for cm in maps {
+            if !maps_seen.insert(cm) {
+                continue;
+            }
+            for (key, value) in configmap_data(configmaps, t.namespace, cm) {
+                texts.push((
+                    value,
+                    format!("ConfigMap {}/{cm} key {key}", t.namespace),
+                    EdgeSource::ConfigMap,
+                ));
+            }
+        }
+    }
+    // X_HOST + X_PORT pairs, and hosts alone in X_HOST.
+    let ports: BTreeMap<&str, &str> = env
+        .iter()
+        .filter_map(|(n, v, ..)| Some((n.strip_suffix("_PORT")?, v.as_str())))
+        .collect();
+    for (name, value, detail, source) in &env {
+        let stem = name
+            .strip_suffix("_HOST")
+            .or_else(|| name.strip_suffix("_HOSTNAME"));
+        if let Some(stem) = stem
+            && !value.contains(':')
+            && let Some(host) = dns_name(value.trim())
+        {
+            let port = ports.get(stem).and_then(|p| p.trim().parse::<u16>().ok());
+            let detail = match port {
+                Some(p) => format!("{detail}, {stem}_PORT={p}"),
+                None => detail.clone(),
+            };
+            let address = Address {
+                host,
+                port,
+                scheme: None,
+                text: value.clone(),
+            };
+            sites.push((address, *source, detail));
+            continue;
+        }
+        for address in find_addresses(value) {
+            let detail = if detail.contains(&address.text) {
+                detail.clone()
+            } else {
+                format!("{detail}: {}", address.text)
+            };
+            sites.push((address, *source, detail));
+        }
+    }
+    for (value, detail, source) in &texts {
+        for address in find_addresses(value) {
+            let detail = if detail.contains(&address.text) {
+                detail.clone()
+            } else {
+                format!("{detail}: {}", address.text)
+            };
+            sites.push((address, *source, detail));
+        }
+    }
+    sites
+}
+
+fn configmap_data(configmaps: &ConfigMaps<'_>, namespace: &str, name: &str) -> Vec<(String, String)> {
+    let Some(cm) = configmaps.get(&(namespace, name)) else {
+        return Vec::new();
+    };
+    cm.raw
+        .get("data")
+        .and_then(Value::as_map)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), scalar(v)?)))
+        .collect()
+}
+
+fn configmap_value(configmaps: &ConfigMaps<'_>, namespace: &str, name: &str, key: &str) -> Option<String> {
+    configmaps
+        .get(&(namespace, name))?
+        .raw
+        .path(&["data", key])
+        .and_then(scalar)
 }
