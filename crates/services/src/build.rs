@@ -225,93 +225,83 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The Service nodes whose selector matches `labels` in `namespace`.
-    fn selecting(
-        &self,
-        namespace: &str,
-        labels: impl Fn(&str) -> Option<String>,
-        pairs: &[(String, String)],
-    ) -> Vec<NodeId> {
-        let mut found = Vec::new();
-        for (k, v) in pairs {
-            let Some(candidates) = self.selector_index.get(&(namespace, k.as_str(), v.as_str())) else {
-                continue;
-            };
-            for (id, selector) in candidates {
-                if selector.iter().all(|(sk, sv)| labels(sk).as_deref() == Some(*sv)) && !found.contains(id) {
-                    found.push(*id);
-                }
-            }
-        }
-        found.sort();
-        found
-    }
-
+    /// Every pod template of the input (workloads, bare pods) with the Services that select
+    /// it, and a Workload node for those no Service selects.
     fn templates(&mut self) -> Vec<PodTemplate<'a>> {
         let inventory = self.inventory;
-        let mut templates = Vec::new();
-        for o in &inventory.objects {
-            // Read only for the kinds that ask (reading every object's document costs).
-            let has_owner = || {
-                o.raw
-                    .path(&["metadata", "ownerReferences"])
-                    .and_then(Value::as_seq)
-                    .is_some_and(|s| !s.is_empty())
-            };
-            let template = match (o.group_version().0, o.kind.as_str()) {
-                ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet") => {
-                    o.raw.path(&["spec", "template"])
-                }
-                ("apps" | "extensions", "ReplicaSet") | ("batch", "Job") | ("", "ReplicationController")
-                    if !has_owner() =>
-                {
-                    o.raw.path(&["spec", "template"])
-                }
-                ("batch", "CronJob") => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
-                ("", "Pod") if !has_owner() => Some(o.raw.root()),
-                _ => None,
-            };
-            let Some(template) = template else { continue };
-            let namespace = o.namespace.as_deref().unwrap_or("default");
-            let labels = labels_of(template.path(&["metadata", "labels"]));
-            let spec = template.field("spec");
-            let workload_labels = labels_of(o.raw.path(&["metadata", "labels"]));
-            let version = workload_labels
-                .get(VERSION_LABEL)
-                .or_else(|| labels.get(VERSION_LABEL))
-                .map(|v| (v.clone(), "label app.kubernetes.io/version"))
-                .or_else(|| {
-                    let image = text(
-                        spec.path(&["containers"])
-                            .and_then(|c| c.as_seq()?.first()?.get("image")),
-                    )?;
-                    Some((image_tag(image)?, "image tag"))
-                });
-            let annotations = template.path(&["metadata", "annotations"]);
-            let mesh = mesh_flag(labels.get("sidecar.istio.io/inject").map(String::as_str))
-                .or_else(|| mesh_flag(text(annotations.and_then(|a| a.get("sidecar.istio.io/inject")))))
-                .or_else(|| {
-                    let ns = self.graph.namespace_labels.get(namespace)?;
-                    if ns.contains_key("istio.io/rev") {
-                        return Some(true);
+        let namespace_labels = &self.graph.namespace_labels;
+        let selector_index = &self.selector_index;
+        // Each object read on its own (in parallel: a large inventory has tens of thousands
+        // of templates), the nodes filled in afterwards, in input order.
+        let mut templates: Vec<PodTemplate<'a>> = inventory
+            .objects
+            .par_iter()
+            .filter_map(|o| {
+                // Read only for the kinds that ask (reading every object's document costs).
+                let has_owner = || {
+                    o.raw
+                        .path(&["metadata", "ownerReferences"])
+                        .and_then(Value::as_seq)
+                        .is_some_and(|s| !s.is_empty())
+                };
+                let template = match (o.group_version().0, o.kind.as_str()) {
+                    ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet") => {
+                        o.raw.path(&["spec", "template"])
                     }
-                    match ns.get("istio-injection").map(String::as_str) {
-                        Some("enabled") => Some(true),
-                        _ => Some(false),
+                    ("apps" | "extensions", "ReplicaSet")
+                    | ("batch", "Job")
+                    | ("", "ReplicationController")
+                        if !has_owner() =>
+                    {
+                        o.raw.path(&["spec", "template"])
                     }
-                });
-            let pairs: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            let from = self.selecting(namespace, |k| labels.get(k).cloned(), &pairs);
-            templates.push(PodTemplate {
-                object: o,
-                namespace,
-                labels,
-                spec,
-                version,
-                mesh,
-                from,
-            });
-        }
+                    ("batch", "CronJob") => o.raw.path(&["spec", "jobTemplate", "spec", "template"]),
+                    ("", "Pod") if !has_owner() => Some(o.raw.root()),
+                    _ => None,
+                };
+                let template = template?;
+                let namespace = o.namespace.as_deref().unwrap_or("default");
+                let labels = labels_of(template.path(&["metadata", "labels"]));
+                let spec = template.field("spec");
+                let workload_labels = labels_of(o.raw.path(&["metadata", "labels"]));
+                let version = workload_labels
+                    .get(VERSION_LABEL)
+                    .or_else(|| labels.get(VERSION_LABEL))
+                    .map(|v| (v.clone(), "label app.kubernetes.io/version"))
+                    .or_else(|| {
+                        let image = text(
+                            spec.path(&["containers"])
+                                .and_then(|c| c.as_seq()?.first()?.get("image")),
+                        )?;
+                        Some((image_tag(image)?, "image tag"))
+                    });
+                let annotations = template.path(&["metadata", "annotations"]);
+                let mesh = mesh_flag(labels.get("sidecar.istio.io/inject").map(String::as_str))
+                    .or_else(|| mesh_flag(text(annotations.and_then(|a| a.get("sidecar.istio.io/inject")))))
+                    .or_else(|| {
+                        let ns = namespace_labels.get(namespace)?;
+                        if ns.contains_key("istio.io/rev") {
+                            return Some(true);
+                        }
+                        match ns.get("istio-injection").map(String::as_str) {
+                            Some("enabled") => Some(true),
+                            _ => Some(false),
+                        }
+                    });
+                let pairs: Vec<(String, String)> =
+                    labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let from = selecting(selector_index, namespace, |k| labels.get(k).cloned(), &pairs);
+                Some(PodTemplate {
+                    object: o,
+                    namespace,
+                    labels,
+                    spec,
+                    version,
+                    mesh,
+                    from,
+                })
+            })
+            .collect();
         for t in &mut templates {
             if t.from.is_empty() {
                 let id = self.node_id(NodeKind::Workload, t.namespace, &t.object.name);
@@ -1482,4 +1472,26 @@ fn configmap_value(configmaps: &ConfigMaps<'_>, namespace: &str, name: &str, key
         .raw
         .path(&["data", key])
         .and_then(scalar)
+}
+
+/// The Service nodes whose selector matches `labels` in `namespace`.
+fn selecting(
+    index: &SelectorIndex<'_>,
+    namespace: &str,
+    labels: impl Fn(&str) -> Option<String>,
+    pairs: &[(String, String)],
+) -> Vec<NodeId> {
+    let mut found = Vec::new();
+    for (k, v) in pairs {
+        let Some(candidates) = index.get(&(namespace, k.as_str(), v.as_str())) else {
+            continue;
+        };
+        for (id, selector) in candidates {
+            if selector.iter().all(|(sk, sv)| labels(sk).as_deref() == Some(*sv)) && !found.contains(id) {
+                found.push(*id);
+            }
+        }
+    }
+    found.sort();
+    found
 }
