@@ -1438,26 +1438,25 @@ fn call_sites<'a>(configmaps: &ConfigMaps<'a>, t: &PodTemplate<'a>) -> Vec<CallS
             sites.push((address, *source, detail));
             continue;
         }
-        for address in find_addresses(value) {
-            let detail = if detail.contains(&address.text) {
-                detail.clone()
-            } else {
-                format!("{detail}: {}", address.text)
-            };
-            sites.push((address, *source, detail));
-        }
+        addresses_in(value, detail, *source, &mut sites);
     }
     for (value, detail, source) in &texts {
-        for address in find_addresses(value) {
-            let detail = if detail.contains(&address.text) {
-                detail.clone()
-            } else {
-                format!("{detail}: {}", address.text)
-            };
-            sites.push((address, *source, detail));
-        }
+        addresses_in(value, detail, *source, &mut sites);
     }
     sites
+}
+
+/// The addresses written in a value, each with the evidence (the value's place, and the
+/// address when the place does not show it already).
+fn addresses_in(value: &str, detail: &str, source: EdgeSource, sites: &mut Vec<CallSite>) {
+    for address in find_addresses(value) {
+        let detail = if detail.contains(&address.text) {
+            detail.to_owned()
+        } else {
+            format!("{detail}: {}", address.text)
+        };
+        sites.push((address, source, detail));
+    }
 }
 
 fn configmap_data(configmaps: &ConfigMaps<'_>, namespace: &str, name: &str) -> Vec<(String, String)> {
