@@ -2,6 +2,7 @@
 //! pdb-overlap: how budgets are matched (pods or pod templates), the workloads they cover,
 //! and the budget arithmetic (`minAvailable`/`maxUnavailable`, status) a drain applies.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use mcp_diag_model::{Node, Object, SourceKind, View};
@@ -118,7 +119,24 @@ pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
 /// has budgets, and for each pod only the budgets keyed by one of its labels (see
 /// [`Keyed`]), never all pods per budget.
 pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> &'a Coverage<'a> {
-    ctx.index.budgets.get_or_init(|| compute(ctx))
+    if let Some(done) = ctx.index.budgets.get() {
+        return done;
+    }
+    // Computed outside the cell: the computation runs on the thread pool, and a worker that
+    // waits inside `get_or_init` may pick up a check that asks for the same cell (a
+    // re-entrant initialisation deadlocks). Two checks starting at once may both compute;
+    // the first result is kept.
+    let computed = compute(ctx);
+    let _ = ctx.index.budgets.set(computed);
+    ctx.index.budgets.get().expect("set just above")
+}
+
+/// What one namespace's pods (or templates) give its budgets.
+#[derive(Default)]
+struct Found<'a> {
+    /// (budget index, matched, units, idle templates), for the namespace's budgets.
+    budgets: Vec<(usize, usize, Vec<Unit<'a>>, Vec<&'a Object>)>,
+    overlaps: Vec<Overlap<'a>>,
 }
 
 fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
@@ -158,34 +176,80 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
             overlaps,
         };
     }
-    let hpas = autoscalers(ctx);
-    let mut candidates: Vec<(usize, bool)> = Vec::new();
-    let mut matched: Vec<usize> = Vec::new();
-    let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
-    // (budget, owner) -> index in the budget's units, so that many pods stay linear.
-    let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
-    // Templates: what manifests are matched by, and in pods mode what a budget without pods
-    // may still match (read only when such a budget exists).
-    let templates = std::cell::OnceCell::new();
-    let templates_in = |ns: &str| -> &[Template<'a>] {
-        templates
-            .get_or_init(|| templates_by_namespace(ctx))
+    let shared = Shared {
+        ctx,
+        mode,
+        hpas: autoscalers(ctx),
+        templates: std::sync::OnceLock::new(),
+    };
+    if mode == Mode::Templates {
+        // Every namespace reads them: read before the namespaces start, not by the first.
+        shared.templates.get_or_init(|| templates_by_namespace(ctx));
+    }
+    // A budget matches only in its own namespace: the namespaces are independent, read in
+    // parallel, and merged in the order their budgets appear.
+    let found: Vec<Found<'a>> = namespaces
+        .par_iter()
+        .map(|ns| shared.namespace(&budgets, ns, by_namespace.get(ns).map_or(&[][..], Vec::as_slice)))
+        .collect();
+    for f in found {
+        for (i, matched, units, idle) in f.budgets {
+            let b = &mut budgets[i];
+            b.matched = matched;
+            b.units = units;
+            b.idle_templates = idle;
+        }
+        overlaps.extend(f.overlaps);
+    }
+    Coverage {
+        mode,
+        budgets,
+        overlaps,
+    }
+}
+
+/// What every namespace's computation reads.
+struct Shared<'c, 'a> {
+    ctx: &'c Context<'a>,
+    mode: Mode,
+    hpas: Autoscalers<'a>,
+    /// Templates: what manifests are matched by, and in pods mode what a budget without
+    /// pods may still match (read only when such a budget exists).
+    templates: std::sync::OnceLock<HashMap<&'a str, Vec<Template<'a>>>>,
+}
+
+impl<'a> Shared<'_, 'a> {
+    fn templates_in(&self, ns: &str) -> &[Template<'a>] {
+        self.templates
+            .get_or_init(|| templates_by_namespace(self.ctx))
             .get(ns)
             .map_or(&[][..], Vec::as_slice)
-    };
-    for ns in &namespaces {
-        let keyed = Keyed::new(&budgets, by_namespace.get(ns).map_or(&[][..], Vec::as_slice));
-        if mode == Mode::Templates {
-            for t in templates_in(ns) {
-                keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+    }
+
+    /// The coverage of the budgets `idxs` (all in namespace `ns`, ascending).
+    fn namespace(&self, budgets: &[Budget<'a>], ns: &str, idxs: &[usize]) -> Found<'a> {
+        let ctx = self.ctx;
+        let hpas = &self.hpas;
+        let mut found = Found {
+            budgets: idxs.iter().map(|i| (*i, 0, Vec::new(), Vec::new())).collect(),
+            overlaps: Vec::new(),
+        };
+        // A budget's place in `found.budgets` (`idxs` is ascending).
+        let slot = |i: usize| idxs.binary_search(&i).unwrap_or_default();
+        let mut candidates: Vec<(usize, bool)> = Vec::new();
+        let mut matched: Vec<usize> = Vec::new();
+        let keyed = Keyed::new(budgets, idxs);
+        if self.mode == Mode::Templates {
+            for t in self.templates_in(ns) {
+                keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
                 if matched.is_empty() {
                     continue;
                 }
-                let count = t.count(&hpas);
+                let count = t.count(hpas);
                 for i in &matched {
-                    let b = &mut budgets[*i];
-                    b.matched += 1;
-                    b.units.push(Unit {
+                    let (_, n, units, _) = &mut found.budgets[slot(*i)];
+                    *n += 1;
+                    units.push(Unit {
                         object: t.object,
                         pods: 0,
                         count,
@@ -193,7 +257,7 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
                     });
                 }
                 if matched.len() > 1 {
-                    overlaps.push(Overlap {
+                    found.overlaps.push(Overlap {
                         unit: t.object,
                         budgets: matched.iter().map(|i| budgets[*i].object).collect(),
                         pods: 0,
@@ -201,24 +265,27 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
                     });
                 }
             }
-            continue;
+            return found;
         }
+        let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
+        // (budget, owner) -> index in the budget's units, so that many pods stay linear.
+        let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
         for pod in ctx.index.pods_in(ns) {
             if is_terminal(pod) {
                 continue;
             }
             let labels = labels_of(pod.raw.root());
-            keyed.matching(&budgets, labels, &mut candidates, &mut matched);
+            keyed.matching(budgets, labels, &mut candidates, &mut matched);
             if matched.is_empty() {
                 continue;
             }
             let (owner, drain_skips) = pod_owner(ctx, pod);
             let scalable = SCALABLE.contains(&owner.kind.as_str());
             for i in &matched {
-                let b = &mut budgets[*i];
-                b.matched += 1;
+                let (_, n, units, _) = &mut found.budgets[slot(*i)];
+                *n += 1;
                 let key = (*i, std::ptr::from_ref(owner) as usize);
-                match unit_at.get(&key).and_then(|at| b.units.get_mut(*at)) {
+                match unit_at.get(&key).and_then(|at| units.get_mut(*at)) {
                     Some(u) => {
                         u.pods += 1;
                         if !scalable {
@@ -226,12 +293,12 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
                         }
                     }
                     None => {
-                        unit_at.insert(key, b.units.len());
-                        b.units.push(Unit {
+                        unit_at.insert(key, units.len());
+                        units.push(Unit {
                             object: owner,
                             pods: 1,
                             count: if scalable {
-                                scale_of(owner, &hpas).replicas
+                                scale_of(owner, hpas).replicas
                             } else {
                                 Some(1)
                             },
@@ -242,6 +309,7 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
             }
             if matched.len() > 1 {
                 let key = (std::ptr::from_ref(owner) as usize, matched.clone());
+                let overlaps = &mut found.overlaps;
                 let at = *overlap_keys.entry(key).or_insert_with(|| {
                     overlaps.push(Overlap {
                         unit: owner,
@@ -257,27 +325,22 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
             }
         }
         // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
-        let idle: Vec<usize> = by_namespace
-            .get(ns)
-            .map_or(&[][..], Vec::as_slice)
+        let idle: Vec<usize> = found
+            .budgets
             .iter()
-            .copied()
-            .filter(|i| budgets[*i].matched == 0)
+            .filter(|(_, n, ..)| *n == 0)
+            .map(|(i, ..)| *i)
             .collect();
         if !idle.is_empty() {
-            let keyed = Keyed::new(&budgets, &idle);
-            for t in templates_in(ns) {
-                keyed.matching(&budgets, t.labels, &mut candidates, &mut matched);
+            let keyed = Keyed::new(budgets, &idle);
+            for t in self.templates_in(ns) {
+                keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
                 for i in &matched {
-                    budgets[*i].idle_templates.push(t.object);
+                    found.budgets[slot(*i)].3.push(t.object);
                 }
             }
         }
-    }
-    Coverage {
-        mode,
-        budgets,
-        overlaps,
+        found
     }
 }
 

@@ -300,7 +300,13 @@ pub fn run_all_timed(
         graph: &empty,
     };
     let (mut findings, mut checks) = match graph {
-        Some(graph) => run_checks_timed(&Context { graph, ..base }, |_| true),
+        Some(graph) => {
+            let ctx = Context { graph, ..base };
+            let budgets = prepare_budgets(&ctx);
+            let (findings, mut checks) = run_checks_timed(&ctx, |_| true);
+            checks.extend(budgets);
+            (findings, checks)
+        }
         None => {
             // The graph takes as long as a slow check to build, and only the dep-* checks
             // read it: build it while the others run.
@@ -313,7 +319,12 @@ pub fn run_all_timed(
                     let ctx = Context { graph, ..base };
                     (run_checks_timed(&ctx, |c: &dyn Check| c.reads_graph()), built)
                 },
-                || run_checks_timed(&base, |c: &dyn Check| !c.reads_graph()),
+                || {
+                    let budgets = prepare_budgets(&base);
+                    let (findings, mut checks) = run_checks_timed(&base, |c: &dyn Check| !c.reads_graph());
+                    checks.extend(budgets);
+                    (findings, checks)
+                },
             );
             let ((mut findings, mut checks), built) = with_graph;
             checks.push(("(the service graph, for the dep-* checks)", built));
@@ -328,6 +339,22 @@ pub fn run_all_timed(
     checks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     timings.checks = checks;
     (findings, timings)
+}
+
+/// The budget coverage the pdb-* checks share, computed (in parallel) before they start:
+/// otherwise the first to ask computes it alone while the others wait or compute it too.
+/// Its time, when it ran.
+fn prepare_budgets(ctx: &Context<'_>) -> Option<(&'static str, std::time::Duration)> {
+    let disabled = &ctx.options.disabled;
+    let wanted = rules::ALL
+        .iter()
+        .any(|c| c.info().id.starts_with("pdb-") && !disabled.contains(c.info().id));
+    if !wanted {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    budgets::coverage(ctx);
+    Some(("(the budget coverage, for the pdb-* checks)", started.elapsed()))
 }
 
 /// Runs every check on a prepared context.

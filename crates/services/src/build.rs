@@ -2,6 +2,7 @@
 //! pods: a 150,000-pod cluster has a few thousand templates), then the routing objects.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
 use rayon::prelude::*;
@@ -300,6 +301,10 @@ impl<'a> Builder<'a> {
                 })
             })
             .collect();
+        // (node, workload) pairs already listed: a workload behind many nodes (or a node
+        // with many workloads) is looked up, not compared with each workload of the node.
+        let mut listed: rustc_hash::FxHashSet<(NodeId, &'a str, &'a str, Option<&'a str>, &'a str)> =
+            rustc_hash::FxHashSet::default();
         for t in &mut templates {
             if t.from.is_empty() {
                 let id = self.node_id(NodeKind::Workload, t.namespace, &t.object.name);
@@ -323,15 +328,18 @@ impl<'a> Builder<'a> {
                     ))
                 })
                 .collect::<Vec<_>>();
-            // The template's labels and ports go to its last node without a copy: nothing
-            // reads them from the template afterwards (the copies were a tenth of the graph's
-            // memory on a large inventory).
-            let last = t.from.len().saturating_sub(1);
-            for (k, &id) in t.from.iter().enumerate() {
+            // One template shared by its nodes: a template that many Services select would
+            // otherwise be copied into each (most of the graph's memory on such an input).
+            let template = Arc::new(Template {
+                object: Some(t.object.object_ref()),
+                labels: std::mem::take(&mut t.labels),
+                ports: std::mem::take(&mut ports),
+            });
+            let o = t.object;
+            for &id in &t.from {
                 let node = &mut self.graph.nodes[id.0 as usize];
-                let r = t.object.object_ref();
-                if !node.workloads.contains(&r) {
-                    node.workloads.push(r.clone());
+                if listed.insert((id, &o.api_version, &o.kind, o.namespace.as_deref(), &o.name)) {
+                    node.workloads.push(o.object_ref());
                 }
                 if node.version.is_none()
                     && let Some((v, source)) = &t.version
@@ -344,16 +352,7 @@ impl<'a> Builder<'a> {
                     (false, Some(a), Some(b)) if a == b => Some(a),
                     _ => None,
                 };
-                let (labels, ports) = if k == last {
-                    (std::mem::take(&mut t.labels), std::mem::take(&mut ports))
-                } else {
-                    (t.labels.clone(), ports.clone())
-                };
-                node.templates.push(Template {
-                    object: Some(r),
-                    labels,
-                    ports,
-                });
+                node.templates.push(Arc::clone(&template));
             }
         }
         templates
@@ -1200,11 +1199,21 @@ impl<'a> Builder<'a> {
         for (new, &old) in order.iter().enumerate() {
             new_id[old] = NodeId(new as u32);
         }
-        let mut old_nodes: Vec<Option<Node>> = std::mem::take(&mut self.graph.nodes)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.graph.nodes = order.iter().filter_map(|&old| old_nodes[old].take()).collect();
+        // Moved into their sorted places by swaps, cycle by cycle: nodes are large, and a
+        // large graph copied into new vectors costs more than sorting it.
+        let mut placed = vec![false; order.len()];
+        for start in 0..order.len() {
+            let mut at = start;
+            while !placed[at] {
+                placed[at] = true;
+                let from = order[at];
+                if from == start {
+                    break;
+                }
+                self.graph.nodes.swap(at, from);
+                at = from;
+            }
+        }
         for d in &mut self.graph.destination_tls {
             d.node = d.node.map(|n| new_id[n.0 as usize]);
         }

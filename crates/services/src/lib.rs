@@ -86,8 +86,9 @@ pub struct Node {
     pub absence_known: bool,
     /// The pod templates behind the node (labels, container ports), for NetworkPolicy and
     /// PeerAuthentication questions.
+    /// Shared: a template that several Services select is one allocation.
     #[serde(skip)]
-    pub templates: Vec<Template>,
+    pub templates: Vec<std::sync::Arc<Template>>,
 }
 
 /// One pod template (of a workload, or a bare pod).

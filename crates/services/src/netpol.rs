@@ -405,10 +405,11 @@ impl Graph {
         let named: Vec<&Template> = from
             .templates
             .iter()
-            .filter(|t| edge.evidence.iter().any(|e| t.object.as_ref() == Some(&e.object)))
+            .map(AsRef::as_ref)
+            .filter(|t: &&Template| edge.evidence.iter().any(|e| t.object.as_ref() == Some(&e.object)))
             .collect();
         let callers: Vec<&Template> = if named.is_empty() {
-            from.templates.iter().collect()
+            from.templates.iter().map(AsRef::as_ref).collect()
         } else {
             named
         };

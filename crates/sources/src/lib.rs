@@ -120,15 +120,18 @@ pub fn read_manifests(inputs: &[Input], stdin: &mut dyn Read) -> Result<Inventor
 /// written by hand: at least half of them carry the `metadata.uid` and `creationTimestamp`
 /// that only the API server sets.
 pub fn is_export(objects: &[mcp_diag_model::Object]) -> bool {
-    let stored = objects
-        .iter()
-        .filter(|o| {
-            o.raw.path(&["metadata", "uid"]).is_some_and(|v| !v.is_null())
-                && o.raw
-                    .path(&["metadata", "creationTimestamp"])
-                    .is_some_and(|v| !v.is_null())
-        })
-        .count();
+    // On the parser threads: it reads every object's metadata.
+    let stored = parse::parser_pool().install(|| {
+        objects
+            .par_iter()
+            .filter(|o| {
+                o.raw.path(&["metadata", "uid"]).is_some_and(|v| !v.is_null())
+                    && o.raw
+                        .path(&["metadata", "creationTimestamp"])
+                        .is_some_and(|v| !v.is_null())
+            })
+            .count()
+    });
     stored > 0 && stored * 2 >= objects.len()
 }
 
@@ -191,6 +194,10 @@ fn read_files(files: Vec<walk::FileJob>, inventory: &mut Inventory) {
     inventory.files_scanned += files.len();
     let parsed: Vec<ParsedFile> =
         parse::parser_pool().install(|| files.into_par_iter().map(walk::FileJob::parse).collect());
+    // Sized once: growing it object by object copies a large inventory several times.
+    inventory
+        .objects
+        .reserve(parsed.iter().map(|f| f.objects.len()).sum());
     for file in parsed {
         inventory.objects.extend(file.objects);
         inventory.input_problems.extend(file.problems);

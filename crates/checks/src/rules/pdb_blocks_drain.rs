@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Node, Severity, SourceKind};
+use rayon::prelude::*;
 
 use crate::budgets::{
     Budget, BudgetSelector, IntOrPercent, PdbStatus, SCALABLE, Unit, coverage, is_bare_pod, raw_text,
@@ -70,9 +71,11 @@ impl Check for PdbBlocksDrain {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let coverage = coverage(ctx);
+        // In parallel: a budget over many workloads lists them all, and on a large
+        // inventory this check would otherwise finish last, alone on one core.
         coverage
             .budgets
-            .iter()
+            .par_iter()
             .filter_map(|b| verdict(ctx, b).map(|v| blocked(b, &v)))
             .collect()
     }
