@@ -141,10 +141,12 @@ struct Found<'a> {
 
 fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
     let mode = mode(ctx);
+    // Each budget's document read on its own, in parallel (on a large inventory, reading
+    // them one after the other costs as much as matching them).
     let mut budgets: Vec<Budget<'a>> = ctx
         .index
         .of_kind("PodDisruptionBudget")
-        .iter()
+        .par_iter()
         .map(|object| Budget {
             object,
             selector: BudgetSelector::read(object),
@@ -176,22 +178,29 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
             overlaps,
         };
     }
+    // Templates: what manifests are matched by, and in pods mode what a budget without pods
+    // may still match (read only when such a budget exists, after the pods).
+    let templates = (mode == Mode::Templates).then(|| templates_by_namespace(ctx));
     let shared = Shared {
         ctx,
         mode,
         hpas: autoscalers(ctx),
-        templates: std::sync::OnceLock::new(),
+        templates: templates.as_ref(),
     };
-    if mode == Mode::Templates {
-        // Every namespace reads them: read before the namespaces start, not by the first.
-        shared.templates.get_or_init(|| templates_by_namespace(ctx));
-    }
     // A budget matches only in its own namespace: the namespaces are independent, read in
     // parallel, and merged in the order their budgets appear.
-    let found: Vec<Found<'a>> = namespaces
+    let mut found: Vec<Found<'a>> = namespaces
         .par_iter()
         .map(|ns| shared.namespace(&budgets, ns, by_namespace.get(ns).map_or(&[][..], Vec::as_slice)))
         .collect();
+    if mode == Mode::Pods && found.iter().any(|f| f.budgets.iter().any(|(_, n, ..)| *n == 0)) {
+        // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
+        let templates = templates_by_namespace(ctx);
+        found.par_iter_mut().zip(&namespaces).for_each(|(f, ns)| {
+            let templates = templates.get(ns).map_or(&[][..], Vec::as_slice);
+            f.idle(&budgets, templates);
+        });
+    }
     for f in found {
         for (i, matched, units, idle) in f.budgets {
             let b = &mut budgets[i];
@@ -213,19 +222,11 @@ struct Shared<'c, 'a> {
     ctx: &'c Context<'a>,
     mode: Mode,
     hpas: Autoscalers<'a>,
-    /// Templates: what manifests are matched by, and in pods mode what a budget without
-    /// pods may still match (read only when such a budget exists).
-    templates: std::sync::OnceLock<HashMap<&'a str, Vec<Template<'a>>>>,
+    /// The workloads' templates by namespace, in templates mode.
+    templates: Option<&'c HashMap<&'a str, Vec<Template<'a>>>>,
 }
 
 impl<'a> Shared<'_, 'a> {
-    fn templates_in(&self, ns: &str) -> &[Template<'a>] {
-        self.templates
-            .get_or_init(|| templates_by_namespace(self.ctx))
-            .get(ns)
-            .map_or(&[][..], Vec::as_slice)
-    }
-
     /// The coverage of the budgets `idxs` (all in namespace `ns`, ascending).
     fn namespace(&self, budgets: &[Budget<'a>], ns: &str, idxs: &[usize]) -> Found<'a> {
         let ctx = self.ctx;
@@ -240,7 +241,11 @@ impl<'a> Shared<'_, 'a> {
         let mut matched: Vec<usize> = Vec::new();
         let keyed = Keyed::new(budgets, idxs);
         if self.mode == Mode::Templates {
-            for t in self.templates_in(ns) {
+            let templates = self
+                .templates
+                .and_then(|m| m.get(ns))
+                .map_or(&[][..], Vec::as_slice);
+            for t in templates {
                 keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
                 if matched.is_empty() {
                     continue;
@@ -324,23 +329,32 @@ impl<'a> Shared<'_, 'a> {
                 }
             }
         }
-        // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
-        let idle: Vec<usize> = found
+        found
+    }
+}
+
+impl<'a> Found<'a> {
+    /// The templates that the namespace's budgets without pods match.
+    fn idle(&mut self, budgets: &[Budget<'a>], templates: &[Template<'a>]) {
+        let idle: Vec<usize> = self
             .budgets
             .iter()
             .filter(|(_, n, ..)| *n == 0)
             .map(|(i, ..)| *i)
             .collect();
-        if !idle.is_empty() {
-            let keyed = Keyed::new(budgets, &idle);
-            for t in self.templates_in(ns) {
-                keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
-                for i in &matched {
-                    found.budgets[slot(*i)].3.push(t.object);
+        if idle.is_empty() {
+            return;
+        }
+        let (mut candidates, mut matched) = (Vec::new(), Vec::new());
+        let keyed = Keyed::new(budgets, &idle);
+        for t in templates {
+            keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
+            for i in &matched {
+                if let Ok(at) = self.budgets.binary_search_by_key(i, |(b, ..)| *b) {
+                    self.budgets[at].3.push(t.object);
                 }
             }
         }
-        found
     }
 }
 
@@ -453,38 +467,50 @@ impl Template<'_> {
 }
 
 fn templates_by_namespace<'a>(ctx: &Context<'a>) -> HashMap<&'a str, Vec<Template<'a>>> {
+    // Each workload read on its own, in parallel; filed by namespace in input order.
+    let read: Vec<Vec<Template<'a>>> = WORKLOADS
+        .par_iter()
+        .map(|kind| {
+            ctx.index
+                .of_kind(kind)
+                .par_iter()
+                .filter_map(|object| template_of(ctx, kind, object))
+                .collect()
+        })
+        .collect();
     let mut map: HashMap<&'a str, Vec<Template<'a>>> = HashMap::default();
-    for kind in WORKLOADS {
-        for object in ctx.index.of_kind(kind) {
-            // ReplicaSets of a Deployment, Jobs of a CronJob, pods of any controller are
-            // represented by their owner.
-            if ctx
-                .index
-                .controller_of(object)
-                .is_some_and(|o| WORKLOADS.contains(&o.kind.as_str()))
-            {
-                continue;
-            }
-            if *kind == "Pod" && is_terminal(object) {
-                continue;
-            }
-            let labels = match *kind {
-                "Pod" => labels_of(object.raw.root()),
-                "CronJob" => {
-                    object
-                        .raw
-                        .path(&["spec", "jobTemplate", "spec", "template", "metadata", "labels"])
-                }
-                _ => object.raw.path(&["spec", "template", "metadata", "labels"]),
-            };
-            map.entry(namespace_of(object)).or_default().push(Template {
-                object,
-                labels,
-                drain_skips: *kind == "DaemonSet" || (*kind == "Pod" && object.annotation(MIRROR).is_some()),
-            });
-        }
+    for t in read.into_iter().flatten() {
+        map.entry(namespace_of(t.object)).or_default().push(t);
     }
     map
+}
+
+/// A workload's pod template as budgets match it; `None` for what its owner stands for
+/// (ReplicaSets of a Deployment, Jobs of a CronJob, pods of any controller) and for pods
+/// that have ended.
+fn template_of<'a>(ctx: &Context<'a>, kind: &str, object: &'a Object) -> Option<Template<'a>> {
+    if ctx
+        .index
+        .controller_of(object)
+        .is_some_and(|o| WORKLOADS.contains(&o.kind.as_str()))
+    {
+        return None;
+    }
+    if kind == "Pod" && is_terminal(object) {
+        return None;
+    }
+    let labels = match kind {
+        "Pod" => labels_of(object.raw.root()),
+        "CronJob" => object
+            .raw
+            .path(&["spec", "jobTemplate", "spec", "template", "metadata", "labels"]),
+        _ => object.raw.path(&["spec", "template", "metadata", "labels"]),
+    };
+    Some(Template {
+        object,
+        labels,
+        drain_skips: kind == "DaemonSet" || (kind == "Pod" && object.annotation(MIRROR).is_some()),
+    })
 }
 
 /// Succeeded and Failed pods are deleted by a drain without asking any budget.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mcp_diag_model::{Inventory, Node as Value, Object, ObjectRef, SourceKind};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
 use crate::declared::{self, Declared, DeclaredService};
@@ -33,7 +33,8 @@ const VERSION_LABEL: &str = "app.kubernetes.io/version";
 struct PodTemplate<'a> {
     object: &'a Object,
     namespace: &'a str,
-    labels: Labels,
+    /// What the nodes keep of it (shared by the nodes that select it).
+    shared: Arc<Template>,
     spec: Value<'a>,
     version: Option<(String, &'static str)>,
     mesh: Option<bool>,
@@ -264,11 +265,12 @@ impl<'a> Builder<'a> {
                 let namespace = o.namespace.as_deref().unwrap_or("default");
                 let labels = labels_of(template.path(&["metadata", "labels"]));
                 let spec = template.field("spec");
-                let workload_labels = labels_of(o.raw.path(&["metadata", "labels"]));
-                let version = workload_labels
-                    .get(VERSION_LABEL)
-                    .or_else(|| labels.get(VERSION_LABEL))
-                    .map(|v| (v.clone(), "label app.kubernetes.io/version"))
+                let version = o
+                    .raw
+                    .path(&["metadata", "labels", VERSION_LABEL])
+                    .and_then(scalar)
+                    .or_else(|| labels.get(VERSION_LABEL).cloned())
+                    .map(|v| (v, "label app.kubernetes.io/version"))
                     .or_else(|| {
                         let image = text(
                             spec.path(&["containers"])
@@ -290,10 +292,31 @@ impl<'a> Builder<'a> {
                         }
                     });
                 let from = selecting(selector_index, namespace, &labels);
+                let ports = spec
+                    .path(&["containers"])
+                    .and_then(Value::as_seq)
+                    .unwrap_or_default()
+                    .iter()
+                    .flat_map(|c| c.get("ports").and_then(Value::as_seq).unwrap_or_default().iter())
+                    .filter_map(|p| {
+                        Some((
+                            text(p.get("name")).unwrap_or_default().to_owned(),
+                            port_number(p.get("containerPort"))?,
+                        ))
+                    })
+                    .collect();
+                // One template shared by its nodes: a template that many Services select
+                // would otherwise be copied into each (most of the graph's memory on such an
+                // input).
+                let shared = Arc::new(Template {
+                    object: Some(o.object_ref()),
+                    labels,
+                    ports,
+                });
                 Some(PodTemplate {
                     object: o,
                     namespace,
-                    labels,
+                    shared,
                     spec,
                     version,
                     mesh,
@@ -301,11 +324,9 @@ impl<'a> Builder<'a> {
                 })
             })
             .collect();
-        // (node, workload) pairs already listed: a workload behind many nodes (or a node
-        // with many workloads) is looked up, not compared with each workload of the node.
-        let mut listed: rustc_hash::FxHashSet<(NodeId, &'a str, &'a str, Option<&'a str>, &'a str)> =
-            rustc_hash::FxHashSet::default();
-        for t in &mut templates {
+        // The templates of each node, in input order; then the nodes filled in parallel.
+        let mut of_node: Vec<Vec<u32>> = Vec::new();
+        for (i, t) in templates.iter_mut().enumerate() {
             if t.from.is_empty() {
                 let id = self.node_id(NodeKind::Workload, t.namespace, &t.object.name);
                 // A bare pod and a Deployment of the same name share the node: fine.
@@ -314,47 +335,20 @@ impl<'a> Builder<'a> {
                     .get_or_insert_with(|| t.object.object_ref());
                 t.from.push(id);
             }
-            let mut ports = t
-                .spec
-                .path(&["containers"])
-                .and_then(Value::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .flat_map(|c| c.get("ports").and_then(Value::as_seq).unwrap_or_default().iter())
-                .filter_map(|p| {
-                    Some((
-                        text(p.get("name")).unwrap_or_default().to_owned(),
-                        port_number(p.get("containerPort"))?,
-                    ))
-                })
-                .collect::<Vec<_>>();
-            // One template shared by its nodes: a template that many Services select would
-            // otherwise be copied into each (most of the graph's memory on such an input).
-            let template = Arc::new(Template {
-                object: Some(t.object.object_ref()),
-                labels: std::mem::take(&mut t.labels),
-                ports: std::mem::take(&mut ports),
-            });
-            let o = t.object;
-            for &id in &t.from {
-                let node = &mut self.graph.nodes[id.0 as usize];
-                if listed.insert((id, &o.api_version, &o.kind, o.namespace.as_deref(), &o.name)) {
-                    node.workloads.push(o.object_ref());
+            for id in &t.from {
+                let at = id.0 as usize;
+                if of_node.len() <= at {
+                    of_node.resize_with(at + 1, Vec::new);
                 }
-                if node.version.is_none()
-                    && let Some((v, source)) = &t.version
-                {
-                    node.version = Some(v.clone());
-                    node.version_source = Some((*source).to_owned());
-                }
-                node.mesh = match (node.templates.is_empty(), node.mesh, t.mesh) {
-                    (true, _, m) => m,
-                    (false, Some(a), Some(b)) if a == b => Some(a),
-                    _ => None,
-                };
-                node.templates.push(Arc::clone(&template));
+                of_node[at].push(i as u32);
             }
         }
+        let templates_ref = &templates;
+        self.graph
+            .nodes
+            .par_iter_mut()
+            .zip(of_node.par_iter())
+            .for_each(|(node, list)| fill_node(node, list.iter().map(|&i| &templates_ref[i as usize])));
         templates
     }
 
@@ -1487,6 +1481,45 @@ fn configmap_value(configmaps: &ConfigMaps<'_>, namespace: &str, name: &str, key
         .raw
         .path(&["data", key])
         .and_then(scalar)
+}
+
+/// A workload by apiVersion, kind, namespace and name (an [`ObjectRef`]'s fields, borrowed).
+type WorkloadKey<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// A node's workloads, version, mesh flag and templates, from the templates behind it (in
+/// input order).
+fn fill_node<'t, 'a: 't>(node: &mut Node, templates: impl ExactSizeIterator<Item = &'t PodTemplate<'a>>) {
+    // A workload behind a node many times over (the same object in two files) is listed
+    // once; a set once the node has many, so that a large node is not quadratic.
+    let mut listed: Option<FxHashSet<WorkloadKey<'_>>> =
+        (templates.len() > 16).then(FxHashSet::default);
+    for t in templates {
+        let o = t.object;
+        let new = match &mut listed {
+            Some(set) => set.insert((&o.api_version, &o.kind, o.namespace.as_deref(), &o.name)),
+            None => !node.workloads.iter().any(|w| {
+                w.name == o.name
+                    && w.kind == o.kind
+                    && w.namespace == o.namespace
+                    && w.api_version == o.api_version
+            }),
+        };
+        if new {
+            node.workloads.push(o.object_ref());
+        }
+        if node.version.is_none()
+            && let Some((v, source)) = &t.version
+        {
+            node.version = Some(v.clone());
+            node.version_source = Some((*source).to_owned());
+        }
+        node.mesh = match (node.templates.is_empty(), node.mesh, t.mesh) {
+            (true, _, m) => m,
+            (false, Some(a), Some(b)) if a == b => Some(a),
+            _ => None,
+        };
+        node.templates.push(Arc::clone(&t.shared));
+    }
 }
 
 /// The Service nodes whose selector matches `labels` in `namespace`.
