@@ -548,13 +548,34 @@ fn push_unit_name(text: &mut String, object: &Object) {
     text.push_str(&object.name);
 }
 
-/// A covered workload with what a drain counts of it: `Deployment web (3 replicas)`,
-/// `Pod db-0`. Built without `format!`: a budget over many workloads lists each of them,
-/// and on a large inventory this was most of pdb-blocks-drain's time.
-pub(crate) fn unit_text(unit: &Unit<'_>) -> String {
+/// The covered workloads as a list, each with what a drain counts of it (`Deployment web
+/// (3 replicas)`, `Pod db-0`): all of them, and the first `limit` with how many more (`A, B
+/// and 1 more`). Written into one buffer without `format!`: a budget over many workloads
+/// lists each of them, and on a large inventory this was most of pdb-blocks-drain's time.
+pub(crate) fn unit_list(units: &[&Unit<'_>], limit: usize) -> (String, String) {
+    let mut all = String::new();
+    let mut shown = 0;
+    for (i, unit) in units.iter().enumerate() {
+        if i > 0 {
+            all.push_str(", ");
+        }
+        push_unit_text(&mut all, unit);
+        if i < limit {
+            shown = all.len();
+        }
+    }
+    let mut short = all[..shown].to_owned();
+    if units.len() > limit {
+        short.push_str(" and ");
+        short.push_str(itoa::Buffer::new().format(units.len() - limit));
+        short.push_str(" more");
+    }
+    (all, short)
+}
+
+fn push_unit_text(text: &mut String, unit: &Unit<'_>) {
     let object = unit.object;
-    let mut text = String::with_capacity(object.kind.len() + object.name.len() + 24);
-    push_unit_name(&mut text, object);
+    push_unit_name(text, object);
     let mut number = itoa::Buffer::new();
     match (SCALABLE.contains(&object.kind.as_str()), unit.count) {
         (true, Some(n)) => {
@@ -570,7 +591,6 @@ pub(crate) fn unit_text(unit: &Unit<'_>) -> String {
         }
         _ => {}
     }
-    text
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -255,10 +255,181 @@ pub fn render_json(report: &Report) -> String {
 }
 
 /// [`render_json`] written to `out` as it is produced: a large report is never held whole in
-/// memory (tens of MB at 100,000 objects).
-pub fn write_json(report: &Report, mut out: impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+/// memory (tens of MB at 100,000 objects). The findings, most of a large report, are
+/// rendered on every core a batch at a time. `report` is as it was afterwards (its findings
+/// are taken out while the rest is rendered).
+pub fn write_json(report: &mut Report, out: impl std::io::Write) -> std::io::Result<()> {
+    write_json_batched(report, out, PARALLEL_FINDINGS)
+}
+
+/// Below this many findings the report is rendered in one go.
+const PARALLEL_FINDINGS: usize = 2_000;
+
+/// How the pretty printer indents a cluster's `findings` key (depth 3: the report, its
+/// `clusters` list, the cluster) and each finding in the list (depth 4).
+const FINDINGS_KEY: &str = "\n      \"findings\": []";
+const FINDING_INDENT: &[u8] = b"        ";
+
+fn write_json_batched(
+    report: &mut Report,
+    mut out: impl std::io::Write,
+    least: usize,
+) -> std::io::Result<()> {
+    let total: usize = report.clusters.iter().map(|c| c.findings.len()).sum();
+    if total < least {
+        serde_json::to_writer_pretty(&mut out, &*report).map_err(std::io::Error::other)?;
+        return out.write_all(b"\n");
+    }
+    // The report without its findings, then each cluster's list put in place of its empty
+    // one (the key at the cluster's depth occurs once per cluster, in order).
+    let lists: Vec<Vec<Finding>> = report
+        .clusters
+        .iter_mut()
+        .map(|c| std::mem::take(&mut c.findings))
+        .collect();
+    let rest = serde_json::to_string_pretty(&*report);
+    for (cluster, list) in report.clusters.iter_mut().zip(lists) {
+        cluster.findings = list;
+    }
+    let rest = rest.map_err(std::io::Error::other)?;
+    let pieces: Vec<&str> = rest.split(FINDINGS_KEY).collect();
+    if pieces.len() != report.clusters.len() + 1 {
+        // Not the shape expected (cannot happen with these types): the plain way.
+        serde_json::to_writer_pretty(&mut out, &*report).map_err(std::io::Error::other)?;
+        return out.write_all(b"\n");
+    }
+    out.write_all(pieces[0].as_bytes())?;
+    for (cluster, piece) in report.clusters.iter().zip(&pieces[1..]) {
+        out.write_all(FINDINGS_KEY.strip_suffix("[]").unwrap_or(FINDINGS_KEY).as_bytes())?;
+        write_findings(&cluster.findings, &mut out)?;
+        out.write_all(piece.as_bytes())?;
+    }
     out.write_all(b"\n")
+}
+
+/// The pretty layout (two spaces a level, `": "` after a key, empty lists and objects as
+/// `[]` and `{}`) starting at a given depth, so that a finding printed on its own lines up
+/// with the report around it. The test `batched_json_equals_the_plain_rendering` holds it
+/// to `serde_json`'s own pretty printer.
+struct PrettyAt {
+    depth: usize,
+    has_value: bool,
+}
+
+impl PrettyAt {
+    fn line<W: ?Sized + std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            out.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(out)?;
+        }
+        out.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&self, out: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        self.line(out)
+    }
+}
+
+impl serde_json::ser::Formatter for PrettyAt {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// A list of findings as the pretty printer writes it at depth 3: each finding printed on
+/// its own (in parallel, a batch at a time so that memory stays bounded) and indented.
+/// Strings escape their line breaks, so every line break in a printed finding is layout.
+fn write_findings(findings: &[Finding], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    if findings.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    for (b, batch) in findings.chunks(4096).enumerate() {
+        let texts: Vec<serde_json::Result<Vec<u8>>> = batch
+            .par_chunks(256)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                for (i, finding) in chunk.iter().enumerate() {
+                    if b + c + i > 0 {
+                        text.push(b',');
+                    }
+                    text.push(b'\n');
+                    text.extend_from_slice(FINDING_INDENT);
+                    let layout = PrettyAt {
+                        depth: FINDING_INDENT.len() / 2,
+                        has_value: false,
+                    };
+                    finding.serialize(&mut serde_json::Serializer::with_formatter(&mut text, layout))?;
+                }
+                Ok(text)
+            })
+            .collect();
+        for text in texts {
+            out.write_all(&text.map_err(std::io::Error::other)?)?;
+        }
+    }
+    out.write_all(b"\n      ]")
 }
 
 #[cfg(test)]

@@ -264,3 +264,43 @@ fn fleet_lines_align_and_name_each_cluster_whole() {
         "{narrow}"
     );
 }
+
+/// The batched writer puts each cluster's findings where the pretty printer would: the bytes
+/// equal one `to_writer_pretty` of the whole report, for several clusters (one without
+/// findings, one with suppressed entries and multi-line text), across batch and chunk edges.
+#[test]
+fn batched_json_equals_the_plain_rendering() {
+    let first = report().clusters[0].clone();
+    let mut second = first.clone();
+    second.name = "second".into();
+    second.findings = (0..4_500)
+        .map(|i| {
+            let mut f = finding(Severity::High, i);
+            f.message = format!("line one\nline two \"quoted\" {i}");
+            f.details
+                .insert("workloads", format!("Deployment a-{i}, Pod b-{i}"));
+            f
+        })
+        .collect();
+    second.suppressed = vec![Suppressed {
+        finding: finding(Severity::Low, 3),
+        suppressed_by: "ignore file",
+        reason: "known".into(),
+        until: Some("2027-01-01".into()),
+    }];
+    let mut empty = first.clone();
+    empty.name = "empty".into();
+    empty.findings.clear();
+    // Several clusters: a fleet report, with its rows.
+    let mut many = Report::new("0.1.0", vec![first, second, empty]);
+    assert!(many.fleet.is_some());
+    let plain = render_json(&many);
+    for least in [0, 1, 2_000, usize::MAX] {
+        let mut out = Vec::new();
+        write_json_batched(&mut many, &mut out, least).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), plain, "least {least}");
+    }
+    // The report is as it was.
+    assert_eq!(many.clusters[1].findings.len(), 4_500);
+    assert_eq!(render_json(&many), plain);
+}

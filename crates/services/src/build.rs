@@ -1491,8 +1491,7 @@ type WorkloadKey<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
 fn fill_node<'t, 'a: 't>(node: &mut Node, templates: impl ExactSizeIterator<Item = &'t PodTemplate<'a>>) {
     // A workload behind a node many times over (the same object in two files) is listed
     // once; a set once the node has many, so that a large node is not quadratic.
-    let mut listed: Option<FxHashSet<WorkloadKey<'_>>> =
-        (templates.len() > 16).then(FxHashSet::default);
+    let mut listed: Option<FxHashSet<WorkloadKey<'_>>> = (templates.len() > 16).then(FxHashSet::default);
     for t in templates {
         let o = t.object;
         let new = match &mut listed {

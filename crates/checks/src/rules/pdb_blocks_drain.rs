@@ -5,10 +5,10 @@ use rayon::prelude::*;
 
 use crate::budgets::{
     Budget, BudgetSelector, IntOrPercent, PdbStatus, SCALABLE, Unit, coverage, is_bare_pod, raw_text,
-    replicas_for_percent, status_of, unit_text,
+    replicas_for_percent, status_of, unit_list,
 };
 use crate::rules::scale::namespace_of;
-use crate::words::{capitalize, name_list, plural_i64 as plural};
+use crate::words::{capitalize, plural_i64 as plural};
 use crate::{Check, CheckInfo, Context};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -202,8 +202,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
     let name = &object.name;
     let spec = object.raw.get("spec");
     let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
-    let covered: Vec<String> = drained.iter().map(|u| unit_text(u)).collect();
-    let covered_text = name_list(&covered, 4);
+    let (covered, covered_text) = unit_list(&drained, 4);
     let scalable: Vec<&Unit<'_>> = drained
         .iter()
         .copied()
@@ -223,7 +222,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
     let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
     let mut details = BTreeMap::from([
         ("budget", format!("{ns}/{name}")),
-        ("workloads", covered.join(", ")),
+        ("workloads", covered),
         ("expected_pods", expected.clone()),
         ("must_stay_up", required.clone()),
     ]);

@@ -214,7 +214,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         args.output,
         ScanFormat::Json | ScanFormat::Sarif | ScanFormat::Junit
     );
-    let report = match args.min_severity.map(level) {
+    let mut report = match args.min_severity.map(level) {
         Some(min) if !machine => {
             let mut report = full;
             for c in &mut report.clusters {
@@ -232,7 +232,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let written = if args.output == ScanFormat::Json {
         // Streamed: the JSON of a large scan is tens of MB.
         let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
-        mcp_diag_report::write_json(&report, &mut out).and_then(|()| out.flush())
+        mcp_diag_report::write_json(&mut report, &mut out).and_then(|()| out.flush())
     } else {
         let text = super::output::render_scan(&report, args.output, args.color, args.compact, threshold);
         stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
