@@ -150,6 +150,14 @@ pub struct Applied {
 /// themselves (expired, or annotations that cannot be read).
 pub fn apply(findings: Vec<Finding>, inventory: &Inventory, ignores: &[Ignore], today: Date) -> Applied {
     let annotated = annotated_objects(inventory);
+    if annotated.is_empty() && ignores.is_empty() {
+        // Nothing can silence a finding: they stay as they are, in their order.
+        return Applied {
+            kept: findings,
+            suppressed: Vec::new(),
+            unused: Vec::new(),
+        };
+    }
     let (active, expired): (Vec<&Ignore>, Vec<&Ignore>) =
         ignores.iter().partition(|i| i.until.is_none_or(|u| u >= today));
     let mut kept = Vec::with_capacity(findings.len());

@@ -325,6 +325,9 @@ impl<'a> Builder<'a> {
             })
             .collect();
         // The templates of each node, in input order; then the nodes filled in parallel.
+        let unselected = templates.iter().filter(|t| t.from.is_empty()).count();
+        // Nodes are large: grown once, not copied at each doubling.
+        self.graph.nodes.reserve(unselected);
         let mut of_node: Vec<Vec<u32>> = Vec::new();
         for (i, t) in templates.iter_mut().enumerate() {
             if t.from.is_empty() {
