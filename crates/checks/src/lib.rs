@@ -309,9 +309,16 @@ pub fn run_all_timed(
         }
         None => {
             // The graph takes as long as a slow check to build, and only the dep-* checks
-            // read it: build it while the others run.
+            // read it: build it while the others run, and not at all when they are disabled.
+            let disabled = &settings.options.disabled;
+            let wanted = rules::ALL
+                .iter()
+                .any(|c| c.reads_graph() && !disabled.contains(c.info().id));
             let (with_graph, without) = rayon::join(
                 || {
+                    if !wanted {
+                        return ((Vec::new(), Vec::new()), std::time::Duration::ZERO);
+                    }
                     let started = std::time::Instant::now();
                     let graph =
                         built_graph.get_or_init(|| Graph::build(inventory, &settings.options.declared));
@@ -327,7 +334,9 @@ pub fn run_all_timed(
                 },
             );
             let ((mut findings, mut checks), built) = with_graph;
-            checks.push(("(the service graph, for the dep-* checks)", built));
+            if wanted {
+                checks.push(("(the service graph, for the dep-* checks)", built));
+            }
             findings.extend(without.0);
             checks.extend(without.1);
             (findings, checks)

@@ -468,7 +468,7 @@ mod tests {
             .push(service("data", "redis", "redis", &[("redis", 6379, None)]));
         g.nodes[0].version = Some("2.1.0".into());
         g.nodes[1].version = Some("1.9.4".into());
-        g.nodes[1].declared = Some(DeclaredService::default());
+        g.nodes[1].declared = Some(Box::default());
         let env = call(&g, 0, 1, Some(80), Some("http"), "PROFILE_URL");
         let mut declared = call(&g, 0, 1, None, None, "unused");
         declared.source = EdgeSource::Annotation;

@@ -1103,7 +1103,7 @@ impl<'a> Builder<'a> {
                     old.merge(d);
                     old
                 }
-                None => d,
+                None => Box::new(d),
             };
             if let Some(v) = &merged.version {
                 node.version = Some(v.clone());

@@ -76,7 +76,8 @@ pub struct Node {
     /// (Pods not read completely).
     pub pods: Option<PodCount>,
     /// What the config or the `mcp-diag.io/service` annotation declares about it.
-    pub declared: Option<DeclaredService>,
+    /// Boxed: most nodes declare nothing, and a node is copied when the graph is sorted.
+    pub declared: Option<Box<DeclaredService>>,
     /// Whether the pods run with an Istio sidecar: the namespace's `istio-injection` /
     /// `istio.io/rev` label, overridden by the template's `sidecar.istio.io/inject`; `None`
     /// when nothing says (or the workloads disagree).

@@ -97,7 +97,7 @@ fn running_version(to: &Node) -> Option<&str> {
 
 /// Judges a requirement against the provider now and at its declared upgrade.
 pub fn judge(req: &Requirement, to: &Node) -> Verdict {
-    let declared = to.declared.clone().unwrap_or_default();
+    let declared = to.declared.as_deref().cloned().unwrap_or_default();
     let version = running_version(to);
     let mut unknown = Vec::new();
     // Now.
