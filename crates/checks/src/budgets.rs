@@ -553,7 +553,13 @@ fn push_unit_name(text: &mut String, object: &Object) {
 /// and 1 more`). Written into one buffer without `format!`: a budget over many workloads
 /// lists each of them, and on a large inventory this was most of pdb-blocks-drain's time.
 pub(crate) fn unit_list(units: &[&Unit<'_>], limit: usize) -> (String, String) {
-    let mut all = String::new();
+    // Sized for the usual `Deployment name (3 replicas), ` so that it rarely grows.
+    let mut all = String::with_capacity(
+        units
+            .iter()
+            .map(|u| u.object.kind.len() + u.object.name.len() + 18)
+            .sum(),
+    );
     let mut shown = 0;
     for (i, unit) in units.iter().enumerate() {
         if i > 0 {
