@@ -3,14 +3,15 @@
 # cost grows faster than its input.
 #
 #   bench/checks.sh            # builds release, generates the corpora (cached, git-ignored)
-#   RUNS=5 bench/checks.sh     # the best of 5 runs per corpus (default 3)
+#   RUNS=9 bench/checks.sh     # 9 runs per corpus, the sizes alternating (default 3)
 #   KUBECTL=path bench/checks.sh   # kubectl for the comparison row (default: the pinned one
 #                                  # scripts/test installs in .venv-kubectl; none: skipped)
 #
 # Shapes: bench/corpus-N (gen-corpus.py: 40 namespaces, mixed kinds) and bench/wide-N
 # (gen-corpus-wide.py: 97 namespaces that grow with the corpus, apps with their Service,
 # budget, autoscaler). Uses MCP_DIAG_TIMINGS=1 (per phase and per check, on stderr).
-# Prints one row per phase or check: the best time at 10k and 100k and their ratio; a
+# Prints the best and median wall time per corpus, the median phase total per shape, and
+# one row per phase or check: the best time at 10k and 100k and their ratio; a
 # ratio above 11 means the cost grows faster than the input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,18 +25,23 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 kubectl=${KUBECTL:-.venv-kubectl/bin/kubectl}
-printf '%-14s %10s %10s %10s %14s\n' corpus best_s mean_s peak_MB kubectl_s
+printf '%-14s %10s %10s %10s %14s\n' corpus best_s median_s peak_MB kubectl_s
 for shape in corpus wide; do
-  for n in 10000 100000; do
-    best=999999; total=0; peak=0
-    for r in $(seq "$runs"); do
+  # The two sizes alternate, run by run: this machine's speed drifts over minutes, and a
+  # drift between a block of 10k runs and a block of 100k runs would skew their ratio.
+  for r in $(seq "$runs"); do
+    for n in 10000 100000; do
       /usr/bin/time -o "$tmp/time" -f '%e %M' env MCP_DIAG_TIMINGS=1 "$bin" scan --target-version 1.32 \
         --output json "bench/$shape-$n" 2>"$tmp/$shape-$n-$r" >/dev/null || true
-      read -r wall rss < <(tail -1 "$tmp/time")
-      total=$(echo "$total + $wall" | bc)
-      if (( $(echo "$wall < $best" | bc) )); then best=$wall; fi
-      if (( rss > peak )); then peak=$rss; fi
+      tail -1 "$tmp/time" >> "$tmp/$shape-$n-times"
     done
+  done
+  for n in 10000 100000; do
+    read -r best median peak < <(python3 -c '
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+walls = [float(r[0]) for r in rows]
+print(min(walls), round(statistics.median(walls), 3), max(int(r[1]) for r in rows) // 1024)' "$tmp/$shape-$n-times")
     # kubectl's parse-only pass over the same files, once: it reads every document and
     # prints its name, without a server.
     k=-
@@ -44,8 +50,7 @@ for shape in corpus wide; do
         >/dev/null 2>&1 || true
       k=$(tail -1 "$tmp/time")
     fi
-    printf '%-14s %10s %10s %10s %14s\n' "$shape-$n" "$best" "$(echo "scale=2; $total / $runs" | bc)" \
-      "$(( peak / 1024 ))" "$k"
+    printf '%-14s %10s %10s %10s %14s\n' "$shape-$n" "$best" "$median" "$peak" "$k"
   done
 done
 python3 - "$tmp" "$runs" <<'PY'
@@ -61,8 +66,20 @@ def best(shape, n):
             name, secs = m.group(1), float(m.group(2))
             out[name] = min(out[name], secs)
     return out
+def totals(shape, n):
+    out = []
+    for r in range(1, runs + 1):
+        for line in open(f"{tmp}/{shape}-{n}-{r}"):
+            m = re.match(r"timing: total ([0-9.]+) s", line)
+            if m:
+                out.append(float(m.group(1)))
+    return sorted(out)
 for shape in ("corpus", "wide"):
     small, big = best(shape, 10000), best(shape, 100000)
+    ts, tb = totals(shape, 10000), totals(shape, 100000)
+    if ts and tb:
+        ms, mb = ts[len(ts) // 2], tb[len(tb) // 2]
+        print(f"\n{shape}: phase total, median of {runs} runs: {ms:.3f} s -> {mb:.3f} s, x{mb / ms:.1f}")
     print(f"\n{shape}: best of {runs} runs, seconds")
     print(f"{'phase or check':<44} {'10k':>8} {'100k':>8} {'x':>6}")
     rows = sorted(big, key=lambda k: (not k.startswith(("read", "components", "checks", "sort", "render", "total")) , -big[k]))

@@ -62,7 +62,7 @@ pub(crate) fn caller_ref(graph: &Graph, edge: &Edge) -> Option<ObjectRef> {
         .iter()
         .map(|e| &e.object)
         .find(|o| is_workload(&o.kind))
-        .or_else(|| from.workloads.first())
+        .or_else(|| from.workloads.first().map(|w| &**w))
         .or(from.object.as_ref())
         .or_else(|| edge.evidence.first().map(|e| &e.object))
         .cloned()
@@ -80,7 +80,7 @@ pub(crate) fn caller_workloads(graph: &Graph, edge: &Edge) -> Vec<ObjectRef> {
     }
     let from = graph.node(edge.from);
     if !from.workloads.is_empty() {
-        return from.workloads.clone();
+        return from.workloads.iter().map(|w| ObjectRef::clone(w)).collect();
     }
     from.object
         .iter()
@@ -256,7 +256,7 @@ pub(crate) mod test_graph {
             namespace: ns.into(),
             name: name.into(),
             object: Some(obj("Service", ns, name)),
-            workloads: vec![obj("Deployment", ns, workload)],
+            workloads: vec![obj("Deployment", ns, workload).into()],
             ports: ports
                 .iter()
                 .map(|(n, p, app)| Port {
@@ -288,7 +288,7 @@ pub(crate) mod test_graph {
         protocol: Option<&str>,
         var: &str,
     ) -> Edge {
-        let caller = graph.nodes[from as usize].workloads[0].clone();
+        let caller = ObjectRef::clone(&graph.nodes[from as usize].workloads[0]);
         let to_node = &graph.nodes[to as usize];
         let url = format!(
             "{}://{}.{}.svc{}",

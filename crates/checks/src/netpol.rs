@@ -30,10 +30,10 @@ pub(crate) struct Net<'a, 'o> {
 type Tri = Option<bool>;
 
 impl<'a> Net<'a, '_> {
-    fn pods(&self, refs: &[mcp_diag_model::ObjectRef]) -> Option<Vec<Pod<'a>>> {
+    fn pods<R: std::borrow::Borrow<mcp_diag_model::ObjectRef>>(&self, refs: &[R]) -> Option<Vec<Pod<'a>>> {
         refs.iter()
             .map(|r| {
-                let o = self.objects.get(r)?;
+                let o = self.objects.get(r.borrow())?;
                 let template = pod_template(o)?;
                 Some(Pod {
                     namespace: o.namespace.as_deref().unwrap_or_default(),

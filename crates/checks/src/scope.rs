@@ -55,7 +55,7 @@ impl Scope {
         for id in nodes {
             let node = graph.node(*id);
             namespaces.insert(node.namespace.as_str());
-            for r in node.object.iter().chain(&node.workloads) {
+            for r in node.object.iter().chain(node.workloads.iter().map(|w| &**w)) {
                 let k = key(&r.kind, r.namespace.as_deref(), &r.name);
                 if is_workload(&r.kind) {
                     workloads.insert(k.clone());

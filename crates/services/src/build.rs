@@ -32,6 +32,8 @@ const VERSION_LABEL: &str = "app.kubernetes.io/version";
 /// A workload's pod template, with where it came from.
 struct PodTemplate<'a> {
     object: &'a Object,
+    /// The workload as nodes list it (one allocation, shared by the nodes).
+    workload: Arc<ObjectRef>,
     namespace: &'a str,
     /// What the nodes keep of it (shared by the nodes that select it).
     shared: Arc<Template>,
@@ -315,6 +317,7 @@ impl<'a> Builder<'a> {
                 });
                 Some(PodTemplate {
                     object: o,
+                    workload: Arc::new(o.object_ref()),
                     namespace,
                     shared,
                     spec,
@@ -1131,7 +1134,7 @@ impl<'a> Builder<'a> {
             for (i, n) in self.graph.nodes.iter().enumerate() {
                 let id = NodeId(i as u32);
                 for w in &n.workloads {
-                    names.workloads.entry(w.clone()).or_insert(id);
+                    names.workloads.entry(ObjectRef::clone(w)).or_insert(id);
                 }
                 if matches!(n.kind, NodeKind::Service | NodeKind::Workload) {
                     for name in std::iter::once(&n.name).chain(n.workloads.iter().map(|w| &w.name)) {
@@ -1507,7 +1510,7 @@ fn fill_node<'t, 'a: 't>(node: &mut Node, templates: impl ExactSizeIterator<Item
             }),
         };
         if new {
-            node.workloads.push(o.object_ref());
+            node.workloads.push(Arc::clone(&t.workload));
         }
         if node.version.is_none()
             && let Some((v, source)) = &t.version

@@ -66,7 +66,8 @@ pub struct Node {
     /// The Service object (kind Service) or the workload (kind Workload).
     pub object: Option<ObjectRef>,
     /// The workloads whose pods the Service selects (Deployment, StatefulSet, DaemonSet, ...).
-    pub workloads: Vec<ObjectRef>,
+    /// Shared with the other nodes that select the same workload (many Services may).
+    pub workloads: Vec<std::sync::Arc<ObjectRef>>,
     pub ports: Vec<Port>,
     /// The running version: `app.kubernetes.io/version`, else the image tag; `None` = unknown.
     pub version: Option<String>,

@@ -212,7 +212,7 @@ pub fn json(graph: &Graph) -> Value {
                 "namespace": n.namespace,
                 "name": n.name,
                 "object": n.object.as_ref().map(object_text),
-                "workloads": n.workloads.iter().map(object_text).collect::<Vec<_>>(),
+                "workloads": n.workloads.iter().map(|w| object_text(w)).collect::<Vec<_>>(),
                 "ports": n.ports.iter().map(|p| json!({
                     "name": p.name, "port": p.port, "target_port": p.target_port, "app_protocol": p.app_protocol,
                 })).collect::<Vec<_>>(),

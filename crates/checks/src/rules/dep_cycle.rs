@@ -109,7 +109,12 @@ fn finding(objects: &Objects<'_>, graph: &Graph, members: &[NodeId]) -> Finding 
         })
         .collect();
     let first = graph.node(order[0]);
-    let object = first.object.clone().or_else(|| first.workloads.first().cloned());
+    let object = first.object.clone().or_else(|| {
+        first
+            .workloads
+            .first()
+            .map(|w| mcp_diag_model::ObjectRef::clone(w))
+    });
     let details = BTreeMap::from([
         ("members", names.join(", ")),
         ("cycle", path.clone()),
