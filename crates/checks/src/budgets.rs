@@ -63,6 +63,9 @@ pub(crate) struct Unit<'a> {
     pub count: Option<i64>,
     /// `kubectl drain` does not evict its pods (DaemonSet, mirror pod).
     pub drain_skips: bool,
+    /// How a budget's finding lists it, written once for a template that many budgets
+    /// match (templates mode); `None`: written when asked.
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -251,14 +254,24 @@ impl<'a> Shared<'_, 'a> {
                     continue;
                 }
                 let count = t.count(hpas);
+                let mut unit = Unit {
+                    object: t.object,
+                    pods: 0,
+                    count,
+                    drain_skips: t.drain_skips,
+                    text: None,
+                };
+                if matched.len() > 1 {
+                    let mut text = String::new();
+                    push_unit_text(&mut text, &unit);
+                    unit.text = Some(text.into());
+                }
                 for i in &matched {
                     let (_, n, units, _) = &mut found.budgets[slot(*i)];
                     *n += 1;
                     units.push(Unit {
-                        object: t.object,
-                        pods: 0,
-                        count,
-                        drain_skips: t.drain_skips,
+                        text: unit.text.clone(),
+                        ..unit
                     });
                 }
                 if matched.len() > 1 {
@@ -308,6 +321,7 @@ impl<'a> Shared<'_, 'a> {
                                 Some(1)
                             },
                             drain_skips,
+                            text: None,
                         });
                     }
                 }
@@ -565,7 +579,10 @@ pub(crate) fn unit_list(units: &[&Unit<'_>], limit: usize) -> (String, String) {
         if i > 0 {
             all.push_str(", ");
         }
-        push_unit_text(&mut all, unit);
+        match &unit.text {
+            Some(text) => all.push_str(text),
+            None => push_unit_text(&mut all, unit),
+        }
         if i < limit {
             shown = all.len();
         }
