@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn pairs_carry_risks_unknowns_and_fold_declarations_into_calls() {
-        use mcp_diag_services::{DeclaredService, Requirement};
+        use mcp_diag_services::Requirement;
         let inv = crate::rules::test_support::inventory(
             "apiVersion: v1\nkind: Service\nmetadata: {name: x, namespace: shop}\n",
             SourceKind::Snapshot,
