@@ -310,10 +310,7 @@ pub fn run_all_timed(
         None => {
             // The graph takes as long as a slow check to build, and only the dep-* checks
             // read it: build it while the others run, and not at all when they are disabled.
-            let disabled = &settings.options.disabled;
-            let wanted = rules::ALL
-                .iter()
-                .any(|c| c.reads_graph() && !disabled.contains(c.info().id));
+            let wanted = any_enabled(settings.options, |c| c.reads_graph());
             let (with_graph, without) = rayon::join(
                 || {
                     if !wanted {
@@ -360,16 +357,20 @@ pub fn run_all_timed(
 /// otherwise the first to ask computes it alone while the others wait or compute it too.
 /// Its time, when it ran.
 fn prepare_budgets(ctx: &Context<'_>) -> Option<(&'static str, std::time::Duration)> {
-    let disabled = &ctx.options.disabled;
-    let wanted = rules::ALL
-        .iter()
-        .any(|c| c.info().id.starts_with("pdb-") && !disabled.contains(c.info().id));
-    if !wanted {
+    if !any_enabled(ctx.options, |c| c.info().id.starts_with("pdb-")) {
         return None;
     }
     let started = std::time::Instant::now();
     budgets::coverage(ctx);
     Some(("(the budget coverage, for the pdb-* checks)", started.elapsed()))
+}
+
+/// Whether any check that `pick` selects is enabled: shared work no enabled check reads is
+/// not done.
+fn any_enabled(options: &CheckOptions, pick: impl Fn(&dyn Check) -> bool) -> bool {
+    rules::ALL
+        .iter()
+        .any(|c| pick(*c) && !options.disabled.contains(c.info().id))
 }
 
 /// Runs every check on a prepared context.
