@@ -2,6 +2,8 @@
 //! pdb-overlap: how budgets are matched (pods or pod templates), the workloads they cover,
 //! and the budget arithmetic (`minAvailable`/`maxUnavailable`, status) a drain applies.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -63,15 +65,20 @@ pub(crate) struct Unit<'a> {
     pub count: Option<i64>,
     /// `kubectl drain` does not evict its pods (DaemonSet, mirror pod).
     pub drain_skips: bool,
-    /// How a budget's finding lists it, written once for a template that many budgets
-    /// match (templates mode); `None`: written when asked.
-    pub text: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Budget<'a> {
     pub object: &'a Object,
     pub selector: BudgetSelector,
+    /// What the selector matches. The budgets of a namespace with the same selector share
+    /// one: it is computed once for them (a workload is not listed again per budget).
+    pub covers: Arc<Covers<'a>>,
+}
+
+/// What a budget's selector matches in its namespace.
+#[derive(Debug, Default)]
+pub(crate) struct Covers<'a> {
     /// How many pods (pods mode, not terminal) or templates the selector matches.
     pub matched: usize,
     pub units: Vec<Unit<'a>>,
@@ -84,7 +91,9 @@ pub(crate) struct Budget<'a> {
 #[derive(Debug)]
 pub(crate) struct Overlap<'a> {
     pub unit: &'a Object,
-    pub budgets: Vec<&'a Object>,
+    /// The budgets, in input order. One list per set of budgets, shared by every overlap
+    /// of that set: equal sets are the same allocation (pdb-overlap groups by it).
+    pub budgets: Arc<[&'a Object]>,
     pub pods: usize,
     pub drain_skips: bool,
 }
@@ -134,16 +143,38 @@ pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> &'a Coverage<'a> {
     ctx.index.budgets.get().expect("set just above")
 }
 
+/// The budgets of one namespace that have a selector, by selector: each class (budgets
+/// with equal selectors, in input order) matches the same pods.
+struct Namespace<'a> {
+    name: &'a str,
+    /// Budget indices per class; classes in the order of their first budget.
+    classes: Vec<Vec<usize>>,
+}
+
+impl Namespace<'_> {
+    /// The class whose first budget is `first`.
+    fn class_of(&self, first: usize) -> usize {
+        self.classes
+            .binary_search_by_key(&first, |members| members[0])
+            .unwrap_or_default()
+    }
+
+    /// How many budgets the classes hold together.
+    fn budget_count(&self, classes: &[usize]) -> usize {
+        classes.iter().map(|c| self.classes[*c].len()).sum()
+    }
+}
+
 /// What one namespace's pods (or templates) give its budgets.
-#[derive(Default)]
 struct Found<'a> {
-    /// (budget index, matched, units, idle templates), for the namespace's budgets.
-    budgets: Vec<(usize, usize, Vec<Unit<'a>>, Vec<&'a Object>)>,
+    /// Per class of the namespace, in class order.
+    classes: Vec<Covers<'a>>,
     overlaps: Vec<Overlap<'a>>,
 }
 
 fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
     let mode = mode(ctx);
+    let none: Arc<Covers<'a>> = Arc::default();
     // Each budget's document read on its own, in parallel (on a large inventory, reading
     // them one after the other costs as much as matching them).
     let mut budgets: Vec<Budget<'a>> = ctx
@@ -153,25 +184,32 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
         .map(|object| Budget {
             object,
             selector: BudgetSelector::read(object),
-            matched: 0,
-            units: Vec::new(),
-            idle_templates: Vec::new(),
+            covers: Arc::clone(&none),
         })
         .collect();
-    let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::default();
-    let mut namespaces: Vec<&'a str> = Vec::new();
-    for (i, b) in budgets.iter().enumerate() {
-        if !matches!(b.selector, BudgetSelector::Parsed(_)) {
-            continue; // matches nothing
+    let mut namespaces: Vec<Namespace<'a>> = Vec::new();
+    {
+        let mut ns_at: HashMap<&'a str, usize> = HashMap::default();
+        let mut class_at: HashMap<(usize, &Selector), usize> = HashMap::default();
+        for (i, b) in budgets.iter().enumerate() {
+            let BudgetSelector::Parsed(selector) = &b.selector else {
+                continue; // matches nothing
+            };
+            let name = namespace_of(b.object);
+            let n = *ns_at.entry(name).or_insert_with(|| {
+                namespaces.push(Namespace {
+                    name,
+                    classes: Vec::new(),
+                });
+                namespaces.len() - 1
+            });
+            let classes = &mut namespaces[n].classes;
+            let c = *class_at.entry((n, selector)).or_insert_with(|| {
+                classes.push(Vec::new());
+                classes.len() - 1
+            });
+            classes[c].push(i);
         }
-        let ns = namespace_of(b.object);
-        by_namespace
-            .entry(ns)
-            .or_insert_with(|| {
-                namespaces.push(ns);
-                Vec::new()
-            })
-            .push(i);
     }
     let mut overlaps: Vec<Overlap<'a>> = Vec::new();
     if namespaces.is_empty() {
@@ -194,22 +232,22 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
     // parallel, and merged in the order their budgets appear.
     let mut found: Vec<Found<'a>> = namespaces
         .par_iter()
-        .map(|ns| shared.namespace(&budgets, ns, by_namespace.get(ns).map_or(&[][..], Vec::as_slice)))
+        .map(|ns| shared.namespace(&budgets, ns))
         .collect();
-    if mode == Mode::Pods && found.iter().any(|f| f.budgets.iter().any(|(_, n, ..)| *n == 0)) {
+    if mode == Mode::Pods && found.iter().any(|f| f.classes.iter().any(|c| c.matched == 0)) {
         // pdb-no-match: budgets without pods may match a workload's template (scaled to 0).
         let templates = templates_by_namespace(ctx);
         found.par_iter_mut().zip(&namespaces).for_each(|(f, ns)| {
-            let templates = templates.get(ns).map_or(&[][..], Vec::as_slice);
-            f.idle(&budgets, templates);
+            let templates = templates.get(ns.name).map_or(&[][..], Vec::as_slice);
+            f.idle(&budgets, ns, templates);
         });
     }
-    for f in found {
-        for (i, matched, units, idle) in f.budgets {
-            let b = &mut budgets[i];
-            b.matched = matched;
-            b.units = units;
-            b.idle_templates = idle;
+    for (f, ns) in found.into_iter().zip(&namespaces) {
+        for (covers, members) in f.classes.into_iter().zip(&ns.classes) {
+            let covers = Arc::new(covers);
+            for i in members {
+                budgets[*i].covers = Arc::clone(&covers);
+            }
         }
         overlaps.extend(f.overlaps);
     }
@@ -229,55 +267,75 @@ struct Shared<'c, 'a> {
     templates: Option<&'c HashMap<&'a str, Vec<Template<'a>>>>,
 }
 
+/// The budget lists of a namespace's overlaps, one per set of classes.
+#[derive(Default)]
+struct BudgetSets<'a> {
+    sets: HashMap<Vec<usize>, Arc<[&'a Object]>>,
+}
+
+impl<'a> BudgetSets<'a> {
+    /// The budgets of `classes` (ascending), in input order.
+    fn of(&mut self, budgets: &[Budget<'a>], ns: &Namespace<'_>, classes: &[usize]) -> Arc<[&'a Object]> {
+        if let Some(set) = self.sets.get(classes) {
+            return Arc::clone(set);
+        }
+        let mut members: Vec<usize> = classes
+            .iter()
+            .flat_map(|c| ns.classes[*c].iter().copied())
+            .collect();
+        members.sort_unstable();
+        let set: Arc<[&'a Object]> = members.iter().map(|i| budgets[*i].object).collect();
+        self.sets.insert(classes.to_vec(), Arc::clone(&set));
+        set
+    }
+}
+
 impl<'a> Shared<'_, 'a> {
-    /// The coverage of the budgets `idxs` (all in namespace `ns`, ascending).
-    fn namespace(&self, budgets: &[Budget<'a>], ns: &str, idxs: &[usize]) -> Found<'a> {
+    /// The coverage of the budgets of `ns`, per class.
+    fn namespace(&self, budgets: &[Budget<'a>], ns: &Namespace<'a>) -> Found<'a> {
         let ctx = self.ctx;
         let hpas = &self.hpas;
         let mut found = Found {
-            budgets: idxs.iter().map(|i| (*i, 0, Vec::new(), Vec::new())).collect(),
+            classes: ns.classes.iter().map(|_| Covers::default()).collect(),
             overlaps: Vec::new(),
         };
-        // A budget's place in `found.budgets` (`idxs` is ascending).
-        let slot = |i: usize| idxs.binary_search(&i).unwrap_or_default();
         let mut candidates: Vec<(usize, bool)> = Vec::new();
+        // The classes whose selector matches, by their first budget and then by class.
         let mut matched: Vec<usize> = Vec::new();
-        let keyed = Keyed::new(budgets, idxs);
+        let mut sets = BudgetSets::default();
+        let firsts: Vec<usize> = ns.classes.iter().map(|members| members[0]).collect();
+        let keyed = Keyed::new(budgets, &firsts);
+        let mut matching = |labels: Option<Node<'_>>, matched: &mut Vec<usize>| {
+            keyed.matching(budgets, labels, &mut candidates, matched);
+            for first in matched.iter_mut() {
+                *first = ns.class_of(*first);
+            }
+        };
         if self.mode == Mode::Templates {
             let templates = self
                 .templates
-                .and_then(|m| m.get(ns))
+                .and_then(|m| m.get(ns.name))
                 .map_or(&[][..], Vec::as_slice);
             for t in templates {
-                keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
+                matching(t.labels, &mut matched);
                 if matched.is_empty() {
                     continue;
                 }
                 let count = t.count(hpas);
-                let mut unit = Unit {
-                    object: t.object,
-                    pods: 0,
-                    count,
-                    drain_skips: t.drain_skips,
-                    text: None,
-                };
-                if matched.len() > 1 {
-                    let mut text = String::new();
-                    push_unit_text(&mut text, &unit);
-                    unit.text = Some(text.into());
-                }
-                for i in &matched {
-                    let (_, n, units, _) = &mut found.budgets[slot(*i)];
-                    *n += 1;
-                    units.push(Unit {
-                        text: unit.text.clone(),
-                        ..unit
+                for c in &matched {
+                    let covers = &mut found.classes[*c];
+                    covers.matched += 1;
+                    covers.units.push(Unit {
+                        object: t.object,
+                        pods: 0,
+                        count,
+                        drain_skips: t.drain_skips,
                     });
                 }
-                if matched.len() > 1 {
+                if ns.budget_count(&matched) > 1 {
                     found.overlaps.push(Overlap {
                         unit: t.object,
-                        budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                        budgets: sets.of(budgets, ns, &matched),
                         pods: 0,
                         drain_skips: t.drain_skips,
                     });
@@ -285,24 +343,25 @@ impl<'a> Shared<'_, 'a> {
             }
             return found;
         }
+        // (owner, classes) -> index in the overlaps.
         let mut overlap_keys: HashMap<(usize, Vec<usize>), usize> = HashMap::default();
-        // (budget, owner) -> index in the budget's units, so that many pods stay linear.
+        // (class, owner) -> index in the class's units, so that many pods stay linear.
         let mut unit_at: HashMap<(usize, usize), usize> = HashMap::default();
-        for pod in ctx.index.pods_in(ns) {
+        for pod in ctx.index.pods_in(ns.name) {
             if is_terminal(pod) {
                 continue;
             }
-            let labels = labels_of(pod.raw.root());
-            keyed.matching(budgets, labels, &mut candidates, &mut matched);
+            matching(labels_of(pod.raw.root()), &mut matched);
             if matched.is_empty() {
                 continue;
             }
             let (owner, drain_skips) = pod_owner(ctx, pod);
             let scalable = SCALABLE.contains(&owner.kind.as_str());
-            for i in &matched {
-                let (_, n, units, _) = &mut found.budgets[slot(*i)];
-                *n += 1;
-                let key = (*i, std::ptr::from_ref(owner) as usize);
+            for c in &matched {
+                let covers = &mut found.classes[*c];
+                covers.matched += 1;
+                let units = &mut covers.units;
+                let key = (*c, std::ptr::from_ref(owner) as usize);
                 match unit_at.get(&key).and_then(|at| units.get_mut(*at)) {
                     Some(u) => {
                         u.pods += 1;
@@ -321,18 +380,17 @@ impl<'a> Shared<'_, 'a> {
                                 Some(1)
                             },
                             drain_skips,
-                            text: None,
                         });
                     }
                 }
             }
-            if matched.len() > 1 {
+            if ns.budget_count(&matched) > 1 {
                 let key = (std::ptr::from_ref(owner) as usize, matched.clone());
                 let overlaps = &mut found.overlaps;
                 let at = *overlap_keys.entry(key).or_insert_with(|| {
                     overlaps.push(Overlap {
                         unit: owner,
-                        budgets: matched.iter().map(|i| budgets[*i].object).collect(),
+                        budgets: sets.of(budgets, ns, &matched),
                         pods: 0,
                         drain_skips,
                     });
@@ -348,13 +406,14 @@ impl<'a> Shared<'_, 'a> {
 }
 
 impl<'a> Found<'a> {
-    /// The templates that the namespace's budgets without pods match.
-    fn idle(&mut self, budgets: &[Budget<'a>], templates: &[Template<'a>]) {
-        let idle: Vec<usize> = self
-            .budgets
+    /// The templates that the namespace's classes without pods match.
+    fn idle(&mut self, budgets: &[Budget<'a>], ns: &Namespace<'_>, templates: &[Template<'a>]) {
+        let idle: Vec<usize> = ns
+            .classes
             .iter()
-            .filter(|(_, n, ..)| *n == 0)
-            .map(|(i, ..)| *i)
+            .zip(&self.classes)
+            .filter(|(_, covers)| covers.matched == 0)
+            .map(|(members, _)| members[0])
             .collect();
         if idle.is_empty() {
             return;
@@ -363,10 +422,8 @@ impl<'a> Found<'a> {
         let keyed = Keyed::new(budgets, &idle);
         for t in templates {
             keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
-            for i in &matched {
-                if let Ok(at) = self.budgets.binary_search_by_key(i, |(b, ..)| *b) {
-                    self.budgets[at].3.push(t.object);
-                }
+            for first in &matched {
+                self.classes[ns.class_of(*first)].idle_templates.push(t.object);
             }
         }
     }
@@ -579,10 +636,7 @@ pub(crate) fn unit_list(units: &[&Unit<'_>], limit: usize) -> (String, String) {
         if i > 0 {
             all.push_str(", ");
         }
-        match &unit.text {
-            Some(text) => all.push_str(text),
-            None => push_unit_text(&mut all, unit),
-        }
+        push_unit_text(&mut all, unit);
         if i < limit {
             shown = all.len();
         }
@@ -690,4 +744,319 @@ pub(crate) fn raw_text(node: Option<Node<'_>>) -> String {
         n.as_str()
             .map_or_else(|| n.to_json().to_string(), |s| format!("\"{s}\""))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_diag_model::{Inventory, Minor};
+
+    use super::*;
+    use crate::rules::test_support::{TODAY, inventory, options};
+
+    /// A budget's coverage as text: matched, the units (object, pods, count, drain skips)
+    /// and the idle templates.
+    type Seen = (usize, Vec<String>, Vec<String>);
+
+    fn unit_text(u: &Unit<'_>) -> String {
+        format!(
+            "{} {} {} {:?} {}",
+            u.object.kind, u.object.name, u.pods, u.count, u.drain_skips
+        )
+    }
+
+    /// Runs `f` on a context over `inv` and its coverage.
+    fn with_coverage<R>(inv: &Inventory, f: impl FnOnce(&Context<'_>, &Coverage<'_>) -> R) -> R {
+        let index = crate::index::Index::build(inv);
+        let options = options();
+        let graph = mcp_diag_services::Graph::default();
+        let ctx = Context {
+            inventory: inv,
+            target: Minor::new(1, 32),
+            current: Some(Minor::new(1, 31)),
+            today: TODAY,
+            components: &[],
+            rules: &[],
+            options: &options,
+            index: &index,
+            graph: &graph,
+        };
+        let coverage = coverage(&ctx);
+        f(&ctx, coverage)
+    }
+
+    /// Each budget tried against every pod (or template) of its namespace: what the
+    /// coverage's classes and label keys stand in for. Also each overlap, as the unit and
+    /// the budgets' names.
+    fn one_by_one(ctx: &Context<'_>) -> (Vec<Seen>, Vec<String>) {
+        let mode = mode(ctx);
+        let hpas = autoscalers(ctx);
+        let templates = templates_by_namespace(ctx);
+        let mut overlaps: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut seen = Vec::new();
+        let budgets = ctx.index.of_kind("PodDisruptionBudget");
+        for b in budgets {
+            let selector = BudgetSelector::read(b);
+            let ns = namespace_of(b);
+            let ts = templates.get(ns).map_or(&[][..], Vec::as_slice);
+            let mut units: Vec<Unit<'_>> = Vec::new();
+            let mut matched = 0;
+            let mut idle = Vec::new();
+            if mode == Mode::Templates {
+                for t in ts.iter().filter(|t| selector.matches(t.labels)) {
+                    matched += 1;
+                    units.push(Unit {
+                        object: t.object,
+                        pods: 0,
+                        count: t.count(&hpas),
+                        drain_skips: t.drain_skips,
+                    });
+                }
+            } else {
+                for pod in ctx.index.pods_in(ns) {
+                    if is_terminal(pod) || !selector.matches(labels_of(pod.raw.root())) {
+                        continue;
+                    }
+                    matched += 1;
+                    let (owner, drain_skips) = pod_owner(ctx, pod);
+                    let scalable = SCALABLE.contains(&owner.kind.as_str());
+                    match units.iter_mut().find(|u| std::ptr::eq(u.object, owner)) {
+                        Some(u) => {
+                            u.pods += 1;
+                            if !scalable {
+                                u.count = u.count.map(|c| c + 1);
+                            }
+                        }
+                        None => units.push(Unit {
+                            object: owner,
+                            pods: 1,
+                            count: if scalable {
+                                scale_of(owner, &hpas).replicas
+                            } else {
+                                Some(1)
+                            },
+                            drain_skips,
+                        }),
+                    }
+                }
+                if matched == 0 {
+                    idle = ts
+                        .iter()
+                        .filter(|t| selector.matches(t.labels))
+                        .map(|t| format!("{} {}", t.object.kind, t.object.name))
+                        .collect();
+                }
+            }
+            seen.push((matched, units.iter().map(unit_text).collect::<Vec<_>>(), idle));
+        }
+        // Overlaps: for every unit, the budgets that cover it, when more than one.
+        let mut units: Vec<(&Object, bool)> = Vec::new();
+        let covered_by = |o: &Object| -> Vec<String> {
+            budgets
+                .iter()
+                .zip(&seen)
+                .filter(|(b, (_, us, _))| {
+                    namespace_of(b) == namespace_of(o)
+                        && us
+                            .iter()
+                            .any(|u| u.starts_with(&format!("{} {} ", o.kind, o.name)))
+                })
+                .map(|(b, _)| b.name.clone())
+                .collect()
+        };
+        for b in budgets {
+            let ns = namespace_of(b);
+            for t in templates.get(ns).map_or(&[][..], Vec::as_slice) {
+                if !units.iter().any(|(u, _)| std::ptr::eq(*u, t.object)) {
+                    units.push((t.object, t.drain_skips));
+                }
+            }
+            for pod in ctx.index.pods_in(ns) {
+                let (owner, skips) = pod_owner(ctx, pod);
+                if !units.iter().any(|(u, _)| std::ptr::eq(*u, owner)) {
+                    units.push((owner, skips));
+                }
+            }
+        }
+        for (u, _) in units {
+            let names = covered_by(u);
+            if names.len() > 1 {
+                overlaps.push((
+                    0,
+                    names
+                        .iter()
+                        .map(|n| format!("{} {}: {n}", u.kind, u.name))
+                        .collect(),
+                ));
+            }
+        }
+        let mut overlaps: Vec<String> = overlaps.into_iter().flat_map(|(_, v)| v).collect();
+        overlaps.sort();
+        (seen, overlaps)
+    }
+
+    fn computed(coverage: &Coverage<'_>) -> (Vec<Seen>, Vec<String>) {
+        let seen = coverage
+            .budgets
+            .iter()
+            .map(|b| {
+                let idle = b
+                    .covers
+                    .idle_templates
+                    .iter()
+                    .map(|o| format!("{} {}", o.kind, o.name))
+                    .collect();
+                (
+                    b.covers.matched,
+                    b.covers.units.iter().map(unit_text).collect(),
+                    idle,
+                )
+            })
+            .collect();
+        let mut overlaps: Vec<String> = coverage
+            .overlaps
+            .iter()
+            .flat_map(|o| {
+                o.budgets
+                    .iter()
+                    .map(|b| format!("{} {}: {}", o.unit.kind, o.unit.name, b.name))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        overlaps.sort();
+        (seen, overlaps)
+    }
+
+    /// Budgets in two namespaces, several with the same selector (not next to each other),
+    /// some by expressions matching what others match by labels, one `{}` (every pod, in
+    /// a), one matching nothing, one without a selector; workloads scaled to 0, a
+    /// DaemonSet, a CronJob, a bare pod and a finished one.
+    fn cluster(with_pods: bool) -> String {
+        let mut y = String::new();
+        let budget = |y: &mut String, ns: &str, name: &str, selector: &str| {
+            y.push_str(&format!(
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{minAvailable: 1{selector}}}\n---\n"
+            ));
+        };
+        for ns in ["a", "b"] {
+            budget(&mut y, ns, "web-1", ", selector: {matchLabels: {app: web}}");
+            budget(&mut y, ns, "api", ", selector: {matchLabels: {app: api}}");
+            budget(&mut y, ns, "web-2", ", selector: {matchLabels: {app: web}}");
+            budget(
+                &mut y,
+                ns,
+                "either",
+                ", selector: {matchExpressions: [{key: app, operator: In, values: [web, api]}]}",
+            );
+            budget(
+                &mut y,
+                ns,
+                "web-db",
+                ", selector: {matchLabels: {app: web, tier: db}}",
+            );
+            if ns == "a" {
+                budget(&mut y, ns, "all", ", selector: {}");
+            }
+            // Only these two cover `solo` in b: an overlap of one selector.
+            budget(&mut y, ns, "solo-1", ", selector: {matchLabels: {app: solo}}");
+            budget(&mut y, ns, "solo-2", ", selector: {matchLabels: {app: solo}}");
+            budget(
+                &mut y,
+                ns,
+                "idle-expr",
+                ", selector: {matchExpressions: [{key: app, operator: In, values: [idle, gone]}]}",
+            );
+            budget(&mut y, ns, "nothing", ", selector: {matchLabels: {app: gone}}");
+            budget(&mut y, ns, "idle", ", selector: {matchLabels: {app: idle}}");
+            budget(&mut y, ns, "no-selector", "");
+            budget(&mut y, ns, "web-3", ", selector: {matchLabels: {app: web}}");
+            let workloads = [
+                ("Deployment", "web", "app: web", 3),
+                ("Deployment", "api", "app: api", 2),
+                ("StatefulSet", "db", "{app: web, tier: db}", 1),
+                ("Deployment", "idle", "app: idle", 0),
+                ("Deployment", "solo", "app: solo", 2),
+            ];
+            for (kind, name, labels, replicas) in workloads {
+                let labels = if labels.starts_with('{') {
+                    labels.to_owned()
+                } else {
+                    format!("{{{labels}}}")
+                };
+                y.push_str(&format!(
+                    "apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: {ns}, uid: {ns}-{name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {labels}}}\n  template: {{metadata: {{labels: {labels}}}, spec: {{containers: [{{name: c, image: x}}]}}}}\n---\n"
+                ));
+                if with_pods && kind == "Deployment" && replicas > 0 {
+                    y.push_str(&format!(
+                        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}-1, namespace: {ns}, uid: {ns}-{name}-1, ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: {name}, uid: {ns}-{name}, controller: true}}]}}\nspec: {{replicas: {replicas}, selector: {{matchLabels: {labels}}}, template: {{metadata: {{labels: {labels}}}, spec: {{containers: [{{name: c, image: x}}]}}}}}}\n---\n"
+                    ));
+                }
+                if with_pods {
+                    let (owner_kind, owner) = if kind == "Deployment" {
+                        ("ReplicaSet", format!("{name}-1"))
+                    } else {
+                        (kind, name.to_owned())
+                    };
+                    for i in 0..replicas {
+                        y.push_str(&format!(
+                            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}-{i}, namespace: {ns}, labels: {labels}, ownerReferences: [{{apiVersion: apps/v1, kind: {owner_kind}, name: {owner}, uid: {ns}-{owner}, controller: true}}]}}\nspec: {{nodeName: n1, containers: [{{name: c, image: x}}]}}\nstatus: {{phase: Running}}\n---\n"
+                        ));
+                    }
+                }
+            }
+            y.push_str(&format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent, namespace: {ns}, uid: {ns}-agent}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template: {{metadata: {{labels: {{app: web}}}}, spec: {{containers: [{{name: c, image: x}}]}}}}\n---\n"
+            ));
+            y.push_str(&format!(
+                "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: nightly, namespace: {ns}}}\nspec: {{schedule: '0 0 * * *', jobTemplate: {{spec: {{template: {{metadata: {{labels: {{app: api}}}}, spec: {{containers: [{{name: c, image: x}}]}}}}}}}}}}\n---\n"
+            ));
+            if with_pods {
+                y.push_str(&format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: agent-n1, namespace: {ns}, labels: {{app: web}}, ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: {ns}-agent, controller: true}}]}}\nspec: {{nodeName: n1, containers: [{{name: c, image: x}}]}}\nstatus: {{phase: Running}}\n---\n"
+                ));
+                for (name, phase) in [("debug", "Running"), ("done", "Succeeded")] {
+                    y.push_str(&format!(
+                        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: web}}}}\nspec: {{nodeName: n1, containers: [{{name: c, image: x}}]}}\nstatus: {{phase: {phase}}}\n---\n"
+                    ));
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn budgets_sharing_a_selector_cover_what_each_would_alone() {
+        for (with_pods, kind) in [(false, SourceKind::Manifests), (true, SourceKind::Snapshot)] {
+            let inv = inventory(&cluster(with_pods), kind);
+            let (expected, got, sharing) = with_coverage(&inv, |ctx, coverage| {
+                // How many budgets share each `web-3`'s coverage.
+                let sharing: Vec<usize> = coverage
+                    .budgets
+                    .iter()
+                    .filter(|b| b.object.name == "web-3")
+                    .map(|b| {
+                        coverage
+                            .budgets
+                            .iter()
+                            .filter(|o| Arc::ptr_eq(&o.covers, &b.covers))
+                            .count()
+                    })
+                    .collect();
+                (one_by_one(ctx), computed(coverage), sharing)
+            });
+            let names = inv
+                .objects
+                .iter()
+                .filter(|o| o.kind == "PodDisruptionBudget")
+                .map(|o| format!("{}/{}", namespace_of(o), o.name));
+            for ((name, e), g) in names.zip(&expected.0).zip(&got.0) {
+                assert_eq!(e, g, "budget {name}, with pods: {with_pods}");
+            }
+            assert_eq!(expected.1, got.1, "overlaps, with pods: {with_pods}");
+            // The fixture is what it is meant to be: most budgets match, many overlap, and
+            // the three `app: web` budgets of each namespace (apart in the input) share one.
+            assert!(got.0.iter().filter(|(m, ..)| *m > 0).count() >= 12, "{got:#?}");
+            assert!(got.1.len() >= 20, "{got:#?}");
+            assert_eq!(sharing, [3, 3]);
+        }
+    }
 }

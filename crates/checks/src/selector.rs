@@ -3,7 +3,7 @@
 
 use mcp_diag_model::{Node, View};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Requirement {
     In(String, Vec<String>),
     NotIn(String, Vec<String>),
@@ -13,7 +13,7 @@ enum Requirement {
 
 /// A parsed label selector. An empty selector matches every object (policy/v1 semantics);
 /// callers that need "matches nothing" for an absent selector decide that themselves.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Selector {
     requirements: Vec<Requirement>,
 }

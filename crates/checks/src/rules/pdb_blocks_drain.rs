@@ -1,10 +1,12 @@
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
-use mcp_diag_model::{Finding, Node, Severity, SourceKind};
+use mcp_diag_model::{Finding, Node, Object, Severity, SourceKind};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::budgets::{
-    Budget, BudgetSelector, IntOrPercent, PdbStatus, SCALABLE, Unit, coverage, is_bare_pod, raw_text,
+    Budget, BudgetSelector, Covers, IntOrPercent, PdbStatus, SCALABLE, Unit, coverage, is_bare_pod, raw_text,
     replicas_for_percent, status_of, unit_list,
 };
 use crate::rules::scale::namespace_of;
@@ -71,13 +73,71 @@ impl Check for PdbBlocksDrain {
 
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let coverage = coverage(ctx);
-        // In parallel: a budget over many workloads lists them all, and on a large
-        // inventory this check would otherwise finish last, alone on one core.
+        // Budgets with the same selector share what they cover: it is summed, and its
+        // workloads listed, once for all of them.
+        let mut at: HashMap<usize, usize> = HashMap::default();
+        let mut shared: Vec<&Covers<'_>> = Vec::new();
+        let class: Vec<usize> = coverage
+            .budgets
+            .iter()
+            .map(|b| {
+                *at.entry(Arc::as_ptr(&b.covers) as usize).or_insert_with(|| {
+                    shared.push(&b.covers);
+                    shared.len() - 1
+                })
+            })
+            .collect();
+        let drained: Vec<Drained<'_, '_>> = shared.par_iter().map(|c| Drained::new(c)).collect();
+        // In parallel: on a large inventory this check would otherwise finish last, alone
+        // on one core.
         coverage
             .budgets
             .par_iter()
-            .filter_map(|b| verdict(ctx, b).map(|v| blocked(b, &v)))
+            .zip(&class)
+            .filter_map(|(b, c)| {
+                let d = &drained[*c];
+                verdict(ctx, b, d).map(|v| blocked(b, d, &v))
+            })
             .collect()
+    }
+}
+
+/// The workloads a budget covers that a drain evicts, and what it counts of them.
+struct Drained<'c, 'a> {
+    units: Vec<&'c Unit<'a>>,
+    /// The pods they add up to (`None`: some workload's replicas are unreadable).
+    expected: Option<i64>,
+    /// The one workload, when it is a single scalable one (the fix names it).
+    single_workload: Option<&'a Object>,
+    /// Every one is a bare pod.
+    all_bare: bool,
+    /// [`unit_list`] of them, written the first time a budget over them blocks.
+    listed: OnceLock<(String, String)>,
+}
+
+impl<'c, 'a> Drained<'c, 'a> {
+    fn new(covers: &'c Covers<'a>) -> Self {
+        let units: Vec<&Unit<'a>> = covers.units.iter().filter(|u| !u.drain_skips).collect();
+        let expected = units
+            .iter()
+            .try_fold(0i64, |sum, u| u.count.map(|c| sum.saturating_add(c)));
+        let single_workload = match units.as_slice() {
+            [only] if SCALABLE.contains(&only.object.kind.as_str()) => Some(only.object),
+            _ => None,
+        };
+        let all_bare = units.iter().all(|u| is_bare_pod(u.object));
+        Self {
+            units,
+            expected,
+            single_workload,
+            all_bare,
+            listed: OnceLock::new(),
+        }
+    }
+
+    /// All of them, and the first four with how many more.
+    fn listed(&self) -> &(String, String) {
+        self.listed.get_or_init(|| unit_list(&self.units, 4))
     }
 }
 
@@ -103,17 +163,14 @@ struct Verdict {
     status: Option<PdbStatus>,
 }
 
-fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
+fn verdict(ctx: &Context<'_>, budget: &Budget<'_>, drained: &Drained<'_, '_>) -> Option<Verdict> {
     if !matches!(budget.selector, BudgetSelector::Parsed(_)) {
         return None;
     }
-    let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
-    if drained.is_empty() {
+    if drained.units.is_empty() {
         return None;
     }
-    let expected = drained
-        .iter()
-        .try_fold(0i64, |sum, u| u.count.map(|c| sum.saturating_add(c)));
+    let expected = drained.expected;
     if expected == Some(0) {
         return None; // scaled to 0: nothing to evict
     }
@@ -154,7 +211,7 @@ fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
     }
     let scaled = max.is_some() || matches!(min, Some(Some(IntOrPercent::Percent(_))));
     // Only with every pod read: a selected pod not read may have a controller.
-    if scaled && drained.iter().all(|u| is_bare_pod(u.object)) && ctx.known("", "Pod").is_complete() {
+    if scaled && drained.all_bare && ctx.known("", "Pod").is_complete() {
         return Some(Verdict {
             reason: Reason::NoController,
             expected: Some(0),
@@ -196,22 +253,13 @@ fn verdict(ctx: &Context<'_>, budget: &Budget<'_>) -> Option<Verdict> {
     })
 }
 
-fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
+fn blocked(budget: &Budget<'_>, drained: &Drained<'_, '_>, v: &Verdict) -> Finding {
     let object = budget.object;
     let ns = namespace_of(object);
     let name = &object.name;
     let spec = object.raw.get("spec");
-    let drained: Vec<&Unit<'_>> = budget.units.iter().filter(|u| !u.drain_skips).collect();
-    let (covered, covered_text) = unit_list(&drained, 4);
-    let scalable: Vec<&Unit<'_>> = drained
-        .iter()
-        .copied()
-        .filter(|u| SCALABLE.contains(&u.object.kind.as_str()))
-        .collect();
-    let single_workload = match (drained.len(), scalable.as_slice()) {
-        (1, [only]) => Some(only.object),
-        _ => None,
-    };
+    let (covered, covered_text) = drained.listed();
+    let single_workload = drained.single_workload;
     let expected = v.expected.map_or_else(|| "all".to_owned(), |e| e.to_string());
     // "2 of 3 pods", "1 of 1 pod": the noun agrees with the total.
     let pods_of_expected = format!(
@@ -222,7 +270,7 @@ fn blocked(budget: &Budget<'_>, v: &Verdict) -> Finding {
     let evictions = " The Eviction API refuses every eviction of these pods (\"Cannot evict pod as it would violate the pod's disruption budget.\"): kubectl drain retries until it times out and the node never empties.";
     let mut details = BTreeMap::from([
         ("budget", format!("{ns}/{name}")),
-        ("workloads", covered),
+        ("workloads", covered.clone()),
         ("expected_pods", expected.clone()),
         ("must_stay_up", required.clone()),
     ]);

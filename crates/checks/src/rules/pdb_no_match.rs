@@ -87,8 +87,8 @@ fn no_match(mode: Mode, budget: &Budget<'_>) -> Option<Finding> {
         ),
         BudgetSelector::Parsed(_) => {
             let empty = match mode {
-                Mode::Pods => budget.matched == 0 && budget.idle_templates.is_empty(),
-                Mode::Templates => budget.matched == 0,
+                Mode::Pods => budget.covers.matched == 0 && budget.covers.idle_templates.is_empty(),
+                Mode::Templates => budget.covers.matched == 0,
             };
             if !empty {
                 return None;

@@ -1,4 +1,5 @@
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use mcp_diag_model::{Finding, Severity};
 
@@ -50,15 +51,10 @@ impl Check for PdbOverlap {
         // One finding per set of budgets (and drain treatment): the fix is on the budgets,
         // and the finding names every workload the set covers.
         let mut groups: Vec<Vec<&Overlap<'_>>> = Vec::new();
-        let mut keys: HashMap<(Vec<usize>, bool), usize> = HashMap::new();
+        // Overlaps of the same set of budgets share its list (see `Overlap::budgets`).
+        let mut keys: HashMap<(usize, bool), usize> = HashMap::new();
         for o in &coverage.overlaps {
-            let key = (
-                o.budgets
-                    .iter()
-                    .map(|b| std::ptr::from_ref(*b) as usize)
-                    .collect(),
-                o.drain_skips,
-            );
+            let key = (Arc::as_ptr(&o.budgets).cast::<()>() as usize, o.drain_skips);
             let at = *keys.entry(key).or_insert_with(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
