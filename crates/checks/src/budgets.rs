@@ -11,7 +11,7 @@ use mcp_diag_model::{Node, Object, SourceKind, View};
 
 use crate::Context;
 use crate::rules::scale::{Autoscalers, autoscalers, namespace_of, scale_of};
-use crate::selector::{Selector, labels_of};
+use crate::selector::{Selector, SelectorIndex, labels_of};
 
 /// How budgets are matched: against pods (snapshots and live clusters that hold pods), or
 /// against the pod templates of workloads (manifests, or inventories without pods).
@@ -46,10 +46,6 @@ impl BudgetSelector {
             Ok(s) => Self::Parsed(s),
             Err(e) => Self::Invalid(e),
         }
-    }
-
-    pub(crate) fn matches(&self, labels: Option<Node<'_>>) -> bool {
-        matches!(self, Self::Parsed(s) if s.matches(labels))
     }
 }
 
@@ -128,8 +124,8 @@ pub(crate) fn mode(ctx: &Context<'_>) -> Mode {
 
 /// What the budgets cover, computed once per inventory (the three pdb checks and every
 /// hop of a plan share it): one pass over the pods (or templates) of each namespace that
-/// has budgets, and for each pod only the budgets keyed by one of its labels (see
-/// [`Keyed`]), never all pods per budget.
+/// has budgets, and for each pod only the budgets filed under one of its labels (see
+/// [`SelectorIndex`]), never all pods per budget.
 pub(crate) fn coverage<'a>(ctx: &Context<'a>) -> &'a Coverage<'a> {
     if let Some(done) = ctx.index.budgets.get() {
         return done;
@@ -149,14 +145,15 @@ struct Namespace<'a> {
     name: &'a str,
     /// Budget indices per class; classes in the order of their first budget.
     classes: Vec<Vec<usize>>,
+    /// Each class's selector.
+    selectors: Vec<Selector>,
 }
 
 impl Namespace<'_> {
-    /// The class whose first budget is `first`.
-    fn class_of(&self, first: usize) -> usize {
-        self.classes
-            .binary_search_by_key(&first, |members| members[0])
-            .unwrap_or_default()
+    /// The selectors of `classes`, filed for lookup by label: a selector's id is its
+    /// position in `classes`.
+    fn index(&self, classes: impl Iterator<Item = usize>) -> SelectorIndex {
+        SelectorIndex::new(classes.map(|c| self.selectors[c].clone()).collect())
     }
 
     /// How many budgets the classes hold together.
@@ -200,15 +197,17 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
                 namespaces.push(Namespace {
                     name,
                     classes: Vec::new(),
+                    selectors: Vec::new(),
                 });
                 namespaces.len() - 1
             });
-            let classes = &mut namespaces[n].classes;
+            let ns = &mut namespaces[n];
             let c = *class_at.entry((n, selector)).or_insert_with(|| {
-                classes.push(Vec::new());
-                classes.len() - 1
+                ns.classes.push(Vec::new());
+                ns.selectors.push(selector.clone());
+                ns.classes.len() - 1
             });
-            classes[c].push(i);
+            ns.classes[c].push(i);
         }
     }
     let mut overlaps: Vec<Overlap<'a>> = Vec::new();
@@ -239,7 +238,7 @@ fn compute<'a>(ctx: &Context<'a>) -> Coverage<'a> {
         let templates = templates_by_namespace(ctx);
         found.par_iter_mut().zip(&namespaces).for_each(|(f, ns)| {
             let templates = templates.get(ns.name).map_or(&[][..], Vec::as_slice);
-            f.idle(&budgets, ns, templates);
+            f.idle(ns, templates);
         });
     }
     for (f, ns) in found.into_iter().zip(&namespaces) {
@@ -299,25 +298,17 @@ impl<'a> Shared<'_, 'a> {
             classes: ns.classes.iter().map(|_| Covers::default()).collect(),
             overlaps: Vec::new(),
         };
-        let mut candidates: Vec<(usize, bool)> = Vec::new();
-        // The classes whose selector matches, by their first budget and then by class.
+        // The classes whose selector matches.
         let mut matched: Vec<usize> = Vec::new();
         let mut sets = BudgetSets::default();
-        let firsts: Vec<usize> = ns.classes.iter().map(|members| members[0]).collect();
-        let keyed = Keyed::new(budgets, &firsts);
-        let mut matching = |labels: Option<Node<'_>>, matched: &mut Vec<usize>| {
-            keyed.matching(budgets, labels, &mut candidates, matched);
-            for first in matched.iter_mut() {
-                *first = ns.class_of(*first);
-            }
-        };
+        let index = ns.index(0..ns.classes.len());
         if self.mode == Mode::Templates {
             let templates = self
                 .templates
                 .and_then(|m| m.get(ns.name))
                 .map_or(&[][..], Vec::as_slice);
             for t in templates {
-                matching(t.labels, &mut matched);
+                index.matching_into(t.labels, &mut matched);
                 if matched.is_empty() {
                     continue;
                 }
@@ -351,7 +342,7 @@ impl<'a> Shared<'_, 'a> {
             if is_terminal(pod) {
                 continue;
             }
-            matching(labels_of(pod.raw.root()), &mut matched);
+            index.matching_into(labels_of(pod.raw.root()), &mut matched);
             if matched.is_empty() {
                 continue;
             }
@@ -407,116 +398,21 @@ impl<'a> Shared<'_, 'a> {
 
 impl<'a> Found<'a> {
     /// The templates that the namespace's classes without pods match.
-    fn idle(&mut self, budgets: &[Budget<'a>], ns: &Namespace<'_>, templates: &[Template<'a>]) {
-        let idle: Vec<usize> = ns
-            .classes
-            .iter()
-            .zip(&self.classes)
-            .filter(|(_, covers)| covers.matched == 0)
-            .map(|(members, _)| members[0])
+    fn idle(&mut self, ns: &Namespace<'_>, templates: &[Template<'a>]) {
+        let idle: Vec<usize> = (0..self.classes.len())
+            .filter(|c| self.classes[*c].matched == 0)
             .collect();
         if idle.is_empty() {
             return;
         }
-        let (mut candidates, mut matched) = (Vec::new(), Vec::new());
-        let keyed = Keyed::new(budgets, &idle);
+        let index = ns.index(idle.iter().copied());
+        let mut matched = Vec::new();
         for t in templates {
-            keyed.matching(budgets, t.labels, &mut candidates, &mut matched);
-            for first in &matched {
-                self.classes[ns.class_of(*first)].idle_templates.push(t.object);
+            index.matching_into(t.labels, &mut matched);
+            for at in &matched {
+                self.classes[idle[*at]].idle_templates.push(t.object);
             }
         }
-    }
-}
-
-/// The budgets of one namespace, keyed for candidate lookup: a budget with `matchLabels` can
-/// only match objects that carry its first `matchLabels` pair, so it is looked up by that
-/// pair; budgets without `matchLabels` (expressions only, or `{}`) are candidates for all.
-struct Keyed {
-    /// label key -> label value -> (budget index, the pair is the budget's whole selector).
-    keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>>,
-    unkeyed: Vec<(usize, bool)>,
-}
-
-impl Keyed {
-    fn new(budgets: &[Budget<'_>], idxs: &[usize]) -> Self {
-        let mut keyed: HashMap<String, HashMap<String, Vec<(usize, bool)>>> = HashMap::default();
-        let mut unkeyed = Vec::new();
-        for i in idxs {
-            let Some(b) = budgets.get(*i) else {
-                continue;
-            };
-            let selector = b.object.raw.path(&["spec", "selector"]);
-            let labels = selector
-                .and_then(|s| s.get("matchLabels"))
-                .and_then(Node::as_map)
-                .unwrap_or_default();
-            let expressions = selector
-                .and_then(|s| s.get("matchExpressions"))
-                .and_then(Node::as_seq)
-                .is_some_and(|e| !e.is_empty());
-            let first = labels
-                .iter()
-                .next()
-                .and_then(|(k, v)| Some((k.to_string(), label_text(v)?.into_owned())));
-            match first {
-                Some((k, v)) => {
-                    let whole = labels.len() == 1 && !expressions;
-                    keyed
-                        .entry(k)
-                        .or_default()
-                        .entry(v)
-                        .or_default()
-                        .push((*i, whole));
-                }
-                None => unkeyed.push((*i, false)),
-            }
-        }
-        Self { keyed, unkeyed }
-    }
-
-    /// The budgets whose selector matches `labels`, in input order: candidates by label,
-    /// checked with the full selector unless the label pair is the whole selector.
-    fn matching(
-        &self,
-        budgets: &[Budget<'_>],
-        labels: Option<Node<'_>>,
-        candidates: &mut Vec<(usize, bool)>,
-        out: &mut Vec<usize>,
-    ) {
-        candidates.clear();
-        candidates.extend_from_slice(&self.unkeyed);
-        if !self.keyed.is_empty() {
-            for (k, _) in labels.and_then(Node::as_map).unwrap_or_default() {
-                if let Some(by_value) = self.keyed.get(k)
-                    // The effective value (the last of duplicate keys), as selectors read it.
-                    && let Some(text) = labels.and_then(|l| l.get(k)).and_then(label_text)
-                    && let Some(list) = by_value.get(text.as_ref())
-                {
-                    candidates.extend_from_slice(list);
-                }
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        out.clear();
-        out.extend(
-            candidates
-                .iter()
-                .filter(|(i, whole)| *whole || budgets[*i].selector.matches(labels))
-                .map(|(i, _)| *i),
-        );
-    }
-}
-
-/// A label value as text, as selectors compare it (YAML may have made `true` or `1` of it).
-fn label_text(node: Node<'_>) -> Option<std::borrow::Cow<'_, str>> {
-    match node.view() {
-        View::Map(_) | View::Seq(_) | View::Null => None,
-        _ => Some(node.as_str().map_or_else(
-            || std::borrow::Cow::Owned(node.to_json().to_string()),
-            std::borrow::Cow::Borrowed,
-        )),
     }
 }
 
@@ -796,13 +692,14 @@ mod tests {
         let budgets = ctx.index.of_kind("PodDisruptionBudget");
         for b in budgets {
             let selector = BudgetSelector::read(b);
+            let selected = |labels| matches!(&selector, BudgetSelector::Parsed(s) if s.matches(labels));
             let ns = namespace_of(b);
             let ts = templates.get(ns).map_or(&[][..], Vec::as_slice);
             let mut units: Vec<Unit<'_>> = Vec::new();
             let mut matched = 0;
             let mut idle = Vec::new();
             if mode == Mode::Templates {
-                for t in ts.iter().filter(|t| selector.matches(t.labels)) {
+                for t in ts.iter().filter(|t| selected(t.labels)) {
                     matched += 1;
                     units.push(Unit {
                         object: t.object,
@@ -813,7 +710,7 @@ mod tests {
                 }
             } else {
                 for pod in ctx.index.pods_in(ns) {
-                    if is_terminal(pod) || !selector.matches(labels_of(pod.raw.root())) {
+                    if is_terminal(pod) || !selected(labels_of(pod.raw.root())) {
                         continue;
                     }
                     matched += 1;
@@ -841,7 +738,7 @@ mod tests {
                 if matched == 0 {
                     idle = ts
                         .iter()
-                        .filter(|t| selector.matches(t.labels))
+                        .filter(|t| selected(t.labels))
                         .map(|t| format!("{} {}", t.object.kind, t.object.name))
                         .collect();
                 }
@@ -964,6 +861,18 @@ mod tests {
                 ns,
                 "idle-expr",
                 ", selector: {matchExpressions: [{key: app, operator: In, values: [idle, gone]}]}",
+            );
+            budget(
+                &mut y,
+                ns,
+                "tiered",
+                ", selector: {matchExpressions: [{key: tier, operator: Exists}]}",
+            );
+            budget(
+                &mut y,
+                ns,
+                "not-api",
+                ", selector: {matchExpressions: [{key: app, operator: NotIn, values: [api, web, solo]}]}",
             );
             budget(&mut y, ns, "nothing", ", selector: {matchLabels: {app: gone}}");
             budget(&mut y, ns, "idle", ", selector: {matchLabels: {app: idle}}");
