@@ -4,9 +4,10 @@
 
 use mcp_diag_model::{Node as Yaml, Object};
 use mcp_diag_services::{Edge, Graph, Node};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::deps::{Objects, caller_workloads, pod_template, target_port};
-use crate::selector::Selector;
+use crate::selector::{Selector, SelectorIndex};
 
 /// One side of a call: a pod template in a namespace.
 struct Pod<'a> {
@@ -22,14 +23,82 @@ pub(crate) enum Side {
 }
 
 pub(crate) struct Net<'a, 'o> {
-    pub(crate) policies: Vec<&'a Object>,
-    pub(crate) objects: &'o Objects<'a>,
+    objects: &'o Objects<'a>,
+    policies: Policies<'a>,
+}
+
+/// The policies of each namespace that can select pods (in input order), and their pod
+/// selectors filed by label: a call looks only at the policies its pods' labels may match,
+/// not at every policy.
+struct Policies<'a> {
+    by_namespace: HashMap<&'a str, (Vec<Policy<'a>>, SelectorIndex)>,
+}
+
+/// A policy and the directions it covers, read once.
+struct Policy<'a> {
+    object: &'a Object,
+    egress: bool,
+    ingress: bool,
 }
 
 /// Yes, no, or cannot tell.
 type Tri = Option<bool>;
 
-impl<'a> Net<'a, '_> {
+impl<'a> Policies<'a> {
+    fn new(policies: &[&'a Object]) -> Self {
+        let mut by_namespace: HashMap<&'a str, (Vec<Policy<'a>>, Vec<Selector>)> = HashMap::default();
+        for &object in policies {
+            // A pod selector the API server cannot read selects no pod.
+            let selector = match object.raw.path(&["spec", "podSelector"]) {
+                None => Selector::default(),
+                Some(sel) => match Selector::from_label_selector(sel) {
+                    Ok(s) => s,
+                    Err(_) => continue,
+                },
+            };
+            let (policies, selectors) = by_namespace
+                .entry(object.namespace.as_deref().unwrap_or_default())
+                .or_default();
+            policies.push(Policy {
+                object,
+                egress: covers(object, Side::Egress),
+                ingress: covers(object, Side::Ingress),
+            });
+            selectors.push(selector);
+        }
+        let by_namespace = by_namespace
+            .into_iter()
+            .map(|(ns, (policies, selectors))| (ns, (policies, SelectorIndex::new(selectors))))
+            .collect();
+        Self { by_namespace }
+    }
+
+    /// The policies of `subject`'s namespace that select it and cover `side`, in input
+    /// order, into `out`; `ids` is scratch.
+    fn applying(&self, subject: &Pod<'_>, side: Side, ids: &mut Vec<usize>, out: &mut Vec<&'a Object>) {
+        out.clear();
+        let Some((policies, index)) = self.by_namespace.get(subject.namespace) else {
+            return;
+        };
+        index.matching_into(subject.labels, ids);
+        out.extend(ids.iter().map(|i| &policies[*i]).filter_map(|p| {
+            let covers = match side {
+                Side::Egress => p.egress,
+                Side::Ingress => p.ingress,
+            };
+            covers.then_some(p.object)
+        }));
+    }
+}
+
+impl<'a, 'o> Net<'a, 'o> {
+    pub(crate) fn new(policies: &[&'a Object], objects: &'o Objects<'a>) -> Self {
+        Self {
+            objects,
+            policies: Policies::new(policies),
+        }
+    }
+
     fn pods<R: std::borrow::Borrow<mcp_diag_model::ObjectRef>>(&self, refs: &[R]) -> Option<Vec<Pod<'a>>> {
         refs.iter()
             .map(|r| {
@@ -57,6 +126,7 @@ impl<'a> Net<'a, '_> {
         } else {
             "TCP"
         };
+        let (mut ids, mut applying) = (Vec::new(), Vec::new());
         for caller in &callers {
             for target in &targets {
                 // The pod port the packets reach: the Service's targetPort, resolved to a
@@ -67,12 +137,7 @@ impl<'a> Net<'a, '_> {
                         Side::Egress => (caller, target),
                         Side::Ingress => (target, caller),
                     };
-                    let applying: Vec<&Object> = self
-                        .policies
-                        .iter()
-                        .copied()
-                        .filter(|p| applies(p, subject, side))
-                        .collect();
+                    self.policies.applying(subject, side, &mut ids, &mut applying);
                     if applying.is_empty() {
                         continue;
                     }
@@ -212,18 +277,15 @@ fn and(a: Tri, b: Tri) -> Tri {
     }
 }
 
-/// Whether a policy's pod selector selects `subject` and the policy covers `side`.
-fn applies(policy: &Object, subject: &Pod<'_>, side: Side) -> bool {
-    if policy.namespace.as_deref() != Some(subject.namespace) {
-        return false;
-    }
+/// Whether a policy covers `side` (its `policyTypes`, or Kubernetes' default).
+fn covers(policy: &Object, side: Side) -> bool {
     let spec = policy.raw.get("spec");
     let types: Vec<&str> = spec
         .and_then(|s| s.get("policyTypes"))
         .and_then(Yaml::as_seq)
         .map(|s| s.iter().filter_map(Yaml::as_str).collect())
         .unwrap_or_default();
-    let covers = if types.is_empty() {
+    if types.is_empty() {
         // Kubernetes' default: Ingress always, Egress when there is an egress section.
         match side {
             Side::Ingress => true,
@@ -236,13 +298,6 @@ fn applies(policy: &Object, subject: &Pod<'_>, side: Side) -> bool {
                 Side::Ingress => "Ingress",
             })
         })
-    };
-    if !covers {
-        return false;
-    }
-    match spec.and_then(|s| s.get("podSelector")) {
-        None => true,
-        Some(sel) => Selector::from_label_selector(sel).is_ok_and(|s| s.matches(subject.labels)),
     }
 }
 
@@ -313,7 +368,10 @@ fn port_matches(rule: Yaml<'_>, number: Option<i64>, name: Option<&str>, protoco
 
 #[cfg(test)]
 mod tests {
+    use mcp_diag_model::SourceKind;
+
     use super::*;
+    use crate::rules::test_support::inventory;
 
     #[test]
     fn ports_and_end_ports() {
@@ -332,5 +390,80 @@ mod tests {
             port_matches(named.root(), Some(9090), Some("http"), "TCP"),
             Some(false)
         );
+    }
+
+    /// The policies that select a pod and cover a side, by trying each one.
+    fn every<'a>(policies: &[&'a Object], subject: &Pod<'_>, side: Side) -> Vec<&'a Object> {
+        policies
+            .iter()
+            .copied()
+            .filter(|p| p.namespace.as_deref() == Some(subject.namespace) && covers(p, side))
+            .filter(|p| match p.raw.path(&["spec", "podSelector"]) {
+                None => true,
+                Some(sel) => Selector::from_label_selector(sel).is_ok_and(|s| s.matches(subject.labels)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn applying_policies_agree_with_trying_every_policy() {
+        let mut y = String::new();
+        for ns in ["a", "b"] {
+            for i in 0..9 {
+                let tier = ["web", "db", "cache"][i % 3];
+                y.push_str(&format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: app-{i}}}}}\n  template: {{metadata: {{labels: {{app: app-{i}, tier: {tier}}}}}, spec: {{containers: [{{name: c, image: x}}]}}}}\n---\n"
+                ));
+            }
+            let selectors = [
+                (
+                    "in",
+                    "\n  podSelector: {matchExpressions: [{key: app, operator: In, values: [app-1, app-4]}]}",
+                ),
+                ("labels", "\n  podSelector: {matchLabels: {tier: web}}"),
+                (
+                    "exists",
+                    "\n  podSelector: {matchExpressions: [{key: tier, operator: Exists}]}",
+                ),
+                (
+                    "not-in",
+                    "\n  podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [app-2]}]}",
+                ),
+                ("all", "\n  podSelector: {}"),
+                ("absent", ""),
+                (
+                    "unreadable",
+                    "\n  podSelector: {matchExpressions: [{key: app, operator: Near, values: [x]}]}",
+                ),
+                ("two", "\n  podSelector: {matchLabels: {app: app-3, tier: web}}"),
+            ];
+            for (k, (name, selector)) in selectors.iter().enumerate() {
+                let types = ["\n  policyTypes: [Egress]", "\n  policyTypes: [Ingress]", ""][k % 3];
+                y.push_str(&format!(
+                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:{selector}{types}\n  egress: []\n---\n"
+                ));
+            }
+        }
+        let inv = inventory(&y, SourceKind::Manifests);
+        let policies: Vec<&Object> = inv.objects.iter().filter(|o| o.kind == "NetworkPolicy").collect();
+        let index = Policies::new(&policies);
+        let (mut ids, mut out) = (Vec::new(), Vec::new());
+        let mut applied = 0;
+        for o in inv.objects.iter().filter(|o| o.kind == "Deployment") {
+            let template = pod_template(o).expect("a template");
+            let pod = Pod {
+                namespace: o.namespace.as_deref().unwrap_or_default(),
+                labels: template.path(&["metadata", "labels"]),
+                template,
+            };
+            for side in [Side::Egress, Side::Ingress] {
+                index.applying(&pod, side, &mut ids, &mut out);
+                let expected = every(&policies, &pod, side);
+                let names = |list: &[&Object]| list.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+                assert_eq!(names(&out), names(&expected), "{} {side:?}", o.name);
+                applied += expected.len();
+            }
+        }
+        assert!(applied > 40, "the fixture selects pods: {applied}");
     }
 }

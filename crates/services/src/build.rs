@@ -10,9 +10,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::address::{Address, dns_name, find_addresses, redact_credentials, scheme_is_tls};
 use crate::declared::{self, Declared, DeclaredService};
+use crate::label_index::LabelSets;
 use crate::labels::labels_of;
 use crate::labels::scalar;
 use crate::netpol::NetworkPolicy;
+use crate::selector::Selector;
 use crate::{
     DestinationTls, Edge, EdgeSource, Evidence, Graph, Labels, Node, NodeId, NodeKind, PeerAuthentication,
     PodCount, Port, Template,
@@ -876,17 +878,37 @@ impl<'a> Builder<'a> {
         }
         let mut permitted = Vec::new();
         // Nodes by namespace, and the Services among them, so that a policy looks only at
-        // its own namespace (and the namespaces its peers name), not at every node.
-        let mut in_namespace: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-        let mut services_in: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        // its own namespace (and the namespaces its peers name), not at every node; and
+        // within a namespace, filed by their templates' labels, so that a selector looks
+        // only at the nodes carrying the labels it asks for, not at the whole namespace.
+        let mut in_namespace: FxHashMap<&str, (Vec<usize>, LabelSets)> = FxHashMap::default();
+        let mut services_in: FxHashMap<&str, (Vec<usize>, LabelSets)> = FxHashMap::default();
         for (i, n) in self.graph.nodes.iter().enumerate() {
-            in_namespace.entry(n.namespace.as_str()).or_default().push(i);
+            let (ids, labels) = in_namespace.entry(n.namespace.as_str()).or_default();
+            ids.push(i);
+            for t in &n.templates {
+                labels.insert(i as u32, &t.labels);
+            }
             if n.kind == NodeKind::Service {
-                services_in.entry(n.namespace.as_str()).or_default().push(i);
+                let (ids, labels) = services_in.entry(n.namespace.as_str()).or_default();
+                ids.push(i);
+                // A target must match with every template, so with its first.
+                if let Some(t) = n.templates.first() {
+                    labels.insert(i as u32, &t.labels);
+                }
             }
         }
-        let no_nodes: Vec<usize> = Vec::new();
+        // The ids among `within` whose labels may match `selector`, ascending.
+        let narrowed = |within: &(Vec<usize>, LabelSets), selector: &Selector| -> Vec<usize> {
+            match within.1.candidates(selector) {
+                Some(ids) => ids.into_iter().map(|i| i as usize).collect(),
+                None => within.0.clone(),
+            }
+        };
+        let nobody: (Vec<usize>, LabelSets) = Default::default();
         for policy in &self.graph.network_policies {
+            // The policy's pods, found when a peer of it first names a target.
+            let mut sources: Option<Vec<usize>> = None;
             for rule in &policy.egress {
                 for peer in &rule.peers {
                     let Some(pods) = &peer.pods else { continue };
@@ -902,7 +924,7 @@ impl<'a> Builder<'a> {
                     let candidates: Vec<usize> = match &peer.namespaces {
                         None => services_in
                             .get(policy.namespace.as_str())
-                            .cloned()
+                            .map(|within| narrowed(within, pods))
                             .unwrap_or_default(),
                         Some(sel) => services_in
                             .iter()
@@ -912,7 +934,7 @@ impl<'a> Builder<'a> {
                                     .get(**ns)
                                     .is_some_and(|l| sel.matches(l))
                             })
-                            .flat_map(|(_, ids)| ids.iter().copied())
+                            .flat_map(|(_, within)| narrowed(within, pods))
                             .collect(),
                     };
                     let mut targets: Vec<usize> = candidates
@@ -931,12 +953,17 @@ impl<'a> Builder<'a> {
                     } else {
                         rule.ports.iter().map(|p| p.number()).collect()
                     };
-                    let sources = in_namespace.get(policy.namespace.as_str()).unwrap_or(&no_nodes);
-                    for &fi in sources {
-                        let from = &self.graph.nodes[fi];
-                        if !from.templates.iter().any(|t| policy.selector.matches(&t.labels)) {
-                            continue;
-                        }
+                    let sources = sources.get_or_insert_with(|| {
+                        let within = in_namespace.get(policy.namespace.as_str()).unwrap_or(&nobody);
+                        narrowed(within, &policy.selector)
+                            .into_iter()
+                            .filter(|&fi| {
+                                let from = &self.graph.nodes[fi];
+                                from.templates.iter().any(|t| policy.selector.matches(&t.labels))
+                            })
+                            .collect()
+                    });
+                    for &fi in sources.iter() {
                         for &ti in targets.iter().filter(|&&ti| ti != fi) {
                             for port in &ports {
                                 permitted.push((

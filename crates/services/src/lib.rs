@@ -18,10 +18,12 @@ pub type Labels = BTreeMap<String, String>;
 mod address;
 mod build;
 pub mod declared;
+mod label_index;
 mod labels;
 mod netpol;
 mod query;
 pub mod render;
+mod selector;
 
 pub use address::{Address, find_addresses, redact_credentials, scheme_is_tls};
 pub use declared::{Declared, DeclaredService, Requirement};
@@ -214,6 +216,12 @@ pub struct Graph {
     pub namespace_labels: BTreeMap<String, Labels>,
     /// Whether the namespaces' labels are known (Namespace objects were in the input).
     pub namespaces_known: bool,
+    /// [`Graph::network_policies`] by namespace, filed by their pod selectors: built when
+    /// [`Graph::egress_allowed`] first asks (it looks up the policies selecting a pod for
+    /// every edge), from the policies as they are then.
+    #[serde(skip)]
+    pub(crate) policies_by_namespace:
+        std::sync::OnceLock<rustc_hash::FxHashMap<String, label_index::Selectors>>,
 }
 
 impl Graph {

@@ -4,78 +4,12 @@
 //! direction in `policyTypes`; then only what some rule allows gets through.
 
 use mcp_diag_model::{Node as Value, Object, ObjectRef};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::labels::labels_of;
+use crate::label_index::Selectors;
+use crate::selector::Selector;
 use crate::{Edge, Graph, Labels, Node, NodeKind, Template};
-
-/// A label selector: `matchLabels` and `matchExpressions`. Empty matches everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Selector {
-    pub requirements: Vec<(String, Op, Vec<String>)>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Op {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
-}
-
-impl Selector {
-    pub fn parse(node: Value<'_>) -> Result<Self, String> {
-        let mut requirements = Vec::new();
-        for (k, v) in labels_of(node.get("matchLabels")) {
-            requirements.push((k, Op::In, vec![v]));
-        }
-        for e in node
-            .get("matchExpressions")
-            .and_then(Value::as_seq)
-            .unwrap_or_default()
-        {
-            let key = e
-                .get("key")
-                .and_then(Value::as_str)
-                .ok_or("a matchExpression without key")?;
-            let values = e
-                .get("values")
-                .and_then(Value::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-            let op = match e.get("operator").and_then(Value::as_str).unwrap_or_default() {
-                "In" => Op::In,
-                "NotIn" => Op::NotIn,
-                "Exists" => Op::Exists,
-                "DoesNotExist" => Op::DoesNotExist,
-                other => return Err(format!("unknown matchExpression operator {other:?}")),
-            };
-            requirements.push((key.to_owned(), op, values));
-        }
-        Ok(Self { requirements })
-    }
-
-    pub fn matches(&self, labels: &Labels) -> bool {
-        self.requirements.iter().all(|(k, op, values)| {
-            let v = labels.get(k);
-            match op {
-                Op::In => v.is_some_and(|v| values.contains(v)),
-                Op::NotIn => v.is_none_or(|v| !values.contains(v)),
-                Op::Exists => v.is_some(),
-                Op::DoesNotExist => v.is_none(),
-            }
-        })
-    }
-
-    /// Whether the selector reads only the namespace's name label (always known).
-    fn only_name(&self) -> bool {
-        self.requirements
-            .iter()
-            .all(|(k, ..)| k == "kubernetes.io/metadata.name")
-    }
-}
 
 /// A port of a rule: a number (with `endPort`), a name, or every port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -337,19 +271,7 @@ impl Graph {
         far: &Far<'_>,
         port: Option<&PodPort>,
     ) -> Result<Tri, String> {
-        let isolating: Vec<&NetworkPolicy> = self
-            .network_policies
-            .iter()
-            .filter(|p| {
-                p.namespace == namespace
-                    && (if egress {
-                        p.isolates_egress
-                    } else {
-                        p.isolates_ingress
-                    })
-            })
-            .filter(|p| p.selector.matches(labels))
-            .collect();
+        let isolating = self.isolating(namespace, labels, egress);
         let Some(first) = isolating.first() else {
             return Ok(Tri::Yes);
         };
@@ -361,6 +283,35 @@ impl Graph {
             Tri::No => Err(first.name()),
             t => Ok(t),
         }
+    }
+
+    /// The policies of `namespace` that select pods with `labels` and isolate them in that
+    /// direction, in input order.
+    fn isolating(&self, namespace: &str, labels: &Labels, egress: bool) -> Vec<&NetworkPolicy> {
+        let by_namespace = self.policies_by_namespace.get_or_init(|| {
+            let mut out: FxHashMap<String, Selectors> = FxHashMap::default();
+            for (i, p) in self.network_policies.iter().enumerate() {
+                out.entry(p.namespace.clone())
+                    .or_default()
+                    .insert(i as u32, &p.selector);
+            }
+            out
+        });
+        let mut ids = Vec::new();
+        if let Some(policies) = by_namespace.get(namespace) {
+            policies.candidates(labels, &mut ids);
+        }
+        ids.iter()
+            .map(|i| &self.network_policies[*i as usize])
+            .filter(|p| {
+                if egress {
+                    p.isolates_egress
+                } else {
+                    p.isolates_ingress
+                }
+            })
+            .filter(|p| p.selector.matches(labels))
+            .collect()
     }
 
     /// The container port an edge's Service port leads to, in a given template.
@@ -475,5 +426,192 @@ impl Graph {
             }
         }
         if unknown { Allowed::Unknown } else { Allowed::Yes }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use mcp_diag_model::{Inventory, SourceKind};
+
+    use crate::{Declared, EdgeSource, Graph, NodeKind};
+
+    /// Two labelled namespaces of apps (a Service each, and one Service over every `web`
+    /// pod), and policies whose pod selectors and egress peers take every form: `In` with
+    /// one and several values and none, `Exists`, `NotIn`, `DoesNotExist`, `{}`, several
+    /// requirements, a namespace selector; Ingress-only, Egress-only and default types.
+    fn cluster() -> Graph {
+        let mut y = String::new();
+        for (ns, team) in [("a", "red"), ("b", "blue")] {
+            y.push_str(&format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {{team: {team}}}}}\n---\n"
+            ));
+            for i in 0..12 {
+                let tier = ["web", "db", "cache"][i % 3];
+                let track = if i % 2 == 0 { "\n      track: stable" } else { "" };
+                y.push_str(&format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: app-{i}}}}}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n        tier: {tier}{track}\n    spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: app-{i}, namespace: {ns}}}\nspec: {{selector: {{app: app-{i}}}, ports: [{{port: 80, targetPort: 8080}}]}}\n---\n"
+                ));
+            }
+            y.push_str(&format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: {ns}}}\nspec: {{selector: {{tier: web}}, ports: [{{port: 80}}]}}\n---\n"
+            ));
+            let policies = [
+                (
+                    "in",
+                    "{matchExpressions: [{key: app, operator: In, values: [app-1, app-2]}]}",
+                    "[Egress]",
+                    "[{to: [{podSelector: {matchLabels: {tier: db}}}]}]",
+                ),
+                (
+                    "exists",
+                    "{matchExpressions: [{key: track, operator: Exists}]}",
+                    "[Egress, Ingress]",
+                    "[{to: [{podSelector: {matchExpressions: [{key: tier, operator: In, values: [cache, web]}]}}], ports: [{port: 80}, {port: 8080}]}]",
+                ),
+                (
+                    "not-in",
+                    "{matchExpressions: [{key: app, operator: NotIn, values: [app-3]}]}",
+                    "[Egress]",
+                    "[{to: [{namespaceSelector: {matchLabels: {team: blue}}, podSelector: {matchLabels: {tier: web}}}]}]",
+                ),
+                (
+                    "all",
+                    "{}",
+                    "[Ingress]",
+                    "[{to: [{podSelector: {matchExpressions: [{key: tier, operator: Exists}]}}]}]",
+                ),
+                (
+                    "none",
+                    "{matchExpressions: [{key: app, operator: DoesNotExist}]}",
+                    "[Egress]",
+                    "[{to: [{podSelector: {matchLabels: {app: app-5}}}]}]",
+                ),
+                (
+                    "empty-in",
+                    "{matchExpressions: [{key: app, operator: In, values: []}]}",
+                    "[Egress]",
+                    "[{to: [{podSelector: {matchLabels: {app: app-6}}}]}]",
+                ),
+                (
+                    "two",
+                    "{matchLabels: {app: app-7, tier: web}}",
+                    "[Egress]",
+                    "[{to: [{podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [app-0]}]}}]}]",
+                ),
+                (
+                    "default-types",
+                    "{matchLabels: {tier: cache}}",
+                    "",
+                    "[{to: [{podSelector: {matchLabels: {app: app-9}}}]}]",
+                ),
+            ];
+            for (name, selector, types, egress) in policies {
+                let types = if types.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n  policyTypes: {types}")
+                };
+                y.push_str(&format!(
+                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  podSelector: {selector}{types}\n  egress: {egress}\n---\n"
+                ));
+            }
+        }
+        let parsed = mcp_diag_sources::parse_bytes("t.yaml", y.as_bytes());
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let mut inventory = Inventory::new(SourceKind::Snapshot, "t", "t");
+        inventory.objects = parsed.objects;
+        Graph::build(&inventory, &Declared::default())
+    }
+
+    #[test]
+    fn isolating_policies_agree_with_trying_every_policy() {
+        let g = cluster();
+        assert_eq!(g.network_policies.len(), 16, "{:?}", g.problems);
+        let mut selected = 0;
+        for node in &g.nodes {
+            for t in &node.templates {
+                for egress in [true, false] {
+                    let fast: Vec<&str> = g
+                        .isolating(&node.namespace, &t.labels, egress)
+                        .iter()
+                        .map(|p| p.object.name.as_str())
+                        .collect();
+                    let every: Vec<&str> = g
+                        .network_policies
+                        .iter()
+                        .filter(|p| p.namespace == node.namespace)
+                        .filter(|p| {
+                            if egress {
+                                p.isolates_egress
+                            } else {
+                                p.isolates_ingress
+                            }
+                        })
+                        .filter(|p| p.selector.matches(&t.labels))
+                        .map(|p| p.object.name.as_str())
+                        .collect();
+                    assert_eq!(fast, every, "{} {:?} egress {egress}", node.namespace, t.labels);
+                    selected += every.len();
+                }
+            }
+        }
+        assert!(selected > 50, "the fixture selects pods: {selected}");
+    }
+
+    #[test]
+    fn permission_edges_agree_with_trying_every_service() {
+        let g = cluster();
+        let mut every = BTreeSet::new();
+        for policy in &g.network_policies {
+            for rule in &policy.egress {
+                for peer in &rule.peers {
+                    let Some(pods) = peer.pods.as_ref().filter(|p| !p.requirements.is_empty()) else {
+                        continue;
+                    };
+                    let ports: Vec<Option<u16>> = if rule.ports.is_empty() {
+                        vec![None]
+                    } else {
+                        rule.ports.iter().map(super::PolicyPort::number).collect()
+                    };
+                    for (fi, from) in g.nodes.iter().enumerate() {
+                        if from.namespace != policy.namespace
+                            || !from.templates.iter().any(|t| policy.selector.matches(&t.labels))
+                        {
+                            continue;
+                        }
+                        for (ti, to) in g.nodes.iter().enumerate() {
+                            let in_namespace = match &peer.namespaces {
+                                None => to.namespace == policy.namespace,
+                                Some(sel) => g
+                                    .namespace_labels
+                                    .get(&to.namespace)
+                                    .is_some_and(|l| sel.matches(l)),
+                            };
+                            if ti == fi
+                                || to.kind != NodeKind::Service
+                                || !in_namespace
+                                || to.templates.is_empty()
+                                || !to.templates.iter().all(|t| pods.matches(&t.labels))
+                            {
+                                continue;
+                            }
+                            for port in &ports {
+                                every.insert((fi as u32, ti as u32, *port));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let built: BTreeSet<(u32, u32, Option<u16>)> = g
+            .edges
+            .iter()
+            .filter(|e| e.source == EdgeSource::NetworkPolicy)
+            .map(|e| (e.from.0, e.to.0, e.port))
+            .collect();
+        assert!(every.len() > 100, "the fixture permits: {}", every.len());
+        assert_eq!(built, every);
     }
 }

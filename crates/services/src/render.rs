@@ -39,6 +39,7 @@ impl Graph {
             network_policies: self.network_policies.clone(),
             namespace_labels: self.namespace_labels.clone(),
             namespaces_known: self.namespaces_known,
+            policies_by_namespace: std::sync::OnceLock::new(),
         }
     }
 }

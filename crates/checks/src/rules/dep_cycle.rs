@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
 use mcp_diag_model::{Finding, Severity};
-use mcp_diag_services::{Graph, NodeId};
+use mcp_diag_services::{Edge, Graph, NodeId};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::deps::{Objects, calls, evidence_words, node_name};
 use crate::{Check, CheckInfo, Context};
@@ -50,55 +51,81 @@ impl Check for DepCycle {
             return Vec::new();
         }
         let objects = Objects::build(ctx);
+        let inside = cycle_edges(graph, &cycles);
         cycles
             .iter()
-            .filter(|members| !members.is_empty())
-            .map(|members| finding(&objects, graph, members))
+            .zip(&inside)
+            .filter(|(members, _)| !members.is_empty())
+            .map(|(members, edges)| finding(&objects, graph, members, edges))
             .collect()
     }
 }
 
-/// The members in calling order: from the first by name, each to the next member it calls
-/// (the smallest by name) until the walk closes; members the walk misses follow.
-pub(crate) fn walk(graph: &Graph, members: &[NodeId]) -> Vec<NodeId> {
-    let mut sorted = members.to_vec();
-    sorted.sort_by_key(|id| node_name(graph.node(*id)));
-    let Some(&start) = sorted.first() else {
-        return Vec::new();
-    };
-    let mut order = vec![start];
-    let mut at = start;
-    loop {
-        let mut next: Vec<NodeId> = calls(graph)
-            .filter(|e| e.from == at && sorted.contains(&e.to) && !order.contains(&e.to))
-            .map(|e| e.to)
-            .collect();
-        next.sort_by_key(|id| node_name(graph.node(*id)));
-        match next.first() {
-            Some(&n) => {
-                order.push(n);
-                at = n;
-            }
-            None => break,
+/// Each cycle's call edges (both ends in it), in the graph's order: one pass over the
+/// edges for all cycles, not one per cycle.
+pub(crate) fn cycle_edges<'g>(graph: &'g Graph, cycles: &[Vec<NodeId>]) -> Vec<Vec<&'g Edge>> {
+    let mut cycle_of = vec![usize::MAX; graph.nodes.len()];
+    for (c, members) in cycles.iter().enumerate() {
+        for id in members {
+            cycle_of[id.0 as usize] = c;
         }
     }
-    for id in sorted {
-        if !order.contains(&id) {
-            order.push(id);
+    let mut inside = vec![Vec::new(); cycles.len()];
+    for e in calls(graph) {
+        let c = cycle_of[e.from.0 as usize];
+        if c != usize::MAX && cycle_of[e.to.0 as usize] == c {
+            inside[c].push(e);
         }
     }
-    order
+    inside
 }
 
-fn finding(objects: &Objects<'_>, graph: &Graph, members: &[NodeId]) -> Finding {
-    let order = walk(graph, members);
+/// The members in calling order: from the first by name, each to the next member it calls
+/// (the smallest by name) until the walk closes; members the walk misses follow. `edges`:
+/// the calls between members.
+pub(crate) fn walk(graph: &Graph, members: &[NodeId], edges: &[&Edge]) -> Vec<NodeId> {
+    // Ranked by name (ties in the members' order), so that "smallest by name" is the
+    // smallest rank.
+    let mut ranked: Vec<(String, NodeId)> = members
+        .iter()
+        .map(|id| (node_name(graph.node(*id)), *id))
+        .collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    let rank: HashMap<NodeId, usize> = ranked.iter().enumerate().map(|(r, (_, id))| (*id, r)).collect();
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); ranked.len()];
+    for e in edges {
+        if let (Some(&from), Some(&to)) = (rank.get(&e.from), rank.get(&e.to)) {
+            callees[from].push(to);
+        }
+    }
+    for c in &mut callees {
+        c.sort_unstable();
+    }
+    if ranked.is_empty() {
+        return Vec::new();
+    }
+    let mut placed = vec![false; ranked.len()];
+    let mut order = vec![0];
+    placed[0] = true;
+    let mut at = 0;
+    while let Some(&next) = callees[at].iter().find(|r| !placed[**r]) {
+        placed[next] = true;
+        order.push(next);
+        at = next;
+    }
+    order.extend((0..ranked.len()).filter(|r| !placed[*r]));
+    order.into_iter().map(|r| ranked[r].1).collect()
+}
+
+fn finding(objects: &Objects<'_>, graph: &Graph, members: &[NodeId], edges: &[&Edge]) -> Finding {
+    let order = walk(graph, members, edges);
     let names: Vec<String> = order.iter().map(|id| node_name(graph.node(*id))).collect();
     let mut path = names.join(" -> ");
     if order.len() > 1 {
         path.push_str(&format!(" -> {}", names[0]));
     }
-    let evidence: Vec<String> = calls(graph)
-        .filter(|e| order.contains(&e.from) && order.contains(&e.to))
+    let evidence: Vec<String> = edges
+        .iter()
         .map(|e| {
             format!(
                 "{} -> {}: {}",
@@ -169,7 +196,9 @@ mod tests {
     #[test]
     fn walk_orders_the_members_along_their_calls() {
         let g = ring(3);
-        let order = walk(&g, &[NodeId(2), NodeId(0), NodeId(1)]);
+        let members = [NodeId(2), NodeId(0), NodeId(1)];
+        let edges = cycle_edges(&g, &[members.to_vec()]);
+        let order = walk(&g, &members, &edges[0]);
         assert_eq!(order, [NodeId(0), NodeId(1), NodeId(2)]);
     }
 }

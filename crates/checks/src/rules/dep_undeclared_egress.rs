@@ -56,10 +56,7 @@ impl Check for DepUndeclaredEgress {
             return Vec::new();
         }
         let objects = Objects::build(ctx);
-        let net = Net {
-            policies,
-            objects: &objects,
-        };
+        let net = Net::new(&policies, &objects);
         let mut out = Vec::new();
         for edge in calls(graph) {
             let to = graph.node(edge.to);
