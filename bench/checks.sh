@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time per check on both corpus shapes, at 10,000 and 100,000 objects, to find a check whose
+# Time per check on the three corpus shapes, at 10,000 and 100,000 objects, to find a check whose
 # cost grows faster than its input.
 #
 #   bench/checks.sh            # builds release, generates the corpora (cached, git-ignored)
@@ -7,9 +7,11 @@
 #   KUBECTL=path bench/checks.sh   # kubectl for the comparison row (default: the pinned one
 #                                  # scripts/test installs in .venv-kubectl; none: skipped)
 #
-# Shapes: bench/corpus-N (gen-corpus.py: 40 namespaces, mixed kinds) and bench/wide-N
+# Shapes: bench/corpus-N (gen-corpus.py: 40 namespaces, mixed kinds), bench/wide-N
 # (gen-corpus-wide.py: 97 namespaces that grow with the corpus, apps with their Service,
-# budget, autoscaler). Uses MCP_DIAG_TIMINGS=1 (per phase and per check, on stderr).
+# budget, autoscaler) and bench/apps-N (gen-corpus-apps.py: 4 namespaces of thousands of apps,
+# each with a NetworkPolicy and a budget by expression, calling each other in rings). Uses
+# MCP_DIAG_TIMINGS=1 (per phase and per check, on stderr).
 # Prints the best and median wall time per corpus, the median phase total per shape, and
 # one row per phase or check: the best time at 10k and 100k and their ratio; a
 # ratio above 11 means the cost grows faster than the input.
@@ -21,12 +23,13 @@ runs=${RUNS:-3}
 for n in 10000 100000; do
   [ -d "bench/corpus-$n" ] || python3 bench/gen-corpus.py "bench/corpus-$n" --objects "$n" --files $(( n / 330 )) >/dev/null
   [ -d "bench/wide-$n" ] || python3 bench/gen-corpus-wide.py "bench/wide-$n" --objects "$n" >/dev/null
+  [ -d "bench/apps-$n" ] || python3 bench/gen-corpus-apps.py "bench/apps-$n" --objects "$n" >/dev/null
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 kubectl=${KUBECTL:-.venv-kubectl/bin/kubectl}
 printf '%-14s %10s %10s %10s %14s\n' corpus best_s median_s peak_MB kubectl_s
-for shape in corpus wide; do
+for shape in corpus wide apps; do
   # The two sizes alternate, run by run: this machine's speed drifts over minutes, and a
   # drift between a block of 10k runs and a block of 100k runs would skew their ratio.
   for r in $(seq "$runs"); do
@@ -74,7 +77,7 @@ def totals(shape, n):
             if m:
                 out.append(float(m.group(1)))
     return sorted(out)
-for shape in ("corpus", "wide"):
+for shape in ("corpus", "wide", "apps"):
     small, big = best(shape, 10000), best(shape, 100000)
     ts, tb = totals(shape, 10000), totals(shape, 100000)
     if ts and tb:
