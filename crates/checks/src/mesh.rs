@@ -4,15 +4,36 @@
 
 use mcp_diag_model::{Node as Yaml, Object};
 use mcp_diag_services::{Edge, Graph, Node};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::Context;
 use crate::deps::{Objects, caller_workloads, pod_template};
-use crate::selector::Selector;
+use crate::selector::{Selector, SelectorIndex};
 
 /// Istio's view of the inventory: PeerAuthentications, DestinationRules, namespaces.
 pub(crate) struct Mesh<'a> {
     pub(crate) peer_auth: Vec<&'a Object>,
-    pub(crate) destination_rules: Vec<&'a Object>,
+    destination_rules: Vec<&'a Object>,
+    /// The PeerAuthentications of each namespace, read once: a call looks only at its
+    /// target's namespace, and there only at the policies its pods' labels may match.
+    by_namespace: HashMap<&'a str, Policies<'a>>,
+    /// DestinationRules (indices) by the first label of their host (`payment-gw` of
+    /// `payment-gw.shop.svc.cluster.local`), the only Service name they can name; wildcard
+    /// hosts (`*`, `*.shop.svc.cluster.local`) in `any_host`.
+    rules_by_name: HashMap<&'a str, Vec<usize>>,
+    any_host: Vec<usize>,
+}
+
+/// One namespace's PeerAuthentications.
+#[derive(Default)]
+struct Policies<'a> {
+    /// Those that select workloads (`selector.matchLabels`), in input order, and their
+    /// selectors filed by label (ids are positions in `workload`).
+    workload: Vec<&'a Object>,
+    selectors: Vec<Selector>,
+    index: SelectorIndex,
+    /// The first without a workload selector: the namespace's policy.
+    namespace: Option<&'a Object>,
 }
 
 const ROOT_NAMESPACE: &str = "istio-system";
@@ -30,9 +51,50 @@ impl<'a> Mesh<'a> {
                 })
                 .collect()
         };
+        let peer_auth = istio("PeerAuthentication");
+        let destination_rules = istio("DestinationRule");
+        let mut by_namespace: HashMap<&'a str, Policies<'a>> = HashMap::default();
+        for &o in &peer_auth {
+            let policies = by_namespace
+                .entry(o.namespace.as_deref().unwrap_or_default())
+                .or_default();
+            if selects(o) {
+                policies.workload.push(o);
+                // An unreadable selector is read as empty, as before: it selects every pod.
+                let selector = o
+                    .raw
+                    .path(&["spec", "selector"])
+                    .map(|s| Selector::from_label_selector(s).unwrap_or_default())
+                    .unwrap_or_default();
+                policies.selectors.push(selector);
+            } else if policies.namespace.is_none() {
+                policies.namespace = Some(o);
+            }
+        }
+        for policies in by_namespace.values_mut() {
+            policies.index = SelectorIndex::new(std::mem::take(&mut policies.selectors));
+        }
+        let mut rules_by_name: HashMap<&'a str, Vec<usize>> = HashMap::default();
+        let mut any_host = Vec::new();
+        for (i, dr) in destination_rules.iter().enumerate() {
+            let host = dr
+                .raw
+                .path(&["spec", "host"])
+                .and_then(Yaml::as_str)
+                .unwrap_or_default();
+            if host.starts_with('*') {
+                any_host.push(i);
+            } else {
+                let name = host.split('.').next().unwrap_or_default();
+                rules_by_name.entry(name).or_default().push(i);
+            }
+        }
         Self {
-            peer_auth: istio("PeerAuthentication"),
-            destination_rules: istio("DestinationRule"),
+            peer_auth,
+            destination_rules,
+            by_namespace,
+            rules_by_name,
+            any_host,
         }
     }
 
@@ -51,72 +113,75 @@ impl<'a> Mesh<'a> {
                 .and_then(Yaml::as_str)
                 .map(str::to_ascii_uppercase)
         };
-        let selects = |o: &&Object| {
-            o.raw
-                .path(&["spec", "selector", "matchLabels"])
-                .is_some_and(|m| m.as_map().is_some_and(|m| !m.is_empty()))
-        };
-        let workload = self.peer_auth.iter().find(|o| {
-            o.namespace.as_deref() == Some(to.namespace.as_str())
-                && selects(o)
-                && o.raw.path(&["spec", "selector"]).is_some_and(|s| {
-                    let sel = Selector::from_label_selector(s).unwrap_or_default();
-                    !templates.is_empty()
-                        && templates
-                            .iter()
-                            .all(|t| sel.matches(t.path(&["metadata", "labels"])))
+        let here = self.by_namespace.get(to.namespace.as_str());
+        // The first workload policy whose selector matches every template (so the first
+        // template's labels find every candidate).
+        let workload = here.zip(templates.first()).and_then(|(policies, first)| {
+            let mut ids = Vec::new();
+            policies
+                .index
+                .matching_into(first.path(&["metadata", "labels"]), &mut ids);
+            ids.into_iter()
+                .find(|i| {
+                    let selector = &policies.index.selectors()[*i];
+                    templates
+                        .iter()
+                        .all(|t| selector.matches(t.path(&["metadata", "labels"])))
                 })
+                .map(|i| policies.workload[i])
         });
-        let namespace = || {
-            self.peer_auth
-                .iter()
-                .find(|o| o.namespace.as_deref() == Some(to.namespace.as_str()) && !selects(o))
-        };
-        let root = || {
-            self.peer_auth
-                .iter()
-                .find(|o| o.namespace.as_deref() == Some(ROOT_NAMESPACE) && !selects(o))
-        };
+        let namespace = here.and_then(|p| p.namespace);
+        let root = self.by_namespace.get(ROOT_NAMESPACE).and_then(|p| p.namespace);
         // UNSET inherits from the next level up.
-        [workload, namespace(), root()]
+        [workload, namespace, root]
             .into_iter()
             .flatten()
-            .find_map(|o| mode(o).filter(|m| m != "UNSET").map(|m| (m, *o)))
+            .find_map(|o| mode(&o).filter(|m| m != "UNSET").map(|m| (m, o)))
     }
 
     /// A DestinationRule whose host is the target and whose TLS mode (or the port's) is
     /// DISABLE.
     pub(crate) fn tls_disabled(&self, to: &Node, edge: &Edge) -> Option<&'a Object> {
-        self.destination_rules.iter().copied().find(|dr| {
-            let dr_ns = dr.namespace.as_deref().unwrap_or_default();
-            let host = dr
-                .raw
-                .path(&["spec", "host"])
-                .and_then(Yaml::as_str)
-                .unwrap_or_default();
-            if !host_is(host, dr_ns, to) {
-                return false;
-            }
-            let policy = dr.raw.path(&["spec", "trafficPolicy"]);
-            let port_mode = policy
-                .and_then(|p| p.get("portLevelSettings"))
-                .and_then(Yaml::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .find(|s| {
-                    s.path(&["port", "number"])
-                        .and_then(Yaml::as_i64)
-                        .is_some_and(|n| Some(n) == edge.port.map(i64::from))
-                })
-                .and_then(|s| s.path(&["tls", "mode"]))
-                .and_then(Yaml::as_str);
-            let mode = port_mode.or_else(|| {
-                policy
-                    .and_then(|p| p.path(&["tls", "mode"]))
+        let mut candidates: Vec<usize> = self.any_host.clone();
+        if let Some(named) = self.rules_by_name.get(to.name.as_str()) {
+            candidates.extend_from_slice(named);
+            candidates.sort_unstable();
+        }
+        candidates
+            .into_iter()
+            .map(|i| self.destination_rules[i])
+            .find(|dr| {
+                let dr_ns = dr.namespace.as_deref().unwrap_or_default();
+                let host = dr
+                    .raw
+                    .path(&["spec", "host"])
                     .and_then(Yaml::as_str)
-            });
-            mode.is_some_and(|m| m.eq_ignore_ascii_case("DISABLE"))
-        })
+                    .unwrap_or_default();
+                host_is(host, dr_ns, to) && Self::tls_disabled_by(dr, edge)
+            })
+    }
+
+    /// Whether a DestinationRule's TLS mode for the edge's port (or its default) is DISABLE.
+    fn tls_disabled_by(dr: &Object, edge: &Edge) -> bool {
+        let policy = dr.raw.path(&["spec", "trafficPolicy"]);
+        let port_mode = policy
+            .and_then(|p| p.get("portLevelSettings"))
+            .and_then(Yaml::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .find(|s| {
+                s.path(&["port", "number"])
+                    .and_then(Yaml::as_i64)
+                    .is_some_and(|n| Some(n) == edge.port.map(i64::from))
+            })
+            .and_then(|s| s.path(&["tls", "mode"]))
+            .and_then(Yaml::as_str);
+        let mode = port_mode.or_else(|| {
+            policy
+                .and_then(|p| p.path(&["tls", "mode"]))
+                .and_then(Yaml::as_str)
+        });
+        mode.is_some_and(|m| m.eq_ignore_ascii_case("DISABLE"))
     }
 
     /// Whether every pod of the caller gets a sidecar; `None` when the input cannot tell
@@ -154,6 +219,13 @@ impl<'a> Mesh<'a> {
     }
 }
 
+/// Whether a PeerAuthentication selects workloads (a non-empty `selector.matchLabels`).
+fn selects(o: &Object) -> bool {
+    o.raw
+        .path(&["spec", "selector", "matchLabels"])
+        .is_some_and(|m| m.as_map().is_some_and(|m| !m.is_empty()))
+}
+
 /// Whether a DestinationRule host (`payment-gw`, `payment-gw.shop`, FQDN, `*.shop.svc.cluster.local`,
 /// `*`) names the target Service; short names are in the rule's namespace.
 fn host_is(host: &str, rule_ns: &str, to: &Node) -> bool {
@@ -178,10 +250,224 @@ fn host_is(host: &str, rule_ns: &str, to: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use mcp_diag_services::Graph;
+    use mcp_diag_model::{Minor, SourceKind};
+    use mcp_diag_services::{Declared, Graph, NodeKind};
 
     use super::*;
     use crate::deps::test_graph::*;
+    use crate::rules::test_support::{TODAY, inventory, options};
+
+    /// PeerAuthentications and DestinationRules of every form in two namespaces and the
+    /// root: workload policies (two matching one app, one by labels the pods share, one by a
+    /// label no pod has, one unreadable), namespace and mesh-wide ones, UNSET; rules by
+    /// short, namespaced, full and wildcard host, per port, DISABLE or not.
+    fn istio() -> String {
+        let mut y = String::new();
+        let pa = |y: &mut String, ns: &str, name: &str, selector: &str, mode: &str| {
+            y.push_str(&format!(
+                "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{{selector}mtls: {{mode: {mode}}}}}\n---\n"
+            ));
+        };
+        let dr = |y: &mut String, ns: &str, name: &str, host: &str, policy: &str| {
+            y.push_str(&format!(
+                "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{host: \"{host}\", trafficPolicy: {policy}}}\n---\n"
+            ));
+        };
+        pa(&mut y, "istio-system", "mesh", "", "STRICT");
+        // c has no policy of its own: the mesh's applies.
+        for ns in ["a", "b", "c"] {
+            for i in 0..8 {
+                let tier = ["web", "db"][i % 2];
+                let next = (i + 1) % 8;
+                y.push_str(&format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: app-{i}}}}}\n  template: {{metadata: {{labels: {{app: app-{i}, tier: {tier}}}}}, spec: {{containers: [{{name: c, image: x, env: [{{name: NEXT, value: \"http://app-{next}.{ns}:80\"}}]}}]}}}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: app-{i}, namespace: {ns}}}\nspec: {{selector: {{app: app-{i}}}, ports: [{{name: http, port: 80}}, {{name: grpc, port: 9090}}]}}\n---\n"
+                ));
+            }
+            if ns == "c" {
+                continue;
+            }
+            pa(
+                &mut y,
+                ns,
+                "app-1",
+                "selector: {matchLabels: {app: app-1}}, ",
+                "PERMISSIVE",
+            );
+            pa(
+                &mut y,
+                ns,
+                "web",
+                "selector: {matchLabels: {tier: web}}, ",
+                "DISABLE",
+            );
+            pa(
+                &mut y,
+                ns,
+                "app-1-again",
+                "selector: {matchLabels: {app: app-1}}, ",
+                "STRICT",
+            );
+            pa(
+                &mut y,
+                ns,
+                "unset",
+                "selector: {matchLabels: {app: app-2}}, ",
+                "UNSET",
+            );
+            pa(
+                &mut y,
+                ns,
+                "absent-label",
+                "selector: {matchLabels: {team: none}}, ",
+                "STRICT",
+            );
+            // In b only: read as empty, it selects every pod of b.
+            if ns == "b" {
+                pa(
+                    &mut y,
+                    ns,
+                    "unreadable",
+                    "selector: {matchLabels: {app: app-6}, matchExpressions: [{key: x, operator: Near}]}, ",
+                    "PERMISSIVE",
+                );
+            }
+            if ns == "a" {
+                pa(&mut y, ns, "namespace", "", "PERMISSIVE");
+                pa(&mut y, ns, "namespace-again", "", "STRICT");
+            }
+            dr(&mut y, ns, "short", "app-3", "{tls: {mode: DISABLE}}");
+            let full = format!("app-4.{ns}.svc.cluster.local");
+            dr(&mut y, ns, "full", &full, "{tls: {mode: ISTIO_MUTUAL}}");
+            dr(&mut y, ns, "full-off", &full, "{tls: {mode: DISABLE}}");
+            let port = "{portLevelSettings: [{port: {number: 9090}, tls: {mode: DISABLE}}]}";
+            dr(&mut y, ns, "port", &format!("app-5.{ns}"), port);
+            dr(
+                &mut y,
+                ns,
+                "other-ns",
+                "app-6.elsewhere",
+                "{tls: {mode: DISABLE}}",
+            );
+            if ns == "b" {
+                dr(
+                    &mut y,
+                    ns,
+                    "wild",
+                    "*.b.svc.cluster.local",
+                    "{tls: {mode: DISABLE}}",
+                );
+                dr(&mut y, ns, "after-wild", "app-7", "{tls: {mode: ISTIO_MUTUAL}}");
+            }
+        }
+        y
+    }
+
+    /// What `mode_of` answered by trying every policy, before they were filed.
+    fn mode_linear<'a>(mesh: &Mesh<'a>, objects: &Objects<'_>, to: &Node) -> Option<(String, &'a Object)> {
+        let templates: Vec<Yaml<'_>> = to
+            .workloads
+            .iter()
+            .filter_map(|w| objects.get(w))
+            .filter_map(pod_template)
+            .collect();
+        let mode = |o: &Object| {
+            o.raw
+                .path(&["spec", "mtls", "mode"])
+                .and_then(Yaml::as_str)
+                .map(str::to_ascii_uppercase)
+        };
+        let workload = mesh.peer_auth.iter().copied().find(|o| {
+            o.namespace.as_deref() == Some(to.namespace.as_str())
+                && selects(o)
+                && o.raw.path(&["spec", "selector"]).is_some_and(|s| {
+                    let sel = Selector::from_label_selector(s).unwrap_or_default();
+                    !templates.is_empty()
+                        && templates
+                            .iter()
+                            .all(|t| sel.matches(t.path(&["metadata", "labels"])))
+                })
+        });
+        let in_ns = |ns: &str| {
+            mesh.peer_auth
+                .iter()
+                .copied()
+                .find(|o| o.namespace.as_deref() == Some(ns) && !selects(o))
+        };
+        [workload, in_ns(&to.namespace), in_ns(ROOT_NAMESPACE)]
+            .into_iter()
+            .flatten()
+            .find_map(|o| mode(o).filter(|m| m != "UNSET").map(|m| (m, o)))
+    }
+
+    #[test]
+    fn filed_policies_and_rules_answer_as_trying_each() {
+        let inv = inventory(&istio(), SourceKind::Manifests);
+        let index = crate::index::Index::build(&inv);
+        let options = options();
+        let graph = Graph::build(&inv, &Declared::default());
+        let ctx = Context {
+            inventory: &inv,
+            target: Minor::new(1, 32),
+            current: None,
+            today: TODAY,
+            components: &[],
+            rules: &[],
+            options: &options,
+            index: &index,
+            graph: &graph,
+        };
+        let objects = Objects::build(&ctx);
+        let mesh = Mesh::read(&ctx);
+        let name = |o: Option<&Object>| {
+            o.map(|o| format!("{}/{}", o.namespace.as_deref().unwrap_or_default(), o.name))
+        };
+        let (mut modes, mut disabled) = (std::collections::BTreeSet::new(), 0);
+        let services: Vec<&Node> = graph
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Service)
+            .collect();
+        assert_eq!(services.len(), 24);
+        for to in services {
+            let fast = mesh.mode_of(&objects, to);
+            let linear = mode_linear(&mesh, &objects, to);
+            let shown = |m: &Option<(String, &Object)>| {
+                m.as_ref()
+                    .map(|(m, o)| format!("{m} {}", name(Some(o)).unwrap_or_default()))
+            };
+            assert_eq!(shown(&fast), shown(&linear), "{}/{}", to.namespace, to.name);
+            modes.extend(shown(&fast));
+            for port in [Some(80), Some(9090), None] {
+                let mut edge = call(&graph, 0, 0, port, None, "ADDR");
+                edge.port = port;
+                let linear = mesh.destination_rules.iter().copied().find(|dr| {
+                    let ns = dr.namespace.as_deref().unwrap_or_default();
+                    let host = dr
+                        .raw
+                        .path(&["spec", "host"])
+                        .and_then(Yaml::as_str)
+                        .unwrap_or_default();
+                    host_is(host, ns, to) && Mesh::tls_disabled_by(dr, &edge)
+                });
+                let fast = mesh.tls_disabled(to, &edge);
+                assert_eq!(
+                    name(fast),
+                    name(linear),
+                    "{}/{} port {port:?}",
+                    to.namespace,
+                    to.name
+                );
+                disabled += usize::from(fast.is_some());
+            }
+        }
+        // The fixture reaches every level: workload, namespace and mesh policies, and rules.
+        assert!(
+            modes.iter().any(|m| m.ends_with("istio-system/mesh")),
+            "{modes:?}"
+        );
+        assert!(modes.len() >= 6, "{modes:?}");
+        assert!(disabled >= 10, "{disabled}");
+    }
 
     pub(crate) fn shop() -> Graph {
         let mut g = Graph::default();
