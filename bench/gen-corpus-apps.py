@@ -4,13 +4,14 @@
     bench/gen-corpus-apps.py OUT_DIR [--objects 100000] [--namespaces 4] [--files 400]
 
 The relations the other two shapes (`gen-corpus.py`, `gen-corpus-wide.py`) do not stress:
-every app is 9 objects (a Deployment, its Service, a PodDisruptionBudget that selects by
+every app is 11 objects (a Deployment, its Service, a PodDisruptionBudget that selects by
 `matchExpressions`, a NetworkPolicy whose pod selector is an expression and whose ingress and
 egress rules name the neighbouring apps by label, an HPA, an Ingress, a PersistentVolumeClaim,
-a ConfigMap and a ServiceAccount), and apps call each other by Service URL in rings of five
-(5-member dependency cycles). 4 namespaces hold everything: about 2,800 apps each at 100,000
-objects. A check or graph step that tries every policy, budget or Service for each pod, or
-every edge for each cycle, grows with the square of a namespace here.
+a ConfigMap, a ServiceAccount, an Istio PeerAuthentication selecting the app and a
+DestinationRule for its Service), and apps call each other by Service URL in rings of five
+(5-member dependency cycles). 4 namespaces hold everything: about 2,300 apps each at 100,000
+objects. A check or graph step that tries every policy, rule, budget or Service for each pod
+or call, or every edge for each cycle, grows with the square of a namespace here.
 Same arguments, same bytes.
 """
 import argparse
@@ -86,8 +87,22 @@ data: {{LOG_LEVEL: info}}
 apiVersion: v1
 kind: ServiceAccount
 metadata: {{name: {app}, namespace: {ns}}}
+---
+apiVersion: security.istio.io/v1beta1
+kind: PeerAuthentication
+metadata: {{name: {app}, namespace: {ns}}}
+spec:
+  selector: {{matchLabels: {{app: {app}}}}}
+  mtls: {{mode: STRICT}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {{name: {app}, namespace: {ns}}}
+spec:
+  host: {app}.{ns}.svc.cluster.local
+  trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}
 """
-PER_APP = 9
+PER_APP = 11
 
 
 def main():

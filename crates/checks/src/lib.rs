@@ -51,6 +51,8 @@ pub mod rules;
 pub mod scope;
 pub mod selector;
 pub mod suppress;
+#[cfg(test)]
+mod test_context;
 pub(crate) mod velero;
 pub(crate) mod version_range;
 pub mod words;

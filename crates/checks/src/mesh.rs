@@ -250,12 +250,13 @@ fn host_is(host: &str, rule_ns: &str, to: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use mcp_diag_model::{Minor, SourceKind};
+    use mcp_diag_model::SourceKind;
     use mcp_diag_services::{Declared, Graph, NodeKind};
 
     use super::*;
     use crate::deps::test_graph::*;
-    use crate::rules::test_support::{TODAY, inventory, options};
+    use crate::rules::test_support::inventory;
+    use crate::test_context::with_context;
 
     /// PeerAuthentications and DestinationRules of every form in two namespaces and the
     /// root: workload policies (two matching one app, one by labels the pods share, one by a
@@ -402,22 +403,13 @@ mod tests {
     #[test]
     fn filed_policies_and_rules_answer_as_trying_each() {
         let inv = inventory(&istio(), SourceKind::Manifests);
-        let index = crate::index::Index::build(&inv);
-        let options = options();
         let graph = Graph::build(&inv, &Declared::default());
-        let ctx = Context {
-            inventory: &inv,
-            target: Minor::new(1, 32),
-            current: None,
-            today: TODAY,
-            components: &[],
-            rules: &[],
-            options: &options,
-            index: &index,
-            graph: &graph,
-        };
-        let objects = Objects::build(&ctx);
-        let mesh = Mesh::read(&ctx);
+        with_context(&inv, &graph, |ctx| same_answers(ctx, &graph));
+    }
+
+    fn same_answers(ctx: &Context<'_>, graph: &Graph) {
+        let objects = Objects::build(ctx);
+        let mesh = Mesh::read(ctx);
         let name = |o: Option<&Object>| {
             o.map(|o| format!("{}/{}", o.namespace.as_deref().unwrap_or_default(), o.name))
         };

@@ -1,10 +1,11 @@
 //! The budget coverage held to trying every budget alone against every pod or template of
 //! its namespace.
 
-use mcp_diag_model::{Inventory, Minor};
+use mcp_diag_model::Inventory;
 
 use super::*;
-use crate::rules::test_support::{TODAY, inventory, options};
+use crate::rules::test_support::inventory;
+use crate::test_context::with_context;
 
 /// A budget's coverage as text: matched, the units (object, pods, count, drain skips)
 /// and the idle templates.
@@ -19,22 +20,9 @@ fn unit_text(u: &Unit<'_>) -> String {
 
 /// Runs `f` on a context over `inv` and its coverage.
 fn with_coverage<R>(inv: &Inventory, f: impl FnOnce(&Context<'_>, &Coverage<'_>) -> R) -> R {
-    let index = crate::index::Index::build(inv);
-    let options = options();
-    let graph = mcp_diag_services::Graph::default();
-    let ctx = Context {
-        inventory: inv,
-        target: Minor::new(1, 32),
-        current: Some(Minor::new(1, 31)),
-        today: TODAY,
-        components: &[],
-        rules: &[],
-        options: &options,
-        index: &index,
-        graph: &graph,
-    };
-    let coverage = coverage(&ctx);
-    f(&ctx, coverage)
+    with_context(inv, &mcp_diag_services::Graph::default(), |ctx| {
+        f(ctx, coverage(ctx))
+    })
 }
 
 /// Each budget tried against every pod (or template) of its namespace: what the
