@@ -22,6 +22,8 @@ pub(crate) struct Mesh<'a> {
     /// hosts (`*`, `*.shop.svc.cluster.local`) in `any_host`.
     rules_by_name: HashMap<&'a str, Vec<usize>>,
     any_host: Vec<usize>,
+    /// Each DestinationRule's `spec.host`, read once.
+    hosts: Vec<&'a str>,
 }
 
 /// One namespace's PeerAuthentications.
@@ -76,12 +78,16 @@ impl<'a> Mesh<'a> {
         }
         let mut rules_by_name: HashMap<&'a str, Vec<usize>> = HashMap::default();
         let mut any_host = Vec::new();
-        for (i, dr) in destination_rules.iter().enumerate() {
-            let host = dr
-                .raw
-                .path(&["spec", "host"])
-                .and_then(Yaml::as_str)
-                .unwrap_or_default();
+        let hosts: Vec<&'a str> = destination_rules
+            .iter()
+            .map(|dr| {
+                dr.raw
+                    .path(&["spec", "host"])
+                    .and_then(Yaml::as_str)
+                    .unwrap_or_default()
+            })
+            .collect();
+        for (i, &host) in hosts.iter().enumerate() {
             if host.starts_with('*') {
                 any_host.push(i);
             } else {
@@ -95,6 +101,7 @@ impl<'a> Mesh<'a> {
             by_namespace,
             rules_by_name,
             any_host,
+            hosts,
         }
     }
 
@@ -142,23 +149,24 @@ impl<'a> Mesh<'a> {
     /// A DestinationRule whose host is the target and whose TLS mode (or the port's) is
     /// DISABLE.
     pub(crate) fn tls_disabled(&self, to: &Node, edge: &Edge) -> Option<&'a Object> {
-        let mut candidates: Vec<usize> = self.any_host.clone();
-        if let Some(named) = self.rules_by_name.get(to.name.as_str()) {
-            candidates.extend_from_slice(named);
+        let named = self
+            .rules_by_name
+            .get(to.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let disables = |i: &usize| {
+            let dr = self.destination_rules[*i];
+            host_is(self.hosts[*i], dr.namespace.as_deref().unwrap_or_default(), to)
+                && Self::tls_disabled_by(dr, edge)
+        };
+        let found = if self.any_host.is_empty() {
+            named.iter().copied().find(|i| disables(i))
+        } else {
+            // Wildcard and named rules, in input order.
+            let mut candidates: Vec<usize> = self.any_host.iter().chain(named).copied().collect();
             candidates.sort_unstable();
-        }
-        candidates
-            .into_iter()
-            .map(|i| self.destination_rules[i])
-            .find(|dr| {
-                let dr_ns = dr.namespace.as_deref().unwrap_or_default();
-                let host = dr
-                    .raw
-                    .path(&["spec", "host"])
-                    .and_then(Yaml::as_str)
-                    .unwrap_or_default();
-                host_is(host, dr_ns, to) && Self::tls_disabled_by(dr, edge)
-            })
+            candidates.into_iter().find(|i| disables(i))
+        };
+        found.map(|i| self.destination_rules[i])
     }
 
     /// Whether a DestinationRule's TLS mode for the edge's port (or its default) is DISABLE.
@@ -239,11 +247,11 @@ fn host_is(host: &str, rule_ns: &str, to: &Node) -> bool {
             || rest == format!("{ns}.svc")
             || rest == "svc.cluster.local";
     }
-    let parts: Vec<&str> = host.split('.').collect();
-    match parts.as_slice() {
-        [n] => *n == name && rule_ns == ns,
-        [n, s] | [n, s, "svc"] => *n == name && *s == ns,
-        [n, s, "svc", ..] => *n == name && *s == ns,
+    let mut parts = host.split('.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(n), None, _) => n == name && rule_ns == ns,
+        // `name.ns`, `name.ns.svc`, `name.ns.svc.<cluster domain>`.
+        (Some(n), Some(s), None | Some("svc")) => n == name && s == ns,
         _ => false,
     }
 }

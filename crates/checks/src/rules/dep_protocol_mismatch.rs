@@ -1,5 +1,6 @@
-use mcp_diag_model::{Finding, Severity};
-use mcp_diag_services::{Edge, Graph, Node, NodeKind, Port};
+use mcp_diag_model::{Finding, Object, Severity};
+use mcp_diag_services::{Edge, Graph, Node, NodeId, NodeKind, Port};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::deps::{
     Objects, caller_name, caller_ref, calls, evidence_words, node_name, pair_details, port_words, target_port,
@@ -168,6 +169,8 @@ impl Check for DepProtocolMismatch {
             return Vec::new();
         };
         let mesh = Mesh::read(ctx);
+        // The mTLS mode of each target, found once however many call it.
+        let mut modes: HashMap<NodeId, Option<(String, &Object)>> = HashMap::default();
         let mut out = Vec::new();
         for edge in calls(graph) {
             let to = graph.node(edge.to);
@@ -177,7 +180,11 @@ impl Check for DepProtocolMismatch {
             if let Some(f) = protocol_finding(&objects, graph, edge, to) {
                 out.push(f);
             }
-            if let Some(f) = mesh_finding(&mesh, &objects, graph, edge, to) {
+            if mesh.peer_auth.is_empty() {
+                continue;
+            }
+            let mode = modes.entry(edge.to).or_insert_with(|| mesh.mode_of(&objects, to));
+            if let Some(f) = mesh_finding(&mesh, mode.as_ref(), &objects, graph, edge, to) {
                 out.push(f);
             }
         }
@@ -247,30 +254,32 @@ fn protocol_finding(objects: &Objects<'_>, graph: &Graph, edge: &Edge, to: &Node
 
 /// A call that Istio's mutual TLS refuses: a DestinationRule disabling TLS, or a caller
 /// without a sidecar, towards a Service under STRICT PeerAuthentication.
+/// `mode`: the target's mTLS mode and the PeerAuthentication that sets it.
 fn mesh_finding(
     mesh: &Mesh<'_>,
+    mode: Option<&(String, &Object)>,
     objects: &Objects<'_>,
     graph: &Graph,
     edge: &Edge,
     to: &Node,
 ) -> Option<Finding> {
-    if mesh.peer_auth.is_empty() {
-        return None;
-    }
-    let (mode, policy) = mesh.mode_of(objects, to)?;
+    let (mode, policy) = mode?;
     if mode != "STRICT" {
         return None;
     }
-    let name = node_name(to);
-    let who = caller_name(graph, edge);
-    let policy_name = format!(
-        "{}/{}",
-        policy.namespace.as_deref().unwrap_or_default(),
-        policy.name
-    );
-    let mut details = pair_details(graph, edge);
-    details.insert("peer_authentication", policy_name.clone());
+    // The words, once the call is known to be refused (most calls are not).
+    let words = || {
+        let policy_name = format!(
+            "{}/{}",
+            policy.namespace.as_deref().unwrap_or_default(),
+            policy.name
+        );
+        let mut details = pair_details(graph, edge);
+        details.insert("peer_authentication", policy_name.clone());
+        (node_name(to), caller_name(graph, edge), policy_name, details)
+    };
     if let Some(dr) = mesh.tls_disabled(to, edge) {
+        let (name, who, policy_name, mut details) = words();
         let dr_name = format!("{}/{}", dr.namespace.as_deref().unwrap_or_default(), dr.name);
         details.insert("reason", "destination-rule-tls-disabled".to_owned());
         details.insert("destination_rule", dr_name.clone());
@@ -294,6 +303,7 @@ fn mesh_finding(
     if in_mesh {
         return None;
     }
+    let (name, who, policy_name, mut details) = words();
     details.insert("reason", "strict-mtls-caller-outside-mesh".to_owned());
     Some(
         objects.finding(&INFO, caller_ref(graph, edge))
