@@ -108,18 +108,7 @@ impl<'a> Mesh<'a> {
     /// The mTLS mode that applies to the target's pods: a selector matching them, else the
     /// namespace's, else the mesh's (Istio's precedence).
     pub(crate) fn mode_of(&self, objects: &Objects<'_>, to: &Node) -> Option<(String, &'a Object)> {
-        let templates: Vec<Yaml<'_>> = to
-            .workloads
-            .iter()
-            .filter_map(|w| objects.get(w))
-            .filter_map(pod_template)
-            .collect();
-        let mode = |o: &&Object| {
-            o.raw
-                .path(&["spec", "mtls", "mode"])
-                .and_then(Yaml::as_str)
-                .map(str::to_ascii_uppercase)
-        };
+        let templates = templates(objects, to);
         let here = self.by_namespace.get(to.namespace.as_str());
         // The first workload policy whose selector matches every template (so the first
         // template's labels find every candidate).
@@ -143,7 +132,7 @@ impl<'a> Mesh<'a> {
         [workload, namespace, root]
             .into_iter()
             .flatten()
-            .find_map(|o| mode(&o).filter(|m| m != "UNSET").map(|m| (m, o)))
+            .find_map(|o| mtls_mode(o).filter(|m| m != "UNSET").map(|m| (m, o)))
     }
 
     /// A DestinationRule whose host is the target and whose TLS mode (or the port's) is
@@ -225,6 +214,23 @@ impl<'a> Mesh<'a> {
         }
         Some(all)
     }
+}
+
+/// The pod templates of a Service's workloads.
+fn templates<'o>(objects: &Objects<'o>, to: &Node) -> Vec<Yaml<'o>> {
+    to.workloads
+        .iter()
+        .filter_map(|w| objects.get(w))
+        .filter_map(pod_template)
+        .collect()
+}
+
+/// A PeerAuthentication's `spec.mtls.mode`, upper case.
+fn mtls_mode(o: &Object) -> Option<String> {
+    o.raw
+        .path(&["spec", "mtls", "mode"])
+        .and_then(Yaml::as_str)
+        .map(str::to_ascii_uppercase)
 }
 
 /// Whether a PeerAuthentication selects workloads (a non-empty `selector.matchLabels`).
@@ -373,18 +379,7 @@ mod tests {
 
     /// What `mode_of` answered by trying every policy, before they were filed.
     fn mode_linear<'a>(mesh: &Mesh<'a>, objects: &Objects<'_>, to: &Node) -> Option<(String, &'a Object)> {
-        let templates: Vec<Yaml<'_>> = to
-            .workloads
-            .iter()
-            .filter_map(|w| objects.get(w))
-            .filter_map(pod_template)
-            .collect();
-        let mode = |o: &Object| {
-            o.raw
-                .path(&["spec", "mtls", "mode"])
-                .and_then(Yaml::as_str)
-                .map(str::to_ascii_uppercase)
-        };
+        let templates = templates(objects, to);
         let workload = mesh.peer_auth.iter().copied().find(|o| {
             o.namespace.as_deref() == Some(to.namespace.as_str())
                 && selects(o)
@@ -405,7 +400,7 @@ mod tests {
         [workload, in_ns(&to.namespace), in_ns(ROOT_NAMESPACE)]
             .into_iter()
             .flatten()
-            .find_map(|o| mode(o).filter(|m| m != "UNSET").map(|m| (m, o)))
+            .find_map(|o| mtls_mode(o).filter(|m| m != "UNSET").map(|m| (m, o)))
     }
 
     #[test]
