@@ -433,7 +433,7 @@ mod tests {
             assert_eq!(shown(&fast), shown(&linear), "{}/{}", to.namespace, to.name);
             modes.extend(shown(&fast));
             for port in [Some(80), Some(9090), None] {
-                let mut edge = call(&graph, 0, 0, port, None, "ADDR");
+                let mut edge = call(graph, 0, 0, port, None, "ADDR");
                 edge.port = port;
                 let linear = mesh.destination_rules.iter().copied().find(|dr| {
                     let ns = dr.namespace.as_deref().unwrap_or_default();
